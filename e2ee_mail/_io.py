@@ -1,0 +1,112 @@
+"""I/O at the edges: reading "data or path" arguments, spooling, atomic writes.
+
+Temporary files are created 0600 in a directory the caller chooses (next to the target
+for the CLI), and removed on every path out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import KeyLoadError, UsageError
+
+__all__ = ["atomic_writer", "read_input", "spool", "write_secret_file"]
+
+DataOrPath = bytes | bytearray | memoryview | str | os.PathLike[str]
+
+
+def read_input(data_or_path: DataOrPath, *, what: str) -> bytes:
+    """Return bytes given either bytes or a filesystem path.
+
+    A ``str`` is a path unless it holds a PEM/armor block, which is taken as data.
+    """
+    if isinstance(data_or_path, bytes | bytearray | memoryview):
+        return bytes(data_or_path)
+    if isinstance(data_or_path, str) and "-----BEGIN " in data_or_path:
+        return data_or_path.encode("ascii", "replace")
+    if isinstance(data_or_path, str | os.PathLike):
+        try:
+            return Path(data_or_path).read_bytes()
+        except OSError as exc:
+            raise KeyLoadError(f"cannot read {what} {os.fspath(data_or_path)!r}: "
+                               f"{exc.strerror}") from None
+    raise UsageError(f"{what} must be bytes or a path, not {type(data_or_path).__name__}")
+
+
+@contextlib.contextmanager
+def spool(directory: str | None = None) -> Iterator[BinaryIO]:
+    """A 0600 temporary file, deleted when the block ends."""
+    fd, name = tempfile.mkstemp(prefix=".e2ee-mail-", dir=directory)
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            yield fh
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str], *, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """Write ``path`` atomically: a temp file next to it, fsync, rename on success.
+
+    If the block raises, the target is left untouched and the temp file removed.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    ok = False
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        ok = True
+    finally:
+        if not ok:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def write_secret_file(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a key file 0600, atomically."""
+    with atomic_writer(path, mode=0o600) as fh:
+        fh.write(data)
+
+
+class PrefixedReader:
+    """A readable binary stream that yields ``head`` and then the rest of ``src``.
+
+    Lets format detection peek at a non-seekable stream without losing bytes.
+    """
+
+    def __init__(self, head: bytes, src: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._src = src
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        if self._head:
+            n = min(len(buf), len(self._head))
+            memoryview(buf)[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._src.readinto(buf)  # type: ignore[attr-defined, no-any-return]
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            rest = bytes(self._head) + self._src.read()
+            self._head = memoryview(b"")
+            return rest
+        if self._head:
+            out = bytes(self._head[:size])
+            self._head = self._head[len(out) :]
+            return out
+        return self._src.read(size)
+
+    def readable(self) -> bool:
+        return True

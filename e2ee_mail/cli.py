@@ -1,0 +1,260 @@
+"""The ``e2ee-mail`` command (DESIGN.md "CLI"; stable: scripts depend on it).
+
+Exit 0 on success; otherwise exactly one line ``e2ee-mail: error: ...`` on stderr, a
+non-zero status, and nothing written to the output path: output goes to a temporary
+file next to the target and is renamed only once the whole operation has succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO, NoReturn
+
+from . import _api
+from ._io import atomic_writer, spool, write_secret_file
+from .errors import Error, UsageError
+from .keys.model import SecretKey
+from .policy import DEFAULT, Policy
+
+__all__ = ["main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"e2ee-mail: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def _input(path: str | None) -> Iterator[BinaryIO]:
+    if path is None or path == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        fh = open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"cannot read {path!r}: {exc.strerror}") from None
+    with fh:
+        yield fh
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[BinaryIO]:
+    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds."""
+    if path is None or path == "-":
+        with spool() as tmp:
+            yield tmp
+            tmp.seek(0)
+            out = sys.stdout.buffer
+            while chunk := tmp.read(1 << 20):
+                out.write(chunk)
+            out.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"cannot write {path!r}: no such directory")
+    with atomic_writer(path) as fh:
+        yield fh
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    profile = getattr(args, "profile", None) or "auto"
+    return dataclasses.replace(DEFAULT, profile=profile)
+
+
+def _passphrase(args: argparse.Namespace) -> str | None:
+    var = getattr(args, "passphrase_env", None)
+    if not var:
+        return None
+    value = os.environ.get(var)
+    if value is None:
+        raise UsageError(f"environment variable {var} (--passphrase-env) is not set")
+    return value
+
+
+def _cmd_keygen(args: argparse.Namespace) -> None:
+    profile = args.profile or "rfc9580"
+    if args.format == "x509" and args.profile:
+        raise UsageError("--profile applies to --format openpgp only")
+    key = _api.generate_key(args.uid, format=args.format, kind=args.kind,
+                            profile=profile)
+    passphrase = _passphrase(args)
+    secret = key.export(passphrase=passphrase.encode() if passphrase else None)
+    with atomic_writer(args.out + ".pub") as fh:
+        fh.write(key.public.export())
+    write_secret_file(args.out + ".key", secret)
+    print(f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
+          f"{key.public.algorithm}, fingerprint {key.public.fingerprint})")
+
+
+def _cmd_encrypt(args: argparse.Namespace) -> None:
+    certs = [_api.load_certificate(path) for path in args.to]
+    policy = _policy(args)
+    if args.format in ("smime", "pgpmime"):
+        from .mime import detect as mime_detect
+
+        with _input(args.input) as src:
+            msg = mime_detect.parse(src.read())
+        out_msg = _api.encrypt_message(msg, certs, format=args.format,
+                                       cipher=args.cipher, policy=policy)
+        data = mime_detect.serialize(out_msg)
+        with _output(args.output) as dst:
+            dst.write(data)
+        return
+    with _input(args.input) as src, _output(args.output) as dst:
+        _api.encrypt_stream(src, dst, certs, format=args.format, armor=args.armor,
+                            cipher=args.cipher, policy=policy)
+
+
+def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
+    passphrase = _passphrase(args)
+    return [_api.load_key(path, passphrase) for path in args.key]
+
+
+def _cmd_decrypt(args: argparse.Namespace) -> None:
+    keys = _load_keys(args)
+    from . import _detect
+
+    with _input(args.input) as src:
+        head = src.read(64 * 1024)
+        kind = _detect.detect(head)
+        if kind == "mime":
+            from .mime import detect as mime_detect
+
+            msg = _api.decrypt_message(head + src.read(), keys,
+                                       allow_unauthenticated=args.allow_unauthenticated)
+            with _output(args.output) as dst:
+                dst.write(mime_detect.serialize(msg))
+            return
+        from ._io import PrefixedReader
+
+        stream: BinaryIO = PrefixedReader(head, src)  # type: ignore[assignment]
+        with _output(args.output) as dst:
+            _api.decrypt_stream(stream, dst, keys,
+                                allow_unauthenticated=args.allow_unauthenticated)
+
+
+def _cmd_inspect(args: argparse.Namespace) -> None:
+    with _input(args.input) as src:
+        data = src.read()
+    print(_api.inspect(data))
+
+
+def _cmd_rewrap(args: argparse.Namespace) -> None:
+    keys = _load_keys(args)
+    certs = [_api.load_certificate(path) for path in args.to]
+    with _input(args.input) as src:
+        data = src.read()
+    out = _api.rewrap(data, keys, certs)
+    with _output(args.output) as dst:
+        dst.write(out)
+
+
+def _cmd_vectors(args: argparse.Namespace) -> None:
+    from . import vectors
+
+    if args.action != "verify":
+        raise UsageError("usage: e2ee-mail vectors verify [DIR]")
+    failed = vectors.verify_cli(args.dir, sys.stdout)
+    if failed:
+        raise SystemExit(EXIT_ERROR)
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    from . import _demo
+
+    _demo.run(sys.stdout)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="e2ee-mail",
+                     description="End-to-end encrypted mail: S/MIME and OpenPGP.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name: str, func: Callable[[argparse.Namespace], None],
+            help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("keygen", _cmd_keygen, "generate a key pair (PREFIX.pub, PREFIX.key)")
+    p.add_argument("--format", choices=["openpgp", "x509"], default="openpgp")
+    p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"], default="x25519")
+    p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
+    p.add_argument("--uid", required=True, help='"Name <addr>"')
+    p.add_argument("--out", required=True, metavar="PREFIX")
+    p.add_argument("--passphrase-env", metavar="VAR",
+                   help="protect the secret key with the passphrase in $VAR")
+
+    p = add("encrypt", _cmd_encrypt, "encrypt a body (openpgp, cms) or a mail "
+            "(smime, pgpmime)")
+    p.add_argument("--format", choices=["openpgp", "cms", "pgpmime", "smime"],
+                   default="openpgp")
+    p.add_argument("--to", action="append", required=True, metavar="CERT")
+    p.add_argument("--armor", action="store_true")
+    p.add_argument("--profile", choices=["auto", "rfc9580", "rfc4880"])
+    p.add_argument("--cipher", choices=["aes-256-gcm", "aes-256-cbc"],
+                   default="aes-256-gcm")
+    p.add_argument("-i", dest="input", metavar="IN")
+    p.add_argument("-o", dest="output", metavar="OUT")
+
+    p = add("decrypt", _cmd_decrypt, "decrypt any supported message (format detected)")
+    p.add_argument("--key", action="append", required=True, metavar="KEY")
+    p.add_argument("--passphrase-env", metavar="VAR")
+    p.add_argument("--allow-unauthenticated", action="store_true",
+                   help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)")
+    p.add_argument("-i", dest="input", metavar="IN")
+    p.add_argument("-o", dest="output", metavar="OUT")
+
+    p = add("inspect", _cmd_inspect, "describe a message without any key")
+    p.add_argument("-i", dest="input", metavar="IN")
+
+    p = add("rewrap", _cmd_rewrap, "re-key a message without re-encrypting its body")
+    p.add_argument("--key", action="append", required=True, metavar="KEY")
+    p.add_argument("--passphrase-env", metavar="VAR")
+    p.add_argument("--to", action="append", required=True, metavar="CERT")
+    p.add_argument("-i", dest="input", metavar="IN")
+    p.add_argument("-o", dest="output", metavar="OUT")
+
+    p = add("vectors", _cmd_vectors, "verify test vectors")
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("dir", nargs="?", default=None, metavar="DIR")
+
+    add("demo", _cmd_demo, "encrypt and decrypt a built-in sample mail with "
+        "throwaway keys")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except Error as exc:
+        sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
+        return EXIT_ERROR
+    except OSError as exc:
+        sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("e2ee-mail: error: interrupted\n")
+        return 130
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Keys and certificates: the model, loading, generation, keyring and rotation."""

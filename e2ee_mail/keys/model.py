@@ -1,0 +1,84 @@
+"""The key model shared by every format.
+
+A :class:`Certificate` is public: what you encrypt to. A :class:`SecretKey` is what you
+decrypt with; ``key.public`` is its certificate. X.509 (``keys/x509.py``) and OpenPGP
+(``openpgp/certs.py``) provide the concrete classes. Both serialize to exactly the files
+``e2ee-mail keygen`` writes.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Literal
+
+__all__ = ["Certificate", "KeyFormat", "SecretKey"]
+
+KeyFormat = Literal["x509", "openpgp"]
+
+
+class Certificate(abc.ABC):
+    """A recipient's public certificate (X.509 or OpenPGP)."""
+
+    __slots__ = ()
+
+    @property
+    @abc.abstractmethod
+    def format(self) -> KeyFormat:
+        """"x509" or "openpgp"."""
+
+    @property
+    @abc.abstractmethod
+    def fingerprint(self) -> str:
+        """Upper-case hex fingerprint (OpenPGP v4/v6, or SHA-256 of the X.509 DER)."""
+
+    @property
+    @abc.abstractmethod
+    def user_ids(self) -> tuple[str, ...]:
+        """User IDs (OpenPGP) or the subject and email addresses (X.509)."""
+
+    @property
+    @abc.abstractmethod
+    def algorithm(self) -> str:
+        """Encryption key algorithm, e.g. "x25519", "rsa3072"."""
+
+    @abc.abstractmethod
+    def export(self, *, armor: bool = True) -> bytes:
+        """Serialize: PEM or ASCII armor when ``armor``, else DER or binary."""
+
+    def __repr__(self) -> str:
+        uid = self.user_ids[0] if self.user_ids else ""
+        return (
+            f"<{type(self).__name__} {self.format} {self.algorithm} "
+            f"{self.fingerprint} {uid!r}>"
+        )
+
+
+class SecretKey(abc.ABC):
+    """A secret key; never shows key material in repr, str or errors."""
+
+    __slots__ = ()
+
+    @property
+    @abc.abstractmethod
+    def public(self) -> Certificate:
+        """The certificate that belongs to this key."""
+
+    @property
+    def format(self) -> KeyFormat:
+        """"x509" or "openpgp"."""
+        return self.public.format
+
+    @property
+    def fingerprint(self) -> str:
+        """The certificate's fingerprint."""
+        return self.public.fingerprint
+
+    @abc.abstractmethod
+    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+        """Serialize the secret key (PKCS#8 or OpenPGP), protected when a passphrase
+        is given."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} for {self.public!r}>"
+
+    __str__ = __repr__

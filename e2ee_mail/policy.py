@@ -1,0 +1,62 @@
+"""Policy: what the library will write and what it will agree to open.
+
+A Policy is a frozen value passed down explicitly; it is never stored in a global.
+Presets are built from :data:`DEFAULT` with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Final, Literal
+
+__all__ = ["DEFAULT", "LEGACY_DECRYPT", "RFC4880", "RFC9580", "Policy"]
+
+Profile = Literal["auto", "rfc9580", "rfc4880"]
+
+#: Largest body we agree to decompress (OpenPGP compressed data), in bytes.
+DEFAULT_MAX_DECOMPRESSED_BYTES: Final = 1 << 30
+#: Deepest nesting of OpenPGP containers (compressed inside encrypted ...).
+DEFAULT_MAX_NESTING: Final = 8
+#: Most recipient entries (RecipientInfos / PKESKs) we parse in one message.
+DEFAULT_MAX_RECIPIENTS: Final = 1000
+#: Largest header structure (everything before the bulk body) we parse, in bytes.
+DEFAULT_MAX_HEADER_BYTES: Final = 16 << 20
+#: Smallest RSA modulus we use to encrypt or accept to decrypt with, in bits.
+DEFAULT_MIN_RSA_BITS: Final = 2048
+#: SEIPDv2 chunk size octet we write: 2**(c+6) bytes; 16 gives 4 MiB chunks.
+DEFAULT_CHUNK_SIZE_OCTET: Final = 16
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Policy:
+    """What is written and what is accepted.
+
+    Attributes:
+        profile: OpenPGP profile: "auto" chooses from the recipients' advertised features
+            (RFC 9580 rules), "rfc9580" writes v6 / SEIPDv2, "rfc4880" writes v4 / SEIPDv1.
+        allow_unauthenticated: open legacy unauthenticated CMS EnvelopedData (AES-CBC).
+            Never affects OpenPGP: SED and SEIPDv1 without MDC stay refused.
+        allow_rsa_pkcs1v15_encrypt: write CMS KeyTransRecipientInfo with RSA PKCS#1 v1.5.
+        min_rsa_bits: smallest RSA modulus used or accepted.
+        max_decompressed_bytes: bound on OpenPGP decompression (bombs are PolicyError).
+        max_nesting: bound on nested OpenPGP containers.
+        max_recipients: bound on recipient entries parsed in one message.
+        max_header_bytes: bound on the non-body part of a message.
+        chunk_size_octet: SEIPDv2 chunk size octet written (RFC 9580 §5.13.2).
+    """
+
+    profile: Profile = "auto"
+    allow_unauthenticated: bool = False
+    allow_rsa_pkcs1v15_encrypt: bool = False
+    min_rsa_bits: int = DEFAULT_MIN_RSA_BITS
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    max_nesting: int = DEFAULT_MAX_NESTING
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    chunk_size_octet: int = DEFAULT_CHUNK_SIZE_OCTET
+
+
+DEFAULT: Final = Policy()
+RFC9580: Final = dataclasses.replace(DEFAULT, profile="rfc9580")
+RFC4880: Final = dataclasses.replace(DEFAULT, profile="rfc4880")
+LEGACY_DECRYPT: Final = dataclasses.replace(DEFAULT, allow_unauthenticated=True)
