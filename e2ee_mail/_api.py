@@ -6,7 +6,6 @@ floor of `cryptography` (PERF.md: the CLI start-up budget).
 
 from __future__ import annotations
 
-
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
@@ -41,8 +40,10 @@ Kind = Literal["x25519", "rsa3072", "rsa4096"]
 Passphrase = str | bytes | None
 
 _PEEK_BYTES = 64 * 1024
-_OPENPGP_KEY_ARMOR = (b"-----BEGIN PGP PUBLIC KEY BLOCK-----",
-                      b"-----BEGIN PGP PRIVATE KEY BLOCK-----")
+_OPENPGP_KEY_ARMOR = (
+    b"-----BEGIN PGP PUBLIC KEY BLOCK-----",
+    b"-----BEGIN PGP PRIVATE KEY BLOCK-----",
+)
 
 
 def _passphrase_bytes(passphrase: Passphrase) -> bytes | None:
@@ -58,19 +59,25 @@ def _is_openpgp_key(data: bytes) -> bool:
     return stripped.startswith(_OPENPGP_KEY_ARMOR) or bool(data and data[0] & 0x80)
 
 
-def _recipients(recipients: Certificate | Iterable[Certificate]) -> tuple[Certificate, ...]:
+def _recipients(
+    recipients: Certificate | Iterable[Certificate],
+) -> tuple[Certificate, ...]:
     if isinstance(recipients, Certificate):
         return (recipients,)
     if isinstance(recipients, str | bytes):
-        raise UsageError("recipients must be certificates: load them with "
-                         "e2ee_mail.load_certificate()")
+        raise UsageError(
+            "recipients must be certificates: load them with "
+            "e2ee_mail.load_certificate()"
+        )
     found = tuple(recipients)
     if not found:
         raise UsageError("at least one recipient certificate is required")
     for cert in found:
         if not isinstance(cert, Certificate):
-            raise UsageError(f"recipient {cert!r} is not a Certificate: load it with "
-                             "e2ee_mail.load_certificate()")
+            raise UsageError(
+                f"recipient {cert!r} is not a Certificate: load it with "
+                "e2ee_mail.load_certificate()"
+            )
     return found
 
 
@@ -82,8 +89,9 @@ def _keys(keys: SecretKey | Iterable[SecretKey]) -> tuple[SecretKey, ...]:
         raise UsageError("at least one secret key is required")
     for key in found:
         if not isinstance(key, SecretKey):
-            raise UsageError(f"{key!r} is not a SecretKey: load it with "
-                             "e2ee_mail.load_key()")
+            raise UsageError(
+                f"{key!r} is not a SecretKey: load it with e2ee_mail.load_key()"
+            )
     return found
 
 
@@ -139,7 +147,7 @@ def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretK
 def generate_key(
     uid: str,
     *,
-    format: Literal["openpgp", "x509"] = "openpgp",  # noqa: A002
+    format: Literal["openpgp", "x509"] = "openpgp",
     kind: Kind = "x25519",
     profile: Literal["rfc9580", "rfc4880"] = "rfc9580",
 ) -> SecretKey:
@@ -167,7 +175,7 @@ def encrypt(
     data: bytes | bytearray | memoryview,
     recipients: Certificate | Iterable[Certificate],
     *,
-    format: MessageFormat = "openpgp",  # noqa: A002
+    format: MessageFormat = "openpgp",
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
@@ -250,7 +258,7 @@ def encrypt_stream(
     dst: BinaryIO,
     recipients: Certificate | Iterable[Certificate],
     *,
-    format: MessageFormat = "openpgp",  # noqa: A002
+    format: MessageFormat = "openpgp",
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
@@ -260,8 +268,9 @@ def encrypt_stream(
     if format == "cms":
         from .cms import envelope
 
-        envelope.encrypt_stream(src, dst, certs, armor=armor, cipher=cipher,
-                                policy=policy)
+        envelope.encrypt_stream(
+            src, dst, certs, armor=armor, cipher=cipher, policy=policy
+        )
         return
     if cipher != "aes-256-gcm":
         raise UsageError("cipher aes-256-cbc exists only for format cms/smime")
@@ -311,7 +320,7 @@ def encrypt_message(
     msg: EmailMessage,
     recipients: Certificate | Iterable[Certificate],
     *,
-    format: MailFormat = "smime",  # noqa: A002
+    format: MailFormat = "smime",
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
 ) -> EmailMessage:
@@ -407,5 +416,3 @@ def inspect(data: bytes | bytearray | memoryview) -> Inspection:
     from .mime import detect as mime_detect
 
     return mime_detect.inspect(mime_detect.parse(body))
-
-

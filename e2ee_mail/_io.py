@@ -33,9 +33,12 @@ def read_input(data_or_path: DataOrPath, *, what: str) -> bytes:
         try:
             return Path(data_or_path).read_bytes()
         except OSError as exc:
-            raise KeyLoadError(f"cannot read {what} {os.fspath(data_or_path)!r}: "
-                               f"{exc.strerror}") from None
-    raise UsageError(f"{what} must be bytes or a path, not {type(data_or_path).__name__}")
+            raise KeyLoadError(
+                f"cannot read {what} {os.fspath(data_or_path)!r}: {exc.strerror}"
+            ) from None
+    raise UsageError(
+        f"{what} must be bytes or a path, not {type(data_or_path).__name__}"
+    )
 
 
 @contextlib.contextmanager
@@ -51,7 +54,9 @@ def spool(directory: str | None = None) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], *, mode: int = 0o644) -> Iterator[BinaryIO]:
+def atomic_writer(
+    path: str | os.PathLike[str], *, mode: int = 0o644
+) -> Iterator[BinaryIO]:
     """Write ``path`` atomically: a temp file next to it, fsync, rename on success.
 
     If the block raises, the target is left untouched and the temp file removed.

@@ -13,13 +13,13 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import BinaryIO, NoReturn
+from typing import BinaryIO, Literal, NoReturn
 
 from . import _api
 from ._io import atomic_writer, spool, write_secret_file
 from .errors import Error, UsageError
 from .keys.model import SecretKey
-from .policy import DEFAULT, Policy
+from .policy import DEFAULT, Policy, Profile
 
 __all__ = ["main"]
 
@@ -66,7 +66,7 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
 
 
 def _policy(args: argparse.Namespace) -> Policy:
-    profile = getattr(args, "profile", None) or "auto"
+    profile: Profile = getattr(args, "profile", None) or "auto"
     return dataclasses.replace(DEFAULT, profile=profile)
 
 
@@ -81,18 +81,21 @@ def _passphrase(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> None:
-    profile = args.profile or "rfc9580"
+    profile: Literal["rfc9580", "rfc4880"] = args.profile or "rfc9580"
     if args.format == "x509" and args.profile:
         raise UsageError("--profile applies to --format openpgp only")
-    key = _api.generate_key(args.uid, format=args.format, kind=args.kind,
-                            profile=profile)
+    key = _api.generate_key(
+        args.uid, format=args.format, kind=args.kind, profile=profile
+    )
     passphrase = _passphrase(args)
     secret = key.export(passphrase=passphrase.encode() if passphrase else None)
     with atomic_writer(args.out + ".pub") as fh:
         fh.write(key.public.export())
     write_secret_file(args.out + ".key", secret)
-    print(f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
-          f"{key.public.algorithm}, fingerprint {key.public.fingerprint})")
+    print(
+        f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
+        f"{key.public.algorithm}, fingerprint {key.public.fingerprint})"
+    )
 
 
 def _cmd_encrypt(args: argparse.Namespace) -> None:
@@ -103,15 +106,23 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
 
         with _input(args.input) as src:
             msg = mime_detect.parse(src.read())
-        out_msg = _api.encrypt_message(msg, certs, format=args.format,
-                                       cipher=args.cipher, policy=policy)
+        out_msg = _api.encrypt_message(
+            msg, certs, format=args.format, cipher=args.cipher, policy=policy
+        )
         data = mime_detect.serialize(out_msg)
         with _output(args.output) as dst:
             dst.write(data)
         return
     with _input(args.input) as src, _output(args.output) as dst:
-        _api.encrypt_stream(src, dst, certs, format=args.format, armor=args.armor,
-                            cipher=args.cipher, policy=policy)
+        _api.encrypt_stream(
+            src,
+            dst,
+            certs,
+            format=args.format,
+            armor=args.armor,
+            cipher=args.cipher,
+            policy=policy,
+        )
 
 
 def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
@@ -129,8 +140,11 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
         if kind == "mime":
             from .mime import detect as mime_detect
 
-            msg = _api.decrypt_message(head + src.read(), keys,
-                                       allow_unauthenticated=args.allow_unauthenticated)
+            msg = _api.decrypt_message(
+                head + src.read(),
+                keys,
+                allow_unauthenticated=args.allow_unauthenticated,
+            )
             with _output(args.output) as dst:
                 dst.write(mime_detect.serialize(msg))
             return
@@ -138,8 +152,9 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
 
         stream: BinaryIO = PrefixedReader(head, src)  # type: ignore[assignment]
         with _output(args.output) as dst:
-            _api.decrypt_stream(stream, dst, keys,
-                                allow_unauthenticated=args.allow_unauthenticated)
+            _api.decrypt_stream(
+                stream, dst, keys, allow_unauthenticated=args.allow_unauthenticated
+            )
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
@@ -175,12 +190,14 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="e2ee-mail",
-                     description="End-to-end encrypted mail: S/MIME and OpenPGP.")
+    parser = _Parser(
+        prog="e2ee-mail", description="End-to-end encrypted mail: S/MIME and OpenPGP."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def add(name: str, func: Callable[[argparse.Namespace], None],
-            help_text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], None], help_text: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(func=func)
         return p
@@ -191,26 +208,37 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
     p.add_argument("--uid", required=True, help='"Name <addr>"')
     p.add_argument("--out", required=True, metavar="PREFIX")
-    p.add_argument("--passphrase-env", metavar="VAR",
-                   help="protect the secret key with the passphrase in $VAR")
+    p.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="protect the secret key with the passphrase in $VAR",
+    )
 
-    p = add("encrypt", _cmd_encrypt, "encrypt a body (openpgp, cms) or a mail "
-            "(smime, pgpmime)")
-    p.add_argument("--format", choices=["openpgp", "cms", "pgpmime", "smime"],
-                   default="openpgp")
+    p = add(
+        "encrypt",
+        _cmd_encrypt,
+        "encrypt a body (openpgp, cms) or a mail (smime, pgpmime)",
+    )
+    p.add_argument(
+        "--format", choices=["openpgp", "cms", "pgpmime", "smime"], default="openpgp"
+    )
     p.add_argument("--to", action="append", required=True, metavar="CERT")
     p.add_argument("--armor", action="store_true")
     p.add_argument("--profile", choices=["auto", "rfc9580", "rfc4880"])
-    p.add_argument("--cipher", choices=["aes-256-gcm", "aes-256-cbc"],
-                   default="aes-256-gcm")
+    p.add_argument(
+        "--cipher", choices=["aes-256-gcm", "aes-256-cbc"], default="aes-256-gcm"
+    )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
 
     p = add("decrypt", _cmd_decrypt, "decrypt any supported message (format detected)")
     p.add_argument("--key", action="append", required=True, metavar="KEY")
     p.add_argument("--passphrase-env", metavar="VAR")
-    p.add_argument("--allow-unauthenticated", action="store_true",
-                   help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)")
+    p.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)",
+    )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
 
@@ -228,8 +256,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["verify"])
     p.add_argument("dir", nargs="?", default=None, metavar="DIR")
 
-    add("demo", _cmd_demo, "encrypt and decrypt a built-in sample mail with "
-        "throwaway keys")
+    add(
+        "demo",
+        _cmd_demo,
+        "encrypt and decrypt a built-in sample mail with throwaway keys",
+    )
     return parser
 
 

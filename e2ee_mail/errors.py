@@ -29,7 +29,8 @@ __all__ = [
 #: The one message used for every failure after a secret-key operation (RFC 9580 §14
 #: and the Bleichenbacher lesson): tag mismatch, bad padding, bad key wrap alike.
 DECRYPTION_FAILED: Final = (
-    "decryption failed: the message was altered, truncated, or not encrypted to this key"
+    "decryption failed: the message was altered, truncated, or not encrypted "
+    "to this key"
 )
 
 

@@ -32,11 +32,13 @@ class Policy:
     """What is written and what is accepted.
 
     Attributes:
-        profile: OpenPGP profile: "auto" chooses from the recipients' advertised features
-            (RFC 9580 rules), "rfc9580" writes v6 / SEIPDv2, "rfc4880" writes v4 / SEIPDv1.
+        profile: OpenPGP profile: "auto" chooses from the recipients' advertised
+            features (RFC 9580 rules), "rfc9580" writes v6 / SEIPDv2, "rfc4880"
+            writes v4 / SEIPDv1.
         allow_unauthenticated: open legacy unauthenticated CMS EnvelopedData (AES-CBC).
             Never affects OpenPGP: SED and SEIPDv1 without MDC stay refused.
-        allow_rsa_pkcs1v15_encrypt: write CMS KeyTransRecipientInfo with RSA PKCS#1 v1.5.
+        allow_rsa_pkcs1v15_encrypt: write CMS KeyTransRecipientInfo with RSA
+            PKCS#1 v1.5.
         min_rsa_bits: smallest RSA modulus used or accepted.
         max_decompressed_bytes: bound on OpenPGP decompression (bombs are PolicyError).
         max_nesting: bound on nested OpenPGP containers.

@@ -11,7 +11,7 @@ it after :meth:`GCMStreamOpener.finalize` succeeds.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -81,6 +81,7 @@ class _Streaming:
     """Shared buffer handling of the streaming sealer and opener."""
 
     __slots__ = ("_ctx", "_in", "_out")
+    _ctx: Any
 
     def __init__(self, buffer_size: int) -> None:
         self._in = bytearray(buffer_size)
@@ -179,7 +180,7 @@ def pump(
     update_into = ctx.update_into  # type: ignore[attr-defined]
     in_view = memoryview(in_buf)
     out_view = memoryview(out_buf)
-    readinto = src.readinto
+    readinto = src.readinto  # type: ignore[attr-defined]
     total = 0
     while length is None or total < length:
         want = len(in_buf) if length is None else min(len(in_buf), length - total)

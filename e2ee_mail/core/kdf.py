@@ -8,7 +8,11 @@ from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 
 __all__ = ["hkdf_sha256", "x963_kdf"]
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 def hkdf_sha256(ikm: bytes, *, salt: bytes | None, info: bytes, length: int) -> bytes:
@@ -18,7 +22,9 @@ def hkdf_sha256(ikm: bytes, *, salt: bytes | None, info: bytes, length: int) -> 
     )
 
 
-def x963_kdf(secret: bytes, *, shared_info: bytes, length: int, hash_name: str) -> bytes:
+def x963_kdf(
+    secret: bytes, *, shared_info: bytes, length: int, hash_name: str
+) -> bytes:
     """ANSI X9.63 KDF as used by CMS ECDH (RFC 5753 §7.2, RFC 8418 §2.1)."""
     return X963KDF(
         algorithm=_HASHES[hash_name](), length=length, sharedinfo=shared_info

@@ -14,7 +14,13 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..errors import DecryptionError
 
-__all__ = ["OAEPHash", "decrypt_oaep", "decrypt_pkcs1v15", "encrypt_oaep", "encrypt_pkcs1v15"]
+__all__ = [
+    "OAEPHash",
+    "decrypt_oaep",
+    "decrypt_pkcs1v15",
+    "encrypt_oaep",
+    "encrypt_pkcs1v15",
+]
 
 OAEPHash = Literal["sha1", "sha256", "sha384", "sha512"]
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import DecryptionError, FormatError
 
-__all__ = ["KEY_SIZE", "ephemeral_agree", "agree", "public_bytes", "check_public"]
+__all__ = ["KEY_SIZE", "agree", "check_public", "ephemeral_agree", "public_bytes"]
 
 KEY_SIZE = 32
 

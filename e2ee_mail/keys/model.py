@@ -24,7 +24,7 @@ class Certificate(abc.ABC):
     @property
     @abc.abstractmethod
     def format(self) -> KeyFormat:
-        """"x509" or "openpgp"."""
+        """ "x509" or "openpgp"."""
 
     @property
     @abc.abstractmethod
@@ -65,7 +65,7 @@ class SecretKey(abc.ABC):
 
     @property
     def format(self) -> KeyFormat:
-        """"x509" or "openpgp"."""
+        """ "x509" or "openpgp"."""
         return self.public.format
 
     @property
