@@ -1,0 +1,86 @@
+"""Argument checking of the public API: bad arguments are UsageError, never crashes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+import e2ee_mail
+
+
+def test_every_public_exception_derives_from_error() -> None:
+    for name in e2ee_mail.__all__:
+        obj = getattr(e2ee_mail, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, e2ee_mail.Error)
+
+
+def test_usage_error_is_also_value_error() -> None:
+    assert issubclass(e2ee_mail.UsageError, ValueError)
+
+
+def test_decryption_error_text_is_fixed() -> None:
+    assert str(e2ee_mail.DecryptionError()) == str(e2ee_mail.DecryptionError())
+
+
+@pytest.mark.parametrize("recipients", [[], "alice.pub", [b"cert"], [object()]])
+def test_encrypt_rejects_non_certificates(recipients: object) -> None:
+    with pytest.raises(e2ee_mail.UsageError):
+        e2ee_mail.encrypt(b"body", recipients)  # type: ignore[arg-type]
+
+
+def test_encrypt_rejects_non_bytes_body() -> None:
+    with pytest.raises(e2ee_mail.UsageError):
+        e2ee_mail.encrypt("text", [])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("keys", [[], [object()]])
+def test_decrypt_rejects_non_keys(keys: object) -> None:
+    with pytest.raises(e2ee_mail.UsageError):
+        e2ee_mail.decrypt(b"\xc1\x00", keys)  # type: ignore[arg-type]
+
+
+def test_generate_key_rejects_unknown_kind_and_format() -> None:
+    with pytest.raises(e2ee_mail.UsageError):
+        e2ee_mail.generate_key("A <a@example.org>", kind="dsa")  # type: ignore[arg-type]
+    with pytest.raises(e2ee_mail.UsageError):
+        e2ee_mail.generate_key("A <a@example.org>", format="ssh")  # type: ignore[arg-type]
+
+
+def test_decrypt_of_garbage_is_format_error() -> None:
+    key = _FakeKey()
+    with pytest.raises(e2ee_mail.FormatError):
+        e2ee_mail.decrypt(b"hello there", [key])
+    with pytest.raises(e2ee_mail.FormatError):
+        e2ee_mail.decrypt_stream(io.BytesIO(b""), io.BytesIO(), [key])
+
+
+def test_policy_presets_are_frozen_and_distinct() -> None:
+    assert e2ee_mail.RFC9580.profile == "rfc9580"
+    assert e2ee_mail.RFC4880.profile == "rfc4880"
+    assert e2ee_mail.LEGACY_DECRYPT.allow_unauthenticated
+    assert not e2ee_mail.DEFAULT.allow_unauthenticated
+    with pytest.raises(AttributeError):
+        e2ee_mail.DEFAULT.profile = "rfc4880"  # type: ignore[misc]
+
+
+class _FakeCert(e2ee_mail.Certificate):
+    format = "x509"  # type: ignore[assignment]
+    fingerprint = "00"  # type: ignore[assignment]
+    user_ids = ("fake",)  # type: ignore[assignment]
+    algorithm = "x25519"  # type: ignore[assignment]
+
+    def export(self, *, armor: bool = True) -> bytes:
+        return b""
+
+
+class _FakeKey(e2ee_mail.SecretKey):
+    public = _FakeCert()  # type: ignore[assignment]
+
+    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+        return b""
+
+
+def test_key_repr_names_the_certificate_only() -> None:
+    assert "fake" in repr(_FakeKey())

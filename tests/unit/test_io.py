@@ -1,0 +1,86 @@
+"""Edge I/O: atomic writes, secret files, spools, prefixed readers."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import e2ee_mail
+from e2ee_mail._io import (
+    PrefixedReader,
+    atomic_writer,
+    read_input,
+    spool,
+    write_secret_file,
+)
+
+
+def test_atomic_writer_leaves_target_untouched_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"original")
+    with pytest.raises(RuntimeError), atomic_writer(target) as fh:
+        fh.write(b"partial")
+        raise RuntimeError("boom")
+    assert target.read_bytes() == b"original"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_atomic_writer_replaces_target_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with atomic_writer(target) as fh:
+        fh.write(b"new")
+    assert target.read_bytes() == b"new"
+
+
+def test_secret_file_is_written_0600(tmp_path: Path) -> None:
+    target = tmp_path / "k.key"
+    write_secret_file(target, b"secret")
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert target.read_bytes() == b"secret"
+
+
+def test_spool_is_private_and_removed(tmp_path: Path) -> None:
+    with spool(str(tmp_path)) as fh:
+        fh.write(b"x")
+        name = fh.name
+        assert stat.S_IMODE(os.fstat(fh.fileno()).st_mode) == 0o600
+    assert not os.path.exists(name)
+
+
+def test_read_input_accepts_bytes_paths_and_pem_text(tmp_path: Path) -> None:
+    path = tmp_path / "c.pem"
+    path.write_bytes(b"data")
+    assert read_input(path, what="certificate") == b"data"
+    assert read_input(str(path), what="certificate") == b"data"
+    assert read_input(bytearray(b"ab"), what="x") == b"ab"
+    pem = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"
+    assert read_input(pem, what="certificate") == pem.encode()
+
+
+def test_read_input_missing_file_is_key_load_error(tmp_path: Path) -> None:
+    with pytest.raises(e2ee_mail.KeyLoadError, match="cannot read"):
+        read_input(tmp_path / "missing", what="key")
+
+
+def test_read_input_rejects_other_types() -> None:
+    with pytest.raises(e2ee_mail.UsageError):
+        read_input(42, what="key")  # type: ignore[arg-type]
+
+
+@given(st.binary(max_size=300), st.binary(max_size=300), st.integers(1, 64))
+def test_prefixed_reader_yields_head_then_rest(
+    head: bytes, rest: bytes, step: int
+) -> None:
+    reader = PrefixedReader(head, io.BytesIO(rest))
+    got = bytearray()
+    buf = bytearray(step)
+    while n := reader.readinto(buf):
+        got += buf[:n]
+    assert bytes(got) == head + rest
+    assert PrefixedReader(head, io.BytesIO(rest)).read() == head + rest
