@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,7 +38,5 @@ def test_detect_refuses_unknown_input_with_format_error(head: bytes) -> None:
 
 @given(st.binary(max_size=200))
 def test_detect_never_raises_anything_but_format_error(head: bytes) -> None:
-    try:
+    with contextlib.suppress(e2ee_mail.FormatError):
         assert detect(head) in ("cms", "openpgp", "mime")
-    except e2ee_mail.FormatError:
-        pass
