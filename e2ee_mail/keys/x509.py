@@ -1,0 +1,501 @@
+"""X.509 certificates and PKCS#8 secret keys for CMS / S/MIME recipients.
+
+Implements: loading certificates (RFC 5280, PEM per RFC 7468 or DER) and PKCS#8 private
+keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating
+
+- RSA-3072/4096 self-signed certificates with an emailAddress (rfc822Name) SAN and
+  keyUsage keyEncipherment (RFC 8550 §4.4.2), and
+- X25519 certificates (RFC 8410 §3) issued by a freshly generated Ed25519 key, because
+  an X25519 key cannot sign itself. The Ed25519 issuer key is discarded after signing:
+  it only exists to give the certificate a valid signature.
+
+Key file format written by ``e2ee-mail keygen``: the PKCS#8 PEM block, followed by the
+certificate PEM block, so that a key file alone is enough to match recipient entries
+(issuerAndSerialNumber / subjectKeyIdentifier). OpenSSL's ``-inkey`` reads the first
+private-key block and skips the certificate. A PKCS#8 key loaded without a certificate
+still decrypts: the CMS layer then tries it against every recipient entry of its type.
+
+Left out: certificate path validation, revocation, key usage enforcement on load (the
+CMS composer refuses keys whose algorithm it cannot use), PKCS#12.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from typing import Final, Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ..core.random import random_bytes
+from ..errors import (
+    ASN1Error,
+    FormatError,
+    KeyLoadError,
+    PassphraseError,
+    UnsupportedError,
+    UsageError,
+)
+from .model import Certificate, KeyFormat, SecretKey
+
+__all__ = [
+    "X509Certificate",
+    "X509SecretKey",
+    "generate",
+    "load_certificate",
+    "load_key",
+]
+
+Kind = Literal["x25519", "rsa3072", "rsa4096"]
+PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey
+PrivateKey = rsa.RSAPrivateKey | x25519.X25519PrivateKey
+
+#: Validity of generated certificates, in days (about three years).
+VALIDITY_DAYS: Final = 3 * 365
+_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL
+)
+_KEY_LABELS: Final = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KEY")
+_UID = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<addr>[^<>@\s]+@[^<>@\s]+)>\s*$")
+
+
+class X509Certificate(Certificate):
+    """An X.509 recipient certificate with an RSA or X25519 key."""
+
+    __slots__ = ("_cert", "_der", "_fingerprint")
+
+    def __init__(self, cert: x509.Certificate) -> None:
+        key = cert.public_key()
+        if not isinstance(key, rsa.RSAPublicKey | x25519.X25519PublicKey):
+            raise UnsupportedError(
+                f"certificate key type {type(key).__name__} cannot receive encrypted "
+                "mail here: use an RSA or X25519 certificate"
+            )
+        self._cert = cert
+        self._der = cert.public_bytes(serialization.Encoding.DER)
+        self._fingerprint = hashlib.sha256(self._der).hexdigest().upper()
+
+    @property
+    def format(self) -> KeyFormat:
+        """Always "x509"."""
+        return "x509"
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate DER, upper-case hex."""
+        return self._fingerprint
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        """The subject (RFC 4514 string) followed by the SAN email addresses."""
+        ids = [self._cert.subject.rfc4514_string()]
+        ids += self.email_addresses
+        return tuple(ids)
+
+    @property
+    def email_addresses(self) -> tuple[str, ...]:
+        """The rfc822Name entries of the subjectAltName extension."""
+        try:
+            san = self._cert.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName
+            )
+        except (x509.ExtensionNotFound, ValueError):
+            return ()
+        return tuple(san.value.get_values_for_type(x509.RFC822Name))
+
+    @property
+    def algorithm(self) -> str:
+        """ "x25519" or "rsa<bits>"."""
+        key = self.public_key
+        if isinstance(key, rsa.RSAPublicKey):
+            return f"rsa{key.key_size}"
+        return "x25519"
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The subject public key (a `cryptography` object; internal use)."""
+        key = self._cert.public_key()
+        assert isinstance(key, rsa.RSAPublicKey | x25519.X25519PublicKey)
+        return key
+
+    @property
+    def der(self) -> bytes:
+        """The certificate DER."""
+        return self._der
+
+    @property
+    def issuer_der(self) -> bytes:
+        """The issuer Name, DER (for issuerAndSerialNumber, RFC 5652 §10.2.4)."""
+        # The raw bytes from the certificate, not a re-encoding: recipients compare
+        # issuer names byte for byte in practice.
+        return _raw_issuer(self._der)
+
+    @property
+    def serial_number(self) -> int:
+        """The certificate serial number."""
+        return self._cert.serial_number
+
+    @property
+    def subject_key_identifier(self) -> bytes | None:
+        """The subjectKeyIdentifier extension value, if present (RFC 5280 §4.2.1.2)."""
+        try:
+            ext = self._cert.extensions.get_extension_for_class(
+                x509.SubjectKeyIdentifier
+            )
+        except (x509.ExtensionNotFound, ValueError):
+            return None
+        return ext.value.digest
+
+    def export(self, *, armor: bool = True) -> bytes:
+        """The certificate as PEM (default) or DER."""
+        if armor:
+            return self._cert.public_bytes(serialization.Encoding.PEM)
+        return self._der
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, X509Certificate):
+            return NotImplemented
+        return self._der == other._der
+
+    def __hash__(self) -> int:
+        return hash(self._der)
+
+
+class X509SecretKey(SecretKey):
+    """A PKCS#8 RSA or X25519 private key, with its certificate when known."""
+
+    __slots__ = ("_cert", "_key")
+
+    def __init__(self, key: PrivateKey, cert: X509Certificate | None) -> None:
+        self._key = key
+        self._cert = cert
+
+    @property
+    def public(self) -> X509Certificate:
+        """The certificate. Raises KeyLoadError when the key was loaded without one."""
+        if self._cert is None:
+            raise KeyLoadError(
+                "this PKCS#8 key was loaded without its certificate: append the "
+                "certificate PEM to the key file"
+            )
+        return self._cert
+
+    @property
+    def certificate(self) -> X509Certificate | None:
+        """The certificate, or None when the key file carried none."""
+        return self._cert
+
+    @property
+    def format(self) -> KeyFormat:
+        """Always "x509"."""
+        return "x509"
+
+    @property
+    def private_key(self) -> PrivateKey:
+        """The `cryptography` private key object (internal use by the CMS layer)."""
+        return self._key
+
+    @property
+    def algorithm(self) -> str:
+        """ "x25519" or "rsa<bits>"."""
+        if isinstance(self._key, rsa.RSAPrivateKey):
+            return f"rsa{self._key.key_size}"
+        return "x25519"
+
+    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+        """PKCS#8 (PEM followed by the certificate PEM, or bare DER).
+
+        Args:
+            passphrase: encrypt the PKCS#8 (PBES2, `cryptography`'s best available).
+            armor: PEM (with the certificate appended) or DER (the key only).
+        """
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(passphrase)
+            if passphrase
+            else serialization.NoEncryption()
+        )
+        encoding = serialization.Encoding.PEM if armor else serialization.Encoding.DER
+        out = self._key.private_bytes(
+            encoding, serialization.PrivateFormat.PKCS8, encryption
+        )
+        if armor and self._cert is not None:
+            out += self._cert.export(armor=True)
+        return out
+
+    def __repr__(self) -> str:
+        if self._cert is None:
+            return f"<X509SecretKey {self.algorithm} (no certificate)>"
+        return f"<X509SecretKey for {self._cert!r}>"
+
+    __str__ = __repr__
+
+
+def _raw_issuer(der: bytes) -> bytes:
+    from asn1crypto import x509 as asn1_x509
+
+    try:
+        issuer: bytes = asn1_x509.Certificate.load(der)["tbs_certificate"][
+            "issuer"
+        ].dump()
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ASN1Error(f"malformed certificate issuer: {exc}") from None
+    return issuer
+
+
+def _pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
+    return [(m.group(1), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
+
+
+def _is_pem(data: bytes) -> bool:
+    return b"-----BEGIN " in data[:4096]
+
+
+def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
+    try:
+        if pem:
+            cert = x509.load_pem_x509_certificate(block)
+        else:
+            cert = x509.load_der_x509_certificate(block)
+        # Force the lazily parsed parts we rely on, inside the try.
+        cert.public_key()
+        cert.issuer.public_bytes()
+        _ = cert.extensions
+    except (ValueError, TypeError) as exc:
+        raise ASN1Error(f"not a valid X.509 certificate: {exc}") from None
+    except x509.UnsupportedGeneralNameType as exc:
+        raise UnsupportedError(f"certificate uses an unsupported name: {exc}") from None
+    except Exception as exc:  # cryptography may raise its own UnsupportedAlgorithm
+        if type(exc).__name__ == "UnsupportedAlgorithm":
+            raise UnsupportedError(
+                f"certificate uses an unsupported algorithm: {exc}"
+            ) from None
+        raise
+    return X509Certificate(cert)
+
+
+def load_certificate(data: bytes) -> X509Certificate:
+    """Load an X.509 certificate, PEM or DER.
+
+    Args:
+        data: the certificate file contents. PEM files may hold other blocks; the first
+            CERTIFICATE block is used.
+
+    Returns:
+        The certificate.
+
+    Raises:
+        FormatError: not a certificate (ASN1Error when the DER is malformed).
+        UnsupportedError: the key is neither RSA nor X25519.
+    """
+    if _is_pem(data):
+        for label, block in _pem_blocks(data):
+            if label in (b"CERTIFICATE", b"X509 CERTIFICATE"):
+                return _certificate_from(block, pem=True)
+        raise FormatError(
+            "no CERTIFICATE PEM block found: expected an X.509 certificate"
+        )
+    if not data.startswith(b"\x30"):
+        raise FormatError("not an X.509 certificate (expected PEM or DER)")
+    return _certificate_from(data, pem=False)
+
+
+def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> PrivateKey:
+    loader = (
+        serialization.load_pem_private_key
+        if pem
+        else serialization.load_der_private_key
+    )
+    encrypted = b"ENCRYPTED" in block[:40] if pem else None
+    try:
+        key = loader(block, password=passphrase)
+    except TypeError:
+        # `cryptography`: a password missing for an encrypted key, or given for a
+        # plain one.
+        if passphrase is None:
+            raise PassphraseError(
+                "the key is passphrase-protected: supply the passphrase "
+                "(--passphrase-env VAR)"
+            ) from None
+        key = loader(block, password=None)
+    except ValueError:
+        if passphrase is not None and encrypted is not False:
+            raise PassphraseError(
+                "wrong passphrase, or the key file is damaged"
+            ) from None
+        raise KeyLoadError("not a valid PKCS#8 private key") from None
+    except Exception as exc:
+        if type(exc).__name__ == "UnsupportedAlgorithm":
+            raise UnsupportedError(f"unsupported private key: {exc}") from None
+        raise
+    if not isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey):
+        raise UnsupportedError(
+            f"{type(key).__name__} keys cannot decrypt mail here: use RSA or X25519"
+        )
+    return key
+
+
+def _public_der(key: PublicKey | PrivateKey) -> bytes:
+    pub = (
+        key.public_key()
+        if isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey)
+        else key
+    )
+    return pub.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
+    """Load a PKCS#8 private key (PEM or DER), with the certificate the PEM carries.
+
+    Args:
+        data: key file contents: PKCS#8 PEM (optionally followed by the certificate
+            PEM, as ``e2ee-mail keygen`` writes) or PKCS#8 DER.
+        passphrase: for encrypted PKCS#8.
+
+    Returns:
+        The secret key.
+
+    Raises:
+        PassphraseError: the key is protected and the passphrase is missing or wrong.
+        KeyLoadError: not a usable key, or the certificate does not belong to it.
+        UnsupportedError: neither RSA nor X25519.
+    """
+    if _is_pem(data):
+        blocks = _pem_blocks(data)
+        key_blocks = [b for label, b in blocks if label in _KEY_LABELS]
+        if not key_blocks:
+            raise KeyLoadError("no PRIVATE KEY PEM block found: expected a PKCS#8 key")
+        key = _private_from(key_blocks[0], passphrase, pem=True)
+        cert: X509Certificate | None = None
+        for label, block in blocks:
+            if label == b"CERTIFICATE":
+                cert = _certificate_from(block, pem=True)
+                break
+    else:
+        if not data.startswith(b"\x30"):
+            raise KeyLoadError("not a PKCS#8 key (expected PEM or DER)")
+        key = _private_from(data, passphrase, pem=False)
+        cert = None
+    if cert is not None and _public_der(cert.public_key) != _public_der(key):
+        raise KeyLoadError("the certificate in the key file does not match the key")
+    return X509SecretKey(key, cert)
+
+
+def _parse_uid(uid: str) -> tuple[str, str]:
+    match = _UID.match(uid)
+    if match is None:
+        raise UsageError(f'user ID {uid!r} must look like "Name <addr@example.org>"')
+    name = match.group("name") or match.group("addr")
+    return name, match.group("addr")
+
+
+def _serial() -> int:
+    # RFC 5280 §4.1.2.2: positive, at most 20 octets; 127 random bits.
+    return int.from_bytes(random_bytes(16), "big") >> 1 | 1
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public: PublicKey | ed25519.Ed25519PublicKey,
+    addr: str,
+) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public)
+        .serial_number(_serial())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=VALIDITY_DAYS))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(addr)]), critical=False
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(public), critical=False
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            critical=False,
+        )
+    )
+
+
+def _key_usage(*, encipher: bool, agree: bool, sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=encipher,
+        data_encipherment=False,
+        key_agreement=agree,
+        key_cert_sign=sign,
+        crl_sign=sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def generate(uid: str, *, kind: Kind) -> X509SecretKey:
+    """Generate an X.509 key pair for ``uid`` ("Name <addr>").
+
+    RSA kinds give a self-signed certificate with keyUsage keyEncipherment. The
+    x25519 kind gives an X25519 certificate with keyUsage keyAgreement, signed by an
+    Ed25519 issuer key generated for the purpose and then discarded.
+
+    Args:
+        uid: "Name <addr@example.org>"; the address goes into the SAN.
+        kind: "x25519", "rsa3072" or "rsa4096".
+
+    Returns:
+        The secret key; ``key.public`` is the certificate.
+
+    Raises:
+        UsageError: malformed uid or unknown kind.
+    """
+    name, addr = _parse_uid(uid)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.EMAIL_ADDRESS, addr),
+        ]
+    )
+    if kind in _RSA_BITS:
+        private_rsa = rsa.generate_private_key(65537, _RSA_BITS[kind])
+        builder = (
+            _builder(subject, subject, private_rsa.public_key(), addr)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            .add_extension(
+                _key_usage(encipher=True, agree=False, sign=False), critical=True
+            )
+        )
+        cert = builder.sign(private_rsa, hashes.SHA256())
+        return X509SecretKey(private_rsa, X509Certificate(cert))
+    if kind == "x25519":
+        issuer_key = ed25519.Ed25519PrivateKey.generate()
+        issuer = x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, f"{name} (X25519 key issuer)")]
+        )
+        private_x = x25519.X25519PrivateKey.generate()
+        builder = (
+            _builder(subject, issuer, private_x.public_key(), addr)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            .add_extension(
+                _key_usage(encipher=False, agree=True, sign=False), critical=True
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    issuer_key.public_key()
+                ),
+                critical=False,
+            )
+        )
+        cert = builder.sign(issuer_key, None)
+        return X509SecretKey(private_x, X509Certificate(cert))
+    raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
