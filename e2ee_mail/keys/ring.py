@@ -1,0 +1,542 @@
+"""The keyring: per identity, an ordered history of key versions, stored on disk.
+
+Each identity (an email address) has, per key format (x509, openpgp), versions
+numbered 1, 2, ... with a fingerprint, creation and expiry times, a state and the
+secret key. States:
+
+* ``active`` — the current key: :meth:`Keyring.recipients` encrypts to it; at most one
+  per identity and format.
+* ``decrypt-only`` — superseded by a rotation; still opens old mail.
+* ``retired`` — taken out of service (e.g. after stored mail was re-wrapped); still
+  opens mail unless the caller asks :meth:`Keyring.decryption_keys` to leave it out.
+* ``revoked`` — compromised or withdrawn: never used again, kept only as history.
+
+Storage is ``keys/ringstore.py``: a checksummed manifest and one file per key,
+atomic writes, 0600/0700, writers serialized with flock(2). Every mutation re-reads
+the manifest under the exclusive lock, so two processes adding keys both win. Key
+files carry the ``SecretKey.export()`` bytes, passphrase-protected when the keyring
+has a passphrase. Not provided: protection of the manifest's metadata (identities,
+fingerprints, dates are in clear, integrity-checked only against accidents — the
+checksum is not a MAC), and publishing of revocations to the world.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final, Literal, cast, get_args
+
+from .. import _api
+from ..errors import Error, KeyLoadError, PassphraseError, UsageError
+from . import audit, rotation
+from .model import Certificate, KeyFormat, SecretKey
+from .ringstore import KeyringError, Store
+
+__all__ = ["KeyState", "KeyVersion", "Keyring", "KeyringError", "RotationPolicy"]
+
+KeyState = Literal["active", "decrypt-only", "retired", "revoked"]
+_STATES: Final = frozenset(get_args(KeyState))
+_FORMATS: Final = frozenset(("x509", "openpgp"))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RotationPolicy:
+    """Rotate an identity's active key once it is ``max_age`` old (or expired)."""
+
+    max_age: dt.timedelta
+
+    def __post_init__(self) -> None:
+        if self.max_age <= dt.timedelta(0):
+            raise UsageError("RotationPolicy.max_age must be positive")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeyVersion:
+    """One version of an identity's key. ``key`` never shows in repr."""
+
+    identity: str
+    format: KeyFormat
+    version: int
+    serial: int
+    fingerprint: str
+    algorithm: str
+    created: dt.datetime
+    expires: dt.datetime | None
+    state: KeyState
+    key: SecretKey = dataclasses.field(repr=False, compare=False)
+
+    @property
+    def certificate(self) -> Certificate:
+        """The public certificate of this version."""
+        return self.key.public
+
+
+def normalize_identity(identity: str) -> str:
+    """Return the lower-cased address of ``identity`` ("addr" or "Name <addr>")."""
+    if not isinstance(identity, str):
+        raise UsageError("identity must be an email address (str)")
+    text = identity.strip()
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1 : -1].strip()
+    local, at, domain = text.partition("@")
+    if not (local and at and domain) or any(c.isspace() or c in "<>" for c in text):
+        raise UsageError(f"identity {identity!r} is not an email address")
+    return text.lower()
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    when = now if now is not None else dt.datetime.now(dt.UTC)
+    if when.tzinfo is None:
+        raise UsageError("times must be timezone-aware (e.g. datetime.now(UTC))")
+    return when.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value: object, field: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise KeyringError(f"manifest field {field!r} is not a time")
+    try:
+        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise KeyringError(f"manifest field {field!r} is not a time") from None
+
+
+# Indirections the unit tests may replace with in-test fakes.
+def _load_key(data: bytes, passphrase: bytes | None) -> SecretKey:
+    return _api.load_key(data, passphrase)
+
+
+class Keyring:
+    """A keyring directory. Open with :meth:`Keyring.open`."""
+
+    __slots__ = ("_cache", "_passphrase", "_serial", "_store", "_versions")
+
+    def __init__(self, store: Store, passphrase: bytes | None) -> None:
+        self._store = store
+        self._passphrase = passphrase
+        self._cache: dict[str, SecretKey] = {}
+        self._versions: dict[str, list[KeyVersion]] = {}
+        self._serial = 0
+
+    def __repr__(self) -> str:
+        return f"<Keyring {os.fspath(self.path)!r} identities={len(self._versions)}>"
+
+    @property
+    def path(self) -> Path:
+        """The keyring directory."""
+        return self._store.root
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, passphrase: str | bytes | None = None
+    ) -> Keyring:
+        """Open the keyring in directory ``path``, creating it when absent.
+
+        Args:
+            path: the keyring directory (created 0700 when missing).
+            passphrase: protects every secret key file; required to open a keyring
+                created with one.
+
+        Raises:
+            KeyringError: the store is damaged, half-written or not a keyring.
+            PassphraseError: the passphrase is missing or wrong.
+        """
+        secret = _api._passphrase_bytes(passphrase)
+        ring = cls(Store(Path(path)), secret)
+        store = ring._store
+        if not store.exists():
+            store.check_creatable()
+            store.create_dirs()
+            with store.locked(exclusive=True):
+                if not store.exists():
+                    body = {"protected": secret is not None, "next_serial": 1}
+                    store.write_manifest({**body, "identities": {}})
+        with store.locked(exclusive=False):
+            ring._load(store.read_manifest())
+        return ring
+
+    def reload(self) -> None:
+        """Re-read the store (another process may have changed it)."""
+        with self._store.locked(exclusive=False):
+            self._load(self._store.read_manifest())
+
+    # -- reading --------------------------------------------------------------
+
+    def identities(self) -> tuple[str, ...]:
+        """Every identity with at least one version, sorted."""
+        return tuple(sorted(self._versions))
+
+    def history(self, identity: str) -> tuple[KeyVersion, ...]:
+        """All versions of ``identity``, oldest first (every format)."""
+        return tuple(self._versions_of(normalize_identity(identity)))
+
+    def recipients(
+        self, identity: str, *, format: KeyFormat | None = None
+    ) -> tuple[Certificate, ...]:
+        """The active certificates of ``identity`` (one per format), for
+        :func:`e2ee_mail.encrypt`; filter with ``format`` when it has both."""
+        return tuple(
+            v.certificate
+            for v in self._versions_of(normalize_identity(identity))
+            if v.state == "active" and format in (None, v.format)
+        )
+
+    def decryption_keys(
+        self, identity: str | None = None, *, include_retired: bool = True
+    ) -> tuple[SecretKey, ...]:
+        """Every key that may open mail: all versions not revoked (active first,
+        then newest first); leave retired ones out with ``include_retired=False``."""
+        idents = self.identities() if identity is None else (identity,)
+        chosen: list[KeyVersion] = []
+        for ident in idents:
+            for v in self._versions_of(normalize_identity(ident)):
+                if v.state == "revoked" or (
+                    v.state == "retired" and not include_retired
+                ):
+                    continue
+                chosen.append(v)
+        chosen.sort(key=lambda v: (v.state != "active", -v.serial))
+        return tuple(v.key for v in chosen)
+
+    def due(self, policy: RotationPolicy, now: dt.datetime) -> tuple[str, ...]:
+        """Identities whose active key (any format) is at least ``policy.max_age``
+        old or has expired at ``now``; sorted."""
+        when = _now(now)
+        found = set()
+        for ident, versions in self._versions.items():
+            for v in versions:
+                if v.state != "active":
+                    continue
+                expired = v.expires is not None and v.expires <= when
+                if expired or when - v.created >= policy.max_age:
+                    found.add(ident)
+        return tuple(sorted(found))
+
+    # -- writing --------------------------------------------------------------
+
+    def add(
+        self,
+        identity: str,
+        key: SecretKey,
+        *,
+        state: KeyState = "active",
+        created: dt.datetime | None = None,
+        expires: dt.datetime | None = None,
+    ) -> KeyVersion:
+        """Add ``key`` as the newest version of ``identity``.
+
+        An ``active`` addition demotes the previous active key of the same format to
+        ``decrypt-only``.
+
+        Raises:
+            UsageError: bad state, or the fingerprint is already in this history.
+        """
+        if not isinstance(key, SecretKey):
+            raise UsageError("add() takes a SecretKey (see e2ee_mail.load_key)")
+        if state not in _STATES:
+            raise UsageError(f"unknown key state {state!r}")
+        ident = normalize_identity(identity)
+        with self._writing():
+            for v in self._versions_of(ident, must_exist=False):
+                if v.fingerprint == key.fingerprint and v.format == key.format:
+                    raise UsageError(f"{ident} already has key {key.fingerprint}")
+            added = self._append(ident, key, state, _now(created), expires)
+        audit.record(
+            "key.add",
+            f"added {added.format} key v{added.version} for {ident} ({state})",
+            identity=ident,
+            fingerprints=(added.fingerprint,),
+            key_format=added.format,
+            state=state,
+        )
+        return added
+
+    def rotate(
+        self,
+        identity: str,
+        *,
+        format: KeyFormat | None = None,
+        kind: _api.Kind | None = None,
+        now: dt.datetime | None = None,
+    ) -> KeyVersion:
+        """Create a new active version for ``identity``; the previous active version
+        of that format becomes ``decrypt-only``. On an unknown identity this creates
+        its first version. See ``keys/rotation.py`` for how each format rotates.
+
+        Args:
+            identity: the email address.
+            format: "x509" or "openpgp"; defaults to the identity's newest format.
+            kind: "x25519", "rsa3072" or "rsa4096"; defaults to the previous
+                version's algorithm, else x25519.
+            now: the creation time (defaults to the clock).
+        """
+        ident = normalize_identity(identity)
+        when = _now(now)
+        with self._writing():
+            versions = self._versions_of(ident, must_exist=False)
+            if format is None:
+                if not versions:
+                    raise UsageError(f"{ident} has no keys yet: give format=")
+                format = versions[-1].format
+            if format not in _FORMATS:
+                raise UsageError(f"unknown key format {format!r}: use x509 or openpgp")
+            previous = self._active(ident, format)
+            prev_kind = previous.algorithm if previous is not None else "x25519"
+            chosen = kind or (prev_kind if rotation.is_kind(prev_kind) else "x25519")
+            rotated = rotation.rotate_key(
+                previous.key if previous is not None else None,
+                ident,
+                format=format,
+                kind=chosen,
+                now=when,
+            )
+            if previous is not None:
+                self._replace(
+                    previous,
+                    state="decrypt-only",
+                    expires=rotated.previous_expires or previous.expires,
+                )
+            added = self._append(ident, rotated.key, "active", when, None)
+        audit.record(
+            "key.rotate",
+            f"rotated {format} key of {ident} to v{added.version} ({rotated.method})",
+            identity=ident,
+            fingerprints=tuple(
+                v.fingerprint for v in (previous, added) if v is not None
+            ),
+            key_format=format,
+            method=rotated.method,
+            new_fingerprint=added.fingerprint,
+            old_fingerprint=previous.fingerprint if previous else None,
+        )
+        return added
+
+    def retire(
+        self, identity: str, fingerprint: str | None = None
+    ) -> tuple[KeyVersion, ...]:
+        """Retire the version(s) with ``fingerprint``, or with ``None`` every
+        ``decrypt-only`` version of ``identity``. Returns the retired versions."""
+        return self._set_state(identity, fingerprint, "retired")
+
+    def revoke(self, identity: str, fingerprint: str) -> tuple[KeyVersion, ...]:
+        """Revoke the version(s) with ``fingerprint``: never used again."""
+        if not fingerprint:
+            raise UsageError("revoke() needs the fingerprint of the key to revoke")
+        return self._set_state(identity, fingerprint, "revoked")
+
+    # -- internals --------------------------------------------------------------
+
+    def _versions_of(self, ident: str, *, must_exist: bool = True) -> list[KeyVersion]:
+        versions = self._versions.get(ident)
+        if versions is None:
+            if must_exist:
+                raise UsageError(f"no identity {ident!r} in the keyring")
+            return []
+        return versions
+
+    def _active(self, ident: str, format: str) -> KeyVersion | None:
+        for v in reversed(self._versions_of(ident, must_exist=False)):
+            if v.state == "active" and v.format == format:
+                return v
+        return None
+
+    def _set_state(
+        self, identity: str, fingerprint: str | None, state: KeyState
+    ) -> tuple[KeyVersion, ...]:
+        ident = normalize_identity(identity)
+        fpr = fingerprint.replace(" ", "").upper() if fingerprint else None
+        with self._writing():
+            targets = [
+                v
+                for v in self._versions_of(ident)
+                if (v.fingerprint == fpr if fpr else v.state == "decrypt-only")
+                and v.state != "revoked"
+            ]
+            if fpr and not targets:
+                raise UsageError(f"{ident} has no usable key {fpr}")
+            changed = tuple(self._replace(v, state=state) for v in targets)
+        if changed:
+            audit.record(
+                f"key.{'retire' if state == 'retired' else 'revoke'}",
+                f"{state} {len(changed)} key version(s) of {ident}",
+                identity=ident,
+                fingerprints=tuple(v.fingerprint for v in changed),
+                state=state,
+            )
+        return changed
+
+    def _replace(self, old: KeyVersion, **changes: object) -> KeyVersion:
+        new = dataclasses.replace(old, **changes)  # type: ignore[arg-type]
+        versions = self._versions[old.identity]
+        versions[versions.index(old)] = new
+        return new
+
+    def _append(
+        self,
+        ident: str,
+        key: SecretKey,
+        state: KeyState,
+        created: dt.datetime,
+        expires: dt.datetime | None,
+    ) -> KeyVersion:
+        if state == "active":
+            current = self._active(ident, key.format)
+            if current is not None:
+                self._replace(current, state="decrypt-only")
+        versions = self._versions.setdefault(ident, [])
+        serial = self._serial
+        self._serial += 1
+        name = Store.key_file_name(serial)
+        self._store.write_key_file(name, key.export(passphrase=self._passphrase))
+        self._cache[name] = key
+        number = 1 + sum(1 for v in versions if v.format == key.format)
+        added = KeyVersion(
+            identity=ident,
+            format=key.format,
+            version=number,
+            serial=serial,
+            fingerprint=key.fingerprint,
+            algorithm=key.public.algorithm,
+            created=created,
+            expires=expires,
+            state=state,
+            key=key,
+        )
+        versions.append(added)
+        return added
+
+    @staticmethod
+    def _entry(v: KeyVersion) -> dict[str, object]:
+        return {
+            "format": v.format,
+            "version": v.version,
+            "serial": v.serial,
+            "fingerprint": v.fingerprint,
+            "algorithm": v.algorithm,
+            "created": _iso(v.created),
+            "expires": _iso(v.expires),
+            "state": v.state,
+        }
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Exclusive lock, fresh read, the caller's mutation, write-back."""
+        store = self._store
+        with store.locked(exclusive=True):
+            self._load(store.read_manifest())
+            try:
+                yield
+                store.write_manifest(self._dump())
+            except BaseException:
+                # The in-memory view may be half-changed: restore it from disk.
+                with contextlib.suppress(Error):
+                    self._load(store.read_manifest())
+                raise
+
+    def _dump(self) -> dict[str, object]:
+        return {
+            "protected": self._passphrase is not None,
+            "next_serial": self._serial,
+            "identities": {
+                ident: [self._entry(v) for v in versions]
+                for ident, versions in sorted(self._versions.items())
+            },
+        }
+
+    def _load(self, body: dict[str, object]) -> None:
+        protected, serial = body.get("protected"), body.get("next_serial")
+        idents = body.get("identities")
+        if (
+            not isinstance(protected, bool)
+            or not isinstance(serial, int)
+            or isinstance(serial, bool)
+            or serial < 1
+            or not isinstance(idents, dict)
+        ):
+            raise KeyringError("the keyring manifest is malformed")
+        if protected and self._passphrase is None:
+            raise PassphraseError(
+                "this keyring is passphrase-protected: give passphrase"
+            )
+        if not protected and self._passphrase is not None:
+            raise UsageError("this keyring has no passphrase: open it without one")
+        versions: dict[str, list[KeyVersion]] = {}
+        for ident, entries in idents.items():
+            if not isinstance(entries, list):
+                raise KeyringError("the keyring manifest is malformed")
+            versions[ident] = [self._version(ident, e, serial) for e in entries]
+        self._versions, self._serial = versions, serial
+
+    def _version(self, ident: str, entry: object, next_serial: int) -> KeyVersion:
+        if not isinstance(entry, dict):
+            raise KeyringError("the keyring manifest is malformed")
+        fmt, state, serial = (
+            entry.get("format"),
+            entry.get("state"),
+            entry.get("serial"),
+        )
+        fpr, alg, number = (
+            entry.get("fingerprint"),
+            entry.get("algorithm"),
+            entry.get("version"),
+        )
+        if (
+            fmt not in _FORMATS
+            or state not in _STATES
+            or not isinstance(serial, int)
+            or not 0 < serial < next_serial
+            or not isinstance(fpr, str)
+            or not isinstance(alg, str)
+            or not isinstance(number, int)
+        ):
+            raise KeyringError(
+                f"the keyring manifest has a malformed entry for {ident}"
+            )
+        name = Store.key_file_name(serial)
+        key = self._cache.get(name)
+        if key is None:
+            data = self._store.read_key_file(name)
+            try:
+                key = _load_key(data, self._passphrase)
+            except PassphraseError:
+                raise
+            except KeyLoadError as exc:
+                raise KeyringError(
+                    f"key file keys/{name} is unreadable: {exc}"
+                ) from None
+            except Exception:
+                # Any parser failure on a damaged file is the store's fault, reported
+                # without echoing the file's bytes.
+                raise KeyringError(f"key file keys/{name} is damaged") from None
+        if key.fingerprint != fpr or key.format != fmt:
+            raise KeyringError(
+                f"key file keys/{name} holds key {key.fingerprint}, but the manifest "
+                f"says {fpr}: the keyring was tampered with or damaged"
+            )
+        self._cache[name] = key
+        created = _parse_time(entry.get("created"), "created")
+        if created is None:
+            raise KeyringError(
+                f"the keyring manifest lacks a creation time for {ident}"
+            )
+        return KeyVersion(
+            identity=ident,
+            format=cast(KeyFormat, fmt),
+            version=number,
+            serial=serial,
+            fingerprint=fpr,
+            algorithm=alg,
+            created=created,
+            expires=_parse_time(entry.get("expires"), "expires"),
+            state=cast(KeyState, state),
+            key=key,
+        )

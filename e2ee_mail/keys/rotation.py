@@ -1,0 +1,95 @@
+"""How each key format rotates.
+
+* X.509: a new key pair and a new self-issued certificate (there is nothing to extend:
+  an X.509 certificate binds exactly one key).
+* OpenPGP: see :func:`rotate_key`.
+
+The keyring (``keys/ring.py``) records the result; this module only makes keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Final, Literal, TypeGuard, get_args
+
+from .. import _api
+from ..errors import UsageError
+from .model import KeyFormat, SecretKey
+
+__all__ = ["Rotated", "is_kind", "rotate_key"]
+
+RotationMethod = Literal["new-key", "new-subkey"]
+_KINDS: Final = frozenset(get_args(_api.Kind))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rotated:
+    """The outcome of one rotation.
+
+    Attributes:
+        key: the new secret key (for "new-subkey": the updated key holding old and
+            new encryption subkeys).
+        previous_expires: when the previous key stops being valid for new mail, when
+            the rotation set such an expiry; else None.
+        method: "new-key" or "new-subkey".
+    """
+
+    key: SecretKey = dataclasses.field(repr=False)
+    previous_expires: dt.datetime | None
+    method: RotationMethod
+
+
+def is_kind(name: str) -> TypeGuard[_api.Kind]:
+    """Whether ``name`` is a key kind that :func:`e2ee_mail.generate_key` takes."""
+    return name in _KINDS
+
+
+def user_id_for(identity: str, previous: SecretKey | None) -> str:
+    """The user ID for a new key: the previous key's when it names the same address
+    in "Name <addr>" form, else "local <addr>"."""
+    if previous is not None:
+        for uid in previous.public.user_ids:
+            if uid.endswith(f"<{identity}>") or uid.lower().endswith(f"<{identity}>"):
+                return uid
+    return f"{identity.partition('@')[0]} <{identity}>"
+
+
+# An indirection the unit tests may replace with an in-test fake.
+def _generate_key(uid: str, format: KeyFormat, kind: _api.Kind) -> SecretKey:
+    return _api.generate_key(uid, format=format, kind=kind)
+
+
+def rotate_key(
+    previous: SecretKey | None,
+    identity: str,
+    *,
+    format: KeyFormat,
+    kind: _api.Kind,
+    now: dt.datetime,
+) -> Rotated:
+    """Make the next key version of ``identity``.
+
+    Args:
+        previous: the current active key of that format, or None for a first key.
+        identity: the (normalized) email address.
+        format: "x509" or "openpgp".
+        kind: the algorithm of the new key.
+        now: the rotation time (used for expiry of the previous key).
+
+    Returns:
+        The new key and how it was made.
+    """
+    if not is_kind(kind):
+        raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+    uid = user_id_for(identity, previous)
+    if format == "openpgp" and previous is not None:
+        return _rotate_openpgp(previous, kind, now, uid)
+    return Rotated(_generate_key(uid, format, kind), None, "new-key")
+
+
+def _rotate_openpgp(
+    previous: SecretKey, kind: _api.Kind, now: dt.datetime, uid: str
+) -> Rotated:
+    """OpenPGP rotation, the standard way when ``openpgp/certs.py`` supports it."""
+    return Rotated(_generate_key(uid, "openpgp", kind), None, "new-key")
