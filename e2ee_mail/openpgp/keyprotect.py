@@ -27,7 +27,12 @@ import hmac
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+
+try:  # cryptography >= 47 keeps CFB under "decrepit"; the old path warns, then goes.
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+except ImportError:  # pragma: no cover - older cryptography
+    from cryptography.hazmat.primitives.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..core import kdf, random
@@ -231,8 +236,8 @@ def _aead_kek(
     return kdf.hkdf_sha256(ikm, salt=None, info=info, length=size), size
 
 
-def _cfb(key: bytes, iv: bytes) -> Cipher[modes.CFB]:
-    return Cipher(algorithms.AES(key), modes.CFB(iv))
+def _cfb(key: bytes, iv: bytes) -> Cipher[CFB]:
+    return Cipher(algorithms.AES(key), CFB(iv))
 
 
 def unprotect(
