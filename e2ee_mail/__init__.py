@@ -8,6 +8,8 @@ OpenSSL, GnuPG, Thunderbird, Outlook and OpenPGP.js.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._api import (
     decrypt,
     decrypt_message,
@@ -40,6 +42,9 @@ from .errors import (
 from .keys.model import Certificate, SecretKey
 from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
+if TYPE_CHECKING:
+    from .keys.ring import Keyring, KeyringError, RotationPolicy
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -55,6 +60,8 @@ __all__ = [
     "FormatError",
     "Inspection",
     "KeyLoadError",
+    "Keyring",
+    "KeyringError",
     "MIMEError",
     "NoMatchingKeyError",
     "PacketError",
@@ -62,6 +69,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "RecipientDescription",
+    "RotationPolicy",
     "SecretKey",
     "UnsupportedError",
     "UsageError",
@@ -77,3 +85,13 @@ __all__ = [
     "load_key",
     "rewrap",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The keyring is imported on first use: `import e2ee_mail` stays near the import
+    # floor (PERF.md), and most callers never touch a keyring.
+    if name in ("Keyring", "KeyringError", "RotationPolicy"):
+        from .keys import ring
+
+        return getattr(ring, name)
+    raise AttributeError(f"module 'e2ee_mail' has no attribute {name!r}")

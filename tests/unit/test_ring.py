@@ -362,3 +362,9 @@ def test_concurrent_writers_in_two_processes_both_land(tmp_path: Path) -> None:
     assert len({v.serial for i in ring.identities() for v in ring.history(i)}) == (
         4 * rounds
     )
+
+
+def test_keyring_is_public_api() -> None:
+    assert e2ee_mail.Keyring is Keyring
+    assert e2ee_mail.RotationPolicy is RotationPolicy
+    assert issubclass(e2ee_mail.KeyringError, e2ee_mail.Error)
