@@ -1,0 +1,177 @@
+"""Vector runners for the core primitives (kinds ``core-*``), through core/'s wrappers.
+
+Each runner calls exactly what the formats call: :mod:`e2ee_mail.core.keywrap`
+(RFC 3394), :mod:`e2ee_mail.core.aead` (AES-GCM, all three code paths: one-shot,
+``*_into`` and streaming), :mod:`e2ee_mail.core.x25519` (RFC 7748, both sides) and
+:mod:`e2ee_mail.core.rsa` (RSAES-OAEP, RFC 8017 §7.1). Loading a test key from its
+encoding is done here with `cryptography`, as the key loaders of the formats do.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa as _rsa
+from cryptography.hazmat.primitives.asymmetric import x25519 as _x25519
+
+from .core import aead, keywrap, rsa, x25519
+from .core.rsa import OAEPHash
+from .errors import DecryptionError, Error
+from .policy import Policy
+from .vectors import Case, Mismatch, register
+
+__all__: list[str] = []
+
+#: A small stream buffer so that the streaming paths loop several times per case.
+_STREAM_BUFFER_SIZE = 16
+
+
+def _same(got: bytes, want: bytes, what: str) -> None:
+    if got != want:
+        raise Mismatch(f"{what} gave {got.hex()[:64]}, expected {want.hex()[:64]}")
+
+
+@register("core-aes-kw")
+def _aes_kw(case: Case, policy: Policy) -> None:
+    kek, key, op = case.hex("kek"), case.hex("key"), case.text("op")
+    if op == "wrap":
+        keywrap.wrap(kek, key)
+        return
+    if op == "unwrap":
+        _same(keywrap.unwrap(kek, case.hex("wrapped")), key, "unwrap")
+        return
+    wrapped = case.expected_hex("wrapped")
+    _same(keywrap.wrap(kek, key), wrapped, "wrap")
+    _same(keywrap.unwrap(kek, wrapped), key, "unwrap")
+
+
+def _gcm_openers(
+    key: bytes, iv: bytes, aad: bytes, ct: bytes, tag: bytes
+) -> list[bytes | Error]:
+    """Open with every code path; each result is the plaintext or the Error raised."""
+    results: list[bytes | Error] = []
+    try:
+        results.append(aead.gcm_open(key, iv, ct + tag, aad))
+    except Error as exc:
+        results.append(exc)
+    out = bytearray(b"\xaa" * len(ct))
+    try:
+        aead.gcm_open_into(key, iv, ct + tag, memoryview(out), aad)
+        results.append(bytes(out))
+    except Error as exc:
+        if isinstance(exc, DecryptionError) and any(out):
+            raise Mismatch("gcm_open_into left plaintext in its buffer") from None
+        results.append(exc)
+    try:
+        opener = aead.GCMStreamOpener(key, iv, aad, buffer_size=_STREAM_BUFFER_SIZE)
+        sink = io.BytesIO()
+        # Two calls, split off a block boundary, so partial blocks are exercised.
+        split = min(len(ct), 5)
+        opener.update(ct[:split], sink)
+        opener.update(ct[split:], sink)
+        opener.finalize(tag)
+        results.append(sink.getvalue())
+    except Error as exc:
+        results.append(exc)
+    return results
+
+
+@register("core-aes-gcm")
+def _aes_gcm(case: Case, policy: Policy) -> None:
+    key, iv, aad = case.hex("key"), case.hex("iv"), case.hex("aad")
+    ct, tag = case.hex("ct"), case.hex("tag")
+    if case.expected:
+        msg = case.expected_hex("msg")
+        _same(aead.gcm_seal(key, iv, msg, aad), ct + tag, "gcm_seal")
+        out = bytearray(len(msg) + aead.GCM_TAG_SIZE)
+        aead.gcm_seal_into(key, iv, msg, memoryview(out), aad)
+        _same(bytes(out), ct + tag, "gcm_seal_into")
+        sealer = aead.GCMStreamSealer(key, iv, aad, buffer_size=_STREAM_BUFFER_SIZE)
+        sink = io.BytesIO()
+        sealer.update(msg, sink)
+        _same(sink.getvalue() + sealer.finalize(), ct + tag, "GCMStreamSealer")
+    results = _gcm_openers(key, iv, aad, ct, tag)
+    errors = [r for r in results if isinstance(r, Error)]
+    if errors:
+        kinds = {type(e) for e in errors}
+        if len(errors) != len(results) or len(kinds) != 1:
+            raise Mismatch(f"the GCM code paths disagree: {results!r}")
+        raise errors[0]
+    if case.expected:
+        paths = ("gcm_open", "gcm_open_into", "GCMStreamOpener")
+        for name, got in zip(paths, results, strict=True):
+            if isinstance(got, bytes):
+                _same(got, case.expected_hex("msg"), name)
+
+
+@register("core-x25519")
+def _x25519_agree(case: Case, policy: Policy) -> None:
+    private, public = case.hex("private"), case.hex("public")
+    sender_error: Error | None = None
+    sender = b""
+    try:
+        _, sender = x25519.ephemeral_agree_from_parts(public, private)
+    except Error as exc:
+        sender_error = exc
+    key = _x25519.X25519PrivateKey.from_private_bytes(private)
+    try:
+        shared = x25519.agree(key, public)
+    except Error:
+        if sender_error is None:
+            raise Mismatch(
+                "the recipient side refused, the sender side did not"
+            ) from None
+        raise
+    if sender_error is not None:
+        raise Mismatch(
+            f"the sender side refused ({sender_error}), the recipient did not"
+        )
+    _same(sender, shared, "the sender side")
+    if case.expected:
+        _same(shared, case.expected_hex("shared"), "agree")
+
+
+@functools.lru_cache(maxsize=8)
+def _rsa_key(pkcs8: bytes) -> _rsa.RSAPrivateKey:
+    key = serialization.load_der_private_key(pkcs8, password=None)
+    if not isinstance(key, _rsa.RSAPrivateKey):
+        raise Mismatch("private_key_pkcs8 is not an RSA key")
+    return key
+
+
+def _hash(case: Case, name: str) -> OAEPHash:
+    value = case.text(name)
+    if value not in ("sha1", "sha256", "sha384", "sha512"):
+        raise Mismatch(f"unknown hash {value!r}")
+    return value  # type: ignore[return-value]
+
+
+@register("core-rsa-oaep")
+def _rsa_oaep(case: Case, policy: Policy) -> None:
+    key = _rsa_key(case.hex("private_key_pkcs8"))
+    hash_name, mgf_hash_name = _hash(case, "hash"), _hash(case, "mgf_hash")
+    label = case.hex("label")
+    got = rsa.decrypt_oaep(
+        key,
+        case.hex("ct"),
+        hash_name=hash_name,
+        mgf_hash_name=mgf_hash_name,
+        label=label,
+    )
+    if not case.expected:
+        return
+    msg = case.expected_hex("msg")
+    _same(got, msg, "decrypt_oaep")
+    again = rsa.encrypt_oaep(
+        key.public_key(),
+        msg,
+        hash_name=hash_name,
+        mgf_hash_name=mgf_hash_name,
+        label=label,
+    )
+    back = rsa.decrypt_oaep(
+        key, again, hash_name=hash_name, mgf_hash_name=mgf_hash_name, label=label
+    )
+    _same(back, msg, "encrypt_oaep then decrypt_oaep")
