@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import DecryptionError, FormatError
+from ..errors import DecryptionError, FormatError, UnsupportedError
 
 __all__ = [
     "GCM_NONCE_SIZE",
@@ -41,10 +41,29 @@ STREAM_BUFFER_SIZE: Final = 1 << 20
 _BLOCK: Final = 16
 
 Buffer = bytes | bytearray | memoryview
+_AES_KEY_SIZES: Final = (16, 24, 32)
+
+
+def _check_nonce(nonce: Buffer) -> None:
+    # GCM takes other nonce sizes, but every format we speak uses 12 bytes (RFC 5084
+    # §3.2, RFC 9580 §5.13.2); anything else is refused before it reaches GHASH.
+    if len(nonce) != GCM_NONCE_SIZE:
+        raise UnsupportedError(
+            f"AES-GCM nonce of {len(nonce)} bytes: only {GCM_NONCE_SIZE} is supported"
+        )
+
+
+def _check_open(key: bytes, nonce: Buffer) -> None:
+    _check_nonce(nonce)
+    # The key comes out of an unwrap: a wrong size is a failed decryption, not a
+    # ValueError from the primitive.
+    if len(key) not in _AES_KEY_SIZES:
+        raise DecryptionError()
 
 
 def gcm_seal(key: bytes, nonce: bytes, data: Buffer, aad: bytes | None = None) -> bytes:
     """Return ciphertext || 16-byte tag."""
+    _check_nonce(nonce)
     return AESGCM(key).encrypt(nonce, data, aad)
 
 
@@ -52,11 +71,13 @@ def gcm_seal_into(
     key: bytes, nonce: bytes, data: Buffer, out: memoryview, aad: bytes | None = None
 ) -> None:
     """Write ciphertext || tag into ``out`` (exactly ``len(data) + 16`` bytes)."""
+    _check_nonce(nonce)
     AESGCM(key).encrypt_into(nonce, data, aad, out)
 
 
 def gcm_open(key: bytes, nonce: bytes, data: Buffer, aad: bytes | None = None) -> bytes:
     """Open ciphertext || tag; a wrong tag is a DecryptionError."""
+    _check_open(key, nonce)
     try:
         return AESGCM(key).decrypt(nonce, data, aad)
     except InvalidTag:
@@ -70,6 +91,7 @@ def gcm_open_into(
 
     On failure ``out`` is wiped before the DecryptionError is raised.
     """
+    _check_open(key, nonce)
     try:
         AESGCM(key).decrypt_into(nonce, data, aad, out)
     except InvalidTag:
@@ -113,6 +135,7 @@ class GCMStreamSealer(_Streaming):
         aad: bytes | None = None,
         buffer_size: int = STREAM_BUFFER_SIZE,
     ) -> None:
+        _check_nonce(nonce)
         super().__init__(buffer_size)
         self._ctx = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
         if aad:
@@ -137,6 +160,7 @@ class GCMStreamOpener(_Streaming):
         aad: bytes | None = None,
         buffer_size: int = STREAM_BUFFER_SIZE,
     ) -> None:
+        _check_open(key, nonce)
         super().__init__(buffer_size)
         # The tag is supplied at finalize; min_tag_length pins it to 16 bytes there.
         self._ctx = Cipher(algorithms.AES(key), modes.GCM(nonce)).decryptor()
