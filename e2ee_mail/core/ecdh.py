@@ -1,0 +1,216 @@
+"""Session-key wrapping to Curve25519 recipients the way OpenPGP v4 does it.
+
+Implements, over bytes only (no packet knowledge: the caller passes the curve OID, the
+algorithm octets and the recipient fingerprint):
+
+* RFC 9580 §11.4-§11.5 (formerly RFC 6637 §7-§8), ECDH over Curve25519Legacy: X25519
+  agreement, the SP 800-56A single-step KDF (``cryptography``'s ConcatKDFHash) over the
+  parameter block ``len(OID) || OID || alg || 03 01 hash kek || "Anonymous Sender    "
+  || fingerprint``, AES key wrap (RFC 3394) of the session-key block padded PKCS#5
+  style to a multiple of 8 octets (RFC 8018 §6.1.1), and the 0x40-prefixed native
+  point encoding (RFC 9580 §11.2.2).
+* RFC 9580 §5.1.6, X25519 (algorithm 25): HKDF-SHA256 over ephemeral || recipient ||
+  shared secret with info "OpenPGP X25519", AES-128 key wrap of the bare session key.
+
+Every failure after the private-key operation is the same DecryptionError. Left out:
+the NIST and Brainpool curves, X448.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Final
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import x25519 as _x25519
+from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
+
+from ..errors import DecryptionError, FormatError, UsageError
+from . import keywrap, x25519
+from .kdf import hkdf_sha256
+
+__all__ = [
+    "ANONYMOUS_SENDER",
+    "decode_point",
+    "ecdh_kdf",
+    "ecdh_param",
+    "ecdh_unwrap",
+    "ecdh_wrap",
+    "encode_point",
+    "legacy_secret_to_native",
+    "native_to_legacy_secret",
+    "pkcs5_pad",
+    "pkcs5_unpad",
+    "x25519_unwrap",
+    "x25519_wrap",
+]
+
+#: RFC 9580 §11.5: "Anonymous Sender" padded with spaces to 20 octets.
+ANONYMOUS_SENDER: Final = b"Anonymous Sender    "
+#: RFC 9580 §5.1.6: HKDF info for X25519 session-key wrapping.
+X25519_INFO: Final = b"OpenPGP X25519"
+_POINT_PREFIX: Final = 0x40
+_HASHES: Final[dict[str, type[hashes.HashAlgorithm]]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def encode_point(native: bytes) -> bytes:
+    """The prefixed native point: 0x40 || 32-octet X25519 public key."""
+    if len(native) != x25519.KEY_SIZE:
+        raise UsageError("an X25519 point is 32 octets")
+    return bytes((_POINT_PREFIX,)) + native
+
+
+def decode_point(encoded: bytes) -> bytes:
+    """The 32-octet native key from a 0x40-prefixed point, or FormatError."""
+    if len(encoded) != 1 + x25519.KEY_SIZE or encoded[0] != _POINT_PREFIX:
+        raise FormatError("Curve25519 point must be 0x40 followed by 32 octets")
+    return bytes(encoded[1:])
+
+
+def legacy_secret_to_native(value: bytes) -> bytes:
+    """Curve25519Legacy secret (big-endian MPI value, RFC 9580 §5.5.5.6.1.1) → the
+    little-endian native X25519 private key."""
+    if len(value) > x25519.KEY_SIZE:
+        raise FormatError("Curve25519 secret key is longer than 32 octets")
+    return value.rjust(x25519.KEY_SIZE, b"\x00")[::-1]
+
+
+def native_to_legacy_secret(native: bytes) -> bytes:
+    """Native X25519 private key → the clamped big-endian value OpenPGP v4 stores.
+
+    Clamping (RFC 7748 §5) does not change the public key and makes the integer of the
+    form RFC 9580 §5.5.5.6.1.1 requires (a multiple of 8, in [2**254, 2**255)).
+    """
+    if len(native) != x25519.KEY_SIZE:
+        raise UsageError("an X25519 private key is 32 octets")
+    k = bytearray(native)
+    k[0] &= 248
+    k[31] &= 127
+    k[31] |= 64
+    return bytes(k[::-1])
+
+
+def ecdh_param(
+    curve_oid: bytes,
+    pk_algo: int,
+    kdf_hash_id: int,
+    kek_algo_id: int,
+    fingerprint: bytes,
+) -> bytes:
+    """The KDF parameter block of RFC 9580 §11.5 (the SP 800-56A OtherInfo)."""
+    return (
+        bytes((len(curve_oid),))
+        + curve_oid
+        + bytes((pk_algo, 3, 1, kdf_hash_id, kek_algo_id))
+        + ANONYMOUS_SENDER
+        + fingerprint
+    )
+
+
+def ecdh_kdf(shared: bytes, param: bytes, *, hash_name: str, length: int) -> bytes:
+    """Hash(00 00 00 01 || shared || param), truncated (RFC 9580 §11.4)."""
+    algo = _HASHES.get(hash_name)
+    if algo is None:
+        raise UsageError(f"ECDH KDF hash must be SHA-256/384/512, not {hash_name}")
+    return ConcatKDFHash(algorithm=algo(), length=length, otherinfo=param).derive(
+        shared
+    )
+
+
+def pkcs5_pad(block: bytes) -> bytes:
+    """Pad to a multiple of 8 octets, each pad octet holding the pad length."""
+    n = 8 - len(block) % 8
+    return block + bytes((n,)) * n
+
+
+def pkcs5_unpad(block: bytes) -> bytes:
+    """Remove PKCS#5 padding; any inconsistency is a DecryptionError."""
+    if not block or len(block) % 8:
+        raise DecryptionError()
+    n = block[-1]
+    ok = 1 <= n <= 8 and hmac.compare_digest(block[-n:], bytes((n,)) * n)
+    if not ok:
+        raise DecryptionError()
+    return block[:-n]
+
+
+def ecdh_wrap(
+    recipient_public: bytes,
+    param: bytes,
+    payload: bytes,
+    *,
+    hash_name: str,
+    kek_size: int,
+    _ephemeral_secret: bytes | None = None,
+) -> tuple[bytes, bytes]:
+    """Wrap ``payload`` (alg ID || session key || checksum) to a Curve25519 key.
+
+    Args:
+        recipient_public: the recipient's native 32-octet X25519 public key.
+        param: :func:`ecdh_param` for the recipient subkey.
+        payload: the block to wrap (padded here).
+        hash_name: the KDF hash from the recipient's KDF parameters.
+        kek_size: the KEK size of the recipient's key-wrap algorithm (16/24/32).
+        _ephemeral_secret: pins the ephemeral key, for test vectors only.
+
+    Returns:
+        (native ephemeral public key, wrapped key).
+    """
+    if _ephemeral_secret is None:
+        eph, shared = x25519.ephemeral_agree(recipient_public)
+    else:
+        eph, shared = x25519.ephemeral_agree_from_parts(
+            recipient_public, _ephemeral_secret
+        )
+    kek = ecdh_kdf(shared, param, hash_name=hash_name, length=kek_size)
+    return eph, keywrap.wrap(kek, pkcs5_pad(payload))
+
+
+def ecdh_unwrap(
+    private: _x25519.X25519PrivateKey,
+    ephemeral: bytes,
+    param: bytes,
+    wrapped: bytes,
+    *,
+    hash_name: str,
+    kek_size: int,
+) -> bytes:
+    """Recover the unpadded payload; every failure is the same DecryptionError."""
+    shared = x25519.agree(private, ephemeral)
+    kek = ecdh_kdf(shared, param, hash_name=hash_name, length=kek_size)
+    return pkcs5_unpad(keywrap.unwrap(kek, wrapped))
+
+
+def x25519_wrap(
+    recipient_public: bytes,
+    session_key: bytes,
+    *,
+    _ephemeral_secret: bytes | None = None,
+) -> tuple[bytes, bytes]:
+    """RFC 9580 §5.1.6: (ephemeral public key, AES-128-wrapped session key)."""
+    if _ephemeral_secret is None:
+        eph, shared = x25519.ephemeral_agree(recipient_public)
+    else:
+        eph, shared = x25519.ephemeral_agree_from_parts(
+            recipient_public, _ephemeral_secret
+        )
+    kek = hkdf_sha256(
+        eph + recipient_public + shared, salt=None, info=X25519_INFO, length=16
+    )
+    return eph, keywrap.wrap(kek, session_key)
+
+
+def x25519_unwrap(
+    private: _x25519.X25519PrivateKey, ephemeral: bytes, wrapped: bytes
+) -> bytes:
+    """Inverse of :func:`x25519_wrap`; every failure is the same DecryptionError."""
+    shared = x25519.agree(private, ephemeral)
+    public = x25519.public_bytes(private)
+    kek = hkdf_sha256(
+        ephemeral + public + shared, salt=None, info=X25519_INFO, length=16
+    )
+    return keywrap.unwrap(kek, wrapped)
