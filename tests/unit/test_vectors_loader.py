@@ -26,7 +26,7 @@ VECTORS = vectors.default_dir()
 RFC3394 = json.loads((VECTORS / "core" / "aes_kw_rfc3394.json").read_text())
 
 
-# ---- the schema checker ---------------------------------------------------------------
+# ---- the schema checker ----
 
 
 def _store(tmp_path: Path, **schemas: Any) -> SchemaStore:
@@ -101,7 +101,7 @@ def test_schema_names_must_stay_in_their_directory(tmp_path: Path) -> None:
         SchemaStore(tmp_path).load("../etc.json")
 
 
-# ---- loading files ----------------------------------------------------------------------
+# ---- loading files ----
 
 
 def _tree(tmp_path: Path, doc: dict[str, Any], name: str = "v.json") -> Path:
@@ -171,7 +171,7 @@ def test_default_dir_without_source_tree_is_a_usage_error(
         vectors.verify_cli(None, io.StringIO())
 
 
-# ---- outcomes ------------------------------------------------------------------------
+# ---- outcomes ----
 
 
 def _case(kind: str, result: str, **extra: Any) -> vectors.Case:
@@ -272,7 +272,7 @@ def test_registering_a_kind_twice_is_refused() -> None:
         vectors.register("test-succeeds")(_mismatch)
 
 
-# ---- the report ----------------------------------------------------------------------
+# ---- the report ----
 
 
 def test_verify_cli_prints_one_line_per_file_and_the_summary(tmp_path: Path) -> None:
