@@ -142,7 +142,7 @@ def test_flags_must_be_explained_in_notes(tmp_path: Path) -> None:
 
 
 def test_file_without_schema_or_json_is_a_format_error(tmp_path: Path) -> None:
-    with pytest.raises(SchemaError, match="no \"schema\" field"):
+    with pytest.raises(SchemaError, match='no "schema" field'):
         vectors.load_file(_tree(tmp_path, {"cases": []}))
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
