@@ -1,0 +1,281 @@
+"""Writing CMS AuthEnvelopedData (RFC 5083 §2.1, RFC 5084) and, on request, legacy
+EnvelopedData AES-256-CBC (RFC 5652 §6.1, RFC 3565 §4).
+
+Layout written (RFC 5652 §3 ContentInfo around it)::
+
+    AuthEnvelopedData ::= SEQUENCE { version 0, recipientInfos,
+        authEncryptedContentInfo { id-data, id-aes256-GCM GCMParameters{nonce 12,
+        ICVlen 16}, [0] IMPLICIT encryptedContent }, mac OCTET STRING (16) }
+
+No authAttrs, so the GCM AAD is empty (RFC 5083 §2.2). The bytes API builds the whole
+output in one buffer allocated at its final size: the ciphertext is sealed in place by
+``gcm_seal_into`` and the tag moved two bytes along, after the mac's OCTET STRING
+header (PERF.md). Streams write DER with definite lengths when the input's remaining
+length is known (a regular file); otherwise BER with indefinite lengths for the outer
+layers and the encrypted content as 1 MiB OCTET STRING segments (X.690 §8.1.3.6,
+§8.7.3), which ``openssl cms`` and gpgsm read. EnvelopedData streams always use the
+segmented form.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from typing import BinaryIO, Final
+
+from ..core import aead
+from ..core.random import random_bytes
+from ..keys.x509 import X509Certificate
+from ..policy import Policy
+from . import asn1, legacy, oids, recipients
+from .asn1 import AlgorithmIdentifier, KeyTransRecipientInfo
+
+__all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
+
+#: Encrypted-content segment size in the indefinite-length form.
+SEGMENT_SIZE: Final = 1 << 20
+_VERSION_0: Final = asn1.der_int(0)
+_VERSION_2: Final = asn1.der_int(2)
+_INDEFINITE: Final = b"\x80"
+_EOC: Final = b"\x00\x00"
+CBC_IV_SIZE: Final = 16
+
+
+def _content_type(authenticated: bool) -> bytes:
+    return asn1.der_oid(
+        oids.AUTH_ENVELOPED_DATA if authenticated else oids.ENVELOPED_DATA
+    )
+
+
+def _version(authenticated: bool, infos: Sequence[asn1.RecipientInfo]) -> bytes:
+    # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
+    # every RecipientInfo is version 0 (KTRI by issuerAndSerialNumber), else 2.
+    if authenticated:
+        return _VERSION_0
+    if all(isinstance(i, KeyTransRecipientInfo) and i.version == 0 for i in infos):
+        return _VERSION_0
+    return _VERSION_2
+
+
+def recipient_infos(
+    certs: Sequence[X509Certificate],
+    cek: bytes,
+    *,
+    policy: Policy,
+    rid_kind: recipients.RidKind,
+) -> list[asn1.RecipientInfo]:
+    """One RecipientInfo per certificate."""
+    return [
+        recipients.wrap(cert, cek, policy=policy, rid_kind=rid_kind) for cert in certs
+    ]
+
+
+def build_prefix(
+    *,
+    authenticated: bool,
+    version: bytes,
+    originator_info: bytes,
+    ris_der: bytes,
+    algorithm: AlgorithmIdentifier,
+    body_length: int | None,
+    tail_length: int,
+) -> bytes:
+    """Everything up to the first encrypted-content byte.
+
+    Args:
+        body_length: the encrypted content's length, or None for the indefinite form.
+        tail_length: bytes after the content inside the enveloped-data SEQUENCE
+            (the mac element for AuthEnvelopedData); ignored when indefinite.
+    """
+    eci_head = asn1.der_oid(oids.DATA) + asn1.serialize_algorithm_identifier(algorithm)
+    inner = version + originator_info + ris_der
+    if body_length is None:
+        return (
+            b"\x30\x80"
+            + _content_type(authenticated)
+            + b"\xa0\x80\x30\x80"
+            + inner
+            + b"\x30\x80"
+            + eci_head
+            + b"\xa0\x80"
+        )
+    content_hdr = b"\x80" + asn1.der_length(body_length)
+    eci_len = len(eci_head) + len(content_hdr) + body_length
+    eci_hdr = b"\x30" + asn1.der_length(eci_len)
+    env_len = len(inner) + len(eci_hdr) + eci_len + tail_length
+    env_hdr = b"\x30" + asn1.der_length(env_len)
+    explicit_len = len(env_hdr) + env_len
+    explicit_hdr = b"\xa0" + asn1.der_length(explicit_len)
+    oid = _content_type(authenticated)
+    ci_len = len(oid) + len(explicit_hdr) + explicit_len
+    return (
+        b"\x30"
+        + asn1.der_length(ci_len)
+        + oid
+        + explicit_hdr
+        + env_hdr
+        + inner
+        + eci_hdr
+        + eci_head
+        + content_hdr
+    )
+
+
+def _gcm_algorithm(nonce: bytes) -> AlgorithmIdentifier:
+    params = asn1.GCMParameters(nonce, aead.GCM_TAG_SIZE)
+    return AlgorithmIdentifier(oids.AES256_GCM, asn1.serialize_gcm_parameters(params))
+
+
+def encrypt_bytes(
+    data: bytes | bytearray | memoryview,
+    certs: Sequence[X509Certificate],
+    *,
+    authenticated: bool,
+    policy: Policy,
+    rid_kind: recipients.RidKind,
+) -> bytearray:
+    """The whole DER message, built in one buffer of its final size."""
+    view = memoryview(data)
+    n = len(view)
+    cek = random_bytes(aead.KEY_SIZE)
+    infos = recipient_infos(certs, cek, policy=policy, rid_kind=rid_kind)
+    ris_der = asn1.serialize_recipient_infos(infos)
+    version = _version(authenticated, infos)
+    if authenticated:
+        nonce = random_bytes(aead.GCM_NONCE_SIZE)
+        prefix = build_prefix(
+            authenticated=True,
+            version=version,
+            originator_info=b"",
+            ris_der=ris_der,
+            algorithm=_gcm_algorithm(nonce),
+            body_length=n,
+            tail_length=2 + aead.GCM_TAG_SIZE,
+        )
+        p = len(prefix)
+        out = bytearray(p + n + 2 + aead.GCM_TAG_SIZE)
+        out_view = memoryview(out)
+        out_view[:p] = prefix
+        aead.gcm_seal_into(cek, nonce, view, out_view[p : p + n + aead.GCM_TAG_SIZE])
+        tag = bytes(out_view[p + n : p + n + aead.GCM_TAG_SIZE])
+        out_view[p + n : p + n + 2] = b"\x04\x10"
+        out_view[p + n + 2 :] = tag
+        return out
+    iv = random_bytes(CBC_IV_SIZE)
+    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, iv))
+    ct_len = legacy.padded_length(n)
+    prefix = build_prefix(
+        authenticated=False,
+        version=version,
+        originator_info=b"",
+        ris_der=ris_der,
+        algorithm=algorithm,
+        body_length=ct_len,
+        tail_length=0,
+    )
+    enc = legacy.CBCEncryptor(cek, iv)
+    out = bytearray(prefix)
+    out += enc.update(view)
+    out += enc.finalize()
+    return out
+
+
+def _remaining_length(src: BinaryIO) -> int | None:
+    """Bytes left in ``src`` when it is a regular file, else None."""
+    try:
+        st = os.fstat(src.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return st.st_size - src.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def encrypt_to_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    certs: Sequence[X509Certificate],
+    *,
+    authenticated: bool,
+    policy: Policy,
+    rid_kind: recipients.RidKind,
+) -> None:
+    """Encrypt ``src`` into ``dst`` (DER or BER, see the module docstring)."""
+    cek = random_bytes(aead.KEY_SIZE)
+    infos = recipient_infos(certs, cek, policy=policy, rid_kind=rid_kind)
+    ris_der = asn1.serialize_recipient_infos(infos)
+    version = _version(authenticated, infos)
+    if not authenticated:
+        _cbc_stream(src, dst, cek, version, ris_der)
+        return
+    nonce = random_bytes(aead.GCM_NONCE_SIZE)
+    length = _remaining_length(src)
+    sealer = aead.GCMStreamSealer(cek, nonce)
+    dst.write(
+        build_prefix(
+            authenticated=True,
+            version=version,
+            originator_info=b"",
+            ris_der=ris_der,
+            algorithm=_gcm_algorithm(nonce),
+            body_length=length,
+            tail_length=2 + aead.GCM_TAG_SIZE,
+        )
+    )
+    if length is not None:
+        sealer.pump(src, dst, length)
+        dst.write(b"\x04\x10" + sealer.finalize())
+        return
+    buf = bytearray(SEGMENT_SIZE)
+    view = memoryview(buf)
+    while True:
+        got = _fill(src, view)
+        if not got:
+            break
+        dst.write(b"\x04" + asn1.der_length(got))
+        sealer.update(view[:got], dst)
+    # End the content [0] and the EncryptedContentInfo, then the mac, then the
+    # enveloped-data SEQUENCE, [0] and ContentInfo.
+    dst.write(_EOC + _EOC + b"\x04\x10" + sealer.finalize() + _EOC * 3)
+
+
+def _fill(src: BinaryIO, view: memoryview) -> int:
+    """Read until ``view`` is full or the input ends."""
+    total = 0
+    readinto = src.readinto  # type: ignore[attr-defined]
+    while total < len(view):
+        got = readinto(view[total:])
+        if not got:
+            break
+        total += got
+    return total
+
+
+def _cbc_stream(
+    src: BinaryIO, dst: BinaryIO, cek: bytes, version: bytes, ris_der: bytes
+) -> None:
+    iv = random_bytes(CBC_IV_SIZE)
+    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, iv))
+    dst.write(
+        build_prefix(
+            authenticated=False,
+            version=version,
+            originator_info=b"",
+            ris_der=ris_der,
+            algorithm=algorithm,
+            body_length=None,
+            tail_length=0,
+        )
+    )
+    enc = legacy.CBCEncryptor(cek, iv)
+    buf = bytearray(SEGMENT_SIZE)
+    view = memoryview(buf)
+    while True:
+        got = _fill(src, view)
+        out = enc.update(view[:got]) if got else enc.finalize()
+        if out:
+            dst.write(b"\x04" + asn1.der_length(len(out)) + out)
+        if not got:
+            break
+    dst.write(_EOC * 5)

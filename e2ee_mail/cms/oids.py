@@ -1,0 +1,76 @@
+"""Object identifiers used by the CMS layer (dotted strings).
+
+Sources: RFC 5652 §14 (content types), RFC 5083 §1 (id-ct-authEnvelopedData),
+RFC 5084 §3 (id-aes256-GCM), RFC 3565 §4 (AES-CBC and AES key wrap), RFC 8017 App. C
+(rsaEncryption, id-RSAES-OAEP, id-mgf1), RFC 5753 §7.1.4 and RFC 8418 §2.2
+(dhSinglePass-stdDH-*kdf-scheme, dhSinglePass-stdDH-hkdf-*-scheme), RFC 8410 §3
+(id-X25519), RFC 5754 §2 (SHA-2).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+DATA: Final = "1.2.840.113549.1.7.1"
+ENVELOPED_DATA: Final = "1.2.840.113549.1.7.3"
+AUTH_ENVELOPED_DATA: Final = "1.2.840.113549.1.9.16.1.23"
+
+AES128_CBC: Final = "2.16.840.1.101.3.4.1.2"
+AES192_CBC: Final = "2.16.840.1.101.3.4.1.22"
+AES256_CBC: Final = "2.16.840.1.101.3.4.1.42"
+AES256_GCM: Final = "2.16.840.1.101.3.4.1.46"
+AES128_WRAP: Final = "2.16.840.1.101.3.4.1.5"
+AES192_WRAP: Final = "2.16.840.1.101.3.4.1.25"
+AES256_WRAP: Final = "2.16.840.1.101.3.4.1.45"
+
+RSA_ENCRYPTION: Final = "1.2.840.113549.1.1.1"
+RSAES_OAEP: Final = "1.2.840.113549.1.1.7"
+MGF1: Final = "1.2.840.113549.1.1.8"
+P_SPECIFIED: Final = "1.2.840.113549.1.1.9"
+
+SHA1: Final = "1.3.14.3.2.26"
+SHA256: Final = "2.16.840.1.101.3.4.2.1"
+SHA384: Final = "2.16.840.1.101.3.4.2.2"
+SHA512: Final = "2.16.840.1.101.3.4.2.3"
+
+X25519: Final = "1.3.101.110"
+DH_SINGLE_PASS_STDDH_SHA256KDF: Final = "1.3.132.1.11.1"
+DH_SINGLE_PASS_STDDH_SHA384KDF: Final = "1.3.132.1.11.2"
+DH_SINGLE_PASS_STDDH_SHA512KDF: Final = "1.3.132.1.11.3"
+DH_SINGLE_PASS_STDDH_HKDF_SHA256: Final = "1.2.840.113549.1.9.16.3.19"
+
+#: Hash OID -> name as core/ spells it.
+HASH_NAMES: Final = {SHA1: "sha1", SHA256: "sha256", SHA384: "sha384", SHA512: "sha512"}
+#: AES key wrap OID -> KEK length in bytes (RFC 3565 §2.3.2).
+WRAP_KEY_SIZES: Final = {AES128_WRAP: 16, AES192_WRAP: 24, AES256_WRAP: 32}
+#: AES-CBC OID -> key length in bytes (RFC 3565 §4.1).
+CBC_KEY_SIZES: Final = {AES128_CBC: 16, AES192_CBC: 24, AES256_CBC: 32}
+#: Key-agreement scheme OID -> (KDF, hash name).
+KDF_SCHEMES: Final = {
+    DH_SINGLE_PASS_STDDH_SHA256KDF: ("x963", "sha256"),
+    DH_SINGLE_PASS_STDDH_SHA384KDF: ("x963", "sha384"),
+    DH_SINGLE_PASS_STDDH_SHA512KDF: ("x963", "sha512"),
+    DH_SINGLE_PASS_STDDH_HKDF_SHA256: ("hkdf", "sha256"),
+}
+
+NAMES: Final = {
+    AES128_CBC: "aes-128-cbc",
+    AES192_CBC: "aes-192-cbc",
+    AES256_CBC: "aes-256-cbc",
+    AES256_GCM: "aes-256-gcm",
+    AES128_WRAP: "aes128-wrap",
+    AES192_WRAP: "aes192-wrap",
+    AES256_WRAP: "aes256-wrap",
+    RSA_ENCRYPTION: "rsaes-pkcs1-v1_5",
+    RSAES_OAEP: "rsaes-oaep",
+    X25519: "x25519",
+    DH_SINGLE_PASS_STDDH_SHA256KDF: "x963-sha256",
+    DH_SINGLE_PASS_STDDH_SHA384KDF: "x963-sha384",
+    DH_SINGLE_PASS_STDDH_SHA512KDF: "x963-sha512",
+    DH_SINGLE_PASS_STDDH_HKDF_SHA256: "hkdf-sha256",
+}
+
+
+def name(oid: str) -> str:
+    """A short readable name for ``oid``, or the dotted OID itself."""
+    return NAMES.get(oid, oid)

@@ -1,0 +1,269 @@
+"""Per-recipient wrapping of the content-encryption key (CEK).
+
+Implements RFC 5652 §6.2.1 KeyTransRecipientInfo with RSAES-OAEP (RFC 8017 §7.1,
+parameters per RFC 4055 §4.1: SHA-256 and MGF1-SHA-256 by default) and, only when the
+Policy allows it, RSAES-PKCS1-v1_5 (RFC 8017 §7.2); and RFC 5652 §6.2.2
+KeyAgreeRecipientInfo for X25519 per RFC 8418: an ephemeral originatorKey (§2.3), the
+ECC-CMS-SharedInfo (RFC 5753 §7.2) and AES key wrap (RFC 3394, RFC 3565).
+
+KDF choice (RFC 8418 §2.2 allows both): we write dhSinglePass-stdDH-sha256kdf-scheme
+(the ANSI X9.63 KDF with SHA-256, the scheme CMS ECDH implementations share since
+RFC 5753) with id-aes256-wrap, and no ukm. We open the X9.63 KDF with SHA-256/384/512
+and dhSinglePass-stdDH-hkdf-sha256-scheme (HKDF-SHA256, no salt, info = the DER
+ECC-CMS-SharedInfo), with aes128/192/256-wrap, with or without ukm.
+
+Recipients are named by issuerAndSerialNumber (the default: every client reads it) or
+by subjectKeyIdentifier. Every failure after a secret-key operation is the same
+DecryptionError. Left out: static-static ECDH (originator by reference), KEK, password
+and KEM recipients (listed by inspect, never opened).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, Literal
+
+from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+
+from ..core import kdf, keywrap
+from ..core import rsa as core_rsa
+from ..core import x25519 as core_x25519
+from ..errors import ASN1Error, PolicyError, UnsupportedError
+from ..keys.x509 import X509Certificate, X509SecretKey
+from ..policy import Policy
+from . import asn1, oids
+from .asn1 import (
+    AlgorithmIdentifier,
+    KeyAgreeRecipientInfo,
+    KeyTransRecipientInfo,
+    RecipientEncryptedKey,
+    RecipientId,
+    RecipientInfo,
+)
+
+__all__ = ["Candidate", "RidKind", "candidates", "describe", "unwrap", "wrap"]
+
+RidKind = Literal["issuer_and_serial_number", "subject_key_identifier"]
+#: What we write for X25519 (see the module docstring).
+KARI_SCHEME: Final = oids.DH_SINGLE_PASS_STDDH_SHA256KDF
+KARI_WRAP: Final = oids.AES256_WRAP
+_OAEP_SHA256: Final = asn1.OAEPParameters("sha256", "sha256", b"")
+# A candidate: the entry, the index of the RecipientEncryptedKey (KARI), and the key.
+Candidate = tuple[RecipientInfo, int, X509SecretKey]
+
+
+def _rid(cert: X509Certificate, kind: RidKind) -> RecipientId:
+    if kind == "subject_key_identifier":
+        ski = cert.subject_key_identifier
+        if ski is None:
+            raise UnsupportedError(
+                f"certificate {cert.fingerprint} has no subjectKeyIdentifier"
+            )
+        return RecipientId(subject_key_identifier=ski)
+    return RecipientId(issuer=cert.issuer_der, serial_number=cert.serial_number)
+
+
+def wrap(
+    cert: X509Certificate,
+    cek: bytes,
+    *,
+    policy: Policy,
+    rid_kind: RidKind = "issuer_and_serial_number",
+) -> RecipientInfo:
+    """Wrap ``cek`` for one recipient certificate.
+
+    Raises:
+        PolicyError: RSA key below policy.min_rsa_bits.
+        UnsupportedError: a key type CMS cannot encrypt to here.
+    """
+    public = cert.public_key
+    rid = _rid(cert, rid_kind)
+    if isinstance(public, rsa.RSAPublicKey):
+        if public.key_size < policy.min_rsa_bits:
+            raise PolicyError(
+                f"recipient {cert.fingerprint} has a {public.key_size}-bit RSA key, "
+                f"below the policy minimum of {policy.min_rsa_bits} bits"
+            )
+        if policy.allow_rsa_pkcs1v15_encrypt:
+            alg = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
+            encrypted = core_rsa.encrypt_pkcs1v15(public, cek)
+        else:
+            params = asn1.serialize_oaep_parameters(_OAEP_SHA256)
+            alg = AlgorithmIdentifier(oids.RSAES_OAEP, params)
+            encrypted = core_rsa.encrypt_oaep(public, cek)
+        version = 2 if rid.subject_key_identifier is not None else 0
+        return KeyTransRecipientInfo(version, rid, alg, encrypted)
+    ephemeral, shared = core_x25519.ephemeral_agree(core_x25519.public_bytes(public))
+    kek = _kek(KARI_SCHEME, KARI_WRAP, shared, None)
+    wrap_alg = asn1.serialize_algorithm_identifier(AlgorithmIdentifier(KARI_WRAP))
+    return KeyAgreeRecipientInfo(
+        version=3,
+        originator_algorithm=AlgorithmIdentifier(oids.X25519),
+        originator_public_key=ephemeral,
+        ukm=None,
+        key_encryption_algorithm=AlgorithmIdentifier(KARI_SCHEME, wrap_alg),
+        recipient_encrypted_keys=(RecipientEncryptedKey(rid, keywrap.wrap(kek, cek)),),
+    )
+
+
+def _kek(scheme: str, wrap_oid: str, shared: bytes, ukm: bytes | None) -> bytes:
+    size = oids.WRAP_KEY_SIZES[wrap_oid]
+    info = asn1.serialize_ecc_cms_shared_info(wrap_oid, ukm, size * 8)
+    kdf_name, hash_name = oids.KDF_SCHEMES[scheme]
+    if kdf_name == "hkdf":
+        return kdf.hkdf_sha256(shared, salt=None, info=info, length=size)
+    return kdf.x963_kdf(shared, shared_info=info, length=size, hash_name=hash_name)
+
+
+def _names(rid: RecipientId, cert: X509Certificate | None) -> bool:
+    if cert is None:
+        return False
+    if rid.subject_key_identifier is not None:
+        return rid.subject_key_identifier == cert.subject_key_identifier
+    return rid.serial_number == cert.serial_number and rid.issuer == cert.issuer_der
+
+
+def candidates(
+    infos: Sequence[RecipientInfo], keys: Sequence[X509SecretKey]
+) -> tuple[list[Candidate], bool]:
+    """Pair recipient entries with the keys that may open them (public data only).
+
+    A key with a certificate pairs with the entries that name it. A key loaded without
+    a certificate pairs with every entry of its algorithm (trial decryption).
+
+    Returns:
+        (candidates, named): ``named`` says whether some entry names one of our keys
+        by its certificate.
+    """
+    found: list[Candidate] = []
+    named = False
+    for key in keys:
+        private = key.private_key
+        for info in infos:
+            if isinstance(info, KeyTransRecipientInfo) and isinstance(
+                private, rsa.RSAPrivateKey
+            ):
+                if _names(info.rid, key.certificate):
+                    named = True
+                    found.append((info, 0, key))
+                elif key.certificate is None:
+                    found.append((info, 0, key))
+            elif isinstance(info, KeyAgreeRecipientInfo) and isinstance(
+                private, x25519.X25519PrivateKey
+            ):
+                for index, rek in enumerate(info.recipient_encrypted_keys):
+                    if _names(rek.rid, key.certificate):
+                        named = True
+                        found.append((info, index, key))
+                    elif key.certificate is None:
+                        found.append((info, index, key))
+    return found, named
+
+
+def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> None:
+    """Refuse, from public data only, an entry we cannot or may not open."""
+    if isinstance(info, KeyTransRecipientInfo):
+        private = key.private_key
+        assert isinstance(private, rsa.RSAPrivateKey)
+        if private.key_size < policy.min_rsa_bits:
+            raise PolicyError(
+                f"the {private.key_size}-bit RSA key is below the policy minimum of "
+                f"{policy.min_rsa_bits} bits"
+            )
+        alg = info.key_encryption_algorithm.algorithm
+        if alg == oids.RSAES_OAEP:
+            asn1.parse_oaep_parameters(info.key_encryption_algorithm.parameters)
+        elif alg != oids.RSA_ENCRYPTION:
+            raise UnsupportedError(f"key transport algorithm {alg} is not supported")
+        return
+    if isinstance(info, KeyAgreeRecipientInfo):
+        if info.originator_algorithm.algorithm != oids.X25519:
+            raise UnsupportedError(
+                "key agreement with originator algorithm "
+                f"{info.originator_algorithm.algorithm} is not supported"
+            )
+        if len(info.originator_public_key) != core_x25519.KEY_SIZE:
+            raise ASN1Error("malformed X25519 originator key")
+        scheme = info.key_encryption_algorithm.algorithm
+        if scheme not in oids.KDF_SCHEMES:
+            raise UnsupportedError(f"key agreement scheme {scheme} is not supported")
+        _wrap_oid(info)
+
+
+def _wrap_oid(info: KeyAgreeRecipientInfo) -> str:
+    params = info.key_encryption_algorithm.parameters
+    if params is None:
+        raise ASN1Error("KeyAgreeRecipientInfo lacks its key wrap algorithm")
+    wrap_alg = asn1.parse_algorithm_identifier(params)
+    if wrap_alg.algorithm not in oids.WRAP_KEY_SIZES or wrap_alg.parameters:
+        raise UnsupportedError(f"key wrap algorithm {wrap_alg.algorithm} not supported")
+    return wrap_alg.algorithm
+
+
+def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
+    """Recover the CEK from one entry with ``key``.
+
+    Call :func:`check_supported` first. Every failure here is a DecryptionError.
+    """
+    private = key.private_key
+    if isinstance(info, KeyTransRecipientInfo):
+        assert isinstance(private, rsa.RSAPrivateKey)
+        alg = info.key_encryption_algorithm
+        if alg.algorithm == oids.RSA_ENCRYPTION:
+            return core_rsa.decrypt_pkcs1v15(private, info.encrypted_key)
+        params = asn1.parse_oaep_parameters(alg.parameters)
+        return core_rsa.decrypt_oaep(
+            private,
+            info.encrypted_key,
+            hash_name=params.hash_name,  # type: ignore[arg-type]
+            mgf_hash_name=params.mgf_hash_name,  # type: ignore[arg-type]
+            label=params.label or None,
+        )
+    assert isinstance(info, KeyAgreeRecipientInfo)
+    assert isinstance(private, x25519.X25519PrivateKey)
+    shared = core_x25519.agree(private, info.originator_public_key)
+    wrap_oid = _wrap_oid(info)
+    kek = _kek(info.key_encryption_algorithm.algorithm, wrap_oid, shared, info.ukm)
+    return keywrap.unwrap(kek, info.recipient_encrypted_keys[index].encrypted_key)
+
+
+def _describe_rid(rid: RecipientId) -> str:
+    if rid.subject_key_identifier is not None:
+        return f"ski={rid.subject_key_identifier.hex().upper()}"
+    from asn1crypto import x509 as asn1_x509
+
+    try:
+        issuer = asn1_x509.Name.load(rid.issuer or b"").human_friendly
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        issuer = "(malformed name)"
+    return f"issuer={issuer}; serial={rid.serial_number or 0:X}"
+
+
+def describe(info: RecipientInfo) -> list[tuple[str, str, str]]:
+    """(type, id, algorithm) for each recipient named by ``info``."""
+    if isinstance(info, KeyTransRecipientInfo):
+        alg = info.key_encryption_algorithm
+        name = "rsaes-pkcs1-v1_5"
+        if alg.algorithm == oids.RSAES_OAEP:
+            try:
+                params = asn1.parse_oaep_parameters(alg.parameters)
+                name = f"rsaes-oaep-{params.hash_name}"
+            except ASN1Error:
+                name = "rsaes-oaep (malformed parameters)"
+        elif alg.algorithm != oids.RSA_ENCRYPTION:
+            name = alg.algorithm
+        return [("KeyTransRecipientInfo", _describe_rid(info.rid), name)]
+    if isinstance(info, KeyAgreeRecipientInfo):
+        scheme = oids.name(info.key_encryption_algorithm.algorithm)
+        try:
+            wrap_name = oids.name(_wrap_oid(info))
+        except (ASN1Error, UnsupportedError):
+            wrap_name = "unknown-wrap"
+        alg_name = (
+            f"{oids.name(info.originator_algorithm.algorithm)}-{scheme}+{wrap_name}"
+        )
+        return [
+            ("KeyAgreeRecipientInfo", _describe_rid(rek.rid), alg_name)
+            for rek in info.recipient_encrypted_keys
+        ]
+    return [(info.kind, "unknown", "unsupported")]
