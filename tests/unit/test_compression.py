@@ -1,0 +1,115 @@
+"""Bounded decompression of OpenPGP Compressed Data (openpgp/compression.py)."""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import os
+import zlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from e2ee_mail.errors import PacketError, PolicyError, UnsupportedError
+from e2ee_mail.openpgp import compression
+from e2ee_mail.openpgp.compression import Decompressor, decompress
+
+
+def _zip(data: bytes) -> bytes:
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+COMPRESSORS = {
+    compression.ZIP: _zip,
+    compression.ZLIB: zlib.compress,
+    compression.BZIP2: bz2.compress,
+}
+BODY = os.urandom(3000) * 20 + b"tail"
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_each_algorithm_round_trips(algo: int) -> None:
+    assert decompress(algo, COMPRESSORS[algo](BODY), len(BODY)) == BODY
+
+
+def test_uncompressed_is_passed_through_within_the_limit() -> None:
+    assert decompress(compression.UNCOMPRESSED, b"abc", 3) == b"abc"
+    with pytest.raises(PolicyError):
+        decompress(compression.UNCOMPRESSED, b"abcd", 3)
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_output_one_byte_over_the_limit_is_a_policy_error(algo: int) -> None:
+    with pytest.raises(PolicyError, match="max_decompressed_bytes"):
+        decompress(algo, COMPRESSORS[algo](BODY), len(BODY) - 1)
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_decompression_bomb_is_refused_without_expanding_it(algo: int) -> None:
+    # 64 MiB of zeros compresses to ~64 KiB (ZIP/ZLIB) or ~200 bytes (BZip2);
+    # with a 1 MiB limit the decompressor is stopped after about 1 MiB of output.
+    bomb = COMPRESSORS[algo](bytes(64 << 20))
+    d = Decompressor(algo, 1 << 20)
+    produced = 0
+    with pytest.raises(PolicyError):
+        for piece in d.feed(bomb):
+            produced += len(piece)
+    assert produced <= 1 << 20
+
+
+def test_nested_bomb_is_bounded_at_each_layer() -> None:
+    inner = zlib.compress(bytes(16 << 20))
+    outer = zlib.compress(inner * 4)
+    layer1 = decompress(compression.ZLIB, outer, len(inner) * 4)
+    with pytest.raises(PolicyError):
+        decompress(compression.ZLIB, layer1[: len(inner)], 1 << 20)
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_truncated_stream_is_a_packet_error(algo: int) -> None:
+    data = COMPRESSORS[algo](BODY)
+    with pytest.raises(PacketError, match="truncated"):
+        decompress(algo, data[: len(data) // 2], 1 << 30)
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_trailing_garbage_is_a_packet_error(algo: int) -> None:
+    with pytest.raises(PacketError):
+        decompress(algo, COMPRESSORS[algo](BODY) + b"garbage", 1 << 30)
+
+
+def test_unknown_algorithm_is_unsupported() -> None:
+    with pytest.raises(UnsupportedError):
+        decompress(110, b"", 10)
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_incremental_feeding_in_small_pieces(algo: int) -> None:
+    data = COMPRESSORS[algo](BODY)
+    d = Decompressor(algo, len(BODY))
+    out = bytearray()
+    for i in range(0, len(data), 7):
+        for piece in d.feed(data[i : i + 7]):
+            out += piece
+    for piece in d.finish():
+        out += piece
+    assert out == BODY
+
+
+@given(st.sampled_from(sorted(COMPRESSORS)), st.binary(max_size=200))
+def test_garbage_input_fails_inside_the_error_hierarchy(algo: int, junk: bytes) -> None:
+    with contextlib.suppress(PacketError, PolicyError):
+        decompress(algo, junk, 1 << 16)
+
+
+@given(st.sampled_from(sorted(COMPRESSORS)), st.binary(max_size=2000), st.data())
+def test_mutated_streams_fail_closed_or_decode(
+    algo: int, body: bytes, data: st.DataObject
+) -> None:
+    packed = bytearray(COMPRESSORS[algo](body))
+    i = data.draw(st.integers(0, len(packed) - 1))
+    packed[i] ^= data.draw(st.integers(1, 255))
+    with contextlib.suppress(PacketError, PolicyError):
+        decompress(algo, bytes(packed), 1 << 16)
