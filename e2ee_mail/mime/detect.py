@@ -1,0 +1,140 @@
+"""Parsing, classifying, serializing and inspecting encrypted mail.
+
+- :func:`parse`: bytes -> EmailMessage (``email.policy.default``); failures are
+  MIMEError.
+- :func:`kind`: "smime" (application/pkcs7-mime or x-pkcs7-mime as the whole body,
+  RFC 8551 §3.3) or "pgpmime" (multipart/encrypted with
+  protocol="application/pgp-encrypted", RFC 3156 §4); anything else, including an
+  encrypted part nested beside plaintext parts (EFAIL), is a MIMEError.
+- :func:`serialize`: CRLF bytes. For a single-part message with a prebuilt ASCII
+  body (what smime.encrypt_message returns) only the header fields go through
+  ``email``; the body is written as is (PERF.md).
+- :func:`inspect`: the CMS or OpenPGP description of the encrypted part.
+
+``email`` is imported lazily, inside the functions (CLI start-up time, PERF.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Final, Literal
+
+from .._inspect import Inspection
+from ..errors import MIMEError
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+__all__ = ["inspect", "kind", "parse", "serialize"]
+
+MailKind = Literal["smime", "pgpmime"]
+_SMIME: Final = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
+_PGP_PROTOCOL: Final = "application/pgp-encrypted"
+
+
+def parse(msg: EmailMessage | bytes | bytearray | memoryview) -> EmailMessage:
+    """Return ``msg`` as an EmailMessage, parsing bytes with ``email.policy.default``.
+
+    Raises:
+        MIMEError: not parseable as a mail message.
+    """
+    from email import policy
+    from email.message import EmailMessage
+
+    if isinstance(msg, EmailMessage):
+        return msg
+    if not isinstance(msg, bytes | bytearray | memoryview):
+        raise MIMEError(f"expected an EmailMessage or bytes, not {type(msg).__name__}")
+    from email.parser import BytesParser
+
+    try:
+        parsed = BytesParser(policy=policy.default).parsebytes(bytes(msg))
+    except Exception as exc:  # the email package raises many types on odd input
+        raise MIMEError(f"not a parseable mail message: {exc}") from None
+    if not len(parsed.keys()):
+        raise MIMEError("not a mail message: no header fields")
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _is_encrypted_part(part: EmailMessage) -> bool:
+    ctype = part.get_content_type()
+    if ctype in _SMIME:
+        return True
+    return ctype == "multipart/encrypted"
+
+
+def kind(msg: EmailMessage) -> MailKind:
+    """Classify an encrypted mail from its top-level Content-Type.
+
+    Raises:
+        MIMEError: not an encrypted mail, or an encrypted part nested beside
+            plaintext parts (refused: EFAIL direct exfiltration).
+    """
+    try:
+        ctype = msg.get_content_type()
+        if ctype in _SMIME:
+            return "smime"
+        if ctype == "multipart/encrypted":
+            protocol = str(msg.get_param("protocol", "", header="content-type"))
+            if protocol.lower() == _PGP_PROTOCOL:
+                return "pgpmime"
+            raise MIMEError(
+                f"multipart/encrypted with protocol {protocol!r} is not PGP/MIME"
+            )
+        if msg.is_multipart():
+            for part in msg.walk():
+                if part is not msg and _is_encrypted_part(part):  # type: ignore[comparison-overlap]
+                    raise MIMEError(
+                        "refused: the encrypted part is not the whole message body; "
+                        "an encrypted part beside plaintext parts is the EFAIL shape"
+                    )
+    except MIMEError:
+        raise
+    except Exception as exc:  # malformed header fields
+        raise MIMEError(f"malformed MIME structure: {exc}") from None
+    raise MIMEError(
+        f"not an encrypted mail ({ctype}): expected S/MIME application/pkcs7-mime or "
+        "PGP/MIME multipart/encrypted"
+    )
+
+
+def serialize(msg: EmailMessage) -> bytes:
+    """The message as bytes with CRLF line ends."""
+    from email import policy
+
+    smtp = policy.SMTP
+    payload = msg.get_payload()
+    if (
+        not msg.is_multipart()
+        and isinstance(payload, str)
+        and payload.isascii()
+        and str(msg.get("content-transfer-encoding", "")).lower() == "base64"
+    ):
+        head = b"".join(smtp.fold_binary(name, value) for name, value in msg.items())
+        body = payload.encode("ascii")
+        if b"\r\n" not in body[:200]:
+            body = body.replace(b"\n", b"\r\n")
+        return head + b"\r\n" + body
+    return msg.as_bytes(policy=smtp)
+
+
+def inspect(msg: EmailMessage) -> Inspection:
+    """Describe an S/MIME or PGP/MIME message without any key."""
+    mail_kind = kind(msg)
+    if mail_kind == "smime":
+        from ..cms import envelope
+        from .smime import _payload_bytes
+
+        described = envelope.inspect(_payload_bytes(msg))
+        return dataclasses.replace(described, format="smime")
+    from ..openpgp import message  # type: ignore[attr-defined]
+
+    parts = msg.get_payload()
+    if not isinstance(parts, list) or len(parts) != 2:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    data = parts[1].get_payload(decode=True)
+    if not isinstance(data, bytes):
+        raise MIMEError("the PGP/MIME encrypted part has no body")
+    described = message.inspect(data)
+    return dataclasses.replace(described, format="pgpmime")

@@ -1,0 +1,156 @@
+"""Header protection for encrypted mail (RFC 9788), shared by S/MIME and PGP/MIME.
+
+What we implement (RFC 9788 §2, §4.4 "hcp_baseline"-like confidentiality policy):
+
+- The *inner* entity (what gets encrypted) is the original body part with a copy of
+  every non-MIME header field of the original message, its Content-Type marked
+  ``hp="cipher"`` (§2.1.1), and one ``HP-Outer`` field for each header field that
+  travels outside (§2.2), so a receiver can tell what the outside showed.
+- The *outer* message keeps only the routing header fields that transport needs
+  (:data:`ROUTING_HEADERS`: From, To, Cc, Date, Message-ID, threading ...) and a
+  Subject replaced by :data:`OBSCURED_SUBJECT`; everything else (Subject, X-*, Bcc
+  is dropped entirely) is visible only inside.
+- On decryption, :func:`restore` returns the inner entity with the protected header
+  fields as its header fields. For a legacy inner entity without ``hp`` (the sender
+  did not protect headers) the outer header fields are copied in, as RFC 9788 §4.10
+  advises, since nothing better exists.
+
+API (used by mime/smime.py and mime/pgpmime.py)::
+
+    inner = build_inner(msg)          # EmailMessage to canonicalize and encrypt
+    outer = build_outer(msg)          # EmailMessage with routing headers, no body
+    plain = restore(inner, outer)     # after decryption
+
+Left out: the "hcp_no_confidentiality" and other HCPs, Legacy Display parts (§2.1.2)
+and the Received/DKIM handling of gateways.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+__all__ = [
+    "OBSCURED_SUBJECT",
+    "ROUTING_HEADERS",
+    "build_inner",
+    "build_outer",
+    "restore",
+]
+
+#: The outer Subject of every protected message (the team's choice; RFC 9788 §4.4
+#: suggests "[...]"; both tell the reader that the real one is inside).
+OBSCURED_SUBJECT: Final = "..."
+#: Header fields that stay outside, in the original's order: what MTAs and mailbox
+#: threading need (RFC 5322 §3.6 originator, destination, identification fields).
+ROUTING_HEADERS: Final = frozenset(
+    {
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "return-path",
+        "received",
+        "mime-version",
+    }
+)
+#: Header fields that describe the body part and so belong to the inner entity only.
+_CONTENT_HEADERS: Final = frozenset(
+    {
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+        "content-id",
+        "content-description",
+        "mime-version",
+    }
+)
+_HP_OUTER: Final = "HP-Outer"
+#: Never copied outside: the blind-copy list must not leak (RFC 5322 §3.6.3).
+_NEVER_OUTSIDE: Final = frozenset({"bcc"})
+
+
+def _new_message() -> EmailMessage:
+    from email import policy
+    from email.message import EmailMessage
+
+    return EmailMessage(policy=policy.default)
+
+
+def build_inner(msg: EmailMessage) -> EmailMessage:
+    """The entity to encrypt: the body part plus protected copies of the header fields.
+
+    Args:
+        msg: the original message (not modified).
+
+    Returns:
+        A new EmailMessage whose body is ``msg``'s body and whose header fields are
+        ``msg``'s (Bcc excluded), with ``hp="cipher"`` and HP-Outer fields.
+    """
+    import copy
+
+    inner = copy.deepcopy(msg)
+    if "content-type" not in inner:
+        inner["Content-Type"] = "text/plain; charset=us-ascii"
+    inner.set_param("hp", "cipher", header="Content-Type")
+    for name in list(inner.keys()):
+        if name.lower() in _NEVER_OUTSIDE:
+            del inner[name]
+    # RFC 9788 §2.2: record each header field the outer message shows.
+    for name, value in _outer_fields(msg):
+        inner[_HP_OUTER] = f"{name}: {value}"
+    return inner
+
+
+def _outer_fields(msg: EmailMessage) -> list[tuple[str, str]]:
+    fields = []
+    for name, value in msg.items():
+        key = name.lower()
+        if key in ROUTING_HEADERS and key != "mime-version":
+            fields.append((name, str(value)))
+    if "subject" in msg:
+        fields.append(("Subject", OBSCURED_SUBJECT))
+    return fields
+
+
+def build_outer(msg: EmailMessage) -> EmailMessage:
+    """The outer message skeleton: routing header fields kept, Subject obscured.
+
+    The caller adds the content header fields and the body (application/pkcs7-mime
+    or multipart/encrypted).
+    """
+    outer = _new_message()
+    for name, value in _outer_fields(msg):
+        outer[name] = value
+    outer["MIME-Version"] = "1.0"
+    return outer
+
+
+def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMessage:
+    """The decrypted message, with its protected header fields restored.
+
+    Args:
+        inner: the decrypted inner entity (modified in place and returned).
+        outer: the outer message, used only when ``inner`` carries no protected
+            header fields (a sender that does not implement RFC 9788).
+
+    Returns:
+        ``inner`` without HP-Outer fields and without the ``hp`` parameter.
+    """
+    protected = inner.get_param("hp", header="content-type") is not None
+    del inner[_HP_OUTER]
+    if protected:
+        inner.del_param("hp", header="content-type")
+    elif outer is not None:
+        for name, value in outer.items():
+            key = name.lower()
+            if key not in _CONTENT_HEADERS and key not in inner:
+                inner[name] = value
+    return inner
