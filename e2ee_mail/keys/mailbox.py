@@ -1,0 +1,378 @@
+"""Bulk re-keying of stored mail: an mbox file or a Maildir directory.
+
+Every encrypted message (S/MIME, PGP/MIME, bare OpenPGP/CMS attachments, inline PGP;
+see ``keys/mailscan.py``) is re-wrapped to its owner's current keys
+(``keys/rekey.py``); unencrypted messages are not touched.
+
+Safety, message by message:
+
+* Maildir: the new message is written to the Maildir's ``tmp/``, fsynced, read back
+  and verified to open with the current keys alone to the same plaintext, given the
+  original's mode and mtime, and only then renamed over the original (atomic on
+  POSIX). A kill at any point leaves either the old or the new message.
+* mbox: each re-keyed message is written to its own file in ``MBOX.e2ee-rewrap/``;
+  when all are done they are concatenated in order into a temporary mbox that is
+  fsynced and renamed over the original. A kill leaves the original untouched.
+
+A journal (one JSON line per finished message, plus a header naming the mailbox)
+makes a run resumable: an interrupted run picks up where it stopped. A re-keyed
+message processed twice (killed between rename and journal line) is recognized as
+already current, so resuming is idempotent. Runs on one mailbox are serialized with
+flock(2); mail delivery and MUAs should be stopped meanwhile (an mbox that changes
+under a run makes it stop, and its journal is discarded on the next run).
+
+Workers are processes (PERF.md: threads lose to the GIL on small messages), each
+opening the keyring itself; they receive paths and write files themselves, so no
+message body crosses a process boundary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import TextIO
+
+from ..errors import Error, UsageError
+from . import audit
+from .mailjournal import Journal, Outcome, Summary, journal_header
+from .rekey import Rekeyer
+from .ring import Keyring
+
+__all__ = ["Outcome", "Summary", "rewrap_mailbox"]
+
+_WORK_SUFFIX = ".e2ee-rewrap"
+_MAILDIR_JOURNAL = "e2ee-rewrap.journal"
+_MAILDIR_LOCK = "e2ee-rewrap.lock"
+
+# One per worker process, set by _init_worker (or in-process for workers=1).
+_REKEYER: Rekeyer | None = None
+
+
+def _init_worker(
+    ring_path: str, passphrase: bytes | None, identity: str | None, parent: int
+) -> None:
+    global _REKEYER
+    _REKEYER = Rekeyer(Keyring.open(ring_path, passphrase=passphrase), identity)
+    if parent:
+        import threading
+
+        def watch() -> None:
+            # A killed parent must not leave workers behind (they would idle forever
+            # on the pool's queue).
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_verified(path: str, data: bytes, checks: object, mode: int) -> None:
+    """Write ``data`` to ``path`` (a fresh temp name), fsync, read back, verify."""
+    assert _REKEYER is not None
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), mode)
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    with open(path, "rb") as fh:
+        written = fh.read()
+    _REKEYER.verify(written, checks)  # type: ignore[arg-type]
+
+
+def _maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
+    assert _REKEYER is not None
+    tmp = os.path.join(tmpdir, f".e2ee-rewrap.{os.getpid()}.{mid}")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        result = _REKEYER.rekey(data)
+        if result.data is None:
+            return Outcome(mid, "skipped", result.reason, result.identity)
+        st = os.stat(path)
+        try:
+            _write_verified(tmp, result.data, result.checks, st.st_mode & 0o7777)
+            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+            if not os.path.exists(path):
+                raise Error("the message was moved or deleted during the re-wrap")
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        _fsync_dir(os.path.dirname(path))
+        return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
+    except (Error, OSError) as exc:
+        return Outcome(mid, "failed", _one_line(exc))
+
+
+def _mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcome:
+    assert _REKEYER is not None
+    try:
+        with open(mbox, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read(length)
+        nl = chunk.find(b"\n") + 1
+        result = _REKEYER.rekey(chunk[nl:])
+        if result.data is None:
+            return Outcome(mid, "skipped", result.reason, result.identity)
+        tmp = out + ".tmp"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        try:
+            _write_verified(tmp, chunk[:nl] + result.data, result.checks, 0o600)
+            os.replace(tmp, out)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
+    except (Error, OSError) as exc:
+        return Outcome(mid, "failed", _one_line(exc))
+
+
+def _run_batch(tasks: Sequence[tuple[str, tuple[object, ...]]]) -> list[Outcome]:
+    funcs = {"maildir": _maildir_task, "mbox": _mbox_task}
+    return [funcs[name](*args) for name, args in tasks]  # type: ignore[operator]
+
+
+def _maildir_messages(root: Path) -> list[tuple[str, tuple[object, ...]]]:
+    tasks: list[tuple[str, tuple[object, ...]]] = []
+    for sub in ("new", "cur"):
+        for entry in sorted(os.scandir(root / sub), key=lambda e: e.name):
+            if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                continue
+            mid = entry.name.split(":", 1)[0]
+            tasks.append(("maildir", (entry.path, str(root / "tmp"), mid)))
+    return tasks
+
+
+def mbox_slices(path: Path) -> list[tuple[int, int]]:
+    """The (offset, length) of each message of an mbox (a line starting "From "
+    begins a message, as Python's ``mailbox.mbox`` reads it)."""
+    starts: list[int] = []
+    offset = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.startswith(b"From "):
+                starts.append(offset)
+            offset += len(line)
+    if starts[:1] != [0] and offset:
+        raise UsageError(f"{path} is not an mbox file (no leading 'From ' line)")
+    return [(s, e - s) for s, e in zip(starts, [*starts[1:], offset], strict=True)]
+
+
+class _Progress:
+    """Counts and rate on a terminal; nothing otherwise."""
+
+    def __init__(self, total: int, done: int, stream: TextIO | None) -> None:
+        self._stream = stream if stream is not None and stream.isatty() else None
+        self._total, self._done, self._start = total, done, time.monotonic()
+        self._counts = {"rewrapped": 0, "skipped": 0, "failed": 0}
+        self._last = 0.0
+
+    def update(self, outcome: Outcome) -> None:
+        self._done += 1
+        self._counts[outcome.status] += 1
+        now = time.monotonic()
+        if self._stream is None or (
+            now - self._last < 0.2 and self._done < self._total
+        ):
+            return
+        self._last = now
+        rate = sum(self._counts.values()) / max(now - self._start, 1e-9)
+        c = self._counts
+        self._stream.write(
+            f"\rrewrap: {self._done}/{self._total}  re-wrapped {c['rewrapped']}  "
+            f"skipped {c['skipped']}  failed {c['failed']}  {rate:.1f} msg/s"
+        )
+        if self._done >= self._total:
+            self._stream.write("\n")
+        self._stream.flush()
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another re-wrap is running on {lock_path}") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def rewrap_mailbox(
+    path: str | os.PathLike[str],
+    keyring: str | os.PathLike[str],
+    *,
+    passphrase: str | bytes | None = None,
+    identity: str | None = None,
+    workers: int | None = None,
+    progress: TextIO | None = None,
+) -> Summary:
+    """Re-wrap every encrypted message of an mbox file or Maildir to current keys.
+
+    Args:
+        path: an mbox file or a Maildir directory (with cur/, new/, tmp/).
+        keyring: the keyring directory (see :class:`e2ee_mail.Keyring`).
+        passphrase: the keyring's passphrase, if it has one.
+        identity: re-wrap only mail owned by this identity (default: any identity
+            of the keyring whose keys open the message).
+        workers: processes to use (default: all cores; 1 runs in this process).
+        progress: a stream for the progress line, used only if it is a terminal.
+
+    Returns:
+        The counts and the failures with their reasons.
+
+    Raises:
+        UsageError: not a mailbox, or another run holds the mailbox.
+        KeyringError, PassphraseError: the keyring does not open.
+    """
+    from .._api import _passphrase_bytes
+
+    secret = _passphrase_bytes(passphrase)
+    ring = Keyring.open(keyring, passphrase=secret)  # fail early, in this process
+    root = Path(path)
+    if root.is_dir():
+        if not all((root / d).is_dir() for d in ("cur", "new", "tmp")):
+            raise UsageError(f"{root} is not a Maildir (needs cur/, new/ and tmp/)")
+        lock, journal_path, work = root / _MAILDIR_LOCK, root / _MAILDIR_JOURNAL, None
+    elif root.is_file():
+        work = root.with_name(root.name + _WORK_SUFFIX)
+        work.mkdir(mode=0o700, exist_ok=True)
+        lock, journal_path = work / "lock", work / "journal"
+    else:
+        raise UsageError(f"{root} is neither an mbox file nor a Maildir directory")
+    with _exclusive(lock):
+        started = time.monotonic()
+        if work is None:
+            tasks = _maildir_messages(root)
+            header = journal_header("maildir", root)
+        else:
+            header = journal_header("mbox", root)
+            slices = mbox_slices(root)
+            tasks = [
+                ("mbox", (str(root), off, n, str(work / f"{i:08d}.msg"), str(i)))
+                for i, (off, n) in enumerate(slices)
+            ]
+        with Journal(journal_path, header) as journal:
+            if work is not None and journal.fresh:
+                for stale in work.glob("*.msg*"):
+                    stale.unlink()
+            todo = [t for t in tasks if str(t[1][-1]) not in journal.done]
+            bar = _Progress(len(tasks), len(tasks) - len(todo), progress)
+            run = _run_pool if (workers or os.cpu_count() or 1) > 1 else _run_inline
+            for outcome in run(todo, ring, secret, identity, workers):
+                journal.record(outcome)
+                bar.update(outcome)
+                if outcome.status == "rewrapped":
+                    audit.record(
+                        "mail.rewrap",
+                        f"re-wrapped message {outcome.id} for {outcome.identity}",
+                        identity=outcome.identity,
+                        fingerprints=outcome.fingerprints,
+                        mail_id=outcome.id,
+                    )
+            outcomes = journal.outcomes()
+            if work is not None:
+                _commit_mbox(root, work, slices, outcomes, journal)
+        summary = Summary.of(
+            outcomes, len(tasks) - len(todo), time.monotonic() - started
+        )
+        if work is None:
+            journal_path.unlink()
+        else:
+            shutil.rmtree(work)
+    audit.record(
+        "mailbox.rewrap",
+        f"re-wrapped {os.fspath(root)}: {summary.line()}",
+        rewrapped=summary.rewrapped,
+        skipped=summary.skipped,
+        failed=summary.failed,
+    )
+    return summary
+
+
+def _run_inline(
+    todo: list[tuple[str, tuple[object, ...]]],
+    ring: Keyring,
+    secret: bytes | None,
+    identity: str | None,
+    workers: int | None,
+) -> Iterator[Outcome]:
+    global _REKEYER
+    _REKEYER = Rekeyer(ring, identity)
+    try:
+        for task in todo:
+            yield from _run_batch([task])
+    finally:
+        _REKEYER = None
+
+
+def _run_pool(
+    todo: list[tuple[str, tuple[object, ...]]],
+    ring: Keyring,
+    secret: bytes | None,
+    identity: str | None,
+    workers: int | None,
+) -> Iterator[Outcome]:
+    import multiprocessing
+
+    n = workers or os.cpu_count() or 1
+    size = max(1, min(16, len(todo) // (n * 8)))
+    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+    # spawn, not fork: the caller may run threads, and workers open the keyring
+    # themselves from its path.
+    ctx = multiprocessing.get_context("spawn")
+    args = (os.fspath(ring.path), secret, identity, os.getpid())
+    with ProcessPoolExecutor(
+        n, mp_context=ctx, initializer=_init_worker, initargs=args
+    ) as pool:
+        futures = [pool.submit(_run_batch, batch) for batch in batches]
+        for future in as_completed(futures):
+            yield from future.result()
+
+
+def _commit_mbox(
+    root: Path,
+    work: Path,
+    slices: list[tuple[int, int]],
+    outcomes: dict[str, Outcome],
+    journal: Journal,
+) -> None:
+    """Assemble the new mbox in order and rename it over the original."""
+    if journal.header_changed(root):
+        raise Error(f"{root} changed during the re-wrap: run again")
+    tmp = work / "mbox.tmp"
+    with open(root, "rb") as src, open(tmp, "wb") as dst:
+        os.fchmod(dst.fileno(), os.stat(root).st_mode & 0o7777)
+        for i, (offset, length) in enumerate(slices):
+            done = outcomes.get(str(i))
+            if done is not None and done.status == "rewrapped":
+                dst.write((work / f"{i:08d}.msg").read_bytes())
+                continue
+            src.seek(offset)
+            dst.write(src.read(length))
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, root)
+    _fsync_dir(str(root.parent))

@@ -1,0 +1,314 @@
+"""Bulk re-keying of Maildir and mbox mailboxes (X.509 / CMS keys: fast)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fcntl
+import io
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+import e2ee_mail
+from e2ee_mail.keys import mailbox, mailscan
+from e2ee_mail.keys.ring import Keyring
+
+ALICE = "alice@example.org"
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def _b64(blob: bytes) -> bytes:
+    text = base64.b64encode(blob)
+    return b"\r\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+
+
+def smime_mail(blob: bytes, n: int) -> bytes:
+    return (
+        b"From: bob@example.org\r\nTo: alice@example.org\r\n"
+        b"Message-ID: <%d@example.org>\r\nSubject: ...\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data;"
+        b' name="smime.p7m"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        % n
+        + _b64(blob)
+        + b"\r\n"
+    )
+
+
+def attachment_mail(blob: bytes, n: int) -> bytes:
+    return (
+        b"From: bob@example.org\r\nMessage-ID: <%d@example.org>\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="zz"\r\n\r\n'
+        b"--zz\r\nContent-Type: text/plain\r\n\r\nsee the attachment\r\n"
+        b"--zz\r\nContent-Type: application/octet-stream\r\n"
+        b'Content-Disposition: attachment; filename="data.p7m"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        % n
+        + _b64(blob)
+        + b"\r\n--zz--\r\n"
+    )
+
+
+def plain_mail(n: int) -> bytes:
+    return (
+        b"From: bob@example.org\r\nMessage-ID: <%d@example.org>\r\n\r\nhello %d\r\n"
+        % (
+            n,
+            n,
+        )
+    )
+
+
+@pytest.fixture
+def ring(tmp_path: Path) -> Keyring:
+    ring = Keyring.open(tmp_path / "ring")
+    ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    return ring
+
+
+def _messages(ring: Keyring, count: int) -> dict[str, tuple[bytes, bytes | None]]:
+    """name -> (message bytes, plaintext or None for plain mail)."""
+    out: dict[str, tuple[bytes, bytes | None]] = {}
+    certs = ring.recipients(ALICE)
+    for i in range(count):
+        body = b"secret body %d " % i * 5
+        blob = e2ee_mail.encrypt(body, certs, format="cms")
+        kind = i % 3
+        if kind == 0:
+            out[f"m{i:04d}"] = (smime_mail(blob, i), body)
+        elif kind == 1:
+            out[f"m{i:04d}"] = (attachment_mail(blob, i), body)
+        else:
+            out[f"m{i:04d}"] = (plain_mail(i), None)
+    return out
+
+
+def _maildir(root: Path, messages: dict[str, tuple[bytes, bytes | None]]) -> Path:
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    for i, (name, (data, _)) in enumerate(sorted(messages.items())):
+        sub = "new" if i % 4 == 0 else "cur"
+        path = root / sub / (name + ("" if sub == "new" else ":2,S"))
+        path.write_bytes(data)
+        os.chmod(path, 0o640)
+    return root
+
+
+def _find(root: Path, name: str) -> Path:
+    (path,) = [p for sub in ("cur", "new") for p in (root / sub).glob(name + "*")]
+    return path
+
+
+def _open_all(data: bytes, keys: object) -> list[bytes]:
+    return [
+        bytes(e2ee_mail.decrypt(mailscan.extract(data, p), keys))  # type: ignore[arg-type]
+        for p in mailscan.find_encrypted(data)
+    ]
+
+
+def test_maildir_rewrap_moves_encrypted_mail_to_the_newest_key(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    messages = _messages(ring, 9)
+    root = _maildir(tmp_path / "Maildir", messages)
+    old = ring.history(ALICE)[0]
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (6, 3, 0)
+    for name, (original, body) in messages.items():
+        path = _find(root, name)
+        data = path.read_bytes()
+        if body is None:
+            assert data == original
+            continue
+        assert _open_all(data, new.key) == [body]
+        with pytest.raises(e2ee_mail.NoMatchingKeyError):
+            _open_all(data, old.key)
+        # Everything outside the encrypted span is byte-identical.
+        (part,) = mailscan.find_encrypted(original)
+        assert data.startswith(original[: part.start])
+        assert data.endswith(original[part.end :])
+        assert (path.stat().st_mode & 0o777) == 0o640
+    assert sorted(p.name for p in (root / "tmp").iterdir()) == []
+    assert not (root / "e2ee-rewrap.journal").exists()
+
+
+def test_second_run_skips_mail_already_on_the_current_key(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    root = _maildir(tmp_path / "Maildir", _messages(ring, 4))
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    before = {p: p.read_bytes() for p in root.rglob("m*")}
+    again = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (again.rewrapped, again.skipped, again.failed) == (0, 4, 0)
+    assert {p: p.read_bytes() for p in root.rglob("m*")} == before
+
+
+def test_failures_are_reported_and_leave_the_message_untouched(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    stranger = e2ee_mail.generate_key("eve <eve@example.org>", format="x509")
+    messages = {
+        "foreign": (
+            smime_mail(e2ee_mail.encrypt(b"x", stranger.public, format="cms"), 1),
+            b"x",
+        ),
+        "damaged": (smime_mail(b"\x30\x82" + bytes(40), 2), b"y"),
+    }
+    blob = e2ee_mail.encrypt(b"z", ring.recipients(ALICE), format="cms")
+    tampered = bytearray(blob)
+    tampered[-5] ^= 1
+    messages["tampered"] = (smime_mail(bytes(tampered), 3), b"z")
+    root = _maildir(tmp_path / "Maildir", messages)
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert summary.failed == 3
+    reasons = dict(summary.failures)
+    assert "no key" in reasons["foreign"]
+    assert reasons["tampered"].startswith("decryption failed")
+    for name, (data, _) in messages.items():
+        assert _find(root, name).read_bytes() == data
+    assert "failed foreign" in str(summary)
+
+
+def test_mbox_rewrap_keeps_order_and_from_lines(ring: Keyring, tmp_path: Path) -> None:
+    messages = _messages(ring, 7)
+    mbox = tmp_path / "inbox.mbox"
+    items = sorted(messages.items())
+    mbox.write_bytes(
+        b"".join(
+            b"From bob@example.org Thu Jan  1 00:00:00 2026\n" + data + b"\n"
+            for _, (data, _) in items
+        )
+    )
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (5, 2, 0)
+    data = mbox.read_bytes()
+    slices = mailbox.mbox_slices(mbox)
+    assert len(slices) == 7
+    for (offset, length), (_, (original, body)) in zip(slices, items, strict=True):
+        chunk = data[offset : offset + length]
+        assert chunk.startswith(b"From bob@example.org Thu Jan  1 00:00:00 2026\n")
+        message = chunk.split(b"\n", 1)[1]
+        if body is None:
+            assert message == original + b"\n"
+        else:
+            assert _open_all(message, new.key) == [body]
+    assert not (tmp_path / "inbox.mbox.e2ee-rewrap").exists()
+
+
+def test_interrupted_run_resumes_from_its_journal(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = _messages(ring, 9)
+    root = _maildir(tmp_path / "Maildir", messages)
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    real = mailbox._maildir_task
+    calls = []
+
+    def dying(*args: str) -> mailbox.Outcome:
+        calls.append(args)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(mailbox, "_maildir_task", dying)
+    with pytest.raises(KeyboardInterrupt):
+        mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (root / "e2ee-rewrap.journal").exists()
+    monkeypatch.setattr(mailbox, "_maildir_task", real)
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert summary.resumed == 4
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (6, 3, 0)
+    for name, (_, body) in messages.items():
+        if body is not None:
+            assert _open_all(_find(root, name).read_bytes(), new.key) == [body]
+
+
+def test_half_written_journal_line_is_dropped_on_resume(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    root = _maildir(tmp_path / "Maildir", _messages(ring, 3))
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    header = mailbox.journal_header("maildir", root)
+    import json
+
+    (root / "e2ee-rewrap.journal").write_bytes(
+        json.dumps(header).encode() + b'\n["rewrapped", "m00'
+    )
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (summary.resumed, summary.rewrapped, summary.skipped) == (0, 2, 1)
+
+
+def test_two_worker_processes_rewrap_a_maildir(ring: Keyring, tmp_path: Path) -> None:
+    messages = _messages(ring, 12)
+    root = _maildir(tmp_path / "Maildir", messages)
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=2)
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (8, 4, 0)
+    for name, (_, body) in messages.items():
+        if body is not None:
+            assert _open_all(_find(root, name).read_bytes(), new.key) == [body]
+
+
+def test_a_second_concurrent_run_is_refused(ring: Keyring, tmp_path: Path) -> None:
+    root = _maildir(tmp_path / "Maildir", _messages(ring, 1))
+    fd = os.open(root / "e2ee-rewrap.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(e2ee_mail.UsageError, match="another re-wrap"):
+            mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    finally:
+        os.close(fd)
+
+
+def test_not_a_mailbox_is_a_usage_error(ring: Keyring, tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(e2ee_mail.UsageError):
+        mailbox.rewrap_mailbox(tmp_path / "dir", ring.path, workers=1)
+    with pytest.raises(e2ee_mail.UsageError):
+        mailbox.rewrap_mailbox(tmp_path / "absent", ring.path, workers=1)
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_only_on_a_terminal(ring: Keyring, tmp_path: Path) -> None:
+    root = _maildir(tmp_path / "Maildir", _messages(ring, 3))
+    quiet, tty = io.StringIO(), _Tty()
+    mailbox.rewrap_mailbox(root, ring.path, workers=1, progress=quiet)
+    mailbox.rewrap_mailbox(root, ring.path, workers=1, progress=tty)
+    assert quiet.getvalue() == ""
+    assert "rewrap: 3/3" in tty.getvalue() and "msg/s" in tty.getvalue()
+
+
+def test_audit_records_name_fingerprints_and_leak_no_secrets(
+    ring: Keyring, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    messages = _messages(ring, 3)
+    root = _maildir(tmp_path / "Maildir", messages)
+    caplog.set_level(logging.INFO, logger="e2ee_mail.audit")
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    events = [r.event for r in caplog.records]  # type: ignore[attr-defined]
+    assert events.count("mail.rewrap") == 2
+    assert "key.rotate" in events and "mailbox.rewrap" in events
+    rewrap = next(r for r in caplog.records if r.event == "mail.rewrap")  # type: ignore[attr-defined]
+    assert rewrap.identity == ALICE  # type: ignore[attr-defined]
+    assert rewrap.fingerprints == (new.fingerprint,)  # type: ignore[attr-defined]
+    text = "\n".join(
+        f"{r.getMessage()} {sorted(vars(r).items())!r}" for r in caplog.records
+    )
+    secrets = [body for _, body in messages.values() if body]
+    for version in ring.history(ALICE):
+        der = version.key.export(armor=False)
+        secrets += [der, der.hex().encode(), der.hex().upper().encode()]
+        secrets += [base64.b64encode(der)[8:40]]
+    for secret in secrets:
+        assert secret.decode("latin-1") not in text
