@@ -1,0 +1,105 @@
+"""The packets inside an opened SEIPD container (RFC 9580 §10.3).
+
+Accepted: one Literal Data packet (§5.9), possibly inside Compressed Data (§5.6,
+opened by ``compression.py`` with the policy's bound and nesting limit), plus
+Padding, Marker, One-Pass Signature and Signature packets, which are skipped
+(signatures are not verified: e2ee_mail encrypts, it does not sign). Everything here
+runs on plaintext that has already been authenticated, so errors may be specific.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Final
+
+from ..errors import PacketError, PolicyError
+from ..policy import Policy
+from .packets import (
+    TAG_COMPRESSED,
+    TAG_LITERAL,
+    TAG_MARKER,
+    TAG_ONE_PASS_SIG,
+    TAG_PADDING,
+    TAG_SIGNATURE,
+)
+from .packets.header import PacketBodyReader, iter_packet_spans, read_packet_header
+from .packets.literal import parse_literal_header
+
+__all__ = ["copy_literal", "literal_data"]
+
+_SKIPPED: Final = frozenset({TAG_PADDING, TAG_MARKER, TAG_ONE_PASS_SIG, TAG_SIGNATURE})
+_COPY_SIZE: Final = 1 << 20
+
+Buffer = bytes | bytearray | memoryview
+
+
+def _decompress(algo: int, data: Buffer, policy: Policy) -> bytes:
+    from . import compression
+
+    return compression.decompress(algo, data, policy.max_decompressed_bytes)
+
+
+def literal_data(packets: Buffer, policy: Policy, depth: int = 0) -> Buffer:
+    """The data of the one Literal Data packet in ``packets`` (a view, no copy).
+
+    Raises:
+        PacketError: no literal data, more than one, or an unexpected packet.
+        PolicyError: nesting deeper than the policy allows, or a decompression bomb.
+    """
+    found: Buffer | None = None
+    for tag, body, _, _ in iter_packet_spans(packets):
+        if tag in _SKIPPED:
+            continue
+        if found is not None and tag in (TAG_LITERAL, TAG_COMPRESSED):
+            raise PacketError("the message holds more than one literal data packet")
+        if tag == TAG_LITERAL:
+            header = parse_literal_header(body)
+            found = memoryview(body)[header.size :]
+        elif tag == TAG_COMPRESSED:
+            if depth + 1 >= policy.max_nesting:
+                raise PolicyError("compressed data is nested too deeply")
+            if not len(body):
+                raise PacketError("compressed data packet is empty")
+            inner = _decompress(body[0], memoryview(body)[1:], policy)
+            found = literal_data(inner, policy, depth + 1)
+        else:
+            raise PacketError(
+                f"unexpected packet type {tag} inside the encrypted message"
+            )
+    if found is None:
+        raise PacketError("the encrypted message holds no literal data")
+    return found
+
+
+def copy_literal(stream: BinaryIO, dst: BinaryIO, policy: Policy) -> None:
+    """Read inner packets from ``stream`` and write the literal data to ``dst``.
+
+    Reads ``stream`` to its end, which for SEIPD means the final check has passed.
+    """
+    seen = False
+    buf = bytearray(_COPY_SIZE)
+    while (found := read_packet_header(stream)) is not None:
+        tag, length, partial = found
+        body = PacketBodyReader(stream, length, partial)
+        if tag in _SKIPPED:
+            body.drain()
+            continue
+        if seen and tag in (TAG_LITERAL, TAG_COMPRESSED):
+            raise PacketError("the message holds more than one literal data packet")
+        if tag == TAG_LITERAL:
+            head = body.read_exact(2)
+            body.read_exact(head[1] + 4)
+            while n := body.readinto(buf):
+                dst.write(memoryview(buf)[:n])
+        elif tag == TAG_COMPRESSED:
+            algo = body.read_exact(1)[0]
+            if policy.max_nesting <= 1:
+                raise PolicyError("compressed data is nested too deeply")
+            inner = _decompress(algo, body.read(), policy)
+            dst.write(literal_data(inner, policy, 1))
+        else:
+            raise PacketError(
+                f"unexpected packet type {tag} inside the encrypted message"
+            )
+        seen = True
+    if not seen:
+        raise PacketError("the encrypted message holds no literal data")

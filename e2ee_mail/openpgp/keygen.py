@@ -1,0 +1,150 @@
+"""Generating v6 keys (RFC 9580 §10.1.1, §5.2.3.10): the "rfc9580" profile.
+
+x25519: an Ed25519 primary key (27, certify + sign) and an X25519 subkey (25,
+encrypt). rsa3072/rsa4096: an RSA primary key and an RSA encryption subkey of the
+same size. Self-signatures (v6, salted, SHA2-512): a direct-key signature carrying
+the key flags, Features (SEIPDv1 + SEIPDv2) and preferences (AEAD ciphersuites
+AES-256/GCM first, then AES-256/OCB and AES-128/OCB, the MTI), a positive
+certification of the User ID, and a subkey binding granting the encryption flags.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
+
+from ..errors import UsageError
+from .certs import (
+    FEATURE_SEIPDV1,
+    FEATURE_SEIPDV2,
+    KEY_FLAG_CERTIFY,
+    KEY_FLAG_ENCRYPT,
+    KEY_FLAG_SIGN,
+    OpenPGPCertificate,
+    OpenPGPSecretKey,
+)
+from .keymaterial import public_material, secret_material
+from .packets import (
+    PK_ED25519,
+    PK_RSA,
+    PK_X25519,
+    TAG_PUBLIC_KEY,
+    TAG_PUBLIC_SUBKEY,
+    TAG_SECRET_KEY,
+    TAG_SECRET_SUBKEY,
+    TAG_SIGNATURE,
+    TAG_USER_ID,
+)
+from .packets.header import Packet
+from .packets.keys import PublicKeyPacket, fingerprint, serialize_public_key
+from .packets.signature import (
+    SIG_DIRECT_KEY,
+    SIG_POSITIVE_CERT,
+    SIG_SUBKEY_BINDING,
+    SP_FEATURES,
+    SP_KEY_FLAGS,
+    SP_PREFERRED_AEAD,
+    SP_PREFERRED_COMPRESSION,
+    SP_PREFERRED_HASH,
+    SP_PREFERRED_SYMMETRIC,
+    SP_PRIMARY_USER_ID,
+    Subpacket,
+    serialize_signature,
+)
+from .sigs import SigningKey, key_signature_data, make_signature
+
+__all__ = ["PREFERENCES", "generate_v6", "self_signature_preferences"]
+
+_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
+#: AES-256+GCM first, then AES-256+OCB and AES-128+OCB (RFC 9580 §5.2.3.15).
+_AEAD_PREFS: Final = bytes([9, 3, 9, 2, 7, 2])
+
+
+def self_signature_preferences() -> list[Subpacket]:
+    """Features and algorithm preferences for a self-signature."""
+    return [
+        Subpacket(SP_PREFERRED_SYMMETRIC, bytes([9, 7])),
+        Subpacket(SP_PREFERRED_AEAD, _AEAD_PREFS),
+        Subpacket(SP_PREFERRED_HASH, bytes([10, 8])),
+        Subpacket(SP_PREFERRED_COMPRESSION, bytes([0])),
+        Subpacket(SP_FEATURES, bytes([FEATURE_SEIPDV1 | FEATURE_SEIPDV2])),
+    ]
+
+
+PREFERENCES: Final = self_signature_preferences
+
+
+def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
+    if kind == "x25519":
+        return (
+            ed25519.Ed25519PrivateKey.generate(),
+            PK_ED25519,
+            x25519.X25519PrivateKey.generate(),
+            PK_X25519,
+        )
+    if kind in _RSA_BITS:
+        bits = _RSA_BITS[kind]
+        return (
+            rsa.generate_private_key(65537, bits),
+            PK_RSA,
+            rsa.generate_private_key(65537, bits),
+            PK_RSA,
+        )
+    raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+
+
+def generate_v6(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecretKey:
+    """A new v6 key for ``uid``; ``key.public`` is its certificate."""
+    created = int(time.time()) if now is None else now
+    primary_key, primary_algo, sub_key, sub_algo = _new_keys(kind)
+    primary = PublicKeyPacket(6, created, primary_algo, public_material(primary_key))
+    subkey = PublicKeyPacket(6, created, sub_algo, public_material(sub_key))  # type: ignore[arg-type]
+    uid_bytes = uid.encode("utf-8")
+    flags = Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_CERTIFY | KEY_FLAG_SIGN]), True)
+    direct = make_signature(
+        primary_key,
+        primary,
+        SIG_DIRECT_KEY,
+        key_signature_data(primary),
+        [flags, *self_signature_preferences()],
+        created=created,
+    )
+    certification = make_signature(
+        primary_key,
+        primary,
+        SIG_POSITIVE_CERT,
+        key_signature_data(primary, user_id=uid_bytes),
+        [flags, Subpacket(SP_PRIMARY_USER_ID, b"\x01"), *self_signature_preferences()],
+        created=created,
+    )
+    binding = make_signature(
+        primary_key,
+        primary,
+        SIG_SUBKEY_BINDING,
+        key_signature_data(primary, subkey=subkey),
+        [Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_ENCRYPT]), True)],
+        created=created,
+    )
+    # v6 unprotected secret keys: usage octet 0 and the raw material, no checksum.
+    primary_secret = serialize_public_key(primary) + b"\x00"
+    primary_secret += secret_material(primary_key)
+    sub_secret = serialize_public_key(subkey) + b"\x00" + secret_material(sub_key)  # type: ignore[arg-type]
+    secret_packets = [
+        Packet(TAG_SECRET_KEY, primary_secret),
+        Packet(TAG_SIGNATURE, serialize_signature(direct)),
+        Packet(TAG_USER_ID, uid_bytes),
+        Packet(TAG_SIGNATURE, serialize_signature(certification)),
+        Packet(TAG_SECRET_SUBKEY, sub_secret),
+        Packet(TAG_SIGNATURE, serialize_signature(binding)),
+    ]
+    public_packets = [
+        Packet(TAG_PUBLIC_KEY, serialize_public_key(primary)),
+        *secret_packets[1:4],
+        Packet(TAG_PUBLIC_SUBKEY, serialize_public_key(subkey)),
+        secret_packets[5],
+    ]
+    cert = OpenPGPCertificate(public_packets)
+    keys = {fingerprint(primary): primary_key, fingerprint(subkey): sub_key}
+    return OpenPGPSecretKey(cert, keys, secret_packets)

@@ -1,0 +1,136 @@
+"""Algorithm-specific key material <-> `cryptography` key objects (RFC 9580 §5.5.5).
+
+Native algorithms: X25519 (25) and Ed25519 (27) keep raw 32-octet public and secret
+keys (§5.5.5.7, §5.5.5.9). RSA (1): public MPIs n, e; secret MPIs d, p, q, u with
+p < q and u = p^-1 mod q (§5.5.5.1). The legacy v4 curves (EdDSALegacy 22, ECDH 18)
+are registered by the v4 module through :data:`SECRET_DECODERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+from ..errors import KeyLoadError, UnsupportedError
+from .packets import (
+    PK_ED25519,
+    PK_RSA,
+    PK_RSA_ENCRYPT_ONLY,
+    PK_RSA_SIGN_ONLY,
+    PK_X25519,
+)
+from .packets.keys import PublicKeyPacket
+from .packets.wire import Reader, encode_mpi, mpi_to_int
+
+__all__ = [
+    "SECRET_DECODERS",
+    "PrivateKey",
+    "private_from_material",
+    "public_material",
+    "rsa_bits",
+    "secret_material",
+]
+
+PrivateKey = (
+    x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | object
+)
+_RSA: Final = (PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_RSA_SIGN_ONLY)
+
+#: Decoders for algorithms this module does not know: algorithm ID ->
+#: f(public packet, plain secret material) -> private key object.
+SECRET_DECODERS: dict[int, Callable[[PublicKeyPacket, bytes], object]] = {}
+
+
+def _raw_private(key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
+
+def public_material(
+    key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey,
+) -> bytes:
+    """The public key fields for a freshly generated private key."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        numbers = key.public_key().public_numbers()
+        return encode_mpi(numbers.n) + encode_mpi(numbers.e)
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def secret_material(
+    key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey,
+) -> bytes:
+    """The plain secret key fields (no checksum) of a private key."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        nums = key.private_numbers()
+        p, q = sorted((nums.p, nums.q))
+        return (
+            encode_mpi(nums.d)
+            + encode_mpi(p)
+            + encode_mpi(q)
+            + encode_mpi(pow(p, -1, q))
+        )
+    return _raw_private(key)
+
+
+def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
+    """The private key object for plain secret ``secret`` of key ``public``.
+
+    Raises:
+        KeyLoadError: the secret does not match the public key.
+        UnsupportedError: an algorithm we do not handle.
+    """
+    algorithm = public.algorithm
+    try:
+        if algorithm == PK_X25519:
+            xkey = x25519.X25519PrivateKey.from_private_bytes(secret)
+            ok = public_material(xkey) == public.material
+            key: object = xkey
+        elif algorithm == PK_ED25519:
+            ekey = ed25519.Ed25519PrivateKey.from_private_bytes(secret)
+            ok = public_material(ekey) == public.material
+            key = ekey
+        elif algorithm in _RSA:
+            key, ok = _rsa_private(public, secret), True
+        elif algorithm in SECRET_DECODERS:
+            key, ok = SECRET_DECODERS[algorithm](public, secret), True
+        else:
+            raise UnsupportedError(f"key algorithm {algorithm} is not supported")
+    except ValueError:
+        raise KeyLoadError("secret key material is malformed") from None
+    if not ok:
+        raise KeyLoadError("secret key material does not match its public key")
+    return key
+
+
+def _rsa_private(public: PublicKeyPacket, secret: bytes) -> rsa.RSAPrivateKey:
+    pub = Reader(public.material, "RSA public key")
+    n = mpi_to_int(pub.mpi())
+    e = mpi_to_int(pub.mpi())
+    sec = Reader(secret, "RSA secret key")
+    d, p, q, _u = (mpi_to_int(sec.mpi()) for _ in range(4))
+    sec.end()
+    if p * q != n:
+        raise KeyLoadError("secret key material does not match its public key")
+    numbers = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=rsa.rsa_crt_dmp1(d, p),
+        dmq1=rsa.rsa_crt_dmq1(d, q),
+        iqmp=rsa.rsa_crt_iqmp(p, q),
+        public_numbers=rsa.RSAPublicNumbers(e, n),
+    )
+    return numbers.private_key()
+
+
+def rsa_bits(public: PublicKeyPacket) -> int:
+    """The modulus size of an RSA key packet."""
+    reader = Reader(public.material, "RSA public key")
+    return mpi_to_int(reader.mpi()).bit_length()

@@ -1,0 +1,489 @@
+"""OpenPGP messages: encrypt, decrypt, rewrap, inspect (RFC 9580 §10.3, §5.1, §5.13).
+
+Writes PKESK v6 packets and one SEIPDv2 packet (AEAD, chunked) holding a binary
+Literal Data packet; binary or ASCII armored. The container follows the recipients
+(:func:`choose_container`): SEIPDv2 when every recipient advertises it, else SEIPDv1,
+which the v4 compatibility module ``seipdv1.py`` provides (the seam: ``encrypt``,
+``encrypt_stream``, ``open_body``, ``open_stream``). The ciphersuite is AES-256-GCM
+when every recipient lists GCM, else the best OCB suite all accept (OCB is MTI).
+
+Reads SEIPDv2 (GCM, OCB) and, through ``seipdv1.py``, SEIPDv1 with its MDC. Never
+writes, and refuses to open, Symmetrically Encrypted Data (tag 9): it has no
+integrity protection. Left out: SKESK (passwords), signatures.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from collections.abc import Iterator, Sequence
+from types import ModuleType
+from typing import BinaryIO, Final, Literal
+
+from .._inspect import Inspection, RecipientDescription
+from ..core.random import random_bytes
+from ..errors import (
+    DecryptionError,
+    FormatError,
+    NoMatchingKeyError,
+    PacketError,
+    PolicyError,
+    UnsupportedError,
+    UsageError,
+)
+from ..keys.model import Certificate, SecretKey
+from ..policy import Policy
+from . import armor as armor_mod
+from . import inner, pkesk, seipdv2
+from .certs import KeyInfo, OpenPGPCertificate, OpenPGPSecretKey
+from .keymaterial import rsa_bits
+from .packets import (
+    AEAD_GCM,
+    AEAD_OCB,
+    CIPHER_AES128,
+    CIPHER_AES256,
+    PK_RSA,
+    PK_RSA_ENCRYPT_ONLY,
+    TAG_LITERAL,
+    TAG_MARKER,
+    TAG_PADDING,
+    TAG_PKESK,
+    TAG_SED,
+    TAG_SEIPD,
+    TAG_SKESK,
+)
+from .packets.header import (
+    PacketBodyReader,
+    PartialBodyWriter,
+    iter_packet_spans,
+    read_packet_header,
+    serialize_header,
+    serialize_packet,
+)
+from .packets.literal import LiteralHeader, serialize_literal_header
+from .packets.pkesk import PKESKv3, PKESKv6, parse_pkesk, serialize_pkesk
+from .packets.seipd import (
+    SEIPDV2_HEADER_SIZE,
+    parse_seipd_version,
+    parse_seipdv2_header,
+)
+
+__all__ = [
+    "choose_container",
+    "choose_suite",
+    "decrypt",
+    "decrypt_stream",
+    "encrypt",
+    "encrypt_stream",
+    "inspect",
+    "rewrap",
+]
+
+Container = Literal["seipdv2", "seipdv1"]
+_SESSION_KEY_SIZE: Final = 32
+_SED_REFUSED: Final = (
+    "this message uses Symmetrically Encrypted Data (packet type 9), which has no "
+    "integrity protection; it is refused"
+)
+Buffer = bytes | bytearray | memoryview
+
+
+def _v1() -> ModuleType:
+    """The SEIPDv1 module of the v4 compatibility work, or UnsupportedError."""
+    try:
+        return importlib.import_module(".seipdv1", __package__)
+    except ImportError:
+        raise UnsupportedError(
+            "SEIPDv1 (the RFC 4880 container for recipients without SEIPDv2 support) "
+            "is not available"
+        ) from None
+
+
+def _openpgp_certs(certs: Sequence[Certificate]) -> list[OpenPGPCertificate]:
+    found = []
+    for cert in certs:
+        if not isinstance(cert, OpenPGPCertificate):
+            raise UsageError(
+                f"{cert!r} is not an OpenPGP certificate: format openpgp needs one"
+            )
+        found.append(cert)
+    return found
+
+
+def _openpgp_keys(keys: Sequence[SecretKey]) -> list[OpenPGPSecretKey]:
+    found = [k for k in keys if isinstance(k, OpenPGPSecretKey)]
+    if not found:
+        raise NoMatchingKeyError("none of the supplied keys is an OpenPGP key")
+    return found
+
+
+def choose_container(certs: Sequence[OpenPGPCertificate], policy: Policy) -> Container:
+    """SEIPDv2 when every recipient advertises it (RFC 9580 §5.2.3.32), else v1.
+
+    Profile "rfc9580" forces v2, "rfc4880" forces v1.
+    """
+    if policy.profile == "rfc4880":
+        return "seipdv1"
+    if policy.profile == "rfc9580" or all(c.supports_seipdv2 for c in certs):
+        return "seipdv2"
+    return "seipdv1"
+
+
+def choose_suite(certs: Sequence[OpenPGPCertificate]) -> tuple[int, int]:
+    """(cipher, AEAD mode): AES-256-GCM if all list GCM, else the first OCB suite all
+    accept; AES-128-OCB is implicitly accepted by everyone (RFC 9580 §5.2.3.15)."""
+    for suite in ((CIPHER_AES256, AEAD_GCM), (CIPHER_AES256, AEAD_OCB)):
+        if all(suite in c.aead_preferences for c in certs):
+            return suite
+    return CIPHER_AES128, AEAD_OCB
+
+
+def _recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
+    keys = cert.encryption_keys()
+    if not keys:
+        raise UnsupportedError(
+            f"certificate {cert.fingerprint} has no valid encryption key "
+            "(expired, revoked, or no verified subkey binding)"
+        )
+    key = keys[0]
+    if key.packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
+        bits = rsa_bits(key.packet)
+        if bits < policy.min_rsa_bits:
+            raise PolicyError(
+                f"certificate {cert.fingerprint} has a {bits}-bit RSA key; the "
+                f"policy requires at least {policy.min_rsa_bits} bits"
+            )
+    return key
+
+
+def _pkesk_packets(session_key: bytes, recipients: Sequence[KeyInfo]) -> bytes:
+    return b"".join(
+        serialize_packet(TAG_PKESK, serialize_pkesk(pkesk.wrap_v6(session_key, key)))
+        for key in recipients
+    )
+
+
+def _literal_prefix(length: int) -> bytes:
+    head = serialize_literal_header(LiteralHeader())
+    return serialize_header(TAG_LITERAL, len(head) + length) + head
+
+
+def encrypt(
+    data: Buffer, certs: Sequence[Certificate], *, armor: bool, policy: Policy
+) -> bytes:
+    """Encrypt ``data`` to ``certs`` (see the module docstring for the choices)."""
+    recipients = _openpgp_certs(certs)
+    if choose_container(recipients, policy) == "seipdv1":
+        return _v1().encrypt(data, recipients, armor=armor, policy=policy)  # type: ignore[no-any-return]
+    keys = [_recipient_key(c, policy) for c in recipients]
+    cipher, aead = choose_suite(recipients)
+    session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
+    header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
+    prefix = _literal_prefix(len(data))
+    body_size = seipdv2.sealed_body_size(header, len(prefix) + len(data))
+    head = _pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    # PERF.md: one allocation at the final size, the chunks sealed in place.
+    out = bytearray(len(head) + body_size)
+    out[: len(head)] = head
+    seipdv2.seal_into(header, session_key, prefix, data, memoryview(out)[len(head) :])
+    if armor:
+        return armor_mod.enarmor(out)
+    return bytes(out)
+
+
+def encrypt_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    certs: Sequence[Certificate],
+    *,
+    armor: bool,
+    policy: Policy,
+) -> None:
+    """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
+    from ..core import chunked
+
+    recipients = _openpgp_certs(certs)
+    if choose_container(recipients, policy) == "seipdv1":
+        _v1().encrypt_stream(src, dst, recipients, armor=armor, policy=policy)
+        return
+    keys = [_recipient_key(c, policy) for c in recipients]
+    cipher, aead = choose_suite(recipients)
+    session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
+    header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
+    out: BinaryIO = armor_mod.ArmorWriter(dst) if armor else dst  # type: ignore[assignment]
+    out.write(_pkesk_packets(session_key, keys))
+    seipd = PartialBodyWriter(out, TAG_SEIPD)
+    seipd.write(bytes([2, header.cipher, header.aead, header.chunk_size_octet]))
+    seipd.write(header.salt)
+    sealer = chunked.ChunkSealer(
+        seipdv2.chunk_params(header, session_key),
+        seipd,  # type: ignore[arg-type]
+    )
+    literal = PartialBodyWriter(sealer, TAG_LITERAL)  # type: ignore[arg-type]
+    literal.write(serialize_literal_header(LiteralHeader()))
+    buf = bytearray(1 << 20)
+    readinto = getattr(src, "readinto", None)
+    while True:
+        if readinto is not None:
+            n = readinto(buf)
+            piece: Buffer = memoryview(buf)[: n or 0]
+        else:
+            piece = src.read(len(buf))
+            n = len(piece)
+        if not n:
+            break
+        literal.write(piece)
+    literal.close()
+    sealer.close()
+    seipd.close()
+    if armor:
+        out.close()
+
+
+# -- opening ---------------------------------------------------------------------
+
+
+def _session_keys(
+    packets: Sequence[PKESKv3 | PKESKv6],
+    keys: Sequence[OpenPGPSecretKey],
+    version: int,
+) -> Iterator[tuple[int | None, bytes]]:
+    """Candidate (cipher, session key) pairs, from PKESKs that name one of our keys
+    first, then anonymous ones tried with every key.
+
+    Raises (when exhausted without a candidate):
+        NoMatchingKeyError: no PKESK names any of our keys and none is anonymous.
+        DecryptionError: a PKESK named our key but did not open.
+    """
+    wanted = PKESKv6 if version == 2 else PKESKv3
+    usable = [p for p in packets if isinstance(p, wanted)]
+    ours = [(k, private) for key in keys for k, private in key.decryption_keys()]
+    named = False
+    yielded = False
+    for packet in usable:
+        for info, private in ours:
+            if packet.anonymous or not pkesk.names(packet, info):
+                continue
+            named = True
+            try:
+                yield pkesk.unwrap(packet, private, info)
+                yielded = True
+            except DecryptionError:
+                continue
+    for packet in usable:
+        if not packet.anonymous:
+            continue
+        for info, private in ours:
+            if packet.algorithm != info.packet.algorithm:
+                continue
+            named = True
+            try:
+                yield pkesk.unwrap(packet, private, info)
+                yielded = True
+            except (DecryptionError, UnsupportedError):
+                continue
+    if yielded or named:
+        raise DecryptionError()
+    if not packets:
+        raise UnsupportedError(
+            "the message has no public-key recipient entries (password-encrypted "
+            "messages are not supported)"
+        )
+    raise NoMatchingKeyError("none of the supplied keys is a recipient of this message")
+
+
+def _binary(data: Buffer) -> tuple[Buffer, bool]:
+    if armor_mod.is_armored(data):
+        label, binary = armor_mod.dearmor(data)
+        if label != armor_mod.BLOCK_MESSAGE:
+            raise FormatError(f"armor block PGP {label} is not an encrypted message")
+        return binary, True
+    return data, False
+
+
+class _Parsed:
+    __slots__ = ("armored", "binary", "pkesks", "seipd_body", "seipd_span")
+
+    def __init__(self, data: Buffer, policy: Policy) -> None:
+        binary, self.armored = _binary(data)
+        self.pkesks: list[PKESKv3 | PKESKv6] = []
+        seipd: tuple[Buffer, int, int] | None = None
+        for tag, body, start, end in iter_packet_spans(binary):
+            if seipd is not None:
+                if tag in (TAG_PADDING, TAG_MARKER):
+                    continue
+                raise PacketError(
+                    f"unexpected packet type {tag} after the encrypted data"
+                )
+            if tag == TAG_PKESK:
+                if len(self.pkesks) >= policy.max_recipients:
+                    raise PolicyError(
+                        f"more than {policy.max_recipients} recipient entries"
+                    )
+                try:
+                    self.pkesks.append(parse_pkesk(bytes(body)))
+                except UnsupportedError:
+                    continue
+            elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
+                continue
+            elif tag == TAG_SEIPD:
+                seipd = (body, start, end)
+            elif tag == TAG_SED:
+                raise PolicyError(_SED_REFUSED)
+            else:
+                raise PacketError(
+                    f"unexpected packet type {tag} in an encrypted message"
+                )
+        if seipd is None:
+            raise FormatError("the message holds no encrypted data packet")
+        self.seipd_body = memoryview(seipd[0]).cast("B")
+        self.seipd_span = (seipd[1], seipd[2])
+        self.binary = binary
+
+    @property
+    def version(self) -> int:
+        return parse_seipd_version(bytes(self.seipd_body[:1]))
+
+
+def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[Buffer, bytes]:
+    """(authenticated inner packets, session key)."""
+    version = parsed.version
+    if version == 2:
+        header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
+        seipdv2.check_supported(header)
+    for cipher, session_key in _session_keys(parsed.pkesks, keys, version):
+        try:
+            if version == 2:
+                return seipdv2.open_body(parsed.seipd_body, session_key), session_key
+            assert cipher is not None
+            packets = _v1().open_body(parsed.seipd_body, cipher, session_key)
+            return packets, bytes([cipher]) + session_key
+        except DecryptionError:
+            continue
+    raise DecryptionError()  # pragma: no cover - _session_keys raises first
+
+
+def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytes:
+    """Decrypt a binary or armored message; the plaintext is authenticated first."""
+    parsed = _Parsed(data, policy)
+    packets, _ = _open(parsed, _openpgp_keys(keys))
+    return bytes(inner.literal_data(packets, policy))
+
+
+def decrypt_stream(
+    src: BinaryIO, dst: BinaryIO, keys: Sequence[SecretKey], *, policy: Policy
+) -> None:
+    """Decrypt from a stream; each chunk reaches ``dst`` once authenticated.
+
+    Armored input is decoded in memory first.
+    """
+    ours = _openpgp_keys(keys)
+    head = src.read(64)
+    if armor_mod.is_armored(head):
+        binary, _ = _binary(head + src.read())
+        src = io.BytesIO(binary)
+    else:
+        from .._io import PrefixedReader
+
+        src = PrefixedReader(head, src)  # type: ignore[assignment]
+    pkesks: list[PKESKv3 | PKESKv6] = []
+    while True:
+        found = read_packet_header(src)
+        if found is None:
+            raise FormatError("the message holds no encrypted data packet")
+        tag, length, partial = found
+        body = PacketBodyReader(src, length, partial)
+        if tag == TAG_SEIPD:
+            break
+        if tag == TAG_PKESK:
+            if len(pkesks) >= policy.max_recipients:
+                raise PolicyError(
+                    f"more than {policy.max_recipients} recipient entries"
+                )
+            raw = body.read(policy.max_header_bytes + 1)
+            if len(raw) > policy.max_header_bytes:
+                raise PolicyError("a recipient entry is larger than the policy allows")
+            try:
+                pkesks.append(parse_pkesk(raw))
+            except UnsupportedError:
+                continue
+        elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
+            body.drain()
+        elif tag == TAG_SED:
+            raise PolicyError(_SED_REFUSED)
+        else:
+            raise PacketError(f"unexpected packet type {tag} in an encrypted message")
+    version = parse_seipd_version(body.read_exact(1))
+    if version == 2:
+        header = parse_seipdv2_header(
+            b"\x02" + body.read_exact(SEIPDV2_HEADER_SIZE - 1)
+        )
+        seipdv2.check_supported(header)
+        _, session_key = next(_session_keys(pkesks, ours, 2))
+        stream: BinaryIO = seipdv2.open_stream(body, session_key, header)  # type: ignore[arg-type, assignment]
+    else:
+        cipher, session_key = next(_session_keys(pkesks, ours, 1))
+        stream = _v1().open_stream(body, cipher, session_key)
+    inner.copy_literal(stream, dst, policy)
+
+
+def rewrap(
+    data: Buffer,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> bytes:
+    """Replace the PKESK packets; the SEIPD packet is copied byte for byte.
+
+    The session key is recovered with ``keys`` and checked by opening the SEIPD
+    packet before new PKESKs are written for ``certs``.
+    """
+    parsed = _Parsed(data, policy)
+    recipients = _openpgp_certs(certs)
+    _, session_key = _open(parsed, _openpgp_keys(keys))
+    if parsed.version == 2:
+        wraps = _pkesk_packets(
+            session_key, [_recipient_key(c, policy) for c in recipients]
+        )
+    else:
+        cipher, key = session_key[0], session_key[1:]
+        wraps = b"".join(
+            serialize_packet(
+                TAG_PKESK,
+                serialize_pkesk(pkesk.wrap_v3(key, cipher, _recipient_key(c, policy))),
+            )
+            for c in recipients
+        )
+    start, end = parsed.seipd_span
+    out = wraps + bytes(memoryview(parsed.binary)[start:end])
+    return armor_mod.enarmor(out) if parsed.armored else out
+
+
+def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
+    names = {1: "rsa", 2: "rsa", 18: "ecdh", 25: "x25519", 26: "x448"}
+    algorithm = names.get(packet.algorithm, f"algorithm-{packet.algorithm}")
+    if isinstance(packet, PKESKv6):
+        ident = packet.fingerprint.hex().upper() if packet.fingerprint else "anonymous"
+        return RecipientDescription("PKESKv6", ident, algorithm)
+    ident = "anonymous" if packet.anonymous else packet.key_id.hex().upper()
+    return RecipientDescription("PKESKv3", ident, algorithm)
+
+
+def inspect(data: Buffer) -> Inspection:
+    """Describe a message without any key."""
+    parsed = _Parsed(data, Policy())
+    details = [("encoding", "armored" if parsed.armored else "binary")]
+    if parsed.version == 2:
+        header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
+        content = seipdv2.algorithm_name(header)
+        details.append(("chunk size", str(1 << (header.chunk_size_octet + 6))))
+    else:
+        content = "seipdv1-cfb-mdc"
+    details.append(("encrypted size", str(len(parsed.seipd_body))))
+    return Inspection(
+        "openpgp",
+        content,
+        tuple(_describe(p) for p in parsed.pkesks),
+        tuple(details),
+    )

@@ -1,0 +1,91 @@
+"""OpenPGP packet codecs (RFC 9580 §4, §5): bytes <-> frozen slotted dataclasses.
+
+Codecs here never encrypt, draw randomness or open files; the composers in
+``e2ee_mail.openpgp`` do. Every parser treats its input as hostile and ends any
+malformed input in a :class:`e2ee_mail.errors.PacketError`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "AEAD_EAX",
+    "AEAD_GCM",
+    "AEAD_OCB",
+    "CIPHER_AES128",
+    "CIPHER_AES192",
+    "CIPHER_AES256",
+    "HASH_SHA256",
+    "HASH_SHA384",
+    "HASH_SHA512",
+    "PK_ECDH",
+    "PK_ED25519",
+    "PK_EDDSA_LEGACY",
+    "PK_RSA",
+    "PK_RSA_ENCRYPT_ONLY",
+    "PK_RSA_SIGN_ONLY",
+    "PK_X25519",
+    "TAG_COMPRESSED",
+    "TAG_LITERAL",
+    "TAG_MARKER",
+    "TAG_MDC",
+    "TAG_ONE_PASS_SIG",
+    "TAG_PADDING",
+    "TAG_PKESK",
+    "TAG_PUBLIC_KEY",
+    "TAG_PUBLIC_SUBKEY",
+    "TAG_SECRET_KEY",
+    "TAG_SECRET_SUBKEY",
+    "TAG_SED",
+    "TAG_SEIPD",
+    "TAG_SIGNATURE",
+    "TAG_SKESK",
+    "TAG_TRUST",
+    "TAG_USER_ATTRIBUTE",
+    "TAG_USER_ID",
+]
+
+# Packet Type IDs, RFC 9580 §5.
+TAG_PKESK: Final = 1
+TAG_SIGNATURE: Final = 2
+TAG_SKESK: Final = 3
+TAG_ONE_PASS_SIG: Final = 4
+TAG_SECRET_KEY: Final = 5
+TAG_PUBLIC_KEY: Final = 6
+TAG_SECRET_SUBKEY: Final = 7
+TAG_COMPRESSED: Final = 8
+TAG_SED: Final = 9
+TAG_MARKER: Final = 10
+TAG_LITERAL: Final = 11
+TAG_TRUST: Final = 12
+TAG_USER_ID: Final = 13
+TAG_PUBLIC_SUBKEY: Final = 14
+TAG_USER_ATTRIBUTE: Final = 17
+TAG_SEIPD: Final = 18
+TAG_MDC: Final = 19
+TAG_PADDING: Final = 21
+
+# Public key algorithms, RFC 9580 §9.1.
+PK_RSA: Final = 1
+PK_RSA_ENCRYPT_ONLY: Final = 2
+PK_RSA_SIGN_ONLY: Final = 3
+PK_ECDH: Final = 18
+PK_EDDSA_LEGACY: Final = 22
+PK_X25519: Final = 25
+PK_ED25519: Final = 27
+
+# Symmetric algorithms, RFC 9580 §9.3.
+CIPHER_AES128: Final = 7
+CIPHER_AES192: Final = 8
+CIPHER_AES256: Final = 9
+
+# AEAD algorithms, RFC 9580 §9.6.
+AEAD_EAX: Final = 1
+AEAD_OCB: Final = 2
+AEAD_GCM: Final = 3
+
+# Hash algorithms, RFC 9580 §9.5.
+HASH_SHA256: Final = 8
+HASH_SHA384: Final = 9
+HASH_SHA512: Final = 10

@@ -1,0 +1,75 @@
+"""Literal Data (RFC 9580 §5.9) and the other small packets: Compressed Data header
+(§5.6), Marker (§5.8), User ID (§5.11), Padding (§5.14).
+
+A Literal Data body is split into its header (format, file name, date) and the
+offset of the data, so the data itself is never copied by the codec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Final
+
+from ...errors import PacketError
+from .wire import Reader
+
+__all__ = [
+    "MARKER_BODY",
+    "LiteralHeader",
+    "parse_literal_header",
+    "parse_user_id",
+    "serialize_literal_header",
+]
+
+#: The only valid Marker packet body (RFC 9580 §5.8).
+MARKER_BODY: Final = b"PGP"
+_FORMATS: Final = frozenset(b"btul")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LiteralHeader:
+    """The fields before a Literal Data packet's data.
+
+    Attributes:
+        format: b"b" binary, b"u" UTF-8 text, b"t" text, b"l" local.
+        filename: up to 255 octets.
+        date: seconds since the epoch (0: none).
+    """
+
+    format: bytes = b"b"
+    filename: bytes = b""
+    date: int = 0
+
+    @property
+    def size(self) -> int:
+        """Octets the header takes in the packet body."""
+        return 6 + len(self.filename)
+
+
+def parse_literal_header(body: bytes | bytearray | memoryview) -> LiteralHeader:
+    """Parse the start of a Literal Data body; the data begins at ``header.size``."""
+    reader = Reader(bytes(body[:262]), "literal data packet")
+    fmt = reader.take(1)
+    if fmt[0] not in _FORMATS:
+        raise PacketError(f"unknown literal data format {fmt!r}")
+    filename = reader.take(reader.u8())
+    return LiteralHeader(fmt, filename, reader.u32())
+
+
+def serialize_literal_header(header: LiteralHeader) -> bytes:
+    """The octets before the data."""
+    if len(header.format) != 1 or header.format[0] not in _FORMATS:
+        raise PacketError("literal data format must be one of b, t, u, l")
+    if len(header.filename) > 255:
+        raise PacketError("literal data file name is longer than 255 octets")
+    return (
+        header.format
+        + bytes([len(header.filename)])
+        + header.filename
+        + header.date.to_bytes(4, "big")
+    )
+
+
+def parse_user_id(body: bytes) -> str:
+    """A User ID (UTF-8 by convention; undecodable octets are replaced)."""
+    return body.decode("utf-8", "replace")

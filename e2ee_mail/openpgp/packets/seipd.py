@@ -1,0 +1,86 @@
+"""The Symmetrically Encrypted Integrity Protected Data packet header (RFC 9580 §5.13).
+
+v2 (§5.13.2): version, cipher, AEAD mode, chunk size octet, 32-octet salt, then the
+chunks and the final tag, which ``core/chunked.py`` handles. v1 (§5.13.1): a version
+octet before CFB data; its decryption is the v4 compatibility module's job.
+The chunk size octet is checked here, before anything is allocated: RFC 9580 allows
+0..16 (chunks of 2**6 to 2**22 octets).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Final
+
+from ...errors import PacketError, UnsupportedError
+from .wire import Reader
+
+__all__ = [
+    "MAX_CHUNK_SIZE_OCTET",
+    "SALT_SIZE",
+    "SEIPDV2_HEADER_SIZE",
+    "SEIPDv2Header",
+    "chunk_size",
+    "parse_seipd_version",
+    "parse_seipdv2_header",
+    "serialize_seipdv2_header",
+]
+
+MAX_CHUNK_SIZE_OCTET: Final = 16
+SALT_SIZE: Final = 32
+SEIPDV2_HEADER_SIZE: Final = 4 + SALT_SIZE
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SEIPDv2Header:
+    """The fixed fields in front of a v2 SEIPD packet's chunks.
+
+    Attributes:
+        cipher: symmetric algorithm ID (RFC 9580 §9.3).
+        aead: AEAD algorithm ID (RFC 9580 §9.6).
+        chunk_size_octet: c, with chunks of 2**(c+6) octets.
+        salt: 32 random octets.
+    """
+
+    cipher: int
+    aead: int
+    chunk_size_octet: int
+    salt: bytes
+
+
+def chunk_size(octet: int) -> int:
+    """Plaintext octets per chunk for a chunk size octet."""
+    if not 0 <= octet <= MAX_CHUNK_SIZE_OCTET:
+        raise PacketError(f"SEIPDv2 chunk size octet {octet} is above 16")
+    return 1 << (octet + 6)
+
+
+def parse_seipd_version(body_head: bytes) -> int:
+    """The version octet of a SEIPD packet (1 or 2)."""
+    if not body_head:
+        raise PacketError("SEIPD packet is empty")
+    version = body_head[0]
+    if version not in (1, 2):
+        raise UnsupportedError(f"SEIPD version {version} is not supported")
+    return version
+
+
+def parse_seipdv2_header(head: bytes) -> SEIPDv2Header:
+    """Parse the first 36 octets of a v2 SEIPD body."""
+    reader = Reader(head, "SEIPDv2 packet")
+    if reader.u8() != 2:
+        raise PacketError("not a v2 SEIPD packet")
+    cipher = reader.u8()
+    aead = reader.u8()
+    octet = reader.u8()
+    chunk_size(octet)
+    salt = reader.take(SALT_SIZE)
+    return SEIPDv2Header(cipher, aead, octet, salt)
+
+
+def serialize_seipdv2_header(header: SEIPDv2Header) -> bytes:
+    """The 36 octets in front of the chunks."""
+    chunk_size(header.chunk_size_octet)
+    if len(header.salt) != SALT_SIZE:
+        raise PacketError("SEIPDv2 salt must be 32 octets")
+    return bytes([2, header.cipher, header.aead, header.chunk_size_octet]) + header.salt

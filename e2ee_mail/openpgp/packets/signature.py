@@ -1,0 +1,236 @@
+"""Signature packets v4 and v6 and their subpackets (RFC 9580 §5.2.3).
+
+The hashed and unhashed subpacket areas are kept as raw octets, so a parsed signature
+re-serializes exactly and its hash is computed over the octets that were signed;
+:func:`parse_subpackets` / :func:`serialize_subpackets` convert an area to and from
+:class:`Subpacket` values. Signature material (MPIs or native octets) is kept raw.
+Left out: v3 signatures (§5.2.2, refused).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Final
+
+from ...errors import PacketError, UnsupportedError
+from .wire import Reader
+
+__all__ = [
+    "SIG_CASUAL_CERT",
+    "SIG_DIRECT_KEY",
+    "SIG_GENERIC_CERT",
+    "SIG_KEY_REVOCATION",
+    "SIG_PERSONA_CERT",
+    "SIG_POSITIVE_CERT",
+    "SIG_PRIMARY_BINDING",
+    "SIG_SUBKEY_BINDING",
+    "SIG_SUBKEY_REVOCATION",
+    "SP_CREATION_TIME",
+    "SP_EMBEDDED_SIGNATURE",
+    "SP_EXPIRATION_TIME",
+    "SP_FEATURES",
+    "SP_ISSUER_FINGERPRINT",
+    "SP_ISSUER_KEY_ID",
+    "SP_KEY_EXPIRATION",
+    "SP_KEY_FLAGS",
+    "SP_PREFERRED_AEAD",
+    "SP_PREFERRED_COMPRESSION",
+    "SP_PREFERRED_HASH",
+    "SP_PREFERRED_SYMMETRIC",
+    "SP_PRIMARY_USER_ID",
+    "SignaturePacket",
+    "Subpacket",
+    "parse_signature",
+    "parse_subpackets",
+    "serialize_signature",
+    "serialize_subpackets",
+]
+
+# Signature types, RFC 9580 §5.2.1.
+SIG_GENERIC_CERT: Final = 0x10
+SIG_PERSONA_CERT: Final = 0x11
+SIG_CASUAL_CERT: Final = 0x12
+SIG_POSITIVE_CERT: Final = 0x13
+SIG_SUBKEY_BINDING: Final = 0x18
+SIG_PRIMARY_BINDING: Final = 0x19
+SIG_DIRECT_KEY: Final = 0x1F
+SIG_KEY_REVOCATION: Final = 0x20
+SIG_SUBKEY_REVOCATION: Final = 0x28
+SIG_CERT_REVOCATION: Final = 0x30
+
+# Subpacket types, RFC 9580 §5.2.3.8.
+SP_CREATION_TIME: Final = 2
+SP_EXPIRATION_TIME: Final = 3
+SP_KEY_EXPIRATION: Final = 9
+SP_PREFERRED_SYMMETRIC: Final = 11
+SP_ISSUER_KEY_ID: Final = 16
+SP_PREFERRED_HASH: Final = 21
+SP_PREFERRED_COMPRESSION: Final = 22
+SP_PRIMARY_USER_ID: Final = 25
+SP_KEY_FLAGS: Final = 27
+SP_REVOCATION_REASON: Final = 29
+SP_FEATURES: Final = 30
+SP_EMBEDDED_SIGNATURE: Final = 32
+SP_ISSUER_FINGERPRINT: Final = 33
+SP_PREFERRED_AEAD: Final = 39
+
+#: Salt sizes per hash algorithm for v6 signatures (RFC 9580 §9.5).
+SALT_SIZE: Final = {8: 16, 9: 24, 10: 32, 11: 16, 12: 16, 14: 32}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Subpacket:
+    """One signature subpacket.
+
+    Attributes:
+        type: the subpacket type (without the critical bit).
+        body: its data.
+        critical: whether the critical bit is set.
+    """
+
+    type: int
+    body: bytes
+    critical: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignaturePacket:
+    """A v4 or v6 Signature packet body.
+
+    Attributes:
+        version: 4 or 6.
+        sig_type: signature type (RFC 9580 §5.2.1).
+        pk_algorithm: public key algorithm of the signer.
+        hash_algorithm: hash algorithm.
+        hashed_area: the hashed subpacket area, raw.
+        unhashed_area: the unhashed subpacket area, raw.
+        left16: the leftmost 16 bits of the signed hash.
+        salt: the v6 salt (empty for v4).
+        material: the algorithm-specific signature fields, raw.
+    """
+
+    version: int
+    sig_type: int
+    pk_algorithm: int
+    hash_algorithm: int
+    hashed_area: bytes
+    unhashed_area: bytes
+    left16: bytes
+    salt: bytes
+    material: bytes
+
+    @property
+    def hashed(self) -> tuple[Subpacket, ...]:
+        """The hashed subpackets."""
+        return parse_subpackets(self.hashed_area)
+
+    @property
+    def unhashed(self) -> tuple[Subpacket, ...]:
+        """The unhashed subpackets."""
+        return parse_subpackets(self.unhashed_area)
+
+    def subpacket(self, kind: int) -> bytes | None:
+        """The body of the last hashed subpacket of ``kind``, or None."""
+        found = None
+        for sub in self.hashed:
+            if sub.type == kind:
+                found = sub.body
+        return found
+
+
+def _subpacket_length(length: int) -> bytes:
+    if length < 192:
+        return bytes([length])
+    if length < 8384:
+        value = length - 192
+        return bytes([(value >> 8) + 192, value & 0xFF])
+    return b"\xff" + length.to_bytes(4, "big")
+
+
+def serialize_subpackets(subpackets: Iterable[Subpacket]) -> bytes:
+    """A subpacket area from subpackets (RFC 9580 §5.2.3.7)."""
+    out = bytearray()
+    for sub in subpackets:
+        if not 0 <= sub.type < 128:
+            raise PacketError(f"subpacket type {sub.type} out of range")
+        out += _subpacket_length(len(sub.body) + 1)
+        out.append(sub.type | (0x80 if sub.critical else 0))
+        out += sub.body
+    return bytes(out)
+
+
+def parse_subpackets(area: bytes) -> tuple[Subpacket, ...]:
+    """Split a subpacket area into subpackets."""
+    reader = Reader(area, "signature subpacket area")
+    found: list[Subpacket] = []
+    while reader.remaining:
+        first = reader.u8()
+        if first < 192:
+            length = first
+        elif first < 255:
+            length = ((first - 192) << 8) + reader.u8() + 192
+        else:
+            length = reader.u32()
+        if length == 0:
+            raise PacketError("signature subpacket has length zero")
+        kind = reader.u8()
+        found.append(Subpacket(kind & 0x7F, reader.take(length - 1), bool(kind & 0x80)))
+    return tuple(found)
+
+
+def parse_signature(body: bytes) -> SignaturePacket:
+    """Parse a v4 or v6 Signature packet body."""
+    reader = Reader(body, "signature packet")
+    version = reader.u8()
+    if version not in (4, 6):
+        raise UnsupportedError(f"version {version} signatures are not supported")
+    sig_type = reader.u8()
+    pk_algorithm = reader.u8()
+    hash_algorithm = reader.u8()
+    size = reader.u32 if version == 6 else reader.u16
+    hashed_area = reader.take(size())
+    unhashed_area = reader.take(size())
+    left16 = reader.take(2)
+    salt = b""
+    if version == 6:
+        salt = reader.take(reader.u8())
+    parse_subpackets(hashed_area)
+    parse_subpackets(unhashed_area)
+    return SignaturePacket(
+        version,
+        sig_type,
+        pk_algorithm,
+        hash_algorithm,
+        hashed_area,
+        unhashed_area,
+        left16,
+        salt,
+        reader.rest(),
+    )
+
+
+def serialize_signature(packet: SignaturePacket) -> bytes:
+    """The body of a Signature packet."""
+    width = 4 if packet.version == 6 else 2
+    out = bytearray(
+        [packet.version, packet.sig_type, packet.pk_algorithm, packet.hash_algorithm]
+    )
+    out += len(packet.hashed_area).to_bytes(width, "big") + packet.hashed_area
+    out += len(packet.unhashed_area).to_bytes(width, "big") + packet.unhashed_area
+    out += packet.left16
+    if packet.version == 6:
+        out.append(len(packet.salt))
+        out += packet.salt
+    out += packet.material
+    return bytes(out)
+
+
+def signature_trailer(packet: SignaturePacket) -> bytes:
+    """The octets hashed after the signed data (RFC 9580 §5.2.4)."""
+    width = 4 if packet.version == 6 else 2
+    head = bytes(
+        [packet.version, packet.sig_type, packet.pk_algorithm, packet.hash_algorithm]
+    )
+    head += len(packet.hashed_area).to_bytes(width, "big") + packet.hashed_area
+    return head + bytes([packet.version, 0xFF]) + len(head).to_bytes(4, "big")

@@ -1,0 +1,174 @@
+"""Wrapping and unwrapping the session key for one recipient (RFC 9580 §5.1).
+
+X25519 (§5.1.6): an ephemeral X25519 key, HKDF-SHA256 over ephemeral public key ||
+recipient public key || shared secret with info "OpenPGP X25519", AES-128 key wrap
+of the session key, which carries no checksum and (v6) no cipher octet.
+RSA (§5.1.3): PKCS#1 v1.5 over the session key followed by its 2-octet checksum
+(and, in a v3 PKESK, preceded by the cipher octet). Opening never says which check
+failed: any failure after the private-key operation is the same DecryptionError.
+The v4 compatibility module adds ECDH (18) through :data:`EXTRA_WRAPPERS` and
+:data:`EXTRA_UNWRAPPERS`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+
+from ..core import kdf, keywrap
+from ..core import rsa as core_rsa
+from ..core import x25519 as core_x25519
+from ..errors import DecryptionError, FormatError, UnsupportedError
+from .certs import KeyInfo
+from .packets import PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
+from .packets.pkesk import (
+    PKESKv3,
+    PKESKv6,
+    X25519Fields,
+    parse_mpi_fields,
+    parse_x25519_fields,
+    serialize_x25519_fields,
+)
+from .packets.wire import Reader, encode_mpi, mpi_to_int
+
+__all__ = [
+    "EXTRA_UNWRAPPERS",
+    "EXTRA_WRAPPERS",
+    "X25519_INFO",
+    "names",
+    "unwrap",
+    "wrap_v3",
+    "wrap_v6",
+]
+
+#: RFC 9580 §5.1.6: the HKDF info of X25519 key wrapping.
+X25519_INFO: Final = b"OpenPGP X25519"
+_X25519_KEK_SIZE: Final = 16
+
+#: algorithm -> f(session_key, cipher or None, recipient key, pkesk version) -> fields
+EXTRA_WRAPPERS: dict[int, Callable[[bytes, int | None, KeyInfo, int], bytes]] = {}
+#: algorithm -> f(fields, private key, recipient key, pkesk version)
+#:   -> (cipher or None, session key); every failure a DecryptionError.
+EXTRA_UNWRAPPERS: dict[
+    int, Callable[[bytes, object, KeyInfo, int], tuple[int | None, bytes]]
+] = {}
+
+
+def _checksum(data: bytes) -> bytes:
+    return (sum(data) & 0xFFFF).to_bytes(2, "big")
+
+
+def _x25519_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
+    return kdf.hkdf_sha256(
+        ephemeral + recipient + shared,
+        salt=None,
+        info=X25519_INFO,
+        length=_X25519_KEK_SIZE,
+    )
+
+
+def _wrap_fields(
+    session_key: bytes, cipher: int | None, recipient: KeyInfo, version: int
+) -> bytes:
+    packet = recipient.packet
+    if packet.algorithm == PK_X25519:
+        ephemeral, shared = core_x25519.ephemeral_agree(packet.material)
+        wrapped = keywrap.wrap(
+            _x25519_kek(ephemeral, packet.material, shared), session_key
+        )
+        return serialize_x25519_fields(X25519Fields(ephemeral, cipher, wrapped))
+    if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
+        reader = Reader(packet.material, "RSA key")
+        n = mpi_to_int(reader.mpi())
+        e = mpi_to_int(reader.mpi())
+        public = rsa.RSAPublicNumbers(e, n).public_key()
+        head = bytes([cipher]) if cipher is not None else b""
+        message = head + session_key + _checksum(session_key)
+        return encode_mpi(core_rsa.encrypt_pkcs1v15(public, message))
+    if packet.algorithm in EXTRA_WRAPPERS:
+        return EXTRA_WRAPPERS[packet.algorithm](session_key, cipher, recipient, version)
+    raise UnsupportedError(
+        f"encrypting to public key algorithm {packet.algorithm} is not supported"
+    )
+
+
+def wrap_v6(session_key: bytes, recipient: KeyInfo) -> PKESKv6:
+    """A v6 PKESK giving ``session_key`` to ``recipient`` (for SEIPDv2)."""
+    fields = _wrap_fields(session_key, None, recipient, 6)
+    return PKESKv6(
+        recipient.packet.version,
+        recipient.fingerprint,
+        recipient.packet.algorithm,
+        fields,
+    )
+
+
+def wrap_v3(session_key: bytes, cipher: int, recipient: KeyInfo) -> PKESKv3:
+    """A v3 PKESK giving ``session_key`` (for ``cipher``) to ``recipient`` (SEIPDv1)."""
+    fields = _wrap_fields(session_key, cipher, recipient, 3)
+    return PKESKv3(recipient.key_id, recipient.packet.algorithm, fields)
+
+
+def names(packet: PKESKv3 | PKESKv6, key: KeyInfo) -> bool:
+    """Whether ``packet`` names ``key`` (by fingerprint or key ID)."""
+    if isinstance(packet, PKESKv6):
+        return hmac.compare_digest(packet.fingerprint, key.fingerprint)
+    return hmac.compare_digest(packet.key_id, key.key_id)
+
+
+def unwrap(
+    packet: PKESKv3 | PKESKv6, private: object, key: KeyInfo
+) -> tuple[int | None, bytes]:
+    """Recover (cipher or None for v6, session key) with ``private``.
+
+    Raises:
+        DecryptionError: anything failed after the private-key operation began.
+        UnsupportedError: the algorithm is not one we handle.
+    """
+    version = 6 if isinstance(packet, PKESKv6) else 3
+    if packet.algorithm != key.packet.algorithm:
+        raise DecryptionError()
+    try:
+        if isinstance(private, x25519.X25519PrivateKey):
+            fields = parse_x25519_fields(packet.material, version=version)
+            shared = core_x25519.agree(private, fields.ephemeral)
+            kek = _x25519_kek(fields.ephemeral, key.packet.material, shared)
+            return fields.cipher, keywrap.unwrap(kek, fields.wrapped)
+        if isinstance(private, rsa.RSAPrivateKey):
+            return _unwrap_rsa(packet.material, private, version)
+    except FormatError:
+        raise DecryptionError() from None
+    if packet.algorithm in EXTRA_UNWRAPPERS:
+        return EXTRA_UNWRAPPERS[packet.algorithm](
+            packet.material, private, key, version
+        )
+    raise UnsupportedError(
+        f"decrypting with public key algorithm {packet.algorithm} is not supported"
+    )
+
+
+def _unwrap_rsa(
+    material: bytes, private: rsa.RSAPrivateKey, version: int
+) -> tuple[int | None, bytes]:
+    (mpi,) = parse_mpi_fields(material, 1)
+    size = (private.key_size + 7) // 8
+    value = mpi[2:]
+    if len(value) > size:
+        raise DecryptionError()
+    # With implicit rejection a bad padding yields a random message; the length and
+    # checksum checks below then fail like any other corruption (RFC 9580 §13.5).
+    message = core_rsa.decrypt_pkcs1v15(private, value.rjust(size, b"\0"))
+    cipher = None
+    if version == 3:
+        if not message:
+            raise DecryptionError()
+        cipher, message = message[0], message[1:]
+    session_key, check = message[:-2], message[-2:]
+    if len(session_key) not in (16, 24, 32) or not hmac.compare_digest(
+        _checksum(session_key), check
+    ):
+        raise DecryptionError()
+    return cipher, session_key

@@ -1,0 +1,157 @@
+"""SEIPDv2 (RFC 9580 §5.13.2): message key derivation and the packet around the
+chunk loop of ``core/chunked.py``.
+
+HKDF-SHA256 with the packet's salt, over the session key, with info = packet type
+octet (0xD2) || version || cipher || AEAD mode || chunk size octet gives the message
+key and the nonce prefix (nonce size - 8 octets); those five octets are also every
+chunk's associated data. Modes: GCM (3) and OCB (2); EAX (1) is not implemented.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Final
+
+from ..core import chunked, kdf
+from ..core.random import random_bytes
+from ..errors import DecryptionError, PacketError, UnsupportedError
+from .packets import (
+    AEAD_EAX,
+    AEAD_GCM,
+    AEAD_OCB,
+    CIPHER_AES128,
+    CIPHER_AES192,
+    CIPHER_AES256,
+    TAG_SEIPD,
+)
+from .packets.seipd import (
+    SALT_SIZE,
+    SEIPDV2_HEADER_SIZE,
+    SEIPDv2Header,
+    chunk_size,
+    parse_seipdv2_header,
+    serialize_seipdv2_header,
+)
+
+__all__ = [
+    "CIPHER_KEY_SIZE",
+    "ChunkOpenerOrNone",
+    "algorithm_name",
+    "chunk_params",
+    "new_header",
+    "open_body",
+    "open_stream",
+    "seal_into",
+    "sealed_body_size",
+]
+
+CIPHER_KEY_SIZE: Final = {CIPHER_AES128: 16, CIPHER_AES192: 24, CIPHER_AES256: 32}
+_MODES: Final = {AEAD_GCM: "gcm", AEAD_OCB: "ocb"}
+_MODE_NAMES: Final = {AEAD_GCM: "gcm", AEAD_OCB: "ocb", AEAD_EAX: "eax"}
+ChunkOpenerOrNone = chunked.ChunkOpener | None
+
+
+def algorithm_name(header: SEIPDv2Header) -> str:
+    """E.g. "seipdv2-aes256-gcm"."""
+    bits = CIPHER_KEY_SIZE.get(header.cipher, 0) * 8
+    cipher = f"aes{bits}" if bits else f"cipher{header.cipher}"
+    mode = _MODE_NAMES.get(header.aead, f"aead{header.aead}")
+    return f"seipdv2-{cipher}-{mode}"
+
+
+def new_header(cipher: int, aead: int, chunk_size_octet: int) -> SEIPDv2Header:
+    """A header with a fresh random salt."""
+    chunk_size(chunk_size_octet)
+    return SEIPDv2Header(cipher, aead, chunk_size_octet, random_bytes(SALT_SIZE))
+
+
+def check_supported(header: SEIPDv2Header) -> None:
+    """Raise UnsupportedError for a cipher or AEAD mode we do not implement."""
+    if header.cipher not in CIPHER_KEY_SIZE:
+        raise UnsupportedError(
+            f"SEIPDv2 cipher {header.cipher} is not supported (AES only)"
+        )
+    if header.aead not in _MODES:
+        name = _MODE_NAMES.get(header.aead, str(header.aead)).upper()
+        raise UnsupportedError(
+            f"SEIPDv2 AEAD mode {name} is not supported (GCM and OCB are)"
+        )
+
+
+def chunk_params(header: SEIPDv2Header, session_key: bytes) -> chunked.ChunkParams:
+    """Derive the message key and nonce prefix (RFC 9580 §5.13.2).
+
+    Raises:
+        UnsupportedError: cipher or mode not implemented.
+        DecryptionError: the session key does not fit the cipher.
+    """
+    check_supported(header)
+    key_size = CIPHER_KEY_SIZE[header.cipher]
+    if len(session_key) != key_size:
+        raise DecryptionError()
+    mode = _MODES[header.aead]
+    prefix_size = chunked.NONCE_SIZE[mode] - 8
+    info = bytes(
+        [0xC0 | TAG_SEIPD, 2, header.cipher, header.aead, header.chunk_size_octet]
+    )
+    derived = kdf.hkdf_sha256(
+        session_key, salt=header.salt, info=info, length=key_size + prefix_size
+    )
+    return chunked.ChunkParams(
+        mode,  # type: ignore[arg-type]
+        derived[:key_size],
+        derived[key_size:],
+        chunk_size(header.chunk_size_octet),
+        info,
+    )
+
+
+def sealed_body_size(header: SEIPDv2Header, plaintext_size: int) -> int:
+    """Octets of the SEIPDv2 body for ``plaintext_size`` octets of packets."""
+    return SEIPDV2_HEADER_SIZE + chunked.sealed_size(
+        plaintext_size, chunk_size(header.chunk_size_octet)
+    )
+
+
+def seal_into(
+    header: SEIPDv2Header,
+    session_key: bytes,
+    prefix: bytes,
+    data: bytes | bytearray | memoryview,
+    out: memoryview,
+) -> None:
+    """Write the SEIPDv2 body for plaintext ``prefix || data`` into ``out``."""
+    out[:SEIPDV2_HEADER_SIZE] = serialize_seipdv2_header(header)
+    params = chunk_params(header, session_key)
+    chunked.seal_into(params, data, out[SEIPDV2_HEADER_SIZE:], prefix)
+
+
+def open_body(body: bytes | bytearray | memoryview, session_key: bytes) -> bytearray:
+    """Open a whole SEIPDv2 body; returns the authenticated inner packets.
+
+    Raises:
+        PacketError: malformed header. UnsupportedError: cipher/mode.
+        DecryptionError: wrong key or altered/truncated data.
+    """
+    view = memoryview(body).cast("B")
+    header = parse_seipdv2_header(bytes(view[:SEIPDV2_HEADER_SIZE]))
+    params = chunk_params(header, session_key)
+    sealed = view[SEIPDV2_HEADER_SIZE:]
+    out = bytearray(chunked.opened_size(len(sealed), params.chunk_size))
+    chunked.open_into(params, sealed, memoryview(out))
+    return out
+
+
+def open_stream(
+    src: BinaryIO, session_key: bytes, header: SEIPDv2Header
+) -> chunked.ChunkOpener:
+    """A readable stream of authenticated inner packets; ``src`` is positioned after
+    the 36-octet header."""
+    return chunked.ChunkOpener(chunk_params(header, session_key), src)
+
+
+def read_header(src: BinaryIO) -> SEIPDv2Header:
+    """Read the 36-octet header from a body stream."""
+    head = src.read(SEIPDV2_HEADER_SIZE)
+    if len(head) != SEIPDV2_HEADER_SIZE:
+        raise PacketError("SEIPDv2 packet is truncated")
+    return parse_seipdv2_header(head)
