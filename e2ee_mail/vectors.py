@@ -254,7 +254,7 @@ def load_file(path: Path, root: Path | None = None) -> VectorFile:
     name = path.relative_to(root).as_posix() if root is not None else path.name
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FormatError(f"{name}: not readable JSON: {exc}") from None
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if not isinstance(schema, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from e2ee_mail import vectors
 from e2ee_mail._vectorschema import SchemaError, SchemaStore, validate
@@ -288,3 +291,58 @@ def test_verify_cli_prints_one_line_per_file_and_the_summary(tmp_path: Path) -> 
     assert lines[1].startswith("FAIL core/b.json: 6 cases, 1 failed (#6: wrong output")
     assert lines[2] == "11 passed, 1 failed"
     assert len(lines) == 3
+
+
+# ---- hostile vector files ----
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+@given(data=st.data(), replacement=_JSON)
+def test_a_mangled_vector_file_loads_or_raises_format_error(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, replacement: Any
+) -> None:
+    doc = copy.deepcopy(RFC3394)
+    path = data.draw(st.sampled_from(_paths(doc)[1:]))
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = replacement
+    root = tmp_path_factory.getbasetemp() / "mangled"
+    if not root.exists():
+        root.mkdir()
+        _tree(root, RFC3394)
+    (root / "core" / "v.json").write_text(json.dumps(doc))
+    try:
+        loaded = vectors.load_file(root / "core" / "v.json")
+    except FormatError:
+        return
+    for case in loaded.cases:
+        # run_case turns whatever happens into pass or VectorFailure, nothing else.
+        with contextlib.suppress(vectors.VectorFailure):
+            vectors.run_case(case)
+
+
+def test_deeply_nested_json_is_a_format_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(FormatError):
+        vectors.load_file(path)
