@@ -1,0 +1,133 @@
+"""PGP/MIME encryption (RFC 3156 §4) with header protection (RFC 9788).
+
+The outer message is ``multipart/encrypted; protocol="application/pgp-encrypted"``
+with two parts: ``application/pgp-encrypted`` holding "Version: 1", and
+``application/octet-stream`` holding the ASCII-armored OpenPGP message. What is
+encrypted is the inner entity of ``headers.build_inner`` (the original body part plus
+protected copies of its header fields) in canonical CRLF form (RFC 3156 §3).
+Decryption opens only a message whose whole body is the multipart/encrypted entity.
+Left out: signed-then-encrypted (RFC 3156 §6) and inline PGP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from ..core.random import random_bytes
+from ..errors import MIMEError
+from ..keys.model import Certificate, SecretKey
+from ..policy import Policy
+from . import headers
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+__all__ = ["decrypt_message", "encrypt_message"]
+
+_PROTOCOL: Final = "application/pgp-encrypted"
+_VERSION_BODY: Final = "Version: 1\r\n"
+
+
+def _part(content_type: str, body: str, **fields: str) -> EmailMessage:
+    from email import policy
+    from email.message import EmailMessage
+
+    part = EmailMessage(policy=policy.default)
+    part["Content-Type"] = content_type
+    for name, value in fields.items():
+        part[name.replace("_", "-")] = value
+    part.set_payload(body)
+    return part
+
+
+def encrypt_message(
+    msg: EmailMessage, certs: Sequence[Certificate], *, policy: Policy
+) -> EmailMessage:
+    """Encrypt a whole mail as PGP/MIME.
+
+    Args:
+        msg: the message to send (not modified).
+        certs: OpenPGP recipient certificates.
+        policy: what may be written.
+
+    Returns:
+        The outer message: routing header fields, Subject "...", and the
+        multipart/encrypted body.
+    """
+    from email import policy as email_policy
+
+    from ..openpgp import message
+
+    inner = headers.build_inner(msg)
+    armored = message.encrypt(
+        inner.as_bytes(policy=email_policy.SMTP), certs, armor=True, policy=policy
+    )
+    outer = headers.build_outer(msg)
+    boundary = "=-" + random_bytes(12).hex()
+    outer["Content-Type"] = (
+        f'multipart/encrypted; protocol="{_PROTOCOL}"; boundary="{boundary}"'
+    )
+    outer.attach(
+        _part(_PROTOCOL, _VERSION_BODY, Content_Description="PGP/MIME version")
+    )
+    outer.attach(
+        _part(
+            'application/octet-stream; name="encrypted.asc"',
+            armored.decode("ascii"),
+            Content_Description="OpenPGP encrypted message",
+            Content_Disposition='inline; filename="encrypted.asc"',
+        )
+    )
+    return outer
+
+
+def _encrypted_part(msg: EmailMessage) -> bytes:
+    """The OpenPGP message of a PGP/MIME entity, after checking its shape."""
+    if msg.get_content_type() != "multipart/encrypted":
+        raise MIMEError(f"not a PGP/MIME message ({msg.get_content_type()})")
+    protocol = str(msg.get_param("protocol", "", header="content-type")).lower()
+    if protocol != _PROTOCOL:
+        raise MIMEError(
+            f"multipart/encrypted with protocol {protocol!r} is not PGP/MIME"
+        )
+    parts = msg.get_payload()
+    if not isinstance(parts, list) or len(parts) != 2:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    control, data = parts
+    if control.get_content_type() != _PROTOCOL:
+        raise MIMEError("the first PGP/MIME part must be application/pgp-encrypted")
+    version = control.get_payload(decode=True) or b""
+    if b"version: 1" not in bytes(version).lower():
+        raise MIMEError("the PGP/MIME control part does not say Version: 1")
+    if data.get_content_type() != "application/octet-stream":
+        raise MIMEError("the second PGP/MIME part must be application/octet-stream")
+    payload = data.get_payload(decode=True)
+    if not isinstance(payload, bytes) or not payload:
+        raise MIMEError("the PGP/MIME encrypted part is empty")
+    return payload
+
+
+def decrypt_message(
+    msg: EmailMessage, keys: Sequence[SecretKey], *, policy: Policy
+) -> EmailMessage:
+    """Decrypt a PGP/MIME message whose whole body is the encrypted entity.
+
+    Returns:
+        The inner message with its protected header fields restored.
+
+    Raises:
+        MIMEError: not PGP/MIME of the RFC 3156 shape.
+        NoMatchingKeyError, DecryptionError, FormatError, PolicyError: from OpenPGP.
+    """
+    from email import policy as email_policy
+    from email.parser import BytesParser
+
+    from ..openpgp import message
+
+    plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
+    try:
+        inner = BytesParser(policy=email_policy.default).parsebytes(plaintext)
+    except Exception as exc:  # the email package raises many types on odd input
+        raise MIMEError(f"the decrypted entity is not a MIME entity: {exc}") from None
+    return headers.restore(inner, msg)  # type: ignore[arg-type]
