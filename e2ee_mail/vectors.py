@@ -19,9 +19,6 @@ named by :data:`RUNNER_MODULES` (imported on first use); vectors/README.md says 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import dataclasses
 import importlib
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from . import policy as _policy
+from ._vectorcase import Case, Mismatch, VectorFailure, VectorFile
 from ._vectorschema import SchemaError, SchemaStore, validate
 from .errors import DECRYPTION_FAILED, DecryptionError, Error, FormatError, UsageError
 from .policy import DEFAULT, Policy
@@ -63,95 +61,6 @@ _SKIP_DIRS: Final = frozenset({"schema", "keys", "gen"})
 _PRESETS: Final = ("DEFAULT", "RFC9580", "RFC4880", "LEGACY_DECRYPT")
 #: How many failing cases a FAIL line names before it says "...".
 _SHOWN_FAILURES: Final = 3
-
-
-class Mismatch(Exception):
-    """Raised by a runner when an operation succeeded but gave the wrong output."""
-
-
-class VectorFailure(AssertionError):
-    """A case did not behave as its file says; the message says how."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Case:
-    """One test case with the group fields it shares.
-
-    Attributes:
-        file: the vector file, relative to the directory searched (POSIX form).
-        kind: the file's kind, which selects the runner.
-        id: the case number, unique and stable within its file.
-        comment: what the case is about.
-        flags: names explained in the file's ``notes``.
-        result: "valid", "invalid" or "acceptable".
-        error: the expected exception class name (invalid cases).
-        preset: the Policy preset that accepts the case (acceptable cases).
-        inputs: the case's inputs (hex for short values, base64 for messages).
-        expected: the expected outputs (valid and acceptable cases).
-        group: the fields of the case's group other than ``cases``.
-        directory: the directory of the vector file, for runners that read files
-            it refers to (for example keys under vectors/keys/).
-    """
-
-    file: str
-    kind: str
-    id: int
-    comment: str
-    flags: tuple[str, ...]
-    result: str
-    error: str | None
-    preset: str | None
-    inputs: Mapping[str, object]
-    expected: Mapping[str, object]
-    group: Mapping[str, object]
-    directory: Path
-
-    @property
-    def name(self) -> str:
-        """``file#id``, the name a report or a test id uses."""
-        return f"{self.file}#{self.id}"
-
-    def value(self, name: str) -> object:
-        """Return input ``name``, falling back to the group field of that name."""
-        if name in self.inputs:
-            return self.inputs[name]
-        if name in self.group:
-            return self.group[name]
-        raise Mismatch(f"the case has no input {name!r}")
-
-    def text(self, name: str) -> str:
-        """Return input (or group field) ``name`` as a string."""
-        value = self.value(name)
-        if not isinstance(value, str):
-            raise Mismatch(f"input {name!r} is not a string")
-        return value
-
-    def hex(self, name: str) -> bytes:
-        """Return input (or group field) ``name`` decoded from hex."""
-        return _unhex(self.text(name), name)
-
-    def b64(self, name: str) -> bytes:
-        """Return input (or group field) ``name`` decoded from base64."""
-        return _unb64(self.text(name), name)
-
-    def expected_hex(self, name: str) -> bytes:
-        """Return expected output ``name`` decoded from hex."""
-        return _unhex(_str(self.expected, name), name)
-
-    def expected_b64(self, name: str) -> bytes:
-        """Return expected output ``name`` decoded from base64."""
-        return _unb64(_str(self.expected, name), name)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class VectorFile:
-    """A vector file that passed its schema, with its cases."""
-
-    path: Path
-    name: str
-    kind: str
-    source: str
-    cases: tuple[Case, ...]
 
 
 #: A runner performs a case's operation under a Policy. It returns when the output is
@@ -431,24 +340,3 @@ def verify_cli(dir: str | None, out: TextIO) -> int:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
-
-
-def _str(mapping: Mapping[str, object], name: str) -> str:
-    value = mapping.get(name)
-    if not isinstance(value, str):
-        raise Mismatch(f"the case has no expected {name!r}")
-    return value
-
-
-def _unhex(text: str, name: str) -> bytes:
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        raise Mismatch(f"{name!r} is not hex") from None
-
-
-def _unb64(text: str, name: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raise Mismatch(f"{name!r} is not base64") from None
