@@ -164,6 +164,18 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
 
 
 def _cmd_rewrap(args: argparse.Namespace) -> None:
+    if args.mailbox:
+        from .keys import cli_keyring
+
+        cli_keyring.run_rewrap_mailbox(args)
+        return
+    if not args.key or not args.to:
+        # Exit 2 as argparse did when --key/--to were required (scripts rely on it).
+        sys.stderr.write(
+            "e2ee-mail: error: rewrap needs --key and --to "
+            "(or --mailbox and --keyring)\n"
+        )
+        raise SystemExit(EXIT_USAGE)
     keys = _load_keys(args)
     certs = [_api.load_certificate(path) for path in args.to]
     with _input(args.input) as src:
@@ -171,6 +183,12 @@ def _cmd_rewrap(args: argparse.Namespace) -> None:
     out = _api.rewrap(data, keys, certs)
     with _output(args.output) as dst:
         dst.write(out)
+
+
+def _cmd_keyring(args: argparse.Namespace) -> None:
+    from .keys import cli_keyring
+
+    cli_keyring.run_keyring(args, _output)
 
 
 def _cmd_vectors(args: argparse.Namespace) -> None:
@@ -246,11 +264,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", dest="input", metavar="IN")
 
     p = add("rewrap", _cmd_rewrap, "re-key a message without re-encrypting its body")
-    p.add_argument("--key", action="append", required=True, metavar="KEY")
+    p.add_argument("--key", action="append", metavar="KEY")
     p.add_argument("--passphrase-env", metavar="VAR")
-    p.add_argument("--to", action="append", required=True, metavar="CERT")
+    p.add_argument("--to", action="append", metavar="CERT")
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
+    from .keys import cli_keyring
+
+    cli_keyring.configure_rewrap(p)
+
+    p = add("keyring", _cmd_keyring, "manage a keyring: key versions and rotation")
+    cli_keyring.configure_keyring(p)
 
     p = add("vectors", _cmd_vectors, "verify test vectors")
     p.add_argument("action", choices=["verify"])

@@ -1,0 +1,183 @@
+"""The ``e2ee-mail keyring`` and ``e2ee-mail rewrap --mailbox`` commands.
+
+``cli.py`` owns the command line and its error contract (one line on stderr, non-zero
+exit); this module adds the keyring sub-commands and runs them::
+
+    e2ee-mail keyring --dir DIR init
+    e2ee-mail keyring --dir DIR list [IDENTITY]
+    e2ee-mail keyring --dir DIR add IDENTITY --key KEYFILE [--state STATE]
+    e2ee-mail keyring --dir DIR rotate IDENTITY [--format F] [--kind K]
+    e2ee-mail keyring --dir DIR due --max-age AGE          (AGE: 365d, 24h, 90m)
+    e2ee-mail keyring --dir DIR retire IDENTITY [FINGERPRINT]
+    e2ee-mail keyring --dir DIR revoke IDENTITY FINGERPRINT
+    e2ee-mail keyring --dir DIR export IDENTITY [--format F] [-o OUT]
+    e2ee-mail rewrap --mailbox PATH --keyring DIR [--identity ADDR] [--workers N]
+
+``--passphrase-env VAR`` names the variable holding the keyring's passphrase (and, for
+``add``, ``--key-passphrase-env`` the key file's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+from typing import TYPE_CHECKING
+
+from ..errors import Error, UsageError
+
+if TYPE_CHECKING:
+    from .ring import Keyring
+
+__all__ = ["configure_keyring", "configure_rewrap", "run_keyring", "run_rewrap_mailbox"]
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
+_UNITS = {"d": "days", "": "days", "h": "hours", "m": "minutes"}
+
+
+def configure_keyring(parser: argparse.ArgumentParser) -> None:
+    """Add the keyring arguments and actions to ``parser``."""
+    parser.add_argument("--dir", required=True, metavar="DIR", help="keyring directory")
+    parser.add_argument(
+        "--passphrase-env", metavar="VAR", help="the keyring passphrase is in $VAR"
+    )
+    actions = parser.add_subparsers(
+        dest="action", required=True, parser_class=type(parser)
+    )
+    actions.add_parser("init", help="create the keyring (no-op when it exists)")
+    p = actions.add_parser("list", help="list identities and their key versions")
+    p.add_argument("identity", nargs="?")
+    p = actions.add_parser("add", help="add an existing secret key file")
+    p.add_argument("identity")
+    p.add_argument("--key", required=True, metavar="KEYFILE")
+    p.add_argument("--key-passphrase-env", metavar="VAR")
+    p.add_argument(
+        "--state", choices=["active", "decrypt-only", "retired"], default="active"
+    )
+    p = actions.add_parser("rotate", help="make a new active key version")
+    p.add_argument("identity")
+    p.add_argument("--format", choices=["x509", "openpgp"])
+    p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"])
+    p = actions.add_parser("due", help="identities whose active key is too old")
+    p.add_argument("--max-age", required=True, metavar="AGE", help="e.g. 365d, 24h")
+    p.add_argument("--now", metavar="ISO8601", help=argparse.SUPPRESS)
+    p = actions.add_parser("retire", help="retire a version (default: decrypt-only)")
+    p.add_argument("identity")
+    p.add_argument("fingerprint", nargs="?")
+    p = actions.add_parser("revoke", help="revoke a version: never used again")
+    p.add_argument("identity")
+    p.add_argument("fingerprint")
+    p = actions.add_parser("export", help="write the active public certificates")
+    p.add_argument("identity")
+    p.add_argument("--format", choices=["x509", "openpgp"])
+    p.add_argument("-o", dest="output", metavar="OUT")
+
+
+def configure_rewrap(parser: argparse.ArgumentParser) -> None:
+    """Add the ``--mailbox`` mode arguments to the ``rewrap`` parser."""
+    parser.add_argument("--mailbox", metavar="PATH", help="an mbox file or a Maildir")
+    parser.add_argument("--keyring", metavar="DIR", help="keyring for --mailbox")
+    parser.add_argument("--identity", metavar="ADDR", help="only this identity's mail")
+    parser.add_argument("--workers", type=int, metavar="N", help="default: all cores")
+
+
+def _env(var: str | None) -> str | None:
+    if not var:
+        return None
+    value = os.environ.get(var)
+    if value is None:
+        raise UsageError(f"environment variable {var} is not set")
+    return value
+
+
+def _max_age(text: str) -> dt.timedelta:
+    m = _AGE.match(text)
+    if not m or int(m.group(1)) <= 0:
+        raise UsageError(f"--max-age {text!r}: use a positive number of d, h or m")
+    return dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def _now(text: str | None) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--now {text!r} is not an ISO 8601 time") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _show(ring: Keyring, identity: str | None) -> None:
+    for ident in (identity,) if identity else ring.identities():
+        for v in ring.history(ident):
+            expires = v.expires.strftime("%Y-%m-%d") if v.expires else "-"
+            print(
+                f"{v.identity}  {v.format} v{v.version}  {v.state:<12}  "
+                f"{v.algorithm:<8}  {v.fingerprint}  "
+                f"created {v.created:%Y-%m-%d}  expires {expires}"
+            )
+
+
+def run_keyring(args: argparse.Namespace, output: object) -> None:
+    """Run one ``keyring`` action; ``output`` is cli.py's atomic ``_output``."""
+    from .. import _api
+    from .ring import Keyring, RotationPolicy
+
+    ring = Keyring.open(args.dir, passphrase=_env(args.passphrase_env))
+    action = args.action
+    if action == "init":
+        print(f"keyring {args.dir}: {len(ring.identities())} identities")
+    elif action == "list":
+        _show(ring, args.identity)
+    elif action == "add":
+        key = _api.load_key(args.key, _env(args.key_passphrase_env))
+        v = ring.add(args.identity, key, state=args.state)
+        print(f"added {v.identity} {v.format} v{v.version} {v.fingerprint} ({v.state})")
+    elif action == "rotate":
+        v = ring.rotate(args.identity, format=args.format, kind=args.kind)
+        print(f"rotated {v.identity}: {v.format} v{v.version} {v.fingerprint} active")
+    elif action == "due":
+        policy = RotationPolicy(max_age=_max_age(args.max_age))
+        for ident in ring.due(policy, _now(args.now)):
+            print(ident)
+    elif action in ("retire", "revoke"):
+        changed = (
+            ring.retire(args.identity, args.fingerprint)
+            if action == "retire"
+            else ring.revoke(args.identity, args.fingerprint)
+        )
+        for v in changed:
+            print(f"{v.state} {v.identity} {v.format} v{v.version} {v.fingerprint}")
+    elif action == "export":
+        certs = ring.recipients(args.identity, format=args.format)
+        if not certs:
+            raise UsageError(f"{args.identity} has no active key to export")
+        with output(args.output) as dst:  # type: ignore[operator]
+            for cert in certs:
+                dst.write(cert.export())
+
+
+def run_rewrap_mailbox(args: argparse.Namespace) -> None:
+    """Run ``rewrap --mailbox``: print the summary; fail if any message failed."""
+    from .mailbox import rewrap_mailbox
+
+    if not args.keyring:
+        raise UsageError("rewrap --mailbox needs --keyring DIR")
+    if args.key or args.to or args.input or args.output:
+        raise UsageError("rewrap --mailbox takes no --key, --to, -i or -o")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    summary = rewrap_mailbox(
+        args.mailbox,
+        args.keyring,
+        passphrase=_env(args.passphrase_env),
+        identity=args.identity,
+        workers=args.workers,
+        progress=sys.stderr,
+    )
+    print(summary)
+    print(f"{summary.rate:.1f} messages/s")
+    if summary.failed:
+        raise Error(f"{summary.failed} message(s) could not be re-wrapped (see above)")
