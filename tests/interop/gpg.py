@@ -190,34 +190,48 @@ def gpg_home(gpg: str = "gpg") -> Iterator[GpgHome]:
         home.close()
 
 
+def _new_length(data: bytes, i: int) -> tuple[int, int, bool]:
+    """(length, header octets, partial?) of a new-format length at ``i``."""
+    o = data[i]
+    if o < 192:
+        return o, 1, False
+    if o < 224:
+        return ((o - 192) << 8) + data[i + 1] + 192, 2, False
+    if o == 255:
+        return int.from_bytes(data[i + 1 : i + 5], "big"), 5, False
+    return 1 << (o & 0x1F), 1, True
+
+
 def split_packets(data: bytes) -> list[tuple[int, bytes]]:
-    """Minimal OpenPGP packet splitter for tests (new and old headers, no partial
+    """Minimal OpenPGP packet splitter for tests (new and old headers, partial
     lengths): [(tag, body)]. Independent of the library's own codecs on purpose."""
     out: list[tuple[int, bytes]] = []
     i = 0
     while i < len(data):
         first = data[i]
+        i += 1
         if first & 0x40:
             tag = first & 0x3F
-            o = data[i + 1]
-            if o < 192:
-                length, hl = o, 2
-            elif o < 224:
-                length, hl = ((o - 192) << 8) + data[i + 2] + 192, 3
-            elif o == 255:
-                length, hl = int.from_bytes(data[i + 2 : i + 6], "big"), 6
-            else:
-                raise ValueError("partial lengths are not handled by this helper")
+            body = bytearray()
+            while True:
+                length, hl, partial = _new_length(data, i)
+                i += hl
+                body += data[i : i + length]
+                i += length
+                if not partial:
+                    break
+            out.append((tag, bytes(body)))
+            continue
+        tag = (first >> 2) & 0x0F
+        lt = first & 3
+        if lt == 3:
+            length = len(data) - i
         else:
-            tag = (first >> 2) & 0x0F
-            lt = first & 3
-            if lt == 3:
-                length, hl = len(data) - i - 1, 1
-            else:
-                n = (1, 2, 4)[lt]
-                length, hl = int.from_bytes(data[i + 1 : i + 1 + n], "big"), 1 + n
-        out.append((tag, data[i + hl : i + hl + length]))
-        i += hl + length
+            n = (1, 2, 4)[lt]
+            length = int.from_bytes(data[i : i + n], "big")
+            i += n
+        out.append((tag, data[i : i + length]))
+        i += length
     return out
 
 
