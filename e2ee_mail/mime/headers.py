@@ -147,10 +147,22 @@ def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMess
     protected = inner.get_param("hp", header="content-type") is not None
     del inner[_HP_OUTER]
     if protected:
-        inner.del_param("hp", header="content-type")
+        _drop_hp(inner)
     elif outer is not None:
         for name, value in outer.items():
             key = name.lower()
             if key not in _CONTENT_HEADERS and key not in inner:
                 inner[name] = value
     return inner
+
+
+def _drop_hp(msg: EmailMessage) -> None:
+    """Remove the hp parameter, keeping the field's name and position."""
+    params = msg.get_params(header="content-type") or []
+    value = msg.get_content_type()
+    for key, param in params[1:]:
+        if key.lower() == "hp":
+            continue
+        text = str(param).replace("\\", "\\\\").replace('"', '\\"')
+        value += f'; {key}="{text}"'
+    msg.replace_header("Content-Type", value)

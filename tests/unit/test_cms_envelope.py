@@ -1,0 +1,339 @@
+"""cms/envelope.py and cms/build.py: AuthEnvelopedData / EnvelopedData round trips,
+refusals, recipient matching, streams, rewrap, inspect."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import pytest
+
+import e2ee_mail
+from e2ee_mail.cms import asn1, build, envelope, oids, recipients
+from e2ee_mail.core import aead, kdf, keywrap
+from e2ee_mail.core import x25519 as core_x25519
+from e2ee_mail.keys import x509 as kx
+from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
+
+BODY = b"The body of the message.\r\n" * 40
+
+
+@pytest.fixture(scope="module")
+def xkey() -> kx.X509SecretKey:
+    return kx.generate("Xavier <x@example.org>", kind="x25519")
+
+
+@pytest.fixture(scope="module")
+def rkey() -> kx.X509SecretKey:
+    return kx.generate("Rita <r@example.org>", kind="rsa3072")
+
+
+@pytest.fixture(scope="module")
+def other() -> kx.X509SecretKey:
+    return kx.generate("Olga <o@example.org>", kind="x25519")
+
+
+def _gcm_message(
+    infos: list[asn1.RecipientInfo],
+    cek: bytes,
+    body: bytes,
+    *,
+    params: bytes | None = None,
+    tag_len: int = 16,
+) -> bytes:
+    """A hand-assembled AuthEnvelopedData (for shapes our writer never makes)."""
+    nonce = bytes(12)
+    sealed = aead.gcm_seal(cek, nonce, body)
+    ct, tag = sealed[:-16], sealed[-16:][:tag_len]
+    if params is None:
+        params = asn1.serialize_gcm_parameters(asn1.GCMParameters(nonce, 16))
+    prefix = build.build_prefix(
+        authenticated=True,
+        version=asn1.der_int(0),
+        originator_info=b"",
+        ris_der=asn1.serialize_recipient_infos(infos),
+        algorithm=asn1.AlgorithmIdentifier(oids.AES256_GCM, params),
+        body_length=len(ct),
+        tail_length=2 + len(tag),
+    )
+    return prefix + ct + asn1.der_tlv(0x04, tag)
+
+
+@pytest.mark.parametrize("armor", [False, True])
+@pytest.mark.parametrize("who", ["x25519", "rsa", "both"])
+def test_round_trip_for_each_recipient_kind(
+    xkey: kx.X509SecretKey, rkey: kx.X509SecretKey, armor: bool, who: str
+) -> None:
+    keys = {"x25519": [xkey], "rsa": [rkey], "both": [xkey, rkey]}[who]
+    ct = e2ee_mail.encrypt(BODY, [k.public for k in keys], format="cms", armor=armor)
+    assert ct.startswith(b"-----BEGIN CMS-----") == armor
+    for key in keys:
+        assert e2ee_mail.decrypt(ct, key) == BODY
+
+
+def test_empty_body_round_trips(xkey: kx.X509SecretKey) -> None:
+    ct = e2ee_mail.encrypt(b"", xkey.public, format="cms")
+    assert e2ee_mail.decrypt(ct, xkey) == b""
+
+
+def test_output_is_authenveloped_gcm_with_rfc5084_parameters(
+    xkey: kx.X509SecretKey,
+) -> None:
+    from asn1crypto import cms
+
+    ct = bytes(e2ee_mail.encrypt(BODY, xkey.public, format="cms"))
+    info = cms.ContentInfo.load(ct)
+    assert info["content_type"].dotted == oids.AUTH_ENVELOPED_DATA
+    eci = info["content"]["auth_encrypted_content_info"]
+    assert eci["content_encryption_algorithm"]["algorithm"].dotted == oids.AES256_GCM
+    params = asn1.parse_gcm_parameters(
+        eci["content_encryption_algorithm"]["parameters"].dump()
+    )
+    assert len(params.nonce) == 12
+    assert params.icv_len == 16
+    assert len(info["content"]["mac"].native) == 16
+    assert info["content"]["version"].native == "v0"
+
+
+def test_wrong_key_is_no_matching_key(
+    xkey: kx.X509SecretKey, other: kx.X509SecretKey
+) -> None:
+    ct = e2ee_mail.encrypt(BODY, xkey.public, format="cms")
+    with pytest.raises(e2ee_mail.NoMatchingKeyError, match="addressed to"):
+        e2ee_mail.decrypt(ct, other)
+
+
+def test_altered_ciphertext_is_decryption_error(xkey: kx.X509SecretKey) -> None:
+    ct = bytearray(e2ee_mail.encrypt(BODY, xkey.public, format="cms"))
+    ct[-40] ^= 1
+    with pytest.raises(e2ee_mail.DecryptionError) as info:
+        e2ee_mail.decrypt(bytes(ct), xkey)
+    assert str(info.value) == e2ee_mail.errors.DECRYPTION_FAILED
+
+
+def test_truncated_message_fails_closed(xkey: kx.X509SecretKey) -> None:
+    ct = bytes(e2ee_mail.encrypt(BODY, xkey.public, format="cms"))
+    for cut in (1, 17, len(ct) // 2, len(ct) - 1):
+        with pytest.raises(e2ee_mail.FormatError):
+            e2ee_mail.decrypt(ct[:cut], xkey)
+
+
+def test_trailing_garbage_is_refused(xkey: kx.X509SecretKey) -> None:
+    ct = bytes(e2ee_mail.encrypt(BODY, xkey.public, format="cms"))
+    with pytest.raises(e2ee_mail.ASN1Error):
+        e2ee_mail.decrypt(ct + b"\x00", xkey)
+
+
+def test_recipient_by_subject_key_identifier(
+    xkey: kx.X509SecretKey, rkey: kx.X509SecretKey
+) -> None:
+    certs = [xkey.public, rkey.public]
+    ct = envelope.encrypt(BODY, certs, policy=DEFAULT, rid_kind="subject_key_identifier")
+    described = e2ee_mail.inspect(bytes(ct))
+    assert all(r.id.startswith("ski=") for r in described.recipients)
+    assert e2ee_mail.decrypt(ct, xkey) == BODY
+    assert e2ee_mail.decrypt(ct, rkey) == BODY
+
+
+@pytest.mark.parametrize("which", ["x", "r"])
+def test_key_without_certificate_is_tried_on_every_entry(
+    xkey: kx.X509SecretKey, rkey: kx.X509SecretKey, other: kx.X509SecretKey, which: str
+) -> None:
+    key = {"x": xkey, "r": rkey}[which]
+    bare = kx.load_key(key.export(armor=False), None)
+    ct = e2ee_mail.encrypt(BODY, [other.public, xkey.public, rkey.public], format="cms")
+    assert e2ee_mail.decrypt(ct, bare) == BODY
+
+
+def test_pkcs1v15_written_only_when_policy_allows(rkey: kx.X509SecretKey) -> None:
+    default = e2ee_mail.inspect(bytes(e2ee_mail.encrypt(BODY, rkey.public, format="cms")))
+    assert default.recipients[0].algorithm == "rsaes-oaep-sha256"
+    policy = dataclasses.replace(DEFAULT, allow_rsa_pkcs1v15_encrypt=True)
+    ct = e2ee_mail.encrypt(BODY, rkey.public, format="cms", policy=policy)
+    assert e2ee_mail.inspect(bytes(ct)).recipients[0].algorithm == "rsaes-pkcs1-v1_5"
+    assert e2ee_mail.decrypt(ct, rkey) == BODY
+
+
+def test_small_rsa_key_refused_by_policy(rkey: kx.X509SecretKey) -> None:
+    policy = dataclasses.replace(DEFAULT, min_rsa_bits=4096)
+    with pytest.raises(e2ee_mail.PolicyError, match="4096"):
+        e2ee_mail.encrypt(BODY, rkey.public, format="cms", policy=policy)
+
+
+def test_legacy_cbc_is_written_only_on_request_and_opened_only_by_opt_in(
+    xkey: kx.X509SecretKey, rkey: kx.X509SecretKey
+) -> None:
+    ct = e2ee_mail.encrypt(
+        BODY, [xkey.public, rkey.public], format="cms", cipher="aes-256-cbc"
+    )
+    described = e2ee_mail.inspect(bytes(ct))
+    assert described.content_algorithm == "aes-256-cbc"
+    assert "EnvelopedData" in dict(described.details)["content type"]
+    with pytest.raises(e2ee_mail.PolicyError, match="allow_unauthenticated=True"):
+        e2ee_mail.decrypt(ct, rkey)
+    with pytest.raises(e2ee_mail.PolicyError, match="--allow-unauthenticated"):
+        e2ee_mail.decrypt(ct, xkey)
+    assert e2ee_mail.decrypt(ct, rkey, allow_unauthenticated=True) == BODY
+    assert e2ee_mail.decrypt(ct, xkey, policy=LEGACY_DECRYPT) == BODY
+
+
+def test_icv_length_other_than_16_is_refused(xkey: kx.X509SecretKey) -> None:
+    cek = bytes(range(32))
+    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(bytes(12), 12))
+    with pytest.raises(e2ee_mail.UnsupportedError, match="16"):
+        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
+    # aes-ICVlen absent means its DEFAULT 12 (RFC 5084): refused too.
+    absent = asn1.der_tlv(0x30, asn1.der_tlv(0x04, bytes(12)))
+    with pytest.raises(e2ee_mail.UnsupportedError):
+        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=absent), xkey)
+
+
+def test_nonce_other_than_12_bytes_is_refused(xkey: kx.X509SecretKey) -> None:
+    cek = bytes(range(32))
+    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(bytes(16), 16))
+    with pytest.raises(e2ee_mail.UnsupportedError, match="12"):
+        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
+
+
+def test_short_mac_is_refused(xkey: kx.X509SecretKey) -> None:
+    cek = bytes(range(32))
+    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    with pytest.raises(e2ee_mail.ASN1Error, match="16"):
+        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, tag_len=12), xkey)
+
+
+def _kari(
+    cert: kx.X509Certificate, cek: bytes, scheme: str, ukm: bytes | None
+) -> asn1.KeyAgreeRecipientInfo:
+    eph, shared = core_x25519.ephemeral_agree(core_x25519.public_bytes(cert.public_key))
+    info = asn1.serialize_ecc_cms_shared_info(oids.AES256_WRAP, ukm, 256)
+    kind, hash_name = oids.KDF_SCHEMES[scheme]
+    if kind == "hkdf":
+        kek = kdf.hkdf_sha256(shared, salt=None, info=info, length=32)
+    else:
+        kek = kdf.x963_kdf(shared, shared_info=info, length=32, hash_name=hash_name)
+    wrap_alg = asn1.serialize_algorithm_identifier(
+        asn1.AlgorithmIdentifier(oids.AES256_WRAP)
+    )
+    rid = asn1.RecipientId(issuer=cert.issuer_der, serial_number=cert.serial_number)
+    return asn1.KeyAgreeRecipientInfo(
+        3,
+        asn1.AlgorithmIdentifier(oids.X25519),
+        eph,
+        ukm,
+        asn1.AlgorithmIdentifier(scheme, wrap_alg),
+        (asn1.RecipientEncryptedKey(rid, keywrap.wrap(kek, cek)),),
+    )
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        oids.DH_SINGLE_PASS_STDDH_SHA256KDF,
+        oids.DH_SINGLE_PASS_STDDH_SHA512KDF,
+        oids.DH_SINGLE_PASS_STDDH_HKDF_SHA256,
+    ],
+)
+@pytest.mark.parametrize("ukm", [None, b"user keying material"])
+def test_x25519_opens_x963_and_hkdf_schemes(
+    xkey: kx.X509SecretKey, scheme: str, ukm: bytes | None
+) -> None:
+    cek = bytes(range(32))
+    message = _gcm_message([_kari(xkey.public, cek, scheme, ukm)], cek, BODY)
+    assert e2ee_mail.decrypt(message, xkey) == BODY
+
+
+def test_stream_round_trip_definite_and_indefinite(
+    tmp_path: Path, xkey: kx.X509SecretKey, rkey: kx.X509SecretKey
+) -> None:
+    body = bytes(range(256)) * 9000  # > 2 stream segments
+    src_path = tmp_path / "in"
+    src_path.write_bytes(body)
+    certs = [xkey.public, rkey.public]
+    with src_path.open("rb") as src:
+        definite = io.BytesIO()
+        e2ee_mail.encrypt_stream(src, definite, certs, format="cms")
+    indefinite = io.BytesIO()
+    e2ee_mail.encrypt_stream(io.BytesIO(body), indefinite, certs, format="cms")
+    assert dict(e2ee_mail.inspect(definite.getvalue()).details)["encoding"] == "DER"
+    assert dict(e2ee_mail.inspect(indefinite.getvalue()).details)["encoding"] == "BER"
+    for blob in (definite.getvalue(), indefinite.getvalue()):
+        assert e2ee_mail.decrypt(blob, rkey) == body
+        out = io.BytesIO()
+        e2ee_mail.decrypt_stream(io.BytesIO(blob), out, xkey)
+        assert out.getvalue() == body
+
+
+def test_armored_stream_round_trip(xkey: kx.X509SecretKey) -> None:
+    dst = io.BytesIO()
+    e2ee_mail.encrypt_stream(io.BytesIO(BODY), dst, xkey.public, format="cms", armor=True)
+    assert dst.getvalue().startswith(b"-----BEGIN CMS-----\n")
+    out = io.BytesIO()
+    e2ee_mail.decrypt_stream(io.BytesIO(dst.getvalue()), out, xkey)
+    assert out.getvalue() == BODY
+
+
+def test_failed_stream_decryption_writes_nothing(xkey: kx.X509SecretKey) -> None:
+    ct = bytearray(e2ee_mail.encrypt(BODY, xkey.public, format="cms"))
+    ct[-30] ^= 0x80
+    out = io.BytesIO()
+    with pytest.raises(e2ee_mail.DecryptionError):
+        e2ee_mail.decrypt_stream(io.BytesIO(bytes(ct)), out, xkey)
+    assert out.getvalue() == b""
+
+
+def test_rewrap_keeps_body_bytes(
+    xkey: kx.X509SecretKey, rkey: kx.X509SecretKey, other: kx.X509SecretKey
+) -> None:
+    ct = bytes(e2ee_mail.encrypt(BODY, [xkey.public], format="cms"))
+    rewrapped = e2ee_mail.rewrap(ct, xkey, [other.public, rkey.public])
+    sealed_tail = ct[-(len(BODY) + 18) :]
+    assert rewrapped.endswith(sealed_tail)
+    assert e2ee_mail.decrypt(rewrapped, other) == BODY
+    assert e2ee_mail.decrypt(rewrapped, rkey) == BODY
+    with pytest.raises(e2ee_mail.NoMatchingKeyError):
+        e2ee_mail.decrypt(rewrapped, xkey)
+
+
+def test_rewrap_with_unnamed_key_is_no_matching_key(
+    xkey: kx.X509SecretKey, other: kx.X509SecretKey
+) -> None:
+    ct = bytes(e2ee_mail.encrypt(BODY, [xkey.public], format="cms"))
+    with pytest.raises(e2ee_mail.NoMatchingKeyError):
+        e2ee_mail.rewrap(ct, other, [other.public])
+
+
+def test_inspect_lists_every_recipient_without_a_key(
+    xkey: kx.X509SecretKey, rkey: kx.X509SecretKey
+) -> None:
+    ct = e2ee_mail.encrypt(BODY, [xkey.public, rkey.public], format="cms", armor=True)
+    described = e2ee_mail.inspect(ct)
+    assert described.format == "cms"
+    assert described.content_algorithm == "aes-256-gcm"
+    kinds = sorted(r.type for r in described.recipients)
+    assert kinds == ["KeyAgreeRecipientInfo", "KeyTransRecipientInfo"]
+    assert any("x25519-x963-sha256+aes256-wrap" == r.algorithm for r in described.recipients)
+    assert "PEM" in str(described)
+
+
+def test_openpgp_style_certificate_is_usage_error() -> None:
+    class NotX509(e2ee_mail.Certificate):
+        format = "openpgp"  # type: ignore[assignment]
+        fingerprint = "00"  # type: ignore[assignment]
+        user_ids = ()  # type: ignore[assignment]
+        algorithm = "x25519"  # type: ignore[assignment]
+
+        def export(self, *, armor: bool = True) -> bytes:
+            return b""
+
+    with pytest.raises(e2ee_mail.UsageError):
+        e2ee_mail.encrypt(BODY, NotX509(), format="cms")
+
+
+def test_signed_data_is_not_encrypted(xkey: kx.X509SecretKey) -> None:
+    signed = asn1.der_tlv(0x30, asn1.der_oid("1.2.840.113549.1.7.2") + b"\xa0\x02\x30\x00")
+    with pytest.raises(e2ee_mail.UnsupportedError, match="not encrypted"):
+        e2ee_mail.decrypt(signed, xkey)

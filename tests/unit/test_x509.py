@@ -1,0 +1,143 @@
+"""keys/x509.py: generation, export, loading, errors."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+
+import e2ee_mail
+from e2ee_mail.keys import x509 as kx
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> kx.X509SecretKey:
+    return kx.generate("Alice Example <alice@example.org>", kind="rsa3072")
+
+
+@pytest.fixture(scope="module")
+def x_key() -> kx.X509SecretKey:
+    return kx.generate("Bob <bob@example.org>", kind="x25519")
+
+
+def test_rsa_certificate_is_self_signed_with_email_san_and_key_encipherment(
+    rsa_key: kx.X509SecretKey,
+) -> None:
+    cert = x509.load_der_x509_certificate(rsa_key.public.export(armor=False))
+    assert cert.issuer == cert.subject
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert san.value.get_values_for_type(x509.RFC822Name) == ["alice@example.org"]
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_encipherment
+    assert rsa_key.public.algorithm == "rsa3072"
+    cert.verify_directly_issued_by(cert)
+
+
+def test_x25519_certificate_is_issued_by_an_ed25519_key(x_key: kx.X509SecretKey) -> None:
+    cert = x509.load_der_x509_certificate(x_key.public.export(armor=False))
+    assert isinstance(cert.public_key(), x25519.X25519PublicKey)
+    assert cert.signature_algorithm_oid == x509.oid.SignatureAlgorithmOID.ED25519
+    assert cert.issuer != cert.subject
+    assert cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_agreement
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    assert aki.value.key_identifier
+    assert not isinstance(cert.public_key(), ed25519.Ed25519PublicKey)
+
+
+def test_fingerprint_is_sha256_of_der_upper_hex(rsa_key: kx.X509SecretKey) -> None:
+    import hashlib
+
+    der = rsa_key.public.export(armor=False)
+    assert rsa_key.fingerprint == hashlib.sha256(der).hexdigest().upper()
+
+
+@pytest.mark.parametrize("passphrase", [None, b"correct horse"])
+def test_exported_key_file_loads_back_with_its_certificate(
+    x_key: kx.X509SecretKey, passphrase: bytes | None
+) -> None:
+    data = x_key.export(passphrase=passphrase)
+    assert (b"ENCRYPTED PRIVATE KEY" in data) == (passphrase is not None)
+    loaded = e2ee_mail.load_key(data, passphrase)
+    assert loaded.fingerprint == x_key.fingerprint
+    assert loaded.public == x_key.public
+
+
+def test_der_key_loads_without_certificate(rsa_key: kx.X509SecretKey) -> None:
+    loaded = kx.load_key(rsa_key.export(armor=False), None)
+    assert loaded.certificate is None
+    with pytest.raises(e2ee_mail.KeyLoadError):
+        _ = loaded.public
+    assert "no certificate" in repr(loaded)
+
+
+def test_missing_passphrase_is_passphrase_error(x_key: kx.X509SecretKey) -> None:
+    data = x_key.export(passphrase=b"pw")
+    with pytest.raises(e2ee_mail.PassphraseError):
+        e2ee_mail.load_key(data)
+
+
+def test_wrong_passphrase_is_passphrase_error(x_key: kx.X509SecretKey) -> None:
+    data = x_key.export(passphrase=b"pw")
+    with pytest.raises(e2ee_mail.PassphraseError):
+        e2ee_mail.load_key(data, "not it")
+
+
+def test_certificate_loads_from_pem_and_der(rsa_key: kx.X509SecretKey) -> None:
+    pem = rsa_key.public.export()
+    der = rsa_key.public.export(armor=False)
+    assert e2ee_mail.load_certificate(pem) == e2ee_mail.load_certificate(der)
+    assert e2ee_mail.load_certificate(pem).user_ids[-1] == "alice@example.org"
+
+
+def test_key_file_with_foreign_certificate_is_refused(
+    rsa_key: kx.X509SecretKey, x_key: kx.X509SecretKey
+) -> None:
+    mixed = rsa_key.export(armor=True).split(b"-----BEGIN CERTIFICATE")[0]
+    mixed += x_key.public.export()
+    with pytest.raises(e2ee_mail.KeyLoadError, match="does not match"):
+        e2ee_mail.load_key(mixed)
+
+
+def test_repr_never_shows_key_material(rsa_key: kx.X509SecretKey) -> None:
+    text = repr(rsa_key) + str(rsa_key)
+    assert "PRIVATE" not in text
+    assert rsa_key.fingerprint in text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\x30\x03\x02\x01\x00", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+     b"garbage", bytes(range(256))],
+)
+def test_malformed_certificate_is_format_error(data: bytes) -> None:
+    with pytest.raises(e2ee_mail.FormatError):
+        kx.load_certificate(data)
+
+
+@pytest.mark.parametrize("data", [b"", b"\x30\x03\x02\x01\x00", b"nonsense"])
+def test_malformed_key_is_key_load_error(data: bytes) -> None:
+    with pytest.raises(e2ee_mail.KeyLoadError):
+        kx.load_key(data, None)
+
+
+def test_bad_uid_is_usage_error() -> None:
+    with pytest.raises(e2ee_mail.UsageError):
+        kx.generate("no address here", kind="x25519")
+
+
+def test_ed25519_certificate_is_unsupported() -> None:
+    import datetime
+
+    from cryptography.hazmat.primitives import serialization
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "signer")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, None)
+    )
+    with pytest.raises(e2ee_mail.UnsupportedError):
+        kx.load_certificate(cert.public_bytes(serialization.Encoding.PEM))
