@@ -95,6 +95,8 @@ def _encrypted_part(msg: EmailMessage) -> bytes:
     if not isinstance(parts, list) or len(parts) != 2:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
     control, data = parts
+    if isinstance(control, str) or isinstance(data, str):
+        raise MIMEError("PGP/MIME parts must be MIME entities")
     if control.get_content_type() != _PROTOCOL:
         raise MIMEError("the first PGP/MIME part must be application/pgp-encrypted")
     version = control.get_payload(decode=True) or b""
@@ -130,4 +132,4 @@ def decrypt_message(
         inner = BytesParser(policy=email_policy.default).parsebytes(plaintext)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted entity is not a MIME entity: {exc}") from None
-    return headers.restore(inner, msg)  # type: ignore[arg-type]
+    return headers.restore(inner, msg)

@@ -13,66 +13,65 @@ Left out: third-party certifications (ignored), User Attributes (skipped), v3 ke
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import time
-from collections.abc import Sequence
-from typing import Final
 
 from ..errors import (
     Error,
     FormatError,
     KeyLoadError,
-    PacketError,
     UnsupportedError,
 )
 from ..keys.model import Certificate, KeyFormat, SecretKey
 from . import armor, keyprotect
-from .keymaterial import private_from_material, rsa_bits
+from .keymaterial import private_from_material
 from .packets import (
-    PK_ECDH,
-    PK_RSA,
-    PK_RSA_ENCRYPT_ONLY,
-    PK_X25519,
-    TAG_MARKER,
-    TAG_PADDING,
-    TAG_PUBLIC_KEY,
-    TAG_PUBLIC_SUBKEY,
     TAG_SECRET_KEY,
     TAG_SECRET_SUBKEY,
-    TAG_SIGNATURE,
-    TAG_TRUST,
-    TAG_USER_ATTRIBUTE,
-    TAG_USER_ID,
 )
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import (
     PublicKeyPacket,
     fingerprint,
-    key_id,
-    parse_public_key,
     serialize_public_key,
 )
 from .packets.signature import (
     SIG_DIRECT_KEY,
     SIG_KEY_REVOCATION,
-    SIG_SUBKEY_BINDING,
-    SIG_SUBKEY_REVOCATION,
-    SP_CREATION_TIME,
     SP_FEATURES,
-    SP_KEY_EXPIRATION,
-    SP_KEY_FLAGS,
     SP_PREFERRED_AEAD,
     SP_PRIMARY_USER_ID,
     SignaturePacket,
-    parse_signature,
 )
 from .sigs import key_signature_data, verify_signature
+from .tpk import (
+    CERT_TYPES,
+    ENCRYPT_ALGOS,
+    FEATURE_SEIPDV1,
+    FEATURE_SEIPDV2,
+    KEY_FLAG_CERTIFY,
+    KEY_FLAG_ENCRYPT,
+    KEY_FLAG_SIGN,
+    SKIP,
+    KeyInfo,
+    algorithm_name,
+    created_time,
+    expiry,
+    key_flags,
+    newest_sig,
+    ordered,
+    public_of,
+    public_packet,
+    split_tpk,
+    subkey_info,
+)
 
 __all__ = [
     "FEATURE_SEIPDV1",
     "FEATURE_SEIPDV2",
+    "KEY_FLAG_CERTIFY",
     "KEY_FLAG_ENCRYPT",
+    "KEY_FLAG_SIGN",
     "KeyInfo",
     "OpenPGPCertificate",
     "OpenPGPSecretKey",
@@ -80,117 +79,6 @@ __all__ = [
     "load_certificate",
     "load_key",
 ]
-
-KEY_FLAG_CERTIFY: Final = 0x01
-KEY_FLAG_SIGN: Final = 0x02
-KEY_FLAG_ENCRYPT: Final = 0x0C
-FEATURE_SEIPDV1: Final = 0x01
-FEATURE_SEIPDV2: Final = 0x08
-_CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
-_ENCRYPT_ALGOS: Final = frozenset({PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_ECDH})
-_SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """A primary key or subkey as the certificate's self-signatures describe it.
-
-    Attributes:
-        packet: the public key packet.
-        fingerprint: its fingerprint.
-        flags: key flags from the newest valid self-signature (0: none).
-        expires: expiry time (seconds since the epoch), or None.
-        revoked: a valid revocation signature exists.
-        bound: a valid binding (subkey) or self-signature (primary) exists.
-    """
-
-    packet: PublicKeyPacket
-    fingerprint: bytes
-    flags: int
-    expires: int | None
-    revoked: bool
-    bound: bool
-
-    @property
-    def key_id(self) -> bytes:
-        """The 8-octet key ID."""
-        return key_id(self.packet)
-
-    def usable(self, now: int) -> bool:
-        """Bound, not revoked, not expired at ``now``."""
-        return (
-            self.bound
-            and not self.revoked
-            and (self.expires is None or now < self.expires)
-        )
-
-
-def _created(sig: SignaturePacket) -> int:
-    body = sig.subpacket(SP_CREATION_TIME)
-    return int.from_bytes(body, "big") if body and len(body) == 4 else 0
-
-
-def _expiry(sig: SignaturePacket, key: PublicKeyPacket) -> int | None:
-    body = sig.subpacket(SP_KEY_EXPIRATION)
-    if not body or len(body) != 4 or body == b"\0\0\0\0":
-        return None
-    return key.created + int.from_bytes(body, "big")
-
-
-def _flags(sig: SignaturePacket | None) -> int:
-    body = sig.subpacket(SP_KEY_FLAGS) if sig else None
-    return body[0] if body else 0
-
-
-def _newest(sigs: Sequence[SignaturePacket]) -> SignaturePacket | None:
-    return max(sigs, key=_created, default=None)
-
-
-@dataclasses.dataclass(slots=True)
-class _Parsed:
-    primary: Packet
-    direct: list[SignaturePacket] = dataclasses.field(default_factory=list)
-    uids: list[tuple[bytes, list[SignaturePacket]]] = dataclasses.field(
-        default_factory=list
-    )
-    subkeys: list[tuple[Packet, list[SignaturePacket]]] = dataclasses.field(
-        default_factory=list
-    )
-
-
-def _split(packets: list[Packet]) -> _Parsed:
-    packets = [p for p in packets if p.tag not in _SKIP]
-    if not packets or packets[0].tag not in (TAG_PUBLIC_KEY, TAG_SECRET_KEY):
-        raise KeyLoadError("not an OpenPGP key: it does not start with a key packet")
-    parsed = _Parsed(packets[0])
-    target: list[SignaturePacket] = parsed.direct
-    for packet in packets[1:]:
-        if packet.tag == TAG_SIGNATURE:
-            try:
-                target.append(parse_signature(packet.body))
-            except (PacketError, UnsupportedError):
-                continue  # RFC 9580 §5.2.5: unknown signatures are ignored.
-        elif packet.tag == TAG_USER_ID:
-            parsed.uids.append((packet.body, []))
-            target = parsed.uids[-1][1]
-        elif packet.tag == TAG_USER_ATTRIBUTE:
-            target = []
-        elif packet.tag in (TAG_PUBLIC_SUBKEY, TAG_SECRET_SUBKEY):
-            parsed.subkeys.append((packet, []))
-            target = parsed.subkeys[-1][1]
-        elif packet.tag in (TAG_PUBLIC_KEY, TAG_SECRET_KEY):
-            raise KeyLoadError("more than one key in the input: load one at a time")
-        else:
-            raise KeyLoadError(f"unexpected packet type {packet.tag} in a key")
-    return parsed
-
-
-def _public_of(packet: Packet) -> PublicKeyPacket:
-    if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY):
-        from .packets.keys import parse_secret_key
-
-        return parse_secret_key(packet.body).public
-    return parse_public_key(packet.body)
 
 
 class OpenPGPCertificate(Certificate):
@@ -206,8 +94,8 @@ class OpenPGPCertificate(Certificate):
     )
 
     def __init__(self, packets: list[Packet]) -> None:
-        parsed = _split(packets)
-        primary = _public_of(parsed.primary)
+        parsed = split_tpk(packets)
+        primary = public_of(parsed.primary)
         fpr = fingerprint(primary)
         me = key_signature_data(primary)
         direct = [
@@ -226,32 +114,32 @@ class OpenPGPCertificate(Certificate):
             valid = [
                 s
                 for s in sigs
-                if s.sig_type in _CERT_TYPES and verify_signature(s, primary, data)
+                if s.sig_type in CERT_TYPES and verify_signature(s, primary, data)
             ]
             if valid:
-                newest = _newest(valid)
-                assert newest is not None
+                latest = newest_sig(valid)
+                assert latest is not None
                 uids.append(uid.decode("utf-8", "replace"))
-                uid_sigs.append((bool(newest.subpacket(SP_PRIMARY_USER_ID)), newest))
+                uid_sigs.append((bool(latest.subpacket(SP_PRIMARY_USER_ID)), latest))
         # RFC 9580 §5.2.3.10: preferences come from the direct-key signature (v6),
         # else from the primary User ID's self-signature.
-        main = _newest(direct)
+        main = newest_sig(direct)
         if main is None and uid_sigs:
-            main = max(uid_sigs, key=lambda t: (t[0], _created(t[1])))[1]
+            main = max(uid_sigs, key=lambda t: (t[0], created_time(t[1])))[1]
         if main is None:
             raise KeyLoadError("the key has no valid self-signature")
         self._primary = KeyInfo(
-            primary, fpr, _flags(main), _expiry(main, primary), revoked, True
+            primary, fpr, key_flags(main), expiry(main, primary), revoked, True
         )
         self._uids = tuple(uids)
         features = main.subpacket(SP_FEATURES)
         self._features = features[0] if features else 0
         self._aead_prefs = main.subpacket(SP_PREFERRED_AEAD) or b""
         self._subkeys = tuple(
-            _subkey_info(primary, packet, sigs) for packet, sigs in parsed.subkeys
+            subkey_info(primary, packet, sigs) for packet, sigs in parsed.subkeys
         )
         self._binary = b"".join(
-            serialize_packet(*_public_packet(p)) for p in _ordered(packets)
+            serialize_packet(*public_packet(p)) for p in ordered(packets)
         )
 
     # -- the Certificate interface ------------------------------------------------
@@ -272,7 +160,7 @@ class OpenPGPCertificate(Certificate):
         keys = self.encryption_keys()
         if not keys:
             return "none"
-        return _algorithm_name(keys[0].packet)
+        return algorithm_name(keys[0].packet)
 
     def export(self, *, armor: bool = True) -> bytes:
         if armor:
@@ -337,57 +225,10 @@ class OpenPGPCertificate(Certificate):
             for k in (*self._subkeys, self._primary)
             if k.flags & KEY_FLAG_ENCRYPT
             and k.usable(when)
-            and k.packet.algorithm in _ENCRYPT_ALGOS
+            and k.packet.algorithm in ENCRYPT_ALGOS
         ]
         found.sort(key=lambda k: k.packet.created, reverse=True)
         return found
-
-
-def _subkey_info(
-    primary: PublicKeyPacket, packet: Packet, sigs: list[SignaturePacket]
-) -> KeyInfo:
-    sub = _public_of(packet)
-    data = key_signature_data(primary, subkey=sub)
-    bindings = [
-        s
-        for s in sigs
-        if s.sig_type == SIG_SUBKEY_BINDING and verify_signature(s, primary, data)
-    ]
-    revoked = any(
-        s.sig_type == SIG_SUBKEY_REVOCATION and verify_signature(s, primary, data)
-        for s in sigs
-    )
-    newest = _newest(bindings)
-    return KeyInfo(
-        sub,
-        fingerprint(sub),
-        _flags(newest),
-        _expiry(newest, sub) if newest else None,
-        revoked,
-        newest is not None,
-    )
-
-
-def _algorithm_name(packet: PublicKeyPacket) -> str:
-    if packet.algorithm == PK_X25519:
-        return "x25519"
-    if packet.algorithm == PK_ECDH:
-        return "ecdh-curve25519"
-    if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
-        return f"rsa{rsa_bits(packet)}"
-    return f"algorithm-{packet.algorithm}"
-
-
-def _ordered(packets: list[Packet]) -> list[Packet]:
-    return [p for p in packets if p.tag not in _SKIP]
-
-
-def _public_packet(packet: Packet) -> tuple[int, bytes]:
-    if packet.tag == TAG_SECRET_KEY:
-        return TAG_PUBLIC_KEY, serialize_public_key(_public_of(packet))
-    if packet.tag == TAG_SECRET_SUBKEY:
-        return TAG_PUBLIC_SUBKEY, serialize_public_key(_public_of(packet))
-    return packet.tag, packet.body
 
 
 def _armor(binary: bytes, block: str) -> bytes:
@@ -458,7 +299,7 @@ class OpenPGPSecretKey(SecretKey):
         return [
             (k, self._keys[k.fingerprint])
             for k in infos
-            if k.fingerprint in self._keys and k.packet.algorithm in _ENCRYPT_ALGOS
+            if k.fingerprint in self._keys and k.packet.algorithm in ENCRYPT_ALGOS
         ]
 
     def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
@@ -548,7 +389,7 @@ def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
                     raise
                 keys[fpr] = key
                 plain.append(rewritten)
-            elif packet.tag not in _SKIP:
+            elif packet.tag not in SKIP:
                 plain.append(packet)
     except KeyLoadError:
         raise

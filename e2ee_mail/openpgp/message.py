@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from types import ModuleType
 from typing import BinaryIO, Final, Literal
 
@@ -25,25 +25,16 @@ from ..core.random import random_bytes
 from ..errors import (
     DecryptionError,
     FormatError,
-    NoMatchingKeyError,
     PacketError,
     PolicyError,
     UnsupportedError,
-    UsageError,
 )
 from ..keys.model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
 from . import inner, pkesk, seipdv2
-from .certs import KeyInfo, OpenPGPCertificate, OpenPGPSecretKey
-from .keymaterial import rsa_bits
+from .certs import OpenPGPSecretKey
 from .packets import (
-    AEAD_GCM,
-    AEAD_OCB,
-    CIPHER_AES128,
-    CIPHER_AES256,
-    PK_RSA,
-    PK_RSA_ENCRYPT_ONLY,
     TAG_LITERAL,
     TAG_MARKER,
     TAG_PADDING,
@@ -66,6 +57,15 @@ from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
     parse_seipd_version,
     parse_seipdv2_header,
+)
+from .recipients import (
+    choose_container,
+    choose_suite,
+    openpgp_certs,
+    openpgp_keys,
+    pkesk_packets,
+    recipient_key,
+    session_keys,
 )
 
 __all__ = [
@@ -99,70 +99,6 @@ def _v1() -> ModuleType:
         ) from None
 
 
-def _openpgp_certs(certs: Sequence[Certificate]) -> list[OpenPGPCertificate]:
-    found = []
-    for cert in certs:
-        if not isinstance(cert, OpenPGPCertificate):
-            raise UsageError(
-                f"{cert!r} is not an OpenPGP certificate: format openpgp needs one"
-            )
-        found.append(cert)
-    return found
-
-
-def _openpgp_keys(keys: Sequence[SecretKey]) -> list[OpenPGPSecretKey]:
-    found = [k for k in keys if isinstance(k, OpenPGPSecretKey)]
-    if not found:
-        raise NoMatchingKeyError("none of the supplied keys is an OpenPGP key")
-    return found
-
-
-def choose_container(certs: Sequence[OpenPGPCertificate], policy: Policy) -> Container:
-    """SEIPDv2 when every recipient advertises it (RFC 9580 §5.2.3.32), else v1.
-
-    Profile "rfc9580" forces v2, "rfc4880" forces v1.
-    """
-    if policy.profile == "rfc4880":
-        return "seipdv1"
-    if policy.profile == "rfc9580" or all(c.supports_seipdv2 for c in certs):
-        return "seipdv2"
-    return "seipdv1"
-
-
-def choose_suite(certs: Sequence[OpenPGPCertificate]) -> tuple[int, int]:
-    """(cipher, AEAD mode): AES-256-GCM if all list GCM, else the first OCB suite all
-    accept; AES-128-OCB is implicitly accepted by everyone (RFC 9580 §5.2.3.15)."""
-    for suite in ((CIPHER_AES256, AEAD_GCM), (CIPHER_AES256, AEAD_OCB)):
-        if all(suite in c.aead_preferences for c in certs):
-            return suite
-    return CIPHER_AES128, AEAD_OCB
-
-
-def _recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
-    keys = cert.encryption_keys()
-    if not keys:
-        raise UnsupportedError(
-            f"certificate {cert.fingerprint} has no valid encryption key "
-            "(expired, revoked, or no verified subkey binding)"
-        )
-    key = keys[0]
-    if key.packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
-        bits = rsa_bits(key.packet)
-        if bits < policy.min_rsa_bits:
-            raise PolicyError(
-                f"certificate {cert.fingerprint} has a {bits}-bit RSA key; the "
-                f"policy requires at least {policy.min_rsa_bits} bits"
-            )
-    return key
-
-
-def _pkesk_packets(session_key: bytes, recipients: Sequence[KeyInfo]) -> bytes:
-    return b"".join(
-        serialize_packet(TAG_PKESK, serialize_pkesk(pkesk.wrap_v6(session_key, key)))
-        for key in recipients
-    )
-
-
 def _literal_prefix(length: int) -> bytes:
     head = serialize_literal_header(LiteralHeader())
     return serialize_header(TAG_LITERAL, len(head) + length) + head
@@ -172,16 +108,16 @@ def encrypt(
     data: Buffer, certs: Sequence[Certificate], *, armor: bool, policy: Policy
 ) -> bytes:
     """Encrypt ``data`` to ``certs`` (see the module docstring for the choices)."""
-    recipients = _openpgp_certs(certs)
+    recipients = openpgp_certs(certs)
     if choose_container(recipients, policy) == "seipdv1":
         return _v1().encrypt(data, recipients, armor=armor, policy=policy)  # type: ignore[no-any-return]
-    keys = [_recipient_key(c, policy) for c in recipients]
+    keys = [recipient_key(c, policy) for c in recipients]
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
     prefix = _literal_prefix(len(data))
     body_size = seipdv2.sealed_body_size(header, len(prefix) + len(data))
-    head = _pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    head = pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
     # PERF.md: one allocation at the final size, the chunks sealed in place.
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
@@ -202,16 +138,16 @@ def encrypt_stream(
     """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
     from ..core import chunked
 
-    recipients = _openpgp_certs(certs)
+    recipients = openpgp_certs(certs)
     if choose_container(recipients, policy) == "seipdv1":
         _v1().encrypt_stream(src, dst, recipients, armor=armor, policy=policy)
         return
-    keys = [_recipient_key(c, policy) for c in recipients]
+    keys = [recipient_key(c, policy) for c in recipients]
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
     out: BinaryIO = armor_mod.ArmorWriter(dst) if armor else dst  # type: ignore[assignment]
-    out.write(_pkesk_packets(session_key, keys))
+    out.write(pkesk_packets(session_key, keys))
     seipd = PartialBodyWriter(out, TAG_SEIPD)
     seipd.write(bytes([2, header.cipher, header.aead, header.chunk_size_octet]))
     seipd.write(header.salt)
@@ -241,55 +177,6 @@ def encrypt_stream(
 
 
 # -- opening ---------------------------------------------------------------------
-
-
-def _session_keys(
-    packets: Sequence[PKESKv3 | PKESKv6],
-    keys: Sequence[OpenPGPSecretKey],
-    version: int,
-) -> Iterator[tuple[int | None, bytes]]:
-    """Candidate (cipher, session key) pairs, from PKESKs that name one of our keys
-    first, then anonymous ones tried with every key.
-
-    Raises (when exhausted without a candidate):
-        NoMatchingKeyError: no PKESK names any of our keys and none is anonymous.
-        DecryptionError: a PKESK named our key but did not open.
-    """
-    wanted = PKESKv6 if version == 2 else PKESKv3
-    usable = [p for p in packets if isinstance(p, wanted)]
-    ours = [(k, private) for key in keys for k, private in key.decryption_keys()]
-    named = False
-    yielded = False
-    for packet in usable:
-        for info, private in ours:
-            if packet.anonymous or not pkesk.names(packet, info):
-                continue
-            named = True
-            try:
-                yield pkesk.unwrap(packet, private, info)
-                yielded = True
-            except DecryptionError:
-                continue
-    for packet in usable:
-        if not packet.anonymous:
-            continue
-        for info, private in ours:
-            if packet.algorithm != info.packet.algorithm:
-                continue
-            named = True
-            try:
-                yield pkesk.unwrap(packet, private, info)
-                yielded = True
-            except (DecryptionError, UnsupportedError):
-                continue
-    if yielded or named:
-        raise DecryptionError()
-    if not packets:
-        raise UnsupportedError(
-            "the message has no public-key recipient entries (password-encrypted "
-            "messages are not supported)"
-        )
-    raise NoMatchingKeyError("none of the supplied keys is a recipient of this message")
 
 
 def _binary(data: Buffer) -> tuple[Buffer, bool]:
@@ -351,7 +238,7 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[Buffer, by
     if version == 2:
         header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
         seipdv2.check_supported(header)
-    for cipher, session_key in _session_keys(parsed.pkesks, keys, version):
+    for cipher, session_key in session_keys(parsed.pkesks, keys, version):
         try:
             if version == 2:
                 return seipdv2.open_body(parsed.seipd_body, session_key), session_key
@@ -366,7 +253,7 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[Buffer, by
 def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytes:
     """Decrypt a binary or armored message; the plaintext is authenticated first."""
     parsed = _Parsed(data, policy)
-    packets, _ = _open(parsed, _openpgp_keys(keys))
+    packets, _ = _open(parsed, openpgp_keys(keys))
     return bytes(inner.literal_data(packets, policy))
 
 
@@ -377,7 +264,7 @@ def decrypt_stream(
 
     Armored input is decoded in memory first.
     """
-    ours = _openpgp_keys(keys)
+    ours = openpgp_keys(keys)
     head = src.read(64)
     if armor_mod.is_armored(head):
         binary, _ = _binary(head + src.read())
@@ -419,10 +306,10 @@ def decrypt_stream(
             b"\x02" + body.read_exact(SEIPDV2_HEADER_SIZE - 1)
         )
         seipdv2.check_supported(header)
-        _, session_key = next(_session_keys(pkesks, ours, 2))
+        _, session_key = next(session_keys(pkesks, ours, 2))
         stream: BinaryIO = seipdv2.open_stream(body, session_key, header)  # type: ignore[arg-type, assignment]
     else:
-        cipher, session_key = next(_session_keys(pkesks, ours, 1))
+        cipher, session_key = next(session_keys(pkesks, ours, 1))
         stream = _v1().open_stream(body, cipher, session_key)
     inner.copy_literal(stream, dst, policy)
 
@@ -440,18 +327,18 @@ def rewrap(
     packet before new PKESKs are written for ``certs``.
     """
     parsed = _Parsed(data, policy)
-    recipients = _openpgp_certs(certs)
-    _, session_key = _open(parsed, _openpgp_keys(keys))
+    recipients = openpgp_certs(certs)
+    _, session_key = _open(parsed, openpgp_keys(keys))
     if parsed.version == 2:
-        wraps = _pkesk_packets(
-            session_key, [_recipient_key(c, policy) for c in recipients]
+        wraps = pkesk_packets(
+            session_key, [recipient_key(c, policy) for c in recipients]
         )
     else:
         cipher, key = session_key[0], session_key[1:]
         wraps = b"".join(
             serialize_packet(
                 TAG_PKESK,
-                serialize_pkesk(pkesk.wrap_v3(key, cipher, _recipient_key(c, policy))),
+                serialize_pkesk(pkesk.wrap_v3(key, cipher, recipient_key(c, policy))),
             )
             for c in recipients
         )

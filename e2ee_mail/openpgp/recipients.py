@@ -1,0 +1,164 @@
+"""Choosing and opening recipient entries for OpenPGP messages (RFC 9580 §5.1,
+§5.2.3.15, §5.2.3.32, §10.3.2.1).
+
+Encrypting: which container the recipients allow (SEIPDv2 when all advertise it),
+which AEAD ciphersuite, which key of each certificate (the newest usable encryption
+key, RSA only above the policy's minimum size), and the PKESK v6 packets.
+Decrypting: which PKESKs name our keys (by fingerprint or key ID), then anonymous
+ones tried with every key; v6 PKESKs go with SEIPDv2, v3 with SEIPDv1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Literal
+
+from ..errors import (
+    DecryptionError,
+    NoMatchingKeyError,
+    PolicyError,
+    UnsupportedError,
+    UsageError,
+)
+from ..keys.model import Certificate, SecretKey
+from ..policy import Policy
+from . import pkesk
+from .certs import KeyInfo, OpenPGPCertificate, OpenPGPSecretKey
+from .keymaterial import rsa_bits
+from .packets import (
+    AEAD_GCM,
+    AEAD_OCB,
+    CIPHER_AES128,
+    CIPHER_AES256,
+    PK_RSA,
+    PK_RSA_ENCRYPT_ONLY,
+    TAG_PKESK,
+)
+from .packets.header import serialize_packet
+from .packets.pkesk import PKESKv3, PKESKv6, serialize_pkesk
+
+__all__ = [
+    "Container",
+    "choose_container",
+    "choose_suite",
+    "openpgp_certs",
+    "openpgp_keys",
+    "pkesk_packets",
+    "recipient_key",
+    "session_keys",
+]
+
+Container = Literal["seipdv2", "seipdv1"]
+
+
+def openpgp_certs(certs: Sequence[Certificate]) -> list[OpenPGPCertificate]:
+    found = []
+    for cert in certs:
+        if not isinstance(cert, OpenPGPCertificate):
+            raise UsageError(
+                f"{cert!r} is not an OpenPGP certificate: format openpgp needs one"
+            )
+        found.append(cert)
+    return found
+
+
+def openpgp_keys(keys: Sequence[SecretKey]) -> list[OpenPGPSecretKey]:
+    found = [k for k in keys if isinstance(k, OpenPGPSecretKey)]
+    if not found:
+        raise NoMatchingKeyError("none of the supplied keys is an OpenPGP key")
+    return found
+
+
+def choose_container(certs: Sequence[OpenPGPCertificate], policy: Policy) -> Container:
+    """SEIPDv2 when every recipient advertises it (RFC 9580 §5.2.3.32), else v1.
+
+    Profile "rfc9580" forces v2, "rfc4880" forces v1.
+    """
+    if policy.profile == "rfc4880":
+        return "seipdv1"
+    if policy.profile == "rfc9580" or all(c.supports_seipdv2 for c in certs):
+        return "seipdv2"
+    return "seipdv1"
+
+
+def choose_suite(certs: Sequence[OpenPGPCertificate]) -> tuple[int, int]:
+    """(cipher, AEAD mode): AES-256-GCM if all list GCM, else the first OCB suite all
+    accept; AES-128-OCB is implicitly accepted by everyone (RFC 9580 §5.2.3.15)."""
+    for suite in ((CIPHER_AES256, AEAD_GCM), (CIPHER_AES256, AEAD_OCB)):
+        if all(suite in c.aead_preferences for c in certs):
+            return suite
+    return CIPHER_AES128, AEAD_OCB
+
+
+def recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
+    keys = cert.encryption_keys()
+    if not keys:
+        raise UnsupportedError(
+            f"certificate {cert.fingerprint} has no valid encryption key "
+            "(expired, revoked, or no verified subkey binding)"
+        )
+    key = keys[0]
+    if key.packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
+        bits = rsa_bits(key.packet)
+        if bits < policy.min_rsa_bits:
+            raise PolicyError(
+                f"certificate {cert.fingerprint} has a {bits}-bit RSA key; the "
+                f"policy requires at least {policy.min_rsa_bits} bits"
+            )
+    return key
+
+
+def pkesk_packets(session_key: bytes, recipients: Sequence[KeyInfo]) -> bytes:
+    return b"".join(
+        serialize_packet(TAG_PKESK, serialize_pkesk(pkesk.wrap_v6(session_key, key)))
+        for key in recipients
+    )
+
+
+def session_keys(
+    packets: Sequence[PKESKv3 | PKESKv6],
+    keys: Sequence[OpenPGPSecretKey],
+    version: int,
+) -> Iterator[tuple[int | None, bytes]]:
+    """Candidate (cipher, session key) pairs, from PKESKs that name one of our keys
+    first, then anonymous ones tried with every key.
+
+    Raises (when exhausted without a candidate):
+        NoMatchingKeyError: no PKESK names any of our keys and none is anonymous.
+        DecryptionError: a PKESK named our key but did not open.
+    """
+    wanted = PKESKv6 if version == 2 else PKESKv3
+    usable = [p for p in packets if isinstance(p, wanted)]
+    ours = [(k, private) for key in keys for k, private in key.decryption_keys()]
+    named = False
+    yielded = False
+    for packet in usable:
+        for info, private in ours:
+            if packet.anonymous or not pkesk.names(packet, info):
+                continue
+            named = True
+            try:
+                yield pkesk.unwrap(packet, private, info)
+                yielded = True
+            except DecryptionError:
+                continue
+    for packet in usable:
+        if not packet.anonymous:
+            continue
+        for info, private in ours:
+            if packet.algorithm != info.packet.algorithm:
+                continue
+            named = True
+            try:
+                yield pkesk.unwrap(packet, private, info)
+                yielded = True
+            except (DecryptionError, UnsupportedError):
+                continue
+    if yielded or named:
+        raise DecryptionError()
+    if not packets:
+        raise UnsupportedError(
+            "the message has no public-key recipient entries (password-encrypted "
+            "messages are not supported)"
+        )
+    raise NoMatchingKeyError("none of the supplied keys is a recipient of this message")

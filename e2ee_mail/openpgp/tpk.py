@@ -1,0 +1,229 @@
+"""Transferable key parsing helpers (RFC 9580 §10.1, §10.2, §5.2.3.10).
+
+Splits a key's packet sequence into the primary key, its direct signatures, User IDs
+and subkeys with their signatures, and evaluates self-signatures: key flags, expiry
+(Key Expiration Time relative to the key's creation), revocation and binding
+validity. Only signatures that verify with the primary key count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Final
+
+from ..errors import KeyLoadError, PacketError, UnsupportedError
+from .keymaterial import rsa_bits
+from .packets import (
+    PK_ECDH,
+    PK_RSA,
+    PK_RSA_ENCRYPT_ONLY,
+    PK_X25519,
+    TAG_MARKER,
+    TAG_PADDING,
+    TAG_PUBLIC_KEY,
+    TAG_PUBLIC_SUBKEY,
+    TAG_SECRET_KEY,
+    TAG_SECRET_SUBKEY,
+    TAG_SIGNATURE,
+    TAG_TRUST,
+    TAG_USER_ATTRIBUTE,
+    TAG_USER_ID,
+)
+from .packets.header import Packet
+from .packets.keys import (
+    PublicKeyPacket,
+    fingerprint,
+    key_id,
+    parse_public_key,
+    parse_secret_key,
+    serialize_public_key,
+)
+from .packets.signature import (
+    SIG_SUBKEY_BINDING,
+    SIG_SUBKEY_REVOCATION,
+    SP_CREATION_TIME,
+    SP_KEY_EXPIRATION,
+    SP_KEY_FLAGS,
+    SignaturePacket,
+    parse_signature,
+)
+from .sigs import key_signature_data, verify_signature
+
+__all__ = [
+    "CERT_TYPES",
+    "ENCRYPT_ALGOS",
+    "FEATURE_SEIPDV1",
+    "FEATURE_SEIPDV2",
+    "KEY_FLAG_CERTIFY",
+    "KEY_FLAG_ENCRYPT",
+    "KEY_FLAG_SIGN",
+    "SKIP",
+    "KeyInfo",
+    "algorithm_name",
+    "created_time",
+    "expiry",
+    "key_flags",
+    "newest_sig",
+    "ordered",
+    "public_of",
+    "public_packet",
+    "split_tpk",
+    "subkey_info",
+]
+
+KEY_FLAG_CERTIFY: Final = 0x01
+KEY_FLAG_SIGN: Final = 0x02
+KEY_FLAG_ENCRYPT: Final = 0x0C
+FEATURE_SEIPDV1: Final = 0x01
+FEATURE_SEIPDV2: Final = 0x08
+CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
+ENCRYPT_ALGOS: Final = frozenset({PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_ECDH})
+SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """A primary key or subkey as the certificate's self-signatures describe it.
+
+    Attributes:
+        packet: the public key packet.
+        fingerprint: its fingerprint.
+        flags: key flags from the newest valid self-signature (0: none).
+        expires: expiry time (seconds since the epoch), or None.
+        revoked: a valid revocation signature exists.
+        bound: a valid binding (subkey) or self-signature (primary) exists.
+    """
+
+    packet: PublicKeyPacket
+    fingerprint: bytes
+    flags: int
+    expires: int | None
+    revoked: bool
+    bound: bool
+
+    @property
+    def key_id(self) -> bytes:
+        """The 8-octet key ID."""
+        return key_id(self.packet)
+
+    def usable(self, now: int) -> bool:
+        """Bound, not revoked, not expired at ``now``."""
+        return (
+            self.bound
+            and not self.revoked
+            and (self.expires is None or now < self.expires)
+        )
+
+
+def created_time(sig: SignaturePacket) -> int:
+    body = sig.subpacket(SP_CREATION_TIME)
+    return int.from_bytes(body, "big") if body and len(body) == 4 else 0
+
+
+def expiry(sig: SignaturePacket, key: PublicKeyPacket) -> int | None:
+    body = sig.subpacket(SP_KEY_EXPIRATION)
+    if not body or len(body) != 4 or body == b"\0\0\0\0":
+        return None
+    return key.created + int.from_bytes(body, "big")
+
+
+def key_flags(sig: SignaturePacket | None) -> int:
+    body = sig.subpacket(SP_KEY_FLAGS) if sig else None
+    return body[0] if body else 0
+
+
+def newest_sig(sigs: Sequence[SignaturePacket]) -> SignaturePacket | None:
+    return max(sigs, key=created_time, default=None)
+
+
+@dataclasses.dataclass(slots=True)
+class ParsedTPK:
+    primary: Packet
+    direct: list[SignaturePacket] = dataclasses.field(default_factory=list)
+    uids: list[tuple[bytes, list[SignaturePacket]]] = dataclasses.field(
+        default_factory=list
+    )
+    subkeys: list[tuple[Packet, list[SignaturePacket]]] = dataclasses.field(
+        default_factory=list
+    )
+
+
+def split_tpk(packets: list[Packet]) -> ParsedTPK:
+    packets = [p for p in packets if p.tag not in SKIP]
+    if not packets or packets[0].tag not in (TAG_PUBLIC_KEY, TAG_SECRET_KEY):
+        raise KeyLoadError("not an OpenPGP key: it does not start with a key packet")
+    parsed = ParsedTPK(packets[0])
+    target: list[SignaturePacket] = parsed.direct
+    for packet in packets[1:]:
+        if packet.tag == TAG_SIGNATURE:
+            try:
+                target.append(parse_signature(packet.body))
+            except (PacketError, UnsupportedError):
+                continue  # RFC 9580 §5.2.5: unknown signatures are ignored.
+        elif packet.tag == TAG_USER_ID:
+            parsed.uids.append((packet.body, []))
+            target = parsed.uids[-1][1]
+        elif packet.tag == TAG_USER_ATTRIBUTE:
+            target = []
+        elif packet.tag in (TAG_PUBLIC_SUBKEY, TAG_SECRET_SUBKEY):
+            parsed.subkeys.append((packet, []))
+            target = parsed.subkeys[-1][1]
+        elif packet.tag in (TAG_PUBLIC_KEY, TAG_SECRET_KEY):
+            raise KeyLoadError("more than one key in the input: load one at a time")
+        else:
+            raise KeyLoadError(f"unexpected packet type {packet.tag} in a key")
+    return parsed
+
+
+def public_of(packet: Packet) -> PublicKeyPacket:
+    if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY):
+        return parse_secret_key(packet.body).public
+    return parse_public_key(packet.body)
+
+
+def subkey_info(
+    primary: PublicKeyPacket, packet: Packet, sigs: list[SignaturePacket]
+) -> KeyInfo:
+    sub = public_of(packet)
+    data = key_signature_data(primary, subkey=sub)
+    bindings = [
+        s
+        for s in sigs
+        if s.sig_type == SIG_SUBKEY_BINDING and verify_signature(s, primary, data)
+    ]
+    revoked = any(
+        s.sig_type == SIG_SUBKEY_REVOCATION and verify_signature(s, primary, data)
+        for s in sigs
+    )
+    latest = newest_sig(bindings)
+    return KeyInfo(
+        sub,
+        fingerprint(sub),
+        key_flags(latest),
+        expiry(latest, sub) if latest else None,
+        revoked,
+        latest is not None,
+    )
+
+
+def algorithm_name(packet: PublicKeyPacket) -> str:
+    if packet.algorithm == PK_X25519:
+        return "x25519"
+    if packet.algorithm == PK_ECDH:
+        return "ecdh-curve25519"
+    if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
+        return f"rsa{rsa_bits(packet)}"
+    return f"algorithm-{packet.algorithm}"
+
+
+def ordered(packets: list[Packet]) -> list[Packet]:
+    return [p for p in packets if p.tag not in SKIP]
+
+
+def public_packet(packet: Packet) -> tuple[int, bytes]:
+    if packet.tag == TAG_SECRET_KEY:
+        return TAG_PUBLIC_KEY, serialize_public_key(public_of(packet))
+    if packet.tag == TAG_SECRET_SUBKEY:
+        return TAG_PUBLIC_SUBKEY, serialize_public_key(public_of(packet))
+    return packet.tag, packet.body
