@@ -9,7 +9,10 @@ and that decryption gives back the body and the real Subject.
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 __all__ = ["run"]
 
@@ -20,7 +23,7 @@ _BODY = (
 )
 
 
-def _sample() -> object:
+def _sample() -> EmailMessage:
     from email import policy
     from email.message import EmailMessage
 
@@ -59,7 +62,7 @@ def run(out: TextIO) -> None:
     msg = _sample()
     encrypted = _api.encrypt_message(
         msg,
-        [bob.public, carol.public],  # type: ignore[arg-type]
+        [bob.public, carol.public],
         format="smime",
     )
     wire = detect.serialize(encrypted)

@@ -84,7 +84,7 @@ def kind(msg: EmailMessage) -> MailKind:
             )
         if msg.is_multipart():
             for part in msg.walk():
-                if part is not msg and _is_encrypted_part(part):  # type: ignore[comparison-overlap]
+                if part is not msg and _is_encrypted_part(part):
                     raise MIMEError(
                         "refused: the encrypted part is not the whole message body; "
                         "an encrypted part beside plaintext parts is the EFAIL shape"
@@ -128,12 +128,15 @@ def inspect(msg: EmailMessage) -> Inspection:
 
         described = envelope.inspect(_payload_bytes(msg))
         return dataclasses.replace(described, format="smime")
-    from ..openpgp import message  # type: ignore[attr-defined]
+    from ..openpgp import message
 
     parts = msg.get_payload()
     if not isinstance(parts, list) or len(parts) != 2:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    data = parts[1].get_payload(decode=True)
+    encrypted_part = parts[1]
+    if isinstance(encrypted_part, str):
+        raise MIMEError("the PGP/MIME encrypted part is malformed")
+    data = encrypted_part.get_payload(decode=True)
     if not isinstance(data, bytes):
         raise MIMEError("the PGP/MIME encrypted part has no body")
     described = message.inspect(data)

@@ -146,4 +146,4 @@ def decrypt_message(
     from email.parser import BytesParser
 
     inner = BytesParser(policy=email_policy.default).parsebytes(bytes(plaintext))
-    return headers.restore(inner, msg)  # type: ignore[arg-type]
+    return headers.restore(inner, msg)

@@ -3,6 +3,7 @@ turn malformed input into ASN1Error / ArmorError only."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -38,11 +39,15 @@ def test_recipient_infos_round_trip(rid: asn1.RecipientId) -> None:
         rid,
         asn1.AlgorithmIdentifier(
             oids.RSAES_OAEP,
-            asn1.serialize_oaep_parameters(asn1.OAEPParameters("sha256", "sha256", b"")),
+            asn1.serialize_oaep_parameters(
+                asn1.OAEPParameters("sha256", "sha256", b"")
+            ),
         ),
         b"\xaa" * 384,
     )
-    wrap = asn1.serialize_algorithm_identifier(asn1.AlgorithmIdentifier(oids.AES256_WRAP))
+    wrap = asn1.serialize_algorithm_identifier(
+        asn1.AlgorithmIdentifier(oids.AES256_WRAP)
+    )
     kari = asn1.KeyAgreeRecipientInfo(
         3,
         asn1.AlgorithmIdentifier(oids.X25519),
@@ -77,7 +82,9 @@ def test_too_many_recipients_is_refused() -> None:
         0, RID_IAS, asn1.AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00"), b"k"
     )
     many = [
-        asn1.KeyTransRecipientInfo(0, RID_IAS, ktri.key_encryption_algorithm, bytes([i]))
+        asn1.KeyTransRecipientInfo(
+            0, RID_IAS, ktri.key_encryption_algorithm, bytes([i])
+        )
         for i in range(5)
     ]
     der = asn1.serialize_recipient_infos(many)
@@ -93,10 +100,8 @@ def test_random_bytes_never_escape_as_other_exceptions(data: bytes) -> None:
         asn1.parse_gcm_parameters,
         asn1.parse_oaep_parameters,
     ):
-        try:
+        with contextlib.suppress(e2ee_mail.ASN1Error):
             parse(data)
-        except e2ee_mail.ASN1Error:
-            pass
 
 
 @given(st.binary(max_size=400))
@@ -117,7 +122,9 @@ def test_header_budget_bounds_allocation() -> None:
     huge = b"\x30\x84\x7f\xff\xff\xff" + asn1.der_oid(oids.AUTH_ENVELOPED_DATA)
     huge += b"\xa0\x84\x7f\xff\xff\x00\x30\x84\x7f\xff\xfe\x00\x02\x01\x00"
     huge += b"\x31\x84\x7f\xff\x00\x00"
-    reader = framing.EnvelopeReader(io.BytesIO(huge), max_header_bytes=4096, max_recipients=10)
+    reader = framing.EnvelopeReader(
+        io.BytesIO(huge), max_header_bytes=4096, max_recipients=10
+    )
     with pytest.raises(e2ee_mail.ASN1Error, match="max_header_bytes"):
         reader.read_header()
 

@@ -129,7 +129,9 @@ def test_recipient_by_subject_key_identifier(
     xkey: kx.X509SecretKey, rkey: kx.X509SecretKey
 ) -> None:
     certs = [xkey.public, rkey.public]
-    ct = envelope.encrypt(BODY, certs, policy=DEFAULT, rid_kind="subject_key_identifier")
+    ct = envelope.encrypt(
+        BODY, certs, policy=DEFAULT, rid_kind="subject_key_identifier"
+    )
     described = e2ee_mail.inspect(bytes(ct))
     assert all(r.id.startswith("ski=") for r in described.recipients)
     assert e2ee_mail.decrypt(ct, xkey) == BODY
@@ -147,7 +149,9 @@ def test_key_without_certificate_is_tried_on_every_entry(
 
 
 def test_pkcs1v15_written_only_when_policy_allows(rkey: kx.X509SecretKey) -> None:
-    default = e2ee_mail.inspect(bytes(e2ee_mail.encrypt(BODY, rkey.public, format="cms")))
+    default = e2ee_mail.inspect(
+        bytes(e2ee_mail.encrypt(BODY, rkey.public, format="cms"))
+    )
     assert default.recipients[0].algorithm == "rsaes-oaep-sha256"
     policy = dataclasses.replace(DEFAULT, allow_rsa_pkcs1v15_encrypt=True)
     ct = e2ee_mail.encrypt(BODY, rkey.public, format="cms", policy=policy)
@@ -269,7 +273,9 @@ def test_stream_round_trip_definite_and_indefinite(
 
 def test_armored_stream_round_trip(xkey: kx.X509SecretKey) -> None:
     dst = io.BytesIO()
-    e2ee_mail.encrypt_stream(io.BytesIO(BODY), dst, xkey.public, format="cms", armor=True)
+    e2ee_mail.encrypt_stream(
+        io.BytesIO(BODY), dst, xkey.public, format="cms", armor=True
+    )
     assert dst.getvalue().startswith(b"-----BEGIN CMS-----\n")
     out = io.BytesIO()
     e2ee_mail.decrypt_stream(io.BytesIO(dst.getvalue()), out, xkey)
@@ -315,7 +321,9 @@ def test_inspect_lists_every_recipient_without_a_key(
     assert described.content_algorithm == "aes-256-gcm"
     kinds = sorted(r.type for r in described.recipients)
     assert kinds == ["KeyAgreeRecipientInfo", "KeyTransRecipientInfo"]
-    assert any("x25519-x963-sha256+aes256-wrap" == r.algorithm for r in described.recipients)
+    assert any(
+        r.algorithm == "x25519-x963-sha256+aes256-wrap" for r in described.recipients
+    )
     assert "PEM" in str(described)
 
 
@@ -334,6 +342,8 @@ def test_openpgp_style_certificate_is_usage_error() -> None:
 
 
 def test_signed_data_is_not_encrypted(xkey: kx.X509SecretKey) -> None:
-    signed = asn1.der_tlv(0x30, asn1.der_oid("1.2.840.113549.1.7.2") + b"\xa0\x02\x30\x00")
+    signed = asn1.der_tlv(
+        0x30, asn1.der_oid("1.2.840.113549.1.7.2") + b"\xa0\x02\x30\x00"
+    )
     with pytest.raises(e2ee_mail.UnsupportedError, match="not encrypted"):
         e2ee_mail.decrypt(signed, xkey)

@@ -56,7 +56,7 @@ def test_restore_removes_protection_markers() -> None:
     assert restored["Subject"] == "The real subject"
     assert restored.get_all("HP-Outer") is None
     assert restored.get_param("hp", header="content-type") is None
-    assert "Content-Type" in restored.keys()
+    assert "Content-Type" in list(restored.keys())
     assert restored.get_content() == "body text\n"
 
 

@@ -115,11 +115,15 @@ def test_plain_mail_is_not_an_encrypted_mail() -> None:
 
 def test_pgpmime_is_classified() -> None:
     msg = EmailMessage(policy=policy.default)
-    msg["Content-Type"] = 'multipart/encrypted; protocol="application/pgp-encrypted"; boundary=x'
+    msg["Content-Type"] = (
+        'multipart/encrypted; protocol="application/pgp-encrypted"; boundary=x'
+    )
     assert detect.kind(msg) == "pgpmime"
 
 
-def test_wrong_key_is_no_matching_key(xkey: kx.X509SecretKey, rkey: kx.X509SecretKey) -> None:
+def test_wrong_key_is_no_matching_key(
+    xkey: kx.X509SecretKey, rkey: kx.X509SecretKey
+) -> None:
     out = e2ee_mail.encrypt_message(_msg(), xkey.public)
     with pytest.raises(e2ee_mail.NoMatchingKeyError):
         e2ee_mail.decrypt_message(out, rkey)

@@ -33,7 +33,9 @@ def test_rsa_certificate_is_self_signed_with_email_san_and_key_encipherment(
     cert.verify_directly_issued_by(cert)
 
 
-def test_x25519_certificate_is_issued_by_an_ed25519_key(x_key: kx.X509SecretKey) -> None:
+def test_x25519_certificate_is_issued_by_an_ed25519_key(
+    x_key: kx.X509SecretKey,
+) -> None:
     cert = x509.load_der_x509_certificate(x_key.public.export(armor=False))
     assert isinstance(cert.public_key(), x25519.X25519PublicKey)
     assert cert.signature_algorithm_oid == x509.oid.SignatureAlgorithmOID.ED25519
@@ -106,8 +108,13 @@ def test_repr_never_shows_key_material(rsa_key: kx.X509SecretKey) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\x30\x03\x02\x01\x00", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-     b"garbage", bytes(range(256))],
+    [
+        b"",
+        b"\x30\x03\x02\x01\x00",
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        b"garbage",
+        bytes(range(256)),
+    ],
 )
 def test_malformed_certificate_is_format_error(data: bytes) -> None:
     with pytest.raises(e2ee_mail.FormatError):
@@ -134,9 +141,13 @@ def test_ed25519_certificate_is_unsupported() -> None:
     name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "signer")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(1)
-        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
         .sign(key, None)
     )
     with pytest.raises(e2ee_mail.UnsupportedError):
