@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Final, Literal, TypeGuard, get_args
 
 from .. import _api
@@ -21,6 +22,7 @@ __all__ = ["Rotated", "is_kind", "rotate_key"]
 
 RotationMethod = Literal["new-key", "new-subkey"]
 _KINDS: Final = frozenset(get_args(_api.Kind))
+_CN: Final = re.compile(r"(?:^|,)CN=((?:[^,\\]|\\.)*)")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,11 +50,17 @@ def is_kind(name: str) -> TypeGuard[_api.Kind]:
 def user_id_for(identity: str, previous: SecretKey | None) -> str:
     """The user ID for a new key: the previous key's when it names the same address
     in "Name <addr>" form, else "local <addr>"."""
+    name = identity.partition("@")[0]
     if previous is not None:
         for uid in previous.public.user_ids:
-            if uid.endswith(f"<{identity}>") or uid.lower().endswith(f"<{identity}>"):
+            if uid.lower().endswith(f"<{identity}>"):
                 return uid
-    return f"{identity.partition('@')[0]} <{identity}>"
+            # X.509 user IDs are RFC 4514 subjects: keep the common name.
+            cn = _CN.search(uid)
+            if cn and identity in (a.lower() for a in previous.public.user_ids):
+                name = cn.group(1).strip() or name
+                break
+    return f"{name} <{identity}>"
 
 
 # An indirection the unit tests may replace with an in-test fake.
