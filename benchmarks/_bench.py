@@ -81,7 +81,7 @@ def cases(
 ) -> list[Any]:
     """Parametrize values ``(*lead, n)`` for every lead tuple and size."""
     params: list[Any] = []
-    for lead in leads:
+    for lead in leads or ((),):
         prefix = "-".join(str(x) for x in lead)
         for p in sizes(only, huge=huge):
             n = p.values[0]
@@ -208,16 +208,19 @@ class Keys:
     def _load_or_make(self, key_format: str, kind: str, index: int) -> Any:
         import e2ee_mail
 
-        path = self._dir / f"{key_format}-{kind}-{index}.key"
+        path = self._dir / f"{key_format}-{kind.replace('@', '-')}-{index}.key"
         if path.exists():
             try:
                 return e2ee_mail.load_key(path.read_bytes())
             except e2ee_mail.Error:
                 path.unlink()
+        # "x25519@rfc4880" asks for an OpenPGP v4 key (RFC 4880 profile).
+        algorithm, _, profile = kind.partition("@")
         key = e2ee_mail.generate_key(
             f"Bench {index} <bench{index}@example.org>",
             format=key_format,  # type: ignore[arg-type]
-            kind=kind,  # type: ignore[arg-type]
+            kind=algorithm,  # type: ignore[arg-type]
+            profile=profile or "rfc9580",  # type: ignore[arg-type]
         )
         path.write_bytes(key.export())
         return key

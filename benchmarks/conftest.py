@@ -85,6 +85,8 @@ def pytest_benchmark_update_machine_info(
         "cpu_count": os.cpu_count(),
         "commit": _git_commit(),
         "huge": bool(config.getoption("--bench-huge")),
+        # Shared machine: a busy second core changes the figures (GIL case above all).
+        "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 

@@ -1,0 +1,193 @@
+"""The formats through the public API: bytes, streams (real files) and recipients.
+
+Case ids (report.py pairs them with the ``limit.*`` cases of bench_core.py):
+
+- ``{fmt}.bytes.{op}.{size}``: ``e2ee_mail.encrypt`` / ``decrypt``;
+- ``{fmt}.stream.{op}.{size}``: ``encrypt_stream`` / ``decrypt_stream`` file to file;
+- ``{fmt}.recip.{alg}.{n}.{op}``: 1 KiB to ``n`` recipients of one algorithm.
+
+``fmt`` is ``openpgp`` (binary, RFC 9580 keys: SEIPDv2), ``openpgp-armor``,
+``openpgp4`` (RFC 4880 keys: SEIPDv1), ``cms`` (DER) or ``cms-pem``. One X25519
+recipient unless said otherwise. A format that has not landed skips with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _bench import (
+    KIB,
+    MIB,
+    Keys,
+    Measure,
+    call_or_skip,
+    cases,
+    payload,
+    payload_file,
+    require_format,
+    size_id,
+)
+
+import e2ee_mail
+
+#: fmt -> (format module family, API format name, armor, key format, key kind)
+FORMATS: dict[str, tuple[str, str, bool, str, str]] = {
+    "openpgp": ("openpgp", "openpgp", False, "openpgp", "x25519"),
+    "openpgp-armor": ("openpgp", "openpgp", True, "openpgp", "x25519"),
+    "openpgp4": ("openpgp", "openpgp", False, "openpgp", "x25519@rfc4880"),
+    "cms": ("cms", "cms", False, "x509", "x25519"),
+    "cms-pem": ("cms", "cms", True, "x509", "x25519"),
+}
+STREAM_FORMATS = ("openpgp", "openpgp-armor", "cms", "cms-pem")
+
+
+def armor_line_length(text: bytes) -> int:
+    """Longest line of the base64 body of an armored / PEM message (0 if binary)."""
+    if not text.startswith(b"-----BEGIN"):
+        return 0
+    head = text[:8192].replace(b"\r\n", b"\n").split(b"\n")
+    # Skip the BEGIN line and any armor headers up to the blank line (RFC 9580 §6.2).
+    lines = head[1:-1]
+    if b"" in lines[:8]:
+        lines = lines[lines.index(b"") + 1 :]
+    return max(
+        (len(line) for line in lines if not line.startswith(b"-----")), default=0
+    )
+
+
+def _setup(keys: Keys, fmt: str) -> tuple[str, bool, Any, Any]:
+    family, api_format, armor, key_format, kind = FORMATS[fmt]
+    require_format(family)
+    key = call_or_skip(fmt, lambda: keys.secret(key_format, kind))
+    return api_format, armor, key, key.public
+
+
+@pytest.mark.parametrize(
+    ("fmt", "op", "n"),
+    cases(*((f, o) for f in FORMATS for o in ("encrypt", "decrypt"))),
+)
+def test_bytes(measure: Measure, keys: Keys, fmt: str, op: str, n: int) -> None:
+    api_format, armor, key, cert = _setup(keys, fmt)
+    data = payload(n)
+    info: dict[str, Any] = {"format": fmt, "op": op, "api": "bytes", "size": n}
+
+    def encrypt() -> bytes:
+        return e2ee_mail.encrypt(data, [cert], format=api_format, armor=armor)  # type: ignore[arg-type]
+
+    sealed = call_or_skip(fmt, encrypt)
+    info["line_length"] = armor_line_length(sealed)
+    info["overhead"] = len(sealed) - n
+    case = f"{fmt}.bytes.{op}.{size_id(n)}"
+    if op == "encrypt":
+        sealed = measure(
+            encrypt, case=case, group=f"encrypt {size_id(n)}", nbytes=n, **info
+        )
+        assert e2ee_mail.decrypt(sealed, key) == data
+    else:
+        out = measure(
+            lambda: e2ee_mail.decrypt(sealed, key),
+            case=case,
+            group=f"decrypt {size_id(n)}",
+            nbytes=n,
+            **info,
+        )
+        assert out == data
+
+
+@pytest.mark.parametrize(
+    ("fmt", "op", "n"),
+    cases(*((f, o) for f in STREAM_FORMATS for o in ("encrypt", "decrypt"))),
+)
+def test_stream(
+    measure: Measure, keys: Keys, scratch: Path, fmt: str, op: str, n: int
+) -> None:
+    api_format, armor, key, cert = _setup(keys, fmt)
+    plain = payload_file(scratch, n)
+    sealed = scratch / f"{fmt}-sealed-{n}"
+    opened = scratch / f"{fmt}-opened-{n}"
+
+    def encrypt() -> None:
+        with plain.open("rb") as src, sealed.open("wb") as dst:
+            e2ee_mail.encrypt_stream(src, dst, [cert], format=api_format, armor=armor)  # type: ignore[arg-type]
+
+    def decrypt() -> None:
+        with sealed.open("rb") as src, opened.open("wb") as dst:
+            e2ee_mail.decrypt_stream(src, dst, key)
+
+    call_or_skip(fmt, encrypt)
+    info: dict[str, Any] = {"format": fmt, "op": op, "api": "stream", "size": n}
+    with sealed.open("rb") as fh:
+        info["line_length"] = armor_line_length(fh.read(8192))
+    case = f"{fmt}.stream.{op}.{size_id(n)}"
+    if op == "encrypt":
+        measure(
+            encrypt, case=case, group=f"stream encrypt {size_id(n)}", nbytes=n, **info
+        )
+        assert e2ee_mail.decrypt(sealed.read_bytes(), key) == payload(n)
+    else:
+        call_or_skip(fmt, decrypt)
+        measure(
+            decrypt, case=case, group=f"stream decrypt {size_id(n)}", nbytes=n, **info
+        )
+        assert opened.read_bytes() == payload(n)
+
+
+RECIPIENT_CASES = [
+    pytest.param(fmt, alg, count, op, id=f"{fmt}-{alg}-{count}-{op}")
+    for fmt in ("openpgp", "cms")
+    for alg in ("x25519", "rsa3072")
+    for count, op in (
+        (1, "encrypt"),
+        (10, "encrypt"),
+        (100, "encrypt"),
+        (1, "decrypt"),
+        (100, "decrypt"),
+    )
+]
+
+
+@pytest.mark.parametrize(("fmt", "alg", "count", "op"), RECIPIENT_CASES)
+def test_recipients(
+    measure: Measure, keys: Keys, fmt: str, alg: str, count: int, op: str
+) -> None:
+    """1 KiB to 1, 10 or 100 recipients; decrypt with the last recipient's key."""
+    family, api_format, _, key_format, _ = FORMATS[fmt]
+    require_format(family)
+    secrets = call_or_skip(fmt, lambda: keys.secrets(key_format, alg, count))
+    certs = [key.public for key in secrets]
+    data = payload(KIB)
+
+    def encrypt() -> bytes:
+        return e2ee_mail.encrypt(data, certs, format=api_format)  # type: ignore[arg-type]
+
+    sealed = call_or_skip(fmt, encrypt)
+    info = {"format": fmt, "op": op, "alg": alg, "recipients": count}
+    case = f"{fmt}.recip.{alg}.{count}.{op}"
+    group = f"recipients {alg} {op}"
+    if op == "encrypt":
+        sealed = measure(encrypt, case=case, group=group, nbytes=KIB, **info)
+        assert e2ee_mail.decrypt(sealed, secrets[-1]) == data
+    else:
+        out = measure(
+            lambda: e2ee_mail.decrypt(sealed, secrets[-1]),
+            case=case,
+            group=group,
+            nbytes=KIB,
+            **info,
+        )
+        assert out == data
+
+
+def test_inspect_16mib(measure: Measure, keys: Keys) -> None:
+    """inspect() must not touch the body: 16 MiB should cost what 1 KiB costs."""
+    api_format, _, _, cert = _setup(keys, "openpgp")
+    sealed = e2ee_mail.encrypt(payload(16 * MIB), [cert], format=api_format)  # type: ignore[arg-type]
+    found = measure(
+        lambda: e2ee_mail.inspect(sealed),
+        case="openpgp.inspect.16MiB",
+        group="inspect",
+        nbytes=16 * MIB,
+    )
+    assert found is not None

@@ -1,0 +1,153 @@
+"""S/MIME and PGP/MIME through ``encrypt_message`` / ``decrypt_message``.
+
+The message is what an application sends: a short text part and one attachment of the
+benchmark size (random bytes). Case ids:
+
+- ``{fmt}.message.encrypt.{size}``: ``encrypt_message(msg, ...).as_bytes()`` (what goes
+  to the sending API, so the ``email`` generator's cost is in);
+- ``{fmt}.message.build.16MiB``: ``encrypt_message`` alone;
+- ``{fmt}.message.decrypt.{size}``: ``decrypt_message(raw_bytes, key)``;
+- ``limit.email_roundtrip.{size}``: the stdlib ``email`` round trip of the same
+  message (``as_bytes`` + ``message_from_bytes`` + reading the attachment).
+
+``extra_info["encoded_bytes"]`` is the size of the binary blob the outer base64 layer
+carries, so report.py can compare with the pybase64 encoding limit.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from _bench import (
+    KIB,
+    MIB,
+    Keys,
+    Measure,
+    call_or_skip,
+    cases,
+    payload,
+    require_format,
+    size_id,
+)
+
+import e2ee_mail
+
+SIZES = (KIB, MIB, 16 * MIB)
+KEY_FORMAT = {"smime": "x509", "pgpmime": "openpgp"}
+
+
+def make_message(n: int) -> EmailMessage:
+    """A text part plus an n-byte attachment, as an application would build it."""
+    msg = EmailMessage()
+    msg["From"] = "app@example.org"
+    msg["To"] = "bench0@example.org"
+    msg["Subject"] = "Benchmark"
+    msg["Message-ID"] = "<bench@example.org>"
+    msg.set_content("The report is attached.\n")
+    msg.add_attachment(
+        payload(n), maintype="application", subtype="octet-stream", filename="data.bin"
+    )
+    return msg
+
+
+def attachment(msg: EmailMessage) -> bytes:
+    """The attachment's bytes from a (decrypted) message."""
+    for part in msg.iter_attachments():
+        content = part.get_content()
+        assert isinstance(content, bytes)
+        return content
+    raise AssertionError("the attachment is missing")
+
+
+def encoded_info(raw: bytes) -> dict[str, int]:
+    """Blob size under the outer base64 layer, and the longest line of it."""
+    lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+    body = [line for line in lines if len(line) >= 60 and b":" not in line]
+    return {
+        "encoded_bytes": sum(len(line) for line in body) * 3 // 4,
+        "line_length": max((len(line) for line in body), default=0),
+        "crlf": int(b"\r\n" in raw[:4096]),
+    }
+
+
+def _setup(keys: Keys, fmt: str) -> tuple[Any, Any]:
+    require_format(fmt)
+    key = call_or_skip(fmt, lambda: keys.secret(KEY_FORMAT[fmt], "x25519"))
+    return key, key.public
+
+
+@pytest.mark.parametrize(
+    ("fmt", "op", "n"),
+    cases(
+        *((f, o) for f in ("smime", "pgpmime") for o in ("encrypt", "decrypt")),
+        only=SIZES,
+    ),
+)
+def test_message(measure: Measure, keys: Keys, fmt: str, op: str, n: int) -> None:
+    key, cert = _setup(keys, fmt)
+    msg = make_message(n)
+
+    def encrypt() -> bytes:
+        sealed = e2ee_mail.encrypt_message(msg, [cert], format=fmt)  # type: ignore[arg-type]
+        return sealed.as_bytes()
+
+    raw = call_or_skip(fmt, encrypt)
+    info: dict[str, Any] = {"format": fmt, "op": op, "api": "message", "size": n}
+    info.update(encoded_info(raw))
+    case = f"{fmt}.message.{op}.{size_id(n)}"
+    if op == "encrypt":
+        raw = measure(
+            encrypt, case=case, group=f"message {size_id(n)}", nbytes=n, **info
+        )
+        assert attachment(e2ee_mail.decrypt_message(raw, key)) == payload(n)
+    else:
+        opened = measure(
+            lambda: e2ee_mail.decrypt_message(raw, key),
+            case=case,
+            group=f"message {size_id(n)}",
+            nbytes=n,
+            **info,
+        )
+        assert attachment(opened) == payload(n)
+        assert opened["Subject"] == "Benchmark"
+
+
+@pytest.mark.parametrize("fmt", ["smime", "pgpmime"])
+def test_message_build_16mib(measure: Measure, keys: Keys, fmt: str) -> None:
+    """encrypt_message alone, without serializing: is the cost in as_bytes()?"""
+    key, cert = _setup(keys, fmt)
+    msg = make_message(16 * MIB)
+    sealed = measure(
+        lambda: e2ee_mail.encrypt_message(msg, [cert], format=fmt),  # type: ignore[arg-type]
+        case=f"{fmt}.message.build.16MiB",
+        group="message 16MiB",
+        nbytes=16 * MIB,
+        format=fmt,
+    )
+    assert attachment(e2ee_mail.decrypt_message(sealed.as_bytes(), key)) == payload(
+        16 * MIB
+    )
+
+
+@pytest.mark.parametrize("n", cases(only=SIZES))
+def test_email_roundtrip(measure: Measure, n: int) -> None:
+    """The stdlib email round trip of the same (plaintext) message."""
+    msg = make_message(n)
+
+    def roundtrip() -> bytes:
+        raw = msg.as_bytes()
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return attachment(parsed)
+
+    out = measure(
+        roundtrip,
+        case=f"limit.email_roundtrip.{size_id(n)}",
+        group=f"message {size_id(n)}",
+        nbytes=n,
+    )
+    assert out == payload(n)

@@ -1,0 +1,587 @@
+"""Turn a pytest-benchmark JSON into the issue-6 table of ratios ours / limit.
+
+    python benchmarks/report.py out.json [--peers peers.json]
+
+Every benchmark carries ``extra_info["case"]`` (see benchmarks/_bench.py); ``limit.*``
+cases are the baselines measured in the same run. A ratio is always "ours as a fraction
+of the limit": throughput ratio for the bulk targets (>= goal), time ratio for the
+per-message targets (<= goal). Missing cases (a format not landed, a peer absent) show
+as "n/a" with the reason. Prints Markdown, so the output pastes into README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+KIB = 1 << 10
+MIB = 1 << 20
+BULK_SIZES = ("16MiB", "256MiB")
+SIZE_BYTES = {"1KiB": KIB, "64KiB": 64 * KIB, "1MiB": MIB, "16MiB": 16 * MIB}
+SIZE_BYTES["256MiB"] = 256 * MIB
+
+
+@dataclass(frozen=True)
+class Result:
+    """One benchmark: median seconds per call and what it processed."""
+
+    case: str
+    seconds: float
+    nbytes: int
+    info: dict[str, Any]
+
+    @property
+    def mbps(self) -> float:
+        return self.nbytes / self.seconds / 1e6
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the targets table."""
+
+    target: str
+    case: str
+    ours: str
+    limit: str
+    ratio: float | None
+    goal: str
+    met: bool | None
+    note: str = ""
+
+
+def load(path: Path) -> tuple[dict[str, Result], dict[str, Any]]:
+    data = json.loads(path.read_text())
+    results: dict[str, Result] = {}
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info", {})
+        case = info.get("case")
+        if not case:
+            continue
+        results[case] = Result(
+            case, float(bench["stats"]["median"]), int(info.get("bytes", 0)), info
+        )
+    return results, data.get("machine_info", {})
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def fmt_mbps(mbps: float) -> str:
+    return f"{mbps:,.0f} MB/s" if mbps >= 10 else f"{mbps:.2f} MB/s"
+
+
+def throughput_row(
+    target: str,
+    ours: Result | None,
+    limit: Result | None,
+    goal: float,
+    *,
+    ours_bytes: int | None = None,
+    case: str = "",
+    note: str = "",
+) -> Row:
+    """ours MB/s / limit MB/s >= goal (``ours_bytes`` overrides the bytes counted)."""
+    if ours is None or limit is None:
+        missing = case if ours is None else "its limit"
+        return Row(
+            target,
+            case,
+            "n/a",
+            "n/a",
+            None,
+            f">= {goal}",
+            None,
+            f"{missing} not measured",
+        )
+    ours_mbps = (ours_bytes or ours.nbytes) / ours.seconds / 1e6
+    ratio = ours_mbps / limit.mbps
+    return Row(
+        target,
+        ours.case,
+        fmt_mbps(ours_mbps),
+        fmt_mbps(limit.mbps),
+        ratio,
+        f">= {goal}",
+        ratio >= goal,
+        note,
+    )
+
+
+def time_row(
+    target: str,
+    ours: Result | None,
+    limit_seconds: float | None,
+    goal: float,
+    *,
+    case: str = "",
+    note: str = "",
+    limit_label: str = "",
+) -> Row:
+    """ours seconds / limit seconds <= goal."""
+    if ours is None or limit_seconds is None:
+        missing = case if ours is None else "its limit"
+        return Row(
+            target,
+            case,
+            "n/a",
+            "n/a",
+            None,
+            f"<= {goal}",
+            None,
+            f"{missing} not measured",
+        )
+    ratio = ours.seconds / limit_seconds
+    return Row(
+        target,
+        ours.case,
+        fmt_time(ours.seconds),
+        limit_label or fmt_time(limit_seconds),
+        ratio,
+        f"<= {goal}",
+        ratio <= goal,
+        note,
+    )
+
+
+def encode_limit(
+    r: dict[str, Result], line_length: int, crlf: bool, size: str
+) -> Result | None:
+    """The pybase64 encoding limit for the line shape the output actually has."""
+    if line_length == 64:
+        name = "lf64"
+    elif crlf:
+        name = "crlf76"
+    else:
+        name = "lf76"
+    return r.get(f"limit.b64.encode.{name}.{size}")
+
+
+def targets(r: dict[str, Result], peers: dict[str, Any] | None) -> list[Row]:
+    rows: list[Row] = []
+    sizes = [s for s in BULK_SIZES if f"limit.aead_fresh.encrypt.{s}" in r]
+    # 1. bytes API vs the fresh-buffer AEAD.
+    for fmt in ("openpgp", "cms"):
+        for op in ("encrypt", "decrypt"):
+            for s in sizes:
+                case = f"{fmt}.bytes.{op}.{s}"
+                rows.append(
+                    throughput_row(
+                        f"bytes API {op}, {s}",
+                        r.get(case),
+                        r.get(f"limit.aead_fresh.{op}.{s}"),
+                        0.75,
+                        case=case,
+                    )
+                )
+    # 2. streams vs the reused-buffer file loop.
+    for fmt in ("openpgp", "cms"):
+        for op in ("encrypt", "decrypt"):
+            for s in sizes:
+                case = f"{fmt}.stream.{op}.{s}"
+                rows.append(
+                    throughput_row(
+                        f"stream {op}, {s}",
+                        r.get(case),
+                        r.get(f"limit.aead_file.{op}.{s}"),
+                        0.9,
+                        case=case,
+                    )
+                )
+    # 3. armored / S/MIME / PGP/MIME vs the encoding limit of the same line shape.
+    for s in sizes:
+        for api in ("bytes", "stream"):
+            for op in ("encrypt", "decrypt"):
+                case = f"openpgp-armor.{api}.{op}.{s}"
+                ours = r.get(case)
+                line = int(ours.info.get("line_length", 64)) if ours else 64
+                limit = (
+                    encode_limit(r, line, False, s)
+                    if op == "encrypt"
+                    else r.get(f"limit.b64.decode.lenient.{s}")
+                )
+                rows.append(
+                    throughput_row(
+                        f"armor {api} {op}, {s}",
+                        ours,
+                        limit,
+                        0.8,
+                        case=case,
+                        note=f"{line}-col lines" if ours else "",
+                    )
+                )
+        for fmt in ("smime", "pgpmime"):
+            for op in ("encrypt", "decrypt"):
+                case = f"{fmt}.message.{op}.{s}"
+                ours = r.get(case)
+                line = int(ours.info.get("line_length", 76)) if ours else 76
+                crlf = bool(ours.info.get("crlf", 1)) if ours else True
+                limit = (
+                    encode_limit(r, line, crlf, s)
+                    if op == "encrypt"
+                    else r.get(f"limit.b64.decode.lenient.{s}")
+                )
+                encoded = int(ours.info.get("encoded_bytes", 0)) if ours else None
+                rows.append(
+                    throughput_row(
+                        f"{fmt} {op}, {s}",
+                        ours,
+                        limit,
+                        0.8,
+                        case=case,
+                        ours_bytes=encoded or None,
+                        note=(
+                            f"{line}-col {'CRLF' if crlf else 'LF'}; MB/s of the "
+                            "encoded blob"
+                            if ours
+                            else ""
+                        ),
+                    )
+                )
+    # 4. 1 KiB to one X25519 recipient vs one wrap + 1 KiB GCM.
+    for fmt in ("openpgp", "cms"):
+        for op in ("encrypt", "decrypt"):
+            limit = r.get(f"limit.x25519_gcm.{op}.1KiB")
+            case = f"{fmt}.bytes.{op}.1KiB"
+            rows.append(
+                time_row(
+                    f"1 KiB, 1 X25519, {op}",
+                    r.get(case),
+                    limit.seconds if limit else None,
+                    2.0,
+                    case=case,
+                    note=""
+                    if op == "encrypt"
+                    else "decrypt: same goal, not in the issue",
+                )
+            )
+    # 5. 100 recipients vs 100 wraps.
+    for fmt in ("openpgp", "cms"):
+        for alg in ("x25519", "rsa3072"):
+            limit = r.get(f"limit.wraps100.{alg}")
+            case = f"{fmt}.recip.{alg}.100.encrypt"
+            note = (
+                "limit: RSA-OAEP-SHA256"
+                if alg == "rsa3072"
+                else "limit: X25519+HKDF+KW"
+            )
+            rows.append(
+                time_row(
+                    f"100 recipients {alg}",
+                    r.get(case),
+                    limit.seconds if limit else None,
+                    1.2,
+                    case=case,
+                    note=note,
+                )
+            )
+    # 6. GnuPG (whole process, from peers.py) vs our stream API in-process.
+    rows.extend(gnupg_rows(r, peers))
+    return rows
+
+
+def peer_time(
+    peers: dict[str, Any], peer: str, variant: str, op: str, n: int
+) -> float | None:
+    for entry in peers.get("results", []):
+        if (entry["peer"], entry["variant"], entry["op"], entry["bytes"]) == (
+            peer,
+            variant,
+            op,
+            n,
+        ):
+            return float(entry["seconds"])
+    return None
+
+
+def gnupg_rows(r: dict[str, Result], peers: dict[str, Any] | None) -> list[Row]:
+    rows: list[Row] = []
+    if peers is None:
+        return [
+            Row(
+                "faster than GnuPG",
+                "",
+                "n/a",
+                "n/a",
+                None,
+                ">= 1 (10 at 16 MiB)",
+                None,
+                "no --peers file: run benchmarks/peers.py",
+            )
+        ]
+    if "gpg" in peers.get("skipped", {}):
+        return [
+            Row(
+                "faster than GnuPG",
+                "",
+                "n/a",
+                "n/a",
+                None,
+                ">= 1",
+                None,
+                f"gpg skipped: {peers['skipped']['gpg']}",
+            )
+        ]
+    for op in ("encrypt", "decrypt"):
+        for s, n in SIZE_BYTES.items():
+            gpg = peer_time(peers, "gpg", "compress-none", op, n)
+            case = f"openpgp.stream.{op}.{s}"
+            ours = r.get(case)
+            if gpg is None:
+                continue
+            goal = 10.0 if n >= 16 * MIB else 1.0
+            if ours is None:
+                rows.append(
+                    Row(
+                        f"vs gpg {op}, {s}",
+                        case,
+                        "n/a",
+                        fmt_time(gpg),
+                        None,
+                        f">= {goal:g}",
+                        None,
+                        f"{case} not measured",
+                    )
+                )
+                continue
+            speedup = gpg / ours.seconds
+            rows.append(
+                Row(
+                    f"vs gpg {op}, {s}",
+                    case,
+                    fmt_time(ours.seconds),
+                    fmt_time(gpg),
+                    speedup,
+                    f">= {goal:g}",
+                    speedup >= goal,
+                    "gpg time / ours (gpg: process, --compress-algo none)",
+                )
+            )
+    return rows
+
+
+def info_rows(r: dict[str, Result]) -> list[str]:
+    """The investigations: GIL, X25519 engine, base64, rewrap, per-recipient cost."""
+    out: list[str] = []
+
+    def line(label: str, value: str) -> None:
+        out.append(f"| {label} | {value} |")
+
+    one, two = r.get("info.gil.threads1"), r.get("info.gil.threads2")
+    if one and two:
+        line(
+            "GIL: AESGCM.encrypt_into, 8 x 4 MiB, 1 vs 2 threads",
+            f"{fmt_mbps(one.mbps)} vs {fmt_mbps(two.mbps)} "
+            f"({two.mbps / one.mbps:.2f}x)",
+        )
+    c, n = r.get("info.x25519_agree.cryptography"), r.get("info.x25519_agree.pynacl")
+    if c and n:
+        line(
+            "X25519 keygen+exchange: cryptography vs PyNaCl",
+            f"{fmt_time(c.seconds)} vs {fmt_time(n.seconds)} "
+            f"(PyNaCl {c.seconds / n.seconds:.2f}x faster)",
+        )
+    c, n = r.get("limit.x25519_wrap.cryptography"), r.get("limit.x25519_wrap.pynacl")
+    if c and n:
+        line(
+            "X25519 wrap (keygen+exchange+HKDF+AES-KW): cryptography vs PyNaCl",
+            f"{fmt_time(c.seconds)} vs {fmt_time(n.seconds)} "
+            f"(PyNaCl {c.seconds / n.seconds:.2f}x faster)",
+        )
+    u = r.get("limit.x25519_unwrap.cryptography")
+    if u:
+        line("X25519 unwrap (exchange+HKDF+AES-KW)", fmt_time(u.seconds))
+    w, d = r.get("limit.rsa3072_wrap"), r.get("limit.rsa3072_unwrap")
+    if w and d:
+        line(
+            "RSA-3072 OAEP wrap / unwrap",
+            f"{fmt_time(w.seconds)} / {fmt_time(d.seconds)}",
+        )
+    for size in ("16MiB", "256MiB"):
+        names = [
+            ("limit.b64.encode.lf76", "pybase64.encodebytes (76 LF)"),
+            ("limit.b64.encode.crlf76", "pybase64.encodebytes + LF->CRLF (76 CRLF)"),
+            ("limit.b64.encode.lf64", "pybase64.b64encode + split/join (64 LF)"),
+            (
+                "info.b64.encode.crlf76-split",
+                "pybase64.b64encode + split/join (76 CRLF)",
+            ),
+            ("info.b64.encode.crlf76-stdlib", "stdlib base64.encodebytes + LF->CRLF"),
+            (
+                "info.b64.encode.lf64-stdlib",
+                "stdlib encodebytes per 48-byte line (64 LF)",
+            ),
+            ("limit.b64.decode.lenient", "decode: pybase64.b64decode(validate=False)"),
+            ("info.b64.decode.strict", "decode: translate + pybase64 validate=True"),
+            ("info.b64.decode.stdlib", "decode: stdlib base64.b64decode"),
+        ]
+        for case, label in names:
+            res = r.get(f"{case}.{size}")
+            if res:
+                line(f"base64 {size}: {label}", fmt_mbps(res.mbps))
+    copy = r.get("info.copy.16MiB")
+    if copy:
+        line("one extra full copy of 16 MiB (bytes(bytearray))", fmt_time(copy.seconds))
+    for chunk in ("64KiB", "1MiB", "4MiB"):
+        res = r.get(f"info.aead_reused.{chunk}")
+        if res:
+            line(
+                f"AES-256-GCM reused buffers, {chunk} chunks (engine speed)",
+                fmt_mbps(res.mbps),
+            )
+    for fmt in ("openpgp", "cms"):
+        small, big = r.get(f"{fmt}.rewrap.1KiB"), r.get(f"{fmt}.rewrap.16MiB")
+        dec = r.get(f"{fmt}.bytes.decrypt.16MiB")
+        if small and big:
+            extra = f"; decrypt 16 MiB {fmt_time(dec.seconds)}" if dec else ""
+            line(
+                f"{fmt} rewrap 1 KiB vs 16 MiB (O(1) means equal)",
+                f"{fmt_time(small.seconds)} vs {fmt_time(big.seconds)}{extra}",
+            )
+        for alg in ("x25519", "rsa3072"):
+            a, b = (
+                r.get(f"{fmt}.recip.{alg}.1.encrypt"),
+                r.get(f"{fmt}.recip.{alg}.100.encrypt"),
+            )
+            wrap = r.get(
+                "limit.x25519_wrap.cryptography"
+                if alg == "x25519"
+                else "limit.rsa3072_wrap"
+            )
+            if a and b:
+                per = (b.seconds - a.seconds) / 99
+                ref = f" (one raw wrap {fmt_time(wrap.seconds)})" if wrap else ""
+                line(f"{fmt} {alg}: cost per extra recipient", f"{fmt_time(per)}{ref}")
+            a, b = (
+                r.get(f"{fmt}.recip.{alg}.1.decrypt"),
+                r.get(f"{fmt}.recip.{alg}.100.decrypt"),
+            )
+            if a and b:
+                line(
+                    f"{fmt} {alg}: decrypt 1 KiB with 1 vs 100 recipients",
+                    f"{fmt_time(a.seconds)} vs {fmt_time(b.seconds)}",
+                )
+    for fmt in ("smime", "pgpmime"):
+        enc, dec = (
+            r.get(f"{fmt}.message.encrypt.16MiB"),
+            r.get(f"{fmt}.message.decrypt.16MiB"),
+        )
+        build = r.get(f"{fmt}.message.build.16MiB")
+        stdlib = r.get("limit.email_roundtrip.16MiB")
+        if enc and dec and stdlib:
+            ratio = stdlib.seconds / (enc.seconds + dec.seconds)
+            verdict = "met" if ratio >= 5 else "MISSED"
+            line(
+                f"{fmt} 16 MiB encrypt+decrypt vs stdlib email round trip "
+                "(PERF.md >= 5x)",
+                f"{fmt_time(enc.seconds + dec.seconds)} vs {fmt_time(stdlib.seconds)}: "
+                f"{ratio:.2f}x, {verdict}",
+            )
+        if build and enc:
+            line(
+                f"{fmt} 16 MiB encrypt_message alone vs + as_bytes()",
+                f"{fmt_time(build.seconds)} vs {fmt_time(enc.seconds)}",
+            )
+    return out
+
+
+def peer_table(r: dict[str, Result], peers: dict[str, Any]) -> list[str]:
+    out = [
+        "| peer | variant | op | size | peer time | peer MB/s "
+        "| ours (same op, stream API) | ours / peer speed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    ours_fmt = {
+        "gpg": "openpgp",
+        "openpgp.js": "openpgp",
+        "openssl-cms": "cms",
+        "e2ee-mail-cli": "openpgp",
+    }
+    for e in peers.get("results", []):
+        size = next(
+            (s for s, n in SIZE_BYTES.items() if n == e["bytes"]), str(e["bytes"])
+        )
+        ours = r.get(f"{ours_fmt.get(e['peer'], 'openpgp')}.stream.{e['op']}.{size}")
+        speed = f"{e['seconds'] / ours.seconds:.1f}x" if ours else "n/a"
+        out.append(
+            f"| {e['peer']} | {e['variant']} | {e['op']} | {size} "
+            f"| {fmt_time(e['seconds'])} | "
+            f"{fmt_mbps(e['bytes'] / e['seconds'] / 1e6)} | "
+            f"{fmt_time(ours.seconds) if ours else 'n/a'} | {speed} |"
+        )
+    for peer, reason in peers.get("skipped", {}).items():
+        out.append(f"| {peer} | skipped: {reason} | | | | | | |")
+    return out
+
+
+def machine_lines(machine: dict[str, Any], peers: dict[str, Any] | None) -> list[str]:
+    extra = machine.get("e2ee_mail", {})
+    cpu = machine.get("cpu", {})
+    lines = [
+        f"- machine: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores, "
+        f"{machine.get('system', '')} {machine.get('release', '')}",
+        f"- Python {machine.get('python_version', '?')}, cryptography "
+        f"{extra.get('cryptography', '?')} ({extra.get('openssl', '?')}), PyNaCl "
+        f"{extra.get('pynacl', '?')}, pybase64 {extra.get('pybase64', '?')}",
+        f"- e2ee_mail commit {extra.get('commit', '?')}; load average at start "
+        f"{extra.get('loadavg', '?')}",
+    ]
+    if peers:
+        versions = ", ".join(f"{k} {v}" for k, v in peers.get("versions", {}).items())
+        lines.append(f"- peers: {versions}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", type=Path, help="pytest --benchmark-json output")
+    parser.add_argument(
+        "--peers", type=Path, help="JSON written by benchmarks/peers.py"
+    )
+    parser.add_argument("--all", action="store_true", help="also list every case")
+    args = parser.parse_args(argv)
+    results, machine = load(args.json)
+    peers = json.loads(args.peers.read_text()) if args.peers else None
+
+    print("## Targets (ratio = ours / limit, same run)\n")
+    print("\n".join(machine_lines(machine, peers)))
+    print()
+    print("| target | case | ours | limit | ratio | goal | status | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    met = missed = 0
+    for row in targets(results, peers):
+        status = "n/a" if row.met is None else ("met" if row.met else "**MISSED**")
+        met += row.met is True
+        missed += row.met is False
+        ratio = "n/a" if row.ratio is None else f"{row.ratio:.2f}"
+        print(
+            f"| {row.target} | {row.case} | {row.ours} | {row.limit} | {ratio} | "
+            f"{row.goal} | {status} | {row.note} |"
+        )
+    print(f"\n{met} met, {missed} missed.\n")
+    print("## Investigations\n")
+    print("| measurement | result |")
+    print("|---|---|")
+    print("\n".join(info_rows(results)))
+    if peers:
+        print("\n## Peers (whole process unless noted; ours in-process)\n")
+        print("\n".join(peer_table(results, peers)))
+    if args.all:
+        print("\n## Every case\n")
+        print("| case | median | MB/s |")
+        print("|---|---|---|")
+        for res in sorted(results.values(), key=lambda x: x.case):
+            print(f"| {res.case} | {fmt_time(res.seconds)} | {fmt_mbps(res.mbps)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
