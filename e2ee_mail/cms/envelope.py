@@ -158,7 +158,17 @@ def _content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes
         (authenticated, nonce or IV, content key size).
     """
     alg = header.content_encryption_algorithm
+    # The inner content type is not authenticated (RFC 5083 §2.1 leaves it outside
+    # the AAD), so we accept only the one we can return: id-data.
+    if header.inner_content_type != oids.DATA:
+        raise UnsupportedError(
+            f"encrypted content of type {header.inner_content_type} is not supported: "
+            "only id-data"
+        )
     if header.content_type == oids.AUTH_ENVELOPED_DATA:
+        # RFC 5083 §2.1: version is always 0.
+        if header.version != b"\x02\x01\x00":
+            raise ASN1Error("AuthEnvelopedData version must be 0")
         if alg.algorithm != oids.AES256_GCM:
             raise UnsupportedError(
                 f"AuthEnvelopedData with {oids.name(alg.algorithm)} is not supported: "
@@ -172,6 +182,14 @@ def _content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes
                 f"AES-GCM with a {params.icv_len}-byte tag is refused: 16 required"
             )
         return True, params.nonce, aead.KEY_SIZE
+    # RFC 5652 §6.1: EnvelopedData version is 0, 2, 3 or 4.
+    if header.version not in (
+        b"\x02\x01\x00",
+        b"\x02\x01\x02",
+        b"\x02\x01\x03",
+        b"\x02\x01\x04",
+    ):
+        raise ASN1Error("EnvelopedData version must be 0, 2, 3 or 4")
     if alg.algorithm not in oids.CBC_KEY_SIZES:
         raise UnsupportedError(
             f"EnvelopedData with {oids.name(alg.algorithm)} is not supported"

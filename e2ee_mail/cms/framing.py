@@ -60,6 +60,7 @@ class EnvelopeHeader:
         originator_info: the raw originatorInfo element, or b"".
         recipient_infos: the parsed recipient entries.
         content_encryption_algorithm: from EncryptedContentInfo.
+        inner_content_type: the encrypted content's type (dotted OID).
         eci_offset: offset of EncryptedContentInfo from the start of the input.
         indefinite: whether any outer layer used an indefinite length (BER).
     """
@@ -69,6 +70,7 @@ class EnvelopeHeader:
     originator_info: bytes
     recipient_infos: tuple[asn1.RecipientInfo, ...]
     content_encryption_algorithm: asn1.AlgorithmIdentifier
+    inner_content_type: str
     eci_offset: int
     indefinite: bool
 
@@ -228,8 +230,10 @@ class EnvelopeReader:
         eci_offset = self.pos
         self._open(self._expect(0x30, "EncryptedContentInfo"))
         indefinite = indefinite or self._stack[-1] is None
-        if self._element()[:1] != b"\x06":
+        inner_type = self._element()
+        if inner_type[:1] != b"\x06" or len(inner_type) < 3:
             raise ASN1Error("malformed CMS: expected the inner content type")
+        inner_content_type = decode_oid(inner_type[2:] if inner_type[1] < 0x80 else b"")
         algorithm = asn1.parse_algorithm_identifier(self._element())
         tag, length, _ = self._header()
         if tag == 0x80:
@@ -251,6 +255,7 @@ class EnvelopeReader:
             originator_info=originator_info,
             recipient_infos=recipient_infos,
             content_encryption_algorithm=algorithm,
+            inner_content_type=inner_content_type,
             eci_offset=eci_offset,
             indefinite=indefinite,
         )

@@ -163,6 +163,9 @@ def candidates(
 def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> None:
     """Refuse, from public data only, an entry we cannot or may not open."""
     if isinstance(info, KeyTransRecipientInfo):
+        # RFC 5652 §6.2.1: version 0 with issuerAndSerialNumber, 2 with an SKI.
+        if info.version != (2 if info.rid.subject_key_identifier is not None else 0):
+            raise ASN1Error("KeyTransRecipientInfo has the wrong version")
         private = key.private_key
         assert isinstance(private, rsa.RSAPrivateKey)
         if private.key_size < policy.min_rsa_bits:
@@ -177,11 +180,15 @@ def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> 
             raise UnsupportedError(f"key transport algorithm {alg} is not supported")
         return
     if isinstance(info, KeyAgreeRecipientInfo):
+        if info.version != 3:  # RFC 5652 §6.2.2: always 3.
+            raise ASN1Error("KeyAgreeRecipientInfo version must be 3")
         if info.originator_algorithm.algorithm != oids.X25519:
             raise UnsupportedError(
                 "key agreement with originator algorithm "
                 f"{info.originator_algorithm.algorithm} is not supported"
             )
+        if info.originator_algorithm.parameters is not None:
+            raise ASN1Error("id-X25519 parameters must be absent (RFC 8410 §3)")
         if len(info.originator_public_key) != core_x25519.KEY_SIZE:
             raise ASN1Error("malformed X25519 originator key")
         scheme = info.key_encryption_algorithm.algorithm
