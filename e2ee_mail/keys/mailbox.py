@@ -265,6 +265,9 @@ def rewrap_mailbox(
     with _exclusive(lock):
         started = time.monotonic()
         if work is None:
+            # Temp files of a killed run (we hold the lock: no run is active).
+            for stale in (root / "tmp").glob(".e2ee-rewrap.*"):
+                stale.unlink(missing_ok=True)
             tasks = _maildir_messages(root)
             header = journal_header("maildir", root)
         else:
