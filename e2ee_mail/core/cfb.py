@@ -92,25 +92,34 @@ def opened_size(n: int) -> int:
 
 
 def cfb_seal_into(
-    key: bytes, data: Buffer, out: memoryview, *, _random_block: bytes | None = None
+    key: bytes,
+    data: Buffer,
+    out: memoryview,
+    *,
+    head: bytes = b"",
+    _random_block: bytes | None = None,
 ) -> None:
-    """Encrypt ``data`` into ``out`` (exactly :func:`sealed_size` octets).
+    """Encrypt ``head || data`` into ``out`` (exactly :func:`sealed_size` octets of
+    the combined length). ``head`` (a few octets, e.g. a packet header) saves the
+    caller from concatenating it with a large body.
 
     ``_random_block`` pins the prefix for test vectors only.
     """
-    n = len(data)
+    n = len(head) + len(data)
     if len(out) != sealed_size(n):
         raise UsageError("output buffer has the wrong size")
     prefix = _prefix(_random_block)
     enc = _cipher(key).encryptor()
     h = hashlib.sha1(prefix)
+    h.update(head)
     h.update(data)
     h.update(_MDC_HEADER)
-    out[:PREFIX_SIZE] = enc.update(prefix)
+    start = PREFIX_SIZE + len(head)
+    out[:start] = enc.update(prefix + head)
     # update_into needs len(data) + 15 octets of room: the 22-octet trailer slot that
     # follows the body provides it, so the body is written in place, never copied.
-    if n:
-        enc.update_into(data, out[PREFIX_SIZE:])
+    if len(data):
+        enc.update_into(data, out[start:])
     out[PREFIX_SIZE + n :] = enc.update(_MDC_HEADER + h.digest())
     enc.finalize()
 

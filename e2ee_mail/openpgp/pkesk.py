@@ -132,7 +132,9 @@ def unwrap(
     if packet.algorithm != key.packet.algorithm:
         raise DecryptionError()
     try:
-        if isinstance(private, x25519.X25519PrivateKey):
+        if packet.algorithm == PK_X25519 and isinstance(
+            private, x25519.X25519PrivateKey
+        ):
             fields = parse_x25519_fields(packet.material, version=version)
             shared = core_x25519.agree(private, fields.ephemeral)
             kek = _x25519_kek(fields.ephemeral, key.packet.material, shared)

@@ -1,0 +1,101 @@
+"""ECDH over Curve25519Legacy (algorithm 18) as a PKESK recipient (RFC 9580 §5.1.5,
+§11.5), plugged into :mod:`.pkesk` through its ``EXTRA_WRAPPERS`` /
+``EXTRA_UNWRAPPERS`` seams.
+
+The algorithm-specific fields are ``MPI(0x40 || ephemeral point) || size || wrapped``.
+The wrapped block is (v3 PKESK only: the cipher octet) || session key || 2-octet
+checksum, PKCS#5-padded, AES-key-wrapped under the KDF of the recipient key's own
+parameters and fingerprint (core/ecdh.py). RSA (1) and X25519 (25) v3 PKESKs are
+handled by :mod:`.pkesk` itself (RFC 9580 §5.1.3, §5.1.6). Opening never says which
+check failed: every failure after the private-key operation is one DecryptionError.
+Left out: the NIST and Brainpool curves.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import x25519
+
+from ..core import ecdh
+from ..errors import DecryptionError, Error, UnsupportedError
+from . import pkesk
+from .certs import KeyInfo
+from .packets import PK_ECDH
+from .packets.wire import Reader, encode_mpi
+
+__all__ = ["ALGORITHMS", "unwrap_ecdh", "wrap_ecdh"]
+
+#: RFC 9580 §9.5 KDF hashes and §9.3 key-wrap ciphers an ECDH key may name.
+_KDF_HASHES: Final = {8: "sha256", 9: "sha384", 10: "sha512"}
+_KEK_SIZES: Final = {7: 16, 8: 24, 9: 32}
+#: The algorithms this module registers.
+ALGORITHMS: Final = (PK_ECDH,)
+
+
+def _checksum(data: bytes) -> bytes:
+    return (sum(data) & 0xFFFF).to_bytes(2, "big")
+
+
+def _params(key: KeyInfo) -> tuple[bytes, bytes, str, int]:
+    """(native recipient public key, KDF parameter block, hash name, KEK size)."""
+    from .v4keys import decode_curve_public
+
+    oid, native, kdf = decode_curve_public(key.packet)
+    hash_name = _KDF_HASHES.get(kdf[1])
+    kek_size = _KEK_SIZES.get(kdf[2])
+    if hash_name is None or kek_size is None:
+        raise UnsupportedError(
+            f"ECDH key asks for KDF hash {kdf[1]} / key wrap {kdf[2]}, which are not "
+            "supported (SHA2-256/384/512 with AES key wrap only)"
+        )
+    param = ecdh.ecdh_param(oid, PK_ECDH, kdf[1], kdf[2], key.fingerprint)
+    return native, param, hash_name, kek_size
+
+
+def wrap_ecdh(
+    session_key: bytes, cipher: int | None, recipient: KeyInfo, version: int
+) -> bytes:
+    """The algorithm-specific PKESK fields giving ``session_key`` to ``recipient``."""
+    native, param, hash_name, kek_size = _params(recipient)
+    head = bytes((cipher,)) if cipher is not None else b""
+    payload = head + session_key + _checksum(session_key)
+    ephemeral, wrapped = ecdh.ecdh_wrap(
+        native, param, payload, hash_name=hash_name, kek_size=kek_size
+    )
+    return encode_mpi(ecdh.encode_point(ephemeral)) + bytes((len(wrapped),)) + wrapped
+
+
+def unwrap_ecdh(
+    fields: bytes, private: object, key: KeyInfo, version: int
+) -> tuple[int | None, bytes]:
+    """(cipher or None for a v6 PKESK, session key); any failure DecryptionError."""
+    if not isinstance(private, x25519.X25519PrivateKey):
+        raise DecryptionError()
+    try:
+        _, param, hash_name, kek_size = _params(key)
+        reader = Reader(fields, "ECDH PKESK fields")
+        ephemeral = ecdh.decode_point(reader.mpi()[2:])
+        wrapped = reader.take(reader.u8())
+        reader.end()
+        payload = ecdh.ecdh_unwrap(
+            private, ephemeral, param, wrapped, hash_name=hash_name, kek_size=kek_size
+        )
+    except Error:
+        raise DecryptionError() from None
+    cipher = None
+    if version == 3:
+        if not payload:
+            raise DecryptionError()
+        cipher, payload = payload[0], payload[1:]
+    session_key, check = payload[:-2], payload[-2:]
+    if len(session_key) not in (16, 24, 32) or not hmac.compare_digest(
+        _checksum(session_key), check
+    ):
+        raise DecryptionError()
+    return cipher, session_key
+
+
+pkesk.EXTRA_WRAPPERS[PK_ECDH] = wrap_ecdh
+pkesk.EXTRA_UNWRAPPERS[PK_ECDH] = unwrap_ecdh

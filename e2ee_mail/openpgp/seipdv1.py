@@ -1,0 +1,213 @@
+"""SEIPDv1 messages: the RFC 4880 container for recipients without SEIPDv2 support.
+
+The seam :mod:`.message` calls when :func:`.recipients.choose_container` picks SEIPDv1
+(RFC 9580 §5.13.1, §10.3.2.1): v3 PKESK packets (§5.1.1) followed by a v1 SEIPD packet
+whose body is the version octet 1 and the AES-CFB + MDC ciphertext of one binary
+Literal Data packet (core/cfb.py does the cipher). Writes AES-256: GnuPG 2.x and our
+own v4 keys list it in their preferences. Never compresses, never writes SED (tag 9).
+
+Opening: the MDC is checked before anything is returned — :func:`open_body` returns
+the inner packets only after the check; :func:`open_stream` decrypts into an unnamed
+0600 temporary file and hands out a reader over it only once the MDC has verified.
+Ciphers other than AES are refused with the same DecryptionError as a bad key (the
+cipher octet is secret-derived for RSA and ECDH recipients).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from typing import BinaryIO, Final
+
+from ..core import cfb
+from ..core.random import random_bytes
+from ..errors import DecryptionError, PacketError
+from ..policy import Policy
+from . import armor as armor_mod
+from . import pkesk
+from .certs import KeyInfo, OpenPGPCertificate
+from .packets import TAG_LITERAL, TAG_PKESK, TAG_SEIPD
+from .packets.header import PartialBodyWriter, serialize_header, serialize_packet
+from .packets.literal import LiteralHeader, serialize_literal_header
+from .packets.pkesk import serialize_pkesk
+from .recipients import recipient_key
+
+__all__ = ["CIPHER", "encrypt", "encrypt_stream", "open_body", "open_stream"]
+
+#: AES-256 (RFC 9580 §9.3).
+CIPHER: Final = 9
+_KEY_SIZES: Final = {7: 16, 8: 24, 9: 32}
+_VERSION: Final = b"\x01"
+_READ_SIZE: Final = cfb.STREAM_BUFFER_SIZE
+
+Buffer = bytes | bytearray | memoryview
+
+
+def _pkesk_packets(session_key: bytes, keys: Sequence[KeyInfo]) -> bytes:
+    return b"".join(
+        serialize_packet(
+            TAG_PKESK, serialize_pkesk(pkesk.wrap_v3(session_key, CIPHER, key))
+        )
+        for key in keys
+    )
+
+
+def encrypt(
+    data: Buffer,
+    recipients: Sequence[OpenPGPCertificate],
+    *,
+    armor: bool,
+    policy: Policy,
+) -> bytes:
+    """v3 PKESKs + one SEIPDv1 packet, allocated once at its final size."""
+    keys = [recipient_key(c, policy) for c in recipients]
+    session_key = random_bytes(_KEY_SIZES[CIPHER])
+    literal_head = serialize_literal_header(LiteralHeader())
+    prefix = serialize_header(TAG_LITERAL, len(literal_head) + len(data)) + literal_head
+    body_size = 1 + cfb.sealed_size(len(prefix) + len(data))
+    head = _pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    out = bytearray(len(head) + body_size)
+    out[: len(head)] = head
+    out[len(head)] = 1
+    cfb.cfb_seal_into(session_key, data, memoryview(out)[len(head) + 1 :], head=prefix)
+    if armor:
+        return armor_mod.enarmor(out)
+    return bytes(out)
+
+
+class _Encrypting:
+    """A write-only sink: encrypts what it is given into the SEIPD body writer."""
+
+    __slots__ = ("_dst", "_sealer")
+
+    def __init__(self, sealer: cfb.CFBStreamSealer, dst: PartialBodyWriter) -> None:
+        self._sealer = sealer
+        self._dst = dst
+
+    def write(self, data: Buffer) -> int:
+        self._dst.write(self._sealer.update(data))
+        return len(data)
+
+
+def encrypt_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    recipients: Sequence[OpenPGPCertificate],
+    *,
+    armor: bool,
+    policy: Policy,
+) -> None:
+    """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
+    keys = [recipient_key(c, policy) for c in recipients]
+    session_key = random_bytes(_KEY_SIZES[CIPHER])
+    out: BinaryIO = armor_mod.ArmorWriter(dst) if armor else dst  # type: ignore[assignment]
+    out.write(_pkesk_packets(session_key, keys))
+    seipd = PartialBodyWriter(out, TAG_SEIPD)
+    seipd.write(_VERSION)
+    sealer = cfb.CFBStreamSealer(session_key)
+    seipd.write(sealer.start())
+    literal = PartialBodyWriter(_Encrypting(sealer, seipd), TAG_LITERAL)  # type: ignore[arg-type]
+    literal.write(serialize_literal_header(LiteralHeader()))
+    buf = bytearray(_READ_SIZE)
+    view = memoryview(buf)
+    readinto = getattr(src, "readinto", None)
+    while True:
+        if readinto is not None:
+            n = readinto(buf) or 0
+            piece: Buffer = view[:n]
+        else:
+            piece = src.read(_READ_SIZE)
+            n = len(piece)
+        if not n:
+            break
+        literal.write(piece)
+    literal.close()
+    seipd.write(sealer.finalize())
+    seipd.close()
+    if armor:
+        out.close()
+
+
+def _key_for(cipher: int, session_key: bytes) -> bytes:
+    if _KEY_SIZES.get(cipher) != len(session_key):
+        raise DecryptionError()
+    return session_key
+
+
+def open_body(body: Buffer, cipher: int, session_key: bytes) -> bytearray:
+    """The authenticated inner packets of a SEIPDv1 body (version octet included).
+
+    Raises:
+        DecryptionError: wrong key, non-AES cipher, altered, truncated, no MDC.
+        PacketError: not a version 1 body.
+    """
+    view = memoryview(body).cast("B")
+    if len(view) < 1 or view[0] != 1:
+        raise PacketError("not a version 1 SEIPD packet")
+    key = _key_for(cipher, session_key)
+    n = cfb.opened_size(len(view) - 1)
+    if n < 0:
+        raise DecryptionError()
+    out = bytearray(n)
+    cfb.cfb_open_into(key, view[1:], memoryview(out))
+    return out
+
+
+class _VerifiedSpool:
+    """Reads the authenticated plaintext back from the spool; closes it at the end."""
+
+    __slots__ = ("_fh",)
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh: BinaryIO | None = fh
+
+    def read(self, size: int = -1) -> bytes:
+        if self._fh is None:
+            return b""
+        data = self._fh.read(size)
+        if not data and size != 0:
+            self.close()
+        return data
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        if self._fh is None:
+            return 0
+        n = self._fh.readinto(buf)  # type: ignore[attr-defined]
+        if not n and len(buf):
+            self.close()
+        return int(n or 0)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def open_stream(src: BinaryIO, cipher: int, session_key: bytes) -> BinaryIO:
+    """A reader of the authenticated inner packets; ``src`` is positioned after the
+    version octet. Decrypts into an unnamed 0600 temporary file first: nothing is
+    readable until the MDC has verified.
+
+    Raises:
+        DecryptionError: wrong key, non-AES cipher, altered, truncated, no MDC.
+    """
+    opener = cfb.CFBStreamOpener(_key_for(cipher, session_key))
+    spool = tempfile.TemporaryFile(prefix=".e2ee-mail-")  # noqa: SIM115 - closed by _VerifiedSpool
+    try:
+        buf = bytearray(_READ_SIZE)
+        view = memoryview(buf)
+        while n := src.readinto(view):  # type: ignore[attr-defined]
+            spool.write(opener.update(view[:n]))
+        opener.finalize()
+        spool.flush()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return _VerifiedSpool(spool)  # type: ignore[return-value]
