@@ -75,6 +75,11 @@ SP_EMBEDDED_SIGNATURE: Final = 32
 SP_ISSUER_FINGERPRINT: Final = 33
 SP_PREFERRED_AEAD: Final = 39
 
+#: Native signature sizes (Ed25519 27, Ed448 28) and MPI counts (RSA, DSA, ECDSA,
+#: EdDSALegacy), RFC 9580 §5.2.3.1-§5.2.3.5.
+_NATIVE_SIG_SIZE: Final = {27: 64, 28: 114}
+_MPI_SIG_COUNT: Final = {1: 1, 3: 1, 17: 2, 19: 2, 22: 2}
+
 #: Salt sizes per hash algorithm for v6 signatures (RFC 9580 §9.5).
 SALT_SIZE: Final = {8: 16, 9: 24, 10: 32, 11: 16, 12: 16, 14: 32}
 
@@ -197,6 +202,8 @@ def parse_signature(body: bytes) -> SignaturePacket:
         salt = reader.take(reader.u8())
     parse_subpackets(hashed_area)
     parse_subpackets(unhashed_area)
+    material = reader.rest()
+    _check_material(pk_algorithm, material)
     return SignaturePacket(
         version,
         sig_type,
@@ -206,8 +213,23 @@ def parse_signature(body: bytes) -> SignaturePacket:
         unhashed_area,
         left16,
         salt,
-        reader.rest(),
+        material,
     )
+
+
+def _check_material(pk_algorithm: int, material: bytes) -> None:
+    """Require the exact shape of known signature material (RFC 9580 §5.2.3.1-5)."""
+    if pk_algorithm in _NATIVE_SIG_SIZE:
+        if len(material) != _NATIVE_SIG_SIZE[pk_algorithm]:
+            raise PacketError("signature material has the wrong size")
+        return
+    count = _MPI_SIG_COUNT.get(pk_algorithm)
+    if count is None:
+        return
+    reader = Reader(material, "signature material")
+    for _ in range(count):
+        reader.mpi()
+    reader.end()
 
 
 def serialize_signature(packet: SignaturePacket) -> bytes:

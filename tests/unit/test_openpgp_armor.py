@@ -1,0 +1,98 @@
+"""ASCII armor: 64-column output without CRC, tolerant reading, CRC24 checked."""
+
+from __future__ import annotations
+
+import io
+
+import pybase64
+import pytest
+
+from e2ee_mail.errors import ArmorError
+from e2ee_mail.openpgp import armor
+
+DATA = bytes(range(256)) * 3
+
+
+def with_crc(data: bytes) -> bytes:
+    text = armor.enarmor(data).replace(
+        b"\n-----END", b"\n=" + _crc(data) + b"\n-----END"
+    )
+    return text
+
+
+def _crc(data: bytes) -> bytes:
+    return pybase64.b64encode(armor.crc24(data).to_bytes(3, "big"))
+
+
+def test_output_has_64_column_lines_and_no_checksum() -> None:
+    text = armor.enarmor(DATA)
+    lines = text.decode().splitlines()
+    assert lines[0] == "-----BEGIN PGP MESSAGE-----" and lines[1] == ""
+    assert lines[-1] == "-----END PGP MESSAGE-----"
+    body = lines[2:-1]
+    assert all(len(line) == 64 for line in body[:-1]) and len(body[-1]) <= 64
+    assert not any(line.startswith("=") and len(line) == 5 for line in body)
+    assert armor.dearmor(text) == ("MESSAGE", DATA)
+
+
+def test_crc24_of_known_input() -> None:
+    # RFC 9580 §6.1 CRC24 of the empty string is its initial value.
+    assert armor.crc24(b"") == 0xB704CE
+    assert armor.crc24(b"123456789") == 0x21CF02  # the CRC-24/OPENPGP check value
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t.replace(b"\n", b"\r\n"),
+        lambda t: t.replace(b"\n", b"  \n"),
+        lambda t: b"some text before\n\n" + t + b"\ntrailing text\n",
+        lambda t: t.replace(
+            b"MESSAGE-----\n\n", b"MESSAGE-----\nVersion: X 1.0\nComment: hi\n\n"
+        ),
+        lambda t: t.replace(b"MESSAGE-----\n\n", b"MESSAGE-----\n"),
+    ],
+)
+def test_reading_tolerates_line_endings_whitespace_and_headers(mangle: object) -> None:
+    text = mangle(with_crc(DATA))  # type: ignore[operator]
+    assert armor.dearmor(text) == ("MESSAGE", DATA)
+
+
+def test_wrong_checksum_is_an_armor_error() -> None:
+    text = with_crc(DATA)
+    bad = text.replace(b"\n=" + _crc(DATA), b"\n=" + _crc(DATA + b"x"))
+    with pytest.raises(ArmorError):
+        armor.dearmor(bad)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"",
+        b"no armor here",
+        b"-----BEGIN PGP MESSAGE-----\n\nAAAA\n",  # no tail
+        b"-----BEGIN PGP MESSAGE-----\n\nA*AA\n-----END PGP MESSAGE-----\n",
+        b"-----BEGIN PGP MESSAGE-----\n\nAAA\n-----END PGP MESSAGE-----\n",
+        b"-----BEGIN PGP MESSAGE-----\nVersion 1\n\nAAAA\n-----END PGP MESSAGE-----\n",
+    ],
+)
+def test_malformed_armor_is_an_armor_error(text: bytes) -> None:
+    with pytest.raises(ArmorError):
+        armor.dearmor(text)
+
+
+@pytest.mark.parametrize("size", [0, 1, 47, 48, 49, 48 * 1024, 48 * 1024 + 1, 100000])
+def test_streaming_writer_matches_the_bytes_encoder(size: int) -> None:
+    data = bytes(i % 253 for i in range(size))
+    out = io.BytesIO()
+    writer = armor.ArmorWriter(out)
+    for i in range(0, size, 1000):
+        writer.write(data[i : i + 1000])
+    writer.close()
+    assert out.getvalue() == armor.enarmor(data)
+
+
+def test_key_block_labels_are_reported() -> None:
+    text = armor.enarmor(b"key", armor.BLOCK_PUBLIC_KEY)
+    assert armor.dearmor(text) == ("PUBLIC KEY BLOCK", b"key")
+    assert armor.is_armored(b"  \n" + text)

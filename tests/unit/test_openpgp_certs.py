@@ -1,0 +1,143 @@
+"""v6 key generation, certificate parsing, binding checks and key protection."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import e2ee_mail
+from e2ee_mail.errors import KeyLoadError, PassphraseError, UnsupportedError
+from e2ee_mail.openpgp import armor, certs, keygen
+from e2ee_mail.openpgp.packets import TAG_SIGNATURE
+from e2ee_mail.openpgp.packets.header import Packet, parse_packets, serialize_packet
+from e2ee_mail.openpgp.packets.signature import parse_signature, serialize_signature
+
+UID = "Alice <alice@example.org>"
+
+
+@pytest.fixture(scope="module")
+def alice() -> certs.OpenPGPSecretKey:
+    return certs.generate(UID, kind="x25519", profile="rfc9580")
+
+
+def test_generated_key_is_v6_ed25519_with_bound_x25519_subkey(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    cert = alice.public
+    assert cert.version == 6 and cert.primary.packet.algorithm == 27
+    assert cert.user_ids == (UID,)
+    (enc,) = cert.encryption_keys()
+    assert enc.packet.algorithm == 25 and enc.flags == 0x0C and enc.bound
+    assert cert.algorithm == "x25519" and len(cert.fingerprint) == 64
+    assert cert.supports_seipdv2 and cert.features == 0x09
+    assert cert.aead_preferences[0] == (9, 3)
+    assert (9, 2) in cert.aead_preferences
+
+
+def test_certificate_export_round_trips_armored_and_binary(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    for armored in (True, False):
+        data = alice.public.export(armor=armored)
+        again = certs.load_certificate(data)
+        assert again.fingerprint == alice.fingerprint
+        assert again.export(armor=False) == alice.public.export(armor=False)
+    assert alice.public.export().startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
+
+
+def test_secret_key_export_round_trips_unprotected(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    again = certs.load_key(alice.export(), None)
+    assert again.fingerprint == alice.fingerprint
+    assert len(again.decryption_keys()) == 1
+    assert alice.export().startswith(b"-----BEGIN PGP PRIVATE KEY BLOCK-----")
+
+
+def test_passphrase_protected_export_needs_the_passphrase(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    locked = alice.export(passphrase=b"hunter2")
+    body = armor.dearmor(locked)[1]
+    secret_bodies = [p.body for p in parse_packets(body) if p.tag in (5, 7)]
+    assert all(b[b.index(b"\x00\x00\x00\x20") + 36] == 253 for b in secret_bodies)
+    with pytest.raises(PassphraseError):
+        certs.load_key(locked, None)
+    with pytest.raises(PassphraseError):
+        certs.load_key(locked, b"wrong")
+    assert certs.load_key(locked, b"hunter2").fingerprint == alice.fingerprint
+
+
+def test_loading_a_certificate_as_a_secret_key_is_refused(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    with pytest.raises(KeyLoadError):
+        certs.load_key(alice.public.export(), None)
+
+
+def test_secret_key_repr_shows_no_material(alice: certs.OpenPGPSecretKey) -> None:
+    text = repr(alice) + str(alice)
+    assert alice.fingerprint in text and "PRIVATE" not in text
+
+
+def _with_broken_binding(cert: certs.OpenPGPCertificate) -> bytes:
+    packets = parse_packets(cert.export(armor=False))
+    last = packets[-1]
+    assert last.tag == TAG_SIGNATURE
+    sig = parse_signature(last.body)
+    bad = dataclasses.replace(sig, material=bytes(64))
+    packets[-1] = Packet(TAG_SIGNATURE, serialize_signature(bad))
+    return b"".join(serialize_packet(p.tag, p.body) for p in packets)
+
+
+def test_subkey_without_a_valid_binding_is_never_used(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    cert = certs.load_certificate(_with_broken_binding(alice.public))
+    assert cert.encryption_keys() == []
+    assert not cert.subkeys[0].bound
+    with pytest.raises(UnsupportedError):
+        e2ee_mail.encrypt(b"x", cert)
+
+
+def test_expired_key_has_no_encryption_key(alice: certs.OpenPGPSecretKey) -> None:
+    cert = alice.public
+    far = cert.primary.packet.created + 10**10
+    assert cert.encryption_keys(now=cert.primary.packet.created + 1)
+    expired = dataclasses.replace(cert.primary, expires=cert.primary.packet.created + 5)
+    assert not expired.usable(far)
+
+
+def test_key_without_self_signature_is_refused(alice: certs.OpenPGPSecretKey) -> None:
+    packets = parse_packets(alice.public.export(armor=False))
+    bare = serialize_packet(packets[0].tag, packets[0].body)
+    with pytest.raises(KeyLoadError):
+        certs.load_certificate(bare)
+
+
+@pytest.mark.parametrize("data", [b"", b"\x99\x00", b"garbage", b"\xc6\xff\xff"])
+def test_malformed_certificates_are_key_load_errors(data: bytes) -> None:
+    with pytest.raises(KeyLoadError):
+        certs.load_certificate(data)
+
+
+def test_rsa_v6_key_generation() -> None:
+    key = certs.generate("R <r@example.org>", kind="rsa3072", profile="rfc9580")
+    assert key.public.version == 6 and key.public.algorithm == "rsa3072"
+    again = certs.load_key(key.export(armor=False), None)
+    assert again.fingerprint == key.fingerprint
+
+
+def test_rfc4880_profile_is_a_seam_for_the_v4_module() -> None:
+    try:
+        key = certs.generate(UID, kind="x25519", profile="rfc4880")
+    except UnsupportedError as exc:
+        assert "v4" in str(exc)
+    else:
+        assert key.public.version == 4
+
+
+def test_preferences_put_aes256_gcm_first() -> None:
+    subs = {s.type: s.body for s in keygen.self_signature_preferences()}
+    assert subs[39][:2] == bytes([9, 3]) and subs[30] == b"\x09"
