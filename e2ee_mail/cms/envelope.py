@@ -8,7 +8,8 @@ Implements RFC 5652 §6 / RFC 5083 / RFC 5084 opening and the entry points for w
   (UnsupportedError / ASN1Error) before any secret-key operation. authAttrs, when
   present, are authenticated as RFC 5083 §2.2 says (AAD = their DER with a SET OF tag).
 - EnvelopedData AES-128/192/256-CBC opens only when policy.allow_unauthenticated; the
-  PolicyError names the opt-in. It is written only for cipher="aes-256-cbc".
+  PolicyError names the opt-in. It is written only for cipher="aes-256-cbc", and then
+  with RSA PKCS#1 v1.5 key transport (the legacy profile: gpgsm 2.2 reads no OAEP).
 - Plaintext is released only after the tag verified: the bytes API decrypts into one
   buffer that is wiped on failure; streams spool to a 0600 temporary file
   (_io.spool) and copy to ``dst`` after the tag verified.
@@ -22,6 +23,7 @@ API tries each).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Sequence
 from typing import BinaryIO, Literal
@@ -74,6 +76,15 @@ def _authenticated(cipher: str) -> bool:
     raise UsageError(f"unknown cipher {cipher!r}: use aes-256-gcm or aes-256-cbc")
 
 
+def _write_policy(policy: Policy, authenticated: bool) -> Policy:
+    # The legacy mode exists for clients that predate S/MIME 4.0; those (gpgsm 2.2
+    # among them) read RSA key transport only as PKCS#1 v1.5, the RFC 8551 §2.3 MUST.
+    # Asking for aes-256-cbc is asking for that whole legacy profile.
+    if authenticated or policy.allow_rsa_pkcs1v15_encrypt:
+        return policy
+    return dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
+
+
 def encrypt(
     data: bytes | bytearray | memoryview,
     certs: Sequence[Certificate],
@@ -89,11 +100,12 @@ def encrypt(
         DER (a bytearray allocated once at its final size, to spare a copy of the
         body) or PEM ("-----BEGIN CMS-----") when ``armor``.
     """
+    authenticated = _authenticated(cipher)
     out = build.encrypt_bytes(
         data,
         _certs(certs),
-        authenticated=_authenticated(cipher),
-        policy=policy,
+        authenticated=authenticated,
+        policy=_write_policy(policy, authenticated),
         rid_kind=rid_kind,
     )
     if armor:
@@ -114,6 +126,7 @@ def encrypt_stream(
     """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory."""
     x509_certs = _certs(certs)
     authenticated = _authenticated(cipher)
+    policy = _write_policy(policy, authenticated)
     if armor:
         writer = pem.PemWriter(dst)
         build.encrypt_to_stream(
