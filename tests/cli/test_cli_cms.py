@@ -1,0 +1,411 @@
+"""The ``e2ee-mail`` command for X.509 / CMS / S/MIME, as a subprocess: keygen x509,
+encrypt/decrypt cms and smime, inspect, rewrap, demo; exit codes, the one-line
+stderr and that no output file appears on failure."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MAIL = (
+    b"From: Alice <alice@example.org>\r\nTo: Bob <bob@example.org>\r\n"
+    b"Subject: the real subject\r\nMessage-ID: <cli@example.org>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nHi Bob,\r\nsecret.\r\n"
+)
+BODY = b"binary \x00\x01\x02 body\n" * 1000
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).parent / "e2ee-mail"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "e2ee_mail.cli"]
+
+
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*_cli(), *args],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+        timeout=120,
+        env=env,
+        input=stdin,
+    )
+
+
+def _assert_one_line_error(proc: subprocess.CompletedProcess[bytes]) -> str:
+    assert proc.returncode != 0
+    err = proc.stderr.decode()
+    assert err.startswith("e2ee-mail: error: ")
+    assert err.count("\n") == 1
+    return err
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("cli")
+    for name, kind in (("bob", "x25519"), ("carol", "rsa3072"), ("dave", "x25519")):
+        proc = run(
+            d,
+            "keygen",
+            "--format",
+            "x509",
+            "--kind",
+            kind,
+            "--uid",
+            f"{name} <{name}@example.org>",
+            "--out",
+            name,
+        )
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert b"fingerprint" in proc.stdout
+    return d
+
+
+def test_keygen_writes_pem_certificate_and_0600_key(keys: Path) -> None:
+    assert (keys / "bob.pub").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    key = (keys / "bob.key").read_bytes()
+    assert key.startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert stat.S_IMODE((keys / "bob.key").stat().st_mode) == 0o600
+
+
+def test_keygen_with_passphrase_then_decrypt_needs_it(
+    keys: Path, tmp_path: Path
+) -> None:
+    env = dict(os.environ, KEYPASS="s3cret")
+    proc = run(
+        tmp_path,
+        "keygen",
+        "--format",
+        "x509",
+        "--kind",
+        "x25519",
+        "--uid",
+        "P <p@example.org>",
+        "--out",
+        "p",
+        "--passphrase-env",
+        "KEYPASS",
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"ENCRYPTED PRIVATE KEY" in (tmp_path / "p.key").read_bytes()
+    (tmp_path / "in").write_bytes(BODY)
+    assert (
+        run(
+            tmp_path,
+            "encrypt",
+            "--format",
+            "cms",
+            "--to",
+            "p.pub",
+            "-i",
+            "in",
+            "-o",
+            "ct",
+        ).returncode
+        == 0
+    )
+    err = _assert_one_line_error(
+        run(tmp_path, "decrypt", "--key", "p.key", "-i", "ct", "-o", "out")
+    )
+    assert "passphrase" in err
+    assert not (tmp_path / "out").exists()
+    proc = run(
+        tmp_path,
+        "decrypt",
+        "--key",
+        "p.key",
+        "--passphrase-env",
+        "KEYPASS",
+        "-i",
+        "ct",
+        "-o",
+        "out",
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert (tmp_path / "out").read_bytes() == BODY
+
+
+@pytest.mark.parametrize("armor", [[], ["--armor"]])
+def test_cms_encrypt_decrypt_round_trip(
+    keys: Path, tmp_path: Path, armor: list[str]
+) -> None:
+    (tmp_path / "in").write_bytes(BODY)
+    proc = run(
+        keys,
+        "encrypt",
+        "--format",
+        "cms",
+        "--to",
+        "bob.pub",
+        "--to",
+        "carol.pub",
+        *armor,
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ct"),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    ct = (tmp_path / "ct").read_bytes()
+    assert ct.startswith(b"-----BEGIN CMS-----") == bool(armor)
+    for name in ("bob", "carol"):
+        out = tmp_path / f"out-{name}"
+        proc = run(
+            keys,
+            "decrypt",
+            "--key",
+            f"{name}.key",
+            "-i",
+            str(tmp_path / "ct"),
+            "-o",
+            str(out),
+        )
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert out.read_bytes() == BODY
+
+
+def test_cms_through_stdin_and_stdout(keys: Path) -> None:
+    enc = run(keys, "encrypt", "--format", "cms", "--to", "bob.pub", stdin=BODY)
+    assert enc.returncode == 0, enc.stderr.decode()
+    dec = run(keys, "decrypt", "--key", "bob.key", stdin=enc.stdout)
+    assert dec.returncode == 0, dec.stderr.decode()
+    assert dec.stdout == BODY
+
+
+def test_smime_round_trip_restores_subject(keys: Path, tmp_path: Path) -> None:
+    (tmp_path / "mail.eml").write_bytes(MAIL)
+    proc = run(
+        keys,
+        "encrypt",
+        "--format",
+        "smime",
+        "--to",
+        "carol.pub",
+        "-i",
+        str(tmp_path / "mail.eml"),
+        "-o",
+        str(tmp_path / "out.eml"),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    wire = (tmp_path / "out.eml").read_bytes()
+    assert b"application/pkcs7-mime" in wire
+    assert b"the real subject" not in wire
+    assert b"Subject: ...\r\n" in wire
+    proc = run(keys, "decrypt", "--key", "carol.key", "-i", str(tmp_path / "out.eml"))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"Subject: the real subject" in proc.stdout
+    assert b"secret." in proc.stdout
+    insp = run(keys, "inspect", "-i", str(tmp_path / "out.eml"))
+    assert insp.returncode == 0
+    assert b"format: smime" in insp.stdout
+    assert b"KeyTransRecipientInfo rsaes-oaep-sha256" in insp.stdout
+
+
+def test_inspect_cms_lists_recipients(keys: Path, tmp_path: Path) -> None:
+    (tmp_path / "in").write_bytes(BODY)
+    run(
+        keys,
+        "encrypt",
+        "--format",
+        "cms",
+        "--to",
+        "bob.pub",
+        "--to",
+        "carol.pub",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ct"),
+    )
+    proc = run(keys, "inspect", "-i", str(tmp_path / "ct"))
+    assert proc.returncode == 0, proc.stderr.decode()
+    text = proc.stdout.decode()
+    assert "format: cms" in text
+    assert "recipients: 2" in text
+    assert "KeyAgreeRecipientInfo x25519-x963-sha256+aes256-wrap" in text
+
+
+def test_wrong_key_fails_with_one_line_and_no_output(
+    keys: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "in").write_bytes(BODY)
+    run(
+        keys,
+        "encrypt",
+        "--format",
+        "cms",
+        "--to",
+        "bob.pub",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ct"),
+    )
+    out = tmp_path / "out"
+    err = _assert_one_line_error(
+        run(
+            keys,
+            "decrypt",
+            "--key",
+            "dave.key",
+            "-i",
+            str(tmp_path / "ct"),
+            "-o",
+            str(out),
+        )
+    )
+    assert "none of the supplied keys" in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_tampered_message_fails_closed_with_no_output(
+    keys: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "in").write_bytes(BODY)
+    run(
+        keys,
+        "encrypt",
+        "--format",
+        "cms",
+        "--to",
+        "bob.pub",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ct"),
+    )
+    ct = bytearray((tmp_path / "ct").read_bytes())
+    ct[-100] ^= 1
+    (tmp_path / "bad").write_bytes(bytes(ct))
+    out = tmp_path / "out"
+    err = _assert_one_line_error(
+        run(
+            keys,
+            "decrypt",
+            "--key",
+            "bob.key",
+            "-i",
+            str(tmp_path / "bad"),
+            "-o",
+            str(out),
+        )
+    )
+    assert "decryption failed" in err
+    assert not out.exists()
+
+
+def test_legacy_cbc_needs_allow_unauthenticated(keys: Path, tmp_path: Path) -> None:
+    (tmp_path / "in").write_bytes(BODY)
+    proc = run(
+        keys,
+        "encrypt",
+        "--format",
+        "cms",
+        "--cipher",
+        "aes-256-cbc",
+        "--to",
+        "carol.pub",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ct"),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = tmp_path / "out"
+    err = _assert_one_line_error(
+        run(
+            keys,
+            "decrypt",
+            "--key",
+            "carol.key",
+            "-i",
+            str(tmp_path / "ct"),
+            "-o",
+            str(out),
+        )
+    )
+    assert "--allow-unauthenticated" in err
+    assert not out.exists()
+    proc = run(
+        keys,
+        "decrypt",
+        "--allow-unauthenticated",
+        "--key",
+        "carol.key",
+        "-i",
+        str(tmp_path / "ct"),
+        "-o",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert out.read_bytes() == BODY
+
+
+def test_rewrap_moves_message_to_new_recipient(keys: Path, tmp_path: Path) -> None:
+    (tmp_path / "in").write_bytes(BODY)
+    run(
+        keys,
+        "encrypt",
+        "--format",
+        "cms",
+        "--to",
+        "bob.pub",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ct"),
+    )
+    proc = run(
+        keys,
+        "rewrap",
+        "--key",
+        "bob.key",
+        "--to",
+        "dave.pub",
+        "-i",
+        str(tmp_path / "ct"),
+        "-o",
+        str(tmp_path / "re"),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    proc = run(keys, "decrypt", "--key", "dave.key", "-i", str(tmp_path / "re"))
+    assert proc.stdout == BODY
+
+
+def test_not_an_encrypted_mail_is_an_error(keys: Path, tmp_path: Path) -> None:
+    (tmp_path / "plain.eml").write_bytes(MAIL)
+    _assert_one_line_error(run(keys, "inspect", "-i", str(tmp_path / "plain.eml")))
+    out = tmp_path / "out"
+    _assert_one_line_error(
+        run(
+            keys,
+            "decrypt",
+            "--key",
+            "bob.key",
+            "-i",
+            str(tmp_path / "plain.eml"),
+            "-o",
+            str(out),
+        )
+    )
+    assert not out.exists()
+
+
+def test_demo_runs_and_reports_success(tmp_path: Path) -> None:
+    proc = run(tmp_path, "demo")
+    assert proc.returncode == 0, proc.stderr.decode()
+    text = proc.stdout.decode()
+    assert "Subject: ..." in text
+    assert "Subject restored: 'Quarterly numbers (confidential)'" in text
+    assert text.rstrip().splitlines()[-1].startswith("OK:")
+    assert list(tmp_path.iterdir()) == []
