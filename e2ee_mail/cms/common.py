@@ -1,0 +1,157 @@
+"""Opening steps shared by envelope.py and rekey.py: certificate checks, the content
+algorithm checks of RFC 5083 §2.1 / RFC 5084 §3.2 / RFC 5652 §6.1, and finding the
+content key among the recipient entries (RFC 5652 §6.2).
+
+Everything checked before a secret-key operation may raise a specific error; after
+one, only DecryptionError (fixed text) or NoMatchingKeyError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import BinaryIO
+
+from ..core import aead
+from ..errors import (
+    ASN1Error,
+    DecryptionError,
+    NoMatchingKeyError,
+    PolicyError,
+    UnsupportedError,
+    UsageError,
+)
+from ..keys.model import Certificate, SecretKey
+from ..keys.x509 import X509Certificate, X509SecretKey
+from ..policy import Policy
+from . import asn1, oids, pem, recipients
+from .framing import EnvelopeHeader, EnvelopeReader
+
+__all__ = [
+    "aad",
+    "content_keys",
+    "content_params",
+    "der",
+    "no_key",
+    "reader",
+    "x509_certificates",
+]
+
+
+def x509_certificates(certs: Sequence[Certificate]) -> list[X509Certificate]:
+    out = []
+    for cert in certs:
+        if not isinstance(cert, X509Certificate):
+            raise UsageError(
+                f"format cms/smime needs X.509 certificates; {cert!r} is not one"
+            )
+        out.append(cert)
+    return out
+
+
+def der(data: bytes) -> bytes:
+    return pem.dearmor(data) if pem.is_pem(data[:64]) else data
+
+
+def reader(src: BinaryIO, policy: Policy) -> EnvelopeReader:
+    return EnvelopeReader(
+        src,
+        max_header_bytes=policy.max_header_bytes,
+        max_recipients=policy.max_recipients,
+    )
+
+
+def content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes, int]:
+    """Check the content algorithm (public data).
+
+    Returns:
+        (authenticated, nonce or IV, content key size).
+    """
+    alg = header.content_encryption_algorithm
+    # The inner content type is not authenticated (RFC 5083 §2.1 leaves it outside
+    # the AAD), so we accept only the one we can return: id-data.
+    if header.inner_content_type != oids.DATA:
+        raise UnsupportedError(
+            f"encrypted content of type {header.inner_content_type} is not supported: "
+            "only id-data"
+        )
+    if header.content_type == oids.AUTH_ENVELOPED_DATA:
+        # RFC 5083 §2.1: version is always 0.
+        if header.version != b"\x02\x01\x00":
+            raise ASN1Error("AuthEnvelopedData version must be 0")
+        if alg.algorithm != oids.AES256_GCM:
+            raise UnsupportedError(
+                f"AuthEnvelopedData with {oids.name(alg.algorithm)} is not supported: "
+                "only AES-256-GCM"
+            )
+        params = asn1.parse_gcm_parameters(alg.parameters)
+        if len(params.nonce) != aead.GCM_NONCE_SIZE:
+            raise UnsupportedError("AES-GCM nonces other than 12 bytes are refused")
+        if params.icv_len != aead.GCM_TAG_SIZE:
+            raise UnsupportedError(
+                f"AES-GCM with a {params.icv_len}-byte tag is refused: 16 required"
+            )
+        return True, params.nonce, aead.KEY_SIZE
+    # RFC 5652 §6.1: EnvelopedData version is 0, 2, 3 or 4.
+    if header.version not in (
+        b"\x02\x01\x00",
+        b"\x02\x01\x02",
+        b"\x02\x01\x03",
+        b"\x02\x01\x04",
+    ):
+        raise ASN1Error("EnvelopedData version must be 0, 2, 3 or 4")
+    if alg.algorithm not in oids.CBC_KEY_SIZES:
+        raise UnsupportedError(
+            f"EnvelopedData with {oids.name(alg.algorithm)} is not supported"
+        )
+    if not policy.allow_unauthenticated:
+        raise PolicyError(
+            f"this is legacy EnvelopedData ({oids.name(alg.algorithm)}) without "
+            "integrity protection; open it only if you accept that risk, with "
+            "allow_unauthenticated=True (CLI: --allow-unauthenticated)"
+        )
+    iv = _iv(alg.parameters)
+    return False, iv, oids.CBC_KEY_SIZES[alg.algorithm]
+
+
+def _iv(params: bytes | None) -> bytes:
+    if not params or params[0] != 0x04 or len(params) != 18 or params[1] != 16:
+        raise ASN1Error("malformed AES-CBC parameters: expected a 16-byte IV")
+    return params[2:]
+
+
+def no_key(header: EnvelopeHeader) -> NoMatchingKeyError:
+    named = [d[1] for info in header.recipient_infos for d in recipients.describe(info)]
+    return NoMatchingKeyError(
+        "none of the supplied keys is a recipient of this message; it is addressed "
+        f"to: {'; '.join(named) or 'nobody'}"
+    )
+
+
+def content_keys(
+    header: EnvelopeHeader, keys: Sequence[SecretKey], policy: Policy, size: int
+) -> tuple[list[bytes], bool]:
+    """Unwrap every candidate content key. Returns (keys, some entry named us)."""
+    x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
+    found, named = recipients.candidates(header.recipient_infos, x509_keys)
+    if not found:
+        raise no_key(header)
+    for info, _, key in found:
+        recipients.check_supported(info, key, policy)
+    ceks: list[bytes] = []
+    for info, index, key in found:
+        try:
+            cek = recipients.unwrap(info, index, key)
+        except DecryptionError:
+            continue
+        if len(cek) == size and cek not in ceks:
+            ceks.append(cek)
+    if not ceks:
+        if named:
+            raise DecryptionError()
+        raise no_key(header)
+    return ceks, named
+
+
+def aad(auth_attrs: bytes | None) -> bytes | None:
+    # RFC 5083 §2.2: the AAD is the DER of authAttrs with an EXPLICIT SET OF tag.
+    return None if auth_attrs is None else b"\x31" + auth_attrs[1:]

@@ -1,0 +1,148 @@
+"""Generating X.509 key pairs for CMS recipients (RFC 5280 profile, RFC 8550 §4.4).
+
+- RSA-3072/4096: a self-signed certificate, keyUsage keyEncipherment (critical),
+  basicConstraints cA=FALSE, an rfc822Name SAN, extKeyUsage emailProtection,
+  subjectKeyIdentifier (RFC 5280 §4.2.1.2 method 1), SHA-256 signature.
+- X25519 (RFC 8410): the certificate is signed by an Ed25519 issuer key generated for
+  the purpose and then discarded, because an X25519 key cannot sign; keyUsage
+  keyAgreement, with an authorityKeyIdentifier naming the issuer key.
+
+Serial numbers are 127 random bits (RFC 5280 §4.1.2.2). Validity starts a day in the
+past (clock skew) and lasts :data:`VALIDITY_DAYS`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ..core.random import random_bytes
+from ..errors import UsageError
+from .x509 import Kind, PublicKey, X509Certificate, X509SecretKey
+
+__all__ = ["VALIDITY_DAYS", "generate"]
+
+#: Validity of generated certificates, in days (about three years).
+VALIDITY_DAYS: Final = 3 * 365
+_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
+_UID = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<addr>[^<>@\s]+@[^<>@\s]+)>\s*$")
+
+
+def _parse_uid(uid: str) -> tuple[str, str]:
+    match = _UID.match(uid)
+    if match is None:
+        raise UsageError(f'user ID {uid!r} must look like "Name <addr@example.org>"')
+    name = match.group("name") or match.group("addr")
+    return name, match.group("addr")
+
+
+def _serial() -> int:
+    # RFC 5280 §4.1.2.2: positive, at most 20 octets; 127 random bits.
+    return int.from_bytes(random_bytes(16), "big") >> 1 | 1
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public: PublicKey | ed25519.Ed25519PublicKey,
+    addr: str,
+) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public)
+        .serial_number(_serial())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=VALIDITY_DAYS))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(addr)]), critical=False
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(public), critical=False
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            critical=False,
+        )
+    )
+
+
+def _key_usage(*, encipher: bool, agree: bool, sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=encipher,
+        data_encipherment=False,
+        key_agreement=agree,
+        key_cert_sign=sign,
+        crl_sign=sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def generate(uid: str, *, kind: Kind) -> X509SecretKey:
+    """Generate an X.509 key pair for ``uid`` ("Name <addr>").
+
+    RSA kinds give a self-signed certificate with keyUsage keyEncipherment. The
+    x25519 kind gives an X25519 certificate with keyUsage keyAgreement, signed by an
+    Ed25519 issuer key generated for the purpose and then discarded.
+
+    Args:
+        uid: "Name <addr@example.org>"; the address goes into the SAN.
+        kind: "x25519", "rsa3072" or "rsa4096".
+
+    Returns:
+        The secret key; ``key.public`` is the certificate.
+
+    Raises:
+        UsageError: malformed uid or unknown kind.
+    """
+    name, addr = _parse_uid(uid)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.EMAIL_ADDRESS, addr),
+        ]
+    )
+    if kind in _RSA_BITS:
+        private_rsa = rsa.generate_private_key(65537, _RSA_BITS[kind])
+        builder = (
+            _builder(subject, subject, private_rsa.public_key(), addr)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            .add_extension(
+                _key_usage(encipher=True, agree=False, sign=False), critical=True
+            )
+        )
+        cert = builder.sign(private_rsa, hashes.SHA256())
+        return X509SecretKey(private_rsa, X509Certificate(cert))
+    if kind == "x25519":
+        issuer_key = ed25519.Ed25519PrivateKey.generate()
+        issuer = x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, f"{name} (X25519 key issuer)")]
+        )
+        private_x = x25519.X25519PrivateKey.generate()
+        builder = (
+            _builder(subject, issuer, private_x.public_key(), addr)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+            .add_extension(
+                _key_usage(encipher=False, agree=True, sign=False), critical=True
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    issuer_key.public_key()
+                ),
+                critical=False,
+            )
+        )
+        cert = builder.sign(issuer_key, None)
+        return X509SecretKey(private_x, X509Certificate(cert))
+    raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
