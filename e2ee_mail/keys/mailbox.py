@@ -35,6 +35,7 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TextIO
 
@@ -49,9 +50,12 @@ __all__ = ["Outcome", "Summary", "rewrap_mailbox"]
 _WORK_SUFFIX = ".e2ee-rewrap"
 _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
 _MAILDIR_LOCK = "e2ee-rewrap.lock"
+_INLINE_BATCH = 16
 
 # One per worker process, set by _init_worker (or in-process for workers=1).
 _REKEYER: Rekeyer | None = None
+# Directories with renames not yet fsynced (see _run_batch).
+_DIRTY_DIRS: set[str] = set()
 
 
 def _init_worker(
@@ -117,7 +121,7 @@ def _maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        _fsync_dir(os.path.dirname(path))
+        _DIRTY_DIRS.add(os.path.dirname(path))
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
         return Outcome(mid, "failed", _one_line(exc))
@@ -149,7 +153,13 @@ def _mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outco
 
 def _run_batch(tasks: Sequence[tuple[str, tuple[object, ...]]]) -> list[Outcome]:
     funcs = {"maildir": _maildir_task, "mbox": _mbox_task}
-    return [funcs[name](*args) for name, args in tasks]  # type: ignore[operator]
+    try:
+        return [funcs[name](*args) for name, args in tasks]  # type: ignore[operator]
+    finally:
+        # The renames become durable before the parent journals them: one
+        # directory fsync per batch instead of one per message.
+        while _DIRTY_DIRS:
+            _fsync_dir(_DIRTY_DIRS.pop())
 
 
 def _maildir_messages(root: Path) -> list[tuple[str, tuple[object, ...]]]:
@@ -325,8 +335,8 @@ def _run_inline(
     global _REKEYER
     _REKEYER = Rekeyer(ring, identity)
     try:
-        for task in todo:
-            yield from _run_batch([task])
+        for i in range(0, len(todo), _INLINE_BATCH):
+            yield from _run_batch(todo[i : i + _INLINE_BATCH])
     finally:
         _REKEYER = None
 
@@ -351,8 +361,14 @@ def _run_pool(
         n, mp_context=ctx, initializer=_init_worker, initargs=args
     ) as pool:
         futures = [pool.submit(_run_batch, batch) for batch in batches]
-        for future in as_completed(futures):
-            yield from future.result()
+        try:
+            for future in as_completed(futures):
+                yield from future.result()
+        except BrokenProcessPool:
+            raise Error(
+                "a re-wrap worker process died; finished messages are journaled: "
+                "run again to resume"
+            ) from None
 
 
 def _commit_mbox(

@@ -52,7 +52,7 @@ class Rekeyed:
     reason: str
     identity: str | None = None
     fingerprints: tuple[str, ...] = ()
-    checks: tuple[_Check, ...] = dataclasses.field(default=(), repr=False)
+    checks: tuple[_Check | None, ...] = dataclasses.field(default=(), repr=False)
 
 
 def _fmt(kind: mailscan.BlobKind) -> KeyFormat:
@@ -84,6 +84,7 @@ class Rekeyer:
         )
         self._old: dict[tuple[str, str], tuple[SecretKey, ...]] = {}
         self._new: dict[tuple[str, str], tuple[SecretKey, ...]] = {}
+        self._ids: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def _old_keys(self, ident: str, fmt: KeyFormat) -> tuple[SecretKey, ...]:
         found = self._old.get((ident, fmt))
@@ -108,23 +109,40 @@ class Rekeyer:
             raise UsageError(f"{ident} has no active {fmt} key to re-wrap to")
         return certs
 
+    def _current_ids(self, ident: str, fmt: KeyFormat) -> list[tuple[str, str]]:
+        """How a message wrapped to the current certificates names its recipients
+        (learned once from a probe message: inspect() needs no key)."""
+        found = self._ids.get((ident, fmt))
+        if found is None:
+            probe = _api.encrypt(
+                b"",
+                self._certs(ident, fmt),
+                format="cms" if fmt == "x509" else "openpgp",
+            )
+            found = self._ids[ident, fmt] = _recipient_ids(probe)
+        return found
+
     def _rewrap_blob(
         self, kind: mailscan.BlobKind, blob: bytes
-    ) -> tuple[bytes, bool, _Check]:
+    ) -> tuple[bytes, bool, _Check | None]:
         fmt = _fmt(kind)
+        ids = _recipient_ids(blob)
         for ident in self._idents:
             keys = self._old_keys(ident, fmt)
             if not keys:
                 continue
+            if self._ring.recipients(ident, format=fmt) and (
+                ids == self._current_ids(ident, fmt)
+            ):
+                return blob, False, None
             try:
                 plaintext = _api.decrypt(blob, keys)
             except NoMatchingKeyError:
                 continue
             certs = self._certs(ident, fmt)
             new = _same_form(blob, _api.rewrap(blob, keys, certs))
-            changed = _recipient_ids(new) != _recipient_ids(blob)
             check = _Check(ident, fmt, hashlib.sha256(plaintext).digest())
-            return new, changed, check
+            return new, True, check
         raise NoMatchingKeyError("no key in the keyring opens this message")
 
     def rekey(self, data: bytes) -> Rekeyed:
@@ -137,25 +155,25 @@ class Rekeyer:
         if not parts:
             return Rekeyed(None, "not encrypted")
         replacements: list[tuple[mailscan.EncryptedPart, bytes]] = []
-        checks: list[_Check] = []
+        checks: list[_Check | None] = []
         for part in parts:
             blob = mailscan.extract(data, part)
             new, changed, check = self._rewrap_blob(part.kind, blob)
             checks.append(check)
             if changed:
                 replacements.append((part, mailscan.encode(part, new)))
-        ident = checks[0].identity
+        if not replacements:
+            return Rekeyed(None, "already encrypted to the current keys")
+        done = [c for c in checks if c is not None]
         fprs = tuple(
             dict.fromkeys(
-                c.fingerprint for k in checks for c in self._certs(k.identity, k.format)
+                c.fingerprint for k in done for c in self._certs(k.identity, k.format)
             )
         )
-        if not replacements:
-            return Rekeyed(None, "already encrypted to the current keys", ident, fprs)
         new_data = mailscan.splice(data, replacements)
-        return Rekeyed(new_data, "", ident, fprs, tuple(checks))
+        return Rekeyed(new_data, "", done[0].identity, fprs, tuple(checks))
 
-    def verify(self, written: bytes, checks: Sequence[_Check]) -> None:
+    def verify(self, written: bytes, checks: Sequence[_Check | None]) -> None:
         """Check that ``written`` (read back from disk) opens with the current keys
         alone and gives the original plaintexts.
 
@@ -166,6 +184,8 @@ class Rekeyer:
         if len(parts) != len(checks):
             raise Error("verification failed: the re-keyed message lost a part")
         for part, check in zip(parts, checks, strict=True):
+            if check is None:
+                continue  # already current: its bytes were not touched
             keys = self._active_keys(check.identity, check.format)
             plaintext = _api.decrypt(mailscan.extract(written, part), keys)
             if hashlib.sha256(plaintext).digest() != check.digest:
