@@ -316,3 +316,60 @@ def test_audit_records_name_fingerprints_and_leak_no_secrets(
         secrets += [base64.b64encode(der)[8:40]]
     for secret in secrets:
         assert secret.decode("latin-1") not in text
+
+
+def test_interrupted_mbox_run_leaves_the_mbox_untouched_and_resumes(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = sorted(_messages(ring, 30).items())
+    mbox = tmp_path / "inbox"
+    mbox.write_bytes(
+        b"".join(
+            b"From bob Thu Jan  1 00:00:00 2026\n" + d + b"\n" for _, (d, _) in messages
+        )
+    )
+    original = mbox.read_bytes()
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    real = mailbox._mbox_task
+    calls = []
+
+    def dying(*args: object) -> mailbox.Outcome:
+        calls.append(args)
+        if len(calls) == 20:
+            raise KeyboardInterrupt
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mailbox, "_mbox_task", dying)
+    with pytest.raises(KeyboardInterrupt):
+        mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert mbox.read_bytes() == original
+    monkeypatch.setattr(mailbox, "_mbox_task", real)
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert summary.resumed == mailbox._INLINE_BATCH
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (20, 10, 0)
+    data = mbox.read_bytes()
+    slices = mailbox.mbox_slices(mbox)
+    for (offset, length), (_, (_, body)) in zip(slices, messages, strict=True):
+        message = data[offset : offset + length].split(b"\n", 1)[1]
+        if body is not None:
+            assert _open_all(message, new.key) == [body]
+
+
+def test_mbox_that_changes_during_the_run_is_not_replaced(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mbox = tmp_path / "inbox"
+    (data, _) = _messages(ring, 1)["m0000"]
+    mbox.write_bytes(b"From bob Thu Jan  1 00:00:00 2026\n" + data + b"\n")
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    real = mailbox._mbox_task
+
+    def delivering(*args: object) -> mailbox.Outcome:
+        with open(mbox, "ab") as fh:
+            fh.write(b"From new Thu Jan  1 00:00:00 2026\n\nnew mail\n")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mailbox, "_mbox_task", delivering)
+    with pytest.raises(e2ee_mail.Error, match="changed during the re-wrap"):
+        mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert mbox.read_bytes().endswith(b"new mail\n")
