@@ -1,0 +1,75 @@
+"""PGP/MIME (RFC 3156) with header protection (RFC 9788)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+import e2ee_mail
+from e2ee_mail.errors import MIMEError, NoMatchingKeyError
+from e2ee_mail.mime import detect, pgpmime
+from e2ee_mail.openpgp import certs
+from e2ee_mail.policy import DEFAULT
+
+
+@pytest.fixture(scope="module")
+def alice() -> certs.OpenPGPSecretKey:
+    return certs.generate("Alice <alice@example.org>", kind="x25519", profile="rfc9580")
+
+
+def mail() -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "bob@example.org"
+    msg["To"] = "alice@example.org"
+    msg["Subject"] = "quarterly numbers"
+    msg["X-Secret"] = "inside only"
+    msg.set_content("The numbers are up.\n")
+    return msg
+
+
+def test_outer_shape_is_rfc3156(alice: certs.OpenPGPSecretKey) -> None:
+    outer = pgpmime.encrypt_message(mail(), [alice.public], policy=DEFAULT)
+    assert outer.get_content_type() == "multipart/encrypted"
+    assert outer.get_param("protocol") == "application/pgp-encrypted"
+    control, data = outer.get_payload()  # type: ignore[misc]
+    assert control.get_content_type() == "application/pgp-encrypted"
+    assert "Version: 1" in control.get_payload()
+    assert data.get_content_type() == "application/octet-stream"
+    assert data.get_payload().startswith("-----BEGIN PGP MESSAGE-----")
+    assert outer["Subject"] == "..." and "X-Secret" not in outer
+    raw = detect.serialize(outer)
+    assert b"quarterly" not in raw and b"inside only" not in raw
+
+
+def test_round_trip_restores_protected_headers(alice: certs.OpenPGPSecretKey) -> None:
+    raw = detect.serialize(
+        e2ee_mail.encrypt_message(mail(), alice.public, format="pgpmime")
+    )
+    inner = e2ee_mail.decrypt_message(raw, alice)
+    assert inner["Subject"] == "quarterly numbers"
+    assert inner["X-Secret"] == "inside only"
+    assert inner.get_content().strip() == "The numbers are up."
+    assert e2ee_mail.inspect(raw).format == "pgpmime"
+
+
+def test_wrong_key_is_no_matching_key(alice: certs.OpenPGPSecretKey) -> None:
+    other = certs.generate("O <o@example.org>", kind="x25519", profile="rfc9580")
+    raw = detect.serialize(
+        e2ee_mail.encrypt_message(mail(), alice.public, format="pgpmime")
+    )
+    with pytest.raises(NoMatchingKeyError):
+        e2ee_mail.decrypt_message(raw, other)
+
+
+def test_malformed_pgpmime_is_a_mime_error(alice: certs.OpenPGPSecretKey) -> None:
+    outer = pgpmime.encrypt_message(mail(), [alice.public], policy=DEFAULT)
+    parts = outer.get_payload()
+    assert isinstance(parts, list)
+    parts[0].set_payload("Version: 2\r\n")
+    with pytest.raises(MIMEError):
+        pgpmime.decrypt_message(outer, [alice], policy=DEFAULT)
+    single = EmailMessage()
+    single["Content-Type"] = 'multipart/encrypted; protocol="application/pgp-encrypted"'
+    with pytest.raises(MIMEError):
+        pgpmime.decrypt_message(single, [alice], policy=DEFAULT)
