@@ -52,9 +52,8 @@ def _crc24_table() -> tuple[int, ...]:
 _CRC24_TABLE: Final = _crc24_table()
 
 
-def crc24(data: bytes) -> int:
-    """The CRC24 of RFC 9580 §6.1 (table-driven)."""
-    crc = _CRC24_INIT
+def crc24(data: bytes, crc: int = _CRC24_INIT) -> int:
+    """The CRC24 of RFC 9580 §6.1 (table-driven); pass ``crc`` to continue one."""
     table = _CRC24_TABLE
     for octet in data:
         crc = ((crc << 8) & 0xFFFFFF) ^ table[(crc >> 16) ^ octet]
@@ -66,14 +65,27 @@ def is_armored(data: bytes | bytearray | memoryview) -> bool:
     return bytes(data[:1024]).lstrip().startswith(b"-----BEGIN PGP ")
 
 
-def enarmor(data: bytes | bytearray | memoryview, block: str = BLOCK_MESSAGE) -> bytes:
-    """Armor ``data`` as ``-----BEGIN PGP <block>-----`` with 64-column lines."""
+def _crc_line(crc: int) -> bytes:
+    return b"=" + pybase64.b64encode(crc.to_bytes(3, "big")) + b"\n"
+
+
+def enarmor(
+    data: bytes | bytearray | memoryview,
+    block: str = BLOCK_MESSAGE,
+    *,
+    crc: bool = False,
+) -> bytes:
+    """Armor ``data`` as ``-----BEGIN PGP <block>-----`` with 64-column lines.
+
+    ``crc`` adds the CRC24 line, which GnuPG 2.2 requires: set it for v4 output.
+    """
     encoded = pybase64.b64encode(bytes(data))
     lines = [encoded[i : i + _LINE] for i in range(0, len(encoded), _LINE)]
     head = f"-----BEGIN PGP {block}-----\n\n".encode()
     tail = f"-----END PGP {block}-----\n".encode()
     body = b"\n".join(lines)
-    return head + body + (b"\n" if body else b"") + tail
+    check = _crc_line(crc24(bytes(data))) if crc else b""
+    return head + body + (b"\n" if body else b"") + check + tail
 
 
 def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
@@ -142,11 +154,14 @@ class ArmorWriter:
     buffer stays bounded whatever the body size.
     """
 
-    __slots__ = ("_block", "_buf", "_dst", "_fill")
+    __slots__ = ("_block", "_buf", "_crc", "_dst", "_fill")
 
     _SLICE: Final = 48 * 1024
 
-    def __init__(self, dst: BinaryIO, block: str = BLOCK_MESSAGE) -> None:
+    def __init__(
+        self, dst: BinaryIO, block: str = BLOCK_MESSAGE, *, crc: bool = False
+    ) -> None:
+        self._crc = _CRC24_INIT if crc else None  # GnuPG 2.2 needs it for v4 output
         self._dst = dst
         self._block = block
         self._buf = bytearray(self._SLICE)
@@ -154,6 +169,8 @@ class ArmorWriter:
         dst.write(f"-----BEGIN PGP {block}-----\n\n".encode())
 
     def _emit(self, data: bytes | memoryview) -> None:
+        if self._crc is not None:
+            self._crc = crc24(bytes(data), self._crc)
         encoded = pybase64.b64encode(bytes(data))
         self._dst.write(
             b"".join(
@@ -180,4 +197,6 @@ class ArmorWriter:
         if self._fill:
             self._emit(memoryview(self._buf)[: self._fill])
             self._fill = 0
+        if self._crc is not None:
+            self._dst.write(_crc_line(self._crc))
         self._dst.write(f"-----END PGP {self._block}-----\n".encode())

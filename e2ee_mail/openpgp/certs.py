@@ -164,7 +164,7 @@ class OpenPGPCertificate(Certificate):
 
     def export(self, *, armor: bool = True) -> bytes:
         if armor:
-            return _armor(self._binary, "PUBLIC KEY BLOCK")
+            return _armor(self._binary, "PUBLIC KEY BLOCK", crc=self.version == 4)
         return self._binary
 
     # -- OpenPGP specifics -----------------------------------------------------------
@@ -231,8 +231,8 @@ class OpenPGPCertificate(Certificate):
         return found
 
 
-def _armor(binary: bytes, block: str) -> bytes:
-    return armor.enarmor(binary, block)
+def _armor(binary: bytes, block: str, *, crc: bool = False) -> bytes:
+    return armor.enarmor(binary, block, crc=crc)
 
 
 def _decode(data: bytes) -> bytes:
@@ -310,7 +310,7 @@ class OpenPGPSecretKey(SecretKey):
             else:
                 out += serialize_packet(packet.tag, packet.body)
         if armor:
-            return _armor(bytes(out), "PRIVATE KEY BLOCK")
+            return _armor(bytes(out), "PRIVATE KEY BLOCK", crc=self.public.version == 4)
         return bytes(out)
 
 

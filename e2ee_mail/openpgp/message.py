@@ -344,7 +344,9 @@ def rewrap(
         )
     start, end = parsed.seipd_span
     out = wraps + bytes(memoryview(parsed.binary)[start:end])
-    return armor_mod.enarmor(out) if parsed.armored else out
+    if parsed.armored:  # GnuPG 2.2 needs the CRC24 line on SEIPDv1 (v4) output
+        return armor_mod.enarmor(out, crc=parsed.version == 1)
+    return out
 
 
 def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:

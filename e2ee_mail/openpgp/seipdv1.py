@@ -71,7 +71,7 @@ def encrypt(
     out[len(head)] = 1
     cfb.cfb_seal_into(session_key, data, memoryview(out)[len(head) + 1 :], head=prefix)
     if armor:
-        return armor_mod.enarmor(out)
+        return armor_mod.enarmor(out, crc=True)  # GnuPG 2.2 requires the CRC24
     return bytes(out)
 
 
@@ -100,7 +100,7 @@ def encrypt_stream(
     """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
     keys = [recipient_key(c, policy) for c in recipients]
     session_key = random_bytes(_KEY_SIZES[CIPHER])
-    out: BinaryIO = armor_mod.ArmorWriter(dst) if armor else dst  # type: ignore[assignment]
+    out: BinaryIO = armor_mod.ArmorWriter(dst, crc=True) if armor else dst  # type: ignore[assignment]
     out.write(_pkesk_packets(session_key, keys))
     seipd = PartialBodyWriter(out, TAG_SEIPD)
     seipd.write(_VERSION)

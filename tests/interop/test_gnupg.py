@@ -1,0 +1,160 @@
+"""OpenPGP v4 interop with the real GnuPG 2.2, both directions, through the public API.
+
+Cases (each a test below):
+* gpg-generated cv25519 and RSA-3072 keys → e2ee_mail.encrypt (binary and armored,
+  one and two recipients, bytes and stream API) → gpg decrypts;
+* a mixed v4 (gpg) + v6 (ours) recipient set → SEIPDv1 → gpg and our v6 key decrypt;
+* gpg encrypts with its defaults (compression on) and with --compress-algo none →
+  e2ee_mail.decrypt with the gpg-exported secret key, passphrase-protected and not;
+* our generated v4 certificates (x25519, rsa3072) imported into gpg, which checks
+  their self-signatures → gpg encrypts to them → we decrypt;
+* our v4 secret key exported with a passphrase and imported into gpg → gpg decrypts
+  our message (gpg reads our S2K usage 254 protection).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from conftest import require_peer
+from gpg import GpgHome, gpg_home
+
+import e2ee_mail
+
+pytestmark = pytest.mark.interop
+
+BODY = b"Dear Bob,\r\nthe quarterly numbers are attached.\r\n" * 64 + bytes(range(256))
+
+
+@dataclass
+class Peer:
+    """A key pair gpg generated, and what e2ee_mail loads from it."""
+
+    fpr: str
+    passphrase: str
+    cert: e2ee_mail.Certificate
+    key: e2ee_mail.SecretKey
+
+
+@dataclass
+class World:
+    home: GpgHome
+    alice: Peer  # cv25519, passphrase-protected
+    bob: Peer  # RSA-3072, no passphrase
+
+
+def _peer(home: GpgHome, uid: str, kind: str, passphrase: str) -> Peer:
+    fpr = home.generate(uid, kind, passphrase=passphrase)
+    cert = e2ee_mail.load_certificate(home.export_public(fpr))
+    key = e2ee_mail.load_key(
+        home.export_secret(fpr, passphrase=passphrase),
+        passphrase=passphrase or None,
+    )
+    return Peer(fpr, passphrase, cert, key)
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    require_peer("gpg")
+    with gpg_home() as home:
+        alice = _peer(home, "Alice <alice@example.org>", "cv25519", "alice pw")
+        bob = _peer(home, "Bob <bob@example.org>", "rsa3072", "")
+        yield World(home, alice, bob)
+
+
+def test_gpg_certificates_load_as_v4_without_seipdv2(world: World) -> None:
+    for peer, algorithm in ((world.alice, "ecdh-curve25519"), (world.bob, "rsa3072")):
+        assert peer.cert.fingerprint == peer.fpr
+        assert peer.cert.algorithm == algorithm
+        inspection = e2ee_mail.inspect(e2ee_mail.encrypt(b"x", [peer.cert]))
+        assert inspection.content_algorithm == "seipdv1-cfb-mdc"
+
+
+@pytest.mark.parametrize("armor", [False, True])
+@pytest.mark.parametrize("who", ["alice", "bob", "both"])
+def test_we_encrypt_gpg_decrypts(world: World, armor: bool, who: str) -> None:
+    peers = {"alice": [world.alice], "bob": [world.bob]}.get(
+        who, [world.alice, world.bob]
+    )
+    message = e2ee_mail.encrypt(BODY, [p.cert for p in peers], armor=armor)
+    if armor:
+        assert message.startswith(b"-----BEGIN PGP MESSAGE-----")
+    for peer in peers:
+        assert world.home.decrypt(message, passphrase=peer.passphrase) == BODY
+
+
+def test_we_encrypt_a_stream_gpg_decrypts(world: World) -> None:
+    body = bytes(range(256)) * 12000  # 3 MiB: several partial body segments
+    dst = io.BytesIO()
+    e2ee_mail.encrypt_stream(
+        io.BytesIO(body), dst, [world.alice.cert, world.bob.cert], armor=True
+    )
+    assert world.home.decrypt(dst.getvalue(), passphrase="") == body
+
+
+def test_mixed_v4_and_v6_recipients_use_seipdv1(world: World) -> None:
+    ours = e2ee_mail.generate_key("Carol <carol@example.org>")  # v6, X25519
+    message = e2ee_mail.encrypt(BODY, [world.bob.cert, ours.public])
+    listing = world.home.list_packets(message)
+    assert "mdc_method: 2" in listing  # SEIPDv1 (gpg's name for it)
+    assert world.home.decrypt(message) == BODY
+    assert e2ee_mail.decrypt(message, ours) == BODY
+
+
+@pytest.mark.parametrize("compress", [True, False])
+@pytest.mark.parametrize("who", ["alice", "bob"])
+@pytest.mark.parametrize("armor", [False, True])
+def test_gpg_encrypts_we_decrypt(
+    world: World, compress: bool, who: str, armor: bool
+) -> None:
+    peer = world.alice if who == "alice" else world.bob
+    extra = () if compress else ("--compress-algo", "none")
+    message = world.home.encrypt(BODY, [peer.fpr], armor=armor, extra=extra)
+    listing = world.home.list_packets(message)
+    assert ("compressed packet" in listing) == compress
+    assert e2ee_mail.decrypt(message, peer.key) == BODY
+    out = io.BytesIO()
+    e2ee_mail.decrypt_stream(io.BytesIO(message), out, peer.key)
+    assert out.getvalue() == BODY
+
+
+def test_gpg_message_to_someone_else_is_no_matching_key(world: World) -> None:
+    message = world.home.encrypt(BODY, [world.alice.fpr])
+    with pytest.raises(e2ee_mail.NoMatchingKeyError):
+        e2ee_mail.decrypt(message, world.bob.key)
+
+
+def test_gpg_exported_key_with_wrong_passphrase(world: World) -> None:
+    exported = world.home.export_secret(world.alice.fpr, passphrase="alice pw")
+    with pytest.raises(e2ee_mail.PassphraseError):
+        e2ee_mail.load_key(exported, passphrase="not it")
+    with pytest.raises(e2ee_mail.PassphraseError):
+        e2ee_mail.load_key(exported)
+
+
+@pytest.mark.parametrize("kind", ["x25519", "rsa3072"])
+def test_our_v4_certificate_imported_into_gpg_receives_mail(
+    world: World, kind: str
+) -> None:
+    ours = e2ee_mail.generate_key(
+        f"Dave {kind} <dave-{kind}@example.org>", kind=kind, profile="rfc4880"
+    )
+    world.home.import_keys(ours.public.export())
+    # gpg only lists the key (and encrypts to it) if our self-signatures verify.
+    listing = world.home.run(
+        ["--with-colons", "--list-keys", ours.fingerprint]
+    ).stdout.decode()
+    assert "uid:" in listing and "sub:" in listing
+    message = world.home.encrypt(BODY, [ours.fingerprint])
+    assert e2ee_mail.decrypt(message, ours) == BODY
+
+
+def test_our_protected_v4_secret_key_imports_into_gpg(world: World) -> None:
+    ours = e2ee_mail.generate_key("Erin <erin@example.org>", profile="rfc4880")
+    exported = ours.export(passphrase=b"erin pw")
+    world.home.run(["--import"], input=exported, passphrase="erin pw")
+    message = e2ee_mail.encrypt(BODY, [ours.public], armor=True)
+    assert world.home.decrypt(message, passphrase="erin pw") == BODY
