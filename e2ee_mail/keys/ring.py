@@ -28,91 +28,31 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final, Literal, cast, get_args
 
 from .. import _api
-from ..errors import Error, KeyLoadError, PassphraseError, UsageError
-from . import audit, rotation
+from ..errors import Error, UsageError
+from . import audit, ringload, rotation
 from .model import Certificate, KeyFormat, SecretKey
 from .ringstore import KeyringError, Store
+from .versions import (
+    FORMATS,
+    STATES,
+    KeyState,
+    KeyVersion,
+    RotationPolicy,
+    normalize_identity,
+    to_entry,
+    to_utc,
+)
 
-__all__ = ["KeyState", "KeyVersion", "Keyring", "KeyringError", "RotationPolicy"]
-
-KeyState = Literal["active", "decrypt-only", "retired", "revoked"]
-_STATES: Final = frozenset(get_args(KeyState))
-_FORMATS: Final = frozenset(("x509", "openpgp"))
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RotationPolicy:
-    """Rotate an identity's active key once it is ``max_age`` old (or expired)."""
-
-    max_age: dt.timedelta
-
-    def __post_init__(self) -> None:
-        if self.max_age <= dt.timedelta(0):
-            raise UsageError("RotationPolicy.max_age must be positive")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class KeyVersion:
-    """One version of an identity's key. ``key`` never shows in repr."""
-
-    identity: str
-    format: KeyFormat
-    version: int
-    serial: int
-    fingerprint: str
-    algorithm: str
-    created: dt.datetime
-    expires: dt.datetime | None
-    state: KeyState
-    key: SecretKey = dataclasses.field(repr=False, compare=False)
-
-    @property
-    def certificate(self) -> Certificate:
-        """The public certificate of this version."""
-        return self.key.public
-
-
-def normalize_identity(identity: str) -> str:
-    """Return the lower-cased address of ``identity`` ("addr" or "Name <addr>")."""
-    if not isinstance(identity, str):
-        raise UsageError("identity must be an email address (str)")
-    text = identity.strip()
-    if text.endswith(">") and "<" in text:
-        text = text[text.rindex("<") + 1 : -1].strip()
-    local, at, domain = text.partition("@")
-    if not (local and at and domain) or any(c.isspace() or c in "<>" for c in text):
-        raise UsageError(f"identity {identity!r} is not an email address")
-    return text.lower()
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    when = now if now is not None else dt.datetime.now(dt.UTC)
-    if when.tzinfo is None:
-        raise UsageError("times must be timezone-aware (e.g. datetime.now(UTC))")
-    return when.astimezone(dt.UTC).replace(microsecond=0)
-
-
-def _iso(when: dt.datetime | None) -> str | None:
-    return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(value: object, field: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise KeyringError(f"manifest field {field!r} is not a time")
-    try:
-        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise KeyringError(f"manifest field {field!r} is not a time") from None
-
-
-# Indirections the unit tests may replace with in-test fakes.
-def _load_key(data: bytes, passphrase: bytes | None) -> SecretKey:
-    return _api.load_key(data, passphrase)
+__all__ = [
+    "KeyState",
+    "KeyVersion",
+    "Keyring",
+    "KeyringError",
+    "RotationPolicy",
+    "normalize_identity",
+]
 
 
 class Keyring:
@@ -210,7 +150,7 @@ class Keyring:
     def due(self, policy: RotationPolicy, now: dt.datetime) -> tuple[str, ...]:
         """Identities whose active key (any format) is at least ``policy.max_age``
         old or has expired at ``now``; sorted."""
-        when = _now(now)
+        when = to_utc(now)
         found = set()
         for ident, versions in self._versions.items():
             for v in versions:
@@ -242,14 +182,15 @@ class Keyring:
         """
         if not isinstance(key, SecretKey):
             raise UsageError("add() takes a SecretKey (see e2ee_mail.load_key)")
-        if state not in _STATES:
+        if state not in STATES:
             raise UsageError(f"unknown key state {state!r}")
         ident = normalize_identity(identity)
         with self._writing():
             for v in self._versions_of(ident, must_exist=False):
                 if v.fingerprint == key.fingerprint and v.format == key.format:
                     raise UsageError(f"{ident} already has key {key.fingerprint}")
-            added = self._append(ident, key, state, _now(created), expires)
+            when = None if expires is None else to_utc(expires)
+            added = self._append(ident, key, state, to_utc(created), when)
         audit.record(
             "key.add",
             f"added {added.format} key v{added.version} for {ident} ({state})",
@@ -280,14 +221,14 @@ class Keyring:
             now: the creation time (defaults to the clock).
         """
         ident = normalize_identity(identity)
-        when = _now(now)
+        when = to_utc(now)
         with self._writing():
             versions = self._versions_of(ident, must_exist=False)
             if format is None:
                 if not versions:
                     raise UsageError(f"{ident} has no keys yet: give format=")
                 format = versions[-1].format
-            if format not in _FORMATS:
+            if format not in FORMATS:
                 raise UsageError(f"unknown key format {format!r}: use x509 or openpgp")
             previous = self._active(ident, format)
             prev_kind = previous.algorithm if previous is not None else "x25519"
@@ -414,19 +355,6 @@ class Keyring:
         versions.append(added)
         return added
 
-    @staticmethod
-    def _entry(v: KeyVersion) -> dict[str, object]:
-        return {
-            "format": v.format,
-            "version": v.version,
-            "serial": v.serial,
-            "fingerprint": v.fingerprint,
-            "algorithm": v.algorithm,
-            "created": _iso(v.created),
-            "expires": _iso(v.expires),
-            "state": v.state,
-        }
-
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """Exclusive lock, fresh read, the caller's mutation, write-back."""
@@ -447,96 +375,12 @@ class Keyring:
             "protected": self._passphrase is not None,
             "next_serial": self._serial,
             "identities": {
-                ident: [self._entry(v) for v in versions]
+                ident: [to_entry(v) for v in versions]
                 for ident, versions in sorted(self._versions.items())
             },
         }
 
     def _load(self, body: dict[str, object]) -> None:
-        protected, serial = body.get("protected"), body.get("next_serial")
-        idents = body.get("identities")
-        if (
-            not isinstance(protected, bool)
-            or not isinstance(serial, int)
-            or isinstance(serial, bool)
-            or serial < 1
-            or not isinstance(idents, dict)
-        ):
-            raise KeyringError("the keyring manifest is malformed")
-        if protected and self._passphrase is None:
-            raise PassphraseError(
-                "this keyring is passphrase-protected: give passphrase"
-            )
-        if not protected and self._passphrase is not None:
-            raise UsageError("this keyring has no passphrase: open it without one")
-        versions: dict[str, list[KeyVersion]] = {}
-        for ident, entries in idents.items():
-            if not isinstance(entries, list):
-                raise KeyringError("the keyring manifest is malformed")
-            versions[ident] = [self._version(ident, e, serial) for e in entries]
-        self._versions, self._serial = versions, serial
-
-    def _version(self, ident: str, entry: object, next_serial: int) -> KeyVersion:
-        if not isinstance(entry, dict):
-            raise KeyringError("the keyring manifest is malformed")
-        fmt, state, serial = (
-            entry.get("format"),
-            entry.get("state"),
-            entry.get("serial"),
-        )
-        fpr, alg, number = (
-            entry.get("fingerprint"),
-            entry.get("algorithm"),
-            entry.get("version"),
-        )
-        if (
-            fmt not in _FORMATS
-            or state not in _STATES
-            or not isinstance(serial, int)
-            or not 0 < serial < next_serial
-            or not isinstance(fpr, str)
-            or not isinstance(alg, str)
-            or not isinstance(number, int)
-        ):
-            raise KeyringError(
-                f"the keyring manifest has a malformed entry for {ident}"
-            )
-        name = Store.key_file_name(serial)
-        key = self._cache.get(name)
-        if key is None:
-            data = self._store.read_key_file(name)
-            try:
-                key = _load_key(data, self._passphrase)
-            except PassphraseError:
-                raise
-            except KeyLoadError as exc:
-                raise KeyringError(
-                    f"key file keys/{name} is unreadable: {exc}"
-                ) from None
-            except Exception:
-                # Any parser failure on a damaged file is the store's fault, reported
-                # without echoing the file's bytes.
-                raise KeyringError(f"key file keys/{name} is damaged") from None
-        if key.fingerprint != fpr or key.format != fmt:
-            raise KeyringError(
-                f"key file keys/{name} holds key {key.fingerprint}, but the manifest "
-                f"says {fpr}: the keyring was tampered with or damaged"
-            )
-        self._cache[name] = key
-        created = _parse_time(entry.get("created"), "created")
-        if created is None:
-            raise KeyringError(
-                f"the keyring manifest lacks a creation time for {ident}"
-            )
-        return KeyVersion(
-            identity=ident,
-            format=cast(KeyFormat, fmt),
-            version=number,
-            serial=serial,
-            fingerprint=fpr,
-            algorithm=alg,
-            created=created,
-            expires=_parse_time(entry.get("expires"), "expires"),
-            state=cast(KeyState, state),
-            key=key,
+        self._versions, self._serial = ringload.load(
+            body, self._store, self._passphrase, self._cache
         )

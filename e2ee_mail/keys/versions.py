@@ -1,0 +1,179 @@
+"""The keyring's values: key versions, states, rotation policy, manifest entries.
+
+Pure values and their JSON form; loading keys and touching the disk is
+``keys/ring.py`` and ``keys/ringstore.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Final, Literal, cast, get_args
+
+from ..errors import UsageError
+from .model import Certificate, KeyFormat, SecretKey
+from .ringstore import KeyringError
+
+__all__ = [
+    "FORMATS",
+    "STATES",
+    "Entry",
+    "KeyState",
+    "KeyVersion",
+    "RotationPolicy",
+    "normalize_identity",
+    "parse_entry",
+    "to_entry",
+    "to_utc",
+]
+
+KeyState = Literal["active", "decrypt-only", "retired", "revoked"]
+STATES: Final = frozenset(get_args(KeyState))
+FORMATS: Final = frozenset(("x509", "openpgp"))
+_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RotationPolicy:
+    """Rotate an identity's active key once it is ``max_age`` old (or expired)."""
+
+    max_age: dt.timedelta
+
+    def __post_init__(self) -> None:
+        if self.max_age <= dt.timedelta(0):
+            raise UsageError("RotationPolicy.max_age must be positive")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KeyVersion:
+    """One version of an identity's key. ``key`` never shows in repr.
+
+    Attributes:
+        identity: the email address.
+        format: "x509" or "openpgp".
+        version: 1, 2, ... per identity and format.
+        serial: the store's number for the key file.
+        fingerprint: the certificate fingerprint.
+        algorithm: e.g. "x25519", "rsa3072".
+        created: when the version was added (UTC).
+        expires: when it stops being valid for new mail, if set.
+        state: "active", "decrypt-only", "retired" or "revoked".
+        key: the secret key.
+    """
+
+    identity: str
+    format: KeyFormat
+    version: int
+    serial: int
+    fingerprint: str
+    algorithm: str
+    created: dt.datetime
+    expires: dt.datetime | None
+    state: KeyState
+    key: SecretKey = dataclasses.field(repr=False, compare=False)
+
+    @property
+    def certificate(self) -> Certificate:
+        """The public certificate of this version."""
+        return self.key.public
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    """A validated manifest entry (everything of a version but its key)."""
+
+    format: KeyFormat
+    version: int
+    serial: int
+    fingerprint: str
+    algorithm: str
+    created: dt.datetime
+    expires: dt.datetime | None
+    state: KeyState
+
+
+def normalize_identity(identity: str) -> str:
+    """Return the lower-cased address of ``identity`` ("addr" or "Name <addr>")."""
+    if not isinstance(identity, str):
+        raise UsageError("identity must be an email address (str)")
+    text = identity.strip()
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1 : -1].strip()
+    local, at, domain = text.partition("@")
+    if not (local and at and domain) or any(c.isspace() or c in "<>" for c in text):
+        raise UsageError(f"identity {identity!r} is not an email address")
+    return text.lower()
+
+
+def to_utc(when: dt.datetime | None) -> dt.datetime:
+    """``when`` (default: now) in UTC, whole seconds; naive times are refused."""
+    value = when if when is not None else dt.datetime.now(dt.UTC)
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise UsageError("times must be timezone-aware (e.g. datetime.now(UTC))")
+    return value.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.strftime(_TIME_FORMAT)
+
+
+def _time(value: object, field: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise KeyringError(f"manifest field {field!r} is not a time")
+    try:
+        return dt.datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise KeyringError(f"manifest field {field!r} is not a time") from None
+
+
+def to_entry(v: KeyVersion) -> dict[str, object]:
+    """The manifest entry of ``v`` (JSON-ready; no key material)."""
+    return {
+        "format": v.format,
+        "version": v.version,
+        "serial": v.serial,
+        "fingerprint": v.fingerprint,
+        "algorithm": v.algorithm,
+        "created": _iso(v.created),
+        "expires": _iso(v.expires),
+        "state": v.state,
+    }
+
+
+def parse_entry(ident: str, entry: object, next_serial: int) -> Entry:
+    """Validate one manifest entry of ``ident``.
+
+    Raises:
+        KeyringError: any field missing or of the wrong type or range.
+    """
+    bad = KeyringError(f"the keyring manifest has a malformed entry for {ident}")
+    if not isinstance(entry, dict):
+        raise bad
+    fmt, state, serial = entry.get("format"), entry.get("state"), entry.get("serial")
+    fpr, alg = entry.get("fingerprint"), entry.get("algorithm")
+    number = entry.get("version")
+    if (
+        fmt not in FORMATS
+        or state not in STATES
+        or not isinstance(serial, int)
+        or not 0 < serial < next_serial
+        or not isinstance(fpr, str)
+        or not isinstance(alg, str)
+        or not isinstance(number, int)
+    ):
+        raise bad
+    created = _time(entry.get("created"), "created")
+    if created is None:
+        raise bad
+    return Entry(
+        format=cast(KeyFormat, fmt),
+        version=number,
+        serial=serial,
+        fingerprint=fpr,
+        algorithm=alg,
+        created=created,
+        expires=_time(entry.get("expires"), "expires"),
+        state=cast(KeyState, state),
+    )
