@@ -3,8 +3,10 @@
 Writing: the armor header line, no armor headers, a blank line, base64 in 64-column
 lines, no CRC24 (RFC 9580 §6.2: a v6-only producer should not emit the checksum),
 the tail line. Reading: tolerant of CRLF/LF, trailing whitespace, leading text and
-armor headers; a CRC24 line is checked when present. Every failure is an ArmorError.
-Base64 goes through pybase64 (PERF.md). Left out: cleartext signatures (§7).
+armor headers; a CRC24 line is checked when present on blocks up to 64 KiB (see
+:data:`CRC_CHECK_LIMIT`). Every failure is an ArmorError.
+Base64 goes through pybase64 (PERF.md); :class:`ArmorWriter` and :class:`ArmorReader`
+stream in bounded memory. Left out: cleartext signatures (§7).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "BLOCK_MESSAGE",
     "BLOCK_PRIVATE_KEY",
     "BLOCK_PUBLIC_KEY",
+    "ArmorReader",
     "ArmorWriter",
     "crc24",
     "dearmor",
@@ -34,6 +37,15 @@ BLOCK_PRIVATE_KEY: Final = "PRIVATE KEY BLOCK"
 _LINE: Final = 64
 _CRC24_INIT: Final = 0xB704CE
 _CRC24_POLY: Final = 0x1864CFB
+#: The CRC24 line is checked for blocks up to this size (keys, short messages), where
+#: a mismatch means transport damage and says so more helpfully than a later parse
+#: error. Larger bodies are not checked: RFC 9580 §6.1 forbids rejecting an object
+#: for its CRC, AEAD/MDC authenticate messages anyway, and the pure-Python CRC24
+#: runs at ~2 MB/s.
+CRC_CHECK_LIMIT: Final = 1 << 16
+_WHITESPACE: Final = b" \t\r\n"
+_LINE_SPACE = re.compile(rb"[ \t]*\n[ \t]*")
+_CRC_TAIL = re.compile(rb"(?:^|\n)[ \t]*=([A-Za-z0-9+/]{4})[ \t]*\n?[ \t]*$")
 _BEGIN = re.compile(rb"-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t\r]*\n")
 
 
@@ -106,41 +118,37 @@ def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
     end = text.find(end_line, begin.end())
     if end < 0:
         raise ArmorError(f"armor has no tail line ({end_line.decode()})")
-    lines = text[begin.end() : end].split(b"\n")
+    body = text[begin.end() : end]
     # Armor headers run up to the first blank line; RFC 9580 §6.2 requires the blank
     # line, but a block without headers and without it is accepted (some encoders).
-    pos = 0
-    if lines and b":" in lines[0] and not _looks_base64(lines[0]):
-        while pos < len(lines) and lines[pos].strip():
-            if b": " not in lines[pos] and not lines[pos].rstrip().endswith(b":"):
+    first = body.split(b"\n", 1)[0]
+    if b":" in first and not _looks_base64(first):
+        blank = body.find(b"\n\n")
+        headers = body[: blank if blank >= 0 else len(body)].split(b"\n")
+        for line in headers:
+            if b": " not in line and not line.rstrip().endswith(b":"):
                 raise ArmorError("malformed armor header line")
-            pos += 1
-    body_lines = [line.strip() for line in lines[pos:]]
-    body_lines = [line for line in body_lines if line]
+        body = body[blank + 1 :] if blank >= 0 else b""
     checksum = None
-    if body_lines and body_lines[-1].startswith(b"="):
-        checksum = body_lines.pop()[1:]
-    elif body_lines and b"=" in body_lines[-1] and len(body_lines[-1]) >= 5:
-        # Some encoders put the checksum at the end of the last data line.
-        last = body_lines[-1]
-        if last[-5:-4] == b"=" and not last.endswith(b"=="):
-            candidate = last[-4:]
-            if _looks_base64(candidate) and (len(last) - 5) % 4 == 0:
-                checksum = candidate
-                body_lines[-1] = last[:-5]
-    joined = b"".join(body_lines)
+    found = _CRC_TAIL.search(body)
+    if found is not None:
+        checksum = found.group(1)
+        body = body[: found.start()]
     try:
+        # Whitespace around lines is tolerated; inside a line it is an error.
+        joined = _LINE_SPACE.sub(b"\n", body.strip(_WHITESPACE)).translate(None, b"\n")
         decoded = pybase64.b64decode(joined, validate=True)
     except (binascii.Error, ValueError):
         raise ArmorError("armor body is not valid base64") from None
-    if checksum is not None:
-        try:
-            expected = pybase64.b64decode(checksum, validate=True)
-        except (binascii.Error, ValueError):
-            raise ArmorError("armor checksum line is not valid base64") from None
-        if len(expected) != 3 or int.from_bytes(expected, "big") != crc24(decoded):
-            raise ArmorError("armor checksum (CRC24) does not match: data damaged")
+    if checksum is not None and len(decoded) <= CRC_CHECK_LIMIT:
+        _check_crc(checksum, crc24(decoded))
     return label, decoded
+
+
+def _check_crc(checksum: bytes, computed: int) -> None:
+    expected = pybase64.b64decode(checksum, validate=True)
+    if int.from_bytes(expected, "big") != computed:
+        raise ArmorError("armor checksum (CRC24) does not match: data damaged")
 
 
 def _looks_base64(line: bytes) -> bool:
@@ -200,3 +208,110 @@ class ArmorWriter:
         if self._crc is not None:
             self._dst.write(_crc_line(self._crc))
         self._dst.write(f"-----END PGP {self._block}-----\n".encode())
+
+
+class ArmorReader:
+    """Streaming dearmor: a readable stream of the octets of the first armored block.
+
+    Memory stays bounded by the read size whatever the body size. The CRC24 line is
+    recognised and skipped, not checked (RFC 9580 §6.1; see :data:`CRC_CHECK_LIMIT`):
+    what a stream carries is authenticated by the message's AEAD or MDC.
+    """
+
+    __slots__ = ("_carry", "_done", "_end_line", "_out", "_src", "_text")
+
+    _READ: Final = 256 * 1024
+    _MAX_PREAMBLE: Final = 1 << 20
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
+        self._text = b""
+        self._carry = b""  # base64 characters not yet a multiple of 4
+        self._out = bytearray()
+        self._done = False
+        label = self._read_header()
+        self._end_line = f"-----END PGP {label}-----".encode()
+
+    def _more(self) -> bool:
+        chunk = self._src.read(self._READ)
+        if not chunk:
+            return False
+        self._text += chunk.replace(b"\r", b"\n")
+        return True
+
+    def _read_header(self) -> str:
+        while True:
+            begin = _BEGIN.search(self._text)
+            if begin is not None:
+                break
+            if len(self._text) > self._MAX_PREAMBLE or not self._more():
+                raise ArmorError(
+                    "no OpenPGP armor header line (-----BEGIN PGP ...-----)"
+                )
+        self._text = self._text[begin.end() :]
+        while b"\n" not in self._text and self._more():
+            pass
+        first = self._text.split(b"\n", 1)[0]
+        if b":" in first and not _looks_base64(first):
+            while (blank := self._text.find(b"\n\n")) < 0:
+                if len(self._text) > self._MAX_PREAMBLE or not self._more():
+                    raise ArmorError("armor headers do not end in a blank line")
+            for line in self._text[:blank].split(b"\n"):
+                if b": " not in line and not line.rstrip().endswith(b":"):
+                    raise ArmorError("malformed armor header line")
+            self._text = self._text[blank + 1 :]
+        return begin.group(1).decode("ascii")
+
+    def _decode(self, text: bytes) -> None:
+        joined = self._carry + _LINE_SPACE.sub(b"\n", text).translate(None, _WHITESPACE)
+        whole = len(joined) - len(joined) % 4
+        self._carry = joined[whole:]
+        try:
+            self._out += pybase64.b64decode(joined[:whole], validate=True)
+        except (binascii.Error, ValueError):
+            raise ArmorError("armor body is not valid base64") from None
+
+    def _step(self) -> None:
+        end = self._text.find(self._end_line)
+        if end >= 0:
+            body = self._text[:end]
+            found = _CRC_TAIL.search(body)
+            if found is not None:
+                body = body[: found.start()]
+            self._decode(body)
+            if self._carry.strip(_WHITESPACE):
+                raise ArmorError("armor body is not valid base64")
+            self._done = True
+            return
+        # Keep the last two lines back: they may be the CRC line or a split tail.
+        cut = self._text.rfind(b"\n", 0, max(0, len(self._text) - 128))
+        if cut > 0:
+            self._decode(self._text[:cut])
+            self._text = self._text[cut:]
+        if not self._more():
+            raise ArmorError(f"armor has no tail line ({self._end_line.decode()})")
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        """Decoded octets into ``buf``; 0 at the end of the block."""
+        while not self._out and not self._done:
+            self._step()
+        view = memoryview(buf).cast("B")
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        del self._out[:n]
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` decoded octets (all when negative)."""
+        out = bytearray()
+        chunk = bytearray(1 << 16)
+        while size < 0 or len(out) < size:
+            want = len(chunk) if size < 0 else min(len(chunk), size - len(out))
+            n = self.readinto(memoryview(chunk)[:want])
+            if not n:
+                break
+            out += chunk[:n]
+        return bytes(out)
+
+    def readable(self) -> bool:
+        return True

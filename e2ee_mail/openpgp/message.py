@@ -15,7 +15,6 @@ integrity protection. Left out: SKESK (passwords), signatures.
 from __future__ import annotations
 
 import importlib
-import io
 from collections.abc import Sequence
 from types import ModuleType
 from typing import BinaryIO, Final, Literal
@@ -262,17 +261,15 @@ def decrypt_stream(
 ) -> None:
     """Decrypt from a stream; each chunk reaches ``dst`` once authenticated.
 
-    Armored input is decoded in memory first.
+    Armored input is decoded as it streams (bounded memory).
     """
     ours = openpgp_keys(keys)
-    head = src.read(64)
-    if armor_mod.is_armored(head):
-        binary, _ = _binary(head + src.read())
-        src = io.BytesIO(binary)
-    else:
-        from .._io import PrefixedReader
+    head = src.read(1024)
+    from .._io import PrefixedReader
 
-        src = PrefixedReader(head, src)  # type: ignore[assignment]
+    src = PrefixedReader(head, src)  # type: ignore[assignment]
+    if armor_mod.is_armored(head):
+        src = armor_mod.ArmorReader(src)  # type: ignore[assignment]
     pkesks: list[PKESKv3 | PKESKv6] = []
     while True:
         found = read_packet_header(src)

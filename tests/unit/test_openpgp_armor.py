@@ -96,3 +96,43 @@ def test_key_block_labels_are_reported() -> None:
     text = armor.enarmor(b"key", armor.BLOCK_PUBLIC_KEY)
     assert armor.dearmor(text) == ("PUBLIC KEY BLOCK", b"key")
     assert armor.is_armored(b"  \n" + text)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 100, 48 * 1024, 300_000])
+@pytest.mark.parametrize("variant", ["plain", "crc", "crlf", "headers"])
+def test_streaming_reader_matches_the_bytes_decoder(size: int, variant: str) -> None:
+    data = bytes(i % 251 for i in range(size))
+    text = armor.enarmor(data, crc=variant != "plain")
+    if variant == "crlf":
+        text = text.replace(b"\n", b"\r\n")
+    if variant == "headers":
+        text = b"preamble\n" + text.replace(b"-----\n\n", b"-----\nComment: c\n\n", 1)
+    assert armor.ArmorReader(io.BytesIO(text)).read() == data
+    assert armor.dearmor(text)[1] == data
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"nothing",
+        b"-----BEGIN PGP MESSAGE-----\n\nAAAA\n",
+        b"-----BEGIN PGP MESSAGE-----\n\nA*AA\n-----END PGP MESSAGE-----\n",
+        b"-----BEGIN PGP MESSAGE-----\n\nAAAAA\n-----END PGP MESSAGE-----\n",
+    ],
+)
+def test_streaming_reader_rejects_malformed_armor(text: bytes) -> None:
+    with pytest.raises(ArmorError):
+        armor.ArmorReader(io.BytesIO(text)).read()
+
+
+def test_large_blocks_are_not_rejected_for_their_crc() -> None:
+    data = bytes(armor.CRC_CHECK_LIMIT + 1)
+    text = armor.enarmor(data, crc=True)
+    lines = text.split(b"\n")
+    index = next(
+        i for i, line in enumerate(lines) if len(line) == 5 and line[:1] == b"="
+    )
+    lines[index] = b"=AAAA" if lines[index] != b"=AAAA" else b"=AAAB"
+    damaged = b"\n".join(lines)
+    assert damaged != text
+    assert armor.dearmor(damaged)[1] == data
