@@ -44,6 +44,7 @@ from .packets.signature import (
     SIG_POSITIVE_CERT,
     SIG_SUBKEY_BINDING,
     SP_FEATURES,
+    SP_KEY_EXPIRATION,
     SP_KEY_FLAGS,
     SP_PREFERRED_AEAD,
     SP_PREFERRED_COMPRESSION,
@@ -95,9 +96,26 @@ def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
     raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
 
 
-def generate_v6(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecretKey:
-    """A new v6 key for ``uid``; ``key.public`` is its certificate."""
+def generate_v6(
+    uid: str, *, kind: str, now: int | None = None, expires_in: int | None = None
+) -> OpenPGPSecretKey:
+    """A new v6 key for ``uid``; ``key.public`` is its certificate.
+
+    Args:
+        uid: the User ID, "Name <addr>".
+        kind: "x25519", "rsa3072" or "rsa4096".
+        now: the creation time (seconds since the epoch); default the clock.
+        expires_in: seconds after creation when the key expires (RFC 9580
+            §5.2.3.13, on every self-signature); default never.
+    """
     created = int(time.time()) if now is None else now
+    if expires_in is not None and not 0 < expires_in < 1 << 32:
+        raise UsageError("expires_in must be a positive number of seconds")
+    lifetime = (
+        [Subpacket(SP_KEY_EXPIRATION, expires_in.to_bytes(4, "big"))]
+        if expires_in
+        else []
+    )
     primary_key, primary_algo, sub_key, sub_algo = _new_keys(kind)
     primary = PublicKeyPacket(6, created, primary_algo, public_material(primary_key))
     subkey = PublicKeyPacket(6, created, sub_algo, public_material(sub_key))  # type: ignore[arg-type]
@@ -108,7 +126,7 @@ def generate_v6(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecret
         primary,
         SIG_DIRECT_KEY,
         key_signature_data(primary),
-        [flags, *self_signature_preferences()],
+        [flags, *lifetime, *self_signature_preferences()],
         created=created,
     )
     certification = make_signature(
@@ -116,7 +134,12 @@ def generate_v6(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecret
         primary,
         SIG_POSITIVE_CERT,
         key_signature_data(primary, user_id=uid_bytes),
-        [flags, Subpacket(SP_PRIMARY_USER_ID, b"\x01"), *self_signature_preferences()],
+        [
+            flags,
+            *lifetime,
+            Subpacket(SP_PRIMARY_USER_ID, b"\x01"),
+            *self_signature_preferences(),
+        ],
         created=created,
     )
     binding = make_signature(
@@ -124,7 +147,7 @@ def generate_v6(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecret
         primary,
         SIG_SUBKEY_BINDING,
         key_signature_data(primary, subkey=subkey),
-        [Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_ENCRYPT]), True)],
+        [Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_ENCRYPT]), True), *lifetime],
         created=created,
     )
     # v6 unprotected secret keys: usage octet 0 and the raw material, no checksum.

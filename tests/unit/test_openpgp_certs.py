@@ -141,3 +141,14 @@ def test_rfc4880_profile_is_a_seam_for_the_v4_module() -> None:
 def test_preferences_put_aes256_gcm_first() -> None:
     subs = {s.type: s.body for s in keygen.self_signature_preferences()}
     assert subs[39][:2] == bytes([9, 3]) and subs[30] == b"\x09"
+
+
+def test_generated_expiry_is_honoured() -> None:
+    created = 1_700_000_000
+    key = keygen.generate_v6(UID, kind="x25519", now=created, expires_in=3600)
+    cert = certs.load_certificate(key.public.export())
+    assert cert.expires == created + 3600
+    assert cert.encryption_keys(now=created + 10)
+    assert cert.encryption_keys(now=created + 3600) == []
+    with pytest.raises(UnsupportedError):
+        e2ee_mail.encrypt(b"x", cert)  # the clock is far past the expiry
