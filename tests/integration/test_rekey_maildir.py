@@ -88,6 +88,10 @@ def make_message(n: int, ring: Keyring, version: int) -> tuple[bytes, bytes | No
             + _b64(blob)
             + b"\r\n--g%d--\r\n" % n
         ), body
+    if kind < 9:  # inline PGP in a text body
+        armored = e2ee_mail.encrypt(body, pgp, armor=True).replace(b"\n", b"\r\n")
+        text = b"Hi Alice,\r\n\r\n" + armored + b"\r\n-- \r\nBob\r\n"
+        return _head(n, b"text/plain; charset=us-ascii") + b"\r\n" + text, body
     return _head(n, b"text/plain") + b"\r\nplain message %d\r\n" % n, None
 
 

@@ -373,3 +373,25 @@ def test_mbox_that_changes_during_the_run_is_not_replaced(
     with pytest.raises(e2ee_mail.Error, match="changed during the re-wrap"):
         mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert mbox.read_bytes().endswith(b"new mail\n")
+
+
+def test_two_worker_processes_rewrap_an_mbox(ring: Keyring, tmp_path: Path) -> None:
+    messages = sorted(_messages(ring, 12).items())
+    mbox = tmp_path / "inbox"
+    mbox.write_bytes(
+        b"".join(
+            b"From bob Thu Jan  1 00:00:00 2026\n" + d + b"\n" for _, (d, _) in messages
+        )
+    )
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=2)
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (8, 4, 0)
+    data = mbox.read_bytes()
+    for (offset, length), (_, (original, body)) in zip(
+        mailbox.mbox_slices(mbox), messages, strict=True
+    ):
+        message = data[offset : offset + length].split(b"\n", 1)[1]
+        if body is None:
+            assert message == original + b"\n"
+        else:
+            assert _open_all(message, new.key) == [body]

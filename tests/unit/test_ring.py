@@ -350,8 +350,14 @@ def test_concurrent_writers_in_two_processes_both_land(tmp_path: Path) -> None:
         )
         for tag in ("p", "q")
     ]
-    for proc in procs:
-        assert proc.wait(timeout=120) == 0
+    try:
+        for proc in procs:
+            assert proc.wait(timeout=120) == 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     ring = Keyring.open(path)
     history = ring.history(ALICE)
     assert len(history) == 2 * rounds
