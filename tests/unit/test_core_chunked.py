@@ -146,3 +146,21 @@ def test_wrong_key_fails() -> None:
     )
     with pytest.raises(DecryptionError):
         open_bytes(other, sealed)
+
+
+@pytest.mark.parametrize("size", [2 * CHUNK, 5 * CHUNK + 3, 9 * CHUNK])
+def test_two_thread_path_matches_the_serial_one(
+    monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    p = params("ocb")
+    data = bytes(i % 256 for i in range(size))
+    serial = seal(p, data)
+    monkeypatch.setattr(chunked, "PARALLEL_MIN_BYTES", 1)
+    assert seal(p, data) == serial
+    assert open_bytes(p, serial) == data
+    damaged = bytearray(serial)
+    damaged[-(CHUNK + 40)] ^= 1  # in the second thread's half
+    out = bytearray(chunked.opened_size(len(damaged), CHUNK))
+    with pytest.raises(DecryptionError):
+        chunked.open_into(p, bytes(damaged), memoryview(out))
+    assert not any(out)
