@@ -40,6 +40,7 @@ from .packets.signature import (
     SIG_KEY_REVOCATION,
     SP_FEATURES,
     SP_PREFERRED_AEAD,
+    SP_PREFERRED_SYMMETRIC,
     SP_PRIMARY_USER_ID,
     SignaturePacket,
 )
@@ -90,6 +91,7 @@ class OpenPGPCertificate(Certificate):
         "_features",
         "_primary",
         "_subkeys",
+        "_symmetric_prefs",
         "_uids",
     )
 
@@ -135,6 +137,7 @@ class OpenPGPCertificate(Certificate):
         features = main.subpacket(SP_FEATURES)
         self._features = features[0] if features else 0
         self._aead_prefs = main.subpacket(SP_PREFERRED_AEAD) or b""
+        self._symmetric_prefs = main.subpacket(SP_PREFERRED_SYMMETRIC) or b""
         self._subkeys = tuple(
             subkey_info(primary, packet, sigs) for packet, sigs in parsed.subkeys
         )
@@ -194,6 +197,11 @@ class OpenPGPCertificate(Certificate):
     def supports_seipdv2(self) -> bool:
         """Whether the key holder advertises SEIPDv2."""
         return bool(self.features & FEATURE_SEIPDV2)
+
+    @property
+    def symmetric_preferences(self) -> bytes:
+        """Cipher IDs preferred for SEIPDv1, best first (RFC 9580 §5.2.3.14)."""
+        return bytes(self._symmetric_prefs)
 
     @property
     def aead_preferences(self) -> tuple[tuple[int, int], ...]:

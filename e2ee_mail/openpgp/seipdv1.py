@@ -3,8 +3,10 @@
 The seam :mod:`.message` calls when :func:`.recipients.choose_container` picks SEIPDv1
 (RFC 9580 §5.13.1, §10.3.2.1): v3 PKESK packets (§5.1.1) followed by a v1 SEIPD packet
 whose body is the version octet 1 and the AES-CFB + MDC ciphertext of one binary
-Literal Data packet (core/cfb.py does the cipher). Writes AES-256: GnuPG 2.x and our
-own v4 keys list it in their preferences. Never compresses, never writes SED (tag 9).
+Literal Data packet (core/cfb.py does the cipher). The cipher is the strongest AES
+every recipient lists in its Preferred Symmetric Ciphers (§5.2.3.14, §12.2; AES-128
+is implicitly accepted by all), which is AES-256 for GnuPG 2.x keys and ours. Never
+compresses, never writes SED (tag 9).
 
 Opening: the MDC is checked before anything is returned — :func:`open_body` returns
 the inner packets only after the check; :func:`open_stream` decrypts into an unnamed
@@ -32,10 +34,10 @@ from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.pkesk import serialize_pkesk
 from .recipients import recipient_key
 
-__all__ = ["CIPHER", "encrypt", "encrypt_stream", "open_body", "open_stream"]
+__all__ = ["choose_cipher", "encrypt", "encrypt_stream", "open_body", "open_stream"]
 
-#: AES-256 (RFC 9580 §9.3).
-CIPHER: Final = 9
+#: AES-256, AES-192, AES-128 (RFC 9580 §9.3), best first.
+_AES: Final = (9, 8, 7)
 _KEY_SIZES: Final = {7: 16, 8: 24, 9: 32}
 _VERSION: Final = b"\x01"
 _READ_SIZE: Final = cfb.STREAM_BUFFER_SIZE
@@ -43,10 +45,18 @@ _READ_SIZE: Final = cfb.STREAM_BUFFER_SIZE
 Buffer = bytes | bytearray | memoryview
 
 
-def _pkesk_packets(session_key: bytes, keys: Sequence[KeyInfo]) -> bytes:
+def choose_cipher(recipients: Sequence[OpenPGPCertificate]) -> int:
+    """The strongest AES all ``recipients`` accept (AES-128 is implicit, §12.2)."""
+    for cipher in _AES[:-1]:
+        if all(cipher in c.symmetric_preferences for c in recipients):
+            return cipher
+    return _AES[-1]
+
+
+def _pkesk_packets(session_key: bytes, cipher: int, keys: Sequence[KeyInfo]) -> bytes:
     return b"".join(
         serialize_packet(
-            TAG_PKESK, serialize_pkesk(pkesk.wrap_v3(session_key, CIPHER, key))
+            TAG_PKESK, serialize_pkesk(pkesk.wrap_v3(session_key, cipher, key))
         )
         for key in keys
     )
@@ -61,11 +71,13 @@ def encrypt(
 ) -> bytes:
     """v3 PKESKs + one SEIPDv1 packet, allocated once at its final size."""
     keys = [recipient_key(c, policy) for c in recipients]
-    session_key = random_bytes(_KEY_SIZES[CIPHER])
+    cipher = choose_cipher(recipients)
+    session_key = random_bytes(_KEY_SIZES[cipher])
     literal_head = serialize_literal_header(LiteralHeader())
     prefix = serialize_header(TAG_LITERAL, len(literal_head) + len(data)) + literal_head
     body_size = 1 + cfb.sealed_size(len(prefix) + len(data))
-    head = _pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    head = _pkesk_packets(session_key, cipher, keys)
+    head += serialize_header(TAG_SEIPD, body_size)
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
     out[len(head)] = 1
@@ -99,9 +111,10 @@ def encrypt_stream(
 ) -> None:
     """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
     keys = [recipient_key(c, policy) for c in recipients]
-    session_key = random_bytes(_KEY_SIZES[CIPHER])
+    cipher = choose_cipher(recipients)
+    session_key = random_bytes(_KEY_SIZES[cipher])
     out: BinaryIO = armor_mod.ArmorWriter(dst, crc=True) if armor else dst  # type: ignore[assignment]
-    out.write(_pkesk_packets(session_key, keys))
+    out.write(_pkesk_packets(session_key, cipher, keys))
     seipd = PartialBodyWriter(out, TAG_SEIPD)
     seipd.write(_VERSION)
     sealer = cfb.CFBStreamSealer(session_key)

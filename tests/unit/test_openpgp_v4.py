@@ -219,3 +219,25 @@ def test_property_mutated_seipdv1_fails_closed_or_opens(data: st.DataObject) -> 
 
 _SHARED_KEY = e2ee_mail.generate_key("P <p@example.org>", profile="rfc4880")
 _SHARED_MESSAGE = e2ee_mail.encrypt(b"mutation target", [_SHARED_KEY.public])
+
+
+class _Prefs:
+    def __init__(self, prefs: bytes) -> None:
+        self.symmetric_preferences = prefs
+
+
+@pytest.mark.parametrize(
+    ("prefs", "expected"),
+    [
+        ([b"\x09\x07", b"\x09\x08\x07\x02"], 9),
+        ([b"\x08\x09", b"\x08"], 8),
+        ([b"\x09\x07", b""], 7),  # no list: AES-128 only (RFC 9580 §12.2)
+        ([b"\x03"], 7),  # CAST5 only: AES-128 is still implicitly accepted
+    ],
+)
+def test_seipdv1_cipher_is_the_best_aes_every_recipient_accepts(
+    prefs: list[bytes], expected: int
+) -> None:
+    from e2ee_mail.openpgp.seipdv1 import choose_cipher
+
+    assert choose_cipher([_Prefs(p) for p in prefs]) == expected  # type: ignore[misc]
