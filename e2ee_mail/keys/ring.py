@@ -94,10 +94,13 @@ class Keyring:
         ring = cls(Store(Path(path)), secret)
         store = ring._store
         if not store.exists():
-            store.check_creatable()
-            store.create_dirs()
+            store.make_root()
+            # Initialize under the lock, so that two processes opening a new keyring
+            # at once create it once.
             with store.locked(exclusive=True):
                 if not store.exists():
+                    store.check_creatable()
+                    store.create_dirs()
                     body = {"protected": secret is not None, "next_serial": 1}
                     store.write_manifest({**body, "identities": {}})
         with store.locked(exclusive=False):

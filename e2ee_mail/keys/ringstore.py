@@ -82,16 +82,25 @@ class Store:
     def create_dirs(self) -> None:
         """Create the directory tree 0700 (the caller then writes a manifest)."""
         for path in (self.root, self.root / KEYS_DIR):
-            path.mkdir(mode=0o700, parents=path is self.root, exist_ok=True)
+            path.mkdir(mode=0o700, exist_ok=True)
             os.chmod(path, 0o700)
 
-    def check_creatable(self) -> None:
-        """Refuse to initialize over a directory holding something else."""
-        if not self.root.exists():
-            return
-        if not self.root.is_dir():
+    def make_root(self) -> None:
+        """Create the keyring directory (0700) if missing, so it can be locked."""
+        if self.root.exists() and not self.root.is_dir():
             raise KeyringError(f"{self.root} exists and is not a directory")
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KeyringError(f"cannot create {self.root}: {exc.strerror}") from None
+
+    def check_creatable(self) -> None:
+        """Refuse to initialize over a directory holding something else (an empty
+        keys/ left by an interrupted initialization is fine)."""
         leftovers = {p.name for p in self.root.iterdir()} - {LOCK_NAME}
+        keys = self.root / KEYS_DIR
+        if KEYS_DIR in leftovers and keys.is_dir() and not any(keys.iterdir()):
+            leftovers.discard(KEYS_DIR)
         if leftovers:
             raise KeyringError(
                 f"{self.root} has no {MANIFEST_NAME} but is not empty: a damaged "

@@ -374,3 +374,36 @@ def test_keyring_is_public_api() -> None:
     assert e2ee_mail.Keyring is Keyring
     assert e2ee_mail.RotationPolicy is RotationPolicy
     assert issubclass(e2ee_mail.KeyringError, e2ee_mail.Error)
+
+
+def test_open_on_a_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(b"not a keyring")
+    with pytest.raises(KeyringError, match="not a directory"):
+        Keyring.open(path)
+
+
+_OPENER = textwrap.dedent(
+    """
+    import sys
+    from e2ee_mail.keys.ring import Keyring
+
+    Keyring.open(sys.argv[1]).rotate(sys.argv[2], format="x509", kind="x25519")
+    """
+)
+
+
+def test_two_processes_creating_the_same_keyring_both_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "ring"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _OPENER, str(path), f"{u}@example.org"])
+        for u in ("a", "b")
+    ]
+    try:
+        assert [proc.wait(timeout=120) for proc in procs] == [0, 0]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert Keyring.open(path).identities() == ("a@example.org", "b@example.org")
