@@ -158,3 +158,24 @@ def test_our_protected_v4_secret_key_imports_into_gpg(world: World) -> None:
     world.home.run(["--import"], input=exported, passphrase="erin pw")
     message = e2ee_mail.encrypt(BODY, [ours.public], armor=True)
     assert world.home.decrypt(message, passphrase="erin pw") == BODY
+
+
+def test_our_pgpmime_part_is_read_by_gpg(world: World) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "carol@example.org"
+    msg["To"] = "alice@example.org"
+    msg["Subject"] = "Quarterly numbers"
+    msg.set_content("The numbers are fine.\n")
+    encrypted = e2ee_mail.encrypt_message(msg, [world.alice.cert], format="pgpmime")
+    assert encrypted.get_content_type() == "multipart/encrypted"
+    assert encrypted["Subject"] != "Quarterly numbers"  # protected (RFC 9788)
+    control, payload = list(encrypted.iter_parts())
+    assert control.get_content_type() == "application/pgp-encrypted"
+    armored = payload.get_payload(decode=True)
+    inner = world.home.decrypt(armored, passphrase=world.alice.passphrase)
+    assert b"The numbers are fine." in inner
+    assert b"Quarterly numbers" in inner
+    restored = e2ee_mail.decrypt_message(encrypted, world.alice.key)
+    assert restored["Subject"] == "Quarterly numbers"
