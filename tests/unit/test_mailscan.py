@@ -192,3 +192,34 @@ def test_mutated_smime_never_raises_anything_but_error(junk: bytes, at: int) -> 
     pos = at % len(msg)
     with contextlib.suppress(e2ee_mail.Error):
         mailscan.find_encrypted(msg[:pos] + junk + msg[pos + len(junk) :])
+
+
+@given(
+    st.binary(min_size=1, max_size=700),
+    st.binary(min_size=1, max_size=700),
+    st.sampled_from([b"\r\n", b"\n"]),
+    st.integers(min_value=4, max_value=120),
+)
+def test_splicing_a_new_blob_round_trips_and_keeps_the_rest(
+    old_tail: bytes, new_tail: bytes, eol: bytes, width: int
+) -> None:
+    old_blob, new_blob = CMS_BLOB + old_tail, CMS_BLOB + new_tail
+    text = base64.b64encode(old_blob)
+    body = eol.join(text[i : i + width] for i in range(0, len(text), width))
+    msg = (
+        b"Content-Type: application/pkcs7-mime; smime-type=enveloped-data"
+        + eol
+        + b"Content-Transfer-Encoding: base64"
+        + eol * 2
+        + body
+        + eol
+    )
+    (part,) = mailscan.find_encrypted(msg)
+    assert mailscan.extract(msg, part) == old_blob
+    out = mailscan.splice(msg, [(part, mailscan.encode(part, new_blob))])
+    (again,) = mailscan.find_encrypted(out)
+    assert mailscan.extract(out, again) == new_blob
+    assert out[: part.start] == msg[: part.start]
+    assert out[again.end :] == msg[part.end :]
+    if len(text) > width:
+        assert out[again.start :].split(eol, 1)[0] == text[:width]
