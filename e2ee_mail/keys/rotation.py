@@ -63,9 +63,20 @@ def user_id_for(identity: str, previous: SecretKey | None) -> str:
     return f"{name} <{identity}>"
 
 
-# An indirection the unit tests may replace with an in-test fake.
-def _generate_key(uid: str, format: KeyFormat, kind: _api.Kind) -> SecretKey:
-    return _api.generate_key(uid, format=format, kind=kind)
+Profile = Literal["rfc9580", "rfc4880"]
+
+
+def _generate_key(
+    uid: str, format: KeyFormat, kind: _api.Kind, profile: Profile = "rfc9580"
+) -> SecretKey:
+    return _api.generate_key(uid, format=format, kind=kind, profile=profile)
+
+
+def profile_of(previous: SecretKey | None) -> Profile:
+    """Keep an OpenPGP identity on its key version: a v4 key (RFC 4880, for GnuPG
+    2.2 correspondents) rotates to a v4 key, anything else to v6 (RFC 9580)."""
+    version = getattr(previous.public, "version", 6) if previous is not None else 6
+    return "rfc4880" if version == 4 else "rfc9580"
 
 
 def rotate_key(
@@ -100,4 +111,6 @@ def _rotate_openpgp(
     previous: SecretKey, kind: _api.Kind, now: dt.datetime, uid: str
 ) -> Rotated:
     """OpenPGP rotation, the standard way when ``openpgp/certs.py`` supports it."""
-    return Rotated(_generate_key(uid, "openpgp", kind), None, "new-key")
+    return Rotated(
+        _generate_key(uid, "openpgp", kind, profile_of(previous)), None, "new-key"
+    )

@@ -88,3 +88,16 @@ def test_rotation_audit_records_carry_fingerprints_and_no_secrets(
     assert "correct-horse-battery" not in text
     for secret in _secret_strings(ring):
         assert secret not in text
+
+
+def test_openpgp_v4_identity_rotates_to_a_v4_key() -> None:
+    old = e2ee_mail.generate_key(f"Alice <{ALICE}>", profile="rfc4880")
+    rotated = rotation.rotate_key(old, ALICE, format="openpgp", kind="x25519", now=NOW)
+    assert rotated.key.public.version == 4  # type: ignore[attr-defined]
+    assert rotated.key.public.user_ids == (f"Alice <{ALICE}>",)
+
+
+def test_openpgp_v6_identity_rotates_to_a_v6_key() -> None:
+    old = e2ee_mail.generate_key(f"Alice <{ALICE}>")
+    rotated = rotation.rotate_key(old, ALICE, format="openpgp", kind="x25519", now=NOW)
+    assert rotated.key.public.version == 6  # type: ignore[attr-defined]
