@@ -346,3 +346,45 @@ def test_deeply_nested_json_is_a_format_error(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(FormatError):
         vectors.load_file(path)
+
+
+# ---- the case accessors ----
+
+
+def test_case_reads_inputs_then_group_fields() -> None:
+    case = _case(
+        "test-succeeds",
+        "valid",
+        inputs={"key": "00ff", "msg": "aGVsbG8=", "op": "wrap"},
+        expected={"out": "0102", "mail": "d29ybGQ="},
+        group={"key": "aaaa", "hash": "sha256"},
+    )
+    assert case.hex("key") == b"\x00\xff"
+    assert case.text("hash") == "sha256"
+    assert case.b64("msg") == b"hello"
+    assert case.expected_hex("out") == b"\x01\x02"
+    assert case.expected_b64("mail") == b"world"
+    assert case.name == "t.json#1"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "read"),
+    [
+        ({}, "missing"),
+        ({"x": "0g"}, "hex"),
+        ({"x": "@@"}, "b64"),
+        ({"x": 3}, "text"),
+    ],
+)
+def test_bad_case_values_are_mismatches(inputs: dict[str, Any], read: str) -> None:
+    case = _case("test-succeeds", "valid", inputs=inputs)
+    reader = {
+        "missing": lambda: case.value("x"),
+        "hex": lambda: case.hex("x"),
+        "b64": lambda: case.b64("x"),
+        "text": lambda: case.text("x"),
+    }[read]
+    with pytest.raises(vectors.Mismatch):
+        reader()
+    with pytest.raises(vectors.Mismatch):
+        case.expected_hex("x")
