@@ -179,3 +179,19 @@ def test_our_pgpmime_part_is_read_by_gpg(world: World) -> None:
     assert b"Quarterly numbers" in inner
     restored = e2ee_mail.decrypt_message(encrypted, world.alice.key)
     assert restored["Subject"] == "Quarterly numbers"
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_gpg_sed_without_integrity_protection_is_refused(
+    world: World, allow: bool
+) -> None:
+    # gpg --rfc2440 writes Symmetrically Encrypted Data (tag 9): no MDC. It stays
+    # refused even when the caller allows legacy unauthenticated CMS.
+    message = world.home.encrypt(BODY, [world.bob.fpr], extra=("--rfc2440",))
+    assert "tag=9" in world.home.list_packets(message)
+    with pytest.raises(e2ee_mail.PolicyError):
+        e2ee_mail.decrypt(message, world.bob.key, allow_unauthenticated=allow)
+    out = io.BytesIO()
+    with pytest.raises(e2ee_mail.PolicyError):
+        e2ee_mail.decrypt_stream(io.BytesIO(message), out, world.bob.key)
+    assert out.getvalue() == b""
