@@ -1,5 +1,10 @@
 """Bulk re-keying of stored mail: an mbox file or a Maildir directory.
 
+Mailboxes: mbox as RFC 4155 describes it (a message begins at each line starting
+"From ", read as Python's ``mailbox.mbox`` reads it; From-quoting is left as it is,
+since re-keying changes only base64 and armor lines), and Maildir as maildir(5)
+lays it out (``cur/`` and ``new/``, with ``tmp/`` for files being written).
+
 Every encrypted message (S/MIME, PGP/MIME, bare OpenPGP/CMS attachments, inline PGP;
 see ``keys/mailscan.py``) is re-wrapped to its owner's current keys
 (``keys/rekey.py``); unencrypted messages are not touched.
@@ -33,14 +38,14 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TextIO
 
 from ..errors import Error, UsageError
-from . import audit
+from . import audit, mailworker
 from .mailjournal import Journal, Outcome, Summary, journal_header
 from .rekey import Rekeyer
 from .ring import Keyring
@@ -51,115 +56,6 @@ _WORK_SUFFIX = ".e2ee-rewrap"
 _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
 _MAILDIR_LOCK = "e2ee-rewrap.lock"
 _INLINE_BATCH = 16
-
-# One per worker process, set by _init_worker (or in-process for workers=1).
-_REKEYER: Rekeyer | None = None
-# Directories with renames not yet fsynced (see _run_batch).
-_DIRTY_DIRS: set[str] = set()
-
-
-def _init_worker(
-    ring_path: str, passphrase: bytes | None, identity: str | None, parent: int
-) -> None:
-    global _REKEYER
-    _REKEYER = Rekeyer(Keyring.open(ring_path, passphrase=passphrase), identity)
-    if parent:
-        import threading
-
-        def watch() -> None:
-            # A killed parent must not leave workers behind (they would idle forever
-            # on the pool's queue).
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(1)
-
-        threading.Thread(target=watch, daemon=True).start()
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_verified(path: str, data: bytes, checks: object, mode: int) -> None:
-    """Write ``data`` to ``path`` (a fresh temp name), fsync, read back, verify."""
-    assert _REKEYER is not None
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fh.fileno(), mode)
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    with open(path, "rb") as fh:
-        written = fh.read()
-    _REKEYER.verify(written, checks)  # type: ignore[arg-type]
-
-
-def _maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
-    assert _REKEYER is not None
-    tmp = os.path.join(tmpdir, f".e2ee-rewrap.{os.getpid()}.{mid}")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        result = _REKEYER.rekey(data)
-        if result.data is None:
-            return Outcome(mid, "skipped", result.reason, result.identity)
-        st = os.stat(path)
-        try:
-            _write_verified(tmp, result.data, result.checks, st.st_mode & 0o7777)
-            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-            if not os.path.exists(path):
-                raise Error("the message was moved or deleted during the re-wrap")
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        _DIRTY_DIRS.add(os.path.dirname(path))
-        return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
-    except (Error, OSError) as exc:
-        return Outcome(mid, "failed", _one_line(exc))
-
-
-def _mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcome:
-    assert _REKEYER is not None
-    try:
-        with open(mbox, "rb") as fh:
-            fh.seek(offset)
-            chunk = fh.read(length)
-        nl = chunk.find(b"\n") + 1
-        result = _REKEYER.rekey(chunk[nl:])
-        if result.data is None:
-            return Outcome(mid, "skipped", result.reason, result.identity)
-        tmp = out + ".tmp"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        try:
-            _write_verified(tmp, chunk[:nl] + result.data, result.checks, 0o600)
-            os.replace(tmp, out)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
-    except (Error, OSError) as exc:
-        return Outcome(mid, "failed", _one_line(exc))
-
-
-def _run_batch(tasks: Sequence[tuple[str, tuple[object, ...]]]) -> list[Outcome]:
-    funcs = {"maildir": _maildir_task, "mbox": _mbox_task}
-    try:
-        return [funcs[name](*args) for name, args in tasks]  # type: ignore[operator]
-    finally:
-        # The renames become durable before the parent journals them: one
-        # directory fsync per batch instead of one per message.
-        while _DIRTY_DIRS:
-            _fsync_dir(_DIRTY_DIRS.pop())
 
 
 def _maildir_messages(root: Path) -> list[tuple[str, tuple[object, ...]]]:
@@ -332,13 +228,12 @@ def _run_inline(
     identity: str | None,
     workers: int | None,
 ) -> Iterator[Outcome]:
-    global _REKEYER
-    _REKEYER = Rekeyer(ring, identity)
+    mailworker.set_rekeyer(Rekeyer(ring, identity))
     try:
         for i in range(0, len(todo), _INLINE_BATCH):
-            yield from _run_batch(todo[i : i + _INLINE_BATCH])
+            yield from mailworker.run_batch(todo[i : i + _INLINE_BATCH])
     finally:
-        _REKEYER = None
+        mailworker.set_rekeyer(None)
 
 
 def _run_pool(
@@ -358,9 +253,9 @@ def _run_pool(
     ctx = multiprocessing.get_context("spawn")
     args = (os.fspath(ring.path), secret, identity, os.getpid())
     with ProcessPoolExecutor(
-        n, mp_context=ctx, initializer=_init_worker, initargs=args
+        n, mp_context=ctx, initializer=mailworker.init_worker, initargs=args
     ) as pool:
-        futures = [pool.submit(_run_batch, batch) for batch in batches]
+        futures = [pool.submit(mailworker.run_batch, batch) for batch in batches]
         try:
             for future in as_completed(futures):
                 yield from future.result()
@@ -394,4 +289,4 @@ def _commit_mbox(
         dst.flush()
         os.fsync(dst.fileno())
     os.replace(tmp, root)
-    _fsync_dir(str(root.parent))
+    mailworker.fsync_dir(str(root.parent))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import e2ee_mail
-from e2ee_mail.keys import mailbox, mailscan
+from e2ee_mail.keys import mailbox, mailscan, mailworker
 from e2ee_mail.keys.ring import Keyring
 
 ALICE = "alice@example.org"
@@ -207,7 +207,7 @@ def test_interrupted_run_resumes_from_its_journal(
     messages = _messages(ring, 30)
     root = _maildir(tmp_path / "Maildir", messages)
     new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
-    real = mailbox._maildir_task
+    real = mailworker.maildir_task
     calls = []
 
     def dying(*args: str) -> mailbox.Outcome:
@@ -216,11 +216,11 @@ def test_interrupted_run_resumes_from_its_journal(
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(mailbox, "_maildir_task", dying)
+    monkeypatch.setattr(mailworker, "maildir_task", dying)
     with pytest.raises(KeyboardInterrupt):
         mailbox.rewrap_mailbox(root, ring.path, workers=1)
     assert (root / "e2ee-rewrap.journal").exists()
-    monkeypatch.setattr(mailbox, "_maildir_task", real)
+    monkeypatch.setattr(mailworker, "maildir_task", real)
     summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
     # The first batch was journaled; the interrupted batch's finished messages
     # are found already current when they are done again.
@@ -330,7 +330,7 @@ def test_interrupted_mbox_run_leaves_the_mbox_untouched_and_resumes(
     )
     original = mbox.read_bytes()
     new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
-    real = mailbox._mbox_task
+    real = mailworker.mbox_task
     calls = []
 
     def dying(*args: object) -> mailbox.Outcome:
@@ -339,11 +339,11 @@ def test_interrupted_mbox_run_leaves_the_mbox_untouched_and_resumes(
             raise KeyboardInterrupt
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(mailbox, "_mbox_task", dying)
+    monkeypatch.setattr(mailworker, "mbox_task", dying)
     with pytest.raises(KeyboardInterrupt):
         mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert mbox.read_bytes() == original
-    monkeypatch.setattr(mailbox, "_mbox_task", real)
+    monkeypatch.setattr(mailworker, "mbox_task", real)
     summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert summary.resumed == mailbox._INLINE_BATCH
     assert (summary.rewrapped, summary.skipped, summary.failed) == (20, 10, 0)
@@ -362,14 +362,14 @@ def test_mbox_that_changes_during_the_run_is_not_replaced(
     (data, _) = _messages(ring, 1)["m0000"]
     mbox.write_bytes(b"From bob Thu Jan  1 00:00:00 2026\n" + data + b"\n")
     ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
-    real = mailbox._mbox_task
+    real = mailworker.mbox_task
 
     def delivering(*args: object) -> mailbox.Outcome:
         with open(mbox, "ab") as fh:
             fh.write(b"From new Thu Jan  1 00:00:00 2026\n\nnew mail\n")
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(mailbox, "_mbox_task", delivering)
+    monkeypatch.setattr(mailworker, "mbox_task", delivering)
     with pytest.raises(e2ee_mail.Error, match="changed during the re-wrap"):
         mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert mbox.read_bytes().endswith(b"new mail\n")

@@ -1,0 +1,149 @@
+"""The worker side of a mailbox re-wrap: one process re-keys the messages it is
+given by path and writes the results itself (PERF.md: no body crosses a process
+boundary).
+
+Each task returns an :class:`~e2ee_mail.keys.mailjournal.Outcome`; a failure is an
+outcome with its reason, never an exception, so one bad message cannot stop a run.
+Renames are made durable (directory fsync) at the end of each batch, before the
+parent journals the batch's outcomes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Sequence
+
+from ..errors import Error
+from .mailjournal import Outcome
+from .rekey import Rekeyed, Rekeyer
+from .ring import Keyring
+
+__all__ = [
+    "fsync_dir",
+    "init_worker",
+    "maildir_task",
+    "mbox_task",
+    "run_batch",
+    "set_rekeyer",
+]
+
+# One per worker process, set by init_worker (or in-process for workers=1).
+_REKEYER: Rekeyer | None = None
+# Directories with renames not yet fsynced (see run_batch).
+_DIRTY_DIRS: set[str] = set()
+
+
+def init_worker(
+    ring_path: str, passphrase: bytes | None, identity: str | None, parent: int
+) -> None:
+    global _REKEYER
+    _REKEYER = Rekeyer(Keyring.open(ring_path, passphrase=passphrase), identity)
+    if parent:
+        import threading
+
+        def watch() -> None:
+            # A killed parent must not leave workers behind (they would idle forever
+            # on the pool's queue).
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_verified(path: str, prefix: bytes, result: Rekeyed, mode: int) -> None:
+    """Write ``prefix`` and the re-keyed message to ``path`` (a fresh temp name),
+    fsync, read it back and verify it."""
+    assert _REKEYER is not None and result.data is not None
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), mode)
+        fh.write(prefix)
+        fh.write(result.data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    with open(path, "rb") as fh:
+        written = fh.read()
+    if written[: len(prefix)] != prefix:
+        raise Error("verification failed: the re-keyed message was not written")
+    _REKEYER.verify(written[len(prefix) :], result.checks)
+
+
+def maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
+    assert _REKEYER is not None
+    tmp = os.path.join(tmpdir, f".e2ee-rewrap.{os.getpid()}.{mid}")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        result = _REKEYER.rekey(data)
+        if result.data is None:
+            return Outcome(mid, "skipped", result.reason, result.identity)
+        st = os.stat(path)
+        try:
+            _write_verified(tmp, b"", result, st.st_mode & 0o7777)
+            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+            if not os.path.exists(path):
+                raise Error("the message was moved or deleted during the re-wrap")
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        _DIRTY_DIRS.add(os.path.dirname(path))
+        return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
+    except (Error, OSError) as exc:
+        return Outcome(mid, "failed", _one_line(exc))
+
+
+def mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcome:
+    assert _REKEYER is not None
+    try:
+        with open(mbox, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read(length)
+        nl = chunk.find(b"\n") + 1
+        result = _REKEYER.rekey(chunk[nl:])
+        if result.data is None:
+            return Outcome(mid, "skipped", result.reason, result.identity)
+        tmp = out + ".tmp"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        try:
+            _write_verified(tmp, chunk[:nl], result, 0o600)
+            os.replace(tmp, out)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
+    except (Error, OSError) as exc:
+        return Outcome(mid, "failed", _one_line(exc))
+
+
+def run_batch(tasks: Sequence[tuple[str, tuple[object, ...]]]) -> list[Outcome]:
+    funcs = {"maildir": maildir_task, "mbox": mbox_task}
+    try:
+        return [funcs[name](*args) for name, args in tasks]  # type: ignore[operator]
+    finally:
+        # The renames become durable before the parent journals them: one
+        # directory fsync per batch instead of one per message.
+        while _DIRTY_DIRS:
+            fsync_dir(_DIRTY_DIRS.pop())
+
+
+def set_rekeyer(rekeyer: Rekeyer | None) -> None:
+    """Install the re-keyer for in-process runs (``workers=1``)."""
+    global _REKEYER
+    _REKEYER = rekeyer
