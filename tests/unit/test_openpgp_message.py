@@ -247,3 +247,22 @@ def test_malformed_messages_raise_library_errors(
 ) -> None:
     with pytest.raises(errors.Error):
         message.decrypt(data, [alice], policy=DEFAULT)
+
+
+def test_anonymous_recipient_is_tried_with_every_key(
+    alice: certs.OpenPGPSecretKey, bob: certs.OpenPGPSecretKey
+) -> None:
+    from e2ee_mail.openpgp.packets.pkesk import PKESKv6, parse_pkesk, serialize_pkesk
+
+    sealed = message.encrypt(b"hidden", [alice.public], armor=False, policy=DEFAULT)
+    first, seipd = parse_packets(sealed)
+    named = parse_pkesk(first.body)
+    assert isinstance(named, PKESKv6)
+    anonymous = PKESKv6(0, b"", named.algorithm, named.material)
+    rebuilt = serialize_packet(1, serialize_pkesk(anonymous)) + serialize_packet(
+        TAG_SEIPD, seipd.body
+    )
+    assert message.inspect(rebuilt).recipients[0].id == "anonymous"
+    assert message.decrypt(rebuilt, [bob, alice], policy=DEFAULT) == b"hidden"
+    with pytest.raises(errors.DecryptionError):
+        message.decrypt(rebuilt, [bob], policy=DEFAULT)
