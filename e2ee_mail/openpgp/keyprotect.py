@@ -14,9 +14,12 @@ material itself (the key codecs do):
 * :func:`protect` — writes 253 (v6 default, Argon2 + OCB) or 254 (v4 default, iterated
   and salted SHA-256, AES-256 CFB: what GnuPG 2.2 reads), or 0 without a passphrase.
 
-Left out: LegacyCFB (a cipher ID in the usage octet, MD5 passphrase hash, refused as
-UnsupportedError), v3 keys, non-AES ciphers, and EAX. A wrong passphrase is a
-PassphraseError; a GnuPG stub (secret on a smartcard) an UnsupportedError.
+Reading also accepts the pre-AES ciphers GnuPG 1.x protected keys with (IDEA,
+TripleDES, CAST5, Blowfish, Camellia, through ``cryptography``'s decrepit module);
+writing is AES only. Left out: LegacyCFB (a cipher ID in the usage octet, MD5
+passphrase hash, refused as UnsupportedError), v3 keys, Twofish, and EAX. A wrong
+passphrase is a PassphraseError; a GnuPG stub (secret on a smartcard) an
+UnsupportedError.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ import hmac
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers import (
+    BlockCipherAlgorithm,
+    Cipher,
+    CipherContext,
+    algorithms,
+)
 
 try:  # cryptography >= 47 keeps CFB under "decrepit"; the old path warns, then goes.
     from cryptography.hazmat.decrepit.ciphers.modes import CFB
@@ -240,6 +248,37 @@ def _cfb(key: bytes, iv: bytes) -> Cipher[CFB]:
     return Cipher(algorithms.AES(key), CFB(iv))
 
 
+def _legacy_cipher(cipher_algo: int) -> tuple[type[BlockCipherAlgorithm], int] | None:
+    """(algorithm class, key size) of a pre-AES cipher GnuPG 1.x protected keys with
+    (RFC 9580 §9.3: 1 IDEA, 2 TripleDES, 3 CAST5, 4 Blowfish, 11-13 Camellia). Read
+    only: from ``cryptography``'s decrepit module, which holds them for old data."""
+    try:
+        from cryptography.hazmat.decrepit.ciphers import algorithms as old
+    except ImportError:  # pragma: no cover - older cryptography
+        return None
+    table: dict[int, tuple[type[BlockCipherAlgorithm], int]] = {
+        1: (old.IDEA, 16),
+        2: (old.TripleDES, 24),
+        3: (old.CAST5, 16),
+        4: (old.Blowfish, 16),
+        11: (old.Camellia, 16),
+        12: (old.Camellia, 24),
+        13: (old.Camellia, 32),
+    }
+    return table.get(cipher_algo)
+
+
+def _cfb_decryptor(prot: SecretKeyProtection, passphrase: bytes) -> CipherContext:
+    assert prot.s2k is not None
+    legacy = None if prot.cipher_algo in (7, 8, 9) else _legacy_cipher(prot.cipher_algo)
+    if legacy is None:
+        key = derive_key(prot.s2k, passphrase, cipher_key_size(prot.cipher_algo))
+        return _cfb(key, prot.iv).decryptor()
+    algorithm, size = legacy
+    key = derive_key(prot.s2k, passphrase, size)
+    return Cipher(algorithm(key), CFB(prot.iv)).decryptor()  # type: ignore[call-arg]
+
+
 def unprotect(
     prot: SecretKeyProtection,
     secret_data: bytes | bytearray | memoryview,
@@ -287,8 +326,7 @@ def unprotect(
             return _aead(prot.aead_algo, kek).decrypt(prot.iv, data, aad)
         except InvalidTag:
             raise PassphraseError(_WRONG_PASSPHRASE) from None
-    key = derive_key(prot.s2k, passphrase, cipher_key_size(prot.cipher_algo))
-    dec = _cfb(key, prot.iv).decryptor()
+    dec = _cfb_decryptor(prot, passphrase)
     plain = dec.update(data) + dec.finalize()
     if prot.usage == USAGE_CFB:
         body, check = plain[:-_SHA1_SIZE], plain[-_SHA1_SIZE:]

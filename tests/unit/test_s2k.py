@@ -386,3 +386,30 @@ def test_protect_refuses_argon2_with_cfb() -> None:
 def test_protection_repr_never_shows_material() -> None:
     prot = SecretKeyProtection()
     assert "secret" not in repr(prot)
+
+
+@pytest.mark.parametrize(
+    ("algo", "size", "block"),
+    [(1, 16, 8), (2, 24, 8), (3, 16, 8), (4, 16, 8), (11, 16, 16), (13, 32, 16)],
+)
+def test_gnupg1_era_ciphers_unlock_read_only(algo: int, size: int, block: int) -> None:
+    """Keys GnuPG 1.x protected with CAST5 (its default), 3DES, IDEA, Blowfish or
+    Camellia still load; the sealed form is built here with the decrepit cipher."""
+    from cryptography.hazmat.decrepit.ciphers import algorithms as old
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+    from cryptography.hazmat.primitives.ciphers import Cipher
+
+    cls = {1: old.IDEA, 2: old.TripleDES, 3: old.CAST5, 4: old.Blowfish}.get(
+        algo, old.Camellia
+    )
+    spec = S2K(s2k.S2K_ITERATED, 2, b"saltsalt", 0x60)
+    iv = bytes(range(block))
+    enc = Cipher(cls(s2k.derive_key(spec, b"pw", size)), CFB(iv)).encryptor()
+    sealed = enc.update(MATERIAL + hashlib.sha1(MATERIAL).digest()) + enc.finalize()
+    prot = SecretKeyProtection(254, algo, 0, spec, iv)
+    wire = keyprotect.serialize_protection(prot, version=4)
+    parsed, _ = keyprotect.parse_protection(wire, 0, version=4)
+    kwargs = {"version": 4, "packet_tag": 7, "public_body": PUBLIC_BODY}
+    assert keyprotect.unprotect(parsed, sealed, b"pw", **kwargs) == MATERIAL
+    with pytest.raises(PassphraseError):
+        keyprotect.unprotect(parsed, sealed, b"wrong", **kwargs)
