@@ -23,7 +23,7 @@ from typing import BinaryIO, Final, Literal, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
-from ..errors import DecryptionError, UsageError
+from ..errors import DecryptionError, FormatError, UsageError
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -320,6 +320,29 @@ class ChunkSealer:
             if self._fill == size:
                 self._emit(size)
         return len(view)
+
+    def pump(self, src: BinaryIO, length: int) -> None:
+        """Read exactly ``length`` octets of ``src`` straight into the chunk buffer.
+
+        The hot loop of a stream of known size: one ``readinto``, one
+        ``encrypt_into`` and one ``write`` per chunk, no other copy.
+
+        Raises:
+            FormatError: ``src`` ended early.
+        """
+        view = memoryview(self._in)
+        size = len(self._in)
+        readinto = src.readinto  # type: ignore[attr-defined]
+        left = length
+        while left:
+            want = min(size - self._fill, left)
+            got = readinto(view[self._fill : self._fill + want])
+            if not got:
+                raise FormatError("the input ended before its announced size")
+            self._fill += got
+            left -= got
+            if self._fill == size:
+                self._emit(size)
 
     def close(self) -> None:
         """Seal the last partial chunk and write the final tag."""

@@ -126,6 +126,19 @@ def encrypt(
     return bytes(out)
 
 
+def _remaining_size(src: BinaryIO) -> int | None:
+    """Octets left in a seekable ``src`` (a file), or None for pipes and sockets."""
+    try:
+        if not src.seekable():
+            return None
+        here = src.tell()
+        end = src.seek(0, 2)
+        src.seek(here)
+    except (OSError, AttributeError, ValueError):
+        return None
+    return max(0, end - here)
+
+
 def encrypt_stream(
     src: BinaryIO,
     dst: BinaryIO,
@@ -134,7 +147,11 @@ def encrypt_stream(
     armor: bool,
     policy: Policy,
 ) -> None:
-    """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
+    """Encrypt ``src`` to ``dst`` in bounded memory.
+
+    A seekable ``src`` of known size gets definite packet lengths and the direct
+    read-seal-write loop; other streams are framed with partial body lengths.
+    """
     from ..core import chunked
 
     recipients = openpgp_certs(certs)
@@ -145,17 +162,34 @@ def encrypt_stream(
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
+    params = seipdv2.chunk_params(header, session_key)
     out: BinaryIO = armor_mod.ArmorWriter(dst) if armor else dst  # type: ignore[assignment]
     out.write(pkesk_packets(session_key, keys))
-    seipd = PartialBodyWriter(out, TAG_SEIPD)
-    seipd.write(bytes([2, header.cipher, header.aead, header.chunk_size_octet]))
-    seipd.write(header.salt)
-    sealer = chunked.ChunkSealer(
-        seipdv2.chunk_params(header, session_key),
-        seipd,  # type: ignore[arg-type]
-    )
-    literal = PartialBodyWriter(sealer, TAG_LITERAL)  # type: ignore[arg-type]
-    literal.write(serialize_literal_header(LiteralHeader()))
+    head = bytes([2, header.cipher, header.aead, header.chunk_size_octet]) + header.salt
+    size = _remaining_size(src)
+    if size is not None:
+        prefix = _literal_prefix(size)
+        body_size = seipdv2.sealed_body_size(header, len(prefix) + size)
+        out.write(serialize_header(TAG_SEIPD, body_size) + head)
+        sealer = chunked.ChunkSealer(params, out)
+        sealer.write(prefix)
+        sealer.pump(src, size)
+        sealer.close()
+    else:
+        seipd = PartialBodyWriter(out, TAG_SEIPD)
+        seipd.write(head)
+        sealer = chunked.ChunkSealer(params, seipd)  # type: ignore[arg-type]
+        literal = PartialBodyWriter(sealer, TAG_LITERAL)  # type: ignore[arg-type]
+        literal.write(serialize_literal_header(LiteralHeader()))
+        _copy(src, literal)
+        literal.close()
+        sealer.close()
+        seipd.close()
+    if armor:
+        out.close()
+
+
+def _copy(src: BinaryIO, dst: PartialBodyWriter) -> None:
     buf = bytearray(1 << 20)
     readinto = getattr(src, "readinto", None)
     while True:
@@ -167,12 +201,7 @@ def encrypt_stream(
             n = len(piece)
         if not n:
             break
-        literal.write(piece)
-    literal.close()
-    sealer.close()
-    seipd.close()
-    if armor:
-        out.close()
+        dst.write(piece)
 
 
 # -- opening ---------------------------------------------------------------------

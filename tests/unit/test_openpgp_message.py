@@ -61,19 +61,44 @@ def test_two_recipients_each_open(
     assert described.content_algorithm == "seipdv2-aes256-gcm"
 
 
-def test_streamed_message_uses_partial_lengths_and_opens(
+class Pipe(io.RawIOBase):
+    """A non-seekable source, like stdin or a socket."""
+
+    def __init__(self, data: bytes) -> None:
+        self._src = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._src.readinto(buf)
+
+
+def test_stream_of_unknown_size_uses_partial_lengths_and_opens(
     alice: certs.OpenPGPSecretKey,
 ) -> None:
     data = b"z" * (3 << 20)
     out = io.BytesIO()
-    message.encrypt_stream(
-        io.BytesIO(data), out, [alice.public], armor=False, policy=DEFAULT
-    )
+    with Pipe(data) as src:
+        message.encrypt_stream(src, out, [alice.public], armor=False, policy=DEFAULT)  # type: ignore[arg-type]
     packets = parse_packets(out.getvalue())
     assert packets[-1].tag == TAG_SEIPD and packets[-1].partial
     plain = io.BytesIO()
     message.decrypt_stream(io.BytesIO(out.getvalue()), plain, [alice], policy=DEFAULT)
     assert plain.getvalue() == data
+
+
+def test_stream_of_known_size_gets_definite_lengths(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    data = bytes(range(256)) * 5000
+    src = io.BytesIO(b"skipped" + data)
+    src.seek(7)
+    out = io.BytesIO()
+    message.encrypt_stream(src, out, [alice.public], armor=False, policy=SMALL)
+    packets = parse_packets(out.getvalue())
+    assert not packets[-1].partial
+    assert message.decrypt(out.getvalue(), [alice], policy=SMALL) == data
 
 
 def test_wrong_key_is_no_matching_key(
