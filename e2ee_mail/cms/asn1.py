@@ -206,8 +206,9 @@ def _rid(choice: object) -> RecipientId:
     name = choice.name  # type: ignore[attr-defined]
     chosen = choice.chosen  # type: ignore[attr-defined]
     if name == "issuer_and_serial_number":
+        # The issuer is compared byte for byte with the certificate's raw issuer, never
+        # interpreted, so its inner structure need not be parsed here.
         issuer = chosen["issuer"]
-        issuer.native  # noqa: B018  (force the lazy parse inside the try)
         return RecipientId(
             issuer=issuer.dump(), serial_number=chosen["serial_number"].native
         )
