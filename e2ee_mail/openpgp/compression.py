@@ -7,9 +7,11 @@ producing more than a caller-given bound: the output is pulled from the decompre
 in pieces no larger than what is left of the bound (``max_length``), so a
 decompression bomb becomes a PolicyError before memory grows (RFC 9580 §13.14).
 
-Provided: :func:`decompress` (bytes) and :class:`Decompressor` (incremental, for
-streams). Left out, deliberately: compression on write — the library never compresses
-(PERF.md: 20x slower on incompressible data, and a side channel). Nesting limits
+Provided: :func:`decompress` (bytes), :class:`Decompressor` (incremental) and
+:class:`DecompressingReader` (a readable stream over a compressed stream, holding at
+most about 1 MiB of output at a time). Left out, deliberately: compression on write —
+the library never compresses (PERF.md: 20x slower on incompressible data, and a side
+channel). Nesting limits
 (compressed inside compressed) are the message parser's, which calls this per layer.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import bz2
 import zlib
 from collections.abc import Iterator
-from typing import Final
+from typing import BinaryIO, Final
 
 from ..errors import PacketError, PolicyError, UnsupportedError
 
@@ -27,6 +29,7 @@ __all__ = [
     "UNCOMPRESSED",
     "ZIP",
     "ZLIB",
+    "DecompressingReader",
     "Decompressor",
     "decompress",
 ]
@@ -173,3 +176,59 @@ def decompress(algo: int, data: bytes | bytearray | memoryview, limit: int) -> b
     pieces = list(d.feed(data))
     pieces.extend(d.finish())
     return b"".join(pieces)
+
+
+class DecompressingReader:
+    """A readable binary stream of the decompressed content of ``src``.
+
+    Output is pulled one piece (at most 1 MiB) at a time, so memory stays bounded
+    whatever the expansion; the limit and the end-of-stream check of
+    :class:`Decompressor` apply (PolicyError / PacketError while reading).
+    """
+
+    __slots__ = ("_d", "_done", "_pending", "_pieces", "_src")
+
+    def __init__(self, src: BinaryIO, algo: int, limit: int) -> None:
+        self._src = src
+        self._d = Decompressor(algo, limit)
+        self._pieces: Iterator[bytes] = iter(())
+        self._pending = memoryview(b"")
+        self._done = False
+
+    def _fill(self) -> None:
+        while not self._pending and not self._done:
+            piece = next(self._pieces, None)
+            if piece is not None:
+                self._pending = memoryview(piece)
+                continue
+            chunk = self._src.read(OUTPUT_PIECE_SIZE)
+            if chunk:
+                self._pieces = self._d.feed(chunk)
+            else:
+                self._pieces = self._d.finish()
+                self._done = True
+                rest = b"".join(self._pieces)
+                self._pending = memoryview(rest)
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        """Fill ``buf`` with up to ``len(buf)`` decompressed octets; 0 at the end."""
+        self._fill()
+        n = min(len(buf), len(self._pending))
+        memoryview(buf)[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` decompressed octets (all that is left if negative)."""
+        if size is None or size < 0:
+            out = bytearray()
+            while chunk := self.read(OUTPUT_PIECE_SIZE):
+                out += chunk
+            return bytes(out)
+        self._fill()
+        out_view = self._pending[:size]
+        self._pending = self._pending[len(out_view) :]
+        return bytes(out_view)
+
+    def readable(self) -> bool:
+        return True

@@ -9,6 +9,7 @@ runs on plaintext that has already been authenticated, so errors may be specific
 
 from __future__ import annotations
 
+import dataclasses
 from typing import BinaryIO, Final
 
 from ..errors import PacketError, PolicyError
@@ -94,8 +95,17 @@ def copy_literal(stream: BinaryIO, dst: BinaryIO, policy: Policy) -> None:
             algo = body.read_exact(1)[0]
             if policy.max_nesting <= 1:
                 raise PolicyError("compressed data is nested too deeply")
-            inner = _decompress(algo, body.read(), policy)
-            dst.write(literal_data(inner, policy, 1))
+            # Stream the inflated packets (bounded memory; GnuPG compresses by
+            # default), one nesting level down.
+            from . import compression
+
+            reader = compression.DecompressingReader(
+                body,  # type: ignore[arg-type]
+                algo,
+                policy.max_decompressed_bytes,
+            )
+            deeper = dataclasses.replace(policy, max_nesting=policy.max_nesting - 1)
+            copy_literal(reader, dst, deeper)  # type: ignore[arg-type]
         else:
             raise PacketError(
                 f"unexpected packet type {tag} inside the encrypted message"

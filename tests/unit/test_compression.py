@@ -113,3 +113,57 @@ def test_mutated_streams_fail_closed_or_decode(
     packed[i] ^= data.draw(st.integers(1, 255))
     with contextlib.suppress(PacketError, PolicyError):
         decompress(algo, bytes(packed), 1 << 16)
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_reader_streams_with_bounded_buffering(algo: int) -> None:
+    import io
+
+    big = bytes(32 << 20)
+    reader = compression.DecompressingReader(
+        io.BytesIO(COMPRESSORS[algo](big)), algo, 1 << 30
+    )
+    total = 0
+    buf = bytearray(100_000)
+    while n := reader.readinto(buf):
+        assert len(reader._pending) <= compression.OUTPUT_PIECE_SIZE
+        total += n
+    assert total == len(big)
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_reader_enforces_the_limit_and_the_end(algo: int) -> None:
+    import io
+
+    packed = COMPRESSORS[algo](BODY)
+    reader = compression.DecompressingReader(io.BytesIO(packed), algo, len(BODY) - 1)
+    with pytest.raises(PolicyError):
+        reader.read()
+    truncated = compression.DecompressingReader(
+        io.BytesIO(packed[: len(packed) // 2]), algo, 1 << 30
+    )
+    with pytest.raises(PacketError):
+        truncated.read()
+    whole = compression.DecompressingReader(io.BytesIO(packed), algo, len(BODY))
+    assert whole.read(10) + whole.read() == BODY
+    assert whole.read() == b""
+
+
+def test_streamed_message_inflates_nested_layers_within_the_nesting_limit() -> None:
+    import dataclasses
+    import io
+
+    from e2ee_mail.openpgp.inner import copy_literal
+    from e2ee_mail.openpgp.packets.header import serialize_packet
+    from e2ee_mail.policy import DEFAULT
+
+    literal = serialize_packet(11, b"b\x00\x00\x00\x00\x00" + b"payload")
+    once = serialize_packet(8, b"\x02" + zlib.compress(literal))
+    twice = serialize_packet(8, b"\x01" + _zip(once))
+    out = io.BytesIO()
+    copy_literal(io.BytesIO(twice), out, DEFAULT)
+    assert out.getvalue() == b"payload"
+    shallow = dataclasses.replace(DEFAULT, max_nesting=2)
+    with pytest.raises(PolicyError, match="nested"):
+        copy_literal(io.BytesIO(twice), io.BytesIO(), shallow)
+    copy_literal(io.BytesIO(once), io.BytesIO(), shallow)
