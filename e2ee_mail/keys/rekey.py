@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from typing import Literal
 
 from .. import _api
 from ..errors import Error, NoMatchingKeyError, UsageError
@@ -27,6 +28,8 @@ from .model import Certificate, KeyFormat, SecretKey
 from .ring import Keyring, normalize_identity
 
 __all__ = ["Rekeyed", "Rekeyer"]
+
+_BlobStatus = Literal["rewrapped", "current", "foreign"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,9 +82,8 @@ class Rekeyer:
 
     def __init__(self, ring: Keyring, identity: str | None = None) -> None:
         self._ring = ring
-        self._idents = (
-            (normalize_identity(identity),) if identity else ring.identities()
-        )
+        self._only = normalize_identity(identity) if identity else None
+        self._idents = (self._only,) if self._only else ring.identities()
         self._old: dict[tuple[str, str], tuple[SecretKey, ...]] = {}
         self._new: dict[tuple[str, str], tuple[SecretKey, ...]] = {}
         self._ids: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -124,7 +126,7 @@ class Rekeyer:
 
     def _rewrap_blob(
         self, kind: mailscan.BlobKind, blob: bytes
-    ) -> tuple[bytes, bool, _Check | None]:
+    ) -> tuple[bytes, _BlobStatus, _Check | None]:
         fmt = _fmt(kind)
         ids = _recipient_ids(blob)
         for ident in self._idents:
@@ -134,7 +136,7 @@ class Rekeyer:
             if self._ring.recipients(ident, format=fmt) and (
                 ids == self._current_ids(ident, fmt)
             ):
-                return blob, False, None
+                return blob, "current", None
             try:
                 plaintext = _api.decrypt(blob, keys)
             except NoMatchingKeyError:
@@ -142,7 +144,10 @@ class Rekeyer:
             certs = self._certs(ident, fmt)
             new = _same_form(blob, _api.rewrap(blob, keys, certs))
             check = _Check(ident, fmt, hashlib.sha256(plaintext).digest())
-            return new, True, check
+            return new, "rewrapped", check
+        if self._only is not None:
+            # Restricted to one identity: someone else's mail is not ours to touch.
+            return blob, "foreign", None
         raise NoMatchingKeyError("no key in the keyring opens this message")
 
     def rekey(self, data: bytes) -> Rekeyed:
@@ -156,13 +161,17 @@ class Rekeyer:
             return Rekeyed(None, "not encrypted")
         replacements: list[tuple[mailscan.EncryptedPart, bytes]] = []
         checks: list[_Check | None] = []
+        statuses: set[_BlobStatus] = set()
         for part in parts:
             blob = mailscan.extract(data, part)
-            new, changed, check = self._rewrap_blob(part.kind, blob)
+            new, status, check = self._rewrap_blob(part.kind, blob)
             checks.append(check)
-            if changed:
+            statuses.add(status)
+            if status == "rewrapped":
                 replacements.append((part, mailscan.encode(part, new)))
         if not replacements:
+            if statuses == {"foreign"}:
+                return Rekeyed(None, f"not encrypted to {self._only}")
             return Rekeyed(None, "already encrypted to the current keys")
         done = [c for c in checks if c is not None]
         fprs = tuple(

@@ -395,3 +395,31 @@ def test_two_worker_processes_rewrap_an_mbox(ring: Keyring, tmp_path: Path) -> N
             assert message == original + b"\n"
         else:
             assert _open_all(message, new.key) == [body]
+
+
+def test_identity_option_leaves_other_identities_mail_alone(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    bob = "bob@example.org"
+    ring.rotate(bob, format="x509", kind="x25519", now=T0)
+    for_alice = e2ee_mail.encrypt(b"to alice", ring.recipients(ALICE), format="cms")
+    for_bob = e2ee_mail.encrypt(b"to bob", ring.recipients(bob), format="cms")
+    messages = {
+        "a": (smime_mail(for_alice, 1), b""),
+        "b": (smime_mail(for_bob, 2), b""),
+    }
+    root = _maildir(tmp_path / "Maildir", messages)
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    ring.rotate(bob, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(root, ring.path, identity=ALICE, workers=1)
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (1, 1, 0)
+    assert _find(root, "b").read_bytes() == messages["b"][0]
+    new_alice = ring.recipients(ALICE)[0]
+    data = _find(root, "a").read_bytes()
+    (part,) = mailscan.find_encrypted(data)
+    ids = {r.id for r in e2ee_mail.inspect(mailscan.extract(data, part)).recipients}
+    probe = e2ee_mail.encrypt(b"", new_alice, format="cms")
+    assert ids == {r.id for r in e2ee_mail.inspect(probe).recipients}
+    # Without the option, bob's mail is re-keyed too: both identities are in the ring.
+    again = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (again.rewrapped, again.skipped) == (1, 1)
