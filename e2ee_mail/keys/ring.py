@@ -222,6 +222,13 @@ class Keyring:
             kind: "x25519", "rsa3072" or "rsa4096"; defaults to the previous
                 version's algorithm, else x25519.
             now: the creation time (defaults to the clock).
+
+        Returns:
+            The new active version.
+
+        Raises:
+            UsageError: no format for an unknown identity, or a bad format/kind.
+            KeyringError: the store is damaged (nothing is written then).
         """
         ident = normalize_identity(identity)
         when = to_utc(now)
@@ -268,11 +275,27 @@ class Keyring:
         self, identity: str, fingerprint: str | None = None
     ) -> tuple[KeyVersion, ...]:
         """Retire the version(s) with ``fingerprint``, or with ``None`` every
-        ``decrypt-only`` version of ``identity``. Returns the retired versions."""
+        ``decrypt-only`` version of ``identity``.
+
+        Returns:
+            The retired versions.
+
+        Raises:
+            UsageError: unknown identity, or no version with that fingerprint that
+                is not revoked.
+        """
         return self._set_state(identity, fingerprint, "retired")
 
     def revoke(self, identity: str, fingerprint: str) -> tuple[KeyVersion, ...]:
-        """Revoke the version(s) with ``fingerprint``: never used again."""
+        """Revoke the version(s) with ``fingerprint``: never used again, neither
+        to encrypt nor to decrypt (the key file stays, as history).
+
+        Returns:
+            The revoked versions.
+
+        Raises:
+            UsageError: unknown identity or fingerprint.
+        """
         if not fingerprint:
             raise UsageError("revoke() needs the fingerprint of the key to revoke")
         return self._set_state(identity, fingerprint, "revoked")
