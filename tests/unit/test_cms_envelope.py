@@ -347,3 +347,20 @@ def test_signed_data_is_not_encrypted(xkey: kx.X509SecretKey) -> None:
     )
     with pytest.raises(e2ee_mail.UnsupportedError, match="not encrypted"):
         e2ee_mail.decrypt(signed, xkey)
+
+
+def test_legacy_cbc_uses_pkcs1v15_for_rsa_recipients(rkey: kx.X509SecretKey) -> None:
+    # Clients that need EnvelopedData (gpgsm 2.2) read no RSA-OAEP either.
+    ct = e2ee_mail.encrypt(BODY, rkey.public, format="cms", cipher="aes-256-cbc")
+    assert e2ee_mail.inspect(bytes(ct)).recipients[0].algorithm == "rsaes-pkcs1-v1_5"
+    gcm = e2ee_mail.encrypt(BODY, rkey.public, format="cms")
+    assert e2ee_mail.inspect(bytes(gcm)).recipients[0].algorithm == "rsaes-oaep-sha256"
+
+
+def test_non_data_inner_content_type_is_refused(xkey: kx.X509SecretKey) -> None:
+    ct = bytes(e2ee_mail.encrypt(BODY, xkey.public, format="cms"))
+    data_oid = asn1.der_oid(oids.DATA)
+    signed_oid = asn1.der_oid("1.2.840.113549.1.7.2")
+    assert len(data_oid) == len(signed_oid)
+    with pytest.raises(e2ee_mail.UnsupportedError, match="id-data"):
+        e2ee_mail.decrypt(ct.replace(data_oid, signed_oid), xkey)
