@@ -136,14 +136,48 @@ def encrypt_bytes(
     rid_kind: recipients.RidKind,
 ) -> bytearray:
     """The whole DER message, built in one buffer of its final size."""
-    view = memoryview(data)
-    n = len(view)
     cek = random_bytes(aead.KEY_SIZE)
     infos = recipient_infos(certs, cek, policy=policy, rid_kind=rid_kind)
+    nonce = random_bytes(aead.GCM_NONCE_SIZE if authenticated else CBC_IV_SIZE)
+    return _seal_bytes(data, infos, cek, nonce, authenticated=authenticated)
+
+
+def encrypt_bytes_from_parts(
+    data: bytes | bytearray | memoryview,
+    certs: Sequence[X509Certificate],
+    *,
+    cek: bytes,
+    nonce: bytes,
+    ephemeral_secrets: Sequence[bytes | None],
+    authenticated: bool = True,
+    policy: Policy,
+    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+) -> bytearray:
+    """Like :func:`encrypt_bytes` with the content key, nonce/IV and X25519
+    ephemeral keys pinned: for test-vector generators only, never for real mail (RSA
+    wraps stay randomized by their padding)."""
+    infos = [
+        recipients.wrap(
+            cert, cek, policy=policy, rid_kind=rid_kind, ephemeral_secret=eph
+        )
+        for cert, eph in zip(certs, ephemeral_secrets, strict=True)
+    ]
+    return _seal_bytes(data, infos, cek, nonce, authenticated=authenticated)
+
+
+def _seal_bytes(
+    data: bytes | bytearray | memoryview,
+    infos: Sequence[asn1.RecipientInfo],
+    cek: bytes,
+    nonce: bytes,
+    *,
+    authenticated: bool,
+) -> bytearray:
+    view = memoryview(data)
+    n = len(view)
     ris_der = asn1.serialize_recipient_infos(infos)
     version = _version(authenticated, infos)
     if authenticated:
-        nonce = random_bytes(aead.GCM_NONCE_SIZE)
         prefix = build_prefix(
             authenticated=True,
             version=version,
@@ -158,23 +192,23 @@ def encrypt_bytes(
         out_view = memoryview(out)
         out_view[:p] = prefix
         aead.gcm_seal_into(cek, nonce, view, out_view[p : p + n + aead.GCM_TAG_SIZE])
+        # The tag lands right after the ciphertext; move it behind the mac's
+        # OCTET STRING header (RFC 5083 §2.1: mac follows authEncryptedContentInfo).
         tag = bytes(out_view[p + n : p + n + aead.GCM_TAG_SIZE])
         out_view[p + n : p + n + 2] = b"\x04\x10"
         out_view[p + n + 2 :] = tag
         return out
-    iv = random_bytes(CBC_IV_SIZE)
-    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, iv))
-    ct_len = legacy.padded_length(n)
+    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, nonce))
     prefix = build_prefix(
         authenticated=False,
         version=version,
         originator_info=b"",
         ris_der=ris_der,
         algorithm=algorithm,
-        body_length=ct_len,
+        body_length=legacy.padded_length(n),
         tail_length=0,
     )
-    enc = legacy.CBCEncryptor(cek, iv)
+    enc = legacy.CBCEncryptor(cek, nonce)
     out = bytearray(prefix)
     out += enc.update(view)
     out += enc.finalize()

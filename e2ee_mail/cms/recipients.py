@@ -69,8 +69,16 @@ def wrap(
     *,
     policy: Policy,
     rid_kind: RidKind = "issuer_and_serial_number",
+    ephemeral_secret: bytes | None = None,
 ) -> RecipientInfo:
     """Wrap ``cek`` for one recipient certificate.
+
+    Args:
+        cert: the recipient.
+        cek: the content-encryption key.
+        policy: what may be written.
+        rid_kind: how the entry names the certificate.
+        ephemeral_secret: pin the X25519 ephemeral key (vector generators only).
 
     Raises:
         PolicyError: RSA key below policy.min_rsa_bits.
@@ -93,7 +101,14 @@ def wrap(
             encrypted = core_rsa.encrypt_oaep(public, cek)
         version = 2 if rid.subject_key_identifier is not None else 0
         return KeyTransRecipientInfo(version, rid, alg, encrypted)
-    ephemeral, shared = core_x25519.ephemeral_agree(core_x25519.public_bytes(public))
+    recipient = core_x25519.public_bytes(public)
+    if ephemeral_secret is None:
+        ephemeral, shared = core_x25519.ephemeral_agree(recipient)
+    else:
+        # Pinned ephemeral key: test-vector generation only (STYLE.md *_from_parts).
+        ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
+            recipient, ephemeral_secret
+        )
     kek = _kek(KARI_SCHEME, KARI_WRAP, shared, None)
     wrap_alg = asn1.serialize_algorithm_identifier(AlgorithmIdentifier(KARI_WRAP))
     return KeyAgreeRecipientInfo(

@@ -364,3 +364,21 @@ def test_non_data_inner_content_type_is_refused(xkey: kx.X509SecretKey) -> None:
     assert len(data_oid) == len(signed_oid)
     with pytest.raises(e2ee_mail.UnsupportedError, match="id-data"):
         e2ee_mail.decrypt(ct.replace(data_oid, signed_oid), xkey)
+
+
+def test_from_parts_is_deterministic_and_opens(xkey: kx.X509SecretKey) -> None:
+    def make() -> bytes:
+        return bytes(
+            build.encrypt_bytes_from_parts(
+                BODY,
+                [xkey.public],
+                cek=bytes(range(32)),
+                nonce=bytes(12),
+                ephemeral_secrets=[bytes([7]) * 32],
+                policy=DEFAULT,
+            )
+        )
+
+    first = make()
+    assert first == make()
+    assert e2ee_mail.decrypt(first, xkey) == BODY
