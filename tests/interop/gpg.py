@@ -171,8 +171,10 @@ class GpgHome:
             raise GpgFailed("no session key in gpg output:\n" + proc.stderr.decode())
         return int(m.group(1)), bytes.fromhex(m.group(2).decode())
 
-    def list_packets(self, data: bytes) -> str:
-        proc = self.run(["--list-packets"], input=data, check=False)
+    def list_packets(self, data: bytes, *, passphrase: str = "") -> str:
+        proc = self.run(
+            ["--list-packets"], input=data, passphrase=passphrase, check=False
+        )
         return proc.stdout.decode("utf-8", "replace")
 
 

@@ -113,7 +113,7 @@ def test_gpg_encrypts_we_decrypt(
     peer = world.alice if who == "alice" else world.bob
     extra = () if compress else ("--compress-algo", "none")
     message = world.home.encrypt(BODY, [peer.fpr], armor=armor, extra=extra)
-    listing = world.home.list_packets(message)
+    listing = world.home.list_packets(message, passphrase=peer.passphrase)
     assert ("compressed packet" in listing) == compress
     assert e2ee_mail.decrypt(message, peer.key) == BODY
     out = io.BytesIO()
