@@ -152,3 +152,43 @@ def test_generated_expiry_is_honoured() -> None:
     assert cert.encryption_keys(now=created + 3600) == []
     with pytest.raises(UnsupportedError):
         e2ee_mail.encrypt(b"x", cert)  # the clock is far past the expiry
+
+
+def _revoked(key: certs.OpenPGPSecretKey, *, subkey: bool) -> certs.OpenPGPCertificate:
+    from e2ee_mail.openpgp import sigs
+    from e2ee_mail.openpgp.packets.signature import (
+        SIG_KEY_REVOCATION,
+        SIG_SUBKEY_REVOCATION,
+    )
+
+    primary = key.public.primary.packet
+    signer = key.private_key(key.public.primary.fingerprint)
+    assert signer is not None
+    target = key.public.subkeys[0].packet if subkey else None
+    sig = sigs.make_signature(
+        signer,  # type: ignore[arg-type]
+        primary,
+        SIG_SUBKEY_REVOCATION if subkey else SIG_KEY_REVOCATION,
+        sigs.key_signature_data(primary, subkey=target),
+        [],
+        created=primary.created + 1,
+    )
+    packets = parse_packets(key.public.export(armor=False))
+    revocation = Packet(TAG_SIGNATURE, serialize_signature(sig))
+    packets.insert(len(packets) if subkey else 1, revocation)
+    return certs.load_certificate(
+        b"".join(serialize_packet(p.tag, p.body) for p in packets)
+    )
+
+
+def test_revoked_primary_key_has_no_encryption_key(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    cert = _revoked(alice, subkey=False)
+    assert cert.revoked and cert.encryption_keys() == []
+
+
+def test_revoked_subkey_is_not_used(alice: certs.OpenPGPSecretKey) -> None:
+    cert = _revoked(alice, subkey=True)
+    assert not cert.revoked and cert.subkeys[0].revoked
+    assert cert.encryption_keys() == []
