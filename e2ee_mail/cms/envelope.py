@@ -20,15 +20,14 @@ The checks shared with rewrap live in common.py; rewrap itself in rekey.py; writ
 in build.py.
 
 Left out: detached content, originatorInfo certificates (kept and copied, unused),
-streams that need more than one candidate content key (the first is used; the bytes
-API tries each).
+and authAttrs in streams (the bytes API authenticates them).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO, Literal
 
 from .. import _io
@@ -37,12 +36,14 @@ from ..core import aead
 from ..errors import (
     ASN1Error,
     DecryptionError,
+    FormatError,
     UnsupportedError,
     UsageError,
 )
 from ..keys.model import Certificate, SecretKey
 from ..policy import Policy
 from . import build, common, legacy, oids, pem, recipients
+from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
     "decrypt",
@@ -220,46 +221,127 @@ def decrypt_stream(
     """Open a CMS message from ``src`` into ``dst`` in bounded memory.
 
     The plaintext is spooled to a 0600 temporary file and copied to ``dst`` only
-    after the tag verified; on failure nothing is written to ``dst``.
+    after the tag verified; on failure nothing is written to ``dst``. When several
+    content keys are candidates (keys loaded without certificates), the sealed body
+    is spooled too and each candidate is tried in turn.
     """
     reader = common.reader(_stream_source(src), policy)
     header = reader.read_header()
     authenticated, nonce, size = common.content_params(header, policy)
-    ceks, _ = common.content_keys(header, keys, policy, size)
-    cek = ceks[0]
+    ceks, named = common.content_keys(header, keys, policy, size)
     with _io.spool() as tmp:
-        if authenticated:
-            # authAttrs come after the content, so streams cannot authenticate them
-            # ahead of time; messages with authAttrs are opened by the bytes API.
-            opener = aead.GCMStreamOpener(cek, nonce)
-            for length in reader.segments():
-                opener.pump(reader.src, tmp, length)
-                reader.advance(length)
-            trailer = reader.read_trailer(authenticated=True)
-            if trailer.auth_attrs is not None:
-                raise UnsupportedError(
-                    "AuthEnvelopedData with authAttrs cannot be streamed: use decrypt()"
-                )
-            if trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE:
-                raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
-            opener.finalize(trailer.mac)
+        if len(ceks) == 1:
+            segments = _consume(reader.segments(), reader)
+            state = _open_body(ceks[0], nonce, authenticated, reader.src, segments, tmp)
+            trailer = reader.read_trailer(authenticated=authenticated)
+            _check_trailer(trailer, authenticated)
+            _finalize(state, trailer, tmp)
         else:
-            dec = legacy.CBCDecryptor(cek, nonce)
-            buf = bytearray(1 << 20)
-            for length in reader.segments():
-                left = length
-                while left:
-                    chunk = reader.src.read(min(left, len(buf)))
-                    if not chunk:
-                        raise ASN1Error("the CMS message is truncated")
-                    dec.update(chunk, tmp)
-                    left -= len(chunk)
-                reader.advance(length)
-            reader.read_trailer(authenticated=False)
-            dec.finalize(tmp)
+            _open_candidates(reader, ceks, nonce, authenticated, tmp, named, header)
         tmp.seek(0)
         while chunk := tmp.read(1 << 20):
             dst.write(chunk)
+
+
+def _consume(lengths: Iterator[int], reader: EnvelopeReader) -> Iterator[int]:
+    """Yield segment lengths, recording each as consumed after the caller read it."""
+    for length in lengths:
+        yield length
+        reader.advance(length)
+
+
+class _BodyState:
+    """The running decryptor between the body and the trailer."""
+
+    def __init__(self) -> None:
+        self.opener: aead.GCMStreamOpener | None = None
+        self.cbc: legacy.CBCDecryptor | None = None
+
+
+def _open_body(
+    cek: bytes,
+    nonce: bytes,
+    authenticated: bool,
+    source: BinaryIO,
+    segments: Iterator[int] | list[int],
+    tmp: BinaryIO,
+) -> _BodyState:
+    state = _BodyState()
+    if authenticated:
+        state.opener = aead.GCMStreamOpener(cek, nonce)
+        for length in segments:
+            state.opener.pump(source, tmp, length)
+    else:
+        state.cbc = legacy.CBCDecryptor(cek, nonce)
+        for length in segments:
+            left = length
+            while left:
+                chunk = source.read(min(left, 1 << 20))
+                if not chunk:
+                    raise FormatError("the CMS message is truncated")
+                state.cbc.update(chunk, tmp)
+                left -= len(chunk)
+    return state
+
+
+def _check_trailer(trailer: Trailer, authenticated: bool) -> None:
+    if not authenticated:
+        return
+    # authAttrs come after the content, so a stream cannot feed them to GCM before
+    # the body; messages with authAttrs are opened by the bytes API.
+    if trailer.auth_attrs is not None:
+        raise UnsupportedError(
+            "AuthEnvelopedData with authAttrs cannot be streamed: use decrypt()"
+        )
+    if trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE:
+        raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
+
+
+def _finalize(state: _BodyState, trailer: Trailer, tmp: BinaryIO) -> None:
+    if state.opener is not None:
+        state.opener.finalize(trailer.mac or b"")
+    elif state.cbc is not None:
+        state.cbc.finalize(tmp)
+
+
+def _open_candidates(
+    reader: EnvelopeReader,
+    ceks: list[bytes],
+    nonce: bytes,
+    authenticated: bool,
+    tmp: BinaryIO,
+    named: bool,
+    header: EnvelopeHeader,
+) -> None:
+    with _io.spool() as sealed:
+        lengths = []
+        for length in reader.segments():
+            left = length
+            while left:
+                chunk = reader.src.read(min(left, 1 << 20))
+                if not chunk:
+                    raise FormatError("the CMS message is truncated")
+                sealed.write(chunk)
+                left -= len(chunk)
+            reader.advance(length)
+            lengths.append(length)
+        trailer = reader.read_trailer(authenticated=authenticated)
+        _check_trailer(trailer, authenticated)
+        for cek in ceks:
+            sealed.seek(0)
+            tmp.seek(0)
+            tmp.truncate()
+            state = _open_body(cek, nonce, authenticated, sealed, lengths, tmp)
+            try:
+                _finalize(state, trailer, tmp)
+            except DecryptionError:
+                continue
+            return
+    tmp.seek(0)
+    tmp.truncate()
+    if named:
+        raise DecryptionError()
+    raise common.no_key(header)
 
 
 def rewrap(

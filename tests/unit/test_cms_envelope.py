@@ -382,3 +382,37 @@ def test_from_parts_is_deterministic_and_opens(xkey: kx.X509SecretKey) -> None:
     first = make()
     assert first == make()
     assert e2ee_mail.decrypt(first, xkey) == BODY
+
+
+@pytest.mark.parametrize("authenticated", [True, False])
+def test_stream_tries_each_candidate_content_key(
+    xkey: kx.X509SecretKey, monkeypatch: pytest.MonkeyPatch, authenticated: bool
+) -> None:
+    cek = bytes(range(32))
+    ct = bytes(
+        build.encrypt_bytes_from_parts(
+            BODY,
+            [xkey.public],
+            cek=cek,
+            nonce=bytes(12 if authenticated else 16),
+            ephemeral_secrets=[None],
+            authenticated=authenticated,
+            policy=DEFAULT,
+        )
+    )
+    wrong = bytes(32)
+    monkeypatch.setattr(
+        envelope.common, "content_keys", lambda *a, **k: ([wrong, cek], True)
+    )
+    out = io.BytesIO()
+    envelope.decrypt_stream(io.BytesIO(ct), out, [xkey], policy=LEGACY_DECRYPT)
+    assert out.getvalue() == BODY
+    monkeypatch.setattr(
+        envelope.common,
+        "content_keys",
+        lambda *a, **k: ([wrong, bytes([1]) * 32], True),
+    )
+    out = io.BytesIO()
+    with pytest.raises(e2ee_mail.DecryptionError):
+        envelope.decrypt_stream(io.BytesIO(ct), out, [xkey], policy=LEGACY_DECRYPT)
+    assert out.getvalue() == b""
