@@ -56,6 +56,7 @@ _WORK_SUFFIX = ".e2ee-rewrap"
 _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
 _MAILDIR_LOCK = "e2ee-rewrap.lock"
 _INLINE_BATCH = 16
+_DOTLOCK_WAIT_S = 10.0
 
 
 def _maildir_messages(root: Path) -> list[tuple[str, tuple[object, ...]]]:
@@ -273,9 +274,61 @@ def _commit_mbox(
     outcomes: dict[str, Outcome],
     journal: Journal,
 ) -> None:
-    """Assemble the new mbox in order and rename it over the original."""
-    if journal.header_changed(root):
-        raise Error(f"{root} changed during the re-wrap: run again")
+    """Assemble the new mbox in order and rename it over the original, holding the
+    mbox's dot-lock so that mail delivery (which honours it) waits meanwhile."""
+    with _dotlock(root):
+        if journal.header_changed(root):
+            raise Error(f"{root} changed during the re-wrap: run again")
+        _assemble(root, work, slices, outcomes)
+
+
+@contextlib.contextmanager
+def _dotlock(mbox: Path) -> Iterator[None]:
+    """The traditional ``MBOX.lock`` file (created O_EXCL), taken for a few seconds
+    at most; a lock left by a killed re-wrap of ours (dead pid) is broken."""
+    lock = mbox.with_name(mbox.name + ".lock")
+    marker = f"e2ee-mail rewrap {os.getpid()}\n".encode()
+    deadline = time.monotonic() + _DOTLOCK_WAIT_S
+    while True:
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            if _stale_dotlock(lock):
+                lock.unlink(missing_ok=True)
+                continue
+            if time.monotonic() > deadline:
+                raise UsageError(
+                    f"{mbox} is locked ({lock} exists): retry later"
+                ) from None
+            time.sleep(0.1)
+    try:
+        os.write(fd, marker)
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _stale_dotlock(lock: Path) -> bool:
+    try:
+        text = lock.read_bytes()
+    except OSError:
+        return False
+    if not text.startswith(b"e2ee-mail rewrap "):
+        return False  # someone else's lock: theirs to remove
+    try:
+        os.kill(int(text.split()[2]), 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _assemble(
+    root: Path, work: Path, slices: list[tuple[int, int]], outcomes: dict[str, Outcome]
+) -> None:
     tmp = work / "mbox.tmp"
     with open(root, "rb") as src, open(tmp, "wb") as dst:
         os.fchmod(dst.fileno(), os.stat(root).st_mode & 0o7777)

@@ -8,6 +8,8 @@ import fcntl
 import io
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -423,3 +425,42 @@ def test_identity_option_leaves_other_identities_mail_alone(
     # Without the option, bob's mail is re-keyed too: both identities are in the ring.
     again = mailbox.rewrap_mailbox(root, ring.path, workers=1)
     assert (again.rewrapped, again.skipped) == (1, 1)
+
+
+def test_mbox_commit_waits_for_no_one_else_s_dot_lock(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mbox = tmp_path / "inbox"
+    (data, _) = _messages(ring, 1)["m0000"]
+    mbox.write_bytes(b"From bob Thu Jan  1 00:00:00 2026\n" + data + b"\n")
+    original = mbox.read_bytes()
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    (tmp_path / "inbox.lock").write_bytes(b"12345\n")  # a delivery agent's lock
+    monkeypatch.setattr(mailbox, "_DOTLOCK_WAIT_S", 0.2)
+    with pytest.raises(e2ee_mail.UsageError, match="is locked"):
+        mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert mbox.read_bytes() == original
+    (tmp_path / "inbox.lock").unlink()
+    # The work already done is journaled: the next run only commits.
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert (summary.resumed, summary.rewrapped) == (1, 1)
+    assert not (tmp_path / "inbox.lock").exists()
+
+
+def test_a_dot_lock_left_by_a_killed_rewrap_is_broken(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    mbox = tmp_path / "inbox"
+    (data, _) = _messages(ring, 1)["m0000"]
+    mbox.write_bytes(b"From bob Thu Jan  1 00:00:00 2026\n" + data + b"\n")
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (tmp_path / "inbox.lock").write_bytes(f"e2ee-mail rewrap {dead}\n".encode())
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert summary.rewrapped == 1
+    assert not (tmp_path / "inbox.lock").exists()
