@@ -23,8 +23,10 @@ A journal (one JSON line per finished message, plus a header naming the mailbox)
 makes a run resumable: an interrupted run picks up where it stopped. A re-keyed
 message processed twice (killed between rename and journal line) is recognized as
 already current, so resuming is idempotent. Runs on one mailbox are serialized with
-flock(2); mail delivery and MUAs should be stopped meanwhile (an mbox that changes
-under a run makes it stop, and its journal is discarded on the next run).
+flock(2); mail delivery and MUAs should be stopped meanwhile. An mbox that changes
+under a run makes it stop before the rename (its journal is then discarded on the
+next run); the final check-and-rename holds the mbox's dot-lock (``MBOX.lock``), which
+delivery agents honour.
 
 Workers are processes (PERF.md: threads lose to the GIL on small messages), each
 opening the keyring itself; they receive paths and write files themselves, so no
