@@ -82,28 +82,26 @@ def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     reader = common.reader(io.BytesIO(der), policy)
     header = reader.read_header()
     authenticated, nonce, _ = common.content_params(header, policy)
+    segments = []
+    for length in reader.segments():
+        segments.append((reader.pos, length))
+        reader.skip(length)
+    trailer = reader.read_trailer(authenticated=authenticated)
     view = memoryview(der)
     sink = _Discard()
-    if authenticated:
-        opener = aead.GCMStreamOpener(cek, nonce, buffer_size=1 << 18)
-        for length in reader.segments():
-            opener.update(view[reader.pos : reader.pos + length], sink)  # type: ignore[arg-type]
-            reader.skip(length)
-        trailer = reader.read_trailer(authenticated=True)
-        if trailer.auth_attrs is not None:
-            return True
-        try:
-            opener.finalize(trailer.mac or b"")
-        except DecryptionError:
-            return False
-        return True
-    dec = legacy.CBCDecryptor(cek, nonce)
-    for length in reader.segments():
-        dec.update(view[reader.pos : reader.pos + length], sink)  # type: ignore[arg-type]
-        reader.skip(length)
-    reader.read_trailer(authenticated=False)
     try:
-        dec.finalize(sink)  # type: ignore[arg-type]
+        if authenticated:
+            opener = aead.GCMStreamOpener(
+                cek, nonce, common.aad(trailer.auth_attrs), buffer_size=1 << 18
+            )
+            for offset, length in segments:
+                opener.update(view[offset : offset + length], sink)  # type: ignore[arg-type]
+            opener.finalize(trailer.mac or b"")
+        else:
+            dec = legacy.CBCDecryptor(cek, nonce)
+            for offset, length in segments:
+                dec.update(view[offset : offset + length], sink)  # type: ignore[arg-type]
+            dec.finalize(sink)  # type: ignore[arg-type]
     except DecryptionError:
         return False
     return True

@@ -416,3 +416,63 @@ def test_stream_tries_each_candidate_content_key(
     with pytest.raises(e2ee_mail.DecryptionError):
         envelope.decrypt_stream(io.BytesIO(ct), out, [xkey], policy=LEGACY_DECRYPT)
     assert out.getvalue() == b""
+
+
+def test_auth_attrs_are_authenticated(xkey: kx.X509SecretKey) -> None:
+    # RFC 5083 §2.2: the AAD is the DER of authAttrs with an EXPLICIT SET OF tag.
+    cek = bytes(range(32))
+    nonce = bytes(12)
+    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    attr = asn1.der_tlv(
+        0x30,
+        asn1.der_oid("1.2.840.113549.1.9.3")
+        + asn1.der_tlv(0x31, asn1.der_oid(oids.DATA)),
+    )
+    attrs = asn1.der_tlv(0xA1, attr)
+    sealed = aead.gcm_seal(cek, nonce, BODY, b"\x31" + attrs[1:])
+    ct, tag = sealed[:-16], sealed[-16:]
+    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(nonce, 16))
+    prefix = build.build_prefix(
+        authenticated=True,
+        version=asn1.der_int(0),
+        originator_info=b"",
+        ris_der=asn1.serialize_recipient_infos([info]),
+        algorithm=asn1.AlgorithmIdentifier(oids.AES256_GCM, params),
+        body_length=len(ct),
+        tail_length=len(attrs) + 18,
+    )
+    message = prefix + ct + attrs + asn1.der_tlv(0x04, tag)
+    assert e2ee_mail.decrypt(message, xkey) == BODY
+    altered = message.replace(
+        asn1.der_oid("1.2.840.113549.1.9.3"), asn1.der_oid("1.2.840.113549.1.9.4")
+    )
+    with pytest.raises(e2ee_mail.DecryptionError):
+        e2ee_mail.decrypt(altered, xkey)
+    with pytest.raises(e2ee_mail.UnsupportedError, match="authAttrs"):
+        e2ee_mail.decrypt_stream(io.BytesIO(message), io.BytesIO(), xkey)
+
+
+def test_rewrap_keeps_auth_attrs_and_checks_them(
+    xkey: kx.X509SecretKey, other: kx.X509SecretKey
+) -> None:
+    cek = bytes(range(32))
+    nonce = bytes(12)
+    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    attrs = asn1.der_tlv(
+        0xA1, asn1.der_tlv(0x30, asn1.der_oid("1.2.3.4") + b"\x31\x00")
+    )
+    sealed = aead.gcm_seal(cek, nonce, BODY, b"\x31" + attrs[1:])
+    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(nonce, 16))
+    prefix = build.build_prefix(
+        authenticated=True,
+        version=asn1.der_int(0),
+        originator_info=b"",
+        ris_der=asn1.serialize_recipient_infos([info]),
+        algorithm=asn1.AlgorithmIdentifier(oids.AES256_GCM, params),
+        body_length=len(BODY),
+        tail_length=len(attrs) + 18,
+    )
+    message = prefix + sealed[:-16] + attrs + asn1.der_tlv(0x04, sealed[-16:])
+    rewrapped = e2ee_mail.rewrap(message, xkey, other.public)
+    assert rewrapped.endswith(attrs + asn1.der_tlv(0x04, sealed[-16:]))
+    assert e2ee_mail.decrypt(rewrapped, other) == BODY
