@@ -1,0 +1,98 @@
+"""Session key wrapping per recipient: X25519 and RSA, v6 and v3 PKESKs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from e2ee_mail.errors import DecryptionError
+from e2ee_mail.openpgp import certs, pkesk
+from e2ee_mail.openpgp.packets.pkesk import (
+    PKESKv3,
+    PKESKv6,
+    parse_x25519_fields,
+    serialize_x25519_fields,
+)
+from e2ee_mail.openpgp.packets.wire import encode_mpi
+
+SESSION_KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="module", params=["x25519", "rsa3072"])
+def key(request: pytest.FixtureRequest) -> certs.OpenPGPSecretKey:
+    return certs.generate("K <k@example.org>", kind=request.param, profile="rfc9580")
+
+
+def _ours(key: certs.OpenPGPSecretKey) -> tuple[certs.KeyInfo, object]:
+    # The encryption subkey (an RSA primary key is listed too, after it).
+    return key.decryption_keys()[0]
+
+
+def test_v6_wrap_unwrap_round_trips(key: certs.OpenPGPSecretKey) -> None:
+    info, private = _ours(key)
+    packet = pkesk.wrap_v6(SESSION_KEY, info)
+    assert packet.fingerprint == info.fingerprint and pkesk.names(packet, info)
+    assert pkesk.unwrap(packet, private, info) == (None, SESSION_KEY)
+
+
+def test_v3_wrap_carries_the_cipher(key: certs.OpenPGPSecretKey) -> None:
+    info, private = _ours(key)
+    packet = pkesk.wrap_v3(SESSION_KEY, 9, info)
+    assert packet.key_id == info.key_id and pkesk.names(packet, info)
+    assert pkesk.unwrap(packet, private, info) == (9, SESSION_KEY)
+
+
+def test_each_wrap_is_fresh(key: certs.OpenPGPSecretKey) -> None:
+    info, _ = _ours(key)
+    first = pkesk.wrap_v6(SESSION_KEY, info)
+    second = pkesk.wrap_v6(SESSION_KEY, info)
+    assert first.material != second.material
+
+
+def test_damaged_wrap_is_a_decryption_error(key: certs.OpenPGPSecretKey) -> None:
+    info, private = _ours(key)
+    packet = pkesk.wrap_v6(SESSION_KEY, info)
+    for index in (0, 20, len(packet.material) - 1):
+        material = bytearray(packet.material)
+        material[index] ^= 0x40
+        bad = dataclasses.replace(packet, material=bytes(material))
+        with pytest.raises(DecryptionError):
+            pkesk.unwrap(bad, private, info)
+
+
+def test_other_key_cannot_unwrap() -> None:
+    a = certs.generate("A <a@example.org>", kind="x25519", profile="rfc9580")
+    b = certs.generate("B <b@example.org>", kind="x25519", profile="rfc9580")
+    info_a, _ = _ours(a)
+    info_b, private_b = _ours(b)
+    packet = pkesk.wrap_v6(SESSION_KEY, info_a)
+    assert not pkesk.names(packet, info_b)
+    with pytest.raises(DecryptionError):
+        pkesk.unwrap(packet, private_b, info_b)
+
+
+def test_low_order_ephemeral_point_is_a_decryption_error() -> None:
+    key = certs.generate("A <a@example.org>", kind="x25519", profile="rfc9580")
+    info, private = _ours(key)
+    fields = parse_x25519_fields(pkesk.wrap_v6(SESSION_KEY, info).material, version=6)
+    zero = dataclasses.replace(fields, ephemeral=bytes(32))
+    packet = PKESKv6(6, info.fingerprint, 25, serialize_x25519_fields(zero))
+    with pytest.raises(DecryptionError):
+        pkesk.unwrap(packet, private, info)
+
+
+def test_rsa_ciphertext_longer_than_the_modulus_is_refused() -> None:
+    key = certs.generate("R <r@example.org>", kind="rsa3072", profile="rfc9580")
+    info, private = _ours(key)
+    packet = PKESKv3(info.key_id, 1, encode_mpi(1 << 4000))
+    with pytest.raises(DecryptionError):
+        pkesk.unwrap(packet, private, info)
+
+
+def test_algorithm_mismatch_is_a_decryption_error() -> None:
+    key = certs.generate("A <a@example.org>", kind="x25519", profile="rfc9580")
+    info, private = _ours(key)
+    packet = dataclasses.replace(pkesk.wrap_v6(SESSION_KEY, info), algorithm=1)
+    with pytest.raises(DecryptionError):
+        pkesk.unwrap(packet, private, info)
