@@ -9,8 +9,8 @@ both with 16-octet tags, from `cryptography`.
 
 Opening releases a chunk only once its tag has verified; the streaming opener also
 holds back the last chunk until the final tag has verified. The bytes API allocates
-its output once at the final size (PERF.md) and uses two threads on large bodies;
-streams reuse two buffers.
+its output once at the final size (PERF.md) and uses two threads on large bodies.
+The streaming sealer and opener (two reused buffers) are in ``chunkstream.py``.
 """
 
 from __future__ import annotations
@@ -18,19 +18,17 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import BinaryIO, Final, Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
-from ..errors import DecryptionError, FormatError, UsageError
+from ..errors import DecryptionError, UsageError
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
     "TAG_SIZE",
-    "ChunkOpener",
     "ChunkParams",
-    "ChunkSealer",
     "open_into",
     "opened_size",
     "seal_into",
@@ -276,205 +274,3 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
         out[:total] = bytes(total)
         raise DecryptionError() from None
     return total
-
-
-class ChunkSealer:
-    """Streaming sealer: :meth:`write` plaintext, :meth:`close` writes the last chunk
-    and the final tag. Two buffers, reused for every chunk."""
-
-    __slots__ = ("_aead", "_dst", "_fill", "_in", "_index", "_out", "_params", "_total")
-
-    def __init__(self, params: ChunkParams, dst: BinaryIO) -> None:
-        self._params = params
-        self._aead = params.cipher()
-        self._dst = dst
-        self._in = bytearray(params.chunk_size)
-        self._out = bytearray(params.chunk_size + TAG_SIZE)
-        self._fill = 0
-        self._index = 0
-        self._total = 0
-
-    def _emit(self, n: int) -> None:
-        out = memoryview(self._out)[: n + TAG_SIZE]
-        self._aead.encrypt_into(
-            self._params.nonce(self._index),
-            memoryview(self._in)[:n],
-            self._params.aad,
-            out,
-        )
-        self._dst.write(out)
-        self._index += 1
-        self._total += n
-        self._fill = 0
-
-    def write(self, data: Buffer) -> int:
-        """Take plaintext; full chunks are sealed and written at once."""
-        view = memoryview(data).cast("B")
-        size = len(self._in)
-        pos = 0
-        while pos < len(view):
-            n = min(size - self._fill, len(view) - pos)
-            self._in[self._fill : self._fill + n] = view[pos : pos + n]
-            self._fill += n
-            pos += n
-            if self._fill == size:
-                self._emit(size)
-        return len(view)
-
-    def pump(self, src: BinaryIO, length: int) -> None:
-        """Read exactly ``length`` octets of ``src`` straight into the chunk buffer.
-
-        The hot loop of a stream of known size: one ``readinto``, one
-        ``encrypt_into`` and one ``write`` per chunk, no other copy.
-
-        Raises:
-            FormatError: ``src`` ended early.
-        """
-        view = memoryview(self._in)
-        size = len(self._in)
-        readinto = src.readinto  # type: ignore[attr-defined]
-        left = length
-        while left:
-            want = min(size - self._fill, left)
-            got = readinto(view[self._fill : self._fill + want])
-            if not got:
-                raise FormatError("the input ended before its announced size")
-            self._fill += got
-            left -= got
-            if self._fill == size:
-                self._emit(size)
-
-    def close(self) -> None:
-        """Seal the last partial chunk and write the final tag."""
-        if self._fill:
-            self._emit(self._fill)
-        tag = memoryview(self._out)[:TAG_SIZE]
-        self._aead.encrypt_into(
-            self._params.nonce(self._index),
-            b"",
-            self._params.final_aad(self._total),
-            tag,
-        )
-        self._dst.write(tag)
-
-
-class ChunkOpener:
-    """Streaming opener: a readable stream of authenticated plaintext.
-
-    Reads ciphertext from ``src`` (anything with ``readinto``). A chunk is handed out
-    only after its tag verified; the last chunk only after the final tag verified.
-    Any failure is a DecryptionError, and nothing of the failing chunk is released.
-    """
-
-    __slots__ = (
-        "_aead",
-        "_cbuf",
-        "_cfill",
-        "_done",
-        "_index",
-        "_params",
-        "_pbuf",
-        "_pend",
-        "_ppos",
-        "_src",
-        "_total",
-    )
-
-    def __init__(self, params: ChunkParams, src: object) -> None:
-        self._params = params
-        self._aead = params.cipher()
-        self._src = src
-        # One chunk, its tag, and 17 octets of lookahead: more than a final tag proves
-        # the chunk is not the last, so the last one can wait for the final tag.
-        self._cbuf = bytearray(params.chunk_size + 2 * TAG_SIZE + 1)
-        self._cfill = 0
-        self._pbuf = bytearray(params.chunk_size)
-        self._ppos = self._pend = 0
-        self._index = 0
-        self._total = 0
-        self._done = False
-
-    def _fill(self) -> None:
-        view = memoryview(self._cbuf)
-        readinto = self._src.readinto  # type: ignore[attr-defined]
-        while self._cfill < len(self._cbuf):
-            got = readinto(view[self._cfill :])
-            if not got:
-                return
-            self._cfill += got
-
-    def _open(self, piece: memoryview) -> int:
-        n = len(piece) - TAG_SIZE
-        try:
-            self._aead.decrypt_into(
-                self._params.nonce(self._index),
-                piece,
-                self._params.aad,
-                memoryview(self._pbuf)[:n],
-            )
-        except (InvalidTag, ValueError):
-            self._pbuf[:n] = bytes(n)
-            raise DecryptionError() from None
-        self._index += 1
-        self._total += n
-        return n
-
-    def _final(self, tag: memoryview) -> None:
-        try:
-            self._aead.decrypt_into(
-                self._params.nonce(self._index),
-                tag,
-                self._params.final_aad(self._total),
-                bytearray(),
-            )
-        except (InvalidTag, ValueError):
-            raise DecryptionError() from None
-
-    def _next(self) -> None:
-        """Authenticate the next chunk into the plaintext buffer."""
-        self._fill()
-        view = memoryview(self._cbuf)
-        full = self._params.chunk_size + TAG_SIZE
-        if self._cfill == len(self._cbuf):
-            # A whole chunk and more than a final tag after it: not the last chunk.
-            n = self._open(view[:full])
-            rest = self._cfill - full
-            self._cbuf[:rest] = self._cbuf[full : self._cfill]
-            self._cfill = rest
-            self._ppos, self._pend = 0, n
-            return
-        if self._cfill < TAG_SIZE or 0 < self._cfill - TAG_SIZE <= TAG_SIZE:
-            raise DecryptionError()
-        body = self._cfill - TAG_SIZE
-        n = self._open(view[:body]) if body else 0
-        self._final(view[body : self._cfill])
-        self._cfill = 0
-        self._done = True
-        self._ppos, self._pend = 0, n
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        """Authenticated plaintext into ``buf``; 0 at the end."""
-        while self._ppos == self._pend:
-            if self._done:
-                return 0
-            self._next()
-        view = memoryview(buf).cast("B")
-        n = min(len(view), self._pend - self._ppos)
-        view[:n] = memoryview(self._pbuf)[self._ppos : self._ppos + n]
-        self._ppos += n
-        return n
-
-    def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` octets of authenticated plaintext (all when negative)."""
-        out = bytearray()
-        chunk = bytearray(min(size, 1 << 16) if size >= 0 else 1 << 16)
-        while size < 0 or len(out) < size:
-            want = len(chunk) if size < 0 else min(len(chunk), size - len(out))
-            n = self.readinto(memoryview(chunk)[:want])
-            if not n:
-                break
-            out += chunk[:n]
-        return bytes(out)
-
-    def readable(self) -> bool:
-        return True

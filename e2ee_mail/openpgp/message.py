@@ -152,7 +152,7 @@ def encrypt_stream(
     A seekable ``src`` of known size gets definite packet lengths and the direct
     read-seal-write loop; other streams are framed with partial body lengths.
     """
-    from ..core import chunked
+    from ..core import chunkstream
 
     recipients = openpgp_certs(certs)
     if choose_container(recipients, policy) == "seipdv1":
@@ -171,14 +171,14 @@ def encrypt_stream(
         prefix = _literal_prefix(size)
         body_size = seipdv2.sealed_body_size(header, len(prefix) + size)
         out.write(serialize_header(TAG_SEIPD, body_size) + head)
-        sealer = chunked.ChunkSealer(params, out)
+        sealer = chunkstream.ChunkSealer(params, out)
         sealer.write(prefix)
         sealer.pump(src, size)
         sealer.close()
     else:
         seipd = PartialBodyWriter(out, TAG_SEIPD)
         seipd.write(head)
-        sealer = chunked.ChunkSealer(params, seipd)  # type: ignore[arg-type]
+        sealer = chunkstream.ChunkSealer(params, seipd)  # type: ignore[arg-type]
         literal = PartialBodyWriter(sealer, TAG_LITERAL)  # type: ignore[arg-type]
         literal.write(serialize_literal_header(LiteralHeader()))
         _copy(src, literal)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import BinaryIO, Final
 
-from ..core import chunked, kdf
+from ..core import chunked, chunkstream, kdf
 from ..core.random import random_bytes
 from ..errors import DecryptionError, PacketError, UnsupportedError
 from .packets import (
@@ -34,7 +34,6 @@ from .packets.seipd import (
 
 __all__ = [
     "CIPHER_KEY_SIZE",
-    "ChunkOpenerOrNone",
     "algorithm_name",
     "chunk_params",
     "new_header",
@@ -47,7 +46,6 @@ __all__ = [
 CIPHER_KEY_SIZE: Final = {CIPHER_AES128: 16, CIPHER_AES192: 24, CIPHER_AES256: 32}
 _MODES: Final = {AEAD_GCM: "gcm", AEAD_OCB: "ocb"}
 _MODE_NAMES: Final = {AEAD_GCM: "gcm", AEAD_OCB: "ocb", AEAD_EAX: "eax"}
-ChunkOpenerOrNone = chunked.ChunkOpener | None
 
 
 def algorithm_name(header: SEIPDv2Header) -> str:
@@ -143,10 +141,10 @@ def open_body(body: bytes | bytearray | memoryview, session_key: bytes) -> bytea
 
 def open_stream(
     src: BinaryIO, session_key: bytes, header: SEIPDv2Header
-) -> chunked.ChunkOpener:
+) -> chunkstream.ChunkOpener:
     """A readable stream of authenticated inner packets; ``src`` is positioned after
     the 36-octet header."""
-    return chunked.ChunkOpener(chunk_params(header, session_key), src)
+    return chunkstream.ChunkOpener(chunk_params(header, session_key), src)
 
 
 def read_header(src: BinaryIO) -> SEIPDv2Header:

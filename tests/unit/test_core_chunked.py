@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from e2ee_mail.core import chunked
+from e2ee_mail.core import chunked, chunkstream
 from e2ee_mail.errors import DecryptionError
 
 CHUNK = 64
@@ -32,7 +32,7 @@ def open_bytes(p: chunked.ChunkParams, data: bytes) -> bytes:
 
 
 def open_stream(p: chunked.ChunkParams, data: bytes) -> bytes:
-    return chunked.ChunkOpener(p, io.BytesIO(data)).read()
+    return chunkstream.ChunkOpener(p, io.BytesIO(data)).read()
 
 
 SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK - 1, 2 * CHUNK, 2 * CHUNK + 1]
@@ -46,7 +46,7 @@ def test_round_trip_around_the_chunk_size(mode: chunked.Mode, size: int) -> None
     sealed = seal(p, data)
     assert len(sealed) == size + 16 * (-(-size // CHUNK) + 1)
     stream = io.BytesIO()
-    sealer = chunked.ChunkSealer(p, stream)
+    sealer = chunkstream.ChunkSealer(p, stream)
     for i in range(0, size, 7):
         sealer.write(data[i : i + 7])
     sealer.close()
@@ -81,7 +81,7 @@ def test_truncation_exactly_at_a_chunk_boundary_fails() -> None:
     cut = sealed[: 2 * (CHUNK + 16)]
     with pytest.raises(DecryptionError):
         open_bytes(p, cut)
-    opener = chunked.ChunkOpener(p, io.BytesIO(cut))
+    opener = chunkstream.ChunkOpener(p, io.BytesIO(cut))
     released = bytearray()
     with pytest.raises(DecryptionError):
         while n := opener.read(CHUNK):
@@ -124,7 +124,7 @@ def test_streaming_opener_holds_back_the_last_chunk_until_the_final_tag() -> Non
     p = params()
     sealed = bytearray(seal(p, bytes(CHUNK)))
     sealed[-1] ^= 1  # only the final tag is wrong
-    opener = chunked.ChunkOpener(p, io.BytesIO(bytes(sealed)))
+    opener = chunkstream.ChunkOpener(p, io.BytesIO(bytes(sealed)))
     with pytest.raises(DecryptionError):
         opener.read(1)
 
