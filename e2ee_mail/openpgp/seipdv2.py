@@ -13,7 +13,7 @@ from typing import BinaryIO, Final
 
 from ..core import chunked, chunkstream, kdf
 from ..core.random import random_bytes
-from ..errors import DecryptionError, PacketError, UnsupportedError
+from ..errors import DecryptionError, UnsupportedError
 from .packets import (
     AEAD_EAX,
     AEAD_GCM,
@@ -35,6 +35,7 @@ from .packets.seipd import (
 __all__ = [
     "CIPHER_KEY_SIZE",
     "algorithm_name",
+    "check_supported",
     "chunk_params",
     "new_header",
     "open_body",
@@ -145,11 +146,3 @@ def open_stream(
     """A readable stream of authenticated inner packets; ``src`` is positioned after
     the 36-octet header."""
     return chunkstream.ChunkOpener(chunk_params(header, session_key), src)
-
-
-def read_header(src: BinaryIO) -> SEIPDv2Header:
-    """Read the 36-octet header from a body stream."""
-    head = src.read(SEIPDV2_HEADER_SIZE)
-    if len(head) != SEIPDV2_HEADER_SIZE:
-        raise PacketError("SEIPDv2 packet is truncated")
-    return parse_seipdv2_header(head)
