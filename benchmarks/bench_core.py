@@ -255,9 +255,6 @@ ENCODERS = {
     # The alternatives, for the investigation.
     "crlf76-split": lambda d: b64_lines(d, 76, b"\r\n"),
     "crlf76-stdlib": lambda d: base64.encodebytes(d).replace(b"\n", b"\r\n"),
-    "lf64-stdlib": lambda d: b"".join(
-        base64.encodebytes(bytes(d[i : i + 48])) for i in range(0, len(d), 48)
-    ),
 }
 LIMIT_ENCODERS = ("crlf76", "lf76", "lf64")
 

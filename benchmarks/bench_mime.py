@@ -5,7 +5,7 @@ benchmark size (random bytes). Case ids:
 
 - ``{fmt}.message.encrypt.{size}``: ``encrypt_message(msg, ...).as_bytes()`` (what goes
   to the sending API, so the ``email`` generator's cost is in);
-- ``{fmt}.message.build.16MiB``: ``encrypt_message`` alone;
+- ``{fmt}.message.build.1MiB``: ``encrypt_message`` alone;
 - ``{fmt}.message.decrypt.{size}``: ``decrypt_message(raw_bytes, key)``;
 - ``limit.email_roundtrip.{size}``: the stdlib ``email`` round trip of the same
   message (``as_bytes`` + ``message_from_bytes`` + reading the attachment).
@@ -117,20 +117,18 @@ def test_message(measure: Measure, keys: Keys, fmt: str, op: str, n: int) -> Non
 
 
 @pytest.mark.parametrize("fmt", ["smime", "pgpmime"])
-def test_message_build_16mib(measure: Measure, keys: Keys, fmt: str) -> None:
+def test_message_build_1mib(measure: Measure, keys: Keys, fmt: str) -> None:
     """encrypt_message alone, without serializing: is the cost in as_bytes()?"""
     key, cert = _setup(keys, fmt)
-    msg = make_message(16 * MIB)
+    msg = make_message(MIB)
     sealed = measure(
         lambda: e2ee_mail.encrypt_message(msg, [cert], format=fmt),  # type: ignore[arg-type]
-        case=f"{fmt}.message.build.16MiB",
-        group="message 16MiB",
-        nbytes=16 * MIB,
+        case=f"{fmt}.message.build.1MiB",
+        group="message 1MiB",
+        nbytes=MIB,
         format=fmt,
     )
-    assert attachment(e2ee_mail.decrypt_message(sealed.as_bytes(), key)) == payload(
-        16 * MIB
-    )
+    assert attachment(e2ee_mail.decrypt_message(sealed.as_bytes(), key)) == payload(MIB)
 
 
 @pytest.mark.parametrize("n", cases(only=SIZES))

@@ -29,7 +29,8 @@ FORMATS = {"openpgp": "openpgp", "cms": "x509"}
 )
 def test_rewrap(measure: Measure, keys: Keys, fmt: str, n: int) -> None:
     require_format(fmt)
-    old, new = call_or_skip(fmt, lambda: keys.secrets(FORMATS[fmt], "x25519", 2))
+    old = call_or_skip(fmt, lambda: keys.secret(FORMATS[fmt], "x25519", 0))
+    new = call_or_skip(fmt, lambda: keys.secret(FORMATS[fmt], "x25519", 1))
     data = payload(n)
     sealed = call_or_skip(
         fmt,
