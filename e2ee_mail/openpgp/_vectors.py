@@ -53,3 +53,7 @@ def _rfc9580(case: Case, policy: Policy) -> None:
         _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
     else:
         raise Mismatch(f"unknown op {op!r}")
+
+
+# The v4 compatibility runner (kind openpgp-gnupg) lives in its own module.
+from . import _vectors_v4 as _v4  # noqa: E402, F401

@@ -1,0 +1,67 @@
+"""Vector runner for kind ``openpgp-gnupg`` (vectors/openpgp/gnupg-v4.json): OpenPGP
+v4 keys and messages made by GnuPG 2.2, plus the RFC 9580 A.12 SEIPDv1 samples.
+
+Every operation goes through the code that ships: ``certs.load_certificate`` /
+``certs.load_key``, ``message.decrypt`` for whole messages (v3 PKESK + SEIPDv1, often
+compressed), and ``seipdv1.open_body`` plus the inner-packet reader for a bare SEIPDv1
+packet opened with its published session key. Imported by ``_vectors.py``.
+"""
+
+from __future__ import annotations
+
+from ..policy import Policy
+from ..vectors import Case, Mismatch, register
+from . import certs, inner, message, seipdv1
+from .packets import TAG_SEIPD
+from .packets.header import parse_packets
+
+__all__: list[str] = []
+
+
+def _same(got: object, want: object, what: str) -> None:
+    if got != want:
+        raise Mismatch(f"{what} is {got!r}, expected {want!r}")
+
+
+def _check_key(cert: certs.OpenPGPCertificate, case: Case) -> None:
+    _same(cert.fingerprint, case.expected.get("fingerprint"), "fingerprint")
+    keys = cert.encryption_keys()
+    got = keys[0].fingerprint.hex().upper() if keys else None
+    _same(got, case.expected.get("encryption_key"), "encryption key")
+
+
+def _passphrase(case: Case) -> bytes | None:
+    value = case.inputs.get("passphrase", case.group.get("passphrase"))
+    return value.encode() if isinstance(value, str) and value else None
+
+
+@register("openpgp-gnupg")
+def _gnupg(case: Case, policy: Policy) -> None:
+    op = case.text("op")
+    if op == "load_certificate":
+        _check_key(certs.load_certificate(case.text("certificate").encode()), case)
+    elif op == "load_key":
+        key = certs.load_key(case.text("key").encode(), _passphrase(case))
+        _check_key(key.public, case)
+        if not key.decryption_keys():
+            raise Mismatch("the secret key gives no decryption key")
+    elif op == "decrypt":
+        key = certs.load_key(case.text("key").encode(), _passphrase(case))
+        data = (
+            case.text("message").encode()
+            if "message" in case.inputs
+            else case.b64("message_b64")
+        )
+        plain = message.decrypt(data, [key], policy=policy)
+        _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
+    elif op == "open_seipd_v1":
+        (packet,) = parse_packets(case.hex("seipd"))
+        _same(packet.tag, TAG_SEIPD, "packet type")
+        cipher = case.value("cipher")
+        if not isinstance(cipher, int):
+            raise Mismatch("input 'cipher' is not an integer")
+        packets = seipdv1.open_body(packet.body, cipher, case.hex("session_key"))
+        plain = bytes(inner.literal_data(packets, policy))
+        _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
+    else:
+        raise Mismatch(f"unknown op {op!r}")
