@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import e2ee_mail
-from e2ee_mail.keys import mailscan
+from e2ee_mail.keys import mailbox, mailscan
 from e2ee_mail.keys.ring import Keyring
 
 ALICE = "alice@example.org"
@@ -229,3 +229,62 @@ def test_rekey_a_maildir_of_1000_messages_killed_and_resumed(tmp_path: Path) -> 
         assert new[part.end :] == data[old_part.end :]
     assert list((maildir / "tmp").iterdir()) == []
     assert not journal.exists()
+
+
+def test_rekey_an_mbox_killed_and_resumed(tmp_path: Path) -> None:
+    ring_dir = tmp_path / "ring"
+    ring = Keyring.open(ring_dir)
+    for fmt in ("x509", "openpgp"):
+        for v in range(VERSIONS):
+            ring.rotate(ALICE, format=fmt, kind="x25519", now=T0 + dt.timedelta(days=v))
+    mbox = tmp_path / "inbox"
+    expected = [make_message(n, ring, 1 + n % VERSIONS) for n in range(300)]
+    mbox.write_bytes(
+        b"".join(
+            b"From bob@example.org Thu Jan  1 00:00:00 2026\n" + data + b"\n"
+            for data, _ in expected
+        )
+    )
+    original = mbox.read_bytes()
+    cmd = [
+        sys.executable,
+        "-m",
+        "e2ee_mail.cli",
+        "rewrap",
+        "--mailbox",
+        str(mbox),
+        "--keyring",
+        str(ring_dir),
+        "--workers",
+        "2",
+    ]
+    journal = tmp_path / "inbox.e2ee-rewrap" / "journal"
+    first = subprocess.Popen(
+        cmd,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while _journal_lines(journal) < 40 and first.poll() is None:
+        assert time.monotonic() < deadline, "the re-wrap made no progress"
+        time.sleep(0.005)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=60)
+    assert first.returncode == -signal.SIGKILL, "the run finished before the kill"
+    assert mbox.read_bytes() == original  # untouched until the final rename
+
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert "failed 0" in second.stdout and "resumed after" in second.stdout
+    newest = tuple(v.key for v in ring.history(ALICE) if v.version == VERSIONS)
+    data = mbox.read_bytes()
+    slices = mailbox.mbox_slices(mbox)
+    assert len(slices) == len(expected)
+    for (offset, length), (old, body) in zip(slices, expected, strict=True):
+        message = data[offset : offset + length].split(b"\n", 1)[1]
+        if body is None:
+            assert message == old + b"\n"
+        else:
+            assert _open_with(message, newest) == [body]
+    assert not (tmp_path / "inbox.e2ee-rewrap").exists()
