@@ -195,3 +195,45 @@ def test_gpg_sed_without_integrity_protection_is_refused(
     with pytest.raises(e2ee_mail.PolicyError):
         e2ee_mail.decrypt_stream(io.BytesIO(message), out, world.bob.key)
     assert out.getvalue() == b""
+
+
+def test_expired_gpg_key_is_not_encrypted_to() -> None:
+    require_peer("gpg")
+    with gpg_home() as home:
+        t0 = ("--faked-system-time", "20200101T000000")
+        home.run(
+            [
+                *t0,
+                "--quick-gen-key",
+                "Old <old@example.org>",
+                "ed25519",
+                "cert,sign",
+                "2d",
+            ]
+        )
+        fpr = home.fingerprints("old@example.org")[0]
+        home.run([*t0, "--quick-add-key", fpr, "cv25519", "encr", "2d"])
+        cert = e2ee_mail.load_certificate(home.export_public(fpr))
+        with pytest.raises(e2ee_mail.UnsupportedError, match="no valid encryption"):
+            e2ee_mail.encrypt(BODY, [cert])
+
+
+def test_revoked_gpg_subkey_is_skipped_for_the_new_one() -> None:
+    require_peer("gpg")
+    with gpg_home() as home:
+        fpr = home.generate("Rev <rev@example.org>", "cv25519")
+        old_sub = home.subkey_fingerprints(fpr)[0]
+        home.run(
+            ["--command-fd", "0", "--edit-key", fpr],
+            input=b"key 1\nrevkey\ny\n0\n\ny\nsave\n",
+        )
+        cert = e2ee_mail.load_certificate(home.export_public(fpr))
+        with pytest.raises(e2ee_mail.UnsupportedError, match="no valid encryption"):
+            e2ee_mail.encrypt(BODY, [cert])
+        home.run(["--quick-add-key", fpr, "cv25519", "encr", "never"])
+        cert = e2ee_mail.load_certificate(home.export_public(fpr))
+        message = e2ee_mail.encrypt(BODY, [cert])
+        (entry,) = e2ee_mail.inspect(message).recipients
+        new_sub = next(s for s in home.subkey_fingerprints(fpr) if s != old_sub)
+        assert new_sub.endswith(entry.id.upper())
+        assert home.decrypt(message) == BODY
