@@ -464,3 +464,20 @@ def test_a_dot_lock_left_by_a_killed_rewrap_is_broken(
     summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert summary.rewrapped == 1
     assert not (tmp_path / "inbox.lock").exists()
+
+
+def test_protected_keyring_opens_in_every_worker(tmp_path: Path) -> None:
+    ring = Keyring.open(tmp_path / "ring", passphrase="s3cret words")
+    ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    messages = _messages(ring, 6)
+    root = _maildir(tmp_path / "Maildir", messages)
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    with pytest.raises(e2ee_mail.PassphraseError):
+        mailbox.rewrap_mailbox(root, ring.path, workers=2)
+    summary = mailbox.rewrap_mailbox(
+        root, ring.path, passphrase="s3cret words", workers=2
+    )
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (4, 2, 0)
+    for name, (_, body) in messages.items():
+        if body is not None:
+            assert _open_all(_find(root, name).read_bytes(), new.key) == [body]
