@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -128,6 +129,7 @@ class Measure:
         group: str,
         nbytes: int,
         max_rounds: int = 200,
+        paired: Callable[[], object] | None = None,
         **info: Any,
     ) -> T:
         """Time ``fn`` and return its result (from the calibration call).
@@ -138,6 +140,9 @@ class Measure:
             group: pytest-benchmark group (cases compared side by side).
             nbytes: bytes one call processes (throughput).
             max_rounds: cap on rounds.
+            paired: the limit this case is divided by; timed right before and right
+                after ``fn`` (as many calls as ``fn`` gets rounds, half each side) and
+                stored as ``extra_info["paired_limit"]`` = {"min", "median"} seconds.
             info: more extra_info.
         """
         bench = self._benchmark
@@ -154,8 +159,28 @@ class Measure:
             # Slow calls (the 16 MiB MIME cases): the calibration call was the warm-up;
             # three rounds keep the whole suite within a few minutes.
             rounds, warmup = 3, 0
+        paired_times: list[float] = []
+        half = max(2, min(rounds, 20) // 2)
+        if paired is not None:
+            paired()
+            paired_times += _time_calls(paired, half)
         bench.pedantic(fn, rounds=rounds, iterations=iterations, warmup_rounds=warmup)
+        if paired is not None:
+            paired_times += _time_calls(paired, half)
+            bench.extra_info["paired_limit"] = {
+                "min": min(paired_times),
+                "median": statistics.median(paired_times),
+            }
         return result
+
+
+def _time_calls(fn: Callable[[], object], n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
 
 
 _PAYLOADS: dict[int, bytes] = {}

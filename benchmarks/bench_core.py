@@ -36,83 +36,22 @@ from _bench import (
     size_id,
     sizes,
 )
+from _limits import (
+    KEY,
+    NONCE,
+    TAG,
+    nonce_for,
+    open_chunks,
+    open_file,
+    seal_chunks,
+    seal_file,
+)
 from cryptography.hazmat.primitives import hashes, keywrap
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from nacl import bindings as sodium
-
-TAG = 16
-KEY = bytes(range(32))
-NONCE = bytes(12)
-
-
-def _nonce(i: int) -> bytes:
-    return i.to_bytes(12, "big")
-
-
-def seal_chunks(data: bytes) -> bytearray:
-    """The fresh-buffer limit: every 4 MiB chunk sealed into one new buffer."""
-    n = len(data)
-    chunks = max(1, -(-n // CHUNK))
-    out = bytearray(n + TAG * chunks)
-    aead = AESGCM(KEY)
-    src = memoryview(data)
-    dst = memoryview(out)
-    pos = 0
-    for i in range(chunks):
-        piece = src[i * CHUNK : (i + 1) * CHUNK]
-        aead.encrypt_into(_nonce(i), piece, None, dst[pos : pos + len(piece) + TAG])
-        pos += len(piece) + TAG
-    return out
-
-
-def open_chunks(sealed: bytes | bytearray) -> bytearray:
-    """The fresh-buffer limit, decrypting."""
-    step = CHUNK + TAG
-    chunks = max(1, -(-len(sealed) // step))
-    out = bytearray(len(sealed) - TAG * chunks)
-    aead = AESGCM(KEY)
-    src = memoryview(sealed)
-    dst = memoryview(out)
-    pos = 0
-    for i in range(chunks):
-        piece = src[i * step : (i + 1) * step]
-        aead.decrypt_into(_nonce(i), piece, None, dst[pos : pos + len(piece) - TAG])
-        pos += len(piece) - TAG
-    return out
-
-
-def seal_file(src_path: Path, dst_path: Path) -> None:
-    """The stream limit: the chunk loop file to file over two reused buffers."""
-    aead = AESGCM(KEY)
-    in_buf = bytearray(CHUNK)
-    out_buf = bytearray(CHUNK + TAG)
-    in_view = memoryview(in_buf)
-    out_view = memoryview(out_buf)
-    with open(src_path, "rb") as src, open(dst_path, "wb") as dst:
-        i = 0
-        while got := src.readinto(in_buf):
-            aead.encrypt_into(_nonce(i), in_view[:got], None, out_view[: got + TAG])
-            dst.write(out_view[: got + TAG])
-            i += 1
-
-
-def open_file(src_path: Path, dst_path: Path) -> None:
-    """The stream limit, decrypting."""
-    aead = AESGCM(KEY)
-    in_buf = bytearray(CHUNK + TAG)
-    out_buf = bytearray(CHUNK)
-    in_view = memoryview(in_buf)
-    out_view = memoryview(out_buf)
-    with open(src_path, "rb") as src, open(dst_path, "wb") as dst:
-        i = 0
-        while got := src.readinto(in_buf):
-            aead.decrypt_into(_nonce(i), in_view[:got], None, out_view[: got - TAG])
-            dst.write(out_view[: got - TAG])
-            i += 1
-
 
 # --- AEAD limits ---------------------------------------------------------------------
 
@@ -206,7 +145,7 @@ def test_gil_aead_threads(
     aead = AESGCM(KEY)
 
     def seal(i: int) -> None:
-        aead.encrypt_into(_nonce(i), pieces[i], None, outs[i])
+        aead.encrypt_into(nonce_for(i), pieces[i], None, outs[i])
 
     def one_thread() -> None:
         for i in range(GIL_CHUNKS):
@@ -224,7 +163,7 @@ def test_gil_aead_threads(
         threads=threads,
     )
     assert bytes(outs[-1]) == AESGCM(KEY).encrypt(
-        _nonce(GIL_CHUNKS - 1), pieces[-1], None
+        nonce_for(GIL_CHUNKS - 1), pieces[-1], None
     )
 
 

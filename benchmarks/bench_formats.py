@@ -9,6 +9,8 @@ Case ids (report.py pairs them with the ``limit.*`` cases of bench_core.py):
 ``fmt`` is ``openpgp`` (binary, RFC 9580 keys: SEIPDv2), ``openpgp-armor``,
 ``openpgp4`` (RFC 4880 keys: SEIPDv1), ``cms`` (DER) or ``cms-pem``. One X25519
 recipient unless said otherwise. A format that has not landed skips with the reason.
+From 1 MiB on, the bytes and stream cases also time their AEAD limit (fresh buffer,
+file loop) right before and after themselves: ``extra_info["paired_limit"]``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from _bench import (
     require_format,
     size_id,
 )
+from _limits import open_chunks, open_file, seal_chunks, seal_file
 
 import e2ee_mail
 
@@ -41,6 +44,8 @@ FORMATS: dict[str, tuple[str, str, bool, str, str]] = {
     "cms-pem": ("cms", "cms", True, "x509", "x25519"),
 }
 STREAM_FORMATS = ("openpgp", "openpgp-armor", "cms", "cms-pem")
+#: From this size on, the matching AEAD limit is timed next to each case.
+PAIR_MIN = MIB
 
 
 def armor_line_length(text: bytes) -> int:
@@ -82,15 +87,22 @@ def test_bytes(measure: Measure, keys: Keys, fmt: str, op: str, n: int) -> None:
     case = f"{fmt}.bytes.{op}.{size_id(n)}"
     if op == "encrypt":
         sealed = measure(
-            encrypt, case=case, group=f"encrypt {size_id(n)}", nbytes=n, **info
+            encrypt,
+            case=case,
+            group=f"encrypt {size_id(n)}",
+            nbytes=n,
+            paired=(lambda: seal_chunks(data)) if n >= PAIR_MIN else None,
+            **info,
         )
         assert e2ee_mail.decrypt(sealed, key) == data
     else:
+        limit_sealed = bytes(seal_chunks(data))
         out = measure(
             lambda: e2ee_mail.decrypt(sealed, key),
             case=case,
             group=f"decrypt {size_id(n)}",
             nbytes=n,
+            paired=(lambda: open_chunks(limit_sealed)) if n >= PAIR_MIN else None,
             **info,
         )
         assert out == data
@@ -121,15 +133,32 @@ def test_stream(
     with sealed.open("rb") as fh:
         info["line_length"] = armor_line_length(fh.read(8192))
     case = f"{fmt}.stream.{op}.{size_id(n)}"
+    limit_sealed = scratch / f"{fmt}-limit-sealed-{n}"
+    limit_opened = scratch / f"{fmt}-limit-opened-{n}"
     if op == "encrypt":
         measure(
-            encrypt, case=case, group=f"stream encrypt {size_id(n)}", nbytes=n, **info
+            encrypt,
+            case=case,
+            group=f"stream encrypt {size_id(n)}",
+            nbytes=n,
+            paired=(lambda: seal_file(plain, limit_sealed)) if n >= PAIR_MIN else None,
+            **info,
         )
         assert e2ee_mail.decrypt(sealed.read_bytes(), key) == payload(n)
     else:
         call_or_skip(fmt, decrypt)
+        seal_file(plain, limit_sealed)
         measure(
-            decrypt, case=case, group=f"stream decrypt {size_id(n)}", nbytes=n, **info
+            decrypt,
+            case=case,
+            group=f"stream decrypt {size_id(n)}",
+            nbytes=n,
+            paired=(
+                (lambda: open_file(limit_sealed, limit_opened))
+                if n >= PAIR_MIN
+                else None
+            ),
+            **info,
         )
         assert opened.read_bytes() == payload(n)
 
