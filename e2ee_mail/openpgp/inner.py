@@ -23,7 +23,7 @@ from .packets import (
     TAG_SIGNATURE,
 )
 from .packets.header import PacketBodyReader, iter_packet_spans, read_packet_header
-from .packets.literal import parse_literal_header
+from .packets.literal import parse_compressed, parse_literal_header
 
 __all__ = ["copy_literal", "literal_data"]
 
@@ -58,9 +58,8 @@ def literal_data(packets: Buffer, policy: Policy, depth: int = 0) -> Buffer:
         elif tag == TAG_COMPRESSED:
             if depth + 1 >= policy.max_nesting:
                 raise PolicyError("compressed data is nested too deeply")
-            if not len(body):
-                raise PacketError("compressed data packet is empty")
-            inner = _decompress(body[0], memoryview(body)[1:], policy)
+            algo, compressed = parse_compressed(body)
+            inner = _decompress(algo, compressed, policy)
             found = literal_data(inner, policy, depth + 1)
         else:
             raise PacketError(

@@ -106,7 +106,26 @@ def _literal_prefix(length: int) -> bytes:
 def encrypt(
     data: Buffer, certs: Sequence[Certificate], *, armor: bool, policy: Policy
 ) -> bytes:
-    """Encrypt ``data`` to ``certs`` (see the module docstring for the choices)."""
+    """Encrypt ``data`` to ``certs`` as one OpenPGP message.
+
+    Args:
+        data: the body; it becomes a binary Literal Data packet.
+        certs: OpenPGP certificates; each one's newest usable encryption key gets a
+            PKESK.
+        armor: ASCII armor instead of binary.
+        policy: profile, chunk size and RSA minimum.
+
+    Returns:
+        The message: SEIPDv2 (or SEIPDv1 for recipients without SEIPDv2 support).
+
+    Raises:
+        UsageError: a certificate is not OpenPGP.
+        UnsupportedError: a certificate has no usable encryption key.
+        PolicyError: an RSA key below the policy's minimum.
+
+    Not provided: sender authentication (the message is not signed) and hiding the
+    recipients' key IDs (PKESKs name them).
+    """
     recipients = openpgp_certs(certs)
     if choose_container(recipients, policy) == "seipdv1":
         return _v1().encrypt(data, recipients, armor=armor, policy=policy)  # type: ignore[no-any-return]
@@ -279,7 +298,25 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[Buffer, by
 
 
 def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytes:
-    """Decrypt a binary or armored message; the plaintext is authenticated first."""
+    """Decrypt a binary or armored message.
+
+    Args:
+        data: the message.
+        keys: secret keys; OpenPGP ones are tried where a PKESK names them, and
+            with every anonymous PKESK.
+        policy: decompression bound and nesting limit.
+
+    Returns:
+        The literal data, released only after every chunk and the final tag (or
+        the MDC) verified.
+
+    Raises:
+        NoMatchingKeyError: no PKESK names one of ``keys``.
+        DecryptionError: a key was named but the message does not open with it.
+        FormatError, PacketError, ArmorError: malformed input.
+        PolicyError: SED (no integrity protection), a decompression bomb.
+        UnsupportedError: EAX, non-AES ciphers, passwords (SKESK).
+    """
     parsed = _Parsed(data, policy)
     packets, _ = _open(parsed, openpgp_keys(keys))
     return bytes(inner.literal_data(packets, policy))

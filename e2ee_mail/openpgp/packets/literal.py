@@ -16,6 +16,7 @@ from .wire import Reader
 __all__ = [
     "MARKER_BODY",
     "LiteralHeader",
+    "parse_compressed",
     "parse_literal_header",
     "parse_user_id",
     "serialize_literal_header",
@@ -68,6 +69,16 @@ def serialize_literal_header(header: LiteralHeader) -> bytes:
         + header.filename
         + header.date.to_bytes(4, "big")
     )
+
+
+def parse_compressed(
+    body: bytes | bytearray | memoryview,
+) -> tuple[int, memoryview]:
+    """(algorithm, compressed octets) of a Compressed Data body (RFC 9580 §5.6)."""
+    view = memoryview(body).cast("B")
+    if not len(view):
+        raise PacketError("compressed data packet is empty")
+    return view[0], view[1:]
 
 
 def parse_user_id(body: bytes) -> str:
