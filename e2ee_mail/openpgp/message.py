@@ -375,6 +375,12 @@ def decrypt_stream(
         cipher, session_key = next(session_keys(pkesks, ours, 1))
         stream = _v1().open_stream(body, cipher, session_key)
     inner.copy_literal(stream, dst, policy)
+    # As in the bytes API: only Padding or Marker packets may follow the container.
+    while (found := read_packet_header(src)) is not None:
+        tag, length, partial = found
+        if tag not in (TAG_PADDING, TAG_MARKER):
+            raise PacketError(f"unexpected packet type {tag} after the encrypted data")
+        PacketBodyReader(src, length, partial).drain()
 
 
 def rewrap(

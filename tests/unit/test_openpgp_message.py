@@ -291,3 +291,19 @@ def test_anonymous_recipient_is_tried_with_every_key(
     assert message.decrypt(rebuilt, [bob, alice], policy=DEFAULT) == b"hidden"
     with pytest.raises(errors.DecryptionError):
         message.decrypt(rebuilt, [bob], policy=DEFAULT)
+
+
+def test_packets_after_the_encrypted_data_are_refused(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    sealed = message.encrypt(b"x", [alice.public], armor=False, policy=DEFAULT)
+    padded = sealed + serialize_packet(21, bytes(8))
+    assert message.decrypt(padded, [alice], policy=DEFAULT) == b"x"
+    out = io.BytesIO()
+    message.decrypt_stream(io.BytesIO(padded), out, [alice], policy=DEFAULT)
+    assert out.getvalue() == b"x"
+    extra = sealed + serialize_packet(TAG_LITERAL, b"b\x00\x00\x00\x00\x00evil")
+    with pytest.raises(errors.PacketError):
+        message.decrypt(extra, [alice], policy=DEFAULT)
+    with pytest.raises(errors.PacketError):
+        message.decrypt_stream(io.BytesIO(extra), io.BytesIO(), [alice], policy=DEFAULT)
