@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -165,6 +168,66 @@ def test_gil_aead_threads(
     assert bytes(outs[-1]) == AESGCM(KEY).encrypt(
         nonce_for(GIL_CHUNKS - 1), pieces[-1], None
     )
+
+
+def _spin_rate(seconds: float, busy: Callable[[], None] | None) -> float:
+    """Counts per second of a pure-Python thread, alone or while ``busy`` runs."""
+    stop = threading.Event()
+    count = [0]
+
+    def spin() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+        count[0] = n
+
+    thread = threading.Thread(target=spin)
+    start = time.perf_counter()
+    thread.start()
+    if busy is None:
+        time.sleep(seconds)
+    else:
+        while time.perf_counter() - start < seconds:
+            busy()
+    stop.set()
+    thread.join()
+    return count[0] / (time.perf_counter() - start)
+
+
+def test_gil_python_thread_progress(measure: Measure) -> None:
+    """Direct GIL check, independent of a free second core being there: a Python
+    thread counting while the main thread runs encrypt_into keeps most of its rate
+    only if encrypt_into releases the GIL (a held GIL would starve it)."""
+    data = memoryview(payload(GIL_CHUNKS * CHUNK))
+    out = bytearray(CHUNK + TAG)
+    aead = AESGCM(KEY)
+
+    def seal_all() -> None:
+        for i in range(GIL_CHUNKS):
+            aead.encrypt_into(
+                nonce_for(i), data[i * CHUNK : (i + 1) * CHUNK], None, out
+            )
+
+    alone = _spin_rate(0.2, None)
+    during = _spin_rate(0.2, seal_all)
+    whole = bytes(data)
+
+    def count_all() -> None:
+        # bytes.count holds the GIL for its whole run: the reference for "held".
+        for i in range(GIL_CHUNKS):
+            whole.count(b"\x00", i * CHUNK, (i + 1) * CHUNK)
+
+    held = _spin_rate(0.2, count_all)
+    measure(
+        seal_all,
+        case="info.gil.spinner",
+        group="gil: aead 8x4MiB",
+        nbytes=len(data),
+        spinner_alone=alone,
+        spinner_during_aead=during,
+        spinner_during_gil_holder=held,
+    )
+    assert alone > 0 and during >= 0
 
 
 # --- base64 ----------------------------------------------------------------------

@@ -430,6 +430,17 @@ def info_rows(r: dict[str, Result]) -> list[str]:
             f"{fmt_mbps(one.mbps)} vs {fmt_mbps(two.mbps)} "
             f"({two.mbps / one.mbps:.2f}x)",
         )
+    spin = r.get("info.gil.spinner")
+    if spin and spin.info.get("spinner_alone"):
+        share = spin.info["spinner_during_aead"] / spin.info["spinner_alone"]
+        held = (
+            spin.info.get("spinner_during_gil_holder", 0) / spin.info["spinner_alone"]
+        )
+        line(
+            "GIL: a Python thread's rate while the main thread runs encrypt_into "
+            "(vs alone; vs while it runs GIL-holding bytes.count)",
+            f"{share:.0%} (GIL-holding reference: {held:.0%})",
+        )
     c, n = r.get("info.x25519_agree.cryptography"), r.get("info.x25519_agree.pynacl")
     if c and n:
         line(
