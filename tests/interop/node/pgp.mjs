@@ -34,8 +34,11 @@ async function readKeys(paths, secret, passphrase) {
 async function main() {
   if (req.op === 'encrypt') {
     const encryptionKeys = await readKeys(req.certs, false);
-    const config = { aeadProtect: true };
-    if (req.aead) config.preferredAEADAlgorithm = openpgp.enums.aead[req.aead];
+    // aead "default": OpenPGP.js's own choice from our keys' Features and preferences.
+    const config = req.aead === 'default' ? {} : { aeadProtect: true };
+    if (req.aead && req.aead !== 'default') {
+      config.preferredAEADAlgorithm = openpgp.enums.aead[req.aead];
+    }
     const data = new Uint8Array(readFileSync(req.input));
     const message = await openpgp.createMessage({ binary: data });
     const out = await openpgp.encrypt({
