@@ -243,6 +243,24 @@ def test_keys_generated_by_openpgpjs_work_both_ways(tmp_path: Path) -> None:
         assert e2ee_mail.decrypt(sealed, key) == b"from js"
 
 
+def test_we_read_an_openpgpjs_key_locked_with_argon2(tmp_path: Path) -> None:
+    prefix = tmp_path / "locked"
+    node(
+        tmp_path,
+        op="generate",
+        name="Lock",
+        email="lock@example.org",
+        passphrase="open sesame",
+        output=str(prefix),
+    )
+    locked = prefix.with_suffix(".key").read_bytes()
+    with pytest.raises(e2ee_mail.PassphraseError):
+        e2ee_mail.load_key(locked, "wrong")
+    key = e2ee_mail.load_key(locked, "open sesame")
+    sealed = e2ee_mail.encrypt(b"argon2", key.public)
+    assert e2ee_mail.decrypt(sealed, key) == b"argon2"
+
+
 def test_rsa_v6_keys_interoperate(tmp_path: Path) -> None:
     rsa_key = certs.generate("Rsa <rsa@example.org>", kind="rsa3072", profile="rfc9580")
     pubs, secs = write_keys(tmp_path, rsa_key)

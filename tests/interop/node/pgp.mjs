@@ -65,9 +65,15 @@ async function main() {
       decrypted: req.secret ? key.isDecrypted() : null,
     }));
   } else if (req.op === 'generate') {
+    const config = { v6Keys: true };
+    if (req.passphrase !== undefined) {
+      // Argon2 S2K with AEAD protection (RFC 9580 §3.7.2.1), as OpenPGP.js offers.
+      config.s2kType = openpgp.enums.s2k.argon2;
+      config.aeadProtect = true;
+    }
     const { privateKey, publicKey } = await openpgp.generateKey({
       type: req.type || 'curve25519', userIDs: [{ name: req.name, email: req.email }],
-      format: 'armored', config: { v6Keys: true },
+      format: 'armored', passphrase: req.passphrase, config,
     });
     writeFileSync(req.output + '.key', privateKey);
     writeFileSync(req.output + '.pub', publicKey);
