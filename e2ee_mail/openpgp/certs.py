@@ -33,6 +33,7 @@ from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import (
     PublicKeyPacket,
     fingerprint,
+    parse_secret_key,
     serialize_public_key,
 )
 from .packets.signature import (
@@ -323,8 +324,6 @@ class OpenPGPSecretKey(SecretKey):
 
 
 def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
-    from .packets.keys import parse_secret_key
-
     public = parse_secret_key(packet.body).public
     body = serialize_public_key(public)
     return public, body, len(body)
