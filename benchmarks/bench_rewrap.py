@@ -32,9 +32,11 @@ def test_rewrap(measure: Measure, keys: Keys, fmt: str, n: int) -> None:
     old = call_or_skip(fmt, lambda: keys.secret(FORMATS[fmt], "x25519", 0))
     new = call_or_skip(fmt, lambda: keys.secret(FORMATS[fmt], "x25519", 1))
     data = payload(n)
-    sealed = call_or_skip(
-        fmt,
-        lambda: e2ee_mail.encrypt(data, [old.public], format=fmt),  # type: ignore[arg-type]
+    sealed = bytes(
+        call_or_skip(
+            fmt,
+            lambda: e2ee_mail.encrypt(data, [old.public], format=fmt),  # type: ignore[arg-type]
+        )
     )
     call_or_skip(fmt, lambda: e2ee_mail.rewrap(sealed, old, [new.public]))
     out = measure(
