@@ -12,6 +12,8 @@
   key, SEIPDv2 AES-256-GCM, binary.
 - Our own CLI (``e2ee-mail encrypt/decrypt --format openpgp``), whole process, so the
   gpg comparison can also be read process to process.
+- Our streams' peak RSS (``encrypt_stream``/``decrypt_stream`` at 16 and 256 MiB, each
+  in a fresh interpreter; PERF.md: at most 64 MiB above idle, equal within 8 MiB).
 
 A peer that is missing is skipped with the reason (in the JSON too). Every peer's round
 trip is checked once; timings are medians of ``--rounds`` runs after one warm-up.
@@ -89,6 +91,7 @@ class Bench:
         self.results: list[dict[str, Any]] = []
         self.skipped: dict[str, str] = {}
         self.versions: dict[str, str] = {}
+        self.memory: list[dict[str, Any]] = []
         for n in sizes:
             path = self.plain(n)
             if not path.exists():
@@ -388,6 +391,90 @@ class Bench:
             "process",
         )
 
+    # --- our streams' peak memory ---------------------------------------------------
+
+    def rss(self) -> None:
+        """Peak RSS of encrypt_stream / decrypt_stream, each in a fresh interpreter,
+        above that interpreter's RSS once e2ee_mail and the key are loaded."""
+        import e2ee_mail
+
+        for fmt, key_format in (("openpgp", "openpgp"), ("cms", "x509")):
+            key = e2ee_mail.generate_key(
+                "Bench <bench@example.org>",
+                format=key_format,  # type: ignore[arg-type]
+            )
+            key_path = self.work / f"rss-{fmt}.key"
+            key_path.write_bytes(key.export())
+            for n in RSS_SIZES:
+                src = self.work / f"rss-plain-{n}"
+                if not src.exists():
+                    with src.open("wb") as fh:
+                        for _ in range(n // MIB):
+                            fh.write(os.urandom(MIB))
+                sealed = self.work / f"rss-{fmt}-{n}"
+                opened = self.work / f"rss-{fmt}-opened-{n}"
+                for op, a, b in (("encrypt", src, sealed), ("decrypt", sealed, opened)):
+                    done = subprocess.run(
+                        [
+                            sys.executable,
+                            "-c",
+                            RSS_SCRIPT,
+                            fmt,
+                            op,
+                            str(a),
+                            str(b),
+                            str(key_path),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
+                    if done.returncode != 0:
+                        tail = done.stderr.strip().splitlines()
+                        raise PeerError(f"rss {fmt} {op}: {tail[-1] if tail else '?'}")
+                    base, peak = (int(x) for x in done.stdout.split())
+                    self.memory.append(
+                        {
+                            "format": fmt,
+                            "op": op,
+                            "bytes": n,
+                            "base_kib": base,
+                            "peak_kib": peak,
+                        }
+                    )
+                    print(
+                        f"  {fmt:8} {op:8} {n:>10} B  peak {peak / 1024:7.1f} MiB, "
+                        f"+{(peak - base) / 1024:6.1f} MiB above idle",
+                        file=sys.stderr,
+                    )
+                same(src, opened)
+                opened.unlink()
+
+
+RSS_SIZES = (16 * MIB, 256 * MIB)
+RSS_SCRIPT = """
+import sys
+import e2ee_mail
+
+def hwm_kib():
+    # VmHWM: this image's peak RSS (ru_maxrss would carry the parent's over exec).
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise SystemExit("no VmHWM in /proc/self/status")
+
+fmt, op, src, dst, key_path = sys.argv[1:6]
+key = e2ee_mail.load_key(key_path)
+base = hwm_kib()
+with open(src, "rb") as s, open(dst, "wb") as d:
+    if op == "encrypt":
+        e2ee_mail.encrypt_stream(s, d, [key.public], format=fmt)
+    else:
+        e2ee_mail.decrypt_stream(s, d, key)
+print(base, hwm_kib())
+"""
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -398,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="*",
         default=None,
-        help="peers to run: gpg openssl openpgp.js cli",
+        help="peers to run: gpg openssl openpgp.js e2ee-mail-cli e2ee-mail-rss",
     )
     args = parser.parse_args(argv)
     sizes = list(SIZES) + ([HUGE] if args.huge else [])
@@ -409,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
             "openssl-cms": bench.openssl,
             "openpgp.js": bench.openpgpjs,
             "e2ee-mail-cli": bench.cli,
+            "e2ee-mail-rss": bench.rss,
         }
         for name, fn in peers.items():
             if (
@@ -423,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 "results": bench.results,
                 "skipped": bench.skipped,
                 "versions": bench.versions,
+                "memory": bench.memory,
             },
             indent=1,
         )

@@ -298,6 +298,8 @@ def targets(
             )
     # 6. GnuPG (whole process, from peers.py) vs our stream API in-process.
     rows.extend(gnupg_rows(r, peers))
+    # Issue item 1 / PERF.md: stream peak RSS above an idle interpreter.
+    rows.extend(memory_rows(peers))
     # PERF.md (not in the issue): the CLI at 1 KiB vs the bare import floor.
     if peers:
         floor = peer_time(peers, "python-import-floor", "cryptography", "start", 0)
@@ -332,6 +334,45 @@ def peer_time(
         ):
             return float(entry["seconds"])
     return None
+
+
+def memory_rows(peers: dict[str, Any] | None) -> list[Row]:
+    rows: list[Row] = []
+    if not peers:
+        return rows
+    found: dict[tuple[str, str], dict[int, float]] = {}
+    for m in peers.get("memory", []):
+        above = (m["peak_kib"] - m["base_kib"]) / 1024
+        found.setdefault((m["format"], m["op"]), {})[m["bytes"]] = above
+        size = next((k for k, v in SIZE_BYTES.items() if v == m["bytes"]), "?")
+        rows.append(
+            Row(
+                f"stream RSS {m['format']} {m['op']}, {size}",
+                "peers.py rss",
+                f"+{above:.1f} MiB",
+                "64 MiB",
+                above / 64,
+                "<= 64 MiB",
+                above <= 64,
+                f"peak {m['peak_kib'] / 1024:.1f} MiB",
+            )
+        )
+    for (fmt, op), by_size in found.items():
+        if len(by_size) >= 2:
+            small, big = by_size[min(by_size)], by_size[max(by_size)]
+            rows.append(
+                Row(
+                    f"stream RSS {fmt} {op}: 16 vs 256 MiB",
+                    "peers.py rss",
+                    f"{big - small:+.1f} MiB",
+                    "8 MiB",
+                    None,
+                    "within 8 MiB",
+                    abs(big - small) <= 8,
+                    f"{small:.1f} vs {big:.1f} MiB above idle",
+                )
+            )
+    return rows
 
 
 def gnupg_rows(r: dict[str, Result], peers: dict[str, Any] | None) -> list[Row]:
