@@ -6,9 +6,8 @@
   RFC 8551 §3.3) or "pgpmime" (multipart/encrypted with
   protocol="application/pgp-encrypted", RFC 3156 §4); anything else, including an
   encrypted part nested beside plaintext parts (EFAIL), is a MIMEError.
-- :func:`serialize`: CRLF bytes. For a single-part message with a prebuilt ASCII
-  body (what smime.encrypt_message returns) only the header fields go through
-  ``email``; the body is written as is (PERF.md).
+- :func:`serialize`: CRLF bytes, identical to ``as_bytes(policy=SMTP)`` but with
+  bodies written outside the ``email`` generator (mime/wire.py, PERF.md).
 - :func:`inspect`: the CMS or OpenPGP description of the encrypted part.
 
 ``email`` is imported lazily, inside the functions (CLI start-up time, PERF.md).
@@ -38,17 +37,16 @@ def parse(msg: EmailMessage | bytes | bytearray | memoryview) -> EmailMessage:
     Raises:
         MIMEError: not parseable as a mail message.
     """
-    from email import policy
     from email.message import EmailMessage
 
     if isinstance(msg, EmailMessage):
         return msg
     if not isinstance(msg, bytes | bytearray | memoryview):
         raise MIMEError(f"expected an EmailMessage or bytes, not {type(msg).__name__}")
-    from email.parser import BytesParser
+    from .wire import from_bytes
 
     try:
-        parsed = BytesParser(policy=policy.default).parsebytes(bytes(msg))
+        parsed = from_bytes(bytes(msg))
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"not a parseable mail message: {exc}") from None
     if not len(parsed.keys()):
@@ -100,23 +98,10 @@ def kind(msg: EmailMessage) -> MailKind:
 
 
 def serialize(msg: EmailMessage) -> bytes:
-    """The message as bytes with CRLF line ends."""
-    from email import policy
+    """The message as bytes with CRLF line ends (``as_bytes(policy=SMTP)``, fast)."""
+    from .wire import to_bytes
 
-    smtp = policy.SMTP
-    payload = msg.get_payload()
-    if (
-        not msg.is_multipart()
-        and isinstance(payload, str)
-        and payload.isascii()
-        and str(msg.get("content-transfer-encoding", "")).lower() == "base64"
-    ):
-        head = b"".join(smtp.fold_binary(name, value) for name, value in msg.items())
-        body = payload.encode("ascii")
-        if b"\r\n" not in body[:200]:
-            body = body.replace(b"\n", b"\r\n")
-        return head + b"\r\n" + body
-    return msg.as_bytes(policy=smtp)
+    return to_bytes(msg)
 
 
 def inspect(msg: EmailMessage) -> Inspection:

@@ -60,9 +60,9 @@ def base64_lines(data: bytes | bytearray | memoryview) -> bytes:
 
 def canonical_bytes(msg: EmailMessage) -> bytes:
     """The entity's bytes with CRLF line ends (RFC 8551 §3.1.1)."""
-    from email import policy
+    from .wire import to_bytes
 
-    return msg.as_bytes(policy=policy.SMTP)
+    return to_bytes(msg)
 
 
 def encrypt_message(
@@ -142,8 +142,10 @@ def decrypt_message(
             f"S/MIME {smime_type} is not encrypted mail; only (auth)enveloped-data"
         )
     plaintext = envelope.decrypt(_payload_bytes(msg), keys, policy=policy)
-    from email import policy as email_policy
-    from email.parser import BytesParser
+    from .wire import from_bytes
 
-    inner = BytesParser(policy=email_policy.default).parsebytes(bytes(plaintext))
+    try:
+        inner = from_bytes(bytes(plaintext))
+    except Exception as exc:  # the email package raises many types on odd input
+        raise MIMEError(f"the decrypted content is not a MIME entity: {exc}") from None
     return headers.restore(inner, msg)

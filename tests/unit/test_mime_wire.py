@@ -1,0 +1,176 @@
+"""mime/wire.py: the fast paths give exactly what the ``email`` generator and parser
+give."""
+
+from __future__ import annotations
+
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from e2ee_mail.mime import wire
+
+
+def _simple(body: str = "line one\nline two\n") -> EmailMessage:
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = "Alice <alice@example.org>"
+    msg["To"] = "Bob <bob@example.org>"
+    msg["Subject"] = "A subject long enough " * 5
+    msg.set_content(body)
+    return msg
+
+
+def _shapes() -> list[EmailMessage]:
+    utf8 = _simple("Grüße aus Köln\r\nzweite Zeile\r")
+    qp = EmailMessage(policy=policy.default)
+    qp.set_content("é" * 200 + "\n", cte="quoted-printable")
+    mixed = _simple()
+    mixed.add_attachment(
+        bytes(range(256)) * 50,
+        maintype="application",
+        subtype="octet-stream",
+        filename="blob.bin",
+    )
+    mixed.add_attachment("a text attachment\n", filename="note.txt")
+    mixed.preamble = "This is a MIME message.\n"
+    mixed.epilogue = "epilogue\n"
+    alternative = _simple()
+    alternative.add_alternative("<p>html</p>\n", subtype="html")
+    nested = _simple()
+    nested.add_attachment(_simple("inner message\n"))  # message/rfc822: generator
+    empty = EmailMessage(policy=policy.default)
+    empty["Subject"] = "no body"
+    return [_simple(), utf8, qp, mixed, alternative, nested, empty]
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_to_bytes_equals_the_generator(index: int) -> None:
+    msg = _shapes()[index]
+    assert wire.to_bytes(msg) == msg.as_bytes(policy=policy.SMTP)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \r\n\t.é"), max_size=200))
+def test_to_bytes_equals_the_generator_for_any_text(text: str) -> None:
+    msg = _simple(text + "\n")
+    assert wire.to_bytes(msg) == msg.as_bytes(policy=policy.SMTP)
+
+
+def _structure(msg: object) -> list[object]:
+    out: list[object] = []
+    for part in msg.walk():  # type: ignore[attr-defined]
+        out.append(
+            (
+                list(part.items()),
+                part.get_content_type(),
+                part.preamble,
+                part.epilogue,
+                None if part.is_multipart() else part.get_payload(),
+                [type(d).__name__ for d in part.defects],
+            )
+        )
+    return out
+
+
+def _assert_same_parse(data: bytes) -> None:
+    fast = wire.from_bytes(data)
+    slow = BytesParser(policy=policy.default).parsebytes(data)
+    assert _structure(fast) == _structure(slow)
+    assert fast.as_bytes(policy=policy.SMTP) == slow.as_bytes(policy=policy.SMTP)
+
+
+@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("linesep", ["\r\n", "\n"])
+def test_from_bytes_equals_the_parser(index: int, linesep: str) -> None:
+    msg = _shapes()[index]
+    _assert_same_parse(msg.as_bytes(policy=policy.SMTP.clone(linesep=linesep)))
+
+
+RAW_CASES = [
+    b"Subject: x\nContent-Type: text/plain\n\nbody\nmore\n",
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--bX\r\n"
+    b"--b  \t\r\nContent-Type: text/html\r\n\r\n<p>\r\n--b--",
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n\r\n--b\r\n\r\nx\r\n"
+    b"--b--\r\n\r\nepi\r\n",
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nno close\r\n",
+    b"Content-Type: multipart/mixed\r\n\r\n--b\r\n\r\nno boundary\r\n--b--\r\n",
+    b"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/"
+    b"alternative; boundary=i\r\n\r\n--i\r\n\r\na\r\n--i--\r\nie\r\n--o--\r\n",
+    b"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/"
+    b"alternative; boundary=i\r\n\r\n--i\r\n\r\na\r\n--i--\r\n--o--",
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+    b"Content-Type: text/plain\r\n\r\n\r\n--b--\r\n",
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\rheaderless\r--b--",
+    b"no header block at all",
+    b"Subject: headers only",
+]
+
+
+@pytest.mark.parametrize("data", RAW_CASES)
+def test_from_bytes_equals_the_parser_on_raw_input(data: bytes) -> None:
+    _assert_same_parse(data)
+
+
+@given(
+    texts=st.lists(
+        st.text(alphabet=st.sampled_from("ab-\r\n \t"), max_size=30),
+        min_size=1,
+        max_size=4,
+    ),
+    preamble=st.none() | st.text(alphabet=st.sampled_from("p\r\n"), max_size=6),
+    epilogue=st.none() | st.text(alphabet=st.sampled_from("e\r\n"), max_size=6),
+)
+def test_from_bytes_equals_the_parser_on_random_multiparts(
+    texts: list[str], preamble: str | None, epilogue: str | None
+) -> None:
+    msg = _simple()
+    for text in texts:
+        msg.add_attachment(text, filename="t.txt")
+    msg.preamble = preamble
+    msg.epilogue = epilogue
+    _assert_same_parse(msg.as_bytes(policy=policy.SMTP))
+
+
+@given(st.binary(max_size=300))
+def test_from_bytes_equals_the_parser_on_random_bytes(data: bytes) -> None:
+    prefix = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+    _assert_same_parse(prefix + data)
+
+
+@given(
+    st.sampled_from(
+        [
+            b"Content-Type: multipart/mixed; boundary=b\r\n\r\n",
+            b"Content-Type: multipart/mixed; boundary=b\n\n--b\n",
+            b"Content-Type: text/plain\r\n\r\n",
+            b"",
+        ]
+    ),
+    st.lists(
+        st.sampled_from(
+            [
+                b"--b",
+                b"--b--",
+                b"\r\n",
+                b"\n",
+                b"\r",
+                b"x",
+                b" ",
+                b":",
+                b"A: b",
+                b"Content-Type: multipart/alternative; boundary=c\r\n\r\n",
+                b"--c",
+                b"--c--",
+                b"Content-Type: message/rfc822\r\n\r\n",
+                b"\r\n\r\n--b\r\n",
+            ]
+        ),
+        max_size=25,
+    ),
+)
+def test_from_bytes_equals_the_parser_on_boundary_soup(
+    prefix: bytes, pieces: list[bytes]
+) -> None:
+    _assert_same_parse(prefix + b"".join(pieces))
