@@ -234,12 +234,15 @@ def test_gil_python_thread_progress(measure: Measure) -> None:
 
 
 def b64_lines(data: bytes | memoryview, cols: int, eol: bytes) -> bytes:
-    """Any column count without numpy: encode 4096 lines at a time, split, join."""
-    step = cols * 3 // 4 * 4096
+    """Any column count without numpy: encode 1024 lines at a time, cut the text with
+    precomputed slice objects, join (the fastest pure-Python split measured here)."""
+    step = cols * 3 // 4 * 1024
+    cuts = tuple(slice(j, j + cols) for j in range(0, step * 4 // 3, cols))
+    view = memoryview(data)
     out: list[bytes] = []
-    for i in range(0, len(data), step):
-        text = pybase64.b64encode(data[i : i + step])
-        out.append(eol.join([text[j : j + cols] for j in range(0, len(text), cols)]))
+    for i in range(0, len(view), step):
+        text = pybase64.b64encode(view[i : i + step])
+        out.append(eol.join(map(text.__getitem__, cuts[: -(-len(text) // cols)])))
         out.append(eol)
     return b"".join(out)
 
