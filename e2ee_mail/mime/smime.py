@@ -25,6 +25,7 @@ encrypted mail; nested S/MIME layers inside the decrypted entity are returned as
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -105,11 +106,19 @@ def _payload_bytes(part: EmailMessage) -> bytes:
     if not isinstance(payload, str):
         raise MIMEError("the S/MIME part has no body")
     cte = str(part.get("content-transfer-encoding", "7bit")).strip().lower()
-    raw = payload.encode("ascii", "surrogateescape")
+    try:
+        raw = payload.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        raise MIMEError("the S/MIME body is not ASCII: the mail is damaged") from None
     if cte == "base64":
         # Non-validating decode skips the line breaks (PERF.md: 2x faster than a
         # strict decode after stripping); damage surfaces as a CMS parse error.
-        return pybase64.b64decode(raw, validate=False)
+        try:
+            return pybase64.b64decode(raw, validate=False)
+        except (binascii.Error, ValueError):
+            raise MIMEError(
+                "bad base64 in the S/MIME body: the mail is damaged"
+            ) from None
     if cte in ("binary", "8bit", "7bit"):
         return raw
     raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on the S/MIME part")

@@ -152,15 +152,18 @@ def test_openssl_streamed_ber_opens_in_bytes_and_stream_api(
     assert out.getvalue() == BODY
 
 
+@pytest.mark.parametrize("cipher", ["-aes-256-gcm", "-aes-256-cbc"])
+@pytest.mark.parametrize("stream", [[], ["-stream"]])
 def test_openssl_smime_mail_opens_with_decrypt_message(
-    openssl: str, keydir: Path, tmp_path: Path
+    openssl: str, keydir: Path, tmp_path: Path, cipher: str, stream: list[str]
 ) -> None:
     (tmp_path / "mail").write_bytes(MAIL)
     proc = _run(
         openssl,
         "cms",
         "-encrypt",
-        "-aes-256-gcm",
+        cipher,
+        *stream,
         "-in",
         str(tmp_path / "mail"),
         "-recip",
@@ -169,7 +172,12 @@ def test_openssl_smime_mail_opens_with_decrypt_message(
         "...",
     )
     assert proc.returncode == 0, proc.stderr.decode()
-    plain = e2ee_mail.decrypt_message(proc.stdout, _key(keydir, "rsa"))
+    key = _key(keydir, "rsa")
+    legacy = cipher.endswith("cbc")
+    if legacy:
+        with pytest.raises(e2ee_mail.PolicyError):
+            e2ee_mail.decrypt_message(proc.stdout, key)
+    plain = e2ee_mail.decrypt_message(proc.stdout, key, allow_unauthenticated=legacy)
     assert plain["Subject"] == "secret plans"
     assert "the plans are attached" in plain.get_content()
 

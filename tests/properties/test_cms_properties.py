@@ -150,3 +150,34 @@ def test_truncated_stream_fails_closed_and_writes_nothing(
         with pytest.raises(e2ee_mail.FormatError):
             e2ee_mail.decrypt_stream(io.BytesIO(ct[:cut]), out, keys[0])
         assert out.getvalue() == b""
+
+
+@pytest.fixture(scope="module")
+def smime_wire(keys: list[kx.X509SecretKey]) -> bytes:
+    from email import policy
+    from email.message import EmailMessage
+
+    from e2ee_mail.mime import detect
+
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = "a@example.org"
+    msg["Subject"] = "protected"
+    msg.set_content("short body\n")
+    return detect.serialize(e2ee_mail.encrypt_message(msg, [keys[0].public]))
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_mutated_smime_mail_fails_with_library_errors_only(
+    keys: list[kx.X509SecretKey], smime_wire: bytes, data: st.DataObject
+) -> None:
+    pos = data.draw(st.integers(0, len(smime_wire) - 1))
+    value = data.draw(st.integers(0, 255))
+    mutated = bytearray(smime_wire)
+    mutated[pos] = value
+    try:
+        plain = e2ee_mail.decrypt_message(bytes(mutated), keys[0])
+    except e2ee_mail.Error:
+        return
+    assert plain["Subject"] == "protected"
+    assert plain.get_content().replace("\r\n", "\n") == "short body\n"
