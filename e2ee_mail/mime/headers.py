@@ -143,16 +143,26 @@ def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMess
 
     Returns:
         ``inner`` without HP-Outer fields and without the ``hp`` parameter.
+
+    Raises:
+        MIMEError: header fields ``email`` cannot rewrite (malformed).
     """
-    protected = inner.get_param("hp", header="content-type") is not None
-    del inner[_HP_OUTER]
-    if protected:
-        _drop_hp(inner)
-    elif outer is not None:
-        for name, value in outer.items():
-            key = name.lower()
-            if key not in _CONTENT_HEADERS and key not in inner:
-                inner[name] = value
+    from ..errors import MIMEError
+
+    try:
+        protected = inner.get_param("hp", header="content-type") is not None
+        del inner[_HP_OUTER]
+        if protected:
+            _drop_hp(inner)
+        elif outer is not None:
+            for name, value in outer.items():
+                key = name.lower()
+                if key not in _CONTENT_HEADERS and key not in inner:
+                    inner[name] = value
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        raise MIMEError(
+            f"the decrypted message has malformed header fields: {exc}"
+        ) from None
     return inner
 
 
