@@ -55,14 +55,13 @@ def encrypt_message(
         The outer message: routing header fields, Subject "...", and the
         multipart/encrypted body.
     """
-    from email import policy as email_policy
-
     from ..openpgp import message
+    from .wire import to_bytes
 
     inner = headers.build_inner(msg)
-    armored = message.encrypt(
-        inner.as_bytes(policy=email_policy.SMTP), certs, armor=True, policy=policy
-    )
+    # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
+    # is as_bytes(policy=SMTP) with bodies outside the email generator (PERF.md).
+    armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
     outer = headers.build_outer(msg)
     boundary = "=-" + random_bytes(12).hex()
     outer["Content-Type"] = (
@@ -122,14 +121,12 @@ def decrypt_message(
         MIMEError: not PGP/MIME of the RFC 3156 shape.
         NoMatchingKeyError, DecryptionError, FormatError, PolicyError: from OpenPGP.
     """
-    from email import policy as email_policy
-    from email.parser import BytesParser
-
     from ..openpgp import message
+    from .wire import from_bytes
 
     plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
     try:
-        inner = BytesParser(policy=email_policy.default).parsebytes(plaintext)
+        inner = from_bytes(plaintext)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted entity is not a MIME entity: {exc}") from None
     return headers.restore(inner, msg)
