@@ -141,20 +141,6 @@ def encrypt_stream(
 # --- opening ----------------------------------------------------------------------
 
 
-class _Into:
-    """A minimal writable stream over a preallocated buffer."""
-
-    def __init__(self, out: bytearray) -> None:
-        self._view = memoryview(out)
-        self.pos = 0
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        n = len(data)
-        self._view[self.pos : self.pos + n] = data
-        self.pos += n
-        return n
-
-
 def decrypt(
     data: bytes | bytearray | memoryview, keys: Sequence[SecretKey], *, policy: Policy
 ) -> bytes:
@@ -180,18 +166,25 @@ def decrypt(
     total = sum(length for _, length in segments)
     for cek in ceks:
         if authenticated:
-            out = bytearray(total)
-            sink = _Into(out)
+            # One buffer of the final size (plus the 15 bytes of slack update_into
+            # demands, trimmed in place afterwards), filled without a copy (PERF.md).
+            out = bytearray(total + 15)
+            out_view = memoryview(out)
             opener = aead.GCMStreamOpener(
-                cek, nonce, common.aad(trailer.auth_attrs), buffer_size=1 << 18
+                cek, nonce, common.aad(trailer.auth_attrs), buffer_size=16
             )
+            pos = 0
             for offset, length in segments:
-                opener.update(view[offset : offset + length], sink)  # type: ignore[arg-type]
+                pos += opener.update_into(
+                    view[offset : offset + length], out_view[pos:]
+                )
+            out_view.release()
             try:
                 opener.finalize(trailer.mac or b"")
             except DecryptionError:
-                out[:] = bytes(total)
+                out[:] = bytes(len(out))
                 continue
+            del out[total:]
             return out  # type: ignore[return-value]
         sink_io = io.BytesIO()
         dec = legacy.CBCDecryptor(cek, nonce)

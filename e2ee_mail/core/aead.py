@@ -118,6 +118,13 @@ class _Streaming:
             n = self._ctx.update_into(piece, self._out)
             dst.write(memoryview(self._out)[:n])
 
+    def update_into(self, data: Buffer, out: bytearray | memoryview) -> int:
+        """Transform ``data`` straight into ``out``, which must hold at least
+        ``len(data) + 15`` bytes (`cryptography`'s rule); returns the bytes written.
+        Lets a bytes API fill its one final-size buffer without a copy (PERF.md)."""
+        written: int = self._ctx.update_into(data, out)
+        return written
+
     def pump(self, src: BinaryIO, dst: BinaryIO, length: int | None) -> int:
         """Transform ``length`` bytes (or all, when None) of ``src`` into ``dst``."""
         return pump(self._ctx, src, dst, length, self._in, self._out)
