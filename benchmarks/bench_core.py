@@ -19,7 +19,9 @@ Benchmarks check correctness only, never speed.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -170,64 +172,61 @@ def test_gil_aead_threads(
     )
 
 
-def _spin_rate(seconds: float, busy: Callable[[], None] | None) -> float:
-    """Counts per second of a pure-Python thread, alone or while ``busy`` runs."""
+def longest_stall(call: Callable[[], object], reps: int = 5) -> tuple[float, float]:
+    """Median over ``reps`` calls of (longest pause of a Python thread during the call,
+    the call's duration). A call that holds the GIL stalls the other thread for about
+    its whole duration, whether or not a second core is free; a call that releases
+    the GIL stalls it only for scheduling gaps."""
     stop = threading.Event()
-    count = [0]
+    stamps: list[float] = []
 
     def spin() -> None:
-        n = 0
+        mark, now = stamps.append, time.perf_counter
         while not stop.is_set():
-            n += 1
-        count[0] = n
+            mark(now())
 
     thread = threading.Thread(target=spin)
-    start = time.perf_counter()
     thread.start()
-    if busy is None:
-        time.sleep(seconds)
-    else:
-        while time.perf_counter() - start < seconds:
-            busy()
-    stop.set()
-    thread.join()
-    return count[0] / (time.perf_counter() - start)
+    time.sleep(0.01)
+    stalls, durations = [], []
+    try:
+        for _ in range(reps):
+            start = time.perf_counter()
+            call()
+            end = time.perf_counter()
+            points = [start, *(t for t in stamps if start <= t <= end), end]
+            stalls.append(max(b - a for a, b in itertools.pairwise(points)))
+            durations.append(end - start)
+            time.sleep(0.005)
+    finally:
+        stop.set()
+        thread.join()
+    return statistics.median(stalls), statistics.median(durations)
 
 
-def test_gil_python_thread_progress(measure: Measure) -> None:
-    """Direct GIL check, independent of a free second core being there: a Python
-    thread counting while the main thread runs encrypt_into keeps most of its rate
-    only if encrypt_into releases the GIL (a held GIL would starve it)."""
-    data = memoryview(payload(GIL_CHUNKS * CHUNK))
-    out = bytearray(CHUNK + TAG)
+def test_gil_stall(measure: Measure) -> None:
+    """Direct GIL check, valid on a busy machine: one 32 MiB encrypt_into vs the same
+    time spent in GIL-holding ``bytes.count``, with a Python thread running beside."""
+    data = payload(GIL_CHUNKS * CHUNK)
+    out = bytearray(len(data) + TAG)
     aead = AESGCM(KEY)
 
-    def seal_all() -> None:
-        for i in range(GIL_CHUNKS):
-            aead.encrypt_into(
-                nonce_for(i), data[i * CHUNK : (i + 1) * CHUNK], None, out
-            )
+    def seal() -> None:
+        aead.encrypt_into(NONCE, data, None, out)
 
-    alone = _spin_rate(0.2, None)
-    during = _spin_rate(0.2, seal_all)
-    whole = bytes(data)
-
-    def count_all() -> None:
-        # bytes.count holds the GIL for its whole run: the reference for "held".
-        for i in range(GIL_CHUNKS):
-            whole.count(b"\x00", i * CHUNK, (i + 1) * CHUNK)
-
-    held = _spin_rate(0.2, count_all)
+    aead_stall, aead_call = longest_stall(seal)
+    held_stall, held_call = longest_stall(lambda: data.count(b"\x00"))
     measure(
-        seal_all,
-        case="info.gil.spinner",
+        seal,
+        case="info.gil.stall",
         group="gil: aead 8x4MiB",
         nbytes=len(data),
-        spinner_alone=alone,
-        spinner_during_aead=during,
-        spinner_during_gil_holder=held,
+        aead_stall=aead_stall,
+        aead_call=aead_call,
+        held_stall=held_stall,
+        held_call=held_call,
     )
-    assert alone > 0 and during >= 0
+    assert aead_call > 0 and held_call > 0
 
 
 # --- base64 ----------------------------------------------------------------------

@@ -471,16 +471,14 @@ def info_rows(r: dict[str, Result]) -> list[str]:
             f"{fmt_mbps(one.mbps)} vs {fmt_mbps(two.mbps)} "
             f"({two.mbps / one.mbps:.2f}x)",
         )
-    spin = r.get("info.gil.spinner")
-    if spin and spin.info.get("spinner_alone"):
-        share = spin.info["spinner_during_aead"] / spin.info["spinner_alone"]
-        held = (
-            spin.info.get("spinner_during_gil_holder", 0) / spin.info["spinner_alone"]
-        )
+    stall = r.get("info.gil.stall")
+    if stall and "aead_stall" in stall.info:
+        i = stall.info
         line(
-            "GIL: a Python thread's rate while the main thread runs encrypt_into "
-            "(vs alone; vs while it runs GIL-holding bytes.count)",
-            f"{share:.0%} (GIL-holding reference: {held:.0%})",
+            "GIL: longest pause of a Python thread during one 32 MiB encrypt_into "
+            "(vs during GIL-holding bytes.count)",
+            f"{fmt_time(i['aead_stall'])} of a {fmt_time(i['aead_call'])} call (vs "
+            f"{fmt_time(i['held_stall'])} of {fmt_time(i['held_call'])})",
         )
     c, n = r.get("info.x25519_agree.cryptography"), r.get("info.x25519_agree.pynacl")
     if c and n:
