@@ -237,3 +237,15 @@ def test_revoked_gpg_subkey_is_skipped_for_the_new_one() -> None:
         new_sub = next(s for s in home.subkey_fingerprints(fpr) if s != old_sub)
         assert new_sub.endswith(entry.id.upper())
         assert home.decrypt(message) == BODY
+
+
+def test_gpg_subkeys_only_export_still_decrypts(world: World) -> None:
+    # --export-secret-subkeys replaces the primary secret with a GnuPG stub (S2K type
+    # 101, "gnu-dummy"): the key loads, and the encryption subkey works.
+    exported = world.home.run(
+        ["--armor", "--export-secret-subkeys", world.alice.fpr],
+        passphrase=world.alice.passphrase,
+    ).stdout
+    key = e2ee_mail.load_key(exported, passphrase=world.alice.passphrase)
+    message = world.home.encrypt(BODY, [world.alice.fpr])
+    assert e2ee_mail.decrypt(message, key) == BODY

@@ -210,7 +210,11 @@ def parse_secret_key(body: bytes) -> SecretKeyPacket:
             s2k = reader.take(s2k_len)
         else:
             s2k = reader.take(s2k_specifier_length(body, reader.pos))
-        if usage == S2K_USAGE_AEAD:
+        if s2k[:1] == b"\x65":
+            # GnuPG stub (gnu-dummy, divert-to-card): no IV follows, and GnuPG
+            # writes cipher 0 there, so the cipher is not looked up.
+            iv_size = 0
+        elif usage == S2K_USAGE_AEAD:
             if aead not in AEAD_NONCE_SIZE:
                 raise UnsupportedError(f"AEAD algorithm {aead} is not supported")
             iv_size = AEAD_NONCE_SIZE[aead]
@@ -218,8 +222,6 @@ def parse_secret_key(body: bytes) -> SecretKeyPacket:
             if cipher not in CIPHER_BLOCK_SIZE:
                 raise UnsupportedError(f"cipher algorithm {cipher} is not supported")
             iv_size = CIPHER_BLOCK_SIZE[cipher]
-        if s2k[:1] == b"\x65" and s2k[5:6] == b"\x01":
-            iv_size = 0  # GnuPG "no secret part" stub: nothing follows.
         iv = reader.take(iv_size)
         if public.version == 6 and reader.pos != params_end:
             raise PacketError("secret key S2K parameter length does not match")
