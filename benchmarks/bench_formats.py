@@ -232,3 +232,44 @@ def test_inspect_16mib(measure: Measure, keys: Keys) -> None:
         nbytes=16 * MIB,
     )
     assert found is not None
+
+
+@pytest.mark.parametrize(
+    ("threads", "op"),
+    [(t, o) for t in (1, 2) for o in ("encrypt", "decrypt")],
+    ids=lambda x: str(x),
+)
+def test_seipdv2_threads(
+    measure: Measure,
+    keys: Keys,
+    monkeypatch: pytest.MonkeyPatch,
+    threads: int,
+    op: str,
+) -> None:
+    """SEIPDv2 16 MiB through the bytes API with the chunk split on 2 threads (the
+    library's default at this size) or forced onto 1 (PERF.md: 2 threads >= 1.7x)."""
+    api_format, _, key, cert = _setup(keys, "openpgp")
+    from e2ee_mail.core import chunked
+
+    if not hasattr(chunked, "PARALLEL_MIN_BYTES"):
+        pytest.skip("core/chunked.py has no PARALLEL_MIN_BYTES switch")
+    n = 16 * MIB
+    if threads == 1:
+        monkeypatch.setattr(chunked, "PARALLEL_MIN_BYTES", 1 << 62)
+    elif n < chunked.PARALLEL_MIN_BYTES:
+        pytest.skip("16 MiB is below the library's 2-thread threshold")
+    data = payload(n)
+    sealed = bytes(e2ee_mail.encrypt(data, [cert], format=api_format))  # type: ignore[arg-type]
+    fn = (
+        (lambda: e2ee_mail.encrypt(data, [cert], format=api_format))  # type: ignore[arg-type]
+        if op == "encrypt"
+        else (lambda: e2ee_mail.decrypt(sealed, key))
+    )
+    out = measure(
+        fn,
+        case=f"info.seipdv2_threads{threads}.{op}.16MiB",
+        group=f"seipdv2 threads {op}",
+        nbytes=n,
+        threads=threads,
+    )
+    assert (e2ee_mail.decrypt(out, key) if op == "encrypt" else out) == data

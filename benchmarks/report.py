@@ -480,6 +480,17 @@ def info_rows(r: dict[str, Result]) -> list[str]:
             f"{fmt_time(i['aead_stall'])} of a {fmt_time(i['aead_call'])} call (vs "
             f"{fmt_time(i['held_stall'])} of {fmt_time(i['held_call'])})",
         )
+    for op in ("encrypt", "decrypt"):
+        t1 = r.get(f"info.seipdv2_threads1.{op}.16MiB")
+        t2 = r.get(f"info.seipdv2_threads2.{op}.16MiB")
+        if t1 and t2:
+            ratio = t1.seconds / t2.seconds
+            line(
+                f"SEIPDv2 16 MiB {op} (bytes API), library's 2 threads vs forced 1 "
+                "(PERF.md >= 1.7x)",
+                f"{fmt_mbps(t2.mbps)} vs {fmt_mbps(t1.mbps)}: {ratio:.2f}x, "
+                f"{'met' if ratio >= 1.7 else 'MISSED'}",
+            )
     c, n = r.get("info.x25519_agree.cryptography"), r.get("info.x25519_agree.pynacl")
     if c and n:
         line(
