@@ -17,8 +17,11 @@ Security properties kept here:
   (RFC 9580 §13.4: it would be a decryption oracle); every failure is the same
   DecryptionError, raised only after the whole body has been processed.
 
-Not provided: ciphers other than AES (the key length picks AES-128/192/256), and the
-MDC-less SED packet (tag 9), which the library refuses elsewhere.
+Sealing is AES only (the key length picks AES-128/192/256). Opening also accepts the
+pre-AES ciphers old archives hold (Camellia, CAST5, TripleDES, Blowfish, IDEA, from
+``cryptography``'s decrepit module; 8-octet blocks make a 10-octet prefix): the MDC
+still authenticates them. Not provided: Twofish, and the MDC-less SED packet (tag 9),
+which the library refuses elsewhere.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ import hashlib
 import hmac
 from typing import BinaryIO, Final
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers import (
+    BlockCipherAlgorithm,
+    Cipher,
+    algorithms,
+)
 
 try:  # cryptography >= 47 keeps CFB under "decrepit"; the old path warns, then goes.
     from cryptography.hazmat.decrepit.ciphers.modes import CFB
@@ -74,6 +81,39 @@ def _cipher(key: bytes) -> Cipher[CFB]:
     return Cipher(algorithms.AES(bytes(key)), CFB(_ZERO_IV))
 
 
+#: Ciphers that may be *opened* (old archives): name -> (key sizes, block size).
+#: Sealing is AES only.
+OPEN_ALGORITHMS: Final = {
+    "aes": ((16, 24, 32), 16),
+    "camellia": ((16, 24, 32), 16),
+    "cast5": ((16,), 8),
+    "3des": ((24,), 8),
+    "blowfish": ((16,), 8),
+    "idea": ((16,), 8),
+}
+
+
+def _opening_cipher(key: bytes, algorithm: str) -> tuple[Cipher[CFB], int]:
+    """(cipher with an all-zero IV, block size) for opening with ``algorithm``."""
+    if algorithm == "aes":
+        return _cipher(key), _BLOCK
+    spec = OPEN_ALGORITHMS.get(algorithm)
+    if spec is None or len(key) not in spec[0]:
+        raise UsageError(f"cannot open SEIPDv1 with {algorithm} and this key size")
+    from cryptography.hazmat.decrepit.ciphers import algorithms as old
+
+    classes: dict[str, type[BlockCipherAlgorithm]] = {
+        "camellia": old.Camellia,
+        "cast5": old.CAST5,
+        "3des": old.TripleDES,
+        "blowfish": old.Blowfish,
+        "idea": old.IDEA,
+    }
+    block = spec[1]
+    algo = classes[algorithm](bytes(key))  # type: ignore[call-arg]
+    return Cipher(algo, CFB(bytes(block))), block
+
+
 def _prefix(random_block: bytes | None) -> bytes:
     block = random.random_bytes(_BLOCK) if random_block is None else random_block
     if len(block) != _BLOCK:
@@ -86,9 +126,10 @@ def sealed_size(n: int) -> int:
     return n + OVERHEAD
 
 
-def opened_size(n: int) -> int:
+def opened_size(n: int, *, algorithm: str = "aes") -> int:
     """Plaintext size for ``n`` octets of ciphertext (may be negative if too short)."""
-    return n - OVERHEAD
+    block = OPEN_ALGORITHMS[algorithm][1] if algorithm in OPEN_ALGORITHMS else _BLOCK
+    return n - (block + 2 + MDC_TRAILER_SIZE)
 
 
 def cfb_seal_into(
@@ -131,25 +172,33 @@ def cfb_seal(key: bytes, data: Buffer, *, _random_block: bytes | None = None) ->
     return bytes(out)
 
 
-def cfb_open_into(key: bytes, data: Buffer, out: memoryview) -> None:
+def cfb_open_into(
+    key: bytes, data: Buffer, out: memoryview, *, algorithm: str = "aes"
+) -> None:
     """Decrypt ``data`` into ``out`` (exactly :func:`opened_size` octets) and check the
-    MDC. On any failure ``out`` is wiped and DecryptionError raised."""
+    MDC. On any failure ``out`` is wiped and DecryptionError raised.
+
+    ``algorithm`` (see :data:`OPEN_ALGORITHMS`) opens old messages written with a
+    pre-AES cipher; their random prefix is one 8-octet block plus two.
+    """
+    cipher, block = _opening_cipher(key, algorithm)
+    prefix_size = block + 2
     view = memoryview(data)
-    n = len(view) - OVERHEAD
+    n = len(view) - prefix_size - MDC_TRAILER_SIZE
     if n < 0:
         raise DecryptionError()
     if len(out) != n:
         raise UsageError("output buffer has the wrong size")
-    dec = _cipher(key).decryptor()
-    prefix = dec.update(view[:PREFIX_SIZE])
-    body = view[PREFIX_SIZE : PREFIX_SIZE + n]
-    # update_into needs 15 octets of slack: decrypt all but the last block in place
-    # and the last block through update().
-    split = max(0, n - _BLOCK)
+    dec = cipher.decryptor()
+    prefix = dec.update(view[:prefix_size])
+    body = view[prefix_size : prefix_size + n]
+    # update_into needs block - 1 octets of slack: decrypt all but the last block in
+    # place and the last block through update().
+    split = max(0, n - block)
     if split:
         dec.update_into(body[:split], out)
     out[split:n] = dec.update(body[split:])
-    trailer = dec.update(view[PREFIX_SIZE + n :])
+    trailer = dec.update(view[prefix_size + n :])
     dec.finalize()
     h = hashlib.sha1(prefix)
     h.update(out)
@@ -162,13 +211,13 @@ def cfb_open_into(key: bytes, data: Buffer, out: memoryview) -> None:
         raise DecryptionError()
 
 
-def cfb_open(key: bytes, data: Buffer) -> bytes:
+def cfb_open(key: bytes, data: Buffer, *, algorithm: str = "aes") -> bytes:
     """Decrypt and authenticate; returns the plaintext only if the MDC matches."""
-    n = opened_size(len(data))
+    n = opened_size(len(data), algorithm=algorithm)
     if n < 0:
         raise DecryptionError()
     out = bytearray(n)
-    cfb_open_into(key, data, memoryview(out))
+    cfb_open_into(key, data, memoryview(out), algorithm=algorithm)
     return bytes(out)
 
 
@@ -215,13 +264,14 @@ class CFBStreamOpener:
 
     __slots__ = ("_buf", "_dec", "_hash", "_held", "_prefix_left", "_tail_at")
 
-    def __init__(self, key: bytes) -> None:
-        self._dec = _cipher(key).decryptor()
+    def __init__(self, key: bytes, *, algorithm: str = "aes") -> None:
+        cipher, block = _opening_cipher(key, algorithm)
+        self._dec = cipher.decryptor()
         self._hash = hashlib.sha1()
         self._buf = bytearray(MDC_TRAILER_SIZE + STREAM_BUFFER_SIZE + _BLOCK)
         self._held = 0  # decrypted octets not yet known to be plaintext
         self._tail_at = 0  # where they sit in _buf
-        self._prefix_left = PREFIX_SIZE
+        self._prefix_left = block + 2
 
     def update(self, data: Buffer) -> memoryview:
         """Decrypt ``data``; returns the plaintext now known not to be the trailer.
@@ -287,7 +337,12 @@ def seal_stream(
 
 
 def open_stream(
-    key: bytes, src: BinaryIO, dst: BinaryIO, *, spool_dir: str | None = None
+    key: bytes,
+    src: BinaryIO,
+    dst: BinaryIO,
+    *,
+    spool_dir: str | None = None,
+    algorithm: str = "aes",
 ) -> int:
     """Decrypt ``src`` (the ciphertext after the version octet) to ``dst``.
 
@@ -297,7 +352,7 @@ def open_stream(
     Returns:
         The number of plaintext octets written to ``dst``.
     """
-    opener = CFBStreamOpener(key)
+    opener = CFBStreamOpener(key, algorithm=algorithm)
     inbuf = bytearray(STREAM_BUFFER_SIZE)
     inview = memoryview(inbuf)
     with spool(spool_dir) as tmp:

@@ -11,8 +11,10 @@ compresses, never writes SED (tag 9).
 Opening: the MDC is checked before anything is returned — :func:`open_body` returns
 the inner packets only after the check; :func:`open_stream` decrypts into an unnamed
 0600 temporary file and hands out a reader over it only once the MDC has verified.
-Ciphers other than AES are refused with the same DecryptionError as a bad key (the
-cipher octet is secret-derived for RSA and ECDH recipients).
+Besides AES, the pre-AES ciphers of old archives open (IDEA, TripleDES, CAST5,
+Blowfish, Camellia; never written). Any other cipher, or a session key of the wrong
+size for it, is the same DecryptionError as a bad key (the cipher octet is
+secret-derived for RSA and ECDH recipients).
 """
 
 from __future__ import annotations
@@ -39,6 +41,20 @@ __all__ = ["choose_cipher", "encrypt", "encrypt_stream", "open_body", "open_stre
 #: AES-256, AES-192, AES-128 (RFC 9580 §9.3), best first.
 _AES: Final = (9, 8, 7)
 _KEY_SIZES: Final = {7: 16, 8: 24, 9: 32}
+#: Ciphers accepted when opening (RFC 9580 §9.3 IDs): name for core/cfb, key size.
+#: The pre-AES ones are read so old archives still open; nothing writes them.
+_OPEN_CIPHERS: Final = {
+    1: ("idea", 16),
+    2: ("3des", 24),
+    3: ("cast5", 16),
+    4: ("blowfish", 16),
+    7: ("aes", 16),
+    8: ("aes", 24),
+    9: ("aes", 32),
+    11: ("camellia", 16),
+    12: ("camellia", 24),
+    13: ("camellia", 32),
+}
 _VERSION: Final = b"\x01"
 _READ_SIZE: Final = cfb.STREAM_BUFFER_SIZE
 
@@ -141,10 +157,11 @@ def encrypt_stream(
         out.close()
 
 
-def _key_for(cipher: int, session_key: bytes) -> bytes:
-    if _KEY_SIZES.get(cipher) != len(session_key):
+def _key_for(cipher: int, session_key: bytes) -> tuple[bytes, str]:
+    name, size = _OPEN_CIPHERS.get(cipher, ("", -1))
+    if size != len(session_key):
         raise DecryptionError()
-    return session_key
+    return session_key, name
 
 
 def open_body(body: Buffer, cipher: int, session_key: bytes) -> bytearray:
@@ -157,12 +174,12 @@ def open_body(body: Buffer, cipher: int, session_key: bytes) -> bytearray:
     view = memoryview(body).cast("B")
     if len(view) < 1 or view[0] != 1:
         raise PacketError("not a version 1 SEIPD packet")
-    key = _key_for(cipher, session_key)
-    n = cfb.opened_size(len(view) - 1)
+    key, name = _key_for(cipher, session_key)
+    n = cfb.opened_size(len(view) - 1, algorithm=name)
     if n < 0:
         raise DecryptionError()
     out = bytearray(n)
-    cfb.cfb_open_into(key, view[1:], memoryview(out))
+    cfb.cfb_open_into(key, view[1:], memoryview(out), algorithm=name)
     return out
 
 
@@ -210,7 +227,8 @@ def open_stream(src: BinaryIO, cipher: int, session_key: bytes) -> BinaryIO:
     Raises:
         DecryptionError: wrong key, non-AES cipher, altered, truncated, no MDC.
     """
-    opener = cfb.CFBStreamOpener(_key_for(cipher, session_key))
+    key, name = _key_for(cipher, session_key)
+    opener = cfb.CFBStreamOpener(key, algorithm=name)
     spool = tempfile.TemporaryFile(prefix=".e2ee-mail-")  # noqa: SIM115 - closed by _VerifiedSpool
     try:
         buf = bytearray(_READ_SIZE)

@@ -249,3 +249,20 @@ def test_gpg_subkeys_only_export_still_decrypts(world: World) -> None:
     key = e2ee_mail.load_key(exported, passphrase=world.alice.passphrase)
     message = world.home.encrypt(BODY, [world.alice.fpr])
     assert e2ee_mail.decrypt(message, key) == BODY
+
+
+@pytest.mark.parametrize(
+    "cipher", ["AES", "AES192", "CAMELLIA256", "CAST5", "3DES", "BLOWFISH", "IDEA"]
+)
+def test_gpg_message_with_older_cipher_opens(world: World, cipher: str) -> None:
+    # Archives hold SEIPDv1 messages with pre-AES ciphers (gpg 1.x defaults); they
+    # still open, MDC-checked. gpg warns that the cipher violates the preferences.
+    message = world.home.encrypt(BODY, [world.bob.fpr], extra=("--cipher-algo", cipher))
+    assert e2ee_mail.decrypt(message, world.bob.key) == BODY
+    out = io.BytesIO()
+    e2ee_mail.decrypt_stream(io.BytesIO(message), out, world.bob.key)
+    assert out.getvalue() == BODY
+    damaged = bytearray(message)
+    damaged[-3] ^= 0x40
+    with pytest.raises(e2ee_mail.DecryptionError):
+        e2ee_mail.decrypt(bytes(damaged), world.bob.key)

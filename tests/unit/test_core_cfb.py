@@ -186,3 +186,64 @@ def test_stream_opener_handles_any_feeding_pattern(
         pos += n
     opener.finalize()
     assert got == data
+
+
+def _legacy_seal(cls: type, key: bytes, block: int, data: bytes) -> bytes:
+    """SEIPDv1 ciphertext written the long way with a decrepit cipher (test only)."""
+    import hashlib
+
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+    from cryptography.hazmat.primitives.ciphers import Cipher
+
+    prefix = os.urandom(block)
+    prefix += prefix[-2:]
+    mdc = hashlib.sha1(prefix + data + b"\xd3\x14").digest()
+    enc = Cipher(cls(key), CFB(bytes(block))).encryptor()
+    return enc.update(prefix + data + b"\xd3\x14" + mdc) + enc.finalize()
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "block"),
+    [
+        ("cast5", 16, 8),
+        ("3des", 24, 8),
+        ("blowfish", 16, 8),
+        ("idea", 16, 8),
+        ("camellia", 32, 16),
+    ],
+)
+@pytest.mark.parametrize("length", [0, 1, 7, 8, 9, 1000])
+def test_pre_aes_ciphers_open_with_their_block_size(
+    name: str, size: int, block: int, length: int
+) -> None:
+    from cryptography.hazmat.decrepit.ciphers import algorithms as old
+
+    cls = {
+        "cast5": old.CAST5,
+        "3des": old.TripleDES,
+        "blowfish": old.Blowfish,
+        "idea": old.IDEA,
+        "camellia": old.Camellia,
+    }[name]
+    key = os.urandom(size)
+    data = os.urandom(length)
+    sealed = _legacy_seal(cls, key, block, data)
+    assert cfb.cfb_open(key, sealed, algorithm=name) == data
+    out = io.BytesIO()
+    cfb.open_stream(key, io.BytesIO(sealed), out, algorithm=name)
+    assert out.getvalue() == data
+    damaged = bytearray(sealed)
+    damaged[-1] ^= 1
+    with pytest.raises(DecryptionError):
+        cfb.cfb_open(key, bytes(damaged), algorithm=name)
+
+
+def test_sealing_is_aes_only_and_unknown_algorithms_are_refused() -> None:
+    from e2ee_mail.errors import UsageError
+
+    with pytest.raises(UsageError):
+        cfb.cfb_open(bytes(16), bytes(64), algorithm="twofish")
+    with pytest.raises(UsageError):
+        cfb.cfb_open(bytes(32), bytes(64), algorithm="cast5")  # wrong key size
+    with pytest.raises(UsageError):
+        cfb.cfb_seal(bytes(8), b"x")
