@@ -26,6 +26,7 @@ import re
 from typing import Final, Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 
@@ -261,12 +262,10 @@ def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
         raise ASN1Error(f"not a valid X.509 certificate: {exc}") from None
     except x509.UnsupportedGeneralNameType as exc:
         raise UnsupportedError(f"certificate uses an unsupported name: {exc}") from None
-    except Exception as exc:  # cryptography may raise its own UnsupportedAlgorithm
-        if type(exc).__name__ == "UnsupportedAlgorithm":
-            raise UnsupportedError(
-                f"certificate uses an unsupported algorithm: {exc}"
-            ) from None
-        raise
+    except UnsupportedAlgorithm as exc:
+        raise UnsupportedError(
+            f"certificate uses an unsupported algorithm: {exc}"
+        ) from None
     return X509Certificate(cert)
 
 
@@ -304,26 +303,26 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
     )
     encrypted = b"ENCRYPTED" in block[:40] if pem else None
     try:
-        key = loader(block, password=passphrase)
-    except TypeError:
-        # `cryptography`: a password missing for an encrypted key, or given for a
-        # plain one.
-        if passphrase is None:
-            raise PassphraseError(
-                "the key is passphrase-protected: supply the passphrase "
-                "(--passphrase-env VAR)"
-            ) from None
-        key = loader(block, password=None)
-    except ValueError:
+        try:
+            key = loader(block, password=passphrase)
+        except TypeError:
+            # `cryptography`: a password missing for an encrypted key, or given for
+            # a plain one (which then loads without it).
+            if passphrase is None:
+                raise PassphraseError(
+                    "the key is passphrase-protected: supply the passphrase "
+                    "(--passphrase-env VAR)"
+                ) from None
+            passphrase = None
+            key = loader(block, password=None)
+    except (ValueError, TypeError):
         if passphrase is not None and encrypted is not False:
             raise PassphraseError(
                 "wrong passphrase, or the key file is damaged"
             ) from None
         raise KeyLoadError("not a valid PKCS#8 private key") from None
-    except Exception as exc:
-        if type(exc).__name__ == "UnsupportedAlgorithm":
-            raise UnsupportedError(f"unsupported private key: {exc}") from None
-        raise
+    except UnsupportedAlgorithm as exc:
+        raise UnsupportedError(f"unsupported private key: {exc}") from None
     if not isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey):
         raise UnsupportedError(
             f"{type(key).__name__} keys cannot decrypt mail here: use RSA or X25519"

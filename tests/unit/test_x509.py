@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import e2ee_mail
 from e2ee_mail.keys import x509 as kx
@@ -152,3 +156,26 @@ def test_ed25519_certificate_is_unsupported() -> None:
     )
     with pytest.raises(e2ee_mail.UnsupportedError):
         kx.load_certificate(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@settings(max_examples=25)  # RSA key checks make each example slow
+@given(data=st.data())
+def test_mutated_certificate_or_key_fails_with_library_errors_only(
+    rsa_key: kx.X509SecretKey, data: st.DataObject
+) -> None:
+    blob = bytearray(
+        data.draw(
+            st.sampled_from(
+                [
+                    rsa_key.public.export(armor=False),
+                    rsa_key.export(armor=False),
+                    rsa_key.export(passphrase=b"pw", armor=False),
+                ]
+            )
+        )
+    )
+    pos = data.draw(st.integers(0, len(blob) - 1))
+    blob[pos] = data.draw(st.integers(0, 255))
+    for load in (kx.load_certificate, lambda b: kx.load_key(b, b"pw")):
+        with contextlib.suppress(e2ee_mail.Error):
+            load(bytes(blob))
