@@ -266,3 +266,20 @@ def test_gpg_message_with_older_cipher_opens(world: World, cipher: str) -> None:
     damaged[-3] ^= 0x40
     with pytest.raises(e2ee_mail.DecryptionError):
         e2ee_mail.decrypt(bytes(damaged), world.bob.key)
+
+
+def test_gpg_message_to_two_recipients_opens_for_each(world: World) -> None:
+    message = world.home.encrypt(BODY, [world.alice.fpr, world.bob.fpr])
+    assert e2ee_mail.decrypt(message, world.alice.key) == BODY
+    assert e2ee_mail.decrypt(message, world.bob.key) == BODY
+    assert e2ee_mail.decrypt(message, [world.bob.key, world.alice.key]) == BODY
+
+
+def test_gpg_hidden_recipients_are_tried_with_every_key(world: World) -> None:
+    # --throw-keyids writes key ID 0 (anonymous recipient, RFC 9580 §5.1.8).
+    message = world.home.encrypt(BODY, [world.bob.fpr], extra=("--throw-keyids",))
+    assert "keyid 0000000000000000" in world.home.list_packets(message)
+    assert e2ee_mail.decrypt(message, [world.alice.key, world.bob.key]) == BODY
+    # The anonymous entry is RSA: it cannot be for Alice's ECDH key.
+    with pytest.raises(e2ee_mail.NoMatchingKeyError):
+        e2ee_mail.decrypt(message, world.alice.key)
