@@ -60,7 +60,7 @@ _KEY_LABELS: Final = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KE
 class X509Certificate(Certificate):
     """An X.509 recipient certificate with an RSA or X25519 key."""
 
-    __slots__ = ("_cert", "_der", "_fingerprint")
+    __slots__ = ("_cert", "_der", "_fingerprint", "_issuer", "_ski")
 
     def __init__(self, cert: x509.Certificate) -> None:
         key = cert.public_key()
@@ -72,6 +72,9 @@ class X509Certificate(Certificate):
         self._cert = cert
         self._der = cert.public_bytes(serialization.Encoding.DER)
         self._fingerprint = hashlib.sha256(self._der).hexdigest().upper()
+        # Computed once: recipient matching compares them for every entry.
+        self._issuer = _raw_issuer(self._der)
+        self._ski = _subject_key_identifier(cert)
 
     @property
     def format(self) -> KeyFormat:
@@ -126,7 +129,7 @@ class X509Certificate(Certificate):
         """The issuer Name, DER (for issuerAndSerialNumber, RFC 5652 §10.2.4)."""
         # The raw bytes from the certificate, not a re-encoding: recipients compare
         # issuer names byte for byte in practice.
-        return _raw_issuer(self._der)
+        return self._issuer
 
     @property
     def serial_number(self) -> int:
@@ -136,13 +139,7 @@ class X509Certificate(Certificate):
     @property
     def subject_key_identifier(self) -> bytes | None:
         """The subjectKeyIdentifier extension value, if present (RFC 5280 §4.2.1.2)."""
-        try:
-            ext = self._cert.extensions.get_extension_for_class(
-                x509.SubjectKeyIdentifier
-            )
-        except (x509.ExtensionNotFound, ValueError):
-            return None
-        return ext.value.digest
+        return self._ski
 
     def export(self, *, armor: bool = True) -> bytes:
         """The certificate as PEM (default) or DER."""
@@ -226,6 +223,14 @@ class X509SecretKey(SecretKey):
         return f"<X509SecretKey for {self._cert!r}>"
 
     __str__ = __repr__
+
+
+def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+    return ext.value.digest
 
 
 def _raw_issuer(der: bytes) -> bytes:
