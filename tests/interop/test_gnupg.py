@@ -283,3 +283,8 @@ def test_gpg_hidden_recipients_are_tried_with_every_key(world: World) -> None:
     # The anonymous entry is RSA: it cannot be for Alice's ECDH key.
     with pytest.raises(e2ee_mail.NoMatchingKeyError):
         e2ee_mail.decrypt(message, world.alice.key)
+
+
+def test_gpg_hidden_ecdh_recipient_opens(world: World) -> None:
+    message = world.home.encrypt(BODY, [world.alice.fpr], extra=("--throw-keyids",))
+    assert e2ee_mail.decrypt(message, [world.bob.key, world.alice.key]) == BODY
