@@ -38,6 +38,7 @@ __all__ = [
 
 
 def x509_certificates(certs: Sequence[Certificate]) -> list[X509Certificate]:
+    """The certificates, checked to be X.509 (UsageError otherwise)."""
     out = []
     for cert in certs:
         if not isinstance(cert, X509Certificate):
@@ -49,10 +50,12 @@ def x509_certificates(certs: Sequence[Certificate]) -> list[X509Certificate]:
 
 
 def der(data: bytes) -> bytes:
+    """The DER/BER of a message given as DER, BER or PEM (CMS or PKCS7 label)."""
     return pem.dearmor(data) if pem.is_pem(data[:64]) else data
 
 
 def reader(src: BinaryIO, policy: Policy) -> EnvelopeReader:
+    """An EnvelopeReader bounded by the policy's limits."""
     return EnvelopeReader(
         src,
         max_header_bytes=policy.max_header_bytes,
