@@ -129,9 +129,10 @@ def _seal_range(
     wpos: int,
     index: int,
     count: int,
+    aead: _AEAD | None = None,
 ) -> None:
     """Seal ``count`` chunks of ``src`` from ``pos`` into ``out`` at ``wpos``."""
-    aead = params.cipher()
+    aead = aead or params.cipher()
     aad = params.aad
     size = params.chunk_size
     for _ in range(count):
@@ -152,9 +153,10 @@ def _open_range(
     wpos: int,
     index: int,
     count: int,
+    aead: _AEAD | None = None,
 ) -> None:
     """Open ``count`` chunks (the last may be short) of ``src`` from ``pos``."""
-    aead = params.cipher()
+    aead = aead or params.cipher()
     aad = params.aad
     full = params.chunk_size + TAG_SIZE
     for _ in range(count):
@@ -167,30 +169,32 @@ def _open_range(
 
 
 def _split(
-    work: Callable[[int, int, int, int], None],
+    work: Callable[[int, int, int, int, _AEAD | None], None],
     count: int,
     in_step: int,
     out_step: int,
     parallel: bool,
+    aead: _AEAD,
 ) -> None:
-    """Run ``work(pos, wpos, index, count)`` over the chunks, in two threads when
-    ``parallel`` (PERF.md: `cryptography` releases the GIL for bulk AEAD)."""
+    """Run ``work(pos, wpos, index, count, aead)`` over the chunks, in two threads
+    when ``parallel`` (PERF.md: `cryptography` releases the GIL for bulk AEAD). The
+    calling thread uses ``aead``; the second makes its own."""
     if not parallel or count < 2:
-        work(0, 0, 0, count)
+        work(0, 0, 0, count, aead)
         return
     half = count // 2
     errors: list[BaseException] = []
 
     def second() -> None:
         try:
-            work(half * in_step, half * out_step, half, count - half)
+            work(half * in_step, half * out_step, half, count - half, None)
         except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=second, name="e2ee-mail-chunks")
     thread.start()
     try:
-        work(0, 0, 0, half)
+        work(0, 0, 0, half, aead)
     finally:
         thread.join()
     if errors:
@@ -215,10 +219,11 @@ def seal_into(
     need = sealed_size(length, size)
     if len(out) < need:
         raise UsageError("output buffer is too small")
+    aead = params.cipher()
     pos = wpos = index = 0
     if head:
         first = head + bytes(src[: size - len(head)])
-        params.cipher().encrypt_into(
+        aead.encrypt_into(
             params.nonce(0), first, params.aad, out[: len(first) + TAG_SIZE]
         )
         pos = len(first) - len(head)
@@ -227,14 +232,15 @@ def seal_into(
     rest = src[pos:]
     body = out[wpos:]
     _split(
-        lambda p, w, i, n: _seal_range(params, rest, body, p, w, index + i, n),
+        lambda p, w, i, n, a: _seal_range(params, rest, body, p, w, index + i, n, a),
         -(-len(rest) // size),
         size,
         size + TAG_SIZE,
         len(rest) >= PARALLEL_MIN_BYTES,
+        aead,
     )
     wpos = need - TAG_SIZE
-    params.cipher().encrypt_into(
+    aead.encrypt_into(
         params.nonce(_chunks(length, size)),
         b"",
         params.final_aad(length),
@@ -256,15 +262,17 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
     full = params.chunk_size + TAG_SIZE
     body = len(src) - TAG_SIZE
     chunks = src[:body]
+    aead = params.cipher()
     try:
         _split(
-            lambda p, w, i, n: _open_range(params, chunks, out, p, w, i, n),
+            lambda p, w, i, n, a: _open_range(params, chunks, out, p, w, i, n, a),
             -(-body // full),
             full,
             params.chunk_size,
             body >= PARALLEL_MIN_BYTES,
+            aead,
         )
-        params.cipher().decrypt_into(
+        aead.decrypt_into(
             params.nonce(-(-body // full)),
             src[body:],
             params.final_aad(total),
