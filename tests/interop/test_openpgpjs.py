@@ -170,6 +170,38 @@ def test_openpgpjs_decrypts_our_streamed_message(
     assert (tmp_path / "plain").read_bytes() == data
 
 
+def test_multi_chunk_messages_both_ways(
+    tmp_path: Path, alice: certs.OpenPGPSecretKey
+) -> None:
+    pubs, secs = write_keys(tmp_path, alice)
+    # Ours: 4 MiB chunks (octet 16), so 9 MiB + 1 is three chunks and a short one.
+    data = bytes(range(256)) * (9 * 4096) + b"!"
+    (tmp_path / "sealed").write_bytes(e2ee_mail.encrypt(data, alice.public))
+    node(
+        tmp_path,
+        op="decrypt",
+        keys=secs,
+        input=str(tmp_path / "sealed"),
+        output=str(tmp_path / "plain"),
+    )
+    assert (tmp_path / "plain").read_bytes() == data
+    # Theirs: OpenPGP.js's 256 KiB chunks, many of them.
+    node(
+        tmp_path,
+        op="encrypt",
+        certs=pubs,
+        input=str(tmp_path / "plain"),
+        output=str(tmp_path / "sealed2"),
+        armor=False,
+        aead="gcm",
+    )
+    sealed = (tmp_path / "sealed2").read_bytes()
+    assert e2ee_mail.decrypt(sealed, alice) == data
+    out = io.BytesIO()
+    e2ee_mail.decrypt_stream(io.BytesIO(sealed), out, alice)
+    assert out.getvalue() == data
+
+
 def test_openpgpjs_reads_our_passphrase_protected_key(
     tmp_path: Path, alice: certs.OpenPGPSecretKey
 ) -> None:
