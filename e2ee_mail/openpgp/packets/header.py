@@ -269,21 +269,21 @@ class PacketBodyReader:
         return int(got)
 
     def read(self, size: int = -1) -> bytes:
-        """Read up to ``size`` octets (all when negative)."""
-        if size is None or size < 0:
-            out = bytearray()
-            chunk = bytearray(1 << 16)
-            while n := self.readinto(chunk):
-                out += chunk[:n]
-            return bytes(out)
-        buf = bytearray(size)
-        total = 0
-        while total < size:
-            n = self.readinto(memoryview(buf)[total:])
+        """Read up to ``size`` octets (all when negative).
+
+        Memory grows with what is actually read, never with ``size`` (a hostile
+        length or a generous limit allocates nothing up front).
+        """
+        out = bytearray()
+        chunk = bytearray(1 << 16)
+        view = memoryview(chunk)
+        while size < 0 or len(out) < size:
+            want = len(chunk) if size < 0 else min(len(chunk), size - len(out))
+            n = self.readinto(view[:want])
             if not n:
                 break
-            total += n
-        return bytes(buf[:total])
+            out += view[:n]
+        return bytes(out)
 
     def read_exact(self, size: int) -> bytes:
         """Exactly ``size`` octets, or PacketError."""
