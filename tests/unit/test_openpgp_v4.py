@@ -9,6 +9,7 @@ https://www.rfc-editor.org/rfc/rfc9580#appendix-A.1 .
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -241,3 +242,26 @@ def test_seipdv1_cipher_is_the_best_aes_every_recipient_accepts(
     from e2ee_mail.openpgp.seipdv1 import choose_cipher
 
     assert choose_cipher([_Prefs(p) for p in prefs]) == expected  # type: ignore[misc]
+
+
+_PROTECTED = _SHARED_KEY.export(passphrase=b"pw", armor=False)
+
+
+@settings(max_examples=40)
+@given(st.data())
+def test_property_mutated_protected_v4_key_fails_inside_the_hierarchy(
+    data: st.DataObject,
+) -> None:
+    blob = bytearray(_PROTECTED)
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(blob) - 1))
+        blob[i] ^= data.draw(st.integers(1, 255))
+    with contextlib.suppress(e2ee_mail.Error):
+        e2ee_mail.load_key(bytes(blob), passphrase="pw")
+
+
+@settings(max_examples=25)
+@given(st.integers(0, len(_PROTECTED) - 1))
+def test_property_truncated_v4_key_fails_inside_the_hierarchy(cut: int) -> None:
+    with contextlib.suppress(e2ee_mail.Error):
+        e2ee_mail.load_key(_PROTECTED[:cut], passphrase="pw")
