@@ -103,3 +103,21 @@ def test_openpgpjs_decrypts_our_seipdv1_message(
         request["passphrase"] = passphrase
     node(tmp_path, **request)
     assert (tmp_path / "plain").read_bytes() == BODY
+
+
+def test_openpgpjs_decrypts_seipdv1_to_our_v6_key(tmp_path: Path) -> None:
+    # RFC 9580 allows X25519 (algorithm 25) in a v3 PKESK before SEIPDv1, with the
+    # cipher octet in the clear (§5.1.6): the rfc4880 profile writes exactly that.
+    key = e2ee_mail.generate_key("Six <six@example.org>")
+    (tmp_path / "k.key").write_bytes(key.export())
+    sealed = e2ee_mail.encrypt(BODY, [key.public], policy=e2ee_mail.policy.RFC4880)
+    assert e2ee_mail.inspect(sealed).recipients[0].type == "PKESKv3"
+    (tmp_path / "sealed").write_bytes(sealed)
+    node(
+        tmp_path,
+        op="decrypt",
+        keys=[str(tmp_path / "k.key")],
+        input=str(tmp_path / "sealed"),
+        output=str(tmp_path / "plain"),
+    )
+    assert (tmp_path / "plain").read_bytes() == BODY
