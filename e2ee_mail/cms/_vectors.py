@@ -1,0 +1,56 @@
+"""Vector runner for kind ``cms-openssl`` (vectors/cms/openssl.json): CMS enveloped
+messages made by ``openssl cms`` (or made by us and opened by ``openssl cms``), run
+through the code that ships: :func:`envelope.decrypt`, :func:`envelope.decrypt_stream`
+and :func:`envelope.inspect`. Imported by e2ee_mail.vectors on first use.
+"""
+
+from __future__ import annotations
+
+import io
+
+from ..keys import x509
+from ..policy import Policy
+from ..vectors import Case, Mismatch, register
+from . import envelope
+
+__all__: list[str] = []
+
+
+def _message(case: Case) -> bytes:
+    if "message" in case.inputs:
+        return case.text("message").encode("ascii")
+    return case.b64("message_b64")
+
+
+def _same(got: object, want: object, what: str) -> None:
+    if got != want:
+        raise Mismatch(f"{what} is {got!r}, expected {want!r}")
+
+
+@register("cms-openssl")
+def _openssl(case: Case, policy: Policy) -> None:
+    op = case.text("op")
+    data = _message(case)
+    if op == "inspect":
+        described = envelope.inspect(data)
+        _same(
+            described.content_algorithm,
+            case.expected.get("content_algorithm"),
+            "content algorithm",
+        )
+        got = [r.algorithm for r in described.recipients]
+        _same(got, case.expected.get("recipient_algorithms"), "recipient algorithms")
+        return
+    # The key file as e2ee-mail keygen writes it: PKCS#8 PEM, then the certificate,
+    # so that recipient entries are matched by issuerAndSerialNumber / SKI.
+    pem = case.text("key") + case.text("certificate")
+    key = x509.load_key(pem.encode("ascii"), None)
+    if op == "decrypt":
+        plain = bytes(envelope.decrypt(data, [key], policy=policy))
+    elif op == "decrypt_stream":
+        out = io.BytesIO()
+        envelope.decrypt_stream(io.BytesIO(data), out, [key], policy=policy)
+        plain = out.getvalue()
+    else:
+        raise Mismatch(f"unknown op {op!r}")
+    _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
