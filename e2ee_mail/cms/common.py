@@ -15,6 +15,7 @@ from ..core import aead
 from ..errors import (
     ASN1Error,
     DecryptionError,
+    Error,
     NoMatchingKeyError,
     PolicyError,
     UnsupportedError,
@@ -138,10 +139,22 @@ def content_keys(
     found, named = recipients.candidates(header.recipient_infos, x509_keys)
     if not found:
         raise no_key(header)
-    for info, _, key in found:
-        recipients.check_supported(info, key, policy)
+    # Entries we cannot or may not open are skipped when another one may do; the
+    # first refusal (public data only) is raised when none is left.
+    usable = []
+    refusal: Error | None = None
+    for candidate in found:
+        try:
+            recipients.check_supported(candidate[0], candidate[2], policy)
+        except (ASN1Error, UnsupportedError, PolicyError) as exc:
+            refusal = refusal or exc
+            continue
+        usable.append(candidate)
+    if not usable:
+        assert refusal is not None
+        raise refusal
     ceks: list[bytes] = []
-    for info, index, key in found:
+    for info, index, key in usable:
         try:
             cek = recipients.unwrap(info, index, key)
         except DecryptionError:

@@ -476,3 +476,15 @@ def test_rewrap_keeps_auth_attrs_and_checks_them(
     rewrapped = e2ee_mail.rewrap(message, xkey, other.public)
     assert rewrapped.endswith(attrs + asn1.der_tlv(0x04, sealed[-16:]))
     assert e2ee_mail.decrypt(rewrapped, other) == BODY
+
+
+def test_unsupported_entry_is_skipped_when_another_opens(rkey: kx.X509SecretKey) -> None:
+    cek = bytes(range(32))
+    good = recipients.wrap(rkey.public, cek, policy=DEFAULT)
+    assert isinstance(good, asn1.KeyTransRecipientInfo)
+    odd = dataclasses.replace(
+        good, key_encryption_algorithm=asn1.AlgorithmIdentifier("1.2.3.4")
+    )
+    assert e2ee_mail.decrypt(_gcm_message([odd, good], cek, BODY), rkey) == BODY
+    with pytest.raises(e2ee_mail.UnsupportedError, match="1.2.3.4"):
+        e2ee_mail.decrypt(_gcm_message([odd], cek, BODY), rkey)
