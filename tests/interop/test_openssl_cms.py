@@ -138,6 +138,16 @@ def test_openssl_gcm_to_our_rsa_certificate_opens(
     assert e2ee_mail.decrypt(ct, _key(keydir, "rsa")) == BODY
 
 
+def test_openssl_recipient_by_subject_key_identifier_opens(
+    openssl: str, keydir: Path, tmp_path: Path
+) -> None:
+    ct = _openssl_encrypt(
+        openssl, keydir, tmp_path, "-aes-256-gcm", "-keyid", "-outform", "DER"
+    )
+    assert e2ee_mail.inspect(ct).recipients[0].id.startswith("ski=")
+    assert e2ee_mail.decrypt(ct, _key(keydir, "rsa")) == BODY
+
+
 @pytest.mark.parametrize("outform", ["PEM", "DER"])
 def test_openssl_streamed_ber_opens_in_bytes_and_stream_api(
     openssl: str, keydir: Path, tmp_path: Path, outform: str
