@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,13 @@ class GpgHome:
                 timeout=_TIMEOUT,
                 check=False,
             )
-        shutil.rmtree(self.path, ignore_errors=True)
+        # The agent may still write (random_seed, trustlist) while it shuts down:
+        # remove the home until it stays gone.
+        for _ in range(50):
+            shutil.rmtree(self.path, ignore_errors=True)
+            time.sleep(0.02)
+            if not os.path.exists(self.path):
+                break
 
     # -- keys -----------------------------------------------------------------------
     def generate(self, uid: str, kind: str = "cv25519", passphrase: str = "") -> str:
