@@ -37,10 +37,16 @@ def parse(msg: EmailMessage | bytes | bytearray | memoryview) -> EmailMessage:
     Raises:
         MIMEError: not parseable as a mail message.
     """
-    from email.message import EmailMessage
+    from email.message import EmailMessage, Message
 
     if isinstance(msg, EmailMessage):
         return msg
+    if isinstance(msg, Message):
+        # A compat32 Message (email.message_from_bytes): reparse it as the modern API.
+        try:
+            msg = msg.as_bytes()
+        except Exception as exc:  # the generator raises many types on odd input
+            raise MIMEError(f"cannot serialize the message: {exc}") from None
     if not isinstance(msg, bytes | bytearray | memoryview):
         raise MIMEError(f"expected an EmailMessage or bytes, not {type(msg).__name__}")
     from .wire import from_bytes

@@ -61,3 +61,12 @@ def test_inspect_pgpmime_reports_openpgp_details() -> None:
     described = detect.inspect(detect.parse(detect.serialize(encrypted)))
     assert described.format == "pgpmime"
     assert len(described.recipients) == 1
+
+
+def test_compat32_message_is_accepted() -> None:
+    import email
+
+    legacy = email.message_from_bytes(_plain().as_bytes())
+    parsed = detect.parse(legacy)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed["Subject"] == "hello"
