@@ -367,10 +367,23 @@ def inspect(data: bytes) -> Inspection:
         if header.content_type == oids.AUTH_ENVELOPED_DATA
         else "EnvelopedData (legacy, unauthenticated)"
     )
-    details = (
+    # Walk the rest too, so that a damaged or truncated message is reported here
+    # rather than only when someone tries to open it.
+    size = 0
+    for length in reader.segments():
+        size += length
+        reader.skip(length)
+    authenticated = header.content_type == oids.AUTH_ENVELOPED_DATA
+    trailer = reader.read_trailer(authenticated=authenticated)
+    details: tuple[tuple[str, str], ...] = (
         ("content type", kind),
         ("encoding", "PEM" if armored else ("BER" if header.indefinite else "DER")),
+        ("encrypted size", str(size)),
     )
+    if trailer.mac is not None:
+        details += (("tag size", str(len(trailer.mac))),)
+    if trailer.auth_attrs is not None:
+        details += (("authenticated attributes", "present"),)
     return Inspection(
         format="cms",
         content_algorithm=oids.name(alg.algorithm),

@@ -490,3 +490,12 @@ def test_unsupported_entry_is_skipped_when_another_opens(
     assert e2ee_mail.decrypt(_gcm_message([odd, good], cek, BODY), rkey) == BODY
     with pytest.raises(e2ee_mail.UnsupportedError, match=r"1\.2\.3\.4"):
         e2ee_mail.decrypt(_gcm_message([odd], cek, BODY), rkey)
+
+
+def test_inspect_reports_sizes_and_refuses_truncated(xkey: kx.X509SecretKey) -> None:
+    ct = bytes(e2ee_mail.encrypt(BODY, xkey.public, format="cms"))
+    details = dict(e2ee_mail.inspect(ct).details)
+    assert details["encrypted size"] == str(len(BODY))
+    assert details["tag size"] == "16"
+    with pytest.raises(e2ee_mail.FormatError):
+        e2ee_mail.inspect(ct[:-5])
