@@ -144,9 +144,13 @@ class PemReader:
                     self._text += self._src.read(len(self._end) + 2)
                 if not self._text[end:].startswith(self._end):
                     raise ArmorError("PEM END line does not match its BEGIN line")
-                rest = bytes(self._text[end + len(self._end) :]) + self._src.read()
-                if rest.strip():
-                    raise ArmorError("unexpected data after the PEM block")
+                rest = bytes(self._text[end + len(self._end) :])
+                while True:  # only whitespace may follow; read it in bounded pieces
+                    if rest.strip():
+                        raise ArmorError("unexpected data after the PEM block")
+                    rest = self._src.read(1 << 16)
+                    if not rest:
+                        break
                 body = b"".join(bytes(self._text[:end]).split())
                 self._text.clear()
                 self._done = True
