@@ -156,6 +156,10 @@ class PemReader:
                 self._done = True
             else:
                 cut = self._text.rfind(b"\n") + 1
+                if not cut and len(self._text) > 1 << 16:
+                    # No line breaks at all: decode what we have (memory stays
+                    # bounded; the "-----" search above still finds the END line).
+                    cut = len(self._text) - 4
                 body = b"".join(bytes(self._text[:cut]).split())
                 del self._text[:cut]
                 keep = len(body) % 4

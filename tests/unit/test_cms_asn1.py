@@ -170,3 +170,11 @@ def test_malformed_pem_is_armor_error(text: bytes) -> None:
         pem.dearmor(text)
     with pytest.raises(e2ee_mail.ArmorError):
         pem.PemReader(io.BytesIO(text)).read()
+
+
+def test_pem_reader_handles_one_long_line() -> None:
+    import pybase64
+
+    data = bytes(range(256)) * 2000
+    text = b"-----BEGIN CMS-----\n" + pybase64.b64encode(data) + b"\n-----END CMS-----\n"
+    assert pem.PemReader(io.BytesIO(text)).read() == data
