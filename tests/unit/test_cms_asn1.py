@@ -176,5 +176,7 @@ def test_pem_reader_handles_one_long_line() -> None:
     import pybase64
 
     data = bytes(range(256)) * 2000
-    text = b"-----BEGIN CMS-----\n" + pybase64.b64encode(data) + b"\n-----END CMS-----\n"
+    text = (
+        b"-----BEGIN CMS-----\n" + pybase64.b64encode(data) + b"\n-----END CMS-----\n"
+    )
     assert pem.PemReader(io.BytesIO(text)).read() == data
