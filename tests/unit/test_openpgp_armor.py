@@ -125,8 +125,9 @@ def test_streaming_reader_rejects_malformed_armor(text: bytes) -> None:
         armor.ArmorReader(io.BytesIO(text)).read()
 
 
-def test_large_blocks_are_not_rejected_for_their_crc() -> None:
-    data = bytes(armor.CRC_CHECK_LIMIT + 1)
+@pytest.mark.parametrize("size", [10, 200_000])
+def test_wrong_crc_is_refused_at_every_size_and_when_streaming(size: int) -> None:
+    data = bytes(range(256)) * (size // 256 + 1)
     text = armor.enarmor(data, crc=True)
     lines = text.split(b"\n")
     index = next(
@@ -135,4 +136,18 @@ def test_large_blocks_are_not_rejected_for_their_crc() -> None:
     lines[index] = b"=AAAA" if lines[index] != b"=AAAA" else b"=AAAB"
     damaged = b"\n".join(lines)
     assert damaged != text
-    assert armor.dearmor(damaged)[1] == data
+    assert armor.dearmor(text)[1] == data
+    assert armor.ArmorReader(io.BytesIO(text)).read() == data
+    with pytest.raises(ArmorError, match="CRC24"):
+        armor.dearmor(damaged)
+    with pytest.raises(ArmorError, match="CRC24"):
+        armor.ArmorReader(io.BytesIO(damaged)).read()
+
+
+def test_crc24_matches_the_rfc_definition_and_continues() -> None:
+    # RFC 9580 §6.1: CRC-24 with init 0xB704CE and generator 0x864CFB; the empty
+    # input leaves the init value, and continuing over a split gives the same sum.
+    assert armor.crc24(b"") == 0xB704CE
+    data = bytes(range(256)) * 3
+    assert armor.crc24(data[300:], armor.crc24(data[:300])) == armor.crc24(data)
+    assert armor.crc24(b"123456789") == 0x21CF02
