@@ -464,13 +464,20 @@ def info_rows(r: dict[str, Result]) -> list[str]:
     def line(label: str, value: str) -> None:
         out.append(f"| {label} | {value} |")
 
-    one, two = r.get("info.gil.threads1"), r.get("info.gil.threads2")
-    if one and two:
-        line(
-            "GIL: AESGCM.encrypt_into, 8 x 4 MiB, 1 vs 2 threads",
-            f"{fmt_mbps(one.mbps)} vs {fmt_mbps(two.mbps)} "
-            f"({two.mbps / one.mbps:.2f}x)",
+    for work, label in (
+        ("aead", "AESGCM.encrypt_into"),
+        ("sha256", "hashlib.sha256 (control)"),
+    ):
+        one, two = (
+            r.get(f"info.gil.{work}.threads1"),
+            r.get(f"info.gil.{work}.threads2"),
         )
+        if one and two:
+            line(
+                f"GIL: {label}, 8 x 4 MiB, 1 vs 2 threads",
+                f"{fmt_mbps(one.mbps)} vs {fmt_mbps(two.mbps)} "
+                f"({two.mbps / one.mbps:.2f}x)",
+            )
     stall = r.get("info.gil.stall")
     if stall and "aead_stall" in stall.info:
         i = stall.info
