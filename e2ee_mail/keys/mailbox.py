@@ -59,6 +59,9 @@ _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
 _MAILDIR_LOCK = "e2ee-rewrap.lock"
 _INLINE_BATCH = 16
 _DOTLOCK_WAIT_S = 10.0
+#: Below this many messages a default run stays in one process: starting a spawned
+#: worker (~0.5 s: imports and keyring) costs about what 150 re-wraps do.
+_POOL_MIN_MESSAGES = 300
 
 
 def _maildir_messages(root: Path) -> list[tuple[str, tuple[object, ...]]]:
@@ -146,7 +149,8 @@ def rewrap_mailbox(
         passphrase: the keyring's passphrase, if it has one.
         identity: re-wrap only mail owned by this identity (default: any identity
             of the keyring whose keys open the message).
-        workers: processes to use (default: all cores; 1 runs in this process).
+        workers: processes to use (default: all cores, or this process alone for
+            fewer than 300 messages; 1 runs in this process).
         progress: a stream for the progress line, used only if it is a terminal.
 
     Returns:
@@ -192,7 +196,7 @@ def rewrap_mailbox(
                     stale.unlink()
             todo = [t for t in tasks if str(t[1][-1]) not in journal.done]
             bar = _Progress(len(tasks), len(tasks) - len(todo), progress)
-            run = _run_pool if (workers or os.cpu_count() or 1) > 1 else _run_inline
+            run = _run_pool if _use_pool(workers, len(todo)) else _run_inline
             for outcome in run(todo, ring, secret, identity, workers):
                 journal.record(outcome)
                 bar.update(outcome)
@@ -222,6 +226,14 @@ def rewrap_mailbox(
         failed=summary.failed,
     )
     return summary
+
+
+def _use_pool(workers: int | None, count: int) -> bool:
+    """A pool when asked for, or by default when there is enough work to repay
+    starting the workers (each imports the library and opens the keyring)."""
+    if workers is not None:
+        return workers > 1
+    return (os.cpu_count() or 1) > 1 and count >= _POOL_MIN_MESSAGES
 
 
 def _run_inline(

@@ -74,7 +74,7 @@ def _same_form(old: bytes, new: bytes) -> bytes:
         return new
     from ..openpgp import armor
 
-    return armor.enarmor(new) if old_armored else armor.dearmor(new)[1]
+    return bytes(armor.enarmor(new) if old_armored else armor.dearmor(new)[1])
 
 
 class Rekeyer:

@@ -481,3 +481,10 @@ def test_protected_keyring_opens_in_every_worker(tmp_path: Path) -> None:
     for name, (_, body) in messages.items():
         if body is not None:
             assert _open_all(_find(root, name).read_bytes(), new.key) == [body]
+
+
+def test_default_run_uses_a_pool_only_for_enough_messages() -> None:
+    assert not mailbox._use_pool(None, 10)
+    assert mailbox._use_pool(None, 10_000) == ((os.cpu_count() or 1) > 1)
+    assert mailbox._use_pool(2, 1)
+    assert not mailbox._use_pool(1, 10_000)
