@@ -24,7 +24,9 @@ import datetime as dt
 import os
 import re
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import Error, UsageError
 
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["configure_keyring", "configure_rewrap", "run_keyring", "run_rewrap_mailbox"]
 
+#: cli.py's ``_output``: a file that becomes OUT (or stdout) only on success.
+_Output = Callable[[str | None], AbstractContextManager[BinaryIO]]
 _AGE = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
 _UNITS = {"d": "days", "": "days", "h": "hours", "m": "minutes"}
 
@@ -120,7 +124,7 @@ def _show(ring: Keyring, identity: str | None) -> None:
             )
 
 
-def run_keyring(args: argparse.Namespace, output: object) -> None:
+def run_keyring(args: argparse.Namespace, output: _Output) -> None:
     """Run one ``keyring`` action; ``output`` is cli.py's atomic ``_output``."""
     from .. import _api
     from .ring import Keyring, RotationPolicy
@@ -154,7 +158,7 @@ def run_keyring(args: argparse.Namespace, output: object) -> None:
         certs = ring.recipients(args.identity, format=args.format)
         if not certs:
             raise UsageError(f"{args.identity} has no active key to export")
-        with output(args.output) as dst:  # type: ignore[operator]
+        with output(args.output) as dst:
             for cert in certs:
                 dst.write(cert.export())
 
