@@ -179,7 +179,7 @@ def encrypt(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
-) -> bytes:
+) -> bytearray:
     """Encrypt ``data`` for every recipient with a fresh AES-256 content key.
 
     Args:
@@ -193,7 +193,9 @@ def encrypt(
         policy: what may be written.
 
     Returns:
-        The encrypted message.
+        The encrypted message, as a bytearray allocated once at its final size (a
+        second copy into ``bytes`` would halve the throughput on large bodies; call
+        ``bytes()`` on it if you need an immutable value).
 
     Raises:
         UsageError: bad arguments (wrong certificate type for the format ...).
@@ -220,7 +222,7 @@ def decrypt(
     *,
     allow_unauthenticated: bool = False,
     policy: Policy = DEFAULT,
-) -> bytes:
+) -> bytearray:
     """Decrypt a CMS or OpenPGP message (format detected).
 
     Args:
@@ -231,7 +233,8 @@ def decrypt(
         policy: what may be accepted.
 
     Returns:
-        The plaintext, released only after it was authenticated.
+        The plaintext, released only after it was authenticated, as a bytearray
+        allocated once (the caller may wipe it when done).
 
     Raises:
         NoMatchingKeyError: no key is named by the message.

@@ -82,7 +82,7 @@ def encrypt(
     cipher: Cipher = "aes-256-gcm",
     policy: Policy,
     rid_kind: recipients.RidKind = "issuer_and_serial_number",
-) -> bytes:
+) -> bytearray:
     """Encrypt ``data`` as AuthEnvelopedData (or EnvelopedData for aes-256-cbc).
 
     Returns:
@@ -99,7 +99,7 @@ def encrypt(
     )
     if armor:
         return pem.armor(out)
-    return out  # type: ignore[return-value]
+    return out
 
 
 def encrypt_stream(
@@ -143,7 +143,7 @@ def encrypt_stream(
 
 def decrypt(
     data: bytes | bytearray | memoryview, keys: Sequence[SecretKey], *, policy: Policy
-) -> bytes:
+) -> bytearray:
     """Open a CMS message (DER, BER or PEM) held in memory.
 
     Returns:
@@ -185,7 +185,7 @@ def decrypt(
                 out[:] = bytes(len(out))
                 continue
             del out[total:]
-            return out  # type: ignore[return-value]
+            return out
         sink_io = io.BytesIO()
         dec = legacy.CBCDecryptor(cek, nonce)
         try:
@@ -194,7 +194,7 @@ def decrypt(
             dec.finalize(sink_io)
         except DecryptionError:
             continue
-        return sink_io.getvalue()
+        return bytearray(sink_io.getbuffer())
     if named:
         raise DecryptionError()
     raise common.no_key(header)

@@ -16,6 +16,7 @@ from typing import BinaryIO, Final
 
 import pybase64
 
+from ..core import b64
 from ..errors import ArmorError
 
 __all__ = ["PemReader", "PemWriter", "armor", "dearmor", "is_pem"]
@@ -32,27 +33,17 @@ def is_pem(head: bytes) -> bool:
     return head.lstrip().startswith((b"-----BEGIN CMS-----", b"-----BEGIN PKCS7-----"))
 
 
-def _lines(data: bytes | bytearray | memoryview) -> bytes:
-    # RFC 7468 §2 requires exactly 64 characters per line; pybase64 wraps only at 76,
-    # so the lines are cut here (the fastest pure-Python way measured: one join over
-    # a list of slices). PEM is not the hot path: S/MIME bodies use 76-column lines.
-    encoded = pybase64.b64encode(data)
-    if not encoded:
-        return b""
-    return b"\n".join([encoded[i : i + 64] for i in range(0, len(encoded), 64)]) + b"\n"
+def _lines(data: bytes | bytearray | memoryview) -> bytearray:
+    # RFC 7468 §2: exactly 64 characters per line.
+    return b64.encode_lines(data, width=64, eol=b"\n")
 
 
-def armor(der: bytes | bytearray | memoryview, label: bytes = LABEL) -> bytes:
-    """PEM-encode ``der`` with ``label`` (CMS by default)."""
-    return (
-        b"-----BEGIN "
-        + label
-        + b"-----\n"
-        + _lines(der)
-        + b"-----END "
-        + label
-        + b"-----\n"
-    )
+def armor(der: bytes | bytearray | memoryview, label: bytes = LABEL) -> bytearray:
+    """PEM-encode ``der`` with ``label`` (CMS by default), joined once."""
+    pieces = [b"-----BEGIN " + label + b"-----\n"]
+    pieces += b64.iter_encoded_lines(der, width=64, eol=b"\n")
+    pieces.append(b"-----END " + label + b"-----\n")
+    return bytearray().join(pieces)
 
 
 def dearmor(data: bytes) -> bytes:

@@ -55,7 +55,7 @@ def rewrap(
         tail = memoryview(der)[header.eci_offset : trailer.content_end]
         out = _rewrap_frame(header, asn1.serialize_recipient_infos(infos), tail)
         if _opens_with(out, cek, policy):
-            return pem.armor(out) if armored else out
+            return bytes(pem.armor(out)) if armored else out
     if named:
         raise DecryptionError()
     raise common.no_key(header)

@@ -62,7 +62,7 @@ def _fmt(kind: mailscan.BlobKind) -> KeyFormat:
     return "x509" if kind == "cms" else "openpgp"
 
 
-def _recipient_ids(blob: bytes) -> list[tuple[str, str]]:
+def _recipient_ids(blob: bytes | bytearray) -> list[tuple[str, str]]:
     return sorted((r.type, r.id) for r in _api.inspect(blob).recipients)
 
 

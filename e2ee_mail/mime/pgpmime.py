@@ -126,7 +126,7 @@ def decrypt_message(
 
     plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
     try:
-        inner = from_bytes(plaintext)
+        inner = from_bytes(bytes(plaintext))
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted entity is not a MIME entity: {exc}") from None
     return headers.restore(inner, msg)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import pybase64
 
 from ..cms import envelope
+from ..core import b64
 from ..errors import MIMEError, UnsupportedError
 from ..keys.model import Certificate, SecretKey
 from ..policy import Policy
@@ -44,19 +45,11 @@ __all__ = ["SMIME_TYPES", "base64_lines", "decrypt_message", "encrypt_message"]
 
 SMIME_TYPES: Final = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _ENCRYPTED_TYPES: Final = frozenset({"authenveloped-data", "enveloped-data"})
-#: Input bytes per base64 batch: 57 bytes make one 76-character line.
-_B64_BATCH: Final = 57 * 4096
 
 
-def base64_lines(data: bytes | bytearray | memoryview) -> bytes:
+def base64_lines(data: bytes | bytearray | memoryview) -> bytearray:
     """Base64 with 76-character CRLF-terminated lines (RFC 2045 §6.8)."""
-    view = memoryview(data)
-    out = bytearray()
-    for start in range(0, len(view), _B64_BATCH):
-        out += pybase64.encodebytes(view[start : start + _B64_BATCH]).replace(
-            b"\n", b"\r\n"
-        )
-    return bytes(out)
+    return b64.encode_lines(data, width=76, eol=b"\r\n")
 
 
 def canonical_bytes(msg: EmailMessage) -> bytes:

@@ -49,7 +49,7 @@ def _rfc9580(case: Case, policy: Policy) -> None:
         (packet,) = parse_packets(case.hex("seipd"))
         _same(packet.tag, TAG_SEIPD, "packet type")
         packets = seipdv2.open_body(packet.body, case.hex("session_key"))
-        plain = bytes(inner.literal_data(packets, policy))
+        plain = inner.take_literal_data(packets, policy)
         _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
     else:
         raise Mismatch(f"unknown op {op!r}")

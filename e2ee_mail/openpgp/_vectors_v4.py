@@ -61,7 +61,7 @@ def _gnupg(case: Case, policy: Policy) -> None:
         if not isinstance(cipher, int):
             raise Mismatch("input 'cipher' is not an integer")
         packets = seipdv1.open_body(packet.body, cipher, case.hex("session_key"))
-        plain = bytes(inner.literal_data(packets, policy))
+        plain = inner.take_literal_data(packets, policy)
         _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
     else:
         raise Mismatch(f"unknown op {op!r}")

@@ -23,6 +23,7 @@ from typing import BinaryIO, Final
 import anycrc
 import pybase64
 
+from ..core import b64
 from ..errors import ArmorError
 
 __all__ = [
@@ -42,12 +43,7 @@ BLOCK_PUBLIC_KEY: Final = "PUBLIC KEY BLOCK"
 BLOCK_PRIVATE_KEY: Final = "PRIVATE KEY BLOCK"
 _LINE: Final = 64
 #: Octets encoded per slice: whole 48-octet lines (PERF.md: batch the base64).
-_SLICE_OCTETS: Final = 48 * 1024
-#: Precomputed line slices of one encoded slice: ``map`` over them keeps the line
-#: splitting in C (2x faster than a Python loop).
-_LINE_SLICES: Final = tuple(
-    slice(i, i + _LINE) for i in range(0, _SLICE_OCTETS * 4 // 3, _LINE)
-)
+_SLICE_OCTETS: Final = 48 * b64.BATCH_LINES
 #: CRC-24/OPENPGP (RFC 9580 §6.1) in C: the table-driven Python loop ran at ~2 MB/s,
 #: which made armored v4 output (GnuPG 2.2 wants the CRC line) crawl.
 _CRC24: Final = anycrc.Model("CRC24-OPENPGP")
@@ -79,20 +75,18 @@ def enarmor(
     block: str = BLOCK_MESSAGE,
     *,
     crc: bool = False,
-) -> bytes:
+) -> bytearray:
     """Armor ``data`` as ``-----BEGIN PGP <block>-----`` with 64-column lines.
 
     ``crc`` adds the CRC24 line, which GnuPG 2.2 requires: set it for v4 output.
+    The text is joined once into a bytearray of its final size (PERF.md).
     """
-    view = memoryview(data).cast("B")
-    body = b"\n".join(
-        _wrap(pybase64.b64encode(view[i : i + _SLICE_OCTETS]))
-        for i in range(0, len(view), _SLICE_OCTETS)
-    )
-    head = f"-----BEGIN PGP {block}-----\n\n".encode()
-    tail = f"-----END PGP {block}-----\n".encode()
-    check = _crc_line(crc24(data)) if crc else b""
-    return head + body + (b"\n" if body else b"") + check + tail
+    pieces = [f"-----BEGIN PGP {block}-----\n\n".encode()]
+    pieces += b64.iter_encoded_lines(data, width=_LINE, eol=b"\n")
+    if crc:
+        pieces.append(_crc_line(crc24(data)))
+    pieces.append(f"-----END PGP {block}-----\n".encode())
+    return bytearray().join(pieces)
 
 
 def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
@@ -135,12 +129,6 @@ def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
     if checksum is not None:
         _check_crc(checksum, crc24(decoded))
     return label, decoded
-
-
-def _wrap(encoded: bytes) -> bytes:
-    """Base64 text (at most one slice) cut into 64-column lines, no final newline."""
-    count = -(-len(encoded) // _LINE)
-    return b"\n".join(map(encoded.__getitem__, _LINE_SLICES[:count]))
 
 
 def _split_crc(body: bytes) -> tuple[bytes, bytes | None]:
@@ -194,7 +182,8 @@ class ArmorWriter:
     def _emit(self, data: bytes | memoryview) -> None:
         if self._crc is not None:
             self._crc = crc24(data, self._crc)
-        self._dst.write(_wrap(pybase64.b64encode(data)) + b"\n")
+        for text in b64.iter_encoded_lines(data, width=_LINE, eol=b"\n"):
+            self._dst.write(text)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Take binary octets."""

@@ -241,7 +241,7 @@ class OpenPGPCertificate(Certificate):
 
 
 def _armor(binary: bytes, block: str, *, crc: bool = False) -> bytes:
-    return armor.enarmor(binary, block, crc=crc)
+    return bytes(armor.enarmor(binary, block, crc=crc))
 
 
 def _decode(data: bytes) -> bytes:

@@ -25,12 +25,54 @@ from .packets import (
 from .packets.header import PacketBodyReader, iter_packet_spans, read_packet_header
 from .packets.literal import parse_compressed, parse_literal_header
 
-__all__ = ["copy_literal", "literal_data"]
+__all__ = ["copy_literal", "literal_data", "take_literal_data"]
 
 _SKIPPED: Final = frozenset({TAG_PADDING, TAG_MARKER, TAG_ONE_PASS_SIG, TAG_SIGNATURE})
 _COPY_SIZE: Final = 1 << 20
 
 Buffer = bytes | bytearray | memoryview
+
+
+def take_literal_data(packets: bytearray, policy: Policy) -> bytearray:
+    """The literal data of ``packets`` as a bytearray of its own.
+
+    When the first packet is a definite-length Literal Data packet (what every
+    encrypter here and most peers write), ``packets`` is trimmed in place and
+    returned: CPython drops a bytearray's head by moving its start and shrinks its
+    tail in place, so no byte of the body is copied (PERF.md). Anything else
+    (compression, partial lengths, leading packets) is copied once.
+
+    Raises:
+        As :func:`literal_data`.
+    """
+    found = literal_data(packets, policy)
+    span = _first_literal_span(packets)
+    if span is None or not isinstance(found, memoryview):
+        return bytearray(found)
+    found.release()
+    del found
+    start, end = span
+    try:
+        del packets[end:]
+        del packets[:start]
+    except BufferError:  # a view is still exported: fall back to one copy
+        return bytearray(memoryview(packets)[start:end])
+    return packets
+
+
+def _first_literal_span(packets: bytearray) -> tuple[int, int] | None:
+    """(start, end) of the data of a leading definite-length Literal Data packet."""
+    # Only the first span is read; the temporary generator is dropped (and its view
+    # of ``packets`` released) at once, before the caller resizes.
+    first = next(iter_packet_spans(packets), None)
+    if first is None:
+        return None
+    tag, body, _, end = first
+    if tag != TAG_LITERAL or not isinstance(body, memoryview):
+        return None
+    start = end - len(body) + parse_literal_header(body).size
+    body.release()
+    return start, end
 
 
 def _decompress(algo: int, data: Buffer, policy: Policy) -> bytes:

@@ -105,7 +105,7 @@ def _literal_prefix(length: int) -> bytes:
 
 def encrypt(
     data: Buffer, certs: Sequence[Certificate], *, armor: bool, policy: Policy
-) -> bytes:
+) -> bytearray:
     """Encrypt ``data`` to ``certs`` as one OpenPGP message.
 
     Args:
@@ -142,7 +142,7 @@ def encrypt(
     seipdv2.seal_into(header, session_key, prefix, data, memoryview(out)[len(head) :])
     if armor:
         return armor_mod.enarmor(out)
-    return bytes(out)
+    return out
 
 
 def _remaining_size(src: BinaryIO) -> int | None:
@@ -279,7 +279,7 @@ class _Parsed:
         return parse_seipd_version(bytes(self.seipd_body[:1]))
 
 
-def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[Buffer, bytes]:
+def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray, bytes]:
     """(authenticated inner packets, session key)."""
     version = parsed.version
     if version == 2:
@@ -297,7 +297,7 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[Buffer, by
     raise DecryptionError()  # pragma: no cover - _session_keys raises first
 
 
-def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytes:
+def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytearray:
     """Decrypt a binary or armored message.
 
     Args:
@@ -319,7 +319,7 @@ def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytes
     """
     parsed = _Parsed(data, policy)
     packets, _ = _open(parsed, openpgp_keys(keys))
-    return bytes(inner.literal_data(packets, policy))
+    return inner.take_literal_data(packets, policy)
 
 
 def decrypt_stream(
@@ -414,7 +414,7 @@ def rewrap(
     start, end = parsed.seipd_span
     out = wraps + bytes(memoryview(parsed.binary)[start:end])
     if parsed.armored:  # GnuPG 2.2 needs the CRC24 line on SEIPDv1 (v4) output
-        return armor_mod.enarmor(out, crc=parsed.version == 1)
+        return bytes(armor_mod.enarmor(out, crc=parsed.version == 1))
     return out
 
 

@@ -84,7 +84,7 @@ def encrypt(
     *,
     armor: bool,
     policy: Policy,
-) -> bytes:
+) -> bytearray:
     """v3 PKESKs + one SEIPDv1 packet, allocated once at its final size."""
     keys = [recipient_key(c, policy) for c in recipients]
     cipher = choose_cipher(recipients)
@@ -100,7 +100,7 @@ def encrypt(
     cfb.cfb_seal_into(session_key, data, memoryview(out)[len(head) + 1 :], head=prefix)
     if armor:
         return armor_mod.enarmor(out, crc=True)  # GnuPG 2.2 requires the CRC24
-    return bytes(out)
+    return out
 
 
 class _Encrypting:

@@ -307,3 +307,38 @@ def test_packets_after_the_encrypted_data_are_refused(
         message.decrypt(extra, [alice], policy=DEFAULT)
     with pytest.raises(errors.PacketError):
         message.decrypt_stream(io.BytesIO(extra), io.BytesIO(), [alice], policy=DEFAULT)
+
+
+def test_bytes_api_returns_the_literal_data_without_a_copy() -> None:
+    # PERF.md: the opened buffer is trimmed in place rather than copied out.
+    from e2ee_mail.openpgp import inner
+    from e2ee_mail.openpgp.packets.header import serialize_header
+    from e2ee_mail.openpgp.packets.literal import (
+        LiteralHeader,
+        serialize_literal_header,
+    )
+    from e2ee_mail.policy import DEFAULT
+
+    head = serialize_literal_header(LiteralHeader())
+    body = b"x" * 100_000
+    packets = bytearray(serialize_header(11, len(head) + len(body)) + head + body)
+    taken = inner.take_literal_data(packets, DEFAULT)
+    assert taken is packets
+    assert taken == body
+
+
+def test_encrypt_and_decrypt_return_bytearrays_for_both_profiles() -> None:
+    import e2ee_mail
+
+    for profile in ("rfc9580", "rfc4880"):
+        key = e2ee_mail.generate_key("A <a@example.org>", profile=profile)
+        sealed = e2ee_mail.encrypt(b"body", [key.public])
+        assert isinstance(sealed, bytearray)
+        opened = e2ee_mail.decrypt(sealed, [key])
+        assert isinstance(opened, bytearray)
+        assert opened == b"body"
+    x509 = e2ee_mail.generate_key("A <a@example.org>", format="x509")
+    for pem in (False, True):
+        sealed = e2ee_mail.encrypt(b"body", [x509.public], format="cms", armor=pem)
+        assert isinstance(sealed, bytearray)
+        assert e2ee_mail.decrypt(sealed, [x509]) == b"body"
