@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from typing import Final, Literal
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+from cryptography.utils import CryptographyDeprecationWarning
 
 from ..errors import (
     ASN1Error,
@@ -255,15 +257,20 @@ def _is_pem(data: bytes) -> bool:
 
 def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
     try:
-        if pem:
-            cert = x509.load_pem_x509_certificate(block)
-        else:
-            cert = x509.load_der_x509_certificate(block)
-        # Force the lazily parsed parts we rely on, inside the try.
-        cert.public_key()
-        cert.issuer.public_bytes()
-        _ = cert.extensions
-    except (ValueError, TypeError) as exc:
+        # `cryptography` only warns about some RFC 5280 violations (a serial number
+        # that is not positive) and will refuse them later; STYLE.md "Errors": never
+        # warn and carry on, so the warning is raised and refused here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CryptographyDeprecationWarning)
+            if pem:
+                cert = x509.load_pem_x509_certificate(block)
+            else:
+                cert = x509.load_der_x509_certificate(block)
+            # Force the lazily parsed parts we rely on, inside the try.
+            cert.public_key()
+            cert.issuer.public_bytes()
+            _ = cert.extensions
+    except (ValueError, TypeError, CryptographyDeprecationWarning) as exc:
         raise ASN1Error(f"not a valid X.509 certificate: {exc}") from None
     except x509.UnsupportedGeneralNameType as exc:
         raise UnsupportedError(f"certificate uses an unsupported name: {exc}") from None
