@@ -2,7 +2,15 @@
 
 * X.509: a new key pair and a new self-issued certificate (there is nothing to extend:
   an X.509 certificate binds exactly one key).
-* OpenPGP: see :func:`rotate_key`.
+* OpenPGP, the standard way (RFC 9580 §5.2.3.13, §10.1): keep the primary key and its
+  fingerprint, add a fresh encryption subkey with a new subkey binding signature
+  (type 0x18), and re-bind the old encryption subkey with a Key Expiration Time so
+  senders stop using it; publish the updated certificate. ``openpgp/certs.py`` offers
+  no way to add a subkey yet, so OpenPGP rotation currently falls back to a **new
+  key** (new primary, new fingerprint) of the same key version (v4 stays v4, v6 stays
+  v6), reported as ``method="new-key"``. Old mail keeps opening because the keyring
+  keeps the previous key as ``decrypt-only``; correspondents must fetch the new
+  certificate (``e2ee-mail keyring export``), as they would a new subkey.
 
 The keyring (``keys/ring.py``) records the result; this module only makes keys.
 """
@@ -110,7 +118,8 @@ def rotate_key(
 def _rotate_openpgp(
     previous: SecretKey, kind: _api.Kind, now: dt.datetime, uid: str
 ) -> Rotated:
-    """OpenPGP rotation, the standard way when ``openpgp/certs.py`` supports it."""
+    """OpenPGP rotation: for now the documented fallback, a new key (see the module
+    docstring for what the standard way needs from ``openpgp/certs.py``)."""
     return Rotated(
         _generate_key(uid, "openpgp", kind, profile_of(previous)), None, "new-key"
     )

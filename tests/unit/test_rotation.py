@@ -101,3 +101,20 @@ def test_openpgp_v6_identity_rotates_to_a_v6_key() -> None:
     old = e2ee_mail.generate_key(f"Alice <{ALICE}>")
     rotated = rotation.rotate_key(old, ALICE, format="openpgp", kind="x25519", now=NOW)
     assert rotated.key.public.version == 6  # type: ignore[attr-defined]
+
+
+def test_openpgp_rotation_falls_back_to_a_new_key_and_old_mail_still_opens(
+    tmp_path: Path,
+) -> None:
+    ring = Keyring.open(tmp_path / "ring")
+    old = ring.rotate(ALICE, format="openpgp", kind="x25519", now=NOW)
+    old_mail = e2ee_mail.encrypt(b"before rotation", ring.recipients(ALICE))
+    new = ring.rotate(ALICE, now=NOW + dt.timedelta(days=1))
+    # Fallback until openpgp/certs.py can add a subkey: a new primary key.
+    assert new.fingerprint != old.fingerprint
+    assert [v.state for v in ring.history(ALICE)] == ["decrypt-only", "active"]
+    assert ring.recipients(ALICE) == (new.certificate,)
+    assert e2ee_mail.decrypt(old_mail, ring.decryption_keys()) == b"before rotation"
+    new_mail = e2ee_mail.encrypt(b"after", ring.recipients(ALICE))
+    with pytest.raises(e2ee_mail.NoMatchingKeyError):
+        e2ee_mail.decrypt(new_mail, old.key)
