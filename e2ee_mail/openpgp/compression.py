@@ -114,11 +114,17 @@ class Decompressor:
     def _feed_zlib(self, chunk: bytes) -> Iterator[bytes]:
         z = self._z
         assert z is not None
-        while chunk and not z.eof:
+        while not z.eof:
             piece = z.decompress(chunk, self._room())
+            chunk = z.unconsumed_tail
             if piece:
                 yield self._account(piece)
-            chunk = z.unconsumed_tail
+            elif not chunk:
+                # Input consumed and no output pending. While output keeps coming,
+                # loop on: with max_length, zlib may still hold output after the
+                # last input octet (highly compressible data), and stopping there
+                # made finish() call a complete stream truncated.
+                break
         if z.eof:
             self._done = True
             if z.unused_data or chunk:

@@ -374,7 +374,13 @@ def decrypt_stream(
     else:
         cipher, session_key = next(session_keys(pkesks, ours, 1))
         stream = _v1().open_stream(body, cipher, session_key)
-    inner.copy_literal(stream, dst, policy)
+    try:
+        inner.copy_literal(stream, dst, policy)
+    finally:
+        if version != 2:
+            # The SEIPDv1 spool is a temporary file: close it when the inner
+            # packets fail too (a bomb, a malformed packet), not only at its end.
+            stream.close()
     # As in the bytes API: only Padding or Marker packets may follow the container.
     while (found := read_packet_header(src)) is not None:
         tag, length, partial = found
