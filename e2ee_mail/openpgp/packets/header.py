@@ -57,6 +57,15 @@ class Packet:
     legacy: bool = False
     partial: bool = False
 
+    def __repr__(self) -> str:
+        # Secret-Key and Secret-Subkey bodies (tags 5, 7) hold key material, often
+        # unprotected: show their size only (DESIGN.md: secrets never in repr).
+        body = f"<{len(self.body)} bytes>" if self.tag in (5, 7) else repr(self.body)
+        return (
+            f"Packet(tag={self.tag}, body={body}, legacy={self.legacy}, "
+            f"partial={self.partial})"
+        )
+
 
 def encode_length(length: int) -> bytes:
     """The OpenPGP-format encoding of a definite body length (RFC 9580 §4.2.1)."""
