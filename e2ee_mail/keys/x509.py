@@ -270,7 +270,12 @@ def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
             cert.public_key()
             cert.issuer.public_bytes()
             _ = cert.extensions
-    except (ValueError, TypeError, CryptographyDeprecationWarning) as exc:
+    except (
+        ValueError,
+        TypeError,
+        CryptographyDeprecationWarning,
+        x509.InvalidVersion,  # not a ValueError: a version other than v1/v3
+    ) as exc:
         raise ASN1Error(f"not a valid X.509 certificate: {exc}") from None
     except x509.UnsupportedGeneralNameType as exc:
         raise UnsupportedError(f"certificate uses an unsupported name: {exc}") from None

@@ -165,3 +165,19 @@ def test_certificate_with_non_positive_serial_is_refused(serial: bytes) -> None:
         warnings.simplefilter("error")
         with pytest.raises(e2ee_mail.FormatError):
             e2ee_mail.load_certificate(root.encode())
+
+
+@pytest.mark.parametrize("version", [b"\x05", b"\x03", b"\xff"])
+def test_certificate_with_unknown_version_is_refused(version: bytes) -> None:
+    """Regression (found by the fuzz suite): x509.InvalidVersion is not a ValueError
+    and escaped load_certificate."""
+    der = s.keys().x509_x25519.public.export(armor=False)
+    root = s.parse_der(bytes(der))
+    assert root.children is not None
+    tbs = root.children[0]
+    assert tbs.children is not None
+    explicit = tbs.children[0]  # [0] EXPLICIT Version
+    assert explicit.children is not None
+    explicit.children[0].content = version
+    with pytest.raises(e2ee_mail.FormatError):
+        e2ee_mail.load_certificate(root.encode())
