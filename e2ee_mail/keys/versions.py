@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Final, Literal, cast, get_args
+from typing import Final, Literal, TypeGuard, cast, get_args
 
 from ..errors import UsageError
 from .model import Certificate, KeyFormat, SecretKey
@@ -142,6 +142,11 @@ def to_entry(v: KeyVersion) -> dict[str, object]:
     }
 
 
+def _is_int(value: object) -> TypeGuard[int]:
+    # JSON true/false parse as bool, which Python counts as int.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def parse_entry(ident: str, entry: object, next_serial: int) -> Entry:
     """Validate one manifest entry of ``ident``.
 
@@ -155,13 +160,15 @@ def parse_entry(ident: str, entry: object, next_serial: int) -> Entry:
     fpr, alg = entry.get("fingerprint"), entry.get("algorithm")
     number = entry.get("version")
     if (
-        fmt not in FORMATS
+        not isinstance(fmt, str)
+        or fmt not in FORMATS
+        or not isinstance(state, str)
         or state not in STATES
-        or not isinstance(serial, int)
+        or not _is_int(serial)
         or not 0 < serial < next_serial
         or not isinstance(fpr, str)
         or not isinstance(alg, str)
-        or not isinstance(number, int)
+        or not _is_int(number)
     ):
         raise bad
     created = _time(entry.get("created"), "created")
