@@ -115,9 +115,16 @@ def _parse(line: bytes) -> Outcome | None:
         status, mid, reason, ident, fprs = json.loads(line)
     except (ValueError, TypeError):
         return None
-    if status not in _STATUSES or not isinstance(mid, str):
-        return None
-    return Outcome(mid, status, str(reason), ident, tuple(fprs or ()))
+    if (
+        status not in _STATUSES
+        or not isinstance(mid, str)
+        or not isinstance(reason, str)
+        or not (ident is None or isinstance(ident, str))
+        or not isinstance(fprs, list)
+        or not all(isinstance(f, str) for f in fprs)
+    ):
+        return None  # damaged: the line and everything after it are redone
+    return Outcome(mid, status, reason, ident, tuple(fprs))
 
 
 class Journal:

@@ -488,3 +488,20 @@ def test_default_run_uses_a_pool_only_for_enough_messages() -> None:
     assert mailbox._use_pool(None, 10_000) == ((os.cpu_count() or 1) > 1)
     assert mailbox._use_pool(2, 1)
     assert not mailbox._use_pool(1, 10_000)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b'["rewrapped", "m0000", "", null, 5]', b'[["x"], "m0000", "", null, []]', b"{}"],
+)
+def test_a_damaged_journal_line_is_redone(
+    ring: Keyring, tmp_path: Path, line: bytes
+) -> None:
+    import json
+
+    root = _maildir(tmp_path / "Maildir", _messages(ring, 3))
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    header = json.dumps(mailbox.journal_header("maildir", root)).encode()
+    (root / "e2ee-rewrap.journal").write_bytes(header + b"\n" + line + b"\n")
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (summary.resumed, summary.rewrapped, summary.skipped) == (0, 2, 1)
