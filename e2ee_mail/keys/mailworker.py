@@ -53,6 +53,15 @@ def init_worker(
         threading.Thread(target=watch, daemon=True).start()
 
 
+def _internal(mid: str, exc: Exception) -> Outcome:
+    # A bug below us (a parser raising something other than Error) must not stop a
+    # bulk run: the message stays as it was and is reported. Only the exception's
+    # type is shown; its text might quote message bytes.
+    return Outcome(
+        mid, "failed", f"internal error ({type(exc).__name__}): please report"
+    )
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
@@ -106,6 +115,8 @@ def maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
         return Outcome(mid, "failed", _one_line(exc))
+    except Exception as exc:
+        return _internal(mid, exc)
 
 
 def mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcome:
@@ -130,6 +141,8 @@ def mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcom
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
         return Outcome(mid, "failed", _one_line(exc))
+    except Exception as exc:
+        return _internal(mid, exc)
 
 
 def run_batch(tasks: Sequence[tuple[str, tuple[object, ...]]]) -> list[Outcome]:

@@ -505,3 +505,25 @@ def test_a_damaged_journal_line_is_redone(
     (root / "e2ee-rewrap.journal").write_bytes(header + b"\n" + line + b"\n")
     summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
     assert (summary.resumed, summary.rewrapped, summary.skipped) == (0, 2, 1)
+
+
+def test_an_unexpected_exception_fails_one_message_not_the_run(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = _messages(ring, 3)
+    root = _maildir(tmp_path / "Maildir", messages)
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    real = mailscan.find_encrypted
+
+    def buggy(data: bytes) -> tuple[mailscan.EncryptedPart, ...]:
+        if b"<0@example.org>" in data:
+            raise IndexError("secret bytes must not show")
+        return real(data)
+
+    monkeypatch.setattr(mailscan, "find_encrypted", buggy)
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (1, 1, 1)
+    (reason,) = [r for _, r in summary.failures]
+    assert reason.startswith("internal error (IndexError)")
+    assert "secret" not in reason
+    assert _find(root, "m0000").read_bytes() == messages["m0000"][0]
