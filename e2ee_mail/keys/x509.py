@@ -62,7 +62,7 @@ _KEY_LABELS: Final = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KE
 class X509Certificate(Certificate):
     """An X.509 recipient certificate with an RSA or X25519 key."""
 
-    __slots__ = ("_cert", "_der", "_fingerprint", "_issuer", "_ski")
+    __slots__ = ("_cert", "_der", "_fingerprint", "_issuer", "_ski", "_subject")
 
     def __init__(self, cert: x509.Certificate) -> None:
         key = cert.public_key()
@@ -77,6 +77,12 @@ class X509Certificate(Certificate):
         # Computed once: recipient matching compares them for every entry.
         self._issuer = _raw_issuer(self._der)
         self._ski = _subject_key_identifier(cert)
+        with warnings.catch_warnings():
+            # `cryptography` warns about name attributes beyond the RFC 5280 bounds
+            # (empty, or a CN over 64 characters, which real certificates have);
+            # the subject is only displayed, so it is read once here, quietly.
+            warnings.filterwarnings("ignore", "Attribute's length", UserWarning)
+            self._subject = cert.subject.rfc4514_string()
 
     @property
     def format(self) -> KeyFormat:
@@ -91,7 +97,7 @@ class X509Certificate(Certificate):
     @property
     def user_ids(self) -> tuple[str, ...]:
         """The subject (RFC 4514 string) followed by the SAN email addresses."""
-        ids = [self._cert.subject.rfc4514_string()]
+        ids = [self._subject]
         ids += self.email_addresses
         return tuple(ids)
 
@@ -270,11 +276,15 @@ def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
             cert.public_key()
             cert.issuer.public_bytes()
             _ = cert.extensions
+            # The subject is parsed in here too (a malformed name is ASN1Error).
+            result = X509Certificate(cert)
     except (
         ValueError,
         TypeError,
         CryptographyDeprecationWarning,
-        x509.InvalidVersion,  # not a ValueError: a version other than v1/v3
+        # Neither is a ValueError: a version other than v1/v3, an extension twice.
+        x509.InvalidVersion,
+        x509.DuplicateExtension,
     ) as exc:
         raise ASN1Error(f"not a valid X.509 certificate: {exc}") from None
     except x509.UnsupportedGeneralNameType as exc:
@@ -283,7 +293,7 @@ def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
         raise UnsupportedError(
             f"certificate uses an unsupported algorithm: {exc}"
         ) from None
-    return X509Certificate(cert)
+    return result
 
 
 def load_certificate(data: bytes) -> X509Certificate:

@@ -181,3 +181,39 @@ def test_certificate_with_unknown_version_is_refused(version: bytes) -> None:
     explicit.children[0].content = version
     with pytest.raises(e2ee_mail.FormatError):
         e2ee_mail.load_certificate(root.encode())
+
+
+def test_certificate_with_an_empty_subject_rdn_is_refused_at_load() -> None:
+    """Regression (found by the fuzz suite): the subject is parsed lazily, so an
+    empty RDN raised ValueError later, from repr() / user_ids of a loaded cert."""
+    der = s.keys().x509_rsa.public.export(armor=False)
+    root = s.parse_der(bytes(der))
+    assert root.children is not None
+    tbs = root.children[0]
+    assert tbs.children is not None
+    subject = tbs.children[5]  # version, serial, signature, issuer, validity, subject
+    assert subject.tag == b"\x30" and subject.children
+    subject.children[0].children = []  # an empty RelativeDistinguishedName SET
+    try:
+        cert = e2ee_mail.load_certificate(root.encode())
+    except e2ee_mail.FormatError:
+        return
+    repr(cert)
+    assert cert.user_ids is not None
+
+
+def test_certificate_with_a_duplicated_extension_is_refused() -> None:
+    """Regression (found by the fuzz suite): x509.DuplicateExtension is not a
+    ValueError and escaped load_certificate."""
+    der = s.keys().x509_rsa.public.export(armor=False)
+    root = s.parse_der(bytes(der))
+    assert root.children is not None
+    tbs = root.children[0]
+    assert tbs.children is not None
+    explicit = tbs.children[-1]  # [3] EXPLICIT Extensions
+    assert explicit.tag == b"\xa3" and explicit.children
+    extensions = explicit.children[0]
+    assert extensions.children
+    extensions.children.append(extensions.children[0])
+    with pytest.raises(e2ee_mail.FormatError):
+        e2ee_mail.load_certificate(root.encode())

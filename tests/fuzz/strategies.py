@@ -992,3 +992,95 @@ def sweep_openpgp() -> dict[str, int]:
         return sorted(found)
 
     return _sweep("openpgp", _envelope_cases("openpgp", huge_pgp_lengths, bounds))
+
+
+# ------------------------------------------------------------- key material
+
+PASSPHRASE = b"correct horse"
+
+
+@functools.cache
+def key_exports() -> dict[str, tuple[str, bytes, bytes | None, str]]:
+    """name -> (kind "cert"|"key", binary, passphrase, family "der"|"pgp")."""
+    from e2ee_mail.cms import pem
+    from e2ee_mail.openpgp import armor
+
+    k = keys()
+    out: dict[str, tuple[str, bytes, bytes | None, str]] = {}
+    for name in (
+        "x509_x25519",
+        "x509_rsa",
+        "pgp6_x25519",
+        "pgp6_rsa",
+        "pgp4_ecdh",
+        "pgp4_rsa",
+    ):
+        key: e2ee_mail.SecretKey = getattr(k, name)
+        family = "der" if name.startswith("x509") else "pgp"
+        for kind, blob, pw in (
+            ("cert", key.public.export(armor=False), None),
+            ("key", key.export(armor=False), None),
+            ("key", key.export(armor=False, passphrase=PASSPHRASE), PASSPHRASE),
+        ):
+            binary = bytes(blob)
+            if binary.startswith(b"-----"):
+                binary = (
+                    pem.dearmor(binary) if family == "der" else armor.dearmor(binary)[1]
+                )
+            out[f"{name}-{kind}{'-protected' if pw else ''}"] = (
+                kind,
+                binary,
+                pw,
+                family,
+            )
+    return out
+
+
+def load_key_or_cert(kind: str, data: bytes, pw: bytes | None) -> object:
+    if kind == "cert":
+        return e2ee_mail.load_certificate(data)
+    return e2ee_mail.load_key(data, passphrase=pw)
+
+
+def try_key(kind: str, data: bytes, pw: bytes | None) -> None:
+    COUNTS["keys"] += 1
+    try:
+        loaded = load_key_or_cert(kind, data, pw)
+    except e2ee_mail.Error as exc:
+        OUTCOMES["keys"][type(exc).__name__] += 1
+        return
+    OUTCOMES["keys"]["loaded"] += 1
+    assert repr(loaded)  # a loaded object can be described
+    if isinstance(loaded, e2ee_mail.SecretKey):
+        # Whatever loaded, it must not open a message to other plaintext.
+        decrypts_only_original(loaded)
+
+
+def decrypts_only_original(key: e2ee_mail.SecretKey) -> None:
+    for env in envelopes():
+        if env.armored or env.key.format != key.format:
+            continue
+        check_outcome(
+            "keys", lambda e=env: bytes(e2ee_mail.decrypt(e.binary, key)), env.plaintext
+        )
+        break
+
+
+def sweep_keys() -> dict[str, int]:
+    """Every length field huge and every boundary truncation of every key export."""
+    before = collections.Counter(OUTCOMES["keys"])
+    for kind, binary, pw, family in key_exports().values():
+        if family == "der":
+            variants = list(huge_der_lengths(binary)) + list(
+                truncations(der_boundaries(binary), binary)
+            )
+        else:
+            variants = list(huge_pgp_lengths(binary)) + list(
+                truncations(pgp_boundaries(binary), binary)
+            )
+        for _, mutated in variants:
+            try_key(kind, mutated, pw)
+    after = OUTCOMES["keys"]
+    return {
+        k: after[k] - before.get(k, 0) for k in after if after[k] - before.get(k, 0)
+    }
