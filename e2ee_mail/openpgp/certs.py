@@ -299,6 +299,11 @@ class OpenPGPSecretKey(SecretKey):
         """The private key object of the (sub)key with fingerprint ``fpr``."""
         return self._keys.get(fpr)
 
+    def unlocked_parts(self) -> tuple[list[Packet], dict[bytes, object]]:
+        """Copies of the unprotected packets and of the fingerprint -> private key
+        map, for building an updated key (``rotate.py``)."""
+        return list(self._packets), dict(self._keys)
+
     def decryption_keys(self) -> list[tuple[KeyInfo, object]]:
         """(key, private key) pairs this key can decrypt with, subkeys first.
 

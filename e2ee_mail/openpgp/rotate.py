@@ -1,0 +1,306 @@
+"""Rotating the encryption subkey of an OpenPGP key (RFC 9580 §10.1, §5.2.1, §5.2.3).
+
+The standard way to rotate: keep the primary key (and so the fingerprint every
+correspondent knows), add a fresh encryption subkey with a Subkey Binding Signature
+(type 0x18, §5.2.1) made by the primary key, and re-bind each older encryption subkey
+with a newer binding signature carrying a Key Expiration Time (§5.2.3.13: seconds after
+the *subkey's* creation). Readers take the newest valid binding of a subkey (§5.2.3.10,
+``tpk.subkey_info``), so the old subkey stops being chosen for new mail while its
+secret stays in the key to open old mail.
+
+Subkey versions follow the primary: v6 keys get X25519 (25) or RSA subkeys and salted
+v6 signatures; v4 keys get ECDH over Curve25519Legacy (18, RFC 9580 §5.5.5.6) or RSA
+subkeys and v4 signatures. Signatures are made with ``sigs.make_signature`` (SHA2-512).
+
+Left out: subkeys that may also sign (their re-binding would need a fresh embedded
+Primary Key Binding signature, §5.2.3.34, which needs the subkey to sign; they are left
+as they are), revocation of the old subkey (expiry is enough and keeps old mail
+openable by every implementation), and keeping the original S2K protection: the
+updated key holds unprotected secrets like every loaded key, and ``export(passphrase=)``
+protects it again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+from ..core import ecdh
+from ..errors import UnsupportedError, UsageError
+from . import keyprotect
+from .certs import (
+    KEY_FLAG_ENCRYPT,
+    KEY_FLAG_SIGN,
+    OpenPGPCertificate,
+    OpenPGPSecretKey,
+)
+from .keymaterial import public_material, secret_material
+from .packets import (
+    PK_ECDH,
+    PK_RSA,
+    PK_X25519,
+    TAG_PUBLIC_SUBKEY,
+    TAG_SECRET_SUBKEY,
+    TAG_SIGNATURE,
+)
+from .packets.header import Packet
+from .packets.keys import PublicKeyPacket, fingerprint, serialize_public_key
+from .packets.signature import (
+    SIG_SUBKEY_BINDING,
+    SP_CREATION_TIME,
+    SP_ISSUER_FINGERPRINT,
+    SP_ISSUER_KEY_ID,
+    SP_KEY_EXPIRATION,
+    SP_KEY_FLAGS,
+    SignaturePacket,
+    Subpacket,
+    serialize_signature,
+)
+from .packets.wire import encode_mpi
+from .sigs import key_signature_data, make_signature, verify_signature
+from .tpk import KeyInfo, algorithm_name, created_time, newest_sig, public_of
+from .tpk import split_tpk as _split_tpk
+from .v4keys import ECDH_KDF_PARAMS, OID_CV25519
+
+__all__ = ["KINDS", "add_encryption_subkey", "subkey_kind"]
+
+#: The subkey kinds :func:`add_encryption_subkey` makes.
+KINDS: Final = frozenset({"x25519", "rsa3072", "rsa4096"})
+_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
+#: Subpackets a re-issued binding must not copy from the one it replaces: made
+#: afresh by ``make_signature`` (creation time, issuer) or set here (expiry).
+_FRESH: Final = frozenset(
+    {SP_CREATION_TIME, SP_ISSUER_FINGERPRINT, SP_ISSUER_KEY_ID, SP_KEY_EXPIRATION}
+)
+_MAX_U32: Final = (1 << 32) - 1
+
+
+def subkey_kind(info: KeyInfo) -> str:
+    """The kind name ("x25519", "rsa3072", "rsa4096") matching an existing key;
+    RSA keys of other sizes map to the nearest size we make (at least 3072)."""
+    name = algorithm_name(info.packet)
+    if name in ("x25519", "ecdh-curve25519"):
+        return "x25519"
+    if name.startswith("rsa"):
+        return "rsa4096" if int(name[3:] or 0) > 3072 else "rsa3072"
+    raise UnsupportedError(f"cannot make a subkey like {name}")
+
+
+def _new_subkey(
+    kind: str, version: int, created: int
+) -> tuple[PublicKeyPacket, object, bytes]:
+    """(public subkey packet, private key, plain secret material)."""
+    if kind in _RSA_BITS:
+        key = rsa.generate_private_key(65537, _RSA_BITS[kind])
+        return (
+            PublicKeyPacket(version, created, PK_RSA, public_material(key)),
+            key,
+            secret_material(key),
+        )
+    if kind != "x25519":
+        raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+    x = x25519.X25519PrivateKey.generate()
+    if version == 6:
+        return (
+            PublicKeyPacket(6, created, PK_X25519, public_material(x)),
+            x,
+            secret_material(x),
+        )
+    # RFC 9580 §5.5.5.6: OID, the 0x40-prefixed point, then the KDF parameters.
+    point = x.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    raw = x.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    material = (
+        bytes((len(OID_CV25519),))
+        + OID_CV25519
+        + encode_mpi(ecdh.encode_point(point))
+        + ECDH_KDF_PARAMS
+    )
+    return (
+        PublicKeyPacket(4, created, PK_ECDH, material),
+        x,
+        encode_mpi(ecdh.native_to_legacy_secret(raw)),
+    )
+
+
+def _secret_packet(public: PublicKeyPacket, material: bytes) -> Packet:
+    """An unprotected Secret-Subkey packet (usage 0; v4 adds the checksum)."""
+    body = serialize_public_key(public)
+    _, tail = keyprotect.protect(
+        material,
+        None,
+        version=public.version,
+        packet_tag=TAG_SECRET_SUBKEY,
+        public_body=body,
+    )
+    return Packet(TAG_SECRET_SUBKEY, body + b"\x00" + tail)
+
+
+def _signer(
+    key: OpenPGPSecretKey,
+) -> tuple[ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey, PublicKeyPacket]:
+    primary = key.public.primary
+    private = key.private_key(primary.fingerprint)
+    if not isinstance(private, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+        # A GnuPG stub (primary kept offline) or an algorithm we cannot sign with.
+        raise UnsupportedError(
+            "the primary key cannot sign here, so no subkey can be bound to it"
+        )
+    return private, primary.packet
+
+
+def _subkey_groups(packets: list[Packet]) -> dict[bytes, int]:
+    """Fingerprint of each subkey -> index just past its last signature packet."""
+    ends: dict[bytes, int] = {}
+    current: bytes | None = None
+    for index, packet in enumerate(packets):
+        if packet.tag in (TAG_SECRET_SUBKEY, TAG_PUBLIC_SUBKEY):
+            current = fingerprint(public_of(packet))
+            ends[current] = index + 1
+        elif packet.tag == TAG_SIGNATURE and current is not None:
+            ends[current] = index + 1
+        else:
+            current = None
+    return ends
+
+
+def _latest_binding(
+    packets: list[Packet], primary: PublicKeyPacket, sub: PublicKeyPacket
+) -> SignaturePacket | None:
+    """The newest binding of ``sub`` that verifies, as ``tpk`` chooses it."""
+    data = key_signature_data(primary, subkey=sub)
+    want = fingerprint(sub)
+    for packet, sigs in _split_tpk(packets).subkeys:
+        if fingerprint(public_of(packet)) == want:
+            return newest_sig(
+                [
+                    s
+                    for s in sigs
+                    if s.sig_type == SIG_SUBKEY_BINDING
+                    and verify_signature(s, primary, data)
+                ]
+            )
+    return None
+
+
+def _lifetime(sub: PublicKeyPacket, expires_at: int) -> Subpacket:
+    # RFC 9580 §5.2.3.13: seconds after the key's creation; 0 would mean "never".
+    seconds = min(max(expires_at - sub.created, 1), _MAX_U32)
+    return Subpacket(SP_KEY_EXPIRATION, seconds.to_bytes(4, "big"))
+
+
+def add_encryption_subkey(
+    key: OpenPGPSecretKey,
+    *,
+    kind: str | None = None,
+    created: int | None = None,
+    expire_others_at: int | None = None,
+) -> OpenPGPSecretKey:
+    """Add a fresh encryption subkey to ``key`` and expire the older ones.
+
+    The primary key, its fingerprint, User IDs and self-signatures are kept. The new
+    subkey has the primary key's version and a binding signature (0x18) granting the
+    encryption flags (0x0C). Every older encryption subkey usable at ``created`` gets a
+    newer binding signature, a copy of its current one (same flags) plus a Key
+    Expiration Time at ``expire_others_at`` (unless it already expires sooner).
+
+    Args:
+        key: the current secret key; its primary key must be able to sign.
+        kind: "x25519", "rsa3072" or "rsa4096"; None: the kind of the newest usable
+            encryption subkey (x25519 when there is none).
+        created: creation time of the new subkey and of the new signatures (seconds
+            since the epoch); default the clock. Must be later than every existing
+            subkey's creation and self-signature, so the new ones are the newest.
+        expire_others_at: when the older encryption subkeys stop being valid for new
+            mail; default ``created`` (at once: senders holding the updated
+            certificate use only the new subkey).
+
+    Returns:
+        The updated key; ``.public`` is the certificate to publish. Its secrets are
+        unprotected in memory, as for any loaded key: ``export(passphrase=...)``
+        protects them again. Decryption keeps every subkey, expired ones included.
+
+    Raises:
+        UnsupportedError: the primary key cannot sign (e.g. a GnuPG offline stub) or
+            an existing key of a kind we cannot copy.
+        UsageError: an unknown kind, or ``created`` not later than the key's newest
+            subkey or self-signature.
+    """
+    if not isinstance(key, OpenPGPSecretKey):
+        raise UsageError("add_encryption_subkey() takes an OpenPGP secret key")
+    cert = key.public
+    signer, primary = _signer(key)
+    packets, privates = key.unlocked_parts()
+    newest_time = _newest_time(packets, cert.subkeys)
+    when = max(int(time.time()), newest_time + 1) if created is None else created
+    if when <= newest_time:
+        raise UsageError(
+            "the new subkey must be created after the key's newest subkey and "
+            "self-signature"
+        )
+    expire_at = when if expire_others_at is None else expire_others_at
+    current = [
+        k
+        for k in cert.encryption_keys(now=when)
+        if k.fingerprint != cert.primary.fingerprint
+    ]
+    if kind is None:
+        kind = subkey_kind(current[0]) if current else "x25519"
+    if kind not in KINDS:
+        raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+    sub, private, material = _new_subkey(kind, cert.version, when)
+
+    # Re-bind the older encryption subkeys with an expiry, newest binding last.
+    ends = _subkey_groups(packets)
+    inserts: list[tuple[int, Packet]] = []
+    for info in current:
+        if info.expires is not None and info.expires <= expire_at:
+            continue
+        old = _latest_binding(packets, primary, info.packet)
+        if old is None or (info.flags & KEY_FLAG_SIGN):
+            continue
+        kept = [s for s in old.hashed if s.type not in _FRESH]
+        binding = make_signature(
+            signer,
+            primary,
+            SIG_SUBKEY_BINDING,
+            key_signature_data(primary, subkey=info.packet),
+            [*kept, _lifetime(info.packet, expire_at)],
+            created=when,
+        )
+        sig_packet = Packet(TAG_SIGNATURE, serialize_signature(binding))
+        inserts.append((ends[info.fingerprint], sig_packet))
+    for index, packet in sorted(inserts, key=lambda t: t[0], reverse=True):
+        packets.insert(index, packet)
+
+    binding = make_signature(
+        signer,
+        primary,
+        SIG_SUBKEY_BINDING,
+        key_signature_data(primary, subkey=sub),
+        [Subpacket(SP_KEY_FLAGS, bytes((KEY_FLAG_ENCRYPT,)), True)],
+        created=when,
+    )
+    packets += [
+        _secret_packet(sub, material),
+        Packet(TAG_SIGNATURE, serialize_signature(binding)),
+    ]
+    privates[fingerprint(sub)] = private
+    return OpenPGPSecretKey(OpenPGPCertificate(packets), privates, packets)
+
+
+def _newest_time(packets: list[Packet], subkeys: tuple[KeyInfo, ...]) -> int:
+    """The latest creation time of any subkey or self-signature in the key."""
+    parsed = _split_tpk(packets)
+    times = [k.packet.created for k in subkeys]
+    times += [created_time(s) for s in parsed.direct]
+    times += [created_time(s) for _, sigs in parsed.uids for s in sigs]
+    times += [created_time(s) for _, sigs in parsed.subkeys for s in sigs]
+    return max(times, default=0)
