@@ -40,6 +40,8 @@ from .versions import (
     KeyState,
     KeyVersion,
     RotationPolicy,
+    decryption_view,
+    encryption_subkey,
     normalize_identity,
     to_entry,
     to_utc,
@@ -140,15 +142,17 @@ class Keyring:
         then newest first); leave retired ones out with ``include_retired=False``."""
         idents = self.identities() if identity is None else (identity,)
         chosen: list[KeyVersion] = []
+        excluded: list[KeyVersion] = []
         for ident in idents:
             for v in self._versions_of(normalize_identity(ident)):
                 if v.state == "revoked" or (
                     v.state == "retired" and not include_retired
                 ):
+                    excluded.append(v)
                     continue
                 chosen.append(v)
         chosen.sort(key=lambda v: (v.state != "active", -v.serial))
-        return tuple(v.key for v in chosen)
+        return decryption_view(chosen, excluded)
 
     def due(self, policy: RotationPolicy, now: dt.datetime) -> tuple[str, ...]:
         """Identities whose active key (any format) is at least ``policy.max_age``
@@ -189,8 +193,15 @@ class Keyring:
             raise UsageError(f"unknown key state {state!r}")
         ident = normalize_identity(identity)
         with self._writing():
+            subkey = encryption_subkey(key)
             for v in self._versions_of(ident, must_exist=False):
-                if v.fingerprint == key.fingerprint and v.format == key.format:
+                # An OpenPGP key updated with a new subkey keeps its fingerprint:
+                # it is a new version when it encrypts to a different subkey.
+                if (v.fingerprint, v.subkey, v.format) == (
+                    key.fingerprint,
+                    subkey,
+                    key.format,
+                ):
                     raise UsageError(f"{ident} already has key {key.fingerprint}")
             when = None if expires is None else to_utc(expires)
             added = self._append(ident, key, state, to_utc(created), when)
@@ -268,6 +279,8 @@ class Keyring:
             method=rotated.method,
             new_fingerprint=added.fingerprint,
             old_fingerprint=previous.fingerprint if previous else None,
+            new_subkey=added.subkey,
+            old_subkey=previous.subkey if previous else None,
         )
         return added
 
@@ -325,7 +338,11 @@ class Keyring:
             targets = [
                 v
                 for v in self._versions_of(ident)
-                if (v.fingerprint == fpr if fpr else v.state == "decrypt-only")
+                if (
+                    fpr in (v.fingerprint, v.subkey)
+                    if fpr
+                    else v.state == "decrypt-only"
+                )
                 and v.state != "revoked"
             ]
             if fpr and not targets:
@@ -377,6 +394,7 @@ class Keyring:
             expires=expires,
             state=state,
             key=key,
+            subkey=encryption_subkey(key),
         )
         versions.append(added)
         return added

@@ -1,7 +1,9 @@
 """Loading a keyring manifest: validate every entry and load every key it names.
 
 A key file whose key does not carry the fingerprint and format its manifest entry
-says is reported (a swapped or damaged file), never used.
+says (or lacks the OpenPGP encryption subkey the entry names) is reported (a swapped
+or damaged file), never used. Entries without "subkey" (written before OpenPGP
+subkey rotation) get it from their key.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from .. import _api
 from ..errors import KeyLoadError, PassphraseError, UsageError
 from .model import SecretKey
 from .ringstore import KeyringError, Store
-from .versions import KeyVersion, parse_entry
+from .versions import KeyVersion, encryption_subkey, holds_subkey, parse_entry
 
 __all__ = ["load"]
 
@@ -89,6 +91,16 @@ def _version(
             f"key file keys/{name} holds key {key.fingerprint}, but the manifest "
             f"says {fields.fingerprint}: the keyring was tampered with or damaged"
         )
+    subkey = fields.subkey
+    if subkey is None:
+        # Manifests written before subkey rotation name no subkey: take the one
+        # the key encrypts to (written back with the next change).
+        subkey = encryption_subkey(key)
+    elif not holds_subkey(key, subkey):
+        raise KeyringError(
+            f"key file keys/{name} has no subkey {subkey}, which the manifest "
+            "names: the keyring was tampered with or damaged"
+        )
     cache[name] = key
     return KeyVersion(
         identity=ident,
@@ -101,4 +113,5 @@ def _version(
         expires=fields.expires,
         state=fields.state,
         key=key,
+        subkey=subkey,
     )

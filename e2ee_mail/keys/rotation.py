@@ -2,15 +2,16 @@
 
 * X.509: a new key pair and a new self-issued certificate (there is nothing to extend:
   an X.509 certificate binds exactly one key).
-* OpenPGP, the standard way (RFC 9580 §5.2.3.13, §10.1): keep the primary key and its
-  fingerprint, add a fresh encryption subkey with a new subkey binding signature
-  (type 0x18), and re-bind the old encryption subkey with a Key Expiration Time so
-  senders stop using it; publish the updated certificate. ``openpgp/certs.py`` offers
-  no way to add a subkey yet, so OpenPGP rotation currently falls back to a **new
-  key** (new primary, new fingerprint) of the same key version (v4 stays v4, v6 stays
-  v6), reported as ``method="new-key"``. Old mail keeps opening because the keyring
-  keeps the previous key as ``decrypt-only``; correspondents must fetch the new
-  certificate (``e2ee-mail keyring export``), as they would a new subkey.
+* OpenPGP, the standard way (RFC 9580 §5.2.3.13, §10.1; ``openpgp/rotate.py``): keep
+  the primary key and its fingerprint, add a fresh encryption subkey of the primary's
+  version with a new subkey binding signature (type 0x18), and re-bind the old
+  encryption subkey with a Key Expiration Time at the rotation time so senders stop
+  using it; reported as ``method="new-subkey"``. The new key holds old and new
+  subkeys, so it alone opens old mail. Correspondents fetch the updated certificate
+  (``e2ee-mail keyring export``); until they do they keep encrypting to the old
+  subkey, which still decrypts. Only when no subkey can be added (the primary key
+  cannot sign, e.g. a GnuPG offline stub) does rotation fall back to a **new key**
+  (new primary, new fingerprint) of the same key version, ``method="new-key"``.
 
 The keyring (``keys/ring.py``) records the result; this module only makes keys.
 """
@@ -23,7 +24,9 @@ import re
 from typing import Final, Literal, TypeGuard, get_args
 
 from .. import _api
-from ..errors import UsageError
+from ..errors import UnsupportedError, UsageError
+from ..openpgp.certs import OpenPGPSecretKey
+from ..openpgp.rotate import add_encryption_subkey, earliest_time
 from .model import KeyFormat, SecretKey
 
 __all__ = ["Rotated", "is_kind", "rotate_key"]
@@ -118,8 +121,21 @@ def rotate_key(
 def _rotate_openpgp(
     previous: SecretKey, kind: _api.Kind, now: dt.datetime, uid: str
 ) -> Rotated:
-    """OpenPGP rotation: for now the documented fallback, a new key (see the module
-    docstring for what the standard way needs from ``openpgp/certs.py``)."""
+    """OpenPGP rotation: a new encryption subkey on the same primary key, the old
+    one expiring at once; a new key only when the primary cannot bind a subkey."""
+    if isinstance(previous, OpenPGPSecretKey):
+        # The subkey and its signatures must be newer than everything in the key
+        # (readers take the newest binding), even if ``now`` is earlier.
+        created = max(int(now.timestamp()), earliest_time(previous))
+        try:
+            key = add_encryption_subkey(
+                previous, kind=kind, created=created, expire_others_at=created
+            )
+        except UnsupportedError:
+            pass
+        else:
+            expires = dt.datetime.fromtimestamp(created, dt.UTC)
+            return Rotated(key, expires, "new-subkey")
     return Rotated(
         _generate_key(uid, "openpgp", kind, profile_of(previous)), None, "new-key"
     )

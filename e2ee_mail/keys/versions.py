@@ -6,11 +6,15 @@ Pure values and their JSON form; loading keys and touching the disk is
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Final, Literal, TypeGuard, cast, get_args
 
 from ..errors import UsageError
+from ..openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
+from ..openpgp.rotate import without_subkeys
 from .model import Certificate, KeyFormat, SecretKey
 from .ringstore import KeyringError
 
@@ -21,6 +25,9 @@ __all__ = [
     "KeyState",
     "KeyVersion",
     "RotationPolicy",
+    "decryption_view",
+    "encryption_subkey",
+    "holds_subkey",
     "normalize_identity",
     "parse_entry",
     "to_entry",
@@ -59,6 +66,9 @@ class KeyVersion:
         expires: when it stops being valid for new mail, if set.
         state: "active", "decrypt-only", "retired" or "revoked".
         key: the secret key.
+        subkey: for OpenPGP, the fingerprint of the encryption subkey this version
+            brought (versions made by subkey rotation share the primary
+            ``fingerprint``); None for X.509.
     """
 
     identity: str
@@ -71,6 +81,7 @@ class KeyVersion:
     expires: dt.datetime | None
     state: KeyState
     key: SecretKey = dataclasses.field(repr=False, compare=False)
+    subkey: str | None = None
 
     @property
     def certificate(self) -> Certificate:
@@ -90,6 +101,56 @@ class Entry:
     created: dt.datetime
     expires: dt.datetime | None
     state: KeyState
+    subkey: str | None = None
+
+
+def encryption_subkey(key: SecretKey) -> str | None:
+    """The fingerprint (hex, upper case) of the encryption subkey an OpenPGP key's
+    certificate encrypts to now, or None (X.509, or no usable encryption subkey)."""
+    public = key.public
+    if not isinstance(public, OpenPGPCertificate):
+        return None
+    found = [
+        k
+        for k in public.encryption_keys()
+        if k.fingerprint != public.primary.fingerprint
+    ]
+    return found[0].fingerprint.hex().upper() if found else None
+
+
+def holds_subkey(key: SecretKey, subkey: str) -> bool:
+    """Whether OpenPGP ``key`` has a subkey with fingerprint ``subkey`` (hex)."""
+    public = key.public
+    return isinstance(public, OpenPGPCertificate) and any(
+        k.fingerprint.hex().upper() == subkey for k in public.subkeys
+    )
+
+
+def decryption_view(
+    chosen: Sequence[KeyVersion], excluded: Sequence[KeyVersion]
+) -> tuple[SecretKey, ...]:
+    """The keys of ``chosen``, without the OpenPGP subkeys that ``excluded``
+    versions brought.
+
+    After subkey rotation the newest key also holds every older subkey's secret (so
+    it alone opens old mail); a revoked (or left-out retired) version must not keep
+    opening mail through a newer version's copy of its subkey.
+    """
+    own = {v.subkey for v in chosen if v.subkey}
+    drop: set[bytes] = set()
+    for v in excluded:
+        if v.format == "openpgp" and v.subkey and v.subkey not in own:
+            with contextlib.suppress(ValueError):
+                drop.add(bytes.fromhex(v.subkey))
+    keys: list[SecretKey] = []
+    for v in chosen:
+        key = v.key
+        if isinstance(key, OpenPGPSecretKey) and any(
+            key.private_key(f) is not None for f in drop
+        ):
+            key = without_subkeys(key, drop)
+        keys.append(key)
+    return tuple(keys)
 
 
 def normalize_identity(identity: str) -> str:
@@ -129,7 +190,9 @@ def _time(value: object, field: str) -> dt.datetime | None:
 
 
 def to_entry(v: KeyVersion) -> dict[str, object]:
-    """The manifest entry of ``v`` (JSON-ready; no key material)."""
+    """The manifest entry of ``v`` (JSON-ready; no key material). "subkey" is
+    written only when set, so X.509 entries keep their original shape."""
+    extra: dict[str, object] = {} if v.subkey is None else {"subkey": v.subkey}
     return {
         "format": v.format,
         "version": v.version,
@@ -139,6 +202,7 @@ def to_entry(v: KeyVersion) -> dict[str, object]:
         "created": _iso(v.created),
         "expires": _iso(v.expires),
         "state": v.state,
+        **extra,
     }
 
 
@@ -159,6 +223,7 @@ def parse_entry(ident: str, entry: object, next_serial: int) -> Entry:
     fmt, state, serial = entry.get("format"), entry.get("state"), entry.get("serial")
     fpr, alg = entry.get("fingerprint"), entry.get("algorithm")
     number = entry.get("version")
+    subkey = entry.get("subkey")
     if (
         not isinstance(fmt, str)
         or fmt not in FORMATS
@@ -169,6 +234,7 @@ def parse_entry(ident: str, entry: object, next_serial: int) -> Entry:
         or not isinstance(fpr, str)
         or not isinstance(alg, str)
         or not _is_int(number)
+        or not (subkey is None or isinstance(subkey, str))
     ):
         raise bad
     created = _time(entry.get("created"), "created")
@@ -183,4 +249,5 @@ def parse_entry(ident: str, entry: object, next_serial: int) -> Entry:
         created=created,
         expires=_time(entry.get("expires"), "expires"),
         state=cast(KeyState, state),
+        subkey=subkey,
     )

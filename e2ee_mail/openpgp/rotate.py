@@ -70,7 +70,13 @@ from .tpk import KeyInfo, algorithm_name, created_time, newest_sig, public_of
 from .tpk import split_tpk as _split_tpk
 from .v4keys import ECDH_KDF_PARAMS, OID_CV25519
 
-__all__ = ["KINDS", "add_encryption_subkey", "subkey_kind"]
+__all__ = [
+    "KINDS",
+    "add_encryption_subkey",
+    "earliest_time",
+    "subkey_kind",
+    "without_subkeys",
+]
 
 #: The subkey kinds :func:`add_encryption_subkey` makes.
 KINDS: Final = frozenset({"x25519", "rsa3072", "rsa4096"})
@@ -304,3 +310,29 @@ def _newest_time(packets: list[Packet], subkeys: tuple[KeyInfo, ...]) -> int:
     times += [created_time(s) for _, sigs in parsed.uids for s in sigs]
     times += [created_time(s) for _, sigs in parsed.subkeys for s in sigs]
     return max(times, default=0)
+
+
+def earliest_time(key: OpenPGPSecretKey) -> int:
+    """The earliest ``created`` :func:`add_encryption_subkey` accepts for ``key``."""
+    packets, _ = key.unlocked_parts()
+    return _newest_time(packets, key.public.subkeys) + 1
+
+
+def without_subkeys(
+    key: OpenPGPSecretKey, fingerprints: set[bytes]
+) -> OpenPGPSecretKey:
+    """A copy of ``key`` without the subkeys named by ``fingerprints`` (packets,
+    bindings and secrets), e.g. to stop a revoked subkey from opening mail."""
+    packets, privates = key.unlocked_parts()
+    kept: list[Packet] = []
+    dropping = False
+    for packet in packets:
+        if packet.tag in (TAG_SECRET_SUBKEY, TAG_PUBLIC_SUBKEY):
+            dropping = fingerprint(public_of(packet)) in fingerprints
+        elif packet.tag != TAG_SIGNATURE:
+            dropping = False
+        if not dropping:
+            kept.append(packet)
+    for fpr in fingerprints:
+        privates.pop(fpr, None)
+    return OpenPGPSecretKey(OpenPGPCertificate(kept), privates, kept)

@@ -103,18 +103,36 @@ def test_openpgp_v6_identity_rotates_to_a_v6_key() -> None:
     assert rotated.key.public.version == 6  # type: ignore[attr-defined]
 
 
-def test_openpgp_rotation_falls_back_to_a_new_key_and_old_mail_still_opens(
+def test_openpgp_rotation_adds_a_subkey_and_old_mail_still_opens(
     tmp_path: Path,
 ) -> None:
     ring = Keyring.open(tmp_path / "ring")
     old = ring.rotate(ALICE, format="openpgp", kind="x25519", now=NOW)
     old_mail = e2ee_mail.encrypt(b"before rotation", ring.recipients(ALICE))
     new = ring.rotate(ALICE, now=NOW + dt.timedelta(days=1))
-    # Fallback until openpgp/certs.py can add a subkey: a new primary key.
-    assert new.fingerprint != old.fingerprint
+    # RFC 9580 subkey rotation: same primary key, a new encryption subkey.
+    assert new.fingerprint == old.fingerprint
+    assert new.subkey is not None and old.subkey is not None
+    assert new.subkey != old.subkey
     assert [v.state for v in ring.history(ALICE)] == ["decrypt-only", "active"]
+    assert ring.history(ALICE)[0].expires is not None
     assert ring.recipients(ALICE) == (new.certificate,)
     assert e2ee_mail.decrypt(old_mail, ring.decryption_keys()) == b"before rotation"
+    # The new key alone still opens mail sent to the old subkey.
+    assert e2ee_mail.decrypt(old_mail, new.key) == b"before rotation"
     new_mail = e2ee_mail.encrypt(b"after", ring.recipients(ALICE))
     with pytest.raises(e2ee_mail.NoMatchingKeyError):
         e2ee_mail.decrypt(new_mail, old.key)
+
+
+def test_openpgp_rotation_falls_back_to_a_new_key_when_no_subkey_can_be_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise e2ee_mail.UnsupportedError("the primary key cannot sign here")
+
+    monkeypatch.setattr(rotation, "add_encryption_subkey", refuse)
+    old = e2ee_mail.generate_key(f"Alice <{ALICE}>")
+    rotated = rotation.rotate_key(old, ALICE, format="openpgp", kind="x25519", now=NOW)
+    assert rotated.method == "new-key"
+    assert rotated.key.fingerprint != old.fingerprint
