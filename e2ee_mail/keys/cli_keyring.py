@@ -117,10 +117,12 @@ def _show(ring: Keyring, identity: str | None) -> None:
     for ident in (identity,) if identity else ring.identities():
         for v in ring.history(ident):
             expires = v.expires.strftime("%Y-%m-%d") if v.expires else "-"
+            # OpenPGP versions from subkey rotation share the primary fingerprint.
+            subkey = f"  subkey {v.subkey}" if v.subkey else ""
             print(
                 f"{v.identity}  {v.format} v{v.version}  {v.state:<12}  "
                 f"{v.algorithm:<8}  {v.fingerprint}  "
-                f"created {v.created:%Y-%m-%d}  expires {expires}"
+                f"created {v.created:%Y-%m-%d}  expires {expires}{subkey}"
             )
 
 

@@ -11,6 +11,10 @@ secret key. States:
   opens mail unless the caller asks :meth:`Keyring.decryption_keys` to leave it out.
 * ``revoked`` — compromised or withdrawn: never used again, kept only as history.
 
+OpenPGP rotation adds a subkey (``keys/rotation.py``), so such versions share the
+primary fingerprint; each version also records the encryption subkey it brought
+(``KeyVersion.subkey``, the manifest's optional "subkey" field).
+
 Storage is ``keys/ringstore.py``: a checksummed manifest and one file per key,
 atomic writes, 0600/0700, writers serialized with flock(2). Every mutation re-reads
 the manifest under the exclusive lock, so two processes adding keys both win. Key
@@ -288,7 +292,9 @@ class Keyring:
         self, identity: str, fingerprint: str | None = None
     ) -> tuple[KeyVersion, ...]:
         """Retire the version(s) with ``fingerprint``, or with ``None`` every
-        ``decrypt-only`` version of ``identity``.
+        ``decrypt-only`` version of ``identity``. For OpenPGP, an encryption-subkey
+        fingerprint names one version; the primary one names every version made by
+        subkey rotation from that key.
 
         Returns:
             The retired versions.
@@ -301,7 +307,9 @@ class Keyring:
 
     def revoke(self, identity: str, fingerprint: str) -> tuple[KeyVersion, ...]:
         """Revoke the version(s) with ``fingerprint``: never used again, neither
-        to encrypt nor to decrypt (the key file stays, as history).
+        to encrypt nor to decrypt (the key file stays, as history). ``fingerprint``
+        is matched as in :meth:`retire`; a revoked OpenPGP subkey is also left out
+        of newer versions' keys in :meth:`decryption_keys`.
 
         Returns:
             The revoked versions.
