@@ -7,10 +7,17 @@ a busy shared machine disturbs both sides of a ratio alike.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from _bench import CHUNK
+from cryptography.hazmat.primitives import hashes, keywrap
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from nacl import bindings as sodium
 
 TAG = 16
 KEY = bytes(range(32))
@@ -82,3 +89,88 @@ def open_file(src_path: Path, dst_path: Path) -> None:
             aead.decrypt_into(nonce_for(i), in_view[:got], None, out_view[: got - TAG])
             dst.write(out_view[: got - TAG])
             i += 1
+
+
+# --- per-recipient limits -------------------------------------------------------------
+
+HKDF_INFO = b"e2ee_mail benchmark wrap"
+
+
+def raw_public(public: x25519.X25519PublicKey) -> bytes:
+    """Raw 32-octet X25519 public key."""
+    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def _kek(shared: bytes, eph: bytes, recipient: bytes) -> bytes:
+    # RFC 9580 §5.1.6 shape: HKDF-SHA256 over ephemeral || recipient || shared.
+    return HKDF(hashes.SHA256(), 32, None, HKDF_INFO).derive(eph + recipient + shared)
+
+
+def wrap_cryptography(recipient: bytes, cek: bytes) -> tuple[bytes, bytes]:
+    """One X25519 wrap: ephemeral keygen + exchange + HKDF + AES-KW (cryptography)."""
+    eph = x25519.X25519PrivateKey.generate()
+    shared = eph.exchange(x25519.X25519PublicKey.from_public_bytes(recipient))
+    eph_pub = raw_public(eph.public_key())
+    return eph_pub, keywrap.aes_key_wrap(_kek(shared, eph_pub, recipient), cek)
+
+
+def wrap_pynacl(recipient: bytes, cek: bytes) -> tuple[bytes, bytes]:
+    """The same wrap with PyNaCl's X25519 (libsodium) for keygen + exchange."""
+    eph_pub, eph_secret = sodium.crypto_box_keypair()
+    shared = sodium.crypto_scalarmult(eph_secret, recipient)
+    return eph_pub, keywrap.aes_key_wrap(_kek(shared, eph_pub, recipient), cek)
+
+
+def unwrap_cryptography(
+    secret: x25519.X25519PrivateKey, recipient: bytes, eph: bytes, wrapped: bytes
+) -> bytes:
+    """The recipient side: exchange + HKDF + AES-KW unwrap."""
+    shared = secret.exchange(x25519.X25519PublicKey.from_public_bytes(eph))
+    return keywrap.aes_key_unwrap(_kek(shared, eph, recipient), wrapped)
+
+
+RECIPIENT = x25519.X25519PrivateKey.generate()
+RECIPIENT_PUB = raw_public(RECIPIENT.public_key())
+CEK = bytes(32)
+OAEP = padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None)
+
+
+def wrap_gcm_encrypt(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """The 1 KiB limit: fresh content key, one X25519 wrap, AES-256-GCM of ``data``."""
+    cek = os.urandom(32)
+    nonce = os.urandom(12)
+    eph, wrapped = wrap_cryptography(RECIPIENT_PUB, cek)
+    return eph, wrapped, nonce + AESGCM(cek).encrypt(nonce, data, None)
+
+
+def wrap_gcm_decrypt(data: bytes) -> Callable[[], bytes]:
+    """The 1 KiB limit, decrypting: one unwrap, then AES-256-GCM open."""
+    eph, wrapped, body = wrap_gcm_encrypt(data)
+
+    def run() -> bytes:
+        key = unwrap_cryptography(RECIPIENT, RECIPIENT_PUB, eph, wrapped)
+        return AESGCM(key).decrypt(body[:12], body[12:], None)
+
+    return run
+
+
+def wraps100(alg: str) -> Callable[[], list[object]]:
+    """100 wraps of one content key: X25519 to 100 keys, or RSA-3072 OAEP."""
+    if alg == "x25519":
+        keys = [
+            raw_public(x25519.X25519PrivateKey.generate().public_key())
+            for _ in range(100)
+        ]
+        return lambda: [wrap_cryptography(k, CEK) for k in keys]
+    public = rsa_key().public_key()
+    return lambda: [public.encrypt(CEK, OAEP) for _ in range(100)]
+
+
+_RSA: list[rsa.RSAPrivateKey] = []
+
+
+def rsa_key() -> rsa.RSAPrivateKey:
+    """One RSA-3072 key for the session."""
+    if not _RSA:
+        _RSA.append(rsa.generate_private_key(65537, 3072))
+    return _RSA[0]

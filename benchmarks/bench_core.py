@@ -43,20 +43,25 @@ from _bench import (
     sizes,
 )
 from _limits import (
+    CEK,
     KEY,
     NONCE,
+    RECIPIENT,
+    RECIPIENT_PUB,
     TAG,
     nonce_for,
     open_chunks,
     open_file,
+    raw_public,
     seal_chunks,
     seal_file,
+    unwrap_cryptography,
+    wrap_cryptography,
+    wrap_pynacl,
 )
-from cryptography.hazmat.primitives import hashes, keywrap
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from nacl import bindings as sodium
 
 # --- AEAD limits ---------------------------------------------------------------------
@@ -330,45 +335,6 @@ def test_b64_decode(measure: Measure, method: str, n: int) -> None:
 
 # --- recipient wraps ------------------------------------------------------------------
 
-HKDF_INFO = b"e2ee_mail benchmark wrap"
-
-
-def _raw(public: x25519.X25519PublicKey) -> bytes:
-    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-def _kek(shared: bytes, eph: bytes, recipient: bytes) -> bytes:
-    # RFC 9580 §5.1.6 shape: HKDF-SHA256 over ephemeral || recipient || shared.
-    return HKDF(hashes.SHA256(), 32, None, HKDF_INFO).derive(eph + recipient + shared)
-
-
-def wrap_cryptography(recipient: bytes, cek: bytes) -> tuple[bytes, bytes]:
-    """One X25519 wrap: ephemeral keygen + exchange + HKDF + AES-KW (cryptography)."""
-    eph = x25519.X25519PrivateKey.generate()
-    shared = eph.exchange(x25519.X25519PublicKey.from_public_bytes(recipient))
-    eph_pub = _raw(eph.public_key())
-    return eph_pub, keywrap.aes_key_wrap(_kek(shared, eph_pub, recipient), cek)
-
-
-def wrap_pynacl(recipient: bytes, cek: bytes) -> tuple[bytes, bytes]:
-    """The same wrap with PyNaCl's X25519 (libsodium) for keygen + exchange."""
-    eph_pub, eph_secret = sodium.crypto_box_keypair()
-    shared = sodium.crypto_scalarmult(eph_secret, recipient)
-    return eph_pub, keywrap.aes_key_wrap(_kek(shared, eph_pub, recipient), cek)
-
-
-def unwrap_cryptography(
-    secret: x25519.X25519PrivateKey, recipient: bytes, eph: bytes, wrapped: bytes
-) -> bytes:
-    """The recipient side: exchange + HKDF + AES-KW unwrap."""
-    shared = secret.exchange(x25519.X25519PublicKey.from_public_bytes(eph))
-    return keywrap.aes_key_unwrap(_kek(shared, eph, recipient), wrapped)
-
-
-RECIPIENT = x25519.X25519PrivateKey.generate()
-RECIPIENT_PUB = _raw(RECIPIENT.public_key())
-CEK = bytes(32)
-
 
 @pytest.mark.parametrize("engine", ["cryptography", "pynacl"])
 def test_x25519_agree(measure: Measure, engine: str) -> None:
@@ -482,7 +448,7 @@ def test_rsa3072_oaep_unwrap(measure: Measure, rsa3072: rsa.RSAPrivateKey) -> No
 def test_wraps100_x25519(measure: Measure) -> None:
     """100 wraps to 100 different recipients: the 100-recipient limit."""
     recipients = [
-        _raw(x25519.X25519PrivateKey.generate().public_key()) for _ in range(100)
+        raw_public(x25519.X25519PrivateKey.generate().public_key()) for _ in range(100)
     ]
     out = measure(
         lambda: [wrap_cryptography(r, CEK) for r in recipients],
