@@ -8,6 +8,9 @@
 * GnuPG 2.2 imports our rotated v4 certificate (ECDH Curve25519Legacy and RSA), lists
   the old subkey as expired and the new one valid, encrypts to the new subkey and we
   decrypt; it imports the rotated secret key and opens what we encrypt.
+* Keys the peers generated themselves: we rotate a GnuPG key and gpg merges the
+  update (new subkey, old one expiring) and encrypts to the new subkey; we rotate an
+  OpenPGP.js v6 key and OpenPGP.js picks the new subkey.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from gpg import gpg_home
 import e2ee_mail
 from e2ee_mail.openpgp import keygen, v4keys
 from e2ee_mail.openpgp.certs import OpenPGPSecretKey
-from e2ee_mail.openpgp.rotate import add_encryption_subkey
+from e2ee_mail.openpgp.rotate import add_encryption_subkey, earliest_time
 
 pytestmark = pytest.mark.interop
 UID = "Alice <alice@example.org>"
@@ -162,3 +165,74 @@ def test_gnupg_decrypts_with_the_rotated_v4_secret_key() -> None:
         assert home.decrypt(to_new, passphrase="rotation pass") == b"after"
         # The expired subkey's secret travels too: gpg opens old mail with it.
         assert home.decrypt(to_old, passphrase="rotation pass") == b"before"
+
+
+def _wait_until(when: int) -> None:
+    # Peers refuse keys and signatures from the future: rotate no earlier than the
+    # clock allows for a key made a moment ago.
+    while time.time() < when:
+        time.sleep(0.05)
+
+
+def test_we_rotate_a_gnupg_key_and_gnupg_takes_the_update() -> None:
+    require_peer("gpg")
+    with gpg_home() as home:
+        fpr = home.generate("Bob <bob@example.org>", "cv25519", passphrase="pw")
+        key = e2ee_mail.load_key(home.export_secret(fpr, passphrase="pw"), b"pw")
+        assert isinstance(key, OpenPGPSecretKey)
+        _wait_until(earliest_time(key))
+        new = add_encryption_subkey(key)
+        created = new.public.subkeys[-1].packet.created
+        old_sub, new_sub = (s.key_id.hex().upper() for s in new.public.subkeys)
+        # Publishing the update: gpg merges the new subkey and the new binding.
+        home.import_keys(new.public.export())
+        listing = home.run(["--with-colons", "--list-keys", fpr]).stdout.decode()
+        subs = _colon_subkeys(listing)
+        assert [(k, e) for _, k, e in subs] == [(old_sub, str(created)), (new_sub, "")]
+        message = home.encrypt(BODY, [fpr])
+    assert new.fingerprint == fpr
+    assert _pkesk_ids(message) == [new_sub]
+    assert e2ee_mail.decrypt(message, new) == BODY
+
+
+def test_we_rotate_an_openpgpjs_key_and_openpgpjs_encrypts_to_the_new_subkey(
+    tmp_path: Path,
+) -> None:
+    _node(
+        tmp_path,
+        "pgp.mjs",
+        op="generate",
+        name="Carol",
+        email="carol@example.org",
+        output=str(tmp_path / "carol"),
+    )
+    key = e2ee_mail.load_key((tmp_path / "carol.key").read_bytes(), None)
+    assert isinstance(key, OpenPGPSecretKey)
+    _wait_until(earliest_time(key))
+    new = add_encryption_subkey(key)
+    new_sub = new.public.subkeys[-1].fingerprint.hex().upper()
+    cert = tmp_path / "carol-rotated.asc"
+    cert.write_bytes(new.public.export())
+    _node(tmp_path, "rotated.mjs", cert=str(cert), output=str(tmp_path / "v.json"))
+    seen = json.loads((tmp_path / "v.json").read_text())
+    assert seen["fingerprint"] == key.fingerprint
+    assert seen["encryptionKey"] == new_sub
+    assert [s["valid"] for s in seen["subkeys"]] == [False, True]
+    plain = tmp_path / "plain"
+    plain.write_bytes(BODY)
+    sealed = tmp_path / "sealed.pgp"
+    _node(
+        tmp_path,
+        "pgp.mjs",
+        op="encrypt",
+        certs=[str(cert)],
+        input=str(plain),
+        output=str(sealed),
+        aead="default",
+    )
+    # A key OpenPGP.js made itself gets SEIPDv1 with a PKESK v3 (key ID) by default.
+    added = new.public.subkeys[-1]
+    names = {new_sub, added.key_id.hex().upper()}
+    ids = _pkesk_ids(sealed.read_bytes())
+    assert len(ids) == 1 and ids[0] in names
+    assert e2ee_mail.decrypt(sealed.read_bytes(), new) == BODY
