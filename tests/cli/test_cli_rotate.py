@@ -1,0 +1,58 @@
+"""`e2ee-mail keyring rotate|list|export` for an OpenPGP identity: the standard
+subkey rotation, seen from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import e2ee_mail
+from e2ee_mail.openpgp.certs import OpenPGPCertificate
+
+ALICE = "alice@example.org"
+
+
+def ok(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "e2ee_mail.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_rotate_keeps_the_fingerprint_and_export_publishes_the_new_subkey(
+    tmp_path: Path,
+) -> None:
+    ring = str(tmp_path / "ring")
+    ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "openpgp")
+    before = tmp_path / "before.asc"
+    ok("keyring", "--dir", ring, "export", ALICE, "-o", str(before))
+    ok("keyring", "--dir", ring, "rotate", ALICE)
+    listing = ok("keyring", "--dir", ring, "list", ALICE).splitlines()
+    assert len(listing) == 2
+    fingerprints = {line.split()[5] for line in listing}
+    subkeys = [line.split("subkey ")[1] for line in listing]
+    assert len(fingerprints) == 1 and len(set(subkeys)) == 2
+
+    after = tmp_path / "after.asc"
+    ok("keyring", "--dir", ring, "export", ALICE, "-o", str(after))
+    old_cert = e2ee_mail.load_certificate(before)
+    new_cert = e2ee_mail.load_certificate(after)
+    assert isinstance(new_cert, OpenPGPCertificate)
+    assert new_cert.fingerprint == old_cert.fingerprint == fingerprints.pop()
+    old_sub, new_sub = new_cert.subkeys
+    assert old_sub.expires is not None and new_sub.expires is None
+    assert [k.fingerprint.hex().upper() for k in new_cert.encryption_keys()] == [
+        subkeys[1]
+    ]
+    ids = {
+        r.id for r in e2ee_mail.inspect(e2ee_mail.encrypt(b"x", new_cert)).recipients
+    }
+    assert ids == {subkeys[1]}
