@@ -234,8 +234,9 @@ def add_encryption_subkey(
         protects them again. Decryption keeps every subkey, expired ones included.
 
     Raises:
-        UnsupportedError: the primary key cannot sign (e.g. a GnuPG offline stub) or
-            an existing key of a kind we cannot copy.
+        UnsupportedError: the primary key cannot sign (e.g. a GnuPG offline stub),
+            is expired or revoked at ``created``, or an existing key is of a kind
+            we cannot copy.
         UsageError: an unknown kind, or ``created`` not later than the key's newest
             subkey or self-signature.
     """
@@ -250,6 +251,11 @@ def add_encryption_subkey(
         raise UsageError(
             "the new subkey must be created after the key's newest subkey and "
             "self-signature"
+        )
+    if not cert.primary.usable(when):
+        # A subkey bound to an expired or revoked primary key is never used.
+        raise UnsupportedError(
+            "the primary key is expired or revoked: it cannot take a new subkey"
         )
     expire_at = when if expire_others_at is None else expire_others_at
     current = [

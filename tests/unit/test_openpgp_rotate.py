@@ -278,3 +278,10 @@ def test_without_subkeys_drops_the_subkey_and_its_secret() -> None:
     assert trimmed.private_key(gone) is None
     with pytest.raises(e2ee_mail.NoMatchingKeyError):
         e2ee_mail.decrypt(old_mail, trimmed)
+
+
+def test_expired_primary_key_cannot_take_a_subkey() -> None:
+    key = keygen.generate_v6(UID, kind="x25519", now=T_KEY, expires_in=3600)
+    assert add_encryption_subkey(key, created=T_KEY + 60).fingerprint == key.fingerprint
+    with pytest.raises(e2ee_mail.UnsupportedError):
+        add_encryption_subkey(key, created=T_KEY + 3600)
