@@ -28,7 +28,10 @@ def test_valid_cms_envelope_opens(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", CMS)
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=s.examples(60),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_structural_mutation_raises_library_error_or_opens_to_original(
     name: str, data: st.DataObject
@@ -39,7 +42,7 @@ def test_structural_mutation_raises_library_error_or_opens_to_original(
 
 
 @pytest.mark.parametrize("name", ["cms-x25519-der", "cms-rsa-oaep-der"])
-@settings(max_examples=30)
+@settings(max_examples=s.examples(30))
 @given(data=st.data())
 def test_mutated_stream_releases_nothing_but_the_original(
     name: str, data: st.DataObject
@@ -61,7 +64,7 @@ def test_mutated_stream_releases_nothing_but_the_original(
 
 
 @pytest.mark.parametrize("name", ["cms-rsa-oaep-pem", "cms-x25519-pem"])
-@settings(max_examples=40)
+@settings(max_examples=s.examples(40))
 @given(data=st.data())
 def test_mutated_pem_text_fails_closed(name: str, data: st.DataObject) -> None:
     env = s.envelope(name)
@@ -69,7 +72,7 @@ def test_mutated_pem_text_fails_closed(name: str, data: st.DataObject) -> None:
     s.check_outcome("cms", lambda: env.open(mutated), env.plaintext)
 
 
-@settings(max_examples=40)
+@settings(max_examples=s.examples(40))
 @given(data=st.data())
 def test_inspect_of_mutated_cms_raises_only_library_errors(data: st.DataObject) -> None:
     env = s.envelope(data.draw(st.sampled_from(CMS)))

@@ -25,7 +25,7 @@ def test_valid_export_loads(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=25)
+@settings(max_examples=s.examples(25))
 @given(data=st.data())
 def test_mutated_key_material_raises_library_errors_only(
     name: str, data: st.DataObject
@@ -37,7 +37,7 @@ def test_mutated_key_material_raises_library_errors_only(
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if "protected" not in n])
-@settings(max_examples=15)
+@settings(max_examples=s.examples(15))
 @given(data=st.data())
 def test_mutated_armored_key_text_raises_library_errors_only(
     name: str, data: st.DataObject
@@ -59,7 +59,7 @@ def test_every_truncation_and_huge_length_of_key_material_stays_bounded() -> Non
     assert sum(result.values()) > 500
 
 
-@settings(max_examples=40)
+@settings(max_examples=s.examples(40))
 @given(blob=st.binary(max_size=300), pw=st.none() | st.just(s.PASSPHRASE))
 def test_random_bytes_as_key_or_certificate_raise_library_errors_only(
     blob: bytes, pw: bytes | None

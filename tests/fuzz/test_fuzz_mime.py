@@ -32,7 +32,7 @@ def test_valid_mail_opens(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", MAILS)
-@settings(max_examples=60)
+@settings(max_examples=s.examples(60))
 @given(data=st.data())
 def test_mutated_mail_text_fails_closed(name: str, data: st.DataObject) -> None:
     wire, key = s.mails()[name]
@@ -72,7 +72,7 @@ def _replace_payload(wire: bytes, old_b64: bytes, new_b64: bytes) -> bytes:
     return wire.replace(old_b64, new_b64)
 
 
-@settings(max_examples=60)
+@settings(max_examples=s.examples(60))
 @given(data=st.data())
 def test_mutated_envelope_inside_a_smime_mail_fails_closed(data: st.DataObject) -> None:
     import base64
@@ -91,7 +91,7 @@ def test_mutated_envelope_inside_a_smime_mail_fails_closed(data: st.DataObject) 
     )
 
 
-@settings(max_examples=60)
+@settings(max_examples=s.examples(60))
 @given(data=st.data())
 def test_mutated_envelope_inside_a_pgpmime_mail_fails_closed(
     data: st.DataObject,
@@ -112,7 +112,7 @@ def test_mutated_envelope_inside_a_pgpmime_mail_fails_closed(
 
 
 @pytest.mark.parametrize("name", MAILS)
-@settings(max_examples=20)
+@settings(max_examples=s.examples(20))
 @given(data=st.data())
 def test_encrypted_part_among_plaintext_siblings_is_refused(
     name: str, data: st.DataObject

@@ -47,7 +47,7 @@ def test_valid_openpgp_envelope_opens(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", BINARY)
-@settings(max_examples=60)
+@settings(max_examples=s.examples(60))
 @given(data=st.data())
 def test_structural_mutation_raises_library_error_or_opens_to_original(
     name: str, data: st.DataObject
@@ -61,7 +61,7 @@ def test_structural_mutation_raises_library_error_or_opens_to_original(
     "name",
     ["pgp6-x25519-gcm-64B-chunks", "pgp4-ecdh-seipdv1", "pgp6-rsa-ocb-64B-chunks"],
 )
-@settings(max_examples=40)
+@settings(max_examples=s.examples(40))
 @given(data=st.data())
 def test_mutated_stream_releases_only_a_prefix_of_the_original(
     name: str, data: st.DataObject
@@ -72,7 +72,7 @@ def test_mutated_stream_releases_only_a_prefix_of_the_original(
 
 
 @pytest.mark.parametrize("name", ARMORED)
-@settings(max_examples=40)
+@settings(max_examples=s.examples(40))
 @given(data=st.data())
 def test_mutated_armor_text_fails_closed(name: str, data: st.DataObject) -> None:
     env = s.envelope(name)
@@ -84,7 +84,7 @@ def test_mutated_armor_text_fails_closed(name: str, data: st.DataObject) -> None
 @pytest.mark.parametrize(
     "name", ["pgp6-x25519-gcm-64B-chunks", "pgp6-rsa-ocb-64B-chunks"]
 )
-@settings(max_examples=40)
+@settings(max_examples=s.examples(40))
 @given(data=st.data())
 def test_reordered_duplicated_or_dropped_chunks_fail_closed(
     name: str, data: st.DataObject
@@ -132,7 +132,7 @@ _INNER = st.recursive(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=s.examples(60))
 @given(inner=_INNER, v1=st.booleans())
 def test_crafted_inner_packets_under_valid_encryption_fail_closed(
     inner: bytes, v1: bool
@@ -179,7 +179,7 @@ def _literal_contents(data: bytes, depth: int = 0) -> set[bytes]:
     return found
 
 
-@settings(max_examples=30)
+@settings(max_examples=s.examples(30))
 @given(data=st.data())
 def test_inspect_of_mutated_openpgp_raises_only_library_errors(
     data: st.DataObject,

@@ -1,0 +1,57 @@
+"""Shared plumbing of the optional atheris (libFuzzer) harnesses (issue 7).
+
+Never part of the default test run. Install atheris (``pip install atheris``), then:
+
+    python tests/fuzz/atheris/fuzz_openpgp.py -atheris_runs=100000 CORPUS_DIR
+
+Each harness seeds ``CORPUS_DIR`` (when empty) with the valid envelopes of
+``tests/fuzz/strategies.py`` and feeds mutated inputs to one parser. The contract is
+the fuzz suite's: only ``e2ee_mail.Error`` may come out, and a successful decryption
+must give back the original plaintext. Any other exception crashes the run, and
+libFuzzer saves the input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import atheris  # noqa: E402
+import strategies  # noqa: E402
+
+import e2ee_mail  # noqa: E402
+
+# Build every fixture first so that every e2ee_mail module is imported, then
+# instrument all loaded Python code for coverage feedback.
+strategies.envelopes()
+strategies.mails()
+strategies.key_exports()
+atheris.instrument_all()
+
+
+def seed(corpus: Iterable[bytes]) -> None:
+    """Write ``corpus`` into the first directory argument when it is empty."""
+    dirs = [a for a in sys.argv[1:] if not a.startswith("-")]
+    if not dirs:
+        return
+    target = Path(dirs[0])
+    target.mkdir(parents=True, exist_ok=True)
+    if any(target.iterdir()):
+        return
+    for i, blob in enumerate(corpus):
+        (target / f"seed-{i:03d}").write_bytes(blob)
+
+
+def run(one_input: Callable[[bytes], None], corpus: Iterable[bytes]) -> None:
+    seed(corpus)
+    os.environ.setdefault("PYTHONWARNINGS", "error")
+    atheris.Setup(sys.argv, one_input)
+    atheris.Fuzz()
+
+
+__all__ = ["e2ee_mail", "run", "strategies"]
