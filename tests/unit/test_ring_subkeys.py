@@ -8,6 +8,7 @@ against the key file), and retire/revoke/add with subkey fingerprints.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,16 @@ def test_x509_versions_carry_no_subkey(ring: Keyring) -> None:
     assert version.subkey is None
     entry = Store(ring.path).read_manifest()["identities"][ALICE][0]  # type: ignore[index]
     assert "subkey" not in entry
+
+
+def test_rotation_audit_record_names_both_subkeys(
+    ring: Keyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="e2ee_mail")
+    old = ring.rotate(ALICE, format="openpgp", kind="x25519", now=T0)
+    new = ring.rotate(ALICE, now=T0 + DAY)
+    record = [r for r in caplog.records if r.name == "e2ee_mail.audit"][-1]
+    assert record.method == "new-subkey"  # type: ignore[attr-defined]
+    assert record.old_subkey == old.subkey  # type: ignore[attr-defined]
+    assert record.new_subkey == new.subkey  # type: ignore[attr-defined]
+    assert record.new_fingerprint == record.old_fingerprint == new.fingerprint  # type: ignore[attr-defined]
