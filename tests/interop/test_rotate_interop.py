@@ -11,6 +11,8 @@
 * Keys the peers generated themselves: we rotate a GnuPG key and gpg merges the
   update (new subkey, old one expiring) and encrypts to the new subkey; we rotate an
   OpenPGP.js v6 key and OpenPGP.js picks the new subkey.
+* The other way: GnuPG rotates its own key (--quick-add-key, --quick-set-expire on
+  the old subkey) and we pick the new subkey from the newest binding.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from gpg import gpg_home
 
 import e2ee_mail
 from e2ee_mail.openpgp import keygen, v4keys
-from e2ee_mail.openpgp.certs import OpenPGPSecretKey
+from e2ee_mail.openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
 from e2ee_mail.openpgp.rotate import add_encryption_subkey, earliest_time
 
 pytestmark = pytest.mark.interop
@@ -236,3 +238,26 @@ def test_we_rotate_an_openpgpjs_key_and_openpgpjs_encrypts_to_the_new_subkey(
     ids = _pkesk_ids(sealed.read_bytes())
     assert len(ids) == 1 and ids[0] in names
     assert e2ee_mail.decrypt(sealed.read_bytes(), new) == BODY
+
+
+def test_we_follow_gnupgs_own_subkey_rotation() -> None:
+    require_peer("gpg")
+    with gpg_home() as home:
+        fpr = home.generate("Dan <dan@example.org>", "cv25519")
+        (old_sub,) = home.subkey_fingerprints(fpr)
+        time.sleep(1.1)  # the new subkey must be strictly newer
+        home.run(["--quick-add-key", fpr, "cv25519", "encr", "never"])
+        home.run(["--quick-set-expire", fpr, "seconds=1", old_sub])
+        time.sleep(2.1)
+        _, new_sub = home.subkey_fingerprints(fpr)
+        cert = e2ee_mail.load_certificate(home.export_public(fpr))
+        assert isinstance(cert, OpenPGPCertificate)
+        old_info = cert.subkeys[0]
+        assert old_info.fingerprint.hex().upper() == old_sub
+        assert old_info.expires is not None and old_info.expires <= time.time()
+        assert [k.fingerprint.hex().upper() for k in cert.encryption_keys()] == [
+            new_sub
+        ]
+        message = bytes(e2ee_mail.encrypt(BODY, [cert]))
+        assert _pkesk_ids(message) == [new_sub[-16:]]
+        assert home.decrypt(message) == BODY
