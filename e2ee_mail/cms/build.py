@@ -152,15 +152,23 @@ def encrypt_bytes_from_parts(
     authenticated: bool = True,
     policy: Policy,
     rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    encrypted_keys: Sequence[bytes | None] | None = None,
 ) -> bytearray:
     """Like :func:`encrypt_bytes` with the content key, nonce/IV and X25519
-    ephemeral keys pinned: for test-vector generators only, never for real mail (RSA
-    wraps stay randomized by their padding)."""
+    ephemeral keys pinned: for test-vector generators and runners only, never for
+    real mail. RSA wraps stay randomized by their padding unless ``encrypted_keys``
+    gives, per certificate, the RSA-wrapped CEK a vector recorded (None: wrap)."""
+    wrapped = encrypted_keys or [None] * len(certs)
     infos = [
         recipients.wrap(
-            cert, cek, policy=policy, rid_kind=rid_kind, ephemeral_secret=eph
+            cert,
+            cek,
+            policy=policy,
+            rid_kind=rid_kind,
+            ephemeral_secret=eph,
+            encrypted_key=blob,
         )
-        for cert, eph in zip(certs, ephemeral_secrets, strict=True)
+        for cert, eph, blob in zip(certs, ephemeral_secrets, wrapped, strict=True)
     ]
     return _seal_bytes(data, infos, cek, nonce, authenticated=authenticated)
 

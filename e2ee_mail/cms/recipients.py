@@ -70,6 +70,7 @@ def wrap(
     policy: Policy,
     rid_kind: RidKind = "issuer_and_serial_number",
     ephemeral_secret: bytes | None = None,
+    encrypted_key: bytes | None = None,
 ) -> RecipientInfo:
     """Wrap ``cek`` for one recipient certificate.
 
@@ -79,6 +80,9 @@ def wrap(
         policy: what may be written.
         rid_kind: how the entry names the certificate.
         ephemeral_secret: pin the X25519 ephemeral key (vector generators only).
+        encrypted_key: a precomputed RSA-wrapped CEK recorded in a test vector, used
+            instead of wrapping (RSA padding randomness cannot be pinned; vector
+            runners only, through build.encrypt_bytes_from_parts).
 
     Raises:
         PolicyError: RSA key below policy.min_rsa_bits.
@@ -94,11 +98,11 @@ def wrap(
             )
         if policy.allow_rsa_pkcs1v15_encrypt:
             alg = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
-            encrypted = core_rsa.encrypt_pkcs1v15(public, cek)
+            encrypted = encrypted_key or core_rsa.encrypt_pkcs1v15(public, cek)
         else:
             params = asn1.serialize_oaep_parameters(_OAEP_SHA256)
             alg = AlgorithmIdentifier(oids.RSAES_OAEP, params)
-            encrypted = core_rsa.encrypt_oaep(public, cek)
+            encrypted = encrypted_key or core_rsa.encrypt_oaep(public, cek)
         version = 2 if rid.subject_key_identifier is not None else 0
         return KeyTransRecipientInfo(version, rid, alg, encrypted)
     recipient = core_x25519.public_bytes(public)

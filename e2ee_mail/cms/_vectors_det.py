@@ -1,0 +1,78 @@
+"""Vector runner for kind ``cms-deterministic`` (vectors/cms/deterministic.json): our
+own CMS messages made with pinned randomness, checked both ways.
+
+Decrypting goes through :func:`envelope.decrypt` with each key the case lists;
+re-encrypting goes through :func:`build.encrypt_bytes_from_parts` (the private seam
+whose sealing code the shipping ``encrypt_bytes`` shares) with the recorded CEK,
+nonce/IV, X25519 ephemeral secrets and RSA-wrapped CEKs, and must give the message
+byte for byte. Imported by ``_vectors.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ..keys import x509
+from ..policy import Policy
+from ..vectors import Case, Mismatch, register
+from . import build, envelope, pem
+
+__all__: list[str] = []
+
+
+def _files(case: Case, name: str) -> list[Path]:
+    value = case.value(name)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Mismatch(f"input {name!r} is not a list of file names")
+    return [case.directory / v for v in value]
+
+
+def _optional_hex(case: Case, name: str) -> list[bytes | None]:
+    value = case.value(name)
+    if not isinstance(value, list):
+        raise Mismatch(f"input {name!r} is not a list")
+    try:
+        return [None if v is None else bytes.fromhex(v) for v in value]
+    except (TypeError, ValueError):
+        raise Mismatch(f"input {name!r} holds a value that is not hex") from None
+
+
+def _message(case: Case) -> bytes:
+    if "message" in case.inputs:
+        return case.text("message").encode("ascii")
+    return case.b64("message_b64")
+
+
+@register("cms-deterministic")
+def _deterministic(case: Case, policy: Policy) -> None:
+    op = case.text("op")
+    data = _message(case)
+    plain = b""
+    for path in _files(case, "keys"):
+        key = x509.load_key(path.read_bytes(), None)
+        plain = bytes(envelope.decrypt(data, [key], policy=policy))
+        if plain.hex() != case.expected.get("plaintext"):
+            raise Mismatch(f"{path.name} gives the wrong plaintext")
+    if op == "decrypt":
+        return
+    if op != "encrypt":
+        raise Mismatch(f"unknown op {op!r}")
+    certs = [x509.load_certificate(p.read_bytes()) for p in _files(case, "recipients")]
+    write_policy = dataclasses.replace(
+        policy, allow_rsa_pkcs1v15_encrypt=case.text("key_transport") == "pkcs1v15"
+    )
+    out = build.encrypt_bytes_from_parts(
+        plain,
+        certs,
+        cek=case.hex("cek"),
+        nonce=case.hex("nonce"),
+        ephemeral_secrets=_optional_hex(case, "ephemeral_secrets"),
+        encrypted_keys=_optional_hex(case, "encrypted_keys"),
+        authenticated=case.text("cipher") == "aes-256-gcm",
+        policy=write_policy,
+    )
+    if case.value("armor") is True:
+        out = pem.armor(out)
+    if bytes(out) != data:
+        raise Mismatch("re-encrypting with the recorded randomness gives other bytes")

@@ -1,0 +1,62 @@
+"""Write the TEST-ONLY keys under vectors/keys/ that the deterministic vectors use.
+
+Run once: ``python vectors/gen/test_keys.py`` (from the source tree). Key generation
+draws fresh randomness, so this script is NOT deterministic; it refuses to overwrite
+keys that exist (the deterministic vectors are bound to them). Pass ``--force`` to
+regenerate, then regenerate every ``deterministic*.json``, smime.json and pgpmime.json.
+
+Every key is written in every encoding e2ee_mail accepts:
+
+- X.509 (CMS, S/MIME): ``<name>.key.pem`` (PKCS#8 PEM followed by the certificate, as
+  ``e2ee-mail keygen`` writes), ``<name>.key.der`` (PKCS#8 DER),
+  ``<name>.crt.pem`` and ``<name>.crt.der``;
+- OpenPGP: ``<name>.sec.asc`` / ``<name>.sec.pgp`` (unprotected secret key, armored /
+  binary) and ``<name>.pub.asc`` / ``<name>.pub.pgp`` (certificate).
+
+These keys are public knowledge: never use them for anything but tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from e2ee_mail.keys import x509gen
+from e2ee_mail.openpgp import certs
+
+KEYS = Path(__file__).resolve().parent.parent / "keys"
+#: (file stem, uid, kind) for X.509 and OpenPGP (profile) keys.
+X509 = (
+    ("cms-rsa3072", "CMS RSA test key (TEST ONLY) <cms-rsa@test.invalid>", "rsa3072"),
+    ("cms-x25519", "CMS X25519 test key (TEST ONLY) <cms-x25519@test.invalid>", "x25519"),
+)
+OPENPGP = (
+    ("pgp6-x25519", "v6 X25519 (TEST ONLY) <v6-x25519@test.invalid>", "x25519", "rfc9580"),
+    ("pgp6-rsa3072", "v6 RSA (TEST ONLY) <v6-rsa@test.invalid>", "rsa3072", "rfc9580"),
+    ("pgp4-cv25519", "v4 ECDH (TEST ONLY) <v4-ecdh@test.invalid>", "x25519", "rfc4880"),
+    ("pgp4-rsa3072", "v4 RSA (TEST ONLY) <v4-rsa@test.invalid>", "rsa3072", "rfc4880"),
+)
+
+
+def main(force: bool) -> None:
+    KEYS.mkdir(exist_ok=True)
+    for stem, uid, kind in X509:
+        if (KEYS / f"{stem}.key.pem").exists() and not force:
+            continue
+        key = x509gen.generate(uid, kind=kind)  # type: ignore[arg-type]
+        (KEYS / f"{stem}.key.pem").write_bytes(key.export(armor=True))
+        (KEYS / f"{stem}.key.der").write_bytes(key.export(armor=False))
+        (KEYS / f"{stem}.crt.pem").write_bytes(key.public.export(armor=True))
+        (KEYS / f"{stem}.crt.der").write_bytes(key.public.export(armor=False))
+    for stem, uid, kind, profile in OPENPGP:
+        if (KEYS / f"{stem}.sec.asc").exists() and not force:
+            continue
+        pgp = certs.generate(uid, kind=kind, profile=profile)
+        (KEYS / f"{stem}.sec.asc").write_bytes(pgp.export(armor=True))
+        (KEYS / f"{stem}.sec.pgp").write_bytes(pgp.export(armor=False))
+        (KEYS / f"{stem}.pub.asc").write_bytes(pgp.public.export(armor=True))
+        (KEYS / f"{stem}.pub.pgp").write_bytes(pgp.public.export(armor=False))
+
+
+if __name__ == "__main__":
+    main("--force" in sys.argv[1:])
