@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NODE_DIR, require_peer
+from peers import NODE_DIR, require_peer
 
 BODY = b"cli body\nsecond line\n" * 50
 

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from conftest import require_peer
 from gpg import GpgHome, gpg_home
+from peers import require_peer
 
 import e2ee_mail
 

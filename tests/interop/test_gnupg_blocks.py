@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import require_peer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric import x25519 as X
 from gpg import GpgHome, gpg_home, split_packets
+from peers import require_peer
 
 from e2ee_mail.core import cfb, ecdh
 from e2ee_mail.core import rsa as core_rsa

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import require_peer
 from gpg import GpgHome, gpg_home
+from peers import require_peer
 
 import e2ee_mail
 from e2ee_mail.keys.gnupg import GnuPGKeyring, _outcome

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import NODE_DIR, require_peer
+from peers import NODE_DIR, require_peer
 
 import e2ee_mail
 from e2ee_mail.openpgp import certs, message

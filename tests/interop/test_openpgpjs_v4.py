@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NODE_DIR, require_peer
+from peers import NODE_DIR, require_peer
 
 import e2ee_mail
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_peer
+from peers import require_peer
 
 import e2ee_mail
 from e2ee_mail.cms import envelope

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_peer
 from gpg import gpg_home
+from peers import require_peer
 
 import e2ee_mail
 from e2ee_mail.keys import mailscan
