@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import NODE_DIR, require_peer
 from gpg import gpg_home
+from peers import NODE_DIR, require_peer
 
 import e2ee_mail
 from e2ee_mail.openpgp import keygen, v4keys
