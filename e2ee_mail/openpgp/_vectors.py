@@ -55,5 +55,7 @@ def _rfc9580(case: Case, policy: Policy) -> None:
         raise Mismatch(f"unknown op {op!r}")
 
 
-# The v4 compatibility runner (kind openpgp-gnupg) lives in its own module.
+# The v4 compatibility runner (kind openpgp-gnupg) and our own deterministic vectors
+# (kind openpgp-deterministic) live in their own modules.
+from . import _vectors_det as _det  # noqa: E402, F401
 from . import _vectors_v4 as _v4  # noqa: E402, F401

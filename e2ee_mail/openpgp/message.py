@@ -54,6 +54,7 @@ from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.pkesk import PKESKv3, PKESKv6, parse_pkesk, serialize_pkesk
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
+    SEIPDv2Header,
     parse_seipd_version,
     parse_seipdv2_header,
 )
@@ -133,9 +134,24 @@ def encrypt(
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
+    pkesks = pkesk_packets(session_key, keys)
+    return _encrypt_from_parts(data, header, session_key, pkesks, armor=armor)
+
+
+def _encrypt_from_parts(
+    data: Buffer,
+    header: SEIPDv2Header,
+    session_key: bytes,
+    pkesks: bytes,
+    *,
+    armor: bool,
+) -> bytearray:
+    """The rest of :func:`encrypt` with its random parts given: the session key, the
+    header (with its salt) and the serialized PKESK packets. For test-vector
+    generators and runners only (STYLE.md *_from_parts); never for real mail."""
     prefix = _literal_prefix(len(data))
     body_size = seipdv2.sealed_body_size(header, len(prefix) + len(data))
-    head = pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    head = pkesks + serialize_header(TAG_SEIPD, body_size)
     # PERF.md: one allocation at the final size, the chunks sealed in place.
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head

@@ -71,11 +71,22 @@ def _x25519_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
 
 
 def _wrap_fields(
-    session_key: bytes, cipher: int | None, recipient: KeyInfo, version: int
+    session_key: bytes,
+    cipher: int | None,
+    recipient: KeyInfo,
+    version: int,
+    ephemeral_secret: bytes | None = None,
 ) -> bytes:
     packet = recipient.packet
     if packet.algorithm == PK_X25519:
-        ephemeral, shared = core_x25519.ephemeral_agree(packet.material)
+        if ephemeral_secret is None:
+            ephemeral, shared = core_x25519.ephemeral_agree(packet.material)
+        else:
+            # Pinned ephemeral key: test-vector generators and runners only
+            # (STYLE.md *_from_parts), reached through wrap_v6_from_parts.
+            ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
+                packet.material, ephemeral_secret
+            )
         wrapped = keywrap.wrap(
             _x25519_kek(ephemeral, packet.material, shared), session_key
         )
@@ -98,6 +109,22 @@ def _wrap_fields(
 def wrap_v6(session_key: bytes, recipient: KeyInfo) -> PKESKv6:
     """A v6 PKESK giving ``session_key`` to ``recipient`` (for SEIPDv2)."""
     fields = _wrap_fields(session_key, None, recipient, 6)
+    return PKESKv6(
+        recipient.packet.version,
+        recipient.fingerprint,
+        recipient.packet.algorithm,
+        fields,
+    )
+
+
+def wrap_v6_from_parts(
+    session_key: bytes, recipient: KeyInfo, *, ephemeral_secret: bytes
+) -> PKESKv6:
+    """:func:`wrap_v6` to an X25519 key with the ephemeral secret pinned: for
+    test-vector generators and runners only, never for real mail."""
+    if recipient.packet.algorithm != PK_X25519:
+        raise UnsupportedError("only X25519 PKESKs take a pinned ephemeral key")
+    fields = _wrap_fields(session_key, None, recipient, 6, ephemeral_secret)
     return PKESKv6(
         recipient.packet.version,
         recipient.fingerprint,

@@ -55,14 +55,28 @@ def _params(key: KeyInfo) -> tuple[bytes, bytes, str, int]:
 
 
 def wrap_ecdh(
-    session_key: bytes, cipher: int | None, recipient: KeyInfo, version: int
+    session_key: bytes,
+    cipher: int | None,
+    recipient: KeyInfo,
+    version: int,
+    *,
+    _ephemeral_secret: bytes | None = None,
 ) -> bytes:
-    """The algorithm-specific PKESK fields giving ``session_key`` to ``recipient``."""
+    """The algorithm-specific PKESK fields giving ``session_key`` to ``recipient``.
+
+    ``_ephemeral_secret`` pins the ephemeral key, for test vectors only (the
+    registry in pkesk.py never passes it).
+    """
     native, param, hash_name, kek_size = _params(recipient)
     head = bytes((cipher,)) if cipher is not None else b""
     payload = head + session_key + _checksum(session_key)
     ephemeral, wrapped = ecdh.ecdh_wrap(
-        native, param, payload, hash_name=hash_name, kek_size=kek_size
+        native,
+        param,
+        payload,
+        hash_name=hash_name,
+        kek_size=kek_size,
+        _ephemeral_secret=_ephemeral_secret,
     )
     return encode_mpi(ecdh.encode_point(ephemeral)) + bytes((len(wrapped),)) + wrapped
 

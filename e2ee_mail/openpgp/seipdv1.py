@@ -89,15 +89,35 @@ def encrypt(
     keys = [recipient_key(c, policy) for c in recipients]
     cipher = choose_cipher(recipients)
     session_key = random_bytes(_KEY_SIZES[cipher])
+    pkesks = _pkesk_packets(session_key, cipher, keys)
+    return _encrypt_from_parts(data, session_key, pkesks, None, armor=armor)
+
+
+def _encrypt_from_parts(
+    data: Buffer,
+    session_key: bytes,
+    pkesks: bytes,
+    random_block: bytes | None,
+    *,
+    armor: bool,
+) -> bytearray:
+    """The rest of :func:`encrypt` with the session key, the serialized PKESK
+    packets and (when not None) the CFB random prefix block given. For test-vector
+    generators and runners only (STYLE.md *_from_parts); never for real mail."""
     literal_head = serialize_literal_header(LiteralHeader())
     prefix = serialize_header(TAG_LITERAL, len(literal_head) + len(data)) + literal_head
     body_size = 1 + cfb.sealed_size(len(prefix) + len(data))
-    head = _pkesk_packets(session_key, cipher, keys)
-    head += serialize_header(TAG_SEIPD, body_size)
+    head = pkesks + serialize_header(TAG_SEIPD, body_size)
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
     out[len(head)] = 1
-    cfb.cfb_seal_into(session_key, data, memoryview(out)[len(head) + 1 :], head=prefix)
+    cfb.cfb_seal_into(
+        session_key,
+        data,
+        memoryview(out)[len(head) + 1 :],
+        head=prefix,
+        _random_block=random_block,
+    )
     if armor:
         return armor_mod.enarmor(out, crc=True)  # GnuPG 2.2 requires the CRC24
     return out

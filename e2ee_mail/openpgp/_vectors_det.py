@@ -1,0 +1,156 @@
+"""Vector runner for kind ``openpgp-deterministic`` (vectors/openpgp/
+deterministic-v6.json and deterministic-v4.json): our own OpenPGP messages made
+with pinned randomness, checked both ways.
+
+Decrypting goes through :func:`message.decrypt` with each secret key the case lists.
+Re-encrypting goes through the private seams the shipping ``encrypt`` functions hand
+their random parts to: :func:`message._encrypt_from_parts` (SEIPDv2: session key,
+header with its salt, PKESK packets) and :func:`seipdv1._encrypt_from_parts` (session
+key, PKESK packets, CFB random prefix). X25519 PKESKs (v6) and ECDH PKESKs (v3) are
+made again from their recorded ephemeral secrets; RSA PKESKs cannot be (padding
+randomness) and are injected as recorded. The result must be the message, byte for
+byte. Imported by ``_vectors.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..policy import Policy
+from ..vectors import Case, Mismatch, register
+from . import certs, message, pkesk, pkesk_v3, seipdv1
+from .certs import OpenPGPCertificate
+from .packets import TAG_PKESK
+from .packets.header import serialize_packet
+from .packets.pkesk import PKESKv3, serialize_pkesk
+from .packets.seipd import SEIPDv2Header
+from .recipients import recipient_key
+
+__all__: list[str] = []
+
+
+def compose(
+    data: bytes,
+    recipients: Sequence[OpenPGPCertificate],
+    *,
+    container: str,
+    session_key: bytes,
+    ephemeral_secrets: Sequence[bytes | None],
+    pkesk_packets: Sequence[bytes | None],
+    armor: bool,
+    policy: Policy,
+    header: SEIPDv2Header | None = None,
+    cipher: int = 9,
+    random_block: bytes | None = None,
+) -> bytes:
+    """A message from its recorded parts (also used by vectors/gen/det_openpgp.py).
+
+    For each recipient, an ephemeral secret (X25519 / ECDH) makes its PKESK again;
+    otherwise the recorded PKESK packet (RSA) is used as it is.
+    """
+    packets = b""
+    for cert, eph, recorded in zip(
+        recipients, ephemeral_secrets, pkesk_packets, strict=True
+    ):
+        if eph is None:
+            if recorded is None:
+                raise Mismatch("a recipient has neither an ephemeral key nor a PKESK")
+            packets += recorded
+            continue
+        key = recipient_key(cert, policy)
+        if container == "seipdv2":
+            body = serialize_pkesk(
+                pkesk.wrap_v6_from_parts(session_key, key, ephemeral_secret=eph)
+            )
+        else:
+            fields = pkesk_v3.wrap_ecdh(
+                session_key, cipher, key, 3, _ephemeral_secret=eph
+            )
+            body = serialize_pkesk(PKESKv3(key.key_id, key.packet.algorithm, fields))
+        packets += serialize_packet(TAG_PKESK, body)
+    if container == "seipdv2":
+        if header is None:
+            raise Mismatch("a SEIPDv2 case needs its header")
+        out = message._encrypt_from_parts(
+            data, header, session_key, packets, armor=armor
+        )
+    else:
+        out = seipdv1._encrypt_from_parts(
+            data, session_key, packets, random_block, armor=armor
+        )
+    return bytes(out)
+
+
+def _files(case: Case, name: str) -> list[Path]:
+    value = case.value(name)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Mismatch(f"input {name!r} is not a list of file names")
+    return [case.directory / v for v in value]
+
+
+def _optional_hex(case: Case, name: str) -> list[bytes | None]:
+    value = case.value(name)
+    if not isinstance(value, list):
+        raise Mismatch(f"input {name!r} is not a list")
+    try:
+        return [None if v is None else bytes.fromhex(v) for v in value]
+    except (TypeError, ValueError):
+        raise Mismatch(f"input {name!r} holds a value that is not hex") from None
+
+
+def _int(case: Case, name: str) -> int:
+    value = case.value(name)
+    if not isinstance(value, int):
+        raise Mismatch(f"input {name!r} is not an integer")
+    return value
+
+
+@register("openpgp-deterministic")
+def _deterministic(case: Case, policy: Policy) -> None:
+    op = case.text("op")
+    data = (
+        case.text("message").encode("ascii")
+        if "message" in case.inputs
+        else case.b64("message_b64")
+    )
+    plain = b""
+    for path in _files(case, "keys"):
+        key = certs.load_key(path.read_bytes(), None)
+        plain = bytes(message.decrypt(data, [key], policy=policy))
+        if plain.hex() != case.expected.get("plaintext"):
+            raise Mismatch(f"{path.name} gives the wrong plaintext")
+    if op == "decrypt":
+        return
+    if op != "encrypt":
+        raise Mismatch(f"unknown op {op!r}")
+    container = case.text("container")
+    recipients = [
+        certs.load_certificate(p.read_bytes()) for p in _files(case, "recipients")
+    ]
+    header = None
+    random_block = None
+    if container == "seipdv2":
+        header = SEIPDv2Header(
+            _int(case, "cipher"),
+            _int(case, "aead"),
+            _int(case, "chunk_size_octet"),
+            case.hex("salt"),
+        )
+    else:
+        random_block = case.hex("random_block")
+    out = compose(
+        plain,
+        recipients,
+        container=container,
+        session_key=case.hex("session_key"),
+        ephemeral_secrets=_optional_hex(case, "ephemeral_secrets"),
+        pkesk_packets=_optional_hex(case, "pkesk_packets"),
+        armor=case.value("armor") is True,
+        policy=policy,
+        header=header,
+        cipher=_int(case, "cipher"),
+        random_block=random_block,
+    )
+    if out != data:
+        raise Mismatch("re-encrypting with the recorded randomness gives other bytes")
