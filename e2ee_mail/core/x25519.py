@@ -2,6 +2,18 @@
 
 An all-zero shared secret means the peer sent a low-order point (RFC 7748 §6.1); it is
 refused rather than used as a key.
+
+Engine choice (issue 6, benchmarks/README.md "X25519 engine"), made here and nowhere
+else: the sender side (:func:`ephemeral_agree`) runs on PyNaCl's libsodium bindings
+(``crypto_scalarmult_base`` + ``crypto_scalarmult``), measured ~1.2-1.5x faster per
+ephemeral keygen + exchange than ``cryptography``, which also pays for key objects. The
+ephemeral secret is 32 bytes from :func:`core.random.random_bytes` (the OS CSPRNG), so
+randomness still has a single source; libsodium clamps it (RFC 7748 §5). libsodium
+refuses an all-zero result itself (nacl ``RuntimeError``); we check for it explicitly
+as well, so the refusal does not depend on the library version. The recipient side
+(:func:`agree`) stays on ``cryptography``: its private keys are ``cryptography``
+objects, and exporting the raw scalar per message measured slower than its own
+exchange. PyNaCl is imported on first use, keeping it out of the CLI's start-up.
 """
 
 from __future__ import annotations
@@ -10,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import DecryptionError, FormatError
+from .random import random_bytes
 
 __all__ = ["KEY_SIZE", "agree", "check_public", "ephemeral_agree", "public_bytes"]
 
@@ -35,25 +48,37 @@ def ephemeral_agree(recipient_public: bytes) -> tuple[bytes, bytes]:
     Returns:
         (ephemeral public key, shared secret), both 32 bytes.
     """
-    peer = check_public(recipient_public)
-    eph = x25519.X25519PrivateKey.generate()
+    return _nacl_agree(recipient_public, random_bytes(KEY_SIZE))
+
+
+_ALL_ZERO = bytes(KEY_SIZE)
+
+
+def _nacl_agree(recipient_public: bytes, secret: bytes) -> tuple[bytes, bytes]:
+    """Ephemeral public key and shared secret via libsodium (see module docstring)."""
+    if len(recipient_public) != KEY_SIZE:
+        raise FormatError(
+            f"X25519 public key must be 32 bytes, got {len(recipient_public)}"
+        )
+    from nacl.bindings import crypto_scalarmult, crypto_scalarmult_base
+    from nacl.exceptions import RuntimeError as NaclRuntimeError
+
     try:
-        shared = eph.exchange(peer)
-    except ValueError:
+        shared = crypto_scalarmult(secret, bytes(recipient_public))
+    except NaclRuntimeError:  # libsodium's own all-zero / small-order refusal
         raise FormatError("recipient X25519 key is a low-order point") from None
-    return public_bytes(eph), shared
+    if shared == _ALL_ZERO:  # RFC 7748 §6.1, whatever the libsodium version does
+        raise FormatError("recipient X25519 key is a low-order point")
+    return crypto_scalarmult_base(secret), shared
 
 
 def ephemeral_agree_from_parts(
     recipient_public: bytes, ephemeral_secret: bytes
 ) -> tuple[bytes, bytes]:
     """Like :func:`ephemeral_agree` with a pinned ephemeral key (test vectors only)."""
-    eph = x25519.X25519PrivateKey.from_private_bytes(ephemeral_secret)
-    try:
-        shared = eph.exchange(check_public(recipient_public))
-    except ValueError:
-        raise FormatError("recipient X25519 key is a low-order point") from None
-    return public_bytes(eph), shared
+    if len(ephemeral_secret) != KEY_SIZE:
+        raise FormatError("X25519 private key must be 32 bytes")
+    return _nacl_agree(recipient_public, bytes(ephemeral_secret))
 
 
 def agree(private: x25519.X25519PrivateKey, peer_public: bytes) -> bytes:
