@@ -134,7 +134,9 @@ def key_flags(sig: SignaturePacket | None) -> int:
 
 
 def newest_sig(sigs: Sequence[SignaturePacket]) -> SignaturePacket | None:
-    return max(sigs, key=created_time, default=None)
+    """The newest signature; of two made in the same second, the later packet (a
+    tool that re-binds within a second appends the replacement)."""
+    return max(reversed(sigs), key=created_time, default=None)
 
 
 @dataclasses.dataclass(slots=True)

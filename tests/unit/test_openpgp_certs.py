@@ -192,3 +192,16 @@ def test_revoked_subkey_is_not_used(alice: certs.OpenPGPSecretKey) -> None:
     cert = _revoked(alice, subkey=True)
     assert not cert.revoked and cert.subkeys[0].revoked
     assert cert.encryption_keys() == []
+
+
+def test_newest_signature_prefers_the_later_packet_within_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from e2ee_mail.openpgp import tpk
+
+    first = SimpleNamespace(name="first")
+    second = SimpleNamespace(name="second")
+    monkeypatch.setattr(tpk, "created_time", lambda sig: 1000)
+    assert tpk.newest_sig([first, second]) is second  # type: ignore[list-item]
