@@ -82,14 +82,27 @@ def encrypt_message(
     der = envelope.encrypt(
         canonical_bytes(inner), certs, armor=False, cipher=cipher, policy=policy
     )
+    return _message_from_parts(msg, der, cipher)
+
+
+def _message_from_parts(
+    msg: EmailMessage, der: bytes | bytearray, cipher: str
+) -> EmailMessage:
+    """The outer message of :func:`encrypt_message` around ``der``, the CMS message
+    of ``msg``'s inner entity. Vector runners make ``der`` with pinned randomness
+    (``cms.build.encrypt_bytes_from_parts``); this part draws none itself."""
     smime_type = "authEnveloped-data" if cipher == "aes-256-gcm" else "enveloped-data"
-    outer = headers.build_outer(msg)
+    from .sealed import SealedMessage, attach_prebuilt
+
+    outer = headers.build_outer(msg, message_class=SealedMessage)
     outer["Content-Type"] = (
         f"application/pkcs7-mime; smime-type={smime_type}; name=smime.p7m"
     )
     outer["Content-Disposition"] = "attachment; filename=smime.p7m"
     outer["Content-Transfer-Encoding"] = "base64"
-    outer.set_payload(base64_lines(der).decode("ascii"))
+    # LF lines straight from pybase64.encodebytes; SealedMessage writes them with
+    # the flattening policy's line ends, without the email generator (PERF.md).
+    attach_prebuilt(outer, b"".join(b64.iter_encoded_lines(der, width=76, eol=b"\n")))
     return outer
 
 
