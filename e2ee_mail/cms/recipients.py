@@ -100,7 +100,7 @@ def wrap(
             alg = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
             encrypted = encrypted_key or core_rsa.encrypt_pkcs1v15(public, cek)
         else:
-            params = asn1.serialize_oaep_parameters(_OAEP_SHA256)
+            params = asn1.serialize_oaep_parameters(_OAEP_SHA256)  # memoized
             alg = AlgorithmIdentifier(oids.RSAES_OAEP, params)
             encrypted = encrypted_key or core_rsa.encrypt_oaep(public, cek)
         version = 2 if rid.subject_key_identifier is not None else 0

@@ -7,6 +7,7 @@ decryption relies on OpenSSL's implicit rejection in `cryptography`.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 from cryptography.hazmat.primitives import hashes
@@ -31,6 +32,7 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
+@functools.lru_cache(maxsize=64)  # padding objects are immutable; one per parameter set
 def _oaep(hash_name: str, mgf_hash_name: str, label: bytes | None) -> padding.OAEP:
     return padding.OAEP(
         mgf=padding.MGF1(_HASHES[mgf_hash_name]()),

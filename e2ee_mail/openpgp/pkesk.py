@@ -12,6 +12,7 @@ The v4 compatibility module adds ECDH (18) through :data:`EXTRA_WRAPPERS` and
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Callable
 from typing import Final
@@ -70,6 +71,20 @@ def _x25519_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _rsa_public(material: bytes) -> rsa.RSAPublicKey:
+    """The ``cryptography`` key of an RSA key packet's public MPIs, cached per key.
+
+    Building it (and OpenSSL's Montgomery set-up on first use) per recipient per
+    message made 100 RSA recipients cost 1.8x their 100 raw wraps (issue 6); the key
+    object is immutable, so one per key is shared. Keyed by the public bytes only.
+    """
+    reader = Reader(material, "RSA key")
+    n = mpi_to_int(reader.mpi())
+    e = mpi_to_int(reader.mpi())
+    return rsa.RSAPublicNumbers(e, n).public_key()
+
+
 def _wrap_fields(
     session_key: bytes,
     cipher: int | None,
@@ -92,10 +107,7 @@ def _wrap_fields(
         )
         return serialize_x25519_fields(X25519Fields(ephemeral, cipher, wrapped))
     if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
-        reader = Reader(packet.material, "RSA key")
-        n = mpi_to_int(reader.mpi())
-        e = mpi_to_int(reader.mpi())
-        public = rsa.RSAPublicNumbers(e, n).public_key()
+        public = _rsa_public(packet.material)
         head = bytes([cipher]) if cipher is not None else b""
         message = head + session_key + _checksum(session_key)
         return encode_mpi(core_rsa.encrypt_pkcs1v15(public, message))
