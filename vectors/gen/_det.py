@@ -57,4 +57,6 @@ def write(out: Path, doc: dict[str, Any]) -> None:
     ids = [c["id"] for g in doc["groups"] for c in g["cases"]]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the case tables and descriptions read best one per line)
 """Generate vectors/cms/deterministic.json: our own CMS vectors with pinned randomness.
 
     .venv/bin/python vectors/gen/det_cms.py [OUT]
@@ -80,7 +81,9 @@ def _make(
             certs,
             cek=cek,
             nonce=nonce,
-            ephemeral_secrets=[None if e is None else bytes.fromhex(e) for e in ephemerals],
+            ephemeral_secrets=[
+                None if e is None else bytes.fromhex(e) for e in ephemerals
+            ],
             encrypted_keys=[None if b is None else bytes.fromhex(b) for b in blobs],
             authenticated=authenticated,
             policy=policy,
@@ -112,7 +115,9 @@ def _check(inputs: dict[str, Any], message: bytes, data: bytes, legacy: bool) ->
 
     for file in inputs["keys"]:
         got = envelope.decrypt(
-            message, [_key(Path(file).name)], policy=LEGACY_DECRYPT if legacy else DEFAULT
+            message,
+            [_key(Path(file).name)],
+            policy=LEGACY_DECRYPT if legacy else DEFAULT,
         )
         assert bytes(got) == data, (file, "does not open")
 
@@ -122,14 +127,22 @@ def main(out: Path) -> None:
     valid: list[dict[str, Any]] = []
     messages: dict[int, bytes] = {}
 
-    def case(cid: int, comment: str, flags: list[str], recipients: list[str],
-             size: int, **kw: Any) -> None:
+    def case(
+        cid: int,
+        comment: str,
+        flags: list[str],
+        recipients: list[str],
+        size: int,
+        **kw: Any,
+    ) -> None:
         inputs, message, data = _make(cid, recipients, size, previous=previous, **kw)
         legacy = kw.get("cipher") == "aes-256-cbc"
         try:
             _check(inputs, message, data, legacy)
         except Error as exc:  # a kept RSA blob that no longer fits: make it anew
-            raise SystemExit(f"case {cid}: {exc!r}; delete it from {out} and re-run")
+            raise SystemExit(
+                f"case {cid}: {exc!r}; delete it from {out} and re-run"
+            ) from None
         messages[cid] = message
         entry: dict[str, Any] = {"id": cid, "comment": comment, "flags": flags}
         if legacy:
@@ -140,29 +153,120 @@ def main(out: Path) -> None:
         entry["expected"] = {"plaintext": data.hex()}
         valid.append(entry)
 
-    case(1, "RSA-OAEP (SHA-256), DER, empty plaintext", ["RsaOaep", "Der", "RsaBlobRecorded"], [RSA], 0)
-    case(2, "RSA-OAEP (SHA-256), DER, 100 octets", ["RsaOaep", "Der", "RsaBlobRecorded"], [RSA], 100)
-    case(3, "RSA-OAEP (SHA-256), PEM, 1000 octets", ["RsaOaep", "Pem", "RsaBlobRecorded"], [RSA], 1000)
-    case(4, "RSA PKCS#1 v1.5 with AES-256-GCM, DER", ["RsaPkcs1v15", "Der", "RsaBlobRecorded"], [RSA], 200, transport="pkcs1v15")
-    case(5, "RSA PKCS#1 v1.5 with AES-256-GCM, PEM", ["RsaPkcs1v15", "Pem", "RsaBlobRecorded"], [RSA], 64, transport="pkcs1v15", armor=True)
-    case(6, "X25519 (RFC 8418, X9.63 KDF SHA-256, AES-256 wrap), DER, 1 octet", ["X25519", "Der"], [X25519], 1)
+    case(
+        1,
+        "RSA-OAEP (SHA-256), DER, empty plaintext",
+        ["RsaOaep", "Der", "RsaBlobRecorded"],
+        [RSA],
+        0,
+    )
+    case(
+        2,
+        "RSA-OAEP (SHA-256), DER, 100 octets",
+        ["RsaOaep", "Der", "RsaBlobRecorded"],
+        [RSA],
+        100,
+    )
+    case(
+        3,
+        "RSA-OAEP (SHA-256), PEM, 1000 octets",
+        ["RsaOaep", "Pem", "RsaBlobRecorded"],
+        [RSA],
+        1000,
+    )
+    case(
+        4,
+        "RSA PKCS#1 v1.5 with AES-256-GCM, DER",
+        ["RsaPkcs1v15", "Der", "RsaBlobRecorded"],
+        [RSA],
+        200,
+        transport="pkcs1v15",
+    )
+    case(
+        5,
+        "RSA PKCS#1 v1.5 with AES-256-GCM, PEM",
+        ["RsaPkcs1v15", "Pem", "RsaBlobRecorded"],
+        [RSA],
+        64,
+        transport="pkcs1v15",
+        armor=True,
+    )
+    case(
+        6,
+        "X25519 (RFC 8418, X9.63 KDF SHA-256, AES-256 wrap), DER, 1 octet",
+        ["X25519", "Der"],
+        [X25519],
+        1,
+    )
     case(7, "X25519, PEM, 3000 octets", ["X25519", "Pem"], [X25519], 3000, armor=True)
-    case(8, "RSA-OAEP then X25519 (mixed), DER; each key opens it", ["RsaOaep", "X25519", "Mixed", "Der", "RsaBlobRecorded"], [RSA, X25519], 500)
-    case(9, "X25519 then RSA-OAEP (mixed), PEM; each key opens it", ["RsaOaep", "X25519", "Mixed", "Pem", "RsaBlobRecorded"], [X25519, RSA], 17, armor=True)
-    case(10, "legacy EnvelopedData AES-256-CBC with RSA PKCS#1 v1.5, DER", ["Legacy", "RsaPkcs1v15", "Der", "RsaBlobRecorded"], [RSA], 300, transport="pkcs1v15", cipher="aes-256-cbc")
-    case(11, "legacy EnvelopedData AES-256-CBC with RSA PKCS#1 v1.5, PEM", ["Legacy", "RsaPkcs1v15", "Pem", "RsaBlobRecorded"], [RSA], 33, transport="pkcs1v15", cipher="aes-256-cbc", armor=True)
+    case(
+        8,
+        "RSA-OAEP then X25519 (mixed), DER; each key opens it",
+        ["RsaOaep", "X25519", "Mixed", "Der", "RsaBlobRecorded"],
+        [RSA, X25519],
+        500,
+    )
+    case(
+        9,
+        "X25519 then RSA-OAEP (mixed), PEM; each key opens it",
+        ["RsaOaep", "X25519", "Mixed", "Pem", "RsaBlobRecorded"],
+        [X25519, RSA],
+        17,
+        armor=True,
+    )
+    case(
+        10,
+        "legacy EnvelopedData AES-256-CBC with RSA PKCS#1 v1.5, DER",
+        ["Legacy", "RsaPkcs1v15", "Der", "RsaBlobRecorded"],
+        [RSA],
+        300,
+        transport="pkcs1v15",
+        cipher="aes-256-cbc",
+    )
+    case(
+        11,
+        "legacy EnvelopedData AES-256-CBC with RSA PKCS#1 v1.5, PEM",
+        ["Legacy", "RsaPkcs1v15", "Pem", "RsaBlobRecorded"],
+        [RSA],
+        33,
+        transport="pkcs1v15",
+        cipher="aes-256-cbc",
+        armor=True,
+    )
     case(12, "X25519, DER, 16 octets (one AES block)", ["X25519", "Der"], [X25519], 16)
-    case(13, "RSA-OAEP and X25519 (mixed), DER, 4096 octets", ["RsaOaep", "X25519", "Mixed", "Der", "RsaBlobRecorded"], [RSA, X25519], 4096)
+    case(
+        13,
+        "RSA-OAEP and X25519 (mixed), DER, 4096 octets",
+        ["RsaOaep", "X25519", "Mixed", "Der", "RsaBlobRecorded"],
+        [RSA, X25519],
+        4096,
+    )
     # Decrypt-only cases: keys in their other encodings.
     other = [
-        {"id": 14, "comment": "case 6 opened with the X25519 key as PKCS#8 DER (no certificate: trial decryption)",
-         "flags": ["X25519", "Der", "KeyDer"], "result": "valid",
-         "inputs": {"op": "decrypt", "keys": ["../keys/cms-x25519.key.der"], "message_b64": b64(messages[6])},
-         "expected": {"plaintext": valid[5]["expected"]["plaintext"]}},
-        {"id": 15, "comment": "case 2 opened with the RSA key as PKCS#8 DER (no certificate: trial decryption)",
-         "flags": ["RsaOaep", "Der", "KeyDer"], "result": "valid",
-         "inputs": {"op": "decrypt", "keys": ["../keys/cms-rsa3072.key.der"], "message_b64": b64(messages[2])},
-         "expected": {"plaintext": valid[1]["expected"]["plaintext"]}},
+        {
+            "id": 14,
+            "comment": "case 6 opened with the X25519 key as PKCS#8 DER (no certificate: trial decryption)",
+            "flags": ["X25519", "Der", "KeyDer"],
+            "result": "valid",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-x25519.key.der"],
+                "message_b64": b64(messages[6]),
+            },
+            "expected": {"plaintext": valid[5]["expected"]["plaintext"]},
+        },
+        {
+            "id": 15,
+            "comment": "case 2 opened with the RSA key as PKCS#8 DER (no certificate: trial decryption)",
+            "flags": ["RsaOaep", "Der", "KeyDer"],
+            "result": "valid",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-rsa3072.key.der"],
+                "message_b64": b64(messages[2]),
+            },
+            "expected": {"plaintext": valid[1]["expected"]["plaintext"]},
+        },
     ]
 
     def mutate(message: bytes, offset: int) -> bytes:
@@ -171,21 +275,66 @@ def main(out: Path) -> None:
         return bytes(out)
 
     invalid = [
-        {"id": 16, "comment": "case 6 with the last octet of the GCM tag flipped", "flags": ["Tampered"],
-         "result": "invalid", "error": "DecryptionError",
-         "inputs": {"op": "decrypt", "keys": ["../keys/cms-x25519.key.pem"], "message_b64": b64(mutate(messages[6], -1))}},
-        {"id": 17, "comment": "case 2 with one ciphertext octet flipped", "flags": ["Tampered"],
-         "result": "invalid", "error": "DecryptionError",
-         "inputs": {"op": "decrypt", "keys": ["../keys/cms-rsa3072.key.pem"], "message_b64": b64(mutate(messages[2], -30))}},
-        {"id": 18, "comment": "case 2 cut 10 octets short", "flags": ["Truncated"],
-         "result": "invalid", "error": "FormatError",
-         "inputs": {"op": "decrypt", "keys": ["../keys/cms-rsa3072.key.pem"], "message_b64": b64(messages[2][:-10])}},
-        {"id": 19, "comment": "case 6 (to X25519) opened with the RSA key only", "flags": ["WrongKey"],
-         "result": "invalid", "error": "NoMatchingKeyError",
-         "inputs": {"op": "decrypt", "keys": ["../keys/cms-rsa3072.key.pem"], "message_b64": b64(messages[6])}},
-        {"id": 20, "comment": "case 10 (legacy CBC) under the default policy", "flags": ["Legacy"],
-         "result": "invalid", "error": "PolicyError",
-         "inputs": {"op": "decrypt", "keys": ["../keys/cms-rsa3072.key.pem"], "message_b64": b64(messages[10])}},
+        {
+            "id": 16,
+            "comment": "case 6 with the last octet of the GCM tag flipped",
+            "flags": ["Tampered"],
+            "result": "invalid",
+            "error": "DecryptionError",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-x25519.key.pem"],
+                "message_b64": b64(mutate(messages[6], -1)),
+            },
+        },
+        {
+            "id": 17,
+            "comment": "case 2 with one ciphertext octet flipped",
+            "flags": ["Tampered"],
+            "result": "invalid",
+            "error": "DecryptionError",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-rsa3072.key.pem"],
+                "message_b64": b64(mutate(messages[2], -30)),
+            },
+        },
+        {
+            "id": 18,
+            "comment": "case 2 cut 10 octets short",
+            "flags": ["Truncated"],
+            "result": "invalid",
+            "error": "FormatError",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-rsa3072.key.pem"],
+                "message_b64": b64(messages[2][:-10]),
+            },
+        },
+        {
+            "id": 19,
+            "comment": "case 6 (to X25519) opened with the RSA key only",
+            "flags": ["WrongKey"],
+            "result": "invalid",
+            "error": "NoMatchingKeyError",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-rsa3072.key.pem"],
+                "message_b64": b64(messages[6]),
+            },
+        },
+        {
+            "id": 20,
+            "comment": "case 10 (legacy CBC) under the default policy",
+            "flags": ["Legacy"],
+            "result": "invalid",
+            "error": "PolicyError",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-rsa3072.key.pem"],
+                "message_b64": b64(messages[10]),
+            },
+        },
     ]
     doc = {
         "schema": "cms-deterministic.json",
@@ -194,7 +343,9 @@ def main(out: Path) -> None:
         "source": {
             "name": "generated by vectors/gen/det_cms.py; confirmed by openssl cms -decrypt (RSA cases)",
             "url": "https://docs.openssl.org/3.0/man1/openssl-cms/",
-            "confirmed_by": ["OpenSSL 3.0 openssl cms -decrypt, RSA cases (tests/interop/test_vectors_deterministic.py)"],
+            "confirmed_by": [
+                "OpenSSL 3.0 openssl cms -decrypt, RSA cases (tests/interop/test_vectors_deterministic.py)"
+            ],
         },
         "notes": {
             "RsaOaep": "KeyTransRecipientInfo with RSAES-OAEP, SHA-256 and MGF1-SHA-256 (RFC 4055 §4.1).",
@@ -211,9 +362,15 @@ def main(out: Path) -> None:
             "WrongKey": "Only a key the message is not encrypted to is given.",
         },
         "groups": [
-            {"comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare", "cases": valid},
+            {
+                "comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare",
+                "cases": valid,
+            },
             {"comment": "decrypt only: keys in their other encodings", "cases": other},
-            {"comment": "negative cases derived from the messages above", "cases": invalid},
+            {
+                "comment": "negative cases derived from the messages above",
+                "cases": invalid,
+            },
         ],
     }
     write(out, doc)

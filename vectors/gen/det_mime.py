@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the case tables and descriptions read best one per line)
 """Generate vectors/mime/smime.json and vectors/mime/pgpmime.json: whole mails
 encrypted with pinned randomness (our own vectors).
 
@@ -88,7 +89,14 @@ def smime(out: Path) -> None:
     messages: dict[int, bytes] = {}
     R, X = "cms-rsa3072", "cms-x25519"
 
-    def case(cid: int, comment: str, flags: list[str], mail: str, recipients: list[str], transport: str = "oaep") -> None:
+    def case(
+        cid: int,
+        comment: str,
+        flags: list[str],
+        mail: str,
+        recipients: list[str],
+        transport: str = "oaep",
+    ) -> None:
         label = f"mime/smime#{cid}"
         cek = pinned(label + "/cek", 32)
         old = previous.get(cid, {}).get("inputs", {})
@@ -105,15 +113,22 @@ def smime(out: Path) -> None:
                 blobs.append(kept)
                 continue
             cert = x509.load_certificate(key_path(f"{r}.crt.pem").read_bytes())
-            enc = core_rsa.encrypt_oaep if transport == "oaep" else core_rsa.encrypt_pkcs1v15
+            enc = (
+                core_rsa.encrypt_oaep
+                if transport == "oaep"
+                else core_rsa.encrypt_pkcs1v15
+            )
             blobs.append(enc(cert.public_key, cek).hex())  # type: ignore[operator]
         inputs: dict[str, Any] = {
             "op": "encrypt",
             "recipients": [f"../keys/{r}.crt.pem" for r in recipients],
             "keys": [f"../keys/{r}.key.pem" for r in recipients],
-            "cipher": "aes-256-gcm", "key_transport": transport,
-            "cek": cek.hex(), "nonce": pinned(label + "/nonce", 12).hex(),
-            "ephemeral_secrets": eph, "encrypted_keys": blobs,
+            "cipher": "aes-256-gcm",
+            "key_transport": transport,
+            "cek": cek.hex(),
+            "nonce": pinned(label + "/nonce", 12).hex(),
+            "ephemeral_secrets": eph,
+            "encrypted_keys": blobs,
             "mail_b64": b64(_mail(mail)),
         }
         message = smime_compose(parse_mail(_mail(mail)), inputs, KEYDIR, DEFAULT)
@@ -126,17 +141,56 @@ def smime(out: Path) -> None:
             expected = got
         assert expected is not None
         messages[cid] = message
-        valid.append({"id": cid, "comment": comment, "flags": flags, "result": "valid",
-                      "inputs": inputs, "expected": expected})
+        valid.append(
+            {
+                "id": cid,
+                "comment": comment,
+                "flags": flags,
+                "result": "valid",
+                "inputs": inputs,
+                "expected": expected,
+            }
+        )
 
-    case(1, "text/plain mail to RSA-OAEP", ["RsaOaep", "RsaBlobRecorded", "SinglePart"], "plain", [R])
+    case(
+        1,
+        "text/plain mail to RSA-OAEP",
+        ["RsaOaep", "RsaBlobRecorded", "SinglePart"],
+        "plain",
+        [R],
+    )
     case(2, "text/plain mail to X25519", ["X25519", "SinglePart"], "plain", [X])
-    case(3, "multipart/alternative mail with an encoded Subject and an X- field, to RSA-OAEP and X25519", ["RsaOaep", "X25519", "RsaBlobRecorded", "Multipart"], "multipart", [R, X])
-    case(4, "multipart/alternative mail to RSA PKCS#1 v1.5 (AES-256-GCM)", ["RsaPkcs1v15", "RsaBlobRecorded", "Multipart"], "multipart", [R], "pkcs1v15")
+    case(
+        3,
+        "multipart/alternative mail with an encoded Subject and an X- field, to RSA-OAEP and X25519",
+        ["RsaOaep", "X25519", "RsaBlobRecorded", "Multipart"],
+        "multipart",
+        [R, X],
+    )
+    case(
+        4,
+        "multipart/alternative mail to RSA PKCS#1 v1.5 (AES-256-GCM)",
+        ["RsaPkcs1v15", "RsaBlobRecorded", "Multipart"],
+        "multipart",
+        [R],
+        "pkcs1v15",
+    )
 
-    def bad(cid: int, comment: str, flags: list[str], data: bytes, key: str, error: str) -> dict[str, Any]:
-        return {"id": cid, "comment": comment, "flags": flags, "result": "invalid", "error": error,
-                "inputs": {"op": "decrypt", "keys": [f"../keys/{key}"], "message_b64": b64(data)}}
+    def bad(
+        cid: int, comment: str, flags: list[str], data: bytes, key: str, error: str
+    ) -> dict[str, Any]:
+        return {
+            "id": cid,
+            "comment": comment,
+            "flags": flags,
+            "result": "invalid",
+            "error": error,
+            "inputs": {
+                "op": "decrypt",
+                "keys": [f"../keys/{key}"],
+                "message_b64": b64(data),
+            },
+        }
 
     m2 = messages[2]
     body_at = m2.index(b"\r\n\r\n") + 4
@@ -145,35 +199,67 @@ def smime(out: Path) -> None:
     pos = len(m2) - 10
     flipped[pos] = ord("A") if flipped[pos] != ord("A") else ord("B")
     invalid = [
-        bad(5, "case 2 with one base64 character of the body changed", ["Tampered"], bytes(flipped), "cms-x25519.key.pem", "DecryptionError"),
-        bad(6, "case 2 with the body cut in half", ["Truncated"], m2[: body_at + (len(m2) - body_at) // 2], "cms-x25519.key.pem", "FormatError"),
-        bad(7, "case 2 (to X25519) with the RSA key only", ["WrongKey"], m2, "cms-rsa3072.key.pem", "NoMatchingKeyError"),
+        bad(
+            5,
+            "case 2 with one base64 character of the body changed",
+            ["Tampered"],
+            bytes(flipped),
+            "cms-x25519.key.pem",
+            "DecryptionError",
+        ),
+        bad(
+            6,
+            "case 2 with the body cut in half",
+            ["Truncated"],
+            m2[: body_at + (len(m2) - body_at) // 2],
+            "cms-x25519.key.pem",
+            "FormatError",
+        ),
+        bad(
+            7,
+            "case 2 (to X25519) with the RSA key only",
+            ["WrongKey"],
+            m2,
+            "cms-rsa3072.key.pem",
+            "NoMatchingKeyError",
+        ),
     ]
-    write(out, {
-        "schema": "smime-deterministic.json",
-        "kind": "smime-deterministic",
-        "description": "Our own S/MIME 4.0 mails (RFC 8551 AuthEnvelopedData, RFC 9788 header protection) with pinned randomness, to the TEST-ONLY keys in vectors/keys/. A valid case is checked both ways: each listed key decrypts the mail through e2ee_mail.decrypt_message to expected inner entity with the protected Subject restored, and encrypting mail_b64 again with the recorded CEK, nonce, X25519 ephemeral secrets and RSA-wrapped CEKs gives the mail, byte for byte.",
-        "source": {
-            "name": "generated by vectors/gen/det_mime.py; confirmed by openssl cms -decrypt (RSA cases)",
-            "url": "https://www.rfc-editor.org/rfc/rfc8551",
-            "confirmed_by": ["OpenSSL 3.0 openssl cms -decrypt -inform SMIME, RSA cases (tests/interop/test_vectors_deterministic.py)"],
+    write(
+        out,
+        {
+            "schema": "smime-deterministic.json",
+            "kind": "smime-deterministic",
+            "description": "Our own S/MIME 4.0 mails (RFC 8551 AuthEnvelopedData, RFC 9788 header protection) with pinned randomness, to the TEST-ONLY keys in vectors/keys/. A valid case is checked both ways: each listed key decrypts the mail through e2ee_mail.decrypt_message to expected inner entity with the protected Subject restored, and encrypting mail_b64 again with the recorded CEK, nonce, X25519 ephemeral secrets and RSA-wrapped CEKs gives the mail, byte for byte.",
+            "source": {
+                "name": "generated by vectors/gen/det_mime.py; confirmed by openssl cms -decrypt (RSA cases)",
+                "url": "https://www.rfc-editor.org/rfc/rfc8551",
+                "confirmed_by": [
+                    "OpenSSL 3.0 openssl cms -decrypt -inform SMIME, RSA cases (tests/interop/test_vectors_deterministic.py)"
+                ],
+            },
+            "notes": {
+                "RsaOaep": "KeyTransRecipientInfo with RSAES-OAEP SHA-256.",
+                "RsaPkcs1v15": "KeyTransRecipientInfo with RSAES-PKCS1-v1_5.",
+                "RsaBlobRecorded": "RSA padding randomness cannot be pinned with cryptography: the RSA-wrapped CEK is an input (encrypted_keys) and is injected when re-encrypting.",
+                "X25519": "KeyAgreeRecipientInfo X25519 (RFC 8418) with a pinned ephemeral secret.",
+                "SinglePart": "The original mail has a single text/plain body.",
+                "Multipart": "The original mail is multipart/alternative with an RFC 2047 encoded Subject and a private header field, both only inside.",
+                "Tampered": "One character of the mail changed after encryption.",
+                "Truncated": "The mail cut short.",
+                "WrongKey": "Only a key the mail is not encrypted to is given.",
+            },
+            "groups": [
+                {
+                    "comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare",
+                    "cases": valid,
+                },
+                {
+                    "comment": "negative cases derived from the mails above",
+                    "cases": invalid,
+                },
+            ],
         },
-        "notes": {
-            "RsaOaep": "KeyTransRecipientInfo with RSAES-OAEP SHA-256.",
-            "RsaPkcs1v15": "KeyTransRecipientInfo with RSAES-PKCS1-v1_5.",
-            "RsaBlobRecorded": "RSA padding randomness cannot be pinned with cryptography: the RSA-wrapped CEK is an input (encrypted_keys) and is injected when re-encrypting.",
-            "X25519": "KeyAgreeRecipientInfo X25519 (RFC 8418) with a pinned ephemeral secret.",
-            "SinglePart": "The original mail has a single text/plain body.",
-            "Multipart": "The original mail is multipart/alternative with an RFC 2047 encoded Subject and a private header field, both only inside.",
-            "Tampered": "One character of the mail changed after encryption.",
-            "Truncated": "The mail cut short.",
-            "WrongKey": "Only a key the mail is not encrypted to is given.",
-        },
-        "groups": [
-            {"comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare", "cases": valid},
-            {"comment": "negative cases derived from the mails above", "cases": invalid},
-        ],
-    })
+    )
 
 
 def pgp(out: Path) -> None:
@@ -182,9 +268,14 @@ def pgp(out: Path) -> None:
     messages: dict[int, bytes] = {}
     X, R = "pgp6-x25519", "pgp6-rsa3072"
 
-    def case(cid: int, comment: str, flags: list[str], mail: str, recipients: list[str]) -> None:
+    def case(
+        cid: int, comment: str, flags: list[str], mail: str, recipients: list[str]
+    ) -> None:
         label = f"mime/pgpmime#{cid}"
-        certs_ = [certs.load_certificate(key_path(f"{r}.pub.asc").read_bytes()) for r in recipients]
+        certs_ = [
+            certs.load_certificate(key_path(f"{r}.pub.asc").read_bytes())
+            for r in recipients
+        ]
         cipher, aead = choose_suite(certs_)
         session_key = pinned(label + "/session_key", 32)
         old = previous.get(cid, {}).get("inputs", {})
@@ -201,14 +292,22 @@ def pgp(out: Path) -> None:
             if old.get("session_key") == session_key.hex() and kept:
                 packets.append(kept)
                 continue
-            packets.append(serialize_packet(TAG_PKESK, serialize_pkesk(pkesk.wrap_v6(session_key, key))).hex())
+            packets.append(
+                serialize_packet(
+                    TAG_PKESK, serialize_pkesk(pkesk.wrap_v6(session_key, key))
+                ).hex()
+            )
         inputs: dict[str, Any] = {
             "op": "encrypt",
             "recipients": [f"../keys/{r}.pub.asc" for r in recipients],
             "keys": [f"../keys/{r}.sec.asc" for r in recipients],
-            "cipher": cipher, "aead": aead, "chunk_size_octet": DEFAULT.chunk_size_octet,
-            "salt": pinned(label + "/salt", 32).hex(), "session_key": session_key.hex(),
-            "ephemeral_secrets": eph, "pkesk_packets": packets,
+            "cipher": cipher,
+            "aead": aead,
+            "chunk_size_octet": DEFAULT.chunk_size_octet,
+            "salt": pinned(label + "/salt", 32).hex(),
+            "session_key": session_key.hex(),
+            "ephemeral_secrets": eph,
+            "pkesk_packets": packets,
             "boundary": "=-" + pinned(label + "/boundary", 12).hex(),
             "mail_b64": b64(_mail(mail)),
         }
@@ -222,16 +321,42 @@ def pgp(out: Path) -> None:
             expected = got
         assert expected is not None
         messages[cid] = message
-        valid.append({"id": cid, "comment": comment, "flags": flags, "result": "valid",
-                      "inputs": inputs, "expected": expected})
+        valid.append(
+            {
+                "id": cid,
+                "comment": comment,
+                "flags": flags,
+                "result": "valid",
+                "inputs": inputs,
+                "expected": expected,
+            }
+        )
 
     case(1, "text/plain mail to v6 X25519", ["X25519", "SinglePart"], "plain", [X])
     case(2, "text/plain mail to v6 RSA", ["Rsa", "SinglePart"], "plain", [R])
-    case(3, "multipart/alternative mail with an encoded Subject and an X- field, to X25519 and RSA", ["X25519", "Rsa", "Multipart"], "multipart", [X, R])
+    case(
+        3,
+        "multipart/alternative mail with an encoded Subject and an X- field, to X25519 and RSA",
+        ["X25519", "Rsa", "Multipart"],
+        "multipart",
+        [X, R],
+    )
 
-    def bad(cid: int, comment: str, flags: list[str], data: bytes, key: str, error: str) -> dict[str, Any]:
-        return {"id": cid, "comment": comment, "flags": flags, "result": "invalid", "error": error,
-                "inputs": {"op": "decrypt", "keys": [f"../keys/{key}"], "message_b64": b64(data)}}
+    def bad(
+        cid: int, comment: str, flags: list[str], data: bytes, key: str, error: str
+    ) -> dict[str, Any]:
+        return {
+            "id": cid,
+            "comment": comment,
+            "flags": flags,
+            "result": "invalid",
+            "error": error,
+            "inputs": {
+                "op": "decrypt",
+                "keys": [f"../keys/{key}"],
+                "message_b64": b64(data),
+            },
+        }
 
     m1 = messages[1]
     armor_at = m1.index(b"-----BEGIN PGP MESSAGE-----")
@@ -241,33 +366,65 @@ def pgp(out: Path) -> None:
     flipped[pos] = ord("A") if flipped[pos] != ord("A") else ord("B")
     cut = m1[: armor_at + (end_at - armor_at) // 2] + m1[end_at:]
     invalid = [
-        bad(4, "case 1 with one armor character near the end changed", ["Tampered"], bytes(flipped), "pgp6-x25519.sec.asc", "DecryptionError"),
-        bad(5, "case 1 with half of the armored message cut out", ["Truncated"], cut, "pgp6-x25519.sec.asc", "FormatError"),
-        bad(6, "case 1 (to X25519) with the RSA key only", ["WrongKey"], m1, "pgp6-rsa3072.sec.asc", "NoMatchingKeyError"),
+        bad(
+            4,
+            "case 1 with one armor character near the end changed",
+            ["Tampered"],
+            bytes(flipped),
+            "pgp6-x25519.sec.asc",
+            "DecryptionError",
+        ),
+        bad(
+            5,
+            "case 1 with half of the armored message cut out",
+            ["Truncated"],
+            cut,
+            "pgp6-x25519.sec.asc",
+            "FormatError",
+        ),
+        bad(
+            6,
+            "case 1 (to X25519) with the RSA key only",
+            ["WrongKey"],
+            m1,
+            "pgp6-rsa3072.sec.asc",
+            "NoMatchingKeyError",
+        ),
     ]
-    write(out, {
-        "schema": "pgpmime-deterministic.json",
-        "kind": "pgpmime-deterministic",
-        "description": "Our own PGP/MIME mails (RFC 3156 multipart/encrypted, v6 PKESK + SEIPDv2, RFC 9788 header protection) with pinned randomness, to the TEST-ONLY v6 keys in vectors/keys/. A valid case is checked both ways: each listed key decrypts the mail through e2ee_mail.decrypt_message to the expected inner entity with the protected Subject restored, and encrypting mail_b64 again with the recorded session key, salt, X25519 ephemeral secrets, RSA PKESKs and boundary gives the mail, byte for byte.",
-        "source": {
-            "name": "generated by vectors/gen/det_mime.py; confirmed by OpenPGP.js 6.3.2",
-            "url": "https://www.rfc-editor.org/rfc/rfc3156",
-            "confirmed_by": ["OpenPGP.js 6.3.2 decrypts the OpenPGP part of every valid mail to the inner entity (tests/interop/test_vectors_deterministic.py)"],
+    write(
+        out,
+        {
+            "schema": "pgpmime-deterministic.json",
+            "kind": "pgpmime-deterministic",
+            "description": "Our own PGP/MIME mails (RFC 3156 multipart/encrypted, v6 PKESK + SEIPDv2, RFC 9788 header protection) with pinned randomness, to the TEST-ONLY v6 keys in vectors/keys/. A valid case is checked both ways: each listed key decrypts the mail through e2ee_mail.decrypt_message to the expected inner entity with the protected Subject restored, and encrypting mail_b64 again with the recorded session key, salt, X25519 ephemeral secrets, RSA PKESKs and boundary gives the mail, byte for byte.",
+            "source": {
+                "name": "generated by vectors/gen/det_mime.py; confirmed by OpenPGP.js 6.3.2",
+                "url": "https://www.rfc-editor.org/rfc/rfc3156",
+                "confirmed_by": [
+                    "OpenPGP.js 6.3.2 decrypts the OpenPGP part of every valid mail to the inner entity (tests/interop/test_vectors_deterministic.py)"
+                ],
+            },
+            "notes": {
+                "X25519": "PKESK v6 to an X25519 key with a pinned ephemeral secret.",
+                "Rsa": "PKESK v6 to an RSA key: padding randomness cannot be pinned with cryptography, so the PKESK packet is recorded (pkesk_packets) and injected when re-encrypting.",
+                "SinglePart": "The original mail has a single text/plain body.",
+                "Multipart": "The original mail is multipart/alternative with an RFC 2047 encoded Subject and a private header field, both only inside.",
+                "Tampered": "One character of the mail changed after encryption.",
+                "Truncated": "Part of the armored message cut out.",
+                "WrongKey": "Only a key the mail is not encrypted to is given.",
+            },
+            "groups": [
+                {
+                    "comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare",
+                    "cases": valid,
+                },
+                {
+                    "comment": "negative cases derived from the mails above",
+                    "cases": invalid,
+                },
+            ],
         },
-        "notes": {
-            "X25519": "PKESK v6 to an X25519 key with a pinned ephemeral secret.",
-            "Rsa": "PKESK v6 to an RSA key: padding randomness cannot be pinned with cryptography, so the PKESK packet is recorded (pkesk_packets) and injected when re-encrypting.",
-            "SinglePart": "The original mail has a single text/plain body.",
-            "Multipart": "The original mail is multipart/alternative with an RFC 2047 encoded Subject and a private header field, both only inside.",
-            "Tampered": "One character of the mail changed after encryption.",
-            "Truncated": "Part of the armored message cut out.",
-            "WrongKey": "Only a key the mail is not encrypted to is given.",
-        },
-        "groups": [
-            {"comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare", "cases": valid},
-            {"comment": "negative cases derived from the mails above", "cases": invalid},
-        ],
-    })
+    )
 
 
 def main(out_dir: Path) -> None:

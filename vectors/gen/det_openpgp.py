@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the case tables and descriptions read best one per line)
 """Generate vectors/openpgp/deterministic-v6.json and deterministic-v4.json: our own
 OpenPGP vectors with pinned randomness.
 
@@ -76,11 +77,19 @@ class _File:
         if self.container == "seipdv2":
             cipher, suite_aead = choose_suite(cert_list)
             aead = suite_aead if aead is None else aead
-            cso = DEFAULT.chunk_size_octet if chunk_size_octet is None else chunk_size_octet
-            session_key = pinned(label + "/session_key", 32 if cipher == CIPHER_AES256 else 16)
+            cso = (
+                DEFAULT.chunk_size_octet
+                if chunk_size_octet is None
+                else chunk_size_octet
+            )
+            session_key = pinned(
+                label + "/session_key", 32 if cipher == CIPHER_AES256 else 16
+            )
             salt = pinned(label + "/salt", 32)
             header = SEIPDv2Header(cipher, aead, cso, salt)
-            inputs.update(cipher=cipher, aead=aead, chunk_size_octet=cso, salt=salt.hex())
+            inputs.update(
+                cipher=cipher, aead=aead, chunk_size_octet=cso, salt=salt.hex()
+            )
         else:
             cipher = choose_cipher(cert_list)
             session_key = pinned(label + "/session_key", {7: 16, 8: 24, 9: 32}[cipher])
@@ -120,7 +129,11 @@ class _File:
         for r in recipients:
             key_file = certs.load_key(key_path(f"{r}.sec.asc").read_bytes(), None)
             got = message.decrypt(out, [key_file], policy=DEFAULT)
-            assert bytes(got) == data, (cid, r, "does not open: delete the case and re-run")
+            assert bytes(got) == data, (
+                cid,
+                r,
+                "does not open: delete the case and re-run",
+            )
         inputs.update(
             session_key=session_key.hex(),
             ephemeral_secrets=[None if e is None else e.hex() for e in ephemerals],
@@ -132,23 +145,54 @@ class _File:
             inputs["message_b64"] = b64(out)
         self.messages[cid] = out
         self.plaintexts[cid] = data
-        self.valid.append({"id": cid, "comment": comment, "flags": flags,
-                           "result": "valid", "inputs": inputs,
-                           "expected": {"plaintext": data.hex()}})
+        self.valid.append(
+            {
+                "id": cid,
+                "comment": comment,
+                "flags": flags,
+                "result": "valid",
+                "inputs": inputs,
+                "expected": {"plaintext": data.hex()},
+            }
+        )
 
-    def decrypt_case(self, cid: int, comment: str, flags: list[str], of: int,
-                     key_file: str) -> dict[str, Any]:
-        return {"id": cid, "comment": comment, "flags": flags, "result": "valid",
-                "inputs": {"op": "decrypt", "keys": [f"../keys/{key_file}"],
-                           "message_b64": b64(self.messages[of])},
-                "expected": {"plaintext": self.plaintexts[of].hex()}}
+    def decrypt_case(
+        self, cid: int, comment: str, flags: list[str], of: int, key_file: str
+    ) -> dict[str, Any]:
+        return {
+            "id": cid,
+            "comment": comment,
+            "flags": flags,
+            "result": "valid",
+            "inputs": {
+                "op": "decrypt",
+                "keys": [f"../keys/{key_file}"],
+                "message_b64": b64(self.messages[of]),
+            },
+            "expected": {"plaintext": self.plaintexts[of].hex()},
+        }
 
-    def invalid(self, cid: int, comment: str, flags: list[str], data: bytes,
-                key_file: str, error: str) -> dict[str, Any]:
-        return {"id": cid, "comment": comment, "flags": flags, "result": "invalid",
-                "error": error,
-                "inputs": {"op": "decrypt", "keys": [f"../keys/{key_file}"],
-                           "message_b64": b64(data)}}
+    def invalid(
+        self,
+        cid: int,
+        comment: str,
+        flags: list[str],
+        data: bytes,
+        key_file: str,
+        error: str,
+    ) -> dict[str, Any]:
+        return {
+            "id": cid,
+            "comment": comment,
+            "flags": flags,
+            "result": "invalid",
+            "error": error,
+            "inputs": {
+                "op": "decrypt",
+                "keys": [f"../keys/{key_file}"],
+                "message_b64": b64(data),
+            },
+        }
 
 
 def _flip(data: bytes, offset: int) -> bytes:
@@ -173,98 +217,328 @@ COMMON_NOTES = {
 def v6(out: Path) -> None:
     f = _File(out, "seipdv2")
     X, R = "pgp6-x25519", "pgp6-rsa3072"
-    f.case(1, "X25519, AES-256-GCM, default chunk size, binary, 100 octets", ["X25519", "Gcm", "Binary"], [X], 100)
-    f.case(2, "X25519, GCM, armored, 1000 octets", ["X25519", "Gcm", "Armored"], [X], 1000, armor=True)
+    f.case(
+        1,
+        "X25519, AES-256-GCM, default chunk size, binary, 100 octets",
+        ["X25519", "Gcm", "Binary"],
+        [X],
+        100,
+    )
+    f.case(
+        2,
+        "X25519, GCM, armored, 1000 octets",
+        ["X25519", "Gcm", "Armored"],
+        [X],
+        1000,
+        armor=True,
+    )
     f.case(3, "RSA-3072, GCM, binary, 200 octets", ["Rsa", "Gcm", "Binary"], [R], 200)
-    f.case(4, "RSA-3072, GCM, armored, empty plaintext", ["Rsa", "Gcm", "Armored"], [R], 0, armor=True)
-    f.case(5, "X25519 and RSA (two recipients), GCM, binary", ["X25519", "Rsa", "TwoRecipients", "Gcm", "Binary"], [X, R], 300)
-    f.case(6, "RSA and X25519 (two recipients), GCM, armored", ["X25519", "Rsa", "TwoRecipients", "Gcm", "Armored"], [R, X], 50, armor=True)
-    f.case(7, "64-octet chunks (c=0): 56 octets make a 64-octet literal packet, exactly one chunk", ["X25519", "Gcm", "Binary", "ChunkBoundary"], [X], 56, chunk_size_octet=0)
-    f.case(8, "64-octet chunks: one octet under the boundary", ["X25519", "Gcm", "Binary", "ChunkSize"], [X], 55, chunk_size_octet=0)
-    f.case(9, "64-octet chunks: one octet over the boundary (two chunks)", ["X25519", "Gcm", "Binary", "ChunkSize"], [X], 57, chunk_size_octet=0)
-    f.case(10, "64-octet chunks: exactly two chunks (120 octets)", ["X25519", "Gcm", "Binary", "ChunkBoundary"], [X], 120, chunk_size_octet=0)
-    f.case(11, "128-octet chunks (c=1), RSA, 1000 octets (eight chunks)", ["Rsa", "Gcm", "Binary", "ChunkSize"], [R], 1000, chunk_size_octet=1)
-    f.case(12, "4 KiB chunks (c=6), X25519 and RSA, armored, 10000 octets", ["X25519", "Rsa", "TwoRecipients", "Gcm", "Armored", "ChunkSize"], [X, R], 10000, armor=True, chunk_size_octet=6)
-    f.case(13, "AES-256-OCB instead of GCM (the header is pinned; not what encrypt chooses for these keys)", ["X25519", "Ocb", "Binary"], [X], 100, aead=AEAD_OCB)
-    assert AEAD_GCM == f.valid[0]["inputs"]["aead"], "our v6 keys list GCM"
+    f.case(
+        4,
+        "RSA-3072, GCM, armored, empty plaintext",
+        ["Rsa", "Gcm", "Armored"],
+        [R],
+        0,
+        armor=True,
+    )
+    f.case(
+        5,
+        "X25519 and RSA (two recipients), GCM, binary",
+        ["X25519", "Rsa", "TwoRecipients", "Gcm", "Binary"],
+        [X, R],
+        300,
+    )
+    f.case(
+        6,
+        "RSA and X25519 (two recipients), GCM, armored",
+        ["X25519", "Rsa", "TwoRecipients", "Gcm", "Armored"],
+        [R, X],
+        50,
+        armor=True,
+    )
+    f.case(
+        7,
+        "64-octet chunks (c=0): 56 octets make a 64-octet literal packet, exactly one chunk",
+        ["X25519", "Gcm", "Binary", "ChunkBoundary"],
+        [X],
+        56,
+        chunk_size_octet=0,
+    )
+    f.case(
+        8,
+        "64-octet chunks: one octet under the boundary",
+        ["X25519", "Gcm", "Binary", "ChunkSize"],
+        [X],
+        55,
+        chunk_size_octet=0,
+    )
+    f.case(
+        9,
+        "64-octet chunks: one octet over the boundary (two chunks)",
+        ["X25519", "Gcm", "Binary", "ChunkSize"],
+        [X],
+        57,
+        chunk_size_octet=0,
+    )
+    f.case(
+        10,
+        "64-octet chunks: exactly two chunks (120 octets)",
+        ["X25519", "Gcm", "Binary", "ChunkBoundary"],
+        [X],
+        120,
+        chunk_size_octet=0,
+    )
+    f.case(
+        11,
+        "128-octet chunks (c=1), RSA, 1000 octets (eight chunks)",
+        ["Rsa", "Gcm", "Binary", "ChunkSize"],
+        [R],
+        1000,
+        chunk_size_octet=1,
+    )
+    f.case(
+        12,
+        "4 KiB chunks (c=6), X25519 and RSA, armored, 10000 octets",
+        ["X25519", "Rsa", "TwoRecipients", "Gcm", "Armored", "ChunkSize"],
+        [X, R],
+        10000,
+        armor=True,
+        chunk_size_octet=6,
+    )
+    f.case(
+        13,
+        "AES-256-OCB instead of GCM (the header is pinned; not what encrypt chooses for these keys)",
+        ["X25519", "Ocb", "Binary"],
+        [X],
+        100,
+        aead=AEAD_OCB,
+    )
+    assert f.valid[0]["inputs"]["aead"] == AEAD_GCM, "our v6 keys list GCM"
     other = [
-        f.decrypt_case(14, "case 1 opened with the binary secret key", ["X25519", "KeyBinary"], 1, "pgp6-x25519.sec.pgp"),
-        f.decrypt_case(15, "case 3 opened with the binary secret key", ["Rsa", "KeyBinary"], 3, "pgp6-rsa3072.sec.pgp"),
+        f.decrypt_case(
+            14,
+            "case 1 opened with the binary secret key",
+            ["X25519", "KeyBinary"],
+            1,
+            "pgp6-x25519.sec.pgp",
+        ),
+        f.decrypt_case(
+            15,
+            "case 3 opened with the binary secret key",
+            ["Rsa", "KeyBinary"],
+            3,
+            "pgp6-rsa3072.sec.pgp",
+        ),
     ]
     invalid = [
-        f.invalid(16, "case 1 with the last octet (final tag) flipped", ["Tampered"], _flip(f.messages[1], -1), "pgp6-x25519.sec.asc", "DecryptionError"),
-        f.invalid(17, "case 9 with an octet of the first chunk flipped", ["Tampered"], _flip(f.messages[9], -60), "pgp6-x25519.sec.asc", "DecryptionError"),
-        f.invalid(18, "case 3 cut 20 octets short", ["Truncated"], f.messages[3][:-20], "pgp6-rsa3072.sec.asc", "FormatError"),
-        f.invalid(19, "case 1 (to X25519) with the RSA key only", ["WrongKey"], f.messages[1], "pgp6-rsa3072.sec.asc", "NoMatchingKeyError"),
+        f.invalid(
+            16,
+            "case 1 with the last octet (final tag) flipped",
+            ["Tampered"],
+            _flip(f.messages[1], -1),
+            "pgp6-x25519.sec.asc",
+            "DecryptionError",
+        ),
+        f.invalid(
+            17,
+            "case 9 with an octet of the first chunk flipped",
+            ["Tampered"],
+            _flip(f.messages[9], -60),
+            "pgp6-x25519.sec.asc",
+            "DecryptionError",
+        ),
+        f.invalid(
+            18,
+            "case 3 cut 20 octets short",
+            ["Truncated"],
+            f.messages[3][:-20],
+            "pgp6-rsa3072.sec.asc",
+            "FormatError",
+        ),
+        f.invalid(
+            19,
+            "case 1 (to X25519) with the RSA key only",
+            ["WrongKey"],
+            f.messages[1],
+            "pgp6-rsa3072.sec.asc",
+            "NoMatchingKeyError",
+        ),
     ]
     notes = dict(COMMON_NOTES)
-    notes.update({
-        "Gcm": "SEIPDv2 with AES-256-GCM (RFC 9580 §5.13.2), which encrypt chooses for these keys.",
-        "Ocb": "SEIPDv2 with AES-256-OCB (pinned header).",
-        "ChunkSize": "A chunk size other than the default (chunk_size_octet).",
-        "ChunkBoundary": "The inner packets end exactly on a chunk boundary.",
-    })
-    write(out, {
-        "schema": "openpgp-deterministic.json",
-        "kind": "openpgp-deterministic",
-        "description": "Our own OpenPGP v6 vectors (v6 PKESK + SEIPDv2) with pinned randomness, to the TEST-ONLY v6 keys in vectors/keys/. A valid encrypt case is checked both ways: each listed key decrypts it through openpgp.message.decrypt, and message._encrypt_from_parts with the recorded session key, header and PKESKs (X25519 ones made again from their ephemeral secrets) gives the message again, byte for byte.",
-        "source": {
-            "name": "generated by vectors/gen/det_openpgp.py; confirmed by OpenPGP.js 6.3.2",
-            "url": "https://www.rfc-editor.org/rfc/rfc9580",
-            "confirmed_by": ["OpenPGP.js 6.3.2 decrypts every valid message (tests/interop/test_vectors_deterministic.py)"],
+    notes.update(
+        {
+            "Gcm": "SEIPDv2 with AES-256-GCM (RFC 9580 §5.13.2), which encrypt chooses for these keys.",
+            "Ocb": "SEIPDv2 with AES-256-OCB (pinned header).",
+            "ChunkSize": "A chunk size other than the default (chunk_size_octet).",
+            "ChunkBoundary": "The inner packets end exactly on a chunk boundary.",
+        }
+    )
+    write(
+        out,
+        {
+            "schema": "openpgp-deterministic.json",
+            "kind": "openpgp-deterministic",
+            "description": "Our own OpenPGP v6 vectors (v6 PKESK + SEIPDv2) with pinned randomness, to the TEST-ONLY v6 keys in vectors/keys/. A valid encrypt case is checked both ways: each listed key decrypts it through openpgp.message.decrypt, and message._encrypt_from_parts with the recorded session key, header and PKESKs (X25519 ones made again from their ephemeral secrets) gives the message again, byte for byte.",
+            "source": {
+                "name": "generated by vectors/gen/det_openpgp.py; confirmed by OpenPGP.js 6.3.2",
+                "url": "https://www.rfc-editor.org/rfc/rfc9580",
+                "confirmed_by": [
+                    "OpenPGP.js 6.3.2 decrypts every valid message (tests/interop/test_vectors_deterministic.py)"
+                ],
+            },
+            "notes": notes,
+            "groups": [
+                {
+                    "comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare",
+                    "cases": f.valid,
+                },
+                {
+                    "comment": "decrypt only: keys in their other encoding",
+                    "cases": other,
+                },
+                {
+                    "comment": "negative cases derived from the messages above",
+                    "cases": invalid,
+                },
+            ],
         },
-        "notes": notes,
-        "groups": [
-            {"comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare", "cases": f.valid},
-            {"comment": "decrypt only: keys in their other encoding", "cases": other},
-            {"comment": "negative cases derived from the messages above", "cases": invalid},
-        ],
-    })
+    )
 
 
 def v4(out: Path) -> None:
     f = _File(out, "seipdv1")
     E, R = "pgp4-cv25519", "pgp4-rsa3072"
-    f.case(1, "ECDH cv25519, SEIPDv1 AES-256, binary, 100 octets", ["Ecdh", "Seipdv1", "Binary"], [E], 100)
-    f.case(2, "ECDH cv25519, armored with CRC24, 1000 octets", ["Ecdh", "Seipdv1", "Armored", "Crc"], [E], 1000, armor=True)
+    f.case(
+        1,
+        "ECDH cv25519, SEIPDv1 AES-256, binary, 100 octets",
+        ["Ecdh", "Seipdv1", "Binary"],
+        [E],
+        100,
+    )
+    f.case(
+        2,
+        "ECDH cv25519, armored with CRC24, 1000 octets",
+        ["Ecdh", "Seipdv1", "Armored", "Crc"],
+        [E],
+        1000,
+        armor=True,
+    )
     f.case(3, "RSA-3072, binary, 200 octets", ["Rsa", "Seipdv1", "Binary"], [R], 200)
-    f.case(4, "RSA-3072, armored with CRC24, empty plaintext", ["Rsa", "Seipdv1", "Armored", "Crc"], [R], 0, armor=True)
-    f.case(5, "ECDH and RSA (two recipients), binary", ["Ecdh", "Rsa", "TwoRecipients", "Seipdv1", "Binary"], [E, R], 300)
-    f.case(6, "RSA and ECDH (two recipients), armored with CRC24", ["Ecdh", "Rsa", "TwoRecipients", "Seipdv1", "Armored", "Crc"], [R, E], 5000, armor=True)
-    f.case(7, "ECDH, 16 octets (one cipher block)", ["Ecdh", "Seipdv1", "Binary"], [E], 16)
+    f.case(
+        4,
+        "RSA-3072, armored with CRC24, empty plaintext",
+        ["Rsa", "Seipdv1", "Armored", "Crc"],
+        [R],
+        0,
+        armor=True,
+    )
+    f.case(
+        5,
+        "ECDH and RSA (two recipients), binary",
+        ["Ecdh", "Rsa", "TwoRecipients", "Seipdv1", "Binary"],
+        [E, R],
+        300,
+    )
+    f.case(
+        6,
+        "RSA and ECDH (two recipients), armored with CRC24",
+        ["Ecdh", "Rsa", "TwoRecipients", "Seipdv1", "Armored", "Crc"],
+        [R, E],
+        5000,
+        armor=True,
+    )
+    f.case(
+        7, "ECDH, 16 octets (one cipher block)", ["Ecdh", "Seipdv1", "Binary"], [E], 16
+    )
     other = [
-        f.decrypt_case(8, "case 1 opened with the binary secret key", ["Ecdh", "KeyBinary"], 1, "pgp4-cv25519.sec.pgp"),
-        f.decrypt_case(9, "case 3 opened with the binary secret key", ["Rsa", "KeyBinary"], 3, "pgp4-rsa3072.sec.pgp"),
+        f.decrypt_case(
+            8,
+            "case 1 opened with the binary secret key",
+            ["Ecdh", "KeyBinary"],
+            1,
+            "pgp4-cv25519.sec.pgp",
+        ),
+        f.decrypt_case(
+            9,
+            "case 3 opened with the binary secret key",
+            ["Rsa", "KeyBinary"],
+            3,
+            "pgp4-rsa3072.sec.pgp",
+        ),
     ]
     invalid = [
-        f.invalid(10, "case 1 with the last octet (in the MDC) flipped", ["Tampered"], _flip(f.messages[1], -1), "pgp4-cv25519.sec.asc", "DecryptionError"),
-        f.invalid(11, "case 3 with an octet of the literal data flipped", ["Tampered"], _flip(f.messages[3], -60), "pgp4-rsa3072.sec.asc", "DecryptionError"),
-        f.invalid(12, "case 3 cut 20 octets short", ["Truncated"], f.messages[3][:-20], "pgp4-rsa3072.sec.asc", "FormatError"),
-        f.invalid(13, "case 1 (to ECDH) with the RSA key only", ["WrongKey"], f.messages[1], "pgp4-rsa3072.sec.asc", "NoMatchingKeyError"),
+        f.invalid(
+            10,
+            "case 1 with the last octet (in the MDC) flipped",
+            ["Tampered"],
+            _flip(f.messages[1], -1),
+            "pgp4-cv25519.sec.asc",
+            "DecryptionError",
+        ),
+        f.invalid(
+            11,
+            "case 3 with an octet of the literal data flipped",
+            ["Tampered"],
+            _flip(f.messages[3], -60),
+            "pgp4-rsa3072.sec.asc",
+            "DecryptionError",
+        ),
+        f.invalid(
+            12,
+            "case 3 cut 20 octets short",
+            ["Truncated"],
+            f.messages[3][:-20],
+            "pgp4-rsa3072.sec.asc",
+            "FormatError",
+        ),
+        f.invalid(
+            13,
+            "case 1 (to ECDH) with the RSA key only",
+            ["WrongKey"],
+            f.messages[1],
+            "pgp4-rsa3072.sec.asc",
+            "NoMatchingKeyError",
+        ),
     ]
     notes = dict(COMMON_NOTES)
-    notes.update({
-        "Ecdh": "v3 PKESK to an ECDH Curve25519 (cv25519) key (RFC 9580 §5.1.5, §11.5); its ephemeral secret is pinned (ephemeral_secrets).",
-        "Seipdv1": "v3 PKESKs + SEIPDv1 (AES-256 CFB with MDC, RFC 9580 §5.13.1); the CFB random prefix is pinned (random_block).",
-        "Crc": "The armor carries the CRC24 line GnuPG 2.2 requires.",
-    })
+    notes.update(
+        {
+            "Ecdh": "v3 PKESK to an ECDH Curve25519 (cv25519) key (RFC 9580 §5.1.5, §11.5); its ephemeral secret is pinned (ephemeral_secrets).",
+            "Seipdv1": "v3 PKESKs + SEIPDv1 (AES-256 CFB with MDC, RFC 9580 §5.13.1); the CFB random prefix is pinned (random_block).",
+            "Crc": "The armor carries the CRC24 line GnuPG 2.2 requires.",
+        }
+    )
     notes["Rsa"] = notes["Rsa"].replace("§5.1.4", "§5.1.4, v3 PKESK")
-    write(out, {
-        "schema": "openpgp-deterministic.json",
-        "kind": "openpgp-deterministic",
-        "description": "Our own OpenPGP v4 vectors (v3 PKESK + SEIPDv1) with pinned randomness, to the TEST-ONLY v4 keys in vectors/keys/. A valid encrypt case is checked both ways: each listed key decrypts it through openpgp.message.decrypt, and seipdv1._encrypt_from_parts with the recorded session key, CFB prefix and PKESKs (ECDH ones made again from their ephemeral secrets) gives the message again, byte for byte.",
-        "source": {
-            "name": "generated by vectors/gen/det_openpgp.py; confirmed by gpg 2.2",
-            "url": "https://www.rfc-editor.org/rfc/rfc9580",
-            "confirmed_by": ["GnuPG 2.2 gpg --decrypt of every valid message (tests/interop/test_vectors_deterministic.py)"],
+    write(
+        out,
+        {
+            "schema": "openpgp-deterministic.json",
+            "kind": "openpgp-deterministic",
+            "description": "Our own OpenPGP v4 vectors (v3 PKESK + SEIPDv1) with pinned randomness, to the TEST-ONLY v4 keys in vectors/keys/. A valid encrypt case is checked both ways: each listed key decrypts it through openpgp.message.decrypt, and seipdv1._encrypt_from_parts with the recorded session key, CFB prefix and PKESKs (ECDH ones made again from their ephemeral secrets) gives the message again, byte for byte.",
+            "source": {
+                "name": "generated by vectors/gen/det_openpgp.py; confirmed by gpg 2.2",
+                "url": "https://www.rfc-editor.org/rfc/rfc9580",
+                "confirmed_by": [
+                    "GnuPG 2.2 gpg --decrypt of every valid message (tests/interop/test_vectors_deterministic.py)"
+                ],
+            },
+            "notes": notes,
+            "groups": [
+                {
+                    "comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare",
+                    "cases": f.valid,
+                },
+                {
+                    "comment": "decrypt only: keys in their other encoding",
+                    "cases": other,
+                },
+                {
+                    "comment": "negative cases derived from the messages above",
+                    "cases": invalid,
+                },
+            ],
         },
-        "notes": notes,
-        "groups": [
-            {"comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare", "cases": f.valid},
-            {"comment": "decrypt only: keys in their other encoding", "cases": other},
-            {"comment": "negative cases derived from the messages above", "cases": invalid},
-        ],
-    })
+    )
 
 
 def main(out_dir: Path) -> None:

@@ -28,10 +28,19 @@ KEYS = Path(__file__).resolve().parent.parent / "keys"
 #: (file stem, uid, kind) for X.509 and OpenPGP (profile) keys.
 X509 = (
     ("cms-rsa3072", "CMS RSA test key (TEST ONLY) <cms-rsa@test.invalid>", "rsa3072"),
-    ("cms-x25519", "CMS X25519 test key (TEST ONLY) <cms-x25519@test.invalid>", "x25519"),
+    (
+        "cms-x25519",
+        "CMS X25519 test key (TEST ONLY) <cms-x25519@test.invalid>",
+        "x25519",
+    ),
 )
 OPENPGP = (
-    ("pgp6-x25519", "v6 X25519 (TEST ONLY) <v6-x25519@test.invalid>", "x25519", "rfc9580"),
+    (
+        "pgp6-x25519",
+        "v6 X25519 (TEST ONLY) <v6-x25519@test.invalid>",
+        "x25519",
+        "rfc9580",
+    ),
     ("pgp6-rsa3072", "v6 RSA (TEST ONLY) <v6-rsa@test.invalid>", "rsa3072", "rfc9580"),
     ("pgp4-cv25519", "v4 ECDH (TEST ONLY) <v4-ecdh@test.invalid>", "x25519", "rfc4880"),
     ("pgp4-rsa3072", "v4 RSA (TEST ONLY) <v4-rsa@test.invalid>", "rsa3072", "rfc4880"),

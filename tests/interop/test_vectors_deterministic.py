@@ -1,0 +1,197 @@
+"""Independent confirmation of our own deterministic vectors (vectors/README.md).
+
+- vectors/cms/deterministic.json: ``openssl cms -decrypt`` opens every message with an
+  RSA recipient (OAEP, PKCS#1 v1.5, legacy CBC, mixed with X25519) and gives the
+  expected plaintext. OpenSSL 3.0 has no X25519 KeyAgreeRecipientInfo, so the
+  X25519-only cases are not independently confirmed (said in the README).
+- vectors/mime/smime.json: ``openssl cms -decrypt -inform SMIME`` opens every mail
+  with an RSA recipient and gives the inner entity we decrypt.
+- vectors/openpgp/deterministic-v6.json and vectors/mime/pgpmime.json: OpenPGP.js 6
+  decrypts every valid message (and the OpenPGP part of every mail).
+- vectors/openpgp/deterministic-v4.json: GnuPG 2.2 decrypts every valid message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from email import policy as email_policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gpg import gpg_home
+from peers import NODE_DIR, require_peer
+
+from e2ee_mail.cms import envelope
+from e2ee_mail.keys import x509
+from e2ee_mail.openpgp import certs, message
+from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
+
+pytestmark = pytest.mark.interop
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
+SCRIPT = NODE_DIR / "pgp.mjs"
+
+
+def _cases(rel: str) -> list[dict[str, Any]]:
+    doc = json.loads((VECTORS / rel).read_text(encoding="utf-8"))
+    return [
+        c
+        for g in doc["groups"]
+        for c in g["cases"]
+        if c["result"] in ("valid", "acceptable")
+    ]
+
+
+def _message(case: dict[str, Any]) -> bytes:
+    inputs = case["inputs"]
+    if "message" in inputs:
+        return str(inputs["message"]).encode("ascii")
+    return base64.b64decode(inputs["message_b64"])
+
+
+def _rsa_key(case: dict[str, Any], directory: str) -> str | None:
+    for key in case["inputs"]["keys"]:
+        if "rsa" in key and key.endswith(".key.pem"):
+            return str((VECTORS / directory / key).resolve())
+    return None
+
+
+CMS_RSA = [c for c in _cases("cms/deterministic.json") if _rsa_key(c, "cms")]
+SMIME_RSA = [c for c in _cases("mime/smime.json") if _rsa_key(c, "mime")]
+
+
+def _openssl_decrypt(tmp_path: Path, data: bytes, inform: str, key: str) -> bytes:
+    openssl = require_peer("openssl")
+    src = tmp_path / "msg"
+    src.write_bytes(data)
+    cert = key.replace(".key.pem", ".crt.pem")
+    proc = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            inform,
+            "-in",
+            str(src),
+            "-recip",
+            cert,
+            "-inkey",
+            key,
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout
+
+
+@pytest.mark.parametrize("case", CMS_RSA, ids=lambda c: f"cms#{c['id']}")
+def test_openssl_opens_deterministic_cms_rsa_case(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    data = _message(case)
+    inform = "PEM" if data.startswith(b"-----BEGIN") else "DER"
+    key = _rsa_key(case, "cms")
+    assert key is not None
+    got = _openssl_decrypt(tmp_path, data, inform, key)
+    assert got.hex() == case["expected"]["plaintext"]
+
+
+@pytest.mark.parametrize("case", SMIME_RSA, ids=lambda c: f"smime#{c['id']}")
+def test_openssl_opens_deterministic_smime_rsa_mail(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    data = _message(case)
+    key = _rsa_key(case, "mime")
+    assert key is not None
+    got = _openssl_decrypt(tmp_path, data, "SMIME", key)
+    mail = BytesParser(policy=email_policy.default).parsebytes(data)
+    body = base64.b64decode(str(mail.get_payload()))
+    ours = envelope.decrypt(
+        body, [x509.load_key(Path(key).read_bytes(), None)], policy=DEFAULT
+    )
+    assert got == bytes(ours)
+    assert b"Subject: " in got
+
+
+def _node_decrypt(tmp_path: Path, data: bytes, key_files: list[str]) -> bytes:
+    exe = require_peer("openpgp.js")
+    src, out, req = tmp_path / "in", tmp_path / "out", tmp_path / "req.json"
+    src.write_bytes(data)
+    req.write_text(
+        json.dumps(
+            {"op": "decrypt", "keys": key_files, "input": str(src), "output": str(out)}
+        )
+    )
+    proc = subprocess.run(
+        [exe, str(SCRIPT), str(req)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=NODE_DIR,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out.read_bytes()
+
+
+V6 = _cases("openpgp/deterministic-v6.json")
+
+
+@pytest.mark.parametrize("case", V6, ids=lambda c: f"v6#{c['id']}")
+def test_openpgpjs_opens_deterministic_v6_case(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    for key in case["inputs"]["keys"]:
+        path = str((VECTORS / "openpgp" / key).resolve())
+        got = _node_decrypt(tmp_path, _message(case), [path])
+        assert got.hex() == case["expected"]["plaintext"], key
+
+
+@pytest.mark.parametrize(
+    "case", _cases("mime/pgpmime.json"), ids=lambda c: f"pgpmime#{c['id']}"
+)
+def test_openpgpjs_opens_deterministic_pgpmime_mail(
+    case: dict[str, Any], tmp_path: Path
+) -> None:
+    mail = BytesParser(policy=email_policy.default).parsebytes(_message(case))
+    parts = mail.get_payload()
+    assert isinstance(parts, list)
+    armored = parts[1].get_payload(decode=True)
+    assert isinstance(armored, bytes)
+    for key in case["inputs"]["keys"]:
+        path = VECTORS / "mime" / key
+        got = _node_decrypt(tmp_path, armored, [str(path.resolve())])
+        ours = message.decrypt(
+            armored, [certs.load_key(path.read_bytes(), None)], policy=DEFAULT
+        )
+        assert got == bytes(ours)
+        assert b"Subject: " in got
+
+
+def test_gpg_opens_every_deterministic_v4_case() -> None:
+    require_peer("gpg")
+    cases = _cases("openpgp/deterministic-v4.json")
+    assert len(cases) >= 7
+    with gpg_home() as home:
+        for stem in ("pgp4-cv25519", "pgp4-rsa3072"):
+            home.import_keys((VECTORS / "keys" / f"{stem}.sec.asc").read_bytes())
+        for case in cases:
+            got = home.decrypt(_message(case))
+            assert got.hex() == case["expected"]["plaintext"], case["id"]
+
+
+def test_legacy_cases_need_the_legacy_preset() -> None:
+    # The acceptable CBC cases that openssl opened above must stay closed by default.
+    legacy = [c for c in CMS_RSA if c["result"] == "acceptable"]
+    assert legacy
+    for case in legacy:
+        key = x509.load_key(Path(str(_rsa_key(case, "cms"))).read_bytes(), None)
+        plain = envelope.decrypt(_message(case), [key], policy=LEGACY_DECRYPT)
+        assert plain.hex() == case["expected"]["plaintext"]
