@@ -163,7 +163,9 @@ def test_openpgpjs_opens_deterministic_pgpmime_mail(
     mail = BytesParser(policy=email_policy.default).parsebytes(_message(case))
     parts = mail.get_payload()
     assert isinstance(parts, list)
-    armored = parts[1].get_payload(decode=True)
+    data_part = parts[1]
+    assert not isinstance(data_part, str)
+    armored = data_part.get_payload(decode=True)
     assert isinstance(armored, bytes)
     for key in case["inputs"]["keys"]:
         path = VECTORS / "mime" / key
