@@ -383,7 +383,7 @@ def rewrap(
     recipients: Certificate | Iterable[Certificate],
     *,
     policy: Policy = DEFAULT,
-) -> bytes:
+) -> bytearray:
     """Re-key a message: unwrap its content key with ``key`` and wrap it to
     ``recipients``, copying the sealed body byte for byte (O(1) in the body size).
 

@@ -343,7 +343,7 @@ def rewrap(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
-) -> bytes:
+) -> bytearray:
     """Re-key a message (see :func:`e2ee_mail.cms.rekey.rewrap`)."""
     from . import rekey
 

@@ -4,9 +4,20 @@ The content-encryption key is unwrapped once with the caller's key, wrapped for 
 new recipients (RFC 5652 §6.2), and the message is rebuilt from the original version
 and originatorInfo, the new RecipientInfos and the original EncryptedContentInfo, mac
 and attributes copied byte for byte. The outer ContentInfo / enveloped-data layers get
-fresh definite lengths (X.690 §8.1.3); the copied tail keeps its own encoding. Before
-returning, the result is parsed again and its body opened with the content key, so a
-rewrap never hands back a message that does not open.
+fresh definite lengths (X.690 §8.1.3); the copied tail keeps its own encoding.
+
+The self-check is O(1) in the body size wherever the unwrap itself authenticates the
+content key (issue 5 item 3, DESIGN.md): RSAES-OAEP (RFC 8017 §7.1.2: the decoded
+label hash and 0x01 separator reject a wrong key or altered entry) and AES key wrap
+(RFC 3394 §2.2.3: the integrity check value) only ever yield the key the sender
+wrapped. The body is then copied, not opened: re-opening it would only re-check the
+sender's own pairing of key and body, which the eventual reader checks anyway. When
+any candidate entry was RSAES-PKCS1-v1_5 (RFC 8017 §7.2.2, with OpenSSL's implicit
+rejection a wrong key yields a random key instead of an error), or when several
+distinct keys came out, the only proof of the right key is the body itself: the
+result is parsed again and opened whole (AuthEnvelopedData: the single GCM tag covers
+the whole body, RFC 5084 §3.2), so a rewrap never hands back a message that does not
+open. The sealed body is copied once, into an output allocated at its final size.
 """
 
 from __future__ import annotations
@@ -17,8 +28,9 @@ from collections.abc import Sequence
 from ..core import aead
 from ..errors import DecryptionError
 from ..keys.model import Certificate, SecretKey
+from ..keys.x509 import X509SecretKey
 from ..policy import Policy
-from . import asn1, build, common, legacy, pem
+from . import asn1, build, common, legacy, oids, pem, recipients
 from .framing import EnvelopeHeader
 
 __all__ = ["rewrap"]
@@ -30,12 +42,12 @@ def rewrap(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
-) -> bytes:
+) -> bytearray:
     """Re-key a message: new recipient entries, the same sealed body.
 
     The content key is unwrapped once with ``keys``, wrapped for ``certs``, and the
     EncryptedContentInfo, mac and attributes are copied byte for byte. The result
-    is opened with the content key before it is returned. PEM in, PEM out.
+    is checked before it is returned (see the module docstring). PEM in, PEM out.
     """
     raw = bytes(data)
     armored = pem.is_pem(raw[:64])
@@ -48,20 +60,35 @@ def rewrap(
         reader.skip(length)
     trailer = reader.read_trailer(authenticated=authenticated)
     ceks, named = common.content_keys(header, keys, policy, size)
+    trusted = len(ceks) == 1 and _unwrap_authenticated(header, keys)
     for cek in ceks:
         infos = build.recipient_infos(
             x509_certs, cek, policy=policy, rid_kind="issuer_and_serial_number"
         )
         tail = memoryview(der)[header.eci_offset : trailer.content_end]
         out = _rewrap_frame(header, asn1.serialize_recipient_infos(infos), tail)
-        if _opens_with(out, cek, policy):
-            return bytes(pem.armor(out)) if armored else out
+        if trusted or _opens_with(bytes(out), cek, policy):
+            return pem.armor(out) if armored else out
     if named:
         raise DecryptionError()
     raise common.no_key(header)
 
 
-def _rewrap_frame(header: EnvelopeHeader, ris_der: bytes, tail: memoryview) -> bytes:
+def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> bool:
+    """Whether every entry our keys may have opened authenticates its content key
+    (RSAES-OAEP or key agreement with AES key wrap; see the module docstring)."""
+    x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
+    found, _ = recipients.candidates(header.recipient_infos, x509_keys)
+    return bool(found) and all(
+        not isinstance(info, asn1.KeyTransRecipientInfo)
+        or info.key_encryption_algorithm.algorithm == oids.RSAES_OAEP
+        for info, _, _ in found
+    )
+
+
+def _rewrap_frame(
+    header: EnvelopeHeader, ris_der: bytes, tail: memoryview
+) -> bytearray:
     """ContentInfo around the original version and originatorInfo, the new
     RecipientInfos and the copied tail (EncryptedContentInfo onward), with definite
     lengths for the outer layers (the copied tail keeps its own encoding)."""
@@ -71,10 +98,14 @@ def _rewrap_frame(header: EnvelopeHeader, ris_der: bytes, tail: memoryview) -> b
     explicit_hdr = b"\xa0" + asn1.der_length(len(env_hdr) + env_len)
     oid = asn1.der_oid(header.content_type)
     ci_len = len(oid) + len(explicit_hdr) + len(env_hdr) + env_len
-    out = bytearray(b"\x30" + asn1.der_length(ci_len))
-    out += oid + explicit_hdr + env_hdr + inner
-    out += tail
-    return bytes(out)
+    head = b"".join(
+        (b"\x30", asn1.der_length(ci_len), oid, explicit_hdr, env_hdr, inner)
+    )
+    # One allocation at the final size; the body is copied into it exactly once.
+    out = bytearray(len(head) + len(tail))
+    out[: len(head)] = head
+    out[len(head) :] = tail
+    return out
 
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:

@@ -66,12 +66,12 @@ def _recipient_ids(blob: bytes | bytearray) -> list[tuple[str, str]]:
     return sorted((r.type, r.id) for r in _api.inspect(blob).recipients)
 
 
-def _same_form(old: bytes, new: bytes) -> bytes:
+def _same_form(old: bytes, new: bytes | bytearray) -> bytes:
     """Keep the original's encoding: armored stays armored, binary stays binary."""
     old_armored = old.lstrip().startswith(b"-----BEGIN PGP MESSAGE-----")
     new_armored = new.lstrip().startswith(b"-----BEGIN PGP MESSAGE-----")
     if old_armored == new_armored:
-        return new
+        return bytes(new)  # rewrap returns a bytearray (allocated once)
     from ..openpgp import armor
 
     return bytes(armor.enarmor(new) if old_armored else armor.dearmor(new)[1])

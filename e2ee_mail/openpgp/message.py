@@ -313,6 +313,19 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray,
     raise DecryptionError()  # pragma: no cover - _session_keys raises first
 
 
+def _checked_v2_key(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> bytes:
+    """The first session key whose first SEIPDv2 chunk authenticates (rewrap)."""
+    header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
+    seipdv2.check_supported(header)
+    for _, session_key in session_keys(parsed.pkesks, keys, 2):
+        try:
+            seipdv2.check_session_key(parsed.seipd_body, session_key)
+        except DecryptionError:
+            continue
+        return session_key
+    raise DecryptionError()  # pragma: no cover - session_keys raises first
+
+
 def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytearray:
     """Decrypt a binary or armored message.
 
@@ -411,20 +424,24 @@ def rewrap(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
-) -> bytes:
+) -> bytearray:
     """Replace the PKESK packets; the SEIPD packet is copied byte for byte.
 
-    The session key is recovered with ``keys`` and checked by opening the SEIPD
-    packet before new PKESKs are written for ``certs``.
+    The session key is recovered with ``keys`` and checked before new PKESKs are
+    written for ``certs``. SEIPDv2: by the first chunk's tag only (O(chunk), see
+    :func:`seipdv2.check_session_key`; a wrong key cannot forge it). SEIPDv1 has no
+    per-chunk tag (one MDC over the whole body), so the legacy path opens it all.
+    The sealed body is copied once, into an output allocated at its final size.
     """
     parsed = _Parsed(data, policy)
     recipients = openpgp_certs(certs)
-    _, session_key = _open(parsed, openpgp_keys(keys))
     if parsed.version == 2:
+        session_key = _checked_v2_key(parsed, openpgp_keys(keys))
         wraps = pkesk_packets(
             session_key, [recipient_key(c, policy) for c in recipients]
         )
     else:
+        _, session_key = _open(parsed, openpgp_keys(keys))
         cipher, key = session_key[0], session_key[1:]
         wraps = b"".join(
             serialize_packet(
@@ -434,9 +451,11 @@ def rewrap(
             for c in recipients
         )
     start, end = parsed.seipd_span
-    out = wraps + bytes(memoryview(parsed.binary)[start:end])
+    out = bytearray(len(wraps) + end - start)
+    out[: len(wraps)] = wraps
+    out[len(wraps) :] = memoryview(parsed.binary).cast("B")[start:end]
     if parsed.armored:  # GnuPG 2.2 needs the CRC24 line on SEIPDv1 (v4) output
-        return bytes(armor_mod.enarmor(out, crc=parsed.version == 1))
+        return armor_mod.enarmor(out, crc=parsed.version == 1)
     return out
 
 

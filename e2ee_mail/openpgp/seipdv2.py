@@ -5,11 +5,19 @@ HKDF-SHA256 with the packet's salt, over the session key, with info = packet typ
 octet (0xD2) || version || cipher || AEAD mode || chunk size octet gives the message
 key and the nonce prefix (nonce size - 8 octets); those five octets are also every
 chunk's associated data. Modes: GCM (3) and OCB (2); EAX (1) is not implemented.
+
+:func:`check_session_key` (used by rewrap) authenticates a session key in O(chunk):
+every chunk's tag is computed under the message key derived from the session key, so
+one verified tag proves the key is the sender's, whatever the PKESK's wrap did (RSA
+PKCS#1 v1.5 included). It says nothing about the rest of the body, which rewrap copies
+unchanged and the eventual reader verifies chunk by chunk.
 """
 
 from __future__ import annotations
 
 from typing import BinaryIO, Final
+
+from cryptography.exceptions import InvalidTag
 
 from ..core import chunked, chunkstream, kdf
 from ..core.random import random_bytes
@@ -35,6 +43,7 @@ from .packets.seipd import (
 __all__ = [
     "CIPHER_KEY_SIZE",
     "algorithm_name",
+    "check_session_key",
     "check_supported",
     "chunk_params",
     "new_header",
@@ -138,6 +147,36 @@ def open_body(body: bytes | bytearray | memoryview, session_key: bytes) -> bytea
     out = bytearray(chunked.opened_size(len(sealed), params.chunk_size))
     chunked.open_into(params, sealed, memoryview(out))
     return out
+
+
+def check_session_key(body: bytes | bytearray | memoryview, session_key: bytes) -> None:
+    """Verify ``session_key`` against the first chunk's tag only (rewrap self-check).
+
+    A body of zero chunks (empty plaintext) is checked by its final tag (RFC 9580
+    §5.13.2: associated data with the total length 0). The cost does not grow with the
+    body: one chunk at most.
+
+    Raises:
+        PacketError: malformed header. UnsupportedError: cipher/mode.
+        DecryptionError: the key does not authenticate the first chunk.
+    """
+    view = memoryview(body).cast("B")
+    header = parse_seipdv2_header(bytes(view[:SEIPDV2_HEADER_SIZE]))
+    params = chunk_params(header, session_key)
+    sealed = view[SEIPDV2_HEADER_SIZE:]
+    chunked.opened_size(len(sealed), params.chunk_size)  # layout check (truncation)
+    body_len = len(sealed) - chunked.TAG_SIZE
+    aead = params.cipher()
+    try:
+        if body_len == 0:
+            aead.decrypt_into(params.nonce(0), sealed, params.final_aad(0), bytearray())
+            return
+        first = sealed[: min(body_len, params.chunk_size + chunked.TAG_SIZE)]
+        scratch = bytearray(len(first) - chunked.TAG_SIZE)
+        aead.decrypt_into(params.nonce(0), first, params.aad, scratch)
+        scratch[:] = bytes(len(scratch))  # plaintext never leaves this function
+    except (InvalidTag, ValueError):
+        raise DecryptionError() from None
 
 
 def open_stream(
