@@ -314,7 +314,7 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray,
 
 
 def _checked_v2_key(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> bytes:
-    """The first session key whose first SEIPDv2 chunk authenticates (rewrap)."""
+    """The first session key whose SEIPDv2 final tag authenticates (rewrap)."""
     header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
     seipdv2.check_supported(header)
     for _, session_key in session_keys(parsed.pkesks, keys, 2):
@@ -428,7 +428,7 @@ def rewrap(
     """Replace the PKESK packets; the SEIPD packet is copied byte for byte.
 
     The session key is recovered with ``keys`` and checked before new PKESKs are
-    written for ``certs``. SEIPDv2: by the first chunk's tag only (O(chunk), see
+    written for ``certs``. SEIPDv2: by the final tag only (O(1), see
     :func:`seipdv2.check_session_key`; a wrong key cannot forge it). SEIPDv1 has no
     per-chunk tag (one MDC over the whole body), so the legacy path opens it all.
     The sealed body is copied once, into an output allocated at its final size.

@@ -6,11 +6,13 @@ octet (0xD2) || version || cipher || AEAD mode || chunk size octet gives the mes
 key and the nonce prefix (nonce size - 8 octets); those five octets are also every
 chunk's associated data. Modes: GCM (3) and OCB (2); EAX (1) is not implemented.
 
-:func:`check_session_key` (used by rewrap) authenticates a session key in O(chunk):
-every chunk's tag is computed under the message key derived from the session key, so
-one verified tag proves the key is the sender's, whatever the PKESK's wrap did (RSA
-PKCS#1 v1.5 included). It says nothing about the rest of the body, which rewrap copies
-unchanged and the eventual reader verifies chunk by chunk.
+:func:`check_session_key` (used by rewrap) authenticates a session key in O(1): the
+final tag (an empty chunk whose associated data carries the total plaintext length,
+derivable from the body length) is computed under the message key derived from the
+session key, so verifying it proves the key is the sender's, whatever the PKESK's wrap
+did (RSA PKCS#1 v1.5 included). It is cheaper than the first chunk (up to 4 MiB with
+the default chunk size) and just as binding. It says nothing about the chunks, which
+rewrap copies unchanged and the eventual reader verifies one by one.
 """
 
 from __future__ import annotations
@@ -150,31 +152,30 @@ def open_body(body: bytes | bytearray | memoryview, session_key: bytes) -> bytea
 
 
 def check_session_key(body: bytes | bytearray | memoryview, session_key: bytes) -> None:
-    """Verify ``session_key`` against the first chunk's tag only (rewrap self-check).
+    """Verify ``session_key`` against the final tag only (rewrap self-check).
 
-    A body of zero chunks (empty plaintext) is checked by its final tag (RFC 9580
-    §5.13.2: associated data with the total length 0). The cost does not grow with the
-    body: one chunk at most.
+    The final tag authenticates no plaintext, only the total length (RFC 9580
+    §5.13.2), so the check costs the same for any body size.
 
     Raises:
         PacketError: malformed header. UnsupportedError: cipher/mode.
-        DecryptionError: the key does not authenticate the first chunk.
+        DecryptionError: the key does not authenticate the final tag, or the body
+            length fits no chunk layout (truncated).
     """
     view = memoryview(body).cast("B")
     header = parse_seipdv2_header(bytes(view[:SEIPDV2_HEADER_SIZE]))
     params = chunk_params(header, session_key)
     sealed = view[SEIPDV2_HEADER_SIZE:]
-    chunked.opened_size(len(sealed), params.chunk_size)  # layout check (truncation)
+    total = chunked.opened_size(len(sealed), params.chunk_size)
     body_len = len(sealed) - chunked.TAG_SIZE
-    aead = params.cipher()
+    full = params.chunk_size + chunked.TAG_SIZE
     try:
-        if body_len == 0:
-            aead.decrypt_into(params.nonce(0), sealed, params.final_aad(0), bytearray())
-            return
-        first = sealed[: min(body_len, params.chunk_size + chunked.TAG_SIZE)]
-        scratch = bytearray(len(first) - chunked.TAG_SIZE)
-        aead.decrypt_into(params.nonce(0), first, params.aad, scratch)
-        scratch[:] = bytes(len(scratch))  # plaintext never leaves this function
+        params.cipher().decrypt_into(
+            params.nonce(-(-body_len // full)),
+            sealed[body_len:],
+            params.final_aad(total),
+            bytearray(),
+        )
     except (InvalidTag, ValueError):
         raise DecryptionError() from None
 

@@ -60,7 +60,7 @@ def no_bulk_open(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield calls
 
 
-def test_openpgp_rewrap_checks_one_chunk_not_the_body(
+def test_openpgp_rewrap_checks_the_final_tag_not_the_body(
     alice: certs.OpenPGPSecretKey,
     bob: certs.OpenPGPSecretKey,
     no_bulk_open: list[str],
@@ -76,7 +76,7 @@ def test_openpgp_rewrap_checks_one_chunk_not_the_body(
     assert message.decrypt(rewrapped, [bob], policy=DEFAULT) == BODY
 
 
-def test_openpgp_rewrap_of_an_empty_body_checks_the_final_tag(
+def test_openpgp_rewrap_of_an_empty_body_round_trips(
     alice: certs.OpenPGPSecretKey, bob: certs.OpenPGPSecretKey
 ) -> None:
     sealed = bytes(message.encrypt(b"", [alice.public], armor=False, policy=DEFAULT))
@@ -88,7 +88,7 @@ def test_openpgp_rewrap_with_a_key_that_does_not_open_the_body_fails(
     alice: certs.OpenPGPSecretKey, bob: certs.OpenPGPSecretKey
 ) -> None:
     # Alice's PKESK from one message in front of the body of another: her key
-    # unwraps a session key, which the first chunk's tag rejects.
+    # unwraps a session key, which the final tag rejects.
     first = bytes(message.encrypt(BODY, [alice.public], armor=False, policy=DEFAULT))
     second = bytes(message.encrypt(BODY, [alice.public], armor=False, policy=DEFAULT))
     start, _ = message._Parsed(first, DEFAULT).seipd_span
@@ -100,7 +100,7 @@ def test_openpgp_rewrap_with_a_key_that_does_not_open_the_body_fails(
         message.rewrap(first, [bob], [bob.public], policy=DEFAULT)
 
 
-def test_seipdv2_first_chunk_check_rejects_a_wrong_session_key(
+def test_seipdv2_final_tag_check_rejects_a_wrong_session_key(
     alice: certs.OpenPGPSecretKey,
 ) -> None:
     sealed = bytes(message.encrypt(BODY, [alice.public], armor=False, policy=DEFAULT))
