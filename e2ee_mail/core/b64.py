@@ -5,10 +5,24 @@ PERF.md: the stdlib encoder runs at 0.1-0.24 GB/s, pybase64 several times that. 
 are cut per batch of whole lines: 76-column text comes straight from
 ``pybase64.encodebytes``; other widths are sliced with precomputed slice objects,
 which keeps the cutting in C (``map`` over ``bytes.__getitem__``).
+
+Decoding (:func:`decode_lines`): ``pybase64.b64decode(validate=False)`` over the text
+with its line breaks (PERF.md: 1.3-2.3 GB/s, twice a strict decode after stripping
+them). A non-validating decode discards characters outside the alphabet, so the
+result is accepted only when its length is the one the line structure predicts
+(fixed-width lines, computed from the first line, and the last line break probed
+where that predicts it: no pass over the text). An inserted foreign character
+shortens the result or moves the last line, so it is refused; only one standing
+exactly in a line break's place can pass, and then nothing is lost (the octets are
+covered by the AEAD/MDC or CRC24 anyway). Text of another shape gets ``None`` and
+the caller decodes it strictly. Measured on 16 MiB (64-column LF): 13 ms here,
+against 63 ms for ``translate`` + strict decode; ``bytes.count(b"\n")`` alone
+would cost 18 ms, more than the decode.
 """
 
 from __future__ import annotations
 
+import binascii
 import functools
 import itertools
 from collections.abc import Iterator
@@ -16,7 +30,7 @@ from typing import Final
 
 import pybase64
 
-__all__ = ["BATCH_LINES", "encode_lines", "iter_encoded_lines"]
+__all__ = ["BATCH_LINES", "decode_lines", "encode_lines", "iter_encoded_lines"]
 
 #: Lines encoded per batch: 48-57 KiB of input, inside the 57-228 KiB range where
 #: pybase64 is fastest and the batch stays in cache.
@@ -60,3 +74,49 @@ def encode_lines(
     """The base64 of ``data`` in ``width``-column lines ending in ``eol``, joined
     once into a buffer of its final size."""
     return bytearray().join(iter_encoded_lines(data, width=width, eol=eol))
+
+
+def decode_lines(text: bytes | bytearray) -> bytes | None:
+    """Decode base64 in lines of one width (the last may be shorter), LF or CRLF.
+
+    Leading and trailing line breaks are ignored. Returns None when the text is not
+    of that shape or is not valid base64; the caller then decodes it strictly (the
+    slow path decides between "other line shape" and "damaged").
+    """
+    start, stop = 0, len(text)
+    while start < stop and text[start] in b"\r\n":
+        start += 1
+    while stop > start and text[stop - 1] in b"\r\n":
+        stop -= 1
+    length = stop - start
+    if not length:
+        return b""
+    first = text.find(b"\n", start, stop)
+    if first < 0:
+        width, sep, lines = length, 1, 1
+    else:
+        sep = 2 if text[first - 1] == 0x0D else 1
+        width = first - start - (sep - 1)
+        if width <= 0:
+            return None
+        lines = -(-(length + sep) // (width + sep))
+        # The last line must start where fixed widths put it (a cheap probe at one
+        # offset): an inserted character that shifts lines cannot balance the count.
+        last_eol = start + (lines - 1) * (width + sep) - 1
+        if (
+            last_eol >= stop
+            or text[last_eol] != 0x0A
+            or text.find(b"\n", last_eol + 1, stop) >= 0
+        ):
+            return None
+    chars = length - (lines - 1) * sep
+    pad = 2 if text[stop - 2 : stop] == b"==" else 1 if text[stop - 1] == 0x3D else 0
+    if chars % 4:
+        return None
+    try:
+        decoded = pybase64.b64decode(memoryview(text)[start:stop], validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    if len(decoded) != chars // 4 * 3 - pad:
+        return None
+    return decoded

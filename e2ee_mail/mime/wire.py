@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["from_bytes", "to_bytes"]
 
 _CRLF: Final = b"\r\n"
+_HEAD_WINDOW: Final = 1 << 16
 
 
 def _lines(text: str) -> bytes:
@@ -96,14 +97,19 @@ def _header_end(data: bytes) -> int:
         return 2
     if data.startswith(b"\n"):
         return 1
-    # The first empty line: a line end right after a "\n" line end.
+    # The first empty line: a line end right after a "\n" line end. Header blocks
+    # are small: look in the first 64 KiB before scanning a large body (a base64
+    # body has neither pattern, so a whole-data find would read all of it twice).
     candidates = []
-    lf_lf = data.find(b"\n\n")
-    if lf_lf >= 0:
-        candidates.append((lf_lf, lf_lf + 2))
-    lf_crlf = data.find(b"\n\r\n")
-    if lf_crlf >= 0:
-        candidates.append((lf_crlf, lf_crlf + 3))
+    for limit in (_HEAD_WINDOW, len(data)):
+        lf_lf = data.find(b"\n\n", 0, limit)
+        if lf_lf >= 0:
+            candidates.append((lf_lf, lf_lf + 2))
+        lf_crlf = data.find(b"\n\r\n", 0, limit)
+        if lf_crlf >= 0:
+            candidates.append((lf_crlf, lf_crlf + 3))
+        if candidates or limit >= len(data):
+            break
     if not candidates:
         return -1
     end = min(candidates)[1]

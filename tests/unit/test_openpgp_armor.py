@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pybase64
@@ -151,3 +152,31 @@ def test_crc24_matches_the_rfc_definition_and_continues() -> None:
     data = bytes(range(256)) * 3
     assert armor.crc24(data[300:], armor.crc24(data[:300])) == armor.crc24(data)
     assert armor.crc24(b"123456789") == 0x21CF02
+
+
+@pytest.mark.parametrize("junk", [b"!", b"!!!!", b"*", b"====", b"-_-_", b"\x00"])
+@pytest.mark.parametrize("where", [0, 65, 5000, -70])
+def test_a_foreign_character_anywhere_in_the_body_is_refused(
+    junk: bytes, where: int
+) -> None:
+    text = bytes(armor.enarmor(bytes(range(256)) * 40))
+    start = text.index(b"-----\n\n") + 7
+    at = start + where if where >= 0 else text.index(b"-----END") + where
+    bad = text[:at] + junk + text[at:]
+    with pytest.raises(ArmorError):
+        armor.dearmor(bad)
+    with pytest.raises(ArmorError):
+        armor.ArmorReader(io.BytesIO(bad)).read()
+
+
+def test_lines_of_other_widths_and_bare_cr_line_ends_are_read() -> None:
+    data = bytes(range(256)) * 7
+    body = base64.b64encode(data)
+    lines = [body[i : i + 76] for i in range(0, len(body), 76)]
+    lines[3] = lines[3][:40]  # a short line in the middle
+    lines.insert(4, body[3 * 76 + 40 : 4 * 76])
+    text = b"-----BEGIN PGP MESSAGE-----\n\n" + b"\n".join(lines)
+    text += b"\n-----END PGP MESSAGE-----\n"
+    assert armor.dearmor(text)[1] == data
+    assert armor.ArmorReader(io.BytesIO(text)).read() == data
+    assert armor.dearmor(text.replace(b"\n", b"\r"))[1] == data
