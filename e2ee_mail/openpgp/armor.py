@@ -199,6 +199,8 @@ class ArmorWriter:
     def _emit(self, data: bytes | memoryview) -> None:
         if self._crc is not None:
             self._crc = crc24(data, self._crc)
+        # One write per batch of 1024 lines: memory stays bounded whatever the
+        # size of the caller's piece.
         for text in b64.iter_encoded_lines(data, width=_LINE, eol=b"\n"):
             self._dst.write(text)
 
@@ -206,6 +208,11 @@ class ArmorWriter:
         """Take binary octets."""
         view = memoryview(data).cast("B")
         pos = 0
+        if not self._fill and len(view) >= self._SLICE:
+            # Whole slices straight from the caller's buffer: no copy into _buf,
+            # one batch for the lot.
+            pos = len(view) - len(view) % self._SLICE
+            self._emit(view[:pos])
         while pos < len(view):
             n = min(len(self._buf) - self._fill, len(view) - pos)
             self._buf[self._fill : self._fill + n] = view[pos : pos + n]

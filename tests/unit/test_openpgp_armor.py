@@ -180,3 +180,18 @@ def test_lines_of_other_widths_and_bare_cr_line_ends_are_read() -> None:
     assert armor.dearmor(text)[1] == data
     assert armor.ArmorReader(io.BytesIO(text)).read() == data
     assert armor.dearmor(text.replace(b"\n", b"\r"))[1] == data
+
+
+@pytest.mark.parametrize("pieces", [[200_000], [10, 100_000, 49_152, 3], [49_152 * 3]])
+def test_streaming_writer_with_large_pieces_matches_the_bytes_encoder(
+    pieces: list[int],
+) -> None:
+    data = bytes(i % 241 for i in range(sum(pieces)))
+    out = io.BytesIO()
+    writer = armor.ArmorWriter(out, crc=True)
+    pos = 0
+    for size in pieces:
+        writer.write(data[pos : pos + size])
+        pos += size
+    writer.close()
+    assert out.getvalue() == armor.enarmor(data, crc=True)
