@@ -277,6 +277,21 @@ class PacketBodyReader:
         self._left -= got
         return int(got)
 
+    def readview(self, size: int) -> memoryview:
+        """Up to ``size`` body octets as a view from a source with ``readview`` (the
+        SEIPDv2 chunk opener): no copy. Valid until the next read; empty at the end.
+        """
+        readview = self._src.readview  # type: ignore[attr-defined]
+        if self._until_eof:
+            return readview(size)  # type: ignore[no-any-return]
+        if not self._advance():
+            return memoryview(b"")
+        view: memoryview = readview(min(size, self._left))
+        if not view:
+            raise PacketError("packet body is truncated")
+        self._left -= len(view)
+        return view
+
     def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` octets (all when negative).
 
