@@ -90,30 +90,31 @@ def to_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=policy.SMTP)
 
 
-def _header_end(data: bytes) -> int:
-    """Offset of the first body byte (after the first empty line), or -1 when the
-    parser should decide (no empty line, or bare CR line ends in the header block)."""
-    if data.startswith(b"\r\n"):
-        return 2
-    if data.startswith(b"\n"):
-        return 1
+def _header_end(data: bytes, start: int, stop: int) -> int:
+    """Offset of the first body byte of ``data[start:stop]`` (after the first empty
+    line), or -1 when the parser should decide (no empty line, or bare CR line ends
+    in the header block)."""
+    if data.startswith(b"\r\n", start, stop):
+        return start + 2
+    if data.startswith(b"\n", start, stop):
+        return start + 1
     # The first empty line: a line end right after a "\n" line end. Header blocks
     # are small: look in the first 64 KiB before scanning a large body (a base64
     # body has neither pattern, so a whole-data find would read all of it twice).
     candidates = []
-    for limit in (_HEAD_WINDOW, len(data)):
-        lf_lf = data.find(b"\n\n", 0, limit)
+    for limit in (min(start + _HEAD_WINDOW, stop), stop):
+        lf_lf = data.find(b"\n\n", start, limit)
         if lf_lf >= 0:
             candidates.append((lf_lf, lf_lf + 2))
-        lf_crlf = data.find(b"\n\r\n", 0, limit)
+        lf_crlf = data.find(b"\n\r\n", start, limit)
         if lf_crlf >= 0:
             candidates.append((lf_crlf, lf_crlf + 3))
-        if candidates or limit >= len(data):
+        if candidates or limit >= stop:
             break
     if not candidates:
         return -1
     end = min(candidates)[1]
-    if b"\r" in data[:end].replace(b"\r\n", b""):
+    if b"\r" in data[start:end].replace(b"\r\n", b""):
         return -1
     return end
 
@@ -130,83 +131,96 @@ def _strip_eol(text: str) -> str:
     return text
 
 
-def _delimiters(body: bytes, sep: bytes) -> list[tuple[int, int, bool]] | None:
-    """(line start, line end incl. its line end, is-close) of each delimiter line, up
-    to the close delimiter; None when there is no close delimiter."""
+def _text(data: bytes, start: int, stop: int) -> str:
+    """``data[start:stop]`` as the parser stores it, decoded in one copy."""
+    with memoryview(data) as view:
+        return str(view[start:stop], "ascii", "surrogateescape")
+
+
+def _delimiters(
+    body: bytes, sep: bytes, start: int, stop: int
+) -> list[tuple[int, int, bool]] | None:
+    """(line start, line end incl. its line end, is-close) of each delimiter line in
+    ``body[start:stop]``, up to the close delimiter; None when there is no close
+    delimiter."""
     found = []
-    pos = 0
+    pos = start
     while True:
-        at = body.find(sep, pos)
+        at = body.find(sep, pos, stop)
         if at < 0:
             return None
         pos = at + len(sep)
-        if at and body[at - 1] not in b"\r\n":
+        if at > start and body[at - 1] not in b"\r\n":
             continue
         end = pos
-        close = body.startswith(b"--", end)
+        close = body.startswith(b"--", end, stop)
         if close:
             end += 2
-        while end < len(body) and body[end] in b" \t":
+        while end < stop and body[end] in b" \t":
             end += 1
-        if body.startswith(b"\r\n", end):
+        if body.startswith(b"\r\n", end, stop):
             end += 2
-        elif end < len(body) and body[end] in b"\r\n":
+        elif end < stop and body[end] in b"\r\n":
             end += 1
-        elif end != len(body):
+        elif end != stop:
             continue
         found.append((at, end, close))
         if close:
             return found
 
 
-def _parse(data: bytes, depth: int) -> EmailMessage | None:
-    """The parser's result for ``data``, built part by part; None to fall back."""
+def _parse(
+    data: bytes, start: int, stop: int, depth: int, strip: bool = False
+) -> EmailMessage | None:
+    """The parser's result for ``data[start:stop]``, built part by part (bodies
+    sliced by offset and decoded once); None to fall back. ``strip``: drop one
+    trailing line end from a leaf body (the part of a multipart)."""
     from email import policy
     from email.parser import BytesParser
 
-    end = _header_end(data)
+    end = _header_end(data, start, stop)
     if end < 0:
         return None
-    msg = BytesParser(policy=policy.default).parsebytes(data[:end], headersonly=True)
+    msg = BytesParser(policy=policy.default).parsebytes(
+        data[start:end], headersonly=True
+    )
     if msg.defects:
         return None
     ctype = msg.get_content_type()
     maintype = msg.get_content_maintype()
-    body = data[end:]
     if maintype == "message" or ctype == "multipart/digest":
         return None
     if maintype != "multipart":
-        msg.set_payload(body.decode("ascii", "surrogateescape"))
+        if strip and stop > end:
+            if data.startswith(b"\r\n", stop - 2, stop) and stop - 2 >= end:
+                stop -= 2
+            elif data[stop - 1] in b"\r\n":
+                stop -= 1
+        msg.set_payload(_text(data, end, stop))
         return msg
     boundary = msg.get_boundary()
     if depth >= _MAX_DEPTH or not boundary or not boundary.isascii():
         return None
-    delimiters = _delimiters(body, b"--" + boundary.encode("ascii"))
+    delimiters = _delimiters(data, b"--" + boundary.encode("ascii"), end, stop)
     if not delimiters or delimiters[0][2]:
         # No close delimiter, or no start delimiter: the parser records a defect.
         return None
     first = delimiters[0][0]
-    msg.preamble = (
-        _strip_eol(body[:first].decode("ascii", "surrogateescape")) if first else None
-    )
+    msg.preamble = _strip_eol(_text(data, end, first)) if first > end else None
     parts: list[Any] = []
-    for (_, start, _), (stop, _, _) in itertools.pairwise(delimiters):
-        part = _parse(body[start:stop], depth + 1)
+    for (_, part_start, _), (part_stop, _, _) in itertools.pairwise(delimiters):
+        part = _parse(data, part_start, part_stop, depth + 1, strip=True)
         if part is None:
             return None
         if part.is_multipart():
             epilogue = part.epilogue
             part.epilogue = None if not epilogue else _strip_eol(epilogue)
-        else:
-            payload = part.get_payload()
-            if isinstance(payload, str):
-                part.set_payload(_strip_eol(payload))
         parts.append(part)
     msg.set_payload(parts)
     # Everything after the close delimiter line is the epilogue, as is (the feed
     # parser's leading-newline strip never applies after a close line with a line
     # end, and without one the input ends there).
-    msg.epilogue = body[delimiters[-1][1] :].decode("ascii", "surrogateescape")
+    msg.epilogue = _text(data, delimiters[-1][1], stop)
     return msg
 
 
@@ -220,7 +234,7 @@ def from_bytes(data: bytes) -> EmailMessage:
     from email.message import EmailMessage
     from email.parser import BytesParser
 
-    fast = _parse(data, 0)
+    fast = _parse(data, 0, len(data), 0)
     if fast is not None:
         return fast
     parsed = BytesParser(policy=policy.default).parsebytes(data)
