@@ -231,9 +231,7 @@ def decrypt_stream(
             _finalize(state, trailer, tmp)
         else:
             _open_candidates(reader, ceks, nonce, authenticated, tmp, named, header)
-        tmp.seek(0)
-        while chunk := tmp.read(1 << 20):
-            dst.write(chunk)
+        _io.copy_spool(tmp, dst)
 
 
 def _consume(lengths: Iterator[int], reader: EnvelopeReader) -> Iterator[int]:
