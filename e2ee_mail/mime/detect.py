@@ -52,7 +52,8 @@ def parse(msg: EmailMessage | bytes | bytearray | memoryview) -> EmailMessage:
     from .wire import from_bytes
 
     try:
-        parsed = from_bytes(bytes(msg))
+        # keep_raw: the encrypted part's bytes are read without re-encoding them.
+        parsed = from_bytes(bytes(msg), keep_raw=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"not a parseable mail message: {exc}") from None
     if not len(parsed.keys()):

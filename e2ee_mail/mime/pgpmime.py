@@ -116,7 +116,13 @@ def _encrypted_part(msg: EmailMessage) -> bytes:
         raise MIMEError("the PGP/MIME control part does not say Version: 1")
     if data.get_content_type() != "application/octet-stream":
         raise MIMEError("the second PGP/MIME part must be application/octet-stream")
-    payload = data.get_payload(decode=True)
+    from .wire import raw_body
+
+    cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    raw = raw_body(data) if cte in ("7bit", "8bit", "binary") else None
+    # The parsed bytes as they came (what get_payload(decode=True) rebuilds by
+    # encoding the payload string again for these transfer encodings).
+    payload = bytes(raw) if raw is not None else data.get_payload(decode=True)
     if not isinstance(payload, bytes) or not payload:
         raise MIMEError("the PGP/MIME encrypted part is empty")
     return payload

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
 
-__all__ = ["from_bytes", "to_bytes"]
+__all__ = ["from_bytes", "raw_body", "to_bytes"]
 
 _CRLF: Final = b"\r\n"
 _HEAD_WINDOW: Final = 1 << 16
@@ -32,6 +32,8 @@ def _lines(text: str) -> bytes:
     """``text`` as ASCII/surrogate-escaped bytes with every line end made CRLF
     (the generator's _write_lines: \\r\\n, \\r and \\n all end a line)."""
     raw = text.encode("ascii", "surrogateescape")
+    if b"\r" not in raw:  # a memchr, not three counting passes over the body
+        return raw.replace(b"\n", _CRLF)
     crlf = raw.count(_CRLF)
     if crlf == raw.count(b"\n") == raw.count(b"\r"):
         return raw  # already canonical: spare three passes over the body
@@ -137,6 +139,20 @@ def _text(data: bytes, start: int, stop: int) -> str:
         return str(view[start:stop], "ascii", "surrogateescape")
 
 
+_RAW: Final = "_e2ee_raw"
+
+
+def raw_body(part: Message) -> memoryview | None:
+    """The undecoded body bytes of a leaf part parsed by ``from_bytes(...,
+    keep_raw=True)``, without re-encoding its payload string; None when unknown or
+    when the payload was replaced since."""
+    found = getattr(part, _RAW, None)
+    if found is None or part._payload is not found[0]:  # type: ignore[attr-defined]
+        return None
+    view: memoryview = found[1]
+    return view
+
+
 def _delimiters(
     body: bytes, sep: bytes, start: int, stop: int
 ) -> list[tuple[int, int, bool]] | None:
@@ -170,7 +186,12 @@ def _delimiters(
 
 
 def _parse(
-    data: bytes, start: int, stop: int, depth: int, strip: bool = False
+    data: bytes,
+    start: int,
+    stop: int,
+    depth: int,
+    strip: bool = False,
+    keep_raw: bool = False,
 ) -> EmailMessage | None:
     """The parser's result for ``data[start:stop]``, built part by part (bodies
     sliced by offset and decoded once); None to fall back. ``strip``: drop one
@@ -196,7 +217,10 @@ def _parse(
                 stop -= 2
             elif data[stop - 1] in b"\r\n":
                 stop -= 1
-        msg.set_payload(_text(data, end, stop))
+        text = _text(data, end, stop)
+        msg.set_payload(text)
+        if keep_raw:
+            setattr(msg, _RAW, (text, memoryview(data)[end:stop]))
         return msg
     boundary = msg.get_boundary()
     if depth >= _MAX_DEPTH or not boundary or not boundary.isascii():
@@ -209,7 +233,9 @@ def _parse(
     msg.preamble = _strip_eol(_text(data, end, first)) if first > end else None
     parts: list[Any] = []
     for (_, part_start, _), (part_stop, _, _) in itertools.pairwise(delimiters):
-        part = _parse(data, part_start, part_stop, depth + 1, strip=True)
+        part = _parse(
+            data, part_start, part_stop, depth + 1, strip=True, keep_raw=keep_raw
+        )
         if part is None:
             return None
         if part.is_multipart():
@@ -224,9 +250,13 @@ def _parse(
     return msg
 
 
-def from_bytes(data: bytes) -> EmailMessage:
+def from_bytes(data: bytes, *, keep_raw: bool = False) -> EmailMessage:
     """Parse ``data`` as ``BytesParser(policy=email.policy.default)`` does, with
     bodies sliced out by hand rather than fed through the line-based parser.
+
+    ``keep_raw``: leaf parts also keep a view of their body bytes (:func:`raw_body`),
+    which keeps ``data`` alive as long as the message: for outer messages that are
+    only read to decrypt them.
 
     The ``email`` package's own exceptions propagate; callers wrap them.
     """
@@ -234,7 +264,7 @@ def from_bytes(data: bytes) -> EmailMessage:
     from email.message import EmailMessage
     from email.parser import BytesParser
 
-    fast = _parse(data, 0, len(data), 0)
+    fast = _parse(data, 0, len(data), 0, keep_raw=keep_raw)
     if fast is not None:
         return fast
     parsed = BytesParser(policy=policy.default).parsebytes(data)

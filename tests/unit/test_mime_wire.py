@@ -174,3 +174,19 @@ def test_from_bytes_equals_the_parser_on_boundary_soup(
     prefix: bytes, pieces: list[bytes]
 ) -> None:
     _assert_same_parse(prefix + b"".join(pieces))
+
+
+def test_raw_body_is_the_payload_bytes_until_replaced() -> None:
+    data = (
+        b"Content-Type: multipart/encrypted; boundary=b\r\n\r\n--b\r\n"
+        b"Content-Type: application/octet-stream\r\n\r\nline one\r\nline\xff two\r\n"
+        b"--b--\r\n"
+    )
+    msg = wire.from_bytes(data, keep_raw=True)
+    part = msg.get_payload(0)
+    raw = wire.raw_body(part)
+    assert raw is not None
+    assert bytes(raw) == part._payload.encode("ascii", "surrogateescape")
+    part.set_payload("new\r\n")
+    assert wire.raw_body(part) is None
+    assert wire.raw_body(wire.from_bytes(data).get_payload(0)) is None
