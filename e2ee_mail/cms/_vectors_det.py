@@ -49,8 +49,10 @@ def _deterministic(case: Case, policy: Policy) -> None:
     op = case.text("op")
     data = _message(case)
     plain = b""
+    passphrase = case.inputs.get("passphrase")
+    secret = passphrase.encode() if isinstance(passphrase, str) else None
     for path in _files(case, "keys"):
-        key = x509.load_key(path.read_bytes(), None)
+        key = x509.load_key(path.read_bytes(), secret)
         plain = bytes(envelope.decrypt(data, [key], policy=policy))
         if plain.hex() != case.expected.get("plaintext"):
             raise Mismatch(f"{path.name} gives the wrong plaintext")

@@ -115,8 +115,10 @@ def _deterministic(case: Case, policy: Policy) -> None:
         else case.b64("message_b64")
     )
     plain = b""
+    passphrase = case.inputs.get("passphrase")
+    secret = passphrase.encode() if isinstance(passphrase, str) else None
     for path in _files(case, "keys"):
-        key = certs.load_key(path.read_bytes(), None)
+        key = certs.load_key(path.read_bytes(), secret)
         plain = bytes(message.decrypt(data, [key], policy=policy))
         if plain.hex() != case.expected.get("plaintext"):
             raise Mismatch(f"{path.name} gives the wrong plaintext")

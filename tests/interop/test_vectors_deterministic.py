@@ -120,15 +120,21 @@ def test_openssl_opens_deterministic_smime_rsa_mail(
     assert b"Subject: " in got
 
 
-def _node_decrypt(tmp_path: Path, data: bytes, key_files: list[str]) -> bytes:
+def _node_decrypt(
+    tmp_path: Path, data: bytes, key_files: list[str], passphrase: str | None = None
+) -> bytes:
     exe = require_peer("openpgp.js")
     src, out, req = tmp_path / "in", tmp_path / "out", tmp_path / "req.json"
     src.write_bytes(data)
-    req.write_text(
-        json.dumps(
-            {"op": "decrypt", "keys": key_files, "input": str(src), "output": str(out)}
-        )
-    )
+    request = {
+        "op": "decrypt",
+        "keys": key_files,
+        "input": str(src),
+        "output": str(out),
+    }
+    if passphrase is not None:
+        request["passphrase"] = passphrase
+    req.write_text(json.dumps(request))
     proc = subprocess.run(
         [exe, str(SCRIPT), str(req)],
         capture_output=True,
@@ -150,7 +156,9 @@ def test_openpgpjs_opens_deterministic_v6_case(
 ) -> None:
     for key in case["inputs"]["keys"]:
         path = str((VECTORS / "openpgp" / key).resolve())
-        got = _node_decrypt(tmp_path, _message(case), [path])
+        got = _node_decrypt(
+            tmp_path, _message(case), [path], case["inputs"].get("passphrase")
+        )
         assert got.hex() == case["expected"]["plaintext"], key
 
 

@@ -336,6 +336,52 @@ def main(out: Path) -> None:
             },
         },
     ]
+    for cid, comment, stem, of, flags in (
+        (
+            21,
+            "case 8 (mixed) opened with the RSA key as passphrase-protected PKCS#8 PEM",
+            "cms-rsa3072",
+            8,
+            ["RsaOaep", "Mixed", "KeyProtected"],
+        ),
+        (
+            22,
+            "case 6 opened with the X25519 key as passphrase-protected PKCS#8 PEM",
+            "cms-x25519",
+            6,
+            ["X25519", "KeyProtected"],
+        ),
+    ):
+        other.append(
+            {
+                "id": cid,
+                "comment": comment,
+                "flags": flags,
+                "result": "valid",
+                "inputs": {
+                    "op": "decrypt",
+                    "keys": [f"../keys/{stem}.key.protected.pem"],
+                    "passphrase": "test-only passphrase",
+                    "message_b64": b64(messages[of]),
+                },
+                "expected": {"plaintext": valid[of - 1]["expected"]["plaintext"]},
+            }
+        )
+    invalid.append(
+        {
+            "id": 23,
+            "comment": "case 6 with the protected X25519 key and a wrong passphrase",
+            "flags": ["KeyProtected", "WrongPassphrase"],
+            "result": "invalid",
+            "error": "PassphraseError",
+            "inputs": {
+                "op": "decrypt",
+                "keys": ["../keys/cms-x25519.key.protected.pem"],
+                "passphrase": "wrong passphrase",
+                "message_b64": b64(messages[6]),
+            },
+        }
+    )
     doc = {
         "schema": "cms-deterministic.json",
         "kind": "cms-deterministic",
@@ -356,6 +402,8 @@ def main(out: Path) -> None:
             "Der": "The message is DER.",
             "Pem": "The message is PEM (-----BEGIN CMS-----).",
             "KeyDer": "The key is PKCS#8 DER without its certificate: entries are tried, not matched by name.",
+            "KeyProtected": "The key is encrypted PKCS#8 (PEM, with its certificate), opened with the case's passphrase.",
+            "WrongPassphrase": "The passphrase is wrong: PassphraseError before any message is touched.",
             "Legacy": "Unauthenticated EnvelopedData AES-256-CBC: opens only under LEGACY_DECRYPT.",
             "Tampered": "One octet changed after encryption.",
             "Truncated": "The message cut short.",
@@ -366,7 +414,10 @@ def main(out: Path) -> None:
                 "comment": "encrypted with pinned randomness: decrypt, then re-encrypt and compare",
                 "cases": valid,
             },
-            {"comment": "decrypt only: keys in their other encodings", "cases": other},
+            {
+                "comment": "decrypt only: keys in their other encodings (DER, protected PEM)",
+                "cases": other,
+            },
             {
                 "comment": "negative cases derived from the messages above",
                 "cases": invalid,

@@ -172,6 +172,13 @@ class _File:
             "expected": {"plaintext": self.plaintexts[of].hex()},
         }
 
+    def protected_case(
+        self, cid: int, comment: str, flags: list[str], of: int, stem: str
+    ) -> dict[str, Any]:
+        entry = self.decrypt_case(cid, comment, flags, of, f"{stem}.sec.protected.asc")
+        entry["inputs"]["passphrase"] = "test-only passphrase"
+        return entry
+
     def invalid(
         self,
         cid: int,
@@ -208,6 +215,8 @@ COMMON_NOTES = {
     "Binary": "The message is binary.",
     "Armored": "The message is ASCII armored.",
     "KeyBinary": "The secret key is read from its binary (unarmored) encoding.",
+    "KeyProtected": "The secret key is passphrase-protected (armored), opened with the case's passphrase.",
+    "WrongPassphrase": "The passphrase is wrong: PassphraseError before any message is touched.",
     "Tampered": "One octet changed after encryption.",
     "Truncated": "The message cut short.",
     "WrongKey": "Only a key the message is not encrypted to is given.",
@@ -364,6 +373,15 @@ def v6(out: Path) -> None:
             "NoMatchingKeyError",
         ),
     ]
+    other.append(
+        f.protected_case(
+            20,
+            "case 5 opened with the X25519 key protected by Argon2 + AES-256-OCB",
+            ["X25519", "KeyProtected"],
+            5,
+            "pgp6-x25519",
+        )
+    )
     notes = dict(COMMON_NOTES)
     notes.update(
         {
@@ -500,6 +518,34 @@ def v4(out: Path) -> None:
             "NoMatchingKeyError",
         ),
     ]
+    other.append(
+        f.protected_case(
+            14,
+            "case 5 opened with the ECDH key protected by iterated+salted SHA-256 S2K",
+            ["Ecdh", "KeyProtected"],
+            5,
+            "pgp4-cv25519",
+        )
+    )
+    other.append(
+        f.protected_case(
+            15,
+            "case 6 opened with the RSA key protected by iterated+salted SHA-256 S2K",
+            ["Rsa", "KeyProtected"],
+            6,
+            "pgp4-rsa3072",
+        )
+    )
+    wrong = f.invalid(
+        16,
+        "case 1 with the protected ECDH key and a wrong passphrase",
+        ["KeyProtected", "WrongPassphrase"],
+        f.messages[1],
+        "pgp4-cv25519.sec.protected.asc",
+        "PassphraseError",
+    )
+    wrong["inputs"]["passphrase"] = "wrong passphrase"
+    invalid.append(wrong)
     notes = dict(COMMON_NOTES)
     notes.update(
         {

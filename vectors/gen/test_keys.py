@@ -11,7 +11,9 @@ Every key is written in every encoding e2ee_mail accepts:
   ``e2ee-mail keygen`` writes), ``<name>.key.der`` (PKCS#8 DER),
   ``<name>.crt.pem`` and ``<name>.crt.der``;
 - OpenPGP: ``<name>.sec.asc`` / ``<name>.sec.pgp`` (unprotected secret key, armored /
-  binary) and ``<name>.pub.asc`` / ``<name>.pub.pgp`` (certificate).
+  binary) and ``<name>.pub.asc`` / ``<name>.pub.pgp`` (certificate);
+- protected with the passphrase :data:`PASSPHRASE`: ``<name>.key.protected.pem`` and
+  ``<name>.sec.protected.asc`` (see :func:`protected`).
 
 These keys are public knowledge: never use them for anything but tests.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from e2ee_mail.keys import x509gen
+from e2ee_mail.keys import x509, x509gen
 from e2ee_mail.openpgp import certs
 
 KEYS = Path(__file__).resolve().parent.parent / "keys"
@@ -67,5 +69,29 @@ def main(force: bool) -> None:
         (KEYS / f"{stem}.pub.pgp").write_bytes(pgp.public.export(armor=False))
 
 
+#: The passphrase of the protected copies (TEST ONLY, given in vectors/keys/README).
+PASSPHRASE = b"test-only passphrase"
+
+
+def protected(force: bool) -> None:
+    """Passphrase-protected copies of the keys above: ``<stem>.key.protected.pem``
+    (encrypted PKCS#8 + certificate) and ``<stem>.sec.protected.asc`` (OpenPGP S2K:
+    Argon2 + AES-OCB for v6, iterated+salted SHA-256 for v4). Salts are random, so
+    these too are written once."""
+    for stem, _uid, _kind in X509:
+        out = KEYS / f"{stem}.key.protected.pem"
+        if out.exists() and not force:
+            continue
+        key = x509.load_key((KEYS / f"{stem}.key.pem").read_bytes(), None)
+        out.write_bytes(key.export(passphrase=PASSPHRASE, armor=True))
+    for stem, _uid, _kind, _profile in OPENPGP:
+        out = KEYS / f"{stem}.sec.protected.asc"
+        if out.exists() and not force:
+            continue
+        pgp = certs.load_key((KEYS / f"{stem}.sec.asc").read_bytes(), None)
+        out.write_bytes(pgp.export(passphrase=PASSPHRASE, armor=True))
+
+
 if __name__ == "__main__":
     main("--force" in sys.argv[1:])
+    protected("--force" in sys.argv[1:])
