@@ -8,7 +8,8 @@ are registered by the v4 module through :data:`SECRET_DECODERS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
@@ -21,7 +22,9 @@ from cryptography.hazmat.primitives.serialization import (
 
 from ..errors import KeyLoadError, UnsupportedError
 from .packets import (
+    PK_ECDH,
     PK_ED25519,
+    PK_EDDSA_LEGACY,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
     PK_RSA_SIGN_ONLY,
@@ -47,6 +50,22 @@ _RSA: Final = (PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_RSA_SIGN_ONLY)
 #: Decoders for algorithms this module does not know: algorithm ID ->
 #: f(public packet, plain secret material) -> private key object.
 SECRET_DECODERS: dict[int, Callable[[PublicKeyPacket, bytes], object]] = {}
+#: Algorithms only the v4 compatibility module handles (EdDSALegacy, ECDH).
+V4_ALGORITHMS: Final = frozenset({PK_ECDH, PK_EDDSA_LEGACY})
+
+
+def load_v4(algorithm: int, table: Mapping[int, object]) -> bool:
+    """Register the v4 module on first need; whether ``algorithm`` is now in ``table``.
+
+    The v4 seams (this module's SECRET_DECODERS, pkesk's EXTRA_WRAPPERS/UNWRAPPERS)
+    are filled when ``v4keys`` is imported. Importing it eagerly cost the CLI about
+    200 ms of start-up for every message (issue 6), so the places that look an
+    algorithm up call this instead when the algorithm is a v4-only one.
+    """
+    if algorithm not in V4_ALGORITHMS:
+        return False
+    importlib.import_module(".v4keys", __package__)
+    return algorithm in table
 
 
 def _raw_private(key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
@@ -98,7 +117,7 @@ def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
             key = ekey
         elif algorithm in _RSA:
             key, ok = _rsa_private(public, secret), True
-        elif algorithm in SECRET_DECODERS:
+        elif algorithm in SECRET_DECODERS or load_v4(algorithm, SECRET_DECODERS):
             key, ok = SECRET_DECODERS[algorithm](public, secret), True
         else:
             raise UnsupportedError(f"key algorithm {algorithm} is not supported")

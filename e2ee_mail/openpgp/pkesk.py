@@ -24,6 +24,7 @@ from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..errors import DecryptionError, FormatError, UnsupportedError
 from .certs import KeyInfo
+from .keymaterial import load_v4
 from .packets import PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
 from .packets.pkesk import (
     PKESKv3,
@@ -111,7 +112,7 @@ def _wrap_fields(
         head = bytes([cipher]) if cipher is not None else b""
         message = head + session_key + _checksum(session_key)
         return encode_mpi(core_rsa.encrypt_pkcs1v15(public, message))
-    if packet.algorithm in EXTRA_WRAPPERS:
+    if packet.algorithm in EXTRA_WRAPPERS or load_v4(packet.algorithm, EXTRA_WRAPPERS):
         return EXTRA_WRAPPERS[packet.algorithm](session_key, cipher, recipient, version)
     raise UnsupportedError(
         f"encrypting to public key algorithm {packet.algorithm} is not supported"
@@ -182,7 +183,9 @@ def unwrap(
             return _unwrap_rsa(packet.material, private, version)
     except FormatError:
         raise DecryptionError() from None
-    if packet.algorithm in EXTRA_UNWRAPPERS:
+    if packet.algorithm in EXTRA_UNWRAPPERS or load_v4(
+        packet.algorithm, EXTRA_UNWRAPPERS
+    ):
         return EXTRA_UNWRAPPERS[packet.algorithm](
             packet.material, private, key, version
         )
