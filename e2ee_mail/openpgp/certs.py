@@ -23,7 +23,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..keys.model import Certificate, KeyFormat, SecretKey
-from . import armor, keyprotect
+from . import armor
 from .keymaterial import private_from_material
 from .packets import (
     TAG_SECRET_KEY,
@@ -335,6 +335,8 @@ def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
 
 
 def _protect(packet: Packet, passphrase: bytes) -> bytes:
+    from . import keyprotect  # only for secret keys: kept out of start-up (issue 6)
+
     public, body, offset = _split_secret(packet)
     prot, pos = keyprotect.parse_protection(packet.body, offset, version=public.version)
     plain = keyprotect.unprotect(
@@ -357,6 +359,8 @@ def _protect(packet: Packet, passphrase: bytes) -> bytes:
 
 def _unlock(packet: Packet, passphrase: bytes | None) -> tuple[bytes, object, Packet]:
     """(fingerprint, private key, the packet rewritten unprotected)."""
+    from . import keyprotect  # only for secret keys: kept out of start-up (issue 6)
+
     public, body, offset = _split_secret(packet)
     prot, pos = keyprotect.parse_protection(packet.body, offset, version=public.version)
     plain = keyprotect.unprotect(
