@@ -100,9 +100,11 @@ def _message_from_parts(
     )
     outer["Content-Disposition"] = "attachment; filename=smime.p7m"
     outer["Content-Transfer-Encoding"] = "base64"
-    # LF lines straight from pybase64.encodebytes; SealedMessage writes them with
-    # the flattening policy's line ends, without the email generator (PERF.md).
-    attach_prebuilt(outer, b"".join(b64.iter_encoded_lines(der, width=76, eol=b"\n")))
+    # 76-column LF lines from one pybase64.encodebytes call: the output is
+    # allocated once (16 MiB: ~10 ms against ~37 ms for batches joined after);
+    # SealedMessage writes them with the flattening policy's line ends, without
+    # the email generator (PERF.md).
+    attach_prebuilt(outer, pybase64.encodebytes(der))
     return outer
 
 
