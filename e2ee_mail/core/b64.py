@@ -76,14 +76,17 @@ def encode_lines(
     return bytearray().join(iter_encoded_lines(data, width=width, eol=eol))
 
 
-def decode_lines(text: bytes | bytearray) -> bytes | None:
+def decode_lines(
+    text: bytes | bytearray, start: int = 0, stop: int | None = None
+) -> bytes | None:
     """Decode base64 in lines of one width (the last may be shorter), LF or CRLF.
 
-    Leading and trailing line breaks are ignored. Returns None when the text is not
-    of that shape or is not valid base64; the caller then decodes it strictly (the
-    slow path decides between "other line shape" and "damaged").
+    Only ``text[start:stop]`` is read (no slice copy). Leading and trailing line
+    breaks are ignored. Returns None when the text is not of that shape or is not
+    valid base64; the caller then decodes it strictly (the slow path decides between
+    "other line shape" and "damaged").
     """
-    start, stop = 0, len(text)
+    stop = len(text) if stop is None else stop
     while start < stop and text[start] in b"\r\n":
         start += 1
     while stop > start and text[stop - 1] in b"\r\n":

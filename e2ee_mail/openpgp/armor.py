@@ -113,36 +113,43 @@ def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
     end = text.find(end_line, begin.end())
     if end < 0:
         raise ArmorError(f"armor has no tail line ({end_line.decode()})")
-    body = text[begin.end() : end]
+    start, stop = begin.end(), end  # the body, read in place (no slice copy)
     # Armor headers run up to the first blank line; RFC 9580 §6.2 requires the blank
     # line, but a block without headers and without it is accepted (some encoders).
-    first = body[: body.find(b"\n")] if b"\n" in body[:1024] else body[:1024]
+    probe = text[start : min(stop, start + 1024)]
+    first = probe[: probe.find(b"\n")] if b"\n" in probe else probe
     if b":" in first and not _looks_base64(first):
-        blank = _BLANK_LINE.search(body)
-        head = body[: blank.start() if blank else len(body)].replace(b"\r", b"")
+        blank = _BLANK_LINE.search(text, start, stop)
+        head = text[start : blank.start() if blank else stop].replace(b"\r", b"")
         for line in head.split(b"\n"):
             if b": " not in line and not line.rstrip().endswith(b":"):
                 raise ArmorError("malformed armor header line")
-        body = body[blank.end() - 1 :] if blank else b""
-    body, checksum = _split_crc(body)
-    decoded = _decode_body(body)
+        start = blank.end() - 1 if blank else stop  # text[start] is that "\n"
+    # A CRC24 line at the end of the body (only the tail is searched; from the
+    # line end before the body at the latest, so a lone CRC line is found too).
+    checksum = None
+    found = _CRC_TAIL.search(text, max(start - 1, stop - 128), stop)
+    if found is not None:
+        stop, checksum = max(start, found.start()), found.group(1)
+    decoded = _decode_body(text, start, stop)
     if checksum is not None:
         _check_crc(checksum, crc24(decoded))
     return label, decoded
 
 
-def _decode_body(body: bytes) -> bytes:
-    """The octets of an armor body (CRC line already split off).
+def _decode_body(text: bytes, start: int = 0, stop: int | None = None) -> bytes:
+    """The octets of the armor body ``text[start:stop]`` (CRC line split off).
 
     The happy path is one non-validating pybase64 pass over the text, line breaks
     included (core/b64.py decode_lines: its length check refuses any discarded
     character, with no extra pass; PERF.md: 2x the strict decode). Other line shapes
     (whitespace around lines, varying widths) take the strict path.
     """
-    decoded = b64.decode_lines(body)
+    decoded = b64.decode_lines(text, start, stop)
     if decoded is not None:
         return decoded
     try:
+        body = text[start:stop]
         return pybase64.b64decode(_base64_chars(body), validate=True)
     except (binascii.Error, ValueError):
         raise ArmorError("armor body is not valid base64") from None
