@@ -11,7 +11,11 @@ CRC24 disagrees. We check it when present (our issue tracker asks for it) becaus
 mismatch is transport damage, and naming it beats a later "decryption failed"; the
 check reads public bytes only and is never an oracle. A missing CRC is accepted.
 Base64 goes through pybase64 (PERF.md); :class:`ArmorWriter` and :class:`ArmorReader`
-stream in bounded memory. Left out: cleartext signatures (§7).
+stream in bounded memory. Reading decodes the line-broken text in one non-validating
+pass whose length check still refuses foreign characters (core/b64.py decode_lines).
+Writing keeps 64-column lines (our issues require them; RFC 9580 §6.2 allows up to
+76, where ``pybase64.encodebytes`` alone would run several times faster than cutting
+64-column lines in Python). Left out: cleartext signatures (§7).
 """
 
 from __future__ import annotations
