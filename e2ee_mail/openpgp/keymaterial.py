@@ -8,6 +8,7 @@ are registered by the v4 module through :data:`SECRET_DECODERS`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -151,5 +152,11 @@ def _rsa_private(public: PublicKeyPacket, secret: bytes) -> rsa.RSAPrivateKey:
 
 def rsa_bits(public: PublicKeyPacket) -> int:
     """The modulus size of an RSA key packet."""
-    reader = Reader(public.material, "RSA public key")
+    return _rsa_bits(public.material)
+
+
+@functools.lru_cache(maxsize=512)
+def _rsa_bits(material: bytes) -> int:
+    # Asked per recipient per message (policy check): parse each key once (issue 6).
+    reader = Reader(material, "RSA public key")
     return mpi_to_int(reader.mpi()).bit_length()
