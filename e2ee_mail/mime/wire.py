@@ -149,8 +149,8 @@ def raw_body(part: Message) -> memoryview | None:
     found = getattr(part, _RAW, None)
     if found is None or part._payload is not found[0]:  # type: ignore[attr-defined]
         return None
-    view: memoryview = found[1]
-    return view
+    _, data, start, stop = found
+    return memoryview(data)[start:stop]
 
 
 def _delimiters(
@@ -220,7 +220,8 @@ def _parse(
         text = _text(data, end, stop)
         msg.set_payload(text)
         if keep_raw:
-            setattr(msg, _RAW, (text, memoryview(data)[end:stop]))
+            # Plain values (no memoryview): the message stays copyable/picklable.
+            setattr(msg, _RAW, (text, data, end, stop))
         return msg
     boundary = msg.get_boundary()
     if depth >= _MAX_DEPTH or not boundary or not boundary.isascii():

@@ -190,3 +190,14 @@ def test_raw_body_is_the_payload_bytes_until_replaced() -> None:
     part.set_payload("new\r\n")
     assert wire.raw_body(part) is None
     assert wire.raw_body(wire.from_bytes(data).get_payload(0)) is None
+
+
+def test_messages_parsed_with_raw_bodies_stay_copyable() -> None:
+    import copy
+    import pickle
+
+    data = b"Content-Type: text/plain\r\n\r\nbody\r\n"
+    msg = wire.from_bytes(data, keep_raw=True)
+    for clone in (copy.deepcopy(msg), pickle.loads(pickle.dumps(msg))):
+        raw = wire.raw_body(clone)
+        assert raw is not None and bytes(raw) == b"body\r\n"
