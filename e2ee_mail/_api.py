@@ -241,10 +241,12 @@ def decrypt(
         DecryptionError: a key was named but the message does not open with it.
         FormatError, PolicyError, UnsupportedError: as the names say.
     """
-    body = bytes(_bytes(data))
+    # No bytes() copy here: the formats read any buffer, and feeding encrypt()'s
+    # bytearray straight back must not cost a copy of the body (PERF.md).
+    body = _bytes(data)
     secret_keys = _keys(keys)
     policy = _legacy(policy, allow_unauthenticated)
-    kind = _detect.detect(body[:_PEEK_BYTES])
+    kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
     if kind == "cms":
         from .cms import envelope
 

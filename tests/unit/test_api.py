@@ -84,3 +84,15 @@ class _FakeKey(e2ee_mail.SecretKey):
 
 def test_key_repr_names_the_certificate_only() -> None:
     assert "fake" in repr(_FakeKey())
+
+
+@pytest.mark.parametrize("fmt", ["openpgp", "cms"])
+@pytest.mark.parametrize("armor", [False, True])
+def test_decrypt_accepts_every_buffer_type(fmt: str, armor: bool) -> None:
+    key = e2ee_mail.generate_key(
+        "A <a@example.org>", format="openpgp" if fmt == "openpgp" else "x509"
+    )
+    body = b"x" * 70_000
+    sealed = e2ee_mail.encrypt(body, [key.public], format=fmt, armor=armor)  # type: ignore[arg-type]
+    for given in (sealed, bytes(sealed), memoryview(sealed)):
+        assert e2ee_mail.decrypt(given, [key]) == body
