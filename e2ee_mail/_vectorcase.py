@@ -84,6 +84,23 @@ class Case:
         """Return input (or group field) ``name`` decoded from base64."""
         return _unb64(self.text(name), name)
 
+    def paths(self, name: str) -> list[Path]:
+        """Return input ``name``, a list of file names, as paths beside the file."""
+        value = self.value(name)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise Mismatch(f"input {name!r} is not a list of file names")
+        return [self.directory / v for v in value]
+
+    def optional_hexes(self, name: str) -> list[bytes | None]:
+        """Return input ``name``, a list of hex strings or nulls, decoded."""
+        value = self.value(name)
+        if not isinstance(value, list):
+            raise Mismatch(f"input {name!r} is not a list")
+        try:
+            return [None if v is None else bytes.fromhex(v) for v in value]
+        except (TypeError, ValueError):
+            raise Mismatch(f"input {name!r} holds a value that is not hex") from None
+
     def expected_hex(self, name: str) -> bytes:
         """Return expected output ``name`` decoded from hex."""
         return _unhex(_str(self.expected, name), name)

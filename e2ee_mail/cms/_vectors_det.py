@@ -11,7 +11,6 @@ byte for byte. Imported by ``_vectors.py``.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 from ..keys import x509
 from ..policy import Policy
@@ -19,23 +18,6 @@ from ..vectors import Case, Mismatch, register
 from . import build, envelope, pem
 
 __all__: list[str] = []
-
-
-def _files(case: Case, name: str) -> list[Path]:
-    value = case.value(name)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Mismatch(f"input {name!r} is not a list of file names")
-    return [case.directory / v for v in value]
-
-
-def _optional_hex(case: Case, name: str) -> list[bytes | None]:
-    value = case.value(name)
-    if not isinstance(value, list):
-        raise Mismatch(f"input {name!r} is not a list")
-    try:
-        return [None if v is None else bytes.fromhex(v) for v in value]
-    except (TypeError, ValueError):
-        raise Mismatch(f"input {name!r} holds a value that is not hex") from None
 
 
 def _message(case: Case) -> bytes:
@@ -51,7 +33,7 @@ def _deterministic(case: Case, policy: Policy) -> None:
     plain = b""
     passphrase = case.inputs.get("passphrase")
     secret = passphrase.encode() if isinstance(passphrase, str) else None
-    for path in _files(case, "keys"):
+    for path in case.paths("keys"):
         key = x509.load_key(path.read_bytes(), secret)
         plain = bytes(envelope.decrypt(data, [key], policy=policy))
         if plain.hex() != case.expected.get("plaintext"):
@@ -60,7 +42,7 @@ def _deterministic(case: Case, policy: Policy) -> None:
         return
     if op != "encrypt":
         raise Mismatch(f"unknown op {op!r}")
-    certs = [x509.load_certificate(p.read_bytes()) for p in _files(case, "recipients")]
+    certs = [x509.load_certificate(p.read_bytes()) for p in case.paths("recipients")]
     write_policy = dataclasses.replace(
         policy, allow_rsa_pkcs1v15_encrypt=case.text("key_transport") == "pkcs1v15"
     )
@@ -69,8 +51,8 @@ def _deterministic(case: Case, policy: Policy) -> None:
         certs,
         cek=case.hex("cek"),
         nonce=case.hex("nonce"),
-        ephemeral_secrets=_optional_hex(case, "ephemeral_secrets"),
-        encrypted_keys=_optional_hex(case, "encrypted_keys"),
+        ephemeral_secrets=case.optional_hexes("ephemeral_secrets"),
+        encrypted_keys=case.optional_hexes("encrypted_keys"),
         authenticated=case.text("cipher") == "aes-256-gcm",
         policy=write_policy,
     )

@@ -15,7 +15,6 @@ byte. Imported by ``_vectors.py``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from ..policy import Policy
 from ..vectors import Case, Mismatch, register
@@ -82,23 +81,6 @@ def compose(
     return bytes(out)
 
 
-def _files(case: Case, name: str) -> list[Path]:
-    value = case.value(name)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Mismatch(f"input {name!r} is not a list of file names")
-    return [case.directory / v for v in value]
-
-
-def _optional_hex(case: Case, name: str) -> list[bytes | None]:
-    value = case.value(name)
-    if not isinstance(value, list):
-        raise Mismatch(f"input {name!r} is not a list")
-    try:
-        return [None if v is None else bytes.fromhex(v) for v in value]
-    except (TypeError, ValueError):
-        raise Mismatch(f"input {name!r} holds a value that is not hex") from None
-
-
 def _int(case: Case, name: str) -> int:
     value = case.value(name)
     if not isinstance(value, int):
@@ -117,7 +99,7 @@ def _deterministic(case: Case, policy: Policy) -> None:
     plain = b""
     passphrase = case.inputs.get("passphrase")
     secret = passphrase.encode() if isinstance(passphrase, str) else None
-    for path in _files(case, "keys"):
+    for path in case.paths("keys"):
         key = certs.load_key(path.read_bytes(), secret)
         plain = bytes(message.decrypt(data, [key], policy=policy))
         if plain.hex() != case.expected.get("plaintext"):
@@ -128,7 +110,7 @@ def _deterministic(case: Case, policy: Policy) -> None:
         raise Mismatch(f"unknown op {op!r}")
     container = case.text("container")
     recipients = [
-        certs.load_certificate(p.read_bytes()) for p in _files(case, "recipients")
+        certs.load_certificate(p.read_bytes()) for p in case.paths("recipients")
     ]
     header = None
     random_block = None
@@ -146,8 +128,8 @@ def _deterministic(case: Case, policy: Policy) -> None:
         recipients,
         container=container,
         session_key=case.hex("session_key"),
-        ephemeral_secrets=_optional_hex(case, "ephemeral_secrets"),
-        pkesk_packets=_optional_hex(case, "pkesk_packets"),
+        ephemeral_secrets=case.optional_hexes("ephemeral_secrets"),
+        pkesk_packets=case.optional_hexes("pkesk_packets"),
         armor=case.value("armor") is True,
         policy=policy,
         header=header,
