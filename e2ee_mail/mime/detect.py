@@ -118,7 +118,7 @@ def inspect(msg: EmailMessage) -> Inspection:
         from ..cms import envelope
         from .smime import _payload_bytes
 
-        described = envelope.inspect(_payload_bytes(msg))
+        described = envelope.inspect(bytes(_payload_bytes(msg)))
         return dataclasses.replace(described, format="smime")
     from ..openpgp import message
 

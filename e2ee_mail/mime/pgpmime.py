@@ -29,13 +29,12 @@ _PROTOCOL: Final = "application/pgp-encrypted"
 _VERSION_BODY: Final = b"Version: 1\n"
 
 
-def _part(content_type: str, body: bytes, **fields: str) -> EmailMessage:
+def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMessage:
     from email import policy
-    from email.message import EmailMessage
 
-    from .sealed import attach_prebuilt
+    from .sealed import SealedMessage, attach_prebuilt
 
-    part = EmailMessage(policy=policy.default)
+    part = SealedMessage(policy=policy.default)
     part["Content-Type"] = content_type
     for name, value in fields.items():
         part[name.replace("_", "-")] = value
@@ -86,7 +85,7 @@ def _message_from_parts(
     outer.attach(
         _part(
             'application/octet-stream; name="encrypted.asc"',
-            bytes(armored),
+            armored,
             Content_Description="OpenPGP encrypted message",
             Content_Disposition='inline; filename="encrypted.asc"',
         )
@@ -94,7 +93,7 @@ def _message_from_parts(
     return outer
 
 
-def _encrypted_part(msg: EmailMessage) -> bytes:
+def _encrypted_part(msg: EmailMessage) -> bytes | memoryview:
     """The OpenPGP message of a PGP/MIME entity, after checking its shape."""
     if msg.get_content_type() != "multipart/encrypted":
         raise MIMEError(f"not a PGP/MIME message ({msg.get_content_type()})")
@@ -122,8 +121,8 @@ def _encrypted_part(msg: EmailMessage) -> bytes:
     raw = raw_body(data) if cte in ("7bit", "8bit", "binary") else None
     # The parsed bytes as they came (what get_payload(decode=True) rebuilds by
     # encoding the payload string again for these transfer encodings).
-    payload = bytes(raw) if raw is not None else data.get_payload(decode=True)
-    if not isinstance(payload, bytes) or not payload:
+    payload = raw if raw is not None else data.get_payload(decode=True)
+    if not isinstance(payload, bytes | memoryview) or not len(payload):
         raise MIMEError("the PGP/MIME encrypted part is empty")
     return payload
 
@@ -145,7 +144,7 @@ def decrypt_message(
 
     plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
     try:
-        inner = from_bytes(bytes(plaintext))
+        inner = from_bytes(plaintext)  # read in place: no copy of the entity
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted entity is not a MIME entity: {exc}") from None
     return headers.restore(inner, msg)

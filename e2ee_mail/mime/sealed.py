@@ -3,17 +3,18 @@
 PERF.md: the ``email`` generator writes a body line by line (about 350,000 ``write``
 calls per 4 MiB of base64) at 40-60 MB/s. The encrypted body of an S/MIME or PGP/MIME
 message is built by hand anyway (base64 lines, RFC 2045 §6.8; ASCII armor, RFC 9580
-§6.2), so :func:`attach_prebuilt` keeps those bytes beside the ordinary string payload,
-and :class:`SealedMessage` splices them in when it is flattened by ``as_bytes()``,
+§6.2), so :func:`attach_prebuilt` keeps those bytes as the part's body (the payload
+string is decoded from them only if something reads it, mime/bodybytes.py), and
+:class:`SealedMessage` splices them in when it is flattened by ``as_bytes()``,
 ``bytes(msg)``, ``as_string()`` and ``str(msg)``: the header fields (and the
 multipart skeleton) still go through ``email`` with the caller's policy; only the
 pre-built bodies are copied in whole, with the policy's line ends.
 
 The output is byte for byte what the stdlib generator writes for the same message
 (the payload string is the body text itself): a body marker in the flattened skeleton
-is replaced, once, by the body. A part whose payload was replaced after the fact (the
-payload object is no longer the one the bytes were built from) is written by the
-generator as usual, and so is everything when a marker does not occur exactly once.
+is replaced, once, by the body. A part whose payload was set after the fact is
+written by the generator as usual, and so is everything when a marker does not
+occur exactly once.
 
 Left out: ``email.generator.BytesGenerator(...).flatten(msg)`` called directly (as
 ``smtplib.send_message`` does) cannot be intercepted from the message side; it walks
@@ -29,6 +30,8 @@ from email.message import EmailMessage, Message
 from email.policy import Policy as EmailPolicy
 from typing import Any, Final
 
+from .bodybytes import ByteBodyMessage, body_bytes, set_body_bytes
+
 __all__ = ["SealedMessage", "attach_prebuilt"]
 
 _ATTR: Final = "_e2ee_prebuilt"
@@ -38,30 +41,35 @@ _ATTR: Final = "_e2ee_prebuilt"
 _MARK: Final = "\x7fe2ee-mail-prebuilt-body-"
 
 
-def attach_prebuilt(part: Message, body: bytes) -> None:
-    """Set ``part``'s payload to ``body`` (ASCII, LF line ends, ending in LF) and keep
-    the bytes for :class:`SealedMessage` to splice in.
+def attach_prebuilt(part: ByteBodyMessage, body: bytes | bytearray) -> None:
+    """Make ``body`` (ASCII, LF line ends, ending in LF) the payload of ``part`` and
+    keep the bytes for :class:`SealedMessage` to splice in. ``body`` is kept, not
+    copied, and decoded to the payload string only if something reads it
+    (mime/bodybytes.py).
 
     Raises:
         ValueError: ``body`` is not of that shape (a programming error).
     """
-    if (body and not body.endswith(b"\n")) or b"\r" in body:
-        raise ValueError("a pre-built body must use LF line ends and end with one")
-    text = body.decode("ascii")  # ValueError on non-ASCII
-    part.set_payload(text)
-    if body:  # an empty body is written as nothing by the generator itself
-        setattr(part, _ATTR, (text, body))
+    if (body and not body.endswith(b"\n")) or b"\r" in body or not body.isascii():
+        raise ValueError(
+            "a pre-built body must be ASCII with LF line ends, ending in one"
+        )
+    if not body:  # an empty body is written as nothing by the generator itself
+        part.set_payload("")
+        return
+    set_body_bytes(part, body)
+    part.__dict__[_ATTR] = body
 
 
-def _prebuilt(part: Message) -> bytes | None:
-    found = getattr(part, _ATTR, None)
-    if found is None or part._payload is not found[0]:  # type: ignore[attr-defined]
+def _prebuilt(part: Message) -> bytes | bytearray | None:
+    body: bytes | bytearray | None = part.__dict__.get(_ATTR)
+    view = body_bytes(part)
+    if body is None or view is None or view.obj is not body:
         return None  # replaced since: the payload no longer matches the bytes
-    body: bytes = found[1]
     return body
 
 
-def _skeleton(msg: Message, bodies: list[bytes]) -> Message:
+def _skeleton(msg: Message, bodies: list[bytes | bytearray]) -> Message:
     """``msg`` with each pre-built body replaced by a one-line marker (shallow
     copies; ``msg`` itself is left alone)."""
     body = _prebuilt(msg)
@@ -80,8 +88,10 @@ def _skeleton(msg: Message, bodies: list[bytes]) -> Message:
     return msg
 
 
-def _splice(skeleton: bytes, bodies: list[bytes], eol: bytes) -> bytes | None:
-    pieces: list[bytes] = []
+def _splice(
+    skeleton: bytes, bodies: list[bytes | bytearray], eol: bytes
+) -> bytes | None:
+    pieces: list[bytes | bytearray] = []
     rest = skeleton
     for index, body in enumerate(bodies):
         marker = f"{_MARK}{index}".encode("ascii") + eol
@@ -94,7 +104,7 @@ def _splice(skeleton: bytes, bodies: list[bytes], eol: bytes) -> bytes | None:
     return b"".join(pieces)
 
 
-class SealedMessage(EmailMessage):
+class SealedMessage(ByteBodyMessage):
     """An EmailMessage whose pre-built bodies are copied, not re-walked, on output.
 
     It behaves as an ordinary EmailMessage in every other way (header access,
@@ -104,7 +114,7 @@ class SealedMessage(EmailMessage):
     def _flatten(
         self, *, unixfrom: bool, policy: EmailPolicy, as_text: bool, maxlen: Any
     ) -> bytes | None:
-        bodies: list[bytes] = []
+        bodies: list[bytes | bytearray] = []
         skeleton = _skeleton(self, bodies)
         assert isinstance(skeleton, EmailMessage)  # a copy of self: same class
         if not bodies:

@@ -97,6 +97,7 @@ def _message_from_parts(
     from .sealed import SealedMessage, attach_prebuilt
 
     outer = headers.build_outer(msg, message_class=SealedMessage)
+    assert isinstance(outer, SealedMessage)
     outer["Content-Type"] = (
         f"application/pkcs7-mime; smime-type={smime_type}; name=smime.p7m"
     )
@@ -110,16 +111,18 @@ def _message_from_parts(
     return outer
 
 
-def _payload_bytes(part: EmailMessage) -> bytes:
+def _payload_bytes(part: EmailMessage) -> bytes | memoryview:
     """The raw CMS bytes of an application/pkcs7-mime part."""
     from .wire import raw_body
 
-    payload = part.get_payload()
-    if not isinstance(payload, str):
-        raise MIMEError("the S/MIME part has no body")
     cte = str(part.get("content-transfer-encoding", "7bit")).strip().lower()
-    raw: bytes | memoryview | None = raw_body(part)  # parsed here: no re-encoding
+    # Parsed here: the body bytes as they came, without building or re-encoding the
+    # payload string (mime/bodybytes.py).
+    raw: bytes | memoryview | None = raw_body(part)
     if raw is None:
+        payload = part.get_payload()
+        if not isinstance(payload, str):
+            raise MIMEError("the S/MIME part has no body")
         try:
             raw = payload.encode("ascii", "surrogateescape")
         except UnicodeEncodeError:
@@ -136,7 +139,7 @@ def _payload_bytes(part: EmailMessage) -> bytes:
                 "bad base64 in the S/MIME body: the mail is damaged"
             ) from None
     if cte in ("binary", "8bit", "7bit"):
-        return bytes(raw)
+        return raw
     raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on the S/MIME part")
 
 
@@ -170,7 +173,7 @@ def decrypt_message(
     from .wire import from_bytes
 
     try:
-        inner = from_bytes(bytes(plaintext))
+        inner = from_bytes(plaintext)  # read in place: no copy of the entity
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted content is not a MIME entity: {exc}") from None
     return headers.restore(inner, msg)

@@ -16,11 +16,13 @@ string, exactly as the parser would store it; otherwise it runs the full parser.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
+    from email.policy import EmailPolicy
 
 __all__ = ["from_bytes", "raw_body", "to_bytes"]
 
@@ -92,7 +94,7 @@ def to_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=policy.SMTP)
 
 
-def _header_end(data: bytes, start: int, stop: int) -> int:
+def _header_end(data: bytes | bytearray, start: int, stop: int) -> int:
     """Offset of the first body byte of ``data[start:stop]`` (after the first empty
     line), or -1 when the parser should decide (no empty line, or bare CR line ends
     in the header block)."""
@@ -133,28 +135,33 @@ def _strip_eol(text: str) -> str:
     return text
 
 
-def _text(data: bytes, start: int, stop: int) -> str:
+def _text(data: bytes | bytearray, start: int, stop: int) -> str:
     """``data[start:stop]`` as the parser stores it, decoded in one copy."""
     with memoryview(data) as view:
         return str(view[start:stop], "ascii", "surrogateescape")
-
-
-_RAW: Final = "_e2ee_raw"
 
 
 def raw_body(part: Message) -> memoryview | None:
     """The undecoded body bytes of a leaf part parsed by ``from_bytes(...,
     keep_raw=True)``, without re-encoding its payload string; None when unknown or
     when the payload was replaced since."""
-    found = getattr(part, _RAW, None)
-    if found is None or part._payload is not found[0]:  # type: ignore[attr-defined]
-        return None
-    _, data, start, stop = found
-    return memoryview(data)[start:stop]
+    from .bodybytes import body_bytes
+
+    return body_bytes(part)
+
+
+@functools.cache
+def _raw_policy() -> EmailPolicy[EmailMessage]:
+    """``email.policy.default`` building mime/bodybytes.py messages."""
+    from email import policy
+
+    from .bodybytes import ByteBodyMessage
+
+    return policy.default.clone(message_factory=ByteBodyMessage)
 
 
 def _delimiters(
-    body: bytes, sep: bytes, start: int, stop: int
+    body: bytes | bytearray, sep: bytes, start: int, stop: int
 ) -> list[tuple[int, int, bool]] | None:
     """(line start, line end incl. its line end, is-close) of each delimiter line in
     ``body[start:stop]``, up to the close delimiter; None when there is no close
@@ -186,7 +193,7 @@ def _delimiters(
 
 
 def _parse(
-    data: bytes,
+    data: bytes | bytearray,
     start: int,
     stop: int,
     depth: int,
@@ -197,14 +204,16 @@ def _parse(
     sliced by offset and decoded once); None to fall back. ``strip``: drop one
     trailing line end from a leaf body (the part of a multipart)."""
     from email import policy
+    from email.message import EmailMessage
     from email.parser import BytesParser
 
     end = _header_end(data, start, stop)
     if end < 0:
         return None
-    msg = BytesParser(policy=policy.default).parsebytes(
+    msg = BytesParser(policy=_raw_policy() if keep_raw else policy.default).parsebytes(
         data[start:end], headersonly=True
     )
+    assert isinstance(msg, EmailMessage)
     if msg.defects:
         return None
     ctype = msg.get_content_type()
@@ -217,11 +226,16 @@ def _parse(
                 stop -= 2
             elif data[stop - 1] in b"\r\n":
                 stop -= 1
-        text = _text(data, end, stop)
-        msg.set_payload(text)
         if keep_raw:
-            # Plain values (no memoryview): the message stays copyable/picklable.
-            setattr(msg, _RAW, (text, data, end, stop))
+            # The body stays bytes until read (a message only read to decrypt it
+            # never builds its payload string); plain values, so it stays
+            # copyable and picklable.
+            from .bodybytes import ByteBodyMessage, set_body_bytes
+
+            assert isinstance(msg, ByteBodyMessage)
+            set_body_bytes(msg, data, end, stop, errors="surrogateescape")
+        else:
+            msg.set_payload(_text(data, end, stop))
         return msg
     boundary = msg.get_boundary()
     if depth >= _MAX_DEPTH or not boundary or not boundary.isascii():
@@ -251,13 +265,14 @@ def _parse(
     return msg
 
 
-def from_bytes(data: bytes, *, keep_raw: bool = False) -> EmailMessage:
+def from_bytes(data: bytes | bytearray, *, keep_raw: bool = False) -> EmailMessage:
     """Parse ``data`` as ``BytesParser(policy=email.policy.default)`` does, with
     bodies sliced out by hand rather than fed through the line-based parser.
 
-    ``keep_raw``: leaf parts also keep a view of their body bytes (:func:`raw_body`),
-    which keeps ``data`` alive as long as the message: for outer messages that are
-    only read to decrypt them.
+    ``keep_raw``: leaf parts keep their body as bytes (:func:`raw_body`; the payload
+    string is decoded from them only when read, mime/bodybytes.py), which keeps
+    ``data`` alive as long as the message, and ``data`` must not change after: for
+    outer messages that are only read to decrypt them.
 
     The ``email`` package's own exceptions propagate; callers wrap them.
     """

@@ -39,7 +39,7 @@ def _multipart(subject: str, data: bytes) -> sealed.SealedMessage:
         'multipart/encrypted; protocol="application/pgp-encrypted"; boundary="=-b1"'
     )
     for body in (b"Version: 1\n", _b64_body(data)):
-        part = EmailMessage(policy=policy.default)
+        part = sealed.SealedMessage(policy=policy.default)
         part["Content-Type"] = "application/octet-stream"
         sealed.attach_prebuilt(part, body)
         msg.attach(part)
@@ -121,4 +121,4 @@ def test_payload_reads_as_the_body_text() -> None:
 @pytest.mark.parametrize("body", [b"no final newline", b"crlf\r\n", b"\xff\n"])
 def test_attach_prebuilt_refuses_non_canonical_bodies(body: bytes) -> None:
     with pytest.raises(ValueError):
-        sealed.attach_prebuilt(EmailMessage(), body)
+        sealed.attach_prebuilt(sealed.SealedMessage(), body)

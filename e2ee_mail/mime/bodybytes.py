@@ -1,0 +1,86 @@
+"""Leaf parts whose body is held as bytes and decoded to the payload string only when
+something reads it.
+
+PERF.md: an encrypted mail body is tens of MB of base64 or armor. The ``email``
+package keeps a leaf body as a ``str``; building that string costs a full copy (and
+its page faults) that the library never needs when it only flattens a message it
+built (mime/sealed.py) or reads the encrypted part of a message it parsed
+(mime/wire.py ``keep_raw``). :class:`ByteBodyMessage` keeps ``(data, start, stop)``
+instead and turns it into the string the first time the ``email`` package (or the
+caller) reads the payload, so every ``EmailMessage`` behaviour is unchanged: the
+string is the one the parser or ``set_payload`` would have stored.
+
+How: ``email.message.Message`` keeps its payload in the ``_payload`` attribute and
+reads and writes it directly. :class:`ByteBodyMessage` makes ``_payload`` a property;
+setting it (``set_payload``, ``attach``, ``clear_content`` ...) drops the bytes, so
+:func:`body_bytes` never returns bytes that no longer match the payload.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage, Message
+from typing import Any, Final
+
+__all__ = ["ByteBodyMessage", "body_bytes", "set_body_bytes"]
+
+_VALUE: Final = "_e2ee_payload"
+#: (data, start, stop, errors): the payload is str(data[start:stop], "ascii", errors)
+_BODY: Final = "_e2ee_body"
+
+
+class ByteBodyMessage(EmailMessage):
+    """An EmailMessage whose leaf body may be held as ASCII bytes until read."""
+
+    @property
+    def _payload(self) -> Any:
+        state = self.__dict__
+        try:
+            return state[_VALUE]
+        except KeyError:
+            pass
+        body = state.get(_BODY)
+        value = None if body is None else _decode(*body)
+        state[_VALUE] = value
+        return value
+
+    @_payload.setter
+    def _payload(self, value: Any) -> None:
+        self.__dict__[_VALUE] = value
+        self.__dict__.pop(_BODY, None)
+
+    def is_multipart(self) -> bool:
+        """As ``EmailMessage.is_multipart``, without decoding a held body."""
+        if _BODY in self.__dict__:
+            return False
+        return super().is_multipart()
+
+
+def _decode(data: bytes | bytearray, start: int, stop: int, errors: str) -> str:
+    with memoryview(data) as view:
+        return str(view[start:stop], "ascii", errors)
+
+
+def set_body_bytes(
+    part: ByteBodyMessage,
+    data: bytes | bytearray,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    errors: str = "strict",
+) -> None:
+    """Make ``data[start:stop]`` the body of ``part`` (the payload becomes its ASCII
+    decoding with ``errors`` when read). ``data`` is kept, not copied: the caller must
+    not change it afterwards."""
+    state = part.__dict__
+    state.pop(_VALUE, None)
+    state[_BODY] = (data, start, len(data) if stop is None else stop, errors)
+
+
+def body_bytes(part: Message) -> memoryview | None:
+    """The bytes given to :func:`set_body_bytes` for ``part``, or None when there are
+    none or the payload was set since."""
+    body = part.__dict__.get(_BODY)
+    if body is None:
+        return None
+    data, start, stop, _ = body
+    return memoryview(data)[start:stop]
