@@ -67,3 +67,25 @@ def test_restore_without_hp_takes_outer_headers() -> None:
     restored = headers.restore(legacy, outer)
     assert restored["From"] == "Alice <alice@example.org>"
     assert restored["Subject"] == headers.OBSCURED_SUBJECT
+
+
+def test_inner_of_a_multipart_leaves_every_original_part_alone() -> None:
+    original = _msg()
+    original.add_attachment(b"\x00" * 100, maintype="application", subtype="x")
+    alternative = EmailMessage(policy=policy.default)
+    alternative.set_content("plain\n")
+    alternative.add_alternative("<p>html</p>\n", subtype="html")
+    original.attach(alternative)
+    fields_before = [list(p.items()) for p in original.walk()]
+    assert alternative.get_boundary() is None
+
+    inner = headers.build_inner(original)
+    inner.get_payload(1).set_content(b"changed", maintype="application", subtype="y")
+    inner.get_payload(2)["X-Added"] = "inner only"
+
+    # The boundaries the inner entity needed were set on its own parts only.
+    assert all(p.get_boundary() for p in inner.walk() if p.is_multipart())
+    assert alternative.get_boundary() is None
+    assert [list(p.items()) for p in original.walk()] == fields_before
+    assert original.get_payload(1).get_content() == b"\x00" * 100
+    assert original.get_payload(2)["X-Added"] is None
