@@ -10,20 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._api import (
-    decrypt,
-    decrypt_message,
-    decrypt_stream,
-    encrypt,
-    encrypt_message,
-    encrypt_stream,
-    generate_key,
-    inspect,
-    load_certificate,
-    load_key,
-    rewrap,
-)
-from ._inspect import Inspection, RecipientDescription
 from .errors import (
     ArmorError,
     ASN1Error,
@@ -39,11 +25,25 @@ from .errors import (
     UnsupportedError,
     UsageError,
 )
-from .keys.model import Certificate, SecretKey
-from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
 if TYPE_CHECKING:
+    from ._api import (
+        decrypt,
+        decrypt_message,
+        decrypt_stream,
+        encrypt,
+        encrypt_message,
+        encrypt_stream,
+        generate_key,
+        inspect,
+        load_certificate,
+        load_key,
+        rewrap,
+    )
+    from ._inspect import Inspection, RecipientDescription
+    from .keys.model import Certificate, SecretKey
     from .keys.ring import Keyring, KeyringError, RotationPolicy
+    from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
 __version__ = "0.1.0"
 
@@ -87,11 +87,51 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # The keyring is imported on first use: `import e2ee_mail` stays near the import
-    # floor (PERF.md), and most callers never touch a keyring.
-    if name in ("Keyring", "KeyringError", "RotationPolicy"):
-        from .keys import ring
+#: Public name -> the submodule that defines it. They are imported on first use
+#: (PEP 562): `import e2ee_mail` costs only the exception classes, and
+#: `import e2ee_mail.cli` does not pay for what its command does not use (issue 6,
+#: PERF.md "CLI at 1 KiB").
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "decrypt",
+            "decrypt_message",
+            "decrypt_stream",
+            "encrypt",
+            "encrypt_message",
+            "encrypt_stream",
+            "generate_key",
+            "inspect",
+            "load_certificate",
+            "load_key",
+            "rewrap",
+        ),
+        "._api",
+    ),
+    "Inspection": "._inspect",
+    "RecipientDescription": "._inspect",
+    "Certificate": ".keys.model",
+    "SecretKey": ".keys.model",
+    # The keyring: most callers never touch one.
+    "Keyring": ".keys.ring",
+    "KeyringError": ".keys.ring",
+    "RotationPolicy": ".keys.ring",
+    **dict.fromkeys(
+        ("DEFAULT", "LEGACY_DECRYPT", "RFC4880", "RFC9580", "Policy"), ".policy"
+    ),
+}
 
-        return getattr(ring, name)
-    raise AttributeError(f"module 'e2ee_mail' has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'e2ee_mail' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

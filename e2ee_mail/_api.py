@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from . import _detect
-from ._inspect import Inspection
 from ._io import DataOrPath, PrefixedReader, read_input
 from .errors import FormatError, UsageError
 from .keys.model import Certificate, SecretKey
@@ -18,6 +17,8 @@ from .policy import DEFAULT, Policy
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
+
+    from ._inspect import Inspection
 
 __all__ = [
     "decrypt",

@@ -2,19 +2,22 @@
 
 Temporary files are created 0600 in a directory the caller chooses (next to the target
 for the CLI), and removed on every path out.
+
+Start-up (issue 6, PERF.md "CLI at 1 KiB"): every CLI command goes through this module,
+so it imports only ``os`` and ``contextlib`` eagerly. ``tempfile`` (which pulls in
+``shutil``, ``random``, ``bz2`` and ``lzma``) and ``shutil`` are imported where a spool
+or a user-space copy is needed; :func:`atomic_writer` names its temporary file itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import errno
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
+from .core.random import random_bytes
 from .errors import KeyLoadError, UsageError
 
 __all__ = ["atomic_writer", "copy_spool", "read_input", "spool", "write_secret_file"]
@@ -33,7 +36,8 @@ def read_input(data_or_path: DataOrPath, *, what: str) -> bytes:
         return data_or_path.encode("ascii", "replace")
     if isinstance(data_or_path, str | os.PathLike):
         try:
-            return Path(data_or_path).read_bytes()
+            with open(data_or_path, "rb") as fh:
+                return fh.read()
         except OSError as exc:
             raise KeyLoadError(
                 f"cannot read {what} {os.fspath(data_or_path)!r}: {exc.strerror}"
@@ -46,6 +50,9 @@ def read_input(data_or_path: DataOrPath, *, what: str) -> bytes:
 @contextlib.contextmanager
 def spool(directory: str | None = None) -> Iterator[BinaryIO]:
     """A 0600 temporary file, deleted when the block ends."""
+    # tempfile only here: it finds the system temporary directory when none is given.
+    import tempfile
+
     fd, name = tempfile.mkstemp(prefix=".e2ee-mail-", dir=directory)
     try:
         with os.fdopen(fd, "w+b") as fh:
@@ -68,7 +75,7 @@ def copy_spool(spool_file: BinaryIO, dst: BinaryIO) -> None:
     done = 0
     try:
         out_fd = dst.fileno()
-    except (AttributeError, OSError, io.UnsupportedOperation):
+    except (AttributeError, OSError):  # io.UnsupportedOperation is an OSError
         out_fd = -1
     if out_fd >= 0:
         dst.flush()
@@ -84,6 +91,8 @@ def copy_spool(spool_file: BinaryIO, dst: BinaryIO) -> None:
                 pass  # EXDEV, EINVAL (not a regular file), ENOSYS...: next way
             if done >= size:
                 return
+    import shutil
+
     spool_file.seek(done)
     shutil.copyfileobj(spool_file, dst, 1 << 20)
 
@@ -107,8 +116,11 @@ def atomic_writer(
 
     If the block raises, the target is left untouched and the temp file removed.
     """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    target = os.fspath(path)
+    # As pathlib did: a trailing separator does not change the name or the directory.
+    stripped = target.rstrip(os.sep) or target
+    directory = os.path.dirname(stripped) or "."
+    fd, tmp = _create_temp(directory, f".{os.path.basename(stripped)}.")
     ok = False
     try:
         os.fchmod(fd, mode)
@@ -122,6 +134,34 @@ def atomic_writer(
         if not ok:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+#: O_EXCL create, never following a planted symlink (what tempfile.mkstemp does).
+_TEMP_FLAGS = (
+    os.O_RDWR
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_TEMP_ATTEMPTS = 100
+
+
+def _create_temp(directory: str, prefix: str) -> tuple[int, str]:
+    """Create a new 0600 file ``directory/prefix<random>``: its fd and path.
+
+    ``tempfile.mkstemp`` semantics (exclusive create, mode 0600, retry on a name
+    clash) without importing ``tempfile``, which cost every CLI command its imports
+    of ``shutil``, ``random``, ``bz2`` and ``lzma`` (issue 6).
+    """
+    for _ in range(_TEMP_ATTEMPTS):
+        name = os.path.join(directory, prefix + random_bytes(8).hex())
+        try:
+            return os.open(name, _TEMP_FLAGS, 0o600), os.path.abspath(name)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", directory)
 
 
 def write_secret_file(path: str | os.PathLike[str], data: bytes) -> None:

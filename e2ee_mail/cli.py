@@ -13,7 +13,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import BinaryIO, Literal, NoReturn
+from typing import Any, BinaryIO, Literal, NoReturn
 
 from . import _api
 from ._io import atomic_writer, spool, write_secret_file
@@ -27,7 +27,48 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing ``shutil``."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        # sys.__stdout__ may be None: the AttributeError is caught, as in shutil.
+        fileno = sys.__stdout__.fileno()  # type: ignore[union-attr]
+        return os.get_terminal_size(fileno).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, given its width so that it never imports ``shutil``.
+
+    argparse builds a formatter for every ``add_argument`` and, without a width,
+    imports ``shutil`` (with ``bz2``, ``lzma`` and ``zlib``) to ask the terminal's:
+    milliseconds of every command's start-up for a help text it never prints
+    (issue 6). The width is the one argparse would have computed.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"e2ee-mail: error: {message}\n")
         raise SystemExit(EXIT_USAGE)
@@ -207,20 +248,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     _demo.run(sys.stdout)
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="e2ee-mail", description="End-to-end encrypted mail: S/MIME and OpenPGP."
-    )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    def add(
-        name: str, func: Callable[[argparse.Namespace], None], help_text: str
-    ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(func=func)
-        return p
-
-    p = add("keygen", _cmd_keygen, "generate a key pair (PREFIX.pub, PREFIX.key)")
+def _configure_keygen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["openpgp", "x509"], default="openpgp")
     p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"], default="x25519")
     p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
@@ -232,11 +260,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="protect the secret key with the passphrase in $VAR",
     )
 
-    p = add(
-        "encrypt",
-        _cmd_encrypt,
-        "encrypt a body (openpgp, cms) or a mail (smime, pgpmime)",
-    )
+
+def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=["openpgp", "cms", "pgpmime", "smime"], default="openpgp"
     )
@@ -249,7 +274,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
 
-    p = add("decrypt", _cmd_decrypt, "decrypt any supported message (format detected)")
+
+def _configure_decrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", action="append", required=True, metavar="KEY")
     p.add_argument("--passphrase-env", metavar="VAR")
     p.add_argument(
@@ -260,10 +286,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
 
-    p = add("inspect", _cmd_inspect, "describe a message without any key")
+
+def _configure_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", dest="input", metavar="IN")
 
-    p = add("rewrap", _cmd_rewrap, "re-key a message without re-encrypting its body")
+
+def _configure_rewrap(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", action="append", metavar="KEY")
     p.add_argument("--passphrase-env", metavar="VAR")
     p.add_argument("--to", action="append", metavar="CERT")
@@ -273,24 +301,94 @@ def _build_parser() -> argparse.ArgumentParser:
 
     cli_keyring.configure_rewrap(p)
 
-    p = add("keyring", _cmd_keyring, "manage a keyring: key versions and rotation")
+
+def _configure_keyring(p: argparse.ArgumentParser) -> None:
+    from .keys import cli_keyring
+
     cli_keyring.configure_keyring(p)
 
-    p = add("vectors", _cmd_vectors, "verify test vectors")
+
+def _configure_vectors(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["verify"])
     p.add_argument("dir", nargs="?", default=None, metavar="DIR")
 
-    add(
-        "demo",
+
+def _configure_nothing(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+_Configure = Callable[[argparse.ArgumentParser], None]
+
+#: name -> (handler, help, argument set), in the order ``--help`` lists them.
+_COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str, _Configure]] = {
+    "keygen": (
+        _cmd_keygen,
+        "generate a key pair (PREFIX.pub, PREFIX.key)",
+        _configure_keygen,
+    ),
+    "encrypt": (
+        _cmd_encrypt,
+        "encrypt a body (openpgp, cms) or a mail (smime, pgpmime)",
+        _configure_encrypt,
+    ),
+    "decrypt": (
+        _cmd_decrypt,
+        "decrypt any supported message (format detected)",
+        _configure_decrypt,
+    ),
+    "inspect": (
+        _cmd_inspect,
+        "describe a message without any key",
+        _configure_inspect,
+    ),
+    "rewrap": (
+        _cmd_rewrap,
+        "re-key a message without re-encrypting its body",
+        _configure_rewrap,
+    ),
+    "keyring": (
+        _cmd_keyring,
+        "manage a keyring: key versions and rotation",
+        _configure_keyring,
+    ),
+    "vectors": (_cmd_vectors, "verify test vectors", _configure_vectors),
+    "demo": (
         _cmd_demo,
         "encrypt and decrypt a built-in sample mail with throwaway keys",
+        _configure_nothing,
+    ),
+}
+
+
+def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: only the chosen command's arguments when it is named.
+
+    Building every sub-parser cost about a third of the CLI's start-up above the
+    import floor (argparse looks up gettext catalogues for each one; the keyring
+    commands add sixteen): issue 6, PERF.md "CLI at 1 KiB". When ``argv`` starts with
+    a known command only that sub-parser exists, which parses exactly as before (no
+    sibling is reachable after the command word); anything else (``--help``, no
+    command, an unknown one) gets the full parser and its usual messages.
+    """
+    parser = _Parser(
+        prog="e2ee-mail", description="End-to-end encrypted mail: S/MIME and OpenPGP."
     )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    chosen = argv[0] if argv and argv[0] in _COMMANDS else None
+    for name, (func, help_text, configure) in _COMMANDS.items():
+        if chosen is not None and name != chosen:
+            continue
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        configure(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = _build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = _build_parser(argv)
     args = parser.parse_args(argv)
     try:
         args.func(args)

@@ -20,7 +20,6 @@ exit); this module adds the keyring sub-commands and runs them::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import re
 import sys
@@ -31,6 +30,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from ..errors import Error, UsageError
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from .ring import Keyring
 
 __all__ = ["configure_keyring", "configure_rewrap", "run_keyring", "run_rewrap_mailbox"]
@@ -97,6 +98,8 @@ def _env(var: str | None) -> str | None:
 
 
 def _max_age(text: str) -> dt.timedelta:
+    import datetime as dt  # only `keyring due` needs it: kept out of start-up
+
     m = _AGE.match(text)
     if not m or int(m.group(1)) <= 0:
         raise UsageError(f"--max-age {text!r}: use a positive number of d, h or m")
@@ -104,6 +107,8 @@ def _max_age(text: str) -> dt.timedelta:
 
 
 def _now(text: str | None) -> dt.datetime:
+    import datetime as dt
+
     if text is None:
         return dt.datetime.now(dt.UTC)
     try:

@@ -13,13 +13,10 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Final
 
+# Raw key bytes come from private_bytes_raw/public_bytes_raw (cryptography >= 40), not
+# `serialization`'s Encoding.Raw: importing `serialization` also loads its SSH key
+# codec (and bcrypt), several milliseconds of every CLI start (issue 6).
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
 from ..errors import KeyLoadError, UnsupportedError
 from .packets import (
@@ -70,7 +67,7 @@ def load_v4(algorithm: int, table: Mapping[int, object]) -> bool:
 
 
 def _raw_private(key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return key.private_bytes_raw()
 
 
 def public_material(
@@ -80,7 +77,7 @@ def public_material(
     if isinstance(key, rsa.RSAPrivateKey):
         numbers = key.public_key().public_numbers()
         return encode_mpi(numbers.n) + encode_mpi(numbers.e)
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return key.public_key().public_bytes_raw()
 
 
 def secret_material(
