@@ -49,8 +49,9 @@ def _fast(msg: Message, out: list[bytes]) -> bool:
     from email import policy
 
     smtp = policy.SMTP
-    maintype = msg.get_content_maintype()
-    if maintype == "message" or msg.get_content_type() == "multipart/signed":
+    # Each get_content_* call parses the Content-Type field again: once here.
+    ctype = msg.get_content_type()
+    if ctype.startswith("message/") or ctype == "multipart/signed":
         return False
     head = [smtp.fold_binary(name, value) for name, value in msg.raw_items()]
     head.append(_CRLF)
@@ -216,8 +217,8 @@ def _parse(
     assert isinstance(msg, EmailMessage)
     if msg.defects:
         return None
-    ctype = msg.get_content_type()
-    maintype = msg.get_content_maintype()
+    ctype = msg.get_content_type()  # each get_content_* call parses the field again
+    maintype = ctype.partition("/")[0]
     if maintype == "message" or ctype == "multipart/digest":
         return None
     if maintype != "multipart":
