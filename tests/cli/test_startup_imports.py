@@ -1,0 +1,225 @@
+"""CLI start-up stays lean: what each command imports, checked without any timing.
+
+PERF.md sets the CLI at 1 KiB to at most 1.5x the bare ``import cryptography`` floor
+(issue 6). The measured wins are structural: an OpenPGP encrypt or decrypt never
+imports the CMS/MIME stacks, ``email``, ``asn1crypto``, ``tempfile``/``shutil`` or the
+keyring, ``import e2ee_mail`` costs only the exception classes, and the argument
+parser builds only the chosen command. These tests run the real command in a fresh
+interpreter and assert on ``sys.modules``, so a new eager import fails here instead
+of slowly eating the start-up budget. They never assert a duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import e2ee_mail
+from e2ee_mail import cli
+
+# Runs the CLI in-process in a fresh interpreter, then writes sys.modules to the file
+# named by the first argument (stdout belongs to the command).
+_PROBE = """
+import sys
+from e2ee_mail.cli import main
+status = main(sys.argv[2:])
+with open(sys.argv[1], "w") as fh:
+    fh.write("\\n".join(sorted(sys.modules)))
+sys.exit(status)
+"""
+
+#: Never needed by a bare OpenPGP encrypt or decrypt (file to file).
+_NOT_FOR_OPENPGP = (
+    # other formats and their parsers
+    "asn1crypto",
+    "email",
+    "e2ee_mail.cms",
+    "e2ee_mail.mime",
+    "e2ee_mail.keys.x509",
+    "e2ee_mail.keys.gnupg",
+    "cryptography.x509",
+    # v4 / RFC 4880 only, key generation, other commands
+    "e2ee_mail.openpgp.v4keys",
+    "e2ee_mail.openpgp.pkesk_v3",
+    "e2ee_mail.openpgp.seipdv1",
+    "e2ee_mail.openpgp.compression",
+    "e2ee_mail.openpgp.keygen",
+    "e2ee_mail.openpgp.rotate",
+    "e2ee_mail.keys.ring",
+    "e2ee_mail.keys.cli_keyring",
+    "e2ee_mail.keys.mailbox",
+    "e2ee_mail.vectors",
+    "e2ee_mail._demo",
+    # stdlib the CLI used to pull in for nothing (atomic writes, help width, keyring)
+    "tempfile",
+    "shutil",
+    "bz2",
+    "lzma",
+    "pathlib",
+    "datetime",
+    "json",
+    "subprocess",
+    "concurrent",
+    "multiprocessing",
+)
+#: Secret-key protection (S2K, Argon2) is for loading secret keys only.
+_NOT_FOR_ENCRYPT = ("e2ee_mail.openpgp.keyprotect", "e2ee_mail.openpgp.s2k")
+
+
+def _interpreter_modules() -> set[str]:
+    """What this interpreter imports before any of our code (site, .pth hooks...)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    return set(out.split())
+
+
+def _cli_modules(tmp_path: Path, *argv: str) -> set[str]:
+    listing = tmp_path / "modules.txt"
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(listing), *argv],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    return set(listing.read_text().split())
+
+
+def _offenders(
+    loaded: set[str], banned: tuple[str, ...], baseline: set[str]
+) -> list[str]:
+    return sorted(
+        name
+        for name in loaded - baseline
+        if any(name == b or name.startswith(b + ".") for b in banned)
+    )
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("startup")
+    key = e2ee_mail.generate_key("Startup <startup@example.org>")
+    (work / "a.pub").write_bytes(key.public.export())
+    (work / "a.key").write_bytes(key.export())
+    (work / "m.bin").write_bytes(os.urandom(1024))
+    (work / "m.gpg").write_bytes(
+        e2ee_mail.encrypt((work / "m.bin").read_bytes(), key.public)
+    )
+    return work
+
+
+def test_openpgp_encrypt_imports_no_other_format_or_secret_key_code(
+    keys: Path,
+) -> None:
+    loaded = _cli_modules(
+        keys, "encrypt", "--to", "a.pub", "-i", "m.bin", "-o", "out.gpg"
+    )
+    assert "e2ee_mail.openpgp.message" in loaded  # the probe ran the real command
+    banned = _NOT_FOR_OPENPGP + _NOT_FOR_ENCRYPT
+    assert _offenders(loaded, banned, _interpreter_modules()) == []
+
+
+def test_openpgp_decrypt_imports_no_other_format(keys: Path) -> None:
+    loaded = _cli_modules(keys, "decrypt", "--key", "a.key", "-i", "m.gpg", "-o", "o")
+    assert (keys / "o").read_bytes() == (keys / "m.bin").read_bytes()
+    assert _offenders(loaded, _NOT_FOR_OPENPGP, _interpreter_modules()) == []
+
+
+def test_import_e2ee_mail_loads_only_the_exception_classes() -> None:
+    code = "import sys, e2ee_mail; print('\\n'.join(sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    ours = sorted(m for m in out if m.split(".")[0] == "e2ee_mail")
+    assert ours == ["e2ee_mail", "e2ee_mail.errors"]
+    heavy = ("cryptography", "nacl", "dataclasses", "inspect", "tempfile")
+    assert _offenders(set(out), heavy, _interpreter_modules()) == []
+
+
+def test_lazy_public_names_are_the_real_objects() -> None:
+    from e2ee_mail import _api, _inspect, policy
+    from e2ee_mail.keys import model, ring
+
+    assert e2ee_mail.encrypt is _api.encrypt
+    assert e2ee_mail.load_key is _api.load_key
+    assert e2ee_mail.Inspection is _inspect.Inspection
+    assert e2ee_mail.Certificate is model.Certificate
+    assert e2ee_mail.DEFAULT is policy.DEFAULT
+    assert e2ee_mail.Keyring is ring.Keyring
+    namespace: dict[str, object] = {}
+    exec("from e2ee_mail import *", namespace)  # the star-import itself
+    assert set(e2ee_mail.__all__) <= set(namespace)
+    assert set(e2ee_mail.__all__) <= set(dir(e2ee_mail))
+    with pytest.raises(AttributeError, match="no attribute 'encrpyt'"):
+        e2ee_mail.encrpyt  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["encrypt", "--to", "a.pub", "--to", "b.pub", "--armor", "-i", "x", "-o", "y"],
+        ["decrypt", "--key", "a.key", "--allow-unauthenticated"],
+        ["keygen", "--uid", "A <a@example.org>", "--out", "a", "--kind", "rsa3072"],
+        ["rewrap", "--mailbox", "mb", "--keyring", "kr", "--workers", "2"],
+        ["keyring", "--dir", "d", "due", "--max-age", "30d"],
+        ["vectors", "verify", "dir"],
+        ["inspect", "-i", "m"],
+        ["demo"],
+    ],
+)
+def test_parser_for_one_command_parses_like_the_full_parser(argv: list[str]) -> None:
+    lazy = cli._build_parser(argv)
+    full = cli._build_parser(None)
+    assert vars(lazy.parse_args(argv)) == vars(full.parse_args(argv))
+    sub = next(a for a in lazy._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(sub.choices) == [argv[0]]  # only the chosen command was built
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["bogus"], ["-h", "encrypt"]])
+def test_without_a_known_command_every_command_is_offered(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    for name in ("keygen", "encrypt", "decrypt", "inspect", "rewrap", "keyring"):
+        assert name in text
+
+
+@pytest.mark.parametrize("columns", ["57", "123", "", "junk"])
+def test_help_width_matches_argparse(
+    columns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+
+    def help_text(formatter: type[argparse.HelpFormatter]) -> str:
+        parser = argparse.ArgumentParser(prog="p", formatter_class=formatter)
+        parser.add_argument("--long-option-name", help="word " * 40)
+        return parser.format_help()
+
+    assert help_text(cli._Formatter) == help_text(argparse.HelpFormatter)
+
+
+def test_command_help_is_printed_in_full() -> None:
+    with contextlib.redirect_stdout(io.StringIO()) as out, pytest.raises(SystemExit):
+        cli.main(["encrypt", "--help"])
+    assert "--to CERT" in out.getvalue()
+    assert "--cipher" in out.getvalue()
