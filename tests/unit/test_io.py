@@ -84,3 +84,42 @@ def test_prefixed_reader_yields_head_then_rest(
         got += buf[:n]
     assert bytes(got) == head + rest
     assert PrefixedReader(head, io.BytesIO(rest)).read() == head + rest
+
+
+def test_atomic_writer_temp_file_is_private_and_next_to_target(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with atomic_writer(target, mode=0o600) as fh:
+        siblings = [p for p in tmp_path.iterdir() if p.name != "out.bin"]
+        assert len(siblings) == 1 and siblings[0].name.startswith(".out.bin.")
+        assert stat.S_IMODE(os.stat(siblings[0]).st_mode) == 0o600
+        fh.write(b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_atomic_writer_never_reuses_an_existing_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first two names drawn are taken (one by a planted symlink): the writer must
+    # skip them, never write through the link, and leave both untouched.
+    from e2ee_mail import _io
+
+    draws = iter([b"\x01" * 8, b"\x02" * 8, b"\x03" * 8])
+    monkeypatch.setattr(_io, "random_bytes", lambda n: next(draws))
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep")
+    (tmp_path / f".out.bin.{'01' * 8}").write_bytes(b"taken")
+    (tmp_path / f".out.bin.{'02' * 8}").symlink_to(victim)
+    with atomic_writer(tmp_path / "out.bin") as fh:
+        fh.write(b"new")
+    assert (tmp_path / "out.bin").read_bytes() == b"new"
+    assert victim.read_bytes() == b"keep"
+    assert (tmp_path / f".out.bin.{'01' * 8}").read_bytes() == b"taken"
+
+
+def test_atomic_writer_accepts_a_bare_file_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with atomic_writer("plain.txt") as fh:
+        fh.write(b"here")
+    assert (tmp_path / "plain.txt").read_bytes() == b"here"
