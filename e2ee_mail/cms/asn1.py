@@ -269,6 +269,18 @@ def parse_recipient_infos(
     Raises:
         ASN1Error: malformed, or more than ``max_recipients`` entries.
     """
+    from . import der as fast
+
+    plain = fast.recipient_infos(der, max_recipients=max_recipients)
+    if plain is not None:
+        return plain
+    return _recipient_infos_asn1crypto(der, max_recipients)
+
+
+def _recipient_infos_asn1crypto(
+    der: bytes, max_recipients: int
+) -> tuple[RecipientInfo, ...]:
+    # The reference path: anything the DER fast path (der.py) declines.
     from asn1crypto import cms
 
     try:
@@ -297,6 +309,15 @@ def parse_recipient_infos(
 
 def parse_algorithm_identifier(der: bytes) -> AlgorithmIdentifier:
     """Parse one AlgorithmIdentifier."""
+    from . import der as fast
+
+    plain = fast.algorithm_identifier(der)
+    if plain is not None:
+        return plain
+    return _algorithm_identifier_asn1crypto(der)
+
+
+def _algorithm_identifier_asn1crypto(der: bytes) -> AlgorithmIdentifier:
     from asn1crypto import algos
 
     try:
@@ -311,6 +332,15 @@ def parse_gcm_parameters(der: bytes | None) -> GCMParameters:
     """Parse GCMParameters; an absent aes-ICVlen means its DEFAULT 12 (RFC 5084)."""
     if der is None:
         raise ASN1Error("AES-GCM parameters are missing (RFC 5084 §3.2)")
+    from . import der as fast
+
+    plain = fast.gcm_parameters(der)
+    if plain is not None:
+        return plain
+    return _gcm_parameters_asn1crypto(der)
+
+
+def _gcm_parameters_asn1crypto(der: bytes) -> GCMParameters:
     try:
         params = _gcm_params_class().load(der, strict=True)
         nonce = params["aes_nonce"].native

@@ -8,6 +8,7 @@ one, only DecryptionError (fixed text) or NoMatchingKeyError.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -50,9 +51,52 @@ def x509_certificates(certs: Sequence[Certificate]) -> list[X509Certificate]:
     return out
 
 
-def der(data: bytes) -> bytes:
-    """The DER/BER of a message given as DER, BER or PEM (CMS or PKCS7 label)."""
-    return pem.dearmor(data) if pem.is_pem(data[:64]) else data
+Buffer = bytes | bytearray | memoryview
+
+
+def der(data: Buffer) -> Buffer:
+    """The DER/BER of a message given as DER, BER or PEM (CMS or PKCS7 label).
+
+    DER comes back as the very buffer given: no copy of the body.
+    """
+    if pem.is_pem(bytes(data[:64])):
+        return pem.dearmor(bytes(data))
+    return data
+
+
+def buffer_reader(data: Buffer) -> BinaryIO:
+    """A seekable reader over ``data`` that does not copy it."""
+    if isinstance(data, bytes):
+        return io.BytesIO(data)  # shares the bytes object until written to
+    return _ViewReader(memoryview(data))  # type: ignore[return-value]
+
+
+class _ViewReader:
+    """The read side of BytesIO over a buffer (BytesIO would copy a bytearray)."""
+
+    __slots__ = ("_pos", "_view")
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        start = self._pos
+        end = len(self._view) if size is None or size < 0 else start + size
+        out = bytes(self._view[start:end])
+        self._pos = start + len(out)
+        return out
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
 
 
 def reader(src: BinaryIO, policy: Policy) -> EnvelopeReader:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Final, Literal
 
 from .. import _io
 from .._inspect import Inspection, RecipientDescription
@@ -55,6 +55,8 @@ __all__ = [
 ]
 
 Cipher = Literal["aes-256-gcm", "aes-256-cbc"]
+#: Bodies up to this size are opened by the one-shot AEAD (see decrypt()).
+_ONE_SHOT_MAX_BYTES: Final = 64 << 10
 
 
 def _authenticated(cipher: str) -> bool:
@@ -150,8 +152,8 @@ def decrypt(
         The plaintext (a bytearray allocated once), released only after the GCM tag
         verified (or, for opted-in legacy CBC, the padding checked).
     """
-    der = common.der(bytes(data))
-    reader = common.reader(io.BytesIO(der), policy)
+    der = common.der(data)
+    reader = common.reader(common.buffer_reader(der), policy)
     header = reader.read_header()
     authenticated, nonce, size = common.content_params(header, policy)
     segments = []
@@ -164,7 +166,21 @@ def decrypt(
     ceks, named = common.content_keys(header, keys, policy, size)
     view = memoryview(der)
     total = sum(length for _, length in segments)
+    small = authenticated and total <= _ONE_SHOT_MAX_BYTES
     for cek in ceks:
+        if small:
+            # A small body opens faster with the one-shot AEAD than with a
+            # streaming context (~7 vs ~30 µs: issue 6, per-message overhead);
+            # copying it next to its tag costs next to nothing at this size.
+            sealed = b"".join(
+                [*(view[o : o + n] for o, n in segments), trailer.mac or b""]
+            )
+            try:
+                return bytearray(
+                    aead.gcm_open(cek, nonce, sealed, common.aad(trailer.auth_attrs))
+                )
+            except DecryptionError:
+                continue
         if authenticated:
             # One buffer of the final size (plus the 15 bytes of slack update_into
             # demands, trimmed in place afterwards), filled without a copy (PERF.md).

@@ -20,6 +20,7 @@ Left out: detached content (encryptedContent absent), multi-octet tags.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from typing import BinaryIO, Final
 
@@ -35,8 +36,12 @@ _OID_AUTH_ENVELOPED: Final = asn1.der_oid(oids.AUTH_ENVELOPED_DATA)
 _OID_ENVELOPED: Final = asn1.der_oid(oids.ENVELOPED_DATA)
 
 
+@functools.lru_cache(maxsize=64)
 def decode_oid(content: bytes) -> str:
-    """Dotted form of OBJECT IDENTIFIER content octets."""
+    """Dotted form of OBJECT IDENTIFIER content octets.
+
+    Memoized: the same few content types come with every message (issue 6).
+    """
     arcs: list[int] = []
     value = 0
     for byte in content:

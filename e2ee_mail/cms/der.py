@@ -1,0 +1,325 @@
+"""A strict DER fast path for the CMS structures read on every message.
+
+asn1crypto parses a RecipientInfo in hundreds of microseconds, several times the X25519
+agreement it leads to (issue 6: per-message overhead). This module reads the shapes
+that real messages carry, in plain DER (X.690 §10: definite, minimal lengths, single
+octet tags):
+
+- RecipientInfos (RFC 5652 §6.1) of KeyTransRecipientInfo (§6.2.1) and
+  KeyAgreeRecipientInfo (§6.2.2) with an X25519 originatorKey (RFC 8418 §2.3), each
+  recipient named by issuerAndSerialNumber or subjectKeyIdentifier (rKeyId without
+  date or other attribute);
+- AlgorithmIdentifier (RFC 5280 §4.1.1.2) with parameters kept as raw DER;
+- GCMParameters (RFC 5084 §3.2).
+
+It is only ever a shortcut: every function returns None for anything else (BER, other
+recipient kinds, unusual encodings, malformed input) and the caller then runs the
+asn1crypto codec, which decides. Whatever this module accepts, asn1crypto reads to
+the same value (tests/unit/test_cms_der.py compares the two on mutated messages).
+Algorithm identifiers of recipient entries repeat across messages, so they are parsed
+once by asn1crypto itself and memoized (bounded, short inputs only).
+
+A codec: no cryptography, no randomness, no files opened.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Final
+
+from . import oids
+from .asn1 import (
+    AlgorithmIdentifier,
+    GCMParameters,
+    KeyAgreeRecipientInfo,
+    KeyTransRecipientInfo,
+    RecipientEncryptedKey,
+    RecipientId,
+    RecipientInfo,
+)
+
+__all__ = [
+    "algorithm_identifier",
+    "gcm_parameters",
+    "recipient_infos",
+]
+
+#: Longest AlgorithmIdentifier memoized (the cache holds at most 256 of them).
+_MEMO_MAX_BYTES: Final = 128
+
+
+#: Parameter tags taken as they are: SEQUENCE, OCTET STRING, NULL (asn1crypto refuses
+#: some universal tags in an ANY, so the rest is left to it).
+_PARAMETER_TAGS: Final = frozenset((0x30, 0x04, 0x05))
+
+
+class _NotPlain(Exception):
+    """Not the plain DER shape this module reads: let asn1crypto decide."""
+
+
+def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the element at ``pos``; DER only."""
+    if pos + 2 > end:
+        raise _NotPlain
+    tag = buf[pos]
+    first = buf[pos + 1]
+    if tag & 0x1F == 0x1F:
+        raise _NotPlain
+    if first < 0x80:
+        start = pos + 2
+        length = first
+    elif first == 0x81:
+        if pos + 3 > end or buf[pos + 2] < 0x80:
+            raise _NotPlain
+        start = pos + 3
+        length = buf[pos + 2]
+    elif first == 0x82:
+        if pos + 4 > end or buf[pos + 2] == 0:
+            raise _NotPlain
+        start = pos + 4
+        length = (buf[pos + 2] << 8) | buf[pos + 3]
+    else:
+        raise _NotPlain
+    stop = start + length
+    if stop > end:
+        raise _NotPlain
+    return tag, start, stop
+
+
+def _expect(buf: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    got, start, stop = _tlv(buf, pos, end)
+    if got != tag:
+        raise _NotPlain
+    return start, stop
+
+
+def _small_int(buf: bytes, start: int, stop: int) -> int:
+    # A one-octet, non-negative INTEGER (CMS versions).
+    if stop - start != 1 or buf[start] >= 0x80:
+        raise _NotPlain
+    return buf[start]
+
+
+def _integer(buf: bytes, start: int, stop: int) -> int:
+    if stop == start:
+        raise _NotPlain
+    if stop - start > 1:
+        # X.690 §8.3.2: the first nine bits are never all zero or all one.
+        b0, b1 = buf[start], buf[start + 1]
+        if (b0 == 0 and b1 < 0x80) or (b0 == 0xFF and b1 >= 0x80):
+            raise _NotPlain
+    return int.from_bytes(buf[start:stop], "big", signed=True)
+
+
+def _memo_alg(
+    parse: Callable[[bytes], AlgorithmIdentifier | None],
+) -> Callable[[bytes], AlgorithmIdentifier]:
+    """Memoize an asn1crypto AlgorithmIdentifier parser on short inputs."""
+    cached = functools.lru_cache(maxsize=256)(parse)
+
+    def run(der: bytes) -> AlgorithmIdentifier:
+        result = cached(der) if len(der) <= _MEMO_MAX_BYTES else None
+        if result is None:
+            raise _NotPlain
+        return result
+
+    return run
+
+
+def _asn1crypto_alg(cls_name: str) -> Callable[[bytes], AlgorithmIdentifier | None]:
+    def parse(der: bytes) -> AlgorithmIdentifier | None:
+        from . import asn1
+
+        if cls_name == "KeyEncryptionAlgorithm":
+            from asn1crypto.cms import KeyEncryptionAlgorithm as cls
+        else:
+            from asn1crypto.keys import PublicKeyAlgorithm as cls
+        try:
+            return asn1._alg(cls.load(der, strict=True))
+        except asn1._ASN1CRYPTO_ERRORS:
+            return None
+
+    return parse
+
+
+# The same classes asn1crypto uses for these fields inside RecipientInfo, so that the
+# parameters are read exactly as the slow path reads them.
+_key_encryption_algorithm = _memo_alg(_asn1crypto_alg("KeyEncryptionAlgorithm"))
+_public_key_algorithm = _memo_alg(_asn1crypto_alg("PublicKeyAlgorithm"))
+
+
+def _issuer_and_serial(buf: bytes, start: int, stop: int) -> RecipientId:
+    issuer_start = start
+    _, stop_issuer = _expect(buf, start, stop, 0x30)
+    s, e = _expect(buf, stop_issuer, stop, 0x02)
+    if e != stop:
+        raise _NotPlain
+    return RecipientId(
+        issuer=buf[issuer_start:stop_issuer], serial_number=_integer(buf, s, e)
+    )
+
+
+def _ktri(buf: bytes, start: int, stop: int) -> KeyTransRecipientInfo:
+    s, e = _expect(buf, start, stop, 0x02)
+    version = _small_int(buf, s, e)
+    tag, s, pos = _tlv(buf, e, stop)
+    if tag == 0x30:
+        rid = _issuer_and_serial(buf, s, pos)
+    elif tag == 0x80:
+        rid = RecipientId(subject_key_identifier=buf[s:pos])
+    else:
+        raise _NotPlain
+    alg_start = pos
+    _, pos = _expect(buf, pos, stop, 0x30)
+    alg = _key_encryption_algorithm(buf[alg_start:pos])
+    s, e = _expect(buf, pos, stop, 0x04)
+    if e != stop:
+        raise _NotPlain
+    return KeyTransRecipientInfo(version, rid, alg, buf[s:e])
+
+
+def _kari(buf: bytes, start: int, stop: int) -> KeyAgreeRecipientInfo:
+    s, e = _expect(buf, start, stop, 0x02)
+    version = _small_int(buf, s, e)
+    # originator [0] EXPLICIT, holding originatorKey [1] IMPLICIT OriginatorPublicKey.
+    s, pos = _expect(buf, e, stop, 0xA0)
+    s, e = _expect(buf, s, pos, 0xA1)
+    if e != pos:
+        raise _NotPlain
+    alg_start = s
+    _, s = _expect(buf, s, e, 0x30)
+    originator_algorithm = _public_key_algorithm(buf[alg_start:s])
+    if originator_algorithm.algorithm != oids.X25519:
+        raise _NotPlain  # asn1crypto reads other keys by their own spec
+    bs, be = _expect(buf, s, e, 0x03)
+    if be != e or be == bs or buf[bs] != 0:
+        raise _NotPlain
+    public_key = buf[bs + 1 : be]
+    tag, s, e = _tlv(buf, pos, stop)
+    ukm = None
+    if tag == 0xA1:
+        us, ue = _expect(buf, s, e, 0x04)
+        if ue != e:
+            raise _NotPlain
+        ukm = buf[us:ue]
+        pos = e
+        tag, s, e = _tlv(buf, pos, stop)
+    if tag != 0x30:
+        raise _NotPlain
+    key_encryption_algorithm = _key_encryption_algorithm(buf[pos:e])
+    s, e = _expect(buf, e, stop, 0x30)
+    if e != stop or s == e:
+        raise _NotPlain
+    reks = []
+    while s < e:
+        rs, re_ = _expect(buf, s, e, 0x30)
+        reks.append(_rek(buf, rs, re_))
+        s = re_
+    return KeyAgreeRecipientInfo(
+        version=version,
+        originator_algorithm=originator_algorithm,
+        originator_public_key=public_key,
+        ukm=ukm,
+        key_encryption_algorithm=key_encryption_algorithm,
+        recipient_encrypted_keys=tuple(reks),
+    )
+
+
+def _rek(buf: bytes, start: int, stop: int) -> RecipientEncryptedKey:
+    tag, s, pos = _tlv(buf, start, stop)
+    if tag == 0x30:
+        rid = _issuer_and_serial(buf, s, pos)
+    elif tag == 0xA0:
+        # rKeyId [0] IMPLICIT RecipientKeyIdentifier with its subjectKeyIdentifier
+        # only (date and other are read, and ignored, by the slow path).
+        ks, ke = _expect(buf, s, pos, 0x04)
+        if ke != pos:
+            raise _NotPlain
+        rid = RecipientId(subject_key_identifier=buf[ks:ke])
+    else:
+        raise _NotPlain
+    s, e = _expect(buf, pos, stop, 0x04)
+    if e != stop:
+        raise _NotPlain
+    return RecipientEncryptedKey(rid, buf[s:e])
+
+
+def recipient_infos(
+    der: bytes, *, max_recipients: int
+) -> tuple[RecipientInfo, ...] | None:
+    """RecipientInfos read on the fast path, or None (the caller asks asn1crypto)."""
+    try:
+        start, stop = _expect(der, 0, len(der), 0x31)
+        if stop != len(der) or start == stop:
+            return None
+        out: list[RecipientInfo] = []
+        pos = start
+        while pos < stop:
+            if len(out) >= max_recipients:
+                return None  # the slow path reports the limit
+            tag, s, e = _tlv(der, pos, stop)
+            if tag == 0x30:
+                out.append(_ktri(der, s, e))
+            elif tag == 0xA1:
+                out.append(_kari(der, s, e))
+            else:
+                return None
+            pos = e
+    except _NotPlain:
+        return None
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _oid(der: bytes) -> str | None:
+    # asn1crypto's own reading of the OID, so both paths agree on odd encodings.
+    from asn1crypto import core
+
+    from . import asn1
+
+    try:
+        return str(core.ObjectIdentifier.load(der, strict=True).dotted)
+    except asn1._ASN1CRYPTO_ERRORS:
+        return None
+
+
+def algorithm_identifier(der: bytes) -> AlgorithmIdentifier | None:
+    """A generic AlgorithmIdentifier (parameters as raw DER), or None."""
+    try:
+        start, stop = _expect(der, 0, len(der), 0x30)
+        if stop != len(der):
+            return None
+        _, oid_stop = _expect(der, start, stop, 0x06)
+        if oid_stop - start > 40:
+            return None
+        algorithm = _oid(der[start:oid_stop])
+        if algorithm is None:
+            return None
+        if oid_stop == stop:
+            return AlgorithmIdentifier(algorithm)
+        tag, params_start, params_stop = _tlv(der, oid_stop, stop)
+        if params_stop != stop or tag not in _PARAMETER_TAGS:
+            return None
+        if tag == 0x05 and params_start != params_stop:
+            return None  # NULL has no content
+        return AlgorithmIdentifier(algorithm, der[oid_stop:stop])
+    except _NotPlain:
+        return None
+
+
+def gcm_parameters(der: bytes) -> GCMParameters | None:
+    """GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
+    try:
+        start, stop = _expect(der, 0, len(der), 0x30)
+        if stop != len(der):
+            return None
+        ns, ne = _expect(der, start, stop, 0x04)
+        if ne == stop:
+            return GCMParameters(der[ns:ne], 12)
+        s, e = _expect(der, ne, stop, 0x02)
+        if e != stop:
+            return None
+        return GCMParameters(der[ns:ne], _small_int(der, s, e))
+    except _NotPlain:
+        return None
