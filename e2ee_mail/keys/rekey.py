@@ -7,8 +7,9 @@ body is copied byte for byte) to that identity's *current* certificates of the s
 format. A blob already addressed to exactly those certificates is left alone.
 
 Verification, before anything replaces the original: the new message is scanned
-again, and each blob must open with the identity's active keys *alone* and give the
-same plaintext (compared by SHA-256) as the original did.
+again, and each blob must name exactly the current certificates' recipients, open
+with the identity's active keys *alone* and give the same plaintext (compared by
+SHA-256) as the original did.
 
 Not provided: re-keying mail addressed to several people keeps only our own
 recipients — the stored copy is ours, and other recipients' wraps are dropped.
@@ -195,7 +196,15 @@ class Rekeyer:
         for part, check in zip(parts, checks, strict=True):
             if check is None:
                 continue  # already current: its bytes were not touched
+            blob = mailscan.extract(written, part)
+            # An OpenPGP key keeps its retired subkeys: opening with the active key
+            # alone does not prove the blob is addressed to the current subkeys.
+            if _recipient_ids(blob) != self._current_ids(check.identity, check.format):
+                raise Error(
+                    "verification failed: the re-keyed message is not addressed to "
+                    "the current keys"
+                )
             keys = self._active_keys(check.identity, check.format)
-            plaintext = _api.decrypt(mailscan.extract(written, part), keys)
+            plaintext = _api.decrypt(blob, keys)
             if hashlib.sha256(plaintext).digest() != check.digest:
                 raise Error("verification failed: the re-keyed message differs")
