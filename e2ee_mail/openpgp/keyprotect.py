@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import (
@@ -45,19 +45,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..core import kdf, random
 from ..errors import PacketError, PassphraseError, UnsupportedError, UsageError
-from .s2k import (
-    AEAD_NONCE_SIZE,
-    S2K,
-    S2K_ARGON2,
-    S2K_GNU,
-    argon2_s2k,
-    checksum16,
-    cipher_key_size,
-    derive_key,
-    iterated_s2k,
-    parse_s2k,
-    serialize_s2k,
-)
+
+# `.s2k` (its specifier dataclass and Argon2) is imported by the functions that meet a
+# protected key: an unprotected key, what the CLI decrypts with most, never needs it
+# (issue 6, start-up). A function-level import after the first is a dict look-up.
+if TYPE_CHECKING:
+    from .s2k import S2K
 
 __all__ = [
     "USAGE_AEAD",
@@ -126,7 +119,11 @@ class SecretKeyProtection:
     @property
     def is_stub(self) -> bool:
         """True when the secret is not in the packet (GnuPG smartcard/offline stub)."""
-        return self.s2k is not None and self.s2k.type == S2K_GNU
+        if self.s2k is None:
+            return False
+        from .s2k import S2K_GNU
+
+        return self.s2k.type == S2K_GNU
 
 
 def parse_protection(
@@ -153,6 +150,8 @@ def parse_protection(
     pos = offset + 1
     if usage == USAGE_NONE:
         return SecretKeyProtection(), pos
+    from .s2k import AEAD_NONCE_SIZE, S2K_ARGON2, S2K_GNU, parse_s2k
+
     if usage not in (USAGE_AEAD, USAGE_CFB, USAGE_MALLEABLE_CFB):
         raise UnsupportedError(
             "secret key uses the pre-RFC 2440 LegacyCFB protection (MD5 passphrase "
@@ -214,6 +213,8 @@ def serialize_protection(prot: SecretKeyProtection, *, version: int) -> bytes:
         return b"\x00"
     if prot.s2k is None:
         raise UsageError("a protected secret key needs an S2K specifier")
+    from .s2k import serialize_s2k
+
     spec = serialize_s2k(prot.s2k)
     fields = bytes((prot.cipher_algo,))
     if prot.usage == USAGE_AEAD:
@@ -237,6 +238,8 @@ def _aead(aead_algo: int, key: bytes) -> AESGCM | AESOCB3:
 def _aead_kek(
     prot: SecretKeyProtection, passphrase: bytes, version: int, packet_tag: int
 ) -> tuple[bytes, int]:
+    from .s2k import cipher_key_size, derive_key
+
     assert prot.s2k is not None
     size = cipher_key_size(prot.cipher_algo)
     ikm = derive_key(prot.s2k, passphrase, size)
@@ -269,6 +272,8 @@ def _legacy_cipher(cipher_algo: int) -> tuple[type[BlockCipherAlgorithm], int] |
 
 
 def _cfb_decryptor(prot: SecretKeyProtection, passphrase: bytes) -> CipherContext:
+    from .s2k import cipher_key_size, derive_key
+
     assert prot.s2k is not None
     legacy = None if prot.cipher_algo in (7, 8, 9) else _legacy_cipher(prot.cipher_algo)
     if legacy is None:
@@ -311,6 +316,8 @@ def unprotect(
     if prot.usage == USAGE_NONE:
         if version == 6:
             return data
+        from .s2k import checksum16
+
         if len(data) < 2 or not hmac.compare_digest(checksum16(data[:-2]), data[-2:]):
             raise PacketError("secret key checksum does not match: the key is damaged")
         return data[:-2]
@@ -318,6 +325,8 @@ def unprotect(
         raise UnsupportedError(_STUB)
     if passphrase is None:
         raise PassphraseError(_NEED_PASSPHRASE)
+    from .s2k import checksum16
+
     assert prot.s2k is not None
     if prot.usage == USAGE_AEAD:
         kek, _ = _aead_kek(prot, passphrase, version, packet_tag)
@@ -363,8 +372,20 @@ def protect(
         The protection fields and the bytes that follow them in the packet.
     """
     if passphrase is None:
-        tail = b"" if version == 6 else checksum16(material)
-        return SecretKeyProtection(), material + tail
+        if version == 6:
+            return SecretKeyProtection(), material
+        from .s2k import checksum16
+
+        return SecretKeyProtection(), material + checksum16(material)
+    from .s2k import (
+        AEAD_NONCE_SIZE,
+        S2K_ARGON2,
+        argon2_s2k,
+        cipher_key_size,
+        derive_key,
+        iterated_s2k,
+    )
+
     if usage is None:
         usage = USAGE_AEAD if version == 6 else USAGE_CFB
     if usage not in (USAGE_AEAD, USAGE_CFB):

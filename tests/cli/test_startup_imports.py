@@ -69,8 +69,13 @@ _NOT_FOR_OPENPGP = (
     "concurrent",
     "multiprocessing",
 )
-#: Secret-key protection (S2K, Argon2) is for loading secret keys only.
-_NOT_FOR_ENCRYPT = ("e2ee_mail.openpgp.keyprotect", "e2ee_mail.openpgp.s2k")
+#: S2K and Argon2 only unlock a passphrase-protected secret key.
+_NOT_FOR_UNPROTECTED_KEY = (
+    "e2ee_mail.openpgp.s2k",
+    "cryptography.hazmat.primitives.kdf.argon2",
+)
+#: Secret-key protection is for loading secret keys only.
+_NOT_FOR_ENCRYPT = ("e2ee_mail.openpgp.keyprotect", *_NOT_FOR_UNPROTECTED_KEY)
 
 
 def _interpreter_modules() -> set[str]:
@@ -132,10 +137,13 @@ def test_openpgp_encrypt_imports_no_other_format_or_secret_key_code(
     assert _offenders(loaded, banned, _interpreter_modules()) == []
 
 
-def test_openpgp_decrypt_imports_no_other_format(keys: Path) -> None:
+def test_openpgp_decrypt_with_unprotected_key_imports_no_other_format(
+    keys: Path,
+) -> None:
     loaded = _cli_modules(keys, "decrypt", "--key", "a.key", "-i", "m.gpg", "-o", "o")
     assert (keys / "o").read_bytes() == (keys / "m.bin").read_bytes()
-    assert _offenders(loaded, _NOT_FOR_OPENPGP, _interpreter_modules()) == []
+    banned = _NOT_FOR_OPENPGP + _NOT_FOR_UNPROTECTED_KEY
+    assert _offenders(loaded, banned, _interpreter_modules()) == []
 
 
 def test_import_e2ee_mail_loads_only_the_exception_classes() -> None:
