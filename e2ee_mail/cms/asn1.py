@@ -46,7 +46,10 @@ __all__ = [
     "serialize_ecc_cms_shared_info",
     "serialize_gcm_parameters",
     "serialize_oaep_parameters",
+    "serialize_recipient_info",
     "serialize_recipient_infos",
+    "serialize_rid",
+    "set_of",
 ]
 
 #: Exceptions asn1crypto raises on malformed input; all become ASN1Error.
@@ -269,9 +272,7 @@ def parse_recipient_infos(
     Raises:
         ASN1Error: malformed, or more than ``max_recipients`` entries.
     """
-    from . import der as fast
-
-    plain = fast.recipient_infos(der, max_recipients=max_recipients)
+    plain = _fast.recipient_infos(der, max_recipients=max_recipients)
     if plain is not None:
         return plain
     return _recipient_infos_asn1crypto(der, max_recipients)
@@ -309,9 +310,7 @@ def _recipient_infos_asn1crypto(
 
 def parse_algorithm_identifier(der: bytes) -> AlgorithmIdentifier:
     """Parse one AlgorithmIdentifier."""
-    from . import der as fast
-
-    plain = fast.algorithm_identifier(der)
+    plain = _fast.algorithm_identifier(der)
     if plain is not None:
         return plain
     return _algorithm_identifier_asn1crypto(der)
@@ -332,9 +331,7 @@ def parse_gcm_parameters(der: bytes | None) -> GCMParameters:
     """Parse GCMParameters; an absent aes-ICVlen means its DEFAULT 12 (RFC 5084)."""
     if der is None:
         raise ASN1Error("AES-GCM parameters are missing (RFC 5084 §3.2)")
-    from . import der as fast
-
-    plain = fast.gcm_parameters(der)
+    plain = _fast.gcm_parameters(der)
     if plain is not None:
         return plain
     return _gcm_parameters_asn1crypto(der)
@@ -439,7 +436,8 @@ def serialize_ecc_cms_shared_info(
 
 
 @functools.lru_cache(maxsize=1024)
-def _serialize_rid(rid: RecipientId, *, kari: bool) -> bytes:
+def serialize_rid(rid: RecipientId, *, kari: bool) -> bytes:
+    """RecipientIdentifier (KTRI) or KeyAgreeRecipientIdentifier (KARI) DER."""
     if rid.subject_key_identifier is not None:
         if kari:
             # rKeyId [0] IMPLICIT RecipientKeyIdentifier (RFC 5652 §6.2.2).
@@ -450,11 +448,12 @@ def _serialize_rid(rid: RecipientId, *, kari: bool) -> bytes:
     return _seq(rid.issuer, der_int(rid.serial_number))
 
 
-def _serialize_one(info: RecipientInfo) -> bytes:
+def serialize_recipient_info(info: RecipientInfo) -> bytes:
+    """One RecipientInfo (an element of RecipientInfos), DER."""
     if isinstance(info, KeyTransRecipientInfo):
         return _seq(
             der_int(info.version),
-            _serialize_rid(info.rid, kari=False),
+            serialize_rid(info.rid, kari=False),
             serialize_algorithm_identifier(info.key_encryption_algorithm),
             der_tlv(0x04, info.encrypted_key),
         )
@@ -470,7 +469,7 @@ def _serialize_one(info: RecipientInfo) -> bytes:
             parts.append(der_tlv(0xA1, der_tlv(0x04, info.ukm)))
         parts.append(serialize_algorithm_identifier(info.key_encryption_algorithm))
         reks = [
-            _seq(_serialize_rid(rek.rid, kari=True), der_tlv(0x04, rek.encrypted_key))
+            _seq(serialize_rid(rek.rid, kari=True), der_tlv(0x04, rek.encrypted_key))
             for rek in info.recipient_encrypted_keys
         ]
         parts.append(_seq(*reks))
@@ -481,4 +480,13 @@ def _serialize_one(info: RecipientInfo) -> bytes:
 
 def serialize_recipient_infos(infos: Iterable[RecipientInfo]) -> bytes:
     """RecipientInfos SET OF, DER."""
-    return _set_of(_serialize_one(info) for info in infos)
+    return _set_of(serialize_recipient_info(info) for info in infos)
+
+
+def set_of(elements: Iterable[bytes]) -> bytes:
+    """A SET OF from the DER of its elements (sorted, X.690 §11.6)."""
+    return _set_of(elements)
+
+
+# The DER fast path reads these module's dataclasses, so it is imported last.
+from . import der as _fast  # noqa: E402

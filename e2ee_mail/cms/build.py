@@ -71,6 +71,35 @@ def recipient_infos(
     ]
 
 
+def recipient_infos_der(
+    certs: Sequence[X509Certificate],
+    cek: bytes,
+    *,
+    authenticated: bool,
+    policy: Policy,
+    rid_kind: recipients.RidKind,
+) -> tuple[bytes, bytes]:
+    """RecipientInfos DER (one entry per certificate) and the version to write.
+
+    The DER of :func:`recipient_infos` through ``serialize_recipient_infos``, built
+    without the intermediate values (recipients.wrap_der).
+    """
+    ris_der = asn1.set_of(
+        [
+            recipients.wrap_der(cert, cek, policy=policy, rid_kind=rid_kind)
+            for cert in certs
+        ]
+    )
+    # RFC 5652 §6.1: version 0 only when every entry is a KTRI of version 0, that is
+    # RSA named by issuerAndSerialNumber; AuthEnvelopedData is always 0.
+    if authenticated or (
+        rid_kind == "issuer_and_serial_number"
+        and all(cert.algorithm.startswith("rsa") for cert in certs)
+    ):
+        return ris_der, _VERSION_0
+    return ris_der, _VERSION_2
+
+
 def build_prefix(
     *,
     authenticated: bool,
@@ -137,9 +166,11 @@ def encrypt_bytes(
 ) -> bytearray:
     """The whole DER message, built in one buffer of its final size."""
     cek = random_bytes(aead.KEY_SIZE)
-    infos = recipient_infos(certs, cek, policy=policy, rid_kind=rid_kind)
+    ris_der, version = recipient_infos_der(
+        certs, cek, authenticated=authenticated, policy=policy, rid_kind=rid_kind
+    )
     nonce = random_bytes(aead.GCM_NONCE_SIZE if authenticated else CBC_IV_SIZE)
-    return _seal_bytes(data, infos, cek, nonce, authenticated=authenticated)
+    return _seal_bytes(data, ris_der, version, cek, nonce, authenticated=authenticated)
 
 
 def encrypt_bytes_from_parts(
@@ -170,12 +201,20 @@ def encrypt_bytes_from_parts(
         )
         for cert, eph, blob in zip(certs, ephemeral_secrets, wrapped, strict=True)
     ]
-    return _seal_bytes(data, infos, cek, nonce, authenticated=authenticated)
+    return _seal_bytes(
+        data,
+        asn1.serialize_recipient_infos(infos),
+        _version(authenticated, infos),
+        cek,
+        nonce,
+        authenticated=authenticated,
+    )
 
 
 def _seal_bytes(
     data: bytes | bytearray | memoryview,
-    infos: Sequence[asn1.RecipientInfo],
+    ris_der: bytes,
+    version: bytes,
     cek: bytes,
     nonce: bytes,
     *,
@@ -183,8 +222,6 @@ def _seal_bytes(
 ) -> bytearray:
     view = memoryview(data)
     n = len(view)
-    ris_der = asn1.serialize_recipient_infos(infos)
-    version = _version(authenticated, infos)
     if authenticated:
         prefix = build_prefix(
             authenticated=True,
@@ -245,9 +282,9 @@ def encrypt_to_stream(
 ) -> None:
     """Encrypt ``src`` into ``dst`` (DER or BER, see the module docstring)."""
     cek = random_bytes(aead.KEY_SIZE)
-    infos = recipient_infos(certs, cek, policy=policy, rid_kind=rid_kind)
-    ris_der = asn1.serialize_recipient_infos(infos)
-    version = _version(authenticated, infos)
+    ris_der, version = recipient_infos_der(
+        certs, cek, authenticated=authenticated, policy=policy, rid_kind=rid_kind
+    )
     if not authenticated:
         _cbc_stream(src, dst, cek, version, ris_der)
         return

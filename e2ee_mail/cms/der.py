@@ -28,16 +28,7 @@ import functools
 from collections.abc import Callable
 from typing import Final
 
-from . import oids
-from .asn1 import (
-    AlgorithmIdentifier,
-    GCMParameters,
-    KeyAgreeRecipientInfo,
-    KeyTransRecipientInfo,
-    RecipientEncryptedKey,
-    RecipientId,
-    RecipientInfo,
-)
+from . import asn1, oids
 
 __all__ = [
     "algorithm_identifier",
@@ -45,7 +36,7 @@ __all__ = [
     "recipient_infos",
 ]
 
-#: Longest AlgorithmIdentifier memoized (the cache holds at most 256 of them).
+#: Longest asn1.AlgorithmIdentifier memoized (the cache holds at most 256 of them).
 _MEMO_MAX_BYTES: Final = 128
 
 
@@ -113,12 +104,12 @@ def _integer(buf: bytes, start: int, stop: int) -> int:
 
 
 def _memo_alg(
-    parse: Callable[[bytes], AlgorithmIdentifier | None],
-) -> Callable[[bytes], AlgorithmIdentifier]:
-    """Memoize an asn1crypto AlgorithmIdentifier parser on short inputs."""
+    parse: Callable[[bytes], asn1.AlgorithmIdentifier | None],
+) -> Callable[[bytes], asn1.AlgorithmIdentifier]:
+    """Memoize an asn1crypto asn1.AlgorithmIdentifier parser on short inputs."""
     cached = functools.lru_cache(maxsize=256)(parse)
 
-    def run(der: bytes) -> AlgorithmIdentifier:
+    def run(der: bytes) -> asn1.AlgorithmIdentifier:
         result = cached(der) if len(der) <= _MEMO_MAX_BYTES else None
         if result is None:
             raise _NotPlain
@@ -127,10 +118,10 @@ def _memo_alg(
     return run
 
 
-def _asn1crypto_alg(cls_name: str) -> Callable[[bytes], AlgorithmIdentifier | None]:
-    def parse(der: bytes) -> AlgorithmIdentifier | None:
-        from . import asn1
-
+def _asn1crypto_alg(
+    cls_name: str,
+) -> Callable[[bytes], asn1.AlgorithmIdentifier | None]:
+    def parse(der: bytes) -> asn1.AlgorithmIdentifier | None:
         if cls_name == "KeyEncryptionAlgorithm":
             from asn1crypto.cms import KeyEncryptionAlgorithm as cls
         else:
@@ -149,25 +140,25 @@ _key_encryption_algorithm = _memo_alg(_asn1crypto_alg("KeyEncryptionAlgorithm"))
 _public_key_algorithm = _memo_alg(_asn1crypto_alg("PublicKeyAlgorithm"))
 
 
-def _issuer_and_serial(buf: bytes, start: int, stop: int) -> RecipientId:
+def _issuer_and_serial(buf: bytes, start: int, stop: int) -> asn1.RecipientId:
     issuer_start = start
     _, stop_issuer = _expect(buf, start, stop, 0x30)
     s, e = _expect(buf, stop_issuer, stop, 0x02)
     if e != stop:
         raise _NotPlain
-    return RecipientId(
+    return asn1.RecipientId(
         issuer=buf[issuer_start:stop_issuer], serial_number=_integer(buf, s, e)
     )
 
 
-def _ktri(buf: bytes, start: int, stop: int) -> KeyTransRecipientInfo:
+def _ktri(buf: bytes, start: int, stop: int) -> asn1.KeyTransRecipientInfo:
     s, e = _expect(buf, start, stop, 0x02)
     version = _small_int(buf, s, e)
     tag, s, pos = _tlv(buf, e, stop)
     if tag == 0x30:
         rid = _issuer_and_serial(buf, s, pos)
     elif tag == 0x80:
-        rid = RecipientId(subject_key_identifier=buf[s:pos])
+        rid = asn1.RecipientId(subject_key_identifier=buf[s:pos])
     else:
         raise _NotPlain
     alg_start = pos
@@ -176,10 +167,10 @@ def _ktri(buf: bytes, start: int, stop: int) -> KeyTransRecipientInfo:
     s, e = _expect(buf, pos, stop, 0x04)
     if e != stop:
         raise _NotPlain
-    return KeyTransRecipientInfo(version, rid, alg, buf[s:e])
+    return asn1.KeyTransRecipientInfo(version, rid, alg, buf[s:e])
 
 
-def _kari(buf: bytes, start: int, stop: int) -> KeyAgreeRecipientInfo:
+def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
     s, e = _expect(buf, start, stop, 0x02)
     version = _small_int(buf, s, e)
     # originator [0] EXPLICIT, holding originatorKey [1] IMPLICIT OriginatorPublicKey.
@@ -216,7 +207,7 @@ def _kari(buf: bytes, start: int, stop: int) -> KeyAgreeRecipientInfo:
         rs, re_ = _expect(buf, s, e, 0x30)
         reks.append(_rek(buf, rs, re_))
         s = re_
-    return KeyAgreeRecipientInfo(
+    return asn1.KeyAgreeRecipientInfo(
         version=version,
         originator_algorithm=originator_algorithm,
         originator_public_key=public_key,
@@ -226,7 +217,7 @@ def _kari(buf: bytes, start: int, stop: int) -> KeyAgreeRecipientInfo:
     )
 
 
-def _rek(buf: bytes, start: int, stop: int) -> RecipientEncryptedKey:
+def _rek(buf: bytes, start: int, stop: int) -> asn1.RecipientEncryptedKey:
     tag, s, pos = _tlv(buf, start, stop)
     if tag == 0x30:
         rid = _issuer_and_serial(buf, s, pos)
@@ -236,24 +227,24 @@ def _rek(buf: bytes, start: int, stop: int) -> RecipientEncryptedKey:
         ks, ke = _expect(buf, s, pos, 0x04)
         if ke != pos:
             raise _NotPlain
-        rid = RecipientId(subject_key_identifier=buf[ks:ke])
+        rid = asn1.RecipientId(subject_key_identifier=buf[ks:ke])
     else:
         raise _NotPlain
     s, e = _expect(buf, pos, stop, 0x04)
     if e != stop:
         raise _NotPlain
-    return RecipientEncryptedKey(rid, buf[s:e])
+    return asn1.RecipientEncryptedKey(rid, buf[s:e])
 
 
 def recipient_infos(
     der: bytes, *, max_recipients: int
-) -> tuple[RecipientInfo, ...] | None:
+) -> tuple[asn1.RecipientInfo, ...] | None:
     """RecipientInfos read on the fast path, or None (the caller asks asn1crypto)."""
     try:
         start, stop = _expect(der, 0, len(der), 0x31)
         if stop != len(der) or start == stop:
             return None
-        out: list[RecipientInfo] = []
+        out: list[asn1.RecipientInfo] = []
         pos = start
         while pos < stop:
             if len(out) >= max_recipients:
@@ -276,16 +267,14 @@ def _oid(der: bytes) -> str | None:
     # asn1crypto's own reading of the OID, so both paths agree on odd encodings.
     from asn1crypto import core
 
-    from . import asn1
-
     try:
         return str(core.ObjectIdentifier.load(der, strict=True).dotted)
     except asn1._ASN1CRYPTO_ERRORS:
         return None
 
 
-def algorithm_identifier(der: bytes) -> AlgorithmIdentifier | None:
-    """A generic AlgorithmIdentifier (parameters as raw DER), or None."""
+def algorithm_identifier(der: bytes) -> asn1.AlgorithmIdentifier | None:
+    """A generic asn1.AlgorithmIdentifier (parameters as raw DER), or None."""
     try:
         start, stop = _expect(der, 0, len(der), 0x30)
         if stop != len(der):
@@ -297,29 +286,29 @@ def algorithm_identifier(der: bytes) -> AlgorithmIdentifier | None:
         if algorithm is None:
             return None
         if oid_stop == stop:
-            return AlgorithmIdentifier(algorithm)
+            return asn1.AlgorithmIdentifier(algorithm)
         tag, params_start, params_stop = _tlv(der, oid_stop, stop)
         if params_stop != stop or tag not in _PARAMETER_TAGS:
             return None
         if tag == 0x05 and params_start != params_stop:
             return None  # NULL has no content
-        return AlgorithmIdentifier(algorithm, der[oid_stop:stop])
+        return asn1.AlgorithmIdentifier(algorithm, der[oid_stop:stop])
     except _NotPlain:
         return None
 
 
-def gcm_parameters(der: bytes) -> GCMParameters | None:
-    """GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
+def gcm_parameters(der: bytes) -> asn1.GCMParameters | None:
+    """asn1.GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
     try:
         start, stop = _expect(der, 0, len(der), 0x30)
         if stop != len(der):
             return None
         ns, ne = _expect(der, start, stop, 0x04)
         if ne == stop:
-            return GCMParameters(der[ns:ne], 12)
+            return asn1.GCMParameters(der[ns:ne], 12)
         s, e = _expect(der, ne, stop, 0x02)
         if e != stop:
             return None
-        return GCMParameters(der[ns:ne], _small_int(der, s, e))
+        return asn1.GCMParameters(der[ns:ne], _small_int(der, s, e))
     except _NotPlain:
         return None

@@ -62,7 +62,17 @@ _KEY_LABELS: Final = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KE
 class X509Certificate(Certificate):
     """An X.509 recipient certificate with an RSA or X25519 key."""
 
-    __slots__ = ("_cert", "_der", "_fingerprint", "_issuer", "_ski", "_subject")
+    __slots__ = (
+        "_algorithm",
+        "_cert",
+        "_der",
+        "_fingerprint",
+        "_issuer",
+        "_public",
+        "_serial",
+        "_ski",
+        "_subject",
+    )
 
     def __init__(self, cert: x509.Certificate) -> None:
         key = cert.public_key()
@@ -72,6 +82,13 @@ class X509Certificate(Certificate):
                 "mail here: use an RSA or X25519 certificate"
             )
         self._cert = cert
+        # Parsed once: every message asks for them per recipient (issue 6), and
+        # `cryptography` rebuilds the serial number's int on each access.
+        self._public: PublicKey = key
+        self._serial = cert.serial_number
+        self._algorithm = (
+            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else "x25519"
+        )
         self._der = cert.public_bytes(serialization.Encoding.DER)
         self._fingerprint = hashlib.sha256(self._der).hexdigest().upper()
         # Computed once: recipient matching compares them for every entry.
@@ -115,17 +132,12 @@ class X509Certificate(Certificate):
     @property
     def algorithm(self) -> str:
         """ "x25519" or "rsa<bits>"."""
-        key = self.public_key
-        if isinstance(key, rsa.RSAPublicKey):
-            return f"rsa{key.key_size}"
-        return "x25519"
+        return self._algorithm
 
     @property
     def public_key(self) -> PublicKey:
         """The subject public key (a `cryptography` object; internal use)."""
-        key = self._cert.public_key()
-        assert isinstance(key, rsa.RSAPublicKey | x25519.X25519PublicKey)
-        return key
+        return self._public
 
     @property
     def der(self) -> bytes:
@@ -142,7 +154,7 @@ class X509Certificate(Certificate):
     @property
     def serial_number(self) -> int:
         """The certificate serial number."""
-        return self._cert.serial_number
+        return self._serial
 
     @property
     def subject_key_identifier(self) -> bytes | None:
