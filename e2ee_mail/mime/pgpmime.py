@@ -144,7 +144,8 @@ def decrypt_message(
 
     plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
     try:
-        inner = from_bytes(plaintext)  # read in place: no copy of the entity
+        # Read in place (no copy of the entity); bodies stay bytes until read.
+        inner = from_bytes(plaintext, keep_raw=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted entity is not a MIME entity: {exc}") from None
     return headers.restore(inner, msg)

@@ -173,7 +173,8 @@ def decrypt_message(
     from .wire import from_bytes
 
     try:
-        inner = from_bytes(plaintext)  # read in place: no copy of the entity
+        # Read in place (no copy of the entity); bodies stay bytes until read.
+        inner = from_bytes(plaintext, keep_raw=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted content is not a MIME entity: {exc}") from None
     return headers.restore(inner, msg)

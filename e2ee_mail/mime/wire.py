@@ -271,9 +271,9 @@ def from_bytes(data: bytes | bytearray, *, keep_raw: bool = False) -> EmailMessa
     bodies sliced out by hand rather than fed through the line-based parser.
 
     ``keep_raw``: leaf parts keep their body as bytes (:func:`raw_body`; the payload
-    string is decoded from them only when read, mime/bodybytes.py), which keeps
-    ``data`` alive as long as the message, and ``data`` must not change after: for
-    outer messages that are only read to decrypt them.
+    string is decoded from them only when read, and a base64 body is decoded
+    straight from them, mime/bodybytes.py), which keeps ``data`` alive as long as
+    the message; ``data`` must not change after.
 
     The ``email`` package's own exceptions propagate; callers wrap them.
     """

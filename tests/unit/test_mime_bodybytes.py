@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import pickle
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
@@ -96,5 +97,30 @@ def test_sealed_message_is_flattened_without_decoding_its_body(
     flat = msg.as_bytes(policy=policy.SMTP)
     assert flat.endswith(b"\r\n\r\n" + b"QUJD\r\n" * 1000)
     assert decodes == []
-    assert msg.get_content() == b"ABC" * 1000
+    assert msg.get_content() == b"ABC" * 1000  # decoded from the bytes
+    assert decodes == []
+    assert msg.get_payload() == "QUJD\n" * 1000
     assert decodes == [5000]
+
+
+@given(
+    data=st.binary(max_size=3000),
+    damage=st.sampled_from([b"", b"!", b"=", b" ", b"\r\n", b"A"]),
+    where=st.integers(min_value=0),
+)
+def test_base64_body_decodes_as_the_email_package_does(
+    data: bytes, damage: bytes, where: int
+) -> None:
+    msg = EmailMessage(policy=policy.default)
+    msg.add_attachment(data, maintype="application", subtype="octet-stream")
+    raw = msg.as_bytes(policy=policy.SMTP)
+    head = raw.index(b"\r\n\r\n") + 4
+    at = head + where % (len(raw) - head + 1)
+    raw = raw[:at] + damage + raw[at:]
+    ours = wire.from_bytes(raw, keep_raw=True)
+    theirs = BytesParser(policy=policy.default).parsebytes(raw)
+    decoded = [p.get_payload(decode=True) for p in ours.walk()]
+    assert decoded == [p.get_payload(decode=True) for p in theirs.walk()]
+    assert any(isinstance(d, bytes) for d in decoded)
+    defects = [[type(d) for d in p.defects] for p in ours.walk()]
+    assert defects == [[type(d) for d in p.defects] for p in theirs.walk()]

@@ -68,6 +68,9 @@ def _structure(msg: object) -> list[object]:
                 part.preamble,
                 part.epilogue,
                 None if part.is_multipart() else part.get_payload(),
+                # Before the defects: decoding records its own (a held base64 body
+                # decodes from its bytes, mime/bodybytes.py, and must agree).
+                None if part.is_multipart() else part.get_payload(decode=True),
                 [type(d).__name__ for d in part.defects],
             )
         )
