@@ -7,6 +7,8 @@ benchmark size (random bytes). Case ids:
   to the sending API, so the ``email`` generator's cost is in);
 - ``{fmt}.message.build.1MiB``: ``encrypt_message`` alone;
 - ``{fmt}.message.decrypt.{size}``: ``decrypt_message(raw_bytes, key)``;
+- ``{fmt}.message.open.{size}``: the same plus reading the attachment's bytes (what
+  the stdlib round trip below also does);
 - ``limit.email_roundtrip.{size}``: the stdlib ``email`` round trip of the same
   message (``as_bytes`` + ``message_from_bytes`` + reading the attachment).
 
@@ -83,7 +85,7 @@ def _setup(keys: Keys, fmt: str) -> tuple[Any, Any]:
 @pytest.mark.parametrize(
     ("fmt", "op", "n"),
     cases(
-        *((f, o) for f in ("smime", "pgpmime") for o in ("encrypt", "decrypt")),
+        *((f, o) for f in ("smime", "pgpmime") for o in ("encrypt", "decrypt", "open")),
         only=SIZES,
     ),
 )
@@ -104,6 +106,15 @@ def test_message(measure: Measure, keys: Keys, fmt: str, op: str, n: int) -> Non
             encrypt, case=case, group=f"message {size_id(n)}", nbytes=n, **info
         )
         assert attachment(e2ee_mail.decrypt_message(raw, key)) == payload(n)
+    elif op == "open":
+        content = measure(
+            lambda: attachment(e2ee_mail.decrypt_message(raw, key)),
+            case=case,
+            group=f"message {size_id(n)}",
+            nbytes=n,
+            **info,
+        )
+        assert content == payload(n)
     else:
         opened = measure(
             lambda: e2ee_mail.decrypt_message(raw, key),

@@ -594,7 +594,8 @@ def info_rows(r: dict[str, Result]) -> list[str]:
     for fmt in ("smime", "pgpmime"):
         enc, dec = (
             r.get(f"{fmt}.message.encrypt.16MiB"),
-            r.get(f"{fmt}.message.decrypt.16MiB"),
+            # Opening includes reading the attachment, as the stdlib round trip does.
+            r.get(f"{fmt}.message.open.16MiB") or r.get(f"{fmt}.message.decrypt.16MiB"),
         )
         build = r.get(f"{fmt}.message.build.1MiB")
         enc1 = r.get(f"{fmt}.message.encrypt.1MiB")
@@ -603,8 +604,8 @@ def info_rows(r: dict[str, Result]) -> list[str]:
             ratio = stdlib.seconds / (enc.seconds + dec.seconds)
             verdict = "met" if ratio >= 5 else "MISSED"
             line(
-                f"{fmt} 16 MiB encrypt+decrypt vs stdlib email round trip "
-                "(PERF.md >= 5x)",
+                f"{fmt} 16 MiB encrypt + decrypt and read the attachment vs stdlib "
+                "email round trip (PERF.md >= 5x)",
                 f"{fmt_time(enc.seconds + dec.seconds)} vs {fmt_time(stdlib.seconds)}: "
                 f"{ratio:.2f}x, {verdict}",
             )
