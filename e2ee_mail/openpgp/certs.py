@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from typing import Final
 
 from ..errors import (
     Error,
@@ -88,7 +89,9 @@ class OpenPGPCertificate(Certificate):
 
     __slots__ = (
         "_aead_prefs",
+        "_aead_suites",
         "_binary",
+        "_encryption",
         "_features",
         "_primary",
         "_subkeys",
@@ -137,7 +140,16 @@ class OpenPGPCertificate(Certificate):
         self._uids = tuple(uids)
         features = main.subpacket(SP_FEATURES)
         self._features = features[0] if features else 0
+        if primary.version == 6:
+            # RFC 9580 §5.2.3.32: a v6 key implies SEIPDv2 whatever it lists.
+            self._features |= FEATURE_SEIPDV2
         self._aead_prefs = main.subpacket(SP_PREFERRED_AEAD) or b""
+        raw = self._aead_prefs
+        self._aead_suites = tuple(
+            (raw[i], raw[i + 1]) for i in range(0, len(raw) - 1, 2)
+        )
+        # encryption_keys() memo: (valid from, valid until, keys); see there.
+        self._encryption: tuple[int, int, tuple[KeyInfo, ...]] | None = None
         self._symmetric_prefs = main.subpacket(SP_PREFERRED_SYMMETRIC) or b""
         self._subkeys = tuple(
             subkey_info(primary, packet, sigs) for packet, sigs in parsed.subkeys
@@ -190,14 +202,12 @@ class OpenPGPCertificate(Certificate):
     @property
     def features(self) -> int:
         """The Features octet (RFC 9580 §5.2.3.32); v6 keys always imply SEIPDv2."""
-        if self.version == 6:
-            return self._features | FEATURE_SEIPDV2
         return self._features
 
     @property
     def supports_seipdv2(self) -> bool:
         """Whether the key holder advertises SEIPDv2."""
-        return bool(self.features & FEATURE_SEIPDV2)
+        return bool(self._features & FEATURE_SEIPDV2)
 
     @property
     def symmetric_preferences(self) -> bytes:
@@ -207,8 +217,7 @@ class OpenPGPCertificate(Certificate):
     @property
     def aead_preferences(self) -> tuple[tuple[int, int], ...]:
         """(cipher, AEAD mode) pairs the key holder prefers, best first."""
-        raw = self._aead_prefs
-        return tuple((raw[i], raw[i + 1]) for i in range(0, len(raw) - 1, 2))
+        return self._aead_suites
 
     @property
     def expires(self) -> int | None:
@@ -226,7 +235,37 @@ class OpenPGPCertificate(Certificate):
         Only subkeys with a verified binding granting an encryption flag count
         (the primary key too, if its self-signature grants one).
         """
+        return list(self._encryption_keys(now))
+
+    def encryption_key(self, now: int | None = None) -> KeyInfo | None:
+        """The newest of :meth:`encryption_keys` (the one a message is encrypted
+        to), or None."""
+        keys = self._encryption_keys(now)
+        return keys[0] if keys else None
+
+    def _encryption_keys(self, now: int | None) -> tuple[KeyInfo, ...]:
         when = int(time.time()) if now is None else now
+        memo = self._encryption
+        if memo is not None and memo[0] <= when < memo[1]:
+            return memo[2]
+        found = tuple(self._select_encryption_keys(when))
+        # The answer depends on ``when`` only through expiry times (binding checks,
+        # flags and revocations were settled at load: the certificate is
+        # immutable). It holds from ``when`` until the next expiry after it, so it
+        # is kept for that window instead of being recomputed per recipient per
+        # message (issue 6); an earlier ``now`` recomputes.
+        until = min(
+            (
+                k.expires
+                for k in (self._primary, *self._subkeys)
+                if k.expires is not None and k.expires > when
+            ),
+            default=_FOREVER,
+        )
+        self._encryption = (when, until, found)
+        return found
+
+    def _select_encryption_keys(self, when: int) -> list[KeyInfo]:
         if not self._primary.usable(when):
             return []
         found = [
@@ -238,6 +277,10 @@ class OpenPGPCertificate(Certificate):
         ]
         found.sort(key=lambda k: k.packet.created, reverse=True)
         return found
+
+
+#: "Never expires" for the encryption_keys() memo window.
+_FOREVER: Final = 1 << 62
 
 
 def _armor(binary: bytes, block: str, *, crc: bool = False) -> bytes:
@@ -278,7 +321,7 @@ def load_certificate(data: bytes) -> OpenPGPCertificate:
 class OpenPGPSecretKey(SecretKey):
     """An OpenPGP secret key: the certificate plus the unlocked secret keys."""
 
-    __slots__ = ("_keys", "_packets", "_public")
+    __slots__ = ("_decryption", "_keys", "_packets", "_public")
 
     def __init__(
         self,
@@ -287,9 +330,17 @@ class OpenPGPSecretKey(SecretKey):
         packets: list[Packet],
     ) -> None:
         self._public = public
-        self._keys = keys
+        # A copy: the key is immutable, so what it decrypts with is settled here.
+        self._keys = dict(keys)
         # The key's packets with every secret packet unprotected (usage 0).
-        self._packets = packets
+        self._packets = list(packets)
+        infos = [*public.subkeys, public.primary]
+        # Asked once per message (issue 6): computed once per key.
+        self._decryption = tuple(
+            (k, self._keys[k.fingerprint])
+            for k in infos
+            if k.fingerprint in self._keys and k.packet.algorithm in ENCRYPT_ALGOS
+        )
 
     @property
     def public(self) -> OpenPGPCertificate:
@@ -309,12 +360,7 @@ class OpenPGPSecretKey(SecretKey):
 
         Expired or revoked subkeys still decrypt: old mail must stay readable.
         """
-        infos = [*self._public.subkeys, self._public.primary]
-        return [
-            (k, self._keys[k.fingerprint])
-            for k in infos
-            if k.fingerprint in self._keys and k.packet.algorithm in ENCRYPT_ALGOS
-        ]
+        return list(self._decryption)
 
     def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
         out = bytearray()

@@ -22,13 +22,24 @@ from .packets import (
     TAG_PADDING,
     TAG_SIGNATURE,
 )
-from .packets.header import PacketBodyReader, iter_packet_spans, read_packet_header
-from .packets.literal import parse_compressed, parse_literal_header
+from .packets.header import (
+    PacketBodyReader,
+    iter_packet_spans,
+    new_length,
+    read_packet_header,
+)
+from .packets.literal import (
+    literal_header_size,
+    parse_compressed,
+    parse_literal_header,
+)
 
 __all__ = ["copy_literal", "literal_data", "take_literal_data"]
 
 _SKIPPED: Final = frozenset({TAG_PADDING, TAG_MARKER, TAG_ONE_PASS_SIG, TAG_SIGNATURE})
 _COPY_SIZE: Final = 1 << 20
+#: RFC 9580 §5.9: format, name length, up to 255 name octets, 4-octet date.
+_LITERAL_HEADER_MAX: Final = 6 + 255
 
 Buffer = bytes | bytearray | memoryview
 
@@ -45,6 +56,12 @@ def take_literal_data(packets: bytearray, policy: Policy) -> bytearray:
     Raises:
         As :func:`literal_data`.
     """
+    start = _sole_literal_start(packets)
+    if start is not None:
+        # The whole plaintext is one Literal Data packet: nothing else to check
+        # (literal_data would find exactly this packet), so skip its second walk.
+        del packets[:start]
+        return packets
     found = literal_data(packets, policy)
     span = _first_literal_span(packets)
     if span is None or not isinstance(found, memoryview):
@@ -58,6 +75,23 @@ def take_literal_data(packets: bytearray, policy: Policy) -> bytearray:
     except BufferError:  # a view is still exported: fall back to one copy
         return bytearray(memoryview(packets)[start:end])
     return packets
+
+
+def _sole_literal_start(packets: bytearray) -> int | None:
+    """Where the data starts when ``packets`` is exactly one OpenPGP-format,
+    definite-length Literal Data packet (the 1 KiB decrypt fast path, issue 6); None
+    for anything else, which :func:`literal_data` then reads in full.
+
+    Reads octets by index (no view is exported, so the caller may resize).
+    """
+    if len(packets) < 2 or packets[0] != 0xC0 | TAG_LITERAL:
+        return None
+    length, partial, pos = new_length(packets, 1)
+    if partial or pos + length != len(packets):
+        return None
+    # The slice ends at the packet's end (it is the last packet), so a header longer
+    # than the packet is "truncated" here exactly as in literal_data.
+    return pos + literal_header_size(packets[pos : pos + _LITERAL_HEADER_MAX])
 
 
 def _first_literal_span(packets: bytearray) -> tuple[int, int] | None:

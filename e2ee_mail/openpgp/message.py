@@ -45,7 +45,7 @@ from .packets import (
 from .packets.header import (
     PacketBodyReader,
     PartialBodyWriter,
-    iter_packet_spans,
+    parse_span,
     read_packet_header,
     serialize_header,
     serialize_packet,
@@ -86,6 +86,8 @@ _SED_REFUSED: Final = (
     "integrity protection; it is refused"
 )
 Buffer = bytes | bytearray | memoryview
+#: The packet count iter_packet_spans allows (its default), kept by _Parsed's loop.
+_MAX_PACKETS: Final = 100_000
 
 
 def _v1() -> ModuleType:
@@ -243,6 +245,10 @@ def _copy(src: BinaryIO, dst: PartialBodyWriter) -> None:
 
 
 def _binary(data: Buffer) -> tuple[Buffer, bool]:
+    # A binary message starts with a packet header octet, which has its top bit set
+    # (RFC 9580 §4.2); armor starts with ASCII. Skips the armor probe per message.
+    if len(data) and data[0] & 0x80:
+        return data, False
     if armor_mod.is_armored(data):
         label, binary = armor_mod.dearmor(data)
         if label != armor_mod.BLOCK_MESSAGE:
@@ -256,55 +262,65 @@ class _Parsed:
 
     def __init__(self, data: Buffer, policy: Policy) -> None:
         binary, self.armored = _binary(data)
-        self.pkesks: list[PKESKv3 | PKESKv6] = []
+        view = memoryview(binary).cast("B")
+        pkesks: list[PKESKv3 | PKESKv6] = []
         seipd: tuple[Buffer, int, int] | None = None
-        for tag, body, start, end in iter_packet_spans(binary):
+        # One pass over the packet headers (parse_span, no generator: this runs
+        # once per message and a 1 KiB message is mostly overhead, issue 6).
+        start = count = 0
+        size = len(view)
+        while start < size:
+            count += 1
+            if count > _MAX_PACKETS:
+                raise PacketError(f"more than {_MAX_PACKETS} packets")
+            here = start
+            tag, body, start, _, _ = parse_span(view, here)
             if seipd is not None:
-                if tag in (TAG_PADDING, TAG_MARKER):
-                    continue
-                raise PacketError(
-                    f"unexpected packet type {tag} after the encrypted data"
-                )
-            if tag == TAG_PKESK:
-                if len(self.pkesks) >= policy.max_recipients:
+                if tag not in (TAG_PADDING, TAG_MARKER):
+                    raise PacketError(
+                        f"unexpected packet type {tag} after the encrypted data"
+                    )
+            elif tag == TAG_PKESK:
+                if len(pkesks) >= policy.max_recipients:
                     raise PolicyError(
                         f"more than {policy.max_recipients} recipient entries"
                     )
                 try:
-                    self.pkesks.append(parse_pkesk(bytes(body)))
+                    pkesks.append(parse_pkesk(body))
                 except UnsupportedError:
-                    continue
-            elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
-                continue
+                    continue  # RFC 9580 §5.1: PKESKs of unknown versions are skipped.
             elif tag == TAG_SEIPD:
-                seipd = (body, start, end)
+                seipd = (body, here, start)
             elif tag == TAG_SED:
                 raise PolicyError(_SED_REFUSED)
-            else:
+            elif tag not in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
                 raise PacketError(
                     f"unexpected packet type {tag} in an encrypted message"
                 )
         if seipd is None:
             raise FormatError("the message holds no encrypted data packet")
+        self.pkesks = pkesks
         self.seipd_body = memoryview(seipd[0]).cast("B")
         self.seipd_span = (seipd[1], seipd[2])
         self.binary = binary
 
     @property
     def version(self) -> int:
-        return parse_seipd_version(bytes(self.seipd_body[:1]))
+        return parse_seipd_version(self.seipd_body[:1])
 
 
 def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray, bytes]:
     """(authenticated inner packets, session key)."""
     version = parsed.version
+    header = None
     if version == 2:
-        header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
+        header = parse_seipdv2_header(parsed.seipd_body)
         seipdv2.check_supported(header)
     for cipher, session_key in session_keys(parsed.pkesks, keys, version):
         try:
-            if version == 2:
-                return seipdv2.open_body(parsed.seipd_body, session_key), session_key
+            if header is not None:
+                packets = seipdv2.open_body(parsed.seipd_body, session_key, header)
+                return packets, session_key
             assert cipher is not None
             packets = _v1().open_body(parsed.seipd_body, cipher, session_key)
             return packets, bytes([cipher]) + session_key
@@ -315,7 +331,7 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray,
 
 def _checked_v2_key(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> bytes:
     """The first session key whose SEIPDv2 final tag authenticates (rewrap)."""
-    header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
+    header = parse_seipdv2_header(parsed.seipd_body)
     seipdv2.check_supported(header)
     for _, session_key in session_keys(parsed.pkesks, keys, 2):
         try:
@@ -474,7 +490,7 @@ def inspect(data: Buffer) -> Inspection:
     parsed = _Parsed(data, Policy())
     details = [("encoding", "armored" if parsed.armored else "binary")]
     if parsed.version == 2:
-        header = parse_seipdv2_header(bytes(parsed.seipd_body[:SEIPDV2_HEADER_SIZE]))
+        header = parse_seipdv2_header(parsed.seipd_body)
         content = seipdv2.algorithm_name(header)
         details.append(("chunk size", str(1 << (header.chunk_size_octet + 6))))
     else:

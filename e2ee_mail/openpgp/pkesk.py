@@ -31,8 +31,9 @@ from .packets.pkesk import (
     PKESKv6,
     X25519Fields,
     parse_mpi_fields,
-    parse_x25519_fields,
+    serialize_pkesk_v6,
     serialize_x25519_fields,
+    split_x25519_fields,
 )
 from .packets.wire import Reader, encode_mpi, mpi_to_int
 
@@ -44,6 +45,7 @@ __all__ = [
     "unwrap",
     "wrap_v3",
     "wrap_v6",
+    "wrap_v6_body",
 ]
 
 #: RFC 9580 §5.1.6: the HKDF info of X25519 key wrapping.
@@ -119,6 +121,17 @@ def _wrap_fields(
     )
 
 
+def wrap_v6_body(session_key: bytes, recipient: KeyInfo) -> bytes:
+    """The serialized body of :func:`wrap_v6`'s packet, without the dataclass."""
+    packet = recipient.packet
+    return serialize_pkesk_v6(
+        packet.version,
+        recipient.fingerprint,
+        packet.algorithm,
+        _wrap_fields(session_key, None, recipient, 6),
+    )
+
+
 def wrap_v6(session_key: bytes, recipient: KeyInfo) -> PKESKv6:
     """A v6 PKESK giving ``session_key`` to ``recipient`` (for SEIPDv2)."""
     fields = _wrap_fields(session_key, None, recipient, 6)
@@ -175,10 +188,12 @@ def unwrap(
         if packet.algorithm == PK_X25519 and isinstance(
             private, x25519.X25519PrivateKey
         ):
-            fields = parse_x25519_fields(packet.material, version=version)
-            shared = core_x25519.agree(private, fields.ephemeral)
-            kek = _x25519_kek(fields.ephemeral, key.packet.material, shared)
-            return fields.cipher, keywrap.unwrap(kek, fields.wrapped)
+            ephemeral, cipher, wrapped = split_x25519_fields(
+                packet.material, version=version
+            )
+            shared = core_x25519.agree(private, ephemeral)
+            kek = _x25519_kek(ephemeral, key.packet.material, shared)
+            return cipher, keywrap.unwrap(kek, wrapped)
         if isinstance(private, rsa.RSAPrivateKey):
             return _unwrap_rsa(packet.material, private, version)
     except FormatError:

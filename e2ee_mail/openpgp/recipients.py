@@ -35,7 +35,7 @@ from .packets import (
     TAG_PKESK,
 )
 from .packets.header import serialize_packet
-from .packets.pkesk import PKESKv3, PKESKv6, serialize_pkesk
+from .packets.pkesk import PKESKv3, PKESKv6
 
 __all__ = [
     "Container",
@@ -54,7 +54,11 @@ Container = Literal["seipdv2", "seipdv1"]
 def openpgp_certs(certs: Sequence[Certificate]) -> list[OpenPGPCertificate]:
     found = []
     for cert in certs:
-        if not isinstance(cert, OpenPGPCertificate):
+        # type() first: isinstance against an ABC subclass is the slow path, and
+        # this runs per recipient per message (issue 6).
+        if type(cert) is not OpenPGPCertificate and not isinstance(
+            cert, OpenPGPCertificate
+        ):
             raise UsageError(
                 f"{cert!r} is not an OpenPGP certificate: format openpgp needs one"
             )
@@ -91,13 +95,12 @@ def choose_suite(certs: Sequence[OpenPGPCertificate]) -> tuple[int, int]:
 
 
 def recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
-    keys = cert.encryption_keys()
-    if not keys:
+    key = cert.encryption_key()
+    if key is None:
         raise UnsupportedError(
             f"certificate {cert.fingerprint} has no valid encryption key "
             "(expired, revoked, or no verified subkey binding)"
         )
-    key = keys[0]
     if key.packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
         bits = rsa_bits(key.packet)
         if bits < policy.min_rsa_bits:
@@ -110,8 +113,10 @@ def recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
 
 def pkesk_packets(session_key: bytes, recipients: Sequence[KeyInfo]) -> bytes:
     return b"".join(
-        serialize_packet(TAG_PKESK, serialize_pkesk(pkesk.wrap_v6(session_key, key)))
-        for key in recipients
+        [
+            serialize_packet(TAG_PKESK, pkesk.wrap_v6_body(session_key, key))
+            for key in recipients
+        ]
     )
 
 
@@ -128,13 +133,18 @@ def session_keys(
         DecryptionError: a PKESK named our key but did not open.
     """
     wanted = PKESKv6 if version == 2 else PKESKv3
-    usable = [p for p in packets if isinstance(p, wanted)]
-    ours = [(k, private) for key in keys for k, private in key.decryption_keys()]
+    ours = [pair for key in keys for pair in key.decryption_keys()]
     named = False
     yielded = False
-    for packet in usable:
+    anonymous = []
+    for packet in packets:
+        if not isinstance(packet, wanted):
+            continue
+        if packet.anonymous:
+            anonymous.append(packet)
+            continue
         for info, private in ours:
-            if packet.anonymous or not pkesk.names(packet, info):
+            if not pkesk.names(packet, info):
                 continue
             named = True
             try:
@@ -142,9 +152,7 @@ def session_keys(
                 yielded = True
             except DecryptionError:
                 continue
-    for packet in usable:
-        if not packet.anonymous:
-            continue
+    for packet in anonymous:
         for info, private in ours:
             if packet.algorithm != info.packet.algorithm:
                 continue

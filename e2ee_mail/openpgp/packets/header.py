@@ -25,7 +25,9 @@ __all__ = [
     "encode_length",
     "iter_packet_spans",
     "iter_packets",
+    "new_length",
     "parse_packets",
+    "parse_span",
     "read_packet_header",
     "serialize_header",
     "serialize_packet",
@@ -91,8 +93,12 @@ def serialize_packet(tag: int, body: Buffer) -> bytes:
     return serialize_header(tag, len(body)) + bytes(body)
 
 
-def _new_length(data: Buffer, pos: int) -> tuple[int, bool, int]:
-    """Decode an OpenPGP-format length at ``pos``: (length, partial, new pos)."""
+def new_length(data: Buffer, pos: int) -> tuple[int, bool, int]:
+    """Decode an OpenPGP-format length at ``pos``: (length, partial, new pos).
+
+    Raises:
+        PacketError: the length octets run past the end of ``data``.
+    """
     if pos >= len(data):
         raise PacketError("packet header is truncated")
     first = data[pos]
@@ -109,15 +115,20 @@ def _new_length(data: Buffer, pos: int) -> tuple[int, bool, int]:
     return 1 << (first & 0x1F), True, pos + 1
 
 
-def _parse_span(data: memoryview, pos: int) -> tuple[int, Buffer, int, bool, bool]:
-    """(tag, body, end, legacy, partial) of the packet at ``pos``; a definite-length
-    body is a view into ``data`` (no copy), partial segments are joined."""
+def parse_span(data: memoryview, pos: int) -> tuple[int, Buffer, int, bool, bool]:
+    """(tag, body, end, legacy, partial) of the packet at ``pos`` (< len(data)); a
+    definite-length body is a view into ``data`` (no copy), partial segments are
+    joined.
+
+    Raises:
+        PacketError: not a packet header, or a length past the end of ``data``.
+    """
     first = data[pos]
     if not first & 0x80:
         raise PacketError(f"not an OpenPGP packet: header octet 0x{first:02x}")
     if first & 0x40:
         tag = first & 0x3F
-        length, partial, pos = _new_length(data, pos + 1)
+        length, partial, pos = new_length(data, pos + 1)
         if not partial:
             if length > len(data) - pos:
                 raise PacketError("packet body is truncated")
@@ -130,7 +141,7 @@ def _parse_span(data: memoryview, pos: int) -> tuple[int, Buffer, int, bool, boo
                 raise PacketError("partial packet body is truncated")
             pieces.append(data[pos : pos + length])
             pos += length
-            length, partial, pos = _new_length(data, pos)
+            length, partial, pos = new_length(data, pos)
         if length > len(data) - pos:
             raise PacketError("packet body is truncated")
         pieces.append(data[pos : pos + length])
@@ -165,13 +176,13 @@ def iter_packet_spans(
         count += 1
         if count > max_packets:
             raise PacketError(f"more than {max_packets} packets")
-        tag, body, end, _, _ = _parse_span(view, pos)
+        tag, body, end, _, _ = parse_span(view, pos)
         yield tag, body, pos, end
         pos = end
 
 
 def _parse_one(data: memoryview, pos: int) -> tuple[Packet, int]:
-    tag, body, end, legacy, partial = _parse_span(data, pos)
+    tag, body, end, legacy, partial = parse_span(data, pos)
     return Packet(tag, bytes(body), legacy=legacy, partial=partial), end
 
 

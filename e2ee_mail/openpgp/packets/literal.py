@@ -11,11 +11,11 @@ import dataclasses
 from typing import Final
 
 from ...errors import PacketError
-from .wire import Reader
 
 __all__ = [
     "MARKER_BODY",
     "LiteralHeader",
+    "literal_header_size",
     "parse_compressed",
     "parse_literal_header",
     "parse_user_id",
@@ -25,6 +25,8 @@ __all__ = [
 #: The only valid Marker packet body (RFC 9580 §5.8).
 MARKER_BODY: Final = b"PGP"
 _FORMATS: Final = frozenset(b"btul")
+_FORMAT_OCTETS: Final = {c: bytes((c,)) for c in _FORMATS}
+_TRUNCATED: Final = "literal data packet is truncated"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,13 +50,35 @@ class LiteralHeader:
 
 
 def parse_literal_header(body: bytes | bytearray | memoryview) -> LiteralHeader:
-    """Parse the start of a Literal Data body; the data begins at ``header.size``."""
-    reader = Reader(bytes(body[:262]), "literal data packet")
-    fmt = reader.take(1)
-    if fmt[0] not in _FORMATS:
-        raise PacketError(f"unknown literal data format {fmt!r}")
-    filename = reader.take(reader.u8())
-    return LiteralHeader(fmt, filename, reader.u32())
+    """Parse the start of a Literal Data body; the data begins at ``header.size``.
+
+    Reads the header octets in place (no copy of the body; every index checked).
+    """
+    end = literal_header_size(body) - 4
+    date = int.from_bytes(body[end : end + 4], "big")
+    return LiteralHeader(_FORMAT_OCTETS[body[0]], bytes(body[2:end]), date)
+
+
+def literal_header_size(body: bytes | bytearray | memoryview) -> int:
+    """Check the header of a Literal Data body and return where its data begins.
+
+    :func:`parse_literal_header` without building the header: a decrypt that only
+    wants the data asks for this once per message (issue 6).
+
+    Raises:
+        PacketError: an unknown format octet, or a body shorter than its header.
+    """
+    n = len(body)
+    if not n:
+        raise PacketError(_TRUNCATED)
+    if body[0] not in _FORMATS:
+        raise PacketError(f"unknown literal data format {bytes(body[:1])!r}")
+    if n < 2:
+        raise PacketError(_TRUNCATED)
+    size = 6 + body[1]
+    if n < size:
+        raise PacketError(_TRUNCATED)
+    return size
 
 
 def serialize_literal_header(header: LiteralHeader) -> bytes:

@@ -10,6 +10,7 @@ PKESK by 8-octet key ID, all zero for anonymous.
 from __future__ import annotations
 
 import dataclasses
+from typing import Final
 
 from ...errors import PacketError, UnsupportedError
 from .wire import Reader
@@ -22,10 +23,14 @@ __all__ = [
     "parse_pkesk",
     "parse_x25519_fields",
     "serialize_pkesk",
+    "serialize_pkesk_v6",
     "serialize_x25519_fields",
+    "split_x25519_fields",
 ]
 
 _FPR_SIZE = {4: 20, 6: 32}
+_TRUNCATED: Final = "PKESK packet is truncated"
+_X25519_TRUNCATED: Final = "X25519 PKESK fields is truncated"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,23 +90,38 @@ class X25519Fields:
     wrapped: bytes
 
 
-def parse_pkesk(body: bytes) -> PKESKv3 | PKESKv6:
-    """Parse a PKESK packet body."""
-    reader = Reader(body, "PKESK packet")
-    version = reader.u8()
+def parse_pkesk(body: bytes | bytearray | memoryview) -> PKESKv3 | PKESKv6:
+    """Parse a PKESK packet body.
+
+    Sliced directly rather than through :class:`~.wire.Reader` (one PKESK per
+    recipient per message, issue 6); every slice is bounds-checked first, so a short
+    body is a PacketError as before.
+    """
+    n = len(body)
+    if not n:
+        raise PacketError(_TRUNCATED)
+    version = body[0]
     if version == 3:
-        key_id = reader.take(8)
-        return PKESKv3(key_id, reader.u8(), reader.rest())
+        if n < 10:
+            raise PacketError(_TRUNCATED)
+        return PKESKv3(bytes(body[1:9]), body[9], bytes(body[10:]))
     if version == 6:
-        size = reader.u8()
+        if n < 2:
+            raise PacketError(_TRUNCATED)
+        size = body[1]
+        pos = 2 + size
         if size == 0:
             key_version, fpr = 0, b""
         else:
-            key_version = reader.u8()
-            fpr = reader.take(size - 1)
+            if n < pos:
+                raise PacketError(_TRUNCATED)
+            key_version = body[2]
+            fpr = bytes(body[3:pos])
             if _FPR_SIZE.get(key_version) != len(fpr):
                 raise PacketError("PKESK fingerprint does not match its key version")
-        return PKESKv6(key_version, fpr, reader.u8(), reader.rest())
+        if n <= pos:
+            raise PacketError(_TRUNCATED)
+        return PKESKv6(key_version, fpr, body[pos], bytes(body[pos + 1 :]))
     raise UnsupportedError(f"PKESK version {version} is not supported")
 
 
@@ -111,30 +131,54 @@ def serialize_pkesk(packet: PKESKv3 | PKESKv6) -> bytes:
         if len(packet.key_id) != 8:
             raise PacketError("a key ID is 8 octets")
         return b"\x03" + packet.key_id + bytes([packet.algorithm]) + packet.material
-    if packet.fingerprint:
-        if _FPR_SIZE.get(packet.key_version) != len(packet.fingerprint):
+    return serialize_pkesk_v6(
+        packet.key_version, packet.fingerprint, packet.algorithm, packet.material
+    )
+
+
+def serialize_pkesk_v6(
+    key_version: int, fingerprint: bytes, algorithm: int, material: bytes
+) -> bytes:
+    """The body of a v6 PKESK from its fields (:class:`PKESKv6` without building
+    one: the composer writes one per recipient per message, issue 6)."""
+    if fingerprint:
+        if _FPR_SIZE.get(key_version) != len(fingerprint):
             raise PacketError("PKESK fingerprint does not match its key version")
-        named = bytes([len(packet.fingerprint) + 1, packet.key_version])
-        named += packet.fingerprint
+        named = bytes((6, len(fingerprint) + 1, key_version)) + fingerprint
     else:
-        named = b"\x00"
-    return b"\x06" + named + bytes([packet.algorithm]) + packet.material
+        named = b"\x06\x00"
+    return named + bytes((algorithm,)) + material
 
 
 def parse_x25519_fields(material: bytes, *, version: int) -> X25519Fields:
     """Split X25519 PKESK fields; ``version`` is the PKESK version (3 or 6)."""
-    reader = Reader(material, "X25519 PKESK fields")
-    ephemeral = reader.take(32)
-    size = reader.u8()
+    return X25519Fields(*split_x25519_fields(material, version=version))
+
+
+def split_x25519_fields(
+    material: bytes | bytearray | memoryview, *, version: int
+) -> tuple[bytes, int | None, bytes]:
+    """:func:`parse_x25519_fields` as a plain (ephemeral, cipher, wrapped) tuple, for
+    the unwrap on every decrypt (issue 6)."""
+    n = len(material)
+    if n < 33:
+        raise PacketError(_X25519_TRUNCATED)
+    size = material[32]
+    pos = 33
     cipher = None
     if version == 3:
         if size < 1:
             raise PacketError("X25519 PKESK v3 lacks its cipher octet")
-        cipher = reader.u8()
+        if n < 34:
+            raise PacketError(_X25519_TRUNCATED)
+        cipher = material[33]
+        pos = 34
         size -= 1
-    wrapped = reader.take(size)
-    reader.end()
-    return X25519Fields(ephemeral, cipher, wrapped)
+    if n - pos < size:
+        raise PacketError(_X25519_TRUNCATED)
+    if n - pos > size:
+        raise PacketError(f"X25519 PKESK fields has {n - pos - size} trailing octets")
+    return bytes(material[:32]), cipher, bytes(material[pos:])
 
 
 def serialize_x25519_fields(fields: X25519Fields) -> bytes:

@@ -13,7 +13,6 @@ import dataclasses
 from typing import Final
 
 from ...errors import PacketError, UnsupportedError
-from .wire import Reader
 
 __all__ = [
     "MAX_CHUNK_SIZE_OCTET",
@@ -29,6 +28,7 @@ __all__ = [
 MAX_CHUNK_SIZE_OCTET: Final = 16
 SALT_SIZE: Final = 32
 SEIPDV2_HEADER_SIZE: Final = 4 + SALT_SIZE
+_TRUNCATED: Final = "SEIPDv2 packet is truncated"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ def chunk_size(octet: int) -> int:
     return 1 << (octet + 6)
 
 
-def parse_seipd_version(body_head: bytes) -> int:
+def parse_seipd_version(body_head: bytes | bytearray | memoryview) -> int:
     """The version octet of a SEIPD packet (1 or 2)."""
     if not body_head:
         raise PacketError("SEIPD packet is empty")
@@ -65,17 +65,22 @@ def parse_seipd_version(body_head: bytes) -> int:
     return version
 
 
-def parse_seipdv2_header(head: bytes) -> SEIPDv2Header:
-    """Parse the first 36 octets of a v2 SEIPD body."""
-    reader = Reader(head, "SEIPDv2 packet")
-    if reader.u8() != 2:
+def parse_seipdv2_header(head: bytes | bytearray | memoryview) -> SEIPDv2Header:
+    """Parse the first 36 octets of a v2 SEIPD body (octets after them are ignored).
+
+    Sliced directly (once per message, issue 6), every index checked first.
+    """
+    n = len(head)
+    if not n:
+        raise PacketError(_TRUNCATED)
+    if head[0] != 2:
         raise PacketError("not a v2 SEIPD packet")
-    cipher = reader.u8()
-    aead = reader.u8()
-    octet = reader.u8()
-    chunk_size(octet)
-    salt = reader.take(SALT_SIZE)
-    return SEIPDv2Header(cipher, aead, octet, salt)
+    if n < 4:
+        raise PacketError(_TRUNCATED)
+    chunk_size(head[3])
+    if n < SEIPDV2_HEADER_SIZE:
+        raise PacketError(_TRUNCATED)
+    return SEIPDv2Header(head[1], head[2], head[3], bytes(head[4:SEIPDV2_HEADER_SIZE]))
 
 
 def serialize_seipdv2_header(header: SEIPDv2Header) -> bytes:

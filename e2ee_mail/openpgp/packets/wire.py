@@ -78,11 +78,18 @@ class Reader:
 
 def encode_mpi(value: int | bytes) -> bytes:
     """Encode a non-negative integer (or big-endian octets) as an MPI (§3.2)."""
-    number = int.from_bytes(value, "big") if isinstance(value, bytes) else value
-    if number < 0 or number.bit_length() > _MAX_MPI_BITS:
+    if isinstance(value, bytes):
+        # Octets (an RSA ciphertext per recipient per message): drop the leading
+        # zero octets instead of a round trip through int (issue 6).
+        digits = value.lstrip(b"\0")
+        bits = (len(digits) - 1) * 8 + digits[0].bit_length() if digits else 0
+        if bits > _MAX_MPI_BITS:
+            raise PacketError("integer does not fit an MPI")
+        return bits.to_bytes(2, "big") + digits
+    if value < 0 or value.bit_length() > _MAX_MPI_BITS:
         raise PacketError("integer does not fit an MPI")
-    bits = number.bit_length()
-    return bits.to_bytes(2, "big") + number.to_bytes((bits + 7) // 8, "big")
+    bits = value.bit_length()
+    return bits.to_bytes(2, "big") + value.to_bytes((bits + 7) // 8, "big")
 
 
 def mpi_to_int(mpi: bytes) -> int:
