@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pybase64
 from _bench import CHUNK
 from cryptography.hazmat.primitives import hashes, keywrap
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
@@ -89,6 +90,38 @@ def open_file(src_path: Path, dst_path: Path) -> None:
             aead.decrypt_into(nonce_for(i), in_view[:got], None, out_view[: got - TAG])
             dst.write(out_view[: got - TAG])
             i += 1
+
+
+# --- encoding limit ------------------------------------------------------------------
+
+
+def b64_lines_views(data: bytes | memoryview, cols: int, eol: bytes) -> bytearray:
+    """The fastest line-wrapped pybase64 encoding known here, any column count.
+
+    Each batch of 1024 lines is encoded into one reused buffer over which the line
+    views were made once; ``eol.join(views)`` lays the lines out with no object per
+    line. Measured on 16 MiB, 64 LF columns: ~0.8 GB/s, against ~0.22 GB/s for
+    cutting each batch into fresh slices (bench_core ``lf64-split``). The result is
+    joined once.
+    """
+    step = cols * 3 // 4 * 1024
+    buf = bytearray(cols * 1024)
+    whole = memoryview(buf)
+    views: list[bytes | memoryview] = [
+        whole[j : j + cols] for j in range(0, len(buf), cols)
+    ]
+    views.append(b"")
+    view = memoryview(data)
+    full = len(view) - len(view) % step
+    out: list[bytes] = []
+    for i in range(0, full, step):
+        buf[:] = pybase64.b64encode(view[i : i + step])
+        out.append(eol.join(views))
+    if full < len(view):
+        text = pybase64.b64encode(view[full:])
+        lines = [text[j : j + cols] for j in range(0, len(text), cols)]
+        out.append(eol.join([*lines, b""]))
+    return bytearray().join(out)
 
 
 # --- per-recipient limits -------------------------------------------------------------

@@ -49,6 +49,7 @@ from _limits import (
     RECIPIENT,
     RECIPIENT_PUB,
     TAG,
+    b64_lines_views,
     nonce_for,
     open_chunks,
     open_file,
@@ -272,8 +273,9 @@ ENCODERS = {
     # The limits report.py uses.
     "crlf76": b64_crlf76,
     "lf76": pybase64.encodebytes,
-    "lf64": lambda d: b64_lines(d, 64, b"\n"),
+    "lf64": lambda d: b64_lines_views(d, 64, b"\n"),
     # The alternatives, for the investigation.
+    "lf64-split": lambda d: b64_lines(d, 64, b"\n"),
     "crlf76-split": lambda d: b64_lines(d, 76, b"\r\n"),
     "crlf76-stdlib": lambda d: base64.encodebytes(d).replace(b"\n", b"\r\n"),
 }

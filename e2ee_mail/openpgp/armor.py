@@ -12,10 +12,12 @@ mismatch is transport damage, and naming it beats a later "decryption failed"; t
 check reads public bytes only and is never an oracle. A missing CRC is accepted.
 Base64 goes through pybase64 (PERF.md); :class:`ArmorWriter` and :class:`ArmorReader`
 stream in bounded memory. Reading decodes the line-broken text in one non-validating
-pass whose length check still refuses foreign characters (core/b64.py decode_lines).
-Writing keeps 64-column lines (our issues require them; RFC 9580 §6.2 allows up to
-76, where ``pybase64.encodebytes`` alone would run several times faster than cutting
-64-column lines in Python). Left out: cleartext signatures (§7).
+pass whose length check still refuses foreign characters (core/b64.py decode_lines);
+the tail line is found by a ``memchr`` for the first ``-`` (never in base64) rather
+than a substring search over the body. The stream reader reads 1 MiB blocks of text
+into one reused buffer and decodes each block of whole lines in one pass. Writing
+keeps 64-column lines (our issues require them; RFC 9580 §6.2 allows up to 76) cut
+by core/b64.py LineEncoder. Left out: cleartext signatures (§7).
 """
 
 from __future__ import annotations
@@ -46,8 +48,6 @@ BLOCK_MESSAGE: Final = "MESSAGE"
 BLOCK_PUBLIC_KEY: Final = "PUBLIC KEY BLOCK"
 BLOCK_PRIVATE_KEY: Final = "PRIVATE KEY BLOCK"
 _LINE: Final = 64
-#: Octets encoded per slice: whole 48-octet lines (PERF.md: batch the base64).
-_SLICE_OCTETS: Final = 48 * b64.BATCH_LINES
 #: CRC-24/OPENPGP (RFC 9580 §6.1) in C: the table-driven Python loop ran at ~2 MB/s,
 #: which made armored v4 output (GnuPG 2.2 wants the CRC line) crawl.
 _CRC24: Final = anycrc.Model("CRC24-OPENPGP")
@@ -94,6 +94,19 @@ def enarmor(
     return bytearray().join(pieces)
 
 
+def _find_tail(text: bytes | bytearray, end_line: bytes, start: int, stop: int) -> int:
+    """Offset of ``end_line`` in ``text[start:stop]``, or -1.
+
+    Base64 never holds ``-``, so a ``memchr`` for it (several GB/s) lands on the
+    tail line of a sound body; only after another ``-`` (armor headers, damage)
+    does the substring search go on from there.
+    """
+    dash = text.find(b"-", start, stop)
+    if dash < 0 or text.startswith(end_line, dash, stop):
+        return dash
+    return text.find(end_line, dash, stop)
+
+
 def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
     """Decode the first armored block in ``data``.
 
@@ -103,7 +116,8 @@ def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
     Raises:
         ArmorError: no block, a malformed block, bad base64 or a wrong CRC24.
     """
-    text = bytes(data)
+    # bytes and bytearray are read in place (no copy of the text).
+    text = data if isinstance(data, (bytes, bytearray)) else bytes(data)
     # CRLF text is read as is (no copy of the body); line ends of bare CR (old Mac
     # files) are made LF first, when the header line is not found otherwise.
     begin = _BEGIN.search(text)
@@ -114,21 +128,11 @@ def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
         raise ArmorError("no OpenPGP armor header line (-----BEGIN PGP ...-----)")
     label = begin.group(1).decode("ascii")
     end_line = f"-----END PGP {label}-----".encode()
-    end = text.find(end_line, begin.end())
+    end = _find_tail(text, end_line, begin.end(), len(text))
     if end < 0:
         raise ArmorError(f"armor has no tail line ({end_line.decode()})")
     start, stop = begin.end(), end  # the body, read in place (no slice copy)
-    # Armor headers run up to the first blank line; RFC 9580 §6.2 requires the blank
-    # line, but a block without headers and without it is accepted (some encoders).
-    probe = text[start : min(stop, start + 1024)]
-    first = probe[: probe.find(b"\n")] if b"\n" in probe else probe
-    if b":" in first and not _looks_base64(first):
-        blank = _BLANK_LINE.search(text, start, stop)
-        head = text[start : blank.start() if blank else stop].replace(b"\r", b"")
-        for line in head.split(b"\n"):
-            if b": " not in line and not line.rstrip().endswith(b":"):
-                raise ArmorError("malformed armor header line")
-        start = blank.end() - 1 if blank else stop  # text[start] is that "\n"
+    start = _skip_headers(text, start, stop)
     # A CRC24 line at the end of the body (only the tail is searched; from the
     # line end before the body at the latest, so a lone CRC line is found too).
     checksum = None
@@ -141,7 +145,28 @@ def dearmor(data: bytes | bytearray | memoryview) -> tuple[str, bytes]:
     return label, decoded
 
 
-def _decode_body(text: bytes, start: int = 0, stop: int | None = None) -> bytes:
+def _skip_headers(text: bytes | bytearray, start: int, stop: int) -> int:
+    """Where the body starts: past the armor headers, if any (``text[start]`` is
+    then the ``\n`` of the blank line).
+
+    Armor headers run up to the first blank line; RFC 9580 §6.2 requires the blank
+    line, but a block without headers and without it is accepted (some encoders).
+    """
+    probe = bytes(text[start : min(stop, start + 1024)])
+    first = probe[: probe.find(b"\n")] if b"\n" in probe else probe
+    if b":" not in first or _looks_base64(first):
+        return start
+    blank = _BLANK_LINE.search(text, start, stop)
+    head = bytes(text[start : blank.start() if blank else stop]).replace(b"\r", b"")
+    for line in head.split(b"\n"):
+        if b": " not in line and not line.rstrip().endswith(b":"):
+            raise ArmorError("malformed armor header line")
+    return blank.end() - 1 if blank else stop
+
+
+def _decode_body(
+    text: bytes | bytearray, start: int = 0, stop: int | None = None
+) -> bytes:
     """The octets of the armor body ``text[start:stop]`` (CRC line split off).
 
     The happy path is one non-validating pybase64 pass over the text, line breaks
@@ -153,19 +178,10 @@ def _decode_body(text: bytes, start: int = 0, stop: int | None = None) -> bytes:
     if decoded is not None:
         return decoded
     try:
-        body = text[start:stop]
+        body = bytes(text[start:stop])
         return pybase64.b64decode(_base64_chars(body), validate=True)
     except (binascii.Error, ValueError):
         raise ArmorError("armor body is not valid base64") from None
-
-
-def _split_crc(body: bytes) -> tuple[bytes, bytes | None]:
-    """Split off a CRC24 line at the end of ``body`` (only the tail is searched)."""
-    tail_start = max(0, len(body) - 128)
-    found = _CRC_TAIL.search(body, tail_start)
-    if found is None:
-        return body, None
-    return body[: found.start()], found.group(1)
 
 
 def _base64_chars(text: bytes) -> bytes:
@@ -189,13 +205,11 @@ def _looks_base64(line: bytes) -> bool:
 class ArmorWriter:
     """Streaming armor: binary in, armored text out to ``dst`` (64-column lines).
 
-    Input is encoded in slices of 48 KiB (a whole number of 48-octet lines), so the
+    Input is encoded in batches of 48 KiB (a whole number of 48-octet lines), so the
     buffer stays bounded whatever the body size.
     """
 
-    __slots__ = ("_block", "_buf", "_crc", "_dst", "_fill")
-
-    _SLICE: Final = _SLICE_OCTETS
+    __slots__ = ("_block", "_buf", "_crc", "_dst", "_encoder", "_fill")
 
     def __init__(
         self, dst: BinaryIO, block: str = BLOCK_MESSAGE, *, crc: bool = False
@@ -203,7 +217,8 @@ class ArmorWriter:
         self._crc = _CRC24_INIT if crc else None  # GnuPG 2.2 needs it for v4 output
         self._dst = dst
         self._block = block
-        self._buf = bytearray(self._SLICE)
+        self._encoder = b64.LineEncoder(_LINE, b"\n")
+        self._buf = bytearray(self._encoder.batch_octets)
         self._fill = 0
         dst.write(f"-----BEGIN PGP {block}-----\n\n".encode())
 
@@ -212,24 +227,24 @@ class ArmorWriter:
             self._crc = crc24(data, self._crc)
         # One write per batch of 1024 lines: memory stays bounded whatever the
         # size of the caller's piece.
-        for text in b64.iter_encoded_lines(data, width=_LINE, eol=b"\n"):
+        for text in self._encoder.encode(data):
             self._dst.write(text)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Take binary octets."""
         view = memoryview(data).cast("B")
+        batch = len(self._buf)
         pos = 0
-        if not self._fill and len(view) >= self._SLICE:
-            # Whole slices straight from the caller's buffer: no copy into _buf,
-            # one batch for the lot.
-            pos = len(view) - len(view) % self._SLICE
+        if not self._fill and len(view) >= batch:
+            # Whole batches straight from the caller's buffer: no copy into _buf.
+            pos = len(view) - len(view) % batch
             self._emit(view[:pos])
         while pos < len(view):
-            n = min(len(self._buf) - self._fill, len(view) - pos)
+            n = min(batch - self._fill, len(view) - pos)
             self._buf[self._fill : self._fill + n] = view[pos : pos + n]
             self._fill += n
             pos += n
-            if self._fill == len(self._buf):
+            if self._fill == batch:
                 self._emit(memoryview(self._buf))
                 self._fill = 0
         return len(view)
@@ -244,103 +259,166 @@ class ArmorWriter:
         self._dst.write(f"-----END PGP {self._block}-----\n".encode())
 
 
+#: The armor header line with its line end, which sets how the text is read.
+_BEGIN_EOL = re.compile(rb"-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t]*(\r\n|\r|\n)")
+
+
 class ArmorReader:
     """Streaming dearmor: a readable stream of the octets of the first armored block.
 
-    Memory stays bounded by the read size whatever the body size. A CRC24 line is
-    checked at the end of the block: the octets before it were already handed on,
-    which is safe because what a message stream carries is released only after its
-    AEAD or MDC check.
+    Text is read in blocks of 1 MiB into one reused buffer; each block of whole
+    lines is decoded in one pass (core/b64.py decode_lines), other shapes strictly.
+    Memory stays bounded by the block size whatever the body size or line length.
+    A CRC24 line is checked at the end of the block: the octets before it were
+    already handed on, which is safe because what a message stream carries is
+    released only after its AEAD or MDC check.
     """
 
-    __slots__ = ("_carry", "_crc", "_done", "_end_line", "_out", "_src", "_text")
+    __slots__ = (
+        "_bare_cr",
+        "_buf",
+        "_carry",
+        "_crc",
+        "_done",
+        "_end_line",
+        "_eof",
+        "_fill",
+        "_pending",
+        "_src",
+    )
 
-    _READ: Final = 256 * 1024
-    _MAX_PREAMBLE: Final = 1 << 20
+    #: Text per block; also the most text read before the header line.
+    _READ: Final = 1 << 20
+    #: Text kept back at a block's end: it may be the CRC line or a split tail.
+    _KEEP: Final = 128
 
     def __init__(self, src: BinaryIO) -> None:
         self._src = src
-        self._text = b""
+        self._buf = bytearray(self._READ)
+        self._fill = 0
+        self._eof = False
+        self._bare_cr = False  # old Mac line ends: every CR is read as LF
         self._carry = b""  # base64 characters not yet a multiple of 4
-        self._out = bytearray()
+        self._pending = memoryview(b"")  # decoded octets not yet handed on
         self._crc = _CRC24_INIT
         self._done = False
         label = self._read_header()
         self._end_line = f"-----END PGP {label}-----".encode()
 
-    def _more(self) -> bool:
-        chunk = self._src.read(self._READ)
-        if not chunk:
+    def _read_more(self) -> bool:
+        """Fill the free end of the buffer from ``src``; False at the end of input."""
+        view = memoryview(self._buf)[self._fill :]
+        if self._eof or not view:
             return False
-        self._text += chunk.replace(b"\r", b"\n")
+        readinto = getattr(self._src, "readinto", None)
+        if readinto is not None:
+            got = readinto(view) or 0
+        else:
+            chunk = self._src.read(len(view))
+            got = len(chunk)
+            view[:got] = chunk
+        if not got:
+            self._eof = True
+            return False
+        if self._bare_cr:
+            piece = slice(self._fill, self._fill + got)
+            self._buf[piece] = self._buf[piece].replace(b"\r", b"\n")
+        self._fill += got
         return True
+
+    def _consume(self, n: int) -> None:
+        """Drop the first ``n`` octets of the buffered text."""
+        self._buf[: self._fill - n] = self._buf[n : self._fill]
+        self._fill -= n
 
     def _read_header(self) -> str:
         while True:
-            begin = _BEGIN.search(self._text)
-            if begin is not None:
-                break
-            if len(self._text) > self._MAX_PREAMBLE or not self._more():
+            begin = _BEGIN_EOL.search(self._buf, 0, self._fill)
+            if begin is not None and (
+                begin.group(2) != b"\r" or begin.end() < self._fill or self._eof
+            ):
+                break  # a lone CR at the end of the text may be half of a CRLF
+            # Text before the header line is bounded by the buffer: a full buffer
+            # without one reads no more (_read_more is False).
+            if not self._read_more():
+                if begin is not None:
+                    break
                 raise ArmorError(
                     "no OpenPGP armor header line (-----BEGIN PGP ...-----)"
                 )
-        self._text = self._text[begin.end() :]
-        while b"\n" not in self._text and self._more():
-            pass
-        first = self._text.split(b"\n", 1)[0]
+        if begin.group(2) == b"\r":
+            self._bare_cr = True
+            self._buf[: self._fill] = self._buf[: self._fill].replace(b"\r", b"\n")
+        label = begin.group(1).decode("ascii")
+        self._consume(begin.end())
+        while (line_end := self._buf.find(b"\n", 0, self._fill)) < 0:
+            if not self._read_more():
+                break
+        first = bytes(self._buf[: line_end if line_end >= 0 else self._fill])
         if b":" in first and not _looks_base64(first):
-            while (blank := self._text.find(b"\n\n")) < 0:
-                if len(self._text) > self._MAX_PREAMBLE or not self._more():
+            while (blank := _BLANK_LINE.search(self._buf, 0, self._fill)) is None:
+                if self._fill == len(self._buf) or not self._read_more():
                     raise ArmorError("armor headers do not end in a blank line")
-            for line in self._text[:blank].split(b"\n"):
+            head = bytes(self._buf[: blank.start()]).replace(b"\r", b"")
+            for line in head.split(b"\n"):
                 if b": " not in line and not line.rstrip().endswith(b":"):
                     raise ArmorError("malformed armor header line")
-            self._text = self._text[blank + 1 :]
-        return begin.group(1).decode("ascii")
+            self._consume(blank.end() - 1)
+        return label
 
-    def _decode(self, text: bytes) -> None:
-        decoded = None if self._carry else b64.decode_lines(text)
-        if decoded is not None:  # whole lines of one width: one pass (_decode_body)
-            self._crc = crc24(decoded, self._crc)
-            self._out += decoded
-            return
-        joined = self._carry + _base64_chars(text)
-        whole = len(joined) - len(joined) % 4
-        self._carry = joined[whole:]
-        try:
-            decoded = pybase64.b64decode(joined[:whole], validate=True)
-        except (binascii.Error, ValueError):
-            raise ArmorError("armor body is not valid base64") from None
+    def _decode(self, stop: int) -> None:
+        """Decode ``buf[:stop]`` (whole lines, or any split when carrying)."""
+        decoded = None if self._carry else b64.decode_lines(self._buf, 0, stop)
+        if decoded is None:  # not whole lines of one width: the strict path
+            joined = self._carry + _base64_chars(bytes(self._buf[:stop]))
+            whole = len(joined) - len(joined) % 4
+            self._carry = joined[whole:]
+            try:
+                decoded = pybase64.b64decode(joined[:whole], validate=True)
+            except (binascii.Error, ValueError):
+                raise ArmorError("armor body is not valid base64") from None
         self._crc = crc24(decoded, self._crc)
-        self._out += decoded
+        self._pending = memoryview(decoded)
+
+    def _finish(self, end: int) -> None:
+        found = _CRC_TAIL.search(self._buf, max(0, end - self._KEEP), end)
+        stop = found.start() if found is not None else end
+        self._decode(stop)
+        if self._carry.strip(_WHITESPACE):
+            raise ArmorError("armor body is not valid base64")
+        if found is not None:
+            _check_crc(found.group(1), self._crc)
+        self._done = True
 
     def _step(self) -> None:
-        end = self._text.find(self._end_line)
-        if end >= 0:
-            body, checksum = _split_crc(self._text[:end])
-            self._decode(body)
-            if self._carry.strip(_WHITESPACE):
-                raise ArmorError("armor body is not valid base64")
-            if checksum is not None:
-                _check_crc(checksum, self._crc)
-            self._done = True
-            return
-        # Keep the last two lines back: they may be the CRC line or a split tail.
-        cut = self._text.rfind(b"\n", 0, max(0, len(self._text) - 128))
-        if cut > 0:
-            self._decode(self._text[:cut])
-            self._text = self._text[cut:]
-        if not self._more():
-            raise ArmorError(f"armor has no tail line ({self._end_line.decode()})")
+        """Decode the next block of text into ``_pending``."""
+        while True:
+            if self._fill < len(self._buf):
+                self._read_more()
+            end = _find_tail(self._buf, self._end_line, 0, self._fill)
+            if end >= 0:
+                self._finish(end)
+                return
+            if self._eof:
+                raise ArmorError(f"armor has no tail line ({self._end_line.decode()})")
+            limit = self._fill - self._KEEP
+            cut = self._buf.rfind(b"\n", 0, max(0, limit))
+            if cut <= 0 and self._fill == len(self._buf):
+                cut = limit  # one long line: decode what we have (carry the rest)
+            if cut > 0:
+                self._decode(cut)
+                self._consume(cut)
+                if self._pending:
+                    return
 
     def readinto(self, buf: bytearray | memoryview) -> int:
         """Decoded octets into ``buf``; 0 at the end of the block."""
-        while not self._out and not self._done:
+        while not self._pending and not self._done:
             self._step()
         view = memoryview(buf).cast("B")
-        n = min(len(view), len(self._out))
-        view[:n] = self._out[:n]
-        del self._out[:n]
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
         return n
 
     def read(self, size: int = -1) -> bytes:
