@@ -42,7 +42,7 @@ from ..errors import (
 )
 from ..keys.model import Certificate, SecretKey
 from ..policy import Policy
-from . import build, common, legacy, oids, pem, recipients
+from . import build, common, derframe, legacy, oids, pem, recipients
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
@@ -153,14 +153,21 @@ def decrypt(
         verified (or, for opted-in legacy CBC, the padding checked).
     """
     der = common.der(data)
-    reader = common.reader(common.buffer_reader(der), policy)
-    header = reader.read_header()
-    authenticated, nonce, size = common.content_params(header, policy)
-    segments = []
-    for length in reader.segments():
-        segments.append((reader.pos, length))
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    framed = derframe.parse(der, policy)
+    if framed is not None:
+        # Plain DER in memory: read straight from the buffer (issue 6).
+        header, segment, trailer = framed
+        authenticated, nonce, size = common.content_params(header, policy)
+        segments = [segment]
+    else:
+        reader = common.reader(common.buffer_reader(der), policy)
+        header = reader.read_header()
+        authenticated, nonce, size = common.content_params(header, policy)
+        segments = []
+        for length in reader.segments():
+            segments.append((reader.pos, length))
+            reader.skip(length)
+        trailer = reader.read_trailer(authenticated=authenticated)
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
     ceks, named = common.content_keys(header, keys, policy, size)

@@ -209,9 +209,9 @@ class EnvelopeReader:
         self._open(self._expect(0x30, "a ContentInfo SEQUENCE"))
         oid_len = self._expect(0x06, "a content type")
         oid = self._read(oid_len or 0)
-        if asn1.der_tlv(0x06, oid) == _OID_AUTH_ENVELOPED:
+        if oid == _OID_AUTH_ENVELOPED[2:]:
             content_type = oids.AUTH_ENVELOPED_DATA
-        elif asn1.der_tlv(0x06, oid) == _OID_ENVELOPED:
+        elif oid == _OID_ENVELOPED[2:]:
             content_type = oids.ENVELOPED_DATA
         else:
             raise UnsupportedError(

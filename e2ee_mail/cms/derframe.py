@@ -1,0 +1,172 @@
+"""The framing of a whole DER message held in memory, read without a stream.
+
+The bytes API gets the message as one buffer; walking it with the stream reader
+(framing.py) costs dozens of small reads per message (issue 6: per-message overhead).
+This reads the same layout (RFC 5652 §3 ContentInfo around RFC 5083 §2.1
+AuthEnvelopedData or RFC 5652 §6.1 EnvelopedData, encryptedContent as one primitive
+[0]) straight from the buffer, with definite lengths only.
+
+It is only a shortcut: it returns None for anything else (BER, segmented content,
+a body over the policy's header budget, malformed input...) and the caller then runs
+framing.EnvelopeReader, which decides. What this accepts, the reader reads to the
+same header, segment and trailer (tests/unit/test_cms_derframe.py compares them).
+
+A codec: no cryptography, no randomness, no files opened.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..policy import Policy
+from . import asn1, oids
+from .framing import EnvelopeHeader, Trailer, decode_oid
+
+__all__ = ["parse"]
+
+_AUTH_ENVELOPED: Final = asn1.der_oid(oids.AUTH_ENVELOPED_DATA)[2:]
+_ENVELOPED: Final = asn1.der_oid(oids.ENVELOPED_DATA)[2:]
+Buffer = bytes | bytearray | memoryview
+
+
+class _Decline(Exception):
+    """Not the plain shape read here: the stream reader decides."""
+
+
+def _tlv(buf: Buffer, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of a definite-length element at ``pos``."""
+    if pos + 2 > end:
+        raise _Decline
+    tag = buf[pos]
+    first = buf[pos + 1]
+    if tag & 0x1F == 0x1F:
+        raise _Decline
+    if first < 0x80:
+        start = pos + 2
+        length = first
+    else:
+        count = first & 0x7F
+        if not 1 <= count <= 4 or pos + 2 + count > end:
+            raise _Decline
+        start = pos + 2 + count
+        length = int.from_bytes(buf[pos + 2 : start], "big")
+    stop = start + length
+    if stop > end:
+        raise _Decline
+    return tag, start, stop
+
+
+def _expect(buf: Buffer, pos: int, end: int, tag: int) -> tuple[int, int]:
+    got, start, stop = _tlv(buf, pos, end)
+    if got != tag:
+        raise _Decline
+    return start, stop
+
+
+def parse(
+    buf: Buffer, policy: Policy
+) -> tuple[EnvelopeHeader, tuple[int, int], Trailer] | None:
+    """(header, (content offset, content length), trailer), or None.
+
+    Raises:
+        ASN1Error: from the recipient and algorithm codecs, exactly as the stream
+            reader would raise them for the same bytes.
+    """
+    try:
+        return _parse(buf, policy)
+    except _Decline:
+        return None
+
+
+def _parse(
+    buf: Buffer, policy: Policy
+) -> tuple[EnvelopeHeader, tuple[int, int], Trailer]:
+    total = len(buf)
+    budget = policy.max_header_bytes
+    ci_start, ci_end = _expect(buf, 0, total, 0x30)
+    if ci_end != total:
+        raise _Decline  # trailing bytes: the reader names them
+    oid_start, pos = _expect(buf, ci_start, ci_end, 0x06)
+    oid = bytes(buf[oid_start:pos])
+    if oid == _AUTH_ENVELOPED:
+        content_type = oids.AUTH_ENVELOPED_DATA
+    elif oid == _ENVELOPED:
+        content_type = oids.ENVELOPED_DATA
+    else:
+        raise _Decline
+    explicit_start, explicit_end = _expect(buf, pos, ci_end, 0xA0)
+    if explicit_end != ci_end:
+        raise _Decline
+    env_start, env_end = _expect(buf, explicit_start, explicit_end, 0x30)
+    if env_end != explicit_end:
+        raise _Decline
+    tag, start, stop = _tlv(buf, env_start, env_end)
+    if tag != 0x02:
+        raise _Decline
+    version = bytes(buf[env_start:stop])
+    pos = stop
+    tag, start, stop = _tlv(buf, pos, env_end)
+    originator_info = b""
+    if tag == 0xA0:
+        originator_info = bytes(buf[pos:stop])
+        pos = stop
+        tag, start, stop = _tlv(buf, pos, env_end)
+    if tag != 0x31:
+        raise _Decline
+    ris_der = bytes(buf[pos:stop])
+    eci_offset = stop
+    eci_start, eci_end = _expect(buf, eci_offset, env_end, 0x30)
+    tag, start, stop = _tlv(buf, eci_start, eci_end)
+    if tag != 0x06 or buf[eci_start + 1] >= 0x80 or stop - start < 1:
+        raise _Decline
+    if stop > budget:
+        raise _Decline  # the reader refuses the header size before the OID
+    inner_content_type = decode_oid(bytes(buf[start:stop]))
+    alg_start = stop
+    _, alg_end = _expect(buf, alg_start, eci_end, 0x30)
+    content_start, content_end = _expect(buf, alg_end, eci_end, 0x80)
+    if content_end != eci_end or content_start > budget:
+        raise _Decline
+    if total - content_end > budget:
+        raise _Decline
+    trailer = _trailer(buf, content_end, env_end, content_type)
+    algorithm = asn1.parse_algorithm_identifier(bytes(buf[alg_start:alg_end]))
+    recipient_infos = asn1.parse_recipient_infos(
+        ris_der, max_recipients=policy.max_recipients
+    )
+    header = EnvelopeHeader(
+        content_type=content_type,
+        version=version,
+        originator_info=originator_info,
+        recipient_infos=recipient_infos,
+        content_encryption_algorithm=algorithm,
+        inner_content_type=inner_content_type,
+        eci_offset=eci_offset,
+        indefinite=False,
+    )
+    return header, (content_start, content_end - content_start), trailer
+
+
+def _trailer(buf: Buffer, pos: int, end: int, content_type: str) -> Trailer:
+    auth_attrs = None
+    mac = None
+    tag, start, stop = _tlv(buf, pos, end) if pos < end else (-1, end, end)
+    if content_type == oids.AUTH_ENVELOPED_DATA:
+        if tag == 0xA1:
+            auth_attrs = bytes(buf[pos:stop])
+            pos = stop
+            tag, start, stop = _tlv(buf, pos, end) if pos < end else (-1, end, end)
+        if tag != 0x04:
+            raise _Decline
+        mac = bytes(buf[start:stop])
+        pos = stop
+        tag, start, stop = _tlv(buf, pos, end) if pos < end else (-1, end, end)
+        if tag == 0xA2:
+            pos = stop
+            tag = -1 if pos >= end else 0
+    elif tag == 0xA1:
+        pos = stop
+        tag = -1 if pos >= end else 0
+    if tag != -1 or pos != end:
+        raise _Decline
+    return Trailer(auth_attrs=auth_attrs, mac=mac, content_end=end)
