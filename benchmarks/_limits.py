@@ -105,17 +105,16 @@ def b64_lines_views(data: bytes | memoryview, cols: int, eol: bytes) -> bytearra
     joined once.
     """
     step = cols * 3 // 4 * 1024
-    buf = bytearray(cols * 1024)
-    whole = memoryview(buf)
+    whole = memoryview(bytearray(cols * 1024))
     views: list[bytes | memoryview] = [
-        whole[j : j + cols] for j in range(0, len(buf), cols)
+        whole[j : j + cols] for j in range(0, len(whole), cols)
     ]
     views.append(b"")
     view = memoryview(data)
     full = len(view) - len(view) % step
     out: list[bytes] = []
     for i in range(0, full, step):
-        buf[:] = pybase64.b64encode(view[i : i + step])
+        whole[:] = pybase64.b64encode(view[i : i + step])
         out.append(eol.join(views))
     if full < len(view):
         text = pybase64.b64encode(view[full:])

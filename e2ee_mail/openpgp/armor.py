@@ -218,7 +218,7 @@ class ArmorWriter:
         self._dst = dst
         self._block = block
         self._encoder = b64.LineEncoder(_LINE, b"\n")
-        self._buf = bytearray(self._encoder.batch_octets)
+        self._buf = memoryview(bytearray(self._encoder.batch_octets))
         self._fill = 0
         dst.write(f"-----BEGIN PGP {block}-----\n\n".encode())
 
@@ -245,14 +245,14 @@ class ArmorWriter:
             self._fill += n
             pos += n
             if self._fill == batch:
-                self._emit(memoryview(self._buf))
+                self._emit(self._buf)
                 self._fill = 0
         return len(view)
 
     def close(self) -> None:
         """Write the last line and the tail line."""
         if self._fill:
-            self._emit(memoryview(self._buf)[: self._fill])
+            self._emit(self._buf[: self._fill])
             self._fill = 0
         if self._crc is not None:
             self._dst.write(_crc_line(self._crc))
