@@ -67,7 +67,11 @@ def openpgp_certs(certs: Sequence[Certificate]) -> list[OpenPGPCertificate]:
 
 
 def openpgp_keys(keys: Sequence[SecretKey]) -> list[OpenPGPSecretKey]:
-    found = [k for k in keys if isinstance(k, OpenPGPSecretKey)]
+    found = [
+        k
+        for k in keys
+        if type(k) is OpenPGPSecretKey or isinstance(k, OpenPGPSecretKey)
+    ]
     if not found:
         raise NoMatchingKeyError("none of the supplied keys is an OpenPGP key")
     return found

@@ -124,6 +124,20 @@ def parse_span(data: memoryview, pos: int) -> tuple[int, Buffer, int, bool, bool
         PacketError: not a packet header, or a length past the end of ``data``.
     """
     first = data[pos]
+    if first & 0xC0 == 0xC0 and pos + 1 < len(data):
+        # The common case first (issue 6: headers are parsed per message): an
+        # OpenPGP-format header with a one- or two-octet length (RFC 9580 §4.2.1.1,
+        # §4.2.1.2) whose body is all there. Anything else takes the general path
+        # below, which also names what is wrong.
+        octet = data[pos + 1]
+        if octet < 192:
+            end = pos + 2 + octet
+            if end <= len(data):
+                return first & 0x3F, data[pos + 2 : end], end, False, False
+        elif octet < 224 and pos + 2 < len(data):
+            end = pos + 3 + ((octet - 192) << 8) + data[pos + 2] + 192
+            if end <= len(data):
+                return first & 0x3F, data[pos + 3 : end], end, False, False
     if not first & 0x80:
         raise PacketError(f"not an OpenPGP packet: header octet 0x{first:02x}")
     if first & 0x40:
