@@ -21,9 +21,14 @@ from ..policy import Policy
 from . import headers
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
+    from email.message import EmailMessage, Message
 
-__all__ = ["decrypt_message", "encrypt_message"]
+__all__ = [
+    "check_control_part",
+    "check_data_part",
+    "decrypt_message",
+    "encrypt_message",
+]
 
 _PROTOCOL: Final = "application/pgp-encrypted"
 _VERSION_BODY: Final = b"Version: 1\n"
@@ -93,6 +98,21 @@ def _message_from_parts(
     return outer
 
 
+def check_control_part(control: Message, body: object) -> None:
+    """RFC 3156 §4: the first part is application/pgp-encrypted saying Version: 1
+    (``body``: its decoded body)."""
+    if control.get_content_type() != _PROTOCOL:
+        raise MIMEError("the first PGP/MIME part must be application/pgp-encrypted")
+    if not isinstance(body, bytes) or b"version: 1" not in body.lower():
+        raise MIMEError("the PGP/MIME control part does not say Version: 1")
+
+
+def check_data_part(data: Message) -> None:
+    """RFC 3156 §4: the second part is application/octet-stream."""
+    if data.get_content_type() != "application/octet-stream":
+        raise MIMEError("the second PGP/MIME part must be application/octet-stream")
+
+
 def _encrypted_part(msg: EmailMessage) -> bytes | memoryview:
     """The OpenPGP message of a PGP/MIME entity, after checking its shape."""
     if msg.get_content_type() != "multipart/encrypted":
@@ -108,13 +128,8 @@ def _encrypted_part(msg: EmailMessage) -> bytes | memoryview:
     control, data = parts
     if isinstance(control, str) or isinstance(data, str):
         raise MIMEError("PGP/MIME parts must be MIME entities")
-    if control.get_content_type() != _PROTOCOL:
-        raise MIMEError("the first PGP/MIME part must be application/pgp-encrypted")
-    version = control.get_payload(decode=True) or b""
-    if b"version: 1" not in bytes(version).lower():
-        raise MIMEError("the PGP/MIME control part does not say Version: 1")
-    if data.get_content_type() != "application/octet-stream":
-        raise MIMEError("the second PGP/MIME part must be application/octet-stream")
+    check_control_part(control, control.get_payload(decode=True) or b"")
+    check_data_part(data)
     from .wire import raw_body
 
     cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()

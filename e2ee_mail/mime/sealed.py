@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from .bodybytes import ByteBodyMessage, body_bytes, set_body_bytes
 
-__all__ = ["SealedMessage", "attach_prebuilt"]
+__all__ = ["SealedMessage", "attach_prebuilt", "split_at_last_body"]
 
 _ATTR: Final = "_e2ee_prebuilt"
 #: One line that cannot occur in a flattened header block or a base64/armor body
@@ -102,6 +102,30 @@ def _splice(
         pieces.append(body if eol == b"\n" else body.replace(b"\n", eol))
     pieces.append(rest)
     return b"".join(pieces)
+
+
+def split_at_last_body(msg: Message, policy: EmailPolicy) -> tuple[bytes, bytes]:
+    """``msg`` flattened with ``policy``, cut where its last pre-built body goes:
+    (everything before it, other bodies written in; everything after it). For
+    writing that body as a stream (mime/stream.py).
+
+    Raises:
+        ValueError: ``msg`` has no pre-built body, or the cut is not unique.
+    """
+    bodies: list[bytes | bytearray] = []
+    skeleton = _skeleton(msg, bodies)
+    if not bodies:
+        raise ValueError("the message has no pre-built body")
+    flat = EmailMessage.as_bytes(skeleton, False, policy)
+    eol = policy.linesep.encode("ascii")
+    marker = f"{_MARK}{len(bodies) - 1}".encode("ascii") + eol
+    if flat.count(marker) != 1:
+        raise ValueError("the body marker is not unique")
+    before, after = flat.split(marker)
+    spliced = _splice(before, bodies[:-1], eol)
+    if spliced is None:
+        raise ValueError("a body marker is not unique")
+    return spliced, after
 
 
 class SealedMessage(ByteBodyMessage):

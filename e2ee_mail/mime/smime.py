@@ -43,7 +43,13 @@ from . import headers
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["SMIME_TYPES", "base64_lines", "decrypt_message", "encrypt_message"]
+__all__ = [
+    "SMIME_TYPES",
+    "base64_lines",
+    "check_encrypted_type",
+    "decrypt_message",
+    "encrypt_message",
+]
 
 SMIME_TYPES: Final = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _ENCRYPTED_TYPES: Final = frozenset({"authenveloped-data", "enveloped-data"})
@@ -143,18 +149,12 @@ def _payload_bytes(part: EmailMessage) -> bytes | memoryview:
     raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on the S/MIME part")
 
 
-def decrypt_message(
-    msg: EmailMessage, keys: Sequence[SecretKey], *, policy: Policy
-) -> EmailMessage:
-    """Decrypt an S/MIME message whose whole body is the encrypted part.
-
-    Returns:
-        The inner message with the protected header fields restored.
+def check_encrypted_type(msg: EmailMessage) -> None:
+    """Refuse anything but a whole-body application/pkcs7-mime enveloped part.
 
     Raises:
-        MIMEError: not S/MIME enveloped data, or the encrypted part is not the whole
-            body (EFAIL).
-        NoMatchingKeyError, DecryptionError, PolicyError, FormatError: from CMS.
+        MIMEError: not S/MIME, or the encrypted part is not the whole body (EFAIL).
+        UnsupportedError: S/MIME that is not encrypted (signed-data ...).
     """
     content_type = msg.get_content_type()
     if content_type not in SMIME_TYPES:
@@ -169,6 +169,22 @@ def decrypt_message(
         raise UnsupportedError(
             f"S/MIME {smime_type} is not encrypted mail; only (auth)enveloped-data"
         )
+
+
+def decrypt_message(
+    msg: EmailMessage, keys: Sequence[SecretKey], *, policy: Policy
+) -> EmailMessage:
+    """Decrypt an S/MIME message whose whole body is the encrypted part.
+
+    Returns:
+        The inner message with the protected header fields restored.
+
+    Raises:
+        MIMEError: not S/MIME enveloped data, or the encrypted part is not the whole
+            body (EFAIL).
+        NoMatchingKeyError, DecryptionError, PolicyError, FormatError: from CMS.
+    """
+    check_encrypted_type(msg)
     plaintext = envelope.decrypt(_payload_bytes(msg), keys, policy=policy)
     from .wire import from_bytes
 

@@ -1,0 +1,288 @@
+"""Readers and writers for mail streamed through the encryption layers
+(mime/stream.py): bounded header blocks, line-end canonicalization, base64 lines, and
+the body of one part of a multipart.
+
+Memory stays bounded: every buffer holds at most one refill (``_CHUNK``) plus a few
+bytes of look-ahead, whatever the size of the mail. Header blocks larger than
+``MAX_HEADER_BLOCK`` are refused (hostile input must not make us buffer a body).
+"""
+
+from __future__ import annotations
+
+import binascii
+from typing import BinaryIO, Final
+
+import pybase64
+
+from ..errors import MIMEError
+
+__all__ = [
+    "MAX_HEADER_BLOCK",
+    "Base64LineWriter",
+    "Base64Reader",
+    "CanonicalReader",
+    "LineEndWriter",
+    "PartReader",
+    "header_end",
+    "read_header_block",
+]
+
+#: Header blocks (of the mail, of a part, of the decrypted entity) are read whole.
+MAX_HEADER_BLOCK: Final = 1 << 20
+_CHUNK: Final = 1 << 20
+#: Input octets per base64 batch: whole 76-column lines (57 octets each).
+_B64_BATCH: Final = 57 * 16384
+_WHITESPACE: Final = b" \t\r\n"
+
+
+def header_end(data: bytes | bytearray, search_from: int) -> int:
+    """Offset just past the empty line that ends the header block ``data`` starts
+    with, looking for it from ``search_from``; -1 when it has not arrived yet."""
+    if data.startswith((b"\r\n", b"\n")):
+        return 2 if data[0] == 0x0D else 1
+    ends = [
+        at + len(sep)
+        for sep in (b"\n\r\n", b"\n\n")
+        if (at := data.find(sep, search_from)) >= 0
+    ]
+    return min(ends) if ends else -1
+
+
+def read_header_block(src: BinaryIO, prefix: bytes = b"") -> tuple[bytes, bytes]:
+    """(the header block with its empty line, the body octets read after it).
+
+    A stream that ends inside the header block is all header block, no body.
+
+    Raises:
+        MIMEError: the header block is longer than :data:`MAX_HEADER_BLOCK`.
+    """
+    data = bytearray(prefix)
+    search_from = 0
+    while True:
+        end = header_end(data, search_from)
+        if end >= 0:
+            return bytes(data[:end]), bytes(data[end:])
+        if len(data) > MAX_HEADER_BLOCK:
+            raise MIMEError(
+                f"the header block is longer than {MAX_HEADER_BLOCK} octets"
+            )
+        search_from = max(0, len(data) - 2)  # an empty line may straddle two reads
+        chunk = src.read(64 * 1024)
+        if not chunk:
+            return bytes(data), b""
+        data += chunk
+
+
+class _Reader:
+    """A read-only binary stream over ``_next()``'s pieces (empty at the end)."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._done = False
+
+    def _next(self) -> bytes:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def _fill(self, size: int) -> None:
+        while not self._done and len(self._buf) < size:
+            piece = self._next()
+            if not piece:
+                self._done = True
+            self._buf += piece
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            self._fill(1 << 62)
+            size = len(self._buf)
+        self._fill(size)
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
+        return out
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        view = memoryview(buf).cast("B")
+        self._fill(len(view))
+        n = min(len(view), len(self._buf))
+        view[:n] = self._buf[:n]
+        del self._buf[:n]
+        return n
+
+
+class CanonicalReader(_Reader):
+    """``head`` and then ``body`` + the rest of ``src`` with every line end made
+    CRLF (as mime/wire.py writes a body: CRLF, a bare CR and a bare LF each end
+    one line; RFC 5322 §2.1, RFC 8551 §3.1.1)."""
+
+    def __init__(self, head: bytes, body: bytes, src: BinaryIO) -> None:
+        super().__init__()
+        self._buf += head
+        self._pending = body
+        self._src = src
+        self._cr = False  # the previous piece ended in a CR
+
+    def _next(self) -> bytes:
+        if self._pending:
+            piece, self._pending = self._pending, b""
+        else:
+            piece = self._src.read(_CHUNK)
+        if not piece:
+            if self._cr:
+                self._cr = False
+                return b"\r\n"
+            return b""
+        if self._cr:
+            piece = b"\r" + piece
+        self._cr = piece.endswith(b"\r")
+        if self._cr:
+            piece = piece[:-1]
+            if not piece:
+                return self._next()
+        if b"\r" not in piece:
+            return piece.replace(b"\n", b"\r\n")
+        piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return piece.replace(b"\n", b"\r\n")
+
+
+class Base64Reader(_Reader):
+    """The octets of the base64 text in ``body`` + the rest of ``src``; white space
+    is skipped, anything else outside the alphabet is damage (MIMEError)."""
+
+    def __init__(self, body: bytes, src: BinaryIO) -> None:
+        super().__init__()
+        self._pending = body
+        self._src = src
+        self._carry = b""
+        self._ended = False  # padding seen: only white space may follow
+
+    def _next(self) -> bytes:
+        while True:
+            if self._pending:
+                text, self._pending = self._pending, b""
+            else:
+                text = self._src.read(_CHUNK)
+            if not text:
+                if self._carry:
+                    raise MIMEError("the base64 body ends in the middle of a group")
+                return b""
+            text = self._carry + text.translate(None, _WHITESPACE)
+            if self._ended and text:
+                raise MIMEError("bad base64 in the mail body: text after the padding")
+            whole = len(text) - len(text) % 4
+            self._carry = text[whole:]
+            if not whole:
+                continue
+            group = text[:whole]
+            self._ended = group.endswith(b"=")
+            try:
+                return pybase64.b64decode(group, validate=True)
+            except (binascii.Error, ValueError):
+                raise MIMEError("bad base64 in the mail body: it is damaged") from None
+
+
+class PartReader(_Reader):
+    """The body of one part of a multipart: ``body`` + the rest of ``src`` up to the
+    line end before the next delimiter line (RFC 2046 §5.1.1: "--" boundary, then
+    optional white space, at the start of a line). Afterwards :attr:`closing` tells
+    whether it was the close delimiter ("--" boundary "--"), and :attr:`rest` holds
+    the octets read after the delimiter line."""
+
+    def __init__(self, body: bytes, src: BinaryIO, boundary: bytes) -> None:
+        super().__init__()
+        # The line end before a delimiter belongs to it: a part whose body is empty
+        # has its delimiter right after the header block's empty line.
+        self._pending = bytearray(b"\n" + body)
+        self._skip = 1  # that added line end is not body
+        self._src = src
+        self._delimiter = b"\n--" + boundary
+        self.closing: bool | None = None
+        self.rest = b""
+
+    def _emit(self, end: int) -> bytes:
+        piece = bytes(self._pending[self._skip : max(end, self._skip)])
+        del self._pending[: max(end, self._skip)]
+        self._skip = 0
+        return piece
+
+    def _next(self) -> bytes:
+        if self.closing is not None:
+            return b""
+        start = 0
+        while True:
+            at = self._pending.find(self._delimiter, start)
+            if at < 0:
+                keep = len(self._delimiter) + 1  # a split delimiter, its CR
+                if len(self._pending) - keep > self._skip:
+                    return self._emit(len(self._pending) - keep)
+                if not self._more():
+                    raise MIMEError("the multipart body has no close delimiter")
+                continue
+            after = at + len(self._delimiter)
+            eol = self._pending.find(b"\n", after)
+            if eol < 0 and len(self._pending) - after < 1024 and self._more():
+                continue  # the rest of the delimiter line is still to come
+            line = bytes(self._pending[after : len(self._pending) if eol < 0 else eol])
+            closing = line.startswith(b"--")
+            if (line[2:] if closing else line).strip(b" \t\r"):
+                start = at + 1  # "--boundary" followed by text: not a delimiter
+                continue
+            end = at - 1 if at and self._pending[at - 1] == 0x0D else at
+            self.closing = closing
+            self.rest = b"" if eol < 0 else bytes(self._pending[eol + 1 :])
+            piece = self._emit(end)
+            self._pending.clear()
+            return piece
+
+    def _more(self) -> bool:
+        chunk = self._src.read(_CHUNK)
+        self._pending += chunk
+        return bool(chunk)
+
+
+class LineEndWriter:
+    """Writes to ``dst`` with every LF made CRLF (for LF-only text, e.g. armor)."""
+
+    def __init__(self, dst: BinaryIO) -> None:
+        self._dst = dst
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self._dst.write(bytes(data).replace(b"\n", b"\r\n"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._dst.flush()
+
+
+class Base64LineWriter:
+    """Writes the base64 of what it is given to ``dst`` in 76-column CRLF lines
+    (RFC 2045 §6.8), in batches of whole lines; :meth:`close` writes the rest."""
+
+    def __init__(self, dst: BinaryIO) -> None:
+        self._dst = dst
+        self._buf = bytearray()
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self._buf += data
+        if len(self._buf) >= _B64_BATCH:
+            whole = len(self._buf) - len(self._buf) % _B64_BATCH
+            with memoryview(self._buf) as view, view[:whole] as batch:
+                self._emit(batch)
+            del self._buf[:whole]
+        return len(data)
+
+    def _emit(self, data: bytes | memoryview) -> None:
+        # pybase64.encodebytes writes 76-column LF lines in one C call (PERF.md).
+        self._dst.write(pybase64.encodebytes(data).replace(b"\n", b"\r\n"))
+
+    def flush(self) -> None:
+        self._dst.flush()
+
+    def close(self) -> None:
+        if self._buf:
+            self._emit(bytes(self._buf))
+            self._buf.clear()
