@@ -264,13 +264,25 @@ def encrypt_stream(
     dst: BinaryIO,
     recipients: Certificate | Iterable[Certificate],
     *,
-    format: MessageFormat = "openpgp",
+    format: MessageFormat | MailFormat = "openpgp",
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
 ) -> None:
-    """Like :func:`encrypt`, from stream ``src`` to stream ``dst`` in bounded memory."""
+    """Like :func:`encrypt`, from stream ``src`` to stream ``dst`` in bounded memory.
+
+    With ``format="smime"`` or ``"pgpmime"``, ``src`` is a whole mail (RFC 5322
+    octets) and ``dst`` receives the encrypted mail, as :func:`encrypt_message`
+    builds it, with CRLF line ends (``armor`` does not apply).
+    """
     certs = _recipients(recipients)
+    if format in ("smime", "pgpmime"):
+        from .mime import stream as mime_stream
+
+        mime_stream.encrypt_stream(
+            src, dst, certs, format=format, cipher=cipher, policy=policy
+        )
+        return
     if format == "cms":
         from .cms import envelope
 
@@ -302,7 +314,9 @@ def decrypt_stream(
     to a 0600 temporary file until the tag verifies; SEIPDv2 releases each chunk after
     its tag, and a truncated message raises. On failure ``dst`` may hold a prefix of
     *authenticated* chunks only; callers that need all-or-nothing write to a temporary
-    file and rename (as the CLI does).
+    file and rename (as the CLI does). An S/MIME or PGP/MIME mail is opened as
+    :func:`decrypt_message` opens it, and ``dst`` receives the decrypted mail with its
+    protected header fields restored (CRLF line ends).
     """
     secret_keys = _keys(keys)
     policy = _legacy(policy, allow_unauthenticated)
@@ -319,7 +333,10 @@ def decrypt_stream(
 
         message.decrypt_stream(stream, dst, secret_keys, policy=policy)
         return
-    raise FormatError("this is a MIME message: use e2ee_mail.decrypt_message()")
+    # A mail (S/MIME or PGP/MIME): the decrypted mail, its header fields restored.
+    from .mime import stream as mime_stream
+
+    mime_stream.decrypt_stream(stream, dst, secret_keys, policy=policy)
 
 
 def encrypt_message(

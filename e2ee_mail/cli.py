@@ -142,18 +142,7 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
 def _cmd_encrypt(args: argparse.Namespace) -> None:
     certs = [_api.load_certificate(path) for path in args.to]
     policy = _policy(args)
-    if args.format in ("smime", "pgpmime"):
-        from .mime import detect as mime_detect
-
-        with _input(args.input) as src:
-            msg = mime_detect.parse(src.read())
-        out_msg = _api.encrypt_message(
-            msg, certs, format=args.format, cipher=args.cipher, policy=policy
-        )
-        data = mime_detect.serialize(out_msg)
-        with _output(args.output) as dst:
-            dst.write(data)
-        return
+    # Every format streams, mail too (smime/pgpmime: bounded memory, issue 6).
     with _input(args.input) as src, _output(args.output) as dst:
         _api.encrypt_stream(
             src,
@@ -173,29 +162,11 @@ def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
 
 def _cmd_decrypt(args: argparse.Namespace) -> None:
     keys = _load_keys(args)
-    from . import _detect
-
-    with _input(args.input) as src:
-        head = src.read(64 * 1024)
-        kind = _detect.detect(head)
-        if kind == "mime":
-            from .mime import detect as mime_detect
-
-            msg = _api.decrypt_message(
-                head + src.read(),
-                keys,
-                allow_unauthenticated=args.allow_unauthenticated,
-            )
-            with _output(args.output) as dst:
-                dst.write(mime_detect.serialize(msg))
-            return
-        from ._io import PrefixedReader
-
-        stream: BinaryIO = PrefixedReader(head, src)  # type: ignore[assignment]
-        with _output(args.output) as dst:
-            _api.decrypt_stream(
-                stream, dst, keys, allow_unauthenticated=args.allow_unauthenticated
-            )
+    # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
+    with _input(args.input) as src, _output(args.output) as dst:
+        _api.decrypt_stream(
+            src, dst, keys, allow_unauthenticated=args.allow_unauthenticated
+        )
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
