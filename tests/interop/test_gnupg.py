@@ -181,6 +181,37 @@ def test_our_pgpmime_part_is_read_by_gpg(world: World) -> None:
     assert restored["Subject"] == "Quarterly numbers"
 
 
+def test_our_streamed_pgpmime_part_is_read_by_gpg(world: World) -> None:
+    import io
+    import os
+    from email import policy
+    from email.message import EmailMessage
+    from email.parser import BytesParser
+
+    msg = EmailMessage()
+    msg["From"] = "carol@example.org"
+    msg["To"] = "alice@example.org"
+    msg["Subject"] = "Quarterly numbers"
+    msg.set_content("The numbers are fine.\n")
+    msg.add_attachment(os.urandom(300_000), maintype="application", subtype="x")
+    out = io.BytesIO()
+    e2ee_mail.encrypt_stream(
+        io.BytesIO(msg.as_bytes(policy=policy.SMTP)),
+        out,
+        [world.alice.cert],
+        format="pgpmime",
+    )
+    encrypted = BytesParser(policy=policy.default).parsebytes(out.getvalue())
+    assert encrypted.get_content_type() == "multipart/encrypted"
+    control, payload = list(encrypted.iter_parts())  # type: ignore[attr-defined]
+    assert control.get_content_type() == "application/pgp-encrypted"
+    inner = world.home.decrypt(
+        payload.get_payload(decode=True), passphrase=world.alice.passphrase
+    )
+    assert b"The numbers are fine." in inner
+    assert b"Quarterly numbers" in inner
+
+
 @pytest.mark.parametrize("allow", [False, True])
 def test_gpg_sed_without_integrity_protection_is_refused(
     world: World, allow: bool

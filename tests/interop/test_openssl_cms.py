@@ -192,6 +192,38 @@ def test_openssl_smime_mail_opens_with_decrypt_message(
     assert "the plans are attached" in plain.get_content()
 
 
+@pytest.mark.parametrize("cipher", ["-aes-256-gcm", "-aes-256-cbc"])
+@pytest.mark.parametrize("stream", [[], ["-stream"]])
+def test_openssl_smime_mail_opens_as_a_stream(
+    openssl: str, keydir: Path, tmp_path: Path, cipher: str, stream: list[str]
+) -> None:
+    (tmp_path / "mail").write_bytes(MAIL)
+    proc = _run(
+        openssl,
+        "cms",
+        "-encrypt",
+        cipher,
+        *stream,
+        "-in",
+        str(tmp_path / "mail"),
+        "-recip",
+        str(keydir / "rsa.pub"),
+        "-subject",
+        "...",
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = io.BytesIO()
+    e2ee_mail.decrypt_stream(
+        io.BytesIO(proc.stdout),
+        out,
+        _key(keydir, "rsa"),
+        allow_unauthenticated=cipher.endswith("cbc"),
+    )
+    plain = detect.parse(out.getvalue())
+    assert plain["Subject"] == "secret plans"
+    assert "the plans are attached" in plain.get_content()
+
+
 @pytest.mark.parametrize("cipher", ["-aes-256-cbc", "-aes-128-cbc"])
 def test_openssl_cbc_opens_only_with_opt_in(
     openssl: str, keydir: Path, tmp_path: Path, cipher: str
@@ -294,6 +326,26 @@ def test_our_smime_mail_opens_in_openssl(
     msg = detect.parse(MAIL)
     wire = detect.serialize(e2ee_mail.encrypt_message(msg, cert))
     proc = _openssl_decrypt(openssl, keydir, tmp_path, wire, "SMIME")
+    assert proc.returncode == 0, proc.stderr.decode()
+    inner = detect.parse(proc.stdout)
+    assert inner["Subject"] == "secret plans"
+    assert "the plans are attached" in inner.get_content()
+
+
+@pytest.mark.parametrize("cipher", ["aes-256-gcm", "aes-256-cbc"])
+def test_our_streamed_smime_mail_opens_in_openssl(
+    openssl: str, keydir: Path, tmp_path: Path, cipher: str
+) -> None:
+    cert = e2ee_mail.load_certificate(keydir / "rsa.pub")
+    out = io.BytesIO()
+    e2ee_mail.encrypt_stream(
+        io.BytesIO(MAIL),
+        out,
+        cert,
+        format="smime",
+        cipher=cipher,  # type: ignore[arg-type]
+    )
+    proc = _openssl_decrypt(openssl, keydir, tmp_path, out.getvalue(), "SMIME")
     assert proc.returncode == 0, proc.stderr.decode()
     inner = detect.parse(proc.stdout)
     assert inner["Subject"] == "secret plans"
