@@ -277,6 +277,8 @@ def encrypt_stream(
     """
     certs = _recipients(recipients)
     if format in ("smime", "pgpmime"):
+        if format == "pgpmime" and cipher != "aes-256-gcm":
+            raise UsageError("cipher aes-256-cbc exists only for format cms/smime")
         from .mime import stream as mime_stream
 
         mime_stream.encrypt_stream(

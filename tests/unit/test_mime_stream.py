@@ -239,3 +239,8 @@ def test_large_mail_streams_in_bounded_memory(
     for small_peak, large_peak in zip(small, large, strict=True):
         assert large_peak < small_peak + (4 << 20)
         assert large_peak < 20 << 20
+
+
+def test_pgpmime_has_no_legacy_cipher(keys: dict[str, e2ee_mail.SecretKey]) -> None:
+    with pytest.raises(e2ee_mail.UsageError, match="only for format cms/smime"):
+        _encrypt(_mail("x\n", None), keys["pgpmime"], "pgpmime", cipher="aes-256-cbc")
