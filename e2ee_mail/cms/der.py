@@ -79,6 +79,13 @@ def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
 
 
 def _expect(buf: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    """(content start, content end) of the element at ``pos``, which has ``tag``."""
+    # _tlv's short-form case inlined: this runs a few dozen times per message.
+    if pos + 2 <= end and buf[pos] == tag and buf[pos + 1] < 0x80:
+        stop = pos + 2 + buf[pos + 1]
+        if stop > end:
+            raise _NotPlain
+        return pos + 2, stop
     got, start, stop = _tlv(buf, pos, end)
     if got != tag:
         raise _NotPlain

@@ -44,6 +44,9 @@ def _tlv(buf: Buffer, pos: int, end: int) -> tuple[int, int, int]:
     if first < 0x80:
         start = pos + 2
         length = first
+    elif first == 0x82 and pos + 4 <= end:
+        start = pos + 4
+        length = (buf[pos + 2] << 8) | buf[pos + 3]
     else:
         count = first & 0x7F
         if not 1 <= count <= 4 or pos + 2 + count > end:
@@ -57,6 +60,13 @@ def _tlv(buf: Buffer, pos: int, end: int) -> tuple[int, int, int]:
 
 
 def _expect(buf: Buffer, pos: int, end: int, tag: int) -> tuple[int, int]:
+    """(content start, content end) of the element at ``pos``, which has ``tag``."""
+    # _tlv's short-form case inlined: this runs a few dozen times per message.
+    if pos + 2 <= end and buf[pos] == tag and buf[pos + 1] < 0x80:
+        stop = pos + 2 + buf[pos + 1]
+        if stop > end:
+            raise _Decline
+        return pos + 2, stop
     got, start, stop = _tlv(buf, pos, end)
     if got != tag:
         raise _Decline

@@ -182,12 +182,19 @@ def decrypt(
             sealed = b"".join(
                 [*(view[o : o + n] for o, n in segments), trailer.mac or b""]
             )
+            small_out = bytearray(total)
             try:
-                return bytearray(
-                    aead.gcm_open(cek, nonce, sealed, common.aad(trailer.auth_attrs))
+                # Wipes small_out itself on failure.
+                aead.gcm_open_into(
+                    cek,
+                    nonce,
+                    sealed,
+                    memoryview(small_out),
+                    common.aad(trailer.auth_attrs),
                 )
             except DecryptionError:
                 continue
+            return small_out
         if authenticated:
             # One buffer of the final size (plus the 15 bytes of slack update_into
             # demands, trimmed in place afterwards), filled without a copy (PERF.md).

@@ -295,25 +295,34 @@ def candidates(
     found: list[Candidate] = []
     named = False
     for key in keys:
+        # The key's type and certificate are looked up once per key, not per entry
+        # (the abstract-class checks are slow; issue 6, 100-recipient messages).
         private = key.private_key
+        cert = key.certificate
+        if isinstance(private, rsa.RSAPrivateKey):
+            kind: type = KeyTransRecipientInfo
+        elif isinstance(private, x25519.X25519PrivateKey):
+            kind = KeyAgreeRecipientInfo
+        else:
+            continue
         for info in infos:
-            if isinstance(info, KeyTransRecipientInfo) and isinstance(
-                private, rsa.RSAPrivateKey
-            ):
-                if _names(info.rid, key.certificate):
+            if type(info) is not kind:
+                continue
+            if kind is KeyTransRecipientInfo:
+                assert isinstance(info, KeyTransRecipientInfo)
+                if _names(info.rid, cert):
                     named = True
                     found.append((info, 0, key))
-                elif key.certificate is None:
+                elif cert is None:
                     found.append((info, 0, key))
-            elif isinstance(info, KeyAgreeRecipientInfo) and isinstance(
-                private, x25519.X25519PrivateKey
-            ):
-                for index, rek in enumerate(info.recipient_encrypted_keys):
-                    if _names(rek.rid, key.certificate):
-                        named = True
-                        found.append((info, index, key))
-                    elif key.certificate is None:
-                        found.append((info, index, key))
+                continue
+            assert isinstance(info, KeyAgreeRecipientInfo)
+            for index, rek in enumerate(info.recipient_encrypted_keys):
+                if _names(rek.rid, cert):
+                    named = True
+                    found.append((info, index, key))
+                elif cert is None:
+                    found.append((info, index, key))
     return found, named
 
 
