@@ -124,3 +124,15 @@ def _sample() -> bytes:
         x = kx.generate("Hyp <h@example.org>", kind="x25519")
         _SAMPLE.append(bytes(e2ee_mail.encrypt(b"hi", [x.public], format="cms")))
     return _SAMPLE[0]
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_every_buffer_kind_opens_on_both_paths(kind: type) -> None:
+    # Plain DER takes the fast path; BER the stream reader over the caller's buffer
+    # (without a copy for bytearray / memoryview).
+    x = kx.generate("Buffer <b@example.org>", kind="x25519")
+    der = bytes(e2ee_mail.encrypt(BODY, [x.public], format="cms"))
+    ber = io.BytesIO()
+    e2ee_mail.encrypt_stream(io.BytesIO(BODY), ber, [x.public], format="cms")
+    for blob in (der, ber.getvalue()):
+        assert envelope.decrypt(kind(blob), [x], policy=DEFAULT) == BODY
