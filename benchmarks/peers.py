@@ -12,8 +12,10 @@
   key, SEIPDv2 AES-256-GCM, binary.
 - Our own CLI (``e2ee-mail encrypt/decrypt --format openpgp``), whole process, so the
   gpg comparison can also be read process to process.
-- Our streams' peak RSS (``encrypt_stream``/``decrypt_stream`` at 16 and 256 MiB, each
-  in a fresh interpreter; PERF.md: at most 64 MiB above idle, equal within 8 MiB).
+- Our streams' peak RSS (``encrypt_stream``/``decrypt_stream`` at 16 and 256 MiB, and
+  1 GiB with ``--huge``, each in a fresh interpreter; openpgp binary and armored, cms,
+  and smime/pgpmime mail with an attachment of that size; issue 6 and PERF.md: at most
+  64 MiB above idle, equal within 8 MiB).
 
 A peer that is missing is skipped with the reason (in the JSON too). Every peer's round
 trip is checked once; timings are medians of ``--rounds`` runs after one warm-up.
@@ -22,6 +24,7 @@ trip is checked once; timings are medians of ``--rounds`` runs after one warm-up
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -92,6 +95,7 @@ class Bench:
         self.skipped: dict[str, str] = {}
         self.versions: dict[str, str] = {}
         self.memory: list[dict[str, Any]] = []
+        self.rss_sizes: tuple[int, ...] = RSS_SIZES
         for n in sizes:
             path = self.plain(n)
             if not path.exists():
@@ -395,44 +399,26 @@ class Bench:
 
     def rss(self) -> None:
         """Peak RSS of encrypt_stream / decrypt_stream, each in a fresh interpreter,
-        above that interpreter's RSS once e2ee_mail and the key are loaded."""
+        above that interpreter's RSS once e2ee_mail and the key are loaded; for the
+        bodies (openpgp binary and armored, cms) and the mail formats (smime,
+        pgpmime: a mail whose attachment has the size)."""
         import e2ee_mail
 
-        for fmt, key_format in (("openpgp", "openpgp"), ("cms", "x509")):
+        keys: dict[str, Path] = {}
+        for key_format in ("openpgp", "x509"):
             key = e2ee_mail.generate_key(
                 "Bench <bench@example.org>",
                 format=key_format,  # type: ignore[arg-type]
             )
-            key_path = self.work / f"rss-{fmt}.key"
-            key_path.write_bytes(key.export())
-            for n in RSS_SIZES:
-                src = self.work / f"rss-plain-{n}"
-                if not src.exists():
-                    with src.open("wb") as fh:
-                        for _ in range(n // MIB):
-                            fh.write(os.urandom(MIB))
+            keys[key_format] = self.work / f"rss-{key_format}.key"
+            keys[key_format].write_bytes(key.export())
+        for fmt, key_format in RSS_FORMATS:
+            for n in self.rss_sizes:
+                src = self._rss_source(n, mail=fmt in ("smime", "pgpmime"))
                 sealed = self.work / f"rss-{fmt}-{n}"
                 opened = self.work / f"rss-{fmt}-opened-{n}"
                 for op, a, b in (("encrypt", src, sealed), ("decrypt", sealed, opened)):
-                    done = subprocess.run(
-                        [
-                            sys.executable,
-                            "-c",
-                            RSS_SCRIPT,
-                            fmt,
-                            op,
-                            str(a),
-                            str(b),
-                            str(key_path),
-                        ],
-                        capture_output=True,
-                        text=True,
-                        check=False,
-                    )
-                    if done.returncode != 0:
-                        tail = done.stderr.strip().splitlines()
-                        raise PeerError(f"rss {fmt} {op}: {tail[-1] if tail else '?'}")
-                    base, peak = (int(x) for x in done.stdout.split())
+                    base, peak = self._rss_run(fmt, op, a, b, keys[key_format])
                     self.memory.append(
                         {
                             "format": fmt,
@@ -443,15 +429,83 @@ class Bench:
                         }
                     )
                     print(
-                        f"  {fmt:8} {op:8} {n:>10} B  peak {peak / 1024:7.1f} MiB, "
+                        f"  {fmt:13} {op:8} {n:>10} B  peak {peak / 1024:7.1f} MiB, "
                         f"+{(peak - base) / 1024:6.1f} MiB above idle",
                         file=sys.stderr,
                     )
-                same(src, opened)
+                same_body(src, opened)
                 opened.unlink()
+                sealed.unlink()
+
+    def _rss_source(self, n: int, *, mail: bool) -> Path:
+        """n random octets; or a mail (CRLF) with an n-octet base64 attachment."""
+        src = self.work / f"rss-{'mail' if mail else 'plain'}-{n}"
+        if src.exists():
+            return src
+        with src.open("wb") as fh:
+            if mail:
+                fh.write(RSS_MAIL_HEAD)
+            for _ in range(n // MIB):
+                block = os.urandom(MIB)
+                fh.write(
+                    base64.encodebytes(block).replace(b"\n", b"\r\n") if mail else block
+                )
+            if mail:
+                fh.write(b"\r\n--b0--\r\n")
+        return src
+
+    def _rss_run(
+        self, fmt: str, op: str, src: Path, dst: Path, key: Path
+    ) -> tuple[int, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", RSS_SCRIPT, fmt, op, str(src), str(dst), str(key)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()
+            raise PeerError(f"rss {fmt} {op}: {tail[-1] if tail else '?'}")
+        base, peak = (int(x) for x in done.stdout.split())
+        return base, peak
+
+
+def same_body(a: Path, b: Path) -> None:
+    """The files are equal after their header blocks (a mail's header fields are
+    rewritten by decryption; a body file has none: compared whole)."""
+    with a.open("rb") as fa, b.open("rb") as fb:
+        head_a, head_b = fa.read(1 << 16), fb.read(1 << 16)
+        if head_a.startswith(RSS_MAIL_HEAD[:5]):
+            skip_a = head_a.index(b"\r\n\r\n") + 4
+            skip_b = head_b.index(b"\r\n\r\n") + 4
+            fa.seek(skip_a)
+            fb.seek(skip_b)
+        else:
+            fa.seek(0)
+            fb.seek(0)
+        while True:
+            x, y = fa.read(MIB), fb.read(MIB)
+            if x != y:
+                raise PeerError(f"round trip changed {a.name}")
+            if not x:
+                return
 
 
 RSS_SIZES = (16 * MIB, 256 * MIB)
+GIB = 1024 * MIB
+RSS_FORMATS = (
+    ("openpgp", "openpgp"),
+    ("openpgp-armor", "openpgp"),
+    ("cms", "x509"),
+    ("smime", "x509"),
+    ("pgpmime", "openpgp"),
+)
+RSS_MAIL_HEAD = (
+    b"From: bench@example.org\r\nTo: bench@example.org\r\nSubject: RSS\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    b"--b0\r\nContent-Type: application/octet-stream\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n"
+)
 RSS_SCRIPT = """
 import sys
 import e2ee_mail
@@ -469,7 +523,9 @@ key = e2ee_mail.load_key(key_path)
 base = hwm_kib()
 with open(src, "rb") as s, open(dst, "wb") as d:
     if op == "encrypt":
-        e2ee_mail.encrypt_stream(s, d, [key.public], format=fmt)
+        armor = fmt == "openpgp-armor"
+        fmt = "openpgp" if armor else fmt
+        e2ee_mail.encrypt_stream(s, d, [key.public], format=fmt, armor=armor)
     else:
         e2ee_mail.decrypt_stream(s, d, key)
 print(base, hwm_kib())
@@ -479,7 +535,9 @@ print(base, hwm_kib())
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=Path("peers.json"))
-    parser.add_argument("--huge", action="store_true", help="add 256 MiB")
+    parser.add_argument(
+        "--huge", action="store_true", help="add 256 MiB (and 1 GiB to the RSS runs)"
+    )
     parser.add_argument("--rounds", type=int, default=7, help="rounds for small sizes")
     parser.add_argument(
         "--only",
@@ -491,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = list(SIZES) + ([HUGE] if args.huge else [])
     with tempfile.TemporaryDirectory(prefix="e2ee-peers-") as tmp:
         bench = Bench(Path(tmp), sizes, args.rounds)
+        bench.rss_sizes = RSS_SIZES + ((GIB,) if args.huge else ())
         peers = {
             "gpg": bench.gpg,
             "openssl-cms": bench.openssl,

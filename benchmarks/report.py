@@ -25,6 +25,7 @@ STAT = ["median"]
 BULK_SIZES = ("16MiB", "256MiB")
 SIZE_BYTES = {"1KiB": KIB, "64KiB": 64 * KIB, "1MiB": MIB, "16MiB": 16 * MIB}
 SIZE_BYTES["256MiB"] = 256 * MIB
+SIZE_BYTES["1GiB"] = 1024 * MIB
 
 
 @dataclass(frozen=True)
@@ -366,9 +367,13 @@ def memory_rows(peers: dict[str, Any] | None) -> list[Row]:
     for (fmt, op), by_size in found.items():
         if len(by_size) >= 2:
             small, big = by_size[min(by_size)], by_size[max(by_size)]
+            sizes = [
+                next((k for k, v in SIZE_BYTES.items() if v == n), str(n))
+                for n in (min(by_size), max(by_size))
+            ]
             rows.append(
                 Row(
-                    f"stream RSS {fmt} {op}: 16 vs 256 MiB",
+                    f"stream RSS {fmt} {op}: {sizes[0]} vs {sizes[1]}",
                     "peers.py rss",
                     f"{big - small:+.1f} MiB",
                     "8 MiB",
