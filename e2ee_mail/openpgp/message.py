@@ -15,6 +15,7 @@ integrity protection. Left out: SKESK (passwords), signatures.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import BinaryIO, Final, Literal
@@ -92,6 +93,10 @@ _MAX_PACKETS: Final = 100_000
 
 def _v1() -> ModuleType:
     """The SEIPDv1 module of the v4 compatibility work, or UnsupportedError."""
+    # sys.modules first: import_module costs a few microseconds per message.
+    module = sys.modules.get(f"{__package__}.seipdv1")
+    if module is not None:
+        return module
     try:
         return importlib.import_module(".seipdv1", __package__)
     except ImportError:
@@ -306,7 +311,7 @@ class _Parsed:
 
     @property
     def version(self) -> int:
-        return parse_seipd_version(self.seipd_body[:1])
+        return parse_seipd_version(self.seipd_body)
 
 
 def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray, bytes]:

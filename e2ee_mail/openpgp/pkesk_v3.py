@@ -13,6 +13,7 @@ Left out: the NIST and Brainpool curves.
 
 from __future__ import annotations
 
+import functools
 import hmac
 from typing import Final
 
@@ -23,6 +24,7 @@ from ..errors import DecryptionError, Error, UnsupportedError
 from . import pkesk
 from .certs import KeyInfo
 from .packets import PK_ECDH
+from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader, encode_mpi
 
 __all__ = ["ALGORITHMS", "unwrap_ecdh", "wrap_ecdh"]
@@ -40,9 +42,19 @@ def _checksum(data: bytes) -> bytes:
 
 def _params(key: KeyInfo) -> tuple[bytes, bytes, str, int]:
     """(native recipient public key, KDF parameter block, hash name, KEK size)."""
+    return _key_params(key.packet, key.fingerprint)
+
+
+@functools.lru_cache(maxsize=512)
+def _key_params(
+    packet: PublicKeyPacket, fingerprint: bytes
+) -> tuple[bytes, bytes, str, int]:
+    # Derived from the public key packet alone (immutable) and asked per recipient
+    # per message on both sides: decoded once per key (issue 6). Failures are not
+    # cached (lru_cache keeps results only).
     from .v4keys import decode_curve_public
 
-    oid, native, kdf = decode_curve_public(key.packet)
+    oid, native, kdf = decode_curve_public(packet)
     hash_name = _KDF_HASHES.get(kdf[1])
     kek_size = _KEK_SIZES.get(kdf[2])
     if hash_name is None or kek_size is None:
@@ -50,7 +62,7 @@ def _params(key: KeyInfo) -> tuple[bytes, bytes, str, int]:
             f"ECDH key asks for KDF hash {kdf[1]} / key wrap {kdf[2]}, which are not "
             "supported (SHA2-256/384/512 with AES key wrap only)"
         )
-    param = ecdh.ecdh_param(oid, PK_ECDH, kdf[1], kdf[2], key.fingerprint)
+    param = ecdh.ecdh_param(oid, PK_ECDH, kdf[1], kdf[2], fingerprint)
     return native, param, hash_name, kek_size
 
 

@@ -34,7 +34,6 @@ from .packets.header import Packet
 from .packets.keys import (
     PublicKeyPacket,
     fingerprint,
-    key_id,
     parse_public_key,
     parse_secret_key,
     serialize_public_key,
@@ -104,8 +103,10 @@ class KeyInfo:
 
     @property
     def key_id(self) -> bytes:
-        """The 8-octet key ID."""
-        return key_id(self.packet)
+        """The 8-octet key ID (RFC 9580 §5.5.4): taken from the fingerprint this
+        KeyInfo already holds, not hashed again (asked per v3 PKESK, issue 6)."""
+        fpr = self.fingerprint
+        return fpr[:8] if self.packet.version == 6 else fpr[-8:]
 
     def usable(self, now: int) -> bool:
         """Bound, not revoked, not expired at ``now``."""

@@ -426,3 +426,36 @@ def test_policy_and_packet_limits_hold_in_the_one_pass_scan(
     assert pkesk.names(
         message._Parsed(sealed, DEFAULT).pkesks[0], alice.public.encryption_keys()[0]
     )
+
+
+# -- v4 (RFC 4880 profile) recipients -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def v4() -> certs.OpenPGPSecretKey:
+    return certs.generate("V4 <v4@example.org>", kind="x25519", profile="rfc4880")
+
+
+def test_key_id_comes_from_the_held_fingerprint(
+    alice: certs.OpenPGPSecretKey, v4: certs.OpenPGPSecretKey
+) -> None:
+    from e2ee_mail.openpgp.packets.keys import key_id
+
+    for key in (alice, v4):
+        for info in (key.public.primary, *key.public.subkeys):
+            assert info.key_id == key_id(info.packet) and len(info.key_id) == 8
+
+
+def test_ecdh_key_parameters_are_decoded_once_and_still_open(
+    v4: certs.OpenPGPSecretKey,
+) -> None:
+    from e2ee_mail.openpgp import pkesk_v3
+
+    info = v4.public.encryption_keys()[0]
+    assert info.packet.algorithm == 18
+    first = pkesk_v3._params(info)
+    again = certs.load_certificate(v4.public.export()).encryption_keys()[0]
+    assert pkesk_v3._params(again) is first  # one decode per key, not per message
+    for body in (b"", b"v4 body", bytes(5000)):
+        sealed = message.encrypt(body, [v4.public], armor=False, policy=DEFAULT)
+        assert message.decrypt(sealed, [v4], policy=DEFAULT) == body

@@ -56,7 +56,8 @@ def chunk_size(octet: int) -> int:
 
 
 def parse_seipd_version(body_head: bytes | bytearray | memoryview) -> int:
-    """The version octet of a SEIPD packet (1 or 2)."""
+    """The version octet of a SEIPD packet (1 or 2), read from the body's first
+    octet (the rest of ``body_head`` is not looked at)."""
     if not body_head:
         raise PacketError("SEIPD packet is empty")
     version = body_head[0]
