@@ -9,7 +9,7 @@ one, only DecryptionError (fixed text) or NoMatchingKeyError.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from ..core import aead
@@ -30,11 +30,14 @@ from .framing import EnvelopeHeader, EnvelopeReader
 
 __all__ = [
     "aad",
+    "buffer_reader",
     "content_keys",
     "content_params",
     "der",
     "no_key",
     "reader",
+    "unwrapped",
+    "usable_candidates",
     "x509_certificates",
 ]
 
@@ -175,10 +178,16 @@ def no_key(header: EnvelopeHeader) -> NoMatchingKeyError:
     )
 
 
-def content_keys(
-    header: EnvelopeHeader, keys: Sequence[SecretKey], policy: Policy, size: int
-) -> tuple[list[bytes], bool]:
-    """Unwrap every candidate content key. Returns (keys, some entry named us)."""
+def usable_candidates(
+    header: EnvelopeHeader, keys: Sequence[SecretKey], policy: Policy
+) -> tuple[list[recipients.Candidate], bool]:
+    """The entries our keys may open (public data only), and whether one named us.
+
+    Raises:
+        NoMatchingKeyError: no entry for any of the keys.
+        ASN1Error, UnsupportedError, PolicyError: the first refusal, when every
+            candidate entry is refused.
+    """
     x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
     found, named = recipients.candidates(header.recipient_infos, x509_keys)
     if not found:
@@ -197,14 +206,32 @@ def content_keys(
     if not usable:
         assert refusal is not None
         raise refusal
-    ceks: list[bytes] = []
+    return usable, named
+
+
+def unwrapped(usable: Sequence[recipients.Candidate], size: int) -> Iterator[bytes]:
+    """Unwrap the candidates one at a time: each distinct content key of ``size``.
+
+    Lazy, so that a caller stops at the first key that opens the content (a message
+    that names our certificate in several entries costs one RSA decryption).
+    """
+    seen: list[bytes] = []
     for info, index, key in usable:
         try:
             cek = recipients.unwrap(info, index, key)
         except DecryptionError:
             continue
-        if len(cek) == size and cek not in ceks:
-            ceks.append(cek)
+        if len(cek) == size and cek not in seen:
+            seen.append(cek)
+            yield cek
+
+
+def content_keys(
+    header: EnvelopeHeader, keys: Sequence[SecretKey], policy: Policy, size: int
+) -> tuple[list[bytes], bool]:
+    """Unwrap every candidate content key. Returns (keys, some entry named us)."""
+    usable, named = usable_candidates(header, keys, policy)
+    ceks = list(unwrapped(usable, size))
     if not ceks:
         if named:
             raise DecryptionError()

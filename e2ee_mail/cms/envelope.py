@@ -170,11 +170,12 @@ def decrypt(
         trailer = reader.read_trailer(authenticated=authenticated)
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
-    ceks, named = common.content_keys(header, keys, policy, size)
+    usable, named = common.usable_candidates(header, keys, policy)
     view = memoryview(der)
     total = sum(length for _, length in segments)
     small = authenticated and total <= _ONE_SHOT_MAX_BYTES
-    for cek in ceks:
+    # Content keys are unwrapped one at a time, until one opens the content.
+    for cek in common.unwrapped(usable, size):
         if small:
             # A small body opens faster with the one-shot AEAD than with a
             # streaming context (~7 vs ~30 µs: issue 6, per-message overhead);

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from e2ee_mail.cms import asn1, build, recipients
-from e2ee_mail.errors import PolicyError
+from e2ee_mail.errors import DecryptionError, PolicyError
 from e2ee_mail.keys import x509 as kx
 from e2ee_mail.policy import DEFAULT, Policy
 
@@ -142,3 +142,48 @@ def test_recipient_infos_der_with_x25519_in_legacy_mode_is_version_2(
     )
     assert version == asn1.der_int(2)
     assert len(asn1.parse_recipient_infos(ris, max_recipients=5)) == 2
+
+
+def _message(infos: list[asn1.RecipientInfo], cek: bytes, body: bytes) -> bytes:
+    ris = asn1.serialize_recipient_infos(infos)
+    sealed = build._seal_bytes(
+        body, ris, asn1.der_int(0), cek, bytes(12), authenticated=True
+    )
+    return bytes(sealed)
+
+
+def test_decrypt_stops_unwrapping_at_the_first_key_that_opens(
+    monkeypatch: pytest.MonkeyPatch, rkey: kx.X509SecretKey
+) -> None:
+    from e2ee_mail.cms import envelope
+
+    infos = [recipients.wrap(rkey.public, CEK, policy=DEFAULT) for _ in range(3)]
+    message = _message(infos, CEK, b"body")
+    calls = []
+    real = recipients.unwrap
+
+    def counting(*args: object) -> bytes:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recipients, "unwrap", counting)
+    assert envelope.decrypt(message, [rkey], policy=DEFAULT) == b"body"
+    assert len(calls) == 1
+
+
+def test_decrypt_tries_the_next_entry_when_a_content_key_fails(
+    xkey: kx.X509SecretKey,
+) -> None:
+    from e2ee_mail.cms import envelope
+
+    wrong = bytes(32)
+    infos = [
+        recipients.wrap(xkey.public, wrong, policy=DEFAULT),
+        recipients.wrap(xkey.public, CEK, policy=DEFAULT),
+    ]
+    assert envelope.decrypt(_message(infos, CEK, b"body"), [xkey], policy=DEFAULT) == (
+        b"body"
+    )
+    only_wrong = [recipients.wrap(xkey.public, wrong, policy=DEFAULT)]
+    with pytest.raises(DecryptionError):
+        envelope.decrypt(_message(only_wrong, CEK, b"body"), [xkey], policy=DEFAULT)
