@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Final, Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..errors import DecryptionError, UsageError
@@ -201,6 +202,29 @@ def _split(
         raise errors[0]
 
 
+#: From this many octets of data in the first chunk on, a prefixed first chunk is
+#: sealed through GCM's streaming interface instead of joined: 128 KiB is glibc's
+#: mmap threshold, above which the joined copy is a fresh allocation whose page
+#: faults cost ~10x the copy itself (4 MiB: ~12 ms vs ~1 ms here, issue 6).
+_STREAMED_FIRST_MIN: Final = 1 << 17
+
+
+def _seal_first_streamed(
+    params: ChunkParams, head: bytes, piece: memoryview, out: memoryview
+) -> None:
+    """Chunk 0 = ``head`` || ``piece`` sealed (GCM) straight into ``out`` (exactly
+    their length + the tag); the same octets as the one-shot AEAD."""
+    sealer = Cipher(algorithms.AES(params.key), modes.GCM(params.nonce(0))).encryptor()
+    sealer.authenticate_additional_data(params.aad)
+    # update_into wants room for len(data) + block size - 1; GCM writes len(data).
+    n = sealer.update_into(head, out[: len(head) + 15])
+    n += sealer.update_into(piece, out[n : n + len(piece) + 15])
+    tail = sealer.finalize()
+    out[n : n + len(tail)] = tail
+    n += len(tail)
+    out[n : n + TAG_SIZE] = sealer.tag
+
+
 def seal_into(
     params: ChunkParams, data: Buffer, out: memoryview, prefix: Buffer = b""
 ) -> int:
@@ -222,12 +246,19 @@ def seal_into(
     aead = params.cipher()
     pos = wpos = index = 0
     if head:
-        first = head + bytes(src[: size - len(head)])
-        aead.encrypt_into(
-            params.nonce(0), first, params.aad, out[: len(first) + TAG_SIZE]
-        )
-        pos = len(first) - len(head)
-        wpos = len(first) + TAG_SIZE
+        piece = src[: size - len(head)]
+        first = len(head) + len(piece)
+        if params.mode == "gcm" and len(piece) >= _STREAMED_FIRST_MIN:
+            _seal_first_streamed(params, head, piece, out[: first + TAG_SIZE])
+        else:
+            aead.encrypt_into(
+                params.nonce(0),
+                head + bytes(piece),
+                params.aad,
+                out[: first + TAG_SIZE],
+            )
+        pos = len(piece)
+        wpos = first + TAG_SIZE
         index = 1
     rest = src[pos:]
     body = out[wpos:]

@@ -459,3 +459,44 @@ def test_ecdh_key_parameters_are_decoded_once_and_still_open(
     for body in (b"", b"v4 body", bytes(5000)):
         sealed = message.encrypt(body, [v4.public], armor=False, policy=DEFAULT)
         assert message.decrypt(sealed, [v4], policy=DEFAULT) == body
+
+
+# -- the prefixed first chunk (core/chunked.seal_into) -------------------------------
+
+
+@pytest.mark.parametrize("mode", ["gcm", "ocb"])
+@pytest.mark.parametrize(
+    "size",
+    [0, 1, (1 << 17) - 1, 1 << 17, (1 << 17) + 1, (1 << 18) - 9, 1 << 18, 600_000],
+)
+def test_prefixed_first_chunk_seals_like_the_joined_one_shot(
+    mode: str, size: int
+) -> None:
+    """Large GCM first chunks are sealed through the streaming interface; the octets
+    must be those of the one-shot AEAD over prefix || data, chunk by chunk."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
+
+    prefix_size = 15 if mode == "ocb" else 12
+    params = chunked.ChunkParams(
+        mode,  # type: ignore[arg-type]
+        bytes(range(32)),
+        bytes(range(prefix_size - 8)),
+        1 << 18,
+        b"\xd2\x02\x09\x03\x0c",
+    )
+    head = b"\xcb\x09literal"
+    data = random.Random(size).randbytes(size)
+    out = bytearray(chunked.sealed_size(len(head) + size, params.chunk_size))
+    chunked.seal_into(params, data, memoryview(out), head)
+    aead = AESGCM(params.key) if mode == "gcm" else AESOCB3(params.key)
+    plain = head + data
+    expected = b"".join(
+        aead.encrypt(params.nonce(i), plain[off : off + params.chunk_size], params.aad)
+        for i, off in enumerate(range(0, len(plain), params.chunk_size))
+    )
+    chunks = -(-len(plain) // params.chunk_size)
+    expected += aead.encrypt(params.nonce(chunks), b"", params.final_aad(len(plain)))
+    assert out == expected
+    back = bytearray(len(plain))
+    chunked.open_into(params, out, memoryview(back))
+    assert back == plain
