@@ -382,6 +382,11 @@ class ArmorReader:
         self._crc = crc24(decoded, self._crc)
         self._pending = memoryview(decoded)
 
+    def _padded(self, stop: int) -> bool:
+        """Whether the text before ``stop`` ends (whitespace aside) with ``=``."""
+        text = bytes(self._buf[max(0, stop - 8) : stop]).rstrip(_WHITESPACE)
+        return text.endswith(b"=")
+
     def _finish(self, end: int) -> None:
         found = _CRC_TAIL.search(self._buf, max(0, end - self._KEEP), end)
         stop = found.start() if found is not None else end
@@ -408,6 +413,10 @@ class ArmorReader:
             if cut <= 0 and self._fill == len(self._buf):
                 cut = limit  # one long line: decode what we have (carry the rest)
             if cut > 0:
+                if self._padded(cut):
+                    # Padding ends the data (RFC 4648 §3.2): before the last block
+                    # it is damage, which one pass over the whole text would refuse.
+                    raise ArmorError("armor body is not valid base64")
                 self._decode(cut)
                 self._consume(cut)
                 if self._pending:

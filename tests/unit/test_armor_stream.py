@@ -203,3 +203,20 @@ def test_the_real_block_size_across_several_blocks(crc: bool) -> None:
         armor.ArmorReader(io.BytesIO(text[:at] + b"*" + text[at:])).read()
     with pytest.raises(ArmorError, match="tail line"):
         armor.ArmorReader(io.BytesIO(text[: len(text) - 200])).read()
+
+
+@pytest.mark.parametrize("size", [n for n in range(2850, 2980, 4) if n % 3])
+def test_padding_before_the_end_is_refused_at_a_block_seam(size: int) -> None:
+    # "...=" then more lines: one pass over the text refuses it; block by block, the
+    # padded line can end a block (for 4 KiB blocks, a first body of about 3.9 KiB
+    # of text: these sizes sweep its end across that seam), which must not pass.
+    first = bytes(armor.enarmor(_data(size)))
+    second = bytes(armor.enarmor(_data(3000)))
+    body1 = first[first.index(b"\n\n") + 2 : first.index(b"-----END")]
+    body2 = second[second.index(b"\n\n") + 2 :]
+    assert body1.rstrip().endswith(b"=")
+    text = b"-----BEGIN PGP MESSAGE-----\n\n" + body1 + body2
+    with pytest.raises(ArmorError):
+        armor.dearmor(text)
+    with pytest.raises(ArmorError):
+        SmallBlocks(io.BytesIO(text)).read()
