@@ -27,6 +27,7 @@ and the Received/DKIM handling of gateways.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "ROUTING_HEADERS",
     "build_inner",
     "build_outer",
+    "field",
     "restore",
 ]
 
@@ -147,15 +149,27 @@ def _assign_boundaries(entity: EmailMessage) -> None:
             part.set_boundary("=-" + random_bytes(12).hex())
 
 
-def _outer_fields(msg: EmailMessage) -> list[tuple[str, str]]:
-    fields = []
+def _outer_fields(msg: EmailMessage) -> list[tuple[str, Any]]:
+    """(name, value) of the fields the outer message shows. A value is the parsed
+    header object when ``msg`` holds one: setting it again skips the parse (PERF.md:
+    parsing header fields is most of a small message's cost); str() is its text."""
+    fields: list[tuple[str, Any]] = []
     for name, value in msg.items():
         key = name.lower()
         if key in ROUTING_HEADERS and key != "mime-version":
-            fields.append((name, str(value)))
+            fields.append((name, value if hasattr(value, "name") else str(value)))
     if "subject" in msg:
-        fields.append(("Subject", OBSCURED_SUBJECT))
+        fields.append(("Subject", field("Subject", OBSCURED_SUBJECT)))
     return fields
+
+
+@functools.lru_cache(maxsize=64)
+def field(name: str, value: str) -> Any:
+    """The parsed header object of a field the library writes again and again
+    (immutable: shared between messages, parsed once)."""
+    from email import policy
+
+    return policy.default.header_factory(name, value)
 
 
 def build_outer(
@@ -175,7 +189,7 @@ def build_outer(
         outer = message_class(policy=policy.default)
     for name, value in _outer_fields(msg):
         outer[name] = value
-    outer["MIME-Version"] = "1.0"
+    outer["MIME-Version"] = field("MIME-Version", "1.0")
     return outer
 
 

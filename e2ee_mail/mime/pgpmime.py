@@ -40,9 +40,9 @@ def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMes
     from .sealed import SealedMessage, attach_prebuilt
 
     part = SealedMessage(policy=policy.default)
-    part["Content-Type"] = content_type
+    part["Content-Type"] = headers.field("Content-Type", content_type)
     for name, value in fields.items():
-        part[name.replace("_", "-")] = value
+        part[name.replace("_", "-")] = headers.field(name.replace("_", "-"), value)
     # Kept as bytes too: the outer SealedMessage copies them in whole (PERF.md).
     attach_prebuilt(part, body)
     return part
