@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
-    from email.policy import EmailPolicy
+
+    from .bodybytes import ParsedFieldPolicy
 
 __all__ = ["from_bytes", "raw_body", "to_bytes"]
 
@@ -152,13 +153,12 @@ def raw_body(part: Message) -> memoryview | None:
 
 
 @functools.cache
-def _raw_policy() -> EmailPolicy[EmailMessage]:
-    """``email.policy.default`` building mime/bodybytes.py messages."""
-    from email import policy
+def _raw_policy() -> ParsedFieldPolicy:
+    """``email.policy.default`` building mime/bodybytes.py messages, each header
+    field parsed once (mime/bodybytes.py ParsedFieldPolicy)."""
+    from .bodybytes import ByteBodyMessage, ParsedFieldPolicy
 
-    from .bodybytes import ByteBodyMessage
-
-    return policy.default.clone(message_factory=ByteBodyMessage)
+    return ParsedFieldPolicy(message_factory=ByteBodyMessage)
 
 
 def _delimiters(

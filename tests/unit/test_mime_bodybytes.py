@@ -124,3 +124,29 @@ def test_base64_body_decodes_as_the_email_package_does(
     assert any(isinstance(d, bytes) for d in decoded)
     defects = [[type(d) for d in p.defects] for p in ours.walk()]
     assert defects == [[type(d) for d in p.defects] for p in theirs.walk()]
+
+
+def test_each_header_field_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    from email.headerregistry import HeaderRegistry
+
+    boundary = os.urandom(8).hex()  # a value no other test parsed
+    data = (
+        f"Content-Type: multipart/encrypted; boundary={boundary}\r\n\r\n"
+        f"--{boundary}\r\n\r\nx\r\n--{boundary}--\r\n"
+    ).encode()
+    calls: list[str] = []
+    real = HeaderRegistry.__call__
+
+    def counting(self: HeaderRegistry, name: str, value: str) -> object:
+        calls.append(name)
+        return real(self, name, value)
+
+    monkeypatch.setattr(HeaderRegistry, "__call__", counting)
+    msg = wire.from_bytes(data, keep_raw=True)
+    for _ in range(5):
+        assert msg.get_content_type() == "multipart/encrypted"
+        assert msg.get_boundary() == boundary
+    assert calls.count("Content-Type") == 1
+    # Written out as it came: the raw field, not a re-folded one.
+    assert msg.as_bytes(policy=policy.SMTP) == data
