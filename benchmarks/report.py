@@ -536,7 +536,8 @@ def info_rows(r: dict[str, Result]) -> list[str]:
         names = [
             ("limit.b64.encode.lf76", "pybase64.encodebytes (76 LF)"),
             ("limit.b64.encode.crlf76", "pybase64.encodebytes + LF->CRLF (76 CRLF)"),
-            ("limit.b64.encode.lf64", "pybase64.b64encode + split/join (64 LF)"),
+            ("limit.b64.encode.lf64", "pybase64.b64encode + line views join (64 LF)"),
+            ("info.b64.encode.lf64-split", "pybase64.b64encode + split/join (64 LF)"),
             (
                 "info.b64.encode.crlf76-split",
                 "pybase64.b64encode + split/join (76 CRLF)",
