@@ -148,14 +148,32 @@ _public_key_algorithm = _memo_alg(_asn1crypto_alg("PublicKeyAlgorithm"))
 
 
 def _issuer_and_serial(buf: bytes, start: int, stop: int) -> asn1.RecipientId:
-    issuer_start = start
-    _, stop_issuer = _expect(buf, start, stop, 0x30)
-    s, e = _expect(buf, stop_issuer, stop, 0x02)
-    if e != stop:
+    # The same recipients come back message after message: memoized on the
+    # element's content (bounded, short inputs only).
+    if stop - start > _MEMO_MAX_RID_BYTES:
+        rid = _read_issuer_and_serial(buf[start:stop])
+    else:
+        rid = _memo_issuer_and_serial(buf[start:stop])
+    if rid is None:
         raise _NotPlain
-    return asn1.RecipientId(
-        issuer=buf[issuer_start:stop_issuer], serial_number=_integer(buf, s, e)
-    )
+    return rid
+
+
+def _read_issuer_and_serial(content: bytes) -> asn1.RecipientId | None:
+    try:
+        _, stop_issuer = _expect(content, 0, len(content), 0x30)
+        s, e = _expect(content, stop_issuer, len(content), 0x02)
+        if e != len(content):
+            return None
+        serial = _integer(content, s, e)
+    except _NotPlain:
+        return None
+    return asn1.RecipientId(issuer=content[:stop_issuer], serial_number=serial)
+
+
+_memo_issuer_and_serial = functools.lru_cache(maxsize=1024)(_read_issuer_and_serial)
+#: Longest IssuerAndSerialNumber content memoized.
+_MEMO_MAX_RID_BYTES: Final = 512
 
 
 def _ktri(buf: bytes, start: int, stop: int) -> asn1.KeyTransRecipientInfo:

@@ -181,7 +181,7 @@ def decrypt(
             # streaming context (~7 vs ~30 µs: issue 6, per-message overhead);
             # copying it next to its tag costs next to nothing at this size.
             sealed = b"".join(
-                [*(view[o : o + n] for o, n in segments), trailer.mac or b""]
+                [*[view[o : o + n] for o, n in segments], trailer.mac or b""]
             )
             small_out = bytearray(total)
             try:
