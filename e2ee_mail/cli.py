@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, BinaryIO, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 
-from . import _api
 from ._io import atomic_writer, spool, write_secret_file
 from .errors import Error, UsageError
-from .keys.model import SecretKey
-from .policy import DEFAULT, Policy, Profile
+
+if TYPE_CHECKING:
+    from .keys.model import SecretKey
+    from .policy import Policy, Profile
+
+# Start-up (issue 6, PERF.md "CLI at 1 KiB"): importing this module costs argparse and
+# the exception classes only. The library (`_api`, hence `policy`, `dataclasses` and
+# `cryptography`) is imported by the command that runs; the formats by the library
+# when a message needs them.
 
 __all__ = ["main"]
 
@@ -107,6 +112,10 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
 
 
 def _policy(args: argparse.Namespace) -> Policy:
+    import dataclasses
+
+    from .policy import DEFAULT
+
     profile: Profile = getattr(args, "profile", None) or "auto"
     return dataclasses.replace(DEFAULT, profile=profile)
 
@@ -122,6 +131,8 @@ def _passphrase(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> None:
+    from . import _api
+
     profile: Literal["rfc9580", "rfc4880"] = args.profile or "rfc9580"
     if args.format == "x509" and args.profile:
         raise UsageError("--profile applies to --format openpgp only")
@@ -140,6 +151,8 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
 
 
 def _cmd_encrypt(args: argparse.Namespace) -> None:
+    from . import _api
+
     certs = [_api.load_certificate(path) for path in args.to]
     policy = _policy(args)
     # Every format streams, mail too (smime/pgpmime: bounded memory, issue 6).
@@ -156,11 +169,15 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
 
 
 def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
+    from . import _api
+
     passphrase = _passphrase(args)
     return [_api.load_key(path, passphrase) for path in args.key]
 
 
 def _cmd_decrypt(args: argparse.Namespace) -> None:
+    from . import _api
+
     keys = _load_keys(args)
     # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
     with _input(args.input) as src, _output(args.output) as dst:
@@ -170,12 +187,16 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> None:
+    from . import _api
+
     with _input(args.input) as src:
         data = src.read()
     print(_api.inspect(data))
 
 
 def _cmd_rewrap(args: argparse.Namespace) -> None:
+    from . import _api
+
     if args.mailbox:
         from .keys import cli_keyring
 

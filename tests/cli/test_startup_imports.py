@@ -161,6 +161,26 @@ def test_import_e2ee_mail_loads_only_the_exception_classes() -> None:
     assert _offenders(set(out), heavy, _interpreter_modules()) == []
 
 
+def test_import_cli_loads_neither_the_library_nor_cryptography() -> None:
+    # `e2ee-mail --help` and usage errors must not pay for the library.
+    code = "import sys, e2ee_mail.cli; print('\\n'.join(sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    heavy = (
+        "cryptography",
+        "nacl",
+        "dataclasses",
+        "e2ee_mail._api",
+        "e2ee_mail.policy",
+    )
+    assert _offenders(set(out), heavy, _interpreter_modules()) == []
+
+
 def test_lazy_public_names_are_the_real_objects() -> None:
     from e2ee_mail import _api, _inspect, policy
     from e2ee_mail.keys import model, ring
