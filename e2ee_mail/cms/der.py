@@ -198,20 +198,19 @@ def _ktri(buf: bytes, start: int, stop: int) -> asn1.KeyTransRecipientInfo:
 def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
     s, e = _expect(buf, start, stop, 0x02)
     version = _small_int(buf, s, e)
-    # originator [0] EXPLICIT, holding originatorKey [1] IMPLICIT OriginatorPublicKey.
-    s, pos = _expect(buf, e, stop, 0xA0)
-    s, e = _expect(buf, s, pos, 0xA1)
-    if e != pos:
-        raise _NotPlain
-    alg_start = s
-    _, s = _expect(buf, s, e, 0x30)
-    originator_algorithm = _public_key_algorithm(buf[alg_start:s])
-    if originator_algorithm.algorithm != oids.X25519:
-        raise _NotPlain  # asn1crypto reads other keys by their own spec
-    bs, be = _expect(buf, s, e, 0x03)
-    if be != e or be == bs or buf[bs] != 0:
-        raise _NotPlain
-    public_key = buf[bs + 1 : be]
+    if buf[e : e + len(_X25519_ORIGINATOR)] == _X25519_ORIGINATOR:
+        # The originator every RFC 8418 sender writes, as one comparison: the same
+        # bytes the general reading below accepts, read to the same values.
+        alg_at = e + _X25519_ORIGINATOR_ALG_AT
+        originator_algorithm = _public_key_algorithm(
+            buf[alg_at : alg_at + len(_X25519_ALG)]
+        )
+        pos = e + len(_X25519_ORIGINATOR) + 32
+        if pos > stop:
+            raise _NotPlain
+        public_key = buf[e + len(_X25519_ORIGINATOR) : pos]
+    else:
+        originator_algorithm, public_key, pos = _originator(buf, e, stop)
     tag, s, e = _tlv(buf, pos, stop)
     ukm = None
     if tag == 0xA1:
@@ -240,6 +239,33 @@ def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
         key_encryption_algorithm=key_encryption_algorithm,
         recipient_encrypted_keys=tuple(reks),
     )
+
+
+def _originator(
+    buf: bytes, pos: int, stop: int
+) -> tuple[asn1.AlgorithmIdentifier, bytes, int]:
+    # originator [0] EXPLICIT, holding originatorKey [1] IMPLICIT OriginatorPublicKey.
+    s, end = _expect(buf, pos, stop, 0xA0)
+    s, e = _expect(buf, s, end, 0xA1)
+    if e != end:
+        raise _NotPlain
+    alg_start = s
+    _, s = _expect(buf, s, e, 0x30)
+    originator_algorithm = _public_key_algorithm(buf[alg_start:s])
+    if originator_algorithm.algorithm != oids.X25519:
+        raise _NotPlain  # asn1crypto reads other keys by their own spec
+    bs, be = _expect(buf, s, e, 0x03)
+    if be != e or be == bs or buf[bs] != 0:
+        raise _NotPlain
+    return originator_algorithm, buf[bs + 1 : be], end
+
+
+#: id-X25519 AlgorithmIdentifier, parameters absent (RFC 8410 §3).
+_X25519_ALG: Final = bytes.fromhex("300506032b656e")
+#: originator [0] { originatorKey [1] { algorithm, BIT STRING (0 unused bits) } }
+#: up to the 32 key octets.
+_X25519_ORIGINATOR: Final = bytes.fromhex("a02ca12a") + _X25519_ALG + b"\x03\x21\x00"
+_X25519_ORIGINATOR_ALG_AT: Final = 4
 
 
 def _rek(buf: bytes, start: int, stop: int) -> asn1.RecipientEncryptedKey:

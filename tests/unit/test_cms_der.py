@@ -180,3 +180,9 @@ def test_gcm_parameters_agree_or_are_declined(hex_der: str) -> None:
             asn1.parse_gcm_parameters(data)
     else:
         assert asn1.parse_gcm_parameters(data) == reference
+
+
+def test_x25519_originator_shortcut_matches_what_we_write(samples: list[bytes]) -> None:
+    # Our own KARI carries exactly the originator bytes the shortcut compares.
+    assert der._X25519_ORIGINATOR in samples[0]
+    assert der._X25519_ORIGINATOR in samples[1]
