@@ -297,14 +297,12 @@ def candidates(
     for key in keys:
         # The key's type and certificate are looked up once per key, not per entry
         # (the abstract-class checks are slow; issue 6, 100-recipient messages).
-        private = key.private_key
         cert = key.certificate
-        if isinstance(private, rsa.RSAPrivateKey):
-            kind: type = KeyTransRecipientInfo
-        elif isinstance(private, x25519.X25519PrivateKey):
-            kind = KeyAgreeRecipientInfo
-        else:
-            continue
+        kind: type = (
+            KeyAgreeRecipientInfo
+            if key.algorithm == "x25519"
+            else KeyTransRecipientInfo
+        )
         for info in infos:
             if type(info) is not kind:
                 continue

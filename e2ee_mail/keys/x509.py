@@ -179,11 +179,15 @@ class X509Certificate(Certificate):
 class X509SecretKey(SecretKey):
     """A PKCS#8 RSA or X25519 private key, with its certificate when known."""
 
-    __slots__ = ("_cert", "_key")
+    __slots__ = ("_algorithm", "_cert", "_key")
 
     def __init__(self, key: PrivateKey, cert: X509Certificate | None) -> None:
         self._key = key
         self._cert = cert
+        # Asked for every message (recipient matching, issue 6): computed once.
+        self._algorithm = (
+            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPrivateKey) else "x25519"
+        )
 
     @property
     def public(self) -> X509Certificate:
@@ -213,9 +217,7 @@ class X509SecretKey(SecretKey):
     @property
     def algorithm(self) -> str:
         """ "x25519" or "rsa<bits>"."""
-        if isinstance(self._key, rsa.RSAPrivateKey):
-            return f"rsa{self._key.key_size}"
-        return "x25519"
+        return self._algorithm
 
     def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
         """PKCS#8 (PEM followed by the certificate PEM, or bare DER).
