@@ -2,19 +2,21 @@
 streams, and the CLI uses the streams).
 
 :func:`encrypt_stream` reads a whole mail (RFC 5322 octets) and writes the encrypted
-mail, CRLF line ends: the header fields go through ``email`` exactly as in
+mail, CRLF line ends. The header fields go through ``email`` exactly as in
 :func:`e2ee_mail.encrypt_message` (mime/headers.py: RFC 9788 header protection; the
 outer message is built by smime.py/pgpmime.py around a placeholder body and cut
-where that body goes), while the body is streamed: canonicalized to CRLF (RFC 8551
-§3.1.1, RFC 3156 §3), encrypted by the CMS or OpenPGP stream encrypter (CMS: BER
-with indefinite lengths, as ``openssl cms -stream`` writes; OpenPGP: partial body
+where that body goes). The body is streamed: canonicalized to CRLF (RFC 8551
+§3.1.1, RFC 3156 §3; input with CR in it costs three counting passes to prove it
+canonical), encrypted by the CMS or OpenPGP stream encrypter (CMS: BER with
+indefinite lengths, as ``openssl cms -stream`` writes; OpenPGP: partial body
 lengths), and written as base64 lines or ASCII armor as it is produced.
 
 :func:`decrypt_stream` reads an encrypted mail and writes the decrypted one, its
-protected header fields restored. The same shapes as :func:`e2ee_mail.decrypt_message`
-are refused (the encrypted part must be the whole body: EFAIL), and nothing
-unauthenticated is written (CMS: the plaintext is held in a 0600 spool until the tag
-verifies; SEIPDv2: per verified chunk; SEIPDv1: after the MDC).
+protected header fields restored and its body as it was encrypted. The shapes
+:func:`e2ee_mail.decrypt_message` refuses are refused (the encrypted part must be
+the whole body: EFAIL), and nothing unauthenticated is written (CMS: the plaintext
+waits in a 0600 spool until the tag verifies; SEIPDv2: per verified chunk;
+SEIPDv1: after the MDC).
 
 Left out: a PGP/MIME part with a base64 or quoted-printable transfer encoding of the
 armor is read only by :func:`e2ee_mail.decrypt_message`.
@@ -121,19 +123,19 @@ def encrypt_stream(
 
 class _RestoringWriter:
     """Passes the decrypted entity to ``dst`` with its header block rewritten by
-    ``headers.restore`` (protected header fields back, markers gone) and its line
-    ends canonical; it only ever receives authenticated octets."""
+    ``headers.restore`` (protected header fields back, markers gone); the body
+    goes out as it was encrypted (a signed inner part needs its exact octets). It
+    only ever receives authenticated octets."""
 
     def __init__(self, dst: BinaryIO, outer: EmailMessage) -> None:
         self._dst = dst
         self._outer = outer
         self._head: bytearray | None = bytearray()
-        self._cr = False
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         n = len(data)
         if self._head is None:
-            self._body(bytes(data))
+            self._dst.write(data)
             return n
         self._head += data
         end = streamio.header_end(self._head, max(0, len(self._head) - n - 2))
@@ -141,37 +143,23 @@ class _RestoringWriter:
             if len(self._head) > streamio.MAX_HEADER_BLOCK:
                 raise MIMEError("the decrypted entity's header block is too long")
             return n
-        block, rest = bytes(self._head[:end]), bytes(self._head[end:])
-        self._head = None
-        self._write_head(block)
-        self._body(rest)
+        head, self._head = self._head, None
+        self._write_head(bytes(head[:end]))
+        self._dst.write(head[end:])
         return n
 
     def _write_head(self, block: bytes) -> None:
         inner = _parse_head(block)
         self._dst.write(_header_block(headers.restore(inner, self._outer)))
 
-    def _body(self, data: bytes) -> None:
-        if self._cr:
-            data = b"\r" + data
-        self._cr = data.endswith(b"\r")
-        if self._cr:
-            data = data[:-1]
-        if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        self._dst.write(data.replace(b"\n", b"\r\n"))
-
     def flush(self) -> None:
         self._dst.flush()
 
     def close(self) -> None:
-        """Write what is held back: a header block without body, a final CR."""
+        """Write a header block that no body followed."""
         if self._head is not None:
             head, self._head = bytes(self._head), None
             self._write_head(head)
-        if self._cr:
-            self._cr = False
-            self._dst.write(b"\r\n")
 
 
 def decrypt_stream(

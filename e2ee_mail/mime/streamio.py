@@ -15,6 +15,7 @@ from typing import BinaryIO, Final
 import pybase64
 
 from ..errors import MIMEError
+from .wire import crlf_lines
 
 __all__ = [
     "MAX_HEADER_BLOCK",
@@ -143,10 +144,7 @@ class CanonicalReader(_Reader):
             piece = piece[:-1]
             if not piece:
                 return self._next()
-        if b"\r" not in piece:
-            return piece.replace(b"\n", b"\r\n")
-        piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        return piece.replace(b"\n", b"\r\n")
+        return crlf_lines(piece)
 
 
 class Base64Reader(_Reader):

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .bodybytes import ParsedFieldPolicy
 
-__all__ = ["from_bytes", "raw_body", "to_bytes"]
+__all__ = ["crlf_lines", "from_bytes", "raw_body", "to_bytes"]
 
 _CRLF: Final = b"\r\n"
 _HEAD_WINDOW: Final = 1 << 16
@@ -34,14 +34,16 @@ _HEAD_WINDOW: Final = 1 << 16
 def _lines(text: str) -> bytes:
     """``text`` as ASCII/surrogate-escaped bytes with every line end made CRLF
     (the generator's _write_lines: \\r\\n, \\r and \\n all end a line)."""
-    raw = text.encode("ascii", "surrogateescape")
+    return crlf_lines(text.encode("ascii", "surrogateescape"))
+
+
+def crlf_lines(raw: bytes) -> bytes:
+    """``raw`` with every line end (CRLF, a bare CR, a bare LF) made CRLF."""
     if b"\r" not in raw:  # a memchr, not three counting passes over the body
         return raw.replace(b"\n", _CRLF)
-    crlf = raw.count(_CRLF)
-    if crlf == raw.count(b"\n") == raw.count(b"\r"):
-        return raw  # already canonical: spare three passes over the body
-    if b"\r" in raw:
-        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if raw.count(_CRLF) == raw.count(b"\n") == raw.count(b"\r"):
+        return raw  # already canonical: counting is cheaper than three replaces
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return raw.replace(b"\n", _CRLF)
 
 
