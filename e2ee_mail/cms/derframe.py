@@ -26,6 +26,18 @@ __all__ = ["parse"]
 
 _AUTH_ENVELOPED: Final = asn1.der_oid(oids.AUTH_ENVELOPED_DATA)[2:]
 _ENVELOPED: Final = asn1.der_oid(oids.ENVELOPED_DATA)[2:]
+# AlgorithmIdentifier { id-aes256-GCM, GCMParameters { OCTET STRING (12), 16 } }
+# (RFC 5084 §3.2): what comes before and after the nonce.
+_GCM_ALG: Final = asn1.serialize_algorithm_identifier(
+    asn1.AlgorithmIdentifier(
+        oids.AES256_GCM,
+        asn1.serialize_gcm_parameters(asn1.GCMParameters(bytes(12), 16)),
+    )
+)
+_GCM_ALG_HEAD: Final = _GCM_ALG[:-15]
+_GCM_ALG_TAIL: Final = _GCM_ALG[-3:]
+_GCM_PARAMS_AT: Final = len(asn1.der_oid(oids.AES256_GCM)) + 2
+_GCM_ALG_SIZE: Final = len(_GCM_ALG_HEAD) + 12 + len(_GCM_ALG_TAIL)
 Buffer = bytes | bytearray | memoryview
 
 
@@ -140,7 +152,17 @@ def _parse(
     if total - content_end > budget:
         raise _Decline
     trailer = _trailer(buf, content_end, env_end, content_type)
-    algorithm = asn1.parse_algorithm_identifier(bytes(buf[alg_start:alg_end]))
+    alg_der = bytes(buf[alg_start:alg_end])
+    if (
+        len(alg_der) == _GCM_ALG_SIZE
+        and alg_der.startswith(_GCM_ALG_HEAD)
+        and alg_der.endswith(_GCM_ALG_TAIL)
+    ):
+        # id-aes256-GCM with a 12-byte nonce and ICVlen 16, as every writer of
+        # S/MIME 4.0 sends it: read by comparison, to the general reading's value.
+        algorithm = asn1.AlgorithmIdentifier(oids.AES256_GCM, alg_der[_GCM_PARAMS_AT:])
+    else:
+        algorithm = asn1.parse_algorithm_identifier(alg_der)
     recipient_infos = asn1.parse_recipient_infos(
         ris_der, max_recipients=policy.max_recipients
     )

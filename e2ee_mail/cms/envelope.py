@@ -172,7 +172,7 @@ def decrypt(
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
     usable, named = common.usable_candidates(header, keys, policy)
     view = memoryview(der)
-    total = sum(length for _, length in segments)
+    total = segments[0][1] if len(segments) == 1 else sum(n for _, n in segments)
     small = authenticated and total <= _ONE_SHOT_MAX_BYTES
     # Content keys are unwrapped one at a time, until one opens the content.
     for cek in common.unwrapped(usable, size):

@@ -136,3 +136,16 @@ def test_every_buffer_kind_opens_on_both_paths(kind: type) -> None:
     e2ee_mail.encrypt_stream(io.BytesIO(BODY), ber, [x.public], format="cms")
     for blob in (der, ber.getvalue()):
         assert envelope.decrypt(kind(blob), [x], policy=DEFAULT) == BODY
+
+
+def test_gcm_algorithm_shortcut_gives_the_reference_value(
+    messages: list[bytes],
+) -> None:
+    from e2ee_mail.cms import asn1
+
+    framed = derframe.parse(messages[0], DEFAULT)
+    assert framed is not None
+    alg = framed[0].content_encryption_algorithm
+    der = asn1.serialize_algorithm_identifier(alg)
+    assert der.startswith(derframe._GCM_ALG_HEAD)
+    assert alg == asn1._algorithm_identifier_asn1crypto(der)
