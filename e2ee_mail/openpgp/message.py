@@ -252,7 +252,8 @@ def _copy(src: BinaryIO, dst: PartialBodyWriter) -> None:
 def _binary(data: Buffer) -> tuple[Buffer, bool]:
     # A binary message starts with a packet header octet, which has its top bit set
     # (RFC 9580 §4.2); armor starts with ASCII. Skips the armor probe per message.
-    if len(data) and data[0] & 0x80:
+    first = data[0] if len(data) else None
+    if isinstance(first, int) and first & 0x80:
         return data, False
     if armor_mod.is_armored(data):
         label, binary = armor_mod.dearmor(data)

@@ -500,3 +500,20 @@ def test_prefixed_first_chunk_seals_like_the_joined_one_shot(
     back = bytearray(len(plain))
     chunked.open_into(params, out, memoryview(back))
     assert back == plain
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        memoryview(b"\xc1\x05abcde").cast("c"),
+        memoryview(b"-----BEGIN PGP MESSAGE-----\n").cast("c"),
+        b"",
+        b"\x00",
+        b"\xc1",
+    ],
+)
+def test_the_binary_probe_takes_any_buffer_and_fails_with_library_errors(
+    alice: certs.OpenPGPSecretKey, data: bytes | memoryview
+) -> None:
+    with pytest.raises(errors.Error):
+        message.decrypt(data, [alice], policy=DEFAULT)
