@@ -9,6 +9,8 @@ benchmark size (random bytes). Case ids:
 - ``{fmt}.message.decrypt.{size}``: ``decrypt_message(raw_bytes, key)``;
 - ``{fmt}.message.open.{size}``: the same plus reading the attachment's bytes (what
   the stdlib round trip below also does);
+- ``{fmt}.stream.{op}.{size}``: ``encrypt_stream``/``decrypt_stream`` of the same
+  mail, file to file (the CLI's path; bounded memory);
 - ``limit.email_roundtrip.{size}``: the stdlib ``email`` round trip of the same
   message (``as_bytes`` + ``message_from_bytes`` + reading the attachment).
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import email
 import email.policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +163,40 @@ def test_email_roundtrip(measure: Measure, n: int) -> None:
         nbytes=n,
     )
     assert out == payload(n)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "op", "n"),
+    cases(
+        *((f, o) for f in ("smime", "pgpmime") for o in ("encrypt", "decrypt")),
+        only=(MIB, 16 * MIB),
+    ),
+)
+def test_mail_stream(
+    measure: Measure, keys: Keys, tmp_path: Path, fmt: str, op: str, n: int
+) -> None:
+    key, cert = _setup(keys, fmt)
+    mail, sealed, opened = (tmp_path / name for name in ("mail", "sealed", "opened"))
+    mail.write_bytes(make_message(n).as_bytes(policy=email.policy.SMTP))
+
+    def encrypt() -> None:
+        with mail.open("rb") as src, sealed.open("wb") as dst:
+            e2ee_mail.encrypt_stream(src, dst, [cert], format=fmt)  # type: ignore[arg-type]
+
+    def decrypt() -> None:
+        with sealed.open("rb") as src, opened.open("wb") as dst:
+            e2ee_mail.decrypt_stream(src, dst, key)
+
+    call_or_skip(fmt, encrypt)
+    info = {"format": fmt, "op": op, "api": "stream", "size": n}
+    measure(
+        encrypt if op == "encrypt" else decrypt,
+        case=f"{fmt}.stream.{op}.{size_id(n)}",
+        group=f"mail stream {size_id(n)}",
+        nbytes=n,
+        **info,
+    )
+    decrypt()
+    parsed = email.message_from_bytes(opened.read_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert attachment(parsed) == payload(n)

@@ -620,6 +620,15 @@ def info_rows(r: dict[str, Result]) -> list[str]:
                 f"{fmt} 1 MiB encrypt_message alone vs + as_bytes()",
                 f"{fmt_time(build.seconds)} vs {fmt_time(enc1.seconds)}",
             )
+        for op in ("encrypt", "decrypt"):
+            streamed = r.get(f"{fmt}.stream.{op}.16MiB")
+            in_memory = r.get(f"{fmt}.message.{op}.16MiB")
+            if streamed and in_memory:
+                line(
+                    f"{fmt} 16 MiB {op}: stream API file to file (bounded memory) "
+                    "vs message API in memory",
+                    f"{fmt_time(streamed.seconds)} vs {fmt_time(in_memory.seconds)}",
+                )
     for case in (
         "openpgp-armor.bytes.encrypt.16MiB",
         "openpgp-armor.bytes.decrypt.16MiB",

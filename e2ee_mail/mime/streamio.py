@@ -149,13 +149,20 @@ class CanonicalReader(_Reader):
 
 class Base64Reader(_Reader):
     """The octets of the base64 text in ``body`` + the rest of ``src``; white space
-    is skipped, anything else outside the alphabet is damage (MIMEError)."""
+    is skipped, anything else outside the alphabet is damage (MIMEError).
+
+    Text is taken a block of whole lines at a time. Lines of one width (what every
+    encoder writes) decode in one pass (core/b64.decode_lines, which checks the
+    shape); other text is stripped of white space and decoded strictly, with the
+    characters of an unfinished group carried to the next block.
+    """
 
     def __init__(self, body: bytes, src: BinaryIO) -> None:
         super().__init__()
         self._pending = body
         self._src = src
-        self._carry = b""
+        self._tail = b""  # the unfinished last line of the previous block
+        self._carry = b""  # strict path: characters of an unfinished group
         self._ended = False  # padding seen: only white space may follow
 
     def _next(self) -> bytes:
@@ -165,22 +172,43 @@ class Base64Reader(_Reader):
             else:
                 text = self._src.read(_CHUNK)
             if not text:
-                if self._carry:
-                    raise MIMEError("the base64 body ends in the middle of a group")
-                return b""
-            text = self._carry + text.translate(None, _WHITESPACE)
-            if self._ended and text:
+                text, self._tail = self._tail, b""
+                if not text:
+                    if self._carry:
+                        raise MIMEError("the base64 body ends inside a group")
+                    return b""
+            else:
+                text = self._tail + text
+                cut = text.rfind(b"\n") + 1
+                if cut > 0 and len(text) - cut < _CHUNK:
+                    text, self._tail = text[:cut], text[cut:]
+                else:
+                    self._tail = b""
+            decoded = self._decode(text)
+            if decoded:
+                return decoded
+
+    def _decode(self, text: bytes) -> bytes:
+        if self._ended:
+            if text.translate(None, _WHITESPACE):
                 raise MIMEError("bad base64 in the mail body: text after the padding")
-            whole = len(text) - len(text) % 4
-            self._carry = text[whole:]
-            if not whole:
-                continue
-            group = text[:whole]
-            self._ended = group.endswith(b"=")
-            try:
-                return pybase64.b64decode(group, validate=True)
-            except (binascii.Error, ValueError):
-                raise MIMEError("bad base64 in the mail body: it is damaged") from None
+            return b""
+        if not self._carry:
+            from ..core import b64
+
+            decoded = b64.decode_lines(text)
+            if decoded is not None:
+                self._ended = text.rstrip(_WHITESPACE).endswith(b"=")
+                return decoded
+        text = self._carry + text.translate(None, _WHITESPACE)
+        whole = len(text) - len(text) % 4
+        self._carry = text[whole:]
+        group = text[:whole]
+        self._ended = group.endswith(b"=")
+        try:
+            return pybase64.b64decode(group, validate=True)
+        except (binascii.Error, ValueError):
+            raise MIMEError("bad base64 in the mail body: it is damaged") from None
 
 
 class PartReader(_Reader):

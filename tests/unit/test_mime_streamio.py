@@ -75,7 +75,9 @@ def test_canonical_reader_makes_the_line_ends_wire_writes(
     assert _read_all(reader, sizes) == b"Head: x\r\n\r\n" + expected
 
 
-@given(data=st.binary(max_size=3000), sizes=splits, width=st.sampled_from([76, 64]))
+@given(
+    data=st.binary(max_size=3000), sizes=splits, width=st.sampled_from([76, 64, 73, 1])
+)
 def test_base64_reader_decodes_lines_of_any_shape(
     data: bytes, sizes: list[int], width: int
 ) -> None:
@@ -150,3 +152,14 @@ def test_header_block_ends_at_the_first_empty_line(
     block, body = streamio.read_header_block(src)  # type: ignore[arg-type]
     assert block == b"A: 1\r\nB: 2" + blank
     assert body + src.read() == b"body\r\n\r\nmore"
+
+
+@given(data=st.binary(min_size=1, max_size=2000), width=st.sampled_from([76, 73]))
+def test_base64_reader_refuses_text_after_padding(data: bytes, width: int) -> None:
+    if not len(data) % 3:
+        data += b"\0"  # a length the encoding pads
+    text = base64.b64encode(data)
+    assert text.endswith(b"=")
+    lines = b"\r\n".join(text[i : i + width] for i in range(0, len(text), width))
+    with pytest.raises(MIMEError):
+        streamio.Base64Reader(b"", io.BytesIO(lines + b"\r\n" + lines)).read()
