@@ -220,3 +220,20 @@ def test_padding_before_the_end_is_refused_at_a_block_seam(size: int) -> None:
         armor.dearmor(text)
     with pytest.raises(ArmorError):
         SmallBlocks(io.BytesIO(text)).read()
+
+
+@pytest.mark.parametrize("space", [b" ", b"\t"])
+def test_whitespace_is_tolerated_around_lines_and_refused_inside_one(
+    space: bytes,
+) -> None:
+    data = _data(9000)
+    text = bytes(armor.enarmor(data))
+    around = text.replace(b"\n", space + b"\n" + space)  # header lines too
+    assert armor.dearmor(around)[1] == data
+    assert SmallBlocks(io.BytesIO(around)).read() == data
+    line = text.index(b"\n\n") + 2 + 65 * 40 + 30  # inside the 41st line
+    inside = text[:line] + space + text[line:]
+    with pytest.raises(ArmorError):
+        armor.dearmor(inside)
+    with pytest.raises(ArmorError):
+        SmallBlocks(io.BytesIO(inside)).read()
