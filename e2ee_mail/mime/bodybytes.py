@@ -64,7 +64,8 @@ class ByteBodyMessage(EmailMessage):
         also records its defects."""
         body = self.__dict__.get(_BODY)
         if decode and i is None and body is not None:
-            cte = str(self.get("content-transfer-encoding", "")).strip().lower()
+            # Exactly the test Message.get_payload makes (no strip).
+            cte = str(self.get("content-transfer-encoding", "")).lower()
             if cte == "base64":
                 from ..core import b64
 

@@ -40,6 +40,7 @@ __all__ = [
     "build_outer",
     "field",
     "restore",
+    "restore_entity",
 ]
 
 #: The outer Subject of every protected message (the team's choice; RFC 9788 §4.4
@@ -191,6 +192,24 @@ def build_outer(
         outer[name] = value
     outer["MIME-Version"] = field("MIME-Version", "1.0")
     return outer
+
+
+def restore_entity(plaintext: bytes | bytearray, outer: EmailMessage) -> EmailMessage:
+    """The decrypted entity ``plaintext`` as a message, its protected header fields
+    restored (:func:`restore`). It is read in place, and its bodies stay bytes
+    until read (mime/wire.py ``keep_raw``): ``plaintext`` must not change after.
+
+    Raises:
+        MIMEError: not a MIME entity, or header fields ``email`` cannot rewrite.
+    """
+    from ..errors import MIMEError
+    from .wire import from_bytes
+
+    try:
+        inner = from_bytes(plaintext, keep_raw=True)
+    except Exception as exc:  # the email package raises many types on odd input
+        raise MIMEError(f"the decrypted content is not a MIME entity: {exc}") from None
+    return restore(inner, outer)
 
 
 def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMessage:

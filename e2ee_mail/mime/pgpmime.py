@@ -155,12 +155,6 @@ def decrypt_message(
         NoMatchingKeyError, DecryptionError, FormatError, PolicyError: from OpenPGP.
     """
     from ..openpgp import message
-    from .wire import from_bytes
 
     plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
-    try:
-        # Read in place (no copy of the entity); bodies stay bytes until read.
-        inner = from_bytes(plaintext, keep_raw=True)
-    except Exception as exc:  # the email package raises many types on odd input
-        raise MIMEError(f"the decrypted entity is not a MIME entity: {exc}") from None
-    return headers.restore(inner, msg)
+    return headers.restore_entity(plaintext, msg)

@@ -191,11 +191,4 @@ def decrypt_message(
     """
     check_encrypted_type(msg)
     plaintext = envelope.decrypt(_payload_bytes(msg), keys, policy=policy)
-    from .wire import from_bytes
-
-    try:
-        # Read in place (no copy of the entity); bodies stay bytes until read.
-        inner = from_bytes(plaintext, keep_raw=True)
-    except Exception as exc:  # the email package raises many types on odd input
-        raise MIMEError(f"the decrypted content is not a MIME entity: {exc}") from None
-    return headers.restore(inner, msg)
+    return headers.restore_entity(plaintext, msg)

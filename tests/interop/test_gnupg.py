@@ -15,8 +15,10 @@ Cases (each a test below):
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 import pytest
 from gpg import GpgHome, gpg_home
@@ -160,15 +162,20 @@ def test_our_protected_v4_secret_key_imports_into_gpg(world: World) -> None:
     assert world.home.decrypt(message, passphrase="erin pw") == BODY
 
 
-def test_our_pgpmime_part_is_read_by_gpg(world: World) -> None:
-    from email.message import EmailMessage
-
+def _quarterly_mail(attachment: bytes | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = "carol@example.org"
     msg["To"] = "alice@example.org"
     msg["Subject"] = "Quarterly numbers"
     msg.set_content("The numbers are fine.\n")
-    encrypted = e2ee_mail.encrypt_message(msg, [world.alice.cert], format="pgpmime")
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype="application", subtype="x")
+    return msg
+
+
+def _gpg_reads_pgpmime(world: World, encrypted: EmailMessage) -> None:
+    """gpg opens the armored part of ``encrypted``, a PGP/MIME mail of
+    :func:`_quarterly_mail`, and finds the protected Subject inside."""
     assert encrypted.get_content_type() == "multipart/encrypted"
     assert encrypted["Subject"] != "Quarterly numbers"  # protected (RFC 9788)
     control, payload = list(encrypted.iter_parts())
@@ -177,39 +184,29 @@ def test_our_pgpmime_part_is_read_by_gpg(world: World) -> None:
     inner = world.home.decrypt(armored, passphrase=world.alice.passphrase)
     assert b"The numbers are fine." in inner
     assert b"Quarterly numbers" in inner
+
+
+def test_our_pgpmime_part_is_read_by_gpg(world: World) -> None:
+    encrypted = e2ee_mail.encrypt_message(
+        _quarterly_mail(), [world.alice.cert], format="pgpmime"
+    )
+    _gpg_reads_pgpmime(world, encrypted)
     restored = e2ee_mail.decrypt_message(encrypted, world.alice.key)
     assert restored["Subject"] == "Quarterly numbers"
 
 
 def test_our_streamed_pgpmime_part_is_read_by_gpg(world: World) -> None:
-    import io
-    import os
     from email import policy
-    from email.message import EmailMessage
     from email.parser import BytesParser
 
-    msg = EmailMessage()
-    msg["From"] = "carol@example.org"
-    msg["To"] = "alice@example.org"
-    msg["Subject"] = "Quarterly numbers"
-    msg.set_content("The numbers are fine.\n")
-    msg.add_attachment(os.urandom(300_000), maintype="application", subtype="x")
+    mail = _quarterly_mail(os.urandom(300_000)).as_bytes(policy=policy.SMTP)
     out = io.BytesIO()
     e2ee_mail.encrypt_stream(
-        io.BytesIO(msg.as_bytes(policy=policy.SMTP)),
-        out,
-        [world.alice.cert],
-        format="pgpmime",
+        io.BytesIO(mail), out, [world.alice.cert], format="pgpmime"
     )
     encrypted = BytesParser(policy=policy.default).parsebytes(out.getvalue())
-    assert encrypted.get_content_type() == "multipart/encrypted"
-    control, payload = list(encrypted.iter_parts())  # type: ignore[attr-defined]
-    assert control.get_content_type() == "application/pgp-encrypted"
-    inner = world.home.decrypt(
-        payload.get_payload(decode=True), passphrase=world.alice.passphrase
-    )
-    assert b"The numbers are fine." in inner
-    assert b"Quarterly numbers" in inner
+    assert isinstance(encrypted, EmailMessage)
+    _gpg_reads_pgpmime(world, encrypted)
 
 
 @pytest.mark.parametrize("allow", [False, True])

@@ -162,11 +162,10 @@ def test_openssl_streamed_ber_opens_in_bytes_and_stream_api(
     assert out.getvalue() == BODY
 
 
-@pytest.mark.parametrize("cipher", ["-aes-256-gcm", "-aes-256-cbc"])
-@pytest.mark.parametrize("stream", [[], ["-stream"]])
-def test_openssl_smime_mail_opens_with_decrypt_message(
+def _openssl_smime_mail(
     openssl: str, keydir: Path, tmp_path: Path, cipher: str, stream: list[str]
-) -> None:
+) -> bytes:
+    """MAIL encrypted by ``openssl cms -encrypt`` as S/MIME to our RSA certificate."""
     (tmp_path / "mail").write_bytes(MAIL)
     proc = _run(
         openssl,
@@ -182,12 +181,21 @@ def test_openssl_smime_mail_opens_with_decrypt_message(
         "...",
     )
     assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout
+
+
+@pytest.mark.parametrize("cipher", ["-aes-256-gcm", "-aes-256-cbc"])
+@pytest.mark.parametrize("stream", [[], ["-stream"]])
+def test_openssl_smime_mail_opens_with_decrypt_message(
+    openssl: str, keydir: Path, tmp_path: Path, cipher: str, stream: list[str]
+) -> None:
+    smime_mail = _openssl_smime_mail(openssl, keydir, tmp_path, cipher, stream)
     key = _key(keydir, "rsa")
     legacy = cipher.endswith("cbc")
     if legacy:
         with pytest.raises(e2ee_mail.PolicyError):
-            e2ee_mail.decrypt_message(proc.stdout, key)
-    plain = e2ee_mail.decrypt_message(proc.stdout, key, allow_unauthenticated=legacy)
+            e2ee_mail.decrypt_message(smime_mail, key)
+    plain = e2ee_mail.decrypt_message(smime_mail, key, allow_unauthenticated=legacy)
     assert plain["Subject"] == "secret plans"
     assert "the plans are attached" in plain.get_content()
 
@@ -197,24 +205,10 @@ def test_openssl_smime_mail_opens_with_decrypt_message(
 def test_openssl_smime_mail_opens_as_a_stream(
     openssl: str, keydir: Path, tmp_path: Path, cipher: str, stream: list[str]
 ) -> None:
-    (tmp_path / "mail").write_bytes(MAIL)
-    proc = _run(
-        openssl,
-        "cms",
-        "-encrypt",
-        cipher,
-        *stream,
-        "-in",
-        str(tmp_path / "mail"),
-        "-recip",
-        str(keydir / "rsa.pub"),
-        "-subject",
-        "...",
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
+    smime_mail = _openssl_smime_mail(openssl, keydir, tmp_path, cipher, stream)
     out = io.BytesIO()
     e2ee_mail.decrypt_stream(
-        io.BytesIO(proc.stdout),
+        io.BytesIO(smime_mail),
         out,
         _key(keydir, "rsa"),
         allow_unauthenticated=cipher.endswith("cbc"),
