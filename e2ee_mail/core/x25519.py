@@ -19,7 +19,6 @@ exchange. PyNaCl is imported on first use, keeping it out of the CLI's start-up.
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric import x25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import DecryptionError, FormatError
 from .random import random_bytes
@@ -39,7 +38,7 @@ def check_public(public: bytes) -> x25519.X25519PublicKey:
 def public_bytes(key: x25519.X25519PrivateKey | x25519.X25519PublicKey) -> bytes:
     """Raw 32-byte public key."""
     pub = key.public_key() if isinstance(key, x25519.X25519PrivateKey) else key
-    return pub.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return pub.public_bytes_raw()
 
 
 def ephemeral_agree(recipient_public: bytes) -> tuple[bytes, bytes]:

@@ -23,10 +23,10 @@ by core/b64.py LineEncoder. Left out: cleartext signatures (§7).
 from __future__ import annotations
 
 import binascii
+import functools
 import re
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
-import anycrc
 import pybase64
 
 from ..core import b64
@@ -52,7 +52,6 @@ _LINE: Final = 64
 _BATCH_OCTETS: Final = _LINE // 4 * 3 * b64.BATCH_LINES
 #: CRC-24/OPENPGP (RFC 9580 §6.1) in C: the table-driven Python loop ran at ~2 MB/s,
 #: which made armored v4 output (GnuPG 2.2 wants the CRC line) crawl.
-_CRC24: Final = anycrc.Model("CRC24-OPENPGP")
 _CRC24_INIT: Final = 0xB704CE
 _WHITESPACE: Final = b" \t\r\n"
 _LINE_SPACE = re.compile(rb"[ \t]*\n[ \t]*")
@@ -61,11 +60,20 @@ _BLANK_LINE = re.compile(rb"\n\r?\n")
 _BEGIN = re.compile(rb"-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t\r]*\n")
 
 
+@functools.cache
+def _crc24_model() -> Any:
+    # Imported on first use: RFC 9580 §6.1 armor needs no CRC, and the import cost
+    # ~2.5 ms of every CLI start that read an armored key (issue 6).
+    import anycrc
+
+    return anycrc.Model("CRC24-OPENPGP")
+
+
 def crc24(data: bytes | bytearray | memoryview, crc: int = _CRC24_INIT) -> int:
     """The CRC24 of RFC 9580 §6.1; pass ``crc`` to continue a running one."""
     if crc == _CRC24_INIT:
-        return int(_CRC24.calc(data))
-    return int(_CRC24.calc(data, crc))
+        return int(_crc24_model().calc(data))
+    return int(_crc24_model().calc(data, crc))
 
 
 def is_armored(data: bytes | bytearray | memoryview) -> bool:
