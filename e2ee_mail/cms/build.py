@@ -28,7 +28,7 @@ from ..core import aead
 from ..core.random import random_bytes
 from ..keys.x509 import X509Certificate
 from ..policy import Policy
-from . import asn1, legacy, oids, recipients
+from . import asn1, legacy, oids, recipients, templates
 from .asn1 import AlgorithmIdentifier, KeyTransRecipientInfo
 
 __all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
@@ -82,11 +82,11 @@ def recipient_infos_der(
     """RecipientInfos DER (one entry per certificate) and the version to write.
 
     The DER of :func:`recipient_infos` through ``serialize_recipient_infos``, built
-    without the intermediate values (recipients.wrap_der).
+    without the intermediate values (templates.wrap_der).
     """
     ris_der = asn1.set_of(
         [
-            recipients.wrap_der(cert, cek, policy=policy, rid_kind=rid_kind)
+            templates.wrap_der(cert, cek, policy=policy, rid_kind=rid_kind)
             for cert in certs
         ]
     )

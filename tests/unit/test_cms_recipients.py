@@ -1,5 +1,6 @@
-"""cms/recipients.py: wrap_der (the per-recipient hot path) writes exactly the entry
-serialize_recipient_info writes for wrap()'s value, and opens with the key."""
+"""cms/templates.py (with cms/recipients.py): wrap_der, the per-recipient hot path,
+writes exactly the entry serialize_recipient_info writes for wrap()'s value, and it
+opens with the key; decrypt unwraps lazily."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from e2ee_mail.cms import asn1, build, recipients
+from e2ee_mail.cms import asn1, build, recipients, templates
 from e2ee_mail.errors import DecryptionError, PolicyError
 from e2ee_mail.keys import x509 as kx
 from e2ee_mail.policy import DEFAULT, Policy
@@ -58,7 +59,7 @@ def test_wrap_der_is_the_serialized_wrap_and_opens(
 ) -> None:
     key: kx.X509SecretKey = request.getfixturevalue(which)
     for _ in range(2):  # the second call comes from the per-certificate cache
-        der = recipients.wrap_der(key.public, CEK, policy=policy, rid_kind=rid_kind)
+        der = templates.wrap_der(key.public, CEK, policy=policy, rid_kind=rid_kind)
         info = _reparse(der)
         reference = recipients.wrap(key.public, CEK, policy=policy, rid_kind=rid_kind)
         assert _without_randomness(info) == _without_randomness(reference)
@@ -69,7 +70,7 @@ def test_wrap_der_is_the_serialized_wrap_and_opens(
 def test_wrap_der_refuses_small_rsa_keys(rkey: kx.X509SecretKey) -> None:
     strict = Policy(min_rsa_bits=4096)
     with pytest.raises(PolicyError, match="below the policy minimum"):
-        recipients.wrap_der(rkey.public, CEK, policy=strict)
+        templates.wrap_der(rkey.public, CEK, policy=strict)
 
 
 def test_wrap_der_without_template_still_writes_the_entry(
@@ -77,7 +78,7 @@ def test_wrap_der_without_template_still_writes_the_entry(
 ) -> None:
     # A content key other than 32 bytes wraps to another size: no template applies.
     cek = bytes(range(16))
-    info = _reparse(recipients.wrap_der(xkey.public, cek, policy=DEFAULT))
+    info = _reparse(templates.wrap_der(xkey.public, cek, policy=DEFAULT))
     assert recipients.unwrap(info, 0, xkey) == cek
 
 
@@ -94,7 +95,7 @@ def test_marker_in_the_recipient_id_falls_back_to_full_serialization(
     xkey: kx.X509SecretKey,
 ) -> None:
     cert = _MarkedCertificate(xkey.public)
-    der = recipients.wrap_der(
+    der = templates.wrap_der(
         cert,  # type: ignore[arg-type]
         CEK,
         policy=DEFAULT,
