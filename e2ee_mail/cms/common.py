@@ -62,6 +62,10 @@ def der(data: Buffer) -> Buffer:
 
     DER comes back as the very buffer given: no copy of the body.
     """
+    if isinstance(data, memoryview) and not (
+        data.format == "B" and data.ndim == 1 and data.c_contiguous
+    ):
+        data = bytes(data)  # the readers index octets
     if pem.is_pem(bytes(data[:64])):
         return pem.dearmor(bytes(data))
     return data
@@ -80,7 +84,7 @@ class _ViewReader:
     __slots__ = ("_pos", "_view")
 
     def __init__(self, view: memoryview) -> None:
-        self._view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        self._view = view
         self._pos = 0
 
     def read(self, size: int = -1) -> bytes:

@@ -26,6 +26,11 @@ __all__ = ["parse"]
 
 _AUTH_ENVELOPED: Final = asn1.der_oid(oids.AUTH_ENVELOPED_DATA)[2:]
 _ENVELOPED: Final = asn1.der_oid(oids.ENVELOPED_DATA)[2:]
+_VERSION_0: Final = b"\x02\x01\x00"
+# After ContentInfo's "30 82 LL LL": the content type, "[0] 82 LL LL", the
+# AuthEnvelopedData "30 82 LL LL" and version 0, with the three lengths in the holes.
+_AED_HEAD: Final = b"\x06\x0b" + _AUTH_ENVELOPED + b"\xa0\x82"
+_AED_HEAD_END: Final = 28
 # AlgorithmIdentifier { id-aes256-GCM, GCMParameters { OCTET STRING (12), 16 } }
 # (RFC 5084 §3.2): what comes before and after the nonce.
 _GCM_ALG: Final = asn1.serialize_algorithm_identifier(
@@ -105,28 +110,24 @@ def _parse(
 ) -> tuple[EnvelopeHeader, tuple[int, int], Trailer]:
     total = len(buf)
     budget = policy.max_header_bytes
-    ci_start, ci_end = _expect(buf, 0, total, 0x30)
-    if ci_end != total:
-        raise _Decline  # trailing bytes: the reader names them
-    oid_start, pos = _expect(buf, ci_start, ci_end, 0x06)
-    oid = bytes(buf[oid_start:pos])
-    if oid == _AUTH_ENVELOPED:
+    if (
+        buf[:2] == b"\x30\x82"
+        and buf[4:19] == _AED_HEAD
+        and buf[21:23] == b"\x30\x82"
+        and buf[25:_AED_HEAD_END] == _VERSION_0
+        and (buf[2] << 8 | buf[3]) == total - 4
+        and (buf[19] << 8 | buf[20]) == total - 21
+        and (buf[23] << 8 | buf[24]) == total - 25
+    ):
+        # AuthEnvelopedData version 0 with two-octet lengths that end together at
+        # the end of the input (every message from 128 bytes to 64 KiB): the same
+        # checks as the general reading below, as one comparison.
         content_type = oids.AUTH_ENVELOPED_DATA
-    elif oid == _ENVELOPED:
-        content_type = oids.ENVELOPED_DATA
+        version = _VERSION_0
+        env_end = total
+        pos = _AED_HEAD_END
     else:
-        raise _Decline
-    explicit_start, explicit_end = _expect(buf, pos, ci_end, 0xA0)
-    if explicit_end != ci_end:
-        raise _Decline
-    env_start, env_end = _expect(buf, explicit_start, explicit_end, 0x30)
-    if env_end != explicit_end:
-        raise _Decline
-    tag, start, stop = _tlv(buf, env_start, env_end)
-    if tag != 0x02:
-        raise _Decline
-    version = bytes(buf[env_start:stop])
-    pos = stop
+        content_type, version, pos, env_end = _outer(buf, total)
     tag, start, stop = _tlv(buf, pos, env_end)
     originator_info = b""
     if tag == 0xA0:
@@ -177,6 +178,32 @@ def _parse(
         indefinite=False,
     )
     return header, (content_start, content_end - content_start), trailer
+
+
+def _outer(buf: Buffer, total: int) -> tuple[str, bytes, int, int]:
+    """ContentInfo, [0] and the enveloped SEQUENCE up to the version, read in
+    general: (content type, version element, position after it, end)."""
+    ci_start, ci_end = _expect(buf, 0, total, 0x30)
+    if ci_end != total:
+        raise _Decline  # trailing bytes: the reader names them
+    oid_start, pos = _expect(buf, ci_start, ci_end, 0x06)
+    oid = bytes(buf[oid_start:pos])
+    if oid == _AUTH_ENVELOPED:
+        content_type = oids.AUTH_ENVELOPED_DATA
+    elif oid == _ENVELOPED:
+        content_type = oids.ENVELOPED_DATA
+    else:
+        raise _Decline
+    explicit_start, explicit_end = _expect(buf, pos, ci_end, 0xA0)
+    if explicit_end != ci_end:
+        raise _Decline
+    env_start, env_end = _expect(buf, explicit_start, explicit_end, 0x30)
+    if env_end != explicit_end:
+        raise _Decline
+    tag, _, stop = _tlv(buf, env_start, env_end)
+    if tag != 0x02:
+        raise _Decline
+    return content_type, bytes(buf[env_start:stop]), stop, env_end
 
 
 def _trailer(buf: Buffer, pos: int, end: int, content_type: str) -> Trailer:

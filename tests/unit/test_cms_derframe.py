@@ -149,3 +149,14 @@ def test_gcm_algorithm_shortcut_gives_the_reference_value(
     der = asn1.serialize_algorithm_identifier(alg)
     assert der.startswith(derframe._GCM_ALG_HEAD)
     assert alg == asn1._algorithm_identifier_asn1crypto(der)
+
+
+def test_memoryview_of_other_shapes_opens() -> None:
+    x = kx.generate("Shape <s@example.org>", kind="x25519")
+    der = bytes(e2ee_mail.encrypt(BODY, [x.public], format="cms"))
+    chars = memoryview(der).cast("c")  # items are 1-byte bytes, not ints
+    assert envelope.decrypt(chars, [x], policy=DEFAULT) == BODY
+    doubled = bytearray(2 * len(der))
+    doubled[::2] = der
+    strided = memoryview(doubled)[::2]  # not contiguous
+    assert envelope.decrypt(strided, [x], policy=DEFAULT) == BODY
