@@ -25,12 +25,20 @@ class ChunkSealer:
 
     __slots__ = ("_aead", "_dst", "_fill", "_in", "_index", "_out", "_params", "_total")
 
-    def __init__(self, params: ChunkParams, dst: BinaryIO) -> None:
+    def __init__(
+        self, params: ChunkParams, dst: BinaryIO, size_hint: int | None = None
+    ) -> None:
         self._params = params
         self._aead = params.cipher()
         self._dst = dst
-        self._in = bytearray(params.chunk_size)
-        self._out = bytearray(params.chunk_size + TAG_SIZE)
+        # A body announced shorter than a chunk gets buffers of its size: first
+        # touching two fresh 4 MiB buffers costs more than sealing a small message
+        # (issue 6, CLI start-up). A wrong hint only costs a grow (see _room).
+        cap = params.chunk_size
+        if size_hint is not None:
+            cap = max(0, min(cap, size_hint))
+        self._in = bytearray(cap)
+        self._out = bytearray(cap + TAG_SIZE)
         self._fill = 0
         self._index = 0
         self._total = 0
@@ -48,18 +56,29 @@ class ChunkSealer:
         self._total += n
         self._fill = 0
 
+    def _room(self, incoming: int) -> None:
+        """Grow hint-sized buffers to a whole chunk before they would overflow."""
+        chunk = self._params.chunk_size
+        if len(self._in) < chunk and self._fill + incoming > len(self._in):
+            grown = bytearray(chunk)
+            grown[: self._fill] = memoryview(self._in)[: self._fill]
+            self._in = grown
+            self._out = bytearray(chunk + TAG_SIZE)
+
     def write(self, data: Buffer) -> int:
         """Take plaintext; full chunks are sealed and written at once."""
         view = memoryview(data).cast("B")
+        self._room(len(view))
         size = len(self._in)
+        chunk = self._params.chunk_size
         pos = 0
         while pos < len(view):
             n = min(size - self._fill, len(view) - pos)
             self._in[self._fill : self._fill + n] = view[pos : pos + n]
             self._fill += n
             pos += n
-            if self._fill == size:
-                self._emit(size)
+            if self._fill == chunk:
+                self._emit(chunk)
         return len(view)
 
     def pump(self, src: BinaryIO, length: int) -> None:
@@ -71,8 +90,10 @@ class ChunkSealer:
         Raises:
             FormatError: ``src`` ended early.
         """
+        self._room(length)
         view = memoryview(self._in)
         size = len(self._in)
+        chunk = self._params.chunk_size
         readinto = src.readinto  # type: ignore[attr-defined]
         left = length
         while left:
@@ -82,8 +103,8 @@ class ChunkSealer:
                 raise FormatError("the input ended before its announced size")
             self._fill += got
             left -= got
-            if self._fill == size:
-                self._emit(size)
+            if self._fill == chunk:
+                self._emit(chunk)
 
     def close(self) -> None:
         """Seal the last partial chunk and write the final tag."""
@@ -121,28 +142,46 @@ class ChunkOpener:
         "_total",
     )
 
-    def __init__(self, params: ChunkParams, src: object) -> None:
+    def __init__(
+        self, params: ChunkParams, src: object, size_hint: int | None = None
+    ) -> None:
         self._params = params
         self._aead = params.cipher()
         self._src = src
         # One chunk, its tag, and 17 octets of lookahead: more than a final tag proves
         # the chunk is not the last, so the last one can wait for the final tag.
-        self._cbuf = bytearray(params.chunk_size + 2 * TAG_SIZE + 1)
+        # ``size_hint`` (the sealed octets left, when the packet says) sizes the
+        # buffers of a message shorter than that: one octet more than the hint, so
+        # a full buffer always means the hint was short and it grows (see _fill).
+        cap = params.chunk_size + 2 * TAG_SIZE + 1
+        if size_hint is not None:
+            cap = max(1, min(cap, size_hint + 1))
+        self._cbuf = bytearray(cap)
         self._cfill = 0
-        self._pbuf = bytearray(params.chunk_size)
+        self._pbuf = bytearray(min(params.chunk_size, cap))
         self._ppos = self._pend = 0
         self._index = 0
         self._total = 0
         self._done = False
 
     def _fill(self) -> None:
-        view = memoryview(self._cbuf)
         readinto = self._src.readinto  # type: ignore[attr-defined]
-        while self._cfill < len(self._cbuf):
-            got = readinto(view[self._cfill :])
-            if not got:
+        full = self._params.chunk_size + 2 * TAG_SIZE + 1
+        while True:
+            view = memoryview(self._cbuf)
+            while self._cfill < len(self._cbuf):
+                got = readinto(view[self._cfill :])
+                if not got:
+                    return
+                self._cfill += got
+            if len(self._cbuf) >= full:
                 return
-            self._cfill += got
+            # More sealed octets than the hint said: grow to the whole chunk.
+            view.release()
+            grown = bytearray(full)
+            grown[: self._cfill] = self._cbuf
+            self._cbuf = grown
+            self._pbuf = bytearray(self._params.chunk_size)
 
     def _open(self, piece: memoryview) -> int:
         n = len(piece) - TAG_SIZE

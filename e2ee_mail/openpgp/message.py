@@ -18,9 +18,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import BinaryIO, Final, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
-from .._inspect import Inspection, RecipientDescription
 from ..core.random import random_bytes
 from ..errors import (
     DecryptionError,
@@ -68,6 +67,9 @@ from .recipients import (
     recipient_key,
     session_keys,
 )
+
+if TYPE_CHECKING:
+    from .._inspect import Inspection, RecipientDescription
 
 __all__ = [
     "choose_container",
@@ -213,7 +215,7 @@ def encrypt_stream(
         prefix = _literal_prefix(size)
         body_size = seipdv2.sealed_body_size(header, len(prefix) + size)
         out.write(serialize_header(TAG_SEIPD, body_size) + head)
-        sealer = chunkstream.ChunkSealer(params, out)
+        sealer = chunkstream.ChunkSealer(params, out, len(prefix) + size)
         sealer.write(prefix)
         sealer.pump(src, size)
         sealer.close()
@@ -421,7 +423,8 @@ def decrypt_stream(
         )
         seipdv2.check_supported(header)
         _, session_key = next(session_keys(pkesks, ours, 2))
-        stream: BinaryIO = seipdv2.open_stream(body, session_key, header)  # type: ignore[arg-type, assignment]
+        left = None if partial or length is None else length - SEIPDV2_HEADER_SIZE
+        stream: BinaryIO = seipdv2.open_stream(body, session_key, header, left)  # type: ignore[arg-type, assignment]
     else:
         cipher, session_key = next(session_keys(pkesks, ours, 1))
         stream = _v1().open_stream(body, cipher, session_key)
@@ -482,6 +485,8 @@ def rewrap(
 
 
 def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
+    from .._inspect import RecipientDescription
+
     names = {1: "rsa", 2: "rsa", 18: "ecdh", 25: "x25519", 26: "x448"}
     algorithm = names.get(packet.algorithm, f"algorithm-{packet.algorithm}")
     if isinstance(packet, PKESKv6):
@@ -493,6 +498,8 @@ def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
 
 def inspect(data: Buffer) -> Inspection:
     """Describe a message without any key."""
+    from .._inspect import Inspection
+
     parsed = _Parsed(data, Policy())
     details = [("encoding", "armored" if parsed.armored else "binary")]
     if parsed.version == 2:

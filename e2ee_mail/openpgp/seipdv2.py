@@ -245,8 +245,12 @@ def check_session_key(body: bytes | bytearray | memoryview, session_key: bytes) 
 
 
 def open_stream(
-    src: BinaryIO, session_key: bytes, header: SEIPDv2Header
+    src: BinaryIO,
+    session_key: bytes,
+    header: SEIPDv2Header,
+    size_hint: int | None = None,
 ) -> chunkstream.ChunkOpener:
     """A readable stream of authenticated inner packets; ``src`` is positioned after
-    the 36-octet header."""
-    return chunkstream.ChunkOpener(chunk_params(header, session_key), src)
+    the 36-octet header; ``size_hint``: the sealed octets that follow, if known."""
+    params = chunk_params(header, session_key)
+    return chunkstream.ChunkOpener(params, src, size_hint)

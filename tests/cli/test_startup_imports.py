@@ -57,9 +57,10 @@ _NOT_FOR_OPENPGP = (
     "e2ee_mail.keys.mailbox",
     "e2ee_mail.vectors",
     "e2ee_mail._demo",
-    # v4 armor CRC, PEM/SSH key serialization
+    # v4 armor CRC, PEM/SSH key serialization, inspect()'s descriptions
     "anycrc",
     "cryptography.hazmat.primitives.serialization",
+    "e2ee_mail._inspect",
     # stdlib the CLI used to pull in for nothing (atomic writes, help width, keyring)
     "tempfile",
     "shutil",

@@ -164,3 +164,33 @@ def test_two_thread_path_matches_the_serial_one(
     with pytest.raises(DecryptionError):
         chunked.open_into(p, bytes(damaged), memoryview(out))
     assert not any(out)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("hint", [0, 1, CHUNK // 2, CHUNK, 3 * CHUNK, None])
+def test_a_size_hint_never_changes_the_output(size: int, hint: int | None) -> None:
+    """Hint-sized buffers (small messages skip two chunk-sized allocations) grow to
+    a whole chunk when the hint was short: same sealed octets, same plaintext."""
+    p = params()
+    data = bytes(range(256)) * (size // 256 + 1)
+    data = data[:size]
+    for writes in ([data], [data[i : i + 7] for i in range(0, size, 7)]):
+        out = io.BytesIO()
+        sealer = chunkstream.ChunkSealer(p, out, hint)
+        for piece in writes:
+            sealer.write(piece)
+        sealer.close()
+        assert out.getvalue() == seal(p, data)
+    pumped = io.BytesIO()
+    sealer = chunkstream.ChunkSealer(p, pumped, hint)
+    sealer.pump(io.BytesIO(data), size)
+    sealer.close()
+    assert pumped.getvalue() == seal(p, data)
+    sealed = seal(p, data)
+    opener = chunkstream.ChunkOpener(p, io.BytesIO(sealed), hint)
+    assert opener.read() == data
+    # A hint that is short or long still fails closed on a cut message.
+    if size:
+        cut = chunkstream.ChunkOpener(p, io.BytesIO(sealed[:-1]), hint)
+        with pytest.raises(DecryptionError):
+            cut.read()
