@@ -115,6 +115,9 @@ class PemReader:
         self._text = bytearray()
         self._out = bytearray()
         self._done = False
+        # A block of text that ended in padding: more base64 after it is damage
+        # (one pass over the whole text would refuse it; block by block must too).
+        self._padded = False
         match = None
         while match is None:
             chunk = src.read(4096)
@@ -152,7 +155,10 @@ class PemReader:
                     rest = self._src.read(1 << 16)
                     if not rest:
                         break
-                decoded = _decode(bytes(self._text[:end]))
+                tail = bytes(self._text[:end])
+                if self._padded and tail.strip():
+                    raise ArmorError("bad base64 in the PEM block: data after padding")
+                decoded = _decode(tail)
                 self._text.clear()
                 self._done = True
             else:
@@ -163,8 +169,11 @@ class PemReader:
                     cut = len(self._text) - 4
                 text = bytes(self._text[:cut])
                 del self._text[:cut]
+                if self._padded and text.strip():
+                    raise ArmorError("bad base64 in the PEM block: data after padding")
                 fast = b64.decode_lines(text)  # whole lines of one width: one pass
                 if fast is not None:
+                    self._padded = text.rstrip().endswith(b"=")
                     self._out += fast
                     continue
                 body = b"".join(text.split())
@@ -176,6 +185,7 @@ class PemReader:
                     decoded = pybase64.b64decode(body, validate=True)
                 except (binascii.Error, ValueError):
                     raise ArmorError("bad base64 in the PEM block") from None
+                self._padded = body.endswith(b"=")
             self._out += decoded
 
     def read(self, n: int = -1) -> bytes:

@@ -180,3 +180,37 @@ def test_pem_reader_handles_one_long_line() -> None:
         b"-----BEGIN CMS-----\n" + pybase64.b64encode(data) + b"\n-----END CMS-----\n"
     )
     assert pem.PemReader(io.BytesIO(text)).read() == data
+
+
+class _LineByLine(io.RawIOBase):
+    """Hands out one line per read: every line is a block of its own."""
+
+    def __init__(self, text: bytes) -> None:
+        self._lines = text.splitlines(keepends=True)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        return self._lines.pop(0) if self._lines else b""
+
+
+@pytest.mark.parametrize("width", [64, 76])
+def test_pem_reader_refuses_base64_after_padding_at_a_block_seam(width: int) -> None:
+    import pybase64
+
+    padded = pybase64.b64encode(b"\x01\x02")  # "AQI=": one padded group
+    more = pybase64.b64encode(bytes(range(48)))
+    text = (
+        b"-----BEGIN CMS-----\n"
+        + padded
+        + b"\n"
+        + b"\n".join(more[i : i + width] for i in range(0, len(more), width))
+        + b"\n-----END CMS-----\n"
+    )
+    with pytest.raises(e2ee_mail.ArmorError):
+        pem.dearmor(text)
+    with pytest.raises(e2ee_mail.ArmorError):
+        pem.PemReader(_LineByLine(text)).read()  # type: ignore[arg-type]
+    whole = b"-----BEGIN CMS-----\n" + more + b"\n-----END CMS-----\n"
+    assert pem.PemReader(_LineByLine(whole)).read() == bytes(range(48))  # type: ignore[arg-type]
