@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import warnings
 from typing import Final, Literal
 
@@ -48,6 +49,11 @@ __all__ = [
     "load_certificate",
     "load_key",
 ]
+
+#: warnings.catch_warnings swaps the process-wide filter list: two threads loading
+#: certificates at once could restore each other's list and leave a filter behind.
+#: One lock (re-entrant: the loader's block encloses the certificate's).
+_WARNING_FILTERS: Final = threading.RLock()
 
 Kind = Literal["x25519", "rsa3072", "rsa4096"]
 PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey
@@ -94,7 +100,7 @@ class X509Certificate(Certificate):
         # Computed once: recipient matching compares them for every entry.
         self._issuer = _raw_issuer(self._der)
         self._ski = _subject_key_identifier(cert)
-        with warnings.catch_warnings():
+        with _WARNING_FILTERS, warnings.catch_warnings():
             # `cryptography` warns about name attributes beyond the RFC 5280 bounds
             # (empty, or a CN over 64 characters, which real certificates have);
             # the subject is only displayed, so it is read once here, quietly.
@@ -280,7 +286,7 @@ def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
         # `cryptography` only warns about some RFC 5280 violations (a serial number
         # that is not positive) and will refuse them later; STYLE.md "Errors": never
         # warn and carry on, so the warning is raised and refused here.
-        with warnings.catch_warnings():
+        with _WARNING_FILTERS, warnings.catch_warnings():
             warnings.simplefilter("error", CryptographyDeprecationWarning)
             if pem:
                 cert = x509.load_pem_x509_certificate(block)

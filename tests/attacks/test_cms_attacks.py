@@ -217,3 +217,35 @@ def test_certificate_with_a_duplicated_extension_is_refused() -> None:
     extensions.children.append(extensions.children[0])
     with pytest.raises(e2ee_mail.FormatError):
         e2ee_mail.load_certificate(root.encode())
+
+
+def test_loading_certificates_from_threads_leaves_the_warning_filters_alone() -> None:
+    """x509 loading swaps the process-wide warning filters (to refuse what
+    `cryptography` only warns about); threads must not leave each other's filter
+    behind, and every bad certificate is still refused."""
+    import threading
+    import warnings
+
+    good = bytes(s.keys().x509_rsa.public.export(armor=False))
+    root = s.parse_der(good)
+    assert root.children is not None and root.children[0].children is not None
+    root.children[0].children[1].content = b"\xff"  # a negative serial number
+    bad = root.encode()
+    before = list(warnings.filters)
+    refused: list[int] = []
+
+    def work() -> None:
+        for _ in range(40):
+            e2ee_mail.load_certificate(good)
+            try:
+                e2ee_mail.load_certificate(bad)
+            except e2ee_mail.FormatError:
+                refused.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(refused) == 6 * 40
+    assert warnings.filters == before
