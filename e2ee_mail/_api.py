@@ -420,9 +420,9 @@ def rewrap(
 
         return envelope.rewrap(body, secret_keys, certs, policy=policy)
     if kind == "openpgp":
-        from .openpgp import message
+        from .openpgp import rekey
 
-        return message.rewrap(body, secret_keys, certs, policy=policy)
+        return rekey.rewrap(body, secret_keys, certs, policy=policy)
     raise FormatError("rewrap takes a bare CMS or OpenPGP message, not a MIME mail")
 
 
@@ -435,9 +435,9 @@ def inspect(data: bytes | bytearray | memoryview) -> Inspection:
 
         return envelope.inspect(body)
     if kind == "openpgp":
-        from .openpgp import message
+        from .openpgp import inspection
 
-        return message.inspect(body)
+        return inspection.inspect(body)
     from .mime import detect as mime_detect
 
     return mime_detect.inspect(mime_detect.parse(body))

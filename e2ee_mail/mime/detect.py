@@ -120,7 +120,7 @@ def inspect(msg: EmailMessage) -> Inspection:
 
         described = envelope.inspect(bytes(_payload_bytes(msg)))
         return dataclasses.replace(described, format="smime")
-    from ..openpgp import message
+    from ..openpgp import inspection
 
     parts = msg.get_payload()
     if not isinstance(parts, list) or len(parts) != 2:
@@ -131,5 +131,5 @@ def inspect(msg: EmailMessage) -> Inspection:
     data = encrypted_part.get_payload(decode=True)
     if not isinstance(data, bytes):
         raise MIMEError("the PGP/MIME encrypted part has no body")
-    described = message.inspect(data)
+    described = inspection.inspect(data)
     return dataclasses.replace(described, format="pgpmime")

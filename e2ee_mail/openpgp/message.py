@@ -1,4 +1,5 @@
-"""OpenPGP messages: encrypt, decrypt, rewrap, inspect (RFC 9580 §10.3, §5.1, §5.13).
+"""OpenPGP messages: encrypt and decrypt (RFC 9580 §10.3, §5.1, §5.13); rewrap is in
+rekey.py and inspect in inspection.py, both on this module's parse (``_Parsed``).
 
 Writes PKESK v6 packets and one SEIPDv2 packet (AEAD, chunked) holding a binary
 Literal Data packet; binary or ASCII armored. The container follows the recipients
@@ -18,7 +19,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, BinaryIO, Final, Literal
+from typing import BinaryIO, Final, Literal
 
 from ..core.random import random_bytes
 from ..errors import (
@@ -31,7 +32,7 @@ from ..errors import (
 from ..keys.model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
-from . import inner, pkesk, seipdv2
+from . import inner, seipdv2
 from .certs import OpenPGPSecretKey
 from .packets import (
     TAG_LITERAL,
@@ -48,10 +49,9 @@ from .packets.header import (
     parse_span,
     read_packet_header,
     serialize_header,
-    serialize_packet,
 )
 from .packets.literal import LiteralHeader, serialize_literal_header
-from .packets.pkesk import PKESKv3, PKESKv6, parse_pkesk, serialize_pkesk
+from .packets.pkesk import PKESKv3, PKESKv6, parse_pkesk
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
     SEIPDv2Header,
@@ -68,9 +68,6 @@ from .recipients import (
     session_keys,
 )
 
-if TYPE_CHECKING:
-    from .._inspect import Inspection, RecipientDescription
-
 __all__ = [
     "choose_container",
     "choose_suite",
@@ -78,8 +75,6 @@ __all__ = [
     "decrypt_stream",
     "encrypt",
     "encrypt_stream",
-    "inspect",
-    "rewrap",
 ]
 
 Container = Literal["seipdv2", "seipdv1"]
@@ -441,77 +436,3 @@ def decrypt_stream(
         if tag not in (TAG_PADDING, TAG_MARKER):
             raise PacketError(f"unexpected packet type {tag} after the encrypted data")
         PacketBodyReader(src, length, partial).drain()
-
-
-def rewrap(
-    data: Buffer,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-    *,
-    policy: Policy,
-) -> bytearray:
-    """Replace the PKESK packets; the SEIPD packet is copied byte for byte.
-
-    The session key is recovered with ``keys`` and checked before new PKESKs are
-    written for ``certs``. SEIPDv2: by the final tag only (O(1), see
-    :func:`seipdv2.check_session_key`; a wrong key cannot forge it). SEIPDv1 has no
-    per-chunk tag (one MDC over the whole body), so the legacy path opens it all.
-    The sealed body is copied once, into an output allocated at its final size.
-    """
-    parsed = _Parsed(data, policy)
-    recipients = openpgp_certs(certs)
-    if parsed.version == 2:
-        session_key = _checked_v2_key(parsed, openpgp_keys(keys))
-        wraps = pkesk_packets(
-            session_key, [recipient_key(c, policy) for c in recipients]
-        )
-    else:
-        _, session_key = _open(parsed, openpgp_keys(keys))
-        cipher, key = session_key[0], session_key[1:]
-        wraps = b"".join(
-            serialize_packet(
-                TAG_PKESK,
-                serialize_pkesk(pkesk.wrap_v3(key, cipher, recipient_key(c, policy))),
-            )
-            for c in recipients
-        )
-    start, end = parsed.seipd_span
-    out = bytearray(len(wraps) + end - start)
-    out[: len(wraps)] = wraps
-    out[len(wraps) :] = memoryview(parsed.binary).cast("B")[start:end]
-    if parsed.armored:  # GnuPG 2.2 needs the CRC24 line on SEIPDv1 (v4) output
-        return armor_mod.enarmor(out, crc=parsed.version == 1)
-    return out
-
-
-def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
-    from .._inspect import RecipientDescription
-
-    names = {1: "rsa", 2: "rsa", 18: "ecdh", 25: "x25519", 26: "x448"}
-    algorithm = names.get(packet.algorithm, f"algorithm-{packet.algorithm}")
-    if isinstance(packet, PKESKv6):
-        ident = packet.fingerprint.hex().upper() if packet.fingerprint else "anonymous"
-        return RecipientDescription("PKESKv6", ident, algorithm)
-    ident = "anonymous" if packet.anonymous else packet.key_id.hex().upper()
-    return RecipientDescription("PKESKv3", ident, algorithm)
-
-
-def inspect(data: Buffer) -> Inspection:
-    """Describe a message without any key."""
-    from .._inspect import Inspection
-
-    parsed = _Parsed(data, Policy())
-    details = [("encoding", "armored" if parsed.armored else "binary")]
-    if parsed.version == 2:
-        header = parse_seipdv2_header(parsed.seipd_body)
-        content = seipdv2.algorithm_name(header)
-        details.append(("chunk size", str(1 << (header.chunk_size_octet + 6))))
-    else:
-        content = "seipdv1-cfb-mdc"
-    details.append(("encrypted size", str(len(parsed.seipd_body))))
-    return Inspection(
-        "openpgp",
-        content,
-        tuple(_describe(p) for p in parsed.pkesks),
-        tuple(details),
-    )

@@ -19,7 +19,7 @@ import pytest
 from peers import NODE_DIR, require_peer
 
 import e2ee_mail
-from e2ee_mail.openpgp import certs, message
+from e2ee_mail.openpgp import certs, inspection
 
 pytestmark = pytest.mark.interop
 SCRIPT = NODE_DIR / "pgp.mjs"
@@ -119,7 +119,7 @@ def test_openpgpjs_encrypts_we_decrypt(
     sealed = (tmp_path / "sealed").read_bytes()
     # "default": OpenPGP.js follows our preferences, AES-256 with GCM first.
     expected = "seipdv2-aes256-" + ("gcm" if aead == "default" else aead)
-    assert message.inspect(sealed).content_algorithm == expected
+    assert inspection.inspect(sealed).content_algorithm == expected
     for key in recipients:
         assert e2ee_mail.decrypt(sealed, key) == BODY
         out = io.BytesIO()
@@ -271,7 +271,7 @@ def test_keys_generated_by_openpgpjs_work_both_ways(tmp_path: Path) -> None:
     sealed = (tmp_path / "sealed2").read_bytes()
     # OpenPGP.js leaves SEIPDv2 out of its own v6 keys' Features unless asked, so
     # it may write SEIPDv1; that container belongs to the v4 compatibility module.
-    if message.inspect(sealed).content_algorithm.startswith("seipdv2"):
+    if inspection.inspect(sealed).content_algorithm.startswith("seipdv2"):
         assert e2ee_mail.decrypt(sealed, key) == b"from js"
 
 

@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from e2ee_mail import errors
-from e2ee_mail.openpgp import armor, certs, message, seipdv2
+from e2ee_mail.openpgp import armor, certs, inspection, message, rekey, seipdv2
 from e2ee_mail.openpgp.packets import TAG_COMPRESSED, TAG_LITERAL, TAG_SEIPD
 from e2ee_mail.openpgp.packets.header import parse_packets, serialize_packet
 from e2ee_mail.openpgp.packets.literal import LiteralHeader, serialize_literal_header
@@ -56,7 +56,7 @@ def test_two_recipients_each_open(
     )
     assert message.decrypt(sealed, [alice], policy=DEFAULT) == b"both"
     assert message.decrypt(sealed, [bob], policy=DEFAULT) == b"both"
-    described = message.inspect(sealed)
+    described = inspection.inspect(sealed)
     assert [r.type for r in described.recipients] == ["PKESKv6", "PKESKv6"]
     assert described.content_algorithm == "seipdv2-aes256-gcm"
 
@@ -173,7 +173,7 @@ def _literal(data: bytes) -> bytes:
 def test_ocb_messages_open(alice: certs.OpenPGPSecretKey) -> None:
     sealed = _message_with_inner(alice, _literal(b"ocb body"), aead=2)
     assert message.decrypt(sealed, [alice], policy=DEFAULT) == b"ocb body"
-    assert message.inspect(sealed).content_algorithm == "seipdv2-aes256-ocb"
+    assert inspection.inspect(sealed).content_algorithm == "seipdv2-aes256-ocb"
 
 
 def test_eax_messages_are_unsupported(alice: certs.OpenPGPSecretKey) -> None:
@@ -229,7 +229,7 @@ def test_rewrap_keeps_the_encrypted_packet_byte_for_byte(
     alice: certs.OpenPGPSecretKey, bob: certs.OpenPGPSecretKey
 ) -> None:
     sealed = message.encrypt(b"rotate me", [alice.public], armor=False, policy=DEFAULT)
-    rewrapped = message.rewrap(sealed, [alice], [bob.public], policy=DEFAULT)
+    rewrapped = rekey.rewrap(sealed, [alice], [bob.public], policy=DEFAULT)
     old_seipd = serialize_packet(TAG_SEIPD, parse_packets(sealed)[-1].body)
     assert rewrapped.endswith(old_seipd)
     assert message.decrypt(rewrapped, [bob], policy=DEFAULT) == b"rotate me"
@@ -237,13 +237,13 @@ def test_rewrap_keeps_the_encrypted_packet_byte_for_byte(
         message.decrypt(rewrapped, [alice], policy=DEFAULT)
     armored = message.encrypt(b"a", [alice.public], armor=True, policy=DEFAULT)
     assert armor.is_armored(
-        message.rewrap(armored, [alice], [bob.public], policy=DEFAULT)
+        rekey.rewrap(armored, [alice], [bob.public], policy=DEFAULT)
     )
 
 
 def test_inspect_describes_encoding_and_chunks(alice: certs.OpenPGPSecretKey) -> None:
     sealed = message.encrypt(b"x", [alice.public], armor=True, policy=DEFAULT)
-    described = message.inspect(sealed)
+    described = inspection.inspect(sealed)
     assert described.format == "openpgp"
     assert ("encoding", "armored") in described.details
     assert ("chunk size", str(4 << 20)) in described.details
@@ -287,7 +287,7 @@ def test_anonymous_recipient_is_tried_with_every_key(
     rebuilt = serialize_packet(1, serialize_pkesk(anonymous)) + serialize_packet(
         TAG_SEIPD, seipd.body
     )
-    assert message.inspect(rebuilt).recipients[0].id == "anonymous"
+    assert inspection.inspect(rebuilt).recipients[0].id == "anonymous"
     assert message.decrypt(rebuilt, [bob, alice], policy=DEFAULT) == b"hidden"
     with pytest.raises(errors.DecryptionError):
         message.decrypt(rebuilt, [bob], policy=DEFAULT)

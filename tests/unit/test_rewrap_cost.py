@@ -14,6 +14,7 @@ from e2ee_mail.cms import rekey
 from e2ee_mail.core import chunked
 from e2ee_mail.keys import x509 as kx
 from e2ee_mail.openpgp import certs, message, seipdv2
+from e2ee_mail.openpgp import rekey as openpgp_rekey
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
 
 SMALL_CHUNKS = dataclasses.replace(DEFAULT, chunk_size_octet=0)  # 64-octet chunks
@@ -69,7 +70,7 @@ def test_openpgp_rewrap_checks_the_final_tag_not_the_body(
         message.encrypt(BODY, [alice.public], armor=False, policy=SMALL_CHUNKS)
     )
     seipd = message._Parsed(sealed, DEFAULT).seipd_span
-    rewrapped = message.rewrap(sealed, [alice], [bob.public], policy=DEFAULT)
+    rewrapped = openpgp_rekey.rewrap(sealed, [alice], [bob.public], policy=DEFAULT)
     assert no_bulk_open == []
     old_body = sealed[seipd[0] : seipd[1]]
     assert bytes(rewrapped).endswith(old_body)
@@ -80,7 +81,7 @@ def test_openpgp_rewrap_of_an_empty_body_round_trips(
     alice: certs.OpenPGPSecretKey, bob: certs.OpenPGPSecretKey
 ) -> None:
     sealed = bytes(message.encrypt(b"", [alice.public], armor=False, policy=DEFAULT))
-    rewrapped = message.rewrap(sealed, [alice], [bob.public], policy=DEFAULT)
+    rewrapped = openpgp_rekey.rewrap(sealed, [alice], [bob.public], policy=DEFAULT)
     assert message.decrypt(rewrapped, [bob], policy=DEFAULT) == b""
 
 
@@ -95,9 +96,9 @@ def test_openpgp_rewrap_with_a_key_that_does_not_open_the_body_fails(
     other_start, _ = message._Parsed(second, DEFAULT).seipd_span
     spliced = first[:start] + second[other_start:]
     with pytest.raises(errors.DecryptionError):
-        message.rewrap(spliced, [alice], [bob.public], policy=DEFAULT)
+        openpgp_rekey.rewrap(spliced, [alice], [bob.public], policy=DEFAULT)
     with pytest.raises(errors.NoMatchingKeyError):
-        message.rewrap(first, [bob], [bob.public], policy=DEFAULT)
+        openpgp_rekey.rewrap(first, [bob], [bob.public], policy=DEFAULT)
 
 
 def test_seipdv2_final_tag_check_rejects_a_wrong_session_key(
