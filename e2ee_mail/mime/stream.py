@@ -86,9 +86,10 @@ def encrypt_stream(
         _header_block(headers.build_inner(head)), body, src
     )
     if format == "smime":
-        from ..cms import envelope
+        from ..cms import common, envelope
         from .smime import _message_from_parts
 
+        common.x509_certificates(certs)  # refuse wrong recipients before writing
         outer = _message_from_parts(head, b"\0", cipher)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
@@ -105,8 +106,10 @@ def encrypt_stream(
     else:
         from ..core.random import random_bytes
         from ..openpgp import message
+        from ..openpgp.recipients import openpgp_certs
         from .pgpmime import _message_from_parts as pgp_message_from_parts
 
+        openpgp_certs(certs)  # refuse wrong recipients before writing
         boundary = "=-" + random_bytes(12).hex()
         outer = pgp_message_from_parts(head, b"-\n", boundary)
         before, after = split_at_last_body(outer, email_policy.SMTP)

@@ -244,3 +244,18 @@ def test_large_mail_streams_in_bounded_memory(
 def test_pgpmime_has_no_legacy_cipher(keys: dict[str, e2ee_mail.SecretKey]) -> None:
     with pytest.raises(e2ee_mail.UsageError, match="only for format cms/smime"):
         _encrypt(_mail("x\n", None), keys["pgpmime"], "pgpmime", cipher="aes-256-cbc")
+
+
+@pytest.mark.parametrize(("fmt", "other"), [("smime", "pgpmime"), ("pgpmime", "smime")])
+def test_a_recipient_of_the_other_kind_is_refused_before_anything_is_written(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str, other: str
+) -> None:
+    out = io.BytesIO()
+    with pytest.raises(e2ee_mail.Error):
+        e2ee_mail.encrypt_stream(
+            io.BytesIO(_mail("x\n", None)),
+            out,
+            keys[other].public,
+            format=fmt,  # type: ignore[arg-type]
+        )
+    assert out.getvalue() == b""
