@@ -500,20 +500,17 @@ def info_rows(r: dict[str, Result]) -> list[str]:
                 f"{fmt_mbps(t2.mbps)} vs {fmt_mbps(t1.mbps)}: {ratio:.2f}x, "
                 f"{'met' if ratio >= 1.7 else 'MISSED'}",
             )
-    c, n = r.get("info.x25519_agree.cryptography"), r.get("info.x25519_agree.pynacl")
-    if c and n:
-        line(
-            "X25519 keygen+exchange: cryptography vs PyNaCl",
-            f"{fmt_time(c.seconds)} vs {fmt_time(n.seconds)} "
-            f"(PyNaCl {c.seconds / n.seconds:.2f}x faster)",
-        )
-    c, n = r.get("limit.x25519_wrap.cryptography"), r.get("limit.x25519_wrap.pynacl")
-    if c and n:
-        line(
-            "X25519 wrap (keygen+exchange+HKDF+AES-KW): cryptography vs PyNaCl",
-            f"{fmt_time(c.seconds)} vs {fmt_time(n.seconds)} "
-            f"(PyNaCl {c.seconds / n.seconds:.2f}x faster)",
-        )
+    for case, what in (
+        ("info.x25519_agree", "X25519 keygen+exchange"),
+        ("limit.x25519_wrap", "X25519 wrap (keygen+exchange+HKDF+AES-KW)"),
+    ):
+        c, n = r.get(f"{case}.cryptography"), r.get(f"{case}.pynacl")
+        if c and n:
+            line(
+                f"{what}: cryptography vs PyNaCl",
+                f"{fmt_time(c.seconds)} vs {fmt_time(n.seconds)} "
+                f"(PyNaCl {c.seconds / n.seconds:.2f}x faster)",
+            )
     u = r.get("limit.x25519_unwrap.cryptography")
     if u:
         line("X25519 unwrap (exchange+HKDF+AES-KW)", fmt_time(u.seconds))

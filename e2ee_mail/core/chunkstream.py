@@ -9,6 +9,7 @@ last chunk back until the final tag (over the total length) verified.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
@@ -16,7 +17,7 @@ from cryptography.exceptions import InvalidTag
 from ..errors import DecryptionError, FormatError
 from .chunked import TAG_SIZE, Buffer, ChunkParams
 
-__all__ = ["ChunkOpener", "ChunkSealer"]
+__all__ = ["ChunkOpener", "ChunkSealer", "read_through"]
 
 
 class ChunkSealer:
@@ -263,15 +264,21 @@ class ChunkOpener:
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` octets of authenticated plaintext (all when negative)."""
-        out = bytearray()
-        chunk = bytearray(min(size, 1 << 16) if size >= 0 else 1 << 16)
-        while size < 0 or len(out) < size:
-            want = len(chunk) if size < 0 else min(len(chunk), size - len(out))
-            n = self.readinto(memoryview(chunk)[:want])
-            if not n:
-                break
-            out += chunk[:n]
-        return bytes(out)
+        return read_through(self.readinto, size)
 
     def readable(self) -> bool:
         return True
+
+
+def read_through(readinto: Callable[[memoryview], int], size: int = -1) -> bytes:
+    """``read(size)`` of a stream that has ``readinto``: up to ``size`` octets, all
+    when negative, through one 64 KiB buffer."""
+    out = bytearray()
+    chunk = bytearray(min(size, 1 << 16) if size >= 0 else 1 << 16)
+    while size < 0 or len(out) < size:
+        want = len(chunk) if size < 0 else min(len(chunk), size - len(out))
+        n = readinto(memoryview(chunk)[:want])
+        if not n:
+            break
+        out += chunk[:n]
+    return bytes(out)

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Final
 
 import pybase64
 
-from ..core import b64
+from ..core import b64, chunkstream
 from ..errors import ArmorError
 
 __all__ = [
@@ -442,15 +442,7 @@ class ArmorReader:
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` decoded octets (all when negative)."""
-        out = bytearray()
-        chunk = bytearray(1 << 16)
-        while size < 0 or len(out) < size:
-            want = len(chunk) if size < 0 else min(len(chunk), size - len(out))
-            n = self.readinto(memoryview(chunk)[:want])
-            if not n:
-                break
-            out += chunk[:n]
-        return bytes(out)
+        return chunkstream.read_through(self.readinto, size)
 
     def readable(self) -> bool:
         return True
