@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 __all__ = ["Case", "Mismatch", "VectorFailure", "VectorFile"]
@@ -100,6 +100,32 @@ class Case:
             return [None if v is None else bytes.fromhex(v) for v in value]
         except (TypeError, ValueError):
             raise Mismatch(f"input {name!r} holds a value that is not hex") from None
+
+    def message(self) -> bytes:
+        """Input ``message`` (ASCII text: PEM, armor) or ``message_b64`` (binary)."""
+        if "message" in self.inputs:
+            text = self.text("message")
+            if not text.isascii():
+                raise Mismatch("input 'message' is not ASCII text")
+            return text.encode("ascii")
+        return self.b64("message_b64")
+
+    def opened_by_every_key(
+        self,
+        data: bytes,
+        open_with: Callable[[bytes, bytes | None], bytes | bytearray],
+    ) -> bytes:
+        """Open ``data`` with each key file of input ``keys`` (the optional input
+        ``passphrase`` unlocks them) through ``open_with(key file, passphrase)``;
+        each must give the expected ``plaintext``. Returns it (empty when no key)."""
+        passphrase = self.inputs.get("passphrase")
+        secret = passphrase.encode() if isinstance(passphrase, str) else None
+        plain = b""
+        for path in self.paths("keys"):
+            plain = bytes(open_with(path.read_bytes(), secret))
+            if plain.hex() != self.expected.get("plaintext"):
+                raise Mismatch(f"{path.name} gives the wrong plaintext")
+        return plain
 
     def expected_hex(self, name: str) -> bytes:
         """Return expected output ``name`` decoded from hex."""

@@ -16,12 +16,6 @@ from . import envelope
 __all__: list[str] = []
 
 
-def _message(case: Case) -> bytes:
-    if "message" in case.inputs:
-        return case.text("message").encode("ascii")
-    return case.b64("message_b64")
-
-
 def _same(got: object, want: object, what: str) -> None:
     if got != want:
         raise Mismatch(f"{what} is {got!r}, expected {want!r}")
@@ -30,7 +24,7 @@ def _same(got: object, want: object, what: str) -> None:
 @register("cms-openssl")
 def _openssl(case: Case, policy: Policy) -> None:
     op = case.text("op")
-    data = _message(case)
+    data = case.message()
     if op == "inspect":
         described = envelope.inspect(data)
         _same(

@@ -20,24 +20,16 @@ from . import build, envelope, pem
 __all__: list[str] = []
 
 
-def _message(case: Case) -> bytes:
-    if "message" in case.inputs:
-        return case.text("message").encode("ascii")
-    return case.b64("message_b64")
-
-
 @register("cms-deterministic")
 def _deterministic(case: Case, policy: Policy) -> None:
     op = case.text("op")
-    data = _message(case)
-    plain = b""
-    passphrase = case.inputs.get("passphrase")
-    secret = passphrase.encode() if isinstance(passphrase, str) else None
-    for path in case.paths("keys"):
-        key = x509.load_key(path.read_bytes(), secret)
-        plain = bytes(envelope.decrypt(data, [key], policy=policy))
-        if plain.hex() != case.expected.get("plaintext"):
-            raise Mismatch(f"{path.name} gives the wrong plaintext")
+    data = case.message()
+    plain = case.opened_by_every_key(
+        data,
+        lambda key, secret: envelope.decrypt(
+            data, [x509.load_key(key, secret)], policy=policy
+        ),
+    )
     if op == "decrypt":
         return
     if op != "encrypt":

@@ -47,11 +47,7 @@ def _gnupg(case: Case, policy: Policy) -> None:
             raise Mismatch("the secret key gives no decryption key")
     elif op == "decrypt":
         key = certs.load_key(case.text("key").encode(), _passphrase(case))
-        data = (
-            case.text("message").encode()
-            if "message" in case.inputs
-            else case.b64("message_b64")
-        )
+        data = case.message()
         plain = message.decrypt(data, [key], policy=policy)
         _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
     elif op == "open_seipd_v1":
