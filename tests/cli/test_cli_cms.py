@@ -47,6 +47,32 @@ def _assert_one_line_error(proc: subprocess.CompletedProcess[bytes]) -> str:
     return err
 
 
+def _encrypt_body(keys: Path, tmp_path: Path, *options: str) -> Path:
+    """BODY encrypted as cms with ``options`` (recipients, armor, cipher) into
+    tmp_path/ct, which is returned."""
+    (tmp_path / "in").write_bytes(BODY)
+    ct = tmp_path / "ct"
+    proc = run(
+        keys,
+        "encrypt",
+        "--format",
+        "cms",
+        *options,
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(ct),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    return ct
+
+
+def _decrypt(
+    keys: Path, key: str, src: Path, out: Path, *options: str
+) -> subprocess.CompletedProcess[bytes]:
+    return run(keys, "decrypt", *options, "--key", key, "-i", str(src), "-o", str(out))
+
+
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("cli")
@@ -138,37 +164,11 @@ def test_keygen_with_passphrase_then_decrypt_needs_it(
 def test_cms_encrypt_decrypt_round_trip(
     keys: Path, tmp_path: Path, armor: list[str]
 ) -> None:
-    (tmp_path / "in").write_bytes(BODY)
-    proc = run(
-        keys,
-        "encrypt",
-        "--format",
-        "cms",
-        "--to",
-        "bob.pub",
-        "--to",
-        "carol.pub",
-        *armor,
-        "-i",
-        str(tmp_path / "in"),
-        "-o",
-        str(tmp_path / "ct"),
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
-    ct = (tmp_path / "ct").read_bytes()
-    assert ct.startswith(b"-----BEGIN CMS-----") == bool(armor)
+    ct = _encrypt_body(keys, tmp_path, "--to", "bob.pub", "--to", "carol.pub", *armor)
+    assert ct.read_bytes().startswith(b"-----BEGIN CMS-----") == bool(armor)
     for name in ("bob", "carol"):
         out = tmp_path / f"out-{name}"
-        proc = run(
-            keys,
-            "decrypt",
-            "--key",
-            f"{name}.key",
-            "-i",
-            str(tmp_path / "ct"),
-            "-o",
-            str(out),
-        )
+        proc = _decrypt(keys, f"{name}.key", ct, out)
         assert proc.returncode == 0, proc.stderr.decode()
         assert out.read_bytes() == BODY
 
@@ -211,22 +211,8 @@ def test_smime_round_trip_restores_subject(keys: Path, tmp_path: Path) -> None:
 
 
 def test_inspect_cms_lists_recipients(keys: Path, tmp_path: Path) -> None:
-    (tmp_path / "in").write_bytes(BODY)
-    run(
-        keys,
-        "encrypt",
-        "--format",
-        "cms",
-        "--to",
-        "bob.pub",
-        "--to",
-        "carol.pub",
-        "-i",
-        str(tmp_path / "in"),
-        "-o",
-        str(tmp_path / "ct"),
-    )
-    proc = run(keys, "inspect", "-i", str(tmp_path / "ct"))
+    ct = _encrypt_body(keys, tmp_path, "--to", "bob.pub", "--to", "carol.pub")
+    proc = run(keys, "inspect", "-i", str(ct))
     assert proc.returncode == 0, proc.stderr.decode()
     text = proc.stdout.decode()
     assert "format: cms" in text
@@ -237,32 +223,9 @@ def test_inspect_cms_lists_recipients(keys: Path, tmp_path: Path) -> None:
 def test_wrong_key_fails_with_one_line_and_no_output(
     keys: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "in").write_bytes(BODY)
-    run(
-        keys,
-        "encrypt",
-        "--format",
-        "cms",
-        "--to",
-        "bob.pub",
-        "-i",
-        str(tmp_path / "in"),
-        "-o",
-        str(tmp_path / "ct"),
-    )
+    ct = _encrypt_body(keys, tmp_path, "--to", "bob.pub")
     out = tmp_path / "out"
-    err = _assert_one_line_error(
-        run(
-            keys,
-            "decrypt",
-            "--key",
-            "dave.key",
-            "-i",
-            str(tmp_path / "ct"),
-            "-o",
-            str(out),
-        )
-    )
+    err = _assert_one_line_error(_decrypt(keys, "dave.key", ct, out))
     assert "none of the supplied keys" in err
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -271,100 +234,28 @@ def test_wrong_key_fails_with_one_line_and_no_output(
 def test_tampered_message_fails_closed_with_no_output(
     keys: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "in").write_bytes(BODY)
-    run(
-        keys,
-        "encrypt",
-        "--format",
-        "cms",
-        "--to",
-        "bob.pub",
-        "-i",
-        str(tmp_path / "in"),
-        "-o",
-        str(tmp_path / "ct"),
-    )
-    ct = bytearray((tmp_path / "ct").read_bytes())
+    ct = bytearray(_encrypt_body(keys, tmp_path, "--to", "bob.pub").read_bytes())
     ct[-100] ^= 1
     (tmp_path / "bad").write_bytes(bytes(ct))
     out = tmp_path / "out"
-    err = _assert_one_line_error(
-        run(
-            keys,
-            "decrypt",
-            "--key",
-            "bob.key",
-            "-i",
-            str(tmp_path / "bad"),
-            "-o",
-            str(out),
-        )
-    )
+    err = _assert_one_line_error(_decrypt(keys, "bob.key", tmp_path / "bad", out))
     assert "decryption failed" in err
     assert not out.exists()
 
 
 def test_legacy_cbc_needs_allow_unauthenticated(keys: Path, tmp_path: Path) -> None:
-    (tmp_path / "in").write_bytes(BODY)
-    proc = run(
-        keys,
-        "encrypt",
-        "--format",
-        "cms",
-        "--cipher",
-        "aes-256-cbc",
-        "--to",
-        "carol.pub",
-        "-i",
-        str(tmp_path / "in"),
-        "-o",
-        str(tmp_path / "ct"),
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
+    ct = _encrypt_body(keys, tmp_path, "--cipher", "aes-256-cbc", "--to", "carol.pub")
     out = tmp_path / "out"
-    err = _assert_one_line_error(
-        run(
-            keys,
-            "decrypt",
-            "--key",
-            "carol.key",
-            "-i",
-            str(tmp_path / "ct"),
-            "-o",
-            str(out),
-        )
-    )
+    err = _assert_one_line_error(_decrypt(keys, "carol.key", ct, out))
     assert "--allow-unauthenticated" in err
     assert not out.exists()
-    proc = run(
-        keys,
-        "decrypt",
-        "--allow-unauthenticated",
-        "--key",
-        "carol.key",
-        "-i",
-        str(tmp_path / "ct"),
-        "-o",
-        str(out),
-    )
+    proc = _decrypt(keys, "carol.key", ct, out, "--allow-unauthenticated")
     assert proc.returncode == 0, proc.stderr.decode()
     assert out.read_bytes() == BODY
 
 
 def test_rewrap_moves_message_to_new_recipient(keys: Path, tmp_path: Path) -> None:
-    (tmp_path / "in").write_bytes(BODY)
-    run(
-        keys,
-        "encrypt",
-        "--format",
-        "cms",
-        "--to",
-        "bob.pub",
-        "-i",
-        str(tmp_path / "in"),
-        "-o",
-        str(tmp_path / "ct"),
-    )
+    ct = _encrypt_body(keys, tmp_path, "--to", "bob.pub")
     proc = run(
         keys,
         "rewrap",
@@ -373,7 +264,7 @@ def test_rewrap_moves_message_to_new_recipient(keys: Path, tmp_path: Path) -> No
         "--to",
         "dave.pub",
         "-i",
-        str(tmp_path / "ct"),
+        str(ct),
         "-o",
         str(tmp_path / "re"),
     )
