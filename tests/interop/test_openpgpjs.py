@@ -55,6 +55,39 @@ def node(tmp_path: Path, **request: object) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def node_decrypt(
+    tmp_path: Path, keys: list[str], sealed: bytes, **options: object
+) -> bytes:
+    """``sealed`` decrypted by OpenPGP.js with the secret key files ``keys``."""
+    (tmp_path / "sealed").write_bytes(sealed)
+    node(
+        tmp_path,
+        op="decrypt",
+        keys=keys,
+        input=str(tmp_path / "sealed"),
+        output=str(tmp_path / "plain"),
+        **options,
+    )
+    return (tmp_path / "plain").read_bytes()
+
+
+def node_encrypt(
+    tmp_path: Path, certs: list[str], data: bytes, *, armor: bool, aead: str
+) -> bytes:
+    """``data`` encrypted by OpenPGP.js to the certificate files ``certs``."""
+    (tmp_path / "to-seal").write_bytes(data)
+    node(
+        tmp_path,
+        op="encrypt",
+        certs=certs,
+        input=str(tmp_path / "to-seal"),
+        output=str(tmp_path / "sealed-by-js"),
+        armor=armor,
+        aead=aead,
+    )
+    return (tmp_path / "sealed-by-js").read_bytes()
+
+
 @pytest.fixture(scope="module")
 def alice() -> certs.OpenPGPSecretKey:
     return certs.generate("Alice <alice@example.org>", kind="x25519", profile="rfc9580")
@@ -106,17 +139,7 @@ def test_openpgpjs_encrypts_we_decrypt(
 ) -> None:
     recipients = (alice, bob) if two else (alice,)
     pubs, _ = write_keys(tmp_path, *recipients)
-    (tmp_path / "plain").write_bytes(BODY)
-    node(
-        tmp_path,
-        op="encrypt",
-        certs=pubs,
-        input=str(tmp_path / "plain"),
-        output=str(tmp_path / "sealed"),
-        armor=armored,
-        aead=aead,
-    )
-    sealed = (tmp_path / "sealed").read_bytes()
+    sealed = node_encrypt(tmp_path, pubs, BODY, armor=armored, aead=aead)
     # "default": OpenPGP.js follows our preferences, AES-256 with GCM first.
     expected = "seipdv2-aes256-" + ("gcm" if aead == "default" else aead)
     assert inspection.inspect(sealed).content_algorithm == expected
@@ -139,16 +162,8 @@ def test_we_encrypt_openpgpjs_decrypts(
     recipients = (alice, bob) if two else (alice,)
     _, secs = write_keys(tmp_path, *recipients)
     sealed = e2ee_mail.encrypt(BODY, [k.public for k in recipients], armor=armored)
-    (tmp_path / "sealed").write_bytes(sealed)
     for sec in secs:
-        node(
-            tmp_path,
-            op="decrypt",
-            keys=[sec],
-            input=str(tmp_path / "sealed"),
-            output=str(tmp_path / "plain"),
-        )
-        assert (tmp_path / "plain").read_bytes() == BODY
+        assert node_decrypt(tmp_path, [sec], sealed) == BODY
 
 
 def test_openpgpjs_decrypts_our_streamed_message(
@@ -159,15 +174,7 @@ def test_openpgpjs_decrypts_our_streamed_message(
     out = io.BytesIO()
     with Pipe(data) as src:  # not seekable: partial body lengths
         e2ee_mail.encrypt_stream(src, out, alice.public, armor=True)  # type: ignore[arg-type]
-    (tmp_path / "sealed").write_bytes(out.getvalue())
-    node(
-        tmp_path,
-        op="decrypt",
-        keys=secs,
-        input=str(tmp_path / "sealed"),
-        output=str(tmp_path / "plain"),
-    )
-    assert (tmp_path / "plain").read_bytes() == data
+    assert node_decrypt(tmp_path, secs, out.getvalue()) == data
 
 
 def test_multi_chunk_messages_both_ways(
@@ -176,26 +183,9 @@ def test_multi_chunk_messages_both_ways(
     pubs, secs = write_keys(tmp_path, alice)
     # Ours: 4 MiB chunks (octet 16), so 9 MiB + 1 is three chunks and a short one.
     data = bytes(range(256)) * (9 * 4096) + b"!"
-    (tmp_path / "sealed").write_bytes(e2ee_mail.encrypt(data, alice.public))
-    node(
-        tmp_path,
-        op="decrypt",
-        keys=secs,
-        input=str(tmp_path / "sealed"),
-        output=str(tmp_path / "plain"),
-    )
-    assert (tmp_path / "plain").read_bytes() == data
+    assert node_decrypt(tmp_path, secs, e2ee_mail.encrypt(data, alice.public)) == data
     # Theirs: OpenPGP.js's 256 KiB chunks, many of them.
-    node(
-        tmp_path,
-        op="encrypt",
-        certs=pubs,
-        input=str(tmp_path / "plain"),
-        output=str(tmp_path / "sealed2"),
-        armor=False,
-        aead="gcm",
-    )
-    sealed = (tmp_path / "sealed2").read_bytes()
+    sealed = node_encrypt(tmp_path, pubs, data, armor=False, aead="gcm")
     assert e2ee_mail.decrypt(sealed, alice) == data
     out = io.BytesIO()
     e2ee_mail.decrypt_stream(io.BytesIO(sealed), out, alice)
@@ -207,16 +197,15 @@ def test_openpgpjs_reads_our_passphrase_protected_key(
 ) -> None:
     locked = tmp_path / "locked.key"
     locked.write_bytes(alice.export(passphrase=b"correct horse"))
-    (tmp_path / "sealed").write_bytes(e2ee_mail.encrypt(b"locked", alice.public))
-    node(
-        tmp_path,
-        op="decrypt",
-        keys=[str(locked)],
-        passphrase="correct horse",
-        input=str(tmp_path / "sealed"),
-        output=str(tmp_path / "plain"),
+    assert (
+        node_decrypt(
+            tmp_path,
+            [str(locked)],
+            e2ee_mail.encrypt(b"locked", alice.public),
+            passphrase="correct horse",
+        )
+        == b"locked"
     )
-    assert (tmp_path / "plain").read_bytes() == b"locked"
 
 
 def test_openpgpjs_decrypts_the_part_of_our_pgpmime_mail(
@@ -231,15 +220,7 @@ def test_openpgpjs_decrypts_the_part_of_our_pgpmime_mail(
     outer = e2ee_mail.encrypt_message(msg, alice.public, format="pgpmime")
     assert outer["Subject"] == "..."
     part = outer.get_payload()[1].get_payload(decode=True)  # type: ignore[index, union-attr]
-    (tmp_path / "sealed").write_bytes(part)
-    node(
-        tmp_path,
-        op="decrypt",
-        keys=secs,
-        input=str(tmp_path / "sealed"),
-        output=str(tmp_path / "inner"),
-    )
-    inner = (tmp_path / "inner").read_bytes()
+    inner = node_decrypt(tmp_path, secs, part)
     assert b"Subject: the real subject" in inner and b"PGP/MIME body" in inner
 
 
@@ -249,26 +230,16 @@ def test_keys_generated_by_openpgpjs_work_both_ways(tmp_path: Path) -> None:
     cert = e2ee_mail.load_certificate(prefix.with_suffix(".pub"))
     key = e2ee_mail.load_key(prefix.with_suffix(".key"))
     assert cert.fingerprint == key.fingerprint
-    (tmp_path / "sealed").write_bytes(e2ee_mail.encrypt(BODY, cert, armor=True))
-    node(
-        tmp_path,
-        op="decrypt",
-        keys=[str(prefix.with_suffix(".key"))],
-        input=str(tmp_path / "sealed"),
-        output=str(tmp_path / "plain"),
+    assert (
+        node_decrypt(
+            tmp_path,
+            [str(prefix.with_suffix(".key"))],
+            e2ee_mail.encrypt(BODY, cert, armor=True),
+        )
+        == BODY
     )
-    assert (tmp_path / "plain").read_bytes() == BODY
-    (tmp_path / "plain2").write_bytes(b"from js")
-    node(
-        tmp_path,
-        op="encrypt",
-        certs=[str(prefix.with_suffix(".pub"))],
-        input=str(tmp_path / "plain2"),
-        output=str(tmp_path / "sealed2"),
-        armor=False,
-        aead="gcm",
-    )
-    sealed = (tmp_path / "sealed2").read_bytes()
+    js_cert = [str(prefix.with_suffix(".pub"))]
+    sealed = node_encrypt(tmp_path, js_cert, b"from js", armor=False, aead="gcm")
     # OpenPGP.js leaves SEIPDv2 out of its own v6 keys' Features unless asked, so
     # it may write SEIPDv1; that container belongs to the v4 compatibility module.
     if inspection.inspect(sealed).content_algorithm.startswith("seipdv2"):
@@ -296,22 +267,6 @@ def test_we_read_an_openpgpjs_key_locked_with_argon2(tmp_path: Path) -> None:
 def test_rsa_v6_keys_interoperate(tmp_path: Path) -> None:
     rsa_key = certs.generate("Rsa <rsa@example.org>", kind="rsa3072", profile="rfc9580")
     pubs, secs = write_keys(tmp_path, rsa_key)
-    (tmp_path / "sealed").write_bytes(e2ee_mail.encrypt(BODY, rsa_key.public))
-    node(
-        tmp_path,
-        op="decrypt",
-        keys=secs,
-        input=str(tmp_path / "sealed"),
-        output=str(tmp_path / "plain"),
-    )
-    assert (tmp_path / "plain").read_bytes() == BODY
-    node(
-        tmp_path,
-        op="encrypt",
-        certs=pubs,
-        input=str(tmp_path / "plain"),
-        output=str(tmp_path / "sealed2"),
-        armor=True,
-        aead="gcm",
-    )
-    assert e2ee_mail.decrypt((tmp_path / "sealed2").read_bytes(), rsa_key) == BODY
+    assert node_decrypt(tmp_path, secs, e2ee_mail.encrypt(BODY, rsa_key.public)) == BODY
+    sealed = node_encrypt(tmp_path, pubs, BODY, armor=True, aead="gcm")
+    assert e2ee_mail.decrypt(sealed, rsa_key) == BODY
