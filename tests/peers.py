@@ -6,8 +6,10 @@ except in CI (``E2EE_MAIL_REQUIRE_PEERS=1``), where it fails: in CI nothing skip
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,20 @@ def require_peer(name: str) -> str:
             pytest.fail(f"interop peer missing in CI: {reason}")
         pytest.skip(reason)
     return path
+
+
+def openpgpjs(tmp_path: Path, **request: object) -> None:
+    """Run one OpenPGP.js operation (tests/interop/node/pgp.mjs reads ``request``
+    as JSON); fail with its stderr."""
+    exe = require_peer("openpgp.js")
+    req = tmp_path / "request.json"
+    req.write_text(json.dumps(request))
+    proc = subprocess.run(
+        [exe, str(NODE_DIR / "pgp.mjs"), str(req)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=NODE_DIR,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr

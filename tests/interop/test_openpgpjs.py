@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from peers import NODE_DIR, require_peer
+from peers import openpgpjs
 
 import e2ee_mail
 from e2ee_mail.openpgp import certs, inspection
 
 pytestmark = pytest.mark.interop
-SCRIPT = NODE_DIR / "pgp.mjs"
 BODY = b"interop body \x00\xff" * 300
 
 
@@ -39,28 +37,12 @@ class Pipe(io.RawIOBase):
         return self._src.readinto(buf)
 
 
-def node(tmp_path: Path, **request: object) -> None:
-    """Run one OpenPGP.js operation; fail with its stderr."""
-    exe = require_peer("openpgp.js")
-    req = tmp_path / "request.json"
-    req.write_text(json.dumps(request))
-    proc = subprocess.run(
-        [exe, str(SCRIPT), str(req)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=NODE_DIR,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-
-
 def node_decrypt(
     tmp_path: Path, keys: list[str], sealed: bytes, **options: object
 ) -> bytes:
     """``sealed`` decrypted by OpenPGP.js with the secret key files ``keys``."""
     (tmp_path / "sealed").write_bytes(sealed)
-    node(
+    openpgpjs(
         tmp_path,
         op="decrypt",
         keys=keys,
@@ -76,7 +58,7 @@ def node_encrypt(
 ) -> bytes:
     """``data`` encrypted by OpenPGP.js to the certificate files ``certs``."""
     (tmp_path / "to-seal").write_bytes(data)
-    node(
+    openpgpjs(
         tmp_path,
         op="encrypt",
         certs=certs,
@@ -117,7 +99,7 @@ def test_openpgpjs_accepts_our_certificate_and_secret_key(
     pubs, secs = write_keys(tmp_path, alice)
     for path, secret in ((pubs[0], False), (secs[0], True)):
         out = tmp_path / "info.json"
-        node(tmp_path, op="inspect-key", key=path, secret=secret, output=str(out))
+        openpgpjs(tmp_path, op="inspect-key", key=path, secret=secret, output=str(out))
         info = json.loads(out.read_text())
         assert info["fingerprint"] == alice.fingerprint
         assert info["version"] == 6
@@ -226,7 +208,9 @@ def test_openpgpjs_decrypts_the_part_of_our_pgpmime_mail(
 
 def test_keys_generated_by_openpgpjs_work_both_ways(tmp_path: Path) -> None:
     prefix = tmp_path / "js"
-    node(tmp_path, op="generate", name="Js", email="js@example.org", output=str(prefix))
+    openpgpjs(
+        tmp_path, op="generate", name="Js", email="js@example.org", output=str(prefix)
+    )
     cert = e2ee_mail.load_certificate(prefix.with_suffix(".pub"))
     key = e2ee_mail.load_key(prefix.with_suffix(".key"))
     assert cert.fingerprint == key.fingerprint
@@ -248,7 +232,7 @@ def test_keys_generated_by_openpgpjs_work_both_ways(tmp_path: Path) -> None:
 
 def test_we_read_an_openpgpjs_key_locked_with_argon2(tmp_path: Path) -> None:
     prefix = tmp_path / "locked"
-    node(
+    openpgpjs(
         tmp_path,
         op="generate",
         name="Lock",

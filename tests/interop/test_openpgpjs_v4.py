@@ -10,32 +10,15 @@ and it decrypts with our v4 secret key, unprotected and passphrase-protected (S2
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from peers import NODE_DIR, require_peer
+from peers import openpgpjs
 
 import e2ee_mail
 
 pytestmark = pytest.mark.interop
-SCRIPT = NODE_DIR / "pgp.mjs"
 BODY = b"v4 interop body \x00\xff" * 200
-
-
-def node(tmp_path: Path, **request: object) -> None:
-    exe = require_peer("openpgp.js")
-    req = tmp_path / "request.json"
-    req.write_text(json.dumps(request))
-    proc = subprocess.run(
-        [exe, str(SCRIPT), str(req)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=NODE_DIR,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
 
 
 @pytest.fixture(scope="module", params=["x25519", "rsa3072"])
@@ -50,7 +33,7 @@ def test_openpgpjs_reads_our_v4_key(tmp_path: Path, ours: e2ee_mail.SecretKey) -
     (tmp_path / "k.pub").write_bytes(ours.public.export())
     (tmp_path / "k.key").write_bytes(ours.export())
     for path, secret in (("k.pub", False), ("k.key", True)):
-        node(
+        openpgpjs(
             tmp_path,
             op="inspect-key",
             key=str(tmp_path / path),
@@ -70,7 +53,7 @@ def test_openpgpjs_encrypts_to_our_v4_key(
 ) -> None:
     (tmp_path / "k.pub").write_bytes(ours.public.export())
     (tmp_path / "plain").write_bytes(BODY)
-    node(
+    openpgpjs(
         tmp_path,
         op="encrypt",
         certs=[str(tmp_path / "k.pub")],
@@ -101,7 +84,7 @@ def test_openpgpjs_decrypts_our_seipdv1_message(
     }
     if passphrase:
         request["passphrase"] = passphrase
-    node(tmp_path, **request)
+    openpgpjs(tmp_path, **request)
     assert (tmp_path / "plain").read_bytes() == BODY
 
 
@@ -113,7 +96,7 @@ def test_openpgpjs_decrypts_seipdv1_to_our_v6_key(tmp_path: Path) -> None:
     sealed = e2ee_mail.encrypt(BODY, [key.public], policy=e2ee_mail.policy.RFC4880)
     assert e2ee_mail.inspect(sealed).recipients[0].type == "PKESKv3"
     (tmp_path / "sealed").write_bytes(sealed)
-    node(
+    openpgpjs(
         tmp_path,
         op="decrypt",
         keys=[str(tmp_path / "k.key")],

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from gpg import gpg_home
-from peers import NODE_DIR, require_peer
+from peers import openpgpjs, require_peer
 
 from e2ee_mail.cms import envelope
 from e2ee_mail.keys import x509
@@ -32,7 +32,6 @@ from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
 
 pytestmark = pytest.mark.interop
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
-SCRIPT = NODE_DIR / "pgp.mjs"
 
 
 def _cases(rel: str) -> list[dict[str, Any]]:
@@ -123,27 +122,17 @@ def test_openssl_opens_deterministic_smime_rsa_mail(
 def _node_decrypt(
     tmp_path: Path, data: bytes, key_files: list[str], passphrase: str | None = None
 ) -> bytes:
-    exe = require_peer("openpgp.js")
-    src, out, req = tmp_path / "in", tmp_path / "out", tmp_path / "req.json"
+    src, out = tmp_path / "in", tmp_path / "out"
     src.write_bytes(data)
-    request = {
-        "op": "decrypt",
-        "keys": key_files,
-        "input": str(src),
-        "output": str(out),
-    }
-    if passphrase is not None:
-        request["passphrase"] = passphrase
-    req.write_text(json.dumps(request))
-    proc = subprocess.run(
-        [exe, str(SCRIPT), str(req)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=NODE_DIR,
-        check=False,
+    options = {} if passphrase is None else {"passphrase": passphrase}
+    openpgpjs(
+        tmp_path,
+        op="decrypt",
+        keys=key_files,
+        input=str(src),
+        output=str(out),
+        **options,
     )
-    assert proc.returncode == 0, proc.stderr
     return out.read_bytes()
 
 
