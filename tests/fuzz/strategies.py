@@ -162,6 +162,17 @@ def truncations(boundaries: Sequence[int], data: bytes) -> Iterator[tuple[str, b
                 yield f"truncate@{cut}", data[:cut]
 
 
+def _changed_octet(draw: st.DrawFn, op: str, binary: bytes) -> bytes:
+    """``binary`` with one octet changed: one bit flipped ("flip") or any value
+    ("byte")."""
+    pos = draw(st.integers(0, len(binary) - 1))
+    if op == "flip":
+        new = binary[pos] ^ (1 << draw(st.integers(0, 7)))
+    else:
+        new = draw(st.integers(0, 255))
+    return binary[:pos] + bytes([new]) + binary[pos + 1 :]
+
+
 @st.composite
 def der_mutation(draw: st.DrawFn, binary: bytes) -> tuple[str, bytes]:
     """One structural mutation of a DER blob; lengths fixed up unless the point of
@@ -185,13 +196,8 @@ def der_mutation(draw: st.DrawFn, binary: bytes) -> tuple[str, bytes]:
             ]
         )
     )
-    if op == "flip":
-        pos = draw(st.integers(0, len(binary) - 1))
-        bit = draw(st.integers(0, 7))
-        return op, binary[:pos] + bytes([binary[pos] ^ (1 << bit)]) + binary[pos + 1 :]
-    if op == "byte":
-        pos = draw(st.integers(0, len(binary) - 1))
-        return op, binary[:pos] + bytes([draw(st.integers(0, 255))]) + binary[pos + 1 :]
+    if op in ("flip", "byte"):
+        return op, _changed_octet(draw, op, binary)
     if op == "truncate":
         b = draw(st.sampled_from(der_boundaries(binary)))
         return op, binary[: max(0, b - draw(st.integers(0, 1)))]
@@ -298,13 +304,8 @@ def pgp_mutation(draw: st.DrawFn, binary: bytes) -> tuple[str, bytes]:
             ]
         )
     )
-    if op == "flip":
-        pos = draw(st.integers(0, len(binary) - 1))
-        bit = draw(st.integers(0, 7))
-        return op, binary[:pos] + bytes([binary[pos] ^ (1 << bit)]) + binary[pos + 1 :]
-    if op == "byte":
-        pos = draw(st.integers(0, len(binary) - 1))
-        return op, binary[:pos] + bytes([draw(st.integers(0, 255))]) + binary[pos + 1 :]
+    if op in ("flip", "byte"):
+        return op, _changed_octet(draw, op, binary)
     if op == "truncate":
         b = draw(st.sampled_from(pgp_boundaries(binary)))
         return op, binary[: max(0, b - draw(st.integers(0, 1)))]
