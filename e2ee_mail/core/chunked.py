@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Final, Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..errors import DecryptionError, UsageError
+from .aead import GCMStreamSealer
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -214,15 +214,12 @@ def _seal_first_streamed(
 ) -> None:
     """Chunk 0 = ``head`` || ``piece`` sealed (GCM) straight into ``out`` (exactly
     their length + the tag); the same octets as the one-shot AEAD."""
-    sealer = Cipher(algorithms.AES(params.key), modes.GCM(params.nonce(0))).encryptor()
-    sealer.authenticate_additional_data(params.aad)
+    # No buffers of its own: update_into writes into ``out`` directly.
+    sealer = GCMStreamSealer(params.key, params.nonce(0), params.aad, 0)
     # update_into wants room for len(data) + block size - 1; GCM writes len(data).
     n = sealer.update_into(head, out[: len(head) + 15])
     n += sealer.update_into(piece, out[n : n + len(piece) + 15])
-    tail = sealer.finalize()
-    out[n : n + len(tail)] = tail
-    n += len(tail)
-    out[n : n + TAG_SIZE] = sealer.tag
+    out[n : n + TAG_SIZE] = sealer.finalize()
 
 
 def seal_into(
