@@ -98,6 +98,11 @@ def open_file(src_path: Path, dst_path: Path) -> None:
 _VIEWS: dict[tuple[int, bytes], tuple[memoryview, list[bytes | memoryview]]] = {}
 
 
+def b64_crlf76(data: bytes | memoryview) -> bytes:
+    """S/MIME body: pybase64.encodebytes (76-column LF) then LF -> CRLF."""
+    return pybase64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
 def b64_lines_views(data: bytes | memoryview, cols: int, eol: bytes) -> bytearray:
     """The fastest line-wrapped pybase64 encoding known here, any column count.
 

@@ -49,6 +49,7 @@ from _limits import (
     RECIPIENT,
     RECIPIENT_PUB,
     TAG,
+    b64_crlf76,
     b64_lines_views,
     nonce_for,
     open_chunks,
@@ -262,11 +263,6 @@ def b64_lines(data: bytes | memoryview, cols: int, eol: bytes) -> bytes:
         out.append(eol.join(map(text.__getitem__, cuts[: -(-len(text) // cols)])))
         out.append(eol)
     return b"".join(out)
-
-
-def b64_crlf76(data: bytes | memoryview) -> bytes:
-    """S/MIME body: pybase64.encodebytes (76-column LF) then LF -> CRLF."""
-    return pybase64.encodebytes(data).replace(b"\n", b"\r\n")
 
 
 ENCODERS = {
