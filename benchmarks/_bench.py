@@ -39,12 +39,12 @@ CHUNK = 4 * MIB
 #: Modules each format needs; a benchmark skips while one is missing.
 FORMAT_MODULES: dict[str, tuple[str, ...]] = {
     "openpgp": ("e2ee_mail.openpgp.message", "e2ee_mail.openpgp.certs"),
-    "cms": ("e2ee_mail.cms.envelope", "e2ee_mail.keys.x509"),
+    "cms": ("e2ee_mail.cms.envelope", "e2ee_mail.x509.certs"),
     "smime": (
         "e2ee_mail.mime.smime",
         "e2ee_mail.mime.detect",
         "e2ee_mail.cms.envelope",
-        "e2ee_mail.keys.x509",
+        "e2ee_mail.x509.certs",
     ),
     "pgpmime": (
         "e2ee_mail.mime.pgpmime",

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
         rewrap,
     )
     from ._inspect import Inspection, RecipientDescription
-    from .keys.model import Certificate, SecretKey
     from .keys.ring import Keyring, KeyringError, RotationPolicy
+    from .model import Certificate, SecretKey
     from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
 __version__ = "0.1.0"
@@ -110,8 +110,8 @@ _LAZY: dict[str, str] = {
     ),
     "Inspection": "._inspect",
     "RecipientDescription": "._inspect",
-    "Certificate": ".keys.model",
-    "SecretKey": ".keys.model",
+    "Certificate": ".model",
+    "SecretKey": ".model",
     # The keyring: most callers never touch one.
     "Keyring": ".keys.ring",
     "KeyringError": ".keys.ring",

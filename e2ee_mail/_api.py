@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from . import _detect
 from ._io import DataOrPath, PrefixedReader, read_input
 from .errors import FormatError, UsageError
-from .keys.model import Certificate, SecretKey
+from .model import Certificate, KeyKind, SecretKey
 from .policy import DEFAULT, Policy
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ __all__ = [
 MessageFormat = Literal["openpgp", "cms"]
 MailFormat = Literal["smime", "pgpmime"]
 Cipher = Literal["aes-256-gcm", "aes-256-cbc"]
-Kind = Literal["x25519", "rsa3072", "rsa4096"]
 Passphrase = str | bytes | None
 
 _PEEK_BYTES = 64 * 1024
@@ -122,7 +121,7 @@ def load_certificate(data_or_path: DataOrPath) -> Certificate:
         from .openpgp import certs
 
         return certs.load_certificate(data)
-    from .keys import x509
+    from .x509 import certs as x509
 
     return x509.load_certificate(data)
 
@@ -140,7 +139,7 @@ def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretK
         from .openpgp import certs
 
         return certs.load_key(data, secret)
-    from .keys import x509
+    from .x509 import certs as x509
 
     return x509.load_key(data, secret)
 
@@ -149,7 +148,7 @@ def generate_key(
     uid: str,
     *,
     format: Literal["openpgp", "x509"] = "openpgp",
-    kind: Kind = "x25519",
+    kind: KeyKind = "x25519",
     profile: Literal["rfc9580", "rfc4880"] = "rfc9580",
 ) -> SecretKey:
     """Generate a new key pair for ``uid`` ("Name <addr>").
@@ -160,15 +159,15 @@ def generate_key(
     if kind not in ("x25519", "rsa3072", "rsa4096"):
         raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
     if format == "x509":
-        from .keys import x509
+        from .x509 import keygen as x509_keygen
 
-        return x509.generate(uid, kind=kind)
+        return x509_keygen.generate(uid, kind=kind)
     if format == "openpgp":
         if profile not in ("rfc9580", "rfc4880"):
             raise UsageError(f"unknown profile {profile!r}: use rfc9580 or rfc4880")
-        from .openpgp import certs
+        from .openpgp import keygen
 
-        return certs.generate(uid, kind=kind, profile=profile)
+        return keygen.generate(uid, kind=kind, profile=profile)
     raise UsageError(f"unknown key format {format!r}: use openpgp or x509")
 
 

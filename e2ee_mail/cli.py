@@ -18,7 +18,7 @@ from ._io import atomic_writer, spool, write_secret_file
 from .errors import Error, UsageError
 
 if TYPE_CHECKING:
-    from .keys.model import SecretKey
+    from .model import SecretKey
     from .policy import Policy, Profile
 
 # Start-up (issue 6, PERF.md "CLI at 1 KiB"): importing this module costs argparse and
@@ -198,7 +198,7 @@ def _cmd_rewrap(args: argparse.Namespace) -> None:
     from . import _api
 
     if args.mailbox:
-        from .keys import cli_keyring
+        from . import cli_keyring
 
         cli_keyring.run_rewrap_mailbox(args)
         return
@@ -219,7 +219,7 @@ def _cmd_rewrap(args: argparse.Namespace) -> None:
 
 
 def _cmd_keyring(args: argparse.Namespace) -> None:
-    from .keys import cli_keyring
+    from . import cli_keyring
 
     cli_keyring.run_keyring(args, _output)
 
@@ -289,13 +289,13 @@ def _configure_rewrap(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", action="append", metavar="CERT")
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
-    from .keys import cli_keyring
+    from . import cli_keyring
 
     cli_keyring.configure_rewrap(p)
 
 
 def _configure_keyring(p: argparse.ArgumentParser) -> None:
-    from .keys import cli_keyring
+    from . import cli_keyring
 
     cli_keyring.configure_keyring(p)
 

@@ -26,8 +26,8 @@ from typing import BinaryIO, Final
 
 from ..core import aead
 from ..core.random import random_bytes
-from ..keys.x509 import X509Certificate
 from ..policy import Policy
+from ..x509.certs import X509Certificate
 from . import asn1, legacy, oids, recipients, templates
 from .asn1 import AlgorithmIdentifier, KeyTransRecipientInfo
 

@@ -22,9 +22,9 @@ from ..errors import (
     UnsupportedError,
     UsageError,
 )
-from ..keys.model import Certificate, SecretKey
-from ..keys.x509 import X509Certificate, X509SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
+from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, oids, pem, recipients
 from .framing import EnvelopeHeader, EnvelopeReader
 

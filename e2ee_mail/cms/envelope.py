@@ -47,7 +47,7 @@ from ..errors import (
     UnsupportedError,
     UsageError,
 )
-from ..keys.model import Certificate, SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import build, common, derframe, legacy, pem, recipients
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer

@@ -30,8 +30,8 @@ from ..core import kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..errors import ASN1Error, PolicyError, UnsupportedError
-from ..keys.x509 import X509Certificate, X509SecretKey
 from ..policy import Policy
+from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, oids
 from .asn1 import (
     AlgorithmIdentifier,

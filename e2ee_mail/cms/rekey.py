@@ -27,9 +27,9 @@ from collections.abc import Sequence
 
 from ..core import aead
 from ..errors import DecryptionError
-from ..keys.model import Certificate, SecretKey
-from ..keys.x509 import X509SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
+from ..x509.certs import X509SecretKey
 from . import asn1, build, common, legacy, oids, pem, recipients
 from .framing import EnvelopeHeader
 

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..core import keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
-from ..keys.x509 import X509Certificate
 from ..policy import Policy
+from ..x509.certs import X509Certificate
 from . import asn1, oids, recipients
 from .asn1 import AlgorithmIdentifier
 from .recipients import KARI_SCHEME, KARI_WRAP, RidKind

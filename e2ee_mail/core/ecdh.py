@@ -1,4 +1,4 @@
-"""Session-key wrapping to Curve25519 recipients the way OpenPGP v4 does it.
+"""Session-key wrapping to Curve25519Legacy recipients the way OpenPGP v4 does it.
 
 Implements, over bytes only (no packet knowledge: the caller passes the curve OID, the
 algorithm octets and the recipient fingerprint):
@@ -9,11 +9,10 @@ algorithm octets and the recipient fingerprint):
   || fingerprint``, AES key wrap (RFC 3394) of the session-key block padded PKCS#5
   style to a multiple of 8 octets (RFC 8018 §6.1.1), and the 0x40-prefixed native
   point encoding (RFC 9580 §11.2.2).
-* RFC 9580 §5.1.6, X25519 (algorithm 25): HKDF-SHA256 over ephemeral || recipient ||
-  shared secret with info "OpenPGP X25519", AES-128 key wrap of the bare session key.
 
 Every failure after the private-key operation is the same DecryptionError. Left out:
-the NIST and Brainpool curves, X448.
+the NIST and Brainpool curves, X448. X25519 (v6 algorithm 25) is wrapped by
+openpgp/pkesk.py with core/x25519.py and core/kdf.py.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
 from ..errors import DecryptionError, FormatError, UsageError
 from . import keywrap, x25519
-from .kdf import hkdf_sha256
 
 __all__ = [
     "ANONYMOUS_SENDER",
@@ -41,14 +39,10 @@ __all__ = [
     "native_to_legacy_secret",
     "pkcs5_pad",
     "pkcs5_unpad",
-    "x25519_unwrap",
-    "x25519_wrap",
 ]
 
 #: RFC 9580 §11.5: "Anonymous Sender" padded with spaces to 20 octets.
 ANONYMOUS_SENDER: Final = b"Anonymous Sender    "
-#: RFC 9580 §5.1.6: HKDF info for X25519 session-key wrapping.
-X25519_INFO: Final = b"OpenPGP X25519"
 _POINT_PREFIX: Final = 0x40
 _HASHES: Final[dict[str, type[hashes.HashAlgorithm]]] = {
     "sha256": hashes.SHA256,
@@ -183,34 +177,3 @@ def ecdh_unwrap(
     shared = x25519.agree(private, ephemeral)
     kek = ecdh_kdf(shared, param, hash_name=hash_name, length=kek_size)
     return pkcs5_unpad(keywrap.unwrap(kek, wrapped))
-
-
-def x25519_wrap(
-    recipient_public: bytes,
-    session_key: bytes,
-    *,
-    _ephemeral_secret: bytes | None = None,
-) -> tuple[bytes, bytes]:
-    """RFC 9580 §5.1.6: (ephemeral public key, AES-128-wrapped session key)."""
-    if _ephemeral_secret is None:
-        eph, shared = x25519.ephemeral_agree(recipient_public)
-    else:
-        eph, shared = x25519.ephemeral_agree_from_parts(
-            recipient_public, _ephemeral_secret
-        )
-    kek = hkdf_sha256(
-        eph + recipient_public + shared, salt=None, info=X25519_INFO, length=16
-    )
-    return eph, keywrap.wrap(kek, session_key)
-
-
-def x25519_unwrap(
-    private: _x25519.X25519PrivateKey, ephemeral: bytes, wrapped: bytes
-) -> bytes:
-    """Inverse of :func:`x25519_wrap`; every failure is the same DecryptionError."""
-    shared = x25519.agree(private, ephemeral)
-    public = x25519.public_bytes(private)
-    kek = hkdf_sha256(
-        ephemeral + public + shared, salt=None, info=X25519_INFO, length=16
-    )
-    return keywrap.unwrap(kek, wrapped)

@@ -35,7 +35,7 @@ from ..errors import (
     UnsupportedError,
     UsageError,
 )
-from .model import Certificate
+from ..model import Certificate
 
 __all__ = ["GnuPGKeyring"]
 

@@ -35,8 +35,8 @@ from pathlib import Path
 
 from .. import _api
 from ..errors import Error, UsageError
+from ..model import Certificate, KeyFormat, KeyKind, SecretKey
 from . import audit, ringload, rotation
-from .model import Certificate, KeyFormat, SecretKey
 from .ringstore import KeyringError, Store
 from .versions import (
     FORMATS,
@@ -224,7 +224,7 @@ class Keyring:
         identity: str,
         *,
         format: KeyFormat | None = None,
-        kind: _api.Kind | None = None,
+        kind: KeyKind | None = None,
         now: dt.datetime | None = None,
     ) -> KeyVersion:
         """Create a new active version for ``identity``; the previous active version

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import _api
 from ..errors import KeyLoadError, PassphraseError, UsageError
-from .model import SecretKey
+from ..model import SecretKey
 from .ringstore import KeyringError, Store
 from .versions import KeyVersion, encryption_subkey, holds_subkey, parse_entry
 

@@ -25,14 +25,14 @@ from typing import Final, Literal, TypeGuard, get_args
 
 from .. import _api
 from ..errors import UnsupportedError, UsageError
+from ..model import KeyFormat, KeyKind, SecretKey
 from ..openpgp.certs import OpenPGPSecretKey
 from ..openpgp.rotate import add_encryption_subkey, earliest_time
-from .model import KeyFormat, SecretKey
 
 __all__ = ["Rotated", "is_kind", "rotate_key"]
 
 RotationMethod = Literal["new-key", "new-subkey"]
-_KINDS: Final = frozenset(get_args(_api.Kind))
+_KINDS: Final = frozenset(get_args(KeyKind))
 _CN: Final = re.compile(r"(?:^|,)CN=((?:[^,\\]|\\.)*)")
 
 
@@ -53,7 +53,7 @@ class Rotated:
     method: RotationMethod
 
 
-def is_kind(name: str) -> TypeGuard[_api.Kind]:
+def is_kind(name: str) -> TypeGuard[KeyKind]:
     """Whether ``name`` is a key kind that :func:`e2ee_mail.generate_key` takes."""
     return name in _KINDS
 
@@ -78,7 +78,7 @@ Profile = Literal["rfc9580", "rfc4880"]
 
 
 def _generate_key(
-    uid: str, format: KeyFormat, kind: _api.Kind, profile: Profile = "rfc9580"
+    uid: str, format: KeyFormat, kind: KeyKind, profile: Profile = "rfc9580"
 ) -> SecretKey:
     return _api.generate_key(uid, format=format, kind=kind, profile=profile)
 
@@ -95,7 +95,7 @@ def rotate_key(
     identity: str,
     *,
     format: KeyFormat,
-    kind: _api.Kind,
+    kind: KeyKind,
     now: dt.datetime,
 ) -> Rotated:
     """Make the next key version of ``identity``.
@@ -119,7 +119,7 @@ def rotate_key(
 
 
 def _rotate_openpgp(
-    previous: SecretKey, kind: _api.Kind, now: dt.datetime, uid: str
+    previous: SecretKey, kind: KeyKind, now: dt.datetime, uid: str
 ) -> Rotated:
     """OpenPGP rotation: a new encryption subkey on the same primary key, the old
     one expiring at once; a new key only when the primary cannot bind a subkey."""

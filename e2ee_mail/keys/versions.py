@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Final, Literal, TypeGuard, cast, get_args
 
 from ..errors import UsageError
+from ..model import Certificate, KeyFormat, SecretKey
 from ..openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
 from ..openpgp.rotate import without_subkeys
-from .model import Certificate, KeyFormat, SecretKey
 from .ringstore import KeyringError
 
 __all__ = [

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from ..core.random import random_bytes
 from ..errors import MIMEError
-from ..keys.model import Certificate, SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import headers
 

@@ -36,7 +36,7 @@ import pybase64
 from ..cms import envelope
 from ..core import b64
 from ..errors import MIMEError, UnsupportedError
-from ..keys.model import Certificate, SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import headers
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ..errors import MIMEError, UnsupportedError
-from ..keys.model import Certificate, SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import headers, streamio
 

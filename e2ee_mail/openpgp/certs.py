@@ -6,30 +6,21 @@ A subkey is used for encryption only if a binding signature by the primary key
 verifies and grants an encryption key flag, and neither the primary key nor the
 subkey is revoked or expired. Secret keys: unprotected, or protected with any usage
 ``keyprotect`` reads (Argon2 + AEAD for v6, §3.7.2.1 / §5.5.3); export protects v6
-keys with Argon2 + AES-256-OCB. Generation lives in ``keygen.py`` (v6) and
-``v4keys.py`` (v4, the RFC 4880 profile).
+keys with Argon2 + AES-256-OCB. Generation lives in ``keygen.py`` (v6, and the
+entry point for both profiles) and ``keygen_v4.py`` (v4, the RFC 4880 profile).
 Left out: third-party certifications (ignored), User Attributes (skipped), v3 keys.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from typing import Final
 
-from ..errors import (
-    Error,
-    FormatError,
-    KeyLoadError,
-    UnsupportedError,
-)
-from ..keys.model import Certificate, KeyFormat, SecretKey
+from ..errors import Error, FormatError, KeyLoadError, UnsupportedError
+from ..model import Certificate, KeyFormat, SecretKey
 from . import armor
 from .keymaterial import private_from_material
-from .packets import (
-    TAG_SECRET_KEY,
-    TAG_SECRET_SUBKEY,
-)
+from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import (
     PublicKeyPacket,
@@ -78,7 +69,6 @@ __all__ = [
     "KeyInfo",
     "OpenPGPCertificate",
     "OpenPGPSecretKey",
-    "generate",
     "load_certificate",
     "load_key",
 ]
@@ -458,23 +448,3 @@ def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
     except Error as exc:
         raise KeyLoadError(f"not a usable OpenPGP secret key: {exc}") from None
     return OpenPGPSecretKey(public, keys, plain)
-
-
-def generate(uid: str, *, kind: str, profile: str) -> OpenPGPSecretKey:
-    """Generate a key: v6 for profile "rfc9580", v4 for "rfc4880".
-
-    Raises:
-        UnsupportedError: a profile whose generator is not available.
-    """
-    if profile == "rfc4880":
-        try:
-            v4keys = importlib.import_module(".v4keys", __package__)
-        except ImportError:
-            raise UnsupportedError(
-                "generating v4 keys (profile rfc4880) is not available yet"
-            ) from None
-        key: OpenPGPSecretKey = v4keys.generate_v4(uid, kind=kind)
-        return key
-    from . import keygen
-
-    return keygen.generate_v6(uid, kind=kind)

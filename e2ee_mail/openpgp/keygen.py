@@ -16,6 +16,7 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
 
 from ..errors import UsageError
+from ..model import RSA_BITS
 from .certs import (
     FEATURE_SEIPDV1,
     FEATURE_SEIPDV2,
@@ -58,7 +59,6 @@ from .sigs import SigningKey, key_signature_data, make_signature
 
 __all__ = ["PREFERENCES", "generate_v6", "self_signature_preferences"]
 
-_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
 #: AES-256+GCM first, then AES-256+OCB and AES-128+OCB (RFC 9580 §5.2.3.15).
 _AEAD_PREFS: Final = bytes([9, 3, 9, 2, 7, 2])
 
@@ -85,8 +85,8 @@ def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
             x25519.X25519PrivateKey.generate(),
             PK_X25519,
         )
-    if kind in _RSA_BITS:
-        bits = _RSA_BITS[kind]
+    if kind in RSA_BITS:
+        bits = RSA_BITS[kind]
         return (
             rsa.generate_private_key(65537, bits),
             PK_RSA,
@@ -171,3 +171,12 @@ def generate_v6(
     cert = OpenPGPCertificate(public_packets)
     keys = {fingerprint(primary): primary_key, fingerprint(subkey): sub_key}
     return OpenPGPSecretKey(cert, keys, secret_packets)
+
+
+def generate(uid: str, *, kind: str, profile: str) -> OpenPGPSecretKey:
+    """Generate a key: v6 for profile "rfc9580", v4 for "rfc4880"."""
+    if profile == "rfc4880":
+        from . import keygen_v4
+
+        return keygen_v4.generate_v4(uid, kind=kind)
+    return generate_v6(uid, kind=kind)

@@ -3,14 +3,12 @@
 Native algorithms: X25519 (25) and Ed25519 (27) keep raw 32-octet public and secret
 keys (§5.5.5.7, §5.5.5.9). RSA (1): public MPIs n, e; secret MPIs d, p, q, u with
 p < q and u = p^-1 mod q (§5.5.5.1). The legacy v4 curves (EdDSALegacy 22, ECDH 18)
-are registered by the v4 module through :data:`SECRET_DECODERS`.
+are decoded by :mod:`.curves`, imported only when such a key is loaded.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
-from collections.abc import Callable, Mapping
 from typing import Final
 
 # Raw key bytes come from private_bytes_raw/public_bytes_raw (cryptography >= 40), not
@@ -32,7 +30,6 @@ from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader, encode_mpi, mpi_to_int
 
 __all__ = [
-    "SECRET_DECODERS",
     "PrivateKey",
     "private_from_material",
     "public_material",
@@ -44,26 +41,6 @@ PrivateKey = (
     x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | object
 )
 _RSA: Final = (PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_RSA_SIGN_ONLY)
-
-#: Decoders for algorithms this module does not know: algorithm ID ->
-#: f(public packet, plain secret material) -> private key object.
-SECRET_DECODERS: dict[int, Callable[[PublicKeyPacket, bytes], object]] = {}
-#: Algorithms only the v4 compatibility module handles (EdDSALegacy, ECDH).
-V4_ALGORITHMS: Final = frozenset({PK_ECDH, PK_EDDSA_LEGACY})
-
-
-def load_v4(algorithm: int, table: Mapping[int, object]) -> bool:
-    """Register the v4 module on first need; whether ``algorithm`` is now in ``table``.
-
-    The v4 seams (this module's SECRET_DECODERS, pkesk's EXTRA_WRAPPERS/UNWRAPPERS)
-    are filled when ``v4keys`` is imported. Importing it eagerly cost the CLI about
-    200 ms of start-up for every message (issue 6), so the places that look an
-    algorithm up call this instead when the algorithm is a v4-only one.
-    """
-    if algorithm not in V4_ALGORITHMS:
-        return False
-    importlib.import_module(".v4keys", __package__)
-    return algorithm in table
 
 
 def _raw_private(key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
@@ -115,8 +92,10 @@ def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
             key = ekey
         elif algorithm in _RSA:
             key, ok = _rsa_private(public, secret), True
-        elif algorithm in SECRET_DECODERS or load_v4(algorithm, SECRET_DECODERS):
-            key, ok = SECRET_DECODERS[algorithm](public, secret), True
+        elif algorithm in (PK_ECDH, PK_EDDSA_LEGACY):
+            from . import curves  # v4 keys only: kept out of the v6 start-up path
+
+            key, ok = curves.private_from_material(public, secret), True
         else:
             raise UnsupportedError(f"key algorithm {algorithm} is not supported")
     except ValueError:

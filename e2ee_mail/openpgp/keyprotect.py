@@ -316,7 +316,7 @@ def unprotect(
     if prot.usage == USAGE_NONE:
         if version == 6:
             return data
-        from .s2k import checksum16
+        from .packets.wire import checksum16
 
         if len(data) < 2 or not hmac.compare_digest(checksum16(data[:-2]), data[-2:]):
             raise PacketError("secret key checksum does not match: the key is damaged")
@@ -325,7 +325,7 @@ def unprotect(
         raise UnsupportedError(_STUB)
     if passphrase is None:
         raise PassphraseError(_NEED_PASSPHRASE)
-    from .s2k import checksum16
+    from .packets.wire import checksum16
 
     assert prot.s2k is not None
     if prot.usage == USAGE_AEAD:
@@ -374,7 +374,7 @@ def protect(
     if passphrase is None:
         if version == 6:
             return SecretKeyProtection(), material
-        from .s2k import checksum16
+        from .packets.wire import checksum16
 
         return SecretKeyProtection(), material + checksum16(material)
     from .s2k import (

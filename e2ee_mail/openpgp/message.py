@@ -29,7 +29,7 @@ from ..errors import (
     PolicyError,
     UnsupportedError,
 )
-from ..keys.model import Certificate, SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
 from . import inner, seipdv2

@@ -6,15 +6,13 @@ of the session key, which carries no checksum and (v6) no cipher octet.
 RSA (§5.1.3): PKCS#1 v1.5 over the session key followed by its 2-octet checksum
 (and, in a v3 PKESK, preceded by the cipher octet). Opening never says which check
 failed: any failure after the private-key operation is the same DecryptionError.
-The v4 compatibility module adds ECDH (18) through :data:`EXTRA_WRAPPERS` and
-:data:`EXTRA_UNWRAPPERS`.
+ECDH (18), found only on v4 keys, is handled by :mod:`.pkesk_ecdh`.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Callable
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
@@ -23,9 +21,7 @@ from ..core import kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..errors import DecryptionError, FormatError, UnsupportedError
-from .certs import KeyInfo
-from .keymaterial import load_v4
-from .packets import PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
+from .packets import PK_ECDH, PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
 from .packets.pkesk import (
     PKESKv3,
     PKESKv6,
@@ -35,37 +31,25 @@ from .packets.pkesk import (
     serialize_x25519_fields,
     split_x25519_fields,
 )
-from .packets.wire import Reader, encode_mpi, mpi_to_int
+from .packets.wire import Reader, checksum16, encode_mpi, mpi_to_int
+from .tpk import KeyInfo
 
 __all__ = [
-    "EXTRA_UNWRAPPERS",
-    "EXTRA_WRAPPERS",
     "X25519_INFO",
     "names",
     "unwrap",
     "wrap_v3",
     "wrap_v6",
     "wrap_v6_body",
+    "x25519_kek",
 ]
 
 #: RFC 9580 §5.1.6: the HKDF info of X25519 key wrapping.
 X25519_INFO: Final = b"OpenPGP X25519"
 _X25519_KEK_SIZE: Final = 16
 
-#: algorithm -> f(session_key, cipher or None, recipient key, pkesk version) -> fields
-EXTRA_WRAPPERS: dict[int, Callable[[bytes, int | None, KeyInfo, int], bytes]] = {}
-#: algorithm -> f(fields, private key, recipient key, pkesk version)
-#:   -> (cipher or None, session key); every failure a DecryptionError.
-EXTRA_UNWRAPPERS: dict[
-    int, Callable[[bytes, object, KeyInfo, int], tuple[int | None, bytes]]
-] = {}
 
-
-def _checksum(data: bytes) -> bytes:
-    return (sum(data) & 0xFFFF).to_bytes(2, "big")
-
-
-def _x25519_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
+def x25519_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
     return kdf.hkdf_sha256(
         ephemeral + recipient + shared,
         salt=None,
@@ -106,16 +90,18 @@ def _wrap_fields(
                 packet.material, ephemeral_secret
             )
         wrapped = keywrap.wrap(
-            _x25519_kek(ephemeral, packet.material, shared), session_key
+            x25519_kek(ephemeral, packet.material, shared), session_key
         )
         return serialize_x25519_fields(X25519Fields(ephemeral, cipher, wrapped))
     if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
         public = _rsa_public(packet.material)
         head = bytes([cipher]) if cipher is not None else b""
-        message = head + session_key + _checksum(session_key)
+        message = head + session_key + checksum16(session_key)
         return encode_mpi(core_rsa.encrypt_pkcs1v15(public, message))
-    if packet.algorithm in EXTRA_WRAPPERS or load_v4(packet.algorithm, EXTRA_WRAPPERS):
-        return EXTRA_WRAPPERS[packet.algorithm](session_key, cipher, recipient, version)
+    if packet.algorithm == PK_ECDH:
+        from . import pkesk_ecdh  # v4 keys only: kept out of the v6 start-up path
+
+        return pkesk_ecdh.wrap_ecdh(session_key, cipher, recipient, version)
     raise UnsupportedError(
         f"encrypting to public key algorithm {packet.algorithm} is not supported"
     )
@@ -192,18 +178,16 @@ def unwrap(
                 packet.material, version=version
             )
             shared = core_x25519.agree(private, ephemeral)
-            kek = _x25519_kek(ephemeral, key.packet.material, shared)
+            kek = x25519_kek(ephemeral, key.packet.material, shared)
             return cipher, keywrap.unwrap(kek, wrapped)
         if isinstance(private, rsa.RSAPrivateKey):
             return _unwrap_rsa(packet.material, private, version)
     except FormatError:
         raise DecryptionError() from None
-    if packet.algorithm in EXTRA_UNWRAPPERS or load_v4(
-        packet.algorithm, EXTRA_UNWRAPPERS
-    ):
-        return EXTRA_UNWRAPPERS[packet.algorithm](
-            packet.material, private, key, version
-        )
+    if packet.algorithm == PK_ECDH:
+        from . import pkesk_ecdh  # v4 keys only: kept out of the v6 start-up path
+
+        return pkesk_ecdh.unwrap_ecdh(packet.material, private, key, version)
     raise UnsupportedError(
         f"decrypting with public key algorithm {packet.algorithm} is not supported"
     )
@@ -227,7 +211,7 @@ def _unwrap_rsa(
         cipher, message = message[0], message[1:]
     session_key, check = message[:-2], message[-2:]
     if len(session_key) not in (16, 24, 32) or not hmac.compare_digest(
-        _checksum(session_key), check
+        checksum16(session_key), check
     ):
         raise DecryptionError()
     return cipher, session_key

@@ -20,7 +20,7 @@ from ..errors import (
     UnsupportedError,
     UsageError,
 )
-from ..keys.model import Certificate, SecretKey
+from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import pkesk
 from .certs import KeyInfo, OpenPGPCertificate, OpenPGPSecretKey

@@ -35,13 +35,10 @@ from cryptography.hazmat.primitives.serialization import (
 
 from ..core import ecdh
 from ..errors import UnsupportedError, UsageError
+from ..model import RSA_BITS
 from . import keyprotect
-from .certs import (
-    KEY_FLAG_ENCRYPT,
-    KEY_FLAG_SIGN,
-    OpenPGPCertificate,
-    OpenPGPSecretKey,
-)
+from .certs import KEY_FLAG_ENCRYPT, KEY_FLAG_SIGN, OpenPGPCertificate, OpenPGPSecretKey
+from .curves import ECDH_KDF_PARAMS, OID_CV25519
 from .keymaterial import public_material, secret_material
 from .packets import (
     PK_ECDH,
@@ -68,7 +65,6 @@ from .packets.wire import encode_mpi
 from .sigs import key_signature_data, make_signature, verify_signature
 from .tpk import KeyInfo, algorithm_name, created_time, newest_sig, public_of
 from .tpk import split_tpk as _split_tpk
-from .v4keys import ECDH_KDF_PARAMS, OID_CV25519
 
 __all__ = [
     "KINDS",
@@ -80,7 +76,6 @@ __all__ = [
 
 #: The subkey kinds :func:`add_encryption_subkey` makes.
 KINDS: Final = frozenset({"x25519", "rsa3072", "rsa4096"})
-_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
 #: Subpackets a re-issued binding must not copy from the one it replaces: made
 #: afresh by ``make_signature`` (creation time, issuer) or set here (expiry).
 _FRESH: Final = frozenset(
@@ -104,8 +99,8 @@ def _new_subkey(
     kind: str, version: int, created: int
 ) -> tuple[PublicKeyPacket, object, bytes]:
     """(public subkey packet, private key, plain secret material)."""
-    if kind in _RSA_BITS:
-        key = rsa.generate_private_key(65537, _RSA_BITS[kind])
+    if kind in RSA_BITS:
+        key = rsa.generate_private_key(65537, RSA_BITS[kind])
         return (
             PublicKeyPacket(version, created, PK_RSA, public_material(key)),
             key,

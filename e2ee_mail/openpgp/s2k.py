@@ -36,7 +36,6 @@ __all__ = [
     "S2K_SALTED",
     "S2K_SIMPLE",
     "argon2_s2k",
-    "checksum16",
     "cipher_key_size",
     "derive_key",
     "iterated_s2k",
@@ -304,8 +303,3 @@ def cipher_key_size(cipher_algo: int) -> int:
             f"secret key protection cipher {cipher_algo} is not supported (AES only)"
         )
     return size
-
-
-def checksum16(data: bytes | bytearray | memoryview) -> bytes:
-    """The 2-octet checksum: sum of all octets mod 65536 (RFC 9580 §5.5.3)."""
-    return (sum(data) & 0xFFFF).to_bytes(2, "big")

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from ..core.random import random_bytes
 from ..errors import FormatError, PacketError, UnsupportedError
+from .curves import OID_ED25519_LEGACY
 from .packets import PK_ED25519, PK_EDDSA_LEGACY, PK_RSA, PK_RSA_SIGN_ONLY
 from .packets.keys import PublicKeyPacket, fingerprint, key_hash_prefix, key_id
 from .packets.signature import (
@@ -62,7 +63,6 @@ _CRYPTO_HASHES: Final[dict[int, hashes.HashAlgorithm]] = {
     14: hashes.SHA3_512(),
 }
 #: Ed25519Legacy's curve OID (RFC 9580 §9.2).
-_OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")
 
 SigningKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
@@ -168,7 +168,7 @@ def public_key_object(
             reader = Reader(packet.material, "EdDSALegacy key")
             oid = reader.take(reader.u8())
             point = reader.mpi()[2:]
-            if oid != _OID_ED25519_LEGACY or len(point) != 33 or point[0] != 0x40:
+            if oid != OID_ED25519_LEGACY or len(point) != 33 or point[0] != 0x40:
                 raise UnsupportedError("only Ed25519Legacy EdDSA keys are supported")
             return ed25519.Ed25519PublicKey.from_public_bytes(point[1:])
         if packet.algorithm in (PK_RSA, PK_RSA_SIGN_ONLY):

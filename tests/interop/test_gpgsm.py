@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives.serialization import PrivateFormat, pkcs12
 from peers import require_peer
 
 import e2ee_mail
-from e2ee_mail.keys import x509 as kx
+from e2ee_mail.x509 import certs as kx
+from e2ee_mail.x509 import keygen as x509_keygen
 
 pytestmark = pytest.mark.interop
 
@@ -38,7 +39,7 @@ PASSPHRASE = b"interop-test-only"
 
 @pytest.fixture(scope="module")
 def key() -> kx.X509SecretKey:
-    return kx.generate("Gus <gus@example.org>", kind="rsa3072")
+    return x509_keygen.generate("Gus <gus@example.org>", kind="rsa3072")
 
 
 @pytest.fixture(scope="module")

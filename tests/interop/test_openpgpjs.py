@@ -18,7 +18,7 @@ import pytest
 from peers import openpgpjs
 
 import e2ee_mail
-from e2ee_mail.openpgp import certs, inspection
+from e2ee_mail.openpgp import certs, inspection, keygen
 
 pytestmark = pytest.mark.interop
 BODY = b"interop body \x00\xff" * 300
@@ -72,12 +72,14 @@ def node_encrypt(
 
 @pytest.fixture(scope="module")
 def alice() -> certs.OpenPGPSecretKey:
-    return certs.generate("Alice <alice@example.org>", kind="x25519", profile="rfc9580")
+    return keygen.generate(
+        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
+    )
 
 
 @pytest.fixture(scope="module")
 def bob() -> certs.OpenPGPSecretKey:
-    return certs.generate("Bob <bob@example.org>", kind="x25519", profile="rfc9580")
+    return keygen.generate("Bob <bob@example.org>", kind="x25519", profile="rfc9580")
 
 
 def write_keys(
@@ -249,7 +251,9 @@ def test_we_read_an_openpgpjs_key_locked_with_argon2(tmp_path: Path) -> None:
 
 
 def test_rsa_v6_keys_interoperate(tmp_path: Path) -> None:
-    rsa_key = certs.generate("Rsa <rsa@example.org>", kind="rsa3072", profile="rfc9580")
+    rsa_key = keygen.generate(
+        "Rsa <rsa@example.org>", kind="rsa3072", profile="rfc9580"
+    )
     pubs, secs = write_keys(tmp_path, rsa_key)
     assert node_decrypt(tmp_path, secs, e2ee_mail.encrypt(BODY, rsa_key.public)) == BODY
     sealed = node_encrypt(tmp_path, pubs, BODY, armor=True, aead="gcm")

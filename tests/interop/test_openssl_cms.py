@@ -22,8 +22,9 @@ from peers import require_peer
 
 import e2ee_mail
 from e2ee_mail.cms import envelope
-from e2ee_mail.keys import x509 as kx
 from e2ee_mail.mime import detect
+from e2ee_mail.x509 import certs as kx
+from e2ee_mail.x509 import keygen as x509_keygen
 
 pytestmark = pytest.mark.interop
 
@@ -45,7 +46,7 @@ def openssl() -> str:
 def keydir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("keys")
     for name, kind in (("rsa", "rsa3072"), ("x", "x25519")):
-        key = kx.generate(f"{name} <{name}@example.org>", kind=kind)  # type: ignore[arg-type]
+        key = x509_keygen.generate(f"{name} <{name}@example.org>", kind=kind)  # type: ignore[arg-type]
         (d / f"{name}.key").write_bytes(key.export())
         (d / f"{name}.pub").write_bytes(key.public.export())
     return d

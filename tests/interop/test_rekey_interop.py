@@ -17,8 +17,8 @@ from gpg import gpg_home
 from peers import require_peer
 
 import e2ee_mail
-from e2ee_mail.keys import mailscan
 from e2ee_mail.keys.ring import Keyring
+from e2ee_mail.mailbox import scan as mailscan
 from e2ee_mail.mime import detect
 
 pytestmark = pytest.mark.interop

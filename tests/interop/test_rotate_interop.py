@@ -27,7 +27,7 @@ from gpg import gpg_home
 from peers import NODE_DIR, require_peer
 
 import e2ee_mail
-from e2ee_mail.openpgp import keygen, v4keys
+from e2ee_mail.openpgp import keygen, keygen_v4
 from e2ee_mail.openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
 from e2ee_mail.openpgp.rotate import add_encryption_subkey, earliest_time
 
@@ -43,7 +43,7 @@ def _rotated(version: int, kind: str) -> tuple[OpenPGPSecretKey, OpenPGPSecretKe
     if version == 6:
         old = keygen.generate_v6(UID, kind=kind, now=T_KEY)
     else:
-        old = v4keys.generate_v4(UID, kind=kind, now=T_KEY)
+        old = keygen_v4.generate_v4(UID, kind=kind, now=T_KEY)
     return old, add_encryption_subkey(old, created=T_ROTATE)
 
 

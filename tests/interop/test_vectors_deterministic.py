@@ -26,9 +26,9 @@ from gpg import gpg_home
 from peers import openpgpjs, require_peer
 
 from e2ee_mail.cms import envelope
-from e2ee_mail.keys import x509
 from e2ee_mail.openpgp import certs, message
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
+from e2ee_mail.x509 import certs as x509
 
 pytestmark = pytest.mark.interop
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"

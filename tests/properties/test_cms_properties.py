@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 import e2ee_mail
 from e2ee_mail.cms import framing
-from e2ee_mail.keys import x509 as kx
+from e2ee_mail.x509 import certs as kx
+from e2ee_mail.x509 import keygen as x509_keygen
 
 MAX_BODY = 1 << 20
 
@@ -21,9 +22,9 @@ MAX_BODY = 1 << 20
 @pytest.fixture(scope="module")
 def keys() -> list[kx.X509SecretKey]:
     return [
-        kx.generate("One <one@example.org>", kind="x25519"),
-        kx.generate("Two <two@example.org>", kind="x25519"),
-        kx.generate("Three <three@example.org>", kind="rsa3072"),
+        x509_keygen.generate("One <one@example.org>", kind="x25519"),
+        x509_keygen.generate("Two <two@example.org>", kind="x25519"),
+        x509_keygen.generate("Three <three@example.org>", kind="rsa3072"),
     ]
 
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from e2ee_mail import errors
-from e2ee_mail.openpgp import armor, certs, message
+from e2ee_mail.openpgp import armor, certs, keygen, message
 from e2ee_mail.openpgp.packets.header import (
     encode_length,
     parse_packets,
@@ -54,7 +54,7 @@ from e2ee_mail.policy import DEFAULT
 
 SMALL = dataclasses.replace(DEFAULT, chunk_size_octet=0)
 KEYS = [
-    certs.generate(f"K{i} <k{i}@example.org>", kind="x25519", profile="rfc9580")
+    keygen.generate(f"K{i} <k{i}@example.org>", kind="x25519", profile="rfc9580")
     for i in range(3)
 ]
 

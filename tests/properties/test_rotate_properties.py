@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.openpgp import keygen, v4keys
+from e2ee_mail.openpgp import keygen, keygen_v4
 from e2ee_mail.openpgp.certs import OpenPGPSecretKey
 from e2ee_mail.openpgp.rotate import add_encryption_subkey
 
@@ -28,7 +28,7 @@ UID = "Alice <alice@example.org>"
 def _original(version: int) -> OpenPGPSecretKey:
     if version == 6:
         return keygen.generate_v6(UID, kind="x25519", now=T_KEY)
-    return v4keys.generate_v4(UID, kind="x25519", now=T_KEY)
+    return keygen_v4.generate_v4(UID, kind="x25519", now=T_KEY)
 
 
 @functools.cache

@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 
 from e2ee_mail.cms import asn1, der, oids, recipients
 from e2ee_mail.errors import ASN1Error
-from e2ee_mail.keys import x509 as kx
 from e2ee_mail.policy import DEFAULT, Policy
+from e2ee_mail.x509 import keygen as x509_keygen
 
 CEK = bytes(range(32))
 
 
 @pytest.fixture(scope="module")
 def samples() -> list[bytes]:
-    x = kx.generate("Xavier <x@example.org>", kind="x25519")
-    r = kx.generate("Rita <r@example.org>", kind="rsa3072")
+    x = x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
+    r = x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
     pkcs1 = Policy(allow_rsa_pkcs1v15_encrypt=True)
     infos = [
         recipients.wrap(x.public, CEK, policy=DEFAULT),
@@ -123,7 +123,7 @@ _SAMPLES_CACHE: list[bytes] = []
 
 
 def _fill_cache() -> list[bytes]:
-    x = kx.generate("Hyp <h@example.org>", kind="x25519")
+    x = x509_keygen.generate("Hyp <h@example.org>", kind="x25519")
     for kind in ("issuer_and_serial_number", "subject_key_identifier"):
         info = recipients.wrap(x.public, CEK, policy=DEFAULT, rid_kind=kind)  # type: ignore[arg-type]
         _SAMPLES_CACHE.append(asn1.serialize_recipient_infos([info]))

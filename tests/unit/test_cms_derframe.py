@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 import e2ee_mail
 from e2ee_mail.cms import common, derframe, envelope
 from e2ee_mail.errors import Error
-from e2ee_mail.keys import x509 as kx
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT, Policy
+from e2ee_mail.x509 import keygen as x509_keygen
 
 BODY = b"framing under test\r\n" * 30
 
 
 @pytest.fixture(scope="module")
 def messages() -> list[bytes]:
-    x = kx.generate("Xavier <x@example.org>", kind="x25519")
-    r = kx.generate("Rita <r@example.org>", kind="rsa3072")
+    x = x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
+    r = x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
     out = [
         bytes(e2ee_mail.encrypt(BODY, [x.public], format="cms")),
         bytes(e2ee_mail.encrypt(b"", [x.public, r.public], format="cms")),
@@ -121,7 +121,7 @@ _SAMPLE: list[bytes] = []
 
 def _sample() -> bytes:
     if not _SAMPLE:
-        x = kx.generate("Hyp <h@example.org>", kind="x25519")
+        x = x509_keygen.generate("Hyp <h@example.org>", kind="x25519")
         _SAMPLE.append(bytes(e2ee_mail.encrypt(b"hi", [x.public], format="cms")))
     return _SAMPLE[0]
 
@@ -130,7 +130,7 @@ def _sample() -> bytes:
 def test_every_buffer_kind_opens_on_both_paths(kind: type) -> None:
     # Plain DER takes the fast path; BER the stream reader over the caller's buffer
     # (without a copy for bytearray / memoryview).
-    x = kx.generate("Buffer <b@example.org>", kind="x25519")
+    x = x509_keygen.generate("Buffer <b@example.org>", kind="x25519")
     der = bytes(e2ee_mail.encrypt(BODY, [x.public], format="cms"))
     ber = io.BytesIO()
     e2ee_mail.encrypt_stream(io.BytesIO(BODY), ber, [x.public], format="cms")
@@ -152,7 +152,7 @@ def test_gcm_algorithm_shortcut_gives_the_reference_value(
 
 
 def test_memoryview_of_other_shapes_opens() -> None:
-    x = kx.generate("Shape <s@example.org>", kind="x25519")
+    x = x509_keygen.generate("Shape <s@example.org>", kind="x25519")
     der = bytes(e2ee_mail.encrypt(BODY, [x.public], format="cms"))
     chars = memoryview(der).cast("c")  # items are 1-byte bytes, not ints
     assert envelope.decrypt(chars, [x], policy=DEFAULT) == BODY

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.keys import x509 as kx
+from e2ee_mail.x509 import certs as kx
+from e2ee_mail.x509 import keygen as x509_keygen
 
 BODY = bytes(range(256)) * 4100  # just over 1 MiB: two segments in the BER form
 
@@ -32,7 +33,7 @@ class _Unseekable(io.RawIOBase):
 
 @pytest.fixture(scope="module")
 def key() -> kx.X509SecretKey:
-    return kx.generate("Stream <s@example.org>", kind="x25519")
+    return x509_keygen.generate("Stream <s@example.org>", kind="x25519")
 
 
 @pytest.fixture(scope="module")
@@ -145,5 +146,5 @@ _KEYS: list[kx.X509SecretKey] = []
 
 def _key() -> kx.X509SecretKey:
     if not _KEYS:
-        _KEYS.append(kx.generate("Hyp <h@example.org>", kind="x25519"))
+        _KEYS.append(x509_keygen.generate("Hyp <h@example.org>", kind="x25519"))
     return _KEYS[0]

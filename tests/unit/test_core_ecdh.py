@@ -1,9 +1,4 @@
-"""Curve25519Legacy ECDH (RFC 9580 §11.5) and X25519 PKESK wrapping (§5.1.6) in
-core/ecdh.py.
-
-Published data: RFC 9580 (July 2024) Appendix A.8.2 "X25519 Encryption/Decryption of
-the Session Key", https://www.rfc-editor.org/rfc/rfc9580#appendix-A.8.2.
-"""
+"""Curve25519Legacy ECDH (RFC 9580 §11.5) in core/ecdh.py."""
 
 from __future__ import annotations
 
@@ -17,41 +12,8 @@ from e2ee_mail.core import ecdh
 from e2ee_mail.core.x25519 import public_bytes
 from e2ee_mail.errors import DecryptionError, FormatError
 
-A8_EPHEMERAL_SECRET = bytes.fromhex(
-    "af1e43c0d123efe893a7d4d390f3a761e3fac33dfc7f3edaa830c9011352c779"
-)
-A8_EPHEMERAL_PUBLIC = bytes.fromhex(
-    "87cf18d5f1b53f817cce5a004cf393cc8958bddc065f25f84af509b17dd36764"
-)
-A8_RECIPIENT_PUBLIC = bytes.fromhex(
-    "8693248367f9e5015db922f8f48095dda784987f2d5985b12fbad16caf5e4435"
-)
-A8_RECIPIENT_SECRET = bytes.fromhex(
-    "4d600a4f794d44775c57a26e0feefed558e9afffd6ad0d582d57fb2ba2dcedb8"
-)
-A8_ESK = bytes.fromhex("dea355437956617901e06957fbca8a6a47a5b5153e8d3ab7")
-A8_SESSION_KEY = bytes.fromhex("dd708f6fa1ed65114d68d2343e7c2f1d")
-
 CV25519_OID = bytes.fromhex("2b060104019755010501")
 FINGERPRINT = bytes(range(20))
-
-
-def test_rfc9580_a8_x25519_wrap_with_pinned_ephemeral() -> None:
-    eph, wrapped = ecdh.x25519_wrap(
-        A8_RECIPIENT_PUBLIC, A8_SESSION_KEY, _ephemeral_secret=A8_EPHEMERAL_SECRET
-    )
-    assert eph == A8_EPHEMERAL_PUBLIC
-    assert wrapped == A8_ESK
-
-
-def test_rfc9580_a8_x25519_unwrap() -> None:
-    private = X.X25519PrivateKey.from_private_bytes(A8_RECIPIENT_SECRET)
-    assert ecdh.x25519_unwrap(private, A8_EPHEMERAL_PUBLIC, A8_ESK) == A8_SESSION_KEY
-
-
-def test_x25519_unwrap_with_wrong_key_is_decryption_error() -> None:
-    with pytest.raises(DecryptionError):
-        ecdh.x25519_unwrap(X.X25519PrivateKey.generate(), A8_EPHEMERAL_PUBLIC, A8_ESK)
 
 
 def test_param_block_has_the_rfc_size_for_curve25519legacy_v4() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import e2ee_mail
-from e2ee_mail.keys.rekey import Rekeyer
 from e2ee_mail.keys.ring import Keyring
+from e2ee_mail.mailbox.rekey import Rekeyer
 
 ALICE = "Alice <alice@example.org>"
 

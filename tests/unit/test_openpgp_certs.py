@@ -18,7 +18,7 @@ UID = "Alice <alice@example.org>"
 
 @pytest.fixture(scope="module")
 def alice() -> certs.OpenPGPSecretKey:
-    return certs.generate(UID, kind="x25519", profile="rfc9580")
+    return keygen.generate(UID, kind="x25519", profile="rfc9580")
 
 
 def test_generated_key_is_v6_ed25519_with_bound_x25519_subkey(
@@ -123,7 +123,7 @@ def test_malformed_certificates_are_key_load_errors(data: bytes) -> None:
 
 
 def test_rsa_v6_key_generation() -> None:
-    key = certs.generate("R <r@example.org>", kind="rsa3072", profile="rfc9580")
+    key = keygen.generate("R <r@example.org>", kind="rsa3072", profile="rfc9580")
     assert key.public.version == 6 and key.public.algorithm == "rsa3072"
     again = certs.load_key(key.export(armor=False), None)
     assert again.fingerprint == key.fingerprint
@@ -131,7 +131,7 @@ def test_rsa_v6_key_generation() -> None:
 
 def test_rfc4880_profile_is_a_seam_for_the_v4_module() -> None:
     try:
-        key = certs.generate(UID, kind="x25519", profile="rfc4880")
+        key = keygen.generate(UID, kind="x25519", profile="rfc4880")
     except UnsupportedError as exc:
         assert "v4" in str(exc)
     else:

@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from e2ee_mail import errors
-from e2ee_mail.openpgp import armor, certs, inspection, message, rekey, seipdv2
+from e2ee_mail.openpgp import armor, certs, inspection, keygen, message, rekey, seipdv2
 from e2ee_mail.openpgp.packets import TAG_COMPRESSED, TAG_LITERAL, TAG_SEIPD
 from e2ee_mail.openpgp.packets.header import parse_packets, serialize_packet
 from e2ee_mail.openpgp.packets.literal import LiteralHeader, serialize_literal_header
@@ -21,12 +21,14 @@ SMALL = dataclasses.replace(DEFAULT, chunk_size_octet=0)  # 64-octet chunks
 
 @pytest.fixture(scope="module")
 def alice() -> certs.OpenPGPSecretKey:
-    return certs.generate("Alice <alice@example.org>", kind="x25519", profile="rfc9580")
+    return keygen.generate(
+        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
+    )
 
 
 @pytest.fixture(scope="module")
 def bob() -> certs.OpenPGPSecretKey:
-    return certs.generate("Bob <bob@example.org>", kind="x25519", profile="rfc9580")
+    return keygen.generate("Bob <bob@example.org>", kind="x25519", profile="rfc9580")
 
 
 @pytest.mark.parametrize("policy", [DEFAULT, RFC9580, SMALL])

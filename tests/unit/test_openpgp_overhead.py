@@ -21,11 +21,7 @@ from e2ee_mail import errors
 from e2ee_mail.core import chunked
 from e2ee_mail.openpgp import certs, inner, keygen, message, pkesk, rotate, seipdv2
 from e2ee_mail.openpgp.packets import TAG_LITERAL, TAG_PADDING
-from e2ee_mail.openpgp.packets.header import (
-    encode_length,
-    parse_span,
-    serialize_packet,
-)
+from e2ee_mail.openpgp.packets.header import encode_length, parse_span, serialize_packet
 from e2ee_mail.openpgp.packets.literal import (
     LiteralHeader,
     literal_header_size,
@@ -51,7 +47,9 @@ T0 = 1_700_000_000
 
 @pytest.fixture(scope="module")
 def alice() -> certs.OpenPGPSecretKey:
-    return certs.generate("Alice <alice@example.org>", kind="x25519", profile="rfc9580")
+    return keygen.generate(
+        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +139,7 @@ def test_one_certificate_object_serves_many_messages(
 
 @pytest.mark.parametrize("kind", ["x25519", "rsa3072"])
 def test_pkesk_packets_name_the_key_and_unwrap_to_the_session_key(kind: str) -> None:
-    key = certs.generate(f"{kind} <k@example.org>", kind=kind, profile="rfc9580")
+    key = keygen.generate(f"{kind} <k@example.org>", kind=kind, profile="rfc9580")
     session_key = bytes(range(32))
     info = recipient_key(key.public, DEFAULT)
     found = []
@@ -433,7 +431,7 @@ def test_policy_and_packet_limits_hold_in_the_one_pass_scan(
 
 @pytest.fixture(scope="module")
 def v4() -> certs.OpenPGPSecretKey:
-    return certs.generate("V4 <v4@example.org>", kind="x25519", profile="rfc4880")
+    return keygen.generate("V4 <v4@example.org>", kind="x25519", profile="rfc4880")
 
 
 def test_key_id_comes_from_the_held_fingerprint(
@@ -449,7 +447,7 @@ def test_key_id_comes_from_the_held_fingerprint(
 def test_ecdh_key_parameters_are_decoded_once_and_still_open(
     v4: certs.OpenPGPSecretKey,
 ) -> None:
-    from e2ee_mail.openpgp import pkesk_v3
+    from e2ee_mail.openpgp import pkesk_ecdh as pkesk_v3
 
     info = v4.public.encryption_keys()[0]
     assert info.packet.algorithm == 18

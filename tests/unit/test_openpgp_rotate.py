@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 import e2ee_mail
-from e2ee_mail.openpgp import keygen, v4keys
+from e2ee_mail.openpgp import keygen, keygen_v4
 from e2ee_mail.openpgp.certs import KEY_FLAG_ENCRYPT, OpenPGPSecretKey
 from e2ee_mail.openpgp.packets import PK_ECDH, PK_RSA, PK_X25519
 from e2ee_mail.openpgp.packets.header import parse_packets
@@ -37,8 +37,8 @@ Maker = Callable[[], OpenPGPSecretKey]
 MAKERS: dict[str, Maker] = {
     "v6-x25519": lambda: keygen.generate_v6(UID, kind="x25519", now=T_KEY),
     "v6-rsa3072": lambda: keygen.generate_v6(UID, kind="rsa3072", now=T_KEY),
-    "v4-x25519": lambda: v4keys.generate_v4(UID, kind="x25519", now=T_KEY),
-    "v4-rsa3072": lambda: v4keys.generate_v4(UID, kind="rsa3072", now=T_KEY),
+    "v4-x25519": lambda: keygen_v4.generate_v4(UID, kind="x25519", now=T_KEY),
+    "v4-rsa3072": lambda: keygen_v4.generate_v4(UID, kind="rsa3072", now=T_KEY),
 }
 SUBKEY_ALGO = {
     "v6-x25519": PK_X25519,
@@ -211,7 +211,7 @@ def test_second_rotation_leaves_only_the_newest_subkey_for_encryption() -> None:
 
 
 def test_later_expiry_keeps_the_old_subkey_usable_until_then() -> None:
-    key = v4keys.generate_v4(UID, kind="x25519", now=T_KEY)
+    key = keygen_v4.generate_v4(UID, kind="x25519", now=T_KEY)
     new = add_encryption_subkey(key, created=T_ROTATE, expire_others_at=T_ROTATE + 60)
     assert new.public.subkeys[0].expires == T_ROTATE + 60
     # Both usable in between; the newest is preferred.

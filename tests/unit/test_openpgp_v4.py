@@ -1,6 +1,6 @@
-"""OpenPGP v4 compatibility: v4 keys (openpgp/v4keys.py), the ECDH PKESK
-(openpgp/pkesk_v3.py) and SEIPDv1 messages (openpgp/seipdv1.py), through the public
-API where possible.
+"""OpenPGP v4 compatibility: v4 keys (openpgp/keygen_v4.py, openpgp/curves.py), the
+ECDH PKESK (openpgp/pkesk_ecdh.py) and SEIPDv1 messages (openpgp/seipdv1.py),
+through the public API where possible.
 
 Published data: RFC 9580 (July 2024) Appendix A.1 "Sample Version 4 Ed25519Legacy
 Key" and A.2 "Sample Version 4 Ed25519Legacy Signature",
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.openpgp import v4keys
+from e2ee_mail.openpgp import curves
 from e2ee_mail.openpgp.packets.keys import fingerprint, parse_public_key
 from e2ee_mail.openpgp.packets.signature import parse_signature
 from e2ee_mail.openpgp.recipients import choose_container
@@ -59,8 +59,8 @@ def v6_key() -> e2ee_mail.SecretKey:
 def test_rfc9580_a1_v4_ed25519legacy_key_fingerprint_and_point() -> None:
     packet = parse_public_key(A1_PUBLIC_BODY)
     assert fingerprint(packet).hex().upper() == A1_FINGERPRINT
-    oid, native, kdf = v4keys.decode_curve_public(packet)
-    assert oid == v4keys.OID_ED25519_LEGACY and kdf == b""
+    oid, native, kdf = curves.decode_curve_public(packet)
+    assert oid == curves.OID_ED25519_LEGACY and kdf == b""
     assert native.hex().startswith("3f098994")
 
 

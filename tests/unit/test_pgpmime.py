@@ -9,13 +9,15 @@ import pytest
 import e2ee_mail
 from e2ee_mail.errors import MIMEError, NoMatchingKeyError
 from e2ee_mail.mime import detect, pgpmime
-from e2ee_mail.openpgp import certs
+from e2ee_mail.openpgp import certs, keygen
 from e2ee_mail.policy import DEFAULT
 
 
 @pytest.fixture(scope="module")
 def alice() -> certs.OpenPGPSecretKey:
-    return certs.generate("Alice <alice@example.org>", kind="x25519", profile="rfc9580")
+    return keygen.generate(
+        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
+    )
 
 
 def mail() -> EmailMessage:
@@ -54,7 +56,7 @@ def test_round_trip_restores_protected_headers(alice: certs.OpenPGPSecretKey) ->
 
 
 def test_wrong_key_is_no_matching_key(alice: certs.OpenPGPSecretKey) -> None:
-    other = certs.generate("O <o@example.org>", kind="x25519", profile="rfc9580")
+    other = keygen.generate("O <o@example.org>", kind="x25519", profile="rfc9580")
     raw = detect.serialize(
         e2ee_mail.encrypt_message(mail(), alice.public, format="pgpmime")
     )

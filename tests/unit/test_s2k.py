@@ -27,6 +27,7 @@ from e2ee_mail.errors import (
 )
 from e2ee_mail.openpgp import keyprotect, s2k
 from e2ee_mail.openpgp.keyprotect import SecretKeyProtection
+from e2ee_mail.openpgp.packets.wire import checksum16
 from e2ee_mail.openpgp.s2k import S2K
 
 # RFC 9580 A.5: the v6 Ed25519 Secret Key packet body, locked with Argon2 + AES-256-OCB.
@@ -313,7 +314,7 @@ def test_unprotected_v4_material_carries_a_checked_checksum() -> None:
     prot, data = keyprotect.protect(
         MATERIAL, None, version=4, packet_tag=5, public_body=PUBLIC_BODY
     )
-    assert prot.usage == 0 and data[-2:] == s2k.checksum16(MATERIAL)
+    assert prot.usage == 0 and data[-2:] == checksum16(MATERIAL)
     assert keyprotect.serialize_protection(prot, version=4) == b"\x00"
     kwargs = {"version": 4, "packet_tag": 5, "public_body": PUBLIC_BODY}
     assert keyprotect.unprotect(prot, data, None, **kwargs) == MATERIAL

@@ -10,18 +10,19 @@ from email.message import EmailMessage
 import pytest
 
 import e2ee_mail
-from e2ee_mail.keys import x509 as kx
 from e2ee_mail.mime import detect, smime
+from e2ee_mail.x509 import certs as kx
+from e2ee_mail.x509 import keygen as x509_keygen
 
 
 @pytest.fixture(scope="module")
 def xkey() -> kx.X509SecretKey:
-    return kx.generate("Xavier <x@example.org>", kind="x25519")
+    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
 
 
 @pytest.fixture(scope="module")
 def rkey() -> kx.X509SecretKey:
-    return kx.generate("Rita <r@example.org>", kind="rsa3072")
+    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
 
 
 def _msg(body: str = "Hello,\nthis is private.\n") -> EmailMessage:

@@ -11,17 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.keys import x509 as kx
+from e2ee_mail.x509 import certs as kx
+from e2ee_mail.x509 import keygen as x509_keygen
 
 
 @pytest.fixture(scope="module")
 def rsa_key() -> kx.X509SecretKey:
-    return kx.generate("Alice Example <alice@example.org>", kind="rsa3072")
+    return x509_keygen.generate("Alice Example <alice@example.org>", kind="rsa3072")
 
 
 @pytest.fixture(scope="module")
 def x_key() -> kx.X509SecretKey:
-    return kx.generate("Bob <bob@example.org>", kind="x25519")
+    return x509_keygen.generate("Bob <bob@example.org>", kind="x25519")
 
 
 def test_rsa_certificate_is_self_signed_with_email_san_and_key_encipherment(
@@ -133,7 +134,7 @@ def test_malformed_key_is_key_load_error(data: bytes) -> None:
 
 def test_bad_uid_is_usage_error() -> None:
     with pytest.raises(e2ee_mail.UsageError):
-        kx.generate("no address here", kind="x25519")
+        x509_keygen.generate("no address here", kind="x25519")
 
 
 def test_ed25519_certificate_is_unsupported() -> None:

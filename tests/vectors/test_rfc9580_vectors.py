@@ -47,7 +47,7 @@ def test_a8_x25519_key_wrap_intermediates() -> None:
     shared = bytes.fromhex(
         "67e30e69cdc7bab2a2680d78aca46a2f8b6e2ae44d398bdc6f92c5ad4a492514"
     )
-    kek = pkesk._x25519_kek(ephemeral, recipient, shared)
+    kek = pkesk.x25519_kek(ephemeral, recipient, shared)
     assert kek.hex() == "f66dadcff64592239b254539b64ff607"
 
 

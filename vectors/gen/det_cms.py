@@ -23,8 +23,8 @@ from _det import VECTORS, b64, key_path, pinned, plaintext, previous_cases, writ
 from e2ee_mail.cms import build, envelope, pem
 from e2ee_mail.core import rsa as core_rsa
 from e2ee_mail.errors import Error
-from e2ee_mail.keys import x509
 from e2ee_mail.policy import DEFAULT
+from e2ee_mail.x509 import certs as x509
 
 OUT = VECTORS / "cms" / "deterministic.json"
 RSA = "cms-rsa3072"

@@ -4,7 +4,7 @@ encrypted with pinned randomness (our own vectors).
 
     .venv/bin/python vectors/gen/det_mime.py [OUT_DIR]
 
-Each mail is encrypted by ``e2ee_mail.mime._vectors.smime_compose`` /
+Each mail is encrypted by ``e2ee_mail.vectors.mime.smime_compose`` /
 ``pgpmime_compose``: the inner entity as ``encrypt_message`` builds it (protected
 header fields, RFC 9788), encrypted through the format's from-parts seam, wrapped by
 the MIME module's ``_message_from_parts``. CEK / session key, nonce / salt, X25519
@@ -25,8 +25,6 @@ from _det import VECTORS, b64, key_path, pinned, previous_cases, write
 
 from e2ee_mail import decrypt_message
 from e2ee_mail.core import rsa as core_rsa
-from e2ee_mail.keys import x509
-from e2ee_mail.mime._vectors import parse_mail, pgpmime_compose, smime_compose
 from e2ee_mail.mime.wire import to_bytes
 from e2ee_mail.openpgp import certs, pkesk
 from e2ee_mail.openpgp.packets import TAG_PKESK
@@ -34,6 +32,8 @@ from e2ee_mail.openpgp.packets.header import serialize_packet
 from e2ee_mail.openpgp.packets.pkesk import serialize_pkesk
 from e2ee_mail.openpgp.recipients import choose_suite, recipient_key
 from e2ee_mail.policy import DEFAULT
+from e2ee_mail.vectors.mime import parse_mail, pgpmime_compose, smime_compose
+from e2ee_mail.x509 import certs as x509
 
 KEYDIR = VECTORS / "mime"
 

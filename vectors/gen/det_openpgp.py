@@ -4,7 +4,7 @@ OpenPGP vectors with pinned randomness.
 
     .venv/bin/python vectors/gen/det_openpgp.py [OUT_DIR]
 
-Messages are composed by ``e2ee_mail.openpgp._vectors_det.compose``, which calls the
+Messages are composed by ``e2ee_mail.vectors.openpgp_det.compose``, which calls the
 private seams the shipping ``encrypt`` functions hand their random parts to
 (``message._encrypt_from_parts`` for v6 PKESK + SEIPDv2, ``seipdv1._encrypt_from_parts``
 for v3 PKESK + SEIPDv1). The session key, SEIPDv2 salt, CFB prefix and X25519 / ECDH
@@ -22,7 +22,7 @@ from typing import Any
 
 from _det import VECTORS, b64, key_path, pinned, plaintext, previous_cases, write
 
-from e2ee_mail.openpgp import _vectors_det, certs, message, pkesk
+from e2ee_mail.openpgp import certs, message, pkesk
 from e2ee_mail.openpgp.packets import AEAD_GCM, AEAD_OCB, CIPHER_AES256, TAG_PKESK
 from e2ee_mail.openpgp.packets.header import serialize_packet
 from e2ee_mail.openpgp.packets.pkesk import serialize_pkesk
@@ -30,6 +30,7 @@ from e2ee_mail.openpgp.packets.seipd import SEIPDv2Header
 from e2ee_mail.openpgp.recipients import choose_container, choose_suite, recipient_key
 from e2ee_mail.openpgp.seipdv1 import choose_cipher
 from e2ee_mail.policy import DEFAULT
+from e2ee_mail.vectors import openpgp_det as _vectors_det
 
 X25519_ALGOS = (18, 25)  # ECDH (v4 cv25519), X25519 (v6)
 

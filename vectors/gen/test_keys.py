@@ -23,8 +23,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from e2ee_mail.keys import x509, x509gen
 from e2ee_mail.openpgp import certs
+from e2ee_mail.x509 import certs as x509
+from e2ee_mail.x509 import keygen as x509gen
 
 KEYS = Path(__file__).resolve().parent.parent / "keys"
 #: (file stem, uid, kind) for X.509 and OpenPGP (profile) keys.
@@ -62,7 +63,7 @@ def main(force: bool) -> None:
     for stem, uid, kind, profile in OPENPGP:
         if (KEYS / f"{stem}.sec.asc").exists() and not force:
             continue
-        pgp = certs.generate(uid, kind=kind, profile=profile)
+        pgp = keygen.generate(uid, kind=kind, profile=profile)
         (KEYS / f"{stem}.sec.asc").write_bytes(pgp.export(armor=True))
         (KEYS / f"{stem}.sec.pgp").write_bytes(pgp.export(armor=False))
         (KEYS / f"{stem}.pub.asc").write_bytes(pgp.public.export(armor=True))

@@ -10,7 +10,7 @@ from typing import Final
 
 from ...errors import PacketError
 
-__all__ = ["Reader", "encode_mpi", "mpi_to_int"]
+__all__ = ["Reader", "checksum16", "encode_mpi", "mpi_to_int"]
 
 #: RFC 9580 §3.2: an MPI's bit count is a 2-octet scalar.
 _MAX_MPI_BITS: Final = 0xFFFF
@@ -95,3 +95,8 @@ def encode_mpi(value: int | bytes) -> bytes:
 def mpi_to_int(mpi: bytes) -> int:
     """The integer of a whole MPI as returned by :meth:`Reader.mpi`."""
     return int.from_bytes(mpi[2:], "big")
+
+
+def checksum16(data: bytes | bytearray | memoryview) -> bytes:
+    """The 2-octet checksum: sum of all octets mod 65536 (RFC 9580 §5.5.3)."""
+    return (sum(data) & 0xFFFF).to_bytes(2, "big")

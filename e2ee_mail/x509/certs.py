@@ -1,7 +1,7 @@
 """X.509 certificates and PKCS#8 secret keys for CMS / S/MIME recipients.
 
 Implements: loading certificates (RFC 5280, PEM per RFC 7468 or DER) and PKCS#8 private
-keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in x509gen.py)
+keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in keygen.py)
 
 - RSA-3072/4096 self-signed certificates with an emailAddress (rfc822Name) SAN and
   keyUsage keyEncipherment (RFC 8550 §4.4.2), and
@@ -25,7 +25,7 @@ import hashlib
 import re
 import threading
 import warnings
-from typing import Final, Literal
+from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -40,12 +40,11 @@ from ..errors import (
     PassphraseError,
     UnsupportedError,
 )
-from .model import Certificate, KeyFormat, SecretKey
+from ..model import Certificate, KeyFormat, SecretKey
 
 __all__ = [
     "X509Certificate",
     "X509SecretKey",
-    "generate",
     "load_certificate",
     "load_key",
 ]
@@ -55,7 +54,6 @@ __all__ = [
 #: One lock (re-entrant: the loader's block encloses the certificate's).
 _WARNING_FILTERS: Final = threading.RLock()
 
-Kind = Literal["x25519", "rsa3072", "rsa4096"]
 PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey
 PrivateKey = rsa.RSAPrivateKey | x25519.X25519PrivateKey
 
@@ -423,11 +421,3 @@ def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
     if cert is not None and _public_der(cert.public_key) != _public_der(key):
         raise KeyLoadError("the certificate in the key file does not match the key")
     return X509SecretKey(key, cert)
-
-
-def generate(uid: str, *, kind: Kind) -> X509SecretKey:
-    """Generate an X.509 key pair for ``uid`` ("Name <addr>"); see
-    :func:`e2ee_mail.keys.x509gen.generate`."""
-    from . import x509gen
-
-    return x509gen.generate(uid, kind=kind)

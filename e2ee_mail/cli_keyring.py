@@ -27,12 +27,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..errors import Error, UsageError
+from .errors import Error, UsageError
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .ring import Keyring
+    from .keys.ring import Keyring
 
 __all__ = ["configure_keyring", "configure_rewrap", "run_keyring", "run_rewrap_mailbox"]
 
@@ -133,8 +133,8 @@ def _show(ring: Keyring, identity: str | None) -> None:
 
 def run_keyring(args: argparse.Namespace, output: _Output) -> None:
     """Run one ``keyring`` action; ``output`` is cli.py's atomic ``_output``."""
-    from .. import _api
-    from .ring import Keyring, RotationPolicy
+    from . import _api
+    from .keys.ring import Keyring, RotationPolicy
 
     ring = Keyring.open(args.dir, passphrase=_env(args.passphrase_env))
     action = args.action
@@ -172,7 +172,7 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
 
 def run_rewrap_mailbox(args: argparse.Namespace) -> None:
     """Run ``rewrap --mailbox``: print the summary; fail if any message failed."""
-    from .mailbox import rewrap_mailbox
+    from .mailbox.rewrap import rewrap_mailbox
 
     if not args.keyring:
         raise UsageError("rewrap --mailbox needs --keyring DIR")

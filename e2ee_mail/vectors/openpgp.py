@@ -8,11 +8,11 @@ key (RFC 9580 A.9-A.11 wrap theirs with a password, which e2ee_mail does not rea
 
 from __future__ import annotations
 
+from ..openpgp import certs, inner, message, seipdv2
+from ..openpgp.packets import TAG_SEIPD
+from ..openpgp.packets.header import parse_packets
 from ..policy import Policy
-from ..vectors import Case, Mismatch, register
-from . import certs, inner, message, seipdv2
-from .packets import TAG_SEIPD
-from .packets.header import parse_packets
+from .case import Case, Mismatch
 
 __all__: list[str] = []
 
@@ -29,8 +29,7 @@ def _check_key(cert: certs.OpenPGPCertificate, case: Case) -> None:
     _same(got, case.expected.get("encryption_key"), "encryption key")
 
 
-@register("openpgp-rfc9580")
-def _rfc9580(case: Case, policy: Policy) -> None:
+def run_rfc9580(case: Case, policy: Policy) -> None:
     op = case.text("op")
     if op == "load_certificate":
         _check_key(certs.load_certificate(case.text("data").encode()), case)
@@ -53,9 +52,3 @@ def _rfc9580(case: Case, policy: Policy) -> None:
         _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
     else:
         raise Mismatch(f"unknown op {op!r}")
-
-
-# The v4 compatibility runner (kind openpgp-gnupg) and our own deterministic vectors
-# (kind openpgp-deterministic) live in their own modules.
-from . import _vectors_det as _det  # noqa: E402, F401
-from . import _vectors_v4 as _v4  # noqa: E402, F401

@@ -9,11 +9,11 @@ packet opened with its published session key. Imported by ``_vectors.py``.
 
 from __future__ import annotations
 
+from ..openpgp import certs, inner, message, seipdv1
+from ..openpgp.packets import TAG_SEIPD
+from ..openpgp.packets.header import parse_packets
 from ..policy import Policy
-from ..vectors import Case, Mismatch, register
-from . import certs, inner, message, seipdv1
-from .packets import TAG_SEIPD
-from .packets.header import parse_packets
+from .case import Case, Mismatch
 
 __all__: list[str] = []
 
@@ -35,8 +35,7 @@ def _passphrase(case: Case) -> bytes | None:
     return value.encode() if isinstance(value, str) and value else None
 
 
-@register("openpgp-gnupg")
-def _gnupg(case: Case, policy: Policy) -> None:
+def run_gnupg(case: Case, policy: Policy) -> None:
     op = case.text("op")
     if op == "load_certificate":
         _check_key(certs.load_certificate(case.text("certificate").encode()), case)

@@ -1,11 +1,11 @@
-"""Load, check and run the JSON test vectors in vectors/ (STYLE.md "Test vectors").
+"""Load, check and run the JSON test vectors in the repository's vectors/ directory.
 
 One loader serves ``e2ee-mail vectors verify [DIR]`` and the test suite. It finds the
 vector files under a directory, checks each against the schema it names (a small
-checker in :mod:`e2ee_mail._vectorschema`, no third-party dependency), and runs every
-case through the runner registered for the file's ``kind``. Runners call the same
-wrappers the formats use (``e2ee_mail.core.*``, or a format's own API), so a vector
-checks the code that ships, not a copy of it.
+checker in :mod:`e2ee_mail.vectors.schema`, no third-party dependency), and runs
+every case through the runner :func:`runners` names for the file's ``kind``. Runners
+call the same wrappers the formats use (``e2ee_mail.core.*``, or a format's own API),
+so a vector checks the code that ships, not a copy of it.
 
 Outcomes: a ``valid`` case must succeed with the expected output; an ``invalid`` case
 must raise the ``e2ee_mail.Error`` subclass it names (a :class:`DecryptionError` always
@@ -13,26 +13,24 @@ with its one fixed text); an ``acceptable`` case must succeed under the Policy p
 it names and fail under :data:`~e2ee_mail.policy.DEFAULT`. Any other exception is a
 failure.
 
-Format packages add kinds by registering a runner with :func:`register` in a module
-named by :data:`RUNNER_MODULES` (imported on first use); vectors/README.md says how.
+A new kind gets a runner in a module of this package and a line in :func:`runners`;
+vectors/README.md says how.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from . import policy as _policy
-from ._vectorcase import Case, Mismatch, VectorFailure, VectorFile
-from ._vectorschema import SchemaError, SchemaStore, validate
-from .errors import DECRYPTION_FAILED, DecryptionError, Error, FormatError, UsageError
-from .policy import DEFAULT, Policy
+from .. import policy as _policy
+from ..errors import DECRYPTION_FAILED, DecryptionError, Error, FormatError, UsageError
+from ..policy import DEFAULT, Policy
+from .case import Case, Mismatch, VectorFailure, VectorFile
+from .schema import SchemaError, SchemaStore, validate
 
 __all__ = [
-    "RUNNER_MODULES",
     "Case",
     "Mismatch",
     "Runner",
@@ -42,20 +40,11 @@ __all__ = [
     "iter_cases",
     "iter_files",
     "load_file",
-    "register",
     "run_case",
+    "runners",
     "verify_cli",
 ]
 
-#: Kind prefix (the part before the first "-") -> module whose import registers the
-#: runners of those kinds. A missing module just leaves its kinds without a runner.
-RUNNER_MODULES: Final[Mapping[str, str]] = {
-    "core": "e2ee_mail._vectorcore",
-    "cms": "e2ee_mail.cms._vectors",
-    "smime": "e2ee_mail.mime._vectors",
-    "pgpmime": "e2ee_mail.mime._vectors",
-    "openpgp": "e2ee_mail.openpgp._vectors",
-}
 #: Directories under a vector tree that hold no vector files.
 _SKIP_DIRS: Final = frozenset({"schema", "keys", "gen"})
 _PRESETS: Final = ("DEFAULT", "RFC9580", "RFC4880", "LEGACY_DECRYPT")
@@ -67,44 +56,36 @@ _SHOWN_FAILURES: Final = 3
 #: as expected, raises :class:`Mismatch` when it is not, and lets the library's
 #: ``e2ee_mail.Error`` propagate when the library refuses.
 Runner = Callable[[Case, Policy], None]
-_RUNNERS: dict[str, Runner] = {}
 
 
-def register(kind: str) -> Callable[[Runner], Runner]:
-    """Return a decorator that makes a function the runner for ``kind``.
+def runners() -> dict[str, Runner]:
+    """Every vector kind this package runs, with its runner.
 
-    Args:
-        kind: the ``kind`` field of the files the runner handles, e.g. "cms-decrypt";
-            its prefix before the first "-" must be a key of :data:`RUNNER_MODULES`.
-
-    Returns:
-        A decorator that registers and returns the function unchanged.
-
-    Raises:
-        UsageError: ``kind`` already has a runner.
+    The runner modules are imported here, on first use, so that listing or loading
+    vector files does not load every format.
     """
+    from . import cms, cms_det, core, mime, openpgp, openpgp_det, openpgp_v4
 
-    def decorate(func: Runner) -> Runner:
-        if _RUNNERS.get(kind, func) is not func:
-            raise UsageError(f"vector kind {kind!r} already has a runner")
-        _RUNNERS[kind] = func
-        return func
-
-    return decorate
+    return {
+        "core-aes-kw": core.run_aes_kw,
+        "core-aes-gcm": core.run_aes_gcm,
+        "core-x25519": core.run_x25519,
+        "core-rsa-oaep": core.run_rsa_oaep,
+        "cms-openssl": cms.run_openssl,
+        "cms-deterministic": cms_det.run_deterministic,
+        "openpgp-rfc9580": openpgp.run_rfc9580,
+        "openpgp-deterministic": openpgp_det.run_deterministic,
+        "openpgp-gnupg": openpgp_v4.run_gnupg,
+        "smime-deterministic": mime.run_smime,
+        "pgpmime-deterministic": mime.run_pgpmime,
+    }
 
 
 def _runner_for(kind: str) -> Runner:
-    if kind not in _RUNNERS:
-        module = RUNNER_MODULES.get(kind.split("-", 1)[0])
-        if module is not None:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise VectorFailure(f"cannot load {module}: {exc}") from None
-    if kind not in _RUNNERS:
-        raise VectorFailure(f"no runner is registered for kind {kind!r}")
-    return _RUNNERS[kind]
+    runner = runners().get(kind)
+    if runner is None:
+        raise VectorFailure(f"no runner handles vector kind {kind!r}")
+    return runner
 
 
 def default_dir() -> Path:
@@ -113,7 +94,7 @@ def default_dir() -> Path:
     Raises:
         UsageError: the package is installed without its source tree.
     """
-    path = Path(__file__).resolve().parent.parent / "vectors"
+    path = Path(__file__).resolve().parents[2] / "vectors"
     if not path.is_dir():
         raise UsageError(
             "no vectors/ directory next to the installed package: run from a source "
@@ -157,7 +138,7 @@ def load_file(path: Path, root: Path | None = None) -> VectorFile:
 
     Raises:
         FormatError: the file is not JSON, names no schema, or does not match it
-            (:class:`~e2ee_mail._vectorschema.SchemaError`), or breaks a rule a
+            (:class:`~e2ee_mail.vectors.schema.SchemaError`), or breaks a rule a
             schema cannot state (duplicate ids, flags missing from notes).
     """
     name = path.relative_to(root).as_posix() if root is not None else path.name
@@ -233,13 +214,19 @@ def iter_cases(directory: str | Path | None = None) -> Iterator[Case]:
         yield from load_file(path, root).cases
 
 
-def run_case(case: Case) -> None:
+def run_case(case: Case, *, runner: Runner | None = None) -> None:
     """Run ``case`` and check it behaves as its ``result`` says.
+
+    Args:
+        case: the case.
+        runner: the runner to use instead of the one :func:`runners` names for the
+            case's kind (for testing the loader's own rules).
 
     Raises:
         VectorFailure: it did not; the message says what happened instead.
     """
-    runner = _runner_for(case.kind)
+    if runner is None:
+        runner = _runner_for(case.kind)
     if case.result == "valid":
         _expect_success(runner, case, DEFAULT)
     elif case.result == "invalid":

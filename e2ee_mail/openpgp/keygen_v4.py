@@ -1,29 +1,18 @@
-"""OpenPGP v4 keys: the legacy curves and key generation for the "rfc4880" profile.
+"""OpenPGP v4 key generation for the "rfc4880" profile (RFC 4880, RFC 9580 §5.5).
 
-Implements:
+:func:`generate_v4` makes an EdDSALegacy primary (certify, sign) with an ECDH
+Curve25519Legacy encryption subkey (SHA2-256 and AES-128 as §11.5.1 recommends), or an
+RSA-3072/4096 primary and subkey; a v4 positive certification of the User ID (key
+flags, Features = SEIPDv1 only, so senders write what GnuPG 2.2 reads, and preferences
+AES-256/AES-128, SHA2-512/256, no compression) and a v4 subkey binding. GnuPG 2.2
+checks and accepts these.
 
-* RFC 9580 §5.5.5.5 EdDSALegacy (22) over Ed25519Legacy (OID 1.3.6.1.4.1.11591.15.1):
-  public ``len || OID || MPI(0x40 || point)``; secret ``MPI(32-octet seed)``.
-* RFC 9580 §5.5.5.6 ECDH (18) over Curve25519Legacy (OID 1.3.6.1.4.1.3029.1.5.1):
-  public ``len || OID || MPI(0x40 || point) || 03 01 hash kek`` (SHA2-256, AES-128 as
-  §11.5.1 recommends); secret ``MPI`` of the clamped key in big-endian order
-  (§5.5.5.6.1.1).
-* Registration of both secret decoders with :mod:`.keymaterial`, and of the ECDH
-  session-key wrapping (:mod:`.pkesk_v3`) with :mod:`.pkesk`, so the v6 certificate
-  and message code handles v4 keys unchanged.
-* :func:`generate_v4`: an EdDSALegacy primary (certify, sign) with an ECDH
-  Curve25519Legacy encryption subkey, or RSA-3072/4096 primary and subkey; a v4
-  positive certification of the User ID (key flags, Features = SEIPDv1 only, so
-  senders write what GnuPG 2.2 reads, and preferences AES-256/AES-128, SHA2-512/256,
-  no compression) and a v4 subkey binding. GnuPG 2.2 checks and accepts these.
-
-Left out: the NIST and Brainpool curves (UnsupportedError), DSA and Elgamal.
+Left out: generating NIST or Brainpool curve keys, DSA and Elgamal.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
 from cryptography.hazmat.primitives.serialization import (
@@ -34,9 +23,9 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from ..core import ecdh
-from ..errors import KeyLoadError, UnsupportedError, UsageError
+from ..errors import UsageError
+from ..model import RSA_BITS
 from . import keymaterial, keyprotect
-from . import pkesk_v3 as _pkesk_v3  # registers the ECDH wrappers
 from .certs import (
     FEATURE_SEIPDV1,
     KEY_FLAG_CERTIFY,
@@ -45,6 +34,7 @@ from .certs import (
     OpenPGPCertificate,
     OpenPGPSecretKey,
 )
+from .curves import ECDH_KDF_PARAMS, OID_CV25519, OID_ED25519_LEGACY
 from .packets import (
     PK_ECDH,
     PK_EDDSA_LEGACY,
@@ -70,85 +60,10 @@ from .packets.signature import (
     Subpacket,
     serialize_signature,
 )
-from .packets.wire import Reader, encode_mpi
+from .packets.wire import encode_mpi
 from .sigs import SigningKey, key_signature_data, make_signature
 
-__all__ = [
-    "ECDH_KDF_PARAMS",
-    "OID_CV25519",
-    "OID_ED25519_LEGACY",
-    "decode_curve_public",
-    "generate_v4",
-]
-
-#: RFC 9580 §9.2 curve OIDs (the DER contents, without tag and length).
-OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")
-OID_CV25519: Final = bytes.fromhex("2b060104019755010501")
-#: RFC 9580 §11.5.1 for Curve25519Legacy: reserved 01, SHA2-256 (8), AES-128 (7).
-ECDH_KDF_PARAMS: Final = bytes((3, 1, 8, 7))
-_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
-_KEY_SIZE: Final = 32
-
-# Keep the registration import visible to linters.
-_REGISTERED = _pkesk_v3.ALGORITHMS
-
-
-def decode_curve_public(packet: PublicKeyPacket) -> tuple[bytes, bytes, bytes]:
-    """(curve OID, native 32-octet public key, KDF parameters or b"") of a v4
-    EdDSALegacy or ECDH key packet.
-
-    Raises:
-        PacketError: malformed fields. UnsupportedError: a curve other than the
-        two 25519 legacy curves.
-    """
-    reader = Reader(packet.material, "curve key")
-    oid = reader.take(reader.u8())
-    point = reader.mpi()[2:]
-    kdf = b""
-    if packet.algorithm == PK_ECDH:
-        kdf = reader.take(reader.u8())
-        if len(kdf) != 3 or kdf[0] != 1:
-            raise UnsupportedError("unknown ECDH KDF parameters")
-    reader.end()
-    want = OID_CV25519 if packet.algorithm == PK_ECDH else OID_ED25519_LEGACY
-    if oid != want:
-        raise UnsupportedError(
-            f"elliptic curve {oid.hex()} is not supported (Curve25519 only)"
-        )
-    return oid, ecdh.decode_point(point), kdf
-
-
-def _secret_value(secret: bytes) -> bytes:
-    reader = Reader(secret, "curve secret key")
-    value = reader.mpi()[2:]
-    reader.end()
-    if len(value) > _KEY_SIZE:
-        raise KeyLoadError("curve secret key is longer than 32 octets")
-    return value
-
-
-def _decode_eddsa_legacy(public: PublicKeyPacket, secret: bytes) -> object:
-    _, native, _ = decode_curve_public(public)
-    key = ed25519.Ed25519PrivateKey.from_private_bytes(
-        _secret_value(secret).rjust(_KEY_SIZE, b"\x00")
-    )
-    if key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw) != native:
-        raise KeyLoadError("secret key material does not match its public key")
-    return key
-
-
-def _decode_ecdh(public: PublicKeyPacket, secret: bytes) -> object:
-    _, native, _ = decode_curve_public(public)
-    key = x25519.X25519PrivateKey.from_private_bytes(
-        ecdh.legacy_secret_to_native(_secret_value(secret))
-    )
-    if key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw) != native:
-        raise KeyLoadError("secret key material does not match its public key")
-    return key
-
-
-keymaterial.SECRET_DECODERS[PK_EDDSA_LEGACY] = _decode_eddsa_legacy
-keymaterial.SECRET_DECODERS[PK_ECDH] = _decode_ecdh
+__all__ = ["generate_v4"]
 
 
 def _raw(key: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey) -> bytes:
@@ -188,9 +103,9 @@ def _new_pair(
             sub_pub,
             encode_mpi(ecdh.native_to_legacy_secret(_raw(sub))),
         )
-    if kind in _RSA_BITS:
-        prim_rsa = rsa.generate_private_key(65537, _RSA_BITS[kind])
-        sub_rsa = rsa.generate_private_key(65537, _RSA_BITS[kind])
+    if kind in RSA_BITS:
+        prim_rsa = rsa.generate_private_key(65537, RSA_BITS[kind])
+        sub_rsa = rsa.generate_private_key(65537, RSA_BITS[kind])
         return (
             prim_rsa,
             PK_RSA,

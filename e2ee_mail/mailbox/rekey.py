@@ -24,9 +24,9 @@ from typing import Literal
 
 from .. import _api
 from ..errors import Error, NoMatchingKeyError, UsageError
-from . import mailscan
-from .model import Certificate, KeyFormat, SecretKey
-from .ring import Keyring, normalize_identity
+from ..keys.ring import Keyring, normalize_identity
+from ..model import Certificate, KeyFormat, SecretKey
+from . import scan as mailscan
 
 __all__ = ["Rekeyed", "Rekeyer"]
 

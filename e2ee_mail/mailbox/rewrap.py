@@ -47,10 +47,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import Error, UsageError
-from . import audit, mailworker
-from .mailjournal import Journal, Outcome, Summary, journal_header
+from ..keys import audit
+from ..keys.ring import Keyring
+from . import worker as mailworker
+from .journal import Journal, Outcome, Summary, journal_header
 from .rekey import Rekeyer
-from .ring import Keyring
 
 __all__ = ["Outcome", "Summary", "rewrap_mailbox"]
 

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..openpgp import certs, message, pkesk, seipdv1
+from ..openpgp import pkesk_ecdh as pkesk_v3
+from ..openpgp.certs import OpenPGPCertificate
+from ..openpgp.packets import TAG_PKESK
+from ..openpgp.packets.header import serialize_packet
+from ..openpgp.packets.pkesk import PKESKv3, serialize_pkesk
+from ..openpgp.packets.seipd import SEIPDv2Header
+from ..openpgp.recipients import recipient_key
 from ..policy import Policy
-from ..vectors import Case, Mismatch, register
-from . import certs, message, pkesk, pkesk_v3, seipdv1
-from .certs import OpenPGPCertificate
-from .packets import TAG_PKESK
-from .packets.header import serialize_packet
-from .packets.pkesk import PKESKv3, serialize_pkesk
-from .packets.seipd import SEIPDv2Header
-from .recipients import recipient_key
+from .case import Case, Mismatch
 
 __all__: list[str] = []
 
@@ -88,8 +89,7 @@ def _int(case: Case, name: str) -> int:
     return value
 
 
-@register("openpgp-deterministic")
-def _deterministic(case: Case, policy: Policy) -> None:
+def run_deterministic(case: Case, policy: Policy) -> None:
     op = case.text("op")
     data = case.message()
     plain = case.opened_by_every_key(

@@ -1,7 +1,7 @@
 """The key model shared by every format.
 
 A :class:`Certificate` is public: what you encrypt to. A :class:`SecretKey` is what you
-decrypt with; ``key.public`` is its certificate. X.509 (``keys/x509.py``) and OpenPGP
+decrypt with; ``key.public`` is its certificate. X.509 (``x509/certs.py``) and OpenPGP
 (``openpgp/certs.py``) provide the concrete classes. Both serialize to exactly the files
 ``e2ee-mail keygen`` writes.
 """
@@ -9,11 +9,15 @@ decrypt with; ``key.public`` is its certificate. X.509 (``keys/x509.py``) and Op
 from __future__ import annotations
 
 import abc
-from typing import Literal
+from typing import Final, Literal
 
-__all__ = ["Certificate", "KeyFormat", "SecretKey"]
+__all__ = ["RSA_BITS", "Certificate", "KeyFormat", "KeyKind", "SecretKey"]
 
 KeyFormat = Literal["x509", "openpgp"]
+#: The kinds of key that ``generate_key`` makes, in both formats.
+KeyKind = Literal["x25519", "rsa3072", "rsa4096"]
+#: The modulus size of each RSA kind.
+RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
 
 
 class Certificate(abc.ABC):

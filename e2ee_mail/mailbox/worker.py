@@ -2,7 +2,7 @@
 given by path and writes the results itself (PERF.md: no body crosses a process
 boundary).
 
-Each task returns an :class:`~e2ee_mail.keys.mailjournal.Outcome`; a failure is an
+Each task returns an :class:`~e2ee_mail.mailbox.journal.Outcome`; a failure is an
 outcome with its reason, never an exception, so one bad message cannot stop a run.
 Renames are made durable (directory fsync) at the end of each batch, before the
 parent journals the batch's outcomes.
@@ -16,9 +16,9 @@ import time
 from collections.abc import Sequence
 
 from ..errors import Error
-from .mailjournal import Outcome
+from ..keys.ring import Keyring
+from .journal import Outcome
 from .rekey import Rekeyed, Rekeyer
-from .ring import Keyring
 
 __all__ = [
     "fsync_dir",

@@ -22,13 +22,14 @@ from pathlib import Path
 
 from .._api import decrypt_message
 from ..cms import build
-from ..keys import x509
-from ..openpgp import _vectors_det, certs
+from ..mime import headers, pgpmime, smime
+from ..mime.wire import to_bytes
+from ..openpgp import certs
 from ..openpgp.packets.seipd import SEIPDv2Header
 from ..policy import Policy
-from ..vectors import Case, Mismatch, register
-from . import headers, pgpmime, smime
-from .wire import to_bytes
+from ..x509 import certs as x509
+from . import openpgp_det as _vectors_det
+from .case import Case, Mismatch
 
 __all__ = ["parse_mail", "pgpmime_compose", "smime_compose"]
 
@@ -146,11 +147,9 @@ def _run(case: Case, policy: Policy, load: str) -> None:
         raise Mismatch("re-encrypting with the recorded randomness gives other bytes")
 
 
-@register("smime-deterministic")
-def _smime(case: Case, policy: Policy) -> None:
+def run_smime(case: Case, policy: Policy) -> None:
     _run(case, policy, "x509")
 
 
-@register("pgpmime-deterministic")
-def _pgpmime(case: Case, policy: Policy) -> None:
+def run_pgpmime(case: Case, policy: Policy) -> None:
     _run(case, policy, "openpgp")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
-from .errors import FormatError
+from ..errors import FormatError
 
 __all__ = ["SchemaError", "SchemaStore", "validate"]
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..keys import x509
+from ..cms import build, envelope, pem
 from ..policy import Policy
-from ..vectors import Case, Mismatch, register
-from . import build, envelope, pem
+from ..x509 import certs as x509
+from .case import Case, Mismatch
 
 __all__: list[str] = []
 
 
-@register("cms-deterministic")
-def _deterministic(case: Case, policy: Policy) -> None:
+def run_deterministic(case: Case, policy: Policy) -> None:
     op = case.text("op")
     data = case.message()
     plain = case.opened_by_every_key(

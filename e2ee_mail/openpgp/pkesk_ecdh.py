@@ -1,6 +1,5 @@
 """ECDH over Curve25519Legacy (algorithm 18) as a PKESK recipient (RFC 9580 §5.1.5,
-§11.5), plugged into :mod:`.pkesk` through its ``EXTRA_WRAPPERS`` /
-``EXTRA_UNWRAPPERS`` seams.
+§11.5), called by :mod:`.pkesk` for keys of that algorithm.
 
 The algorithm-specific fields are ``MPI(0x40 || ephemeral point) || size || wrapped``.
 The wrapped block is (v3 PKESK only: the cipher octet) || session key || 2-octet
@@ -21,23 +20,17 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 
 from ..core import ecdh
 from ..errors import DecryptionError, Error, UnsupportedError
-from . import pkesk
-from .certs import KeyInfo
+from .curves import decode_curve_public
 from .packets import PK_ECDH
 from .packets.keys import PublicKeyPacket
-from .packets.wire import Reader, encode_mpi
+from .packets.wire import Reader, checksum16, encode_mpi
+from .tpk import KeyInfo
 
-__all__ = ["ALGORITHMS", "unwrap_ecdh", "wrap_ecdh"]
+__all__ = ["unwrap_ecdh", "wrap_ecdh"]
 
 #: RFC 9580 §9.5 KDF hashes and §9.3 key-wrap ciphers an ECDH key may name.
 _KDF_HASHES: Final = {8: "sha256", 9: "sha384", 10: "sha512"}
 _KEK_SIZES: Final = {7: 16, 8: 24, 9: 32}
-#: The algorithms this module registers.
-ALGORITHMS: Final = (PK_ECDH,)
-
-
-def _checksum(data: bytes) -> bytes:
-    return (sum(data) & 0xFFFF).to_bytes(2, "big")
 
 
 def _params(key: KeyInfo) -> tuple[bytes, bytes, str, int]:
@@ -52,8 +45,6 @@ def _key_params(
     # Derived from the public key packet alone (immutable) and asked per recipient
     # per message on both sides: decoded once per key (issue 6). Failures are not
     # cached (lru_cache keeps results only).
-    from .v4keys import decode_curve_public
-
     oid, native, kdf = decode_curve_public(packet)
     hash_name = _KDF_HASHES.get(kdf[1])
     kek_size = _KEK_SIZES.get(kdf[2])
@@ -81,7 +72,7 @@ def wrap_ecdh(
     """
     native, param, hash_name, kek_size = _params(recipient)
     head = bytes((cipher,)) if cipher is not None else b""
-    payload = head + session_key + _checksum(session_key)
+    payload = head + session_key + checksum16(session_key)
     ephemeral, wrapped = ecdh.ecdh_wrap(
         native,
         param,
@@ -117,11 +108,7 @@ def unwrap_ecdh(
         cipher, payload = payload[0], payload[1:]
     session_key, check = payload[:-2], payload[-2:]
     if len(session_key) not in (16, 24, 32) or not hmac.compare_digest(
-        _checksum(session_key), check
+        checksum16(session_key), check
     ):
         raise DecryptionError()
     return cipher, session_key
-
-
-pkesk.EXTRA_WRAPPERS[PK_ECDH] = wrap_ecdh
-pkesk.EXTRA_UNWRAPPERS[PK_ECDH] = unwrap_ecdh

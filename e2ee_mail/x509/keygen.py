@@ -24,13 +24,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..core.random import random_bytes
 from ..errors import UsageError
-from .x509 import Kind, PublicKey, X509Certificate, X509SecretKey
+from ..model import RSA_BITS, KeyKind
+from .certs import PublicKey, X509Certificate, X509SecretKey
 
 __all__ = ["VALIDITY_DAYS", "generate"]
 
 #: Validity of generated certificates, in days (about three years).
 VALIDITY_DAYS: Final = 3 * 365
-_RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
 _UID = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<addr>[^<>@\s]+@[^<>@\s]+)>\s*$")
 
 
@@ -89,7 +89,7 @@ def _key_usage(*, encipher: bool, agree: bool, sign: bool) -> x509.KeyUsage:
     )
 
 
-def generate(uid: str, *, kind: Kind) -> X509SecretKey:
+def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
     """Generate an X.509 key pair for ``uid`` ("Name <addr>").
 
     RSA kinds give a self-signed certificate with keyUsage keyEncipherment. The
@@ -113,8 +113,8 @@ def generate(uid: str, *, kind: Kind) -> X509SecretKey:
             x509.NameAttribute(NameOID.EMAIL_ADDRESS, addr),
         ]
     )
-    if kind in _RSA_BITS:
-        private_rsa = rsa.generate_private_key(65537, _RSA_BITS[kind])
+    if kind in RSA_BITS:
+        private_rsa = rsa.generate_private_key(65537, RSA_BITS[kind])
         builder = (
             _builder(subject, subject, private_rsa.public_key(), addr)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
