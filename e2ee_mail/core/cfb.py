@@ -11,8 +11,9 @@ ciphertext that follows the packet's version octet; packet framing is the caller
 Security properties kept here:
 
 * No plaintext is released before the MDC verifies: :func:`cfb_open_into` wipes its
-  output on failure; :func:`open_stream` spools to a 0600 temporary file and copies
-  to the destination only after the check.
+  output on failure; :class:`CFBStreamOpener` hands out plaintext that its caller
+  must hold back (openpgp/seipdv1.py spools it) until :meth:`~CFBStreamOpener.finalize`
+  has checked the MDC.
 * The "quick check" (the two repeated prefix octets) is never used to reject anything
   (RFC 9580 §13.4: it would be a decryption oracle); every failure is the same
   DecryptionError, raised only after the whole body has been processed.
@@ -30,18 +31,13 @@ import hashlib
 import hmac
 from typing import BinaryIO, Final
 
+from cryptography.hazmat.decrepit.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers import (
     BlockCipherAlgorithm,
     Cipher,
     algorithms,
 )
 
-try:  # cryptography >= 47 keeps CFB under "decrepit"; the old path warns, then goes.
-    from cryptography.hazmat.decrepit.ciphers.modes import CFB
-except ImportError:  # pragma: no cover - older cryptography
-    from cryptography.hazmat.primitives.ciphers.modes import CFB
-
-from .._io import spool
 from ..errors import DecryptionError, UsageError
 from . import random
 
@@ -55,7 +51,6 @@ __all__ = [
     "cfb_open_into",
     "cfb_seal",
     "cfb_seal_into",
-    "open_stream",
     "opened_size",
     "seal_stream",
     "sealed_size",
@@ -334,40 +329,3 @@ def seal_stream(
         written += dst.write(outview[:n]) or 0
     written += dst.write(sealer.finalize()) or 0
     return written
-
-
-def open_stream(
-    key: bytes,
-    src: BinaryIO,
-    dst: BinaryIO,
-    *,
-    spool_dir: str | None = None,
-    algorithm: str = "aes",
-) -> int:
-    """Decrypt ``src`` (the ciphertext after the version octet) to ``dst``.
-
-    The plaintext goes to a 0600 temporary file first and reaches ``dst`` only once
-    the MDC has been verified; on failure ``dst`` receives nothing.
-
-    Returns:
-        The number of plaintext octets written to ``dst``.
-    """
-    opener = CFBStreamOpener(key, algorithm=algorithm)
-    inbuf = bytearray(STREAM_BUFFER_SIZE)
-    inview = memoryview(inbuf)
-    with spool(spool_dir) as tmp:
-        while True:
-            got = src.readinto(inview)  # type: ignore[attr-defined]
-            if not got:
-                break
-            tmp.write(opener.update(inview[:got]))
-        opener.finalize()
-        tmp.flush()
-        total = tmp.tell()
-        tmp.seek(0)
-        while True:
-            got = tmp.readinto(inview)  # type: ignore[attr-defined]
-            if not got:
-                break
-            dst.write(inview[:got])
-    return total

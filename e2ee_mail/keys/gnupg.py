@@ -71,10 +71,8 @@ class GnuPGKeyring:
         binary = shutil.which(gpg_binary)
         if binary is None:
             raise UnsupportedError(f"GnuPG ({gpg_binary}) is not installed")
-        try:
-            import gnupg
-        except ImportError:  # pragma: no cover - a declared dependency
-            raise UnsupportedError("python-gnupg is not installed") from None
+        import gnupg  # only for keyring access: kept out of the CLI's start-up
+
         self._gpg = gnupg.GPG(
             gpgbinary=binary, gnupghome=os.fspath(home) if home is not None else None
         )

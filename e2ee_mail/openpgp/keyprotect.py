@@ -30,17 +30,13 @@ import hmac
 from typing import TYPE_CHECKING, Final
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.decrepit.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers import (
     BlockCipherAlgorithm,
     Cipher,
     CipherContext,
     algorithms,
 )
-
-try:  # cryptography >= 47 keeps CFB under "decrepit"; the old path warns, then goes.
-    from cryptography.hazmat.decrepit.ciphers.modes import CFB
-except ImportError:  # pragma: no cover - older cryptography
-    from cryptography.hazmat.primitives.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..core import kdf, random
@@ -255,10 +251,8 @@ def _legacy_cipher(cipher_algo: int) -> tuple[type[BlockCipherAlgorithm], int] |
     """(algorithm class, key size) of a pre-AES cipher GnuPG 1.x protected keys with
     (RFC 9580 §9.3: 1 IDEA, 2 TripleDES, 3 CAST5, 4 Blowfish, 11-13 Camellia). Read
     only: from ``cryptography``'s decrepit module, which holds them for old data."""
-    try:
-        from cryptography.hazmat.decrepit.ciphers import algorithms as old
-    except ImportError:  # pragma: no cover - older cryptography
-        return None
+    from cryptography.hazmat.decrepit.ciphers import algorithms as old
+
     table: dict[int, tuple[type[BlockCipherAlgorithm], int]] = {
         1: (old.IDEA, 16),
         2: (old.TripleDES, 24),

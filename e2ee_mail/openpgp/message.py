@@ -15,8 +15,6 @@ integrity protection. Left out: SKESK (passwords), signatures.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import BinaryIO, Final, Literal
@@ -89,18 +87,10 @@ _MAX_PACKETS: Final = 100_000
 
 
 def _v1() -> ModuleType:
-    """The SEIPDv1 module of the v4 compatibility work, or UnsupportedError."""
-    # sys.modules first: import_module costs a few microseconds per message.
-    module = sys.modules.get(f"{__package__}.seipdv1")
-    if module is not None:
-        return module
-    try:
-        return importlib.import_module(".seipdv1", __package__)
-    except ImportError:
-        raise UnsupportedError(
-            "SEIPDv1 (the RFC 4880 container for recipients without SEIPDv2 support) "
-            "is not available"
-        ) from None
+    """The SEIPDv1 module, imported only for RFC 4880 recipients and messages."""
+    from . import seipdv1
+
+    return seipdv1
 
 
 def _literal_prefix(length: int) -> bytes:
