@@ -33,9 +33,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import _api
 from ..errors import Error, UsageError
-from ..model import Certificate, KeyFormat, KeyKind, SecretKey
+from ..model import Certificate, KeyFormat, KeyKind, SecretKey, passphrase_bytes
 from . import audit, ringload, rotation
 from .ringstore import KeyringError, Store
 from .versions import (
@@ -96,7 +95,7 @@ class Keyring:
             KeyringError: the store is damaged, half-written or not a keyring.
             PassphraseError: the passphrase is missing or wrong.
         """
-        secret = _api._passphrase_bytes(passphrase)
+        secret = passphrase_bytes(passphrase)
         ring = cls(Store(Path(path)), secret)
         store = ring._store
         if not store.exists():

@@ -161,9 +161,9 @@ def rewrap_mailbox(
         UsageError: not a mailbox, or another run holds the mailbox.
         KeyringError, PassphraseError: the keyring does not open.
     """
-    from .._api import _passphrase_bytes
+    from ..model import passphrase_bytes
 
-    secret = _passphrase_bytes(passphrase)
+    secret = passphrase_bytes(passphrase)
     ring = Keyring.open(keyring, passphrase=secret)  # fail early, in this process
     root = Path(path)
     if root.is_dir():

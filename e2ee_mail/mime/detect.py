@@ -116,9 +116,9 @@ def inspect(msg: EmailMessage) -> Inspection:
     mail_kind = kind(msg)
     if mail_kind == "smime":
         from ..cms import envelope
-        from .smime import _payload_bytes
+        from .smime import payload_bytes
 
-        described = envelope.inspect(bytes(_payload_bytes(msg)))
+        described = envelope.inspect(bytes(payload_bytes(msg)))
         return dataclasses.replace(described, format="smime")
     from ..openpgp import inspection
 

@@ -69,10 +69,10 @@ def encrypt_message(
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the email generator (PERF.md).
     armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
-    return _message_from_parts(msg, armored, "=-" + random_bytes(12).hex())
+    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex())
 
 
-def _message_from_parts(
+def message_from_parts(
     msg: EmailMessage, armored: bytes | bytearray, boundary: str
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``armored``, the OpenPGP

@@ -90,10 +90,10 @@ def encrypt_message(
     der = envelope.encrypt(
         canonical_bytes(inner), certs, armor=False, cipher=cipher, policy=policy
     )
-    return _message_from_parts(msg, der, cipher)
+    return message_from_parts(msg, der, cipher)
 
 
-def _message_from_parts(
+def message_from_parts(
     msg: EmailMessage, der: bytes | bytearray, cipher: str
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``der``, the CMS message
@@ -122,7 +122,7 @@ def _message_from_parts(
     return outer
 
 
-def _payload_bytes(part: EmailMessage) -> bytes | memoryview:
+def payload_bytes(part: EmailMessage) -> bytes | memoryview:
     """The raw CMS bytes of an application/pkcs7-mime part."""
     from .wire import raw_body
 
@@ -190,5 +190,5 @@ def decrypt_message(
         NoMatchingKeyError, DecryptionError, PolicyError, FormatError: from CMS.
     """
     check_encrypted_type(msg)
-    plaintext = envelope.decrypt(_payload_bytes(msg), keys, policy=policy)
+    plaintext = envelope.decrypt(payload_bytes(msg), keys, policy=policy)
     return headers.restore_entity(plaintext, msg)

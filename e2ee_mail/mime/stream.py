@@ -87,10 +87,10 @@ def encrypt_stream(
     )
     if format == "smime":
         from ..cms import common, envelope
-        from .smime import _message_from_parts
+        from .smime import message_from_parts
 
         common.x509_certificates(certs)  # refuse wrong recipients before writing
-        outer = _message_from_parts(head, b"\0", cipher)
+        outer = message_from_parts(head, b"\0", cipher)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
         lines = streamio.Base64LineWriter(dst)
@@ -107,7 +107,7 @@ def encrypt_stream(
         from ..core.random import random_bytes
         from ..openpgp import message
         from ..openpgp.recipients import openpgp_certs
-        from .pgpmime import _message_from_parts as pgp_message_from_parts
+        from .pgpmime import message_from_parts as pgp_message_from_parts
 
         openpgp_certs(certs)  # refuse wrong recipients before writing
         boundary = "=-" + random_bytes(12).hex()

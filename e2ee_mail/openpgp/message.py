@@ -1,5 +1,5 @@
 """OpenPGP messages: encrypt and decrypt (RFC 9580 §10.3, §5.1, §5.13); rewrap is in
-rekey.py and inspect in inspection.py, both on this module's parse (``_Parsed``).
+rekey.py and inspect in inspection.py, both on this module's parse (``ParsedMessage``).
 
 Writes PKESK v6 packets and one SEIPDv2 packet (AEAD, chunked) holding a binary
 Literal Data packet; binary or ASCII armored. The container follows the recipients
@@ -82,7 +82,7 @@ _SED_REFUSED: Final = (
     "integrity protection; it is refused"
 )
 Buffer = bytes | bytearray | memoryview
-#: The packet count iter_packet_spans allows (its default), kept by _Parsed's loop.
+#: The packet count iter_packet_spans allows (its default), kept by ParsedMessage.
 _MAX_PACKETS: Final = 100_000
 
 
@@ -250,7 +250,7 @@ def _binary(data: Buffer) -> tuple[Buffer, bool]:
     return data, False
 
 
-class _Parsed:
+class ParsedMessage:
     __slots__ = ("armored", "binary", "pkesks", "seipd_body", "seipd_span")
 
     def __init__(self, data: Buffer, policy: Policy) -> None:
@@ -302,7 +302,9 @@ class _Parsed:
         return parse_seipd_version(self.seipd_body)
 
 
-def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray, bytes]:
+def open_parsed(
+    parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]
+) -> tuple[bytearray, bytes]:
     """(authenticated inner packets, session key)."""
     version = parsed.version
     header = None
@@ -322,7 +324,7 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray,
     raise DecryptionError()  # pragma: no cover - _session_keys raises first
 
 
-def _checked_v2_key(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> bytes:
+def checked_v2_key(parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]) -> bytes:
     """The first session key whose SEIPDv2 final tag authenticates (rewrap)."""
     header = parse_seipdv2_header(parsed.seipd_body)
     seipdv2.check_supported(header)
@@ -355,8 +357,8 @@ def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytea
         PolicyError: SED (no integrity protection), a decompression bomb.
         UnsupportedError: EAX, non-AES ciphers, passwords (SKESK).
     """
-    parsed = _Parsed(data, policy)
-    packets, _ = _open(parsed, openpgp_keys(keys))
+    parsed = ParsedMessage(data, policy)
+    packets, _ = open_parsed(parsed, openpgp_keys(keys))
     return inner.take_literal_data(packets, policy)
 
 

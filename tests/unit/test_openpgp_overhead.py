@@ -420,9 +420,12 @@ def test_policy_and_packet_limits_hold_in_the_one_pass_scan(
     with pytest.raises(errors.PacketError):
         message.decrypt(many, [alice], policy=DEFAULT)
     assert message.decrypt(sealed, [alice], policy=DEFAULT) == b"hi"
-    assert [p.algorithm for p in message._Parsed(sealed, DEFAULT).pkesks] == [25] * 3
+    assert [p.algorithm for p in message.ParsedMessage(sealed, DEFAULT).pkesks] == [
+        25
+    ] * 3
     assert pkesk.names(
-        message._Parsed(sealed, DEFAULT).pkesks[0], alice.public.encryption_keys()[0]
+        message.ParsedMessage(sealed, DEFAULT).pkesks[0],
+        alice.public.encryption_keys()[0],
     )
 
 

@@ -72,7 +72,7 @@ def test_openpgp_rewrap_checks_the_final_tag_not_the_body(
     sealed = bytes(
         message.encrypt(BODY, [alice.public], armor=False, policy=SMALL_CHUNKS)
     )
-    seipd = message._Parsed(sealed, DEFAULT).seipd_span
+    seipd = message.ParsedMessage(sealed, DEFAULT).seipd_span
     rewrapped = openpgp_rekey.rewrap(sealed, [alice], [bob.public], policy=DEFAULT)
     assert no_bulk_open == []
     old_body = sealed[seipd[0] : seipd[1]]
@@ -95,8 +95,8 @@ def test_openpgp_rewrap_with_a_key_that_does_not_open_the_body_fails(
     # unwraps a session key, which the final tag rejects.
     first = bytes(message.encrypt(BODY, [alice.public], armor=False, policy=DEFAULT))
     second = bytes(message.encrypt(BODY, [alice.public], armor=False, policy=DEFAULT))
-    start, _ = message._Parsed(first, DEFAULT).seipd_span
-    other_start, _ = message._Parsed(second, DEFAULT).seipd_span
+    start, _ = message.ParsedMessage(first, DEFAULT).seipd_span
+    other_start, _ = message.ParsedMessage(second, DEFAULT).seipd_span
     spliced = first[:start] + second[other_start:]
     with pytest.raises(errors.DecryptionError):
         openpgp_rekey.rewrap(spliced, [alice], [bob.public], policy=DEFAULT)
@@ -108,7 +108,7 @@ def test_seipdv2_final_tag_check_rejects_a_wrong_session_key(
     alice: certs.OpenPGPSecretKey,
 ) -> None:
     sealed = bytes(message.encrypt(BODY, [alice.public], armor=False, policy=DEFAULT))
-    parsed = message._Parsed(sealed, DEFAULT)
+    parsed = message.ParsedMessage(sealed, DEFAULT)
     with pytest.raises(errors.DecryptionError):
         seipdv2.check_session_key(parsed.seipd_body, bytes(32))
 
