@@ -1,4 +1,4 @@
-"""Shared test setup: the hypothesis profiles.
+"""Shared test setup: the hypothesis profiles and the keys every module may use.
 
 Helpers that test modules import live in ``tests/peers.py``: test modules must not
 import from ``conftest``, because several directories have a ``conftest.py`` and only
@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from e2ee_mail.openpgp import certs, keygen
+from e2ee_mail.x509 import certs as x509_certs
+from e2ee_mail.x509 import keygen as x509_keygen
 
 settings.register_profile(
     "ci",
@@ -26,3 +31,40 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+# Keys shared by every test module: generating them once per session instead of once
+# per module saves most of the suite's RSA key generation. Keys are values; no test
+# may change one.
+
+
+@pytest.fixture(scope="session")
+def alice() -> certs.OpenPGPSecretKey:
+    """A v6 OpenPGP key (Ed25519 primary, X25519 encryption subkey)."""
+    return keygen.generate(
+        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
+    )
+
+
+@pytest.fixture(scope="session")
+def bob() -> certs.OpenPGPSecretKey:
+    """A second v6 OpenPGP key, for messages to several recipients."""
+    return keygen.generate("Bob <bob@example.org>", kind="x25519", profile="rfc9580")
+
+
+@pytest.fixture(scope="session")
+def xkey() -> x509_certs.X509SecretKey:
+    """An X.509 X25519 key and certificate."""
+    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
+
+
+@pytest.fixture(scope="session")
+def rkey() -> x509_certs.X509SecretKey:
+    """An X.509 RSA-3072 key and certificate."""
+    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
+
+
+@pytest.fixture(scope="session")
+def other() -> x509_certs.X509SecretKey:
+    """An X.509 X25519 key that no test message is addressed to."""
+    return x509_keygen.generate("Olga <o@example.org>", kind="x25519")

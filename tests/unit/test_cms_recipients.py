@@ -12,20 +12,9 @@ from e2ee_mail.cms import asn1, build, recipients, templates
 from e2ee_mail.errors import DecryptionError, PolicyError
 from e2ee_mail.policy import DEFAULT, Policy
 from e2ee_mail.x509 import certs as kx
-from e2ee_mail.x509 import keygen as x509_keygen
 
 CEK = bytes(range(32))
 PKCS1 = Policy(allow_rsa_pkcs1v15_encrypt=True)
-
-
-@pytest.fixture(scope="module")
-def xkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
-
-
-@pytest.fixture(scope="module")
-def rkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
 
 
 def _reparse(der: bytes) -> asn1.RecipientInfo:

@@ -46,13 +46,6 @@ T0 = 1_700_000_000
 
 
 @pytest.fixture(scope="module")
-def alice() -> certs.OpenPGPSecretKey:
-    return keygen.generate(
-        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
-    )
-
-
-@pytest.fixture(scope="module")
 def rotated() -> tuple[certs.OpenPGPSecretKey, int]:
     """A key with two encryption subkeys; the older one expires at the returned
     time."""

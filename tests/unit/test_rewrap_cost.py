@@ -12,36 +12,13 @@ import e2ee_mail
 from e2ee_mail import errors
 from e2ee_mail.cms import rekey
 from e2ee_mail.core import chunked
-from e2ee_mail.openpgp import certs, keygen, message, seipdv2
+from e2ee_mail.openpgp import certs, message, seipdv2
 from e2ee_mail.openpgp import rekey as openpgp_rekey
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
 from e2ee_mail.x509 import certs as kx
-from e2ee_mail.x509 import keygen as x509_keygen
 
 SMALL_CHUNKS = dataclasses.replace(DEFAULT, chunk_size_octet=0)  # 64-octet chunks
 BODY = bytes(i % 251 for i in range(5000))  # ~79 SEIPDv2 chunks of 64 octets
-
-
-@pytest.fixture(scope="module")
-def alice() -> certs.OpenPGPSecretKey:
-    return keygen.generate(
-        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
-    )
-
-
-@pytest.fixture(scope="module")
-def bob() -> certs.OpenPGPSecretKey:
-    return keygen.generate("Bob <bob@example.org>", kind="x25519", profile="rfc9580")
-
-
-@pytest.fixture(scope="module")
-def xkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
-
-
-@pytest.fixture(scope="module")
-def rkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
 
 
 @pytest.fixture
