@@ -1,4 +1,5 @@
-"""Shared test setup: the hypothesis profiles and the keys every module may use.
+"""Shared test setup: the hypothesis profiles, the keys every module may use, and a
+header naming the versions of the interop peers when interop tests were collected.
 
 Helpers that test modules import live in ``tests/peers.py``: test modules must not
 import from ``conftest``, because several directories have a ``conftest.py`` and only
@@ -8,9 +9,11 @@ one of them can be the module named ``conftest``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from peers import peer_versions
 
 from e2ee_mail.openpgp import certs, keygen
 from e2ee_mail.x509 import certs as x509_certs
@@ -68,3 +71,14 @@ def rkey() -> x509_certs.X509SecretKey:
 def other() -> x509_certs.X509SecretKey:
     """An X.509 X25519 key that no test message is addressed to."""
     return x509_keygen.generate("Olga <o@example.org>", kind="x25519")
+
+
+def pytest_report_collectionfinish(
+    config: pytest.Config, start_path: Path, items: list[pytest.Item]
+) -> list[str]:
+    """The peers' versions, so a run's log says what it interoperated with."""
+    if not any(item.get_closest_marker("interop") for item in items):
+        return []
+    return ["interop peers:"] + [
+        f"  {name}: {version or 'missing'}" for name, version in peer_versions().items()
+    ]
