@@ -3,10 +3,10 @@
 Temporary files are created 0600 in a directory the caller chooses (next to the target
 for the CLI), and removed on every path out.
 
-Start-up (issue 6, PERF.md "CLI at 1 KiB"): every CLI command goes through this module,
-so it imports only ``os`` and ``contextlib`` eagerly. ``tempfile`` (which pulls in
-``shutil``, ``random``, ``bz2`` and ``lzma``) and ``shutil`` are imported where a spool
-or a user-space copy is needed; :func:`atomic_writer` names its temporary file itself.
+Start-up: every CLI command goes through this module, so it imports only ``os`` and
+``contextlib`` eagerly. ``tempfile`` (which pulls in ``shutil``, ``random``, ``bz2``
+and ``lzma``) and ``shutil`` are imported where a spool or a user-space copy is
+needed; :func:`atomic_writer` names its temporary file itself.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def copy_spool(spool_file: BinaryIO, dst: BinaryIO) -> None:
 
     When ``dst`` is a real file the kernel copies (``os.copy_file_range``, then
     ``os.sendfile``): no pass through user space, which halves the I/O cost of
-    releasing a spooled plaintext (issue 6, CMS stream decrypt). Anything else, or a
+    releasing a spooled plaintext (CMS stream decrypt). Anything else, or a
     kernel that refuses, gets ``shutil.copyfileobj`` with a 1 MiB buffer.
     """
     spool_file.flush()
@@ -153,7 +153,7 @@ def _create_temp(directory: str, prefix: str) -> tuple[int, str]:
 
     ``tempfile.mkstemp`` semantics (exclusive create, mode 0600, retry on a name
     clash) without importing ``tempfile``, which cost every CLI command its imports
-    of ``shutil``, ``random``, ``bz2`` and ``lzma`` (issue 6).
+    of ``shutil``, ``random``, ``bz2`` and ``lzma``.
     """
     for _ in range(_TEMP_ATTEMPTS):
         name = os.path.join(directory, prefix + random_bytes(8).hex())

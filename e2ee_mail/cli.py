@@ -1,4 +1,4 @@
-"""The ``e2ee-mail`` command (DESIGN.md "CLI"; stable: scripts depend on it).
+"""The ``e2ee-mail`` command (stable: scripts depend on its options and exit codes).
 
 Exit 0 on success; otherwise exactly one line ``e2ee-mail: error: ...`` on stderr, a
 non-zero status, and nothing written to the output path: output goes to a temporary
@@ -21,10 +21,9 @@ if TYPE_CHECKING:
     from .model import SecretKey
     from .policy import Policy, Profile
 
-# Start-up (issue 6, PERF.md "CLI at 1 KiB"): importing this module costs argparse and
-# the exception classes only. The library (`_api`, hence `policy`, `dataclasses` and
-# `cryptography`) is imported by the command that runs; the formats by the library
-# when a message needs them.
+# Start-up: importing this module costs argparse and the exception classes only. The
+# library (`_api`, hence `policy`, `dataclasses` and `cryptography`) is imported by
+# the command that runs; the formats by the library when a message needs them.
 
 __all__ = ["main"]
 
@@ -53,8 +52,8 @@ class _Formatter(argparse.HelpFormatter):
 
     argparse builds a formatter for every ``add_argument`` and, without a width,
     imports ``shutil`` (with ``bz2``, ``lzma`` and ``zlib``) to ask the terminal's:
-    milliseconds of every command's start-up for a help text it never prints
-    (issue 6). The width is the one argparse would have computed.
+    milliseconds of every command's start-up for a help text it never prints. The
+    width is the one argparse would have computed.
     """
 
     def __init__(
@@ -155,7 +154,7 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
 
     certs = [_api.load_certificate(path) for path in args.to]
     policy = _policy(args)
-    # Every format streams, mail too (smime/pgpmime: bounded memory, issue 6).
+    # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
     with _input(args.input) as src, _output(args.output) as dst:
         _api.encrypt_stream(
             src,
@@ -357,7 +356,7 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     Building every sub-parser cost about a third of the CLI's start-up above the
     import floor (argparse looks up gettext catalogues for each one; the keyring
-    commands add sixteen): issue 6, PERF.md "CLI at 1 KiB". When ``argv`` starts with
+    commands add sixteen). When ``argv`` starts with
     a known command only that sub-parser exists, which parses exactly as before (no
     sibling is reachable after the command word); anything else (``--help``, no
     command, an unknown one) gets the full parser and its usual messages.

@@ -6,7 +6,7 @@ KeyTransRecipientInfo §6.2.1 and KeyAgreeRecipientInfo §6.2.2 (others are kept
 RSAES-OAEP-params (RFC 8017 App. C), GCMParameters (RFC 5084 §3.2) and
 ECC-CMS-SharedInfo (RFC 5753 §7.2, used by RFC 8418 §2.2).
 
-Parsing uses asn1crypto (chosen over pyasn1 by measurement: see the issue 2 note) and is
+Parsing uses asn1crypto (chosen over pyasn1 by measurement, docs/ARCHITECTURE.md) and is
 forced to completion inside one ``try`` so that no asn1crypto exception escapes: every
 malformed input is an :class:`ASN1Error`. Serialization writes DER directly: the
 structures are small and fixed, and building them by hand keeps parameters exactly as
@@ -91,7 +91,7 @@ def der_oid(dotted: str) -> bytes:
     """OBJECT IDENTIFIER from its dotted form.
 
     Cached: the same handful of OIDs is encoded for every message and recipient
-    (~30 µs each uncached; issue 6). Errors are not cached, and the result is bytes.
+    (~30 µs each uncached). Errors are not cached, and the result is bytes.
     """
     arcs = [int(a) for a in dotted.split(".")]
     out = bytearray()
@@ -127,7 +127,7 @@ class AlgorithmIdentifier:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RecipientId:
-    """issuerAndSerialNumber (issuer DER + serial) or subjectKeyIdentifier."""
+    """issuerAndSerialNumber (the issuer's DER and a serial) or subjectKeyIdentifier."""
 
     issuer: bytes | None = None
     serial_number: int | None = None
@@ -395,8 +395,8 @@ def parse_oaep_parameters(der: bytes | None) -> OAEPParameters:
 # --- Serialization (DER) ----------------------------------------------------------
 # The pure encoders of values repeated across messages and recipients (algorithm
 # identifiers, OAEP parameters, shared info, recipient ids) are memoized: their
-# arguments are frozen values and their results immutable bytes (issue 6: per-message
-# and per-recipient overhead).
+# arguments are frozen values and their results immutable bytes (per-message and
+# per-recipient overhead).
 
 
 @functools.lru_cache(maxsize=1024)

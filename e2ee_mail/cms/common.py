@@ -224,7 +224,7 @@ def unwrapped(usable: Sequence[recipients.Candidate], size: int) -> Iterator[byt
 
 class _Unwrapped:
     """The iterator of :func:`unwrapped` (a class: leaving a generator early costs
-    its close, a few µs per message; issue 6)."""
+    its close, a few µs per message)."""
 
     __slots__ = ("_next", "_seen", "_size", "_usable")
 

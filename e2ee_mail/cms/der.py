@@ -1,7 +1,7 @@
 """A strict DER fast path for the CMS structures read on every message.
 
 asn1crypto parses a RecipientInfo in hundreds of microseconds, several times the X25519
-agreement it leads to (issue 6: per-message overhead). This module reads the shapes
+agreement it leads to (per-message overhead). This module reads the shapes
 that real messages carry, in plain DER (X.690 §10: definite, minimal lengths, single
 octet tags):
 

@@ -1,7 +1,7 @@
 """The framing of a whole DER message held in memory, read without a stream.
 
 The bytes API gets the message as one buffer; walking it with the stream reader
-(framing.py) costs dozens of small reads per message (issue 6: per-message overhead).
+(framing.py) costs dozens of small reads per message (per-message overhead).
 This reads the same layout (RFC 5652 §3 ContentInfo around RFC 5083 §2.1
 AuthEnvelopedData or RFC 5652 §6.1 EnvelopedData, encryptedContent as one primitive
 [0]) straight from the buffer, with definite lengths only.

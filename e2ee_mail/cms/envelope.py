@@ -1,30 +1,17 @@
 """CMS enveloped messages: the functions e2ee_mail._api calls for format "cms".
 
-Implements RFC 5652 §6 / RFC 5083 / RFC 5084 opening and the entry points for writing
-(cms/build.py), rewrap and inspect:
+Opens RFC 5083 AuthEnvelopedData with id-aes256-GCM (RFC 5084 §3.2: a 12-byte nonce,
+aes-ICVlen 16 and a 16-byte mac; anything else is refused before any secret-key
+operation), authenticating authAttrs as RFC 5083 §2.2 says; and, only when
+policy.allow_unauthenticated, RFC 5652 §6 EnvelopedData with AES-128/192/256-CBC (the
+PolicyError names the opt-in). Writing is build.py's (EnvelopedData only for
+cipher="aes-256-cbc", with RSA PKCS#1 v1.5 because gpgsm 2.2 reads no OAEP), rewrap
+rekey.py's, inspect inspection.py's; the checks shared with rewrap are in common.py.
 
-- AuthEnvelopedData with id-aes256-GCM only: GCMParameters must carry a 12-byte nonce
-  and aes-ICVlen 16, and the mac must be exactly 16 bytes; anything else is refused
-  (UnsupportedError / ASN1Error) before any secret-key operation. authAttrs, when
-  present, are authenticated as RFC 5083 §2.2 says (AAD = their DER with a SET OF tag).
-- EnvelopedData AES-128/192/256-CBC opens only when policy.allow_unauthenticated; the
-  PolicyError names the opt-in. It is written only for cipher="aes-256-cbc", and then
-  with RSA PKCS#1 v1.5 key transport (the legacy profile: gpgsm 2.2 reads no OAEP).
-- Plaintext is released only after the tag verified: the bytes API decrypts into one
-  buffer that is wiped on failure; streams spool to a 0600 temporary file
-  (_io.spool) and copy to ``dst`` after the tag verified. (A two-pass alternative for
-  seekable sources, verify the tag first and decrypt into ``dst`` on a second read,
-  was measured slower on the project machine, 0.74 vs 0.75 of the file limit in
-  CPU time, and it would release plaintext of whatever the file holds by the second
-  read: it is not used. Issue 6.)
-- Per-message overhead (issue 6): plain DER in memory is framed by derframe.py and
-  recipient entries read by der.py, both falling back to the general readers; content
-  keys are unwrapped one at a time until one opens the content.
-- Errors: NoMatchingKeyError when no supplied key is named (nor can be tried);
-  DecryptionError (fixed text) for any failure after a secret-key operation.
-
-The checks shared with rewrap live in common.py; rewrap itself in rekey.py; writing
-in build.py (per-recipient DER in templates.py); inspect in inspection.py.
+Plaintext is released only after the tag verified: the bytes API decrypts into one
+buffer that is wiped on failure; streams spool to a 0600 temporary file and copy it
+to ``dst`` afterwards. NoMatchingKeyError when no supplied key is named (nor can be
+tried); DecryptionError (fixed text) for any failure after a secret-key operation.
 
 Left out: detached content, originatorInfo certificates (kept and copied, unused),
 and authAttrs in streams (the bytes API authenticates them).
@@ -162,7 +149,8 @@ def decrypt(
     der = common.der(data)
     framed = derframe.parse(der, policy)
     if framed is not None:
-        # Plain DER in memory: read straight from the buffer (issue 6).
+        # Plain DER in memory: read straight from the buffer, without the stream
+        # reader's dozens of small reads.
         header, segment, trailer = framed
         authenticated, nonce, size = common.content_params(header, policy)
         segments = [segment]
@@ -185,7 +173,7 @@ def decrypt(
     for cek in common.unwrapped(usable, size):
         if small:
             # A small body opens faster with the one-shot AEAD than with a
-            # streaming context (~7 vs ~30 µs: issue 6, per-message overhead);
+            # streaming context (~7 vs ~30 µs of per-message overhead);
             # copying it next to its tag costs next to nothing at this size.
             sealed = b"".join(
                 [*[view[o : o + n] for o, n in segments], trailer.mac or b""]
@@ -205,7 +193,7 @@ def decrypt(
             return small_out
         if authenticated:
             # One buffer of the final size (plus the 15 bytes of slack update_into
-            # demands, trimmed in place afterwards), filled without a copy (PERF.md).
+            # demands, trimmed in place afterwards), filled without a copy.
             out = bytearray(total + 15)
             out_view = memoryview(out)
             opener = aead.GCMStreamOpener(

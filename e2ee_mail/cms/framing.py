@@ -40,7 +40,7 @@ _OID_ENVELOPED: Final = asn1.der_oid(oids.ENVELOPED_DATA)
 def decode_oid(content: bytes) -> str:
     """Dotted form of OBJECT IDENTIFIER content octets.
 
-    Memoized: the same few content types come with every message (issue 6).
+    Memoized: the same few content types come with every message.
     """
     arcs: list[int] = []
     value = 0

@@ -113,7 +113,7 @@ def wrap(
     if ephemeral_secret is None:
         ephemeral, shared = core_x25519.ephemeral_agree(recipient)
     else:
-        # Pinned ephemeral key: test-vector generation only (STYLE.md *_from_parts).
+        # Pinned ephemeral key: test-vector generation only (the *_from_parts seams).
         ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
             recipient, ephemeral_secret
         )
@@ -174,7 +174,7 @@ def candidates(
     named = False
     for key in keys:
         # The key's type and certificate are looked up once per key, not per entry
-        # (the abstract-class checks are slow; issue 6, 100-recipient messages).
+        # (the abstract-class checks are slow on 100-recipient messages).
         cert = key.certificate
         kind: type = (
             KeyAgreeRecipientInfo
@@ -248,7 +248,7 @@ def _wrap_oid(info: KeyAgreeRecipientInfo) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _wrap_oid_of(params: bytes) -> str:
-    # Memoized (errors are not): every message repeats the same few (issue 6).
+    # Memoized (errors are not): every message repeats the same few.
     wrap_alg = asn1.parse_algorithm_identifier(params)
     if wrap_alg.algorithm not in oids.WRAP_KEY_SIZES or wrap_alg.parameters:
         raise UnsupportedError(f"key wrap algorithm {wrap_alg.algorithm} not supported")

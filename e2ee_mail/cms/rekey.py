@@ -1,4 +1,4 @@
-"""Re-keying a CMS message (DESIGN.md "re-keying is O(1) in the body size").
+"""Re-keying a CMS message in O(1) of the body size: only the recipient entries change.
 
 The content-encryption key is unwrapped once with the caller's key, wrapped for the
 new recipients (RFC 5652 §6.2), and the message is rebuilt from the original version
@@ -7,7 +7,7 @@ and attributes copied byte for byte. The outer ContentInfo / enveloped-data laye
 fresh definite lengths (X.690 §8.1.3); the copied tail keeps its own encoding.
 
 The self-check is O(1) in the body size wherever the unwrap itself authenticates the
-content key (issue 5 item 3, DESIGN.md): RSAES-OAEP (RFC 8017 §7.1.2: the decoded
+content key: RSAES-OAEP (RFC 8017 §7.1.2: the decoded
 label hash and 0x01 separator reject a wrong key or altered entry) and AES key wrap
 (RFC 3394 §2.2.3: the integrity check value) only ever yield the key the sender
 wrapped. The body is then copied, not opened: re-opening it would only re-check the

@@ -1,5 +1,5 @@
 """Per-recipient DER for writing: each recipient entry built from parts computed once
-per certificate (issue 6: per-recipient overhead).
+per certificate, so that each extra recipient costs little more than its wrap.
 
 :func:`wrap_der` writes exactly the RecipientInfo (RFC 5652 §6.2) that
 ``asn1.serialize_recipient_info(recipients.wrap(...))`` writes: KeyTransRecipientInfo
@@ -105,8 +105,8 @@ def wrap_der(
     """Like :func:`wrap`, returning the RecipientInfo's DER (an element of the SET).
 
     The same entry :func:`serialize_recipient_infos` writes for :func:`wrap`'s
-    value, built from per-certificate parts computed once (issue 6: per-recipient
-    overhead is the DER and object building around each wrap).
+    value, built from per-certificate parts computed once (the per-recipient overhead
+    is the DER and object building around each wrap).
 
     Raises:
         PolicyError: RSA key below policy.min_rsa_bits.

@@ -28,7 +28,7 @@ under a run makes it stop before the rename (its journal is then discarded on th
 next run); the final check-and-rename holds the mbox's dot-lock (``MBOX.lock``), which
 delivery agents honour.
 
-Workers are processes (PERF.md: threads lose to the GIL on small messages), each
+Workers are processes (threads lose to the GIL on small messages), each
 opening the keyring itself; they receive paths and write files themselves, so no
 message body crosses a process boundary.
 """

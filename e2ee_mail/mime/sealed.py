@@ -1,7 +1,7 @@
 """An ``EmailMessage`` that writes its large encoded bodies without the generator.
 
-PERF.md: the ``email`` generator writes a body line by line (about 350,000 ``write``
-calls per 4 MiB of base64) at 40-60 MB/s. The encrypted body of an S/MIME or PGP/MIME
+The ``email`` generator writes a body line by line, an order of magnitude slower than
+the encryption (docs/ARCHITECTURE.md). The encrypted body of an S/MIME or PGP/MIME
 message is built by hand anyway (base64 lines, RFC 2045 §6.8; ASCII armor, RFC 9580
 §6.2), so :func:`attach_prebuilt` keeps those bytes as the part's body (the payload
 string is decoded from them only if something reads it, mime/bodybytes.py), and

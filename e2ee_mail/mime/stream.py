@@ -1,5 +1,5 @@
-"""S/MIME and PGP/MIME mail as streams, in bounded memory (issue 6: every format
-streams, and the CLI uses the streams).
+"""S/MIME and PGP/MIME mail as streams, in bounded memory (the CLI encrypts and
+decrypts mail through these).
 
 :func:`encrypt_stream` reads a whole mail (RFC 5322 octets) and writes the encrypted
 mail, CRLF line ends. The header fields go through ``email`` exactly as in

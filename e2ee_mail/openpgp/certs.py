@@ -243,7 +243,7 @@ class OpenPGPCertificate(Certificate):
         # flags and revocations were settled at load: the certificate is
         # immutable). It holds from ``when`` until the next expiry after it, so it
         # is kept for that window instead of being recomputed per recipient per
-        # message (issue 6); an earlier ``now`` recomputes.
+        # message; an earlier ``now`` recomputes.
         until = min(
             (
                 k.expires
@@ -325,7 +325,7 @@ class OpenPGPSecretKey(SecretKey):
         # The key's packets with every secret packet unprotected (usage 0).
         self._packets = list(packets)
         infos = [*public.subkeys, public.primary]
-        # Asked once per message (issue 6): computed once per key.
+        # Asked once per message: computed once per key.
         self._decryption = tuple(
             (k, self._keys[k.fingerprint])
             for k in infos

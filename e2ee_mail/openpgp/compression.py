@@ -15,9 +15,9 @@ the enclosing SEIPD packet (MDC or AEAD tag) still covers them.
 Provided: :func:`decompress` (bytes), :class:`Decompressor` (incremental) and
 :class:`DecompressingReader` (a readable stream over a compressed stream, holding at
 most about 1 MiB of output at a time). Left out, deliberately: compression on write —
-the library never compresses (PERF.md: 20x slower on incompressible data, and a side
-channel). Nesting limits
-(compressed inside compressed) are the message parser's, which calls this per layer.
+the library never compresses (20x slower on incompressible data, and a side channel).
+Nesting limits (compressed inside compressed) are the message parser's, which calls
+this per layer.
 """
 
 from __future__ import annotations

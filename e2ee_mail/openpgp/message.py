@@ -142,11 +142,12 @@ def _encrypt_from_parts(
 ) -> bytearray:
     """The rest of :func:`encrypt` with its random parts given: the session key, the
     header (with its salt) and the serialized PKESK packets. For test-vector
-    generators and runners only (STYLE.md *_from_parts); never for real mail."""
+    generators and runners only (the *_from_parts seams); never for real mail."""
     prefix = _literal_prefix(len(data))
     body_size = seipdv2.sealed_body_size(header, len(prefix) + len(data))
     head = pkesks + serialize_header(TAG_SEIPD, body_size)
-    # PERF.md: one allocation at the final size, the chunks sealed in place.
+    # One allocation at the final size, the chunks sealed in place: a second copy
+    # of a large body costs as much as sealing it.
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
     seipdv2.seal_into(header, session_key, prefix, data, memoryview(out)[len(head) :])
@@ -259,7 +260,7 @@ class ParsedMessage:
         pkesks: list[PKESKv3 | PKESKv6] = []
         seipd: tuple[Buffer, int, int] | None = None
         # One pass over the packet headers (parse_span, no generator: this runs
-        # once per message and a 1 KiB message is mostly overhead, issue 6).
+        # once per message and a 1 KiB message is mostly overhead).
         start = count = 0
         size = len(view)
         while start < size:

@@ -63,7 +63,7 @@ def _rsa_public(material: bytes) -> rsa.RSAPublicKey:
     """The ``cryptography`` key of an RSA key packet's public MPIs, cached per key.
 
     Building it (and OpenSSL's Montgomery set-up on first use) per recipient per
-    message made 100 RSA recipients cost 1.8x their 100 raw wraps (issue 6); the key
+    message made 100 RSA recipients cost 1.8x their 100 raw wraps; the key
     object is immutable, so one per key is shared. Keyed by the public bytes only.
     """
     reader = Reader(material, "RSA key")
@@ -85,7 +85,7 @@ def _wrap_fields(
             ephemeral, shared = core_x25519.ephemeral_agree(packet.material)
         else:
             # Pinned ephemeral key: test-vector generators and runners only
-            # (STYLE.md *_from_parts), reached through wrap_v6_from_parts.
+            # (the *_from_parts seams), reached through wrap_v6_from_parts.
             ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
                 packet.material, ephemeral_secret
             )

@@ -55,7 +55,7 @@ def openpgp_certs(certs: Sequence[Certificate]) -> list[OpenPGPCertificate]:
     found = []
     for cert in certs:
         # type() first: isinstance against an ABC subclass is the slow path, and
-        # this runs per recipient per message (issue 6).
+        # this runs per recipient per message.
         if type(cert) is not OpenPGPCertificate and not isinstance(
             cert, OpenPGPCertificate
         ):
