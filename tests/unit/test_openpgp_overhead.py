@@ -1,5 +1,5 @@
-"""The per-message and per-recipient fast paths of issue 6 give the same answers as
-the general code they shortcut.
+"""The OpenPGP per-message and per-recipient fast paths give the same answers as the
+general code they shortcut.
 
 Covered: the certificate's memoized encryption-key choice (and its expiry window),
 the secret key's fixed decryption keys, PKESK v6 bodies written without the

@@ -1,5 +1,5 @@
 """rewrap checks the key without opening the whole body where the unwrap is itself
-authenticated (issue 5 item 3: O(1) in the body size), and still fails closed."""
+authenticated (O(1) in the body size), and still fails closed."""
 
 from __future__ import annotations
 
