@@ -356,10 +356,10 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     Building every sub-parser cost about a third of the CLI's start-up above the
     import floor (argparse looks up gettext catalogues for each one; the keyring
-    commands add sixteen). When ``argv`` starts with
-    a known command only that sub-parser exists, which parses exactly as before (no
-    sibling is reachable after the command word); anything else (``--help``, no
-    command, an unknown one) gets the full parser and its usual messages.
+    commands add sixteen). When ``argv`` starts with a known command only that
+    sub-parser exists, which parses exactly as the full parser would (no sibling is
+    reachable after the command word); anything else (``--help``, no command, an
+    unknown one) gets the full parser and its usual messages.
     """
     parser = _Parser(
         prog="e2ee-mail", description="End-to-end encrypted mail: S/MIME and OpenPGP."

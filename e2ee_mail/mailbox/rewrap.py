@@ -6,8 +6,8 @@ since re-keying changes only base64 and armor lines), and Maildir as maildir(5)
 lays it out (``cur/`` and ``new/``, with ``tmp/`` for files being written).
 
 Every encrypted message (S/MIME, PGP/MIME, bare OpenPGP/CMS attachments, inline PGP;
-see ``keys/mailscan.py``) is re-wrapped to its owner's current keys
-(``keys/rekey.py``); unencrypted messages are not touched.
+see ``mailbox/scan.py``) is re-wrapped to its owner's current keys
+(``mailbox/rekey.py``); unencrypted messages are not touched.
 
 Safety, message by message:
 

@@ -6,9 +6,8 @@ mail, CRLF line ends. The header fields go through ``email`` exactly as in
 :func:`e2ee_mail.encrypt_message` (mime/headers.py: RFC 9788 header protection; the
 outer message is built by smime.py/pgpmime.py around a placeholder body and cut
 where that body goes). The body is streamed: canonicalized to CRLF (RFC 8551
-§3.1.1, RFC 3156 §3; input with CR in it costs three counting passes to prove it
-canonical), encrypted by the CMS or OpenPGP stream encrypter (CMS: BER with
-indefinite lengths, as ``openssl cms -stream`` writes; OpenPGP: partial body
+§3.1.1, RFC 3156 §3), encrypted by the CMS or OpenPGP stream encrypter (CMS: BER
+with indefinite lengths, as ``openssl cms -stream`` writes; OpenPGP: partial body
 lengths), and written as base64 lines or ASCII armor as it is produced.
 
 :func:`decrypt_stream` reads an encrypted mail and writes the decrypted one, its

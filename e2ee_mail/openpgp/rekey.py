@@ -1,5 +1,5 @@
 """Re-wrapping an OpenPGP message to new recipients without re-encrypting its body
-(``e2ee_mail.rewrap``; key rotation, keys/rekey.py).
+(``e2ee_mail.rewrap``; mailbox re-keying, mailbox/rekey.py).
 
 The PKESK packets (RFC 9580 §5.1) are replaced and the SEIPD packet is copied byte
 for byte. The session key is checked before anything is written: for SEIPDv2 by the

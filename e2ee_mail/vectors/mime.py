@@ -6,9 +6,9 @@ Decrypting goes through the public :func:`e2ee_mail.decrypt_message`; the inner 
 it returns (protected Subject restored, RFC 9788) must serialize to the expected bytes.
 Re-encrypting builds the inner entity as ``encrypt_message`` does, encrypts it through
 the format's ``*_from_parts`` seam (``cms.build.encrypt_bytes_from_parts`` or
-``openpgp._vectors_det.compose``) and wraps it with the MIME module's
+``vectors.openpgp_det.compose``) and wraps it with the MIME module's
 ``message_from_parts``; the outer mail must be the recorded one, byte for byte.
-Imported by e2ee_mail.vectors on first use.
+Imported by :mod:`.loader` on first use.
 """
 
 from __future__ import annotations

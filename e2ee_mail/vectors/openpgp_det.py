@@ -9,7 +9,7 @@ header with its salt, PKESK packets) and :func:`seipdv1._encrypt_from_parts` (se
 key, PKESK packets, CFB random prefix). X25519 PKESKs (v6) and ECDH PKESKs (v3) are
 made again from their recorded ephemeral secrets; RSA PKESKs cannot be (padding
 randomness) and are injected as recorded. The result must be the message, byte for
-byte. Imported by ``_vectors.py``.
+byte. Imported by :mod:`.loader` on first use.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ v4 keys and messages made by GnuPG 2.2, plus the RFC 9580 A.12 SEIPDv1 samples.
 Every operation goes through the code that ships: ``certs.load_certificate`` /
 ``certs.load_key``, ``message.decrypt`` for whole messages (v3 PKESK + SEIPDv1, often
 compressed), and ``seipdv1.open_body`` plus the inner-packet reader for a bare SEIPDv1
-packet opened with its published session key. Imported by ``_vectors.py``.
+packet opened with its published session key. Imported by :mod:`.loader` on first use.
 """
 
 from __future__ import annotations
