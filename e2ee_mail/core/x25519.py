@@ -5,7 +5,7 @@ refused rather than used as a key.
 
 Engine choice, made here and nowhere else: the sender side (:func:`ephemeral_agree`)
 runs on PyNaCl's libsodium bindings (``crypto_scalarmult_base`` +
-``crypto_scalarmult``), faster per ephemeral keygen + exchange than ``cryptography``
+``crypto_scalarmult``), which make a whole wrap faster than ``cryptography`` does
 (docs/ARCHITECTURE.md has the figures). The ephemeral secret is 32 bytes from
 :func:`core.random.random_bytes` (the OS CSPRNG), so randomness still has a single
 source; libsodium clamps it (RFC 7748 §5). libsodium refuses an all-zero result itself
