@@ -209,13 +209,9 @@ def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> 
         # RFC 5652 §6.2.1: version 0 with issuerAndSerialNumber, 2 with an SKI.
         if info.version != (2 if info.rid.subject_key_identifier is not None else 0):
             raise ASN1Error("KeyTransRecipientInfo has the wrong version")
-        private = key.private_key
-        assert isinstance(private, rsa.RSAPrivateKey)
-        if private.key_size < policy.min_rsa_bits:
-            raise PolicyError(
-                f"the {private.key_size}-bit RSA key is below the policy minimum of "
-                f"{policy.min_rsa_bits} bits"
-            )
+        # No policy.min_rsa_bits here: it bounds what we encrypt to. Refusing to open
+        # with one's own older key would protect nothing once the ciphertext exists.
+        assert isinstance(key.private_key, rsa.RSAPrivateKey)
         alg = info.key_encryption_algorithm.algorithm
         if alg == oids.RSAES_OAEP:
             asn1.parse_oaep_parameters(info.key_encryption_algorithm.parameters)
