@@ -13,8 +13,8 @@ Safety, message by message:
 
 * Maildir: the new message is written to the Maildir's ``tmp/``, fsynced, read back
   and verified to open with the current keys alone to the same plaintext, given the
-  original's mode and mtime, and only then renamed over the original (atomic on
-  POSIX). A kill at any point leaves either the old or the new message.
+  original's owner, group, mode and mtime, and only then renamed over the original
+  (atomic on POSIX). A kill at any point leaves either the old or the new message.
 * mbox: each re-keyed message is written to its own file in ``MBOX.e2ee-rewrap/``;
   when all are done they are concatenated in order into a temporary mbox that is
   fsynced and renamed over the original. A kill leaves the original untouched.
@@ -121,9 +121,16 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
+def _exclusive(lock_path: Path, owner: os.stat_result | None = None) -> Iterator[None]:
+    """Hold flock(2) on ``lock_path`` or refuse at once. With ``owner`` (the
+    mailbox's stat), the lock file, which stays in the mailbox, is given the
+    mailbox's owner and group: one made by a run as root must not lock its owner out
+    of the next run."""
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        if owner is not None and os.fstat(fd).st_uid != owner.st_uid:
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, owner.st_uid, owner.st_gid)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -176,7 +183,7 @@ def rewrap_mailbox(
         lock, journal_path = work / "lock", work / "journal"
     else:
         raise UsageError(f"{root} is neither an mbox file nor a Maildir directory")
-    with _exclusive(lock):
+    with _exclusive(lock, os.stat(root) if work is None else None):
         started = time.monotonic()
         if work is None:
             # Temp files of a killed run (we hold the lock: no run is active).

@@ -529,3 +529,64 @@ def test_an_unexpected_exception_fails_one_message_not_the_run(
     assert reason.startswith("internal error (IndexError)")
     assert "secret" not in reason
     assert _find(root, "m0000").read_bytes() == messages["m0000"][0]
+
+
+# -- files keep their owners ---------------------------------------------------
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="giving files to another user needs root"
+)
+OTHER = (12345, 12345)
+
+
+def _owner_and_mode(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_uid, st.st_gid, st.st_mode & 0o7777
+
+
+@needs_root
+def test_maildir_rewrap_as_root_keeps_each_message_s_owner_and_mode(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    messages = _messages(ring, 6)
+    root = _maildir(tmp_path / "Maildir", messages)
+    for path in [root, *root.iterdir(), *root.rglob("m*")]:
+        os.chown(path, *OTHER)
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (summary.rewrapped, summary.failed) == (4, 0)
+    for name, (_, body) in messages.items():
+        path = _find(root, name)
+        assert _owner_and_mode(path) == (*OTHER, 0o640)
+        if body is not None:
+            assert _open_all(path.read_bytes(), new.key) == [body]
+    # The lock file stays in the Maildir: it is the owner's too, so that their own
+    # next run can open it.
+    assert _owner_and_mode(root / "e2ee-rewrap.lock")[:2] == OTHER
+
+
+def test_a_message_whose_owner_cannot_be_kept_is_not_replaced(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = _messages(ring, 1)
+    root = _maildir(tmp_path / "Maildir", messages)
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    real_fstat = os.fstat
+
+    def foreign_owner(fd: int) -> os.stat_result:
+        # Every file looks as if it belonged to someone else, and chown refuses:
+        # what a user who is not root sees for another user's message.
+        st = list(real_fstat(fd))
+        st[4], st[5] = OTHER
+        return os.stat_result(st)
+
+    def refuse(fd: int, uid: int, gid: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "fstat", foreign_owner)
+    monkeypatch.setattr(os, "fchown", refuse)
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert summary.failed == 1
+    assert "cannot keep the message's owner" in summary.failures[0][1]
+    assert _find(root, "m0000").read_bytes() == messages["m0000"][0]
+    assert list((root / "tmp").iterdir()) == []
