@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Final, Literal
 
+from .._io import atomic_writer
+
 __all__ = ["FSYNC_EVERY", "Journal", "Outcome", "Summary", "journal_header"]
 
 FSYNC_EVERY: Final = 64
@@ -181,14 +183,7 @@ class Journal:
     def record(self, outcome: Outcome) -> None:
         """Append one finished message."""
         assert self._fh is not None
-        row = [
-            outcome.status,
-            outcome.id,
-            " ".join(outcome.reason.split()),
-            outcome.identity,
-            list(outcome.fingerprints),
-        ]
-        self._fh.write(json.dumps(row).encode() + b"\n")
+        self._fh.write(_line(outcome))
         self._fh.flush()
         self.done[outcome.id] = outcome
         self._count += 1
@@ -199,6 +194,24 @@ class Journal:
         """Every finished message, this run's and earlier ones'."""
         return dict(self.done)
 
-    def header_changed(self, root: Path) -> bool:
-        """Whether the mailbox no longer matches the header."""
-        return journal_header(str(self._header["kind"]), root) != self._header
+    def rebase(self, header: dict[str, object]) -> None:
+        """Pin the journal to a new header (mail was appended to the mbox): the
+        journal is rewritten, atomically, with every outcome so far."""
+        assert self._fh is not None
+        with atomic_writer(self._path, mode=0o600) as fh:
+            fh.write(json.dumps(header).encode() + b"\n")
+            fh.writelines(_line(outcome) for outcome in self.done.values())
+        self._fh.close()
+        self._header = header
+        self._fh = open(self._path, "ab")  # noqa: SIM115
+
+
+def _line(outcome: Outcome) -> bytes:
+    row = [
+        outcome.status,
+        outcome.id,
+        " ".join(outcome.reason.split()),
+        outcome.identity,
+        list(outcome.fingerprints),
+    ]
+    return json.dumps(row).encode() + b"\n"

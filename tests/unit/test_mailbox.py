@@ -10,12 +10,15 @@ import logging
 import os
 import subprocess
 import sys
+import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring
+from e2ee_mail.mailbox import mbox as mboxfile
 from e2ee_mail.mailbox import rewrap as mailbox
 from e2ee_mail.mailbox import scan as mailscan
 from e2ee_mail.mailbox import worker as mailworker
@@ -359,24 +362,91 @@ def test_interrupted_mbox_run_leaves_the_mbox_untouched_and_resumes(
             assert _open_all(message, new.key) == [body]
 
 
-def test_mbox_that_changes_during_the_run_is_not_replaced(
+FROM_LINE = b"From bob Thu Jan  1 00:00:00 2026\n"
+
+
+def _mbox(path: Path, messages: list[bytes]) -> Path:
+    path.write_bytes(b"".join(FROM_LINE + m + b"\n" for m in messages))
+    return path
+
+
+def _mbox_messages(path: Path) -> list[bytes]:
+    """Each message of an mbox without its From line."""
+    data = path.read_bytes()
+    return [
+        data[offset : offset + length].split(b"\n", 1)[1]
+        for offset, length in mailbox.mbox_slices(path)
+    ]
+
+
+def test_mail_appended_during_the_run_is_kept_and_rekeyed(
     ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mbox = tmp_path / "inbox"
-    (data, _) = _messages(ring, 1)["m0000"]
-    mbox.write_bytes(b"From bob Thu Jan  1 00:00:00 2026\n" + data + b"\n")
-    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    certs = ring.recipients(ALICE)
+    first = smime_mail(e2ee_mail.encrypt(b"first", certs, format="cms"), 1)
+    late = smime_mail(e2ee_mail.encrypt(b"late", certs, format="cms"), 2)
+    mbox = _mbox(tmp_path / "inbox", [first])
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
     real = mailworker.mbox_task
+    calls = []
 
     def delivering(*args: object) -> mailbox.Outcome:
-        with open(mbox, "ab") as fh:
-            fh.write(b"From new Thu Jan  1 00:00:00 2026\n\nnew mail\n")
+        calls.append(args)
+        if len(calls) == 1:  # a delivery while the re-wrap works
+            with open(mbox, "ab") as fh:
+                fh.write(FROM_LINE + late + b"\n")
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(mailworker, "mbox_task", delivering)
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert (summary.rewrapped, summary.failed) == (2, 0)
+    assert [_open_all(m, new.key) for m in _mbox_messages(mbox)] == [
+        [b"first"],
+        [b"late"],
+    ]
+
+
+def test_mbox_modified_during_the_run_is_not_rewritten(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (data, _) = _messages(ring, 1)["m0000"]
+    mbox = _mbox(tmp_path / "inbox", [data, plain_mail(7)])
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    real = mailworker.mbox_task
+
+    def editing(*args: object) -> mailbox.Outcome:
+        # A mail reader rewrites the mbox meanwhile (same size, other bytes).
+        mbox.write_bytes(mbox.read_bytes().replace(b"hello 7", b"HELLO 7"))
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mailworker, "mbox_task", editing)
     with pytest.raises(e2ee_mail.Error, match="changed during the re-wrap"):
         mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
-    assert mbox.read_bytes().endswith(b"new mail\n")
+    assert _mbox_messages(mbox) == [
+        data + b"\n",
+        plain_mail(7).replace(b"hello 7", b"HELLO 7") + b"\n",
+    ]
+
+
+def test_mbox_that_keeps_receiving_mail_is_left_whole(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (data, _) = _messages(ring, 1)["m0000"]
+    mbox = _mbox(tmp_path / "inbox", [data])
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    real = mailworker.mbox_task
+
+    def flooding(*args: object) -> mailbox.Outcome:
+        with open(mbox, "ab") as fh:
+            fh.write(FROM_LINE + plain_mail(9) + b"\n")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mailworker, "mbox_task", flooding)
+    with pytest.raises(e2ee_mail.Error, match="keeps receiving mail"):
+        mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    messages = _mbox_messages(mbox)
+    assert messages[0] == data + b"\n"
+    assert messages[1:] == [plain_mail(9) + b"\n"] * (len(messages) - 1)
 
 
 def test_two_worker_processes_rewrap_an_mbox(ring: Keyring, tmp_path: Path) -> None:
@@ -437,13 +507,21 @@ def test_mbox_commit_waits_for_no_one_else_s_dot_lock(
     mbox.write_bytes(b"From bob Thu Jan  1 00:00:00 2026\n" + data + b"\n")
     original = mbox.read_bytes()
     ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
-    (tmp_path / "inbox.lock").write_bytes(b"12345\n")  # a delivery agent's lock
-    monkeypatch.setattr(mailbox, "_DOTLOCK_WAIT_S", 0.2)
+    real = mailworker.mbox_task
+
+    def locking(*args: object) -> mailbox.Outcome:
+        # A delivery agent takes the dot-lock while the re-wrap works.
+        (tmp_path / "inbox.lock").write_bytes(b"12345\n")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mailworker, "mbox_task", locking)
+    monkeypatch.setattr(mboxfile, "LOCK_WAIT_S", 0.2)
     with pytest.raises(e2ee_mail.UsageError, match="is locked"):
         mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert mbox.read_bytes() == original
     (tmp_path / "inbox.lock").unlink()
     # The work already done is journaled: the next run only commits.
+    monkeypatch.setattr(mailworker, "mbox_task", real)
     summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert (summary.resumed, summary.rewrapped) == (1, 1)
     assert not (tmp_path / "inbox.lock").exists()
@@ -590,3 +668,164 @@ def test_a_message_whose_owner_cannot_be_kept_is_not_replaced(
     assert "cannot keep the message's owner" in summary.failures[0][1]
     assert _find(root, "m0000").read_bytes() == messages["m0000"][0]
     assert list((root / "tmp").iterdir()) == []
+
+
+@needs_root
+def test_mbox_rewrap_as_root_keeps_the_mbox_s_owner_and_mode(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    (data, body) = _messages(ring, 1)["m0000"]
+    mbox = _mbox(tmp_path / "inbox", [data, plain_mail(1)])
+    os.chown(mbox, *OTHER)
+    os.chmod(mbox, 0o640)
+    inode = mbox.stat().st_ino
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert (summary.rewrapped, summary.failed) == (1, 0)
+    assert _owner_and_mode(mbox) == (*OTHER, 0o640)
+    assert mbox.stat().st_ino == inode  # rewritten in place, not replaced
+    assert _open_all(_mbox_messages(mbox)[0], new.key) == [body]
+
+
+# -- mbox locking ----------------------------------------------------------------
+
+WAIT_S = 60  # a bound on every wait below; none is reached when all goes well
+
+
+class _FlockAgent(threading.Thread):
+    """A delivery agent that locks the mbox with flock(2) only, then appends.
+
+    Started while the mbox is free, it takes the lock and holds it until ``go``;
+    started while someone holds the lock, it is refused once (``refused``), then
+    waits for the lock, as agents do.
+    """
+
+    def __init__(self, path: Path, message: bytes) -> None:
+        super().__init__(daemon=True)
+        self.path, self.message = path, message
+        self.holding, self.refused = threading.Event(), threading.Event()
+        self.go, self.appended = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        with open(self.path, "ab") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.refused.set()
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            else:
+                self.holding.set()
+                self.go.wait(WAIT_S)
+            fh.write(FROM_LINE + self.message + b"\n")
+            fh.flush()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        self.appended.set()
+
+
+def test_a_delivery_holding_flock_at_commit_time_is_waited_for_and_kept(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certs = ring.recipients(ALICE)
+    first = smime_mail(e2ee_mail.encrypt(b"first", certs, format="cms"), 1)
+    late = smime_mail(e2ee_mail.encrypt(b"late", certs, format="cms"), 2)
+    mbox = _mbox(tmp_path / "inbox", [first])
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    agent = _FlockAgent(mbox, late)
+    real_task = mailworker.mbox_task
+
+    def task(*args: object) -> mailbox.Outcome:
+        if not agent.is_alive() and not agent.appended.is_set():
+            agent.start()  # the agent locks the mbox while the re-wrap works
+            assert agent.holding.wait(WAIT_S)
+        return real_task(*args)  # type: ignore[arg-type]
+
+    def pause() -> None:
+        # The re-wrap found the mbox locked and waits: the agent delivers now.
+        agent.go.set()
+        assert agent.appended.wait(WAIT_S)
+
+    monkeypatch.setattr(mailworker, "mbox_task", task)
+    monkeypatch.setattr(mboxfile, "_pause", pause, raising=False)
+    try:
+        summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    finally:
+        agent.go.set()
+        agent.join(WAIT_S)
+    assert agent.appended.is_set()
+    assert (summary.rewrapped, summary.failed) == (2, 0)
+    assert [_open_all(m, new.key) for m in _mbox_messages(mbox)] == [
+        [b"first"],
+        [b"late"],
+    ]
+
+
+def test_a_delivery_waiting_on_flock_during_the_commit_is_kept(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certs = ring.recipients(ALICE)
+    first = smime_mail(e2ee_mail.encrypt(b"first", certs, format="cms"), 1)
+    late = plain_mail(2)
+    mbox = _mbox(tmp_path / "inbox", [first])
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    agent = _FlockAgent(mbox, late)
+    real_assemble = mboxfile.assemble
+
+    def assemble(*args: object, **kwargs: object) -> object:
+        # The re-wrap holds the locks: the agent opens the mbox and waits.
+        agent.start()
+        assert agent.refused.wait(WAIT_S)
+        return real_assemble(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mboxfile, "assemble", assemble)
+    try:
+        summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    finally:
+        agent.go.set()
+        agent.join(WAIT_S)
+    assert agent.appended.is_set()
+    assert summary.rewrapped == 1
+    messages = _mbox_messages(mbox)
+    assert _open_all(messages[0], new.key) == [b"first"]
+    assert messages[1:] == [late + b"\n"]
+
+
+_HOLDER = textwrap.dedent(
+    """
+    import fcntl, os, sys
+    path, kind = sys.argv[1:3]
+    if kind == "dotlock":
+        os.close(os.open(path + ".lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    else:
+        fd = os.open(path, os.O_RDWR)
+        (fcntl.lockf if kind == "fcntl" else fcntl.flock)(fd, fcntl.LOCK_EX)
+    print("locked", flush=True)
+    sys.stdin.readline()
+    if kind == "dotlock":
+        os.unlink(path + ".lock")
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["dotlock", "fcntl", "flock"])
+def test_every_mbox_lock_kind_held_by_another_program_is_honoured(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    (data, _) = _messages(ring, 1)["m0000"]
+    mbox = _mbox(tmp_path / "inbox", [data])
+    original = mbox.read_bytes()
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    monkeypatch.setattr(mboxfile, "LOCK_WAIT_S", 0.3, raising=False)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(mbox), kind],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        with pytest.raises(e2ee_mail.UsageError, match="is locked"):
+            mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+        assert mbox.read_bytes() == original
+    finally:
+        holder.communicate(b"\n", timeout=WAIT_S)
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert summary.rewrapped == 1
