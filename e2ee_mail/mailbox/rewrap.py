@@ -39,12 +39,18 @@ message body crosses a process boundary.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TextIO
@@ -63,6 +69,7 @@ _WORK_SUFFIX = ".e2ee-rewrap"
 _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
 _MAILDIR_LOCK = "e2ee-rewrap.lock"
 _INLINE_BATCH = 16
+_OUT_OF_SPACE = frozenset((errno.ENOSPC, errno.EDQUOT))
 #: How many times mail appended during a run is re-keyed before the rewrite.
 _APPEND_ROUNDS = 8
 #: Below this many messages a default run stays in one process: starting a spawned
@@ -170,8 +177,13 @@ def rewrap_mailbox(
         The counts and the failures with their reasons.
 
     Raises:
-        UsageError: not a mailbox, or another run holds the mailbox.
+        UsageError: not a mailbox, another run holds the mailbox, or a program
+            holds the mbox's lock for too long.
         KeyringError, PassphraseError: the keyring does not open.
+        Error: the mbox changed during the run other than by new mail, or the run
+            stopped on a system error (a full disk): finished messages are kept,
+            and messages that failed for such a cause are tried again by the next
+            run.
     """
     from .._api import _passphrase_bytes
 
@@ -188,7 +200,7 @@ def rewrap_mailbox(
         lock, journal_path = work / "lock", work / "journal"
     else:
         raise UsageError(f"{root} is neither an mbox file nor a Maildir directory")
-    with _exclusive(lock, os.stat(root) if work is None else None):
+    with _stopping(root), _exclusive(lock, os.stat(root) if work is None else None):
         started = time.monotonic()
         if work is None:
             # Temp files of a killed run (we hold the lock: no run is active).
@@ -221,6 +233,9 @@ def rewrap_mailbox(
                         fingerprints=outcome.fingerprints,
                         mail_id=outcome.id,
                     )
+                if outcome.os_error in _OUT_OF_SPACE:
+                    # Every message after this one would fail the same way.
+                    raise OSError(outcome.os_error, os.strerror(outcome.os_error))
 
             run = _run_pool if _use_pool(workers, len(todo)) else _run_inline
             for outcome in run(todo, ring, secret, identity, workers):
@@ -243,6 +258,19 @@ def rewrap_mailbox(
         failed=summary.failed,
     )
     return summary
+
+
+@contextlib.contextmanager
+def _stopping(root: Path) -> Iterator[None]:
+    """Turn a failed system call of the run itself (a full disk under the journal
+    or the rewrite) into an :class:`Error`; what is finished stays journaled."""
+    try:
+        yield
+    except OSError as exc:
+        raise Error(
+            f"the re-wrap of {root} stopped: {exc.strerror or exc}; finished "
+            "messages are kept: run it again once the cause is fixed"
+        ) from None
 
 
 def _use_pool(workers: int | None, count: int) -> bool:
@@ -284,18 +312,31 @@ def _run_pool(
     # themselves from its path.
     ctx = multiprocessing.get_context("spawn")
     args = (os.fspath(ring.path), secret, identity, os.getpid())
+    queue = iter(batches)
     with ProcessPoolExecutor(
         n, mp_context=ctx, initializer=mailworker.init_worker, initargs=args
     ) as pool:
-        futures = [pool.submit(mailworker.run_batch, batch) for batch in batches]
+        # At most two batches per worker are submitted ahead (one running, one
+        # waiting): when the parent stops (a full disk on the journal, a kill),
+        # only those finish; the rest of the mailbox is never started.
+        running: set[Future[list[Outcome]]] = set()
         try:
-            for future in as_completed(futures):
-                yield from future.result()
+            while True:
+                while len(running) < 2 * n and (batch := next(queue, None)):
+                    running.add(pool.submit(mailworker.run_batch, batch))
+                if not running:
+                    break
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
         except BrokenProcessPool:
             raise Error(
                 "a re-wrap worker process died; finished messages are journaled: "
                 "run again to resume"
             ) from None
+        finally:
+            for future in running:
+                future.cancel()
 
 
 def _commit_mbox(

@@ -64,6 +64,12 @@ def _internal(mid: str, exc: Exception) -> Outcome:
     )
 
 
+def _failed(mid: str, exc: Error | OSError) -> Outcome:
+    # The errno tells a passing cause (a full disk) from the message's own fault.
+    os_error = (exc.errno or 0) if isinstance(exc, OSError) else 0
+    return Outcome(mid, "failed", _one_line(exc), os_error=os_error)
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
@@ -145,7 +151,7 @@ def maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
         _DIRTY_DIRS.add(os.path.dirname(path))
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
-        return Outcome(mid, "failed", _one_line(exc))
+        return _failed(mid, exc)
     except Exception as exc:
         return _internal(mid, exc)
 
@@ -171,7 +177,7 @@ def mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcom
                 os.unlink(tmp)
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
-        return Outcome(mid, "failed", _one_line(exc))
+        return _failed(mid, exc)
     except Exception as exc:
         return _internal(mid, exc)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import errno
 import fcntl
 import io
 import logging
@@ -13,6 +14,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -829,3 +831,169 @@ def test_every_mbox_lock_kind_held_by_another_program_is_honoured(
         holder.communicate(b"\n", timeout=WAIT_S)
     summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
     assert summary.rewrapped == 1
+
+
+# -- full disks and other passing faults --------------------------------------
+
+
+class _Budgeted:
+    """A file open for writing on a :class:`_Disk`."""
+
+    def __init__(self, fh: BinaryIO, disk: _Disk) -> None:
+        self._fh, self._disk = fh, disk
+
+    def write(self, data: bytes) -> int:
+        n = min(len(data), self._disk.free)
+        self._fh.write(data[:n])
+        self._disk.free -= n
+        if n < len(data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return n
+
+    def __enter__(self) -> _Budgeted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._fh, name)
+
+
+class _Disk:
+    """Files written whose path contains one of ``names`` share ``free`` bytes: a
+    write past them writes what fits, then fails with ENOSPC, as write(2) does on a
+    full disk. Install with :meth:`install`."""
+
+    def __init__(self, free: int, *names: str) -> None:
+        self.free, self.names = free, names
+
+    def _counts(self, path: str) -> bool:
+        return any(name in path for name in self.names)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real_fdopen, real_open = os.fdopen, open
+
+        def fdopen(fd: int, mode: str = "r", *args: object, **kw: object) -> object:
+            fh = real_fdopen(fd, mode, *args, **kw)  # type: ignore[call-overload]
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            return _Budgeted(fh, self) if "w" in mode and self._counts(target) else fh
+
+        def open_(file: object, mode: str = "r", *args: object, **kw: object) -> object:
+            fh = real_open(file, mode, *args, **kw)  # type: ignore[call-overload]
+            counted = "w" in mode and self._counts(os.fspath(file))  # type: ignore[arg-type]
+            return _Budgeted(fh, self) if counted else fh
+
+        monkeypatch.setattr(os, "fdopen", fdopen)
+        monkeypatch.setattr(mboxfile, "open", open_, raising=False)
+
+
+def _encrypted_mbox(ring: Keyring, tmp_path: Path, count: int) -> tuple[Path, list]:
+    messages = sorted(_messages(ring, count).items())
+    mbox = _mbox(tmp_path / "inbox", [data for _, (data, _) in messages])
+    return mbox, messages
+
+
+def test_a_full_disk_stops_the_run_leaves_no_partial_file_and_is_resumed(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mbox, messages = _encrypted_mbox(ring, tmp_path, 12)
+    original = mbox.read_bytes()
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    work = tmp_path / "inbox.e2ee-rewrap"
+    # Room for about three re-wrapped messages, then the disk is full.
+    _Disk(3 * len(messages[0][1][0]) + 100, ".msg.tmp").install(monkeypatch)
+    with pytest.raises(e2ee_mail.Error, match="No space left on device"):
+        mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert mbox.read_bytes() == original
+    left = sorted(p.name for p in work.iterdir())
+    done = [name for name in left if name.endswith(".msg")]
+    assert done  # whole messages, journaled: the resume keeps them
+    assert left == sorted(["journal", "lock", *done])
+    monkeypatch.undo()
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    # The message that met the full disk is tried again, not reported as failed.
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (8, 4, 0)
+    assert summary.resumed > len(done)  # plain messages too
+    for message, (_, (_, body)) in zip(_mbox_messages(mbox), messages, strict=True):
+        if body is not None:
+            assert _open_all(message, new.key) == [body]
+    assert not work.exists()
+
+
+def test_no_space_for_the_new_mbox_leaves_no_partial_copy(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mbox, _ = _encrypted_mbox(ring, tmp_path, 6)
+    original = mbox.read_bytes()
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    work = tmp_path / "inbox.e2ee-rewrap"
+    _Disk(1000, "mbox.new").install(monkeypatch)
+    with pytest.raises(e2ee_mail.Error, match="No space left on device"):
+        mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert mbox.read_bytes() == original
+    assert sorted(p.name for p in work.iterdir() if not p.name.endswith(".msg")) == [
+        "journal",
+        "lock",
+    ]
+    monkeypatch.undo()
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert (summary.resumed, summary.rewrapped, summary.failed) == (6, 4, 0)
+
+
+def test_a_message_failed_by_an_io_error_is_tried_again_on_resume(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = _messages(ring, 30)
+    root = _maildir(tmp_path / "Maildir", messages)
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    bad = str(_find(root, "m0003"))
+    real_task = mailworker.maildir_task
+    calls = []
+
+    def task(*args: str) -> mailbox.Outcome:
+        calls.append(args)
+        if len(calls) == 20:
+            raise KeyboardInterrupt
+        return real_task(*args)
+
+    def read_error(file: str, *args: object, **kw: object) -> object:
+        if file == bad:  # the disk fails to read this message, this time
+            raise OSError(errno.EIO, os.strerror(errno.EIO), file)
+        return open(file, *args, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(mailworker, "maildir_task", task)
+    monkeypatch.setattr(mailworker, "open", read_error, raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    monkeypatch.undo()
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert summary.resumed == mailbox._INLINE_BATCH - 1
+    assert summary.failed == 0
+    assert _open_all(_find(root, "m0003").read_bytes(), new.key) == [
+        messages["m0003"][1]
+    ]
+
+
+def test_a_full_disk_under_the_journal_stops_the_workers_promptly(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = _messages(ring, 100)
+    root = _maildir(tmp_path / "Maildir", messages)
+    before = {p.name: p.read_bytes() for p in root.rglob("m*")}
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+
+    def full(self: object, outcome: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(mailbox.Journal, "record", full)
+    with pytest.raises(e2ee_mail.Error, match="No space left on device"):
+        mailbox.rewrap_mailbox(root, ring.path, workers=2)
+    changed = [p for p in root.rglob("m*") if p.read_bytes() != before[p.name]]
+    # Batches of 6 (100 messages, 2 workers); at most two per worker were ever
+    # handed out. Before, the pool re-wrapped the whole Maildir before stopping.
+    assert len(changed) <= 2 * 2 * 6
+    monkeypatch.undo()
+    again = mailbox.rewrap_mailbox(root, ring.path, workers=2)
+    assert again.failed == 0
+    assert again.rewrapped + len(changed) == 67
