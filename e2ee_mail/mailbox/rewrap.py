@@ -196,7 +196,10 @@ def rewrap_mailbox(
         lock, journal_path, work = root / _MAILDIR_LOCK, root / _MAILDIR_JOURNAL, None
     elif root.is_file():
         work = root.with_name(root.name + _WORK_SUFFIX)
-        work.mkdir(mode=0o700, exist_ok=True)
+        try:
+            work.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {work}: {exc.strerror}") from None
         lock, journal_path = work / "lock", work / "journal"
     else:
         raise UsageError(f"{root} is neither an mbox file nor a Maildir directory")

@@ -997,3 +997,19 @@ def test_a_full_disk_under_the_journal_stops_the_workers_promptly(
     again = mailbox.rewrap_mailbox(root, ring.path, workers=2)
     assert again.failed == 0
     assert again.rewrapped + len(changed) == 67
+
+
+def test_an_mbox_whose_directory_refuses_the_work_directory_is_a_usage_error(
+    ring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mbox = _mbox(tmp_path / "inbox", [plain_mail(1)])
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: object, **kw: object) -> None:
+        if self.name.endswith(".e2ee-rewrap"):
+            raise PermissionError(13, os.strerror(13), str(self))
+        real_mkdir(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    with pytest.raises(e2ee_mail.UsageError, match="cannot create"):
+        mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
