@@ -1013,3 +1013,51 @@ def test_an_mbox_whose_directory_refuses_the_work_directory_is_a_usage_error(
     monkeypatch.setattr(Path, "mkdir", mkdir)
     with pytest.raises(e2ee_mail.UsageError, match="cannot create"):
         mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+
+
+# Re-wraps the mbox argv[1] with the keyring argv[2], SIGKILLing itself at the
+# third write into the mbox: a kill in the middle of the in-place rewrite.
+_KILLED_COMMIT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from e2ee_mail.mailbox import mbox, rewrap
+
+    mbox._BLOCK = 64
+    real_pwrite, writes = os.pwrite, []
+
+    def pwrite(fd, data, offset):
+        writes.append(offset)
+        if len(writes) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_pwrite(fd, data, offset)
+
+    os.pwrite = pwrite
+    rewrap.rewrap_mailbox(sys.argv[1], sys.argv[2], workers=1)
+    """
+)
+
+
+def test_a_run_killed_while_rewriting_the_mbox_is_completed_by_the_next(
+    ring: Keyring, tmp_path: Path
+) -> None:
+    mbox, messages = _encrypted_mbox(ring, tmp_path, 6)
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_COMMIT, str(mbox), str(ring.path)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr.decode()
+    assert mboxfile.pending(tmp_path / "inbox.e2ee-rewrap")
+    with open(mbox, "ab") as fh:  # a delivery while nobody holds the locks
+        fh.write(FROM_LINE + plain_mail(99) + b"\n")
+    summary = mailbox.rewrap_mailbox(mbox, ring.path, workers=1)
+    assert summary.failed == 0
+    stored = _mbox_messages(mbox)
+    assert stored[-1] == plain_mail(99) + b"\n"
+    for message, (_, (_, body)) in zip(stored[:-1], messages, strict=True):
+        if body is not None:
+            assert _open_all(message, new.key) == [body]
+    assert not (tmp_path / "inbox.e2ee-rewrap").exists()
+    assert not (tmp_path / "inbox.lock").exists()
