@@ -100,7 +100,7 @@ def test_decrypt_mode_option_sets_exactly_what_is_asked(
 
 
 def test_decrypt_mode_option_refuses_what_is_not_an_octal_mode(
-    sealed: Path, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     for bad in ("rw", "1777", "-1"):
         with pytest.raises(SystemExit) as exc:
