@@ -1,8 +1,11 @@
 """The ``e2ee-mail`` command (stable: scripts depend on its options and exit codes).
 
 Exit 0 on success; otherwise exactly one line ``e2ee-mail: error: ...`` on stderr, a
-non-zero status, and nothing written to the output path: output goes to a temporary
-file next to the target and is renamed only once the whole operation has succeeded.
+non-zero status that says what went wrong (:data:`EXIT_CODES`), and nothing written
+to the output path: output goes to a temporary file next to the target and is renamed
+only once the whole operation has succeeded. Output to stdout is held back the same
+way and written at the end; a reader that goes away early (``| head``) ends the
+command quietly with status 141, as a program killed by SIGPIPE reports in a shell.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 
 from ._io import atomic_writer, spool, write_files_atomically
-from .errors import Error, UsageError
+from .errors import (
+    DecryptionError,
+    Error,
+    FormatError,
+    NoMatchingKeyError,
+    PassphraseError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from .model import SecretKey
@@ -29,6 +39,28 @@ __all__ = ["main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_NO_KEY = 3
+EXIT_BAD_INPUT = 4
+EXIT_PASSPHRASE = 5
+EXIT_INTERRUPTED = 130
+#: 128 + SIGPIPE: what a shell reports for a program its reader left (``| head``).
+EXIT_BROKEN_PIPE = 141
+
+#: Status -> meaning, for --help and the README.
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    EXIT_ERROR: "any other failure (refused by policy, unsupported, I/O, keyring)",
+    EXIT_USAGE: "usage: bad option, unreadable input, -o DIR, binary data for a tty",
+    EXIT_NO_KEY: "no matching key: the message names none of the --key keys",
+    EXIT_BAD_INPUT: "not an encrypted message, damaged input, or decryption failed",
+    EXIT_PASSPHRASE: "passphrase missing or wrong",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_BROKEN_PIPE: "the reader of stdout went away (| head): output cut short",
+}
+
+_BINARY_TO_TERMINAL = (
+    "refusing to write binary data to a terminal; use -o FILE, --armor, or -o -"
+)
 
 
 def _terminal_columns() -> int:
@@ -47,13 +79,15 @@ def _terminal_columns() -> int:
         return 80
 
 
-class _Formatter(argparse.HelpFormatter):
+class _Formatter(argparse.RawDescriptionHelpFormatter):
     """argparse's formatter, given its width so that it never imports ``shutil``.
 
     argparse builds a formatter for every ``add_argument`` and, without a width,
     imports ``shutil`` (with ``bz2``, ``lzma`` and ``zlib``) to ask the terminal's:
     milliseconds of every command's start-up for a help text it never prints. The
-    width is the one argparse would have computed.
+    width is the one argparse would have computed. Descriptions and epilogs are
+    printed as written (the exit status table keeps its columns); option help is
+    wrapped as usual.
     """
 
     def __init__(
@@ -91,6 +125,26 @@ def _input(path: str | None) -> Iterator[BinaryIO]:
         yield fh
 
 
+def _to_terminal(path: str | None) -> bool:
+    """Whether output goes to a terminal by default (no -o, or none but "-")."""
+    return path is None and sys.stdout.isatty()
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Whether ``head`` (the first octets of some output) is not text a terminal
+    shows as such: a control character other than white space, backspace and ESC,
+    or octets that are not UTF-8 (a character cut at the end of ``head`` aside)."""
+    import re
+
+    if re.search(rb"[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f]", head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return not (exc.reason == "unexpected end of data" and exc.end == len(head))
+    return False
+
+
 @contextlib.contextmanager
 def _output(
     path: str | None, *, mode: int = 0o666, umask: bool = True
@@ -98,17 +152,25 @@ def _output(
     """Yield a file that becomes ``path`` (or stdout) only if the block succeeds.
 
     The file gets ``mode`` less the umask, as open(2) would create it, or ``mode``
-    exactly when ``umask`` is false (``--mode``).
+    exactly when ``umask`` is false (``--mode``). Binary data is not written to a
+    terminal unless asked for with ``-o -`` (it could hold the terminal's control
+    sequences, and is unreadable there anyway).
     """
     if path is None or path == "-":
+        refuse_binary = _to_terminal(path)
         with spool() as tmp:
             yield tmp
+            tmp.seek(0)
+            if refuse_binary and _looks_binary(tmp.read(1 << 16)):
+                raise UsageError(_BINARY_TO_TERMINAL)
             tmp.seek(0)
             out = sys.stdout.buffer
             while chunk := tmp.read(1 << 20):
                 out.write(chunk)
             out.flush()
         return
+    if path.endswith(os.sep) or os.path.isdir(path):
+        raise UsageError(f"cannot write {path!r}: is a directory")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UsageError(f"cannot write {path!r}: no such directory")
@@ -125,14 +187,73 @@ def _policy(args: argparse.Namespace) -> Policy:
     return dataclasses.replace(DEFAULT, profile=profile)
 
 
-def _passphrase(args: argparse.Namespace) -> str | None:
+#: The most a passphrase file or descriptor may hold before its first line ends.
+_MAX_PASSPHRASE = 1 << 16
+
+
+def _first_line(data: bytes, what: str) -> bytes:
+    line = data.split(b"\n", 1)[0]
+    if len(line) > _MAX_PASSPHRASE:
+        raise UsageError(f"{what}: the first line is longer than {_MAX_PASSPHRASE}")
+    return line[:-1] if line.endswith(b"\r") else line
+
+
+def _passphrase(args: argparse.Namespace) -> bytes | None:
+    """The passphrase from --passphrase-env, --passphrase-file or --passphrase-fd
+    (the first line of a file or descriptor, without its line end), or None."""
     var = getattr(args, "passphrase_env", None)
-    if not var:
-        return None
-    value = os.environ.get(var)
-    if value is None:
-        raise UsageError(f"environment variable {var} (--passphrase-env) is not set")
-    return value
+    if var:
+        value = os.environ.get(var)
+        if value is None:
+            raise UsageError(
+                f"environment variable {var} (--passphrase-env) is not set"
+            )
+        return value.encode("utf-8", "surrogateescape")
+    path = getattr(args, "passphrase_file", None)
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(_MAX_PASSPHRASE + 2)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read {path!r} (--passphrase-file): {exc.strerror}"
+            ) from None
+        return _first_line(data, f"--passphrase-file {path}")
+    fd = getattr(args, "passphrase_fd", None)
+    if fd is not None:
+        if fd == 0 and getattr(args, "input", None) in (None, "-"):
+            raise UsageError("--passphrase-fd 0 needs -i FILE: stdin holds the input")
+        return _first_line(_read_line_from(fd), f"--passphrase-fd {fd}")
+    return None
+
+
+def _read_line_from(fd: int) -> bytes:
+    """Octets from ``fd`` up to its first line end or its end (bounded)."""
+    data = b""
+    while b"\n" not in data and len(data) <= _MAX_PASSPHRASE:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read --passphrase-fd {fd}: {exc.strerror}"
+            ) from None
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _prompt(path: str) -> bytes:
+    """Ask the terminal for the passphrase of the key in ``path`` (no echo)."""
+    import getpass
+
+    try:
+        answer = getpass.getpass(f"Passphrase for {path}: ")
+    except EOFError:
+        answer = ""
+    if not answer:
+        raise PassphraseError(f"no passphrase given for {path}")
+    return answer.encode("utf-8", "surrogateescape")
 
 
 def _cmd_keygen(args: argparse.Namespace) -> None:
@@ -141,11 +262,11 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
     profile: Literal["rfc9580", "rfc4880"] = args.profile or "rfc9580"
     if args.format == "x509" and args.profile:
         raise UsageError("--profile applies to --format openpgp only")
+    passphrase = _passphrase(args)
     key = _api.generate_key(
         args.uid, format=args.format, kind=args.kind, profile=profile
     )
-    passphrase = _passphrase(args)
-    secret = key.export(passphrase=passphrase.encode() if passphrase else None)
+    secret = key.export(passphrase=passphrase or None)
     # Both files are written and fsynced before either is renamed into place, the
     # key first: a full disk leaves neither, never a .pub whose .key is missing.
     write_files_atomically(
@@ -163,6 +284,13 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
 def _cmd_encrypt(args: argparse.Namespace) -> None:
     from . import _api
 
+    if (
+        args.format in ("openpgp", "cms")
+        and not args.armor
+        and _to_terminal(args.output)
+    ):
+        # Refused before any work: the input may be the terminal too.
+        raise UsageError(_BINARY_TO_TERMINAL)
     certs = [_api.load_certificate(path) for path in args.to]
     policy = _policy(args)
     # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
@@ -179,10 +307,62 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
 
 
 def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
+    """The --key files, unlocked with the given passphrase; when none is given, a
+    protected key asks for one on the terminal (stdin a terminal only, so that a
+    script never hangs on a prompt)."""
     from . import _api
 
     passphrase = _passphrase(args)
-    return [_api.load_key(path, passphrase) for path in args.key]
+    keys = []
+    for path in args.key:
+        try:
+            keys.append(_api.load_key(path, passphrase))
+        except PassphraseError:
+            if passphrase is not None or not sys.stdin.isatty():
+                raise
+            passphrase = _prompt(path)
+            keys.append(_api.load_key(path, passphrase))
+    return keys
+
+
+_NOT_A_MESSAGE = "not an encrypted message (S/MIME, CMS or OpenPGP)"
+#: Packet types an encrypted OpenPGP message may start with (RFC 9580 §10.3): PKESK,
+#: SKESK, Symmetrically Encrypted Data, Marker, SEIPD, Padding.
+_FIRST_PACKETS = frozenset((1, 3, 9, 10, 18, 21))
+#: DER of id-envelopedData (RFC 5652 §6) and id-ct-authEnvelopedData (RFC 5083),
+#: the content type a CMS ContentInfo names within its first octets.
+_CMS_ENVELOPED = (
+    b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03",
+    b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17",
+)
+
+
+def _peek_message(src: BinaryIO) -> BinaryIO:
+    """A stream that reads as ``src`` would, once its first octets are checked.
+
+    Input that cannot be an encrypted message (a PDF, an image, a signed-only CMS
+    object) is refused here with one plain sentence, instead of the parser's view
+    of its first bytes ("unexpected packet type 34").
+
+    Raises:
+        FormatError: not an encrypted message.
+    """
+    from . import _detect
+    from ._io import PrefixedReader
+
+    head = src.read(1 << 16)
+    try:
+        _detect.detect(head)
+    except FormatError:
+        raise FormatError(_NOT_A_MESSAGE) from None
+    first = head[0]
+    if first == 0x30 and not any(oid in head[:32] for oid in _CMS_ENVELOPED):
+        raise FormatError(_NOT_A_MESSAGE)
+    if first & 0x80:
+        tag = first & 0x3F if first & 0x40 else (first >> 2) & 0x0F
+        if tag not in _FIRST_PACKETS:
+            raise FormatError(_NOT_A_MESSAGE)
+    return PrefixedReader(head, src)  # type: ignore[return-value]
 
 
 def _cmd_decrypt(args: argparse.Namespace) -> None:
@@ -196,7 +376,8 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
     else:
         out = _output(args.output, mode=args.mode, umask=False)
     # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
-    with _input(args.input) as src, out as dst:
+    with _input(args.input) as raw, out as dst:
+        src = _peek_message(raw)
         _api.decrypt_stream(
             src, dst, keys, allow_unauthenticated=args.allow_unauthenticated
         )
@@ -205,7 +386,8 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
 def _cmd_inspect(args: argparse.Namespace) -> None:
     from . import _api
 
-    with _input(args.input) as src:
+    with _input(args.input) as raw:
+        src = _peek_message(raw)
         data = src.read()
     print(_api.inspect(data))
 
@@ -216,7 +398,7 @@ def _cmd_rewrap(args: argparse.Namespace) -> None:
     if args.mailbox:
         from . import cli_keyring
 
-        cli_keyring.run_rewrap_mailbox(args)
+        cli_keyring.run_rewrap_mailbox(args, _passphrase(args))
         return
     if not args.key or not args.to:
         # Exit 2 as argparse did when --key/--to were required (scripts rely on it).
@@ -227,8 +409,8 @@ def _cmd_rewrap(args: argparse.Namespace) -> None:
         raise SystemExit(EXIT_USAGE)
     keys = _load_keys(args)
     certs = [_api.load_certificate(path) for path in args.to]
-    with _input(args.input) as src:
-        data = src.read()
+    with _input(args.input) as raw:
+        data = _peek_message(raw).read()
     out = _api.rewrap(data, keys, certs)
     with _output(args.output) as dst:
         dst.write(out)
@@ -256,43 +438,142 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     _demo.run(sys.stdout)
 
 
-def _configure_keygen(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["openpgp", "x509"], default="openpgp")
-    p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"], default="x25519")
-    p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
-    p.add_argument("--uid", required=True, help='"Name <addr>"')
-    p.add_argument("--out", required=True, metavar="PREFIX")
-    p.add_argument(
+_INPUT_HELP = "read from IN (default: stdin)"
+_OUTPUT_HELP = (
+    "write to OUT, which appears only once the command succeeded (default: "
+    "stdout; binary data goes to a terminal only with -o -)"
+)
+
+
+def _passphrase_options(p: argparse.ArgumentParser, use: str, note: str = "") -> None:
+    """--passphrase-env, --passphrase-file, --passphrase-fd (one at most): "``use``
+    from ..." says what the passphrase is for; ``note`` ends the last help text."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
         "--passphrase-env",
         metavar="VAR",
-        help="protect the secret key with the passphrase in $VAR",
+        help=f"{use} from environment variable VAR",
     )
+    group.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help=f"{use} from the first line of FILE",
+    )
+    group.add_argument(
+        "--passphrase-fd",
+        type=_descriptor,
+        metavar="N",
+        help=f"{use} from the first line read from file descriptor N{note}",
+    )
+
+
+def _descriptor(text: str) -> int:
+    """``--passphrase-fd``: a file descriptor number."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file descriptor number")
+    return int(text)
+
+
+def _key_options(
+    p: argparse.ArgumentParser,
+    *,
+    required: bool,
+    use: str = "unlock the --key files with the passphrase",
+) -> None:
+    p.add_argument(
+        "--key",
+        action="append",
+        required=required,
+        metavar="KEY",
+        help="secret key file (PKCS#8 or OpenPGP); repeat for several keys",
+    )
+    _passphrase_options(
+        p,
+        use,
+        "; with none of these, a protected key asks for its passphrase on the "
+        "terminal (when stdin is a terminal)",
+    )
+
+
+def _configure_keygen(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=["openpgp", "x509"],
+        default="openpgp",
+        help="OpenPGP key or X.509 certificate and key (default: openpgp)",
+    )
+    p.add_argument(
+        "--kind",
+        choices=["x25519", "rsa3072", "rsa4096"],
+        default="x25519",
+        help="key algorithm (default: x25519)",
+    )
+    p.add_argument(
+        "--profile",
+        choices=["rfc9580", "rfc4880"],
+        help="OpenPGP key version: v6 (rfc9580, the default) or v4 for GnuPG 2.2",
+    )
+    p.add_argument(
+        "--uid",
+        required=True,
+        help='user ID, e.g. "Alice <alice@example.org>"',
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="PREFIX",
+        help="write PREFIX.pub (certificate) and PREFIX.key (secret key, 0600)",
+    )
+    _passphrase_options(p, "protect PREFIX.key with the passphrase")
 
 
 def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--format", choices=["openpgp", "cms", "pgpmime", "smime"], default="openpgp"
+        "--format",
+        choices=["openpgp", "cms", "pgpmime", "smime"],
+        default="openpgp",
+        help="openpgp or cms encrypt IN as it is; pgpmime or smime take a whole "
+        "mail (RFC 5322) and write the encrypted mail (default: openpgp)",
     )
-    p.add_argument("--to", action="append", required=True, metavar="CERT")
-    p.add_argument("--armor", action="store_true")
-    p.add_argument("--profile", choices=["auto", "rfc9580", "rfc4880"])
     p.add_argument(
-        "--cipher", choices=["aes-256-gcm", "aes-256-cbc"], default="aes-256-gcm"
+        "--to",
+        action="append",
+        required=True,
+        metavar="CERT",
+        help="recipient certificate file (X.509 for cms/smime, OpenPGP for "
+        "openpgp/pgpmime); repeat for several recipients",
     )
-    p.add_argument("-i", dest="input", metavar="IN")
-    p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument(
+        "--armor",
+        action="store_true",
+        help="ASCII armor (openpgp) or PEM (cms) instead of binary",
+    )
+    p.add_argument(
+        "--profile",
+        choices=["auto", "rfc9580", "rfc4880"],
+        help="OpenPGP container: auto picks SEIPDv2 (rfc9580) when every recipient "
+        "supports it, else SEIPDv1 (rfc4880) (default: auto)",
+    )
+    p.add_argument(
+        "--cipher",
+        choices=["aes-256-gcm", "aes-256-cbc"],
+        default="aes-256-gcm",
+        help="aes-256-cbc writes legacy, unauthenticated CMS EnvelopedData for old "
+        "S/MIME clients (cms/smime only; default: aes-256-gcm)",
+    )
+    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
+    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
 
 
 def _configure_decrypt(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--key", action="append", required=True, metavar="KEY")
-    p.add_argument("--passphrase-env", metavar="VAR")
+    _key_options(p, required=True)
     p.add_argument(
         "--allow-unauthenticated",
         action="store_true",
         help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)",
     )
-    p.add_argument("-i", dest="input", metavar="IN")
-    p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
+    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
     p.add_argument(
         "--mode",
         type=_file_mode,
@@ -313,15 +594,29 @@ def _file_mode(text: str) -> int:
 
 
 def _configure_inspect(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-i", dest="input", metavar="IN")
+    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
 
 
 def _configure_rewrap(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--key", action="append", metavar="KEY")
-    p.add_argument("--passphrase-env", metavar="VAR")
-    p.add_argument("--to", action="append", metavar="CERT")
-    p.add_argument("-i", dest="input", metavar="IN")
-    p.add_argument("-o", dest="output", metavar="OUT")
+    _key_options(
+        p,
+        required=False,
+        use="unlock the --key files (or the --keyring) with the passphrase",
+    )
+    p.add_argument(
+        "--to",
+        action="append",
+        metavar="CERT",
+        help="new recipient certificate file; repeat for several recipients",
+    )
+    p.add_argument(
+        "-i",
+        dest="input",
+        metavar="IN",
+        help="read the message (CMS, OpenPGP, S/MIME or PGP/MIME mail) from IN "
+        "(default: stdin)",
+    )
+    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
     from . import cli_keyring
 
     cli_keyring.configure_rewrap(p)
@@ -334,8 +629,14 @@ def _configure_keyring(p: argparse.ArgumentParser) -> None:
 
 
 def _configure_vectors(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["verify"])
-    p.add_argument("dir", nargs="?", default=None, metavar="DIR")
+    p.add_argument("action", choices=["verify"], help="run every test vector")
+    p.add_argument(
+        "dir",
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="the vectors directory (default: the one next to the package)",
+    )
 
 
 def _configure_nothing(p: argparse.ArgumentParser) -> None:
@@ -395,38 +696,83 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     reachable after the command word); anything else (``--help``, no command, an
     unknown one) gets the full parser and its usual messages.
     """
+    from . import __version__
+
     parser = _Parser(
-        prog="e2ee-mail", description="End-to-end encrypted mail: S/MIME and OpenPGP."
+        prog="e2ee-mail",
+        description="End-to-end encrypted mail: S/MIME and OpenPGP.",
+        epilog=_EPILOG,
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="version", version=f"e2ee-mail {__version__}"
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
     chosen = argv[0] if argv and argv[0] in _COMMANDS else None
     for name, (func, help_text, configure) in _COMMANDS.items():
         if chosen is not None and name != chosen:
             continue
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=_EPILOG)
         p.set_defaults(func=func)
         configure(p)
     return parser
 
 
+_EPILOG = "exit status:\n" + "\n".join(
+    f"  {code:<5}{meaning}" for code, meaning in EXIT_CODES.items()
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (see :data:`EXIT_CODES`)."""
     if argv is None:
         argv = sys.argv[1:]
-    parser = _build_parser(argv)
-    args = parser.parse_args(argv)
     try:
+        parser = _build_parser(argv)
+        args = parser.parse_args(argv)
         args.func(args)
+    except BrokenPipeError:
+        return _reader_gone()
     except Error as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
-        return EXIT_ERROR
+        return _status(exc)
     except OSError as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("e2ee-mail: error: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
     return 0
+
+
+def _status(exc: Error) -> int:
+    """The exit status for a library error: what a script can act on."""
+    if isinstance(exc, UsageError):
+        return EXIT_USAGE
+    if isinstance(exc, PassphraseError):
+        return EXIT_PASSPHRASE
+    if isinstance(exc, NoMatchingKeyError):
+        return EXIT_NO_KEY
+    if isinstance(exc, FormatError | DecryptionError):
+        return EXIT_BAD_INPUT
+    return EXIT_ERROR
+
+
+def _reader_gone() -> int:
+    """The reader of stdout closed it (``| head``): stop without a word.
+
+    What is still buffered for stdout can never be written, and the interpreter
+    would report that failure when it flushes at exit: stdout is pointed at
+    /dev/null first.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def _one_line(exc: BaseException) -> str:

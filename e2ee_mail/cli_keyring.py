@@ -14,7 +14,8 @@ exit); this module adds the keyring sub-commands and runs them::
     e2ee-mail rewrap --mailbox PATH --keyring DIR [--identity ADDR] [--workers N]
 
 ``--passphrase-env VAR`` names the variable holding the keyring's passphrase (and, for
-``add``, ``--key-passphrase-env`` the key file's).
+``add``, ``--key-passphrase-env`` the key file's); ``rewrap --mailbox`` takes the
+keyring's passphrase as ``rewrap`` takes any (``--passphrase-env``, ``-file``, ``-fd``).
 """
 
 from __future__ import annotations
@@ -53,31 +54,59 @@ def configure_keyring(parser: argparse.ArgumentParser) -> None:
     )
     actions.add_parser("init", help="create the keyring (no-op when it exists)")
     p = actions.add_parser("list", help="list identities and their key versions")
-    p.add_argument("identity", nargs="?")
+    p.add_argument("identity", nargs="?", help="only this identity (default: all)")
     p = actions.add_parser("add", help="add an existing secret key file")
-    p.add_argument("identity")
-    p.add_argument("--key", required=True, metavar="KEYFILE")
-    p.add_argument("--key-passphrase-env", metavar="VAR")
+    p.add_argument("identity", help="the identity (mail address) the key belongs to")
+    p.add_argument("--key", required=True, metavar="KEYFILE", help="secret key file")
     p.add_argument(
-        "--state", choices=["active", "decrypt-only", "retired"], default="active"
+        "--key-passphrase-env",
+        metavar="VAR",
+        help="the key file's passphrase is in $VAR",
+    )
+    p.add_argument(
+        "--state",
+        choices=["active", "decrypt-only", "retired"],
+        default="active",
+        help="state of the added version (default: active)",
     )
     p = actions.add_parser("rotate", help="make a new active key version")
-    p.add_argument("identity")
-    p.add_argument("--format", choices=["x509", "openpgp"])
-    p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"])
+    p.add_argument("identity", help="the identity (mail address) to rotate")
+    p.add_argument(
+        "--format",
+        choices=["x509", "openpgp"],
+        help="the format to rotate (default: the identity's current one)",
+    )
+    p.add_argument(
+        "--kind",
+        choices=["x25519", "rsa3072", "rsa4096"],
+        help="key algorithm of the new version (default: the current one's)",
+    )
     p = actions.add_parser("due", help="identities whose active key is too old")
     p.add_argument("--max-age", required=True, metavar="AGE", help="e.g. 365d, 24h")
     p.add_argument("--now", metavar="ISO8601", help=argparse.SUPPRESS)
     p = actions.add_parser("retire", help="retire a version (default: decrypt-only)")
-    p.add_argument("identity")
-    p.add_argument("fingerprint", nargs="?")
+    p.add_argument("identity", help="the identity (mail address)")
+    p.add_argument(
+        "fingerprint",
+        nargs="?",
+        help="the version to retire (default: every decrypt-only version)",
+    )
     p = actions.add_parser("revoke", help="revoke a version: never used again")
-    p.add_argument("identity")
-    p.add_argument("fingerprint")
+    p.add_argument("identity", help="the identity (mail address)")
+    p.add_argument("fingerprint", help="the version to revoke")
     p = actions.add_parser("export", help="write the active public certificates")
-    p.add_argument("identity")
-    p.add_argument("--format", choices=["x509", "openpgp"])
-    p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument("identity", help="the identity (mail address)")
+    p.add_argument(
+        "--format",
+        choices=["x509", "openpgp"],
+        help="only this format (default: every active certificate)",
+    )
+    p.add_argument(
+        "-o",
+        dest="output",
+        metavar="OUT",
+        help="write to OUT, which appears only once complete (default: stdout)",
+    )
 
 
 def configure_rewrap(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +114,12 @@ def configure_rewrap(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mailbox", metavar="PATH", help="an mbox file or a Maildir")
     parser.add_argument("--keyring", metavar="DIR", help="keyring for --mailbox")
     parser.add_argument("--identity", metavar="ADDR", help="only this identity's mail")
-    parser.add_argument("--workers", type=int, metavar="N", help="default: all cores")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: all cores; one for fewer than 300 messages)",
+    )
 
 
 def _env(var: str | None) -> str | None:
@@ -170,8 +204,9 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
                 dst.write(cert.export())
 
 
-def run_rewrap_mailbox(args: argparse.Namespace) -> None:
-    """Run ``rewrap --mailbox``: print the summary; fail if any message failed."""
+def run_rewrap_mailbox(args: argparse.Namespace, passphrase: bytes | None) -> None:
+    """Run ``rewrap --mailbox`` with the keyring's ``passphrase``: print the summary;
+    fail if any message failed."""
     from .mailbox.rewrap import rewrap_mailbox
 
     if not args.keyring:
@@ -183,7 +218,7 @@ def run_rewrap_mailbox(args: argparse.Namespace) -> None:
     summary = rewrap_mailbox(
         args.mailbox,
         args.keyring,
-        passphrase=_env(args.passphrase_env),
+        passphrase=passphrase,
         identity=args.identity,
         workers=args.workers,
         progress=sys.stderr,
