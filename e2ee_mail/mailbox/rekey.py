@@ -1,6 +1,6 @@
 """Re-key one stored message: re-wrap every encrypted blob in it, verify, splice.
 
-For each encrypted blob that ``mailbox/scan.py`` finds, the keyring's keys are tried
+For each encrypted blob that ``mime/scan.py`` finds, the keyring's keys are tried
 identity by identity; the first identity whose keys open the blob owns it, and the
 blob is re-wrapped (``e2ee_mail.rewrap``: only the recipient entries change, the sealed
 body is copied byte for byte) to that identity's *current* certificates of the same
@@ -25,8 +25,9 @@ from typing import Literal
 from .. import _api
 from ..errors import Error, NoMatchingKeyError, UsageError
 from ..keys.ring import Keyring, normalize_identity
+from ..mime import rekey as mailrekey
+from ..mime import scan as mailscan
 from ..model import Certificate, KeyFormat, SecretKey
-from . import scan as mailscan
 
 __all__ = ["Rekeyed", "Rekeyer"]
 
@@ -65,17 +66,6 @@ def _fmt(kind: mailscan.BlobKind) -> KeyFormat:
 
 def _recipient_ids(blob: bytes | bytearray) -> list[tuple[str, str]]:
     return sorted((r.type, r.id) for r in _api.inspect(blob).recipients)
-
-
-def _same_form(old: bytes, new: bytes | bytearray) -> bytes:
-    """Keep the original's encoding: armored stays armored, binary stays binary."""
-    old_armored = old.lstrip().startswith(b"-----BEGIN PGP MESSAGE-----")
-    new_armored = new.lstrip().startswith(b"-----BEGIN PGP MESSAGE-----")
-    if old_armored == new_armored:
-        return bytes(new)  # rewrap returns a bytearray (allocated once)
-    from ..openpgp import armor
-
-    return bytes(armor.enarmor(new) if old_armored else armor.dearmor(new)[1])
 
 
 class Rekeyer:
@@ -127,7 +117,7 @@ class Rekeyer:
 
     def _rewrap_blob(
         self, kind: mailscan.BlobKind, blob: bytes
-    ) -> tuple[bytes, _BlobStatus, _Check | None]:
+    ) -> tuple[bytes | bytearray, _BlobStatus, _Check | None]:
         fmt = _fmt(kind)
         ids = _recipient_ids(blob)
         for ident in self._idents:
@@ -143,7 +133,7 @@ class Rekeyer:
             except NoMatchingKeyError:
                 continue
             certs = self._certs(ident, fmt)
-            new = _same_form(blob, _api.rewrap(blob, keys, certs))
+            new = _api.rewrap(blob, keys, certs)
             check = _Check(ident, fmt, hashlib.sha256(plaintext).digest())
             return new, "rewrapped", check
         if self._only is not None:
@@ -160,17 +150,19 @@ class Rekeyer:
         parts = mailscan.find_encrypted(data)
         if not parts:
             return Rekeyed(None, "not encrypted")
-        replacements: list[tuple[mailscan.EncryptedPart, bytes]] = []
         checks: list[_Check | None] = []
         statuses: set[_BlobStatus] = set()
-        for part in parts:
-            blob = mailscan.extract(data, part)
+
+        def rewrap(
+            part: mailscan.EncryptedPart, blob: bytes
+        ) -> bytes | bytearray | None:
             new, status, check = self._rewrap_blob(part.kind, blob)
             checks.append(check)
             statuses.add(status)
-            if status == "rewrapped":
-                replacements.append((part, mailscan.encode(part, new)))
-        if not replacements:
+            return new if status == "rewrapped" else None
+
+        new_data = mailrekey.rewrap_parts(data, parts, rewrap)
+        if new_data is None:
             if statuses == {"foreign"}:
                 return Rekeyed(None, f"not encrypted to {self._only}")
             return Rekeyed(None, "already encrypted to the current keys")
@@ -180,7 +172,6 @@ class Rekeyer:
                 c.fingerprint for k in done for c in self._certs(k.identity, k.format)
             )
         )
-        new_data = mailscan.splice(data, replacements)
         return Rekeyed(new_data, "", done[0].identity, fprs, tuple(checks))
 
     def verify(self, written: bytes, checks: Sequence[_Check | None]) -> None:

@@ -6,7 +6,7 @@ since re-keying changes only base64 and armor lines), and Maildir as maildir(5)
 lays it out (``cur/`` and ``new/``, with ``tmp/`` for files being written).
 
 Every encrypted message (S/MIME, PGP/MIME, bare OpenPGP/CMS attachments, inline PGP;
-see ``mailbox/scan.py``) is re-wrapped to its owner's current keys
+see ``mime/scan.py``) is re-wrapped to its owner's current keys
 (``mailbox/rekey.py``); unencrypted messages are not touched.
 
 Safety, message by message:

@@ -187,7 +187,7 @@ def test_rewrap_mailbox_rekeys_a_maildir(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "re-wrapped 1, skipped 1, failed 0" in proc.stdout
     assert proc.stderr == ""  # no progress bar when stderr is not a terminal
-    from e2ee_mail.mailbox import scan as mailscan
+    from e2ee_mail.mime import scan as mailscan
 
     data = (maildir / "cur" / "1.host:2,S").read_bytes()
     (part,) = mailscan.find_encrypted(data)

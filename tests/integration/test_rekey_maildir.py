@@ -17,7 +17,7 @@ from pathlib import Path
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring
 from e2ee_mail.mailbox import rewrap as mailbox
-from e2ee_mail.mailbox import scan as mailscan
+from e2ee_mail.mime import scan as mailscan
 
 ALICE = "alice@example.org"
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -18,8 +18,8 @@ from peers import require_peer
 
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring
-from e2ee_mail.mailbox import scan as mailscan
 from e2ee_mail.mime import detect
+from e2ee_mail.mime import scan as mailscan
 
 pytestmark = pytest.mark.interop
 

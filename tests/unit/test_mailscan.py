@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.mailbox import scan as mailscan
+from e2ee_mail.mime import scan as mailscan
 
 # A syntactically plausible CMS AuthEnvelopedData prefix (the OID is what counts).
 CMS_BLOB = bytes.fromhex("30820113060b2a864886f70d0109100117a0820104") + bytes(200)
