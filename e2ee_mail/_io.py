@@ -21,6 +21,7 @@ from .core.random import random_bytes
 from .errors import KeyLoadError, UsageError
 
 __all__ = [
+    "TapReader",
     "atomic_writer",
     "copy_spool",
     "current_umask",
@@ -270,3 +271,67 @@ class PrefixedReader:
 
     def readable(self) -> bool:
         return True
+
+
+class TapReader:
+    """A readable stream over ``src`` that hands on every octet read through it.
+
+    Lets a re-keying parser read a message's framing while the octets it reads are
+    kept (:meth:`keep`, into :attr:`kept`), passed to a sink unchanged
+    (:meth:`pass_to`: the sealed body, copied as it is parsed), or dropped
+    (:meth:`drop`). :attr:`pos` counts the octets read so far. Not seekable, so that
+    parsers read what they skip.
+    """
+
+    __slots__ = ("_sink", "_src", "kept", "pos")
+
+    def __init__(self, src: BinaryIO) -> None:
+        self._src = src
+        self._sink: BinaryIO | None = None
+        self.kept: bytearray | None = None
+        self.pos = 0
+
+    def keep(self) -> None:
+        """Keep what is read from now on in :attr:`kept` (a new, empty buffer)."""
+        self._sink = None
+        self.kept = bytearray()
+
+    def pass_to(self, sink: BinaryIO) -> None:
+        """Write what is read from now on to ``sink``."""
+        self._sink = sink
+        self.kept = None
+
+    def drop(self) -> None:
+        """Hand on nothing that is read from now on."""
+        self._sink = None
+        self.kept = None
+
+    def _hand_on(self, data: bytes | memoryview) -> None:
+        self.pos += len(data)
+        if self._sink is not None:
+            self._sink.write(data)
+        elif self.kept is not None:
+            self.kept += data
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._src.read(size)
+        self._hand_on(data)
+        return data
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        view = memoryview(buf).cast("B")
+        readinto = getattr(self._src, "readinto", None)
+        if readinto is None:
+            data = self._src.read(len(view))
+            n = len(data)
+            view[:n] = data
+        else:
+            n = readinto(view) or 0
+        self._hand_on(view[:n])
+        return n
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False

@@ -117,6 +117,9 @@ class EnvelopeReader:
         self._stack: list[int | None] = []
         self._content_definite: int | None = None
         self._content_primitive = False
+        #: Where the enveloped-data SEQUENCE ends (after :meth:`read_header`), or
+        #: None when its length is indefinite: then only the trailer tells.
+        self.enveloped_end: int | None = None
 
     # --- low level ---------------------------------------------------------------
 
@@ -220,6 +223,7 @@ class EnvelopeReader:
             )
         self._open(self._expect(0xA0, "[0] content"))
         self._open(self._expect(0x30, "an enveloped-data SEQUENCE"))
+        self.enveloped_end = self._stack[-1]
         indefinite = None in self._stack
         version = self._element()
         if version[:1] != b"\x02":

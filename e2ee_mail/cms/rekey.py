@@ -21,22 +21,43 @@ open. An RSA unwrap that failed yields a random stand-in key (implicit rejection
 recipients.unwrap_content_key) that is never trusted: it reaches the body check and
 fails there with the same DecryptionError. The sealed body is copied once, into an
 output allocated at its final size.
+
+:func:`rewrap_stream` does the same from a stream to a stream in bounded memory: the
+framing is parsed as it arrives, the new header is written, and the sealed body is
+copied through in chunks as the parser reads it (the tail from EncryptedContentInfo
+on, byte for byte, as in the bytes path). When the input's enveloped-data SEQUENCE
+has a definite length the output is framed exactly as :func:`rewrap` frames it;
+when it is indefinite (``openssl cms -stream``, our own stream encrypter) the length
+of the tail is known only at its end, and the three outer layers are written with
+indefinite lengths and closed by end-of-contents octets (X.690 §8.1.3.6). The
+self-check needs the body when the unwrap does not authenticate the content key:
+then every candidate key runs its decryption over the body as it passes, the copy
+goes to a 0600 spool, and the header naming the key that opened is written before
+the spool is copied out (authAttrs, which come after the body, are then refused, as
+decrypt_stream refuses them).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import BinaryIO, Final
 
+from .._io import PrefixedReader, TapReader, copy_spool, spool
 from ..core import aead
-from ..errors import DecryptionError
+from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from ..x509.certs import X509SecretKey
+from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, build, common, legacy, oids, pem, recipients
-from .framing import EnvelopeHeader
+from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
-__all__ = ["rewrap"]
+__all__ = ["rewrap", "rewrap_stream"]
+
+#: Body octets read (and copied) at a time by :func:`rewrap_stream`.
+_CHUNK: Final = 1 << 20
+#: End-of-contents octets of the three outer layers written with indefinite lengths.
+_CLOSE_INDEFINITE: Final = b"\x00\x00" * 3
 
 
 def rewrap(
@@ -67,13 +88,148 @@ def rewrap(
     # through the self-check below and fails there, like any wrong key.
     trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     for cek in ceks:
-        infos = build.recipient_infos(
-            x509_certs, cek, policy=policy, rid_kind="issuer_and_serial_number"
-        )
+        ris_der = _recipient_infos(x509_certs, cek, policy)
         tail = memoryview(der)[header.eci_offset : trailer.content_end]
-        out = _rewrap_frame(header, asn1.serialize_recipient_infos(infos), tail)
+        out = _rewrap_frame(header, ris_der, tail)
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
+    raise DecryptionError()
+
+
+def rewrap_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> None:
+    """:func:`rewrap` from ``src`` to ``dst`` in bounded memory (DER, BER or PEM in;
+    PEM out for PEM in). See the module docstring for the framing and the check.
+
+    On failure ``dst`` may hold part of the output: write to a temporary file and
+    rename it (as the CLI does) for all or nothing.
+    """
+    head = src.read(64)
+    source: BinaryIO = PrefixedReader(head, src)  # type: ignore[assignment]
+    armored = pem.is_pem(head)
+    if armored:
+        source = pem.PemReader(source)  # type: ignore[assignment]
+    x509_certs = common.x509_certificates(certs)
+    tap = TapReader(source)
+    tap.keep()
+    reader = common.reader(tap, policy)  # type: ignore[arg-type]
+    header = reader.read_header()
+    authenticated, nonce, size = common.content_params(header, policy)
+    ceks, rejected = common.content_keys(header, keys, policy, size)
+    trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
+    tail_size = None
+    if reader.enveloped_end is not None:
+        tail_size = reader.enveloped_end - header.eci_offset
+    assert tap.kept is not None
+    prefix = bytes(tap.kept[header.eci_offset :])
+    if trusted:
+        frame = _frame_head(
+            header, _recipient_infos(x509_certs, ceks[0], policy), tail_size
+        )
+        out = _start_output(dst, armored, frame)
+        _copy_tail(reader, tap, prefix, out, [], authenticated)
+    else:
+        with spool() as body:
+            openers = [_body_opener(cek, nonce, authenticated) for cek in ceks]
+            trailer = _copy_tail(reader, tap, prefix, body, openers, authenticated)
+            if authenticated and trailer.auth_attrs is not None:
+                raise UnsupportedError(
+                    "AuthEnvelopedData with authAttrs whose recipient entry does not "
+                    "authenticate the content key cannot be re-keyed as a stream: "
+                    "use rewrap()"
+                )
+            cek = _opened(ceks, openers, trailer)
+            frame = _frame_head(
+                header, _recipient_infos(x509_certs, cek, policy), tail_size
+            )
+            out = _start_output(dst, armored, frame)
+            copy_spool(body, out)
+    if tail_size is None:
+        out.write(_CLOSE_INDEFINITE)
+    if armored:
+        out.close()  # the PemWriter: the last line and the END line
+
+
+def _start_output(dst: BinaryIO, armored: bool, frame: bytes) -> BinaryIO:
+    """``dst``, or a PEM writer onto it, with ``frame`` written."""
+    out: BinaryIO = pem.PemWriter(dst) if armored else dst  # type: ignore[assignment]
+    out.write(frame)
+    return out
+
+
+def _recipient_infos(
+    certs: Sequence[X509Certificate], cek: bytes, policy: Policy
+) -> bytes:
+    """The DER of the new RecipientInfos, one entry per certificate."""
+    infos = build.recipient_infos(
+        certs, cek, policy=policy, rid_kind="issuer_and_serial_number"
+    )
+    return asn1.serialize_recipient_infos(infos)
+
+
+_BodyOpener = aead.GCMStreamOpener | legacy.CBCDecryptor
+
+
+def _body_opener(cek: bytes, nonce: bytes, authenticated: bool) -> _BodyOpener:
+    if authenticated:
+        return aead.GCMStreamOpener(cek, nonce, buffer_size=1 << 18)
+    return legacy.CBCDecryptor(cek, nonce)
+
+
+def _copy_tail(
+    reader: EnvelopeReader,
+    tap: TapReader,
+    prefix: bytes,
+    sink: BinaryIO,
+    openers: Sequence[_BodyOpener],
+    authenticated: bool,
+) -> Trailer:
+    """Copy the tail (EncryptedContentInfo to the end of the enveloped-data content)
+    to ``sink`` as the reader parses it: ``prefix`` (what the header parse read of
+    it), the body as it passes, the trailer up to its end. Each of ``openers`` sees
+    the body octets."""
+    sink.write(prefix)
+    tap.pass_to(sink)
+    for length in reader.segments():
+        left = length
+        while left:
+            chunk = tap.read(min(left, _CHUNK))
+            if not chunk:
+                raise FormatError("the CMS message is truncated")
+            for opener in openers:
+                opener.update(chunk, _DISCARD)  # type: ignore[arg-type]
+            left -= len(chunk)
+        reader.advance(length)
+    tap.keep()
+    start = tap.pos
+    trailer = reader.read_trailer(authenticated=authenticated)
+    if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
+        raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
+    assert tap.kept is not None
+    sink.write(tap.kept[: trailer.content_end - start])
+    tap.drop()
+    return trailer
+
+
+def _opened(
+    ceks: Sequence[bytes], openers: Sequence[_BodyOpener], trailer: Trailer
+) -> bytes:
+    """The first content key whose opener accepted the body (the self-check)."""
+    for cek, opener in zip(ceks, openers, strict=True):
+        try:
+            if isinstance(opener, aead.GCMStreamOpener):
+                opener.finalize(trailer.mac or b"")
+            else:
+                opener.finalize(_DISCARD)  # type: ignore[arg-type]
+        except DecryptionError:
+            continue
+        return cek
     raise DecryptionError()
 
 
@@ -95,20 +251,30 @@ def _rewrap_frame(
     """ContentInfo around the original version and originatorInfo, the new
     RecipientInfos and the copied tail (EncryptedContentInfo onward), with definite
     lengths for the outer layers (the copied tail keeps its own encoding)."""
-    inner = header.version + header.originator_info + ris_der
-    env_len = len(inner) + len(tail)
-    env_hdr = b"\x30" + asn1.der_length(env_len)
-    explicit_hdr = b"\xa0" + asn1.der_length(len(env_hdr) + env_len)
-    oid = asn1.der_oid(header.content_type)
-    ci_len = len(oid) + len(explicit_hdr) + len(env_hdr) + env_len
-    head = b"".join(
-        (b"\x30", asn1.der_length(ci_len), oid, explicit_hdr, env_hdr, inner)
-    )
+    head = _frame_head(header, ris_der, len(tail))
     # One allocation at the final size; the body is copied into it exactly once.
     out = bytearray(len(head) + len(tail))
     out[: len(head)] = head
     out[len(head) :] = tail
     return out
+
+
+def _frame_head(header: EnvelopeHeader, ris_der: bytes, tail_size: int | None) -> bytes:
+    """Everything before the copied tail: the ContentInfo, [0] and enveloped-data
+    headers, the version, originatorInfo and the new RecipientInfos. The three outer
+    layers get definite lengths for a tail of ``tail_size`` octets, or indefinite
+    ones when it is None (the writer then closes them with end-of-contents octets)."""
+    inner = header.version + header.originator_info + ris_der
+    oid = asn1.der_oid(header.content_type)
+    if tail_size is None:
+        return b"".join((b"\x30\x80", oid, b"\xa0\x80", b"\x30\x80", inner))
+    env_len = len(inner) + tail_size
+    env_hdr = b"\x30" + asn1.der_length(env_len)
+    explicit_hdr = b"\xa0" + asn1.der_length(len(env_hdr) + env_len)
+    ci_len = len(oid) + len(explicit_hdr) + len(env_hdr) + env_len
+    return b"".join(
+        (b"\x30", asn1.der_length(ci_len), oid, explicit_hdr, env_hdr, inner)
+    )
 
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
@@ -144,3 +310,7 @@ def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
 class _Discard:
     def write(self, data: bytes | bytearray | memoryview) -> int:
         return len(data)
+
+
+#: Where the self-check's plaintext goes: nowhere.
+_DISCARD: Final = _Discard()

@@ -296,6 +296,7 @@ class ArmorReader:
         "_eof",
         "_fill",
         "_pending",
+        "_rest",
         "_src",
     )
 
@@ -314,6 +315,7 @@ class ArmorReader:
         self._pending = memoryview(b"")  # decoded octets not yet handed on
         self._crc = _CRC24_INIT
         self._done = False
+        self._rest = b""
         label = self._read_header()
         self._end_line = f"-----END PGP {label}-----".encode()
 
@@ -414,6 +416,7 @@ class ArmorReader:
                 self._read_more()
             end = _find_tail(self._buf, self._end_line, 0, self._fill)
             if end >= 0:
+                self._rest = bytes(self._buf[end + len(self._end_line) : self._fill])
                 self._finish(end)
                 return
             if self._eof:
@@ -448,3 +451,9 @@ class ArmorReader:
 
     def readable(self) -> bool:
         return True
+
+    def rest(self) -> bytes:
+        """The text read after the tail line's ``-----END PGP ...-----`` (its line
+        end first), once the block has been read to its end; the source holds what
+        follows. Re-keying a PGP/MIME part copies it unchanged."""
+        return self._rest

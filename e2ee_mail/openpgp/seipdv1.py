@@ -36,7 +36,14 @@ from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.pkesk import serialize_pkesk
 from .recipients import recipient_key
 
-__all__ = ["choose_cipher", "encrypt", "encrypt_stream", "open_body", "open_stream"]
+__all__ = [
+    "choose_cipher",
+    "encrypt",
+    "encrypt_stream",
+    "open_body",
+    "open_stream",
+    "stream_opener",
+]
 
 #: AES-256, AES-192, AES-128 (RFC 9580 §9.3), best first.
 _AES: Final = (9, 8, 7)
@@ -237,6 +244,19 @@ class _VerifiedSpool:
 
     def __del__(self) -> None:
         self.close()
+
+
+def stream_opener(cipher: int, session_key: bytes) -> cfb.CFBStreamOpener:
+    """The incremental decryptor of a SEIPDv1 body after its version octet, fed at
+    most ``cfb.STREAM_BUFFER_SIZE`` octets at a time; its plaintext is not
+    authenticated until ``finalize`` checked the MDC (rewrap_stream's self-check
+    reads nothing of it).
+
+    Raises:
+        DecryptionError: a non-AES cipher or a session key of the wrong size.
+    """
+    key, name = _key_for(cipher, session_key)
+    return cfb.CFBStreamOpener(key, algorithm=name)
 
 
 def open_stream(src: BinaryIO, cipher: int, session_key: bytes) -> BinaryIO:

@@ -47,6 +47,7 @@ from .packets.seipd import (
 __all__ = [
     "CIPHER_KEY_SIZE",
     "algorithm_name",
+    "check_final_tag",
     "check_session_key",
     "check_supported",
     "chunk_params",
@@ -228,15 +229,35 @@ def check_session_key(body: bytes | bytearray | memoryview, session_key: bytes) 
     """
     view = memoryview(body).cast("B")
     header = parse_seipdv2_header(view)
-    params = chunk_params(header, session_key)
     sealed = view[SEIPDV2_HEADER_SIZE:]
-    total = chunked.opened_size(len(sealed), params.chunk_size)
-    body_len = len(sealed) - chunked.TAG_SIZE
+    check_final_tag(header, session_key, len(sealed), sealed[-chunked.TAG_SIZE :])
+
+
+def check_final_tag(
+    header: SEIPDv2Header,
+    session_key: bytes,
+    sealed_size: int,
+    final_tag: bytes | bytearray | memoryview,
+) -> None:
+    """Verify ``session_key`` against the final tag of a body whose chunks and tags
+    after the header (``sealed_size`` octets) end with ``final_tag``: what
+    :func:`check_session_key` checks, for a body that streams past (rewrap_stream).
+
+    Raises:
+        UnsupportedError: cipher/mode.
+        DecryptionError: the key does not authenticate the final tag, or the body
+            length fits no chunk layout (truncated).
+    """
+    params = chunk_params(header, session_key)
+    total = chunked.opened_size(sealed_size, params.chunk_size)
+    body_len = sealed_size - chunked.TAG_SIZE
     full = params.chunk_size + chunked.TAG_SIZE
+    if len(final_tag) != chunked.TAG_SIZE:
+        raise DecryptionError()
     try:
         params.cipher().decrypt_into(
             params.nonce(-(-body_len // full)),
-            sealed[body_len:],
+            final_tag,
             params.final_aad(total),
             bytearray(),
         )
