@@ -19,6 +19,13 @@ SEIPDv1: after the MDC).
 
 Left out: a PGP/MIME part with a base64 or quoted-printable transfer encoding of the
 armor is read only by :func:`e2ee_mail.decrypt_message`.
+
+:func:`rewrap_stream` re-keys an encrypted mail of the same two shapes: every octet
+is copied as it came but the encrypted blob, which the format's stream re-keyer
+rewrites (new recipient entries, the sealed body copied through): an S/MIME body is
+decoded from base64 and written again in 76-column lines with the mail's line ends;
+a PGP/MIME message keeps its preamble, control part, part headers, delimiters and
+epilogue, and its armor is written again (64-column lines, the mail's line ends).
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ from . import headers, streamio
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["decrypt_stream", "encrypt_stream"]
+__all__ = ["decrypt_stream", "encrypt_stream", "rewrap_stream"]
+
+#: Octets copied at a time after the encrypted part.
+_COPY_CHUNK = 1 << 20
 
 
 def _parse_head(block: bytes) -> EmailMessage:
@@ -259,3 +269,150 @@ def _drain(reader: streamio.PartReader, what: str = "") -> bytes:
     if len(data) > streamio.MAX_HEADER_BLOCK:
         raise MIMEError(f"{what or 'a part'} of the PGP/MIME message is too long")
     return data
+
+
+def rewrap_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> None:
+    """Re-key the S/MIME or PGP/MIME mail read from ``src`` into ``dst``: the same
+    mail, its encrypted part addressed to ``certs`` (see the module docstring). On
+    failure ``dst`` may hold part of the output.
+
+    Raises:
+        MIMEError: not S/MIME or PGP/MIME of the shape decrypt_stream reads.
+        UsageError: certificates of the other format.
+        NoMatchingKeyError, DecryptionError, FormatError, PolicyError: from the
+            format layers.
+    """
+    from . import detect
+
+    block, body = streamio.read_header_block(src)
+    outer = _parse_head(block)
+    eol = b"\r\n" if block.endswith(b"\r\n") else b"\n"
+    if detect.kind(outer) == "smime":
+        _rewrap_smime(outer, block, body, src, dst, eol, keys, certs, policy)
+    else:
+        _rewrap_pgpmime(outer, block, body, src, dst, keys, certs, policy)
+
+
+def _rewrap_smime(
+    outer: EmailMessage,
+    block: bytes,
+    body: bytes,
+    src: BinaryIO,
+    dst: BinaryIO,
+    eol: bytes,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    policy: Policy,
+) -> None:
+    from .._io import PrefixedReader
+    from ..cms import common, rekey
+    from .smime import check_encrypted_type
+
+    check_encrypted_type(outer)
+    common.x509_certificates(certs)  # refuse wrong recipients before writing
+    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
+    if cte == "base64":
+        dst.write(block)
+        lines = streamio.Base64LineWriter(dst, eol)
+        reader = streamio.Base64Reader(body, src)
+        rekey.rewrap_stream(reader, lines, keys, certs, policy=policy)  # type: ignore[arg-type]
+        lines.close()
+    elif cte in ("binary", "8bit", "7bit"):
+        dst.write(block)
+        raw: BinaryIO = PrefixedReader(body, src)  # type: ignore[assignment]
+        rekey.rewrap_stream(raw, dst, keys, certs, policy=policy)
+    else:
+        raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
+
+
+_ARMOR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
+
+
+def _rewrap_pgpmime(
+    outer: EmailMessage,
+    block: bytes,
+    body: bytes,
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    policy: Policy,
+) -> None:
+    from .._io import PrefixedReader
+    from ..openpgp import rekey
+    from ..openpgp.recipients import openpgp_certs
+
+    openpgp_certs(certs)  # refuse wrong recipients before writing
+    boundary = outer.get_boundary()
+    if not boundary:
+        raise MIMEError("the PGP/MIME message has no boundary parameter")
+    delimiter = boundary.encode("ascii", "surrogateescape")
+    # Everything before the armor (preamble, control part, the data part's header
+    # block) is short: read it whole, bounded, and check it as decrypt_stream does.
+    text = bytearray(body)
+    while (at := text.find(_ARMOR_BEGIN)) < 0:
+        if len(text) > streamio.MAX_HEADER_BLOCK:
+            raise MIMEError(
+                "the PGP/MIME message has no armored message near its start"
+            )
+        more = src.read(64 * 1024)
+        if not more:
+            raise MIMEError("the PGP/MIME message holds no armored OpenPGP message")
+        text += more
+    before = bytes(text[:at])
+    _check_pgpmime_parts(before, delimiter)
+    dst.write(block)
+    dst.write(before)
+    armor_text = bytes(text[at:])
+    crlf = armor_text.split(b"\n", 1)[0].endswith(b"\r")
+    out: BinaryIO = streamio.LineEndWriter(dst) if crlf else dst  # type: ignore[assignment]
+    armored: BinaryIO = PrefixedReader(armor_text, src)  # type: ignore[assignment]
+    after = rekey.rewrap_stream(armored, out, keys, certs, policy=policy)
+    # The new armor ends its tail line; the old tail line's end is not copied again.
+    while len(after) < 2 and (more := src.read(2)):
+        after += more
+    stripped = after.lstrip(b" \t")
+    for line_end in (b"\r\n", b"\n"):
+        if stripped.startswith(line_end):
+            after = stripped[len(line_end) :]
+            break
+    dst.write(after)
+    while chunk := src.read(_COPY_CHUNK):
+        dst.write(chunk)
+
+
+def _check_pgpmime_parts(before: bytes, delimiter: bytes) -> None:
+    """Check the preamble, control part and data part header of a PGP/MIME mail,
+    ``before`` (everything up to its armor header line), as decrypt_stream does."""
+    import io
+
+    from .pgpmime import check_control_part, check_data_part
+
+    empty: BinaryIO = io.BytesIO()  # ``before`` is all there is to read
+
+    preamble = streamio.PartReader(before, empty, delimiter)
+    _drain(preamble, "the preamble")
+    if preamble.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    control = streamio.PartReader(preamble.rest, empty, delimiter)
+    control_block, control_body = streamio.read_header_block(control)  # type: ignore[arg-type]
+    check_control_part(_parse_head(control_block), control_body + _drain(control))
+    if control.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    data_block, data_body = streamio.read_header_block(empty, prefix=control.rest)
+    data = _parse_head(data_block)
+    check_data_part(data)
+    cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    if cte not in ("7bit", "8bit", "binary"):
+        raise UnsupportedError(
+            f"a PGP/MIME part in {cte} is re-keyed by rewrap_message(), not streamed"
+        )
+    if data_body.strip():
+        raise MIMEError("text before the armored message in the PGP/MIME part")

@@ -285,12 +285,14 @@ class LineEndWriter:
 
 
 class Base64LineWriter:
-    """Writes the base64 of what it is given to ``dst`` in 76-column CRLF lines
-    (RFC 2045 §6.8), in batches of whole lines; :meth:`close` writes the rest."""
+    """Writes the base64 of what it is given to ``dst`` in 76-column lines (RFC 2045
+    §6.8) ending in ``eol`` (CRLF unless told), in batches of whole lines;
+    :meth:`close` writes the rest."""
 
-    def __init__(self, dst: BinaryIO) -> None:
+    def __init__(self, dst: BinaryIO, eol: bytes = b"\r\n") -> None:
         self._dst = dst
         self._buf = bytearray()
+        self._eol = eol
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         self._buf += data
@@ -303,7 +305,10 @@ class Base64LineWriter:
 
     def _emit(self, data: bytes | memoryview) -> None:
         # pybase64.encodebytes writes 76-column LF lines in one C call.
-        self._dst.write(pybase64.encodebytes(data).replace(b"\n", b"\r\n"))
+        lines = pybase64.encodebytes(data)
+        self._dst.write(
+            lines if self._eol == b"\n" else lines.replace(b"\n", self._eol)
+        )
 
     def flush(self) -> None:
         self._dst.flush()
