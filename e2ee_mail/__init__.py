@@ -39,6 +39,8 @@ if TYPE_CHECKING:
         load_certificate,
         load_key,
         rewrap,
+        rewrap_message,
+        rewrap_stream,
     )
     from ._inspect import Inspection, RecipientDescription
     from .keys.ring import Keyring, KeyringError, RotationPolicy
@@ -84,6 +86,8 @@ __all__ = [
     "load_certificate",
     "load_key",
     "rewrap",
+    "rewrap_message",
+    "rewrap_stream",
 ]
 
 
@@ -105,6 +109,8 @@ _LAZY: dict[str, str] = {
             "load_certificate",
             "load_key",
             "rewrap",
+            "rewrap_message",
+            "rewrap_stream",
         ),
         "._api",
     ),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from ._inspect import Inspection
+    from .mime.scan import EncryptedPart
 
 __all__ = [
     "decrypt",
@@ -32,6 +33,8 @@ __all__ = [
     "load_certificate",
     "load_key",
     "rewrap",
+    "rewrap_message",
+    "rewrap_stream",
 ]
 
 MessageFormat = Literal["openpgp", "cms"]
@@ -415,6 +418,95 @@ def rewrap(
 
         return rekey.rewrap(body, secret_keys, certs, policy=policy)
     raise FormatError("rewrap takes a bare CMS or OpenPGP message, not a MIME mail")
+
+
+def rewrap_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    key: SecretKey | Sequence[SecretKey],
+    recipients: Certificate | Iterable[Certificate],
+    *,
+    policy: Policy = DEFAULT,
+) -> None:
+    """Like :func:`rewrap`, from stream ``src`` to stream ``dst`` in bounded memory:
+    only the part before the sealed body (CMS RecipientInfos, OpenPGP PKESKs) is
+    rewritten; the body is copied through in chunks.
+
+    Takes CMS (DER, BER or PEM) and OpenPGP (binary or armored), written in the same
+    encoding, and S/MIME or PGP/MIME mail (the shapes :func:`decrypt_stream` reads),
+    written as the same mail with its encrypted part re-keyed. The result is checked
+    as :func:`rewrap` checks it, but a check that needs the body happens as the body
+    passes: on failure ``dst`` may hold part of the output, so write to a temporary
+    file and rename it for all or nothing (as the CLI does).
+
+    Raises:
+        NoMatchingKeyError: the message names none of ``key``.
+        DecryptionError: a key was named but the message does not open with it.
+        UsageError: certificates of the other format.
+        FormatError, MIMEError, PolicyError, UnsupportedError: as the names say.
+    """
+    secret_keys = _keys(key)
+    certs = _recipients(recipients)
+    head = src.read(_PEEK_BYTES)
+    kind = _detect.detect(head)
+    stream: BinaryIO = PrefixedReader(head, src)  # type: ignore[assignment]
+    if kind == "cms":
+        from .cms import rekey as cms_rekey
+
+        cms_rekey.rewrap_stream(stream, dst, secret_keys, certs, policy=policy)
+    elif kind == "openpgp":
+        from .openpgp import rekey as openpgp_rekey
+
+        openpgp_rekey.rewrap_stream(stream, dst, secret_keys, certs, policy=policy)
+    else:
+        from .mime import stream as mime_stream
+
+        mime_stream.rewrap_stream(stream, dst, secret_keys, certs, policy=policy)
+
+
+def rewrap_message(
+    msg: EmailMessage | bytes,
+    key: SecretKey | Sequence[SecretKey],
+    recipients: Certificate | Iterable[Certificate],
+    *,
+    policy: Policy = DEFAULT,
+) -> EmailMessage:
+    """Re-key an S/MIME or PGP/MIME mail: every encrypted part (the encrypted body,
+    and encrypted attachments or inline PGP blocks too) is re-wrapped as
+    :func:`rewrap` does it, to the certificates of its format among ``recipients``;
+    every other octet of the mail is kept.
+
+    Args:
+        msg: the mail, as an ``EmailMessage`` or its bytes.
+        key: secret keys that open its encrypted parts.
+        recipients: the new recipients: X.509 certificates for S/MIME and CMS
+            parts, OpenPGP ones for PGP/MIME and OpenPGP parts.
+        policy: what may be read and written.
+
+    Returns:
+        The re-keyed mail.
+
+    Raises:
+        MIMEError: no encrypted part.
+        UsageError: no certificate of the format an encrypted part needs.
+        NoMatchingKeyError, DecryptionError: an encrypted part does not open with
+            ``key``.
+    """
+    secret_keys = _keys(key)
+    certs = _recipients(recipients)
+    from .mime import rekey as mime_rekey
+
+    def rewrap_part(part: EncryptedPart, blob: bytes) -> bytearray:
+        wanted = "x509" if part.kind == "cms" else "openpgp"
+        mine = [c for c in certs if c.format == wanted]
+        if not mine:
+            raise UsageError(
+                f"the {part.where} is {part.kind}: give an "
+                f"{'X.509' if wanted == 'x509' else 'OpenPGP'} certificate"
+            )
+        return rewrap(blob, secret_keys, mine, policy=policy)
+
+    return mime_rekey.rewrap_message(msg, rewrap_part)
 
 
 def inspect(data: bytes | bytearray | memoryview) -> Inspection:
