@@ -409,11 +409,10 @@ def _cmd_rewrap(args: argparse.Namespace) -> None:
         raise SystemExit(EXIT_USAGE)
     keys = _load_keys(args)
     certs = [_api.load_certificate(path) for path in args.to]
-    with _input(args.input) as raw:
-        data = _peek_message(raw).read()
-    out = _api.rewrap(data, keys, certs)
-    with _output(args.output) as dst:
-        dst.write(out)
+    # Streamed: only the recipient entries are rewritten and the sealed body is
+    # copied through in chunks, so memory stays bounded whatever the message size.
+    with _input(args.input) as raw, _output(args.output) as dst:
+        _api.rewrap_stream(_peek_message(raw), dst, keys, certs)
 
 
 def _cmd_keyring(args: argparse.Namespace) -> None:
