@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Final
 
 from . import asn1, oids
+from .tlv import Decline, element, expect, integer, small_int
 
 __all__ = [
     "algorithm_identifier",
@@ -47,71 +48,6 @@ _MEMO_MAX_BYTES: Final = 128
 _PARAMETER_TAGS: Final = frozenset((0x30, 0x04, 0x05))
 
 
-class _NotPlain(Exception):
-    """Not the plain DER shape this module reads: let asn1crypto decide."""
-
-
-def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
-    """(tag, content start, content end) of the element at ``pos``; DER only."""
-    if pos + 2 > end:
-        raise _NotPlain
-    tag = buf[pos]
-    first = buf[pos + 1]
-    if tag & 0x1F == 0x1F:
-        raise _NotPlain
-    if first < 0x80:
-        start = pos + 2
-        length = first
-    elif first == 0x81:
-        if pos + 3 > end or buf[pos + 2] < 0x80:
-            raise _NotPlain
-        start = pos + 3
-        length = buf[pos + 2]
-    elif first == 0x82:
-        if pos + 4 > end or buf[pos + 2] == 0:
-            raise _NotPlain
-        start = pos + 4
-        length = (buf[pos + 2] << 8) | buf[pos + 3]
-    else:
-        raise _NotPlain
-    stop = start + length
-    if stop > end:
-        raise _NotPlain
-    return tag, start, stop
-
-
-def _expect(buf: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    """(content start, content end) of the element at ``pos``, which has ``tag``."""
-    # _tlv's short-form case inlined: this runs a few dozen times per message.
-    if pos + 2 <= end and buf[pos] == tag and buf[pos + 1] < 0x80:
-        stop = pos + 2 + buf[pos + 1]
-        if stop > end:
-            raise _NotPlain
-        return pos + 2, stop
-    got, start, stop = _tlv(buf, pos, end)
-    if got != tag:
-        raise _NotPlain
-    return start, stop
-
-
-def _small_int(buf: bytes, start: int, stop: int) -> int:
-    # A one-octet, non-negative INTEGER (CMS versions).
-    if stop - start != 1 or buf[start] >= 0x80:
-        raise _NotPlain
-    return buf[start]
-
-
-def _integer(buf: bytes, start: int, stop: int) -> int:
-    if stop == start:
-        raise _NotPlain
-    if stop - start > 1:
-        # X.690 §8.3.2: the first nine bits are never all zero or all one.
-        b0, b1 = buf[start], buf[start + 1]
-        if (b0 == 0 and b1 < 0x80) or (b0 == 0xFF and b1 >= 0x80):
-            raise _NotPlain
-    return int.from_bytes(buf[start:stop], "big", signed=True)
-
-
 def _memo_alg(
     parse: Callable[[bytes], asn1.AlgorithmIdentifier | None],
 ) -> Callable[[bytes], asn1.AlgorithmIdentifier]:
@@ -121,7 +57,7 @@ def _memo_alg(
     def run(der: bytes) -> asn1.AlgorithmIdentifier:
         result = cached(der) if len(der) <= _MEMO_MAX_BYTES else None
         if result is None:
-            raise _NotPlain
+            raise Decline
         return result
 
     return run
@@ -157,18 +93,18 @@ def _issuer_and_serial(buf: bytes, start: int, stop: int) -> asn1.RecipientId:
     else:
         rid = _memo_issuer_and_serial(buf[start:stop])
     if rid is None:
-        raise _NotPlain
+        raise Decline
     return rid
 
 
 def _read_issuer_and_serial(content: bytes) -> asn1.RecipientId | None:
     try:
-        _, stop_issuer = _expect(content, 0, len(content), 0x30)
-        s, e = _expect(content, stop_issuer, len(content), 0x02)
+        _, stop_issuer = expect(content, 0, len(content), 0x30)
+        s, e = expect(content, stop_issuer, len(content), 0x02)
         if e != len(content):
             return None
-        serial = _integer(content, s, e)
-    except _NotPlain:
+        serial = integer(content, s, e)
+    except Decline:
         return None
     return asn1.RecipientId(issuer=content[:stop_issuer], serial_number=serial)
 
@@ -179,27 +115,27 @@ _MEMO_MAX_RID_BYTES: Final = 512
 
 
 def _ktri(buf: bytes, start: int, stop: int) -> asn1.KeyTransRecipientInfo:
-    s, e = _expect(buf, start, stop, 0x02)
-    version = _small_int(buf, s, e)
-    tag, s, pos = _tlv(buf, e, stop)
+    s, e = expect(buf, start, stop, 0x02)
+    version = small_int(buf, s, e)
+    tag, s, pos = element(buf, e, stop)
     if tag == 0x30:
         rid = _issuer_and_serial(buf, s, pos)
     elif tag == 0x80:
         rid = asn1.RecipientId(subject_key_identifier=buf[s:pos])
     else:
-        raise _NotPlain
+        raise Decline
     alg_start = pos
-    _, pos = _expect(buf, pos, stop, 0x30)
+    _, pos = expect(buf, pos, stop, 0x30)
     alg = _key_encryption_algorithm(buf[alg_start:pos])
-    s, e = _expect(buf, pos, stop, 0x04)
+    s, e = expect(buf, pos, stop, 0x04)
     if e != stop:
-        raise _NotPlain
+        raise Decline
     return asn1.KeyTransRecipientInfo(version, rid, alg, buf[s:e])
 
 
 def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
-    s, e = _expect(buf, start, stop, 0x02)
-    version = _small_int(buf, s, e)
+    s, e = expect(buf, start, stop, 0x02)
+    version = small_int(buf, s, e)
     if buf[e : e + len(_X25519_ORIGINATOR)] == _X25519_ORIGINATOR:
         # The originator every RFC 8418 sender writes, as one comparison: the same
         # bytes the general reading below accepts, read to the same values.
@@ -209,28 +145,28 @@ def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
         )
         pos = e + len(_X25519_ORIGINATOR) + 32
         if pos > stop:
-            raise _NotPlain
+            raise Decline
         public_key = buf[e + len(_X25519_ORIGINATOR) : pos]
     else:
         originator_algorithm, public_key, pos = _originator(buf, e, stop)
-    tag, s, e = _tlv(buf, pos, stop)
+    tag, s, e = element(buf, pos, stop)
     ukm = None
     if tag == 0xA1:
-        us, ue = _expect(buf, s, e, 0x04)
+        us, ue = expect(buf, s, e, 0x04)
         if ue != e:
-            raise _NotPlain
+            raise Decline
         ukm = buf[us:ue]
         pos = e
-        tag, s, e = _tlv(buf, pos, stop)
+        tag, s, e = element(buf, pos, stop)
     if tag != 0x30:
-        raise _NotPlain
+        raise Decline
     key_encryption_algorithm = _key_encryption_algorithm(buf[pos:e])
-    s, e = _expect(buf, e, stop, 0x30)
+    s, e = expect(buf, e, stop, 0x30)
     if e != stop or s == e:
-        raise _NotPlain
+        raise Decline
     reks = []
     while s < e:
-        rs, re_ = _expect(buf, s, e, 0x30)
+        rs, re_ = expect(buf, s, e, 0x30)
         reks.append(_rek(buf, rs, re_))
         s = re_
     return asn1.KeyAgreeRecipientInfo(
@@ -247,18 +183,18 @@ def _originator(
     buf: bytes, pos: int, stop: int
 ) -> tuple[asn1.AlgorithmIdentifier, bytes, int]:
     # originator [0] EXPLICIT, holding originatorKey [1] IMPLICIT OriginatorPublicKey.
-    s, end = _expect(buf, pos, stop, 0xA0)
-    s, e = _expect(buf, s, end, 0xA1)
+    s, end = expect(buf, pos, stop, 0xA0)
+    s, e = expect(buf, s, end, 0xA1)
     if e != end:
-        raise _NotPlain
+        raise Decline
     alg_start = s
-    _, s = _expect(buf, s, e, 0x30)
+    _, s = expect(buf, s, e, 0x30)
     originator_algorithm = _public_key_algorithm(buf[alg_start:s])
     if originator_algorithm.algorithm != oids.X25519:
-        raise _NotPlain  # asn1crypto reads other keys by their own spec
-    bs, be = _expect(buf, s, e, 0x03)
+        raise Decline  # asn1crypto reads other keys by their own spec
+    bs, be = expect(buf, s, e, 0x03)
     if be != e or be == bs or buf[bs] != 0:
-        raise _NotPlain
+        raise Decline
     return originator_algorithm, buf[bs + 1 : be], end
 
 
@@ -271,21 +207,21 @@ _X25519_ORIGINATOR_ALG_AT: Final = 4
 
 
 def _rek(buf: bytes, start: int, stop: int) -> asn1.RecipientEncryptedKey:
-    tag, s, pos = _tlv(buf, start, stop)
+    tag, s, pos = element(buf, start, stop)
     if tag == 0x30:
         rid = _issuer_and_serial(buf, s, pos)
     elif tag == 0xA0:
         # rKeyId [0] IMPLICIT RecipientKeyIdentifier with its subjectKeyIdentifier
         # only (date and other are read, and ignored, by the slow path).
-        ks, ke = _expect(buf, s, pos, 0x04)
+        ks, ke = expect(buf, s, pos, 0x04)
         if ke != pos:
-            raise _NotPlain
+            raise Decline
         rid = asn1.RecipientId(subject_key_identifier=buf[ks:ke])
     else:
-        raise _NotPlain
-    s, e = _expect(buf, pos, stop, 0x04)
+        raise Decline
+    s, e = expect(buf, pos, stop, 0x04)
     if e != stop:
-        raise _NotPlain
+        raise Decline
     return asn1.RecipientEncryptedKey(rid, buf[s:e])
 
 
@@ -294,7 +230,7 @@ def recipient_infos(
 ) -> tuple[asn1.RecipientInfo, ...] | None:
     """RecipientInfos read on the fast path, or None (the caller asks asn1crypto)."""
     try:
-        start, stop = _expect(der, 0, len(der), 0x31)
+        start, stop = expect(der, 0, len(der), 0x31)
         if stop != len(der) or start == stop:
             return None
         out: list[asn1.RecipientInfo] = []
@@ -302,7 +238,7 @@ def recipient_infos(
         while pos < stop:
             if len(out) >= max_recipients:
                 return None  # the slow path reports the limit
-            tag, s, e = _tlv(der, pos, stop)
+            tag, s, e = element(der, pos, stop)
             if tag == 0x30:
                 out.append(_ktri(der, s, e))
             elif tag == 0xA1:
@@ -310,7 +246,7 @@ def recipient_infos(
             else:
                 return None
             pos = e
-    except _NotPlain:
+    except Decline:
         return None
     return tuple(out)
 
@@ -329,10 +265,10 @@ def _oid(der: bytes) -> str | None:
 def algorithm_identifier(der: bytes) -> asn1.AlgorithmIdentifier | None:
     """A generic asn1.AlgorithmIdentifier (parameters as raw DER), or None."""
     try:
-        start, stop = _expect(der, 0, len(der), 0x30)
+        start, stop = expect(der, 0, len(der), 0x30)
         if stop != len(der):
             return None
-        _, oid_stop = _expect(der, start, stop, 0x06)
+        _, oid_stop = expect(der, start, stop, 0x06)
         if oid_stop - start > 40:
             return None
         algorithm = _oid(der[start:oid_stop])
@@ -340,28 +276,28 @@ def algorithm_identifier(der: bytes) -> asn1.AlgorithmIdentifier | None:
             return None
         if oid_stop == stop:
             return asn1.AlgorithmIdentifier(algorithm)
-        tag, params_start, params_stop = _tlv(der, oid_stop, stop)
+        tag, params_start, params_stop = element(der, oid_stop, stop)
         if params_stop != stop or tag not in _PARAMETER_TAGS:
             return None
         if tag == 0x05 and params_start != params_stop:
             return None  # NULL has no content
         return asn1.AlgorithmIdentifier(algorithm, der[oid_stop:stop])
-    except _NotPlain:
+    except Decline:
         return None
 
 
 def gcm_parameters(der: bytes) -> asn1.GCMParameters | None:
     """asn1.GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
     try:
-        start, stop = _expect(der, 0, len(der), 0x30)
+        start, stop = expect(der, 0, len(der), 0x30)
         if stop != len(der):
             return None
-        ns, ne = _expect(der, start, stop, 0x04)
+        ns, ne = expect(der, start, stop, 0x04)
         if ne == stop:
             return asn1.GCMParameters(der[ns:ne], 12)
-        s, e = _expect(der, ne, stop, 0x02)
+        s, e = expect(der, ne, stop, 0x02)
         if e != stop:
             return None
-        return asn1.GCMParameters(der[ns:ne], _small_int(der, s, e))
-    except _NotPlain:
+        return asn1.GCMParameters(der[ns:ne], small_int(der, s, e))
+    except Decline:
         return None

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.cms import asn1, framing, oids, pem
+from e2ee_mail.cms import asn1, framing, oids, pem, tlv
 
 RID_IAS = asn1.RecipientId(issuer=asn1.der_tlv(0x30, b""), serial_number=12345)
 RID_SKI = asn1.RecipientId(subject_key_identifier=b"\x01" * 20)
@@ -20,7 +20,7 @@ RID_SKI = asn1.RecipientId(subject_key_identifier=b"\x01" * 20)
 def test_der_oid_encodes_known_value() -> None:
     # id-aes256-GCM, RFC 5084 §3: 2.16.840.1.101.3.4.1.46
     assert asn1.der_oid(oids.AES256_GCM).hex() == "060960864801650304012e"
-    assert framing.decode_oid(asn1.der_oid(oids.AES256_GCM)[2:]) == oids.AES256_GCM
+    assert tlv.decode_oid(asn1.der_oid(oids.AES256_GCM)[2:]) == oids.AES256_GCM
 
 
 @pytest.mark.parametrize("n", [0, 1, 127, 128, 255, 256, 65535, 1 << 20, -1, -129])
