@@ -28,8 +28,8 @@ from ..core import aead
 from ..core.random import random_bytes
 from ..policy import Policy
 from ..x509.certs import X509Certificate
-from . import asn1, legacy, oids, recipients, templates
-from .asn1 import AlgorithmIdentifier, KeyTransRecipientInfo
+from . import asn1, legacy, oids, recipients, structures, templates
+from .structures import AlgorithmIdentifier, KeyTransRecipientInfo
 
 __all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
 
@@ -48,7 +48,7 @@ def _content_type(authenticated: bool) -> bytes:
     )
 
 
-def _version(authenticated: bool, infos: Sequence[asn1.RecipientInfo]) -> bytes:
+def _version(authenticated: bool, infos: Sequence[structures.RecipientInfo]) -> bytes:
     # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
     # every RecipientInfo is version 0 (KTRI by issuerAndSerialNumber), else 2.
     if authenticated:
@@ -64,7 +64,7 @@ def recipient_infos(
     *,
     policy: Policy,
     rid_kind: recipients.RidKind,
-) -> list[asn1.RecipientInfo]:
+) -> list[structures.RecipientInfo]:
     """One RecipientInfo per certificate."""
     return [
         recipients.wrap(cert, cek, policy=policy, rid_kind=rid_kind) for cert in certs
@@ -152,7 +152,7 @@ def build_prefix(
 
 
 def _gcm_algorithm(nonce: bytes) -> AlgorithmIdentifier:
-    params = asn1.GCMParameters(nonce, aead.GCM_TAG_SIZE)
+    params = structures.GCMParameters(nonce, aead.GCM_TAG_SIZE)
     return AlgorithmIdentifier(oids.AES256_GCM, asn1.serialize_gcm_parameters(params))
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..policy import Policy
-from . import asn1, oids
+from . import asn1, oids, structures
 from .framing import EnvelopeHeader, Trailer
 from .tlv import Buffer, Decline, decode_oid, element, expect
 
@@ -36,9 +36,9 @@ _AED_HEAD_END: Final = 28
 # AlgorithmIdentifier { id-aes256-GCM, GCMParameters { OCTET STRING (12), 16 } }
 # (RFC 5084 §3.2): what comes before and after the nonce.
 _GCM_ALG: Final = asn1.serialize_algorithm_identifier(
-    asn1.AlgorithmIdentifier(
+    structures.AlgorithmIdentifier(
         oids.AES256_GCM,
-        asn1.serialize_gcm_parameters(asn1.GCMParameters(bytes(12), 16)),
+        asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(12), 16)),
     )
 )
 _GCM_ALG_HEAD: Final = _GCM_ALG[:-15]
@@ -120,7 +120,9 @@ def _parse(
     ):
         # id-aes256-GCM with a 12-byte nonce and ICVlen 16, as every writer of
         # S/MIME 4.0 sends it: read by comparison, to the general reading's value.
-        algorithm = asn1.AlgorithmIdentifier(oids.AES256_GCM, alg_der[_GCM_PARAMS_AT:])
+        algorithm = structures.AlgorithmIdentifier(
+            oids.AES256_GCM, alg_der[_GCM_PARAMS_AT:]
+        )
     else:
         algorithm = asn1.parse_algorithm_identifier(alg_der)
     recipient_infos = asn1.parse_recipient_infos(

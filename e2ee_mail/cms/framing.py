@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, Final
 
 from ..errors import ASN1Error, FormatError, UnsupportedError
-from . import asn1, oids
+from . import asn1, oids, structures
 from .tlv import EOC, INDEFINITE, decode_oid, length_octets
 
 __all__ = ["EnvelopeHeader", "EnvelopeReader", "Trailer"]
@@ -53,8 +53,8 @@ class EnvelopeHeader:
     content_type: str
     version: bytes
     originator_info: bytes
-    recipient_infos: tuple[asn1.RecipientInfo, ...]
-    content_encryption_algorithm: asn1.AlgorithmIdentifier
+    recipient_infos: tuple[structures.RecipientInfo, ...]
+    content_encryption_algorithm: structures.AlgorithmIdentifier
     inner_content_type: str
     eci_offset: int
     indefinite: bool

@@ -32,8 +32,8 @@ from ..core import x25519 as core_x25519
 from ..errors import ASN1Error, PolicyError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
-from . import asn1, oids
-from .asn1 import (
+from . import asn1, oids, structures
+from .structures import (
     AlgorithmIdentifier,
     KeyAgreeRecipientInfo,
     KeyTransRecipientInfo,
@@ -55,7 +55,7 @@ RidKind = Literal["issuer_and_serial_number", "subject_key_identifier"]
 #: What we write for X25519 (see the module docstring).
 KARI_SCHEME: Final = oids.DH_SINGLE_PASS_STDDH_SHA256KDF
 KARI_WRAP: Final = oids.AES256_WRAP
-_OAEP_SHA256: Final = asn1.OAEPParameters("sha256", "sha256", b"")
+_OAEP_SHA256: Final = structures.OAEPParameters("sha256", "sha256", b"")
 # A candidate: the entry, the index of the RecipientEncryptedKey (KARI), and the key.
 Candidate = tuple[RecipientInfo, int, X509SecretKey]
 

@@ -30,7 +30,7 @@ from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509SecretKey
-from . import asn1, build, common, legacy, oids, pem, recipients
+from . import asn1, build, common, legacy, oids, pem, recipients, structures
 from .framing import EnvelopeHeader
 
 __all__ = ["rewrap"]
@@ -80,7 +80,7 @@ def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> 
     x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
     found, _ = recipients.candidates(header.recipient_infos, x509_keys)
     return bool(found) and all(
-        not isinstance(info, asn1.KeyTransRecipientInfo)
+        not isinstance(info, structures.KeyTransRecipientInfo)
         or info.key_encryption_algorithm.algorithm == oids.RSAES_OAEP
         for info, _, _ in found
     )

@@ -25,8 +25,8 @@ from ..core import x25519 as core_x25519
 from ..policy import Policy
 from ..x509.certs import X509Certificate
 from . import asn1, oids, recipients
-from .asn1 import AlgorithmIdentifier
 from .recipients import KARI_SCHEME, KARI_WRAP, RidKind
+from .structures import AlgorithmIdentifier
 
 __all__ = ["wrap_der"]
 

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from e2ee_mail.cms import asn1, build, recipients, templates
+from e2ee_mail.cms import asn1, build, recipients, structures, templates
 from e2ee_mail.errors import DecryptionError, PolicyError
 from e2ee_mail.policy import DEFAULT, Policy
 from e2ee_mail.x509 import certs as kx
@@ -28,16 +28,16 @@ def rkey() -> kx.X509SecretKey:
     return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
 
 
-def _reparse(der: bytes) -> asn1.RecipientInfo:
+def _reparse(der: bytes) -> structures.RecipientInfo:
     (info,) = asn1.parse_recipient_infos(asn1.set_of([der]), max_recipients=1)
     assert asn1.serialize_recipient_info(info) == der
     return info
 
 
-def _without_randomness(info: asn1.RecipientInfo) -> asn1.RecipientInfo:
-    if isinstance(info, asn1.KeyTransRecipientInfo):
+def _without_randomness(info: structures.RecipientInfo) -> structures.RecipientInfo:
+    if isinstance(info, structures.KeyTransRecipientInfo):
         return dataclasses.replace(info, encrypted_key=b"")
-    assert isinstance(info, asn1.KeyAgreeRecipientInfo)
+    assert isinstance(info, structures.KeyAgreeRecipientInfo)
     reks = tuple(
         dataclasses.replace(rek, encrypted_key=b"")
         for rek in info.recipient_encrypted_keys
@@ -103,7 +103,7 @@ def test_marker_in_the_recipient_id_falls_back_to_full_serialization(
         rid_kind="subject_key_identifier",
     )
     info = _reparse(der)
-    assert isinstance(info, asn1.KeyAgreeRecipientInfo)
+    assert isinstance(info, structures.KeyAgreeRecipientInfo)
     assert info.recipient_encrypted_keys[0].rid.subject_key_identifier == b"\xee" * 32
     assert info.originator_public_key != b"\xee" * 32
 
@@ -146,7 +146,7 @@ def test_recipient_infos_der_with_x25519_in_legacy_mode_is_version_2(
     assert len(asn1.parse_recipient_infos(ris, max_recipients=5)) == 2
 
 
-def _message(infos: list[asn1.RecipientInfo], cek: bytes, body: bytes) -> bytes:
+def _message(infos: list[structures.RecipientInfo], cek: bytes, body: bytes) -> bytes:
     ris = asn1.serialize_recipient_infos(infos)
     sealed = build._seal_bytes(
         body, ris, asn1.der_int(0), cek, bytes(12), authenticated=True
