@@ -28,8 +28,8 @@ from ..core import aead
 from ..core.random import random_bytes
 from ..policy import Policy
 from ..x509.certs import X509Certificate
-from . import asn1, legacy, oids, recipients, structures, templates
-from .structures import AlgorithmIdentifier, KeyTransRecipientInfo
+from . import asn1, legacy, oids, structures, templates
+from .structures import AlgorithmIdentifier
 
 __all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
 
@@ -48,50 +48,42 @@ def _content_type(authenticated: bool) -> bytes:
     )
 
 
-def _version(authenticated: bool, infos: Sequence[structures.RecipientInfo]) -> bytes:
-    # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
-    # every RecipientInfo is version 0 (KTRI by issuerAndSerialNumber), else 2.
-    if authenticated:
-        return _VERSION_0
-    if all(isinstance(i, KeyTransRecipientInfo) and i.version == 0 for i in infos):
-        return _VERSION_0
-    return _VERSION_2
-
-
-def recipient_infos(
-    certs: Sequence[X509Certificate],
-    cek: bytes,
-    *,
-    policy: Policy,
-    rid_kind: recipients.RidKind,
-) -> list[structures.RecipientInfo]:
-    """One RecipientInfo per certificate."""
-    return [
-        recipients.wrap(cert, cek, policy=policy, rid_kind=rid_kind) for cert in certs
-    ]
-
-
 def recipient_infos_der(
     certs: Sequence[X509Certificate],
     cek: bytes,
     *,
     authenticated: bool,
     policy: Policy,
-    rid_kind: recipients.RidKind,
+    rid_kind: templates.RidKind,
+    ephemeral_secrets: Sequence[bytes | None] | None = None,
+    encrypted_keys: Sequence[bytes | None] | None = None,
 ) -> tuple[bytes, bytes]:
     """RecipientInfos DER (one entry per certificate) and the version to write.
 
-    The DER of :func:`recipient_infos` through ``serialize_recipient_infos``, built
-    without the intermediate values (templates.wrap_der).
+    ``ephemeral_secrets`` and ``encrypted_keys`` pin, per certificate, what
+    templates.wrap_der may pin (test vectors only).
     """
+    pinned = zip(
+        ephemeral_secrets or [None] * len(certs),
+        encrypted_keys or [None] * len(certs),
+        strict=True,
+    )
     ris_der = asn1.set_of(
         [
-            templates.wrap_der(cert, cek, policy=policy, rid_kind=rid_kind)
-            for cert in certs
+            templates.wrap_der(
+                cert,
+                cek,
+                policy=policy,
+                rid_kind=rid_kind,
+                ephemeral_secret=ephemeral,
+                encrypted_key=encrypted,
+            )
+            for cert, (ephemeral, encrypted) in zip(certs, pinned, strict=True)
         ]
     )
-    # RFC 5652 §6.1: version 0 only when every entry is a KTRI of version 0, that is
-    # RSA named by issuerAndSerialNumber; AuthEnvelopedData is always 0.
+    # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
+    # every entry is a KTRI of version 0, that is RSA named by issuerAndSerialNumber;
+    # else 2.
     if authenticated or (
         rid_kind == "issuer_and_serial_number"
         and all(cert.algorithm.startswith("rsa") for cert in certs)
@@ -162,7 +154,7 @@ def encrypt_bytes(
     *,
     authenticated: bool,
     policy: Policy,
-    rid_kind: recipients.RidKind,
+    rid_kind: templates.RidKind,
 ) -> bytearray:
     """The whole DER message, built in one buffer of its final size."""
     cek = random_bytes(aead.KEY_SIZE)
@@ -182,33 +174,23 @@ def encrypt_bytes_from_parts(
     ephemeral_secrets: Sequence[bytes | None],
     authenticated: bool = True,
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
     encrypted_keys: Sequence[bytes | None] | None = None,
 ) -> bytearray:
     """Like :func:`encrypt_bytes` with the content key, nonce/IV and X25519
     ephemeral keys pinned: for test-vector generators and runners only, never for
     real mail. RSA wraps stay randomized by their padding unless ``encrypted_keys``
     gives, per certificate, the RSA-wrapped CEK a vector recorded (None: wrap)."""
-    wrapped = encrypted_keys or [None] * len(certs)
-    infos = [
-        recipients.wrap(
-            cert,
-            cek,
-            policy=policy,
-            rid_kind=rid_kind,
-            ephemeral_secret=eph,
-            encrypted_key=blob,
-        )
-        for cert, eph, blob in zip(certs, ephemeral_secrets, wrapped, strict=True)
-    ]
-    return _seal_bytes(
-        data,
-        asn1.serialize_recipient_infos(infos),
-        _version(authenticated, infos),
+    ris_der, version = recipient_infos_der(
+        certs,
         cek,
-        nonce,
         authenticated=authenticated,
+        policy=policy,
+        rid_kind=rid_kind,
+        ephemeral_secrets=ephemeral_secrets,
+        encrypted_keys=encrypted_keys,
     )
+    return _seal_bytes(data, ris_der, version, cek, nonce, authenticated=authenticated)
 
 
 def _seal_bytes(
@@ -278,7 +260,7 @@ def encrypt_to_stream(
     *,
     authenticated: bool,
     policy: Policy,
-    rid_kind: recipients.RidKind,
+    rid_kind: templates.RidKind,
 ) -> None:
     """Encrypt ``src`` into ``dst`` (DER or BER, see the module docstring)."""
     cek = random_bytes(aead.KEY_SIZE)

@@ -49,7 +49,7 @@ from ..errors import (
 )
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from . import build, common, derframe, legacy, pem, recipients
+from . import build, common, derframe, legacy, pem, templates
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
@@ -90,7 +90,7 @@ def encrypt(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
 ) -> bytearray:
     """Encrypt ``data`` as AuthEnvelopedData (or EnvelopedData for aes-256-cbc).
 
@@ -119,7 +119,7 @@ def encrypt_stream(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
 ) -> None:
     """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory."""
     x509_certs = common.x509_certificates(certs)

@@ -13,12 +13,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from e2ee_mail.cms import asn1, der, oids, recipients, reference, structures
+from e2ee_mail.cms import asn1, der, oids, reference, structures, templates
 from e2ee_mail.errors import ASN1Error
 from e2ee_mail.policy import DEFAULT, Policy
+from e2ee_mail.x509 import certs as kx
 from e2ee_mail.x509 import keygen as x509_keygen
 
 CEK = bytes(range(32))
+
+
+def _wrap(
+    cert: kx.X509Certificate,
+    policy: Policy = DEFAULT,
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
+) -> structures.RecipientInfo:
+    """The entry templates.wrap_der writes for ``cert``, read back."""
+    der = templates.wrap_der(cert, CEK, policy=policy, rid_kind=rid_kind)
+    (info,) = reference.recipient_infos(asn1.set_of([der]), 1)
+    return info
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +39,11 @@ def samples() -> list[bytes]:
     r = x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
     pkcs1 = Policy(allow_rsa_pkcs1v15_encrypt=True)
     infos = [
-        recipients.wrap(x.public, CEK, policy=DEFAULT),
-        recipients.wrap(
-            x.public, CEK, policy=DEFAULT, rid_kind="subject_key_identifier"
-        ),
-        recipients.wrap(r.public, CEK, policy=DEFAULT),
-        recipients.wrap(
-            r.public, CEK, policy=DEFAULT, rid_kind="subject_key_identifier"
-        ),
-        recipients.wrap(r.public, CEK, policy=pkcs1),
+        _wrap(x.public),
+        _wrap(x.public, rid_kind="subject_key_identifier"),
+        _wrap(r.public),
+        _wrap(r.public, rid_kind="subject_key_identifier"),
+        _wrap(r.public, policy=pkcs1),
     ]
     kari = infos[0]
     assert isinstance(kari, structures.KeyAgreeRecipientInfo)
@@ -126,8 +134,8 @@ _SAMPLES_CACHE: list[bytes] = []
 def _fill_cache() -> list[bytes]:
     x = x509_keygen.generate("Hyp <h@example.org>", kind="x25519")
     for kind in ("issuer_and_serial_number", "subject_key_identifier"):
-        info = recipients.wrap(x.public, CEK, policy=DEFAULT, rid_kind=kind)  # type: ignore[arg-type]
-        _SAMPLES_CACHE.append(asn1.serialize_recipient_infos([info]))
+        der = templates.wrap_der(x.public, CEK, policy=DEFAULT, rid_kind=kind)  # type: ignore[arg-type]
+        _SAMPLES_CACHE.append(asn1.set_of([der]))
     _SAMPLES_CACHE.extend(_SAMPLES_CACHE * 2)
     return _SAMPLES_CACHE
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import e2ee_mail
-from e2ee_mail.cms import asn1, build, envelope, oids, recipients, structures
+from e2ee_mail.cms import asn1, build, envelope, oids, structures, templates
 from e2ee_mail.core import aead, kdf, keywrap
 from e2ee_mail.core import x25519 as core_x25519
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
@@ -33,6 +33,13 @@ def rkey() -> kx.X509SecretKey:
 @pytest.fixture(scope="module")
 def other() -> kx.X509SecretKey:
     return x509_keygen.generate("Olga <o@example.org>", kind="x25519")
+
+
+def _wrap(cert: kx.X509Certificate, cek: bytes) -> structures.RecipientInfo:
+    """The entry templates.wrap_der writes for ``cert``, read back."""
+    der = templates.wrap_der(cert, cek, policy=DEFAULT)
+    (info,) = asn1.parse_recipient_infos(asn1.set_of([der]), max_recipients=1)
+    return info
 
 
 def _gcm_message(
@@ -185,7 +192,7 @@ def test_legacy_cbc_is_written_only_on_request_and_opened_only_by_opt_in(
 
 def test_icv_length_other_than_16_is_refused(xkey: kx.X509SecretKey) -> None:
     cek = bytes(range(32))
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     params = asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(12), 12))
     with pytest.raises(e2ee_mail.UnsupportedError, match="16"):
         e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
@@ -197,7 +204,7 @@ def test_icv_length_other_than_16_is_refused(xkey: kx.X509SecretKey) -> None:
 
 def test_nonce_other_than_12_bytes_is_refused(xkey: kx.X509SecretKey) -> None:
     cek = bytes(range(32))
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     params = asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(16), 16))
     with pytest.raises(e2ee_mail.UnsupportedError, match="12"):
         e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
@@ -205,7 +212,7 @@ def test_nonce_other_than_12_bytes_is_refused(xkey: kx.X509SecretKey) -> None:
 
 def test_short_mac_is_refused(xkey: kx.X509SecretKey) -> None:
     cek = bytes(range(32))
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     with pytest.raises(e2ee_mail.ASN1Error, match="16"):
         e2ee_mail.decrypt(_gcm_message([info], cek, BODY, tag_len=12), xkey)
 
@@ -425,7 +432,7 @@ def test_auth_attrs_are_authenticated(xkey: kx.X509SecretKey) -> None:
     # RFC 5083 §2.2: the AAD is the DER of authAttrs with an EXPLICIT SET OF tag.
     cek = bytes(range(32))
     nonce = bytes(12)
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     attr = asn1.der_tlv(
         0x30,
         asn1.der_oid("1.2.840.113549.1.9.3")
@@ -460,7 +467,7 @@ def test_rewrap_keeps_auth_attrs_and_checks_them(
 ) -> None:
     cek = bytes(range(32))
     nonce = bytes(12)
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     attrs = asn1.der_tlv(
         0xA1, asn1.der_tlv(0x30, asn1.der_oid("1.2.3.4") + b"\x31\x00")
     )
@@ -485,7 +492,7 @@ def test_unsupported_entry_is_skipped_when_another_opens(
     rkey: kx.X509SecretKey,
 ) -> None:
     cek = bytes(range(32))
-    good = recipients.wrap(rkey.public, cek, policy=DEFAULT)
+    good = _wrap(rkey.public, cek)
     assert isinstance(good, structures.KeyTransRecipientInfo)
     odd = dataclasses.replace(
         good, key_encryption_algorithm=structures.AlgorithmIdentifier("1.2.3.4")
