@@ -49,7 +49,7 @@ from ..errors import (
 )
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from . import build, common, derframe, legacy, pem, templates
+from . import build, common, legacy, pem, templates
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
@@ -160,21 +160,7 @@ def decrypt(
         verified (or, for opted-in legacy CBC, the padding checked).
     """
     der = common.der(data)
-    framed = derframe.parse(der, policy)
-    if framed is not None:
-        # Plain DER in memory: read straight from the buffer (issue 6).
-        header, segment, trailer = framed
-        authenticated, nonce, size = common.content_params(header, policy)
-        segments = [segment]
-    else:
-        reader = common.reader(common.buffer_reader(der), policy)
-        header = reader.read_header()
-        authenticated, nonce, size = common.content_params(header, policy)
-        segments = []
-        for length in reader.segments():
-            segments.append((reader.pos, length))
-            reader.skip(length)
-        trailer = reader.read_trailer(authenticated=authenticated)
+    header, (authenticated, nonce, size), segments, trailer = common.frame(der, policy)
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
     usable, named = common.usable_candidates(header, keys, policy)

@@ -22,7 +22,6 @@ open. The sealed body is copied once, into an output allocated at its final size
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from ..core import aead
@@ -53,12 +52,7 @@ def rewrap(
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
     x509_certs = common.x509_certificates(certs)
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, _, size = common.content_params(header, policy)
-    for length in reader.segments():
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    header, (authenticated, _, size), _, trailer = common.frame(der, policy)
     ceks, named = common.content_keys(header, keys, policy, size)
     trusted = len(ceks) == 1 and _unwrap_authenticated(header, keys)
     for cek in ceks:
@@ -114,14 +108,7 @@ def _rewrap_frame(
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     """Whether ``der`` parses and its body opens with ``cek`` (rewrap self-check)."""
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, nonce, _ = common.content_params(header, policy)
-    segments = []
-    for length in reader.segments():
-        segments.append((reader.pos, length))
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    _, (authenticated, nonce, _), segments, trailer = common.frame(der, policy)
     view = memoryview(der)
     sink = _Discard()
     try:
