@@ -30,6 +30,7 @@ from ..policy import Policy
 from ..x509.certs import X509Certificate
 from . import asn1, legacy, oids, structures, templates
 from .structures import AlgorithmIdentifier
+from .tlv import EOC
 
 __all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
 
@@ -37,8 +38,8 @@ __all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
 SEGMENT_SIZE: Final = 1 << 20
 _VERSION_0: Final = asn1.der_int(0)
 _VERSION_2: Final = asn1.der_int(2)
-_INDEFINITE: Final = b"\x80"
-_EOC: Final = b"\x00\x00"
+#: The mac element after the content: OCTET STRING of the 16-byte GCM tag.
+_MAC_SIZE: Final = 2 + aead.GCM_TAG_SIZE
 CBC_IV_SIZE: Final = 16
 
 
@@ -143,9 +144,35 @@ def build_prefix(
     )
 
 
-def _gcm_algorithm(nonce: bytes) -> AlgorithmIdentifier:
-    params = structures.GCMParameters(nonce, aead.GCM_TAG_SIZE)
-    return AlgorithmIdentifier(oids.AES256_GCM, asn1.serialize_gcm_parameters(params))
+def _prefix(
+    version: bytes,
+    ris_der: bytes,
+    nonce: bytes,
+    body_length: int | None,
+    *,
+    authenticated: bool,
+) -> bytes:
+    """:func:`build_prefix` for what we write: no originatorInfo and no authAttrs;
+    id-aes256-GCM with ``nonce`` (ICVlen 16) and the mac after the content, or
+    id-aes256-CBC with ``nonce`` as its IV (RFC 3565 §4.1)."""
+    if authenticated:
+        params = asn1.serialize_gcm_parameters(
+            structures.GCMParameters(nonce, aead.GCM_TAG_SIZE)
+        )
+        algorithm = AlgorithmIdentifier(oids.AES256_GCM, params)
+        tail_length = _MAC_SIZE
+    else:
+        algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, nonce))
+        tail_length = 0
+    return build_prefix(
+        authenticated=authenticated,
+        version=version,
+        originator_info=b"",
+        ris_der=ris_der,
+        algorithm=algorithm,
+        body_length=body_length,
+        tail_length=tail_length,
+    )
 
 
 def encrypt_bytes(
@@ -205,17 +232,9 @@ def _seal_bytes(
     view = memoryview(data)
     n = len(view)
     if authenticated:
-        prefix = build_prefix(
-            authenticated=True,
-            version=version,
-            originator_info=b"",
-            ris_der=ris_der,
-            algorithm=_gcm_algorithm(nonce),
-            body_length=n,
-            tail_length=2 + aead.GCM_TAG_SIZE,
-        )
+        prefix = _prefix(version, ris_der, nonce, n, authenticated=True)
         p = len(prefix)
-        out = bytearray(p + n + 2 + aead.GCM_TAG_SIZE)
+        out = bytearray(p + n + _MAC_SIZE)
         out_view = memoryview(out)
         out_view[:p] = prefix
         aead.gcm_seal_into(cek, nonce, view, out_view[p : p + n + aead.GCM_TAG_SIZE])
@@ -225,15 +244,8 @@ def _seal_bytes(
         out_view[p + n : p + n + 2] = b"\x04\x10"
         out_view[p + n + 2 :] = tag
         return out
-    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, nonce))
-    prefix = build_prefix(
-        authenticated=False,
-        version=version,
-        originator_info=b"",
-        ris_der=ris_der,
-        algorithm=algorithm,
-        body_length=legacy.padded_length(n),
-        tail_length=0,
+    prefix = _prefix(
+        version, ris_der, nonce, legacy.padded_length(n), authenticated=False
     )
     enc = legacy.CBCEncryptor(cek, nonce)
     out = bytearray(prefix)
@@ -273,17 +285,7 @@ def encrypt_to_stream(
     nonce = random_bytes(aead.GCM_NONCE_SIZE)
     length = _remaining_length(src)
     sealer = aead.GCMStreamSealer(cek, nonce)
-    dst.write(
-        build_prefix(
-            authenticated=True,
-            version=version,
-            originator_info=b"",
-            ris_der=ris_der,
-            algorithm=_gcm_algorithm(nonce),
-            body_length=length,
-            tail_length=2 + aead.GCM_TAG_SIZE,
-        )
-    )
+    dst.write(_prefix(version, ris_der, nonce, length, authenticated=True))
     if length is not None:
         sealer.pump(src, dst, length)
         dst.write(b"\x04\x10" + sealer.finalize())
@@ -298,7 +300,7 @@ def encrypt_to_stream(
         sealer.update(view[:got], dst)
     # End the content [0] and the EncryptedContentInfo, then the mac, then the
     # enveloped-data SEQUENCE, [0] and ContentInfo.
-    dst.write(_EOC + _EOC + b"\x04\x10" + sealer.finalize() + _EOC * 3)
+    dst.write(EOC + EOC + b"\x04\x10" + sealer.finalize() + EOC * 3)
 
 
 def _fill(src: BinaryIO, view: memoryview) -> int:
@@ -317,18 +319,7 @@ def _cbc_stream(
     src: BinaryIO, dst: BinaryIO, cek: bytes, version: bytes, ris_der: bytes
 ) -> None:
     iv = random_bytes(CBC_IV_SIZE)
-    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, iv))
-    dst.write(
-        build_prefix(
-            authenticated=False,
-            version=version,
-            originator_info=b"",
-            ris_der=ris_der,
-            algorithm=algorithm,
-            body_length=None,
-            tail_length=0,
-        )
-    )
+    dst.write(_prefix(version, ris_der, iv, None, authenticated=False))
     enc = legacy.CBCEncryptor(cek, iv)
     buf = bytearray(SEGMENT_SIZE)
     view = memoryview(buf)
@@ -339,4 +330,4 @@ def _cbc_stream(
             dst.write(b"\x04" + asn1.der_length(len(out)) + out)
         if not got:
             break
-    dst.write(_EOC * 5)
+    dst.write(EOC * 5)

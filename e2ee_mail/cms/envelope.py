@@ -124,27 +124,17 @@ def encrypt_stream(
     """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory."""
     x509_certs = common.x509_certificates(certs)
     authenticated = _authenticated(cipher)
-    policy = _write_policy(policy, authenticated)
-    if armor:
-        writer = pem.PemWriter(dst)
-        build.encrypt_to_stream(
-            src,
-            writer,  # type: ignore[arg-type]
-            x509_certs,
-            authenticated=authenticated,
-            policy=policy,
-            rid_kind=rid_kind,
-        )
-        writer.close()
-        return
+    writer = pem.PemWriter(dst) if armor else None
     build.encrypt_to_stream(
         src,
-        dst,
+        writer or dst,  # type: ignore[arg-type]
         x509_certs,
         authenticated=authenticated,
-        policy=policy,
+        policy=_write_policy(policy, authenticated),
         rid_kind=rid_kind,
     )
+    if writer is not None:
+        writer.close()
 
 
 # --- opening ----------------------------------------------------------------------
