@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, NamedTuple
 
 from ..core import aead
 from ..core.random import random_bytes
@@ -32,7 +32,15 @@ from . import asn1, legacy, oids, structures, templates
 from .structures import AlgorithmIdentifier
 from .tlv import EOC
 
-__all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
+__all__ = [
+    "SEGMENT_SIZE",
+    "Sealing",
+    "build_prefix",
+    "encrypt_bytes",
+    "encrypt_bytes_from_parts",
+    "encrypt_to_stream",
+    "sealing",
+]
 
 #: Encrypted-content segment size in the indefinite-length form.
 SEGMENT_SIZE: Final = 1 << 20
@@ -49,21 +57,34 @@ def _content_type(authenticated: bool) -> bytes:
     )
 
 
-def recipient_infos_der(
+class Sealing(NamedTuple):
+    """What one message is sealed with: its content-encryption key, and the
+    RecipientInfos (DER) and enveloped-data version that carry the key."""
+
+    authenticated: bool
+    cek: bytes
+    ris_der: bytes
+    version: bytes
+
+
+def sealing(
     certs: Sequence[X509Certificate],
-    cek: bytes,
     *,
     authenticated: bool,
     policy: Policy,
     rid_kind: templates.RidKind,
+    cek: bytes | None = None,
     ephemeral_secrets: Sequence[bytes | None] | None = None,
     encrypted_keys: Sequence[bytes | None] | None = None,
-) -> tuple[bytes, bytes]:
-    """RecipientInfos DER (one entry per certificate) and the version to write.
+) -> Sealing:
+    """A fresh content key (or ``cek``) wrapped for every certificate.
 
-    ``ephemeral_secrets`` and ``encrypted_keys`` pin, per certificate, what
-    templates.wrap_der may pin (test vectors only).
+    ``cek``, ``ephemeral_secrets`` and ``encrypted_keys`` pin, per certificate,
+    what templates.wrap_der may pin: test vectors, and rewrap (the message's own
+    content key).
     """
+    if cek is None:
+        cek = random_bytes(aead.KEY_SIZE)
     pinned = zip(
         ephemeral_secrets or [None] * len(certs),
         encrypted_keys or [None] * len(certs),
@@ -85,12 +106,11 @@ def recipient_infos_der(
     # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
     # every entry is a KTRI of version 0, that is RSA named by issuerAndSerialNumber;
     # else 2.
-    if authenticated or (
-        rid_kind == "issuer_and_serial_number"
-        and all(cert.algorithm.startswith("rsa") for cert in certs)
-    ):
-        return ris_der, _VERSION_0
-    return ris_der, _VERSION_2
+    rsa_by_issuer = rid_kind == "issuer_and_serial_number" and all(
+        cert.algorithm.startswith("rsa") for cert in certs
+    )
+    version = _VERSION_0 if authenticated or rsa_by_issuer else _VERSION_2
+    return Sealing(authenticated, cek, ris_der, version)
 
 
 def build_prefix(
@@ -144,18 +164,11 @@ def build_prefix(
     )
 
 
-def _prefix(
-    version: bytes,
-    ris_der: bytes,
-    nonce: bytes,
-    body_length: int | None,
-    *,
-    authenticated: bool,
-) -> bytes:
+def _prefix(keys: Sealing, nonce: bytes, body_length: int | None) -> bytes:
     """:func:`build_prefix` for what we write: no originatorInfo and no authAttrs;
     id-aes256-GCM with ``nonce`` (ICVlen 16) and the mac after the content, or
     id-aes256-CBC with ``nonce`` as its IV (RFC 3565 §4.1)."""
-    if authenticated:
+    if keys.authenticated:
         params = asn1.serialize_gcm_parameters(
             structures.GCMParameters(nonce, aead.GCM_TAG_SIZE)
         )
@@ -165,10 +178,10 @@ def _prefix(
         algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, nonce))
         tail_length = 0
     return build_prefix(
-        authenticated=authenticated,
-        version=version,
+        authenticated=keys.authenticated,
+        version=keys.version,
         originator_info=b"",
-        ris_der=ris_der,
+        ris_der=keys.ris_der,
         algorithm=algorithm,
         body_length=body_length,
         tail_length=tail_length,
@@ -176,20 +189,35 @@ def _prefix(
 
 
 def encrypt_bytes(
-    data: bytes | bytearray | memoryview,
-    certs: Sequence[X509Certificate],
-    *,
-    authenticated: bool,
-    policy: Policy,
-    rid_kind: templates.RidKind,
+    data: bytes | bytearray | memoryview, keys: Sealing, nonce: bytes | None = None
 ) -> bytearray:
-    """The whole DER message, built in one buffer of its final size."""
-    cek = random_bytes(aead.KEY_SIZE)
-    ris_der, version = recipient_infos_der(
-        certs, cek, authenticated=authenticated, policy=policy, rid_kind=rid_kind
-    )
-    nonce = random_bytes(aead.GCM_NONCE_SIZE if authenticated else CBC_IV_SIZE)
-    return _seal_bytes(data, ris_der, version, cek, nonce, authenticated=authenticated)
+    """The whole DER message, built in one buffer of its final size.
+
+    ``nonce`` (the GCM nonce or CBC IV) is drawn fresh unless given (test vectors).
+    """
+    if nonce is None:
+        nonce = random_bytes(aead.GCM_NONCE_SIZE if keys.authenticated else CBC_IV_SIZE)
+    view = memoryview(data)
+    n = len(view)
+    if keys.authenticated:
+        prefix = _prefix(keys, nonce, n)
+        p = len(prefix)
+        out = bytearray(p + n + _MAC_SIZE)
+        out_view = memoryview(out)
+        out_view[:p] = prefix
+        sealed = out_view[p : p + n + aead.GCM_TAG_SIZE]
+        aead.gcm_seal_into(keys.cek, nonce, view, sealed)
+        # The tag lands right after the ciphertext; move it behind the mac's
+        # OCTET STRING header (RFC 5083 §2.1: mac follows authEncryptedContentInfo).
+        tag = bytes(out_view[p + n : p + n + aead.GCM_TAG_SIZE])
+        out_view[p + n : p + n + 2] = b"\x04\x10"
+        out_view[p + n + 2 :] = tag
+        return out
+    enc = legacy.CBCEncryptor(keys.cek, nonce)
+    out = bytearray(_prefix(keys, nonce, legacy.padded_length(n)))
+    out += enc.update(view)
+    out += enc.finalize()
+    return out
 
 
 def encrypt_bytes_from_parts(
@@ -208,50 +236,16 @@ def encrypt_bytes_from_parts(
     ephemeral keys pinned: for test-vector generators and runners only, never for
     real mail. RSA wraps stay randomized by their padding unless ``encrypted_keys``
     gives, per certificate, the RSA-wrapped CEK a vector recorded (None: wrap)."""
-    ris_der, version = recipient_infos_der(
+    keys = sealing(
         certs,
-        cek,
         authenticated=authenticated,
         policy=policy,
         rid_kind=rid_kind,
+        cek=cek,
         ephemeral_secrets=ephemeral_secrets,
         encrypted_keys=encrypted_keys,
     )
-    return _seal_bytes(data, ris_der, version, cek, nonce, authenticated=authenticated)
-
-
-def _seal_bytes(
-    data: bytes | bytearray | memoryview,
-    ris_der: bytes,
-    version: bytes,
-    cek: bytes,
-    nonce: bytes,
-    *,
-    authenticated: bool,
-) -> bytearray:
-    view = memoryview(data)
-    n = len(view)
-    if authenticated:
-        prefix = _prefix(version, ris_der, nonce, n, authenticated=True)
-        p = len(prefix)
-        out = bytearray(p + n + _MAC_SIZE)
-        out_view = memoryview(out)
-        out_view[:p] = prefix
-        aead.gcm_seal_into(cek, nonce, view, out_view[p : p + n + aead.GCM_TAG_SIZE])
-        # The tag lands right after the ciphertext; move it behind the mac's
-        # OCTET STRING header (RFC 5083 §2.1: mac follows authEncryptedContentInfo).
-        tag = bytes(out_view[p + n : p + n + aead.GCM_TAG_SIZE])
-        out_view[p + n : p + n + 2] = b"\x04\x10"
-        out_view[p + n + 2 :] = tag
-        return out
-    prefix = _prefix(
-        version, ris_der, nonce, legacy.padded_length(n), authenticated=False
-    )
-    enc = legacy.CBCEncryptor(cek, nonce)
-    out = bytearray(prefix)
-    out += enc.update(view)
-    out += enc.finalize()
-    return out
+    return encrypt_bytes(data, keys, nonce)
 
 
 def _remaining_length(src: BinaryIO) -> int | None:
@@ -265,27 +259,15 @@ def _remaining_length(src: BinaryIO) -> int | None:
         return None
 
 
-def encrypt_to_stream(
-    src: BinaryIO,
-    dst: BinaryIO,
-    certs: Sequence[X509Certificate],
-    *,
-    authenticated: bool,
-    policy: Policy,
-    rid_kind: templates.RidKind,
-) -> None:
+def encrypt_to_stream(src: BinaryIO, dst: BinaryIO, keys: Sealing) -> None:
     """Encrypt ``src`` into ``dst`` (DER or BER, see the module docstring)."""
-    cek = random_bytes(aead.KEY_SIZE)
-    ris_der, version = recipient_infos_der(
-        certs, cek, authenticated=authenticated, policy=policy, rid_kind=rid_kind
-    )
-    if not authenticated:
-        _cbc_stream(src, dst, cek, version, ris_der)
+    if not keys.authenticated:
+        _cbc_stream(src, dst, keys)
         return
     nonce = random_bytes(aead.GCM_NONCE_SIZE)
     length = _remaining_length(src)
-    sealer = aead.GCMStreamSealer(cek, nonce)
-    dst.write(_prefix(version, ris_der, nonce, length, authenticated=True))
+    sealer = aead.GCMStreamSealer(keys.cek, nonce)
+    dst.write(_prefix(keys, nonce, length))
     if length is not None:
         sealer.pump(src, dst, length)
         dst.write(b"\x04\x10" + sealer.finalize())
@@ -315,12 +297,10 @@ def _fill(src: BinaryIO, view: memoryview) -> int:
     return total
 
 
-def _cbc_stream(
-    src: BinaryIO, dst: BinaryIO, cek: bytes, version: bytes, ris_der: bytes
-) -> None:
+def _cbc_stream(src: BinaryIO, dst: BinaryIO, keys: Sealing) -> None:
     iv = random_bytes(CBC_IV_SIZE)
-    dst.write(_prefix(version, ris_der, iv, None, authenticated=False))
-    enc = legacy.CBCEncryptor(cek, iv)
+    dst.write(_prefix(keys, iv, None))
+    enc = legacy.CBCEncryptor(keys.cek, iv)
     buf = bytearray(SEGMENT_SIZE)
     view = memoryview(buf)
     while True:

@@ -32,7 +32,7 @@ from typing import Final
 
 from ..errors import ASN1Error
 from . import oids, reference, structures
-from .tlv import Decline, element, expect, integer, small_int
+from .tlv import Decline, element, expect, expect_last, integer, small_int
 
 __all__ = [
     "algorithm_identifier",
@@ -94,10 +94,8 @@ def _issuer_and_serial(buf: bytes, start: int, stop: int) -> structures.Recipien
 def _read_issuer_and_serial(content: bytes) -> structures.RecipientId | None:
     try:
         _, stop_issuer = expect(content, 0, len(content), 0x30)
-        s, e = expect(content, stop_issuer, len(content), 0x02)
-        if e != len(content):
-            return None
-        serial = integer(content, s, e)
+        s = expect_last(content, stop_issuer, len(content), 0x02)
+        serial = integer(content, s, len(content))
     except Decline:
         return None
     return structures.RecipientId(issuer=content[:stop_issuer], serial_number=serial)
@@ -119,10 +117,8 @@ def _ktri(buf: bytes, start: int, stop: int) -> structures.KeyTransRecipientInfo
     alg_start = pos
     _, pos = expect(buf, pos, stop, 0x30)
     alg = _key_encryption_algorithm(buf[alg_start:pos])
-    s, e = expect(buf, pos, stop, 0x04)
-    if e != stop:
-        raise Decline
-    return structures.KeyTransRecipientInfo(version, rid, alg, buf[s:e])
+    s = expect_last(buf, pos, stop, 0x04)
+    return structures.KeyTransRecipientInfo(version, rid, alg, buf[s:stop])
 
 
 def _kari(buf: bytes, start: int, stop: int) -> structures.KeyAgreeRecipientInfo:
@@ -144,10 +140,7 @@ def _kari(buf: bytes, start: int, stop: int) -> structures.KeyAgreeRecipientInfo
     tag, s, e = element(buf, pos, stop)
     ukm = None
     if tag == 0xA1:
-        us, ue = expect(buf, s, e, 0x04)
-        if ue != e:
-            raise Decline
-        ukm = buf[us:ue]
+        ukm = buf[expect_last(buf, s, e, 0x04) : e]
         pos = e
         tag, s, e = element(buf, pos, stop)
     if tag != 0x30:
@@ -176,9 +169,8 @@ def _originator(
 ) -> tuple[structures.AlgorithmIdentifier, bytes, int]:
     # originator [0] EXPLICIT, holding originatorKey [1] IMPLICIT OriginatorPublicKey.
     s, end = expect(buf, pos, stop, 0xA0)
-    s, e = expect(buf, s, end, 0xA1)
-    if e != end:
-        raise Decline
+    s = expect_last(buf, s, end, 0xA1)
+    e = end
     alg_start = s
     _, s = expect(buf, s, e, 0x30)
     originator_algorithm = _public_key_algorithm(buf[alg_start:s])
@@ -197,16 +189,12 @@ def _rek(buf: bytes, start: int, stop: int) -> structures.RecipientEncryptedKey:
     elif tag == 0xA0:
         # rKeyId [0] IMPLICIT RecipientKeyIdentifier with its subjectKeyIdentifier
         # only (date and other are read, and ignored, by the general reader).
-        ks, ke = expect(buf, s, pos, 0x04)
-        if ke != pos:
-            raise Decline
-        rid = structures.RecipientId(subject_key_identifier=buf[ks:ke])
+        ski = buf[expect_last(buf, s, pos, 0x04) : pos]
+        rid = structures.RecipientId(subject_key_identifier=ski)
     else:
         raise Decline
-    s, e = expect(buf, pos, stop, 0x04)
-    if e != stop:
-        raise Decline
-    return structures.RecipientEncryptedKey(rid, buf[s:e])
+    s = expect_last(buf, pos, stop, 0x04)
+    return structures.RecipientEncryptedKey(rid, buf[s:stop])
 
 
 def recipient_infos(
@@ -215,8 +203,9 @@ def recipient_infos(
     """RecipientInfos read on the fast path, or None (the caller asks the general
     reader, which also reports a count over ``max_recipients``)."""
     try:
-        start, stop = expect(der, 0, len(der), 0x31)
-        if stop != len(der) or start == stop:
+        start = expect_last(der, 0, len(der), 0x31)
+        stop = len(der)
+        if start == stop:
             return None
         out: list[structures.RecipientInfo] = []
         pos = start
@@ -248,9 +237,8 @@ def _oid(der: bytes) -> str:
 def algorithm_identifier(der: bytes) -> structures.AlgorithmIdentifier | None:
     """A generic AlgorithmIdentifier (parameters as raw DER), or None."""
     try:
-        start, stop = expect(der, 0, len(der), 0x30)
-        if stop != len(der):
-            return None
+        start = expect_last(der, 0, len(der), 0x30)
+        stop = len(der)
         _, oid_stop = expect(der, start, stop, 0x06)
         if oid_stop - start > 40:
             return None
@@ -269,17 +257,12 @@ def algorithm_identifier(der: bytes) -> structures.AlgorithmIdentifier | None:
 
 def gcm_parameters(der: bytes) -> structures.GCMParameters | None:
     """GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
+    end = len(der)
     try:
-        start, stop = expect(der, 0, len(der), 0x30)
-        if stop != len(der):
-            return None
-        ns, ne = expect(der, start, stop, 0x04)
+        nonce_start, nonce_stop = expect(der, expect_last(der, 0, end, 0x30), end, 0x04)
         icv_len = 12
-        if ne != stop:
-            s, e = expect(der, ne, stop, 0x02)
-            if e != stop:
-                return None
-            icv_len = small_int(der, s, e)
-        return structures.GCMParameters(der[ns:ne], icv_len)
+        if nonce_stop != end:
+            icv_len = small_int(der, expect_last(der, nonce_stop, end, 0x02), end)
+        return structures.GCMParameters(der[nonce_start:nonce_stop], icv_len)
     except Decline:
         return None

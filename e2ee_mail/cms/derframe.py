@@ -22,7 +22,7 @@ from typing import Final
 from ..policy import Policy
 from . import asn1, oids, structures
 from .framing import EnvelopeHeader, Trailer
-from .tlv import Buffer, Decline, decode_oid, element, expect
+from .tlv import Buffer, Decline, decode_oid, element, expect, expect_last
 
 __all__ = ["parse"]
 
@@ -83,21 +83,20 @@ def _parse(
         # length is the shortest, so a non-zero first octet makes all three minimal.
         content_type = oids.AUTH_ENVELOPED_DATA
         version = _VERSION_0
-        env_end = total
         pos = _AED_HEAD_END
     else:
-        content_type, version, pos, env_end = _outer(buf, total)
-    tag, start, stop = element(buf, pos, env_end)
+        content_type, version, pos = _outer(buf, total)
+    tag, start, stop = element(buf, pos, total)
     originator_info = b""
     if tag == 0xA0:
         originator_info = bytes(buf[pos:stop])
         pos = stop
-        tag, start, stop = element(buf, pos, env_end)
+        tag, start, stop = element(buf, pos, total)
     if tag != 0x31:
         raise Decline
     ris_der = bytes(buf[pos:stop])
     eci_offset = stop
-    eci_start, eci_end = expect(buf, eci_offset, env_end, 0x30)
+    eci_start, eci_end = expect(buf, eci_offset, total, 0x30)
     tag, start, stop = element(buf, eci_start, eci_end)
     if tag != 0x06 or buf[eci_start + 1] >= 0x80 or stop - start < 1:
         raise Decline
@@ -111,7 +110,7 @@ def _parse(
         raise Decline
     if total - content_end > budget:
         raise Decline
-    trailer = _trailer(buf, content_end, env_end, content_type)
+    trailer = _trailer(buf, content_end, total, content_type)
     alg_der = bytes(buf[alg_start:alg_end])
     if (
         len(alg_der) == _GCM_ALG_SIZE
@@ -141,13 +140,13 @@ def _parse(
     return header, (content_start, content_end - content_start), trailer
 
 
-def _outer(buf: Buffer, total: int) -> tuple[str, bytes, int, int]:
+def _outer(buf: Buffer, total: int) -> tuple[str, bytes, int]:
     """ContentInfo, [0] and the enveloped SEQUENCE up to the version, read in
-    general: (content type, version element, position after it, end)."""
-    ci_start, ci_end = expect(buf, 0, total, 0x30)
-    if ci_end != total:
-        raise Decline  # trailing bytes: the reader names them
-    oid_start, pos = expect(buf, ci_start, ci_end, 0x06)
+    general: (content type, version element, position after it)."""
+    # Each layer ends where the input ends; trailing bytes are declined (the reader
+    # names them).
+    ci_start = expect_last(buf, 0, total, 0x30)
+    oid_start, pos = expect(buf, ci_start, total, 0x06)
     oid = bytes(buf[oid_start:pos])
     if oid == _AUTH_ENVELOPED:
         content_type = oids.AUTH_ENVELOPED_DATA
@@ -155,16 +154,11 @@ def _outer(buf: Buffer, total: int) -> tuple[str, bytes, int, int]:
         content_type = oids.ENVELOPED_DATA
     else:
         raise Decline
-    explicit_start, explicit_end = expect(buf, pos, ci_end, 0xA0)
-    if explicit_end != ci_end:
-        raise Decline
-    env_start, env_end = expect(buf, explicit_start, explicit_end, 0x30)
-    if env_end != explicit_end:
-        raise Decline
-    tag, _, stop = element(buf, env_start, env_end)
+    env_start = expect_last(buf, expect_last(buf, pos, total, 0xA0), total, 0x30)
+    tag, _, stop = element(buf, env_start, total)
     if tag != 0x02:
         raise Decline
-    return content_type, bytes(buf[env_start:stop]), stop, env_end
+    return content_type, bytes(buf[env_start:stop]), stop
 
 
 def _trailer(buf: Buffer, pos: int, end: int, content_type: str) -> Trailer:

@@ -74,13 +74,25 @@ def _authenticated(cipher: str) -> bool:
     raise UsageError(f"unknown cipher {cipher!r}: use aes-256-gcm or aes-256-cbc")
 
 
-def _write_policy(policy: Policy, authenticated: bool) -> Policy:
+def _sealing(
+    certs: Sequence[Certificate],
+    cipher: str,
+    policy: Policy,
+    rid_kind: templates.RidKind,
+) -> build.Sealing:
+    """A fresh content key wrapped for ``certs``, as ``cipher`` is written."""
+    authenticated = _authenticated(cipher)
     # The legacy mode exists for clients that predate S/MIME 4.0; those (gpgsm 2.2
     # among them) read RSA key transport only as PKCS#1 v1.5, the RFC 8551 §2.3 MUST.
     # Asking for aes-256-cbc is asking for that whole legacy profile.
-    if authenticated or policy.allow_rsa_pkcs1v15_encrypt:
-        return policy
-    return dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
+    if not authenticated and not policy.allow_rsa_pkcs1v15_encrypt:
+        policy = dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
+    return build.sealing(
+        common.x509_certificates(certs),
+        authenticated=authenticated,
+        policy=policy,
+        rid_kind=rid_kind,
+    )
 
 
 def encrypt(
@@ -98,14 +110,7 @@ def encrypt(
         DER (a bytearray allocated once at its final size, to spare a copy of the
         body) or PEM ("-----BEGIN CMS-----") when ``armor``.
     """
-    authenticated = _authenticated(cipher)
-    out = build.encrypt_bytes(
-        data,
-        common.x509_certificates(certs),
-        authenticated=authenticated,
-        policy=_write_policy(policy, authenticated),
-        rid_kind=rid_kind,
-    )
+    out = build.encrypt_bytes(data, _sealing(certs, cipher, policy, rid_kind))
     if armor:
         return pem.armor(out)
     return out
@@ -121,20 +126,17 @@ def encrypt_stream(
     policy: Policy,
     rid_kind: templates.RidKind = "issuer_and_serial_number",
 ) -> None:
-    """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory."""
-    x509_certs = common.x509_certificates(certs)
-    authenticated = _authenticated(cipher)
-    writer = pem.PemWriter(dst) if armor else None
-    build.encrypt_to_stream(
-        src,
-        writer or dst,  # type: ignore[arg-type]
-        x509_certs,
-        authenticated=authenticated,
-        policy=_write_policy(policy, authenticated),
-        rid_kind=rid_kind,
-    )
-    if writer is not None:
-        writer.close()
+    """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory.
+
+    The recipients are wrapped before anything is written to ``dst``.
+    """
+    keys = _sealing(certs, cipher, policy, rid_kind)
+    if not armor:
+        build.encrypt_to_stream(src, dst, keys)
+        return
+    writer = pem.PemWriter(dst)
+    build.encrypt_to_stream(src, writer, keys)  # type: ignore[arg-type]
+    writer.close()
 
 
 # --- opening ----------------------------------------------------------------------

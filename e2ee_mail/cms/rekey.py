@@ -56,15 +56,15 @@ def rewrap(
     ceks, named = common.content_keys(header, keys, policy, size)
     trusted = len(ceks) == 1 and _unwrap_authenticated(header, keys)
     for cek in ceks:
-        ris_der, _ = build.recipient_infos_der(
+        sealed = build.sealing(
             x509_certs,
-            cek,
             authenticated=authenticated,
             policy=policy,
             rid_kind="issuer_and_serial_number",
+            cek=cek,
         )
         tail = memoryview(der)[header.eci_offset : trailer.content_end]
-        out = _rewrap_frame(header, ris_der, tail)
+        out = _rewrap_frame(header, sealed.ris_der, tail)
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
     if named:

@@ -3,10 +3,10 @@
 Every CMS reader in this package takes its tags and lengths from here, in one of two
 forms of the same rules:
 
-- :func:`element` and :func:`expect` read DER held in memory, for the fast paths
-  (der.py, derframe.py): only what X.690 §10.1 lets DER write (single-octet tags,
-  definite lengths in the fewest octets) is read; anything else raises
-  :class:`Decline`, and the caller leaves the input to its general reader.
+- :func:`element`, :func:`expect` and :func:`expect_last` read DER held in memory,
+  for the fast paths (der.py, derframe.py): only what X.690 §10.1 lets DER write
+  (single-octet tags, definite lengths in the fewest octets) is read; anything else
+  raises :class:`Decline`, and the caller leaves the input to its general reader.
 - :func:`length_octets` checks the first two octets of an element read from a stream
   (framing.py) and says how many length octets follow, with BER's indefinite form
   (X.690 §8.1.3.6) allowed on constructed elements.
@@ -30,6 +30,7 @@ __all__ = [
     "decode_oid",
     "element",
     "expect",
+    "expect_last",
     "integer",
     "length_octets",
     "small_int",
@@ -121,6 +122,19 @@ def expect(buf: Buffer, pos: int, end: int, tag: int) -> tuple[int, int]:
     if got != tag:
         raise Decline
     return start, stop
+
+
+def expect_last(buf: Buffer, pos: int, end: int, tag: int) -> int:
+    """Content start of the DER element at ``pos``, which has ``tag`` and ends at
+    ``end``: the last element of its parent, or the whole input.
+
+    Raises:
+        Decline: another tag, not DER, or the element does not end at ``end``.
+    """
+    start, stop = expect(buf, pos, end, tag)
+    if stop != end:
+        raise Decline
+    return start
 
 
 def small_int(buf: Buffer, start: int, stop: int) -> int:

@@ -207,42 +207,40 @@ def test_marker_in_the_recipient_id_falls_back_to_full_serialization(
         (False, "subject_key_identifier", 2),
     ],
 )
-def test_recipient_infos_der_version_follows_rfc5652(
+def test_sealing_version_follows_rfc5652(
     rkey: kx.X509SecretKey,
     authenticated: bool,
     rid_kind: templates.RidKind,
     expected: int,
 ) -> None:
-    _, version = build.recipient_infos_der(
-        [rkey.public],
-        CEK,
-        authenticated=authenticated,
-        policy=DEFAULT,
-        rid_kind=rid_kind,
+    keys = build.sealing(
+        [rkey.public], authenticated=authenticated, policy=DEFAULT, rid_kind=rid_kind
     )
-    assert version == asn1.der_int(expected)
+    assert keys.version == asn1.der_int(expected)
+    assert len(keys.cek) == 32
 
 
-def test_recipient_infos_der_with_x25519_in_legacy_mode_is_version_2(
+def test_sealing_with_x25519_in_legacy_mode_is_version_2(
     rkey: kx.X509SecretKey, xkey: kx.X509SecretKey
 ) -> None:
-    ris, version = build.recipient_infos_der(
+    keys = build.sealing(
         [rkey.public, xkey.public],
-        CEK,
         authenticated=False,
         policy=DEFAULT,
         rid_kind="issuer_and_serial_number",
+        cek=CEK,
     )
-    assert version == asn1.der_int(2)
-    assert len(asn1.parse_recipient_infos(ris, max_recipients=5)) == 2
+    assert keys.version == asn1.der_int(2)
+    infos = asn1.parse_recipient_infos(keys.ris_der, max_recipients=5)
+    ktri, kari = sorted(infos, key=lambda info: type(info).__name__, reverse=True)
+    assert recipients.unwrap(ktri, 0, rkey) == CEK
+    assert recipients.unwrap(kari, 0, xkey) == CEK
 
 
 def _message(infos: list[RecipientInfo], cek: bytes, body: bytes) -> bytes:
     ris = asn1.serialize_recipient_infos(infos)
-    sealed = build._seal_bytes(
-        body, ris, asn1.der_int(0), cek, bytes(12), authenticated=True
-    )
-    return bytes(sealed)
+    keys = build.Sealing(True, cek, ris, asn1.der_int(0))
+    return bytes(build.encrypt_bytes(body, keys, bytes(12)))
 
 
 def test_decrypt_stops_unwrapping_at_the_first_key_that_opens(
