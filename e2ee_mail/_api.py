@@ -415,9 +415,9 @@ def rewrap(
     certs = _recipients(recipients)
     kind = _detect.detect(body[:_PEEK_BYTES])
     if kind == "cms":
-        from .cms import envelope
+        from .cms import rekey as cms_rekey
 
-        return envelope.rewrap(body, secret_keys, certs, policy=policy)
+        return cms_rekey.rewrap(body, secret_keys, certs, policy=policy)
     if kind == "openpgp":
         from .openpgp import rekey
 

@@ -1,7 +1,8 @@
-"""CMS enveloped messages: the functions e2ee_mail._api calls for format "cms".
+"""CMS enveloped messages: the functions e2ee_mail._api calls for format "cms"
+(rewrap is rekey.rewrap).
 
 Implements RFC 5652 §6 / RFC 5083 / RFC 5084 opening and the entry points for writing
-(cms/build.py), rewrap and inspect:
+(cms/build.py) and inspect:
 
 - AuthEnvelopedData with id-aes256-GCM only: GCMParameters must carry a 12-byte nonce
   and aes-ICVlen 16, and the mac must be exactly 16 bytes; anything else is refused
@@ -58,7 +59,6 @@ __all__ = [
     "encrypt",
     "encrypt_stream",
     "inspect",
-    "rewrap",
 ]
 
 Cipher = Literal["aes-256-gcm", "aes-256-cbc"]
@@ -349,19 +349,6 @@ def _open_candidates(
     if named:
         raise DecryptionError()
     raise common.no_key(header)
-
-
-def rewrap(
-    data: bytes | bytearray | memoryview,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-    *,
-    policy: Policy,
-) -> bytearray:
-    """Re-key a message (see :func:`e2ee_mail.cms.rekey.rewrap`)."""
-    from . import rekey
-
-    return rekey.rewrap(data, keys, certs, policy=policy)
 
 
 def inspect(data: bytes) -> Inspection:
