@@ -85,13 +85,18 @@ def sealing(
     """
     if cek is None:
         cek = random_bytes(aead.KEY_SIZE)
-    pinned = zip(
-        ephemeral_secrets or [None] * len(certs),
-        encrypted_keys or [None] * len(certs),
-        strict=True,
-    )
-    ris_der = asn1.set_of(
-        [
+    if ephemeral_secrets is None and encrypted_keys is None:
+        entries = [
+            templates.wrap_der(cert, cek, policy=policy, rid_kind=rid_kind)
+            for cert in certs
+        ]
+    else:
+        pinned = zip(
+            ephemeral_secrets or [None] * len(certs),
+            encrypted_keys or [None] * len(certs),
+            strict=True,
+        )
+        entries = [
             templates.wrap_der(
                 cert,
                 cek,
@@ -102,15 +107,16 @@ def sealing(
             )
             for cert, (ephemeral, encrypted) in zip(certs, pinned, strict=True)
         ]
-    )
+    ris_der = asn1.set_of(entries)
     # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
     # every entry is a KTRI of version 0, that is RSA named by issuerAndSerialNumber;
     # else 2.
-    rsa_by_issuer = rid_kind == "issuer_and_serial_number" and all(
-        cert.algorithm.startswith("rsa") for cert in certs
-    )
-    version = _VERSION_0 if authenticated or rsa_by_issuer else _VERSION_2
-    return Sealing(authenticated, cek, ris_der, version)
+    if authenticated or (
+        rid_kind == "issuer_and_serial_number"
+        and all(cert.algorithm.startswith("rsa") for cert in certs)
+    ):
+        return Sealing(authenticated, cek, ris_der, _VERSION_0)
+    return Sealing(authenticated, cek, ris_der, _VERSION_2)
 
 
 def build_prefix(

@@ -86,9 +86,18 @@ def element(buf: Buffer, pos: int, end: int) -> tuple[int, int, int]:
         raise Decline
     tag = buf[pos]
     first = buf[pos + 1]
-    if first < 0x80 and tag & 0x1F != 0x1F:
+    if tag & 0x1F == 0x1F:
+        raise Decline  # a multi-octet tag (X.690 §8.1.2.4): CMS uses none
+    if first < 0x80:
         start = pos + 2
         stop = start + first
+    elif first == 0x81 and pos + 3 <= end and buf[pos + 2] >= 0x80:
+        # The one- and two-octet forms (128 bytes to 64 KiB: most headers) inline.
+        start = pos + 3
+        stop = start + buf[pos + 2]
+    elif first == 0x82 and pos + 4 <= end and buf[pos + 2]:
+        start = pos + 4
+        stop = start + (buf[pos + 2] << 8 | buf[pos + 3])
     else:
         try:
             count = length_octets(tag, first)
