@@ -124,6 +124,8 @@ class EnvelopeReader:
         """Read a tag and a length. Returns (tag, length or None, raw header)."""
         raw = self._read(2)
         tag, first = raw[0], raw[1]
+        if first < 0x80 and tag & 0x1F != 0x1F:
+            return tag, first, raw  # the short form inlined: most headers
         count = length_octets(tag, first)
         if count:
             more = self._read(count)
