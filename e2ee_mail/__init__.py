@@ -89,8 +89,8 @@ __all__ = [
 
 #: Public name -> the submodule that defines it. They are imported on first use
 #: (PEP 562): `import e2ee_mail` costs only the exception classes, and
-#: `import e2ee_mail.cli` does not pay for what its command does not use (issue 6,
-#: PERF.md "CLI at 1 KiB").
+#: `import e2ee_mail.cli` does not pay for what its command does not use (the CLI's
+#: start-up at 1 KiB is mostly imports).
 _LAZY: dict[str, str] = {
     **dict.fromkeys(
         (

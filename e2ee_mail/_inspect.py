@@ -13,8 +13,8 @@ class RecipientDescription:
 
     Attributes:
         type: the entry's kind, e.g. "KeyTransRecipientInfo", "PKESKv6".
-        id: how it names its key (issuer+serial, SKI, key ID, fingerprint), or
-            "anonymous".
+        id: how it names its key: issuer and serial number, SKI, key ID,
+            fingerprint, or "anonymous".
         algorithm: the key-wrapping algorithm, e.g. "rsaes-oaep-sha256", "x25519".
     """
 

@@ -1,4 +1,4 @@
-"""The ``e2ee-mail`` command (DESIGN.md "CLI"; stable: scripts depend on it).
+"""The ``e2ee-mail`` command (stable: scripts depend on its options and exit codes).
 
 Exit 0 on success; otherwise exactly one line ``e2ee-mail: error: ...`` on stderr, a
 non-zero status, and nothing written to the output path: output goes to a temporary
@@ -14,17 +14,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 
-from ._io import atomic_writer, spool, write_secret_file
+from ._io import atomic_writer, spool, write_files_atomically
 from .errors import Error, UsageError
 
 if TYPE_CHECKING:
     from .model import SecretKey
     from .policy import Policy, Profile
 
-# Start-up (issue 6, PERF.md "CLI at 1 KiB"): importing this module costs argparse and
-# the exception classes only. The library (`_api`, hence `policy`, `dataclasses` and
-# `cryptography`) is imported by the command that runs; the formats by the library
-# when a message needs them.
+# Start-up: importing this module costs argparse and the exception classes only. The
+# library (`_api`, hence `policy`, `dataclasses` and `cryptography`) is imported by
+# the command that runs; the formats by the library when a message needs them.
 
 __all__ = ["main"]
 
@@ -53,8 +52,8 @@ class _Formatter(argparse.HelpFormatter):
 
     argparse builds a formatter for every ``add_argument`` and, without a width,
     imports ``shutil`` (with ``bz2``, ``lzma`` and ``zlib``) to ask the terminal's:
-    milliseconds of every command's start-up for a help text it never prints
-    (issue 6). The width is the one argparse would have computed.
+    milliseconds of every command's start-up for a help text it never prints. The
+    width is the one argparse would have computed.
     """
 
     def __init__(
@@ -93,8 +92,14 @@ def _input(path: str | None) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[BinaryIO]:
-    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds."""
+def _output(
+    path: str | None, *, mode: int = 0o666, umask: bool = True
+) -> Iterator[BinaryIO]:
+    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds.
+
+    The file gets ``mode`` less the umask, as open(2) would create it, or ``mode``
+    exactly when ``umask`` is false (``--mode``).
+    """
     if path is None or path == "-":
         with spool() as tmp:
             yield tmp
@@ -107,7 +112,7 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UsageError(f"cannot write {path!r}: no such directory")
-    with atomic_writer(path) as fh:
+    with atomic_writer(path, mode=mode, umask=umask) as fh:
         yield fh
 
 
@@ -141,9 +146,14 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
     )
     passphrase = _passphrase(args)
     secret = key.export(passphrase=passphrase.encode() if passphrase else None)
-    with atomic_writer(args.out + ".pub") as fh:
-        fh.write(key.public.export())
-    write_secret_file(args.out + ".key", secret)
+    # Both files are written and fsynced before either is renamed into place, the
+    # key first: a full disk leaves neither, never a .pub whose .key is missing.
+    write_files_atomically(
+        [
+            (args.out + ".key", secret, 0o600),
+            (args.out + ".pub", key.public.export(), 0o666),
+        ]
+    )
     print(
         f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
         f"{key.public.algorithm}, fingerprint {key.public.fingerprint})"
@@ -155,7 +165,7 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
 
     certs = [_api.load_certificate(path) for path in args.to]
     policy = _policy(args)
-    # Every format streams, mail too (smime/pgpmime: bounded memory, issue 6).
+    # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
     with _input(args.input) as src, _output(args.output) as dst:
         _api.encrypt_stream(
             src,
@@ -179,8 +189,14 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
     from . import _api
 
     keys = _load_keys(args)
+    # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
+    # or exactly the --mode given.
+    if args.mode is None:
+        out = _output(args.output, mode=0o600)
+    else:
+        out = _output(args.output, mode=args.mode, umask=False)
     # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
-    with _input(args.input) as src, _output(args.output) as dst:
+    with _input(args.input) as src, out as dst:
         _api.decrypt_stream(
             src, dst, keys, allow_unauthenticated=args.allow_unauthenticated
         )
@@ -277,6 +293,23 @@ def _configure_decrypt(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument(
+        "--mode",
+        type=_file_mode,
+        metavar="OCTAL",
+        help="permissions of OUT, exactly (default: 0600 less the umask)",
+    )
+
+
+def _file_mode(text: str) -> int:
+    """``--mode``: permission bits in octal, as chmod(1) takes them."""
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode (0 to 777)")
+    return mode
 
 
 def _configure_inspect(p: argparse.ArgumentParser) -> None:
@@ -357,10 +390,10 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     Building every sub-parser cost about a third of the CLI's start-up above the
     import floor (argparse looks up gettext catalogues for each one; the keyring
-    commands add sixteen): issue 6, PERF.md "CLI at 1 KiB". When ``argv`` starts with
-    a known command only that sub-parser exists, which parses exactly as before (no
-    sibling is reachable after the command word); anything else (``--help``, no
-    command, an unknown one) gets the full parser and its usual messages.
+    commands add sixteen). When ``argv`` starts with a known command only that
+    sub-parser exists, which parses exactly as the full parser would (no sibling is
+    reachable after the command word); anything else (``--help``, no command, an
+    unknown one) gets the full parser and its usual messages.
     """
     parser = _Parser(
         prog="e2ee-mail", description="End-to-end encrypted mail: S/MIME and OpenPGP."

@@ -11,13 +11,38 @@ from __future__ import annotations
 import abc
 from typing import Final, Literal
 
-__all__ = ["RSA_BITS", "Certificate", "KeyFormat", "KeyKind", "SecretKey"]
+from .errors import UsageError
+
+__all__ = [
+    "RSA_BITS",
+    "Certificate",
+    "KeyFormat",
+    "KeyKind",
+    "Passphrase",
+    "SecretKey",
+    "passphrase_bytes",
+]
 
 KeyFormat = Literal["x509", "openpgp"]
 #: The kinds of key that ``generate_key`` makes, in both formats.
 KeyKind = Literal["x25519", "rsa3072", "rsa4096"]
 #: The modulus size of each RSA kind.
 RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
+#: A passphrase as callers give it: text (encoded as UTF-8) or octets.
+Passphrase = str | bytes | None
+
+
+def passphrase_bytes(passphrase: Passphrase) -> bytes | None:
+    """The octets of ``passphrase``; str is encoded as UTF-8.
+
+    Raises:
+        UsageError: not str, bytes or None.
+    """
+    if passphrase is None or isinstance(passphrase, bytes):
+        return passphrase
+    if isinstance(passphrase, str):
+        return passphrase.encode("utf-8")
+    raise UsageError("passphrase must be str, bytes or None")
 
 
 class Certificate(abc.ABC):

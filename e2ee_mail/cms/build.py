@@ -10,11 +10,11 @@ Layout written (RFC 5652 §3 ContentInfo around it)::
 No authAttrs, so the GCM AAD is empty (RFC 5083 §2.2). The bytes API builds the whole
 output in one buffer allocated at its final size: the ciphertext is sealed in place by
 ``gcm_seal_into`` and the tag moved two bytes along, after the mac's OCTET STRING
-header (PERF.md). Streams write DER with definite lengths when the input's remaining
-length is known (a regular file); otherwise BER with indefinite lengths for the outer
-layers and the encrypted content as 1 MiB OCTET STRING segments (X.690 §8.1.3.6,
-§8.7.3), which ``openssl cms`` and gpgsm read. EnvelopedData streams always use the
-segmented form.
+header, so the body is never copied. Streams write DER with definite lengths when the
+input's remaining length is known (a regular file); otherwise BER with indefinite
+lengths for the outer layers and the encrypted content as 1 MiB OCTET STRING segments
+(X.690 §8.1.3.6, §8.7.3), which ``openssl cms`` and gpgsm read. EnvelopedData streams
+always use the segmented form.
 """
 
 from __future__ import annotations

@@ -1,31 +1,22 @@
-"""CMS enveloped messages: the functions e2ee_mail._api calls for format "cms"
-(rewrap is rekey.rewrap).
+"""CMS enveloped messages: the functions e2ee_mail._api calls for format "cms".
 
-Implements RFC 5652 §6 / RFC 5083 / RFC 5084 opening and the entry points for writing
-(cms/build.py) and inspect:
+Opens RFC 5083 AuthEnvelopedData with id-aes256-GCM (RFC 5084 §3.2: a 12-byte nonce,
+aes-ICVlen 16 and a 16-byte mac; anything else is refused before any secret-key
+operation), authenticating authAttrs as RFC 5083 §2.2 says; and, only when
+policy.allow_unauthenticated, RFC 5652 §6 EnvelopedData with AES-128/192/256-CBC (the
+PolicyError names the opt-in). Writing is build.py's (EnvelopedData only for
+cipher="aes-256-cbc", with RSA PKCS#1 v1.5 because gpgsm 2.2 reads no OAEP), rewrap
+rekey.py's (_api calls it directly), inspect inspection.py's; the checks shared with
+rewrap are in common.py.
 
-- AuthEnvelopedData with id-aes256-GCM only: GCMParameters must carry a 12-byte nonce
-  and aes-ICVlen 16, and the mac must be exactly 16 bytes; anything else is refused
-  (UnsupportedError / ASN1Error) before any secret-key operation. authAttrs, when
-  present, are authenticated as RFC 5083 §2.2 says (AAD = their DER with a SET OF tag).
-- EnvelopedData AES-128/192/256-CBC opens only when policy.allow_unauthenticated; the
-  PolicyError names the opt-in. It is written only for cipher="aes-256-cbc", and then
-  with RSA PKCS#1 v1.5 key transport (the legacy profile: gpgsm 2.2 reads no OAEP).
-- Plaintext is released only after the tag verified: the bytes API decrypts into one
-  buffer that is wiped on failure; streams spool to a 0600 temporary file
-  (_io.spool) and copy to ``dst`` after the tag verified. (A two-pass alternative for
-  seekable sources, verify the tag first and decrypt into ``dst`` on a second read,
-  was measured slower on the project machine, 0.74 vs 0.75 of the file limit in
-  CPU time, and it would release plaintext of whatever the file holds by the second
-  read: it is not used. Issue 6.)
-- Per-message overhead (issue 6): plain DER in memory is framed by derframe.py and
-  recipient entries read by der.py, both falling back to the general readers; content
-  keys are unwrapped one at a time until one opens the content.
-- Errors: NoMatchingKeyError when no supplied key is named (nor can be tried);
-  DecryptionError (fixed text) for any failure after a secret-key operation.
-
-The checks shared with rewrap live in common.py; rewrap itself in rekey.py; writing
-in build.py (per-recipient DER in templates.py); inspect in inspection.py.
+Plaintext is released only after the tag verified: the bytes API decrypts into one
+buffer that is wiped on failure; streams spool to a 0600 temporary file and copy it
+to ``dst`` afterwards. NoMatchingKeyError when no supplied key is named (nor can be
+tried); DecryptionError (fixed text) for any failure after a secret-key operation. An
+RSA unwrap that fails goes on with a random content key (implicit rejection,
+recipients.unwrap_content_key), so it fails at the content tag like an altered body.
+A key loaded without its certificate is tried on every entry of its algorithm, each
+RSA entry costing a pass over the body when it is someone else's.
 
 Left out: detached content, originatorInfo certificates (kept and copied, unused),
 and authAttrs in streams (the bytes API authenticates them).
@@ -51,7 +42,7 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import build, common, legacy, pem, templates
-from .framing import EnvelopeHeader, EnvelopeReader, Trailer
+from .framing import EnvelopeReader, Trailer
 
 __all__ = [
     "decrypt",
@@ -155,7 +146,7 @@ def decrypt(
     header, (authenticated, nonce, size), segments, trailer = common.frame(der, policy)
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
-    usable, named = common.usable_candidates(header, keys, policy)
+    usable = common.usable_candidates(header, keys, policy)
     view = memoryview(der)
     total = segments[0][1] if len(segments) == 1 else sum(n for _, n in segments)
     small = authenticated and total <= _ONE_SHOT_MAX_BYTES
@@ -163,7 +154,7 @@ def decrypt(
     for cek in common.unwrapped(usable, size):
         if small:
             # A small body opens faster with the one-shot AEAD than with a
-            # streaming context (~7 vs ~30 µs: issue 6, per-message overhead);
+            # streaming context (~7 vs ~30 µs of per-message overhead);
             # copying it next to its tag costs next to nothing at this size.
             sealed = b"".join(
                 [*[view[o : o + n] for o, n in segments], trailer.mac or b""]
@@ -183,7 +174,7 @@ def decrypt(
             return small_out
         if authenticated:
             # One buffer of the final size (plus the 15 bytes of slack update_into
-            # demands, trimmed in place afterwards), filled without a copy (PERF.md).
+            # demands, trimmed in place afterwards), filled without a copy.
             out = bytearray(total + 15)
             out_view = memoryview(out)
             opener = aead.GCMStreamOpener(
@@ -211,9 +202,7 @@ def decrypt(
         except DecryptionError:
             continue
         return bytearray(sink_io.getbuffer())
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def _stream_source(src: BinaryIO) -> BinaryIO:
@@ -237,7 +226,7 @@ def decrypt_stream(
     reader = common.reader(_stream_source(src), policy)
     header = reader.read_header()
     authenticated, nonce, size = common.content_params(header, policy)
-    ceks, named = common.content_keys(header, keys, policy, size)
+    ceks, _ = common.content_keys(header, keys, policy, size)
     with _io.spool() as tmp:
         if len(ceks) == 1:
             segments = _consume(reader.segments(), reader)
@@ -246,7 +235,7 @@ def decrypt_stream(
             _check_trailer(trailer, authenticated)
             _finalize(state, trailer, tmp)
         else:
-            _open_candidates(reader, ceks, nonce, authenticated, tmp, named, header)
+            _open_candidates(reader, ceks, nonce, authenticated, tmp)
         _io.copy_spool(tmp, dst)
 
 
@@ -317,8 +306,6 @@ def _open_candidates(
     nonce: bytes,
     authenticated: bool,
     tmp: BinaryIO,
-    named: bool,
-    header: EnvelopeHeader,
 ) -> None:
     with _io.spool() as sealed:
         lengths = []
@@ -346,9 +333,7 @@ def _open_candidates(
             return
     tmp.seek(0)
     tmp.truncate()
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def inspect(data: bytes) -> Inspection:

@@ -1,4 +1,4 @@
-"""Re-keying a CMS message (DESIGN.md "re-keying is O(1) in the body size").
+"""Re-keying a CMS message in O(1) of the body size: only the recipient entries change.
 
 The content-encryption key is unwrapped once with the caller's key, wrapped for the
 new recipients (RFC 5652 §6.2), and the message is rebuilt from the original version
@@ -7,7 +7,7 @@ and attributes copied byte for byte. The outer ContentInfo / enveloped-data laye
 fresh definite lengths (X.690 §8.1.3); the copied tail keeps its own encoding.
 
 The self-check is O(1) in the body size wherever the unwrap itself authenticates the
-content key (issue 5 item 3, DESIGN.md): RSAES-OAEP (RFC 8017 §7.1.2: the decoded
+content key: RSAES-OAEP (RFC 8017 §7.1.2: the decoded
 label hash and 0x01 separator reject a wrong key or altered entry) and AES key wrap
 (RFC 3394 §2.2.3: the integrity check value) only ever yield the key the sender
 wrapped. The body is then copied, not opened: re-opening it would only re-check the
@@ -17,7 +17,10 @@ rejection a wrong key yields a random key instead of an error), or when several
 distinct keys came out, the only proof of the right key is the body itself: the
 result is parsed again and opened whole (AuthEnvelopedData: the single GCM tag covers
 the whole body, RFC 5084 §3.2), so a rewrap never hands back a message that does not
-open. The sealed body is copied once, into an output allocated at its final size.
+open. An RSA unwrap that failed yields a random stand-in key (implicit rejection,
+recipients.unwrap_content_key) that is never trusted: it reaches the body check and
+fails there with the same DecryptionError. The sealed body is copied once, into an
+output allocated at its final size.
 """
 
 from __future__ import annotations
@@ -53,8 +56,10 @@ def rewrap(
     der = pem.dearmor(raw) if armored else raw
     x509_certs = common.x509_certificates(certs)
     header, (authenticated, _, size), _, trailer = common.frame(der, policy)
-    ceks, named = common.content_keys(header, keys, policy, size)
-    trusted = len(ceks) == 1 and _unwrap_authenticated(header, keys)
+    ceks, rejected = common.content_keys(header, keys, policy, size)
+    # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
+    # through the self-check below and fails there, like any wrong key.
+    trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     for cek in ceks:
         sealed = build.sealing(
             x509_certs,
@@ -67,9 +72,7 @@ def rewrap(
         out = _rewrap_frame(header, sealed.ris_der, tail)
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> bool:

@@ -36,7 +36,7 @@ class AlgorithmIdentifier:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RecipientId:
-    """issuerAndSerialNumber (issuer DER + serial) or subjectKeyIdentifier."""
+    """issuerAndSerialNumber (the issuer's DER and a serial) or subjectKeyIdentifier."""
 
     issuer: bytes | None = None
     serial_number: int | None = None

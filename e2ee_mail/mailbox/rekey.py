@@ -1,6 +1,6 @@
 """Re-key one stored message: re-wrap every encrypted blob in it, verify, splice.
 
-For each encrypted blob that ``keys/mailscan.py`` finds, the keyring's keys are tried
+For each encrypted blob that ``mailbox/scan.py`` finds, the keyring's keys are tried
 identity by identity; the first identity whose keys open the blob owns it, and the
 blob is re-wrapped (``e2ee_mail.rewrap``: only the recipient entries change, the sealed
 body is copied byte for byte) to that identity's *current* certificates of the same

@@ -43,7 +43,7 @@ def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMes
     part["Content-Type"] = headers.field("Content-Type", content_type)
     for name, value in fields.items():
         part[name.replace("_", "-")] = headers.field(name.replace("_", "-"), value)
-    # Kept as bytes too: the outer SealedMessage copies them in whole (PERF.md).
+    # Kept as bytes too: the outer SealedMessage copies them in whole.
     attach_prebuilt(part, body)
     return part
 
@@ -67,12 +67,12 @@ def encrypt_message(
 
     inner = headers.build_inner(msg)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
-    # is as_bytes(policy=SMTP) with bodies outside the email generator (PERF.md).
+    # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
     armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
-    return _message_from_parts(msg, armored, "=-" + random_bytes(12).hex())
+    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex())
 
 
-def _message_from_parts(
+def message_from_parts(
     msg: EmailMessage, armored: bytes | bytearray, boundary: str
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``armored``, the OpenPGP

@@ -276,7 +276,7 @@ class Base64LineWriter:
         return len(data)
 
     def _emit(self, data: bytes | memoryview) -> None:
-        # pybase64.encodebytes writes 76-column LF lines in one C call (PERF.md).
+        # pybase64.encodebytes writes 76-column LF lines in one C call.
         self._dst.write(pybase64.encodebytes(data).replace(b"\n", b"\r\n"))
 
     def flush(self) -> None:

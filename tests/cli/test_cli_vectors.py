@@ -61,7 +61,7 @@ def test_verify_core_vectors_passes_with_summary_line() -> None:
 
 
 def test_verify_default_tree_passes_on_a_fresh_checkout() -> None:
-    # Issue 7's bar: every file of every format passes, with at least 100 cases.
+    # Every file of every format passes, with at least 100 cases.
     proc = _verify()
     lines = proc.stdout.splitlines()
     match = SUMMARY.match(lines[-1])

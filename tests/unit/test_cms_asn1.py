@@ -7,6 +7,7 @@ import contextlib
 import io
 
 import pytest
+from doubles import LineByLine
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -187,19 +188,6 @@ def test_pem_reader_handles_one_long_line() -> None:
     assert pem.PemReader(io.BytesIO(text)).read() == data
 
 
-class _LineByLine(io.RawIOBase):
-    """Hands out one line per read: every line is a block of its own."""
-
-    def __init__(self, text: bytes) -> None:
-        self._lines = text.splitlines(keepends=True)
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        return self._lines.pop(0) if self._lines else b""
-
-
 @pytest.mark.parametrize("width", [64, 76])
 def test_pem_reader_refuses_base64_after_padding_at_a_block_seam(width: int) -> None:
     import pybase64
@@ -216,6 +204,6 @@ def test_pem_reader_refuses_base64_after_padding_at_a_block_seam(width: int) -> 
     with pytest.raises(e2ee_mail.ArmorError):
         pem.dearmor(text)
     with pytest.raises(e2ee_mail.ArmorError):
-        pem.PemReader(_LineByLine(text)).read()  # type: ignore[arg-type]
+        pem.PemReader(LineByLine(text)).read()  # type: ignore[arg-type]
     whole = b"-----BEGIN CMS-----\n" + more + b"\n-----END CMS-----\n"
-    assert pem.PemReader(_LineByLine(whole)).read() == bytes(range(48))  # type: ignore[arg-type]
+    assert pem.PemReader(LineByLine(whole)).read() == bytes(range(48))  # type: ignore[arg-type]

@@ -15,24 +15,8 @@ from e2ee_mail.core import aead, kdf, keywrap
 from e2ee_mail.core import x25519 as core_x25519
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
 from e2ee_mail.x509 import certs as kx
-from e2ee_mail.x509 import keygen as x509_keygen
 
 BODY = b"The body of the message.\r\n" * 40
-
-
-@pytest.fixture(scope="module")
-def xkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
-
-
-@pytest.fixture(scope="module")
-def rkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
-
-
-@pytest.fixture(scope="module")
-def other() -> kx.X509SecretKey:
-    return x509_keygen.generate("Olga <o@example.org>", kind="x25519")
 
 
 def _wrap(cert: kx.X509Certificate, cek: bytes) -> structures.RecipientInfo:

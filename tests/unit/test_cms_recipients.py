@@ -24,20 +24,9 @@ from e2ee_mail.core import x25519 as core_x25519
 from e2ee_mail.errors import DecryptionError, PolicyError
 from e2ee_mail.policy import DEFAULT, Policy
 from e2ee_mail.x509 import certs as kx
-from e2ee_mail.x509 import keygen as x509_keygen
 
 CEK = bytes(range(32))
 PKCS1 = Policy(allow_rsa_pkcs1v15_encrypt=True)
-
-
-@pytest.fixture(scope="module")
-def xkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
-
-
-@pytest.fixture(scope="module")
-def rkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
 
 
 def _reparse(der: bytes) -> RecipientInfo:
@@ -251,13 +240,13 @@ def test_decrypt_stops_unwrapping_at_the_first_key_that_opens(
     infos = [_wrap(rkey.public, CEK) for _ in range(3)]
     message = _message(infos, CEK, b"body")
     calls = []
-    real = recipients.unwrap
+    real = recipients.unwrap_content_key
 
-    def counting(*args: object) -> bytes:
+    def counting(*args: object) -> tuple[bytes, bool]:
         calls.append(args)
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recipients, "unwrap", counting)
+    monkeypatch.setattr(recipients, "unwrap_content_key", counting)
     assert envelope.decrypt(message, [rkey], policy=DEFAULT) == b"body"
     assert len(calls) == 1
 

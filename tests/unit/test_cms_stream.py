@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from doubles import Pipe
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,19 +17,6 @@ from e2ee_mail.x509 import certs as kx
 from e2ee_mail.x509 import keygen as x509_keygen
 
 BODY = bytes(range(256)) * 4100  # just over 1 MiB: two segments in the BER form
-
-
-class _Unseekable(io.RawIOBase):
-    """A pipe-like source: reads only, no seek/tell."""
-
-    def __init__(self, data: bytes) -> None:
-        self._src = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
-        return self._src.readinto(buf)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +35,7 @@ def sealed(key: kx.X509SecretKey) -> dict[str, bytes]:
 
 def _open(tmp_path: Path, data: bytes, seekable: bool) -> BinaryIO:
     if not seekable:
-        return io.BufferedReader(_Unseekable(data))  # type: ignore[return-value]
+        return io.BufferedReader(Pipe(data))  # type: ignore[return-value]
     path = tmp_path / "in.p7m"
     path.write_bytes(data)
     return path.open("rb")
@@ -134,7 +122,7 @@ def test_stream_round_trip(size: int, seekable: bool, definite: bool) -> None:
         e2ee_mail.encrypt_stream(io.BytesIO(body), buf, [key.public], format="cms")
         sealed = buf.getvalue()
     src: BinaryIO = (
-        io.BytesIO(sealed) if seekable else io.BufferedReader(_Unseekable(sealed))  # type: ignore[assignment]
+        io.BytesIO(sealed) if seekable else io.BufferedReader(Pipe(sealed))  # type: ignore[assignment]
     )
     dst = io.BytesIO()
     e2ee_mail.decrypt_stream(src, dst, key)

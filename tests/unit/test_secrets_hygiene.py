@@ -1,4 +1,4 @@
-"""Secrets hygiene (issue 7, part 4; DESIGN.md "Rules that are not negotiable"):
+"""Secrets hygiene (secrets never appear in a repr, a log, an exception or a file):
 repr/str of every key and certificate object, every exception (message and full
 traceback, chained causes included) and every log line emitted while encrypting,
 decrypting, rewrapping and generating keys are scanned for the secret key material

@@ -1,4 +1,5 @@
-"""The test-only randomness seam (STYLE.md "*_from_parts") cannot weaken real mail.
+"""The test-only randomness seams (the private ``*_from_parts`` helpers) cannot weaken
+real mail.
 
 - No public function or method of ``e2ee_mail`` (its ``__all__``) has a parameter
   that could carry pinned randomness or precomputed key material (a content key,

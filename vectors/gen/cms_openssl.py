@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from e2ee_mail.cms import build, envelope  # noqa: E402
 from e2ee_mail.policy import DEFAULT  # noqa: E402
-from e2ee_mail.x509 import certs as x509
+from e2ee_mail.x509 import certs as x509  # noqa: E402
 
 PLAINTEXT = b"CMS vector plaintext\r\nsecond line\n" * 3
 

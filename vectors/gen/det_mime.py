@@ -7,7 +7,7 @@ encrypted with pinned randomness (our own vectors).
 Each mail is encrypted by ``e2ee_mail.vectors.mime.smime_compose`` /
 ``pgpmime_compose``: the inner entity as ``encrypt_message`` builds it (protected
 header fields, RFC 9788), encrypted through the format's from-parts seam, wrapped by
-the MIME module's ``_message_from_parts``. CEK / session key, nonce / salt, X25519
+the MIME module's ``message_from_parts``. CEK / session key, nonce / salt, X25519
 ephemeral secrets and the PGP/MIME boundary come from _det.pinned; RSA-wrapped keys
 are recorded (see _det). Running this twice gives the same files. The S/MIME RSA mails
 are confirmed by ``openssl cms -decrypt`` (openssl smime reads the whole mail) and the

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from e2ee_mail.openpgp import certs
+from e2ee_mail.openpgp import certs, keygen
 from e2ee_mail.x509 import certs as x509
 from e2ee_mail.x509 import keygen as x509gen
 
