@@ -78,7 +78,7 @@ class _FakeCert(e2ee_mail.Certificate):
 class _FakeKey(e2ee_mail.SecretKey):
     public = _FakeCert()  # type: ignore[assignment]
 
-    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+    def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
         return b""
 
 
