@@ -254,7 +254,9 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
 
 def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--format", choices=["openpgp", "cms", "pgpmime", "smime"], default="openpgp"
+        "--format",
+        choices=["openpgp", "cms", "pgpmime", "smime"],
+        help="default: cms for X.509 certificates, openpgp for OpenPGP ones",
     )
     p.add_argument("--to", action="append", required=True, metavar="CERT")
     p.add_argument("--armor", action="store_true")

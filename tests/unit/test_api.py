@@ -135,3 +135,46 @@ def test_an_empty_user_id_is_refused_in_every_format(
 def test_an_x509_user_id_without_an_address_says_what_to_pass(uid: str) -> None:
     with pytest.raises(e2ee_mail.UsageError, match=r"alice@example\.org"):
         e2ee_mail.generate_key(uid, format="x509")
+
+
+def test_the_format_follows_the_certificates(
+    alice: e2ee_mail.SecretKey, bob: e2ee_mail.SecretKey, xkey: e2ee_mail.SecretKey
+) -> None:
+    x509_sealed = e2ee_mail.encrypt(b"body", [xkey.public])
+    assert e2ee_mail.inspect(x509_sealed).format == "cms"
+    pgp_sealed = e2ee_mail.encrypt(b"body", [alice.public, bob.public])
+    assert e2ee_mail.inspect(pgp_sealed).format == "openpgp"
+    for key, expected in ((xkey, "cms"), (alice, "openpgp")):
+        dst = io.BytesIO()
+        e2ee_mail.encrypt_stream(io.BytesIO(b"body"), dst, key.public)
+        assert e2ee_mail.inspect(dst.getvalue()).format == expected
+        assert e2ee_mail.decrypt(dst.getvalue(), key) == b"body"
+
+
+def test_the_mail_format_follows_the_certificates(
+    alice: e2ee_mail.SecretKey, xkey: e2ee_mail.SecretKey
+) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "a@example.org", "b@example.org", "S"
+    msg.set_content("Hello.\n")
+    for key, expected in ((xkey, "smime"), (alice, "pgpmime")):
+        sealed = e2ee_mail.encrypt_message(msg, [key.public])
+        assert e2ee_mail.inspect(sealed.as_bytes()).format == expected
+        assert e2ee_mail.decrypt_message(sealed, key)["Subject"] == "S"
+
+
+def test_mixed_certificates_need_one_message_per_format(
+    alice: e2ee_mail.SecretKey, xkey: e2ee_mail.SecretKey
+) -> None:
+    from email.message import EmailMessage
+
+    with pytest.raises(e2ee_mail.UsageError, match=r"mix X\.509 and OpenPGP"):
+        e2ee_mail.encrypt(b"body", [alice.public, xkey.public])
+    with pytest.raises(e2ee_mail.UsageError, match=r"mix X\.509 and OpenPGP"):
+        e2ee_mail.encrypt_stream(
+            io.BytesIO(b"body"), io.BytesIO(), [xkey.public, alice.public]
+        )
+    with pytest.raises(e2ee_mail.UsageError, match=r"mix X\.509 and OpenPGP"):
+        e2ee_mail.encrypt_message(EmailMessage(), [xkey.public, alice.public])
