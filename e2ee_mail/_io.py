@@ -20,7 +20,15 @@ from typing import BinaryIO
 from .core.random import random_bytes
 from .errors import KeyLoadError, UsageError
 
-__all__ = ["atomic_writer", "copy_spool", "read_input", "spool", "write_secret_file"]
+__all__ = [
+    "atomic_writer",
+    "copy_spool",
+    "current_umask",
+    "read_input",
+    "spool",
+    "write_files_atomically",
+    "write_secret_file",
+]
 
 DataOrPath = bytes | bytearray | memoryview | str | os.PathLike[str]
 
@@ -110,9 +118,15 @@ def _sendfile(in_fd: int, out_fd: int, offset: int, count: int) -> int:
 
 @contextlib.contextmanager
 def atomic_writer(
-    path: str | os.PathLike[str], *, mode: int = 0o644
+    path: str | os.PathLike[str], *, mode: int = 0o666, umask: bool = True
 ) -> Iterator[BinaryIO]:
     """Write ``path`` atomically: a temp file next to it, fsync, rename on success.
+
+    The temp file is 0600 while it is written. Just before the rename it gets its
+    permissions: ``mode`` less the process umask, as open(2) would create the file,
+    or ``mode`` exactly when ``umask`` is false (a caller's explicit request). The
+    target is replaced, not rewritten: the new file belongs to the writer and has
+    these permissions, whatever the file it replaces had.
 
     If the block raises, the target is left untouched and the temp file removed.
     """
@@ -120,13 +134,14 @@ def atomic_writer(
     # As pathlib did: a trailing separator does not change the name or the directory.
     stripped = target.rstrip(os.sep) or target
     directory = os.path.dirname(stripped) or "."
+    final = mode & ~current_umask() if umask else mode
     fd, tmp = _create_temp(directory, f".{os.path.basename(stripped)}.")
     ok = False
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
+            os.fchmod(fh.fileno(), final)
             os.fsync(fh.fileno())
         os.replace(tmp, target)
         ok = True
@@ -134,6 +149,60 @@ def atomic_writer(
         if not ok:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def write_files_atomically(
+    files: list[tuple[str | os.PathLike[str], bytes, int]],
+) -> None:
+    """Write several files, each ``(path, data, mode)``, all or none.
+
+    Every file is written to its temp file and fsynced before the first rename, so a
+    full disk or an I/O error leaves none of them; the renames then go in the order
+    given (put the file the others depend on first). ``mode`` is applied as in
+    :func:`atomic_writer`.
+    """
+    mask = current_umask()
+    temps: list[tuple[str, str]] = []  # (temp file, target), not yet renamed
+    try:
+        for name, data, mode in files:
+            path = os.fspath(name)
+            stripped = path.rstrip(os.sep) or path
+            directory = os.path.dirname(stripped) or "."
+            fd, tmp = _create_temp(directory, f".{os.path.basename(stripped)}.")
+            temps.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fchmod(fh.fileno(), mode & ~mask)
+                os.fsync(fh.fileno())
+        while temps:
+            tmp, path = temps[0]
+            os.replace(tmp, path)
+            del temps[0]
+    finally:
+        for tmp, _ in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows.
+
+    ``os.umask`` reads the mask only by setting it, which for a moment gives every
+    other thread of the process another one; Linux (4.7 and later) shows it in
+    /proc/self/status. Elsewhere it is set and put back, to 077 meanwhile, so that a
+    file another thread creates in that moment is at worst too private.
+    """
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 #: O_EXCL create, never following a planted symlink (what tempfile.mkstemp does).
@@ -165,7 +234,7 @@ def _create_temp(directory: str, prefix: str) -> tuple[int, str]:
 
 
 def write_secret_file(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write a key file 0600, atomically."""
+    """Write a key file 0600 (less the umask, which never widens it), atomically."""
     with atomic_writer(path, mode=0o600) as fh:
         fh.write(data)
 

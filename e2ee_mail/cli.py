@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 
-from ._io import atomic_writer, spool, write_secret_file
+from ._io import atomic_writer, spool, write_files_atomically
 from .errors import Error, UsageError
 
 if TYPE_CHECKING:
@@ -92,8 +92,14 @@ def _input(path: str | None) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[BinaryIO]:
-    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds."""
+def _output(
+    path: str | None, *, mode: int = 0o666, umask: bool = True
+) -> Iterator[BinaryIO]:
+    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds.
+
+    The file gets ``mode`` less the umask, as open(2) would create it, or ``mode``
+    exactly when ``umask`` is false (``--mode``).
+    """
     if path is None or path == "-":
         with spool() as tmp:
             yield tmp
@@ -106,7 +112,7 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UsageError(f"cannot write {path!r}: no such directory")
-    with atomic_writer(path) as fh:
+    with atomic_writer(path, mode=mode, umask=umask) as fh:
         yield fh
 
 
@@ -140,9 +146,14 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
     )
     passphrase = _passphrase(args)
     secret = key.export(passphrase=passphrase.encode() if passphrase else None)
-    with atomic_writer(args.out + ".pub") as fh:
-        fh.write(key.public.export())
-    write_secret_file(args.out + ".key", secret)
+    # Both files are written and fsynced before either is renamed into place, the
+    # key first: a full disk leaves neither, never a .pub whose .key is missing.
+    write_files_atomically(
+        [
+            (args.out + ".key", secret, 0o600),
+            (args.out + ".pub", key.public.export(), 0o666),
+        ]
+    )
     print(
         f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
         f"{key.public.algorithm}, fingerprint {key.public.fingerprint})"
@@ -178,8 +189,14 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
     from . import _api
 
     keys = _load_keys(args)
+    # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
+    # or exactly the --mode given.
+    if args.mode is None:
+        out = _output(args.output, mode=0o600)
+    else:
+        out = _output(args.output, mode=args.mode, umask=False)
     # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
-    with _input(args.input) as src, _output(args.output) as dst:
+    with _input(args.input) as src, out as dst:
         _api.decrypt_stream(
             src, dst, keys, allow_unauthenticated=args.allow_unauthenticated
         )
@@ -278,6 +295,23 @@ def _configure_decrypt(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument(
+        "--mode",
+        type=_file_mode,
+        metavar="OCTAL",
+        help="permissions of OUT, exactly (default: 0600 less the umask)",
+    )
+
+
+def _file_mode(text: str) -> int:
+    """``--mode``: permission bits in octal, as chmod(1) takes them."""
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode (0 to 777)")
+    return mode
 
 
 def _configure_inspect(p: argparse.ArgumentParser) -> None:

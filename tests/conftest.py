@@ -82,3 +82,13 @@ def pytest_report_collectionfinish(
     return ["interop peers:"] + [
         f"  {name}: {version or 'missing'}" for name, version in peer_versions().items()
     ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test whose own hang guard allows more than the per-test timeout (the fuzz
+    suite's ``hang_limit`` marker) gets a timeout a minute past its guard: the guard
+    fails that test alone, with a message naming it, where the timeout ends the run."""
+    for item in items:
+        guard = item.get_closest_marker("hang_limit")
+        if guard is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(int(guard.args[0]) + 60))

@@ -11,7 +11,11 @@ rekey.py's, inspect inspection.py's; the checks shared with rewrap are in common
 Plaintext is released only after the tag verified: the bytes API decrypts into one
 buffer that is wiped on failure; streams spool to a 0600 temporary file and copy it
 to ``dst`` afterwards. NoMatchingKeyError when no supplied key is named (nor can be
-tried); DecryptionError (fixed text) for any failure after a secret-key operation.
+tried); DecryptionError (fixed text) for any failure after a secret-key operation. An
+RSA unwrap that fails goes on with a random content key (implicit rejection,
+recipients.unwrap_content_key), so it fails at the content tag like an altered body.
+A key loaded without its certificate is tried on every entry of its algorithm, each
+RSA entry costing a pass over the body when it is someone else's.
 
 Left out: detached content, originatorInfo certificates (kept and copied, unused),
 and authAttrs in streams (the bytes API authenticates them).
@@ -37,7 +41,7 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import build, common, derframe, legacy, pem, recipients
-from .framing import EnvelopeHeader, EnvelopeReader, Trailer
+from .framing import EnvelopeReader, Trailer
 
 __all__ = [
     "decrypt",
@@ -165,7 +169,7 @@ def decrypt(
         trailer = reader.read_trailer(authenticated=authenticated)
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
-    usable, named = common.usable_candidates(header, keys, policy)
+    usable = common.usable_candidates(header, keys, policy)
     view = memoryview(der)
     total = segments[0][1] if len(segments) == 1 else sum(n for _, n in segments)
     small = authenticated and total <= _ONE_SHOT_MAX_BYTES
@@ -221,9 +225,7 @@ def decrypt(
         except DecryptionError:
             continue
         return bytearray(sink_io.getbuffer())
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def _stream_source(src: BinaryIO) -> BinaryIO:
@@ -247,7 +249,7 @@ def decrypt_stream(
     reader = common.reader(_stream_source(src), policy)
     header = reader.read_header()
     authenticated, nonce, size = common.content_params(header, policy)
-    ceks, named = common.content_keys(header, keys, policy, size)
+    ceks, _ = common.content_keys(header, keys, policy, size)
     with _io.spool() as tmp:
         if len(ceks) == 1:
             segments = _consume(reader.segments(), reader)
@@ -256,7 +258,7 @@ def decrypt_stream(
             _check_trailer(trailer, authenticated)
             _finalize(state, trailer, tmp)
         else:
-            _open_candidates(reader, ceks, nonce, authenticated, tmp, named, header)
+            _open_candidates(reader, ceks, nonce, authenticated, tmp)
         _io.copy_spool(tmp, dst)
 
 
@@ -327,8 +329,6 @@ def _open_candidates(
     nonce: bytes,
     authenticated: bool,
     tmp: BinaryIO,
-    named: bool,
-    header: EnvelopeHeader,
 ) -> None:
     with _io.spool() as sealed:
         lengths = []
@@ -356,9 +356,7 @@ def _open_candidates(
             return
     tmp.seek(0)
     tmp.truncate()
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def rewrap(

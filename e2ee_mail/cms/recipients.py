@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from ..core import kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
-from ..errors import ASN1Error, PolicyError, UnsupportedError
+from ..errors import ASN1Error, DecryptionError, PolicyError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, oids
@@ -48,6 +48,7 @@ __all__ = [
     "candidates",
     "describe",
     "unwrap",
+    "unwrap_content_key",
     "wrap",
 ]
 
@@ -208,13 +209,9 @@ def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> 
         # RFC 5652 §6.2.1: version 0 with issuerAndSerialNumber, 2 with an SKI.
         if info.version != (2 if info.rid.subject_key_identifier is not None else 0):
             raise ASN1Error("KeyTransRecipientInfo has the wrong version")
-        private = key.private_key
-        assert isinstance(private, rsa.RSAPrivateKey)
-        if private.key_size < policy.min_rsa_bits:
-            raise PolicyError(
-                f"the {private.key_size}-bit RSA key is below the policy minimum of "
-                f"{policy.min_rsa_bits} bits"
-            )
+        # No policy.min_rsa_bits here: it bounds what we encrypt to. Refusing to open
+        # with one's own older key would protect nothing once the ciphertext exists.
+        assert isinstance(key.private_key, rsa.RSAPrivateKey)
         alg = info.key_encryption_algorithm.algorithm
         if alg == oids.RSAES_OAEP:
             asn1.parse_oaep_parameters(info.key_encryption_algorithm.parameters)
@@ -280,6 +277,48 @@ def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
     wrap_oid = _wrap_oid(info)
     kek = _kek(info.key_encryption_algorithm.algorithm, wrap_oid, shared, info.ukm)
     return keywrap.unwrap(kek, info.recipient_encrypted_keys[index].encrypted_key)
+
+
+def unwrap_content_key(
+    info: RecipientInfo, index: int, key: X509SecretKey, size: int
+) -> tuple[bytes, bool]:
+    """The content key of ``size`` octets from one entry, with implicit rejection.
+
+    RSA key transport never fails here: a bad padding, a wrong key or a key of
+    another size gives ``size`` random octets instead (core/rsa.py), so that the
+    failure surfaces at the content tag like an altered body does, in about the same
+    time, whether or not the entry named our certificate. Call
+    :func:`check_supported` first.
+
+    Returns:
+        (content key, True), or (random stand-in, False) for a failed RSA unwrap.
+        The flag is for rewrap, which must not wrap a stand-in for new recipients
+        unchecked; it never chooses an error.
+
+    Raises:
+        DecryptionError: a key agreement entry did not unwrap to ``size`` octets
+            (the AES key wrap integrity check, RFC 3394 §2.2.3, authenticates the key:
+            there is no padding to learn about).
+    """
+    if isinstance(info, KeyTransRecipientInfo):
+        private = key.private_key
+        assert isinstance(private, rsa.RSAPrivateKey)
+        alg = info.key_encryption_algorithm
+        if alg.algorithm == oids.RSA_ENCRYPTION:
+            return core_rsa.unwrap_pkcs1v15(private, info.encrypted_key, size)
+        params = asn1.parse_oaep_parameters(alg.parameters)
+        return core_rsa.unwrap_oaep(
+            private,
+            info.encrypted_key,
+            size,
+            hash_name=params.hash_name,  # type: ignore[arg-type]
+            mgf_hash_name=params.mgf_hash_name,  # type: ignore[arg-type]
+            label=params.label or None,
+        )
+    cek = unwrap(info, index, key)
+    if len(cek) != size:
+        raise DecryptionError()
+    return cek, True
 
 
 def _describe_rid(rid: RecipientId) -> str:

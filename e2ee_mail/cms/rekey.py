@@ -17,7 +17,10 @@ rejection a wrong key yields a random key instead of an error), or when several
 distinct keys came out, the only proof of the right key is the body itself: the
 result is parsed again and opened whole (AuthEnvelopedData: the single GCM tag covers
 the whole body, RFC 5084 §3.2), so a rewrap never hands back a message that does not
-open. The sealed body is copied once, into an output allocated at its final size.
+open. An RSA unwrap that failed yields a random stand-in key (implicit rejection,
+recipients.unwrap_content_key) that is never trusted: it reaches the body check and
+fails there with the same DecryptionError. The sealed body is copied once, into an
+output allocated at its final size.
 """
 
 from __future__ import annotations
@@ -59,8 +62,10 @@ def rewrap(
     for length in reader.segments():
         reader.skip(length)
     trailer = reader.read_trailer(authenticated=authenticated)
-    ceks, named = common.content_keys(header, keys, policy, size)
-    trusted = len(ceks) == 1 and _unwrap_authenticated(header, keys)
+    ceks, rejected = common.content_keys(header, keys, policy, size)
+    # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
+    # through the self-check below and fails there, like any wrong key.
+    trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     for cek in ceks:
         infos = build.recipient_infos(
             x509_certs, cek, policy=policy, rid_kind="issuer_and_serial_number"
@@ -69,9 +74,7 @@ def rewrap(
         out = _rewrap_frame(header, asn1.serialize_recipient_infos(infos), tail)
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> bool:

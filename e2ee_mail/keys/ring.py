@@ -30,6 +30,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,8 +103,12 @@ class Keyring:
             store.make_root()
             # Initialize under the lock, so that two processes opening a new keyring
             # at once create it once.
+            started = time.time()
             with store.locked(exclusive=True):
                 if not store.exists():
+                    # A first open killed before its manifest landed left a
+                    # temporary file: not a reason to refuse the directory.
+                    store.sweep(started)
                     store.check_creatable()
                     store.create_dirs()
                     body = {"protected": secret is not None, "next_serial": 1}
@@ -408,10 +413,17 @@ class Keyring:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """Exclusive lock, fresh read, the caller's mutation, write-back."""
+        """Exclusive lock, fresh read, the caller's mutation, write-back.
+
+        First the leftovers of writers killed earlier go (``Store.sweep``): each
+        would otherwise stay forever, under a random name or a serial that the
+        next key reuses.
+        """
         store = self._store
+        started = time.time()
         with store.locked(exclusive=True):
             self._load(store.read_manifest())
+            store.sweep(started, self._serial)
             try:
                 yield
                 store.write_manifest(self._dump())

@@ -34,9 +34,11 @@ from .certs import (
     OpenPGPCertificate,
     OpenPGPSecretKey,
 )
-from .curves import ECDH_KDF_PARAMS, OID_CV25519, OID_ED25519_LEGACY
+from .curves import ECDH_KDF_PARAMS
 from .keygen import user_id_octets
 from .packets import (
+    OID_CV25519,
+    OID_ED25519_LEGACY,
     PK_ECDH,
     PK_EDDSA_LEGACY,
     PK_RSA,

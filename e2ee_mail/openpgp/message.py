@@ -312,7 +312,10 @@ def open_parsed(
     if version == 2:
         header = parse_seipdv2_header(parsed.seipd_body)
         seipdv2.check_supported(header)
-    for cipher, session_key in session_keys(parsed.pkesks, keys, version):
+    key_size = 32 if header is None else seipdv2.CIPHER_KEY_SIZE[header.cipher]
+    for cipher, session_key in session_keys(
+        parsed.pkesks, keys, version, key_size=key_size
+    ):
         try:
             if header is not None:
                 packets = seipdv2.open_body(parsed.seipd_body, session_key, header)
@@ -329,7 +332,8 @@ def checked_v2_key(parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]) -> b
     """The first session key whose SEIPDv2 final tag authenticates (rewrap)."""
     header = parse_seipdv2_header(parsed.seipd_body)
     seipdv2.check_supported(header)
-    for _, session_key in session_keys(parsed.pkesks, keys, 2):
+    key_size = seipdv2.CIPHER_KEY_SIZE[header.cipher]
+    for _, session_key in session_keys(parsed.pkesks, keys, 2, key_size=key_size):
         try:
             seipdv2.check_session_key(parsed.seipd_body, session_key)
         except DecryptionError:
@@ -410,7 +414,8 @@ def decrypt_stream(
             b"\x02" + body.read_exact(SEIPDV2_HEADER_SIZE - 1)
         )
         seipdv2.check_supported(header)
-        _, session_key = next(session_keys(pkesks, ours, 2))
+        key_size = seipdv2.CIPHER_KEY_SIZE[header.cipher]
+        _, session_key = next(session_keys(pkesks, ours, 2, key_size=key_size))
         left = None if partial or length is None else length - SEIPDV2_HEADER_SIZE
         stream: BinaryIO = seipdv2.open_stream(body, session_key, header, left)  # type: ignore[arg-type, assignment]
     else:

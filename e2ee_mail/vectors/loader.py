@@ -30,21 +30,6 @@ from ..policy import DEFAULT, Policy
 from .case import Case, Mismatch, VectorFailure, VectorFile
 from .schema import SchemaError, SchemaStore, validate
 
-__all__ = [
-    "Case",
-    "Mismatch",
-    "Runner",
-    "VectorFailure",
-    "VectorFile",
-    "default_dir",
-    "iter_cases",
-    "iter_files",
-    "load_file",
-    "run_case",
-    "runners",
-    "verify_cli",
-]
-
 #: Directories under a vector tree that hold no vector files.
 _SKIP_DIRS: Final = frozenset({"schema", "keys", "gen"})
 _PRESETS: Final = ("DEFAULT", "RFC9580", "RFC4880", "LEGACY_DECRYPT")

@@ -82,13 +82,6 @@ def compose(
     return bytes(out)
 
 
-def _int(case: Case, name: str) -> int:
-    value = case.value(name)
-    if not isinstance(value, int):
-        raise Mismatch(f"input {name!r} is not an integer")
-    return value
-
-
 def run_deterministic(case: Case, policy: Policy) -> None:
     op = case.text("op")
     data = case.message()
@@ -110,9 +103,9 @@ def run_deterministic(case: Case, policy: Policy) -> None:
     random_block = None
     if container == "seipdv2":
         header = SEIPDv2Header(
-            _int(case, "cipher"),
-            _int(case, "aead"),
-            _int(case, "chunk_size_octet"),
+            case.integer("cipher"),
+            case.integer("aead"),
+            case.integer("chunk_size_octet"),
             case.hex("salt"),
         )
     else:
@@ -127,7 +120,7 @@ def run_deterministic(case: Case, policy: Policy) -> None:
         armor=case.value("armor") is True,
         policy=policy,
         header=header,
-        cipher=_int(case, "cipher"),
+        cipher=case.integer("cipher"),
         random_block=random_block,
     )
     if out != data:

@@ -163,6 +163,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a build, an install from the index and every vector
 def test_an_installed_wheel_verifies_the_vectors_it_ships(tmp_path: Path) -> None:
     # A regular (non-editable) install: a wheel built from a copy of the package,
     # installed in a fresh virtualenv, the command run far from any checkout.

@@ -48,7 +48,9 @@ _NOT_FOR_OPENPGP = (
     "cryptography.x509",
     # v4 / RFC 4880 only, key generation, other commands
     "e2ee_mail.openpgp.keygen_v4",
+    "e2ee_mail.openpgp.curves",
     "e2ee_mail.openpgp.pkesk_ecdh",
+    "e2ee_mail.core.ecdh",
     "e2ee_mail.openpgp.seipdv1",
     "e2ee_mail.openpgp.compression",
     "e2ee_mail.openpgp.keygen",

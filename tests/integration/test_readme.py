@@ -112,6 +112,7 @@ def test_the_readme_marks_few_blocks_and_says_why() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # key generation, and every vector through the CLI
 def test_the_readme_runs_top_to_bottom(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

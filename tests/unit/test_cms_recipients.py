@@ -151,13 +151,13 @@ def test_decrypt_stops_unwrapping_at_the_first_key_that_opens(
     infos = [recipients.wrap(rkey.public, CEK, policy=DEFAULT) for _ in range(3)]
     message = _message(infos, CEK, b"body")
     calls = []
-    real = recipients.unwrap
+    real = recipients.unwrap_content_key
 
-    def counting(*args: object) -> bytes:
+    def counting(*args: object) -> tuple[bytes, bool]:
         calls.append(args)
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recipients, "unwrap", counting)
+    monkeypatch.setattr(recipients, "unwrap_content_key", counting)
     assert envelope.decrypt(message, [rkey], policy=DEFAULT) == b"body"
     assert len(calls) == 1
 

@@ -15,8 +15,10 @@ import e2ee_mail
 from e2ee_mail._io import (
     PrefixedReader,
     atomic_writer,
+    current_umask,
     read_input,
     spool,
+    write_files_atomically,
     write_secret_file,
 )
 
@@ -123,3 +125,42 @@ def test_atomic_writer_accepts_a_bare_file_name(
     with atomic_writer("plain.txt") as fh:
         fh.write(b"here")
     assert (tmp_path / "plain.txt").read_bytes() == b"here"
+
+
+def test_atomic_writer_applies_the_umask_unless_told_not_to(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        assert current_umask() == 0o027
+        assert current_umask() == 0o027  # reading it changed nothing
+        with atomic_writer(tmp_path / "a") as fh:
+            fh.write(b"a")
+        with atomic_writer(tmp_path / "b", mode=0o600) as fh:
+            fh.write(b"b")
+        with atomic_writer(tmp_path / "c", mode=0o644, umask=False) as fh:
+            fh.write(b"c")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {"a": 0o640, "b": 0o600, "c": 0o644}
+
+
+def test_write_files_atomically_renames_in_order_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    write_files_atomically([(first, b"1", 0o600), (second, b"2", 0o644)])
+    assert (first.read_bytes(), second.read_bytes()) == (b"1", b"2")
+    renamed: list[str] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        renamed.append(os.path.basename(dst))
+        if len(renamed) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space"):
+        write_files_atomically([(first, b"x", 0o600), (second, b"y", 0o600)])
+    assert renamed == ["one", "two"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
