@@ -260,7 +260,7 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["openpgp", "x509"], default="openpgp")
     p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"], default="x25519")
     p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
-    p.add_argument("--uid", required=True, help='"Name <addr>"')
+    p.add_argument("--uid", required=True, help='"Name <addr>" or a bare address')
     p.add_argument("--out", required=True, metavar="PREFIX")
     p.add_argument(
         "--passphrase-env",
