@@ -260,7 +260,7 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["openpgp", "x509"], default="openpgp")
     p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"], default="x25519")
     p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
-    p.add_argument("--uid", required=True, help='"Name <addr>"')
+    p.add_argument("--uid", required=True, help='"Name <addr>" or a bare address')
     p.add_argument("--out", required=True, metavar="PREFIX")
     p.add_argument(
         "--passphrase-env",
@@ -271,7 +271,9 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
 
 def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--format", choices=["openpgp", "cms", "pgpmime", "smime"], default="openpgp"
+        "--format",
+        choices=["openpgp", "cms", "pgpmime", "smime"],
+        help="default: cms for X.509 certificates, openpgp for OpenPGP ones",
     )
     p.add_argument("--to", action="append", required=True, metavar="CERT")
     p.add_argument("--armor", action="store_true")
