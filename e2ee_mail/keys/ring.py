@@ -7,8 +7,11 @@ secret key. States:
 * ``active`` — the current key: :meth:`Keyring.recipients` encrypts to it; at most one
   per identity and format.
 * ``decrypt-only`` — superseded by a rotation; still opens old mail.
-* ``retired`` — taken out of service (e.g. after stored mail was re-wrapped); still
-  opens mail unless the caller asks :meth:`Keyring.decryption_keys` to leave it out.
+* ``retired`` — taken out of service (e.g. once stored mail was re-wrapped to the
+  new key): kept, and opens mail only when asked for
+  (``Keyring.decryption_keys(include_retired=True)``, ``e2ee-mail decrypt
+  --keyring DIR --include-retired``) and in the mailbox re-key, which exists to move
+  such mail to the current key.
 * ``revoked`` — compromised or withdrawn: never used again, kept only as history.
 
 OpenPGP rotation adds a subkey (``keys/rotation.py``), so such versions share the
@@ -144,10 +147,17 @@ class Keyring:
         )
 
     def decryption_keys(
-        self, identity: str | None = None, *, include_retired: bool = True
+        self, identity: str | None = None, *, include_retired: bool = False
     ) -> tuple[SecretKey, ...]:
-        """Every key that may open mail: all versions not revoked (active first,
-        then newest first); leave retired ones out with ``include_retired=False``."""
+        """The keys that open mail: active and decrypt-only versions (active first,
+        then newest first), of ``identity`` or of every identity.
+
+        Args:
+            identity: one identity's keys only; None: every identity's.
+            include_retired: also the retired versions (to read or re-key mail
+                that still needs them). Revoked versions are never included, and
+                neither are their OpenPGP subkeys inside newer versions' keys.
+        """
         idents = self.identities() if identity is None else (identity,)
         chosen: list[KeyVersion] = []
         excluded: list[KeyVersion] = []
@@ -296,7 +306,8 @@ class Keyring:
         self, identity: str, fingerprint: str | None = None
     ) -> tuple[KeyVersion, ...]:
         """Retire the version(s) with ``fingerprint``, or with ``None`` every
-        ``decrypt-only`` version of ``identity``. For OpenPGP, an encryption-subkey
+        ``decrypt-only`` version of ``identity``: they stop opening mail unless
+        asked for (:meth:`decryption_keys`). For OpenPGP, an encryption-subkey
         fingerprint names one version; the primary one names every version made by
         subkey rotation from that key.
 
