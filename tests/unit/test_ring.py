@@ -227,6 +227,27 @@ def test_due_lists_identities_whose_active_key_is_too_old(ring: Keyring) -> None
     assert ring.due(policy, T0 + dt.timedelta(days=50)) == (ALICE, "bob@example.org")
 
 
+def test_x509_version_is_valid_until_its_certificate_not_after(
+    ring: Keyring,
+) -> None:
+    from cryptography import x509
+
+    version = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    der = version.certificate.export(armor=False)
+    not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+    assert version.expires is None
+    assert version.valid_until == not_after
+
+
+def test_due_lists_an_identity_whose_certificate_has_expired(ring: Keyring) -> None:
+    version = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    assert version.valid_until is not None
+    # Far younger than the maximum age, but past the certificate's notAfter.
+    policy = RotationPolicy(max_age=dt.timedelta(days=100 * 365))
+    assert ring.due(policy, version.valid_until - dt.timedelta(seconds=1)) == ()
+    assert ring.due(policy, version.valid_until) == (ALICE,)
+
+
 def test_rotation_policy_refuses_a_non_positive_age() -> None:
     with pytest.raises(e2ee_mail.UsageError):
         RotationPolicy(max_age=dt.timedelta(0))
