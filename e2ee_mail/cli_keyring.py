@@ -16,7 +16,9 @@ exit); this module adds the keyring sub-commands and runs them::
 ``--passphrase-env VAR`` names the variable holding the keyring's passphrase (and, for
 ``add``, ``--key-passphrase-env`` the key file's). KEY names a version: its
 fingerprint or, for OpenPGP, a 16-hex-digit key ID or the encryption subkey's
-fingerprint or key ID.
+fingerprint or key ID. ``encrypt --keyring`` and ``decrypt --keyring`` (cli.py) take
+recipients and keys from a keyring through :func:`recipients` and
+:func:`decryption_keys`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -35,8 +37,16 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from .keys.ring import Keyring, KeyVersion
+    from .model import Certificate, KeyFormat, SecretKey
 
-__all__ = ["configure_keyring", "configure_rewrap", "run_keyring", "run_rewrap_mailbox"]
+__all__ = [
+    "configure_keyring",
+    "configure_rewrap",
+    "decryption_keys",
+    "recipients",
+    "run_keyring",
+    "run_rewrap_mailbox",
+]
 
 #: cli.py's ``_output``: a file that becomes OUT (or stdout) only on success.
 _Output = Callable[[str | None], AbstractContextManager[BinaryIO]]
@@ -206,6 +216,103 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
         with output(args.output) as dst:
             for cert in certs:
                 dst.write(cert.export())
+
+
+#: The key format of each --format of ``encrypt``; None: inferred.
+_KEY_FORMATS: dict[str | None, KeyFormat | None] = {
+    "openpgp": "openpgp",
+    "pgpmime": "openpgp",
+    "cms": "x509",
+    "smime": "x509",
+    None: None,
+}
+_FORMAT_NAMES = {"x509": "X.509 ", "openpgp": "OpenPGP ", None: ""}
+
+
+def _open_existing(path: str, passphrase: Callable[[], str | None]) -> Keyring:
+    """Open keyring ``path`` for encrypt or decrypt: never create one, and ask for
+    the passphrase (``passphrase()``) only when the keyring has one."""
+    from pathlib import Path
+
+    from .errors import PassphraseError
+    from .keys.ring import Keyring
+    from .keys.ringstore import Store
+
+    if not Store(Path(path)).exists():
+        raise UsageError(
+            f"--keyring {path}: no keyring there "
+            f"(create one with: e2ee-mail keyring --dir {path} init)"
+        )
+    try:
+        return Keyring.open(path)
+    except PassphraseError:
+        secret = passphrase()
+        if secret is None:
+            raise PassphraseError(
+                f"keyring {path} is passphrase-protected: give its passphrase "
+                "(--passphrase-env VAR)"
+            ) from None
+    return Keyring.open(path, passphrase=secret)
+
+
+def recipients(
+    names: Sequence[str],
+    keyring: str,
+    mail_format: str | None,
+    passphrase: Callable[[], str | None],
+) -> list[Certificate]:
+    """``encrypt --to NAME --keyring DIR``: a NAME that is a file is a certificate;
+    any other is an address, whose active certificate in the keyring is taken.
+
+    Args:
+        names: the ``--to`` values.
+        keyring: the keyring directory.
+        mail_format: ``encrypt --format``: which key format an address resolves
+            to (None: the identity's only active one).
+        passphrase: gives a protected keyring's passphrase.
+
+    Raises:
+        UsageError: an address with no active key of that format, or with one of
+            each format and no ``--format``.
+    """
+    from . import _api
+
+    key_format = _KEY_FORMATS.get(mail_format)
+    ring: Keyring | None = None
+    certs: list[Certificate] = []
+    for name in names:
+        if os.path.exists(name):
+            certs.append(_api.load_certificate(name))
+            continue
+        if "@" not in name:
+            raise UsageError(f"--to {name}: neither a certificate file nor an address")
+        if ring is None:
+            ring = _open_existing(keyring, passphrase)
+        found = ring.recipients(name, format=key_format)
+        if not found:
+            raise UsageError(
+                f"--to {name}: keyring {keyring} has no active "
+                f"{_FORMAT_NAMES[key_format]}key for this address"
+            )
+        if len(found) > 1:
+            raise UsageError(
+                f"--to {name} has an active X.509 and an OpenPGP key: choose one "
+                "with --format"
+            )
+        certs += found
+    return certs
+
+
+def decryption_keys(
+    keyring: str, include_retired: bool, passphrase: Callable[[], str | None]
+) -> list[SecretKey]:
+    """``decrypt --keyring DIR``: every key of the keyring that opens mail
+    (active and decrypt-only; retired too with ``include_retired``)."""
+    ring = _open_existing(keyring, passphrase)
+    keys = ring.decryption_keys(include_retired=include_retired)
+    if not keys:
+        raise UsageError(f"keyring {keyring} holds no key that opens mail")
+    return list(keys)
 
 
 def run_rewrap_mailbox(args: argparse.Namespace) -> None:
