@@ -70,7 +70,16 @@ __all__ = [
 
 
 class Keyring:
-    """A keyring directory. Open with :meth:`Keyring.open`."""
+    """A keyring directory: per identity (an email address) and key format, the
+    versions of its key. Open with :meth:`Keyring.open`.
+
+    Each version is ``active`` (encrypted to and opens mail; one per identity and
+    format), ``decrypt-only`` (superseded by a rotation; opens mail), ``retired``
+    (kept; opens mail only when :meth:`decryption_keys` is asked for retired
+    versions) or ``revoked`` (never used again). :meth:`rotate` makes a new active
+    version, :meth:`recipients` gives the certificates to encrypt to,
+    :meth:`decryption_keys` the keys that open mail.
+    """
 
     __slots__ = ("_cache", "_passphrase", "_serial", "_store", "_versions")
 
