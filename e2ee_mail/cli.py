@@ -28,7 +28,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .model import SecretKey
+    from .model import Certificate, SecretKey
     from .policy import Policy, Profile
 
 # Start-up: importing this module costs argparse and the exception classes only. The
@@ -51,7 +51,7 @@ EXIT_CODES: dict[int, str] = {
     0: "success",
     EXIT_ERROR: "any other failure (refused by policy, unsupported, I/O, keyring)",
     EXIT_USAGE: "usage: bad option, unreadable input, -o DIR, binary data for a tty",
-    EXIT_NO_KEY: "no matching key: the message names none of the --key keys",
+    EXIT_NO_KEY: "no matching key: the message names none of the keys given",
     EXIT_BAD_INPUT: "not an encrypted message, damaged input, or decryption failed",
     EXIT_PASSPHRASE: "passphrase missing or wrong",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
@@ -200,7 +200,18 @@ def _first_line(data: bytes, what: str) -> bytes:
 
 def _passphrase(args: argparse.Namespace) -> bytes | None:
     """The passphrase from --passphrase-env, --passphrase-file or --passphrase-fd
-    (the first line of a file or descriptor, without its line end), or None."""
+    (the first line of a file or descriptor, without its line end), or None.
+
+    Read once: the key files and a keyring may both need it, and a descriptor
+    cannot be read twice.
+    """
+    if "_passphrase" not in vars(args):
+        args._passphrase = _read_passphrase(args)
+    passphrase: bytes | None = args._passphrase
+    return passphrase
+
+
+def _read_passphrase(args: argparse.Namespace) -> bytes | None:
     var = getattr(args, "passphrase_env", None)
     if var:
         value = os.environ.get(var)
@@ -284,14 +295,12 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
 def _cmd_encrypt(args: argparse.Namespace) -> None:
     from . import _api
 
-    if (
-        args.format in ("openpgp", "cms")
-        and not args.armor
-        and _to_terminal(args.output)
-    ):
-        # Refused before any work: the input may be the terminal too.
+    mail = args.format in ("smime", "pgpmime")
+    if not mail and not args.armor and _to_terminal(args.output):
+        # Refused before any work: the input may be the terminal too. (Without
+        # --format the certificates choose cms or openpgp: binary as well.)
         raise UsageError(_BINARY_TO_TERMINAL)
-    certs = [_api.load_certificate(path) for path in args.to]
+    certs = _recipients(args)
     policy = _policy(args)
     # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
     with _input(args.input) as src, _output(args.output) as dst:
@@ -365,10 +374,48 @@ def _peek_message(src: BinaryIO) -> BinaryIO:
     return PrefixedReader(head, src)  # type: ignore[return-value]
 
 
+def _recipients(args: argparse.Namespace) -> list[Certificate]:
+    """``--to``: certificate files, or addresses resolved through ``--keyring``."""
+    if args.keyring is not None:
+        # Only here: the keyring stays out of a plain encrypt's start-up.
+        from . import cli_keyring
+
+        return cli_keyring.recipients(
+            args.to, args.keyring, args.format, lambda: _passphrase(args)
+        )
+    from . import _api
+
+    for name in args.to:
+        if "@" in name and not os.path.exists(name):
+            raise UsageError(
+                f"--to {name}: no such certificate file; to name recipients by "
+                "address, give --keyring DIR"
+            )
+    return [_api.load_certificate(path) for path in args.to]
+
+
+def _decryption_keys(args: argparse.Namespace) -> list[SecretKey]:
+    """``--key`` files, then the keys of ``--keyring``."""
+    if not args.key and args.keyring is None:
+        # Exit 2 as argparse did when --key was required (scripts rely on it).
+        sys.stderr.write("e2ee-mail: error: decrypt needs --key KEY or --keyring DIR\n")
+        raise SystemExit(EXIT_USAGE)
+    keys = _load_keys(args) if args.key else []
+    if args.keyring is not None:
+        from . import cli_keyring
+
+        keys += cli_keyring.decryption_keys(
+            args.keyring, args.include_retired, lambda: _passphrase(args)
+        )
+    elif args.include_retired:
+        raise UsageError("--include-retired applies to --keyring only")
+    return keys
+
+
 def _cmd_decrypt(args: argparse.Namespace) -> None:
     from . import _api
 
-    keys = _load_keys(args)
+    keys = _decryption_keys(args)
     # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
     # or exactly the --mode given.
     if args.mode is None:
@@ -515,7 +562,7 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--uid",
         required=True,
-        help='user ID, e.g. "Alice <alice@example.org>"',
+        help='user ID: "Name <addr>" or a bare address',
     )
     p.add_argument(
         "--out",
@@ -530,9 +577,9 @@ def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         choices=["openpgp", "cms", "pgpmime", "smime"],
-        default="openpgp",
         help="openpgp or cms encrypt IN as it is; pgpmime or smime take a whole "
-        "mail (RFC 5322) and write the encrypted mail (default: openpgp)",
+        "mail (RFC 5322) and write the encrypted mail (default: cms for X.509 "
+        "certificates, openpgp for OpenPGP ones)",
     )
     p.add_argument(
         "--to",
@@ -540,7 +587,8 @@ def _configure_encrypt(p: argparse.ArgumentParser) -> None:
         required=True,
         metavar="CERT",
         help="recipient certificate file (X.509 for cms/smime, OpenPGP for "
-        "openpgp/pgpmime); repeat for several recipients",
+        "openpgp/pgpmime), or with --keyring an address; repeat for several "
+        "recipients",
     )
     p.add_argument(
         "--armor",
@@ -562,10 +610,21 @@ def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
     p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
+    p.add_argument(
+        "--keyring",
+        metavar="DIR",
+        help="--to may name recipients by address: their active certificate in "
+        "this keyring (of the format --format asks for)",
+    )
+    _passphrase_options(p, "unlock a protected --keyring with the passphrase")
 
 
 def _configure_decrypt(p: argparse.ArgumentParser) -> None:
-    _key_options(p, required=True)
+    _key_options(
+        p,
+        required=False,
+        use="unlock the --key files (and a protected --keyring) with the passphrase",
+    )
     p.add_argument(
         "--allow-unauthenticated",
         action="store_true",
@@ -578,6 +637,16 @@ def _configure_decrypt(p: argparse.ArgumentParser) -> None:
         type=_file_mode,
         metavar="OCTAL",
         help="permissions of OUT, exactly (default: 0600 less the umask)",
+    )
+    p.add_argument(
+        "--keyring",
+        metavar="DIR",
+        help="also try this keyring's keys: active and decrypt-only versions",
+    )
+    p.add_argument(
+        "--include-retired",
+        action="store_true",
+        help="with --keyring: retired versions too",
     )
 
 
@@ -712,12 +781,15 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name, (func, help_text, configure) in _COMMANDS.items():
         if chosen is not None and name != chosen:
             continue
-        p = sub.add_parser(name, help=help_text, description=help_text, epilog=_EPILOG)
+        epilog = _EPILOG if name in _STATUS_COMMANDS else None
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=epilog)
         p.set_defaults(func=func)
         configure(p)
     return parser
 
 
+#: The commands whose --help lists the exit statuses (as ``e2ee-mail --help`` does).
+_STATUS_COMMANDS = frozenset(("encrypt", "decrypt", "inspect", "rewrap"))
 _EPILOG = "exit status:\n" + "\n".join(
     f"  {code:<5}{meaning}" for code, meaning in EXIT_CODES.items()
 )

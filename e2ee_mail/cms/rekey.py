@@ -39,7 +39,6 @@ decrypt_stream refuses them).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import BinaryIO, Final
 
@@ -49,7 +48,7 @@ from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
-from . import asn1, build, common, legacy, oids, pem, recipients
+from . import asn1, build, common, legacy, oids, pem, recipients, structures
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = ["rewrap", "rewrap_stream"]
@@ -77,18 +76,13 @@ def rewrap(
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
     x509_certs = common.x509_certificates(certs)
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, _, size = common.content_params(header, policy)
-    for length in reader.segments():
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    header, (authenticated, _, size), _, trailer = common.frame(der, policy)
     ceks, rejected = common.content_keys(header, keys, policy, size)
     # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
     # through the self-check below and fails there, like any wrong key.
     trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     for cek in ceks:
-        ris_der = _recipient_infos(x509_certs, cek, policy)
+        ris_der = _recipient_infos(x509_certs, cek, authenticated, policy)
         tail = memoryview(der)[header.eci_offset : trailer.content_end]
         out = _rewrap_frame(header, ris_der, tail)
         if trusted or _opens_with(bytes(out), cek, policy):
@@ -130,7 +124,9 @@ def rewrap_stream(
     prefix = bytes(tap.kept[header.eci_offset :])
     if trusted:
         frame = _frame_head(
-            header, _recipient_infos(x509_certs, ceks[0], policy), tail_size
+            header,
+            _recipient_infos(x509_certs, ceks[0], authenticated, policy),
+            tail_size,
         )
         out = _start_output(dst, armored, frame)
         _copy_tail(reader, tap, prefix, out, [], authenticated)
@@ -146,7 +142,9 @@ def rewrap_stream(
                 )
             cek = _opened(ceks, openers, trailer)
             frame = _frame_head(
-                header, _recipient_infos(x509_certs, cek, policy), tail_size
+                header,
+                _recipient_infos(x509_certs, cek, authenticated, policy),
+                tail_size,
             )
             out = _start_output(dst, armored, frame)
             copy_spool(body, out)
@@ -164,13 +162,16 @@ def _start_output(dst: BinaryIO, armored: bool, frame: bytes) -> BinaryIO:
 
 
 def _recipient_infos(
-    certs: Sequence[X509Certificate], cek: bytes, policy: Policy
+    certs: Sequence[X509Certificate], cek: bytes, authenticated: bool, policy: Policy
 ) -> bytes:
-    """The DER of the new RecipientInfos, one entry per certificate."""
-    infos = build.recipient_infos(
-        certs, cek, policy=policy, rid_kind="issuer_and_serial_number"
-    )
-    return asn1.serialize_recipient_infos(infos)
+    """The DER of the new RecipientInfos: ``cek`` wrapped for every certificate."""
+    return build.sealing(
+        certs,
+        authenticated=authenticated,
+        policy=policy,
+        rid_kind="issuer_and_serial_number",
+        cek=cek,
+    ).ris_der
 
 
 _BodyOpener = aead.GCMStreamOpener | legacy.CBCDecryptor
@@ -239,7 +240,7 @@ def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> 
     x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
     found, _ = recipients.candidates(header.recipient_infos, x509_keys)
     return bool(found) and all(
-        not isinstance(info, asn1.KeyTransRecipientInfo)
+        not isinstance(info, structures.KeyTransRecipientInfo)
         or info.key_encryption_algorithm.algorithm == oids.RSAES_OAEP
         for info, _, _ in found
     )
@@ -279,14 +280,7 @@ def _frame_head(header: EnvelopeHeader, ris_der: bytes, tail_size: int | None) -
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     """Whether ``der`` parses and its body opens with ``cek`` (rewrap self-check)."""
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, nonce, _ = common.content_params(header, policy)
-    segments = []
-    for length in reader.segments():
-        segments.append((reader.pos, length))
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    _, (authenticated, nonce, _), segments, trailer = common.frame(der, policy)
     view = memoryview(der)
     sink = _Discard()
     try:

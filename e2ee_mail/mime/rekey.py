@@ -18,7 +18,7 @@ from ..errors import MIMEError
 from . import scan
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
+    from email.message import EmailMessage, Message
 
 __all__ = ["Rewrap", "rewrap_message", "rewrap_parts", "same_form"]
 
@@ -59,7 +59,7 @@ def rewrap_parts(
 
 
 def rewrap_message(
-    msg: EmailMessage | bytes | bytearray | memoryview, rewrap: Rewrap
+    msg: EmailMessage | Message | bytes | bytearray | memoryview, rewrap: Rewrap
 ) -> EmailMessage:
     """Re-wrap every encrypted part of ``msg``: the S/MIME or PGP/MIME body, and
     encrypted attachments and inline PGP blocks too.
@@ -78,7 +78,7 @@ def rewrap_message(
     if isinstance(msg, bytes | bytearray | memoryview):
         data = bytes(msg)
     else:
-        data = detect.serialize(detect.parse(msg))
+        data = detect.serialize(detect.parse(msg))  # type: ignore[arg-type]
     parts = scan.find_encrypted(data)
     if not parts:
         raise MIMEError(
