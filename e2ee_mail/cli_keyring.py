@@ -281,7 +281,7 @@ def _open_existing(path: str, passphrase: Callable[[], str | bytes | None]) -> K
         if secret is None:
             raise PassphraseError(
                 f"keyring {path} is passphrase-protected: give its passphrase "
-                "(--passphrase-env VAR)"
+                "(--passphrase-env, --passphrase-file or --passphrase-fd)"
             ) from None
     return Keyring.open(path, passphrase=secret)
 

@@ -40,8 +40,9 @@ def ok(*args: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 1, proc.stderr
+def one_line_error(proc: subprocess.CompletedProcess[str], status: int = 2) -> str:
+    """The one error line; ``status``: 2 usage, 3 no matching key, 5 passphrase."""
+    assert proc.returncode == status, proc.stderr
     (line,) = proc.stderr.splitlines()
     assert line.startswith("e2ee-mail: error: ")
     return line
@@ -148,7 +149,7 @@ def test_retired_keys_open_mail_only_with_include_retired(
     ok("keyring", "--dir", str(ring), "retire", "bob@example.org")
     opened.unlink()
     proc = run("decrypt", *keyring, "-i", str(sealed), "-o", str(opened))
-    assert "none of the supplied keys is a recipient" in one_line_error(proc)
+    assert "none of the supplied keys is a recipient" in one_line_error(proc, 3)
     assert not opened.exists()
     ok("decrypt", *keyring, "--include-retired", "-i", str(sealed), "-o", str(opened))
     assert opened.read_bytes() == b"old mail"
@@ -161,10 +162,11 @@ def test_a_protected_keyring_takes_the_passphrase_variable(tmp_path: Path) -> No
     sealed, opened = tmp_path / "sealed", tmp_path / "opened"
     src = str(tmp_path / "in")
     encrypt = ("encrypt", "--to", ALICE, "--keyring", str(path), "-i", src)
-    assert "passphrase-protected" in one_line_error(run(*encrypt, "-o", str(sealed)))
+    refused = run(*encrypt, "-o", str(sealed))
+    assert "passphrase-protected" in one_line_error(refused, 5)
     env = {"RING_PW": "hunter2"}
     ok(*encrypt, "-o", str(sealed), "--passphrase-env", "RING_PW", env=env)
     decrypt = ("decrypt", "--keyring", str(path), "-i", str(sealed), "-o", str(opened))
-    assert "passphrase-protected" in one_line_error(run(*decrypt))
+    assert "passphrase-protected" in one_line_error(run(*decrypt), 5)
     ok(*decrypt, "--passphrase-env", "RING_PW", env=env)
     assert opened.read_bytes() == b"guarded"
