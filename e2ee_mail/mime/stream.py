@@ -226,7 +226,12 @@ def _open_pgpmime(
     boundary = outer.get_boundary()
     if not boundary:
         raise MIMEError("the PGP/MIME message has no boundary parameter")
-    delimiter = boundary.encode("ascii", "surrogateescape")
+    # RFC 2046 §5.1.1: a boundary is made of US-ASCII characters only. A header
+    # octet above 0x7F reaches us decoded as U+FFFD (or as the character it
+    # spelled in UTF-8): no delimiter line can match it.
+    if not boundary.isascii():
+        raise MIMEError("the PGP/MIME boundary parameter is not US-ASCII")
+    delimiter = boundary.encode("ascii")
     # The preamble, then part 1: short, read whole (bounded).
     preamble = streamio.PartReader(body, src, delimiter)
     _drain(preamble, "the preamble")

@@ -4,6 +4,7 @@ refusals."""
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import tracemalloc
@@ -197,6 +198,30 @@ def test_malformed_pgpmime_is_refused(
     bad = change(streamed, delimiter)  # type: ignore[operator]
     with pytest.raises(MIMEError, match=message):
         _decrypt(bad, keys["pgpmime"])
+
+
+#: The header block a mutation fuzzer found (89 octets): a PGP/MIME mail whose
+#: boundary is the single octet 0xB8, which the parser decodes as U+FFFD.
+NON_ASCII_BOUNDARY = base64.b64decode(
+    "Q29udGVudC1UeXBlOiBtdWx0aXBhcnQvZW5jcnlwdGVkOyBwcm90b2NvbD0iYXBwbGljYXRpb24v"
+    "cGdwLWVuY3J5cHRlZCI7IGJvdW5kYXJ5PSK4Ig0KDQo="
+)
+
+
+@pytest.mark.parametrize(
+    "mail",
+    [
+        NON_ASCII_BOUNDARY,
+        NON_ASCII_BOUNDARY.replace(b'"\xb8"', '"b\u00e9"'.encode()),
+    ],
+    ids=["octet-b8", "utf-8"],
+)
+def test_non_ascii_boundary_is_a_mime_error(
+    keys: dict[str, e2ee_mail.SecretKey], mail: bytes
+) -> None:
+    assert len(NON_ASCII_BOUNDARY) == 89
+    with pytest.raises(MIMEError, match="boundary"):
+        _decrypt(mail, keys["pgpmime"])
 
 
 def test_plain_mail_is_not_decrypted(keys: dict[str, e2ee_mail.SecretKey]) -> None:
