@@ -28,7 +28,7 @@ import warnings
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
@@ -348,19 +348,26 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
     )
     encrypted = b"ENCRYPTED" in block[:40] if pem else None
     try:
-        try:
-            key = loader(block, password=passphrase)
-        except TypeError:
-            # `cryptography`: a password missing for an encrypted key, or given for
-            # a plain one (which then loads without it).
-            if passphrase is None:
-                raise PassphraseError(
-                    "the key is passphrase-protected: supply the passphrase "
-                    "(--passphrase-env VAR)"
-                ) from None
-            passphrase = None
-            key = loader(block, password=None)
-    except (ValueError, TypeError):
+        # `cryptography` warns on loading some key types it deprecates (DSA); the
+        # key is refused below whatever its type, so the warning is not shown.
+        with _WARNING_FILTERS, warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            try:
+                key = loader(block, password=passphrase)
+            except TypeError:
+                # `cryptography`: a password missing for an encrypted key, or given
+                # for a plain one (which then loads without it).
+                if passphrase is None:
+                    raise PassphraseError(
+                        "the key is passphrase-protected: supply the passphrase "
+                        "(--passphrase-env VAR)"
+                    ) from None
+                passphrase = None
+                key = loader(block, password=None)
+    except (ValueError, TypeError, InternalError):
+        # InternalError: OpenSSL refuses the key material itself after the DER
+        # parsed, e.g. an X25519 or X448 PrivateKeyInfo whose key is not 32 or 56
+        # octets (RFC 8410 §7) or carries the other curve's OID.
         if passphrase is not None and encrypted is not False:
             raise PassphraseError(
                 "wrong passphrase, or the key file is damaged"
