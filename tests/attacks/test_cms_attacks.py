@@ -149,6 +149,27 @@ def test_oaep_relabelled_as_pkcs1v15_is_the_fixed_decryption_error() -> None:
     assert str(exc.value) == DECRYPTION_FAILED
 
 
+def test_key_trans_recipient_info_with_an_empty_version_is_refused() -> None:
+    # RFC 5652 §6.2.1 version is a CMSVersion INTEGER; X.690 §8.3.1 gives every
+    # INTEGER at least one content octet. "02 00" is malformed, not version 0.
+    env = s.envelope("cms-rsa-oaep-der")
+    root = s.parse_der(env.binary)
+    for parent, node in s.der_nodes(root):
+        # A KeyTransRecipientInfo: a SEQUENCE in the RecipientInfos SET.
+        if parent is not None and parent.tag == b"\x31" and node.tag == b"\x30":
+            assert node.children is not None
+            assert node.children[0].content == b"\x00"
+            node.children[0].content = b""
+            break
+    else:
+        raise AssertionError("no KeyTransRecipientInfo")
+    bad = root.encode()
+    with pytest.raises(e2ee_mail.ASN1Error, match="version"):
+        e2ee_mail.decrypt(bad, env.key)
+    with pytest.raises(e2ee_mail.ASN1Error, match="version"):
+        e2ee_mail.inspect(bad)
+
+
 @pytest.mark.parametrize("serial", [b"\x00", b"\xff", b"\x80\x01"])
 def test_certificate_with_non_positive_serial_is_refused(serial: bytes) -> None:
     """Regression (found by the fuzz suite): `cryptography` only warns about such a
