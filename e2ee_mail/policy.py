@@ -45,6 +45,10 @@ class Policy:
         max_recipients: bound on recipient entries parsed in one message.
         max_header_bytes: bound on the non-body part of a message.
         chunk_size_octet: SEIPDv2 chunk size octet written (RFC 9580 §5.13.2).
+        allow_expired_recipients: encrypt to a certificate past its validity end
+            (X.509 notAfter, OpenPGP key expiration time) when the caller means to.
+            A certificate not yet valid, revoked, or whose key usage forbids
+            encryption is refused whatever this says.
     """
 
     profile: Profile = "auto"
@@ -56,6 +60,7 @@ class Policy:
     max_recipients: int = DEFAULT_MAX_RECIPIENTS
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     chunk_size_octet: int = DEFAULT_CHUNK_SIZE_OCTET
+    allow_expired_recipients: bool = False
 
 
 DEFAULT: Final = Policy()

@@ -88,7 +88,7 @@ def encrypt(
     authenticated = _authenticated(cipher)
     out = build.encrypt_bytes(
         data,
-        common.x509_certificates(certs),
+        common.x509_certificates(certs, policy),
         authenticated=authenticated,
         policy=_write_policy(policy, authenticated),
         rid_kind=rid_kind,
@@ -109,7 +109,7 @@ def encrypt_stream(
     rid_kind: recipients.RidKind = "issuer_and_serial_number",
 ) -> None:
     """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory."""
-    x509_certs = common.x509_certificates(certs)
+    x509_certs = common.x509_certificates(certs, policy)
     authenticated = _authenticated(cipher)
     policy = _write_policy(policy, authenticated)
     if armor:

@@ -52,7 +52,7 @@ def rewrap(
     raw = bytes(data)
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
-    x509_certs = common.x509_certificates(certs)
+    x509_certs = common.x509_certificates(certs, policy)
     reader = common.reader(io.BytesIO(der), policy)
     header = reader.read_header()
     authenticated, _, size = common.content_params(header, policy)

@@ -88,7 +88,8 @@ def encrypt_stream(
         from ..cms import common, envelope
         from .smime import message_from_parts
 
-        common.x509_certificates(certs)  # refuse wrong recipients before writing
+        # Refuse wrong recipients before anything is written.
+        common.x509_certificates(certs, policy)
         outer = message_from_parts(head, b"\0", cipher)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)

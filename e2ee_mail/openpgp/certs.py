@@ -14,7 +14,7 @@ Left out: third-party certifications (ignored), User Attributes (skipped), v3 ke
 from __future__ import annotations
 
 import time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..errors import Error, FormatError, KeyLoadError, UnsupportedError
 from ..model import Certificate, KeyFormat, SecretKey
@@ -50,6 +50,7 @@ from .tpk import (
     KeyInfo,
     algorithm_name,
     created_time,
+    encryption_candidates,
     expiry,
     key_flags,
     newest_sig,
@@ -58,7 +59,12 @@ from .tpk import (
     public_packet,
     split_tpk,
     subkey_info,
+    uid_addresses,
+    validity_end,
 )
+
+if TYPE_CHECKING:
+    import datetime
 
 __all__ = [
     "FEATURE_SEIPDV1",
@@ -219,6 +225,24 @@ class OpenPGPCertificate(Certificate):
         """Whether the primary key is revoked."""
         return self._primary.revoked
 
+    @property
+    def not_before(self) -> datetime.datetime:
+        """The primary key's creation time (UTC)."""
+        return _utc(self._primary.packet.created)
+
+    @property
+    def not_after(self) -> datetime.datetime | None:
+        """The last moment the certificate has an encryption key (tpk.validity_end:
+        the primary key's expiry, or the last encryption key's if earlier); None
+        when nothing expires."""
+        end = validity_end(self._primary, self._subkeys)
+        return None if end is None else _utc(end)
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """The addresses of the self-signed User IDs, in order, without repeats."""
+        return uid_addresses(self._uids)
+
     def encryption_keys(self, now: int | None = None) -> list[KeyInfo]:
         """The keys a message to this certificate is encrypted to, newest first.
 
@@ -268,9 +292,28 @@ class OpenPGPCertificate(Certificate):
         found.sort(key=lambda k: k.packet.created, reverse=True)
         return found
 
+    def expired_encryption_key(self, now: int | None = None) -> KeyInfo | None:
+        """When the certificate has no encryption key at ``now`` only because of
+        expiry (of the primary key or of the encryption subkeys), the key a message
+        would have been encrypted to: the newest one that expired last. Else None.
+        """
+        if self.encryption_key(now):
+            return None
+        keys = encryption_candidates(self._primary, self._subkeys)
+        if not keys:
+            return None
+        return max(keys, key=lambda k: (k.expires or _FOREVER, k.packet.created))
+
 
 #: "Never expires" for the encryption_keys() memo window.
 _FOREVER: Final = 1 << 62
+
+
+def _utc(seconds: int) -> datetime.datetime:
+    # Imported here: the CLI's start-up path never imports datetime.
+    import datetime
+
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 
 
 def _armor(binary: bytes, block: str, *, crc: bool = False) -> bytes:
