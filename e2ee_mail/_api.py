@@ -117,11 +117,22 @@ def load_certificate(data_or_path: DataOrPath) -> Certificate:
     return x509.load_certificate(data)
 
 
-def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretKey:
+def load_key(
+    data_or_path: DataOrPath,
+    passphrase: Passphrase = None,
+    *,
+    policy: Policy = DEFAULT,
+) -> SecretKey:
     """Load a secret key: PKCS#8 (PEM/DER) or an OpenPGP secret key.
+
+    Args:
+        policy: bounds what unlocking a protected OpenPGP key may cost (Argon2
+            memory and work, checked before any work: a wrong passphrase costs
+            the same as the right one).
 
     Raises:
         PassphraseError: the key is protected and the passphrase is missing or wrong.
+        PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError, FormatError: not a key we can use.
     """
     data = read_input(data_or_path, what="key")
@@ -129,7 +140,7 @@ def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretK
     if _is_openpgp_key(data):
         from .openpgp import certs
 
-        return certs.load_key(data, secret)
+        return certs.load_key(data, secret, policy)
     from .x509 import certs as x509
 
     return x509.load_key(data, secret)

@@ -25,6 +25,15 @@ DEFAULT_MAX_HEADER_BYTES: Final = 16 << 20
 DEFAULT_MIN_RSA_BITS: Final = 2048
 #: SEIPDv2 chunk size octet we write: 2**(c+6) bytes; 16 gives 4 MiB chunks.
 DEFAULT_CHUNK_SIZE_OCTET: Final = 16
+#: Most memory one Argon2 S2K derivation may use, in KiB: 2 GiB, the first option of
+#: RFC 9106 §4 (t=1, p=4, m=2**21), which RFC 9580 §3.7.1.4 gives as its example and
+#: its Appendix A sample locked key uses. Above it a key is refused before any work.
+DEFAULT_MAX_ARGON2_MEMORY_KIB: Final = 1 << 21
+#: Most work one Argon2 S2K derivation may do: passes times memory, in KiB. One pass
+#: over 2 GiB; the second RFC 9106 option (t=3, 64 MiB), which OpenPGP.js and
+#: go-crypto write by default, is a tenth of it. Every unlock attempt pays this,
+#: a wrong passphrase included.
+DEFAULT_MAX_ARGON2_WORK_KIB: Final = 1 << 21
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -45,6 +54,10 @@ class Policy:
         max_recipients: bound on recipient entries parsed in one message.
         max_header_bytes: bound on the non-body part of a message.
         chunk_size_octet: SEIPDv2 chunk size octet written (RFC 9580 §5.13.2).
+        max_argon2_memory_kib: bound on the memory of one Argon2 S2K derivation
+            (OpenPGP secret keys, RFC 9580 §3.7.1.4), in KiB.
+        max_argon2_work_kib: bound on passes times memory of one Argon2 S2K
+            derivation, in KiB; what one unlock attempt of a key may cost.
         allow_expired_recipients: encrypt to a certificate past its validity end
             (X.509 notAfter, OpenPGP key expiration time) when the caller means to.
             A certificate not yet valid, revoked, or whose key usage forbids
@@ -61,6 +74,8 @@ class Policy:
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     chunk_size_octet: int = DEFAULT_CHUNK_SIZE_OCTET
     allow_expired_recipients: bool = False
+    max_argon2_memory_kib: int = DEFAULT_MAX_ARGON2_MEMORY_KIB
+    max_argon2_work_kib: int = DEFAULT_MAX_ARGON2_WORK_KIB
 
 
 DEFAULT: Final = Policy()

@@ -16,8 +16,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Final
 
-from ..errors import Error, FormatError, KeyLoadError, UnsupportedError
+from ..errors import Error, FormatError, KeyLoadError, PolicyError, UnsupportedError
 from ..model import Certificate, KeyFormat, SecretKey
+from ..policy import DEFAULT, Policy
 from . import armor
 from .keymaterial import private_from_material
 from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY
@@ -414,7 +415,7 @@ def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
 
 
 def _plain_secret(
-    packet: Packet, passphrase: bytes | None
+    packet: Packet, passphrase: bytes | None, policy: Policy = DEFAULT
 ) -> tuple[PublicKeyPacket, bytes, bytes]:
     """(public key, public key body, plain secret material) of a secret key packet."""
     from . import keyprotect  # secret keys only: kept out of the CLI's start-up
@@ -428,6 +429,7 @@ def _plain_secret(
         version=public.version,
         packet_tag=packet.tag,
         public_body=body,
+        policy=policy,
     )
     return public, body, plain
 
@@ -446,11 +448,13 @@ def _protect(packet: Packet, passphrase: bytes) -> bytes:
     return body + keyprotect.serialize_protection(new, version=public.version) + tail
 
 
-def _unlock(packet: Packet, passphrase: bytes | None) -> tuple[bytes, object, Packet]:
+def _unlock(
+    packet: Packet, passphrase: bytes | None, policy: Policy
+) -> tuple[bytes, object, Packet]:
     """(fingerprint, private key, the packet rewritten unprotected)."""
     from . import keyprotect
 
-    public, body, plain = _plain_secret(packet, passphrase)
+    public, body, plain = _plain_secret(packet, passphrase, policy)
     key = private_from_material(public, plain)
     _, tail = keyprotect.protect(
         plain, None, version=public.version, packet_tag=packet.tag, public_body=body
@@ -458,11 +462,17 @@ def _unlock(packet: Packet, passphrase: bytes | None) -> tuple[bytes, object, Pa
     return fingerprint(public), key, Packet(packet.tag, body + b"\x00" + tail)
 
 
-def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
+def load_key(
+    data: bytes, passphrase: bytes | None, policy: Policy = DEFAULT
+) -> OpenPGPSecretKey:
     """Load an OpenPGP secret key (binary or armored).
+
+    Args:
+        policy: bounds what unlocking a protected key may cost (Argon2).
 
     Raises:
         PassphraseError: protected and the passphrase is missing or wrong.
+        PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError: not a usable OpenPGP secret key.
     """
     packets = _packets(data)
@@ -475,7 +485,7 @@ def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
         for packet in packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY):
                 try:
-                    fpr, key, rewritten = _unlock(packet, passphrase)
+                    fpr, key, rewritten = _unlock(packet, passphrase, policy)
                 except UnsupportedError:
                     if packet.tag == TAG_SECRET_KEY:
                         # A primary key kept offline (GnuPG stub) still lets its
@@ -487,7 +497,7 @@ def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
                 plain.append(rewritten)
             elif packet.tag not in SKIP:
                 plain.append(packet)
-    except KeyLoadError:
+    except (KeyLoadError, PolicyError):
         raise
     except Error as exc:
         raise KeyLoadError(f"not a usable OpenPGP secret key: {exc}") from None
