@@ -355,6 +355,10 @@ def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
         # and carries on, so the warning is raised and refused here.
         with _WARNING_FILTERS, warnings.catch_warnings():
             warnings.simplefilter("error", CryptographyDeprecationWarning)
+            # An issuer name attribute beyond the RFC 5280 bounds (an empty CN) is
+            # only warned about when the name is read: the issuer is compared as
+            # raw octets, never interpreted, so it is read here quietly too.
+            warnings.filterwarnings("ignore", "Attribute's length", UserWarning)
             if pem:
                 cert = x509.load_pem_x509_certificate(block)
             else:

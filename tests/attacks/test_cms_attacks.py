@@ -240,6 +240,27 @@ def test_certificate_with_a_duplicated_extension_is_refused() -> None:
         e2ee_mail.load_certificate(root.encode())
 
 
+def test_certificate_with_an_empty_issuer_attribute_loads_without_a_warning() -> None:
+    """Regression (found by the fuzz suite): `cryptography` warns about an empty
+    issuer CN when the name is read; under -W error it escaped as a UserWarning."""
+    import warnings
+
+    der = s.keys().x509_x25519.public.export(armor=False)
+    root = s.parse_der(bytes(der))
+    assert root.children is not None
+    tbs = root.children[0]
+    assert tbs.children is not None
+    issuer = tbs.children[3]  # [0] version, serial, signature, issuer
+    assert issuer.children is not None
+    rdn = issuer.children[0]
+    assert rdn.children is not None and rdn.children[0].children is not None
+    rdn.children[0].children[1].content = b""  # the first attribute's value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cert = e2ee_mail.load_certificate(root.encode())
+    assert cert.format == "x509"
+
+
 def test_loading_certificates_from_threads_leaves_the_warning_filters_alone() -> None:
     """x509 loading swaps the process-wide warning filters (to refuse what
     `cryptography` only warns about); threads must not leave each other's filter
