@@ -390,7 +390,7 @@ def decrypt_message(
     policy = _legacy(policy, allow_unauthenticated)
     from .mime import detect as mime_detect
 
-    parsed = mime_detect.parse(msg)
+    parsed = mime_detect.parse(msg, max_header_bytes=policy.max_mail_header_bytes)
     kind = mime_detect.kind(parsed)
     if kind == "smime":
         from .mime import smime

@@ -193,16 +193,22 @@ def build_outer(
     return outer
 
 
-def restore_entity(plaintext: bytes | bytearray, outer: EmailMessage) -> EmailMessage:
+def restore_entity(
+    plaintext: bytes | bytearray, outer: EmailMessage, *, max_header_bytes: int
+) -> EmailMessage:
     """The decrypted entity ``plaintext`` as a message, its protected header fields
     restored (:func:`restore`). It is read in place, and its bodies stay bytes
     until read (mime/wire.py ``keep_raw``): ``plaintext`` must not change after.
 
     Raises:
-        MIMEError: not a MIME entity, or header fields ``email`` cannot rewrite.
+        MIMEError: not a MIME entity, its header block is longer than
+            ``max_header_bytes``, or header fields ``email`` cannot rewrite.
     """
     from ..errors import MIMEError
+    from .streamio import check_header_block
     from .wire import from_bytes
+
+    check_header_block(plaintext, max_header_bytes)
 
     try:
         inner = from_bytes(plaintext, keep_raw=True)

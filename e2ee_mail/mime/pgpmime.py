@@ -63,8 +63,10 @@ def encrypt_message(
         multipart/encrypted body.
     """
     from ..openpgp import message
+    from .streamio import check_message_header
     from .wire import to_bytes
 
+    check_message_header(msg, policy.max_mail_header_bytes)
     inner = headers.build_inner(msg)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
@@ -157,4 +159,6 @@ def decrypt_message(
     from ..openpgp import message
 
     plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
-    return headers.restore_entity(plaintext, msg)
+    return headers.restore_entity(
+        plaintext, msg, max_header_bytes=policy.max_mail_header_bytes
+    )

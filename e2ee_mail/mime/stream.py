@@ -79,7 +79,8 @@ def encrypt_stream(
 
     from .sealed import split_at_last_body
 
-    block, body = streamio.read_header_block(src)
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
     head = _parse_head(block)
     inner = streamio.CanonicalReader(
         _header_block(headers.build_inner(head)), body, src
@@ -130,9 +131,10 @@ class _RestoringWriter:
     goes out as it was encrypted (a signed inner part needs its exact octets). It
     only ever receives authenticated octets."""
 
-    def __init__(self, dst: BinaryIO, outer: EmailMessage) -> None:
+    def __init__(self, dst: BinaryIO, outer: EmailMessage, limit: int) -> None:
         self._dst = dst
         self._outer = outer
+        self._limit = limit
         self._head: bytearray | None = bytearray()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
@@ -142,9 +144,12 @@ class _RestoringWriter:
             return n
         self._head += data
         end = streamio.header_end(self._head, max(0, len(self._head) - n - 2))
+        if end > self._limit or (end < 0 and len(self._head) > self._limit):
+            raise MIMEError(
+                f"the decrypted entity's header block is longer than {self._limit} "
+                "octets (Policy.max_mail_header_bytes)"
+            )
         if end < 0:
-            if len(self._head) > streamio.MAX_HEADER_BLOCK:
-                raise MIMEError("the decrypted entity's header block is too long")
             return n
         head, self._head = self._head, None
         self._write_head(bytes(head[:end]))
@@ -179,9 +184,10 @@ def decrypt_stream(
     """
     from . import detect
 
-    block, body = streamio.read_header_block(src)
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
     outer = _parse_head(block)
-    out = _RestoringWriter(dst, outer)
+    out = _RestoringWriter(dst, outer, limit)
     if detect.kind(outer) == "smime":
         _open_smime(outer, body, src, out, keys, policy)
     else:
@@ -233,18 +239,23 @@ def _open_pgpmime(
     if not boundary.isascii():
         raise MIMEError("the PGP/MIME boundary parameter is not US-ASCII")
     delimiter = boundary.encode("ascii")
-    # The preamble, then part 1: short, read whole (bounded).
+    limit = policy.max_mail_header_bytes
+    # The preamble, then part 1: short, read whole (bounded like a header block).
     preamble = streamio.PartReader(body, src, delimiter)
-    _drain(preamble, "the preamble")
+    _drain(preamble, limit, "the preamble")
     if preamble.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
     control = streamio.PartReader(preamble.rest, src, delimiter)
-    control_block, control_body = streamio.read_header_block(control)  # type: ignore[arg-type]
-    check_control_part(_parse_head(control_block), control_body + _drain(control))
+    control_block, control_body = streamio.read_header_block(
+        control,  # type: ignore[arg-type]
+        limit=limit,
+    )
+    control_rest = _drain(control, limit)
+    check_control_part(_parse_head(control_block), control_body + control_rest)
     if control.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
     # Part 2: its header block, then the armored message, streamed.
-    block, data_body = streamio.read_header_block(src, prefix=control.rest)
+    block, data_body = streamio.read_header_block(src, prefix=control.rest, limit=limit)
     data = _parse_head(block)
     check_data_part(data)
     cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
@@ -254,14 +265,14 @@ def _open_pgpmime(
         )
     part = streamio.PartReader(data_body, src, delimiter)
     message.decrypt_stream(part, out, keys, policy=policy)  # type: ignore[arg-type]
-    _drain(part, "the encrypted part")  # text after the armor's tail line
+    _drain(part, limit, "the encrypted part")  # text after the armor's tail line
     if not part.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
 
 
-def _drain(reader: streamio.PartReader, what: str = "") -> bytes:
-    """The rest of a short part (at most MAX_HEADER_BLOCK octets)."""
-    data = reader.read(streamio.MAX_HEADER_BLOCK + 1)
-    if len(data) > streamio.MAX_HEADER_BLOCK:
+def _drain(reader: streamio.PartReader, limit: int, what: str = "") -> bytes:
+    """The rest of a short part (at most ``limit`` octets)."""
+    data = reader.read(limit + 1)
+    if len(data) > limit:
         raise MIMEError(f"{what or 'a part'} of the PGP/MIME message is too long")
     return data
