@@ -231,6 +231,21 @@ def test_plain_mail_is_not_decrypted(keys: dict[str, e2ee_mail.SecretKey]) -> No
         _decrypt(_mail("hello\n", None), keys["smime"])
 
 
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_a_from_field_the_email_parser_chokes_on_is_a_mime_error(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    # "a@" with no domain makes CPython's address parser raise IndexError (found
+    # by a mutation fuzzer): a malformed mail, never a traceback.
+    mail = b"From: a@\r\nTo: b@example.org\r\nSubject: s\r\n\r\nhi\r\n"
+    out = io.BytesIO()
+    with pytest.raises(MIMEError, match="malformed header fields"):
+        e2ee_mail.encrypt_stream(io.BytesIO(mail), out, keys[fmt].public, format=fmt)  # type: ignore[arg-type]
+    assert out.getvalue() == b""
+    with pytest.raises(MIMEError, match="malformed header fields"):
+        e2ee_mail.encrypt_message(_parse(mail), keys[fmt].public, format=fmt)  # type: ignore[arg-type]
+
+
 def _padded(mail: bytes, size: int) -> bytes:
     """``mail`` with an X-Pad field in front, its header block ``size`` octets long
     (fields and the empty line)."""
