@@ -6,6 +6,8 @@ floor of `cryptography`: the CLI pays only for the format its command uses.
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
@@ -428,18 +430,59 @@ def rewrap(
     raise FormatError("rewrap takes a bare CMS or OpenPGP message, not a MIME mail")
 
 
-def inspect(data: bytes | bytearray | memoryview) -> Inspection:
-    """Describe a message (format, content algorithm, recipients) without any key."""
-    body = bytes(_bytes(data))
-    kind = _detect.detect(body[:_PEEK_BYTES])
-    if kind == "cms":
-        from .cms import envelope
+def inspect(
+    data: bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO,
+    *,
+    policy: Policy = DEFAULT,
+) -> Inspection:
+    """Describe a message (format, content algorithm, recipients) without any key.
 
-        return envelope.inspect(body)
+    Args:
+        data: the message as bytes, a path to it, or a readable binary stream
+            (read from its current position to its end).
+        policy: limits on the header structures read.
+
+    Reads in bounded memory whatever the message's size: the header and the
+    recipient entries are parsed; the encrypted body is walked (skipped by seeking
+    in a seekable source) to report its size and any truncation, never held.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        return _inspect_stream(io.BytesIO(data), policy)
+    if isinstance(data, str | os.PathLike):
+        try:
+            fh = open(data, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read {os.fspath(data)!r}: {exc.strerror}"
+            ) from None
+        with fh:
+            return _inspect_stream(fh, policy)
+    if not hasattr(data, "read"):
+        raise UsageError(
+            f"data must be bytes, a path or a binary stream, not {type(data).__name__}"
+        )
+    return _inspect_stream(data, policy)
+
+
+def _inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    head = src.read(_PEEK_BYTES)
+    if not isinstance(head, bytes):
+        raise UsageError("inspect needs a binary stream (opened with 'rb')")
+    kind = _detect.detect(head)
+    seekable = getattr(src, "seekable", None)
+    if seekable is not None and seekable():
+        # Back to the start: the format readers skip the body by seeking.
+        src.seek(-len(head), io.SEEK_CUR)
+    else:
+        src = PrefixedReader(head, src)  # type: ignore[assignment]
+    if kind == "cms":
+        from .cms import inspection as cms_inspection
+
+        return cms_inspection.inspect_stream(src, policy)
     if kind == "openpgp":
         from .openpgp import inspection
 
-        return inspection.inspect(body)
-    from .mime import detect as mime_detect
+        return inspection.inspect_stream(src, policy)
+    from .mime import stream as mime_stream
 
-    return mime_detect.inspect(mime_detect.parse(body))
+    return mime_stream.inspect_stream(src, policy)

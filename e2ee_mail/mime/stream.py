@@ -17,8 +17,11 @@ the whole body: EFAIL), and nothing unauthenticated is written (CMS: the plainte
 waits in a 0600 spool until the tag verifies; SEIPDv2: per verified chunk;
 SEIPDv1: after the MDC).
 
+:func:`inspect_stream` describes an encrypted mail the same way, in bounded memory,
+for :func:`e2ee_mail.inspect`.
+
 Left out: a PGP/MIME part with a base64 or quoted-printable transfer encoding of the
-armor is read only by :func:`e2ee_mail.decrypt_message`.
+armor is decrypted only by :func:`e2ee_mail.decrypt_message`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from . import headers, streamio
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["decrypt_stream", "encrypt_stream"]
+    from .._inspect import Inspection
+
+__all__ = ["decrypt_stream", "encrypt_stream", "inspect_stream"]
 
 
 def _parse_head(block: bytes) -> EmailMessage:
@@ -195,6 +200,21 @@ def decrypt_stream(
     out.close()
 
 
+def _smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
+    """The CMS octets of an S/MIME mail whose header block was ``outer``."""
+    from .smime import check_encrypted_type
+
+    check_encrypted_type(outer)
+    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
+    if cte == "base64":
+        return streamio.Base64Reader(body, src)  # type: ignore[return-value]
+    if cte in ("binary", "8bit", "7bit"):
+        from .._io import PrefixedReader
+
+        return PrefixedReader(body, src)  # type: ignore[return-value]
+    raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
+
+
 def _open_smime(
     outer: EmailMessage,
     body: bytes,
@@ -204,30 +224,17 @@ def _open_smime(
     policy: Policy,
 ) -> None:
     from ..cms import envelope
-    from .smime import check_encrypted_type
 
-    check_encrypted_type(outer)
-    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
-    if cte == "base64":
-        reader: BinaryIO = streamio.Base64Reader(body, src)  # type: ignore[assignment]
-    elif cte in ("binary", "8bit", "7bit"):
-        from .._io import PrefixedReader
-
-        reader = PrefixedReader(body, src)  # type: ignore[assignment]
-    else:
-        raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
+    reader = _smime_body(outer, body, src)
     envelope.decrypt_stream(reader, out, keys, policy=policy)  # type: ignore[arg-type]
 
 
-def _open_pgpmime(
-    outer: EmailMessage,
-    body: bytes,
-    src: BinaryIO,
-    out: _RestoringWriter,
-    keys: Sequence[SecretKey],
-    policy: Policy,
-) -> None:
-    from ..openpgp import message
+def _pgpmime_part(
+    outer: EmailMessage, body: bytes, src: BinaryIO, policy: Policy
+) -> tuple[streamio.PartReader, str]:
+    """The encrypted part of a PGP/MIME mail whose header block was ``outer``
+    (RFC 3156 §4: the preamble and the control part checked and passed), and its
+    Content-Transfer-Encoding."""
     from .pgpmime import check_control_part, check_data_part
 
     boundary = outer.get_boundary()
@@ -254,20 +261,78 @@ def _open_pgpmime(
     check_control_part(_parse_head(control_block), control_body + control_rest)
     if control.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    # Part 2: its header block, then the armored message, streamed.
+    # Part 2: its header block, then the armored message.
     block, data_body = streamio.read_header_block(src, prefix=control.rest, limit=limit)
     data = _parse_head(block)
     check_data_part(data)
     cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    return streamio.PartReader(data_body, src, delimiter), cte
+
+
+def _pgpmime_end(part: streamio.PartReader, limit: int) -> None:
+    _drain(part, limit, "the encrypted part")  # text after the armor's tail line
+    if not part.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+
+
+def _open_pgpmime(
+    outer: EmailMessage,
+    body: bytes,
+    src: BinaryIO,
+    out: _RestoringWriter,
+    keys: Sequence[SecretKey],
+    policy: Policy,
+) -> None:
+    from ..openpgp import message
+
+    part, cte = _pgpmime_part(outer, body, src, policy)
     if cte not in ("7bit", "8bit", "binary"):
         raise UnsupportedError(
             f"a PGP/MIME part in {cte} is read by decrypt_message(), not streamed"
         )
-    part = streamio.PartReader(data_body, src, delimiter)
     message.decrypt_stream(part, out, keys, policy=policy)  # type: ignore[arg-type]
-    _drain(part, limit, "the encrypted part")  # text after the armor's tail line
-    if not part.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    _pgpmime_end(part, policy.max_mail_header_bytes)
+
+
+def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    """Describe the S/MIME or PGP/MIME mail read from ``src`` without any key, in
+    bounded memory: the header blocks are read, the encrypted part is handed to the
+    CMS or OpenPGP stream inspection as it is decoded (base64 for S/MIME and, for
+    inspection, a base64 PGP/MIME part too).
+
+    Raises:
+        MIMEError: not S/MIME or PGP/MIME of the shape decrypt_stream accepts.
+        FormatError, PolicyError: from the format layers.
+    """
+    import dataclasses
+
+    from . import detect
+
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
+    outer = _parse_head(block)
+    if detect.kind(outer) == "smime":
+        from ..cms import inspection as cms_inspection
+
+        described = cms_inspection.inspect_stream(_smime_body(outer, body, src), policy)
+        return dataclasses.replace(described, format="smime")
+    from ..openpgp import inspection as pgp_inspection
+
+    part, cte = _pgpmime_part(outer, body, src, policy)
+    if cte == "base64":
+        reader: BinaryIO = streamio.Base64Reader(b"", part)  # type: ignore[arg-type, assignment]
+    elif cte in ("7bit", "8bit", "binary"):
+        reader = part  # type: ignore[assignment]
+    else:
+        raise UnsupportedError(
+            f"a PGP/MIME part in {cte} is described by inspecting the parsed "
+            "message (mime/detect.py), not streamed"
+        )
+    described = pgp_inspection.inspect_stream(reader, policy)
+    if cte == "base64":
+        reader.read()  # the rest of the base64 text: white space at most
+    _pgpmime_end(part, limit)
+    return dataclasses.replace(described, format="pgpmime")
 
 
 def _drain(reader: streamio.PartReader, limit: int, what: str = "") -> bytes:
