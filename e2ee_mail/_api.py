@@ -6,6 +6,8 @@ floor of `cryptography`: the CLI pays only for the format its command uses.
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
@@ -71,11 +73,22 @@ def load_certificate(data_or_path: DataOrPath) -> Certificate:
     return x509.load_certificate(data)
 
 
-def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretKey:
+def load_key(
+    data_or_path: DataOrPath,
+    passphrase: Passphrase = None,
+    *,
+    policy: Policy = DEFAULT,
+) -> SecretKey:
     """Load a secret key: PKCS#8 (PEM/DER) or an OpenPGP secret key.
+
+    Args:
+        policy: bounds what unlocking a protected OpenPGP key may cost (Argon2
+            memory and work, checked before any work: a wrong passphrase costs
+            the same as the right one).
 
     Raises:
         PassphraseError: the key is protected and the passphrase is missing or wrong.
+        PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError, FormatError: not a key we can use.
     """
     _args.not_loaded(data_or_path, "key")
@@ -84,7 +97,7 @@ def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretK
     if _is_openpgp_key(data):
         from .openpgp import certs
 
-        return certs.load_key(data, secret)
+        return certs.load_key(data, secret, policy)
     from .x509 import certs as x509
 
     return x509.load_key(data, secret)
@@ -403,7 +416,10 @@ def decrypt_message(
     checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
     from .mime import detect as mime_detect
 
-    parsed = mime_detect.parse(msg)  # type: ignore[arg-type]
+    parsed = mime_detect.parse(
+        msg,  # type: ignore[arg-type]
+        max_header_bytes=checked_policy.max_mail_header_bytes,
+    )
     kind = mime_detect.kind(parsed)
     if kind == "smime":
         from .mime import smime
@@ -443,27 +459,75 @@ def rewrap(
 
 
 def inspect(
-    data: bytes | bytearray | memoryview | EmailMessage | Message,
+    data: bytes
+    | bytearray
+    | memoryview
+    | str
+    | os.PathLike[str]
+    | BinaryIO
+    | EmailMessage
+    | Message,
+    *,
+    policy: Policy = DEFAULT,
 ) -> Inspection:
     """Describe a message (format, content algorithm, recipients) without any key.
 
-    ``data`` is a bare CMS or OpenPGP message, or a mail: its octets or the
-    ``EmailMessage`` that :func:`encrypt_message` returned.
+    Args:
+        data: a bare CMS or OpenPGP message or a mail, as bytes, a path to it, or a
+            readable binary stream (read from its current position to its end);
+            or the ``EmailMessage`` that :func:`encrypt_message` returned.
+        policy: limits on the header structures read.
+
+    Reads in bounded memory whatever the message's size: the header and the
+    recipient entries are parsed; the encrypted body is walked (skipped by seeking
+    in a seekable source) to report its size and any truncation, never held.
     """
+    policy = _args.policy(policy)
     if _args.is_mail(data):
         from .mime import detect as mime_detect
 
-        return mime_detect.inspect(mime_detect.parse(data))  # type: ignore[arg-type]
-    body = bytes(_args.buffer(data, func="inspect"))
-    kind = _detect.detect(body[:_PEEK_BYTES])
-    if kind == "cms":
-        from .cms import envelope
+        parsed = mime_detect.parse(
+            data,  # type: ignore[arg-type]
+            max_header_bytes=policy.max_mail_header_bytes,
+        )
+        return mime_detect.inspect(parsed)
+    if isinstance(data, bytes | bytearray | memoryview):
+        return _inspect_stream(io.BytesIO(data), policy)
+    if isinstance(data, str | os.PathLike):
+        try:
+            fh = open(data, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read {os.fspath(data)!r}: {exc.strerror}"
+            ) from None
+        with fh:
+            return _inspect_stream(fh, policy)
+    if not hasattr(data, "read"):
+        raise UsageError(
+            f"data must be bytes, a path or a binary stream, not {type(data).__name__}"
+        )
+    return _inspect_stream(data, policy)  # type: ignore[arg-type]
 
-        return envelope.inspect(body)
+
+def _inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    head = src.read(_PEEK_BYTES)
+    if not isinstance(head, bytes):
+        raise UsageError("inspect needs a binary stream (opened with 'rb')")
+    kind = _detect.detect(head)
+    seekable = getattr(src, "seekable", None)
+    if seekable is not None and seekable():
+        # Back to the start: the format readers skip the body by seeking.
+        src.seek(-len(head), io.SEEK_CUR)
+    else:
+        src = PrefixedReader(head, src)  # type: ignore[assignment]
+    if kind == "cms":
+        from .cms import inspection as cms_inspection
+
+        return cms_inspection.inspect_stream(src, policy)
     if kind == "openpgp":
         from .openpgp import inspection
 
-        return inspection.inspect(body)
-    from .mime import detect as mime_detect
+        return inspection.inspect_stream(src, policy)
+    from .mime import stream as mime_stream
 
-    return mime_detect.inspect(mime_detect.parse(body))
+    return mime_stream.inspect_stream(src, policy)

@@ -244,8 +244,8 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
     from . import _api
 
     with _input(args.input) as src:
-        data = src.read()
-    print(_api.inspect(data))
+        described = _api.inspect(src)
+    print(described)
 
 
 def _cmd_rewrap(args: argparse.Namespace) -> None:

@@ -54,7 +54,7 @@ def rewrap(
     raw = bytes(data)
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
-    x509_certs = common.x509_certificates(certs)
+    x509_certs = common.x509_certificates(certs, policy)
     header, (authenticated, _, size), _, trailer = common.frame(der, policy)
     ceks, rejected = common.content_keys(header, keys, policy, size)
     # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes

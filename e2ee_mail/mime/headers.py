@@ -97,7 +97,21 @@ def build_inner(msg: EmailMessage) -> EmailMessage:
     Returns:
         A new EmailMessage whose body is ``msg``'s body and whose header fields are
         ``msg``'s (Bcc excluded), with ``hp="cipher"`` and HP-Outer fields.
+
+    Raises:
+        MIMEError: header fields the ``email`` package cannot parse.
     """
+    try:
+        return _build_inner(msg)
+    except Exception as exc:  # the email package raises many types on odd input
+        from ..errors import MIMEError
+
+        if isinstance(exc, MIMEError):
+            raise
+        raise MIMEError(f"malformed header fields: {exc!r}") from None
+
+
+def _build_inner(msg: EmailMessage) -> EmailMessage:
     inner = _copy_entity(msg)
     if "content-type" not in inner:
         inner["Content-Type"] = "text/plain; charset=us-ascii"
@@ -180,6 +194,9 @@ def build_outer(
     The caller adds the content header fields and the body (application/pkcs7-mime
     or multipart/encrypted). ``message_class`` (an EmailMessage subclass, e.g.
     mime/sealed.py's) is what gets built; EmailMessage by default.
+
+    Raises:
+        MIMEError: header fields the ``email`` package cannot parse.
     """
     if message_class is None:
         outer = _new_message()
@@ -187,22 +204,33 @@ def build_outer(
         from email import policy
 
         outer = message_class(policy=policy.default)
-    for name, value in _outer_fields(msg):
-        outer[name] = value
+    try:
+        for name, value in _outer_fields(msg):
+            outer[name] = value
+    except Exception as exc:  # the email package raises many types on odd input
+        from ..errors import MIMEError
+
+        raise MIMEError(f"malformed header fields: {exc!r}") from None
     outer["MIME-Version"] = field("MIME-Version", "1.0")
     return outer
 
 
-def restore_entity(plaintext: bytes | bytearray, outer: EmailMessage) -> EmailMessage:
+def restore_entity(
+    plaintext: bytes | bytearray, outer: EmailMessage, *, max_header_bytes: int
+) -> EmailMessage:
     """The decrypted entity ``plaintext`` as a message, its protected header fields
     restored (:func:`restore`). It is read in place, and its bodies stay bytes
     until read (mime/wire.py ``keep_raw``): ``plaintext`` must not change after.
 
     Raises:
-        MIMEError: not a MIME entity, or header fields ``email`` cannot rewrite.
+        MIMEError: not a MIME entity, its header block is longer than
+            ``max_header_bytes``, or header fields ``email`` cannot rewrite.
     """
     from ..errors import MIMEError
+    from .streamio import check_header_block
     from .wire import from_bytes
+
+    check_header_block(plaintext, max_header_bytes)
 
     try:
         inner = from_bytes(plaintext, keep_raw=True)

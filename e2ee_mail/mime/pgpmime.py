@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 from ..core.random import random_bytes
 from ..errors import MIMEError
 from ..model import Certificate, SecretKey
-from ..policy import Policy
+from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES, Policy
 from . import headers
 
 if TYPE_CHECKING:
@@ -64,8 +64,10 @@ def encrypt_message(
         multipart/encrypted body.
     """
     from ..openpgp import message
+    from .streamio import check_message_header
     from .wire import to_bytes
 
+    check_message_header(msg, policy.max_mail_header_bytes)
     inner = headers.build_inner(msg)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
@@ -157,12 +159,18 @@ def decrypt_message(
     """
     from ..openpgp import message
 
-    return open_message(msg, lambda blob: message.decrypt(blob, keys, policy=policy))
+    return open_message(
+        msg,
+        lambda blob: message.decrypt(blob, keys, policy=policy),
+        max_header_bytes=policy.max_mail_header_bytes,
+    )
 
 
 def open_message(
     msg: EmailMessage,
     decrypt: Callable[[bytes | memoryview], bytes | bytearray],
+    *,
+    max_header_bytes: int = DEFAULT_MAX_MAIL_HEADER_BYTES,
 ) -> EmailMessage:
     """Everything :func:`decrypt_message` does around the OpenPGP decryption, which
     ``decrypt`` performs: check the RFC 3156 §4 shape, hand ``decrypt`` the
@@ -174,10 +182,11 @@ def open_message(
         msg: the PGP/MIME message (its whole body the multipart/encrypted entity).
         decrypt: the OpenPGP message -> its authenticated plaintext; raises on
             any failure.
+        max_header_bytes: bound on the decrypted entity's header block.
 
     Raises:
         MIMEError: not PGP/MIME of the RFC 3156 shape, or the plaintext is not a
             MIME entity.
     """
     plaintext = decrypt(_encrypted_part(msg))
-    return headers.restore_entity(plaintext, msg)
+    return headers.restore_entity(plaintext, msg, max_header_bytes=max_header_bytes)

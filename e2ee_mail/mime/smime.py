@@ -86,6 +86,9 @@ def encrypt_message(
     Returns:
         The outer message: routing header fields, Subject "...", the encrypted body.
     """
+    from .streamio import check_message_header
+
+    check_message_header(msg, policy.max_mail_header_bytes)
     inner = headers.build_inner(msg)
     der = envelope.encrypt(
         canonical_bytes(inner), certs, armor=False, cipher=cipher, policy=policy
@@ -191,4 +194,6 @@ def decrypt_message(
     """
     check_encrypted_type(msg)
     plaintext = envelope.decrypt(payload_bytes(msg), keys, policy=policy)
-    return headers.restore_entity(plaintext, msg)
+    return headers.restore_entity(
+        plaintext, msg, max_header_bytes=policy.max_mail_header_bytes
+    )

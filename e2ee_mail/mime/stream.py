@@ -17,8 +17,11 @@ the whole body: EFAIL), and nothing unauthenticated is written (CMS: the plainte
 waits in a 0600 spool until the tag verifies; SEIPDv2: per verified chunk;
 SEIPDv1: after the MDC).
 
+:func:`inspect_stream` describes an encrypted mail the same way, in bounded memory,
+for :func:`e2ee_mail.inspect`.
+
 Left out: a PGP/MIME part with a base64 or quoted-printable transfer encoding of the
-armor is read only by :func:`e2ee_mail.decrypt_message`.
+armor is decrypted only by :func:`e2ee_mail.decrypt_message`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from . import headers, streamio
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["decrypt_stream", "encrypt_stream"]
+    from .._inspect import Inspection
+
+__all__ = ["decrypt_stream", "encrypt_stream", "inspect_stream"]
 
 
 def _parse_head(block: bytes) -> EmailMessage:
@@ -79,7 +84,8 @@ def encrypt_stream(
 
     from .sealed import split_at_last_body
 
-    block, body = streamio.read_header_block(src)
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
     head = _parse_head(block)
     inner = streamio.CanonicalReader(
         _header_block(headers.build_inner(head)), body, src
@@ -88,7 +94,8 @@ def encrypt_stream(
         from ..cms import common, envelope
         from .smime import message_from_parts
 
-        common.x509_certificates(certs)  # refuse wrong recipients before writing
+        # Refuse wrong recipients before anything is written.
+        common.x509_certificates(certs, policy)
         outer = message_from_parts(head, b"\0", cipher)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
@@ -129,9 +136,10 @@ class _RestoringWriter:
     goes out as it was encrypted (a signed inner part needs its exact octets). It
     only ever receives authenticated octets."""
 
-    def __init__(self, dst: BinaryIO, outer: EmailMessage) -> None:
+    def __init__(self, dst: BinaryIO, outer: EmailMessage, limit: int) -> None:
         self._dst = dst
         self._outer = outer
+        self._limit = limit
         self._head: bytearray | None = bytearray()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
@@ -141,9 +149,12 @@ class _RestoringWriter:
             return n
         self._head += data
         end = streamio.header_end(self._head, max(0, len(self._head) - n - 2))
+        if end > self._limit or (end < 0 and len(self._head) > self._limit):
+            raise MIMEError(
+                f"the decrypted entity's header block is longer than {self._limit} "
+                "octets (Policy.max_mail_header_bytes)"
+            )
         if end < 0:
-            if len(self._head) > streamio.MAX_HEADER_BLOCK:
-                raise MIMEError("the decrypted entity's header block is too long")
             return n
         head, self._head = self._head, None
         self._write_head(bytes(head[:end]))
@@ -178,14 +189,30 @@ def decrypt_stream(
     """
     from . import detect
 
-    block, body = streamio.read_header_block(src)
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
     outer = _parse_head(block)
-    out = _RestoringWriter(dst, outer)
+    out = _RestoringWriter(dst, outer, limit)
     if detect.kind(outer) == "smime":
         _open_smime(outer, body, src, out, keys, policy)
     else:
         _open_pgpmime(outer, body, src, out, keys, policy)
     out.close()
+
+
+def _smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
+    """The CMS octets of an S/MIME mail whose header block was ``outer``."""
+    from .smime import check_encrypted_type
+
+    check_encrypted_type(outer)
+    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
+    if cte == "base64":
+        return streamio.Base64Reader(body, src)  # type: ignore[return-value]
+    if cte in ("binary", "8bit", "7bit"):
+        from .._io import PrefixedReader
+
+        return PrefixedReader(body, src)  # type: ignore[return-value]
+    raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
 
 
 def _open_smime(
@@ -197,19 +224,55 @@ def _open_smime(
     policy: Policy,
 ) -> None:
     from ..cms import envelope
-    from .smime import check_encrypted_type
 
-    check_encrypted_type(outer)
-    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
-    if cte == "base64":
-        reader: BinaryIO = streamio.Base64Reader(body, src)  # type: ignore[assignment]
-    elif cte in ("binary", "8bit", "7bit"):
-        from .._io import PrefixedReader
-
-        reader = PrefixedReader(body, src)  # type: ignore[assignment]
-    else:
-        raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
+    reader = _smime_body(outer, body, src)
     envelope.decrypt_stream(reader, out, keys, policy=policy)  # type: ignore[arg-type]
+
+
+def _pgpmime_part(
+    outer: EmailMessage, body: bytes, src: BinaryIO, policy: Policy
+) -> tuple[streamio.PartReader, str]:
+    """The encrypted part of a PGP/MIME mail whose header block was ``outer``
+    (RFC 3156 §4: the preamble and the control part checked and passed), and its
+    Content-Transfer-Encoding."""
+    from .pgpmime import check_control_part, check_data_part
+
+    boundary = outer.get_boundary()
+    if not boundary:
+        raise MIMEError("the PGP/MIME message has no boundary parameter")
+    # RFC 2046 §5.1.1: a boundary is made of US-ASCII characters only. A header
+    # octet above 0x7F reaches us decoded as U+FFFD (or as the character it
+    # spelled in UTF-8): no delimiter line can match it.
+    if not boundary.isascii():
+        raise MIMEError("the PGP/MIME boundary parameter is not US-ASCII")
+    delimiter = boundary.encode("ascii")
+    limit = policy.max_mail_header_bytes
+    # The preamble, then part 1: short, read whole (bounded like a header block).
+    preamble = streamio.PartReader(body, src, delimiter)
+    _drain(preamble, limit, "the preamble")
+    if preamble.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    control = streamio.PartReader(preamble.rest, src, delimiter)
+    control_block, control_body = streamio.read_header_block(
+        control,  # type: ignore[arg-type]
+        limit=limit,
+    )
+    control_rest = _drain(control, limit)
+    check_control_part(_parse_head(control_block), control_body + control_rest)
+    if control.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    # Part 2: its header block, then the armored message.
+    block, data_body = streamio.read_header_block(src, prefix=control.rest, limit=limit)
+    data = _parse_head(block)
+    check_data_part(data)
+    cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    return streamio.PartReader(data_body, src, delimiter), cte
+
+
+def _pgpmime_end(part: streamio.PartReader, limit: int) -> None:
+    _drain(part, limit, "the encrypted part")  # text after the armor's tail line
+    if not part.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
 
 
 def _open_pgpmime(
@@ -221,41 +284,60 @@ def _open_pgpmime(
     policy: Policy,
 ) -> None:
     from ..openpgp import message
-    from .pgpmime import check_control_part, check_data_part
 
-    boundary = outer.get_boundary()
-    if not boundary:
-        raise MIMEError("the PGP/MIME message has no boundary parameter")
-    delimiter = boundary.encode("ascii", "surrogateescape")
-    # The preamble, then part 1: short, read whole (bounded).
-    preamble = streamio.PartReader(body, src, delimiter)
-    _drain(preamble, "the preamble")
-    if preamble.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    control = streamio.PartReader(preamble.rest, src, delimiter)
-    control_block, control_body = streamio.read_header_block(control)  # type: ignore[arg-type]
-    check_control_part(_parse_head(control_block), control_body + _drain(control))
-    if control.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    # Part 2: its header block, then the armored message, streamed.
-    block, data_body = streamio.read_header_block(src, prefix=control.rest)
-    data = _parse_head(block)
-    check_data_part(data)
-    cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    part, cte = _pgpmime_part(outer, body, src, policy)
     if cte not in ("7bit", "8bit", "binary"):
         raise UnsupportedError(
             f"a PGP/MIME part in {cte} is read by decrypt_message(), not streamed"
         )
-    part = streamio.PartReader(data_body, src, delimiter)
     message.decrypt_stream(part, out, keys, policy=policy)  # type: ignore[arg-type]
-    _drain(part, "the encrypted part")  # text after the armor's tail line
-    if not part.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    _pgpmime_end(part, policy.max_mail_header_bytes)
 
 
-def _drain(reader: streamio.PartReader, what: str = "") -> bytes:
-    """The rest of a short part (at most MAX_HEADER_BLOCK octets)."""
-    data = reader.read(streamio.MAX_HEADER_BLOCK + 1)
-    if len(data) > streamio.MAX_HEADER_BLOCK:
+def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    """Describe the S/MIME or PGP/MIME mail read from ``src`` without any key, in
+    bounded memory: the header blocks are read, the encrypted part is handed to the
+    CMS or OpenPGP stream inspection as it is decoded (base64 for S/MIME and, for
+    inspection, a base64 PGP/MIME part too).
+
+    Raises:
+        MIMEError: not S/MIME or PGP/MIME of the shape decrypt_stream accepts.
+        FormatError, PolicyError: from the format layers.
+    """
+    import dataclasses
+
+    from . import detect
+
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
+    outer = _parse_head(block)
+    if detect.kind(outer) == "smime":
+        from ..cms import inspection as cms_inspection
+
+        described = cms_inspection.inspect_stream(_smime_body(outer, body, src), policy)
+        return dataclasses.replace(described, format="smime")
+    from ..openpgp import inspection as pgp_inspection
+
+    part, cte = _pgpmime_part(outer, body, src, policy)
+    if cte == "base64":
+        reader: BinaryIO = streamio.Base64Reader(b"", part)  # type: ignore[arg-type, assignment]
+    elif cte in ("7bit", "8bit", "binary"):
+        reader = part  # type: ignore[assignment]
+    else:
+        raise UnsupportedError(
+            f"a PGP/MIME part in {cte} is described by inspecting the parsed "
+            "message (mime/detect.py), not streamed"
+        )
+    described = pgp_inspection.inspect_stream(reader, policy)
+    if cte == "base64":
+        reader.read()  # the rest of the base64 text: white space at most
+    _pgpmime_end(part, limit)
+    return dataclasses.replace(described, format="pgpmime")
+
+
+def _drain(reader: streamio.PartReader, limit: int, what: str = "") -> bytes:
+    """The rest of a short part (at most ``limit`` octets)."""
+    data = reader.read(limit + 1)
+    if len(data) > limit:
         raise MIMEError(f"{what or 'a part'} of the PGP/MIME message is too long")
     return data

@@ -183,6 +183,20 @@ def test_pgpmime_encrypt_and_decrypt(tmp_path: Path) -> None:
     assert b"Subject: hidden" in dec and b"hello mail" in dec
 
 
+def test_pgpmime_with_a_non_ascii_boundary_fails_with_one_line(tmp_path: Path) -> None:
+    keygen(tmp_path)
+    # The 89-octet header block a mutation fuzzer found: boundary="\xb8".
+    (tmp_path / "enc.eml").write_bytes(
+        b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; '
+        b'boundary="\xb8"\r\n\r\n'
+    )
+    proc = run("decrypt", "--key", "a.key", "-i", "enc.eml", "-o", "out", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert proc.stderr.decode().startswith("e2ee-mail: error: ")
+    assert proc.stderr.decode().count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.interop
 def test_done_means_openpgpjs_decrypts_cli_output(tmp_path: Path) -> None:
     exe = require_peer("openpgp.js")
