@@ -372,6 +372,11 @@ def decrypt_message(
     """Decrypt an S/MIME or PGP/MIME mail; returns the inner message with its
     protected headers restored.
 
+    The message reads like the one that was encrypted: its text parts'
+    ``get_content()`` has the LF line ends the ``email`` package gives a message it
+    builds (the mail was encrypted with CRLF line ends; the parts of a
+    multipart/signed keep their exact octets for their signature).
+
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).
     """

@@ -10,10 +10,13 @@ What we implement (RFC 9788 §2, §4.4 "hcp_baseline"-like confidentiality polic
   (:data:`ROUTING_HEADERS`: From, To, Cc, Date, Message-ID, threading ...) and a
   Subject replaced by :data:`OBSCURED_SUBJECT`; everything else (Subject, X-*, Bcc
   is dropped entirely) is visible only inside.
-- On decryption, :func:`restore` returns the inner entity with the protected header
-  fields as its header fields. For a legacy inner entity without ``hp`` (the sender
-  did not protect headers) the outer header fields are copied in, as RFC 9788 §4.10
-  advises, since nothing better exists.
+- On decryption, :func:`restore_entity` gives the text bodies of the inner entity
+  the LF line ends the ``email`` package gives a message it builds (it was encrypted
+  in canonical CRLF form; the parts of a multipart/signed keep their exact octets,
+  which a signature covers), and :func:`restore` returns it with the protected
+  header fields as its header fields. For a legacy inner entity without ``hp`` (the
+  sender did not protect headers) the outer header fields are copied in, as RFC 9788
+  §4.10 advises, since nothing better exists.
 
 API (used by mime/smime.py and mime/pgpmime.py)::
 
@@ -195,8 +198,9 @@ def build_outer(
 
 def restore_entity(plaintext: bytes | bytearray, outer: EmailMessage) -> EmailMessage:
     """The decrypted entity ``plaintext`` as a message, its protected header fields
-    restored (:func:`restore`). It is read in place, and its bodies stay bytes
-    until read (mime/wire.py ``keep_raw``): ``plaintext`` must not change after.
+    restored (:func:`restore`) and its text bodies with LF line ends. It is read in
+    place, and its bodies stay bytes until read (mime/wire.py ``keep_raw``):
+    ``plaintext`` must not change after.
 
     Raises:
         MIMEError: not a MIME entity, or header fields ``email`` cannot rewrite.
@@ -208,7 +212,38 @@ def restore_entity(plaintext: bytes | bytearray, outer: EmailMessage) -> EmailMe
         inner = from_bytes(plaintext, keep_raw=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"the decrypted content is not a MIME entity: {exc}") from None
+    _unix_line_ends(inner)
     return restore(inner, outer)
+
+
+def _unix_line_ends(entity: Message[Any, Any]) -> None:
+    """Give the text of every body outside a multipart/signed LF line ends, as the
+    ``email`` package writes them in a message it builds: the entity was encrypted
+    with CRLF line ends (RFC 8551 §3.1.1, RFC 3156 §3). Base64 bodies decode to what
+    was encoded and stay as they are; the parts of a multipart/signed keep their
+    octets, which its signature covers."""
+    from .bodybytes import ByteBodyMessage, held_lf
+
+    if entity.get_content_type() == "multipart/signed":
+        return
+    # is_multipart() first: it does not decode a held body (mime/bodybytes.py).
+    if entity.is_multipart():  # a multipart, or message/rfc822's one message
+        for attr in ("preamble", "epilogue"):
+            text = getattr(entity, attr)
+            if text:
+                setattr(entity, attr, text.replace("\r\n", "\n"))
+        for part in entity.get_payload():
+            if not isinstance(part, str):
+                _unix_line_ends(part)
+        return
+    cte = str(entity.get("content-transfer-encoding", "")).strip().lower()
+    if cte == "base64":
+        return
+    if isinstance(entity, ByteBodyMessage) and held_lf(entity):
+        return
+    payload = entity._payload  # type: ignore[attr-defined]
+    if isinstance(payload, str) and "\r\n" in payload:
+        entity.set_payload(payload.replace("\r\n", "\n"))
 
 
 def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMessage:

@@ -44,10 +44,14 @@ def _mail(text: str, attachment: bytes | None, subject: str = "Quarterly") -> by
 
 
 def _structure(msg: EmailMessage) -> list[object]:
+    """Header fields and decoded bodies, line ends aside: decrypt_message gives text
+    bodies LF line ends, decrypt_stream writes them as they were encrypted."""
     return [
         (
             [(k, str(v)) for k, v in part.items()],
-            None if part.is_multipart() else part.get_payload(decode=True),
+            None
+            if part.is_multipart()
+            else part.get_payload(decode=True).replace(b"\r\n", b"\n"),
         )
         for part in msg.walk()
     ]

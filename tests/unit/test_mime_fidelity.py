@@ -1,0 +1,123 @@
+"""Mail through e2ee_mail.encrypt_message / decrypt_message as an application sends
+it: the decrypted mail reads like the one that went in."""
+
+from __future__ import annotations
+
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+import pytest
+
+import e2ee_mail
+
+FORMATS = {"smime": "x509", "pgpmime": "openpgp"}
+
+
+@pytest.fixture(scope="module")
+def keys() -> dict[str, e2ee_mail.SecretKey]:
+    return {
+        fmt: e2ee_mail.generate_key("Bob <bob@example.org>", format=kf)  # type: ignore[arg-type]
+        for fmt, kf in FORMATS.items()
+    }
+
+
+def _mail() -> EmailMessage:
+    """A multipart mail as an application builds it: UTF-8 text, HTML, a text and
+    a binary attachment, provider and list fields, a long References field."""
+    msg = EmailMessage()
+    msg["From"] = "Ålice Example <alice@example.org>"
+    msg["To"] = "Bob <bob@example.org>, Carol <carol@example.org>"
+    msg["Subject"] = "Grüße: the Q3 figures"
+    msg["Date"] = "Sat, 20 Feb 2021 10:09:02 -0500"
+    msg["Message-ID"] = "<q3@example.org>"
+    msg["References"] = " ".join(f"<thread-{i}@example.org>" for i in range(60))
+    msg["List-Unsubscribe"] = "<https://example.org/unsubscribe/q3>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Feedback-ID"] = "q3:customers:report:example"
+    msg["X-SES-CONFIGURATION-SET"] = "reports"
+    msg.set_content("Hello Bob,\n\nthe figures are attached.\nGrüße, Ålice\n")
+    msg.add_alternative(
+        "<html><body>\n<p>Hello Bob,</p>\n<p>the figures are attached.</p>\n"
+        "</body></html>\n",
+        subtype="html",
+    )
+    msg.add_attachment(
+        "quarter,revenue\nQ3,1200\n", subtype="csv", filename="figures.csv"
+    )
+    msg.add_attachment(
+        bytes(range(256)) + b"\r\n\n\r",
+        maintype="application",
+        subtype="octet-stream",
+        filename="raw.bin",
+    )
+    return msg
+
+
+def _leaves(msg: EmailMessage) -> list[EmailMessage]:
+    return [part for part in msg.walk() if not part.is_multipart()]
+
+
+def _assert_reads_like(plain: EmailMessage, original: EmailMessage) -> None:
+    def fields(msg: EmailMessage) -> list[tuple[str, str]]:
+        return [(k, str(v)) for k, v in msg.items() if k != "Content-Type"]
+
+    assert fields(plain) == fields(original)
+    assert [p.get_content_type() for p in plain.walk()] == [
+        p.get_content_type() for p in original.walk()
+    ]
+    for got, want in zip(_leaves(plain), _leaves(original), strict=True):
+        assert got.get_content() == want.get_content()
+        assert list(got.items()) == list(want.items())
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_decrypted_mail_reads_like_the_original(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    original = _mail()
+    sealed = e2ee_mail.encrypt_message(
+        original,
+        keys[fmt].public,
+        format=fmt,  # type: ignore[arg-type]
+    )
+    plain = e2ee_mail.decrypt_message(sealed.as_bytes(), keys[fmt])
+    _assert_reads_like(plain, original)
+    assert _leaves(plain)[0].get_content() == (
+        "Hello Bob,\n\nthe figures are attached.\nGrüße, Ålice\n"
+    )
+
+
+@pytest.mark.parametrize("cte", ["7bit", "8bit", "quoted-printable", "base64"])
+def test_every_transfer_encoding_keeps_its_line_ends(
+    keys: dict[str, e2ee_mail.SecretKey], cte: str
+) -> None:
+    original = EmailMessage()
+    original["From"] = "alice@example.org"
+    original["Subject"] = "line ends"
+    text = "one\ntwo\n\nthree " + "x" * 100 + "\n"
+    original.set_content(text, cte=cte)
+    sealed = e2ee_mail.encrypt_message(original, keys["smime"].public)
+    plain = e2ee_mail.decrypt_message(sealed.as_bytes(), keys["smime"])
+    assert plain.get_content() == text
+    assert plain["Content-Transfer-Encoding"] == cte
+
+
+def test_a_signed_part_keeps_its_octets(keys: dict[str, e2ee_mail.SecretKey]) -> None:
+    signed = b"Content-Type: text/plain; charset=us-ascii\r\n\r\nsigned\r\ntext\r\n"
+    raw = (
+        b"From: alice@example.org\r\nSubject: signed\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/signed; protocol="application/pkcs7-signature";'
+        b' micalg=sha-256; boundary="s"\r\n\r\n--s\r\n'
+        + signed
+        + b"\r\n--s\r\nContent-Type: application/pkcs7-signature\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--s--\r\n"
+    )
+    original = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(original, EmailMessage)
+    sealed = e2ee_mail.encrypt_message(original, keys["smime"].public)
+    plain = e2ee_mail.decrypt_message(sealed.as_bytes(), keys["smime"])
+    first = plain.get_payload(0)
+    # The octets the signature covers, CRLF line ends as they were.
+    assert first.get_payload() == "signed\r\ntext\r\n"
+    assert first.as_bytes(policy=policy.SMTP) == signed
