@@ -346,7 +346,9 @@ def encrypt_message(
     protected (RFC 9788): the real one travels inside, the outer one is "...".
 
     Returns:
-        A new message, ready for ``msg.as_bytes()`` and any sending API.
+        A new message whose ``as_bytes()`` is ready for SMTP (CRLF line ends, lines
+        of at most 998 octets: ``email.policy.SMTP``): ``smtplib``'s ``sendmail``,
+        SES SendRawEmail and Mailgun's MIME upload take it unchanged.
     """
     certs = _recipients(recipients)
     if format == "smime":

@@ -84,11 +84,15 @@ _M = TypeVar("_M", bound="Message[Any, Any]")
 _NEVER_OUTSIDE: Final = frozenset({"bcc"})
 
 
-def _new_message() -> EmailMessage:
+def _new_message(message_class: type[EmailMessage] | None = None) -> EmailMessage:
     from email import policy
     from email.message import EmailMessage
 
-    return EmailMessage(policy=policy.default)
+    # SMTP: as_bytes() and str() write CRLF line ends, what SMTP DATA, SES
+    # SendRawEmail and Mailgun's MIME upload take (RFC 5322 §2.1; RFC 5321
+    # §4.5.3.1.6 lines of at most 998 octets: header fields fold at 78 columns, the
+    # bodies are base64 or armor lines of at most 76).
+    return (message_class or EmailMessage)(policy=policy.SMTP)
 
 
 def build_inner(msg: EmailMessage) -> EmailMessage:
@@ -182,14 +186,10 @@ def build_outer(
 
     The caller adds the content header fields and the body (application/pkcs7-mime
     or multipart/encrypted). ``message_class`` (an EmailMessage subclass, e.g.
-    mime/sealed.py's) is what gets built; EmailMessage by default.
+    mime/sealed.py's) is what gets built; EmailMessage by default. Its policy is
+    ``email.policy.SMTP``: ``as_bytes()`` is wire-ready.
     """
-    if message_class is None:
-        outer = _new_message()
-    else:
-        from email import policy
-
-        outer = message_class(policy=policy.default)
+    outer = _new_message(message_class)
     for name, value in _outer_fields(msg):
         outer[name] = value
     outer["MIME-Version"] = field("MIME-Version", "1.0")

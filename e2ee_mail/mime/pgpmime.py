@@ -60,7 +60,7 @@ def encrypt_message(
 
     Returns:
         The outer message: routing header fields, Subject "...", and the
-        multipart/encrypted body.
+        multipart/encrypted body; its policy is ``email.policy.SMTP``.
     """
     from ..openpgp import message
     from .wire import to_bytes

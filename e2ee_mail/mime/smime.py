@@ -11,9 +11,10 @@ RFC 9788) is canonicalized to CRLF (RFC 8551 §3.1.1), encrypted as AuthEnvelope
 
 with routing header fields outside. The base64 body is built by hand (pybase64,
 76-column lines; RFC 2045 §6.8) and returned in a mime/sealed.py SealedMessage, which
-copies it in whole, with the flattening policy's line ends (CRLF for SMTP), rather
-than walking it through the ``email`` generator, an order of magnitude slower on
-large bodies.
+copies it in whole, with the flattening policy's line ends, rather than walking it
+through the ``email`` generator, an order of magnitude slower on large bodies. Its
+policy is ``email.policy.SMTP``: ``as_bytes()`` writes CRLF line ends, ready for
+SMTP.
 
 decrypt_message: opens a message only when the application/pkcs7-mime (or the legacy
 x-pkcs7-mime) part is the *whole* message body; an encrypted part beside plaintext

@@ -1,8 +1,13 @@
 """Mail through e2ee_mail.encrypt_message / decrypt_message as an application sends
-it: the decrypted mail reads like the one that went in."""
+it: the decrypted mail reads like the one that went in, and the encrypted one goes
+to an SMTP server as ``as_bytes()`` gives it."""
 
 from __future__ import annotations
 
+import contextlib
+import smtplib
+import socket
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -10,6 +15,7 @@ from email.parser import BytesParser
 import pytest
 
 import e2ee_mail
+from e2ee_mail.mime import detect
 
 FORMATS = {"smime": "x509", "pgpmime": "openpgp"}
 
@@ -121,3 +127,78 @@ def test_a_signed_part_keeps_its_octets(keys: dict[str, e2ee_mail.SecretKey]) ->
     # The octets the signature covers, CRLF line ends as they were.
     assert first.get_payload() == "signed\r\ntext\r\n"
     assert first.as_bytes(policy=policy.SMTP) == signed
+
+
+def _assert_wire_ready(data: bytes) -> None:
+    lines = data.split(b"\r\n")
+    assert all(b"\n" not in line and b"\r" not in line for line in lines)
+    assert max(len(line) for line in lines) <= 998
+    assert data.endswith(b"\r\n")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_sealed_mail_is_wire_ready(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    sealed = e2ee_mail.encrypt_message(
+        _mail(),
+        keys[fmt].public,
+        format=fmt,  # type: ignore[arg-type]
+    )
+    data = sealed.as_bytes()
+    _assert_wire_ready(data)
+    assert data == bytes(sealed) == detect.serialize(sealed)
+    assert sealed.as_string().encode("ascii") == data
+    # The header fields are folded (the References field is 1.6 KB long).
+    assert b"References: <thread-0@example.org>" in data
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+
+
+@contextlib.contextmanager
+def _smtp_server() -> Iterator[tuple[int, list[bytes]]]:
+    """A local SMTP server (aiosmtpd, RFC 5321 line length checks included) on
+    127.0.0.1, yielding (port, the DATA it received)."""
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    received: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(
+            self, server: object, session: object, envelope: object
+        ) -> str:
+            received.append(envelope.original_content)  # type: ignore[attr-defined]
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = controller_module.Controller(
+        Handler(), hostname="127.0.0.1", port=port, ready_timeout=30
+    )
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_smtplib_sends_the_sealed_mail_as_it_is(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    original = _mail()
+    sealed = e2ee_mail.encrypt_message(
+        original,
+        keys[fmt].public,
+        format=fmt,  # type: ignore[arg-type]
+    )
+    with (
+        _smtp_server() as (port, received),
+        smtplib.SMTP("127.0.0.1", port, timeout=30) as client,
+    ):
+        refused = client.sendmail(
+            "alice@example.org", ["bob@example.org"], sealed.as_bytes()
+        )
+    assert refused == {}
+    assert received == [sealed.as_bytes()]
+    plain = e2ee_mail.decrypt_message(received[0], keys[fmt])
+    _assert_reads_like(plain, original)
