@@ -42,6 +42,12 @@ if TYPE_CHECKING:
     )
     from ._inspect import Inspection, RecipientDescription
     from .keys.ring import Keyring, KeyringError, RotationPolicy
+    from .mime.headers import (
+        hcp_baseline,
+        hcp_minimal,
+        hcp_no_confidentiality,
+        hcp_shy,
+    )
     from .model import Certificate, SecretKey
     from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
@@ -80,6 +86,10 @@ __all__ = [
     "encrypt_message",
     "encrypt_stream",
     "generate_key",
+    "hcp_baseline",
+    "hcp_minimal",
+    "hcp_no_confidentiality",
+    "hcp_shy",
     "inspect",
     "load_certificate",
     "load_key",
@@ -107,6 +117,16 @@ _LAZY: dict[str, str] = {
             "rewrap",
         ),
         "._api",
+    ),
+    # Header protection (RFC 9788): the policies, to build one's own on.
+    **dict.fromkeys(
+        (
+            "hcp_baseline",
+            "hcp_minimal",
+            "hcp_no_confidentiality",
+            "hcp_shy",
+        ),
+        ".mime.headers",
     ),
     "Inspection": "._inspect",
     "RecipientDescription": "._inspect",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from ._inspect import Inspection
+    from .mime.headers import HCPChoice
 
 __all__ = [
     "decrypt",
@@ -259,12 +260,15 @@ def encrypt_stream(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
+    hcp: HCPChoice = "baseline",
 ) -> None:
     """Like :func:`encrypt`, from stream ``src`` to stream ``dst`` in bounded memory.
 
     With ``format="smime"`` or ``"pgpmime"``, ``src`` is a whole mail (RFC 5322
     octets) and ``dst`` receives the encrypted mail, as :func:`encrypt_message`
-    builds it, with CRLF line ends (``armor`` does not apply).
+    builds it, with CRLF line ends (``armor`` does not apply), the outer header
+    fields chosen by ``hcp`` as there. The body is streamed as it is: it gets no
+    Legacy Display Element.
     """
     certs = _recipients(recipients)
     if format in ("smime", "pgpmime"):
@@ -273,9 +277,11 @@ def encrypt_stream(
         from .mime import stream as mime_stream
 
         mime_stream.encrypt_stream(
-            src, dst, certs, format=format, cipher=cipher, policy=policy
+            src, dst, certs, format=format, cipher=cipher, policy=policy, hcp=hcp
         )
         return
+    if hcp != "baseline":
+        raise UsageError("hcp applies to the mail formats smime and pgpmime only")
     if format == "cms":
         from .cms import envelope
 
@@ -339,28 +345,70 @@ def encrypt_message(
     format: MailFormat = "smime",
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
+    hcp: HCPChoice = "baseline",
+    legacy_display: bool = True,
 ) -> EmailMessage:
-    """Encrypt a whole mail as S/MIME (RFC 8551) or PGP/MIME (RFC 3156).
+    """Encrypt a whole mail as S/MIME (RFC 8551) or PGP/MIME (RFC 3156), with its
+    header fields protected (RFC 9788).
 
-    Routing headers (From, To, Cc, Date, Message-ID ...) stay outside; the Subject is
-    protected (RFC 9788): the real one travels inside, the outer one is "...".
+    Every header field of ``msg`` travels inside the encryption. Which ones the
+    outer message shows, and how, is the Header Confidentiality Policy ``hcp``
+    (RFC 9788 §3):
+
+    - ``"baseline"`` (the default, RFC 9788 §3.2.1): the Subject becomes ``[...]``,
+      Keywords and Comments are left out, every other field is shown as it is, so
+      From, To, Cc, Date, Message-ID, threading, List-Unsubscribe and
+      List-Unsubscribe-Post, Feedback-ID, Auto-Submitted and a provider's own
+      fields (X-SES-*, X-Mailgun-* ...) reach the sending service and the
+      receiving MTA.
+    - ``"minimal"``: only the Subject becomes ``[...]``.
+    - ``"shy"`` (RFC 9788 §3.2.2): baseline, and From, To and Cc without display
+      names, Date in UTC.
+    - ``"no-confidentiality"`` (RFC 9788 §3.2.3): every field as it is.
+    - a callable ``(name, value) -> str | None``: the value to show, or None to
+      leave the field out. It sees every field but MIME-Version, the Content-*
+      fields (they describe the encrypted body; the outer message has its own),
+      Bcc and Resent-Bcc (never copied anywhere). It must not remove From or Date,
+      nor return line breaks (UsageError). ``e2ee_mail.hcp_baseline`` and the other
+      policies can be called from it, e.g.
+      ``lambda n, v: v if n.lower() == "x-campaign" else e2ee_mail.hcp_shy(n, v)``.
+
+    The encrypted entity records what the outside shows (HP-Outer fields), and when
+    the policy hides a field a mail client displays (Subject, From, To, Cc, Date
+    ...), its text and HTML body parts start with a Legacy Display Element showing
+    the real values to clients that decrypt but do not read protected header fields
+    (``legacy_display=False`` leaves the body alone). :func:`decrypt_message` removes
+    it again.
 
     Returns:
         A new message whose ``as_bytes()`` is ready for SMTP (CRLF line ends, lines
         of at most 998 octets: ``email.policy.SMTP``): ``smtplib``'s ``sendmail``,
         SES SendRawEmail and Mailgun's MIME upload take it unchanged.
+
+    Raises:
+        UsageError: bad arguments (an unknown ``hcp`` name, a policy answer that
+            is not a str or None ...).
     """
     certs = _recipients(recipients)
     if format == "smime":
         from .mime import smime
 
-        return smime.encrypt_message(msg, certs, cipher=cipher, policy=policy)
+        return smime.encrypt_message(
+            msg,
+            certs,
+            cipher=cipher,
+            policy=policy,
+            hcp=hcp,
+            legacy_display=legacy_display,
+        )
     if cipher != "aes-256-gcm":
         raise UsageError("cipher aes-256-cbc exists only for format cms/smime")
     if format == "pgpmime":
         from .mime import pgpmime
 
-        return pgpmime.encrypt_message(msg, certs, policy=policy)
+        return pgpmime.encrypt_message(
+            msg, certs, policy=policy, hcp=hcp, legacy_display=legacy_display
+        )
     raise UsageError(f"unknown mail format {format!r}: use smime or pgpmime")
 
 
@@ -374,10 +422,12 @@ def decrypt_message(
     """Decrypt an S/MIME or PGP/MIME mail; returns the inner message with its
     protected headers restored.
 
-    The message reads like the one that was encrypted: its text parts'
-    ``get_content()`` has the LF line ends the ``email`` package gives a message it
-    builds (the mail was encrypted with CRLF line ends; the parts of a
-    multipart/signed keep their exact octets for their signature).
+    The message reads like the one that was encrypted: its header fields are the
+    protected ones (RFC 9788; the outer ones only for senders without header
+    protection), its text parts' ``get_content()`` has the LF line ends the
+    ``email`` package gives a message it builds (the mail was encrypted with CRLF
+    line ends; the parts of a multipart/signed keep their exact octets for their
+    signature), and Legacy Display Elements are removed.
 
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).

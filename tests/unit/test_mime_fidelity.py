@@ -1,10 +1,12 @@
 """Mail through e2ee_mail.encrypt_message / decrypt_message as an application sends
-it: the decrypted mail reads like the one that went in, and the encrypted one goes
-to an SMTP server as ``as_bytes()`` gives it."""
+it: the decrypted mail reads like the one that went in, the encrypted one goes to
+an SMTP server as ``as_bytes()`` gives it, and the header confidentiality policy is
+the caller's choice."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import smtplib
 import socket
 from collections.abc import Iterator
@@ -77,15 +79,17 @@ def _assert_reads_like(plain: EmailMessage, original: EmailMessage) -> None:
         assert list(got.items()) == list(want.items())
 
 
+@pytest.mark.parametrize("legacy_display", [True, False])
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_decrypted_mail_reads_like_the_original(
-    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str, legacy_display: bool
 ) -> None:
     original = _mail()
     sealed = e2ee_mail.encrypt_message(
         original,
         keys[fmt].public,
         format=fmt,  # type: ignore[arg-type]
+        legacy_display=legacy_display,
     )
     plain = e2ee_mail.decrypt_message(sealed.as_bytes(), keys[fmt])
     _assert_reads_like(plain, original)
@@ -202,3 +206,116 @@ def test_smtplib_sends_the_sealed_mail_as_it_is(
     assert received == [sealed.as_bytes()]
     plain = e2ee_mail.decrypt_message(received[0], keys[fmt])
     _assert_reads_like(plain, original)
+
+
+# -- Header confidentiality policies through the public API -------------------------
+
+
+def _outer(data: bytes) -> EmailMessage:
+    head = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    msg = BytesParser(policy=policy.default).parsebytes(head)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_baseline_keeps_what_providers_read_outside(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    original = _mail()
+    original["Keywords"] = "q3, confidential"
+    original["Auto-Submitted"] = "auto-generated"
+    data = e2ee_mail.encrypt_message(
+        original,
+        keys[fmt].public,
+        format=fmt,  # type: ignore[arg-type]
+    ).as_bytes()
+    outer = _outer(data)
+    assert outer["Subject"] == "[...]"
+    assert outer["Keywords"] is None
+    for name in (
+        "From",
+        "To",
+        "Date",
+        "Message-ID",
+        "References",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "Feedback-ID",
+        "Auto-Submitted",
+        "X-SES-CONFIGURATION-SET",
+    ):
+        assert outer[name] == original[name], name
+    assert b"Q3 figures" not in data and b"confidential" not in data
+    plain = e2ee_mail.decrypt_message(data, keys[fmt])
+    assert plain["Subject"] == "Grüße: the Q3 figures"
+    assert plain["Keywords"] == "q3, confidential"
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_named_and_callers_policies(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    key = keys[fmt]
+
+    def encrypt(hcp: object) -> bytes:
+        return e2ee_mail.encrypt_message(
+            _mail(),
+            key.public,
+            format=fmt,  # type: ignore[arg-type]
+            hcp=hcp,  # type: ignore[arg-type]
+        ).as_bytes()
+
+    shy = _outer(encrypt("shy"))
+    assert shy["From"] == "alice@example.org"
+    assert shy["To"] == "bob@example.org, carol@example.org"
+    assert shy["Date"] == "Sat, 20 Feb 2021 15:09:02 +0000"
+    assert shy["Subject"] == "[...]"
+
+    def mine(name: str, value: str) -> str | None:
+        if name.lower().startswith("x-ses-"):
+            return None
+        return e2ee_mail.hcp_minimal(name, value)
+
+    data = encrypt(mine)
+    outer = _outer(data)
+    assert outer["X-SES-CONFIGURATION-SET"] is None
+    assert outer["Subject"] == "[...]"
+    plain = e2ee_mail.decrypt_message(data, key)
+    assert plain["X-SES-CONFIGURATION-SET"] == "reports"
+    assert _outer(encrypt("no-confidentiality"))["Subject"] == "Grüße: the Q3 figures"
+    with pytest.raises(e2ee_mail.UsageError, match="unknown header confidentiality"):
+        encrypt("strict")
+    with pytest.raises(e2ee_mail.UsageError, match="removed From"):
+        encrypt(lambda name, value: None)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_streams_take_the_policy_too(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    raw = _mail().as_bytes(policy=policy.SMTP)
+    out = io.BytesIO()
+    e2ee_mail.encrypt_stream(
+        io.BytesIO(raw),
+        out,
+        keys[fmt].public,
+        format=fmt,  # type: ignore[arg-type]
+        hcp="shy",
+    )
+    outer = _outer(out.getvalue())
+    assert outer["From"] == "alice@example.org"
+    assert outer["Subject"] == "[...]"
+    plain = e2ee_mail.decrypt_message(out.getvalue(), keys[fmt])
+    assert plain["From"] == "Ålice Example <alice@example.org>"
+
+
+def test_hcp_is_for_mail_formats_only(keys: dict[str, e2ee_mail.SecretKey]) -> None:
+    with pytest.raises(e2ee_mail.UsageError, match="smime and pgpmime only"):
+        e2ee_mail.encrypt_stream(
+            io.BytesIO(b"data"),
+            io.BytesIO(),
+            keys["pgpmime"].public,
+            format="openpgp",
+            hcp="shy",
+        )
