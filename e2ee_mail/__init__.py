@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         encrypt_message,
         encrypt_stream,
         generate_key,
+        header_protection_report,
         inspect,
         load_certificate,
         load_key,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from ._inspect import Inspection, RecipientDescription
     from .keys.ring import Keyring, KeyringError, RotationPolicy
     from .mime.headers import (
+        HeaderProtectionReport,
         hcp_baseline,
         hcp_minimal,
         hcp_no_confidentiality,
@@ -64,6 +66,7 @@ __all__ = [
     "DecryptionError",
     "Error",
     "FormatError",
+    "HeaderProtectionReport",
     "Inspection",
     "KeyLoadError",
     "Keyring",
@@ -90,6 +93,7 @@ __all__ = [
     "hcp_minimal",
     "hcp_no_confidentiality",
     "hcp_shy",
+    "header_protection_report",
     "inspect",
     "load_certificate",
     "load_key",
@@ -111,6 +115,7 @@ _LAZY: dict[str, str] = {
             "encrypt_message",
             "encrypt_stream",
             "generate_key",
+            "header_protection_report",
             "inspect",
             "load_certificate",
             "load_key",
@@ -121,6 +126,7 @@ _LAZY: dict[str, str] = {
     # Header protection (RFC 9788): the policies, to build one's own on.
     **dict.fromkeys(
         (
+            "HeaderProtectionReport",
             "hcp_baseline",
             "hcp_minimal",
             "hcp_no_confidentiality",

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from ._inspect import Inspection
-    from .mime.headers import HCPChoice
+    from .mime.headers import HCPChoice, HeaderProtectionReport
 
 __all__ = [
     "decrypt",
@@ -29,6 +29,7 @@ __all__ = [
     "encrypt_message",
     "encrypt_stream",
     "generate_key",
+    "header_protection_report",
     "inspect",
     "load_certificate",
     "load_key",
@@ -427,7 +428,9 @@ def decrypt_message(
     protection), its text parts' ``get_content()`` has the LF line ends the
     ``email`` package gives a message it builds (the mail was encrypted with CRLF
     line ends; the parts of a multipart/signed keep their exact octets for their
-    signature), and Legacy Display Elements are removed.
+    signature), and Legacy Display Elements are removed. How the outer header
+    fields compare with the protected ones (fields changed on the way, a From that
+    differs) is in :func:`header_protection_report`.
 
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).
@@ -445,6 +448,25 @@ def decrypt_message(
     from .mime import pgpmime
 
     return pgpmime.decrypt_message(parsed, secret_keys, policy=policy)
+
+
+def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:
+    """How the outer header fields of a mail compare with its protected ones.
+
+    ``msg`` is a message :func:`decrypt_message` returned. The report says whether
+    the sender protected the header fields, which protected fields the outside did
+    not show as they are (``confidential``), which outer fields differ from what
+    the sender recorded it showed (``mismatches``: changed, added or removed on the
+    way), which outer fields the sender never wrote (``unprotected``: Received and
+    other trace fields), and whether the outer From names other addresses
+    (``from_mismatch``). See ``e2ee_mail.HeaderProtectionReport``.
+
+    Raises:
+        UsageError: ``msg`` did not come from :func:`decrypt_message`.
+    """
+    from .mime import headers
+
+    return headers.report(msg)
 
 
 def rewrap(

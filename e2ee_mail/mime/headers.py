@@ -33,9 +33,11 @@ the LF line ends the ``email`` package gives a message it builds (the entity was
 encrypted in canonical CRLF form), and :func:`restore` returns it with its protected
 header fields as the message's fields, the HP-Outer fields and ``hp`` parameter
 gone, and the Legacy Display Elements removed (§4.5.3). The parts of a
-multipart/signed keep their exact octets (a signature covers them). An entity
-without ``hp`` (the sender did not protect header fields) gets the outer fields
-copied in, as §4.10 advises, since nothing better exists.
+multipart/signed keep their exact octets (a signature covers them). A
+:class:`HeaderProtectionReport` compares the outer header section with what the
+sender recorded (:func:`report`). An entity without ``hp`` (the sender did not
+protect header fields) gets the outer fields copied in, as §4.10 advises, since
+nothing better exists.
 
 API (mime/smime.py, mime/pgpmime.py, mime/stream.py)::
 
@@ -51,6 +53,7 @@ of other clients is restored from the outer fields, as unprotected mail is).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -66,6 +69,8 @@ __all__ = [
     "OBSCURED_SUBJECT",
     "HCPChoice",
     "HeaderConfidentialityPolicy",
+    "HeaderProtectionReport",
+    "OuterMismatch",
     "build_inner",
     "build_outer",
     "field",
@@ -73,6 +78,7 @@ __all__ = [
     "hcp_minimal",
     "hcp_no_confidentiality",
     "hcp_shy",
+    "report",
     "resolve_hcp",
     "restore",
     "restore_entity",
@@ -91,6 +97,7 @@ OBSCURED_SUBJECT: Final = "[...]"
 _HP_OUTER: Final = "HP-Outer"
 _LEGACY_PARAM: Final = "hp-legacy-display"
 _LEGACY_CLASS: Final = "header-protection-legacy-display"
+_REPORT_ATTR: Final = "_e2ee_header_protection"
 _M = TypeVar("_M", bound="Message[Any, Any]")
 #: Never copied anywhere: the blind-copy lists must not leak (RFC 5322 §3.6.3).
 _NEVER_COPIED: Final = frozenset({"bcc", "resent-bcc"})
@@ -113,6 +120,11 @@ _USER_FACING: Final = frozenset(
         "resent-sender",
     }
 )
+#: Outer fields whose change on the way is a mismatch even when the sender neither
+#: protected nor recorded them: addressing and threading (a Cc added outside is how
+#: a reply-all would be steered to a stranger). Any other field only the outside
+#: has is a trace or transport field (Received, DKIM-Signature ...).
+_WATCHED: Final = _USER_FACING | {"message-id", "in-reply-to", "references"}
 
 
 def _structural(name: str) -> bool:
@@ -589,6 +601,137 @@ def _encoded(text: str, charset: str, cte: str) -> str:
 # -- Receiving ----------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class OuterMismatch:
+    """An outer header field that is not what the sender says it sent.
+
+    Attributes:
+        name: the field name.
+        outer: its values in the outer header section as received.
+        recorded: the values the sender recorded it showed outside (HP-Outer,
+            RFC 9788 §2.2); empty when the sender left the field out.
+        protected: its values inside the encryption, as the sender wrote them.
+    """
+
+    name: str
+    outer: tuple[str, ...]
+    recorded: tuple[str, ...]
+    protected: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class HeaderProtectionReport:
+    """What the outer header section of a decrypted mail says against the protected
+    header fields (RFC 9788 §2.2, §4); see :func:`e2ee_mail.header_protection_report`.
+
+    Attributes:
+        protected: the sender protected the header fields (``hp`` parameter): the
+            decrypted message's fields are the protected ones, the outer ones are
+            not used. False for mail of senders without header protection, whose
+            outer fields were copied in.
+        confidential: names of the protected fields the outer message did not show
+            as they are (obscured or left out by the sender's policy).
+        mismatches: outer fields that differ from what the sender recorded it
+            showed (changed, added or removed on the way), among the fields the
+            sender protected or recorded and the addressing and threading fields.
+        unprotected: names of outer fields the sender neither protected nor
+            recorded: added on the way (Received, DKIM-Signature ...).
+        from_mismatch: the outer From names other addresses than the protected
+            From (RFC 9788 §4.4: possibly a spoofing attempt; display names and
+            letter case do not count).
+    """
+
+    protected: bool
+    confidential: tuple[str, ...] = ()
+    mismatches: tuple[OuterMismatch, ...] = ()
+    unprotected: tuple[str, ...] = ()
+    from_mismatch: bool = False
+
+
+def report(msg: EmailMessage) -> HeaderProtectionReport:
+    """The report :func:`restore` left on ``msg``.
+
+    Raises:
+        UsageError: ``msg`` is not a message that decrypt_message returned.
+    """
+    found = getattr(msg, "__dict__", {}).get(_REPORT_ATTR)
+    if not isinstance(found, HeaderProtectionReport):
+        raise UsageError(
+            "no header protection report: pass a message that "
+            "e2ee_mail.decrypt_message() returned"
+        )
+    return found
+
+
+def _norm(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def _values(msg: EmailMessage, key: str) -> tuple[str, ...]:
+    return tuple(_norm(v) for k, v in msg.items() if k.lower() == key)
+
+
+def _recorded(inner: EmailMessage) -> dict[str, list[str]]:
+    """HP-Outer values by lower-case field name."""
+    out: dict[str, list[str]] = {}
+    for value in inner.get_all(_HP_OUTER) or ():
+        name, sep, text = str(value).partition(":")
+        if sep and name.strip():
+            out.setdefault(name.strip().lower(), []).append(_norm(text))
+    return out
+
+
+def _addresses(msg: EmailMessage, key: str) -> set[str]:
+    found = set()
+    for name, value in msg.items():
+        if name.lower() == key:
+            for address in getattr(value, "addresses", ()):
+                found.add(address.addr_spec.lower())
+    return found
+
+
+def _report(inner: EmailMessage, outer: EmailMessage) -> HeaderProtectionReport:
+    recorded = _recorded(inner)
+    names: dict[str, str] = {}  # lower-case -> spelling, first seen
+    for name in inner:
+        if not _structural(name) and name.lower() != "hp-outer":
+            names.setdefault(name.lower(), name)
+    confidential = tuple(
+        spelling
+        for key, spelling in names.items()
+        if tuple(recorded.get(key, ())) != _values(inner, key)
+    )
+    for name in outer:
+        key = name.lower()
+        if not _structural(name) and (key in recorded or key in _WATCHED):
+            names.setdefault(key, name)
+    for key in recorded:
+        names.setdefault(key, key)
+    mismatches = []
+    for key, spelling in names.items():
+        outside = _values(outer, key)
+        noted = tuple(recorded.get(key, ()))
+        if outside != noted:
+            mismatches.append(
+                OuterMismatch(spelling, outside, noted, _values(inner, key))
+            )
+    unprotected = tuple(
+        dict.fromkeys(
+            name
+            for name in outer
+            if not _structural(name) and name.lower() not in names
+        )
+    )
+    inside_from = _addresses(inner, "from")
+    return HeaderProtectionReport(
+        protected=True,
+        confidential=confidential,
+        mismatches=tuple(mismatches),
+        unprotected=unprotected,
+        from_mismatch=bool(inside_from) and _addresses(outer, "from") != inside_from,
+    )
+
+
 def restore_entity(plaintext: bytes | bytearray, outer: EmailMessage) -> EmailMessage:
     """The decrypted entity ``plaintext`` as a message, its protected header fields
     restored (:func:`restore`), its text bodies with LF line ends and its Legacy
@@ -677,8 +820,9 @@ def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMess
 
     Args:
         inner: the decrypted inner entity (modified in place and returned).
-        outer: the outer message, used only when ``inner`` carries no protected
-            header fields (a sender that does not implement RFC 9788).
+        outer: the outer message: compared with the protected fields
+            (:func:`report`), and the source of the fields when ``inner`` carries
+            no protected header fields (a sender that does not implement RFC 9788).
 
     Returns:
         ``inner`` without HP-Outer fields and without the ``hp`` parameter.
@@ -688,6 +832,13 @@ def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMess
     """
     try:
         protected = inner.get_param("hp", header="content-type") is not None
+        if protected:
+            found = _report(inner, outer) if outer is not None else None
+        else:
+            names = [] if outer is None else [n for n in outer if not _structural(n)]
+            found = HeaderProtectionReport(
+                protected=False, unprotected=tuple(dict.fromkeys(names))
+            )
         del inner[_HP_OUTER]
         if protected:
             _set_params(inner, {"hp": None})
@@ -699,4 +850,6 @@ def restore(inner: EmailMessage, outer: EmailMessage | None = None) -> EmailMess
         raise MIMEError(
             f"the decrypted message has malformed header fields: {exc}"
         ) from None
+    if found is not None:
+        inner.__dict__[_REPORT_ATTR] = found
     return inner

@@ -250,6 +250,10 @@ def test_baseline_keeps_what_providers_read_outside(
     plain = e2ee_mail.decrypt_message(data, keys[fmt])
     assert plain["Subject"] == "Grüße: the Q3 figures"
     assert plain["Keywords"] == "q3, confidential"
+    report = e2ee_mail.header_protection_report(plain)
+    assert report.protected
+    assert report.confidential == ("Subject", "Keywords")
+    assert report.mismatches == ()
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -283,6 +287,10 @@ def test_named_and_callers_policies(
     assert outer["Subject"] == "[...]"
     plain = e2ee_mail.decrypt_message(data, key)
     assert plain["X-SES-CONFIGURATION-SET"] == "reports"
+    assert e2ee_mail.header_protection_report(plain).confidential == (
+        "Subject",
+        "X-SES-CONFIGURATION-SET",
+    )
     assert _outer(encrypt("no-confidentiality"))["Subject"] == "Grüße: the Q3 figures"
     with pytest.raises(e2ee_mail.UsageError, match="unknown header confidentiality"):
         encrypt("strict")
@@ -308,6 +316,7 @@ def test_streams_take_the_policy_too(
     assert outer["Subject"] == "[...]"
     plain = e2ee_mail.decrypt_message(out.getvalue(), keys[fmt])
     assert plain["From"] == "Ålice Example <alice@example.org>"
+    assert e2ee_mail.header_protection_report(plain).mismatches == ()
 
 
 def test_hcp_is_for_mail_formats_only(keys: dict[str, e2ee_mail.SecretKey]) -> None:
@@ -319,3 +328,18 @@ def test_hcp_is_for_mail_formats_only(keys: dict[str, e2ee_mail.SecretKey]) -> N
             format="openpgp",
             hcp="shy",
         )
+
+
+def test_report_flags_an_outer_field_added_on_the_way(
+    keys: dict[str, e2ee_mail.SecretKey],
+) -> None:
+    data = e2ee_mail.encrypt_message(_mail(), keys["smime"].public).as_bytes()
+    tampered = b"Cc: mallory@example.net\r\n" + data
+    plain = e2ee_mail.decrypt_message(tampered, keys["smime"])
+    assert plain["Cc"] is None
+    report = e2ee_mail.header_protection_report(plain)
+    assert [(m.name, m.outer, m.recorded) for m in report.mismatches] == [
+        ("Cc", ("mallory@example.net",), ())
+    ]
+    with pytest.raises(e2ee_mail.UsageError):
+        e2ee_mail.header_protection_report(_mail())

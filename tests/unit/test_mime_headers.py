@@ -1,5 +1,5 @@
 """mime/headers.py: RFC 9788 header protection: the Header Confidentiality Policies,
-HP-Outer, Legacy Display Elements, and what decryption restores."""
+HP-Outer, Legacy Display Elements, and what decryption restores and reports."""
 
 from __future__ import annotations
 
@@ -320,6 +320,7 @@ def test_the_rfcs_legacy_display_is_removed_on_decryption(
     assert restored.get_param("hp-legacy-display") is None
     assert restored.get_param("hp") is None
     assert restored["HP-Outer"] is None
+    assert headers.report(restored).confidential == ("Subject",)
 
 
 def test_legacy_display_lists_every_hidden_user_facing_field() -> None:
@@ -423,6 +424,45 @@ def test_restore_gives_back_the_protected_fields() -> None:
     assert [k for k in restored if not k.startswith("Content-")] == [
         k for k in _msg() if k != "Bcc" and not k.startswith("Content-")
     ]
+    report = headers.report(restored)
+    assert report.protected
+    assert report.confidential == ("Subject",)
+    assert report.mismatches == () and report.unprotected == ()
+    assert not report.from_mismatch
+
+
+def test_report_names_what_changed_on_the_way() -> None:
+    outer, inner = _sent(_msg(), "shy")
+    tampered = b"Received: from mx.example.org by mx.example.net\r\n" + outer.replace(
+        b"Subject: [...]", b"Subject: [...] (list)"
+    ).replace(b"From: alice@example.org", b"From: Alice <mallory@example.net>").replace(
+        b"X-Private: internal\r\n", b""
+    ).replace(b"MIME-Version", b"Cc: eve@example.net\r\nMIME-Version")
+    restored = _open(tampered, inner)
+    report = headers.report(restored)
+    # Date is UTC already: shy shows it as it is.
+    assert report.confidential == ("From", "To", "Cc", "Subject")
+    assert report.unprotected == ("Received",)
+    assert report.from_mismatch
+    changed = {m.name: m for m in report.mismatches}
+    assert sorted(changed) == ["Cc", "From", "Subject", "X-Private"]
+    assert changed["Subject"].outer == ("[...] (list)",)
+    assert changed["Subject"].recorded == ("[...]",)
+    assert changed["Subject"].protected == ("The real subject",)
+    assert changed["Cc"].outer == ("carol@example.org", "eve@example.net")
+    assert changed["X-Private"].outer == ()
+    # The message itself shows the protected fields only.
+    assert restored["From"] == "Alice <alice@example.org>"
+    assert restored.get_all("Cc") == ["Carol <carol@example.org>"]
+    assert restored["Received"] is None
+
+
+def test_display_names_and_case_are_no_from_mismatch() -> None:
+    outer, inner = _sent(_msg(), "shy")
+    restored = _open(outer.replace(b"alice@example.org", b"ALICE@example.org"), inner)
+    report = headers.report(restored)
+    assert not report.from_mismatch
+    assert [m.name for m in report.mismatches] == ["From"]
 
 
 def test_restore_without_hp_takes_outer_headers() -> None:
@@ -432,3 +472,11 @@ def test_restore_without_hp_takes_outer_headers() -> None:
     restored = headers.restore_entity(bytearray(to_bytes(legacy)), outer)
     assert restored["From"] == "Alice <alice@example.org>"
     assert restored["Subject"] == "[...]"
+    report = headers.report(restored)
+    assert not report.protected
+    assert "From" in report.unprotected and report.mismatches == ()
+
+
+def test_report_needs_a_decrypted_message() -> None:
+    with pytest.raises(UsageError, match="decrypt_message"):
+        headers.report(_msg())
