@@ -42,7 +42,7 @@ if TYPE_CHECKING:
         rewrap,
     )
     from ._inspect import Inspection, RecipientDescription
-    from .keys.ring import Keyring, KeyringError, RotationPolicy
+    from .keys.ring import Keyring, KeyringError, KeyVersion, RotationPolicy
     from .mime.headers import (
         HeaderProtectionReport,
         hcp_baseline,
@@ -69,6 +69,7 @@ __all__ = [
     "HeaderProtectionReport",
     "Inspection",
     "KeyLoadError",
+    "KeyVersion",
     "Keyring",
     "KeyringError",
     "MIMEError",
@@ -141,6 +142,7 @@ _LAZY: dict[str, str] = {
     # The keyring: most callers never touch one.
     "Keyring": ".keys.ring",
     "KeyringError": ".keys.ring",
+    "KeyVersion": ".keys.ring",
     "RotationPolicy": ".keys.ring",
     **dict.fromkeys(
         ("DEFAULT", "LEGACY_DECRYPT", "RFC4880", "RFC9580", "Policy"), ".policy"
@@ -148,15 +150,20 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'e2ee_mail' has no attribute {name!r}")
-    import importlib
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module-level __getattr__ would make mypy accept
+    # any attribute of the package, so a misspelled name would pass unnoticed. The
+    # checkers see the imports above instead.
 
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'e2ee_mail' has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
 
 
 def __dir__() -> list[str]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
-__all__ = ["Inspection", "RecipientDescription"]
+__all__ = ["Inspection", "InspectionFormat", "RecipientDescription"]
+
+#: What :func:`e2ee_mail.inspect` can report a message to be.
+InspectionFormat = Literal["cms", "openpgp", "smime", "pgpmime"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -34,7 +38,7 @@ class Inspection:
         details: other facts worth showing (encoding, chunk size, version ...).
     """
 
-    format: str
+    format: InspectionFormat
     content_algorithm: str
     recipients: tuple[RecipientDescription, ...]
     details: tuple[tuple[str, str], ...] = ()

@@ -21,6 +21,8 @@ from .core.random import random_bytes
 from .errors import KeyLoadError, UsageError
 
 __all__ = [
+    "PrefixedReader",
+    "PullReader",
     "atomic_writer",
     "copy_spool",
     "current_umask",
@@ -270,3 +272,44 @@ class PrefixedReader:
 
     def readable(self) -> bool:
         return True
+
+
+class PullReader:
+    """A read-only binary stream over bytes a subclass makes on demand.
+
+    Subclasses define :meth:`_fill`, which appends to ``_buf`` until it holds at least
+    ``size`` bytes or the input is used up (and then sets ``_done``); reading hands
+    out and drops the head of ``_buf``.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._done = False
+
+    def _fill(self, size: int) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            self._fill(1 << 62)
+            size = len(self._buf)
+        self._fill(size)
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
+        return out
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        """Read into ``buf``: one copy, no intermediate bytes."""
+        view = memoryview(buf).cast("B")
+        self._fill(len(view))
+        n = min(len(view), len(self._buf))
+        with memoryview(self._buf) as pending:
+            view[:n] = pending[:n]
+        del self._buf[:n]
+        return n

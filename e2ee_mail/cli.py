@@ -18,7 +18,7 @@ from ._io import atomic_writer, spool, write_files_atomically
 from .errors import Error, UsageError
 
 if TYPE_CHECKING:
-    from .model import SecretKey
+    from .model import Certificate, SecretKey
     from .policy import Policy, Profile
 
 # Start-up: importing this module costs argparse and the exception classes only. The
@@ -165,7 +165,7 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
 
     if args.hcp is not None and args.format not in ("smime", "pgpmime"):
         raise UsageError("--hcp applies to --format smime and pgpmime only")
-    certs = [_api.load_certificate(path) for path in args.to]
+    certs = _recipients(args)
     policy = _policy(args)
     # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
     with _input(args.input) as src, _output(args.output) as dst:
@@ -188,10 +188,48 @@ def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
     return [_api.load_key(path, passphrase) for path in args.key]
 
 
+def _recipients(args: argparse.Namespace) -> list[Certificate]:
+    """``--to``: certificate files, or addresses resolved through ``--keyring``."""
+    if args.keyring is not None:
+        # Only here: the keyring stays out of a plain encrypt's start-up.
+        from . import cli_keyring
+
+        return cli_keyring.recipients(
+            args.to, args.keyring, args.format, lambda: _passphrase(args)
+        )
+    from . import _api
+
+    for name in args.to:
+        if "@" in name and not os.path.exists(name):
+            raise UsageError(
+                f"--to {name}: no such certificate file; to name recipients by "
+                "address, give --keyring DIR"
+            )
+    return [_api.load_certificate(path) for path in args.to]
+
+
+def _decryption_keys(args: argparse.Namespace) -> list[SecretKey]:
+    """``--key`` files, then the keys of ``--keyring``."""
+    if not args.key and args.keyring is None:
+        # Exit 2 as argparse did when --key was required (scripts rely on it).
+        sys.stderr.write("e2ee-mail: error: decrypt needs --key KEY or --keyring DIR\n")
+        raise SystemExit(EXIT_USAGE)
+    keys = _load_keys(args) if args.key else []
+    if args.keyring is not None:
+        from . import cli_keyring
+
+        keys += cli_keyring.decryption_keys(
+            args.keyring, args.include_retired, lambda: _passphrase(args)
+        )
+    elif args.include_retired:
+        raise UsageError("--include-retired applies to --keyring only")
+    return keys
+
+
 def _cmd_decrypt(args: argparse.Namespace) -> None:
     from . import _api
 
-    keys = _load_keys(args)
+    keys = _decryption_keys(args)
     # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
     # or exactly the --mode given.
     if args.mode is None:
@@ -263,7 +301,7 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["openpgp", "x509"], default="openpgp")
     p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"], default="x25519")
     p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
-    p.add_argument("--uid", required=True, help='"Name <addr>"')
+    p.add_argument("--uid", required=True, help='"Name <addr>" or a bare address')
     p.add_argument("--out", required=True, metavar="PREFIX")
     p.add_argument(
         "--passphrase-env",
@@ -274,7 +312,9 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
 
 def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--format", choices=["openpgp", "cms", "pgpmime", "smime"], default="openpgp"
+        "--format",
+        choices=["openpgp", "cms", "pgpmime", "smime"],
+        help="default: cms for X.509 certificates, openpgp for OpenPGP ones",
     )
     p.add_argument("--to", action="append", required=True, metavar="CERT")
     p.add_argument("--armor", action="store_true")
@@ -291,10 +331,19 @@ def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument(
+        "--keyring",
+        metavar="DIR",
+        help="--to may name recipients by address: their active certificate in "
+        "this keyring (of the format --format asks for)",
+    )
+    p.add_argument(
+        "--passphrase-env", metavar="VAR", help="a protected --keyring's passphrase"
+    )
 
 
 def _configure_decrypt(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--key", action="append", required=True, metavar="KEY")
+    p.add_argument("--key", action="append", metavar="KEY")
     p.add_argument("--passphrase-env", metavar="VAR")
     p.add_argument(
         "--allow-unauthenticated",
@@ -308,6 +357,17 @@ def _configure_decrypt(p: argparse.ArgumentParser) -> None:
         type=_file_mode,
         metavar="OCTAL",
         help="permissions of OUT, exactly (default: 0600 less the umask)",
+    )
+    p.add_argument(
+        "--keyring",
+        metavar="DIR",
+        help="also try this keyring's keys: active and decrypt-only versions "
+        "(--passphrase-env unlocks a protected keyring too)",
+    )
+    p.add_argument(
+        "--include-retired",
+        action="store_true",
+        help="with --keyring: retired versions too",
     )
 
 

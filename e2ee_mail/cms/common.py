@@ -26,8 +26,8 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
-from . import asn1, oids, pem, recipients
-from .framing import EnvelopeHeader, EnvelopeReader
+from . import asn1, derframe, oids, pem, recipients
+from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
     "aad",
@@ -35,6 +35,7 @@ __all__ = [
     "content_keys",
     "content_params",
     "der",
+    "frame",
     "no_key",
     "reader",
     "unwrapped",
@@ -114,6 +115,33 @@ def reader(src: BinaryIO, policy: Policy) -> EnvelopeReader:
         max_header_bytes=policy.max_header_bytes,
         max_recipients=policy.max_recipients,
     )
+
+
+def frame(
+    der: Buffer, policy: Policy
+) -> tuple[EnvelopeHeader, tuple[bool, bytes, int], list[tuple[int, int]], Trailer]:
+    """Read a whole message held in memory, without opening it.
+
+    Plain DER is read straight from the buffer (derframe.py); anything else by the
+    stream reader over it, which decides. The content algorithm is checked as soon as
+    the header is read, before the body and the trailer.
+
+    Returns:
+        (header, :func:`content_params`, the body's segments as (offset, length),
+        trailer).
+    """
+    framed = derframe.parse(der, policy)
+    if framed is not None:
+        header, segment, trailer = framed
+        return header, content_params(header, policy), [segment], trailer
+    source = reader(buffer_reader(der), policy)
+    header = source.read_header()
+    params = content_params(header, policy)
+    segments = []
+    for length in source.segments():
+        segments.append((source.pos, length))
+        source.skip(length)
+    return header, params, segments, source.read_trailer(authenticated=params[0])
 
 
 def content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes, int]:

@@ -6,7 +6,8 @@ operation), authenticating authAttrs as RFC 5083 §2.2 says; and, only when
 policy.allow_unauthenticated, RFC 5652 §6 EnvelopedData with AES-128/192/256-CBC (the
 PolicyError names the opt-in). Writing is build.py's (EnvelopedData only for
 cipher="aes-256-cbc", with RSA PKCS#1 v1.5 because gpgsm 2.2 reads no OAEP), rewrap
-rekey.py's, inspect inspection.py's; the checks shared with rewrap are in common.py.
+rekey.py's (_api calls it directly), inspect inspection.py's; the checks shared with
+rewrap are in common.py.
 
 Plaintext is released only after the tag verified: the bytes API decrypts into one
 buffer that is wiped on failure; streams spool to a 0600 temporary file and copy it
@@ -40,7 +41,7 @@ from ..errors import (
 )
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from . import build, common, derframe, legacy, pem, recipients
+from . import build, common, legacy, pem, templates
 from .framing import EnvelopeReader, Trailer
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
     "encrypt",
     "encrypt_stream",
     "inspect",
-    "rewrap",
 ]
 
 Cipher = Literal["aes-256-gcm", "aes-256-cbc"]
@@ -65,13 +65,25 @@ def _authenticated(cipher: str) -> bool:
     raise UsageError(f"unknown cipher {cipher!r}: use aes-256-gcm or aes-256-cbc")
 
 
-def _write_policy(policy: Policy, authenticated: bool) -> Policy:
+def _sealing(
+    certs: Sequence[Certificate],
+    cipher: str,
+    policy: Policy,
+    rid_kind: templates.RidKind,
+) -> build.Sealing:
+    """A fresh content key wrapped for ``certs``, as ``cipher`` is written."""
+    authenticated = _authenticated(cipher)
     # The legacy mode exists for clients that predate S/MIME 4.0; those (gpgsm 2.2
     # among them) read RSA key transport only as PKCS#1 v1.5, the RFC 8551 §2.3 MUST.
     # Asking for aes-256-cbc is asking for that whole legacy profile.
-    if authenticated or policy.allow_rsa_pkcs1v15_encrypt:
-        return policy
-    return dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
+    if not authenticated and not policy.allow_rsa_pkcs1v15_encrypt:
+        policy = dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
+    return build.sealing(
+        common.x509_certificates(certs),
+        authenticated=authenticated,
+        policy=policy,
+        rid_kind=rid_kind,
+    )
 
 
 def encrypt(
@@ -81,7 +93,7 @@ def encrypt(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
 ) -> bytearray:
     """Encrypt ``data`` as AuthEnvelopedData (or EnvelopedData for aes-256-cbc).
 
@@ -89,14 +101,7 @@ def encrypt(
         DER (a bytearray allocated once at its final size, to spare a copy of the
         body) or PEM ("-----BEGIN CMS-----") when ``armor``.
     """
-    authenticated = _authenticated(cipher)
-    out = build.encrypt_bytes(
-        data,
-        common.x509_certificates(certs),
-        authenticated=authenticated,
-        policy=_write_policy(policy, authenticated),
-        rid_kind=rid_kind,
-    )
+    out = build.encrypt_bytes(data, _sealing(certs, cipher, policy, rid_kind))
     if armor:
         return pem.armor(out)
     return out
@@ -110,32 +115,19 @@ def encrypt_stream(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
 ) -> None:
-    """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory."""
-    x509_certs = common.x509_certificates(certs)
-    authenticated = _authenticated(cipher)
-    policy = _write_policy(policy, authenticated)
-    if armor:
-        writer = pem.PemWriter(dst)
-        build.encrypt_to_stream(
-            src,
-            writer,  # type: ignore[arg-type]
-            x509_certs,
-            authenticated=authenticated,
-            policy=policy,
-            rid_kind=rid_kind,
-        )
-        writer.close()
+    """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory.
+
+    The recipients are wrapped before anything is written to ``dst``.
+    """
+    keys = _sealing(certs, cipher, policy, rid_kind)
+    if not armor:
+        build.encrypt_to_stream(src, dst, keys)
         return
-    build.encrypt_to_stream(
-        src,
-        dst,
-        x509_certs,
-        authenticated=authenticated,
-        policy=policy,
-        rid_kind=rid_kind,
-    )
+    writer = pem.PemWriter(dst)
+    build.encrypt_to_stream(src, writer, keys)  # type: ignore[arg-type]
+    writer.close()
 
 
 # --- opening ----------------------------------------------------------------------
@@ -151,22 +143,7 @@ def decrypt(
         verified (or, for opted-in legacy CBC, the padding checked).
     """
     der = common.der(data)
-    framed = derframe.parse(der, policy)
-    if framed is not None:
-        # Plain DER in memory: read straight from the buffer, without the stream
-        # reader's dozens of small reads.
-        header, segment, trailer = framed
-        authenticated, nonce, size = common.content_params(header, policy)
-        segments = [segment]
-    else:
-        reader = common.reader(common.buffer_reader(der), policy)
-        header = reader.read_header()
-        authenticated, nonce, size = common.content_params(header, policy)
-        segments = []
-        for length in reader.segments():
-            segments.append((reader.pos, length))
-            reader.skip(length)
-        trailer = reader.read_trailer(authenticated=authenticated)
+    header, (authenticated, nonce, size), segments, trailer = common.frame(der, policy)
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
     usable = common.usable_candidates(header, keys, policy)
@@ -357,19 +334,6 @@ def _open_candidates(
     tmp.seek(0)
     tmp.truncate()
     raise DecryptionError()
-
-
-def rewrap(
-    data: bytes | bytearray | memoryview,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-    *,
-    policy: Policy,
-) -> bytearray:
-    """Re-key a message (see :func:`e2ee_mail.cms.rekey.rewrap`)."""
-    from . import rekey
-
-    return rekey.rewrap(data, keys, certs, policy=policy)
 
 
 def inspect(data: bytes) -> Inspection:

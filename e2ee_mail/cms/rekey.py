@@ -25,7 +25,6 @@ output allocated at its final size.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from ..core import aead
@@ -33,7 +32,7 @@ from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509SecretKey
-from . import asn1, build, common, legacy, oids, pem, recipients
+from . import asn1, build, common, legacy, oids, pem, recipients, structures
 from .framing import EnvelopeHeader
 
 __all__ = ["rewrap"]
@@ -56,22 +55,21 @@ def rewrap(
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
     x509_certs = common.x509_certificates(certs)
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, _, size = common.content_params(header, policy)
-    for length in reader.segments():
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    header, (authenticated, _, size), _, trailer = common.frame(der, policy)
     ceks, rejected = common.content_keys(header, keys, policy, size)
     # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
     # through the self-check below and fails there, like any wrong key.
     trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     for cek in ceks:
-        infos = build.recipient_infos(
-            x509_certs, cek, policy=policy, rid_kind="issuer_and_serial_number"
+        sealed = build.sealing(
+            x509_certs,
+            authenticated=authenticated,
+            policy=policy,
+            rid_kind="issuer_and_serial_number",
+            cek=cek,
         )
         tail = memoryview(der)[header.eci_offset : trailer.content_end]
-        out = _rewrap_frame(header, asn1.serialize_recipient_infos(infos), tail)
+        out = _rewrap_frame(header, sealed.ris_der, tail)
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
     raise DecryptionError()
@@ -83,7 +81,7 @@ def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> 
     x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
     found, _ = recipients.candidates(header.recipient_infos, x509_keys)
     return bool(found) and all(
-        not isinstance(info, asn1.KeyTransRecipientInfo)
+        not isinstance(info, structures.KeyTransRecipientInfo)
         or info.key_encryption_algorithm.algorithm == oids.RSAES_OAEP
         for info, _, _ in found
     )
@@ -113,14 +111,7 @@ def _rewrap_frame(
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     """Whether ``der`` parses and its body opens with ``cek`` (rewrap self-check)."""
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, nonce, _ = common.content_params(header, policy)
-    segments = []
-    for length in reader.segments():
-        segments.append((reader.pos, length))
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    _, (authenticated, nonce, _), segments, trailer = common.frame(der, policy)
     view = memoryview(der)
     sink = _Discard()
     try:

@@ -92,7 +92,9 @@ class Rekeyer:
     def _old_keys(self, ident: str, fmt: KeyFormat) -> tuple[SecretKey, ...]:
         found = self._old.get((ident, fmt))
         if found is None:
-            keys = self._ring.decryption_keys(ident)
+            # Retired keys too: moving the mail they still open to the current key
+            # is what the re-key is for.
+            keys = self._ring.decryption_keys(ident, include_retired=True)
             found = self._old[ident, fmt] = tuple(k for k in keys if k.format == fmt)
         return found
 

@@ -11,7 +11,7 @@ Left out: signed-then-encrypted (RFC 3156 §6) and inline PGP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from ..core.random import random_bytes
@@ -28,6 +28,7 @@ __all__ = [
     "check_data_part",
     "decrypt_message",
     "encrypt_message",
+    "open_message",
 ]
 
 _PROTOCOL: Final = "application/pgp-encrypted"
@@ -168,5 +169,27 @@ def decrypt_message(
     """
     from ..openpgp import message
 
-    plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
+    return open_message(msg, lambda blob: message.decrypt(blob, keys, policy=policy))
+
+
+def open_message(
+    msg: EmailMessage,
+    decrypt: Callable[[bytes | memoryview], bytes | bytearray],
+) -> EmailMessage:
+    """Everything :func:`decrypt_message` does around the OpenPGP decryption, which
+    ``decrypt`` performs: check the RFC 3156 §4 shape, hand ``decrypt`` the
+    encrypted part, restore the protected header fields of what it returns. The
+    GnuPG bridge (``keys/gnupg.py``) opens mail through gpg-agent with it, so both
+    paths apply the same checks.
+
+    Args:
+        msg: the PGP/MIME message (its whole body the multipart/encrypted entity).
+        decrypt: the OpenPGP message -> its authenticated plaintext; raises on
+            any failure.
+
+    Raises:
+        MIMEError: not PGP/MIME of the RFC 3156 shape, or the plaintext is not a
+            MIME entity.
+    """
+    plaintext = decrypt(_encrypted_part(msg))
     return headers.restore_entity(plaintext, msg)

@@ -352,7 +352,9 @@ class OpenPGPSecretKey(SecretKey):
         """
         return list(self._decryption)
 
-    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+    def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
+        """The key's packets, each secret one protected with ``passphrase`` when
+        it is not empty."""
         out = bytearray()
         for packet in self._packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY) and passphrase:

@@ -40,7 +40,7 @@ class Case:
         expected: the expected outputs (valid and acceptable cases).
         group: the fields of the case's group other than ``cases``.
         directory: the directory of the vector file, for runners that read files
-            it refers to (for example keys under vectors/keys/).
+            it refers to (for example keys under data/keys/).
     """
 
     file: str

@@ -1,4 +1,4 @@
-"""Vector runner for kind ``cms-openssl`` (vectors/cms/openssl.json): CMS enveloped
+"""Vector runner for kind ``cms-openssl`` (data/cms/openssl.json): CMS enveloped
 messages made by ``openssl cms`` (or made by us and opened by ``openssl cms``), run
 through the code that ships: :func:`envelope.decrypt`, :func:`envelope.decrypt_stream`
 and :func:`envelope.inspect`. Imported by :mod:`.loader` on first use.

@@ -1,4 +1,4 @@
-"""Vector runner for kind ``cms-deterministic`` (vectors/cms/deterministic.json): our
+"""Vector runner for kind ``cms-deterministic`` (data/cms/deterministic.json): our
 own CMS messages made with pinned randomness, checked both ways.
 
 Decrypting goes through :func:`envelope.decrypt` with each key the case lists;

@@ -1,5 +1,5 @@
 """Vector runners for kinds ``smime-deterministic`` and ``pgpmime-deterministic``
-(vectors/mime/smime.json, vectors/mime/pgpmime.json): whole mails encrypted with
+(data/mime/smime.json, data/mime/pgpmime.json): whole mails encrypted with
 pinned randomness, checked both ways.
 
 Decrypting goes through the public :func:`e2ee_mail.decrypt_message`; the inner entity

@@ -1,4 +1,4 @@
-"""Vector runner for kind ``openpgp-rfc9580`` (vectors/openpgp/rfc9580-*.json).
+"""Vector runner for kind ``openpgp-rfc9580`` (data/openpgp/rfc9580-*.json).
 
 Every operation goes through the code that ships: ``certs.load_certificate`` /
 ``certs.load_key`` for keys, ``message.decrypt`` for whole messages, and the SEIPDv2

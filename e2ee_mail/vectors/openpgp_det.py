@@ -1,4 +1,4 @@
-"""Vector runner for kind ``openpgp-deterministic`` (vectors/openpgp/
+"""Vector runner for kind ``openpgp-deterministic`` (data/openpgp/
 deterministic-v6.json and deterministic-v4.json): our own OpenPGP messages made
 with pinned randomness, checked both ways.
 

@@ -1,4 +1,4 @@
-"""Vector runner for kind ``openpgp-gnupg`` (vectors/openpgp/gnupg-v4.json): OpenPGP
+"""Vector runner for kind ``openpgp-gnupg`` (data/openpgp/gnupg-v4.json): OpenPGP
 v4 keys and messages made by GnuPG 2.2, plus the RFC 9580 A.12 SEIPDv1 samples.
 
 Every operation goes through the code that ships: ``certs.load_certificate`` /

@@ -223,7 +223,7 @@ class X509SecretKey(SecretKey):
         """ "x25519" or "rsa<bits>"."""
         return self._algorithm
 
-    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+    def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
         """PKCS#8 (PEM followed by the certificate PEM, or bare DER).
 
         Args:

@@ -27,7 +27,7 @@ import strategies as s
 import e2ee_mail
 from e2ee_mail.errors import DECRYPTION_FAILED
 
-VECTOR_KEYS = Path(__file__).resolve().parents[2] / "vectors" / "keys"
+VECTOR_KEYS = Path(__file__).resolve().parents[2] / "e2ee_mail/vectors/data/keys"
 ONE_ANSWER = ("DecryptionError", DECRYPTION_FAILED)
 
 #: decrypt, decrypt_stream or rewrap, given the message and one key or a list of keys.

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import e2ee_mail
+from e2ee_mail.keys.ring import Keyring
 from e2ee_mail.openpgp.certs import OpenPGPCertificate
 
 ALICE = "alice@example.org"
@@ -60,3 +61,18 @@ def test_rotate_keeps_the_fingerprint_and_export_publishes_the_new_subkey(
         r.id for r in e2ee_mail.inspect(e2ee_mail.encrypt(b"x", new_cert)).recipients
     }
     assert ids == {subkeys[1]}
+
+
+def test_each_openpgp_rotation_prints_its_new_subkey(tmp_path: Path) -> None:
+    ring = str(tmp_path / "ring")
+    printed = [
+        ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "openpgp")
+        for _ in range(3)
+    ]
+    history = Keyring.open(ring).history(ALICE)
+    # One primary fingerprint throughout: the subkey is what each rotation made.
+    assert len({v.fingerprint for v in history}) == 1
+    for line, version in zip(printed, history, strict=True):
+        assert line.split()[4] == version.fingerprint
+        assert line.rstrip().endswith(f"subkey {version.subkey}")
+    assert len({v.subkey for v in history}) == 3

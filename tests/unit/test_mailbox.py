@@ -144,6 +144,20 @@ def test_maildir_rewrap_moves_encrypted_mail_to_the_newest_key(
     assert not (root / "e2ee-rewrap.journal").exists()
 
 
+def test_mail_for_a_retired_key_is_still_rekeyed(ring: Keyring, tmp_path: Path) -> None:
+    # Retired keys open mail only when asked for; the re-key asks, since moving
+    # the mail they still open to the current key is its job.
+    messages = _messages(ring, 3)
+    root = _maildir(tmp_path / "Maildir", messages)
+    new = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    ring.retire(ALICE)
+    summary = mailbox.rewrap_mailbox(root, ring.path, workers=1)
+    assert (summary.rewrapped, summary.skipped, summary.failed) == (2, 1, 0)
+    for name, (_, body) in messages.items():
+        if body is not None:
+            assert _open_all(_find(root, name).read_bytes(), new.key) == [body]
+
+
 def test_second_run_skips_mail_already_on_the_current_key(
     ring: Keyring, tmp_path: Path
 ) -> None:

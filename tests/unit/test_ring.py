@@ -169,9 +169,24 @@ def test_retire_without_fingerprint_retires_every_decrypt_only_version(
     retired = ring.retire(ALICE)
     assert {v.fingerprint for v in retired} == {v1.fingerprint, v2.fingerprint}
     assert [v.state for v in ring.history(ALICE)] == ["retired", "retired", "active"]
-    # Retired keys still open old mail unless the caller leaves them out.
-    assert len(ring.decryption_keys()) == 3
-    assert ring.decryption_keys(include_retired=False) == (v3.key,)
+    # Retired keys open mail only when the caller asks for them.
+    assert ring.decryption_keys() == (v3.key,)
+    assert len(ring.decryption_keys(include_retired=True)) == 3
+
+
+@needs_cms
+def test_retired_version_opens_mail_only_on_request(ring: Keyring) -> None:
+    old = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    old_mail = e2ee_mail.encrypt(b"old", ring.recipients(ALICE), format="cms")
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    # decrypt-only: opens old mail by default.
+    assert e2ee_mail.decrypt(old_mail, ring.decryption_keys()) == b"old"
+    ring.retire(ALICE, old.fingerprint)
+    # retired: kept, but only opens mail when asked for.
+    with pytest.raises(e2ee_mail.NoMatchingKeyError):
+        e2ee_mail.decrypt(old_mail, ring.decryption_keys())
+    keys = ring.decryption_keys(ALICE, include_retired=True)
+    assert e2ee_mail.decrypt(old_mail, keys) == b"old"
 
 
 def test_revoked_version_is_never_used_again(ring: Keyring) -> None:
@@ -210,6 +225,27 @@ def test_due_lists_identities_whose_active_key_is_too_old(ring: Keyring) -> None
     assert ring.due(policy, T0 + dt.timedelta(days=29)) == ()
     assert ring.due(policy, T0 + dt.timedelta(days=30)) == (ALICE,)
     assert ring.due(policy, T0 + dt.timedelta(days=50)) == (ALICE, "bob@example.org")
+
+
+def test_x509_version_is_valid_until_its_certificate_not_after(
+    ring: Keyring,
+) -> None:
+    from cryptography import x509
+
+    version = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    der = version.certificate.export(armor=False)
+    not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+    assert version.expires is None
+    assert version.valid_until == not_after
+
+
+def test_due_lists_an_identity_whose_certificate_has_expired(ring: Keyring) -> None:
+    version = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    assert version.valid_until is not None
+    # Far younger than the maximum age, but past the certificate's notAfter.
+    policy = RotationPolicy(max_age=dt.timedelta(days=100 * 365))
+    assert ring.due(policy, version.valid_until - dt.timedelta(seconds=1)) == ()
+    assert ring.due(policy, version.valid_until) == (ALICE,)
 
 
 def test_rotation_policy_refuses_a_non_positive_age() -> None:

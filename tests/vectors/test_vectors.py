@@ -1,7 +1,8 @@
 """Every vector file matches its schema, and every case behaves as its file says.
 
 The same loader serves ``e2ee-mail vectors verify``; the cases are collected from the
-repository's vectors/ directory, one test per case.
+vector files shipped in the package (``e2ee_mail/vectors/data/``), one test per
+case.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Generate vectors/cms/openssl.json with the real ``openssl`` (3.0 when this was run).
+"""Generate e2ee_mail/vectors/data/cms/openssl.json with the real ``openssl`` (3.0
+when this was run).
 
     .venv/bin/python vectors/gen/cms_openssl.py [OUT]
 
@@ -384,5 +385,5 @@ if __name__ == "__main__":
     main(
         Path(sys.argv[1])
         if len(sys.argv) > 1
-        else ROOT / "vectors" / "cms" / "openssl.json"
+        else ROOT / "e2ee_mail" / "vectors" / "data" / "cms" / "openssl.json"
     )
