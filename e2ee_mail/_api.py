@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage, Message
 
     from ._inspect import Inspection
+    from .mime.headers import HCPChoice, HeaderProtectionReport
 
 __all__ = [
     "decrypt",
@@ -30,6 +31,7 @@ __all__ = [
     "encrypt_message",
     "encrypt_stream",
     "generate_key",
+    "header_protection_report",
     "inspect",
     "load_certificate",
     "load_key",
@@ -250,6 +252,7 @@ def encrypt_stream(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
+    hcp: HCPChoice = "baseline",
 ) -> None:
     """Like :func:`encrypt`, from stream ``src`` to stream ``dst`` in bounded memory.
 
@@ -258,7 +261,9 @@ def encrypt_stream(
     ``sys.stdout``). With ``format="smime"`` or ``"pgpmime"``, ``src`` is a whole
     mail (RFC 5322 octets) and ``dst`` receives the encrypted mail, as
     :func:`encrypt_message` builds it, with CRLF line ends (``armor`` does not
-    apply). Without a format the recipients' kind picks "cms" or "openpgp".
+    apply), the outer header fields chosen by ``hcp`` as there; the body is
+    streamed as it is, so it gets no Legacy Display Element. Without a format the
+    recipients' kind picks "cms" or "openpgp".
     """
     source = _args.reader(src, func="encrypt")
     target = _args.writer(dst)
@@ -271,6 +276,8 @@ def encrypt_stream(
     use_armor = _args.flag(armor, "armor")
     checked_cipher = _args.cipher(cipher, chosen)
     checked_policy = _args.policy(policy)
+    if hcp != "baseline" and chosen not in ("smime", "pgpmime"):
+        raise UsageError("hcp applies to the mail formats smime and pgpmime only")
     if chosen in ("smime", "pgpmime"):
         from .mime import stream as mime_stream
 
@@ -281,6 +288,7 @@ def encrypt_stream(
             format=chosen,
             cipher=checked_cipher,
             policy=checked_policy,
+            hcp=hcp,
         )
     elif chosen == "cms":
         from .cms import envelope
@@ -355,11 +363,40 @@ def encrypt_message(
     format: MailFormat | None = None,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
+    hcp: HCPChoice = "baseline",
+    legacy_display: bool = True,
 ) -> EmailMessage:
-    """Encrypt a whole mail as S/MIME (RFC 8551) or PGP/MIME (RFC 3156).
+    """Encrypt a whole mail as S/MIME (RFC 8551) or PGP/MIME (RFC 3156), with its
+    header fields protected (RFC 9788).
 
-    Routing headers (From, To, Cc, Date, Message-ID ...) stay outside; the Subject is
-    protected (RFC 9788): the real one travels inside, the outer one is "...".
+    Every header field of ``msg`` travels inside the encryption. Which ones the
+    outer message shows, and how, is the Header Confidentiality Policy ``hcp``
+    (RFC 9788 §3):
+
+    - ``"baseline"`` (the default, RFC 9788 §3.2.1): the Subject becomes ``[...]``,
+      Keywords and Comments are left out, every other field is shown as it is, so
+      From, To, Cc, Date, Message-ID, threading, List-Unsubscribe and
+      List-Unsubscribe-Post, Feedback-ID, Auto-Submitted and a provider's own
+      fields (X-SES-*, X-Mailgun-* ...) reach the sending service and the
+      receiving MTA.
+    - ``"minimal"``: only the Subject becomes ``[...]``.
+    - ``"shy"`` (RFC 9788 §3.2.2): baseline, and From, To and Cc without display
+      names, Date in UTC.
+    - ``"no-confidentiality"`` (RFC 9788 §3.2.3): every field as it is.
+    - a callable ``(name, value) -> str | None``: the value to show, or None to
+      leave the field out. It sees every field but MIME-Version, the Content-*
+      fields (they describe the encrypted body; the outer message has its own),
+      Bcc and Resent-Bcc (never copied anywhere). It must not remove From or Date,
+      nor return line breaks (UsageError). ``e2ee_mail.hcp_baseline`` and the other
+      policies can be called from it, e.g.
+      ``lambda n, v: v if n.lower() == "x-campaign" else e2ee_mail.hcp_shy(n, v)``.
+
+    The encrypted entity records what the outside shows (HP-Outer fields), and when
+    the policy hides a field a mail client displays (Subject, From, To, Cc, Date
+    ...), its text and HTML body parts start with a Legacy Display Element showing
+    the real values to clients that decrypt but do not read protected header fields
+    (``legacy_display=False`` leaves the body alone). :func:`decrypt_message` removes
+    it again.
 
     Args:
         msg: the mail (an ``email.message.EmailMessage``; a message parsed with
@@ -371,7 +408,13 @@ def encrypt_message(
         policy: what may be written.
 
     Returns:
-        A new message, ready for ``msg.as_bytes()`` and any sending API.
+        A new message whose ``as_bytes()`` is ready for SMTP (CRLF line ends, lines
+        of at most 998 octets: ``email.policy.SMTP``): ``smtplib``'s ``sendmail``,
+        SES SendRawEmail and Mailgun's MIME upload take it unchanged.
+
+    Raises:
+        UsageError: bad arguments (an unknown ``hcp`` name, a policy answer that
+            is not a str or None ...).
     """
     import email.message
 
@@ -386,15 +429,23 @@ def encrypt_message(
     chosen = _args.mail_format(format, certs)
     checked_cipher = _args.cipher(cipher, chosen)
     checked_policy = _args.policy(policy)
+    with_display = _args.flag(legacy_display, "legacy_display")
     if chosen == "smime":
         from .mime import smime
 
         return smime.encrypt_message(
-            mail, certs, cipher=checked_cipher, policy=checked_policy
+            mail,
+            certs,
+            cipher=checked_cipher,
+            policy=checked_policy,
+            hcp=hcp,
+            legacy_display=with_display,
         )
     from .mime import pgpmime
 
-    return pgpmime.encrypt_message(mail, certs, policy=checked_policy)
+    return pgpmime.encrypt_message(
+        mail, certs, policy=checked_policy, hcp=hcp, legacy_display=with_display
+    )
 
 
 def decrypt_message(
@@ -406,6 +457,15 @@ def decrypt_message(
 ) -> EmailMessage:
     """Decrypt an S/MIME or PGP/MIME mail; returns the inner message with its
     protected headers restored.
+
+    The message reads like the one that was encrypted: its header fields are the
+    protected ones (RFC 9788; the outer ones only for senders without header
+    protection), its text parts' ``get_content()`` has the LF line ends the
+    ``email`` package gives a message it builds (the mail was encrypted with CRLF
+    line ends; the parts of a multipart/signed keep their exact octets for their
+    signature), and Legacy Display Elements are removed. How the outer header
+    fields compare with the protected ones (fields changed on the way, a From that
+    differs) is in :func:`header_protection_report`.
 
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).
@@ -428,6 +488,25 @@ def decrypt_message(
     from .mime import pgpmime
 
     return pgpmime.decrypt_message(parsed, secret_keys, policy=checked_policy)
+
+
+def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:
+    """How the outer header fields of a mail compare with its protected ones.
+
+    ``msg`` is a message :func:`decrypt_message` returned. The report says whether
+    the sender protected the header fields, which protected fields the outside did
+    not show as they are (``confidential``), which outer fields differ from what
+    the sender recorded it showed (``mismatches``: changed, added or removed on the
+    way), which outer fields the sender never wrote (``unprotected``: Received and
+    other trace fields), and whether the outer From names other addresses
+    (``from_mismatch``). See ``e2ee_mail.HeaderProtectionReport``.
+
+    Raises:
+        UsageError: ``msg`` did not come from :func:`decrypt_message`.
+    """
+    from .mime import headers
+
+    return headers.report(msg)
 
 
 def rewrap(

@@ -163,6 +163,8 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
 def _cmd_encrypt(args: argparse.Namespace) -> None:
     from . import _api
 
+    if args.hcp is not None and args.format not in ("smime", "pgpmime"):
+        raise UsageError("--hcp applies to --format smime and pgpmime only")
     certs = _recipients(args)
     policy = _policy(args)
     # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
@@ -175,6 +177,7 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
             armor=args.armor,
             cipher=args.cipher,
             policy=policy,
+            hcp=args.hcp or "baseline",
         )
 
 
@@ -318,6 +321,13 @@ def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=["auto", "rfc9580", "rfc4880"])
     p.add_argument(
         "--cipher", choices=["aes-256-gcm", "aes-256-cbc"], default="aes-256-gcm"
+    )
+    p.add_argument(
+        "--hcp",
+        choices=["baseline", "minimal", "shy", "no-confidentiality"],
+        help="smime/pgpmime: which header fields the outer mail shows (RFC 9788 "
+        "header confidentiality policy; default baseline: Subject [...], "
+        "Keywords and Comments left out, every other field as it is)",
     )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")

@@ -78,17 +78,25 @@ def encrypt_stream(
     format: Literal["smime", "pgpmime"],
     cipher: Literal["aes-256-gcm", "aes-256-cbc"] = "aes-256-gcm",
     policy: Policy,
+    hcp: headers.HCPChoice = "baseline",
 ) -> None:
-    """Encrypt the mail read from ``src`` into the mail written to ``dst``."""
+    """Encrypt the mail read from ``src`` into the mail written to ``dst``.
+
+    ``hcp`` is the Header Confidentiality Policy, as for encrypt_message; the body
+    is streamed as it is, so it gets no Legacy Display Element (RFC 9788 makes it
+    optional)."""
     from email import policy as email_policy
 
     from .sealed import split_at_last_body
 
+    checked = headers.resolve_hcp(hcp)
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     head = _parse_head(block)
     inner = streamio.CanonicalReader(
-        _header_block(headers.build_inner(head)), body, src
+        _header_block(headers.build_inner(head, hcp=checked, legacy_display=False)),
+        body,
+        src,
     )
     if format == "smime":
         from ..cms import common, envelope
@@ -96,7 +104,7 @@ def encrypt_stream(
 
         # Refuse wrong recipients before anything is written.
         common.x509_certificates(certs, policy)
-        outer = message_from_parts(head, b"\0", cipher)
+        outer = message_from_parts(head, b"\0", cipher, hcp=checked)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
         lines = streamio.Base64LineWriter(dst)
@@ -117,7 +125,7 @@ def encrypt_stream(
 
         openpgp_certs(certs)  # refuse wrong recipients before writing
         boundary = "=-" + random_bytes(12).hex()
-        outer = pgp_message_from_parts(head, b"-\n", boundary)
+        outer = pgp_message_from_parts(head, b"-\n", boundary, hcp=checked)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
         message.encrypt_stream(

@@ -173,7 +173,7 @@ def test_pgpmime_encrypt_and_decrypt(tmp_path: Path) -> None:
     enc = (tmp_path / "enc.eml").read_bytes()
     assert (
         b"multipart/encrypted" in enc
-        and b"Subject: ...\r\n" in enc
+        and b"Subject: [...]\r\n" in enc
         and b"hidden" not in enc
     )
     text = ok("inspect", "-i", "enc.eml", cwd=tmp_path).decode()
