@@ -59,7 +59,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
-from ..errors import MIMEError, UsageError
+from ..errors import Error, MIMEError, UsageError
+from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
@@ -358,7 +359,7 @@ def build_inner(
     """
     try:
         return _build_inner(msg, hcp, legacy_display)
-    except MIMEError:
+    except Error:  # the library's own refusals (a caller's policy) pass through
         raise
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"malformed header fields: {exc!r}") from None
@@ -448,7 +449,7 @@ def build_outer(
     try:
         for name, value in _outer_fields(msg, hcp):
             outer[name] = value
-    except MIMEError:
+    except Error:  # the library's own refusals (a caller's policy) pass through
         raise
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"malformed header fields: {exc!r}") from None
@@ -755,7 +756,10 @@ def _report(inner: EmailMessage, outer: EmailMessage) -> HeaderProtectionReport:
 
 
 def restore_entity(
-    plaintext: bytes | bytearray, outer: EmailMessage, *, max_header_bytes: int
+    plaintext: bytes | bytearray,
+    outer: EmailMessage,
+    *,
+    max_header_bytes: int = DEFAULT_MAX_MAIL_HEADER_BYTES,
 ) -> EmailMessage:
     """The decrypted entity ``plaintext`` as a message, its protected header fields
     restored (:func:`restore`), its text bodies with LF line ends and its Legacy
