@@ -26,7 +26,7 @@ from typing import Final
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from ..core import random
-from ..errors import PacketError, PolicyError, UnsupportedError
+from ..errors import KeyLoadError, PacketError, PolicyError, UnsupportedError
 from ..policy import DEFAULT, Policy
 
 __all__ = [
@@ -277,16 +277,25 @@ def derive_key(
         UnsupportedError: unknown hash, or a GnuPG stub (no secret here).
         PolicyError: Argon2 parameters beyond the policy's memory/work bounds.
         PacketError: Argon2 parameters the RFC forbids.
+        KeyLoadError: the process cannot allocate the memory Argon2 asks for.
     """
     if s2k.type == S2K_ARGON2:
         _check_argon2(s2k, policy)
-        return Argon2id(
-            salt=s2k.salt,
-            length=key_size,
-            iterations=s2k.passes,
-            lanes=s2k.parallelism,
-            memory_cost=1 << s2k.memory_exponent,
-        ).derive(passphrase)
+        try:
+            return Argon2id(
+                salt=s2k.salt,
+                length=key_size,
+                iterations=s2k.passes,
+                lanes=s2k.parallelism,
+                memory_cost=1 << s2k.memory_exponent,
+            ).derive(passphrase)
+        except MemoryError:
+            # Within the policy's bounds, but more than this process may allocate
+            # (a memory limit, a small machine): the key cannot be unlocked here.
+            raise KeyLoadError(
+                f"not enough memory to unlock the key: its Argon2 parameters ask for "
+                f"{1 << s2k.memory_exponent} KiB"
+            ) from None
     if s2k.type in (S2K_SIMPLE, S2K_SALTED, S2K_ITERATED):
         return _hash_s2k(s2k, passphrase, key_size)
     if s2k.type == S2K_GNU:

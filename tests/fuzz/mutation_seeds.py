@@ -1,10 +1,11 @@
 """Seeds of every format for the volume fuzzer, read from committed files.
 
 The messages and mails are the library's deterministic vectors and the imported ones
-(GnuPG, OpenSSL, RFC 9580 Appendix A) under ``vectors/``; the keys and certificates
-are the test keys under ``vectors/keys/`` and those the vector files carry. Nothing is
-generated, so a seed (and therefore every mutated input) is the same on every run and
-every machine, and a reported input reproduces with the key file the report names.
+(GnuPG, OpenSSL, RFC 9580 Appendix A) under ``e2ee_mail/vectors/data/``; the keys
+and certificates are the test keys under its ``keys/`` and those the vector files
+carry. Nothing is generated, so a seed (and therefore every mutated input) is the same
+on every run and every machine, and a reported input reproduces with the key file the
+report names.
 
 Each seed has a ``weight`` (how often the random mutator picks it): seeds whose every
 input costs an RSA private-key operation, an RSA key validation or a passphrase KDF
@@ -28,10 +29,10 @@ from mutate import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-VECTORS = ROOT / "vectors"
+VECTORS = ROOT / "e2ee_mail" / "vectors" / "data"
 KEYS = VECTORS / "keys"
 
-#: Passphrase of the protected files under vectors/keys/ (see its README).
+#: Passphrase of the protected test key files (see the keys' README).
 KEYS_PASSPHRASE = b"test-only passphrase"
 
 #: Relative cost classes, as selection weights.
@@ -62,8 +63,8 @@ class RawSeed:
 
     ``kind`` picks the targets: "message" (decrypt, inspect), "mail"
     (decrypt_message, inspect, decrypt_stream), "cert" (load_certificate) or "key"
-    (load_key). ``key`` is what opens a message (a file under vectors/keys/ or key
-    text from a vector file) and ``expected`` what it opens to; None means the seed
+    (load_key). ``key`` is what opens a message (a test key file or key text from a
+    vector file) and ``expected`` what it opens to; None means the seed
     must never open (legacy unauthenticated CMS under the default policy).
     """
 

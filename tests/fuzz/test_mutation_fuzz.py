@@ -159,7 +159,7 @@ def test_every_format_has_seeds_of_its_kinds() -> None:
 
 # ----------------------------------------------------------- reproducers
 
-#: One small input per crash the fuzzer found: (target, key file under vectors/keys/
+#: One small input per crash the fuzzer found: (target, test key file
 #: or None, passphrase or None, base64). They run in the pool's workers, under the
 #: same address-space cap as the fuzzer. Known crashes are marked xfail until their
 #: fix lands; the others fail until fixed.
