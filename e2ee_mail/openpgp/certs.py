@@ -20,14 +20,10 @@ from ..errors import Error, FormatError, KeyLoadError, PolicyError, UnsupportedE
 from ..model import Certificate, KeyFormat, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor
-from .keymaterial import private_from_material
 from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import (
-    PublicKeyPacket,
     fingerprint,
-    parse_secret_key,
-    serialize_public_key,
 )
 from .packets.signature import (
     SIG_DIRECT_KEY,
@@ -399,69 +395,19 @@ class OpenPGPSecretKey(SecretKey):
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
         """The key's packets, each secret one protected with ``passphrase`` when
         it is not empty."""
+        from . import keyprotect  # secret keys only: kept out of the CLI's start-up
+
         out = bytearray()
         for packet in self._packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY) and passphrase:
-                out += serialize_packet(packet.tag, _protect(packet, passphrase))
+                out += serialize_packet(
+                    packet.tag, keyprotect.protect_packet(packet, passphrase)
+                )
             else:
                 out += serialize_packet(packet.tag, packet.body)
         if armor:
             return _armor(bytes(out), "PRIVATE KEY BLOCK", crc=self.public.version == 4)
         return bytes(out)
-
-
-def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
-    public = parse_secret_key(packet.body).public
-    body = serialize_public_key(public)
-    return public, body, len(body)
-
-
-def _plain_secret(
-    packet: Packet, passphrase: bytes | None, policy: Policy = DEFAULT
-) -> tuple[PublicKeyPacket, bytes, bytes]:
-    """(public key, public key body, plain secret material) of a secret key packet."""
-    from . import keyprotect  # secret keys only: kept out of the CLI's start-up
-
-    public, body, offset = _split_secret(packet)
-    prot, pos = keyprotect.parse_protection(packet.body, offset, version=public.version)
-    plain = keyprotect.unprotect(
-        prot,
-        packet.body[pos:],
-        passphrase,
-        version=public.version,
-        packet_tag=packet.tag,
-        public_body=body,
-        policy=policy,
-    )
-    return public, body, plain
-
-
-def _protect(packet: Packet, passphrase: bytes) -> bytes:
-    from . import keyprotect
-
-    public, body, plain = _plain_secret(packet, None)
-    new, tail = keyprotect.protect(
-        plain,
-        passphrase,
-        version=public.version,
-        packet_tag=packet.tag,
-        public_body=body,
-    )
-    return body + keyprotect.serialize_protection(new, version=public.version) + tail
-
-
-def _unlock(
-    packet: Packet, passphrase: bytes | None, policy: Policy
-) -> tuple[bytes, object, Packet]:
-    """(fingerprint, private key, the packet rewritten unprotected)."""
-    from . import keyprotect
-
-    public, body, plain = _plain_secret(packet, passphrase, policy)
-    key = private_from_material(public, plain)
-    _, tail = keyprotect.protect(
-        plain, None, version=public.version, packet_tag=packet.tag, public_body=body
-    )
-    return fingerprint(public), key, Packet(packet.tag, body + b"\x00" + tail)
 
 
 def load_key(
@@ -477,6 +423,8 @@ def load_key(
         PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError: not a usable OpenPGP secret key.
     """
+    from . import keyprotect  # secret keys only: kept out of the CLI's start-up
+
     packets = _packets(data)
     if not packets or packets[0].tag != TAG_SECRET_KEY:
         raise KeyLoadError("not an OpenPGP secret key (this may be a certificate)")
@@ -487,7 +435,9 @@ def load_key(
         for packet in packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY):
                 try:
-                    fpr, key, rewritten = _unlock(packet, passphrase, policy)
+                    fpr, key, rewritten = keyprotect.unlock_packet(
+                        packet, passphrase, policy
+                    )
                 except UnsupportedError:
                     if packet.tag == TAG_SECRET_KEY:
                         # A primary key kept offline (GnuPG stub) still lets its

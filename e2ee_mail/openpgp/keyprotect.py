@@ -42,6 +42,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 from ..core import kdf, random
 from ..errors import PacketError, PassphraseError, UnsupportedError, UsageError
 from ..policy import DEFAULT, Policy
+from .keymaterial import private_from_material
+from .packets.header import Packet
+from .packets.keys import (
+    PublicKeyPacket,
+    fingerprint,
+    parse_secret_key,
+    serialize_public_key,
+)
 
 # `.s2k` (its specifier dataclass and Argon2) is imported by the functions that meet a
 # protected key: an unprotected key, what the CLI decrypts with most, never needs it,
@@ -58,7 +66,10 @@ __all__ = [
     "SecretKeyProtection",
     "parse_protection",
     "protect",
+    "protect_packet",
+    "secret_material_of",
     "serialize_protection",
+    "unlock_packet",
     "unprotect",
 ]
 
@@ -412,3 +423,63 @@ def protect(
     enc = _cfb(key, iv).encryptor()
     sealed = enc.update(material + hashlib.sha1(material).digest()) + enc.finalize()
     return prot, sealed
+
+
+# -- Whole secret key packets --------------------------------------------------------
+
+
+def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
+    public = parse_secret_key(packet.body).public
+    body = serialize_public_key(public)
+    return public, body, len(body)
+
+
+def secret_material_of(
+    packet: Packet, passphrase: bytes | None, policy: Policy = DEFAULT
+) -> tuple[PublicKeyPacket, bytes, bytes]:
+    """(public key, public key body, plain secret material) of a secret key packet."""
+
+    public, body, offset = _split_secret(packet)
+    prot, pos = parse_protection(packet.body, offset, version=public.version)
+    plain = unprotect(
+        prot,
+        packet.body[pos:],
+        passphrase,
+        version=public.version,
+        packet_tag=packet.tag,
+        public_body=body,
+        policy=policy,
+    )
+    return public, body, plain
+
+
+def protect_packet(packet: Packet, passphrase: bytes) -> bytes:
+    """The body of secret key ``packet`` with its material protected by
+    ``passphrase`` (whatever protected it before)."""
+
+    public, body, plain = secret_material_of(packet, None)
+    new, tail = protect(
+        plain,
+        passphrase,
+        version=public.version,
+        packet_tag=packet.tag,
+        public_body=body,
+    )
+    return body + serialize_protection(new, version=public.version) + tail
+
+
+def unlock_packet(
+    packet: Packet, passphrase: bytes | None, policy: Policy
+) -> tuple[bytes, object, Packet]:
+    """(fingerprint, private key, the packet rewritten unprotected).
+
+    Raises:
+        PassphraseError: protected and the passphrase is missing or wrong.
+    """
+
+    public, body, plain = secret_material_of(packet, passphrase, policy)
+    key = private_from_material(public, plain)
+    _, tail = protect(
+        plain, None, version=public.version, packet_tag=packet.tag, public_body=body
+    )
+    return fingerprint(public), key, Packet(packet.tag, body + b"\x00" + tail)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-from ..errors import KeyLoadError, PacketError, UnsupportedError
+from ..errors import KeyLoadError, PacketError, UnsupportedError, UsageError
 from .keymaterial import rsa_bits
 from .packets import (
     PK_ECDH,
@@ -72,6 +72,7 @@ __all__ = [
     "split_tpk",
     "subkey_info",
     "uid_addresses",
+    "user_id_octets",
     "validity_end",
 ]
 
@@ -281,3 +282,15 @@ def uid_addresses(uids: Sequence[str]) -> tuple[str, ...]:
         if match:
             found.append(match.group(1))
     return tuple(dict.fromkeys(found))
+
+
+def user_id_octets(uid: str) -> bytes:
+    """The User ID packet body for ``uid`` (RFC 9580 §5.11: UTF-8 text, by
+    convention "Name <addr>"; a bare address is as good).
+
+    Raises:
+        UsageError: ``uid`` is empty or blank: a key nobody can be found by.
+    """
+    if not uid.strip():
+        raise UsageError("the user ID is empty: pass an address or Name <address>")
+    return uid.encode("utf-8")
