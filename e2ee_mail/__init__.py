@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         encrypt_message,
         encrypt_stream,
         generate_key,
+        header_protection_report,
         inspect,
         load_certificate,
         load_key,
@@ -44,6 +45,13 @@ if TYPE_CHECKING:
     )
     from ._inspect import Inspection, RecipientDescription
     from .keys.ring import Keyring, KeyringError, KeyVersion, RotationPolicy
+    from .mime.headers import (
+        HeaderProtectionReport,
+        hcp_baseline,
+        hcp_minimal,
+        hcp_no_confidentiality,
+        hcp_shy,
+    )
     from .model import Certificate, SecretKey
     from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
@@ -60,6 +68,7 @@ __all__ = [
     "DecryptionError",
     "Error",
     "FormatError",
+    "HeaderProtectionReport",
     "Inspection",
     "KeyLoadError",
     "KeyVersion",
@@ -83,6 +92,11 @@ __all__ = [
     "encrypt_message",
     "encrypt_stream",
     "generate_key",
+    "hcp_baseline",
+    "hcp_minimal",
+    "hcp_no_confidentiality",
+    "hcp_shy",
+    "header_protection_report",
     "inspect",
     "load_certificate",
     "load_key",
@@ -106,6 +120,7 @@ _LAZY: dict[str, str] = {
             "encrypt_message",
             "encrypt_stream",
             "generate_key",
+            "header_protection_report",
             "inspect",
             "load_certificate",
             "load_key",
@@ -114,6 +129,17 @@ _LAZY: dict[str, str] = {
             "rewrap_stream",
         ),
         "._api",
+    ),
+    # Header protection (RFC 9788): the policies, to build one's own on.
+    **dict.fromkeys(
+        (
+            "HeaderProtectionReport",
+            "hcp_baseline",
+            "hcp_minimal",
+            "hcp_no_confidentiality",
+            "hcp_shy",
+        ),
+        ".mime.headers",
     ),
     "Inspection": "._inspect",
     "RecipientDescription": "._inspect",

@@ -6,6 +6,8 @@ floor of `cryptography`: the CLI pays only for the format its command uses.
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage, Message
 
     from ._inspect import Inspection
+    from .mime.headers import HCPChoice, HeaderProtectionReport
     from .mime.scan import EncryptedPart
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "encrypt_message",
     "encrypt_stream",
     "generate_key",
+    "header_protection_report",
     "inspect",
     "load_certificate",
     "load_key",
@@ -74,11 +78,22 @@ def load_certificate(data_or_path: DataOrPath) -> Certificate:
     return x509.load_certificate(data)
 
 
-def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretKey:
+def load_key(
+    data_or_path: DataOrPath,
+    passphrase: Passphrase = None,
+    *,
+    policy: Policy = DEFAULT,
+) -> SecretKey:
     """Load a secret key: PKCS#8 (PEM/DER) or an OpenPGP secret key.
+
+    Args:
+        policy: bounds what unlocking a protected OpenPGP key may cost (Argon2
+            memory and work, checked before any work: a wrong passphrase costs
+            the same as the right one).
 
     Raises:
         PassphraseError: the key is protected and the passphrase is missing or wrong.
+        PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError, FormatError: not a key we can use.
     """
     _args.not_loaded(data_or_path, "key")
@@ -87,7 +102,7 @@ def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretK
     if _is_openpgp_key(data):
         from .openpgp import certs
 
-        return certs.load_key(data, secret)
+        return certs.load_key(data, secret, policy)
     from .x509 import certs as x509
 
     return x509.load_key(data, secret)
@@ -240,6 +255,7 @@ def encrypt_stream(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
+    hcp: HCPChoice = "baseline",
 ) -> None:
     """Like :func:`encrypt`, from stream ``src`` to stream ``dst`` in bounded memory.
 
@@ -248,7 +264,9 @@ def encrypt_stream(
     ``sys.stdout``). With ``format="smime"`` or ``"pgpmime"``, ``src`` is a whole
     mail (RFC 5322 octets) and ``dst`` receives the encrypted mail, as
     :func:`encrypt_message` builds it, with CRLF line ends (``armor`` does not
-    apply). Without a format the recipients' kind picks "cms" or "openpgp".
+    apply), the outer header fields chosen by ``hcp`` as there; the body is
+    streamed as it is, so it gets no Legacy Display Element. Without a format the
+    recipients' kind picks "cms" or "openpgp".
     """
     source = _args.reader(src, func="encrypt")
     target = _args.writer(dst)
@@ -261,6 +279,8 @@ def encrypt_stream(
     use_armor = _args.flag(armor, "armor")
     checked_cipher = _args.cipher(cipher, chosen)
     checked_policy = _args.policy(policy)
+    if hcp != "baseline" and chosen not in ("smime", "pgpmime"):
+        raise UsageError("hcp applies to the mail formats smime and pgpmime only")
     if chosen in ("smime", "pgpmime"):
         from .mime import stream as mime_stream
 
@@ -271,6 +291,7 @@ def encrypt_stream(
             format=chosen,
             cipher=checked_cipher,
             policy=checked_policy,
+            hcp=hcp,
         )
     elif chosen == "cms":
         from .cms import envelope
@@ -345,11 +366,40 @@ def encrypt_message(
     format: MailFormat | None = None,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
+    hcp: HCPChoice = "baseline",
+    legacy_display: bool = True,
 ) -> EmailMessage:
-    """Encrypt a whole mail as S/MIME (RFC 8551) or PGP/MIME (RFC 3156).
+    """Encrypt a whole mail as S/MIME (RFC 8551) or PGP/MIME (RFC 3156), with its
+    header fields protected (RFC 9788).
 
-    Routing headers (From, To, Cc, Date, Message-ID ...) stay outside; the Subject is
-    protected (RFC 9788): the real one travels inside, the outer one is "...".
+    Every header field of ``msg`` travels inside the encryption. Which ones the
+    outer message shows, and how, is the Header Confidentiality Policy ``hcp``
+    (RFC 9788 §3):
+
+    - ``"baseline"`` (the default, RFC 9788 §3.2.1): the Subject becomes ``[...]``,
+      Keywords and Comments are left out, every other field is shown as it is, so
+      From, To, Cc, Date, Message-ID, threading, List-Unsubscribe and
+      List-Unsubscribe-Post, Feedback-ID, Auto-Submitted and a provider's own
+      fields (X-SES-*, X-Mailgun-* ...) reach the sending service and the
+      receiving MTA.
+    - ``"minimal"``: only the Subject becomes ``[...]``.
+    - ``"shy"`` (RFC 9788 §3.2.2): baseline, and From, To and Cc without display
+      names, Date in UTC.
+    - ``"no-confidentiality"`` (RFC 9788 §3.2.3): every field as it is.
+    - a callable ``(name, value) -> str | None``: the value to show, or None to
+      leave the field out. It sees every field but MIME-Version, the Content-*
+      fields (they describe the encrypted body; the outer message has its own),
+      Bcc and Resent-Bcc (never copied anywhere). It must not remove From or Date,
+      nor return line breaks (UsageError). ``e2ee_mail.hcp_baseline`` and the other
+      policies can be called from it, e.g.
+      ``lambda n, v: v if n.lower() == "x-campaign" else e2ee_mail.hcp_shy(n, v)``.
+
+    The encrypted entity records what the outside shows (HP-Outer fields), and when
+    the policy hides a field a mail client displays (Subject, From, To, Cc, Date
+    ...), its text and HTML body parts start with a Legacy Display Element showing
+    the real values to clients that decrypt but do not read protected header fields
+    (``legacy_display=False`` leaves the body alone). :func:`decrypt_message` removes
+    it again.
 
     Args:
         msg: the mail (an ``email.message.EmailMessage``; a message parsed with
@@ -361,7 +411,13 @@ def encrypt_message(
         policy: what may be written.
 
     Returns:
-        A new message, ready for ``msg.as_bytes()`` and any sending API.
+        A new message whose ``as_bytes()`` is ready for SMTP (CRLF line ends, lines
+        of at most 998 octets: ``email.policy.SMTP``): ``smtplib``'s ``sendmail``,
+        SES SendRawEmail and Mailgun's MIME upload take it unchanged.
+
+    Raises:
+        UsageError: bad arguments (an unknown ``hcp`` name, a policy answer that
+            is not a str or None ...).
     """
     import email.message
 
@@ -376,15 +432,23 @@ def encrypt_message(
     chosen = _args.mail_format(format, certs)
     checked_cipher = _args.cipher(cipher, chosen)
     checked_policy = _args.policy(policy)
+    with_display = _args.flag(legacy_display, "legacy_display")
     if chosen == "smime":
         from .mime import smime
 
         return smime.encrypt_message(
-            mail, certs, cipher=checked_cipher, policy=checked_policy
+            mail,
+            certs,
+            cipher=checked_cipher,
+            policy=checked_policy,
+            hcp=hcp,
+            legacy_display=with_display,
         )
     from .mime import pgpmime
 
-    return pgpmime.encrypt_message(mail, certs, policy=checked_policy)
+    return pgpmime.encrypt_message(
+        mail, certs, policy=checked_policy, hcp=hcp, legacy_display=with_display
+    )
 
 
 def decrypt_message(
@@ -397,6 +461,15 @@ def decrypt_message(
     """Decrypt an S/MIME or PGP/MIME mail; returns the inner message with its
     protected headers restored.
 
+    The message reads like the one that was encrypted: its header fields are the
+    protected ones (RFC 9788; the outer ones only for senders without header
+    protection), its text parts' ``get_content()`` has the LF line ends the
+    ``email`` package gives a message it builds (the mail was encrypted with CRLF
+    line ends; the parts of a multipart/signed keep their exact octets for their
+    signature), and Legacy Display Elements are removed. How the outer header
+    fields compare with the protected ones (fields changed on the way, a From that
+    differs) is in :func:`header_protection_report`.
+
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).
     """
@@ -406,7 +479,10 @@ def decrypt_message(
     checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
     from .mime import detect as mime_detect
 
-    parsed = mime_detect.parse(msg)  # type: ignore[arg-type]
+    parsed = mime_detect.parse(
+        msg,  # type: ignore[arg-type]
+        max_header_bytes=checked_policy.max_mail_header_bytes,
+    )
     kind = mime_detect.kind(parsed)
     if kind == "smime":
         from .mime import smime
@@ -415,6 +491,25 @@ def decrypt_message(
     from .mime import pgpmime
 
     return pgpmime.decrypt_message(parsed, secret_keys, policy=checked_policy)
+
+
+def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:
+    """How the outer header fields of a mail compare with its protected ones.
+
+    ``msg`` is a message :func:`decrypt_message` returned. The report says whether
+    the sender protected the header fields, which protected fields the outside did
+    not show as they are (``confidential``), which outer fields differ from what
+    the sender recorded it showed (``mismatches``: changed, added or removed on the
+    way), which outer fields the sender never wrote (``unprotected``: Received and
+    other trace fields), and whether the outer From names other addresses
+    (``from_mismatch``). See ``e2ee_mail.HeaderProtectionReport``.
+
+    Raises:
+        UsageError: ``msg`` did not come from :func:`decrypt_message`.
+    """
+    from .mime import headers
+
+    return headers.report(msg)
 
 
 def rewrap(
@@ -552,27 +647,75 @@ def rewrap_message(
 
 
 def inspect(
-    data: bytes | bytearray | memoryview | EmailMessage | Message,
+    data: bytes
+    | bytearray
+    | memoryview
+    | str
+    | os.PathLike[str]
+    | BinaryIO
+    | EmailMessage
+    | Message,
+    *,
+    policy: Policy = DEFAULT,
 ) -> Inspection:
     """Describe a message (format, content algorithm, recipients) without any key.
 
-    ``data`` is a bare CMS or OpenPGP message, or a mail: its octets or the
-    ``EmailMessage`` that :func:`encrypt_message` returned.
+    Args:
+        data: a bare CMS or OpenPGP message or a mail, as bytes, a path to it, or a
+            readable binary stream (read from its current position to its end);
+            or the ``EmailMessage`` that :func:`encrypt_message` returned.
+        policy: limits on the header structures read.
+
+    Reads in bounded memory whatever the message's size: the header and the
+    recipient entries are parsed; the encrypted body is walked (skipped by seeking
+    in a seekable source) to report its size and any truncation, never held.
     """
+    policy = _args.policy(policy)
     if _args.is_mail(data):
         from .mime import detect as mime_detect
 
-        return mime_detect.inspect(mime_detect.parse(data))  # type: ignore[arg-type]
-    body = bytes(_args.buffer(data, func="inspect"))
-    kind = _detect.detect(body[:_PEEK_BYTES])
-    if kind == "cms":
-        from .cms import envelope
+        parsed = mime_detect.parse(
+            data,  # type: ignore[arg-type]
+            max_header_bytes=policy.max_mail_header_bytes,
+        )
+        return mime_detect.inspect(parsed)
+    if isinstance(data, bytes | bytearray | memoryview):
+        return _inspect_stream(io.BytesIO(data), policy)
+    if isinstance(data, str | os.PathLike):
+        try:
+            fh = open(data, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read {os.fspath(data)!r}: {exc.strerror}"
+            ) from None
+        with fh:
+            return _inspect_stream(fh, policy)
+    if not hasattr(data, "read"):
+        raise UsageError(
+            f"data must be bytes, a path or a binary stream, not {type(data).__name__}"
+        )
+    return _inspect_stream(data, policy)  # type: ignore[arg-type]
 
-        return envelope.inspect(body)
+
+def _inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    head = src.read(_PEEK_BYTES)
+    if not isinstance(head, bytes):
+        raise UsageError("inspect needs a binary stream (opened with 'rb')")
+    kind = _detect.detect(head)
+    seekable = getattr(src, "seekable", None)
+    if seekable is not None and seekable():
+        # Back to the start: the format readers skip the body by seeking.
+        src.seek(-len(head), io.SEEK_CUR)
+    else:
+        src = PrefixedReader(head, src)  # type: ignore[assignment]
+    if kind == "cms":
+        from .cms import inspection as cms_inspection
+
+        return cms_inspection.inspect_stream(src, policy)
     if kind == "openpgp":
         from .openpgp import inspection
 
-        return inspection.inspect(body)
-    from .mime import detect as mime_detect
+        return inspection.inspect_stream(src, policy)
+    from .mime import stream as mime_stream
 
-    return mime_detect.inspect(mime_detect.parse(body))
+    return mime_stream.inspect_stream(src, policy)

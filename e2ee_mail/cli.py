@@ -300,6 +300,8 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
         # Refused before any work: the input may be the terminal too. (Without
         # --format the certificates choose cms or openpgp: binary as well.)
         raise UsageError(_BINARY_TO_TERMINAL)
+    if args.hcp is not None and args.format not in ("smime", "pgpmime"):
+        raise UsageError("--hcp applies to --format smime and pgpmime only")
     certs = _recipients(args)
     policy = _policy(args)
     # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
@@ -312,6 +314,7 @@ def _cmd_encrypt(args: argparse.Namespace) -> None:
             armor=args.armor,
             cipher=args.cipher,
             policy=policy,
+            hcp=args.hcp or "baseline",
         )
 
 
@@ -434,9 +437,8 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
     from . import _api
 
     with _input(args.input) as raw:
-        src = _peek_message(raw)
-        data = src.read()
-    print(_api.inspect(data))
+        described = _api.inspect(_peek_message(raw))
+    print(described)
 
 
 def _cmd_rewrap(args: argparse.Namespace) -> None:
@@ -607,6 +609,13 @@ def _configure_encrypt(p: argparse.ArgumentParser) -> None:
         default="aes-256-gcm",
         help="aes-256-cbc writes legacy, unauthenticated CMS EnvelopedData for old "
         "S/MIME clients (cms/smime only; default: aes-256-gcm)",
+    )
+    p.add_argument(
+        "--hcp",
+        choices=["baseline", "minimal", "shy", "no-confidentiality"],
+        help="smime/pgpmime: which header fields the outer mail shows (RFC 9788 "
+        "header confidentiality policy; default baseline: Subject [...], "
+        "Keywords and Comments left out, every other field as it is)",
     )
     p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
     p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)

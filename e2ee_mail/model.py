@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import abc
 import os
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    # Annotations only: the CLI's start-up path never imports datetime.
+    import datetime
 
 __all__ = [
     "RSA_BITS",
@@ -75,6 +79,25 @@ class Certificate(abc.ABC):
     @abc.abstractmethod
     def algorithm(self) -> str:
         """Encryption key algorithm, e.g. "x25519", "rsa3072"."""
+
+    @property
+    def not_before(self) -> datetime.datetime | None:
+        """Start of validity (UTC): X.509 notBefore, or the OpenPGP primary key's
+        creation time; None when unknown."""
+        return None
+
+    @property
+    def not_after(self) -> datetime.datetime | None:
+        """End of validity (UTC): X.509 notAfter, or the last moment an OpenPGP
+        certificate has an encryption key (see OpenPGPCertificate); None when it
+        does not expire."""
+        return None
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """The email addresses the certificate names (X.509 rfc822Name and
+        emailAddress, OpenPGP User IDs' addresses), in order, without repeats."""
+        return ()
 
     @abc.abstractmethod
     def export(self, *, armor: bool = True) -> bytes:

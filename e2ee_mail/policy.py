@@ -25,6 +25,20 @@ DEFAULT_MAX_HEADER_BYTES: Final = 16 << 20
 DEFAULT_MIN_RSA_BITS: Final = 2048
 #: SEIPDv2 chunk size octet we write: 2**(c+6) bytes; 16 gives 4 MiB chunks.
 DEFAULT_CHUNK_SIZE_OCTET: Final = 16
+#: Largest header block (header fields and the empty line after them) of a mail, of
+#: a MIME part or of a decrypted entity we read, in bytes; the same for mail given as
+#: bytes, as a message object or as a stream. Mail servers cap far lower (Postfix's
+#: header_size_limit is 100 KiB).
+DEFAULT_MAX_MAIL_HEADER_BYTES: Final = 1 << 20
+#: Most memory one Argon2 S2K derivation may use, in KiB: 2 GiB, the first option of
+#: RFC 9106 §4 (t=1, p=4, m=2**21), which RFC 9580 §3.7.1.4 gives as its example and
+#: its Appendix A sample locked key uses. Above it a key is refused before any work.
+DEFAULT_MAX_ARGON2_MEMORY_KIB: Final = 1 << 21
+#: Most work one Argon2 S2K derivation may do: passes times memory, in KiB. One pass
+#: over 2 GiB; the second RFC 9106 option (t=3, 64 MiB), which OpenPGP.js and
+#: go-crypto write by default, is a tenth of it. Every unlock attempt pays this,
+#: a wrong passphrase included.
+DEFAULT_MAX_ARGON2_WORK_KIB: Final = 1 << 21
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,7 +62,17 @@ class Policy:
         max_nesting: bound on nested OpenPGP containers.
         max_recipients: bound on recipient entries parsed in one message.
         max_header_bytes: bound on the non-body part of a message.
+        max_mail_header_bytes: bound on one header block of a mail (S/MIME,
+            PGP/MIME), a part or a decrypted entity, streamed or not.
         chunk_size_octet: SEIPDv2 chunk size octet written (RFC 9580 §5.13.2).
+        max_argon2_memory_kib: bound on the memory of one Argon2 S2K derivation
+            (OpenPGP secret keys, RFC 9580 §3.7.1.4), in KiB.
+        max_argon2_work_kib: bound on passes times memory of one Argon2 S2K
+            derivation, in KiB; what one unlock attempt of a key may cost.
+        allow_expired_recipients: encrypt to a certificate past its validity end
+            (X.509 notAfter, OpenPGP key expiration time) when the caller means to.
+            A certificate not yet valid, revoked, or whose key usage forbids
+            encryption is refused whatever this says.
     """
 
     profile: Profile = "auto"
@@ -59,7 +83,11 @@ class Policy:
     max_nesting: int = DEFAULT_MAX_NESTING
     max_recipients: int = DEFAULT_MAX_RECIPIENTS
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    max_mail_header_bytes: int = DEFAULT_MAX_MAIL_HEADER_BYTES
     chunk_size_octet: int = DEFAULT_CHUNK_SIZE_OCTET
+    allow_expired_recipients: bool = False
+    max_argon2_memory_kib: int = DEFAULT_MAX_ARGON2_MEMORY_KIB
+    max_argon2_work_kib: int = DEFAULT_MAX_ARGON2_WORK_KIB
 
 
 DEFAULT: Final = Policy()

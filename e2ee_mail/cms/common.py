@@ -1,4 +1,4 @@
-"""Opening steps shared by envelope.py and rekey.py: certificate checks, the content
+"""Steps shared by envelope.py and rekey.py: recipient certificate checks, the content
 algorithm checks of RFC 5083 §2.1 / RFC 5084 §3.2 / RFC 5652 §6.1, and finding the
 content key among the recipient entries (RFC 5652 §6.2).
 
@@ -26,6 +26,7 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
+from ..x509.usage import check_recipient
 from . import asn1, derframe, oids, pem, recipients
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
@@ -44,14 +45,23 @@ __all__ = [
 ]
 
 
-def x509_certificates(certs: Sequence[Certificate]) -> list[X509Certificate]:
-    """The certificates, checked to be X.509 (UsageError otherwise)."""
+def x509_certificates(
+    certs: Sequence[Certificate], policy: Policy
+) -> list[X509Certificate]:
+    """The recipient certificates, checked before anything is encrypted to them.
+
+    Raises:
+        UsageError: one is not X.509.
+        PolicyError: one may not receive encrypted mail now (key usage, validity;
+            x509/usage.py).
+    """
     out = []
     for cert in certs:
         if not isinstance(cert, X509Certificate):
             raise UsageError(
                 f"format cms/smime needs X.509 certificates; {cert!r} is not one"
             )
+        check_recipient(cert, policy)
         out.append(cert)
     return out
 

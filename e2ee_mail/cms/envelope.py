@@ -79,7 +79,7 @@ def _sealing(
     if not authenticated and not policy.allow_rsa_pkcs1v15_encrypt:
         policy = dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
     return build.sealing(
-        common.x509_certificates(certs),
+        common.x509_certificates(certs, policy),
         authenticated=authenticated,
         policy=policy,
         rid_kind=rid_kind,

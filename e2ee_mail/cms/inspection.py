@@ -4,24 +4,51 @@ Reads the RFC 5652 §3 ContentInfo framing (framing.py) around AuthEnvelopedData
 (RFC 5083 §2.1) or EnvelopedData (RFC 5652 §6.1), names every recipient entry
 (RFC 5652 §6.2, recipients.describe) and walks the whole message, so that damage or
 truncation is reported here. Opens nothing: no key, no cryptography.
+
+:func:`inspect_stream` reads in bounded memory: the header and the recipient
+entries are parsed; the encrypted content is skipped (by seeking when the source
+can, else read in fixed-size pieces and dropped), never held.
 """
 
 from __future__ import annotations
 
 import io
+from typing import BinaryIO
 
 from .._inspect import Inspection, RecipientDescription
 from ..policy import Policy
 from . import common, oids, pem, recipients
 
-__all__ = ["inspect"]
+__all__ = ["inspect", "inspect_stream"]
 
 
 def inspect(data: bytes) -> Inspection:
-    """Describe a CMS message without any key: content type, algorithm, recipients."""
-    armored = pem.is_pem(data[:64])
-    der = pem.dearmor(data) if armored else data
-    reader = common.reader(io.BytesIO(der), Policy())
+    """Describe a CMS message held in memory without any key: content type,
+    algorithm, recipients."""
+    return inspect_stream(io.BytesIO(data), Policy())
+
+
+def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    """Describe the CMS message (DER, BER or PEM) read from ``src`` in bounded
+    memory, without any key.
+
+    Raises:
+        ASN1Error, ArmorError, FormatError: malformed or truncated.
+        UnsupportedError: a content type other than (Auth)EnvelopedData.
+    """
+    seekable = getattr(src, "seekable", None)
+    start = src.tell() if seekable is not None and seekable() else None
+    head = src.read(64)
+    if start is not None:
+        src.seek(start)
+    else:
+        from .._io import PrefixedReader
+
+        src = PrefixedReader(head, src)  # type: ignore[assignment]
+    armored = pem.is_pem(head)
+    if armored:
+        src = pem.PemReader(src)  # type: ignore[assignment]
+    reader = common.reader(src, policy)
     header = reader.read_header()
     alg = header.content_encryption_algorithm
     described = [

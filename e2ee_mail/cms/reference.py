@@ -53,6 +53,10 @@ def _read(what: str, spec: Any, der: bytes, convert: Callable[[Any], _T]) -> _T:
 
 
 def _version(value: object) -> int:
+    # X.690 §8.3.1: an INTEGER has one or more content octets. asn1crypto reads an
+    # empty one as 0, which would make a malformed entry pass for version 0.
+    if not getattr(value, "contents", None):
+        raise ASN1Error("malformed CMS version: an empty INTEGER")
     native = getattr(value, "native", None)
     if isinstance(native, str) and native.startswith("v"):
         return int(native[1:])

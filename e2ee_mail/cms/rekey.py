@@ -75,7 +75,7 @@ def rewrap(
     raw = bytes(data)
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
-    x509_certs = common.x509_certificates(certs)
+    x509_certs = common.x509_certificates(certs, policy)
     header, (authenticated, _, size), _, trailer = common.frame(der, policy)
     ceks, rejected = common.content_keys(header, keys, policy, size)
     # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
@@ -109,7 +109,7 @@ def rewrap_stream(
     armored = pem.is_pem(head)
     if armored:
         source = pem.PemReader(source)  # type: ignore[assignment]
-    x509_certs = common.x509_certificates(certs)
+    x509_certs = common.x509_certificates(certs, policy)
     tap = TapReader(source)
     tap.keep()
     reader = common.reader(tap, policy)  # type: ignore[arg-type]

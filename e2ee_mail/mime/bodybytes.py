@@ -23,10 +23,17 @@ from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from typing import Any, Final
 
-__all__ = ["ByteBodyMessage", "ParsedFieldPolicy", "body_bytes", "set_body_bytes"]
+__all__ = [
+    "ByteBodyMessage",
+    "ParsedFieldPolicy",
+    "body_bytes",
+    "held_lf",
+    "set_body_bytes",
+]
 
 _VALUE: Final = "_e2ee_payload"
-#: (data, start, stop, errors): the payload is str(data[start:stop], "ascii", errors)
+#: (data, start, stop, errors, lf): the payload is str(data[start:stop], "ascii",
+#: errors), with its CRLF line ends made LF when lf is true.
 _BODY: Final = "_e2ee_body"
 
 
@@ -41,7 +48,11 @@ class ByteBodyMessage(EmailMessage):
         except KeyError:
             pass
         body = state.get(_BODY)
-        value = None if body is None else _decode(*body)
+        value = None
+        if body is not None:
+            value = _decode(*body[:4])
+            if body[4]:
+                value = value.replace("\r\n", "\n")
         state[_VALUE] = value
         return value
 
@@ -69,7 +80,7 @@ class ByteBodyMessage(EmailMessage):
             if cte == "base64":
                 from ..core import b64
 
-                data, start, stop, _ = body
+                data, start, stop, _, _ = body
                 decoded = b64.decode_lines(data, start, stop)
                 if decoded is not None:
                     return decoded
@@ -95,7 +106,18 @@ def set_body_bytes(
     not change it afterwards."""
     state = part.__dict__
     state.pop(_VALUE, None)
-    state[_BODY] = (data, start, len(data) if stop is None else stop, errors)
+    state[_BODY] = (data, start, len(data) if stop is None else stop, errors, False)
+
+
+def held_lf(part: Message) -> bool:
+    """When ``part`` holds its body as bytes, have the payload string read from them
+    with LF line ends (CRLF made LF) and return True; :func:`body_bytes` still gives
+    the bytes as they are. False when the payload is a string already."""
+    body = part.__dict__.get(_BODY)
+    if body is None or _VALUE in part.__dict__:
+        return False
+    part.__dict__[_BODY] = (*body[:4], True)
+    return True
 
 
 def body_bytes(part: Message) -> memoryview | None:
@@ -104,7 +126,7 @@ def body_bytes(part: Message) -> memoryview | None:
     body = part.__dict__.get(_BODY)
     if body is None:
         return None
-    data, start, stop, _ = body
+    data, start, stop, _, _ = body
     return memoryview(data)[start:stop]
 
 

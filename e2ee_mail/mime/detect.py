@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from .._inspect import Inspection
 from ..errors import MIMEError
+from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -32,15 +33,23 @@ _SMIME: Final = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"}
 _PGP_PROTOCOL: Final = "application/pgp-encrypted"
 
 
-def parse(msg: EmailMessage | bytes | bytearray | memoryview) -> EmailMessage:
+def parse(
+    msg: EmailMessage | bytes | bytearray | memoryview,
+    *,
+    max_header_bytes: int = DEFAULT_MAX_MAIL_HEADER_BYTES,
+) -> EmailMessage:
     """Return ``msg`` as an EmailMessage, parsing bytes with ``email.policy.default``.
 
     Raises:
-        MIMEError: not parseable as a mail message.
+        MIMEError: not parseable as a mail message, or its header block is longer
+            than ``max_header_bytes`` (as the stream readers refuse it).
     """
     from email.message import EmailMessage, Message
 
+    from .streamio import check_header_block, check_message_header
+
     if isinstance(msg, EmailMessage):
+        check_message_header(msg, max_header_bytes)
         return msg
     if isinstance(msg, Message):
         # A compat32 Message (email.message_from_bytes): reparse it as the modern API.
@@ -50,11 +59,13 @@ def parse(msg: EmailMessage | bytes | bytearray | memoryview) -> EmailMessage:
             raise MIMEError(f"cannot serialize the message: {exc}") from None
     if not isinstance(msg, bytes | bytearray | memoryview):
         raise MIMEError(f"expected an EmailMessage or bytes, not {type(msg).__name__}")
+    msg = bytes(msg)
+    check_header_block(msg, max_header_bytes)
     from .wire import from_bytes
 
     try:
         # keep_raw: the encrypted part's bytes are read without re-encoding them.
-        parsed = from_bytes(bytes(msg), keep_raw=True)
+        parsed = from_bytes(msg, keep_raw=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"not a parseable mail message: {exc}") from None
     if not len(parsed.keys()):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 from ..core.random import random_bytes
 from ..errors import MIMEError
 from ..model import Certificate, SecretKey
-from ..policy import Policy
+from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES, Policy
 from . import headers
 
 if TYPE_CHECKING:
@@ -50,7 +50,12 @@ def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMes
 
 
 def encrypt_message(
-    msg: EmailMessage, certs: Sequence[Certificate], *, policy: Policy
+    msg: EmailMessage,
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+    hcp: headers.HCPChoice = "baseline",
+    legacy_display: bool = True,
 ) -> EmailMessage:
     """Encrypt a whole mail as PGP/MIME.
 
@@ -58,30 +63,39 @@ def encrypt_message(
         msg: the message to send (not modified).
         certs: OpenPGP recipient certificates.
         policy: what may be written.
+        hcp: the Header Confidentiality Policy (``headers.resolve_hcp``).
+        legacy_display: Legacy Display Elements for hidden user-facing fields.
 
     Returns:
-        The outer message: routing header fields, Subject "...", and the
-        multipart/encrypted body.
+        The outer message: the fields ``hcp`` leaves outside, and the
+        multipart/encrypted body; its policy is ``email.policy.SMTP``.
     """
     from ..openpgp import message
+    from .streamio import check_message_header
     from .wire import to_bytes
 
-    inner = headers.build_inner(msg)
+    check_message_header(msg, policy.max_mail_header_bytes)
+    checked = headers.resolve_hcp(hcp)
+    inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
     armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
-    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex())
+    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex(), hcp=checked)
 
 
 def message_from_parts(
-    msg: EmailMessage, armored: bytes | bytearray, boundary: str
+    msg: EmailMessage,
+    armored: bytes | bytearray,
+    boundary: str,
+    *,
+    hcp: headers.HeaderConfidentialityPolicy = headers.hcp_baseline,
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``armored``, the OpenPGP
     message of ``msg``'s inner entity, with ``boundary`` given: for vector runners,
     which make ``armored`` with pinned randomness too."""
     from .sealed import SealedMessage
 
-    outer = headers.build_outer(msg, message_class=SealedMessage)
+    outer = headers.build_outer(msg, hcp=hcp, message_class=SealedMessage)
     outer["Content-Type"] = (
         f'multipart/encrypted; protocol="{_PROTOCOL}"; boundary="{boundary}"'
     )
@@ -157,12 +171,18 @@ def decrypt_message(
     """
     from ..openpgp import message
 
-    return open_message(msg, lambda blob: message.decrypt(blob, keys, policy=policy))
+    return open_message(
+        msg,
+        lambda blob: message.decrypt(blob, keys, policy=policy),
+        max_header_bytes=policy.max_mail_header_bytes,
+    )
 
 
 def open_message(
     msg: EmailMessage,
     decrypt: Callable[[bytes | memoryview], bytes | bytearray],
+    *,
+    max_header_bytes: int = DEFAULT_MAX_MAIL_HEADER_BYTES,
 ) -> EmailMessage:
     """Everything :func:`decrypt_message` does around the OpenPGP decryption, which
     ``decrypt`` performs: check the RFC 3156 §4 shape, hand ``decrypt`` the
@@ -174,10 +194,11 @@ def open_message(
         msg: the PGP/MIME message (its whole body the multipart/encrypted entity).
         decrypt: the OpenPGP message -> its authenticated plaintext; raises on
             any failure.
+        max_header_bytes: bound on the decrypted entity's header block.
 
     Raises:
         MIMEError: not PGP/MIME of the RFC 3156 shape, or the plaintext is not a
             MIME entity.
     """
     plaintext = decrypt(_encrypted_part(msg))
-    return headers.restore_entity(plaintext, msg)
+    return headers.restore_entity(plaintext, msg, max_header_bytes=max_header_bytes)

@@ -9,11 +9,12 @@ RFC 9788) is canonicalized to CRLF (RFC 8551 §3.1.1), encrypted as AuthEnvelope
     Content-Disposition: attachment; filename=smime.p7m
     Content-Transfer-Encoding: base64
 
-with routing header fields outside. The base64 body is built by hand (pybase64,
-76-column lines; RFC 2045 §6.8) and returned in a mime/sealed.py SealedMessage, which
-copies it in whole, with the flattening policy's line ends (CRLF for SMTP), rather
-than walking it through the ``email`` generator, an order of magnitude slower on
-large bodies.
+with the header fields the Header Confidentiality Policy leaves outside (RFC 9788,
+hcp_baseline by default). The base64 body is built by hand (pybase64, 76-column
+lines; RFC 2045 §6.8) and returned in a mime/sealed.py SealedMessage, which copies it
+in whole, with the flattening policy's line ends, rather than walking it through the
+``email`` generator, an order of magnitude slower on large bodies. Its policy is
+``email.policy.SMTP``: ``as_bytes()`` writes CRLF line ends, ready for SMTP.
 
 decrypt_message: opens a message only when the application/pkcs7-mime (or the legacy
 x-pkcs7-mime) part is the *whole* message body; an encrypted part beside plaintext
@@ -73,6 +74,8 @@ def encrypt_message(
     *,
     cipher: Literal["aes-256-gcm", "aes-256-cbc"] = "aes-256-gcm",
     policy: Policy,
+    hcp: headers.HCPChoice = "baseline",
+    legacy_display: bool = True,
 ) -> EmailMessage:
     """Encrypt a whole mail as S/MIME.
 
@@ -82,19 +85,29 @@ def encrypt_message(
         cipher: "aes-256-gcm" (AuthEnvelopedData) or "aes-256-cbc" (legacy
             EnvelopedData, unauthenticated, for clients before S/MIME 4.0).
         policy: what may be written.
+        hcp: the Header Confidentiality Policy (``headers.resolve_hcp``).
+        legacy_display: Legacy Display Elements for hidden user-facing fields.
 
     Returns:
-        The outer message: routing header fields, Subject "...", the encrypted body.
+        The outer message: the fields ``hcp`` leaves outside, the encrypted body.
     """
-    inner = headers.build_inner(msg)
+    from .streamio import check_message_header
+
+    check_message_header(msg, policy.max_mail_header_bytes)
+    checked = headers.resolve_hcp(hcp)
+    inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
     der = envelope.encrypt(
         canonical_bytes(inner), certs, armor=False, cipher=cipher, policy=policy
     )
-    return message_from_parts(msg, der, cipher)
+    return message_from_parts(msg, der, cipher, hcp=checked)
 
 
 def message_from_parts(
-    msg: EmailMessage, der: bytes | bytearray, cipher: str
+    msg: EmailMessage,
+    der: bytes | bytearray,
+    cipher: str,
+    *,
+    hcp: headers.HeaderConfidentialityPolicy = headers.hcp_baseline,
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``der``, the CMS message
     of ``msg``'s inner entity. Vector runners make ``der`` with pinned randomness
@@ -102,7 +115,7 @@ def message_from_parts(
     smime_type = "authEnveloped-data" if cipher == "aes-256-gcm" else "enveloped-data"
     from .sealed import SealedMessage, attach_prebuilt
 
-    outer = headers.build_outer(msg, message_class=SealedMessage)
+    outer = headers.build_outer(msg, hcp=hcp, message_class=SealedMessage)
     assert isinstance(outer, SealedMessage)
     outer["Content-Type"] = headers.field(
         "Content-Type",
@@ -191,4 +204,6 @@ def decrypt_message(
     """
     check_encrypted_type(msg)
     plaintext = envelope.decrypt(payload_bytes(msg), keys, policy=policy)
-    return headers.restore_entity(plaintext, msg)
+    return headers.restore_entity(
+        plaintext, msg, max_header_bytes=policy.max_mail_header_bytes
+    )

@@ -17,8 +17,11 @@ the whole body: EFAIL), and nothing unauthenticated is written (CMS: the plainte
 waits in a 0600 spool until the tag verifies; SEIPDv2: per verified chunk;
 SEIPDv1: after the MDC).
 
+:func:`inspect_stream` describes an encrypted mail the same way, in bounded memory,
+for :func:`e2ee_mail.inspect`.
+
 Left out: a PGP/MIME part with a base64 or quoted-printable transfer encoding of the
-armor is read only by :func:`e2ee_mail.decrypt_message`.
+armor is decrypted only by :func:`e2ee_mail.decrypt_message`.
 
 :func:`rewrap_stream` re-keys an encrypted mail of the same two shapes: every octet
 is copied as it came but the encrypted blob, which the format's stream re-keyer
@@ -41,7 +44,9 @@ from . import headers, streamio
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["decrypt_stream", "encrypt_stream", "rewrap_stream"]
+    from .._inspect import Inspection
+
+__all__ = ["decrypt_stream", "encrypt_stream", "inspect_stream", "rewrap_stream"]
 
 #: Octets copied at a time after the encrypted part.
 _COPY_CHUNK = 1 << 20
@@ -83,23 +88,33 @@ def encrypt_stream(
     format: Literal["smime", "pgpmime"],
     cipher: Literal["aes-256-gcm", "aes-256-cbc"] = "aes-256-gcm",
     policy: Policy,
+    hcp: headers.HCPChoice = "baseline",
 ) -> None:
-    """Encrypt the mail read from ``src`` into the mail written to ``dst``."""
+    """Encrypt the mail read from ``src`` into the mail written to ``dst``.
+
+    ``hcp`` is the Header Confidentiality Policy, as for encrypt_message; the body
+    is streamed as it is, so it gets no Legacy Display Element (RFC 9788 makes it
+    optional)."""
     from email import policy as email_policy
 
     from .sealed import split_at_last_body
 
-    block, body = streamio.read_header_block(src)
+    checked = headers.resolve_hcp(hcp)
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
     head = _parse_head(block)
     inner = streamio.CanonicalReader(
-        _header_block(headers.build_inner(head)), body, src
+        _header_block(headers.build_inner(head, hcp=checked, legacy_display=False)),
+        body,
+        src,
     )
     if format == "smime":
         from ..cms import common, envelope
         from .smime import message_from_parts
 
-        common.x509_certificates(certs)  # refuse wrong recipients before writing
-        outer = message_from_parts(head, b"\0", cipher)
+        # Refuse wrong recipients before anything is written.
+        common.x509_certificates(certs, policy)
+        outer = message_from_parts(head, b"\0", cipher, hcp=checked)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
         lines = streamio.Base64LineWriter(dst)
@@ -120,7 +135,7 @@ def encrypt_stream(
 
         openpgp_certs(certs)  # refuse wrong recipients before writing
         boundary = "=-" + random_bytes(12).hex()
-        outer = pgp_message_from_parts(head, b"-\n", boundary)
+        outer = pgp_message_from_parts(head, b"-\n", boundary, hcp=checked)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
         message.encrypt_stream(
@@ -139,9 +154,10 @@ class _RestoringWriter:
     goes out as it was encrypted (a signed inner part needs its exact octets). It
     only ever receives authenticated octets."""
 
-    def __init__(self, dst: BinaryIO, outer: EmailMessage) -> None:
+    def __init__(self, dst: BinaryIO, outer: EmailMessage, limit: int) -> None:
         self._dst = dst
         self._outer = outer
+        self._limit = limit
         self._head: bytearray | None = bytearray()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
@@ -151,9 +167,12 @@ class _RestoringWriter:
             return n
         self._head += data
         end = streamio.header_end(self._head, max(0, len(self._head) - n - 2))
+        if end > self._limit or (end < 0 and len(self._head) > self._limit):
+            raise MIMEError(
+                f"the decrypted entity's header block is longer than {self._limit} "
+                "octets (Policy.max_mail_header_bytes)"
+            )
         if end < 0:
-            if len(self._head) > streamio.MAX_HEADER_BLOCK:
-                raise MIMEError("the decrypted entity's header block is too long")
             return n
         head, self._head = self._head, None
         self._write_head(bytes(head[:end]))
@@ -188,14 +207,30 @@ def decrypt_stream(
     """
     from . import detect
 
-    block, body = streamio.read_header_block(src)
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
     outer = _parse_head(block)
-    out = _RestoringWriter(dst, outer)
+    out = _RestoringWriter(dst, outer, limit)
     if detect.kind(outer) == "smime":
         _open_smime(outer, body, src, out, keys, policy)
     else:
         _open_pgpmime(outer, body, src, out, keys, policy)
     out.close()
+
+
+def _smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
+    """The CMS octets of an S/MIME mail whose header block was ``outer``."""
+    from .smime import check_encrypted_type
+
+    check_encrypted_type(outer)
+    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
+    if cte == "base64":
+        return streamio.Base64Reader(body, src)  # type: ignore[return-value]
+    if cte in ("binary", "8bit", "7bit"):
+        from .._io import PrefixedReader
+
+        return PrefixedReader(body, src)  # type: ignore[return-value]
+    raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
 
 
 def _open_smime(
@@ -207,19 +242,55 @@ def _open_smime(
     policy: Policy,
 ) -> None:
     from ..cms import envelope
-    from .smime import check_encrypted_type
 
-    check_encrypted_type(outer)
-    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
-    if cte == "base64":
-        reader: BinaryIO = streamio.Base64Reader(body, src)  # type: ignore[assignment]
-    elif cte in ("binary", "8bit", "7bit"):
-        from .._io import PrefixedReader
-
-        reader = PrefixedReader(body, src)  # type: ignore[assignment]
-    else:
-        raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
+    reader = _smime_body(outer, body, src)
     envelope.decrypt_stream(reader, out, keys, policy=policy)  # type: ignore[arg-type]
+
+
+def _pgpmime_part(
+    outer: EmailMessage, body: bytes, src: BinaryIO, policy: Policy
+) -> tuple[streamio.PartReader, str]:
+    """The encrypted part of a PGP/MIME mail whose header block was ``outer``
+    (RFC 3156 §4: the preamble and the control part checked and passed), and its
+    Content-Transfer-Encoding."""
+    from .pgpmime import check_control_part, check_data_part
+
+    boundary = outer.get_boundary()
+    if not boundary:
+        raise MIMEError("the PGP/MIME message has no boundary parameter")
+    # RFC 2046 §5.1.1: a boundary is made of US-ASCII characters only. A header
+    # octet above 0x7F reaches us decoded as U+FFFD (or as the character it
+    # spelled in UTF-8): no delimiter line can match it.
+    if not boundary.isascii():
+        raise MIMEError("the PGP/MIME boundary parameter is not US-ASCII")
+    delimiter = boundary.encode("ascii")
+    limit = policy.max_mail_header_bytes
+    # The preamble, then part 1: short, read whole (bounded like a header block).
+    preamble = streamio.PartReader(body, src, delimiter)
+    _drain(preamble, limit, "the preamble")
+    if preamble.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    control = streamio.PartReader(preamble.rest, src, delimiter)
+    control_block, control_body = streamio.read_header_block(
+        control,  # type: ignore[arg-type]
+        limit=limit,
+    )
+    control_rest = _drain(control, limit)
+    check_control_part(_parse_head(control_block), control_body + control_rest)
+    if control.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    # Part 2: its header block, then the armored message.
+    block, data_body = streamio.read_header_block(src, prefix=control.rest, limit=limit)
+    data = _parse_head(block)
+    check_data_part(data)
+    cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    return streamio.PartReader(data_body, src, delimiter), cte
+
+
+def _pgpmime_end(part: streamio.PartReader, limit: int) -> None:
+    _drain(part, limit, "the encrypted part")  # text after the armor's tail line
+    if not part.closing:
+        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
 
 
 def _open_pgpmime(
@@ -231,42 +302,61 @@ def _open_pgpmime(
     policy: Policy,
 ) -> None:
     from ..openpgp import message
-    from .pgpmime import check_control_part, check_data_part
 
-    boundary = outer.get_boundary()
-    if not boundary:
-        raise MIMEError("the PGP/MIME message has no boundary parameter")
-    delimiter = boundary.encode("ascii", "surrogateescape")
-    # The preamble, then part 1: short, read whole (bounded).
-    preamble = streamio.PartReader(body, src, delimiter)
-    _drain(preamble, "the preamble")
-    if preamble.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    control = streamio.PartReader(preamble.rest, src, delimiter)
-    control_block, control_body = streamio.read_header_block(control)  # type: ignore[arg-type]
-    check_control_part(_parse_head(control_block), control_body + _drain(control))
-    if control.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    # Part 2: its header block, then the armored message, streamed.
-    block, data_body = streamio.read_header_block(src, prefix=control.rest)
-    data = _parse_head(block)
-    check_data_part(data)
-    cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    part, cte = _pgpmime_part(outer, body, src, policy)
     if cte not in ("7bit", "8bit", "binary"):
         raise UnsupportedError(
             f"a PGP/MIME part in {cte} is read by decrypt_message(), not streamed"
         )
-    part = streamio.PartReader(data_body, src, delimiter)
     message.decrypt_stream(part, out, keys, policy=policy)  # type: ignore[arg-type]
-    _drain(part, "the encrypted part")  # text after the armor's tail line
-    if not part.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
+    _pgpmime_end(part, policy.max_mail_header_bytes)
 
 
-def _drain(reader: streamio.PartReader, what: str = "") -> bytes:
-    """The rest of a short part (at most MAX_HEADER_BLOCK octets)."""
-    data = reader.read(streamio.MAX_HEADER_BLOCK + 1)
-    if len(data) > streamio.MAX_HEADER_BLOCK:
+def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    """Describe the S/MIME or PGP/MIME mail read from ``src`` without any key, in
+    bounded memory: the header blocks are read, the encrypted part is handed to the
+    CMS or OpenPGP stream inspection as it is decoded (base64 for S/MIME and, for
+    inspection, a base64 PGP/MIME part too).
+
+    Raises:
+        MIMEError: not S/MIME or PGP/MIME of the shape decrypt_stream accepts.
+        FormatError, PolicyError: from the format layers.
+    """
+    import dataclasses
+
+    from . import detect
+
+    limit = policy.max_mail_header_bytes
+    block, body = streamio.read_header_block(src, limit=limit)
+    outer = _parse_head(block)
+    if detect.kind(outer) == "smime":
+        from ..cms import inspection as cms_inspection
+
+        described = cms_inspection.inspect_stream(_smime_body(outer, body, src), policy)
+        return dataclasses.replace(described, format="smime")
+    from ..openpgp import inspection as pgp_inspection
+
+    part, cte = _pgpmime_part(outer, body, src, policy)
+    if cte == "base64":
+        reader: BinaryIO = streamio.Base64Reader(b"", part)  # type: ignore[arg-type, assignment]
+    elif cte in ("7bit", "8bit", "binary"):
+        reader = part  # type: ignore[assignment]
+    else:
+        raise UnsupportedError(
+            f"a PGP/MIME part in {cte} is described by inspecting the parsed "
+            "message (mime/detect.py), not streamed"
+        )
+    described = pgp_inspection.inspect_stream(reader, policy)
+    if cte == "base64":
+        reader.read()  # the rest of the base64 text: white space at most
+    _pgpmime_end(part, limit)
+    return dataclasses.replace(described, format="pgpmime")
+
+
+def _drain(reader: streamio.PartReader, limit: int, what: str = "") -> bytes:
+    """The rest of a short part (at most ``limit`` octets)."""
+    data = reader.read(limit + 1)
+    if len(data) > limit:
         raise MIMEError(f"{what or 'a part'} of the PGP/MIME message is too long")
     return data
 
@@ -291,7 +381,7 @@ def rewrap_stream(
     """
     from . import detect
 
-    block, body = streamio.read_header_block(src)
+    block, body = streamio.read_header_block(src, limit=policy.max_mail_header_bytes)
     outer = _parse_head(block)
     eol = b"\r\n" if block.endswith(b"\r\n") else b"\n"
     if detect.kind(outer) == "smime":
@@ -311,25 +401,17 @@ def _rewrap_smime(
     certs: Sequence[Certificate],
     policy: Policy,
 ) -> None:
-    from .._io import PrefixedReader
     from ..cms import common, rekey
-    from .smime import check_encrypted_type
 
-    check_encrypted_type(outer)
-    common.x509_certificates(certs)  # refuse wrong recipients before writing
-    cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
-    if cte == "base64":
-        dst.write(block)
+    reader = _smime_body(outer, body, src)
+    common.x509_certificates(certs, policy)  # refuse wrong recipients before writing
+    dst.write(block)
+    if isinstance(reader, streamio.Base64Reader):
         lines = streamio.Base64LineWriter(dst, eol)
-        reader = streamio.Base64Reader(body, src)
         rekey.rewrap_stream(reader, lines, keys, certs, policy=policy)  # type: ignore[arg-type]
         lines.close()
-    elif cte in ("binary", "8bit", "7bit"):
-        dst.write(block)
-        raw: BinaryIO = PrefixedReader(body, src)  # type: ignore[assignment]
-        rekey.rewrap_stream(raw, dst, keys, certs, policy=policy)
     else:
-        raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
+        rekey.rewrap_stream(reader, dst, keys, certs, policy=policy)
 
 
 _ARMOR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
@@ -351,14 +433,16 @@ def _rewrap_pgpmime(
 
     openpgp_certs(certs)  # refuse wrong recipients before writing
     boundary = outer.get_boundary()
-    if not boundary:
-        raise MIMEError("the PGP/MIME message has no boundary parameter")
-    delimiter = boundary.encode("ascii", "surrogateescape")
+    if not boundary or not boundary.isascii():
+        raise MIMEError("the PGP/MIME message has no US-ASCII boundary parameter")
+    delimiter = boundary.encode("ascii")
     # Everything before the armor (preamble, control part, the data part's header
-    # block) is short: read it whole, bounded, and check it as decrypt_stream does.
+    # block: three pieces decrypt_stream bounds by the policy's header limit) is
+    # short: read it whole, bounded, and check it as decrypt_stream does.
+    bound = 3 * policy.max_mail_header_bytes
     text = bytearray(body)
     while (at := text.find(_ARMOR_BEGIN)) < 0:
-        if len(text) > streamio.MAX_HEADER_BLOCK:
+        if len(text) > bound:
             raise MIMEError(
                 "the PGP/MIME message has no armored message near its start"
             )
@@ -367,7 +451,7 @@ def _rewrap_pgpmime(
             raise MIMEError("the PGP/MIME message holds no armored OpenPGP message")
         text += more
     before = bytes(text[:at])
-    _check_pgpmime_parts(before, delimiter)
+    _check_pgpmime_parts(outer, before, delimiter, policy)
     dst.write(block)
     dst.write(before)
     armor_text = bytes(text[at:])
@@ -388,31 +472,24 @@ def _rewrap_pgpmime(
         dst.write(chunk)
 
 
-def _check_pgpmime_parts(before: bytes, delimiter: bytes) -> None:
-    """Check the preamble, control part and data part header of a PGP/MIME mail,
-    ``before`` (everything up to its armor header line), as decrypt_stream does."""
+def _check_pgpmime_parts(
+    outer: EmailMessage, before: bytes, delimiter: bytes, policy: Policy
+) -> None:
+    """Check a PGP/MIME mail up to its armor header line (``before``): the
+    preamble, the control part and the data part's header block, by the checks
+    decrypt_stream makes; the data part may hold nothing but white space before
+    the armor.
+
+    ``before`` is all that is read: a close delimiter after it lets the part reader
+    end there instead of looking for one in the rest of the mail.
+    """
     import io
 
-    from .pgpmime import check_control_part, check_data_part
-
-    empty: BinaryIO = io.BytesIO()  # ``before`` is all there is to read
-
-    preamble = streamio.PartReader(before, empty, delimiter)
-    _drain(preamble, "the preamble")
-    if preamble.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    control = streamio.PartReader(preamble.rest, empty, delimiter)
-    control_block, control_body = streamio.read_header_block(control)  # type: ignore[arg-type]
-    check_control_part(_parse_head(control_block), control_body + _drain(control))
-    if control.closing:
-        raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-    data_block, data_body = streamio.read_header_block(empty, prefix=control.rest)
-    data = _parse_head(data_block)
-    check_data_part(data)
-    cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    closed = before + b"\r\n--" + delimiter + b"--\r\n"
+    part, cte = _pgpmime_part(outer, closed, io.BytesIO(), policy)
     if cte not in ("7bit", "8bit", "binary"):
         raise UnsupportedError(
             f"a PGP/MIME part in {cte} is re-keyed by rewrap_message(), not streamed"
         )
-    if data_body.strip():
+    if _drain(part, policy.max_mail_header_bytes).strip():
         raise MIMEError("text before the armored message in the PGP/MIME part")

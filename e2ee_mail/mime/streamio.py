@@ -3,20 +3,26 @@
 the body of one part of a multipart.
 
 Memory stays bounded: every buffer holds at most one refill (``_CHUNK``) plus a few
-bytes of look-ahead, whatever the size of the mail. Header blocks larger than
-``MAX_HEADER_BLOCK`` are refused (hostile input must not make us buffer a body).
+bytes of look-ahead, whatever the size of the mail. Header blocks larger than the
+policy's ``max_mail_header_bytes`` are refused (hostile input must not make us buffer
+a body); :func:`check_header_block` and :func:`check_message_header` hold mail given
+as bytes or as a message to the same limit.
 """
 
 from __future__ import annotations
 
 import binascii
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 import pybase64
 
 from .._io import PullReader
 from ..errors import MIMEError
+from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES
 from .wire import crlf_lines
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 __all__ = [
     "MAX_HEADER_BLOCK",
@@ -25,12 +31,15 @@ __all__ = [
     "CanonicalReader",
     "LineEndWriter",
     "PartReader",
+    "check_header_block",
+    "check_message_header",
     "header_end",
     "read_header_block",
 ]
 
-#: Header blocks (of the mail, of a part, of the decrypted entity) are read whole.
-MAX_HEADER_BLOCK: Final = 1 << 20
+#: Header blocks (of the mail, of a part, of the decrypted entity) are read whole, up
+#: to the policy's max_mail_header_bytes; this is its default.
+MAX_HEADER_BLOCK: Final = DEFAULT_MAX_MAIL_HEADER_BYTES
 _CHUNK: Final = 1 << 20
 #: Input octets per base64 batch: whole 76-column lines (57 octets each).
 _B64_BATCH: Final = 57 * 16384
@@ -50,24 +59,59 @@ def header_end(data: bytes | bytearray, search_from: int) -> int:
     return min(ends) if ends else -1
 
 
-def read_header_block(src: BinaryIO, prefix: bytes = b"") -> tuple[bytes, bytes]:
+def _too_long(limit: int) -> MIMEError:
+    return MIMEError(
+        f"the header block is longer than {limit} octets (Policy.max_mail_header_bytes)"
+    )
+
+
+def check_header_block(data: bytes | bytearray, limit: int) -> None:
+    """Refuse ``data`` (a mail or entity) whose header block, the empty line
+    included, is longer than ``limit`` octets: what :func:`read_header_block`
+    refuses, for data given whole. Reads at most ``limit + 1`` octets.
+
+    Raises:
+        MIMEError: the header block is too long.
+    """
+    window = data[: limit + 1]
+    end = header_end(window, 0)
+    if end > limit or (end < 0 and len(data) > limit):
+        raise _too_long(limit)
+
+
+def check_message_header(msg: Message, limit: int) -> None:
+    """Refuse a message object whose header block would be longer than ``limit``
+    octets (each field counted as "name: value" and CRLF, as read or written
+    unfolded; the empty line after them included).
+
+    Raises:
+        MIMEError: the header block is too long.
+    """
+    size = 2 + sum(len(name) + len(str(value)) + 4 for name, value in msg.raw_items())
+    if size > limit:
+        raise _too_long(limit)
+
+
+def read_header_block(
+    src: BinaryIO, prefix: bytes = b"", *, limit: int = MAX_HEADER_BLOCK
+) -> tuple[bytes, bytes]:
     """(the header block with its empty line, the body octets read after it).
 
     A stream that ends inside the header block is all header block, no body.
 
     Raises:
-        MIMEError: the header block is longer than :data:`MAX_HEADER_BLOCK`.
+        MIMEError: the header block is longer than ``limit`` octets.
     """
     data = bytearray(prefix)
     search_from = 0
     while True:
         end = header_end(data, search_from)
         if end >= 0:
+            if end > limit:
+                raise _too_long(limit)
             return bytes(data[:end]), bytes(data[end:])
-        if len(data) > MAX_HEADER_BLOCK:
-            raise MIMEError(
-                f"the header block is longer than {MAX_HEADER_BLOCK} octets"
-            )
+        if len(data) > limit:
+            raise _too_long(limit)
         search_from = max(0, len(data) - 2)  # an empty line may straddle two reads
         chunk = src.read(64 * 1024)
         if not chunk:

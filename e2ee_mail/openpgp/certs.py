@@ -14,19 +14,16 @@ Left out: third-party certifications (ignored), User Attributes (skipped), v3 ke
 from __future__ import annotations
 
 import time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from ..errors import Error, FormatError, KeyLoadError, UnsupportedError
+from ..errors import Error, FormatError, KeyLoadError, PolicyError, UnsupportedError
 from ..model import Certificate, KeyFormat, SecretKey
+from ..policy import DEFAULT, Policy
 from . import armor
-from .keymaterial import private_from_material
 from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import (
-    PublicKeyPacket,
     fingerprint,
-    parse_secret_key,
-    serialize_public_key,
 )
 from .packets.signature import (
     SIG_DIRECT_KEY,
@@ -50,6 +47,7 @@ from .tpk import (
     KeyInfo,
     algorithm_name,
     created_time,
+    encryption_candidates,
     expiry,
     key_flags,
     newest_sig,
@@ -58,7 +56,12 @@ from .tpk import (
     public_packet,
     split_tpk,
     subkey_info,
+    uid_addresses,
+    validity_end,
 )
+
+if TYPE_CHECKING:
+    import datetime
 
 __all__ = [
     "FEATURE_SEIPDV1",
@@ -219,6 +222,24 @@ class OpenPGPCertificate(Certificate):
         """Whether the primary key is revoked."""
         return self._primary.revoked
 
+    @property
+    def not_before(self) -> datetime.datetime:
+        """The primary key's creation time (UTC)."""
+        return _utc(self._primary.packet.created)
+
+    @property
+    def not_after(self) -> datetime.datetime | None:
+        """The last moment the certificate has an encryption key (tpk.validity_end:
+        the primary key's expiry, or the last encryption key's if earlier); None
+        when nothing expires."""
+        end = validity_end(self._primary, self._subkeys)
+        return None if end is None else _utc(end)
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """The addresses of the self-signed User IDs, in order, without repeats."""
+        return uid_addresses(self._uids)
+
     def encryption_keys(self, now: int | None = None) -> list[KeyInfo]:
         """The keys a message to this certificate is encrypted to, newest first.
 
@@ -268,9 +289,28 @@ class OpenPGPCertificate(Certificate):
         found.sort(key=lambda k: k.packet.created, reverse=True)
         return found
 
+    def expired_encryption_key(self, now: int | None = None) -> KeyInfo | None:
+        """When the certificate has no encryption key at ``now`` only because of
+        expiry (of the primary key or of the encryption subkeys), the key a message
+        would have been encrypted to: the newest one that expired last. Else None.
+        """
+        if self.encryption_key(now):
+            return None
+        keys = encryption_candidates(self._primary, self._subkeys)
+        if not keys:
+            return None
+        return max(keys, key=lambda k: (k.expires or _FOREVER, k.packet.created))
+
 
 #: "Never expires" for the encryption_keys() memo window.
 _FOREVER: Final = 1 << 62
+
+
+def _utc(seconds: int) -> datetime.datetime:
+    # Imported here: the CLI's start-up path never imports datetime.
+    import datetime
+
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 
 
 def _armor(binary: bytes, block: str, *, crc: bool = False) -> bytes:
@@ -355,10 +395,14 @@ class OpenPGPSecretKey(SecretKey):
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
         """The key's packets, each secret one protected with ``passphrase`` when
         it is not empty."""
+        from . import keyprotect  # secret keys only: kept out of the CLI's start-up
+
         out = bytearray()
         for packet in self._packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY) and passphrase:
-                out += serialize_packet(packet.tag, _protect(packet, passphrase))
+                out += serialize_packet(
+                    packet.tag, keyprotect.protect_packet(packet, passphrase)
+                )
             else:
                 out += serialize_packet(packet.tag, packet.body)
         if armor:
@@ -366,64 +410,21 @@ class OpenPGPSecretKey(SecretKey):
         return bytes(out)
 
 
-def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
-    public = parse_secret_key(packet.body).public
-    body = serialize_public_key(public)
-    return public, body, len(body)
-
-
-def _plain_secret(
-    packet: Packet, passphrase: bytes | None
-) -> tuple[PublicKeyPacket, bytes, bytes]:
-    """(public key, public key body, plain secret material) of a secret key packet."""
-    from . import keyprotect  # secret keys only: kept out of the CLI's start-up
-
-    public, body, offset = _split_secret(packet)
-    prot, pos = keyprotect.parse_protection(packet.body, offset, version=public.version)
-    plain = keyprotect.unprotect(
-        prot,
-        packet.body[pos:],
-        passphrase,
-        version=public.version,
-        packet_tag=packet.tag,
-        public_body=body,
-    )
-    return public, body, plain
-
-
-def _protect(packet: Packet, passphrase: bytes) -> bytes:
-    from . import keyprotect
-
-    public, body, plain = _plain_secret(packet, None)
-    new, tail = keyprotect.protect(
-        plain,
-        passphrase,
-        version=public.version,
-        packet_tag=packet.tag,
-        public_body=body,
-    )
-    return body + keyprotect.serialize_protection(new, version=public.version) + tail
-
-
-def _unlock(packet: Packet, passphrase: bytes | None) -> tuple[bytes, object, Packet]:
-    """(fingerprint, private key, the packet rewritten unprotected)."""
-    from . import keyprotect
-
-    public, body, plain = _plain_secret(packet, passphrase)
-    key = private_from_material(public, plain)
-    _, tail = keyprotect.protect(
-        plain, None, version=public.version, packet_tag=packet.tag, public_body=body
-    )
-    return fingerprint(public), key, Packet(packet.tag, body + b"\x00" + tail)
-
-
-def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
+def load_key(
+    data: bytes, passphrase: bytes | None, policy: Policy = DEFAULT
+) -> OpenPGPSecretKey:
     """Load an OpenPGP secret key (binary or armored).
+
+    Args:
+        policy: bounds what unlocking a protected key may cost (Argon2).
 
     Raises:
         PassphraseError: protected and the passphrase is missing or wrong.
+        PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError: not a usable OpenPGP secret key.
     """
+    from . import keyprotect  # secret keys only: kept out of the CLI's start-up
+
     packets = _packets(data)
     if not packets or packets[0].tag != TAG_SECRET_KEY:
         raise KeyLoadError("not an OpenPGP secret key (this may be a certificate)")
@@ -434,7 +435,9 @@ def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
         for packet in packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY):
                 try:
-                    fpr, key, rewritten = _unlock(packet, passphrase)
+                    fpr, key, rewritten = keyprotect.unlock_packet(
+                        packet, passphrase, policy
+                    )
                 except UnsupportedError:
                     if packet.tag == TAG_SECRET_KEY:
                         # A primary key kept offline (GnuPG stub) still lets its
@@ -446,7 +449,7 @@ def load_key(data: bytes, passphrase: bytes | None) -> OpenPGPSecretKey:
                 plain.append(rewritten)
             elif packet.tag not in SKIP:
                 plain.append(packet)
-    except KeyLoadError:
+    except (KeyLoadError, PolicyError):
         raise
     except Error as exc:
         raise KeyLoadError(f"not a usable OpenPGP secret key: {exc}") from None

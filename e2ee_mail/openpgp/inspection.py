@@ -2,22 +2,39 @@
 (``e2ee_mail.inspect``): the encoding, the SEIPD version and AEAD suite (RFC 9580
 §5.13), the chunk size, and the recipients the PKESK packets name (§5.1: key ID or
 fingerprint, or anonymous).
+
+:func:`inspect_stream` reads a stream in bounded memory: the packet headers, the
+PKESKs and the first octets of the encrypted data packet are parsed; the rest of
+that packet is walked in fixed-size pieces, to report its size and any truncation,
+never held. :func:`inspect` describes a message held in memory.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, Final
 
+from ..errors import FormatError, PacketError, PolicyError, UnsupportedError
 from ..policy import Policy
+from . import armor as armor_mod
 from . import seipdv2
 from .message import Buffer, ParsedMessage
-from .packets.pkesk import PKESKv3, PKESKv6
-from .packets.seipd import parse_seipdv2_header
+from .packets import TAG_MARKER, TAG_PADDING, TAG_PKESK, TAG_SED, TAG_SEIPD, TAG_SKESK
+from .packets.header import PacketBodyReader, read_packet_header
+from .packets.pkesk import PKESKv3, PKESKv6, parse_pkesk
+from .packets.seipd import (
+    SEIPDV2_HEADER_SIZE,
+    SEIPDv2Header,
+    parse_seipd_version,
+    parse_seipdv2_header,
+)
 
 if TYPE_CHECKING:
     from .._inspect import Inspection, RecipientDescription
 
-__all__ = ["inspect"]
+__all__ = ["inspect", "inspect_stream"]
+
+#: As many packets as the bytes path (message.ParsedMessage) reads.
+_MAX_PACKETS: Final = 100_000
 
 
 def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
@@ -32,22 +49,99 @@ def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
     return RecipientDescription("PKESKv3", ident, algorithm)
 
 
-def inspect(data: Buffer) -> Inspection:
-    """Describe a message without any key."""
+def _inspection(
+    armored: bool,
+    header: SEIPDv2Header | None,
+    size: int,
+    pkesks: list[PKESKv3 | PKESKv6],
+) -> Inspection:
     from .._inspect import Inspection
 
-    parsed = ParsedMessage(data, Policy())
-    details = [("encoding", "armored" if parsed.armored else "binary")]
-    if parsed.version == 2:
-        header = parse_seipdv2_header(parsed.seipd_body)
+    details = [("encoding", "armored" if armored else "binary")]
+    if header is not None:
         content = seipdv2.algorithm_name(header)
         details.append(("chunk size", str(1 << (header.chunk_size_octet + 6))))
     else:
         content = "seipdv1-cfb-mdc"
-    details.append(("encrypted size", str(len(parsed.seipd_body))))
+    details.append(("encrypted size", str(size)))
     return Inspection(
         "openpgp",
         content,
-        tuple(_describe(p) for p in parsed.pkesks),
+        tuple(_describe(p) for p in pkesks),
         tuple(details),
     )
+
+
+def inspect(data: Buffer) -> Inspection:
+    """Describe a message held in memory, without any key."""
+    parsed = ParsedMessage(data, Policy())
+    header = None
+    if parsed.version == 2:
+        header = parse_seipdv2_header(parsed.seipd_body)
+    return _inspection(parsed.armored, header, len(parsed.seipd_body), parsed.pkesks)
+
+
+def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
+    """Describe the message read from ``src`` (binary or armored) in bounded
+    memory, without any key.
+
+    Raises:
+        FormatError, PacketError, ArmorError: malformed or truncated.
+        PolicyError: SED, or more recipient entries than the policy allows.
+    """
+    from .._io import PrefixedReader
+
+    head = src.read(1024)
+    src = PrefixedReader(head, src)  # type: ignore[assignment]
+    armored = bool(head) and not head[0] & 0x80 and armor_mod.is_armored(head)
+    if armored:
+        src = armor_mod.ArmorReader(src)  # type: ignore[assignment]
+    pkesks: list[PKESKv3 | PKESKv6] = []
+    count = 0
+    while True:
+        found = read_packet_header(src)
+        if found is None:
+            raise FormatError("the message holds no encrypted data packet")
+        count += 1
+        if count > _MAX_PACKETS:
+            raise PacketError(f"more than {_MAX_PACKETS} packets")
+        tag, length, partial = found
+        body = PacketBodyReader(src, length, partial)
+        if tag == TAG_SEIPD:
+            break
+        if tag == TAG_PKESK:
+            if len(pkesks) >= policy.max_recipients:
+                raise PolicyError(
+                    f"more than {policy.max_recipients} recipient entries"
+                )
+            raw = body.read(policy.max_header_bytes + 1)
+            if len(raw) > policy.max_header_bytes:
+                raise PolicyError("a recipient entry is larger than the policy allows")
+            try:
+                pkesks.append(parse_pkesk(raw))
+            except UnsupportedError:
+                continue  # RFC 9580 §5.1: PKESKs of unknown versions are skipped.
+        elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
+            body.drain()
+        elif tag == TAG_SED:
+            raise PolicyError(
+                "this message uses Symmetrically Encrypted Data (packet type 9), "
+                "which has no integrity protection; it is refused"
+            )
+        else:
+            raise PacketError(f"unexpected packet type {tag} in an encrypted message")
+    first = body.read_exact(1)
+    header = None
+    size = 1
+    if parse_seipd_version(first) == 2:
+        rest = body.read_exact(SEIPDV2_HEADER_SIZE - 1)
+        header = parse_seipdv2_header(first + rest)
+        size += len(rest)
+    size += body.drain()
+    # As when decrypting: only Padding or Marker packets may follow the container.
+    while (found := read_packet_header(src)) is not None:
+        tag, length, partial = found
+        if tag not in (TAG_PADDING, TAG_MARKER):
+            raise PacketError(f"unexpected packet type {tag} after the encrypted data")
+        PacketBodyReader(src, length, partial).drain()
+    return _inspection(armored, header, size, pkesks)

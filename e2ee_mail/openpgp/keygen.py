@@ -56,12 +56,12 @@ from .packets.signature import (
     serialize_signature,
 )
 from .sigs import SigningKey, key_signature_data, make_signature
+from .tpk import user_id_octets
 
 __all__ = [
     "PREFERENCES",
     "generate_v6",
     "self_signature_preferences",
-    "user_id_octets",
 ]
 
 #: AES-256+GCM first, then AES-256+OCB and AES-128+OCB (RFC 9580 §5.2.3.15).
@@ -80,18 +80,6 @@ def self_signature_preferences() -> list[Subpacket]:
 
 
 PREFERENCES: Final = self_signature_preferences
-
-
-def user_id_octets(uid: str) -> bytes:
-    """The User ID packet body for ``uid`` (RFC 9580 §5.11: UTF-8 text, by
-    convention "Name <addr>"; a bare address is as good).
-
-    Raises:
-        UsageError: ``uid`` is empty or blank: a key nobody can be found by.
-    """
-    if not uid.strip():
-        raise UsageError("the user ID is empty: pass an address or Name <address>")
-    return uid.encode("utf-8")
 
 
 def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:

@@ -35,7 +35,6 @@ from .certs import (
     OpenPGPSecretKey,
 )
 from .curves import ECDH_KDF_PARAMS
-from .keygen import user_id_octets
 from .packets import (
     OID_CV25519,
     OID_ED25519_LEGACY,
@@ -65,6 +64,7 @@ from .packets.signature import (
 )
 from .packets.wire import encode_mpi
 from .sigs import SigningKey, key_signature_data, make_signature
+from .tpk import user_id_octets
 
 __all__ = ["generate_v4"]
 

@@ -41,6 +41,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..core import kdf, random
 from ..errors import PacketError, PassphraseError, UnsupportedError, UsageError
+from ..policy import DEFAULT, Policy
+from .keymaterial import private_from_material
+from .packets.header import Packet
+from .packets.keys import (
+    PublicKeyPacket,
+    fingerprint,
+    parse_secret_key,
+    serialize_public_key,
+)
 
 # `.s2k` (its specifier dataclass and Argon2) is imported by the functions that meet a
 # protected key: an unprotected key, what the CLI decrypts with most, never needs it,
@@ -57,7 +66,10 @@ __all__ = [
     "SecretKeyProtection",
     "parse_protection",
     "protect",
+    "protect_packet",
+    "secret_material_of",
     "serialize_protection",
+    "unlock_packet",
     "unprotect",
 ]
 
@@ -233,13 +245,17 @@ def _aead(aead_algo: int, key: bytes) -> AESGCM | AESOCB3:
 
 
 def _aead_kek(
-    prot: SecretKeyProtection, passphrase: bytes, version: int, packet_tag: int
+    prot: SecretKeyProtection,
+    passphrase: bytes,
+    version: int,
+    packet_tag: int,
+    policy: Policy = DEFAULT,
 ) -> tuple[bytes, int]:
     from .s2k import cipher_key_size, derive_key
 
     assert prot.s2k is not None
     size = cipher_key_size(prot.cipher_algo)
-    ikm = derive_key(prot.s2k, passphrase, size)
+    ikm = derive_key(prot.s2k, passphrase, size, policy=policy)
     info = bytes((0xC0 | packet_tag, version, prot.cipher_algo, prot.aead_algo))
     return kdf.hkdf_sha256(ikm, salt=None, info=info, length=size), size
 
@@ -266,16 +282,19 @@ def _legacy_cipher(cipher_algo: int) -> tuple[type[BlockCipherAlgorithm], int] |
     return table.get(cipher_algo)
 
 
-def _cfb_decryptor(prot: SecretKeyProtection, passphrase: bytes) -> CipherContext:
+def _cfb_decryptor(
+    prot: SecretKeyProtection, passphrase: bytes, policy: Policy
+) -> CipherContext:
     from .s2k import cipher_key_size, derive_key
 
     assert prot.s2k is not None
     legacy = None if prot.cipher_algo in (7, 8, 9) else _legacy_cipher(prot.cipher_algo)
     if legacy is None:
-        key = derive_key(prot.s2k, passphrase, cipher_key_size(prot.cipher_algo))
+        size = cipher_key_size(prot.cipher_algo)
+        key = derive_key(prot.s2k, passphrase, size, policy=policy)
         return _cfb(key, prot.iv).decryptor()
     algorithm, size = legacy
-    key = derive_key(prot.s2k, passphrase, size)
+    key = derive_key(prot.s2k, passphrase, size, policy=policy)
     return Cipher(algorithm(key), CFB(prot.iv)).decryptor()  # type: ignore[call-arg]
 
 
@@ -287,6 +306,7 @@ def unprotect(
     version: int,
     packet_tag: int,
     public_body: bytes,
+    policy: Policy = DEFAULT,
 ) -> bytes:
     """Recover the cleartext algorithm-specific secret material.
 
@@ -298,6 +318,7 @@ def unprotect(
         packet_tag: 5 (Secret Key) or 7 (Secret Subkey), bound into AEAD protection.
         public_body: the public key packet body (version .. public key material),
             the associated data of AEAD protection.
+        policy: bounds the cost of the S2K (Argon2 memory and work).
 
     Returns:
         The secret material, without checksum, SHA-1 or tag.
@@ -306,6 +327,7 @@ def unprotect(
         PassphraseError: a passphrase is needed, or it is wrong.
         PacketError: an unprotected key whose checksum does not match.
         UnsupportedError: a GnuPG stub, or an unsupported algorithm.
+        PolicyError: Argon2 parameters beyond the policy's bounds.
     """
     data = bytes(secret_data)
     if prot.usage == USAGE_NONE:
@@ -324,13 +346,13 @@ def unprotect(
 
     assert prot.s2k is not None
     if prot.usage == USAGE_AEAD:
-        kek, _ = _aead_kek(prot, passphrase, version, packet_tag)
+        kek, _ = _aead_kek(prot, passphrase, version, packet_tag, policy)
         aad = bytes((0xC0 | packet_tag,)) + public_body
         try:
             return _aead(prot.aead_algo, kek).decrypt(prot.iv, data, aad)
         except InvalidTag:
             raise PassphraseError(_WRONG_PASSPHRASE) from None
-    dec = _cfb_decryptor(prot, passphrase)
+    dec = _cfb_decryptor(prot, passphrase, policy)
     plain = dec.update(data) + dec.finalize()
     if prot.usage == USAGE_CFB:
         body, check = plain[:-_SHA1_SIZE], plain[-_SHA1_SIZE:]
@@ -401,3 +423,63 @@ def protect(
     enc = _cfb(key, iv).encryptor()
     sealed = enc.update(material + hashlib.sha1(material).digest()) + enc.finalize()
     return prot, sealed
+
+
+# -- Whole secret key packets --------------------------------------------------------
+
+
+def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
+    public = parse_secret_key(packet.body).public
+    body = serialize_public_key(public)
+    return public, body, len(body)
+
+
+def secret_material_of(
+    packet: Packet, passphrase: bytes | None, policy: Policy = DEFAULT
+) -> tuple[PublicKeyPacket, bytes, bytes]:
+    """(public key, public key body, plain secret material) of a secret key packet."""
+
+    public, body, offset = _split_secret(packet)
+    prot, pos = parse_protection(packet.body, offset, version=public.version)
+    plain = unprotect(
+        prot,
+        packet.body[pos:],
+        passphrase,
+        version=public.version,
+        packet_tag=packet.tag,
+        public_body=body,
+        policy=policy,
+    )
+    return public, body, plain
+
+
+def protect_packet(packet: Packet, passphrase: bytes) -> bytes:
+    """The body of secret key ``packet`` with its material protected by
+    ``passphrase`` (whatever protected it before)."""
+
+    public, body, plain = secret_material_of(packet, None)
+    new, tail = protect(
+        plain,
+        passphrase,
+        version=public.version,
+        packet_tag=packet.tag,
+        public_body=body,
+    )
+    return body + serialize_protection(new, version=public.version) + tail
+
+
+def unlock_packet(
+    packet: Packet, passphrase: bytes | None, policy: Policy
+) -> tuple[bytes, object, Packet]:
+    """(fingerprint, private key, the packet rewritten unprotected).
+
+    Raises:
+        PassphraseError: protected and the passphrase is missing or wrong.
+    """
+
+    public, body, plain = secret_material_of(packet, passphrase, policy)
+    key = private_from_material(public, plain)
+    _, tail = protect(
+        plain, None, version=public.version, packet_tag=packet.tag, public_body=body
+    )
+    return fingerprint(public), key, Packet(packet.tag, body + b"\x00" + tail)

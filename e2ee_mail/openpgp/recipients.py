@@ -10,6 +10,7 @@ ones tried with every key; v6 PKESKs go with SEIPDv2, v3 with SEIPDv1.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -99,12 +100,31 @@ def choose_suite(certs: Sequence[OpenPGPCertificate]) -> tuple[int, int]:
 
 
 def recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
+    """The key of ``cert`` a message is encrypted to.
+
+    Raises:
+        PolicyError: the certificate has expired (unless the policy accepts it),
+            or its RSA key is below the policy's minimum size.
+        UnsupportedError: no encryption key at all (revoked, or none bound).
+    """
     key = cert.encryption_key()
     if key is None:
-        raise UnsupportedError(
-            f"certificate {cert.fingerprint} has no valid encryption key "
-            "(expired, revoked, or no verified subkey binding)"
-        )
+        key = cert.expired_encryption_key()
+        if key is None:
+            raise UnsupportedError(
+                f"certificate {cert.fingerprint} has no valid encryption key "
+                "(revoked, or no verified subkey binding)"
+            )
+        if not policy.allow_expired_recipients:
+            ends = [e for e in (cert.expires, key.expires) if e is not None]
+            when = time.strftime(
+                "%Y-%m-%d %H:%M:%S UTC", time.gmtime(min(ends, default=0))
+            )
+            raise PolicyError(
+                f"certificate {cert.fingerprint} expired on {when}: ask for a "
+                "current one, or encrypt to it anyway with "
+                "Policy(allow_expired_recipients=True)"
+            )
     if key.packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
         bits = rsa_bits(key.packet)
         if bits < policy.min_rsa_bits:

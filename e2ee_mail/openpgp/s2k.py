@@ -11,8 +11,9 @@ Left out, deliberately: MD5 and RIPEMD-160 as S2K hashes (UnsupportedError). The
 on a smartcard or offline still loads its public parts, but deriving a key from it
 raises a clear UnsupportedError.
 
-Hostile parameters are bounded before any work: Argon2 memory above 2 GiB, or more
-than four passes' worth of that, is a PolicyError, never an allocation.
+Hostile parameters are bounded before any work: Argon2 memory or work (passes times
+memory) above the Policy's bounds (by default 2 GiB and one pass over it, the RFC
+9106 §4 first option) is a PolicyError, never an allocation.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Final
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from ..core import random
-from ..errors import PacketError, PolicyError, UnsupportedError
+from ..errors import KeyLoadError, PacketError, PolicyError, UnsupportedError
+from ..policy import DEFAULT, Policy
 
 __all__ = [
     "AEAD_NONCE_SIZE",
@@ -65,10 +67,6 @@ _AES_KEY_SIZES: Final = {7: 16, 8: 24, 9: 32}
 #: RFC 9580 §9.6 AEAD algorithms: nonce sizes (EAX 16, OCB 15, GCM 12).
 AEAD_NONCE_SIZE: Final = {1: 16, 2: 15, 3: 12}
 
-#: Argon2 bounds (RFC 9580 §3.7.1.4 allows up to 2**31 KiB; we cap at 2 GiB, the
-#: first RFC 9106 recommendation) and on total work (passes x memory, KiB).
-MAX_ARGON2_MEMORY_EXPONENT: Final = 21
-MAX_ARGON2_WORK_KIB: Final = 4 << 21
 #: Defaults we write: RFC 9106 §4 second recommendation (t=3, p=4, 64 MiB).
 DEFAULT_ARGON2 = (3, 4, 16)
 #: Iterated+salted count we write when Argon2 cannot be used (v4 keys for GnuPG 2.2):
@@ -136,7 +134,7 @@ def argon2_s2k(
         parallelism=parallelism,
         memory_exponent=memory_exponent,
     )
-    _check_argon2(s2k)
+    _check_argon2(s2k, DEFAULT)
     return s2k
 
 
@@ -222,21 +220,22 @@ def serialize_s2k(s2k: S2K) -> bytes:
     raise UnsupportedError(f"unknown S2K specifier type {s2k.type}")
 
 
-def _check_argon2(s2k: S2K) -> None:
+def _check_argon2(s2k: S2K, policy: Policy) -> None:
     t, p, m = s2k.passes, s2k.parallelism, s2k.memory_exponent
     if t == 0 or p == 0:
         raise PacketError("Argon2 S2K: passes and parallelism must be non-zero")
     # RFC 9580 §3.7.1.4: 3 + ceil(log2(p)) <= encoded_m <= 31.
     if m < 3 + (p - 1).bit_length() or m > 31:
         raise PacketError(f"Argon2 S2K: memory exponent {m} is out of range")
-    if m > MAX_ARGON2_MEMORY_EXPONENT:
+    if 1 << m > policy.max_argon2_memory_kib:
         raise PolicyError(
             f"Argon2 S2K asks for 2**{m} KiB of memory; the limit is "
-            f"2**{MAX_ARGON2_MEMORY_EXPONENT} KiB (2 GiB)"
+            f"{policy.max_argon2_memory_kib} KiB (Policy.max_argon2_memory_kib)"
         )
-    if t * (1 << m) > MAX_ARGON2_WORK_KIB:
+    if t * (1 << m) > policy.max_argon2_work_kib:
         raise PolicyError(
-            f"Argon2 S2K asks for too much work ({t} passes of 2**{m} KiB)"
+            f"Argon2 S2K asks for {t} passes over 2**{m} KiB; the limit is "
+            f"{policy.max_argon2_work_kib} KiB in all (Policy.max_argon2_work_kib)"
         )
 
 
@@ -265,23 +264,38 @@ def _hash_s2k(s2k: S2K, passphrase: bytes, key_size: int) -> bytes:
     return bytes(out[:key_size])
 
 
-def derive_key(s2k: S2K, passphrase: bytes, key_size: int) -> bytes:
+def derive_key(
+    s2k: S2K, passphrase: bytes, key_size: int, *, policy: Policy = DEFAULT
+) -> bytes:
     """Derive ``key_size`` octets from ``passphrase`` (RFC 9580 §3.7.1).
+
+    Args:
+        policy: its Argon2 bounds (for keys read; what we write is checked against
+            the default bounds).
 
     Raises:
         UnsupportedError: unknown hash, or a GnuPG stub (no secret here).
-        PolicyError: Argon2 parameters beyond our memory/work bounds.
+        PolicyError: Argon2 parameters beyond the policy's memory/work bounds.
         PacketError: Argon2 parameters the RFC forbids.
+        KeyLoadError: the process cannot allocate the memory Argon2 asks for.
     """
     if s2k.type == S2K_ARGON2:
-        _check_argon2(s2k)
-        return Argon2id(
-            salt=s2k.salt,
-            length=key_size,
-            iterations=s2k.passes,
-            lanes=s2k.parallelism,
-            memory_cost=1 << s2k.memory_exponent,
-        ).derive(passphrase)
+        _check_argon2(s2k, policy)
+        try:
+            return Argon2id(
+                salt=s2k.salt,
+                length=key_size,
+                iterations=s2k.passes,
+                lanes=s2k.parallelism,
+                memory_cost=1 << s2k.memory_exponent,
+            ).derive(passphrase)
+        except MemoryError:
+            # Within the policy's bounds, but more than this process may allocate
+            # (a memory limit, a small machine): the key cannot be unlocked here.
+            raise KeyLoadError(
+                f"not enough memory to unlock the key: its Argon2 parameters ask for "
+                f"{1 << s2k.memory_exponent} KiB"
+            ) from None
     if s2k.type in (S2K_SIMPLE, S2K_SALTED, S2K_ITERATED):
         return _hash_s2k(s2k, passphrase, key_size)
     if s2k.type == S2K_GNU:

@@ -9,10 +9,11 @@ validity. Only signatures that verify with the primary key count.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Final
 
-from ..errors import KeyLoadError, PacketError, UnsupportedError
+from ..errors import KeyLoadError, PacketError, UnsupportedError, UsageError
 from .keymaterial import rsa_bits
 from .packets import (
     PK_ECDH,
@@ -61,6 +62,7 @@ __all__ = [
     "KeyInfo",
     "algorithm_name",
     "created_time",
+    "encryption_candidates",
     "expiry",
     "key_flags",
     "newest_sig",
@@ -69,6 +71,9 @@ __all__ = [
     "public_packet",
     "split_tpk",
     "subkey_info",
+    "uid_addresses",
+    "user_id_octets",
+    "validity_end",
 ]
 
 KEY_FLAG_CERTIFY: Final = 0x01
@@ -79,6 +84,10 @@ FEATURE_SEIPDV2: Final = 0x08
 CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
 ENCRYPT_ALGOS: Final = frozenset({PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_ECDH})
 SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
+#: The address of a User ID "Name <addr>" (RFC 9580 §5.11: by convention an RFC 2822
+#: name-addr), or of a User ID that is a bare address.
+_UID_ADDRESS: Final = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
+_BARE_ADDRESS: Final = re.compile(r"^\s*([^<>\s@]+@[^<>\s@]+)\s*$")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -230,3 +239,58 @@ def public_packet(packet: Packet) -> tuple[int, bytes]:
     if packet.tag == TAG_SECRET_SUBKEY:
         return TAG_PUBLIC_SUBKEY, serialize_public_key(public_of(packet))
     return packet.tag, packet.body
+
+
+def encryption_candidates(
+    primary: KeyInfo, subkeys: Sequence[KeyInfo]
+) -> list[KeyInfo]:
+    """The keys that are, or were until they expired, encryption keys: bound, not
+    revoked, granted an encryption flag (and the primary key bound and not
+    revoked); newest first."""
+    if not primary.bound or primary.revoked:
+        return []
+    found = [
+        k
+        for k in (*subkeys, primary)
+        if k.flags & KEY_FLAG_ENCRYPT
+        and k.bound
+        and not k.revoked
+        and k.packet.algorithm in ENCRYPT_ALGOS
+    ]
+    found.sort(key=lambda k: k.packet.created, reverse=True)
+    return found
+
+
+def validity_end(primary: KeyInfo, subkeys: Sequence[KeyInfo]) -> int | None:
+    """The last moment a certificate has an encryption key: the primary key's
+    expiry (RFC 9580 §5.2.3.13), or earlier when every encryption key expires
+    before it; None when nothing bounds it."""
+    keys = encryption_candidates(primary, subkeys)
+    ends = [k.expires for k in keys]
+    last = None if not keys or None in ends else max(e for e in ends if e)
+    if last is None or (primary.expires is not None and primary.expires < last):
+        return primary.expires
+    return last
+
+
+def uid_addresses(uids: Sequence[str]) -> tuple[str, ...]:
+    """The addresses of User IDs ("Name <addr>" or a bare address), without
+    repeats."""
+    found = []
+    for uid in uids:
+        match = _UID_ADDRESS.search(uid) or _BARE_ADDRESS.match(uid)
+        if match:
+            found.append(match.group(1))
+    return tuple(dict.fromkeys(found))
+
+
+def user_id_octets(uid: str) -> bytes:
+    """The User ID packet body for ``uid`` (RFC 9580 §5.11: UTF-8 text, by
+    convention "Name <addr>"; a bare address is as good).
+
+    Raises:
+        UsageError: ``uid`` is empty or blank: a key nobody can be found by.
+    """
+    if not uid.strip():
+        raise UsageError("the user ID is empty: pass an address or Name <address>")
+    return uid.encode("utf-8")

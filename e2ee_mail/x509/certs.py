@@ -15,12 +15,17 @@ by issuerAndSerialNumber or subjectKeyIdentifier. OpenSSL's ``-inkey`` reads the
 private-key block and skips the certificate. A PKCS#8 key loaded without a certificate
 still decrypts: the CMS layer then tries it against every recipient entry of its type.
 
-Left out: certificate path validation, revocation, key usage enforcement on load (the
-CMS composer refuses keys whose algorithm it cannot use), PKCS#12.
+Certificates carry their validity dates, email addresses and whether their key usage
+allows encryption; x509/usage.py checks recipients against them.
+
+Left out: certificate path validation, revocation, key usage enforcement on load (a
+certificate that may not receive mail still loads; encrypting to it is refused),
+PKCS#12.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import threading
@@ -28,10 +33,11 @@ import warnings
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import NameOID
 
 from ..errors import (
     ASN1Error,
@@ -41,6 +47,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..model import Certificate, KeyFormat, SecretKey
+from .usage import usage_refusal
 
 __all__ = [
     "X509Certificate",
@@ -70,12 +77,18 @@ class X509Certificate(Certificate):
         "_algorithm",
         "_cert",
         "_der",
+        "_emails",
         "_fingerprint",
         "_issuer",
+        "_not_after",
+        "_not_before",
         "_public",
         "_serial",
         "_ski",
         "_subject",
+        "_usage_refusal",
+        "_valid_from",
+        "_valid_until",
     )
 
     def __init__(self, cert: x509.Certificate) -> None:
@@ -104,6 +117,21 @@ class X509Certificate(Certificate):
             # the subject is only displayed, so it is read once here, quietly.
             warnings.filterwarnings("ignore", "Attribute's length", UserWarning)
             self._subject = cert.subject.rfc4514_string()
+            subject_emails = [
+                str(a.value)
+                for a in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
+            ]
+        # Read once: every message checks its recipients (x509/usage.py).
+        self._not_before = cert.not_valid_before_utc
+        self._not_after = cert.not_valid_after_utc
+        self._valid_from = self._not_before.timestamp()
+        self._valid_until = self._not_after.timestamp()
+        self._usage_refusal = usage_refusal(
+            cert, rsa_key=isinstance(key, rsa.RSAPublicKey)
+        )
+        # RFC 8550 §3: the subjectAltName rfc822Name entries, then the legacy
+        # emailAddress attributes of the subject.
+        self._emails = tuple(dict.fromkeys([*_san_emails(cert), *subject_emails]))
 
     @property
     def format(self) -> KeyFormat:
@@ -125,13 +153,46 @@ class X509Certificate(Certificate):
     @property
     def email_addresses(self) -> tuple[str, ...]:
         """The rfc822Name entries of the subjectAltName extension."""
-        try:
-            san = self._cert.extensions.get_extension_for_class(
-                x509.SubjectAlternativeName
-            )
-        except (x509.ExtensionNotFound, ValueError):
-            return ()
-        return tuple(san.value.get_values_for_type(x509.RFC822Name))
+        return _san_emails(self._cert)
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """The subjectAltName rfc822Name entries, then the subject's emailAddress
+        attributes (RFC 8550 §3), without repeats."""
+        return self._emails
+
+    @property
+    def not_before(self) -> datetime.datetime:
+        """notBefore (UTC, RFC 5280 §4.1.2.5)."""
+        return self._not_before
+
+    @property
+    def not_after(self) -> datetime.datetime:
+        """notAfter (UTC, RFC 5280 §4.1.2.5): the last valid moment."""
+        return self._not_after
+
+    @property
+    def valid_from(self) -> float:
+        """notBefore in seconds since the epoch."""
+        return self._valid_from
+
+    @property
+    def valid_until(self) -> float:
+        """notAfter in seconds since the epoch."""
+        return self._valid_until
+
+    @property
+    def usage_refusal(self) -> str | None:
+        """Why the certificate's key usage forbids encrypting to it, or None."""
+        return self._usage_refusal
+
+    @property
+    def display_name(self) -> str:
+        """The fingerprint, with the first email address when there is one (for
+        error messages)."""
+        if self._emails:
+            return f"{self._fingerprint} <{self._emails[0]}>"
+        return self._fingerprint
 
     @property
     def algorithm(self) -> str:
@@ -251,6 +312,14 @@ class X509SecretKey(SecretKey):
     __str__ = __repr__
 
 
+def _san_emails(cert: x509.Certificate) -> tuple[str, ...]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (x509.ExtensionNotFound, ValueError):
+        return ()
+    return tuple(san.value.get_values_for_type(x509.RFC822Name))
+
+
 def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
@@ -286,6 +355,10 @@ def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
         # and carries on, so the warning is raised and refused here.
         with _WARNING_FILTERS, warnings.catch_warnings():
             warnings.simplefilter("error", CryptographyDeprecationWarning)
+            # An issuer name attribute beyond the RFC 5280 bounds (an empty CN) is
+            # only warned about when the name is read: the issuer is compared as
+            # raw octets, never interpreted, so it is read here quietly too.
+            warnings.filterwarnings("ignore", "Attribute's length", UserWarning)
             if pem:
                 cert = x509.load_pem_x509_certificate(block)
             else:
@@ -348,19 +421,26 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
     )
     encrypted = b"ENCRYPTED" in block[:40] if pem else None
     try:
-        try:
-            key = loader(block, password=passphrase)
-        except TypeError:
-            # `cryptography`: a password missing for an encrypted key, or given for
-            # a plain one (which then loads without it).
-            if passphrase is None:
-                raise PassphraseError(
-                    "the key is passphrase-protected: supply the passphrase "
-                    "(--passphrase-env VAR)"
-                ) from None
-            passphrase = None
-            key = loader(block, password=None)
-    except (ValueError, TypeError):
+        # `cryptography` warns on loading some key types it deprecates (DSA); the
+        # key is refused below whatever its type, so the warning is not shown.
+        with _WARNING_FILTERS, warnings.catch_warnings():
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            try:
+                key = loader(block, password=passphrase)
+            except TypeError:
+                # `cryptography`: a password missing for an encrypted key, or given
+                # for a plain one (which then loads without it).
+                if passphrase is None:
+                    raise PassphraseError(
+                        "the key is passphrase-protected: supply the passphrase "
+                        "(--passphrase-env VAR)"
+                    ) from None
+                passphrase = None
+                key = loader(block, password=None)
+    except (ValueError, TypeError, InternalError):
+        # InternalError: OpenSSL refuses the key material itself after the DER
+        # parsed, e.g. an X25519 or X448 PrivateKeyInfo whose key is not 32 or 56
+        # octets (RFC 8410 §7) or carries the other curve's OID.
         if passphrase is not None and encrypted is not False:
             raise PassphraseError(
                 "wrong passphrase, or the key file is damaged"

@@ -149,6 +149,27 @@ def test_oaep_relabelled_as_pkcs1v15_is_the_fixed_decryption_error() -> None:
     assert str(exc.value) == DECRYPTION_FAILED
 
 
+def test_key_trans_recipient_info_with_an_empty_version_is_refused() -> None:
+    # RFC 5652 §6.2.1 version is a CMSVersion INTEGER; X.690 §8.3.1 gives every
+    # INTEGER at least one content octet. "02 00" is malformed, not version 0.
+    env = s.envelope("cms-rsa-oaep-der")
+    root = s.parse_der(env.binary)
+    for parent, node in s.der_nodes(root):
+        # A KeyTransRecipientInfo: a SEQUENCE in the RecipientInfos SET.
+        if parent is not None and parent.tag == b"\x31" and node.tag == b"\x30":
+            assert node.children is not None
+            assert node.children[0].content == b"\x00"
+            node.children[0].content = b""
+            break
+    else:
+        raise AssertionError("no KeyTransRecipientInfo")
+    bad = root.encode()
+    with pytest.raises(e2ee_mail.ASN1Error, match="version"):
+        e2ee_mail.decrypt(bad, env.key)
+    with pytest.raises(e2ee_mail.ASN1Error, match="version"):
+        e2ee_mail.inspect(bad)
+
+
 @pytest.mark.parametrize("serial", [b"\x00", b"\xff", b"\x80\x01"])
 def test_certificate_with_non_positive_serial_is_refused(serial: bytes) -> None:
     """Regression (found by the fuzz suite): `cryptography` only warns about such a
@@ -217,6 +238,27 @@ def test_certificate_with_a_duplicated_extension_is_refused() -> None:
     extensions.children.append(extensions.children[0])
     with pytest.raises(e2ee_mail.FormatError):
         e2ee_mail.load_certificate(root.encode())
+
+
+def test_certificate_with_an_empty_issuer_attribute_loads_without_a_warning() -> None:
+    """Regression (found by the fuzz suite): `cryptography` warns about an empty
+    issuer CN when the name is read; under -W error it escaped as a UserWarning."""
+    import warnings
+
+    der = s.keys().x509_x25519.public.export(armor=False)
+    root = s.parse_der(bytes(der))
+    assert root.children is not None
+    tbs = root.children[0]
+    assert tbs.children is not None
+    issuer = tbs.children[3]  # [0] version, serial, signature, issuer
+    assert issuer.children is not None
+    rdn = issuer.children[0]
+    assert rdn.children is not None and rdn.children[0].children is not None
+    rdn.children[0].children[1].content = b""  # the first attribute's value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cert = e2ee_mail.load_certificate(root.encode())
+    assert cert.format == "x509"
 
 
 def test_loading_certificates_from_threads_leaves_the_warning_filters_alone() -> None:

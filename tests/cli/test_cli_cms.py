@@ -208,7 +208,7 @@ def test_smime_round_trip_restores_subject(keys: Path, tmp_path: Path) -> None:
     wire = (tmp_path / "out.eml").read_bytes()
     assert b"application/pkcs7-mime" in wire
     assert b"the real subject" not in wire
-    assert b"Subject: ...\r\n" in wire
+    assert b"Subject: [...]\r\n" in wire
     proc = run(keys, "decrypt", "--key", "carol.key", "-i", str(tmp_path / "out.eml"))
     assert proc.returncode == 0, proc.stderr.decode()
     assert b"Subject: the real subject" in proc.stdout
@@ -217,6 +217,51 @@ def test_smime_round_trip_restores_subject(keys: Path, tmp_path: Path) -> None:
     assert insp.returncode == 0
     assert b"format: smime" in insp.stdout
     assert b"KeyTransRecipientInfo rsaes-oaep-sha256" in insp.stdout
+
+
+@pytest.mark.parametrize(
+    ("hcp", "outer_from", "outer_subject"),
+    [
+        ("shy", b"From: alice@example.org\r\n", b"Subject: [...]\r\n"),
+        ("no-confidentiality", b"From: Alice <alice@example.org>\r\n", None),
+    ],
+)
+def test_smime_hcp_chooses_the_outer_fields(
+    keys: Path,
+    tmp_path: Path,
+    hcp: str,
+    outer_from: bytes,
+    outer_subject: bytes | None,
+) -> None:
+    (tmp_path / "mail.eml").write_bytes(MAIL)
+    out = tmp_path / "out.eml"
+    proc = run(
+        keys,
+        *("encrypt", "--format", "smime", "--to", "carol.pub", "--hcp", hcp),
+        *("-i", str(tmp_path / "mail.eml"), "-o", str(out)),
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    head = out.read_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    assert outer_from in head
+    assert (outer_subject or b"Subject: the real subject\r\n") in head
+    proc = run(keys, "decrypt", "--key", "carol.key", "-i", str(out))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"From: Alice <alice@example.org>\r\n" in proc.stdout
+    assert b"Subject: the real subject\r\n" in proc.stdout
+
+
+def test_hcp_needs_a_mail_format(keys: Path, tmp_path: Path) -> None:
+    (tmp_path / "in").write_bytes(BODY)
+    proc = run(
+        keys,
+        *("encrypt", "--format", "cms", "--to", "carol.pub", "--hcp", "shy"),
+        *("-i", str(tmp_path / "in"), "-o", str(tmp_path / "ct")),
+    )
+    err = _assert_one_line_error(proc)
+    assert "--hcp applies to --format smime and pgpmime only" in err
+    assert not (tmp_path / "ct").exists()
+    proc = run(keys, "encrypt", "--format", "smime", "--to", "carol.pub", "--hcp", "x")
+    assert proc.returncode == 2
 
 
 def test_inspect_cms_lists_recipients(keys: Path, tmp_path: Path) -> None:
@@ -305,7 +350,7 @@ def test_demo_runs_and_reports_success(tmp_path: Path) -> None:
     proc = run(tmp_path, "demo")
     assert proc.returncode == 0, proc.stderr.decode()
     text = proc.stdout.decode()
-    assert "Subject: ..." in text
+    assert "Subject: [...]" in text
     assert "Subject restored: 'Quarterly numbers (confidential)'" in text
     assert text.rstrip().splitlines()[-1].startswith("OK:")
     assert list(tmp_path.iterdir()) == []

@@ -173,7 +173,7 @@ def test_pgpmime_encrypt_and_decrypt(tmp_path: Path) -> None:
     enc = (tmp_path / "enc.eml").read_bytes()
     assert (
         b"multipart/encrypted" in enc
-        and b"Subject: ...\r\n" in enc
+        and b"Subject: [...]\r\n" in enc
         and b"hidden" not in enc
     )
     text = ok("inspect", "-i", "enc.eml", cwd=tmp_path).decode()
@@ -181,6 +181,20 @@ def test_pgpmime_encrypt_and_decrypt(tmp_path: Path) -> None:
     ok("decrypt", "--key", "a.key", "-i", "enc.eml", "-o", "dec.eml", cwd=tmp_path)
     dec = (tmp_path / "dec.eml").read_bytes()
     assert b"Subject: hidden" in dec and b"hello mail" in dec
+
+
+def test_pgpmime_with_a_non_ascii_boundary_fails_with_one_line(tmp_path: Path) -> None:
+    keygen(tmp_path)
+    # The 89-octet header block a mutation fuzzer found: boundary="\xb8".
+    (tmp_path / "enc.eml").write_bytes(
+        b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; '
+        b'boundary="\xb8"\r\n\r\n'
+    )
+    proc = run("decrypt", "--key", "a.key", "-i", "enc.eml", "-o", "out", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert proc.stderr.decode().startswith("e2ee-mail: error: ")
+    assert proc.stderr.decode().count("\n") == 1
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.interop

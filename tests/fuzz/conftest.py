@@ -2,8 +2,9 @@
 
 The hang guard is a SIGALRM fixture (no wall-clock *assertion*: a generous limit that
 only turns a genuine hang into a clear failure instead of a stuck CI job). The counts
-come from ``strategies.COUNTS`` and are printed in the terminal summary, so a run
-says how many inputs each format received.
+come from ``strategies.COUNTS`` (hypothesis) and ``mutation_run.RESULTS`` (the volume
+mutation fuzzer) and are printed in the terminal summary, so a run says how many inputs
+each format received.
 """
 
 from __future__ import annotations
@@ -24,19 +25,28 @@ import strategies
 HANG_LIMIT_SECONDS = 120
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "hang_limit(seconds): this test's own hang guard limit"
+    )
+
+
 @pytest.fixture(autouse=True)
 def hang_guard(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail the test with a clear message if it runs for HANG_LIMIT_SECONDS."""
+    """Fail the test with a clear message if it runs for HANG_LIMIT_SECONDS (or the
+    limit its ``hang_limit`` marker gives)."""
+    marker = request.node.get_closest_marker("hang_limit")
+    limit = int(marker.args[0]) if marker else HANG_LIMIT_SECONDS
 
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         pytest.fail(
-            f"{request.node.nodeid} did not finish within {HANG_LIMIT_SECONDS} s: "
+            f"{request.node.nodeid} did not finish within {limit} s: "
             "a parser hang on hostile input?",
             pytrace=True,
         )
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(HANG_LIMIT_SECONDS)
+    signal.alarm(limit)
     try:
         yield
     finally:
@@ -45,6 +55,9 @@ def hang_guard(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    mutation = sys.modules.get("mutation_run")
+    if mutation is not None and mutation.RESULTS:
+        mutation.summary(terminalreporter.section, terminalreporter.write_line)
     if not strategies.COUNTS:
         return
     tr = terminalreporter

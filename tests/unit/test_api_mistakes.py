@@ -298,10 +298,10 @@ PROBES = [
         "MIME",
     ),
     # inspect
-    P("inspect-str", lambda c: insp("text"), U, "bytes"),
+    # inspect reads bytes, a path or a binary stream: a name that is no file says so.
+    P("inspect-str", lambda c: insp("no-such-message.pgp"), U, "cannot read"),
     P("inspect-none", lambda c: insp(None), U, "bytes"),
-    P("inspect-path", lambda c: insp(Path("m.pgp")), U, "read_bytes"),
-    P("inspect-stream", lambda c: insp(B(c.blob)), U, "read()"),
+    P("inspect-path", lambda c: insp(Path("no-such.pgp")), U, "cannot read"),
     P("inspect-garbage", lambda c: insp(b"%PDF-1.7\n"), FormatE),
     # loading
     P("load-cert-none", lambda c: load_c(None), U, "bytes or a path"),

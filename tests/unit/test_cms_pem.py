@@ -42,6 +42,30 @@ def test_a_foreign_character_in_the_body_is_refused(junk: bytes, where: int) -> 
         pem.PemReader(io.BytesIO(bad)).read()
 
 
+@pytest.mark.parametrize("junk", [b"!", b"A", b"=", b"\x00", b"\xff"])
+@pytest.mark.parametrize("line", [1, 2, 1000, -3])
+@pytest.mark.parametrize(
+    ("eol", "offset"),
+    [(b"\n", 0), (b"\r\n", 0), (b"\r\n", 1)],
+    ids=["lf", "cr", "crlf-lf"],
+)
+def test_an_octet_in_place_of_a_line_break_is_refused(
+    junk: bytes, line: int, eol: bytes, offset: int
+) -> None:
+    # RFC 7468 §3: only whitespace separates the base64 lines. The one-pass decode
+    # skips octets outside the alphabet, so one standing exactly where a line
+    # break belongs (not after the first line, nor the last) must still be refused.
+    text = bytes(pem.armor(DATA)).replace(b"\n", eol)
+    start = text.index(b"-----" + eol) + 5 + len(eol)
+    breaks = [i for i in range(start, text.index(b"-----END")) if text[i] == eol[0]]
+    at = breaks[line] + offset
+    bad = text[:at] + junk + text[at + 1 :]
+    with pytest.raises(ArmorError):
+        pem.dearmor(bad)
+    with pytest.raises(ArmorError):
+        pem.PemReader(io.BytesIO(bad)).read()
+
+
 def test_lines_of_varying_width_are_read() -> None:
     import base64
 

@@ -68,6 +68,35 @@ def test_body_is_not_decoded_until_read(decodes: list[int]) -> None:
     assert len(decodes) == 1  # decoded once, then kept
 
 
+def test_held_text_reads_with_lf_line_ends_and_keeps_its_octets(
+    decodes: list[int],
+) -> None:
+    msg = wire.from_bytes(
+        b"Content-Type: text/plain\r\n\r\none\r\ntwo\r\n", keep_raw=True
+    )
+    assert bodybytes.held_lf(msg)
+    assert decodes == []
+    assert msg.get_content() == "one\ntwo\n"
+    raw = bodybytes.body_bytes(msg)
+    assert raw is not None and bytes(raw) == b"one\r\ntwo\r\n"
+    assert not bodybytes.held_lf(msg)  # read already: the payload is a string
+
+
+def test_decrypted_attachments_stay_bytes_until_read(decodes: list[int]) -> None:
+    from e2ee_mail.mime import headers
+
+    msg = EmailMessage()
+    msg["From"] = "a@example.org"
+    msg.set_content("text\n")
+    msg.add_attachment(bytes(4000), maintype="application", subtype="x")
+    inner = wire.to_bytes(headers.build_inner(msg))
+    plain = headers.restore_entity(bytearray(inner), headers.build_outer(msg))
+    assert plain.get_payload(1).get_content() == bytes(4000)
+    assert decodes == []  # base64 decoded straight from the bytes
+    assert plain.get_payload(0).get_content() == "text\n"
+    assert decodes == [6]
+
+
 def test_setting_the_payload_drops_the_bytes() -> None:
     msg = wire.from_bytes(_PGPMIME, keep_raw=True)
     part = msg.get_payload(1)

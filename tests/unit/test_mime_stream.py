@@ -4,6 +4,8 @@ refusals."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import io
 import os
 import tracemalloc
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 
 import e2ee_mail
 from e2ee_mail.errors import MIMEError
+from e2ee_mail.policy import DEFAULT, Policy
 
 FORMATS = {"smime": "x509", "pgpmime": "openpgp"}
 
@@ -44,10 +47,14 @@ def _mail(text: str, attachment: bytes | None, subject: str = "Quarterly") -> by
 
 
 def _structure(msg: EmailMessage) -> list[object]:
+    """Header fields and decoded bodies, line ends aside: decrypt_message gives text
+    bodies LF line ends, decrypt_stream writes them as they were encrypted."""
     return [
         (
             [(k, str(v)) for k, v in part.items()],
-            None if part.is_multipart() else part.get_payload(decode=True),
+            None
+            if part.is_multipart()
+            else part.get_payload(decode=True).replace(b"\r\n", b"\n"),
         )
         for part in msg.walk()
     ]
@@ -85,7 +92,13 @@ def test_streamed_mail_opens_as_the_message_api_mail(
     raw = _mail(text, attachment)
     key = keys[fmt]
     streamed = _encrypt(raw, key, fmt)
-    built = e2ee_mail.encrypt_message(_parse(raw), key.public, format=fmt)  # type: ignore[arg-type]
+    # No Legacy Display Element: a streamed body is encrypted as it is.
+    built = e2ee_mail.encrypt_message(
+        _parse(raw),
+        key.public,
+        format=fmt,  # type: ignore[arg-type]
+        legacy_display=False,
+    )
     expected = _structure(e2ee_mail.decrypt_message(built.as_bytes(), key))
     # Stream-encrypted, opened by the message API; and both opened by the stream.
     assert _structure(e2ee_mail.decrypt_message(streamed, key)) == expected
@@ -99,7 +112,7 @@ def test_outer_mail_shows_no_protected_field(
 ) -> None:
     streamed = _encrypt(_mail("secret text\n", b"\x00" * 100), keys[fmt], fmt)
     head = streamed.split(b"\r\n\r\n", 1)[0]
-    assert b"Subject: ...\r\n" in head
+    assert b"Subject: [...]\r\n" in head
     assert b"Quarterly" not in streamed and b"Bcc" not in streamed
     assert b"secret text" not in streamed
     opened = _parse(_decrypt(streamed, keys[fmt]))
@@ -199,9 +212,133 @@ def test_malformed_pgpmime_is_refused(
         _decrypt(bad, keys["pgpmime"])
 
 
+#: The header block a mutation fuzzer found (89 octets): a PGP/MIME mail whose
+#: boundary is the single octet 0xB8, which the parser decodes as U+FFFD.
+NON_ASCII_BOUNDARY = base64.b64decode(
+    "Q29udGVudC1UeXBlOiBtdWx0aXBhcnQvZW5jcnlwdGVkOyBwcm90b2NvbD0iYXBwbGljYXRpb24v"
+    "cGdwLWVuY3J5cHRlZCI7IGJvdW5kYXJ5PSK4Ig0KDQo="
+)
+
+
+@pytest.mark.parametrize(
+    "mail",
+    [
+        NON_ASCII_BOUNDARY,
+        NON_ASCII_BOUNDARY.replace(b'"\xb8"', '"b\u00e9"'.encode()),
+    ],
+    ids=["octet-b8", "utf-8"],
+)
+def test_non_ascii_boundary_is_a_mime_error(
+    keys: dict[str, e2ee_mail.SecretKey], mail: bytes
+) -> None:
+    assert len(NON_ASCII_BOUNDARY) == 89
+    with pytest.raises(MIMEError, match="boundary"):
+        _decrypt(mail, keys["pgpmime"])
+
+
 def test_plain_mail_is_not_decrypted(keys: dict[str, e2ee_mail.SecretKey]) -> None:
     with pytest.raises(MIMEError, match="not an encrypted mail"):
         _decrypt(_mail("hello\n", None), keys["smime"])
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_a_from_field_the_email_parser_chokes_on_is_a_mime_error(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    # "a@" with no domain makes CPython's address parser raise IndexError (found
+    # by a mutation fuzzer): a malformed mail, never a traceback.
+    mail = b"From: a@\r\nTo: b@example.org\r\nSubject: s\r\n\r\nhi\r\n"
+    out = io.BytesIO()
+    with pytest.raises(MIMEError, match="malformed header fields"):
+        e2ee_mail.encrypt_stream(io.BytesIO(mail), out, keys[fmt].public, format=fmt)  # type: ignore[arg-type]
+    assert out.getvalue() == b""
+    with pytest.raises(MIMEError, match="malformed header fields"):
+        e2ee_mail.encrypt_message(_parse(mail), keys[fmt].public, format=fmt)  # type: ignore[arg-type]
+
+
+def _padded(mail: bytes, size: int) -> bytes:
+    """``mail`` with an X-Pad field in front, its header block ``size`` octets long
+    (fields and the empty line)."""
+    from e2ee_mail.mime import streamio
+
+    have = streamio.header_end(mail, 0)
+    field = b"X-Pad: " + b"a" * (size - have - 9) + b"\r\n"
+    padded = field + mail
+    assert streamio.header_end(padded, 0) == size
+    return padded
+
+
+LIMIT = 8192
+
+
+def _small() -> Policy:
+    return dataclasses.replace(DEFAULT, max_mail_header_bytes=LIMIT)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_one_header_limit_for_stream_and_message_decryption(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    sealed = _encrypt(_mail("x\n", None), keys[fmt], fmt)
+    at_limit, over = _padded(sealed, LIMIT), _padded(sealed, LIMIT + 1)
+    assert _decrypt(at_limit, keys[fmt], policy=_small())
+    assert e2ee_mail.decrypt_message(at_limit, keys[fmt], policy=_small())
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        _decrypt(over, keys[fmt], policy=_small())
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        e2ee_mail.decrypt_message(over, keys[fmt], policy=_small())
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        e2ee_mail.decrypt_message(_parse(over), keys[fmt], policy=_small())
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_one_header_limit_for_stream_and_message_encryption(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    plain = _mail("x\n", None)
+    at_limit, over = _padded(plain, LIMIT), _padded(plain, LIMIT + 1)
+    assert _encrypt(at_limit, keys[fmt], fmt, policy=_small())
+    assert e2ee_mail.encrypt_message(
+        _parse(at_limit),
+        keys[fmt].public,
+        format=fmt,  # type: ignore[arg-type]
+        policy=_small(),
+    )
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        _encrypt(over, keys[fmt], fmt, policy=_small())
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        e2ee_mail.encrypt_message(
+            _parse(over),
+            keys[fmt].public,
+            format=fmt,  # type: ignore[arg-type]
+            policy=_small(),
+        )
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_the_message_api_refuses_what_the_stream_refuses_by_default(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    # The default limit (1 MiB) for both: the message API used to parse any header
+    # block, the stream reader refused those over 1 MiB.
+    sealed = _encrypt(_mail("x\n", None), keys[fmt], fmt)
+    over = _padded(sealed, DEFAULT.max_mail_header_bytes + 1)
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        _decrypt(over, keys[fmt])
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        e2ee_mail.decrypt_message(over, keys[fmt])
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_the_decrypted_entity_header_is_held_to_the_same_limit(
+    keys: dict[str, e2ee_mail.SecretKey], fmt: str
+) -> None:
+    inner = _padded(_mail("x\n", None), 2 * LIMIT)
+    sealed = _encrypt(inner, keys[fmt], fmt)  # default limit: fits
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        _decrypt(sealed, keys[fmt], policy=_small())
+    with pytest.raises(MIMEError, match="max_mail_header_bytes"):
+        e2ee_mail.decrypt_message(sealed, keys[fmt], policy=_small())
 
 
 def _peaks(

@@ -169,6 +169,23 @@ def test_a_foreign_character_anywhere_in_the_body_is_refused(
         armor.ArmorReader(io.BytesIO(bad)).read()
 
 
+@pytest.mark.parametrize("junk", [b"!", b"A", b"\x00", b"\xff"])
+@pytest.mark.parametrize("line", [1, 2, 40, -3])
+def test_an_octet_in_place_of_a_line_break_is_refused(junk: bytes, line: int) -> None:
+    # RFC 9580 §6.2: the armor body is base64 in lines; an octet standing exactly
+    # where a line break belongs is damage, even where the decoded octets match.
+    text = bytes(armor.enarmor(bytes(range(256)) * 40))
+    start = text.index(b"-----\n\n") + 7
+    end = text.index(b"-----END")
+    breaks = [i for i in range(start, end) if text[i] == 0x0A]
+    at = breaks[line]
+    bad = text[:at] + junk + text[at + 1 :]
+    with pytest.raises(ArmorError):
+        armor.dearmor(bad)
+    with pytest.raises(ArmorError):
+        armor.ArmorReader(io.BytesIO(bad)).read()
+
+
 def test_lines_of_other_widths_and_bare_cr_line_ends_are_read() -> None:
     data = bytes(range(256)) * 7
     body = base64.b64encode(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 import pytest
 
@@ -12,6 +13,7 @@ from e2ee_mail.openpgp import armor, certs, keygen
 from e2ee_mail.openpgp.packets import TAG_SIGNATURE
 from e2ee_mail.openpgp.packets.header import Packet, parse_packets, serialize_packet
 from e2ee_mail.openpgp.packets.signature import parse_signature, serialize_signature
+from e2ee_mail.policy import DEFAULT
 
 UID = "Alice <alice@example.org>"
 
@@ -150,8 +152,17 @@ def test_generated_expiry_is_honoured() -> None:
     assert cert.expires == created + 3600
     assert cert.encryption_keys(now=created + 10)
     assert cert.encryption_keys(now=created + 3600) == []
-    with pytest.raises(UnsupportedError):
-        e2ee_mail.encrypt(b"x", cert)  # the clock is far past the expiry
+    # The clock is far past the expiry: refused, naming the reason, unless the
+    # caller accepts an expired certificate on purpose.
+    with pytest.raises(e2ee_mail.PolicyError, match="expired on 2023-11-14 23:13:20"):
+        e2ee_mail.encrypt(b"x", cert)
+    late = dataclasses.replace(DEFAULT, allow_expired_recipients=True)
+    sealed = e2ee_mail.encrypt(b"x", cert, policy=late)
+    assert e2ee_mail.decrypt(sealed, key) == b"x"
+    assert cert.not_after == datetime.datetime.fromtimestamp(
+        created + 3600, datetime.UTC
+    )
+    assert cert.not_before == datetime.datetime.fromtimestamp(created, datetime.UTC)
 
 
 def _revoked(key: certs.OpenPGPSecretKey, *, subkey: bool) -> certs.OpenPGPCertificate:

@@ -18,7 +18,7 @@ def mail() -> EmailMessage:
     msg["From"] = "bob@example.org"
     msg["To"] = "alice@example.org"
     msg["Subject"] = "quarterly numbers"
-    msg["X-Secret"] = "inside only"
+    msg["Keywords"] = "inside only"
     msg.set_content("The numbers are up.\n")
     return msg
 
@@ -32,7 +32,7 @@ def test_outer_shape_is_rfc3156(alice: certs.OpenPGPSecretKey) -> None:
     assert "Version: 1" in control.get_payload()
     assert data.get_content_type() == "application/octet-stream"
     assert data.get_payload().startswith("-----BEGIN PGP MESSAGE-----")
-    assert outer["Subject"] == "..." and "X-Secret" not in outer
+    assert outer["Subject"] == "[...]" and "Keywords" not in outer
     raw = detect.serialize(outer)
     assert b"quarterly" not in raw and b"inside only" not in raw
 
@@ -43,7 +43,7 @@ def test_round_trip_restores_protected_headers(alice: certs.OpenPGPSecretKey) ->
     )
     inner = e2ee_mail.decrypt_message(raw, alice)
     assert inner["Subject"] == "quarterly numbers"
-    assert inner["X-Secret"] == "inside only"
+    assert inner["Keywords"] == "inside only"
     assert inner.get_content().strip() == "The numbers are up."
     assert e2ee_mail.inspect(raw).format == "pgpmime"
 

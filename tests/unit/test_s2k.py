@@ -10,6 +10,7 @@ body below is the first packet of the armored key printed there.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import time
 
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import e2ee_mail
 from e2ee_mail.core.kdf import hkdf_sha256
 from e2ee_mail.errors import (
     PacketError,
@@ -25,10 +27,11 @@ from e2ee_mail.errors import (
     UnsupportedError,
     UsageError,
 )
-from e2ee_mail.openpgp import keyprotect, s2k
+from e2ee_mail.openpgp import armor, keyprotect, s2k
 from e2ee_mail.openpgp.keyprotect import SecretKeyProtection
 from e2ee_mail.openpgp.packets.wire import checksum16
 from e2ee_mail.openpgp.s2k import S2K
+from e2ee_mail.policy import DEFAULT
 
 # RFC 9580 A.5: the v6 Ed25519 Secret Key packet body, locked with Argon2 + AES-256-OCB.
 A5_PRIMARY_BODY = bytes.fromhex(
@@ -184,6 +187,78 @@ def test_argon2_excessive_work_is_refused() -> None:
     )
     with pytest.raises(PolicyError, match="work"):
         s2k.derive_key(spec, b"pw", 32)
+
+
+def _a5_key(t: int, p: int, m: int) -> bytes:
+    """The RFC 9580 A.5 sample locked key, both packets' Argon2 parameters set to
+    (t, p, m) (the key no longer unlocks then: only the bounds are under test)."""
+    from e2ee_mail import vectors
+
+    root = vectors.default_dir()
+    cases = vectors.load_file(root / "openpgp" / "rfc9580-appendix-a.json", root).cases
+    locked = next(c for c in cases if c.flags == ("Rfc9580", "Argon2"))
+    text = locked.text("data")
+    binary = armor.dearmor(text.encode())[1]
+    published = bytes((1, 4, 21))  # after each packet's 16-octet Argon2 salt
+    assert binary.count(published) == 2
+    return binary.replace(published, bytes((t, p, m)))
+
+
+@pytest.mark.parametrize("passphrase", [A5_PASSPHRASE, b"wrong"])
+def test_a_key_at_the_former_argon2_limit_is_refused_before_any_work(
+    passphrase: bytes,
+) -> None:
+    # Four passes over 2 GiB cost 2.1 GB and seconds per unlock attempt, a wrong
+    # passphrase included: now beyond the default work bound, refused up front.
+    with pytest.raises(PolicyError, match="max_argon2_work_kib"):
+        e2ee_mail.load_key(_a5_key(4, 4, 21), passphrase)
+
+
+@pytest.mark.parametrize(
+    ("t", "p", "m"),
+    [(1, 4, 21), (3, 4, 16), (2, 4, 20), (4, 1, 19)],
+    ids=["rfc9106-first", "rfc9106-second", "1gib-2-passes", "512mib-4-passes"],
+)
+def test_argon2_parameters_peers_write_are_within_the_default_bounds(
+    t: int, p: int, m: int
+) -> None:
+    # RFC 9106 §4's first option is RFC 9580's example and its A.5 sample key;
+    # its second is what OpenPGP.js and go-crypto write by default.
+    spec = S2K(
+        s2k.S2K_ARGON2, salt=bytes(16), passes=t, parallelism=p, memory_exponent=m
+    )
+    s2k._check_argon2(spec, DEFAULT)
+
+
+@pytest.mark.parametrize(
+    ("t", "m", "field"),
+    [(1, 22, "memory"), (2, 21, "work"), (3, 20, "work"), (255, 16, "work")],
+)
+def test_argon2_beyond_the_default_bounds_is_refused(
+    t: int, m: int, field: str
+) -> None:
+    spec = S2K(
+        s2k.S2K_ARGON2, salt=bytes(16), passes=t, parallelism=1, memory_exponent=m
+    )
+    with pytest.raises(PolicyError, match=f"max_argon2_{field}_kib"):
+        s2k.derive_key(spec, b"pw", 32)
+
+
+def test_argon2_bounds_are_policy_fields() -> None:
+    small = dataclasses.replace(
+        DEFAULT, max_argon2_memory_kib=1 << 20, max_argon2_work_kib=1 << 20
+    )
+    # The RFC 9580 A.5 sample key (one pass over 2 GiB) is refused by a caller who
+    # allows 1 GiB, before any work, whatever the passphrase.
+    with pytest.raises(PolicyError, match="max_argon2_memory_kib"):
+        e2ee_mail.load_key(_a5_key(1, 4, 21), A5_PASSPHRASE, policy=small)
+    with pytest.raises(PolicyError, match="max_argon2_work_kib"):
+        e2ee_mail.load_key(_a5_key(2, 4, 20), A5_PASSPHRASE, policy=small)
+    roomy = dataclasses.replace(DEFAULT, max_argon2_work_kib=4 << 21)
+    spec = S2K(
+        s2k.S2K_ARGON2, salt=bytes(16), passes=4, parallelism=4, memory_exponent=21
+    )
+    s2k._check_argon2(spec, roomy)
 
 
 @pytest.mark.parametrize(

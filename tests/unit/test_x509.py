@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import warnings
 
 import pytest
 from cryptography import x509
@@ -130,6 +132,65 @@ def test_malformed_certificate_is_format_error(data: bytes) -> None:
 def test_malformed_key_is_key_load_error(data: bytes) -> None:
     with pytest.raises(e2ee_mail.KeyLoadError):
         kx.load_key(data, None)
+
+
+#: PKCS#8 keys whose DER parses but whose key material OpenSSL refuses (found by a
+#: mutation fuzzer): X25519 with an empty key, and the X448 OID with a 32-octet key.
+WRONG_LENGTH_PKCS8 = {
+    "x25519-empty": "MA4CAQAwBQYDK2VuBAIEAA==",
+    "x448-32-octets": "MC4CAQAwBQYDK2VvBCIEIAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
+    "GBkaGxwdHh8g",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_LENGTH_PKCS8))
+@pytest.mark.parametrize("pem", [False, True], ids=["der", "pem"])
+def test_pkcs8_key_of_the_wrong_length_is_key_load_error(name: str, pem: bool) -> None:
+    der = base64.b64decode(WRONG_LENGTH_PKCS8[name])
+    data = (
+        b"-----BEGIN PRIVATE KEY-----\n"
+        + base64.encodebytes(der)
+        + b"-----END PRIVATE KEY-----\n"
+        if pem
+        else der
+    )
+    with pytest.raises(e2ee_mail.KeyLoadError, match="not a valid PKCS#8"):
+        e2ee_mail.load_key(data)
+    # With a passphrase: the same refusal (PassphraseError for DER, which may have
+    # been an encrypted key), never another exception.
+    with pytest.raises(e2ee_mail.KeyLoadError):
+        e2ee_mail.load_key(data, passphrase="pw")
+
+
+@pytest.mark.parametrize(
+    "oid",
+    [b"\x6e", b"\x6f", b"\x70", b"\x71"],
+    ids=["x25519", "x448", "ed25519", "ed448"],
+)
+def test_pkcs8_curve_keys_of_any_length_fail_with_library_errors(oid: bytes) -> None:
+    # RFC 8410 §7 PrivateKeyInfo (OIDs 1.3.101.110 to 113) around a CurvePrivateKey
+    # of every length up to 69 octets.
+    for size in range(70):
+        curve_key = bytes((0x04, size)) + b"\x01" * size
+        body = b"\x02\x01\x00\x30\x05\x06\x03\x2b\x65" + oid
+        body += bytes((0x04, len(curve_key))) + curve_key
+        with contextlib.suppress(e2ee_mail.Error):
+            e2ee_mail.load_key(bytes((0x30, len(body))) + body)
+
+
+def test_dsa_pkcs8_key_is_unsupported_without_a_warning() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        der = dsa.generate_private_key(1024).private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    with pytest.raises(e2ee_mail.UnsupportedError, match="DSA"):
+        e2ee_mail.load_key(der)
 
 
 def test_bad_uid_is_usage_error() -> None:
