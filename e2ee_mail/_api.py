@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from email.message import EmailMessage, Message
 
     from ._inspect import Inspection
-    from .mime.headers import HCPChoice, HeaderProtectionReport
+    from .mime.hcp import HCPChoice
+    from .mime.protection_report import HeaderProtectionReport
 
 __all__ = [
     "decrypt",
@@ -504,9 +505,9 @@ def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:
     Raises:
         UsageError: ``msg`` did not come from :func:`decrypt_message`.
     """
-    from .mime import headers
+    from .mime import protection_report
 
-    return headers.report(msg)
+    return protection_report.report(msg)
 
 
 def rewrap(

@@ -33,6 +33,7 @@ from ..errors import MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import headers, streamio
+from .hcp import HCPChoice, resolve_hcp
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -78,7 +79,7 @@ def encrypt_stream(
     format: Literal["smime", "pgpmime"],
     cipher: Literal["aes-256-gcm", "aes-256-cbc"] = "aes-256-gcm",
     policy: Policy,
-    hcp: headers.HCPChoice = "baseline",
+    hcp: HCPChoice = "baseline",
 ) -> None:
     """Encrypt the mail read from ``src`` into the mail written to ``dst``.
 
@@ -89,7 +90,7 @@ def encrypt_stream(
 
     from .sealed import split_at_last_body
 
-    checked = headers.resolve_hcp(hcp)
+    checked = resolve_hcp(hcp)
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     head = _parse_head(block)
