@@ -3,6 +3,9 @@
 Exit 0 on success; otherwise exactly one line ``e2ee-mail: error: ...`` on stderr, a
 non-zero status, and nothing written to the output path: output goes to a temporary
 file next to the target and is renamed only once the whole operation has succeeded.
+SIGINT, SIGTERM and SIGHUP end a command the same way: its temporary files are
+removed and it exits 128 + the signal number (130, 143, 129), as a shell reports a
+command that a signal ended.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 
-from ._io import atomic_writer, spool, write_secret_file
+from ._io import atomic_writer, remove_temporaries, spool, write_secret_file
 from .errors import Error, UsageError
 
 if TYPE_CHECKING:
@@ -30,6 +33,67 @@ __all__ = ["main"]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+#: The status of a command ended by signal N is this + N (what shells report).
+EXIT_SIGNAL_BASE = 128
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread by SIGINT, SIGTERM or SIGHUP.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` stops
+    it: it unwinds through every ``finally`` and context manager, which remove their
+    temporary files, up to :func:`main`.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    import signal
+
+    # One is enough: a second signal must not interrupt the clean-up the first one
+    # starts (SIGKILL remains for a clean-up that hangs).
+    for name in _SIGNALS:
+        other = getattr(signal, name, None)
+        if other is not None:
+            signal.signal(other, signal.SIG_IGN)
+    raise _Terminated(signum)
+
+
+#: The signals that end a command with its clean-up.
+_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+@contextlib.contextmanager
+def _signals_end_cleanly() -> Iterator[None]:
+    """Route :data:`_SIGNALS` to :func:`_terminate` for the block, then restore them.
+
+    A signal its parent set to be ignored (``nohup``, a background job's SIGINT)
+    stays ignored; and outside the main thread nothing changes (only the main
+    thread may set handlers, as when :func:`main` runs inside another program).
+    """
+    import signal
+
+    saved: dict[int, Any] = {}
+    try:
+        for name in _SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:  # no SIGHUP on Windows
+                continue
+            previous = signal.getsignal(signum)
+            if previous == signal.SIG_IGN:
+                continue
+            try:
+                signal.signal(signum, _terminate)
+            except ValueError:  # not the main thread: leave every handler alone
+                break
+            saved[signum] = previous
+        yield
+    finally:
+        for signum, previous in saved.items():
+            signal.signal(signum, previous)
 
 
 def _terminal_columns() -> int:
@@ -383,17 +447,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser(argv)
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        with _signals_end_cleanly():
+            try:
+                args.func(args)
+            finally:
+                # The blocks that made them remove their temporary files as the
+                # exception passes; a signal inside one of those clean-ups would
+                # skip the rest of it, so sweep up (a no-op when all went well).
+                remove_temporaries()
+    except _Terminated as exc:
+        return _signalled(exc.signum)
+    except KeyboardInterrupt:  # SIGINT while its handler is Python's own
+        import signal
+
+        return _signalled(signal.SIGINT)
     except Error as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
         return EXIT_ERROR
     except OSError as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("e2ee-mail: error: interrupted\n")
-        return 130
     return 0
+
+
+def _signalled(signum: int) -> int:
+    import signal
+
+    name = signal.Signals(signum).name
+    reason = "interrupted" if name == "SIGINT" else f"terminated by {name}"
+    sys.stderr.write(f"e2ee-mail: error: {reason}\n")
+    return EXIT_SIGNAL_BASE + signum
 
 
 def _one_line(exc: BaseException) -> str:
