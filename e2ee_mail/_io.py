@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SealedSpool",
     "atomic_writer",
-    "copy_spool",
     "read_input",
     "remove_temporaries",
     "sealed_spool",
@@ -145,52 +144,6 @@ def sealed_spool(directory: str | None = None) -> Iterator[SealedSpool]:
         yield SealedSpool(fh)
 
 
-def copy_spool(spool_file: BinaryIO, dst: BinaryIO) -> None:
-    """Copy a whole spool file (from :func:`spool`) to ``dst``.
-
-    When ``dst`` is a real file the kernel copies (``os.copy_file_range``, then
-    ``os.sendfile``): no pass through user space, which halves the I/O cost of
-    releasing a spooled plaintext (issue 6, CMS stream decrypt). Anything else, or a
-    kernel that refuses, gets ``shutil.copyfileobj`` with a 1 MiB buffer.
-    """
-    spool_file.flush()
-    size = spool_file.seek(0, os.SEEK_END)
-    done = 0
-    try:
-        out_fd = dst.fileno()
-    except (AttributeError, OSError):  # io.UnsupportedOperation is an OSError
-        out_fd = -1
-    if out_fd >= 0:
-        dst.flush()
-        in_fd = spool_file.fileno()
-        for copy in (_copy_file_range, _sendfile):
-            try:
-                while done < size:
-                    n = copy(in_fd, out_fd, done, size - done)
-                    if n <= 0:
-                        break
-                    done += n
-            except OSError:
-                pass  # EXDEV, EINVAL (not a regular file), ENOSYS...: next way
-            if done >= size:
-                return
-    import shutil
-
-    spool_file.seek(done)
-    shutil.copyfileobj(spool_file, dst, 1 << 20)
-
-
-def _copy_file_range(in_fd: int, out_fd: int, offset: int, count: int) -> int:
-    copy_file_range = getattr(os, "copy_file_range", None)
-    if copy_file_range is None:
-        return 0
-    return int(copy_file_range(in_fd, out_fd, count, offset_src=offset))
-
-
-def _sendfile(in_fd: int, out_fd: int, offset: int, count: int) -> int:
-    return os.sendfile(out_fd, in_fd, offset, count)
-
-
 @contextlib.contextmanager
 def atomic_writer(
     path: str | os.PathLike[str], *, mode: int = 0o644
@@ -287,7 +240,8 @@ def write_secret_file(path: str | os.PathLike[str], data: bytes) -> None:
 class PrefixedReader:
     """A readable binary stream that yields ``head`` and then the rest of ``src``.
 
-    Lets format detection peek at a non-seekable stream without losing bytes.
+    Lets format detection peek at a non-seekable stream without losing bytes. Over a
+    seekable ``src`` whose last octets read were ``head``, it is seekable too.
     """
 
     def __init__(self, head: bytes, src: BinaryIO) -> None:
@@ -315,3 +269,20 @@ class PrefixedReader:
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        """Whether ``src`` is: then :meth:`seek` and :meth:`tell` work as on it."""
+        seekable = getattr(self._src, "seekable", None)
+        return bool(seekable and seekable())
+
+    def tell(self) -> int:
+        """The position in ``src`` of the next octet this reader yields."""
+        return int(self._src.tell()) - len(self._head)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Seek ``src`` (``offset`` as :meth:`tell` counts); the head is dropped:
+        its octets are ``src``'s own, read again from there."""
+        if whence == os.SEEK_CUR:
+            offset, whence = self.tell() + offset, os.SEEK_SET
+        self._head = memoryview(b"")
+        return int(self._src.seek(offset, whence))

@@ -183,3 +183,22 @@ def test_atomic_writer_accepts_a_bare_file_name(
     with atomic_writer("plain.txt") as fh:
         fh.write(b"here")
     assert (tmp_path / "plain.txt").read_bytes() == b"here"
+
+
+def test_prefixed_reader_over_a_seekable_source_seeks_as_it() -> None:
+    src = io.BytesIO(b"0123456789abcdef")
+    src.seek(2)
+    reader = PrefixedReader(src.read(4), src)  # peeked at "2345"
+    assert reader.seekable() and reader.tell() == 2
+    assert reader.read(3) == b"234" and reader.tell() == 5
+    assert reader.seek(1) == 1 and reader.read(2) == b"12"
+    assert reader.seek(2, os.SEEK_CUR) == 5 and reader.read() == b"56789abcdef"
+    assert not PrefixedReader(b"x", io.BufferedReader(_Unseekable())).seekable()
+
+
+class _Unseekable(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: object) -> int:
+        return 0

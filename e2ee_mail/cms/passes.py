@@ -1,0 +1,280 @@
+"""Opening a CMS message from a stream: two passes over the sealed body.
+
+AuthEnvelopedData (RFC 5083 §2.1) authenticates the whole body with one GCM tag
+(RFC 5084 §3.2) that comes after it, so nothing may be released before the body
+has been read to its end. The body is read twice: a first pass decrypts and drops
+the plaintext to check the tag, the second decrypts into ``dst`` and checks the tag
+again. A seekable source is read twice where it is; any other (a pipe, PEM, a MIME
+part) is spooled as it arrives, *as the ciphertext it is*: the spool holds the
+message's own octets, sealed under the content key, which never leaves memory. So
+no plaintext rests on disk whatever stops the process (a spool is also nameless:
+SIGKILL leaves none). Legacy EnvelopedData (AES-CBC, RFC 5652 §6.3, opened only by
+opt-in) takes the same two passes, its padding checked by the first.
+
+Large bodies overlap reading, decrypting and writing on threads (core/pipeline.py);
+reads get a thread of their own only from a seekable source or our spool, writes
+only into a regular file, so that no thread can block for good.
+
+Left out: authAttrs (they follow the body, too late for GCM's associated data: the
+bytes API opens such messages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Sequence
+from typing import BinaryIO, Final
+
+from .. import _io
+from ..core import aead, pipeline
+from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
+from ..model import SecretKey
+from ..policy import Policy
+from . import common, legacy, pem
+from .framing import Trailer
+
+__all__ = ["decrypt_stream"]
+
+
+def _stream_source(src: BinaryIO) -> BinaryIO:
+    head = src.read(64)
+    stream: BinaryIO = _io.PrefixedReader(head, src)  # type: ignore[assignment]
+    if pem.is_pem(head):
+        return pem.PemReader(stream)  # type: ignore[return-value]
+    return stream
+
+
+def decrypt_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    *,
+    policy: Policy,
+    spool_dir: str | None = None,
+) -> None:
+    """Open a CMS message from ``src`` into ``dst`` in bounded memory, in two
+    passes over its body (see the module's docstring).
+
+    Args:
+        spool_dir: where the spool goes (default: the system temporary directory).
+
+    Raises:
+        DecryptionError: the tag failed, or ``src`` (or the spool) changed between
+            the two passes; in that last case ``dst`` may hold plaintext of the
+            altered octets, and only a reader that ignores the error could take it
+            for the message. Nothing is written to ``dst`` for any other failure.
+    """
+    source = _stream_source(src)
+    seekable = _seekable(source)
+    start = source.tell() if seekable else 0
+    reader = common.reader(source, policy)
+    header = reader.read_header()
+    authenticated, nonce, size = common.content_params(header, policy)
+    ceks, named = common.content_keys(header, keys, policy, size)
+    with contextlib.ExitStack() as stack:
+        first: _Opening | None = None
+        if seekable:
+            # Frame the message first (skipping the body: seeks), then read the body.
+            ranges: list[tuple[int, int]] = []
+            for length in reader.segments():
+                ranges.append((start + reader.pos, length))
+                reader.skip(length)
+            trailer = reader.read_trailer(authenticated=authenticated)
+            _check_trailer(trailer, authenticated)
+            end = source.tell()
+            body = _Body(source, ranges)
+        else:
+            spool = stack.enter_context(_io.spool(spool_dir))
+            # The first pass reads the stream as it arrives, keeping each octet.
+            tee: BinaryIO = _Tee(reader.src, spool)  # type: ignore[assignment]
+            total = 0
+            for length in reader.segments():
+                if first is None:
+                    # More segments may follow (BER): buffers for 64 KiB at least.
+                    room = _buffer_size(max(length, _SEGMENTS_HINT))
+                    first = _Opening(ceks[0], nonce, authenticated, room)
+                first.update(_Body(tee, [(-1, length)], threads=False), None)
+                reader.advance(length)
+                total += length
+            trailer = reader.read_trailer(authenticated=authenticated)
+            _check_trailer(trailer, authenticated)
+            body = _Body(spool, [(0, total)])
+        cek = _first_that_opens(first, ceks, nonce, authenticated, trailer, body)
+        if cek is None:
+            if named:
+                raise DecryptionError()
+            raise common.no_key(header)
+        second = _Opening(cek, nonce, authenticated, body.buffer_size)
+        second.update(body, dst)
+        second.finalize(trailer, dst)
+        if seekable:
+            source.seek(end)
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    seekable = getattr(stream, "seekable", None)
+    try:
+        return bool(seekable and seekable())
+    except (OSError, ValueError):
+        return False
+
+
+def _regular_file(stream: BinaryIO | None) -> bool:
+    """Whether ``stream`` is a regular file (a write to it never blocks for long)."""
+    # No fileno() at all, or io.UnsupportedOperation (an OSError): not one.
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _first_that_opens(
+    first: _Opening | None,
+    ceks: list[bytes],
+    nonce: bytes,
+    authenticated: bool,
+    trailer: Trailer,
+    body: _Body,
+) -> bytes | None:
+    """The content key whose tag (or CBC padding) verifies, or None.
+
+    ``first``, when given, has already read the body once with ``ceks[0]``; every
+    other candidate (keys loaded without certificates) reads it from ``body``.
+    """
+    for i, cek in enumerate(ceks):
+        opening = first if i == 0 and first is not None else None
+        if opening is None:
+            opening = _Opening(cek, nonce, authenticated, body.buffer_size)
+            opening.update(body, None)
+        try:
+            opening.finalize(trailer, None)
+        except DecryptionError:
+            continue
+        return cek
+    return None
+
+
+class _Body:
+    """Where the sealed body is read from: ``(offset, length)`` ranges of ``source``
+    (offset -1: read on from where it is)."""
+
+    def __init__(
+        self, source: BinaryIO, ranges: list[tuple[int, int]], *, threads: bool = True
+    ) -> None:
+        self.source = source
+        self.ranges = ranges
+        self.size = sum(n for _, n in ranges)
+        # Reads on a thread of their own only where they cannot block for long: a
+        # seekable source or our own spool, never a pipe (see core/pipeline.py).
+        self.threads = threads and self.size >= _OVERLAP_MIN_BYTES
+        # A pass on this thread needs buffers; core/pipeline.py brings its own.
+        self.buffer_size = 0 if self.threads else _buffer_size(self.size)
+
+
+def _buffer_size(body_size: int) -> int:
+    """Read buffers no larger than the body: a small message would pay more for
+    first touching them than for its decryption."""
+    return max(1, min(body_size, aead.STREAM_BUFFER_SIZE))
+
+
+#: The least body size a stream's first segment is taken to announce.
+_SEGMENTS_HINT: Final = 64 << 10
+#: Bodies from this size on overlap reading, decrypting and writing on threads;
+#: below it, starting two threads costs more than the overlap saves.
+_OVERLAP_MIN_BYTES: Final = 4 << 20
+
+
+class _Discard:
+    """Where the plaintext of a first pass goes: nowhere."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        return len(data)
+
+
+_DISCARD: Final = _Discard()
+
+
+class _Tee:
+    """Reads from ``src`` and copies every octet read into ``spool``."""
+
+    def __init__(self, src: BinaryIO, spool: BinaryIO) -> None:
+        self._src = src
+        self._spool = spool
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        n: int = self._src.readinto(buf)  # type: ignore[attr-defined]
+        if n:
+            self._spool.write(memoryview(buf)[:n])
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._src.read(size)
+        self._spool.write(data)
+        return data
+
+
+class _Opening:
+    """One pass of one content key over the body: GCM, or opted-in legacy CBC."""
+
+    def __init__(
+        self, cek: bytes, nonce: bytes, authenticated: bool, buffer_size: int
+    ) -> None:
+        self._gcm: aead.GCMStreamOpener | None = None
+        self._cbc: legacy.CBCDecryptor | None = None
+        if authenticated:
+            self._gcm = aead.GCMStreamOpener(cek, nonce, buffer_size=buffer_size)
+        else:
+            self._cbc = legacy.CBCDecryptor(cek, nonce)
+
+    def update(self, body: _Body, dst: BinaryIO | None) -> None:
+        """Decrypt ``body`` into ``dst`` (None: check only, the plaintext dropped)."""
+        sink: BinaryIO = dst if dst is not None else _DISCARD  # type: ignore[assignment]
+        if self._gcm is not None and body.threads:
+            pipeline.pump(
+                self._gcm.update_into,
+                body.source,
+                dst,
+                [(None if o < 0 else o, n) for o, n in body.ranges],
+                buffer_size=aead.STREAM_BUFFER_SIZE,
+                read_thread=True,
+                write_thread=_regular_file(dst),
+            )
+            return
+        for offset, length in body.ranges:
+            if offset >= 0:
+                body.source.seek(offset)
+            if self._gcm is not None:
+                self._gcm.pump(body.source, sink, length)
+                continue
+            assert self._cbc is not None
+            left = length
+            while left:
+                chunk = body.source.read(min(left, 1 << 20))
+                if not chunk:
+                    raise FormatError("the CMS message is truncated")
+                self._cbc.update(chunk, sink)
+                left -= len(chunk)
+
+    def finalize(self, trailer: Trailer, dst: BinaryIO | None) -> None:
+        """Check the tag (or the CBC padding, writing the last block to ``dst``)."""
+        if self._gcm is not None:
+            self._gcm.finalize(trailer.mac or b"")
+        else:
+            assert self._cbc is not None
+            sink: BinaryIO = dst if dst is not None else _DISCARD  # type: ignore[assignment]
+            self._cbc.finalize(sink)
+
+
+def _check_trailer(trailer: Trailer, authenticated: bool) -> None:
+    if not authenticated:
+        return
+    # authAttrs come after the content, so a stream cannot feed them to GCM before
+    # the body; messages with authAttrs are opened by the bytes API.
+    if trailer.auth_attrs is not None:
+        raise UnsupportedError(
+            "AuthEnvelopedData with authAttrs cannot be streamed: use decrypt()"
+        )
+    if trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE:
+        raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
