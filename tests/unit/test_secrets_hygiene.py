@@ -331,33 +331,54 @@ def test_logging_at_debug_never_includes_secrets(
 
 
 class _Watcher(io.RawIOBase):
-    """A dst that, on every write, records the mode of each open file in ``root``."""
+    """A dst that, on every write, records the mode of each open file in ``root``
+    and whether any of them holds the plaintext."""
 
     def __init__(self, root: Path) -> None:
         self.root = str(root)
         self.modes: list[int] = []
+        self.plaintext_in_temp = False
         self.data = bytearray()
 
     def writable(self) -> bool:
         return True
 
     def write(self, b: object) -> int:
-        self.modes += _open_temp_modes(self.root)
+        for mode, content in _open_temps(self.root):
+            self.modes.append(mode)
+            self.plaintext_in_temp |= PLAINTEXT[:24] in content
         view = memoryview(b)  # type: ignore[arg-type]
         self.data += view
         return len(view)
 
 
-def _open_temp_modes(root: str) -> list[int]:
-    modes = []
+def _open_temps(root: str) -> list[tuple[int, bytes]]:
+    """Mode and content of every file this process has open under ``root``,
+    nameless ones (unlinked spools) included."""
+    found = []
     for fd in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
             if target.startswith(root):
-                modes.append(stat.S_IMODE(os.stat(f"/proc/self/fd/{fd}").st_mode))
+                with open(f"/proc/self/fd/{fd}", "rb") as fh:
+                    mode = stat.S_IMODE(os.fstat(fh.fileno()).st_mode)
+                    found.append((mode, fh.read()))
         except OSError:
             continue
-    return modes
+    return found
+
+
+class _Pipe(io.RawIOBase):
+    """A source that cannot seek, as a pipe: decrypt_stream must spool it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._src = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: object) -> int:
+        return self._src.readinto(b)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -377,36 +398,38 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("pgp6-x25519", False),
     ],
 )
-def test_decrypt_stream_temp_files_are_0600_and_removed(
+def test_decrypt_stream_temp_files_are_0600_sealed_and_removed(
     private_tmp: Path, name: str, spools: bool
 ) -> None:
     key = _keys()[name]
     fmt = "cms" if key.format == "x509" else "openpgp"
     ct = bytes(e2ee_mail.encrypt(PLAINTEXT * 100, key.public, format=fmt))
     dst = _Watcher(private_tmp)
-    e2ee_mail.decrypt_stream(io.BytesIO(ct), dst, key)
+    e2ee_mail.decrypt_stream(_Pipe(ct), dst, key)
     assert bytes(dst.data) == PLAINTEXT * 100
     if spools:  # CMS and SEIPDv1 spool before releasing; SEIPDv2 streams chunks
         assert dst.modes, "expected a spool file while the plaintext was copied out"
     assert all(m == 0o600 for m in dst.modes), [oct(m) for m in dst.modes]
+    assert not dst.plaintext_in_temp, "a temporary file held the plaintext in clear"
     assert os.listdir(private_tmp) == []
-    assert _open_temp_modes(str(private_tmp)) == []
+    assert _open_temps(str(private_tmp)) == []
     # And on failure: nothing left behind either.
     with pytest.raises(e2ee_mail.Error):
-        e2ee_mail.decrypt_stream(io.BytesIO(ct[:-9]), _Watcher(private_tmp), key)
+        e2ee_mail.decrypt_stream(_Pipe(ct[:-9]), _Watcher(private_tmp), key)
     assert os.listdir(private_tmp) == []
-    assert _open_temp_modes(str(private_tmp)) == []
+    assert _open_temps(str(private_tmp)) == []
 
 
-def test_legacy_cbc_stream_spool_is_0600_and_removed(private_tmp: Path) -> None:
+def test_legacy_cbc_stream_spool_is_0600_sealed_and_removed(private_tmp: Path) -> None:
     key = _keys()["x509-rsa"]
     ct = bytes(
         e2ee_mail.encrypt(PLAINTEXT, key.public, format="cms", cipher="aes-256-cbc")
     )
     dst = _Watcher(private_tmp)
-    e2ee_mail.decrypt_stream(io.BytesIO(ct), dst, key, allow_unauthenticated=True)
+    e2ee_mail.decrypt_stream(_Pipe(ct), dst, key, allow_unauthenticated=True)
     assert bytes(dst.data) == PLAINTEXT
-    assert all(m == 0o600 for m in dst.modes)
+    assert dst.modes and all(m == 0o600 for m in dst.modes)
+    assert not dst.plaintext_in_temp
     assert os.listdir(private_tmp) == []
 
 
