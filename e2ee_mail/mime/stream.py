@@ -14,9 +14,9 @@ lengths), and written as base64 lines or ASCII armor as it is produced.
 :func:`decrypt_stream` reads an encrypted mail and writes the decrypted one, its
 protected header fields restored and its body as it was encrypted. The shapes
 :func:`e2ee_mail.decrypt_message` refuses are refused (the encrypted part must be
-the whole body: EFAIL), and nothing unauthenticated is written (CMS: the plaintext
-waits in a 0600 spool until the tag verifies; SEIPDv2: per verified chunk;
-SEIPDv1: after the MDC).
+the whole body: EFAIL), and nothing unauthenticated is written (CMS: after the tag,
+on a second pass over the spooled ciphertext; SEIPDv2: per verified chunk; SEIPDv1:
+after the MDC, from a spool sealed under a key held only in memory).
 
 Left out: a PGP/MIME part with a base64 or quoted-printable transfer encoding of the
 armor is read only by :func:`e2ee_mail.decrypt_message`.
@@ -166,11 +166,17 @@ class _RestoringWriter:
 
 
 def decrypt_stream(
-    src: BinaryIO, dst: BinaryIO, keys: Sequence[SecretKey], *, policy: Policy
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    *,
+    policy: Policy,
+    spool_dir: str | None = None,
 ) -> None:
     """Decrypt the mail read from ``src`` into the decrypted mail written to
     ``dst`` (on failure, ``dst`` may hold a prefix of authenticated octets only;
     write to a temporary file and rename for all-or-nothing, as the CLI does).
+    The format layers' spools go to ``spool_dir`` (none holds plaintext in clear).
 
     Raises:
         MIMEError: not S/MIME or PGP/MIME of the shape decrypt_message accepts.
@@ -183,9 +189,9 @@ def decrypt_stream(
     outer = _parse_head(block)
     out = _RestoringWriter(dst, outer)
     if detect.kind(outer) == "smime":
-        _open_smime(outer, body, src, out, keys, policy)
+        _open_smime(outer, body, src, out, keys, policy, spool_dir)
     else:
-        _open_pgpmime(outer, body, src, out, keys, policy)
+        _open_pgpmime(outer, body, src, out, keys, policy, spool_dir)
     out.close()
 
 
@@ -196,6 +202,7 @@ def _open_smime(
     out: _RestoringWriter,
     keys: Sequence[SecretKey],
     policy: Policy,
+    spool_dir: str | None,
 ) -> None:
     from ..cms import envelope
     from .smime import check_encrypted_type
@@ -210,7 +217,13 @@ def _open_smime(
         reader = PrefixedReader(body, src)  # type: ignore[assignment]
     else:
         raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
-    envelope.decrypt_stream(reader, out, keys, policy=policy)  # type: ignore[arg-type]
+    envelope.decrypt_stream(
+        reader,
+        out,  # type: ignore[arg-type]
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+    )
 
 
 def _open_pgpmime(
@@ -220,6 +233,7 @@ def _open_pgpmime(
     out: _RestoringWriter,
     keys: Sequence[SecretKey],
     policy: Policy,
+    spool_dir: str | None,
 ) -> None:
     from ..openpgp import message
     from .pgpmime import check_control_part, check_data_part
@@ -248,7 +262,13 @@ def _open_pgpmime(
             f"a PGP/MIME part in {cte} is read by decrypt_message(), not streamed"
         )
     part = streamio.PartReader(data_body, src, delimiter)
-    message.decrypt_stream(part, out, keys, policy=policy)  # type: ignore[arg-type]
+    message.decrypt_stream(
+        part,  # type: ignore[arg-type]
+        out,  # type: ignore[arg-type]
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+    )
     _drain(part, "the encrypted part")  # text after the armor's tail line
     if not part.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")

@@ -420,6 +420,48 @@ def test_decrypt_stream_temp_files_are_0600_sealed_and_removed(
     assert _open_temps(str(private_tmp)) == []
 
 
+def _mail(key: e2ee_mail.SecretKey) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "a@example.org"
+    msg["To"] = "b@example.org"
+    msg["Subject"] = "s"
+    msg.set_content((PLAINTEXT * 100).decode())
+    fmt = "smime" if key.format == "x509" else "pgpmime"
+    return e2ee_mail.encrypt_message(msg, key.public, format=fmt).as_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "mail"),
+    [
+        ("x509-x25519", False),
+        ("pgp4-ecdh", False),
+        ("x509-x25519", True),
+        ("pgp4-ecdh", True),
+    ],
+)
+def test_decrypt_stream_spools_in_spool_dir_only(
+    private_tmp: Path, tmp_path: Path, name: str, mail: bool
+) -> None:
+    # CMS from a pipe, SEIPDv1, S/MIME and PGP/MIME mail (their CMS and SEIPDv1
+    # inside): every spool in the directory given, nothing in the system's.
+    key = _keys()[name]
+    if mail:
+        ct = _mail(key)
+    else:
+        fmt = "cms" if key.format == "x509" else "openpgp"
+        ct = bytes(e2ee_mail.encrypt(PLAINTEXT * 100, key.public, format=fmt))
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    dst = _Watcher(chosen)
+    e2ee_mail.decrypt_stream(_Pipe(ct), dst, key, spool_dir=chosen)
+    assert PLAINTEXT.rstrip() in dst.data
+    assert dst.modes and all(m == 0o600 for m in dst.modes)
+    assert not dst.plaintext_in_temp
+    assert os.listdir(chosen) == [] and os.listdir(private_tmp) == []
+
+
 def test_legacy_cbc_stream_spool_is_0600_sealed_and_removed(private_tmp: Path) -> None:
     key = _keys()["x509-rsa"]
     ct = bytes(
