@@ -17,7 +17,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 
-from ._io import atomic_writer, remove_temporaries, spool, write_secret_file
+from ._io import (
+    atomic_writer,
+    remove_temporaries,
+    sealed_spool,
+    write_secret_file,
+)
 from .errors import Error, UsageError
 
 if TYPE_CHECKING:
@@ -160,19 +165,27 @@ def _input(path: str | None) -> Iterator[BinaryIO]:
 def _output(path: str | None) -> Iterator[BinaryIO]:
     """Yield a file that becomes ``path`` (or stdout) only if the block succeeds."""
     if path is None or path == "-":
-        with spool() as tmp:
-            yield tmp
-            tmp.seek(0)
+        # Held back until the command succeeds, in a spool sealed under a key that
+        # only this process holds: what waits there (a decrypted body, an exported
+        # key) never rests on disk in clear, in $TMPDIR or anywhere.
+        with sealed_spool() as tmp:
+            yield tmp  # type: ignore[misc]
+            reader = tmp.reader()
             out = sys.stdout.buffer
-            while chunk := tmp.read(1 << 20):
-                out.write(chunk)
+            while view := reader.readview(1 << 20):
+                out.write(view)
             out.flush()
         return
+    _output_directory(path)  # a clear error before anything is created
+    with atomic_writer(path) as fh:
+        yield fh
+
+
+def _output_directory(path: str) -> str:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UsageError(f"cannot write {path!r}: no such directory")
-    with atomic_writer(path) as fh:
-        yield fh
+    return directory
 
 
 def _policy(args: argparse.Namespace) -> Policy:
@@ -243,10 +256,20 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
     from . import _api
 
     keys = _load_keys(args)
+    # What must wait on disk (the ciphertext of a CMS message read from a pipe, the
+    # sealed plaintext of SEIPDv1) is spooled next to the output, on the filesystem
+    # the result goes to anyway, not in $TMPDIR; never in clear, and nameless.
+    spool_dir = None
+    if args.output is not None and args.output != "-":
+        spool_dir = _output_directory(args.output)
     # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
     with _input(args.input) as src, _output(args.output) as dst:
         _api.decrypt_stream(
-            src, dst, keys, allow_unauthenticated=args.allow_unauthenticated
+            src,
+            dst,
+            keys,
+            allow_unauthenticated=args.allow_unauthenticated,
+            spool_dir=spool_dir,
         )
 
 
