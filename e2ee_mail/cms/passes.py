@@ -61,10 +61,11 @@ def decrypt_stream(
         spool_dir: where the spool goes (default: the system temporary directory).
 
     Raises:
-        DecryptionError: the tag failed, or ``src`` (or the spool) changed between
-            the two passes; in that last case ``dst`` may hold plaintext of the
-            altered octets, and only a reader that ignores the error could take it
-            for the message. Nothing is written to ``dst`` for any other failure.
+        DecryptionError: the tag failed (nothing was written to ``dst``), or
+            ``src`` (or the spool) changed between the two passes: then ``dst``
+            holds plaintext of the altered octets, which only a reader that
+            ignores the error could take for the message (the CLI writes to a
+            temporary file that it removes).
     """
     source = _stream_source(src)
     seekable = _seekable(source)
