@@ -86,6 +86,7 @@ def decrypt_stream(
             _check_trailer(trailer, authenticated)
             end = source.tell()
             body = _Body(source, ranges)
+            buffers = pipeline.Buffers(_buffer_size(body.size))
         else:
             spool = stack.enter_context(_io.spool(spool_dir))
             # The first pass reads the stream as it arrives, keeping each octet.
@@ -94,21 +95,26 @@ def decrypt_stream(
             for length in reader.segments():
                 if first is None:
                     # More segments may follow (BER): buffers for 64 KiB at least.
-                    room = _buffer_size(max(length, _SEGMENTS_HINT))
-                    first = _Opening(ceks[0], nonce, authenticated, room)
-                first.update(_Body(tee, [(-1, length)], threads=False), None)
+                    buffers = pipeline.Buffers(_buffer_size(max(length, _HINT)))
+                    first = _Opening(ceks[0], nonce, authenticated)
+                first.update(_Body(tee, [(-1, length)], threads=False), None, buffers)
                 reader.advance(length)
                 total += length
             trailer = reader.read_trailer(authenticated=authenticated)
             _check_trailer(trailer, authenticated)
             body = _Body(spool, [(0, total)])
-        cek = _first_that_opens(first, ceks, nonce, authenticated, trailer, body)
+            if first is None or buffers.size < _buffer_size(total):
+                # No segment at all, or small first ones: buffers for the spool.
+                buffers = pipeline.Buffers(_buffer_size(total))
+        cek = _first_that_opens(
+            first, ceks, nonce, authenticated, trailer, body, buffers
+        )
         if cek is None:
             if named:
                 raise DecryptionError()
             raise common.no_key(header)
-        second = _Opening(cek, nonce, authenticated, body.buffer_size)
-        second.update(body, dst)
+        second = _Opening(cek, nonce, authenticated)
+        second.update(body, dst, buffers)
         second.finalize(trailer, dst)
         if seekable:
             source.seek(end)
@@ -138,6 +144,7 @@ def _first_that_opens(
     authenticated: bool,
     trailer: Trailer,
     body: _Body,
+    buffers: pipeline.Buffers,
 ) -> bytes | None:
     """The content key whose tag (or CBC padding) verifies, or None.
 
@@ -147,8 +154,8 @@ def _first_that_opens(
     for i, cek in enumerate(ceks):
         opening = first if i == 0 and first is not None else None
         if opening is None:
-            opening = _Opening(cek, nonce, authenticated, body.buffer_size)
-            opening.update(body, None)
+            opening = _Opening(cek, nonce, authenticated)
+            opening.update(body, None, buffers)
         try:
             opening.finalize(trailer, None)
         except DecryptionError:
@@ -170,21 +177,20 @@ class _Body:
         # Reads on a thread of their own only where they cannot block for long: a
         # seekable source or our own spool, never a pipe (see core/pipeline.py).
         self.threads = threads and self.size >= _OVERLAP_MIN_BYTES
-        # A pass on this thread needs buffers; core/pipeline.py brings its own.
-        self.buffer_size = 0 if self.threads else _buffer_size(self.size)
 
 
 def _buffer_size(body_size: int) -> int:
-    """Read buffers no larger than the body: a small message would pay more for
-    first touching them than for its decryption."""
+    """Buffers no larger than the body: a small message would pay more for first
+    touching them than for its decryption."""
     return max(1, min(body_size, aead.STREAM_BUFFER_SIZE))
 
 
 #: The least body size a stream's first segment is taken to announce.
-_SEGMENTS_HINT: Final = 64 << 10
+_HINT: Final = 64 << 10
 #: Bodies from this size on overlap reading, decrypting and writing on threads;
-#: below it, starting two threads costs more than the overlap saves.
-_OVERLAP_MIN_BYTES: Final = 4 << 20
+#: below it, the threads and the buffers they need in flight (``DEPTH`` of each
+#: kind, first touched) cost more than the overlap saves.
+_OVERLAP_MIN_BYTES: Final = 8 << 20
 
 
 class _Discard:
@@ -219,37 +225,35 @@ class _Tee:
 class _Opening:
     """One pass of one content key over the body: GCM, or opted-in legacy CBC."""
 
-    def __init__(
-        self, cek: bytes, nonce: bytes, authenticated: bool, buffer_size: int
-    ) -> None:
+    def __init__(self, cek: bytes, nonce: bytes, authenticated: bool) -> None:
         self._gcm: aead.GCMStreamOpener | None = None
         self._cbc: legacy.CBCDecryptor | None = None
         if authenticated:
-            self._gcm = aead.GCMStreamOpener(cek, nonce, buffer_size=buffer_size)
+            # No buffers of its own: core/pipeline.py brings the caller's.
+            self._gcm = aead.GCMStreamOpener(cek, nonce, buffer_size=0)
         else:
             self._cbc = legacy.CBCDecryptor(cek, nonce)
 
-    def update(self, body: _Body, dst: BinaryIO | None) -> None:
+    def update(
+        self, body: _Body, dst: BinaryIO | None, buffers: pipeline.Buffers
+    ) -> None:
         """Decrypt ``body`` into ``dst`` (None: check only, the plaintext dropped)."""
-        sink: BinaryIO = dst if dst is not None else _DISCARD  # type: ignore[assignment]
-        if self._gcm is not None and body.threads:
+        if self._gcm is not None:
             pipeline.pump(
                 self._gcm.update_into,
                 body.source,
                 dst,
                 [(None if o < 0 else o, n) for o, n in body.ranges],
-                buffer_size=aead.STREAM_BUFFER_SIZE,
-                read_thread=True,
-                write_thread=_regular_file(dst),
+                buffers=buffers,
+                read_thread=body.threads,
+                write_thread=body.threads and _regular_file(dst),
             )
             return
+        assert self._cbc is not None
+        sink: BinaryIO = dst if dst is not None else _DISCARD  # type: ignore[assignment]
         for offset, length in body.ranges:
             if offset >= 0:
                 body.source.seek(offset)
-            if self._gcm is not None:
-                self._gcm.pump(body.source, sink, length)
-                continue
-            assert self._cbc is not None
             left = length
             while left:
                 chunk = body.source.read(min(left, 1 << 20))

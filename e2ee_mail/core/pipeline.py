@@ -24,7 +24,7 @@ from typing import BinaryIO, Final
 
 from ..errors import FormatError
 
-__all__ = ["DEPTH", "pump"]
+__all__ = ["DEPTH", "Buffers", "pump"]
 
 #: Buffers of each kind in flight: one being filled, one being ciphered, one spare.
 DEPTH: Final = 3
@@ -33,6 +33,32 @@ UpdateInto = Callable[[memoryview, bytearray], int]
 #: (offset to seek ``src`` to first, or None to read on; octets to read).
 Range = tuple[int | None, int]
 _Item = tuple[bytearray, int]
+
+
+class Buffers:
+    """The read and output buffers of :func:`pump`, kept from one pass to the next.
+
+    First touching a fresh 1 MiB buffer costs about as much as decrypting it (page
+    faults), so a caller that makes several passes over a body hands the same
+    Buffers to each. One pass at a time.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._inputs: list[bytearray] = []
+        self._outputs: list[bytearray] = []
+
+    def inputs(self, count: int) -> list[bytearray]:
+        """``count`` read buffers of :attr:`size` octets."""
+        while len(self._inputs) < count:
+            self._inputs.append(bytearray(self.size))
+        return self._inputs[:count]
+
+    def outputs(self, count: int) -> list[bytearray]:
+        """``count`` output buffers (``size + 15`` octets: `cryptography`'s rule)."""
+        while len(self._outputs) < count:
+            self._outputs.append(bytearray(self.size + 15))
+        return self._outputs[:count]
 
 
 class _Stop(Exception):
@@ -45,7 +71,7 @@ def pump(
     dst: BinaryIO | None,
     ranges: Sequence[Range],
     *,
-    buffer_size: int,
+    buffers: Buffers,
     read_thread: bool,
     write_thread: bool,
 ) -> int:
@@ -58,7 +84,7 @@ def pump(
         dst: receives every output in order; None to drop it (a pass that only
             checks a tag).
         ranges: what to read, in order.
-        buffer_size: octets per read.
+        buffers: where the octets go on their way (``buffers.size`` per read).
         read_thread: read on a thread of its own (``src`` never blocks for long).
         write_thread: write on a thread of its own (likewise ``dst``).
 
@@ -68,7 +94,7 @@ def pump(
     Raises:
         FormatError: ``src`` ended inside a range.
     """
-    run = _Run(update_into, src, dst, ranges, buffer_size)
+    run = _Run(update_into, src, dst, ranges, buffers)
     return run.go(
         read_thread=read_thread, write_thread=write_thread and dst is not None
     )
@@ -81,13 +107,13 @@ class _Run:
         src: BinaryIO,
         dst: BinaryIO | None,
         ranges: Sequence[Range],
-        buffer_size: int,
+        buffers: Buffers,
     ) -> None:
         self._update_into = update_into
         self._src = src
         self._dst = dst
         self._ranges = ranges
-        self._size = buffer_size
+        self._buffers = buffers
         self._stopped = threading.Event()
         # Buffers travel: free -> full -> (ciphered) -> free again.
         self._free_in: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
@@ -103,18 +129,18 @@ class _Run:
     def go(self, *, read_thread: bool, write_thread: bool) -> int:
         threads = []
         if read_thread:
-            for _ in range(DEPTH):
-                self._free_in.put(bytearray(self._size))
+            for buf in self._buffers.inputs(DEPTH):
+                self._free_in.put(buf)
             threads.append(threading.Thread(target=self._reader, daemon=True))
         if write_thread:
-            for _ in range(DEPTH):
-                self._free_out.put(bytearray(self._size + 15))
+            for buf in self._buffers.outputs(DEPTH):
+                self._free_out.put(buf)
             threads.append(threading.Thread(target=self._writer, daemon=True))
         for thread in threads:
             thread.start()
         try:
             inputs = self._queued_inputs() if read_thread else self._inputs()
-            out = None if write_thread else bytearray(self._size + 15)
+            out = None if write_thread else self._buffers.outputs(1)[0]
             for buf, n in inputs:
                 if out is None:
                     target = self._free_out.get()
@@ -149,7 +175,7 @@ class _Run:
 
     def _inputs(self) -> Iterator[_Item]:
         """Read on the calling thread into one reused buffer."""
-        buf = bytearray(self._size)
+        buf = self._buffers.inputs(1)[0]
         yield from self._reads(lambda: buf)
 
     def _queued_inputs(self) -> Iterator[_Item]:

@@ -305,7 +305,7 @@ def test_a_spool_altered_between_the_passes_fails_the_second_tag_check(
 
     def then_alter(*args: Any, **kwargs: Any) -> bytes | None:
         cek = verified(*args, **kwargs)
-        spool = args[-1].source
+        spool = args[5].source  # the body: the spool, here
         spool.flush()
         fd = spool.fileno()
         os.pwrite(fd, bytes([os.pread(fd, 1, 1000)[0] ^ 1]), 1000)

@@ -54,7 +54,7 @@ def test_ranges_come_out_whole_and_in_order(
         io.BytesIO(DATA),
         dst,
         [(o, n) for o, n in ranges],
-        buffer_size=buffer_size,
+        buffers=pipeline.Buffers(buffer_size),
         read_thread=read_thread,
         write_thread=write_thread,
     )
@@ -72,7 +72,7 @@ def test_a_range_without_offset_reads_on(read_thread: bool, write_thread: bool) 
         src,
         dst,
         [(None, 5000), (None, 100)],
-        buffer_size=4096,
+        buffers=pipeline.Buffers(4096),
         read_thread=read_thread,
         write_thread=write_thread,
     )
@@ -92,7 +92,7 @@ def test_no_destination_drops_the_output(read_thread: bool) -> None:
         io.BytesIO(DATA),
         None,
         [(0, len(DATA))],
-        buffer_size=65536,
+        buffers=pipeline.Buffers(65536),
         read_thread=read_thread,
         write_thread=True,
     )
@@ -109,7 +109,7 @@ def test_a_source_that_ends_early_is_a_format_error(
             io.BytesIO(DATA),
             io.BytesIO(),
             [(0, len(DATA) + 1)],
-            buffer_size=4096,
+            buffers=pipeline.Buffers(4096),
             read_thread=read_thread,
             write_thread=write_thread,
         )
@@ -140,7 +140,7 @@ def test_a_failing_write_reaches_the_caller(
             io.BytesIO(DATA),
             _FailingWriter(after),  # type: ignore[arg-type]
             [(0, len(DATA))],
-            buffer_size=4096,
+            buffers=pipeline.Buffers(4096),
             read_thread=read_thread,
             write_thread=write_thread,
         )
@@ -169,7 +169,7 @@ def test_an_exception_in_the_calling_thread_stops_the_others(
             io.BytesIO(DATA),
             io.BytesIO(),
             [(0, len(DATA))],
-            buffer_size=4096,
+            buffers=pipeline.Buffers(4096),
             read_thread=read_thread,
             write_thread=write_thread,
         )
@@ -189,7 +189,7 @@ def test_a_failing_read_reaches_the_caller() -> None:
             Broken(),  # type: ignore[arg-type]
             io.BytesIO(),
             [(None, 10)],
-            buffer_size=4,
+            buffers=pipeline.Buffers(4),
             read_thread=True,
             write_thread=True,
         )
