@@ -33,7 +33,7 @@ from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..model import SecretKey
 from ..policy import Policy
 from . import common, legacy, pem
-from .framing import Trailer
+from .framing import EnvelopeReader, Trailer
 
 __all__ = ["decrypt_stream"]
 
@@ -89,23 +89,17 @@ def decrypt_stream(
             buffers = pipeline.Buffers(_buffer_size(body.size))
         else:
             spool = stack.enter_context(_io.spool(spool_dir))
-            # The first pass reads the stream as it arrives, keeping each octet.
-            tee: BinaryIO = _Tee(reader.src, spool)  # type: ignore[assignment]
-            total = 0
-            for length in reader.segments():
-                if first is None:
-                    # More segments may follow (BER): buffers for 64 KiB at least.
-                    buffers = pipeline.Buffers(_buffer_size(max(length, _HINT)))
-                    first = _Opening(ceks[0], nonce, authenticated)
-                first.update(_Body(tee, [(-1, length)], threads=False), None, buffers)
-                reader.advance(length)
-                total += length
+            segments = _Segments(reader)
+            # The segments' sizes come as they arrive: buffers for the first one
+            # (64 KiB at least; build.py writes 1 MiB segments).
+            buffers = pipeline.Buffers(_buffer_size(max(segments.first, _HINT)))
+            first = _Opening(ceks[0], nonce, authenticated)
+            first.keep(segments, spool, buffers)
             trailer = reader.read_trailer(authenticated=authenticated)
             _check_trailer(trailer, authenticated)
-            body = _Body(spool, [(0, total)])
-            if first is None or buffers.size < _buffer_size(total):
-                # No segment at all, or small first ones: buffers for the spool.
-                buffers = pipeline.Buffers(_buffer_size(total))
+            body = _Body(spool, [(0, segments.total)])
+            if buffers.size < _buffer_size(segments.total):
+                buffers = pipeline.Buffers(_buffer_size(segments.total))
         cek = _first_that_opens(
             first, ceks, nonce, authenticated, trailer, body, buffers
         )
@@ -203,23 +197,39 @@ class _Discard:
 _DISCARD: Final = _Discard()
 
 
-class _Tee:
-    """Reads from ``src`` and copies every octet read into ``spool``."""
+class _Segments:
+    """The encrypted content of a stream read as one stream: each segment's octets
+    in turn (BER's constructed form puts a header between them), each segment
+    reported consumed to ``reader`` as it ends."""
 
-    def __init__(self, src: BinaryIO, spool: BinaryIO) -> None:
-        self._src = src
-        self._spool = spool
+    def __init__(self, reader: EnvelopeReader) -> None:
+        self._reader = reader
+        self._lengths = reader.segments()
+        self._left = self.first = next(self._lengths, 0)
+        self._current: int | None = self.first
+        self.total = 0
+        #: Where to pretend the body ends (None: where it does).
+        self.pause_at: int | None = None
 
     def readinto(self, buf: bytearray | memoryview) -> int:
-        n: int = self._src.readinto(buf)  # type: ignore[attr-defined]
-        if n:
-            self._spool.write(memoryview(buf)[:n])
+        view = memoryview(buf)
+        if self.pause_at is not None:
+            view = view[: max(0, self.pause_at - self.total)]
+            if not view:
+                return 0
+        while not self._left:
+            if self._current is None:
+                return 0
+            self._reader.advance(self._current)
+            self._current = self._left = next(self._lengths, None)  # type: ignore[assignment]
+            if self._current is None:
+                return 0
+        n: int = self._reader.src.readinto(view[: min(len(view), self._left)])  # type: ignore[attr-defined]
+        if not n:
+            raise FormatError("the CMS message is truncated")
+        self._left -= n
+        self.total += n
         return n
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._src.read(size)
-        self._spool.write(data)
-        return data
 
 
 class _Opening:
@@ -233,6 +243,42 @@ class _Opening:
             self._gcm = aead.GCMStreamOpener(cek, nonce, buffer_size=0)
         else:
             self._cbc = legacy.CBCDecryptor(cek, nonce)
+
+    def keep(
+        self, segments: _Segments, spool: BinaryIO, buffers: pipeline.Buffers
+    ) -> None:
+        """The first pass over a stream: decrypt (the plaintext dropped) and copy
+        every octet read, the ciphertext, into ``spool``.
+
+        The spool is written on a thread of its own once the body has proved large
+        (its size is not known before its end): the first :data:`_OVERLAP_MIN_BYTES`
+        go on this thread.
+        """
+        scratch = bytearray(buffers.size + 15)
+
+        def check_and_copy(data: memoryview, out: bytearray) -> int:
+            if self._gcm is not None:
+                self._gcm.update_into(data, scratch)
+            else:
+                assert self._cbc is not None
+                self._cbc.update(data, _DISCARD)  # type: ignore[arg-type]
+            n = len(data)
+            out[:n] = data
+            return n
+
+        for pause_at, write_thread in ((_OVERLAP_MIN_BYTES, False), (None, True)):
+            segments.pause_at = pause_at
+            pipeline.pump(
+                check_and_copy,
+                segments,  # type: ignore[arg-type]
+                spool,
+                [(None, None)],
+                buffers=buffers,
+                read_thread=False,  # a pipe may block for good
+                write_thread=write_thread,
+            )
+            if segments.total < _OVERLAP_MIN_BYTES:
+                return
 
     def update(
         self, body: _Body, dst: BinaryIO | None, buffers: pipeline.Buffers

@@ -30,8 +30,9 @@ __all__ = ["DEPTH", "Buffers", "pump"]
 DEPTH: Final = 3
 
 UpdateInto = Callable[[memoryview, bytearray], int]
-#: (offset to seek ``src`` to first, or None to read on; octets to read).
-Range = tuple[int | None, int]
+#: (offset to seek ``src`` to first, or None to read on; octets to read, or None
+#: for all up to the end of ``src``).
+Range = tuple[int | None, int | None]
 _Item = tuple[bytearray, int]
 
 
@@ -193,15 +194,24 @@ class _Run:
             if offset is not None:
                 self._src.seek(offset)
             left = length
-            while left:
+            while left is None or left:
                 buf = next_buffer()
                 if buf is None:
                     raise _Stop
-                got = readinto(memoryview(buf)[: min(len(buf), left)])
+                want = len(buf) if left is None else min(len(buf), left)
+                # A pipe returns what it holds (64 KiB): fill the buffer, so that
+                # each hand-over between the threads moves a whole one.
+                view = memoryview(buf)
+                got = 0
+                while got < want and (n := readinto(view[got:want])):
+                    got += n
                 if not got:
+                    if left is None:
+                        break
                     raise FormatError("the message is truncated: the body ended early")
                 self._read += got
-                left -= got
+                if left is not None:
+                    left -= got
                 yield buf, got
 
     def _reader(self) -> None:

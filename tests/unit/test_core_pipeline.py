@@ -79,6 +79,25 @@ def test_a_range_without_offset_reads_on(read_thread: bool, write_thread: bool) 
     assert dst.getvalue() == _expected([(1234, 5100)])
 
 
+@pytest.mark.parametrize(("read_thread", "write_thread"), MODES)
+def test_a_range_without_length_reads_to_the_end(
+    read_thread: bool, write_thread: bool
+) -> None:
+    src = io.BytesIO(DATA)
+    dst = io.BytesIO()
+    n = pipeline.pump(
+        _xor,
+        src,
+        dst,
+        [(10, 20), (100_000, None)],
+        buffers=pipeline.Buffers(4096),
+        read_thread=read_thread,
+        write_thread=write_thread,
+    )
+    assert n == 20 + len(DATA) - 100_000
+    assert dst.getvalue() == _expected([(10, 20), (100_000, len(DATA))])
+
+
 @pytest.mark.parametrize("read_thread", [False, True])
 def test_no_destination_drops_the_output(read_thread: bool) -> None:
     calls = []
