@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 KIB = 1 << 10
 MIB = 1 << 20
-#: Default sizes (issue 6): 1 KiB, 64 KiB, 1 MiB, 16 MiB.
+#: Default sizes: 1 KiB, 64 KiB, 1 MiB, 16 MiB.
 SIZES = (KIB, 64 * KIB, MIB, 16 * MIB)
 #: Opt-in size, behind ``--bench-huge``.
 HUGE = 256 * MIB

@@ -11,7 +11,7 @@ Baselines (``case`` starts with ``limit.``), which benchmarks/report.py divides 
   76-column CRLF (S/MIME), 76- and 64-column LF (armor).
 - ``limit.x25519_wrap`` (+ 1 KiB GCM), ``limit.wraps100``: the per-recipient work.
 
-Investigations (issue 6): GIL release of ``AESGCM.encrypt_into`` (1 vs 2 threads on
+Investigations: GIL release of ``AESGCM.encrypt_into`` (1 vs 2 threads on
 independent 4 MiB chunks), X25519 engines (PyNaCl vs cryptography), base64 methods.
 Benchmarks check correctness only, never speed.
 """

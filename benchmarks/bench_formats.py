@@ -340,7 +340,7 @@ def test_seipdv2_threads(
     op: str,
 ) -> None:
     """SEIPDv2 16 MiB through the bytes API with the chunk split on 2 threads (the
-    library's default at this size) or forced onto 1 (PERF.md: 2 threads >= 1.7x)."""
+    library's default at this size) or forced onto 1 (target: 2 threads >= 1.7x)."""
     api_format, _, key, cert = _setup(keys, "openpgp")
     from e2ee_mail.core import chunked
 

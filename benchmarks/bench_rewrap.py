@@ -1,4 +1,5 @@
-"""``e2ee_mail.rewrap``: re-keying must be O(1) in the body size (DESIGN.md).
+"""``e2ee_mail.rewrap``: re-keying must be O(1) in the body size (only the recipient
+entries change; the sealed body is copied).
 
 Case ids ``{fmt}.rewrap.{size}`` (one X25519 recipient in, another out); report.py
 compares 16 MiB with 1 KiB, and with a decrypt of the same message.

@@ -45,8 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collect_file(
     file_path: Path, parent: pytest.Collector
 ) -> pytest.Module | None:
-    # pytest collects test_*.py by default; ours are bench_*.py (STYLE.md). A file
-    # named on the command line is collected by pytest itself: do not add it twice.
+    # pytest collects test_*.py by default; ours are bench_*.py, so that the test run
+    # never collects them. A file named on the command line is collected by pytest
+    # itself: do not add it twice.
     if (
         file_path.suffix == ".py"
         and file_path.name.startswith("bench_")

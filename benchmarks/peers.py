@@ -14,8 +14,8 @@
   gpg comparison can also be read process to process.
 - Our streams' peak RSS (``encrypt_stream``/``decrypt_stream`` at 16 and 256 MiB, and
   1 GiB with ``--huge``, each in a fresh interpreter; openpgp binary and armored, cms,
-  and smime/pgpmime mail with an attachment of that size; issue 6 and PERF.md: at most
-  64 MiB above idle, equal within 8 MiB).
+  and smime/pgpmime mail with an attachment of that size; the target: at most 64 MiB
+  above idle, equal within 8 MiB).
 
 A peer that is missing is skipped with the reason (in the JSON too). Every peer's round
 trip is checked once; timings are medians of ``--rounds`` runs after one warm-up.

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         rewrap,
     )
     from ._inspect import Inspection, RecipientDescription
-    from .keys.ring import Keyring, KeyringError, RotationPolicy
+    from .keys.ring import Keyring, KeyringError, KeyVersion, RotationPolicy
     from .model import Certificate, SecretKey
     from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
@@ -60,6 +60,7 @@ __all__ = [
     "FormatError",
     "Inspection",
     "KeyLoadError",
+    "KeyVersion",
     "Keyring",
     "KeyringError",
     "MIMEError",
@@ -89,8 +90,8 @@ __all__ = [
 
 #: Public name -> the submodule that defines it. They are imported on first use
 #: (PEP 562): `import e2ee_mail` costs only the exception classes, and
-#: `import e2ee_mail.cli` does not pay for what its command does not use (issue 6,
-#: PERF.md "CLI at 1 KiB").
+#: `import e2ee_mail.cli` does not pay for what its command does not use (the CLI's
+#: start-up at 1 KiB is mostly imports).
 _LAZY: dict[str, str] = {
     **dict.fromkeys(
         (
@@ -115,6 +116,7 @@ _LAZY: dict[str, str] = {
     # The keyring: most callers never touch one.
     "Keyring": ".keys.ring",
     "KeyringError": ".keys.ring",
+    "KeyVersion": ".keys.ring",
     "RotationPolicy": ".keys.ring",
     **dict.fromkeys(
         ("DEFAULT", "LEGACY_DECRYPT", "RFC4880", "RFC9580", "Policy"), ".policy"
@@ -122,15 +124,20 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'e2ee_mail' has no attribute {name!r}")
-    import importlib
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module-level __getattr__ would make mypy accept
+    # any attribute of the package, so a misspelled name would pass unnoticed. The
+    # checkers see the imports above instead.
 
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'e2ee_mail' has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
 
 
 def __dir__() -> list[str]:

@@ -1,23 +1,23 @@
 """The public functions, dispatching to the format packages.
 
 Format packages are imported lazily so that `import e2ee_mail` stays near the import
-floor of `cryptography` (PERF.md: the CLI start-up budget).
+floor of `cryptography`: the CLI pays only for the format its command uses.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
-from . import _detect
+from . import _args, _detect
 from ._io import DataOrPath, PrefixedReader, read_input
 from .errors import FormatError, UsageError
-from .model import Certificate, KeyKind, SecretKey
+from .model import Certificate, KeyKind, Passphrase, SecretKey, passphrase_bytes
 from .policy import DEFAULT, Policy
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
+    from email.message import EmailMessage, Message
 
     from ._inspect import Inspection
 
@@ -35,10 +35,9 @@ __all__ = [
     "rewrap",
 ]
 
-MessageFormat = Literal["openpgp", "cms"]
-MailFormat = Literal["smime", "pgpmime"]
-Cipher = Literal["aes-256-gcm", "aes-256-cbc"]
-Passphrase = str | bytes | None
+MessageFormat = _args.BodyFormat
+MailFormat = _args.MailFormat
+Cipher = _args.Cipher
 
 _PEEK_BYTES = 64 * 1024
 _OPENPGP_KEY_ARMOR = (
@@ -47,67 +46,12 @@ _OPENPGP_KEY_ARMOR = (
 )
 
 
-def _passphrase_bytes(passphrase: Passphrase) -> bytes | None:
-    if passphrase is None or isinstance(passphrase, bytes):
-        return passphrase
-    if isinstance(passphrase, str):
-        return passphrase.encode("utf-8")
-    raise UsageError("passphrase must be str, bytes or None")
-
-
 def _is_openpgp_key(data: bytes) -> bool:
     stripped = data.lstrip()
     return stripped.startswith(_OPENPGP_KEY_ARMOR) or bool(data and data[0] & 0x80)
 
 
-def _recipients(
-    recipients: Certificate | Iterable[Certificate],
-) -> tuple[Certificate, ...]:
-    if isinstance(recipients, Certificate):
-        return (recipients,)
-    if isinstance(recipients, str | bytes):
-        raise UsageError(
-            "recipients must be certificates: load them with "
-            "e2ee_mail.load_certificate()"
-        )
-    found = tuple(recipients)
-    if not found:
-        raise UsageError("at least one recipient certificate is required")
-    for cert in found:
-        if not isinstance(cert, Certificate):
-            raise UsageError(
-                f"recipient {cert!r} is not a Certificate: load it with "
-                "e2ee_mail.load_certificate()"
-            )
-    return found
-
-
-def _keys(keys: SecretKey | Iterable[SecretKey]) -> tuple[SecretKey, ...]:
-    if isinstance(keys, SecretKey):
-        return (keys,)
-    found = tuple(keys)
-    if not found:
-        raise UsageError("at least one secret key is required")
-    for key in found:
-        if not isinstance(key, SecretKey):
-            raise UsageError(
-                f"{key!r} is not a SecretKey: load it with e2ee_mail.load_key()"
-            )
-    return found
-
-
-def _bytes(data: object, what: str = "data") -> bytes | bytearray | memoryview:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise UsageError(f"{what} must be bytes, not {type(data).__name__}")
-    return data
-
-
-def _legacy(policy: Policy, allow_unauthenticated: bool) -> Policy:
-    if allow_unauthenticated and not policy.allow_unauthenticated:
-        import dataclasses
-
-        return dataclasses.replace(policy, allow_unauthenticated=True)
-    return policy
+_KINDS: Final[tuple[KeyKind, ...]] = ("x25519", "rsa3072", "rsa4096")
 
 
 def load_certificate(data_or_path: DataOrPath) -> Certificate:
@@ -117,6 +61,7 @@ def load_certificate(data_or_path: DataOrPath) -> Certificate:
         KeyLoadError: unreadable file.
         FormatError: not a certificate we can parse.
     """
+    _args.not_loaded(data_or_path, "certificate")
     data = read_input(data_or_path, what="certificate")
     if _is_openpgp_key(data):
         from .openpgp import certs
@@ -134,8 +79,9 @@ def load_key(data_or_path: DataOrPath, passphrase: Passphrase = None) -> SecretK
         PassphraseError: the key is protected and the passphrase is missing or wrong.
         KeyLoadError, FormatError: not a key we can use.
     """
+    _args.not_loaded(data_or_path, "key")
+    secret = passphrase_bytes(passphrase)
     data = read_input(data_or_path, what="key")
-    secret = _passphrase_bytes(passphrase)
     if _is_openpgp_key(data):
         from .openpgp import certs
 
@@ -152,31 +98,46 @@ def generate_key(
     kind: KeyKind = "x25519",
     profile: Literal["rfc9580", "rfc4880"] = "rfc9580",
 ) -> SecretKey:
-    """Generate a new key pair for ``uid`` ("Name <addr>").
+    """Generate a new key pair for ``uid``: "Name <addr>" or a bare address.
+
+    Args:
+        uid: the user ID; X.509 needs an address in it (it goes into the SAN).
+        format: "openpgp" or "x509".
+        kind: "x25519", "rsa3072" or "rsa4096".
+        profile: for OpenPGP, "rfc9580" (a v6 key) or "rfc4880" (a v4 key, for
+            GnuPG 2.2 and other RFC 4880 implementations).
 
     Returns:
         The secret key; ``key.public`` is its certificate.
+
+    Raises:
+        UsageError: an empty uid, or one without an address for X.509; an unknown
+            format, kind or profile.
     """
-    if kind not in ("x25519", "rsa3072", "rsa4096"):
-        raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
-    if format == "x509":
+    if not isinstance(uid, str):
+        raise UsageError(
+            f'uid must be a str such as "Alice <alice@example.org>", not '
+            f"{type(uid).__name__}"
+        )
+    chosen = _args.choice(format, "key format", ("openpgp", "x509"))
+    checked_kind = _args.choice(kind, "key kind", _KINDS)
+    checked_profile = _args.choice(profile, "profile", ("rfc9580", "rfc4880"))
+    if chosen == "x509":
+        if checked_profile != "rfc9580":
+            raise UsageError("profile applies to format openpgp only")
         from .x509 import keygen as x509_keygen
 
-        return x509_keygen.generate(uid, kind=kind)
-    if format == "openpgp":
-        if profile not in ("rfc9580", "rfc4880"):
-            raise UsageError(f"unknown profile {profile!r}: use rfc9580 or rfc4880")
-        from .openpgp import keygen
+        return x509_keygen.generate(uid, kind=checked_kind)
+    from .openpgp import keygen
 
-        return keygen.generate(uid, kind=kind, profile=profile)
-    raise UsageError(f"unknown key format {format!r}: use openpgp or x509")
+    return keygen.generate(uid, kind=checked_kind, profile=checked_profile)
 
 
 def encrypt(
     data: bytes | bytearray | memoryview,
     recipients: Certificate | Iterable[Certificate],
     *,
-    format: MessageFormat = "openpgp",
+    format: MessageFormat | None = None,
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
@@ -185,9 +146,10 @@ def encrypt(
 
     Args:
         data: the plaintext body.
-        recipients: one or more certificates (X.509 for "cms", OpenPGP for "openpgp").
+        recipients: one or more certificates, all X.509 or all OpenPGP.
         format: "openpgp" (RFC 9580 / RFC 4880 by the recipients) or "cms"
-            (AuthEnvelopedData, RFC 5083).
+            (AuthEnvelopedData, RFC 5083); by default the recipients' kind says:
+            "cms" for X.509 certificates, "openpgp" for OpenPGP ones.
         armor: ASCII armor (openpgp) or PEM (cms) instead of binary/DER.
         cipher: "aes-256-cbc" writes legacy unauthenticated CMS EnvelopedData for old
             clients; cms only.
@@ -199,22 +161,27 @@ def encrypt(
         ``bytes()`` on it if you need an immutable value).
 
     Raises:
-        UsageError: bad arguments (wrong certificate type for the format ...).
+        UsageError: bad arguments (X.509 and OpenPGP recipients mixed, a format
+            that does not fit the certificates ...).
         PolicyError, UnsupportedError: a recipient's key is refused or unsupported.
     """
-    body = _bytes(data)
-    certs = _recipients(recipients)
-    if format == "cms":
+    body = _args.buffer(
+        data, func="encrypt", stream="encrypt_stream", mail="encrypt_message"
+    )
+    certs = _args.recipients(recipients)
+    chosen = _args.body_format(format, certs)
+    use_armor = _args.flag(armor, "armor")
+    checked_cipher = _args.cipher(cipher, chosen)
+    checked_policy = _args.policy(policy)
+    if chosen == "cms":
         from .cms import envelope
 
-        return envelope.encrypt(body, certs, armor=armor, cipher=cipher, policy=policy)
-    if cipher != "aes-256-gcm":
-        raise UsageError("cipher aes-256-cbc exists only for format cms/smime")
-    if format == "openpgp":
-        from .openpgp import message
+        return envelope.encrypt(
+            body, certs, armor=use_armor, cipher=checked_cipher, policy=checked_policy
+        )
+    from .openpgp import message
 
-        return message.encrypt(body, certs, armor=armor, policy=policy)
-    raise UsageError(f"unknown format {format!r}: use openpgp or cms")
+    return message.encrypt(body, certs, armor=use_armor, policy=checked_policy)
 
 
 def decrypt(
@@ -243,19 +210,22 @@ def decrypt(
         FormatError, PolicyError, UnsupportedError: as the names say.
     """
     # No bytes() copy here: the formats read any buffer, and feeding encrypt()'s
-    # bytearray straight back must not cost a copy of the body (PERF.md).
-    body = _bytes(data)
-    secret_keys = _keys(keys)
-    policy = _legacy(policy, allow_unauthenticated)
+    # bytearray straight back must not cost a copy of the body (a 16 MiB copy costs
+    # about as much as the AEAD over it).
+    body = _args.buffer(
+        data, func="decrypt", stream="decrypt_stream", mail="decrypt_message"
+    )
+    secret_keys = _args.keys(keys)
+    checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
     kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
     if kind == "cms":
         from .cms import envelope
 
-        return envelope.decrypt(body, secret_keys, policy=policy)
+        return envelope.decrypt(body, secret_keys, policy=checked_policy)
     if kind == "openpgp":
         from .openpgp import message
 
-        return message.decrypt(body, secret_keys, policy=policy)
+        return message.decrypt(body, secret_keys, policy=checked_policy)
     raise FormatError("this is a MIME message: use e2ee_mail.decrypt_message()")
 
 
@@ -264,42 +234,59 @@ def encrypt_stream(
     dst: BinaryIO,
     recipients: Certificate | Iterable[Certificate],
     *,
-    format: MessageFormat | MailFormat = "openpgp",
+    format: MessageFormat | MailFormat | None = None,
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
 ) -> None:
     """Like :func:`encrypt`, from stream ``src`` to stream ``dst`` in bounded memory.
 
-    With ``format="smime"`` or ``"pgpmime"``, ``src`` is a whole mail (RFC 5322
-    octets) and ``dst`` receives the encrypted mail, as :func:`encrypt_message`
-    builds it, with CRLF line ends (``armor`` does not apply).
+    ``src`` and ``dst`` are binary streams (``open(path, "rb")``,
+    ``sys.stdin.buffer``, ``io.BytesIO``; ``sys.stdout.buffer``, not
+    ``sys.stdout``). With ``format="smime"`` or ``"pgpmime"``, ``src`` is a whole
+    mail (RFC 5322 octets) and ``dst`` receives the encrypted mail, as
+    :func:`encrypt_message` builds it, with CRLF line ends (``armor`` does not
+    apply). Without a format the recipients' kind picks "cms" or "openpgp".
     """
-    certs = _recipients(recipients)
+    source = _args.reader(src, func="encrypt")
+    target = _args.writer(dst)
+    certs = _args.recipients(recipients)
+    chosen: MessageFormat | MailFormat
     if format in ("smime", "pgpmime"):
-        if format == "pgpmime" and cipher != "aes-256-gcm":
-            raise UsageError("cipher aes-256-cbc exists only for format cms/smime")
+        chosen = _args.mail_format(format, certs)
+    else:
+        chosen = _args.body_format(format, certs)
+    use_armor = _args.flag(armor, "armor")
+    checked_cipher = _args.cipher(cipher, chosen)
+    checked_policy = _args.policy(policy)
+    if chosen in ("smime", "pgpmime"):
         from .mime import stream as mime_stream
 
         mime_stream.encrypt_stream(
-            src, dst, certs, format=format, cipher=cipher, policy=policy
+            source,
+            target,
+            certs,
+            format=chosen,
+            cipher=checked_cipher,
+            policy=checked_policy,
         )
-        return
-    if format == "cms":
+    elif chosen == "cms":
         from .cms import envelope
 
         envelope.encrypt_stream(
-            src, dst, certs, armor=armor, cipher=cipher, policy=policy
+            source,
+            target,
+            certs,
+            armor=use_armor,
+            cipher=checked_cipher,
+            policy=checked_policy,
         )
-        return
-    if cipher != "aes-256-gcm":
-        raise UsageError("cipher aes-256-cbc exists only for format cms/smime")
-    if format == "openpgp":
+    else:
         from .openpgp import message
 
-        message.encrypt_stream(src, dst, certs, armor=armor, policy=policy)
-        return
-    raise UsageError(f"unknown format {format!r}: use openpgp or cms")
+        message.encrypt_stream(
+            source, target, certs, armor=use_armor, policy=checked_policy
+        )
 
 
 def decrypt_stream(
@@ -311,7 +298,8 @@ def decrypt_stream(
     policy: Policy = DEFAULT,
     spool_dir: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Like :func:`decrypt`, stream to stream.
+    """Like :func:`decrypt`, stream to stream (binary streams, as for
+    :func:`encrypt_stream`).
 
     Nothing unauthenticated is written to ``dst``: a CMS body (one tag at its end)
     is read twice, once to check the tag and once to decrypt into ``dst``; SEIPDv2
@@ -341,39 +329,46 @@ def decrypt_stream(
         DecryptionError: also when a CMS source (or its spool) changed between the
             two passes; ``dst`` may then hold plaintext of the altered octets.
     """
-    secret_keys = _keys(keys)
-    policy = _legacy(policy, allow_unauthenticated)
+    source = _args.reader(src, func="decrypt")
+    target = _args.writer(dst)
+    secret_keys = _args.keys(keys)
+    checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
     directory = None if spool_dir is None else os.fspath(spool_dir)
-    head = src.read(_PEEK_BYTES)
-    kind = _detect.detect(head)
-    stream: BinaryIO = PrefixedReader(head, src)  # type: ignore[assignment]
+    head = source.read(_PEEK_BYTES)
+    if not isinstance(head, bytes | bytearray):
+        raise UsageError(
+            f"src gave {type(head).__name__}, not bytes: pass a binary stream, such "
+            'as sys.stdin.buffer or open(path, "rb")'
+        )
+    kind = _detect.detect(bytes(head))
+    stream: BinaryIO = PrefixedReader(bytes(head), source)  # type: ignore[assignment]
     if kind == "cms":
         from .cms import envelope
 
         envelope.decrypt_stream(
-            stream, dst, secret_keys, policy=policy, spool_dir=directory
+            stream, target, secret_keys, policy=checked_policy, spool_dir=directory
         )
         return
     if kind == "openpgp":
         from .openpgp import message
 
         message.decrypt_stream(
-            stream, dst, secret_keys, policy=policy, spool_dir=directory
+            stream, target, secret_keys, policy=checked_policy, spool_dir=directory
         )
         return
     # A mail (S/MIME or PGP/MIME): the decrypted mail, its header fields restored.
     from .mime import stream as mime_stream
 
     mime_stream.decrypt_stream(
-        stream, dst, secret_keys, policy=policy, spool_dir=directory
+        stream, target, secret_keys, policy=checked_policy, spool_dir=directory
     )
 
 
 def encrypt_message(
-    msg: EmailMessage,
+    msg: EmailMessage | Message,
     recipients: Certificate | Iterable[Certificate],
     *,
-    format: MailFormat = "smime",
+    format: MailFormat | None = None,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
 ) -> EmailMessage:
@@ -382,25 +377,44 @@ def encrypt_message(
     Routing headers (From, To, Cc, Date, Message-ID ...) stay outside; the Subject is
     protected (RFC 9788): the real one travels inside, the outer one is "...".
 
+    Args:
+        msg: the mail (an ``email.message.EmailMessage``; a message parsed with
+            the compat32 policy is parsed again with ``email.policy.default``).
+        recipients: one or more certificates, all X.509 or all OpenPGP.
+        format: "smime" or "pgpmime"; by default the recipients' kind says:
+            "smime" for X.509 certificates, "pgpmime" for OpenPGP ones.
+        cipher: "aes-256-cbc" writes legacy S/MIME 3.2 EnvelopedData; smime only.
+        policy: what may be written.
+
     Returns:
         A new message, ready for ``msg.as_bytes()`` and any sending API.
     """
-    certs = _recipients(recipients)
-    if format == "smime":
+    import email.message
+
+    mail = _args.mail(msg, func="encrypt_message")
+    if not isinstance(mail, email.message.EmailMessage):
+        # A compat32 Message (email.message_from_bytes without a policy): the
+        # formats read it through the modern API.
+        from .mime import detect as mime_detect
+
+        mail = mime_detect.parse(mail)  # type: ignore[arg-type]
+    certs = _args.recipients(recipients)
+    chosen = _args.mail_format(format, certs)
+    checked_cipher = _args.cipher(cipher, chosen)
+    checked_policy = _args.policy(policy)
+    if chosen == "smime":
         from .mime import smime
 
-        return smime.encrypt_message(msg, certs, cipher=cipher, policy=policy)
-    if cipher != "aes-256-gcm":
-        raise UsageError("cipher aes-256-cbc exists only for format cms/smime")
-    if format == "pgpmime":
-        from .mime import pgpmime
+        return smime.encrypt_message(
+            mail, certs, cipher=checked_cipher, policy=checked_policy
+        )
+    from .mime import pgpmime
 
-        return pgpmime.encrypt_message(msg, certs, policy=policy)
-    raise UsageError(f"unknown mail format {format!r}: use smime or pgpmime")
+    return pgpmime.encrypt_message(mail, certs, policy=checked_policy)
 
 
 def decrypt_message(
-    msg: EmailMessage | bytes,
+    msg: EmailMessage | Message | bytes | bytearray | memoryview,
     keys: SecretKey | Iterable[SecretKey],
     *,
     allow_unauthenticated: bool = False,
@@ -412,19 +426,21 @@ def decrypt_message(
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).
     """
-    secret_keys = _keys(keys)
-    policy = _legacy(policy, allow_unauthenticated)
+    if not _args.is_mail(msg):
+        _args.buffer(msg, func="decrypt_message", stream="decrypt_stream")
+    secret_keys = _args.keys(keys)
+    checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
     from .mime import detect as mime_detect
 
-    parsed = mime_detect.parse(msg)
+    parsed = mime_detect.parse(msg)  # type: ignore[arg-type]
     kind = mime_detect.kind(parsed)
     if kind == "smime":
         from .mime import smime
 
-        return smime.decrypt_message(parsed, secret_keys, policy=policy)
+        return smime.decrypt_message(parsed, secret_keys, policy=checked_policy)
     from .mime import pgpmime
 
-    return pgpmime.decrypt_message(parsed, secret_keys, policy=policy)
+    return pgpmime.decrypt_message(parsed, secret_keys, policy=checked_policy)
 
 
 def rewrap(
@@ -439,24 +455,35 @@ def rewrap(
 
     The result is checked to open before it is returned.
     """
-    body = bytes(_bytes(data))
-    secret_keys = _keys(key)
-    certs = _recipients(recipients)
+    body = bytes(_args.buffer(data, func="rewrap"))
+    secret_keys = _args.keys(key)
+    certs = _args.recipients(recipients)
+    checked_policy = _args.policy(policy)
     kind = _detect.detect(body[:_PEEK_BYTES])
     if kind == "cms":
-        from .cms import envelope
+        from .cms import rekey as cms_rekey
 
-        return envelope.rewrap(body, secret_keys, certs, policy=policy)
+        return cms_rekey.rewrap(body, secret_keys, certs, policy=checked_policy)
     if kind == "openpgp":
         from .openpgp import rekey
 
-        return rekey.rewrap(body, secret_keys, certs, policy=policy)
+        return rekey.rewrap(body, secret_keys, certs, policy=checked_policy)
     raise FormatError("rewrap takes a bare CMS or OpenPGP message, not a MIME mail")
 
 
-def inspect(data: bytes | bytearray | memoryview) -> Inspection:
-    """Describe a message (format, content algorithm, recipients) without any key."""
-    body = bytes(_bytes(data))
+def inspect(
+    data: bytes | bytearray | memoryview | EmailMessage | Message,
+) -> Inspection:
+    """Describe a message (format, content algorithm, recipients) without any key.
+
+    ``data`` is a bare CMS or OpenPGP message, or a mail: its octets or the
+    ``EmailMessage`` that :func:`encrypt_message` returned.
+    """
+    if _args.is_mail(data):
+        from .mime import detect as mime_detect
+
+        return mime_detect.inspect(mime_detect.parse(data))  # type: ignore[arg-type]
+    body = bytes(_args.buffer(data, func="inspect"))
     kind = _detect.detect(body[:_PEEK_BYTES])
     if kind == "cms":
         from .cms import envelope

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
-__all__ = ["Inspection", "RecipientDescription"]
+__all__ = ["Inspection", "InspectionFormat", "RecipientDescription"]
+
+#: What :func:`e2ee_mail.inspect` can report a message to be.
+InspectionFormat = Literal["cms", "openpgp", "smime", "pgpmime"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -13,8 +17,8 @@ class RecipientDescription:
 
     Attributes:
         type: the entry's kind, e.g. "KeyTransRecipientInfo", "PKESKv6".
-        id: how it names its key (issuer+serial, SKI, key ID, fingerprint), or
-            "anonymous".
+        id: how it names its key: issuer and serial number, SKI, key ID,
+            fingerprint, or "anonymous".
         algorithm: the key-wrapping algorithm, e.g. "rsaes-oaep-sha256", "x25519".
     """
 
@@ -34,7 +38,7 @@ class Inspection:
         details: other facts worth showing (encoding, chunk size, version ...).
     """
 
-    format: str
+    format: InspectionFormat
     content_algorithm: str
     recipients: tuple[RecipientDescription, ...]
     details: tuple[tuple[str, str], ...] = ()

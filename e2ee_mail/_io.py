@@ -5,10 +5,10 @@ for the CLI), and removed on every path out. Spools have no name at all once ope
 plaintext goes only into a :class:`SealedSpool`, encrypted under a key that never
 leaves memory: whatever stops the process, no plaintext rests on disk in clear.
 
-Start-up (issue 6, PERF.md "CLI at 1 KiB"): every CLI command goes through this module,
-so it imports only ``os`` and ``contextlib`` eagerly. ``tempfile`` (which pulls in
-``shutil``, ``random``, ``bz2`` and ``lzma``) and ``shutil`` are imported where a spool
-or a user-space copy is needed; :func:`atomic_writer` names its temporary file itself.
+Start-up: every CLI command goes through this module, so it imports only ``os`` and
+``contextlib`` eagerly. ``tempfile`` (which pulls in ``shutil``, ``random``, ``bz2``
+and ``lzma``) and ``shutil`` are imported where a spool or a user-space copy is
+needed; :func:`atomic_writer` names its temporary file itself.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ if TYPE_CHECKING:
     from .core.chunkstream import ChunkOpener
 
 __all__ = [
+    "PrefixedReader",
+    "PullReader",
     "SealedSpool",
     "atomic_writer",
+    "current_umask",
     "read_input",
     "remove_temporaries",
     "sealed_spool",
     "spool",
+    "write_files_atomically",
     "write_secret_file",
 ]
 
@@ -154,9 +158,15 @@ def sealed_spool(directory: str | None = None) -> Iterator[SealedSpool]:
 
 @contextlib.contextmanager
 def atomic_writer(
-    path: str | os.PathLike[str], *, mode: int = 0o644
+    path: str | os.PathLike[str], *, mode: int = 0o666, umask: bool = True
 ) -> Iterator[BinaryIO]:
     """Write ``path`` atomically: a temp file next to it, fsync, rename on success.
+
+    The temp file is 0600 while it is written. Just before the rename it gets its
+    permissions: ``mode`` less the process umask, as open(2) would create the file,
+    or ``mode`` exactly when ``umask`` is false (a caller's explicit request). The
+    target is replaced, not rewritten: the new file belongs to the writer and has
+    these permissions, whatever the file it replaces had.
 
     If the block raises, the target is left untouched and the temp file removed.
     """
@@ -164,13 +174,14 @@ def atomic_writer(
     # As pathlib did: a trailing separator does not change the name or the directory.
     stripped = target.rstrip(os.sep) or target
     directory = os.path.dirname(stripped) or "."
+    final = mode & ~current_umask() if umask else mode
     fd, tmp = _create_temp(directory, f".{os.path.basename(stripped)}.")
     ok = False
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
+            os.fchmod(fh.fileno(), final)
             os.fsync(fh.fileno())
         os.replace(tmp, target)
         _TEMPORARIES.discard(tmp)
@@ -178,6 +189,60 @@ def atomic_writer(
     finally:
         if not ok:
             _forget_temp(tmp)
+
+
+def write_files_atomically(
+    files: list[tuple[str | os.PathLike[str], bytes, int]],
+) -> None:
+    """Write several files, each ``(path, data, mode)``, all or none.
+
+    Every file is written to its temp file and fsynced before the first rename, so a
+    full disk or an I/O error leaves none of them; the renames then go in the order
+    given (put the file the others depend on first). ``mode`` is applied as in
+    :func:`atomic_writer`.
+    """
+    mask = current_umask()
+    temps: list[tuple[str, str]] = []  # (temp file, target), not yet renamed
+    try:
+        for name, data, mode in files:
+            path = os.fspath(name)
+            stripped = path.rstrip(os.sep) or path
+            directory = os.path.dirname(stripped) or "."
+            fd, tmp = _create_temp(directory, f".{os.path.basename(stripped)}.")
+            temps.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fchmod(fh.fileno(), mode & ~mask)
+                os.fsync(fh.fileno())
+        while temps:
+            tmp, path = temps[0]
+            os.replace(tmp, path)
+            _TEMPORARIES.discard(tmp)
+            del temps[0]
+    finally:
+        for tmp, _ in temps:
+            _forget_temp(tmp)
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows.
+
+    ``os.umask`` reads the mask only by setting it, which for a moment gives every
+    other thread of the process another one; Linux (4.7 and later) shows it in
+    /proc/self/status. Elsewhere it is set and put back, to 077 meanwhile, so that a
+    file another thread creates in that moment is at worst too private.
+    """
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 #: O_EXCL create, never following a planted symlink (what tempfile.mkstemp does).
@@ -197,7 +262,7 @@ def _create_temp(directory: str, prefix: str) -> tuple[int, str]:
 
     ``tempfile.mkstemp`` semantics (exclusive create, mode 0600, retry on a name
     clash) without importing ``tempfile``, which cost every CLI command its imports
-    of ``shutil``, ``random``, ``bz2`` and ``lzma`` (issue 6).
+    of ``shutil``, ``random``, ``bz2`` and ``lzma``.
     """
     for _ in range(_TEMP_ATTEMPTS):
         name = os.path.abspath(os.path.join(directory, prefix + random_bytes(8).hex()))
@@ -240,7 +305,7 @@ def remove_temporaries() -> None:
 
 
 def write_secret_file(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write a key file 0600, atomically."""
+    """Write a key file 0600 (less the umask, which never widens it), atomically."""
     with atomic_writer(path, mode=0o600) as fh:
         fh.write(data)
 
@@ -294,3 +359,44 @@ class PrefixedReader:
             offset, whence = self.tell() + offset, os.SEEK_SET
         self._head = memoryview(b"")
         return int(self._src.seek(offset, whence))
+
+
+class PullReader:
+    """A read-only binary stream over bytes a subclass makes on demand.
+
+    Subclasses define :meth:`_fill`, which appends to ``_buf`` until it holds at least
+    ``size`` bytes or the input is used up (and then sets ``_done``); reading hands
+    out and drops the head of ``_buf``.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._done = False
+
+    def _fill(self, size: int) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            self._fill(1 << 62)
+            size = len(self._buf)
+        self._fill(size)
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
+        return out
+
+    def readinto(self, buf: bytearray | memoryview) -> int:
+        """Read into ``buf``: one copy, no intermediate bytes."""
+        view = memoryview(buf).cast("B")
+        self._fill(len(view))
+        n = min(len(view), len(self._buf))
+        with memoryview(self._buf) as pending:
+            view[:n] = pending[:n]
+        del self._buf[:n]
+        return n

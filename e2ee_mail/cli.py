@@ -1,4 +1,4 @@
-"""The ``e2ee-mail`` command (DESIGN.md "CLI"; stable: scripts depend on it).
+"""The ``e2ee-mail`` command (stable: scripts depend on its options and exit codes).
 
 Exit 0 on success; otherwise exactly one line ``e2ee-mail: error: ...`` on stderr, a
 non-zero status, and nothing written to the output path: output goes to a temporary
@@ -21,18 +21,17 @@ from ._io import (
     atomic_writer,
     remove_temporaries,
     sealed_spool,
-    write_secret_file,
+    write_files_atomically,
 )
 from .errors import Error, UsageError
 
 if TYPE_CHECKING:
-    from .model import SecretKey
+    from .model import Certificate, SecretKey
     from .policy import Policy, Profile
 
-# Start-up (issue 6, PERF.md "CLI at 1 KiB"): importing this module costs argparse and
-# the exception classes only. The library (`_api`, hence `policy`, `dataclasses` and
-# `cryptography`) is imported by the command that runs; the formats by the library
-# when a message needs them.
+# Start-up: importing this module costs argparse and the exception classes only. The
+# library (`_api`, hence `policy`, `dataclasses` and `cryptography`) is imported by
+# the command that runs; the formats by the library when a message needs them.
 
 __all__ = ["main"]
 
@@ -122,8 +121,8 @@ class _Formatter(argparse.HelpFormatter):
 
     argparse builds a formatter for every ``add_argument`` and, without a width,
     imports ``shutil`` (with ``bz2``, ``lzma`` and ``zlib``) to ask the terminal's:
-    milliseconds of every command's start-up for a help text it never prints
-    (issue 6). The width is the one argparse would have computed.
+    milliseconds of every command's start-up for a help text it never prints. The
+    width is the one argparse would have computed.
     """
 
     def __init__(
@@ -162,8 +161,14 @@ def _input(path: str | None) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[BinaryIO]:
-    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds."""
+def _output(
+    path: str | None, *, mode: int = 0o666, umask: bool = True
+) -> Iterator[BinaryIO]:
+    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds.
+
+    The file gets ``mode`` less the umask, as open(2) would create it, or ``mode``
+    exactly when ``umask`` is false (``--mode``).
+    """
     if path is None or path == "-":
         # Held back until the command succeeds, in a spool sealed under a key that
         # only this process holds: what waits there (a decrypted body, an exported
@@ -177,7 +182,7 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
             out.flush()
         return
     _output_directory(path)  # a clear error before anything is created
-    with atomic_writer(path) as fh:
+    with atomic_writer(path, mode=mode, umask=umask) as fh:
         yield fh
 
 
@@ -218,9 +223,14 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
     )
     passphrase = _passphrase(args)
     secret = key.export(passphrase=passphrase.encode() if passphrase else None)
-    with atomic_writer(args.out + ".pub") as fh:
-        fh.write(key.public.export())
-    write_secret_file(args.out + ".key", secret)
+    # Both files are written and fsynced before either is renamed into place, the
+    # key first: a full disk leaves neither, never a .pub whose .key is missing.
+    write_files_atomically(
+        [
+            (args.out + ".key", secret, 0o600),
+            (args.out + ".pub", key.public.export(), 0o666),
+        ]
+    )
     print(
         f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
         f"{key.public.algorithm}, fingerprint {key.public.fingerprint})"
@@ -230,9 +240,9 @@ def _cmd_keygen(args: argparse.Namespace) -> None:
 def _cmd_encrypt(args: argparse.Namespace) -> None:
     from . import _api
 
-    certs = [_api.load_certificate(path) for path in args.to]
+    certs = _recipients(args)
     policy = _policy(args)
-    # Every format streams, mail too (smime/pgpmime: bounded memory, issue 6).
+    # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
     with _input(args.input) as src, _output(args.output) as dst:
         _api.encrypt_stream(
             src,
@@ -252,18 +262,62 @@ def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
     return [_api.load_key(path, passphrase) for path in args.key]
 
 
+def _recipients(args: argparse.Namespace) -> list[Certificate]:
+    """``--to``: certificate files, or addresses resolved through ``--keyring``."""
+    if args.keyring is not None:
+        # Only here: the keyring stays out of a plain encrypt's start-up.
+        from . import cli_keyring
+
+        return cli_keyring.recipients(
+            args.to, args.keyring, args.format, lambda: _passphrase(args)
+        )
+    from . import _api
+
+    for name in args.to:
+        if "@" in name and not os.path.exists(name):
+            raise UsageError(
+                f"--to {name}: no such certificate file; to name recipients by "
+                "address, give --keyring DIR"
+            )
+    return [_api.load_certificate(path) for path in args.to]
+
+
+def _decryption_keys(args: argparse.Namespace) -> list[SecretKey]:
+    """``--key`` files, then the keys of ``--keyring``."""
+    if not args.key and args.keyring is None:
+        # Exit 2 as argparse did when --key was required (scripts rely on it).
+        sys.stderr.write("e2ee-mail: error: decrypt needs --key KEY or --keyring DIR\n")
+        raise SystemExit(EXIT_USAGE)
+    keys = _load_keys(args) if args.key else []
+    if args.keyring is not None:
+        from . import cli_keyring
+
+        keys += cli_keyring.decryption_keys(
+            args.keyring, args.include_retired, lambda: _passphrase(args)
+        )
+    elif args.include_retired:
+        raise UsageError("--include-retired applies to --keyring only")
+    return keys
+
+
 def _cmd_decrypt(args: argparse.Namespace) -> None:
     from . import _api
 
-    keys = _load_keys(args)
+    keys = _decryption_keys(args)
     # What must wait on disk (the ciphertext of a CMS message read from a pipe, the
     # sealed plaintext of SEIPDv1) is spooled next to the output, on the filesystem
     # the result goes to anyway, not in $TMPDIR; never in clear, and nameless.
     spool_dir = None
     if args.output is not None and args.output != "-":
         spool_dir = _output_directory(args.output)
+    # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
+    # or exactly the --mode given.
+    if args.mode is None:
+        out = _output(args.output, mode=0o600)
+    else:
+        out = _output(args.output, mode=args.mode, umask=False)
     # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
-    with _input(args.input) as src, _output(args.output) as dst:
+    with _input(args.input) as src, out as dst:
         _api.decrypt_stream(
             src,
             dst,
@@ -331,7 +385,7 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["openpgp", "x509"], default="openpgp")
     p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"], default="x25519")
     p.add_argument("--profile", choices=["rfc9580", "rfc4880"])
-    p.add_argument("--uid", required=True, help='"Name <addr>"')
+    p.add_argument("--uid", required=True, help='"Name <addr>" or a bare address')
     p.add_argument("--out", required=True, metavar="PREFIX")
     p.add_argument(
         "--passphrase-env",
@@ -342,7 +396,9 @@ def _configure_keygen(p: argparse.ArgumentParser) -> None:
 
 def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--format", choices=["openpgp", "cms", "pgpmime", "smime"], default="openpgp"
+        "--format",
+        choices=["openpgp", "cms", "pgpmime", "smime"],
+        help="default: cms for X.509 certificates, openpgp for OpenPGP ones",
     )
     p.add_argument("--to", action="append", required=True, metavar="CERT")
     p.add_argument("--armor", action="store_true")
@@ -352,10 +408,19 @@ def _configure_encrypt(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument(
+        "--keyring",
+        metavar="DIR",
+        help="--to may name recipients by address: their active certificate in "
+        "this keyring (of the format --format asks for)",
+    )
+    p.add_argument(
+        "--passphrase-env", metavar="VAR", help="a protected --keyring's passphrase"
+    )
 
 
 def _configure_decrypt(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--key", action="append", required=True, metavar="KEY")
+    p.add_argument("--key", action="append", metavar="KEY")
     p.add_argument("--passphrase-env", metavar="VAR")
     p.add_argument(
         "--allow-unauthenticated",
@@ -364,6 +429,34 @@ def _configure_decrypt(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-i", dest="input", metavar="IN")
     p.add_argument("-o", dest="output", metavar="OUT")
+    p.add_argument(
+        "--mode",
+        type=_file_mode,
+        metavar="OCTAL",
+        help="permissions of OUT, exactly (default: 0600 less the umask)",
+    )
+    p.add_argument(
+        "--keyring",
+        metavar="DIR",
+        help="also try this keyring's keys: active and decrypt-only versions "
+        "(--passphrase-env unlocks a protected keyring too)",
+    )
+    p.add_argument(
+        "--include-retired",
+        action="store_true",
+        help="with --keyring: retired versions too",
+    )
+
+
+def _file_mode(text: str) -> int:
+    """``--mode``: permission bits in octal, as chmod(1) takes them."""
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode (0 to 777)")
+    return mode
 
 
 def _configure_inspect(p: argparse.ArgumentParser) -> None:
@@ -444,10 +537,10 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     Building every sub-parser cost about a third of the CLI's start-up above the
     import floor (argparse looks up gettext catalogues for each one; the keyring
-    commands add sixteen): issue 6, PERF.md "CLI at 1 KiB". When ``argv`` starts with
-    a known command only that sub-parser exists, which parses exactly as before (no
-    sibling is reachable after the command word); anything else (``--help``, no
-    command, an unknown one) gets the full parser and its usual messages.
+    commands add sixteen). When ``argv`` starts with a known command only that
+    sub-parser exists, which parses exactly as the full parser would (no sibling is
+    reachable after the command word); anything else (``--help``, no command, an
+    unknown one) gets the full parser and its usual messages.
     """
     parser = _Parser(
         prog="e2ee-mail", description="End-to-end encrypted mail: S/MIME and OpenPGP."

@@ -7,14 +7,18 @@ exit); this module adds the keyring sub-commands and runs them::
     e2ee-mail keyring --dir DIR list [IDENTITY]
     e2ee-mail keyring --dir DIR add IDENTITY --key KEYFILE [--state STATE]
     e2ee-mail keyring --dir DIR rotate IDENTITY [--format F] [--kind K]
-    e2ee-mail keyring --dir DIR due --max-age AGE          (AGE: 365d, 24h, 90m)
-    e2ee-mail keyring --dir DIR retire IDENTITY [FINGERPRINT]
-    e2ee-mail keyring --dir DIR revoke IDENTITY FINGERPRINT
+    e2ee-mail keyring --dir DIR due --max-age AGE          (AGE: 24h, 90d, 2w, 6m, 1y)
+    e2ee-mail keyring --dir DIR retire IDENTITY [KEY]
+    e2ee-mail keyring --dir DIR revoke IDENTITY KEY
     e2ee-mail keyring --dir DIR export IDENTITY [--format F] [-o OUT]
     e2ee-mail rewrap --mailbox PATH --keyring DIR [--identity ADDR] [--workers N]
 
 ``--passphrase-env VAR`` names the variable holding the keyring's passphrase (and, for
-``add``, ``--key-passphrase-env`` the key file's).
+``add``, ``--key-passphrase-env`` the key file's). KEY names a version: its
+fingerprint or, for OpenPGP, a 16-hex-digit key ID or the encryption subkey's
+fingerprint or key ID. ``encrypt --keyring`` and ``decrypt --keyring`` (cli.py) take
+recipients and keys from a keyring through :func:`recipients` and
+:func:`decryption_keys`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -32,14 +36,32 @@ from .errors import Error, UsageError
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .keys.ring import Keyring
+    from .keys.ring import Keyring, KeyVersion
+    from .model import Certificate, KeyFormat, SecretKey
 
-__all__ = ["configure_keyring", "configure_rewrap", "run_keyring", "run_rewrap_mailbox"]
+__all__ = [
+    "configure_keyring",
+    "configure_rewrap",
+    "decryption_keys",
+    "recipients",
+    "run_keyring",
+    "run_rewrap_mailbox",
+]
 
 #: cli.py's ``_output``: a file that becomes OUT (or stdout) only on success.
 _Output = Callable[[str | None], AbstractContextManager[BinaryIO]]
-_AGE = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
-_UNITS = {"d": "days", "": "days", "h": "hours", "m": "minutes"}
+_AGE = re.compile(r"^\s*(\d{1,9})\s*([hdwmy]?)\s*$", re.IGNORECASE)
+#: --max-age units: hours, days (the default), weeks, months of 30 days and years of
+#: 365 days (a rotation schedule needs no calendar arithmetic).
+_HOURS_PER_UNIT = {"h": 1, "d": 24, "": 24, "w": 7 * 24, "m": 30 * 24, "y": 365 * 24}
+_MAX_AGE_HELP = (
+    "rotate keys at this age: a number of h (hours), d (days, the default), "
+    "w (weeks), m (months of 30 days) or y (years of 365 days), e.g. 90d, 6m, 1y"
+)
+_KEY_HELP = (
+    "the version's fingerprint, or for OpenPGP a 16-hex-digit key ID or the "
+    "encryption subkey's fingerprint or key ID"
+)
 
 
 def configure_keyring(parser: argparse.ArgumentParser) -> None:
@@ -66,14 +88,18 @@ def configure_keyring(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["x509", "openpgp"])
     p.add_argument("--kind", choices=["x25519", "rsa3072", "rsa4096"])
     p = actions.add_parser("due", help="identities whose active key is too old")
-    p.add_argument("--max-age", required=True, metavar="AGE", help="e.g. 365d, 24h")
+    p.add_argument("--max-age", required=True, metavar="AGE", help=_MAX_AGE_HELP)
     p.add_argument("--now", metavar="ISO8601", help=argparse.SUPPRESS)
-    p = actions.add_parser("retire", help="retire a version (default: decrypt-only)")
+    p = actions.add_parser(
+        "retire",
+        help="retire a version (default: every decrypt-only one): it then opens "
+        "mail only when asked for (decrypt --include-retired, rewrap --mailbox)",
+    )
     p.add_argument("identity")
-    p.add_argument("fingerprint", nargs="?")
+    p.add_argument("fingerprint", nargs="?", metavar="KEY", help=_KEY_HELP)
     p = actions.add_parser("revoke", help="revoke a version: never used again")
     p.add_argument("identity")
-    p.add_argument("fingerprint")
+    p.add_argument("fingerprint", metavar="KEY", help=_KEY_HELP)
     p = actions.add_parser("export", help="write the active public certificates")
     p.add_argument("identity")
     p.add_argument("--format", choices=["x509", "openpgp"])
@@ -102,8 +128,14 @@ def _max_age(text: str) -> dt.timedelta:
 
     m = _AGE.match(text)
     if not m or int(m.group(1)) <= 0:
-        raise UsageError(f"--max-age {text!r}: use a positive number of d, h or m")
-    return dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        raise UsageError(
+            f"--max-age {text!r}: use a positive number of h, d, w, m (months) or y"
+        )
+    hours = int(m.group(1)) * _HOURS_PER_UNIT[m.group(2).lower()]
+    try:
+        return dt.timedelta(hours=hours)
+    except OverflowError:
+        raise UsageError(f"--max-age {text!r} is too long") from None
 
 
 def _now(text: str | None) -> dt.datetime:
@@ -118,16 +150,23 @@ def _now(text: str | None) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
+def _subkey(v: KeyVersion) -> str:
+    # OpenPGP versions from subkey rotation share the primary fingerprint: the
+    # encryption subkey is what tells them apart.
+    return f"  subkey {v.subkey}" if v.subkey else ""
+
+
 def _show(ring: Keyring, identity: str | None) -> None:
     for ident in (identity,) if identity else ring.identities():
         for v in ring.history(ident):
-            expires = v.expires.strftime("%Y-%m-%d") if v.expires else "-"
-            # OpenPGP versions from subkey rotation share the primary fingerprint.
-            subkey = f"  subkey {v.subkey}" if v.subkey else ""
+            # The keyring's expiry or the certificate's own (an X.509 notAfter, an
+            # OpenPGP key expiration), whichever comes first.
+            until = v.valid_until
+            expires = until.strftime("%Y-%m-%d") if until else "-"
             print(
                 f"{v.identity}  {v.format} v{v.version}  {v.state:<12}  "
                 f"{v.algorithm:<8}  {v.fingerprint}  "
-                f"created {v.created:%Y-%m-%d}  expires {expires}{subkey}"
+                f"created {v.created:%Y-%m-%d}  expires {expires}{_subkey(v)}"
             )
 
 
@@ -145,10 +184,16 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
     elif action == "add":
         key = _api.load_key(args.key, _env(args.key_passphrase_env))
         v = ring.add(args.identity, key, state=args.state)
-        print(f"added {v.identity} {v.format} v{v.version} {v.fingerprint} ({v.state})")
+        print(
+            f"added {v.identity} {v.format} v{v.version} {v.fingerprint} "
+            f"({v.state}){_subkey(v)}"
+        )
     elif action == "rotate":
         v = ring.rotate(args.identity, format=args.format, kind=args.kind)
-        print(f"rotated {v.identity}: {v.format} v{v.version} {v.fingerprint} active")
+        print(
+            f"rotated {v.identity}: {v.format} v{v.version} {v.fingerprint} "
+            f"active{_subkey(v)}"
+        )
     elif action == "due":
         policy = RotationPolicy(max_age=_max_age(args.max_age))
         for ident in ring.due(policy, _now(args.now)):
@@ -160,7 +205,10 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
             else ring.revoke(args.identity, args.fingerprint)
         )
         for v in changed:
-            print(f"{v.state} {v.identity} {v.format} v{v.version} {v.fingerprint}")
+            print(
+                f"{v.state} {v.identity} {v.format} v{v.version} {v.fingerprint}"
+                f"{_subkey(v)}"
+            )
     elif action == "export":
         certs = ring.recipients(args.identity, format=args.format)
         if not certs:
@@ -168,6 +216,103 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
         with output(args.output) as dst:
             for cert in certs:
                 dst.write(cert.export())
+
+
+#: The key format of each --format of ``encrypt``; None: inferred.
+_KEY_FORMATS: dict[str | None, KeyFormat | None] = {
+    "openpgp": "openpgp",
+    "pgpmime": "openpgp",
+    "cms": "x509",
+    "smime": "x509",
+    None: None,
+}
+_FORMAT_NAMES = {"x509": "X.509 ", "openpgp": "OpenPGP ", None: ""}
+
+
+def _open_existing(path: str, passphrase: Callable[[], str | None]) -> Keyring:
+    """Open keyring ``path`` for encrypt or decrypt: never create one, and ask for
+    the passphrase (``passphrase()``) only when the keyring has one."""
+    from pathlib import Path
+
+    from .errors import PassphraseError
+    from .keys.ring import Keyring
+    from .keys.ringstore import Store
+
+    if not Store(Path(path)).exists():
+        raise UsageError(
+            f"--keyring {path}: no keyring there "
+            f"(create one with: e2ee-mail keyring --dir {path} init)"
+        )
+    try:
+        return Keyring.open(path)
+    except PassphraseError:
+        secret = passphrase()
+        if secret is None:
+            raise PassphraseError(
+                f"keyring {path} is passphrase-protected: give its passphrase "
+                "(--passphrase-env VAR)"
+            ) from None
+    return Keyring.open(path, passphrase=secret)
+
+
+def recipients(
+    names: Sequence[str],
+    keyring: str,
+    mail_format: str | None,
+    passphrase: Callable[[], str | None],
+) -> list[Certificate]:
+    """``encrypt --to NAME --keyring DIR``: a NAME that is a file is a certificate;
+    any other is an address, whose active certificate in the keyring is taken.
+
+    Args:
+        names: the ``--to`` values.
+        keyring: the keyring directory.
+        mail_format: ``encrypt --format``: which key format an address resolves
+            to (None: the identity's only active one).
+        passphrase: gives a protected keyring's passphrase.
+
+    Raises:
+        UsageError: an address with no active key of that format, or with one of
+            each format and no ``--format``.
+    """
+    from . import _api
+
+    key_format = _KEY_FORMATS.get(mail_format)
+    ring: Keyring | None = None
+    certs: list[Certificate] = []
+    for name in names:
+        if os.path.exists(name):
+            certs.append(_api.load_certificate(name))
+            continue
+        if "@" not in name:
+            raise UsageError(f"--to {name}: neither a certificate file nor an address")
+        if ring is None:
+            ring = _open_existing(keyring, passphrase)
+        found = ring.recipients(name, format=key_format)
+        if not found:
+            raise UsageError(
+                f"--to {name}: keyring {keyring} has no active "
+                f"{_FORMAT_NAMES[key_format]}key for this address"
+            )
+        if len(found) > 1:
+            raise UsageError(
+                f"--to {name} has an active X.509 and an OpenPGP key: choose one "
+                "with --format"
+            )
+        certs += found
+    return certs
+
+
+def decryption_keys(
+    keyring: str, include_retired: bool, passphrase: Callable[[], str | None]
+) -> list[SecretKey]:
+    """``decrypt --keyring DIR``: every key of the keyring that opens mail
+    (active and decrypt-only; retired too with ``include_retired``)."""
+    ring = _open_existing(keyring, passphrase)
+    keys = ring.decryption_keys(include_retired=include_retired)
+    if not keys:
+        raise UsageError(f"keyring {keyring} holds no key that opens mail")
+    return list(keys)
 
 
 def run_rewrap_mailbox(args: argparse.Namespace) -> None:

@@ -1,9 +1,9 @@
 """The exception hierarchy of e2ee_mail.
 
 Every failure that crosses the public API is a subclass of :class:`Error`. The line we
-hold (STYLE.md "Errors"): an error may be specific only when it is computed from public
-bytes. Anything that follows a secret-key operation is a :class:`DecryptionError` with
-the same fixed text every time, so no error becomes an oracle.
+hold: an error may be specific only when it is computed from public bytes. Anything
+that follows a secret-key operation is a :class:`DecryptionError` with the same fixed
+text every time, so no error becomes an oracle.
 """
 
 from __future__ import annotations

@@ -9,15 +9,46 @@ decrypt with; ``key.public`` is its certificate. X.509 (``x509/certs.py``) and O
 from __future__ import annotations
 
 import abc
+import os
 from typing import Final, Literal
 
-__all__ = ["RSA_BITS", "Certificate", "KeyFormat", "KeyKind", "SecretKey"]
+from .errors import UsageError
+
+__all__ = [
+    "RSA_BITS",
+    "Certificate",
+    "KeyFormat",
+    "KeyKind",
+    "Passphrase",
+    "SecretKey",
+    "passphrase_bytes",
+]
 
 KeyFormat = Literal["x509", "openpgp"]
 #: The kinds of key that ``generate_key`` makes, in both formats.
 KeyKind = Literal["x25519", "rsa3072", "rsa4096"]
 #: The modulus size of each RSA kind.
 RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
+#: A passphrase as callers give it: text (encoded as UTF-8) or octets.
+Passphrase = str | bytes | None
+
+
+def passphrase_bytes(passphrase: Passphrase) -> bytes | None:
+    """The octets of ``passphrase``; str is encoded as UTF-8.
+
+    Raises:
+        UsageError: not str, bytes or None.
+    """
+    if passphrase is None or isinstance(passphrase, bytes):
+        return passphrase
+    if isinstance(passphrase, str):
+        return passphrase.encode("utf-8")
+    raise UsageError("passphrase must be str, bytes or None")
+
+
+def _check_armor(armor: object) -> None:
+    if not isinstance(armor, bool):
+        raise UsageError(f"armor must be True or False, not {type(armor).__name__}")
 
 
 class Certificate(abc.ABC):
@@ -49,6 +80,19 @@ class Certificate(abc.ABC):
     def export(self, *, armor: bool = True) -> bytes:
         """Serialize: PEM or ASCII armor when ``armor``, else DER or binary."""
 
+    def __eq__(self, other: object) -> bool:
+        # Two loads of the same certificate are equal: same format, same octets in
+        # the canonical binary form (DER, or the OpenPGP packets in their order).
+        # Equal fingerprints are not enough for OpenPGP, whose certificates grow
+        # subkeys and signatures under one primary key.
+        if not isinstance(other, Certificate):
+            return NotImplemented
+        mine, theirs = self.export(armor=False), other.export(armor=False)
+        return self.format == other.format and mine == theirs
+
+    def __hash__(self) -> int:
+        return hash((self.format, self.export(armor=False)))
+
     def __repr__(self) -> str:
         uid = self.user_ids[0] if self.user_ids else ""
         return (
@@ -77,10 +121,47 @@ class SecretKey(abc.ABC):
         """The certificate's fingerprint."""
         return self.public.fingerprint
 
+    def export(self, *, passphrase: Passphrase = None, armor: bool = True) -> bytes:
+        """Serialize the secret key (PKCS#8 or OpenPGP).
+
+        Args:
+            passphrase: protect the key with it (str is encoded as UTF-8, as
+                :func:`e2ee_mail.load_key` reads it); None or empty: unprotected.
+            armor: PEM or ASCII armor (default), else DER or binary.
+
+        Raises:
+            UsageError: a passphrase that is not str, bytes or None.
+        """
+        secret = passphrase_bytes(passphrase)
+        _check_armor(armor)
+        return self._export(secret, armor=armor)
+
+    def save(
+        self, path: str | os.PathLike[str], *, passphrase: Passphrase = None
+    ) -> None:
+        """Write :meth:`export`'s armored form to ``path``: mode 0600, atomically.
+
+        The file is written next to ``path`` under a temporary name and renamed
+        only once complete, so a failure leaves ``path`` as it was; the key is
+        never readable by other users, not even while it is being written.
+
+        Raises:
+            UsageError: ``path`` is not a path, or a bad passphrase type.
+            OSError: the file cannot be written.
+        """
+        if not isinstance(path, str | os.PathLike):
+            raise UsageError(
+                f"path must be a str or os.PathLike, not {type(path).__name__}"
+            )
+        data = self.export(passphrase=passphrase)
+        # Imported on use: every other use of the model goes without file I/O.
+        from ._io import write_secret_file
+
+        write_secret_file(path, data)
+
     @abc.abstractmethod
-    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
-        """Serialize the secret key (PKCS#8 or OpenPGP), protected when a passphrase
-        is given."""
+    def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
+        """The serialized key, protected with ``passphrase`` when it is not empty."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.public!r}>"

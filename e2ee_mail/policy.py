@@ -21,7 +21,7 @@ DEFAULT_MAX_NESTING: Final = 8
 DEFAULT_MAX_RECIPIENTS: Final = 1000
 #: Largest header structure (everything before the bulk body) we parse, in bytes.
 DEFAULT_MAX_HEADER_BYTES: Final = 16 << 20
-#: Smallest RSA modulus we use to encrypt or accept to decrypt with, in bits.
+#: Smallest RSA modulus we encrypt to, in bits (decryption takes any size).
 DEFAULT_MIN_RSA_BITS: Final = 2048
 #: SEIPDv2 chunk size octet we write: 2**(c+6) bytes; 16 gives 4 MiB chunks.
 DEFAULT_CHUNK_SIZE_OCTET: Final = 16
@@ -39,7 +39,11 @@ class Policy:
             Never affects OpenPGP: SED and SEIPDv1 without MDC stay refused.
         allow_rsa_pkcs1v15_encrypt: write CMS KeyTransRecipientInfo with RSA
             PKCS#1 v1.5.
-        min_rsa_bits: smallest RSA modulus used or accepted.
+        min_rsa_bits: smallest RSA modulus encrypted to, in both formats: encrypt,
+            encrypt_stream and rewrap refuse a recipient certificate with a smaller
+            RSA key (PolicyError). Decryption with one's own smaller RSA key is
+            allowed in both formats: refusing it would protect nothing once the
+            ciphertext exists, and would only lock the owner out of old mail.
         max_decompressed_bytes: bound on OpenPGP decompression (bombs are PolicyError).
         max_nesting: bound on nested OpenPGP containers.
         max_recipients: bound on recipient entries parsed in one message.

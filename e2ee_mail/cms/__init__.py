@@ -1,0 +1,1 @@
+"""CMS (RFC 5652): DER codecs, enveloped-data composers, recipient wraps, PEM."""

@@ -10,11 +10,11 @@ Layout written (RFC 5652 §3 ContentInfo around it)::
 No authAttrs, so the GCM AAD is empty (RFC 5083 §2.2). The bytes API builds the whole
 output in one buffer allocated at its final size: the ciphertext is sealed in place by
 ``gcm_seal_into`` and the tag moved two bytes along, after the mac's OCTET STRING
-header (PERF.md). Streams write DER with definite lengths when the input's remaining
-length is known (a regular file); otherwise BER with indefinite lengths for the outer
-layers and the encrypted content as 1 MiB OCTET STRING segments (X.690 §8.1.3.6,
-§8.7.3), which ``openssl cms`` and gpgsm read. EnvelopedData streams always use the
-segmented form.
+header, so the body is never copied. Streams write DER with definite lengths when the
+input's remaining length is known (a regular file); otherwise BER with indefinite
+lengths for the outer layers and the encrypted content as 1 MiB OCTET STRING segments
+(X.690 §8.1.3.6, §8.7.3), which ``openssl cms`` and gpgsm read. EnvelopedData streams
+always use the segmented form.
 """
 
 from __future__ import annotations
@@ -22,23 +22,32 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, NamedTuple
 
 from ..core import aead
 from ..core.random import random_bytes
 from ..policy import Policy
 from ..x509.certs import X509Certificate
-from . import asn1, legacy, oids, recipients, templates
-from .asn1 import AlgorithmIdentifier, KeyTransRecipientInfo
+from . import asn1, legacy, oids, structures, templates
+from .structures import AlgorithmIdentifier
+from .tlv import EOC
 
-__all__ = ["SEGMENT_SIZE", "build_prefix", "encrypt_bytes", "encrypt_to_stream"]
+__all__ = [
+    "SEGMENT_SIZE",
+    "Sealing",
+    "build_prefix",
+    "encrypt_bytes",
+    "encrypt_bytes_from_parts",
+    "encrypt_to_stream",
+    "sealing",
+]
 
 #: Encrypted-content segment size in the indefinite-length form.
 SEGMENT_SIZE: Final = 1 << 20
 _VERSION_0: Final = asn1.der_int(0)
 _VERSION_2: Final = asn1.der_int(2)
-_INDEFINITE: Final = b"\x80"
-_EOC: Final = b"\x00\x00"
+#: The mac element after the content: OCTET STRING of the 16-byte GCM tag.
+_MAC_SIZE: Final = 2 + aead.GCM_TAG_SIZE
 CBC_IV_SIZE: Final = 16
 
 
@@ -48,56 +57,66 @@ def _content_type(authenticated: bool) -> bytes:
     )
 
 
-def _version(authenticated: bool, infos: Sequence[asn1.RecipientInfo]) -> bytes:
-    # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
-    # every RecipientInfo is version 0 (KTRI by issuerAndSerialNumber), else 2.
-    if authenticated:
-        return _VERSION_0
-    if all(isinstance(i, KeyTransRecipientInfo) and i.version == 0 for i in infos):
-        return _VERSION_0
-    return _VERSION_2
+class Sealing(NamedTuple):
+    """What one message is sealed with: its content-encryption key, and the
+    RecipientInfos (DER) and enveloped-data version that carry the key."""
+
+    authenticated: bool
+    cek: bytes
+    ris_der: bytes
+    version: bytes
 
 
-def recipient_infos(
+def sealing(
     certs: Sequence[X509Certificate],
-    cek: bytes,
-    *,
-    policy: Policy,
-    rid_kind: recipients.RidKind,
-) -> list[asn1.RecipientInfo]:
-    """One RecipientInfo per certificate."""
-    return [
-        recipients.wrap(cert, cek, policy=policy, rid_kind=rid_kind) for cert in certs
-    ]
-
-
-def recipient_infos_der(
-    certs: Sequence[X509Certificate],
-    cek: bytes,
     *,
     authenticated: bool,
     policy: Policy,
-    rid_kind: recipients.RidKind,
-) -> tuple[bytes, bytes]:
-    """RecipientInfos DER (one entry per certificate) and the version to write.
+    rid_kind: templates.RidKind,
+    cek: bytes | None = None,
+    ephemeral_secrets: Sequence[bytes | None] | None = None,
+    encrypted_keys: Sequence[bytes | None] | None = None,
+) -> Sealing:
+    """A fresh content key (or ``cek``) wrapped for every certificate.
 
-    The DER of :func:`recipient_infos` through ``serialize_recipient_infos``, built
-    without the intermediate values (templates.wrap_der).
+    ``cek``, ``ephemeral_secrets`` and ``encrypted_keys`` pin, per certificate,
+    what templates.wrap_der may pin: test vectors, and rewrap (the message's own
+    content key).
     """
-    ris_der = asn1.set_of(
-        [
+    if cek is None:
+        cek = random_bytes(aead.KEY_SIZE)
+    if ephemeral_secrets is None and encrypted_keys is None:
+        entries = [
             templates.wrap_der(cert, cek, policy=policy, rid_kind=rid_kind)
             for cert in certs
         ]
-    )
-    # RFC 5652 §6.1: version 0 only when every entry is a KTRI of version 0, that is
-    # RSA named by issuerAndSerialNumber; AuthEnvelopedData is always 0.
+    else:
+        pinned = zip(
+            ephemeral_secrets or [None] * len(certs),
+            encrypted_keys or [None] * len(certs),
+            strict=True,
+        )
+        entries = [
+            templates.wrap_der(
+                cert,
+                cek,
+                policy=policy,
+                rid_kind=rid_kind,
+                ephemeral_secret=ephemeral,
+                encrypted_key=encrypted,
+            )
+            for cert, (ephemeral, encrypted) in zip(certs, pinned, strict=True)
+        ]
+    ris_der = asn1.set_of(entries)
+    # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
+    # every entry is a KTRI of version 0, that is RSA named by issuerAndSerialNumber;
+    # else 2.
     if authenticated or (
         rid_kind == "issuer_and_serial_number"
         and all(cert.algorithm.startswith("rsa") for cert in certs)
     ):
-        return ris_der, _VERSION_0
-    return ris_der, _VERSION_2
+        return Sealing(authenticated, cek, ris_der, _VERSION_0)
+    return Sealing(authenticated, cek, ris_der, _VERSION_2)
 
 
 def build_prefix(
@@ -151,26 +170,60 @@ def build_prefix(
     )
 
 
-def _gcm_algorithm(nonce: bytes) -> AlgorithmIdentifier:
-    params = asn1.GCMParameters(nonce, aead.GCM_TAG_SIZE)
-    return AlgorithmIdentifier(oids.AES256_GCM, asn1.serialize_gcm_parameters(params))
+def _prefix(keys: Sealing, nonce: bytes, body_length: int | None) -> bytes:
+    """:func:`build_prefix` for what we write: no originatorInfo and no authAttrs;
+    id-aes256-GCM with ``nonce`` (ICVlen 16) and the mac after the content, or
+    id-aes256-CBC with ``nonce`` as its IV (RFC 3565 §4.1)."""
+    if keys.authenticated:
+        params = asn1.serialize_gcm_parameters(
+            structures.GCMParameters(nonce, aead.GCM_TAG_SIZE)
+        )
+        algorithm = AlgorithmIdentifier(oids.AES256_GCM, params)
+        tail_length = _MAC_SIZE
+    else:
+        algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, nonce))
+        tail_length = 0
+    return build_prefix(
+        authenticated=keys.authenticated,
+        version=keys.version,
+        originator_info=b"",
+        ris_der=keys.ris_der,
+        algorithm=algorithm,
+        body_length=body_length,
+        tail_length=tail_length,
+    )
 
 
 def encrypt_bytes(
-    data: bytes | bytearray | memoryview,
-    certs: Sequence[X509Certificate],
-    *,
-    authenticated: bool,
-    policy: Policy,
-    rid_kind: recipients.RidKind,
+    data: bytes | bytearray | memoryview, keys: Sealing, nonce: bytes | None = None
 ) -> bytearray:
-    """The whole DER message, built in one buffer of its final size."""
-    cek = random_bytes(aead.KEY_SIZE)
-    ris_der, version = recipient_infos_der(
-        certs, cek, authenticated=authenticated, policy=policy, rid_kind=rid_kind
-    )
-    nonce = random_bytes(aead.GCM_NONCE_SIZE if authenticated else CBC_IV_SIZE)
-    return _seal_bytes(data, ris_der, version, cek, nonce, authenticated=authenticated)
+    """The whole DER message, built in one buffer of its final size.
+
+    ``nonce`` (the GCM nonce or CBC IV) is drawn fresh unless given (test vectors).
+    """
+    if nonce is None:
+        nonce = random_bytes(aead.GCM_NONCE_SIZE if keys.authenticated else CBC_IV_SIZE)
+    view = memoryview(data)
+    n = len(view)
+    if keys.authenticated:
+        prefix = _prefix(keys, nonce, n)
+        p = len(prefix)
+        out = bytearray(p + n + _MAC_SIZE)
+        out_view = memoryview(out)
+        out_view[:p] = prefix
+        sealed = out_view[p : p + n + aead.GCM_TAG_SIZE]
+        aead.gcm_seal_into(keys.cek, nonce, view, sealed)
+        # The tag lands right after the ciphertext; move it behind the mac's
+        # OCTET STRING header (RFC 5083 §2.1: mac follows authEncryptedContentInfo).
+        tag = bytes(out_view[p + n : p + n + aead.GCM_TAG_SIZE])
+        out_view[p + n : p + n + 2] = b"\x04\x10"
+        out_view[p + n + 2 :] = tag
+        return out
+    enc = legacy.CBCEncryptor(keys.cek, nonce)
+    out = bytearray(_prefix(keys, nonce, legacy.padded_length(n)))
+    out += enc.update(view)
+    out += enc.finalize()
+    return out
 
 
 def encrypt_bytes_from_parts(
@@ -182,82 +235,23 @@ def encrypt_bytes_from_parts(
     ephemeral_secrets: Sequence[bytes | None],
     authenticated: bool = True,
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
     encrypted_keys: Sequence[bytes | None] | None = None,
 ) -> bytearray:
     """Like :func:`encrypt_bytes` with the content key, nonce/IV and X25519
     ephemeral keys pinned: for test-vector generators and runners only, never for
     real mail. RSA wraps stay randomized by their padding unless ``encrypted_keys``
     gives, per certificate, the RSA-wrapped CEK a vector recorded (None: wrap)."""
-    wrapped = encrypted_keys or [None] * len(certs)
-    infos = [
-        recipients.wrap(
-            cert,
-            cek,
-            policy=policy,
-            rid_kind=rid_kind,
-            ephemeral_secret=eph,
-            encrypted_key=blob,
-        )
-        for cert, eph, blob in zip(certs, ephemeral_secrets, wrapped, strict=True)
-    ]
-    return _seal_bytes(
-        data,
-        asn1.serialize_recipient_infos(infos),
-        _version(authenticated, infos),
-        cek,
-        nonce,
+    keys = sealing(
+        certs,
         authenticated=authenticated,
+        policy=policy,
+        rid_kind=rid_kind,
+        cek=cek,
+        ephemeral_secrets=ephemeral_secrets,
+        encrypted_keys=encrypted_keys,
     )
-
-
-def _seal_bytes(
-    data: bytes | bytearray | memoryview,
-    ris_der: bytes,
-    version: bytes,
-    cek: bytes,
-    nonce: bytes,
-    *,
-    authenticated: bool,
-) -> bytearray:
-    view = memoryview(data)
-    n = len(view)
-    if authenticated:
-        prefix = build_prefix(
-            authenticated=True,
-            version=version,
-            originator_info=b"",
-            ris_der=ris_der,
-            algorithm=_gcm_algorithm(nonce),
-            body_length=n,
-            tail_length=2 + aead.GCM_TAG_SIZE,
-        )
-        p = len(prefix)
-        out = bytearray(p + n + 2 + aead.GCM_TAG_SIZE)
-        out_view = memoryview(out)
-        out_view[:p] = prefix
-        aead.gcm_seal_into(cek, nonce, view, out_view[p : p + n + aead.GCM_TAG_SIZE])
-        # The tag lands right after the ciphertext; move it behind the mac's
-        # OCTET STRING header (RFC 5083 §2.1: mac follows authEncryptedContentInfo).
-        tag = bytes(out_view[p + n : p + n + aead.GCM_TAG_SIZE])
-        out_view[p + n : p + n + 2] = b"\x04\x10"
-        out_view[p + n + 2 :] = tag
-        return out
-    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, nonce))
-    prefix = build_prefix(
-        authenticated=False,
-        version=version,
-        originator_info=b"",
-        ris_der=ris_der,
-        algorithm=algorithm,
-        body_length=legacy.padded_length(n),
-        tail_length=0,
-    )
-    enc = legacy.CBCEncryptor(cek, nonce)
-    out = bytearray(prefix)
-    out += enc.update(view)
-    out += enc.finalize()
-    return out
+    return encrypt_bytes(data, keys, nonce)
 
 
 def _remaining_length(src: BinaryIO) -> int | None:
@@ -271,37 +265,15 @@ def _remaining_length(src: BinaryIO) -> int | None:
         return None
 
 
-def encrypt_to_stream(
-    src: BinaryIO,
-    dst: BinaryIO,
-    certs: Sequence[X509Certificate],
-    *,
-    authenticated: bool,
-    policy: Policy,
-    rid_kind: recipients.RidKind,
-) -> None:
+def encrypt_to_stream(src: BinaryIO, dst: BinaryIO, keys: Sealing) -> None:
     """Encrypt ``src`` into ``dst`` (DER or BER, see the module docstring)."""
-    cek = random_bytes(aead.KEY_SIZE)
-    ris_der, version = recipient_infos_der(
-        certs, cek, authenticated=authenticated, policy=policy, rid_kind=rid_kind
-    )
-    if not authenticated:
-        _cbc_stream(src, dst, cek, version, ris_der)
+    if not keys.authenticated:
+        _cbc_stream(src, dst, keys)
         return
     nonce = random_bytes(aead.GCM_NONCE_SIZE)
     length = _remaining_length(src)
-    sealer = aead.GCMStreamSealer(cek, nonce)
-    dst.write(
-        build_prefix(
-            authenticated=True,
-            version=version,
-            originator_info=b"",
-            ris_der=ris_der,
-            algorithm=_gcm_algorithm(nonce),
-            body_length=length,
-            tail_length=2 + aead.GCM_TAG_SIZE,
-        )
-    )
+    sealer = aead.GCMStreamSealer(keys.cek, nonce)
+    dst.write(_prefix(keys, nonce, length))
     if length is not None:
         sealer.pump(src, dst, length)
         dst.write(b"\x04\x10" + sealer.finalize())
@@ -316,7 +288,7 @@ def encrypt_to_stream(
         sealer.update(view[:got], dst)
     # End the content [0] and the EncryptedContentInfo, then the mac, then the
     # enveloped-data SEQUENCE, [0] and ContentInfo.
-    dst.write(_EOC + _EOC + b"\x04\x10" + sealer.finalize() + _EOC * 3)
+    dst.write(EOC + EOC + b"\x04\x10" + sealer.finalize() + EOC * 3)
 
 
 def _fill(src: BinaryIO, view: memoryview) -> int:
@@ -331,23 +303,10 @@ def _fill(src: BinaryIO, view: memoryview) -> int:
     return total
 
 
-def _cbc_stream(
-    src: BinaryIO, dst: BinaryIO, cek: bytes, version: bytes, ris_der: bytes
-) -> None:
+def _cbc_stream(src: BinaryIO, dst: BinaryIO, keys: Sealing) -> None:
     iv = random_bytes(CBC_IV_SIZE)
-    algorithm = AlgorithmIdentifier(oids.AES256_CBC, asn1.der_tlv(0x04, iv))
-    dst.write(
-        build_prefix(
-            authenticated=False,
-            version=version,
-            originator_info=b"",
-            ris_der=ris_der,
-            algorithm=algorithm,
-            body_length=None,
-            tail_length=0,
-        )
-    )
-    enc = legacy.CBCEncryptor(cek, iv)
+    dst.write(_prefix(keys, iv, None))
+    enc = legacy.CBCEncryptor(keys.cek, iv)
     buf = bytearray(SEGMENT_SIZE)
     view = memoryview(buf)
     while True:
@@ -357,4 +316,4 @@ def _cbc_stream(
             dst.write(b"\x04" + asn1.der_length(len(out)) + out)
         if not got:
             break
-    dst.write(_EOC * 5)
+    dst.write(EOC * 5)

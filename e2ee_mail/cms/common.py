@@ -3,13 +3,14 @@ algorithm checks of RFC 5083 §2.1 / RFC 5084 §3.2 / RFC 5652 §6.1, and findin
 content key among the recipient entries (RFC 5652 §6.2).
 
 Everything checked before a secret-key operation may raise a specific error; after
-one, only DecryptionError (fixed text) or NoMatchingKeyError.
+one, only DecryptionError (fixed text). NoMatchingKeyError comes from public data
+alone: no recipient entry a supplied key could try.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from ..core import aead
@@ -25,8 +26,8 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
-from . import asn1, oids, pem, recipients
-from .framing import EnvelopeHeader, EnvelopeReader
+from . import asn1, derframe, oids, pem, recipients
+from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
     "aad",
@@ -34,6 +35,7 @@ __all__ = [
     "content_keys",
     "content_params",
     "der",
+    "frame",
     "no_key",
     "reader",
     "unwrapped",
@@ -115,6 +117,33 @@ def reader(src: BinaryIO, policy: Policy) -> EnvelopeReader:
     )
 
 
+def frame(
+    der: Buffer, policy: Policy
+) -> tuple[EnvelopeHeader, tuple[bool, bytes, int], list[tuple[int, int]], Trailer]:
+    """Read a whole message held in memory, without opening it.
+
+    Plain DER is read straight from the buffer (derframe.py); anything else by the
+    stream reader over it, which decides. The content algorithm is checked as soon as
+    the header is read, before the body and the trailer.
+
+    Returns:
+        (header, :func:`content_params`, the body's segments as (offset, length),
+        trailer).
+    """
+    framed = derframe.parse(der, policy)
+    if framed is not None:
+        header, segment, trailer = framed
+        return header, content_params(header, policy), [segment], trailer
+    source = reader(buffer_reader(der), policy)
+    header = source.read_header()
+    params = content_params(header, policy)
+    segments = []
+    for length in source.segments():
+        segments.append((source.pos, length))
+        source.skip(length)
+    return header, params, segments, source.read_trailer(authenticated=params[0])
+
+
 def content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes, int]:
     """Check the content algorithm (public data).
 
@@ -184,16 +213,17 @@ def no_key(header: EnvelopeHeader) -> NoMatchingKeyError:
 
 def usable_candidates(
     header: EnvelopeHeader, keys: Sequence[SecretKey], policy: Policy
-) -> tuple[list[recipients.Candidate], bool]:
-    """The entries our keys may open (public data only), and whether one named us.
+) -> list[recipients.Candidate]:
+    """The entries our keys may open (public data only).
 
     Raises:
-        NoMatchingKeyError: no entry for any of the keys.
+        NoMatchingKeyError: no entry for any of the keys: the message names none of
+            them (and has no entry a key without its certificate could try).
         ASN1Error, UnsupportedError, PolicyError: the first refusal, when every
             candidate entry is refused.
     """
     x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
-    found, named = recipients.candidates(header.recipient_infos, x509_keys)
+    found, _ = recipients.candidates(header.recipient_infos, x509_keys)
     if not found:
         raise no_key(header)
     # Entries we cannot or may not open are skipped when another one may do; the
@@ -210,29 +240,33 @@ def usable_candidates(
     if not usable:
         assert refusal is not None
         raise refusal
-    return usable, named
+    return usable
 
 
-def unwrapped(usable: Sequence[recipients.Candidate], size: int) -> Iterator[bytes]:
+def unwrapped(usable: Sequence[recipients.Candidate], size: int) -> _Unwrapped:
     """Unwrap the candidates one at a time: each distinct content key of ``size``.
 
     Lazy, so that a caller stops at the first key that opens the content (a message
-    that names our certificate in several entries costs one RSA decryption).
+    that names our certificate in several entries costs one RSA decryption). An RSA
+    entry always yields a key, a random stand-in when its unwrap failed (implicit
+    rejection, see recipients.unwrap_content_key); the iterator's ``rejected`` says
+    whether one did.
     """
     return _Unwrapped(usable, size)
 
 
 class _Unwrapped:
     """The iterator of :func:`unwrapped` (a class: leaving a generator early costs
-    its close, a few µs per message; issue 6)."""
+    its close, a few µs per message)."""
 
-    __slots__ = ("_next", "_seen", "_size", "_usable")
+    __slots__ = ("_next", "_seen", "_size", "_usable", "rejected")
 
     def __init__(self, usable: Sequence[recipients.Candidate], size: int) -> None:
         self._usable = usable
         self._size = size
         self._next = 0
         self._seen: list[bytes] = []
+        self.rejected = False
 
     def __iter__(self) -> _Unwrapped:
         return self
@@ -242,10 +276,11 @@ class _Unwrapped:
             info, index, key = self._usable[self._next]
             self._next += 1
             try:
-                cek = recipients.unwrap(info, index, key)
+                cek, ok = recipients.unwrap_content_key(info, index, key, self._size)
             except DecryptionError:
                 continue
-            if len(cek) == self._size and cek not in self._seen:
+            self.rejected = self.rejected or not ok
+            if cek not in self._seen:
                 self._seen.append(cek)
                 return cek
         raise StopIteration
@@ -254,14 +289,20 @@ class _Unwrapped:
 def content_keys(
     header: EnvelopeHeader, keys: Sequence[SecretKey], policy: Policy, size: int
 ) -> tuple[list[bytes], bool]:
-    """Unwrap every candidate content key. Returns (keys, some entry named us)."""
-    usable, named = usable_candidates(header, keys, policy)
-    ceks = list(unwrapped(usable, size))
-    if not ceks:
-        if named:
-            raise DecryptionError()
-        raise no_key(header)
-    return ceks, named
+    """Unwrap every candidate content key.
+
+    Returns:
+        (the keys, whether one of them is a random stand-in for a failed unwrap).
+
+    Raises:
+        NoMatchingKeyError: the message names none of the keys.
+        DecryptionError: no entry gave a key (every key agreement entry failed).
+    """
+    ceks = unwrapped(usable_candidates(header, keys, policy), size)
+    found = list(ceks)
+    if not found:
+        raise DecryptionError()
+    return found, ceks.rejected
 
 
 def aad(auth_attrs: bytes | None) -> bytes | None:

@@ -1,9 +1,9 @@
 """A strict DER fast path for the CMS structures read on every message.
 
 asn1crypto parses a RecipientInfo in hundreds of microseconds, several times the X25519
-agreement it leads to (issue 6: per-message overhead). This module reads the shapes
-that real messages carry, in plain DER (X.690 §10: definite, minimal lengths, single
-octet tags):
+agreement it leads to. This module reads the shapes that real messages carry, in plain
+DER (X.690 §10: definite, minimal lengths, single octet tags), with the in-memory
+reader of tlv.py:
 
 - RecipientInfos (RFC 5652 §6.1) of KeyTransRecipientInfo (§6.2.1) and
   KeyAgreeRecipientInfo (§6.2.2) with an X25519 originatorKey (RFC 8418 §2.3), each
@@ -14,12 +14,12 @@ octet tags):
 
 It is only ever a shortcut: every function returns None for anything else (BER, other
 recipient kinds, unusual encodings, malformed input) and the caller then runs the
-asn1crypto codec, which decides. Whatever this module accepts, asn1crypto reads to
-the same value (tests/unit/test_cms_der.py compares the two on mutated messages).
+general reader (reference.py), which decides. Whatever this module accepts, the
+general reader reads to the same value (tests/unit/test_cms_der.py compares the two).
 Algorithm identifiers and recipient names (IssuerAndSerialNumber) repeat across
 messages, so they are read once and memoized (bounded caches, short inputs only; the
-algorithm identifiers by asn1crypto itself), and the RFC 8418 X25519 originator is
-recognized by one comparison.
+algorithm identifiers by the general reader itself), and the RFC 8418 X25519
+originator is recognized by one comparison.
 
 A codec: no cryptography, no randomness, no files opened.
 """
@@ -30,7 +30,9 @@ import functools
 from collections.abc import Callable
 from typing import Final
 
-from . import asn1, oids
+from ..errors import ASN1Error
+from . import oids, reference, structures
+from .tlv import Decline, element, expect, expect_last, integer, small_int
 
 __all__ = [
     "algorithm_identifier",
@@ -38,168 +40,90 @@ __all__ = [
     "recipient_infos",
 ]
 
-#: Longest asn1.AlgorithmIdentifier memoized (the cache holds at most 256 of them).
+#: Longest AlgorithmIdentifier memoized (the cache holds at most 256 of them).
 _MEMO_MAX_BYTES: Final = 128
-
-
+#: Longest IssuerAndSerialNumber content memoized.
+_MEMO_MAX_RID_BYTES: Final = 512
 #: Parameter tags taken as they are: SEQUENCE, OCTET STRING, NULL (asn1crypto refuses
 #: some universal tags in an ANY, so the rest is left to it).
 _PARAMETER_TAGS: Final = frozenset((0x30, 0x04, 0x05))
-
-
-class _NotPlain(Exception):
-    """Not the plain DER shape this module reads: let asn1crypto decide."""
-
-
-def _tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
-    """(tag, content start, content end) of the element at ``pos``; DER only."""
-    if pos + 2 > end:
-        raise _NotPlain
-    tag = buf[pos]
-    first = buf[pos + 1]
-    if tag & 0x1F == 0x1F:
-        raise _NotPlain
-    if first < 0x80:
-        start = pos + 2
-        length = first
-    elif first == 0x81:
-        if pos + 3 > end or buf[pos + 2] < 0x80:
-            raise _NotPlain
-        start = pos + 3
-        length = buf[pos + 2]
-    elif first == 0x82:
-        if pos + 4 > end or buf[pos + 2] == 0:
-            raise _NotPlain
-        start = pos + 4
-        length = (buf[pos + 2] << 8) | buf[pos + 3]
-    else:
-        raise _NotPlain
-    stop = start + length
-    if stop > end:
-        raise _NotPlain
-    return tag, start, stop
-
-
-def _expect(buf: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    """(content start, content end) of the element at ``pos``, which has ``tag``."""
-    # _tlv's short-form case inlined: this runs a few dozen times per message.
-    if pos + 2 <= end and buf[pos] == tag and buf[pos + 1] < 0x80:
-        stop = pos + 2 + buf[pos + 1]
-        if stop > end:
-            raise _NotPlain
-        return pos + 2, stop
-    got, start, stop = _tlv(buf, pos, end)
-    if got != tag:
-        raise _NotPlain
-    return start, stop
-
-
-def _small_int(buf: bytes, start: int, stop: int) -> int:
-    # A one-octet, non-negative INTEGER (CMS versions).
-    if stop - start != 1 or buf[start] >= 0x80:
-        raise _NotPlain
-    return buf[start]
-
-
-def _integer(buf: bytes, start: int, stop: int) -> int:
-    if stop == start:
-        raise _NotPlain
-    if stop - start > 1:
-        # X.690 §8.3.2: the first nine bits are never all zero or all one.
-        b0, b1 = buf[start], buf[start + 1]
-        if (b0 == 0 and b1 < 0x80) or (b0 == 0xFF and b1 >= 0x80):
-            raise _NotPlain
-    return int.from_bytes(buf[start:stop], "big", signed=True)
+#: id-X25519 AlgorithmIdentifier, parameters absent (RFC 8410 §3).
+_X25519_ALG: Final = bytes.fromhex("300506032b656e")
+#: originator [0] { originatorKey [1] { algorithm, BIT STRING (0 unused bits) } }
+#: up to the 32 key octets.
+_X25519_ORIGINATOR: Final = bytes.fromhex("a02ca12a") + _X25519_ALG + b"\x03\x21\x00"
+_X25519_ORIGINATOR_ALG_AT: Final = 4
 
 
 def _memo_alg(
-    parse: Callable[[bytes], asn1.AlgorithmIdentifier | None],
-) -> Callable[[bytes], asn1.AlgorithmIdentifier]:
-    """Memoize an asn1crypto asn1.AlgorithmIdentifier parser on short inputs."""
-    cached = functools.lru_cache(maxsize=256)(parse)
+    read: Callable[[bytes], structures.AlgorithmIdentifier],
+) -> Callable[[bytes], structures.AlgorithmIdentifier]:
+    """Memoize a general reader of AlgorithmIdentifier on short inputs."""
+    cached = functools.lru_cache(maxsize=256)(read)
 
-    def run(der: bytes) -> asn1.AlgorithmIdentifier:
-        result = cached(der) if len(der) <= _MEMO_MAX_BYTES else None
-        if result is None:
-            raise _NotPlain
-        return result
+    def run(der: bytes) -> structures.AlgorithmIdentifier:
+        if len(der) > _MEMO_MAX_BYTES:
+            raise Decline
+        try:
+            return cached(der)
+        except ASN1Error:
+            raise Decline from None
 
     return run
 
 
-def _asn1crypto_alg(
-    cls_name: str,
-) -> Callable[[bytes], asn1.AlgorithmIdentifier | None]:
-    def parse(der: bytes) -> asn1.AlgorithmIdentifier | None:
-        if cls_name == "KeyEncryptionAlgorithm":
-            from asn1crypto.cms import KeyEncryptionAlgorithm as cls
-        else:
-            from asn1crypto.keys import PublicKeyAlgorithm as cls
-        try:
-            return asn1._alg(cls.load(der, strict=True))
-        except asn1._ASN1CRYPTO_ERRORS:
-            return None
-
-    return parse
-
-
 # The same classes asn1crypto uses for these fields inside RecipientInfo, so that the
-# parameters are read exactly as the slow path reads them.
-_key_encryption_algorithm = _memo_alg(_asn1crypto_alg("KeyEncryptionAlgorithm"))
-_public_key_algorithm = _memo_alg(_asn1crypto_alg("PublicKeyAlgorithm"))
+# parameters are read exactly as the general reader reads them.
+_key_encryption_algorithm = _memo_alg(reference.key_encryption_algorithm)
+_public_key_algorithm = _memo_alg(reference.public_key_algorithm)
 
 
-def _issuer_and_serial(buf: bytes, start: int, stop: int) -> asn1.RecipientId:
+def _issuer_and_serial(buf: bytes, start: int, stop: int) -> structures.RecipientId:
     # The same recipients come back message after message: memoized on the
     # element's content (bounded, short inputs only).
+    content = buf[start:stop]
     if stop - start > _MEMO_MAX_RID_BYTES:
-        rid = _read_issuer_and_serial(buf[start:stop])
+        rid = _read_issuer_and_serial(content)
     else:
-        rid = _memo_issuer_and_serial(buf[start:stop])
+        rid = _memo_issuer_and_serial(content)
     if rid is None:
-        raise _NotPlain
+        raise Decline
     return rid
 
 
-def _read_issuer_and_serial(content: bytes) -> asn1.RecipientId | None:
+def _read_issuer_and_serial(content: bytes) -> structures.RecipientId | None:
     try:
-        _, stop_issuer = _expect(content, 0, len(content), 0x30)
-        s, e = _expect(content, stop_issuer, len(content), 0x02)
-        if e != len(content):
-            return None
-        serial = _integer(content, s, e)
-    except _NotPlain:
+        _, stop_issuer = expect(content, 0, len(content), 0x30)
+        s = expect_last(content, stop_issuer, len(content), 0x02)
+        serial = integer(content, s, len(content))
+    except Decline:
         return None
-    return asn1.RecipientId(issuer=content[:stop_issuer], serial_number=serial)
+    return structures.RecipientId(issuer=content[:stop_issuer], serial_number=serial)
 
 
 _memo_issuer_and_serial = functools.lru_cache(maxsize=1024)(_read_issuer_and_serial)
-#: Longest IssuerAndSerialNumber content memoized.
-_MEMO_MAX_RID_BYTES: Final = 512
 
 
-def _ktri(buf: bytes, start: int, stop: int) -> asn1.KeyTransRecipientInfo:
-    s, e = _expect(buf, start, stop, 0x02)
-    version = _small_int(buf, s, e)
-    tag, s, pos = _tlv(buf, e, stop)
+def _ktri(buf: bytes, start: int, stop: int) -> structures.KeyTransRecipientInfo:
+    s, e = expect(buf, start, stop, 0x02)
+    version = small_int(buf, s, e)
+    tag, s, pos = element(buf, e, stop)
     if tag == 0x30:
         rid = _issuer_and_serial(buf, s, pos)
     elif tag == 0x80:
-        rid = asn1.RecipientId(subject_key_identifier=buf[s:pos])
+        rid = structures.RecipientId(subject_key_identifier=buf[s:pos])
     else:
-        raise _NotPlain
+        raise Decline
     alg_start = pos
-    _, pos = _expect(buf, pos, stop, 0x30)
+    _, pos = expect(buf, pos, stop, 0x30)
     alg = _key_encryption_algorithm(buf[alg_start:pos])
-    s, e = _expect(buf, pos, stop, 0x04)
-    if e != stop:
-        raise _NotPlain
-    return asn1.KeyTransRecipientInfo(version, rid, alg, buf[s:e])
+    s = expect_last(buf, pos, stop, 0x04)
+    return structures.KeyTransRecipientInfo(version, rid, alg, buf[s:stop])
 
 
-def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
-    s, e = _expect(buf, start, stop, 0x02)
-    version = _small_int(buf, s, e)
+def _kari(buf: bytes, start: int, stop: int) -> structures.KeyAgreeRecipientInfo:
+    s, e = expect(buf, start, stop, 0x02)
+    version = small_int(buf, s, e)
     if buf[e : e + len(_X25519_ORIGINATOR)] == _X25519_ORIGINATOR:
         # The originator every RFC 8418 sender writes, as one comparison: the same
         # bytes the general reading below accepts, read to the same values.
@@ -209,31 +133,28 @@ def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
         )
         pos = e + len(_X25519_ORIGINATOR) + 32
         if pos > stop:
-            raise _NotPlain
+            raise Decline
         public_key = buf[e + len(_X25519_ORIGINATOR) : pos]
     else:
         originator_algorithm, public_key, pos = _originator(buf, e, stop)
-    tag, s, e = _tlv(buf, pos, stop)
+    tag, s, e = element(buf, pos, stop)
     ukm = None
     if tag == 0xA1:
-        us, ue = _expect(buf, s, e, 0x04)
-        if ue != e:
-            raise _NotPlain
-        ukm = buf[us:ue]
+        ukm = buf[expect_last(buf, s, e, 0x04) : e]
         pos = e
-        tag, s, e = _tlv(buf, pos, stop)
+        tag, s, e = element(buf, pos, stop)
     if tag != 0x30:
-        raise _NotPlain
+        raise Decline
     key_encryption_algorithm = _key_encryption_algorithm(buf[pos:e])
-    s, e = _expect(buf, e, stop, 0x30)
+    s, e = expect(buf, e, stop, 0x30)
     if e != stop or s == e:
-        raise _NotPlain
+        raise Decline
     reks = []
     while s < e:
-        rs, re_ = _expect(buf, s, e, 0x30)
+        rs, re_ = expect(buf, s, e, 0x30)
         reks.append(_rek(buf, rs, re_))
         s = re_
-    return asn1.KeyAgreeRecipientInfo(
+    return structures.KeyAgreeRecipientInfo(
         version=version,
         originator_algorithm=originator_algorithm,
         originator_public_key=public_key,
@@ -245,64 +166,53 @@ def _kari(buf: bytes, start: int, stop: int) -> asn1.KeyAgreeRecipientInfo:
 
 def _originator(
     buf: bytes, pos: int, stop: int
-) -> tuple[asn1.AlgorithmIdentifier, bytes, int]:
+) -> tuple[structures.AlgorithmIdentifier, bytes, int]:
     # originator [0] EXPLICIT, holding originatorKey [1] IMPLICIT OriginatorPublicKey.
-    s, end = _expect(buf, pos, stop, 0xA0)
-    s, e = _expect(buf, s, end, 0xA1)
-    if e != end:
-        raise _NotPlain
+    s, end = expect(buf, pos, stop, 0xA0)
+    s = expect_last(buf, s, end, 0xA1)
+    e = end
     alg_start = s
-    _, s = _expect(buf, s, e, 0x30)
+    _, s = expect(buf, s, e, 0x30)
     originator_algorithm = _public_key_algorithm(buf[alg_start:s])
     if originator_algorithm.algorithm != oids.X25519:
-        raise _NotPlain  # asn1crypto reads other keys by their own spec
-    bs, be = _expect(buf, s, e, 0x03)
+        raise Decline  # asn1crypto reads other keys by their own spec
+    bs, be = expect(buf, s, e, 0x03)
     if be != e or be == bs or buf[bs] != 0:
-        raise _NotPlain
+        raise Decline
     return originator_algorithm, buf[bs + 1 : be], end
 
 
-#: id-X25519 AlgorithmIdentifier, parameters absent (RFC 8410 §3).
-_X25519_ALG: Final = bytes.fromhex("300506032b656e")
-#: originator [0] { originatorKey [1] { algorithm, BIT STRING (0 unused bits) } }
-#: up to the 32 key octets.
-_X25519_ORIGINATOR: Final = bytes.fromhex("a02ca12a") + _X25519_ALG + b"\x03\x21\x00"
-_X25519_ORIGINATOR_ALG_AT: Final = 4
-
-
-def _rek(buf: bytes, start: int, stop: int) -> asn1.RecipientEncryptedKey:
-    tag, s, pos = _tlv(buf, start, stop)
+def _rek(buf: bytes, start: int, stop: int) -> structures.RecipientEncryptedKey:
+    tag, s, pos = element(buf, start, stop)
     if tag == 0x30:
         rid = _issuer_and_serial(buf, s, pos)
     elif tag == 0xA0:
         # rKeyId [0] IMPLICIT RecipientKeyIdentifier with its subjectKeyIdentifier
-        # only (date and other are read, and ignored, by the slow path).
-        ks, ke = _expect(buf, s, pos, 0x04)
-        if ke != pos:
-            raise _NotPlain
-        rid = asn1.RecipientId(subject_key_identifier=buf[ks:ke])
+        # only (date and other are read, and ignored, by the general reader).
+        ski = buf[expect_last(buf, s, pos, 0x04) : pos]
+        rid = structures.RecipientId(subject_key_identifier=ski)
     else:
-        raise _NotPlain
-    s, e = _expect(buf, pos, stop, 0x04)
-    if e != stop:
-        raise _NotPlain
-    return asn1.RecipientEncryptedKey(rid, buf[s:e])
+        raise Decline
+    s = expect_last(buf, pos, stop, 0x04)
+    return structures.RecipientEncryptedKey(rid, buf[s:stop])
 
 
 def recipient_infos(
     der: bytes, *, max_recipients: int
-) -> tuple[asn1.RecipientInfo, ...] | None:
-    """RecipientInfos read on the fast path, or None (the caller asks asn1crypto)."""
+) -> tuple[structures.RecipientInfo, ...] | None:
+    """RecipientInfos read on the fast path, or None (the caller asks the general
+    reader, which also reports a count over ``max_recipients``)."""
     try:
-        start, stop = _expect(der, 0, len(der), 0x31)
-        if stop != len(der) or start == stop:
+        start = expect_last(der, 0, len(der), 0x31)
+        stop = len(der)
+        if start == stop:
             return None
-        out: list[asn1.RecipientInfo] = []
+        out: list[structures.RecipientInfo] = []
         pos = start
         while pos < stop:
             if len(out) >= max_recipients:
-                return None  # the slow path reports the limit
-            tag, s, e = _tlv(der, pos, stop)
+                return None
+            tag, s, e = element(der, pos, stop)
             if tag == 0x30:
                 out.append(_ktri(der, s, e))
             elif tag == 0xA1:
@@ -310,58 +220,49 @@ def recipient_infos(
             else:
                 return None
             pos = e
-    except _NotPlain:
+    except Decline:
         return None
     return tuple(out)
 
 
 @functools.lru_cache(maxsize=256)
-def _oid(der: bytes) -> str | None:
-    # asn1crypto's own reading of the OID, so both paths agree on odd encodings.
-    from asn1crypto import core
-
+def _oid(der: bytes) -> str:
+    # The general reader's reading of the OID, so both paths agree on odd encodings.
     try:
-        return str(core.ObjectIdentifier.load(der, strict=True).dotted)
-    except asn1._ASN1CRYPTO_ERRORS:
-        return None
+        return reference.object_identifier(der)
+    except ASN1Error:
+        raise Decline from None
 
 
-def algorithm_identifier(der: bytes) -> asn1.AlgorithmIdentifier | None:
-    """A generic asn1.AlgorithmIdentifier (parameters as raw DER), or None."""
+def algorithm_identifier(der: bytes) -> structures.AlgorithmIdentifier | None:
+    """A generic AlgorithmIdentifier (parameters as raw DER), or None."""
     try:
-        start, stop = _expect(der, 0, len(der), 0x30)
-        if stop != len(der):
-            return None
-        _, oid_stop = _expect(der, start, stop, 0x06)
+        start = expect_last(der, 0, len(der), 0x30)
+        stop = len(der)
+        _, oid_stop = expect(der, start, stop, 0x06)
         if oid_stop - start > 40:
             return None
         algorithm = _oid(der[start:oid_stop])
-        if algorithm is None:
-            return None
         if oid_stop == stop:
-            return asn1.AlgorithmIdentifier(algorithm)
-        tag, params_start, params_stop = _tlv(der, oid_stop, stop)
+            return structures.AlgorithmIdentifier(algorithm)
+        tag, params_start, params_stop = element(der, oid_stop, stop)
         if params_stop != stop or tag not in _PARAMETER_TAGS:
             return None
         if tag == 0x05 and params_start != params_stop:
             return None  # NULL has no content
-        return asn1.AlgorithmIdentifier(algorithm, der[oid_stop:stop])
-    except _NotPlain:
+        return structures.AlgorithmIdentifier(algorithm, der[oid_stop:stop])
+    except Decline:
         return None
 
 
-def gcm_parameters(der: bytes) -> asn1.GCMParameters | None:
-    """asn1.GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
+def gcm_parameters(der: bytes) -> structures.GCMParameters | None:
+    """GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
+    end = len(der)
     try:
-        start, stop = _expect(der, 0, len(der), 0x30)
-        if stop != len(der):
-            return None
-        ns, ne = _expect(der, start, stop, 0x04)
-        if ne == stop:
-            return asn1.GCMParameters(der[ns:ne], 12)
-        s, e = _expect(der, ne, stop, 0x02)
-        if e != stop:
-            return None
-        return asn1.GCMParameters(der[ns:ne], _small_int(der, s, e))
-    except _NotPlain:
+        nonce_start, nonce_stop = expect(der, expect_last(der, 0, end, 0x30), end, 0x04)
+        icv_len = 12
+        if nonce_stop != end:
+            icv_len = small_int(der, expect_last(der, nonce_stop, end, 0x02), end)
+        return structures.GCMParameters(der[nonce_start:nonce_stop], icv_len)
+    except Decline:
         return None

@@ -1,10 +1,11 @@
 """The framing of a whole DER message held in memory, read without a stream.
 
 The bytes API gets the message as one buffer; walking it with the stream reader
-(framing.py) costs dozens of small reads per message (issue 6: per-message overhead).
-This reads the same layout (RFC 5652 §3 ContentInfo around RFC 5083 §2.1
-AuthEnvelopedData or RFC 5652 §6.1 EnvelopedData, encryptedContent as one primitive
-[0]) straight from the buffer, with definite lengths only.
+(framing.py) costs dozens of small reads per message, a measurable part of the
+per-message cost. This reads the same layout (RFC 5652 §3 ContentInfo around RFC 5083
+§2.1 AuthEnvelopedData or RFC 5652 §6.1 EnvelopedData, encryptedContent as one
+primitive [0]) straight from the buffer, in DER only, with the in-memory reader of
+tlv.py.
 
 It is only a shortcut: it returns None for anything else (BER, segmented content,
 a body over the policy's header budget, malformed input...) and the caller then runs
@@ -19,8 +20,9 @@ from __future__ import annotations
 from typing import Final
 
 from ..policy import Policy
-from . import asn1, oids
-from .framing import EnvelopeHeader, Trailer, decode_oid
+from . import asn1, oids, structures
+from .framing import EnvelopeHeader, Trailer
+from .tlv import Buffer, Decline, decode_oid, element, expect, expect_last
 
 __all__ = ["parse"]
 
@@ -34,60 +36,15 @@ _AED_HEAD_END: Final = 28
 # AlgorithmIdentifier { id-aes256-GCM, GCMParameters { OCTET STRING (12), 16 } }
 # (RFC 5084 §3.2): what comes before and after the nonce.
 _GCM_ALG: Final = asn1.serialize_algorithm_identifier(
-    asn1.AlgorithmIdentifier(
+    structures.AlgorithmIdentifier(
         oids.AES256_GCM,
-        asn1.serialize_gcm_parameters(asn1.GCMParameters(bytes(12), 16)),
+        asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(12), 16)),
     )
 )
 _GCM_ALG_HEAD: Final = _GCM_ALG[:-15]
 _GCM_ALG_TAIL: Final = _GCM_ALG[-3:]
 _GCM_PARAMS_AT: Final = len(asn1.der_oid(oids.AES256_GCM)) + 2
 _GCM_ALG_SIZE: Final = len(_GCM_ALG_HEAD) + 12 + len(_GCM_ALG_TAIL)
-Buffer = bytes | bytearray | memoryview
-
-
-class _Decline(Exception):
-    """Not the plain shape read here: the stream reader decides."""
-
-
-def _tlv(buf: Buffer, pos: int, end: int) -> tuple[int, int, int]:
-    """(tag, content start, content end) of a definite-length element at ``pos``."""
-    if pos + 2 > end:
-        raise _Decline
-    tag = buf[pos]
-    first = buf[pos + 1]
-    if tag & 0x1F == 0x1F:
-        raise _Decline
-    if first < 0x80:
-        start = pos + 2
-        length = first
-    elif first == 0x82 and pos + 4 <= end:
-        start = pos + 4
-        length = (buf[pos + 2] << 8) | buf[pos + 3]
-    else:
-        count = first & 0x7F
-        if not 1 <= count <= 4 or pos + 2 + count > end:
-            raise _Decline
-        start = pos + 2 + count
-        length = int.from_bytes(buf[pos + 2 : start], "big")
-    stop = start + length
-    if stop > end:
-        raise _Decline
-    return tag, start, stop
-
-
-def _expect(buf: Buffer, pos: int, end: int, tag: int) -> tuple[int, int]:
-    """(content start, content end) of the element at ``pos``, which has ``tag``."""
-    # _tlv's short-form case inlined: this runs a few dozen times per message.
-    if pos + 2 <= end and buf[pos] == tag and buf[pos + 1] < 0x80:
-        stop = pos + 2 + buf[pos + 1]
-        if stop > end:
-            raise _Decline
-        return pos + 2, stop
-    got, start, stop = _tlv(buf, pos, end)
-    if got != tag:
-        raise _Decline
-    return start, stop
 
 
 def parse(
@@ -101,7 +58,7 @@ def parse(
     """
     try:
         return _parse(buf, policy)
-    except _Decline:
+    except Decline:
         return None
 
 
@@ -118,41 +75,42 @@ def _parse(
         and (buf[2] << 8 | buf[3]) == total - 4
         and (buf[19] << 8 | buf[20]) == total - 21
         and (buf[23] << 8 | buf[24]) == total - 25
+        and buf[23]
     ):
         # AuthEnvelopedData version 0 with two-octet lengths that end together at
-        # the end of the input (every message from 128 bytes to 64 KiB): the same
-        # checks as the general reading below, as one comparison.
+        # the end of the input (every message from about 300 bytes to 64 KiB): the
+        # same checks as the general reading below, as one comparison. The innermost
+        # length is the shortest, so a non-zero first octet makes all three minimal.
         content_type = oids.AUTH_ENVELOPED_DATA
         version = _VERSION_0
-        env_end = total
         pos = _AED_HEAD_END
     else:
-        content_type, version, pos, env_end = _outer(buf, total)
-    tag, start, stop = _tlv(buf, pos, env_end)
+        content_type, version, pos = _outer(buf, total)
+    tag, start, stop = element(buf, pos, total)
     originator_info = b""
     if tag == 0xA0:
         originator_info = bytes(buf[pos:stop])
         pos = stop
-        tag, start, stop = _tlv(buf, pos, env_end)
+        tag, start, stop = element(buf, pos, total)
     if tag != 0x31:
-        raise _Decline
+        raise Decline
     ris_der = bytes(buf[pos:stop])
     eci_offset = stop
-    eci_start, eci_end = _expect(buf, eci_offset, env_end, 0x30)
-    tag, start, stop = _tlv(buf, eci_start, eci_end)
+    eci_start, eci_end = expect(buf, eci_offset, total, 0x30)
+    tag, start, stop = element(buf, eci_start, eci_end)
     if tag != 0x06 or buf[eci_start + 1] >= 0x80 or stop - start < 1:
-        raise _Decline
+        raise Decline
     if stop > budget:
-        raise _Decline  # the reader refuses the header size before the OID
+        raise Decline  # the reader refuses the header size before the OID
     inner_content_type = decode_oid(bytes(buf[start:stop]))
     alg_start = stop
-    _, alg_end = _expect(buf, alg_start, eci_end, 0x30)
-    content_start, content_end = _expect(buf, alg_end, eci_end, 0x80)
+    _, alg_end = expect(buf, alg_start, eci_end, 0x30)
+    content_start, content_end = expect(buf, alg_end, eci_end, 0x80)
     if content_end != eci_end or content_start > budget:
-        raise _Decline
+        raise Decline
     if total - content_end > budget:
-        raise _Decline
-    trailer = _trailer(buf, content_end, env_end, content_type)
+        raise Decline
+    trailer = _trailer(buf, content_end, total, content_type)
     alg_der = bytes(buf[alg_start:alg_end])
     if (
         len(alg_der) == _GCM_ALG_SIZE
@@ -161,7 +119,9 @@ def _parse(
     ):
         # id-aes256-GCM with a 12-byte nonce and ICVlen 16, as every writer of
         # S/MIME 4.0 sends it: read by comparison, to the general reading's value.
-        algorithm = asn1.AlgorithmIdentifier(oids.AES256_GCM, alg_der[_GCM_PARAMS_AT:])
+        algorithm = structures.AlgorithmIdentifier(
+            oids.AES256_GCM, alg_der[_GCM_PARAMS_AT:]
+        )
     else:
         algorithm = asn1.parse_algorithm_identifier(alg_der)
     recipient_infos = asn1.parse_recipient_infos(
@@ -180,46 +140,41 @@ def _parse(
     return header, (content_start, content_end - content_start), trailer
 
 
-def _outer(buf: Buffer, total: int) -> tuple[str, bytes, int, int]:
+def _outer(buf: Buffer, total: int) -> tuple[str, bytes, int]:
     """ContentInfo, [0] and the enveloped SEQUENCE up to the version, read in
-    general: (content type, version element, position after it, end)."""
-    ci_start, ci_end = _expect(buf, 0, total, 0x30)
-    if ci_end != total:
-        raise _Decline  # trailing bytes: the reader names them
-    oid_start, pos = _expect(buf, ci_start, ci_end, 0x06)
+    general: (content type, version element, position after it)."""
+    # Each layer ends where the input ends; trailing bytes are declined (the reader
+    # names them).
+    ci_start = expect_last(buf, 0, total, 0x30)
+    oid_start, pos = expect(buf, ci_start, total, 0x06)
     oid = bytes(buf[oid_start:pos])
     if oid == _AUTH_ENVELOPED:
         content_type = oids.AUTH_ENVELOPED_DATA
     elif oid == _ENVELOPED:
         content_type = oids.ENVELOPED_DATA
     else:
-        raise _Decline
-    explicit_start, explicit_end = _expect(buf, pos, ci_end, 0xA0)
-    if explicit_end != ci_end:
-        raise _Decline
-    env_start, env_end = _expect(buf, explicit_start, explicit_end, 0x30)
-    if env_end != explicit_end:
-        raise _Decline
-    tag, _, stop = _tlv(buf, env_start, env_end)
+        raise Decline
+    env_start = expect_last(buf, expect_last(buf, pos, total, 0xA0), total, 0x30)
+    tag, _, stop = element(buf, env_start, total)
     if tag != 0x02:
-        raise _Decline
-    return content_type, bytes(buf[env_start:stop]), stop, env_end
+        raise Decline
+    return content_type, bytes(buf[env_start:stop]), stop
 
 
 def _trailer(buf: Buffer, pos: int, end: int, content_type: str) -> Trailer:
     auth_attrs = None
     mac = None
-    tag, start, stop = _tlv(buf, pos, end) if pos < end else (-1, end, end)
+    tag, start, stop = element(buf, pos, end) if pos < end else (-1, end, end)
     if content_type == oids.AUTH_ENVELOPED_DATA:
         if tag == 0xA1:
             auth_attrs = bytes(buf[pos:stop])
             pos = stop
-            tag, start, stop = _tlv(buf, pos, end) if pos < end else (-1, end, end)
+            tag, start, stop = element(buf, pos, end) if pos < end else (-1, end, end)
         if tag != 0x04:
-            raise _Decline
+            raise Decline
         mac = bytes(buf[start:stop])
         pos = stop
-        tag, start, stop = _tlv(buf, pos, end) if pos < end else (-1, end, end)
+        tag, start, stop = element(buf, pos, end) if pos < end else (-1, end, end)
         if tag == 0xA2:
             pos = stop
             tag = -1 if pos >= end else 0
@@ -227,5 +182,5 @@ def _trailer(buf: Buffer, pos: int, end: int, content_type: str) -> Trailer:
         pos = stop
         tag = -1 if pos >= end else 0
     if tag != -1 or pos != end:
-        raise _Decline
+        raise Decline
     return Trailer(auth_attrs=auth_attrs, mac=mac, content_end=end)

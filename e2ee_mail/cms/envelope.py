@@ -1,28 +1,23 @@
 """CMS enveloped messages: the functions e2ee_mail._api calls for format "cms".
 
-Implements RFC 5652 §6 / RFC 5083 / RFC 5084 opening and the entry points for writing
-(cms/build.py), rewrap and inspect:
+Opens RFC 5083 AuthEnvelopedData with id-aes256-GCM (RFC 5084 §3.2: a 12-byte nonce,
+aes-ICVlen 16 and a 16-byte mac; anything else is refused before any secret-key
+operation), authenticating authAttrs as RFC 5083 §2.2 says; and, only when
+policy.allow_unauthenticated, RFC 5652 §6 EnvelopedData with AES-128/192/256-CBC (the
+PolicyError names the opt-in). Writing is build.py's (EnvelopedData only for
+cipher="aes-256-cbc", with RSA PKCS#1 v1.5 because gpgsm 2.2 reads no OAEP), rewrap
+rekey.py's (_api calls it directly), inspect inspection.py's; the checks shared with
+rewrap are in common.py.
 
-- AuthEnvelopedData with id-aes256-GCM only: GCMParameters must carry a 12-byte nonce
-  and aes-ICVlen 16, and the mac must be exactly 16 bytes; anything else is refused
-  (UnsupportedError / ASN1Error) before any secret-key operation. authAttrs, when
-  present, are authenticated as RFC 5083 §2.2 says (AAD = their DER with a SET OF tag).
-- EnvelopedData AES-128/192/256-CBC opens only when policy.allow_unauthenticated; the
-  PolicyError names the opt-in. It is written only for cipher="aes-256-cbc", and then
-  with RSA PKCS#1 v1.5 key transport (the legacy profile: gpgsm 2.2 reads no OAEP).
-- Plaintext is released only after the tag verified: the bytes API decrypts into one
-  buffer that is wiped on failure; streams read the body twice, a first pass that
-  checks the tag and writes nothing, then one that decrypts into ``dst`` (passes.py;
-  no plaintext rests on disk, whatever stops the process).
-- Per-message overhead (issue 6): plain DER in memory is framed by derframe.py and
-  recipient entries read by der.py, both falling back to the general readers; content
-  keys are unwrapped one at a time until one opens the content.
-- Errors: NoMatchingKeyError when no supplied key is named (nor can be tried);
-  DecryptionError (fixed text) for any failure after a secret-key operation.
-
-The checks shared with rewrap live in common.py; rewrap itself in rekey.py; writing
-in build.py (per-recipient DER in templates.py); inspect in inspection.py; streams
-open in passes.py.
+Plaintext is released only after the tag verified: the bytes API decrypts into one
+buffer that is wiped on failure; streams read the body twice, a first pass checking
+the tag, then one decrypting into ``dst`` (passes.py: no plaintext rests on disk,
+whatever stops the process). NoMatchingKeyError when no supplied key is named (nor
+can be tried); DecryptionError (fixed text) for any failure after a secret-key
+operation. An RSA unwrap that fails goes on with a random content key (implicit
+rejection, recipients.unwrap_content_key), so it fails at the content tag like an
+altered body. A key loaded without its certificate is tried on every entry of its
+algorithm, each RSA entry costing a pass over the body when it is someone else's.
 
 Left out: detached content, originatorInfo certificates (kept and copied, unused),
 and authAttrs in streams (the bytes API authenticates them).
@@ -44,7 +39,7 @@ from ..errors import (
 )
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from . import build, common, derframe, legacy, passes, pem, recipients
+from . import build, common, legacy, passes, pem, templates
 
 __all__ = [
     "decrypt",
@@ -52,7 +47,6 @@ __all__ = [
     "encrypt",
     "encrypt_stream",
     "inspect",
-    "rewrap",
 ]
 
 Cipher = Literal["aes-256-gcm", "aes-256-cbc"]
@@ -68,13 +62,25 @@ def _authenticated(cipher: str) -> bool:
     raise UsageError(f"unknown cipher {cipher!r}: use aes-256-gcm or aes-256-cbc")
 
 
-def _write_policy(policy: Policy, authenticated: bool) -> Policy:
+def _sealing(
+    certs: Sequence[Certificate],
+    cipher: str,
+    policy: Policy,
+    rid_kind: templates.RidKind,
+) -> build.Sealing:
+    """A fresh content key wrapped for ``certs``, as ``cipher`` is written."""
+    authenticated = _authenticated(cipher)
     # The legacy mode exists for clients that predate S/MIME 4.0; those (gpgsm 2.2
     # among them) read RSA key transport only as PKCS#1 v1.5, the RFC 8551 §2.3 MUST.
     # Asking for aes-256-cbc is asking for that whole legacy profile.
-    if authenticated or policy.allow_rsa_pkcs1v15_encrypt:
-        return policy
-    return dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
+    if not authenticated and not policy.allow_rsa_pkcs1v15_encrypt:
+        policy = dataclasses.replace(policy, allow_rsa_pkcs1v15_encrypt=True)
+    return build.sealing(
+        common.x509_certificates(certs),
+        authenticated=authenticated,
+        policy=policy,
+        rid_kind=rid_kind,
+    )
 
 
 def encrypt(
@@ -84,7 +90,7 @@ def encrypt(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
 ) -> bytearray:
     """Encrypt ``data`` as AuthEnvelopedData (or EnvelopedData for aes-256-cbc).
 
@@ -92,14 +98,7 @@ def encrypt(
         DER (a bytearray allocated once at its final size, to spare a copy of the
         body) or PEM ("-----BEGIN CMS-----") when ``armor``.
     """
-    authenticated = _authenticated(cipher)
-    out = build.encrypt_bytes(
-        data,
-        common.x509_certificates(certs),
-        authenticated=authenticated,
-        policy=_write_policy(policy, authenticated),
-        rid_kind=rid_kind,
-    )
+    out = build.encrypt_bytes(data, _sealing(certs, cipher, policy, rid_kind))
     if armor:
         return pem.armor(out)
     return out
@@ -113,32 +112,19 @@ def encrypt_stream(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy,
-    rid_kind: recipients.RidKind = "issuer_and_serial_number",
+    rid_kind: templates.RidKind = "issuer_and_serial_number",
 ) -> None:
-    """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory."""
-    x509_certs = common.x509_certificates(certs)
-    authenticated = _authenticated(cipher)
-    policy = _write_policy(policy, authenticated)
-    if armor:
-        writer = pem.PemWriter(dst)
-        build.encrypt_to_stream(
-            src,
-            writer,  # type: ignore[arg-type]
-            x509_certs,
-            authenticated=authenticated,
-            policy=policy,
-            rid_kind=rid_kind,
-        )
-        writer.close()
+    """Like :func:`encrypt`, from ``src`` to ``dst`` in bounded memory.
+
+    The recipients are wrapped before anything is written to ``dst``.
+    """
+    keys = _sealing(certs, cipher, policy, rid_kind)
+    if not armor:
+        build.encrypt_to_stream(src, dst, keys)
         return
-    build.encrypt_to_stream(
-        src,
-        dst,
-        x509_certs,
-        authenticated=authenticated,
-        policy=policy,
-        rid_kind=rid_kind,
-    )
+    writer = pem.PemWriter(dst)
+    build.encrypt_to_stream(src, writer, keys)  # type: ignore[arg-type]
+    writer.close()
 
 
 # --- opening ----------------------------------------------------------------------
@@ -154,24 +140,10 @@ def decrypt(
         verified (or, for opted-in legacy CBC, the padding checked).
     """
     der = common.der(data)
-    framed = derframe.parse(der, policy)
-    if framed is not None:
-        # Plain DER in memory: read straight from the buffer (issue 6).
-        header, segment, trailer = framed
-        authenticated, nonce, size = common.content_params(header, policy)
-        segments = [segment]
-    else:
-        reader = common.reader(common.buffer_reader(der), policy)
-        header = reader.read_header()
-        authenticated, nonce, size = common.content_params(header, policy)
-        segments = []
-        for length in reader.segments():
-            segments.append((reader.pos, length))
-            reader.skip(length)
-        trailer = reader.read_trailer(authenticated=authenticated)
+    header, (authenticated, nonce, size), segments, trailer = common.frame(der, policy)
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
-    usable, named = common.usable_candidates(header, keys, policy)
+    usable = common.usable_candidates(header, keys, policy)
     view = memoryview(der)
     total = segments[0][1] if len(segments) == 1 else sum(n for _, n in segments)
     small = authenticated and total <= _ONE_SHOT_MAX_BYTES
@@ -179,7 +151,7 @@ def decrypt(
     for cek in common.unwrapped(usable, size):
         if small:
             # A small body opens faster with the one-shot AEAD than with a
-            # streaming context (~7 vs ~30 µs: issue 6, per-message overhead);
+            # streaming context (~7 vs ~30 µs of per-message overhead);
             # copying it next to its tag costs next to nothing at this size.
             sealed = b"".join(
                 [*[view[o : o + n] for o, n in segments], trailer.mac or b""]
@@ -199,7 +171,7 @@ def decrypt(
             return small_out
         if authenticated:
             # One buffer of the final size (plus the 15 bytes of slack update_into
-            # demands, trimmed in place afterwards), filled without a copy (PERF.md).
+            # demands, trimmed in place afterwards), filled without a copy.
             out = bytearray(total + 15)
             out_view = memoryview(out)
             opener = aead.GCMStreamOpener(
@@ -227,9 +199,7 @@ def decrypt(
         except DecryptionError:
             continue
         return bytearray(sink_io.getbuffer())
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def decrypt_stream(
@@ -243,19 +213,6 @@ def decrypt_stream(
     """Open a CMS message from ``src`` into ``dst`` in bounded memory: two passes
     over the body, the first checking the tag (see cms/passes.py)."""
     passes.decrypt_stream(src, dst, keys, policy=policy, spool_dir=spool_dir)
-
-
-def rewrap(
-    data: bytes | bytearray | memoryview,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-    *,
-    policy: Policy,
-) -> bytearray:
-    """Re-key a message (see :func:`e2ee_mail.cms.rekey.rewrap`)."""
-    from . import rekey
-
-    return rekey.rewrap(data, keys, certs, policy=policy)
 
 
 def inspect(data: bytes) -> Inspection:

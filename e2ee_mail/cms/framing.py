@@ -20,39 +20,19 @@ Left out: detached content (encryptedContent absent), multi-octet tags.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterator
 from typing import BinaryIO, Final
 
 from ..errors import ASN1Error, FormatError, UnsupportedError
-from . import asn1, oids
+from . import asn1, oids, structures
+from .tlv import EOC, INDEFINITE, decode_oid, length_octets
 
-__all__ = ["EnvelopeHeader", "EnvelopeReader", "Trailer", "decode_oid"]
+__all__ = ["EnvelopeHeader", "EnvelopeReader", "Trailer"]
 
 #: Deepest nesting of constructed elements we follow (X.690 allows any).
 MAX_DEPTH: Final = 32
-_EOC: Final = b"\x00\x00"
 _OID_AUTH_ENVELOPED: Final = asn1.der_oid(oids.AUTH_ENVELOPED_DATA)
 _OID_ENVELOPED: Final = asn1.der_oid(oids.ENVELOPED_DATA)
-
-
-@functools.lru_cache(maxsize=64)
-def decode_oid(content: bytes) -> str:
-    """Dotted form of OBJECT IDENTIFIER content octets.
-
-    Memoized: the same few content types come with every message (issue 6).
-    """
-    arcs: list[int] = []
-    value = 0
-    for byte in content:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    if not arcs or content[-1] & 0x80:
-        raise ASN1Error("malformed OBJECT IDENTIFIER")
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in [first, arcs[0] - first * 40, *arcs[1:]])
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -73,8 +53,8 @@ class EnvelopeHeader:
     content_type: str
     version: bytes
     originator_info: bytes
-    recipient_infos: tuple[asn1.RecipientInfo, ...]
-    content_encryption_algorithm: asn1.AlgorithmIdentifier
+    recipient_infos: tuple[structures.RecipientInfo, ...]
+    content_encryption_algorithm: structures.AlgorithmIdentifier
     inner_content_type: str
     eci_offset: int
     indefinite: bool
@@ -144,19 +124,13 @@ class EnvelopeReader:
         """Read a tag and a length. Returns (tag, length or None, raw header)."""
         raw = self._read(2)
         tag, first = raw[0], raw[1]
-        if tag & 0x1F == 0x1F:
-            raise ASN1Error("multi-octet ASN.1 tags are not used by CMS")
-        if first < 0x80:
-            return tag, first, raw
-        if first == 0x80:
-            if not tag & 0x20:
-                raise ASN1Error("indefinite length on a primitive element")
-            return tag, None, raw
-        count = first & 0x7F
-        if count > 8:
-            raise ASN1Error("ASN.1 length field too long")
-        more = self._read(count)
-        return tag, int.from_bytes(more, "big"), raw + more
+        if first < 0x80 and tag & 0x1F != 0x1F:
+            return tag, first, raw  # the short form inlined: most headers
+        count = length_octets(tag, first)
+        if count:
+            more = self._read(count)
+            return tag, int.from_bytes(more, "big"), raw + more
+        return tag, None if first == INDEFINITE else first, raw
 
     def _expect(self, tag: int, what: str) -> int | None:
         got, length, _ = self._header()
@@ -172,7 +146,7 @@ class EnvelopeReader:
     def _close(self) -> None:
         end = self._stack.pop()
         if end is None:
-            if self._read(2) != _EOC:
+            if self._read(2) != EOC:
                 raise ASN1Error("malformed CMS: missing end-of-contents octets")
         elif self.pos != end:
             raise ASN1Error("malformed CMS: element length does not match its content")

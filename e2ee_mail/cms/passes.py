@@ -73,7 +73,7 @@ def decrypt_stream(
     reader = common.reader(source, policy)
     header = reader.read_header()
     authenticated, nonce, size = common.content_params(header, policy)
-    ceks, named = common.content_keys(header, keys, policy, size)
+    ceks, _ = common.content_keys(header, keys, policy, size)
     with contextlib.ExitStack() as stack:
         first: _Opening | None = None
         if seekable:
@@ -104,9 +104,7 @@ def decrypt_stream(
             first, ceks, nonce, authenticated, trailer, body, buffers
         )
         if cek is None:
-            if named:
-                raise DecryptionError()
-            raise common.no_key(header)
+            raise DecryptionError()
         second = _Opening(cek, nonce, authenticated)
         second.update(body, dst, buffers)
         second.finalize(trailer, dst)

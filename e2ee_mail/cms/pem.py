@@ -2,8 +2,8 @@
 
 We write ``-----BEGIN CMS-----`` with 64-column base64 lines (RFC 7468 §2); we read the
 CMS and PKCS7 labels, tolerating CRLF line ends and surrounding whitespace. Base64 runs
-through pybase64 (PERF.md: the stdlib codec is too slow for bodies). The streaming
-writer and reader keep memory bounded for any body size.
+through pybase64 (core/b64.py), several times faster than the stdlib codec. The
+streaming writer and reader keep memory bounded for any body size.
 
 Left out: RFC 1421 encapsulated headers inside the PEM block (refused).
 """
@@ -16,6 +16,7 @@ from typing import BinaryIO, Final
 
 import pybase64
 
+from .._io import PullReader
 from ..core import b64
 from ..errors import ArmorError
 
@@ -70,8 +71,8 @@ def dearmor(data: bytes) -> bytes:
 
 def _decode(text: bytes) -> bytes:
     """Base64 lines to octets: one non-validating pass when the lines have one width
-    (core/b64.py decode_lines refuses foreign characters by a length check; PERF.md:
-    2x a strict decode after stripping), else the strict decode."""
+    (core/b64.py decode_lines refuses foreign characters by a length check; twice as
+    fast as a strict decode after stripping), else the strict decode."""
     decoded = b64.decode_lines(text)
     if decoded is not None:
         return decoded
@@ -107,14 +108,13 @@ class PemWriter:
         self._dst.write(b"-----END " + self._label + b"-----\n")
 
 
-class PemReader:
+class PemReader(PullReader):
     """A read-only stream over the DER inside a PEM block read from ``src``."""
 
     def __init__(self, src: BinaryIO) -> None:
+        super().__init__()
         self._src = src
         self._text = bytearray()
-        self._out = bytearray()
-        self._done = False
         # A block of text that ended in padding: more base64 after it is damage
         # (one pass over the whole text would refuse it; block by block must too).
         self._padded = False
@@ -135,7 +135,7 @@ class PemReader:
         del self._text[: match.end()]
 
     def _fill(self, want: int) -> None:
-        while len(self._out) < want and not self._done:
+        while len(self._buf) < want and not self._done:
             end = self._text.find(b"-----")
             if end < 0:
                 chunk = self._src.read(1 << 20)
@@ -174,7 +174,7 @@ class PemReader:
                 fast = b64.decode_lines(text)  # whole lines of one width: one pass
                 if fast is not None:
                     self._padded = text.rstrip().endswith(b"=")
-                    self._out += fast
+                    self._buf += fast
                     continue
                 body = b"".join(text.split())
                 keep = len(body) % 4
@@ -186,29 +186,4 @@ class PemReader:
                 except (binascii.Error, ValueError):
                     raise ArmorError("bad base64 in the PEM block") from None
                 self._padded = body.endswith(b"=")
-            self._out += decoded
-
-    def read(self, n: int = -1) -> bytes:
-        """Read up to ``n`` decoded bytes (all when negative)."""
-        if n is None or n < 0:
-            while not self._done:
-                self._fill(len(self._out) + (1 << 20))
-            n = len(self._out)
-        self._fill(n)
-        out = bytes(self._out[:n])
-        del self._out[:n]
-        return out
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        """Read decoded bytes into ``buf`` (one copy, no intermediate bytes)."""
-        view = memoryview(buf).cast("B")
-        self._fill(len(view))
-        n = min(len(view), len(self._out))
-        with memoryview(self._out) as out:
-            view[:n] = out[:n]
-        del self._out[:n]
-        return n
-
-    def readable(self) -> bool:
-        """Always True."""
-        return True
+            self._buf += decoded

@@ -1,147 +1,59 @@
-"""Per-recipient wrapping of the content-encryption key (CEK).
+"""Opening recipient entries: which entries our keys may open, and the
+content-encryption key (CEK) recovered from one.
 
-Implements RFC 5652 §6.2.1 KeyTransRecipientInfo with RSAES-OAEP (RFC 8017 §7.1,
-parameters per RFC 4055 §4.1: SHA-256 and MGF1-SHA-256 by default) and, only when the
-Policy allows it, RSAES-PKCS1-v1_5 (RFC 8017 §7.2); and RFC 5652 §6.2.2
+Opens RFC 5652 §6.2.1 KeyTransRecipientInfo with RSAES-OAEP (RFC 8017 §7.1, parameters
+per RFC 4055 §4.1) or RSAES-PKCS1-v1_5 (RFC 8017 §7.2), and RFC 5652 §6.2.2
 KeyAgreeRecipientInfo for X25519 per RFC 8418: an ephemeral originatorKey (§2.3), the
-ECC-CMS-SharedInfo (RFC 5753 §7.2) and AES key wrap (RFC 3394, RFC 3565).
+ECC-CMS-SharedInfo (RFC 5753 §7.2) and AES key wrap (RFC 3394, RFC 3565). Writing
+entries is templates.py's; the key-encryption key derivation serves both.
 
-KDF choice (RFC 8418 §2.2 allows both): we write dhSinglePass-stdDH-sha256kdf-scheme
-(the ANSI X9.63 KDF with SHA-256, the scheme CMS ECDH implementations share since
-RFC 5753) with id-aes256-wrap, and no ukm. We open the X9.63 KDF with SHA-256/384/512
-and dhSinglePass-stdDH-hkdf-sha256-scheme (HKDF-SHA256, no salt, info = the DER
+KDFs (RFC 8418 §2.2 allows both): we open the X9.63 KDF with SHA-256/384/512 and
+dhSinglePass-stdDH-hkdf-sha256-scheme (HKDF-SHA256, no salt, info = the DER
 ECC-CMS-SharedInfo), with aes128/192/256-wrap, with or without ukm.
 
-Recipients are named by issuerAndSerialNumber (the default: every client reads it) or
-by subjectKeyIdentifier. Every failure after a secret-key operation is the same
-DecryptionError. Left out: static-static ECDH (originator by reference), KEK, password
-and KEM recipients (listed by inspect, never opened).
+Every failure after a secret-key operation is the same DecryptionError. Left out:
+static-static ECDH (originator by reference), KEK, password and KEM recipients (listed
+by inspect, never opened).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 
 from ..core import kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
-from ..errors import ASN1Error, PolicyError, UnsupportedError
+from ..errors import ASN1Error, DecryptionError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, oids
-from .asn1 import (
-    AlgorithmIdentifier,
+from .structures import (
     KeyAgreeRecipientInfo,
     KeyTransRecipientInfo,
-    RecipientEncryptedKey,
     RecipientId,
     RecipientInfo,
 )
 
 __all__ = [
     "Candidate",
-    "RidKind",
     "candidates",
+    "check_supported",
+    "derive_kek",
     "describe",
     "unwrap",
-    "wrap",
+    "unwrap_content_key",
 ]
 
-RidKind = Literal["issuer_and_serial_number", "subject_key_identifier"]
-#: What we write for X25519 (see the module docstring).
-KARI_SCHEME: Final = oids.DH_SINGLE_PASS_STDDH_SHA256KDF
-KARI_WRAP: Final = oids.AES256_WRAP
-_OAEP_SHA256: Final = asn1.OAEPParameters("sha256", "sha256", b"")
 # A candidate: the entry, the index of the RecipientEncryptedKey (KARI), and the key.
 Candidate = tuple[RecipientInfo, int, X509SecretKey]
 
 
-def _rid(cert: X509Certificate, kind: RidKind) -> RecipientId:
-    if kind == "subject_key_identifier":
-        ski = cert.subject_key_identifier
-        if ski is None:
-            raise UnsupportedError(
-                f"certificate {cert.fingerprint} has no subjectKeyIdentifier"
-            )
-        return RecipientId(subject_key_identifier=ski)
-    return RecipientId(issuer=cert.issuer_der, serial_number=cert.serial_number)
-
-
-def wrap(
-    cert: X509Certificate,
-    cek: bytes,
-    *,
-    policy: Policy,
-    rid_kind: RidKind = "issuer_and_serial_number",
-    ephemeral_secret: bytes | None = None,
-    encrypted_key: bytes | None = None,
-) -> RecipientInfo:
-    """Wrap ``cek`` for one recipient certificate.
-
-    Args:
-        cert: the recipient.
-        cek: the content-encryption key.
-        policy: what may be written.
-        rid_kind: how the entry names the certificate.
-        ephemeral_secret: pin the X25519 ephemeral key (vector generators only).
-        encrypted_key: a precomputed RSA-wrapped CEK recorded in a test vector, used
-            instead of wrapping (RSA padding randomness cannot be pinned; vector
-            runners only, through build.encrypt_bytes_from_parts).
-
-    Raises:
-        PolicyError: RSA key below policy.min_rsa_bits.
-        UnsupportedError: a key type CMS cannot encrypt to here.
-    """
-    public = cert.public_key
-    rid = _rid(cert, rid_kind)
-    if isinstance(public, rsa.RSAPublicKey):
-        _check_rsa_bits(cert, public.key_size, policy)
-        if policy.allow_rsa_pkcs1v15_encrypt:
-            alg = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
-            encrypted = encrypted_key or core_rsa.encrypt_pkcs1v15(public, cek)
-        else:
-            params = asn1.serialize_oaep_parameters(_OAEP_SHA256)  # memoized
-            alg = AlgorithmIdentifier(oids.RSAES_OAEP, params)
-            encrypted = encrypted_key or core_rsa.encrypt_oaep(public, cek)
-        version = 2 if rid.subject_key_identifier is not None else 0
-        return KeyTransRecipientInfo(version, rid, alg, encrypted)
-    recipient = core_x25519.public_bytes(public)
-    if ephemeral_secret is None:
-        ephemeral, shared = core_x25519.ephemeral_agree(recipient)
-    else:
-        # Pinned ephemeral key: test-vector generation only (STYLE.md *_from_parts).
-        ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
-            recipient, ephemeral_secret
-        )
-    kek = _kek(KARI_SCHEME, KARI_WRAP, shared, None)
-    return _kari(rid, ephemeral, keywrap.wrap(kek, cek))
-
-
-def _kari(rid: RecipientId, ephemeral: bytes, wrapped: bytes) -> KeyAgreeRecipientInfo:
-    wrap_alg = asn1.serialize_algorithm_identifier(AlgorithmIdentifier(KARI_WRAP))
-    return KeyAgreeRecipientInfo(
-        version=3,
-        originator_algorithm=AlgorithmIdentifier(oids.X25519),
-        originator_public_key=ephemeral,
-        ukm=None,
-        key_encryption_algorithm=AlgorithmIdentifier(KARI_SCHEME, wrap_alg),
-        recipient_encrypted_keys=(RecipientEncryptedKey(rid, wrapped),),
-    )
-
-
-def _check_rsa_bits(cert: X509Certificate, bits: int, policy: Policy) -> None:
-    if bits < policy.min_rsa_bits:
-        raise PolicyError(
-            f"recipient {cert.fingerprint} has a {bits}-bit RSA key, "
-            f"below the policy minimum of {policy.min_rsa_bits} bits"
-        )
-
-
-def _kek(scheme: str, wrap_oid: str, shared: bytes, ukm: bytes | None) -> bytes:
+def derive_kek(scheme: str, wrap_oid: str, shared: bytes, ukm: bytes | None) -> bytes:
+    """The key-encryption key of a KeyAgreeRecipientInfo (RFC 5753 §7.2 shared info,
+    RFC 8418 §2.2 KDFs), for the key wrap ``wrap_oid``: the same on both sides."""
     size = oids.WRAP_KEY_SIZES[wrap_oid]
     info = asn1.serialize_ecc_cms_shared_info(wrap_oid, ukm, size * 8)
     kdf_name, hash_name = oids.KDF_SCHEMES[scheme]
@@ -174,7 +86,7 @@ def candidates(
     named = False
     for key in keys:
         # The key's type and certificate are looked up once per key, not per entry
-        # (the abstract-class checks are slow; issue 6, 100-recipient messages).
+        # (the abstract-class checks are slow on 100-recipient messages).
         cert = key.certificate
         kind: type = (
             KeyAgreeRecipientInfo
@@ -208,13 +120,9 @@ def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> 
         # RFC 5652 §6.2.1: version 0 with issuerAndSerialNumber, 2 with an SKI.
         if info.version != (2 if info.rid.subject_key_identifier is not None else 0):
             raise ASN1Error("KeyTransRecipientInfo has the wrong version")
-        private = key.private_key
-        assert isinstance(private, rsa.RSAPrivateKey)
-        if private.key_size < policy.min_rsa_bits:
-            raise PolicyError(
-                f"the {private.key_size}-bit RSA key is below the policy minimum of "
-                f"{policy.min_rsa_bits} bits"
-            )
+        # No policy.min_rsa_bits here: it bounds what we encrypt to. Refusing to open
+        # with one's own older key would protect nothing once the ciphertext exists.
+        assert isinstance(key.private_key, rsa.RSAPrivateKey)
         alg = info.key_encryption_algorithm.algorithm
         if alg == oids.RSAES_OAEP:
             asn1.parse_oaep_parameters(info.key_encryption_algorithm.parameters)
@@ -248,7 +156,7 @@ def _wrap_oid(info: KeyAgreeRecipientInfo) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _wrap_oid_of(params: bytes) -> str:
-    # Memoized (errors are not): every message repeats the same few (issue 6).
+    # Memoized (errors are not): every message repeats the same few.
     wrap_alg = asn1.parse_algorithm_identifier(params)
     if wrap_alg.algorithm not in oids.WRAP_KEY_SIZES or wrap_alg.parameters:
         raise UnsupportedError(f"key wrap algorithm {wrap_alg.algorithm} not supported")
@@ -278,8 +186,52 @@ def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
     assert isinstance(private, x25519.X25519PrivateKey)
     shared = core_x25519.agree(private, info.originator_public_key)
     wrap_oid = _wrap_oid(info)
-    kek = _kek(info.key_encryption_algorithm.algorithm, wrap_oid, shared, info.ukm)
+    kek = derive_kek(
+        info.key_encryption_algorithm.algorithm, wrap_oid, shared, info.ukm
+    )
     return keywrap.unwrap(kek, info.recipient_encrypted_keys[index].encrypted_key)
+
+
+def unwrap_content_key(
+    info: RecipientInfo, index: int, key: X509SecretKey, size: int
+) -> tuple[bytes, bool]:
+    """The content key of ``size`` octets from one entry, with implicit rejection.
+
+    RSA key transport never fails here: a bad padding, a wrong key or a key of
+    another size gives ``size`` random octets instead (core/rsa.py), so that the
+    failure surfaces at the content tag like an altered body does, in about the same
+    time, whether or not the entry named our certificate. Call
+    :func:`check_supported` first.
+
+    Returns:
+        (content key, True), or (random stand-in, False) for a failed RSA unwrap.
+        The flag is for rewrap, which must not wrap a stand-in for new recipients
+        unchecked; it never chooses an error.
+
+    Raises:
+        DecryptionError: a key agreement entry did not unwrap to ``size`` octets
+            (the AES key wrap integrity check, RFC 3394 §2.2.3, authenticates the key:
+            there is no padding to learn about).
+    """
+    if isinstance(info, KeyTransRecipientInfo):
+        private = key.private_key
+        assert isinstance(private, rsa.RSAPrivateKey)
+        alg = info.key_encryption_algorithm
+        if alg.algorithm == oids.RSA_ENCRYPTION:
+            return core_rsa.unwrap_pkcs1v15(private, info.encrypted_key, size)
+        params = asn1.parse_oaep_parameters(alg.parameters)
+        return core_rsa.unwrap_oaep(
+            private,
+            info.encrypted_key,
+            size,
+            hash_name=params.hash_name,  # type: ignore[arg-type]
+            mgf_hash_name=params.mgf_hash_name,  # type: ignore[arg-type]
+            label=params.label or None,
+        )
+    cek = unwrap(info, index, key)
+    if len(cek) != size:
+        raise DecryptionError()
+    return cek, True
 
 
 def _describe_rid(rid: RecipientId) -> str:

@@ -1,4 +1,4 @@
-"""Re-keying a CMS message (DESIGN.md "re-keying is O(1) in the body size").
+"""Re-keying a CMS message in O(1) of the body size: only the recipient entries change.
 
 The content-encryption key is unwrapped once with the caller's key, wrapped for the
 new recipients (RFC 5652 §6.2), and the message is rebuilt from the original version
@@ -7,7 +7,7 @@ and attributes copied byte for byte. The outer ContentInfo / enveloped-data laye
 fresh definite lengths (X.690 §8.1.3); the copied tail keeps its own encoding.
 
 The self-check is O(1) in the body size wherever the unwrap itself authenticates the
-content key (issue 5 item 3, DESIGN.md): RSAES-OAEP (RFC 8017 §7.1.2: the decoded
+content key: RSAES-OAEP (RFC 8017 §7.1.2: the decoded
 label hash and 0x01 separator reject a wrong key or altered entry) and AES key wrap
 (RFC 3394 §2.2.3: the integrity check value) only ever yield the key the sender
 wrapped. The body is then copied, not opened: re-opening it would only re-check the
@@ -17,12 +17,14 @@ rejection a wrong key yields a random key instead of an error), or when several
 distinct keys came out, the only proof of the right key is the body itself: the
 result is parsed again and opened whole (AuthEnvelopedData: the single GCM tag covers
 the whole body, RFC 5084 §3.2), so a rewrap never hands back a message that does not
-open. The sealed body is copied once, into an output allocated at its final size.
+open. An RSA unwrap that failed yields a random stand-in key (implicit rejection,
+recipients.unwrap_content_key) that is never trusted: it reaches the body check and
+fails there with the same DecryptionError. The sealed body is copied once, into an
+output allocated at its final size.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from ..core import aead
@@ -30,7 +32,7 @@ from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509SecretKey
-from . import asn1, build, common, legacy, oids, pem, recipients
+from . import asn1, build, common, legacy, oids, pem, recipients, structures
 from .framing import EnvelopeHeader
 
 __all__ = ["rewrap"]
@@ -53,25 +55,24 @@ def rewrap(
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
     x509_certs = common.x509_certificates(certs)
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, _, size = common.content_params(header, policy)
-    for length in reader.segments():
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
-    ceks, named = common.content_keys(header, keys, policy, size)
-    trusted = len(ceks) == 1 and _unwrap_authenticated(header, keys)
+    header, (authenticated, _, size), _, trailer = common.frame(der, policy)
+    ceks, rejected = common.content_keys(header, keys, policy, size)
+    # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
+    # through the self-check below and fails there, like any wrong key.
+    trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     for cek in ceks:
-        infos = build.recipient_infos(
-            x509_certs, cek, policy=policy, rid_kind="issuer_and_serial_number"
+        sealed = build.sealing(
+            x509_certs,
+            authenticated=authenticated,
+            policy=policy,
+            rid_kind="issuer_and_serial_number",
+            cek=cek,
         )
         tail = memoryview(der)[header.eci_offset : trailer.content_end]
-        out = _rewrap_frame(header, asn1.serialize_recipient_infos(infos), tail)
+        out = _rewrap_frame(header, sealed.ris_der, tail)
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
-    if named:
-        raise DecryptionError()
-    raise common.no_key(header)
+    raise DecryptionError()
 
 
 def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> bool:
@@ -80,7 +81,7 @@ def _unwrap_authenticated(header: EnvelopeHeader, keys: Sequence[SecretKey]) -> 
     x509_keys = [k for k in keys if isinstance(k, X509SecretKey)]
     found, _ = recipients.candidates(header.recipient_infos, x509_keys)
     return bool(found) and all(
-        not isinstance(info, asn1.KeyTransRecipientInfo)
+        not isinstance(info, structures.KeyTransRecipientInfo)
         or info.key_encryption_algorithm.algorithm == oids.RSAES_OAEP
         for info, _, _ in found
     )
@@ -110,14 +111,7 @@ def _rewrap_frame(
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     """Whether ``der`` parses and its body opens with ``cek`` (rewrap self-check)."""
-    reader = common.reader(io.BytesIO(der), policy)
-    header = reader.read_header()
-    authenticated, nonce, _ = common.content_params(header, policy)
-    segments = []
-    for length in reader.segments():
-        segments.append((reader.pos, length))
-        reader.skip(length)
-    trailer = reader.read_trailer(authenticated=authenticated)
+    _, (authenticated, nonce, _), segments, trailer = common.frame(der, policy)
     view = memoryview(der)
     sink = _Discard()
     try:

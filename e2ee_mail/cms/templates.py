@@ -1,94 +1,154 @@
-"""Per-recipient DER for writing: each recipient entry built from parts computed once
-per certificate (issue 6: per-recipient overhead).
+"""Writing recipient entries: the one path from a recipient certificate and the
+content-encryption key (CEK) to the DER of its RecipientInfo (RFC 5652 §6.2).
 
-:func:`wrap_der` writes exactly the RecipientInfo (RFC 5652 §6.2) that
-``asn1.serialize_recipient_info(recipients.wrap(...))`` writes: KeyTransRecipientInfo
-(§6.2.1, RSAES-OAEP-SHA256 or, by policy, PKCS#1 v1.5) or the RFC 8418
-KeyAgreeRecipientInfo for X25519. Only the wrapped key (and the X25519 ephemeral key)
-differ from message to message; everything around them (version, recipient id,
-algorithm identifiers, lengths) is cached per certificate, and the DER is joined
-around the fresh values without intermediate objects
-(tests/unit/test_cms_recipients.py checks both paths agree).
+RSA keys get a KeyTransRecipientInfo (§6.2.1) with RSAES-OAEP (RFC 8017 §7.1; SHA-256
+and MGF1-SHA-256, parameters per RFC 4055 §4.1) or, only when the Policy allows it,
+RSAES-PKCS1-v1_5 (RFC 8017 §7.2). X25519 keys get the RFC 8418 KeyAgreeRecipientInfo:
+an ephemeral originatorKey (§2.3), dhSinglePass-stdDH-sha256kdf-scheme (the ANSI X9.63
+KDF with SHA-256, which CMS ECDH implementations share since RFC 5753; RFC 8418 §2.2
+allows it beside HKDF) over the ECC-CMS-SharedInfo (RFC 5753 §7.2), id-aes256-wrap
+(RFC 3394, RFC 3565), no ukm. Recipients are named by issuerAndSerialNumber (the
+default: every client reads it) or by subjectKeyIdentifier.
+
+Only the wrapped key (and the X25519 ephemeral key) differ from message to message. So
+each certificate's entry is serialized once, by asn1.serialize_recipient_info, around
+placeholders of the right sizes, cut at them, and cached; every message joins the
+pieces around its fresh values, which costs less than building and serializing the
+entry each time (tests/unit/test_cms_recipients.py checks the result is the entry).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Final
+from typing import Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..core import keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
+from ..errors import PolicyError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate
 from . import asn1, oids, recipients
-from .asn1 import AlgorithmIdentifier
-from .recipients import KARI_SCHEME, KARI_WRAP, RidKind
+from .structures import (
+    AlgorithmIdentifier,
+    KeyAgreeRecipientInfo,
+    KeyTransRecipientInfo,
+    OAEPParameters,
+    RecipientEncryptedKey,
+    RecipientId,
+)
 
-__all__ = ["wrap_der"]
+__all__ = ["KARI_SCHEME", "KARI_WRAP", "RidKind", "wrap_der"]
+
+RidKind = Literal["issuer_and_serial_number", "subject_key_identifier"]
+#: The key agreement scheme and key wrap we write for X25519 (see the docstring).
+KARI_SCHEME: Final = oids.DH_SINGLE_PASS_STDDH_SHA256KDF
+KARI_WRAP: Final = oids.AES256_WRAP
+_OAEP_SHA256: Final = OAEPParameters("sha256", "sha256", b"")
+_PKCS1: Final = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
+#: AES-KW of a 32-byte CEK (RFC 3394 §2.2.1: 8 bytes longer than the key).
+_WRAPPED_CEK_SIZE: Final = 40
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Plan:
-    """What :func:`wrap_der` writes for one certificate, apart from the wrapped key.
+    """One certificate's entry, cut around what changes from message to message.
 
-    For RSA, ``head`` and ``head_pkcs1`` are the KeyTransRecipientInfo content before
-    encryptedKey (version, rid, algorithm). For X25519, ``head`` runs up to the
-    ephemeral key and ``mid`` from it to the wrapped key (every length is fixed: a
-    32-byte ephemeral key and a 40-byte AES-KW of the 32-byte CEK, RFC 3394 §2.2.1).
+    For RSA, ``head`` (OAEP) and ``head_pkcs1`` are the whole entry up to the
+    encryptedKey content, which always has the modulus' size ``rsa_size``
+    (RFC 8017 §7.1.1, §7.2.1). For X25519, ``head`` runs up to the ephemeral key and
+    ``mid`` from it to the wrapped key; both are empty when no template applies.
     """
 
+    rid: RecipientId
     rsa_public: rsa.RSAPublicKey | None
     rsa_bits: int
+    rsa_size: int
     x25519_public: bytes
     head: bytes
     head_pkcs1: bytes
     mid: bytes
 
 
-_WRAPPED_CEK_SIZE: Final = 40
+def _rid(cert: X509Certificate, kind: RidKind) -> RecipientId:
+    if kind == "subject_key_identifier":
+        ski = cert.subject_key_identifier
+        if ski is None:
+            raise UnsupportedError(
+                f"certificate {cert.fingerprint} has no subjectKeyIdentifier"
+            )
+        return RecipientId(subject_key_identifier=ski)
+    return RecipientId(issuer=cert.issuer_der, serial_number=cert.serial_number)
+
+
+def _ktri(rid: RecipientId, *, pkcs1: bool, encrypted: bytes) -> KeyTransRecipientInfo:
+    if pkcs1:
+        alg = _PKCS1
+    else:
+        params = asn1.serialize_oaep_parameters(_OAEP_SHA256)  # memoized
+        alg = AlgorithmIdentifier(oids.RSAES_OAEP, params)
+    # RFC 5652 §6.2.1: version 0 with issuerAndSerialNumber, 2 with an SKI.
+    version = 2 if rid.subject_key_identifier is not None else 0
+    return KeyTransRecipientInfo(version, rid, alg, encrypted)
+
+
+def _kari(rid: RecipientId, ephemeral: bytes, wrapped: bytes) -> KeyAgreeRecipientInfo:
+    wrap_alg = asn1.serialize_algorithm_identifier(AlgorithmIdentifier(KARI_WRAP))
+    return KeyAgreeRecipientInfo(
+        version=3,
+        originator_algorithm=AlgorithmIdentifier(oids.X25519),
+        originator_public_key=ephemeral,
+        ukm=None,
+        key_encryption_algorithm=AlgorithmIdentifier(KARI_SCHEME, wrap_alg),
+        recipient_encrypted_keys=(RecipientEncryptedKey(rid, wrapped),),
+    )
+
+
+def _ktri_head(rid: RecipientId, *, pkcs1: bool, size: int) -> bytes:
+    entry = asn1.serialize_recipient_info(
+        _ktri(rid, pkcs1=pkcs1, encrypted=bytes(size))
+    )
+    return entry[:-size]
 
 
 @functools.lru_cache(maxsize=1024)
 def _plan(cert: X509Certificate, rid_kind: RidKind) -> _Plan:
     public = cert.public_key
-    rid = recipients._rid(cert, rid_kind)
+    rid = _rid(cert, rid_kind)
     if isinstance(public, rsa.RSAPublicKey):
-        version = asn1.der_int(2 if rid.subject_key_identifier is not None else 0)
-        rid_der = asn1.serialize_rid(rid, kari=False)
-        oaep = AlgorithmIdentifier(
-            oids.RSAES_OAEP, asn1.serialize_oaep_parameters(recipients._OAEP_SHA256)
-        )
-        pkcs1 = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
+        size = (public.key_size + 7) // 8
         return _Plan(
+            rid=rid,
             rsa_public=public,
             rsa_bits=public.key_size,
+            rsa_size=size,
             x25519_public=b"",
-            head=version + rid_der + asn1.serialize_algorithm_identifier(oaep),
-            head_pkcs1=version + rid_der + asn1.serialize_algorithm_identifier(pkcs1),
+            head=_ktri_head(rid, pkcs1=False, size=size),
+            head_pkcs1=_ktri_head(rid, pkcs1=True, size=size),
             mid=b"",
         )
+    x25519_public = core_x25519.public_bytes(public)
     # Cut a template KeyAgreeRecipientInfo around its two variable parts.
     eph_marker = b"\xee" * core_x25519.KEY_SIZE
     wrapped_marker = b"\xdd" * _WRAPPED_CEK_SIZE
-    template = asn1.serialize_recipient_info(
-        recipients._kari(rid, eph_marker, wrapped_marker)
-    )
+    template = asn1.serialize_recipient_info(_kari(rid, eph_marker, wrapped_marker))
     eph_at = template.find(eph_marker)
     wrapped_at = template.find(wrapped_marker, eph_at + core_x25519.KEY_SIZE)
+    # Unusable when a marker also occurs in the rid: then no template is used.
     usable = (
         template.count(eph_marker) == 1
         and template.count(wrapped_marker) == 1
         and template.endswith(wrapped_marker)
     )
     return _Plan(
+        rid=rid,
         rsa_public=None,
         rsa_bits=0,
-        x25519_public=core_x25519.public_bytes(public),
-        # Empty when a marker also occurs in the rid: then no template is used.
+        rsa_size=0,
+        x25519_public=x25519_public,
         head=template[:eph_at] if usable else b"",
         head_pkcs1=b"",
         mid=template[eph_at + core_x25519.KEY_SIZE : wrapped_at] if usable else b"",
@@ -101,50 +161,50 @@ def wrap_der(
     *,
     policy: Policy,
     rid_kind: RidKind = "issuer_and_serial_number",
+    ephemeral_secret: bytes | None = None,
+    encrypted_key: bytes | None = None,
 ) -> bytes:
-    """Like :func:`wrap`, returning the RecipientInfo's DER (an element of the SET).
+    """Wrap ``cek`` for one recipient: its RecipientInfo's DER (an element of the
+    RecipientInfos SET).
 
-    The same entry :func:`serialize_recipient_infos` writes for :func:`wrap`'s
-    value, built from per-certificate parts computed once (issue 6: per-recipient
-    overhead is the DER and object building around each wrap).
+    Args:
+        cert: the recipient.
+        cek: the content-encryption key.
+        policy: what may be written.
+        rid_kind: how the entry names the certificate.
+        ephemeral_secret: pin the X25519 ephemeral key (test vectors only).
+        encrypted_key: an RSA-wrapped CEK recorded in a test vector, used instead of
+            wrapping (RSA padding randomness cannot be pinned; test vectors only).
 
     Raises:
         PolicyError: RSA key below policy.min_rsa_bits.
+        UnsupportedError: a key type CMS cannot encrypt to here, or no
+            subjectKeyIdentifier to name the certificate by.
     """
     plan = _plan(cert, rid_kind)
-    if plan.rsa_public is not None:
+    public = plan.rsa_public
+    if public is not None:
         if plan.rsa_bits < policy.min_rsa_bits:
-            recipients._check_rsa_bits(cert, plan.rsa_bits, policy)
-        if policy.allow_rsa_pkcs1v15_encrypt:
-            head = plan.head_pkcs1
-            encrypted = core_rsa.encrypt_pkcs1v15(plan.rsa_public, cek)
-        else:
-            head = plan.head
-            encrypted = core_rsa.encrypt_oaep(plan.rsa_public, cek)
-        return _ktri_der(head, encrypted)
-    ephemeral, shared = core_x25519.ephemeral_agree(plan.x25519_public)
-    wrapped = keywrap.wrap(recipients._kek(KARI_SCHEME, KARI_WRAP, shared, None), cek)
+            raise PolicyError(
+                f"recipient {cert.fingerprint} has a {plan.rsa_bits}-bit RSA key, "
+                f"below the policy minimum of {policy.min_rsa_bits} bits"
+            )
+        pkcs1 = policy.allow_rsa_pkcs1v15_encrypt
+        encrypt = core_rsa.encrypt_pkcs1v15 if pkcs1 else core_rsa.encrypt_oaep
+        encrypted = encrypted_key or encrypt(public, cek)
+        if len(encrypted) != plan.rsa_size:  # a recorded key of another size
+            entry = _ktri(plan.rid, pkcs1=pkcs1, encrypted=encrypted)
+            return asn1.serialize_recipient_info(entry)
+        return (plan.head_pkcs1 if pkcs1 else plan.head) + encrypted
+    if ephemeral_secret is None:
+        ephemeral, shared = core_x25519.ephemeral_agree(plan.x25519_public)
+    else:
+        ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
+            plan.x25519_public, ephemeral_secret
+        )
+    kek = recipients.derive_kek(KARI_SCHEME, KARI_WRAP, shared, None)
+    wrapped = keywrap.wrap(kek, cek)
     if not plan.head or len(wrapped) != _WRAPPED_CEK_SIZE:
         # No template (see _plan), or a CEK other than 32 bytes.
-        return asn1.serialize_recipient_info(
-            recipients._kari(recipients._rid(cert, rid_kind), ephemeral, wrapped)
-        )
+        return asn1.serialize_recipient_info(_kari(plan.rid, ephemeral, wrapped))
     return b"".join((plan.head, ephemeral, plan.mid, wrapped))
-
-
-@functools.lru_cache(maxsize=1024)
-def _ktri_header(head: bytes, encrypted_size: int) -> bytes:
-    # Everything before encryptedKey's content: the RSA output always has the
-    # modulus' size (RFC 8017 §7.1.1), so this is fixed per certificate.
-    content_size = len(head) + len(asn1.der_tlv(0x04, bytes(encrypted_size)))
-    return (
-        b"\x30"
-        + asn1.der_length(content_size)
-        + head
-        + b"\x04"
-        + asn1.der_length(encrypted_size)
-    )
-
-
-def _ktri_der(head: bytes, encrypted: bytes) -> bytes:
-    return _ktri_header(head, len(encrypted)) + encrypted

@@ -1,10 +1,10 @@
 """AES-256-GCM over whole bodies: one-shot into preallocated buffers, and streaming.
 
-This is the one place that loops over body bytes for single-tag formats (CMS). PERF.md:
-the bytes API must allocate its output once at its final size, and streams must reuse
-their buffers; both are done here with ``encrypt_into`` / ``update_into``.
+This is the one place that loops over body bytes for single-tag formats (CMS). The
+bytes API writes into one output allocated at its final size and streams reuse their
+buffers (``encrypt_into`` / ``update_into``): docs/ARCHITECTURE.md says why.
 
-Decryption through :func:`open_stream` writes unauthenticated plaintext to ``dst``;
+Decryption through :class:`GCMStreamOpener` writes unauthenticated plaintext to ``dst``;
 callers must hand ``dst`` only to a spool (temporary file or private buffer) and release
 it after :meth:`GCMStreamOpener.finalize` succeeds.
 """
@@ -36,7 +36,7 @@ __all__ = [
 KEY_SIZE: Final = 32
 GCM_NONCE_SIZE: Final = 12
 GCM_TAG_SIZE: Final = 16
-#: Read size for streams: 1 MiB reaches ~0.9x of AES-GCM's limit (PERF.md).
+#: Read size for streams: 1 MiB reaches about 0.9x of AES-GCM's limit.
 STREAM_BUFFER_SIZE: Final = 1 << 20
 _BLOCK: Final = 16
 
@@ -121,7 +121,7 @@ class _Streaming:
     def update_into(self, data: Buffer, out: bytearray | memoryview) -> int:
         """Transform ``data`` straight into ``out``, which must hold at least
         ``len(data) + 15`` bytes (`cryptography`'s rule); returns the bytes written.
-        Lets a bytes API fill its one final-size buffer without a copy (PERF.md)."""
+        Lets a bytes API fill its one final-size buffer without a copy."""
         written: int = self._ctx.update_into(data, out)
         return written
 

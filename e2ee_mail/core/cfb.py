@@ -64,7 +64,7 @@ PREFIX_SIZE: Final = _BLOCK + 2
 _MDC_HEADER: Final = b"\xd3\x14"
 MDC_TRAILER_SIZE: Final = 2 + 20
 OVERHEAD: Final = PREFIX_SIZE + MDC_TRAILER_SIZE
-#: Read size for the stream functions (PERF.md: ~1 MiB keeps the cipher near its limit).
+#: Read size for the stream functions: about 1 MiB keeps the cipher near its limit.
 STREAM_BUFFER_SIZE: Final = 1 << 20
 
 Buffer = bytes | bytearray | memoryview

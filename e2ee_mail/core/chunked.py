@@ -9,7 +9,7 @@ both with 16-octet tags, from `cryptography`.
 
 Opening releases a chunk only once its tag has verified; the streaming opener also
 holds back the last chunk until the final tag has verified. The bytes API allocates
-its output once at the final size (PERF.md) and uses two threads on large bodies.
+its output once at the final size and uses two threads on large bodies.
 The streaming sealer and opener (two reused buffers) are in ``chunkstream.py``.
 """
 
@@ -38,7 +38,7 @@ __all__ = [
 
 TAG_SIZE: Final = 16
 #: Bodies at least this large are sealed and opened by two threads: SEIPDv2 chunks
-#: are independent and `cryptography` releases the GIL (PERF.md: 1.8-1.9x).
+#: are independent and `cryptography` releases the GIL during bulk AEAD.
 PARALLEL_MIN_BYTES: Final = 8 << 20
 Mode = Literal["gcm", "ocb"]
 NONCE_SIZE: Final = {"gcm": 12, "ocb": 15}
@@ -178,7 +178,7 @@ def _split(
     aead: _AEAD,
 ) -> None:
     """Run ``work(pos, wpos, index, count, aead)`` over the chunks, in two threads
-    when ``parallel`` (PERF.md: `cryptography` releases the GIL for bulk AEAD). The
+    when ``parallel`` (`cryptography` releases the GIL for bulk AEAD). The
     calling thread uses ``aead``; the second makes its own."""
     if not parallel or count < 2:
         work(0, 0, 0, count, aead)
@@ -205,7 +205,7 @@ def _split(
 #: From this many octets of data in the first chunk on, a prefixed first chunk is
 #: sealed through GCM's streaming interface instead of joined: 128 KiB is glibc's
 #: mmap threshold, above which the joined copy is a fresh allocation whose page
-#: faults cost ~10x the copy itself (4 MiB: ~12 ms vs ~1 ms here, issue 6).
+#: faults cost ~10x the copy itself (4 MiB: ~12 ms vs ~1 ms here).
 _STREAMED_FIRST_MIN: Final = 1 << 17
 
 

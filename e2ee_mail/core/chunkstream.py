@@ -33,8 +33,9 @@ class ChunkSealer:
         self._aead = params.cipher()
         self._dst = dst
         # A body announced shorter than a chunk gets buffers of its size: first
-        # touching two fresh 4 MiB buffers costs more than sealing a small message
-        # (issue 6, CLI start-up). A wrong hint only costs a grow (see _room).
+        # touching two fresh 4 MiB buffers costs more than sealing a small message,
+        # and every small CLI call would pay it. A wrong hint only costs a grow
+        # (see _room).
         cap = params.chunk_size
         if size_hint is not None:
             cap = max(0, min(cap, size_hint))

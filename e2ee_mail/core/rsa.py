@@ -1,8 +1,17 @@
 """RSA key transport: RSAES-OAEP (RFC 8017 §7.1) and, fenced off, PKCS#1 v1.5.
 
 Decryption failures never say why: a padding error, a wrong key and a bad length all
-become the same DecryptionError (Bleichenbacher, RFC 8017 §7.2.2 note). PKCS#1 v1.5
-decryption relies on OpenSSL's implicit rejection in `cryptography`.
+become the same DecryptionError (Bleichenbacher, RFC 8017 §7.2.2 note).
+
+Implicit rejection: a key unwrap that fails must not end the decryption early either,
+or the time to the error (and any error specific to "no key") tells an attacker that
+the padding was bad. :func:`unwrap_oaep` and :func:`unwrap_pkcs1v15` therefore never
+fail: on any failure they return random octets of the expected key size, and the
+caller goes on to the content tag, which then fails like it does for an altered body.
+OpenSSL 3.2 and later already answer a bad PKCS#1 v1.5 padding with a synthetic
+message derived from the ciphertext and the private key, of a pseudo-random length;
+a build that raises instead, and a synthetic message of the wrong length, get the
+random stand-in the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..errors import DecryptionError
+from .random import random_bytes
 
 __all__ = [
     "OAEPHash",
@@ -21,6 +31,8 @@ __all__ = [
     "decrypt_pkcs1v15",
     "encrypt_oaep",
     "encrypt_pkcs1v15",
+    "unwrap_oaep",
+    "unwrap_pkcs1v15",
 ]
 
 OAEPHash = Literal["sha1", "sha256", "sha384", "sha512"]
@@ -84,3 +96,56 @@ def decrypt_pkcs1v15(private: rsa.RSAPrivateKey, ciphertext: bytes) -> bytes:
         return private.decrypt(ciphertext, padding.PKCS1v15())
     except ValueError:
         raise DecryptionError() from None
+
+
+def unwrap_oaep(
+    private: rsa.RSAPrivateKey,
+    ciphertext: bytes,
+    size: int,
+    *,
+    hash_name: OAEPHash = "sha256",
+    mgf_hash_name: OAEPHash = "sha256",
+    label: bytes | None = None,
+) -> tuple[bytes, bool]:
+    """RSAES-OAEP decrypt of a ``size``-octet key, with implicit rejection.
+
+    Returns:
+        (the key, True); or, when decryption fails or yields another size,
+        (``size`` random octets, False). The flag only tells a caller that must not
+        pass a key on unchecked (rewrap) that this one is a stand-in; it must never
+        choose an error or a shortcut when opening.
+    """
+    stand_in = random_bytes(size)  # drawn on every call: both outcomes do the same work
+    try:
+        key = decrypt_oaep(
+            private,
+            ciphertext,
+            hash_name=hash_name,
+            mgf_hash_name=mgf_hash_name,
+            label=label,
+        )
+    except DecryptionError:
+        return stand_in, False
+    if len(key) != size:
+        return stand_in, False
+    return key, True
+
+
+def unwrap_pkcs1v15(
+    private: rsa.RSAPrivateKey, ciphertext: bytes, size: int
+) -> tuple[bytes, bool]:
+    """RSAES-PKCS1-v1_5 decrypt of a ``size``-octet key, with implicit rejection.
+
+    Returns:
+        As :func:`unwrap_oaep`. A True flag proves nothing here: OpenSSL's synthetic
+        message for a bad padding may have the expected size too; only the content
+        tag tells.
+    """
+    stand_in = random_bytes(size)
+    try:
+        key = decrypt_pkcs1v15(private, ciphertext)
+    except DecryptionError:
+        return stand_in, False
+    if len(key) != size:
+        return stand_in, False
+    return key, True

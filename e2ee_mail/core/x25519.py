@@ -3,17 +3,17 @@
 An all-zero shared secret means the peer sent a low-order point (RFC 7748 §6.1); it is
 refused rather than used as a key.
 
-Engine choice (issue 6, benchmarks/README.md "X25519 engine"), made here and nowhere
-else: the sender side (:func:`ephemeral_agree`) runs on PyNaCl's libsodium bindings
-(``crypto_scalarmult_base`` + ``crypto_scalarmult``), measured ~1.2-1.5x faster per
-ephemeral keygen + exchange than ``cryptography``, which also pays for key objects. The
-ephemeral secret is 32 bytes from :func:`core.random.random_bytes` (the OS CSPRNG), so
-randomness still has a single source; libsodium clamps it (RFC 7748 §5). libsodium
-refuses an all-zero result itself (nacl ``RuntimeError``); we check for it explicitly
-as well, so the refusal does not depend on the library version. The recipient side
-(:func:`agree`) stays on ``cryptography``: its private keys are ``cryptography``
-objects, and exporting the raw scalar per message measured slower than its own
-exchange. PyNaCl is imported on first use, keeping it out of the CLI's start-up.
+Engine choice, made here and nowhere else: the sender side (:func:`ephemeral_agree`)
+runs on PyNaCl's libsodium bindings (``crypto_scalarmult_base`` +
+``crypto_scalarmult``), which make a whole wrap faster than ``cryptography`` does
+(docs/ARCHITECTURE.md has the figures). The ephemeral secret is 32 bytes from
+:func:`core.random.random_bytes` (the OS CSPRNG), so randomness still has a single
+source; libsodium clamps it (RFC 7748 §5). libsodium refuses an all-zero result itself
+(nacl ``RuntimeError``); we check for it explicitly as well, so the refusal does not
+depend on the library version. The recipient side (:func:`agree`) stays on
+``cryptography``: its private keys are ``cryptography`` objects, and exporting the raw
+scalar per message measured slower than its own exchange. PyNaCl is imported on first
+use, keeping it out of the CLI's start-up.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Keys and certificates: the model, loading, generation, keyring and rotation."""
+"""The keyring (key versions, rotation, storage, audit trail) and the GnuPG bridge."""

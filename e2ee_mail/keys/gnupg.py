@@ -1,11 +1,14 @@
 """A bridge to a user's GnuPG keyring (python-gnupg over the ``gpg`` binary).
 
-Two jobs:
+Three jobs:
 
 * :meth:`GnuPGKeyring.find_certificates` — the certificates whose User IDs carry an
   email address, exported from the GnuPG home and loaded with
   :func:`e2ee_mail.load_certificate` (OpenPGP v4 or v6), ready to be recipients.
   Keys GnuPG marks revoked, expired or disabled, and keys we cannot use, are skipped.
+  Keys of unknown or marginal validity are returned by default: whether a key
+  really belongs to the address is the caller's decision (``require_valid=True``
+  asks for GnuPG's full or ultimate validity instead).
 * :meth:`GnuPGKeyring.decrypt` — decryption through the user's gpg-agent, for secret
   keys that never leave it (smartcards, agent-only keys). Failures come back as the
   same errors native decryption raises: NoMatchingKeyError (no secret key for any
@@ -13,10 +16,15 @@ Two jobs:
   DecryptionError for everything after the secret-key operation. Plaintext is
   returned only when gpg reports DECRYPTION_OKAY with an integrity check (GOODMDC or
   AEAD) and no failure status, never partial output.
+* :meth:`GnuPGKeyring.decrypt_message` — a PGP/MIME mail (RFC 3156) opened through
+  gpg-agent with the same checks as :func:`e2ee_mail.decrypt_message` (the whole body
+  must be the encrypted entity; RFC 3156 §4 parts) and its protected header fields
+  restored (RFC 9788), by the same code (``mime/pgpmime.py``).
 
 The GnuPG home is the caller's choice (default: ``$GNUPGHOME`` or ``~/.gnupg``); the
 library itself never reads the environment except through this explicit bridge.
-Left out: signing, trust management, key import into the user's keyring.
+Left out: signing, trust management, key import into the user's keyring, S/MIME
+through gpgsm.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..errors import (
     DecryptionError,
@@ -37,11 +45,17 @@ from ..errors import (
 )
 from ..model import Certificate
 
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
 __all__ = ["GnuPGKeyring"]
 
 #: Validity letters of ``gpg --with-colons`` for keys we must not encrypt to:
 #: i invalid, d disabled, r revoked, e expired.
 _UNUSABLE_VALIDITY: Final = frozenset("idre")
+#: The validity letters GnuPG gives a key it has verified belongs to its User IDs
+#: under its trust model: f full, u ultimate (the user's own keys).
+_VALID: Final = frozenset("fu")
 _STATUS = re.compile(r"^\[GNUPG:\] ([A-Z_]+)(?: (.*))?$", re.MULTILINE)
 _ADDRESS = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 
@@ -78,11 +92,32 @@ class GnuPGKeyring:
         )
         self._gpg.encoding = "utf-8"
 
-    def find_certificates(self, email: str) -> list[Certificate]:
+    def find_certificates(
+        self, email: str, *, require_valid: bool = False
+    ) -> list[Certificate]:
         """Usable certificates whose User IDs carry ``email`` (case-insensitive).
+
+        Trust: by default every key GnuPG holds for the address is returned, also
+        one of unknown or marginal validity (``gpg --list-keys`` shows
+        ``[ unknown]``): anyone can put a key with your correspondent's address
+        into a keyring, by ``--recv-keys``, ``--import`` or auto-key-locate, and
+        nothing here checks that the key belongs to that person. This matches
+        what a sending application usually has (keys it was given, no web of
+        trust) but not GnuPG's own ``--encrypt``, which refuses such keys. Check
+        the fingerprint out of band, or pass ``require_valid=True`` to keep only
+        keys GnuPG itself computes as fully or ultimately valid under the home's
+        trust model (signed by a trusted key, or your own). Revoked, expired,
+        disabled and invalid keys are never returned.
+
+        Args:
+            email: the address to look for in the keys' User IDs.
+            require_valid: only keys of full or ultimate validity.
 
         Returns:
             Loaded certificates, newest key first; empty if none matches.
+
+        Raises:
+            UsageError: ``email`` is not an address.
         """
         from .._api import load_certificate
 
@@ -92,7 +127,12 @@ class GnuPGKeyring:
         listed = self._gpg.list_keys(keys=[wanted])
         found: list[tuple[int, Certificate]] = []
         for key in listed:
-            if key.get("trust", "") in _UNUSABLE_VALIDITY:
+            # python-gnupg's "trust" is the key's validity (field 2 of the
+            # --with-colons "pub" record), not its owner trust.
+            validity = key.get("trust", "")
+            if validity in _UNUSABLE_VALIDITY or (
+                require_valid and validity not in _VALID
+            ):
                 continue
             if not any(wanted in _addresses(uid) for uid in key.get("uids", [])):
                 continue
@@ -135,6 +175,48 @@ class GnuPGKeyring:
             for m in _STATUS.finditer(result.stderr or "")
         ]
         return _outcome(statuses, result.data)
+
+    def decrypt_message(
+        self,
+        msg: EmailMessage | bytes | bytearray | memoryview,
+        *,
+        passphrase: str | None = None,
+    ) -> EmailMessage:
+        """Decrypt a PGP/MIME mail with the secret keys gpg-agent holds.
+
+        The checks and the result are those of :func:`e2ee_mail.decrypt_message`:
+        only a message whose whole body is the multipart/encrypted entity is opened
+        (an encrypted part beside plaintext siblings is the EFAIL shape), its two
+        parts must be as RFC 3156 §4 says, and the decrypted entity is returned
+        with its protected header fields restored (RFC 9788: the real Subject, no
+        HP-Outer fields); for a sender that did not protect them, the outer
+        header fields are copied in.
+
+        Args:
+            msg: the mail, as an EmailMessage or its octets.
+            passphrase: as for :meth:`decrypt`.
+
+        Returns:
+            The decrypted message.
+
+        Raises:
+            MIMEError: not PGP/MIME of that shape, or not a mail at all.
+            UnsupportedError: an S/MIME mail (open it with
+                :func:`e2ee_mail.decrypt_message` and the key).
+            NoMatchingKeyError, FormatError, PassphraseError, DecryptionError: as
+                :meth:`decrypt` raises them.
+        """
+        from ..mime import detect, pgpmime
+
+        parsed = detect.parse(msg)
+        if detect.kind(parsed) != "pgpmime":
+            raise UnsupportedError(
+                "the GnuPG bridge opens PGP/MIME mail; this is S/MIME: use "
+                "e2ee_mail.decrypt_message() with the X.509 key"
+            )
+        return pgpmime.open_message(
+            parsed, lambda blob: self.decrypt(blob, passphrase=passphrase)
+        )
 
 
 #: libgpg-error codes (low 16 bits) meaning "the key could not be unlocked":

@@ -7,9 +7,15 @@ secret key. States:
 * ``active`` — the current key: :meth:`Keyring.recipients` encrypts to it; at most one
   per identity and format.
 * ``decrypt-only`` — superseded by a rotation; still opens old mail.
-* ``retired`` — taken out of service (e.g. after stored mail was re-wrapped); still
-  opens mail unless the caller asks :meth:`Keyring.decryption_keys` to leave it out.
+* ``retired`` — taken out of service (e.g. once stored mail was re-wrapped to the
+  new key): kept, and opens mail only when asked for
+  (``Keyring.decryption_keys(include_retired=True)``, ``e2ee-mail decrypt
+  --keyring DIR --include-retired``) and in the mailbox re-key, which exists to move
+  such mail to the current key.
 * ``revoked`` — compromised or withdrawn: never used again, kept only as history.
+
+Versions are named by fingerprint; an OpenPGP version also by its encryption
+subkey's fingerprint and by the 16-hex-digit key IDs of both.
 
 OpenPGP rotation adds a subkey (``keys/rotation.py``), so such versions share the
 primary fingerprint; each version also records the encryption subkey it brought
@@ -30,12 +36,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import _api
 from ..errors import Error, UsageError
-from ..model import Certificate, KeyFormat, KeyKind, SecretKey
+from ..model import Certificate, KeyFormat, KeyKind, SecretKey, passphrase_bytes
 from . import audit, ringload, rotation
 from .ringstore import KeyringError, Store
 from .versions import (
@@ -46,7 +52,9 @@ from .versions import (
     RotationPolicy,
     decryption_view,
     encryption_subkey,
+    key_names,
     normalize_identity,
+    normalize_key_name,
     to_entry,
     to_utc,
 )
@@ -62,7 +70,16 @@ __all__ = [
 
 
 class Keyring:
-    """A keyring directory. Open with :meth:`Keyring.open`."""
+    """A keyring directory: per identity (an email address) and key format, the
+    versions of its key. Open with :meth:`Keyring.open`.
+
+    Each version is ``active`` (encrypted to and opens mail; one per identity and
+    format), ``decrypt-only`` (superseded by a rotation; opens mail), ``retired``
+    (kept; opens mail only when :meth:`decryption_keys` is asked for retired
+    versions) or ``revoked`` (never used again). :meth:`rotate` makes a new active
+    version, :meth:`recipients` gives the certificates to encrypt to,
+    :meth:`decryption_keys` the keys that open mail.
+    """
 
     __slots__ = ("_cache", "_passphrase", "_serial", "_store", "_versions")
 
@@ -96,15 +113,19 @@ class Keyring:
             KeyringError: the store is damaged, half-written or not a keyring.
             PassphraseError: the passphrase is missing or wrong.
         """
-        secret = _api._passphrase_bytes(passphrase)
+        secret = passphrase_bytes(passphrase)
         ring = cls(Store(Path(path)), secret)
         store = ring._store
         if not store.exists():
             store.make_root()
             # Initialize under the lock, so that two processes opening a new keyring
             # at once create it once.
+            started = time.time()
             with store.locked(exclusive=True):
                 if not store.exists():
+                    # A first open killed before its manifest landed left a
+                    # temporary file: not a reason to refuse the directory.
+                    store.sweep(started)
                     store.check_creatable()
                     store.create_dirs()
                     body = {"protected": secret is not None, "next_serial": 1}
@@ -140,10 +161,17 @@ class Keyring:
         )
 
     def decryption_keys(
-        self, identity: str | None = None, *, include_retired: bool = True
+        self, identity: str | None = None, *, include_retired: bool = False
     ) -> tuple[SecretKey, ...]:
-        """Every key that may open mail: all versions not revoked (active first,
-        then newest first); leave retired ones out with ``include_retired=False``."""
+        """The keys that open mail: active and decrypt-only versions (active first,
+        then newest first), of ``identity`` or of every identity.
+
+        Args:
+            identity: one identity's keys only; None: every identity's.
+            include_retired: also the retired versions (to read or re-key mail
+                that still needs them). Revoked versions are never included, and
+                neither are their OpenPGP subkeys inside newer versions' keys.
+        """
         idents = self.identities() if identity is None else (identity,)
         chosen: list[KeyVersion] = []
         excluded: list[KeyVersion] = []
@@ -160,14 +188,17 @@ class Keyring:
 
     def due(self, policy: RotationPolicy, now: dt.datetime) -> tuple[str, ...]:
         """Identities whose active key (any format) is at least ``policy.max_age``
-        old or has expired at ``now``; sorted."""
+        old or has expired at ``now`` (:attr:`KeyVersion.valid_until`: the
+        keyring's expiry or the certificate's own, e.g. an X.509 notAfter);
+        sorted."""
         when = to_utc(now)
         found = set()
         for ident, versions in self._versions.items():
             for v in versions:
                 if v.state != "active":
                     continue
-                expired = v.expires is not None and v.expires <= when
+                until = v.valid_until
+                expired = until is not None and until <= when
                 if expired or when - v.created >= policy.max_age:
                     found.add(ident)
         return tuple(sorted(found))
@@ -291,9 +322,13 @@ class Keyring:
     def retire(
         self, identity: str, fingerprint: str | None = None
     ) -> tuple[KeyVersion, ...]:
-        """Retire the version(s) with ``fingerprint``, or with ``None`` every
-        ``decrypt-only`` version of ``identity``. For OpenPGP, an encryption-subkey
-        fingerprint names one version; the primary one names every version made by
+        """Retire the version(s) named ``fingerprint``, or with ``None`` every
+        ``decrypt-only`` version of ``identity``: they stop opening mail unless
+        asked for (:meth:`decryption_keys`).
+
+        ``fingerprint`` is a fingerprint or, for OpenPGP, a 16-hex-digit key ID
+        (spaces and a leading "0x" are ignored). An encryption subkey's fingerprint
+        or key ID names one version; the primary key's names every version made by
         subkey rotation from that key.
 
         Returns:
@@ -306,10 +341,11 @@ class Keyring:
         return self._set_state(identity, fingerprint, "retired")
 
     def revoke(self, identity: str, fingerprint: str) -> tuple[KeyVersion, ...]:
-        """Revoke the version(s) with ``fingerprint``: never used again, neither
+        """Revoke the version(s) named ``fingerprint``: never used again, neither
         to encrypt nor to decrypt (the key file stays, as history). ``fingerprint``
-        is matched as in :meth:`retire`; a revoked OpenPGP subkey is also left out
-        of newer versions' keys in :meth:`decryption_keys`.
+        is a fingerprint, a key ID or a subkey's, as in :meth:`retire`; a revoked
+        OpenPGP subkey is also left out of newer versions' keys in
+        :meth:`decryption_keys`.
 
         Returns:
             The revoked versions.
@@ -341,16 +377,12 @@ class Keyring:
         self, identity: str, fingerprint: str | None, state: KeyState
     ) -> tuple[KeyVersion, ...]:
         ident = normalize_identity(identity)
-        fpr = fingerprint.replace(" ", "").upper() if fingerprint else None
+        fpr = normalize_key_name(fingerprint) if fingerprint else None
         with self._writing():
             targets = [
                 v
                 for v in self._versions_of(ident)
-                if (
-                    fpr in (v.fingerprint, v.subkey)
-                    if fpr
-                    else v.state == "decrypt-only"
-                )
+                if (fpr in key_names(v) if fpr else v.state == "decrypt-only")
                 and v.state != "revoked"
             ]
             if fpr and not targets:
@@ -409,10 +441,17 @@ class Keyring:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """Exclusive lock, fresh read, the caller's mutation, write-back."""
+        """Exclusive lock, fresh read, the caller's mutation, write-back.
+
+        First the leftovers of writers killed earlier go (``Store.sweep``): each
+        would otherwise stay forever, under a random name or a serial that the
+        next key reuses.
+        """
         store = self._store
+        started = time.time()
         with store.locked(exclusive=True):
             self._load(store.read_manifest())
+            store.sweep(started, self._serial)
             try:
                 yield
                 store.write_manifest(self._dump())

@@ -15,6 +15,12 @@ leaves at worst an unreferenced key file, never a manifest naming a missing one.
 store that does not check out (bad JSON, checksum mismatch, missing or unreadable key
 file) raises :class:`KeyringError`; nothing is ever silently repaired or replaced.
 
+A writer killed mid-write leaves its temporary file (``.keyring.json.XXXX``,
+``keys/.NNNNNNNN.key.XXXX``) or a key file its manifest never named. The next writer
+removes them (:meth:`Store.sweep`), holding the exclusive lock, so that no live
+writer's file can be among them; only those names, only files older than the
+operation, and nothing else in the directory is touched.
+
 This module knows nothing about key formats: it moves bytes and JSON.
 """
 
@@ -46,6 +52,10 @@ STORE_VERSION: Final = 1
 #: A manifest is small; anything much larger is not ours (bounded read).
 MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
 _KEY_FILE_RE: Final = re.compile(r"^[0-9]{8}\.key$")
+# The temporary names _io.atomic_writer gives the manifest and the key files: a dot,
+# the target's name, a dot and 16 hexadecimal digits.
+_MANIFEST_TEMP_RE: Final = re.compile(r"^\.keyring\.json\.[0-9a-f]{16}$")
+_KEY_TEMP_RE: Final = re.compile(r"^\.[0-9]{8}\.key\.[0-9a-f]{16}$")
 
 
 class KeyringError(Error):
@@ -93,6 +103,39 @@ class Store:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise KeyringError(f"cannot create {self.root}: {exc.strerror}") from None
+
+    def sweep(self, before: float, next_serial: int | None = None) -> None:
+        """Remove what killed writers left: temporary files, and key files at or
+        past ``next_serial`` (no manifest names them), last modified before
+        ``before`` (a ``time.time()``). Call holding the exclusive lock."""
+        stale: list[Path] = []
+        with contextlib.suppress(FileNotFoundError):
+            stale += [
+                entry
+                for entry in self.root.iterdir()
+                if _MANIFEST_TEMP_RE.match(entry.name)
+            ]
+        with contextlib.suppress(FileNotFoundError):
+            for entry in (self.root / KEYS_DIR).iterdir():
+                name = entry.name
+                orphan = (
+                    next_serial is not None
+                    and _KEY_FILE_RE.match(name) is not None
+                    and int(name[:8]) >= next_serial
+                )
+                if orphan or _KEY_TEMP_RE.match(name):
+                    stale.append(entry)
+        for path in stale:
+            try:
+                if path.lstat().st_mtime < before:
+                    path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise KeyringError(
+                    f"cannot remove {path.name}, left by an interrupted write: "
+                    f"{exc.strerror}"
+                ) from None
 
     def check_creatable(self) -> None:
         """Refuse to initialize over a directory holding something else (an empty

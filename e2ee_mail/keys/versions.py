@@ -28,7 +28,9 @@ __all__ = [
     "decryption_view",
     "encryption_subkey",
     "holds_subkey",
+    "key_names",
     "normalize_identity",
+    "normalize_key_name",
     "parse_entry",
     "to_entry",
     "to_utc",
@@ -88,6 +90,15 @@ class KeyVersion:
         """The public certificate of this version."""
         return self.key.public
 
+    @property
+    def valid_until(self) -> dt.datetime | None:
+        """The earliest of :attr:`expires` and the certificate's own expiry: an
+        X.509 certificate's notAfter, an OpenPGP primary key's or this version's
+        encryption subkey's expiration time; None when none of them is set."""
+        own = certificate_expires(self.key, self.subkey)
+        times = [t for t in (self.expires, own) if t is not None]
+        return min(times) if times else None
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Entry:
@@ -116,6 +127,58 @@ def encryption_subkey(key: SecretKey) -> str | None:
         if k.fingerprint != public.primary.fingerprint
     ]
     return found[0].fingerprint.hex().upper() if found else None
+
+
+def certificate_expires(key: SecretKey, subkey: str | None) -> dt.datetime | None:
+    """When ``key``'s certificate stops being valid for new mail, by its own
+    content: the notAfter of an X.509 certificate (RFC 5280 §4.1.2.5); for OpenPGP
+    the earlier of the primary key's and the encryption subkey ``subkey``'s Key
+    Expiration Time (RFC 9580 §5.2.3.13); None when it never expires."""
+    public = key.public
+    if isinstance(public, OpenPGPCertificate):
+        times = [public.expires]
+        times += [k.expires for k in public.subkeys if _hex(k.fingerprint) == subkey]
+        found = [t for t in times if t is not None]
+        return dt.datetime.fromtimestamp(min(found), dt.UTC) if found else None
+    if public.format != "x509":
+        return None
+    # Imported here: a keyring of OpenPGP keys never loads the X.509 stack.
+    from cryptography import x509
+
+    from ..x509.certs import X509Certificate
+
+    if not isinstance(public, X509Certificate):
+        return None
+    # The certificate object keeps no dates of its own: read them from its DER.
+    return x509.load_der_x509_certificate(public.der).not_valid_after_utc
+
+
+def _hex(fingerprint: bytes) -> str:
+    return fingerprint.hex().upper()
+
+
+def normalize_key_name(name: str) -> str:
+    """``name`` (a fingerprint or key ID as people write them: any case, spaces,
+    an optional "0x") as the upper-case hex that :func:`key_names` holds."""
+    if not isinstance(name, str):
+        raise UsageError("a key is named by its fingerprint or key ID (str)")
+    text = "".join(name.split()).upper()
+    return text[2:] if text.startswith("0X") else text
+
+
+def key_names(v: KeyVersion) -> frozenset[str]:
+    """Every name that designates version ``v`` (upper-case hex): its fingerprint
+    and, for OpenPGP, its encryption subkey's fingerprint and the 16-digit key IDs
+    of both (RFC 9580 §5.5.4: the first 8 octets of a v6 fingerprint, the last 8
+    of a v4 one). Versions made by subkey rotation share the primary names."""
+    names = {v.fingerprint}
+    public = v.key.public
+    if isinstance(public, OpenPGPCertificate):
+        names.add(public.primary.key_id.hex().upper())
+        for k in public.subkeys:
+            if _hex(k.fingerprint) == v.subkey:
+                names.update((v.subkey, k.key_id.hex().upper()))
+    return frozenset(names)
 
 
 def holds_subkey(key: SecretKey, subkey: str) -> bool:

@@ -1,1 +1,1 @@
-""""""
+"""Bulk re-keying of stored mail (mbox, Maildir): scan, re-key, journal, workers."""

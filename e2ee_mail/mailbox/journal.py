@@ -1,7 +1,9 @@
 """The re-wrap journal and its result types.
 
 The journal is a text file: a JSON header line naming the mailbox, then one JSON line
-per finished message, ``[status, id, reason, identity, [fingerprints]]``. It is
+per finished message, ``[status, id, reason, identity, [fingerprints]]``. A failure
+with a passing cause (a full disk, an I/O error: :data:`RETRIED`) is not journaled,
+so that a resumed run tries that message again. It is
 appended and flushed after every message (a killed process loses nothing the kernel
 has) and fsynced every :data:`FSYNC_EVERY` lines and at the end (a lost tail after a
 power cut only means re-doing messages, which is idempotent). A half-written last
@@ -12,13 +14,23 @@ was modified, replaced or already committed) starts the journal afresh.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Final, Literal
 
-__all__ = ["FSYNC_EVERY", "Journal", "Outcome", "Summary", "journal_header"]
+from .._io import atomic_writer
+
+__all__ = [
+    "FSYNC_EVERY",
+    "RETRIED",
+    "Journal",
+    "Outcome",
+    "Summary",
+    "journal_header",
+]
 
 FSYNC_EVERY: Final = 64
 MAGIC: Final = "e2ee-mail-rewrap-journal"
@@ -26,15 +38,31 @@ Status = Literal["rewrapped", "skipped", "failed"]
 _STATUSES: Final = ("rewrapped", "skipped", "failed")
 
 
+#: The OS errors of a failure worth trying again: out of space (ENOSPC, EDQUOT),
+#: an I/O error (EIO), memory (ENOMEM), or a resource busy for now (EAGAIN).
+RETRIED: Final = frozenset(
+    (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EAGAIN)
+)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened to one message (public facts only)."""
+    """What happened to one message (public facts only).
+
+    ``os_error`` is the errno of a failure the system reported (0 otherwise).
+    """
 
     id: str
     status: Status
     reason: str = ""
     identity: str | None = None
     fingerprints: tuple[str, ...] = ()
+    os_error: int = 0
+
+    @property
+    def retried(self) -> bool:
+        """Whether a resumed run tries this message again (see :data:`RETRIED`)."""
+        return self.status == "failed" and self.os_error in RETRIED
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -181,16 +209,11 @@ class Journal:
     def record(self, outcome: Outcome) -> None:
         """Append one finished message."""
         assert self._fh is not None
-        row = [
-            outcome.status,
-            outcome.id,
-            " ".join(outcome.reason.split()),
-            outcome.identity,
-            list(outcome.fingerprints),
-        ]
-        self._fh.write(json.dumps(row).encode() + b"\n")
-        self._fh.flush()
         self.done[outcome.id] = outcome
+        if outcome.retried:
+            return  # kept for this run's summary only
+        self._fh.write(_line(outcome))
+        self._fh.flush()
         self._count += 1
         if self._count % FSYNC_EVERY == 0:
             os.fsync(self._fh.fileno())
@@ -199,6 +222,24 @@ class Journal:
         """Every finished message, this run's and earlier ones'."""
         return dict(self.done)
 
-    def header_changed(self, root: Path) -> bool:
-        """Whether the mailbox no longer matches the header."""
-        return journal_header(str(self._header["kind"]), root) != self._header
+    def rebase(self, header: dict[str, object]) -> None:
+        """Pin the journal to a new header (mail was appended to the mbox): the
+        journal is rewritten, atomically, with every outcome so far."""
+        assert self._fh is not None
+        with atomic_writer(self._path, mode=0o600) as fh:
+            fh.write(json.dumps(header).encode() + b"\n")
+            fh.writelines(_line(o) for o in self.done.values() if not o.retried)
+        self._fh.close()
+        self._header = header
+        self._fh = open(self._path, "ab")  # noqa: SIM115
+
+
+def _line(outcome: Outcome) -> bytes:
+    row = [
+        outcome.status,
+        outcome.id,
+        " ".join(outcome.reason.split()),
+        outcome.identity,
+        list(outcome.fingerprints),
+    ]
+    return json.dumps(row).encode() + b"\n"

@@ -1,6 +1,6 @@
 """Re-key one stored message: re-wrap every encrypted blob in it, verify, splice.
 
-For each encrypted blob that ``keys/mailscan.py`` finds, the keyring's keys are tried
+For each encrypted blob that ``mailbox/scan.py`` finds, the keyring's keys are tried
 identity by identity; the first identity whose keys open the blob owns it, and the
 blob is re-wrapped (``e2ee_mail.rewrap``: only the recipient entries change, the sealed
 body is copied byte for byte) to that identity's *current* certificates of the same
@@ -92,7 +92,9 @@ class Rekeyer:
     def _old_keys(self, ident: str, fmt: KeyFormat) -> tuple[SecretKey, ...]:
         found = self._old.get((ident, fmt))
         if found is None:
-            keys = self._ring.decryption_keys(ident)
+            # Retired keys too: moving the mail they still open to the current key
+            # is what the re-key is for.
+            keys = self._ring.decryption_keys(ident, include_retired=True)
             found = self._old[ident, fmt] = tuple(k for k in keys if k.format == fmt)
         return found
 

@@ -6,29 +6,32 @@ since re-keying changes only base64 and armor lines), and Maildir as maildir(5)
 lays it out (``cur/`` and ``new/``, with ``tmp/`` for files being written).
 
 Every encrypted message (S/MIME, PGP/MIME, bare OpenPGP/CMS attachments, inline PGP;
-see ``keys/mailscan.py``) is re-wrapped to its owner's current keys
-(``keys/rekey.py``); unencrypted messages are not touched.
+see ``mailbox/scan.py``) is re-wrapped to its owner's current keys
+(``mailbox/rekey.py``); unencrypted messages are not touched.
 
 Safety, message by message:
 
 * Maildir: the new message is written to the Maildir's ``tmp/``, fsynced, read back
   and verified to open with the current keys alone to the same plaintext, given the
-  original's mode and mtime, and only then renamed over the original (atomic on
-  POSIX). A kill at any point leaves either the old or the new message.
+  original's owner, group, mode and mtime, and only then renamed over the original
+  (atomic on POSIX). A kill at any point leaves either the old or the new message.
 * mbox: each re-keyed message is written to its own file in ``MBOX.e2ee-rewrap/``;
-  when all are done they are concatenated in order into a temporary mbox that is
-  fsynced and renamed over the original. A kill leaves the original untouched.
+  when all are done, the mbox is rewritten in place from its first re-keyed message
+  on (``mailbox/mbox.py``: in place, so that it keeps its owner, group and mode and a
+  delivery agent waiting for the lock appends to the right file). Until then the
+  original is untouched; a kill during the rewrite is completed by the next run.
 
 A journal (one JSON line per finished message, plus a header naming the mailbox)
 makes a run resumable: an interrupted run picks up where it stopped. A re-keyed
 message processed twice (killed between rename and journal line) is recognized as
 already current, so resuming is idempotent. Runs on one mailbox are serialized with
-flock(2); mail delivery and MUAs should be stopped meanwhile. An mbox that changes
-under a run makes it stop before the rename (its journal is then discarded on the
-next run); the final check-and-rename holds the mbox's dot-lock (``MBOX.lock``), which
-delivery agents honour.
+flock(2). An mbox is scanned and rewritten holding every lock delivery agents use
+(dot-lock, fcntl, flock); mail appended between the scan and the rewrite is scanned
+and re-keyed too, and any other change stops the run before the rewrite (its journal
+is then discarded on the next run). A Maildir needs no lock: deliveries land under
+new names, and MUAs renaming a message meanwhile make that message fail.
 
-Workers are processes (PERF.md: threads lose to the GIL on small messages), each
+Workers are processes (threads lose to the GIL on small messages), each
 opening the keyring itself; they receive paths and write files themselves, so no
 message body crosses a process boundary.
 """
@@ -36,12 +39,18 @@ message body crosses a process boundary.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TextIO
@@ -49,6 +58,7 @@ from typing import TextIO
 from ..errors import Error, UsageError
 from ..keys import audit
 from ..keys.ring import Keyring
+from . import mbox as mboxfile
 from . import worker as mailworker
 from .journal import Journal, Outcome, Summary, journal_header
 from .rekey import Rekeyer
@@ -59,7 +69,9 @@ _WORK_SUFFIX = ".e2ee-rewrap"
 _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
 _MAILDIR_LOCK = "e2ee-rewrap.lock"
 _INLINE_BATCH = 16
-_DOTLOCK_WAIT_S = 10.0
+_OUT_OF_SPACE = frozenset((errno.ENOSPC, errno.EDQUOT))
+#: How many times mail appended during a run is re-keyed before the rewrite.
+_APPEND_ROUNDS = 8
 #: Below this many messages a default run stays in one process: starting a spawned
 #: worker (~0.5 s: imports and keyring) costs about what 150 re-wraps do.
 _POOL_MIN_MESSAGES = 300
@@ -76,19 +88,19 @@ def _maildir_messages(root: Path) -> list[tuple[str, tuple[object, ...]]]:
     return tasks
 
 
-def mbox_slices(path: Path) -> list[tuple[int, int]]:
+def mbox_slices(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
     """The (offset, length) of each message of an mbox (a line starting "From "
     begins a message, as Python's ``mailbox.mbox`` reads it)."""
-    starts: list[int] = []
-    offset = 0
-    with open(path, "rb") as fh:
-        for line in fh:
-            if line.startswith(b"From "):
-                starts.append(offset)
-            offset += len(line)
-    if starts[:1] != [0] and offset:
-        raise UsageError(f"{path} is not an mbox file (no leading 'From ' line)")
-    return [(s, e - s) for s, e in zip(starts, [*starts[1:], offset], strict=True)]
+    return mboxfile.slices_of(path)
+
+
+def _mbox_tasks(
+    root: Path, work: Path, slices: list[tuple[int, int]], first: int
+) -> list[tuple[str, tuple[object, ...]]]:
+    return [
+        ("mbox", (str(root), off, n, str(work / f"{i:08d}.msg"), str(i)))
+        for i, (off, n) in enumerate(slices, first)
+    ]
 
 
 class _Progress:
@@ -121,9 +133,16 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
+def _exclusive(lock_path: Path, owner: os.stat_result | None = None) -> Iterator[None]:
+    """Hold flock(2) on ``lock_path`` or refuse at once. With ``owner`` (the
+    mailbox's stat), the lock file, which stays in the mailbox, is given the
+    mailbox's owner and group: one made by a run as root must not lock its owner out
+    of the next run."""
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        if owner is not None and os.fstat(fd).st_uid != owner.st_uid:
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, owner.st_uid, owner.st_gid)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -158,12 +177,17 @@ def rewrap_mailbox(
         The counts and the failures with their reasons.
 
     Raises:
-        UsageError: not a mailbox, or another run holds the mailbox.
+        UsageError: not a mailbox, another run holds the mailbox, or a program
+            holds the mbox's lock for too long.
         KeyringError, PassphraseError: the keyring does not open.
+        Error: the mbox changed during the run other than by new mail, or the run
+            stopped on a system error (a full disk): finished messages are kept,
+            and messages that failed for such a cause are tried again by the next
+            run.
     """
-    from .._api import _passphrase_bytes
+    from ..model import passphrase_bytes
 
-    secret = _passphrase_bytes(passphrase)
+    secret = passphrase_bytes(passphrase)
     ring = Keyring.open(keyring, passphrase=secret)  # fail early, in this process
     root = Path(path)
     if root.is_dir():
@@ -172,11 +196,14 @@ def rewrap_mailbox(
         lock, journal_path, work = root / _MAILDIR_LOCK, root / _MAILDIR_JOURNAL, None
     elif root.is_file():
         work = root.with_name(root.name + _WORK_SUFFIX)
-        work.mkdir(mode=0o700, exist_ok=True)
+        try:
+            work.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {work}: {exc.strerror}") from None
         lock, journal_path = work / "lock", work / "journal"
     else:
         raise UsageError(f"{root} is neither an mbox file nor a Maildir directory")
-    with _exclusive(lock):
+    with _stopping(root), _exclusive(lock, os.stat(root) if work is None else None):
         started = time.monotonic()
         if work is None:
             # Temp files of a killed run (we hold the lock: no run is active).
@@ -185,20 +212,20 @@ def rewrap_mailbox(
             tasks = _maildir_messages(root)
             header = journal_header("maildir", root)
         else:
-            header = journal_header("mbox", root)
-            slices = mbox_slices(root)
-            tasks = [
-                ("mbox", (str(root), off, n, str(work / f"{i:08d}.msg"), str(i)))
-                for i, (off, n) in enumerate(slices)
-            ]
+            with mboxfile.locked(root) as fd:
+                # A rewrite that a kill interrupted is completed first.
+                mboxfile.recover(fd, work)
+                seen = mboxfile.scan(fd, name=str(root))
+                header = journal_header("mbox", root)
+            tasks = _mbox_tasks(root, work, seen.slices, 0)
         with Journal(journal_path, header) as journal:
             if work is not None and journal.fresh:
-                for stale in work.glob("*.msg*"):
+                for stale in [*work.glob("*.msg*"), *work.glob("mbox.new*")]:
                     stale.unlink()
             todo = [t for t in tasks if str(t[1][-1]) not in journal.done]
             bar = _Progress(len(tasks), len(tasks) - len(todo), progress)
-            run = _run_pool if _use_pool(workers, len(todo)) else _run_inline
-            for outcome in run(todo, ring, secret, identity, workers):
+
+            def record(outcome: Outcome) -> None:
                 journal.record(outcome)
                 bar.update(outcome)
                 if outcome.status == "rewrapped":
@@ -209,9 +236,16 @@ def rewrap_mailbox(
                         fingerprints=outcome.fingerprints,
                         mail_id=outcome.id,
                     )
-            outcomes = journal.outcomes()
+                if outcome.os_error in _OUT_OF_SPACE:
+                    # Every message after this one would fail the same way.
+                    raise OSError(outcome.os_error, os.strerror(outcome.os_error))
+
+            run = _run_pool if _use_pool(workers, len(todo)) else _run_inline
+            for outcome in run(todo, ring, secret, identity, workers):
+                record(outcome)
             if work is not None:
-                _commit_mbox(root, work, slices, outcomes, journal)
+                _commit_mbox(root, work, seen, journal, record, ring, identity)
+            outcomes = journal.outcomes()
         summary = Summary.of(
             outcomes, len(tasks) - len(todo), time.monotonic() - started
         )
@@ -227,6 +261,19 @@ def rewrap_mailbox(
         failed=summary.failed,
     )
     return summary
+
+
+@contextlib.contextmanager
+def _stopping(root: Path) -> Iterator[None]:
+    """Turn a failed system call of the run itself (a full disk under the journal
+    or the rewrite) into an :class:`Error`; what is finished stays journaled."""
+    try:
+        yield
+    except OSError as exc:
+        raise Error(
+            f"the re-wrap of {root} stopped: {exc.strerror or exc}; finished "
+            "messages are kept: run it again once the cause is fixed"
+        ) from None
 
 
 def _use_pool(workers: int | None, count: int) -> bool:
@@ -268,93 +315,88 @@ def _run_pool(
     # themselves from its path.
     ctx = multiprocessing.get_context("spawn")
     args = (os.fspath(ring.path), secret, identity, os.getpid())
+    queue = iter(batches)
     with ProcessPoolExecutor(
         n, mp_context=ctx, initializer=mailworker.init_worker, initargs=args
     ) as pool:
-        futures = [pool.submit(mailworker.run_batch, batch) for batch in batches]
+        # At most two batches per worker are submitted ahead (one running, one
+        # waiting): when the parent stops (a full disk on the journal, a kill),
+        # only those finish; the rest of the mailbox is never started.
+        running: set[Future[list[Outcome]]] = set()
         try:
-            for future in as_completed(futures):
-                yield from future.result()
+            while True:
+                while len(running) < 2 * n and (batch := next(queue, None)):
+                    running.add(pool.submit(mailworker.run_batch, batch))
+                if not running:
+                    break
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
         except BrokenProcessPool:
             raise Error(
                 "a re-wrap worker process died; finished messages are journaled: "
                 "run again to resume"
             ) from None
+        finally:
+            for future in running:
+                future.cancel()
 
 
 def _commit_mbox(
     root: Path,
     work: Path,
-    slices: list[tuple[int, int]],
-    outcomes: dict[str, Outcome],
+    seen: mboxfile.Scan,
     journal: Journal,
+    record: Callable[[Outcome], None],
+    ring: Keyring,
+    identity: str | None,
 ) -> None:
-    """Assemble the new mbox in order and rename it over the original, holding the
-    mbox's dot-lock so that mail delivery (which honours it) waits meanwhile."""
-    with _dotlock(root):
-        if journal.header_changed(root):
-            raise Error(f"{root} changed during the re-wrap: run again")
-        _assemble(root, work, slices, outcomes)
+    """Rewrite the mbox with the re-keyed messages, holding every mbox lock.
+
+    Mail appended since the scan is scanned, re-keyed (with the locks released:
+    this process must not open the mbox meanwhile, see ``mailbox/mbox.py``) and
+    checked again, a bounded number of times.
+    """
+    for _ in range(_APPEND_ROUNDS):
+        with mboxfile.locked(root) as fd:
+            size = os.fstat(fd).st_size
+            try:
+                if size == seen.size:
+                    _write_mbox(fd, root, work, seen, journal.outcomes())
+                    return
+                if size < seen.size:
+                    raise mboxfile.MboxChanged("the mbox shrank")
+                count = len(seen.slices)
+                seen = mboxfile.scan(fd, seen)
+            except mboxfile.MboxChanged:
+                raise Error(f"{root} changed during the re-wrap: run again") from None
+            journal.rebase(journal_header("mbox", root))
+        appended = _mbox_tasks(root, work, seen.slices[count:], count)
+        for outcome in _run_inline(appended, ring, None, identity, None):
+            record(outcome)
+    raise Error(f"{root} keeps receiving mail during the re-wrap: run again")
 
 
-@contextlib.contextmanager
-def _dotlock(mbox: Path) -> Iterator[None]:
-    """The traditional ``MBOX.lock`` file (created O_EXCL), taken for a few seconds
-    at most; a lock left by a killed re-wrap of ours (dead pid) is broken."""
-    lock = mbox.with_name(mbox.name + ".lock")
-    marker = f"e2ee-mail rewrap {os.getpid()}\n".encode()
-    deadline = time.monotonic() + _DOTLOCK_WAIT_S
-    while True:
-        try:
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            break
-        except FileExistsError:
-            if _stale_dotlock(lock):
-                lock.unlink(missing_ok=True)
-                continue
-            if time.monotonic() > deadline:
-                raise UsageError(
-                    f"{mbox} is locked ({lock} exists): retry later"
-                ) from None
-            time.sleep(0.1)
-    try:
-        os.write(fd, marker)
-        os.close(fd)
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
-
-
-def _stale_dotlock(lock: Path) -> bool:
-    try:
-        text = lock.read_bytes()
-    except OSError:
-        return False
-    if not text.startswith(b"e2ee-mail rewrap "):
-        return False  # someone else's lock: theirs to remove
-    try:
-        os.kill(int(text.split()[2]), 0)
-    except (ValueError, IndexError, ProcessLookupError):
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _assemble(
-    root: Path, work: Path, slices: list[tuple[int, int]], outcomes: dict[str, Outcome]
+def _write_mbox(
+    fd: int, root: Path, work: Path, seen: mboxfile.Scan, outcomes: dict[str, Outcome]
 ) -> None:
-    tmp = work / "mbox.tmp"
-    with open(root, "rb") as src, open(tmp, "wb") as dst:
-        os.fchmod(dst.fileno(), os.stat(root).st_mode & 0o7777)
-        for i, (offset, length) in enumerate(slices):
-            done = outcomes.get(str(i))
-            if done is not None and done.status == "rewrapped":
-                dst.write((work / f"{i:08d}.msg").read_bytes())
-                continue
-            src.seek(offset)
-            dst.write(src.read(length))
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, root)
-    mailworker.fsync_dir(str(root.parent))
+    replaced = {
+        i: work / f"{i:08d}.msg"
+        for i in range(len(seen.slices))
+        if (done := outcomes.get(str(i))) is not None and done.status == "rewrapped"
+    }
+    new = work / "mbox.new"
+    placed = mboxfile.assemble(fd, seen, replaced, new)
+    if placed is None:
+        return
+    start, prefix = placed
+    try:
+        mboxfile.write_back(fd, work, new, start, prefix)
+    except OSError as exc:
+        if mboxfile.pending(work):
+            raise Error(
+                f"rewriting {root} failed half-way ({exc.strerror}): run the "
+                "re-wrap again to complete it"
+            ) from None
+        new.unlink(missing_ok=True)
+        raise

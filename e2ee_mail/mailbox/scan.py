@@ -1,7 +1,7 @@
 """Find encrypted blobs inside a stored mail, and splice re-wrapped ones back in.
 
-Works on the raw bytes of one message, not through ``email`` (PERF.md: the parser and
-generator are slow, and re-generating would rewrite headers and line endings): it
+Works on the raw bytes of one message, not through ``email`` (the parser and generator
+are slow, and re-generating would rewrite headers and line endings): it
 walks the MIME tree (RFC 2045 headers, RFC 2046 §5.1 multipart boundaries) only to
 find byte spans, so that re-keying changes those spans and nothing else. Found:
 

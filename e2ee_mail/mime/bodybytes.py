@@ -1,11 +1,11 @@
 """Leaf parts whose body is held as bytes and decoded to the payload string only when
 something reads it.
 
-PERF.md: an encrypted mail body is tens of MB of base64 or armor. The ``email``
-package keeps a leaf body as a ``str``; building that string costs a full copy (and
-its page faults) that the library never needs when it only flattens a message it
-built (mime/sealed.py) or reads the encrypted part of a message it parsed
-(mime/wire.py ``keep_raw``). :class:`ByteBodyMessage` keeps ``(data, start, stop)``
+An encrypted mail body can be tens of MB of base64 or armor. The ``email`` package
+keeps a leaf body as a ``str``; building that string costs a full copy (and its page
+faults) that the library never needs when it only flattens a message it built
+(mime/sealed.py) or reads the encrypted part of a message it parsed (mime/wire.py
+``keep_raw``). :class:`ByteBodyMessage` keeps ``(data, start, stop)``
 instead and turns it into the string the first time the ``email`` package (or the
 caller) reads the payload, so every ``EmailMessage`` behaviour is unchanged: the
 string is the one the parser or ``set_payload`` would have stored.
@@ -59,7 +59,7 @@ class ByteBodyMessage(EmailMessage):
     def get_payload(self, i: Any = None, decode: bool = False) -> Any:
         """As ``Message.get_payload``; a held base64 body is decoded straight from
         its bytes (``get_content()`` of an attachment: no payload string, and
-        pybase64 rather than binascii, PERF.md) when it has the regular line shape
+        pybase64 rather than binascii) when it has the regular line shape
         an encoder writes. Any other shape goes the ``email`` package's way, which
         also records its defects."""
         body = self.__dict__.get(_BODY)
@@ -113,7 +113,7 @@ class ParsedFieldPolicy(EmailPolicy):
 
     The ``email`` package keeps parsed header fields as their raw text and parses
     the text again on every access: opening a small mail read Content-Type 16 times
-    (PERF.md, per-message overhead). The parsed header objects are immutable, so
+    (per-message overhead). The parsed header objects are immutable, so
     the same text gives the same object from a small cache; the raw text stays in
     the message, so writing it out is unchanged.
     """

@@ -7,10 +7,11 @@
   protocol="application/pgp-encrypted", RFC 3156 §4); anything else, including an
   encrypted part nested beside plaintext parts (EFAIL), is a MIMEError.
 - :func:`serialize`: CRLF bytes, identical to ``as_bytes(policy=SMTP)`` but with
-  bodies written outside the ``email`` generator (mime/wire.py, PERF.md).
+  bodies written outside the ``email`` generator (mime/wire.py).
 - :func:`inspect`: the CMS or OpenPGP description of the encrypted part.
 
-``email`` is imported lazily, inside the functions (CLI start-up time, PERF.md).
+``email`` is imported lazily, inside the functions: importing ``email.*`` costs about
+29 ms of CLI start-up.
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ def inspect(msg: EmailMessage) -> Inspection:
     mail_kind = kind(msg)
     if mail_kind == "smime":
         from ..cms import envelope
-        from .smime import _payload_bytes
+        from .smime import payload_bytes
 
-        described = envelope.inspect(bytes(_payload_bytes(msg)))
+        described = envelope.inspect(bytes(payload_bytes(msg)))
         return dataclasses.replace(described, format="smime")
     from ..openpgp import inspection
 

@@ -117,9 +117,8 @@ def _copy_entity(entity: _M) -> _M:
 
     Header field values (``email.headerregistry`` objects) and leaf payload strings
     are immutable and shared: ``copy.deepcopy`` would rebuild every parsed header
-    object (5 ms for a small mail with one attachment, PERF.md "per-message
-    overhead") to the same effect for what build_inner changes (header fields and
-    boundaries).
+    object (5 ms for a small mail with one attachment) to the same effect for what
+    build_inner changes (header fields and boundaries).
     """
     import copy
     from email.message import Message
@@ -139,7 +138,7 @@ def _assign_boundaries(entity: EmailMessage) -> None:
     """Give every multipart without a boundary a fresh random one.
 
     The ``email`` generator would pick one while flattening; choosing it here lets
-    mime/wire.py write the entity without the generator (PERF.md). 96 random bits
+    mime/wire.py write the entity without the generator. 96 random bits
     (RFC 2046 §5.1.1: the boundary must not occur in the encapsulated parts): a
     collision with a part's content has negligible probability.
     """
@@ -152,8 +151,8 @@ def _assign_boundaries(entity: EmailMessage) -> None:
 
 def _outer_fields(msg: EmailMessage) -> list[tuple[str, Any]]:
     """(name, value) of the fields the outer message shows. A value is the parsed
-    header object when ``msg`` holds one: setting it again skips the parse (PERF.md:
-    parsing header fields is most of a small message's cost); str() is its text."""
+    header object when ``msg`` holds one: setting it again skips the parse (parsing
+    header fields is most of a small message's cost); str() is its text."""
     fields: list[tuple[str, Any]] = []
     for name, value in msg.items():
         key = name.lower()

@@ -11,7 +11,7 @@ Left out: signed-then-encrypted (RFC 3156 §6) and inline PGP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from ..core.random import random_bytes
@@ -28,6 +28,7 @@ __all__ = [
     "check_data_part",
     "decrypt_message",
     "encrypt_message",
+    "open_message",
 ]
 
 _PROTOCOL: Final = "application/pgp-encrypted"
@@ -43,7 +44,7 @@ def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMes
     part["Content-Type"] = headers.field("Content-Type", content_type)
     for name, value in fields.items():
         part[name.replace("_", "-")] = headers.field(name.replace("_", "-"), value)
-    # Kept as bytes too: the outer SealedMessage copies them in whole (PERF.md).
+    # Kept as bytes too: the outer SealedMessage copies them in whole.
     attach_prebuilt(part, body)
     return part
 
@@ -67,12 +68,12 @@ def encrypt_message(
 
     inner = headers.build_inner(msg)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
-    # is as_bytes(policy=SMTP) with bodies outside the email generator (PERF.md).
+    # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
     armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
-    return _message_from_parts(msg, armored, "=-" + random_bytes(12).hex())
+    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex())
 
 
-def _message_from_parts(
+def message_from_parts(
     msg: EmailMessage, armored: bytes | bytearray, boundary: str
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``armored``, the OpenPGP
@@ -156,5 +157,27 @@ def decrypt_message(
     """
     from ..openpgp import message
 
-    plaintext = message.decrypt(_encrypted_part(msg), keys, policy=policy)
+    return open_message(msg, lambda blob: message.decrypt(blob, keys, policy=policy))
+
+
+def open_message(
+    msg: EmailMessage,
+    decrypt: Callable[[bytes | memoryview], bytes | bytearray],
+) -> EmailMessage:
+    """Everything :func:`decrypt_message` does around the OpenPGP decryption, which
+    ``decrypt`` performs: check the RFC 3156 §4 shape, hand ``decrypt`` the
+    encrypted part, restore the protected header fields of what it returns. The
+    GnuPG bridge (``keys/gnupg.py``) opens mail through gpg-agent with it, so both
+    paths apply the same checks.
+
+    Args:
+        msg: the PGP/MIME message (its whole body the multipart/encrypted entity).
+        decrypt: the OpenPGP message -> its authenticated plaintext; raises on
+            any failure.
+
+    Raises:
+        MIMEError: not PGP/MIME of the RFC 3156 shape, or the plaintext is not a
+            MIME entity.
+    """
+    plaintext = decrypt(_encrypted_part(msg))
     return headers.restore_entity(plaintext, msg)

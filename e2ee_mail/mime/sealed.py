@@ -1,20 +1,16 @@
 """An ``EmailMessage`` that writes its large encoded bodies without the generator.
 
-PERF.md: the ``email`` generator writes a body line by line (about 350,000 ``write``
-calls per 4 MiB of base64) at 40-60 MB/s. The encrypted body of an S/MIME or PGP/MIME
-message is built by hand anyway (base64 lines, RFC 2045 §6.8; ASCII armor, RFC 9580
-§6.2), so :func:`attach_prebuilt` keeps those bytes as the part's body (the payload
-string is decoded from them only if something reads it, mime/bodybytes.py), and
-:class:`SealedMessage` splices them in when it is flattened by ``as_bytes()``,
-``bytes(msg)``, ``as_string()`` and ``str(msg)``: the header fields (and the
-multipart skeleton) still go through ``email`` with the caller's policy; only the
-pre-built bodies are copied in whole, with the policy's line ends.
-
-The output is byte for byte what the stdlib generator writes for the same message
-(the payload string is the body text itself): a body marker in the flattened skeleton
-is replaced, once, by the body. A part whose payload was set after the fact is
-written by the generator as usual, and so is everything when a marker does not
-occur exactly once.
+The encrypted body of an S/MIME or PGP/MIME message is built by hand (base64 lines,
+RFC 2045 §6.8; ASCII armor, RFC 9580 §6.2), and the ``email`` generator would walk it
+line by line, an order of magnitude slower than encrypting it. :func:`attach_prebuilt`
+keeps those bytes as the part's body (decoded to the payload string only if something
+reads it, mime/bodybytes.py), and :class:`SealedMessage` copies them in whole when it
+is flattened by ``as_bytes()``, ``bytes(msg)``, ``as_string()`` and ``str(msg)``. The
+header fields and the multipart skeleton still go through ``email`` with the caller's
+policy, and the output is byte for byte what the generator writes: a body marker in
+the flattened skeleton is replaced, once, by the body. A part whose payload was set
+after the fact, or a marker that does not occur exactly once, is left to the
+generator.
 
 Left out: ``email.generator.BytesGenerator(...).flatten(msg)`` called directly (as
 ``smtplib.send_message`` does) cannot be intercepted from the message side; it walks

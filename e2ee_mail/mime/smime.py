@@ -13,7 +13,7 @@ with routing header fields outside. The base64 body is built by hand (pybase64,
 76-column lines; RFC 2045 §6.8) and returned in a mime/sealed.py SealedMessage, which
 copies it in whole, with the flattening policy's line ends (CRLF for SMTP), rather
 than walking it through the ``email`` generator, an order of magnitude slower on
-large bodies (PERF.md).
+large bodies.
 
 decrypt_message: opens a message only when the application/pkcs7-mime (or the legacy
 x-pkcs7-mime) part is the *whole* message body; an encrypted part beside plaintext
@@ -90,10 +90,10 @@ def encrypt_message(
     der = envelope.encrypt(
         canonical_bytes(inner), certs, armor=False, cipher=cipher, policy=policy
     )
-    return _message_from_parts(msg, der, cipher)
+    return message_from_parts(msg, der, cipher)
 
 
-def _message_from_parts(
+def message_from_parts(
     msg: EmailMessage, der: bytes | bytearray, cipher: str
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``der``, the CMS message
@@ -117,12 +117,12 @@ def _message_from_parts(
     # 76-column LF lines from one pybase64.encodebytes call: the output is
     # allocated once (16 MiB: ~10 ms against ~37 ms for batches joined after);
     # SealedMessage writes them with the flattening policy's line ends, without
-    # the email generator (PERF.md).
+    # the email generator.
     attach_prebuilt(outer, pybase64.encodebytes(der))
     return outer
 
 
-def _payload_bytes(part: EmailMessage) -> bytes | memoryview:
+def payload_bytes(part: EmailMessage) -> bytes | memoryview:
     """The raw CMS bytes of an application/pkcs7-mime part."""
     from .wire import raw_body
 
@@ -141,8 +141,8 @@ def _payload_bytes(part: EmailMessage) -> bytes | memoryview:
                 "the S/MIME body is not ASCII: the mail is damaged"
             ) from None
     if cte == "base64":
-        # Non-validating decode skips the line breaks (PERF.md: 2x faster than a
-        # strict decode after stripping); damage surfaces as a CMS parse error.
+        # Non-validating decode skips the line breaks (2x faster than a strict
+        # decode after stripping); damage surfaces as a CMS parse error.
         try:
             return pybase64.b64decode(raw, validate=False)
         except (binascii.Error, ValueError):
@@ -190,5 +190,5 @@ def decrypt_message(
         NoMatchingKeyError, DecryptionError, PolicyError, FormatError: from CMS.
     """
     check_encrypted_type(msg)
-    plaintext = envelope.decrypt(_payload_bytes(msg), keys, policy=policy)
+    plaintext = envelope.decrypt(payload_bytes(msg), keys, policy=policy)
     return headers.restore_entity(plaintext, msg)

@@ -1,14 +1,13 @@
-"""S/MIME and PGP/MIME mail as streams, in bounded memory (issue 6: every format
-streams, and the CLI uses the streams).
+"""S/MIME and PGP/MIME mail as streams, in bounded memory (the CLI encrypts and
+decrypts mail through these).
 
 :func:`encrypt_stream` reads a whole mail (RFC 5322 octets) and writes the encrypted
 mail, CRLF line ends. The header fields go through ``email`` exactly as in
 :func:`e2ee_mail.encrypt_message` (mime/headers.py: RFC 9788 header protection; the
 outer message is built by smime.py/pgpmime.py around a placeholder body and cut
 where that body goes). The body is streamed: canonicalized to CRLF (RFC 8551
-§3.1.1, RFC 3156 §3; input with CR in it costs three counting passes to prove it
-canonical), encrypted by the CMS or OpenPGP stream encrypter (CMS: BER with
-indefinite lengths, as ``openssl cms -stream`` writes; OpenPGP: partial body
+§3.1.1, RFC 3156 §3), encrypted by the CMS or OpenPGP stream encrypter (CMS: BER
+with indefinite lengths, as ``openssl cms -stream`` writes; OpenPGP: partial body
 lengths), and written as base64 lines or ASCII armor as it is produced.
 
 :func:`decrypt_stream` reads an encrypted mail and writes the decrypted one, its
@@ -87,10 +86,10 @@ def encrypt_stream(
     )
     if format == "smime":
         from ..cms import common, envelope
-        from .smime import _message_from_parts
+        from .smime import message_from_parts
 
         common.x509_certificates(certs)  # refuse wrong recipients before writing
-        outer = _message_from_parts(head, b"\0", cipher)
+        outer = message_from_parts(head, b"\0", cipher)
         before, after = split_at_last_body(outer, email_policy.SMTP)
         dst.write(before)
         lines = streamio.Base64LineWriter(dst)
@@ -107,7 +106,7 @@ def encrypt_stream(
         from ..core.random import random_bytes
         from ..openpgp import message
         from ..openpgp.recipients import openpgp_certs
-        from .pgpmime import _message_from_parts as pgp_message_from_parts
+        from .pgpmime import message_from_parts as pgp_message_from_parts
 
         openpgp_certs(certs)  # refuse wrong recipients before writing
         boundary = "=-" + random_bytes(12).hex()

@@ -14,6 +14,7 @@ from typing import BinaryIO, Final
 
 import pybase64
 
+from .._io import PullReader
 from ..errors import MIMEError
 from .wire import crlf_lines
 
@@ -74,12 +75,8 @@ def read_header_block(src: BinaryIO, prefix: bytes = b"") -> tuple[bytes, bytes]
         data += chunk
 
 
-class _Reader:
+class _Reader(PullReader):
     """A read-only binary stream over ``_next()``'s pieces (empty at the end)."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._done = False
 
     def _next(self) -> bytes:  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -90,29 +87,6 @@ class _Reader:
             if not piece:
                 self._done = True
             self._buf += piece
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            self._fill(1 << 62)
-            size = len(self._buf)
-        self._fill(size)
-        out = bytes(self._buf[:size])
-        del self._buf[:size]
-        return out
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        view = memoryview(buf).cast("B")
-        self._fill(len(view))
-        n = min(len(view), len(self._buf))
-        view[:n] = self._buf[:n]
-        del self._buf[:n]
-        return n
 
 
 class CanonicalReader(_Reader):
@@ -302,7 +276,7 @@ class Base64LineWriter:
         return len(data)
 
     def _emit(self, data: bytes | memoryview) -> None:
-        # pybase64.encodebytes writes 76-column LF lines in one C call (PERF.md).
+        # pybase64.encodebytes writes 76-column LF lines in one C call.
         self._dst.write(pybase64.encodebytes(data).replace(b"\n", b"\r\n"))
 
     def flush(self) -> None:

@@ -7,17 +7,18 @@ armor headers; a CRC24 line is checked when present, at every size and when
 streaming. Every failure is an ArmorError.
 
 Deliberate deviation: RFC 9580 §6.1 says a receiver must not reject an object whose
-CRC24 disagrees. We check it when present (our issue tracker asks for it) because a
-mismatch is transport damage, and naming it beats a later "decryption failed"; the
-check reads public bytes only and is never an oracle. A missing CRC is accepted.
-Base64 goes through pybase64 (PERF.md); :class:`ArmorWriter` and :class:`ArmorReader`
-stream in bounded memory. Reading decodes the line-broken text in one non-validating
-pass whose length check still refuses foreign characters (core/b64.py decode_lines);
-the tail line is found by a ``memchr`` for the first ``-`` (never in base64) rather
-than a substring search over the body. The stream reader reads 1 MiB blocks of text
-into one reused buffer and decodes each block of whole lines in one pass. Writing
-keeps 64-column lines (our issues require them; RFC 9580 §6.2 allows up to 76) cut
-by core/b64.py LineEncoder. Left out: cleartext signatures (§7).
+CRC24 disagrees. We check it when present because a mismatch is transport damage, and
+naming it beats a later "decryption failed"; the check reads public bytes only and is
+never an oracle. A missing CRC is accepted.
+
+Base64 goes through pybase64 (core/b64.py); :class:`ArmorWriter` and
+:class:`ArmorReader` stream in bounded memory. Reading decodes the line-broken text in
+one non-validating pass whose length check still refuses foreign characters
+(core/b64.py decode_lines), and finds the tail line by a ``memchr`` for the first
+``-`` (never in base64) rather than a substring search over the body; the stream
+reader decodes 1 MiB blocks of whole lines, one pass each. Writing keeps 64-column
+lines, the width GnuPG writes (RFC 9580 §6.2 allows up to 76), cut by
+core/b64.py LineEncoder. Left out: cleartext signatures (§7).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ BLOCK_MESSAGE: Final = "MESSAGE"
 BLOCK_PUBLIC_KEY: Final = "PUBLIC KEY BLOCK"
 BLOCK_PRIVATE_KEY: Final = "PRIVATE KEY BLOCK"
 _LINE: Final = 64
-#: Octets encoded per batch: whole 48-octet lines (PERF.md: batch the base64).
+#: Octets encoded per batch: whole 48-octet lines, so that pybase64 runs on large
+#: inputs rather than once per line.
 _BATCH_OCTETS: Final = _LINE // 4 * 3 * b64.BATCH_LINES
 #: CRC-24/OPENPGP (RFC 9580 §6.1) in C: the table-driven Python loop ran at ~2 MB/s,
 #: which made armored v4 output (GnuPG 2.2 wants the CRC line) crawl.
@@ -63,7 +65,7 @@ _BEGIN = re.compile(rb"-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t\r]*\n")
 @functools.cache
 def _crc24_model() -> Any:
     # Imported on first use: RFC 9580 §6.1 armor needs no CRC, and the import cost
-    # ~2.5 ms of every CLI start that read an armored key (issue 6).
+    # ~2.5 ms of every CLI start that read an armored key.
     import anycrc
 
     return anycrc.Model("CRC24-OPENPGP")
@@ -94,7 +96,7 @@ def enarmor(
     """Armor ``data`` as ``-----BEGIN PGP <block>-----`` with 64-column lines.
 
     ``crc`` adds the CRC24 line, which GnuPG 2.2 requires: set it for v4 output.
-    The text is joined once into a bytearray of its final size (PERF.md).
+    The text is joined once into a bytearray of its final size (no second copy).
     """
     pieces = [f"-----BEGIN PGP {block}-----\n\n".encode()]
     pieces += b64.iter_encoded_lines(data, width=_LINE, eol=b"\n")
@@ -181,8 +183,8 @@ def _decode_body(
 
     The happy path is one non-validating pybase64 pass over the text, line breaks
     included (core/b64.py decode_lines: its length check refuses any discarded
-    character, with no extra pass; PERF.md: 2x the strict decode). Other line shapes
-    (whitespace around lines, varying widths) take the strict path.
+    character, with no extra pass; twice as fast as the strict decode). Other line
+    shapes (whitespace around lines, varying widths) take the strict path.
     """
     decoded = b64.decode_lines(text, start, stop)
     if decoded is not None:

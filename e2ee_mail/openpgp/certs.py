@@ -243,7 +243,7 @@ class OpenPGPCertificate(Certificate):
         # flags and revocations were settled at load: the certificate is
         # immutable). It holds from ``when`` until the next expiry after it, so it
         # is kept for that window instead of being recomputed per recipient per
-        # message (issue 6); an earlier ``now`` recomputes.
+        # message; an earlier ``now`` recomputes.
         until = min(
             (
                 k.expires
@@ -325,7 +325,7 @@ class OpenPGPSecretKey(SecretKey):
         # The key's packets with every secret packet unprotected (usage 0).
         self._packets = list(packets)
         infos = [*public.subkeys, public.primary]
-        # Asked once per message (issue 6): computed once per key.
+        # Asked once per message: computed once per key.
         self._decryption = tuple(
             (k, self._keys[k.fingerprint])
             for k in infos
@@ -352,7 +352,9 @@ class OpenPGPSecretKey(SecretKey):
         """
         return list(self._decryption)
 
-    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+    def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
+        """The key's packets, each secret one protected with ``passphrase`` when
+        it is not empty."""
         out = bytearray()
         for packet in self._packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY) and passphrase:
@@ -370,19 +372,29 @@ def _split_secret(packet: Packet) -> tuple[PublicKeyPacket, bytes, int]:
     return public, body, len(body)
 
 
-def _protect(packet: Packet, passphrase: bytes) -> bytes:
-    from . import keyprotect  # only for secret keys: kept out of start-up (issue 6)
+def _plain_secret(
+    packet: Packet, passphrase: bytes | None
+) -> tuple[PublicKeyPacket, bytes, bytes]:
+    """(public key, public key body, plain secret material) of a secret key packet."""
+    from . import keyprotect  # secret keys only: kept out of the CLI's start-up
 
     public, body, offset = _split_secret(packet)
     prot, pos = keyprotect.parse_protection(packet.body, offset, version=public.version)
     plain = keyprotect.unprotect(
         prot,
         packet.body[pos:],
-        None,
+        passphrase,
         version=public.version,
         packet_tag=packet.tag,
         public_body=body,
     )
+    return public, body, plain
+
+
+def _protect(packet: Packet, passphrase: bytes) -> bytes:
+    from . import keyprotect
+
+    public, body, plain = _plain_secret(packet, None)
     new, tail = keyprotect.protect(
         plain,
         passphrase,
@@ -395,18 +407,9 @@ def _protect(packet: Packet, passphrase: bytes) -> bytes:
 
 def _unlock(packet: Packet, passphrase: bytes | None) -> tuple[bytes, object, Packet]:
     """(fingerprint, private key, the packet rewritten unprotected)."""
-    from . import keyprotect  # only for secret keys: kept out of start-up (issue 6)
+    from . import keyprotect
 
-    public, body, offset = _split_secret(packet)
-    prot, pos = keyprotect.parse_protection(packet.body, offset, version=public.version)
-    plain = keyprotect.unprotect(
-        prot,
-        packet.body[pos:],
-        passphrase,
-        version=public.version,
-        packet_tag=packet.tag,
-        public_body=body,
-    )
+    public, body, plain = _plain_secret(packet, passphrase)
     key = private_from_material(public, plain)
     _, tail = keyprotect.protect(
         plain, None, version=public.version, packet_tag=packet.tag, public_body=body

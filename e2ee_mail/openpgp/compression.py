@@ -7,12 +7,17 @@ producing more than a caller-given bound: the output is pulled from the decompre
 in pieces no larger than what is left of the bound (``max_length``), so a
 decompression bomb becomes a PolicyError before memory grows (RFC 9580 §13.14).
 
+Octets after the end of the compressed stream, still inside the packet, are read and
+dropped: Sequoia's ZIP output has a few there, and GnuPG and Sequoia ignore them. They
+are never released, they add nothing to the output bound, and the integrity check of
+the enclosing SEIPD packet (MDC or AEAD tag) still covers them.
+
 Provided: :func:`decompress` (bytes), :class:`Decompressor` (incremental) and
 :class:`DecompressingReader` (a readable stream over a compressed stream, holding at
 most about 1 MiB of output at a time). Left out, deliberately: compression on write —
-the library never compresses (PERF.md: 20x slower on incompressible data, and a side
-channel). Nesting limits
-(compressed inside compressed) are the message parser's, which calls this per layer.
+the library never compresses (20x slower on incompressible data, and a side channel).
+Nesting limits (compressed inside compressed) are the message parser's, which calls
+this per layer.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class Decompressor:
 
     Feed the compressed octets with :meth:`feed` (each call yields decompressed
     pieces), then call :meth:`finish`, which checks that the compressed stream ended.
+    Octets fed after the end of the compressed stream are dropped.
     """
 
     __slots__ = ("_algo", "_bz", "_done", "_limit", "_produced", "_z")
@@ -90,15 +96,17 @@ class Decompressor:
 
         Raises:
             PolicyError: the output would exceed the limit.
-            PacketError: the compressed data is malformed, or continues past its end.
+            PacketError: the compressed data is malformed.
         """
-        chunk = bytes(data)
         if self._algo == UNCOMPRESSED:
-            if chunk:
-                yield self._account(chunk)
+            if data:
+                yield self._account(bytes(data))
             return
-        if self._done and chunk:
-            raise PacketError("data continues after the end of the compressed stream")
+        if self._done:
+            # Past the end of the compressed stream: nothing more is released (see
+            # the module docstring for why these octets are accepted).
+            return
+        chunk = bytes(data)
         try:
             if self._z is not None:
                 yield from self._feed_zlib(chunk)
@@ -126,11 +134,9 @@ class Decompressor:
                 # made finish() call a complete stream truncated.
                 break
         if z.eof:
+            # Whatever follows the end (z.unused_data, and the unconsumed tail) is
+            # dropped, as are later feeds.
             self._done = True
-            if z.unused_data or chunk:
-                raise PacketError(
-                    "data continues after the end of the compressed stream"
-                )
 
     def _feed_bz2(self, chunk: bytes) -> Iterator[bytes]:
         bz = self._bz
@@ -142,11 +148,8 @@ class Decompressor:
             if piece:
                 yield self._account(piece)
         if bz.eof:
+            # bz.unused_data, what follows the end, is dropped, as are later feeds.
             self._done = True
-            if bz.unused_data:
-                raise PacketError(
-                    "data continues after the end of the compressed stream"
-                )
 
     def finish(self) -> Iterator[bytes]:
         """Flush what is left and check that the compressed stream was complete.

@@ -17,21 +17,16 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
 from ..core import ecdh
 from ..errors import KeyLoadError, UnsupportedError
-from .packets import PK_ECDH
+from .packets import OID_CV25519, OID_ED25519_LEGACY, PK_ECDH
 from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader
 
 __all__ = [
     "ECDH_KDF_PARAMS",
-    "OID_CV25519",
-    "OID_ED25519_LEGACY",
     "decode_curve_public",
     "private_from_material",
 ]
 
-#: RFC 9580 §9.2 curve OIDs (the DER contents, without tag and length).
-OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")
-OID_CV25519: Final = bytes.fromhex("2b060104019755010501")
 #: RFC 9580 §11.5.1 for Curve25519Legacy: reserved 01, SHA2-256 (8), AES-128 (7).
 ECDH_KDF_PARAMS: Final = bytes((3, 1, 8, 7))
 _KEY_SIZE: Final = 32

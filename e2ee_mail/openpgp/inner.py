@@ -50,7 +50,7 @@ def take_literal_data(packets: bytearray, policy: Policy) -> bytearray:
     When the first packet is a definite-length Literal Data packet (what every
     encrypter here and most peers write), ``packets`` is trimmed in place and
     returned: CPython drops a bytearray's head by moving its start and shrinks its
-    tail in place, so no byte of the body is copied (PERF.md). Anything else
+    tail in place, so no byte of the body is copied. Anything else
     (compression, partial lengths, leading packets) is copied once.
 
     Raises:
@@ -79,7 +79,7 @@ def take_literal_data(packets: bytearray, policy: Policy) -> bytearray:
 
 def _sole_literal_start(packets: bytearray) -> int | None:
     """Where the data starts when ``packets`` is exactly one OpenPGP-format,
-    definite-length Literal Data packet (the 1 KiB decrypt fast path, issue 6); None
+    definite-length Literal Data packet (the 1 KiB decrypt fast path); None
     for anything else, which :func:`literal_data` then reads in full.
 
     Reads octets by index (no view is exported, so the caller may resize).
@@ -166,7 +166,7 @@ def copy_literal(stream: BinaryIO, dst: BinaryIO, policy: Policy) -> None:
             body.read_exact(head[1] + 4)
             if hasattr(stream, "readview"):
                 # SEIPDv2: write the authenticated chunk straight from the opener's
-                # buffer (one copy fewer per octet; issue 6 stream target).
+                # buffer (one copy fewer per octet).
                 while view := body.readview(_COPY_SIZE):
                     dst.write(view)
             else:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..policy import Policy
 from . import seipdv2
-from .message import Buffer, _Parsed
+from .message import Buffer, ParsedMessage
 from .packets.pkesk import PKESKv3, PKESKv6
 from .packets.seipd import parse_seipdv2_header
 
@@ -36,7 +36,7 @@ def inspect(data: Buffer) -> Inspection:
     """Describe a message without any key."""
     from .._inspect import Inspection
 
-    parsed = _Parsed(data, Policy())
+    parsed = ParsedMessage(data, Policy())
     details = [("encoding", "armored" if parsed.armored else "binary")]
     if parsed.version == 2:
         header = parse_seipdv2_header(parsed.seipd_body)

@@ -57,7 +57,12 @@ from .packets.signature import (
 )
 from .sigs import SigningKey, key_signature_data, make_signature
 
-__all__ = ["PREFERENCES", "generate_v6", "self_signature_preferences"]
+__all__ = [
+    "PREFERENCES",
+    "generate_v6",
+    "self_signature_preferences",
+    "user_id_octets",
+]
 
 #: AES-256+GCM first, then AES-256+OCB and AES-128+OCB (RFC 9580 §5.2.3.15).
 _AEAD_PREFS: Final = bytes([9, 3, 9, 2, 7, 2])
@@ -75,6 +80,18 @@ def self_signature_preferences() -> list[Subpacket]:
 
 
 PREFERENCES: Final = self_signature_preferences
+
+
+def user_id_octets(uid: str) -> bytes:
+    """The User ID packet body for ``uid`` (RFC 9580 §5.11: UTF-8 text, by
+    convention "Name <addr>"; a bare address is as good).
+
+    Raises:
+        UsageError: ``uid`` is empty or blank: a key nobody can be found by.
+    """
+    if not uid.strip():
+        raise UsageError("the user ID is empty: pass an address or Name <address>")
+    return uid.encode("utf-8")
 
 
 def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
@@ -102,12 +119,13 @@ def generate_v6(
     """A new v6 key for ``uid``; ``key.public`` is its certificate.
 
     Args:
-        uid: the User ID, "Name <addr>".
+        uid: the User ID, "Name <addr>" or a bare address.
         kind: "x25519", "rsa3072" or "rsa4096".
         now: the creation time (seconds since the epoch); default the clock.
         expires_in: seconds after creation when the key expires (RFC 9580
             §5.2.3.13, on every self-signature); default never.
     """
+    uid_bytes = user_id_octets(uid)
     created = int(time.time()) if now is None else now
     if expires_in is not None and not 0 < expires_in < 1 << 32:
         raise UsageError("expires_in must be a positive number of seconds")
@@ -119,7 +137,6 @@ def generate_v6(
     primary_key, primary_algo, sub_key, sub_algo = _new_keys(kind)
     primary = PublicKeyPacket(6, created, primary_algo, public_material(primary_key))
     subkey = PublicKeyPacket(6, created, sub_algo, public_material(sub_key))  # type: ignore[arg-type]
-    uid_bytes = uid.encode("utf-8")
     flags = Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_CERTIFY | KEY_FLAG_SIGN]), True)
     direct = make_signature(
         primary_key,

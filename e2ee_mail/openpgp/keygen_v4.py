@@ -34,8 +34,11 @@ from .certs import (
     OpenPGPCertificate,
     OpenPGPSecretKey,
 )
-from .curves import ECDH_KDF_PARAMS, OID_CV25519, OID_ED25519_LEGACY
+from .curves import ECDH_KDF_PARAMS
+from .keygen import user_id_octets
 from .packets import (
+    OID_CV25519,
+    OID_ED25519_LEGACY,
     PK_ECDH,
     PK_EDDSA_LEGACY,
     PK_RSA,
@@ -140,13 +143,13 @@ def generate_v4(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecret
     """A new v4 key for ``uid`` (profile "rfc4880"); ``key.public`` is its
     certificate. Unprotected; ``export(passphrase=...)`` protects it (S2K usage 254,
     iterated+salted SHA2-256, AES-256), which GnuPG 2.2 imports."""
+    uid_bytes = user_id_octets(uid)
     created = int(time.time()) if now is None else now
     prim, prim_algo, prim_pub, prim_sec, sub, sub_algo, sub_pub, sub_sec = _new_pair(
         kind
     )
     primary = PublicKeyPacket(4, created, prim_algo, prim_pub)
     subkey = PublicKeyPacket(4, created, sub_algo, sub_pub)
-    uid_bytes = uid.encode("utf-8")
     flags = Subpacket(SP_KEY_FLAGS, bytes((KEY_FLAG_CERTIFY | KEY_FLAG_SIGN,)))
     certification = make_signature(
         prim,

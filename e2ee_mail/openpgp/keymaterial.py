@@ -13,7 +13,7 @@ from typing import Final
 
 # Raw key bytes come from private_bytes_raw/public_bytes_raw (cryptography >= 40), not
 # `serialization`'s Encoding.Raw: importing `serialization` also loads its SSH key
-# codec (and bcrypt), several milliseconds of every CLI start (issue 6).
+# codec (and bcrypt), several milliseconds of every CLI start.
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
 
 from ..errors import KeyLoadError, UnsupportedError
@@ -133,6 +133,6 @@ def rsa_bits(public: PublicKeyPacket) -> int:
 
 @functools.lru_cache(maxsize=512)
 def _rsa_bits(material: bytes) -> int:
-    # Asked per recipient per message (policy check): parse each key once (issue 6).
+    # Asked per recipient per message (policy check): parse each key once.
     reader = Reader(material, "RSA public key")
     return mpi_to_int(reader.mpi()).bit_length()

@@ -43,8 +43,9 @@ from ..core import kdf, random
 from ..errors import PacketError, PassphraseError, UnsupportedError, UsageError
 
 # `.s2k` (its specifier dataclass and Argon2) is imported by the functions that meet a
-# protected key: an unprotected key, what the CLI decrypts with most, never needs it
-# (issue 6, start-up). A function-level import after the first is a dict look-up.
+# protected key: an unprotected key, what the CLI decrypts with most, never needs it,
+# so its start-up never pays for it. A function-level import after the first is a
+# dict look-up.
 if TYPE_CHECKING:
     from .s2k import S2K
 

@@ -1,5 +1,5 @@
 """OpenPGP messages: encrypt and decrypt (RFC 9580 §10.3, §5.1, §5.13); rewrap is in
-rekey.py and inspect in inspection.py, both on this module's parse (``_Parsed``).
+rekey.py and inspect in inspection.py, both on this module's parse (``ParsedMessage``).
 
 Writes PKESK v6 packets and one SEIPDv2 packet (AEAD, chunked) holding a binary
 Literal Data packet; binary or ASCII armored. The container follows the recipients
@@ -82,7 +82,7 @@ _SED_REFUSED: Final = (
     "integrity protection; it is refused"
 )
 Buffer = bytes | bytearray | memoryview
-#: The packet count iter_packet_spans allows (its default), kept by _Parsed's loop.
+#: The packet count iter_packet_spans allows (its default), kept by ParsedMessage.
 _MAX_PACKETS: Final = 100_000
 
 
@@ -142,11 +142,12 @@ def _encrypt_from_parts(
 ) -> bytearray:
     """The rest of :func:`encrypt` with its random parts given: the session key, the
     header (with its salt) and the serialized PKESK packets. For test-vector
-    generators and runners only (STYLE.md *_from_parts); never for real mail."""
+    generators and runners only (the *_from_parts seams); never for real mail."""
     prefix = _literal_prefix(len(data))
     body_size = seipdv2.sealed_body_size(header, len(prefix) + len(data))
     head = pkesks + serialize_header(TAG_SEIPD, body_size)
-    # PERF.md: one allocation at the final size, the chunks sealed in place.
+    # One allocation at the final size, the chunks sealed in place: a second copy
+    # of a large body costs as much as sealing it.
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
     seipdv2.seal_into(header, session_key, prefix, data, memoryview(out)[len(head) :])
@@ -250,7 +251,7 @@ def _binary(data: Buffer) -> tuple[Buffer, bool]:
     return data, False
 
 
-class _Parsed:
+class ParsedMessage:
     __slots__ = ("armored", "binary", "pkesks", "seipd_body", "seipd_span")
 
     def __init__(self, data: Buffer, policy: Policy) -> None:
@@ -259,7 +260,7 @@ class _Parsed:
         pkesks: list[PKESKv3 | PKESKv6] = []
         seipd: tuple[Buffer, int, int] | None = None
         # One pass over the packet headers (parse_span, no generator: this runs
-        # once per message and a 1 KiB message is mostly overhead, issue 6).
+        # once per message and a 1 KiB message is mostly overhead).
         start = count = 0
         size = len(view)
         while start < size:
@@ -302,14 +303,19 @@ class _Parsed:
         return parse_seipd_version(self.seipd_body)
 
 
-def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray, bytes]:
+def open_parsed(
+    parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]
+) -> tuple[bytearray, bytes]:
     """(authenticated inner packets, session key)."""
     version = parsed.version
     header = None
     if version == 2:
         header = parse_seipdv2_header(parsed.seipd_body)
         seipdv2.check_supported(header)
-    for cipher, session_key in session_keys(parsed.pkesks, keys, version):
+    key_size = 32 if header is None else seipdv2.CIPHER_KEY_SIZE[header.cipher]
+    for cipher, session_key in session_keys(
+        parsed.pkesks, keys, version, key_size=key_size
+    ):
         try:
             if header is not None:
                 packets = seipdv2.open_body(parsed.seipd_body, session_key, header)
@@ -322,11 +328,12 @@ def _open(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> tuple[bytearray,
     raise DecryptionError()  # pragma: no cover - _session_keys raises first
 
 
-def _checked_v2_key(parsed: _Parsed, keys: Sequence[OpenPGPSecretKey]) -> bytes:
+def checked_v2_key(parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]) -> bytes:
     """The first session key whose SEIPDv2 final tag authenticates (rewrap)."""
     header = parse_seipdv2_header(parsed.seipd_body)
     seipdv2.check_supported(header)
-    for _, session_key in session_keys(parsed.pkesks, keys, 2):
+    key_size = seipdv2.CIPHER_KEY_SIZE[header.cipher]
+    for _, session_key in session_keys(parsed.pkesks, keys, 2, key_size=key_size):
         try:
             seipdv2.check_session_key(parsed.seipd_body, session_key)
         except DecryptionError:
@@ -355,8 +362,8 @@ def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytea
         PolicyError: SED (no integrity protection), a decompression bomb.
         UnsupportedError: EAX, non-AES ciphers, passwords (SKESK).
     """
-    parsed = _Parsed(data, policy)
-    packets, _ = _open(parsed, openpgp_keys(keys))
+    parsed = ParsedMessage(data, policy)
+    packets, _ = open_parsed(parsed, openpgp_keys(keys))
     return inner.take_literal_data(packets, policy)
 
 
@@ -415,7 +422,8 @@ def decrypt_stream(
             b"\x02" + body.read_exact(SEIPDV2_HEADER_SIZE - 1)
         )
         seipdv2.check_supported(header)
-        _, session_key = next(session_keys(pkesks, ours, 2))
+        key_size = seipdv2.CIPHER_KEY_SIZE[header.cipher]
+        _, session_key = next(session_keys(pkesks, ours, 2, key_size=key_size))
         left = None if partial or length is None else length - SEIPDV2_HEADER_SIZE
         stream: BinaryIO = seipdv2.open_stream(body, session_key, header, left)  # type: ignore[arg-type, assignment]
     else:

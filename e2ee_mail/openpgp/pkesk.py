@@ -5,7 +5,9 @@ recipient public key || shared secret with info "OpenPGP X25519", AES-128 key wr
 of the session key, which carries no checksum and (v6) no cipher octet.
 RSA (§5.1.3): PKCS#1 v1.5 over the session key followed by its 2-octet checksum
 (and, in a v3 PKESK, preceded by the cipher octet). Opening never says which check
-failed: any failure after the private-key operation is the same DecryptionError.
+failed: any failure after the private-key operation is the same DecryptionError, and
+for a PKESK that names our key an RSA failure goes on with a random session key
+(:func:`unwrap_named`, implicit rejection).
 ECDH (18), found only on v4 keys, is handled by :mod:`.pkesk_ecdh`.
 """
 
@@ -20,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from ..core import kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
+from ..core.random import random_bytes
 from ..errors import DecryptionError, FormatError, UnsupportedError
-from .packets import PK_ECDH, PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
+from .packets import CIPHER_AES256, PK_ECDH, PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
 from .packets.pkesk import (
     PKESKv3,
     PKESKv6,
@@ -38,6 +41,7 @@ __all__ = [
     "X25519_INFO",
     "names",
     "unwrap",
+    "unwrap_named",
     "wrap_v3",
     "wrap_v6",
     "wrap_v6_body",
@@ -63,7 +67,7 @@ def _rsa_public(material: bytes) -> rsa.RSAPublicKey:
     """The ``cryptography`` key of an RSA key packet's public MPIs, cached per key.
 
     Building it (and OpenSSL's Montgomery set-up on first use) per recipient per
-    message made 100 RSA recipients cost 1.8x their 100 raw wraps (issue 6); the key
+    message made 100 RSA recipients cost 1.8x their 100 raw wraps; the key
     object is immutable, so one per key is shared. Keyed by the public bytes only.
     """
     reader = Reader(material, "RSA key")
@@ -85,7 +89,7 @@ def _wrap_fields(
             ephemeral, shared = core_x25519.ephemeral_agree(packet.material)
         else:
             # Pinned ephemeral key: test-vector generators and runners only
-            # (STYLE.md *_from_parts), reached through wrap_v6_from_parts.
+            # (the *_from_parts seams), reached through wrap_v6_from_parts.
             ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
                 packet.material, ephemeral_secret
             )
@@ -170,6 +174,11 @@ def unwrap(
     version = 6 if isinstance(packet, PKESKv6) else 3
     if packet.algorithm != key.packet.algorithm:
         raise DecryptionError()
+    if isinstance(private, rsa.RSAPrivateKey):
+        found = _unwrap_rsa(packet.material, private, version)
+        if found is None:
+            raise DecryptionError()
+        return found
     try:
         if packet.algorithm == PK_X25519 and isinstance(
             private, x25519.X25519PrivateKey
@@ -180,8 +189,6 @@ def unwrap(
             shared = core_x25519.agree(private, ephemeral)
             kek = x25519_kek(ephemeral, key.packet.material, shared)
             return cipher, keywrap.unwrap(kek, wrapped)
-        if isinstance(private, rsa.RSAPrivateKey):
-            return _unwrap_rsa(packet.material, private, version)
     except FormatError:
         raise DecryptionError() from None
     if packet.algorithm == PK_ECDH:
@@ -193,25 +200,59 @@ def unwrap(
     )
 
 
+def unwrap_named(
+    packet: PKESKv3 | PKESKv6, private: object, key: KeyInfo, *, key_size: int
+) -> tuple[int | None, bytes]:
+    """:func:`unwrap` for a PKESK that names ``key``, with implicit rejection for RSA.
+
+    An RSA unwrap that fails (padding, length, checksum, a v6 session key of another
+    size than ``key_size``, the SEIPDv2 cipher's) does not raise: it gives a random
+    stand-in, ``key_size`` octets for v6 and an AES-256 key for v3, so the failure
+    surfaces at the content tag like an altered body does, in about the same time
+    (RFC 9580 §13.5; core/rsa.py). Other algorithms fail as :func:`unwrap` does: their
+    key wrap check (RFC 3394 §2.2.3) authenticates the key, with no padding to learn
+    about.
+    """
+    if not isinstance(private, rsa.RSAPrivateKey) or packet.algorithm != (
+        key.packet.algorithm
+    ):
+        return unwrap(packet, private, key)
+    v6 = isinstance(packet, PKESKv6)
+    # Drawn on every call, so that both outcomes do the same work.
+    stand_in = random_bytes(key_size if v6 else 32)
+    found = _unwrap_rsa(packet.material, private, 6 if v6 else 3)
+    if found is None or (v6 and len(found[1]) != key_size):
+        return (None if v6 else CIPHER_AES256), stand_in
+    return found
+
+
 def _unwrap_rsa(
     material: bytes, private: rsa.RSAPrivateKey, version: int
-) -> tuple[int | None, bytes]:
-    (mpi,) = parse_mpi_fields(material, 1)
+) -> tuple[int | None, bytes] | None:
+    """(cipher or None, session key), or None when anything failed."""
+    try:
+        (mpi,) = parse_mpi_fields(material, 1)
+    except FormatError:
+        return None
     size = (private.key_size + 7) // 8
     value = mpi[2:]
     if len(value) > size:
-        raise DecryptionError()
-    # With implicit rejection a bad padding yields a random message; the length and
-    # checksum checks below then fail like any other corruption (RFC 9580 §13.5).
-    message = core_rsa.decrypt_pkcs1v15(private, value.rjust(size, b"\0"))
+        return None
+    # With implicit rejection a bad padding yields a pseudo-random message; the
+    # length and checksum checks below then fail like any other corruption
+    # (RFC 9580 §13.5). A build that raises instead fails the same way.
+    try:
+        message = core_rsa.decrypt_pkcs1v15(private, value.rjust(size, b"\0"))
+    except DecryptionError:
+        return None
     cipher = None
     if version == 3:
         if not message:
-            raise DecryptionError()
+            return None
         cipher, message = message[0], message[1:]
     session_key, check = message[:-2], message[-2:]
     if len(session_key) not in (16, 24, 32) or not hmac.compare_digest(
         checksum16(session_key), check
     ):
-        raise DecryptionError()
+        return None
     return cipher, session_key

@@ -43,7 +43,7 @@ def _key_params(
     packet: PublicKeyPacket, fingerprint: bytes
 ) -> tuple[bytes, bytes, str, int]:
     # Derived from the public key packet alone (immutable) and asked per recipient
-    # per message on both sides: decoded once per key (issue 6). Failures are not
+    # per message on both sides: decoded once per key. Failures are not
     # cached (lru_cache keeps results only).
     oid, native, kdf = decode_curve_public(packet)
     hash_name = _KDF_HASHES.get(kdf[1])

@@ -55,7 +55,7 @@ def openpgp_certs(certs: Sequence[Certificate]) -> list[OpenPGPCertificate]:
     found = []
     for cert in certs:
         # type() first: isinstance against an ABC subclass is the slow path, and
-        # this runs per recipient per message (issue 6).
+        # this runs per recipient per message.
         if type(cert) is not OpenPGPCertificate and not isinstance(
             cert, OpenPGPCertificate
         ):
@@ -128,9 +128,18 @@ def session_keys(
     packets: Sequence[PKESKv3 | PKESKv6],
     keys: Sequence[OpenPGPSecretKey],
     version: int,
+    *,
+    key_size: int = 32,
 ) -> Iterator[tuple[int | None, bytes]]:
     """Candidate (cipher, session key) pairs, from PKESKs that name one of our keys
     first, then anonymous ones tried with every key.
+
+    A PKESK that names our key always gives a candidate: when its RSA unwrap fails,
+    a random stand-in (:func:`pkesk.unwrap_named`, implicit rejection; ``key_size``
+    is the SEIPDv2 cipher's key size, AES-256's by default), which the content check
+    then rejects like a wrong key. An anonymous PKESK is most likely someone else's:
+    one that does not unwrap is skipped (its checksum, not the content, rejects it),
+    so that a stream, which opens the first candidate only, still finds ours.
 
     Raises (when exhausted without a candidate):
         NoMatchingKeyError: no PKESK names any of our keys and none is anonymous.
@@ -139,7 +148,6 @@ def session_keys(
     wanted = PKESKv6 if version == 2 else PKESKv3
     ours = [pair for key in keys for pair in key.decryption_keys()]
     named = False
-    yielded = False
     anonymous = []
     for packet in packets:
         if not isinstance(packet, wanted):
@@ -152,21 +160,21 @@ def session_keys(
                 continue
             named = True
             try:
-                yield pkesk.unwrap(packet, private, info)
-                yielded = True
+                found = pkesk.unwrap_named(packet, private, info, key_size=key_size)
             except DecryptionError:
                 continue
+            yield found
     for packet in anonymous:
         for info, private in ours:
             if packet.algorithm != info.packet.algorithm:
                 continue
             named = True
             try:
-                yield pkesk.unwrap(packet, private, info)
-                yielded = True
+                found = pkesk.unwrap(packet, private, info)
             except (DecryptionError, UnsupportedError):
                 continue
-    if yielded or named:
+            yield found
+    if named:
         raise DecryptionError()
     if not packets:
         raise UnsupportedError(

@@ -1,5 +1,5 @@
 """Re-wrapping an OpenPGP message to new recipients without re-encrypting its body
-(``e2ee_mail.rewrap``; key rotation, keys/rekey.py).
+(``e2ee_mail.rewrap``; mailbox re-keying, mailbox/rekey.py).
 
 The PKESK packets (RFC 9580 §5.1) are replaced and the SEIPD packet is copied byte
 for byte. The session key is checked before anything is written: for SEIPDv2 by the
@@ -15,7 +15,7 @@ from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
 from . import pkesk
-from .message import Buffer, _checked_v2_key, _open, _Parsed
+from .message import Buffer, ParsedMessage, checked_v2_key, open_parsed
 from .packets import TAG_PKESK
 from .packets.header import serialize_packet
 from .packets.pkesk import serialize_pkesk
@@ -39,15 +39,15 @@ def rewrap(
     per-chunk tag (one MDC over the whole body), so the legacy path opens it all.
     The sealed body is copied once, into an output allocated at its final size.
     """
-    parsed = _Parsed(data, policy)
+    parsed = ParsedMessage(data, policy)
     recipients = openpgp_certs(certs)
     if parsed.version == 2:
-        session_key = _checked_v2_key(parsed, openpgp_keys(keys))
+        session_key = checked_v2_key(parsed, openpgp_keys(keys))
         wraps = pkesk_packets(
             session_key, [recipient_key(c, policy) for c in recipients]
         )
     else:
-        _, session_key = _open(parsed, openpgp_keys(keys))
+        _, session_key = open_parsed(parsed, openpgp_keys(keys))
         cipher, key = session_key[0], session_key[1:]
         wraps = b"".join(
             serialize_packet(

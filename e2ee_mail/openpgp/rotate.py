@@ -38,9 +38,10 @@ from ..errors import UnsupportedError, UsageError
 from ..model import RSA_BITS
 from . import keyprotect
 from .certs import KEY_FLAG_ENCRYPT, KEY_FLAG_SIGN, OpenPGPCertificate, OpenPGPSecretKey
-from .curves import ECDH_KDF_PARAMS, OID_CV25519
+from .curves import ECDH_KDF_PARAMS
 from .keymaterial import public_material, secret_material
 from .packets import (
+    OID_CV25519,
     PK_ECDH,
     PK_RSA,
     PK_X25519,

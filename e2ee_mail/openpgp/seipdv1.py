@@ -108,7 +108,7 @@ def _encrypt_from_parts(
 ) -> bytearray:
     """The rest of :func:`encrypt` with the session key, the serialized PKESK
     packets and (when not None) the CFB random prefix block given. For test-vector
-    generators and runners only (STYLE.md *_from_parts); never for real mail."""
+    generators and runners only (the *_from_parts seams); never for real mail."""
     literal_head = serialize_literal_header(LiteralHeader())
     prefix = serialize_header(TAG_LITERAL, len(literal_head) + len(data)) + literal_head
     body_size = 1 + cfb.sealed_size(len(prefix) + len(data))

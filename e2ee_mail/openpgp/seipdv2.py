@@ -185,7 +185,7 @@ def _open_one_chunk(
     """:func:`chunked.open_into` for a body of at most one chunk (most mail), with
     the same nonces (prefix || index), associated data, layout checks and failure
     (output wiped, DecryptionError), minus the chunk loop's set-up, which is a
-    noticeable share of a 1 KiB decrypt (issue 6). The AEAD objects are
+    noticeable share of a 1 KiB decrypt. The AEAD objects are
     ``cryptography``'s, as in ``chunked.ChunkParams.cipher``.
     """
     mode, key, nonce_prefix, info = _derive(header, session_key)

@@ -21,8 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from ..core.random import random_bytes
 from ..errors import FormatError, PacketError, UnsupportedError
-from .curves import OID_ED25519_LEGACY
-from .packets import PK_ED25519, PK_EDDSA_LEGACY, PK_RSA, PK_RSA_SIGN_ONLY
+from .packets import (
+    OID_ED25519_LEGACY,
+    PK_ED25519,
+    PK_EDDSA_LEGACY,
+    PK_RSA,
+    PK_RSA_SIGN_ONLY,
+)
 from .packets.keys import PublicKeyPacket, fingerprint, key_hash_prefix, key_id
 from .packets.signature import (
     SALT_SIZE,

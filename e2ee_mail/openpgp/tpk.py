@@ -104,7 +104,7 @@ class KeyInfo:
     @property
     def key_id(self) -> bytes:
         """The 8-octet key ID (RFC 9580 §5.5.4): taken from the fingerprint this
-        KeyInfo already holds, not hashed again (asked per v3 PKESK, issue 6)."""
+        KeyInfo already holds, not hashed again (asked per v3 PKESK)."""
         fpr = self.fingerprint
         return fpr[:8] if self.packet.version == 6 else fpr[-8:]
 

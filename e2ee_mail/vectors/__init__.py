@@ -5,12 +5,9 @@ runner calls the code that ships (``core``, a format's composer or the public AP
 so a vector checks that code and not a copy of it.
 """
 
+from .case import Case, Mismatch, VectorFailure, VectorFile
 from .loader import (
-    Case,
-    Mismatch,
     Runner,
-    VectorFailure,
-    VectorFile,
     default_dir,
     iter_cases,
     iter_files,

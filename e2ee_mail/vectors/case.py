@@ -40,7 +40,7 @@ class Case:
         expected: the expected outputs (valid and acceptable cases).
         group: the fields of the case's group other than ``cases``.
         directory: the directory of the vector file, for runners that read files
-            it refers to (for example keys under vectors/keys/).
+            it refers to (for example keys under data/keys/).
     """
 
     file: str
@@ -74,6 +74,13 @@ class Case:
         value = self.value(name)
         if not isinstance(value, str):
             raise Mismatch(f"input {name!r} is not a string")
+        return value
+
+    def integer(self, name: str) -> int:
+        """Return input ``name``, which must be an integer."""
+        value = self.value(name)
+        if not isinstance(value, int):
+            raise Mismatch(f"input {name!r} is not an integer")
         return value
 
     def hex(self, name: str) -> bytes:
@@ -166,3 +173,9 @@ def _unb64(text: str, name: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except binascii.Error:
         raise Mismatch(f"{name!r} is not base64") from None
+
+
+def expect_equal(got: object, want: object, what: str) -> None:
+    """Raise :class:`Mismatch` naming ``what`` unless ``got == want``."""
+    if got != want:
+        raise Mismatch(f"{what} is {got!r}, expected {want!r}")

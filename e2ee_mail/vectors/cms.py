@@ -1,7 +1,7 @@
-"""Vector runner for kind ``cms-openssl`` (vectors/cms/openssl.json): CMS enveloped
+"""Vector runner for kind ``cms-openssl`` (data/cms/openssl.json): CMS enveloped
 messages made by ``openssl cms`` (or made by us and opened by ``openssl cms``), run
 through the code that ships: :func:`envelope.decrypt`, :func:`envelope.decrypt_stream`
-and :func:`envelope.inspect`. Imported by e2ee_mail.vectors on first use.
+and :func:`envelope.inspect`. Imported by :mod:`.loader` on first use.
 """
 
 from __future__ import annotations
@@ -11,14 +11,9 @@ import io
 from ..cms import envelope
 from ..policy import Policy
 from ..x509 import certs as x509
-from .case import Case, Mismatch
+from .case import Case, Mismatch, expect_equal
 
 __all__: list[str] = []
-
-
-def _same(got: object, want: object, what: str) -> None:
-    if got != want:
-        raise Mismatch(f"{what} is {got!r}, expected {want!r}")
 
 
 def run_openssl(case: Case, policy: Policy) -> None:
@@ -26,13 +21,15 @@ def run_openssl(case: Case, policy: Policy) -> None:
     data = case.message()
     if op == "inspect":
         described = envelope.inspect(data)
-        _same(
+        expect_equal(
             described.content_algorithm,
             case.expected.get("content_algorithm"),
             "content algorithm",
         )
         got = [r.algorithm for r in described.recipients]
-        _same(got, case.expected.get("recipient_algorithms"), "recipient algorithms")
+        expect_equal(
+            got, case.expected.get("recipient_algorithms"), "recipient algorithms"
+        )
         return
     # The key file as e2ee-mail keygen writes it: PKCS#8 PEM, then the certificate,
     # so that recipient entries are matched by issuerAndSerialNumber / SKI.
@@ -46,4 +43,4 @@ def run_openssl(case: Case, policy: Policy) -> None:
         plain = out.getvalue()
     else:
         raise Mismatch(f"unknown op {op!r}")
-    _same(plain.hex(), case.expected.get("plaintext"), "plaintext")
+    expect_equal(plain.hex(), case.expected.get("plaintext"), "plaintext")

@@ -1,11 +1,11 @@
-"""Vector runner for kind ``cms-deterministic`` (vectors/cms/deterministic.json): our
+"""Vector runner for kind ``cms-deterministic`` (data/cms/deterministic.json): our
 own CMS messages made with pinned randomness, checked both ways.
 
 Decrypting goes through :func:`envelope.decrypt` with each key the case lists;
 re-encrypting goes through :func:`build.encrypt_bytes_from_parts` (the private seam
 whose sealing code the shipping ``encrypt_bytes`` shares) with the recorded CEK,
 nonce/IV, X25519 ephemeral secrets and RSA-wrapped CEKs, and must give the message
-byte for byte. Imported by ``_vectors.py``.
+byte for byte. Imported by :mod:`.loader` on first use.
 """
 
 from __future__ import annotations

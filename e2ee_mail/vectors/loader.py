@@ -1,4 +1,4 @@
-"""Load, check and run the JSON test vectors in the repository's vectors/ directory.
+"""Load, check and run the JSON test vectors shipped in ``e2ee_mail/vectors/data/``.
 
 One loader serves ``e2ee-mail vectors verify [DIR]`` and the test suite. It finds the
 vector files under a directory, checks each against the schema it names (a small
@@ -29,21 +29,6 @@ from ..errors import DECRYPTION_FAILED, DecryptionError, Error, FormatError, Usa
 from ..policy import DEFAULT, Policy
 from .case import Case, Mismatch, VectorFailure, VectorFile
 from .schema import SchemaError, SchemaStore, validate
-
-__all__ = [
-    "Case",
-    "Mismatch",
-    "Runner",
-    "VectorFailure",
-    "VectorFile",
-    "default_dir",
-    "iter_cases",
-    "iter_files",
-    "load_file",
-    "run_case",
-    "runners",
-    "verify_cli",
-]
 
 #: Directories under a vector tree that hold no vector files.
 _SKIP_DIRS: Final = frozenset({"schema", "keys", "gen"})
@@ -89,18 +74,24 @@ def _runner_for(kind: str) -> Runner:
 
 
 def default_dir() -> Path:
-    """The vectors/ directory of the source tree this package runs from.
+    """The vector files shipped inside this package (``e2ee_mail/vectors/data/``).
+
+    They are package data, so an installed copy verifies itself as a source
+    checkout does.
 
     Raises:
-        UsageError: the package is installed without its source tree.
+        UsageError: the package runs from an archive (a zip file) rather than from
+            files, or was installed without its data.
     """
-    path = Path(__file__).resolve().parents[2] / "vectors"
-    if not path.is_dir():
+    from importlib import resources
+
+    data = resources.files(__package__ or "e2ee_mail.vectors") / "data"
+    if not isinstance(data, Path) or not (data / "schema").is_dir():
         raise UsageError(
-            "no vectors/ directory next to the installed package: run from a source "
-            "checkout or pass the directory, e2ee-mail vectors verify DIR"
+            "the vector files are not installed next to the package (an archive "
+            "install?): pass their directory, e2ee-mail vectors verify DIR"
         )
-    return path
+    return data
 
 
 def _root(directory: str | Path | None) -> Path:
@@ -163,7 +154,7 @@ _STORES: dict[Path, SchemaStore] = {}
 
 def _store_for(directory: Path, schema: str) -> SchemaStore:
     # The schema lives in a schema/ directory of the file's directory or of one of its
-    # parents, so a subdirectory of vectors/ can be checked alone.
+    # parents, so a subdirectory of a vector tree can be checked alone.
     for parent in (directory.resolve(), *directory.resolve().parents):
         candidate = parent / "schema"
         if (candidate / schema).is_file():
@@ -281,7 +272,8 @@ def verify_cli(dir: str | None, out: TextIO) -> int:
     failed case).
 
     Args:
-        dir: the directory to search, or None for the source tree's vectors/.
+        dir: the directory to search, or None for the vectors shipped with the
+            package.
         out: where the report goes.
 
     Returns:
@@ -289,7 +281,7 @@ def verify_cli(dir: str | None, out: TextIO) -> int:
 
     Raises:
         UsageError: ``dir`` is not a directory, holds no vector files, or is None
-            and the package runs without its source tree.
+            and the package's vector files are not installed as files.
     """
     root = _root(dir)
     files = iter_files(root)

@@ -1,14 +1,14 @@
 """Vector runners for kinds ``smime-deterministic`` and ``pgpmime-deterministic``
-(vectors/mime/smime.json, vectors/mime/pgpmime.json): whole mails encrypted with
+(data/mime/smime.json, data/mime/pgpmime.json): whole mails encrypted with
 pinned randomness, checked both ways.
 
 Decrypting goes through the public :func:`e2ee_mail.decrypt_message`; the inner entity
 it returns (protected Subject restored, RFC 9788) must serialize to the expected bytes.
 Re-encrypting builds the inner entity as ``encrypt_message`` does, encrypts it through
 the format's ``*_from_parts`` seam (``cms.build.encrypt_bytes_from_parts`` or
-``openpgp._vectors_det.compose``) and wraps it with the MIME module's
-``_message_from_parts``; the outer mail must be the recorded one, byte for byte.
-Imported by e2ee_mail.vectors on first use.
+``vectors.openpgp_det.compose``) and wraps it with the MIME module's
+``message_from_parts``; the outer mail must be the recorded one, byte for byte.
+Imported by :mod:`.loader` on first use.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def smime_compose(
             allow_rsa_pkcs1v15_encrypt=_str(inputs, "key_transport") == "pkcs1v15",
         ),
     )
-    return to_bytes(smime._message_from_parts(mail, der, cipher))
+    return to_bytes(smime.message_from_parts(mail, der, cipher))
 
 
 def pgpmime_compose(
@@ -121,9 +121,7 @@ def pgpmime_compose(
             bytes.fromhex(_str(inputs, "salt")),
         ),
     )
-    return to_bytes(
-        pgpmime._message_from_parts(mail, armored, _str(inputs, "boundary"))
-    )
+    return to_bytes(pgpmime.message_from_parts(mail, armored, _str(inputs, "boundary")))
 
 
 def _run(case: Case, policy: Policy, load: str) -> None:

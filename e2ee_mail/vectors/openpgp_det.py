@@ -1,4 +1,4 @@
-"""Vector runner for kind ``openpgp-deterministic`` (vectors/openpgp/
+"""Vector runner for kind ``openpgp-deterministic`` (data/openpgp/
 deterministic-v6.json and deterministic-v4.json): our own OpenPGP messages made
 with pinned randomness, checked both ways.
 
@@ -9,7 +9,7 @@ header with its salt, PKESK packets) and :func:`seipdv1._encrypt_from_parts` (se
 key, PKESK packets, CFB random prefix). X25519 PKESKs (v6) and ECDH PKESKs (v3) are
 made again from their recorded ephemeral secrets; RSA PKESKs cannot be (padding
 randomness) and are injected as recorded. The result must be the message, byte for
-byte. Imported by ``_vectors.py``.
+byte. Imported by :mod:`.loader` on first use.
 """
 
 from __future__ import annotations
@@ -82,13 +82,6 @@ def compose(
     return bytes(out)
 
 
-def _int(case: Case, name: str) -> int:
-    value = case.value(name)
-    if not isinstance(value, int):
-        raise Mismatch(f"input {name!r} is not an integer")
-    return value
-
-
 def run_deterministic(case: Case, policy: Policy) -> None:
     op = case.text("op")
     data = case.message()
@@ -110,9 +103,9 @@ def run_deterministic(case: Case, policy: Policy) -> None:
     random_block = None
     if container == "seipdv2":
         header = SEIPDv2Header(
-            _int(case, "cipher"),
-            _int(case, "aead"),
-            _int(case, "chunk_size_octet"),
+            case.integer("cipher"),
+            case.integer("aead"),
+            case.integer("chunk_size_octet"),
             case.hex("salt"),
         )
     else:
@@ -127,7 +120,7 @@ def run_deterministic(case: Case, policy: Policy) -> None:
         armor=case.value("armor") is True,
         policy=policy,
         header=header,
-        cipher=_int(case, "cipher"),
+        cipher=case.integer("cipher"),
         random_block=random_block,
     )
     if out != data:

@@ -1,4 +1,4 @@
-"""A small JSON Schema checker for the schemas in vectors/schema/ (no dependency).
+"""A small JSON Schema checker for the schemas in data/schema/ (no dependency).
 
 It implements the subset of JSON Schema (draft 2020-12) those schemas use: ``type``,
 ``properties``, ``required``, ``additionalProperties``, ``items``, ``minItems``,

@@ -11,7 +11,7 @@ keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in keygen.py)
 
 Key file format written by ``e2ee-mail keygen``: the PKCS#8 PEM block, followed by the
 certificate PEM block, so that a key file alone is enough to match recipient entries
-(issuerAndSerialNumber / subjectKeyIdentifier). OpenSSL's ``-inkey`` reads the first
+by issuerAndSerialNumber or subjectKeyIdentifier. OpenSSL's ``-inkey`` reads the first
 private-key block and skips the certificate. A PKCS#8 key loaded without a certificate
 still decrypts: the CMS layer then tries it against every recipient entry of its type.
 
@@ -86,7 +86,7 @@ class X509Certificate(Certificate):
                 "mail here: use an RSA or X25519 certificate"
             )
         self._cert = cert
-        # Parsed once: every message asks for them per recipient (issue 6), and
+        # Parsed once: every message asks for them per recipient, and
         # `cryptography` rebuilds the serial number's int on each access.
         self._public: PublicKey = key
         self._serial = cert.serial_number
@@ -188,7 +188,7 @@ class X509SecretKey(SecretKey):
     def __init__(self, key: PrivateKey, cert: X509Certificate | None) -> None:
         self._key = key
         self._cert = cert
-        # Asked for every message (recipient matching, issue 6): computed once.
+        # Asked for every message (recipient matching): computed once.
         self._algorithm = (
             f"rsa{key.key_size}" if isinstance(key, rsa.RSAPrivateKey) else "x25519"
         )
@@ -223,7 +223,7 @@ class X509SecretKey(SecretKey):
         """ "x25519" or "rsa<bits>"."""
         return self._algorithm
 
-    def export(self, *, passphrase: bytes | None = None, armor: bool = True) -> bytes:
+    def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
         """PKCS#8 (PEM followed by the certificate PEM, or bare DER).
 
         Args:
@@ -282,8 +282,8 @@ def _is_pem(data: bytes) -> bool:
 def _certificate_from(block: bytes, *, pem: bool) -> X509Certificate:
     try:
         # `cryptography` only warns about some RFC 5280 violations (a serial number
-        # that is not positive) and will refuse them later; STYLE.md "Errors": never
-        # warn and carry on, so the warning is raised and refused here.
+        # that is not positive) and will refuse them later. The library never warns
+        # and carries on, so the warning is raised and refused here.
         with _WARNING_FILTERS, warnings.catch_warnings():
             warnings.simplefilter("error", CryptographyDeprecationWarning)
             if pem:

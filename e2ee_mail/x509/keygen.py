@@ -31,15 +31,25 @@ __all__ = ["VALIDITY_DAYS", "generate"]
 
 #: Validity of generated certificates, in days (about three years).
 VALIDITY_DAYS: Final = 3 * 365
-_UID = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<addr>[^<>@\s]+@[^<>@\s]+)>\s*$")
+#: "Name <addr>" (RFC 5322 name-addr, loosely) or a bare address.
+_UID = re.compile(
+    r"^\s*(?:(?P<name>[^<>]*?)\s*<(?P<addr>[^<>@\s]+@[^<>@\s]+)>"
+    r"|(?P<bare>[^<>@\s]+@[^<>@\s]+))\s*$"
+)
 
 
 def _parse_uid(uid: str) -> tuple[str, str]:
+    """(common name, address) of a user ID; a bare address is its own name."""
+    if not uid.strip():
+        raise UsageError("the user ID is empty: pass an address or Name <address>")
     match = _UID.match(uid)
     if match is None:
-        raise UsageError(f'user ID {uid!r} must look like "Name <addr@example.org>"')
-    name = match.group("name") or match.group("addr")
-    return name, match.group("addr")
+        raise UsageError(
+            f"user ID {uid!r} names no address: an X.509 certificate needs one, "
+            'as "alice@example.org" or "Alice <alice@example.org>"'
+        )
+    addr = match.group("addr") or match.group("bare")
+    return match.group("name") or addr, addr
 
 
 def _serial() -> int:
@@ -90,21 +100,23 @@ def _key_usage(*, encipher: bool, agree: bool, sign: bool) -> x509.KeyUsage:
 
 
 def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
-    """Generate an X.509 key pair for ``uid`` ("Name <addr>").
+    """Generate an X.509 key pair for ``uid`` ("Name <addr>" or a bare address).
 
     RSA kinds give a self-signed certificate with keyUsage keyEncipherment. The
     x25519 kind gives an X25519 certificate with keyUsage keyAgreement, signed by an
     Ed25519 issuer key generated for the purpose and then discarded.
 
     Args:
-        uid: "Name <addr@example.org>"; the address goes into the SAN.
+        uid: "Name <addr@example.org>" or "addr@example.org"; the address goes
+            into the SAN and the subject's emailAddress, the name (else the
+            address) into its commonName.
         kind: "x25519", "rsa3072" or "rsa4096".
 
     Returns:
         The secret key; ``key.public`` is the certificate.
 
     Raises:
-        UsageError: malformed uid or unknown kind.
+        UsageError: an empty uid, one without an address, or an unknown kind.
     """
     name, addr = _parse_uid(uid)
     subject = x509.Name(

@@ -181,6 +181,15 @@ def test_cms_through_stdin_and_stdout(keys: Path) -> None:
     assert dec.stdout == BODY
 
 
+def test_encrypt_without_format_follows_the_certificates(keys: Path) -> None:
+    enc = run(keys, "encrypt", "--to", "bob.pub", "--to", "carol.pub", stdin=BODY)
+    assert enc.returncode == 0, enc.stderr.decode()
+    assert enc.stdout.startswith(b"\x30")  # DER: a CMS ContentInfo, not OpenPGP
+    dec = run(keys, "decrypt", "--key", "carol.key", stdin=enc.stdout)
+    assert dec.returncode == 0, dec.stderr.decode()
+    assert dec.stdout == BODY
+
+
 def test_smime_round_trip_restores_subject(keys: Path, tmp_path: Path) -> None:
     (tmp_path / "mail.eml").write_bytes(MAIL)
     proc = run(

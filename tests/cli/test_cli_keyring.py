@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import stat
 import subprocess
@@ -92,8 +93,58 @@ def test_due_lists_identities_past_the_max_age(tmp_path: Path) -> None:
     )
 
 
-def test_due_refuses_a_bad_age(tmp_path: Path) -> None:
-    proc = run("keyring", "--dir", str(tmp_path / "r"), "due", "--max-age", "soon")
+@pytest.mark.parametrize(
+    ("age", "days"), [("2w", 14), ("6m", 180), ("1y", 365), ("1Y", 365), ("30", 30)]
+)
+def test_due_takes_weeks_months_and_years(tmp_path: Path, age: str, days: int) -> None:
+    ring = str(tmp_path / "ring")
+    ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "x509")
+    created = Keyring.open(ring).history(ALICE)[0].created
+    before = (created + dt.timedelta(days=days, seconds=-1)).isoformat()
+    at = (created + dt.timedelta(days=days)).isoformat()
+    assert ok("keyring", "--dir", ring, "due", "--max-age", age, "--now", before) == ""
+    assert ok("keyring", "--dir", ring, "due", "--max-age", age, "--now", at) == (
+        ALICE + "\n"
+    )
+
+
+def test_due_help_documents_the_units() -> None:
+    text = ok("keyring", "--dir", "unused", "due", "--help")
+    for unit in ("h (hours)", "d (days", "w (weeks)", "m (months", "y (years"):
+        assert unit in " ".join(text.split())
+
+
+def test_list_shows_the_certificate_expiry_of_x509_versions(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    ring = str(tmp_path / "ring")
+    ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "x509")
+    der = Keyring.open(ring).recipients(ALICE)[0].export(armor=False)
+    not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+    (line,) = ok("keyring", "--dir", ring, "list").splitlines()
+    assert line.endswith(f"expires {not_after:%Y-%m-%d}")
+
+
+def test_revoke_takes_an_openpgp_key_id(tmp_path: Path) -> None:
+    ring = str(tmp_path / "ring")
+    ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "openpgp")
+    ok("keyring", "--dir", ring, "rotate", ALICE)
+    old, new = Keyring.open(ring).history(ALICE)
+    # v6 key IDs are the first 16 hex digits of the fingerprint (RFC 9580 §5.5.4).
+    assert old.subkey is not None
+    retired = ok("keyring", "--dir", ring, "retire", ALICE, old.subkey[:16].lower())
+    assert retired.startswith("retired ") and f"subkey {old.subkey}" in retired
+    revoked = ok("keyring", "--dir", ring, "revoke", ALICE, "0x" + new.fingerprint[:16])
+    assert len(revoked.splitlines()) == 2
+    assert [v.state for v in Keyring.open(ring).history(ALICE)] == [
+        "revoked",
+        "revoked",
+    ]
+
+
+@pytest.mark.parametrize("age", ["soon", "0d", "90x", "999999999y", "9" * 5000])
+def test_due_refuses_a_bad_age(tmp_path: Path, age: str) -> None:
+    proc = run("keyring", "--dir", str(tmp_path / "r"), "due", "--max-age", age)
     assert_one_line_error(proc)
 
 

@@ -1,7 +1,7 @@
 """`e2ee-mail keygen/encrypt/decrypt/inspect` with OpenPGP, as a subprocess.
 
-Includes the issue's "done means" check: keygen openpgp x25519, encrypt --armor
---to a.pub, and OpenPGP.js decrypts the result with a.key.
+Includes the whole flow with a peer: keygen openpgp x25519, encrypt --armor --to
+a.pub, and OpenPGP.js decrypts the result with a.key.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-VECTORS = ROOT / "vectors"
+VECTORS = ROOT / "e2ee_mail" / "vectors" / "data"
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
 FILE_LINE = re.compile(r"^(PASS|FAIL) (\S+): (\d+) cases")
 
@@ -35,7 +36,7 @@ def _verify(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _copy_tree(tmp_path: Path, *files: str) -> Path:
-    """A vector tree in tmp_path with the schemas and the named files of vectors/."""
+    """A vector tree in tmp_path with the schemas and the named files of VECTORS."""
     root = tmp_path / "vectors"
     shutil.copytree(VECTORS / "schema", root / "schema")
     for name in files:
@@ -61,7 +62,7 @@ def test_verify_core_vectors_passes_with_summary_line() -> None:
 
 
 def test_verify_default_tree_passes_on_a_fresh_checkout() -> None:
-    # Issue 7's bar: every file of every format passes, with at least 100 cases.
+    # Every file of every format passes, with at least 100 cases.
     proc = _verify()
     lines = proc.stdout.splitlines()
     match = SUMMARY.match(lines[-1])
@@ -133,3 +134,91 @@ def test_verify_empty_directory_is_an_error(tmp_path: Path) -> None:
     proc = _verify(str(tmp_path))
     assert proc.returncode != 0
     assert "no vector files" in proc.stderr
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without anything that would import this checkout instead of
+    the installed copy."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
+    }
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, f"{args}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # a build, an install from the index and every vector
+def test_an_installed_wheel_verifies_the_vectors_it_ships(tmp_path: Path) -> None:
+    # A regular (non-editable) install: a wheel built from a copy of the package,
+    # installed in a fresh virtualenv, the command run far from any checkout.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "e2ee_mail",
+        source / "e2ee_mail",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    wheels = tmp_path / "wheels"
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        tmp_path,
+    )
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+    (wheel,) = wheels.glob("e2ee_mail-*.whl")
+    _run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
+        tmp_path,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = _run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import e2ee_mail.vectors as v; print(v.default_dir())",
+        ],
+        elsewhere,
+    ).stdout.strip()
+    installed = Path(where)
+    assert installed.is_relative_to(venv), where
+    shipped = sorted(
+        p.relative_to(installed).as_posix() for p in installed.rglob("*") if p.is_file()
+    )
+    assert shipped == sorted(
+        p.relative_to(VECTORS).as_posix() for p in VECTORS.rglob("*") if p.is_file()
+    )
+    proc = _run([str(venv / "bin" / "e2ee-mail"), "vectors", "verify"], elsewhere)
+    lines = proc.stdout.splitlines()
+    match = SUMMARY.match(lines[-1])
+    assert match is not None, proc.stdout
+    assert int(match[1]) >= 100
+    assert int(match[2]) == 0

@@ -1,12 +1,13 @@
 """CLI start-up stays lean: what each command imports, checked without any timing.
 
-PERF.md sets the CLI at 1 KiB to at most 1.5x the bare ``import cryptography`` floor
-(issue 6). The measured wins are structural: an OpenPGP encrypt or decrypt never
-imports the CMS/MIME stacks, ``email``, ``asn1crypto``, ``tempfile``/``shutil`` or the
-keyring, ``import e2ee_mail`` costs only the exception classes, and the argument
-parser builds only the chosen command. These tests run the real command in a fresh
-interpreter and assert on ``sys.modules``, so a new eager import fails here instead
-of slowly eating the start-up budget. They never assert a duration.
+The CLI at 1 KiB aims at no more than 1.5x the bare ``import cryptography`` floor, and
+most of what it spends above that floor is imports. The measured wins are structural:
+an OpenPGP encrypt or decrypt never imports the CMS/MIME stacks, ``email``,
+``asn1crypto``, ``tempfile``/``shutil`` or the keyring, ``import e2ee_mail`` costs
+only the exception classes, and the argument parser builds only the chosen command.
+These tests run the real command in a fresh interpreter and assert on
+``sys.modules``, so a new eager import fails here instead of slowly eating the
+start-up budget. They never assert a duration.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ _NOT_FOR_OPENPGP = (
     "cryptography.x509",
     # v4 / RFC 4880 only, key generation, other commands
     "e2ee_mail.openpgp.keygen_v4",
+    "e2ee_mail.openpgp.curves",
     "e2ee_mail.openpgp.pkesk_ecdh",
+    "e2ee_mail.core.ecdh",
     "e2ee_mail.openpgp.seipdv1",
     "e2ee_mail.openpgp.compression",
     "e2ee_mail.openpgp.keygen",

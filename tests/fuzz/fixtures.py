@@ -1,4 +1,4 @@
-"""Valid envelopes of every format for the fuzz and attack suites (issue 7).
+"""Valid envelopes of every format for the fuzz and attack suites.
 
 Keys are generated once per process (never stored); messages are made through the
 public API, plus hand-built OpenPGP messages (SEIPDv2 over arbitrary inner packets,

@@ -1,4 +1,4 @@
-"""Shared material for the structure-aware fuzz suite (issue 7, part 2).
+"""Shared material for the structure-aware fuzz suite.
 
 Valid envelopes of every format are built once per process (keys are generated, not
 stored), then mutated *structurally*: the DER tree of a CMS blob and the packet list of

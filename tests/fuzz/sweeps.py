@@ -1,6 +1,6 @@
 """Exhaustive sweeps (every length field huge, every boundary truncated) run in a
 child process under RLIMIT_AS, so that a parser allocating from a hostile length
-fails the test with MemoryError instead of swapping the machine (issue 7)."""
+fails the test with MemoryError instead of swapping the machine."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 5 "done means": rotate, fill a Maildir, re-key it with two processes, kill
+"""Key rotation end to end: rotate, fill a Maildir, re-key it with two processes, kill
 the run mid-way with SIGKILL, resume, and open every message with the newest keys only.
 """
 

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from doubles import Pipe
 from peers import openpgpjs
 
 import e2ee_mail
@@ -22,19 +23,6 @@ from e2ee_mail.openpgp import certs, inspection, keygen
 
 pytestmark = pytest.mark.interop
 BODY = b"interop body \x00\xff" * 300
-
-
-class Pipe(io.RawIOBase):
-    """A non-seekable source, like stdin."""
-
-    def __init__(self, data: bytes) -> None:
-        self._src = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
-        return self._src.readinto(buf)
 
 
 def node_decrypt(
@@ -68,18 +56,6 @@ def node_encrypt(
         aead=aead,
     )
     return (tmp_path / "sealed-by-js").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def alice() -> certs.OpenPGPSecretKey:
-    return keygen.generate(
-        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
-    )
-
-
-@pytest.fixture(scope="module")
-def bob() -> certs.OpenPGPSecretKey:
-    return keygen.generate("Bob <bob@example.org>", kind="x25519", profile="rfc9580")
 
 
 def write_keys(

@@ -4,8 +4,8 @@ Cases: openssl -> us (AES-256-GCM with RSA PKCS#1 v1.5, RSA-OAEP SHA-1 and SHA-2
 DER / PEM / streamed BER / S/MIME; AES-CBC only with the opt-in) and us -> openssl
 (DER, PEM, streamed BER, S/MIME, PKCS#1 v1.5, SKI recipient, legacy CBC, a mixed
 X25519 + RSA recipient set), X25519 in both directions (OpenSSL 3.0 has no X25519
-KeyAgreeRecipientInfo: xfail with the reason when it refuses), and the issue's
-"done means" flow through the CLI.
+KeyAgreeRecipientInfo: xfail with the reason when it refuses), and the whole flow
+through the CLI: keygen, encrypt as S/MIME, ``openssl cms -decrypt``.
 """
 
 from __future__ import annotations
@@ -361,7 +361,7 @@ def test_our_x25519_output_in_openssl(
     assert proc.stdout == BODY
 
 
-# --- the issue's "done means" -------------------------------------------------------
+# --- the whole flow through the CLI --------------------------------------------------
 
 
 def test_cli_keygen_encrypt_smime_then_openssl_decrypt_gives_inner_entity(

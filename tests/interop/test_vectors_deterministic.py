@@ -1,14 +1,14 @@
 """Independent confirmation of our own deterministic vectors (vectors/README.md).
 
-- vectors/cms/deterministic.json: ``openssl cms -decrypt`` opens every message with an
+- cms/deterministic.json: ``openssl cms -decrypt`` opens every message with an
   RSA recipient (OAEP, PKCS#1 v1.5, legacy CBC, mixed with X25519) and gives the
   expected plaintext. OpenSSL 3.0 has no X25519 KeyAgreeRecipientInfo, so the
   X25519-only cases are not independently confirmed (said in the README).
-- vectors/mime/smime.json: ``openssl cms -decrypt -inform SMIME`` opens every mail
+- mime/smime.json: ``openssl cms -decrypt -inform SMIME`` opens every mail
   with an RSA recipient and gives the inner entity we decrypt.
-- vectors/openpgp/deterministic-v6.json and vectors/mime/pgpmime.json: OpenPGP.js 6
+- openpgp/deterministic-v6.json and mime/pgpmime.json: OpenPGP.js 6
   decrypts every valid message (and the OpenPGP part of every mail).
-- vectors/openpgp/deterministic-v4.json: GnuPG 2.2 decrypts every valid message.
+- openpgp/deterministic-v4.json: GnuPG 2.2 decrypts every valid message.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
 from e2ee_mail.x509 import certs as x509
 
 pytestmark = pytest.mark.interop
-VECTORS = Path(__file__).resolve().parents[2] / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "e2ee_mail" / "vectors" / "data"
 
 
 def _cases(rel: str) -> list[dict[str, Any]]:

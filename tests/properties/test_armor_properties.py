@@ -9,36 +9,13 @@ import io
 import random
 
 import pytest
+from doubles import SmallBlocks, Trickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from e2ee_mail.core import b64
 from e2ee_mail.errors import ArmorError
 from e2ee_mail.openpgp import armor
-
-
-class SmallBlocks(armor.ArmorReader):
-    """The streaming reader with 4 KiB blocks: seams are reached with small bodies."""
-
-    __slots__ = ()
-    _READ = 4096  # type: ignore[misc]
-
-
-class Trickle(io.RawIOBase):
-    """A source handing out at most ``step`` octets per read (a pipe)."""
-
-    def __init__(self, data: bytes, step: int) -> None:
-        self._data = memoryview(data)
-        self._step = step
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
-        n = min(len(buf), self._step, len(self._data))
-        memoryview(buf)[:n] = self._data[:n]
-        self._data = self._data[n:]
-        return n
 
 
 def _body(size: int, seed: int) -> bytes:

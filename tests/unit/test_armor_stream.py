@@ -12,43 +12,10 @@ import io
 import os
 
 import pytest
+from doubles import ReadOnly, SmallBlocks, Trickle
 
 from e2ee_mail.errors import ArmorError
 from e2ee_mail.openpgp import armor
-
-
-class SmallBlocks(armor.ArmorReader):
-    """The reader with 4 KiB blocks (the logic is the same at any block size)."""
-
-    __slots__ = ()
-    _READ = 4096  # type: ignore[misc]
-
-
-class Trickle(io.RawIOBase):
-    """A source that hands out at most ``step`` octets per read (a pipe)."""
-
-    def __init__(self, data: bytes, step: int) -> None:
-        self._data = memoryview(data)
-        self._step = step
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
-        n = min(len(buf), self._step, len(self._data))
-        memoryview(buf)[:n] = self._data[:n]
-        self._data = self._data[n:]
-        return n
-
-
-class ReadOnly:
-    """A source with ``read`` and no ``readinto``."""
-
-    def __init__(self, data: bytes) -> None:
-        self._src = io.BytesIO(data)
-
-    def read(self, size: int = -1) -> bytes:
-        return self._src.read(size)
 
 
 def _data(size: int) -> bytes:

@@ -7,20 +7,21 @@ import contextlib
 import io
 
 import pytest
+from doubles import LineByLine
 from hypothesis import given
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.cms import asn1, framing, oids, pem
+from e2ee_mail.cms import asn1, framing, oids, pem, structures, tlv
 
-RID_IAS = asn1.RecipientId(issuer=asn1.der_tlv(0x30, b""), serial_number=12345)
-RID_SKI = asn1.RecipientId(subject_key_identifier=b"\x01" * 20)
+RID_IAS = structures.RecipientId(issuer=asn1.der_tlv(0x30, b""), serial_number=12345)
+RID_SKI = structures.RecipientId(subject_key_identifier=b"\x01" * 20)
 
 
 def test_der_oid_encodes_known_value() -> None:
     # id-aes256-GCM, RFC 5084 §3: 2.16.840.1.101.3.4.1.46
     assert asn1.der_oid(oids.AES256_GCM).hex() == "060960864801650304012e"
-    assert framing.decode_oid(asn1.der_oid(oids.AES256_GCM)[2:]) == oids.AES256_GCM
+    assert tlv.decode_oid(asn1.der_oid(oids.AES256_GCM)[2:]) == oids.AES256_GCM
 
 
 @pytest.mark.parametrize("n", [0, 1, 127, 128, 255, 256, 65535, 1 << 20, -1, -129])
@@ -33,28 +34,28 @@ def test_der_int_is_minimal_twos_complement(n: int) -> None:
 
 
 @pytest.mark.parametrize("rid", [RID_IAS, RID_SKI])
-def test_recipient_infos_round_trip(rid: asn1.RecipientId) -> None:
-    ktri = asn1.KeyTransRecipientInfo(
+def test_recipient_infos_round_trip(rid: structures.RecipientId) -> None:
+    ktri = structures.KeyTransRecipientInfo(
         2 if rid.subject_key_identifier else 0,
         rid,
-        asn1.AlgorithmIdentifier(
+        structures.AlgorithmIdentifier(
             oids.RSAES_OAEP,
             asn1.serialize_oaep_parameters(
-                asn1.OAEPParameters("sha256", "sha256", b"")
+                structures.OAEPParameters("sha256", "sha256", b"")
             ),
         ),
         b"\xaa" * 384,
     )
     wrap = asn1.serialize_algorithm_identifier(
-        asn1.AlgorithmIdentifier(oids.AES256_WRAP)
+        structures.AlgorithmIdentifier(oids.AES256_WRAP)
     )
-    kari = asn1.KeyAgreeRecipientInfo(
+    kari = structures.KeyAgreeRecipientInfo(
         3,
-        asn1.AlgorithmIdentifier(oids.X25519),
+        structures.AlgorithmIdentifier(oids.X25519),
         b"\x09" * 32,
         b"ukm",
-        asn1.AlgorithmIdentifier(oids.DH_SINGLE_PASS_STDDH_SHA256KDF, wrap),
-        (asn1.RecipientEncryptedKey(rid, b"\xbb" * 40),),
+        structures.AlgorithmIdentifier(oids.DH_SINGLE_PASS_STDDH_SHA256KDF, wrap),
+        (structures.RecipientEncryptedKey(rid, b"\xbb" * 40),),
     )
     der = asn1.serialize_recipient_infos([ktri, kari])
     parsed = asn1.parse_recipient_infos(der, max_recipients=10)
@@ -62,14 +63,16 @@ def test_recipient_infos_round_trip(rid: asn1.RecipientId) -> None:
 
 
 def test_oaep_parameters_round_trip_and_sha1_defaults() -> None:
-    params = asn1.OAEPParameters("sha256", "sha256", b"label")
+    params = structures.OAEPParameters("sha256", "sha256", b"label")
     assert asn1.parse_oaep_parameters(asn1.serialize_oaep_parameters(params)) == params
-    assert asn1.parse_oaep_parameters(None) == asn1.OAEPParameters("sha1", "sha1", b"")
+    assert asn1.parse_oaep_parameters(None) == structures.OAEPParameters(
+        "sha1", "sha1", b""
+    )
     assert asn1.parse_oaep_parameters(b"\x30\x00").hash_name == "sha1"
 
 
 def test_gcm_parameters_round_trip_and_default_icvlen() -> None:
-    params = asn1.GCMParameters(b"\x01" * 12, 16)
+    params = structures.GCMParameters(b"\x01" * 12, 16)
     der = asn1.serialize_gcm_parameters(params)
     assert der.endswith(b"\x02\x01\x10")  # ICVlen written although not DEFAULT
     assert asn1.parse_gcm_parameters(der) == params
@@ -78,11 +81,14 @@ def test_gcm_parameters_round_trip_and_default_icvlen() -> None:
 
 
 def test_too_many_recipients_is_refused() -> None:
-    ktri = asn1.KeyTransRecipientInfo(
-        0, RID_IAS, asn1.AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00"), b"k"
+    ktri = structures.KeyTransRecipientInfo(
+        0,
+        RID_IAS,
+        structures.AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00"),
+        b"k",
     )
     many = [
-        asn1.KeyTransRecipientInfo(
+        structures.KeyTransRecipientInfo(
             0, RID_IAS, ktri.key_encryption_algorithm, bytes([i])
         )
         for i in range(5)
@@ -182,19 +188,6 @@ def test_pem_reader_handles_one_long_line() -> None:
     assert pem.PemReader(io.BytesIO(text)).read() == data
 
 
-class _LineByLine(io.RawIOBase):
-    """Hands out one line per read: every line is a block of its own."""
-
-    def __init__(self, text: bytes) -> None:
-        self._lines = text.splitlines(keepends=True)
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        return self._lines.pop(0) if self._lines else b""
-
-
 @pytest.mark.parametrize("width", [64, 76])
 def test_pem_reader_refuses_base64_after_padding_at_a_block_seam(width: int) -> None:
     import pybase64
@@ -211,6 +204,6 @@ def test_pem_reader_refuses_base64_after_padding_at_a_block_seam(width: int) -> 
     with pytest.raises(e2ee_mail.ArmorError):
         pem.dearmor(text)
     with pytest.raises(e2ee_mail.ArmorError):
-        pem.PemReader(_LineByLine(text)).read()  # type: ignore[arg-type]
+        pem.PemReader(LineByLine(text)).read()  # type: ignore[arg-type]
     whole = b"-----BEGIN CMS-----\n" + more + b"\n-----END CMS-----\n"
-    assert pem.PemReader(_LineByLine(whole)).read() == bytes(range(48))  # type: ignore[arg-type]
+    assert pem.PemReader(LineByLine(whole)).read() == bytes(range(48))  # type: ignore[arg-type]

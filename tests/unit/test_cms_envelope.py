@@ -10,33 +10,24 @@ from pathlib import Path
 import pytest
 
 import e2ee_mail
-from e2ee_mail.cms import asn1, build, envelope, oids, recipients
+from e2ee_mail.cms import asn1, build, envelope, oids, structures, templates
 from e2ee_mail.core import aead, kdf, keywrap
 from e2ee_mail.core import x25519 as core_x25519
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
 from e2ee_mail.x509 import certs as kx
-from e2ee_mail.x509 import keygen as x509_keygen
 
 BODY = b"The body of the message.\r\n" * 40
 
 
-@pytest.fixture(scope="module")
-def xkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
-
-
-@pytest.fixture(scope="module")
-def rkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
-
-
-@pytest.fixture(scope="module")
-def other() -> kx.X509SecretKey:
-    return x509_keygen.generate("Olga <o@example.org>", kind="x25519")
+def _wrap(cert: kx.X509Certificate, cek: bytes) -> structures.RecipientInfo:
+    """The entry templates.wrap_der writes for ``cert``, read back."""
+    der = templates.wrap_der(cert, cek, policy=DEFAULT)
+    (info,) = asn1.parse_recipient_infos(asn1.set_of([der]), max_recipients=1)
+    return info
 
 
 def _gcm_message(
-    infos: list[asn1.RecipientInfo],
+    infos: list[structures.RecipientInfo],
     cek: bytes,
     body: bytes,
     *,
@@ -48,13 +39,13 @@ def _gcm_message(
     sealed = aead.gcm_seal(cek, nonce, body)
     ct, tag = sealed[:-16], sealed[-16:][:tag_len]
     if params is None:
-        params = asn1.serialize_gcm_parameters(asn1.GCMParameters(nonce, 16))
+        params = asn1.serialize_gcm_parameters(structures.GCMParameters(nonce, 16))
     prefix = build.build_prefix(
         authenticated=True,
         version=asn1.der_int(0),
         originator_info=b"",
         ris_der=asn1.serialize_recipient_infos(infos),
-        algorithm=asn1.AlgorithmIdentifier(oids.AES256_GCM, params),
+        algorithm=structures.AlgorithmIdentifier(oids.AES256_GCM, params),
         body_length=len(ct),
         tail_length=2 + len(tag),
     )
@@ -185,8 +176,8 @@ def test_legacy_cbc_is_written_only_on_request_and_opened_only_by_opt_in(
 
 def test_icv_length_other_than_16_is_refused(xkey: kx.X509SecretKey) -> None:
     cek = bytes(range(32))
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
-    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(bytes(12), 12))
+    info = _wrap(xkey.public, cek)
+    params = asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(12), 12))
     with pytest.raises(e2ee_mail.UnsupportedError, match="16"):
         e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
     # aes-ICVlen absent means its DEFAULT 12 (RFC 5084): refused too.
@@ -197,22 +188,22 @@ def test_icv_length_other_than_16_is_refused(xkey: kx.X509SecretKey) -> None:
 
 def test_nonce_other_than_12_bytes_is_refused(xkey: kx.X509SecretKey) -> None:
     cek = bytes(range(32))
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
-    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(bytes(16), 16))
+    info = _wrap(xkey.public, cek)
+    params = asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(16), 16))
     with pytest.raises(e2ee_mail.UnsupportedError, match="12"):
         e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
 
 
 def test_short_mac_is_refused(xkey: kx.X509SecretKey) -> None:
     cek = bytes(range(32))
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     with pytest.raises(e2ee_mail.ASN1Error, match="16"):
         e2ee_mail.decrypt(_gcm_message([info], cek, BODY, tag_len=12), xkey)
 
 
 def _kari(
     cert: kx.X509Certificate, cek: bytes, scheme: str, ukm: bytes | None
-) -> asn1.KeyAgreeRecipientInfo:
+) -> structures.KeyAgreeRecipientInfo:
     eph, shared = core_x25519.ephemeral_agree(core_x25519.public_bytes(cert.public_key))
     info = asn1.serialize_ecc_cms_shared_info(oids.AES256_WRAP, ukm, 256)
     kind, hash_name = oids.KDF_SCHEMES[scheme]
@@ -221,16 +212,18 @@ def _kari(
     else:
         kek = kdf.x963_kdf(shared, shared_info=info, length=32, hash_name=hash_name)
     wrap_alg = asn1.serialize_algorithm_identifier(
-        asn1.AlgorithmIdentifier(oids.AES256_WRAP)
+        structures.AlgorithmIdentifier(oids.AES256_WRAP)
     )
-    rid = asn1.RecipientId(issuer=cert.issuer_der, serial_number=cert.serial_number)
-    return asn1.KeyAgreeRecipientInfo(
+    rid = structures.RecipientId(
+        issuer=cert.issuer_der, serial_number=cert.serial_number
+    )
+    return structures.KeyAgreeRecipientInfo(
         3,
-        asn1.AlgorithmIdentifier(oids.X25519),
+        structures.AlgorithmIdentifier(oids.X25519),
         eph,
         ukm,
-        asn1.AlgorithmIdentifier(scheme, wrap_alg),
-        (asn1.RecipientEncryptedKey(rid, keywrap.wrap(kek, cek)),),
+        structures.AlgorithmIdentifier(scheme, wrap_alg),
+        (structures.RecipientEncryptedKey(rid, keywrap.wrap(kek, cek)),),
     )
 
 
@@ -423,7 +416,7 @@ def test_auth_attrs_are_authenticated(xkey: kx.X509SecretKey) -> None:
     # RFC 5083 §2.2: the AAD is the DER of authAttrs with an EXPLICIT SET OF tag.
     cek = bytes(range(32))
     nonce = bytes(12)
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     attr = asn1.der_tlv(
         0x30,
         asn1.der_oid("1.2.840.113549.1.9.3")
@@ -432,13 +425,13 @@ def test_auth_attrs_are_authenticated(xkey: kx.X509SecretKey) -> None:
     attrs = asn1.der_tlv(0xA1, attr)
     sealed = aead.gcm_seal(cek, nonce, BODY, b"\x31" + attrs[1:])
     ct, tag = sealed[:-16], sealed[-16:]
-    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(nonce, 16))
+    params = asn1.serialize_gcm_parameters(structures.GCMParameters(nonce, 16))
     prefix = build.build_prefix(
         authenticated=True,
         version=asn1.der_int(0),
         originator_info=b"",
         ris_der=asn1.serialize_recipient_infos([info]),
-        algorithm=asn1.AlgorithmIdentifier(oids.AES256_GCM, params),
+        algorithm=structures.AlgorithmIdentifier(oids.AES256_GCM, params),
         body_length=len(ct),
         tail_length=len(attrs) + 18,
     )
@@ -458,18 +451,18 @@ def test_rewrap_keeps_auth_attrs_and_checks_them(
 ) -> None:
     cek = bytes(range(32))
     nonce = bytes(12)
-    info = recipients.wrap(xkey.public, cek, policy=DEFAULT)
+    info = _wrap(xkey.public, cek)
     attrs = asn1.der_tlv(
         0xA1, asn1.der_tlv(0x30, asn1.der_oid("1.2.3.4") + b"\x31\x00")
     )
     sealed = aead.gcm_seal(cek, nonce, BODY, b"\x31" + attrs[1:])
-    params = asn1.serialize_gcm_parameters(asn1.GCMParameters(nonce, 16))
+    params = asn1.serialize_gcm_parameters(structures.GCMParameters(nonce, 16))
     prefix = build.build_prefix(
         authenticated=True,
         version=asn1.der_int(0),
         originator_info=b"",
         ris_der=asn1.serialize_recipient_infos([info]),
-        algorithm=asn1.AlgorithmIdentifier(oids.AES256_GCM, params),
+        algorithm=structures.AlgorithmIdentifier(oids.AES256_GCM, params),
         body_length=len(BODY),
         tail_length=len(attrs) + 18,
     )
@@ -483,10 +476,10 @@ def test_unsupported_entry_is_skipped_when_another_opens(
     rkey: kx.X509SecretKey,
 ) -> None:
     cek = bytes(range(32))
-    good = recipients.wrap(rkey.public, cek, policy=DEFAULT)
-    assert isinstance(good, asn1.KeyTransRecipientInfo)
+    good = _wrap(rkey.public, cek)
+    assert isinstance(good, structures.KeyTransRecipientInfo)
     odd = dataclasses.replace(
-        good, key_encryption_algorithm=asn1.AlgorithmIdentifier("1.2.3.4")
+        good, key_encryption_algorithm=structures.AlgorithmIdentifier("1.2.3.4")
     )
     assert e2ee_mail.decrypt(_gcm_message([odd, good], cek, BODY), rkey) == BODY
     with pytest.raises(e2ee_mail.UnsupportedError, match=r"1\.2\.3\.4"):

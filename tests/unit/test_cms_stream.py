@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
+from doubles import Pipe, Trickle
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,19 +22,6 @@ from e2ee_mail.x509 import certs as kx
 from e2ee_mail.x509 import keygen as x509_keygen
 
 BODY = bytes(range(256)) * 4100  # just over 1 MiB: two segments in the BER form
-
-
-class _Unseekable(io.RawIOBase):
-    """A pipe-like source: reads only, no seek/tell."""
-
-    def __init__(self, data: bytes) -> None:
-        self._src = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
-        return self._src.readinto(buf)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +40,7 @@ def sealed(key: kx.X509SecretKey) -> dict[str, bytes]:
 
 def _open(tmp_path: Path, data: bytes, seekable: bool) -> BinaryIO:
     if not seekable:
-        return io.BufferedReader(_Unseekable(data))  # type: ignore[return-value]
+        return io.BufferedReader(Pipe(data))  # type: ignore[return-value]
     path = tmp_path / "in.p7m"
     path.write_bytes(data)
     return path.open("rb")
@@ -139,7 +127,7 @@ def test_stream_round_trip(size: int, seekable: bool, definite: bool) -> None:
         e2ee_mail.encrypt_stream(io.BytesIO(body), buf, [key.public], format="cms")
         sealed = buf.getvalue()
     src: BinaryIO = (
-        io.BytesIO(sealed) if seekable else io.BufferedReader(_Unseekable(sealed))  # type: ignore[assignment]
+        io.BytesIO(sealed) if seekable else io.BufferedReader(Pipe(sealed))  # type: ignore[assignment]
     )
     dst = io.BytesIO()
     e2ee_mail.decrypt_stream(src, dst, key)
@@ -211,13 +199,14 @@ def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 
 @linux_only
 @pytest.mark.parametrize("body", [BODY, LARGE], ids=["1MiB", "9MiB"])
+@pytest.mark.parametrize("reads", [None, [1, 7, 4096, 65536]], ids=["whole", "trickle"])
 def test_a_pipe_is_spooled_as_the_ciphertext_it_is_in_spool_dir(
-    key: kx.X509SecretKey, dirs: tuple[Path, Path], body: bytes
+    key: kx.X509SecretKey, dirs: tuple[Path, Path], body: bytes, reads: list[int] | None
 ) -> None:
     system, chosen = dirs
     sealed = bytes(e2ee_mail.encrypt(body, [key.public], format="cms"))
     dst = _Watcher(chosen)
-    src = io.BufferedReader(_Unseekable(sealed))
+    src = io.BufferedReader(Pipe(sealed) if reads is None else Trickle(sealed, reads))
     e2ee_mail.decrypt_stream(src, dst, key, spool_dir=chosen)
     assert bytes(dst.data) == body
     assert dst.seen is not None and len(dst.seen) == 1
@@ -314,9 +303,7 @@ def test_a_spool_altered_between_the_passes_fails_the_second_tag_check(
     monkeypatch.setattr(passes, "_first_that_opens", then_alter)
     sealed = bytes(e2ee_mail.encrypt(BODY, [key.public], format="cms"))
     with pytest.raises(e2ee_mail.DecryptionError):
-        e2ee_mail.decrypt_stream(
-            io.BufferedReader(_Unseekable(sealed)), io.BytesIO(), key
-        )
+        e2ee_mail.decrypt_stream(io.BufferedReader(Pipe(sealed)), io.BytesIO(), key)
 
 
 @pytest.mark.parametrize("seekable", [True, False], ids=["file", "pipe"])
@@ -327,7 +314,7 @@ def test_large_bodies_open_and_fail_closed(
     if form == "ber":
         buf = io.BytesIO()
         e2ee_mail.encrypt_stream(
-            io.BufferedReader(_Unseekable(LARGE)), buf, [key.public], format="cms"
+            io.BufferedReader(Pipe(LARGE)), buf, [key.public], format="cms"
         )
         sealed = buf.getvalue()
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import io
 import os
 import zlib
 
@@ -74,10 +75,44 @@ def test_truncated_stream_is_a_packet_error(algo: int) -> None:
         decompress(algo, data[: len(data) // 2], 1 << 30)
 
 
+TRAILERS = ["one-octet", "second-stream", "text", "zeros"]
+
+
+def _trailer(algo: int, name: str) -> bytes:
+    """What may follow the end of a compressed stream inside the packet: one octet
+    of padding (what ``sq encrypt`` 0.27 wrote after its final stored block), a
+    complete second compressed stream, text, and zeros longer than one feed below."""
+    return {
+        "one-octet": b"q",
+        "second-stream": COMPRESSORS[algo](b"never released"),
+        "text": b"garbage",
+        "zeros": bytes(5000),
+    }[name]
+
+
+@pytest.mark.parametrize("trailer", TRAILERS)
 @pytest.mark.parametrize("algo", sorted(COMPRESSORS))
-def test_trailing_garbage_is_a_packet_error(algo: int) -> None:
-    with pytest.raises(PacketError):
-        decompress(algo, COMPRESSORS[algo](BODY) + b"garbage", 1 << 30)
+def test_octets_after_the_end_are_dropped(algo: int, trailer: str) -> None:
+    packed = COMPRESSORS[algo](BODY) + _trailer(algo, trailer)
+    assert decompress(algo, packed, len(BODY)) == BODY
+    # In small feeds, the end falls inside a feed and later feeds are all trailer.
+    d = Decompressor(algo, len(BODY))
+    out = bytearray()
+    for i in range(0, len(packed), 7):
+        for piece in d.feed(packed[i : i + 7]):
+            out += piece
+    for piece in d.finish():
+        out += piece
+    assert out == BODY
+    reader = compression.DecompressingReader(io.BytesIO(packed), algo, len(BODY))
+    assert reader.read() == BODY
+
+
+@pytest.mark.parametrize("algo", sorted(COMPRESSORS))
+def test_octets_after_the_end_do_not_lift_the_limit(algo: int) -> None:
+    packed = COMPRESSORS[algo](BODY) + _trailer(algo, "second-stream")
+    with pytest.raises(PolicyError):
+        decompress(algo, packed, len(BODY) - 1)
 
 
 def test_unknown_algorithm_is_unsupported() -> None:
@@ -117,8 +152,6 @@ def test_mutated_streams_fail_closed_or_decode(
 
 @pytest.mark.parametrize("algo", sorted(COMPRESSORS))
 def test_reader_streams_with_bounded_buffering(algo: int) -> None:
-    import io
-
     big = bytes(32 << 20)
     reader = compression.DecompressingReader(
         io.BytesIO(COMPRESSORS[algo](big)), algo, 1 << 30
@@ -133,8 +166,6 @@ def test_reader_streams_with_bounded_buffering(algo: int) -> None:
 
 @pytest.mark.parametrize("algo", sorted(COMPRESSORS))
 def test_reader_enforces_the_limit_and_the_end(algo: int) -> None:
-    import io
-
     packed = COMPRESSORS[algo](BODY)
     reader = compression.DecompressingReader(io.BytesIO(packed), algo, len(BODY) - 1)
     with pytest.raises(PolicyError):
@@ -151,7 +182,6 @@ def test_reader_enforces_the_limit_and_the_end(algo: int) -> None:
 
 def test_streamed_message_inflates_nested_layers_within_the_nesting_limit() -> None:
     import dataclasses
-    import io
 
     from e2ee_mail.openpgp.inner import copy_literal
     from e2ee_mail.openpgp.packets.header import serialize_packet

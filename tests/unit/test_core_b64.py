@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import collections
 import itertools
-import os
+import random
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -86,21 +89,92 @@ def test_interleaved_encodings_in_one_thread_share_the_encoder_safely() -> None:
     assert b64.line_encoder(64, b"\n") is b64.line_encoder(64, b"\n")
 
 
-def test_threads_encode_through_their_own_encoders() -> None:
-    bodies = [bytes([i]) * 3 + os.urandom(150_000 + i) for i in range(4)]
-    expected = [_reference(body, 64, b"\r\n") for body in bodies]
-    seen: list[object] = []
+_THREADS = 4
 
-    def work(i: int) -> bool:
-        seen.append(b64.line_encoder(64, b"\r\n"))
-        return all(
-            b64.encode_lines(bodies[i], width=64, eol=b"\r\n") == expected[i]
-            for _ in range(20)
+
+def _encode_on_live_threads(
+    monkeypatch: pytest.MonkeyPatch, bodies: list[bytes]
+) -> tuple[list[bytes], set[int], list[str]]:
+    """Encode each body on its own thread, all of them inside an encoder at once.
+
+    ``LineEncoder.encode`` is wrapped so that every step of it (one batch filled into
+    the buffer and joined) records which threads are inside which encoder. On its
+    first step each thread waits at a barrier until every thread is inside a step:
+    whatever the scheduler does, the threads are then all live and all mid-batch at
+    the same moment, so two of them sharing one encoder is always seen. Returns the
+    encodings, the ids of the encoders used and the clashes seen.
+    """
+    barrier = threading.Barrier(len(bodies), timeout=60)  # a hang guard only
+    lock = threading.Lock()
+    inside: collections.defaultdict[int, set[int]] = collections.defaultdict(set)
+    used: set[int] = set()
+    clashes: list[str] = []
+    original = b64.LineEncoder.encode
+
+    def note(encoder: int, me: int) -> None:
+        if inside[encoder] - {me}:
+            clashes.append(f"encoder {encoder:#x} used by threads {inside[encoder]}")
+
+    def encode(
+        self: b64.LineEncoder, data: bytes | bytearray | memoryview
+    ) -> Iterator[bytes]:
+        me, steps, first = threading.get_ident(), original(self, data), True
+        while True:
+            with lock:
+                used.add(id(self))
+                inside[id(self)].add(me)
+                note(id(self), me)
+            try:
+                if first:
+                    barrier.wait()
+                    first = False
+                    with lock:
+                        note(id(self), me)
+                text = next(steps, None)
+            finally:
+                with lock:
+                    inside[id(self)].discard(me)
+            if text is None:
+                return
+            yield text
+
+    monkeypatch.setattr(b64.LineEncoder, "encode", encode)
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        # No task can end before all have reached the barrier, so the pool has to
+        # start one thread per body.
+        out = list(
+            pool.map(
+                lambda body: bytes(b64.encode_lines(body, width=64, eol=b"\r\n")),
+                bodies,
+            )
         )
+    return out, used, clashes
 
-    with ThreadPoolExecutor(4) as pool:
-        assert all(pool.map(work, range(4)))
-    assert len({id(encoder) for encoder in seen}) >= 2  # one per worker thread
+
+def _bodies() -> list[bytes]:
+    # More than one batch each, so that they go through a LineEncoder.
+    return [random.Random(i).randbytes(150_000 + i) for i in range(_THREADS)]
+
+
+def test_threads_never_use_one_encoder_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bodies = _bodies()
+    out, used, clashes = _encode_on_live_threads(monkeypatch, bodies)
+    assert clashes == []
+    assert len(used) == _THREADS  # one encoder per live thread
+    assert out == [_reference(body, 64, b"\r\n") for body in bodies]
+
+
+def test_the_concurrent_use_check_sees_a_shared_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The check above is not vacuous: one encoder handed to every thread is caught.
+    shared = b64.LineEncoder(64, b"\r\n")
+    monkeypatch.setattr(b64, "line_encoder", lambda width, eol: shared)
+    _, used, clashes = _encode_on_live_threads(monkeypatch, _bodies())
+    assert used == {id(shared)}
+    assert clashes
 
 
 @pytest.mark.parametrize("width", [0, -4, 6, 66])

@@ -106,3 +106,38 @@ def test_oaep_decrypt_of_any_bytes_raises_only_decryption_error(blob: bytes) -> 
     with pytest.raises(Error) as info:
         rsa.decrypt_oaep(_key("a"), blob)
     assert type(info.value) is DecryptionError
+
+
+def test_unwrap_returns_the_key_when_it_unwraps() -> None:
+    key = _key("a")
+    oaep = rsa.encrypt_oaep(key.public_key(), CEK)
+    v15 = rsa.encrypt_pkcs1v15(key.public_key(), CEK)
+    assert rsa.unwrap_oaep(key, oaep, 32) == (CEK, True)
+    assert rsa.unwrap_pkcs1v15(key, v15, 32) == (CEK, True)
+
+
+@pytest.mark.parametrize("scheme", ["oaep", "pkcs1v15"])
+def test_unwrap_never_fails_it_answers_a_random_stand_in(scheme: str) -> None:
+    # Implicit rejection: every bad ciphertext, and a good one of a key of another
+    # size, gives random octets of the expected size instead of an error.
+    key = _key("a")
+    unwrap = rsa.unwrap_oaep if scheme == "oaep" else rsa.unwrap_pkcs1v15
+    bad = dict(_bad_oaep_ciphertexts())
+    bad["a 16-octet key"] = (
+        rsa.encrypt_oaep(key.public_key(), CEK[:16])
+        if scheme == "oaep"
+        else rsa.encrypt_pkcs1v15(key.public_key(), CEK[:16])
+    )
+    if scheme == "pkcs1v15":
+        # A v1.5 ciphertext of the right key is not a bad one for this scheme.
+        bad["pkcs1 v1.5"] = rsa.encrypt_oaep(key.public_key(), CEK)
+    for name, ct in bad.items():
+        first, flag = unwrap(key, ct, 32)
+        second, _ = unwrap(key, ct, 32)
+        assert len(first) == 32 and first != CEK, name
+        if not flag:
+            assert first != second, name  # fresh randomness every time
+        else:
+            # Only OpenSSL's synthetic v1.5 message can pass for a key (by its
+            # size); it is derived from the ciphertext, never the real key.
+            assert scheme == "pkcs1v15", name

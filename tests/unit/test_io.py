@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from doubles import Pipe
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,9 +17,11 @@ from e2ee_mail import _io
 from e2ee_mail._io import (
     PrefixedReader,
     atomic_writer,
+    current_umask,
     read_input,
     sealed_spool,
     spool,
+    write_files_atomically,
     write_secret_file,
 )
 
@@ -185,6 +188,45 @@ def test_atomic_writer_accepts_a_bare_file_name(
     assert (tmp_path / "plain.txt").read_bytes() == b"here"
 
 
+def test_atomic_writer_applies_the_umask_unless_told_not_to(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        assert current_umask() == 0o027
+        assert current_umask() == 0o027  # reading it changed nothing
+        with atomic_writer(tmp_path / "a") as fh:
+            fh.write(b"a")
+        with atomic_writer(tmp_path / "b", mode=0o600) as fh:
+            fh.write(b"b")
+        with atomic_writer(tmp_path / "c", mode=0o644, umask=False) as fh:
+            fh.write(b"c")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {"a": 0o640, "b": 0o600, "c": 0o644}
+
+
+def test_write_files_atomically_renames_in_order_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    write_files_atomically([(first, b"1", 0o600), (second, b"2", 0o644)])
+    assert (first.read_bytes(), second.read_bytes()) == (b"1", b"2")
+    renamed: list[str] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        renamed.append(os.path.basename(dst))
+        if len(renamed) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space"):
+        write_files_atomically([(first, b"x", 0o600), (second, b"y", 0o600)])
+    assert renamed == ["one", "two"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+
+
 def test_prefixed_reader_over_a_seekable_source_seeks_as_it() -> None:
     src = io.BytesIO(b"0123456789abcdef")
     src.seek(2)
@@ -193,12 +235,4 @@ def test_prefixed_reader_over_a_seekable_source_seeks_as_it() -> None:
     assert reader.read(3) == b"234" and reader.tell() == 5
     assert reader.seek(1) == 1 and reader.read(2) == b"12"
     assert reader.seek(2, os.SEEK_CUR) == 5 and reader.read() == b"56789abcdef"
-    assert not PrefixedReader(b"x", io.BufferedReader(_Unseekable())).seekable()
-
-
-class _Unseekable(io.RawIOBase):
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: object) -> int:
-        return 0
+    assert not PrefixedReader(b"x", io.BufferedReader(Pipe(b""))).seekable()

@@ -1,4 +1,4 @@
-"""keys/rekey.py verification: a re-keyed message must be addressed to the current
+"""mailbox/rekey.py verification: a re-keyed message must be addressed to the current
 certificates, not merely open with the active key (an OpenPGP key keeps its retired
 subkeys, so mail still wrapped to an old subkey opens too)."""
 

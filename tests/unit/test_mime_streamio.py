@@ -7,40 +7,13 @@ import base64
 import io
 
 import pytest
+from doubles import Trickle
 from hypothesis import given
 from hypothesis import strategies as st
 
 from e2ee_mail.errors import MIMEError
 from e2ee_mail.mime import streamio, wire
 from e2ee_mail.mime.smime import base64_lines
-
-
-class Trickle(io.RawIOBase):
-    """A stream that returns at most ``sizes[i]`` octets per read (cycling)."""
-
-    def __init__(self, data: bytes, sizes: list[int]) -> None:
-        self._data = data
-        self._sizes = sizes or [len(data) or 1]
-        self._reads = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
-        size = self._sizes[self._reads % len(self._sizes)]
-        self._reads += 1
-        piece = self._data[: min(size, len(buf))]
-        self._data = self._data[len(piece) :]
-        memoryview(buf)[: len(piece)] = piece
-        return len(piece)
-
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        if size < 0:
-            rest, self._data = self._data, b""
-            return rest
-        buf = bytearray(size)
-        return bytes(buf[: self.readinto(buf)])
-
 
 splits = st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=5)
 line_soup = st.lists(

@@ -1,5 +1,5 @@
-"""The per-message and per-recipient fast paths of issue 6 give the same answers as
-the general code they shortcut.
+"""The OpenPGP per-message and per-recipient fast paths give the same answers as the
+general code they shortcut.
 
 Covered: the certificate's memoized encryption-key choice (and its expiry window),
 the secret key's fixed decryption keys, PKESK v6 bodies written without the
@@ -43,13 +43,6 @@ from e2ee_mail.openpgp.recipients import pkesk_packets, recipient_key, session_k
 from e2ee_mail.policy import DEFAULT
 
 T0 = 1_700_000_000
-
-
-@pytest.fixture(scope="module")
-def alice() -> certs.OpenPGPSecretKey:
-    return keygen.generate(
-        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -420,9 +413,12 @@ def test_policy_and_packet_limits_hold_in_the_one_pass_scan(
     with pytest.raises(errors.PacketError):
         message.decrypt(many, [alice], policy=DEFAULT)
     assert message.decrypt(sealed, [alice], policy=DEFAULT) == b"hi"
-    assert [p.algorithm for p in message._Parsed(sealed, DEFAULT).pkesks] == [25] * 3
+    assert [p.algorithm for p in message.ParsedMessage(sealed, DEFAULT).pkesks] == [
+        25
+    ] * 3
     assert pkesk.names(
-        message._Parsed(sealed, DEFAULT).pkesks[0], alice.public.encryption_keys()[0]
+        message.ParsedMessage(sealed, DEFAULT).pkesks[0],
+        alice.public.encryption_keys()[0],
     )
 
 

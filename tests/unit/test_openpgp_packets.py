@@ -49,7 +49,7 @@ from e2ee_mail.openpgp.packets.signature import (
     serialize_subpackets,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "openpgp"
+VECTORS = Path(__file__).resolve().parents[2] / "e2ee_mail/vectors/data/openpgp"
 # RFC 9580 A.1: the v4 Ed25519Legacy public key packet.
 V4_KEY = bytes.fromhex(
     "9833045 3f35f0b16092b06010401da470f0101074 03f098994bdd916ed4053197934e4a87c80"

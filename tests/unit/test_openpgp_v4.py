@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import e2ee_mail
-from e2ee_mail.openpgp import curves
+from e2ee_mail.openpgp import curves, packets
 from e2ee_mail.openpgp.packets.keys import fingerprint, parse_public_key
 from e2ee_mail.openpgp.packets.signature import parse_signature
 from e2ee_mail.openpgp.recipients import choose_container
@@ -60,7 +60,7 @@ def test_rfc9580_a1_v4_ed25519legacy_key_fingerprint_and_point() -> None:
     packet = parse_public_key(A1_PUBLIC_BODY)
     assert fingerprint(packet).hex().upper() == A1_FINGERPRINT
     oid, native, kdf = curves.decode_curve_public(packet)
-    assert oid == curves.OID_ED25519_LEGACY and kdf == b""
+    assert oid == packets.OID_ED25519_LEGACY and kdf == b""
     assert native.hex().startswith("3f098994")
 
 

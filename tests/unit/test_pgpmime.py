@@ -13,13 +13,6 @@ from e2ee_mail.openpgp import certs, keygen
 from e2ee_mail.policy import DEFAULT
 
 
-@pytest.fixture(scope="module")
-def alice() -> certs.OpenPGPSecretKey:
-    return keygen.generate(
-        "Alice <alice@example.org>", kind="x25519", profile="rfc9580"
-    )
-
-
 def mail() -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = "bob@example.org"

@@ -169,9 +169,24 @@ def test_retire_without_fingerprint_retires_every_decrypt_only_version(
     retired = ring.retire(ALICE)
     assert {v.fingerprint for v in retired} == {v1.fingerprint, v2.fingerprint}
     assert [v.state for v in ring.history(ALICE)] == ["retired", "retired", "active"]
-    # Retired keys still open old mail unless the caller leaves them out.
-    assert len(ring.decryption_keys()) == 3
-    assert ring.decryption_keys(include_retired=False) == (v3.key,)
+    # Retired keys open mail only when the caller asks for them.
+    assert ring.decryption_keys() == (v3.key,)
+    assert len(ring.decryption_keys(include_retired=True)) == 3
+
+
+@needs_cms
+def test_retired_version_opens_mail_only_on_request(ring: Keyring) -> None:
+    old = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    old_mail = e2ee_mail.encrypt(b"old", ring.recipients(ALICE), format="cms")
+    ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    # decrypt-only: opens old mail by default.
+    assert e2ee_mail.decrypt(old_mail, ring.decryption_keys()) == b"old"
+    ring.retire(ALICE, old.fingerprint)
+    # retired: kept, but only opens mail when asked for.
+    with pytest.raises(e2ee_mail.NoMatchingKeyError):
+        e2ee_mail.decrypt(old_mail, ring.decryption_keys())
+    keys = ring.decryption_keys(ALICE, include_retired=True)
+    assert e2ee_mail.decrypt(old_mail, keys) == b"old"
 
 
 def test_revoked_version_is_never_used_again(ring: Keyring) -> None:
@@ -210,6 +225,27 @@ def test_due_lists_identities_whose_active_key_is_too_old(ring: Keyring) -> None
     assert ring.due(policy, T0 + dt.timedelta(days=29)) == ()
     assert ring.due(policy, T0 + dt.timedelta(days=30)) == (ALICE,)
     assert ring.due(policy, T0 + dt.timedelta(days=50)) == (ALICE, "bob@example.org")
+
+
+def test_x509_version_is_valid_until_its_certificate_not_after(
+    ring: Keyring,
+) -> None:
+    from cryptography import x509
+
+    version = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    der = version.certificate.export(armor=False)
+    not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+    assert version.expires is None
+    assert version.valid_until == not_after
+
+
+def test_due_lists_an_identity_whose_certificate_has_expired(ring: Keyring) -> None:
+    version = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    assert version.valid_until is not None
+    # Far younger than the maximum age, but past the certificate's notAfter.
+    policy = RotationPolicy(max_age=dt.timedelta(days=100 * 365))
+    assert ring.due(policy, version.valid_until - dt.timedelta(seconds=1)) == ()
+    assert ring.due(policy, version.valid_until) == (ALICE,)
 
 
 def test_rotation_policy_refuses_a_non_positive_age() -> None:
@@ -407,3 +443,99 @@ def test_two_processes_creating_the_same_keyring_both_succeed(tmp_path: Path) ->
                 proc.kill()
                 proc.wait()
     assert Keyring.open(path).identities() == ("a@example.org", "b@example.org")
+
+
+# -- writers killed mid-write -------------------------------------------------
+
+# Opens (or creates) the keyring argv[1] and, unless argv[3] is "open", rotates
+# ALICE; SIGKILLs itself at the rename of the manifest ("manifest") or of the new
+# key file ("key"): what a kill at that moment leaves behind.
+_KILLED = textwrap.dedent(
+    """
+    import os, signal, sys
+    from e2ee_mail.keys.ring import Keyring
+
+    path, where, what = sys.argv[1:4]
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if os.fspath(dst).endswith("keyring.json") == (where == "manifest"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_replace(src, dst)
+
+    os.replace = replace
+    ring = Keyring.open(path)
+    if what == "rotate":
+        ring.rotate("alice@example.org", format="x509", kind="x25519")
+    """
+)
+
+
+def _killed(path: Path, where: str, what: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED, str(path), where, what],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == -9, proc.stderr.decode()
+
+
+def test_a_first_open_killed_before_its_manifest_landed_is_redone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ring"
+    _killed(path, "manifest", "open")
+    leftovers = [p.name for p in path.iterdir() if p.name not in ("lock", "keys")]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".keyring.json.")
+    ring = Keyring.open(path)
+    ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    assert sorted(p.name for p in path.iterdir()) == ["keyring.json", "keys", "lock"]
+    assert len(Keyring.open(path).history(ALICE)) == 1
+
+
+def test_leftovers_of_killed_rotations_are_removed_by_the_next_writer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ring"
+    ring = Keyring.open(path)
+    first = ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    _killed(path, "key", "rotate")
+    temps = [p.name for p in (path / "keys").iterdir() if p.name.startswith(".")]
+    assert len(temps) == 1  # the new key file's temporary
+    # Each killed writer sweeps what the one before it left, then leaves its own:
+    # a complete key file that its manifest never named, and the manifest's
+    # temporary.
+    _killed(path, "key", "rotate")
+    _killed(path, "manifest", "rotate")
+    keys = sorted(p.name for p in (path / "keys").iterdir())
+    assert keys == [f"{first.serial:08d}.key", f"{first.serial + 1:08d}.key"]
+    assert len([p for p in path.iterdir() if p.name.startswith(".keyring.json.")]) == 1
+    # Someone else's file in the directory is not ours to remove.
+    (path / "keys" / "notes.txt").write_bytes(b"mine")
+    # A reader changes nothing; the next writer sweeps.
+    assert Keyring.open(path).history(ALICE) == ring.history(ALICE)
+    second = ring.rotate(ALICE, now=T0 + dt.timedelta(days=1))
+    assert sorted(p.name for p in path.iterdir()) == ["keyring.json", "keys", "lock"]
+    assert sorted(p.name for p in (path / "keys").iterdir()) == sorted(
+        [f"{first.serial:08d}.key", f"{second.serial:08d}.key", "notes.txt"]
+    )
+    assert [v.state for v in Keyring.open(path).history(ALICE)] == [
+        "decrypt-only",
+        "active",
+    ]
+
+
+def test_a_temporary_newer_than_the_operation_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "ring"
+    ring = Keyring.open(path)
+    ring.rotate(ALICE, format="x509", kind="x25519", now=T0)
+    stale = path / ".keyring.json.0123456789abcdef"
+    stale.write_bytes(b"{")
+    future = path / ".keyring.json.fedcba9876543210"
+    future.write_bytes(b"{")
+    later = os.stat(future).st_mtime + 3600
+    os.utime(future, (later, later))
+    ring.retire(ALICE)
+    assert not stale.exists()
+    assert future.exists()

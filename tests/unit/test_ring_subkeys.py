@@ -7,6 +7,7 @@ against the key file), and retire/revoke/add with subkey fingerprints.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring, KeyringError
 from e2ee_mail.keys.ringstore import Store
-from e2ee_mail.openpgp.certs import OpenPGPSecretKey
+from e2ee_mail.openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
 from e2ee_mail.openpgp.rotate import add_encryption_subkey
 
 ALICE = "alice@example.org"
@@ -93,15 +94,17 @@ def test_stage_old_removed_after_revoking_the_old_subkey(ring: Keyring) -> None:
         e2ee_mail.decrypt(old_mail, keys)
 
 
-def test_retired_subkey_is_left_out_only_on_request(ring: Keyring) -> None:
+def test_retired_subkey_opens_mail_only_on_request(ring: Keyring) -> None:
     ring.rotate(ALICE, format="openpgp", kind="x25519", now=T0)
     old_mail = bytes(e2ee_mail.encrypt(b"old", ring.recipients(ALICE)))
     new = ring.rotate(ALICE, now=T0 + DAY)
     ring.retire(ALICE)
-    assert e2ee_mail.decrypt(old_mail, ring.decryption_keys()) == b"old"
-    assert ring.decryption_keys(include_retired=True)[0] is new.key
+    keys = ring.decryption_keys(include_retired=True)
+    assert keys[0] is new.key
+    assert e2ee_mail.decrypt(old_mail, keys) == b"old"
+    # The new version's key holds the retired subkey too: left out by default.
     with pytest.raises(e2ee_mail.NoMatchingKeyError):
-        e2ee_mail.decrypt(old_mail, ring.decryption_keys(include_retired=False))
+        e2ee_mail.decrypt(old_mail, ring.decryption_keys())
 
 
 def test_revoking_the_primary_fingerprint_revokes_every_version(ring: Keyring) -> None:
@@ -111,6 +114,45 @@ def test_revoking_the_primary_fingerprint_revokes_every_version(ring: Keyring) -
     assert len(changed) == 2
     assert ring.recipients(ALICE) == ()
     assert ring.decryption_keys() == ()
+
+
+@pytest.mark.parametrize("profile", ["rfc9580", "rfc4880"])
+def test_versions_are_named_by_key_id_too(ring: Keyring, profile: str) -> None:
+    key = e2ee_mail.generate_key(f"Alice <{ALICE}>", profile=profile)  # type: ignore[arg-type]
+    old = ring.add(ALICE, key, created=T0)
+    new = ring.rotate(ALICE, now=T0 + DAY)
+    cert = new.key.public
+    assert isinstance(cert, OpenPGPCertificate)
+    # RFC 9580 §5.5.4: a v6 key ID is the fingerprint's first 8 octets, a v4 one
+    # its last 8.
+    v6 = profile == "rfc9580"
+    new_sub = new.subkey or ""
+    sub_id = new_sub[:16] if v6 else new_sub[-16:]
+    assert ring.retire(ALICE, "0x" + sub_id.lower()) == (
+        dataclasses.replace(new, state="retired"),
+    )
+    primary_id = old.fingerprint[:16] if v6 else old.fingerprint[-16:]
+    assert cert.primary.key_id.hex().upper() == primary_id
+    spaced = " ".join(primary_id[i : i + 4] for i in range(0, 16, 4))
+    changed = ring.revoke(ALICE, spaced)
+    assert [v.version for v in changed] == [1, 2]
+    assert [v.state for v in ring.history(ALICE)] == ["revoked", "revoked"]
+
+
+def test_a_key_id_of_no_version_is_a_usage_error(ring: Keyring) -> None:
+    ring.rotate(ALICE, format="openpgp", kind="x25519", now=T0)
+    with pytest.raises(e2ee_mail.UsageError, match="no usable key"):
+        ring.revoke(ALICE, "0123456789ABCDEF")
+
+
+def test_openpgp_versions_are_valid_until_their_subkey_expires(ring: Keyring) -> None:
+    old = ring.rotate(ALICE, format="openpgp", kind="x25519", now=T0)
+    new = ring.rotate(ALICE, now=T0 + DAY)
+    assert old.valid_until is None
+    demoted, active = ring.history(ALICE)
+    # The rotation gave the old subkey an expiration time; the new one has none.
+    assert demoted.valid_until is not None and demoted.valid_until >= T0 + DAY
+    assert active == new and active.valid_until is None
 
 
 def test_three_rotations_newest_key_alone_opens_all_mail(ring: Keyring) -> None:

@@ -1,4 +1,4 @@
-"""Secrets hygiene (issue 7, part 4; DESIGN.md "Rules that are not negotiable"):
+"""Secrets hygiene (secrets never appear in a repr, a log, an exception or a file):
 repr/str of every key and certificate object, every exception (message and full
 traceback, chained causes included) and every log line emitted while encrypting,
 decrypting, rewrapping and generating keys are scanned for the secret key material
@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     PrivateFormat,
 )
+from doubles import Pipe
 
 import e2ee_mail
 from e2ee_mail.policy import DEFAULT
@@ -368,19 +369,6 @@ def _open_temps(root: str) -> list[tuple[int, bytes]]:
     return found
 
 
-class _Pipe(io.RawIOBase):
-    """A source that cannot seek, as a pipe: decrypt_stream must spool it."""
-
-    def __init__(self, data: bytes) -> None:
-        self._src = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: object) -> int:
-        return self._src.readinto(b)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "spool"
@@ -405,7 +393,7 @@ def test_decrypt_stream_temp_files_are_0600_sealed_and_removed(
     fmt = "cms" if key.format == "x509" else "openpgp"
     ct = bytes(e2ee_mail.encrypt(PLAINTEXT * 100, key.public, format=fmt))
     dst = _Watcher(private_tmp)
-    e2ee_mail.decrypt_stream(_Pipe(ct), dst, key)
+    e2ee_mail.decrypt_stream(Pipe(ct), dst, key)
     assert bytes(dst.data) == PLAINTEXT * 100
     if spools:  # CMS and SEIPDv1 spool before releasing; SEIPDv2 streams chunks
         assert dst.modes, "expected a spool file while the plaintext was copied out"
@@ -415,7 +403,7 @@ def test_decrypt_stream_temp_files_are_0600_sealed_and_removed(
     assert _open_temps(str(private_tmp)) == []
     # And on failure: nothing left behind either.
     with pytest.raises(e2ee_mail.Error):
-        e2ee_mail.decrypt_stream(_Pipe(ct[:-9]), _Watcher(private_tmp), key)
+        e2ee_mail.decrypt_stream(Pipe(ct[:-9]), _Watcher(private_tmp), key)
     assert os.listdir(private_tmp) == []
     assert _open_temps(str(private_tmp)) == []
 
@@ -455,7 +443,7 @@ def test_decrypt_stream_spools_in_spool_dir_only(
     chosen = tmp_path / "chosen"
     chosen.mkdir()
     dst = _Watcher(chosen)
-    e2ee_mail.decrypt_stream(_Pipe(ct), dst, key, spool_dir=chosen)
+    e2ee_mail.decrypt_stream(Pipe(ct), dst, key, spool_dir=chosen)
     assert PLAINTEXT.rstrip() in dst.data
     assert dst.modes and all(m == 0o600 for m in dst.modes)
     assert not dst.plaintext_in_temp
@@ -468,7 +456,7 @@ def test_legacy_cbc_stream_spool_is_0600_sealed_and_removed(private_tmp: Path) -
         e2ee_mail.encrypt(PLAINTEXT, key.public, format="cms", cipher="aes-256-cbc")
     )
     dst = _Watcher(private_tmp)
-    e2ee_mail.decrypt_stream(_Pipe(ct), dst, key, allow_unauthenticated=True)
+    e2ee_mail.decrypt_stream(Pipe(ct), dst, key, allow_unauthenticated=True)
     assert bytes(dst.data) == PLAINTEXT
     assert dst.modes and all(m == 0o600 for m in dst.modes)
     assert not dst.plaintext_in_temp

@@ -12,17 +12,6 @@ import pytest
 import e2ee_mail
 from e2ee_mail.mime import detect, smime
 from e2ee_mail.x509 import certs as kx
-from e2ee_mail.x509 import keygen as x509_keygen
-
-
-@pytest.fixture(scope="module")
-def xkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Xavier <x@example.org>", kind="x25519")
-
-
-@pytest.fixture(scope="module")
-def rkey() -> kx.X509SecretKey:
-    return x509_keygen.generate("Rita <r@example.org>", kind="rsa3072")
 
 
 def _msg(body: str = "Hello,\nthis is private.\n") -> EmailMessage:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib.resources
 import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -163,13 +165,26 @@ def test_iter_files_skips_schema_keys_and_gen(tmp_path: Path) -> None:
     assert found == ["core/v.json"]
 
 
-def test_default_dir_without_source_tree_is_a_usage_error(
+def test_default_dir_is_the_package_data() -> None:
+    root = vectors.default_dir()
+    assert root == Path(vectors.__file__).resolve().parent / "data"
+    assert (root / "schema" / "vector-file.json").is_file()
+    assert len(vectors.iter_files()) >= 10
+
+
+def test_default_dir_in_an_archive_install_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "e2ee_mail" / "vectors").mkdir(parents=True)
-    fake = tmp_path / "e2ee_mail" / "vectors" / "loader.py"
-    monkeypatch.setattr(vectors.loader, "__file__", str(fake))
-    with pytest.raises(UsageError, match="source checkout"):
+    # Installed in a zip (zipimport), the data are not files the loader can walk.
+    archive = tmp_path / "site.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("e2ee_mail/vectors/data/schema/vector-file.json", "{}")
+    monkeypatch.setattr(
+        importlib.resources,
+        "files",
+        lambda _: zipfile.Path(archive, "e2ee_mail/vectors/"),
+    )
+    with pytest.raises(UsageError, match="vectors verify DIR"):
         vectors.default_dir()
     with pytest.raises(UsageError):
         vectors.verify_cli(None, io.StringIO())

@@ -1,4 +1,4 @@
-"""keys/x509.py: generation, export, loading, errors."""
+"""x509/certs.py and x509/keygen.py: generation, export, loading, errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The test-only randomness seam (STYLE.md "*_from_parts") cannot weaken real mail.
+"""The test-only randomness seams (the private ``*_from_parts`` helpers) cannot weaken
+real mail.
 
 - No public function or method of ``e2ee_mail`` (its ``__all__``) has a parameter
   that could carry pinned randomness or precomputed key material (a content key,
@@ -28,8 +29,9 @@ import e2ee_mail
 from e2ee_mail.vectors import VectorFailure, load_file, run_case
 
 ROOT = Path(__file__).resolve().parents[2]
-VECTORS = ROOT / "vectors"
+VECTORS = ROOT / "e2ee_mail" / "vectors" / "data"
 KEYS = VECTORS / "keys"
+GENERATORS = ROOT / "vectors" / "gen"
 #: Parameter names that would let a caller pin randomness or inject key material.
 _SEAM_NAME = re.compile(
     r"(cek|nonce|iv|salt|seed|random|entropy|ephemeral|session_key|content_key|"
@@ -166,7 +168,7 @@ def test_generator_reproduces_the_committed_file(
         shutil.copy(VECTORS / rel, tmp_path / Path(rel).name)
     target = tmp_path / Path(outputs[0]).name if len(outputs) == 1 else tmp_path
     proc = subprocess.run(
-        [sys.executable, str(VECTORS / "gen" / script), str(target)],
+        [sys.executable, str(GENERATORS / script), str(target)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,7 +1,8 @@
 """Every vector file matches its schema, and every case behaves as its file says.
 
 The same loader serves ``e2ee-mail vectors verify``; the cases are collected from the
-repository's vectors/ directory, one test per case.
+vector files shipped in the package (``e2ee_mail/vectors/data/``), one test per
+case.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def test_vector_case(case: vectors.Case) -> None:
 def test_published_core_vectors_cover_every_core_kind() -> None:
     kinds = Counter(case.kind for case in CASES if case.file.startswith("core/"))
     assert set(kinds) >= {"core-aes-kw", "core-aes-gcm", "core-x25519", "core-rsa-oaep"}
-    # Issue 7: at least 100 cases, each kind with valid and invalid ones.
+    # The published core vectors: at least 100 cases, each kind with valid and
+    # invalid ones.
     assert sum(kinds.values()) >= 100
     for kind in kinds:
         results = {c.result for c in CASES if c.kind == kind}

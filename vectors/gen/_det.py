@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-VECTORS = ROOT / "vectors"
+VECTORS = ROOT / "e2ee_mail" / "vectors" / "data"
 KEYS = VECTORS / "keys"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -1,4 +1,5 @@
-"""Generate vectors/cms/openssl.json with the real ``openssl`` (3.0 when this was run).
+"""Generate e2ee_mail/vectors/data/cms/openssl.json with the real ``openssl`` (3.0
+when this was run).
 
     .venv/bin/python vectors/gen/cms_openssl.py [OUT]
 
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from e2ee_mail.cms import build, envelope  # noqa: E402
 from e2ee_mail.policy import DEFAULT  # noqa: E402
-from e2ee_mail.x509 import certs as x509
+from e2ee_mail.x509 import certs as x509  # noqa: E402
 
 PLAINTEXT = b"CMS vector plaintext\r\nsecond line\n" * 3
 
@@ -384,5 +385,5 @@ if __name__ == "__main__":
     main(
         Path(sys.argv[1])
         if len(sys.argv) > 1
-        else ROOT / "vectors" / "cms" / "openssl.json"
+        else ROOT / "e2ee_mail" / "vectors" / "data" / "cms" / "openssl.json"
     )

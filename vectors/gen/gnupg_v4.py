@@ -1,4 +1,5 @@
-"""Generate vectors/openpgp/gnupg-v4.json with the real GnuPG (2.2 when this was run).
+"""Generate e2ee_mail/vectors/data/openpgp/gnupg-v4.json with the real GnuPG (2.2 when
+this was run).
 
     .venv/bin/python vectors/gen/gnupg_v4.py [OUT]
 
@@ -228,5 +229,5 @@ if __name__ == "__main__":
     main(
         Path(sys.argv[1])
         if len(sys.argv) > 1
-        else ROOT / "vectors" / "openpgp" / "gnupg-v4.json"
+        else ROOT / "e2ee_mail" / "vectors" / "data" / "openpgp" / "gnupg-v4.json"
     )

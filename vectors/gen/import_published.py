@@ -1,4 +1,5 @@
-"""Write vectors/core/*.json from published sources (data only; run by hand).
+"""Write e2ee_mail/vectors/data/core/*.json from published sources (data only; run by
+hand).
 
 Usage: python vectors/gen/import_published.py WYCHEPROOF_CHECKOUT [COMMIT]
 
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent.parent / "core"
+OUT = Path(__file__).resolve().parents[2] / "e2ee_mail" / "vectors" / "data" / "core"
 WP_URL = "https://github.com/C2SP/wycheproof/blob/{rev}/testvectors_v1/{name}"
 WP_LICENSE = "Apache-2.0 (Wycheproof)"
 

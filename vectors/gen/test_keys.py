@@ -1,4 +1,5 @@
-"""Write the TEST-ONLY keys under vectors/keys/ that the deterministic vectors use.
+"""Write the TEST-ONLY keys under e2ee_mail/vectors/data/keys/ that the deterministic
+vectors use.
 
 Run once: ``python vectors/gen/test_keys.py`` (from the source tree). Key generation
 draws fresh randomness, so this script is NOT deterministic; it refuses to overwrite
@@ -23,11 +24,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from e2ee_mail.openpgp import certs
+from e2ee_mail.openpgp import certs, keygen
 from e2ee_mail.x509 import certs as x509
 from e2ee_mail.x509 import keygen as x509gen
 
-KEYS = Path(__file__).resolve().parent.parent / "keys"
+KEYS = Path(__file__).resolve().parents[2] / "e2ee_mail" / "vectors" / "data" / "keys"
 #: (file stem, uid, kind) for X.509 and OpenPGP (profile) keys.
 X509 = (
     ("cms-rsa3072", "CMS RSA test key (TEST ONLY) <cms-rsa@test.invalid>", "rsa3072"),
@@ -70,7 +71,7 @@ def main(force: bool) -> None:
         (KEYS / f"{stem}.pub.pgp").write_bytes(pgp.public.export(armor=False))
 
 
-#: The passphrase of the protected copies (TEST ONLY, given in vectors/keys/README).
+#: The passphrase of the protected copies (TEST ONLY, given in the README.md of KEYS).
 PASSPHRASE = b"test-only passphrase"
 
 

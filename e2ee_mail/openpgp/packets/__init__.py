@@ -19,6 +19,8 @@ __all__ = [
     "HASH_SHA256",
     "HASH_SHA384",
     "HASH_SHA512",
+    "OID_CV25519",
+    "OID_ED25519_LEGACY",
     "PK_ECDH",
     "PK_ED25519",
     "PK_EDDSA_LEGACY",
@@ -74,6 +76,10 @@ PK_ECDH: Final = 18
 PK_EDDSA_LEGACY: Final = 22
 PK_X25519: Final = 25
 PK_ED25519: Final = 27
+
+# Curve OIDs of the legacy v4 curves, RFC 9580 §9.2 (DER contents, no tag/length).
+OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")
+OID_CV25519: Final = bytes.fromhex("2b060104019755010501")
 
 # Symmetric algorithms, RFC 9580 §9.3.
 CIPHER_AES128: Final = 7

@@ -37,7 +37,7 @@ __all__ = [
 MIN_FIRST_PARTIAL: Final = 512
 #: Largest power of two a partial body length can express (2**30).
 MAX_PARTIAL_POWER: Final = 30
-#: Default partial chunk we write: 2**20 octets (PERF.md: 1 MiB I/O).
+#: Default partial chunk we write: 2**20 octets, the stream I/O size.
 DEFAULT_PARTIAL_POWER: Final = 20
 
 Buffer = bytes | bytearray | memoryview
@@ -61,7 +61,7 @@ class Packet:
 
     def __repr__(self) -> str:
         # Secret-Key and Secret-Subkey bodies (tags 5, 7) hold key material, often
-        # unprotected: show their size only (DESIGN.md: secrets never in repr).
+        # unprotected: show their size only (secrets never appear in a repr).
         body = f"<{len(self.body)} bytes>" if self.tag in (5, 7) else repr(self.body)
         return (
             f"Packet(tag={self.tag}, body={body}, legacy={self.legacy}, "
@@ -125,7 +125,7 @@ def parse_span(data: memoryview, pos: int) -> tuple[int, Buffer, int, bool, bool
     """
     first = data[pos]
     if first & 0xC0 == 0xC0 and pos + 1 < len(data):
-        # The common case first (issue 6: headers are parsed per message): an
+        # The common case first (headers are parsed per message): an
         # OpenPGP-format header with a one- or two-octet length (RFC 9580 §4.2.1.1,
         # §4.2.1.2) whose body is all there. Anything else takes the general path
         # below, which also names what is wrong.
@@ -175,6 +175,22 @@ def parse_span(data: memoryview, pos: int) -> tuple[int, Buffer, int, bool, bool
     return tag, data[pos : pos + length], pos + length, True, False
 
 
+def _walk(
+    data: Buffer, max_packets: int
+) -> Iterator[tuple[int, tuple[int, Buffer, int, bool, bool]]]:
+    """Yield (start, parse_span's answer) per packet, at most ``max_packets``."""
+    view = memoryview(data).cast("B")
+    pos = 0
+    count = 0
+    while pos < len(view):
+        count += 1
+        if count > max_packets:
+            raise PacketError(f"more than {max_packets} packets")
+        span = parse_span(view, pos)
+        yield pos, span
+        pos = span[2]
+
+
 def iter_packet_spans(
     data: Buffer, *, max_packets: int = 100_000
 ) -> Iterator[tuple[int, Buffer, int, int]]:
@@ -183,21 +199,8 @@ def iter_packet_spans(
     Raises:
         PacketError: malformed framing, or more than ``max_packets`` packets.
     """
-    view = memoryview(data).cast("B")
-    pos = 0
-    count = 0
-    while pos < len(view):
-        count += 1
-        if count > max_packets:
-            raise PacketError(f"more than {max_packets} packets")
-        tag, body, end, _, _ = parse_span(view, pos)
-        yield tag, body, pos, end
-        pos = end
-
-
-def _parse_one(data: memoryview, pos: int) -> tuple[Packet, int]:
-    tag, body, end, legacy, partial = parse_span(data, pos)
-    return Packet(tag, bytes(body), legacy=legacy, partial=partial), end
+    for start, (tag, body, end, _, _) in _walk(data, max_packets):
+        yield tag, body, start, end
 
 
 def iter_packets(data: Buffer, *, max_packets: int = 100_000) -> Iterator[Packet]:
@@ -206,15 +209,8 @@ def iter_packets(data: Buffer, *, max_packets: int = 100_000) -> Iterator[Packet
     Raises:
         PacketError: malformed framing, or more than ``max_packets`` packets.
     """
-    view = memoryview(data).cast("B")
-    pos = 0
-    count = 0
-    while pos < len(view):
-        count += 1
-        if count > max_packets:
-            raise PacketError(f"more than {max_packets} packets")
-        packet, pos = _parse_one(view, pos)
-        yield packet
+    for _, (tag, body, _, legacy, partial) in _walk(data, max_packets):
+        yield Packet(tag, bytes(body), legacy=legacy, partial=partial)
 
 
 def parse_packets(data: Buffer, *, max_packets: int = 100_000) -> list[Packet]:

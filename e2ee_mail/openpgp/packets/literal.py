@@ -63,7 +63,7 @@ def literal_header_size(body: bytes | bytearray | memoryview) -> int:
     """Check the header of a Literal Data body and return where its data begins.
 
     :func:`parse_literal_header` without building the header: a decrypt that only
-    wants the data asks for this once per message (issue 6).
+    wants the data asks for this once per message.
 
     Raises:
         PacketError: an unknown format octet, or a body shorter than its header.

@@ -94,7 +94,7 @@ def parse_pkesk(body: bytes | bytearray | memoryview) -> PKESKv3 | PKESKv6:
     """Parse a PKESK packet body.
 
     Sliced directly rather than through :class:`~.wire.Reader` (one PKESK per
-    recipient per message, issue 6); every slice is bounds-checked first, so a short
+    recipient per message); every slice is bounds-checked first, so a short
     body is a PacketError as before.
     """
     n = len(body)
@@ -140,7 +140,7 @@ def serialize_pkesk_v6(
     key_version: int, fingerprint: bytes, algorithm: int, material: bytes
 ) -> bytes:
     """The body of a v6 PKESK from its fields (:class:`PKESKv6` without building
-    one: the composer writes one per recipient per message, issue 6)."""
+    one: the composer writes one per recipient per message)."""
     if fingerprint:
         if _FPR_SIZE.get(key_version) != len(fingerprint):
             raise PacketError("PKESK fingerprint does not match its key version")
@@ -159,7 +159,7 @@ def split_x25519_fields(
     material: bytes | bytearray | memoryview, *, version: int
 ) -> tuple[bytes, int | None, bytes]:
     """:func:`parse_x25519_fields` as a plain (ephemeral, cipher, wrapped) tuple, for
-    the unwrap on every decrypt (issue 6)."""
+    the unwrap on every decrypt."""
     n = len(material)
     if n < 33:
         raise PacketError(_X25519_TRUNCATED)

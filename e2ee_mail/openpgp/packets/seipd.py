@@ -69,7 +69,7 @@ def parse_seipd_version(body_head: bytes | bytearray | memoryview) -> int:
 def parse_seipdv2_header(head: bytes | bytearray | memoryview) -> SEIPDv2Header:
     """Parse the first 36 octets of a v2 SEIPD body (octets after them are ignored).
 
-    Sliced directly (once per message, issue 6), every index checked first.
+    Sliced directly (once per message), every index checked first.
     """
     n = len(head)
     if not n:

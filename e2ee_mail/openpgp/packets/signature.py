@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from ...errors import PacketError, UnsupportedError
+from .header import encode_length
 from .wire import Reader
 
 __all__ = [
@@ -144,22 +145,13 @@ class SignaturePacket:
         return found
 
 
-def _subpacket_length(length: int) -> bytes:
-    if length < 192:
-        return bytes([length])
-    if length < 8384:
-        value = length - 192
-        return bytes([(value >> 8) + 192, value & 0xFF])
-    return b"\xff" + length.to_bytes(4, "big")
-
-
 def serialize_subpackets(subpackets: Iterable[Subpacket]) -> bytes:
     """A subpacket area from subpackets (RFC 9580 §5.2.3.7)."""
     out = bytearray()
     for sub in subpackets:
         if not 0 <= sub.type < 128:
             raise PacketError(f"subpacket type {sub.type} out of range")
-        out += _subpacket_length(len(sub.body) + 1)
+        out += encode_length(len(sub.body) + 1)
         out.append(sub.type | (0x80 if sub.critical else 0))
         out += sub.body
     return bytes(out)

@@ -80,7 +80,7 @@ def encode_mpi(value: int | bytes) -> bytes:
     """Encode a non-negative integer (or big-endian octets) as an MPI (§3.2)."""
     if isinstance(value, bytes):
         # Octets (an RSA ciphertext per recipient per message): drop the leading
-        # zero octets instead of a round trip through int (issue 6).
+        # zero octets instead of a round trip through int.
         digits = value.lstrip(b"\0")
         bits = (len(digits) - 1) * 8 + digits[0].bit_length() if digits else 0
         if bits > _MAX_MPI_BITS:

@@ -1,4 +1,4 @@
-"""Shared plumbing of the optional atheris (libFuzzer) harnesses (issue 7).
+"""Shared plumbing of the optional atheris (libFuzzer) harnesses.
 
 Never part of the default test run. Install atheris (``pip install atheris``), then:
 
