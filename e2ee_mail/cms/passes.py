@@ -168,7 +168,15 @@ class _Body:
         self.size = sum(n for _, n in ranges)
         # Reads on a thread of their own only where they cannot block for long: a
         # seekable source or our own spool, never a pipe (see core/pipeline.py).
-        self.threads = threads and self.size >= _OVERLAP_MIN_BYTES
+        self.threads = threads and self.size >= _OVERLAP_MIN_BYTES and _cores() > 1
+
+
+def _cores() -> int:
+    """The CPUs this process may run on: with one, threads only add hand-overs."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return len(affinity(0))
+    return os.cpu_count() or 1
 
 
 def _buffer_size(body_size: int) -> int:
@@ -264,7 +272,8 @@ class _Opening:
             out[:n] = data
             return n
 
-        for pause_at, write_thread in ((_OVERLAP_MIN_BYTES, False), (None, True)):
+        overlap = _cores() > 1
+        for pause_at, write_thread in ((_OVERLAP_MIN_BYTES, False), (None, overlap)):
             segments.pause_at = pause_at
             pipeline.pump(
                 check_and_copy,
