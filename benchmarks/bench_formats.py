@@ -4,6 +4,7 @@ Case ids (report.py pairs them with the ``limit.*`` cases of bench_core.py):
 
 - ``{fmt}.bytes.{op}.{size}``: ``e2ee_mail.encrypt`` / ``decrypt``;
 - ``{fmt}.stream.{op}.{size}``: ``encrypt_stream`` / ``decrypt_stream`` file to file;
+- ``cms.pipe.decrypt.{size}``: ``decrypt_stream`` of CMS from a pipe into a file;
 - ``{fmt}.recip.{alg}.{n}.{op}``: 1 KiB to ``n`` recipients of one algorithm.
 
 ``fmt`` is ``openpgp`` (binary, RFC 9580 keys: SEIPDv2), ``openpgp-armor``,
@@ -15,6 +16,7 @@ file loop) right before and after themselves: ``extra_info["paired_limit"]``.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from _bench import (
     payload_file,
     require_format,
     size_id,
+    sizes,
 )
 from _limits import (
     b64_crlf76,
@@ -207,6 +210,44 @@ def test_stream(
             **info,
         )
         assert opened.read_bytes() == payload(n)
+
+
+@pytest.mark.parametrize("n", sizes((16 * MIB,)))
+def test_cms_decrypt_from_a_pipe(
+    measure: Measure, keys: Keys, scratch: Path, n: int
+) -> None:
+    """``decrypt_stream`` of CMS read from a pipe (``cat`` in another process) into
+    a file: the body cannot be read twice where it is, so its ciphertext is spooled
+    (in ``scratch``) while the first pass checks the tag. Case ``cms.pipe.decrypt``,
+    with the AEAD file loop timed next to it."""
+    _, _, key, cert = _setup(keys, "cms")
+    plain = payload_file(scratch, n)
+    sealed = scratch / f"cms-pipe-sealed-{n}"
+    opened = scratch / f"cms-pipe-opened-{n}"
+    with plain.open("rb") as src, sealed.open("wb") as dst:
+        e2ee_mail.encrypt_stream(src, dst, [cert], format="cms")
+    limit_sealed = scratch / f"cms-pipe-limit-sealed-{n}"
+    limit_opened = scratch / f"cms-pipe-limit-opened-{n}"
+    seal_file(plain, limit_sealed)
+
+    def decrypt() -> None:
+        with subprocess.Popen(["cat", str(sealed)], stdout=subprocess.PIPE) as cat:
+            assert cat.stdout is not None
+            with opened.open("wb") as dst:
+                e2ee_mail.decrypt_stream(cat.stdout, dst, key, spool_dir=scratch)
+
+    measure(
+        decrypt,
+        case=f"cms.pipe.decrypt.{size_id(n)}",
+        group=f"stream decrypt {size_id(n)}",
+        nbytes=n,
+        paired=lambda: open_file(limit_sealed, limit_opened),
+        format="cms",
+        op="decrypt",
+        api="stream-pipe",
+        size=n,
+    )
+    assert opened.read_bytes() == payload(n)
 
 
 RECIPIENT_CASES = [

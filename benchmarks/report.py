@@ -489,6 +489,16 @@ def info_rows(r: dict[str, Result]) -> list[str]:
             f"{fmt_time(i['aead_stall'])} of a {fmt_time(i['aead_call'])} call (vs "
             f"{fmt_time(i['held_stall'])} of {fmt_time(i['held_call'])})",
         )
+    for size in BULK_SIZES:
+        pipe = r.get(f"cms.pipe.decrypt.{size}")
+        loop = paired(pipe, r.get(f"limit.aead_file.decrypt.{size}"), "median")
+        if pipe and loop:
+            line(
+                f"CMS decrypt_stream {size} from a pipe into a file (the ciphertext "
+                "spooled) vs the AEAD file loop",
+                f"{fmt_mbps(pipe.mbps)} vs {fmt_mbps(loop.mbps)}: "
+                f"{pipe.mbps / loop.mbps:.2f}x",
+            )
     for op in ("encrypt", "decrypt"):
         t1 = r.get(f"info.seipdv2_threads1.{op}.16MiB")
         t2 = r.get(f"info.seipdv2_threads2.{op}.16MiB")

@@ -45,13 +45,13 @@ if TYPE_CHECKING:
     )
     from ._inspect import Inspection, RecipientDescription
     from .keys.ring import Keyring, KeyringError, KeyVersion, RotationPolicy
-    from .mime.headers import (
-        HeaderProtectionReport,
+    from .mime.hcp import (
         hcp_baseline,
         hcp_minimal,
         hcp_no_confidentiality,
         hcp_shy,
     )
+    from .mime.protection_report import HeaderProtectionReport
     from .model import Certificate, SecretKey
     from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
@@ -132,15 +132,10 @@ _LAZY: dict[str, str] = {
     ),
     # Header protection (RFC 9788): the policies, to build one's own on.
     **dict.fromkeys(
-        (
-            "HeaderProtectionReport",
-            "hcp_baseline",
-            "hcp_minimal",
-            "hcp_no_confidentiality",
-            "hcp_shy",
-        ),
-        ".mime.headers",
+        ("hcp_baseline", "hcp_minimal", "hcp_no_confidentiality", "hcp_shy"),
+        ".mime.hcp",
     ),
+    "HeaderProtectionReport": ".mime.protection_report",
     "Inspection": "._inspect",
     "RecipientDescription": "._inspect",
     "Certificate": ".model",

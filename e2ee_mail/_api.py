@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from email.message import EmailMessage, Message
 
     from ._inspect import Inspection
-    from .mime.headers import HCPChoice, HeaderProtectionReport
+    from .mime.hcp import HCPChoice
+    from .mime.protection_report import HeaderProtectionReport
     from .mime.scan import EncryptedPart
 
 __all__ = [
@@ -319,22 +320,44 @@ def decrypt_stream(
     *,
     allow_unauthenticated: bool = False,
     policy: Policy = DEFAULT,
+    spool_dir: str | os.PathLike[str] | None = None,
 ) -> None:
     """Like :func:`decrypt`, stream to stream (binary streams, as for
     :func:`encrypt_stream`).
 
-    Nothing unauthenticated is written to ``dst``: single-tag bodies (CMS) are spooled
-    to a 0600 temporary file until the tag verifies; SEIPDv2 releases each chunk after
-    its tag, and a truncated message raises. On failure ``dst`` may hold a prefix of
-    *authenticated* chunks only; callers that need all-or-nothing write to a temporary
-    file and rename (as the CLI does). An S/MIME or PGP/MIME mail is opened as
-    :func:`decrypt_message` opens it, and ``dst`` receives the decrypted mail with its
-    protected header fields restored (CRLF line ends).
+    Nothing unauthenticated is written to ``dst``: a CMS body (one tag at its end)
+    is read twice, once to check the tag and once to decrypt into ``dst``; SEIPDv2
+    releases each chunk after its tag, and a truncated message raises; SEIPDv1 (one
+    MDC at its end) releases its plaintext after the MDC. On failure ``dst`` may
+    hold a prefix of *authenticated* chunks only; callers that need all-or-nothing
+    write to a temporary file and rename (as the CLI does). An S/MIME or PGP/MIME
+    mail is opened as :func:`decrypt_message` opens it, and ``dst`` receives the
+    decrypted mail with its protected header fields restored (CRLF line ends).
+
+    What waits on disk meanwhile is never plaintext in clear, whatever stops the
+    process (SIGKILL included): a CMS message that cannot be read twice where it is
+    (a pipe, PEM, a MIME part) is spooled as the ciphertext it is, and SEIPDv1
+    plaintext is spooled sealed with AES-256-GCM under a fresh key that exists only
+    in memory. Spools are 0600, have no name once open, and are gone when the call
+    returns.
+
+    Args:
+        spool_dir: the directory for those spools. The default, the system
+            temporary directory (``$TMPDIR``, often a tmpfs shared by every user),
+            is acceptable only because of the above: a spool there holds
+            nothing readable without this process's memory. Give the output's own
+            directory to keep the spool on the same filesystem as the result (the
+            CLI does).
+
+    Raises:
+        DecryptionError: also when a CMS source (or its spool) changed between the
+            two passes; ``dst`` may then hold plaintext of the altered octets.
     """
     source = _args.reader(src, func="decrypt")
     target = _args.writer(dst)
     secret_keys = _args.keys(keys)
     checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
+    directory = None if spool_dir is None else os.fspath(spool_dir)
     head = source.read(_PEEK_BYTES)
     if not isinstance(head, bytes | bytearray):
         raise UsageError(
@@ -346,17 +369,23 @@ def decrypt_stream(
     if kind == "cms":
         from .cms import envelope
 
-        envelope.decrypt_stream(stream, target, secret_keys, policy=checked_policy)
+        envelope.decrypt_stream(
+            stream, target, secret_keys, policy=checked_policy, spool_dir=directory
+        )
         return
     if kind == "openpgp":
         from .openpgp import message
 
-        message.decrypt_stream(stream, target, secret_keys, policy=checked_policy)
+        message.decrypt_stream(
+            stream, target, secret_keys, policy=checked_policy, spool_dir=directory
+        )
         return
     # A mail (S/MIME or PGP/MIME): the decrypted mail, its header fields restored.
     from .mime import stream as mime_stream
 
-    mime_stream.decrypt_stream(stream, target, secret_keys, policy=checked_policy)
+    mime_stream.decrypt_stream(
+        stream, target, secret_keys, policy=checked_policy, spool_dir=directory
+    )
 
 
 def encrypt_message(
@@ -507,9 +536,9 @@ def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:
     Raises:
         UsageError: ``msg`` did not come from :func:`decrypt_message`.
     """
-    from .mime import headers
+    from .mime import protection_report
 
-    return headers.report(msg)
+    return protection_report.report(msg)
 
 
 def rewrap(

@@ -1,7 +1,9 @@
 """I/O at the edges: reading "data or path" arguments, spooling, atomic writes.
 
 Temporary files are created 0600 in a directory the caller chooses (next to the target
-for the CLI), and removed on every path out.
+for the CLI), and removed on every path out. Spools have no name at all once open, and
+plaintext goes only into a :class:`SealedSpool`, encrypted under a key that never
+leaves memory: whatever stops the process, no plaintext rests on disk in clear.
 
 Start-up: every CLI command goes through this module, so it imports only ``os`` and
 ``contextlib`` eagerly. ``tempfile`` (which pulls in ``shutil``, ``random``, ``bz2``
@@ -15,19 +17,24 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .core.random import random_bytes
 from .errors import KeyLoadError, UsageError
 
+if TYPE_CHECKING:
+    from .core.chunkstream import ChunkOpener
+
 __all__ = [
     "PrefixedReader",
     "PullReader",
+    "SealedSpool",
     "TapReader",
     "atomic_writer",
-    "copy_spool",
     "current_umask",
     "read_input",
+    "remove_temporaries",
+    "sealed_spool",
     "spool",
     "write_files_atomically",
     "write_secret_file",
@@ -60,63 +67,94 @@ def read_input(data_or_path: DataOrPath, *, what: str) -> bytes:
 
 @contextlib.contextmanager
 def spool(directory: str | None = None) -> Iterator[BinaryIO]:
-    """A 0600 temporary file, deleted when the block ends."""
-    # tempfile only here: it finds the system temporary directory when none is given.
-    import tempfile
+    """A 0600 temporary file with no name, closed when the block ends.
 
-    fd, name = tempfile.mkstemp(prefix=".e2ee-mail-", dir=directory)
+    It is unlinked as soon as it is open, so a process killed with SIGKILL leaves
+    nothing behind: the kernel frees the space when the last descriptor closes.
+    ``directory`` defaults to the system temporary directory (``$TMPDIR``). Never put
+    plaintext in it (see :func:`sealed_spool`).
+    """
+    if directory is None:
+        # tempfile only here: it finds the system temporary directory.
+        import tempfile
+
+        directory = tempfile.gettempdir()
+    fd, name = _create_temp(directory, ".e2ee-mail-spool-")
+    # A system that cannot unlink an open file keeps the name until the end.
+    with contextlib.suppress(OSError):
+        _forget_temp(name)
     try:
         with os.fdopen(fd, "w+b") as fh:
             yield fh
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        _forget_temp(name)
 
 
-def copy_spool(spool_file: BinaryIO, dst: BinaryIO) -> None:
-    """Copy a whole spool file (from :func:`spool`) to ``dst``.
+class SealedSpool:
+    """A spool whose content is encrypted under a key that exists only in memory.
 
-    When ``dst`` is a real file the kernel copies (``os.copy_file_range``, then
-    ``os.sendfile``): no pass through user space, which halves the I/O cost of
-    releasing a spooled plaintext (CMS stream decrypt). Anything else, or a
-    kernel that refuses, gets ``shutil.copyfileobj`` with a 1 MiB buffer.
+    Plaintext written here goes to disk only as AES-256-GCM chunks (core/chunkstream.py,
+    the RFC 9580 §5.13.2 chunk loop) under a fresh random key and nonce prefix held by
+    this object: a copy of the file (a leftover after SIGKILL, a backup of a tmpfs, a
+    swapped-out page of the directory's filesystem) reveals nothing, and a chunk
+    altered on disk is refused when it is read back. The key is gone when the
+    process is.
     """
-    spool_file.flush()
-    size = spool_file.seek(0, os.SEEK_END)
-    done = 0
-    try:
-        out_fd = dst.fileno()
-    except (AttributeError, OSError):  # io.UnsupportedOperation is an OSError
-        out_fd = -1
-    if out_fd >= 0:
-        dst.flush()
-        in_fd = spool_file.fileno()
-        for copy in (_copy_file_range, _sendfile):
-            try:
-                while done < size:
-                    n = copy(in_fd, out_fd, done, size - done)
-                    if n <= 0:
-                        break
-                    done += n
-            except OSError:
-                pass  # EXDEV, EINVAL (not a regular file), ENOSYS...: next way
-            if done >= size:
-                return
-    import shutil
 
-    spool_file.seek(done)
-    shutil.copyfileobj(spool_file, dst, 1 << 20)
+    #: Plaintext octets per sealed chunk: two buffers of this size are held.
+    CHUNK_SIZE = 1 << 20
+    #: The sealer's buffers start this small and grow to a chunk when the data
+    #: does: first touching two fresh 1 MiB buffers cost a short spool (a command's
+    #: output of a few KiB) 2 ms, a hundred times its sealing.
+    FIRST_BUFFER_SIZE = 64 << 10
+
+    def __init__(self, fh: BinaryIO) -> None:
+        from .core.chunked import ChunkParams
+        from .core.chunkstream import ChunkSealer
+
+        self._fh = fh
+        self._params = ChunkParams(
+            "gcm", random_bytes(32), random_bytes(4), self.CHUNK_SIZE, b""
+        )
+        self._sealer: ChunkSealer | None = ChunkSealer(
+            self._params, fh, size_hint=self.FIRST_BUFFER_SIZE
+        )
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Seal ``data`` into the spool."""
+        if self._sealer is None:
+            raise UsageError("the spool has been read back: it takes no more data")
+        return self._sealer.write(data)
+
+    def flush(self) -> None:
+        """Nothing to do: sealed chunks are written whole."""
+
+    def writable(self) -> bool:
+        return self._sealer is not None
+
+    def reader(self) -> ChunkOpener:
+        """Seal the last chunk and return a reader of the plaintext from the start.
+
+        The reader releases each chunk only after its tag verified, and raises
+        DecryptionError for a spool altered on disk or cut short.
+        """
+        from .core.chunkstream import ChunkOpener
+
+        if self._sealer is not None:
+            self._sealer.close()
+            self._sealer = None
+            self._fh.flush()
+        # Its buffers sized by what the spool holds (at most a chunk).
+        sealed = self._fh.seek(0, os.SEEK_END)
+        self._fh.seek(0)
+        return ChunkOpener(self._params, self._fh, size_hint=sealed)
 
 
-def _copy_file_range(in_fd: int, out_fd: int, offset: int, count: int) -> int:
-    copy_file_range = getattr(os, "copy_file_range", None)
-    if copy_file_range is None:
-        return 0
-    return int(copy_file_range(in_fd, out_fd, count, offset_src=offset))
-
-
-def _sendfile(in_fd: int, out_fd: int, offset: int, count: int) -> int:
-    return os.sendfile(out_fd, in_fd, offset, count)
+@contextlib.contextmanager
+def sealed_spool(directory: str | None = None) -> Iterator[SealedSpool]:
+    """A :class:`SealedSpool` over a :func:`spool` in ``directory``."""
+    with spool(directory) as fh:
+        yield SealedSpool(fh)
 
 
 @contextlib.contextmanager
@@ -147,11 +185,11 @@ def atomic_writer(
             os.fchmod(fh.fileno(), final)
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+        _TEMPORARIES.discard(tmp)
         ok = True
     finally:
         if not ok:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            _forget_temp(tmp)
 
 
 def write_files_atomically(
@@ -181,11 +219,11 @@ def write_files_atomically(
         while temps:
             tmp, path = temps[0]
             os.replace(tmp, path)
+            _TEMPORARIES.discard(tmp)
             del temps[0]
     finally:
         for tmp, _ in temps:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            _forget_temp(tmp)
 
 
 def current_umask() -> int:
@@ -228,12 +266,43 @@ def _create_temp(directory: str, prefix: str) -> tuple[int, str]:
     of ``shutil``, ``random``, ``bz2`` and ``lzma``.
     """
     for _ in range(_TEMP_ATTEMPTS):
-        name = os.path.join(directory, prefix + random_bytes(8).hex())
+        name = os.path.abspath(os.path.join(directory, prefix + random_bytes(8).hex()))
+        # Registered before it exists: a signal between the two cannot orphan it.
+        _TEMPORARIES.add(name)
         try:
-            return os.open(name, _TEMP_FLAGS, 0o600), os.path.abspath(name)
+            return os.open(name, _TEMP_FLAGS, 0o600), name
         except FileExistsError:
+            _TEMPORARIES.discard(name)
             continue
+        except BaseException:
+            _TEMPORARIES.discard(name)
+            raise
     raise FileExistsError(errno.EEXIST, "no free temporary file name", directory)
+
+
+#: Paths of the temporary files this process created and has not yet removed or
+#: renamed into place (see :func:`remove_temporaries`).
+_TEMPORARIES: set[str] = set()
+
+
+def _forget_temp(name: str) -> None:
+    """Remove a temporary file of ours (gone already is fine)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(name)
+    _TEMPORARIES.discard(name)
+
+
+def remove_temporaries() -> None:
+    """Remove every temporary file this process still has.
+
+    For the CLI after a terminating signal: the exception the signal raises unwinds
+    through each ``finally`` that removes its file, but a signal that lands inside
+    such a clean-up (or between creating a file and entering the block that removes
+    it) would skip it; this sweeps up what is left.
+    """
+    for name in list(_TEMPORARIES):
+        with contextlib.suppress(OSError):
+            _forget_temp(name)
 
 
 def write_secret_file(path: str | os.PathLike[str], data: bytes) -> None:
@@ -245,7 +314,8 @@ def write_secret_file(path: str | os.PathLike[str], data: bytes) -> None:
 class PrefixedReader:
     """A readable binary stream that yields ``head`` and then the rest of ``src``.
 
-    Lets format detection peek at a non-seekable stream without losing bytes.
+    Lets format detection peek at a non-seekable stream without losing bytes. Over a
+    seekable ``src`` whose last octets read were ``head``, it is seekable too.
     """
 
     def __init__(self, head: bytes, src: BinaryIO) -> None:
@@ -273,6 +343,23 @@ class PrefixedReader:
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        """Whether ``src`` is: then :meth:`seek` and :meth:`tell` work as on it."""
+        seekable = getattr(self._src, "seekable", None)
+        return bool(seekable and seekable())
+
+    def tell(self) -> int:
+        """The position in ``src`` of the next octet this reader yields."""
+        return int(self._src.tell()) - len(self._head)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Seek ``src`` (``offset`` as :meth:`tell` counts); the head is dropped:
+        its octets are ``src``'s own, read again from there."""
+        if whence == os.SEEK_CUR:
+            offset, whence = self.tell() + offset, os.SEEK_SET
+        self._head = memoryview(b"")
+        return int(self._src.seek(offset, whence))
 
 
 class PullReader:

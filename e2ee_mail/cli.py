@@ -6,6 +6,9 @@ to the output path: output goes to a temporary file next to the target and is re
 only once the whole operation has succeeded. Output to stdout is held back the same
 way and written at the end; a reader that goes away early (``| head``) ends the
 command quietly with status 141, as a program killed by SIGPIPE reports in a shell.
+SIGINT, SIGTERM and SIGHUP end a command the same way: its temporary files are
+removed and it exits 128 + the signal number (130, 143, 129), as a shell reports a
+command that a signal ended.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
 
-from ._io import atomic_writer, spool, write_files_atomically
+from ._io import (
+    atomic_writer,
+    remove_temporaries,
+    sealed_spool,
+    write_files_atomically,
+)
 from .errors import (
     DecryptionError,
     Error,
@@ -42,9 +50,10 @@ EXIT_USAGE = 2
 EXIT_NO_KEY = 3
 EXIT_BAD_INPUT = 4
 EXIT_PASSPHRASE = 5
-EXIT_INTERRUPTED = 130
+#: The status of a command ended by signal N is this + N (what shells report).
+EXIT_SIGNAL_BASE = 128
 #: 128 + SIGPIPE: what a shell reports for a program its reader left (``| head``).
-EXIT_BROKEN_PIPE = 141
+EXIT_BROKEN_PIPE = EXIT_SIGNAL_BASE + 13
 
 #: Status -> meaning, for --help and the README.
 EXIT_CODES: dict[int, str] = {
@@ -54,13 +63,74 @@ EXIT_CODES: dict[int, str] = {
     EXIT_NO_KEY: "no matching key: the message names none of the keys given",
     EXIT_BAD_INPUT: "not an encrypted message, damaged input, or decryption failed",
     EXIT_PASSPHRASE: "passphrase missing or wrong",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_SIGNAL_BASE + 1: "ended by SIGHUP, its temporary files removed",
+    EXIT_SIGNAL_BASE + 2: "interrupted (SIGINT, Ctrl-C), its temporary files removed",
     EXIT_BROKEN_PIPE: "the reader of stdout went away (| head): output cut short",
+    EXIT_SIGNAL_BASE + 15: "ended by SIGTERM, its temporary files removed",
 }
 
 _BINARY_TO_TERMINAL = (
     "refusing to write binary data to a terminal; use -o FILE, --armor, or -o -"
 )
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread by SIGINT, SIGTERM or SIGHUP.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` stops
+    it: it unwinds through every ``finally`` and context manager, which remove their
+    temporary files, up to :func:`main`.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    import signal
+
+    # One is enough: a second signal must not interrupt the clean-up the first one
+    # starts (SIGKILL remains for a clean-up that hangs).
+    for name in _SIGNALS:
+        other = getattr(signal, name, None)
+        if other is not None:
+            signal.signal(other, signal.SIG_IGN)
+    raise _Terminated(signum)
+
+
+#: The signals that end a command with its clean-up.
+_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+@contextlib.contextmanager
+def _signals_end_cleanly() -> Iterator[None]:
+    """Route :data:`_SIGNALS` to :func:`_terminate` for the block, then restore them.
+
+    A signal its parent set to be ignored (``nohup``, a background job's SIGINT)
+    stays ignored; and outside the main thread nothing changes (only the main
+    thread may set handlers, as when :func:`main` runs inside another program).
+    """
+    import signal
+
+    saved: dict[int, Any] = {}
+    try:
+        for name in _SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:  # no SIGHUP on Windows
+                continue
+            previous = signal.getsignal(signum)
+            if previous == signal.SIG_IGN:
+                continue
+            try:
+                signal.signal(signum, _terminate)
+            except ValueError:  # not the main thread: leave every handler alone
+                break
+            saved[signum] = previous
+        yield
+    finally:
+        for signum, previous in saved.items():
+            signal.signal(signum, previous)
 
 
 def _terminal_columns() -> int:
@@ -158,24 +228,34 @@ def _output(
     """
     if path is None or path == "-":
         refuse_binary = _to_terminal(path)
-        with spool() as tmp:
-            yield tmp
-            tmp.seek(0)
-            if refuse_binary and _looks_binary(tmp.read(1 << 16)):
-                raise UsageError(_BINARY_TO_TERMINAL)
-            tmp.seek(0)
+        # Held back until the command succeeds, in a spool sealed under a key that
+        # only this process holds: what waits there (a decrypted body, an exported
+        # key) never rests on disk in clear, in $TMPDIR or anywhere.
+        with sealed_spool() as tmp:
+            yield tmp  # type: ignore[misc]
+            reader = tmp.reader()
+            if refuse_binary:
+                head = bytes(reader.readview(1 << 16))
+                if _looks_binary(head):
+                    raise UsageError(_BINARY_TO_TERMINAL)
+                sys.stdout.buffer.write(head)
             out = sys.stdout.buffer
-            while chunk := tmp.read(1 << 20):
-                out.write(chunk)
+            while view := reader.readview(1 << 20):
+                out.write(view)
             out.flush()
         return
     if path.endswith(os.sep) or os.path.isdir(path):
         raise UsageError(f"cannot write {path!r}: is a directory")
+    _output_directory(path)  # a clear error before anything is created
+    with atomic_writer(path, mode=mode, umask=umask) as fh:
+        yield fh
+
+
+def _output_directory(path: str) -> str:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UsageError(f"cannot write {path!r}: no such directory")
-    with atomic_writer(path, mode=mode, umask=umask) as fh:
-        yield fh
+    return directory
 
 
 def _policy(args: argparse.Namespace) -> Policy:
@@ -419,6 +499,12 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
     from . import _api
 
     keys = _decryption_keys(args)
+    # What must wait on disk (the ciphertext of a CMS message read from a pipe, the
+    # sealed plaintext of SEIPDv1) is spooled next to the output, on the filesystem
+    # the result goes to anyway, not in $TMPDIR; never in clear, and nameless.
+    spool_dir = None
+    if args.output is not None and args.output != "-":
+        spool_dir = _output_directory(args.output)
     # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
     # or exactly the --mode given.
     if args.mode is None:
@@ -429,7 +515,11 @@ def _cmd_decrypt(args: argparse.Namespace) -> None:
     with _input(args.input) as raw, out as dst:
         src = _peek_message(raw)
         _api.decrypt_stream(
-            src, dst, keys, allow_unauthenticated=args.allow_unauthenticated
+            src,
+            dst,
+            keys,
+            allow_unauthenticated=args.allow_unauthenticated,
+            spool_dir=spool_dir,
         )
 
 
@@ -811,18 +901,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = _build_parser(argv)
         args = parser.parse_args(argv)
-        args.func(args)
+        with _signals_end_cleanly():
+            try:
+                args.func(args)
+            finally:
+                # The blocks that made them remove their temporary files as the
+                # exception passes; a signal inside one of those clean-ups would
+                # skip the rest of it, so sweep up (a no-op when all went well).
+                remove_temporaries()
     except BrokenPipeError:
         return _reader_gone()
+    except _Terminated as exc:
+        return _signalled(exc.signum)
+    except KeyboardInterrupt:  # SIGINT while its handler is Python's own
+        import signal
+
+        return _signalled(signal.SIGINT)
     except Error as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
         return _status(exc)
     except OSError as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("e2ee-mail: error: interrupted\n")
-        return EXIT_INTERRUPTED
     return 0
 
 
@@ -853,6 +953,15 @@ def _reader_gone() -> int:
     except (OSError, ValueError):
         pass
     return EXIT_BROKEN_PIPE
+
+
+def _signalled(signum: int) -> int:
+    import signal
+
+    name = signal.Signals(signum).name
+    reason = "interrupted" if name == "SIGINT" else f"terminated by {name}"
+    sys.stderr.write(f"e2ee-mail: error: {reason}\n")
+    return EXIT_SIGNAL_BASE + signum
 
 
 def _one_line(exc: BaseException) -> str:

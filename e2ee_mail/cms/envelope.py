@@ -10,13 +10,14 @@ rekey.py's (_api calls it directly), inspect inspection.py's; the checks shared 
 rewrap are in common.py.
 
 Plaintext is released only after the tag verified: the bytes API decrypts into one
-buffer that is wiped on failure; streams spool to a 0600 temporary file and copy it
-to ``dst`` afterwards. NoMatchingKeyError when no supplied key is named (nor can be
-tried); DecryptionError (fixed text) for any failure after a secret-key operation. An
-RSA unwrap that fails goes on with a random content key (implicit rejection,
-recipients.unwrap_content_key), so it fails at the content tag like an altered body.
-A key loaded without its certificate is tried on every entry of its algorithm, each
-RSA entry costing a pass over the body when it is someone else's.
+buffer that is wiped on failure; streams read the body twice, a first pass checking
+the tag, then one decrypting into ``dst`` (passes.py: no plaintext rests on disk,
+whatever stops the process). NoMatchingKeyError when no supplied key is named (nor
+can be tried); DecryptionError (fixed text) for any failure after a secret-key
+operation. An RSA unwrap that fails goes on with a random content key (implicit
+rejection, recipients.unwrap_content_key), so it fails at the content tag like an
+altered body. A key loaded without its certificate is tried on every entry of its
+algorithm, each RSA entry costing a pass over the body when it is someone else's.
 
 Left out: detached content, originatorInfo certificates (kept and copied, unused),
 and authAttrs in streams (the bytes API authenticates them).
@@ -26,23 +27,19 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import BinaryIO, Final, Literal
 
-from .. import _io
 from .._inspect import Inspection
 from ..core import aead
 from ..errors import (
     ASN1Error,
     DecryptionError,
-    FormatError,
-    UnsupportedError,
     UsageError,
 )
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from . import build, common, legacy, pem, templates
-from .framing import EnvelopeReader, Trailer
+from . import build, common, legacy, passes, pem, templates
 
 __all__ = [
     "decrypt",
@@ -205,135 +202,17 @@ def decrypt(
     raise DecryptionError()
 
 
-def _stream_source(src: BinaryIO) -> BinaryIO:
-    head = src.read(64)
-    stream: BinaryIO = _io.PrefixedReader(head, src)  # type: ignore[assignment]
-    if pem.is_pem(head):
-        return pem.PemReader(stream)  # type: ignore[return-value]
-    return stream
-
-
 def decrypt_stream(
-    src: BinaryIO, dst: BinaryIO, keys: Sequence[SecretKey], *, policy: Policy
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    *,
+    policy: Policy,
+    spool_dir: str | None = None,
 ) -> None:
-    """Open a CMS message from ``src`` into ``dst`` in bounded memory.
-
-    The plaintext is spooled to a 0600 temporary file and copied to ``dst`` only
-    after the tag verified; on failure nothing is written to ``dst``. When several
-    content keys are candidates (keys loaded without certificates), the sealed body
-    is spooled too and each candidate is tried in turn.
-    """
-    reader = common.reader(_stream_source(src), policy)
-    header = reader.read_header()
-    authenticated, nonce, size = common.content_params(header, policy)
-    ceks, _ = common.content_keys(header, keys, policy, size)
-    with _io.spool() as tmp:
-        if len(ceks) == 1:
-            segments = _consume(reader.segments(), reader)
-            state = _open_body(ceks[0], nonce, authenticated, reader.src, segments, tmp)
-            trailer = reader.read_trailer(authenticated=authenticated)
-            _check_trailer(trailer, authenticated)
-            _finalize(state, trailer, tmp)
-        else:
-            _open_candidates(reader, ceks, nonce, authenticated, tmp)
-        _io.copy_spool(tmp, dst)
-
-
-def _consume(lengths: Iterator[int], reader: EnvelopeReader) -> Iterator[int]:
-    """Yield segment lengths, recording each as consumed after the caller read it."""
-    for length in lengths:
-        yield length
-        reader.advance(length)
-
-
-class _BodyState:
-    """The running decryptor between the body and the trailer."""
-
-    def __init__(self) -> None:
-        self.opener: aead.GCMStreamOpener | None = None
-        self.cbc: legacy.CBCDecryptor | None = None
-
-
-def _open_body(
-    cek: bytes,
-    nonce: bytes,
-    authenticated: bool,
-    source: BinaryIO,
-    segments: Iterator[int] | list[int],
-    tmp: BinaryIO,
-) -> _BodyState:
-    state = _BodyState()
-    if authenticated:
-        state.opener = aead.GCMStreamOpener(cek, nonce)
-        for length in segments:
-            state.opener.pump(source, tmp, length)
-    else:
-        state.cbc = legacy.CBCDecryptor(cek, nonce)
-        for length in segments:
-            left = length
-            while left:
-                chunk = source.read(min(left, 1 << 20))
-                if not chunk:
-                    raise FormatError("the CMS message is truncated")
-                state.cbc.update(chunk, tmp)
-                left -= len(chunk)
-    return state
-
-
-def _check_trailer(trailer: Trailer, authenticated: bool) -> None:
-    if not authenticated:
-        return
-    # authAttrs come after the content, so a stream cannot feed them to GCM before
-    # the body; messages with authAttrs are opened by the bytes API.
-    if trailer.auth_attrs is not None:
-        raise UnsupportedError(
-            "AuthEnvelopedData with authAttrs cannot be streamed: use decrypt()"
-        )
-    if trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE:
-        raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
-
-
-def _finalize(state: _BodyState, trailer: Trailer, tmp: BinaryIO) -> None:
-    if state.opener is not None:
-        state.opener.finalize(trailer.mac or b"")
-    elif state.cbc is not None:
-        state.cbc.finalize(tmp)
-
-
-def _open_candidates(
-    reader: EnvelopeReader,
-    ceks: list[bytes],
-    nonce: bytes,
-    authenticated: bool,
-    tmp: BinaryIO,
-) -> None:
-    with _io.spool() as sealed:
-        lengths = []
-        for length in reader.segments():
-            left = length
-            while left:
-                chunk = reader.src.read(min(left, 1 << 20))
-                if not chunk:
-                    raise FormatError("the CMS message is truncated")
-                sealed.write(chunk)
-                left -= len(chunk)
-            reader.advance(length)
-            lengths.append(length)
-        trailer = reader.read_trailer(authenticated=authenticated)
-        _check_trailer(trailer, authenticated)
-        for cek in ceks:
-            sealed.seek(0)
-            tmp.seek(0)
-            tmp.truncate()
-            state = _open_body(cek, nonce, authenticated, sealed, lengths, tmp)
-            try:
-                _finalize(state, trailer, tmp)
-            except DecryptionError:
-                continue
-            return
-    tmp.seek(0)
-    tmp.truncate()
-    raise DecryptionError()
+    """Open a CMS message from ``src`` into ``dst`` in bounded memory: two passes
+    over the body, the first checking the tag (see cms/passes.py)."""
+    passes.decrypt_stream(src, dst, keys, policy=policy, spool_dir=spool_dir)
 
 
 def inspect(data: bytes) -> Inspection:

@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO, Final
 
-from .._io import PrefixedReader, TapReader, copy_spool, spool
+from .._io import PrefixedReader, TapReader, spool
 from ..core import aead
 from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..model import Certificate, SecretKey
@@ -147,7 +147,10 @@ def rewrap_stream(
                 tail_size,
             )
             out = _start_output(dst, armored, frame)
-            copy_spool(body, out)
+            # The spool holds ciphertext only: the sealed body, as it came.
+            body.seek(0)
+            while chunk := body.read(_CHUNK):
+                out.write(chunk)
     if tail_size is None:
         out.write(_CLOSE_INDEFINITE)
     if armored:

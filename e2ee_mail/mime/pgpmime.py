@@ -19,6 +19,8 @@ from ..errors import MIMEError
 from ..model import Certificate, SecretKey
 from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES, Policy
 from . import headers
+from .fields import field
+from .hcp import HCPChoice, HeaderConfidentialityPolicy, hcp_baseline, resolve_hcp
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
@@ -41,9 +43,9 @@ def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMes
     from .sealed import SealedMessage, attach_prebuilt
 
     part = SealedMessage(policy=policy.default)
-    part["Content-Type"] = headers.field("Content-Type", content_type)
+    part["Content-Type"] = field("Content-Type", content_type)
     for name, value in fields.items():
-        part[name.replace("_", "-")] = headers.field(name.replace("_", "-"), value)
+        part[name.replace("_", "-")] = field(name.replace("_", "-"), value)
     # Kept as bytes too: the outer SealedMessage copies them in whole.
     attach_prebuilt(part, body)
     return part
@@ -54,7 +56,7 @@ def encrypt_message(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
-    hcp: headers.HCPChoice = "baseline",
+    hcp: HCPChoice = "baseline",
     legacy_display: bool = True,
 ) -> EmailMessage:
     """Encrypt a whole mail as PGP/MIME.
@@ -63,7 +65,7 @@ def encrypt_message(
         msg: the message to send (not modified).
         certs: OpenPGP recipient certificates.
         policy: what may be written.
-        hcp: the Header Confidentiality Policy (``headers.resolve_hcp``).
+        hcp: the Header Confidentiality Policy (``hcp.resolve_hcp``).
         legacy_display: Legacy Display Elements for hidden user-facing fields.
 
     Returns:
@@ -75,7 +77,7 @@ def encrypt_message(
     from .wire import to_bytes
 
     check_message_header(msg, policy.max_mail_header_bytes)
-    checked = headers.resolve_hcp(hcp)
+    checked = resolve_hcp(hcp)
     inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
@@ -88,7 +90,7 @@ def message_from_parts(
     armored: bytes | bytearray,
     boundary: str,
     *,
-    hcp: headers.HeaderConfidentialityPolicy = headers.hcp_baseline,
+    hcp: HeaderConfidentialityPolicy = hcp_baseline,
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``armored``, the OpenPGP
     message of ``msg``'s inner entity, with ``boundary`` given: for vector runners,

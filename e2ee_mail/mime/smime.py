@@ -40,6 +40,8 @@ from ..errors import MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import headers
+from .fields import field
+from .hcp import HCPChoice, HeaderConfidentialityPolicy, hcp_baseline, resolve_hcp
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -74,7 +76,7 @@ def encrypt_message(
     *,
     cipher: Literal["aes-256-gcm", "aes-256-cbc"] = "aes-256-gcm",
     policy: Policy,
-    hcp: headers.HCPChoice = "baseline",
+    hcp: HCPChoice = "baseline",
     legacy_display: bool = True,
 ) -> EmailMessage:
     """Encrypt a whole mail as S/MIME.
@@ -85,7 +87,7 @@ def encrypt_message(
         cipher: "aes-256-gcm" (AuthEnvelopedData) or "aes-256-cbc" (legacy
             EnvelopedData, unauthenticated, for clients before S/MIME 4.0).
         policy: what may be written.
-        hcp: the Header Confidentiality Policy (``headers.resolve_hcp``).
+        hcp: the Header Confidentiality Policy (``hcp.resolve_hcp``).
         legacy_display: Legacy Display Elements for hidden user-facing fields.
 
     Returns:
@@ -94,7 +96,7 @@ def encrypt_message(
     from .streamio import check_message_header
 
     check_message_header(msg, policy.max_mail_header_bytes)
-    checked = headers.resolve_hcp(hcp)
+    checked = resolve_hcp(hcp)
     inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
     der = envelope.encrypt(
         canonical_bytes(inner), certs, armor=False, cipher=cipher, policy=policy
@@ -107,7 +109,7 @@ def message_from_parts(
     der: bytes | bytearray,
     cipher: str,
     *,
-    hcp: headers.HeaderConfidentialityPolicy = headers.hcp_baseline,
+    hcp: HeaderConfidentialityPolicy = hcp_baseline,
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``der``, the CMS message
     of ``msg``'s inner entity. Vector runners make ``der`` with pinned randomness
@@ -117,16 +119,14 @@ def message_from_parts(
 
     outer = headers.build_outer(msg, hcp=hcp, message_class=SealedMessage)
     assert isinstance(outer, SealedMessage)
-    outer["Content-Type"] = headers.field(
+    outer["Content-Type"] = field(
         "Content-Type",
         f"application/pkcs7-mime; smime-type={smime_type}; name=smime.p7m",
     )
-    outer["Content-Disposition"] = headers.field(
+    outer["Content-Disposition"] = field(
         "Content-Disposition", "attachment; filename=smime.p7m"
     )
-    outer["Content-Transfer-Encoding"] = headers.field(
-        "Content-Transfer-Encoding", "base64"
-    )
+    outer["Content-Transfer-Encoding"] = field("Content-Transfer-Encoding", "base64")
     # 76-column LF lines from one pybase64.encodebytes call: the output is
     # allocated once (16 MiB: ~10 ms against ~37 ms for batches joined after);
     # SealedMessage writes them with the flattening policy's line ends, without

@@ -13,9 +13,9 @@ lengths), and written as base64 lines or ASCII armor as it is produced.
 :func:`decrypt_stream` reads an encrypted mail and writes the decrypted one, its
 protected header fields restored and its body as it was encrypted. The shapes
 :func:`e2ee_mail.decrypt_message` refuses are refused (the encrypted part must be
-the whole body: EFAIL), and nothing unauthenticated is written (CMS: the plaintext
-waits in a 0600 spool until the tag verifies; SEIPDv2: per verified chunk;
-SEIPDv1: after the MDC).
+the whole body: EFAIL), and nothing unauthenticated is written (CMS: after the tag,
+on a second pass over the spooled ciphertext; SEIPDv2: per verified chunk; SEIPDv1:
+after the MDC, from a spool sealed under a key held only in memory).
 
 :func:`inspect_stream` describes an encrypted mail the same way, in bounded memory,
 for :func:`e2ee_mail.inspect`.
@@ -40,6 +40,7 @@ from ..errors import MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import headers, streamio
+from .hcp import HCPChoice, resolve_hcp
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -88,7 +89,7 @@ def encrypt_stream(
     format: Literal["smime", "pgpmime"],
     cipher: Literal["aes-256-gcm", "aes-256-cbc"] = "aes-256-gcm",
     policy: Policy,
-    hcp: headers.HCPChoice = "baseline",
+    hcp: HCPChoice = "baseline",
 ) -> None:
     """Encrypt the mail read from ``src`` into the mail written to ``dst``.
 
@@ -99,7 +100,7 @@ def encrypt_stream(
 
     from .sealed import split_at_last_body
 
-    checked = headers.resolve_hcp(hcp)
+    checked = resolve_hcp(hcp)
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     head = _parse_head(block)
@@ -194,11 +195,17 @@ class _RestoringWriter:
 
 
 def decrypt_stream(
-    src: BinaryIO, dst: BinaryIO, keys: Sequence[SecretKey], *, policy: Policy
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    *,
+    policy: Policy,
+    spool_dir: str | None = None,
 ) -> None:
     """Decrypt the mail read from ``src`` into the decrypted mail written to
     ``dst`` (on failure, ``dst`` may hold a prefix of authenticated octets only;
     write to a temporary file and rename for all-or-nothing, as the CLI does).
+    The format layers' spools go to ``spool_dir`` (none holds plaintext in clear).
 
     Raises:
         MIMEError: not S/MIME or PGP/MIME of the shape decrypt_message accepts.
@@ -212,9 +219,9 @@ def decrypt_stream(
     outer = _parse_head(block)
     out = _RestoringWriter(dst, outer, limit)
     if detect.kind(outer) == "smime":
-        _open_smime(outer, body, src, out, keys, policy)
+        _open_smime(outer, body, src, out, keys, policy, spool_dir)
     else:
-        _open_pgpmime(outer, body, src, out, keys, policy)
+        _open_pgpmime(outer, body, src, out, keys, policy, spool_dir)
     out.close()
 
 
@@ -240,11 +247,18 @@ def _open_smime(
     out: _RestoringWriter,
     keys: Sequence[SecretKey],
     policy: Policy,
+    spool_dir: str | None,
 ) -> None:
     from ..cms import envelope
 
     reader = _smime_body(outer, body, src)
-    envelope.decrypt_stream(reader, out, keys, policy=policy)  # type: ignore[arg-type]
+    envelope.decrypt_stream(
+        reader,
+        out,  # type: ignore[arg-type]
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+    )
 
 
 def _pgpmime_part(
@@ -300,6 +314,7 @@ def _open_pgpmime(
     out: _RestoringWriter,
     keys: Sequence[SecretKey],
     policy: Policy,
+    spool_dir: str | None,
 ) -> None:
     from ..openpgp import message
 
@@ -308,7 +323,13 @@ def _open_pgpmime(
         raise UnsupportedError(
             f"a PGP/MIME part in {cte} is read by decrypt_message(), not streamed"
         )
-    message.decrypt_stream(part, out, keys, policy=policy)  # type: ignore[arg-type]
+    message.decrypt_stream(
+        part,  # type: ignore[arg-type]
+        out,  # type: ignore[arg-type]
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+    )
     _pgpmime_end(part, policy.max_mail_header_bytes)
 
 

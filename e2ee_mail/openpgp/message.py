@@ -368,11 +368,19 @@ def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytea
 
 
 def decrypt_stream(
-    src: BinaryIO, dst: BinaryIO, keys: Sequence[SecretKey], *, policy: Policy
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    *,
+    policy: Policy,
+    spool_dir: str | None = None,
 ) -> None:
     """Decrypt from a stream; each chunk reaches ``dst`` once authenticated.
 
-    Armored input is decoded as it streams (bounded memory).
+    Armored input is decoded as it streams (bounded memory). SEIPDv1 has one MDC at
+    the end: its plaintext waits in a spool in ``spool_dir`` (see
+    :func:`e2ee_mail.openpgp.seipdv1.open_stream`), sealed under a key held only in
+    memory.
     """
     ours = openpgp_keys(keys)
     head = src.read(1024)
@@ -420,7 +428,7 @@ def decrypt_stream(
         stream: BinaryIO = seipdv2.open_stream(body, session_key, header, left)  # type: ignore[arg-type, assignment]
     else:
         cipher, session_key = next(session_keys(pkesks, ours, 1))
-        stream = _v1().open_stream(body, cipher, session_key)
+        stream = _v1().open_stream(body, cipher, session_key, spool_dir=spool_dir)
     try:
         inner.copy_literal(stream, dst, policy)
     finally:

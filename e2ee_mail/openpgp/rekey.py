@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import BinaryIO, Final
 
-from .._io import PrefixedReader, TapReader, copy_spool, spool
+from .._io import PrefixedReader, TapReader, spool
 from ..core import cfb
 from ..errors import (
     DecryptionError,
@@ -189,7 +189,10 @@ def rewrap_stream(
             if _passes(header, key, opener, size, tail):
                 wraps = _wraps(version, cipher, key, infos)
                 out = _start_output(dst, armored, version, wraps)
-                copy_spool(sealed, out)
+                # The spool holds ciphertext only: the sealed body, as it came.
+                sealed.seek(0)
+                while chunk := sealed.read(_CHUNK):
+                    out.write(chunk)
                 return _finish_output(out, armored, armor_reader)
     raise DecryptionError()
 

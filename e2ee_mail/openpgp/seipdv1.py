@@ -9,8 +9,9 @@ is implicitly accepted by all), which is AES-256 for GnuPG 2.x keys and ours. Ne
 compresses, never writes SED (tag 9).
 
 Opening: the MDC is checked before anything is returned — :func:`open_body` returns
-the inner packets only after the check; :func:`open_stream` decrypts into an unnamed
-0600 temporary file and hands out a reader over it only once the MDC has verified.
+the inner packets only after the check; :func:`open_stream` decrypts into a spool
+sealed under a key held only in memory (a nameless 0600 file) and hands out a reader
+over it only once the MDC has verified.
 Besides AES, the pre-AES ciphers of old archives open (IDEA, TripleDES, CAST5,
 Blowfish, Camellia; never written). Any other cipher, or a session key of the wrong
 size for it, is the same DecryptionError as a bad key (the cipher octet is
@@ -19,10 +20,11 @@ secret-derived for RSA and ECDH recipients).
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
 from collections.abc import Sequence
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
+from .. import _io
 from ..core import cfb
 from ..core.random import random_bytes
 from ..errors import DecryptionError, PacketError
@@ -35,6 +37,9 @@ from .packets.header import PartialBodyWriter, serialize_header, serialize_packe
 from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.pkesk import serialize_pkesk
 from .recipients import recipient_key
+
+if TYPE_CHECKING:
+    from ..core.chunkstream import ChunkOpener
 
 __all__ = [
     "choose_cipher",
@@ -211,36 +216,37 @@ def open_body(body: Buffer, cipher: int, session_key: bytes) -> bytearray:
 
 
 class _VerifiedSpool:
-    """Reads the authenticated plaintext back from the spool; closes it at the end."""
+    """Reads the authenticated plaintext back from the sealed spool; closes (and so
+    removes) the spool at the end."""
 
-    __slots__ = ("_fh",)
+    __slots__ = ("_reader", "_stack")
 
-    def __init__(self, fh: BinaryIO) -> None:
-        self._fh: BinaryIO | None = fh
+    def __init__(self, reader: ChunkOpener, stack: contextlib.ExitStack) -> None:
+        self._reader: ChunkOpener | None = reader
+        self._stack = stack
 
     def read(self, size: int = -1) -> bytes:
-        if self._fh is None:
+        if self._reader is None:
             return b""
-        data = self._fh.read(size)
+        data = self._reader.read(size)
         if not data and size != 0:
             self.close()
         return data
 
     def readinto(self, buf: bytearray | memoryview) -> int:
-        if self._fh is None:
+        if self._reader is None:
             return 0
-        n = self._fh.readinto(buf)  # type: ignore[attr-defined]
+        n = self._reader.readinto(buf)
         if not n and len(buf):
             self.close()
-        return int(n or 0)
+        return n
 
     def readable(self) -> bool:
         return True
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        self._reader = None
+        self._stack.close()
 
     def __del__(self) -> None:
         self.close()
@@ -259,26 +265,30 @@ def stream_opener(cipher: int, session_key: bytes) -> cfb.CFBStreamOpener:
     return cfb.CFBStreamOpener(key, algorithm=name)
 
 
-def open_stream(src: BinaryIO, cipher: int, session_key: bytes) -> BinaryIO:
+def open_stream(
+    src: BinaryIO, cipher: int, session_key: bytes, *, spool_dir: str | None = None
+) -> BinaryIO:
     """A reader of the authenticated inner packets; ``src`` is positioned after the
-    version octet. Decrypts into an unnamed 0600 temporary file first: nothing is
-    readable until the MDC has verified.
+    version octet. Nothing is readable until the MDC has verified: the plaintext
+    waits in a :class:`~e2ee_mail._io.SealedSpool` (in ``spool_dir``, by default the
+    system temporary directory), encrypted under a key that exists only in memory,
+    so no plaintext rests on disk in clear whatever stops the process.
 
     Raises:
         DecryptionError: wrong key, non-AES cipher, altered, truncated, no MDC.
     """
     key, name = _key_for(cipher, session_key)
     opener = cfb.CFBStreamOpener(key, algorithm=name)
-    spool = tempfile.TemporaryFile(prefix=".e2ee-mail-")  # noqa: SIM115 - closed by _VerifiedSpool
+    stack = contextlib.ExitStack()
     try:
+        spool = stack.enter_context(_io.sealed_spool(spool_dir))
         buf = bytearray(_READ_SIZE)
         view = memoryview(buf)
         while n := src.readinto(view):  # type: ignore[attr-defined]
             spool.write(opener.update(view[:n]))
         opener.finalize()
-        spool.flush()
-        spool.seek(0)
+        reader = spool.reader()
     except BaseException:
-        spool.close()
+        stack.close()
         raise
-    return _VerifiedSpool(spool)  # type: ignore[return-value]
+    return _VerifiedSpool(reader, stack)  # type: ignore[return-value]

@@ -146,14 +146,7 @@ class X509Certificate(Certificate):
     @property
     def user_ids(self) -> tuple[str, ...]:
         """The subject (RFC 4514 string) followed by the SAN email addresses."""
-        ids = [self._subject]
-        ids += self.email_addresses
-        return tuple(ids)
-
-    @property
-    def email_addresses(self) -> tuple[str, ...]:
-        """The rfc822Name entries of the subjectAltName extension."""
-        return _san_emails(self._cert)
+        return (self._subject, *_san_emails(self._cert))
 
     @property
     def emails(self) -> tuple[str, ...]:

@@ -8,15 +8,18 @@ import stat
 from pathlib import Path
 
 import pytest
+from doubles import Pipe
 from hypothesis import given
 from hypothesis import strategies as st
 
 import e2ee_mail
+from e2ee_mail import _io
 from e2ee_mail._io import (
     PrefixedReader,
     atomic_writer,
     current_umask,
     read_input,
+    sealed_spool,
     spool,
     write_files_atomically,
     write_secret_file,
@@ -47,12 +50,70 @@ def test_secret_file_is_written_0600(tmp_path: Path) -> None:
     assert target.read_bytes() == b"secret"
 
 
-def test_spool_is_private_and_removed(tmp_path: Path) -> None:
+def test_spool_is_private_and_has_no_name(tmp_path: Path) -> None:
+    # Unlinked as soon as it is open: a SIGKILL cannot leave it behind.
     with spool(str(tmp_path)) as fh:
         fh.write(b"x")
-        name = fh.name
         assert stat.S_IMODE(os.fstat(fh.fileno()).st_mode) == 0o600
-    assert not os.path.exists(name)
+        assert list(tmp_path.iterdir()) == []
+        fh.seek(0)
+        assert fh.read() == b"x"
+    assert list(tmp_path.iterdir()) == []
+    assert not _io._TEMPORARIES
+
+
+MARKER = b"<plaintext marker 7d1f>"
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) - 1, 1 << 20, 3 * (1 << 20) + 17])
+def test_sealed_spool_gives_back_what_it_took(tmp_path: Path, size: int) -> None:
+    data = (MARKER * (size // len(MARKER) + 1))[:size]
+    with sealed_spool(str(tmp_path)) as sp:
+        for i in range(0, size, 100_000):
+            sp.write(data[i : i + 100_000])
+        reader = sp.reader()
+        assert reader.read() == data
+
+
+def test_sealed_spool_holds_no_plaintext_on_disk(tmp_path: Path) -> None:
+    data = MARKER * 100_000
+    with sealed_spool(str(tmp_path)) as sp:
+        sp.write(data)
+        reader = sp.reader()
+        raw = os.pread(sp._fh.fileno(), 2 * len(data), 0)
+        assert len(raw) > len(data)  # everything is on disk, sealed
+        assert MARKER not in raw
+        assert reader.read() == data
+
+
+def test_sealed_spool_refuses_a_chunk_altered_on_disk(tmp_path: Path) -> None:
+    with sealed_spool(str(tmp_path)) as sp:
+        sp.write(MARKER * 100_000)
+        reader = sp.reader()
+        fd = sp._fh.fileno()
+        os.pwrite(fd, bytes([os.pread(fd, 1, 1000)[0] ^ 1]), 1000)
+        with pytest.raises(e2ee_mail.DecryptionError):
+            reader.read()
+
+
+def test_sealed_spool_takes_nothing_once_read_back(tmp_path: Path) -> None:
+    with sealed_spool(str(tmp_path)) as sp:
+        sp.write(b"x")
+        sp.reader()
+        with pytest.raises(e2ee_mail.UsageError):
+            sp.write(b"y")
+
+
+def test_remove_temporaries_sweeps_what_a_clean_up_skipped(tmp_path: Path) -> None:
+    # A signal inside a clean-up skips the rest of it; the CLI sweeps afterwards.
+    fd, name = _io._create_temp(str(tmp_path), ".skipped.")
+    os.close(fd)
+    with atomic_writer(tmp_path / "done") as fh:
+        fh.write(b"kept")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [Path(name).name, "done"]
+    _io.remove_temporaries()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["done"]
+    assert not _io._TEMPORARIES
 
 
 def test_read_input_accepts_bytes_paths_and_pem_text(tmp_path: Path) -> None:
@@ -164,3 +225,14 @@ def test_write_files_atomically_renames_in_order_or_not_at_all(
         write_files_atomically([(first, b"x", 0o600), (second, b"y", 0o600)])
     assert renamed == ["one", "two"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]
+
+
+def test_prefixed_reader_over_a_seekable_source_seeks_as_it() -> None:
+    src = io.BytesIO(b"0123456789abcdef")
+    src.seek(2)
+    reader = PrefixedReader(src.read(4), src)  # peeked at "2345"
+    assert reader.seekable() and reader.tell() == 2
+    assert reader.read(3) == b"234" and reader.tell() == 5
+    assert reader.seek(1) == 1 and reader.read(2) == b"12"
+    assert reader.seek(2, os.SEEK_CUR) == 5 and reader.read() == b"56789abcdef"
+    assert not PrefixedReader(b"x", io.BufferedReader(Pipe(b""))).seekable()

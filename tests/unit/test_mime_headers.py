@@ -1,5 +1,6 @@
-"""mime/headers.py: RFC 9788 header protection: the Header Confidentiality Policies,
-HP-Outer, Legacy Display Elements, and what decryption restores and reports."""
+"""mime/headers.py, mime/legacy_display.py, mime/protection_report.py: RFC 9788
+header protection: HP-Outer, Legacy Display Elements, and what decryption restores
+and reports."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from email.parser import BytesParser
 import pytest
 
 from e2ee_mail.errors import UsageError
-from e2ee_mail.mime import headers
+from e2ee_mail.mime import headers, protection_report
+from e2ee_mail.mime.hcp import OBSCURED_SUBJECT, hcp_baseline, resolve_hcp
 from e2ee_mail.mime.wire import to_bytes
 
 
@@ -34,89 +36,14 @@ def _parse(data: bytes) -> EmailMessage:
     return msg
 
 
-# -- The policies (RFC 9788 §3.2) ---------------------------------------------------
-
-
-def test_baseline_obscures_the_subject_and_removes_keywords_and_comments() -> None:
-    hcp = headers.hcp_baseline
-    assert hcp("Subject", "The figures") == "[...]"
-    assert hcp("SUBJECT", "The figures") == "[...]"
-    assert hcp("Keywords", "contract") is None
-    assert hcp("comments", "not for the file") is None
-    for name, value in [
-        ("From", "Alice <alice@example.org>"),
-        ("Date", "Sat, 20 Feb 2021 10:09:02 -0500"),
-        ("List-Unsubscribe", "<https://example.org/u/1>"),
-        ("X-SES-CONFIGURATION-SET", "transactional"),
-    ]:
-        assert hcp(name, value) == value
-
-
-def test_minimal_obscures_the_subject_only() -> None:
-    assert headers.hcp_minimal("Subject", "The figures") == "[...]"
-    assert headers.hcp_minimal("Keywords", "contract") == "contract"
-    assert headers.hcp_minimal("Comments", "c") == "c"
-
-
-def test_no_confidentiality_shows_everything() -> None:
-    assert headers.hcp_no_confidentiality("Subject", "The figures") == "The figures"
-
-
-def test_shy_drops_display_names_and_the_time_zone() -> None:
-    hcp = headers.hcp_shy
-    assert hcp("From", "Alice <alice@example.org>") == "alice@example.org"
-    assert (
-        hcp("To", 'Bob <bob@example.org>, "Carol, C." <carol@example.org>')
-        == "bob@example.org, carol@example.org"
-    )
-    assert hcp("Cc", "Team: Dan <dan@example.org>;") == "Team: dan@example.org;"
-    assert hcp("Date", "Sat, 20 Feb 2021 10:09:02 -0500") == (
-        "Sat, 20 Feb 2021 15:09:02 +0000"
-    )
-    assert hcp("Date", "Sat, 20 Feb 2021 10:09:02 -0000") == (
-        "Sat, 20 Feb 2021 10:09:02 +0000"
-    )
-    # What it does not understand, it leaves alone.
-    assert hcp("Date", "yesterday") == "yesterday"
-    assert hcp("To", "undisclosed-recipients:;") == "undisclosed-recipients:;"
-    # And the baseline rules still hold.
-    assert hcp("Subject", "x") == "[...]"
-    assert hcp("Keywords", "x") is None
-    assert hcp("Reply-To", "Alice <a@example.org>") == "Alice <a@example.org>"
-
-
-def test_a_policy_is_named_or_given() -> None:
-    assert headers.resolve_hcp("shy")("Subject", "x") == "[...]"
-    assert headers.resolve_hcp(lambda n, v: v.upper())("X-A", "b") == "B"
-    with pytest.raises(UsageError, match="unknown header confidentiality policy"):
-        headers.resolve_hcp("strong")
-    with pytest.raises(UsageError):
-        headers.resolve_hcp(3)
-
-
-@pytest.mark.parametrize(
-    ("answer", "name", "match"),
-    [
-        (lambda n, v: 1, "X-A", "returned int"),
-        (lambda n, v: "a\r\nBcc: x@example.org", "X-A", "line break"),
-        (lambda n, v: None, "From", "removed From"),
-        (lambda n, v: None, "Date", "removed Date"),
-    ],
-)
-def test_a_callers_policy_is_checked(answer: object, name: str, match: str) -> None:
-    checked = headers.resolve_hcp(answer)
-    with pytest.raises(UsageError, match=match):
-        checked(name, "value")
-
-
 def test_a_callers_policy_is_asked_once_per_field() -> None:
     calls: list[str] = []
 
     def counting(name: str, value: str) -> str | None:
         calls.append(name)
-        return headers.hcp_baseline(name, value)
+        return hcp_baseline(name, value)
 
-    checked = headers.resolve_hcp(counting)
+    checked = resolve_hcp(counting)
     msg = _msg()
     inner = headers.build_inner(msg, hcp=checked)
     outer = headers.build_outer(msg, hcp=checked)
@@ -141,7 +68,7 @@ def test_outer_shows_what_baseline_leaves_and_never_bcc() -> None:
         "X-Private",
         "MIME-Version",
     ]
-    assert outer["Subject"] == headers.OBSCURED_SUBJECT == "[...]"
+    assert outer["Subject"] == OBSCURED_SUBJECT == "[...]"
     assert outer["From"] == "Alice <alice@example.org>"
     assert outer["X-Private"] == "internal"
     assert outer.get_payload() is None or outer.get_payload() == ""
@@ -320,13 +247,13 @@ def test_the_rfcs_legacy_display_is_removed_on_decryption(
     assert restored.get_param("hp-legacy-display") is None
     assert restored.get_param("hp") is None
     assert restored["HP-Outer"] is None
-    assert headers.report(restored).confidential == ("Subject",)
+    assert protection_report.report(restored).confidential == ("Subject",)
 
 
 def test_legacy_display_lists_every_hidden_user_facing_field() -> None:
     msg = _msg()
     msg["Keywords"] = "merger"
-    inner = headers.build_inner(msg, hcp=headers.resolve_hcp("shy"))
+    inner = headers.build_inner(msg, hcp=resolve_hcp("shy"))
     assert inner.get_param("hp-legacy-display") == "1"
     # Keywords is hidden but not user-facing; Date is already UTC.
     assert inner.get_content() == (
@@ -340,7 +267,7 @@ def test_legacy_display_lists_every_hidden_user_facing_field() -> None:
 
 
 def test_no_legacy_display_when_nothing_user_facing_is_hidden() -> None:
-    inner = headers.build_inner(_msg(), hcp=headers.resolve_hcp("no-confidentiality"))
+    inner = headers.build_inner(_msg(), hcp=resolve_hcp("no-confidentiality"))
     assert inner.get_param("hp-legacy-display") is None
     assert inner.get_content() == "body text\n"
     inner = headers.build_inner(_msg(), legacy_display=False)
@@ -403,7 +330,7 @@ def test_inner_of_a_multipart_leaves_every_original_part_alone() -> None:
 
 def _sent(msg: EmailMessage, hcp: str = "baseline") -> tuple[bytes, bytes]:
     """(the outer header block as sent, the inner entity's bytes)."""
-    checked = headers.resolve_hcp(hcp)
+    checked = resolve_hcp(hcp)
     inner = to_bytes(headers.build_inner(msg, hcp=checked))
     outer = to_bytes(headers.build_outer(msg, hcp=checked))
     return outer, inner
@@ -424,7 +351,7 @@ def test_restore_gives_back_the_protected_fields() -> None:
     assert [k for k in restored if not k.startswith("Content-")] == [
         k for k in _msg() if k != "Bcc" and not k.startswith("Content-")
     ]
-    report = headers.report(restored)
+    report = protection_report.report(restored)
     assert report.protected
     assert report.confidential == ("Subject",)
     assert report.mismatches == () and report.unprotected == ()
@@ -439,7 +366,7 @@ def test_report_names_what_changed_on_the_way() -> None:
         b"X-Private: internal\r\n", b""
     ).replace(b"MIME-Version", b"Cc: eve@example.net\r\nMIME-Version")
     restored = _open(tampered, inner)
-    report = headers.report(restored)
+    report = protection_report.report(restored)
     # Date is UTC already: shy shows it as it is.
     assert report.confidential == ("From", "To", "Cc", "Subject")
     assert report.unprotected == ("Received",)
@@ -460,7 +387,7 @@ def test_report_names_what_changed_on_the_way() -> None:
 def test_display_names_and_case_are_no_from_mismatch() -> None:
     outer, inner = _sent(_msg(), "shy")
     restored = _open(outer.replace(b"alice@example.org", b"ALICE@example.org"), inner)
-    report = headers.report(restored)
+    report = protection_report.report(restored)
     assert not report.from_mismatch
     assert [m.name for m in report.mismatches] == ["From"]
 
@@ -472,11 +399,11 @@ def test_restore_without_hp_takes_outer_headers() -> None:
     restored = headers.restore_entity(bytearray(to_bytes(legacy)), outer)
     assert restored["From"] == "Alice <alice@example.org>"
     assert restored["Subject"] == "[...]"
-    report = headers.report(restored)
+    report = protection_report.report(restored)
     assert not report.protected
     assert "From" in report.unprotected and report.mismatches == ()
 
 
 def test_report_needs_a_decrypted_message() -> None:
     with pytest.raises(UsageError, match="decrypt_message"):
-        headers.report(_msg())
+        protection_report.report(_msg())

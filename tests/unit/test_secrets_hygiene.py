@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     PrivateFormat,
 )
+from doubles import Pipe
 
 import e2ee_mail
 from e2ee_mail.policy import DEFAULT
@@ -331,33 +332,41 @@ def test_logging_at_debug_never_includes_secrets(
 
 
 class _Watcher(io.RawIOBase):
-    """A dst that, on every write, records the mode of each open file in ``root``."""
+    """A dst that, on every write, records the mode of each open file in ``root``
+    and whether any of them holds the plaintext."""
 
     def __init__(self, root: Path) -> None:
         self.root = str(root)
         self.modes: list[int] = []
+        self.plaintext_in_temp = False
         self.data = bytearray()
 
     def writable(self) -> bool:
         return True
 
     def write(self, b: object) -> int:
-        self.modes += _open_temp_modes(self.root)
+        for mode, content in _open_temps(self.root):
+            self.modes.append(mode)
+            self.plaintext_in_temp |= PLAINTEXT[:24] in content
         view = memoryview(b)  # type: ignore[arg-type]
         self.data += view
         return len(view)
 
 
-def _open_temp_modes(root: str) -> list[int]:
-    modes = []
+def _open_temps(root: str) -> list[tuple[int, bytes]]:
+    """Mode and content of every file this process has open under ``root``,
+    nameless ones (unlinked spools) included."""
+    found = []
     for fd in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
             if target.startswith(root):
-                modes.append(stat.S_IMODE(os.stat(f"/proc/self/fd/{fd}").st_mode))
+                with open(f"/proc/self/fd/{fd}", "rb") as fh:
+                    mode = stat.S_IMODE(os.fstat(fh.fileno()).st_mode)
+                    found.append((mode, fh.read()))
         except OSError:
             continue
-    return modes
+    return found
 
 
 @pytest.fixture
@@ -377,36 +386,80 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("pgp6-x25519", False),
     ],
 )
-def test_decrypt_stream_temp_files_are_0600_and_removed(
+def test_decrypt_stream_temp_files_are_0600_sealed_and_removed(
     private_tmp: Path, name: str, spools: bool
 ) -> None:
     key = _keys()[name]
     fmt = "cms" if key.format == "x509" else "openpgp"
     ct = bytes(e2ee_mail.encrypt(PLAINTEXT * 100, key.public, format=fmt))
     dst = _Watcher(private_tmp)
-    e2ee_mail.decrypt_stream(io.BytesIO(ct), dst, key)
+    e2ee_mail.decrypt_stream(Pipe(ct), dst, key)
     assert bytes(dst.data) == PLAINTEXT * 100
     if spools:  # CMS and SEIPDv1 spool before releasing; SEIPDv2 streams chunks
         assert dst.modes, "expected a spool file while the plaintext was copied out"
     assert all(m == 0o600 for m in dst.modes), [oct(m) for m in dst.modes]
+    assert not dst.plaintext_in_temp, "a temporary file held the plaintext in clear"
     assert os.listdir(private_tmp) == []
-    assert _open_temp_modes(str(private_tmp)) == []
+    assert _open_temps(str(private_tmp)) == []
     # And on failure: nothing left behind either.
     with pytest.raises(e2ee_mail.Error):
-        e2ee_mail.decrypt_stream(io.BytesIO(ct[:-9]), _Watcher(private_tmp), key)
+        e2ee_mail.decrypt_stream(Pipe(ct[:-9]), _Watcher(private_tmp), key)
     assert os.listdir(private_tmp) == []
-    assert _open_temp_modes(str(private_tmp)) == []
+    assert _open_temps(str(private_tmp)) == []
 
 
-def test_legacy_cbc_stream_spool_is_0600_and_removed(private_tmp: Path) -> None:
+def _mail(key: e2ee_mail.SecretKey) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "a@example.org"
+    msg["To"] = "b@example.org"
+    msg["Subject"] = "s"
+    msg.set_content((PLAINTEXT * 100).decode())
+    fmt = "smime" if key.format == "x509" else "pgpmime"
+    return e2ee_mail.encrypt_message(msg, key.public, format=fmt).as_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "mail"),
+    [
+        ("x509-x25519", False),
+        ("pgp4-ecdh", False),
+        ("x509-x25519", True),
+        ("pgp4-ecdh", True),
+    ],
+)
+def test_decrypt_stream_spools_in_spool_dir_only(
+    private_tmp: Path, tmp_path: Path, name: str, mail: bool
+) -> None:
+    # CMS from a pipe, SEIPDv1, S/MIME and PGP/MIME mail (their CMS and SEIPDv1
+    # inside): every spool in the directory given, nothing in the system's.
+    key = _keys()[name]
+    if mail:
+        ct = _mail(key)
+    else:
+        fmt = "cms" if key.format == "x509" else "openpgp"
+        ct = bytes(e2ee_mail.encrypt(PLAINTEXT * 100, key.public, format=fmt))
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    dst = _Watcher(chosen)
+    e2ee_mail.decrypt_stream(Pipe(ct), dst, key, spool_dir=chosen)
+    assert PLAINTEXT.rstrip() in dst.data
+    assert dst.modes and all(m == 0o600 for m in dst.modes)
+    assert not dst.plaintext_in_temp
+    assert os.listdir(chosen) == [] and os.listdir(private_tmp) == []
+
+
+def test_legacy_cbc_stream_spool_is_0600_sealed_and_removed(private_tmp: Path) -> None:
     key = _keys()["x509-rsa"]
     ct = bytes(
         e2ee_mail.encrypt(PLAINTEXT, key.public, format="cms", cipher="aes-256-cbc")
     )
     dst = _Watcher(private_tmp)
-    e2ee_mail.decrypt_stream(io.BytesIO(ct), dst, key, allow_unauthenticated=True)
+    e2ee_mail.decrypt_stream(Pipe(ct), dst, key, allow_unauthenticated=True)
     assert bytes(dst.data) == PLAINTEXT
-    assert all(m == 0o600 for m in dst.modes)
+    assert dst.modes and all(m == 0o600 for m in dst.modes)
+    assert not dst.plaintext_in_temp
     assert os.listdir(private_tmp) == []
 
 
