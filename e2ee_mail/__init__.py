@@ -29,21 +29,21 @@ from .errors import (
 if TYPE_CHECKING:
     from ._api import (
         decrypt,
-        decrypt_message,
         decrypt_stream,
         encrypt,
-        encrypt_message,
         encrypt_stream,
-        generate_key,
-        header_protection_report,
         inspect,
-        load_certificate,
-        load_key,
         rewrap,
-        rewrap_message,
         rewrap_stream,
     )
     from ._inspect import Inspection, RecipientDescription
+    from ._keys_api import generate_key, load_certificate, load_key
+    from ._mail_api import (
+        decrypt_message,
+        encrypt_message,
+        header_protection_report,
+        rewrap_message,
+    )
     from .keys.ring import Keyring, KeyringError, KeyVersion, RotationPolicy
     from .mime.hcp import (
         hcp_baseline,
@@ -114,21 +114,24 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         (
             "decrypt",
-            "decrypt_message",
             "decrypt_stream",
             "encrypt",
-            "encrypt_message",
             "encrypt_stream",
-            "generate_key",
-            "header_protection_report",
             "inspect",
-            "load_certificate",
-            "load_key",
             "rewrap",
-            "rewrap_message",
             "rewrap_stream",
         ),
         "._api",
+    ),
+    **dict.fromkeys(("generate_key", "load_certificate", "load_key"), "._keys_api"),
+    **dict.fromkeys(
+        (
+            "decrypt_message",
+            "encrypt_message",
+            "header_protection_report",
+            "rewrap_message",
+        ),
+        "._mail_api",
     ),
     # Header protection (RFC 9788): the policies, to build one's own on.
     **dict.fromkeys(

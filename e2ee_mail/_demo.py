@@ -43,13 +43,13 @@ def run(out: TextIO) -> None:
     Raises:
         e2ee_mail.Error: if anything does not round-trip (it should not).
     """
-    from . import _api
+    from . import _api, _keys_api, _mail_api
     from .errors import Error
     from .mime import detect
 
     started = time.perf_counter()
-    bob = _api.generate_key("Bob <bob@example.org>", format="x509", kind="x25519")
-    carol = _api.generate_key(
+    bob = _keys_api.generate_key("Bob <bob@example.org>", format="x509", kind="x25519")
+    carol = _keys_api.generate_key(
         "Carol <carol@example.org>", format="x509", kind="rsa3072"
     )
     out.write("1. Throwaway X.509 keys (in memory only):\n")
@@ -60,7 +60,7 @@ def run(out: TextIO) -> None:
         )
 
     msg = _sample()
-    encrypted = _api.encrypt_message(
+    encrypted = _mail_api.encrypt_message(
         msg,
         [bob.public, carol.public],
         format="smime",
@@ -78,7 +78,7 @@ def run(out: TextIO) -> None:
 
     out.write("\n4. Decrypted by each recipient:\n")
     for name, key in (("Bob", bob), ("Carol", carol)):
-        plain = _api.decrypt_message(wire, key)
+        plain = _mail_api.decrypt_message(wire, key)
         body = plain.get_content() if not plain.is_multipart() else ""
         if plain["Subject"] != _SUBJECT or body.replace("\r\n", "\n") != _BODY:
             raise Error(f"demo failed: {name}'s decrypted mail differs")

@@ -348,13 +348,13 @@ def _prompt(path: str) -> bytes:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> None:
-    from . import _api
+    from . import _keys_api
 
     profile: Literal["rfc9580", "rfc4880"] = args.profile or "rfc9580"
     if args.format == "x509" and args.profile:
         raise UsageError("--profile applies to --format openpgp only")
     passphrase = _passphrase(args)
-    key = _api.generate_key(
+    key = _keys_api.generate_key(
         args.uid, format=args.format, kind=args.kind, profile=profile
     )
     secret = key.export(passphrase=passphrase or None)
@@ -402,18 +402,18 @@ def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
     """The --key files, unlocked with the given passphrase; when none is given, a
     protected key asks for one on the terminal (stdin a terminal only, so that a
     script never hangs on a prompt)."""
-    from . import _api
+    from . import _keys_api
 
     passphrase = _passphrase(args)
     keys = []
     for path in args.key:
         try:
-            keys.append(_api.load_key(path, passphrase))
+            keys.append(_keys_api.load_key(path, passphrase))
         except PassphraseError:
             if passphrase is not None or not sys.stdin.isatty():
                 raise
             passphrase = _prompt(path)
-            keys.append(_api.load_key(path, passphrase))
+            keys.append(_keys_api.load_key(path, passphrase))
     return keys
 
 
@@ -466,7 +466,7 @@ def _recipients(args: argparse.Namespace) -> list[Certificate]:
         return cli_keyring.recipients(
             args.to, args.keyring, args.format, lambda: _passphrase(args)
         )
-    from . import _api
+    from . import _keys_api
 
     for name in args.to:
         if "@" in name and not os.path.exists(name):
@@ -474,7 +474,7 @@ def _recipients(args: argparse.Namespace) -> list[Certificate]:
                 f"--to {name}: no such certificate file; to name recipients by "
                 "address, give --keyring DIR"
             )
-    return [_api.load_certificate(path) for path in args.to]
+    return [_keys_api.load_certificate(path) for path in args.to]
 
 
 def _decryption_keys(args: argparse.Namespace) -> list[SecretKey]:
@@ -532,7 +532,7 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
 
 
 def _cmd_rewrap(args: argparse.Namespace) -> None:
-    from . import _api
+    from . import _api, _keys_api
 
     if args.mailbox:
         from . import cli_keyring
@@ -547,7 +547,7 @@ def _cmd_rewrap(args: argparse.Namespace) -> None:
         )
         raise SystemExit(EXIT_USAGE)
     keys = _load_keys(args)
-    certs = [_api.load_certificate(path) for path in args.to]
+    certs = [_keys_api.load_certificate(path) for path in args.to]
     # Streamed: only the recipient entries are rewritten and the sealed body is
     # copied through in chunks, so memory stays bounded whatever the message size.
     with _input(args.input) as raw, _output(args.output) as dst:

@@ -203,7 +203,7 @@ def _show(ring: Keyring, identity: str | None) -> None:
 
 def run_keyring(args: argparse.Namespace, output: _Output) -> None:
     """Run one ``keyring`` action; ``output`` is cli.py's atomic ``_output``."""
-    from . import _api
+    from . import _keys_api
     from .keys.ring import Keyring, RotationPolicy
 
     ring = Keyring.open(args.dir, passphrase=_env(args.passphrase_env))
@@ -213,7 +213,7 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
     elif action == "list":
         _show(ring, args.identity)
     elif action == "add":
-        key = _api.load_key(args.key, _env(args.key_passphrase_env))
+        key = _keys_api.load_key(args.key, _env(args.key_passphrase_env))
         v = ring.add(args.identity, key, state=args.state)
         print(
             f"added {v.identity} {v.format} v{v.version} {v.fingerprint} "
@@ -306,14 +306,14 @@ def recipients(
         UsageError: an address with no active key of that format, or with one of
             each format and no ``--format``.
     """
-    from . import _api
+    from . import _keys_api
 
     key_format = _KEY_FORMATS.get(mail_format)
     ring: Keyring | None = None
     certs: list[Certificate] = []
     for name in names:
         if os.path.exists(name):
-            certs.append(_api.load_certificate(name))
+            certs.append(_keys_api.load_certificate(name))
             continue
         if "@" not in name:
             raise UsageError(f"--to {name}: neither a certificate file nor an address")

@@ -119,7 +119,7 @@ class GnuPGKeyring:
         Raises:
             UsageError: ``email`` is not an address.
         """
-        from .._api import load_certificate
+        from .._keys_api import load_certificate
 
         if not isinstance(email, str) or "@" not in email:
             raise UsageError(f"{email!r} is not an email address")

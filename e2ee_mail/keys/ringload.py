@@ -8,7 +8,7 @@ subkey rotation) get it from their key.
 
 from __future__ import annotations
 
-from .. import _api
+from .. import _keys_api
 from ..errors import KeyLoadError, PassphraseError, UsageError
 from ..model import SecretKey
 from .ringstore import KeyringError, Store
@@ -19,7 +19,7 @@ __all__ = ["load"]
 
 # An indirection the unit tests may replace with an in-test fake.
 def _load_key(data: bytes, passphrase: bytes | None) -> SecretKey:
-    return _api.load_key(data, passphrase)
+    return _keys_api.load_key(data, passphrase)
 
 
 def load(

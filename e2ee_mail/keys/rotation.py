@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from typing import Final, Literal, TypeGuard, get_args
 
-from .. import _api
+from .. import _keys_api
 from ..errors import UnsupportedError, UsageError
 from ..model import KeyFormat, KeyKind, SecretKey
 from ..openpgp.certs import OpenPGPSecretKey
@@ -80,7 +80,7 @@ Profile = Literal["rfc9580", "rfc4880"]
 def _generate_key(
     uid: str, format: KeyFormat, kind: KeyKind, profile: Profile = "rfc9580"
 ) -> SecretKey:
-    return _api.generate_key(uid, format=format, kind=kind, profile=profile)
+    return _keys_api.generate_key(uid, format=format, kind=kind, profile=profile)
 
 
 def profile_of(previous: SecretKey | None) -> Profile:

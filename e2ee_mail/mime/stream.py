@@ -22,13 +22,6 @@ for :func:`e2ee_mail.inspect`.
 
 Left out: a PGP/MIME part with a base64 or quoted-printable transfer encoding of the
 armor is decrypted only by :func:`e2ee_mail.decrypt_message`.
-
-:func:`rewrap_stream` re-keys an encrypted mail of the same two shapes: every octet
-is copied as it came but the encrypted blob, which the format's stream re-keyer
-rewrites (new recipient entries, the sealed body copied through): an S/MIME body is
-decoded from base64 and written again in 76-column lines with the mail's line ends;
-a PGP/MIME message keeps its preamble, control part, part headers, delimiters and
-epilogue, and its armor is written again (64-column lines, the mail's line ends).
 """
 
 from __future__ import annotations
@@ -47,13 +40,23 @@ if TYPE_CHECKING:
 
     from .._inspect import Inspection
 
-__all__ = ["decrypt_stream", "encrypt_stream", "inspect_stream", "rewrap_stream"]
+__all__ = [
+    "decrypt_stream",
+    "drain",
+    "encrypt_stream",
+    "inspect_stream",
+    "parse_head",
+    "pgpmime_part",
+    "smime_body",
+]
 
-#: Octets copied at a time after the encrypted part.
-_COPY_CHUNK = 1 << 20
 
+def parse_head(block: bytes) -> EmailMessage:
+    """The header fields of the header block ``block``, parsed.
 
-def _parse_head(block: bytes) -> EmailMessage:
+    Raises:
+        MIMEError: not a mail's header block.
+    """
     from email import policy
     from email.message import EmailMessage
     from email.parser import BytesParser
@@ -103,7 +106,7 @@ def encrypt_stream(
     checked = resolve_hcp(hcp)
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
-    head = _parse_head(block)
+    head = parse_head(block)
     inner = streamio.CanonicalReader(
         _header_block(headers.build_inner(head, hcp=checked, legacy_display=False)),
         body,
@@ -181,7 +184,7 @@ class _RestoringWriter:
         return n
 
     def _write_head(self, block: bytes) -> None:
-        inner = _parse_head(block)
+        inner = parse_head(block)
         self._dst.write(_header_block(headers.restore(inner, self._outer)))
 
     def flush(self) -> None:
@@ -216,7 +219,7 @@ def decrypt_stream(
 
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
-    outer = _parse_head(block)
+    outer = parse_head(block)
     out = _RestoringWriter(dst, outer, limit)
     if detect.kind(outer) == "smime":
         _open_smime(outer, body, src, out, keys, policy, spool_dir)
@@ -225,7 +228,7 @@ def decrypt_stream(
     out.close()
 
 
-def _smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
+def smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
     """The CMS octets of an S/MIME mail whose header block was ``outer``."""
     from .smime import check_encrypted_type
 
@@ -251,7 +254,7 @@ def _open_smime(
 ) -> None:
     from ..cms import envelope
 
-    reader = _smime_body(outer, body, src)
+    reader = smime_body(outer, body, src)
     envelope.decrypt_stream(
         reader,
         out,  # type: ignore[arg-type]
@@ -261,7 +264,7 @@ def _open_smime(
     )
 
 
-def _pgpmime_part(
+def pgpmime_part(
     outer: EmailMessage, body: bytes, src: BinaryIO, policy: Policy
 ) -> tuple[streamio.PartReader, str]:
     """The encrypted part of a PGP/MIME mail whose header block was ``outer``
@@ -281,7 +284,7 @@ def _pgpmime_part(
     limit = policy.max_mail_header_bytes
     # The preamble, then part 1: short, read whole (bounded like a header block).
     preamble = streamio.PartReader(body, src, delimiter)
-    _drain(preamble, limit, "the preamble")
+    drain(preamble, limit, "the preamble")
     if preamble.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
     control = streamio.PartReader(preamble.rest, src, delimiter)
@@ -289,20 +292,20 @@ def _pgpmime_part(
         control,  # type: ignore[arg-type]
         limit=limit,
     )
-    control_rest = _drain(control, limit)
-    check_control_part(_parse_head(control_block), control_body + control_rest)
+    control_rest = drain(control, limit)
+    check_control_part(parse_head(control_block), control_body + control_rest)
     if control.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
     # Part 2: its header block, then the armored message.
     block, data_body = streamio.read_header_block(src, prefix=control.rest, limit=limit)
-    data = _parse_head(block)
+    data = parse_head(block)
     check_data_part(data)
     cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
     return streamio.PartReader(data_body, src, delimiter), cte
 
 
 def _pgpmime_end(part: streamio.PartReader, limit: int) -> None:
-    _drain(part, limit, "the encrypted part")  # text after the armor's tail line
+    drain(part, limit, "the encrypted part")  # text after the armor's tail line
     if not part.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
 
@@ -318,7 +321,7 @@ def _open_pgpmime(
 ) -> None:
     from ..openpgp import message
 
-    part, cte = _pgpmime_part(outer, body, src, policy)
+    part, cte = pgpmime_part(outer, body, src, policy)
     if cte not in ("7bit", "8bit", "binary"):
         raise UnsupportedError(
             f"a PGP/MIME part in {cte} is read by decrypt_message(), not streamed"
@@ -349,15 +352,15 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
 
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
-    outer = _parse_head(block)
+    outer = parse_head(block)
     if detect.kind(outer) == "smime":
         from ..cms import inspection as cms_inspection
 
-        described = cms_inspection.inspect_stream(_smime_body(outer, body, src), policy)
+        described = cms_inspection.inspect_stream(smime_body(outer, body, src), policy)
         return dataclasses.replace(described, format="smime")
     from ..openpgp import inspection as pgp_inspection
 
-    part, cte = _pgpmime_part(outer, body, src, policy)
+    part, cte = pgpmime_part(outer, body, src, policy)
     if cte == "base64":
         reader: BinaryIO = streamio.Base64Reader(b"", part)  # type: ignore[arg-type, assignment]
     elif cte in ("7bit", "8bit", "binary"):
@@ -374,143 +377,9 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
     return dataclasses.replace(described, format="pgpmime")
 
 
-def _drain(reader: streamio.PartReader, limit: int, what: str = "") -> bytes:
+def drain(reader: streamio.PartReader, limit: int, what: str = "") -> bytes:
     """The rest of a short part (at most ``limit`` octets)."""
     data = reader.read(limit + 1)
     if len(data) > limit:
         raise MIMEError(f"{what or 'a part'} of the PGP/MIME message is too long")
     return data
-
-
-def rewrap_stream(
-    src: BinaryIO,
-    dst: BinaryIO,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-    *,
-    policy: Policy,
-) -> None:
-    """Re-key the S/MIME or PGP/MIME mail read from ``src`` into ``dst``: the same
-    mail, its encrypted part addressed to ``certs`` (see the module docstring). On
-    failure ``dst`` may hold part of the output.
-
-    Raises:
-        MIMEError: not S/MIME or PGP/MIME of the shape decrypt_stream reads.
-        UsageError: certificates of the other format.
-        NoMatchingKeyError, DecryptionError, FormatError, PolicyError: from the
-            format layers.
-    """
-    from . import detect
-
-    block, body = streamio.read_header_block(src, limit=policy.max_mail_header_bytes)
-    outer = _parse_head(block)
-    eol = b"\r\n" if block.endswith(b"\r\n") else b"\n"
-    if detect.kind(outer) == "smime":
-        _rewrap_smime(outer, block, body, src, dst, eol, keys, certs, policy)
-    else:
-        _rewrap_pgpmime(outer, block, body, src, dst, keys, certs, policy)
-
-
-def _rewrap_smime(
-    outer: EmailMessage,
-    block: bytes,
-    body: bytes,
-    src: BinaryIO,
-    dst: BinaryIO,
-    eol: bytes,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-    policy: Policy,
-) -> None:
-    from ..cms import common, rekey
-
-    reader = _smime_body(outer, body, src)
-    common.x509_certificates(certs, policy)  # refuse wrong recipients before writing
-    dst.write(block)
-    if isinstance(reader, streamio.Base64Reader):
-        lines = streamio.Base64LineWriter(dst, eol)
-        rekey.rewrap_stream(reader, lines, keys, certs, policy=policy)  # type: ignore[arg-type]
-        lines.close()
-    else:
-        rekey.rewrap_stream(reader, dst, keys, certs, policy=policy)
-
-
-_ARMOR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
-
-
-def _rewrap_pgpmime(
-    outer: EmailMessage,
-    block: bytes,
-    body: bytes,
-    src: BinaryIO,
-    dst: BinaryIO,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-    policy: Policy,
-) -> None:
-    from .._io import PrefixedReader
-    from ..openpgp import rekey
-    from ..openpgp.recipients import openpgp_certs
-
-    openpgp_certs(certs)  # refuse wrong recipients before writing
-    boundary = outer.get_boundary()
-    if not boundary or not boundary.isascii():
-        raise MIMEError("the PGP/MIME message has no US-ASCII boundary parameter")
-    delimiter = boundary.encode("ascii")
-    # Everything before the armor (preamble, control part, the data part's header
-    # block: three pieces decrypt_stream bounds by the policy's header limit) is
-    # short: read it whole, bounded, and check it as decrypt_stream does.
-    bound = 3 * policy.max_mail_header_bytes
-    text = bytearray(body)
-    while (at := text.find(_ARMOR_BEGIN)) < 0:
-        if len(text) > bound:
-            raise MIMEError(
-                "the PGP/MIME message has no armored message near its start"
-            )
-        more = src.read(64 * 1024)
-        if not more:
-            raise MIMEError("the PGP/MIME message holds no armored OpenPGP message")
-        text += more
-    before = bytes(text[:at])
-    _check_pgpmime_parts(outer, before, delimiter, policy)
-    dst.write(block)
-    dst.write(before)
-    armor_text = bytes(text[at:])
-    crlf = armor_text.split(b"\n", 1)[0].endswith(b"\r")
-    out: BinaryIO = streamio.LineEndWriter(dst) if crlf else dst  # type: ignore[assignment]
-    armored: BinaryIO = PrefixedReader(armor_text, src)  # type: ignore[assignment]
-    after = rekey.rewrap_stream(armored, out, keys, certs, policy=policy)
-    # The new armor ends its tail line; the old tail line's end is not copied again.
-    while len(after) < 2 and (more := src.read(2)):
-        after += more
-    stripped = after.lstrip(b" \t")
-    for line_end in (b"\r\n", b"\n"):
-        if stripped.startswith(line_end):
-            after = stripped[len(line_end) :]
-            break
-    dst.write(after)
-    while chunk := src.read(_COPY_CHUNK):
-        dst.write(chunk)
-
-
-def _check_pgpmime_parts(
-    outer: EmailMessage, before: bytes, delimiter: bytes, policy: Policy
-) -> None:
-    """Check a PGP/MIME mail up to its armor header line (``before``): the
-    preamble, the control part and the data part's header block, by the checks
-    decrypt_stream makes; the data part may hold nothing but white space before
-    the armor.
-
-    ``before`` is all that is read: a close delimiter after it lets the part reader
-    end there instead of looking for one in the rest of the mail.
-    """
-    import io
-
-    closed = before + b"\r\n--" + delimiter + b"--\r\n"
-    part, cte = _pgpmime_part(outer, closed, io.BytesIO(), policy)
-    if cte not in ("7bit", "8bit", "binary"):
-        raise UnsupportedError(
-            f"a PGP/MIME part in {cte} is re-keyed by rewrap_message(), not streamed"
-        )
-    if _drain(part, policy.max_mail_header_bytes).strip():
-        raise MIMEError("text before the armored message in the PGP/MIME part")

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from .._api import decrypt_message
+from .._mail_api import decrypt_message
 from ..cms import build
 from ..mime import headers, pgpmime, smime
 from ..mime.wire import to_bytes

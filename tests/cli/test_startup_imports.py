@@ -183,17 +183,20 @@ def test_import_cli_loads_neither_the_library_nor_cryptography() -> None:
         "nacl",
         "dataclasses",
         "e2ee_mail._api",
+        "e2ee_mail._keys_api",
+        "e2ee_mail._mail_api",
         "e2ee_mail.policy",
     )
     assert _offenders(set(out), heavy, _interpreter_modules()) == []
 
 
 def test_lazy_public_names_are_the_real_objects() -> None:
-    from e2ee_mail import _api, _inspect, model, policy
+    from e2ee_mail import _api, _inspect, _keys_api, _mail_api, model, policy
     from e2ee_mail.keys import ring
 
     assert e2ee_mail.encrypt is _api.encrypt
-    assert e2ee_mail.load_key is _api.load_key
+    assert e2ee_mail.load_key is _keys_api.load_key
+    assert e2ee_mail.encrypt_message is _mail_api.encrypt_message
     assert e2ee_mail.Inspection is _inspect.Inspection
     assert e2ee_mail.Certificate is model.Certificate
     assert e2ee_mail.DEFAULT is policy.DEFAULT

@@ -372,7 +372,7 @@ def test_rewrap_message_refuses_what_it_cannot_do(
 
 def test_rewrap_stream_and_rewrap_message_are_public() -> None:
     assert {"rewrap_stream", "rewrap_message"} <= set(e2ee_mail.__all__)
-    from e2ee_mail import _api
+    from e2ee_mail import _api, _mail_api
 
     assert e2ee_mail.rewrap_stream is _api.rewrap_stream
-    assert e2ee_mail.rewrap_message is _api.rewrap_message
+    assert e2ee_mail.rewrap_message is _mail_api.rewrap_message
