@@ -18,13 +18,20 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NoReturn
+from typing import Any, NoReturn
 
-from ._io import (
-    atomic_writer,
-    remove_temporaries,
-    sealed_spool,
-    write_files_atomically,
+from . import cli_commands as cmd
+from . import cli_options as opt
+from ._io import remove_temporaries
+from .cli_status import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_CODES,
+    EXIT_ERROR,
+    EXIT_NO_KEY,
+    EXIT_PASSPHRASE,
+    EXIT_SIGNAL_BASE,
+    EXIT_USAGE,
 )
 from .errors import (
     DecryptionError,
@@ -35,43 +42,13 @@ from .errors import (
     UsageError,
 )
 
-if TYPE_CHECKING:
-    from .model import Certificate, SecretKey
-    from .policy import Policy, Profile
-
-# Start-up: importing this module costs argparse and the exception classes only. The
-# library (`_api`, hence `policy`, `dataclasses` and `cryptography`) is imported by
-# the command that runs; the formats by the library when a message needs them.
+# Start-up: importing this module costs argparse, the exception classes and the
+# command line's own light modules (its statuses, options, input and output, the
+# command functions). The library (`_api`, hence `policy`, `dataclasses` and
+# `cryptography`) is imported by the command that runs; the formats by the library
+# when a message needs them.
 
 __all__ = ["main"]
-
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_NO_KEY = 3
-EXIT_BAD_INPUT = 4
-EXIT_PASSPHRASE = 5
-#: The status of a command ended by signal N is this + N (what shells report).
-EXIT_SIGNAL_BASE = 128
-#: 128 + SIGPIPE: what a shell reports for a program its reader left (``| head``).
-EXIT_BROKEN_PIPE = EXIT_SIGNAL_BASE + 13
-
-#: Status -> meaning, for --help and the README.
-EXIT_CODES: dict[int, str] = {
-    0: "success",
-    EXIT_ERROR: "any other failure (refused by policy, unsupported, I/O, keyring)",
-    EXIT_USAGE: "usage: bad option, unreadable input, -o DIR, binary data for a tty",
-    EXIT_NO_KEY: "no matching key: the message names none of the keys given",
-    EXIT_BAD_INPUT: "not an encrypted message, damaged input, or decryption failed",
-    EXIT_PASSPHRASE: "passphrase missing or wrong",
-    EXIT_SIGNAL_BASE + 1: "ended by SIGHUP, its temporary files removed",
-    EXIT_SIGNAL_BASE + 2: "interrupted (SIGINT, Ctrl-C), its temporary files removed",
-    EXIT_BROKEN_PIPE: "the reader of stdout went away (| head): output cut short",
-    EXIT_SIGNAL_BASE + 15: "ended by SIGTERM, its temporary files removed",
-}
-
-_BINARY_TO_TERMINAL = (
-    "refusing to write binary data to a terminal; use -o FILE, --armor, or -o -"
-)
 
 
 class _Terminated(BaseException):
@@ -182,673 +159,45 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-@contextlib.contextmanager
-def _input(path: str | None) -> Iterator[BinaryIO]:
-    if path is None or path == "-":
-        yield sys.stdin.buffer
-        return
-    try:
-        fh = open(path, "rb")  # noqa: SIM115
-    except OSError as exc:
-        raise UsageError(f"cannot read {path!r}: {exc.strerror}") from None
-    with fh:
-        yield fh
-
-
-def _to_terminal(path: str | None) -> bool:
-    """Whether output goes to a terminal by default (no -o, or none but "-")."""
-    return path is None and sys.stdout.isatty()
-
-
-def _looks_binary(head: bytes) -> bool:
-    """Whether ``head`` (the first octets of some output) is not text a terminal
-    shows as such: a control character other than white space, backspace and ESC,
-    or octets that are not UTF-8 (a character cut at the end of ``head`` aside)."""
-    import re
-
-    if re.search(rb"[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f]", head):
-        return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return not (exc.reason == "unexpected end of data" and exc.end == len(head))
-    return False
-
-
-@contextlib.contextmanager
-def _output(
-    path: str | None, *, mode: int = 0o666, umask: bool = True
-) -> Iterator[BinaryIO]:
-    """Yield a file that becomes ``path`` (or stdout) only if the block succeeds.
-
-    The file gets ``mode`` less the umask, as open(2) would create it, or ``mode``
-    exactly when ``umask`` is false (``--mode``). Binary data is not written to a
-    terminal unless asked for with ``-o -`` (it could hold the terminal's control
-    sequences, and is unreadable there anyway).
-    """
-    if path is None or path == "-":
-        refuse_binary = _to_terminal(path)
-        # Held back until the command succeeds, in a spool sealed under a key that
-        # only this process holds: what waits there (a decrypted body, an exported
-        # key) never rests on disk in clear, in $TMPDIR or anywhere.
-        with sealed_spool() as tmp:
-            yield tmp  # type: ignore[misc]
-            reader = tmp.reader()
-            if refuse_binary:
-                head = bytes(reader.readview(1 << 16))
-                if _looks_binary(head):
-                    raise UsageError(_BINARY_TO_TERMINAL)
-                sys.stdout.buffer.write(head)
-            out = sys.stdout.buffer
-            while view := reader.readview(1 << 20):
-                out.write(view)
-            out.flush()
-        return
-    if path.endswith(os.sep) or os.path.isdir(path):
-        raise UsageError(f"cannot write {path!r}: is a directory")
-    _output_directory(path)  # a clear error before anything is created
-    with atomic_writer(path, mode=mode, umask=umask) as fh:
-        yield fh
-
-
-def _output_directory(path: str) -> str:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UsageError(f"cannot write {path!r}: no such directory")
-    return directory
-
-
-def _policy(args: argparse.Namespace) -> Policy:
-    import dataclasses
-
-    from .policy import DEFAULT
-
-    profile: Profile = getattr(args, "profile", None) or "auto"
-    return dataclasses.replace(DEFAULT, profile=profile)
-
-
-#: The most a passphrase file or descriptor may hold before its first line ends.
-_MAX_PASSPHRASE = 1 << 16
-
-
-def _first_line(data: bytes, what: str) -> bytes:
-    line = data.split(b"\n", 1)[0]
-    if len(line) > _MAX_PASSPHRASE:
-        raise UsageError(f"{what}: the first line is longer than {_MAX_PASSPHRASE}")
-    return line[:-1] if line.endswith(b"\r") else line
-
-
-def _passphrase(args: argparse.Namespace) -> bytes | None:
-    """The passphrase from --passphrase-env, --passphrase-file or --passphrase-fd
-    (the first line of a file or descriptor, without its line end), or None.
-
-    Read once: the key files and a keyring may both need it, and a descriptor
-    cannot be read twice.
-    """
-    if "_passphrase" not in vars(args):
-        args._passphrase = _read_passphrase(args)
-    passphrase: bytes | None = args._passphrase
-    return passphrase
-
-
-def _read_passphrase(args: argparse.Namespace) -> bytes | None:
-    var = getattr(args, "passphrase_env", None)
-    if var:
-        value = os.environ.get(var)
-        if value is None:
-            raise UsageError(
-                f"environment variable {var} (--passphrase-env) is not set"
-            )
-        return value.encode("utf-8", "surrogateescape")
-    path = getattr(args, "passphrase_file", None)
-    if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(_MAX_PASSPHRASE + 2)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot read {path!r} (--passphrase-file): {exc.strerror}"
-            ) from None
-        return _first_line(data, f"--passphrase-file {path}")
-    fd = getattr(args, "passphrase_fd", None)
-    if fd is not None:
-        if fd == 0 and getattr(args, "input", None) in (None, "-"):
-            raise UsageError("--passphrase-fd 0 needs -i FILE: stdin holds the input")
-        return _first_line(_read_line_from(fd), f"--passphrase-fd {fd}")
-    return None
-
-
-def _read_line_from(fd: int) -> bytes:
-    """Octets from ``fd`` up to its first line end or its end (bounded)."""
-    data = b""
-    while b"\n" not in data and len(data) <= _MAX_PASSPHRASE:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot read --passphrase-fd {fd}: {exc.strerror}"
-            ) from None
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def _prompt(path: str) -> bytes:
-    """Ask the terminal for the passphrase of the key in ``path`` (no echo)."""
-    import getpass
-
-    try:
-        answer = getpass.getpass(f"Passphrase for {path}: ")
-    except EOFError:
-        answer = ""
-    if not answer:
-        raise PassphraseError(f"no passphrase given for {path}")
-    return answer.encode("utf-8", "surrogateescape")
-
-
-def _cmd_keygen(args: argparse.Namespace) -> None:
-    from . import _keys_api
-
-    profile: Literal["rfc9580", "rfc4880"] = args.profile or "rfc9580"
-    if args.format == "x509" and args.profile:
-        raise UsageError("--profile applies to --format openpgp only")
-    passphrase = _passphrase(args)
-    key = _keys_api.generate_key(
-        args.uid, format=args.format, kind=args.kind, profile=profile
-    )
-    secret = key.export(passphrase=passphrase or None)
-    # Both files are written and fsynced before either is renamed into place, the
-    # key first: a full disk leaves neither, never a .pub whose .key is missing.
-    write_files_atomically(
-        [
-            (args.out + ".key", secret, 0o600),
-            (args.out + ".pub", key.public.export(), 0o666),
-        ]
-    )
-    print(
-        f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
-        f"{key.public.algorithm}, fingerprint {key.public.fingerprint})"
-    )
-
-
-def _cmd_encrypt(args: argparse.Namespace) -> None:
-    from . import _api
-
-    mail = args.format in ("smime", "pgpmime")
-    if not mail and not args.armor and _to_terminal(args.output):
-        # Refused before any work: the input may be the terminal too. (Without
-        # --format the certificates choose cms or openpgp: binary as well.)
-        raise UsageError(_BINARY_TO_TERMINAL)
-    if args.hcp is not None and args.format not in ("smime", "pgpmime"):
-        raise UsageError("--hcp applies to --format smime and pgpmime only")
-    certs = _recipients(args)
-    policy = _policy(args)
-    # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
-    with _input(args.input) as src, _output(args.output) as dst:
-        _api.encrypt_stream(
-            src,
-            dst,
-            certs,
-            format=args.format,
-            armor=args.armor,
-            cipher=args.cipher,
-            policy=policy,
-            hcp=args.hcp or "baseline",
-        )
-
-
-def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
-    """The --key files, unlocked with the given passphrase; when none is given, a
-    protected key asks for one on the terminal (stdin a terminal only, so that a
-    script never hangs on a prompt)."""
-    from . import _keys_api
-
-    passphrase = _passphrase(args)
-    keys = []
-    for path in args.key:
-        try:
-            keys.append(_keys_api.load_key(path, passphrase))
-        except PassphraseError:
-            if passphrase is not None or not sys.stdin.isatty():
-                raise
-            passphrase = _prompt(path)
-            keys.append(_keys_api.load_key(path, passphrase))
-    return keys
-
-
-_NOT_A_MESSAGE = "not an encrypted message (S/MIME, CMS or OpenPGP)"
-#: Packet types an encrypted OpenPGP message may start with (RFC 9580 §10.3): PKESK,
-#: SKESK, Symmetrically Encrypted Data, Marker, SEIPD, Padding.
-_FIRST_PACKETS = frozenset((1, 3, 9, 10, 18, 21))
-#: DER of id-envelopedData (RFC 5652 §6) and id-ct-authEnvelopedData (RFC 5083),
-#: the content type a CMS ContentInfo names within its first octets.
-_CMS_ENVELOPED = (
-    b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03",
-    b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17",
-)
-
-
-def _peek_message(src: BinaryIO) -> BinaryIO:
-    """A stream that reads as ``src`` would, once its first octets are checked.
-
-    Input that cannot be an encrypted message (a PDF, an image, a signed-only CMS
-    object) is refused here with one plain sentence, instead of the parser's view
-    of its first bytes ("unexpected packet type 34").
-
-    Raises:
-        FormatError: not an encrypted message.
-    """
-    from . import _detect
-    from ._io import PrefixedReader
-
-    head = src.read(1 << 16)
-    try:
-        _detect.detect(head)
-    except FormatError:
-        raise FormatError(_NOT_A_MESSAGE) from None
-    first = head[0]
-    if first == 0x30 and not any(oid in head[:32] for oid in _CMS_ENVELOPED):
-        raise FormatError(_NOT_A_MESSAGE)
-    if first & 0x80:
-        tag = first & 0x3F if first & 0x40 else (first >> 2) & 0x0F
-        if tag not in _FIRST_PACKETS:
-            raise FormatError(_NOT_A_MESSAGE)
-    return PrefixedReader(head, src)  # type: ignore[return-value]
-
-
-def _recipients(args: argparse.Namespace) -> list[Certificate]:
-    """``--to``: certificate files, or addresses resolved through ``--keyring``."""
-    if args.keyring is not None:
-        # Only here: the keyring stays out of a plain encrypt's start-up.
-        from . import cli_keyring
-
-        return cli_keyring.recipients(
-            args.to, args.keyring, args.format, lambda: _passphrase(args)
-        )
-    from . import _keys_api
-
-    for name in args.to:
-        if "@" in name and not os.path.exists(name):
-            raise UsageError(
-                f"--to {name}: no such certificate file; to name recipients by "
-                "address, give --keyring DIR"
-            )
-    return [_keys_api.load_certificate(path) for path in args.to]
-
-
-def _decryption_keys(args: argparse.Namespace) -> list[SecretKey]:
-    """``--key`` files, then the keys of ``--keyring``."""
-    if not args.key and args.keyring is None:
-        # Exit 2 as argparse did when --key was required (scripts rely on it).
-        sys.stderr.write("e2ee-mail: error: decrypt needs --key KEY or --keyring DIR\n")
-        raise SystemExit(EXIT_USAGE)
-    keys = _load_keys(args) if args.key else []
-    if args.keyring is not None:
-        from . import cli_keyring
-
-        keys += cli_keyring.decryption_keys(
-            args.keyring, args.include_retired, lambda: _passphrase(args)
-        )
-    elif args.include_retired:
-        raise UsageError("--include-retired applies to --keyring only")
-    return keys
-
-
-def _cmd_decrypt(args: argparse.Namespace) -> None:
-    from . import _api
-
-    keys = _decryption_keys(args)
-    # What must wait on disk (the ciphertext of a CMS message read from a pipe, the
-    # sealed plaintext of SEIPDv1) is spooled next to the output, on the filesystem
-    # the result goes to anyway, not in $TMPDIR; never in clear, and nameless.
-    spool_dir = None
-    if args.output is not None and args.output != "-":
-        spool_dir = _output_directory(args.output)
-    # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
-    # or exactly the --mode given.
-    if args.mode is None:
-        out = _output(args.output, mode=0o600)
-    else:
-        out = _output(args.output, mode=args.mode, umask=False)
-    # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
-    with _input(args.input) as raw, out as dst:
-        src = _peek_message(raw)
-        _api.decrypt_stream(
-            src,
-            dst,
-            keys,
-            allow_unauthenticated=args.allow_unauthenticated,
-            spool_dir=spool_dir,
-        )
-
-
-def _cmd_inspect(args: argparse.Namespace) -> None:
-    from . import _api
-
-    with _input(args.input) as raw:
-        described = _api.inspect(_peek_message(raw))
-    print(described)
-
-
-def _cmd_rewrap(args: argparse.Namespace) -> None:
-    from . import _api, _keys_api
-
-    if args.mailbox:
-        from . import cli_keyring
-
-        cli_keyring.run_rewrap_mailbox(args, _passphrase(args))
-        return
-    if not args.key or not args.to:
-        # Exit 2 as argparse did when --key/--to were required (scripts rely on it).
-        sys.stderr.write(
-            "e2ee-mail: error: rewrap needs --key and --to "
-            "(or --mailbox and --keyring)\n"
-        )
-        raise SystemExit(EXIT_USAGE)
-    keys = _load_keys(args)
-    certs = [_keys_api.load_certificate(path) for path in args.to]
-    # Streamed: only the recipient entries are rewritten and the sealed body is
-    # copied through in chunks, so memory stays bounded whatever the message size.
-    with _input(args.input) as raw, _output(args.output) as dst:
-        _api.rewrap_stream(_peek_message(raw), dst, keys, certs)
-
-
-def _cmd_keyring(args: argparse.Namespace) -> None:
-    from . import cli_keyring
-
-    cli_keyring.run_keyring(args, _output)
-
-
-def _cmd_vectors(args: argparse.Namespace) -> None:
-    from . import vectors
-
-    if args.action != "verify":
-        raise UsageError("usage: e2ee-mail vectors verify [DIR]")
-    failed = vectors.verify_cli(args.dir, sys.stdout)
-    if failed:
-        raise SystemExit(EXIT_ERROR)
-
-
-def _cmd_demo(args: argparse.Namespace) -> None:
-    from . import _demo
-
-    _demo.run(sys.stdout)
-
-
-_INPUT_HELP = "read from IN (default: stdin)"
-_OUTPUT_HELP = (
-    "write to OUT, which appears only once the command succeeded (default: "
-    "stdout; binary data goes to a terminal only with -o -)"
-)
-
-
-def _passphrase_options(p: argparse.ArgumentParser, use: str, note: str = "") -> None:
-    """--passphrase-env, --passphrase-file, --passphrase-fd (one at most): "``use``
-    from ..." says what the passphrase is for; ``note`` ends the last help text."""
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--passphrase-env",
-        metavar="VAR",
-        help=f"{use} from environment variable VAR",
-    )
-    group.add_argument(
-        "--passphrase-file",
-        metavar="FILE",
-        help=f"{use} from the first line of FILE",
-    )
-    group.add_argument(
-        "--passphrase-fd",
-        type=_descriptor,
-        metavar="N",
-        help=f"{use} from the first line read from file descriptor N{note}",
-    )
-
-
-def _descriptor(text: str) -> int:
-    """``--passphrase-fd``: a file descriptor number."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a file descriptor number")
-    return int(text)
-
-
-def _key_options(
-    p: argparse.ArgumentParser,
-    *,
-    required: bool,
-    use: str = "unlock the --key files with the passphrase",
-) -> None:
-    p.add_argument(
-        "--key",
-        action="append",
-        required=required,
-        metavar="KEY",
-        help="secret key file (PKCS#8 or OpenPGP); repeat for several keys",
-    )
-    _passphrase_options(
-        p,
-        use,
-        "; with none of these, a protected key asks for its passphrase on the "
-        "terminal (when stdin is a terminal)",
-    )
-
-
-def _configure_keygen(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format",
-        choices=["openpgp", "x509"],
-        default="openpgp",
-        help="OpenPGP key or X.509 certificate and key (default: openpgp)",
-    )
-    p.add_argument(
-        "--kind",
-        choices=["x25519", "rsa3072", "rsa4096"],
-        default="x25519",
-        help="key algorithm (default: x25519)",
-    )
-    p.add_argument(
-        "--profile",
-        choices=["rfc9580", "rfc4880"],
-        help="OpenPGP key version: v6 (rfc9580, the default) or v4 for GnuPG 2.2",
-    )
-    p.add_argument(
-        "--uid",
-        required=True,
-        help='user ID: "Name <addr>" or a bare address',
-    )
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="PREFIX",
-        help="write PREFIX.pub (certificate) and PREFIX.key (secret key, 0600)",
-    )
-    _passphrase_options(p, "protect PREFIX.key with the passphrase")
-
-
-def _configure_encrypt(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format",
-        choices=["openpgp", "cms", "pgpmime", "smime"],
-        help="openpgp or cms encrypt IN as it is; pgpmime or smime take a whole "
-        "mail (RFC 5322) and write the encrypted mail (default: cms for X.509 "
-        "certificates, openpgp for OpenPGP ones)",
-    )
-    p.add_argument(
-        "--to",
-        action="append",
-        required=True,
-        metavar="CERT",
-        help="recipient certificate file (X.509 for cms/smime, OpenPGP for "
-        "openpgp/pgpmime), or with --keyring an address; repeat for several "
-        "recipients",
-    )
-    p.add_argument(
-        "--armor",
-        action="store_true",
-        help="ASCII armor (openpgp) or PEM (cms) instead of binary",
-    )
-    p.add_argument(
-        "--profile",
-        choices=["auto", "rfc9580", "rfc4880"],
-        help="OpenPGP container: auto picks SEIPDv2 (rfc9580) when every recipient "
-        "supports it, else SEIPDv1 (rfc4880) (default: auto)",
-    )
-    p.add_argument(
-        "--cipher",
-        choices=["aes-256-gcm", "aes-256-cbc"],
-        default="aes-256-gcm",
-        help="aes-256-cbc writes legacy, unauthenticated CMS EnvelopedData for old "
-        "S/MIME clients (cms/smime only; default: aes-256-gcm)",
-    )
-    p.add_argument(
-        "--hcp",
-        choices=["baseline", "minimal", "shy", "no-confidentiality"],
-        help="smime/pgpmime: which header fields the outer mail shows (RFC 9788 "
-        "header confidentiality policy; default baseline: Subject [...], "
-        "Keywords and Comments left out, every other field as it is)",
-    )
-    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
-    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
-    p.add_argument(
-        "--keyring",
-        metavar="DIR",
-        help="--to may name recipients by address: their active certificate in "
-        "this keyring (of the format --format asks for)",
-    )
-    _passphrase_options(p, "unlock a protected --keyring with the passphrase")
-
-
-def _configure_decrypt(p: argparse.ArgumentParser) -> None:
-    _key_options(
-        p,
-        required=False,
-        use="unlock the --key files (and a protected --keyring) with the passphrase",
-    )
-    p.add_argument(
-        "--allow-unauthenticated",
-        action="store_true",
-        help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)",
-    )
-    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
-    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
-    p.add_argument(
-        "--mode",
-        type=_file_mode,
-        metavar="OCTAL",
-        help="permissions of OUT, exactly (default: 0600 less the umask)",
-    )
-    p.add_argument(
-        "--keyring",
-        metavar="DIR",
-        help="also try this keyring's keys: active and decrypt-only versions",
-    )
-    p.add_argument(
-        "--include-retired",
-        action="store_true",
-        help="with --keyring: retired versions too",
-    )
-
-
-def _file_mode(text: str) -> int:
-    """``--mode``: permission bits in octal, as chmod(1) takes them."""
-    try:
-        mode = int(text, 8)
-    except ValueError:
-        mode = -1
-    if not 0 <= mode <= 0o777:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode (0 to 777)")
-    return mode
-
-
-def _configure_inspect(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
-
-
-def _configure_rewrap(p: argparse.ArgumentParser) -> None:
-    _key_options(
-        p,
-        required=False,
-        use="unlock the --key files (or the --keyring) with the passphrase",
-    )
-    p.add_argument(
-        "--to",
-        action="append",
-        metavar="CERT",
-        help="new recipient certificate file; repeat for several recipients",
-    )
-    p.add_argument(
-        "-i",
-        dest="input",
-        metavar="IN",
-        help="read the message (CMS, OpenPGP, S/MIME or PGP/MIME mail) from IN "
-        "(default: stdin)",
-    )
-    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
-    from . import cli_keyring
-
-    cli_keyring.configure_rewrap(p)
-
-
-def _configure_keyring(p: argparse.ArgumentParser) -> None:
-    from . import cli_keyring
-
-    cli_keyring.configure_keyring(p)
-
-
-def _configure_vectors(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["verify"], help="run every test vector")
-    p.add_argument(
-        "dir",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="the vectors directory (default: the one next to the package)",
-    )
-
-
-def _configure_nothing(p: argparse.ArgumentParser) -> None:
-    pass
-
-
 _Configure = Callable[[argparse.ArgumentParser], None]
 
 #: name -> (handler, help, argument set), in the order ``--help`` lists them.
 _COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str, _Configure]] = {
     "keygen": (
-        _cmd_keygen,
+        cmd.cmd_keygen,
         "generate a key pair (PREFIX.pub, PREFIX.key)",
-        _configure_keygen,
+        opt.configure_keygen,
     ),
     "encrypt": (
-        _cmd_encrypt,
+        cmd.cmd_encrypt,
         "encrypt a body (openpgp, cms) or a mail (smime, pgpmime)",
-        _configure_encrypt,
+        opt.configure_encrypt,
     ),
     "decrypt": (
-        _cmd_decrypt,
+        cmd.cmd_decrypt,
         "decrypt any supported message (format detected)",
-        _configure_decrypt,
+        opt.configure_decrypt,
     ),
     "inspect": (
-        _cmd_inspect,
+        cmd.cmd_inspect,
         "describe a message without any key",
-        _configure_inspect,
+        opt.configure_inspect,
     ),
     "rewrap": (
-        _cmd_rewrap,
+        cmd.cmd_rewrap,
         "re-key a message without re-encrypting its body",
-        _configure_rewrap,
+        opt.configure_rewrap,
     ),
     "keyring": (
-        _cmd_keyring,
+        cmd.cmd_keyring,
         "manage a keyring: key versions and rotation",
-        _configure_keyring,
+        opt.configure_keyring,
     ),
-    "vectors": (_cmd_vectors, "verify test vectors", _configure_vectors),
+    "vectors": (cmd.cmd_vectors, "verify test vectors", opt.configure_vectors),
     "demo": (
-        _cmd_demo,
+        cmd.cmd_demo,
         "encrypt and decrypt a built-in sample mail with throwaway keys",
-        _configure_nothing,
+        opt.configure_demo,
     ),
 }
 

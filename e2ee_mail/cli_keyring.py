@@ -16,10 +16,11 @@ exit); this module adds the keyring sub-commands and runs them::
 ``--passphrase-env VAR`` names the variable holding the keyring's passphrase (and, for
 ``add``, ``--key-passphrase-env`` the key file's); ``rewrap --mailbox``,
 ``encrypt --keyring`` and ``decrypt --keyring`` take the keyring's passphrase as
-cli.py takes any (``--passphrase-env``, ``--passphrase-file``, ``--passphrase-fd``).
+every command takes any (``--passphrase-env``, ``--passphrase-file``,
+``--passphrase-fd``).
 KEY names a version: its fingerprint or, for OpenPGP, a 16-hex-digit key ID or the
 encryption subkey's fingerprint or key ID. ``encrypt --keyring`` and ``decrypt
---keyring`` (cli.py) take recipients and keys from a keyring through
+--keyring`` (cli_commands.py) take recipients and keys from a keyring through
 :func:`recipients` and :func:`decryption_keys`.
 """
 
@@ -50,7 +51,7 @@ __all__ = [
     "run_rewrap_mailbox",
 ]
 
-#: cli.py's ``_output``: a file that becomes OUT (or stdout) only on success.
+#: cli_io.py's ``open_output``: a file that becomes OUT (or stdout) only on success.
 _Output = Callable[[str | None], AbstractContextManager[BinaryIO]]
 _AGE = re.compile(r"^\s*(\d{1,9})\s*([hdwmy]?)\s*$", re.IGNORECASE)
 #: --max-age units: hours, days (the default), weeks, months of 30 days and years of
@@ -202,7 +203,7 @@ def _show(ring: Keyring, identity: str | None) -> None:
 
 
 def run_keyring(args: argparse.Namespace, output: _Output) -> None:
-    """Run one ``keyring`` action; ``output`` is cli.py's atomic ``_output``."""
+    """Run one ``keyring`` action; ``output`` is cli_io.py's atomic ``open_output``."""
     from . import _keys_api
     from .keys.ring import Keyring, RotationPolicy
 

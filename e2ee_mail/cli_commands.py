@@ -1,0 +1,279 @@
+"""What each ``e2ee-mail`` command does, once its arguments are parsed.
+
+One ``cmd_*`` function per command, given the parsed arguments; failures are raised
+as :class:`~e2ee_mail.Error` for the entry point to report. Light to import: the
+library and the keyring are imported by the command that runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, BinaryIO, Literal
+
+from ._io import write_files_atomically
+from .cli_io import (
+    BINARY_TO_TERMINAL,
+    open_input,
+    open_output,
+    output_directory,
+    passphrase_of,
+    prompt_passphrase,
+    to_terminal,
+)
+from .cli_status import EXIT_ERROR, EXIT_USAGE
+from .errors import FormatError, PassphraseError, UsageError
+
+if TYPE_CHECKING:
+    from .model import Certificate, SecretKey
+    from .policy import Policy, Profile
+
+__all__ = [
+    "cmd_decrypt",
+    "cmd_demo",
+    "cmd_encrypt",
+    "cmd_inspect",
+    "cmd_keygen",
+    "cmd_keyring",
+    "cmd_rewrap",
+    "cmd_vectors",
+]
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    import dataclasses
+
+    from .policy import DEFAULT
+
+    profile: Profile = getattr(args, "profile", None) or "auto"
+    return dataclasses.replace(DEFAULT, profile=profile)
+
+
+def cmd_keygen(args: argparse.Namespace) -> None:
+    from . import _keys_api
+
+    profile: Literal["rfc9580", "rfc4880"] = args.profile or "rfc9580"
+    if args.format == "x509" and args.profile:
+        raise UsageError("--profile applies to --format openpgp only")
+    passphrase = passphrase_of(args)
+    key = _keys_api.generate_key(
+        args.uid, format=args.format, kind=args.kind, profile=profile
+    )
+    secret = key.export(passphrase=passphrase or None)
+    # Both files are written and fsynced before either is renamed into place, the
+    # key first: a full disk leaves neither, never a .pub whose .key is missing.
+    write_files_atomically(
+        [
+            (args.out + ".key", secret, 0o600),
+            (args.out + ".pub", key.public.export(), 0o666),
+        ]
+    )
+    print(
+        f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
+        f"{key.public.algorithm}, fingerprint {key.public.fingerprint})"
+    )
+
+
+def cmd_encrypt(args: argparse.Namespace) -> None:
+    from . import _api
+
+    mail = args.format in ("smime", "pgpmime")
+    if not mail and not args.armor and to_terminal(args.output):
+        # Refused before any work: the input may be the terminal too. (Without
+        # --format the certificates choose cms or openpgp: binary as well.)
+        raise UsageError(BINARY_TO_TERMINAL)
+    if args.hcp is not None and args.format not in ("smime", "pgpmime"):
+        raise UsageError("--hcp applies to --format smime and pgpmime only")
+    certs = _recipients(args)
+    policy = _policy(args)
+    # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
+    with open_input(args.input) as src, open_output(args.output) as dst:
+        _api.encrypt_stream(
+            src,
+            dst,
+            certs,
+            format=args.format,
+            armor=args.armor,
+            cipher=args.cipher,
+            policy=policy,
+            hcp=args.hcp or "baseline",
+        )
+
+
+def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
+    """The --key files, unlocked with the given passphrase; when none is given, a
+    protected key asks for one on the terminal (stdin a terminal only, so that a
+    script never hangs on a prompt)."""
+    from . import _keys_api
+
+    passphrase = passphrase_of(args)
+    keys = []
+    for path in args.key:
+        try:
+            keys.append(_keys_api.load_key(path, passphrase))
+        except PassphraseError:
+            if passphrase is not None or not sys.stdin.isatty():
+                raise
+            passphrase = prompt_passphrase(path)
+            keys.append(_keys_api.load_key(path, passphrase))
+    return keys
+
+
+_NOT_A_MESSAGE = "not an encrypted message (S/MIME, CMS or OpenPGP)"
+#: Packet types an encrypted OpenPGP message may start with (RFC 9580 §10.3): PKESK,
+#: SKESK, Symmetrically Encrypted Data, Marker, SEIPD, Padding.
+_FIRST_PACKETS = frozenset((1, 3, 9, 10, 18, 21))
+#: DER of id-envelopedData (RFC 5652 §6) and id-ct-authEnvelopedData (RFC 5083),
+#: the content type a CMS ContentInfo names within its first octets.
+_CMS_ENVELOPED = (
+    b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03",
+    b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17",
+)
+
+
+def _peek_message(src: BinaryIO) -> BinaryIO:
+    """A stream that reads as ``src`` would, once its first octets are checked.
+
+    Input that cannot be an encrypted message (a PDF, an image, a signed-only CMS
+    object) is refused here with one plain sentence, instead of the parser's view
+    of its first bytes ("unexpected packet type 34").
+
+    Raises:
+        FormatError: not an encrypted message.
+    """
+    from . import _detect
+    from ._io import PrefixedReader
+
+    head = src.read(1 << 16)
+    try:
+        _detect.detect(head)
+    except FormatError:
+        raise FormatError(_NOT_A_MESSAGE) from None
+    first = head[0]
+    if first == 0x30 and not any(oid in head[:32] for oid in _CMS_ENVELOPED):
+        raise FormatError(_NOT_A_MESSAGE)
+    if first & 0x80:
+        tag = first & 0x3F if first & 0x40 else (first >> 2) & 0x0F
+        if tag not in _FIRST_PACKETS:
+            raise FormatError(_NOT_A_MESSAGE)
+    return PrefixedReader(head, src)  # type: ignore[return-value]
+
+
+def _recipients(args: argparse.Namespace) -> list[Certificate]:
+    """``--to``: certificate files, or addresses resolved through ``--keyring``."""
+    if args.keyring is not None:
+        # Only here: the keyring stays out of a plain encrypt's start-up.
+        from . import cli_keyring
+
+        return cli_keyring.recipients(
+            args.to, args.keyring, args.format, lambda: passphrase_of(args)
+        )
+    from . import _keys_api
+
+    for name in args.to:
+        if "@" in name and not os.path.exists(name):
+            raise UsageError(
+                f"--to {name}: no such certificate file; to name recipients by "
+                "address, give --keyring DIR"
+            )
+    return [_keys_api.load_certificate(path) for path in args.to]
+
+
+def _decryption_keys(args: argparse.Namespace) -> list[SecretKey]:
+    """``--key`` files, then the keys of ``--keyring``."""
+    if not args.key and args.keyring is None:
+        # Exit 2 as argparse did when --key was required (scripts rely on it).
+        sys.stderr.write("e2ee-mail: error: decrypt needs --key KEY or --keyring DIR\n")
+        raise SystemExit(EXIT_USAGE)
+    keys = _load_keys(args) if args.key else []
+    if args.keyring is not None:
+        from . import cli_keyring
+
+        keys += cli_keyring.decryption_keys(
+            args.keyring, args.include_retired, lambda: passphrase_of(args)
+        )
+    elif args.include_retired:
+        raise UsageError("--include-retired applies to --keyring only")
+    return keys
+
+
+def cmd_decrypt(args: argparse.Namespace) -> None:
+    from . import _api
+
+    keys = _decryption_keys(args)
+    # What must wait on disk (the ciphertext of a CMS message read from a pipe, the
+    # sealed plaintext of SEIPDv1) is spooled next to the output, on the filesystem
+    # the result goes to anyway, not in $TMPDIR; never in clear, and nameless.
+    spool_dir = None
+    if args.output is not None and args.output != "-":
+        spool_dir = output_directory(args.output)
+    # Plaintext is private unless the caller asks otherwise: 0600 less the umask,
+    # or exactly the --mode given.
+    if args.mode is None:
+        out = open_output(args.output, mode=0o600)
+    else:
+        out = open_output(args.output, mode=args.mode, umask=False)
+    # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
+    with open_input(args.input) as raw, out as dst:
+        src = _peek_message(raw)
+        _api.decrypt_stream(
+            src,
+            dst,
+            keys,
+            allow_unauthenticated=args.allow_unauthenticated,
+            spool_dir=spool_dir,
+        )
+
+
+def cmd_inspect(args: argparse.Namespace) -> None:
+    from . import _api
+
+    with open_input(args.input) as raw:
+        described = _api.inspect(_peek_message(raw))
+    print(described)
+
+
+def cmd_rewrap(args: argparse.Namespace) -> None:
+    from . import _api, _keys_api
+
+    if args.mailbox:
+        from . import cli_keyring
+
+        cli_keyring.run_rewrap_mailbox(args, passphrase_of(args))
+        return
+    if not args.key or not args.to:
+        # Exit 2 as argparse did when --key/--to were required (scripts rely on it).
+        sys.stderr.write(
+            "e2ee-mail: error: rewrap needs --key and --to "
+            "(or --mailbox and --keyring)\n"
+        )
+        raise SystemExit(EXIT_USAGE)
+    keys = _load_keys(args)
+    certs = [_keys_api.load_certificate(path) for path in args.to]
+    # Streamed: only the recipient entries are rewritten and the sealed body is
+    # copied through in chunks, so memory stays bounded whatever the message size.
+    with open_input(args.input) as raw, open_output(args.output) as dst:
+        _api.rewrap_stream(_peek_message(raw), dst, keys, certs)
+
+
+def cmd_keyring(args: argparse.Namespace) -> None:
+    from . import cli_keyring
+
+    cli_keyring.run_keyring(args, open_output)
+
+
+def cmd_vectors(args: argparse.Namespace) -> None:
+    from . import vectors
+
+    if args.action != "verify":
+        raise UsageError("usage: e2ee-mail vectors verify [DIR]")
+    failed = vectors.verify_cli(args.dir, sys.stdout)
+    if failed:
+        raise SystemExit(EXIT_ERROR)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from . import _demo
+
+    _demo.run(sys.stdout)
