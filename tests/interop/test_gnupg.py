@@ -242,7 +242,8 @@ def test_expired_gpg_key_is_not_encrypted_to() -> None:
         fpr = home.fingerprints("old@example.org")[0]
         home.run([*t0, "--quick-add-key", fpr, "cv25519", "encr", "2d"])
         cert = e2ee_mail.load_certificate(home.export_public(fpr))
-        with pytest.raises(e2ee_mail.UnsupportedError, match="no valid encryption"):
+        # Expired keys are refused by policy, with the date (an opt-in accepts them).
+        with pytest.raises(e2ee_mail.PolicyError, match="expired on 2020-01-03"):
             e2ee_mail.encrypt(BODY, [cert])
 
 
@@ -256,7 +257,8 @@ def test_revoked_gpg_subkey_is_skipped_for_the_new_one() -> None:
             input=b"key 1\nrevkey\ny\n0\n\ny\nsave\n",
         )
         cert = e2ee_mail.load_certificate(home.export_public(fpr))
-        with pytest.raises(e2ee_mail.UnsupportedError, match="no valid encryption"):
+        # Expired keys are refused by policy, with the date (an opt-in accepts them).
+        with pytest.raises(e2ee_mail.PolicyError, match="expired on 2020-01-03"):
             e2ee_mail.encrypt(BODY, [cert])
         home.run(["--quick-add-key", fpr, "cv25519", "encr", "never"])
         cert = e2ee_mail.load_certificate(home.export_public(fpr))

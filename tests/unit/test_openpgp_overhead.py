@@ -88,7 +88,7 @@ def test_an_expired_primary_key_empties_the_choice_and_earlier_times_restore_it(
     assert cert.encryption_keys(now=T0 + 1000) == []
     assert cert.encryption_key(now=T0 + 1000) is None
     assert len(cert.encryption_keys(now=T0 + 10)) == 1
-    with pytest.raises(errors.UnsupportedError):
+    with pytest.raises(errors.PolicyError, match="expired"):
         # The clock is far past T0 + 1000: the real-time choice is empty too.
         recipient_key(cert, DEFAULT)
 
