@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO, Final
 
-from ..errors import FormatError, PacketError, PolicyError, UnsupportedError
+from ..errors import FormatError, PacketError, PolicyError
 from ..policy import Policy
 from . import armor as armor_mod
 from . import seipdv2
-from .message import Buffer, ParsedMessage
+from .message import SED_REFUSED, Buffer, ParsedMessage, take_pkesk
 from .packets import TAG_MARKER, TAG_PADDING, TAG_PKESK, TAG_SED, TAG_SEIPD, TAG_SKESK
 from .packets.header import PacketBodyReader, read_packet_header
-from .packets.pkesk import PKESKv3, PKESKv6, parse_pkesk
+from .packets.pkesk import PKESKv3, PKESKv6
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
     SEIPDv2Header,
@@ -110,24 +110,11 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
         if tag == TAG_SEIPD:
             break
         if tag == TAG_PKESK:
-            if len(pkesks) >= policy.max_recipients:
-                raise PolicyError(
-                    f"more than {policy.max_recipients} recipient entries"
-                )
-            raw = body.read(policy.max_header_bytes + 1)
-            if len(raw) > policy.max_header_bytes:
-                raise PolicyError("a recipient entry is larger than the policy allows")
-            try:
-                pkesks.append(parse_pkesk(raw))
-            except UnsupportedError:
-                continue  # RFC 9580 §5.1: PKESKs of unknown versions are skipped.
+            take_pkesk(body, pkesks, policy)
         elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
             body.drain()
         elif tag == TAG_SED:
-            raise PolicyError(
-                "this message uses Symmetrically Encrypted Data (packet type 9), "
-                "which has no integrity protection; it is refused"
-            )
+            raise PolicyError(SED_REFUSED)
         else:
             raise PacketError(f"unexpected packet type {tag} in an encrypted message")
     first = body.read_exact(1)

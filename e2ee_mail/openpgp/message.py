@@ -77,7 +77,7 @@ __all__ = [
 
 Container = Literal["seipdv2", "seipdv1"]
 _SESSION_KEY_SIZE: Final = 32
-_SED_REFUSED: Final = (
+SED_REFUSED: Final = (
     "this message uses Symmetrically Encrypted Data (packet type 9), which has no "
     "integrity protection; it is refused"
 )
@@ -286,7 +286,7 @@ class ParsedMessage:
             elif tag == TAG_SEIPD:
                 seipd = (body, here, start)
             elif tag == TAG_SED:
-                raise PolicyError(_SED_REFUSED)
+                raise PolicyError(SED_REFUSED)
             elif tag not in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
                 raise PacketError(
                     f"unexpected packet type {tag} in an encrypted message"
@@ -399,21 +399,11 @@ def decrypt_stream(
         if tag == TAG_SEIPD:
             break
         if tag == TAG_PKESK:
-            if len(pkesks) >= policy.max_recipients:
-                raise PolicyError(
-                    f"more than {policy.max_recipients} recipient entries"
-                )
-            raw = body.read(policy.max_header_bytes + 1)
-            if len(raw) > policy.max_header_bytes:
-                raise PolicyError("a recipient entry is larger than the policy allows")
-            try:
-                pkesks.append(parse_pkesk(raw))
-            except UnsupportedError:
-                continue
+            take_pkesk(body, pkesks, policy)
         elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
             body.drain()
         elif tag == TAG_SED:
-            raise PolicyError(_SED_REFUSED)
+            raise PolicyError(SED_REFUSED)
         else:
             raise PacketError(f"unexpected packet type {tag} in an encrypted message")
     version = parse_seipd_version(body.read_exact(1))
@@ -442,3 +432,23 @@ def decrypt_stream(
         if tag not in (TAG_PADDING, TAG_MARKER):
             raise PacketError(f"unexpected packet type {tag} after the encrypted data")
         PacketBodyReader(src, length, partial).drain()
+
+
+def take_pkesk(
+    body: PacketBodyReader, pkesks: list[PKESKv3 | PKESKv6], policy: Policy
+) -> None:
+    """Read one PKESK packet's body into ``pkesks``, within the policy's bounds on
+    their number and size. RFC 9580 §5.1: PKESKs of unknown versions are skipped.
+
+    Raises:
+        PolicyError: one entry too many, or one too large.
+    """
+    if len(pkesks) >= policy.max_recipients:
+        raise PolicyError(f"more than {policy.max_recipients} recipient entries")
+    raw = body.read(policy.max_header_bytes + 1)
+    if len(raw) > policy.max_header_bytes:
+        raise PolicyError("a recipient entry is larger than the policy allows")
+    try:
+        pkesks.append(parse_pkesk(raw))
+    except UnsupportedError:
+        return

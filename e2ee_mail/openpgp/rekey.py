@@ -27,7 +27,6 @@ from ..errors import (
     FormatError,
     PacketError,
     PolicyError,
-    UnsupportedError,
 )
 from ..model import Certificate, SecretKey
 from ..policy import Policy
@@ -35,11 +34,12 @@ from . import armor as armor_mod
 from . import pkesk, seipdv2
 from .certs import KeyInfo, OpenPGPSecretKey
 from .message import (
-    _SED_REFUSED,
+    SED_REFUSED,
     Buffer,
     ParsedMessage,
     checked_v2_key,
     open_parsed,
+    take_pkesk,
 )
 from .packets import (
     TAG_MARKER,
@@ -50,7 +50,7 @@ from .packets import (
     TAG_SKESK,
 )
 from .packets.header import PacketBodyReader, read_packet_header, serialize_packet
-from .packets.pkesk import PKESKv3, PKESKv6, parse_pkesk, serialize_pkesk
+from .packets.pkesk import PKESKv3, PKESKv6, serialize_pkesk
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
     SEIPDv2Header,
@@ -217,21 +217,11 @@ def _read_to_seipd(
         tap.drop()
         body = PacketBodyReader(tap, length, partial)  # type: ignore[arg-type]
         if tag == TAG_PKESK:
-            if len(pkesks) >= policy.max_recipients:
-                raise PolicyError(
-                    f"more than {policy.max_recipients} recipient entries"
-                )
-            raw = body.read(policy.max_header_bytes + 1)
-            if len(raw) > policy.max_header_bytes:
-                raise PolicyError("a recipient entry is larger than the policy allows")
-            try:
-                pkesks.append(parse_pkesk(raw))
-            except UnsupportedError:
-                continue  # RFC 9580 §5.1: PKESKs of unknown versions are skipped.
+            take_pkesk(body, pkesks, policy)
         elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
             body.drain()
         elif tag == TAG_SED:
-            raise PolicyError(_SED_REFUSED)
+            raise PolicyError(SED_REFUSED)
         else:
             raise PacketError(f"unexpected packet type {tag} in an encrypted message")
 
