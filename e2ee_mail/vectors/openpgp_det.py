@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..openpgp import certs, message, pkesk, seipdv1
-from ..openpgp import pkesk_ecdh as pkesk_v3
+from ..openpgp import certs, message, pkesk, pkesk_ecdh, seipdv1
 from ..openpgp.certs import OpenPGPCertificate
 from ..openpgp.packets import TAG_PKESK
 from ..openpgp.packets.header import serialize_packet
@@ -64,7 +63,7 @@ def compose(
                 pkesk.wrap_v6_from_parts(session_key, key, ephemeral_secret=eph)
             )
         else:
-            fields = pkesk_v3.wrap_ecdh(
+            fields = pkesk_ecdh.wrap_ecdh(
                 session_key, cipher, key, 3, _ephemeral_secret=eph
             )
             body = serialize_pkesk(PKESKv3(key.key_id, key.packet.algorithm, fields))
