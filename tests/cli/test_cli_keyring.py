@@ -4,37 +4,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import ok, run
 
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring
 
 ALICE = "alice@example.org"
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "e2ee_mail.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-
-
-def ok(*args: str, env: dict[str, str] | None = None) -> str:
-    proc = run(*args, env=env)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> None:

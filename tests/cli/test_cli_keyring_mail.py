@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import ok, run
 
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring
@@ -19,25 +19,6 @@ MAIL = (
     b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
     b"Your invoice is attached.\r\n"
 )
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "e2ee_mail.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-
-
-def ok(*args: str, env: dict[str, str] | None = None) -> str:
-    proc = run(*args, env=env)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str], status: int = 2) -> str:

@@ -3,30 +3,16 @@ subkey rotation, seen from the command line."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from clirun import ok
 
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring
 from e2ee_mail.openpgp.certs import OpenPGPCertificate
 
 ALICE = "alice@example.org"
-
-
-def ok(*args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "e2ee_mail.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
 
 
 def test_rotate_keeps_the_fingerprint_and_export_publishes_the_new_subkey(
