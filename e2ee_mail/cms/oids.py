@@ -4,7 +4,8 @@ Sources: RFC 5652 §14 (content types), RFC 5083 §1 (id-ct-authEnvelopedData),
 RFC 5084 §3 (id-aes256-GCM), RFC 3565 §4 (AES-CBC and AES key wrap), RFC 8017 App. C
 (rsaEncryption, id-RSAES-OAEP, id-mgf1), RFC 5753 §7.1.4 and RFC 8418 §2.2
 (dhSinglePass-stdDH-*kdf-scheme, dhSinglePass-stdDH-hkdf-*-scheme), RFC 8410 §3
-(id-X25519), RFC 5754 §2 (SHA-2).
+(id-X25519), RFC 5754 §2 (SHA-2), RFC 5480 §2.1.1 (id-ecPublicKey and the named
+curves), SEC 1 v2 Appendix A.1 and RFC 3278 §8 (the SHA-1 and cofactor ECDH schemes).
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ DH_SINGLE_PASS_STDDH_SHA256KDF: Final = "1.3.132.1.11.1"
 DH_SINGLE_PASS_STDDH_SHA384KDF: Final = "1.3.132.1.11.2"
 DH_SINGLE_PASS_STDDH_SHA512KDF: Final = "1.3.132.1.11.3"
 DH_SINGLE_PASS_STDDH_HKDF_SHA256: Final = "1.2.840.113549.1.9.16.3.19"
+DH_SINGLE_PASS_STDDH_SHA1KDF: Final = "1.3.133.16.840.63.0.2"
+DH_SINGLE_PASS_COFACTORDH_SHA1KDF: Final = "1.3.133.16.840.63.0.3"
+DH_SINGLE_PASS_COFACTORDH_SHA256KDF: Final = "1.3.132.1.14.1"
+DH_SINGLE_PASS_COFACTORDH_SHA384KDF: Final = "1.3.132.1.14.2"
+DH_SINGLE_PASS_COFACTORDH_SHA512KDF: Final = "1.3.132.1.14.3"
+
+EC_PUBLIC_KEY: Final = "1.2.840.10045.2.1"
+SECP256R1: Final = "1.2.840.10045.3.1.7"
+SECP384R1: Final = "1.3.132.0.34"
+SECP521R1: Final = "1.3.132.0.35"
+#: Named-curve OID -> the curve name core/ecdh_x963.py uses.
+EC_CURVES: Final = {SECP256R1: "p256", SECP384R1: "p384", SECP521R1: "p521"}
 
 #: Hash OID -> name as core/ spells it.
 HASH_NAMES: Final = {SHA1: "sha1", SHA256: "sha256", SHA384: "sha384", SHA512: "sha512"}
@@ -51,7 +64,36 @@ KDF_SCHEMES: Final = {
     DH_SINGLE_PASS_STDDH_SHA384KDF: ("x963", "sha384"),
     DH_SINGLE_PASS_STDDH_SHA512KDF: ("x963", "sha512"),
     DH_SINGLE_PASS_STDDH_HKDF_SHA256: ("hkdf", "sha256"),
+    DH_SINGLE_PASS_STDDH_SHA1KDF: ("x963", "sha1"),
+    DH_SINGLE_PASS_COFACTORDH_SHA1KDF: ("x963", "sha1"),
+    DH_SINGLE_PASS_COFACTORDH_SHA256KDF: ("x963", "sha256"),
+    DH_SINGLE_PASS_COFACTORDH_SHA384KDF: ("x963", "sha384"),
+    DH_SINGLE_PASS_COFACTORDH_SHA512KDF: ("x963", "sha512"),
 }
+#: The schemes opened for X25519 (RFC 8418 §2.2).
+X25519_SCHEMES: Final = frozenset(
+    {
+        DH_SINGLE_PASS_STDDH_SHA256KDF,
+        DH_SINGLE_PASS_STDDH_SHA384KDF,
+        DH_SINGLE_PASS_STDDH_SHA512KDF,
+        DH_SINGLE_PASS_STDDH_HKDF_SHA256,
+    }
+)
+#: The schemes opened for the NIST curves: the X9.63 KDF with SHA-1 (what OpenSSL
+#: writes unless told otherwise) or SHA-2 (RFC 5753 §7.1.4), standard or cofactor
+#: ECDH (the same secret on these curves, whose cofactor is 1).
+EC_SCHEMES: Final = frozenset(
+    {
+        DH_SINGLE_PASS_STDDH_SHA1KDF,
+        DH_SINGLE_PASS_STDDH_SHA256KDF,
+        DH_SINGLE_PASS_STDDH_SHA384KDF,
+        DH_SINGLE_PASS_STDDH_SHA512KDF,
+        DH_SINGLE_PASS_COFACTORDH_SHA1KDF,
+        DH_SINGLE_PASS_COFACTORDH_SHA256KDF,
+        DH_SINGLE_PASS_COFACTORDH_SHA384KDF,
+        DH_SINGLE_PASS_COFACTORDH_SHA512KDF,
+    }
+)
 
 NAMES: Final = {
     AES128_CBC: "aes-128-cbc",
@@ -68,6 +110,15 @@ NAMES: Final = {
     DH_SINGLE_PASS_STDDH_SHA384KDF: "x963-sha384",
     DH_SINGLE_PASS_STDDH_SHA512KDF: "x963-sha512",
     DH_SINGLE_PASS_STDDH_HKDF_SHA256: "hkdf-sha256",
+    DH_SINGLE_PASS_STDDH_SHA1KDF: "x963-sha1",
+    DH_SINGLE_PASS_COFACTORDH_SHA1KDF: "cofactor-x963-sha1",
+    DH_SINGLE_PASS_COFACTORDH_SHA256KDF: "cofactor-x963-sha256",
+    DH_SINGLE_PASS_COFACTORDH_SHA384KDF: "cofactor-x963-sha384",
+    DH_SINGLE_PASS_COFACTORDH_SHA512KDF: "cofactor-x963-sha512",
+    EC_PUBLIC_KEY: "ec",
+    SECP256R1: "p256",
+    SECP384R1: "p384",
+    SECP521R1: "p521",
 }
 
 

@@ -9,6 +9,10 @@ keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in keygen.py)
   an X25519 key cannot sign itself. The Ed25519 issuer key is discarded after signing:
   it only exists to give the certificate a valid signature.
 
+Certificates and PKCS#8 (or SEC 1 "EC PRIVATE KEY") keys on the NIST curves P-256,
+P-384 and P-521 (RFC 5480) load as well, for CMS ECDH key agreement (RFC 5753); keygen
+does not make them.
+
 Key file format written by ``e2ee-mail keygen``: the PKCS#8 PEM block, followed by the
 certificate PEM block, so that a key file alone is enough to match recipient entries
 by issuerAndSerialNumber or subjectKeyIdentifier. OpenSSL's ``-inkey`` reads the first
@@ -35,10 +39,11 @@ from typing import Final
 from cryptography import x509
 from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
+from ..core import ecdh_x963
 from ..errors import (
     ASN1Error,
     FormatError,
@@ -61,17 +66,36 @@ __all__ = [
 #: One lock (re-entrant: the loader's block encloses the certificate's).
 _WARNING_FILTERS: Final = threading.RLock()
 
-PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey
-PrivateKey = rsa.RSAPrivateKey | x25519.X25519PrivateKey
+PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey
+PrivateKey = rsa.RSAPrivateKey | x25519.X25519PrivateKey | ec.EllipticCurvePrivateKey
 
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL
 )
-_KEY_LABELS: Final = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KEY")
+_KEY_LABELS: Final = (
+    b"PRIVATE KEY",
+    b"ENCRYPTED PRIVATE KEY",
+    b"RSA PRIVATE KEY",
+    b"EC PRIVATE KEY",
+)
+
+
+def _algorithm(key: PublicKey | PrivateKey) -> str | None:
+    """ "rsa<bits>", "x25519", "ecdh-p256", "ecdh-p384", "ecdh-p521", or None for a
+    key CMS cannot encrypt to here."""
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return f"rsa{key.key_size}"
+    if isinstance(key, x25519.X25519PublicKey | x25519.X25519PrivateKey):
+        return "x25519"
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        curve = ecdh_x963.curve_name(key)
+        return None if curve is None else f"ecdh-{curve}"
+    return None
 
 
 class X509Certificate(Certificate):
-    """An X.509 recipient certificate with an RSA or X25519 key."""
+    """An X.509 recipient certificate with an RSA, X25519 or NIST P-256/P-384/P-521
+    key."""
 
     __slots__ = (
         "_algorithm",
@@ -93,19 +117,24 @@ class X509Certificate(Certificate):
 
     def __init__(self, cert: x509.Certificate) -> None:
         key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey | x25519.X25519PublicKey):
+        algorithm = _algorithm(key)  # type: ignore[arg-type]
+        if algorithm is None:
+            what = type(key).__name__
+            if isinstance(key, ec.EllipticCurvePublicKey):
+                what = f"EC {key.curve.name}"
             raise UnsupportedError(
-                f"certificate key type {type(key).__name__} cannot receive encrypted "
-                "mail here: use an RSA or X25519 certificate"
+                f"certificate key type {what} cannot receive encrypted mail here: "
+                "use an RSA, X25519 or NIST P-256/P-384/P-521 certificate"
             )
+        assert isinstance(
+            key, rsa.RSAPublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey
+        )
         self._cert = cert
         # Parsed once: every message asks for them per recipient, and
         # `cryptography` rebuilds the serial number's int on each access.
         self._public: PublicKey = key
         self._serial = cert.serial_number
-        self._algorithm = (
-            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else "x25519"
-        )
+        self._algorithm = algorithm
         self._der = cert.public_bytes(serialization.Encoding.DER)
         self._fingerprint = hashlib.sha256(self._der).hexdigest().upper()
         # Computed once: recipient matching compares them for every entry.
@@ -126,9 +155,7 @@ class X509Certificate(Certificate):
         self._not_after = cert.not_valid_after_utc
         self._valid_from = self._not_before.timestamp()
         self._valid_until = self._not_after.timestamp()
-        self._usage_refusal = usage_refusal(
-            cert, rsa_key=isinstance(key, rsa.RSAPublicKey)
-        )
+        self._usage_refusal = usage_refusal(cert, key_kind=algorithm)
         # RFC 8550 §3: the subjectAltName rfc822Name entries, then the legacy
         # emailAddress attributes of the subject.
         self._emails = tuple(dict.fromkeys([*_san_emails(cert), *subject_emails]))
@@ -189,7 +216,7 @@ class X509Certificate(Certificate):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519" or "rsa<bits>"."""
+        """ "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" / "ecdh-p521"."""
         return self._algorithm
 
     @property
@@ -235,7 +262,8 @@ class X509Certificate(Certificate):
 
 
 class X509SecretKey(SecretKey):
-    """A PKCS#8 RSA or X25519 private key, with its certificate when known."""
+    """A PKCS#8 RSA, X25519 or NIST-curve EC private key, with its certificate when
+    known."""
 
     __slots__ = ("_algorithm", "_cert", "_key")
 
@@ -243,9 +271,10 @@ class X509SecretKey(SecretKey):
         self._key = key
         self._cert = cert
         # Asked for every message (recipient matching): computed once.
-        self._algorithm = (
-            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPrivateKey) else "x25519"
-        )
+        algorithm = _algorithm(key)
+        if algorithm is None:
+            raise UnsupportedError("this key cannot decrypt mail here")
+        self._algorithm = algorithm
 
     @property
     def public(self) -> X509Certificate:
@@ -274,7 +303,7 @@ class X509SecretKey(SecretKey):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519" or "rsa<bits>"."""
+        """ "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" / "ecdh-p521"."""
         return self._algorithm
 
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
@@ -392,7 +421,7 @@ def load_certificate(data: bytes) -> X509Certificate:
 
     Raises:
         FormatError: not a certificate (ASN1Error when the DER is malformed).
-        UnsupportedError: the key is neither RSA nor X25519.
+        UnsupportedError: the key is neither RSA, X25519 nor on P-256/P-384/P-521.
     """
     if _is_pem(data):
         for label, block in _pem_blocks(data):
@@ -441,9 +470,19 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
         raise KeyLoadError("not a valid PKCS#8 private key") from None
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"unsupported private key: {exc}") from None
-    if not isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey):
+    if (
+        not isinstance(
+            key,
+            rsa.RSAPrivateKey | x25519.X25519PrivateKey | ec.EllipticCurvePrivateKey,
+        )
+        or _algorithm(key) is None
+    ):
+        what = type(key).__name__
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            what = f"EC {key.curve.name}"
         raise UnsupportedError(
-            f"{type(key).__name__} keys cannot decrypt mail here: use RSA or X25519"
+            f"{what} keys cannot decrypt mail here: use RSA, X25519 or NIST "
+            "P-256/P-384/P-521"
         )
     return key
 
@@ -451,7 +490,10 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
 def _public_der(key: PublicKey | PrivateKey) -> bytes:
     pub = (
         key.public_key()
-        if isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey)
+        if isinstance(
+            key,
+            rsa.RSAPrivateKey | x25519.X25519PrivateKey | ec.EllipticCurvePrivateKey,
+        )
         else key
     )
     return pub.public_bytes(
@@ -473,7 +515,7 @@ def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
     Raises:
         PassphraseError: the key is protected and the passphrase is missing or wrong.
         KeyLoadError: not a usable key, or the certificate does not belong to it.
-        UnsupportedError: neither RSA nor X25519.
+        UnsupportedError: neither RSA, X25519 nor on P-256/P-384/P-521.
     """
     if _is_pem(data):
         blocks = _pem_blocks(data)

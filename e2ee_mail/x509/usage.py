@@ -1,9 +1,10 @@
 """Whether an X.509 certificate may receive encrypted mail (RFC 5280 §4.1.2.5,
-§4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5).
+§4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5; RFC 5480 §3).
 
 :func:`usage_refusal` reads once, when the certificate is loaded, what never
 changes: a keyUsage extension must allow keyEncipherment for an RSA key (RFC 8550
-§4.4.2) or keyAgreement for an X25519 key (RFC 8410 §5), and an extendedKeyUsage
+§4.4.2) or keyAgreement for an X25519 key (RFC 8410 §5) or an EC key (RFC 5480 §3,
+the ECDH use of RFC 5753), and an extendedKeyUsage
 extension must list id-kp-emailProtection or anyExtendedKeyUsage (RFC 8550 §4.4.4).
 A certificate without either extension is not restricted by it. :func:`check_recipient`
 adds the validity period (RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive)
@@ -35,14 +36,15 @@ _MAIL_USAGES: Final = frozenset(
 )
 
 
-def usage_refusal(cert: x509.Certificate, *, rsa_key: bool) -> str | None:
+def usage_refusal(cert: x509.Certificate, *, key_kind: str) -> str | None:
     """Why ``cert`` may never receive encrypted mail, or None when it may.
 
     Args:
         cert: the parsed certificate (its extensions already parsed).
-        rsa_key: whether its key is RSA (key transport) rather than X25519 (key
-            agreement).
+        key_kind: its key algorithm as the certificate names it: "rsa<bits>" (key
+            transport), "x25519" or "ecdh-<curve>" (key agreement).
     """
+    rsa_key = key_kind.startswith("rsa")
     extensions = cert.extensions
     try:
         key_usage = extensions.get_extension_for_class(x509.KeyUsage).value
@@ -52,7 +54,8 @@ def usage_refusal(cert: x509.Certificate, *, rsa_key: bool) -> str | None:
         if rsa_key and not key_usage.key_encipherment:
             return "its keyUsage does not allow keyEncipherment (RFC 8550 §4.4.2)"
         if not rsa_key and not key_usage.key_agreement:
-            return "its keyUsage does not allow keyAgreement (RFC 8410 §5)"
+            rfc = "RFC 8410 §5" if key_kind == "x25519" else "RFC 5480 §3"
+            return f"its keyUsage does not allow keyAgreement ({rfc})"
     try:
         extended = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
