@@ -17,15 +17,23 @@ from cryptography.x509.oid import NameOID
 
 from e2ee_mail.x509 import certs as kx
 
-CURVES = {"p256": ec.SECP256R1, "p384": ec.SECP384R1, "p521": ec.SECP521R1}
-_HASHES = {"p256": hashes.SHA256, "p384": hashes.SHA384, "p521": hashes.SHA512}
+CURVES: dict[str, ec.EllipticCurve] = {
+    "p256": ec.SECP256R1(),
+    "p384": ec.SECP384R1(),
+    "p521": ec.SECP521R1(),
+}
+_HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
+    "p256": hashes.SHA256(),
+    "p384": hashes.SHA384(),
+    "p521": hashes.SHA512(),
+}
 
 
 def ec_pem(
     curve: str, email: str, *, key_agreement: bool = True
 ) -> tuple[bytes, bytes]:
     """(PKCS#8 PEM of a fresh key, PEM of its self-signed certificate)."""
-    private = ec.generate_private_key(CURVES[curve]())
+    private = ec.generate_private_key(CURVES[curve])
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, f"{curve} test"),
@@ -63,7 +71,7 @@ def ec_pem(
             critical=True,
         )
     )
-    cert = builder.sign(private, _HASHES[curve]())
+    cert = builder.sign(private, _HASHES[curve])
     key_pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -35,28 +35,14 @@ __all__ = [
     "public_bytes",
 ]
 
-#: Short curve name -> `cryptography` curve class.
-CURVES: Final[dict[str, type[ec.EllipticCurve]]] = {
-    "p256": ec.SECP256R1,
-    "p384": ec.SECP384R1,
-    "p521": ec.SECP521R1,
+#: Short curve name -> `cryptography` curve (which knows its group order n).
+CURVES: Final[dict[str, ec.EllipticCurve]] = {
+    "p256": ec.SECP256R1(),
+    "p384": ec.SECP384R1(),
+    "p521": ec.SECP521R1(),
 }
 #: Length of an uncompressed point: 1 + 2 * the field size in octets.
 POINT_SIZES: Final = {"p256": 65, "p384": 97, "p521": 133}
-#: The order n of each curve's base point (FIPS 186-5 / SP 800-186 §3.2.1).
-_ORDERS: Final = {
-    "p256": int("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16),
-    "p384": int(
-        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF"
-        "581A0DB248B0A77AECEC196ACCC52973",
-        16,
-    ),
-    "p521": int(
-        "1FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
-        "A51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
-        16,
-    ),
-}
 #: `cryptography`'s curve name -> ours.
 _NAMES: Final = {"secp256r1": "p256", "secp384r1": "p384", "secp521r1": "p521"}
 
@@ -90,9 +76,7 @@ def decode_point(curve: str, point: bytes) -> ec.EllipticCurvePublicKey:
             f"{size} octets"
         )
     try:
-        return ec.EllipticCurvePublicKey.from_encoded_point(
-            CURVES[curve](), bytes(point)
-        )
+        return ec.EllipticCurvePublicKey.from_encoded_point(CURVES[curve], bytes(point))
     except ValueError:
         raise FormatError(
             f"the ECDH public key is not a point on {curve.upper()}"
@@ -114,7 +98,7 @@ def ephemeral_agree(
     Returns:
         (the ephemeral public key as an uncompressed point, the shared secret).
     """
-    n = _ORDERS[curve]
+    n = CURVES[curve].group_order
     # FIPS 186-5 A.2.1: d = (c mod (n - 1)) + 1, c having 64 bits more than n.
     seed = random_bytes((n.bit_length() + 64 + 7) // 8)
     scalar = int.from_bytes(seed, "big") % (n - 1) + 1
@@ -131,7 +115,7 @@ def ephemeral_agree_from_parts(
         FormatError: the scalar is not in [1, n-1].
     """
     value = int.from_bytes(scalar, "big")
-    if not 1 <= value < _ORDERS[curve]:
+    if not 1 <= value < CURVES[curve].group_order:
         raise FormatError(f"an ECDH {curve.upper()} scalar must be in [1, n-1]")
     return _agree_as(curve, value, recipient)
 
@@ -139,5 +123,5 @@ def ephemeral_agree_from_parts(
 def _agree_as(
     curve: str, scalar: int, recipient: ec.EllipticCurvePublicKey
 ) -> tuple[bytes, bytes]:
-    private = ec.derive_private_key(scalar, CURVES[curve]())
+    private = ec.derive_private_key(scalar, CURVES[curve])
     return public_bytes(private), private.exchange(ec.ECDH(), recipient)
