@@ -397,3 +397,27 @@ def test_other_curves_are_refused_with_the_reason() -> None:
     )
     with pytest.raises(e2ee_mail.UnsupportedError, match="secp256k1 keys cannot"):
         e2ee_mail.load_key(pem)
+
+
+def test_rewrap_stream_and_rewrap_message_with_ec_keys(
+    keys: dict[str, kx.X509SecretKey], rkey: kx.X509SecretKey
+) -> None:
+    src = io.BytesIO()
+    e2ee_mail.encrypt_stream(io.BytesIO(BODY), src, keys["p384"].public, format="cms")
+    dst = io.BytesIO()
+    e2ee_mail.rewrap_stream(
+        io.BytesIO(src.getvalue()),
+        dst,
+        keys["p384"],
+        [keys["p256"].public, rkey.public],
+    )
+    assert e2ee_mail.decrypt(dst.getvalue(), keys["p256"]) == BODY
+    assert e2ee_mail.decrypt(dst.getvalue(), rkey) == BODY
+    mail = detect.parse(
+        b"From: a@example.org\r\nTo: p521@example.org\r\nSubject: move\r\n"
+        b"Content-Type: text/plain\r\n\r\nmoved between curves\r\n"
+    )
+    sealed = e2ee_mail.encrypt_message(mail, keys["p521"].public)
+    moved = e2ee_mail.rewrap_message(sealed, keys["p521"], keys["p256"].public)
+    opened = e2ee_mail.decrypt_message(detect.serialize(moved), keys["p256"])
+    assert "moved between curves" in opened.get_content()
