@@ -47,6 +47,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..model import Certificate, KeyFormat, SecretKey
+from .pkcs8 import check_pbe_cost
 from .usage import usage_refusal
 
 __all__ = [
@@ -413,6 +414,8 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
         else serialization.load_der_private_key
     )
     encrypted = b"ENCRYPTED" in block[:40] if pem else None
+    if encrypted is not False:
+        check_pbe_cost(block, pem=pem)
     try:
         # `cryptography` warns on loading some key types it deprecates (DSA); the
         # key is refused below whatever its type, so the warning is not shown.
