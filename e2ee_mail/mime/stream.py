@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from ..errors import MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from . import headers, streamio
+from . import detect, headers, streamio
+from .detect import parse_head
 from .hcp import HCPChoice, resolve_hcp
 
 if TYPE_CHECKING:
@@ -49,26 +50,6 @@ __all__ = [
     "pgpmime_part",
     "smime_body",
 ]
-
-
-def parse_head(block: bytes) -> EmailMessage:
-    """The header fields of the header block ``block``, parsed.
-
-    Raises:
-        MIMEError: not a mail's header block.
-    """
-    from email import policy
-    from email.message import EmailMessage
-    from email.parser import BytesParser
-
-    try:
-        head = BytesParser(policy=policy.default).parsebytes(block, headersonly=True)
-    except Exception as exc:  # the email package raises many types on odd input
-        raise MIMEError(f"not a parseable mail message: {exc}") from None
-    if not len(head.keys()):
-        raise MIMEError("not a mail message: no header fields")
-    assert isinstance(head, EmailMessage)
-    return head
 
 
 def _header_block(msg: EmailMessage) -> bytes:
@@ -215,8 +196,6 @@ def decrypt_stream(
         NoMatchingKeyError, DecryptionError, FormatError, PolicyError: from the
             format layers.
     """
-    from . import detect
-
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     outer = parse_head(block)
@@ -347,8 +326,6 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
         FormatError, PolicyError: from the format layers.
     """
     import dataclasses
-
-    from . import detect
 
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
