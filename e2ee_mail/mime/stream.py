@@ -203,32 +203,22 @@ def decrypt_stream(
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     outer = parse_head(block)
-    out = _RestoringWriter(dst, outer, limit)
+    writer = _RestoringWriter(dst, outer, limit)
+    out: BinaryIO = writer  # type: ignore[assignment]
     if detect.kind(outer) == "smime":
         from ..cms import envelope
 
-        envelope.decrypt_stream(
-            smime_body(outer, body, src),
-            out,  # type: ignore[arg-type]
-            keys,
-            policy=policy,
-            spool_dir=spool_dir,
-        )
+        reader = smime_body(outer, body, src)
+        envelope.decrypt_stream(reader, out, keys, policy=policy, spool_dir=spool_dir)
     else:
         from ..openpgp import message
 
         part = pgpmime_armor_part(
             outer, body, src, policy, instead="read by decrypt_message()"
         )
-        message.decrypt_stream(
-            part,  # type: ignore[arg-type]
-            out,  # type: ignore[arg-type]
-            keys,
-            policy=policy,
-            spool_dir=spool_dir,
-        )
+        message.decrypt_stream(part, out, keys, policy=policy, spool_dir=spool_dir)  # type: ignore[arg-type]
         _pgpmime_end(part, limit)
-    out.close()
+    writer.close()
 
 
 def smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
