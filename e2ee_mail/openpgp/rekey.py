@@ -26,7 +26,7 @@ from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
-from . import pkesk, seipdv2
+from . import seipdv2
 from .certs import KeyInfo, OpenPGPSecretKey
 from .message import (
     Buffer,
@@ -36,9 +36,8 @@ from .message import (
     open_parsed,
     read_to_seipd,
 )
-from .packets import TAG_PKESK
-from .packets.header import PacketBodyReader, serialize_packet
-from .packets.pkesk import PKESKv3, PKESKv6, serialize_pkesk
+from .packets.header import PacketBodyReader
+from .packets.pkesk import PKESKv3, PKESKv6
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
     SEIPDv2Header,
@@ -101,13 +100,10 @@ def _wraps(
     """The new PKESK packets: v6 for a SEIPDv2 body, v3 (with the cipher) for v1."""
     if version == 2:
         return pkesk_packets(session_key, infos)
+    from . import seipdv1
+
     assert cipher is not None
-    return b"".join(
-        serialize_packet(
-            TAG_PKESK, serialize_pkesk(pkesk.wrap_v3(session_key, cipher, info))
-        )
-        for info in infos
-    )
+    return seipdv1.pkesk_packets(session_key, cipher, infos)
 
 
 def rewrap_stream(
