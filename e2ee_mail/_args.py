@@ -11,10 +11,11 @@ These checks run first, before any output is written.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, BinaryIO, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal, TypeVar, cast
 
 from .errors import UsageError
 from .model import Certificate, SecretKey
@@ -50,8 +51,6 @@ _T = TypeVar("_T", bound=str)
 #: The message format each certificate format is written as.
 _BODY: Final[dict[str, BodyFormat]] = {"x509": "cms", "openpgp": "openpgp"}
 _MAIL: Final[dict[str, MailFormat]] = {"x509": "smime", "openpgp": "pgpmime"}
-_LOAD_CERT: Final = "load it first with e2ee_mail.load_certificate(...)"
-_LOAD_KEY: Final = "load it first with e2ee_mail.load_key(...)"
 _CIPHERS: Final[tuple[Cipher, ...]] = ("aes-256-gcm", "aes-256-cbc")
 _NAMES: Final = {"x509": "X.509", "openpgp": "OpenPGP"}
 
@@ -76,71 +75,79 @@ def is_mail(value: object) -> bool:
     return hasattr(value, "get_content_type") and hasattr(value, "walk")
 
 
-def _recipient(value: object) -> Certificate:
-    if isinstance(value, Certificate):
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Role:
+    """What a key argument takes, and what a caller who passed the other kind of
+    key is told. ``name`` is the argument's noun ("recipient", "key"), ``loader``
+    the public function that makes a ``want`` from a file."""
+
+    name: str
+    want: type
+    loader: str
+    other: str
+    empty: str
+
+
+_RECIPIENT: Final = _Role(
+    "recipient",
+    Certificate,
+    "load_certificate",
+    "a SecretKey is not a recipient: pass key.public, its certificate",
+    "at least one recipient certificate is required",
+)
+_KEY: Final = _Role(
+    "key",
+    SecretKey,
+    "load_key",
+    "a Certificate cannot decrypt: pass the secret key, loaded with "
+    "e2ee_mail.load_key(...)",
+    "at least one secret key is required",
+)
+
+
+def _one(role: _Role, value: object) -> object:
+    if isinstance(value, role.want):
         return value
-    if isinstance(value, SecretKey):
-        raise UsageError(
-            "a SecretKey is not a recipient: pass key.public, its certificate"
-        )
+    if isinstance(value, Certificate | SecretKey):
+        raise UsageError(role.other)
+    want = role.want.__name__
+    load = f"load it first with e2ee_mail.{role.loader}(...)"
     if _is_path(value):
-        raise UsageError(f"recipient {value!r} is not a Certificate: {_LOAD_CERT}")
+        raise UsageError(f"{role.name} {value!r} is not a {want}: {load}")
     if isinstance(value, Buffer):
-        raise UsageError(f"a recipient must be a Certificate, not bytes: {_LOAD_CERT}")
-    raise UsageError(f"a recipient must be a Certificate, not {_name(value)}")
+        raise UsageError(f"a {role.name} must be a {want}, not bytes: {load}")
+    raise UsageError(f"a {role.name} must be a {want}, not {_name(value)}")
+
+
+def _many(role: _Role, value: object) -> tuple[object, ...]:
+    want = role.want.__name__
+    if value is None:
+        raise UsageError(
+            f"{role.name}s is None: pass a {want} or a list of them, loaded with "
+            f"e2ee_mail.{role.loader}(...)"
+        )
+    if isinstance(value, Certificate | SecretKey | str | os.PathLike | Buffer):
+        return (_one(role, value),)
+    if not isinstance(value, Iterable):
+        raise UsageError(
+            f"{role.name}s must be a {want} or a list of them, not {_name(value)}"
+        )
+    found = tuple(_one(role, v) for v in value)
+    if not found:
+        raise UsageError(role.empty)
+    return found
 
 
 def recipients(value: object) -> tuple[Certificate, ...]:
     """One certificate or an iterable of them, as a non-empty tuple."""
-    if value is None:
-        raise UsageError(
-            "recipients is None: pass a Certificate or a list of them, loaded with "
-            "e2ee_mail.load_certificate(...)"
-        )
-    if isinstance(value, Certificate | SecretKey | str | os.PathLike | Buffer):
-        return (_recipient(value),)
-    if not isinstance(value, Iterable):
-        raise UsageError(
-            f"recipients must be a Certificate or a list of them, not {_name(value)}"
-        )
-    found = tuple(_recipient(v) for v in value)
-    if not found:
-        raise UsageError("at least one recipient certificate is required")
-    return found
-
-
-def _key(value: object) -> SecretKey:
-    if isinstance(value, SecretKey):
-        return value
-    if isinstance(value, Certificate):
-        raise UsageError(
-            "a Certificate cannot decrypt: pass the secret key, loaded with "
-            "e2ee_mail.load_key(...)"
-        )
-    if _is_path(value):
-        raise UsageError(f"key {value!r} is not a SecretKey: {_LOAD_KEY}")
-    if isinstance(value, Buffer):
-        raise UsageError(f"a key must be a SecretKey, not bytes: {_LOAD_KEY}")
-    raise UsageError(f"a key must be a SecretKey, not {_name(value)}")
+    # _many checked every item against _RECIPIENT.want (abstract classes cannot
+    # be a generic ``type[T]`` under mypy, hence the cast).
+    return cast("tuple[Certificate, ...]", _many(_RECIPIENT, value))
 
 
 def keys(value: object) -> tuple[SecretKey, ...]:
     """One secret key or an iterable of them, as a non-empty tuple."""
-    if value is None:
-        raise UsageError(
-            "keys is None: pass a SecretKey or a list of them, loaded with "
-            "e2ee_mail.load_key(...)"
-        )
-    if isinstance(value, Certificate | SecretKey | str | os.PathLike | Buffer):
-        return (_key(value),)
-    if not isinstance(value, Iterable):
-        raise UsageError(
-            f"keys must be a SecretKey or a list of them, not {_name(value)}"
-        )
-    found = tuple(_key(v) for v in value)
-    if not found:
-        raise UsageError("at least one secret key is required")
-    return found
+    return cast("tuple[SecretKey, ...]", _many(_KEY, value))
 
 
 def buffer(

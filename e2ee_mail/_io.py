@@ -32,6 +32,7 @@ __all__ = [
     "TapReader",
     "atomic_writer",
     "current_umask",
+    "fsync_dir",
     "read_input",
     "remove_temporaries",
     "sealed_spool",
@@ -190,6 +191,16 @@ def atomic_writer(
     finally:
         if not ok:
             _forget_temp(tmp)
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make the renames and creations in the directory ``path`` durable: fsync(2)
+    on a file makes its data durable, but its name is the directory's."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_files_atomically(

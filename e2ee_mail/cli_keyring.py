@@ -1,7 +1,7 @@
 """The ``e2ee-mail keyring`` and ``e2ee-mail rewrap --mailbox`` commands.
 
 ``cli.py`` owns the command line and its error contract (one line on stderr, non-zero
-exit); this module adds the keyring sub-commands and runs them::
+exit), cli_options.py the options; this module runs the keyring sub-commands::
 
     e2ee-mail keyring --dir DIR init
     e2ee-mail keyring --dir DIR list [IDENTITY]
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from .model import Certificate, KeyFormat, SecretKey
 
 __all__ = [
-    "configure_keyring",
-    "configure_rewrap",
     "decryption_keys",
     "recipients",
     "run_keyring",
@@ -57,93 +55,6 @@ _AGE = re.compile(r"^\s*(\d{1,9})\s*([hdwmy]?)\s*$", re.IGNORECASE)
 #: --max-age units: hours, days (the default), weeks, months of 30 days and years of
 #: 365 days (a rotation schedule needs no calendar arithmetic).
 _HOURS_PER_UNIT = {"h": 1, "d": 24, "": 24, "w": 7 * 24, "m": 30 * 24, "y": 365 * 24}
-_MAX_AGE_HELP = (
-    "rotate keys at this age: a number of h (hours), d (days, the default), "
-    "w (weeks), m (months of 30 days) or y (years of 365 days), e.g. 90d, 6m, 1y"
-)
-_KEY_HELP = (
-    "the version's fingerprint, or for OpenPGP a 16-hex-digit key ID or the "
-    "encryption subkey's fingerprint or key ID"
-)
-
-
-def configure_keyring(parser: argparse.ArgumentParser) -> None:
-    """Add the keyring arguments and actions to ``parser``."""
-    parser.add_argument("--dir", required=True, metavar="DIR", help="keyring directory")
-    parser.add_argument(
-        "--passphrase-env", metavar="VAR", help="the keyring passphrase is in $VAR"
-    )
-    actions = parser.add_subparsers(
-        dest="action", required=True, parser_class=type(parser)
-    )
-    actions.add_parser("init", help="create the keyring (no-op when it exists)")
-    p = actions.add_parser("list", help="list identities and their key versions")
-    p.add_argument("identity", nargs="?", help="only this identity (default: all)")
-    p = actions.add_parser("add", help="add an existing secret key file")
-    p.add_argument("identity", help="the identity (mail address) the key belongs to")
-    p.add_argument("--key", required=True, metavar="KEYFILE", help="secret key file")
-    p.add_argument(
-        "--key-passphrase-env",
-        metavar="VAR",
-        help="the key file's passphrase is in $VAR",
-    )
-    p.add_argument(
-        "--state",
-        choices=["active", "decrypt-only", "retired"],
-        default="active",
-        help="state of the added version (default: active)",
-    )
-    p = actions.add_parser("rotate", help="make a new active key version")
-    p.add_argument("identity", help="the identity (mail address) to rotate")
-    p.add_argument(
-        "--format",
-        choices=["x509", "openpgp"],
-        help="the format to rotate (default: the identity's current one)",
-    )
-    p.add_argument(
-        "--kind",
-        choices=["x25519", "rsa3072", "rsa4096"],
-        help="key algorithm of the new version (default: the current one's)",
-    )
-    p = actions.add_parser("due", help="identities whose active key is too old")
-    p.add_argument("--max-age", required=True, metavar="AGE", help=_MAX_AGE_HELP)
-    p.add_argument("--now", metavar="ISO8601", help=argparse.SUPPRESS)
-    p = actions.add_parser(
-        "retire",
-        help="retire a version (default: every decrypt-only one): it then opens "
-        "mail only when asked for (decrypt --include-retired, rewrap --mailbox)",
-    )
-    p.add_argument("identity", help="the identity (mail address)")
-    p.add_argument("fingerprint", nargs="?", metavar="KEY", help=_KEY_HELP)
-    p = actions.add_parser("revoke", help="revoke a version: never used again")
-    p.add_argument("identity", help="the identity (mail address)")
-    p.add_argument("fingerprint", metavar="KEY", help=_KEY_HELP)
-    p = actions.add_parser("export", help="write the active public certificates")
-    p.add_argument("identity", help="the identity (mail address)")
-    p.add_argument(
-        "--format",
-        choices=["x509", "openpgp"],
-        help="only this format (default: every active certificate)",
-    )
-    p.add_argument(
-        "-o",
-        dest="output",
-        metavar="OUT",
-        help="write to OUT, which appears only once complete (default: stdout)",
-    )
-
-
-def configure_rewrap(parser: argparse.ArgumentParser) -> None:
-    """Add the ``--mailbox`` mode arguments to the ``rewrap`` parser."""
-    parser.add_argument("--mailbox", metavar="PATH", help="an mbox file or a Maildir")
-    parser.add_argument("--keyring", metavar="DIR", help="keyring for --mailbox")
-    parser.add_argument("--identity", metavar="ADDR", help="only this identity's mail")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: all cores; one for fewer than 300 messages)",
-    )
 
 
 def _env(var: str | None) -> str | None:

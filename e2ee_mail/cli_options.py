@@ -7,6 +7,7 @@ sub-parser alone); ``--help`` without a command runs them all.
 from __future__ import annotations
 
 import argparse
+from typing import Any, Final
 
 __all__ = [
     "configure_decrypt",
@@ -20,10 +21,121 @@ __all__ = [
 ]
 
 
-_INPUT_HELP = "read from IN (default: stdin)"
-_OUTPUT_HELP = (
-    "write to OUT, which appears only once the command succeeded (default: "
-    "stdout; binary data goes to a terminal only with -o -)"
+#: One ``add_argument`` call as data: the name or flags, and the keywords.
+_Arg = tuple[tuple[str, ...], dict[str, Any]]
+
+
+def _arg(*flags: str, **options: Any) -> _Arg:
+    return flags, options
+
+
+def _add(p: argparse.ArgumentParser, *args: _Arg) -> None:
+    for flags, options in args:
+        p.add_argument(*flags, **options)
+
+
+_INPUT: Final = _arg(
+    "-i", dest="input", metavar="IN", help="read from IN (default: stdin)"
+)
+_OUTPUT: Final = _arg(
+    "-o",
+    dest="output",
+    metavar="OUT",
+    help="write to OUT, which appears only once the command succeeded (default: "
+    "stdout; binary data goes to a terminal only with -o -)",
+)
+_KINDS: Final = ["x25519", "rsa3072", "rsa4096"]
+_KEY_FORMATS: Final = ["x509", "openpgp"]
+_IDENTITY: Final = _arg("identity", help="the identity (mail address)")
+_VERSION_HELP: Final = (
+    "the version's fingerprint, or for OpenPGP a 16-hex-digit key ID or the "
+    "encryption subkey's fingerprint or key ID"
+)
+_MAX_AGE_HELP: Final = (
+    "rotate keys at this age: a number of h (hours), d (days, the default), "
+    "w (weeks), m (months of 30 days) or y (years of 365 days), e.g. 90d, 6m, 1y"
+)
+#: The actions of ``keyring``: name, help and arguments.
+_KEYRING_ACTIONS: Final[tuple[tuple[str, str, tuple[_Arg, ...]], ...]] = (
+    ("init", "create the keyring (no-op when it exists)", ()),
+    (
+        "list",
+        "list identities and their key versions",
+        (_arg("identity", nargs="?", help="only this identity (default: all)"),),
+    ),
+    (
+        "add",
+        "add an existing secret key file",
+        (
+            _arg("identity", help="the identity (mail address) the key belongs to"),
+            _arg("--key", required=True, metavar="KEYFILE", help="secret key file"),
+            _arg(
+                "--key-passphrase-env",
+                metavar="VAR",
+                help="the key file's passphrase is in $VAR",
+            ),
+            _arg(
+                "--state",
+                choices=["active", "decrypt-only", "retired"],
+                default="active",
+                help="state of the added version (default: active)",
+            ),
+        ),
+    ),
+    (
+        "rotate",
+        "make a new active key version",
+        (
+            _arg("identity", help="the identity (mail address) to rotate"),
+            _arg(
+                "--format",
+                choices=_KEY_FORMATS,
+                help="the format to rotate (default: the identity's current one)",
+            ),
+            _arg(
+                "--kind",
+                choices=_KINDS,
+                help="key algorithm of the new version (default: the current one's)",
+            ),
+        ),
+    ),
+    (
+        "due",
+        "identities whose active key is too old",
+        (
+            _arg("--max-age", required=True, metavar="AGE", help=_MAX_AGE_HELP),
+            _arg("--now", metavar="ISO8601", help=argparse.SUPPRESS),
+        ),
+    ),
+    (
+        "retire",
+        "retire a version (default: every decrypt-only one): it then opens mail "
+        "only when asked for (decrypt --include-retired, rewrap --mailbox)",
+        (_IDENTITY, _arg("fingerprint", nargs="?", metavar="KEY", help=_VERSION_HELP)),
+    ),
+    (
+        "revoke",
+        "revoke a version: never used again",
+        (_IDENTITY, _arg("fingerprint", metavar="KEY", help=_VERSION_HELP)),
+    ),
+    (
+        "export",
+        "write the active public certificates",
+        (
+            _IDENTITY,
+            _arg(
+                "--format",
+                choices=_KEY_FORMATS,
+                help="only this format (default: every active certificate)",
+            ),
+            _arg(
+                "-o",
+                dest="output",
+                metavar="OUT",
+                help="write to OUT, which appears only once complete (default: stdout)",
+            ),
+        ),
+    ),
 )
 
 
@@ -56,16 +168,11 @@ def _descriptor(text: str) -> int:
     return int(text)
 
 
-def _key_options(
-    p: argparse.ArgumentParser,
-    *,
-    required: bool,
-    use: str = "unlock the --key files with the passphrase",
-) -> None:
+def _key_options(p: argparse.ArgumentParser, use: str) -> None:
+    """--key (optional: a keyring may give the keys) and its passphrase options."""
     p.add_argument(
         "--key",
         action="append",
-        required=required,
         metavar="KEY",
         help="secret key file (PKCS#8 or OpenPGP); repeat for several keys",
     )
@@ -78,118 +185,121 @@ def _key_options(
 
 
 def configure_keygen(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format",
-        choices=["openpgp", "x509"],
-        default="openpgp",
-        help="OpenPGP key or X.509 certificate and key (default: openpgp)",
-    )
-    p.add_argument(
-        "--kind",
-        choices=["x25519", "rsa3072", "rsa4096"],
-        default="x25519",
-        help="key algorithm (default: x25519)",
-    )
-    p.add_argument(
-        "--profile",
-        choices=["rfc9580", "rfc4880"],
-        help="OpenPGP key version: v6 (rfc9580, the default) or v4 for GnuPG 2.2",
-    )
-    p.add_argument(
-        "--uid",
-        required=True,
-        help='user ID: "Name <addr>" or a bare address',
-    )
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="PREFIX",
-        help="write PREFIX.pub (certificate) and PREFIX.key (secret key, 0600)",
+    _add(
+        p,
+        _arg(
+            "--format",
+            choices=["openpgp", "x509"],
+            default="openpgp",
+            help="OpenPGP key or X.509 certificate and key (default: openpgp)",
+        ),
+        _arg(
+            "--kind",
+            choices=_KINDS,
+            default="x25519",
+            help="key algorithm (default: x25519)",
+        ),
+        _arg(
+            "--profile",
+            choices=["rfc9580", "rfc4880"],
+            help="OpenPGP key version: v6 (rfc9580, the default) or v4 for GnuPG 2.2",
+        ),
+        _arg("--uid", required=True, help='user ID: "Name <addr>" or a bare address'),
+        _arg(
+            "--out",
+            required=True,
+            metavar="PREFIX",
+            help="write PREFIX.pub (certificate) and PREFIX.key (secret key, 0600)",
+        ),
     )
     _passphrase_options(p, "protect PREFIX.key with the passphrase")
 
 
 def configure_encrypt(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format",
-        choices=["openpgp", "cms", "pgpmime", "smime"],
-        help="openpgp or cms encrypt IN as it is; pgpmime or smime take a whole "
-        "mail (RFC 5322) and write the encrypted mail (default: cms for X.509 "
-        "certificates, openpgp for OpenPGP ones)",
-    )
-    p.add_argument(
-        "--to",
-        action="append",
-        required=True,
-        metavar="CERT",
-        help="recipient certificate file (X.509 for cms/smime, OpenPGP for "
-        "openpgp/pgpmime), or with --keyring an address; repeat for several "
-        "recipients",
-    )
-    p.add_argument(
-        "--armor",
-        action="store_true",
-        help="ASCII armor (openpgp) or PEM (cms) instead of binary",
-    )
-    p.add_argument(
-        "--profile",
-        choices=["auto", "rfc9580", "rfc4880"],
-        help="OpenPGP container: auto picks SEIPDv2 (rfc9580) when every recipient "
-        "supports it, else SEIPDv1 (rfc4880) (default: auto)",
-    )
-    p.add_argument(
-        "--cipher",
-        choices=["aes-256-gcm", "aes-256-cbc"],
-        default="aes-256-gcm",
-        help="aes-256-cbc writes legacy, unauthenticated CMS EnvelopedData for old "
-        "S/MIME clients (cms/smime only; default: aes-256-gcm)",
-    )
-    p.add_argument(
-        "--hcp",
-        choices=["baseline", "minimal", "shy", "no-confidentiality"],
-        help="smime/pgpmime: which header fields the outer mail shows (RFC 9788 "
-        "header confidentiality policy; default baseline: Subject [...], "
-        "Keywords and Comments left out, every other field as it is)",
-    )
-    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
-    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
-    p.add_argument(
-        "--keyring",
-        metavar="DIR",
-        help="--to may name recipients by address: their active certificate in "
-        "this keyring (of the format --format asks for)",
+    _add(
+        p,
+        _arg(
+            "--format",
+            choices=["openpgp", "cms", "pgpmime", "smime"],
+            help="openpgp or cms encrypt IN as it is; pgpmime or smime take a whole "
+            "mail (RFC 5322) and write the encrypted mail (default: cms for X.509 "
+            "certificates, openpgp for OpenPGP ones)",
+        ),
+        _arg(
+            "--to",
+            action="append",
+            required=True,
+            metavar="CERT",
+            help="recipient certificate file (X.509 for cms/smime, OpenPGP for "
+            "openpgp/pgpmime), or with --keyring an address; repeat for several "
+            "recipients",
+        ),
+        _arg(
+            "--armor",
+            action="store_true",
+            help="ASCII armor (openpgp) or PEM (cms) instead of binary",
+        ),
+        _arg(
+            "--profile",
+            choices=["auto", "rfc9580", "rfc4880"],
+            help="OpenPGP container: auto picks SEIPDv2 (rfc9580) when every "
+            "recipient supports it, else SEIPDv1 (rfc4880) (default: auto)",
+        ),
+        _arg(
+            "--cipher",
+            choices=["aes-256-gcm", "aes-256-cbc"],
+            default="aes-256-gcm",
+            help="aes-256-cbc writes legacy, unauthenticated CMS EnvelopedData for "
+            "old S/MIME clients (cms/smime only; default: aes-256-gcm)",
+        ),
+        _arg(
+            "--hcp",
+            choices=["baseline", "minimal", "shy", "no-confidentiality"],
+            help="smime/pgpmime: which header fields the outer mail shows (RFC 9788 "
+            "header confidentiality policy; default baseline: Subject [...], "
+            "Keywords and Comments left out, every other field as it is)",
+        ),
+        _INPUT,
+        _OUTPUT,
+        _arg(
+            "--keyring",
+            metavar="DIR",
+            help="--to may name recipients by address: their active certificate in "
+            "this keyring (of the format --format asks for)",
+        ),
     )
     _passphrase_options(p, "unlock a protected --keyring with the passphrase")
 
 
 def configure_decrypt(p: argparse.ArgumentParser) -> None:
     _key_options(
+        p, "unlock the --key files (and a protected --keyring) with the passphrase"
+    )
+    _add(
         p,
-        required=False,
-        use="unlock the --key files (and a protected --keyring) with the passphrase",
-    )
-    p.add_argument(
-        "--allow-unauthenticated",
-        action="store_true",
-        help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)",
-    )
-    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
-    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
-    p.add_argument(
-        "--mode",
-        type=_file_mode,
-        metavar="OCTAL",
-        help="permissions of OUT, exactly (default: 0600 less the umask)",
-    )
-    p.add_argument(
-        "--keyring",
-        metavar="DIR",
-        help="also try this keyring's keys: active and decrypt-only versions",
-    )
-    p.add_argument(
-        "--include-retired",
-        action="store_true",
-        help="with --keyring: retired versions too",
+        _arg(
+            "--allow-unauthenticated",
+            action="store_true",
+            help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)",
+        ),
+        _INPUT,
+        _OUTPUT,
+        _arg(
+            "--mode",
+            type=_file_mode,
+            metavar="OCTAL",
+            help="permissions of OUT, exactly (default: 0600 less the umask)",
+        ),
+        _arg(
+            "--keyring",
+            metavar="DIR",
+            help="also try this keyring's keys: active and decrypt-only versions",
+        ),
+        _arg(
+            "--include-retired",
+            action="store_true",
+            help="with --keyring: retired versions too",
+        ),
     )
 
 
@@ -205,48 +315,67 @@ def _file_mode(text: str) -> int:
 
 
 def configure_inspect(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
+    _add(p, _INPUT)
 
 
 def configure_rewrap(p: argparse.ArgumentParser) -> None:
-    _key_options(
+    _key_options(p, "unlock the --key files (or the --keyring) with the passphrase")
+    _add(
         p,
-        required=False,
-        use="unlock the --key files (or the --keyring) with the passphrase",
+        _arg(
+            "--to",
+            action="append",
+            metavar="CERT",
+            help="new recipient certificate file; repeat for several recipients",
+        ),
+        _arg(
+            "-i",
+            dest="input",
+            metavar="IN",
+            help="read the message (CMS, OpenPGP, S/MIME or PGP/MIME mail) from IN "
+            "(default: stdin)",
+        ),
+        _OUTPUT,
+        # ``rewrap --mailbox``: cli_keyring.py runs it.
+        _arg("--mailbox", metavar="PATH", help="an mbox file or a Maildir"),
+        _arg("--keyring", metavar="DIR", help="keyring for --mailbox"),
+        _arg("--identity", metavar="ADDR", help="only this identity's mail"),
+        _arg(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="worker processes (default: all cores; one for fewer than 300 "
+            "messages)",
+        ),
     )
-    p.add_argument(
-        "--to",
-        action="append",
-        metavar="CERT",
-        help="new recipient certificate file; repeat for several recipients",
-    )
-    p.add_argument(
-        "-i",
-        dest="input",
-        metavar="IN",
-        help="read the message (CMS, OpenPGP, S/MIME or PGP/MIME mail) from IN "
-        "(default: stdin)",
-    )
-    p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
-    from . import cli_keyring
-
-    cli_keyring.configure_rewrap(p)
 
 
 def configure_keyring(p: argparse.ArgumentParser) -> None:
-    from . import cli_keyring
-
-    cli_keyring.configure_keyring(p)
+    """The keyring's directory and passphrase, then one sub-parser an action
+    (cli_keyring.py runs them)."""
+    _add(
+        p,
+        _arg("--dir", required=True, metavar="DIR", help="keyring directory"),
+        _arg(
+            "--passphrase-env", metavar="VAR", help="the keyring passphrase is in $VAR"
+        ),
+    )
+    actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    for name, help, args in _KEYRING_ACTIONS:
+        _add(actions.add_parser(name, help=help), *args)
 
 
 def configure_vectors(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["verify"], help="run every test vector")
-    p.add_argument(
-        "dir",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="the vectors directory (default: the one next to the package)",
+    _add(
+        p,
+        _arg("action", choices=["verify"], help="run every test vector"),
+        _arg(
+            "dir",
+            nargs="?",
+            default=None,
+            metavar="DIR",
+            help="the vectors directory (default: the one next to the package)",
+        ),
     )
 
 

@@ -202,17 +202,9 @@ def decrypt(
     raise DecryptionError()
 
 
-def decrypt_stream(
-    src: BinaryIO,
-    dst: BinaryIO,
-    keys: Sequence[SecretKey],
-    *,
-    policy: Policy,
-    spool_dir: str | None = None,
-) -> None:
-    """Open a CMS message from ``src`` into ``dst`` in bounded memory: two passes
-    over the body, the first checking the tag (see cms/passes.py)."""
-    passes.decrypt_stream(src, dst, keys, policy=policy, spool_dir=spool_dir)
+#: Open a CMS message from a stream in bounded memory: two passes over the body,
+#: the first checking the tag (passes.py).
+decrypt_stream = passes.decrypt_stream
 
 
 def inspect(data: bytes) -> Inspection:

@@ -100,12 +100,15 @@ def gcm_open_into(
 
 
 class _Streaming:
-    """Shared buffer handling of the streaming sealer and opener."""
+    """Shared set-up and buffer handling of the streaming sealer and opener."""
 
     __slots__ = ("_ctx", "_in", "_out")
     _ctx: Any
 
-    def __init__(self, buffer_size: int) -> None:
+    def __init__(self, ctx: Any, aad: bytes | None, buffer_size: int) -> None:
+        if aad:
+            ctx.authenticate_additional_data(aad)
+        self._ctx = ctx
         self._in = bytearray(buffer_size)
         self._out = bytearray(buffer_size + _BLOCK - 1)
 
@@ -143,10 +146,9 @@ class GCMStreamSealer(_Streaming):
         buffer_size: int = STREAM_BUFFER_SIZE,
     ) -> None:
         _check_nonce(nonce)
-        super().__init__(buffer_size)
-        self._ctx = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
-        if aad:
-            self._ctx.authenticate_additional_data(aad)
+        super().__init__(
+            Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor(), aad, buffer_size
+        )
 
     def finalize(self) -> bytes:
         """Finish and return the 16-byte tag."""
@@ -168,11 +170,10 @@ class GCMStreamOpener(_Streaming):
         buffer_size: int = STREAM_BUFFER_SIZE,
     ) -> None:
         _check_open(key, nonce)
-        super().__init__(buffer_size)
-        # The tag is supplied at finalize; min_tag_length pins it to 16 bytes there.
-        self._ctx = Cipher(algorithms.AES(key), modes.GCM(nonce)).decryptor()
-        if aad:
-            self._ctx.authenticate_additional_data(aad)
+        # The tag is supplied at finalize, which checks its length.
+        super().__init__(
+            Cipher(algorithms.AES(key), modes.GCM(nonce)).decryptor(), aad, buffer_size
+        )
 
     def finalize(self, tag: bytes) -> None:
         """Check the tag; a wrong or short tag is a DecryptionError."""

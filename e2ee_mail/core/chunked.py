@@ -122,7 +122,7 @@ def opened_size(length: int, chunk_size: int) -> int:
     return body - TAG_SIZE * count
 
 
-def _seal_range(
+def _crypt_range(
     params: ChunkParams,
     src: memoryview,
     out: memoryview,
@@ -130,40 +130,21 @@ def _seal_range(
     wpos: int,
     index: int,
     count: int,
-    aead: _AEAD | None = None,
+    aead: _AEAD | None,
+    opening: bool,
 ) -> None:
-    """Seal ``count`` chunks of ``src`` from ``pos`` into ``out`` at ``wpos``."""
+    """Seal (or, ``opening``, open) ``count`` chunks of ``src`` from ``pos`` into
+    ``out`` at ``wpos``; the last may be short. Everything that differs between the
+    two directions is chosen before the loop: the loop itself is the same work."""
     aead = aead or params.cipher()
+    crypt = aead.decrypt_into if opening else aead.encrypt_into
+    step = params.chunk_size + TAG_SIZE if opening else params.chunk_size
+    grow = -TAG_SIZE if opening else TAG_SIZE
     aad = params.aad
-    size = params.chunk_size
     for _ in range(count):
-        piece = src[pos : pos + size]
-        aead.encrypt_into(
-            params.nonce(index), piece, aad, out[wpos : wpos + len(piece) + TAG_SIZE]
-        )
-        pos += len(piece)
-        wpos += len(piece) + TAG_SIZE
-        index += 1
-
-
-def _open_range(
-    params: ChunkParams,
-    src: memoryview,
-    out: memoryview,
-    pos: int,
-    wpos: int,
-    index: int,
-    count: int,
-    aead: _AEAD | None = None,
-) -> None:
-    """Open ``count`` chunks (the last may be short) of ``src`` from ``pos``."""
-    aead = aead or params.cipher()
-    aad = params.aad
-    full = params.chunk_size + TAG_SIZE
-    for _ in range(count):
-        piece = src[pos : pos + full]
-        n = len(piece) - TAG_SIZE
-        aead.decrypt_into(params.nonce(index), piece, aad, out[wpos : wpos + n])
+        piece = src[pos : pos + step]
+        n = len(piece) + grow
+        crypt(params.nonce(index), piece, aad, out[wpos : wpos + n])
         pos += len(piece)
         wpos += n
         index += 1
@@ -260,7 +241,9 @@ def seal_into(
     rest = src[pos:]
     body = out[wpos:]
     _split(
-        lambda p, w, i, n, a: _seal_range(params, rest, body, p, w, index + i, n, a),
+        lambda p, w, i, n, a: _crypt_range(
+            params, rest, body, p, w, index + i, n, a, False
+        ),
         -(-len(rest) // size),
         size,
         size + TAG_SIZE,
@@ -293,7 +276,9 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
     aead = params.cipher()
     try:
         _split(
-            lambda p, w, i, n, a: _open_range(params, chunks, out, p, w, i, n, a),
+            lambda p, w, i, n, a: _crypt_range(
+                params, chunks, out, p, w, i, n, a, True
+            ),
             -(-body // full),
             full,
             params.chunk_size,

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from .._io import atomic_writer, write_secret_file
+from .._io import atomic_writer, fsync_dir, write_secret_file
 from ..errors import Error
 
 __all__ = [
@@ -64,14 +64,6 @@ class KeyringError(Error):
 
 def _canonical(body: object) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Store:
@@ -209,7 +201,7 @@ class Store:
         data = json.dumps(doc, sort_keys=True, indent=1).encode("utf-8") + b"\n"
         with atomic_writer(self.manifest_path, mode=0o600) as fh:
             fh.write(data)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def key_path(self, name: str) -> Path:
         """The path of key file ``name``; names come from the manifest, so check
@@ -236,7 +228,7 @@ class Store:
         # manifest: an orphan of a write interrupted before its manifest landed.
         path = self.key_path(name)
         write_secret_file(path, data)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     @staticmethod
     def key_file_name(serial: int) -> str:

@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-from .._io import atomic_writer
+from .._io import atomic_writer, fsync_dir
 from ..errors import Error, UsageError
 
 __all__ = [
@@ -439,17 +439,9 @@ def pending(work: Path) -> bool:
 def _write_marker(work: Path, marker: dict[str, object]) -> None:
     with atomic_writer(work / _MARKER, mode=0o600) as fh:
         fh.write(json.dumps(marker).encode())
-    _fsync_dir(work)
+    fsync_dir(work)
 
 
 def _remove_marker(work: Path) -> None:
     (work / _MARKER).unlink(missing_ok=True)
-    _fsync_dir(work)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(work)

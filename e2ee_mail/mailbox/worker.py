@@ -16,6 +16,7 @@ import stat
 import time
 from collections.abc import Sequence
 
+from .._io import fsync_dir
 from ..errors import Error
 from ..keys.ring import Keyring
 from .journal import Outcome
@@ -72,14 +73,6 @@ def _failed(mid: str, exc: Error | OSError) -> Outcome:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def keep_owner_and_mode(fd: int, like: os.stat_result) -> None:

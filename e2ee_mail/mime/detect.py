@@ -1,7 +1,7 @@
 """Parsing, classifying, serializing and inspecting encrypted mail.
 
 - :func:`parse`: bytes -> EmailMessage (``email.policy.default``); failures are
-  MIMEError.
+  MIMEError. :func:`parse_head` parses a header block alone (the stream readers).
 - :func:`kind`: "smime" (application/pkcs7-mime or x-pkcs7-mime as the whole body,
   RFC 8551 §3.3) or "pgpmime" (multipart/encrypted with
   protocol="application/pgp-encrypted", RFC 3156 §4); anything else, including an
@@ -26,7 +26,7 @@ from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["inspect", "kind", "parse", "serialize"]
+__all__ = ["inspect", "kind", "parse", "parse_head", "serialize"]
 
 MailKind = Literal["smime", "pgpmime"]
 _SMIME: Final = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
@@ -61,11 +61,39 @@ def parse(
         raise MIMEError(f"expected an EmailMessage or bytes, not {type(msg).__name__}")
     msg = bytes(msg)
     check_header_block(msg, max_header_bytes)
+    return _parse_bytes(msg, headers_only=False)
+
+
+def parse_head(block: bytes) -> EmailMessage:
+    """The header fields of the header block ``block``, parsed.
+
+    Raises:
+        MIMEError: not a mail's header block.
+    """
+    return _parse_bytes(block, headers_only=True)
+
+
+def _parse_bytes(data: bytes, *, headers_only: bool) -> EmailMessage:
+    """``data`` parsed with ``email.policy.default``: its header fields alone, or
+    the whole message with the leaf parts' bytes kept as they came (the encrypted
+    part is then read without re-encoding it).
+
+    Raises:
+        MIMEError: the ``email`` package refused ``data``, or it has no header
+            field.
+    """
+    from email import policy
+    from email.message import EmailMessage
+    from email.parser import BytesParser
+
     from .wire import from_bytes
 
     try:
-        # keep_raw: the encrypted part's bytes are read without re-encoding them.
-        parsed = from_bytes(msg, keep_raw=True)
+        if headers_only:
+            parser = BytesParser(policy=policy.default)
+            parsed = parser.parsebytes(data, headersonly=True)
+        else:
+            parsed = from_bytes(data, keep_raw=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"not a parseable mail message: {exc}") from None
     if not len(parsed.keys()):

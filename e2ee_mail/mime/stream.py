@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from ..errors import MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
-from . import headers, streamio
+from . import detect, headers, streamio
+from .detect import parse_head
 from .hcp import HCPChoice, resolve_hcp
 
 if TYPE_CHECKING:
@@ -46,29 +47,13 @@ __all__ = [
     "encrypt_stream",
     "inspect_stream",
     "parse_head",
+    "pgpmime_armor_part",
     "pgpmime_part",
     "smime_body",
 ]
 
-
-def parse_head(block: bytes) -> EmailMessage:
-    """The header fields of the header block ``block``, parsed.
-
-    Raises:
-        MIMEError: not a mail's header block.
-    """
-    from email import policy
-    from email.message import EmailMessage
-    from email.parser import BytesParser
-
-    try:
-        head = BytesParser(policy=policy.default).parsebytes(block, headersonly=True)
-    except Exception as exc:  # the email package raises many types on odd input
-        raise MIMEError(f"not a parseable mail message: {exc}") from None
-    if not len(head.keys()):
-        raise MIMEError("not a mail message: no header fields")
-    assert isinstance(head, EmailMessage)
-    return head
+#: The Content-Transfer-Encodings that leave a part's octets as they are.
+_IDENTITY_ENCODINGS = ("7bit", "8bit", "binary")
 
 
 def _header_block(msg: EmailMessage) -> bytes:
@@ -215,17 +200,25 @@ def decrypt_stream(
         NoMatchingKeyError, DecryptionError, FormatError, PolicyError: from the
             format layers.
     """
-    from . import detect
-
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     outer = parse_head(block)
-    out = _RestoringWriter(dst, outer, limit)
+    writer = _RestoringWriter(dst, outer, limit)
+    out: BinaryIO = writer  # type: ignore[assignment]
     if detect.kind(outer) == "smime":
-        _open_smime(outer, body, src, out, keys, policy, spool_dir)
+        from ..cms import envelope
+
+        reader = smime_body(outer, body, src)
+        envelope.decrypt_stream(reader, out, keys, policy=policy, spool_dir=spool_dir)
     else:
-        _open_pgpmime(outer, body, src, out, keys, policy, spool_dir)
-    out.close()
+        from ..openpgp import message
+
+        part = pgpmime_armor_part(
+            outer, body, src, policy, instead="read by decrypt_message()"
+        )
+        message.decrypt_stream(part, out, keys, policy=policy, spool_dir=spool_dir)  # type: ignore[arg-type]
+        _pgpmime_end(part, limit)
+    writer.close()
 
 
 def smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
@@ -236,32 +229,11 @@ def smime_body(outer: EmailMessage, body: bytes, src: BinaryIO) -> BinaryIO:
     cte = str(outer.get("content-transfer-encoding", "7bit")).strip().lower()
     if cte == "base64":
         return streamio.Base64Reader(body, src)  # type: ignore[return-value]
-    if cte in ("binary", "8bit", "7bit"):
+    if cte in _IDENTITY_ENCODINGS:
         from .._io import PrefixedReader
 
         return PrefixedReader(body, src)  # type: ignore[return-value]
     raise MIMEError(f"unsupported Content-Transfer-Encoding {cte!r} on S/MIME")
-
-
-def _open_smime(
-    outer: EmailMessage,
-    body: bytes,
-    src: BinaryIO,
-    out: _RestoringWriter,
-    keys: Sequence[SecretKey],
-    policy: Policy,
-    spool_dir: str | None,
-) -> None:
-    from ..cms import envelope
-
-    reader = smime_body(outer, body, src)
-    envelope.decrypt_stream(
-        reader,
-        out,  # type: ignore[arg-type]
-        keys,
-        policy=policy,
-        spool_dir=spool_dir,
-    )
 
 
 def pgpmime_part(
@@ -304,36 +276,23 @@ def pgpmime_part(
     return streamio.PartReader(data_body, src, delimiter), cte
 
 
+def pgpmime_armor_part(
+    outer: EmailMessage, body: bytes, src: BinaryIO, policy: Policy, *, instead: str
+) -> streamio.PartReader:
+    """:func:`pgpmime_part` for a reader that takes the armor as it stands: a part
+    in any transfer encoding but 7bit, 8bit or binary is refused, the message
+    saying which function reads it ``instead`` (e.g. "read by decrypt_message()").
+    """
+    part, cte = pgpmime_part(outer, body, src, policy)
+    if cte not in _IDENTITY_ENCODINGS:
+        raise UnsupportedError(f"a PGP/MIME part in {cte} is {instead}, not streamed")
+    return part
+
+
 def _pgpmime_end(part: streamio.PartReader, limit: int) -> None:
     drain(part, limit, "the encrypted part")  # text after the armor's tail line
     if not part.closing:
         raise MIMEError("PGP/MIME needs exactly two parts (RFC 3156 §4)")
-
-
-def _open_pgpmime(
-    outer: EmailMessage,
-    body: bytes,
-    src: BinaryIO,
-    out: _RestoringWriter,
-    keys: Sequence[SecretKey],
-    policy: Policy,
-    spool_dir: str | None,
-) -> None:
-    from ..openpgp import message
-
-    part, cte = pgpmime_part(outer, body, src, policy)
-    if cte not in ("7bit", "8bit", "binary"):
-        raise UnsupportedError(
-            f"a PGP/MIME part in {cte} is read by decrypt_message(), not streamed"
-        )
-    message.decrypt_stream(
-        part,  # type: ignore[arg-type]
-        out,  # type: ignore[arg-type]
-        keys,
-        policy=policy,
-        spool_dir=spool_dir,
-    )
-    _pgpmime_end(part, policy.max_mail_header_bytes)
 
 
 def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
@@ -348,8 +307,6 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
     """
     import dataclasses
 
-    from . import detect
-
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     outer = parse_head(block)
@@ -363,7 +320,7 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
     part, cte = pgpmime_part(outer, body, src, policy)
     if cte == "base64":
         reader: BinaryIO = streamio.Base64Reader(b"", part)  # type: ignore[arg-type, assignment]
-    elif cte in ("7bit", "8bit", "binary"):
+    elif cte in _IDENTITY_ENCODINGS:
         reader = part  # type: ignore[assignment]
     else:
         raise UnsupportedError(

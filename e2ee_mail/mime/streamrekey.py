@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..errors import MIMEError, UnsupportedError
+from ..errors import MIMEError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import streamio
-from .stream import drain, parse_head, pgpmime_part, smime_body
+from .stream import drain, parse_head, pgpmime_armor_part, smime_body
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -155,10 +155,8 @@ def _check_pgpmime_parts(
     import io
 
     closed = before + b"\r\n--" + delimiter + b"--\r\n"
-    part, cte = pgpmime_part(outer, closed, io.BytesIO(), policy)
-    if cte not in ("7bit", "8bit", "binary"):
-        raise UnsupportedError(
-            f"a PGP/MIME part in {cte} is re-keyed by rewrap_message(), not streamed"
-        )
+    part = pgpmime_armor_part(
+        outer, closed, io.BytesIO(), policy, instead="re-keyed by rewrap_message()"
+    )
     if drain(part, policy.max_mail_header_bytes).strip():
         raise MIMEError("text before the armored message in the PGP/MIME part")

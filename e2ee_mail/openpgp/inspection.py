@@ -11,15 +11,13 @@ never held. :func:`inspect` describes a message held in memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO
 
-from ..errors import FormatError, PacketError, PolicyError
 from ..policy import Policy
 from . import armor as armor_mod
 from . import seipdv2
-from .message import SED_REFUSED, Buffer, ParsedMessage, take_pkesk
-from .packets import TAG_MARKER, TAG_PADDING, TAG_PKESK, TAG_SED, TAG_SEIPD, TAG_SKESK
-from .packets.header import PacketBodyReader, read_packet_header
+from .message import Buffer, ParsedMessage, drain_trailing, read_to_seipd
+from .packets.header import PacketBodyReader
 from .packets.pkesk import PKESKv3, PKESKv6
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
@@ -32,9 +30,6 @@ if TYPE_CHECKING:
     from .._inspect import Inspection, RecipientDescription
 
 __all__ = ["inspect", "inspect_stream"]
-
-#: As many packets as the bytes path (message.ParsedMessage) reads.
-_MAX_PACKETS: Final = 100_000
 
 
 def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
@@ -96,27 +91,8 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
     armored = bool(head) and not head[0] & 0x80 and armor_mod.is_armored(head)
     if armored:
         src = armor_mod.ArmorReader(src)  # type: ignore[assignment]
-    pkesks: list[PKESKv3 | PKESKv6] = []
-    count = 0
-    while True:
-        found = read_packet_header(src)
-        if found is None:
-            raise FormatError("the message holds no encrypted data packet")
-        count += 1
-        if count > _MAX_PACKETS:
-            raise PacketError(f"more than {_MAX_PACKETS} packets")
-        tag, length, partial = found
-        body = PacketBodyReader(src, length, partial)
-        if tag == TAG_SEIPD:
-            break
-        if tag == TAG_PKESK:
-            take_pkesk(body, pkesks, policy)
-        elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
-            body.drain()
-        elif tag == TAG_SED:
-            raise PolicyError(SED_REFUSED)
-        else:
-            raise PacketError(f"unexpected packet type {tag} in an encrypted message")
+    length, partial, pkesks = read_to_seipd(src, policy)
+    body = PacketBodyReader(src, length, partial)
     first = body.read_exact(1)
     header = None
     size = 1
@@ -125,10 +101,5 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
         header = parse_seipdv2_header(first + rest)
         size += len(rest)
     size += body.drain()
-    # As when decrypting: only Padding or Marker packets may follow the container.
-    while (found := read_packet_header(src)) is not None:
-        tag, length, partial = found
-        if tag not in (TAG_PADDING, TAG_MARKER):
-            raise PacketError(f"unexpected packet type {tag} after the encrypted data")
-        PacketBodyReader(src, length, partial).drain()
+    drain_trailing(src)
     return _inspection(armored, header, size, pkesks)

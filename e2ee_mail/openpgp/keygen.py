@@ -52,6 +52,7 @@ from .packets.signature import (
     SP_PREFERRED_HASH,
     SP_PREFERRED_SYMMETRIC,
     SP_PRIMARY_USER_ID,
+    SignaturePacket,
     Subpacket,
     serialize_signature,
 )
@@ -60,6 +61,7 @@ from .tpk import user_id_octets
 
 __all__ = [
     "PREFERENCES",
+    "assemble_key",
     "generate_v6",
     "self_signature_preferences",
 ]
@@ -159,22 +161,49 @@ def generate_v6(
     primary_secret = serialize_public_key(primary) + b"\x00"
     primary_secret += secret_material(primary_key)
     sub_secret = serialize_public_key(subkey) + b"\x00" + secret_material(sub_key)  # type: ignore[arg-type]
+    return assemble_key(
+        (primary, primary_secret, primary_key),
+        (subkey, sub_secret, sub_key),
+        uid_bytes,
+        [direct, certification, binding],
+    )
+
+
+def assemble_key(
+    primary: tuple[PublicKeyPacket, bytes, object],
+    subkey: tuple[PublicKeyPacket, bytes, object],
+    uid: bytes,
+    signatures: list[SignaturePacket],
+) -> OpenPGPSecretKey:
+    """The new key, v6 or v4 (RFC 9580 §10.1, §10.2): the primary key, its
+    direct-key signatures, the User ID and its certification, then the subkey and
+    its binding; the certificate has the same packets with the public key bodies.
+
+    Args:
+        primary: the public packet, the secret key packet body and the private key.
+        subkey: the same for the subkey.
+        uid: the User ID octets.
+        signatures: any direct-key signatures, then the certification, then the
+            subkey binding.
+    """
+    prim_public, prim_secret, prim_key = primary
+    sub_public, sub_secret, sub_key = subkey
+    sigs = [Packet(TAG_SIGNATURE, serialize_signature(s)) for s in signatures]
+    middle = [*sigs[:-2], Packet(TAG_USER_ID, uid), sigs[-2]]
     secret_packets = [
-        Packet(TAG_SECRET_KEY, primary_secret),
-        Packet(TAG_SIGNATURE, serialize_signature(direct)),
-        Packet(TAG_USER_ID, uid_bytes),
-        Packet(TAG_SIGNATURE, serialize_signature(certification)),
+        Packet(TAG_SECRET_KEY, prim_secret),
+        *middle,
         Packet(TAG_SECRET_SUBKEY, sub_secret),
-        Packet(TAG_SIGNATURE, serialize_signature(binding)),
+        sigs[-1],
     ]
     public_packets = [
-        Packet(TAG_PUBLIC_KEY, serialize_public_key(primary)),
-        *secret_packets[1:4],
-        Packet(TAG_PUBLIC_SUBKEY, serialize_public_key(subkey)),
-        secret_packets[5],
+        Packet(TAG_PUBLIC_KEY, serialize_public_key(prim_public)),
+        *middle,
+        Packet(TAG_PUBLIC_SUBKEY, serialize_public_key(sub_public)),
+        sigs[-1],
     ]
     cert = OpenPGPCertificate(public_packets)
-    keys = {fingerprint(primary): primary_key, fingerprint(subkey): sub_key}
+    keys = {fingerprint(prim_public): prim_key, fingerprint(sub_public): sub_key}
     return OpenPGPSecretKey(cert, keys, secret_packets)
 
 

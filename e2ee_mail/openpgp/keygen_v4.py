@@ -31,25 +31,20 @@ from .certs import (
     KEY_FLAG_CERTIFY,
     KEY_FLAG_ENCRYPT,
     KEY_FLAG_SIGN,
-    OpenPGPCertificate,
     OpenPGPSecretKey,
 )
 from .curves import ECDH_KDF_PARAMS
+from .keygen import assemble_key
 from .packets import (
     OID_CV25519,
     OID_ED25519_LEGACY,
     PK_ECDH,
     PK_EDDSA_LEGACY,
     PK_RSA,
-    TAG_PUBLIC_KEY,
-    TAG_PUBLIC_SUBKEY,
     TAG_SECRET_KEY,
     TAG_SECRET_SUBKEY,
-    TAG_SIGNATURE,
-    TAG_USER_ID,
 )
-from .packets.header import Packet
-from .packets.keys import PublicKeyPacket, fingerprint, serialize_public_key
+from .packets.keys import PublicKeyPacket, serialize_public_key
 from .packets.signature import (
     SIG_POSITIVE_CERT,
     SIG_SUBKEY_BINDING,
@@ -60,7 +55,6 @@ from .packets.signature import (
     SP_PREFERRED_SYMMETRIC,
     SP_PRIMARY_USER_ID,
     Subpacket,
-    serialize_signature,
 )
 from .packets.wire import encode_mpi
 from .sigs import SigningKey, key_signature_data, make_signature
@@ -167,22 +161,9 @@ def generate_v4(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecret
         [Subpacket(SP_KEY_FLAGS, bytes((KEY_FLAG_ENCRYPT,)))],
         created=created,
     )
-    cert_packet = Packet(TAG_SIGNATURE, serialize_signature(certification))
-    bind_packet = Packet(TAG_SIGNATURE, serialize_signature(binding))
-    secret_packets = [
-        Packet(TAG_SECRET_KEY, _secret_body(primary, prim_sec, TAG_SECRET_KEY)),
-        Packet(TAG_USER_ID, uid_bytes),
-        cert_packet,
-        Packet(TAG_SECRET_SUBKEY, _secret_body(subkey, sub_sec, TAG_SECRET_SUBKEY)),
-        bind_packet,
-    ]
-    public_packets = [
-        Packet(TAG_PUBLIC_KEY, serialize_public_key(primary)),
-        Packet(TAG_USER_ID, uid_bytes),
-        cert_packet,
-        Packet(TAG_PUBLIC_SUBKEY, serialize_public_key(subkey)),
-        bind_packet,
-    ]
-    cert = OpenPGPCertificate(public_packets)
-    keys = {fingerprint(primary): prim, fingerprint(subkey): sub}
-    return OpenPGPSecretKey(cert, keys, secret_packets)
+    return assemble_key(
+        (primary, _secret_body(primary, prim_sec, TAG_SECRET_KEY), prim),
+        (subkey, _secret_body(subkey, sub_sec, TAG_SECRET_SUBKEY), sub),
+        uid_bytes,
+        [certification, binding],
+    )

@@ -43,8 +43,15 @@ from ..core import kdf, random
 from ..errors import PacketError, PassphraseError, UnsupportedError, UsageError
 from ..policy import DEFAULT, Policy
 from .keymaterial import private_from_material
+from .packets import AEAD_GCM, AEAD_OCB
 from .packets.header import Packet
 from .packets.keys import (
+    AEAD_NONCE_SIZE,
+    CIPHER_BLOCK_SIZE,
+    S2K_USAGE_AEAD,
+    S2K_USAGE_CFB,
+    S2K_USAGE_MALLEABLE_CFB,
+    S2K_USAGE_NONE,
     PublicKeyPacket,
     fingerprint,
     parse_secret_key,
@@ -59,10 +66,6 @@ if TYPE_CHECKING:
     from .s2k import S2K
 
 __all__ = [
-    "USAGE_AEAD",
-    "USAGE_CFB",
-    "USAGE_MALLEABLE_CFB",
-    "USAGE_NONE",
     "SecretKeyProtection",
     "parse_protection",
     "protect",
@@ -73,27 +76,6 @@ __all__ = [
     "unprotect",
 ]
 
-USAGE_NONE: Final = 0
-USAGE_AEAD: Final = 253
-USAGE_CFB: Final = 254
-USAGE_MALLEABLE_CFB: Final = 255
-
-#: RFC 9580 §9.3 block sizes, so the codec can skip the IV of any known cipher.
-_BLOCK_SIZES: Final = {
-    1: 8,
-    2: 8,
-    3: 8,
-    4: 8,
-    7: 16,
-    8: 16,
-    9: 16,
-    10: 16,
-    11: 16,
-    12: 16,
-    13: 16,
-}
-_AEAD_OCB: Final = 2
-_AEAD_GCM: Final = 3
 _TAG_SIZE: Final = 16
 _SHA1_SIZE: Final = 20
 
@@ -119,7 +101,7 @@ class SecretKeyProtection:
         iv: the CFB IV or the AEAD nonce (empty for a GnuPG stub).
     """
 
-    usage: int = USAGE_NONE
+    usage: int = S2K_USAGE_NONE
     cipher_algo: int = 0
     aead_algo: int = 0
     s2k: S2K | None = None
@@ -157,16 +139,16 @@ def parse_protection(
         raise PacketError("secret key packet ends before the S2K usage octet")
     usage = buf[offset]
     pos = offset + 1
-    if usage == USAGE_NONE:
+    if usage == S2K_USAGE_NONE:
         return SecretKeyProtection(), pos
-    from .s2k import AEAD_NONCE_SIZE, S2K_ARGON2, S2K_GNU, parse_s2k
+    from .s2k import S2K_ARGON2, S2K_GNU, parse_s2k
 
-    if usage not in (USAGE_AEAD, USAGE_CFB, USAGE_MALLEABLE_CFB):
+    if usage not in (S2K_USAGE_AEAD, S2K_USAGE_CFB, S2K_USAGE_MALLEABLE_CFB):
         raise UnsupportedError(
             "secret key uses the pre-RFC 2440 LegacyCFB protection (MD5 passphrase "
             "hash): re-export it with a current OpenPGP implementation"
         )
-    if version == 6 and usage == USAGE_MALLEABLE_CFB:
+    if version == 6 and usage == S2K_USAGE_MALLEABLE_CFB:
         raise PacketError(
             "a v6 secret key must not use S2K usage 255 (RFC 9580 §5.5.3)"
         )
@@ -181,7 +163,7 @@ def parse_protection(
     cipher_algo = buf[pos]
     pos += 1
     aead_algo = 0
-    if usage == USAGE_AEAD:
+    if usage == S2K_USAGE_AEAD:
         if pos + 1 > len(buf):
             raise PacketError("truncated secret key protection parameters")
         aead_algo = buf[pos]
@@ -195,16 +177,16 @@ def parse_protection(
     s2k, pos = parse_s2k(buf, pos)
     if s2k_end is not None and pos != s2k_end:
         raise PacketError("S2K specifier length does not match its declared size")
-    if s2k.type == S2K_ARGON2 and usage != USAGE_AEAD:
+    if s2k.type == S2K_ARGON2 and usage != S2K_USAGE_AEAD:
         raise PacketError("Argon2 S2K is only valid with AEAD protection (usage 253)")
     iv = b""
     if s2k.type != S2K_GNU:
-        if usage == USAGE_AEAD:
+        if usage == S2K_USAGE_AEAD:
             size = AEAD_NONCE_SIZE.get(aead_algo)
             if size is None:
                 raise UnsupportedError(f"unknown AEAD algorithm {aead_algo}")
         else:
-            size = _BLOCK_SIZES.get(cipher_algo)
+            size = CIPHER_BLOCK_SIZE.get(cipher_algo)
             if size is None:
                 raise UnsupportedError(f"unknown symmetric algorithm {cipher_algo}")
         if pos + size > len(buf):
@@ -218,7 +200,7 @@ def parse_protection(
 
 def serialize_protection(prot: SecretKeyProtection, *, version: int) -> bytes:
     """Serialize the usage octet and its fields (the inverse of parse_protection)."""
-    if prot.usage == USAGE_NONE:
+    if prot.usage == S2K_USAGE_NONE:
         return b"\x00"
     if prot.s2k is None:
         raise UsageError("a protected secret key needs an S2K specifier")
@@ -226,7 +208,7 @@ def serialize_protection(prot: SecretKeyProtection, *, version: int) -> bytes:
 
     spec = serialize_s2k(prot.s2k)
     fields = bytes((prot.cipher_algo,))
-    if prot.usage == USAGE_AEAD:
+    if prot.usage == S2K_USAGE_AEAD:
         fields += bytes((prot.aead_algo,))
     if version == 6:
         fields += bytes((len(spec),))
@@ -237,9 +219,9 @@ def serialize_protection(prot: SecretKeyProtection, *, version: int) -> bytes:
 
 
 def _aead(aead_algo: int, key: bytes) -> AESGCM | AESOCB3:
-    if aead_algo == _AEAD_GCM:
+    if aead_algo == AEAD_GCM:
         return AESGCM(key)
-    if aead_algo == _AEAD_OCB:
+    if aead_algo == AEAD_OCB:
         return AESOCB3(key)
     raise UnsupportedError(f"AEAD algorithm {aead_algo} is not supported (OCB, GCM)")
 
@@ -330,7 +312,7 @@ def unprotect(
         PolicyError: Argon2 parameters beyond the policy's bounds.
     """
     data = bytes(secret_data)
-    if prot.usage == USAGE_NONE:
+    if prot.usage == S2K_USAGE_NONE:
         if version == 6:
             return data
         from .packets.wire import checksum16
@@ -345,7 +327,7 @@ def unprotect(
     from .packets.wire import checksum16
 
     assert prot.s2k is not None
-    if prot.usage == USAGE_AEAD:
+    if prot.usage == S2K_USAGE_AEAD:
         kek, _ = _aead_kek(prot, passphrase, version, packet_tag, policy)
         aad = bytes((0xC0 | packet_tag,)) + public_body
         try:
@@ -354,7 +336,7 @@ def unprotect(
             raise PassphraseError(_WRONG_PASSPHRASE) from None
     dec = _cfb_decryptor(prot, passphrase, policy)
     plain = dec.update(data) + dec.finalize()
-    if prot.usage == USAGE_CFB:
+    if prot.usage == S2K_USAGE_CFB:
         body, check = plain[:-_SHA1_SIZE], plain[-_SHA1_SIZE:]
         ok = len(plain) >= _SHA1_SIZE and hmac.compare_digest(
             hashlib.sha1(body).digest(), check
@@ -377,7 +359,7 @@ def protect(
     usage: int | None = None,
     s2k: S2K | None = None,
     cipher_algo: int = 9,
-    aead_algo: int = _AEAD_OCB,
+    aead_algo: int = AEAD_OCB,
 ) -> tuple[SecretKeyProtection, bytes]:
     """Protect cleartext secret ``material`` with ``passphrase``.
 
@@ -395,7 +377,6 @@ def protect(
 
         return SecretKeyProtection(), material + checksum16(material)
     from .s2k import (
-        AEAD_NONCE_SIZE,
         S2K_ARGON2,
         argon2_s2k,
         cipher_key_size,
@@ -404,20 +385,20 @@ def protect(
     )
 
     if usage is None:
-        usage = USAGE_AEAD if version == 6 else USAGE_CFB
-    if usage not in (USAGE_AEAD, USAGE_CFB):
+        usage = S2K_USAGE_AEAD if version == 6 else S2K_USAGE_CFB
+    if usage not in (S2K_USAGE_AEAD, S2K_USAGE_CFB):
         raise UsageError("secret keys are protected with S2K usage 253 or 254 only")
     if s2k is None:
-        s2k = argon2_s2k() if usage == USAGE_AEAD else iterated_s2k()
-    if s2k.type == S2K_ARGON2 and usage != USAGE_AEAD:
+        s2k = argon2_s2k() if usage == S2K_USAGE_AEAD else iterated_s2k()
+    if s2k.type == S2K_ARGON2 and usage != S2K_USAGE_AEAD:
         raise UsageError("Argon2 S2K requires AEAD protection (usage 253)")
-    if usage == USAGE_AEAD:
+    if usage == S2K_USAGE_AEAD:
         nonce = random.random_bytes(AEAD_NONCE_SIZE[aead_algo])
         prot = SecretKeyProtection(usage, cipher_algo, aead_algo, s2k, nonce)
         kek, _ = _aead_kek(prot, passphrase, version, packet_tag)
         aad = bytes((0xC0 | packet_tag,)) + public_body
         return prot, _aead(aead_algo, kek).encrypt(nonce, material, aad)
-    iv = random.random_bytes(_BLOCK_SIZES[cipher_algo])
+    iv = random.random_bytes(CIPHER_BLOCK_SIZE[cipher_algo])
     prot = SecretKeyProtection(usage, cipher_algo, 0, s2k, iv)
     key = derive_key(s2k, passphrase, cipher_key_size(cipher_algo))
     enc = _cfb(key, iv).encryptor()

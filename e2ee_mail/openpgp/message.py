@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import ModuleType
-from typing import BinaryIO, Final, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
 from ..core.random import random_bytes
 from ..errors import (
@@ -66,6 +66,9 @@ from .recipients import (
     session_keys,
 )
 
+if TYPE_CHECKING:
+    from .._io import TapReader
+
 __all__ = [
     "choose_container",
     "choose_suite",
@@ -82,7 +85,8 @@ SED_REFUSED: Final = (
     "integrity protection; it is refused"
 )
 Buffer = bytes | bytearray | memoryview
-#: The packet count iter_packet_spans allows (its default), kept by ParsedMessage.
+#: The packet count iter_packet_spans allows (its default), kept by ParsedMessage
+#: and read_to_seipd.
 _MAX_PACKETS: Final = 100_000
 
 
@@ -389,23 +393,8 @@ def decrypt_stream(
     src = PrefixedReader(head, src)  # type: ignore[assignment]
     if armor_mod.is_armored(head):
         src = armor_mod.ArmorReader(src)  # type: ignore[assignment]
-    pkesks: list[PKESKv3 | PKESKv6] = []
-    while True:
-        found = read_packet_header(src)
-        if found is None:
-            raise FormatError("the message holds no encrypted data packet")
-        tag, length, partial = found
-        body = PacketBodyReader(src, length, partial)
-        if tag == TAG_SEIPD:
-            break
-        if tag == TAG_PKESK:
-            take_pkesk(body, pkesks, policy)
-        elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
-            body.drain()
-        elif tag == TAG_SED:
-            raise PolicyError(SED_REFUSED)
-        else:
-            raise PacketError(f"unexpected packet type {tag} in an encrypted message")
+    length, partial, pkesks = read_to_seipd(src, policy)
+    body = PacketBodyReader(src, length, partial)
     version = parse_seipd_version(body.read_exact(1))
     if version == 2:
         header = parse_seipdv2_header(
@@ -426,7 +415,62 @@ def decrypt_stream(
             # The SEIPDv1 spool is a temporary file: close it when the inner
             # packets fail too (a bomb, a malformed packet), not only at its end.
             stream.close()
-    # As in the bytes API: only Padding or Marker packets may follow the container.
+    drain_trailing(src)
+
+
+def read_to_seipd(
+    src: BinaryIO, policy: Policy, tap: TapReader | None = None
+) -> tuple[int | None, bool, list[PKESKv3 | PKESKv6]]:
+    """Read a message's packets up to and including the SEIPD packet's header: the
+    stream counterpart of :class:`ParsedMessage`, shared by decrypt, inspect and
+    rewrap. PKESKs are collected; Marker, Padding and SKESK packets are skipped.
+
+    Args:
+        src: the message, binary (armor already removed).
+        policy: the bounds on the recipient entries.
+        tap: the :class:`TapReader` that ``src`` is, when the caller copies the SEIPD
+            packet as it came (rewrap): its kept octets are then that packet's
+            header, and nothing read before it.
+
+    Returns:
+        The SEIPD packet's first length and partial flag (for a
+        :class:`PacketBodyReader` over ``src``), and the PKESKs read.
+
+    Raises:
+        FormatError: no encrypted data packet.
+        PacketError: another packet type, or more packets than the bytes path reads.
+        PolicyError: SED; too many or too large recipient entries.
+    """
+    pkesks: list[PKESKv3 | PKESKv6] = []
+    count = 0
+    while True:
+        if tap is not None:
+            tap.keep()
+        found = read_packet_header(src)
+        if found is None:
+            raise FormatError("the message holds no encrypted data packet")
+        count += 1
+        if count > _MAX_PACKETS:
+            raise PacketError(f"more than {_MAX_PACKETS} packets")
+        tag, length, partial = found
+        if tag == TAG_SEIPD:
+            return length, partial, pkesks
+        if tap is not None:
+            tap.drop()
+        body = PacketBodyReader(src, length, partial)
+        if tag == TAG_PKESK:
+            take_pkesk(body, pkesks, policy)
+        elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
+            body.drain()
+        elif tag == TAG_SED:
+            raise PolicyError(SED_REFUSED)
+        else:
+            raise PacketError(f"unexpected packet type {tag} in an encrypted message")
+
+
+def drain_trailing(src: BinaryIO) -> None:
+    """Read what follows the SEIPD packet: as in the bytes path, only Padding or
+    Marker packets may."""
     while (found := read_packet_header(src)) is not None:
         tag, length, partial = found
         if tag not in (TAG_PADDING, TAG_MARKER):

@@ -22,35 +22,22 @@ from typing import BinaryIO, Final
 
 from .._io import PrefixedReader, TapReader, spool
 from ..core import cfb
-from ..errors import (
-    DecryptionError,
-    FormatError,
-    PacketError,
-    PolicyError,
-)
+from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
-from . import pkesk, seipdv2
+from . import seipdv2
 from .certs import KeyInfo, OpenPGPSecretKey
 from .message import (
-    SED_REFUSED,
     Buffer,
     ParsedMessage,
     checked_v2_key,
+    drain_trailing,
     open_parsed,
-    take_pkesk,
+    read_to_seipd,
 )
-from .packets import (
-    TAG_MARKER,
-    TAG_PADDING,
-    TAG_PKESK,
-    TAG_SED,
-    TAG_SEIPD,
-    TAG_SKESK,
-)
-from .packets.header import PacketBodyReader, read_packet_header, serialize_packet
-from .packets.pkesk import PKESKv3, PKESKv6, serialize_pkesk
+from .packets.header import PacketBodyReader
+from .packets.pkesk import PKESKv3, PKESKv6
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
     SEIPDv2Header,
@@ -113,13 +100,10 @@ def _wraps(
     """The new PKESK packets: v6 for a SEIPDv2 body, v3 (with the cipher) for v1."""
     if version == 2:
         return pkesk_packets(session_key, infos)
+    from . import seipdv1
+
     assert cipher is not None
-    return b"".join(
-        serialize_packet(
-            TAG_PKESK, serialize_pkesk(pkesk.wrap_v3(session_key, cipher, info))
-        )
-        for info in infos
-    )
+    return seipdv1.pkesk_packets(session_key, cipher, infos)
 
 
 def rewrap_stream(
@@ -149,7 +133,7 @@ def rewrap_stream(
     recipients = openpgp_certs(certs)
     ours = openpgp_keys(keys)
     tap = TapReader(source)
-    length, partial, pkesks = _read_to_seipd(tap, policy)
+    length, partial, pkesks = read_to_seipd(tap, policy, tap)  # type: ignore[arg-type]
     # The tap keeps the SEIPD packet's header and the octets read of its body.
     body = PacketBodyReader(tap, length, partial)  # type: ignore[arg-type]
     version = parse_seipd_version(body.read_exact(1))
@@ -177,14 +161,14 @@ def rewrap_stream(
         out = _start_output(dst, armored, version, _wraps(version, cipher, key, infos))
         out.write(seipd_head)
         size, tail = _copy_body(body, tap, out, openers)
-        _trailing_packets(tap)
+        drain_trailing(tap)  # type: ignore[arg-type]
         if _passes(header, key, openers[0], size, tail):
             return _finish_output(out, armored, armor_reader)
         raise DecryptionError()
     with spool() as sealed:
         sealed.write(seipd_head)
         size, tail = _copy_body(body, tap, sealed, openers)
-        _trailing_packets(tap)
+        drain_trailing(tap)  # type: ignore[arg-type]
         for (cipher, key), opener in zip(candidates, openers, strict=True):
             if _passes(header, key, opener, size, tail):
                 wraps = _wraps(version, cipher, key, infos)
@@ -195,35 +179,6 @@ def rewrap_stream(
                     out.write(chunk)
                 return _finish_output(out, armored, armor_reader)
     raise DecryptionError()
-
-
-def _read_to_seipd(
-    tap: TapReader, policy: Policy
-) -> tuple[int | None, bool, list[PKESKv3 | PKESKv6]]:
-    """Read the packets before the SEIPD packet, keeping its header in the tap.
-
-    Returns:
-        The SEIPD packet's first length and partial flag, and the PKESKs read.
-    """
-    pkesks: list[PKESKv3 | PKESKv6] = []
-    while True:
-        tap.keep()
-        found = read_packet_header(tap)  # type: ignore[arg-type]
-        if found is None:
-            raise FormatError("the message holds no encrypted data packet")
-        tag, length, partial = found
-        if tag == TAG_SEIPD:
-            return length, partial, pkesks
-        tap.drop()
-        body = PacketBodyReader(tap, length, partial)  # type: ignore[arg-type]
-        if tag == TAG_PKESK:
-            take_pkesk(body, pkesks, policy)
-        elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
-            body.drain()
-        elif tag == TAG_SED:
-            raise PolicyError(SED_REFUSED)
-        else:
-            raise PacketError(f"unexpected packet type {tag} in an encrypted message")
 
 
 def _candidates(
@@ -286,16 +241,6 @@ def _copy_body(
         tail = (tail + bytes(chunk[-_TAG_SIZE:]))[-_TAG_SIZE:]
     tap.drop()
     return size, tail
-
-
-def _trailing_packets(tap: TapReader) -> None:
-    """As in the bytes API: only Padding or Marker packets may follow the SEIPD
-    packet (they are not copied)."""
-    while (found := read_packet_header(tap)) is not None:  # type: ignore[arg-type]
-        tag, length, partial = found
-        if tag not in (TAG_PADDING, TAG_MARKER):
-            raise PacketError(f"unexpected packet type {tag} after the encrypted data")
-        PacketBodyReader(tap, length, partial).drain()  # type: ignore[arg-type]
 
 
 def _passes(

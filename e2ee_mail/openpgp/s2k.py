@@ -30,7 +30,6 @@ from ..errors import KeyLoadError, PacketError, PolicyError, UnsupportedError
 from ..policy import DEFAULT, Policy
 
 __all__ = [
-    "AEAD_NONCE_SIZE",
     "S2K",
     "S2K_ARGON2",
     "S2K_GNU",
@@ -64,8 +63,6 @@ _HASHES: Final[dict[int, Callable[[], hashlib._Hash]]] = {
 }
 #: RFC 9580 §9.3: AES-128/192/256 key sizes in octets.
 _AES_KEY_SIZES: Final = {7: 16, 8: 24, 9: 32}
-#: RFC 9580 §9.6 AEAD algorithms: nonce sizes (EAX 16, OCB 15, GCM 12).
-AEAD_NONCE_SIZE: Final = {1: 16, 2: 15, 3: 12}
 
 #: Defaults we write: RFC 9106 §4 second recommendation (t=3, p=4, 64 MiB).
 DEFAULT_ARGON2 = (3, 4, 16)

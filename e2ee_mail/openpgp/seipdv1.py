@@ -47,6 +47,7 @@ __all__ = [
     "encrypt_stream",
     "open_body",
     "open_stream",
+    "pkesk_packets",
     "stream_opener",
 ]
 
@@ -81,13 +82,26 @@ def choose_cipher(recipients: Sequence[OpenPGPCertificate]) -> int:
     return _AES[-1]
 
 
-def _pkesk_packets(session_key: bytes, cipher: int, keys: Sequence[KeyInfo]) -> bytes:
+def pkesk_packets(session_key: bytes, cipher: int, keys: Sequence[KeyInfo]) -> bytes:
+    """The v3 PKESK packets (RFC 9580 §5.1.1) wrapping ``session_key`` for ``keys``,
+    as encrypt writes them and rewrap replaces them."""
     return b"".join(
         serialize_packet(
             TAG_PKESK, serialize_pkesk(pkesk.wrap_v3(session_key, cipher, key))
         )
         for key in keys
     )
+
+
+def _new_session(
+    recipients: Sequence[OpenPGPCertificate], policy: Policy
+) -> tuple[bytes, bytes]:
+    """A fresh session key for the strongest AES all ``recipients`` accept, and its
+    PKESK packets. A refusal (the policy, an unusable certificate) comes first."""
+    keys = [recipient_key(c, policy) for c in recipients]
+    cipher = choose_cipher(recipients)
+    session_key = random_bytes(_KEY_SIZES[cipher])
+    return session_key, pkesk_packets(session_key, cipher, keys)
 
 
 def encrypt(
@@ -98,10 +112,7 @@ def encrypt(
     policy: Policy,
 ) -> bytearray:
     """v3 PKESKs + one SEIPDv1 packet, allocated once at its final size."""
-    keys = [recipient_key(c, policy) for c in recipients]
-    cipher = choose_cipher(recipients)
-    session_key = random_bytes(_KEY_SIZES[cipher])
-    pkesks = _pkesk_packets(session_key, cipher, keys)
+    session_key, pkesks = _new_session(recipients, policy)
     return _encrypt_from_parts(data, session_key, pkesks, None, armor=armor)
 
 
@@ -158,11 +169,9 @@ def encrypt_stream(
     policy: Policy,
 ) -> None:
     """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
-    keys = [recipient_key(c, policy) for c in recipients]
-    cipher = choose_cipher(recipients)
-    session_key = random_bytes(_KEY_SIZES[cipher])
+    session_key, pkesks = _new_session(recipients, policy)
     out: BinaryIO = armor_mod.ArmorWriter(dst, crc=True) if armor else dst  # type: ignore[assignment]
-    out.write(_pkesk_packets(session_key, cipher, keys))
+    out.write(pkesks)
     seipd = PartialBodyWriter(out, TAG_SEIPD)
     seipd.write(_VERSION)
     sealer = cfb.CFBStreamSealer(session_key)

@@ -56,6 +56,25 @@ class Case:
     group: Mapping[str, object]
     directory: Path
 
+    @classmethod
+    def of_inputs(cls, inputs: Mapping[str, object], directory: Path) -> Case:
+        """A case holding ``inputs`` alone: for code that has recorded inputs but no
+        vector file (the generators), so that it reads them as a runner does."""
+        return cls(
+            file="",
+            kind="",
+            id=0,
+            comment="",
+            flags=(),
+            result="valid",
+            error=None,
+            preset=None,
+            inputs=inputs,
+            expected={},
+            group={},
+            directory=directory,
+        )
+
     @property
     def name(self) -> str:
         """``file#id``, the name a report or a test id uses."""
@@ -133,6 +152,27 @@ class Case:
             if plain.hex() != self.expected.get("plaintext"):
                 raise Mismatch(f"{path.name} gives the wrong plaintext")
         return plain
+
+    def reencrypts(self) -> bool:
+        """Whether input ``op`` of a deterministic case is "encrypt" (the message is
+        also made again from the recorded randomness) rather than "decrypt"."""
+        op = self.text("op")
+        if op not in ("decrypt", "encrypt"):
+            raise Mismatch(f"unknown op {op!r}")
+        return op == "encrypt"
+
+    def plaintext_to_reencrypt(
+        self, open_with: Callable[[bytes, bytes, bytes | None], bytes | bytearray]
+    ) -> bytes | None:
+        """The decrypting side of a deterministic case: input :meth:`message` must
+        open with each key (:meth:`opened_by_every_key`), through ``open_with(message,
+        key file, passphrase)``. Returns the plaintext when the case also re-encrypts
+        (:meth:`reencrypts`), else None."""
+        data = self.message()
+        plain = self.opened_by_every_key(
+            data, lambda key, secret: open_with(data, key, secret)
+        )
+        return plain if self.reencrypts() else None
 
     def expected_hex(self, name: str) -> bytes:
         """Return expected output ``name`` decoded from hex."""

@@ -21,18 +21,13 @@ __all__: list[str] = []
 
 
 def run_deterministic(case: Case, policy: Policy) -> None:
-    op = case.text("op")
-    data = case.message()
-    plain = case.opened_by_every_key(
-        data,
-        lambda key, secret: envelope.decrypt(
+    plain = case.plaintext_to_reencrypt(
+        lambda data, key, secret: envelope.decrypt(
             data, [x509.load_key(key, secret)], policy=policy
-        ),
+        )
     )
-    if op == "decrypt":
+    if plain is None:
         return
-    if op != "encrypt":
-        raise Mismatch(f"unknown op {op!r}")
     certs = [x509.load_certificate(p.read_bytes()) for p in case.paths("recipients")]
     write_policy = dataclasses.replace(
         policy, allow_rsa_pkcs1v15_encrypt=case.text("key_transport") == "pkcs1v15"
@@ -49,5 +44,5 @@ def run_deterministic(case: Case, policy: Policy) -> None:
     )
     if case.value("armor") is True:
         out = pem.armor(out)
-    if bytes(out) != data:
+    if bytes(out) != case.message():
         raise Mismatch("re-encrypting with the recorded randomness gives other bytes")

@@ -29,6 +29,7 @@ PKCS#12.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import re
@@ -52,6 +53,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..model import Certificate, KeyFormat, SecretKey
+from .pkcs8 import check_pbe_cost
 from .usage import usage_refusal
 
 __all__ = [
@@ -93,27 +95,52 @@ def _algorithm(key: PublicKey | PrivateKey) -> str | None:
     return None
 
 
+@dataclasses.dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class X509Certificate(Certificate):
     """An X.509 recipient certificate with an RSA, X25519 or NIST P-256/P-384/P-521
-    key."""
+    key.
 
-    __slots__ = (
-        "_algorithm",
-        "_cert",
-        "_der",
-        "_emails",
-        "_fingerprint",
-        "_issuer",
-        "_not_after",
-        "_not_before",
-        "_public",
-        "_serial",
-        "_ski",
-        "_subject",
-        "_usage_refusal",
-        "_valid_from",
-        "_valid_until",
-    )
+    Its fields are read once from the certificate: every message asks for them per
+    recipient, and `cryptography` rebuilds values such as the serial number's int on
+    each access.
+
+    Attributes:
+        fingerprint: SHA-256 of the certificate DER, upper-case hex.
+        emails: the subjectAltName rfc822Name entries, then the subject's
+            emailAddress attributes (RFC 8550 §3), without repeats.
+        not_before: notBefore (UTC, RFC 5280 §4.1.2.5).
+        not_after: notAfter (UTC, RFC 5280 §4.1.2.5): the last valid moment.
+        valid_from: notBefore in seconds since the epoch.
+        valid_until: notAfter in seconds since the epoch.
+        usage_refusal: why the certificate's key usage forbids encrypting to it,
+            or None (x509/usage.py).
+        algorithm: "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" /
+            "ecdh-p521".
+        public_key: the subject public key (a `cryptography` object; internal use).
+        der: the certificate DER.
+        issuer_der: the issuer Name, DER (for issuerAndSerialNumber, RFC 5652
+            §10.2.4): the raw bytes from the certificate, not a re-encoding, as
+            recipients compare issuer names byte for byte in practice.
+        serial_number: the certificate serial number.
+        subject_key_identifier: the subjectKeyIdentifier extension value, if
+            present (RFC 5280 §4.2.1.2).
+    """
+
+    fingerprint: str
+    emails: tuple[str, ...]
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+    valid_from: float
+    valid_until: float
+    usage_refusal: str | None
+    algorithm: str
+    public_key: PublicKey
+    der: bytes
+    issuer_der: bytes
+    serial_number: int
+    subject_key_identifier: bytes | None
+    _cert: x509.Certificate
+    _subject: str
 
     def __init__(self, cert: x509.Certificate) -> None:
         key = cert.public_key()
@@ -129,36 +156,39 @@ class X509Certificate(Certificate):
         assert isinstance(
             key, rsa.RSAPublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey
         )
-        self._cert = cert
-        # Parsed once: every message asks for them per recipient, and
-        # `cryptography` rebuilds the serial number's int on each access.
-        self._public: PublicKey = key
-        self._serial = cert.serial_number
-        self._algorithm = algorithm
-        self._der = cert.public_bytes(serialization.Encoding.DER)
-        self._fingerprint = hashlib.sha256(self._der).hexdigest().upper()
-        # Computed once: recipient matching compares them for every entry.
-        self._issuer = _raw_issuer(self._der)
-        self._ski = _subject_key_identifier(cert)
+        der = cert.public_bytes(serialization.Encoding.DER)
         with _WARNING_FILTERS, warnings.catch_warnings():
             # `cryptography` warns about name attributes beyond the RFC 5280 bounds
             # (empty, or a CN over 64 characters, which real certificates have);
             # the subject is only displayed, so it is read once here, quietly.
             warnings.filterwarnings("ignore", "Attribute's length", UserWarning)
-            self._subject = cert.subject.rfc4514_string()
+            subject = cert.subject.rfc4514_string()
             subject_emails = [
                 str(a.value)
                 for a in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
             ]
-        # Read once: every message checks its recipients (x509/usage.py).
-        self._not_before = cert.not_valid_before_utc
-        self._not_after = cert.not_valid_after_utc
-        self._valid_from = self._not_before.timestamp()
-        self._valid_until = self._not_after.timestamp()
-        self._usage_refusal = usage_refusal(cert, key_kind=algorithm)
-        # RFC 8550 §3: the subjectAltName rfc822Name entries, then the legacy
-        # emailAddress attributes of the subject.
-        self._emails = tuple(dict.fromkeys([*_san_emails(cert), *subject_emails]))
+        not_before = cert.not_valid_before_utc
+        not_after = cert.not_valid_after_utc
+        _set_fields(
+            self,
+            fingerprint=hashlib.sha256(der).hexdigest().upper(),
+            # RFC 8550 §3: the subjectAltName rfc822Name entries, then the legacy
+            # emailAddress attributes of the subject.
+            emails=tuple(dict.fromkeys([*_san_emails(cert), *subject_emails])),
+            not_before=not_before,
+            not_after=not_after,
+            valid_from=not_before.timestamp(),
+            valid_until=not_after.timestamp(),
+            usage_refusal=usage_refusal(cert, key_kind=algorithm),
+            algorithm=algorithm,
+            public_key=key,
+            der=der,
+            issuer_der=_raw_issuer(der),
+            serial_number=cert.serial_number,
+            subject_key_identifier=_subject_key_identifier(cert),
+            _cert=cert,
+            _subject=subject,
+        )
 
     @property
     def format(self) -> KeyFormat:
@@ -166,99 +196,31 @@ class X509Certificate(Certificate):
         return "x509"
 
     @property
-    def fingerprint(self) -> str:
-        """SHA-256 of the certificate DER, upper-case hex."""
-        return self._fingerprint
-
-    @property
     def user_ids(self) -> tuple[str, ...]:
         """The subject (RFC 4514 string) followed by the SAN email addresses."""
         return (self._subject, *_san_emails(self._cert))
 
     @property
-    def emails(self) -> tuple[str, ...]:
-        """The subjectAltName rfc822Name entries, then the subject's emailAddress
-        attributes (RFC 8550 §3), without repeats."""
-        return self._emails
-
-    @property
-    def not_before(self) -> datetime.datetime:
-        """notBefore (UTC, RFC 5280 §4.1.2.5)."""
-        return self._not_before
-
-    @property
-    def not_after(self) -> datetime.datetime:
-        """notAfter (UTC, RFC 5280 §4.1.2.5): the last valid moment."""
-        return self._not_after
-
-    @property
-    def valid_from(self) -> float:
-        """notBefore in seconds since the epoch."""
-        return self._valid_from
-
-    @property
-    def valid_until(self) -> float:
-        """notAfter in seconds since the epoch."""
-        return self._valid_until
-
-    @property
-    def usage_refusal(self) -> str | None:
-        """Why the certificate's key usage forbids encrypting to it, or None."""
-        return self._usage_refusal
-
-    @property
     def display_name(self) -> str:
         """The fingerprint, with the first email address when there is one (for
         error messages)."""
-        if self._emails:
-            return f"{self._fingerprint} <{self._emails[0]}>"
-        return self._fingerprint
-
-    @property
-    def algorithm(self) -> str:
-        """ "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" / "ecdh-p521"."""
-        return self._algorithm
-
-    @property
-    def public_key(self) -> PublicKey:
-        """The subject public key (a `cryptography` object; internal use)."""
-        return self._public
-
-    @property
-    def der(self) -> bytes:
-        """The certificate DER."""
-        return self._der
-
-    @property
-    def issuer_der(self) -> bytes:
-        """The issuer Name, DER (for issuerAndSerialNumber, RFC 5652 §10.2.4)."""
-        # The raw bytes from the certificate, not a re-encoding: recipients compare
-        # issuer names byte for byte in practice.
-        return self._issuer
-
-    @property
-    def serial_number(self) -> int:
-        """The certificate serial number."""
-        return self._serial
-
-    @property
-    def subject_key_identifier(self) -> bytes | None:
-        """The subjectKeyIdentifier extension value, if present (RFC 5280 §4.2.1.2)."""
-        return self._ski
+        if self.emails:
+            return f"{self.fingerprint} <{self.emails[0]}>"
+        return self.fingerprint
 
     def export(self, *, armor: bool = True) -> bytes:
         """The certificate as PEM (default) or DER."""
         if armor:
             return self._cert.public_bytes(serialization.Encoding.PEM)
-        return self._der
+        return self.der
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, X509Certificate):
             return NotImplemented
-        return self._der == other._der
+        return self.der == other.der
 
     def __hash__(self) -> int:
-        return hash(self._der)
+        return hash(self.der)
 
 
 class X509SecretKey(SecretKey):
@@ -332,6 +294,12 @@ class X509SecretKey(SecretKey):
         return f"<X509SecretKey for {self._cert!r}>"
 
     __str__ = __repr__
+
+
+def _set_fields(obj: object, **values: object) -> None:
+    # A frozen dataclass refuses setattr; its generated __init__ writes this way too.
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
 
 
 def _san_emails(cert: x509.Certificate) -> tuple[str, ...]:
@@ -442,6 +410,8 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
         else serialization.load_der_private_key
     )
     encrypted = b"ENCRYPTED" in block[:40] if pem else None
+    if encrypted is not False:
+        check_pbe_cost(block, pem=pem)
     try:
         # `cryptography` warns on loading some key types it deprecates (DSA); the
         # key is refused below whatever its type, so the warning is not shown.

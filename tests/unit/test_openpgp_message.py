@@ -126,6 +126,30 @@ def test_sed_packet_is_refused(alice: certs.OpenPGPSecretKey) -> None:
         message.decrypt_stream(io.BytesIO(sed), io.BytesIO(), [alice], policy=DEFAULT)
 
 
+def test_every_reader_refuses_the_same_flood_of_packets(
+    alice: certs.OpenPGPSecretKey,
+) -> None:
+    # The bytes path reads at most 100,000 packets; the stream readers (decrypt,
+    # inspect, rewrap) share one walk up to the encrypted data and stop there too.
+    sealed = message.encrypt(b"x", [alice.public], armor=False, policy=DEFAULT)
+    marker = serialize_packet(10, b"PGP")
+    flood = marker * 100_000 + sealed
+    with pytest.raises(errors.PacketError, match="more than 100000 packets"):
+        message.decrypt(flood, [alice], policy=DEFAULT)
+    with pytest.raises(errors.PacketError, match="more than 100000 packets"):
+        message.decrypt_stream(io.BytesIO(flood), io.BytesIO(), [alice], policy=DEFAULT)
+    with pytest.raises(errors.PacketError, match="more than 100000 packets"):
+        inspection.inspect_stream(io.BytesIO(flood), DEFAULT)
+    with pytest.raises(errors.PacketError, match="more than 100000 packets"):
+        rekey.rewrap_stream(
+            io.BytesIO(flood), io.BytesIO(), [alice], [alice.public], policy=DEFAULT
+        )
+    fewer = marker * 99_000 + sealed
+    out = io.BytesIO()
+    message.decrypt_stream(io.BytesIO(fewer), out, [alice], policy=DEFAULT)
+    assert out.getvalue() == b"x"
+
+
 def _message_with_inner(
     alice: certs.OpenPGPSecretKey, inner: bytes, aead: int = 3
 ) -> bytes:

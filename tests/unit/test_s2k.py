@@ -489,3 +489,38 @@ def test_gnupg1_era_ciphers_unlock_read_only(algo: int, size: int, block: int) -
     assert keyprotect.unprotect(parsed, sealed, b"pw", **kwargs) == MATERIAL
     with pytest.raises(PassphraseError):
         keyprotect.unprotect(parsed, sealed, b"wrong", **kwargs)
+
+
+@pytest.mark.parametrize(("algo", "size"), [(1, 16), (3, 16), (4, 16), (11, 16)])
+def test_whole_key_protected_with_a_gnupg1_era_cipher_loads(
+    algo: int, size: int
+) -> None:
+    """The key packet codec and the protection codec read the same ciphers: a whole
+    v4 key sealed with IDEA, CAST5, Blowfish or Camellia loads and decrypts."""
+    from cryptography.hazmat.decrepit.ciphers import algorithms as old
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB
+    from cryptography.hazmat.primitives.ciphers import Cipher
+
+    from e2ee_mail.openpgp import keygen_v4
+    from e2ee_mail.openpgp.packets.header import parse_packets, serialize_packet
+    from e2ee_mail.openpgp.packets.keys import parse_secret_key, serialize_public_key
+
+    key = keygen_v4.generate_v4("old@example.org", kind="x25519", now=1_600_000_000)
+    cls = {1: old.IDEA, 3: old.CAST5, 4: old.Blowfish}.get(algo, old.Camellia)
+    block = 16 if algo == 11 else 8
+    spec = S2K(s2k.S2K_ITERATED, 8, b"saltsalt", 0x60)
+    out = bytearray()
+    for packet in parse_packets(key.export(armor=False)):
+        body = packet.body
+        if packet.tag in (5, 7):  # secret key, secret subkey: unprotected (usage 0)
+            public = serialize_public_key(parse_secret_key(body).public)
+            plain = body[len(public) + 1 : -2]  # the material, less its checksum
+            iv = bytes(range(block))
+            seal = Cipher(cls(s2k.derive_key(spec, b"pw", size)), CFB(iv)).encryptor()
+            sealed = seal.update(plain + hashlib.sha1(plain).digest()) + seal.finalize()
+            prot = SecretKeyProtection(254, algo, 0, spec, iv)
+            body = public + keyprotect.serialize_protection(prot, version=4) + sealed
+        out += serialize_packet(packet.tag, body)
+    loaded = e2ee_mail.load_key(bytes(out), passphrase=b"pw")
+    sealed_message = e2ee_mail.encrypt(b"archive", [key.public])
+    assert e2ee_mail.decrypt(sealed_message, loaded) == b"archive"

@@ -41,14 +41,19 @@ S2K_USAGE_MALLEABLE_CFB: Final = 255
 _RAW_PUBLIC: Final = {PK_X25519: 32, 26: 56, PK_ED25519: 32, 28: 57}
 # MPI counts of the public parts of the classic algorithms (§5.5.5.1-§5.5.5.3).
 _MPI_PUBLIC: Final = {1: 2, 2: 2, 3: 2, 16: 3, 17: 4}
-# AEAD nonce sizes (§9.6) and cipher block sizes (§9.3), for the IV after the S2K.
+#: AEAD nonce sizes (RFC 9580 §9.6: EAX, OCB, GCM), for the nonce after the S2K.
 AEAD_NONCE_SIZE: Final = {1: 16, 2: 15, 3: 12}
+#: Cipher block sizes (RFC 9580 §9.3), for the IV after the S2K: the AES and Camellia
+#: ciphers, Twofish, and the pre-AES ones GnuPG 1.x protected keys with (IDEA,
+#: TripleDES, CAST5, Blowfish), which keyprotect still unlocks.
 CIPHER_BLOCK_SIZE: Final = {
+    1: 8,
+    2: 8,
+    3: 8,
+    4: 8,
     7: 16,
     8: 16,
     9: 16,
-    2: 8,
-    3: 8,
     10: 16,
     11: 16,
     12: 16,
