@@ -5,7 +5,7 @@ RFC 5084 §3 (id-aes256-GCM), RFC 3565 §4 (AES-CBC and AES key wrap), RFC 8017 
 (rsaEncryption, id-RSAES-OAEP, id-mgf1), RFC 5753 §7.1.4 and RFC 8418 §2.2
 (dhSinglePass-stdDH-*kdf-scheme, dhSinglePass-stdDH-hkdf-*-scheme), RFC 8410 §3
 (id-X25519), RFC 5754 §2 (SHA-2), RFC 5480 §2.1.1 (id-ecPublicKey and the named
-curves), SEC 1 v2 Appendix A.1 and RFC 3278 §8 (the SHA-1 and cofactor ECDH schemes).
+curves), RFC 3278 §8.1 and SEC 1 v2 Appendix C (the SHA-1 and cofactor ECDH schemes).
 """
 
 from __future__ import annotations

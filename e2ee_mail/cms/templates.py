@@ -11,7 +11,7 @@ allows it beside HKDF) over the ECC-CMS-SharedInfo (RFC 5753 §7.2), id-aes256-w
 per RFC 5753 §3.1.1: the ephemeral key as an id-ecPublicKey originatorKey with its
 parameters absent (as OpenSSL writes it; the curve is the recipient's) and the point
 uncompressed, the X9.63 KDF with SHA-256, SHA-384 and SHA-512 respectively (the
-pairing of RFC 5753 §8.1), and id-aes256-wrap for the 256-bit content key. Recipients
+pairing of RFC 5753 §8), and id-aes256-wrap for the 256-bit content key. Recipients
 are named by issuerAndSerialNumber (the default: every client reads it) or by
 subjectKeyIdentifier.
 

@@ -1,6 +1,6 @@
 """ECDH over the NIST prime curves P-256, P-384 and P-521 with points in the
 uncompressed encoding of ANSI X9.62 / SEC 1 §2.3.3 (0x04 || x || y), the form CMS
-carries in an originatorKey (RFC 5753 §7.1.3) and certificates carry in their
+carries in an originatorKey (RFC 5753 §7.1.2) and certificates carry in their
 subjectPublicKeyInfo (RFC 5480 §2.2).
 
 The shared secret is the x-coordinate of the product, as many octets as the field

@@ -31,8 +31,13 @@ from e2ee_mail.policy import DEFAULT  # noqa: E402
 from e2ee_mail.x509 import certs as x509  # noqa: E402
 
 PLAINTEXT = b"CMS ECDH vector plaintext\r\nsecond line\n" * 3
-CURVES = {"p256": ("P-256", "sha256", 1), "p384": ("P-384", "sha384", 20)}
-CURVES["p521"] = ("P-521", "sha512", 40)
+#: Short name -> (OpenSSL's curve name, the SHA-2 KDF hash of RFC 5753 §8, the
+#: group's first case number).
+CURVES = {
+    "p256": ("P-256", "sha256", 1),
+    "p384": ("P-384", "sha384", 20),
+    "p521": ("P-521", "sha512", 40),
+}
 
 
 def _openssl(*args: str) -> bytes:
