@@ -305,7 +305,7 @@ def _describe_rid(rid: RecipientId) -> str:
 
 
 def _originator_name(info: KeyAgreeRecipientInfo) -> str:
-    """"x25519", or "ecdh-p256" and so on for an EC originator: its curve from the
+    """ "x25519", or "ecdh-p256" and so on for an EC originator: its curve from the
     parameters, or from the point's length when they are absent (OpenSSL omits
     them)."""
     alg = info.originator_algorithm
