@@ -23,7 +23,7 @@ import dataclasses
 import functools
 from typing import Final, Literal
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 
 from ..core import keywrap
 from ..core import rsa as core_rsa
@@ -130,6 +130,8 @@ def _plan(cert: X509Certificate, rid_kind: RidKind) -> _Plan:
             head_pkcs1=_ktri_head(rid, pkcs1=True, size=size),
             mid=b"",
         )
+    # x509/usage.py refuses to encrypt to the signing-only key types.
+    assert isinstance(public, x25519.X25519PublicKey)
     x25519_public = core_x25519.public_bytes(public)
     # Cut a template KeyAgreeRecipientInfo around its two variable parts.
     eph_marker = b"\xee" * core_x25519.KEY_SIZE

@@ -9,6 +9,11 @@ keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in keygen.py)
   an X25519 key cannot sign itself. The Ed25519 issuer key is discarded after signing:
   it only exists to give the certificate a valid signature.
 
+Certificates and keys that sign rather than decrypt load as well: Ed25519 (RFC 8410,
+RFC 8419) and ECDSA on the NIST curves P-256, P-384 and P-521 (RFC 5480), for CMS
+SignedData. Encrypting to an Ed25519 certificate is refused (x509/usage.py), and an
+Ed25519 key opens no recipient entry.
+
 Key file format written by ``e2ee-mail keygen``: the PKCS#8 PEM block, followed by the
 certificate PEM block, so that a key file alone is enough to match recipient entries
 by issuerAndSerialNumber or subjectKeyIdentifier. OpenSSL's ``-inkey`` reads the first
@@ -35,7 +40,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
@@ -62,17 +67,50 @@ __all__ = [
 #: One lock (re-entrant: the loader's block encloses the certificate's).
 _WARNING_FILTERS: Final = threading.RLock()
 
-PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey
-PrivateKey = rsa.RSAPrivateKey | x25519.X25519PrivateKey
+PublicKey = (
+    rsa.RSAPublicKey
+    | x25519.X25519PublicKey
+    | ec.EllipticCurvePublicKey
+    | ed25519.Ed25519PublicKey
+)
+PrivateKey = (
+    rsa.RSAPrivateKey
+    | x25519.X25519PrivateKey
+    | ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+)
 
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL
 )
-_KEY_LABELS: Final = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KEY")
+_KEY_LABELS: Final = (
+    b"PRIVATE KEY",
+    b"ENCRYPTED PRIVATE KEY",
+    b"RSA PRIVATE KEY",
+    b"EC PRIVATE KEY",
+)
+#: `cryptography`'s names of the NIST curves (RFC 5480 §2.1.1.1) -> ours.
+_CURVES: Final = {"secp256r1": "p256", "secp384r1": "p384", "secp521r1": "p521"}
+
+
+def _algorithm(key: object) -> str | None:
+    """ "rsa<bits>", "x25519", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" (an EC key,
+    named for its use in encryption) or "ed25519"; None for a key that can do
+    nothing here."""
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return f"rsa{key.key_size}"
+    if isinstance(key, x25519.X25519PublicKey | x25519.X25519PrivateKey):
+        return "x25519"
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        curve = _CURVES.get(key.curve.name)
+        return None if curve is None else f"ecdh-{curve}"
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return "ed25519"
+    return None
 
 
 class X509Certificate(Certificate):
-    """An X.509 recipient certificate with an RSA or X25519 key."""
+    """An X.509 certificate with an RSA, X25519, NIST-curve EC or Ed25519 key."""
 
     __slots__ = (
         "_algorithm",
@@ -94,19 +132,25 @@ class X509Certificate(Certificate):
 
     def __init__(self, cert: x509.Certificate) -> None:
         key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey | x25519.X25519PublicKey):
+        algorithm = _algorithm(key)
+        if algorithm is None:
             raise UnsupportedError(
                 f"certificate key type {type(key).__name__} cannot receive encrypted "
                 "mail here: use an RSA or X25519 certificate"
             )
+        assert isinstance(
+            key,
+            rsa.RSAPublicKey
+            | x25519.X25519PublicKey
+            | ec.EllipticCurvePublicKey
+            | ed25519.Ed25519PublicKey,
+        )
         self._cert = cert
         # Parsed once: every message asks for them per recipient, and
         # `cryptography` rebuilds the serial number's int on each access.
         self._public: PublicKey = key
         self._serial = cert.serial_number
-        self._algorithm = (
-            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else "x25519"
-        )
+        self._algorithm = algorithm
         self._der = cert.public_bytes(serialization.Encoding.DER)
         self._fingerprint = hashlib.sha256(self._der).hexdigest().upper()
         # Computed once: recipient matching compares them for every entry.
@@ -127,9 +171,7 @@ class X509Certificate(Certificate):
         self._not_after = cert.not_valid_after_utc
         self._valid_from = self._not_before.timestamp()
         self._valid_until = self._not_after.timestamp()
-        self._usage_refusal = usage_refusal(
-            cert, rsa_key=isinstance(key, rsa.RSAPublicKey)
-        )
+        self._usage_refusal = usage_refusal(cert, key_kind=algorithm)
         # RFC 8550 §3: the subjectAltName rfc822Name entries, then the legacy
         # emailAddress attributes of the subject.
         self._emails = tuple(dict.fromkeys([*_san_emails(cert), *subject_emails]))
@@ -190,8 +232,14 @@ class X509Certificate(Certificate):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519" or "rsa<bits>"."""
+        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" or
+        "ed25519"."""
         return self._algorithm
+
+    @property
+    def x509(self) -> x509.Certificate:
+        """The parsed certificate (a `cryptography` object; internal use)."""
+        return self._cert
 
     @property
     def public_key(self) -> PublicKey:
@@ -236,7 +284,8 @@ class X509Certificate(Certificate):
 
 
 class X509SecretKey(SecretKey):
-    """A PKCS#8 RSA or X25519 private key, with its certificate when known."""
+    """A PKCS#8 RSA, X25519, NIST-curve EC or Ed25519 private key, with its
+    certificate when known."""
 
     __slots__ = ("_algorithm", "_cert", "_key")
 
@@ -244,9 +293,10 @@ class X509SecretKey(SecretKey):
         self._key = key
         self._cert = cert
         # Asked for every message (recipient matching): computed once.
-        self._algorithm = (
-            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPrivateKey) else "x25519"
-        )
+        algorithm = _algorithm(key)
+        if algorithm is None:
+            raise UnsupportedError("this key can neither decrypt nor sign mail here")
+        self._algorithm = algorithm
 
     @property
     def public(self) -> X509Certificate:
@@ -275,7 +325,8 @@ class X509SecretKey(SecretKey):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519" or "rsa<bits>"."""
+        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" or
+        "ed25519"."""
         return self._algorithm
 
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
@@ -444,17 +495,30 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
         raise KeyLoadError("not a valid PKCS#8 private key") from None
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"unsupported private key: {exc}") from None
-    if not isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey):
+    if _algorithm(key) is None:
         raise UnsupportedError(
             f"{type(key).__name__} keys cannot decrypt mail here: use RSA or X25519"
         )
+    assert isinstance(
+        key,
+        rsa.RSAPrivateKey
+        | x25519.X25519PrivateKey
+        | ec.EllipticCurvePrivateKey
+        | ed25519.Ed25519PrivateKey,
+    )
     return key
 
 
 def _public_der(key: PublicKey | PrivateKey) -> bytes:
     pub = (
         key.public_key()
-        if isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey)
+        if isinstance(
+            key,
+            rsa.RSAPrivateKey
+            | x25519.X25519PrivateKey
+            | ec.EllipticCurvePrivateKey
+            | ed25519.Ed25519PrivateKey,
+        )
         else key
     )
     return pub.public_bytes(
