@@ -4,7 +4,10 @@ Sources: RFC 5652 §14 (content types), RFC 5083 §1 (id-ct-authEnvelopedData),
 RFC 5084 §3 (id-aes256-GCM), RFC 3565 §4 (AES-CBC and AES key wrap), RFC 8017 App. C
 (rsaEncryption, id-RSAES-OAEP, id-mgf1), RFC 5753 §7.1.4 and RFC 8418 §2.2
 (dhSinglePass-stdDH-*kdf-scheme, dhSinglePass-stdDH-hkdf-*-scheme), RFC 8410 §3
-(id-X25519), RFC 5754 §2 (SHA-2).
+(id-X25519), RFC 5754 §2 (SHA-2); for SignedData: RFC 5652 §11 (the signed
+attributes), RFC 8551 §2.5.2 (smimeCapabilities), RFC 5754 §3 and RFC 8017 App. C
+(sha*WithRSAEncryption), RFC 4055 §3.1 (id-RSASSA-PSS), RFC 5758 §3.2
+(ecdsa-with-SHA*), RFC 8410 §3 (id-Ed25519), RFC 1321 / RFC 3279 (MD5, refused).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 DATA: Final = "1.2.840.113549.1.7.1"
+SIGNED_DATA: Final = "1.2.840.113549.1.7.2"
 ENVELOPED_DATA: Final = "1.2.840.113549.1.7.3"
 AUTH_ENVELOPED_DATA: Final = "1.2.840.113549.1.9.16.1.23"
 
@@ -28,12 +32,31 @@ RSAES_OAEP: Final = "1.2.840.113549.1.1.7"
 MGF1: Final = "1.2.840.113549.1.1.8"
 P_SPECIFIED: Final = "1.2.840.113549.1.1.9"
 
+MD5: Final = "1.2.840.113549.2.5"
 SHA1: Final = "1.3.14.3.2.26"
+SHA224: Final = "2.16.840.1.101.3.4.2.4"
 SHA256: Final = "2.16.840.1.101.3.4.2.1"
 SHA384: Final = "2.16.840.1.101.3.4.2.2"
 SHA512: Final = "2.16.840.1.101.3.4.2.3"
 
 X25519: Final = "1.3.101.110"
+ED25519: Final = "1.3.101.112"
+
+MD5_WITH_RSA: Final = "1.2.840.113549.1.1.4"
+SHA1_WITH_RSA: Final = "1.2.840.113549.1.1.5"
+SHA256_WITH_RSA: Final = "1.2.840.113549.1.1.11"
+SHA384_WITH_RSA: Final = "1.2.840.113549.1.1.12"
+SHA512_WITH_RSA: Final = "1.2.840.113549.1.1.13"
+RSASSA_PSS: Final = "1.2.840.113549.1.1.10"
+ECDSA_WITH_SHA1: Final = "1.2.840.10045.4.1"
+ECDSA_WITH_SHA256: Final = "1.2.840.10045.4.3.2"
+ECDSA_WITH_SHA384: Final = "1.2.840.10045.4.3.3"
+ECDSA_WITH_SHA512: Final = "1.2.840.10045.4.3.4"
+
+ATTR_CONTENT_TYPE: Final = "1.2.840.113549.1.9.3"
+ATTR_MESSAGE_DIGEST: Final = "1.2.840.113549.1.9.4"
+ATTR_SIGNING_TIME: Final = "1.2.840.113549.1.9.5"
+ATTR_SMIME_CAPABILITIES: Final = "1.2.840.113549.1.9.15"
 DH_SINGLE_PASS_STDDH_SHA256KDF: Final = "1.3.132.1.11.1"
 DH_SINGLE_PASS_STDDH_SHA384KDF: Final = "1.3.132.1.11.2"
 DH_SINGLE_PASS_STDDH_SHA512KDF: Final = "1.3.132.1.11.3"
