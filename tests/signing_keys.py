@@ -102,7 +102,7 @@ def make_signer(
     return certs.load_key(pem, None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def signer(kind: Kind, email: str = "alice@example.org") -> certs.X509SecretKey:
     """A shared signing key of ``kind`` for ``email`` (made once per session)."""
     return make_signer(kind, email)
