@@ -136,9 +136,10 @@ def _verify(
                 return False
             pad = _pss(scheme) if scheme.kind == "rsa-pss" else padding.PKCS1v15()
             key.verify(signature, data, pad, algorithm)
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, OverflowError):
         # ValueError: a PSS salt longer than the modulus allows, or a malformed
-        # ECDSA signature encoding; either way not a valid signature.
+        # ECDSA signature encoding; OverflowError: a salt length beyond a C long.
+        # Either way not a valid signature.
         return False
     return True
 

@@ -14,9 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from signing_keys import NOW, make_signer, signer
 
 import e2ee_mail
-from e2ee_mail.cms import oids, signed, signing, verification
+from e2ee_mail.cms import oids, sigalgs, signed, signing, verification
 from e2ee_mail.cms.asn1 import der_oid, der_tlv
 from e2ee_mail.cms.structures import AlgorithmIdentifier, RecipientId
+from e2ee_mail.core.signature import Scheme
 from e2ee_mail.x509 import certs
 
 BODY = b"Pay Bob 10 EUR.\r\n"
@@ -441,3 +442,12 @@ def test_signature_error_carries_the_results() -> None:
     error = e2ee_mail.SignatureError("no good signature", results)
     assert isinstance(error, e2ee_mail.Error)
     assert error.results == results
+
+
+@pytest.mark.parametrize("salt", [2**70, 10_000, -1])
+def test_pss_salt_lengths_beyond_the_key_are_bad(salt: int) -> None:
+    key = signer("rsa2048")
+    der = signing.sign(BODY, [key], pss=True)
+    alg = sigalgs.signature_algorithm(Scheme("rsa-pss", "sha256", salt))
+    (result,) = _verify(_replace_info(der, signature_algorithm=alg), [key.public])
+    assert result.status == "bad"
