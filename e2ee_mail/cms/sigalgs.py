@@ -30,6 +30,7 @@ from .structures import AlgorithmIdentifier
 __all__ = [
     "digest_algorithm",
     "display_name",
+    "key_fits",
     "scheme_for_key",
     "scheme_from",
     "signature_algorithm",

@@ -206,35 +206,27 @@ def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
         raise ASN1Error(f"malformed CMS SignedData: {exc}") from None
 
 
-def _check_der(buf: bytes, pos: int, end: int, depth: int) -> None:
-    """Raise tlv.Decline unless ``buf[pos:end]`` is a run of DER elements."""
+def _check_der(buf: bytes, pos: int, end: int, depth: int, *, ordered: bool) -> None:
+    """Raise tlv.Decline unless ``buf[pos:end]`` is a run of DER elements, in
+    ascending order of their encodings when ``ordered`` (a SET OF, X.690 §11.6)."""
     if depth > _MAX_ATTRIBUTE_DEPTH:
         raise tlv.Decline
+    previous = b""
     while pos < end:
         tag, start, stop = tlv.element(buf, pos, end)
         if tag & 0x20:
             if tag < 0x40 and tag not in _CONSTRUCTED_UNIVERSAL:
                 raise tlv.Decline  # a constructed string (X.690 §10.2)
-            _check_der(buf, start, stop, depth + 1)
-            if tag == 0x31:
-                _check_sorted(buf, start, stop)
+            _check_der(buf, start, stop, depth + 1, ordered=tag == 0x31)
         elif tag == 0x01 and buf[start:stop] not in (b"\x00", b"\xff"):
             raise tlv.Decline  # X.690 §11.1
         elif tag == 0x02:
             tlv.integer(buf, start, stop)
+        if ordered:
+            if buf[pos:stop] < previous:
+                raise tlv.Decline
+            previous = buf[pos:stop]
         pos = stop
-
-
-def _check_sorted(buf: bytes, start: int, stop: int) -> None:
-    previous = b""
-    pos = start
-    while pos < stop:
-        _, _, end = tlv.element(buf, pos, stop)
-        current = buf[pos:end]
-        if current < previous:
-            raise tlv.Decline  # SET OF elements in order (X.690 §11.6)
-        previous = current
-        pos = end
 
 
 def parse_attributes(der: bytes) -> tuple[Attribute, ...]:
@@ -246,7 +238,7 @@ def parse_attributes(der: bytes) -> tuple[Attribute, ...]:
     """
     try:
         start = tlv.expect_last(der, 0, len(der), 0x31)
-        _check_der(der, 0, len(der), 0)
+        _check_der(der, 0, len(der), 0, ordered=False)
         attributes = []
         pos = start
         while pos < len(der):
