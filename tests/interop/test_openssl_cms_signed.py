@@ -165,3 +165,38 @@ def test_two_signers_both_verified_by_openssl_and_us(
     assert proc.returncode == 0, proc.stderr.decode()
     results = verification.verify(der, [k.public for k in keys], content=BODY)[1]
     assert [r.status for r in results] == ["good", "good"]
+
+
+@pytest.mark.parametrize(
+    ("opts", "status"),
+    [
+        (("-md", "sha1"), "policy-refused"),
+        (("-noattr",), "good"),
+        (("-stream", "-nodetach"), "good"),
+        (("-noattr", "-nodetach", "-md", "sha512"), "good"),
+    ],
+    ids=["sha1", "noattr", "stream-ber", "noattr-sha512-nodetach"],
+)
+def test_openssl_shapes_we_judge(
+    openssl: str, tmp_path: Path, opts: tuple[str, ...], status: str
+) -> None:
+    # SHA-1 is refused by policy whoever made it; signatures without signed
+    # attributes (RFC 5652 §5.4) and streamed BER verify.
+    cert_path, key_path = _files(tmp_path, "rsa2048")
+    src = tmp_path / "body"
+    src.write_bytes(BODY)
+    out = tmp_path / "sig.der"
+    proc = _run(
+        openssl, "cms", "-sign", "-binary", "-in", str(src), "-outform", "DER",
+        "-out", str(out), "-signer", str(cert_path), "-inkey", str(key_path), *opts,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    detached = "-nodetach" not in opts
+    body, results = verification.verify(
+        out.read_bytes(),
+        [signer("rsa2048").public],
+        content=BODY if detached else None,
+    )
+    assert body == BODY
+    (result,) = results
+    assert result.status == status, result
