@@ -150,6 +150,12 @@ class SignedDataBuilder:
         """The hashes the content is fed to ("sha256", "sha384", "sha512")."""
         return tuple(self._hashes)
 
+    @property
+    def micalg(self) -> str:
+        """The micalg parameter of multipart/signed for these signers (RFC 8551
+        §3.5.3.2): "sha-256", "sha-384", "sha-512", comma-separated when several."""
+        return ",".join(f"sha-{name[3:]}" for name in self._hashes)
+
     def update(self, chunk: Buffer) -> None:
         """Hash the next chunk of content."""
         for h in self._hashes.values():

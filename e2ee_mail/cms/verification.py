@@ -43,7 +43,7 @@ from ..model import Certificate, SignatureResult, SignatureStatus
 from ..policy import DEFAULT, Policy
 from ..x509.certs import X509Certificate, load_certificate
 from ..x509.usage import signing_refusal, validity_refusal
-from . import oids, sigalgs, tlv
+from . import oids, pem, sigalgs, tlv
 from .signed import (
     SignedData,
     SignerInfo,
@@ -338,10 +338,10 @@ def verify(
     policy: Policy = DEFAULT,
     now: float | None = None,
 ) -> tuple[bytes, tuple[SignatureResult, ...]]:
-    """Parse SignedData (DER or BER) and verify every signature in it.
+    """Parse SignedData (DER, BER or PEM) and verify every signature in it.
 
     Args:
-        data: the ContentInfo around SignedData.
+        data: the ContentInfo around SignedData, or its PEM (CMS or PKCS7 label).
         certs: the certificates whose signatures count as "good".
         content: the signed content of a detached signature; None when the
             SignedData carries it.
@@ -353,10 +353,14 @@ def verify(
 
     Raises:
         ASN1Error: not SignedData.
+        ArmorError: malformed PEM.
         UsageError: a detached signature without ``content``, or ``content`` given
             for a SignedData that carries its own.
     """
-    sd = parse_signed_data(bytes(data), max_signers=_MAX_SIGNERS)
+    raw = bytes(data)
+    if pem.is_pem(raw[:64]):
+        raw = pem.dearmor(raw)
+    sd = parse_signed_data(raw, max_signers=_MAX_SIGNERS)
     if sd.econtent is None:
         if content is None:
             raise UsageError("the signature is detached: pass the signed content")

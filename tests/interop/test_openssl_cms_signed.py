@@ -1,8 +1,9 @@
 """CMS SignedData interop with the real ``openssl cms`` (OpenSSL 3.x), both ways.
 
 openssl -> us: ``openssl cms -sign -binary`` detached and with ``-nodetach``, RSA
-PKCS#1 v1.5, RSA-PSS (``-keyopt rsa_padding_mode:pss``), ECDSA P-256 and Ed25519
-(``-md sha512``, RFC 8419), verified by us. us -> openssl: our SignedData of each
+PKCS#1 v1.5, RSA-PSS (``-keyopt rsa_padding_mode:pss``), ECDSA P-256 and P-384, and
+Ed25519 (``-md sha512``, RFC 8419), verified by us; SHA-1, ``-noattr`` and
+``-stream`` shapes judged. us -> openssl: our SignedData of each
 algorithm, detached, encapsulated and streamed (BER), verified by ``openssl cms
 -verify -binary -CAfile cert -purpose any`` (the self-signed certificate is its own
 trust anchor).
@@ -32,9 +33,10 @@ CASES = [
     ("rsa2048", (), False, "rsa-pkcs1v15-sha256"),
     ("rsa2048", ("-keyopt", "rsa_padding_mode:pss"), True, "rsa-pss-sha256"),
     ("p256", (), False, "ecdsa-p256-sha256"),
+    ("p384", ("-md", "sha384"), False, "ecdsa-p384-sha384"),
     ("ed25519", ("-md", "sha512"), False, "ed25519"),
 ]
-IDS = ["rsa", "rsa-pss", "p256", "ed25519"]
+IDS = ["rsa", "rsa-pss", "p256", "p384", "ed25519"]
 
 _OPENSSL_ED25519 = "OpenSSL 3.0 CMS refuses Ed25519 (eddsa_digest_signverify_init)"
 

@@ -237,3 +237,15 @@ def test_core_signature_rejects_mismatched_keys() -> None:
     sig = signature.sign(ed, scheme, b"x")  # type: ignore[arg-type]
     assert not signature.verify(rsa_key.public_key(), scheme, sig, b"x")  # type: ignore[union-attr]
     assert not signature.verify_digest(ed.public_key(), scheme, sig, bytes(64))  # type: ignore[union-attr]
+
+
+def test_pem_signed_data_verifies_and_micalg_names_the_hashes() -> None:
+    from e2ee_mail.cms import pem
+
+    keys = [signer("rsa2048"), signer("ed25519")]
+    builder = signing.SignedDataBuilder(keys)
+    assert builder.micalg == "sha-256,sha-512"
+    builder.update(BODY)
+    armored = bytes(pem.armor(builder.finish(), b"PKCS7"))
+    results = verification.verify(armored, [k.public for k in keys], content=BODY)[1]
+    assert [r.good for r in results] == [True, True]
