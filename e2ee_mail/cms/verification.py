@@ -65,6 +65,8 @@ _HASHES: Final = ("sha256", "sha384", "sha512")
 _KEPT_CONTENT_BYTES: Final = 64 << 10
 #: The most SignerInfos read from one SignedData.
 _MAX_SIGNERS: Final = 64
+#: The most carried certificates looked at (each costs a certificate parse).
+_MAX_CARRIED: Final = 64
 
 
 def hash_names(sd: SignedData) -> tuple[str, ...]:
@@ -118,26 +120,34 @@ def _names(sid: RecipientId, cert: X509Certificate) -> bool:
     return sid.serial_number == cert.serial_number and sid.issuer == cert.issuer_der
 
 
-def _carried(sd: SignedData) -> list[X509Certificate]:
-    out = []
-    for der in sd.certificates:
-        try:
-            out.append(load_certificate(der))
-        except Error:
-            continue  # a certificate we cannot read names no signer we can check
-    return out
+class _Carried:
+    """The certificates a SignedData carries, loaded only when a signer is not
+    among the caller's, and at most :data:`_MAX_CARRIED` of them."""
+
+    __slots__ = ("_certs", "_sd")
+
+    def __init__(self, sd: SignedData) -> None:
+        self._sd = sd
+        self._certs: list[X509Certificate] | None = None
+
+    def find(self, sid: RecipientId) -> X509Certificate | None:
+        if self._certs is None:
+            self._certs = []
+            for der in self._sd.certificates[:_MAX_CARRIED]:
+                try:
+                    self._certs.append(load_certificate(der))
+                except Error:
+                    continue  # one we cannot read names no signer we can check
+        return next((c for c in self._certs if _names(sid, c)), None)
 
 
 def _signer_cert(
-    sid: RecipientId, trusted: Sequence[X509Certificate], carried: list[X509Certificate]
+    sid: RecipientId, trusted: Sequence[X509Certificate], carried: _Carried
 ) -> tuple[X509Certificate | None, bool]:
     for cert in trusted:
         if _names(sid, cert):
             return cert, True
-    for cert in carried:
-        if _names(sid, cert):
-            return cert, False
-    return None, False
+    return carried.find(sid), False
 
 
 def _single(values: list[bytes], what: str) -> bytes:
@@ -252,7 +262,7 @@ def _one(
     info: SignerInfo,
     sd: SignedData,
     trusted: Sequence[X509Certificate],
-    carried: list[X509Certificate],
+    carried: _Carried,
     digests: Mapping[str, bytes],
     content: bytes | None,
     policy: Policy,
@@ -322,7 +332,7 @@ def verify_signed_data(
         UsageError: ``digests`` lacks a hash a SignerInfo needs.
     """
     trusted = [c for c in certs if isinstance(c, X509Certificate)]
-    carried = _carried(sd)
+    carried = _Carried(sd)
     when = time.time() if now is None else now
     return tuple(
         _one(info, sd, trusted, carried, digests, content, policy, when)
