@@ -22,6 +22,7 @@ decides whom to encrypt to; this refuses only what the certificate itself forbid
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from typing import TYPE_CHECKING, Final
 
@@ -85,8 +86,12 @@ _EKU_REFUSAL: Final = (
 )
 
 
+@functools.lru_cache(maxsize=256)
 def signing_refusal(cert: X509Certificate) -> str | None:
     """Why ``cert``'s key may not sign mail, or None when it may.
+
+    Memoized: a certificate's extensions never change, and every signature made or
+    checked asks.
 
     RFC 8550 §4.4.2: a keyUsage extension must set digitalSignature or
     nonRepudiation; §4.4.4: an extendedKeyUsage extension must list
