@@ -4,10 +4,7 @@ Sources: RFC 5652 §14 (content types), RFC 5083 §1 (id-ct-authEnvelopedData),
 RFC 5084 §3 (id-aes256-GCM), RFC 3565 §4 (AES-CBC and AES key wrap), RFC 8017 App. C
 (rsaEncryption, id-RSAES-OAEP, id-mgf1), RFC 5753 §7.1.4 and RFC 8418 §2.2
 (dhSinglePass-stdDH-*kdf-scheme, dhSinglePass-stdDH-hkdf-*-scheme), RFC 8410 §3
-(id-X25519), RFC 5754 §2 (SHA-2); for SignedData: RFC 5652 §11 (the signed
-attributes), RFC 8551 §2.5.2 (smimeCapabilities), RFC 5754 §3 and RFC 8017 App. C
-(sha*WithRSAEncryption), RFC 4055 §3.1 (id-RSASSA-PSS), RFC 5758 §3.2
-(ecdsa-with-SHA*), RFC 8410 §3 (id-Ed25519), RFC 1321 / RFC 3279 (MD5, refused).
+(id-X25519), RFC 5754 §2 (SHA-2).
 """
 
 from __future__ import annotations
@@ -42,6 +39,10 @@ SHA512: Final = "2.16.840.1.101.3.4.2.3"
 X25519: Final = "1.3.101.110"
 ED25519: Final = "1.3.101.112"
 
+# SignedData: RFC 8017 App. C and RFC 5754 §3 (sha*WithRSAEncryption), RFC 4055 §3.1
+# (id-RSASSA-PSS), RFC 5758 §3.2 (ecdsa-with-SHA*), RFC 8410 §3 (id-Ed25519), the
+# signed attributes of RFC 5652 §11 and RFC 8551 §2.5.2 (smimeCapabilities); MD5 and
+# SHA-1 only to be refused by name.
 MD5_WITH_RSA: Final = "1.2.840.113549.1.1.4"
 SHA1_WITH_RSA: Final = "1.2.840.113549.1.1.5"
 SHA256_WITH_RSA: Final = "1.2.840.113549.1.1.11"

@@ -1,5 +1,5 @@
-"""Whether an X.509 certificate may receive encrypted mail or sign it (RFC 5280
-§4.1.2.5, §4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5; RFC 8419).
+"""Whether an X.509 certificate may receive encrypted mail (RFC 5280 §4.1.2.5,
+§4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5).
 
 :func:`usage_refusal` reads once, when the certificate is loaded, what never
 changes: a keyUsage extension must allow keyEncipherment for an RSA key (RFC 8550
@@ -7,13 +7,15 @@ changes: a keyUsage extension must allow keyEncipherment for an RSA key (RFC 855
 extension must list id-kp-emailProtection or anyExtendedKeyUsage (RFC 8550 §4.4.4).
 A certificate without either extension is not restricted by it. :func:`check_recipient`
 adds the validity period (RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive)
-against the clock, each time a message is encrypted. An Ed25519 key only signs.
+against the clock, each time a message is encrypted. An Ed25519 key only signs
+(RFC 8419).
 
-:func:`signing_refusal` is the signing side (RFC 8550 §4.4.2, §4.4.4): a keyUsage
-extension must allow digitalSignature or nonRepudiation, an extendedKeyUsage must
-list emailProtection or anyExtendedKeyUsage, and the key must be one that signs
-(RSA, ECDSA, Ed25519). :func:`check_signer` adds the validity period when signing;
-a verifier asks :func:`validity_refusal` about the signing time.
+Whether it may sign mail: :func:`signing_refusal` (RFC 8550 §4.4.2, §4.4.4): a
+keyUsage extension must allow digitalSignature or nonRepudiation, an
+extendedKeyUsage must list emailProtection or anyExtendedKeyUsage, and the key must
+be one that signs (RSA, ECDSA, Ed25519). :func:`check_signer` adds the validity
+period when signing; a verifier asks :func:`validity_refusal` about the signing
+time.
 
 Left out: certification path validation and revocation (CRL, OCSP): the caller
 decides whom to encrypt to; this refuses only what the certificate itself forbids.
