@@ -100,6 +100,9 @@ def candidates(
     found: list[Candidate] = []
     named = False
     for key in keys:
+        if key.algorithm == "ed25519":
+            # A signing-only key (RFC 8419) opens no recipient entry.
+            continue
         # The key's type and certificate are looked up once per key, not per entry
         # (the abstract-class checks are slow on 100-recipient messages).
         cert = key.certificate

@@ -28,7 +28,7 @@ import dataclasses
 import functools
 from typing import Final, Literal
 
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 
 from ..core import ecdh_x963, keywrap
 from ..core import rsa as core_rsa
@@ -159,6 +159,8 @@ def _plan(cert: X509Certificate, rid_kind: RidKind) -> _Plan:
         ec_public: ec.EllipticCurvePublicKey | None = public
         x25519_public = b""
     else:
+        # x509/usage.py refuses to encrypt to the signing-only key types.
+        assert isinstance(public, x25519.X25519PublicKey)
         curve = ""
         eph_size = core_x25519.KEY_SIZE
         ec_public = None

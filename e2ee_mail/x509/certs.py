@@ -12,6 +12,10 @@ keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in keygen.py)
 Certificates and PKCS#8 (or SEC 1 "EC PRIVATE KEY") keys on the NIST curves P-256,
 P-384 and P-521 (RFC 5480) load as well, for CMS ECDH key agreement (RFC 5753); keygen
 does not make them.
+Certificates and keys that sign rather than decrypt load as well: Ed25519 (RFC 8410,
+RFC 8419) and ECDSA on the NIST curves P-256, P-384 and P-521 (RFC 5480), for CMS
+SignedData. Encrypting to an Ed25519 certificate is refused (x509/usage.py), and an
+Ed25519 key opens no recipient entry.
 
 Key file format written by ``e2ee-mail keygen``: the PKCS#8 PEM block, followed by the
 certificate PEM block, so that a key file alone is enough to match recipient entries
@@ -40,7 +44,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
@@ -68,8 +72,18 @@ __all__ = [
 #: One lock (re-entrant: the loader's block encloses the certificate's).
 _WARNING_FILTERS: Final = threading.RLock()
 
-PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey
-PrivateKey = rsa.RSAPrivateKey | x25519.X25519PrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = (
+    rsa.RSAPublicKey
+    | x25519.X25519PublicKey
+    | ec.EllipticCurvePublicKey
+    | ed25519.Ed25519PublicKey
+)
+PrivateKey = (
+    rsa.RSAPrivateKey
+    | x25519.X25519PrivateKey
+    | ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+)
 
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL
@@ -83,8 +97,9 @@ _KEY_LABELS: Final = (
 
 
 def _algorithm(key: PublicKey | PrivateKey) -> str | None:
-    """ "rsa<bits>", "x25519", "ecdh-p256", "ecdh-p384", "ecdh-p521", or None for a
-    key CMS cannot encrypt to here."""
+    """ "rsa<bits>", "x25519", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" (an EC key,
+    named for its use in encryption; it also signs) or "ed25519"; None for a key that
+    can do nothing here."""
     if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
         return f"rsa{key.key_size}"
     if isinstance(key, x25519.X25519PublicKey | x25519.X25519PrivateKey):
@@ -92,13 +107,15 @@ def _algorithm(key: PublicKey | PrivateKey) -> str | None:
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
         curve = ecdh_x963.curve_name(key)
         return None if curve is None else f"ecdh-{curve}"
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return "ed25519"
     return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class X509Certificate(Certificate):
-    """An X.509 recipient certificate with an RSA, X25519 or NIST P-256/P-384/P-521
-    key.
+    """An X.509 certificate with an RSA, X25519, NIST P-256/P-384/P-521 or Ed25519
+    key (Ed25519 signs only).
 
     Its fields are read once from the certificate: every message asks for them per
     recipient, and `cryptography` rebuilds values such as the serial number's int on
@@ -115,7 +132,7 @@ class X509Certificate(Certificate):
         usage_refusal: why the certificate's key usage forbids encrypting to it,
             or None (x509/usage.py).
         algorithm: "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" /
-            "ecdh-p521".
+            "ecdh-p521" or "ed25519".
         public_key: the subject public key (a `cryptography` object; internal use).
         der: the certificate DER.
         issuer_der: the issuer Name, DER (for issuerAndSerialNumber, RFC 5652
@@ -154,7 +171,11 @@ class X509Certificate(Certificate):
                 "use an RSA, X25519 or NIST P-256/P-384/P-521 certificate"
             )
         assert isinstance(
-            key, rsa.RSAPublicKey | x25519.X25519PublicKey | ec.EllipticCurvePublicKey
+            key,
+            rsa.RSAPublicKey
+            | x25519.X25519PublicKey
+            | ec.EllipticCurvePublicKey
+            | ed25519.Ed25519PublicKey,
         )
         der = cert.public_bytes(serialization.Encoding.DER)
         with _WARNING_FILTERS, warnings.catch_warnings():
@@ -208,6 +229,11 @@ class X509Certificate(Certificate):
             return f"{self.fingerprint} <{self.emails[0]}>"
         return self.fingerprint
 
+    @property
+    def x509(self) -> x509.Certificate:
+        """The parsed certificate (a `cryptography` object; internal use)."""
+        return self._cert
+
     def export(self, *, armor: bool = True) -> bytes:
         """The certificate as PEM (default) or DER."""
         if armor:
@@ -224,8 +250,8 @@ class X509Certificate(Certificate):
 
 
 class X509SecretKey(SecretKey):
-    """A PKCS#8 RSA, X25519 or NIST-curve EC private key, with its certificate when
-    known."""
+    """A PKCS#8 RSA, X25519, NIST-curve EC or Ed25519 private key, with its
+    certificate when known."""
 
     __slots__ = ("_algorithm", "_cert", "_key")
 
@@ -235,7 +261,7 @@ class X509SecretKey(SecretKey):
         # Asked for every message (recipient matching): computed once.
         algorithm = _algorithm(key)
         if algorithm is None:
-            raise UnsupportedError("this key cannot decrypt mail here")
+            raise UnsupportedError("this key can neither decrypt nor sign mail here")
         self._algorithm = algorithm
 
     @property
@@ -265,7 +291,8 @@ class X509SecretKey(SecretKey):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" / "ecdh-p521"."""
+        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" or
+        "ed25519"."""
         return self._algorithm
 
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
@@ -440,20 +467,21 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
         raise KeyLoadError("not a valid PKCS#8 private key") from None
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"unsupported private key: {exc}") from None
-    if (
-        not isinstance(
-            key,
-            rsa.RSAPrivateKey | x25519.X25519PrivateKey | ec.EllipticCurvePrivateKey,
-        )
-        or _algorithm(key) is None
-    ):
+    if _algorithm(key) is None:  # type: ignore[arg-type]
         what = type(key).__name__
         if isinstance(key, ec.EllipticCurvePrivateKey):
             what = f"EC {key.curve.name}"
         raise UnsupportedError(
-            f"{what} keys cannot decrypt mail here: use RSA, X25519 or NIST "
-            "P-256/P-384/P-521"
+            f"{what} keys can neither decrypt nor sign mail here: use RSA, X25519, "
+            "NIST P-256/P-384/P-521 or Ed25519"
         )
+    assert isinstance(
+        key,
+        rsa.RSAPrivateKey
+        | x25519.X25519PrivateKey
+        | ec.EllipticCurvePrivateKey
+        | ed25519.Ed25519PrivateKey,
+    )
     return key
 
 
@@ -462,7 +490,10 @@ def _public_der(key: PublicKey | PrivateKey) -> bytes:
         key.public_key()
         if isinstance(
             key,
-            rsa.RSAPrivateKey | x25519.X25519PrivateKey | ec.EllipticCurvePrivateKey,
+            rsa.RSAPrivateKey
+            | x25519.X25519PrivateKey
+            | ec.EllipticCurvePrivateKey
+            | ed25519.Ed25519PrivateKey,
         )
         else key
     )

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, x25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -198,12 +198,11 @@ def test_bad_uid_is_usage_error() -> None:
         x509_keygen.generate("no address here", kind="x25519")
 
 
-def test_ed25519_certificate_is_unsupported() -> None:
+def _self_signed(key: ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey) -> bytes:
     import datetime
 
     from cryptography.hazmat.primitives import serialization
 
-    key = ed25519.Ed25519PrivateKey.generate()
     name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "signer")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -216,8 +215,20 @@ def test_ed25519_certificate_is_unsupported() -> None:
         .not_valid_after(now + datetime.timedelta(days=1))
         .sign(key, None)
     )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_ed448_certificate_is_unsupported() -> None:
     with pytest.raises(e2ee_mail.UnsupportedError):
-        kx.load_certificate(cert.public_bytes(serialization.Encoding.PEM))
+        kx.load_certificate(_self_signed(ed448.Ed448PrivateKey.generate()))
+
+
+def test_ed25519_certificate_loads_for_signatures_but_receives_nothing() -> None:
+    cert = kx.load_certificate(_self_signed(ed25519.Ed25519PrivateKey.generate()))
+    assert cert.algorithm == "ed25519"
+    assert cert.usage_refusal is not None
+    with pytest.raises(e2ee_mail.PolicyError, match="signs only"):
+        e2ee_mail.encrypt(b"body", [cert], format="cms")
 
 
 @settings(max_examples=25)  # RSA key checks make each example slow
