@@ -133,7 +133,7 @@ def rewrap_stream(
     recipients = openpgp_certs(certs)
     ours = openpgp_keys(keys)
     tap = TapReader(source)
-    length, partial, pkesks = read_to_seipd(tap, policy, tap)  # type: ignore[arg-type]
+    _, length, partial, pkesks = read_to_seipd(tap, policy, tap)  # type: ignore[arg-type]
     # The tap keeps the SEIPD packet's header and the octets read of its body.
     body = PacketBodyReader(tap, length, partial)  # type: ignore[arg-type]
     version = parse_seipd_version(body.read_exact(1))
