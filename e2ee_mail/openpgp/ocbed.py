@@ -39,6 +39,7 @@ __all__ = [
     "checked_key",
     "chunk_params",
     "description",
+    "key_for",
     "open_body",
     "open_with_keys",
     "read_header",
@@ -102,7 +103,7 @@ def chunk_params(header: OCBEDHeader, session_key: bytes) -> chunked.ChunkParams
     )
 
 
-def _key_for(header: OCBEDHeader, cipher: int | None, session_key: bytes) -> bytes:
+def key_for(header: OCBEDHeader, cipher: int | None, session_key: bytes) -> bytes:
     """The key to try for a v3 PKESK's (cipher, session key).
 
     A PKESK whose cipher octet is not the packet's, or whose key has another size,
@@ -165,7 +166,7 @@ def open_with_keys(
         pkesks, keys, 1, key_size=CIPHER_KEY_SIZE[header.cipher]
     ):
         try:
-            key = _key_for(header, cipher, session_key)
+            key = key_for(header, cipher, session_key)
             return open_body(body, key, header), bytes([header.cipher]) + key
         except DecryptionError:
             continue
@@ -185,7 +186,7 @@ def checked_key(
     for cipher, session_key in session_keys(
         pkesks, keys, 1, key_size=CIPHER_KEY_SIZE[header.cipher]
     ):
-        key = _key_for(header, cipher, session_key)
+        key = key_for(header, cipher, session_key)
         try:
             check_final_tag(header, key, len(sealed), sealed[-TAG_SIZE:])
         except DecryptionError:
@@ -216,6 +217,6 @@ def stream_with_keys(
     cipher, session_key = next(
         session_keys(pkesks, keys, 1, key_size=CIPHER_KEY_SIZE[header.cipher])
     )
-    params = chunk_params(header, _key_for(header, cipher, session_key))
+    params = chunk_params(header, key_for(header, cipher, session_key))
     hint = None if length is None else length - header.size
     return chunkstream.ChunkOpener(params, body, hint)
