@@ -54,6 +54,7 @@ def runners() -> dict[str, Runner]:
     return {
         "core-aes-kw": core.run_aes_kw,
         "core-aes-gcm": core.run_aes_gcm,
+        "core-aes-eax": core.run_aes_eax,
         "core-x25519": core.run_x25519,
         "core-rsa-oaep": core.run_rsa_oaep,
         "cms-openssl": cms.run_openssl,
