@@ -382,3 +382,34 @@ def test_rewrap_refuses_a_wrong_final_tag(
         e2ee_mail.rewrap_stream(
             io.BytesIO(bytes(msg)), io.BytesIO(), [v4], [other.public]
         )
+
+
+# -- around the packet ----------------------------------------------------------------
+
+
+def test_password_only_message_is_unsupported(v4: OpenPGPSecretKey) -> None:
+    """A v5 SKESK (what `gpg -c` writes before type 20) is not read."""
+    skesk = serialize_packet(3, bytes([5, 9, 2, 3, 8]) + bytes(8) + bytes(31))
+    body = sealed(bytes(32), literal(b"x"))
+    msg = skesk + serialize_packet(20, body)
+    with pytest.raises(UnsupportedError, match="password"):
+        e2ee_mail.decrypt(msg, [v4])
+    with pytest.raises(UnsupportedError, match="password"):
+        stream_open(msg, v4)
+
+
+def test_pgp_mime_mail_with_the_packet_opens(v4: OpenPGPSecretKey) -> None:
+    """The mail GnuPG users keep: PGP/MIME around an armored type 20 message."""
+    inner = b"Content-Type: text/plain; charset=utf-8\r\n\r\nhello from LibrePGP\r\n"
+    blob = bytes(armor.enarmor(message(v4.public, inner, chunk_size_octet=1)))
+    mail = (
+        b"From: a@example.org\r\nTo: v@example.org\r\nSubject: ocb\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";'
+        b' boundary="b"\r\n\r\n--b\r\nContent-Type: application/pgp-encrypted\r\n\r\n'
+        b"Version: 1\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n"
+        + blob
+        + b"\r\n--b--\r\n"
+    )
+    opened = e2ee_mail.decrypt_message(mail, [v4])
+    assert opened.get_content() == "hello from LibrePGP\n"
