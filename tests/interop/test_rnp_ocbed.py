@@ -6,7 +6,8 @@ subkeys, so v3 PKESKs with ECDH and RSA), at several chunk sizes
 several chunks. We open each with the bytes API and the stream API, inspect names the
 packet, damaged and truncated copies are refused with nothing unauthenticated
 released, and a rewrapped message (new v3 PKESKs, the type 20 packet copied) opens in
-rnp. GnuPG 2.2 cannot write type 20 packets; rnp covers both modes.
+rnp. A key made by ``rnpkeys --generate-key`` (its default, RSA-2048) works the same.
+GnuPG 2.2 cannot write type 20 packets; rnp covers both modes.
 
 The peers' versions are in the session header (tests/conftest.py).
 """
@@ -14,6 +15,7 @@ The peers' versions are in the session header (tests/conftest.py).
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -187,3 +189,34 @@ def test_rewrapped_rnp_message_opens_in_rnp(
                 str(tmp_path / "rewrapped.asc"),
             )
             assert plain == BODY
+
+
+@pytest.mark.parametrize("aead", ["ocb", "eax"])
+def test_rnp_made_key(tmp_path: Path, aead: str) -> None:
+    require_peer("rnp")
+    rnpkeys = shutil.which("rnpkeys")
+    assert rnpkeys, "rnpkeys comes with rnp"
+    home = tmp_path / "rnp-home"
+    home.mkdir()
+    uid = "Rhea <rhea@example.org>"
+
+    def run(exe: str, *args: str) -> bytes:
+        proc = subprocess.run(
+            [exe, "--homedir", str(home), *args],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+        return proc.stdout
+
+    run(rnpkeys, "--generate-key", "--userid", uid, "--password", "")
+    secret = run(rnpkeys, "--export-key", "--secret", uid, "--password", "")
+    key = e2ee_mail.load_key(secret)
+    assert isinstance(key, OpenPGPSecretKey)
+    source, target = tmp_path / "body", tmp_path / "body.pgp"
+    source.write_bytes(BODY)
+    rnp_args = ["--encrypt", f"--aead={aead}", "--recipient", uid]
+    run(require_peer("rnp"), *rnp_args, "--output", str(target), str(source))
+    assert opened(target.read_bytes(), key) == (BODY, BODY)
