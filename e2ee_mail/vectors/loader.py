@@ -49,7 +49,16 @@ def runners() -> dict[str, Runner]:
     The runner modules are imported here, on first use, so that listing or loading
     vector files does not load every format.
     """
-    from . import cms, cms_det, core, mime, openpgp, openpgp_det, openpgp_v4
+    from . import (
+        cms,
+        cms_det,
+        core,
+        mime,
+        openpgp,
+        openpgp_det,
+        openpgp_librepgp,
+        openpgp_v4,
+    )
 
     return {
         "core-aes-kw": core.run_aes_kw,
@@ -62,6 +71,7 @@ def runners() -> dict[str, Runner]:
         "openpgp-rfc9580": openpgp.run_rfc9580,
         "openpgp-deterministic": openpgp_det.run_deterministic,
         "openpgp-gnupg": openpgp_v4.run_gnupg,
+        "openpgp-librepgp": openpgp_librepgp.run_librepgp,
         "smime-deterministic": mime.run_smime,
         "pgpmime-deterministic": mime.run_pgpmime,
     }
