@@ -1,6 +1,6 @@
 """LibrePGP's OCB Encrypted Data packet (type 20), read only: what GnuPG 2.3 and later
 writes for keys that advertise it, and what rnp writes with ``--aead`` (OCB or EAX).
-Specified in draft-koch-librepgp §5.16 and, as the "AEAD Encrypted Data Packet", in
+Specified in draft-koch-librepgp and, as the "AEAD Encrypted Data Packet", in
 RFC 4880bis-10 §5.16; RFC 9580 did not adopt it (SEIPDv2 took its place).
 
 Around the chunk loop of ``core/chunked.py`` in its "librepgp" style: the session key

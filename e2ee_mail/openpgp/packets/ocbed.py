@@ -1,5 +1,5 @@
-"""The header of LibrePGP's OCB Encrypted Data packet (type 20): draft-koch-librepgp
-§5.16, the "AEAD Encrypted Data Packet" of RFC 4880bis-10 §5.16.
+"""The header of LibrePGP's OCB Encrypted Data packet (type 20) of draft-koch-librepgp,
+the "AEAD Encrypted Data Packet" of RFC 4880bis-10 §5.16.
 
 The body is: version (1), cipher, AEAD algorithm (1 EAX, 2 OCB), chunk size octet c
 (chunks of 2**(c+6) octets), the starting IV (16 octets for EAX, 15 for OCB), then
