@@ -32,6 +32,7 @@ __all__ = [
     "TAG_LITERAL",
     "TAG_MARKER",
     "TAG_MDC",
+    "TAG_OCBED",
     "TAG_ONE_PASS_SIG",
     "TAG_PADDING",
     "TAG_PKESK",
@@ -66,6 +67,9 @@ TAG_PUBLIC_SUBKEY: Final = 14
 TAG_USER_ATTRIBUTE: Final = 17
 TAG_SEIPD: Final = 18
 TAG_MDC: Final = 19
+#: LibrePGP's OCB Encrypted Data packet (RFC 4880bis-10 §5.16, "AEAD Encrypted
+#: Data"); RFC 9580 leaves type 20 reserved. Read, never written.
+TAG_OCBED: Final = 20
 TAG_PADDING: Final = 21
 
 # Public key algorithms, RFC 9580 §9.1.
