@@ -395,7 +395,7 @@ def test_other_curves_are_refused_with_the_reason() -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    with pytest.raises(e2ee_mail.UnsupportedError, match="secp256k1 keys cannot"):
+    with pytest.raises(e2ee_mail.UnsupportedError, match="secp256k1 keys can neither"):
         e2ee_mail.load_key(pem)
 
 
