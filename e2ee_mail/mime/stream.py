@@ -26,8 +26,9 @@ armor is decrypted only by :func:`e2ee_mail.decrypt_message`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
 from ..errors import MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey
@@ -57,6 +58,18 @@ def parse_head(block: bytes) -> EmailMessage:
     Raises:
         MIMEError: not a mail's header block.
     """
+    head = _parse_fields(block)
+    if not len(head.keys()):
+        raise MIMEError("not a mail message: no header fields")
+    return head
+
+
+def _parse_fields(block: bytes) -> EmailMessage:
+    """The header fields of ``block``, parsed; there may be none.
+
+    Raises:
+        MIMEError: ``email`` cannot parse them.
+    """
     from email import policy
     from email.message import EmailMessage
     from email.parser import BytesParser
@@ -65,10 +78,30 @@ def parse_head(block: bytes) -> EmailMessage:
         head = BytesParser(policy=policy.default).parsebytes(block, headersonly=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"not a parseable mail message: {exc}") from None
-    if not len(head.keys()):
-        raise MIMEError("not a mail message: no header fields")
     assert isinstance(head, EmailMessage)
     return head
+
+
+#: The start of a line that continues a header block, as the ``email`` parser
+#: (which decrypt_message uses) tells one: a field name of printable US-ASCII
+#: other than ":" and the colon (RFC 5322 §2.2), a folded line's leading white
+#: space (§2.2.3), or an mbox "From " line.
+_FIELD_LINE: Final = re.compile(rb"From |[\041-\071\073-\176]*:|[\t ]")
+
+
+def _body_start(block: bytes) -> int:
+    """Where the body starts in ``block``, a decrypted entity's header block up to
+    its empty line: at the first line that is no header field (the ``email``
+    parser's reading, a body with the header block's empty line missing), else at
+    the end of ``block``."""
+    pos = 0
+    for line in block.splitlines(keepends=True):
+        if line in (b"\r\n", b"\n", b"\r"):
+            break
+        if not _FIELD_LINE.match(line):
+            return pos
+        pos += len(line)
+    return len(block)
 
 
 def _header_block(msg: EmailMessage) -> bytes:
@@ -184,8 +217,16 @@ class _RestoringWriter:
         return n
 
     def _write_head(self, block: bytes) -> None:
-        inner = parse_head(block)
+        # An entity whose first lines are no header fields is still one (RFC 2045
+        # §5.2: its type defaults to text/plain), often a bare text a client
+        # encrypted as it was: its header block is empty and those lines are the
+        # body. decrypt_message reads such entities the same way (the ``email``
+        # parser's rule, see _body_start); the outer fields are restored into the
+        # header block either way.
+        start = _body_start(block)
+        inner = _parse_fields(block[:start])
         self._dst.write(_header_block(headers.restore(inner, self._outer)))
+        self._dst.write(block[start:])
 
     def flush(self) -> None:
         self._dst.flush()
