@@ -171,7 +171,7 @@ def configure_decrypt(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-unauthenticated",
         action="store_true",
-        help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)",
+        help="also open legacy CMS EnvelopedData (AES-CBC, 3DES-CBC; no integrity)",
     )
     p.add_argument("-i", dest="input", metavar="IN", help=_INPUT_HELP)
     p.add_argument("-o", dest="output", metavar="OUT", help=_OUTPUT_HELP)
