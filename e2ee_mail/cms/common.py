@@ -221,8 +221,7 @@ def content_params(header: EnvelopeHeader, policy: Policy) -> ContentParams:
     if refused is not None:
         raise UnsupportedError(
             f"EnvelopedData with {oids.name(alg.algorithm)} is not supported, even "
-            f"with allow_unauthenticated: {refused} keys are short enough to be "
-            "found by exhaustive search"
+            f"with allow_unauthenticated: {refused}"
         )
     cipher = legacy.CIPHERS.get(alg.algorithm)
     if cipher is None:

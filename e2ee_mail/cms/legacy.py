@@ -11,8 +11,9 @@ that old archives open. Padding errors are reported as the same fixed
 DecryptionError as a wrong content key and every other failure after a secret-key
 operation: a distinct message would be a padding oracle.
 
-RC2 (RFC 3370 §5.2) and single DES are refused outright, opt-in or not: their keys
-(40 to 128 bits of RC2 in practice, 56 bits of DES) are within reach of a search.
+RC2 (RFC 3370 §5.2) and single DES are refused outright, opt-in or not: DES keys
+(56 bits) are found by exhaustive search, and RC2 was mostly used with the 40-bit
+keys of the old export rules, found faster still.
 """
 
 from __future__ import annotations
@@ -64,8 +65,11 @@ CIPHERS: Final = {
     # ignored, a 64-bit block.
     oids.DES_EDE3_CBC: CBCCipher(TripleDES, 24, 8),
 }
-#: Content ciphers refused whatever the policy, by OID: their readable names.
-REFUSED: Final = {oids.RC2_CBC: "RC2", oids.DES_CBC: "single DES"}
+#: Content ciphers refused whatever the policy, by OID: why, naming them.
+REFUSED: Final = {
+    oids.RC2_CBC: "RC2 is obsolete, its keys mostly 40-bit, found by exhaustive search",
+    oids.DES_CBC: "single DES has 56-bit keys, found by exhaustive search",
+}
 
 
 def padded_length(n: int) -> int:
