@@ -1,7 +1,9 @@
 """Object identifiers used by the CMS layer (dotted strings).
 
 Sources: RFC 5652 §14 (content types), RFC 5083 §1 (id-ct-authEnvelopedData),
-RFC 5084 §3 (id-aes256-GCM), RFC 3565 §4 (AES-CBC and AES key wrap), RFC 8017 App. C
+RFC 5084 §3 (id-aes128-GCM, id-aes192-GCM, id-aes256-GCM), RFC 3565 §4 (AES-CBC and
+AES key wrap), RFC 3370 §5.1 and §5.2 (des-ede3-cbc, rc2-cbc), RFC 8018 App. B.2.1
+(desCBC), RFC 8017 App. C
 (rsaEncryption, id-RSAES-OAEP, id-mgf1), RFC 5753 §7.1.4 and RFC 8418 §2.2
 (dhSinglePass-stdDH-*kdf-scheme, dhSinglePass-stdDH-hkdf-*-scheme), RFC 8410 §3
 (id-X25519), RFC 5754 §2 (SHA-2), RFC 5480 §2.1.1 (id-ecPublicKey and the named
@@ -20,7 +22,12 @@ AUTH_ENVELOPED_DATA: Final = "1.2.840.113549.1.9.16.1.23"
 AES128_CBC: Final = "2.16.840.1.101.3.4.1.2"
 AES192_CBC: Final = "2.16.840.1.101.3.4.1.22"
 AES256_CBC: Final = "2.16.840.1.101.3.4.1.42"
+AES128_GCM: Final = "2.16.840.1.101.3.4.1.6"
+AES192_GCM: Final = "2.16.840.1.101.3.4.1.26"
 AES256_GCM: Final = "2.16.840.1.101.3.4.1.46"
+DES_EDE3_CBC: Final = "1.2.840.113549.3.7"
+RC2_CBC: Final = "1.2.840.113549.3.2"
+DES_CBC: Final = "1.3.14.3.2.7"
 AES128_WRAP: Final = "2.16.840.1.101.3.4.1.5"
 AES192_WRAP: Final = "2.16.840.1.101.3.4.1.25"
 AES256_WRAP: Final = "2.16.840.1.101.3.4.1.45"
@@ -82,6 +89,8 @@ HASH_NAMES: Final = {SHA1: "sha1", SHA256: "sha256", SHA384: "sha384", SHA512: "
 WRAP_KEY_SIZES: Final = {AES128_WRAP: 16, AES192_WRAP: 24, AES256_WRAP: 32}
 #: AES-CBC OID -> key length in bytes (RFC 3565 §4.1).
 CBC_KEY_SIZES: Final = {AES128_CBC: 16, AES192_CBC: 24, AES256_CBC: 32}
+#: AES-GCM OID -> key length in bytes (RFC 5084 §3.2).
+GCM_KEY_SIZES: Final = {AES128_GCM: 16, AES192_GCM: 24, AES256_GCM: 32}
 #: Key-agreement scheme OID -> (KDF, hash name).
 KDF_SCHEMES: Final = {
     DH_SINGLE_PASS_STDDH_SHA256KDF: ("x963", "sha256"),
@@ -123,7 +132,12 @@ NAMES: Final = {
     AES128_CBC: "aes-128-cbc",
     AES192_CBC: "aes-192-cbc",
     AES256_CBC: "aes-256-cbc",
+    AES128_GCM: "aes-128-gcm",
+    AES192_GCM: "aes-192-gcm",
     AES256_GCM: "aes-256-gcm",
+    DES_EDE3_CBC: "des-ede3-cbc",
+    RC2_CBC: "rc2-cbc",
+    DES_CBC: "des-cbc",
     AES128_WRAP: "aes128-wrap",
     AES192_WRAP: "aes192-wrap",
     AES256_WRAP: "aes256-wrap",

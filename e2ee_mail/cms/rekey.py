@@ -76,7 +76,8 @@ def rewrap(
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
     x509_certs = common.x509_certificates(certs, policy)
-    header, (authenticated, _, size), _, trailer = common.frame(der, policy)
+    header, params, _, trailer = common.frame(der, policy)
+    authenticated, size = params.authenticated, params.key_size
     ceks, rejected = common.content_keys(header, keys, policy, size)
     # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
     # through the self-check below and fails there, like any wrong key.
@@ -114,7 +115,7 @@ def rewrap_stream(
     tap.keep()
     reader = common.reader(tap, policy)  # type: ignore[arg-type]
     header = reader.read_header()
-    authenticated, nonce, size = common.content_params(header, policy)
+    authenticated, nonce, size, algorithm = common.content_params(header, policy)
     ceks, rejected = common.content_keys(header, keys, policy, size)
     trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     tail_size = None
@@ -132,7 +133,9 @@ def rewrap_stream(
         _copy_tail(reader, tap, prefix, out, [], authenticated)
     else:
         with spool() as body:
-            openers = [_body_opener(cek, nonce, authenticated) for cek in ceks]
+            openers = [
+                _body_opener(cek, nonce, algorithm, authenticated) for cek in ceks
+            ]
             trailer = _copy_tail(reader, tap, prefix, body, openers, authenticated)
             if authenticated and trailer.auth_attrs is not None:
                 raise UnsupportedError(
@@ -180,10 +183,12 @@ def _recipient_infos(
 _BodyOpener = aead.GCMStreamOpener | legacy.CBCDecryptor
 
 
-def _body_opener(cek: bytes, nonce: bytes, authenticated: bool) -> _BodyOpener:
+def _body_opener(
+    cek: bytes, nonce: bytes, algorithm: str, authenticated: bool
+) -> _BodyOpener:
     if authenticated:
         return aead.GCMStreamOpener(cek, nonce, buffer_size=1 << 18)
-    return legacy.CBCDecryptor(cek, nonce)
+    return legacy.CBCDecryptor(cek, nonce, algorithm)
 
 
 def _copy_tail(
@@ -283,7 +288,9 @@ def _frame_head(header: EnvelopeHeader, ris_der: bytes, tail_size: int | None) -
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     """Whether ``der`` parses and its body opens with ``cek`` (rewrap self-check)."""
-    _, (authenticated, nonce, _), segments, trailer = common.frame(der, policy)
+    _, (authenticated, nonce, _, algorithm), segments, trailer = common.frame(
+        der, policy
+    )
     view = memoryview(der)
     sink = _Discard()
     try:
@@ -295,7 +302,7 @@ def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
                 opener.update(view[offset : offset + length], sink)  # type: ignore[arg-type]
             opener.finalize(trailer.mac or b"")
         else:
-            dec = legacy.CBCDecryptor(cek, nonce)
+            dec = legacy.CBCDecryptor(cek, nonce, algorithm)
             for offset, length in segments:
                 dec.update(view[offset : offset + length], sink)  # type: ignore[arg-type]
             dec.finalize(sink)  # type: ignore[arg-type]
