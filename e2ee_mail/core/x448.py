@@ -1,0 +1,83 @@
+"""X448 key agreement (RFC 7748) with the checks every format needs.
+
+Used by OpenPGP's X448 (algorithm 26, RFC 9580 §5.1.7). An all-zero shared secret
+means the peer sent a low-order point (RFC 7748 §6.2); it is refused rather than used
+as a key. Both sides run on ``cryptography``: X448 is rare enough that nothing here
+is worth a second engine, and the ephemeral key comes from OpenSSL's CSPRNG.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import x448
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ..errors import FormatError
+
+__all__ = [
+    "KEY_SIZE",
+    "agree",
+    "check_public",
+    "ephemeral_agree",
+    "hkdf_sha512",
+    "public_bytes",
+]
+
+KEY_SIZE: Final = 56
+_ALL_ZERO: Final = bytes(KEY_SIZE)
+
+
+def check_public(public: bytes) -> x448.X448PublicKey:
+    """Parse a raw 56-octet X448 public key, or raise FormatError."""
+    if len(public) != KEY_SIZE:
+        raise FormatError(f"X448 public key must be 56 octets, got {len(public)}")
+    return x448.X448PublicKey.from_public_bytes(bytes(public))
+
+
+def public_bytes(key: x448.X448PrivateKey | x448.X448PublicKey) -> bytes:
+    """Raw 56-octet public key."""
+    pub = key.public_key() if isinstance(key, x448.X448PrivateKey) else key
+    return pub.public_bytes_raw()
+
+
+def agree(private: x448.X448PrivateKey, peer_public: bytes) -> bytes:
+    """The 56-octet shared secret with a peer's raw public key.
+
+    Raises:
+        FormatError: the peer key has the wrong size or is a low-order point (the
+            result would be all zero).
+    """
+    peer = check_public(peer_public)
+    try:
+        shared = private.exchange(peer)
+    except ValueError:  # OpenSSL refuses the all-zero result itself
+        raise FormatError("X448 peer key is a low-order point") from None
+    if shared == _ALL_ZERO:  # RFC 7748 §6.2, whatever the OpenSSL version does
+        raise FormatError("X448 peer key is a low-order point")
+    return shared
+
+
+def ephemeral_agree(
+    recipient_public: bytes, *, _ephemeral_secret: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """Sender side: (ephemeral public key, shared secret), both 56 octets.
+
+    ``_ephemeral_secret`` pins the ephemeral key, for test vectors only.
+    """
+    if _ephemeral_secret is None:
+        eph = x448.X448PrivateKey.generate()
+    else:
+        if len(_ephemeral_secret) != KEY_SIZE:
+            raise FormatError("X448 private key must be 56 octets")
+        eph = x448.X448PrivateKey.from_private_bytes(bytes(_ephemeral_secret))
+    return public_bytes(eph), agree(eph, recipient_public)
+
+
+def hkdf_sha512(ikm: bytes, *, salt: bytes | None, info: bytes, length: int) -> bytes:
+    """HKDF-SHA512 (RFC 5869) extract-and-expand: the KDF RFC 9580 §5.1.7 pairs
+    with X448."""
+    return HKDF(algorithm=hashes.SHA512(), length=length, salt=salt, info=info).derive(
+        ikm
+    )
