@@ -9,12 +9,9 @@ binding verification and secret decoding are what the tests exercise.
 
 from __future__ import annotations
 
-import time
-
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x448
 
 from e2ee_mail.core import ecdh
-from e2ee_mail.openpgp import certs
 from e2ee_mail.openpgp.curves import CURVE_NAMES, DEFAULT_KDF
 from e2ee_mail.openpgp.packets import (
     OID_ED25519_LEGACY,
@@ -26,6 +23,7 @@ from e2ee_mail.openpgp.packets import (
 from e2ee_mail.openpgp.packets.header import serialize_packet
 from e2ee_mail.openpgp.packets.keys import PublicKeyPacket, serialize_public_key
 from e2ee_mail.openpgp.packets.signature import (
+    SIG_DIRECT_KEY,
     SIG_POSITIVE_CERT,
     SIG_SUBKEY_BINDING,
     SP_FEATURES,
@@ -111,24 +109,28 @@ def build_key(
         [Subpacket(SP_KEY_FLAGS, b"\x0c")],
         created=CREATED,
     )
+    # RFC 9580 §10.1.1: a v6 primary key carries a direct-key self-signature.
+    direct = b""
+    if version == 6:
+        sig = make_signature(
+            signer,
+            primary,
+            SIG_DIRECT_KEY,
+            key_signature_data(primary),
+            [
+                Subpacket(SP_KEY_FLAGS, b"\x03"),
+                Subpacket(SP_FEATURES, bytes((features,))),
+            ],
+            created=CREATED,
+        )
+        direct = serialize_packet(TAG_SIGNATURE, serialize_signature(sig))
     return b"".join(
         (
             serialize_packet(TAG_SECRET_KEY, _secret(version, primary, prim_secret)),
+            direct,
             serialize_packet(TAG_USER_ID, uid_bytes),
             serialize_packet(TAG_SIGNATURE, serialize_signature(cert_sig)),
             serialize_packet(TAG_SECRET_SUBKEY, _secret(version, subkey, sub_secret)),
             serialize_packet(TAG_SIGNATURE, serialize_signature(binding)),
         )
     )
-
-
-def load(data: bytes) -> certs.OpenPGPSecretKey:
-    from e2ee_mail.policy import Policy
-
-    key = certs.load_key(data, None, Policy())
-    assert isinstance(key, certs.OpenPGPSecretKey)
-    return key
-
-
-def now() -> int:
-    return int(time.time())
