@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import x448
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..errors import FormatError
+from ..errors import DecryptionError, FormatError
 
 __all__ = [
     "KEY_SIZE",
@@ -42,21 +42,31 @@ def public_bytes(key: x448.X448PrivateKey | x448.X448PublicKey) -> bytes:
     return pub.public_bytes_raw()
 
 
-def agree(private: x448.X448PrivateKey, peer_public: bytes) -> bytes:
-    """The 56-octet shared secret with a peer's raw public key.
-
-    Raises:
-        FormatError: the peer key has the wrong size or is a low-order point (the
-            result would be all zero).
-    """
+def _exchange(private: x448.X448PrivateKey, peer_public: bytes, who: str) -> bytes:
     peer = check_public(peer_public)
     try:
         shared = private.exchange(peer)
     except ValueError:  # OpenSSL refuses the all-zero result itself
-        raise FormatError("X448 peer key is a low-order point") from None
+        raise FormatError(f"{who} X448 key is a low-order point") from None
     if shared == _ALL_ZERO:  # RFC 7748 §6.2, whatever the OpenSSL version does
-        raise FormatError("X448 peer key is a low-order point")
+        raise FormatError(f"{who} X448 key is a low-order point")
     return shared
+
+
+def agree(private: x448.X448PrivateKey, peer_public: bytes) -> bytes:
+    """Recipient side: the 56-octet shared secret with a peer's raw public key.
+
+    Raises:
+        FormatError: the peer key has the wrong size.
+        DecryptionError: the peer key is a low-order point (the result would be
+            all zero), as core/x25519.py says it.
+    """
+    if len(peer_public) != KEY_SIZE:
+        raise FormatError("X448 ephemeral key must be 56 octets")
+    try:
+        return _exchange(private, peer_public, "ephemeral")
+    except FormatError:
+        raise DecryptionError() from None
 
 
 def ephemeral_agree(
@@ -65,6 +75,9 @@ def ephemeral_agree(
     """Sender side: (ephemeral public key, shared secret), both 56 octets.
 
     ``_ephemeral_secret`` pins the ephemeral key, for test vectors only.
+
+    Raises:
+        FormatError: the recipient key has the wrong size or is a low-order point.
     """
     if _ephemeral_secret is None:
         eph = x448.X448PrivateKey.generate()
@@ -72,7 +85,7 @@ def ephemeral_agree(
         if len(_ephemeral_secret) != KEY_SIZE:
             raise FormatError("X448 private key must be 56 octets")
         eph = x448.X448PrivateKey.from_private_bytes(bytes(_ephemeral_secret))
-    return public_bytes(eph), agree(eph, recipient_public)
+    return public_bytes(eph), _exchange(eph, recipient_public, "recipient")
 
 
 def hkdf_sha512(ikm: bytes, *, salt: bytes | None, info: bytes, length: int) -> bytes:
