@@ -9,6 +9,7 @@ library wrote and the recipient's private key.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -23,6 +24,7 @@ from e2ee_mail.errors import DecryptionError, Error, UnsupportedError
 from e2ee_mail.openpgp import curves
 from e2ee_mail.openpgp.packets import TAG_PKESK
 from e2ee_mail.openpgp.packets.header import parse_packets, serialize_packet
+from e2ee_mail.openpgp.packets.keys import PublicKeyPacket
 from e2ee_mail.openpgp.packets.pkesk import PKESKv3, PKESKv6, parse_pkesk
 from e2ee_mail.openpgp.packets.wire import Reader, encode_mpi
 
@@ -253,3 +255,26 @@ def test_secret_scalar_that_does_not_match_is_refused() -> None:
     _, other_secret, _ = ecdh_subkey("nistp256")
     with pytest.raises(KeyLoadError):
         e2ee_mail.load_key(build_key(public, other_secret))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ecdh_subkey("nistp521"),
+        lambda: ecdh_subkey("brainpoolP256r1"),
+        lambda: ecdh_subkey("nistp256", version=6),
+        lambda: x448_subkey(6),
+    ],
+    ids=["nistp521-v4", "brainpoolP256r1-v4", "nistp256-v6", "x448-v6"],
+)
+def test_protected_secret_keys_reload_and_decrypt(
+    make: Callable[[], tuple[PublicKeyPacket, bytes, object]],
+) -> None:
+    public, secret, _ = make()
+    key = e2ee_mail.load_key(build_key(public, secret))
+    sealed = e2ee_mail.encrypt(BODY, key.public, format="openpgp")
+    exported = key.export(passphrase=b"curve pw")
+    with pytest.raises(e2ee_mail.PassphraseError):
+        e2ee_mail.load_key(exported)
+    again = e2ee_mail.load_key(exported, passphrase="curve pw")
+    assert e2ee_mail.decrypt(sealed, again) == BODY
