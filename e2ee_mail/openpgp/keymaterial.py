@@ -25,6 +25,7 @@ from .packets import (
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
     PK_RSA_SIGN_ONLY,
+    PK_X448,
     PK_X25519,
 )
 from .packets.keys import PublicKeyPacket
@@ -42,8 +43,6 @@ PrivateKey = (
     x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | object
 )
 _RSA: Final = (PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_RSA_SIGN_ONLY)
-#: RFC 9580 §9.1: X448 (as openpgp/pkesk.py names it).
-_PK_X448: Final = 26
 
 
 def _raw_private(key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
@@ -95,7 +94,7 @@ def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
             key = ekey
         elif algorithm in _RSA:
             key, ok = _rsa_private(public, secret), True
-        elif algorithm == _PK_X448:
+        elif algorithm == PK_X448:
             from cryptography.hazmat.primitives.asymmetric import x448
 
             x4key = x448.X448PrivateKey.from_private_bytes(secret)

@@ -28,7 +28,14 @@ from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..core.random import random_bytes
 from ..errors import DecryptionError, Error, FormatError, UnsupportedError
-from .packets import CIPHER_AES256, PK_ECDH, PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
+from .packets import (
+    CIPHER_AES256,
+    PK_ECDH,
+    PK_RSA,
+    PK_RSA_ENCRYPT_ONLY,
+    PK_X448,
+    PK_X25519,
+)
 from .packets.pkesk import (
     PKESKv3,
     PKESKv6,
@@ -42,7 +49,6 @@ from .packets.wire import Reader, checksum16, encode_mpi, mpi_to_int
 from .tpk import KeyInfo
 
 __all__ = [
-    "PK_X448",
     "X448_INFO",
     "X25519_INFO",
     "names",
@@ -61,9 +67,6 @@ _X25519_KEK_SIZE: Final = 16
 #: RFC 9580 §5.1.7: the HKDF info of X448 key wrapping, and its AES-256 KEK.
 X448_INFO: Final = b"OpenPGP X448"
 _X448_KEK_SIZE: Final = 32
-#: RFC 9580 §9.1: X448. Named here, not in .packets, to keep the registry's
-#: constants to the algorithms every build uses.
-PK_X448: Final = 26
 _X448_SIZE: Final = 56
 
 
