@@ -1,5 +1,5 @@
-"""OpenPGP ECDH over the NIST and brainpool curves with the real GnuPG 2.2 and
-Sequoia's ``sq``, both directions.
+"""OpenPGP ECDH over the NIST and brainpool curves with the real GnuPG 2.2, Sequoia's
+``sq``, GopenPGP's ``gosop`` and ``rnp``, both directions.
 
 GnuPG makes one key per curve (an Ed25519 primary with an encryption subkey on the
 curve: ``--quick-add-key FPR nistp256 encr``); the P-256 and brainpoolP256r1 keys are
@@ -7,7 +7,8 @@ passphrase-protected. For each curve: its certificate loads and names the curve;
 encrypt (binary and armored) and gpg decrypts; gpg encrypts and we decrypt, in
 memory and as a stream, with the gpg-exported secret key. ``sq`` 0.27 (built on
 Nettle) has no brainpool curves and no NIST key generation: it encrypts to and
-decrypts with the gpg-made NIST keys.
+decrypts with the gpg-made NIST keys. ``gosop`` and ``rnp`` do the same with the
+gpg-made keys on every curve.
 """
 
 from __future__ import annotations
@@ -198,5 +199,81 @@ def test_we_encrypt_sq_decrypts_with_gpg_nist_keys(
         "--recipient-key",
         str(tmp_path / "key.asc"),
         str(tmp_path / "msg.pgp"),
+    )
+    assert opened == BODY
+
+
+# -- GopenPGP (gosop) and rnp -------------------------------------------------------
+
+
+def _run(exe: str, args: list[str], data: bytes | None = None) -> bytes:
+    proc = subprocess.run(
+        [exe, *args],
+        input=data,
+        stdin=subprocess.DEVNULL if data is None else None,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "LC_ALL": "C"},
+    )
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    return proc.stdout
+
+
+#: gosop (GopenPGP 2.5) writes what it decrypts as UTF-8 text with LF line ends,
+#: whatever the Literal Data format octet says: its body is plain text.
+TEXT_BODY = b"Dear Bob,\nthe numbers are attached.\n" * 50
+
+
+@pytest.mark.parametrize("curve", CURVES)
+def test_gosop_both_ways(world: World, curve: str, tmp_path: Path) -> None:
+    exe = require_peer("gosop")
+    peer = world.peers[curve]
+    (tmp_path / "cert.asc").write_bytes(peer.public)
+    (tmp_path / "key.asc").write_bytes(_unprotected_secret(world, peer))
+    sealed = _run(exe, ["encrypt", str(tmp_path / "cert.asc")], TEXT_BODY)
+    assert e2ee_mail.decrypt(sealed, peer.key) == TEXT_BODY
+    ours = bytes(e2ee_mail.encrypt(TEXT_BODY, peer.cert))
+    assert _run(exe, ["decrypt", str(tmp_path / "key.asc")], ours) == TEXT_BODY
+
+
+@pytest.mark.parametrize("curve", CURVES)
+def test_rnp_both_ways(world: World, curve: str, tmp_path: Path) -> None:
+    exe = require_peer("rnp")
+    peer = world.peers[curve]
+    home = tmp_path / "rnp"
+    home.mkdir()
+    (tmp_path / "cert.asc").write_bytes(peer.public)
+    (tmp_path / "key.asc").write_bytes(_unprotected_secret(world, peer))
+    (tmp_path / "plain").write_bytes(BODY)
+    _run(
+        exe,
+        [
+            "--homedir",
+            str(home),
+            "--keyfile",
+            str(tmp_path / "cert.asc"),
+            "--encrypt",
+            "-r",
+            peer.fpr,
+            str(tmp_path / "plain"),
+            "--output",
+            str(tmp_path / "sealed"),
+        ],
+    )
+    assert e2ee_mail.decrypt((tmp_path / "sealed").read_bytes(), peer.key) == BODY
+    (tmp_path / "ours").write_bytes(bytes(e2ee_mail.encrypt(BODY, peer.cert)))
+    opened = _run(
+        exe,
+        [
+            "--homedir",
+            str(home),
+            "--keyfile",
+            str(tmp_path / "key.asc"),
+            "--decrypt",
+            str(tmp_path / "ours"),
+            "--output",
+            "-",
+        ],
     )
     assert opened == BODY
