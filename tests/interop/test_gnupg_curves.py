@@ -134,6 +134,17 @@ def test_we_recover_the_session_key_gpg_wrapped(world: World, curve: str) -> Non
     assert pkesk.unwrap(packet, private, info) == want
 
 
+@pytest.mark.parametrize("curve", ["nistp384", "brainpoolP256r1"])
+def test_gpg_hidden_recipient_is_found_by_trying_our_key(
+    world: World, curve: str
+) -> None:
+    peer = world.peers[curve]
+    message = world.home.encrypt(BODY, [peer.fpr], extra=("--throw-keyids",))
+    (recipient,) = e2ee_mail.inspect(message).recipients
+    assert recipient.id == "anonymous"
+    assert e2ee_mail.decrypt(message, peer.key) == BODY
+
+
 def test_gpg_message_to_another_curve_is_no_matching_key(world: World) -> None:
     message = world.home.encrypt(BODY, [world.peers["nistp384"].fpr])
     with pytest.raises(e2ee_mail.NoMatchingKeyError):

@@ -278,3 +278,28 @@ def test_protected_secret_keys_reload_and_decrypt(
         e2ee_mail.load_key(exported)
     again = e2ee_mail.load_key(exported, passphrase="curve pw")
     assert e2ee_mail.decrypt(sealed, again) == BODY
+
+
+@pytest.mark.parametrize("version", [3, 6])
+def test_x448_fields_split_after_56_octets(version: int) -> None:
+    from e2ee_mail.errors import PacketError
+    from e2ee_mail.openpgp.packets.pkesk import (
+        X25519Fields,
+        serialize_x25519_fields,
+        split_x25519_fields,
+    )
+
+    cipher = 9 if version == 3 else None
+    fields = X25519Fields(bytes(range(56)), cipher, bytes(40))
+    raw = serialize_x25519_fields(fields, point_size=56)
+    assert len(raw) == 56 + 1 + (version == 3) + 40
+    assert split_x25519_fields(raw, version=version, point_size=56) == (
+        bytes(range(56)),
+        cipher,
+        bytes(40),
+    )
+    for bad in (raw[:-1], raw + b"\x00", raw[:56]):
+        with pytest.raises(PacketError):
+            split_x25519_fields(bad, version=version, point_size=56)
+    with pytest.raises(PacketError):
+        serialize_x25519_fields(fields)  # a 56-octet point is not an X25519 one
