@@ -9,8 +9,8 @@ failed: any failure after the private-key operation is the same DecryptionError,
 for a PKESK that names our key an RSA failure goes on with a random session key
 (:func:`unwrap_named`, implicit rejection).
 X448 (§5.1.7): the same with an ephemeral X448 key, HKDF-SHA512 with info
-"OpenPGP X448" and AES-256 key wrap; kept in :func:`_wrap_x448` / :func:`_unwrap_x448`
-and imported on first use, as X448 keys are rare.
+"OpenPGP X448" and AES-256 key wrap (:func:`_wrap_x448`, :func:`_unwrap_x448`); its
+modules are imported on first use, as X448 keys are rare.
 ECDH (18), over Curve25519Legacy and the NIST and brainpool curves, is handled by
 :mod:`.pkesk_ecdh`.
 """
@@ -169,7 +169,7 @@ def _wrap_fields(
         message = head + session_key + checksum16(session_key)
         return encode_mpi(core_rsa.encrypt_pkcs1v15(public, message))
     if packet.algorithm == PK_ECDH:
-        from . import pkesk_ecdh  # v4 keys only: kept out of the v6 start-up path
+        from . import pkesk_ecdh  # ECDH keys only: kept out of the v6 start-up path
 
         return pkesk_ecdh.wrap_ecdh(
             session_key, cipher, recipient, version, _ephemeral_secret=ephemeral_secret
@@ -262,7 +262,7 @@ def unwrap(
     except FormatError:
         raise DecryptionError() from None
     if packet.algorithm == PK_ECDH:
-        from . import pkesk_ecdh  # v4 keys only: kept out of the v6 start-up path
+        from . import pkesk_ecdh  # ECDH keys only: kept out of the v6 start-up path
 
         return pkesk_ecdh.unwrap_ecdh(packet.material, private, key, version)
     if packet.algorithm == PK_X448:
