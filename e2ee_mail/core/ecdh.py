@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
 from ..errors import DecryptionError, FormatError, UsageError
 from . import keywrap, x25519
+from .random import random_bytes
 
 __all__ = [
     "ANONYMOUS_SENDER",
@@ -51,6 +52,7 @@ __all__ = [
     "pkcs5_unpad",
     "prime_agree",
     "prime_ephemeral_agree",
+    "prime_ephemeral_agree_from_parts",
     "prime_private_key",
     "prime_public_point",
     "prime_unwrap",
@@ -158,19 +160,39 @@ def _curve_name(curve: ec.EllipticCurve) -> str:
     raise UsageError(f"elliptic curve {curve.name} is not supported")
 
 
-def prime_ephemeral_agree(
-    curve: str, recipient_point: bytes, *, _ephemeral_secret: bytes | None = None
-) -> tuple[bytes, bytes]:
+def prime_ephemeral_agree(curve: str, recipient_point: bytes) -> tuple[bytes, bytes]:
     """Sender side: (ephemeral uncompressed point, shared secret) with a recipient.
 
-    The ephemeral key comes from ``cryptography`` (OpenSSL's CSPRNG), a fresh one
-    per call; ``_ephemeral_secret`` pins its scalar, for test vectors only.
+    The ephemeral scalar comes from :func:`core.random.random_bytes`, 64 bits longer
+    than the group order and reduced into [1, n-1] as FIPS 186-5 Appendix A.2.1
+    does, so that randomness keeps its single source.
     """
     cls, _ = _prime_curve(curve)
-    if _ephemeral_secret is None:
-        eph = ec.generate_private_key(cls())
-    else:
-        eph = prime_private_key(curve, _ephemeral_secret)
+    n = cls().group_order
+    seed = random_bytes((n.bit_length() + 64 + 7) // 8)
+    scalar = int.from_bytes(seed, "big") % (n - 1) + 1
+    return _prime_agree_as(
+        curve, scalar.to_bytes((n.bit_length() + 7) // 8, "big"), recipient_point
+    )
+
+
+def prime_ephemeral_agree_from_parts(
+    curve: str, recipient_point: bytes, ephemeral_secret: bytes
+) -> tuple[bytes, bytes]:
+    """Like :func:`prime_ephemeral_agree` with the ephemeral scalar given,
+    big-endian (test vectors only).
+
+    Raises:
+        FormatError: the scalar is not in [1, n-1], or the recipient point is
+            invalid.
+    """
+    return _prime_agree_as(curve, ephemeral_secret, recipient_point)
+
+
+def _prime_agree_as(
+    curve: str, scalar: bytes, recipient_point: bytes
+) -> tuple[bytes, bytes]:
+    eph = prime_private_key(curve, scalar)
     return prime_public_point(eph), prime_agree(eph, recipient_point)
 
 
@@ -299,9 +321,12 @@ def prime_wrap(
 ) -> tuple[bytes, bytes]:
     """:func:`ecdh_wrap` to a key on a prime curve: (ephemeral uncompressed point,
     wrapped key)."""
-    eph, shared = prime_ephemeral_agree(
-        curve, recipient_point, _ephemeral_secret=_ephemeral_secret
-    )
+    if _ephemeral_secret is None:
+        eph, shared = prime_ephemeral_agree(curve, recipient_point)
+    else:
+        eph, shared = prime_ephemeral_agree_from_parts(
+            curve, recipient_point, _ephemeral_secret
+        )
     kek = ecdh_kdf(shared, param, hash_name=hash_name, length=kek_size)
     return eph, keywrap.wrap(kek, pkcs5_pad(payload))
 

@@ -3,7 +3,7 @@
 Used by OpenPGP's X448 (algorithm 26, RFC 9580 §5.1.7). An all-zero shared secret
 means the peer sent a low-order point (RFC 7748 §6.2); it is refused rather than used
 as a key. Both sides run on ``cryptography``: X448 is rare enough that nothing here
-is worth a second engine, and the ephemeral key comes from OpenSSL's CSPRNG.
+is worth a second engine.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from cryptography.hazmat.primitives.asymmetric import x448
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..errors import DecryptionError, FormatError
+from .random import random_bytes
 
 __all__ = [
     "KEY_SIZE",
     "agree",
     "check_public",
     "ephemeral_agree",
+    "ephemeral_agree_from_parts",
     "hkdf_sha512",
     "public_bytes",
 ]
@@ -69,22 +71,26 @@ def agree(private: x448.X448PrivateKey, peer_public: bytes) -> bytes:
         raise DecryptionError() from None
 
 
-def ephemeral_agree(
-    recipient_public: bytes, *, _ephemeral_secret: bytes | None = None
-) -> tuple[bytes, bytes]:
+def ephemeral_agree(recipient_public: bytes) -> tuple[bytes, bytes]:
     """Sender side: (ephemeral public key, shared secret), both 56 octets.
 
-    ``_ephemeral_secret`` pins the ephemeral key, for test vectors only.
+    The ephemeral key is 56 octets from :func:`core.random.random_bytes`, which
+    X448 clamps (RFC 7748 §5), so that randomness keeps its single source.
 
     Raises:
         FormatError: the recipient key has the wrong size or is a low-order point.
     """
-    if _ephemeral_secret is None:
-        eph = x448.X448PrivateKey.generate()
-    else:
-        if len(_ephemeral_secret) != KEY_SIZE:
-            raise FormatError("X448 private key must be 56 octets")
-        eph = x448.X448PrivateKey.from_private_bytes(bytes(_ephemeral_secret))
+    return ephemeral_agree_from_parts(recipient_public, random_bytes(KEY_SIZE))
+
+
+def ephemeral_agree_from_parts(
+    recipient_public: bytes, ephemeral_secret: bytes
+) -> tuple[bytes, bytes]:
+    """Like :func:`ephemeral_agree` with a pinned ephemeral key (test vectors
+    only)."""
+    if len(ephemeral_secret) != KEY_SIZE:
+        raise FormatError("X448 private key must be 56 octets")
+    eph = x448.X448PrivateKey.from_private_bytes(bytes(ephemeral_secret))
     return public_bytes(eph), _exchange(eph, recipient_public, "recipient")
 
 

@@ -99,9 +99,12 @@ def _wrap_x448(
 ) -> bytes:
     from ..core import x448
 
-    ephemeral, shared = x448.ephemeral_agree(
-        recipient_public, _ephemeral_secret=ephemeral_secret
-    )
+    if ephemeral_secret is None:
+        ephemeral, shared = x448.ephemeral_agree(recipient_public)
+    else:
+        ephemeral, shared = x448.ephemeral_agree_from_parts(
+            recipient_public, ephemeral_secret
+        )
     wrapped = keywrap.wrap(x448_kek(ephemeral, recipient_public, shared), session_key)
     return serialize_x25519_fields(
         X25519Fields(ephemeral, cipher, wrapped), point_size=_X448_SIZE

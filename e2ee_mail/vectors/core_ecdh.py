@@ -2,9 +2,10 @@
 
 Each runner calls exactly what OpenPGP's ECDH (18) and X448 (26) recipients call:
 :func:`e2ee_mail.core.ecdh.prime_agree` and :func:`~e2ee_mail.core.ecdh.
-prime_ephemeral_agree` (with the private key built by ``prime_private_key``, as the
-key loader builds it), and :func:`e2ee_mail.core.x448.agree` and
-:func:`~e2ee_mail.core.x448.ephemeral_agree`. The sender and the recipient side must
+prime_ephemeral_agree_from_parts` (with the private key built by
+``prime_private_key``, as the key loader builds it), and
+:func:`e2ee_mail.core.x448.agree` and :func:`~e2ee_mail.core.x448.
+ephemeral_agree_from_parts`. The sender and the recipient side must
 agree: both give the expected secret, or both refuse.
 """
 
@@ -59,7 +60,7 @@ def run_ecdh(case: Case, policy: Policy) -> None:
     key = ecdh.prime_private_key(curve, private)
     _both_sides(
         case,
-        lambda: ecdh.prime_ephemeral_agree(curve, public, _ephemeral_secret=private)[1],
+        lambda: ecdh.prime_ephemeral_agree_from_parts(curve, public, private)[1],
         lambda: ecdh.prime_agree(key, public),
     )
 
@@ -69,6 +70,6 @@ def run_x448(case: Case, policy: Policy) -> None:
     key = _x448.X448PrivateKey.from_private_bytes(private)
     _both_sides(
         case,
-        lambda: x448.ephemeral_agree(public, _ephemeral_secret=private)[1],
+        lambda: x448.ephemeral_agree_from_parts(public, private)[1],
         lambda: x448.agree(key, public),
     )

@@ -303,3 +303,30 @@ def test_x448_fields_split_after_56_octets(version: int) -> None:
             split_x25519_fields(bad, version=version, point_size=56)
     with pytest.raises(PacketError):
         serialize_x25519_fields(fields)  # a 56-octet point is not an X25519 one
+
+
+def test_ephemeral_keys_come_from_core_random(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Randomness has one source: the prime-curve and X448 senders draw their
+    ephemeral secrets through core.random.random_bytes."""
+    from cryptography.hazmat.primitives.asymmetric import x448 as x448_keys
+
+    from e2ee_mail.core import ecdh, x448
+
+    draws: list[int] = []
+
+    def fake(n: int) -> bytes:
+        draws.append(n)
+        return bytes(range(1, n + 1))
+
+    monkeypatch.setattr(ecdh, "random_bytes", fake)
+    monkeypatch.setattr(x448, "random_bytes", fake)
+    recipient = ec.generate_private_key(ec.SECP256R1())
+    point = ecdh.prime_public_point(recipient)
+    first = ecdh.prime_ephemeral_agree("nistp256", point)
+    assert ecdh.prime_ephemeral_agree("nistp256", point) == first
+    assert draws == [40, 40]  # 256 + 64 bits (FIPS 186-5 A.2.1)
+    assert ecdh.prime_agree(recipient, first[0]) == first[1]
+    peer = x448_keys.X448PrivateKey.generate()
+    eph, shared = x448.ephemeral_agree(x448.public_bytes(peer))
+    assert draws[-1] == 56
+    assert x448.agree(peer, eph) == shared

@@ -126,8 +126,9 @@ def prime(wp: Path, rev: str, curve: str, name: str) -> None:
             "kind": "core-ecdh",
             "description": (
                 f"ECDH over {curve} through e2ee_mail.core.ecdh.prime_agree "
-                "(recipient) and prime_ephemeral_agree (sender), what OpenPGP ECDH "
-                f"keys on the curve use: Wycheproof subset, up to {PER_FLAGS} valid "
+                "(recipient) and prime_ephemeral_agree_from_parts (sender), what "
+                "OpenPGP ECDH keys on the curve use: Wycheproof subset, up to "
+                f"{PER_FLAGS} valid "
                 "cases of each flag combination and every invalid point, which both "
                 "sides refuse."
             ),
@@ -177,7 +178,8 @@ def x448(wp: Path, rev: str) -> None:
             "kind": "core-x448",
             "description": (
                 "X448 (RFC 7748) through e2ee_mail.core.x448.agree (recipient) and "
-                "ephemeral_agree (sender), what OpenPGP X448 keys use: Wycheproof "
+                "ephemeral_agree_from_parts (sender), what OpenPGP X448 keys use: "
+                "Wycheproof "
                 "subset with every all-zero shared secret and every invalid case, "
                 "which we refuse, and up to 12 cases of each other flag combination."
             ),
