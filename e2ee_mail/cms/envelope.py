@@ -30,9 +30,8 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections.abc import Sequence
-from typing import BinaryIO, Final, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
-from .._inspect import Inspection
 from ..core import aead
 from ..errors import (
     ASN1Error,
@@ -42,6 +41,10 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import build, common, legacy, passes, pem, templates
+
+if TYPE_CHECKING:
+    # Only inspect() returns one: the CLI's encrypt and decrypt never import it.
+    from .._inspect import Inspection
 
 __all__ = [
     "decrypt",

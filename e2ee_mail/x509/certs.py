@@ -43,7 +43,12 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import InternalError, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+
+# The enums only, from where `serialization` (and `cryptography.x509` itself) takes
+# them: the `serialization` package also imports the SSH key format and bcrypt,
+# milliseconds of every command's start-up that only loading or exporting a
+# private key needs (those functions import it).
+from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
@@ -177,7 +182,7 @@ class X509Certificate(Certificate):
             | ec.EllipticCurvePublicKey
             | ed25519.Ed25519PublicKey,
         )
-        der = cert.public_bytes(serialization.Encoding.DER)
+        der = cert.public_bytes(Encoding.DER)
         with _WARNING_FILTERS, warnings.catch_warnings():
             # `cryptography` warns about name attributes beyond the RFC 5280 bounds
             # (empty, or a CN over 64 characters, which real certificates have);
@@ -204,7 +209,7 @@ class X509Certificate(Certificate):
             algorithm=algorithm,
             public_key=key,
             der=der,
-            issuer_der=_raw_issuer(der),
+            issuer_der=_raw_issuer(cert.tbs_certificate_bytes),
             serial_number=cert.serial_number,
             subject_key_identifier=_subject_key_identifier(cert),
             _cert=cert,
@@ -237,7 +242,7 @@ class X509Certificate(Certificate):
     def export(self, *, armor: bool = True) -> bytes:
         """The certificate as PEM (default) or DER."""
         if armor:
-            return self._cert.public_bytes(serialization.Encoding.PEM)
+            return self._cert.public_bytes(Encoding.PEM)
         return self.der
 
     def __eq__(self, other: object) -> bool:
@@ -302,6 +307,8 @@ class X509SecretKey(SecretKey):
             passphrase: encrypt the PKCS#8 (PBES2, `cryptography`'s best available).
             armor: PEM (with the certificate appended) or DER (the key only).
         """
+        from cryptography.hazmat.primitives import serialization
+
         encryption: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(passphrase)
             if passphrase
@@ -345,16 +352,47 @@ def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     return ext.value.digest
 
 
-def _raw_issuer(der: bytes) -> bytes:
-    from asn1crypto import x509 as asn1_x509
+def _element(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of the contents, end) of the DER element at ``pos`` (X.690
+    §8.1: one tag octet, which every field walked here has; a definite length)."""
+    tag, length = der[pos], der[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4:
+            raise IndexError("indefinite or oversized length")
+        length = int.from_bytes(der[start : start + count], "big")
+        start += count
+    end = start + length
+    if end > len(der):
+        raise IndexError("element runs past the end")
+    return tag, start, end
 
+
+def _raw_issuer(tbs: bytes) -> bytes:
+    """The issuer Name of a tbsCertificate, its octets as the certificate holds them.
+
+    RFC 5280 §4.1: TBSCertificate ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1,
+    serialNumber, signature AlgorithmIdentifier, issuer Name, ... }. `cryptography`
+    has parsed the certificate strictly (DER) before this runs, so a walk over the
+    three fields before the issuer is enough; it replaces a second, general ASN.1
+    parse of the whole certificate, whose imports cost the CLI's start-up more than
+    the rest of loading a certificate.
+    """
     try:
-        issuer: bytes = asn1_x509.Certificate.load(der)["tbs_certificate"][
-            "issuer"
-        ].dump()
-    except (ValueError, TypeError, KeyError) as exc:
+        tag, pos, _ = _element(tbs, 0)
+        if tag != 0x30:
+            raise IndexError("not a SEQUENCE")
+        if tbs[pos] == 0xA0:  # the version, absent in a v1 certificate
+            pos = _element(tbs, pos)[2]
+        for want in (0x02, 0x30, 0x30):  # serialNumber, signature, issuer
+            start = pos
+            tag, _, pos = _element(tbs, start)
+            if tag != want:
+                raise IndexError(f"unexpected tag {tag:#x}")
+    except IndexError as exc:
         raise ASN1Error(f"malformed certificate issuer: {exc}") from None
-    return issuer
+    return tbs[start:pos]
 
 
 def _pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
@@ -431,6 +469,8 @@ def load_certificate(data: bytes) -> X509Certificate:
 
 
 def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+
     loader = (
         serialization.load_pem_private_key
         if pem
@@ -497,9 +537,7 @@ def _public_der(key: PublicKey | PrivateKey) -> bytes:
         )
         else key
     )
-    return pub.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return pub.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
