@@ -40,7 +40,15 @@ _MAX_PACKETS: Final = 100_000
 def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
     from .._inspect import RecipientDescription
 
-    names = {1: "rsa", 2: "rsa", 18: "ecdh", 25: "x25519", 26: "x448"}
+    names = {
+        1: "rsa",
+        2: "rsa",
+        16: "elgamal",
+        18: "ecdh",
+        20: "elgamal",
+        25: "x25519",
+        26: "x448",
+    }
     algorithm = names.get(packet.algorithm, f"algorithm-{packet.algorithm}")
     if isinstance(packet, PKESKv6):
         ident = packet.fingerprint.hex().upper() if packet.fingerprint else "anonymous"
