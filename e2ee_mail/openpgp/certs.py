@@ -26,7 +26,7 @@ from ..model import Certificate, KeyFormat, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor
 from .keymaterial import private_from_material
-from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY
+from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY, TAG_SIGNATURE
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import PublicKeyPacket, fingerprint, parse_secret_key
 from .packets.signature import (
@@ -173,9 +173,7 @@ class OpenPGPCertificate(Certificate):
                 unreadable.append((f"subkey #{number}", str(exc)))
         self._subkeys = tuple(subkeys)
         self._unreadable = tuple(unreadable)
-        self._binary = b"".join(
-            serialize_packet(*public_packet(p)) for p in ordered(packets)
-        )
+        self._binary = _public_binary(packets)
 
     # -- the Certificate interface ------------------------------------------------
     @property
@@ -376,6 +374,26 @@ class OpenPGPCertificate(Certificate):
 _FOREVER: Final = 1 << 62
 
 
+def _public_binary(packets: list[Packet]) -> bytes:
+    """The certificate's packets, each secret key packet as its public form.
+
+    A secret subkey whose public part cannot be read (an algorithm whose fields
+    we cannot delimit) is left out with its signatures: they cannot be told
+    apart from its secret fields, and without it they would bind nothing.
+    """
+    out = bytearray()
+    dropping = False
+    for packet in ordered(packets):
+        if packet.tag == TAG_SIGNATURE and dropping:
+            continue
+        try:
+            out += serialize_packet(*public_packet(packet))
+            dropping = False
+        except (FormatError, UnsupportedError):
+            dropping = True
+    return bytes(out)
+
+
 def _label(key: KeyInfo) -> str:
     """A key as errors name it: fingerprint (hex) and algorithm."""
     name = ALGORITHM_NAMES.get(
@@ -481,11 +499,14 @@ class OpenPGPSecretKey(SecretKey):
         return list(self._packets), dict(self._keys)
 
     def unusable_keys(self) -> list[tuple[KeyInfo, str]]:
-        """(key, reason) for every key of the certificate whose secret part cannot
-        decrypt here: an algorithm we do not handle (ElGamal), or a secret part
-        that is not in this key (a GnuPG stub) or not readable here."""
+        """(key, reason) for every encryption key of the certificate (by its key
+        flags) whose secret part cannot decrypt here: an algorithm we do not
+        handle (ElGamal), or a secret part that is not in this key (a GnuPG stub)
+        or not readable here."""
         found = []
         for key in (*self._public.subkeys, self._public.primary):
+            if not key.flags & KEY_FLAG_ENCRYPT:
+                continue
             if key.fingerprint in self._keys and key.problem is None:
                 continue
             reason = key.problem or self._missing.get(key.fingerprint)

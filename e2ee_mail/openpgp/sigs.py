@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
@@ -29,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import (
     rsa,
 )
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.utils import CryptographyDeprecationWarning
 
 from ..core import sigverify
 from ..core.random import random_bytes
@@ -239,8 +242,8 @@ def _public_key_object(algorithm: int, material: bytes) -> VerifyKey:
             # RFC 9580 §5.5.5.2: p, q, g, y. `cryptography` takes the sizes of
             # FIPS 186-4 (p of 1024 to 4096 bits, q of 160, 224 or 256).
             p, q, g, y = (mpi_to_int(reader.mpi()) for _ in range(4))
-            params = dsa.DSAParameterNumbers(p, q, g)
-            return dsa.DSAPublicNumbers(y, params).public_key()
+            parameter_numbers, public_numbers = _dsa_classes()
+            return public_numbers(y, parameter_numbers(p, q, g)).public_key()
         if algorithm == PK_ECDSA:
             # RFC 9580 §5.5.5.3: curve OID, then the point as an MPI (SEC1
             # uncompressed: 0x04 || x || y).
@@ -253,6 +256,29 @@ def _public_key_object(algorithm: int, material: bytes) -> VerifyKey:
     except ValueError:
         raise FormatError("malformed public key material") from None
     raise UnsupportedError(f"signature algorithm {algorithm} is not supported")
+
+
+_DSA_LOCK: Final = threading.Lock()
+
+
+@functools.cache
+def _dsa_classes() -> tuple[type[dsa.DSAParameterNumbers], type[dsa.DSAPublicNumbers]]:
+    """`cryptography`'s DSA number classes, read once.
+
+    `cryptography` 51 deprecates DSA and warns on every read of a name of its
+    ``dsa`` module; verifying the DSA keys people still have is what we need it
+    for, so the names are read once with that warning silenced (under a lock:
+    ``catch_warnings`` swaps the process-wide filter list). A build without DSA
+    is an UnsupportedError.
+    """
+    with _DSA_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        try:
+            return dsa.DSAParameterNumbers, dsa.DSAPublicNumbers
+        except AttributeError:
+            raise UnsupportedError(
+                "DSA is not available in this build of cryptography"
+            ) from None
 
 
 def _dss_values(material: bytes) -> bytes:
