@@ -56,6 +56,7 @@ def runners() -> dict[str, Runner]:
         "core-aes-gcm": core.run_aes_gcm,
         "core-x25519": core.run_x25519,
         "core-rsa-oaep": core.run_rsa_oaep,
+        "core-signature": core.run_signature,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,
         "openpgp-rfc9580": openpgp.run_rfc9580,
