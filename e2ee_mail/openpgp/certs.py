@@ -245,12 +245,8 @@ class OpenPGPCertificate(Certificate):
         when = int(time.time()) if now is None else now
         lines = []
         primary = self._primary
-        if primary.revoked:
-            lines.append("the primary key is revoked")
-        elif primary.expires is not None and when >= primary.expires:
-            lines.append(f"the primary key {defect(primary, when)}")
         reason = rejection(primary, when)
-        if reason is not None and not primary.revoked:
+        if reason is not None:
             lines.append(f"primary key {_label(primary)}: {reason}")
         for key in self._subkeys:
             reason = rejection(key, when)
@@ -572,7 +568,6 @@ def load_key(
         PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError: not a usable OpenPGP secret key.
     """
-
     packets = _packets(data)
     if not packets or packets[0].tag != TAG_SECRET_KEY:
         raise KeyLoadError("not an OpenPGP secret key (this may be a certificate)")
