@@ -4,8 +4,9 @@ Made on the fly in a temporary GNUPGHOME:
 * a DSA-2048 primary with an ElGamal-2048 and an RSA-2048 encryption subkey
   (``--quick-add-key``): it loads, the ElGamal subkey is skipped with its reason
   (repr, ``inspect`` and the CLI), we encrypt to the RSA subkey and gpg decrypts;
-  gpg encrypts to the whole key and we decrypt; gpg encrypts to the ElGamal subkey
-  only and we refuse with an UnsupportedError naming ElGamal;
+  gpg encrypts to the whole key and we decrypt, also after we re-export the secret
+  key with a passphrase (which gpg imports and decrypts with); gpg encrypts to the
+  ElGamal subkey only and we refuse with an UnsupportedError naming ElGamal;
 * ECDSA primaries over nistp256 and brainpoolP256r1 with a cv25519 encryption
   subkey: they load, and both directions work with gpg;
 * for each gpg primary (DSA, ECDSA, RSA, EdDSALegacy), a User ID certification
@@ -117,6 +118,14 @@ def test_we_encrypt_to_the_rsa_subkey_and_gpg_decrypts(home: Home) -> None:
 def test_gpg_encrypts_to_the_dsa_key_we_decrypt(home: Home) -> None:
     sealed = home.gpg.encrypt(BODY, [home.dsa.fpr])
     assert e2ee_mail.decrypt(sealed, home.dsa.key) == BODY
+    # Exported with a passphrase (the DSA and ElGamal secrets too, which we carry
+    # without using) and loaded again, it still decrypts; gpg reads it back.
+    locked = home.dsa.key.export(passphrase="pw")
+    again = certs.load_key(locked, b"pw")
+    assert e2ee_mail.decrypt(sealed, again) == BODY
+    with gpg_home() as other:
+        other.run(["--import"], input=locked, passphrase="pw")
+        assert other.decrypt(sealed, passphrase="pw") == BODY
 
 
 def test_a_message_to_the_elgamal_subkey_only_names_elgamal(home: Home) -> None:
