@@ -113,8 +113,7 @@ def recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
         if key is None:
             reasons = "; ".join(cert.encryption_rejections()) or "it has no subkey"
             raise UnsupportedError(
-                f"certificate {cert.fingerprint} has no valid encryption key: "
-                f"{reasons}"
+                f"certificate {cert.fingerprint} has no valid encryption key: {reasons}"
             )
         if not policy.allow_expired_recipients:
             ends = [e for e in (cert.expires, key.expires) if e is not None]
