@@ -69,6 +69,7 @@ def runners() -> dict[str, Runner]:
         "core-rsa-oaep": core.run_rsa_oaep,
         "core-ecdh": core_ecdh.run_ecdh,
         "core-x448": core_ecdh.run_x448,
+        "core-signature": core.run_signature,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,
         "openpgp-rfc9580": openpgp.run_rfc9580,
