@@ -116,7 +116,10 @@ def test_we_encrypt_to_the_rsa_subkey_and_gpg_decrypts(home: Home) -> None:
 
 
 def test_gpg_encrypts_to_the_dsa_key_we_decrypt(home: Home) -> None:
-    sealed = home.gpg.encrypt(BODY, [home.dsa.fpr])
+    # gpg picks the newest encryption subkey; the ElGamal and RSA subkeys may carry
+    # the same creation second, so name the RSA one ("!": exactly this subkey).
+    rsa_subkey = _subkeys_by_algorithm(home.dsa)[1]
+    sealed = home.gpg.encrypt(BODY, [rsa_subkey + "!"])
     assert e2ee_mail.decrypt(sealed, home.dsa.key) == BODY
     # Exported with a passphrase (the DSA and ElGamal secrets too, which we carry
     # without using) and loaded again, it still decrypts; gpg reads it back.
