@@ -39,6 +39,7 @@ decrypt_stream refuses them).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import BinaryIO, Final
 
@@ -51,12 +52,14 @@ from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, build, common, legacy, oids, pem, recipients, structures
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
-__all__ = ["rewrap", "rewrap_stream"]
+__all__ = ["rewrap", "rewrap_opened", "rewrap_stream"]
 
 #: Body octets read (and copied) at a time by :func:`rewrap_stream`.
 _CHUNK: Final = 1 << 20
 #: End-of-contents octets of the three outer layers written with indefinite lengths.
 _CLOSE_INDEFINITE: Final = b"\x00\x00" * 3
+#: What :func:`common.frame` returns.
+_Framed = tuple[EnvelopeHeader, tuple[bool, bytes, int], list[tuple[int, int]], Trailer]
 
 
 def rewrap(
@@ -87,6 +90,38 @@ def rewrap(
         out = _rewrap_frame(header, ris_der, tail)
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
+    raise DecryptionError()
+
+
+def rewrap_opened(
+    data: bytes | bytearray | memoryview,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[bytearray, bytearray]:
+    """:func:`rewrap` that opens the whole body with the content key it unwraps,
+    and returns the new message with the plaintext.
+
+    For a caller that needs the plaintext anyway (the mailbox re-key compares it
+    with what the new message opens to): one unwrap instead of a decrypt and a
+    rewrap each unwrapping the same key; the opened body is the self-check, for
+    every kind of recipient entry.
+    """
+    raw = bytes(data)
+    armored = pem.is_pem(raw[:64])
+    der = pem.dearmor(raw) if armored else raw
+    x509_certs = common.x509_certificates(certs, policy)
+    framed = common.frame(der, policy)
+    header, (authenticated, _, size), _, trailer = framed
+    for cek in common.unwrapped(common.usable_candidates(header, keys, policy), size):
+        plaintext = _open_body(der, framed, cek)
+        if plaintext is None:
+            continue
+        ris_der = _recipient_infos(x509_certs, cek, authenticated, policy)
+        tail = memoryview(der)[header.eci_offset : trailer.content_end]
+        out = _rewrap_frame(header, ris_der, tail)
+        return (pem.armor(out) if armored else out), plaintext
     raise DecryptionError()
 
 
@@ -302,6 +337,36 @@ def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     except DecryptionError:
         return False
     return True
+
+
+def _open_body(der: bytes, framed: _Framed, cek: bytes) -> bytearray | None:
+    """The plaintext of the body of ``der`` (``framed`` is its
+    :func:`common.frame`) under ``cek``, or None when it does not open. The
+    body is in memory already: one AEAD call over it and its tag."""
+    _, (authenticated, nonce, _), segments, trailer = framed
+    view = memoryview(der)
+    pieces = [view[offset : offset + length] for offset, length in segments]
+    if authenticated:
+        if trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE:
+            raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
+        out = bytearray(sum(length for _, length in segments))
+        sealed = b"".join([*pieces, trailer.mac])
+        try:
+            aead.gcm_open_into(
+                cek, nonce, sealed, memoryview(out), common.aad(trailer.auth_attrs)
+            )
+        except DecryptionError:
+            return None
+        return out
+    sink = io.BytesIO()
+    dec = legacy.CBCDecryptor(cek, nonce)
+    try:
+        for piece in pieces:
+            dec.update(piece, sink)
+        dec.finalize(sink)
+    except DecryptionError:
+        return None
+    return bytearray(sink.getbuffer())
 
 
 class _Discard:

@@ -26,7 +26,7 @@ from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
-from . import seipdv2
+from . import inner, seipdv2
 from .certs import KeyInfo, OpenPGPSecretKey
 from .message import (
     Buffer,
@@ -52,7 +52,7 @@ from .recipients import (
     session_keys,
 )
 
-__all__ = ["rewrap", "rewrap_stream"]
+__all__ = ["rewrap", "rewrap_opened", "rewrap_stream"]
 
 #: Body octets read (and copied) at a time; the SEIPDv1 decryptor takes at most this.
 _CHUNK: Final = cfb.STREAM_BUFFER_SIZE
@@ -78,12 +78,44 @@ def rewrap(
     recipients = openpgp_certs(certs)
     if parsed.version == 2:
         session_key = checked_v2_key(parsed, openpgp_keys(keys))
-        wraps = _wraps(
-            2, None, session_key, [recipient_key(c, policy) for c in recipients]
-        )
     else:
         _, session_key = open_parsed(parsed, openpgp_keys(keys))
-        infos = [recipient_key(c, policy) for c in recipients]
+    return _rewrapped(
+        parsed, session_key, [recipient_key(c, policy) for c in recipients]
+    )
+
+
+def rewrap_opened(
+    data: Buffer,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[bytearray, bytearray]:
+    """:func:`rewrap` that opens the whole body with the session key it unwraps,
+    and returns the new message with the plaintext (the literal data).
+
+    For a caller that needs the plaintext anyway (the mailbox re-key compares it
+    with what the new message opens to): one unwrap instead of a decrypt and a
+    rewrap each unwrapping the same key, and opening the body is the strongest
+    check of the session key.
+    """
+    parsed = ParsedMessage(data, policy)
+    infos = [recipient_key(c, policy) for c in openpgp_certs(certs)]
+    packets, session_key = open_parsed(parsed, openpgp_keys(keys))
+    new = _rewrapped(parsed, session_key, infos)
+    return new, inner.take_literal_data(packets, policy)
+
+
+def _rewrapped(
+    parsed: ParsedMessage, session_key: bytes, infos: Sequence[KeyInfo]
+) -> bytearray:
+    """New PKESKs for ``infos`` in front of ``parsed``'s SEIPD packet, copied.
+    ``session_key`` is as :func:`open_parsed` returns it (SEIPDv1: the cipher
+    octet first)."""
+    if parsed.version == 2:
+        wraps = _wraps(2, None, session_key, infos)
+    else:
         wraps = _wraps(1, session_key[0], session_key[1:], infos)
     start, end = parsed.seipd_span
     out = bytearray(len(wraps) + end - start)
