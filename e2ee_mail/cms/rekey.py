@@ -52,7 +52,7 @@ from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, build, common, legacy, oids, pem, recipients, structures
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
-__all__ = ["rewrap", "rewrap_opened", "rewrap_stream"]
+__all__ = ["ParsedEnvelope", "rewrap", "rewrap_opened", "rewrap_stream"]
 
 #: Body octets read (and copied) at a time by :func:`rewrap_stream`.
 _CHUNK: Final = 1 << 20
@@ -93,8 +93,39 @@ def rewrap(
     raise DecryptionError()
 
 
+class ParsedEnvelope:
+    """A CMS message held in memory (DER, BER or PEM), framed once: its recipient
+    entries read, opened and re-wrapped without parsing it again (the mailbox
+    re-key does all three, on the stored message and on the one it wrote)."""
+
+    __slots__ = ("armored", "der", "framed")
+
+    def __init__(self, data: bytes | bytearray | memoryview, policy: Policy) -> None:
+        raw = bytes(data)
+        self.armored = pem.is_pem(raw[:64])
+        self.der = pem.dearmor(raw) if self.armored else raw
+        self.framed: _Framed = common.frame(self.der, policy)
+
+    @property
+    def recipient_infos(self) -> tuple[structures.RecipientInfo, ...]:
+        return tuple(self.framed[0].recipient_infos)
+
+    def open(
+        self, keys: Sequence[SecretKey], policy: Policy
+    ) -> tuple[bytes, bytearray]:
+        """(the content key, the plaintext): the first unwrapped key that opens
+        the whole body."""
+        header, (_, _, size), _, _ = self.framed
+        usable = common.usable_candidates(header, keys, policy)
+        for cek in common.unwrapped(usable, size):
+            plaintext = _open_body(self.der, self.framed, cek)
+            if plaintext is not None:
+                return cek, plaintext
+        raise DecryptionError()
+
+
 def rewrap_opened(
-    data: bytes | bytearray | memoryview,
+    data: bytes | bytearray | memoryview | ParsedEnvelope,
     keys: Sequence[SecretKey],
     certs: Sequence[Certificate],
     *,
@@ -108,21 +139,14 @@ def rewrap_opened(
     rewrap each unwrapping the same key; the opened body is the self-check, for
     every kind of recipient entry.
     """
-    raw = bytes(data)
-    armored = pem.is_pem(raw[:64])
-    der = pem.dearmor(raw) if armored else raw
+    env = data if isinstance(data, ParsedEnvelope) else ParsedEnvelope(data, policy)
     x509_certs = common.x509_certificates(certs, policy)
-    framed = common.frame(der, policy)
-    header, (authenticated, _, size), _, trailer = framed
-    for cek in common.unwrapped(common.usable_candidates(header, keys, policy), size):
-        plaintext = _open_body(der, framed, cek)
-        if plaintext is None:
-            continue
-        ris_der = _recipient_infos(x509_certs, cek, authenticated, policy)
-        tail = memoryview(der)[header.eci_offset : trailer.content_end]
-        out = _rewrap_frame(header, ris_der, tail)
-        return (pem.armor(out) if armored else out), plaintext
-    raise DecryptionError()
+    cek, plaintext = env.open(keys, policy)
+    header, (authenticated, _, _), _, trailer = env.framed
+    ris_der = _recipient_infos(x509_certs, cek, authenticated, policy)
+    tail = memoryview(env.der)[header.eci_offset : trailer.content_end]
+    out = _rewrap_frame(header, ris_der, tail)
+    return (pem.armor(out) if env.armored else out), plaintext
 
 
 def rewrap_stream(

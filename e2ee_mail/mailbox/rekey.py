@@ -69,55 +69,86 @@ def _fmt(kind: mailscan.BlobKind) -> KeyFormat:
 _RecipientId = tuple[str, bytes, int]
 
 
-def _recipient_ids(kind: mailscan.BlobKind, blob: bytes) -> list[_RecipientId]:
-    """The keys ``blob``'s recipient entries name, sorted: compared, never shown,
-    so the raw names from the parsed header (``inspect`` would also render CMS
-    issuer names, which costs more than the X25519 unwrap of the message)."""
-    if kind == "cms":
-        from ..cms import common, structures
+class _Blob:
+    """One encrypted blob, parsed once: the keys its recipient entries name
+    (compared, never shown: the raw names from the parsed header; ``inspect`` would
+    also render CMS issuer names, which costs more than the X25519 unwrap), then
+    opened or re-wrapped from that parse."""
 
-        header = common.frame(common.der(blob), DEFAULT)[0]
+    __slots__ = ("ids", "kind", "parsed")
+
+    def __init__(self, kind: mailscan.BlobKind, blob: bytes) -> None:
+        self.kind = kind
         ids: list[_RecipientId] = []
-        for info in header.recipient_infos:
-            if isinstance(info, structures.KeyTransRecipientInfo):
-                rids = [info.rid]
-            elif isinstance(info, structures.KeyAgreeRecipientInfo):
-                rids = [rek.rid for rek in info.recipient_encrypted_keys]
-            else:
-                ids.append((type(info).__name__, b"", -1))
-                continue
-            for rid in rids:
-                if rid.subject_key_identifier is not None:
-                    ids.append(("ski", rid.subject_key_identifier, -1))
+        if kind == "cms":
+            from ..cms import structures
+            from ..cms.rekey import ParsedEnvelope
+
+            env = ParsedEnvelope(blob, DEFAULT)
+            for info in env.recipient_infos:
+                if isinstance(info, structures.KeyTransRecipientInfo):
+                    rids = [info.rid]
+                elif isinstance(info, structures.KeyAgreeRecipientInfo):
+                    rids = [rek.rid for rek in info.recipient_encrypted_keys]
                 else:
-                    ids.append(("issuer", rid.issuer or b"", rid.serial_number or 0))
-        return sorted(ids)
-    from ..openpgp.message import ParsedMessage
-    from ..openpgp.packets.pkesk import PKESKv6
+                    ids.append((type(info).__name__, b"", -1))
+                    continue
+                for rid in rids:
+                    if rid.subject_key_identifier is not None:
+                        ids.append(("ski", rid.subject_key_identifier, -1))
+                    else:
+                        ids.append(("rid", rid.issuer or b"", rid.serial_number or 0))
+            self.parsed: object = env
+        else:
+            from ..openpgp.message import ParsedMessage
+            from ..openpgp.packets.pkesk import PKESKv6
 
-    return sorted(
-        ("v6", p.fingerprint, p.key_version)
-        if isinstance(p, PKESKv6)
-        else ("v3", p.key_id, 0)
-        for p in ParsedMessage(blob, DEFAULT).pkesks
-    )
+            msg = ParsedMessage(blob, DEFAULT)
+            for packet in msg.pkesks:
+                if isinstance(packet, PKESKv6):
+                    ids.append(("v6", packet.fingerprint, packet.key_version))
+                else:
+                    ids.append(("v3", packet.key_id, 0))
+            self.parsed = msg
+        self.ids = sorted(ids)
 
+    def rewrap_opened(
+        self, keys: Sequence[SecretKey], certs: Sequence[Certificate]
+    ) -> tuple[bytearray, bytearray]:
+        """The blob re-wrapped to ``certs``, and its plaintext: the content key is
+        unwrapped once, opens the whole body and is wrapped again."""
+        if self.kind == "cms":
+            from ..cms import rekey as cms_rekey
 
-def _rewrap_opened(
-    kind: mailscan.BlobKind,
-    blob: bytes,
-    keys: Sequence[SecretKey],
-    certs: Sequence[Certificate],
-) -> tuple[bytearray, bytearray]:
-    """``blob`` re-wrapped to ``certs`` and its plaintext: the content key is
-    unwrapped once, opens the whole body and is wrapped again."""
-    if kind == "cms":
-        from ..cms import rekey as cms_rekey
+            return cms_rekey.rewrap_opened(
+                self.parsed,  # type: ignore[arg-type]
+                keys,
+                certs,
+                policy=DEFAULT,
+            )
+        from ..openpgp import rekey as openpgp_rekey
 
-        return cms_rekey.rewrap_opened(blob, keys, certs, policy=DEFAULT)
-    from ..openpgp import rekey as openpgp_rekey
+        return openpgp_rekey.rewrap_opened(
+            self.parsed,  # type: ignore[arg-type]
+            keys,
+            certs,
+            policy=DEFAULT,
+        )
 
-    return openpgp_rekey.rewrap_opened(blob, keys, certs, policy=DEFAULT)
+    def open(self, keys: Sequence[SecretKey]) -> bytearray:
+        """The plaintext, as ``e2ee_mail.decrypt`` gives it."""
+        if self.kind == "cms":
+            from ..cms.rekey import ParsedEnvelope
+
+            assert isinstance(self.parsed, ParsedEnvelope)
+            return self.parsed.open(keys, DEFAULT)[1]
+        from ..openpgp import inner
+        from ..openpgp.message import ParsedMessage, open_parsed
+        from ..openpgp.recipients import openpgp_keys
+
+        assert isinstance(self.parsed, ParsedMessage)
+        packets, _ = open_parsed(self.parsed, openpgp_keys(keys))
+        return inner.take_literal_data(packets, DEFAULT)
 
 
 class Rekeyer:
@@ -173,14 +204,14 @@ class Rekeyer:
         if found is None:
             kind: mailscan.BlobKind = "cms" if fmt == "x509" else "openpgp"
             probe = _api.encrypt(b"", self._certs(ident, fmt), format=kind)
-            found = self._ids[ident, fmt] = _recipient_ids(kind, bytes(probe))
+            found = self._ids[ident, fmt] = _Blob(kind, bytes(probe)).ids
         return found
 
     def _rewrap_blob(
         self, kind: mailscan.BlobKind, blob: bytes
     ) -> tuple[bytes | bytearray, _BlobStatus, _Check | None]:
         fmt = _fmt(kind)
-        ids = _recipient_ids(kind, blob)
+        parsed = _Blob(kind, blob)
         for ident in self._idents:
             keys = self._old_keys(ident, fmt)
             if not keys:
@@ -192,10 +223,10 @@ class Rekeyer:
                 except NoMatchingKeyError:
                     continue
                 self._certs(ident, fmt)  # raises: nothing to re-wrap to
-            if ids == self._current_ids(ident, fmt):
+            if parsed.ids == self._current_ids(ident, fmt):
                 return blob, "current", None
             try:
-                new, plaintext = _rewrap_opened(kind, blob, keys, certs)
+                new, plaintext = parsed.rewrap_opened(keys, certs)
             except NoMatchingKeyError:
                 continue
             check = _Check(ident, fmt, hashlib.sha256(plaintext).digest())
@@ -255,12 +286,13 @@ class Rekeyer:
             # An OpenPGP key keeps its retired subkeys: opening with the active key
             # alone does not prove the blob is addressed to the current subkeys.
             current = self._current_ids(check.identity, check.format)
-            if _recipient_ids(part.kind, blob) != current:
+            parsed = _Blob(part.kind, blob)
+            if parsed.ids != current:
                 raise Error(
                     "verification failed: the re-keyed message is not addressed to "
                     "the current keys"
                 )
             keys = self._active_keys(check.identity, check.format)
-            plaintext = _api.decrypt(blob, keys)
+            plaintext = parsed.open(keys)
             if hashlib.sha256(plaintext).digest() != check.digest:
                 raise Error("verification failed: the re-keyed message differs")

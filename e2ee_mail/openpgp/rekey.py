@@ -86,7 +86,7 @@ def rewrap(
 
 
 def rewrap_opened(
-    data: Buffer,
+    data: Buffer | ParsedMessage,
     keys: Sequence[SecretKey],
     certs: Sequence[Certificate],
     *,
@@ -98,9 +98,9 @@ def rewrap_opened(
     For a caller that needs the plaintext anyway (the mailbox re-key compares it
     with what the new message opens to): one unwrap instead of a decrypt and a
     rewrap each unwrapping the same key, and opening the body is the strongest
-    check of the session key.
+    check of the session key. ``data`` may be parsed already.
     """
-    parsed = ParsedMessage(data, policy)
+    parsed = data if isinstance(data, ParsedMessage) else ParsedMessage(data, policy)
     infos = [recipient_key(c, policy) for c in openpgp_certs(certs)]
     packets, session_key = open_parsed(parsed, openpgp_keys(keys))
     new = _rewrapped(parsed, session_key, infos)
