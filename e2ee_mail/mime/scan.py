@@ -202,7 +202,11 @@ def _header_fields(head: bytes) -> dict[bytes, bytes]:
 
 
 def _parse_params(value: bytes) -> tuple[bytes, dict[bytes, bytes]]:
-    items = re.findall(rb'(?:[^;"]|"(?:[^"\\]|\\.)*")+', value)
+    if b'"' in value:
+        items = re.findall(rb'(?:[^;"]|"(?:[^"\\]|\\.)*")+', value)
+    else:
+        # No quoted string: the same non-empty runs between semicolons.
+        items = [item for item in value.split(b";") if item]
     head = items[0].strip().lower() if items else b""
     params: dict[bytes, bytes] = {}
     for item in items[1:]:
@@ -321,9 +325,13 @@ def _classify(
         if inline:
             return None  # base64 text bodies: inline PGP there is not handled
         span_end = start + len(data[start:end].rstrip())
-        blob = _b64decode(data[start:span_end])
+        # An S/MIME enveloped body is CMS whatever it decodes to: it is decoded
+        # (and its base64 checked) when it is extracted, not here as well.
         kind = _blob_kind(
-            blob, cms=smime or cms_file, pgp=in_pgpmime or pgp_file, sure=smime
+            b"" if smime else _b64decode(data[start:span_end]),
+            cms=smime or cms_file,
+            pgp=in_pgpmime or pgp_file,
+            sure=smime,
         )
         if kind is None:
             return None
