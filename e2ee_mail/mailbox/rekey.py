@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from typing import Literal
 
 from .. import _api
+from ..cms.rekey import ParsedEnvelope
 from ..errors import Error, NoMatchingKeyError, UsageError
 from ..keys.ring import Keyring, normalize_identity
 from ..mime import rekey as mailrekey
 from ..mime import scan as mailscan
 from ..model import Certificate, KeyFormat, SecretKey
+from ..openpgp.message import ParsedMessage
 from ..policy import DEFAULT
 
 __all__ = ["Rekeyed", "Rekeyer"]
@@ -75,14 +77,12 @@ class _Blob:
     also render CMS issuer names, which costs more than the X25519 unwrap), then
     opened or re-wrapped from that parse."""
 
-    __slots__ = ("ids", "kind", "parsed")
+    __slots__ = ("ids", "parsed")
 
     def __init__(self, kind: mailscan.BlobKind, blob: bytes) -> None:
-        self.kind = kind
         ids: list[_RecipientId] = []
         if kind == "cms":
             from ..cms import structures
-            from ..cms.rekey import ParsedEnvelope
 
             env = ParsedEnvelope(blob, DEFAULT)
             for info in env.recipient_infos:
@@ -98,9 +98,8 @@ class _Blob:
                         ids.append(("ski", rid.subject_key_identifier, -1))
                     else:
                         ids.append(("rid", rid.issuer or b"", rid.serial_number or 0))
-            self.parsed: object = env
+            self.parsed: ParsedEnvelope | ParsedMessage = env
         else:
-            from ..openpgp.message import ParsedMessage
             from ..openpgp.packets.pkesk import PKESKv6
 
             msg = ParsedMessage(blob, DEFAULT)
@@ -117,36 +116,22 @@ class _Blob:
     ) -> tuple[bytearray, bytearray]:
         """The blob re-wrapped to ``certs``, and its plaintext: the content key is
         unwrapped once, opens the whole body and is wrapped again."""
-        if self.kind == "cms":
-            from ..cms import rekey as cms_rekey
+        if isinstance(self.parsed, ParsedMessage):
+            from ..openpgp import rekey as openpgp_rekey
 
-            return cms_rekey.rewrap_opened(
-                self.parsed,  # type: ignore[arg-type]
-                keys,
-                certs,
-                policy=DEFAULT,
-            )
-        from ..openpgp import rekey as openpgp_rekey
+            return openpgp_rekey.rewrap_opened(self.parsed, keys, certs, policy=DEFAULT)
+        from ..cms import rekey as cms_rekey
 
-        return openpgp_rekey.rewrap_opened(
-            self.parsed,  # type: ignore[arg-type]
-            keys,
-            certs,
-            policy=DEFAULT,
-        )
+        return cms_rekey.rewrap_opened(self.parsed, keys, certs, policy=DEFAULT)
 
     def open(self, keys: Sequence[SecretKey]) -> bytearray:
         """The plaintext, as ``e2ee_mail.decrypt`` gives it."""
-        if self.kind == "cms":
-            from ..cms.rekey import ParsedEnvelope
-
-            assert isinstance(self.parsed, ParsedEnvelope)
+        if not isinstance(self.parsed, ParsedMessage):
             return self.parsed.open(keys, DEFAULT)[1]
         from ..openpgp import inner
-        from ..openpgp.message import ParsedMessage, open_parsed
+        from ..openpgp.message import open_parsed
         from ..openpgp.recipients import openpgp_keys
 
-        assert isinstance(self.parsed, ParsedMessage)
         packets, _ = open_parsed(self.parsed, openpgp_keys(keys))
         return inner.take_literal_data(packets, DEFAULT)
 
