@@ -34,8 +34,10 @@ from _bench import (
     require_format,
     size_id,
 )
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import e2ee_mail
+from e2ee_mail.model import KeyFormat
 
 FORMATS = {"openpgp": "openpgp", "cms": "x509"}
 
@@ -123,23 +125,25 @@ class _Mailboxes:
         self.ring = base / "ring"
         ring = Keyring.open(self.ring)
         t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        for fmt in ("x509", "openpgp"):
-            ring.rotate(ALICE, format=fmt, kind="x25519", now=t0)
+        key_formats: tuple[KeyFormat, ...] = ("x509", "openpgp")
+        for key_format in key_formats:
+            ring.rotate(ALICE, format=key_format, kind="x25519", now=t0)
         first = {v.format: v.certificate for v in ring.history(ALICE)}
         self.sizes: dict[str, int] = {}
-        for fmt, key_format in (("pgpmime", "openpgp"), ("smime", "x509")):
-            mails = [_mail(fmt, n, first[key_format]) for n in range(MAILBOX_COUNT)]
+        for fmt in ("pgpmime", "smime"):
+            cert = first["openpgp" if fmt == "pgpmime" else "x509"]
+            mails = [_mail(fmt, n, cert) for n in range(MAILBOX_COUNT)]
             _write_maildir(base / f"pristine-{fmt}", mails)
             self.sizes[fmt] = sum(len(m) for m in mails)
-        for fmt in ("x509", "openpgp"):
-            ring.rotate(ALICE, format=fmt, kind="x25519", now=t0 + dt.timedelta(1))
+        for key_format in key_formats:
+            ring.rotate(
+                ALICE, format=key_format, kind="x25519", now=t0 + dt.timedelta(1)
+            )
         # The limit's keys and mails: one X25519 entry, the S/MIME mail's size.
-        old = _limits.x25519.X25519PrivateKey.generate()
+        old = X25519PrivateKey.generate()
         self.limit_secret = old.private_bytes_raw()
         self.limit_public = _limits.raw_public(old.public_key())
-        self.limit_new = _limits.raw_public(
-            _limits.x25519.X25519PrivateKey.generate().public_key()
-        )
+        self.limit_new = _limits.raw_public(X25519PrivateKey.generate().public_key())
         body = (self.sizes["smime"] // MAILBOX_COUNT - len(_limits.REKEY_HEAD)) * 3 // 4
         mails = [
             _limits.rekey_mail(self.limit_public, body - _limits.REKEY_ENTRY)
