@@ -22,6 +22,7 @@ from .errors import (
     PacketError,
     PassphraseError,
     PolicyError,
+    SignatureError,
     UnsupportedError,
     UsageError,
 )
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
         hcp_shy,
     )
     from .mime.protection_report import HeaderProtectionReport
-    from .model import Certificate, SecretKey
+    from .model import Certificate, SecretKey, SignatureResult
     from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
 __version__ = "0.1.0"
@@ -83,6 +84,8 @@ __all__ = [
     "RecipientDescription",
     "RotationPolicy",
     "SecretKey",
+    "SignatureError",
+    "SignatureResult",
     "UnsupportedError",
     "UsageError",
     "decrypt",
@@ -143,6 +146,7 @@ _LAZY: dict[str, str] = {
     "RecipientDescription": "._inspect",
     "Certificate": ".model",
     "SecretKey": ".model",
+    "SignatureResult": ".model",
     # The keyring: most callers never touch one.
     "Keyring": ".keys.ring",
     "KeyringError": ".keys.ring",

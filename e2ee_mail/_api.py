@@ -107,8 +107,9 @@ def decrypt(
     Args:
         data: the message, binary or armored/PEM.
         keys: secret keys to try; the message's recipient entries pick the match.
-        allow_unauthenticated: also open legacy CMS EnvelopedData (AES-CBC), which has
-            no integrity protection. Never opens OpenPGP SED or SEIPDv1 without MDC.
+        allow_unauthenticated: also open legacy CMS EnvelopedData (AES-CBC, 3DES-CBC),
+            which has no integrity protection. Never opens OpenPGP SED or SEIPDv1
+            without MDC.
         policy: what may be accepted.
 
     Returns:

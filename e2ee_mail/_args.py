@@ -11,7 +11,6 @@ These checks run first, before any output is written.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 from collections.abc import Iterable
@@ -75,17 +74,25 @@ def is_mail(value: object) -> bool:
     return hasattr(value, "get_content_type") and hasattr(value, "walk")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class _Role:
     """What a key argument takes, and what a caller who passed the other kind of
     key is told. ``name`` is the argument's noun ("recipient", "key"), ``loader``
-    the public function that makes a ``want`` from a file."""
+    the public function that makes a ``want`` from a file.
 
-    name: str
-    want: type
-    loader: str
-    other: str
-    empty: str
+    A plain class, not a dataclass: making a dataclass compiles its methods at
+    import, on every start of the command line, for two constants.
+    """
+
+    __slots__ = ("empty", "loader", "name", "other", "want")
+
+    def __init__(
+        self, name: str, want: type, loader: str, other: str, empty: str
+    ) -> None:
+        self.name = name
+        self.want = want
+        self.loader = loader
+        self.other = other
+        self.empty = empty
 
 
 _RECIPIENT: Final = _Role(

@@ -280,7 +280,7 @@ def configure_decrypt(p: argparse.ArgumentParser) -> None:
         _arg(
             "--allow-unauthenticated",
             action="store_true",
-            help="also open legacy CMS EnvelopedData (AES-CBC, no integrity)",
+            help="also open legacy CMS EnvelopedData (AES-CBC, 3DES-CBC; no integrity)",
         ),
         _INPUT,
         _OUTPUT,

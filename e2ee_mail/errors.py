@@ -22,6 +22,7 @@ __all__ = [
     "PacketError",
     "PassphraseError",
     "PolicyError",
+    "SignatureError",
     "UnsupportedError",
     "UsageError",
 ]
@@ -90,3 +91,17 @@ class DecryptionError(Error):
 
     def __init__(self, message: str = DECRYPTION_FAILED) -> None:
         super().__init__(message)
+
+
+class SignatureError(Error):
+    """A required good signature is absent: the data carries no signature, or none
+    of its signatures is a good one by a certificate the caller named.
+
+    Attributes:
+        results: the verdict on every signature found (``SignatureResult`` values,
+            see e2ee_mail.model), empty when there was none.
+    """
+
+    def __init__(self, message: str, results: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.results = results

@@ -9,6 +9,7 @@ decrypt with; ``key.public`` is its certificate. X.509 (``x509/certs.py``) and O
 from __future__ import annotations
 
 import abc
+import dataclasses
 import os
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -25,6 +26,8 @@ __all__ = [
     "KeyKind",
     "Passphrase",
     "SecretKey",
+    "SignatureResult",
+    "SignatureStatus",
     "passphrase_bytes",
 ]
 
@@ -190,3 +193,69 @@ class SecretKey(abc.ABC):
         return f"<{type(self).__name__} for {self.public!r}>"
 
     __str__ = __repr__
+
+
+#: What a verifier concluded about one signature. "good": made by the key of a
+#: certificate the caller trusts, over exactly this content, at a time that key was
+#: valid. "bad": the signature does not match the content, or the signed data is
+#: inconsistent. "unknown-signer": none of the caller's certificates made it (it may
+#: still be intact). "expired-key" and "revoked-key": the signer's key was not
+#: valid when the signature says it was made. "policy-refused": an algorithm, key
+#: size or key usage the policy does not accept, so the signature was not trusted.
+SignatureStatus = Literal[
+    "good", "bad", "unknown-signer", "expired-key", "revoked-key", "policy-refused"
+]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignatureResult:
+    """The verdict on one signature, in the same shape for every format.
+
+    Only ``status == "good"`` (:attr:`good`) means the signer is one the caller
+    named and the content is what was signed. Who signed and when are read from
+    the signature and the signer's certificate; the signing time is the signer's
+    own claim, not a trusted timestamp.
+
+    Attributes:
+        status: the verdict (see :data:`SignatureStatus`).
+        fingerprint: the signer certificate's fingerprint, or None when no
+            certificate was found for the signer.
+        signer: the signer's email address (X.509: the first subjectAltName
+            rfc822Name, else the subject's emailAddress; OpenPGP: the primary User
+            ID's address) or else its user ID; None when unknown.
+        signing_time: when the signer says the signature was made (UTC), or None.
+        algorithm: the signature algorithm, e.g. "rsa-pkcs1v15-sha256",
+            "rsa-pss-sha256", "ecdsa-p256-sha256", "ed25519"; None when it is not
+            one we know.
+        certificate: the signer's certificate when known: one the caller gave, or
+            (with "unknown-signer") one the signed data carried.
+        reason: why the status is not "good", in words; empty when it is.
+    """
+
+    status: SignatureStatus
+    fingerprint: str | None = None
+    signer: str | None = None
+    signing_time: datetime.datetime | None = None
+    algorithm: str | None = None
+    certificate: Certificate | None = dataclasses.field(default=None, repr=False)
+    reason: str = ""
+
+    @property
+    def good(self) -> bool:
+        """Whether the signature is good (see :data:`SignatureStatus`)."""
+        return self.status == "good"
+
+    def __str__(self) -> str:
+        who = self.signer or "an unknown signer"
+        words = [f"{self.status} signature from {who}"]
+        if self.fingerprint is not None:
+            words.append(f"(fingerprint {self.fingerprint})")
+        if self.signing_time is not None:
+            words.append(f"made {self.signing_time:%Y-%m-%d %H:%M:%S} UTC")
+        if self.algorithm is not None:
+            words.append(f"with {self.algorithm}")
+        text = " ".join(words)
+        return f"{text}: {self.reason}" if self.reason else text
+
+    def __repr__(self) -> str:
+        return f"<SignatureResult {self}>"

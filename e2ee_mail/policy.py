@@ -49,8 +49,9 @@ class Policy:
         profile: OpenPGP profile: "auto" chooses from the recipients' advertised
             features (RFC 9580 rules), "rfc9580" writes v6 / SEIPDv2, "rfc4880"
             writes v4 / SEIPDv1.
-        allow_unauthenticated: open legacy unauthenticated CMS EnvelopedData (AES-CBC).
-            Never affects OpenPGP: SED and SEIPDv1 without MDC stay refused.
+        allow_unauthenticated: open legacy unauthenticated CMS EnvelopedData (AES-CBC,
+            3DES-CBC). Never affects OpenPGP: SED and SEIPDv1 without MDC stay
+            refused.
         allow_rsa_pkcs1v15_encrypt: write CMS KeyTransRecipientInfo with RSA
             PKCS#1 v1.5.
         min_rsa_bits: smallest RSA modulus encrypted to, in both formats: encrypt,

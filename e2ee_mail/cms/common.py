@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from ..core import aead
 from ..errors import (
@@ -27,10 +27,11 @@ from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
 from ..x509.usage import check_recipient
-from . import asn1, derframe, oids, pem, recipients
+from . import asn1, derframe, legacy, oids, pem, recipients
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
+    "ContentParams",
     "aad",
     "buffer_reader",
     "content_keys",
@@ -129,7 +130,7 @@ def reader(src: BinaryIO, policy: Policy) -> EnvelopeReader:
 
 def frame(
     der: Buffer, policy: Policy
-) -> tuple[EnvelopeHeader, tuple[bool, bytes, int], list[tuple[int, int]], Trailer]:
+) -> tuple[EnvelopeHeader, ContentParams, list[tuple[int, int]], Trailer]:
     """Read a whole message held in memory, without opening it.
 
     Plain DER is read straight from the buffer (derframe.py); anything else by the
@@ -154,11 +155,27 @@ def frame(
     return header, params, segments, source.read_trailer(authenticated=params[0])
 
 
-def content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes, int]:
+class ContentParams(NamedTuple):
+    """What the content algorithm says, checked (public data)."""
+
+    #: AuthEnvelopedData with AES-GCM, or else legacy EnvelopedData with CBC.
+    authenticated: bool
+    #: The GCM nonce or the CBC IV.
+    nonce: bytes
+    #: The content-encryption key's length in octets.
+    key_size: int
+    #: The content-encryption algorithm's OID.
+    algorithm: str
+
+
+def content_params(header: EnvelopeHeader, policy: Policy) -> ContentParams:
     """Check the content algorithm (public data).
 
-    Returns:
-        (authenticated, nonce or IV, content key size).
+    Raises:
+        UnsupportedError: a cipher or parameters we do not open (RC2 and single DES
+            whatever the policy).
+        PolicyError: legacy EnvelopedData without policy.allow_unauthenticated.
+        ASN1Error: malformed parameters or version.
     """
     alg = header.content_encryption_algorithm
     # The inner content type is not authenticated (RFC 5083 §2.1 leaves it outside
@@ -172,19 +189,26 @@ def content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes,
         # RFC 5083 §2.1: version is always 0.
         if header.version != b"\x02\x01\x00":
             raise ASN1Error("AuthEnvelopedData version must be 0")
-        if alg.algorithm != oids.AES256_GCM:
+        key_size = oids.GCM_KEY_SIZES.get(alg.algorithm)
+        if key_size is None:
             raise UnsupportedError(
                 f"AuthEnvelopedData with {oids.name(alg.algorithm)} is not supported: "
-                "only AES-256-GCM"
+                "only AES-128/192/256-GCM"
             )
         params = asn1.parse_gcm_parameters(alg.parameters)
         if len(params.nonce) != aead.GCM_NONCE_SIZE:
             raise UnsupportedError("AES-GCM nonces other than 12 bytes are refused")
+        # RFC 5084 §3.2 lets aes-ICVlen be 12 to 16 octets (DEFAULT 12), but a
+        # truncated tag weakens forgery resistance: each octet dropped makes a forged
+        # body 256 times likelier to pass, and against GCM a forger gains more than
+        # that from long messages (NIST SP 800-38D, Appendix C). OpenSSL, gpgsm and
+        # we write 16 octets; anything shorter is refused.
         if params.icv_len != aead.GCM_TAG_SIZE:
             raise UnsupportedError(
-                f"AES-GCM with a {params.icv_len}-byte tag is refused: 16 required"
+                f"AES-GCM with a {params.icv_len}-byte tag is refused: truncated tags "
+                "weaken forgery resistance; 16 required"
             )
-        return True, params.nonce, aead.KEY_SIZE
+        return ContentParams(True, params.nonce, key_size, alg.algorithm)
     # RFC 5652 §6.1: EnvelopedData version is 0, 2, 3 or 4.
     if header.version not in (
         b"\x02\x01\x00",
@@ -193,23 +217,33 @@ def content_params(header: EnvelopeHeader, policy: Policy) -> tuple[bool, bytes,
         b"\x02\x01\x04",
     ):
         raise ASN1Error("EnvelopedData version must be 0, 2, 3 or 4")
-    if alg.algorithm not in oids.CBC_KEY_SIZES:
+    refused = legacy.REFUSED.get(alg.algorithm)
+    if refused is not None:
+        raise UnsupportedError(
+            f"EnvelopedData with {oids.name(alg.algorithm)} is not supported, even "
+            f"with allow_unauthenticated: {refused}"
+        )
+    cipher = legacy.CIPHERS.get(alg.algorithm)
+    if cipher is None:
         raise UnsupportedError(
             f"EnvelopedData with {oids.name(alg.algorithm)} is not supported"
         )
+    # Unauthenticated CBC gives no integrity (see legacy.py): opened only by opt-in.
     if not policy.allow_unauthenticated:
         raise PolicyError(
             f"this is legacy EnvelopedData ({oids.name(alg.algorithm)}) without "
             "integrity protection; open it only if you accept that risk, with "
             "allow_unauthenticated=True (CLI: --allow-unauthenticated)"
         )
-    iv = _iv(alg.parameters)
-    return False, iv, oids.CBC_KEY_SIZES[alg.algorithm]
+    iv = _iv(alg.parameters, cipher.block_size)
+    return ContentParams(False, iv, cipher.key_size, alg.algorithm)
 
 
-def _iv(params: bytes | None) -> bytes:
-    if not params or params[0] != 0x04 or len(params) != 18 or params[1] != 16:
-        raise ASN1Error("malformed AES-CBC parameters: expected a 16-byte IV")
+def _iv(params: bytes | None, size: int) -> bytes:
+    # RFC 3565 §4.1 and RFC 3370 §5.1: the parameters are the IV, an OCTET STRING
+    # of one block.
+    if not params or params[0] != 0x04 or len(params) != size + 2 or params[1] != size:
+        raise ASN1Error(f"malformed CBC parameters: expected a {size}-byte IV")
     return params[2:]
 
 

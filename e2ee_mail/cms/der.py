@@ -6,9 +6,10 @@ DER (X.690 §10: definite, minimal lengths, single octet tags), with the in-memo
 reader of tlv.py:
 
 - RecipientInfos (RFC 5652 §6.1) of KeyTransRecipientInfo (§6.2.1) and
-  KeyAgreeRecipientInfo (§6.2.2) with an X25519 originatorKey (RFC 8418 §2.3), each
-  recipient named by issuerAndSerialNumber or subjectKeyIdentifier (rKeyId without
-  date or other attribute);
+  KeyAgreeRecipientInfo (§6.2.2) with an X25519 originatorKey (RFC 8418 §2.3) or an
+  id-ecPublicKey one (RFC 5753 §3.1.1, any parameters), each recipient named by
+  issuerAndSerialNumber or subjectKeyIdentifier (rKeyId without date or other
+  attribute);
 - AlgorithmIdentifier (RFC 5280 §4.1.1.2) with parameters kept as raw DER;
 - GCMParameters (RFC 5084 §3.2).
 
@@ -53,6 +54,8 @@ _X25519_ALG: Final = bytes.fromhex("300506032b656e")
 #: up to the 32 key octets.
 _X25519_ORIGINATOR: Final = bytes.fromhex("a02ca12a") + _X25519_ALG + b"\x03\x21\x00"
 _X25519_ORIGINATOR_ALG_AT: Final = 4
+#: Originator algorithms read here; their parameters are read by the general reader.
+_ORIGINATOR_ALGORITHMS: Final = frozenset((oids.X25519, oids.EC_PUBLIC_KEY))
 
 
 def _memo_alg(
@@ -174,7 +177,7 @@ def _originator(
     alg_start = s
     _, s = expect(buf, s, e, 0x30)
     originator_algorithm = _public_key_algorithm(buf[alg_start:s])
-    if originator_algorithm.algorithm != oids.X25519:
+    if originator_algorithm.algorithm not in _ORIGINATOR_ALGORITHMS:
         raise Decline  # asn1crypto reads other keys by their own spec
     bs, be = expect(buf, s, e, 0x03)
     if be != e or be == bs or buf[bs] != 0:

@@ -1,10 +1,12 @@
 """CMS enveloped messages: the functions e2ee_mail._api calls for format "cms".
 
-Opens RFC 5083 AuthEnvelopedData with id-aes256-GCM (RFC 5084 §3.2: a 12-byte nonce,
-aes-ICVlen 16 and a 16-byte mac; anything else is refused before any secret-key
-operation), authenticating authAttrs as RFC 5083 §2.2 says; and, only when
-policy.allow_unauthenticated, RFC 5652 §6 EnvelopedData with AES-128/192/256-CBC (the
-PolicyError names the opt-in). Writing is build.py's (EnvelopedData only for
+Opens RFC 5083 AuthEnvelopedData with id-aes128-GCM, id-aes192-GCM or id-aes256-GCM
+(RFC 5084 §3.2: a 12-byte nonce, aes-ICVlen 16 and a 16-byte mac; anything else is
+refused before any secret-key operation), authenticating authAttrs as RFC 5083 §2.2
+says; and, only when policy.allow_unauthenticated, RFC 5652 §6 EnvelopedData with
+AES-128/192/256-CBC or des-ede3-cbc (legacy.py; the PolicyError names the opt-in,
+RC2 and single DES are refused whatever the policy). Only AES-256-GCM is written, and
+on request AES-256-CBC. Writing is build.py's (EnvelopedData only for
 cipher="aes-256-cbc", with RSA PKCS#1 v1.5 because gpgsm 2.2 reads no OAEP), rewrap
 rekey.py's (_api calls it directly), inspect inspection.py's; the checks shared with
 rewrap are in common.py.
@@ -28,9 +30,8 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections.abc import Sequence
-from typing import BinaryIO, Final, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
-from .._inspect import Inspection
 from ..core import aead
 from ..errors import (
     ASN1Error,
@@ -40,6 +41,10 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import build, common, legacy, passes, pem, templates
+
+if TYPE_CHECKING:
+    # Only inspect() returns one: the CLI's encrypt and decrypt never import it.
+    from .._inspect import Inspection
 
 __all__ = [
     "decrypt",
@@ -140,7 +145,8 @@ def decrypt(
         verified (or, for opted-in legacy CBC, the padding checked).
     """
     der = common.der(data)
-    header, (authenticated, nonce, size), segments, trailer = common.frame(der, policy)
+    header, params, segments, trailer = common.frame(der, policy)
+    authenticated, nonce, size, algorithm = params
     if authenticated and (trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE):
         raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
     usable = common.usable_candidates(header, keys, policy)
@@ -191,7 +197,7 @@ def decrypt(
             del out[total:]
             return out
         sink_io = io.BytesIO()
-        dec = legacy.CBCDecryptor(cek, nonce)
+        dec = legacy.CBCDecryptor(cek, nonce, algorithm)
         try:
             for offset, length in segments:
                 dec.update(view[offset : offset + length], sink_io)

@@ -8,8 +8,8 @@ again. A seekable source is read twice where it is; any other (a pipe, PEM, a MI
 part) is spooled as it arrives, *as the ciphertext it is*: the spool holds the
 message's own octets, sealed under the content key, which never leaves memory. So
 no plaintext rests on disk whatever stops the process (a spool is also nameless:
-SIGKILL leaves none). Legacy EnvelopedData (AES-CBC, RFC 5652 §6.3, opened only by
-opt-in) takes the same two passes, its padding checked by the first.
+SIGKILL leaves none). Legacy EnvelopedData (AES-CBC or 3DES-CBC, RFC 5652 §6.3,
+opened only by opt-in) takes the same two passes, its padding checked by the first.
 
 Large bodies overlap reading, decrypting and writing on threads (core/pipeline.py);
 reads get a thread of their own only from a seekable source or our spool, writes
@@ -72,7 +72,7 @@ def decrypt_stream(
     start = source.tell() if seekable else 0
     reader = common.reader(source, policy)
     header = reader.read_header()
-    authenticated, nonce, size = common.content_params(header, policy)
+    authenticated, nonce, size, algorithm = common.content_params(header, policy)
     ceks, _ = common.content_keys(header, keys, policy, size)
     with contextlib.ExitStack() as stack:
         first: _Opening | None = None
@@ -93,7 +93,7 @@ def decrypt_stream(
             # The segments' sizes come as they arrive: buffers for the first one
             # (64 KiB at least; build.py writes 1 MiB segments).
             buffers = pipeline.Buffers(_buffer_size(max(segments.first, _HINT)))
-            first = _Opening(ceks[0], nonce, authenticated)
+            first = _Opening(ceks[0], nonce, algorithm, authenticated)
             first.keep(segments, spool, buffers)
             trailer = reader.read_trailer(authenticated=authenticated)
             _check_trailer(trailer, authenticated)
@@ -101,11 +101,11 @@ def decrypt_stream(
             if buffers.size < _buffer_size(segments.total):
                 buffers = pipeline.Buffers(_buffer_size(segments.total))
         cek = _first_that_opens(
-            first, ceks, nonce, authenticated, trailer, body, buffers
+            first, ceks, nonce, authenticated, trailer, body, buffers, algorithm
         )
         if cek is None:
             raise DecryptionError()
-        second = _Opening(cek, nonce, authenticated)
+        second = _Opening(cek, nonce, algorithm, authenticated)
         second.update(body, dst, buffers)
         second.finalize(trailer, dst)
         if seekable:
@@ -137,6 +137,7 @@ def _first_that_opens(
     trailer: Trailer,
     body: _Body,
     buffers: pipeline.Buffers,
+    algorithm: str,
 ) -> bytes | None:
     """The content key whose tag (or CBC padding) verifies, or None.
 
@@ -146,7 +147,7 @@ def _first_that_opens(
     for i, cek in enumerate(ceks):
         opening = first if i == 0 and first is not None else None
         if opening is None:
-            opening = _Opening(cek, nonce, authenticated)
+            opening = _Opening(cek, nonce, algorithm, authenticated)
             opening.update(body, None, buffers)
         try:
             opening.finalize(trailer, None)
@@ -246,16 +247,19 @@ class _Segments:
 
 
 class _Opening:
-    """One pass of one content key over the body: GCM, or opted-in legacy CBC."""
+    """One pass of one content key over the body: GCM, or opted-in legacy CBC
+    (``algorithm``: the content cipher's OID)."""
 
-    def __init__(self, cek: bytes, nonce: bytes, authenticated: bool) -> None:
+    def __init__(
+        self, cek: bytes, nonce: bytes, algorithm: str, authenticated: bool
+    ) -> None:
         self._gcm: aead.GCMStreamOpener | None = None
         self._cbc: legacy.CBCDecryptor | None = None
         if authenticated:
             # No buffers of its own: core/pipeline.py brings the caller's.
             self._gcm = aead.GCMStreamOpener(cek, nonce, buffer_size=0)
         else:
-            self._cbc = legacy.CBCDecryptor(cek, nonce)
+            self._cbc = legacy.CBCDecryptor(cek, nonce, algorithm)
 
     def keep(
         self, segments: _Segments, spool: BinaryIO, buffers: pipeline.Buffers

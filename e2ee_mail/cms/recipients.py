@@ -3,13 +3,18 @@ content-encryption key (CEK) recovered from one.
 
 Opens RFC 5652 §6.2.1 KeyTransRecipientInfo with RSAES-OAEP (RFC 8017 §7.1, parameters
 per RFC 4055 §4.1) or RSAES-PKCS1-v1_5 (RFC 8017 §7.2), and RFC 5652 §6.2.2
-KeyAgreeRecipientInfo for X25519 per RFC 8418: an ephemeral originatorKey (§2.3), the
+KeyAgreeRecipientInfo for X25519 per RFC 8418 and for the NIST curves P-256, P-384 and
+P-521 per RFC 5753: an ephemeral originatorKey (RFC 8418 §2.3, RFC 5753 §3.1.1), the
 ECC-CMS-SharedInfo (RFC 5753 §7.2) and AES key wrap (RFC 3394, RFC 3565). Writing
 entries is templates.py's; the key-encryption key derivation serves both.
 
-KDFs (RFC 8418 §2.2 allows both): we open the X9.63 KDF with SHA-256/384/512 and
+KDFs for X25519 (RFC 8418 §2.2 allows both): the X9.63 KDF with SHA-256/384/512 and
 dhSinglePass-stdDH-hkdf-sha256-scheme (HKDF-SHA256, no salt, info = the DER
-ECC-CMS-SharedInfo), with aes128/192/256-wrap, with or without ukm.
+ECC-CMS-SharedInfo). For the NIST curves: the X9.63 KDF with SHA-1 (OpenSSL's default)
+or SHA-256/384/512, standard or cofactor ECDH (oids.EC_SCHEMES). Either with
+aes128/192/256-wrap, with or without ukm. An EC originatorKey's parameters may be
+absent, NULL or the recipient's named curve (RFC 5753 §3.1.1); its point must lie on
+that curve.
 
 Every failure after a secret-key operation is the same DecryptionError. Left out:
 static-static ECDH (originator by reference), KEK, password and KEM recipients (listed
@@ -21,12 +26,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 
-from ..core import kdf, keywrap
+from ..core import ecdh_x963, kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
-from ..errors import ASN1Error, DecryptionError, UnsupportedError
+from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, oids
@@ -62,6 +67,15 @@ def derive_kek(scheme: str, wrap_oid: str, shared: bytes, ukm: bytes | None) -> 
     return kdf.x963_kdf(shared, shared_info=info, length=size, hash_name=hash_name)
 
 
+def _agreement_oid(algorithm: str) -> str:
+    """The originator algorithm a key of ``algorithm`` agrees with ("" for RSA)."""
+    if algorithm == "x25519":
+        return oids.X25519
+    if algorithm.startswith("ecdh-"):
+        return oids.EC_PUBLIC_KEY
+    return ""
+
+
 def _names(rid: RecipientId, cert: X509Certificate | None) -> bool:
     if cert is None:
         return False
@@ -76,7 +90,8 @@ def candidates(
     """Pair recipient entries with the keys that may open them (public data only).
 
     A key with a certificate pairs with the entries that name it. A key loaded without
-    a certificate pairs with every entry of its algorithm (trial decryption).
+    a certificate pairs with every entry of its algorithm (trial decryption): key
+    transport for RSA, key agreement with an originator of its key type otherwise.
 
     Returns:
         (candidates, named): ``named`` says whether some entry names one of our keys
@@ -85,14 +100,14 @@ def candidates(
     found: list[Candidate] = []
     named = False
     for key in keys:
+        if key.algorithm == "ed25519":
+            # A signing-only key (RFC 8419) opens no recipient entry.
+            continue
         # The key's type and certificate are looked up once per key, not per entry
         # (the abstract-class checks are slow on 100-recipient messages).
         cert = key.certificate
-        kind: type = (
-            KeyAgreeRecipientInfo
-            if key.algorithm == "x25519"
-            else KeyTransRecipientInfo
-        )
+        agreement = _agreement_oid(key.algorithm)
+        kind: type = KeyAgreeRecipientInfo if agreement else KeyTransRecipientInfo
         for info in infos:
             if type(info) is not kind:
                 continue
@@ -105,11 +120,12 @@ def candidates(
                     found.append((info, 0, key))
                 continue
             assert isinstance(info, KeyAgreeRecipientInfo)
+            trial = cert is None and info.originator_algorithm.algorithm == agreement
             for index, rek in enumerate(info.recipient_encrypted_keys):
                 if _names(rek.rid, cert):
                     named = True
                     found.append((info, index, key))
-                elif cert is None:
+                elif trial:
                     found.append((info, index, key))
     return found, named
 
@@ -132,19 +148,55 @@ def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> 
     if isinstance(info, KeyAgreeRecipientInfo):
         if info.version != 3:  # RFC 5652 §6.2.2: always 3.
             raise ASN1Error("KeyAgreeRecipientInfo version must be 3")
-        if info.originator_algorithm.algorithm != oids.X25519:
-            raise UnsupportedError(
-                "key agreement with originator algorithm "
-                f"{info.originator_algorithm.algorithm} is not supported"
-            )
-        if info.originator_algorithm.parameters is not None:
-            raise ASN1Error("id-X25519 parameters must be absent (RFC 8410 §3)")
-        if len(info.originator_public_key) != core_x25519.KEY_SIZE:
-            raise ASN1Error("malformed X25519 originator key")
         scheme = info.key_encryption_algorithm.algorithm
-        if scheme not in oids.KDF_SCHEMES:
-            raise UnsupportedError(f"key agreement scheme {scheme} is not supported")
+        if isinstance(key.private_key, ec.EllipticCurvePrivateKey):
+            _check_ec_originator(info, key.algorithm.removeprefix("ecdh-"))
+            allowed = oids.EC_SCHEMES
+        else:
+            _check_x25519_originator(info)
+            allowed = oids.X25519_SCHEMES
+        if scheme not in allowed:
+            raise UnsupportedError(
+                f"key agreement scheme {oids.name(scheme)} is not supported for "
+                f"{key.algorithm} keys"
+            )
         _wrap_oid(info)
+
+
+def _check_x25519_originator(info: KeyAgreeRecipientInfo) -> None:
+    if info.originator_algorithm.algorithm != oids.X25519:
+        raise UnsupportedError(
+            "key agreement with originator algorithm "
+            f"{oids.name(info.originator_algorithm.algorithm)} is not supported "
+            "for an X25519 key"
+        )
+    if info.originator_algorithm.parameters is not None:
+        raise ASN1Error("id-X25519 parameters must be absent (RFC 8410 §3)")
+    if len(info.originator_public_key) != core_x25519.KEY_SIZE:
+        raise ASN1Error("malformed X25519 originator key")
+
+
+def _check_ec_originator(info: KeyAgreeRecipientInfo, curve: str) -> None:
+    alg = info.originator_algorithm
+    if alg.algorithm != oids.EC_PUBLIC_KEY:
+        raise UnsupportedError(
+            f"key agreement with originator algorithm {oids.name(alg.algorithm)} "
+            f"is not supported for an ECDH {curve.upper()} key"
+        )
+    # RFC 5753 §3.1.1: absent, NULL (older senders), or the recipient's curve.
+    params = alg.parameters
+    if params is not None and params != b"\x05\x00" and params != _curve_der(curve):
+        raise ASN1Error(
+            "the originator key's parameters are not the recipient's curve "
+            f"{curve.upper()}"
+        )
+    ecdh_x963.decode_point(curve, info.originator_public_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _curve_der(curve: str) -> bytes:
+    """The namedCurve parameters of ``curve``: its OBJECT IDENTIFIER's DER."""
+    return asn1.der_oid(next(o for o, n in oids.EC_CURVES.items() if n == curve))
 
 
 def _wrap_oid(info: KeyAgreeRecipientInfo) -> str:
@@ -183,8 +235,17 @@ def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
             label=params.label or None,
         )
     assert isinstance(info, KeyAgreeRecipientInfo)
-    assert isinstance(private, x25519.X25519PrivateKey)
-    shared = core_x25519.agree(private, info.originator_public_key)
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        # The point was checked by check_supported (public data, a FormatError).
+        curve = key.algorithm.removeprefix("ecdh-")
+        try:
+            peer = ecdh_x963.decode_point(curve, info.originator_public_key)
+        except FormatError:
+            raise DecryptionError() from None
+        shared = ecdh_x963.agree(private, peer)
+    else:
+        assert isinstance(private, x25519.X25519PrivateKey)
+        shared = core_x25519.agree(private, info.originator_public_key)
     wrap_oid = _wrap_oid(info)
     kek = derive_kek(
         info.key_encryption_algorithm.algorithm, wrap_oid, shared, info.ukm
@@ -246,6 +307,22 @@ def _describe_rid(rid: RecipientId) -> str:
     return f"issuer={issuer}; serial={rid.serial_number or 0:X}"
 
 
+def _originator_name(info: KeyAgreeRecipientInfo) -> str:
+    """ "x25519", or "ecdh-p256" and so on for an EC originator: its curve from the
+    parameters, or from the point's length when they are absent (OpenSSL omits
+    them)."""
+    alg = info.originator_algorithm
+    if alg.algorithm != oids.EC_PUBLIC_KEY:
+        return oids.name(alg.algorithm)
+    size = len(info.originator_public_key)
+    for curve, point_size in ecdh_x963.POINT_SIZES.items():
+        if alg.parameters == _curve_der(curve) or (
+            alg.parameters in (None, b"\x05\x00") and size == point_size
+        ):
+            return f"ecdh-{curve}"
+    return "ecdh-unknown-curve"
+
+
 def describe(info: RecipientInfo) -> list[tuple[str, str, str]]:
     """(type, id, algorithm) for each recipient named by ``info``."""
     if isinstance(info, KeyTransRecipientInfo):
@@ -266,9 +343,7 @@ def describe(info: RecipientInfo) -> list[tuple[str, str, str]]:
             wrap_name = oids.name(_wrap_oid(info))
         except (ASN1Error, UnsupportedError):
             wrap_name = "unknown-wrap"
-        alg_name = (
-            f"{oids.name(info.originator_algorithm.algorithm)}-{scheme}+{wrap_name}"
-        )
+        alg_name = f"{_originator_name(info)}-{scheme}+{wrap_name}"
         return [
             ("KeyAgreeRecipientInfo", _describe_rid(rek.rid), alg_name)
             for rek in info.recipient_encrypted_keys

@@ -41,6 +41,9 @@ _ASN1CRYPTO_ERRORS: Final = (
     UnicodeError,
 )
 
+#: The same, for the other asn1crypto readers of this package (signed.py).
+ASN1CRYPTO_ERRORS: Final = _ASN1CRYPTO_ERRORS
+
 _T = TypeVar("_T")
 
 

@@ -59,7 +59,7 @@ _CHUNK: Final = 1 << 20
 #: End-of-contents octets of the three outer layers written with indefinite lengths.
 _CLOSE_INDEFINITE: Final = b"\x00\x00" * 3
 #: What :func:`common.frame` returns.
-_Framed = tuple[EnvelopeHeader, tuple[bool, bytes, int], list[tuple[int, int]], Trailer]
+_Framed = tuple[EnvelopeHeader, common.ContentParams, list[tuple[int, int]], Trailer]
 
 
 def rewrap(
@@ -79,7 +79,8 @@ def rewrap(
     armored = pem.is_pem(raw[:64])
     der = pem.dearmor(raw) if armored else raw
     x509_certs = common.x509_certificates(certs, policy)
-    header, (authenticated, _, size), _, trailer = common.frame(der, policy)
+    header, params, _, trailer = common.frame(der, policy)
+    authenticated, size = params.authenticated, params.key_size
     ceks, rejected = common.content_keys(header, keys, policy, size)
     # A stand-in for a failed unwrap (implicit rejection) is never trusted: it goes
     # through the self-check below and fails there, like any wrong key.
@@ -115,9 +116,9 @@ class ParsedEnvelope:
     ) -> tuple[bytes, bytearray]:
         """(the content key, the plaintext): the first unwrapped key that opens
         the whole body."""
-        header, (_, _, size), _, _ = self.framed
+        header, params, _, _ = self.framed
         usable = common.usable_candidates(header, keys, policy)
-        for cek in common.unwrapped(usable, size):
+        for cek in common.unwrapped(usable, params.key_size):
             plaintext = _open_body(self.der, self.framed, cek)
             if plaintext is not None:
                 return cek, plaintext
@@ -142,7 +143,8 @@ def rewrap_opened(
     env = data if isinstance(data, ParsedEnvelope) else ParsedEnvelope(data, policy)
     x509_certs = common.x509_certificates(certs, policy)
     cek, plaintext = env.open(keys, policy)
-    header, (authenticated, _, _), _, trailer = env.framed
+    header, params, _, trailer = env.framed
+    authenticated = params.authenticated
     ris_der = _recipient_infos(x509_certs, cek, authenticated, policy)
     tail = memoryview(env.der)[header.eci_offset : trailer.content_end]
     out = _rewrap_frame(header, ris_der, tail)
@@ -173,7 +175,7 @@ def rewrap_stream(
     tap.keep()
     reader = common.reader(tap, policy)  # type: ignore[arg-type]
     header = reader.read_header()
-    authenticated, nonce, size = common.content_params(header, policy)
+    authenticated, nonce, size, algorithm = common.content_params(header, policy)
     ceks, rejected = common.content_keys(header, keys, policy, size)
     trusted = len(ceks) == 1 and not rejected and _unwrap_authenticated(header, keys)
     tail_size = None
@@ -191,7 +193,9 @@ def rewrap_stream(
         _copy_tail(reader, tap, prefix, out, [], authenticated)
     else:
         with spool() as body:
-            openers = [_body_opener(cek, nonce, authenticated) for cek in ceks]
+            openers = [
+                _body_opener(cek, nonce, algorithm, authenticated) for cek in ceks
+            ]
             trailer = _copy_tail(reader, tap, prefix, body, openers, authenticated)
             if authenticated and trailer.auth_attrs is not None:
                 raise UnsupportedError(
@@ -239,10 +243,12 @@ def _recipient_infos(
 _BodyOpener = aead.GCMStreamOpener | legacy.CBCDecryptor
 
 
-def _body_opener(cek: bytes, nonce: bytes, authenticated: bool) -> _BodyOpener:
+def _body_opener(
+    cek: bytes, nonce: bytes, algorithm: str, authenticated: bool
+) -> _BodyOpener:
     if authenticated:
         return aead.GCMStreamOpener(cek, nonce, buffer_size=1 << 18)
-    return legacy.CBCDecryptor(cek, nonce)
+    return legacy.CBCDecryptor(cek, nonce, algorithm)
 
 
 def _copy_tail(
@@ -342,7 +348,9 @@ def _frame_head(header: EnvelopeHeader, ris_der: bytes, tail_size: int | None) -
 
 def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     """Whether ``der`` parses and its body opens with ``cek`` (rewrap self-check)."""
-    _, (authenticated, nonce, _), segments, trailer = common.frame(der, policy)
+    _, (authenticated, nonce, _, algorithm), segments, trailer = common.frame(
+        der, policy
+    )
     view = memoryview(der)
     sink = _Discard()
     try:
@@ -354,7 +362,7 @@ def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
                 opener.update(view[offset : offset + length], sink)  # type: ignore[arg-type]
             opener.finalize(trailer.mac or b"")
         else:
-            dec = legacy.CBCDecryptor(cek, nonce)
+            dec = legacy.CBCDecryptor(cek, nonce, algorithm)
             for offset, length in segments:
                 dec.update(view[offset : offset + length], sink)  # type: ignore[arg-type]
             dec.finalize(sink)  # type: ignore[arg-type]
@@ -367,7 +375,7 @@ def _open_body(der: bytes, framed: _Framed, cek: bytes) -> bytearray | None:
     """The plaintext of the body of ``der`` (``framed`` is its
     :func:`common.frame`) under ``cek``, or None when it does not open. The
     body is in memory already: one AEAD call over it and its tag."""
-    _, (authenticated, nonce, _), segments, trailer = framed
+    _, (authenticated, nonce, _, algorithm), segments, trailer = framed
     view = memoryview(der)
     pieces = [view[offset : offset + length] for offset, length in segments]
     if authenticated:
@@ -383,7 +391,7 @@ def _open_body(der: bytes, framed: _Framed, cek: bytes) -> bytearray | None:
             return None
         return out
     sink = io.BytesIO()
-    dec = legacy.CBCDecryptor(cek, nonce)
+    dec = legacy.CBCDecryptor(cek, nonce, algorithm)
     try:
         for piece in pieces:
             dec.update(piece, sink)

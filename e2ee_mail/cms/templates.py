@@ -7,10 +7,15 @@ RSAES-PKCS1-v1_5 (RFC 8017 §7.2). X25519 keys get the RFC 8418 KeyAgreeRecipien
 an ephemeral originatorKey (§2.3), dhSinglePass-stdDH-sha256kdf-scheme (the ANSI X9.63
 KDF with SHA-256, which CMS ECDH implementations share since RFC 5753; RFC 8418 §2.2
 allows it beside HKDF) over the ECC-CMS-SharedInfo (RFC 5753 §7.2), id-aes256-wrap
-(RFC 3394, RFC 3565), no ukm. Recipients are named by issuerAndSerialNumber (the
-default: every client reads it) or by subjectKeyIdentifier.
+(RFC 3394, RFC 3565), no ukm. EC keys on P-256, P-384 and P-521 get the same entry
+per RFC 5753 §3.1.1: the ephemeral key as an id-ecPublicKey originatorKey with its
+parameters absent (as OpenSSL writes it; the curve is the recipient's) and the point
+uncompressed, the X9.63 KDF with SHA-256, SHA-384 and SHA-512 respectively (the
+pairing of RFC 5753 §8), and id-aes256-wrap for the 256-bit content key. Recipients
+are named by issuerAndSerialNumber (the default: every client reads it) or by
+subjectKeyIdentifier.
 
-Only the wrapped key (and the X25519 ephemeral key) differ from message to message. So
+Only the wrapped key (and the ephemeral key) differ from message to message. So
 each certificate's entry is serialized once, by asn1.serialize_recipient_info, around
 placeholders of the right sizes, cut at them, and cached; every message joins the
 pieces around its fresh values, which costs less than building and serializing the
@@ -23,9 +28,9 @@ import dataclasses
 import functools
 from typing import Final, Literal
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 
-from ..core import keywrap
+from ..core import ecdh_x963, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..errors import PolicyError, UnsupportedError
@@ -41,12 +46,20 @@ from .structures import (
     RecipientId,
 )
 
-__all__ = ["KARI_SCHEME", "KARI_WRAP", "RidKind", "wrap_der"]
+__all__ = ["EC_SCHEMES", "KARI_SCHEME", "KARI_WRAP", "RidKind", "wrap_der"]
 
 RidKind = Literal["issuer_and_serial_number", "subject_key_identifier"]
 #: The key agreement scheme and key wrap we write for X25519 (see the docstring).
 KARI_SCHEME: Final = oids.DH_SINGLE_PASS_STDDH_SHA256KDF
 KARI_WRAP: Final = oids.AES256_WRAP
+#: The key agreement scheme we write for each NIST curve (see the docstring).
+EC_SCHEMES: Final = {
+    "p256": oids.DH_SINGLE_PASS_STDDH_SHA256KDF,
+    "p384": oids.DH_SINGLE_PASS_STDDH_SHA384KDF,
+    "p521": oids.DH_SINGLE_PASS_STDDH_SHA512KDF,
+}
+_EC_ORIGINATOR: Final = AlgorithmIdentifier(oids.EC_PUBLIC_KEY)
+_X25519_ORIGINATOR: Final = AlgorithmIdentifier(oids.X25519)
 _OAEP_SHA256: Final = OAEPParameters("sha256", "sha256", b"")
 _PKCS1: Final = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
 #: AES-KW of a 32-byte CEK (RFC 3394 §2.2.1: 8 bytes longer than the key).
@@ -59,8 +72,10 @@ class _Plan:
 
     For RSA, ``head`` (OAEP) and ``head_pkcs1`` are the whole entry up to the
     encryptedKey content, which always has the modulus' size ``rsa_size``
-    (RFC 8017 §7.1.1, §7.2.1). For X25519, ``head`` runs up to the ephemeral key and
-    ``mid`` from it to the wrapped key; both are empty when no template applies.
+    (RFC 8017 §7.1.1, §7.2.1). For key agreement, ``head`` runs up to the ephemeral
+    key and ``mid`` from it to the wrapped key; both are empty when no template
+    applies. ``x25519_public`` is the X25519 recipient key; an EC recipient has
+    ``ec_public`` and ``curve`` instead.
     """
 
     rid: RecipientId
@@ -71,6 +86,8 @@ class _Plan:
     head: bytes
     head_pkcs1: bytes
     mid: bytes
+    ec_public: ec.EllipticCurvePublicKey | None = None
+    curve: str = ""
 
 
 def _rid(cert: X509Certificate, kind: RidKind) -> RecipientId:
@@ -95,14 +112,19 @@ def _ktri(rid: RecipientId, *, pkcs1: bool, encrypted: bytes) -> KeyTransRecipie
     return KeyTransRecipientInfo(version, rid, alg, encrypted)
 
 
-def _kari(rid: RecipientId, ephemeral: bytes, wrapped: bytes) -> KeyAgreeRecipientInfo:
+def _kari(
+    rid: RecipientId, ephemeral: bytes, wrapped: bytes, curve: str = ""
+) -> KeyAgreeRecipientInfo:
+    """The entry for an X25519 recipient, or an EC one on ``curve``."""
     wrap_alg = asn1.serialize_algorithm_identifier(AlgorithmIdentifier(KARI_WRAP))
     return KeyAgreeRecipientInfo(
         version=3,
-        originator_algorithm=AlgorithmIdentifier(oids.X25519),
+        originator_algorithm=_EC_ORIGINATOR if curve else _X25519_ORIGINATOR,
         originator_public_key=ephemeral,
         ukm=None,
-        key_encryption_algorithm=AlgorithmIdentifier(KARI_SCHEME, wrap_alg),
+        key_encryption_algorithm=AlgorithmIdentifier(
+            EC_SCHEMES[curve] if curve else KARI_SCHEME, wrap_alg
+        ),
         recipient_encrypted_keys=(RecipientEncryptedKey(rid, wrapped),),
     )
 
@@ -130,13 +152,27 @@ def _plan(cert: X509Certificate, rid_kind: RidKind) -> _Plan:
             head_pkcs1=_ktri_head(rid, pkcs1=True, size=size),
             mid=b"",
         )
-    x25519_public = core_x25519.public_bytes(public)
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        curve = ecdh_x963.curve_name(public)
+        assert curve is not None  # x509/certs.py loads no other curve
+        eph_size = ecdh_x963.POINT_SIZES[curve]
+        ec_public: ec.EllipticCurvePublicKey | None = public
+        x25519_public = b""
+    else:
+        # x509/usage.py refuses to encrypt to the signing-only key types.
+        assert isinstance(public, x25519.X25519PublicKey)
+        curve = ""
+        eph_size = core_x25519.KEY_SIZE
+        ec_public = None
+        x25519_public = core_x25519.public_bytes(public)
     # Cut a template KeyAgreeRecipientInfo around its two variable parts.
-    eph_marker = b"\xee" * core_x25519.KEY_SIZE
+    eph_marker = b"\xee" * eph_size
     wrapped_marker = b"\xdd" * _WRAPPED_CEK_SIZE
-    template = asn1.serialize_recipient_info(_kari(rid, eph_marker, wrapped_marker))
+    template = asn1.serialize_recipient_info(
+        _kari(rid, eph_marker, wrapped_marker, curve)
+    )
     eph_at = template.find(eph_marker)
-    wrapped_at = template.find(wrapped_marker, eph_at + core_x25519.KEY_SIZE)
+    wrapped_at = template.find(wrapped_marker, eph_at + eph_size)
     # Unusable when a marker also occurs in the rid: then no template is used.
     usable = (
         template.count(eph_marker) == 1
@@ -151,7 +187,9 @@ def _plan(cert: X509Certificate, rid_kind: RidKind) -> _Plan:
         x25519_public=x25519_public,
         head=template[:eph_at] if usable else b"",
         head_pkcs1=b"",
-        mid=template[eph_at + core_x25519.KEY_SIZE : wrapped_at] if usable else b"",
+        mid=template[eph_at + eph_size : wrapped_at] if usable else b"",
+        ec_public=ec_public,
+        curve=curve,
     )
 
 
@@ -172,7 +210,8 @@ def wrap_der(
         cek: the content-encryption key.
         policy: what may be written.
         rid_kind: how the entry names the certificate.
-        ephemeral_secret: pin the X25519 ephemeral key (test vectors only).
+        ephemeral_secret: pin the ephemeral key (test vectors only): the X25519
+            private key, or the EC scalar big-endian.
         encrypted_key: an RSA-wrapped CEK recorded in a test vector, used instead of
             wrapping (RSA padding randomness cannot be pinned; test vectors only).
 
@@ -196,15 +235,25 @@ def wrap_der(
             entry = _ktri(plan.rid, pkcs1=pkcs1, encrypted=encrypted)
             return asn1.serialize_recipient_info(entry)
         return (plan.head_pkcs1 if pkcs1 else plan.head) + encrypted
-    if ephemeral_secret is None:
+    scheme = KARI_SCHEME
+    if plan.ec_public is not None:
+        scheme = EC_SCHEMES[plan.curve]
+        if ephemeral_secret is None:
+            ephemeral, shared = ecdh_x963.ephemeral_agree(plan.curve, plan.ec_public)
+        else:
+            ephemeral, shared = ecdh_x963.ephemeral_agree_from_parts(
+                plan.curve, plan.ec_public, ephemeral_secret
+            )
+    elif ephemeral_secret is None:
         ephemeral, shared = core_x25519.ephemeral_agree(plan.x25519_public)
     else:
         ephemeral, shared = core_x25519.ephemeral_agree_from_parts(
             plan.x25519_public, ephemeral_secret
         )
-    kek = recipients.derive_kek(KARI_SCHEME, KARI_WRAP, shared, None)
+    kek = recipients.derive_kek(scheme, KARI_WRAP, shared, None)
     wrapped = keywrap.wrap(kek, cek)
     if not plan.head or len(wrapped) != _WRAPPED_CEK_SIZE:
         # No template (see _plan), or a CEK other than 32 bytes.
-        return asn1.serialize_recipient_info(_kari(plan.rid, ephemeral, wrapped))
+        kari = _kari(plan.rid, ephemeral, wrapped, plan.curve)
+        return asn1.serialize_recipient_info(kari)
     return b"".join((plan.head, ephemeral, plan.mid, wrapped))

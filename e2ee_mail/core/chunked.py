@@ -5,7 +5,12 @@ nonce = ``nonce_prefix`` || i (8 octets, big-endian) and associated data ``aad``
 final, empty chunk is sealed with nonce index = number of chunks and associated data
 ``aad`` || total plaintext length (8 octets), so truncation, reordering and extension
 are all detected. Modes: AES-GCM (12-octet nonce) and AES-OCB3 (15-octet nonce),
-both with 16-octet tags, from `cryptography`.
+both with 16-octet tags, from `cryptography`, and AES-EAX (16-octet nonce, ``eax.py``).
+
+The LibrePGP AEAD packet (RFC 4880bis-10 §5.16) runs the same loop with two
+differences, its ``style``: the nonce of chunk i is the packet's starting IV with i
+xored into its last 8 octets, and every chunk's associated data ends with i (8
+octets, big-endian), the final tag's with i and then the total length.
 
 Opening releases a chunk only once its tag has verified; the streaming opener also
 holds back the last chunk until the final tag has verified. The bytes API allocates
@@ -25,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..errors import DecryptionError, UsageError
 from .aead import GCMStreamSealer
+from .eax import AESEAX
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -34,14 +40,16 @@ __all__ = [
     "opened_size",
     "seal_into",
     "sealed_size",
+    "verify_final_tag",
 ]
 
 TAG_SIZE: Final = 16
 #: Bodies at least this large are sealed and opened by two threads: SEIPDv2 chunks
 #: are independent and `cryptography` releases the GIL during bulk AEAD.
 PARALLEL_MIN_BYTES: Final = 8 << 20
-Mode = Literal["gcm", "ocb"]
-NONCE_SIZE: Final = {"gcm": 12, "ocb": 15}
+Mode = Literal["gcm", "ocb", "eax"]
+Style = Literal["rfc9580", "librepgp"]
+NONCE_SIZE: Final = {"gcm": 12, "ocb": 15, "eax": 16}
 Buffer = bytes | bytearray | memoryview
 
 
@@ -60,11 +68,13 @@ class ChunkParams:
     """Everything the chunk loop needs.
 
     Attributes:
-        mode: "gcm" or "ocb".
+        mode: "gcm", "ocb" or "eax".
         key: the message key (16, 24 or 32 octets).
-        nonce_prefix: nonce size - 8 octets (the HKDF-derived IV).
+        nonce_prefix: style "rfc9580": nonce size - 8 octets (the HKDF-derived
+            IV); style "librepgp": the whole starting IV (nonce size octets).
         chunk_size: plaintext octets per chunk.
-        aad: associated data of every chunk.
+        aad: associated data of every chunk (style "librepgp": before the index).
+        style: "rfc9580" (SEIPDv2) or "librepgp" (the LibrePGP AEAD packet).
     """
 
     mode: Mode
@@ -72,28 +82,45 @@ class ChunkParams:
     nonce_prefix: bytes
     chunk_size: int
     aad: bytes
+    style: Style = "rfc9580"
 
     def __post_init__(self) -> None:
         if self.mode not in NONCE_SIZE:
             raise UsageError(f"unknown chunked AEAD mode {self.mode!r}")
-        if len(self.nonce_prefix) + 8 != NONCE_SIZE[self.mode]:
+        if self.style not in ("rfc9580", "librepgp"):
+            raise UsageError(f"unknown chunk style {self.style!r}")
+        index_size = 8 if self.style == "rfc9580" else 0
+        if len(self.nonce_prefix) + index_size != NONCE_SIZE[self.mode]:
             raise UsageError("nonce prefix has the wrong size for the mode")
         if self.chunk_size <= 0:
             raise UsageError("chunk size must be positive")
 
     def cipher(self) -> _AEAD:
-        """The `cryptography` AEAD object for this key."""
+        """The AEAD object for this key (`cryptography`'s, or ``eax.AESEAX``)."""
         if self.mode == "gcm":
             return AESGCM(self.key)
-        return AESOCB3(self.key)
+        if self.mode == "ocb":
+            return AESOCB3(self.key)
+        return AESEAX(self.key)
 
     def nonce(self, index: int) -> bytes:
         """The nonce of chunk ``index``."""
-        return self.nonce_prefix + index.to_bytes(8, "big")
+        if self.style == "rfc9580":
+            return self.nonce_prefix + index.to_bytes(8, "big")
+        iv = self.nonce_prefix
+        low = int.from_bytes(iv[-8:], "big") ^ index
+        return iv[:-8] + low.to_bytes(8, "big")
 
-    def final_aad(self, total: int) -> bytes:
-        """Associated data of the final tag."""
-        return self.aad + total.to_bytes(8, "big")
+    def chunk_aad(self, index: int) -> bytes:
+        """Associated data of chunk ``index``."""
+        if self.style == "rfc9580":
+            return self.aad
+        return self.aad + index.to_bytes(8, "big")
+
+    def final_aad(self, total: int, index: int) -> bytes:
+        """Associated data of the final tag, whose nonce index is ``index`` (the
+        number of chunks), after ``total`` plaintext octets."""
+        return self.chunk_aad(index) + total.to_bytes(8, "big")
 
 
 def _chunks(length: int, chunk_size: int) -> int:
@@ -140,11 +167,11 @@ def _crypt_range(
     crypt = aead.decrypt_into if opening else aead.encrypt_into
     step = params.chunk_size + TAG_SIZE if opening else params.chunk_size
     grow = -TAG_SIZE if opening else TAG_SIZE
-    aad = params.aad
+    aad = params.chunk_aad
     for _ in range(count):
         piece = src[pos : pos + step]
         n = len(piece) + grow
-        crypt(params.nonce(index), piece, aad, out[wpos : wpos + n])
+        crypt(params.nonce(index), piece, aad(index), out[wpos : wpos + n])
         pos += len(piece)
         wpos += n
         index += 1
@@ -196,7 +223,7 @@ def _seal_first_streamed(
     """Chunk 0 = ``head`` || ``piece`` sealed (GCM) straight into ``out`` (exactly
     their length + the tag); the same octets as the one-shot AEAD."""
     # No buffers of its own: update_into writes into ``out`` directly.
-    sealer = GCMStreamSealer(params.key, params.nonce(0), params.aad, 0)
+    sealer = GCMStreamSealer(params.key, params.nonce(0), params.chunk_aad(0), 0)
     # update_into wants room for len(data) + block size - 1; GCM writes len(data).
     n = sealer.update_into(head, out[: len(head) + 15])
     n += sealer.update_into(piece, out[n : n + len(piece) + 15])
@@ -232,7 +259,7 @@ def seal_into(
             aead.encrypt_into(
                 params.nonce(0),
                 head + bytes(piece),
-                params.aad,
+                params.chunk_aad(0),
                 out[: first + TAG_SIZE],
             )
         pos = len(piece)
@@ -251,10 +278,11 @@ def seal_into(
         aead,
     )
     wpos = need - TAG_SIZE
+    count = _chunks(length, size)
     aead.encrypt_into(
-        params.nonce(_chunks(length, size)),
+        params.nonce(count),
         b"",
-        params.final_aad(length),
+        params.final_aad(length, count),
         out[wpos : wpos + TAG_SIZE],
     )
     return need
@@ -274,24 +302,49 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
     body = len(src) - TAG_SIZE
     chunks = src[:body]
     aead = params.cipher()
+    count = -(-body // full)
     try:
         _split(
             lambda p, w, i, n, a: _crypt_range(
                 params, chunks, out, p, w, i, n, a, True
             ),
-            -(-body // full),
+            count,
             full,
             params.chunk_size,
             body >= PARALLEL_MIN_BYTES,
             aead,
         )
         aead.decrypt_into(
-            params.nonce(-(-body // full)),
+            params.nonce(count),
             src[body:],
-            params.final_aad(total),
+            params.final_aad(total, count),
             bytearray(),
         )
     except (InvalidTag, ValueError):
         out[:total] = bytes(total)
         raise DecryptionError() from None
     return total
+
+
+def verify_final_tag(params: ChunkParams, sealed_size: int, final_tag: Buffer) -> None:
+    """Verify only the final tag of a body of ``sealed_size`` octets (chunks, their
+    tags and the final tag) that ends with ``final_tag``.
+
+    The final tag authenticates no plaintext, only the total length, which the body
+    length gives: verifying it proves the key in O(1), whatever the body's size. It
+    says nothing about the chunks.
+
+    Raises:
+        DecryptionError: the tag does not verify under this key, or no chunk layout
+            has this length (truncated).
+    """
+    total = opened_size(sealed_size, params.chunk_size)
+    if len(final_tag) != TAG_SIZE:
+        raise DecryptionError()
+    count = _chunks(sealed_size - TAG_SIZE, params.chunk_size + TAG_SIZE)
+    try:
+        params.cipher().decrypt_into(
+            params.nonce(count), final_tag, params.final_aad(total, count), bytearray()
+        )
+    except (InvalidTag, ValueError):
+        raise DecryptionError() from None

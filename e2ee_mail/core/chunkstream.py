@@ -50,7 +50,7 @@ class ChunkSealer:
         self._aead.encrypt_into(
             self._params.nonce(self._index),
             memoryview(self._in)[:n],
-            self._params.aad,
+            self._params.chunk_aad(self._index),
             out,
         )
         self._dst.write(out)
@@ -116,7 +116,7 @@ class ChunkSealer:
         self._aead.encrypt_into(
             self._params.nonce(self._index),
             b"",
-            self._params.final_aad(self._total),
+            self._params.final_aad(self._total, self._index),
             tag,
         )
         self._dst.write(tag)
@@ -191,7 +191,7 @@ class ChunkOpener:
             self._aead.decrypt_into(
                 self._params.nonce(self._index),
                 piece,
-                self._params.aad,
+                self._params.chunk_aad(self._index),
                 memoryview(self._pbuf)[:n],
             )
         except (InvalidTag, ValueError):
@@ -206,7 +206,7 @@ class ChunkOpener:
             self._aead.decrypt_into(
                 self._params.nonce(self._index),
                 tag,
-                self._params.final_aad(self._total),
+                self._params.final_aad(self._total, self._index),
                 bytearray(),
             )
         except (InvalidTag, ValueError):

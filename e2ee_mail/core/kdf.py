@@ -8,7 +8,11 @@ from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 
 __all__ = ["hkdf_sha256", "x963_kdf"]
 
-_HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
+# SHA-1 only for reading: OpenSSL's CMS ECDH uses it unless told otherwise.
+_HASHES: dict[
+    str, type[hashes.SHA1 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512]
+] = {
+    "sha1": hashes.SHA1,
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,

@@ -26,7 +26,7 @@ from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["inspect", "kind", "parse", "parse_head", "serialize"]
+__all__ = ["inspect", "kind", "parse", "parse_fields", "parse_head", "serialize"]
 
 MailKind = Literal["smime", "pgpmime"]
 _SMIME: Final = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
@@ -73,14 +73,26 @@ def parse_head(block: bytes) -> EmailMessage:
     return _parse_bytes(block, headers_only=True)
 
 
-def _parse_bytes(data: bytes, *, headers_only: bool) -> EmailMessage:
+def parse_fields(block: bytes) -> EmailMessage:
+    """The header fields of ``block``, parsed; unlike :func:`parse_head`, there may
+    be none (a decrypted entity that is bare text).
+
+    Raises:
+        MIMEError: the ``email`` package refused ``block``.
+    """
+    return _parse_bytes(block, headers_only=True, fields_required=False)
+
+
+def _parse_bytes(
+    data: bytes, *, headers_only: bool, fields_required: bool = True
+) -> EmailMessage:
     """``data`` parsed with ``email.policy.default``: its header fields alone, or
     the whole message with the leaf parts' bytes kept as they came (the encrypted
     part is then read without re-encoding it).
 
     Raises:
         MIMEError: the ``email`` package refused ``data``, or it has no header
-            field.
+            field and ``fields_required``.
     """
     from email import policy
     from email.message import EmailMessage
@@ -96,7 +108,7 @@ def _parse_bytes(data: bytes, *, headers_only: bool) -> EmailMessage:
             parsed = from_bytes(data, keep_raw=True)
     except Exception as exc:  # the email package raises many types on odd input
         raise MIMEError(f"not a parseable mail message: {exc}") from None
-    if not len(parsed.keys()):
+    if fields_required and not len(parsed.keys()):
         raise MIMEError("not a mail message: no header fields")
     assert isinstance(parsed, EmailMessage)
     return parsed

@@ -26,14 +26,15 @@ armor is decrypted only by :func:`e2ee_mail.decrypt_message`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
 from ..errors import MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import detect, headers, streamio
-from .detect import parse_head
+from .detect import parse_fields, parse_head
 from .hcp import HCPChoice, resolve_hcp
 
 if TYPE_CHECKING:
@@ -54,6 +55,28 @@ __all__ = [
 
 #: The Content-Transfer-Encodings that leave a part's octets as they are.
 _IDENTITY_ENCODINGS = ("7bit", "8bit", "binary")
+
+
+#: The start of a line that continues a header block, as the ``email`` parser
+#: (which decrypt_message uses) tells one: a field name of printable US-ASCII
+#: other than ":" and the colon (RFC 5322 §2.2), a folded line's leading white
+#: space (§2.2.3), or an mbox "From " line.
+_FIELD_LINE: Final = re.compile(rb"From |[\041-\071\073-\176]*:|[\t ]")
+
+
+def _body_start(block: bytes) -> int:
+    """Where the body starts in ``block``, a decrypted entity's header block up to
+    its empty line: at the first line that is no header field (the ``email``
+    parser's reading, a body with the header block's empty line missing), else at
+    the end of ``block``."""
+    pos = 0
+    for line in block.splitlines(keepends=True):
+        if line in (b"\r\n", b"\n", b"\r"):
+            break
+        if not _FIELD_LINE.match(line):
+            return pos
+        pos += len(line)
+    return len(block)
 
 
 def _header_block(msg: EmailMessage) -> bytes:
@@ -169,8 +192,16 @@ class _RestoringWriter:
         return n
 
     def _write_head(self, block: bytes) -> None:
-        inner = parse_head(block)
+        # An entity whose first lines are no header fields is still one (RFC 2045
+        # §5.2: its type defaults to text/plain), often a bare text a client
+        # encrypted as it was: its header block is empty and those lines are the
+        # body. decrypt_message reads such entities the same way (the ``email``
+        # parser's rule, see _body_start); the outer fields are restored into the
+        # header block either way.
+        start = _body_start(block)
+        inner = parse_fields(block[:start])
         self._dst.write(_header_block(headers.restore(inner, self._outer)))
+        self._dst.write(block[start:])
 
     def flush(self) -> None:
         self._dst.flush()

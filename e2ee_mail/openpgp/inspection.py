@@ -1,7 +1,7 @@
 """What an OpenPGP message says about itself, read without any key
 (``e2ee_mail.inspect``): the encoding, the SEIPD version and AEAD suite (RFC 9580
-§5.13), the chunk size, and the recipients the PKESK packets name (§5.1: key ID or
-fingerprint, or anonymous).
+§5.13) or those of LibrePGP's OCB Encrypted Data packet, the chunk size, and the
+recipients the PKESK packets name (§5.1: key ID or fingerprint, or anonymous).
 
 :func:`inspect_stream` reads a stream in bounded memory: the packet headers, the
 PKESKs and the first octets of the encrypted data packet are parsed; the rest of
@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ..policy import Policy
 from . import armor as armor_mod
-from . import seipdv2
+from . import ocbed, seipdv2
 from .message import Buffer, ParsedMessage, drain_trailing, read_to_seipd
+from .packets import TAG_OCBED
 from .packets.header import PacketBodyReader
+from .packets.ocbed import OCBEDHeader, header_size, parse_ocbed_header
 from .packets.pkesk import PKESKv3, PKESKv6
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
@@ -46,14 +48,18 @@ def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
 
 def _inspection(
     armored: bool,
-    header: SEIPDv2Header | None,
+    header: SEIPDv2Header | OCBEDHeader | None,
     size: int,
     pkesks: list[PKESKv3 | PKESKv6],
 ) -> Inspection:
     from .._inspect import Inspection
 
     details = [("encoding", "armored" if armored else "binary")]
-    if header is not None:
+    if isinstance(header, OCBEDHeader):
+        content = ocbed.algorithm_name(header)
+        details.append(("packet", ocbed.description(header)))
+        details.append(("chunk size", str(header.chunk_size)))
+    elif header is not None:
         content = seipdv2.algorithm_name(header)
         details.append(("chunk size", str(1 << (header.chunk_size_octet + 6))))
     else:
@@ -70,8 +76,10 @@ def _inspection(
 def inspect(data: Buffer) -> Inspection:
     """Describe a message held in memory, without any key."""
     parsed = ParsedMessage(data, Policy())
-    header = None
-    if parsed.version == 2:
+    header: SEIPDv2Header | OCBEDHeader | None = None
+    if parsed.tag == TAG_OCBED:
+        header = parse_ocbed_header(parsed.seipd_body)
+    elif parsed.version == 2:
         header = parse_seipdv2_header(parsed.seipd_body)
     return _inspection(parsed.armored, header, len(parsed.seipd_body), parsed.pkesks)
 
@@ -91,12 +99,17 @@ def inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
     armored = bool(head) and not head[0] & 0x80 and armor_mod.is_armored(head)
     if armored:
         src = armor_mod.ArmorReader(src)  # type: ignore[assignment]
-    length, partial, pkesks = read_to_seipd(src, policy)
+    tag, length, partial, pkesks = read_to_seipd(src, policy)
     body = PacketBodyReader(src, length, partial)
     first = body.read_exact(1)
-    header = None
+    header: SEIPDv2Header | OCBEDHeader | None = None
     size = 1
-    if parse_seipd_version(first) == 2:
+    if tag == TAG_OCBED:
+        first += body.read_exact(2)
+        rest = body.read_exact(header_size(first) - 3)
+        header = parse_ocbed_header(first + rest)
+        size += 2 + len(rest)
+    elif parse_seipd_version(first) == 2:
         rest = body.read_exact(SEIPDV2_HEADER_SIZE - 1)
         header = parse_seipdv2_header(first + rest)
         size += len(rest)

@@ -1,9 +1,10 @@
 """Algorithm-specific key material <-> `cryptography` key objects (RFC 9580 §5.5.5).
 
 Native algorithms: X25519 (25) and Ed25519 (27) keep raw 32-octet public and secret
-keys (§5.5.5.7, §5.5.5.9). RSA (1): public MPIs n, e; secret MPIs d, p, q, u with
-p < q and u = p^-1 mod q (§5.5.5.1). The legacy v4 curves (EdDSALegacy 22, ECDH 18)
-are decoded by :mod:`.curves`, imported only when such a key is loaded.
+keys (§5.5.5.7, §5.5.5.9), X448 (26) raw 56-octet ones (§5.5.5.8). RSA (1): public
+MPIs n, e; secret MPIs d, p, q, u with p < q and u = p^-1 mod q (§5.5.5.1). The
+curve keys (EdDSALegacy 22, ECDH 18) are decoded by :mod:`.curves`, imported only
+when such a key is loaded; so is `cryptography`'s X448.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .packets import (
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
     PK_RSA_SIGN_ONLY,
+    PK_X448,
     PK_X25519,
 )
 from .packets.keys import PublicKeyPacket
@@ -92,6 +94,12 @@ def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
             key = ekey
         elif algorithm in _RSA:
             key, ok = _rsa_private(public, secret), True
+        elif algorithm == PK_X448:
+            from cryptography.hazmat.primitives.asymmetric import x448
+
+            x4key = x448.X448PrivateKey.from_private_bytes(secret)
+            ok = x4key.public_key().public_bytes_raw() == public.material
+            key = x4key
         elif algorithm in (PK_ECDH, PK_EDDSA_LEGACY):
             from . import curves  # v4 keys only: kept out of the v6 start-up path
 

@@ -8,9 +8,10 @@ which the v4 compatibility module ``seipdv1.py`` provides (the seam: ``encrypt``
 ``encrypt_stream``, ``open_body``, ``open_stream``). The ciphersuite is AES-256-GCM
 when every recipient lists GCM, else the best OCB suite all accept (OCB is MTI).
 
-Reads SEIPDv2 (GCM, OCB) and, through ``seipdv1.py``, SEIPDv1 with its MDC. Never
-writes, and refuses to open, Symmetrically Encrypted Data (tag 9): it has no
-integrity protection. Left out: SKESK (passwords), signatures.
+Reads SEIPDv2 (GCM, OCB), through ``seipdv1.py`` SEIPDv1 with its MDC, and through
+``ocbed.py`` LibrePGP's OCB Encrypted Data (tag 20, never written). Never writes, and
+refuses to open, Symmetrically Encrypted Data (tag 9): it has no integrity
+protection. Left out: SKESK (passwords), signatures.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
-from . import inner, seipdv2
+from . import inner, ocbed, seipdv2
 from .certs import OpenPGPSecretKey
 from .packets import (
     TAG_LITERAL,
     TAG_MARKER,
+    TAG_OCBED,
     TAG_PADDING,
     TAG_PKESK,
     TAG_SED,
@@ -256,7 +258,11 @@ def _binary(data: Buffer) -> tuple[Buffer, bool]:
 
 
 class ParsedMessage:
-    __slots__ = ("armored", "binary", "pkesks", "seipd_body", "seipd_span")
+    """One pass over a message in memory: its PKESKs and its encrypted data packet,
+    ``tag`` = SEIPD (18) or LibrePGP's OCB Encrypted Data (20), ``seipd_body`` and
+    ``seipd_span`` whichever it is."""
+
+    __slots__ = ("armored", "binary", "pkesks", "seipd_body", "seipd_span", "tag")
 
     def __init__(self, data: Buffer, policy: Policy) -> None:
         binary, self.armored = _binary(data)
@@ -287,8 +293,9 @@ class ParsedMessage:
                     pkesks.append(parse_pkesk(body))
                 except UnsupportedError:
                     continue  # RFC 9580 §5.1: PKESKs of unknown versions are skipped.
-            elif tag == TAG_SEIPD:
+            elif tag in (TAG_SEIPD, TAG_OCBED):
                 seipd = (body, here, start)
+                self.tag = tag
             elif tag == TAG_SED:
                 raise PolicyError(SED_REFUSED)
             elif tag not in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
@@ -304,6 +311,9 @@ class ParsedMessage:
 
     @property
     def version(self) -> int:
+        """The SEIPD version (1 or 2); 0 for the OCB Encrypted Data packet."""
+        if self.tag == TAG_OCBED:
+            return 0
         return parse_seipd_version(self.seipd_body)
 
 
@@ -311,6 +321,8 @@ def open_parsed(
     parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]
 ) -> tuple[bytearray, bytes]:
     """(authenticated inner packets, session key)."""
+    if parsed.tag == TAG_OCBED:
+        return ocbed.open_with_keys(parsed.seipd_body, parsed.pkesks, keys)
     version = parsed.version
     header = None
     if version == 2:
@@ -393,10 +405,14 @@ def decrypt_stream(
     src = PrefixedReader(head, src)  # type: ignore[assignment]
     if armor_mod.is_armored(head):
         src = armor_mod.ArmorReader(src)  # type: ignore[assignment]
-    length, partial, pkesks = read_to_seipd(src, policy)
+    tag, length, partial, pkesks = read_to_seipd(src, policy)
     body = PacketBodyReader(src, length, partial)
-    version = parse_seipd_version(body.read_exact(1))
-    if version == 2:
+    # The OCB Encrypted Data packet's own version octet (1) is not a SEIPD version.
+    version = 0 if tag == TAG_OCBED else parse_seipd_version(body.read_exact(1))
+    if version == 0:
+        known = None if partial else length
+        stream: BinaryIO = ocbed.stream_with_keys(body, pkesks, ours, known)  # type: ignore[assignment]
+    elif version == 2:
         header = parse_seipdv2_header(
             b"\x02" + body.read_exact(SEIPDV2_HEADER_SIZE - 1)
         )
@@ -404,14 +420,14 @@ def decrypt_stream(
         key_size = seipdv2.CIPHER_KEY_SIZE[header.cipher]
         _, session_key = next(session_keys(pkesks, ours, 2, key_size=key_size))
         left = None if partial or length is None else length - SEIPDV2_HEADER_SIZE
-        stream: BinaryIO = seipdv2.open_stream(body, session_key, header, left)  # type: ignore[arg-type, assignment]
+        stream = seipdv2.open_stream(body, session_key, header, left)  # type: ignore[arg-type, assignment]
     else:
         cipher, session_key = next(session_keys(pkesks, ours, 1))
         stream = _v1().open_stream(body, cipher, session_key, spool_dir=spool_dir)
     try:
         inner.copy_literal(stream, dst, policy)
     finally:
-        if version != 2:
+        if version == 1:
             # The SEIPDv1 spool is a temporary file: close it when the inner
             # packets fail too (a bomb, a malformed packet), not only at its end.
             stream.close()
@@ -420,10 +436,11 @@ def decrypt_stream(
 
 def read_to_seipd(
     src: BinaryIO, policy: Policy, tap: TapReader | None = None
-) -> tuple[int | None, bool, list[PKESKv3 | PKESKv6]]:
-    """Read a message's packets up to and including the SEIPD packet's header: the
-    stream counterpart of :class:`ParsedMessage`, shared by decrypt, inspect and
-    rewrap. PKESKs are collected; Marker, Padding and SKESK packets are skipped.
+) -> tuple[int, int | None, bool, list[PKESKv3 | PKESKv6]]:
+    """Read a message's packets up to and including the SEIPD packet's header (or
+    that of LibrePGP's OCB Encrypted Data packet): the stream counterpart of
+    :class:`ParsedMessage`, shared by decrypt, inspect and rewrap. PKESKs are
+    collected; Marker, Padding and SKESK packets are skipped.
 
     Args:
         src: the message, binary (armor already removed).
@@ -433,8 +450,9 @@ def read_to_seipd(
             header, and nothing read before it.
 
     Returns:
-        The SEIPD packet's first length and partial flag (for a
-        :class:`PacketBodyReader` over ``src``), and the PKESKs read.
+        The packet's type (SEIPD or OCB Encrypted Data), its first length and
+        partial flag (for a :class:`PacketBodyReader` over ``src``), and the PKESKs
+        read.
 
     Raises:
         FormatError: no encrypted data packet.
@@ -453,8 +471,8 @@ def read_to_seipd(
         if count > _MAX_PACKETS:
             raise PacketError(f"more than {_MAX_PACKETS} packets")
         tag, length, partial = found
-        if tag == TAG_SEIPD:
-            return length, partial, pkesks
+        if tag in (TAG_SEIPD, TAG_OCBED):
+            return tag, length, partial, pkesks
         if tap is not None:
             tap.drop()
         body = PacketBodyReader(src, length, partial)

@@ -8,7 +8,11 @@ RSA (§5.1.3): PKCS#1 v1.5 over the session key followed by its 2-octet checksum
 failed: any failure after the private-key operation is the same DecryptionError, and
 for a PKESK that names our key an RSA failure goes on with a random session key
 (:func:`unwrap_named`, implicit rejection).
-ECDH (18), found only on v4 keys, is handled by :mod:`.pkesk_ecdh`.
+X448 (§5.1.7): the same with an ephemeral X448 key, HKDF-SHA512 with info
+"OpenPGP X448" and AES-256 key wrap (:func:`_wrap_x448`, :func:`_unwrap_x448`); its
+modules are imported on first use, as X448 keys are rare.
+ECDH (18), over Curve25519Legacy and the NIST and brainpool curves, is handled by
+:mod:`.pkesk_ecdh`.
 """
 
 from __future__ import annotations
@@ -23,8 +27,15 @@ from ..core import kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..core.random import random_bytes
-from ..errors import DecryptionError, FormatError, UnsupportedError
-from .packets import CIPHER_AES256, PK_ECDH, PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519
+from ..errors import DecryptionError, Error, FormatError, UnsupportedError
+from .packets import (
+    CIPHER_AES256,
+    PK_ECDH,
+    PK_RSA,
+    PK_RSA_ENCRYPT_ONLY,
+    PK_X448,
+    PK_X25519,
+)
 from .packets.pkesk import (
     PKESKv3,
     PKESKv6,
@@ -38,6 +49,7 @@ from .packets.wire import Reader, checksum16, encode_mpi, mpi_to_int
 from .tpk import KeyInfo
 
 __all__ = [
+    "X448_INFO",
     "X25519_INFO",
     "names",
     "unwrap",
@@ -45,12 +57,17 @@ __all__ = [
     "wrap_v3",
     "wrap_v6",
     "wrap_v6_body",
+    "x448_kek",
     "x25519_kek",
 ]
 
 #: RFC 9580 §5.1.6: the HKDF info of X25519 key wrapping.
 X25519_INFO: Final = b"OpenPGP X25519"
 _X25519_KEK_SIZE: Final = 16
+#: RFC 9580 §5.1.7: the HKDF info of X448 key wrapping, and its AES-256 KEK.
+X448_INFO: Final = b"OpenPGP X448"
+_X448_KEK_SIZE: Final = 32
+_X448_SIZE: Final = 56
 
 
 def x25519_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
@@ -60,6 +77,58 @@ def x25519_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
         info=X25519_INFO,
         length=_X25519_KEK_SIZE,
     )
+
+
+def x448_kek(ephemeral: bytes, recipient: bytes, shared: bytes) -> bytes:
+    """RFC 9580 §5.1.7: HKDF-SHA512 over ephemeral || recipient || shared, no salt."""
+    from ..core import x448
+
+    return x448.hkdf_sha512(
+        ephemeral + recipient + shared,
+        salt=None,
+        info=X448_INFO,
+        length=_X448_KEK_SIZE,
+    )
+
+
+def _wrap_x448(
+    session_key: bytes,
+    cipher: int | None,
+    recipient_public: bytes,
+    ephemeral_secret: bytes | None,
+) -> bytes:
+    from ..core import x448
+
+    if ephemeral_secret is None:
+        ephemeral, shared = x448.ephemeral_agree(recipient_public)
+    else:
+        ephemeral, shared = x448.ephemeral_agree_from_parts(
+            recipient_public, ephemeral_secret
+        )
+    wrapped = keywrap.wrap(x448_kek(ephemeral, recipient_public, shared), session_key)
+    return serialize_x25519_fields(
+        X25519Fields(ephemeral, cipher, wrapped), point_size=_X448_SIZE
+    )
+
+
+def _unwrap_x448(
+    material: bytes, private: object, recipient_public: bytes, version: int
+) -> tuple[int | None, bytes]:
+    from cryptography.hazmat.primitives.asymmetric import x448 as x448_keys
+
+    from ..core import x448
+
+    if not isinstance(private, x448_keys.X448PrivateKey):
+        raise DecryptionError()
+    try:
+        ephemeral, cipher, wrapped = split_x25519_fields(
+            material, version=version, point_size=_X448_SIZE
+        )
+        shared = x448.agree(private, ephemeral)
+        kek = x448_kek(ephemeral, recipient_public, shared)
+        return cipher, keywrap.unwrap(kek, wrapped)
+    except Error:
+        raise DecryptionError() from None
 
 
 @functools.lru_cache(maxsize=512)
@@ -103,9 +172,13 @@ def _wrap_fields(
         message = head + session_key + checksum16(session_key)
         return encode_mpi(core_rsa.encrypt_pkcs1v15(public, message))
     if packet.algorithm == PK_ECDH:
-        from . import pkesk_ecdh  # v4 keys only: kept out of the v6 start-up path
+        from . import pkesk_ecdh  # ECDH keys only: kept out of the v6 start-up path
 
-        return pkesk_ecdh.wrap_ecdh(session_key, cipher, recipient, version)
+        return pkesk_ecdh.wrap_ecdh(
+            session_key, cipher, recipient, version, _ephemeral_secret=ephemeral_secret
+        )
+    if packet.algorithm == PK_X448:
+        return _wrap_x448(session_key, cipher, packet.material, ephemeral_secret)
     raise UnsupportedError(
         f"encrypting to public key algorithm {packet.algorithm} is not supported"
     )
@@ -136,10 +209,10 @@ def wrap_v6(session_key: bytes, recipient: KeyInfo) -> PKESKv6:
 def wrap_v6_from_parts(
     session_key: bytes, recipient: KeyInfo, *, ephemeral_secret: bytes
 ) -> PKESKv6:
-    """:func:`wrap_v6` to an X25519 key with the ephemeral secret pinned: for
-    test-vector generators and runners only, never for real mail."""
-    if recipient.packet.algorithm != PK_X25519:
-        raise UnsupportedError("only X25519 PKESKs take a pinned ephemeral key")
+    """:func:`wrap_v6` to an X25519, X448 or ECDH key with the ephemeral secret
+    pinned: for test-vector generators and runners only, never for real mail."""
+    if recipient.packet.algorithm not in (PK_X25519, PK_X448, PK_ECDH):
+        raise UnsupportedError("only X25519, X448 and ECDH PKESKs take a pinned key")
     fields = _wrap_fields(session_key, None, recipient, 6, ephemeral_secret)
     return PKESKv6(
         recipient.packet.version,
@@ -192,9 +265,11 @@ def unwrap(
     except FormatError:
         raise DecryptionError() from None
     if packet.algorithm == PK_ECDH:
-        from . import pkesk_ecdh  # v4 keys only: kept out of the v6 start-up path
+        from . import pkesk_ecdh  # ECDH keys only: kept out of the v6 start-up path
 
         return pkesk_ecdh.unwrap_ecdh(packet.material, private, key, version)
+    if packet.algorithm == PK_X448:
+        return _unwrap_x448(packet.material, private, key.packet.material, version)
     raise UnsupportedError(
         f"decrypting with public key algorithm {packet.algorithm} is not supported"
     )

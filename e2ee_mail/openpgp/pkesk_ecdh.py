@@ -1,26 +1,28 @@
-"""ECDH over Curve25519Legacy (algorithm 18) as a PKESK recipient (RFC 9580 §5.1.5,
-§11.5), called by :mod:`.pkesk` for keys of that algorithm.
+"""ECDH (algorithm 18) as a PKESK recipient (RFC 9580 §5.1.5, §11.5), called by
+:mod:`.pkesk` for keys of that algorithm, over Curve25519Legacy and the NIST and
+brainpool curves (:mod:`.curves`).
 
-The algorithm-specific fields are ``MPI(0x40 || ephemeral point) || size || wrapped``.
+The algorithm-specific fields are ``MPI(ephemeral point) || size || wrapped``: the
+point 0x40-prefixed for Curve25519Legacy, SEC1 uncompressed for the prime curves.
 The wrapped block is (v3 PKESK only: the cipher octet) || session key || 2-octet
 checksum, PKCS#5-padded, AES-key-wrapped under the KDF of the recipient key's own
-parameters and fingerprint (core/ecdh.py). RSA (1) and X25519 (25) v3 PKESKs are
-handled by :mod:`.pkesk` itself (RFC 9580 §5.1.3, §5.1.6). Opening never says which
-check failed: every failure after the private-key operation is one DecryptionError.
-Left out: the NIST and Brainpool curves.
+parameters and fingerprint (core/ecdh.py). A v6 key of algorithm 18 uses the same
+fields; its 32-octet fingerprint goes into the KDF parameter block. RSA (1), X25519
+(25) and X448 (26) PKESKs are handled by :mod:`.pkesk` itself. Opening never says
+which check failed: every failure after the private-key operation is one
+DecryptionError.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
-from typing import Final
 
-from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
 from ..core import ecdh
-from ..errors import DecryptionError, Error, UnsupportedError
-from .curves import decode_curve_public
+from ..errors import DecryptionError, Error
+from .curves import EcdhKey, decode_ecdh_key
 from .packets import PK_ECDH
 from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader, checksum16, encode_mpi
@@ -28,33 +30,21 @@ from .tpk import KeyInfo
 
 __all__ = ["unwrap_ecdh", "wrap_ecdh"]
 
-#: RFC 9580 §9.5 KDF hashes and §9.3 key-wrap ciphers an ECDH key may name.
-_KDF_HASHES: Final = {8: "sha256", 9: "sha384", 10: "sha512"}
-_KEK_SIZES: Final = {7: 16, 8: 24, 9: 32}
 
-
-def _params(key: KeyInfo) -> tuple[bytes, bytes, str, int]:
-    """(native recipient public key, KDF parameter block, hash name, KEK size)."""
+def _params(key: KeyInfo) -> tuple[EcdhKey, bytes]:
+    """(decoded recipient key, KDF parameter block)."""
     return _key_params(key.packet, key.fingerprint)
 
 
 @functools.lru_cache(maxsize=512)
-def _key_params(
-    packet: PublicKeyPacket, fingerprint: bytes
-) -> tuple[bytes, bytes, str, int]:
+def _key_params(packet: PublicKeyPacket, fingerprint: bytes) -> tuple[EcdhKey, bytes]:
     # Derived from the public key packet alone (immutable) and asked per recipient
-    # per message on both sides: decoded once per key. Failures are not
-    # cached (lru_cache keeps results only).
-    oid, native, kdf = decode_curve_public(packet)
-    hash_name = _KDF_HASHES.get(kdf[1])
-    kek_size = _KEK_SIZES.get(kdf[2])
-    if hash_name is None or kek_size is None:
-        raise UnsupportedError(
-            f"ECDH key asks for KDF hash {kdf[1]} / key wrap {kdf[2]}, which are not "
-            "supported (SHA2-256/384/512 with AES key wrap only)"
-        )
-    param = ecdh.ecdh_param(oid, PK_ECDH, kdf[1], kdf[2], fingerprint)
-    return native, param, hash_name, kek_size
+    # per message on both sides: decoded once per key (a prime-curve point is
+    # checked to be on its curve here). Failures are not cached (lru_cache keeps
+    # results only).
+    info = decode_ecdh_key(packet)
+    param = ecdh.ecdh_param(info.oid, PK_ECDH, info.hash_id, info.kek_id, fingerprint)
+    return info, param
 
 
 def wrap_ecdh(
@@ -70,35 +60,65 @@ def wrap_ecdh(
     ``_ephemeral_secret`` pins the ephemeral key, for test vectors only (the
     registry in pkesk.py never passes it).
     """
-    native, param, hash_name, kek_size = _params(recipient)
+    info, param = _params(recipient)
     head = bytes((cipher,)) if cipher is not None else b""
     payload = head + session_key + checksum16(session_key)
-    ephemeral, wrapped = ecdh.ecdh_wrap(
-        native,
-        param,
-        payload,
-        hash_name=hash_name,
-        kek_size=kek_size,
-        _ephemeral_secret=_ephemeral_secret,
-    )
-    return encode_mpi(ecdh.encode_point(ephemeral)) + bytes((len(wrapped),)) + wrapped
+    if info.curve == "curve25519":
+        native, wrapped = ecdh.ecdh_wrap(
+            info.point,
+            param,
+            payload,
+            hash_name=info.hash_name,
+            kek_size=info.kek_size,
+            _ephemeral_secret=_ephemeral_secret,
+        )
+        ephemeral = ecdh.encode_point(native)
+    else:
+        ephemeral, wrapped = ecdh.prime_wrap(
+            info.curve,
+            info.point,
+            param,
+            payload,
+            hash_name=info.hash_name,
+            kek_size=info.kek_size,
+            _ephemeral_secret=_ephemeral_secret,
+        )
+    return encode_mpi(ephemeral) + bytes((len(wrapped),)) + wrapped
+
+
+def _unwrap_payload(fields: bytes, private: object, key: KeyInfo) -> bytes:
+    info, param = _params(key)
+    reader = Reader(fields, "ECDH PKESK fields")
+    point = reader.mpi()[2:]
+    wrapped = reader.take(reader.u8())
+    reader.end()
+    if info.curve == "curve25519" and isinstance(private, x25519.X25519PrivateKey):
+        return ecdh.ecdh_unwrap(
+            private,
+            ecdh.decode_point(point),
+            param,
+            wrapped,
+            hash_name=info.hash_name,
+            kek_size=info.kek_size,
+        )
+    if info.curve != "curve25519" and isinstance(private, ec.EllipticCurvePrivateKey):
+        return ecdh.prime_unwrap(
+            private,
+            point,
+            param,
+            wrapped,
+            hash_name=info.hash_name,
+            kek_size=info.kek_size,
+        )
+    raise DecryptionError()
 
 
 def unwrap_ecdh(
     fields: bytes, private: object, key: KeyInfo, version: int
 ) -> tuple[int | None, bytes]:
     """(cipher or None for a v6 PKESK, session key); any failure DecryptionError."""
-    if not isinstance(private, x25519.X25519PrivateKey):
-        raise DecryptionError()
     try:
-        _, param, hash_name, kek_size = _params(key)
-        reader = Reader(fields, "ECDH PKESK fields")
-        ephemeral = ecdh.decode_point(reader.mpi()[2:])
-        wrapped = reader.take(reader.u8())
-        reader.end()
-        payload = ecdh.ecdh_unwrap(
-            private, ephemeral, param, wrapped, hash_name=hash_name, kek_size=kek_size
-        )
+        payload = _unwrap_payload(fields, private, key)
     except Error:
         raise DecryptionError() from None
     cipher = None

@@ -4,7 +4,8 @@
 The PKESK packets (RFC 9580 §5.1) are replaced and the SEIPD packet is copied byte
 for byte. The session key is checked before anything is written: for SEIPDv2 by the
 final authentication tag alone (§5.13.2, O(1) in the body), for SEIPDv1 by opening the
-body, which has one MDC over all of it (§5.13.1).
+body, which has one MDC over all of it (§5.13.1). LibrePGP's OCB Encrypted Data packet
+(type 20) is re-keyed like SEIPDv2, by its final tag, with v3 PKESKs as it needs.
 
 :func:`rewrap_stream` copies the SEIPD packet through in chunks, its framing (partial
 body lengths included) as it came. The check then happens as the body passes: the
@@ -26,7 +27,7 @@ from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
-from . import inner, seipdv2
+from . import inner, ocbed, seipdv2
 from .certs import KeyInfo, OpenPGPSecretKey
 from .message import (
     Buffer,
@@ -36,7 +37,9 @@ from .message import (
     open_parsed,
     read_to_seipd,
 )
+from .packets import TAG_OCBED
 from .packets.header import PacketBodyReader
+from .packets.ocbed import OCBEDHeader
 from .packets.pkesk import PKESKv3, PKESKv6
 from .packets.seipd import (
     SEIPDV2_HEADER_SIZE,
@@ -78,6 +81,11 @@ def rewrap(
     recipients = openpgp_certs(certs)
     if parsed.version == 2:
         session_key = checked_v2_key(parsed, openpgp_keys(keys))
+    elif parsed.version == 0:  # the OCB Encrypted Data packet
+        cipher, session_key = ocbed.checked_key(
+            parsed.seipd_body, parsed.pkesks, openpgp_keys(keys)
+        )
+        session_key = bytes([cipher]) + session_key
     else:
         _, session_key = open_parsed(parsed, openpgp_keys(keys))
     return _rewrapped(
@@ -110,9 +118,9 @@ def rewrap_opened(
 def _rewrapped(
     parsed: ParsedMessage, session_key: bytes, infos: Sequence[KeyInfo]
 ) -> bytearray:
-    """New PKESKs for ``infos`` in front of ``parsed``'s SEIPD packet, copied.
-    ``session_key`` is as :func:`open_parsed` returns it (SEIPDv1: the cipher
-    octet first)."""
+    """New PKESKs for ``infos`` in front of ``parsed``'s SEIPD (or OCB Encrypted
+    Data) packet, copied. ``session_key`` is as :func:`open_parsed` returns it
+    (SEIPDv1 and OCB Encrypted Data: the cipher octet first, for v3 PKESKs)."""
     if parsed.version == 2:
         wraps = _wraps(2, None, session_key, infos)
     else:
@@ -129,7 +137,8 @@ def _rewrapped(
 def _wraps(
     version: int, cipher: int | None, session_key: bytes, infos: Sequence[KeyInfo]
 ) -> bytes:
-    """The new PKESK packets: v6 for a SEIPDv2 body, v3 (with the cipher) for v1."""
+    """The new PKESK packets: v6 for a SEIPDv2 body, v3 (with the cipher) for v1
+    and for the OCB Encrypted Data packet (``version`` 0)."""
     if version == 2:
         return pkesk_packets(session_key, infos)
     from . import seipdv1
@@ -165,12 +174,21 @@ def rewrap_stream(
     recipients = openpgp_certs(certs)
     ours = openpgp_keys(keys)
     tap = TapReader(source)
-    length, partial, pkesks = read_to_seipd(tap, policy, tap)  # type: ignore[arg-type]
+    tag, length, partial, pkesks = read_to_seipd(tap, policy, tap)  # type: ignore[arg-type]
     # The tap keeps the SEIPD packet's header and the octets read of its body.
     body = PacketBodyReader(tap, length, partial)  # type: ignore[arg-type]
-    version = parse_seipd_version(body.read_exact(1))
-    header = None
-    if version == 2:
+    header: SEIPDv2Header | OCBEDHeader | None = None
+    candidates: list[tuple[int | None, bytes]]
+    if tag == TAG_OCBED:
+        version = 0
+        header = ocbed.read_header(body)
+        candidates = [
+            (header.cipher, ocbed.key_for(header, cipher, key))
+            for cipher, key in _candidates(
+                pkesks, ours, 1, seipdv2.CIPHER_KEY_SIZE[header.cipher]
+            )
+        ]
+    elif (version := parse_seipd_version(body.read_exact(1))) == 2:
         header = parse_seipdv2_header(
             b"\x02" + body.read_exact(SEIPDV2_HEADER_SIZE - 1)
         )
@@ -276,15 +294,18 @@ def _copy_body(
 
 
 def _passes(
-    header: SEIPDv2Header | None,
+    header: SEIPDv2Header | OCBEDHeader | None,
     session_key: bytes,
     opener: cfb.CFBStreamOpener | None,
     size: int,
     tail: bytes,
 ) -> bool:
-    """Whether the candidate opened: the SEIPDv2 final tag, or the SEIPDv1 MDC."""
+    """Whether the candidate opened: the final tag (SEIPDv2, OCB Encrypted Data), or
+    the SEIPDv1 MDC."""
     try:
-        if header is not None:
+        if isinstance(header, OCBEDHeader):
+            ocbed.check_final_tag(header, session_key, size, tail)
+        elif header is not None:
             seipdv2.check_final_tag(header, session_key, size, tail)
         elif opener is None:
             return False

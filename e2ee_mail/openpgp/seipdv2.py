@@ -248,21 +248,7 @@ def check_final_tag(
         DecryptionError: the key does not authenticate the final tag, or the body
             length fits no chunk layout (truncated).
     """
-    params = chunk_params(header, session_key)
-    total = chunked.opened_size(sealed_size, params.chunk_size)
-    body_len = sealed_size - chunked.TAG_SIZE
-    full = params.chunk_size + chunked.TAG_SIZE
-    if len(final_tag) != chunked.TAG_SIZE:
-        raise DecryptionError()
-    try:
-        params.cipher().decrypt_into(
-            params.nonce(-(-body_len // full)),
-            final_tag,
-            params.final_aad(total),
-            bytearray(),
-        )
-    except (InvalidTag, ValueError):
-        raise DecryptionError() from None
+    chunked.verify_final_tag(chunk_params(header, session_key), sealed_size, final_tag)
 
 
 def open_stream(

@@ -19,6 +19,7 @@ from .packets import (
     PK_ECDH,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
+    PK_X448,
     PK_X25519,
     TAG_MARKER,
     TAG_PADDING,
@@ -82,7 +83,9 @@ KEY_FLAG_ENCRYPT: Final = 0x0C
 FEATURE_SEIPDV1: Final = 0x01
 FEATURE_SEIPDV2: Final = 0x08
 CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
-ENCRYPT_ALGOS: Final = frozenset({PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_ECDH})
+ENCRYPT_ALGOS: Final = frozenset(
+    {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH}
+)
 SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
 #: The address of a User ID "Name <addr>" (RFC 9580 §5.11: by convention an RFC 2822
 #: name-addr), or of a User ID that is a bare address.
@@ -222,8 +225,12 @@ def subkey_info(
 def algorithm_name(packet: PublicKeyPacket) -> str:
     if packet.algorithm == PK_X25519:
         return "x25519"
+    if packet.algorithm == PK_X448:
+        return "x448"
     if packet.algorithm == PK_ECDH:
-        return "ecdh-curve25519"
+        from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
+
+        return ecdh_name(packet)
     if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
         return f"rsa{rsa_bits(packet)}"
     return f"algorithm-{packet.algorithm}"

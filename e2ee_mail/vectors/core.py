@@ -2,9 +2,11 @@
 
 Each runner calls exactly what the formats call: :mod:`e2ee_mail.core.keywrap`
 (RFC 3394), :mod:`e2ee_mail.core.aead` (AES-GCM, all three code paths: one-shot,
-``*_into`` and streaming), :mod:`e2ee_mail.core.x25519` (RFC 7748, both sides) and
-:mod:`e2ee_mail.core.rsa` (RSAES-OAEP, RFC 8017 §7.1). Loading a test key from its
-encoding is done here with `cryptography`, as the key loaders of the formats do.
+``*_into`` and streaming), :mod:`e2ee_mail.core.eax` (AES-EAX, one-shot and the
+``*_into`` form the chunk loop calls), :mod:`e2ee_mail.core.x25519` (RFC 7748, both
+sides) and :mod:`e2ee_mail.core.rsa` (RSAES-OAEP, RFC 8017 §7.1). Loading a test key
+from its encoding is done here with `cryptography`, as the key loaders of the formats
+do.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 import functools
 import io
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa as _rsa
 from cryptography.hazmat.primitives.asymmetric import x25519 as _x25519
 
-from ..core import aead, keywrap, rsa, x25519
+from ..core import aead, eax, keywrap, rsa, x25519
 from ..core.rsa import OAEPHash
 from ..errors import DecryptionError, Error
 from ..policy import Policy
@@ -102,6 +105,37 @@ def run_aes_gcm(case: Case, policy: Policy) -> None:
         for name, got in zip(paths, results, strict=True):
             if isinstance(got, bytes):
                 _same(got, case.expected_hex("msg"), name)
+
+
+def run_aes_eax(case: Case, policy: Policy) -> None:
+    key, iv, aad = case.hex("key"), case.hex("iv"), case.hex("aad")
+    ct, tag = case.hex("ct"), case.hex("tag")
+    if case.expected:
+        msg = case.expected_hex("msg")
+        _same(eax.eax_seal(key, iv, msg, aad), ct + tag, "eax_seal")
+        out = bytearray(len(msg) + eax.TAG_SIZE)
+        eax.AESEAX(key).encrypt_into(iv, msg, aad, out)
+        _same(bytes(out), ct + tag, "AESEAX.encrypt_into")
+    # The chunk loop's form: InvalidTag, and nothing written, on a bad tag.
+    buf = bytearray(b"\xaa" * len(ct))
+    try:
+        eax.AESEAX(key).decrypt_into(iv, ct + tag, aad, buf)
+        into: bytes | None = bytes(buf)
+    except InvalidTag:
+        if buf != b"\xaa" * len(ct):
+            raise Mismatch("AESEAX.decrypt_into wrote to its buffer") from None
+        into = None
+    try:
+        opened = eax.eax_open(key, iv, ct + tag, aad)
+    except DecryptionError:
+        if into is not None:
+            raise Mismatch("eax_open refused, AESEAX.decrypt_into did not") from None
+        raise
+    if into is None:
+        raise Mismatch("AESEAX.decrypt_into refused, eax_open did not")
+    _same(into, opened, "AESEAX.decrypt_into")
+    if case.expected:
+        _same(opened, case.expected_hex("msg"), "eax_open")
 
 
 def run_x25519(case: Case, policy: Policy) -> None:

@@ -49,18 +49,32 @@ def runners() -> dict[str, Runner]:
     The runner modules are imported here, on first use, so that listing or loading
     vector files does not load every format.
     """
-    from . import cms, cms_det, core, mime, openpgp, openpgp_det, openpgp_v4
+    from . import (
+        cms,
+        cms_det,
+        core,
+        core_ecdh,
+        mime,
+        openpgp,
+        openpgp_det,
+        openpgp_librepgp,
+        openpgp_v4,
+    )
 
     return {
         "core-aes-kw": core.run_aes_kw,
         "core-aes-gcm": core.run_aes_gcm,
+        "core-aes-eax": core.run_aes_eax,
         "core-x25519": core.run_x25519,
         "core-rsa-oaep": core.run_rsa_oaep,
+        "core-ecdh": core_ecdh.run_ecdh,
+        "core-x448": core_ecdh.run_x448,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,
         "openpgp-rfc9580": openpgp.run_rfc9580,
         "openpgp-deterministic": openpgp_det.run_deterministic,
         "openpgp-gnupg": openpgp_v4.run_gnupg,
+        "openpgp-librepgp": openpgp_librepgp.run_librepgp,
         "smime-deterministic": mime.run_smime,
         "pgpmime-deterministic": mime.run_pgpmime,
     }

@@ -9,6 +9,14 @@ keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in keygen.py)
   an X25519 key cannot sign itself. The Ed25519 issuer key is discarded after signing:
   it only exists to give the certificate a valid signature.
 
+Certificates and PKCS#8 (or SEC 1 "EC PRIVATE KEY") keys on the NIST curves P-256,
+P-384 and P-521 (RFC 5480) load as well, for CMS ECDH key agreement (RFC 5753); keygen
+does not make them.
+Certificates and keys that sign rather than decrypt load as well: Ed25519 (RFC 8410,
+RFC 8419) and ECDSA on the NIST curves P-256, P-384 and P-521 (RFC 5480), for CMS
+SignedData. Encrypting to an Ed25519 certificate is refused (x509/usage.py), and an
+Ed25519 key opens no recipient entry.
+
 Key file format written by ``e2ee-mail keygen``: the PKCS#8 PEM block, followed by the
 certificate PEM block, so that a key file alone is enough to match recipient entries
 by issuerAndSerialNumber or subjectKeyIdentifier. OpenSSL's ``-inkey`` reads the first
@@ -35,11 +43,17 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import InternalError, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+
+# The enums only, from where `serialization` (and `cryptography.x509` itself) takes
+# them: the `serialization` package also imports the SSH key format and bcrypt,
+# milliseconds of every command's start-up that only loading or exporting a
+# private key needs (those functions import it).
+from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
+from ..core import ecdh_x963
 from ..errors import (
     ASN1Error,
     FormatError,
@@ -63,18 +77,50 @@ __all__ = [
 #: One lock (re-entrant: the loader's block encloses the certificate's).
 _WARNING_FILTERS: Final = threading.RLock()
 
-PublicKey = rsa.RSAPublicKey | x25519.X25519PublicKey
-PrivateKey = rsa.RSAPrivateKey | x25519.X25519PrivateKey
+PublicKey = (
+    rsa.RSAPublicKey
+    | x25519.X25519PublicKey
+    | ec.EllipticCurvePublicKey
+    | ed25519.Ed25519PublicKey
+)
+PrivateKey = (
+    rsa.RSAPrivateKey
+    | x25519.X25519PrivateKey
+    | ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+)
 
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL
 )
-_KEY_LABELS: Final = (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KEY")
+_KEY_LABELS: Final = (
+    b"PRIVATE KEY",
+    b"ENCRYPTED PRIVATE KEY",
+    b"RSA PRIVATE KEY",
+    b"EC PRIVATE KEY",
+)
+
+
+def _algorithm(key: PublicKey | PrivateKey) -> str | None:
+    """ "rsa<bits>", "x25519", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" (an EC key,
+    named for its use in encryption; it also signs) or "ed25519"; None for a key that
+    can do nothing here."""
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return f"rsa{key.key_size}"
+    if isinstance(key, x25519.X25519PublicKey | x25519.X25519PrivateKey):
+        return "x25519"
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        curve = ecdh_x963.curve_name(key)
+        return None if curve is None else f"ecdh-{curve}"
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return "ed25519"
+    return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class X509Certificate(Certificate):
-    """An X.509 recipient certificate with an RSA or X25519 key.
+    """An X.509 certificate with an RSA, X25519, NIST P-256/P-384/P-521 or Ed25519
+    key (Ed25519 signs only).
 
     Its fields are read once from the certificate: every message asks for them per
     recipient, and `cryptography` rebuilds values such as the serial number's int on
@@ -90,7 +136,8 @@ class X509Certificate(Certificate):
         valid_until: notAfter in seconds since the epoch.
         usage_refusal: why the certificate's key usage forbids encrypting to it,
             or None (x509/usage.py).
-        algorithm: "x25519" or "rsa<bits>".
+        algorithm: "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" /
+            "ecdh-p521" or "ed25519".
         public_key: the subject public key (a `cryptography` object; internal use).
         der: the certificate DER.
         issuer_der: the issuer Name, DER (for issuerAndSerialNumber, RFC 5652
@@ -119,12 +166,23 @@ class X509Certificate(Certificate):
 
     def __init__(self, cert: x509.Certificate) -> None:
         key = cert.public_key()
-        if not isinstance(key, rsa.RSAPublicKey | x25519.X25519PublicKey):
+        algorithm = _algorithm(key)  # type: ignore[arg-type]
+        if algorithm is None:
+            what = type(key).__name__
+            if isinstance(key, ec.EllipticCurvePublicKey):
+                what = f"EC {key.curve.name}"
             raise UnsupportedError(
-                f"certificate key type {type(key).__name__} cannot receive encrypted "
-                "mail here: use an RSA or X25519 certificate"
+                f"certificate key type {what} cannot receive encrypted mail here: "
+                "use an RSA, X25519 or NIST P-256/P-384/P-521 certificate"
             )
-        der = cert.public_bytes(serialization.Encoding.DER)
+        assert isinstance(
+            key,
+            rsa.RSAPublicKey
+            | x25519.X25519PublicKey
+            | ec.EllipticCurvePublicKey
+            | ed25519.Ed25519PublicKey,
+        )
+        der = cert.public_bytes(Encoding.DER)
         with _WARNING_FILTERS, warnings.catch_warnings():
             # `cryptography` warns about name attributes beyond the RFC 5280 bounds
             # (empty, or a CN over 64 characters, which real certificates have);
@@ -137,9 +195,6 @@ class X509Certificate(Certificate):
             ]
         not_before = cert.not_valid_before_utc
         not_after = cert.not_valid_after_utc
-        algorithm = (
-            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else "x25519"
-        )
         _set_fields(
             self,
             fingerprint=hashlib.sha256(der).hexdigest().upper(),
@@ -150,13 +205,11 @@ class X509Certificate(Certificate):
             not_after=not_after,
             valid_from=not_before.timestamp(),
             valid_until=not_after.timestamp(),
-            usage_refusal=usage_refusal(
-                cert, rsa_key=isinstance(key, rsa.RSAPublicKey)
-            ),
+            usage_refusal=usage_refusal(cert, key_kind=algorithm),
             algorithm=algorithm,
             public_key=key,
             der=der,
-            issuer_der=_raw_issuer(der),
+            issuer_der=_raw_issuer(cert.tbs_certificate_bytes),
             serial_number=cert.serial_number,
             subject_key_identifier=_subject_key_identifier(cert),
             _cert=cert,
@@ -181,10 +234,15 @@ class X509Certificate(Certificate):
             return f"{self.fingerprint} <{self.emails[0]}>"
         return self.fingerprint
 
+    @property
+    def x509(self) -> x509.Certificate:
+        """The parsed certificate (a `cryptography` object; internal use)."""
+        return self._cert
+
     def export(self, *, armor: bool = True) -> bytes:
         """The certificate as PEM (default) or DER."""
         if armor:
-            return self._cert.public_bytes(serialization.Encoding.PEM)
+            return self._cert.public_bytes(Encoding.PEM)
         return self.der
 
     def __eq__(self, other: object) -> bool:
@@ -197,7 +255,8 @@ class X509Certificate(Certificate):
 
 
 class X509SecretKey(SecretKey):
-    """A PKCS#8 RSA or X25519 private key, with its certificate when known."""
+    """A PKCS#8 RSA, X25519, NIST-curve EC or Ed25519 private key, with its
+    certificate when known."""
 
     __slots__ = ("_algorithm", "_cert", "_key")
 
@@ -205,9 +264,10 @@ class X509SecretKey(SecretKey):
         self._key = key
         self._cert = cert
         # Asked for every message (recipient matching): computed once.
-        self._algorithm = (
-            f"rsa{key.key_size}" if isinstance(key, rsa.RSAPrivateKey) else "x25519"
-        )
+        algorithm = _algorithm(key)
+        if algorithm is None:
+            raise UnsupportedError("this key can neither decrypt nor sign mail here")
+        self._algorithm = algorithm
 
     @property
     def public(self) -> X509Certificate:
@@ -236,7 +296,8 @@ class X509SecretKey(SecretKey):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519" or "rsa<bits>"."""
+        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" or
+        "ed25519"."""
         return self._algorithm
 
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
@@ -246,6 +307,8 @@ class X509SecretKey(SecretKey):
             passphrase: encrypt the PKCS#8 (PBES2, `cryptography`'s best available).
             armor: PEM (with the certificate appended) or DER (the key only).
         """
+        from cryptography.hazmat.primitives import serialization
+
         encryption: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(passphrase)
             if passphrase
@@ -289,16 +352,47 @@ def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     return ext.value.digest
 
 
-def _raw_issuer(der: bytes) -> bytes:
-    from asn1crypto import x509 as asn1_x509
+def _element(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of the contents, end) of the DER element at ``pos`` (X.690
+    §8.1: one tag octet, which every field walked here has; a definite length)."""
+    tag, length = der[pos], der[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4:
+            raise IndexError("indefinite or oversized length")
+        length = int.from_bytes(der[start : start + count], "big")
+        start += count
+    end = start + length
+    if end > len(der):
+        raise IndexError("element runs past the end")
+    return tag, start, end
 
+
+def _raw_issuer(tbs: bytes) -> bytes:
+    """The issuer Name of a tbsCertificate, its octets as the certificate holds them.
+
+    RFC 5280 §4.1: TBSCertificate ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1,
+    serialNumber, signature AlgorithmIdentifier, issuer Name, ... }. `cryptography`
+    has parsed the certificate strictly (DER) before this runs, so a walk over the
+    three fields before the issuer is enough; it replaces a second, general ASN.1
+    parse of the whole certificate, whose imports cost the CLI's start-up more than
+    the rest of loading a certificate.
+    """
     try:
-        issuer: bytes = asn1_x509.Certificate.load(der)["tbs_certificate"][
-            "issuer"
-        ].dump()
-    except (ValueError, TypeError, KeyError) as exc:
+        tag, pos, _ = _element(tbs, 0)
+        if tag != 0x30:
+            raise IndexError("not a SEQUENCE")
+        if tbs[pos] == 0xA0:  # the version, absent in a v1 certificate
+            pos = _element(tbs, pos)[2]
+        for want in (0x02, 0x30, 0x30):  # serialNumber, signature, issuer
+            start = pos
+            tag, _, pos = _element(tbs, start)
+            if tag != want:
+                raise IndexError(f"unexpected tag {tag:#x}")
+    except IndexError as exc:
         raise ASN1Error(f"malformed certificate issuer: {exc}") from None
-    return issuer
+    return tbs[start:pos]
 
 
 def _pem_blocks(data: bytes) -> list[tuple[bytes, bytes]]:
@@ -360,7 +454,7 @@ def load_certificate(data: bytes) -> X509Certificate:
 
     Raises:
         FormatError: not a certificate (ASN1Error when the DER is malformed).
-        UnsupportedError: the key is neither RSA nor X25519.
+        UnsupportedError: the key is neither RSA, X25519 nor on P-256/P-384/P-521.
     """
     if _is_pem(data):
         for label, block in _pem_blocks(data):
@@ -375,6 +469,8 @@ def load_certificate(data: bytes) -> X509Certificate:
 
 
 def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+
     loader = (
         serialization.load_pem_private_key
         if pem
@@ -411,22 +507,37 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
         raise KeyLoadError("not a valid PKCS#8 private key") from None
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"unsupported private key: {exc}") from None
-    if not isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey):
+    if _algorithm(key) is None:  # type: ignore[arg-type]
+        what = type(key).__name__
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            what = f"EC {key.curve.name}"
         raise UnsupportedError(
-            f"{type(key).__name__} keys cannot decrypt mail here: use RSA or X25519"
+            f"{what} keys can neither decrypt nor sign mail here: use RSA, X25519, "
+            "NIST P-256/P-384/P-521 or Ed25519"
         )
+    assert isinstance(
+        key,
+        rsa.RSAPrivateKey
+        | x25519.X25519PrivateKey
+        | ec.EllipticCurvePrivateKey
+        | ed25519.Ed25519PrivateKey,
+    )
     return key
 
 
 def _public_der(key: PublicKey | PrivateKey) -> bytes:
     pub = (
         key.public_key()
-        if isinstance(key, rsa.RSAPrivateKey | x25519.X25519PrivateKey)
+        if isinstance(
+            key,
+            rsa.RSAPrivateKey
+            | x25519.X25519PrivateKey
+            | ec.EllipticCurvePrivateKey
+            | ed25519.Ed25519PrivateKey,
+        )
         else key
     )
-    return pub.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return pub.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
@@ -443,7 +554,7 @@ def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
     Raises:
         PassphraseError: the key is protected and the passphrase is missing or wrong.
         KeyLoadError: not a usable key, or the certificate does not belong to it.
-        UnsupportedError: neither RSA nor X25519.
+        UnsupportedError: neither RSA, X25519 nor on P-256/P-384/P-521.
     """
     if _is_pem(data):
         blocks = _pem_blocks(data)

@@ -12,8 +12,6 @@ import base64
 import binascii
 from typing import Final
 
-from asn1crypto import keys
-
 from ..errors import PolicyError
 
 __all__ = ["MAX_PBKDF_ITERATIONS", "check_pbe_cost"]
@@ -48,6 +46,10 @@ def check_pbe_cost(block: bytes, *, pem: bool) -> None:
     der = _der_of(block, pem=pem)
     if der is None:
         return
+    # Only encrypted or DER keys get here: asn1crypto stays out of the start-up of
+    # a command that loads a plain PEM key (tens of milliseconds of imports).
+    from asn1crypto import keys
+
     try:
         info = keys.EncryptedPrivateKeyInfo.load(der, strict=True)
         iterations = info["encryption_algorithm"].kdf_iterations

@@ -1,13 +1,22 @@
 """Whether an X.509 certificate may receive encrypted mail (RFC 5280 §4.1.2.5,
-§4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5).
+§4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5; RFC 5480 §3).
 
 :func:`usage_refusal` reads once, when the certificate is loaded, what never
 changes: a keyUsage extension must allow keyEncipherment for an RSA key (RFC 8550
-§4.4.2) or keyAgreement for an X25519 key (RFC 8410 §5), and an extendedKeyUsage
+§4.4.2) or keyAgreement for an X25519 key (RFC 8410 §5) or an EC key (RFC 5480 §3,
+the ECDH use of RFC 5753), and an extendedKeyUsage
 extension must list id-kp-emailProtection or anyExtendedKeyUsage (RFC 8550 §4.4.4).
 A certificate without either extension is not restricted by it. :func:`check_recipient`
 adds the validity period (RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive)
-against the clock, each time a message is encrypted.
+against the clock, each time a message is encrypted. An Ed25519 key only signs
+(RFC 8419).
+
+Whether it may sign mail: :func:`signing_refusal` (RFC 8550 §4.4.2, §4.4.4): a
+keyUsage extension must allow digitalSignature or nonRepudiation, an
+extendedKeyUsage must list emailProtection or anyExtendedKeyUsage, and the key must
+be one that signs (RSA, ECDSA, Ed25519). :func:`check_signer` adds the validity
+period when signing; a verifier asks :func:`validity_refusal` about the signing
+time.
 
 Left out: certification path validation and revocation (CRL, OCSP): the caller
 decides whom to encrypt to; this refuses only what the certificate itself forbids.
@@ -16,6 +25,7 @@ decides whom to encrypt to; this refuses only what the certificate itself forbid
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from typing import TYPE_CHECKING, Final
 
@@ -28,21 +38,30 @@ from ..policy import Policy
 if TYPE_CHECKING:
     from .certs import X509Certificate
 
-__all__ = ["check_recipient", "usage_refusal"]
+__all__ = [
+    "check_recipient",
+    "check_signer",
+    "signing_refusal",
+    "usage_refusal",
+    "validity_refusal",
+]
 
 _MAIL_USAGES: Final = frozenset(
     {ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
 )
 
 
-def usage_refusal(cert: x509.Certificate, *, rsa_key: bool) -> str | None:
+def usage_refusal(cert: x509.Certificate, *, key_kind: str) -> str | None:
     """Why ``cert`` may never receive encrypted mail, or None when it may.
 
     Args:
         cert: the parsed certificate (its extensions already parsed).
-        rsa_key: whether its key is RSA (key transport) rather than X25519 (key
-            agreement).
+        key_kind: its key algorithm as the certificate names it: "rsa<bits>" (key
+            transport), "x25519" or "ecdh-<curve>" (key agreement), or "ed25519".
     """
+    if key_kind == "ed25519":
+        return "its Ed25519 key signs only (RFC 8419)"
+    rsa_key = key_kind.startswith("rsa")
     extensions = cert.extensions
     try:
         key_usage = extensions.get_extension_for_class(x509.KeyUsage).value
@@ -52,17 +71,83 @@ def usage_refusal(cert: x509.Certificate, *, rsa_key: bool) -> str | None:
         if rsa_key and not key_usage.key_encipherment:
             return "its keyUsage does not allow keyEncipherment (RFC 8550 §4.4.2)"
         if not rsa_key and not key_usage.key_agreement:
-            return "its keyUsage does not allow keyAgreement (RFC 8410 §5)"
+            rfc = "RFC 8410 §5" if key_kind == "x25519" else "RFC 5480 §3"
+            return f"its keyUsage does not allow keyAgreement ({rfc})"
     try:
         extended = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         extended = None
     if extended is not None and not _MAIL_USAGES.intersection(extended):
-        return (
-            "its extendedKeyUsage lists neither emailProtection nor "
-            "anyExtendedKeyUsage (RFC 8550 §4.4.4)"
-        )
+        return _EKU_REFUSAL
     return None
+
+
+_EKU_REFUSAL: Final = (
+    "its extendedKeyUsage lists neither emailProtection nor "
+    "anyExtendedKeyUsage (RFC 8550 §4.4.4)"
+)
+
+
+@functools.lru_cache(maxsize=256)
+def signing_refusal(cert: X509Certificate) -> str | None:
+    """Why ``cert``'s key may not sign mail, or None when it may.
+
+    Memoized: a certificate's extensions never change, and every signature made or
+    checked asks.
+
+    RFC 8550 §4.4.2: a keyUsage extension must set digitalSignature or
+    nonRepudiation; §4.4.4: an extendedKeyUsage extension must list
+    id-kp-emailProtection (or anyExtendedKeyUsage). An X25519 key cannot sign.
+    """
+    if cert.algorithm == "x25519":
+        return "its X25519 key cannot sign (RFC 8410 §5)"
+    extensions = cert.x509.extensions
+    try:
+        key_usage = extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        key_usage = None
+    if key_usage is not None and not (
+        key_usage.digital_signature or key_usage.content_commitment
+    ):
+        return (
+            "its keyUsage allows neither digitalSignature nor nonRepudiation "
+            "(RFC 8550 §4.4.2)"
+        )
+    try:
+        extended = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        extended = None
+    if extended is not None and not _MAIL_USAGES.intersection(extended):
+        return _EKU_REFUSAL
+    return None
+
+
+def validity_refusal(cert: X509Certificate, when: float) -> str | None:
+    """Why ``cert`` was not valid at ``when`` (seconds since the epoch), or None."""
+    if when < cert.valid_from:
+        return f"the certificate is not valid before {_when(cert.not_before)}"
+    if when > cert.valid_until:
+        return f"the certificate expired on {_when(cert.not_after)}"
+    return None
+
+
+def check_signer(cert: X509Certificate, now: float | None = None) -> None:
+    """Refuse a certificate whose key may not sign mail at ``now``.
+
+    Args:
+        cert: the signer's certificate.
+        now: seconds since the epoch; the current time when None.
+
+    Raises:
+        PolicyError: its key usage forbids signing mail, or it is not valid now.
+    """
+    refusal = signing_refusal(cert)
+    if refusal is None:
+        refusal = validity_refusal(cert, time.time() if now is None else now)
+    if refusal is not None:
+        raise PolicyError(
+            f"certificate {cert.display_name} cannot sign mail: {refusal}"
+        )
 
 
 def _when(moment: datetime.datetime) -> str:

@@ -308,6 +308,30 @@ def test_legacy_cbc_needs_allow_unauthenticated(keys: Path, tmp_path: Path) -> N
     assert out.read_bytes() == BODY
 
 
+def test_smime_whose_entity_has_no_header_fields_opens(
+    keys: Path, tmp_path: Path
+) -> None:
+    # A bare text encrypted as it is (what `openssl smime -encrypt` does with a text
+    # file): the CLI opens it as decrypt_message does, the outer fields restored.
+    import base64
+
+    import e2ee_mail
+
+    text = b"no header fields here\r\njust text\r\n"
+    cert = e2ee_mail.load_certificate((keys / "carol.pub").read_bytes())
+    der = bytes(e2ee_mail.encrypt(text, cert, format="cms"))
+    mail = (
+        b"Subject: the outer one\r\nMIME-Version: 1.0\r\nContent-Type: "
+        b"application/pkcs7-mime; smime-type=authEnveloped-data\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(der)
+    )
+    (tmp_path / "bare.eml").write_bytes(mail)
+    out = tmp_path / "out.eml"
+    proc = _decrypt(keys, "carol.key", tmp_path / "bare.eml", out)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert out.read_bytes() == b"Subject: the outer one\r\n\r\n" + text
+
+
 def test_rewrap_moves_message_to_new_recipient(keys: Path, tmp_path: Path) -> None:
     ct = _encrypt_body(keys, tmp_path, "--to", "bob.pub")
     proc = run(

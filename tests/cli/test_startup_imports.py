@@ -1,10 +1,13 @@
 """CLI start-up stays lean: what each command imports, checked without any timing.
 
-The CLI at 1 KiB aims at no more than 1.5x the bare ``import cryptography`` floor, and
-most of what it spends above that floor is imports. The measured wins are structural:
-an OpenPGP encrypt or decrypt never imports the CMS/MIME stacks, ``email``,
-``asn1crypto``, ``tempfile``/``shutil`` or the keyring, ``import e2ee_mail`` costs
-only the exception classes, and the argument parser builds only the chosen command.
+The CLI at 1 KiB aims at no more than 1.5x the import floor of its job, and most of
+what it spends above that floor is imports. The measured wins are structural: an
+OpenPGP encrypt or decrypt never imports the CMS/MIME stacks, ``email``,
+``asn1crypto``, ``tempfile``/``shutil`` or the keyring; a CMS one never imports the
+OpenPGP/MIME stacks or ``inspect()``'s descriptions, and reading a recipient
+certificate imports neither ``asn1crypto`` nor private-key serialization;
+``import e2ee_mail`` costs only the exception classes, and the argument parser builds
+only the chosen command.
 These tests run the real command in a fresh interpreter and assert on
 ``sys.modules``, so a new eager import fails here instead of slowly eating the
 start-up budget. They never assert a duration.
@@ -35,6 +38,18 @@ with open(sys.argv[1], "w") as fh:
     fh.write("\\n".join(sorted(sys.modules)))
 sys.exit(status)
 """
+
+#: The probes import the e2ee_mail this test imported (a checkout, a worktree), not
+#: whichever one the interpreter's own path would find first.
+_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        filter(
+            None,
+            [str(Path(e2ee_mail.__file__).parent.parent), os.environ.get("PYTHONPATH")],
+        )
+    ),
+}
 
 #: Never needed by a bare OpenPGP encrypt or decrypt (file to file).
 _NOT_FOR_OPENPGP = (
@@ -76,6 +91,34 @@ _NOT_FOR_OPENPGP = (
     "concurrent",
     "multiprocessing",
 )
+#: Never needed by a bare CMS encrypt or decrypt (file to file). `email` is not
+#: listed: `cryptography.x509`, which reads the certificates, imports it.
+_NOT_FOR_CMS = (
+    "e2ee_mail.openpgp",
+    "e2ee_mail.mime",
+    "e2ee_mail._inspect",
+    "e2ee_mail.cms.inspection",
+    "e2ee_mail.x509.keygen",
+    "e2ee_mail.keys",
+    "e2ee_mail.cli_keyring",
+    "e2ee_mail.mailbox",
+    "e2ee_mail.vectors",
+    "e2ee_mail._demo",
+    "anycrc",
+    "tempfile",
+    "shutil",
+    "json",
+    "subprocess",
+    "concurrent",
+    "multiprocessing",
+)
+#: Reading a recipient certificate needs no second ASN.1 parser and none of
+#: private-key serialization (its package brings the SSH key format and bcrypt).
+_NOT_FOR_CMS_ENCRYPT = (
+    "asn1crypto",
+    "cryptography.hazmat.primitives.serialization",
+    "bcrypt",
+)
 #: S2K and Argon2 only unlock a passphrase-protected secret key.
 _NOT_FOR_UNPROTECTED_KEY = (
     "e2ee_mail.openpgp.s2k",
@@ -92,6 +135,7 @@ def _interpreter_modules() -> set[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        env=_ENV,
         check=True,
     ).stdout
     return set(out.split())
@@ -104,6 +148,7 @@ def _cli_modules(tmp_path: Path, *argv: str) -> set[str]:
         capture_output=True,
         cwd=tmp_path,
         timeout=120,
+        env=_ENV,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode()
@@ -153,6 +198,38 @@ def test_openpgp_decrypt_with_unprotected_key_imports_no_other_format(
     assert _offenders(loaded, banned, _interpreter_modules()) == []
 
 
+@pytest.fixture(scope="module")
+def x509_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("startup-cms")
+    key = e2ee_mail.generate_key("Startup <startup@example.org>", format="x509")
+    (work / "a.pem").write_bytes(key.public.export())
+    (work / "a.key").write_bytes(key.export())
+    (work / "m.bin").write_bytes(os.urandom(1024))
+    (work / "m.p7").write_bytes(
+        e2ee_mail.encrypt((work / "m.bin").read_bytes(), key.public)
+    )
+    return work
+
+
+def test_cms_encrypt_imports_no_other_format_or_second_asn1_parser(
+    x509_keys: Path,
+) -> None:
+    loaded = _cli_modules(
+        x509_keys, "encrypt", "--to", "a.pem", "-i", "m.bin", "-o", "out.p7"
+    )
+    assert "e2ee_mail.cms.build" in loaded  # the probe ran the real command
+    banned = _NOT_FOR_CMS + _NOT_FOR_CMS_ENCRYPT
+    assert _offenders(loaded, banned, _interpreter_modules()) == []
+
+
+def test_cms_decrypt_imports_no_other_format(x509_keys: Path) -> None:
+    loaded = _cli_modules(
+        x509_keys, "decrypt", "--key", "a.key", "-i", "m.p7", "-o", "o"
+    )
+    assert (x509_keys / "o").read_bytes() == (x509_keys / "m.bin").read_bytes()
+    assert _offenders(loaded, _NOT_FOR_CMS, _interpreter_modules()) == []
+
+
 def test_import_e2ee_mail_loads_only_the_exception_classes() -> None:
     code = "import sys, e2ee_mail; print('\\n'.join(sys.modules))"
     out = subprocess.run(
@@ -160,6 +237,7 @@ def test_import_e2ee_mail_loads_only_the_exception_classes() -> None:
         capture_output=True,
         text=True,
         timeout=120,
+        env=_ENV,
         check=True,
     ).stdout.split()
     ours = sorted(m for m in out if m.split(".")[0] == "e2ee_mail")
@@ -176,6 +254,7 @@ def test_import_cli_loads_neither_the_library_nor_cryptography() -> None:
         capture_output=True,
         text=True,
         timeout=120,
+        env=_ENV,
         check=True,
     ).stdout.split()
     heavy = (

@@ -45,8 +45,7 @@ _OAEP = AlgorithmIdentifier(
     asn1.serialize_oaep_parameters(OAEPParameters("sha256", "sha256", b"")),
 )
 _PKCS1 = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
-#: An originator algorithm der.py leaves to the general reader (id-ecPublicKey with
-#: the P-256 curve as parameters).
+#: An EC originator algorithm (id-ecPublicKey with the P-256 curve as parameters).
 _EC_P256 = AlgorithmIdentifier("1.2.840.10045.2.1", asn1.der_oid("1.2.840.10045.3.1.7"))
 
 
@@ -231,9 +230,13 @@ def _entries_agree(ris_der: bytes) -> bool:
 
 
 def _fast_path_shape(entry: RecipientInfo) -> bool:
-    # What der.py reads itself: an X25519 originator (RFC 8418), no other kind.
+    # What der.py reads itself: an X25519 originator (RFC 8418) or an EC one
+    # (RFC 5753), no other kind.
     if isinstance(entry, KeyAgreeRecipientInfo):
-        return entry.originator_algorithm == AlgorithmIdentifier(oids.X25519)
+        return entry.originator_algorithm in (
+            AlgorithmIdentifier(oids.X25519),
+            _EC_P256,
+        )
     return True
 
 

@@ -9,7 +9,10 @@ ukm / rKeyId / PKCS#1 v1.5, and on every single-byte mutation and truncation of 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from ec_keys import ec_key
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -58,6 +61,16 @@ def samples() -> list[bytes]:
         ),
         (*kari.recipient_encrypted_keys, *infos[1].recipient_encrypted_keys),  # type: ignore[union-attr]
     )
+    ec_entry = _wrap(ec_key("p256").public)
+    assert isinstance(ec_entry, structures.KeyAgreeRecipientInfo)
+    # RFC 5753 §3.1.1 also allows the named curve as the originator's parameters.
+    ec_named = dataclasses.replace(
+        ec_entry,
+        originator_algorithm=structures.AlgorithmIdentifier(
+            oids.EC_PUBLIC_KEY, asn1.der_oid(oids.SECP256R1)
+        ),
+    )
+    infos += [ec_entry, ec_named, _wrap(ec_key("p521").public)]
     out = [asn1.serialize_recipient_infos([info]) for info in infos]
     out.append(asn1.serialize_recipient_infos([with_ukm]))
     out.append(asn1.serialize_recipient_infos(infos))

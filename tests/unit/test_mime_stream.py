@@ -399,3 +399,61 @@ def test_a_recipient_of_the_other_kind_is_refused_before_anything_is_written(
             format=fmt,  # type: ignore[arg-type]
         )
     assert out.getvalue() == b""
+
+
+def _smime_around(entity: bytes, key: e2ee_mail.SecretKey) -> bytes:
+    """``entity`` encrypted as it is (no header fields added), in an S/MIME mail."""
+    der = bytes(e2ee_mail.encrypt(entity, key.public, format="cms"))
+    return (
+        b"From: Alice <alice@example.org>\r\nSubject: the outer subject\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; "
+        b"smime-type=authEnveloped-data; name=smime.p7m\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(der).replace(b"\n", b"\r\n")
+    )
+
+
+@pytest.mark.parametrize(
+    ("entity", "fields", "body"),
+    [
+        # A bare text, as `openssl smime -encrypt` of a text file writes it.
+        (
+            b"just a line\r\nand another\r\n",
+            {"Subject": "the outer subject"},
+            b"just a line\r\nand another\r\n",
+        ),
+        (
+            b"first paragraph\r\n\r\nsecond one\r\n",
+            {"Subject": "the outer subject"},
+            b"first paragraph\r\n\r\nsecond one\r\n",
+        ),
+        # An empty header block: the entity starts with its empty line.
+        (b"\r\nbody only\r\n", {"Subject": "the outer subject"}, b"body only\r\n"),
+        # Header fields, then a line that is none, without the empty line between:
+        # that line starts the body.
+        (
+            b"Subject: the inner one\r\nnot a field\r\n\r\nmore\r\n",
+            {"Subject": "the inner one"},
+            b"not a field\r\n\r\nmore\r\n",
+        ),
+    ],
+    ids=["bare", "bare-paragraphs", "empty-header", "missing-empty-line"],
+)
+def test_an_entity_without_header_fields_streams_as_decrypt_message_opens_it(
+    keys: dict[str, e2ee_mail.SecretKey],
+    entity: bytes,
+    fields: dict[str, str],
+    body: bytes,
+) -> None:
+    key = keys["smime"]
+    mail = _smime_around(entity, key)
+    streamed = _decrypt(mail, key)
+    _, sep, rest = streamed.partition(b"\r\n\r\n")
+    assert sep and rest == body
+    opened = _parse(streamed)
+    message = e2ee_mail.decrypt_message(mail, key)
+    for name, value in fields.items():
+        assert opened[name] == message[name] == value
+    assert opened["From"] == message["From"] == "Alice <alice@example.org>"
+    # The stream keeps the body's CRLF as encrypted; decrypt_message gives LF.
+    assert opened.get_content().replace("\r\n", "\n") == message.get_content()

@@ -489,7 +489,8 @@ def test_prefixed_first_chunk_seals_like_the_joined_one_shot(
         for i, off in enumerate(range(0, len(plain), params.chunk_size))
     )
     chunks = -(-len(plain) // params.chunk_size)
-    expected += aead.encrypt(params.nonce(chunks), b"", params.final_aad(len(plain)))
+    final_aad = params.final_aad(len(plain), chunks)
+    expected += aead.encrypt(params.nonce(chunks), b"", final_aad)
     assert out == expected
     back = bytearray(len(plain))
     chunked.open_into(params, out, memoryview(back))

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, x25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -198,12 +198,11 @@ def test_bad_uid_is_usage_error() -> None:
         x509_keygen.generate("no address here", kind="x25519")
 
 
-def test_ed25519_certificate_is_unsupported() -> None:
+def _self_signed(key: ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey) -> bytes:
     import datetime
 
     from cryptography.hazmat.primitives import serialization
 
-    key = ed25519.Ed25519PrivateKey.generate()
     name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "signer")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -216,8 +215,20 @@ def test_ed25519_certificate_is_unsupported() -> None:
         .not_valid_after(now + datetime.timedelta(days=1))
         .sign(key, None)
     )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_ed448_certificate_is_unsupported() -> None:
     with pytest.raises(e2ee_mail.UnsupportedError):
-        kx.load_certificate(cert.public_bytes(serialization.Encoding.PEM))
+        kx.load_certificate(_self_signed(ed448.Ed448PrivateKey.generate()))
+
+
+def test_ed25519_certificate_loads_for_signatures_but_receives_nothing() -> None:
+    cert = kx.load_certificate(_self_signed(ed25519.Ed25519PrivateKey.generate()))
+    assert cert.algorithm == "ed25519"
+    assert cert.usage_refusal is not None
+    with pytest.raises(e2ee_mail.PolicyError, match="signs only"):
+        e2ee_mail.encrypt(b"body", [cert], format="cms")
 
 
 @settings(max_examples=25)  # RSA key checks make each example slow
@@ -241,3 +252,51 @@ def test_mutated_certificate_or_key_fails_with_library_errors_only(
     for load in (kx.load_certificate, lambda b: kx.load_key(b, b"pw")):
         with contextlib.suppress(e2ee_mail.Error):
             load(bytes(blob))
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    if len(body) < 0x80:
+        return bytes((tag, len(body))) + body
+    size = len(body).to_bytes((len(body).bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(size))) + size + body
+
+
+# An issuer Name long enough for a long-form length: one RDN holding a CN of 300 "a".
+_ISSUER = _der(
+    0x30, _der(0x31, _der(0x30, b"\x06\x03\x55\x04\x03" + _der(0x0C, b"a" * 300)))
+)
+_ALG = _der(0x30, b"\x06\x03\x2b\x65\x70")  # id-Ed25519 (RFC 8410 §3)
+_SERIAL = _der(0x02, b"\x01")
+_REST = _der(0x30, b"") + _ISSUER  # validity (empty here), subject
+
+
+@pytest.mark.parametrize(
+    "version",
+    [b"", _der(0xA0, _der(0x02, b"\x02"))],
+    ids=["v1-no-version-field", "v3"],
+)
+def test_raw_issuer_is_the_issuer_name_as_written(version: bytes) -> None:
+    tbs = _der(0x30, version + _SERIAL + _ALG + _ISSUER + _REST)
+    assert kx._raw_issuer(tbs) == _ISSUER
+
+
+@pytest.mark.parametrize(
+    "tbs",
+    [
+        b"",
+        _der(0x31, _SERIAL + _ALG + _ISSUER),  # a SET, not a SEQUENCE
+        _der(0x30, _ALG + _ALG + _ISSUER),  # no serialNumber
+        _der(0x30, _SERIAL + _ALG),  # no issuer
+        _der(0x30, _SERIAL + _ALG + _ISSUER)[:-5],  # cut short
+        b"\x30\x80" + _SERIAL + _ALG + _ISSUER + b"\x00\x00",  # indefinite length
+    ],
+)
+def test_raw_issuer_of_a_malformed_tbs_is_asn1_error(tbs: bytes) -> None:
+    with pytest.raises(e2ee_mail.ASN1Error):
+        kx._raw_issuer(tbs)
+
+
+def test_issuer_der_is_the_certificates_own_octets(x_key: kx.X509SecretKey) -> None:
+    cert = x509.load_der_x509_certificate(x_key.public.export(armor=False))
+    assert x_key.public.issuer_der == cert.issuer.public_bytes()
+    assert x_key.public.issuer_der in cert.tbs_certificate_bytes

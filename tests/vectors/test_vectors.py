@@ -52,7 +52,14 @@ def test_vector_case(case: vectors.Case) -> None:
 
 def test_published_core_vectors_cover_every_core_kind() -> None:
     kinds = Counter(case.kind for case in CASES if case.file.startswith("core/"))
-    assert set(kinds) >= {"core-aes-kw", "core-aes-gcm", "core-x25519", "core-rsa-oaep"}
+    assert set(kinds) >= {
+        "core-aes-kw",
+        "core-aes-gcm",
+        "core-x25519",
+        "core-rsa-oaep",
+        "core-ecdh",
+        "core-x448",
+    }
     # The published core vectors: at least 100 cases, each kind with valid and
     # invalid ones.
     assert sum(kinds.values()) >= 100

@@ -4,7 +4,8 @@ hand).
 Usage: python vectors/gen/import_published.py WYCHEPROOF_CHECKOUT [COMMIT]
 
 WYCHEPROOF_CHECKOUT is a checkout of https://github.com/C2SP/wycheproof; the files read
-are testvectors_v1/{aes_wrap,aes_gcm,x25519,rsa_oaep_*_sha256_mgf1sha256}_test.json.
+are testvectors_v1/{aes_wrap,aes_gcm,aes_eax,x25519}_test.json and
+testvectors_v1/rsa_oaep_*_sha256_mgf1sha256_test.json.
 The RFC 3394 §4 values are transcribed below from the RFC text. This script only selects
 and re-labels published data; it computes nothing, so its output is checked by running
 ``e2ee-mail vectors verify``, not by trusting this script.
@@ -88,6 +89,11 @@ GCM_DESCRIPTION = (
     "AES-256-GCM through e2ee_mail.core.aead (one-shot, *_into and streaming): "
     "Wycheproof subset with 256-bit keys. Only 96-bit nonces and 128-bit tags are "
     "ours; other nonce sizes must be refused."
+)
+EAX_DESCRIPTION = (
+    "AES-EAX through e2ee_mail.core.eax (eax_seal, eax_open and AESEAX.decrypt_into, "
+    "the form the LibrePGP chunk loop calls): every Wycheproof case, 128-, 192- and "
+    "256-bit keys, nonces of 0 to 2056 bits, 128-bit tags."
 )
 X25519_DESCRIPTION = (
     "X25519 (RFC 7748) through e2ee_mail.core.x25519.agree: Wycheproof subset with "
@@ -275,6 +281,49 @@ def wycheproof_gcm(wp: Path, rev: str) -> None:
     )
 
 
+def wycheproof_eax(wp: Path, rev: str) -> None:
+    d = json.loads((wp / "testvectors_v1/aes_eax_test.json").read_text())
+    groups, used = [], set()
+    for g in d["testGroups"]:
+        cases = []
+        for t in g["tests"]:
+            used.update(t["flags"])
+            inputs = {k: t[k] for k in ("key", "iv", "aad", "ct", "tag")}
+            if t["result"] == "valid":
+                cases.append(
+                    _case(t, "valid", inputs=inputs, expected={"msg": t["msg"]})
+                )
+            else:
+                cases.append(
+                    _case(t, "invalid", inputs=inputs, error="DecryptionError")
+                )
+        groups.append(
+            {
+                "comment": f"{g['keySize']}-bit key, {g['ivSize']}-bit nonce",
+                "key_bits": g["keySize"],
+                "iv_bits": g["ivSize"],
+                "tag_bits": g["tagSize"],
+                "cases": cases,
+            }
+        )
+    _write(
+        "aes_eax_wycheproof.json",
+        {
+            "schema": "core-aes-eax.json",
+            "kind": "core-aes-eax",
+            "description": EAX_DESCRIPTION,
+            "source": {
+                "name": "Wycheproof aes_eax_test.json",
+                "url": WP_URL.format(rev=rev, name="aes_eax_test.json"),
+                "revision": rev,
+                "license": WP_LICENSE,
+            },
+            "notes": _notes(d["notes"], used, {}),
+            "groups": groups,
+        },
+    )
+
+
 def wycheproof_x25519(wp: Path, rev: str) -> None:
     d = json.loads((wp / "testvectors_v1/x25519_test.json").read_text())
     per_flags: dict[tuple[str, ...], int] = {}
@@ -389,6 +438,7 @@ def main() -> None:
     rfc3394()
     wycheproof_kw(wp, rev)
     wycheproof_gcm(wp, rev)
+    wycheproof_eax(wp, rev)
     wycheproof_x25519(wp, rev)
     wycheproof_oaep(wp, rev)
 

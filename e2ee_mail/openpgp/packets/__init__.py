@@ -21,17 +21,24 @@ __all__ = [
     "HASH_SHA512",
     "OID_CV25519",
     "OID_ED25519_LEGACY",
+    "PK_DSA",
     "PK_ECDH",
+    "PK_ECDSA",
+    "PK_ED448",
     "PK_ED25519",
     "PK_EDDSA_LEGACY",
+    "PK_ELGAMAL",
+    "PK_ELGAMAL_SIGN",
     "PK_RSA",
     "PK_RSA_ENCRYPT_ONLY",
     "PK_RSA_SIGN_ONLY",
+    "PK_X448",
     "PK_X25519",
     "TAG_COMPRESSED",
     "TAG_LITERAL",
     "TAG_MARKER",
     "TAG_MDC",
+    "TAG_OCBED",
     "TAG_ONE_PASS_SIG",
     "TAG_PADDING",
     "TAG_PKESK",
@@ -66,16 +73,26 @@ TAG_PUBLIC_SUBKEY: Final = 14
 TAG_USER_ATTRIBUTE: Final = 17
 TAG_SEIPD: Final = 18
 TAG_MDC: Final = 19
+#: LibrePGP's OCB Encrypted Data packet (RFC 4880bis-10 §5.16, "AEAD Encrypted
+#: Data"); RFC 9580 leaves type 20 reserved. Read, never written.
+TAG_OCBED: Final = 20
 TAG_PADDING: Final = 21
 
 # Public key algorithms, RFC 9580 §9.1.
 PK_RSA: Final = 1
 PK_RSA_ENCRYPT_ONLY: Final = 2
 PK_RSA_SIGN_ONLY: Final = 3
+PK_ELGAMAL: Final = 16
+PK_DSA: Final = 17
 PK_ECDH: Final = 18
+PK_ECDSA: Final = 19
+#: Reserved, formerly ElGamal encrypt-or-sign (RFC 4880 §9.1): still found in old keys.
+PK_ELGAMAL_SIGN: Final = 20
 PK_EDDSA_LEGACY: Final = 22
 PK_X25519: Final = 25
+PK_X448: Final = 26
 PK_ED25519: Final = 27
+PK_ED448: Final = 28
 
 # Curve OIDs of the legacy v4 curves, RFC 9580 §9.2 (DER contents, no tag/length).
 OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")

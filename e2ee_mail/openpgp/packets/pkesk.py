@@ -1,7 +1,8 @@
 """Public-Key Encrypted Session Key packets v3 and v6 (RFC 9580 §5.1).
 
 The packet codec keeps the algorithm-specific fields raw; :func:`parse_x25519_fields`
-and :func:`serialize_x25519_fields` handle the X25519 layout (§5.1.6), and
+and :func:`serialize_x25519_fields` handle the X25519 layout (§5.1.6), which X448
+shares with a 56-octet ephemeral key (§5.1.7, ``point_size=56``), and
 :func:`parse_mpi_fields` the MPI-based ones (RSA §5.1.3). A v6 PKESK names its
 recipient by key version + fingerprint, or nobody (anonymous: size octet 0); a v3
 PKESK by 8-octet key ID, all zero for anonymous.
@@ -156,37 +157,37 @@ def parse_x25519_fields(material: bytes, *, version: int) -> X25519Fields:
 
 
 def split_x25519_fields(
-    material: bytes | bytearray | memoryview, *, version: int
+    material: bytes | bytearray | memoryview, *, version: int, point_size: int = 32
 ) -> tuple[bytes, int | None, bytes]:
     """:func:`parse_x25519_fields` as a plain (ephemeral, cipher, wrapped) tuple, for
-    the unwrap on every decrypt."""
+    the unwrap on every decrypt; ``point_size`` 56 for X448."""
     n = len(material)
-    if n < 33:
+    if n < point_size + 1:
         raise PacketError(_X25519_TRUNCATED)
-    size = material[32]
-    pos = 33
+    size = material[point_size]
+    pos = point_size + 1
     cipher = None
     if version == 3:
         if size < 1:
             raise PacketError("X25519 PKESK v3 lacks its cipher octet")
-        if n < 34:
+        if n < pos + 1:
             raise PacketError(_X25519_TRUNCATED)
-        cipher = material[33]
-        pos = 34
+        cipher = material[pos]
+        pos += 1
         size -= 1
     if n - pos < size:
         raise PacketError(_X25519_TRUNCATED)
     if n - pos > size:
         raise PacketError(f"X25519 PKESK fields has {n - pos - size} trailing octets")
-    return bytes(material[:32]), cipher, bytes(material[pos:])
+    return bytes(material[:point_size]), cipher, bytes(material[pos:])
 
 
-def serialize_x25519_fields(fields: X25519Fields) -> bytes:
-    """Join X25519 PKESK fields."""
+def serialize_x25519_fields(fields: X25519Fields, *, point_size: int = 32) -> bytes:
+    """Join X25519 PKESK fields (X448's with ``point_size=56``)."""
     tail = (bytes([fields.cipher]) if fields.cipher is not None else b"") + (
         fields.wrapped
     )
-    if len(fields.ephemeral) != 32 or len(tail) > 255:
+    if len(fields.ephemeral) != point_size or len(tail) > 255:
         raise PacketError("X25519 PKESK fields out of range")
     return fields.ephemeral + bytes([len(tail)]) + tail
 

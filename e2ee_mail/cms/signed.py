@@ -1,0 +1,398 @@
+"""Reading and writing CMS SignedData (RFC 5652 §5) and its signed attributes (§11).
+
+Values: :class:`SignedData` (ContentInfo around SignedData, §3 and §5.1), with the
+encapsulated content (§5.2; absent when the signature is detached), the carried
+certificates as DER, and one :class:`SignerInfo` per signer (§5.3), whose signed
+attributes stay the octets that arrived: the signature covers their DER encoding
+under the SET OF tag (§5.4), so they are never re-encoded before verification.
+
+:func:`parse_signed_data` reads any BER through asn1crypto (the general reader, as in
+reference.py); :func:`parse_attributes` reads the signed attributes with the strict
+DER reader of tlv.py and refuses anything that is not DER (§5.3: "DER encoded"),
+SET OF elements out of order included (X.690 §11.6). The writers produce DER, or for
+an encapsulated content written as a stream, BER with indefinite lengths around the
+content (:func:`serialize_stream_head` and :func:`serialize_stream_tail`), as
+``openssl cms -stream`` does, since the signatures' lengths are unknown up front.
+
+Time values (§11.3): UTCTime for 1950 through 2049, GeneralizedTime otherwise, both
+in UTC with seconds and no fraction.
+
+A codec: it never signs, hashes, draws randomness or opens files.
+
+Left out: attribute certificates and other certificate choices (skipped when read,
+never written), CRLs, unsigned attributes (read past), countersignatures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Iterable
+from typing import Any, Final
+
+from ..errors import ASN1Error
+from . import oids, reference, tlv
+from .asn1 import der_int, der_oid, der_tlv, serialize_algorithm_identifier, set_of
+from .structures import AlgorithmIdentifier, RecipientId
+
+__all__ = [
+    "Attribute",
+    "SignedData",
+    "SignerInfo",
+    "attribute_values",
+    "decode_time",
+    "encode_time",
+    "parse_attributes",
+    "parse_signed_data",
+    "serialize_attributes",
+    "serialize_signed_data",
+    "serialize_signer_info",
+    "serialize_stream_head",
+    "serialize_stream_tail",
+    "signed_data_version",
+]
+
+#: Deepest nesting read inside signed attributes; real ones nest four levels.
+_MAX_ATTRIBUTE_DEPTH: Final = 16
+#: Constructed universal tags DER allows: SEQUENCE and SET (X.690 §10.2: strings
+#: are primitive).
+_CONSTRUCTED_UNIVERSAL: Final = frozenset({0x30, 0x31})
+_UTC_TIME: Final = 0x17
+_GENERALIZED_TIME: Final = 0x18
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Attribute:
+    """Attribute (RFC 5652 §5.3): its type and the DER of each value."""
+
+    attr_type: str
+    values: tuple[bytes, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignerInfo:
+    """SignerInfo (RFC 5652 §5.3).
+
+    Attributes:
+        version: 1 (issuerAndSerialNumber) or 3 (subjectKeyIdentifier).
+        sid: the signer's certificate, as a RecipientId (the same two choices).
+        digest_algorithm: the hash of the content.
+        signed_attrs: the SignedAttributes as the signature covers them: the SET
+            OF tag (0x31), then the length and content octets as received; None
+            when absent.
+        signature_algorithm: the signature algorithm and its parameters.
+        signature: the signature value.
+    """
+
+    version: int
+    sid: RecipientId
+    digest_algorithm: AlgorithmIdentifier
+    signed_attrs: bytes | None
+    signature_algorithm: AlgorithmIdentifier
+    signature: bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignedData:
+    """SignedData (RFC 5652 §5.1) from its ContentInfo.
+
+    Attributes:
+        version: 1 or 3 (see :func:`signed_data_version`).
+        digest_algorithms: the hashes the signers used, for one pass over the
+            content.
+        econtent_type: eContentType of the encapsulated content.
+        econtent: the content, or None when detached.
+        certificates: the carried X.509 certificates, DER.
+        signer_infos: one per signer.
+    """
+
+    version: int
+    digest_algorithms: tuple[AlgorithmIdentifier, ...]
+    econtent_type: str
+    econtent: bytes | None
+    certificates: tuple[bytes, ...]
+    signer_infos: tuple[SignerInfo, ...]
+
+
+# --- Reading ----------------------------------------------------------------------
+
+
+def _alg(value: Any) -> AlgorithmIdentifier:
+    params = value["parameters"]
+    raw = None if params.__class__.__name__ == "Void" else params.dump()
+    return AlgorithmIdentifier(value["algorithm"].dotted, raw)
+
+
+def _int_version(value: Any) -> int:
+    if not value.contents:
+        raise ASN1Error("malformed CMS version: an empty INTEGER")
+    return int.from_bytes(value.contents, "big", signed=True)
+
+
+def _sid(choice: Any) -> RecipientId:
+    if choice.name == "issuer_and_serial_number":
+        chosen = choice.chosen
+        return RecipientId(
+            issuer=chosen["issuer"].dump(), serial_number=chosen["serial_number"].native
+        )
+    return RecipientId(subject_key_identifier=bytes(choice.chosen.native))
+
+
+def _signer_info(info: Any) -> SignerInfo:
+    attrs = info["signed_attrs"]
+    signed_attrs = None
+    if attrs.__class__.__name__ != "Void":
+        # The [0] IMPLICIT tag replaced by SET OF's, as the signature covers it.
+        signed_attrs = der_tlv(0x31, attrs.contents)
+    return SignerInfo(
+        version=_int_version(info["version"]),
+        sid=_sid(info["sid"]),
+        digest_algorithm=_alg(info["digest_algorithm"]),
+        signed_attrs=signed_attrs,
+        signature_algorithm=_alg(info["signature_algorithm"]),
+        signature=bytes(info["signature"].native),
+    )
+
+
+def _convert(content_info: Any, max_signers: int) -> SignedData:
+    if content_info["content_type"].dotted != oids.SIGNED_DATA:
+        raise ASN1Error(
+            "not CMS SignedData: the content type is "
+            f"{content_info['content_type'].dotted}"
+        )
+    sd = content_info["content"]
+    encap = sd["encap_content_info"]
+    content = encap["content"]
+    econtent = None
+    if content.__class__.__name__ != "Void":
+        econtent = bytes(content.native)
+    certificates = []
+    if sd["certificates"].__class__.__name__ != "Void":
+        for choice in sd["certificates"]:
+            if choice.name == "certificate":
+                certificates.append(choice.chosen.dump())
+    infos = sd["signer_infos"]
+    if len(infos) > max_signers:
+        raise ASN1Error(
+            f"the signed data has {len(infos)} signers, more than the policy limit "
+            f"of {max_signers}"
+        )
+    return SignedData(
+        version=_int_version(sd["version"]),
+        digest_algorithms=tuple(_alg(a) for a in sd["digest_algorithms"]),
+        econtent_type=encap["content_type"].dotted,
+        econtent=econtent,
+        certificates=tuple(certificates),
+        signer_infos=tuple(_signer_info(i) for i in infos),
+    )
+
+
+def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
+    """Read a ContentInfo holding SignedData, BER or DER.
+
+    Args:
+        data: the ContentInfo.
+        max_signers: the most SignerInfos read (a policy bound).
+
+    Raises:
+        ASN1Error: malformed, not SignedData, or too many signers.
+    """
+    from asn1crypto import cms
+
+    try:
+        parsed = cms.ContentInfo.load(data, strict=True)
+        return _convert(parsed, max_signers)
+    except reference.ASN1CRYPTO_ERRORS as exc:
+        raise ASN1Error(f"malformed CMS SignedData: {exc}") from None
+
+
+def _check_der(buf: bytes, pos: int, end: int, depth: int, *, ordered: bool) -> None:
+    """Raise tlv.Decline unless ``buf[pos:end]`` is a run of DER elements, in
+    ascending order of their encodings when ``ordered`` (a SET OF, X.690 §11.6)."""
+    if depth > _MAX_ATTRIBUTE_DEPTH:
+        raise tlv.Decline
+    previous = b""
+    while pos < end:
+        tag, start, stop = tlv.element(buf, pos, end)
+        if tag & 0x20:
+            if tag < 0x40 and tag not in _CONSTRUCTED_UNIVERSAL:
+                raise tlv.Decline  # a constructed string (X.690 §10.2)
+            _check_der(buf, start, stop, depth + 1, ordered=tag == 0x31)
+        elif tag == 0x01 and buf[start:stop] not in (b"\x00", b"\xff"):
+            raise tlv.Decline  # X.690 §11.1
+        elif tag == 0x02:
+            tlv.integer(buf, start, stop)
+        if ordered:
+            if buf[pos:stop] < previous:
+                raise tlv.Decline
+            previous = buf[pos:stop]
+        pos = stop
+
+
+def parse_attributes(der: bytes) -> tuple[Attribute, ...]:
+    """Read SignedAttributes (a SET OF Attribute, tag 0x31) that must be DER.
+
+    Raises:
+        ASN1Error: not DER (lengths, order of SET OF elements, constructed strings),
+            or not a non-empty SET OF Attribute with non-empty value sets.
+    """
+    try:
+        start = tlv.expect_last(der, 0, len(der), 0x31)
+        _check_der(der, 0, len(der), 0, ordered=False)
+        attributes = []
+        pos = start
+        while pos < len(der):
+            body, stop = tlv.expect(der, pos, len(der), 0x30)
+            oid_start, oid_stop = tlv.expect(der, body, stop, 0x06)
+            values_start = tlv.expect_last(der, oid_stop, stop, 0x31)
+            values = []
+            at = values_start
+            while at < stop:
+                _, _, end = tlv.element(der, at, stop)
+                values.append(bytes(der[at:end]))
+                at = end
+            if not values:
+                raise tlv.Decline
+            attr_type = tlv.decode_oid(bytes(der[oid_start:oid_stop]))
+            attributes.append(Attribute(attr_type, tuple(values)))
+            pos = stop
+    except tlv.Decline:
+        raise ASN1Error("the signed attributes are not DER (RFC 5652 §5.3)") from None
+    if not attributes:
+        raise ASN1Error("the signed attributes are empty (RFC 5652 §5.3)")
+    return tuple(attributes)
+
+
+def attribute_values(attributes: Iterable[Attribute], attr_type: str) -> list[bytes]:
+    """The values of every attribute of ``attr_type``, in order."""
+    return [v for a in attributes if a.attr_type == attr_type for v in a.values]
+
+
+def encode_time(moment: datetime.datetime) -> bytes:
+    """A Time value (RFC 5652 §11.3): UTCTime for 1950-2049, else GeneralizedTime."""
+    utc = moment.astimezone(datetime.UTC).replace(microsecond=0)
+    if 1950 <= utc.year <= 2049:
+        return der_tlv(_UTC_TIME, utc.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+    return der_tlv(_GENERALIZED_TIME, utc.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+
+
+def decode_time(der: bytes) -> datetime.datetime:
+    """A Time value as an aware UTC datetime.
+
+    Raises:
+        ASN1Error: not a UTCTime or GeneralizedTime in the DER form (RFC 5280
+            §4.1.2.5.1 and §4.1.2.5.2: seconds present, "Z", no fraction).
+    """
+    try:
+        tag, start, stop = tlv.element(der, 0, len(der))
+    except tlv.Decline:
+        raise ASN1Error("malformed signing time") from None
+    text = bytes(der[start:stop])
+    if stop != len(der) or not text.endswith(b"Z") or not text[:-1].isdigit():
+        raise ASN1Error("malformed signing time")
+    try:
+        if tag == _UTC_TIME and len(text) == 13:
+            parsed = datetime.datetime.strptime(text.decode(), "%y%m%d%H%M%SZ")
+            if parsed.year >= 2050:  # RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY
+                parsed = parsed.replace(year=parsed.year - 100)
+        elif tag == _GENERALIZED_TIME and len(text) == 15:
+            parsed = datetime.datetime.strptime(text.decode(), "%Y%m%d%H%M%SZ")
+        else:
+            raise ASN1Error("malformed signing time")
+    except ValueError:
+        raise ASN1Error("malformed signing time") from None
+    return parsed.replace(tzinfo=datetime.UTC)
+
+
+# --- Writing ----------------------------------------------------------------------
+
+
+def serialize_attributes(attributes: Iterable[Attribute]) -> bytes:
+    """SignedAttributes DER: the SET OF in DER order, tag 0x31 (RFC 5652 §5.4)."""
+    return set_of(
+        der_tlv(0x30, der_oid(a.attr_type) + set_of(a.values)) for a in attributes
+    )
+
+
+def _serialize_sid(sid: RecipientId) -> bytes:
+    if sid.subject_key_identifier is not None:
+        return der_tlv(0x80, sid.subject_key_identifier)
+    if sid.issuer is None or sid.serial_number is None:
+        raise ValueError("SignerIdentifier needs issuer and serial, or an SKI")
+    return der_tlv(0x30, sid.issuer + der_int(sid.serial_number))
+
+
+def serialize_signer_info(info: SignerInfo) -> bytes:
+    """One SignerInfo, DER; its signed attributes as given (already DER)."""
+    parts = [
+        der_int(info.version),
+        _serialize_sid(info.sid),
+        serialize_algorithm_identifier(info.digest_algorithm),
+    ]
+    if info.signed_attrs is not None:
+        # [0] IMPLICIT SignedAttributes (RFC 5652 §5.3).
+        parts.append(b"\xa0" + info.signed_attrs[1:])
+    parts.append(serialize_algorithm_identifier(info.signature_algorithm))
+    parts.append(der_tlv(0x04, info.signature))
+    return der_tlv(0x30, b"".join(parts))
+
+
+def signed_data_version(econtent_type: str, signer_versions: Iterable[int]) -> int:
+    """SignedData's version (RFC 5652 §5.1) for plain certificates and no CRLs: 3
+    when a SignerInfo is version 3 or the content is not id-data, else 1."""
+    if econtent_type != oids.DATA or any(v == 3 for v in signer_versions):
+        return 3
+    return 1
+
+
+def _digest_algorithms(sd: SignedData) -> bytes:
+    return set_of(
+        dict.fromkeys(serialize_algorithm_identifier(a) for a in sd.digest_algorithms)
+    )
+
+
+def _certificates_and_signers(sd: SignedData) -> bytes:
+    out = b""
+    if sd.certificates:
+        # [0] IMPLICIT CertificateSet (RFC 5652 §5.1).
+        out += b"\xa0" + set_of(sd.certificates)[1:]
+    return out + set_of(serialize_signer_info(i) for i in sd.signer_infos)
+
+
+def serialize_signed_data(sd: SignedData) -> bytes:
+    """The ContentInfo around ``sd``, DER."""
+    encap = der_oid(sd.econtent_type)
+    if sd.econtent is not None:
+        encap += der_tlv(0xA0, der_tlv(0x04, sd.econtent))
+    body = (
+        der_int(sd.version)
+        + _digest_algorithms(sd)
+        + der_tlv(0x30, encap)
+        + _certificates_and_signers(sd)
+    )
+    return der_tlv(0x30, der_oid(oids.SIGNED_DATA) + der_tlv(0xA0, der_tlv(0x30, body)))
+
+
+def serialize_stream_head(sd: SignedData) -> bytes:
+    """What precedes an encapsulated content written as a stream (BER): the
+    ContentInfo, SignedData and EncapsulatedContentInfo opened with indefinite
+    lengths, and the eContent's constructed OCTET STRING opened. Each content chunk
+    then follows as one primitive OCTET STRING (``der_tlv(0x04, chunk)``), and
+    :func:`serialize_stream_tail` closes it all. ``sd.econtent`` and
+    ``sd.signer_infos`` are not used here."""
+    return (
+        b"\x30\x80"
+        + der_oid(oids.SIGNED_DATA)
+        + b"\xa0\x80\x30\x80"
+        + der_int(sd.version)
+        + _digest_algorithms(sd)
+        + b"\x30\x80"
+        + der_oid(sd.econtent_type)
+        + b"\xa0\x80\x24\x80"
+    )
+
+
+def serialize_stream_tail(sd: SignedData) -> bytes:
+    """What follows the content's last chunk (see :func:`serialize_stream_head`):
+    the end-of-contents octets, the certificates, the SignerInfos and the rest."""
+    return tlv.EOC * 3 + _certificates_and_signers(sd) + tlv.EOC * 3
