@@ -24,7 +24,7 @@ from ..core.rsa import OAEPHash
 from ..errors import DecryptionError, Error
 from ..policy import Policy
 from .case import Case, Mismatch
-from .core_ecdh import both_sides
+from .core_ecdh import run_rfc7748
 
 __all__: list[str] = []
 
@@ -140,12 +140,11 @@ def run_aes_eax(case: Case, policy: Policy) -> None:
 
 
 def run_x25519(case: Case, policy: Policy) -> None:
-    private, public = case.hex("private"), case.hex("public")
-    key = _x25519.X25519PrivateKey.from_private_bytes(private)
-    both_sides(
+    run_rfc7748(
         case,
-        lambda: x25519.ephemeral_agree_from_parts(public, private)[1],
-        lambda: x25519.agree(key, public),
+        _x25519.X25519PrivateKey.from_private_bytes,
+        x25519.agree,
+        x25519.ephemeral_agree_from_parts,
     )
 
 

@@ -13,6 +13,7 @@ recipient side must agree: both give the expected secret, or both refuse.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import x448 as _x448
 
@@ -22,7 +23,9 @@ from ..openpgp.curves import PRIME_CURVES
 from ..policy import Policy
 from .case import Case, Mismatch
 
-__all__ = ["both_sides"]
+__all__ = ["both_sides", "run_rfc7748"]
+
+_K = TypeVar("_K")
 
 
 def both_sides(
@@ -72,11 +75,27 @@ def run_ecdh(case: Case, policy: Policy) -> None:
     )
 
 
-def run_x448(case: Case, policy: Policy) -> None:
+def run_rfc7748(
+    case: Case,
+    load: Callable[[bytes], _K],
+    agree: Callable[[_K, bytes], bytes],
+    ephemeral_agree_from_parts: Callable[[bytes, bytes], tuple[bytes, bytes]],
+) -> None:
+    """An X25519 or X448 case: the recipient's key loaded from the raw private key,
+    the sender's ephemeral pinned to it."""
     private, public = case.hex("private"), case.hex("public")
-    key = _x448.X448PrivateKey.from_private_bytes(private)
+    key = load(private)
     both_sides(
         case,
-        lambda: x448.ephemeral_agree_from_parts(public, private)[1],
-        lambda: x448.agree(key, public),
+        lambda: ephemeral_agree_from_parts(public, private)[1],
+        lambda: agree(key, public),
+    )
+
+
+def run_x448(case: Case, policy: Policy) -> None:
+    run_rfc7748(
+        case,
+        _x448.X448PrivateKey.from_private_bytes,
+        x448.agree,
+        x448.ephemeral_agree_from_parts,
     )
