@@ -9,10 +9,9 @@ checksum, PKCS#5-padded, AES-key-wrapped under the KDF of the recipient key's ow
 parameters and fingerprint (core/ecdh.py), after an X25519 agreement
 (core/x25519.py) or a prime-curve one (core/ecdh_prime.py, which CMS uses too). A
 v6 key of algorithm 18 uses the same fields; its 32-octet fingerprint goes into the
-KDF parameter block. RSA (1), X25519
-(25) and X448 (26) PKESKs are handled by :mod:`.pkesk` itself. Opening never says
-which check failed: every failure after the private-key operation is one
-DecryptionError.
+KDF parameter block. RSA (1), X25519 (25) and X448 (26) PKESKs are handled by
+:mod:`.pkesk` itself. Opening never says which check failed: every failure after
+the private-key operation is one DecryptionError.
 """
 
 from __future__ import annotations
