@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x448
 
-from e2ee_mail.core import ecdh
-from e2ee_mail.openpgp.curves import CURVE_NAMES, DEFAULT_KDF
+from e2ee_mail.core import ecdh_prime
+from e2ee_mail.openpgp.curves import CURVE_NAMES, DEFAULT_KDF, PRIME_CURVES
 from e2ee_mail.openpgp.packets import (
     OID_ED25519_LEGACY,
     TAG_SECRET_KEY,
@@ -35,7 +35,7 @@ from e2ee_mail.openpgp.packets.wire import checksum16, encode_mpi
 from e2ee_mail.openpgp.sigs import key_signature_data, make_signature
 
 OIDS = {name: oid for oid, name in CURVE_NAMES.items()}
-PRIME = tuple(ecdh.PRIME_CURVES)
+PRIME = tuple(PRIME_CURVES)
 CREATED = 1_700_000_000
 
 
@@ -49,14 +49,13 @@ def ecdh_subkey(
 ) -> tuple[PublicKeyPacket, bytes, ec.EllipticCurvePrivateKey]:
     """(public packet, plain secret material, private key) of a prime-curve ECDH key
     with the KDF parameters ``kdf`` (hash ID, key-wrap ID), default §9.2's."""
-    cls, _ = ecdh.PRIME_CURVES[curve]
-    private = ec.generate_private_key(cls())
+    private = ec.generate_private_key(PRIME_CURVES[curve].curve)
     hash_id, kek_id = kdf or DEFAULT_KDF[curve]
     oid = OIDS[curve]
     material = (
         bytes((len(oid),))
         + oid
-        + encode_mpi(ecdh.prime_public_point(private))
+        + encode_mpi(ecdh_prime.encode_point(private))
         + bytes((3, 1, hash_id, kek_id))
     )
     scalar = private.private_numbers().private_value

@@ -80,7 +80,7 @@ EC_PUBLIC_KEY: Final = "1.2.840.10045.2.1"
 SECP256R1: Final = "1.2.840.10045.3.1.7"
 SECP384R1: Final = "1.3.132.0.34"
 SECP521R1: Final = "1.3.132.0.35"
-#: Named-curve OID -> the curve name core/ecdh_x963.py uses.
+#: Named-curve OID -> the curve name core/ecdh_prime.py uses.
 EC_CURVES: Final = {SECP256R1: "p256", SECP384R1: "p384", SECP521R1: "p521"}
 
 #: Hash OID -> name as core/ spells it.

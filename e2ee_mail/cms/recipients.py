@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 
-from ..core import ecdh_x963, kdf, keywrap
+from ..core import ecdh_prime, kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
@@ -190,7 +190,7 @@ def _check_ec_originator(info: KeyAgreeRecipientInfo, curve: str) -> None:
             "the originator key's parameters are not the recipient's curve "
             f"{curve.upper()}"
         )
-    ecdh_x963.decode_point(curve, info.originator_public_key)
+    ecdh_prime.decode_point(ecdh_prime.CURVES[curve], info.originator_public_key)
 
 
 @functools.lru_cache(maxsize=4)
@@ -237,12 +237,12 @@ def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
     assert isinstance(info, KeyAgreeRecipientInfo)
     if isinstance(private, ec.EllipticCurvePrivateKey):
         # The point was checked by check_supported (public data, a FormatError).
-        curve = key.algorithm.removeprefix("ecdh-")
+        curve = ecdh_prime.CURVES[key.algorithm.removeprefix("ecdh-")]
         try:
-            peer = ecdh_x963.decode_point(curve, info.originator_public_key)
+            peer = ecdh_prime.decode_point(curve, info.originator_public_key)
+            shared = ecdh_prime.agree(private, peer)
         except FormatError:
             raise DecryptionError() from None
-        shared = ecdh_x963.agree(private, peer)
     else:
         assert isinstance(private, x25519.X25519PrivateKey)
         shared = core_x25519.agree(private, info.originator_public_key)
@@ -315,9 +315,10 @@ def _originator_name(info: KeyAgreeRecipientInfo) -> str:
     if alg.algorithm != oids.EC_PUBLIC_KEY:
         return oids.name(alg.algorithm)
     size = len(info.originator_public_key)
-    for curve, point_size in ecdh_x963.POINT_SIZES.items():
+    for curve in oids.EC_CURVES.values():
         if alg.parameters == _curve_der(curve) or (
-            alg.parameters in (None, b"\x05\x00") and size == point_size
+            alg.parameters in (None, b"\x05\x00")
+            and size == ecdh_prime.CURVES[curve].point_size
         ):
             return f"ecdh-{curve}"
     return "ecdh-unknown-curve"

@@ -30,7 +30,7 @@ from typing import Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 
-from ..core import ecdh_x963, keywrap
+from ..core import ecdh_prime, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..errors import PolicyError, UnsupportedError
@@ -153,9 +153,11 @@ def _plan(cert: X509Certificate, rid_kind: RidKind) -> _Plan:
             mid=b"",
         )
     if isinstance(public, ec.EllipticCurvePublicKey):
-        curve = ecdh_x963.curve_name(public)
-        assert curve is not None  # x509/certs.py loads no other curve
-        eph_size = ecdh_x963.POINT_SIZES[curve]
+        ec_curve = ecdh_prime.curve_of(public)
+        # x509/certs.py loads no other curve (and CMS writes only the NIST ones).
+        assert ec_curve is not None and ec_curve.name in EC_SCHEMES
+        curve = ec_curve.name
+        eph_size = ec_curve.point_size
         ec_public: ec.EllipticCurvePublicKey | None = public
         x25519_public = b""
     else:
@@ -239,10 +241,10 @@ def wrap_der(
     if plan.ec_public is not None:
         scheme = EC_SCHEMES[plan.curve]
         if ephemeral_secret is None:
-            ephemeral, shared = ecdh_x963.ephemeral_agree(plan.curve, plan.ec_public)
+            ephemeral, shared = ecdh_prime.ephemeral_agree(plan.ec_public)
         else:
-            ephemeral, shared = ecdh_x963.ephemeral_agree_from_parts(
-                plan.curve, plan.ec_public, ephemeral_secret
+            ephemeral, shared = ecdh_prime.ephemeral_agree_from_parts(
+                plan.ec_public, ephemeral_secret
             )
     elif ephemeral_secret is None:
         ephemeral, shared = core_x25519.ephemeral_agree(plan.x25519_public)

@@ -24,9 +24,9 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
-from ..core import ecdh
+from ..core import ecdh, ecdh_prime
 from ..errors import Error, FormatError, KeyLoadError, UnsupportedError
-from .packets import OID_CV25519, OID_ED25519_LEGACY, PK_ECDH
+from .packets import CIPHER_KEY_SIZE, OID_CV25519, OID_ED25519_LEGACY, PK_ECDH
 from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader
 
@@ -35,7 +35,7 @@ __all__ = [
     "DEFAULT_KDF",
     "ECDH_KDF_PARAMS",
     "KDF_HASHES",
-    "KEK_SIZES",
+    "PRIME_CURVES",
     "EcdhKey",
     "curve_name",
     "decode_curve_public",
@@ -48,8 +48,7 @@ __all__ = [
 ECDH_KDF_PARAMS: Final = bytes((3, 1, 8, 7))
 _KEY_SIZE: Final = 32
 
-#: Curve OIDs (DER contents) of RFC 9580 §9.2 -> the names GnuPG gives the curves,
-#: which core/ecdh.py's prime-curve functions take.
+#: Curve OIDs (DER contents) of RFC 9580 §9.2 -> the names GnuPG gives the curves.
 CURVE_NAMES: Final = {
     OID_CV25519: "curve25519",
     OID_ED25519_LEGACY: "ed25519",
@@ -59,6 +58,15 @@ CURVE_NAMES: Final = {
     bytes.fromhex("2b2403030208010107"): "brainpoolP256r1",
     bytes.fromhex("2b240303020801010b"): "brainpoolP384r1",
     bytes.fromhex("2b240303020801010d"): "brainpoolP512r1",
+}
+#: GnuPG's names of the prime curves -> core/ecdh_prime.py's curves.
+PRIME_CURVES: Final = {
+    "nistp256": ecdh_prime.CURVES["p256"],
+    "nistp384": ecdh_prime.CURVES["p384"],
+    "nistp521": ecdh_prime.CURVES["p521"],
+    "brainpoolP256r1": ecdh_prime.CURVES["brainpoolP256r1"],
+    "brainpoolP384r1": ecdh_prime.CURVES["brainpoolP384r1"],
+    "brainpoolP512r1": ecdh_prime.CURVES["brainpoolP512r1"],
 }
 #: RFC 9580 §9.2: the KDF hash and key-wrap cipher IDs a new key on each curve gets.
 DEFAULT_KDF: Final = {
@@ -70,9 +78,9 @@ DEFAULT_KDF: Final = {
     "brainpoolP384r1": (9, 8),
     "brainpoolP512r1": (10, 9),
 }
-#: RFC 9580 §9.5 KDF hashes and §9.3 key-wrap ciphers an ECDH key may name.
+#: RFC 9580 §9.5 KDF hashes an ECDH key may name; its key-wrap cipher (§9.3) is
+#: one of the AES ones of CIPHER_KEY_SIZE.
 KDF_HASHES: Final = {8: "sha256", 9: "sha384", 10: "sha512"}
-KEK_SIZES: Final = {7: 16, 8: 24, 9: 32}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,7 +93,9 @@ class EcdhKey:
         point: the recipient point: the native 32-octet key for curve25519, the
             uncompressed SEC1 point for the prime curves.
         hash_id: the KDF hash ID (§9.5), one of :data:`KDF_HASHES`.
-        kek_id: the key-wrap cipher ID (§9.3), one of :data:`KEK_SIZES`.
+        kek_id: the key-wrap cipher ID (§9.3), an AES one.
+        public: the decoded point of a prime-curve key (checked to be on its
+            curve), None for curve25519.
     """
 
     oid: bytes
@@ -93,6 +103,9 @@ class EcdhKey:
     point: bytes
     hash_id: int
     kek_id: int
+    public: ec.EllipticCurvePublicKey | None = dataclasses.field(
+        default=None, compare=False
+    )
 
     @property
     def hash_name(self) -> str:
@@ -100,7 +113,7 @@ class EcdhKey:
 
     @property
     def kek_size(self) -> int:
-        return KEK_SIZES[self.kek_id]
+        return CIPHER_KEY_SIZE[self.kek_id]
 
 
 def curve_name(oid: bytes) -> str:
@@ -148,20 +161,19 @@ def decode_ecdh_key(packet: PublicKeyPacket) -> EcdhKey:
     reader.end()
     if len(kdf) != 3 or kdf[0] != 1:
         raise UnsupportedError("unknown ECDH KDF parameters")
-    if kdf[1] not in KDF_HASHES or kdf[2] not in KEK_SIZES:
+    if kdf[1] not in KDF_HASHES or kdf[2] not in CIPHER_KEY_SIZE:
         raise UnsupportedError(
             f"ECDH key asks for KDF hash {kdf[1]} / key wrap {kdf[2]}, which are not "
             "supported (SHA2-256/384/512 with AES key wrap only)"
         )
     name = curve_name(oid)
     if name == "curve25519":
-        native = ecdh.decode_point(point)
-    elif name in ecdh.PRIME_CURVES:
-        ecdh.decode_prime_point(name, point)
-        native = point
-    else:
+        return EcdhKey(oid, name, ecdh.decode_point(point), kdf[1], kdf[2])
+    prime = PRIME_CURVES.get(name)
+    if prime is None:
         raise UnsupportedError(f"ECDH over {name} is not defined")
-    return EcdhKey(oid, name, native, kdf[1], kdf[2])
+    public = ecdh_prime.decode_point(prime, point)
+    return EcdhKey(oid, name, bytes(point), kdf[1], kdf[2], public)
 
 
 def decode_curve_public(packet: PublicKeyPacket) -> tuple[bytes, bytes, bytes]:
@@ -214,12 +226,12 @@ def _decode_ecdh(public: PublicKeyPacket, secret: bytes) -> object:
         )
         ok = key.public_key().public_bytes_raw() == info.point
     else:
-        size = ecdh.PRIME_CURVES[info.curve][1]
+        prime = PRIME_CURVES[info.curve]
         try:
-            key = ecdh.prime_private_key(info.curve, _secret_value(secret, size))
+            key = ecdh_prime.private_key(prime, _secret_value(secret, prime.field_size))
         except FormatError:
             raise KeyLoadError(f"{info.curve} secret key is out of range") from None
-        ok = ecdh.prime_public_point(key) == info.point
+        ok = ecdh_prime.encode_point(key) == info.point
     if not ok:
         raise KeyLoadError("secret key material does not match its public key")
     return key

@@ -6,11 +6,12 @@ The algorithm-specific fields are ``MPI(ephemeral point) || size || wrapped``: t
 point 0x40-prefixed for Curve25519Legacy, SEC1 uncompressed for the prime curves.
 The wrapped block is (v3 PKESK only: the cipher octet) || session key || 2-octet
 checksum, PKCS#5-padded, AES-key-wrapped under the KDF of the recipient key's own
-parameters and fingerprint (core/ecdh.py). A v6 key of algorithm 18 uses the same
-fields; its 32-octet fingerprint goes into the KDF parameter block. RSA (1), X25519
-(25) and X448 (26) PKESKs are handled by :mod:`.pkesk` itself. Opening never says
-which check failed: every failure after the private-key operation is one
-DecryptionError.
+parameters and fingerprint (core/ecdh.py), after an X25519 agreement
+(core/x25519.py) or a prime-curve one (core/ecdh_prime.py, which CMS uses too). A
+v6 key of algorithm 18 uses the same fields; its 32-octet fingerprint goes into the
+KDF parameter block. RSA (1), X25519 (25) and X448 (26) PKESKs are handled by
+:mod:`.pkesk` itself. Opening never says which check failed: every failure after
+the private-key operation is one DecryptionError.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import hmac
 
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
-from ..core import ecdh
+from ..core import ecdh, ecdh_prime
+from ..core import x25519 as core_x25519
 from ..errors import DecryptionError, Error
-from .curves import EcdhKey, decode_ecdh_key
+from .curves import PRIME_CURVES, EcdhKey, decode_ecdh_key
 from .packets import PK_ECDH
 from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader, checksum16, encode_mpi
@@ -61,28 +63,29 @@ def wrap_ecdh(
     registry in pkesk.py never passes it).
     """
     info, param = _params(recipient)
-    head = bytes((cipher,)) if cipher is not None else b""
-    payload = head + session_key + checksum16(session_key)
-    if info.curve == "curve25519":
-        native, wrapped = ecdh.ecdh_wrap(
-            info.point,
-            param,
-            payload,
-            hash_name=info.hash_name,
-            kek_size=info.kek_size,
-            _ephemeral_secret=_ephemeral_secret,
-        )
-        ephemeral = ecdh.encode_point(native)
+    if info.public is not None:
+        if _ephemeral_secret is None:
+            ephemeral, shared = ecdh_prime.ephemeral_agree(info.public)
+        else:
+            ephemeral, shared = ecdh_prime.ephemeral_agree_from_parts(
+                info.public, _ephemeral_secret
+            )
     else:
-        ephemeral, wrapped = ecdh.prime_wrap(
-            info.curve,
-            info.point,
-            param,
-            payload,
-            hash_name=info.hash_name,
-            kek_size=info.kek_size,
-            _ephemeral_secret=_ephemeral_secret,
-        )
+        if _ephemeral_secret is None:
+            native, shared = core_x25519.ephemeral_agree(info.point)
+        else:
+            native, shared = core_x25519.ephemeral_agree_from_parts(
+                info.point, _ephemeral_secret
+            )
+        ephemeral = ecdh.encode_point(native)
+    head = bytes((cipher,)) if cipher is not None else b""
+    wrapped = ecdh.wrap_shared(
+        shared,
+        param,
+        head + session_key + checksum16(session_key),
+        hash_name=info.hash_name,
+        kek_size=info.kek_size,
+    )
     return encode_mpi(ephemeral) + bytes((len(wrapped),)) + wrapped
 
 
@@ -92,25 +95,16 @@ def _unwrap_payload(fields: bytes, private: object, key: KeyInfo) -> bytes:
     point = reader.mpi()[2:]
     wrapped = reader.take(reader.u8())
     reader.end()
-    if info.curve == "curve25519" and isinstance(private, x25519.X25519PrivateKey):
-        return ecdh.ecdh_unwrap(
-            private,
-            ecdh.decode_point(point),
-            param,
-            wrapped,
-            hash_name=info.hash_name,
-            kek_size=info.kek_size,
-        )
-    if info.curve != "curve25519" and isinstance(private, ec.EllipticCurvePrivateKey):
-        return ecdh.prime_unwrap(
-            private,
-            point,
-            param,
-            wrapped,
-            hash_name=info.hash_name,
-            kek_size=info.kek_size,
-        )
-    raise DecryptionError()
+    if info.public is None and isinstance(private, x25519.X25519PrivateKey):
+        shared = core_x25519.agree(private, ecdh.decode_point(point))
+    elif info.public is not None and isinstance(private, ec.EllipticCurvePrivateKey):
+        prime = PRIME_CURVES[info.curve]
+        shared = ecdh_prime.agree(private, ecdh_prime.decode_point(prime, point))
+    else:
+        raise DecryptionError()
+    return ecdh.unwrap_shared(
+        shared, param, wrapped, hash_name=info.hash_name, kek_size=info.kek_size
+    )
 
 
 def unwrap_ecdh(

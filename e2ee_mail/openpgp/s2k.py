@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from ..core import random
 from ..errors import KeyLoadError, PacketError, PolicyError, UnsupportedError
 from ..policy import DEFAULT, Policy
+from .packets import CIPHER_KEY_SIZE
 
 __all__ = [
     "S2K",
@@ -61,8 +62,6 @@ _HASHES: Final[dict[int, Callable[[], hashlib._Hash]]] = {
     12: hashlib.sha3_256,
     14: hashlib.sha3_512,
 }
-#: RFC 9580 §9.3: AES-128/192/256 key sizes in octets.
-_AES_KEY_SIZES: Final = {7: 16, 8: 24, 9: 32}
 
 #: Defaults we write: RFC 9106 §4 second recommendation (t=3, p=4, 64 MiB).
 DEFAULT_ARGON2 = (3, 4, 16)
@@ -308,7 +307,7 @@ _STUB_MESSAGE: Final = (
 
 def cipher_key_size(cipher_algo: int) -> int:
     """Key size of an AES algorithm ID, or UnsupportedError."""
-    size = _AES_KEY_SIZES.get(cipher_algo)
+    size = CIPHER_KEY_SIZE.get(cipher_algo)
     if size is None:
         raise UnsupportedError(
             f"secret key protection cipher {cipher_algo} is not supported (AES only)"

@@ -32,7 +32,7 @@ from ..policy import Policy
 from . import armor as armor_mod
 from . import pkesk
 from .certs import KeyInfo, OpenPGPCertificate
-from .packets import TAG_LITERAL, TAG_PKESK, TAG_SEIPD
+from .packets import CIPHER_KEY_SIZE, TAG_LITERAL, TAG_PKESK, TAG_SEIPD
 from .packets.header import PartialBodyWriter, serialize_header, serialize_packet
 from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.pkesk import serialize_pkesk
@@ -53,7 +53,6 @@ __all__ = [
 
 #: AES-256, AES-192, AES-128 (RFC 9580 §9.3), best first.
 _AES: Final = (9, 8, 7)
-_KEY_SIZES: Final = {7: 16, 8: 24, 9: 32}
 #: Ciphers accepted when opening (RFC 9580 §9.3 IDs): name for core/cfb, key size.
 #: The pre-AES ones are read so old archives still open; nothing writes them.
 _OPEN_CIPHERS: Final = {
@@ -100,7 +99,7 @@ def _new_session(
     PKESK packets. A refusal (the policy, an unusable certificate) comes first."""
     keys = [recipient_key(c, policy) for c in recipients]
     cipher = choose_cipher(recipients)
-    session_key = random_bytes(_KEY_SIZES[cipher])
+    session_key = random_bytes(CIPHER_KEY_SIZE[cipher])
     return session_key, pkesk_packets(session_key, cipher, keys)
 
 

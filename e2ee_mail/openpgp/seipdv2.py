@@ -30,9 +30,7 @@ from .packets import (
     AEAD_EAX,
     AEAD_GCM,
     AEAD_OCB,
-    CIPHER_AES128,
-    CIPHER_AES192,
-    CIPHER_AES256,
+    CIPHER_KEY_SIZE,
     TAG_SEIPD,
 )
 from .packets.seipd import (
@@ -58,7 +56,6 @@ __all__ = [
     "sealed_body_size",
 ]
 
-CIPHER_KEY_SIZE: Final = {CIPHER_AES128: 16, CIPHER_AES192: 24, CIPHER_AES256: 32}
 _MODES: Final = {AEAD_GCM: "gcm", AEAD_OCB: "ocb"}
 _MODE_NAMES: Final = {AEAD_GCM: "gcm", AEAD_OCB: "ocb", AEAD_EAX: "eax"}
 _AEADS: Final[dict[str, type[AESGCM] | type[AESOCB3]]] = {"gcm": AESGCM, "ocb": AESOCB3}

@@ -1,29 +1,34 @@
 """Runners for the published ECDH vectors of the prime curves and X448.
 
-Each runner calls exactly what OpenPGP's ECDH (18) and X448 (26) recipients call:
-:func:`e2ee_mail.core.ecdh.prime_agree` and :func:`~e2ee_mail.core.ecdh.
-prime_ephemeral_agree_from_parts` (with the private key built by
-``prime_private_key``, as the key loader builds it), and
-:func:`e2ee_mail.core.x448.agree` and :func:`~e2ee_mail.core.x448.
-ephemeral_agree_from_parts`. The sender and the recipient side must
-agree: both give the expected secret, or both refuse.
+Each runner calls exactly what the ECDH recipients call: for the prime curves
+(named as OpenPGP keys name them, "nistp256" and so on), what OpenPGP ECDH (18)
+and CMS ECDH share, :func:`e2ee_mail.core.ecdh_prime.decode_point` then
+:func:`~e2ee_mail.core.ecdh_prime.agree` (with the private key built by
+``private_key``, as the key loader builds it), and :func:`~e2ee_mail.core.ecdh_prime.
+ephemeral_agree_from_parts`; for X448 (26), :func:`e2ee_mail.core.x448.agree` and
+:func:`~e2ee_mail.core.x448.ephemeral_agree_from_parts`. The sender and the
+recipient side must agree: both give the expected secret, or both refuse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import x448 as _x448
 
-from ..core import ecdh, x448
+from ..core import ecdh_prime, x448
 from ..errors import Error
+from ..openpgp.curves import PRIME_CURVES
 from ..policy import Policy
 from .case import Case, Mismatch
 
-__all__: list[str] = []
+__all__ = ["both_sides", "run_rfc7748"]
+
+_K = TypeVar("_K")
 
 
-def _both_sides(
+def both_sides(
     case: Case, sender: Callable[[], bytes], recipient: Callable[[], bytes]
 ) -> None:
     """Run both sides; the recipient's Error is the case's outcome."""
@@ -55,21 +60,42 @@ def _both_sides(
 
 
 def run_ecdh(case: Case, policy: Policy) -> None:
-    curve = case.text("curve")
+    curve = PRIME_CURVES[case.text("curve")]
     private, public = case.hex("private"), case.hex("public")
-    key = ecdh.prime_private_key(curve, private)
-    _both_sides(
+    key = ecdh_prime.private_key(curve, private)
+
+    def sender() -> bytes:
+        peer = ecdh_prime.decode_point(curve, public)
+        return ecdh_prime.ephemeral_agree_from_parts(peer, private)[1]
+
+    both_sides(
         case,
-        lambda: ecdh.prime_ephemeral_agree_from_parts(curve, public, private)[1],
-        lambda: ecdh.prime_agree(key, public),
+        sender,
+        lambda: ecdh_prime.agree(key, ecdh_prime.decode_point(curve, public)),
+    )
+
+
+def run_rfc7748(
+    case: Case,
+    load: Callable[[bytes], _K],
+    agree: Callable[[_K, bytes], bytes],
+    ephemeral_agree_from_parts: Callable[[bytes, bytes], tuple[bytes, bytes]],
+) -> None:
+    """An X25519 or X448 case: the recipient's key loaded from the raw private key,
+    the sender's ephemeral pinned to it."""
+    private, public = case.hex("private"), case.hex("public")
+    key = load(private)
+    both_sides(
+        case,
+        lambda: ephemeral_agree_from_parts(public, private)[1],
+        lambda: agree(key, public),
     )
 
 
 def run_x448(case: Case, policy: Policy) -> None:
-    private, public = case.hex("private"), case.hex("public")
-    key = _x448.X448PrivateKey.from_private_bytes(private)
-    _both_sides(
+    run_rfc7748(
         case,
-        lambda: x448.ephemeral_agree_from_parts(public, private)[1],
-        lambda: x448.agree(key, public),
+        _x448.X448PrivateKey.from_private_bytes,
+        x448.agree,
+        x448.ephemeral_agree_from_parts,
     )

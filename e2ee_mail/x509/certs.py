@@ -53,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
-from ..core import ecdh_x963
+from ..core import ecdh_prime
 from ..errors import (
     ASN1Error,
     FormatError,
@@ -93,6 +93,8 @@ PrivateKey = (
 _PEM_BLOCK = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL
 )
+#: The curves of the EC keys read here (RFC 5480 §2.1.1.1): the NIST ones.
+_NIST_CURVES: Final = frozenset(("p256", "p384", "p521"))
 _KEY_LABELS: Final = (
     b"PRIVATE KEY",
     b"ENCRYPTED PRIVATE KEY",
@@ -110,8 +112,10 @@ def _algorithm(key: PublicKey | PrivateKey) -> str | None:
     if isinstance(key, x25519.X25519PublicKey | x25519.X25519PrivateKey):
         return "x25519"
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
-        curve = ecdh_x963.curve_name(key)
-        return None if curve is None else f"ecdh-{curve}"
+        curve = ecdh_prime.curve_of(key)
+        if curve is None or curve.name not in _NIST_CURVES:
+            return None
+        return f"ecdh-{curve.name}"
     if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
         return "ed25519"
     return None

@@ -13,7 +13,7 @@ from ec_keys import ec_key
 import e2ee_mail
 from e2ee_mail.cms import asn1, recipients, templates
 from e2ee_mail.cms.structures import KeyAgreeRecipientInfo
-from e2ee_mail.core import ecdh_x963
+from e2ee_mail.core import ecdh_prime
 from e2ee_mail.policy import DEFAULT
 from e2ee_mail.x509 import certs as kx
 
@@ -55,7 +55,7 @@ def test_invalid_point_is_refused_before_the_agreement(
     def no_agreement(*args: object) -> bytes:
         raise AssertionError("the private key was used with an invalid point")
 
-    monkeypatch.setattr(ecdh_x963, "agree", no_agreement)
+    monkeypatch.setattr(ecdh_prime, "agree", no_agreement)
     with pytest.raises(e2ee_mail.FormatError, match="ECDH"):
         recipients.check_supported(bad, key, DEFAULT)
     with pytest.raises(e2ee_mail.DecryptionError):

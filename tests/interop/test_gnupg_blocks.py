@@ -24,6 +24,7 @@ from peers import require_peer
 
 from e2ee_mail.core import cfb, ecdh
 from e2ee_mail.core import rsa as core_rsa
+from e2ee_mail.core import x25519 as core_x25519
 from e2ee_mail.core.x25519 import public_bytes
 from e2ee_mail.errors import PassphraseError
 from e2ee_mail.openpgp import compression, keyprotect
@@ -114,9 +115,8 @@ def _open_message(
         wrapped = pkesk[pos + 1 : pos + 1 + pkesk[pos]]
         kdf = fields["kdf"]
         param = ecdh.ecdh_param(fields["oid"], 18, kdf[1], kdf[2], fpr)
-        payload = ecdh.ecdh_unwrap(
-            private,
-            ecdh.decode_point(eph_point),
+        payload = ecdh.unwrap_shared(
+            core_x25519.agree(private, ecdh.decode_point(eph_point)),
             param,
             wrapped,
             hash_name=_HASH[kdf[1]],

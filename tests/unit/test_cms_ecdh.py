@@ -33,7 +33,7 @@ from e2ee_mail.cms.structures import (
     RecipientId,
     RecipientInfo,
 )
-from e2ee_mail.core import aead, ecdh_x963
+from e2ee_mail.core import aead, ecdh_prime
 from e2ee_mail.mime import detect
 from e2ee_mail.policy import DEFAULT
 from e2ee_mail.x509 import certs as kx
@@ -143,8 +143,8 @@ def test_entry_is_rfc5753_and_the_template_is_the_serialized_entry(
         assert isinstance(info, KeyAgreeRecipientInfo)
         # RFC 5753 §3.1.1: id-ecPublicKey, parameters absent, an uncompressed point.
         assert info.originator_algorithm == AlgorithmIdentifier(oids.EC_PUBLIC_KEY)
-        seven = ec.derive_private_key(7, ecdh_x963.CURVES[curve])
-        assert info.originator_public_key == ecdh_x963.public_bytes(seven)
+        seven = ec.derive_private_key(7, ecdh_prime.CURVES[curve].curve)
+        assert info.originator_public_key == ecdh_prime.encode_point(seven)
         assert info.key_encryption_algorithm.algorithm == templates.EC_SCHEMES[curve]
         assert der == asn1.serialize_recipient_info(info)
         assert recipients.unwrap(info, 0, keys[curve]) == CEK
@@ -257,7 +257,7 @@ def test_point_not_on_the_curve_is_a_clear_error(
     keys: dict[str, kx.X509SecretKey], curve: str
 ) -> None:
     key = keys[curve]
-    size = ecdh_x963.POINT_SIZES[curve]
+    size = ecdh_prime.CURVES[curve].point_size
     off_curve = b"\x04" + bytes(size - 2) + b"\x01"
     info = _kari(
         key.public, CEK, scheme=oids.DH_SINGLE_PASS_STDDH_SHA256KDF, point=off_curve
@@ -289,7 +289,7 @@ def test_tampered_ephemeral_point_fails_to_decrypt(
     # Another point on the curve agrees to another secret: the key wrap check fails.
     # (Not the negated point: it has the same x, so the same shared secret.)
     point = info.originator_public_key
-    other = ecdh_x963.public_bytes(ec.generate_private_key(ec.SECP256R1()))
+    other = ecdh_prime.encode_point(ec.generate_private_key(ec.SECP256R1()))
     tampered = dataclasses.replace(info, originator_public_key=other)
     with pytest.raises(e2ee_mail.DecryptionError):
         e2ee_mail.decrypt(_message(tampered), key)

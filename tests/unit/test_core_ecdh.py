@@ -8,7 +8,7 @@ import os
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519 as X
 
-from e2ee_mail.core import ecdh
+from e2ee_mail.core import ecdh, x25519
 from e2ee_mail.core.x25519 import public_bytes
 from e2ee_mail.errors import DecryptionError, FormatError
 
@@ -34,33 +34,33 @@ def test_kdf_is_one_hash_over_counter_secret_and_param() -> None:
 
 
 @pytest.mark.parametrize(("kek", "hash_name"), [(16, "sha256"), (32, "sha512")])
-def test_ecdh_wrap_round_trips(kek: int, hash_name: str) -> None:
+def test_wrap_shared_round_trips(kek: int, hash_name: str) -> None:
     private = X.X25519PrivateKey.generate()
     param = ecdh.ecdh_param(CV25519_OID, 18, 8, 7, FINGERPRINT)
     payload = b"\x09" + os.urandom(32) + b"\x12\x34"
-    eph, wrapped = ecdh.ecdh_wrap(
-        public_bytes(private), param, payload, hash_name=hash_name, kek_size=kek
+    eph, shared = x25519.ephemeral_agree(public_bytes(private))
+    wrapped = ecdh.wrap_shared(
+        shared, param, payload, hash_name=hash_name, kek_size=kek
     )
     assert len(wrapped) == 48  # 35 octets padded to 40, plus the 8-octet IV
-    got = ecdh.ecdh_unwrap(
-        private, eph, param, wrapped, hash_name=hash_name, kek_size=kek
+    got = ecdh.unwrap_shared(
+        x25519.agree(private, eph), param, wrapped, hash_name=hash_name, kek_size=kek
     )
     assert got == payload
 
 
-def test_ecdh_unwrap_binds_the_fingerprint() -> None:
+def test_unwrap_shared_binds_the_fingerprint() -> None:
     private = X.X25519PrivateKey.generate()
     param = ecdh.ecdh_param(CV25519_OID, 18, 8, 7, FINGERPRINT)
-    eph, wrapped = ecdh.ecdh_wrap(
-        public_bytes(private),
-        param,
-        b"\x09" + bytes(34),
-        hash_name="sha256",
-        kek_size=16,
+    eph, shared = x25519.ephemeral_agree(public_bytes(private))
+    wrapped = ecdh.wrap_shared(
+        shared, param, b"\x09" + bytes(34), hash_name="sha256", kek_size=16
     )
     other = ecdh.ecdh_param(CV25519_OID, 18, 8, 7, bytes(20))
     with pytest.raises(DecryptionError):
-        ecdh.ecdh_unwrap(private, eph, other, wrapped, hash_name="sha256", kek_size=16)
+        ecdh.unwrap_shared(
+            x25519.agree(private, eph), other, wrapped, hash_name="sha256", kek_size=16
+        )
 
 
 @pytest.mark.parametrize("n", range(0, 17))

@@ -310,7 +310,7 @@ def test_ephemeral_keys_come_from_core_random(monkeypatch: pytest.MonkeyPatch) -
     ephemeral secrets through core.random.random_bytes."""
     from cryptography.hazmat.primitives.asymmetric import x448 as x448_keys
 
-    from e2ee_mail.core import ecdh, x448
+    from e2ee_mail.core import ecdh_prime, x448
 
     draws: list[int] = []
 
@@ -318,14 +318,15 @@ def test_ephemeral_keys_come_from_core_random(monkeypatch: pytest.MonkeyPatch) -
         draws.append(n)
         return bytes(range(1, n + 1))
 
-    monkeypatch.setattr(ecdh, "random_bytes", fake)
+    monkeypatch.setattr(ecdh_prime, "random_bytes", fake)
     monkeypatch.setattr(x448, "random_bytes", fake)
     recipient = ec.generate_private_key(ec.SECP256R1())
-    point = ecdh.prime_public_point(recipient)
-    first = ecdh.prime_ephemeral_agree("nistp256", point)
-    assert ecdh.prime_ephemeral_agree("nistp256", point) == first
+    first = ecdh_prime.ephemeral_agree(recipient.public_key())
+    assert ecdh_prime.ephemeral_agree(recipient.public_key()) == first
     assert draws == [40, 40]  # 256 + 64 bits (FIPS 186-5 A.2.1)
-    assert ecdh.prime_agree(recipient, first[0]) == first[1]
+    p256 = ecdh_prime.CURVES["p256"]
+    peer_point = ecdh_prime.decode_point(p256, first[0])
+    assert ecdh_prime.agree(recipient, peer_point) == first[1]
     peer = x448_keys.X448PrivateKey.generate()
     eph, shared = x448.ephemeral_agree(x448.public_bytes(peer))
     assert draws[-1] == 56

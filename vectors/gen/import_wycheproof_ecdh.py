@@ -48,7 +48,7 @@ TWISTED = frozenset(
 
 NOTE_COMPRESSED = (
     "The public point is in compressed form. OpenPGP writes only the uncompressed "
-    "form (RFC 9580 §11.2.1), so core.ecdh refuses it with FormatError "
+    "form (RFC 9580 §11.2.1), so core.ecdh_prime refuses it with FormatError "
     "(upstream: acceptable)."
 )
 NOTE_WRONG_CURVE = (
@@ -125,8 +125,8 @@ def prime(wp: Path, rev: str, curve: str, name: str) -> None:
             "schema": "core-ecdh.json",
             "kind": "core-ecdh",
             "description": (
-                f"ECDH over {curve} through e2ee_mail.core.ecdh.prime_agree "
-                "(recipient) and prime_ephemeral_agree_from_parts (sender), what "
+                f"ECDH over {curve} through e2ee_mail.core.ecdh_prime.agree "
+                "(recipient) and ephemeral_agree_from_parts (sender), what "
                 "OpenPGP ECDH keys on the curve use: Wycheproof subset, up to "
                 f"{PER_FLAGS} valid "
                 "cases of each flag combination and every invalid point, which both "

@@ -16,6 +16,7 @@ __all__ = [
     "CIPHER_AES128",
     "CIPHER_AES192",
     "CIPHER_AES256",
+    "CIPHER_KEY_SIZE",
     "HASH_SHA256",
     "HASH_SHA384",
     "HASH_SHA512",
@@ -102,6 +103,9 @@ OID_CV25519: Final = bytes.fromhex("2b060104019755010501")
 CIPHER_AES128: Final = 7
 CIPHER_AES192: Final = 8
 CIPHER_AES256: Final = 9
+#: Key size in octets of each AES cipher: session keys, S2K-derived keys and the
+#: ECDH key-wrap KEK (RFC 9580 §11.5) all use this one table.
+CIPHER_KEY_SIZE: Final = {CIPHER_AES128: 16, CIPHER_AES192: 24, CIPHER_AES256: 32}
 
 # AEAD algorithms, RFC 9580 §9.6.
 AEAD_EAX: Final = 1
