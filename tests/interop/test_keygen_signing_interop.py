@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from gpg import GpgHome, gpg_home
@@ -89,7 +89,9 @@ def home() -> Iterator[GpgHome]:
 
 
 @pytest.mark.parametrize("kind", ["x25519", "rsa3072"])
-def test_gpg_lists_our_v4_primary_as_certify_and_sign(home: GpgHome, kind: str) -> None:
+def test_gpg_lists_our_v4_primary_as_certify_and_sign(
+    home: GpgHome, kind: KeyKind
+) -> None:
     ours = e2ee_mail.generate_key(
         f"Sig {kind} <sig-{kind}@example.org>", kind=kind, profile="rfc4880"
     )
