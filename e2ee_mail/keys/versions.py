@@ -15,6 +15,13 @@ from typing import Final, Literal, TypeGuard, cast, get_args
 from ..errors import UnsupportedError, UsageError
 from ..model import Certificate, KeyFormat, SecretKey
 from ..openpgp.certs import KEY_FLAG_SIGN, OpenPGPCertificate, OpenPGPSecretKey
+from ..openpgp.packets import (
+    PK_ECDSA,
+    PK_ED448,
+    PK_ED25519,
+    PK_EDDSA_LEGACY,
+)
+from ..openpgp.packets.keys import PublicKeyPacket
 from ..openpgp.rotate import without_subkeys
 from ..openpgp.tpk import algorithm_name
 from .ringstore import KeyringError
@@ -154,7 +161,7 @@ def signing_key_of(key: SecretKey) -> tuple[str, str] | None:
         candidates = [public.primary, *newest_first]
         for info in candidates:
             if info.flags & KEY_FLAG_SIGN and info.usable(now):
-                return _hex(info.fingerprint), algorithm_name(info.packet)
+                return _hex(info.fingerprint), _signing_algorithm(info.packet)
         return None
     if public.format != "x509":
         return None
@@ -169,6 +176,20 @@ def signing_key_of(key: SecretKey) -> tuple[str, str] | None:
     if not isinstance(cert, X509Certificate) or signing_refusal(cert) is not None:
         return None
     return cert.fingerprint, cert.algorithm
+
+
+#: The names of OpenPGP signing algorithms (RFC 9580 §9.1) as ``keyring list``
+#: shows them; RSA keys are named with their size, as for encryption.
+_SIGNING_NAMES: Final = {
+    PK_ED25519: "ed25519",
+    PK_ED448: "ed448",
+    PK_EDDSA_LEGACY: "eddsa-legacy",
+    PK_ECDSA: "ecdsa",
+}
+
+
+def _signing_algorithm(packet: PublicKeyPacket) -> str:
+    return _SIGNING_NAMES.get(packet.algorithm) or algorithm_name(packet)
 
 
 def certificate_expires(key: SecretKey, subkey: str | None) -> dt.datetime | None:
