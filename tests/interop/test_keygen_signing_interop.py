@@ -1,7 +1,9 @@
 """Keys from keygen that sign, as the peers see them: ``openssl verify`` accepts
 an X25519 certificate under its Ed25519 signing certificate and ``openssl x509``
-reads their key usages; GnuPG 2.2 imports our v4 key and lists its primary key as
-certifying and signing ([SC]), and Sequoia (pysequoia) finds a signing key."""
+reads their key usages; ``openssl cms -sign`` signs with an RSA key file as keygen
+writes it, for the S/MIME signing purpose; GnuPG 2.2 imports our v4 key and lists
+its primary key as certifying and signing ([SC]), and Sequoia (pysequoia) signs
+with the primary key."""
 
 from __future__ import annotations
 
@@ -115,3 +117,38 @@ def test_sequoia_finds_a_signing_key(profile: Literal["rfc9580", "rfc4880"]) -> 
     # The primary key made the signature: no signing subkey was needed.
     [valid] = result.valid_sigs
     assert valid.signing_key.upper() == valid.certificate.upper() == ours.fingerprint
+
+
+def test_openssl_signs_with_our_rsa_key_file_for_smime(
+    openssl: str, tmp_path: Path
+) -> None:
+    # The key file as keygen writes it (PKCS#8, then the certificate) serves as
+    # both -signer and -inkey; -purpose smimesign checks the key usages.
+    from e2ee_mail.cms import verification
+
+    key = x509_keygen.generate("Alice <alice@example.org>", kind="rsa3072")
+    (tmp_path / "alice.key").write_bytes(key.export())
+    (tmp_path / "alice.pub").write_bytes(key.public.export())
+    (tmp_path / "body.txt").write_bytes(b"signed by keygen's RSA key\r\n")
+    common = (
+        "-binary",
+        "-nodetach",
+        "-outform",
+        "DER",
+        "-out",
+        str(tmp_path / "sig.der"),
+    )
+    _openssl(
+        openssl, "cms", "-sign", "-in", str(tmp_path / "body.txt"),
+        "-signer", str(tmp_path / "alice.key"), *common,
+    )  # fmt: skip
+    _openssl(
+        openssl, "cms", "-verify", "-binary", "-inform", "DER",
+        "-in", str(tmp_path / "sig.der"), "-CAfile", str(tmp_path / "alice.pub"),
+        "-purpose", "smimesign", "-out", str(tmp_path / "out.txt"),
+    )  # fmt: skip
+    content, results = verification.verify(
+        (tmp_path / "sig.der").read_bytes(), [key.public]
+    )
+    assert content == b"signed by keygen's RSA key\r\n"
+    assert [r.status for r in results] == ["good"]
