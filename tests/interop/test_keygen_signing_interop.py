@@ -152,3 +152,27 @@ def test_openssl_signs_with_our_rsa_key_file_for_smime(
     )
     assert content == b"signed by keygen's RSA key\r\n"
     assert [r.status for r in results] == ["good"]
+
+
+def test_gpg_key_with_a_signing_subkey_keeps_it_through_rotation(
+    home: GpgHome, tmp_path: Path
+) -> None:
+    # A certify-only primary key with a signing and an encryption subkey, as
+    # some people keep their keys: the keyring names the signing subkey, and a
+    # rotation replaces the encryption subkey only.
+    from e2ee_mail.keys.ring import Keyring
+
+    uid = "Sub Signer <subsigner@example.org>"
+    home.run(["--quick-gen-key", uid, "ed25519", "cert", "never"])
+    fpr = home.fingerprints(uid)[0]
+    home.run(["--quick-add-key", fpr, "ed25519", "sign", "never"])
+    home.run(["--quick-add-key", fpr, "cv25519", "encr", "never"])
+    signing_subkey = home.subkey_fingerprints(fpr)[0]
+    key = e2ee_mail.load_key(home.export_secret(fpr))
+    ring = Keyring.open(tmp_path / "ring")
+    added = ring.add("subsigner@example.org", key)
+    assert added.signing is not None
+    assert added.signing == (signing_subkey, "eddsa-legacy")
+    rotated = ring.rotate("subsigner@example.org")
+    assert rotated.subkey != added.subkey
+    assert rotated.signing == added.signing
