@@ -79,6 +79,7 @@ __all__ = [
     "X509Certificate",
     "X509SecretKey",
     "load_certificate",
+    "load_certificates",
     "load_key",
 ]
 
@@ -522,6 +523,27 @@ def load_certificate(data: bytes) -> X509Certificate:
     if not data.startswith(b"\x30"):
         raise FormatError("not an X.509 certificate (expected PEM or DER)")
     return _certificate_from(data, pem=False)
+
+
+def load_certificates(data: bytes) -> list[X509Certificate]:
+    """Every certificate of a PEM file, in order (one for DER).
+
+    A ``.pub`` that keygen writes for an X25519 identity holds the X25519
+    certificate and then the Ed25519 signing certificate: a verifier given that
+    file needs the second, an encrypter the first (:func:`load_certificate`).
+
+    Raises:
+        As :func:`load_certificate`.
+    """
+    if _is_pem(data):
+        found = [
+            _certificate_from(block, pem=True)
+            for label, block in _pem_blocks(data)
+            if label in (b"CERTIFICATE", b"X509 CERTIFICATE")
+        ]
+        if found:
+            return found
+    return [load_certificate(data)]
 
 
 def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> PrivateKey:

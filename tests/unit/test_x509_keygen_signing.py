@@ -147,3 +147,15 @@ def test_signing_companion_is_an_ed25519_key(x_key: kx.X509SecretKey) -> None:
 def test_secret_key_signing_key_defaults_to_itself() -> None:
     key = e2ee_mail.generate_key("dave@example.org", format="openpgp")
     assert key.signing_key is key
+
+
+def test_load_certificates_reads_both_of_an_x25519_pub(
+    x_key: kx.X509SecretKey, rsa_key: kx.X509SecretKey
+) -> None:
+    pub = x_key.public.export() + x_key.signing_key.public.export()
+    assert kx.load_certificates(pub) == [x_key.public, x_key.signing_key.public]
+    assert kx.load_certificates(rsa_key.public.export(armor=False)) == [rsa_key.public]
+    with pytest.raises(e2ee_mail.FormatError):
+        kx.load_certificates(
+            b"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"
+        )
