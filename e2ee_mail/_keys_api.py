@@ -94,8 +94,14 @@ def generate_key(
         profile: for OpenPGP, "rfc9580" (a v6 key) or "rfc4880" (a v4 key, for
             GnuPG 2.2 and other RFC 4880 implementations).
 
+    Every key made signs as well as decrypts: an OpenPGP primary key certifies
+    and signs; an X.509 RSA key signs with its own certificate; an X.509 X25519
+    key, which cannot sign, comes with an Ed25519 signing key and certificate
+    (which issued the X25519 certificate), exported in the same key file.
+
     Returns:
-        The secret key; ``key.public`` is its certificate.
+        The secret key; ``key.public`` is its (encryption) certificate and
+        ``key.signing_key`` the key that signs.
 
     Raises:
         UsageError: an empty uid, or one without an address for X.509; an unknown

@@ -61,17 +61,29 @@ def cmd_keygen(args: argparse.Namespace) -> None:
         args.uid, format=args.format, kind=args.kind, profile=profile
     )
     secret = key.export(passphrase=passphrase or None)
+    public = key.public.export()
+    signer = key.signing_key
+    signing = ""
+    if signer is not key:
+        # An X.509 X25519 identity signs with a second certificate: correspondents
+        # need it to check those signatures, so the .pub carries it after the
+        # encryption certificate (which readers of one certificate take).
+        public += signer.public.export()
+        signing = (
+            f"; signs with {signer.public.algorithm}, "
+            f"fingerprint {signer.public.fingerprint}"
+        )
     # Both files are written and fsynced before either is renamed into place, the
     # key first: a full disk leaves neither, never a .pub whose .key is missing.
     write_files_atomically(
         [
             (args.out + ".key", secret, 0o600),
-            (args.out + ".pub", key.public.export(), 0o666),
+            (args.out + ".pub", public, 0o666),
         ]
     )
     print(
         f"wrote {args.out}.pub and {args.out}.key ({key.public.format} "
-        f"{key.public.algorithm}, fingerprint {key.public.fingerprint})"
+        f"{key.public.algorithm}, fingerprint {key.public.fingerprint}{signing})"
     )
 
 

@@ -99,6 +99,19 @@ def _subkey(v: KeyVersion) -> str:
     return f"  subkey {v.subkey}" if v.subkey else ""
 
 
+def _signing(v: KeyVersion) -> str:
+    # The key that signs for the version: the version's own key (an RSA
+    # certificate, an OpenPGP primary key), a separate one (an X.509 X25519
+    # key's Ed25519 certificate, an OpenPGP signing subkey), or none.
+    signing = v.signing
+    if signing is None:
+        return "signs with -"
+    fingerprint, algorithm = signing
+    if fingerprint == v.fingerprint:
+        return "signs with itself"
+    return f"signs with {algorithm} {fingerprint}"
+
+
 def _show(ring: Keyring, identity: str | None) -> None:
     for ident in (identity,) if identity else ring.identities():
         for v in ring.history(ident):
@@ -108,7 +121,7 @@ def _show(ring: Keyring, identity: str | None) -> None:
             expires = until.strftime("%Y-%m-%d") if until else "-"
             print(
                 f"{v.identity}  {v.format} v{v.version}  {v.state:<12}  "
-                f"{v.algorithm:<8}  {v.fingerprint}  "
+                f"{v.algorithm:<8}  {v.fingerprint}  {_signing(v)}  "
                 f"created {v.created:%Y-%m-%d}  expires {expires}{_subkey(v)}"
             )
 
@@ -159,6 +172,12 @@ def run_keyring(args: argparse.Namespace, output: _Output) -> None:
         with output(args.output) as dst:
             for cert in certs:
                 dst.write(cert.export())
+            # An X.509 X25519 identity signs with a second certificate, which
+            # correspondents need to check its signatures: it follows the
+            # encryption certificates, which one-certificate readers take.
+            for key in ring.signing_keys(args.identity, format=args.format):
+                if key.public not in certs:
+                    dst.write(key.public.export())
 
 
 #: The key format of each --format of ``encrypt``; None: inferred.

@@ -147,6 +147,18 @@ class SecretKey(abc.ABC):
         """The certificate's fingerprint."""
         return self.public.fingerprint
 
+    @property
+    def signing_key(self) -> SecretKey:
+        """The key that signs for this identity: the key itself, except for an
+        X.509 X25519 key, whose Ed25519 signing key (generated beside it, in the
+        same key file) signs. An OpenPGP key signs with its primary key or a
+        signing subkey, chosen when signing.
+
+        Raises:
+            UnsupportedError: the identity has no key that can sign.
+        """
+        return self
+
     def export(self, *, passphrase: Passphrase = None, armor: bool = True) -> bytes:
         """Serialize the secret key (PKCS#8 or OpenPGP).
 

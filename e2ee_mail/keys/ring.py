@@ -160,6 +160,22 @@ class Keyring:
             if v.state == "active" and format in (None, v.format)
         )
 
+    def signing_keys(
+        self, identity: str, *, format: KeyFormat | None = None
+    ) -> tuple[SecretKey, ...]:
+        """The keys that sign for ``identity`` now (one per format whose active
+        version can sign), to pass as a signer: an X.509 X25519 version's Ed25519
+        signing key, else the version's key itself (an RSA certificate signs
+        with its own key, an OpenPGP key with its primary key or a signing
+        subkey). Filter with ``format`` when it has both."""
+        return tuple(
+            v.key.signing_key
+            for v in self._versions_of(normalize_identity(identity))
+            if v.state == "active"
+            and format in (None, v.format)
+            and v.signing is not None
+        )
+
     def decryption_keys(
         self, identity: str | None = None, *, include_retired: bool = False
     ) -> tuple[SecretKey, ...]:

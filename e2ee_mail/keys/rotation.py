@@ -1,7 +1,10 @@
 """How each key format rotates.
 
 * X.509: a new key pair and a new self-issued certificate (there is nothing to extend:
-  an X.509 certificate binds exactly one key).
+  an X.509 certificate binds exactly one key). An X25519 identity's signing key
+  rotates with it: keygen makes a new Ed25519 signing certificate, which issues the
+  new X25519 one, and both go into the version's key file. An RSA key signs with
+  itself.
 * OpenPGP, the standard way (RFC 9580 §5.2.3.13, §10.1; ``openpgp/rotate.py``): keep
   the primary key and its fingerprint, add a fresh encryption subkey of the primary's
   version with a new subkey binding signature (type 0x18), and re-bind the old
@@ -12,6 +15,10 @@
   subkey, which still decrypts. Only when no subkey can be added (the primary key
   cannot sign, e.g. a GnuPG offline stub) does rotation fall back to a **new key**
   (new primary, new fingerprint) of the same key version, ``method="new-key"``.
+  Signing is left as it is: the primary key, which keygen makes certifying and
+  signing, stays, and so does any signing subkey of an imported key (a new one
+  would need its own primary key binding signature, RFC 9580 §5.2.1, and would
+  gain nothing that rotating the encryption subkey is for).
 
 The keyring (``keys/ring.py``) records the result; this module only makes keys.
 """

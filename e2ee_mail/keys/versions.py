@@ -12,10 +12,18 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Final, Literal, TypeGuard, cast, get_args
 
-from ..errors import UsageError
+from ..errors import UnsupportedError, UsageError
 from ..model import Certificate, KeyFormat, SecretKey
-from ..openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
+from ..openpgp.certs import KEY_FLAG_SIGN, OpenPGPCertificate, OpenPGPSecretKey
+from ..openpgp.packets import (
+    PK_ECDSA,
+    PK_ED448,
+    PK_ED25519,
+    PK_EDDSA_LEGACY,
+)
+from ..openpgp.packets.keys import PublicKeyPacket
 from ..openpgp.rotate import without_subkeys
+from ..openpgp.tpk import algorithm_name
 from .ringstore import KeyringError
 
 __all__ = [
@@ -32,6 +40,7 @@ __all__ = [
     "normalize_identity",
     "normalize_key_name",
     "parse_entry",
+    "signing_key_of",
     "to_entry",
     "to_utc",
 ]
@@ -91,6 +100,12 @@ class KeyVersion:
         return self.key.public
 
     @property
+    def signing(self) -> tuple[str, str] | None:
+        """(fingerprint, algorithm) of the key that signs for this version, or
+        None when it has none (see :func:`signing_key_of`)."""
+        return signing_key_of(self.key)
+
+    @property
     def valid_until(self) -> dt.datetime | None:
         """The earliest of :attr:`expires` and the certificate's own expiry: an
         X.509 certificate's notAfter, an OpenPGP primary key's or this version's
@@ -127,6 +142,54 @@ def encryption_subkey(key: SecretKey) -> str | None:
         if k.fingerprint != public.primary.fingerprint
     ]
     return found[0].fingerprint.hex().upper() if found else None
+
+
+def signing_key_of(key: SecretKey) -> tuple[str, str] | None:
+    """(fingerprint, algorithm) of the key that signs for ``key``, read from the
+    key itself (the manifest records nothing of it, so keyrings written before
+    keys signed need no change), or None when none may sign now.
+
+    X.509: the signing key (an X25519 key's Ed25519 companion, else the key
+    itself) when its certificate's key usage allows signing mail (RFC 8550
+    §4.4.2, §4.4.4). OpenPGP: the primary key when its key flags allow signing
+    (RFC 9580 §5.2.3.29), else the newest usable signing subkey.
+    """
+    public = key.public
+    if isinstance(public, OpenPGPCertificate):
+        now = int(dt.datetime.now(dt.UTC).timestamp())
+        newest_first = sorted(public.subkeys, key=lambda k: -k.packet.created)
+        candidates = [public.primary, *newest_first]
+        for info in candidates:
+            if info.flags & KEY_FLAG_SIGN and info.usable(now):
+                return _hex(info.fingerprint), _signing_algorithm(info.packet)
+        return None
+    if public.format != "x509":
+        return None
+    # Imported here: a keyring of OpenPGP keys never loads the X.509 stack.
+    from ..x509.certs import X509Certificate
+    from ..x509.usage import signing_refusal
+
+    try:
+        cert = key.signing_key.public
+    except UnsupportedError:
+        return None
+    if not isinstance(cert, X509Certificate) or signing_refusal(cert) is not None:
+        return None
+    return cert.fingerprint, cert.algorithm
+
+
+#: The names of OpenPGP signing algorithms (RFC 9580 §9.1) as ``keyring list``
+#: shows them; RSA keys are named with their size, as for encryption.
+_SIGNING_NAMES: Final = {
+    PK_ED25519: "ed25519",
+    PK_ED448: "ed448",
+    PK_EDDSA_LEGACY: "eddsa-legacy",
+    PK_ECDSA: "ecdsa",
+}
+
+
+def _signing_algorithm(packet: PublicKeyPacket) -> str:
+    return _SIGNING_NAMES.get(packet.algorithm) or algorithm_name(packet)
 
 
 def certificate_expires(key: SecretKey, subkey: str | None) -> dt.datetime | None:

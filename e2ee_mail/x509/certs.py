@@ -5,9 +5,9 @@ keys (RFC 5958, plain or PBES2-encrypted, PEM or DER); generating (in keygen.py)
 
 - RSA-3072/4096 self-signed certificates with an emailAddress (rfc822Name) SAN and
   keyUsage keyEncipherment (RFC 8550 §4.4.2), and
-- X25519 certificates (RFC 8410 §3) issued by a freshly generated Ed25519 key, because
-  an X25519 key cannot sign itself. The Ed25519 issuer key is discarded after signing:
-  it only exists to give the certificate a valid signature.
+- X25519 certificates (RFC 8410 §3) issued by an Ed25519 signing certificate of the
+  same identity, because an X25519 key cannot sign itself; the Ed25519 key signs
+  mail (RFC 8419) and is kept beside the X25519 key.
 
 Certificates and PKCS#8 (or SEC 1 "EC PRIVATE KEY") keys on the NIST curves P-256,
 P-384 and P-521 (RFC 5480) load as well, for CMS ECDH key agreement (RFC 5753); keygen
@@ -22,6 +22,16 @@ certificate PEM block, so that a key file alone is enough to match recipient ent
 by issuerAndSerialNumber or subjectKeyIdentifier. OpenSSL's ``-inkey`` reads the first
 private-key block and skips the certificate. A PKCS#8 key loaded without a certificate
 still decrypts: the CMS layer then tries it against every recipient entry of its type.
+
+An X25519 key cannot sign, so an X25519 identity has a second key pair, an Ed25519
+signing key and certificate (its *signing companion*), written after the first
+pair in the same file: X25519 PKCS#8, X25519 certificate, Ed25519 PKCS#8, Ed25519
+certificate, both keys under the same passphrase. One file keeps the identity
+whole (the keyring stores, rotates and exports one file per key version), and a
+reader that takes the first key and the first certificate (OpenSSL's ``-inkey``
+and ``-recip``, older versions of this library) still finds the decryption key as
+before. A file with one key pair loads as it always did; an RSA, EC or Ed25519 key
+signs with itself.
 
 Certificates carry their validity dates, email addresses and whether their key usage
 allows encryption; x509/usage.py checks recipients against them.
@@ -69,6 +79,7 @@ __all__ = [
     "X509Certificate",
     "X509SecretKey",
     "load_certificate",
+    "load_certificates",
     "load_key",
 ]
 
@@ -262,11 +273,26 @@ class X509SecretKey(SecretKey):
     """A PKCS#8 RSA, X25519, NIST-curve EC or Ed25519 private key, with its
     certificate when known."""
 
-    __slots__ = ("_algorithm", "_cert", "_key")
+    __slots__ = ("_algorithm", "_cert", "_key", "_signer")
 
-    def __init__(self, key: PrivateKey, cert: X509Certificate | None) -> None:
+    def __init__(
+        self,
+        key: PrivateKey,
+        cert: X509Certificate | None,
+        *,
+        signer: X509SecretKey | None = None,
+    ) -> None:
+        """
+        Args:
+            key: the private key.
+            cert: its certificate, when known.
+            signer: the key that signs for this one (an X25519 key's Ed25519
+                signing companion); None when the key signs for itself or
+                cannot sign.
+        """
         self._key = key
         self._cert = cert
+        self._signer = signer
         # Asked for every message (recipient matching): computed once.
         algorithm = _algorithm(key)
         if algorithm is None:
@@ -304,12 +330,41 @@ class X509SecretKey(SecretKey):
         "ed25519"."""
         return self._algorithm
 
+    @property
+    def signing_key(self) -> X509SecretKey:
+        """The key that signs mail for this identity: the Ed25519 signing
+        companion of an X25519 key, else the key itself (RSA, EC and Ed25519 keys
+        sign; whether the certificate's key usage allows it is checked when
+        signing, see x509/usage.py).
+
+        Raises:
+            UnsupportedError: an X25519 key without a signing companion (a key
+                file from before keygen made one): it cannot sign.
+        """
+        if self._signer is not None:
+            return self._signer
+        if self._algorithm == "x25519":
+            raise UnsupportedError(
+                "this X25519 key file has no Ed25519 signing key beside it, and an "
+                "X25519 key cannot sign: generate a new key (e2ee-mail keygen) or "
+                "rotate it in the keyring"
+            )
+        return self
+
+    @property
+    def signing_companion(self) -> X509SecretKey | None:
+        """The separate key that signs for this one (see :attr:`signing_key`), or
+        None when there is none."""
+        return self._signer
+
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
-        """PKCS#8 (PEM followed by the certificate PEM, or bare DER).
+        """PKCS#8 (PEM followed by the certificate PEM, and then the signing
+        companion's key and certificate PEM when there is one; or bare DER).
 
         Args:
-            passphrase: encrypt the PKCS#8 (PBES2, `cryptography`'s best available).
-            armor: PEM (with the certificate appended) or DER (the key only).
+            passphrase: encrypt the PKCS#8 (PBES2, `cryptography`'s best available);
+                the signing companion's key is encrypted with the same one.
+            armor: PEM (with the certificates appended) or DER (the key only).
         """
         from cryptography.hazmat.primitives import serialization
 
@@ -324,6 +379,8 @@ class X509SecretKey(SecretKey):
         )
         if armor and self._cert is not None:
             out += self._cert.export(armor=True)
+        if armor and self._signer is not None:
+            out += self._signer._export(passphrase, armor=True)
         return out
 
     def __repr__(self) -> str:
@@ -472,6 +529,27 @@ def load_certificate(data: bytes) -> X509Certificate:
     return _certificate_from(data, pem=False)
 
 
+def load_certificates(data: bytes) -> list[X509Certificate]:
+    """Every certificate of a PEM file, in order (one for DER).
+
+    A ``.pub`` that keygen writes for an X25519 identity holds the X25519
+    certificate and then the Ed25519 signing certificate: a verifier given that
+    file needs the second, an encrypter the first (:func:`load_certificate`).
+
+    Raises:
+        As :func:`load_certificate`.
+    """
+    if _is_pem(data):
+        found = [
+            _certificate_from(block, pem=True)
+            for label, block in _pem_blocks(data)
+            if label in (b"CERTIFICATE", b"X509 CERTIFICATE")
+        ]
+        if found:
+            return found
+    return [load_certificate(data)]
+
+
 def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> PrivateKey:
     from cryptography.hazmat.primitives import serialization
 
@@ -566,16 +644,39 @@ def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
         if not key_blocks:
             raise KeyLoadError("no PRIVATE KEY PEM block found: expected a PKCS#8 key")
         key = _private_from(key_blocks[0], passphrase, pem=True)
-        cert: X509Certificate | None = None
-        for label, block in blocks:
-            if label == b"CERTIFICATE":
-                cert = _certificate_from(block, pem=True)
-                break
+        cert_blocks = [b for label, b in blocks if label == b"CERTIFICATE"]
+        cert = _certificate_from(cert_blocks[0], pem=True) if cert_blocks else None
+        signer = None
+        if len(key_blocks) > 1 and isinstance(key, x25519.X25519PrivateKey):
+            signer = _signing_companion(key_blocks[1], cert_blocks[1:], passphrase)
     else:
         if not data.startswith(b"\x30"):
             raise KeyLoadError("not a PKCS#8 key (expected PEM or DER)")
         key = _private_from(data, passphrase, pem=False)
         cert = None
+        signer = None
     if cert is not None and _public_der(cert.public_key) != _public_der(key):
         raise KeyLoadError("the certificate in the key file does not match the key")
-    return X509SecretKey(key, cert)
+    return X509SecretKey(key, cert, signer=signer)
+
+
+def _signing_companion(
+    key_block: bytes, cert_blocks: list[bytes], passphrase: bytes | None
+) -> X509SecretKey:
+    """The signing key that follows an X25519 key in its key file, with the
+    certificate of the ones after the first that belongs to it."""
+    key = _private_from(key_block, passphrase, pem=True)
+    if isinstance(key, x25519.X25519PrivateKey):
+        raise KeyLoadError(
+            "the second private key in an X25519 key file must be its signing key, "
+            "not another X25519 key"
+        )
+    public = _public_der(key)
+    for block in cert_blocks:
+        cert = _certificate_from(block, pem=True)
+        if _public_der(cert.public_key) == public:
+            return X509SecretKey(key, cert)
+    raise KeyLoadError(
+        "the key file's signing key has no certificate: append its certificate "
+        "PEM after it"
+    )

@@ -1,11 +1,19 @@
 """Generating X.509 key pairs for CMS recipients (RFC 5280 profile, RFC 8550 §4.4).
 
-- RSA-3072/4096: a self-signed certificate, keyUsage keyEncipherment (critical),
-  basicConstraints cA=FALSE, an rfc822Name SAN, extKeyUsage emailProtection,
-  subjectKeyIdentifier (RFC 5280 §4.2.1.2 method 1), SHA-256 signature.
-- X25519 (RFC 8410): the certificate is signed by an Ed25519 issuer key generated for
-  the purpose and then discarded, because an X25519 key cannot sign; keyUsage
-  keyAgreement, with an authorityKeyIdentifier naming the issuer key.
+- RSA-3072/4096: a self-signed certificate, keyUsage digitalSignature and
+  keyEncipherment (RFC 8550 §4.4.2: the one key signs and receives mail; critical, as
+  RFC 5280 §4.2.1.3 asks of issuers), basicConstraints cA=FALSE, an rfc822Name SAN,
+  extKeyUsage emailProtection, subjectKeyIdentifier (RFC 5280 §4.2.1.2 method 1),
+  SHA-256 signature.
+- X25519 (RFC 8410): two key pairs, because an X25519 key cannot sign. An Ed25519
+  signing certificate (RFC 8410, RFC 8419), self-signed, keyUsage digitalSignature
+  and keyCertSign with basicConstraints cA=TRUE, pathLenConstraint 0 (RFC 5280
+  §4.2.1.9: a key that signs certificates must be marked a CA; the path length 0
+  lets it issue only end-entity certificates, its own X25519 one). It signs mail
+  and issues the X25519 certificate: keyUsage keyAgreement, cA=FALSE, with an
+  authorityKeyIdentifier naming the signing key, so that ``openssl verify
+  -CAfile signing.pem`` accepts the pair. Both have the same subject, address and
+  extKeyUsage emailProtection.
 
 Serial numbers are 127 random bits (RFC 5280 §4.1.2.2). Validity starts a day in the
 past (clock skew) and lasts :data:`VALIDITY_DAYS`.
@@ -85,15 +93,17 @@ def _builder(
     )
 
 
-def _key_usage(*, encipher: bool, agree: bool, sign: bool) -> x509.KeyUsage:
+def _key_usage(
+    *, encipher: bool = False, agree: bool = False, sign: bool, certify: bool = False
+) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=False,
+        digital_signature=sign,
         content_commitment=False,
         key_encipherment=encipher,
         data_encipherment=False,
         key_agreement=agree,
-        key_cert_sign=sign,
-        crl_sign=sign,
+        key_cert_sign=certify,
+        crl_sign=False,
         encipher_only=False,
         decipher_only=False,
     )
@@ -102,9 +112,11 @@ def _key_usage(*, encipher: bool, agree: bool, sign: bool) -> x509.KeyUsage:
 def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
     """Generate an X.509 key pair for ``uid`` ("Name <addr>" or a bare address).
 
-    RSA kinds give a self-signed certificate with keyUsage keyEncipherment. The
-    x25519 kind gives an X25519 certificate with keyUsage keyAgreement, signed by an
-    Ed25519 issuer key generated for the purpose and then discarded.
+    RSA kinds give a self-signed certificate with keyUsage digitalSignature and
+    keyEncipherment: the key signs and decrypts. The x25519 kind gives an X25519
+    certificate with keyUsage keyAgreement, issued by an Ed25519 signing
+    certificate made beside it; the returned key decrypts with the X25519 key and
+    signs with the Ed25519 one (:attr:`X509SecretKey.signing_key`).
 
     Args:
         uid: "Name <addr@example.org>" or "addr@example.org"; the address goes
@@ -113,7 +125,7 @@ def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
         kind: "x25519", "rsa3072" or "rsa4096".
 
     Returns:
-        The secret key; ``key.public`` is the certificate.
+        The secret key; ``key.public`` is the (encryption) certificate.
 
     Raises:
         UsageError: an empty uid, one without an address, or an unknown kind.
@@ -125,36 +137,44 @@ def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
             x509.NameAttribute(NameOID.EMAIL_ADDRESS, addr),
         ]
     )
+    end_entity = x509.BasicConstraints(ca=False, path_length=None)
     if kind in RSA_BITS:
         private_rsa = rsa.generate_private_key(65537, RSA_BITS[kind])
         builder = (
             _builder(subject, subject, private_rsa.public_key(), addr)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-            .add_extension(
-                _key_usage(encipher=True, agree=False, sign=False), critical=True
-            )
+            .add_extension(end_entity, critical=True)
+            .add_extension(_key_usage(encipher=True, sign=True), critical=True)
         )
         cert = builder.sign(private_rsa, hashes.SHA256())
         return X509SecretKey(private_rsa, X509Certificate(cert))
     if kind == "x25519":
-        issuer_key = ed25519.Ed25519PrivateKey.generate()
-        issuer = x509.Name(
-            [x509.NameAttribute(NameOID.COMMON_NAME, f"{name} (X25519 key issuer)")]
-        )
+        signer = _signing_certificate(subject, addr)
         private_x = x25519.X25519PrivateKey.generate()
         builder = (
-            _builder(subject, issuer, private_x.public_key(), addr)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-            .add_extension(
-                _key_usage(encipher=False, agree=True, sign=False), critical=True
-            )
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    issuer_key.public_key()
-                ),
-                critical=False,
-            )
+            _builder(subject, subject, private_x.public_key(), addr)
+            .add_extension(end_entity, critical=True)
+            .add_extension(_key_usage(agree=True, sign=False), critical=True)
+            .add_extension(_authority_key_id(signer), critical=False)
         )
-        cert = builder.sign(issuer_key, None)
-        return X509SecretKey(private_x, X509Certificate(cert))
+        cert = builder.sign(signer.private_key, None)  # type: ignore[arg-type]
+        return X509SecretKey(private_x, X509Certificate(cert), signer=signer)
     raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+
+
+def _signing_certificate(subject: x509.Name, addr: str) -> X509SecretKey:
+    """A self-signed Ed25519 certificate that signs mail and issues the X25519
+    certificate of the same identity."""
+    private_ed = ed25519.Ed25519PrivateKey.generate()
+    cert = (
+        _builder(subject, subject, private_ed.public_key(), addr)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(sign=True, certify=True), critical=True)
+        .sign(private_ed, None)
+    )
+    return X509SecretKey(private_ed, X509Certificate(cert))
+
+
+def _authority_key_id(issuer: X509SecretKey) -> x509.AuthorityKeyIdentifier:
+    ski = issuer.public.subject_key_identifier
+    assert ski is not None  # _builder always adds one
+    return x509.AuthorityKeyIdentifier(ski, None, None)

@@ -101,6 +101,24 @@ def test_keygen_writes_pem_certificate_and_0600_key(keys: Path) -> None:
     assert stat.S_IMODE((keys / "bob.key").stat().st_mode) == 0o600
 
 
+def test_keygen_x25519_pub_carries_the_signing_certificate_after_it(
+    keys: Path,
+) -> None:
+    import e2ee_mail
+    from e2ee_mail.x509 import certs as kx
+
+    pub = (keys / "bob.pub").read_bytes()
+    assert pub.count(b"-----BEGIN CERTIFICATE-----") == 2
+    # One-certificate readers take the first: the X25519 one, to encrypt to.
+    assert e2ee_mail.load_certificate(pub).algorithm == "x25519"
+    key = e2ee_mail.load_key(keys / "bob.key")
+    assert isinstance(key, kx.X509SecretKey)
+    signing_pem = key.signing_key.public.export()
+    assert pub.endswith(signing_pem)
+    # Carol's RSA key signs with itself: one certificate.
+    assert (keys / "carol.pub").read_bytes().count(b"BEGIN CERTIFICATE") == 1
+
+
 def test_keygen_with_passphrase_then_decrypt_needs_it(
     keys: Path, tmp_path: Path
 ) -> None:

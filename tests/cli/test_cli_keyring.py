@@ -254,3 +254,40 @@ def test_rewrap_without_key_or_mailbox_is_a_usage_error() -> None:
     proc = run("rewrap")
     assert proc.returncode == 2
     assert proc.stderr.startswith("e2ee-mail: error: rewrap needs --key")
+
+
+def test_list_shows_the_key_that_signs(tmp_path: Path) -> None:
+    ring = str(tmp_path / "ring")
+    ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "x509")
+    ok(
+        "keyring",
+        "--dir",
+        ring,
+        "rotate",
+        ALICE,
+        "--format",
+        "x509",
+        "--kind",
+        "rsa3072",
+    )
+    ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "openpgp")
+    x25519, rsa, openpgp = ok("keyring", "--dir", ring, "list", ALICE).splitlines()
+    (v1, _, _) = Keyring.open(ring).history(ALICE)
+    assert v1.signing is not None
+    assert f"signs with ed25519 {v1.signing[0]}  created" in x25519
+    assert "signs with itself  created" in rsa
+    assert "signs with itself  created" in openpgp
+
+
+def test_export_appends_the_signing_certificate_of_an_x25519_identity(
+    tmp_path: Path,
+) -> None:
+    ring = tmp_path / "ring"
+    ok("keyring", "--dir", str(ring), "rotate", ALICE, "--format", "x509")
+    out = tmp_path / "alice.pem"
+    ok("keyring", "--dir", str(ring), "export", ALICE, "-o", str(out))
+    (signer,) = Keyring.open(ring).signing_keys(ALICE)
+    data = out.read_bytes()
+    assert data.count(b"-----BEGIN CERTIFICATE-----") == 2
+    assert data.endswith(signer.public.export())
+    assert e2ee_mail.load_certificate(data).algorithm == "x25519"

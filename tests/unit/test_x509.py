@@ -34,23 +34,34 @@ def test_rsa_certificate_is_self_signed_with_email_san_and_key_encipherment(
     assert cert.issuer == cert.subject
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     assert san.value.get_values_for_type(x509.RFC822Name) == ["alice@example.org"]
-    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert usage.key_encipherment
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    assert usage.critical
+    assert usage.value.key_encipherment and usage.value.digital_signature
     assert rsa_key.public.algorithm == "rsa3072"
     cert.verify_directly_issued_by(cert)
 
 
-def test_x25519_certificate_is_issued_by_an_ed25519_key(
+def test_x25519_certificate_is_issued_by_its_ed25519_signing_certificate(
     x_key: kx.X509SecretKey,
 ) -> None:
     cert = x509.load_der_x509_certificate(x_key.public.export(armor=False))
     assert isinstance(cert.public_key(), x25519.X25519PublicKey)
     assert cert.signature_algorithm_oid == x509.oid.SignatureAlgorithmOID.ED25519
-    assert cert.issuer != cert.subject
     assert cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_agreement
+    signer = x_key.signing_key
+    assert signer is x_key.signing_companion
+    signing_cert = signer.public.x509
+    assert isinstance(signing_cert.public_key(), ed25519.Ed25519PublicKey)
+    cert.verify_directly_issued_by(signing_cert)
+    signing_cert.verify_directly_issued_by(signing_cert)
     aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
-    assert aki.value.key_identifier
-    assert not isinstance(cert.public_key(), ed25519.Ed25519PublicKey)
+    assert aki.value.key_identifier == signer.public.subject_key_identifier
+    constraints = signing_cert.extensions.get_extension_for_class(
+        x509.BasicConstraints
+    ).value
+    assert constraints.ca and constraints.path_length == 0
+    assert signer.public.emails == x_key.public.emails == ("bob@example.org",)
+    assert signing_cert.subject == cert.subject
 
 
 def test_fingerprint_is_sha256_of_der_upper_hex(rsa_key: kx.X509SecretKey) -> None:

@@ -1,0 +1,109 @@
+"""The keyring and signing keys: every version names the key that signs for it,
+rotation brings a new signing key with the new X.509 X25519 key and keeps the
+OpenPGP primary key signing, and keyrings from before keys signed load as they
+are."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import e2ee_mail
+from e2ee_mail.cms import signing, verification
+from e2ee_mail.keys.ring import Keyring
+from e2ee_mail.model import KeyKind
+from e2ee_mail.x509 import certs as kx
+
+ALICE = "alice@example.org"
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+LATER = NOW + dt.timedelta(days=1)
+
+
+def _cms_round_trip(key: e2ee_mail.SecretKey) -> None:
+    assert isinstance(key, kx.X509SecretKey)
+    signed = signing.sign(b"from the keyring", [key])
+    _, results = verification.verify(signed, [key.public], content=b"from the keyring")
+    assert [r.status for r in results] == ["good"]
+
+
+@pytest.mark.parametrize("passphrase", [None, "ring pw"])
+def test_x509_x25519_rotation_brings_a_new_signing_certificate(
+    tmp_path: Path, passphrase: str | None
+) -> None:
+    ring = Keyring.open(tmp_path / "ring", passphrase=passphrase)
+    old = ring.rotate(ALICE, format="x509", kind="x25519", now=NOW)
+    new = ring.rotate(ALICE, now=LATER)
+    assert old.signing is not None and new.signing is not None
+    assert old.signing[1] == new.signing[1] == "ed25519"
+    assert old.signing[0] != new.signing[0]
+    assert old.signing[0] != old.fingerprint
+    # Only the active version signs for the identity.
+    (signer,) = ring.signing_keys(ALICE)
+    assert signer.fingerprint == new.signing[0]
+    _cms_round_trip(signer)
+    # The signing key is stored with the key and comes back on the next open.
+    reopened = Keyring.open(tmp_path / "ring", passphrase=passphrase)
+    assert [v.signing for v in reopened.history(ALICE)] == [
+        old.signing,
+        new.signing,
+    ]
+    assert reopened.signing_keys(ALICE)[0].fingerprint == new.signing[0]
+
+
+def test_x509_rsa_version_signs_with_itself(tmp_path: Path) -> None:
+    ring = Keyring.open(tmp_path / "ring")
+    v = ring.rotate(ALICE, format="x509", kind="rsa3072", now=NOW)
+    assert v.signing == (v.fingerprint, "rsa3072")
+    (signer,) = ring.signing_keys(ALICE, format="x509")
+    assert signer is v.key
+    _cms_round_trip(signer)
+
+
+@pytest.mark.parametrize("kind", ["x25519", "rsa3072"])
+def test_openpgp_rotation_keeps_the_primary_key_signing(
+    tmp_path: Path, kind: KeyKind
+) -> None:
+    ring = Keyring.open(tmp_path / "ring")
+    old = ring.rotate(ALICE, format="openpgp", kind=kind, now=NOW)
+    new = ring.rotate(ALICE, now=LATER)
+    # The encryption subkey rotated; the primary key, which signs, stayed.
+    assert new.subkey != old.subkey
+    assert old.signing is not None
+    assert old.signing == new.signing
+    assert old.signing[0] == new.fingerprint
+    (signer,) = ring.signing_keys(ALICE, format="openpgp")
+    assert signer.fingerprint == new.fingerprint
+
+
+def test_identity_with_both_formats_has_a_signer_per_format(tmp_path: Path) -> None:
+    ring = Keyring.open(tmp_path / "ring")
+    ring.rotate(ALICE, format="x509", kind="x25519", now=NOW)
+    ring.rotate(ALICE, format="openpgp", kind="x25519", now=NOW)
+    formats = sorted(k.format for k in ring.signing_keys(ALICE))
+    assert formats == ["openpgp", "x509"]
+    assert [k.format for k in ring.signing_keys(ALICE, format="x509")] == ["x509"]
+
+
+def _single_pair(key: e2ee_mail.SecretKey) -> bytes:
+    """The key file as keygen wrote it before X25519 keys had a signing key."""
+    blocks = key.export().split(b"-----BEGIN ")[1:3]
+    return b"".join(b"-----BEGIN " + b for b in blocks)
+
+
+def test_old_x25519_version_loads_and_has_no_signer_until_rotated(
+    tmp_path: Path,
+) -> None:
+    generated = e2ee_mail.generate_key(f"Alice <{ALICE}>", format="x509")
+    old_key = e2ee_mail.load_key(_single_pair(generated))
+    ring = Keyring.open(tmp_path / "ring")
+    added = ring.add(ALICE, old_key)
+    assert added.signing is None
+    assert ring.signing_keys(ALICE) == ()
+    reopened = Keyring.open(tmp_path / "ring")
+    (v,) = reopened.history(ALICE)
+    assert v.signing is None and v.certificate == generated.public
+    rotated = reopened.rotate(ALICE, now=LATER)
+    assert rotated.signing is not None and rotated.signing[1] == "ed25519"
+    assert len(reopened.signing_keys(ALICE)) == 1
