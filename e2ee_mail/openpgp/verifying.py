@@ -23,17 +23,17 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import BinaryIO, Final
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ..core import signature as primitives
 from ..errors import FormatError, PacketError, PolicyError, UnsupportedError
-from ..model import Certificate, SignatureResult, SignatureStatus
+from ..model import Certificate, SecretKey, SignatureResult, SignatureStatus
 from ..policy import Policy
 from . import armor as armor_mod
-from .certs import OpenPGPCertificate
+from .certs import OpenPGPCertificate, OpenPGPSecretKey
 from .document import (
     HASH_NAMES,
     REFUSED_HASHES,
@@ -73,10 +73,13 @@ __all__ = [
     "BLOCK_SIGNATURE",
     "SignatureCollector",
     "check_signature",
+    "decrypt_verified",
+    "decrypt_verified_stream",
     "read_detached",
     "verify_detached",
     "verify_detached_stream",
     "verify_inline",
+    "verify_inline_stream",
     "walk_signed",
 ]
 
@@ -754,3 +757,95 @@ def verify_detached_stream(
         for hasher in hashers.values():
             hasher.update(piece)
     return _detached_results(sigs, hashers, certs, policy)
+
+
+def _decrypting_fingerprints(keys: Sequence[SecretKey]) -> tuple[bytes, ...]:
+    """The fingerprints (primary and subkeys) of the caller's OpenPGP keys, which
+    an Intended Recipient Fingerprint subpacket must name."""
+    found: list[bytes] = []
+    for key in keys:
+        if isinstance(key, OpenPGPSecretKey):
+            cert = key.public
+            found += [cert.primary.fingerprint, *(k.fingerprint for k in cert.subkeys)]
+    return tuple(found)
+
+
+def decrypt_verified(
+    data: Buffer,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[bytearray, tuple[SignatureResult, ...]]:
+    """Decrypt a message and check the signatures inside it.
+
+    Returns:
+        The literal data (released only after the container authenticated) and
+        the verdict on each signature inside, in message order (empty when the
+        message is not signed). Intended Recipient Fingerprint subpackets are
+        checked against ``keys``.
+
+    Raises:
+        As ``message.decrypt``.
+    """
+    from .message import ParsedMessage, open_parsed
+    from .recipients import openpgp_keys
+
+    parsed = ParsedMessage(data, policy)
+    packets, _ = open_parsed(parsed, openpgp_keys(keys))
+    collector = SignatureCollector()
+    content = walk_signed(packets, collector, policy)
+    results = collector.results(
+        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
+    )
+    return bytearray(content), results
+
+
+def decrypt_verified_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+    spool_dir: str | None = None,
+) -> tuple[SignatureResult, ...]:
+    """:func:`decrypt_verified` from stream to stream, one pass: the literal data
+    is hashed as each authenticated piece is written to ``dst``. The verdicts come
+    only at the end, after ``dst`` got the data: a caller that must not release
+    unverified content writes to a spool and releases it on a good verdict.
+
+    Raises:
+        As ``message.decrypt_stream``.
+    """
+    from .message import decrypt_stream
+
+    collector = SignatureCollector()
+    decrypt_stream(
+        src, dst, keys, policy=policy, spool_dir=spool_dir, signatures=collector
+    )
+    return collector.results(
+        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
+    )
+
+
+def verify_inline_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[SignatureResult, ...]:
+    """:func:`verify_inline` from stream to stream in one pass (binary or armored
+    input); as with :func:`decrypt_verified_stream`, the verdicts come after the
+    content was written."""
+    from .._io import PrefixedReader
+    from .inner import copy_literal
+
+    head = src.read(1024)
+    stream: BinaryIO = PrefixedReader(head, src)  # type: ignore[assignment]
+    if armor_mod.is_armored(head):
+        stream = armor_mod.ArmorReader(stream)  # type: ignore[assignment]
+    collector = SignatureCollector()
+    copy_literal(stream, dst, policy, collector)
+    return collector.results(certs, policy=policy)
