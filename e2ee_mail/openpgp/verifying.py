@@ -56,6 +56,7 @@ from .packets import (
     TAG_SIGNATURE,
 )
 from .packets.header import iter_packet_spans
+from .packets.keys import PublicKeyPacket
 from .packets.literal import parse_compressed, parse_literal_header
 from .packets.onepass import OnePassSignature, parse_one_pass
 from .packets.signature import (
@@ -76,6 +77,7 @@ __all__ = [
     "decrypt_verified",
     "decrypt_verified_stream",
     "read_detached",
+    "signature_valid",
     "verify_detached",
     "verify_detached_stream",
     "verify_inline",
@@ -222,6 +224,23 @@ def _mathematics(sig: SignaturePacket, key: object, digest: bytes) -> bool:
     except (PacketError, ValueError):
         return False
     return False
+
+
+def signature_valid(
+    sig: SignaturePacket, key: PublicKeyPacket, hasher: DocumentHasher
+) -> bool:
+    """Whether ``sig`` verifies under the bare key packet ``key`` over what
+    ``hasher`` has seen: the mathematics and the left 16 bits only, with no
+    certificate, key flag or validity check (for published samples whose key comes
+    without self-signatures, such as RFC 9580 A.1)."""
+    if sig.pk_algorithm != key.algorithm or sig.version != key.version:
+        return False
+    try:
+        verifier = public_key_object(key)
+    except (UnsupportedError, FormatError):
+        return False
+    digest = hasher.digest(sig)
+    return digest[:2] == sig.left16 and _mathematics(sig, verifier, digest)
 
 
 def _key_state(
