@@ -17,7 +17,6 @@ is written, in the one pass that also encrypts it.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Sequence
 from typing import BinaryIO, Final
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from ..core import signature as primitives
 from ..core.random import random_bytes
-from ..errors import PacketError, UnsupportedError, UsageError
+from ..errors import FormatError, PacketError, UnsupportedError, UsageError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
@@ -43,7 +42,12 @@ from .packets import (
     TAG_ONE_PASS_SIG,
     TAG_SIGNATURE,
 )
-from .packets.header import PartialBodyWriter, parse_packets, serialize_packet
+from .packets.header import (
+    PartialBodyWriter,
+    parse_packets,
+    serialize_header,
+    serialize_packet,
+)
 from .packets.keys import PublicKeyPacket, key_id
 from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.onepass import OnePassSignature, serialize_one_pass
@@ -423,28 +427,49 @@ def sign_inline(
 
 
 def _write_signed(
-    src: BinaryIO, sink: BinaryIO, signer: DocumentSigner, text: bool
+    src: BinaryIO,
+    sink: BinaryIO,
+    signer: DocumentSigner,
+    text: bool,
+    size: int | None = None,
 ) -> None:
-    """Write One-Pass Signature, Literal Data (partial lengths) and Signature to
-    ``sink``, hashing each piece of ``src`` as it is written."""
+    """Write One-Pass Signature, Literal Data and Signature to ``sink``, hashing
+    each piece of ``src`` as it is written. With ``size`` known (a file) the
+    Literal Data packet gets a definite length and the pieces go straight to
+    ``sink``; otherwise partial body lengths frame it.
+
+    Raises:
+        FormatError: ``src`` did not hold ``size`` octets.
+    """
     sink.write(signer.one_pass())
-    literal = PartialBodyWriter(sink, TAG_LITERAL)
-    literal.write(_literal_header(text))
-    buf = bytearray(_READ_SIZE)
+    head = _literal_header(text)
+    literal: BinaryIO | PartialBodyWriter
+    if size is not None:
+        sink.write(serialize_header(TAG_LITERAL, len(head) + size) + head)
+        literal = sink
+    else:
+        literal = PartialBodyWriter(sink, TAG_LITERAL)
+        literal.write(head)
+    buf = bytearray(_READ_SIZE if size is None else max(1, min(size, _READ_SIZE)))
     view = memoryview(buf)
     readinto = getattr(src, "readinto", None)
+    seen = 0
     while True:
         if readinto is not None:
             n = readinto(buf) or 0
             piece: Buffer = view[:n]
         else:
-            piece = src.read(_READ_SIZE)
+            piece = src.read(len(buf))
             n = len(piece)
         if not n:
             break
+        seen += n
         signer.update(piece)
         literal.write(piece)
-    literal.close()
+    if size is not None and seen != size:
+        raise FormatError("the input changed size while it was being signed")
+    if isinstance(literal, PartialBodyWriter):
+        literal.close()
     sink.write(signer.signature_packet())
 
 
@@ -462,12 +487,87 @@ def sign_inline_stream(
     out: BinaryIO = (
         armor_mod.ArmorWriter(dst, crc=signer.version == 4) if armor else dst  # type: ignore[assignment]
     )
-    _write_signed(src, out, signer, text)
+    from .message import _remaining_size
+
+    _write_signed(src, out, signer, text, _remaining_size(src))
     if armor:
         out.close()
 
 
 # -- signed and encrypted ----------------------------------------------------------
+
+
+def _inner_packets(data: Buffer, signer: DocumentSigner, text: bool) -> bytearray:
+    """One-Pass Signature, Literal Data and Signature packets around ``data``,
+    built at their final size (``data`` is copied once)."""
+    signer.update(data)
+    head = _literal_header(text)
+    ops = signer.one_pass()
+    literal_head = serialize_header(TAG_LITERAL, len(head) + len(data)) + head
+    sig = signer.signature_packet()
+    out = bytearray(len(ops) + len(literal_head) + len(data) + len(sig))
+    view = memoryview(out)
+    pos = 0
+    for part in (ops, literal_head, data, sig):
+        view[pos : pos + len(part)] = part
+        pos += len(part)
+    return out
+
+
+def encrypt_signed(
+    data: Buffer,
+    certs: Sequence[Certificate],
+    key: SecretKey,
+    *,
+    armor: bool,
+    policy: Policy,
+    text: bool = False,
+    now: int | None = None,
+) -> bytearray:
+    """Sign then encrypt ``data``: the One-Pass Signature, Literal Data and
+    Signature packets (RFC 9580 §10.3) sealed in SEIPDv2, or SEIPDv1 when a
+    recipient lacks SEIPDv2, chosen and suited as for unsigned messages. The
+    signature names every recipient's fingerprint (§5.2.3.36).
+
+    Raises:
+        As ``message.encrypt`` and :func:`signing_key`.
+    """
+    from ..core import cfb
+    from . import seipdv2
+    from .message import _v1
+    from .packets import TAG_SEIPD
+    from .recipients import (
+        choose_container,
+        choose_suite,
+        openpgp_certs,
+        pkesk_packets,
+        recipient_key,
+    )
+
+    recipients = openpgp_certs(certs)
+    keys = [recipient_key(c, policy) for c in recipients]
+    signer = DocumentSigner(
+        key, text=text, recipients=[c.primary.fingerprint for c in recipients], now=now
+    )
+    inner = _inner_packets(data, signer, text)
+    if choose_container(recipients, policy) == "seipdv1":
+        session_key, pkesks = _v1()._new_session(recipients, policy)
+        body_size = 1 + cfb.sealed_size(len(inner))
+        head = pkesks + serialize_header(TAG_SEIPD, body_size)
+        out = bytearray(len(head) + body_size)
+        out[: len(head)] = head
+        out[len(head)] = 1
+        cfb.cfb_seal_into(session_key, inner, memoryview(out)[len(head) + 1 :])
+        return armor_mod.enarmor(out, crc=True) if armor else out
+    cipher, aead = choose_suite(recipients)
+    session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
+    header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
+    body_size = seipdv2.sealed_body_size(header, len(inner))
+    head = pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    out = bytearray(len(head) + body_size)
+    out[: len(head)] = head
+    seipdv2.seal_into(header, session_key, b"", inner, memoryview(out)[len(head) :])
+    return armor_mod.enarmor(out) if armor else out
 
 
 class _Sealing:
@@ -504,7 +604,7 @@ def encrypt_signed_stream(
     """
     from ..core import chunkstream
     from . import seipdv2
-    from .message import _v1
+    from .message import _remaining_size, _v1
     from .packets import TAG_SEIPD
     from .recipients import (
         choose_container,
@@ -531,7 +631,7 @@ def encrypt_signed_stream(
         cfb_sealer = cfb.CFBStreamSealer(session_key)
         seipd.write(cfb_sealer.start())
         sink = _Sealing(lambda data: seipd.write(cfb_sealer.update(data)))
-        _write_signed(src, sink, signer, text)  # type: ignore[arg-type]
+        _write_signed(src, sink, signer, text, _remaining_size(src))  # type: ignore[arg-type]
         seipd.write(cfb_sealer.finalize())
         seipd.close()
         if armor:
@@ -547,34 +647,10 @@ def encrypt_signed_stream(
     seipd.write(
         bytes([2, header.cipher, header.aead, header.chunk_size_octet]) + header.salt
     )
-    sealer = chunkstream.ChunkSealer(params, seipd)  # type: ignore[arg-type]
-    _write_signed(src, sealer, signer, text)  # type: ignore[arg-type]
+    size = _remaining_size(src)
+    sealer = chunkstream.ChunkSealer(params, seipd, size)  # type: ignore[arg-type]
+    _write_signed(src, sealer, signer, text, size)  # type: ignore[arg-type]
     sealer.close()
     seipd.close()
     if armor:
         out.close()
-
-
-def encrypt_signed(
-    data: Buffer,
-    certs: Sequence[Certificate],
-    key: SecretKey,
-    *,
-    armor: bool,
-    policy: Policy,
-    text: bool = False,
-    now: int | None = None,
-) -> bytearray:
-    """:func:`encrypt_signed_stream` over bytes: the signed and encrypted message."""
-    out = io.BytesIO()
-    encrypt_signed_stream(
-        io.BytesIO(data),
-        out,
-        certs,
-        key,
-        armor=armor,
-        policy=policy,
-        text=text,
-        now=now,
-    )
-    return bytearray(out.getbuffer())

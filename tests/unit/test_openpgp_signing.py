@@ -213,3 +213,44 @@ def test_detached_armor_uses_signature_block() -> None:
     sig = signing.sign_detached(BODY, signer("v4"))
     label, _ = armor.dearmor(sig)
     assert label == "SIGNATURE"
+
+
+class _Pipe:
+    """A readable stream that cannot seek (its size is unknown up front)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._src = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._src.read(n)
+
+
+@pytest.mark.parametrize("recipient", ["v6", "v4"])
+@pytest.mark.parametrize("seekable", [True, False])
+def test_streamed_sign_then_encrypt(recipient: str, seekable: bool) -> None:
+    key, to = signer("v6"), signer(recipient)
+    body = bytes(range(256)) * 9000
+    src = io.BytesIO(body) if seekable else _Pipe(body)
+    out = io.BytesIO()
+    signing.encrypt_signed_stream(
+        src,  # type: ignore[arg-type]
+        out,
+        [to.public],
+        key,
+        armor=not seekable,
+        policy=DEFAULT,
+    )
+    plain, results = verifying.decrypt_verified(
+        out.getvalue(), [to], [key.public], policy=DEFAULT
+    )
+    assert plain == body and [r.status for r in results] == ["good"]
+
+
+def test_streamed_inline_signing_from_a_pipe() -> None:
+    key = signer("v4")
+    out = io.BytesIO()
+    signing.sign_inline_stream(_Pipe(BODY), out, key, text=True)  # type: ignore[arg-type]
+    content, results = verifying.verify_inline(
+        out.getvalue(), [key.public], policy=DEFAULT
+    )
+    assert content == BODY and results[0].good
