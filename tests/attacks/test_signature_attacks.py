@@ -8,15 +8,20 @@ from __future__ import annotations
 import zlib
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from openpgp_signers import signer
 
 from e2ee_mail.core.random import random_bytes
+from e2ee_mail.errors import UnsupportedError
 from e2ee_mail.model import SignatureResult
 from e2ee_mail.openpgp import certs, keygen, message, seipdv2, signing, verifying
 from e2ee_mail.openpgp.document import DocumentHasher
+from e2ee_mail.openpgp.keymaterial import public_material
 from e2ee_mail.openpgp.packets import (
+    PK_ED25519,
     TAG_COMPRESSED,
     TAG_LITERAL,
+    TAG_PUBLIC_SUBKEY,
     TAG_SEIPD,
     TAG_SIGNATURE,
 )
@@ -25,10 +30,16 @@ from e2ee_mail.openpgp.packets.header import (
     serialize_header,
     serialize_packet,
 )
+from e2ee_mail.openpgp.packets.keys import PublicKeyPacket, serialize_public_key
 from e2ee_mail.openpgp.packets.onepass import parse_one_pass, serialize_one_pass
 from e2ee_mail.openpgp.packets.signature import (
     SIG_KEY_REVOCATION,
+    SIG_PRIMARY_BINDING,
+    SIG_SUBKEY_BINDING,
+    SP_EMBEDDED_SIGNATURE,
+    SP_KEY_FLAGS,
     SignaturePacket,
+    Subpacket,
     parse_signature,
     serialize_signature,
 )
@@ -411,3 +422,77 @@ def test_compressed_signed_message_is_read() -> None:
     packed = serialize_packet(TAG_COMPRESSED, b"\x02" + zlib.compress(inner))
     content, results = _verify(packed)
     assert content == BODY and _statuses(results) == ["good"]
+
+
+# -- a signing subkey without its back-signature -----------------------------------
+
+
+def _cert_with_signing_subkey(
+    back_signature: bool,
+) -> tuple[certs.OpenPGPCertificate, certs.OpenPGPSecretKey, ed25519.Ed25519PrivateKey]:
+    """Our v6 key plus an Ed25519 signing subkey bound by the primary, with or
+    without the embedded primary key binding signature (0x19) RFC 9580 §5.2.1.9
+    requires."""
+    key = keygen.generate("Sub <sub@example.org>", kind="x25519", profile="rfc9580")
+    primary = key.public.primary
+    private = key.private_key(primary.fingerprint)
+    sub_private = ed25519.Ed25519PrivateKey.generate()
+    sub = PublicKeyPacket(
+        6, primary.packet.created, PK_ED25519, public_material(sub_private)
+    )
+    data = key_signature_data(primary.packet, subkey=sub)
+    subpackets = [Subpacket(SP_KEY_FLAGS, b"\x02", critical=True)]
+    if back_signature:
+        back = make_signature(
+            sub_private, sub, SIG_PRIMARY_BINDING, data, [], created=sub.created
+        )
+        subpackets.append(Subpacket(SP_EMBEDDED_SIGNATURE, serialize_signature(back)))
+    binding = make_signature(
+        private,  # type: ignore[arg-type]
+        primary.packet,
+        SIG_SUBKEY_BINDING,
+        data,
+        subpackets,
+        created=sub.created,
+    )
+    extra = serialize_packet(
+        TAG_PUBLIC_SUBKEY, serialize_public_key(sub)
+    ) + serialize_packet(TAG_SIGNATURE, serialize_signature(binding))
+    cert = certs.load_certificate(key.public.export(armor=False) + extra)
+    return cert, key, sub_private
+
+
+def _signed_by_subkey(
+    cert: certs.OpenPGPCertificate, key: certs.OpenPGPSecretKey, sub_private: object
+) -> bytes:
+    doc = signing.DocumentSigner(key)
+    (info,) = [k for k in cert.subkeys if k.packet.algorithm == PK_ED25519]
+    doc._info = info
+    doc._private = sub_private
+    doc.update(BODY)
+    return doc.signature_packet()
+
+
+@pytest.mark.parametrize("back_signature", [True, False])
+def test_signing_subkey_needs_its_back_signature(back_signature: bool) -> None:
+    cert, key, sub_private = _cert_with_signing_subkey(back_signature)
+    sig = _signed_by_subkey(cert, key, sub_private)
+    (result,) = verifying.verify_detached(BODY, sig, [cert], policy=DEFAULT)
+    if back_signature:
+        assert result.good
+    else:
+        assert result.status == "bad"
+        assert "back-signature" in result.reason
+
+
+@pytest.mark.parametrize("back_signature", [True, False])
+def test_signing_key_choice_checks_the_back_signature(back_signature: bool) -> None:
+    cert, _, sub_private = _cert_with_signing_subkey(back_signature)
+    (info,) = [k for k in cert.subkeys if k.packet.algorithm == PK_ED25519]
+    only_subkey = certs.OpenPGPSecretKey(cert, {info.fingerprint: sub_private}, [])
+    if back_signature:
+        chosen, _ = signing.signing_key(only_subkey)
+        assert chosen.fingerprint == info.fingerprint
+    else:
+        with pytest.raises(UnsupportedError):
+            signing.signing_key(only_subkey)
