@@ -5,6 +5,7 @@ signing keys, and MD5 / SHA-1. None may ever come out "good"."""
 
 from __future__ import annotations
 
+import io
 import zlib
 
 import pytest
@@ -411,17 +412,30 @@ def test_broken_hashes_are_refused(hash_id: int, name: str) -> None:
 # -- old and compressed forms --------------------------------------------------------
 
 
+def _both(data: bytes, kind: str) -> list[tuple[bytes, list[str]]]:
+    """The verdicts of the bytes and the stream reader, which must agree."""
+    content, results = _verify(data, kind)
+    out = io.BytesIO()
+    streamed = verifying.verify_inline_stream(
+        io.BytesIO(data), out, [signer(kind).public], policy=DEFAULT
+    )
+    return [(content, _statuses(results)), (out.getvalue(), _statuses(streamed))]
+
+
 def test_signature_first_form_is_read() -> None:
     sig = signing.sign_detached(BODY, signer("v4"), armor=False)
-    content, results = _verify(sig + LITERAL, "v4")
-    assert content == BODY and _statuses(results) == ["good"]
+    assert _both(sig + LITERAL, "v4") == [(BODY, ["good"])] * 2
 
 
 def test_compressed_signed_message_is_read() -> None:
     inner = signing.sign_inline(BODY, signer("v6"), armor=False)
     packed = serialize_packet(TAG_COMPRESSED, b"\x02" + zlib.compress(inner))
-    content, results = _verify(packed)
-    assert content == BODY and _statuses(results) == ["good"]
+    assert _both(packed, "v6") == [(BODY, ["good"])] * 2
+
+
+def test_stream_reader_reports_stripping_too() -> None:
+    stripped = _join(_inline()[:2])
+    assert _both(stripped, "v6") == [(BODY, ["bad"])] * 2
 
 
 # -- a signing subkey without its back-signature -----------------------------------

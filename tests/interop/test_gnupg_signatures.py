@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -88,6 +89,12 @@ def test_gpg_sign_we_verify(world: World, who: str, extra: list[str]) -> None:
     content, results = verifying.verify_inline(signed, [peer.cert], policy=DEFAULT)
     assert content == BODY
     _good(results, peer.cert)
+    out = io.BytesIO()
+    streamed = verifying.verify_inline_stream(
+        io.BytesIO(signed), out, [peer.cert], policy=DEFAULT
+    )
+    assert out.getvalue() == BODY
+    _good(streamed, peer.cert)
 
 
 @pytest.mark.parametrize("who", GPG_SIGNERS)
