@@ -74,6 +74,8 @@ __all__ = [
     "DocumentSigner",
     "encrypt_signed",
     "encrypt_signed_stream",
+    "has_back_signature",
+    "micalg",
     "sign_detached",
     "sign_detached_stream",
     "sign_inline",
@@ -184,6 +186,17 @@ def signing_key(key: SecretKey, now: int | None = None) -> tuple[KeyInfo, object
     )
 
 
+def micalg(key: SecretKey, now: int | None = None) -> str:
+    """The ``micalg`` parameter (RFC 3156 §5) of what ``key`` signs with now,
+    e.g. "pgp-sha512": a PGP/MIME writer needs it before the signature exists.
+
+    Raises:
+        As :func:`signing_key`.
+    """
+    info, private = signing_key(key, now)
+    return "pgp-" + _CORE_HASH[_hash_for(info.packet, private)]
+
+
 def _hash_for(packet: PublicKeyPacket, private: object) -> int:
     """SHA-512, except ECDSA, whose hash follows the curve size (RFC 9580 §5.2.3.2
     asks for a hash at least as long as the curve's order)."""
@@ -255,6 +268,12 @@ class DocumentSigner:
     def signer(self) -> KeyInfo:
         """The key that signs."""
         return self._info
+
+    @property
+    def micalg(self) -> str:
+        """The hash as PGP/MIME's ``micalg`` parameter names it (RFC 3156 §5),
+        e.g. "pgp-sha512"."""
+        return "pgp-" + _CORE_HASH[self.hash_algorithm]
 
     def one_pass(self, *, last: bool = True) -> bytes:
         """The One-Pass Signature packet announcing this signature (serialized).

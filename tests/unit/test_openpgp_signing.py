@@ -254,3 +254,10 @@ def test_streamed_inline_signing_from_a_pipe() -> None:
         out.getvalue(), [key.public], policy=DEFAULT
     )
     assert content == BODY and results[0].good
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_micalg_names_the_hash_signed_with(kind: str) -> None:
+    key = signer(kind)
+    doc = signing.DocumentSigner(key)
+    assert signing.micalg(key) == doc.micalg == "pgp-sha512"
