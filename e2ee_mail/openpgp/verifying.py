@@ -13,9 +13,10 @@ as one is "bad"), it matches its One-Pass Signature packet (type, hash, algorith
 issuer, salt), its hash is not MD5, SHA-1 or RIPEMD-160 ("policy-refused"), a key
 of one of the caller's certificates made it ("unknown-signer" otherwise), the
 mathematics holds, the key may sign (signing flag; a subkey's back-signature),
-the key was neither revoked ("revoked-key") nor expired ("expired-key") when the
-signature was made, and, inside an encrypted message, its Intended Recipient
-Fingerprint subpackets (§5.2.3.36), when present, name the decrypting key.
+the key is not revoked ("revoked-key": any revocation counts, whatever its
+reason) and had not expired when the signature was made ("expired-key"), and,
+inside an encrypted message, its Intended Recipient Fingerprint subpackets
+(§5.2.3.36), when present, name the decrypting key.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ from .packets.signature import (
     parse_signature,
 )
 from .packets.wire import Reader, mpi_to_int
+from .signing import has_back_signature
 from .sigs import public_key_object
 from .tpk import KeyInfo
 
@@ -247,8 +249,6 @@ def _key_state(
     cert: OpenPGPCertificate, info: KeyInfo, created: int
 ) -> tuple[SignatureStatus, str] | None:
     """Why the key could not make a good signature at ``created``, or None."""
-    from .signing import has_back_signature
-
     primary = cert.primary
     if primary.revoked or info.revoked:
         return "revoked-key", "the signing key is revoked"
