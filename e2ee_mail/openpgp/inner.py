@@ -2,15 +2,17 @@
 
 Accepted: one Literal Data packet (§5.9), possibly inside Compressed Data (§5.6,
 opened by ``compression.py`` with the policy's bound and nesting limit), plus
-Padding, Marker, One-Pass Signature and Signature packets, which are skipped
-(signatures are not verified: e2ee_mail encrypts, it does not sign). Everything here
-runs on plaintext that has already been authenticated, so errors may be specific.
+Padding, Marker, One-Pass Signature and Signature packets, which are skipped unless
+the caller of :func:`copy_literal` passes a signature collector (``verifying.py``):
+it then gets the signature packets and every piece of the literal data, hashed in
+the same pass that copies it. Everything here runs on plaintext that has already
+been authenticated, so errors may be specific.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 from ..errors import PacketError, PolicyError
 from ..policy import Policy
@@ -34,10 +36,16 @@ from .packets.literal import (
     parse_literal_header,
 )
 
+if TYPE_CHECKING:
+    from .verifying import SignatureCollector
+
 __all__ = ["copy_literal", "literal_data", "take_literal_data"]
 
 _SKIPPED: Final = frozenset({TAG_PADDING, TAG_MARKER, TAG_ONE_PASS_SIG, TAG_SIGNATURE})
 _COPY_SIZE: Final = 1 << 20
+#: Bound on a (One-Pass) Signature packet read from a stream: far above any real
+#: signature (RSA-4096 with its subpackets is under 1 KiB).
+_SIGNATURE_MAX: Final = 1 << 16
 #: RFC 9580 §5.9: format, name length, up to 255 name octets, 4-octet date.
 _LITERAL_HEADER_MAX: Final = 6 + 255
 
@@ -146,16 +154,29 @@ def literal_data(packets: Buffer, policy: Policy, depth: int = 0) -> Buffer:
     return found
 
 
-def copy_literal(stream: BinaryIO, dst: BinaryIO, policy: Policy) -> None:
+def copy_literal(
+    stream: BinaryIO,
+    dst: BinaryIO,
+    policy: Policy,
+    signatures: SignatureCollector | None = None,
+) -> None:
     """Read inner packets from ``stream`` and write the literal data to ``dst``.
 
     Reads ``stream`` to its end, which for SEIPD means the final check has passed.
+    ``signatures``, when given, is handed the One-Pass Signature and Signature
+    packets and each piece of literal data as it is written.
     """
     seen = False
     buf = bytearray(_COPY_SIZE)
     while (found := read_packet_header(stream)) is not None:
         tag, length, partial = found
         body = PacketBodyReader(stream, length, partial)
+        if signatures is not None and tag in (TAG_ONE_PASS_SIG, TAG_SIGNATURE):
+            raw = body.read(_SIGNATURE_MAX + 1)
+            if len(raw) > _SIGNATURE_MAX:
+                raise PacketError("a signature packet inside the message is too large")
+            signatures.packet(tag, raw)
+            continue
         if tag in _SKIPPED:
             body.drain()
             continue
@@ -164,7 +185,13 @@ def copy_literal(stream: BinaryIO, dst: BinaryIO, policy: Policy) -> None:
         if tag == TAG_LITERAL:
             head = body.read_exact(2)
             body.read_exact(head[1] + 4)
-            if hasattr(stream, "readview"):
+            if signatures is not None:
+                signatures.literal_start()
+                while n := body.readinto(buf):
+                    piece = memoryview(buf)[:n]
+                    signatures.data(piece)
+                    dst.write(piece)
+            elif hasattr(stream, "readview"):
                 # SEIPDv2: write the authenticated chunk straight from the opener's
                 # buffer (one copy fewer per octet).
                 while view := body.readview(_COPY_SIZE):
@@ -186,7 +213,7 @@ def copy_literal(stream: BinaryIO, dst: BinaryIO, policy: Policy) -> None:
                 policy.max_decompressed_bytes,
             )
             deeper = dataclasses.replace(policy, max_nesting=policy.max_nesting - 1)
-            copy_literal(reader, dst, deeper)  # type: ignore[arg-type]
+            copy_literal(reader, dst, deeper, signatures)  # type: ignore[arg-type]
         else:
             raise PacketError(
                 f"unexpected packet type {tag} inside the encrypted message"

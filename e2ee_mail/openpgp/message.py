@@ -70,6 +70,7 @@ from .recipients import (
 
 if TYPE_CHECKING:
     from .._io import TapReader
+    from .verifying import SignatureCollector
 
 __all__ = [
     "choose_container",
@@ -390,8 +391,12 @@ def decrypt_stream(
     *,
     policy: Policy,
     spool_dir: str | None = None,
+    signatures: SignatureCollector | None = None,
 ) -> None:
     """Decrypt from a stream; each chunk reaches ``dst`` once authenticated.
+
+    ``signatures``, when given, collects the signature packets inside and hashes
+    the literal data as it is written (``verifying.py``).
 
     Armored input is decoded as it streams (bounded memory). SEIPDv1 has one MDC at
     the end: its plaintext waits in a spool in ``spool_dir`` (see
@@ -425,7 +430,7 @@ def decrypt_stream(
         cipher, session_key = next(session_keys(pkesks, ours, 1))
         stream = _v1().open_stream(body, cipher, session_key, spool_dir=spool_dir)
     try:
-        inner.copy_literal(stream, dst, policy)
+        inner.copy_literal(stream, dst, policy, signatures)
     finally:
         if version == 1:
             # The SEIPDv1 spool is a temporary file: close it when the inner

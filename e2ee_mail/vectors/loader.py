@@ -58,6 +58,7 @@ def runners() -> dict[str, Runner]:
         openpgp,
         openpgp_det,
         openpgp_librepgp,
+        openpgp_sig,
         openpgp_v4,
     )
 
@@ -76,6 +77,7 @@ def runners() -> dict[str, Runner]:
         "openpgp-deterministic": openpgp_det.run_deterministic,
         "openpgp-gnupg": openpgp_v4.run_gnupg,
         "openpgp-librepgp": openpgp_librepgp.run_librepgp,
+        "openpgp-signatures": openpgp_sig.run_signatures,
         "smime-deterministic": mime.run_smime,
         "pgpmime-deterministic": mime.run_pgpmime,
     }
