@@ -41,7 +41,8 @@ from ..cms.signed import parse_signed_data
 from ..cms.signenv import verify_content
 from ..cms.signing import SignedDataBuilder
 from ..cms.verification import ContentHasher, hash_names, verify_signed_data
-from ..errors import ASN1Error, MIMEError, UsageError
+from ..core.random import random_bytes
+from ..errors import ASN1Error, MIMEError, UnsupportedError, UsageError
 from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
@@ -112,12 +113,12 @@ def sign_message(
     entity = canonical_bytes(_signed_inner(msg))
     builder = SignedDataBuilder(signers)
     builder.update(entity)
-    outer = headers.build_outer(
-        msg, hcp=hcp_no_confidentiality, message_class=SealedMessage
-    )
-    assert isinstance(outer, SealedMessage)
     if shape == "opaque":
         der = builder.finish(econtent=entity)
+        outer = headers.build_outer(
+            msg, hcp=hcp_no_confidentiality, message_class=SealedMessage
+        )
+        assert isinstance(outer, SealedMessage)
         outer["Content-Type"] = field(
             "Content-Type",
             "application/pkcs7-mime; smime-type=signed-data; name=smime.p7m",
@@ -131,21 +132,12 @@ def sign_message(
         attach_prebuilt(outer, pybase64.encodebytes(der))
         return outer
     if not entity.isascii():
-        from ..errors import UnsupportedError
-
         raise UnsupportedError(
             "multipart/signed needs 7-bit content (RFC 8551 §3.1.2): encode the "
             "mail's parts with base64 or quoted-printable, or sign it opaque"
         )
     der = builder.finish()
-    from ..core.random import random_bytes
-
     boundary = "=-sig-" + random_bytes(12).hex()
-    outer["Content-Type"] = field(
-        "Content-Type",
-        f'multipart/signed; protocol="application/pkcs7-signature"; '
-        f'micalg={builder.micalg}; boundary="{boundary}"',
-    )
     delimiter = b"--" + boundary.encode("ascii")
     body = b"".join(
         [
@@ -162,8 +154,17 @@ def sign_message(
             b"--\r\n",
         ]
     )
-    attach_prebuilt(outer, body.replace(b"\r\n", b"\n"))
-    return outer
+    signed = headers.build_outer(msg, hcp=hcp_no_confidentiality)
+    signed["Content-Type"] = field(
+        "Content-Type",
+        f'multipart/signed; protocol="application/pkcs7-signature"; '
+        f'micalg={builder.micalg}; boundary="{boundary}"',
+    )
+    # The body is set as the CRLF text it is: the ``email`` generator writes a
+    # multipart body given as a string unchanged, so the signed part's octets
+    # stay exactly those signed, whatever policy flattens the message.
+    signed.set_payload(body.decode("ascii"))
+    return signed
 
 
 def encrypt_signed_message(
