@@ -258,3 +258,31 @@ def test_argument_checks(bob: certs.X509SecretKey) -> None:
         e2ee_mail.decrypt(b"x", bob, verify_with=[])
     with pytest.raises(UsageError):
         e2ee_mail.verify_message(_mail())
+
+
+class _CountingReader(io.BytesIO):
+    """A source that counts the octets read from it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.served = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        chunk = super().read(size)
+        self.served += len(chunk)
+        return chunk
+
+    def readinto(self, buffer: object, /) -> int:  # type: ignore[override]
+        raise AssertionError("the body is read once, through read()")
+
+
+def test_sign_then_encrypt_reads_the_body_once(bob: certs.X509SecretKey) -> None:
+    body = bytes(range(256)) * 1000
+    src = _CountingReader(body)
+    out = io.BytesIO()
+    e2ee_mail.encrypt_stream(src, out, bob.public, sign_with=signer("p256"))
+    assert src.served == len(body)
+    assert (
+        e2ee_mail.decrypt(out.getvalue(), bob, verify_with=signer("p256").public)
+        == body
+    )
