@@ -259,3 +259,41 @@ def test_sha1_refused() -> None:
     with pytest.raises(SignatureError) as info:
         e2ee_mail.verify(_sha1_signed_data(alice), alice.public)
     assert [r.status for r in info.value.results] == ["policy-refused"]
+
+
+def test_several_signatures_one_bad() -> None:
+    """Two signers, one signature damaged: each gets its own verdict, and the good
+    one by a named certificate still counts; naming only the damaged one's
+    certificate fails."""
+    alice, carol = signer("p256"), signer("rsa2048", "carol@example.org")
+    builder = SignedDataBuilder([alice, carol])
+    builder.update(BODY)
+    sd = builder.signed_data(econtent=BODY)
+    first, second = sd.signer_infos
+    broken = bytearray(second.signature)
+    broken[-1] ^= 1
+    damaged = serialize_signed_data(
+        sd.__class__(
+            version=sd.version,
+            digest_algorithms=sd.digest_algorithms,
+            econtent_type=sd.econtent_type,
+            econtent=sd.econtent,
+            certificates=sd.certificates,
+            signer_infos=(
+                first,
+                SignerInfo(
+                    version=second.version,
+                    sid=second.sid,
+                    digest_algorithm=second.digest_algorithm,
+                    signed_attrs=second.signed_attrs,
+                    signature_algorithm=second.signature_algorithm,
+                    signature=bytes(broken),
+                ),
+            ),
+        )
+    )
+    verified = e2ee_mail.verify(damaged, [alice.public, carol.public])
+    assert [s.status for s in verified.signatures] == ["good", "bad"]
+    with pytest.raises(SignatureError) as info:
+        e2ee_mail.verify(damaged, carol.public)
+    assert [r.status for r in info.value.results] == ["unknown-signer", "bad"]

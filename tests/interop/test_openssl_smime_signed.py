@@ -293,3 +293,52 @@ def test_openssl_sign_then_encrypt_der_we_decrypt_and_verify(
         stdin=signed,
     )
     assert e2ee_mail.decrypt(sealed, rita, verify_with=signer(kind).public) == PART
+
+
+def test_openssl_multipart_signed_parsed_first_we_verify(
+    openssl: str, tmp_path: Path, rita: certs.X509SecretKey
+) -> None:
+    """The mail as an application holds it, parsed by ``email``: the signed part
+    must still be read as the octets that were signed."""
+    import email
+    import email.policy
+
+    f = _files(tmp_path, "p256", rita)
+    signed = _run(
+        openssl,
+        "smime",
+        "-sign",
+        "-in",
+        f["part"],
+        "-signer",
+        f["cert"],
+        "-inkey",
+        f["key"],
+    )
+    for parsed in (
+        email.message_from_bytes(signed, policy=email.policy.default),
+        email.message_from_bytes(signed),
+    ):
+        assert e2ee_mail.verify_message(parsed, signer("p256").public).good
+
+
+def test_openssl_sha1_signature_refused(
+    openssl: str, tmp_path: Path, rita: certs.X509SecretKey
+) -> None:
+    f = _files(tmp_path, "p256", rita)
+    signed = _run(
+        openssl,
+        "smime",
+        "-sign",
+        "-md",
+        "sha1",
+        "-in",
+        f["part"],
+        "-signer",
+        f["cert"],
+        "-inkey",
+        f["key"],
+    )
+    with pytest.raises(e2ee_mail.SignatureError) as info:
+        e2ee_mail.verify_message(signed, signer("p256").public)
+    assert [r.status for r in info.value.results] == ["policy-refused"]
