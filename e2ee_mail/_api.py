@@ -155,10 +155,11 @@ def decrypt(
         verifiers = _args.verifiers(verify_with)
         if not verifiers:
             raise UsageError("verify_with needs at least one certificate")
+    kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
+    if verify_with is not None and kind != "mime":
         verified = _decrypt_verified(body, secret_keys, verifiers, checked_policy)
         require_good(verified.signatures)
         return bytearray(verified.data)
-    kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
     if kind == "cms":
         from .cms import envelope
 
@@ -655,8 +656,8 @@ def sign(
         key: one or more X.509 secret keys (cms, smime), each with its
             certificate, or OpenPGP keys (openpgp, pgpmime).
         format: "cms" (a SignedData ContentInfo, RFC 5652), "smime" (a signed
-            mail: multipart/signed, or opaque signed-data unless ``detached``...
-            see below), "openpgp" or "pgpmime"; by default the keys' kind says.
+            mail, as :func:`~e2ee_mail.sign_message` makes it), "openpgp" or
+            "pgpmime"; by default the keys' kind says ("cms" for X.509 keys).
         detached: cms: leave the content out of the SignedData (send it beside
             the signature); smime: multipart/signed (detached, readable without
             S/MIME) rather than opaque application/pkcs7-mime signed-data.
@@ -672,7 +673,7 @@ def sign(
             e2ee_mail.cms.signing).
         UnsupportedError: the OpenPGP formats in this version.
     """
-    body = _args.buffer(data, func="sign", stream="sign")
+    body = _args.buffer(data, func="sign", mail="sign_message")
     signers = _args.signers(key)
     chosen = _args.signing_format(format, signers)
     use_detached = _args.flag(detached, "detached")
@@ -733,7 +734,7 @@ def verify(
         FormatError: not signed data of a known format.
         UnsupportedError: OpenPGP signatures in this version.
     """
-    body = _args.buffer(data, func="verify", stream="verify")
+    body = _args.buffer(data, func="verify", mail="verify_message")
     verifiers = _args.verifiers(certs)
     if not verifiers:
         raise UsageError("verify needs at least one certificate")
@@ -752,7 +753,7 @@ def _verify(
     from .cms import verification
 
     if signature is not None:
-        sig = bytes(_args.buffer(signature, func="verify", stream="verify"))
+        sig = bytes(_args.buffer(signature, func="verify"))
         if _is_pgp_armor(sig[:64]) or _detect.detect(sig[:_PEEK_BYTES]) != "cms":
             # OpenPGP: a detached signature over ``body``.
             raise _openpgp_signatures()
