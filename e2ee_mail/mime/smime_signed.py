@@ -3,11 +3,12 @@ header protection (RFC 9788) on the signed entity.
 
 Signing: the entity signed is the mail's body with protected copies of all its
 header fields (mime/headers.py ``build_inner``) marked ``hp="clear"`` (RFC 9788
-§2.1: signed, not encrypted), canonicalized to CRLF (RFC 8551 §3.1.1). It goes out
-either as multipart/signed (§3.5.3: the entity, then application/pkcs7-signature
-with a detached SignedData; micalg from the signers' hashes) or opaque
-(§3.5.2: application/pkcs7-mime; smime-type=signed-data, the entity inside the
-SignedData). The outer header fields are the mail's own, all shown.
+§2.1: signed, not encrypted; no HP-Outer fields, as nothing is hidden),
+canonicalized to CRLF (RFC 8551 §3.1.1). It goes out either as multipart/signed
+(§3.5.3: the entity, then application/pkcs7-signature with a detached SignedData;
+micalg from the signers' hashes) or opaque (§3.5.2: application/pkcs7-mime;
+smime-type=signed-data, the entity inside the SignedData). The outer header fields
+are the mail's own, all shown.
 
 Signed then encrypted (§3.7): the inner entity that encrypted mail carries (with
 ``hp="cipher"``) is signed as opaque signed-data, and that signed entity is what
@@ -47,7 +48,7 @@ from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
 from . import headers
-from .fields import field, set_params
+from .fields import HP_OUTER, field, set_params
 from .hcp import HCPChoice, hcp_no_confidentiality, resolve_hcp
 from .smime import SMIME_TYPES, base64_lines, canonical_bytes, payload_bytes
 
@@ -81,6 +82,10 @@ def _signers(keys: Sequence[SecretKey]) -> list[X509SecretKey]:
 def _signed_inner(msg: EmailMessage) -> EmailMessage:
     inner = headers.build_inner(msg, hcp=hcp_no_confidentiality, legacy_display=False)
     set_params(inner, {"hp": "clear"})
+    # HP-Outer records what an encrypted message shows outside (RFC 9788 §2.2);
+    # a signed-only message shows every field as it is, so there is nothing to
+    # record.
+    del inner[HP_OUTER]
     return inner
 
 
