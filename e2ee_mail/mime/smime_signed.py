@@ -228,7 +228,10 @@ def _signed_part(raw: bytes, boundary: str) -> tuple[bytes, bytes]:
     if end < 0:
         raise MIMEError("the signed mail has no body")
     body = raw[end + 2 :]
-    delimiter = b"\r\n--" + boundary.encode("ascii", "surrogateescape")
+    try:
+        delimiter = b"\r\n--" + boundary.encode("ascii")
+    except UnicodeEncodeError:
+        raise MIMEError("the multipart/signed boundary is not ASCII") from None
     pieces = body.split(delimiter)
     # pieces[0] is the preamble; then the two parts, each starting after the
     # delimiter line's own CRLF (transport padding allowed before it).
