@@ -3,7 +3,8 @@ ContentInfo with the content inside, written as the encrypted content of
 AuthEnvelopedData, and the reverse.
 
 Signing costs no second pass over the body: :class:`SigningReader` reads the body
-once, hashes each chunk for the signers while framing it into the SignedData's BER
+once (a body of at most 64 KiB in memory is hashed, then encrypted, while it is in
+cache), hashes each chunk for the signers while framing it into the SignedData's BER
 (signing.py), and the encryption reads that framed stream, so every chunk is hashed
 and encrypted on its single way through. The encrypted content type stays id-data
 and the plaintext is the whole ContentInfo, as ``openssl cms -sign | openssl cms
@@ -44,6 +45,8 @@ __all__ = [
 _CHUNK: Final = 1 << 16
 #: The DER of id-signedData, which a SignedData ContentInfo names in its first octets.
 _SIGNED_DATA_OID: Final = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
+#: Bodies up to this size are signed whole, then encrypted (see encrypt_signed).
+_SMALL_BYTES: Final = 64 << 10
 #: The most SignerInfos read from one SignedData.
 _MAX_SIGNERS: Final = 64
 
@@ -90,6 +93,14 @@ def encrypt_signed(
     policy: Policy,
 ) -> bytearray:
     """SignedData by ``signers`` over ``data``, encrypted as AuthEnvelopedData."""
+    if len(data) <= _SMALL_BYTES:
+        # Small enough to stay in cache between the hash and the encryption: the
+        # DER SignedData built whole and encrypted in one shot, which spares the
+        # stream's buffers (allocating them costs more than both passes here).
+        builder = SignedDataBuilder(signers)
+        builder.update(data)
+        signed = builder.finish(econtent=bytes(data))
+        return envelope.encrypt(signed, certs, armor=armor, policy=policy)
     out = io.BytesIO()
     encrypt_signed_stream(
         io.BytesIO(data), out, certs, signers, armor=armor, policy=policy
