@@ -282,15 +282,15 @@ def sign_message(
         format: "smime" (RFC 8551) or "pgpmime"; by default the keys' kind says.
         opaque: application/pkcs7-mime signed-data (readable only by S/MIME
             clients) instead of multipart/signed (RFC 8551 §3.5.3, micalg from
-            the signers' hashes).
+            the signers' hashes; 8-bit parts are sent quoted-printable or base64,
+            as its 7-bit rule asks).
         policy: what may be written.
 
     Returns:
         The signed mail; ``as_bytes()`` is ready for SMTP.
 
     Raises:
-        UnsupportedError: 8-bit content in multipart/signed (sign it opaque or
-            encode it first); PGP/MIME in this version.
+        UnsupportedError: PGP/MIME in this version.
     """
     checked_policy = _args.policy(policy)
     mail = _parsed(msg, "sign_message", checked_policy)

@@ -23,9 +23,9 @@ re-serialized. With ``trust`` (CA certificates), a signer's certificate must cha
 one of them for emailProtection (cryptography's X.509 verification), and the mail's
 From address must be one of the certificate's addresses.
 
-Left out: 8-bit content in multipart/signed (RFC 8551 §3.1.2 asks for 7-bit: encode
-the parts with base64 or quoted-printable first, or sign opaque), nested signed
-layers (the outermost one is verified), revocation.
+For multipart/signed, 8-bit parts are re-encoded first (quoted-printable for text,
+base64 otherwise; RFC 8551 §3.1.2 asks for 7-bit). Left out: nested signed layers
+(the outermost one is verified), revocation.
 """
 
 from __future__ import annotations
@@ -89,6 +89,30 @@ def _signed_inner(msg: EmailMessage) -> EmailMessage:
     return inner
 
 
+def _seven_bit(entity: EmailMessage) -> None:
+    """Re-encode the 8-bit leaf parts of ``entity`` for multipart/signed, which
+    must be 7-bit so that no transport rewrites the signed octets (RFC 8551
+    §3.1.2): text as quoted-printable, anything else as base64."""
+    import quopri
+
+    for part in entity.walk():
+        if part.is_multipart():
+            continue
+        cte = str(part.get("content-transfer-encoding", "7bit")).strip().lower()
+        if cte in ("7bit", "quoted-printable", "base64"):
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes) or payload.isascii():
+            continue
+        if part.get_content_maintype() == "text":
+            cte, encoded = "quoted-printable", quopri.encodestring(payload)
+        else:
+            cte, encoded = "base64", bytes(base64_lines(payload))
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = cte
+        part.set_payload(encoded.decode("ascii"))
+
+
 def _opaque_entity(der: bytes) -> bytes:
     return (
         b"Content-Type: application/pkcs7-mime; smime-type=signed-data;"
@@ -115,7 +139,10 @@ def sign_message(
 
     check_message_header(msg, policy.max_mail_header_bytes)
     signers = _signers(keys)
-    entity = canonical_bytes(_signed_inner(msg))
+    inner = _signed_inner(msg)
+    if shape == "multipart":
+        _seven_bit(inner)
+    entity = canonical_bytes(inner)
     builder = SignedDataBuilder(signers)
     builder.update(entity)
     if shape == "opaque":

@@ -342,3 +342,25 @@ def test_openssl_sha1_signature_refused(
     with pytest.raises(e2ee_mail.SignatureError) as info:
         e2ee_mail.verify_message(signed, signer("p256").public)
     assert [r.status for r in info.value.results] == ["policy-refused"]
+
+
+def test_we_sign_8bit_mail_openssl_verifies(
+    openssl: str, tmp_path: Path, rita: certs.X509SecretKey
+) -> None:
+    f = _files(tmp_path, "p256", rita)
+    msg = _mail()
+    msg.set_content("Grüße aus Köln\n")
+    signed = tmp_path / "signed.eml"
+    signed.write_bytes(e2ee_mail.sign_message(msg, signer("p256")).as_bytes())
+    out = _run(
+        openssl,
+        "smime",
+        "-verify",
+        "-in",
+        str(signed),
+        "-CAfile",
+        f["cert"],
+        "-purpose",
+        "any",
+    )
+    assert b"Gr=C3=BC=C3=9Fe" in out

@@ -286,3 +286,23 @@ def test_sign_then_encrypt_reads_the_body_once(bob: certs.X509SecretKey) -> None
         e2ee_mail.decrypt(out.getvalue(), bob, verify_with=signer("p256").public)
         == body
     )
+
+
+def test_multipart_signed_re_encodes_8bit_parts() -> None:
+    alice = signer("p256")
+    msg = _mail("Grüße aus Köln\n")
+    assert msg["Content-Transfer-Encoding"] == "8bit"
+    msg.add_attachment(
+        bytes(range(256)),
+        maintype="application",
+        subtype="octet-stream",
+        filename="a.bin",
+    )
+    raw = e2ee_mail.sign_message(msg, alice).as_bytes()
+    assert raw.isascii()
+    verified = e2ee_mail.verify_message(raw, alice.public).message
+    body = verified.get_body()
+    assert body is not None
+    assert body.get_content() == "Grüße aus Köln\n"
+    (attachment,) = verified.iter_attachments()
+    assert attachment.get_content() == bytes(range(256))
