@@ -47,6 +47,7 @@ from ..errors import ASN1Error, MIMEError, UnsupportedError, UsageError
 from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
+from ..x509.usage import signing_refusal
 from . import headers
 from .fields import HP_OUTER, field, set_params
 from .hcp import HCPChoice, hcp_no_confidentiality, resolve_hcp
@@ -376,6 +377,16 @@ def _apply_trust(
             cert, X509Certificate
         ):
             out.append(result)
+            continue
+        usage = signing_refusal(cert)
+        if usage is not None:
+            # A carried certificate was judged only as far as "unknown-signer":
+            # its key usage is checked here, before it can become good.
+            out.append(
+                dataclasses.replace(
+                    result, status="policy-refused", reason=f"the certificate {usage}"
+                )
+            )
             continue
         when = result.signing_time or datetime.datetime.now(datetime.UTC)
         refusal = _chain_refusal(cert, trust, when)

@@ -158,7 +158,10 @@ def test_encrypt_stream_smime_signed(bob: certs.X509SecretKey) -> None:
     assert b"Subject: Plans" in dst.getvalue()
 
 
-def test_trust_store_chain_and_from_address() -> None:
+def _ca_and_leaf(
+    *, digital_signature: bool = True
+) -> tuple[certs.X509SecretKey, e2ee_mail.Certificate]:
+    """(a leaf key for alice@example.org issued by a fresh CA, the CA)."""
     import datetime
 
     from cryptography import x509
@@ -200,7 +203,17 @@ def test_trust_store_chain_and_from_address() -> None:
             x509.SubjectAlternativeName([x509.RFC822Name("alice@example.org")]), False
         )
         .add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            x509.KeyUsage(
+                digital_signature,
+                False,
+                not digital_signature,
+                False,
+                False,
+                False,
+                False,
+                False,
+                False,
+            ),
             True,
         )
         .add_extension(
@@ -220,8 +233,12 @@ def test_trust_store_chain_and_from_address() -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ) + ee.public_bytes(serialization.Encoding.PEM)
-    alice = certs.load_key(pem, None)
     root = e2ee_mail.load_certificate(ca.public_bytes(serialization.Encoding.PEM))
+    return certs.load_key(pem, None), root
+
+
+def test_trust_store_chain_and_from_address() -> None:
+    alice, root = _ca_and_leaf()
     signed = e2ee_mail.sign_message(_mail(), alice)
     verified = e2ee_mail.verify_message(signed, trust=[root])
     assert [s.status for s in verified.signatures] == ["good"]
@@ -234,6 +251,28 @@ def test_trust_store_chain_and_from_address() -> None:
     stranger = e2ee_mail.load_certificate(signer("p384").public.export())
     with pytest.raises(SignatureError, match="chain"):
         e2ee_mail.verify_message(signed, trust=[stranger])
+
+
+def test_trust_store_still_checks_key_usage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A carried certificate that chains to the CA but may not sign (no
+    digitalSignature) is refused. Our signer refuses such a key, so the check is
+    lifted to make the signature an attacker's tool would make."""
+    import base64
+
+    from e2ee_mail.cms import signing
+
+    alice, root = _ca_and_leaf(digital_signature=False)
+    monkeypatch.setattr(signing, "check_signer", lambda cert, now=None: None)
+    entity = b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    der = signing.sign(entity, [alice], detached=False)
+    mail = (
+        b"From: alice@example.org\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(der)
+    )
+    with pytest.raises(SignatureError) as info:
+        e2ee_mail.verify_message(mail, trust=[root])
+    assert [r.status for r in info.value.results] == ["policy-refused"]
 
 
 def test_openpgp_signing_says_unavailable(bob: certs.X509SecretKey) -> None:
