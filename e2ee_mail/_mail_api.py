@@ -178,6 +178,8 @@ def decrypt_message(
     secret_keys = _args.keys(keys)
     checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
     if verify_with is not None or trust is not None:
+        if trust is None and not _args.verifiers(verify_with):
+            raise UsageError("verify_with needs at least one certificate")
         verified = decrypt_message_verified(
             msg,
             secret_keys,

@@ -345,3 +345,11 @@ def test_multipart_signed_re_encodes_8bit_parts() -> None:
     assert body.get_content() == "Grüße aus Köln\n"
     (attachment,) = verified.iter_attachments()
     assert attachment.get_content() == bytes(range(256))
+
+
+def test_decrypt_message_verify_with_empty_is_a_usage_error(
+    bob: certs.X509SecretKey,
+) -> None:
+    sealed = e2ee_mail.encrypt_message(_mail(), bob.public)
+    with pytest.raises(UsageError, match="at least one"):
+        e2ee_mail.decrypt_message(sealed, bob, verify_with=[])
