@@ -3,7 +3,7 @@ ContentInfo with the content inside, written as the encrypted content of
 AuthEnvelopedData, and the reverse.
 
 Signing costs no second pass over the body: :class:`SigningReader` reads the body
-once (a body of at most 64 KiB in memory is hashed, then encrypted, while it is in
+once (a body of at most 256 KiB in memory is hashed, then encrypted, while it is in
 cache), hashes each chunk for the signers while framing it into the SignedData's BER
 (signing.py), and the encryption reads that framed stream, so every chunk is hashed
 and encrypted on its single way through. The encrypted content type stays id-data
@@ -46,7 +46,7 @@ _CHUNK: Final = 1 << 16
 #: The DER of id-signedData, which a SignedData ContentInfo names in its first octets.
 _SIGNED_DATA_OID: Final = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
 #: Bodies up to this size are signed whole, then encrypted (see encrypt_signed).
-_SMALL_BYTES: Final = 64 << 10
+_SMALL_BYTES: Final = 256 << 10
 #: The most SignerInfos read from one SignedData.
 _MAX_SIGNERS: Final = 64
 
@@ -84,6 +84,39 @@ class SigningReader(io.RawIOBase):
         return n
 
 
+class _Sink:
+    """A write-only stream into one bytearray allocated up front and trimmed in
+    place at the end: neither the growth of an ``io.BytesIO`` nor a copy out of
+    it (each costs about as much as the encryption on a large body)."""
+
+    __slots__ = ("_buf", "_pos", "_view")
+
+    def __init__(self, size: int) -> None:
+        self._buf = bytearray(size)
+        self._view = memoryview(self._buf)
+        self._pos = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        n = len(data)
+        end = self._pos + n
+        if end > len(self._buf):
+            self._view.release()
+            self._buf.extend(bytes(max(end - len(self._buf), len(self._buf) // 2)))
+            self._view = memoryview(self._buf)
+        self._view[self._pos : end] = data
+        self._pos = end
+        return n
+
+    def flush(self) -> None:
+        """Nothing to flush: for callers that flush what they write to."""
+
+    def result(self) -> bytearray:
+        """What was written; the sink is spent."""
+        self._view.release()
+        del self._buf[self._pos :]
+        return self._buf
+
+
 def encrypt_signed(
     data: bytes | bytearray | memoryview,
     certs: Sequence[Certificate],
@@ -101,11 +134,19 @@ def encrypt_signed(
         builder.update(data)
         signed = builder.finish(econtent=bytes(data))
         return envelope.encrypt(signed, certs, armor=armor, policy=policy)
-    out = io.BytesIO()
+    # Room for the body and what surrounds it (segment headers, certificates,
+    # recipient entries, signatures); the sink grows if that was not enough.
+    room = len(data) + len(data) // 1024 + 4096 * (2 + len(certs) + len(signers))
+    out = _Sink(room)
     encrypt_signed_stream(
-        io.BytesIO(data), out, certs, signers, armor=armor, policy=policy
+        io.BytesIO(data),
+        out,  # type: ignore[arg-type]
+        certs,
+        signers,
+        armor=armor,
+        policy=policy,
     )
-    return bytearray(out.getbuffer())
+    return out.result()
 
 
 def encrypt_signed_stream(

@@ -353,3 +353,22 @@ def test_decrypt_message_verify_with_empty_is_a_usage_error(
     sealed = e2ee_mail.encrypt_message(_mail(), bob.public)
     with pytest.raises(UsageError, match="at least one"):
         e2ee_mail.decrypt_message(sealed, bob, verify_with=[])
+
+
+@pytest.mark.parametrize("armor", [False, True])
+def test_large_body_in_memory_signed_in_one_pass(
+    bob: certs.X509SecretKey, armor: bool
+) -> None:
+    body = bytes(range(256)) * 2000  # above the size signed whole
+    sealed = e2ee_mail.encrypt(body, bob.public, sign_with=signer("p256"), armor=armor)
+    assert isinstance(sealed, bytearray)
+    assert e2ee_mail.decrypt(sealed, bob, verify_with=signer("p256").public) == body
+
+
+def test_sink_grows_past_its_first_size() -> None:
+    from e2ee_mail.cms.signenv import _Sink
+
+    sink = _Sink(4)
+    for piece in (b"abc", b"defgh", memoryview(b"ijklmnopq")):
+        sink.write(piece)
+    assert sink.result() == bytearray(b"abcdefghijklmnopq")
