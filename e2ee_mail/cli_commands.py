@@ -246,13 +246,15 @@ def _load_certificates(paths: list[str]) -> list[Certificate]:
 
 
 def _report_good(results: tuple[SignatureResult, ...]) -> None:
-    """One stderr line per good signature: "good signature from ..."."""
+    """One stderr line, "good signature from ...", naming the first good signer
+    (scripts read one line; the others, if any, are as good)."""
     for result in results:
         if result.good:
             sys.stderr.write(
                 f"e2ee-mail: good signature from {result.signer} "
                 f"(fingerprint {result.fingerprint})\n"
             )
+            return
 
 
 def _decrypt_verified(
