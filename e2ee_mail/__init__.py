@@ -31,19 +31,25 @@ if TYPE_CHECKING:
     from ._api import (
         decrypt,
         decrypt_stream,
+        decrypt_verified,
         encrypt,
         encrypt_stream,
         inspect,
         rewrap,
         rewrap_stream,
+        sign,
+        verify,
     )
     from ._inspect import Inspection, RecipientDescription
     from ._keys_api import generate_key, load_certificate, load_key
     from ._mail_api import (
         decrypt_message,
+        decrypt_message_verified,
         encrypt_message,
         header_protection_report,
         rewrap_message,
+        sign_message,
+        verify_message,
     )
     from .keys.ring import Keyring, KeyringError, KeyVersion, RotationPolicy
     from .mime.hcp import (
@@ -53,7 +59,13 @@ if TYPE_CHECKING:
         hcp_shy,
     )
     from .mime.protection_report import HeaderProtectionReport
-    from .model import Certificate, SecretKey, SignatureResult
+    from .model import (
+        Certificate,
+        SecretKey,
+        SignatureResult,
+        Verified,
+        VerifiedMessage,
+    )
     from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
 
 __version__ = "0.1.0"
@@ -88,9 +100,13 @@ __all__ = [
     "SignatureResult",
     "UnsupportedError",
     "UsageError",
+    "Verified",
+    "VerifiedMessage",
     "decrypt",
     "decrypt_message",
+    "decrypt_message_verified",
     "decrypt_stream",
+    "decrypt_verified",
     "encrypt",
     "encrypt_message",
     "encrypt_stream",
@@ -106,6 +122,10 @@ __all__ = [
     "rewrap",
     "rewrap_message",
     "rewrap_stream",
+    "sign",
+    "sign_message",
+    "verify",
+    "verify_message",
 ]
 
 
@@ -118,11 +138,14 @@ _LAZY: dict[str, str] = {
         (
             "decrypt",
             "decrypt_stream",
+            "decrypt_verified",
             "encrypt",
             "encrypt_stream",
             "inspect",
             "rewrap",
             "rewrap_stream",
+            "sign",
+            "verify",
         ),
         "._api",
     ),
@@ -130,9 +153,12 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         (
             "decrypt_message",
+            "decrypt_message_verified",
             "encrypt_message",
             "header_protection_report",
             "rewrap_message",
+            "sign_message",
+            "verify_message",
         ),
         "._mail_api",
     ),
@@ -147,6 +173,8 @@ _LAZY: dict[str, str] = {
     "Certificate": ".model",
     "SecretKey": ".model",
     "SignatureResult": ".model",
+    "Verified": ".model",
+    "VerifiedMessage": ".model",
     # The keyring: most callers never touch one.
     "Keyring": ".keys.ring",
     "KeyringError": ".keys.ring",

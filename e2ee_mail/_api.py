@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from . import _args, _detect
 from ._io import PrefixedReader
-from .errors import FormatError, UsageError
-from .model import Certificate, SecretKey
+from .errors import FormatError, SignatureError, UnsupportedError, UsageError
+from .model import Certificate, SecretKey, SignatureResult, Verified
 from .policy import DEFAULT, Policy
 
 if TYPE_CHECKING:
@@ -26,15 +26,19 @@ if TYPE_CHECKING:
 
     from ._inspect import Inspection
     from .mime.hcp import HCPChoice
+    from .x509.certs import X509SecretKey
 
 __all__ = [
     "decrypt",
     "decrypt_stream",
+    "decrypt_verified",
     "encrypt",
     "encrypt_stream",
     "inspect",
     "rewrap",
     "rewrap_stream",
+    "sign",
+    "verify",
 ]
 
 MessageFormat = _args.BodyFormat
@@ -52,6 +56,7 @@ def encrypt(
     armor: bool = False,
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
+    sign_with: SecretKey | Iterable[SecretKey] | None = None,
 ) -> bytearray:
     """Encrypt ``data`` for every recipient with a fresh AES-256 content key.
 
@@ -65,6 +70,9 @@ def encrypt(
         cipher: "aes-256-cbc" writes legacy unauthenticated CMS EnvelopedData for old
             clients; cms only.
         policy: what may be written.
+        sign_with: sign first (RFC 8551 §3.7): the plaintext becomes a SignedData
+            by these keys with ``data`` inside, hashed in the same pass that
+            encrypts it; cms only for now.
 
     Returns:
         The encrypted message, as a bytearray allocated once at its final size (a
@@ -84,6 +92,13 @@ def encrypt(
     use_armor = _args.flag(armor, "armor")
     checked_cipher = _args.cipher(cipher, chosen)
     checked_policy = _args.policy(policy)
+    if sign_with is not None:
+        signers = _signing_keys(sign_with, chosen, checked_cipher)
+        from .cms import signenv
+
+        return signenv.encrypt_signed(
+            body, certs, signers, armor=use_armor, policy=checked_policy
+        )
     if chosen == "cms":
         from .cms import envelope
 
@@ -101,6 +116,7 @@ def decrypt(
     *,
     allow_unauthenticated: bool = False,
     policy: Policy = DEFAULT,
+    verify_with: Certificate | Iterable[Certificate] | None = None,
 ) -> bytearray:
     """Decrypt a CMS or OpenPGP message (format detected).
 
@@ -111,12 +127,18 @@ def decrypt(
             which has no integrity protection. Never opens OpenPGP SED or SEIPDv1
             without MDC.
         policy: what may be accepted.
+        verify_with: require a good signature by one of these certificates inside
+            the encryption (a signed-then-encrypted message); the plaintext
+            returned is then the signed content. See :func:`decrypt_verified` for
+            every signature's result.
 
     Returns:
         The plaintext, released only after it was authenticated, as a bytearray
         allocated once (the caller may wipe it when done).
 
     Raises:
+        SignatureError: with ``verify_with``, no good signature by one of them
+            (its ``results`` say what was found).
         NoMatchingKeyError: no key is named by the message.
         DecryptionError: a key was named but the message does not open with it.
         FormatError, PolicyError, UnsupportedError: as the names say.
@@ -129,7 +151,15 @@ def decrypt(
     )
     secret_keys = _args.keys(keys)
     checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
+    if verify_with is not None:
+        verifiers = _args.verifiers(verify_with)
+        if not verifiers:
+            raise UsageError("verify_with needs at least one certificate")
     kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
+    if verify_with is not None and kind != "mime":
+        verified = _decrypt_verified(body, secret_keys, verifiers, checked_policy)
+        require_good(verified.signatures)
+        return bytearray(verified.data)
     if kind == "cms":
         from .cms import envelope
 
@@ -151,6 +181,7 @@ def encrypt_stream(
     cipher: Cipher = "aes-256-gcm",
     policy: Policy = DEFAULT,
     hcp: HCPChoice = "baseline",
+    sign_with: SecretKey | Iterable[SecretKey] | None = None,
 ) -> None:
     """Like :func:`encrypt`, from stream ``src`` to stream ``dst`` in bounded memory.
 
@@ -162,6 +193,11 @@ def encrypt_stream(
     apply), the outer header fields chosen by ``hcp`` as there; the body is
     streamed as it is, so it gets no Legacy Display Element. Without a format the
     recipients' kind picks "cms" or "openpgp".
+
+    ``sign_with`` signs first, as for :func:`encrypt`: for cms in one pass over
+    ``src`` (each chunk hashed and encrypted on its way through); for smime the
+    mail is read into memory and signed then encrypted as
+    :func:`encrypt_message` does it.
     """
     source = _args.reader(src, func="encrypt")
     target = _args.writer(dst)
@@ -176,6 +212,28 @@ def encrypt_stream(
     checked_policy = _args.policy(policy)
     if hcp != "baseline" and chosen not in ("smime", "pgpmime"):
         raise UsageError("hcp applies to the mail formats smime and pgpmime only")
+    if sign_with is not None:
+        signers = _signing_keys(sign_with, chosen, checked_cipher)
+        if chosen == "smime":
+            from .mime import detect as mime_detect
+            from .mime import smime_signed
+
+            mail = mime_detect.parse(
+                source.read(), max_header_bytes=checked_policy.max_mail_header_bytes
+            )
+            out = smime_signed.encrypt_signed_message(
+                mail, certs, signers, policy=checked_policy, hcp=hcp
+            )
+            from .mime.wire import to_bytes
+
+            target.write(to_bytes(out))
+            return
+        from .cms import signenv
+
+        signenv.encrypt_signed_stream(
+            source, target, certs, signers, armor=use_armor, policy=checked_policy
+        )
+        return
     if chosen in ("smime", "pgpmime"):
         from .mime import stream as mime_stream
 
@@ -215,6 +273,7 @@ def decrypt_stream(
     allow_unauthenticated: bool = False,
     policy: Policy = DEFAULT,
     spool_dir: str | os.PathLike[str] | None = None,
+    verify_with: Certificate | Iterable[Certificate] | None = None,
 ) -> None:
     """Like :func:`decrypt`, stream to stream (binary streams, as for
     :func:`encrypt_stream`).
@@ -243,14 +302,33 @@ def decrypt_stream(
             directory to keep the spool on the same filesystem as the result (the
             CLI does).
 
+        verify_with: require a good signature by one of these certificates, as
+            :func:`decrypt` and :func:`~e2ee_mail.decrypt_message` do. The
+            message is then read and opened in memory, and nothing at all is
+            written to ``dst`` unless a good signature was found: a signature
+            covers the whole content and can be checked only at its end, so no
+            part of the content is released before (memory is not bounded in this
+            mode).
+
     Raises:
         DecryptionError: also when a CMS source (or its spool) changed between the
             two passes; ``dst`` may then hold plaintext of the altered octets.
+        SignatureError: with ``verify_with``, no good signature by one of them;
+            nothing was written.
     """
     source = _args.reader(src, func="decrypt")
     target = _args.writer(dst)
     secret_keys = _args.keys(keys)
     checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
+    if verify_with is not None:
+        verifiers = _args.verifiers(verify_with)
+        if not verifiers:
+            raise UsageError("verify_with needs at least one certificate")
+        data = source.read()
+        if not isinstance(data, bytes | bytearray):
+            raise UsageError("src must be a binary stream")
+        target.write(_verified_output(data, secret_keys, verifiers, checked_policy))
+        return
     directory = None if spool_dir is None else os.fspath(spool_dir)
     head = source.read(_PEEK_BYTES)
     if not isinstance(head, bytes | bytearray):
@@ -451,3 +529,262 @@ def _inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
     from .mime import stream as mime_stream
 
     return mime_stream.inspect_stream(src, policy)
+
+
+# --- signatures -------------------------------------------------------------------
+#
+# The OpenPGP formats plug in at the three places marked "OpenPGP:" below (signing,
+# opening a signed-then-encrypted message, verifying); until then they raise
+# UnsupportedError from these entry points only, and plain encryption and
+# decryption are untouched.
+
+
+def _openpgp_signatures() -> UnsupportedError:
+    return UnsupportedError(_args.OPENPGP_SIGNATURES_UNAVAILABLE)
+
+
+def _signing_keys(
+    sign_with: object, chosen: str, cipher: str
+) -> tuple[X509SecretKey, ...]:
+    """The ``sign_with`` keys for encrypting in format ``chosen``."""
+    signers = _args.signers(sign_with)
+    if chosen in ("openpgp", "pgpmime"):
+        raise _openpgp_signatures()
+    if cipher != "aes-256-gcm":
+        raise UsageError(
+            "sign_with writes AuthEnvelopedData: it does not combine with the "
+            "legacy cipher aes-256-cbc"
+        )
+    _args.signing_format("cms", signers)
+    return signers  # type: ignore[return-value]
+
+
+def require_good(results: tuple[SignatureResult, ...]) -> None:
+    """Raise SignatureError unless one of ``results`` is good."""
+    if any(r.good for r in results):
+        return
+    if not results:
+        raise SignatureError("the message is not signed", results)
+    detail = "; ".join(str(r) for r in results)
+    raise SignatureError(
+        f"no good signature by the certificates given: {detail}", results
+    )
+
+
+def _is_pgp_armor(head: bytes) -> bool:
+    return head.lstrip().startswith(b"-----BEGIN PGP")
+
+
+def _decrypt_verified(
+    body: bytes | bytearray | memoryview,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    policy: Policy,
+) -> Verified:
+    kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
+    if kind == "cms":
+        from .cms import signenv
+
+        content, results = signenv.open_signed(body, keys, certs, policy=policy)
+        return Verified(bytes(content), results)
+    if kind == "openpgp":
+        # OpenPGP: open the message, verify its one-pass signatures.
+        raise _openpgp_signatures()
+    from .mime import detect as mime_detect
+
+    parsed = mime_detect.parse(body, max_header_bytes=policy.max_mail_header_bytes)
+    if mime_detect.kind(parsed) != "smime":
+        raise _openpgp_signatures()
+    from .mime import smime_signed
+    from .mime.wire import to_bytes
+
+    message, results = smime_signed.decrypt_verified(parsed, keys, certs, policy=policy)
+    return Verified(to_bytes(message), results)
+
+
+def _verified_output(
+    data: bytes | bytearray,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    policy: Policy,
+) -> bytes:
+    verified = _decrypt_verified(data, keys, certs, policy)
+    require_good(verified.signatures)
+    return verified.data
+
+
+def decrypt_verified(
+    data: bytes | bytearray | memoryview,
+    keys: SecretKey | Iterable[SecretKey],
+    *,
+    verify_with: Certificate | Iterable[Certificate] = (),
+    allow_unauthenticated: bool = False,
+    policy: Policy = DEFAULT,
+) -> Verified:
+    """Decrypt a message or mail and report on every signature inside it, without
+    deciding: the caller reads ``signatures`` (one
+    :class:`~e2ee_mail.SignatureResult` each, "good" only for a signer among
+    ``verify_with``).
+
+    Args:
+        data: a CMS or OpenPGP message, or an S/MIME mail (its bytes).
+        keys: secret keys to try.
+        verify_with: the certificates whose signatures count as good (may be
+            empty: every signature is then at best "unknown-signer").
+        allow_unauthenticated: see :func:`decrypt`.
+        policy: what may be accepted.
+
+    Returns:
+        ``Verified(data, signatures)``: the signed content (for a mail, the
+        decrypted mail's bytes with its protected header fields restored, CRLF
+        line ends), or the plaintext itself with no signature when it was not
+        signed.
+
+    Raises:
+        As :func:`decrypt`, but never SignatureError.
+    """
+    body = _args.buffer(data, func="decrypt_verified", stream="decrypt_stream")
+    secret_keys = _args.keys(keys)
+    certs = _args.verifiers(verify_with)
+    checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
+    return _decrypt_verified(body, secret_keys, certs, checked_policy)
+
+
+def sign(
+    data: bytes | bytearray | memoryview,
+    key: SecretKey | Iterable[SecretKey],
+    *,
+    format: _args.SignFormat | None = None,
+    detached: bool = False,
+    armor: bool = False,
+    policy: Policy = DEFAULT,
+) -> bytes:
+    """Sign ``data`` with every key.
+
+    Args:
+        data: the content; for "smime" a whole mail (RFC 5322 octets).
+        key: one or more X.509 secret keys (cms, smime), each with its
+            certificate, or OpenPGP keys (openpgp, pgpmime).
+        format: "cms" (a SignedData ContentInfo, RFC 5652), "smime" (a signed
+            mail, as :func:`~e2ee_mail.sign_message` makes it), "openpgp" or
+            "pgpmime"; by default the keys' kind says ("cms" for X.509 keys).
+        detached: cms: leave the content out of the SignedData (send it beside
+            the signature); smime: multipart/signed (detached, readable without
+            S/MIME) rather than opaque application/pkcs7-mime signed-data.
+        armor: PEM ("-----BEGIN CMS-----") for cms.
+        policy: what may be written.
+
+    Returns:
+        The signature (detached), the signed data, or the signed mail's bytes
+        (CRLF line ends).
+
+    Raises:
+        UsageError, KeyLoadError, PolicyError: a key that cannot sign (see
+            e2ee_mail.cms.signing).
+        UnsupportedError: the OpenPGP formats in this version.
+    """
+    body = _args.buffer(data, func="sign", mail="sign_message")
+    signers = _args.signers(key)
+    chosen = _args.signing_format(format, signers)
+    use_detached = _args.flag(detached, "detached")
+    use_armor = _args.flag(armor, "armor")
+    checked_policy = _args.policy(policy)
+    if chosen in ("openpgp", "pgpmime"):
+        # OpenPGP: inline or detached signature, PGP/MIME multipart/signed.
+        raise _openpgp_signatures()
+    if chosen == "smime":
+        if use_armor:
+            raise UsageError("armor applies to cms and openpgp signatures")
+        from .mime import detect as mime_detect
+        from .mime import smime_signed
+        from .mime.wire import to_bytes
+
+        mail = mime_detect.parse(
+            body, max_header_bytes=checked_policy.max_mail_header_bytes
+        )
+        signed = smime_signed.sign_message(
+            mail,
+            signers,
+            shape="multipart" if use_detached else "opaque",
+            policy=checked_policy,
+        )
+        return to_bytes(signed)
+    from .cms import pem
+    from .cms import signing as cms_signing
+
+    der = cms_signing.sign(body, signers, detached=use_detached)  # type: ignore[arg-type]
+    return bytes(pem.armor(der)) if use_armor else der
+
+
+def verify(
+    data: bytes | bytearray | memoryview,
+    certs: Certificate | Iterable[Certificate],
+    *,
+    signature: bytes | bytearray | memoryview | None = None,
+    policy: Policy = DEFAULT,
+) -> Verified:
+    """Verify signed data, a detached signature over ``data``, or a signed mail.
+
+    Args:
+        data: a CMS SignedData (DER or PEM) with its content inside, an S/MIME
+            signed mail (multipart/signed or opaque), or, with ``signature``,
+            the content a detached signature covers.
+        certs: the certificates whose signatures count as good.
+        signature: a detached CMS signature over ``data``.
+        policy: ``min_rsa_bits`` bounds the signers' RSA keys.
+
+    Returns:
+        ``Verified(data, signatures)``: the signed content (for a mail, the
+        signed entity's bytes with its protected header fields restored) and
+        every signature's result.
+
+    Raises:
+        SignatureError: no good signature by one of ``certs`` (its ``results``
+            say what was found).
+        FormatError: not signed data of a known format.
+        UnsupportedError: OpenPGP signatures in this version.
+    """
+    body = _args.buffer(data, func="verify", mail="verify_message")
+    verifiers = _args.verifiers(certs)
+    if not verifiers:
+        raise UsageError("verify needs at least one certificate")
+    checked_policy = _args.policy(policy)
+    verified = _verify(body, verifiers, signature, checked_policy)
+    require_good(verified.signatures)
+    return verified
+
+
+def _verify(
+    body: bytes | bytearray | memoryview,
+    certs: Sequence[Certificate],
+    signature: bytes | bytearray | memoryview | None,
+    policy: Policy,
+) -> Verified:
+    from .cms import verification
+
+    if signature is not None:
+        sig = bytes(_args.buffer(signature, func="verify"))
+        if _is_pgp_armor(sig[:64]) or _detect.detect(sig[:_PEEK_BYTES]) != "cms":
+            # OpenPGP: a detached signature over ``body``.
+            raise _openpgp_signatures()
+        content, results = verification.verify(sig, certs, content=body, policy=policy)
+        return Verified(bytes(content), results)
+    head = bytes(body[:_PEEK_BYTES])
+    if _is_pgp_armor(head):
+        raise _openpgp_signatures()
+    kind = _detect.detect(head)
+    if kind == "cms":
+        content, results = verification.verify(body, certs, policy=policy)
+        return Verified(bytes(content), results)
+    if kind == "openpgp":
+        # OpenPGP: an inline-signed message.
+        raise _openpgp_signatures()
+    from .mime import detect as mime_detect
+    from .mime import smime_signed
+    from .mime.wire import to_bytes
+
+    parsed = mime_detect.parse(body, max_header_bytes=policy.max_mail_header_bytes)
+    message, results = smime_signed.verify_message(
+        parsed, bytes(body), certs, policy=policy
+    )
+    return Verified(to_bytes(message), results)

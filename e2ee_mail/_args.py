@@ -380,3 +380,61 @@ def mail_format(value: object, certs: tuple[Certificate, ...]) -> MailFormat:
         ("cms", "openpgp"),
         "is for bodies: encrypt_message() writes smime (X.509) or pgpmime (OpenPGP)",
     )
+
+
+_SIGNER: Final = _Role(
+    "signer",
+    SecretKey,
+    "load_key",
+    "a Certificate cannot sign: pass the secret key, loaded with "
+    "e2ee_mail.load_key(...)",
+    "at least one signing key is required",
+)
+_VERIFIER: Final = _Role(
+    "verify_with certificate",
+    Certificate,
+    "load_certificate",
+    "a SecretKey is not what verifies: pass key.public, its certificate",
+    "verify_with needs at least one certificate",
+)
+
+SignFormat = Literal["cms", "smime", "openpgp", "pgpmime"]
+SIGN_FORMATS: Final[tuple[SignFormat, ...]] = ("cms", "smime", "openpgp", "pgpmime")
+
+#: What the signing and verifying entry points say of the OpenPGP formats until
+#: the OpenPGP signature layer is wired in.
+OPENPGP_SIGNATURES_UNAVAILABLE: Final = (
+    "OpenPGP signatures are not available in this version"
+)
+
+
+def signers(value: object) -> tuple[SecretKey, ...]:
+    """``sign_with``: one secret key or an iterable of them, as a non-empty tuple."""
+    return cast("tuple[SecretKey, ...]", _many(_SIGNER, value))
+
+
+def verifiers(value: object) -> tuple[Certificate, ...]:
+    """``verify_with``: one certificate or an iterable of them (may be empty for
+    the functions that only report)."""
+    if isinstance(value, tuple | list) and not value:
+        return ()
+    return cast("tuple[Certificate, ...]", _many(_VERIFIER, value))
+
+
+def signing_format(value: object, keys: tuple[SecretKey, ...]) -> SignFormat:
+    """The signature format: ``value``, or by the keys' kind "cms" (X.509) or
+    "openpgp"; the keys must be of the format's kind."""
+    kinds = {k.format for k in keys}
+    if len(kinds) > 1:
+        raise UsageError("signing keys must be all X.509 or all OpenPGP")
+    kind = next(iter(kinds))
+    if value is None:
+        return _BODY[kind]
+    chosen = choice(value, "format", SIGN_FORMATS)
+    wanted = "x509" if chosen in ("cms", "smime") else "openpgp"
+    if kind != wanted:
+        raise UsageError(
+            f"format {chosen!r} signs with "
+            f"{'X.509' if wanted == 'x509' else 'OpenPGP'} keys"
+        )
+    return chosen

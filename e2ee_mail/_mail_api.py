@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from . import _args
 from ._api import Cipher, MailFormat, rewrap
 from .errors import UsageError
-from .model import Certificate, SecretKey
+from .model import Certificate, SecretKey, VerifiedMessage
 from .policy import DEFAULT, Policy
 
 if TYPE_CHECKING:
@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "decrypt_message",
+    "decrypt_message_verified",
     "encrypt_message",
     "header_protection_report",
     "rewrap_message",
+    "sign_message",
+    "verify_message",
 ]
 
 
@@ -40,6 +43,7 @@ def encrypt_message(
     policy: Policy = DEFAULT,
     hcp: HCPChoice = "baseline",
     legacy_display: bool = True,
+    sign_with: SecretKey | Iterable[SecretKey] | None = None,
 ) -> EmailMessage:
     """Encrypt a whole mail as S/MIME (RFC 8551) or PGP/MIME (RFC 3156), with its
     header fields protected (RFC 9788).
@@ -81,6 +85,9 @@ def encrypt_message(
             "smime" for X.509 certificates, "pgpmime" for OpenPGP ones.
         cipher: "aes-256-cbc" writes legacy S/MIME 3.2 EnvelopedData; smime only.
         policy: what may be written.
+        sign_with: sign, then encrypt (RFC 8551 §3.7): the protected entity is
+            signed by these keys (opaque signed-data, so its header fields are
+            signed too) and the signed entity is encrypted. smime only for now.
 
     Returns:
         A new message whose ``as_bytes()`` is ready for SMTP (CRLF line ends, lines
@@ -105,6 +112,19 @@ def encrypt_message(
     checked_cipher = _args.cipher(cipher, chosen)
     checked_policy = _args.policy(policy)
     with_display = _args.flag(legacy_display, "legacy_display")
+    if sign_with is not None:
+        from ._api import _signing_keys
+        from .mime import smime_signed
+
+        signers = _signing_keys(sign_with, chosen, checked_cipher)
+        return smime_signed.encrypt_signed_message(
+            mail,
+            certs,
+            signers,
+            policy=checked_policy,
+            hcp=hcp,
+            legacy_display=with_display,
+        )
     if chosen == "smime":
         from .mime import smime
 
@@ -129,9 +149,17 @@ def decrypt_message(
     *,
     allow_unauthenticated: bool = False,
     policy: Policy = DEFAULT,
+    verify_with: Certificate | Iterable[Certificate] | None = None,
+    trust: Iterable[Certificate] | None = None,
 ) -> EmailMessage:
     """Decrypt an S/MIME or PGP/MIME mail; returns the inner message with its
     protected headers restored.
+
+    With ``verify_with`` (certificates) or ``trust`` (CA certificates), the
+    decrypted mail must be signed as a whole (signed then encrypted, RFC 8551
+    §3.7) with a good signature, and the message returned is the signed one;
+    see :func:`verify_message` for what "good" means and
+    :func:`decrypt_message_verified` for every signature's result.
 
     The message reads like the one that was encrypted: its header fields are the
     protected ones (RFC 9788; the outer ones only for senders without header
@@ -149,6 +177,20 @@ def decrypt_message(
         _args.buffer(msg, func="decrypt_message", stream="decrypt_stream")
     secret_keys = _args.keys(keys)
     checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
+    if verify_with is not None or trust is not None:
+        if trust is None and not _args.verifiers(verify_with):
+            raise UsageError("verify_with needs at least one certificate")
+        verified = decrypt_message_verified(
+            msg,
+            secret_keys,
+            verify_with=() if verify_with is None else verify_with,
+            trust=trust,
+            policy=checked_policy,
+        )
+        from ._api import require_good
+
+        require_good(verified.signatures)
+        return verified.message
     from .mime import detect as mime_detect
 
     parsed = mime_detect.parse(
@@ -163,6 +205,171 @@ def decrypt_message(
     from .mime import pgpmime
 
     return pgpmime.decrypt_message(parsed, secret_keys, policy=checked_policy)
+
+
+def _parsed(msg: object, func: str, policy: Policy) -> EmailMessage:
+    if not _args.is_mail(msg):
+        _args.buffer(msg, func=func, stream=func)
+    from .mime import detect as mime_detect
+
+    return mime_detect.parse(
+        msg,  # type: ignore[arg-type]
+        max_header_bytes=policy.max_mail_header_bytes,
+    )
+
+
+def _trust(value: object) -> tuple[Certificate, ...] | None:
+    if value is None:
+        return None
+    found = _args.verifiers(value)
+    if not found:
+        raise UsageError("trust needs at least one CA certificate")
+    return found
+
+
+def decrypt_message_verified(
+    msg: EmailMessage | Message | bytes | bytearray | memoryview,
+    keys: SecretKey | Iterable[SecretKey],
+    *,
+    verify_with: Certificate | Iterable[Certificate] = (),
+    trust: Iterable[Certificate] | None = None,
+    allow_unauthenticated: bool = False,
+    policy: Policy = DEFAULT,
+) -> VerifiedMessage:
+    """Decrypt an S/MIME mail and report on every signature of the signed layer
+    inside it, without deciding (see :func:`verify_message` for the arguments).
+
+    Returns:
+        ``VerifiedMessage(message, signatures)``: the signed message (or the
+        decrypted one, with no signature, when it was not signed as a whole).
+
+    Raises:
+        As :func:`decrypt_message`, but never SignatureError; UnsupportedError for
+        PGP/MIME in this version.
+    """
+    secret_keys = _args.keys(keys)
+    certs = _args.verifiers(verify_with)
+    roots = _trust(trust)
+    checked_policy = _args.decrypt_policy(policy, allow_unauthenticated)
+    parsed = _parsed(msg, "decrypt_message_verified", checked_policy)
+    from .mime import detect as mime_detect
+
+    if mime_detect.kind(parsed) != "smime":
+        from ._api import _openpgp_signatures
+
+        # OpenPGP: PGP/MIME signed and encrypted (RFC 3156 §6.2).
+        raise _openpgp_signatures()
+    from .mime import smime_signed
+
+    message, results = smime_signed.decrypt_verified(
+        parsed, secret_keys, certs, policy=checked_policy, trust=roots
+    )
+    return VerifiedMessage(message, results)
+
+
+def sign_message(
+    msg: EmailMessage | Message | bytes | bytearray | memoryview,
+    key: SecretKey | Iterable[SecretKey],
+    *,
+    format: MailFormat | None = None,
+    opaque: bool = False,
+    policy: Policy = DEFAULT,
+) -> EmailMessage:
+    """Sign a whole mail, its header fields protected (RFC 9788: the signed entity
+    carries them all, ``hp="clear"``).
+
+    Args:
+        msg: the mail.
+        key: X.509 secret keys with their certificates (smime).
+        format: "smime" (RFC 8551) or "pgpmime"; by default the keys' kind says.
+        opaque: application/pkcs7-mime signed-data (readable only by S/MIME
+            clients) instead of multipart/signed (RFC 8551 §3.5.3, micalg from
+            the signers' hashes; 8-bit parts are sent quoted-printable or base64,
+            as its 7-bit rule asks).
+        policy: what may be written.
+
+    Returns:
+        The signed mail; ``as_bytes()`` is ready for SMTP.
+
+    Raises:
+        UnsupportedError: PGP/MIME in this version.
+    """
+    checked_policy = _args.policy(policy)
+    mail = _parsed(msg, "sign_message", checked_policy)
+    signers = _args.signers(key)
+    kind = _args.signing_format(None, signers)
+    chosen = _args.choice(
+        format or ("smime" if kind == "cms" else "pgpmime"),
+        "format",
+        ("smime", "pgpmime"),
+    )
+    use_opaque = _args.flag(opaque, "opaque")
+    if chosen == "pgpmime":
+        from ._api import _openpgp_signatures
+
+        # OpenPGP: PGP/MIME multipart/signed (RFC 3156 §5).
+        raise _openpgp_signatures()
+    _args.signing_format("smime", signers)
+    from .mime import smime_signed
+
+    return smime_signed.sign_message(
+        mail,
+        signers,
+        shape="opaque" if use_opaque else "multipart",
+        policy=checked_policy,
+    )
+
+
+def verify_message(
+    msg: EmailMessage | Message | bytes | bytearray | memoryview,
+    certs: Certificate | Iterable[Certificate] = (),
+    *,
+    trust: Iterable[Certificate] | None = None,
+    policy: Policy = DEFAULT,
+) -> VerifiedMessage:
+    """Verify a signed mail: its whole body must be the signed layer
+    (multipart/signed or opaque signed-data), with a good signature.
+
+    Without ``trust``, a signature is good when one of ``certs`` made it. With
+    ``trust`` (CA certificates), a signature is good when its certificate (one of
+    ``certs`` or one the signature carries) chains to one of them for
+    emailProtection at the signing time and names the mail's From address.
+
+    A mail whose signed part sits beside unsigned parts is not signed as a whole:
+    it has no signature here, and SignatureError is raised.
+
+    Returns:
+        ``VerifiedMessage(message, signatures)``: the signed entity as a message
+        (its protected header fields restored) and every signature's result.
+
+    Raises:
+        SignatureError: no good signature (its ``results`` say what was found).
+        UnsupportedError: PGP/MIME in this version.
+    """
+    checked_policy = _args.policy(policy)
+    raw = None
+    if isinstance(msg, bytes | bytearray | memoryview):
+        raw = bytes(msg)
+    mail = _parsed(msg, "verify_message", checked_policy)
+    verifiers = _args.verifiers(certs)
+    roots = _trust(trust)
+    if not verifiers and roots is None:
+        raise UsageError("verify_message needs certificates or a trust list")
+    ctype = mail.get_content_type()
+    protocol = str(mail.get_param("protocol", "", header="content-type")).lower()
+    if ctype == "multipart/signed" and protocol == "application/pgp-signature":
+        from ._api import _openpgp_signatures
+
+        # OpenPGP: PGP/MIME multipart/signed (RFC 3156 §5).
+        raise _openpgp_signatures()
+    from ._api import require_good
+    from .mime import smime_signed
+
+    message, results = smime_signed.verify_message(
+        mail, raw, verifiers, policy=checked_policy, trust=roots
+    )
+    require_good(results)
+    return VerifiedMessage(message, results)
 
 
 def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:

@@ -31,6 +31,7 @@ from .cli_status import (
     EXIT_NO_KEY,
     EXIT_PASSPHRASE,
     EXIT_SIGNAL_BASE,
+    EXIT_SIGNATURE,
     EXIT_USAGE,
 )
 from .errors import (
@@ -39,6 +40,7 @@ from .errors import (
     FormatError,
     NoMatchingKeyError,
     PassphraseError,
+    SignatureError,
     UsageError,
 )
 
@@ -178,6 +180,16 @@ _COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str, _Configure
         "decrypt any supported message (format detected)",
         opt.configure_decrypt,
     ),
+    "sign": (
+        cmd.cmd_sign,
+        "sign a body (cms, openpgp) or a mail (smime, pgpmime)",
+        opt.configure_sign,
+    ),
+    "verify": (
+        cmd.cmd_verify,
+        "verify signed data, a detached signature or a signed mail",
+        opt.configure_verify,
+    ),
     "inspect": (
         cmd.cmd_inspect,
         "describe a message, or an OpenPGP key and its subkeys, without any key",
@@ -279,6 +291,8 @@ def _status(exc: Error) -> int:
     """The exit status for a library error: what a script can act on."""
     if isinstance(exc, UsageError):
         return EXIT_USAGE
+    if isinstance(exc, SignatureError):
+        return EXIT_SIGNATURE
     if isinstance(exc, PassphraseError):
         return EXIT_PASSPHRASE
     if isinstance(exc, NoMatchingKeyError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ._io import write_files_atomically
@@ -26,7 +27,7 @@ from .cli_status import EXIT_ERROR, EXIT_USAGE
 from .errors import FormatError, PassphraseError, UsageError
 
 if TYPE_CHECKING:
-    from .model import Certificate, SecretKey
+    from .model import Certificate, SecretKey, SignatureResult
     from .policy import Policy, Profile
 
 __all__ = [
@@ -37,7 +38,9 @@ __all__ = [
     "cmd_keygen",
     "cmd_keyring",
     "cmd_rewrap",
+    "cmd_sign",
     "cmd_vectors",
+    "cmd_verify",
 ]
 
 
@@ -99,6 +102,7 @@ def cmd_encrypt(args: argparse.Namespace) -> None:
         raise UsageError("--hcp applies to --format smime and pgpmime only")
     certs = _recipients(args)
     policy = _policy(args)
+    signers = _load_key_files(args, args.sign_with) if args.sign_with else None
     # Every format streams, mail too (smime/pgpmime), so memory stays bounded.
     with open_input(args.input) as src, open_output(args.output) as dst:
         _api.encrypt_stream(
@@ -110,6 +114,7 @@ def cmd_encrypt(args: argparse.Namespace) -> None:
             cipher=args.cipher,
             policy=policy,
             hcp=args.hcp or "baseline",
+            sign_with=signers,
         )
 
 
@@ -117,11 +122,16 @@ def _load_keys(args: argparse.Namespace) -> list[SecretKey]:
     """The --key files, unlocked with the given passphrase; when none is given, a
     protected key asks for one on the terminal (stdin a terminal only, so that a
     script never hangs on a prompt)."""
+    return _load_key_files(args, args.key)
+
+
+def _load_key_files(args: argparse.Namespace, paths: list[str]) -> list[SecretKey]:
+    """Secret key files, unlocked as :func:`_load_keys` says."""
     from . import _keys_api
 
     passphrase = passphrase_of(args)
     keys = []
-    for path in args.key:
+    for path in paths:
         try:
             keys.append(_keys_api.load_key(path, passphrase))
         except PassphraseError:
@@ -230,6 +240,9 @@ def cmd_decrypt(args: argparse.Namespace) -> None:
         out = open_output(args.output, mode=0o600)
     else:
         out = open_output(args.output, mode=args.mode, umask=False)
+    if args.verify_with:
+        _decrypt_verified(args, keys, out)
+        return
     # decrypt_stream detects the format, mail included (S/MIME, PGP/MIME).
     with open_input(args.input) as raw, out as dst:
         src = _peek_message(raw)
@@ -240,6 +253,88 @@ def cmd_decrypt(args: argparse.Namespace) -> None:
             allow_unauthenticated=args.allow_unauthenticated,
             spool_dir=spool_dir,
         )
+
+
+def _load_certificates(paths: list[str]) -> list[Certificate]:
+    from . import _keys_api
+
+    return [_keys_api.load_certificate(path) for path in paths]
+
+
+def _report_good(results: tuple[SignatureResult, ...]) -> None:
+    """One stderr line, "good signature from ...", naming the first good signer
+    (scripts read one line; the others, if any, are as good)."""
+    for result in results:
+        if result.good:
+            sys.stderr.write(
+                f"e2ee-mail: good signature from {result.signer} "
+                f"(fingerprint {result.fingerprint})\n"
+            )
+            return
+
+
+def _decrypt_verified(
+    args: argparse.Namespace,
+    keys: list[SecretKey],
+    out: AbstractContextManager[BinaryIO],
+) -> None:
+    """decrypt --verify-with: the message is opened in memory, and the output
+    appears only when a good signature by one of the certificates was found (a
+    signature can be checked only once the whole content is read)."""
+    from . import _api
+
+    certs = _load_certificates(args.verify_with)
+    with open_input(args.input) as raw, out as dst:
+        data = _peek_message(raw).read()
+        verified = _api.decrypt_verified(
+            data,
+            keys,
+            verify_with=certs,
+            allow_unauthenticated=args.allow_unauthenticated,
+        )
+        _api.require_good(verified.signatures)
+        dst.write(verified.data)
+    _report_good(verified.signatures)
+
+
+def cmd_sign(args: argparse.Namespace) -> None:
+    from . import _api
+
+    if not args.key:
+        sys.stderr.write("e2ee-mail: error: sign needs --key KEY\n")
+        raise SystemExit(EXIT_USAGE)
+    keys = _load_keys(args)
+    binary = args.format in (None, "cms", "openpgp") and not args.armor
+    if binary and to_terminal(args.output):
+        raise UsageError(BINARY_TO_TERMINAL)
+    with open_input(args.input) as src, open_output(args.output) as dst:
+        dst.write(
+            _api.sign(
+                src.read(),
+                keys,
+                format=args.format,
+                detached=args.detached,
+                armor=args.armor,
+            )
+        )
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    from . import _api
+
+    certs = _load_certificates(args.cert)
+    signature = None
+    if args.signature is not None:
+        with open_input(args.signature) as sig:
+            signature = sig.read()
+    if args.output is None:
+        with open_input(args.input) as src:
+            verified = _api.verify(src.read(), certs, signature=signature)
+    else:
+        with open_input(args.input) as src, open_output(args.output) as dst:
+            verified = _api.verify(src.read(), certs, signature=signature)
+            dst.write(verified.data)
+    _report_good(verified.signatures)
 
 
 def cmd_inspect(args: argparse.Namespace) -> None:

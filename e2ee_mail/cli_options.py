@@ -17,7 +17,9 @@ __all__ = [
     "configure_keygen",
     "configure_keyring",
     "configure_rewrap",
+    "configure_sign",
     "configure_vectors",
+    "configure_verify",
 ]
 
 
@@ -267,8 +269,17 @@ def configure_encrypt(p: argparse.ArgumentParser) -> None:
             help="--to may name recipients by address: their active certificate in "
             "this keyring (of the format --format asks for)",
         ),
+        _arg(
+            "--sign-with",
+            action="append",
+            metavar="KEY",
+            help="sign, then encrypt, with this secret key file (X.509 for "
+            "cms/smime); repeat for several signers",
+        ),
     )
-    _passphrase_options(p, "unlock a protected --keyring with the passphrase")
+    _passphrase_options(
+        p, "unlock a protected --keyring or --sign-with key with the passphrase"
+    )
 
 
 def configure_decrypt(p: argparse.ArgumentParser) -> None:
@@ -299,6 +310,68 @@ def configure_decrypt(p: argparse.ArgumentParser) -> None:
             "--include-retired",
             action="store_true",
             help="with --keyring: retired versions too",
+        ),
+        _arg(
+            "--verify-with",
+            action="append",
+            metavar="CERT",
+            help="require a good signature by this certificate inside the "
+            "encryption (repeatable: any one of them): exit 6 and write nothing "
+            "otherwise; a 'good signature from ...' line on stderr",
+        ),
+    )
+
+
+def configure_sign(p: argparse.ArgumentParser) -> None:
+    _key_options(p, "unlock the --key files with the passphrase")
+    _add(
+        p,
+        _arg(
+            "--format",
+            choices=["cms", "smime", "openpgp", "pgpmime"],
+            help="cms or openpgp sign IN as it is; smime or pgpmime take a whole "
+            "mail (RFC 5322) and write the signed mail (default: cms for X.509 "
+            "keys, openpgp for OpenPGP ones)",
+        ),
+        _arg(
+            "--detached",
+            action="store_true",
+            help="cms/openpgp: write only the signature; smime: multipart/signed "
+            "(default for smime without it: opaque signed-data)",
+        ),
+        _arg(
+            "--armor",
+            action="store_true",
+            help="ASCII armor (openpgp) or PEM (cms) instead of binary",
+        ),
+        _INPUT,
+        _OUTPUT,
+    )
+
+
+def configure_verify(p: argparse.ArgumentParser) -> None:
+    _add(
+        p,
+        _arg(
+            "--cert",
+            action="append",
+            required=True,
+            metavar="CERT",
+            help="a signer's certificate whose signature counts as good; repeat "
+            "for several",
+        ),
+        _arg(
+            "--signature",
+            metavar="SIG",
+            help="a detached signature over IN (IN is then the signed content)",
+        ),
+        _INPUT,
+        _arg(
+            "-o",
+            "--output",
+            metavar="OUT",
+            help="write the signed content here (default: nothing is written; "
+            "- for stdout)",
         ),
     )
 

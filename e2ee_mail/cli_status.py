@@ -14,6 +14,7 @@ __all__ = [
     "EXIT_NO_KEY",
     "EXIT_PASSPHRASE",
     "EXIT_SIGNAL_BASE",
+    "EXIT_SIGNATURE",
     "EXIT_USAGE",
 ]
 
@@ -22,6 +23,7 @@ EXIT_USAGE = 2
 EXIT_NO_KEY = 3
 EXIT_BAD_INPUT = 4
 EXIT_PASSPHRASE = 5
+EXIT_SIGNATURE = 6
 #: The status of a command ended by signal N is this + N (what shells report).
 EXIT_SIGNAL_BASE = 128
 #: 128 + SIGPIPE: what a shell reports for a program its reader left (``| head``).
@@ -35,6 +37,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_NO_KEY: "no matching key: the message names none of the keys given",
     EXIT_BAD_INPUT: "not an encrypted message, damaged input, or decryption failed",
     EXIT_PASSPHRASE: "passphrase missing or wrong",
+    EXIT_SIGNATURE: "no good signature by the certificates given (bad, missing, "
+    "unknown signer, expired, refused): nothing written",
     EXIT_SIGNAL_BASE + 1: "ended by SIGHUP, its temporary files removed",
     EXIT_SIGNAL_BASE + 2: "interrupted (SIGINT, Ctrl-C), its temporary files removed",
     EXIT_BROKEN_PIPE: "the reader of stdout went away (| head): output cut short",

@@ -18,6 +18,7 @@ from .errors import UsageError
 if TYPE_CHECKING:
     # Annotations only: the CLI's start-up path never imports datetime.
     import datetime
+    from email.message import EmailMessage
 
 __all__ = [
     "RSA_BITS",
@@ -28,6 +29,8 @@ __all__ = [
     "SecretKey",
     "SignatureResult",
     "SignatureStatus",
+    "Verified",
+    "VerifiedMessage",
     "passphrase_bytes",
 ]
 
@@ -271,3 +274,44 @@ class SignatureResult:
 
     def __repr__(self) -> str:
         return f"<SignatureResult {self}>"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verified:
+    """Signed data as read: the content and the verdict on each of its signatures.
+
+    Attributes:
+        data: the signed content (the plaintext, for a message that was also
+            encrypted).
+        signatures: one :class:`SignatureResult` per signature found, in the
+            order they appear; empty when the data carried none.
+    """
+
+    data: bytes
+    signatures: tuple[SignatureResult, ...]
+
+    @property
+    def good(self) -> tuple[SignatureResult, ...]:
+        """The good signatures (by a certificate the caller named)."""
+        return tuple(s for s in self.signatures if s.good)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VerifiedMessage:
+    """A signed mail as read: the message the signature covers (its protected
+    header fields restored) and the verdict on each signature.
+
+    Attributes:
+        message: the signed entity as an ``email.message.EmailMessage``, without
+            the signature layer.
+        signatures: one :class:`SignatureResult` per signature found; empty when
+            the mail was not signed as a whole.
+    """
+
+    message: EmailMessage
+    signatures: tuple[SignatureResult, ...]
+
+    @property
+    def good(self) -> tuple[SignatureResult, ...]:
+        """The good signatures (by a certificate the caller named)."""
+        return tuple(s for s in self.signatures if s.good)

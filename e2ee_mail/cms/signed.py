@@ -154,6 +154,63 @@ def _signer_info(info: Any) -> SignerInfo:
     )
 
 
+#: Deepest nesting of constructed OCTET STRINGs read around a content.
+_MAX_CHUNK_DEPTH: Final = 8
+
+
+def _collect_chunks(
+    buf: bytes, pos: int, end: int, out: list[bytes], depth: int
+) -> int:
+    """Append the primitive segments of the OCTET STRING encodings in
+    ``buf[pos:end]`` to ``out`` (X.690 §8.7.3: a constructed string is the
+    concatenation of its segments); returns where reading stopped, after an
+    end-of-contents when one ends the run."""
+    if depth > _MAX_CHUNK_DEPTH:
+        raise ASN1Error("the content's OCTET STRING nests too deeply")
+    while pos < end:
+        if pos + 2 > end:
+            raise ASN1Error("truncated OCTET STRING segment")
+        tag, first = buf[pos], buf[pos + 1]
+        if tag == 0 and first == 0:
+            return pos + 2
+        if first == 0x80:
+            if tag != 0x24:
+                raise ASN1Error("an indefinite length on a primitive segment")
+            pos = _collect_chunks(buf, pos + 2, end, out, depth + 1)
+            continue
+        if first < 0x80:
+            start, length = pos + 2, first
+        else:
+            count = first & 0x7F
+            start = pos + 2 + count
+            if count > 4 or start > end:
+                raise ASN1Error("bad length on an OCTET STRING segment")
+            length = int.from_bytes(buf[pos + 2 : start], "big")
+        stop = start + length
+        if stop > end:
+            raise ASN1Error("an OCTET STRING segment runs past its container")
+        if tag == 0x04:
+            out.append(buf[start:stop])
+        elif tag == 0x24:
+            _collect_chunks(buf, start, stop, out, depth + 1)
+        else:
+            raise ASN1Error(f"tag 0x{tag:02x} inside a constructed OCTET STRING")
+        pos = stop
+    return pos
+
+
+def _octets(value: Any) -> bytes:
+    """The octets of the eContent OCTET STRING, primitive or constructed (BER),
+    joined once: asn1crypto's own merge appends segment by segment, which is
+    quadratic in their number (a 16 MiB content in 64 KiB segments took most of
+    a second)."""
+    if value.method == 0:
+        return bytes(value.contents)
+    pieces: list[bytes] = []
+    _collect_chunks(bytes(value.contents), 0, len(value.contents), pieces, 0)
+    return b"".join(pieces)
+
+
 def _convert(content_info: Any, max_signers: int) -> SignedData:
     if content_info["content_type"].dotted != oids.SIGNED_DATA:
         raise ASN1Error(
@@ -165,7 +222,7 @@ def _convert(content_info: Any, max_signers: int) -> SignedData:
     content = encap["content"]
     econtent = None
     if content.__class__.__name__ != "Void":
-        econtent = bytes(content.native)
+        econtent = _octets(content)
     certificates = []
     if sd["certificates"].__class__.__name__ != "Void":
         for choice in sd["certificates"]:
@@ -199,11 +256,70 @@ def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
     """
     from asn1crypto import cms
 
+    cut = _cut_streamed_content(data)
     try:
+        if cut is not None:
+            skeleton, content = cut
+            sd = _convert(cms.ContentInfo.load(skeleton, strict=True), max_signers)
+            return dataclasses.replace(sd, econtent=content)
         parsed = cms.ContentInfo.load(data, strict=True)
         return _convert(parsed, max_signers)
     except reference.ASN1CRYPTO_ERRORS as exc:
         raise ASN1Error(f"malformed CMS SignedData: {exc}") from None
+
+
+def _skip(buf: bytes, pos: int, tag: int) -> int:
+    """The position after the definite-length element with ``tag`` at ``pos``."""
+    if pos + 2 > len(buf) or buf[pos] != tag or buf[pos + 1] == 0x80:
+        raise tlv.Decline
+    first = buf[pos + 1]
+    if first < 0x80:
+        return pos + 2 + first
+    count = first & 0x7F
+    if count > 4:
+        raise tlv.Decline
+    return pos + 2 + count + int.from_bytes(buf[pos + 2 : pos + 2 + count], "big")
+
+
+def _cut_streamed_content(data: bytes) -> tuple[bytes, bytes] | None:
+    """(the ContentInfo without its eContent, the content) for SignedData written
+    as a stream (ContentInfo, [0], SignedData, EncapsulatedContentInfo and eContent
+    all of indefinite length, as serialize_stream_head and ``openssl cms -stream``
+    write them); None for any other shape, which asn1crypto reads whole.
+
+    asn1crypto re-slices an indefinite-length value at every level it descends,
+    several copies of a large content; here the content's segments are joined once
+    and the rest, a few kilobytes, is parsed. eContent is OPTIONAL (RFC 5652 §5.2):
+    the skeleton without it is still a SignedData, and the verdict on it is computed
+    from the content given back beside it.
+    """
+    try:
+        if data[:2] != b"\x30\x80":
+            return None
+        pos = _skip(data, 2, 0x06)
+        if data[pos : pos + 4] != b"\xa0\x80\x30\x80":
+            return None
+        pos = _skip(data, pos + 4, 0x02)  # version
+        pos = _skip(data, pos, 0x31)  # digestAlgorithms
+        if data[pos : pos + 2] != b"\x30\x80":
+            return None
+        pos = _skip(data, pos + 2, 0x06)  # eContentType
+        if data[pos : pos + 2] != b"\xa0\x80":
+            return None
+        start = pos
+        pieces: list[bytes] = []
+        # The [0] holds exactly one OCTET STRING, here constructed and of
+        # indefinite length: its segments, then end-of-contents.
+        if data[pos + 2 : pos + 4] != b"\x24\x80":
+            return None
+        stop = _collect_chunks(data, pos + 4, len(data), pieces, 1)
+        if data[stop - 2 : stop] != tlv.EOC:
+            return None
+    except (tlv.Decline, ASN1Error):
+        return None
+    if data[stop : stop + 2] != tlv.EOC:
+        return None
+    return data[:start] + data[stop + 2 :], b"".join(pieces)
 
 
 def _check_der(buf: bytes, pos: int, end: int, depth: int, *, ordered: bool) -> None:

@@ -39,9 +39,11 @@ API (mime/smime.py, mime/pgpmime.py, mime/stream.py)::
     outer = build_outer(msg, hcp=hcp)        # EmailMessage with the outer fields
     plain = restore_entity(plaintext, outer) # after decryption
 
-Left out: signed-only header protection (``hp="clear"``), and reading protected
-fields from inside a multipart/signed Cryptographic Payload (sign-then-encrypt mail
-of other clients is restored from the outer fields, as unprotected mail is).
+Signed S/MIME mail (``hp="clear"``, and the signed entity inside an encrypted one) is
+built and read by mime/smime_signed.py on top of these functions. Left out: reading
+protected fields from inside a multipart/signed Cryptographic Payload when no
+signature is asked for (such mail is restored from the outer fields, as unprotected
+mail is).
 """
 
 from __future__ import annotations

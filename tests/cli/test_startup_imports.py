@@ -96,6 +96,12 @@ _NOT_FOR_OPENPGP = (
 _NOT_FOR_CMS = (
     "e2ee_mail.openpgp",
     "e2ee_mail.mime",
+    # signing and verifying: only for --sign-with, --verify-with, sign, verify
+    "e2ee_mail.cms.signing",
+    "e2ee_mail.cms.signenv",
+    "e2ee_mail.cms.signed",
+    "e2ee_mail.cms.verification",
+    "e2ee_mail.core.signature",
     "e2ee_mail._inspect",
     "e2ee_mail.cms.inspection",
     "e2ee_mail.x509.keygen",

@@ -1,0 +1,217 @@
+"""Signed-then-encrypted CMS (RFC 8551 §3.7 at the CMS layer): a SignedData
+ContentInfo with the content inside, written as the encrypted content of
+AuthEnvelopedData, and the reverse.
+
+Signing costs no second pass over the body: :class:`SigningReader` reads the body
+once (a body of at most 256 KiB in memory is hashed, then encrypted, while it is in
+cache), hashes each chunk for the signers while framing it into the SignedData's BER
+(signing.py), and the encryption reads that framed stream, so every chunk is hashed
+and encrypted on its single way through. The encrypted content type stays id-data
+and the plaintext is the whole ContentInfo, as ``openssl cms -sign | openssl cms
+-encrypt`` writes it: ``openssl cms -decrypt`` then gives a SignedData that ``openssl
+cms -verify`` reads.
+
+Opening decrypts (the tag checked first, envelope.py), then reads the plaintext as
+SignedData and verifies every signature over the content it carries (verification.py).
+A plaintext that is not SignedData yields no signature results, never an error: the
+caller decides whether an unsigned message is acceptable.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import BinaryIO, Final
+
+from ..errors import ASN1Error
+from ..model import Certificate, SecretKey, SignatureResult
+from ..policy import Policy
+from ..x509.certs import X509SecretKey
+from . import envelope, oids
+from .signed import parse_signed_data
+from .signing import SignedDataBuilder
+from .verification import ContentHasher, hash_names, verify_signed_data
+
+__all__ = [
+    "SigningReader",
+    "encrypt_signed",
+    "encrypt_signed_stream",
+    "is_signed_data",
+    "open_signed",
+    "verify_content",
+]
+
+#: Body octets read per chunk: each becomes one OCTET STRING of the BER content.
+_CHUNK: Final = 1 << 16
+#: The DER of id-signedData, which a SignedData ContentInfo names in its first octets.
+_SIGNED_DATA_OID: Final = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
+#: Bodies up to this size are signed whole, then encrypted (see encrypt_signed).
+_SMALL_BYTES: Final = 256 << 10
+#: The most SignerInfos read from one SignedData.
+_MAX_SIGNERS: Final = 64
+
+
+class SigningReader(io.RawIOBase):
+    """A readable stream of the BER SignedData around ``src``'s octets, hashing
+    each chunk for ``builder``'s signers as it is framed; the signatures are made
+    when ``src`` ends."""
+
+    def __init__(self, src: BinaryIO, builder: SignedDataBuilder) -> None:
+        super().__init__()
+        self._src = src
+        self._builder = builder
+        self._pending = memoryview(builder.stream_head())
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _refill(self) -> None:
+        while not self._pending and not self._done:
+            chunk = self._src.read(_CHUNK)
+            if chunk:
+                self._pending = memoryview(self._builder.stream_chunk(chunk))
+            else:
+                self._pending = memoryview(self._builder.stream_tail())
+                self._done = True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        self._refill()
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class _Sink:
+    """A write-only stream into one bytearray allocated up front and trimmed in
+    place at the end: neither the growth of an ``io.BytesIO`` nor a copy out of
+    it (each costs about as much as the encryption on a large body)."""
+
+    __slots__ = ("_buf", "_pos", "_view")
+
+    def __init__(self, size: int) -> None:
+        self._buf = bytearray(size)
+        self._view = memoryview(self._buf)
+        self._pos = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        n = len(data)
+        end = self._pos + n
+        if end > len(self._buf):
+            self._view.release()
+            self._buf.extend(bytes(max(end - len(self._buf), len(self._buf) // 2)))
+            self._view = memoryview(self._buf)
+        self._view[self._pos : end] = data
+        self._pos = end
+        return n
+
+    def flush(self) -> None:
+        """Nothing to flush: for callers that flush what they write to."""
+
+    def result(self) -> bytearray:
+        """What was written; the sink is spent."""
+        self._view.release()
+        del self._buf[self._pos :]
+        return self._buf
+
+
+def encrypt_signed(
+    data: bytes | bytearray | memoryview,
+    certs: Sequence[Certificate],
+    signers: Sequence[X509SecretKey],
+    *,
+    armor: bool = False,
+    policy: Policy,
+) -> bytearray:
+    """SignedData by ``signers`` over ``data``, encrypted as AuthEnvelopedData."""
+    if len(data) <= _SMALL_BYTES:
+        # Small enough to stay in cache between the hash and the encryption: the
+        # DER SignedData built whole and encrypted in one shot, which spares the
+        # stream's buffers (allocating them costs more than both passes here).
+        builder = SignedDataBuilder(signers)
+        builder.update(data)
+        signed = builder.finish(econtent=bytes(data))
+        return envelope.encrypt(signed, certs, armor=armor, policy=policy)
+    # Room for the body and what surrounds it (segment headers, certificates,
+    # recipient entries, signatures); the sink grows if that was not enough.
+    room = len(data) + len(data) // 1024 + 4096 * (2 + len(certs) + len(signers))
+    out = _Sink(room)
+    encrypt_signed_stream(
+        io.BytesIO(data),
+        out,  # type: ignore[arg-type]
+        certs,
+        signers,
+        armor=armor,
+        policy=policy,
+    )
+    return out.result()
+
+
+def encrypt_signed_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    certs: Sequence[Certificate],
+    signers: Sequence[X509SecretKey],
+    *,
+    armor: bool = False,
+    policy: Policy,
+) -> None:
+    """Like :func:`encrypt_signed`, stream to stream in one pass over ``src``.
+
+    The signers are checked (key usage, validity) before anything is written.
+    """
+    builder = SignedDataBuilder(signers)
+    reader = SigningReader(src, builder)
+    envelope.encrypt_stream(
+        reader,  # type: ignore[arg-type]
+        dst,
+        certs,
+        armor=armor,
+        policy=policy,
+    )
+
+
+def is_signed_data(head: bytes | bytearray | memoryview) -> bool:
+    """Whether ``head`` starts a ContentInfo that names id-signedData."""
+    return bool(head[:1] == b"\x30") and _SIGNED_DATA_OID in bytes(head[:32])
+
+
+def verify_content(
+    plaintext: bytes | bytearray | memoryview,
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+    now: float | None = None,
+) -> tuple[bytes | bytearray | memoryview, tuple[SignatureResult, ...]]:
+    """(the content, the signatures' results) of a decrypted plaintext: the content
+    a SignedData carries and its signatures, or the plaintext itself and no
+    result when it is not SignedData (or SignedData without its content)."""
+    if not is_signed_data(plaintext):
+        return plaintext, ()
+    try:
+        sd = parse_signed_data(bytes(plaintext), max_signers=_MAX_SIGNERS)
+    except ASN1Error:
+        return plaintext, ()
+    if sd.econtent is None or sd.econtent_type != oids.DATA:
+        return plaintext, ()
+    hasher = ContentHasher(hash_names(sd))
+    hasher.update(sd.econtent)
+    results = verify_signed_data(
+        sd, hasher.digests(), certs, content=sd.econtent, policy=policy, now=now
+    )
+    return sd.econtent, results
+
+
+def open_signed(
+    data: bytes | bytearray | memoryview,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[bytes | bytearray | memoryview, tuple[SignatureResult, ...]]:
+    """Decrypt a CMS message, then verify the SignedData inside it, if any (see
+    :func:`verify_content`)."""
+    plaintext = envelope.decrypt(data, keys, policy=policy)
+    return verify_content(plaintext, certs, policy=policy)
