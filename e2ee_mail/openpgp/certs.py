@@ -20,7 +20,7 @@ from ..errors import Error, FormatError, KeyLoadError, PolicyError, UnsupportedE
 from ..model import Certificate, KeyFormat, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor
-from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY
+from .packets import PK_MLKEM768_X25519, TAG_SECRET_KEY, TAG_SECRET_SUBKEY
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import (
     fingerprint,
@@ -286,7 +286,11 @@ class OpenPGPCertificate(Certificate):
             and k.usable(when)
             and k.packet.algorithm in ENCRYPT_ALGOS
         ]
-        found.sort(key=lambda k: k.packet.created, reverse=True)
+        # A post-quantum key (RFC 9980) is preferred over newer classical ones.
+        found.sort(
+            key=lambda k: (k.packet.algorithm == PK_MLKEM768_X25519, k.packet.created),
+            reverse=True,
+        )
         return found
 
     def expired_encryption_key(self, now: int | None = None) -> KeyInfo | None:

@@ -37,7 +37,14 @@ __all__ = ["inspect", "inspect_stream"]
 def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
     from .._inspect import RecipientDescription
 
-    names = {1: "rsa", 2: "rsa", 18: "ecdh", 25: "x25519", 26: "x448"}
+    names = {
+        1: "rsa",
+        2: "rsa",
+        18: "ecdh",
+        25: "x25519",
+        26: "x448",
+        35: "mlkem768-x25519",
+    }
     algorithm = names.get(packet.algorithm, f"algorithm-{packet.algorithm}")
     if isinstance(packet, PKESKv6):
         ident = packet.fingerprint.hex().upper() if packet.fingerprint else "anonymous"

@@ -17,6 +17,7 @@ from ..errors import KeyLoadError, PacketError, UnsupportedError, UsageError
 from .keymaterial import rsa_bits
 from .packets import (
     PK_ECDH,
+    PK_MLKEM768_X25519,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
     PK_X448,
@@ -84,7 +85,7 @@ FEATURE_SEIPDV1: Final = 0x01
 FEATURE_SEIPDV2: Final = 0x08
 CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
 ENCRYPT_ALGOS: Final = frozenset(
-    {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH}
+    {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH, PK_MLKEM768_X25519}
 )
 SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
 #: The address of a User ID "Name <addr>" (RFC 9580 §5.11: by convention an RFC 2822
@@ -227,6 +228,8 @@ def algorithm_name(packet: PublicKeyPacket) -> str:
         return "x25519"
     if packet.algorithm == PK_X448:
         return "x448"
+    if packet.algorithm == PK_MLKEM768_X25519:
+        return "mlkem768-x25519"
     if packet.algorithm == PK_ECDH:
         from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
 

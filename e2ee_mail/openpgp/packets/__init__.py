@@ -29,6 +29,7 @@ __all__ = [
     "PK_EDDSA_LEGACY",
     "PK_ELGAMAL",
     "PK_ELGAMAL_SIGN",
+    "PK_MLKEM768_X25519",
     "PK_RSA",
     "PK_RSA_ENCRYPT_ONLY",
     "PK_RSA_SIGN_ONLY",
@@ -93,6 +94,8 @@ PK_X25519: Final = 25
 PK_X448: Final = 26
 PK_ED25519: Final = 27
 PK_ED448: Final = 28
+#: ML-KEM-768+X25519, RFC 9980 §2.1: the one post-quantum algorithm v4 keys may use.
+PK_MLKEM768_X25519: Final = 35
 
 # Curve OIDs of the legacy v4 curves, RFC 9580 §9.2 (DER contents, no tag/length).
 OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")

@@ -16,7 +16,7 @@ import hashlib
 from typing import Final
 
 from ...errors import PacketError, UnsupportedError
-from . import PK_ECDH, PK_ED25519, PK_EDDSA_LEGACY, PK_X25519
+from . import PK_ECDH, PK_ED25519, PK_EDDSA_LEGACY, PK_MLKEM768_X25519, PK_X25519
 from .wire import Reader
 
 __all__ = [
@@ -37,8 +37,15 @@ S2K_USAGE_AEAD: Final = 253
 S2K_USAGE_CFB: Final = 254
 S2K_USAGE_MALLEABLE_CFB: Final = 255
 
-# Raw public key sizes of the RFC 9580 native algorithms (§5.5.5.7-§5.5.5.10).
-_RAW_PUBLIC: Final = {PK_X25519: 32, 26: 56, PK_ED25519: 32, 28: 57}
+# Raw public key sizes of the RFC 9580 native algorithms (§5.5.5.7-§5.5.5.10), and of
+# ML-KEM-768+X25519 (RFC 9980 §4.3.2: X25519 key || ML-KEM-768 encapsulation key).
+_RAW_PUBLIC: Final = {
+    PK_X25519: 32,
+    26: 56,
+    PK_ED25519: 32,
+    28: 57,
+    PK_MLKEM768_X25519: 32 + 1184,
+}
 # MPI counts of the public parts of the classic algorithms (§5.5.5.1-§5.5.5.3).
 _MPI_PUBLIC: Final = {1: 2, 2: 2, 3: 2, 16: 3, 17: 4}
 #: AEAD nonce sizes (RFC 9580 §9.6: EAX, OCB, GCM), for the nonce after the S2K.
