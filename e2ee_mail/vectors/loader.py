@@ -58,6 +58,7 @@ def runners() -> dict[str, Runner]:
         openpgp,
         openpgp_det,
         openpgp_librepgp,
+        openpgp_pq,
         openpgp_v4,
     )
 
@@ -75,6 +76,7 @@ def runners() -> dict[str, Runner]:
         "openpgp-deterministic": openpgp_det.run_deterministic,
         "openpgp-gnupg": openpgp_v4.run_gnupg,
         "openpgp-librepgp": openpgp_librepgp.run_librepgp,
+        "openpgp-rfc9980": openpgp_pq.run_rfc9980,
         "smime-deterministic": mime.run_smime,
         "pgpmime-deterministic": mime.run_pgpmime,
     }
