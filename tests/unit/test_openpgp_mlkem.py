@@ -198,3 +198,29 @@ def test_x509_refuses_the_kind() -> None:
         e2ee_mail.generate_key(
             "PQ <pq@example.org>", format="x509", kind="mlkem768-x25519"
         )
+
+
+class _Cert:
+    """A certificate stand-in: preferences, and a PQ key or not."""
+
+    def __init__(self, symmetric: bytes, aead: tuple[tuple[int, int], ...], pq: bool):
+        self.symmetric_preferences = symmetric
+        self.aead_preferences = aead
+        self._pq = pq
+
+    def encryption_keys(self) -> list[object]:
+        class _Key:
+            class packet:
+                algorithm = PK_MLKEM768_X25519
+
+        return [_Key()] if self._pq else []
+
+
+@pytest.mark.parametrize("pq", [True, False], ids=["pq", "classical"])
+def test_a_pq_certificate_implies_aes256_and_aes256_ocb(pq: bool) -> None:
+    from e2ee_mail.openpgp.recipients import choose_suite
+    from e2ee_mail.openpgp.seipdv1 import choose_cipher
+
+    cert = _Cert(b"\x07", ((7, 2),), pq)
+    assert choose_cipher([cert]) == (9 if pq else 7)  # type: ignore[list-item]
+    assert choose_suite([cert]) == ((9, 2) if pq else (7, 2))  # type: ignore[list-item]
