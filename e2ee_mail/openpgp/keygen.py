@@ -120,11 +120,13 @@ def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
 
 def subkey_material(key: object) -> tuple[bytes, bytes]:
     """(public, plain secret) key fields of a freshly generated encryption key."""
-    from ..core import mlkem
+    if isinstance(key, x25519.X25519PrivateKey | rsa.RSAPrivateKey):
+        return public_material(key), secret_material(key)
+    from ..core import mlkem  # PQ keys only: kept out of the start-up path
 
-    if isinstance(key, mlkem.MlKemX25519PrivateKey):
-        return key.public, key.secret_bytes()
-    return public_material(key), secret_material(key)  # type: ignore[arg-type]
+    if not isinstance(key, mlkem.MlKemX25519PrivateKey):
+        raise UsageError(f"cannot encode a {type(key).__name__} as a subkey")
+    return key.public, key.secret_bytes()
 
 
 def generate_v6(
