@@ -41,6 +41,7 @@ __all__ = [
     "decapsulate",
     "encapsulate",
     "generate",
+    "mlkem_decapsulate",
     "private_from_bytes",
 ]
 
@@ -171,6 +172,21 @@ def encapsulate(public: bytes) -> tuple[bytes, bytes, bytes]:
     return ecdh_ciphertext, mlkem_ciphertext, kek
 
 
+def mlkem_decapsulate(private: MlKemX25519PrivateKey, ciphertext: bytes) -> bytes:
+    """ML-KEM.Decaps (FIPS 203) with the ML-KEM half alone: the 32-octet key share.
+    A ciphertext of the right size never fails (implicit rejection).
+
+    Raises:
+        DecryptionError: a ciphertext of the wrong size.
+    """
+    if len(ciphertext) != CIPHERTEXT_SIZE:
+        raise DecryptionError()
+    try:
+        return private.mlkem.decapsulate(ciphertext)
+    except ValueError:
+        raise DecryptionError() from None
+
+
 def decapsulate(
     private: MlKemX25519PrivateKey, ecdh_ciphertext: bytes, mlkem_ciphertext: bytes
 ) -> bytes:
@@ -179,12 +195,10 @@ def decapsulate(
     Raises:
         DecryptionError: a ciphertext of the wrong size, or a low-order X25519 point.
     """
-    if len(mlkem_ciphertext) != CIPHERTEXT_SIZE:
-        raise DecryptionError()
+    mlkem_share = mlkem_decapsulate(private, mlkem_ciphertext)
     try:
         ecdh_share = core_x25519.agree(private.x25519, ecdh_ciphertext)
-        mlkem_share = private.mlkem.decapsulate(mlkem_ciphertext)
-    except (FormatError, ValueError):
+    except FormatError:
         raise DecryptionError() from None
     return combine(
         mlkem_share, ecdh_share, ecdh_ciphertext, private.public[: core_x25519.KEY_SIZE]
