@@ -241,7 +241,8 @@ class OpenPGPCertificate(Certificate):
         return uid_addresses(self._uids)
 
     def encryption_keys(self, now: int | None = None) -> list[KeyInfo]:
-        """The keys a message to this certificate is encrypted to, newest first.
+        """The keys a message to this certificate is encrypted to: post-quantum
+        (RFC 9980) ones first, then the others, newest first in each.
 
         Only subkeys with a verified binding granting an encryption flag count
         (the primary key too, if its self-signature grants one).
@@ -249,7 +250,7 @@ class OpenPGPCertificate(Certificate):
         return list(self._encryption_keys(now))
 
     def encryption_key(self, now: int | None = None) -> KeyInfo | None:
-        """The newest of :meth:`encryption_keys` (the one a message is encrypted
+        """The first of :meth:`encryption_keys` (the one a message is encrypted
         to), or None."""
         keys = self._encryption_keys(now)
         return keys[0] if keys else None
