@@ -203,10 +203,15 @@ def subkey_info(
 ) -> KeyInfo:
     sub = public_of(packet)
     data = key_signature_data(primary, subkey=sub)
+    # RFC 9980 §7.2: a binding of a post-quantum subkey made with MD5, SHA-1 or
+    # RIPEMD-160 is invalid.
+    weak = (1, 2, 3) if sub.algorithm == PK_MLKEM768_X25519 else ()
     bindings = [
         s
         for s in sigs
-        if s.sig_type == SIG_SUBKEY_BINDING and verify_signature(s, primary, data)
+        if s.sig_type == SIG_SUBKEY_BINDING
+        and s.hash_algorithm not in weak
+        and verify_signature(s, primary, data)
     ]
     revoked = any(
         s.sig_type == SIG_SUBKEY_REVOCATION and verify_signature(s, primary, data)

@@ -224,3 +224,37 @@ def test_a_pq_certificate_implies_aes256_and_aes256_ocb(pq: bool) -> None:
     cert = _Cert(b"\x07", ((7, 2),), pq)
     assert choose_cipher([cert]) == (9 if pq else 7)  # type: ignore[list-item]
     assert choose_suite([cert]) == ((9, 2) if pq else (7, 2))  # type: ignore[list-item]
+
+
+def test_a_sha1_binding_does_not_bind_a_pq_subkey() -> None:
+    from e2ee_mail.openpgp.certs import load_certificate
+    from e2ee_mail.openpgp.packets import TAG_SIGNATURE
+    from e2ee_mail.openpgp.packets.signature import (
+        SIG_SUBKEY_BINDING,
+        SP_KEY_FLAGS,
+        Subpacket,
+        serialize_signature,
+    )
+    from e2ee_mail.openpgp.sigs import key_signature_data, make_signature
+
+    key = e2ee_mail.generate_key(
+        "PQ <pq@example.org>", kind="mlkem768-x25519", profile="rfc4880"
+    )
+    assert isinstance(key, OpenPGPSecretKey)
+    cert = key.public
+    primary = cert.primary.packet
+    (sub,) = cert.encryption_keys()
+    signer = key.private_key(cert.primary.fingerprint)
+    binding = make_signature(
+        signer,  # type: ignore[arg-type]
+        primary,
+        SIG_SUBKEY_BINDING,
+        key_signature_data(primary, subkey=sub.packet),
+        [Subpacket(SP_KEY_FLAGS, bytes((0x0C,)))],
+        created=sub.packet.created,
+        hash_algorithm=2,  # SHA-1
+    )
+    packets = parse_packets(cert.export(armor=False))
+    packets[-1] = type(packets[-1])(TAG_SIGNATURE, serialize_signature(binding))
+    data = b"".join(serialize_packet(p.tag, p.body) for p in packets)
+    assert load_certificate(data).encryption_keys() == []
