@@ -20,7 +20,7 @@ from ..errors import Error, FormatError, KeyLoadError, PolicyError, UnsupportedE
 from ..model import Certificate, KeyFormat, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor
-from .packets import PK_MLKEM768_X25519, TAG_SECRET_KEY, TAG_SECRET_SUBKEY
+from .packets import PQ_KEM_ALGOS, TAG_SECRET_KEY, TAG_SECRET_SUBKEY
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import (
     fingerprint,
@@ -289,7 +289,7 @@ class OpenPGPCertificate(Certificate):
         ]
         # A post-quantum key (RFC 9980) is preferred over newer classical ones.
         found.sort(
-            key=lambda k: (k.packet.algorithm == PK_MLKEM768_X25519, k.packet.created),
+            key=lambda k: (k.packet.algorithm in PQ_KEM_ALGOS, k.packet.created),
             reverse=True,
         )
         return found

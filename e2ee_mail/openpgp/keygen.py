@@ -124,7 +124,7 @@ def subkey_material(key: object) -> tuple[bytes, bytes]:
         return public_material(key), secret_material(key)
     from ..core import mlkem  # PQ keys only: kept out of the start-up path
 
-    if not isinstance(key, mlkem.MlKemX25519PrivateKey):
+    if not isinstance(key, mlkem.CompositeKemPrivateKey):
         raise UsageError(f"cannot encode a {type(key).__name__} as a subkey")
     return key.public, key.secret_bytes()
 

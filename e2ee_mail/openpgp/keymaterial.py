@@ -6,7 +6,7 @@ MPIs n, e; secret MPIs d, p, q, u with p < q and u = p^-1 mod q (§5.5.5.1). The
 curve keys (EdDSALegacy 22, ECDH 18) are decoded by :mod:`.curves`, imported only
 when such a key is loaded; so is `cryptography`'s X448. ML-KEM-768+X25519 (35,
 RFC 9980 §4.3.2) keeps X25519 key || ML-KEM key raw on both sides, the secret ML-KEM
-half as its 64-octet seed (core/mlkem.py).
+half as its 64-octet seed (core/mlkem.py); ML-KEM-1024+X448 (36) likewise with X448.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from .packets import (
     PK_ECDH,
     PK_ED25519,
     PK_EDDSA_LEGACY,
-    PK_MLKEM768_X25519,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
     PK_RSA_SIGN_ONLY,
     PK_X448,
     PK_X25519,
+    PQ_KEM_ALGOS,
 )
 from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader, encode_mpi, mpi_to_int
@@ -103,10 +103,10 @@ def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
             x4key = x448.X448PrivateKey.from_private_bytes(secret)
             ok = x4key.public_key().public_bytes_raw() == public.material
             key = x4key
-        elif algorithm == PK_MLKEM768_X25519:
+        elif algorithm in PQ_KEM_ALGOS:
             from ..core import mlkem  # PQ keys only: kept out of the start-up path
 
-            mkey = mlkem.private_from_bytes(secret)
+            mkey = mlkem.private_from_bytes(secret, algorithm)
             ok = mkey.public == public.material
             key = mkey
         elif algorithm in (PK_ECDH, PK_EDDSA_LEGACY):

@@ -31,9 +31,9 @@ from .packets import (
     AEAD_OCB,
     CIPHER_AES128,
     CIPHER_AES256,
-    PK_MLKEM768_X25519,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
+    PQ_KEM_ALGOS,
     TAG_PKESK,
 )
 from .packets.header import serialize_packet
@@ -96,7 +96,7 @@ def has_pq_key(cert: OpenPGPCertificate) -> bool:
     """Whether ``cert`` has a usable post-quantum encryption key (RFC 9980): such a
     certificate accepts AES-256 and AES-256/OCB even when its preferences do not
     list them (RFC 9980 §7.1)."""
-    return any(k.packet.algorithm == PK_MLKEM768_X25519 for k in cert.encryption_keys())
+    return any(k.packet.algorithm in PQ_KEM_ALGOS for k in cert.encryption_keys())
 
 
 _AES256_OCB: Final = (CIPHER_AES256, AEAD_OCB)

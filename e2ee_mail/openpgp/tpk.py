@@ -18,10 +18,12 @@ from .keymaterial import rsa_bits
 from .packets import (
     PK_ECDH,
     PK_MLKEM768_X25519,
+    PK_MLKEM1024_X448,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
     PK_X448,
     PK_X25519,
+    PQ_KEM_ALGOS,
     TAG_MARKER,
     TAG_PADDING,
     TAG_PUBLIC_KEY,
@@ -85,7 +87,7 @@ FEATURE_SEIPDV1: Final = 0x01
 FEATURE_SEIPDV2: Final = 0x08
 CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
 ENCRYPT_ALGOS: Final = frozenset(
-    {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH, PK_MLKEM768_X25519}
+    {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH, *PQ_KEM_ALGOS}
 )
 SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
 #: The address of a User ID "Name <addr>" (RFC 9580 §5.11: by convention an RFC 2822
@@ -205,7 +207,7 @@ def subkey_info(
     data = key_signature_data(primary, subkey=sub)
     # RFC 9980 §7.2: a binding of a post-quantum subkey made with MD5, SHA-1 or
     # RIPEMD-160 is invalid.
-    weak = (1, 2, 3) if sub.algorithm == PK_MLKEM768_X25519 else ()
+    weak = (1, 2, 3) if sub.algorithm in PQ_KEM_ALGOS else ()
     bindings = [
         s
         for s in sigs
@@ -235,6 +237,8 @@ def algorithm_name(packet: PublicKeyPacket) -> str:
         return "x448"
     if packet.algorithm == PK_MLKEM768_X25519:
         return "mlkem768-x25519"
+    if packet.algorithm == PK_MLKEM1024_X448:
+        return "mlkem1024-x448"
     if packet.algorithm == PK_ECDH:
         from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
 

@@ -107,3 +107,22 @@ def test_rewrap_a_pysequoia_message_to_its_pq_certificate(profile: Profile) -> N
     rewrapped = bytes(e2ee_mail.rewrap(sealed, old, pq_cert))
     assert _recipient_algorithms(rewrapped) == ["mlkem768-x25519"]
     assert ps.decrypt(rewrapped, decryptor=tsk.decryptor()).bytes == BODY
+
+
+def test_mlkem1024_x448_both_ways() -> None:
+    """ML-KEM-1024+X448 (36, v6 only): we encrypt to pysequoia's certificate and it
+    decrypts; it encrypts and we decrypt with its secret key."""
+    ps = require_pysequoia()
+    tsk = ps.Tsk.generate(
+        "Sequoia PQ 1024 <seq-1024@example.org>",
+        profile=ps.Profile.RFC9580,
+        signing_algorithm=ps.SigningAlgorithm.Ed25519,
+        encryption_algorithm=ps.EncryptionAlgorithm.MLKEM1024_X448,
+    )
+    cert = e2ee_mail.load_certificate(bytes(tsk.extract_certificate()))
+    sealed = bytes(e2ee_mail.encrypt(BODY, cert))
+    assert _recipient_algorithms(sealed) == ["mlkem1024-x448"]
+    assert ps.decrypt(sealed, decryptor=tsk.decryptor()).bytes == BODY
+    theirs = bytes(ps.encrypt(BODY, [tsk.extract_certificate()]))
+    assert _recipient_algorithms(theirs) == ["mlkem1024-x448"]
+    assert e2ee_mail.decrypt(theirs, e2ee_mail.load_key(bytes(tsk))) == BODY

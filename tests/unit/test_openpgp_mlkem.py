@@ -112,7 +112,7 @@ def test_tampered_pkesk_is_decryption_error(
 
 def test_truncated_pkesk_fields_are_decryption_error() -> None:
     private = mlkem.generate()
-    fields = pkesk_mlkem.wrap_mlkem(bytes(32), None, private.public)
+    fields = pkesk_mlkem.wrap_mlkem(bytes(32), None, private.public, 35)
     for cut in (fields[:100], fields[:-1], fields + b"\0"):
         with pytest.raises(DecryptionError):
             pkesk_mlkem.unwrap_mlkem(cut, private, 6)
@@ -120,7 +120,7 @@ def test_truncated_pkesk_fields_are_decryption_error() -> None:
 
 def test_v3_pkesk_carries_an_aes_cipher_octet_in_the_clear() -> None:
     private = mlkem.generate()
-    fields = pkesk_mlkem.wrap_mlkem(bytes(range(24)), 8, private.public)
+    fields = pkesk_mlkem.wrap_mlkem(bytes(range(24)), 8, private.public, 35)
     assert fields[32 + 1088] == 1 + 32  # size octet: cipher octet + 32-octet wrap
     assert fields[32 + 1088 + 1] == 8
     assert pkesk_mlkem.unwrap_mlkem(fields, private, 3) == (8, bytes(range(24)))
@@ -129,10 +129,10 @@ def test_v3_pkesk_carries_an_aes_cipher_octet_in_the_clear() -> None:
 def test_v3_pkesk_refuses_a_non_aes_cipher_or_a_key_of_another_size() -> None:
     private = mlkem.generate()
     with pytest.raises(e2ee_mail.UnsupportedError, match="RFC 9980"):
-        pkesk_mlkem.wrap_mlkem(bytes(16), 3, private.public)  # CAST5
+        pkesk_mlkem.wrap_mlkem(bytes(16), 3, private.public, 35)  # CAST5
     # A v3 PKESK whose cipher octet says AES-256 but wraps a 16-octet key: the
     # receiver must check the size (RFC 9980 §4.3.1).
-    fields = bytearray(pkesk_mlkem.wrap_mlkem(bytes(16), 7, private.public))
+    fields = bytearray(pkesk_mlkem.wrap_mlkem(bytes(16), 7, private.public, 35))
     fields[32 + 1088 + 1] = 9
     with pytest.raises(DecryptionError):
         pkesk_mlkem.unwrap_mlkem(bytes(fields), private, 3)
@@ -153,7 +153,7 @@ def test_encapsulate_and_decapsulate_agree() -> None:
     assert mlkem.decapsulate(private, ecdh_ct, mlkem_ct) == kek
     again = mlkem.private_from_bytes(private.secret_bytes())
     assert again.public == private.public
-    assert repr(private) == "<MlKemX25519PrivateKey>"
+    assert repr(private) == "<CompositeKemPrivateKey mlkem768-x25519>"
 
 
 def test_malformed_public_key_is_refused() -> None:
@@ -258,3 +258,29 @@ def test_a_sha1_binding_does_not_bind_a_pq_subkey() -> None:
     packets[-1] = type(packets[-1])(TAG_SIGNATURE, serialize_signature(binding))
     data = b"".join(serialize_packet(p.tag, p.body) for p in packets)
     assert load_certificate(data).encryption_keys() == []
+
+
+def test_mlkem1024_x448_round_trip_and_sizes() -> None:
+    private = mlkem.generate(36)
+    assert len(private.public) == 56 + 1568
+    again = mlkem.private_from_bytes(private.secret_bytes(), 36)
+    assert again.public == private.public
+    fields = pkesk_mlkem.wrap_mlkem(bytes(range(32)), None, private.public, 36)
+    # 56 + 1568 + size octet + 40-octet wrap of a 32-octet key.
+    assert len(fields) == 56 + 1568 + 1 + 40
+    assert pkesk_mlkem.unwrap_mlkem(fields, private, 6) == (None, bytes(range(32)))
+    altered = bytearray(fields)
+    altered[56 + 700] ^= 1
+    with pytest.raises(DecryptionError):
+        pkesk_mlkem.unwrap_mlkem(bytes(altered), private, 6)
+    # A key of the other suite does not open it.
+    with pytest.raises(DecryptionError):
+        pkesk_mlkem.unwrap_mlkem(fields, mlkem.generate(35), 6)
+
+
+def test_mlkem1024_x448_is_refused_in_a_v4_key() -> None:
+    from e2ee_mail.openpgp.packets.keys import parse_public_key
+
+    body = b"\x04" + bytes(4) + b"\x24" + bytes(56 + 1568)
+    with pytest.raises(e2ee_mail.FormatError):
+        parse_public_key(body)
