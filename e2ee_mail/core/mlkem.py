@@ -42,6 +42,7 @@ __all__ = [
     "SUITES",
     "CompositeKemPrivateKey",
     "Suite",
+    "check_public",
     "combine",
     "decapsulate",
     "encapsulate",
@@ -213,6 +214,22 @@ def _encapsulation_key(material: bytes) -> MlKemPublicKey:
         raise FormatError("the ML-KEM encapsulation key is malformed") from None
 
 
+def check_public(public: bytes, algorithm: int = ALGORITHM_ID) -> MlKemPublicKey:
+    """The ML-KEM encapsulation key of the composite ``public`` key, checked.
+
+    Raises:
+        FormatError: the wrong size, or an encapsulation key that fails the FIPS 203
+            §7.2 check.
+    """
+    suite = _suite(algorithm)
+    if len(public) != suite.public_size:
+        raise FormatError(
+            f"an {suite.name} public key is {suite.public_size} octets, "
+            f"got {len(public)}"
+        )
+    return _encapsulation_key(public[suite.ecdh_size :])
+
+
 def encapsulate(
     public: bytes, algorithm: int = ALGORITHM_ID
 ) -> tuple[bytes, bytes, bytes]:
@@ -226,19 +243,15 @@ def encapsulate(
             encapsulation key that fails the FIPS 203 check).
     """
     suite = _suite(algorithm)
-    if len(public) != suite.public_size:
-        raise FormatError(
-            f"an {suite.name} public key is {suite.public_size} octets, "
-            f"got {len(public)}"
-        )
-    ecdh_public, encapsulation = public[: suite.ecdh_size], public[suite.ecdh_size :]
+    encapsulation_key = check_public(public, algorithm)
+    ecdh_public = public[: suite.ecdh_size]
     if suite is MLKEM768_X25519:
         ecdh_ciphertext, ecdh_share = core_x25519.ephemeral_agree(ecdh_public)
     else:
         from . import x448 as core_x448
 
         ecdh_ciphertext, ecdh_share = core_x448.ephemeral_agree(ecdh_public)
-    mlkem_share, mlkem_ciphertext = _encapsulation_key(encapsulation).encapsulate()
+    mlkem_share, mlkem_ciphertext = encapsulation_key.encapsulate()
     kek = combine(
         mlkem_share, ecdh_share, ecdh_ciphertext, ecdh_public, suite.algorithm
     )

@@ -72,6 +72,7 @@ def runners() -> dict[str, Runner]:
         "core-ecdh": core_ecdh.run_ecdh,
         "core-x448": core_ecdh.run_x448,
         "core-mlkem768": core_mlkem.run_mlkem768,
+        "core-signature": core.run_signature,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,
         "openpgp-rfc9580": openpgp.run_rfc9580,
