@@ -284,3 +284,14 @@ def test_mlkem1024_x448_is_refused_in_a_v4_key() -> None:
     body = b"\x04" + bytes(4) + b"\x24" + bytes(56 + 1568)
     with pytest.raises(e2ee_mail.FormatError):
         parse_public_key(body)
+
+
+def test_a_malformed_pq_key_is_reported_as_a_problem() -> None:
+    from e2ee_mail.openpgp.packets.keys import PublicKeyPacket
+    from e2ee_mail.openpgp.tpk import algorithm_problem
+
+    good = PublicKeyPacket(6, 0, PK_MLKEM768_X25519, mlkem.generate().public)
+    assert algorithm_problem(good) is None
+    # Coefficients not reduced mod q: the FIPS 203 §7.2 check fails.
+    bad = PublicKeyPacket(6, 0, PK_MLKEM768_X25519, bytes(32) + b"\xff" * 1184)
+    assert algorithm_problem(bad) == "malformed ML-KEM-768+X25519 key material"
