@@ -27,7 +27,12 @@ def _is_openpgp_key(data: bytes) -> bool:
     return stripped.startswith(_OPENPGP_KEY_ARMOR) or bool(data and data[0] & 0x80)
 
 
-_KINDS: Final[tuple[KeyKind, ...]] = ("x25519", "rsa3072", "rsa4096")
+_KINDS: Final[tuple[KeyKind, ...]] = (
+    "x25519",
+    "rsa3072",
+    "rsa4096",
+    "mlkem768-x25519",
+)
 
 
 def load_certificate(data_or_path: DataOrPath) -> Certificate:
@@ -90,7 +95,9 @@ def generate_key(
     Args:
         uid: the user ID; X.509 needs an address in it (it goes into the SAN).
         format: "openpgp" or "x509".
-        kind: "x25519", "rsa3072" or "rsa4096".
+        kind: "x25519", "rsa3072", "rsa4096", or (OpenPGP only)
+            "mlkem768-x25519": an Ed25519 primary key with an ML-KEM-768+X25519
+            encryption subkey (RFC 9980, post-quantum).
         profile: for OpenPGP, "rfc9580" (a v6 key) or "rfc4880" (a v4 key, for
             GnuPG 2.2 and other RFC 4880 implementations).
 
@@ -118,6 +125,8 @@ def generate_key(
     if chosen == "x509":
         if checked_profile != "rfc9580":
             raise UsageError("profile applies to format openpgp only")
+        if checked_kind == "mlkem768-x25519":
+            raise UsageError("kind mlkem768-x25519 applies to format openpgp only")
         from .x509 import keygen as x509_keygen
 
         return x509_keygen.generate(uid, kind=checked_kind)

@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 KeyFormat = Literal["x509", "openpgp"]
-#: The kinds of key that ``generate_key`` makes, in both formats.
-KeyKind = Literal["x25519", "rsa3072", "rsa4096"]
+#: The kinds of key that ``generate_key`` makes: every one in OpenPGP, all but
+#: "mlkem768-x25519" (RFC 9980, OpenPGP only) in X.509.
+KeyKind = Literal["x25519", "rsa3072", "rsa4096", "mlkem768-x25519"]
 #: The modulus size of each RSA kind.
 RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
 #: A passphrase as callers give it: text (encoded as UTF-8) or octets.

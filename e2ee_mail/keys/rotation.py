@@ -118,7 +118,10 @@ def rotate_key(
         The new key and how it was made.
     """
     if not is_kind(kind):
-        raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+        raise UsageError(
+            f"unknown key kind {kind!r}: use x25519, mlkem768-x25519, rsa3072 or "
+            "rsa4096"
+        )
     uid = user_id_for(identity, previous)
     if format == "openpgp" and previous is not None:
         return _rotate_openpgp(previous, kind, now, uid)

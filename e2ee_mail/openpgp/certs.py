@@ -26,7 +26,7 @@ from ..model import Certificate, KeyFormat, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor
 from .keymaterial import private_from_material
-from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY, TAG_SIGNATURE
+from .packets import PQ_KEM_ALGOS, TAG_SECRET_KEY, TAG_SECRET_SUBKEY, TAG_SIGNATURE
 from .packets.header import Packet, parse_packets, serialize_packet
 from .packets.keys import PublicKeyPacket, fingerprint, parse_secret_key
 from .packets.signature import (
@@ -304,7 +304,8 @@ class OpenPGPCertificate(Certificate):
         return uid_addresses(self._uids)
 
     def encryption_keys(self, now: int | None = None) -> list[KeyInfo]:
-        """The keys a message to this certificate is encrypted to, newest first.
+        """The keys a message to this certificate is encrypted to: post-quantum
+        (RFC 9980) ones first, then the others, newest first in each.
 
         Only subkeys with a verified binding granting an encryption flag count
         (the primary key too, if its self-signature grants one).
@@ -312,7 +313,7 @@ class OpenPGPCertificate(Certificate):
         return list(self._encryption_keys(now))
 
     def encryption_key(self, now: int | None = None) -> KeyInfo | None:
-        """The newest of :meth:`encryption_keys` (the one a message is encrypted
+        """The first of :meth:`encryption_keys` (the one a message is encrypted
         to), or None."""
         keys = self._encryption_keys(now)
         return keys[0] if keys else None
@@ -350,7 +351,11 @@ class OpenPGPCertificate(Certificate):
             and k.problem is None
             and k.packet.algorithm in ENCRYPT_ALGOS
         ]
-        found.sort(key=lambda k: k.packet.created, reverse=True)
+        # A post-quantum key (RFC 9980) is preferred over newer classical ones.
+        found.sort(
+            key=lambda k: (k.packet.algorithm in PQ_KEM_ALGOS, k.packet.created),
+            reverse=True,
+        )
         return found
 
     def expired_encryption_key(self, now: int | None = None) -> KeyInfo | None:

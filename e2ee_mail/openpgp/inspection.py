@@ -50,6 +50,8 @@ def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
         20: "elgamal",
         25: "x25519",
         26: "x448",
+        35: "mlkem768-x25519",
+        36: "mlkem1024-x448",
     }
     algorithm = names.get(packet.algorithm, f"algorithm-{packet.algorithm}")
     if isinstance(packet, PKESKv6):

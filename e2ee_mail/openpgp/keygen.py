@@ -1,11 +1,14 @@
 """Generating v6 keys (RFC 9580 §10.1.1, §5.2.3.10): the "rfc9580" profile.
 
 x25519: an Ed25519 primary key (27, certify + sign) and an X25519 subkey (25,
-encrypt). rsa3072/rsa4096: an RSA primary key and an RSA encryption subkey of the
-same size. Self-signatures (v6, salted, SHA2-512): a direct-key signature carrying
-the key flags, Features (SEIPDv1 + SEIPDv2) and preferences (AEAD ciphersuites
-AES-256/GCM first, then AES-256/OCB and AES-128/OCB, the MTI), a positive
-certification of the User ID, and a subkey binding granting the encryption flags.
+encrypt). mlkem768-x25519: the same Ed25519 primary key and an ML-KEM-768+X25519
+subkey (35, RFC 9980), whose preferences already list AES-256 and AES-256/OCB as
+RFC 9980 §7.1 asks of a post-quantum certificate. rsa3072/rsa4096: an RSA primary
+key and an RSA encryption subkey of the same size. Self-signatures (v6, salted,
+SHA2-512): a direct-key signature carrying the key flags, Features (SEIPDv1 +
+SEIPDv2) and preferences (AEAD ciphersuites AES-256/GCM first, then AES-256/OCB
+and AES-128/OCB, the MTI), a positive certification of the User ID, and a subkey
+binding granting the encryption flags.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .certs import (
 from .keymaterial import public_material, secret_material
 from .packets import (
     PK_ED25519,
+    PK_MLKEM768_X25519,
     PK_RSA,
     PK_X25519,
     TAG_PUBLIC_KEY,
@@ -85,6 +89,15 @@ PREFERENCES: Final = self_signature_preferences
 
 
 def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
+    if kind == "mlkem768-x25519":
+        from ..core import mlkem
+
+        return (
+            ed25519.Ed25519PrivateKey.generate(),
+            PK_ED25519,
+            mlkem.generate(),
+            PK_MLKEM768_X25519,
+        )
     if kind == "x25519":
         return (
             ed25519.Ed25519PrivateKey.generate(),
@@ -100,7 +113,20 @@ def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
             rsa.generate_private_key(65537, bits),
             PK_RSA,
         )
-    raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+    raise UsageError(
+        f"unknown key kind {kind!r}: use x25519, mlkem768-x25519, rsa3072 or rsa4096"
+    )
+
+
+def subkey_material(key: object) -> tuple[bytes, bytes]:
+    """(public, plain secret) key fields of a freshly generated encryption key."""
+    if isinstance(key, x25519.X25519PrivateKey | rsa.RSAPrivateKey):
+        return public_material(key), secret_material(key)
+    from ..core import mlkem  # PQ keys only: kept out of the start-up path
+
+    if not isinstance(key, mlkem.CompositeKemPrivateKey):
+        raise UsageError(f"cannot encode a {type(key).__name__} as a subkey")
+    return key.public, key.secret_bytes()
 
 
 def generate_v6(
@@ -110,7 +136,7 @@ def generate_v6(
 
     Args:
         uid: the User ID, "Name <addr>" or a bare address.
-        kind: "x25519", "rsa3072" or "rsa4096".
+        kind: "x25519", "mlkem768-x25519", "rsa3072" or "rsa4096".
         now: the creation time (seconds since the epoch); default the clock.
         expires_in: seconds after creation when the key expires (RFC 9580
             §5.2.3.13, on every self-signature); default never.
@@ -126,7 +152,8 @@ def generate_v6(
     )
     primary_key, primary_algo, sub_key, sub_algo = _new_keys(kind)
     primary = PublicKeyPacket(6, created, primary_algo, public_material(primary_key))
-    subkey = PublicKeyPacket(6, created, sub_algo, public_material(sub_key))  # type: ignore[arg-type]
+    sub_public, sub_plain = subkey_material(sub_key)
+    subkey = PublicKeyPacket(6, created, sub_algo, sub_public)
     flags = Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_CERTIFY | KEY_FLAG_SIGN]), True)
     direct = make_signature(
         primary_key,
@@ -160,7 +187,7 @@ def generate_v6(
     # v6 unprotected secret keys: usage octet 0 and the raw material, no checksum.
     primary_secret = serialize_public_key(primary) + b"\x00"
     primary_secret += secret_material(primary_key)
-    sub_secret = serialize_public_key(subkey) + b"\x00" + secret_material(sub_key)  # type: ignore[arg-type]
+    sub_secret = serialize_public_key(subkey) + b"\x00" + sub_plain
     return assemble_key(
         (primary, primary_secret, primary_key),
         (subkey, sub_secret, sub_key),

@@ -1,8 +1,10 @@
 """OpenPGP v4 key generation for the "rfc4880" profile (RFC 4880, RFC 9580 §5.5).
 
 :func:`generate_v4` makes an EdDSALegacy primary (certify, sign) with an ECDH
-Curve25519Legacy encryption subkey (SHA2-256 and AES-128 as §11.5.1 recommends), or an
-RSA-3072/4096 primary and subkey; a v4 positive certification of the User ID (key
+Curve25519Legacy encryption subkey (SHA2-256 and AES-128 as §11.5.1 recommends), the
+same primary with an ML-KEM-768+X25519 subkey (kind mlkem768-x25519, the one
+post-quantum algorithm RFC 9980 §3.5 allows in a v4 key), or an RSA-3072/4096
+primary and subkey; a v4 positive certification of the User ID (key
 flags, Features = SEIPDv1 only, so senders write what GnuPG 2.2 reads, and preferences
 AES-256/AES-128, SHA2-512/256, no compression) and a v4 subkey binding. GnuPG 2.2
 checks and accepts these.
@@ -40,6 +42,7 @@ from .packets import (
     OID_ED25519_LEGACY,
     PK_ECDH,
     PK_EDDSA_LEGACY,
+    PK_MLKEM768_X25519,
     PK_RSA,
     TAG_SECRET_KEY,
     TAG_SECRET_SUBKEY,
@@ -71,19 +74,25 @@ def _raw_public(key: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey) -> byt
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def _eddsa_primary() -> tuple[ed25519.Ed25519PrivateKey, bytes, bytes]:
+    """(key, public material, secret material) of an EdDSALegacy primary key."""
+    prim = ed25519.Ed25519PrivateKey.generate()
+    public = (
+        bytes((len(OID_ED25519_LEGACY),))
+        + OID_ED25519_LEGACY
+        + encode_mpi(ecdh.encode_point(_raw_public(prim)))
+    )
+    return prim, public, encode_mpi(_raw(prim))
+
+
 def _new_pair(
     kind: str,
 ) -> tuple[SigningKey, int, bytes, bytes, object, int, bytes, bytes]:
     """(primary, algo, public material, secret material, subkey, algo, public
     material, secret material)."""
     if kind == "x25519":
-        prim = ed25519.Ed25519PrivateKey.generate()
+        prim, prim_pub, prim_sec = _eddsa_primary()
         sub = x25519.X25519PrivateKey.generate()
-        prim_pub = (
-            bytes((len(OID_ED25519_LEGACY),))
-            + OID_ED25519_LEGACY
-            + encode_mpi(ecdh.encode_point(_raw_public(prim)))
-        )
         sub_pub = (
             bytes((len(OID_CV25519),))
             + OID_CV25519
@@ -94,11 +103,26 @@ def _new_pair(
             prim,
             PK_EDDSA_LEGACY,
             prim_pub,
-            encode_mpi(_raw(prim)),
+            prim_sec,
             sub,
             PK_ECDH,
             sub_pub,
             encode_mpi(ecdh.native_to_legacy_secret(_raw(sub))),
+        )
+    if kind == "mlkem768-x25519":
+        from ..core import mlkem
+
+        prim, prim_pub, prim_sec = _eddsa_primary()
+        pq_sub = mlkem.generate()
+        return (
+            prim,
+            PK_EDDSA_LEGACY,
+            prim_pub,
+            prim_sec,
+            pq_sub,
+            PK_MLKEM768_X25519,
+            pq_sub.public,
+            pq_sub.secret_bytes(),
         )
     if kind in RSA_BITS:
         prim_rsa = rsa.generate_private_key(65537, RSA_BITS[kind])
@@ -113,7 +137,9 @@ def _new_pair(
             keymaterial.public_material(sub_rsa),
             keymaterial.secret_material(sub_rsa),
         )
-    raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+    raise UsageError(
+        f"unknown key kind {kind!r}: use x25519, mlkem768-x25519, rsa3072 or rsa4096"
+    )
 
 
 def _preferences() -> list[Subpacket]:

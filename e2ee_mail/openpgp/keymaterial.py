@@ -4,7 +4,9 @@ Native algorithms: X25519 (25) and Ed25519 (27) keep raw 32-octet public and sec
 keys (§5.5.5.7, §5.5.5.9), X448 (26) raw 56-octet ones (§5.5.5.8). RSA (1): public
 MPIs n, e; secret MPIs d, p, q, u with p < q and u = p^-1 mod q (§5.5.5.1). The
 curve keys (EdDSALegacy 22, ECDH 18) are decoded by :mod:`.curves`, imported only
-when such a key is loaded; so is `cryptography`'s X448.
+when such a key is loaded; so is `cryptography`'s X448. ML-KEM-768+X25519 (35,
+RFC 9980 §4.3.2) keeps X25519 key || ML-KEM key raw on both sides, the secret ML-KEM
+half as its 64-octet seed (core/mlkem.py); ML-KEM-1024+X448 (36) likewise with X448.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Final
 # codec (and bcrypt), several milliseconds of every CLI start.
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
 
-from ..errors import KeyLoadError, UnsupportedError
+from ..errors import FormatError, KeyLoadError, UnsupportedError
 from .packets import (
     PK_ECDH,
     PK_ED25519,
@@ -27,6 +29,7 @@ from .packets import (
     PK_RSA_SIGN_ONLY,
     PK_X448,
     PK_X25519,
+    PQ_KEM_ALGOS,
 )
 from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader, encode_mpi, mpi_to_int
@@ -100,13 +103,19 @@ def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
             x4key = x448.X448PrivateKey.from_private_bytes(secret)
             ok = x4key.public_key().public_bytes_raw() == public.material
             key = x4key
+        elif algorithm in PQ_KEM_ALGOS:
+            from ..core import mlkem  # PQ keys only: kept out of the start-up path
+
+            mkey = mlkem.private_from_bytes(secret, algorithm)
+            ok = mkey.public == public.material
+            key = mkey
         elif algorithm in (PK_ECDH, PK_EDDSA_LEGACY):
             from . import curves  # v4 keys only: kept out of the v6 start-up path
 
             key, ok = curves.private_from_material(public, secret), True
         else:
             raise UnsupportedError(f"key algorithm {algorithm} is not supported")
-    except ValueError:
+    except (ValueError, FormatError):
         raise KeyLoadError("secret key material is malformed") from None
     if not ok:
         raise KeyLoadError("secret key material does not match its public key")

@@ -12,7 +12,8 @@ X448 (§5.1.7): the same with an ephemeral X448 key, HKDF-SHA512 with info
 "OpenPGP X448" and AES-256 key wrap (:func:`_wrap_x448`, :func:`_unwrap_x448`); its
 modules are imported on first use, as X448 keys are rare.
 ECDH (18), over Curve25519Legacy and the NIST and brainpool curves, is handled by
-:mod:`.pkesk_ecdh`.
+:mod:`.pkesk_ecdh`; ML-KEM-768+X25519 (35) and ML-KEM-1024+X448 (36), RFC 9980, by
+:mod:`.pkesk_mlkem`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .packets import (
     PK_RSA_ENCRYPT_ONLY,
     PK_X448,
     PK_X25519,
+    PQ_KEM_ALGOS,
 )
 from .packets.pkesk import (
     PKESKv3,
@@ -179,6 +181,12 @@ def _wrap_fields(
         )
     if packet.algorithm == PK_X448:
         return _wrap_x448(session_key, cipher, packet.material, ephemeral_secret)
+    if packet.algorithm in PQ_KEM_ALGOS and ephemeral_secret is None:
+        from . import pkesk_mlkem  # PQ keys only: kept out of the start-up path
+
+        return pkesk_mlkem.wrap_mlkem(
+            session_key, cipher, packet.material, packet.algorithm
+        )
     raise UnsupportedError(
         f"encrypting to public key algorithm {packet.algorithm} is not supported"
     )
@@ -270,6 +278,10 @@ def unwrap(
         return pkesk_ecdh.unwrap_ecdh(packet.material, private, key, version)
     if packet.algorithm == PK_X448:
         return _unwrap_x448(packet.material, private, key.packet.material, version)
+    if packet.algorithm in PQ_KEM_ALGOS:
+        from . import pkesk_mlkem  # PQ keys only: kept out of the start-up path
+
+        return pkesk_mlkem.unwrap_mlkem(packet.material, private, version)
     raise UnsupportedError(
         f"decrypting with public key algorithm {packet.algorithm} is not supported"
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import Literal
+from typing import Final, Literal
 
 from ..errors import (
     DecryptionError,
@@ -33,6 +33,7 @@ from .packets import (
     CIPHER_AES256,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
+    PQ_KEM_ALGOS,
     TAG_PKESK,
 )
 from .packets.header import serialize_packet
@@ -42,6 +43,7 @@ __all__ = [
     "Container",
     "choose_container",
     "choose_suite",
+    "has_pq_key",
     "openpgp_certs",
     "openpgp_keys",
     "pkesk_packets",
@@ -90,12 +92,25 @@ def choose_container(certs: Sequence[OpenPGPCertificate], policy: Policy) -> Con
     return "seipdv1"
 
 
+def has_pq_key(cert: OpenPGPCertificate) -> bool:
+    """Whether ``cert`` has a usable post-quantum encryption key (RFC 9980): such a
+    certificate accepts AES-256 and AES-256/OCB even when its preferences do not
+    list them (RFC 9980 §7.1)."""
+    return any(k.packet.algorithm in PQ_KEM_ALGOS for k in cert.encryption_keys())
+
+
+_AES256_OCB: Final = (CIPHER_AES256, AEAD_OCB)
+
+
 def choose_suite(certs: Sequence[OpenPGPCertificate]) -> tuple[int, int]:
     """(cipher, AEAD mode): AES-256-GCM if all list GCM, else the first OCB suite all
-    accept; AES-128-OCB is implicitly accepted by everyone (RFC 9580 §5.2.3.15)."""
-    for suite in ((CIPHER_AES256, AEAD_GCM), (CIPHER_AES256, AEAD_OCB)):
-        if all(suite in c.aead_preferences for c in certs):
-            return suite
+    accept; AES-128-OCB is implicitly accepted by everyone (RFC 9580 §5.2.3.15), and
+    AES-256-OCB by a certificate with a post-quantum key (:func:`has_pq_key`)."""
+    gcm = (CIPHER_AES256, AEAD_GCM)
+    if all(gcm in c.aead_preferences for c in certs):
+        return gcm
+    if all(_AES256_OCB in c.aead_preferences or has_pq_key(c) for c in certs):
+        return _AES256_OCB
     return CIPHER_AES128, AEAD_OCB
 
 

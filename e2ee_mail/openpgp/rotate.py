@@ -43,6 +43,7 @@ from .keymaterial import public_material, secret_material
 from .packets import (
     OID_CV25519,
     PK_ECDH,
+    PK_MLKEM768_X25519,
     PK_RSA,
     PK_X25519,
     TAG_PUBLIC_SUBKEY,
@@ -76,21 +77,25 @@ __all__ = [
 ]
 
 #: The subkey kinds :func:`add_encryption_subkey` makes.
-KINDS: Final = frozenset({"x25519", "rsa3072", "rsa4096"})
+KINDS: Final = frozenset({"x25519", "rsa3072", "rsa4096", "mlkem768-x25519"})
 #: Subpackets a re-issued binding must not copy from the one it replaces: made
 #: afresh by ``make_signature`` (creation time, issuer) or set here (expiry).
 _FRESH: Final = frozenset(
     {SP_CREATION_TIME, SP_ISSUER_FINGERPRINT, SP_ISSUER_KEY_ID, SP_KEY_EXPIRATION}
 )
 _MAX_U32: Final = (1 << 32) - 1
+_KIND_NAMES: Final = "x25519, mlkem768-x25519, rsa3072 or rsa4096"
 
 
 def subkey_kind(info: KeyInfo) -> str:
-    """The kind name ("x25519", "rsa3072", "rsa4096") matching an existing key;
-    RSA keys of other sizes map to the nearest size we make (at least 3072)."""
+    """The kind name ("x25519", "rsa3072", "rsa4096", "mlkem768-x25519") matching an
+    existing key; RSA keys of other sizes map to the nearest size we make (at least
+    3072)."""
     name = algorithm_name(info.packet)
     if name in ("x25519", "ecdh-curve25519"):
         return "x25519"
+    if name == "mlkem768-x25519":
+        return name
     if name.startswith("rsa"):
         return "rsa4096" if int(name[3:] or 0) > 3072 else "rsa3072"
     raise UnsupportedError(f"cannot make a subkey like {name}")
@@ -107,8 +112,19 @@ def _new_subkey(
             key,
             secret_material(key),
         )
+    if kind == "mlkem768-x25519":
+        # RFC 9980 §3.5: the one post-quantum algorithm a v4 key may carry, with
+        # the same raw fields in v4 and v6 keys.
+        from ..core import mlkem
+
+        pq = mlkem.generate()
+        return (
+            PublicKeyPacket(version, created, PK_MLKEM768_X25519, pq.public),
+            pq,
+            pq.secret_bytes(),
+        )
     if kind != "x25519":
-        raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+        raise UsageError(f"unknown key kind {kind!r}: use {_KIND_NAMES}")
     x = x25519.X25519PrivateKey.generate()
     if version == 6:
         return (
@@ -262,7 +278,7 @@ def add_encryption_subkey(
     if kind is None:
         kind = subkey_kind(current[0]) if current else "x25519"
     if kind not in KINDS:
-        raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+        raise UsageError(f"unknown key kind {kind!r}: use {_KIND_NAMES}")
     sub, private, material = _new_subkey(kind, cert.version, when)
 
     # Re-bind the older encryption subkeys with an expiry, newest binding last.

@@ -36,7 +36,7 @@ from .packets import CIPHER_KEY_SIZE, TAG_LITERAL, TAG_PKESK, TAG_SEIPD
 from .packets.header import PartialBodyWriter, serialize_header, serialize_packet
 from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.pkesk import serialize_pkesk
-from .recipients import recipient_key
+from .recipients import has_pq_key, recipient_key
 
 if TYPE_CHECKING:
     from ..core.chunkstream import ChunkOpener
@@ -74,10 +74,12 @@ Buffer = bytes | bytearray | memoryview
 
 
 def choose_cipher(recipients: Sequence[OpenPGPCertificate]) -> int:
-    """The strongest AES all ``recipients`` accept (AES-128 is implicit, §12.2)."""
-    for cipher in _AES[:-1]:
-        if all(cipher in c.symmetric_preferences for c in recipients):
-            return cipher
+    """The strongest AES all ``recipients`` accept (AES-128 is implicit, §12.2, and
+    AES-256 for a certificate with a post-quantum key, RFC 9980 §7.1)."""
+    if all(_AES[0] in c.symmetric_preferences or has_pq_key(c) for c in recipients):
+        return _AES[0]
+    if all(_AES[1] in c.symmetric_preferences for c in recipients):
+        return _AES[1]
     return _AES[-1]
 
 

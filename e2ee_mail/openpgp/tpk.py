@@ -37,11 +37,14 @@ from .packets import (
     PK_EDDSA_LEGACY,
     PK_ELGAMAL,
     PK_ELGAMAL_SIGN,
+    PK_MLKEM768_X25519,
+    PK_MLKEM1024_X448,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
     PK_RSA_SIGN_ONLY,
     PK_X448,
     PK_X25519,
+    PQ_KEM_ALGOS,
     TAG_MARKER,
     TAG_PADDING,
     TAG_PUBLIC_KEY,
@@ -111,7 +114,7 @@ FEATURE_SEIPDV1: Final = 0x01
 FEATURE_SEIPDV2: Final = 0x08
 CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
 ENCRYPT_ALGOS: Final = frozenset(
-    {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH}
+    {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH, *PQ_KEM_ALGOS}
 )
 #: The algorithms whose signatures sigs.py checks.
 SIGNING_ALGOS: Final = frozenset(
@@ -132,6 +135,8 @@ ALGORITHM_NAMES: Final = {
     PK_X448: "X448",
     PK_ED25519: "Ed25519",
     PK_ED448: "Ed448",
+    PK_MLKEM768_X25519: "ML-KEM-768+X25519",
+    PK_MLKEM1024_X448: "ML-KEM-1024+X448",
 }
 _FLAG_NAMES: Final = ((KEY_FLAG_CERTIFY, "certify"), (KEY_FLAG_SIGN, "sign"))
 SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
@@ -253,10 +258,15 @@ def subkey_info(
 ) -> KeyInfo:
     sub = public_of(packet)
     data = key_signature_data(primary, subkey=sub)
+    # RFC 9980 §7.2: a binding of a post-quantum subkey made with MD5, SHA-1 or
+    # RIPEMD-160 is invalid.
+    weak = (1, 2, 3) if sub.algorithm in PQ_KEM_ALGOS else ()
     bindings = [
         s
         for s in sigs
-        if s.sig_type == SIG_SUBKEY_BINDING and verify_signature(s, primary, data)
+        if s.sig_type == SIG_SUBKEY_BINDING
+        and s.hash_algorithm not in weak
+        and verify_signature(s, primary, data)
     ]
     revoked = any(
         s.sig_type == SIG_SUBKEY_REVOCATION and verify_signature(s, primary, data)
@@ -296,6 +306,10 @@ def algorithm_problem(packet: PublicKeyPacket) -> str | None:
             from . import curves  # v4 keys only: kept out of the v6 start-up path
 
             curves.decode_curve_public(packet)
+        elif algorithm in PQ_KEM_ALGOS:
+            from ..core import mlkem  # PQ keys only: kept out of the start-up path
+
+            mlkem.check_public(packet.material, algorithm)
         elif algorithm not in ENCRYPT_ALGOS:
             return f"{name} keys are not supported"
     except UnsupportedError as exc:
@@ -339,6 +353,10 @@ def algorithm_name(packet: PublicKeyPacket) -> str:
         return "x25519"
     if packet.algorithm == PK_X448:
         return "x448"
+    if packet.algorithm == PK_MLKEM768_X25519:
+        return "mlkem768-x25519"
+    if packet.algorithm == PK_MLKEM1024_X448:
+        return "mlkem1024-x448"
     if packet.algorithm == PK_ECDH:
         from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
 

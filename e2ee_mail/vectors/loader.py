@@ -54,10 +54,12 @@ def runners() -> dict[str, Runner]:
         cms_det,
         core,
         core_ecdh,
+        core_mlkem,
         mime,
         openpgp,
         openpgp_det,
         openpgp_librepgp,
+        openpgp_pq,
         openpgp_sig,
         openpgp_v4,
     )
@@ -70,6 +72,7 @@ def runners() -> dict[str, Runner]:
         "core-rsa-oaep": core.run_rsa_oaep,
         "core-ecdh": core_ecdh.run_ecdh,
         "core-x448": core_ecdh.run_x448,
+        "core-mlkem768": core_mlkem.run_mlkem768,
         "core-signature": core.run_signature,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,
@@ -78,6 +81,7 @@ def runners() -> dict[str, Runner]:
         "openpgp-gnupg": openpgp_v4.run_gnupg,
         "openpgp-librepgp": openpgp_librepgp.run_librepgp,
         "openpgp-signatures": openpgp_sig.run_signatures,
+        "openpgp-rfc9980": openpgp_pq.run_rfc9980,
         "smime-deterministic": mime.run_smime,
         "pgpmime-deterministic": mime.run_pgpmime,
     }

@@ -226,6 +226,9 @@ class _Prefs:
     def __init__(self, prefs: bytes) -> None:
         self.symmetric_preferences = prefs
 
+    def encryption_keys(self) -> list[object]:
+        return []  # no post-quantum key, which would imply AES-256
+
 
 @pytest.mark.parametrize(
     ("prefs", "expected"),

@@ -30,11 +30,14 @@ __all__ = [
     "PK_EDDSA_LEGACY",
     "PK_ELGAMAL",
     "PK_ELGAMAL_SIGN",
+    "PK_MLKEM768_X25519",
+    "PK_MLKEM1024_X448",
     "PK_RSA",
     "PK_RSA_ENCRYPT_ONLY",
     "PK_RSA_SIGN_ONLY",
     "PK_X448",
     "PK_X25519",
+    "PQ_KEM_ALGOS",
     "TAG_COMPRESSED",
     "TAG_LITERAL",
     "TAG_MARKER",
@@ -94,6 +97,12 @@ PK_X25519: Final = 25
 PK_X448: Final = 26
 PK_ED25519: Final = 27
 PK_ED448: Final = 28
+#: ML-KEM-768+X25519, RFC 9980 §2.1: the one post-quantum algorithm v4 keys may use.
+PK_MLKEM768_X25519: Final = 35
+#: ML-KEM-1024+X448, RFC 9980 §2.1: v6 keys only.
+PK_MLKEM1024_X448: Final = 36
+#: The post-quantum composite KEMs (RFC 9980 §4).
+PQ_KEM_ALGOS: Final = frozenset({PK_MLKEM768_X25519, PK_MLKEM1024_X448})
 
 # Curve OIDs of the legacy v4 curves, RFC 9580 §9.2 (DER contents, no tag/length).
 OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")

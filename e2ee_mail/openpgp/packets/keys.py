@@ -16,7 +16,14 @@ import hashlib
 from typing import Final
 
 from ...errors import PacketError, UnsupportedError
-from . import PK_ECDH, PK_ED25519, PK_EDDSA_LEGACY, PK_X25519
+from . import (
+    PK_ECDH,
+    PK_ED25519,
+    PK_EDDSA_LEGACY,
+    PK_MLKEM768_X25519,
+    PK_MLKEM1024_X448,
+    PK_X25519,
+)
 from .wire import Reader
 
 __all__ = [
@@ -37,8 +44,16 @@ S2K_USAGE_AEAD: Final = 253
 S2K_USAGE_CFB: Final = 254
 S2K_USAGE_MALLEABLE_CFB: Final = 255
 
-# Raw public key sizes of the RFC 9580 native algorithms (§5.5.5.7-§5.5.5.10).
-_RAW_PUBLIC: Final = {PK_X25519: 32, 26: 56, PK_ED25519: 32, 28: 57}
+# Raw public key sizes of the RFC 9580 native algorithms (§5.5.5.7-§5.5.5.10), and of
+# the RFC 9980 composite KEMs (§4.3.2: ECDH key || ML-KEM encapsulation key).
+_RAW_PUBLIC: Final = {
+    PK_X25519: 32,
+    26: 56,
+    PK_ED25519: 32,
+    28: 57,
+    PK_MLKEM768_X25519: 32 + 1184,
+    PK_MLKEM1024_X448: 56 + 1568,
+}
 # MPI counts of the public parts of the classic algorithms (§5.5.5.1-§5.5.5.4): RSA
 # n, e; ElGamal p, g, y (16, and 20, its retired encrypt-or-sign form); DSA p, q, g, y.
 _MPI_PUBLIC: Final = {1: 2, 2: 2, 3: 2, 16: 3, 17: 4, 20: 3}
@@ -105,6 +120,8 @@ class SecretKeyPacket:
 def public_material_length(algorithm: int, data: bytes, offset: int) -> int:
     """Length of the public fields of ``algorithm`` starting at ``offset`` (v4 keys)."""
     reader = Reader(data, "public key", offset)
+    if algorithm == PK_MLKEM1024_X448:
+        raise PacketError("RFC 9980 §4.3.2: ML-KEM-1024+X448 keys are v6 only")
     if algorithm in _RAW_PUBLIC:
         reader.take(_RAW_PUBLIC[algorithm])
     elif algorithm in _MPI_PUBLIC:
