@@ -31,6 +31,7 @@ from ..core.rsa import OAEPHash
 from ..errors import DecryptionError, Error
 from ..policy import Policy
 from .case import Case, Mismatch
+from .core_ecdh import both_sides
 
 __all__: list[str] = []
 
@@ -147,28 +148,12 @@ def run_aes_eax(case: Case, policy: Policy) -> None:
 
 def run_x25519(case: Case, policy: Policy) -> None:
     private, public = case.hex("private"), case.hex("public")
-    sender_error: Error | None = None
-    sender = b""
-    try:
-        _, sender = x25519.ephemeral_agree_from_parts(public, private)
-    except Error as exc:
-        sender_error = exc
     key = _x25519.X25519PrivateKey.from_private_bytes(private)
-    try:
-        shared = x25519.agree(key, public)
-    except Error:
-        if sender_error is None:
-            raise Mismatch(
-                "the recipient side refused, the sender side did not"
-            ) from None
-        raise
-    if sender_error is not None:
-        raise Mismatch(
-            f"the sender side refused ({sender_error}), the recipient did not"
-        )
-    _same(sender, shared, "the sender side")
-    if case.expected:
-        _same(shared, case.expected_hex("shared"), "agree")
+    both_sides(
+        case,
+        lambda: x25519.ephemeral_agree_from_parts(public, private)[1],
+        lambda: x25519.agree(key, public),
+    )
 
 
 @functools.lru_cache(maxsize=8)

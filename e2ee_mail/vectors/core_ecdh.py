@@ -23,10 +23,11 @@ from .case import Case, Mismatch
 __all__: list[str] = []
 
 
-def _both_sides(
+def both_sides(
     case: Case, sender: Callable[[], bytes], recipient: Callable[[], bytes]
 ) -> None:
-    """Run both sides; the recipient's Error is the case's outcome."""
+    """Run both sides of an agreement (also X25519's, in :mod:`.core`); the
+    recipient's Error is the case's outcome."""
     sender_error: Error | None = None
     sent = b""
     try:
@@ -58,7 +59,7 @@ def run_ecdh(case: Case, policy: Policy) -> None:
     curve = case.text("curve")
     private, public = case.hex("private"), case.hex("public")
     key = ecdh.prime_private_key(curve, private)
-    _both_sides(
+    both_sides(
         case,
         lambda: ecdh.prime_ephemeral_agree_from_parts(curve, public, private)[1],
         lambda: ecdh.prime_agree(key, public),
@@ -68,7 +69,7 @@ def run_ecdh(case: Case, policy: Policy) -> None:
 def run_x448(case: Case, policy: Policy) -> None:
     private, public = case.hex("private"), case.hex("public")
     key = _x448.X448PrivateKey.from_private_bytes(private)
-    _both_sides(
+    both_sides(
         case,
         lambda: x448.ephemeral_agree_from_parts(public, private)[1],
         lambda: x448.agree(key, public),
