@@ -104,3 +104,23 @@ def test_verify_digest_answers_false_for_what_check_digest_refuses(
     for bad in (_ber_long_form(sig), sig + b"\x00", b""):
         assert not signature.verify_digest(ec_key.public_key(), scheme, bad, DIGEST)
     assert not signature.verify_digest(ec_key.public_key(), scheme, sig, DIGEST[:20])
+
+
+def test_only_check_digest_pads_a_short_rsa_signature() -> None:
+    # An OpenPGP MPI drops a signature's leading zero octets, so check_digest pads
+    # it back; a CMS signature value has all k octets (RFC 8017 §8.2.2 step 1), so
+    # verify_digest refuses a short one. About one signature in 256 starts with a
+    # zero octet: search the digests of a counter for one.
+    key = rsa.generate_private_key(65537, 1024)
+    scheme = signature.Scheme("rsa-pkcs1v15", "sha256")
+    for counter in range(8192):
+        digest = hashlib.sha256(counter.to_bytes(2, "big")).digest()
+        sig = signature.sign_digest(key, scheme, digest)
+        if sig[0] == 0:
+            break
+    else:
+        pytest.fail("no signature with a leading zero octet")
+    public = key.public_key()
+    signature.check_digest(public, sig[1:], digest, hashes.SHA256())
+    assert signature.verify_digest(public, scheme, sig, digest)
+    assert not signature.verify_digest(public, scheme, sig[1:], digest)
