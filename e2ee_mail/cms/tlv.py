@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 from typing import Final
 
+from ..core.oid import dotted
 from ..errors import ASN1Error
 
 __all__ = [
@@ -182,14 +183,7 @@ def decode_oid(content: bytes) -> str:
     Raises:
         ASN1Error: empty, or the last subidentifier is unfinished.
     """
-    arcs: list[int] = []
-    value = 0
-    for byte in content:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    if not arcs or content[-1] & 0x80:
+    text = dotted(content)
+    if text is None:
         raise ASN1Error("malformed OBJECT IDENTIFIER")
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in [first, arcs[0] - first * 40, *arcs[1:]])
+    return text

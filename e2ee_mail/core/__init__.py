@@ -1,5 +1,6 @@
 """The hot path: AEAD over body bytes, KDFs, key wrap, X25519 and RSA.
 
-Nothing here knows an OID, a packet tag or a MIME header. Every primitive comes from
-`cryptography` (or PyNaCl); none is written here.
+Nothing here knows what an OID, a packet tag or a MIME header means (`oid.py` only
+spells an OID out). Every primitive comes from `cryptography` (or PyNaCl); none is
+written here.
 """

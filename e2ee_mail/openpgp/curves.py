@@ -25,6 +25,7 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 
 from ..core import ecdh, ecdh_prime
+from ..core.oid import dotted
 from ..errors import Error, FormatError, KeyLoadError, UnsupportedError
 from .packets import CIPHER_KEY_SIZE, OID_CV25519, OID_ED25519_LEGACY, PK_ECDH
 from .packets.keys import PublicKeyPacket
@@ -133,17 +134,8 @@ def curve_name(oid: bytes) -> str:
 
 def _dotted(oid: bytes) -> str:
     """The dotted form of a DER OID body, or its hex when it is malformed."""
-    if not oid or oid[-1] & 0x80:
-        return oid.hex()
-    arcs: list[int] = []
-    value = 0
-    for octet in oid:
-        value = (value << 7) | (octet & 0x7F)
-        if not octet & 0x80:
-            arcs.append(value)
-            value = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in (first, arcs[0] - 40 * first, *arcs[1:]))
+    text = dotted(oid)
+    return oid.hex() if text is None else text
 
 
 def decode_ecdh_key(packet: PublicKeyPacket) -> EcdhKey:

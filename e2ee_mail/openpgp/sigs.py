@@ -5,7 +5,7 @@ both hash the signed data and then the trailer of §5.2.4. Signed data for key
 signatures: the primary key (0x99/0x9B framing), then a User ID (0xB4 || 4-octet
 length || octets) or a subkey. Made here: Ed25519 (27, native 64-octet signature
 over the digest, §5.2.3.4) and RSA PKCS#1 v1.5 (1). Checked here, through
-:mod:`e2ee_mail.core.sigverify`: those two, EdDSALegacy (22, MPIs r and s), Ed448
+:mod:`e2ee_mail.core.signature`: those two, EdDSALegacy (22, MPIs r and s), Ed448
 (28, native 114-octet signature over the digest, empty context), DSA (17, MPIs r and
 s, §5.2.3.2) and ECDSA (19, MPIs r and s over the NIST curves P-256/P-384/P-521, the
 brainpool curves P256r1/P384r1/P512r1 of §9.2, and secp256k1, which GnuPG makes).
@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import (
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.utils import CryptographyDeprecationWarning
 
-from ..core import sigverify
+from ..core import signature
 from ..core.random import random_bytes
 from ..errors import FormatError, UnsupportedError
 from .packets import (
@@ -287,7 +287,7 @@ def _dss_values(material: bytes) -> bytes:
     r = mpi_to_int(reader.mpi())
     s = mpi_to_int(reader.mpi())
     reader.end()
-    return sigverify.dss_der(r, s)
+    return signature.dss_der(r, s)
 
 
 def _eddsa_legacy_values(material: bytes) -> bytes:
@@ -296,7 +296,7 @@ def _eddsa_legacy_values(material: bytes) -> bytes:
     r = reader.mpi()[2:]
     s = reader.mpi()[2:]
     if len(r) > 32 or len(s) > 32:
-        raise FormatError(sigverify.BAD_SIGNATURE)
+        raise FormatError(signature.BAD_SIGNATURE)
     return r.rjust(32, b"\0") + s.rjust(32, b"\0")
 
 
@@ -319,19 +319,17 @@ def check_primitive(
         raise UnsupportedError(f"hash algorithm {hash_algorithm} is not supported")
     if isinstance(key, ed25519.Ed25519PublicKey):
         raw = material if pk_algorithm == PK_ED25519 else _eddsa_legacy_values(material)
-        sigverify.verify_eddsa(key, raw, digest)
+        signature.check_message(key, raw, digest)
     elif isinstance(key, ed448.Ed448PublicKey):
-        sigverify.verify_eddsa(key, material, digest)
+        signature.check_message(key, material, digest)
     elif isinstance(key, rsa.RSAPublicKey):
         reader = Reader(material, "RSA signature")
         value = reader.mpi()[2:]
         reader.end()
-        sigverify.verify_rsa_pkcs1v15(key, value, digest, chosen)
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        sigverify.verify_ecdsa(key, _dss_values(material), digest, chosen)
+        signature.check_digest(key, value, digest, chosen)
     else:
-        # The one kind left is DSA (not named: see VerifyKey).
-        sigverify.verify_dsa(key, _dss_values(material), digest, chosen)
+        # ECDSA or DSA (the latter not named: see VerifyKey).
+        signature.check_digest(key, _dss_values(material), digest, chosen)
 
 
 def verify_signature(

@@ -5,11 +5,11 @@ Each runner calls exactly what the formats call: :mod:`e2ee_mail.core.keywrap`
 ``*_into`` and streaming), :mod:`e2ee_mail.core.eax` (AES-EAX, one-shot and the
 ``*_into`` form the chunk loop calls), :mod:`e2ee_mail.core.x25519` (RFC 7748, both
 sides), :mod:`e2ee_mail.core.rsa` (RSAES-OAEP, RFC 8017 §7.1) and
-:mod:`e2ee_mail.core.sigverify` (ECDSA, DSA, Ed448: the checks OpenPGP self-signatures
-go through). Loading a test key from its encoding is done here with `cryptography`,
-as the key loaders of the formats do; a signature key is written as OpenPGP key
-material and decoded by :func:`e2ee_mail.openpgp.sigs.public_key_object`, as a
-certificate's primary key is.
+:mod:`e2ee_mail.core.signature` (ECDSA, DSA, Ed448: the checks OpenPGP
+self-signatures go through). Loading a test key from its encoding is done here with
+`cryptography`, as the key loaders of the formats do; a signature key is written as
+OpenPGP key material and decoded by :func:`e2ee_mail.openpgp.sigs.public_key_object`,
+as a certificate's primary key is.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa as _rsa
 from cryptography.hazmat.primitives.asymmetric import x25519 as _x25519
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from ..core import aead, eax, keywrap, rsa, sigverify, x25519
+from ..core import aead, eax, keywrap, rsa, signature, x25519
 from ..core.rsa import OAEPHash
 from ..errors import DecryptionError, Error
 from ..policy import Policy
@@ -236,16 +236,13 @@ def run_signature(case: Case, policy: Policy) -> None:
     if algorithm == "ed448":
         if not isinstance(key, _ed448.Ed448PublicKey):
             raise Mismatch("the key is not an Ed448 key")
-        sigverify.verify_eddsa(key, sig, msg)
+        signature.check_message(key, sig, msg)
         return
     if case.text("hash") != "sha256":
         raise Mismatch(f"unknown hash {case.text('hash')!r}")
     digest = hashlib.sha256(msg).digest()
-    if algorithm == "ecdsa":
-        if not isinstance(key, _ec.EllipticCurvePublicKey):
-            raise Mismatch("the key is not an EC key")
-        sigverify.verify_ecdsa(key, sig, digest, SHA256())
-    else:
-        # Not checked with isinstance: naming cryptography's DSA key class makes
-        # it warn that DSA is deprecated.
-        sigverify.verify_dsa(key, sig, digest, SHA256())  # type: ignore[arg-type]
+    if algorithm == "ecdsa" and not isinstance(key, _ec.EllipticCurvePublicKey):
+        raise Mismatch("the key is not an EC key")
+    # A DSA key is not checked with isinstance: naming cryptography's DSA key class
+    # makes it warn that DSA is deprecated.
+    signature.check_digest(key, sig, digest, SHA256())  # type: ignore[arg-type]

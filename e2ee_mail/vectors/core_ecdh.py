@@ -31,7 +31,8 @@ _K = TypeVar("_K")
 def both_sides(
     case: Case, sender: Callable[[], bytes], recipient: Callable[[], bytes]
 ) -> None:
-    """Run both sides; the recipient's Error is the case's outcome."""
+    """Run both sides of an agreement (also X25519's, in :mod:`.core`); the
+    recipient's Error is the case's outcome."""
     sender_error: Error | None = None
     sent = b""
     try:

@@ -132,6 +132,14 @@ def _algorithm(key: PublicKey | PrivateKey) -> str | None:
     return None
 
 
+def _key_name(key: object) -> str:
+    """How a key :func:`_algorithm` has no name for is called in a refusal: its
+    curve for an EC key, else its class."""
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return f"EC {key.curve.name}"
+    return type(key).__name__
+
+
 @dataclasses.dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class X509Certificate(Certificate):
     """An X.509 certificate with an RSA, X25519, NIST P-256/P-384/P-521 or Ed25519
@@ -183,12 +191,9 @@ class X509Certificate(Certificate):
         key = cert.public_key()
         algorithm = _algorithm(key)  # type: ignore[arg-type]
         if algorithm is None:
-            what = type(key).__name__
-            if isinstance(key, ec.EllipticCurvePublicKey):
-                what = f"EC {key.curve.name}"
             raise UnsupportedError(
-                f"certificate key type {what} cannot receive encrypted mail here: "
-                "use an RSA, X25519 or NIST P-256/P-384/P-521 certificate"
+                f"certificate key type {_key_name(key)} cannot receive encrypted "
+                "mail here: use an RSA, X25519 or NIST P-256/P-384/P-521 certificate"
             )
         assert isinstance(
             key,
@@ -590,12 +595,9 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"unsupported private key: {exc}") from None
     if _algorithm(key) is None:  # type: ignore[arg-type]
-        what = type(key).__name__
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            what = f"EC {key.curve.name}"
         raise UnsupportedError(
-            f"{what} keys can neither decrypt nor sign mail here: use RSA, X25519, "
-            "NIST P-256/P-384/P-521 or Ed25519"
+            f"{_key_name(key)} keys can neither decrypt nor sign mail here: use "
+            "RSA, X25519, NIST P-256/P-384/P-521 or Ed25519"
         )
     assert isinstance(
         key,

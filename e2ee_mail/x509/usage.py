@@ -63,29 +63,37 @@ def usage_refusal(cert: x509.Certificate, *, key_kind: str) -> str | None:
         return "its Ed25519 key signs only (RFC 8419)"
     rsa_key = key_kind.startswith("rsa")
     extensions = cert.extensions
-    try:
-        key_usage = extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        key_usage = None
+    key_usage = _key_usage(extensions)
     if key_usage is not None:
         if rsa_key and not key_usage.key_encipherment:
             return "its keyUsage does not allow keyEncipherment (RFC 8550 §4.4.2)"
         if not rsa_key and not key_usage.key_agreement:
             rfc = "RFC 8410 §5" if key_kind == "x25519" else "RFC 5480 §3"
             return f"its keyUsage does not allow keyAgreement ({rfc})"
-    try:
-        extended = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        extended = None
-    if extended is not None and not _MAIL_USAGES.intersection(extended):
-        return _EKU_REFUSAL
-    return None
+    return _extended_usage_refusal(extensions)
 
 
 _EKU_REFUSAL: Final = (
     "its extendedKeyUsage lists neither emailProtection nor "
     "anyExtendedKeyUsage (RFC 8550 §4.4.4)"
 )
+
+
+def _key_usage(extensions: x509.Extensions) -> x509.KeyUsage | None:
+    try:
+        return extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _extended_usage_refusal(extensions: x509.Extensions) -> str | None:
+    """RFC 8550 §4.4.4, for encryption and signing alike: an extendedKeyUsage
+    extension must list id-kp-emailProtection (or anyExtendedKeyUsage)."""
+    try:
+        extended = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    return None if _MAIL_USAGES.intersection(extended) else _EKU_REFUSAL
 
 
 @functools.lru_cache(maxsize=256)
@@ -102,10 +110,7 @@ def signing_refusal(cert: X509Certificate) -> str | None:
     if cert.algorithm == "x25519":
         return "its X25519 key cannot sign (RFC 8410 §5)"
     extensions = cert.x509.extensions
-    try:
-        key_usage = extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        key_usage = None
+    key_usage = _key_usage(extensions)
     if key_usage is not None and not (
         key_usage.digital_signature or key_usage.content_commitment
     ):
@@ -113,13 +118,7 @@ def signing_refusal(cert: X509Certificate) -> str | None:
             "its keyUsage allows neither digitalSignature nor nonRepudiation "
             "(RFC 8550 §4.4.2)"
         )
-    try:
-        extended = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        extended = None
-    if extended is not None and not _MAIL_USAGES.intersection(extended):
-        return _EKU_REFUSAL
-    return None
+    return _extended_usage_refusal(extensions)
 
 
 def validity_refusal(cert: X509Certificate, when: float) -> str | None:

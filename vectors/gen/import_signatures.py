@@ -126,7 +126,7 @@ def import_file(
         {
             "schema": "core-signature.json",
             "kind": "core-signature",
-            "description": f"{what} through e2ee_mail.core.sigverify, with the key "
+            "description": f"{what} through e2ee_mail.core.signature, with the key "
             "decoded from OpenPGP key material by e2ee_mail.openpgp.sigs, the path "
             "OpenPGP self-signatures take: Wycheproof subset. Valid signatures "
             "verify; every invalid one is refused with the same FormatError.",
