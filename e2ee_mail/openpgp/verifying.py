@@ -24,12 +24,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable, Sequence
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ..core import signature as primitives
 from ..errors import FormatError, PacketError, PolicyError, UnsupportedError
 from ..model import Certificate, SecretKey, SignatureResult, SignatureStatus
 from ..policy import Policy
@@ -44,7 +42,9 @@ from .document import (
     DocumentHasher,
 )
 from .packets import (
+    PK_DSA,
     PK_ECDSA,
+    PK_ED448,
     PK_ED25519,
     PK_EDDSA_LEGACY,
     PK_RSA,
@@ -67,10 +67,12 @@ from .packets.signature import (
     SignaturePacket,
     parse_signature,
 )
-from .packets.wire import Reader, mpi_to_int
 from .signing import has_back_signature
-from .sigs import public_key_object
+from .sigs import check_primitive, public_key_object
 from .tpk import KeyInfo
+
+if TYPE_CHECKING:
+    from .sigs import VerifyKey
 
 __all__ = [
     "BLOCK_SIGNATURE",
@@ -183,49 +185,22 @@ def _algorithm_name(sig: SignaturePacket, key: object) -> str | None:
     if sig.pk_algorithm == PK_ECDSA and isinstance(key, ec.EllipticCurvePublicKey):
         curve = _CURVE_NAMES.get(key.curve.key_size, key.curve.name)
         return f"ecdsa-{curve}-{hash_name}"
+    if sig.pk_algorithm == PK_ED448:
+        return "ed448"
+    if sig.pk_algorithm == PK_DSA:
+        return f"dsa-{hash_name}"
     return None
 
 
-def _mathematics(sig: SignaturePacket, key: object, digest: bytes) -> bool:
+def _mathematics(sig: SignaturePacket, key: VerifyKey, digest: bytes) -> bool:
     """Whether ``sig``'s algorithm-specific fields sign ``digest`` under ``key``
-    (RFC 9580 §5.2.3.1-§5.2.3.4). Malformed fields are a False."""
+    (RFC 9580 §5.2.3.1-§5.2.3.4), through the check key self-signatures use.
+    Malformed fields are a False."""
     try:
-        reader = Reader(sig.material, "signature material")
-        if isinstance(key, ed25519.Ed25519PublicKey):
-            if sig.pk_algorithm == PK_ED25519:
-                raw = sig.material
-            else:
-                r = reader.mpi()[2:]
-                s = reader.mpi()[2:]
-                if len(r) > 32 or len(s) > 32:
-                    return False
-                raw = r.rjust(32, b"\0") + s.rjust(32, b"\0")
-            if len(raw) != 64:
-                return False
-            return primitives.verify(
-                key, primitives.Scheme("ed25519", "sha512"), raw, digest
-            )
-        name = HASH_NAMES.get(sig.hash_algorithm)
-        if name not in ("sha256", "sha384", "sha512"):
-            return False
-        if isinstance(key, rsa.RSAPublicKey):
-            value = reader.mpi()[2:]
-            size = (key.key_size + 7) // 8
-            if len(value) > size:
-                return False
-            scheme = primitives.Scheme("rsa-pkcs1v15", name)  # type: ignore[arg-type]
-            return primitives.verify_digest(
-                key, scheme, value.rjust(size, b"\0"), digest
-            )
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            r_int = mpi_to_int(reader.mpi())
-            s_int = mpi_to_int(reader.mpi())
-            der = encode_dss_signature(r_int, s_int)
-            scheme = primitives.Scheme("ecdsa", name)  # type: ignore[arg-type]
-            return primitives.verify_digest(key, scheme, der, digest)
-    except (PacketError, ValueError):
+        check_primitive(key, sig.pk_algorithm, sig.hash_algorithm, sig.material, digest)
+    except (FormatError, UnsupportedError, PacketError, ValueError):
         return False
-    return False
+    return True
 
 
 def signature_valid(
