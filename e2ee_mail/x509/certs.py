@@ -49,7 +49,7 @@ from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 # milliseconds of every command's start-up that only loading or exporting a
 # private key needs (those functions import it).
 from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mlkem, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
@@ -82,12 +82,16 @@ PublicKey = (
     | x25519.X25519PublicKey
     | ec.EllipticCurvePublicKey
     | ed25519.Ed25519PublicKey
+    | mlkem.MLKEM768PublicKey
+    | mlkem.MLKEM1024PublicKey
 )
 PrivateKey = (
     rsa.RSAPrivateKey
     | x25519.X25519PrivateKey
     | ec.EllipticCurvePrivateKey
     | ed25519.Ed25519PrivateKey
+    | mlkem.MLKEM768PrivateKey
+    | mlkem.MLKEM1024PrivateKey
 )
 
 _PEM_BLOCK = re.compile(
@@ -114,13 +118,18 @@ def _algorithm(key: PublicKey | PrivateKey) -> str | None:
         return None if curve is None else f"ecdh-{curve}"
     if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
         return "ed25519"
+    # RFC 9935 §3: ML-KEM keys, for RFC 9936 KEMRecipientInfo.
+    if isinstance(key, mlkem.MLKEM768PublicKey | mlkem.MLKEM768PrivateKey):
+        return "mlkem768"
+    if isinstance(key, mlkem.MLKEM1024PublicKey | mlkem.MLKEM1024PrivateKey):
+        return "mlkem1024"
     return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class X509Certificate(Certificate):
-    """An X.509 certificate with an RSA, X25519, NIST P-256/P-384/P-521 or Ed25519
-    key (Ed25519 signs only).
+    """An X.509 certificate with an RSA, X25519, NIST P-256/P-384/P-521, ML-KEM-768,
+    ML-KEM-1024 or Ed25519 key (Ed25519 signs only, ML-KEM only receives).
 
     Its fields are read once from the certificate: every message asks for them per
     recipient, and `cryptography` rebuilds values such as the serial number's int on
@@ -136,8 +145,8 @@ class X509Certificate(Certificate):
         valid_until: notAfter in seconds since the epoch.
         usage_refusal: why the certificate's key usage forbids encrypting to it,
             or None (x509/usage.py).
-        algorithm: "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" /
-            "ecdh-p521" or "ed25519".
+        algorithm: "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" /
+            "ecdh-p521", "mlkem768" / "mlkem1024" or "ed25519".
         public_key: the subject public key (a `cryptography` object; internal use).
         der: the certificate DER.
         issuer_der: the issuer Name, DER (for issuerAndSerialNumber, RFC 5652
@@ -173,14 +182,16 @@ class X509Certificate(Certificate):
                 what = f"EC {key.curve.name}"
             raise UnsupportedError(
                 f"certificate key type {what} cannot receive encrypted mail here: "
-                "use an RSA, X25519 or NIST P-256/P-384/P-521 certificate"
+                "use an RSA, X25519, NIST P-256/P-384/P-521 or ML-KEM certificate"
             )
         assert isinstance(
             key,
             rsa.RSAPublicKey
             | x25519.X25519PublicKey
             | ec.EllipticCurvePublicKey
-            | ed25519.Ed25519PublicKey,
+            | ed25519.Ed25519PublicKey
+            | mlkem.MLKEM768PublicKey
+            | mlkem.MLKEM1024PublicKey,
         )
         der = cert.public_bytes(Encoding.DER)
         with _WARNING_FILTERS, warnings.catch_warnings():
@@ -296,8 +307,8 @@ class X509SecretKey(SecretKey):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" or
-        "ed25519"."""
+        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521",
+        "mlkem768" / "mlkem1024" or "ed25519"."""
         return self._algorithm
 
     def _export(self, passphrase: bytes | None, *, armor: bool) -> bytes:
@@ -513,14 +524,16 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
             what = f"EC {key.curve.name}"
         raise UnsupportedError(
             f"{what} keys can neither decrypt nor sign mail here: use RSA, X25519, "
-            "NIST P-256/P-384/P-521 or Ed25519"
+            "NIST P-256/P-384/P-521, ML-KEM-768/1024 or Ed25519"
         )
     assert isinstance(
         key,
         rsa.RSAPrivateKey
         | x25519.X25519PrivateKey
         | ec.EllipticCurvePrivateKey
-        | ed25519.Ed25519PrivateKey,
+        | ed25519.Ed25519PrivateKey
+        | mlkem.MLKEM768PrivateKey
+        | mlkem.MLKEM1024PrivateKey,
     )
     return key
 
@@ -533,7 +546,9 @@ def _public_der(key: PublicKey | PrivateKey) -> bytes:
             rsa.RSAPrivateKey
             | x25519.X25519PrivateKey
             | ec.EllipticCurvePrivateKey
-            | ed25519.Ed25519PrivateKey,
+            | ed25519.Ed25519PrivateKey
+            | mlkem.MLKEM768PrivateKey
+            | mlkem.MLKEM1024PrivateKey,
         )
         else key
     )

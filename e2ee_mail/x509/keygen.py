@@ -6,6 +6,9 @@
 - X25519 (RFC 8410): the certificate is signed by an Ed25519 issuer key generated for
   the purpose and then discarded, because an X25519 key cannot sign; keyUsage
   keyAgreement, with an authorityKeyIdentifier naming the issuer key.
+- ML-KEM-768/1024 (RFC 9935): the same Ed25519 issuer arrangement, an ML-KEM key
+  cannot sign either; keyUsage keyEncipherment alone (RFC 9935 §5). The private key
+  is written as `cryptography` writes it, the 64-octet seed form (RFC 9935 §6).
 
 Serial numbers are 127 random bits (RFC 5280 §4.1.2.2). Validity starts a day in the
 past (clock skew) and lasts :data:`VALIDITY_DAYS`.
@@ -19,7 +22,7 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, rsa, x25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..core.random import random_bytes
@@ -99,18 +102,49 @@ def _key_usage(*, encipher: bool, agree: bool, sign: bool) -> x509.KeyUsage:
     )
 
 
+def _generate_mlkem(
+    subject: x509.Name, name: str, addr: str, kind: KeyKind
+) -> X509SecretKey:
+    """An ML-KEM certificate issued by a throwaway Ed25519 key (see the docstring)."""
+    private: mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey
+    if kind == "mlkem768":
+        private = mlkem.MLKEM768PrivateKey.generate()
+        label = "ML-KEM-768"
+    else:
+        private = mlkem.MLKEM1024PrivateKey.generate()
+        label = "ML-KEM-1024"
+    issuer_key = ed25519.Ed25519PrivateKey.generate()
+    issuer = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, f"{name} ({label} key issuer)")]
+    )
+    builder = (
+        _builder(subject, issuer, private.public_key(), addr)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+        .add_extension(_key_usage(encipher=True, agree=False, sign=False), True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                issuer_key.public_key()
+            ),
+            critical=False,
+        )
+    )
+    cert = builder.sign(issuer_key, None)
+    return X509SecretKey(private, X509Certificate(cert))
+
+
 def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
     """Generate an X.509 key pair for ``uid`` ("Name <addr>" or a bare address).
 
     RSA kinds give a self-signed certificate with keyUsage keyEncipherment. The
-    x25519 kind gives an X25519 certificate with keyUsage keyAgreement, signed by an
-    Ed25519 issuer key generated for the purpose and then discarded.
+    x25519 kind gives an X25519 certificate with keyUsage keyAgreement, and the
+    mlkem kinds an ML-KEM one with keyUsage keyEncipherment, signed by an Ed25519
+    issuer key generated for the purpose and then discarded.
 
     Args:
         uid: "Name <addr@example.org>" or "addr@example.org"; the address goes
             into the SAN and the subject's emailAddress, the name (else the
             address) into its commonName.
-        kind: "x25519", "rsa3072" or "rsa4096".
+        kind: "x25519", "rsa3072", "rsa4096", "mlkem768" or "mlkem1024".
 
     Returns:
         The secret key; ``key.public`` is the certificate.
@@ -157,4 +191,9 @@ def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
         )
         cert = builder.sign(issuer_key, None)
         return X509SecretKey(private_x, X509Certificate(cert))
-    raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+    if kind in ("mlkem768", "mlkem1024"):
+        return _generate_mlkem(subject, name, addr, kind)
+    raise UsageError(
+        f"unknown key kind {kind!r}: use x25519, rsa3072, rsa4096, mlkem768 or "
+        "mlkem1024"
+    )
