@@ -36,6 +36,7 @@ from .structures import AlgorithmIdentifier, KEMRecipientInfo, RecipientId
 __all__ = [
     "KEM_OIDS",
     "check_supported",
+    "decapsulate",
     "derive_kek",
     "describe_algorithm",
     "entry",
@@ -155,6 +156,21 @@ def check_supported(info: KEMRecipientInfo, key: X509SecretKey) -> None:
         )
 
 
+def decapsulate(key: X509SecretKey, kemct: bytes) -> bytes:
+    """ML-KEM.Decaps (FIPS 203 §7.3) of ``kemct`` with ``key``: the shared secret.
+
+    Raises:
+        DecryptionError: a ciphertext of the wrong size (check_supported refuses
+            those first, from public data).
+    """
+    private = key.private_key
+    assert isinstance(private, mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey)
+    try:
+        return private.decapsulate(kemct)
+    except ValueError:
+        raise DecryptionError() from None
+
+
 def unwrap(info: KEMRecipientInfo, key: X509SecretKey) -> bytes:
     """The content key from one entry. Call :func:`check_supported` first.
 
@@ -162,12 +178,7 @@ def unwrap(info: KEMRecipientInfo, key: X509SecretKey) -> bytes:
         DecryptionError: the key wrap's integrity check failed (a wrong key, an
             altered ciphertext, wrapped key or ukm).
     """
-    private = key.private_key
-    assert isinstance(private, mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey)
-    try:
-        shared = private.decapsulate(info.kemct)
-    except ValueError:
-        raise DecryptionError() from None
+    shared = decapsulate(key, info.kemct)
     kek = derive_kek(shared, info.wrap, info.kek_length, info.ukm)
     return keywrap.unwrap(kek, info.encrypted_key)
 

@@ -52,6 +52,7 @@ def runners() -> dict[str, Runner]:
     from . import (
         cms,
         cms_det,
+        cms_kem,
         core,
         core_ecdh,
         mime,
@@ -69,6 +70,8 @@ def runners() -> dict[str, Runner]:
         "core-rsa-oaep": core.run_rsa_oaep,
         "core-ecdh": core_ecdh.run_ecdh,
         "core-x448": core_ecdh.run_x448,
+        "core-mlkem": cms_kem.run_mlkem,
+        "cms-rfc9936": cms_kem.run_rfc9936,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,
         "openpgp-rfc9580": openpgp.run_rfc9580,
