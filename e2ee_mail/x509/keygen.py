@@ -122,9 +122,7 @@ def _generate_mlkem(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
         .add_extension(_key_usage(encipher=True, agree=False, sign=False), True)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                issuer_key.public_key()
-            ),
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
             critical=False,
         )
     )
