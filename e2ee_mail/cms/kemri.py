@@ -25,10 +25,8 @@ from __future__ import annotations
 import functools
 from typing import Final
 
-from cryptography.hazmat.primitives.asymmetric import mlkem
-
-from ..core import kdf, keywrap
-from ..errors import ASN1Error, DecryptionError, UnsupportedError
+from ..core import kdf, kem, keywrap
+from ..errors import ASN1Error, UnsupportedError
 from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, oids
 from .structures import AlgorithmIdentifier, KEMRecipientInfo, RecipientId
@@ -46,8 +44,10 @@ __all__ = [
 
 #: The key algorithm name (x509/certs.py) -> its id-alg-ml-kem OID (RFC 9935 §3).
 KEM_OIDS: Final = {"mlkem768": oids.ML_KEM_768, "mlkem1024": oids.ML_KEM_1024}
-#: Ciphertext sizes (FIPS 203 §8, Table 3).
-_CIPHERTEXT_SIZES: Final = {oids.ML_KEM_768: 1088, oids.ML_KEM_1024: 1568}
+#: Ciphertext sizes by KEM OID (FIPS 203 §8, Table 3).
+_CIPHERTEXT_SIZES: Final = {
+    KEM_OIDS[name]: size for name, size in kem.CIPHERTEXT_SIZES.items()
+}
 #: The key wraps opened for each parameter set: a key-encryption strength at least
 #: the parameter set's (RFC 9936 §3.1, Table 1).
 _WRAPS: Final = {
@@ -102,9 +102,9 @@ def _cut(rid: RecipientId, kem_oid: str) -> tuple[bytes, bytes]:
 def wrap_der(cert: X509Certificate, rid: RecipientId, cek: bytes) -> bytes:
     """Wrap ``cek`` for an ML-KEM certificate: the DER of its RecipientInfo."""
     public = cert.public_key
-    assert isinstance(public, mlkem.MLKEM768PublicKey | mlkem.MLKEM1024PublicKey)
+    assert isinstance(public, kem.PublicKey)
     kem_oid = KEM_OIDS[cert.algorithm]
-    shared, kemct = public.encapsulate()
+    shared, kemct = kem.encapsulate(public)
     wrapped = keywrap.wrap(derive_kek(shared, _WRAP, _KEK_LENGTH, None), cek)
     head, mid = _cut(rid, kem_oid)
     if len(wrapped) != 40 or len(kemct) != _CIPHERTEXT_SIZES[kem_oid]:
@@ -164,11 +164,8 @@ def decapsulate(key: X509SecretKey, kemct: bytes) -> bytes:
             those first, from public data).
     """
     private = key.private_key
-    assert isinstance(private, mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey)
-    try:
-        return private.decapsulate(kemct)
-    except ValueError:
-        raise DecryptionError() from None
+    assert isinstance(private, kem.PrivateKey)
+    return kem.decapsulate(private, kemct)
 
 
 def unwrap(info: KEMRecipientInfo, key: X509SecretKey) -> bytes:
