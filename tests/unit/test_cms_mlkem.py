@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import io
 from email.message import EmailMessage
 
 import pytest
@@ -23,7 +24,7 @@ from cryptography.x509.oid import NameOID
 
 import e2ee_mail
 from e2ee_mail._args import Cipher
-from e2ee_mail.cms import asn1, build, kemri, oids, recipients
+from e2ee_mail.cms import asn1, build, common, kemri, oids, recipients
 from e2ee_mail.cms.structures import (
     AlgorithmIdentifier,
     GCMParameters,
@@ -182,12 +183,9 @@ def test_mixed_recipients_and_enveloped_data_version(
 
 
 def _enveloped_version(der: bytes) -> int:
-    # ContentInfo { OID, [0] { SEQUENCE { version ... } } }: the version's octet.
-    from e2ee_mail.cms import derframe
-
-    framed = derframe.parse(der, LEGACY_DECRYPT)
-    assert framed is not None
-    return framed[0].version[-1]
+    """The enveloped-data version of a DER or BER message, as the reader reads it."""
+    header = common.frame(der, LEGACY_DECRYPT)[0]
+    return int.from_bytes(header.version[2:])
 
 
 def test_rewrap_to_and_from_mlkem(
@@ -426,3 +424,30 @@ def test_key_usage_without_key_encipherment_is_refused() -> None:
 def test_openpgp_has_no_mlkem_kind() -> None:
     with pytest.raises(e2ee_mail.UsageError, match="x509 only"):
         e2ee_mail.generate_key("a@example.org", format="openpgp", kind="mlkem768")
+
+
+@pytest.mark.parametrize("cipher", _CIPHERS)
+def test_streams(
+    keys: dict[str, kx.X509SecretKey], rkey: kx.X509SecretKey, cipher: Cipher
+) -> None:
+    key = keys["mlkem1024"]
+    src = io.BytesIO()
+    e2ee_mail.encrypt_stream(io.BytesIO(BODY), src, [rkey.public], cipher=cipher)
+    # The stream re-key writes the new entries and copies the body through.
+    rewrapped = io.BytesIO()
+    e2ee_mail.rewrap_stream(
+        io.BytesIO(src.getvalue()),
+        rewrapped,
+        rkey,
+        key.public,
+        policy=LEGACY_DECRYPT,
+    )
+    if cipher == "aes-256-cbc":
+        assert _enveloped_version(rewrapped.getvalue()) == 3
+    out = io.BytesIO()
+    e2ee_mail.decrypt_stream(
+        io.BytesIO(rewrapped.getvalue()), out, key, policy=LEGACY_DECRYPT
+    )
+    assert out.getvalue() == BODY
+    (described,) = e2ee_mail.inspect(io.BytesIO(rewrapped.getvalue())).recipients
+    assert described.algorithm == "mlkem1024-hkdf-sha256+aes256-wrap"
