@@ -62,7 +62,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..model import Certificate, KeyFormat, SecretKey
-from .pkcs8 import check_pbe_cost
+from .pkcs8 import check_pbe_cost, load_mlkem_both
 from .usage import usage_refusal
 
 __all__ = [
@@ -515,7 +515,10 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
             raise PassphraseError(
                 "wrong passphrase, or the key file is damaged"
             ) from None
-        raise KeyLoadError("not a valid PKCS#8 private key") from None
+        both = load_mlkem_both(block, pem=pem)
+        if both is None:
+            raise KeyLoadError("not a valid PKCS#8 private key") from None
+        key = both
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"unsupported private key: {exc}") from None
     if _algorithm(key) is None:  # type: ignore[arg-type]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib.resources
 import io
+import json
 from email.message import EmailMessage
 
 import pytest
@@ -451,3 +453,46 @@ def test_streams(
     assert out.getvalue() == BODY
     (described,) = e2ee_mail.inspect(io.BytesIO(rewrapped.getvalue())).recipients
     assert described.algorithm == "mlkem1024-hkdf-sha256+aes256-wrap"
+
+
+def _both_form_case() -> tuple[bytes, bytes, bytes]:
+    """(seed, expanded key, encapsulation key) of a Wycheproof key generation case
+    shipped in the ML-KEM-768 vector file."""
+    data = importlib.resources.files("e2ee_mail.vectors") / "data" / "core"
+    doc = json.loads((data / "mlkem_768_wycheproof.json").read_text())
+    case = next(
+        c for g in doc["groups"] for c in g["cases"] if "expanded" in c["inputs"]
+    )
+    return (
+        bytes.fromhex(case["inputs"]["seed"]),
+        bytes.fromhex(case["inputs"]["expanded"]),
+        bytes.fromhex(case["expected"]["public"]),
+    )
+
+
+def _pkcs8(inner: bytes) -> bytes:
+    algorithm = asn1.der_tlv(0x30, asn1.der_oid(oids.ML_KEM_768))
+    return asn1.der_tlv(0x30, asn1.der_int(0) + algorithm + asn1.der_tlv(0x04, inner))
+
+
+def test_pkcs8_both_form_is_checked_against_its_seed() -> None:
+    seed, expanded, public = _both_form_case()
+
+    def both(dk: bytes) -> bytes:
+        return _pkcs8(
+            asn1.der_tlv(0x30, asn1.der_tlv(0x04, seed) + asn1.der_tlv(0x04, dk))
+        )
+
+    key = e2ee_mail.load_key(both(expanded))
+    assert isinstance(key, kx.X509SecretKey)
+    raw = key.private_key.public_key().public_bytes_raw()  # type: ignore[union-attr]
+    assert raw == public
+    # The encapsulation key, H(ek) and z inside the expanded key are checked.
+    for at in (1152 + 7, len(expanded) - 40, len(expanded) - 1):
+        altered = bytearray(expanded)
+        altered[at] ^= 0x01
+        with pytest.raises(e2ee_mail.KeyLoadError, match="does not match its seed"):
+            e2ee_mail.load_key(both(bytes(altered)))
+    # The expandedKey form alone has no seed: `cryptography` cannot load it.
+    with pytest.raises(e2ee_mail.KeyLoadError):
+        e2ee_mail.load_key(_pkcs8(asn1.der_tlv(0x04, expanded)))

@@ -3,7 +3,9 @@
 Usage: python vectors/gen/import_mlkem.py WYCHEPROOF_CHECKOUT CMS_KYBER_CHECKOUT
 
 WYCHEPROOF_CHECKOUT is a checkout of https://github.com/C2SP/wycheproof; the files read
-are testvectors_v1/mlkem_{768,1024}_test.json (decapsulation from the 64-octet seed).
+are testvectors_v1/mlkem_{768,1024}_test.json (decapsulation from the 64-octet seed)
+and mlkem_{768,1024}_keygen_seed_test.json (the expanded key a seed gives, read as
+the RFC 9935 "both" form; ids from 1001, to stay apart from the first file's).
 CMS_KYBER_CHECKOUT is a checkout of https://github.com/lamps-wg/cms-kyber, the source
 of RFC 9936, whose example/ directory holds the files of its Appendix C example: the
 message (ML-KEM-512.cms), the recipient's key identifier, the shared secret, the
@@ -15,7 +17,8 @@ published data; it computes nothing, so its output is checked by
 Wycheproof subset: every invalid case (a seed or ciphertext of the wrong size), and of
 the valid cases the first :data:`PER_KIND` of each kind (the kind is the comment with
 its numbers left out: random and bit-flipped ciphertexts, the implicit rejection
-path; the matrix expansion edge cases; the FIPS 203 known answers), per parameter set.
+path; the matrix expansion edge cases; the FIPS 203 known answers), per parameter set;
+and the first :data:`PER_KIND` key generation cases.
 """
 
 from __future__ import annotations
@@ -43,11 +46,17 @@ NOTE_CIPHERTEXT = (
     "The ciphertext is not the parameter set's size (upstream: ciphertext too short "
     "or too long). In a KEMRecipientInfo it is refused from public data: ASN1Error."
 )
+NOTE_BOTH = (
+    "A key generation case: the seed and the expanded decapsulation key it gives, "
+    "loaded as an RFC 9935 PKCS#8 key in the both form; the key must load and give "
+    "the published encapsulation key."
+)
 MLKEM_DESCRIPTION = (
     "{name} decapsulation (FIPS 203) as a CMS recipient runs it: the seed loaded as "
     "an RFC 9935 PKCS#8 key by the X.509 key loader, the ciphertext checked as a "
     "KEMRecipientInfo's kemct (cms/kemri.py), then decapsulated; expected.public is "
-    "the encapsulation key the seed gives. Wycheproof subset: every invalid case, "
+    "the encapsulation key the seed gives; key generation cases load the seed with "
+    "its expanded key (the both form). Wycheproof subset: every invalid case, "
     "and up to {valid} valid cases of each kind."
 )
 RFC9936_DESCRIPTION = (
@@ -97,11 +106,41 @@ def _wycheproof(checkout: Path, rev: str, size: int) -> None:
                 "cases": cases,
             }
         )
+    keygen = json.loads(
+        (
+            checkout / "testvectors_v1" / f"mlkem_{size}_keygen_seed_test.json"
+        ).read_text()
+    )
+    for group in keygen["testGroups"]:
+        cases = [
+            {
+                "id": 1000 + t["tcId"],
+                "comment": f"{t.get('comment', '')}, as the both form",
+                "flags": ["BothForm", *t.get("flags", [])],
+                "result": "valid",
+                "inputs": {"seed": t["seed"], "expanded": t["dk"]},
+                "expected": {"public": t["ek"]},
+            }
+            for t in group["tests"][:PER_KIND]
+        ]
+        used.add("BothForm")
+        groups.append(
+            {
+                "comment": f"{group['source']['name']} {group['source']['version']}, "
+                f"mlkem_{size}_keygen_seed_test.json",
+                "parameter_set": group["parameterSet"],
+                "cases": cases,
+            }
+        )
     notes = {k: v["description"] for k, v in doc.get("notes", {}).items() if k in used}
     notes.update(
         {
             k: v
-            for k, v in (("SeedSize", NOTE_SEED), ("CiphertextSize", NOTE_CIPHERTEXT))
+            for k, v in (
+                ("SeedSize", NOTE_SEED),
+                ("CiphertextSize", NOTE_CIPHERTEXT),
+                ("BothForm", NOTE_BOTH),
+            )
             if k in used
         }
     )
