@@ -150,3 +150,58 @@ def test_openpgp_keygen_refuses_mlkem(keys: Path) -> None:
     err = proc.stderr.decode()
     assert err.startswith("e2ee-mail: error: ") and "x509 only" in err
     assert not (keys / "pgp.pub").exists()
+
+
+def test_mailbox_upgrade_to_post_quantum(tmp_path: Path) -> None:
+    # The archive recipe: rotate the identity to an ML-KEM certificate, then re-wrap
+    # the stored mail; only the recipient entries change.
+    _ok(tmp_path, "keyring", "--dir", "keys", "init")
+    _ok(
+        tmp_path,
+        "keyring",
+        "--dir",
+        "keys",
+        "rotate",
+        "a@example.org",
+        "--format",
+        "x509",
+        "--kind",
+        "rsa3072",
+    )
+    for sub in ("cur", "new", "tmp"):
+        (tmp_path / "Maildir" / sub).mkdir(parents=True)
+    (tmp_path / "m.eml").write_bytes(MAIL.replace(b"quinn@", b"a@"))
+    _ok(
+        tmp_path,
+        "encrypt",
+        "--format",
+        "smime",
+        "--to",
+        "a@example.org",
+        "--keyring",
+        "keys",
+        "-i",
+        "m.eml",
+        "-o",
+        "Maildir/cur/1.eml",
+    )
+    _ok(
+        tmp_path,
+        "keyring",
+        "--dir",
+        "keys",
+        "rotate",
+        "a@example.org",
+        "--format",
+        "x509",
+        "--kind",
+        "mlkem768",
+    )
+    assert b"re-wrapped 1" in _ok(
+        tmp_path, "rewrap", "--mailbox", "Maildir", "--keyring", "keys"
+    )
+    text = _ok(tmp_path, "inspect", "-i", "Maildir/cur/1.eml").decode()
+    assert "KEMRecipientInfo mlkem768" in text
+    assert "KeyTransRecipientInfo" not in text
+    out = _ok(tmp_path, "decrypt", "--keyring", "keys", "-i", "Maildir/cur/1.eml")
+    assert b"secret." in out
