@@ -215,3 +215,89 @@ def rsa_key() -> rsa.RSAPrivateKey:
     if not _RSA:
         _RSA.append(rsa.generate_private_key(65537, 3072))
     return _RSA[0]
+
+
+# --- mailbox re-key limit -------------------------------------------------------------
+
+#: Header of a stored mail in the re-key limit's mailbox (the shape bench_rewrap's
+#: S/MIME mails have: a few fields, then a base64 body in 76-column CRLF lines).
+REKEY_HEAD = (
+    b"From: Bob <bob@example.org>\r\nTo: Alice <alice@example.org>\r\n"
+    b"Subject: hello\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: application/pkcs7-mime; smime-type=authEnveloped-data;"
+    b' name="smime.p7m"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+)
+#: The limit's recipient entry: ephemeral X25519 public key, then the AES-KW of a
+#: 32-octet content key (40 octets), at the start of the decoded body.
+REKEY_ENTRY = 32 + 40
+
+
+def rekey_mail(recipient: bytes, body_size: int) -> bytes:
+    """A mail for the re-key limit: one X25519 entry wrapping a fresh content key,
+    then ``body_size`` random octets standing for the sealed body."""
+    eph, wrapped = wrap_pynacl(recipient, os.urandom(32))
+    return REKEY_HEAD + b64_crlf76(eph + wrapped + os.urandom(body_size))
+
+
+def rekey_loop(
+    paths: list[str], secret: bytes, public: bytes, new_recipient: bytes
+) -> int:
+    """The bulk re-key limit over ``paths`` (files from :func:`rekey_mail`): read the
+    file, find the entry (the end of the header, then the decoded body's first
+    octets), unwrap the content key with ``secret``, wrap it for ``new_recipient``,
+    encode the body again, write it to a temporary file, fsync, rename it over the
+    original; one directory fsync at the end makes the renames durable.
+
+    Returns:
+        The messages re-keyed.
+    """
+    key = x25519.X25519PrivateKey.from_private_bytes(secret)
+    dirs = set()
+    for path in paths:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        start = data.index(b"\r\n\r\n") + 4
+        blob = pybase64.b64decode(data[start:], validate=False)
+        cek = unwrap_cryptography(key, public, blob[:32], blob[32:REKEY_ENTRY])
+        eph, wrapped = wrap_pynacl(new_recipient, cek)
+        text = b64_crlf76(eph + wrapped + blob[REKEY_ENTRY:])
+        tmp = path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data[:start])
+            os.write(fd, text)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        dirs.add(os.path.dirname(path))
+    for d in dirs:
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return len(paths)
+
+
+def rekey_pool(
+    paths: list[str], secret: bytes, public: bytes, new_recipient: bytes, workers: int
+) -> int:
+    """:func:`rekey_loop` split over ``workers`` processes, started as the mailbox
+    re-key starts its own (spawn), inside the timed call."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if workers == 1:
+        return rekey_loop(paths, secret, public, new_recipient)
+    ctx = multiprocessing.get_context("spawn")
+    shares = [paths[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        done = pool.map(
+            rekey_loop,
+            shares,
+            [secret] * workers,
+            [public] * workers,
+            [new_recipient] * workers,
+        )
+        return sum(done)

@@ -296,6 +296,8 @@ def targets(
             )
     # 6. GnuPG (whole process, from peers.py) vs our stream API in-process.
     rows.extend(gnupg_rows(r, peers))
+    # 7. Bulk re-key of a Maildir on disk vs the bare loop, 1 and 2 workers.
+    rows.extend(rekey_rows(r, stat))
     # Stream peak RSS above an idle interpreter: bounded, and flat in the body size.
     rows.extend(memory_rows(peers))
     # The CLI at 1 KiB vs the import floor, timed round by round (bench_cli.py);
@@ -321,6 +323,56 @@ def targets(
                         "start-up target; whole process",
                     )
                 )
+    return rows
+
+
+def mailbox_rate(ours: Result, stat: str) -> tuple[float, float, int] | None:
+    """(our messages/s, the paired limit's messages/s, workers) of a mailbox case."""
+    if "paired_limit" not in ours.info:
+        return None
+    messages = int(ours.info.get("messages", 0))
+    limit_seconds = float(ours.info["paired_limit"][stat])
+    workers = int(ours.info.get("workers", 1))
+    return messages / ours.seconds, messages / limit_seconds, workers
+
+
+def rekey_rows(r: dict[str, Result], stat: str) -> list[Row]:
+    """``rewrap_mailbox`` of a Maildir on disk, messages/s against the bare loop
+    (read, unwrap, wrap, fsync'd atomic write) over as many processes."""
+    rows: list[Row] = []
+    for fmt in ("pgpmime", "smime"):
+        for workers in (1, 2):
+            case = f"{fmt}.mailbox.disk.w{workers}"
+            target = f"bulk re-key {fmt}, {workers} worker{'s' * (workers > 1)}"
+            ours = r.get(case)
+            rates = mailbox_rate(ours, stat) if ours else None
+            if rates is None:
+                rows.append(
+                    Row(
+                        target,
+                        case,
+                        "n/a",
+                        "n/a",
+                        None,
+                        ">= 0.5",
+                        None,
+                        f"{case} not measured",
+                    )
+                )
+                continue
+            mine, limit, n = rates
+            rows.append(
+                Row(
+                    target,
+                    case,
+                    f"{mine:,.0f} msg/s ({mine / n:,.0f}/core)",
+                    f"{limit:,.0f} msg/s",
+                    mine / limit,
+                    ">= 0.5",
+                    mine / limit >= 0.5,
+                    "X25519; Maildir on disk; limit timed between the rounds",
+                )
+            )
     return rows
 
 
@@ -593,6 +645,32 @@ def info_rows(r: dict[str, Result]) -> list[str]:
             line(
                 f"AES-256-GCM reused buffers, {chunk} chunks (engine speed)",
                 fmt_mbps(res.mbps),
+            )
+    for fmt in ("pgpmime", "smime"):
+        for where in ("disk", "tmpfs"):
+            one, two = (
+                r.get(f"{fmt}.mailbox.{where}.w1"),
+                r.get(f"{fmt}.mailbox.{where}.w2"),
+            )
+            if one and two:
+                line(
+                    f"{fmt} mailbox re-key on {where}, 1 vs 2 workers (messages/s; "
+                    "the bare loop's in brackets)",
+                    " vs ".join(
+                        f"{mine:,.0f} ({limit:,.0f})"
+                        for mine, limit, _ in filter(
+                            None, (mailbox_rate(x, STAT[0]) for x in (one, two))
+                        )
+                    )
+                    + f": {one.seconds / two.seconds:.2f}x",
+                )
+        tmpfs = r.get(f"{fmt}.mailbox.tmpfs.w1")
+        rates = mailbox_rate(tmpfs, STAT[0]) if tmpfs else None
+        if tmpfs and rates:
+            line(
+                f"{fmt} mailbox re-key on tmpfs (no fsync cost), 1 worker, vs the "
+                "bare loop",
+                f"{rates[0]:,.0f} vs {rates[1]:,.0f} msg/s: {rates[0] / rates[1]:.2f}",
             )
     for fmt in ("openpgp", "cms"):
         small, big = r.get(f"{fmt}.rewrap.1KiB"), r.get(f"{fmt}.rewrap.16MiB")

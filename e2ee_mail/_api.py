@@ -382,6 +382,9 @@ def inspect(
 ) -> Inspection:
     """Describe a message (format, content algorithm, recipients) without any key.
 
+    An OpenPGP key (certificate or secret key) is described too, without its
+    passphrase: its primary key and each subkey, and why a subkey is skipped.
+
     Args:
         data: a bare CMS or OpenPGP message or a mail, as bytes, a path to it, or a
             readable binary stream (read from its current position to its end);
@@ -423,6 +426,13 @@ def _inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
     head = src.read(_PEEK_BYTES)
     if not isinstance(head, bytes):
         raise UsageError("inspect needs a binary stream (opened with 'rb')")
+    key_kind = _detect.openpgp_key_kind(head)
+    if key_kind is not None:
+        # An OpenPGP key: described whole (keys are small), subkeys and all.
+        from .openpgp import inspection as pgp_inspection
+
+        rest = src.read()
+        return pgp_inspection.inspect_key(head + rest, secret=key_kind == "secret key")
     kind = _detect.detect(head)
     seekable = getattr(src, "seekable", None)
     if seekable is not None and seekable():

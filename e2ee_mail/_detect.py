@@ -6,12 +6,32 @@ from typing import Literal
 
 from .errors import FormatError
 
-__all__ = ["Detected", "detect"]
+__all__ = ["Detected", "detect", "openpgp_key_kind"]
 
 Detected = Literal["cms", "openpgp", "mime"]
 
 _PGP_ARMOR = b"-----BEGIN PGP MESSAGE-----"
 _CMS_PEM = (b"-----BEGIN PKCS7-----", b"-----BEGIN CMS-----")
+_PGP_KEY_ARMOR = {
+    b"-----BEGIN PGP PUBLIC KEY BLOCK-----": "certificate",
+    b"-----BEGIN PGP PRIVATE KEY BLOCK-----": "secret key",
+}
+#: Packet Type IDs a key starts with (RFC 9580 §5.5.1): Public Key, Secret Key.
+_KEY_PACKETS = {6: "certificate", 5: "secret key"}
+
+
+def openpgp_key_kind(head: bytes) -> str | None:
+    """ "certificate" or "secret key" when ``head`` starts an OpenPGP key (armored,
+    or a Public or Secret Key packet), else None."""
+    stripped = head.lstrip()
+    for label, kind in _PGP_KEY_ARMOR.items():
+        if stripped.startswith(label):
+            return kind
+    if not head or not head[0] & 0x80:
+        return None
+    first = head[0]
+    tag = first & 0x3F if first & 0x40 else (first >> 2) & 0x0F
+    return _KEY_PACKETS.get(tag)
 
 
 def detect(head: bytes) -> Detected:

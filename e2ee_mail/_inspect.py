@@ -1,4 +1,5 @@
-"""What :func:`e2ee_mail.inspect` returns: a description computed without any key."""
+"""What :func:`e2ee_mail.inspect` returns: a description computed without any key
+(of a message, or of an OpenPGP key itself)."""
 
 from __future__ import annotations
 
@@ -35,17 +36,23 @@ class Inspection:
         format: "cms", "openpgp", "smime" or "pgpmime".
         content_algorithm: e.g. "aes-256-gcm", "seipdv2-aes256-gcm".
         recipients: one entry per recipient.
-        details: other facts worth showing (encoding, chunk size, version ...).
+        details: other facts worth showing (encoding, chunk size, version ...);
+            for a key, its primary key and every subkey with its state, a
+            skipped subkey with the reason it is skipped.
+        is_key: the input is an OpenPGP key (certificate or secret key), not a
+            message; ``recipients`` is then empty.
     """
 
     format: InspectionFormat
     content_algorithm: str
     recipients: tuple[RecipientDescription, ...]
     details: tuple[tuple[str, str], ...] = ()
+    is_key: bool = False
 
     def __str__(self) -> str:
         lines = [f"format: {self.format}", f"content: {self.content_algorithm}"]
         lines += [f"{k}: {v}" for k, v in self.details]
-        lines.append(f"recipients: {len(self.recipients)}")
-        lines += [f"  - {r.type} {r.algorithm} {r.id}" for r in self.recipients]
+        if not self.is_key:
+            lines.append(f"recipients: {len(self.recipients)}")
+            lines += [f"  - {r.type} {r.algorithm} {r.id}" for r in self.recipients]
         return "\n".join(lines)

@@ -180,7 +180,7 @@ _COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str, _Configure
     ),
     "inspect": (
         cmd.cmd_inspect,
-        "describe a message without any key",
+        "describe a message, or an OpenPGP key and its subkeys, without any key",
         opt.configure_inspect,
     ),
     "rewrap": (

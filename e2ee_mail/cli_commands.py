@@ -132,12 +132,13 @@ _CMS_ENVELOPED = (
 )
 
 
-def _peek_message(src: BinaryIO) -> BinaryIO:
+def _peek_message(src: BinaryIO, *, keys: bool = False) -> BinaryIO:
     """A stream that reads as ``src`` would, once its first octets are checked.
 
     Input that cannot be an encrypted message (a PDF, an image, a signed-only CMS
     object) is refused here with one plain sentence, instead of the parser's view
-    of its first bytes ("unexpected packet type 34").
+    of its first bytes ("unexpected packet type 34"). With ``keys``, an OpenPGP key
+    is let through as well (``inspect`` describes keys).
 
     Raises:
         FormatError: not an encrypted message.
@@ -146,6 +147,9 @@ def _peek_message(src: BinaryIO) -> BinaryIO:
     from ._io import PrefixedReader
 
     head = src.read(1 << 16)
+    if keys and _detect.openpgp_key_kind(head) is not None:
+        # ``inspect`` describes OpenPGP keys too.
+        return PrefixedReader(head, src)  # type: ignore[return-value]
     try:
         _detect.detect(head)
     except FormatError:
@@ -230,7 +234,7 @@ def cmd_inspect(args: argparse.Namespace) -> None:
     from . import _api
 
     with open_input(args.input) as raw:
-        described = _api.inspect(_peek_message(raw))
+        described = _api.inspect(_peek_message(raw, keys=True))
     print(described)
 
 

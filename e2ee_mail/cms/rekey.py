@@ -39,6 +39,7 @@ decrypt_stream refuses them).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import BinaryIO, Final
 
@@ -51,12 +52,14 @@ from ..x509.certs import X509Certificate, X509SecretKey
 from . import asn1, build, common, legacy, oids, pem, recipients, structures, tlv
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
-__all__ = ["rewrap", "rewrap_stream"]
+__all__ = ["ParsedEnvelope", "rewrap", "rewrap_opened", "rewrap_stream"]
 
 #: Body octets read (and copied) at a time by :func:`rewrap_stream`.
 _CHUNK: Final = 1 << 20
 #: End-of-contents octets of the three outer layers written with indefinite lengths.
 _CLOSE_INDEFINITE: Final = b"\x00\x00" * 3
+#: What :func:`common.frame` returns.
+_Framed = tuple[EnvelopeHeader, common.ContentParams, list[tuple[int, int]], Trailer]
 
 
 def rewrap(
@@ -89,6 +92,63 @@ def rewrap(
         if trusted or _opens_with(bytes(out), cek, policy):
             return pem.armor(out) if armored else out
     raise DecryptionError()
+
+
+class ParsedEnvelope:
+    """A CMS message held in memory (DER, BER or PEM), framed once: its recipient
+    entries read, opened and re-wrapped without parsing it again (the mailbox
+    re-key does all three, on the stored message and on the one it wrote)."""
+
+    __slots__ = ("armored", "der", "framed")
+
+    def __init__(self, data: bytes | bytearray | memoryview, policy: Policy) -> None:
+        raw = bytes(data)
+        self.armored = pem.is_pem(raw[:64])
+        self.der = pem.dearmor(raw) if self.armored else raw
+        self.framed: _Framed = common.frame(self.der, policy)
+
+    @property
+    def recipient_infos(self) -> tuple[structures.RecipientInfo, ...]:
+        return tuple(self.framed[0].recipient_infos)
+
+    def open(
+        self, keys: Sequence[SecretKey], policy: Policy
+    ) -> tuple[bytes, bytearray]:
+        """(the content key, the plaintext): the first unwrapped key that opens
+        the whole body."""
+        header, params, _, _ = self.framed
+        usable = common.usable_candidates(header, keys, policy)
+        for cek in common.unwrapped(usable, params.key_size):
+            plaintext = _open_body(self.der, self.framed, cek)
+            if plaintext is not None:
+                return cek, plaintext
+        raise DecryptionError()
+
+
+def rewrap_opened(
+    data: bytes | bytearray | memoryview | ParsedEnvelope,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[bytearray, bytearray]:
+    """:func:`rewrap` that opens the whole body with the content key it unwraps,
+    and returns the new message with the plaintext.
+
+    For a caller that needs the plaintext anyway (the mailbox re-key compares it
+    with what the new message opens to): one unwrap instead of a decrypt and a
+    rewrap each unwrapping the same key; the opened body is the self-check, for
+    every kind of recipient entry.
+    """
+    env = data if isinstance(data, ParsedEnvelope) else ParsedEnvelope(data, policy)
+    x509_certs = common.x509_certificates(certs, policy)
+    cek, plaintext = env.open(keys, policy)
+    header, params, _, trailer = env.framed
+    authenticated = params.authenticated
+    ris_der = _recipient_infos(x509_certs, cek, authenticated, policy)
+    tail = memoryview(env.der)[header.eci_offset : trailer.content_end]
+    out = _rewrap_frame(header, ris_der, tail)
+    return (pem.armor(out) if env.armored else out), plaintext
 
 
 def rewrap_stream(
@@ -338,6 +398,36 @@ def _opens_with(der: bytes, cek: bytes, policy: Policy) -> bool:
     except DecryptionError:
         return False
     return True
+
+
+def _open_body(der: bytes, framed: _Framed, cek: bytes) -> bytearray | None:
+    """The plaintext of the body of ``der`` (``framed`` is its
+    :func:`common.frame`) under ``cek``, or None when it does not open. The
+    body is in memory already: one AEAD call over it and its tag."""
+    _, (authenticated, nonce, _, algorithm), segments, trailer = framed
+    view = memoryview(der)
+    pieces = [view[offset : offset + length] for offset, length in segments]
+    if authenticated:
+        if trailer.mac is None or len(trailer.mac) != aead.GCM_TAG_SIZE:
+            raise ASN1Error("AuthEnvelopedData mac must be exactly 16 bytes")
+        out = bytearray(sum(length for _, length in segments))
+        sealed = b"".join([*pieces, trailer.mac])
+        try:
+            aead.gcm_open_into(
+                cek, nonce, sealed, memoryview(out), common.aad(trailer.auth_attrs)
+            )
+        except DecryptionError:
+            return None
+        return out
+    sink = io.BytesIO()
+    dec = legacy.CBCDecryptor(cek, nonce, algorithm)
+    try:
+        for piece in pieces:
+            dec.update(piece, sink)
+        dec.finalize(sink)
+    except DecryptionError:
+        return None
+    return bytearray(sink.getbuffer())
 
 
 class _Discard:

@@ -23,11 +23,14 @@ from collections.abc import Sequence
 from typing import Literal
 
 from .. import _api
+from ..cms.rekey import ParsedEnvelope
 from ..errors import Error, NoMatchingKeyError, UsageError
 from ..keys.ring import Keyring, normalize_identity
 from ..mime import rekey as mailrekey
 from ..mime import scan as mailscan
 from ..model import Certificate, KeyFormat, SecretKey
+from ..openpgp.message import ParsedMessage
+from ..policy import DEFAULT
 
 __all__ = ["Rekeyed", "Rekeyer"]
 
@@ -64,8 +67,73 @@ def _fmt(kind: mailscan.BlobKind) -> KeyFormat:
     return "x509" if kind == "cms" else "openpgp"
 
 
-def _recipient_ids(blob: bytes | bytearray) -> list[tuple[str, str]]:
-    return sorted((r.type, r.id) for r in _api.inspect(blob).recipients)
+#: A recipient entry's kind and the key it names, raw (no key needed to read it).
+_RecipientId = tuple[str, bytes, int]
+
+
+class _Blob:
+    """One encrypted blob, parsed once: the keys its recipient entries name
+    (compared, never shown: the raw names from the parsed header; ``inspect`` would
+    also render CMS issuer names, which costs more than the X25519 unwrap), then
+    opened or re-wrapped from that parse."""
+
+    __slots__ = ("ids", "parsed")
+
+    def __init__(self, kind: mailscan.BlobKind, blob: bytes) -> None:
+        ids: list[_RecipientId] = []
+        if kind == "cms":
+            from ..cms import structures
+
+            env = ParsedEnvelope(blob, DEFAULT)
+            for info in env.recipient_infos:
+                if isinstance(info, structures.KeyTransRecipientInfo):
+                    rids = [info.rid]
+                elif isinstance(info, structures.KeyAgreeRecipientInfo):
+                    rids = [rek.rid for rek in info.recipient_encrypted_keys]
+                else:
+                    ids.append((type(info).__name__, b"", -1))
+                    continue
+                for rid in rids:
+                    if rid.subject_key_identifier is not None:
+                        ids.append(("ski", rid.subject_key_identifier, -1))
+                    else:
+                        ids.append(("rid", rid.issuer or b"", rid.serial_number or 0))
+            self.parsed: ParsedEnvelope | ParsedMessage = env
+        else:
+            from ..openpgp.packets.pkesk import PKESKv6
+
+            msg = ParsedMessage(blob, DEFAULT)
+            for packet in msg.pkesks:
+                if isinstance(packet, PKESKv6):
+                    ids.append(("v6", packet.fingerprint, packet.key_version))
+                else:
+                    ids.append(("v3", packet.key_id, 0))
+            self.parsed = msg
+        self.ids = sorted(ids)
+
+    def rewrap_opened(
+        self, keys: Sequence[SecretKey], certs: Sequence[Certificate]
+    ) -> tuple[bytearray, bytearray]:
+        """The blob re-wrapped to ``certs``, and its plaintext: the content key is
+        unwrapped once, opens the whole body and is wrapped again."""
+        if isinstance(self.parsed, ParsedMessage):
+            from ..openpgp import rekey as openpgp_rekey
+
+            return openpgp_rekey.rewrap_opened(self.parsed, keys, certs, policy=DEFAULT)
+        from ..cms import rekey as cms_rekey
+
+        return cms_rekey.rewrap_opened(self.parsed, keys, certs, policy=DEFAULT)
+
+    def open(self, keys: Sequence[SecretKey]) -> bytearray:
+        """The plaintext, as ``e2ee_mail.decrypt`` gives it."""
+        if not isinstance(self.parsed, ParsedMessage):
+            return self.parsed.open(keys, DEFAULT)[1]
+        from ..openpgp import inner
+        from ..openpgp.message import open_parsed
+        from ..openpgp.recipients import openpgp_keys
+
+        packets, _ = open_parsed(self.parsed, openpgp_keys(keys))
+        return inner.take_literal_data(packets, DEFAULT)
 
 
 class Rekeyer:
@@ -77,7 +145,8 @@ class Rekeyer:
         self._idents = (self._only,) if self._only else ring.identities()
         self._old: dict[tuple[str, str], tuple[SecretKey, ...]] = {}
         self._new: dict[tuple[str, str], tuple[SecretKey, ...]] = {}
-        self._ids: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._ids: dict[tuple[str, str], list[_RecipientId]] = {}
+        self._recipients: dict[tuple[str, str], tuple[Certificate, ...]] = {}
 
     def _old_keys(self, ident: str, fmt: KeyFormat) -> tuple[SecretKey, ...]:
         found = self._old.get((ident, fmt))
@@ -98,44 +167,53 @@ class Rekeyer:
             )
         return found
 
+    def _recipients_of(self, ident: str, fmt: KeyFormat) -> tuple[Certificate, ...]:
+        """The identity's active certificates of ``fmt`` (looked up once a run)."""
+        found = self._recipients.get((ident, fmt))
+        if found is None:
+            found = self._recipients[ident, fmt] = tuple(
+                self._ring.recipients(ident, format=fmt)
+            )
+        return found
+
     def _certs(self, ident: str, fmt: KeyFormat) -> tuple[Certificate, ...]:
-        certs = self._ring.recipients(ident, format=fmt)
+        certs = self._recipients_of(ident, fmt)
         if not certs:
             raise UsageError(f"{ident} has no active {fmt} key to re-wrap to")
         return certs
 
-    def _current_ids(self, ident: str, fmt: KeyFormat) -> list[tuple[str, str]]:
+    def _current_ids(self, ident: str, fmt: KeyFormat) -> list[_RecipientId]:
         """How a message wrapped to the current certificates names its recipients
-        (learned once from a probe message: inspect() needs no key)."""
+        (learned once from a probe message: reading the names needs no key)."""
         found = self._ids.get((ident, fmt))
         if found is None:
-            probe = _api.encrypt(
-                b"",
-                self._certs(ident, fmt),
-                format="cms" if fmt == "x509" else "openpgp",
-            )
-            found = self._ids[ident, fmt] = _recipient_ids(probe)
+            kind: mailscan.BlobKind = "cms" if fmt == "x509" else "openpgp"
+            probe = _api.encrypt(b"", self._certs(ident, fmt), format=kind)
+            found = self._ids[ident, fmt] = _Blob(kind, bytes(probe)).ids
         return found
 
     def _rewrap_blob(
         self, kind: mailscan.BlobKind, blob: bytes
     ) -> tuple[bytes | bytearray, _BlobStatus, _Check | None]:
         fmt = _fmt(kind)
-        ids = _recipient_ids(blob)
+        parsed = _Blob(kind, blob)
         for ident in self._idents:
             keys = self._old_keys(ident, fmt)
             if not keys:
                 continue
-            if self._ring.recipients(ident, format=fmt) and (
-                ids == self._current_ids(ident, fmt)
-            ):
+            certs = self._recipients_of(ident, fmt)
+            if not certs:
+                try:
+                    _api.decrypt(blob, keys)
+                except NoMatchingKeyError:
+                    continue
+                self._certs(ident, fmt)  # raises: nothing to re-wrap to
+            if parsed.ids == self._current_ids(ident, fmt):
                 return blob, "current", None
             try:
-                plaintext = _api.decrypt(blob, keys)
+                new, plaintext = parsed.rewrap_opened(keys, certs)
             except NoMatchingKeyError:
                 continue
-            certs = self._certs(ident, fmt)
-            new = _api.rewrap(blob, keys, certs)
             check = _Check(ident, fmt, hashlib.sha256(plaintext).digest())
             return new, "rewrapped", check
         if self._only is not None:
@@ -192,12 +270,14 @@ class Rekeyer:
             blob = mailscan.extract(written, part)
             # An OpenPGP key keeps its retired subkeys: opening with the active key
             # alone does not prove the blob is addressed to the current subkeys.
-            if _recipient_ids(blob) != self._current_ids(check.identity, check.format):
+            current = self._current_ids(check.identity, check.format)
+            parsed = _Blob(part.kind, blob)
+            if parsed.ids != current:
                 raise Error(
                     "verification failed: the re-keyed message is not addressed to "
                     "the current keys"
                 )
             keys = self._active_keys(check.identity, check.format)
-            plaintext = _api.decrypt(blob, keys)
+            plaintext = parsed.open(keys)
             if hashlib.sha256(plaintext).digest() != check.digest:
                 raise Error("verification failed: the re-keyed message differs")

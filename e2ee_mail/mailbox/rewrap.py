@@ -33,7 +33,8 @@ new names, and MUAs renaming a message meanwhile make that message fail.
 
 Workers are processes (threads lose to the GIL on small messages), each
 opening the keyring itself; they receive paths and write files themselves, so no
-message body crosses a process boundary.
+message body crosses a process boundary. The calling process is one of them: it
+re-keys batches while the others start and whenever none of theirs is done.
 """
 
 from __future__ import annotations
@@ -316,30 +317,44 @@ def _run_pool(
     ctx = multiprocessing.get_context("spawn")
     args = (os.fspath(ring.path), secret, identity, os.getpid())
     queue = iter(batches)
-    with ProcessPoolExecutor(
-        n, mp_context=ctx, initializer=mailworker.init_worker, initargs=args
-    ) as pool:
-        # At most two batches per worker are submitted ahead (one running, one
-        # waiting): when the parent stops (a full disk on the journal, a kill),
-        # only those finish; the rest of the mailbox is never started.
-        running: set[Future[list[Outcome]]] = set()
-        try:
-            while True:
-                while len(running) < 2 * n and (batch := next(queue, None)):
-                    running.add(pool.submit(mailworker.run_batch, batch))
-                if not running:
-                    break
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield from future.result()
-        except BrokenProcessPool:
-            raise Error(
-                "a re-wrap worker process died; finished messages are journaled: "
-                "run again to resume"
-            ) from None
-        finally:
-            for future in running:
-                future.cancel()
+    # This process is one of the n workers: it re-keys batches itself whenever
+    # none of the others' has finished, above all while they start (each takes
+    # about half a second to import the library and open the keyring, as long
+    # as a few hundred re-wraps).
+    mailworker.set_rekeyer(Rekeyer(ring, identity))
+    try:
+        with ProcessPoolExecutor(
+            n - 1, mp_context=ctx, initializer=mailworker.init_worker, initargs=args
+        ) as pool:
+            # At most two batches per worker are submitted ahead (one running, one
+            # waiting): when the parent stops (a full disk on the journal, a kill),
+            # only those finish; the rest of the mailbox is never started.
+            running: set[Future[list[Outcome]]] = set()
+            try:
+                while True:
+                    while len(running) < 2 * (n - 1) and (batch := next(queue, None)):
+                        running.add(pool.submit(mailworker.run_batch, batch))
+                    done = {future for future in running if future.done()}
+                    if not done:
+                        if (batch := next(queue, None)) is not None:
+                            yield from mailworker.run_batch(batch)
+                            continue
+                        if not running:
+                            break
+                        done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    running -= done
+                    for future in done:
+                        yield from future.result()
+            except BrokenProcessPool:
+                raise Error(
+                    "a re-wrap worker process died; finished messages are "
+                    "journaled: run again to resume"
+                ) from None
+            finally:
+                for future in running:
+                    future.cancel()
+    finally:
+        mailworker.set_rekeyer(None)
 
 
 def _commit_mbox(

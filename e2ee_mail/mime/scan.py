@@ -25,7 +25,7 @@ from __future__ import annotations
 import binascii
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Final, Literal
 
 import pybase64
@@ -41,9 +41,8 @@ BlobKind = Literal["cms", "openpgp"]
 Transfer = Literal["base64", "raw"]
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-_ARMOR = re.compile(
-    rb"-----BEGIN PGP MESSAGE-----\r?\n.*?-----END PGP MESSAGE-----", re.DOTALL
-)
+_ARMOR_BEGIN: Final = b"-----BEGIN PGP MESSAGE-----"
+_ARMOR_END: Final = b"-----END PGP MESSAGE-----"
 _SMIME_TYPES: Final = frozenset((b"enveloped-data", b"authenveloped-data"))
 _PKCS7_MIME: Final = frozenset((b"application/pkcs7-mime", b"application/x-pkcs7-mime"))
 _PGP_NAMES: Final = (b".pgp", b".gpg", b".asc")
@@ -203,7 +202,11 @@ def _header_fields(head: bytes) -> dict[bytes, bytes]:
 
 
 def _parse_params(value: bytes) -> tuple[bytes, dict[bytes, bytes]]:
-    items = re.findall(rb'(?:[^;"]|"(?:[^"\\]|\\.)*")+', value)
+    if b'"' in value:
+        items = re.findall(rb'(?:[^;"]|"(?:[^"\\]|\\.)*")+', value)
+    else:
+        # No quoted string: the same non-empty runs between semicolons.
+        items = [item for item in value.split(b";") if item]
     head = items[0].strip().lower() if items else b""
     params: dict[bytes, bytes] = {}
     for item in items[1:]:
@@ -222,29 +225,66 @@ def _parse_params(value: bytes) -> tuple[bytes, dict[bytes, bytes]]:
 
 
 def _parts(data: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:
-    delim = re.compile(
-        rb"^--" + re.escape(boundary) + rb"(--)?[ \t]*\r?$", re.MULTILINE
-    )
     spans: list[tuple[int, int]] = []
     part_start: int | None = None
-    for m in delim.finditer(data, start, end):
+    for delim_start, delim_end, closing in _delimiters(data, start, end, boundary):
         if part_start is not None:
             # RFC 2046 §5.1.1: the line break before a delimiter belongs to it.
-            part_end = m.start()
+            part_end = delim_start
             if data[part_end - 2 : part_end] == b"\r\n":
                 part_end -= 2
             elif data[part_end - 1 : part_end] == b"\n":
                 part_end -= 1
             spans.append((part_start, max(part_start, part_end)))
-        if m.group(1):
+        if closing:
             return spans
-        nl = data.find(b"\n", m.end(), end)
+        nl = data.find(b"\n", delim_end, end)
         part_start = end if nl < 0 else nl + 1
     if part_start is None:
         raise MIMEError("multipart body has no boundary delimiter")
     # A missing close delimiter: the last part runs to the end (lenient, as MUAs).
     spans.append((part_start, end))
     return spans
+
+
+def _delimiters(
+    data: bytes, start: int, end: int, boundary: bytes
+) -> Iterator[tuple[int, int, bool]]:
+    """(start, end before the line break, closing) of each delimiter line in
+    ``data[start:end]``: a line "--" boundary, then "--" for the close delimiter,
+    then only spaces and tabs (RFC 2046 §5.1.1). Found with ``bytes.find``: a
+    multiline regular expression tries every offset of the body."""
+    marker = b"--" + boundary
+    pos = start
+    while (at := data.find(marker, pos, end)) >= 0:
+        pos = at + 1
+        if at and data[at - 1] != 0x0A:
+            continue  # not at the start of a line
+        k = at + len(marker)
+        closing = data.startswith(b"--", k, end)
+        if closing:
+            k += 2
+        while k < end and data[k] in (0x20, 0x09):
+            k += 1
+        if k < end and data[k] == 0x0D and (k + 1 == end or data[k + 1] == 0x0A):
+            k += 1
+        if k < end and data[k] != 0x0A:
+            continue
+        pos = k
+        yield at, k, closing
+
+
+def _armor_span(data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the first armored message block in ``data[start:end]``: its
+    BEGIN line (followed by a line break) through its END line's dashes."""
+    pos = start
+    while (at := data.find(_ARMOR_BEGIN, pos, end)) >= 0:
+        after = at + len(_ARMOR_BEGIN)
+        if data.startswith((b"\n", b"\r\n"), after, end):
+            stop = data.find(_ARMOR_END, after, end)
+            return None if stop < 0 else (at, stop + len(_ARMOR_END))
+        pos = after
+    return None
 
 
 def _eol(span: bytes) -> bytes:
@@ -285,9 +325,13 @@ def _classify(
         if inline:
             return None  # base64 text bodies: inline PGP there is not handled
         span_end = start + len(data[start:end].rstrip())
-        blob = _b64decode(data[start:span_end])
+        # An S/MIME enveloped body is CMS whatever it decodes to: it is decoded
+        # (and its base64 checked) when it is extracted, not here as well.
         kind = _blob_kind(
-            blob, cms=smime or cms_file, pgp=in_pgpmime or pgp_file, sure=smime
+            b"" if smime else _b64decode(data[start:span_end]),
+            cms=smime or cms_file,
+            pgp=in_pgpmime or pgp_file,
+            sure=smime,
         )
         if kind is None:
             return None
@@ -295,7 +339,7 @@ def _classify(
         width = len(first) if 4 <= len(first) <= 998 else 76
         eol = _eol(data[start:span_end])
         return EncryptedPart(kind, start, span_end, "base64", eol, width, where)
-    armor = _ARMOR.search(data, start, end)
+    armor = _armor_span(data, start, end)
     if entity.cte == b"quoted-printable":
         if armor is not None or smime or in_pgpmime:
             raise UnsupportedError(
@@ -303,10 +347,8 @@ def _classify(
             )
         return None
     if armor is not None:
-        eol = _eol(data[armor.start() : armor.end()])
-        return EncryptedPart(
-            "openpgp", armor.start(), armor.end(), "raw", eol, 0, where
-        )
+        eol = _eol(data[armor[0] : armor[1]])
+        return EncryptedPart("openpgp", armor[0], armor[1], "raw", eol, 0, where)
     if entity.cte == b"binary" and not inline:
         blob = data[start:end]
         kind = _blob_kind(

@@ -4,10 +4,15 @@ Parses Transferable Public Keys and Transferable Secret Keys, v6 and v4: fingerp
 and key IDs, User IDs, expiry, revocation, preferences, and which keys may encrypt.
 A subkey is used for encryption only if a binding signature by the primary key
 verifies and grants an encryption key flag, and neither the primary key nor the
-subkey is revoked or expired. Secret keys: unprotected, or protected with any usage
-``keyprotect`` reads (Argon2 + AEAD for v6, §3.7.2.1 / §5.5.3); export protects v6
-keys with Argon2 + AES-256-OCB. Generation lives in ``keygen.py`` (v6, and the
-entry point for both profiles) and ``keygen_v4.py`` (v4, the RFC 4880 profile).
+subkey is revoked or expired. Each subkey is judged on its own: one we cannot use
+(an unknown algorithm, ElGamal, a bad binding, revoked, expired) is skipped, and the
+reason is kept for ``repr``, ``inspect`` and the error when no encryption key is
+left. A secret key whose secret part we cannot use (ElGamal, a GnuPG stub for a
+smartcard) loads the others, and a message to that part fails naming why.
+Secret keys: unprotected, or protected with any usage ``keyprotect`` reads (Argon2
++ AEAD for v6, §3.7.2.1 / §5.5.3); export protects v6 keys with Argon2 +
+AES-256-OCB. Generation lives in ``keygen.py`` (v6, and the entry point for both
+profiles) and ``keygen_v4.py`` (v4, the RFC 4880 profile).
 Left out: third-party certifications (ignored), User Attributes (skipped), v3 keys.
 """
 
@@ -20,11 +25,10 @@ from ..errors import Error, FormatError, KeyLoadError, PolicyError, UnsupportedE
 from ..model import Certificate, KeyFormat, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor
-from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY
+from .keymaterial import private_from_material
+from .packets import TAG_SECRET_KEY, TAG_SECRET_SUBKEY, TAG_SIGNATURE
 from .packets.header import Packet, parse_packets, serialize_packet
-from .packets.keys import (
-    fingerprint,
-)
+from .packets.keys import PublicKeyPacket, fingerprint, parse_secret_key
 from .packets.signature import (
     SIG_DIRECT_KEY,
     SIG_KEY_REVOCATION,
@@ -36,6 +40,7 @@ from .packets.signature import (
 )
 from .sigs import key_signature_data, verify_signature
 from .tpk import (
+    ALGORITHM_NAMES,
     CERT_TYPES,
     ENCRYPT_ALGOS,
     FEATURE_SEIPDV1,
@@ -43,10 +48,14 @@ from .tpk import (
     KEY_FLAG_CERTIFY,
     KEY_FLAG_ENCRYPT,
     KEY_FLAG_SIGN,
+    SIGNING_ALGOS,
     SKIP,
     KeyInfo,
+    ParsedTPK,
     algorithm_name,
+    algorithm_problem,
     created_time,
+    defect,
     encryption_candidates,
     expiry,
     key_flags,
@@ -54,6 +63,7 @@ from .tpk import (
     ordered,
     public_of,
     public_packet,
+    rejection,
     split_tpk,
     subkey_info,
     uid_addresses,
@@ -90,6 +100,7 @@ class OpenPGPCertificate(Certificate):
         "_subkeys",
         "_symmetric_prefs",
         "_uids",
+        "_unreadable",
     )
 
     def __init__(self, packets: list[Packet]) -> None:
@@ -126,9 +137,15 @@ class OpenPGPCertificate(Certificate):
         if main is None and uid_sigs:
             main = max(uid_sigs, key=lambda t: (t[0], created_time(t[1])))[1]
         if main is None:
-            raise KeyLoadError("the key has no valid self-signature")
+            raise KeyLoadError(_no_self_signature(primary, parsed))
         self._primary = KeyInfo(
-            primary, fpr, key_flags(main), expiry(main, primary), revoked, True
+            primary,
+            fpr,
+            key_flags(main),
+            expiry(main, primary),
+            revoked,
+            True,
+            algorithm_problem(primary),
         )
         self._uids = tuple(uids)
         features = main.subpacket(SP_FEATURES)
@@ -144,12 +161,19 @@ class OpenPGPCertificate(Certificate):
         # encryption_keys() memo: (valid from, valid until, keys); see there.
         self._encryption: tuple[int, int, tuple[KeyInfo, ...]] | None = None
         self._symmetric_prefs = main.subpacket(SP_PREFERRED_SYMMETRIC) or b""
-        self._subkeys = tuple(
-            subkey_info(primary, packet, sigs) for packet, sigs in parsed.subkeys
-        )
-        self._binary = b"".join(
-            serialize_packet(*public_packet(p)) for p in ordered(packets)
-        )
+        subkeys: list[KeyInfo] = []
+        unreadable: list[tuple[str, str]] = []
+        for number, (packet, sigs) in enumerate(parsed.subkeys, start=1):
+            try:
+                subkeys.append(subkey_info(primary, packet, sigs))
+            except (FormatError, UnsupportedError) as exc:
+                # Not even its public part can be read (a v4 secret subkey of an
+                # algorithm whose fields we cannot delimit, malformed material):
+                # it has no fingerprint we could name, so it is named by position.
+                unreadable.append((f"subkey #{number}", str(exc)))
+        self._subkeys = tuple(subkeys)
+        self._unreadable = tuple(unreadable)
+        self._binary = _public_binary(packets)
 
     # -- the Certificate interface ------------------------------------------------
     @property
@@ -176,6 +200,14 @@ class OpenPGPCertificate(Certificate):
             return _armor(self._binary, "PUBLIC KEY BLOCK", crc=self.version == 4)
         return self._binary
 
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        skipped = self.skipped_subkeys()
+        if not skipped:
+            return text
+        shown = "; ".join(f"{name}: {why}" for name, why in skipped)
+        return f"{text[:-1]} skipped {shown}>"
+
     # -- OpenPGP specifics -----------------------------------------------------------
     @property
     def version(self) -> int:
@@ -189,8 +221,39 @@ class OpenPGPCertificate(Certificate):
 
     @property
     def subkeys(self) -> tuple[KeyInfo, ...]:
-        """Every subkey, bound or not."""
+        """Every subkey whose public part could be read, bound or not."""
         return self._subkeys
+
+    def skipped_subkeys(self, now: int | None = None) -> tuple[tuple[str, str], ...]:
+        """(subkey, reason) for every subkey skipped at ``now``: its algorithm,
+        curve or material is one we cannot use, its binding does not verify, it
+        is revoked or expired (tpk.defect), or it cannot be read at all. A subkey
+        is named by its fingerprint (hex), or by its position when it has none.
+        """
+        when = int(time.time()) if now is None else now
+        found = [
+            (k.fingerprint.hex().upper(), reason)
+            for k in self._subkeys
+            if (reason := defect(k, when)) is not None
+        ]
+        return (*found, *self._unreadable)
+
+    def encryption_rejections(self, now: int | None = None) -> tuple[str, ...]:
+        """Why each key (primary and subkeys) is not an encryption key at ``now``,
+        one line each, e.g. "subkey 0123...: ElGamal keys are not supported"; the
+        keys that are encryption keys are left out."""
+        when = int(time.time()) if now is None else now
+        lines = []
+        primary = self._primary
+        reason = rejection(primary, when)
+        if reason is not None:
+            lines.append(f"primary key {_label(primary)}: {reason}")
+        for key in self._subkeys:
+            reason = rejection(key, when)
+            if reason is not None:
+                lines.append(f"subkey {_label(key)}: {reason}")
+        lines += [f"{name}: {why}" for name, why in self._unreadable]
+        return tuple(lines)
 
     @property
     def features(self) -> int:
@@ -284,6 +347,7 @@ class OpenPGPCertificate(Certificate):
             for k in (*self._subkeys, self._primary)
             if k.flags & KEY_FLAG_ENCRYPT
             and k.usable(when)
+            and k.problem is None
             and k.packet.algorithm in ENCRYPT_ALGOS
         ]
         found.sort(key=lambda k: k.packet.created, reverse=True)
@@ -304,6 +368,48 @@ class OpenPGPCertificate(Certificate):
 
 #: "Never expires" for the encryption_keys() memo window.
 _FOREVER: Final = 1 << 62
+
+
+def _public_binary(packets: list[Packet]) -> bytes:
+    """The certificate's packets, each secret key packet as its public form.
+
+    A secret subkey whose public part cannot be read (an algorithm whose fields
+    we cannot delimit) is left out with its signatures: they cannot be told
+    apart from its secret fields, and without it they would bind nothing.
+    """
+    out = bytearray()
+    dropping = False
+    for packet in ordered(packets):
+        if packet.tag == TAG_SIGNATURE and dropping:
+            continue
+        try:
+            out += serialize_packet(*public_packet(packet))
+            dropping = False
+        except (FormatError, UnsupportedError):
+            dropping = True
+    return bytes(out)
+
+
+def _label(key: KeyInfo) -> str:
+    """A key as errors name it: fingerprint (hex) and algorithm."""
+    name = ALGORITHM_NAMES.get(
+        key.packet.algorithm, f"algorithm {key.packet.algorithm}"
+    )
+    return f"{key.fingerprint.hex().upper()} ({name})"
+
+
+def _no_self_signature(primary: PublicKeyPacket, parsed: ParsedTPK) -> str:
+    """Why no self-signature of ``primary`` counts, as the load error says it."""
+    problem = algorithm_problem(primary)
+    if problem is None and primary.algorithm not in SIGNING_ALGOS:
+        name = ALGORITHM_NAMES[primary.algorithm]
+        problem = f"{name} keys cannot sign"
+    if problem is not None:
+        return f"the primary key's self-signatures cannot be checked: {problem}"
+    sigs = [*parsed.direct, *(s for _, uid_sigs in parsed.uids for s in uid_sigs)]
+    if not sigs:
+        return "the key has no self-signature (no User ID certification)"
+    return "no self-signature of the key verifies (altered or damaged)"
 
 
 def _utc(seconds: int) -> datetime.datetime:
@@ -351,17 +457,20 @@ def load_certificate(data: bytes) -> OpenPGPCertificate:
 class OpenPGPSecretKey(SecretKey):
     """An OpenPGP secret key: the certificate plus the unlocked secret keys."""
 
-    __slots__ = ("_decryption", "_keys", "_packets", "_public")
+    __slots__ = ("_decryption", "_keys", "_missing", "_packets", "_public")
 
     def __init__(
         self,
         public: OpenPGPCertificate,
         keys: dict[bytes, object],
         packets: list[Packet],
+        missing: dict[bytes, str] | None = None,
     ) -> None:
         self._public = public
         # A copy: the key is immutable, so what it decrypts with is settled here.
         self._keys = dict(keys)
+        # Fingerprint -> why that secret part cannot be used here.
+        self._missing = dict(missing or {})
         # The key's packets with every secret packet unprotected (usage 0).
         self._packets = list(packets)
         infos = [*public.subkeys, public.primary]
@@ -385,6 +494,38 @@ class OpenPGPSecretKey(SecretKey):
         map, for building an updated key (``rotate.py``)."""
         return list(self._packets), dict(self._keys)
 
+    def unusable_keys(self) -> list[tuple[KeyInfo, str]]:
+        """(key, reason) for every encryption key of the certificate (by its key
+        flags) whose secret part cannot decrypt here: an algorithm we do not
+        handle (ElGamal), or a secret part that is not in this key (a GnuPG stub)
+        or not readable here."""
+        found = []
+        for key in (*self._public.subkeys, self._public.primary):
+            if not key.flags & KEY_FLAG_ENCRYPT:
+                continue
+            if key.fingerprint in self._keys and key.problem is None:
+                continue
+            reason = key.problem or self._missing.get(key.fingerprint)
+            if reason is None:
+                reason = "its secret part is not in this key"
+            found.append((key, reason))
+        return found
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        skipped = {name for name, _ in self._public.skipped_subkeys()}
+        extra = [
+            f"{key.fingerprint.hex().upper()}: {why}"
+            for key, why in self.unusable_keys()
+            if key.fingerprint.hex().upper() not in skipped
+            and key.fingerprint in self._missing
+        ]
+        if not extra:
+            return text
+        return f"{text[:-1]} without the secret of {'; '.join(extra)}>"
+
+    __str__ = __repr__
+
     def decryption_keys(self) -> list[tuple[KeyInfo, object]]:
         """(key, private key) pairs this key can decrypt with, subkeys first.
 
@@ -399,7 +540,11 @@ class OpenPGPSecretKey(SecretKey):
 
         out = bytearray()
         for packet in self._packets:
-            if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY) and passphrase:
+            if (
+                packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY)
+                and passphrase
+                and not _kept_as_is(packet)
+            ):
                 out += serialize_packet(
                     packet.tag, keyprotect.protect_packet(packet, passphrase)
                 )
@@ -423,34 +568,82 @@ def load_key(
         PolicyError: its Argon2 parameters are beyond the policy's bounds.
         KeyLoadError: not a usable OpenPGP secret key.
     """
-    from . import keyprotect  # secret keys only: kept out of the CLI's start-up
-
     packets = _packets(data)
     if not packets or packets[0].tag != TAG_SECRET_KEY:
         raise KeyLoadError("not an OpenPGP secret key (this may be a certificate)")
     try:
         public = OpenPGPCertificate(packets)
         keys: dict[bytes, object] = {}
+        missing: dict[bytes, str] = {}
         plain: list[Packet] = []
         for packet in packets:
             if packet.tag in (TAG_SECRET_KEY, TAG_SECRET_SUBKEY):
-                try:
-                    fpr, key, rewritten = keyprotect.unlock_packet(
-                        packet, passphrase, policy
-                    )
-                except UnsupportedError:
-                    if packet.tag == TAG_SECRET_KEY:
-                        # A primary key kept offline (GnuPG stub) still lets its
-                        # subkeys decrypt; keep the packet as it is.
-                        plain.append(packet)
-                        continue
-                    raise
-                keys[fpr] = key
-                plain.append(rewritten)
+                plain.append(_unlock(packet, passphrase, policy, keys, missing))
             elif packet.tag not in SKIP:
                 plain.append(packet)
     except (KeyLoadError, PolicyError):
         raise
     except Error as exc:
         raise KeyLoadError(f"not a usable OpenPGP secret key: {exc}") from None
-    return OpenPGPSecretKey(public, keys, plain)
+    return OpenPGPSecretKey(public, keys, plain, missing)
+
+
+def _unlock(
+    packet: Packet,
+    passphrase: bytes | None,
+    policy: Policy,
+    keys: dict[bytes, object],
+    missing: dict[bytes, str],
+) -> Packet:
+    """Unlock one secret key packet: its private key goes to ``keys``, or the
+    reason it cannot be used to ``missing``; returns the packet to keep (rewritten
+    unprotected when its material could be read).
+
+    Raises:
+        PassphraseError: protected and the passphrase is missing or wrong.
+    """
+    from . import keyprotect  # secret keys only: kept out of the CLI's start-up
+
+    try:
+        public, body, material = keyprotect.secret_material_of(
+            packet, passphrase, policy
+        )
+    except UnsupportedError as exc:
+        # A GnuPG stub (the secret kept offline or on a smartcard), a protection
+        # we do not read, or an algorithm whose fields we cannot delimit: the
+        # packet is kept as it is, and the key it holds does not decrypt here.
+        fpr = _fingerprint_of(packet)
+        if fpr is not None:
+            missing[fpr] = f"its secret part cannot be used here: {exc}"
+        return packet
+    fpr = fingerprint(public)
+    try:
+        keys[fpr] = private_from_material(public, material)
+    except UnsupportedError as exc:
+        # An algorithm we do not handle (ElGamal, DSA, ECDSA, Ed448): the other
+        # keys still decrypt, and this one is kept unprotected like them.
+        missing[fpr] = str(exc)
+    _, tail = keyprotect.protect(
+        material,
+        None,
+        version=public.version,
+        packet_tag=packet.tag,
+        public_body=body,
+    )
+    return Packet(packet.tag, body + b"\x00" + tail)
+
+
+def _fingerprint_of(packet: Packet) -> bytes | None:
+    try:
+        return fingerprint(public_of(packet))
+    except Error:
+        return None
+
+
+def _kept_as_is(packet: Packet) -> bool:
+    """Whether secret key ``packet`` was kept as loaded (a stub, or a protection or
+    algorithm we do not read) rather than unprotected: it is exported as it is."""
+    try:
+        return parse_secret_key(packet.body).s2k_usage != 0
+    except Error:
+        return True

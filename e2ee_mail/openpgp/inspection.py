@@ -7,6 +7,10 @@ recipients the PKESK packets name (§5.1: key ID or fingerprint, or anonymous).
 PKESKs and the first octets of the encrypted data packet are parsed; the rest of
 that packet is walked in fixed-size pieces, to report its size and any truncation,
 never held. :func:`inspect` describes a message held in memory.
+
+:func:`inspect_key` describes an OpenPGP key (certificate or secret key, no
+passphrase needed): its primary key and each subkey, with the reason a subkey is
+skipped (tpk.defect) or is not an encryption key.
 """
 
 from __future__ import annotations
@@ -27,17 +31,26 @@ from .packets.seipd import (
     parse_seipd_version,
     parse_seipdv2_header,
 )
+from .tpk import KeyInfo, algorithm_name, defect, rejection
 
 if TYPE_CHECKING:
     from .._inspect import Inspection, RecipientDescription
 
-__all__ = ["inspect", "inspect_stream"]
+__all__ = ["inspect", "inspect_key", "inspect_stream"]
 
 
 def _describe(packet: PKESKv3 | PKESKv6) -> RecipientDescription:
     from .._inspect import RecipientDescription
 
-    names = {1: "rsa", 2: "rsa", 18: "ecdh", 25: "x25519", 26: "x448"}
+    names = {
+        1: "rsa",
+        2: "rsa",
+        16: "elgamal",
+        18: "ecdh",
+        20: "elgamal",
+        25: "x25519",
+        26: "x448",
+    }
     algorithm = names.get(packet.algorithm, f"algorithm-{packet.algorithm}")
     if isinstance(packet, PKESKv6):
         ident = packet.fingerprint.hex().upper() if packet.fingerprint else "anonymous"
@@ -70,6 +83,52 @@ def _inspection(
         content,
         tuple(_describe(p) for p in pkesks),
         tuple(details),
+    )
+
+
+def _key_line(key: KeyInfo, state: str) -> str:
+    return f"{key.fingerprint.hex().upper()} {algorithm_name(key.packet)}: {state}"
+
+
+def inspect_key(data: bytes, *, secret: bool) -> Inspection:
+    """Describe an OpenPGP key (binary or armored) without unlocking it.
+
+    Raises:
+        KeyLoadError: not a usable OpenPGP key (the reason says why).
+    """
+    import time
+
+    from .._inspect import Inspection
+    from .certs import load_certificate
+
+    cert = load_certificate(data)
+    now = int(time.time())
+    chosen = cert.encryption_key(now)
+    details = [("fingerprint", cert.fingerprint)]
+    details += [("user ID", uid) for uid in cert.user_ids]
+    primary = cert.primary
+    state = defect(primary, now) or "usable"
+    details.append(("primary key", _key_line(primary, state)))
+    for key in cert.subkeys:
+        skipped = defect(key, now)
+        if skipped is not None:
+            state = f"skipped: {skipped}"
+        elif chosen is not None and key.fingerprint == chosen.fingerprint:
+            state = "encryption key (messages are encrypted to it)"
+        else:
+            state = rejection(key, now) or "encryption key"
+        details.append(("subkey", _key_line(key, state)))
+    details += [
+        ("subkey", f"{name}: skipped: {why}")
+        for name, why in cert.skipped_subkeys(now)
+        if name.startswith("subkey #")
+    ]
+    if chosen is None:
+        reasons = "; ".join(cert.encryption_rejections(now)) or "no subkey"
+        details.append(("encryption", f"none usable: {reasons}"))
+    kind = "secret key" if secret else "certificate"
+    return Inspection(
+        "openpgp", f"v{cert.version} {kind}", (), tuple(details), is_key=True
     )
 
 

@@ -111,9 +111,9 @@ def recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
     if key is None:
         key = cert.expired_encryption_key()
         if key is None:
+            reasons = "; ".join(cert.encryption_rejections()) or "it has no subkey"
             raise UnsupportedError(
-                f"certificate {cert.fingerprint} has no valid encryption key "
-                "(revoked, or no verified subkey binding)"
+                f"certificate {cert.fingerprint} has no valid encryption key: {reasons}"
             )
         if not policy.allow_expired_recipients:
             ends = [e for e in (cert.expires, key.expires) if e is not None]
@@ -196,9 +196,35 @@ def session_keys(
             yield found
     if named:
         raise DecryptionError()
+    _refuse_unusable(packets, keys, wanted)
     if not packets:
         raise UnsupportedError(
             "the message has no public-key recipient entries (password-encrypted "
             "messages are not supported)"
         )
     raise NoMatchingKeyError("none of the supplied keys is a recipient of this message")
+
+
+def _refuse_unusable(
+    packets: Sequence[PKESKv3 | PKESKv6],
+    keys: Sequence[OpenPGPSecretKey],
+    wanted: type[PKESKv3 | PKESKv6],
+) -> None:
+    """When a PKESK names a key of ours that cannot decrypt here (an ElGamal
+    subkey, a secret part kept on a smartcard), say so rather than that the
+    message is not for us.
+
+    Raises:
+        UnsupportedError: naming the key and why it cannot decrypt.
+    """
+    for packet in packets:
+        if not isinstance(packet, wanted) or packet.anonymous:
+            continue
+        for key in keys:
+            for info, reason in key.unusable_keys():
+                if pkesk.names(packet, info):
+                    raise UnsupportedError(
+                        f"the message is encrypted to key "
+                        f"{info.fingerprint.hex().upper()}, which cannot decrypt "
+                        f"here: {reason}"
+                    )

@@ -27,7 +27,7 @@ from ..errors import DecryptionError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from . import armor as armor_mod
-from . import ocbed, seipdv2
+from . import inner, ocbed, seipdv2
 from .certs import KeyInfo, OpenPGPSecretKey
 from .message import (
     Buffer,
@@ -55,7 +55,7 @@ from .recipients import (
     session_keys,
 )
 
-__all__ = ["rewrap", "rewrap_stream"]
+__all__ = ["rewrap", "rewrap_opened", "rewrap_stream"]
 
 #: Body octets read (and copied) at a time; the SEIPDv1 decryptor takes at most this.
 _CHUNK: Final = cfb.STREAM_BUFFER_SIZE
@@ -81,18 +81,49 @@ def rewrap(
     recipients = openpgp_certs(certs)
     if parsed.version == 2:
         session_key = checked_v2_key(parsed, openpgp_keys(keys))
-        wraps = _wraps(
-            2, None, session_key, [recipient_key(c, policy) for c in recipients]
-        )
     elif parsed.version == 0:  # the OCB Encrypted Data packet
         cipher, session_key = ocbed.checked_key(
             parsed.seipd_body, parsed.pkesks, openpgp_keys(keys)
         )
-        infos = [recipient_key(c, policy) for c in recipients]
-        wraps = _wraps(1, cipher, session_key, infos)
+        session_key = bytes([cipher]) + session_key
     else:
         _, session_key = open_parsed(parsed, openpgp_keys(keys))
-        infos = [recipient_key(c, policy) for c in recipients]
+    return _rewrapped(
+        parsed, session_key, [recipient_key(c, policy) for c in recipients]
+    )
+
+
+def rewrap_opened(
+    data: Buffer | ParsedMessage,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[bytearray, bytearray]:
+    """:func:`rewrap` that opens the whole body with the session key it unwraps,
+    and returns the new message with the plaintext (the literal data).
+
+    For a caller that needs the plaintext anyway (the mailbox re-key compares it
+    with what the new message opens to): one unwrap instead of a decrypt and a
+    rewrap each unwrapping the same key, and opening the body is the strongest
+    check of the session key. ``data`` may be parsed already.
+    """
+    parsed = data if isinstance(data, ParsedMessage) else ParsedMessage(data, policy)
+    infos = [recipient_key(c, policy) for c in openpgp_certs(certs)]
+    packets, session_key = open_parsed(parsed, openpgp_keys(keys))
+    new = _rewrapped(parsed, session_key, infos)
+    return new, inner.take_literal_data(packets, policy)
+
+
+def _rewrapped(
+    parsed: ParsedMessage, session_key: bytes, infos: Sequence[KeyInfo]
+) -> bytearray:
+    """New PKESKs for ``infos`` in front of ``parsed``'s SEIPD (or OCB Encrypted
+    Data) packet, copied. ``session_key`` is as :func:`open_parsed` returns it
+    (SEIPDv1 and OCB Encrypted Data: the cipher octet first, for v3 PKESKs)."""
+    if parsed.version == 2:
+        wraps = _wraps(2, None, session_key, infos)
+    else:
         wraps = _wraps(1, session_key[0], session_key[1:], infos)
     start, end = parsed.seipd_span
     out = bytearray(len(wraps) + end - start)

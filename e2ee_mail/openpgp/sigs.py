@@ -3,26 +3,44 @@
 v6 signatures are salted (the salt is hashed first, §5.2.4) and v4 ones are not;
 both hash the signed data and then the trailer of §5.2.4. Signed data for key
 signatures: the primary key (0x99/0x9B framing), then a User ID (0xB4 || 4-octet
-length || octets) or a subkey. Algorithms: Ed25519 (27, native 64-octet signature
-over the digest, §5.2.3.4), EdDSALegacy (22, verify only) and RSA PKCS#1 v1.5 (1).
+length || octets) or a subkey. Made here: Ed25519 (27, native 64-octet signature
+over the digest, §5.2.3.4) and RSA PKCS#1 v1.5 (1). Checked here, through
+:mod:`e2ee_mail.core.sigverify`: those two, EdDSALegacy (22, MPIs r and s), Ed448
+(28, native 114-octet signature over the digest, empty context), DSA (17, MPIs r and
+s, §5.2.3.2) and ECDSA (19, MPIs r and s over the NIST curves P-256/P-384/P-521, the
+brainpool curves P256r1/P384r1/P512r1 of §9.2, and secp256k1, which GnuPG makes).
 A signature we cannot check counts as invalid, never as valid.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
+import warnings
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import (
+    dsa,
+    ec,
+    ed448,
+    ed25519,
+    padding,
+    rsa,
+)
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.utils import CryptographyDeprecationWarning
 
+from ..core import sigverify
 from ..core.random import random_bytes
-from ..errors import FormatError, PacketError, UnsupportedError
+from ..errors import FormatError, UnsupportedError
 from .packets import (
     OID_ED25519_LEGACY,
+    PK_DSA,
+    PK_ECDSA,
+    PK_ED448,
     PK_ED25519,
     PK_EDDSA_LEGACY,
     PK_RSA,
@@ -41,8 +59,22 @@ from .packets.signature import (
 )
 from .packets.wire import Reader, encode_mpi, mpi_to_int
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    # Named in annotations only: reading `dsa.DSAPublicKey` at run time makes
+    # `cryptography` warn that DSA is deprecated.
+    VerifyKey: TypeAlias = (
+        ed25519.Ed25519PublicKey
+        | ed448.Ed448PublicKey
+        | rsa.RSAPublicKey
+        | dsa.DSAPublicKey
+        | ec.EllipticCurvePublicKey
+    )
+
 __all__ = [
     "SigningKey",
+    "check_primitive",
     "key_signature_data",
     "make_signature",
     "public_key_object",
@@ -67,8 +99,6 @@ _CRYPTO_HASHES: Final[dict[int, hashes.HashAlgorithm]] = {
     12: hashes.SHA3_256(),
     14: hashes.SHA3_512(),
 }
-#: Ed25519Legacy's curve OID (RFC 9580 §9.2).
-
 SigningKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
 
@@ -162,28 +192,146 @@ def make_signature(
     )
 
 
-def public_key_object(
-    packet: PublicKeyPacket,
-) -> ed25519.Ed25519PublicKey | rsa.RSAPublicKey:
-    """The `cryptography` verification key of a signing-capable key packet."""
+#: ECDSA curve OIDs (RFC 9580 §9.2, DER contents without tag and length), and
+#: secp256k1 (SEC 2 §2.4.1), which GnuPG also signs with.
+_ECDSA_CURVES: Final[dict[bytes, ec.EllipticCurve]] = {
+    bytes.fromhex("2a8648ce3d030107"): ec.SECP256R1(),
+    bytes.fromhex("2b81040022"): ec.SECP384R1(),
+    bytes.fromhex("2b81040023"): ec.SECP521R1(),
+    bytes.fromhex("2b2403030208010107"): ec.BrainpoolP256R1(),
+    bytes.fromhex("2b240303020801010b"): ec.BrainpoolP384R1(),
+    bytes.fromhex("2b240303020801010d"): ec.BrainpoolP512R1(),
+    bytes.fromhex("2b8104000a"): ec.SECP256K1(),
+}
+_ED448_SIZE: Final = 57
+
+
+def public_key_object(packet: PublicKeyPacket) -> VerifyKey:
+    """The `cryptography` verification key of a signing-capable key packet.
+
+    Raises:
+        FormatError: malformed key material.
+        UnsupportedError: not a signing algorithm (or curve) we check.
+    """
+    return _public_key_object(packet.algorithm, packet.material)
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key_object(algorithm: int, material: bytes) -> VerifyKey:
+    # A certificate's primary key checks every self-signature it made (one per
+    # User ID and subkey): the key object is built once per key.
     try:
-        if packet.algorithm == PK_ED25519:
-            return ed25519.Ed25519PublicKey.from_public_bytes(packet.material)
-        if packet.algorithm == PK_EDDSA_LEGACY:
-            reader = Reader(packet.material, "EdDSALegacy key")
+        if algorithm == PK_ED25519:
+            return ed25519.Ed25519PublicKey.from_public_bytes(material)
+        if algorithm == PK_ED448:
+            if len(material) != _ED448_SIZE:
+                raise FormatError("malformed Ed448 public key")
+            return ed448.Ed448PublicKey.from_public_bytes(material)
+        reader = Reader(material, "public key")
+        if algorithm == PK_EDDSA_LEGACY:
             oid = reader.take(reader.u8())
             point = reader.mpi()[2:]
             if oid != OID_ED25519_LEGACY or len(point) != 33 or point[0] != 0x40:
                 raise UnsupportedError("only Ed25519Legacy EdDSA keys are supported")
             return ed25519.Ed25519PublicKey.from_public_bytes(point[1:])
-        if packet.algorithm in (PK_RSA, PK_RSA_SIGN_ONLY):
-            reader = Reader(packet.material, "RSA key")
+        if algorithm in (PK_RSA, PK_RSA_SIGN_ONLY):
             n = mpi_to_int(reader.mpi())
             e = mpi_to_int(reader.mpi())
             return rsa.RSAPublicNumbers(e, n).public_key()
+        if algorithm == PK_DSA:
+            # RFC 9580 §5.5.5.2: p, q, g, y. `cryptography` takes the sizes of
+            # FIPS 186-4 (p of 1024 to 4096 bits, q of 160, 224 or 256).
+            p, q, g, y = (mpi_to_int(reader.mpi()) for _ in range(4))
+            parameter_numbers, public_numbers = _dsa_classes()
+            return public_numbers(y, parameter_numbers(p, q, g)).public_key()
+        if algorithm == PK_ECDSA:
+            # RFC 9580 §5.5.5.3: curve OID, then the point as an MPI (SEC1
+            # uncompressed: 0x04 || x || y).
+            oid = reader.take(reader.u8())
+            curve = _ECDSA_CURVES.get(oid)
+            if curve is None:
+                raise UnsupportedError(f"ECDSA over curve {oid.hex()} is not supported")
+            point = reader.mpi()[2:]
+            return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
     except ValueError:
         raise FormatError("malformed public key material") from None
-    raise UnsupportedError(f"signature algorithm {packet.algorithm} is not supported")
+    raise UnsupportedError(f"signature algorithm {algorithm} is not supported")
+
+
+_DSA_LOCK: Final = threading.Lock()
+
+
+@functools.cache
+def _dsa_classes() -> tuple[type[dsa.DSAParameterNumbers], type[dsa.DSAPublicNumbers]]:
+    """`cryptography`'s DSA number classes, read once.
+
+    `cryptography` 51 deprecates DSA and warns on every read of a name of its
+    ``dsa`` module; verifying the DSA keys people still have is what we need it
+    for, so the names are read once with that warning silenced (under a lock:
+    ``catch_warnings`` swaps the process-wide filter list). A build without DSA
+    is an UnsupportedError.
+    """
+    with _DSA_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        try:
+            return dsa.DSAParameterNumbers, dsa.DSAPublicNumbers
+        except AttributeError:
+            raise UnsupportedError(
+                "DSA is not available in this build of cryptography"
+            ) from None
+
+
+def _dss_values(material: bytes) -> bytes:
+    """The DER form of the MPIs r and s of a DSA or ECDSA signature (§5.2.3.2)."""
+    reader = Reader(material, "DSA signature")
+    r = mpi_to_int(reader.mpi())
+    s = mpi_to_int(reader.mpi())
+    reader.end()
+    return sigverify.dss_der(r, s)
+
+
+def _eddsa_legacy_values(material: bytes) -> bytes:
+    """The native 64-octet form of the MPIs r and s of an EdDSALegacy signature."""
+    reader = Reader(material, "EdDSA signature")
+    r = reader.mpi()[2:]
+    s = reader.mpi()[2:]
+    if len(r) > 32 or len(s) > 32:
+        raise FormatError(sigverify.BAD_SIGNATURE)
+    return r.rjust(32, b"\0") + s.rjust(32, b"\0")
+
+
+def check_primitive(
+    key: VerifyKey,
+    pk_algorithm: int,
+    hash_algorithm: int,
+    material: bytes,
+    digest: bytes,
+) -> None:
+    """Check the algorithm-specific fields ``material`` of a signature over
+    ``digest`` (RFC 9580 §5.2.3) with ``key``.
+
+    Raises:
+        FormatError: the signature does not verify (or is malformed).
+        UnsupportedError: an unknown hash algorithm.
+    """
+    chosen = _CRYPTO_HASHES.get(hash_algorithm)
+    if chosen is None:
+        raise UnsupportedError(f"hash algorithm {hash_algorithm} is not supported")
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        raw = material if pk_algorithm == PK_ED25519 else _eddsa_legacy_values(material)
+        sigverify.verify_eddsa(key, raw, digest)
+    elif isinstance(key, ed448.Ed448PublicKey):
+        sigverify.verify_eddsa(key, material, digest)
+    elif isinstance(key, rsa.RSAPublicKey):
+        reader = Reader(material, "RSA signature")
+        value = reader.mpi()[2:]
+        reader.end()
+        sigverify.verify_rsa_pkcs1v15(key, value, digest, chosen)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        sigverify.verify_ecdsa(key, _dss_values(material), digest, chosen)
+    else:
+        # The one kind left is DSA (not named: see VerifyKey).
+        sigverify.verify_dsa(key, _dss_values(material), digest, chosen)
 
 
 def verify_signature(
@@ -204,29 +352,7 @@ def verify_signature(
         digest = _digest(sig, data)
         if digest[:2] != sig.left16:
             return False
-        if isinstance(key, ed25519.Ed25519PublicKey):
-            if sig.pk_algorithm == PK_ED25519:
-                raw = sig.material
-            else:
-                reader = Reader(sig.material, "EdDSA signature")
-                r = reader.mpi()[2:]
-                s = reader.mpi()[2:]
-                if len(r) > 32 or len(s) > 32:
-                    return False
-                raw = r.rjust(32, b"\0") + s.rjust(32, b"\0")
-            if len(raw) != 64:
-                return False
-            key.verify(raw, digest)
-        else:
-            reader = Reader(sig.material, "RSA signature")
-            value = reader.mpi()[2:]
-            size = (key.key_size + 7) // 8
-            key.verify(
-                value.rjust(size, b"\0"),
-                digest,
-                padding.PKCS1v15(),
-                Prehashed(_CRYPTO_HASHES[sig.hash_algorithm]),
-            )
-    except (InvalidSignature, UnsupportedError, PacketError, FormatError, ValueError):
+        check_primitive(key, sig.pk_algorithm, sig.hash_algorithm, sig.material, digest)
+    except (UnsupportedError, FormatError, ValueError):
         return False
     return True

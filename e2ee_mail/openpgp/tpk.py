@@ -4,21 +4,42 @@ Splits a key's packet sequence into the primary key, its direct signatures, User
 and subkeys with their signatures, and evaluates self-signatures: key flags, expiry
 (Key Expiration Time relative to the key's creation), revocation and binding
 validity. Only signatures that verify with the primary key count.
+
+Every subkey is judged on its own, as GnuPG and other implementations do: one whose
+algorithm, curve or material we cannot use, whose binding does not verify, or that
+is revoked or expired is skipped with the reason recorded (:func:`defect`), and the
+others stay usable. ElGamal (16, and the retired 20) is such an algorithm: there is
+no ElGamal primitive in `cryptography`, and none is written here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Sequence
 from typing import Final
 
-from ..errors import KeyLoadError, PacketError, UnsupportedError, UsageError
+from ..errors import (
+    FormatError,
+    KeyLoadError,
+    PacketError,
+    UnsupportedError,
+    UsageError,
+)
 from .keymaterial import rsa_bits
 from .packets import (
+    PK_DSA,
     PK_ECDH,
+    PK_ECDSA,
+    PK_ED448,
+    PK_ED25519,
+    PK_EDDSA_LEGACY,
+    PK_ELGAMAL,
+    PK_ELGAMAL_SIGN,
     PK_RSA,
     PK_RSA_ENCRYPT_ONLY,
+    PK_RSA_SIGN_ONLY,
     PK_X448,
     PK_X25519,
     TAG_MARKER,
@@ -49,9 +70,10 @@ from .packets.signature import (
     SignaturePacket,
     parse_signature,
 )
-from .sigs import key_signature_data, verify_signature
+from .sigs import key_signature_data, public_key_object, verify_signature
 
 __all__ = [
+    "ALGORITHM_NAMES",
     "CERT_TYPES",
     "ENCRYPT_ALGOS",
     "FEATURE_SEIPDV1",
@@ -59,10 +81,14 @@ __all__ = [
     "KEY_FLAG_CERTIFY",
     "KEY_FLAG_ENCRYPT",
     "KEY_FLAG_SIGN",
+    "SIGNING_ALGOS",
     "SKIP",
     "KeyInfo",
+    "ParsedTPK",
     "algorithm_name",
+    "algorithm_problem",
     "created_time",
+    "defect",
     "encryption_candidates",
     "expiry",
     "key_flags",
@@ -70,6 +96,7 @@ __all__ = [
     "ordered",
     "public_of",
     "public_packet",
+    "rejection",
     "split_tpk",
     "subkey_info",
     "uid_addresses",
@@ -86,6 +113,27 @@ CERT_TYPES: Final = frozenset({0x10, 0x11, 0x12, 0x13})
 ENCRYPT_ALGOS: Final = frozenset(
     {PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_X25519, PK_X448, PK_ECDH}
 )
+#: The algorithms whose signatures sigs.py checks.
+SIGNING_ALGOS: Final = frozenset(
+    {PK_RSA, PK_RSA_SIGN_ONLY, PK_DSA, PK_ECDSA, PK_EDDSA_LEGACY, PK_ED25519, PK_ED448}
+)
+#: Names of the public key algorithms of RFC 9580 §9.1 (and the retired 20).
+ALGORITHM_NAMES: Final = {
+    PK_RSA: "RSA",
+    PK_RSA_ENCRYPT_ONLY: "RSA",
+    PK_RSA_SIGN_ONLY: "RSA",
+    PK_ELGAMAL: "ElGamal",
+    PK_DSA: "DSA",
+    PK_ECDH: "ECDH",
+    PK_ECDSA: "ECDSA",
+    PK_ELGAMAL_SIGN: "ElGamal",
+    PK_EDDSA_LEGACY: "EdDSALegacy",
+    PK_X25519: "X25519",
+    PK_X448: "X448",
+    PK_ED25519: "Ed25519",
+    PK_ED448: "Ed448",
+}
+_FLAG_NAMES: Final = ((KEY_FLAG_CERTIFY, "certify"), (KEY_FLAG_SIGN, "sign"))
 SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
 #: The address of a User ID "Name <addr>" (RFC 9580 §5.11: by convention an RFC 2822
 #: name-addr), or of a User ID that is a bare address.
@@ -104,6 +152,8 @@ class KeyInfo:
         expires: expiry time (seconds since the epoch), or None.
         revoked: a valid revocation signature exists.
         bound: a valid binding (subkey) or self-signature (primary) exists.
+        problem: why the key cannot be used here whatever its signatures say (an
+            algorithm, curve or key material we do not handle), or None.
     """
 
     packet: PublicKeyPacket
@@ -112,6 +162,7 @@ class KeyInfo:
     expires: int | None
     revoked: bool
     bound: bool
+    problem: str | None = None
 
     @property
     def key_id(self) -> bytes:
@@ -219,7 +270,68 @@ def subkey_info(
         expiry(latest, sub) if latest else None,
         revoked,
         latest is not None,
+        algorithm_problem(sub),
     )
+
+
+def algorithm_problem(packet: PublicKeyPacket) -> str | None:
+    """Why the key of ``packet`` cannot be used here at all, or None: an unknown
+    algorithm, ElGamal, a curve we do not handle, malformed key material.
+
+    The key material is decoded as encrypting or verifying would decode it, so a
+    key that passes here fails later only for a reason that depends on the message.
+    """
+    algorithm = packet.algorithm
+    name = ALGORITHM_NAMES.get(algorithm)
+    if name is None:
+        return f"public key algorithm {algorithm} is unknown"
+    if algorithm in (PK_ELGAMAL, PK_ELGAMAL_SIGN):
+        return "ElGamal keys are not supported (no ElGamal decryption here)"
+    try:
+        if algorithm in SIGNING_ALGOS:
+            public_key_object(packet)
+        elif algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
+            rsa_bits(packet)
+        elif algorithm == PK_ECDH:
+            from . import curves  # v4 keys only: kept out of the v6 start-up path
+
+            curves.decode_curve_public(packet)
+        elif algorithm not in ENCRYPT_ALGOS:
+            return f"{name} keys are not supported"
+    except UnsupportedError as exc:
+        return str(exc)
+    except FormatError:
+        return f"malformed {name} key material"
+    return None
+
+
+def defect(key: KeyInfo, now: int) -> str | None:
+    """Why ``key`` is skipped at ``now`` (the reason its holder is told), or None:
+    an algorithm we cannot use, no valid binding, revoked, expired."""
+    if key.problem is not None:
+        return key.problem
+    if not key.bound:
+        return "no valid binding signature"
+    if key.revoked:
+        return "revoked"
+    if key.expires is not None and now >= key.expires:
+        when = time.strftime("%Y-%m-%d", time.gmtime(key.expires))
+        return f"expired on {when}"
+    return None
+
+
+def rejection(key: KeyInfo, now: int) -> str | None:
+    """Why ``key`` is not an encryption key at ``now``, or None when it is one."""
+    found = defect(key, now)
+    if found is not None:
+        return found
+    if key.packet.algorithm not in ENCRYPT_ALGOS:
+        name = ALGORITHM_NAMES.get(key.packet.algorithm, "this algorithm")
+        return f"{name} keys cannot encrypt"
+    if not key.flags & KEY_FLAG_ENCRYPT:
+        uses = [n for bit, n in _FLAG_NAMES if key.flags & bit] or ["no use"]
+        return f"not an encryption key (key flags: {', '.join(uses)})"
+    return None
 
 
 def algorithm_name(packet: PublicKeyPacket) -> str:
@@ -231,9 +343,15 @@ def algorithm_name(packet: PublicKeyPacket) -> str:
         from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
 
         return ecdh_name(packet)
-    if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
-        return f"rsa{rsa_bits(packet)}"
-    return f"algorithm-{packet.algorithm}"
+    if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY, PK_RSA_SIGN_ONLY):
+        try:
+            return f"rsa{rsa_bits(packet)}"
+        except FormatError:
+            return "rsa"
+    name = ALGORITHM_NAMES.get(packet.algorithm)
+    if name is None:
+        return f"algorithm-{packet.algorithm}"
+    return name.lower()
 
 
 def ordered(packets: list[Packet]) -> list[Packet]:
@@ -262,6 +380,7 @@ def encryption_candidates(
         if k.flags & KEY_FLAG_ENCRYPT
         and k.bound
         and not k.revoked
+        and k.problem is None
         and k.packet.algorithm in ENCRYPT_ALGOS
     ]
     found.sort(key=lambda k: k.packet.created, reverse=True)

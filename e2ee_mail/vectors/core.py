@@ -4,22 +4,29 @@ Each runner calls exactly what the formats call: :mod:`e2ee_mail.core.keywrap`
 (RFC 3394), :mod:`e2ee_mail.core.aead` (AES-GCM, all three code paths: one-shot,
 ``*_into`` and streaming), :mod:`e2ee_mail.core.eax` (AES-EAX, one-shot and the
 ``*_into`` form the chunk loop calls), :mod:`e2ee_mail.core.x25519` (RFC 7748, both
-sides) and :mod:`e2ee_mail.core.rsa` (RSAES-OAEP, RFC 8017 §7.1). Loading a test key
-from its encoding is done here with `cryptography`, as the key loaders of the formats
-do.
+sides), :mod:`e2ee_mail.core.rsa` (RSAES-OAEP, RFC 8017 §7.1) and
+:mod:`e2ee_mail.core.sigverify` (ECDSA, DSA, Ed448: the checks OpenPGP self-signatures
+go through). Loading a test key from its encoding is done here with `cryptography`,
+as the key loaders of the formats do; a signature key is written as OpenPGP key
+material and decoded by :func:`e2ee_mail.openpgp.sigs.public_key_object`, as a
+certificate's primary key is.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec as _ec
+from cryptography.hazmat.primitives.asymmetric import ed448 as _ed448
 from cryptography.hazmat.primitives.asymmetric import rsa as _rsa
 from cryptography.hazmat.primitives.asymmetric import x25519 as _x25519
+from cryptography.hazmat.primitives.hashes import SHA256
 
-from ..core import aead, eax, keywrap, rsa, x25519
+from ..core import aead, eax, keywrap, rsa, sigverify, x25519
 from ..core.rsa import OAEPHash
 from ..errors import DecryptionError, Error
 from ..policy import Policy
@@ -205,3 +212,56 @@ def run_rsa_oaep(case: Case, policy: Policy) -> None:
         key, again, hash_name=hash_name, mgf_hash_name=mgf_hash_name, label=label
     )
     _same(back, msg, "encrypt_oaep then decrypt_oaep")
+
+
+#: OpenPGP curve OIDs (RFC 9580 §9.2) of the ECDSA vector curves.
+_ECDSA_OIDS = {"secp256r1": bytes.fromhex("2a8648ce3d030107")}
+#: Public key algorithm IDs (RFC 9580 §9.1).
+_SIGNATURE_ALGORITHMS = {"ecdsa": 19, "dsa": 17, "ed448": 28}
+
+
+@functools.lru_cache(maxsize=16)
+def _signature_key(algorithm: str, material: bytes) -> object:
+    from ..openpgp.packets.keys import PublicKeyPacket
+    from ..openpgp.sigs import public_key_object
+
+    packet = PublicKeyPacket(4, 0, _SIGNATURE_ALGORITHMS[algorithm], material)
+    return public_key_object(packet)
+
+
+def _signature_material(case: Case, algorithm: str) -> bytes:
+    from ..openpgp.packets.wire import encode_mpi
+
+    if algorithm == "ecdsa":
+        oid = _ECDSA_OIDS.get(case.text("curve"))
+        if oid is None:
+            raise Mismatch(f"unknown curve {case.text('curve')!r}")
+        return bytes([len(oid)]) + oid + encode_mpi(case.hex("public"))
+    if algorithm == "dsa":
+        # RFC 9580 §5.5.5.2: MPIs p, q, g, y.
+        return b"".join(encode_mpi(int.from_bytes(case.hex(n), "big")) for n in "pqgy")
+    return case.hex("public")
+
+
+def run_signature(case: Case, policy: Policy) -> None:
+    algorithm = case.text("algorithm")
+    if algorithm not in _SIGNATURE_ALGORITHMS:
+        raise Mismatch(f"unknown signature algorithm {algorithm!r}")
+    key = _signature_key(algorithm, _signature_material(case, algorithm))
+    msg, sig = case.hex("msg"), case.hex("sig")
+    if algorithm == "ed448":
+        if not isinstance(key, _ed448.Ed448PublicKey):
+            raise Mismatch("the key is not an Ed448 key")
+        sigverify.verify_eddsa(key, sig, msg)
+        return
+    if case.text("hash") != "sha256":
+        raise Mismatch(f"unknown hash {case.text('hash')!r}")
+    digest = hashlib.sha256(msg).digest()
+    if algorithm == "ecdsa":
+        if not isinstance(key, _ec.EllipticCurvePublicKey):
+            raise Mismatch("the key is not an EC key")
+        sigverify.verify_ecdsa(key, sig, digest, SHA256())
+    else:
+        # Not checked with isinstance: naming cryptography's DSA key class makes
+        # it warn that DSA is deprecated.
+        sigverify.verify_dsa(key, sig, digest, SHA256())  # type: ignore[arg-type]

@@ -72,6 +72,7 @@ def runners() -> dict[str, Runner]:
         "core-x448": core_ecdh.run_x448,
         "core-mlkem": cms_kem.run_mlkem,
         "cms-rfc9936": cms_kem.run_rfc9936,
+        "core-signature": core.run_signature,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,
         "openpgp-rfc9580": openpgp.run_rfc9580,

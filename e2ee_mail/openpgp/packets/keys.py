@@ -39,8 +39,9 @@ S2K_USAGE_MALLEABLE_CFB: Final = 255
 
 # Raw public key sizes of the RFC 9580 native algorithms (§5.5.5.7-§5.5.5.10).
 _RAW_PUBLIC: Final = {PK_X25519: 32, 26: 56, PK_ED25519: 32, 28: 57}
-# MPI counts of the public parts of the classic algorithms (§5.5.5.1-§5.5.5.3).
-_MPI_PUBLIC: Final = {1: 2, 2: 2, 3: 2, 16: 3, 17: 4}
+# MPI counts of the public parts of the classic algorithms (§5.5.5.1-§5.5.5.4): RSA
+# n, e; ElGamal p, g, y (16, and 20, its retired encrypt-or-sign form); DSA p, q, g, y.
+_MPI_PUBLIC: Final = {1: 2, 2: 2, 3: 2, 16: 3, 17: 4, 20: 3}
 #: AEAD nonce sizes (RFC 9580 §9.6: EAX, OCB, GCM), for the nonce after the S2K.
 AEAD_NONCE_SIZE: Final = {1: 16, 2: 15, 3: 12}
 #: Cipher block sizes (RFC 9580 §9.3), for the IV after the S2K: the AES and Camellia
@@ -123,7 +124,7 @@ def public_material_length(algorithm: int, data: bytes, offset: int) -> int:
     return reader.pos - offset
 
 
-def _parse_public(reader: Reader) -> PublicKeyPacket:
+def _parse_public(reader: Reader, *, whole: bool = False) -> PublicKeyPacket:
     version = reader.u8()
     if version not in (4, 6):
         raise UnsupportedError(f"version {version} keys are not supported")
@@ -134,7 +135,15 @@ def _parse_public(reader: Reader) -> PublicKeyPacket:
         material = reader.take(length)
     else:
         data = reader.rest()
-        length = public_material_length(algorithm, data, 0)
+        try:
+            length = public_material_length(algorithm, data, 0)
+        except UnsupportedError:
+            if not whole:
+                raise
+            # A Public Key packet holds nothing after the key material, so the
+            # material of an algorithm we do not know is the rest of the body: the
+            # key can still be fingerprinted and its binding checked, then skipped.
+            length = len(data)
         reader.pos -= len(data) - length
         material = data[:length]
     return PublicKeyPacket(version, created, algorithm, material)
@@ -143,7 +152,7 @@ def _parse_public(reader: Reader) -> PublicKeyPacket:
 def parse_public_key(body: bytes) -> PublicKeyPacket:
     """Parse a Public Key / Public Subkey packet body."""
     reader = Reader(body, "public key packet")
-    packet = _parse_public(reader)
+    packet = _parse_public(reader, whole=True)
     if packet.version == 4:
         # A v4 key's material length is implied by the algorithm; anything after it
         # belongs to no field.
