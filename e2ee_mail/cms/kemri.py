@@ -9,7 +9,9 @@ id-alg-hkdf-with-sha256 with parameters absent (RFC 9936 §3, RFC 8619 §2), kek
 is HKDF-SHA256 with an empty salt, the shared secret as IKM and the DER
 CMSORIforKEMOtherInfo as info (RFC 9629 §5, RFC 9936 §3.2).
 
-Opened: the same, with any ukm, and with id-aes192-wrap as well for ML-KEM-768 (the
+Opened: the same, with any ukm, with HKDF-SHA384 or HKDF-SHA512 as well (RFC 8619
+§2, parameters absent; RFC 9936 §3 allows other KDFs, and senders write SHA-512), and
+with id-aes192-wrap as well for ML-KEM-768 (the
 192-bit key-encryption strength RFC 9936 §3.1 asks of it) and id-aes128-wrap for
 neither (below both parameter sets' strength). kekLength must be the wrap's key size
 (RFC 9936 §3.2: "L is consistent with the key size of the key-encryption
@@ -55,17 +57,31 @@ _WRAPS: Final = {
     oids.ML_KEM_1024: frozenset((oids.AES256_WRAP,)),
 }
 _KDF: Final = AlgorithmIdentifier(oids.HKDF_SHA256)
+#: The KDFs opened: HKDF with each SHA-2 hash of RFC 8619 §2.
+_HKDF_HASHES: Final = {
+    oids.HKDF_SHA256: "sha256",
+    oids.HKDF_SHA384: "sha384",
+    oids.HKDF_SHA512: "sha512",
+}
 _WRAP: Final = AlgorithmIdentifier(oids.AES256_WRAP)
 _KEK_LENGTH: Final = 32
 
 
 def derive_kek(
-    shared: bytes, wrap: AlgorithmIdentifier, kek_length: int, ukm: bytes | None
+    shared: bytes,
+    kdf_oid: str,
+    wrap: AlgorithmIdentifier,
+    kek_length: int,
+    ukm: bytes | None,
 ) -> bytes:
-    """The key-encryption key: HKDF-SHA256(salt="", IKM=shared, info=DER
-    CMSORIforKEMOtherInfo, L=kekLength) (RFC 9629 §5, RFC 9936 §3.2)."""
+    """The key-encryption key: HKDF(salt="", IKM=shared, info=DER
+    CMSORIforKEMOtherInfo, L=kekLength) (RFC 9629 §5, RFC 9936 §3.2), with the hash
+    ``kdf_oid`` names."""
     info = asn1.serialize_kem_other_info(wrap, kek_length, ukm)
-    return kdf.hkdf_sha256(shared, salt=None, info=info, length=kek_length)
+    hash_name = _HKDF_HASHES[kdf_oid]
+    return kdf.hkdf(
+        shared, hash_name=hash_name, salt=None, info=info, length=kek_length
+    )
 
 
 def entry(
@@ -105,7 +121,8 @@ def wrap_der(cert: X509Certificate, rid: RecipientId, cek: bytes) -> bytes:
     assert isinstance(public, kem.PublicKey)
     kem_oid = KEM_OIDS[cert.algorithm]
     shared, kemct = kem.encapsulate(public)
-    wrapped = keywrap.wrap(derive_kek(shared, _WRAP, _KEK_LENGTH, None), cek)
+    kek = derive_kek(shared, _KDF.algorithm, _WRAP, _KEK_LENGTH, None)
+    wrapped = keywrap.wrap(kek, cek)
     head, mid = _cut(rid, kem_oid)
     if len(wrapped) != 40 or len(kemct) != _CIPHERTEXT_SIZES[kem_oid]:
         return asn1.serialize_kem_recipient_info(entry(rid, kem_oid, kemct, wrapped))
@@ -123,9 +140,9 @@ def check_supported(info: KEMRecipientInfo, key: X509SecretKey) -> None:
     Raises:
         ASN1Error: a version other than 0, parameters where there must be none, or
             a ciphertext of the wrong size.
-        UnsupportedError: another KEM than the key's, another KDF than
-            HKDF-SHA256, a key wrap weaker than the KEM, or a kekLength that is not
-            the wrap's key size.
+        UnsupportedError: another KEM than the key's, another KDF than HKDF
+            with SHA-256, SHA-384 or SHA-512, a key wrap weaker than the KEM, or
+            a kekLength that is not the wrap's key size.
     """
     if info.version != 0:  # RFC 9629 §3: always 0.
         raise ASN1Error("KEMRecipientInfo version must be 0")
@@ -138,11 +155,11 @@ def check_supported(info: KEMRecipientInfo, key: X509SecretKey) -> None:
     _absent(info.kem, "ML-KEM")  # RFC 9935 §3
     if len(info.kemct) != _CIPHERTEXT_SIZES[kem_oid]:
         raise ASN1Error(f"the {key.algorithm} ciphertext has the wrong size")
-    if info.kdf.algorithm != oids.HKDF_SHA256:
+    if info.kdf.algorithm not in _HKDF_HASHES:
         raise UnsupportedError(
             f"KEM key derivation {oids.name(info.kdf.algorithm)} is not supported"
         )
-    _absent(info.kdf, "id-alg-hkdf-with-sha256")  # RFC 8619 §2
+    _absent(info.kdf, "HKDF")  # RFC 8619 §2
     if info.wrap.algorithm not in _WRAPS[kem_oid]:
         raise UnsupportedError(
             f"key wrap {oids.name(info.wrap.algorithm)} is not supported with "
@@ -176,7 +193,7 @@ def unwrap(info: KEMRecipientInfo, key: X509SecretKey) -> bytes:
             altered ciphertext, wrapped key or ukm).
     """
     shared = decapsulate(key, info.kemct)
-    kek = derive_kek(shared, info.wrap, info.kek_length, info.ukm)
+    kek = derive_kek(shared, info.kdf.algorithm, info.wrap, info.kek_length, info.ukm)
     return keywrap.unwrap(kek, info.encrypted_key)
 
 

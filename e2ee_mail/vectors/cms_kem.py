@@ -95,7 +95,9 @@ def run_rfc9936(case: Case, policy: Policy) -> None:
     expect_equal(len(info.kemct), 768, "ML-KEM-512 ciphertext size")
     other = asn1.serialize_kem_other_info(info.wrap, info.kek_length, info.ukm)
     _published(case, "kdf_info", other, "CMSORIforKEMOtherInfo")
-    kek = kemri.derive_kek(case.hex("shared"), info.wrap, info.kek_length, info.ukm)
+    kek = kemri.derive_kek(
+        case.hex("shared"), info.kdf.algorithm, info.wrap, info.kek_length, info.ukm
+    )
     _published(case, "kek", kek, "key-encryption key")
     cek = keywrap.unwrap(kek, info.encrypted_key)
     _published(case, "cek", cek, "content-encryption key")

@@ -19,7 +19,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem
-from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.hashes import SHA256, SHA384, SHA512
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 from cryptography.x509.oid import NameOID
@@ -45,6 +45,11 @@ _CIPHERS: tuple[Cipher, ...] = ("aes-256-gcm", "aes-256-cbc")
 BODY = b"post-quantum body\r\n" * 50
 CEK = bytes(range(32))
 _HKDF = AlgorithmIdentifier(oids.HKDF_SHA256)
+_HASHES: dict[str, type[SHA256 | SHA384 | SHA512]] = {
+    oids.HKDF_SHA256: SHA256,
+    oids.HKDF_SHA384: SHA384,
+    oids.HKDF_SHA512: SHA512,
+}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +83,8 @@ def _kemri(
     if ukm is not None:
         other += b"\xa0" + asn1.der_length(len(ukm) + 2) + asn1.der_tlv(0x04, ukm)
     info = asn1.der_tlv(0x30, other)
-    kek = HKDF(SHA256(), length, None, info).derive(shared)
+    hash_algorithm = _HASHES.get(kdf.algorithm, SHA256)()
+    kek = HKDF(hash_algorithm, length, None, info).derive(shared)
     # A kekLength other than the wrap's key size is cut or padded to it, so that
     # the entry can still be made and its refusal comes from the check.
     wrapped = aes_key_wrap(kek[:size].ljust(size, b"\0"), cek)
@@ -240,6 +246,19 @@ def test_independent_sender_with_ukm_opens(
     assert e2ee_mail.decrypt(_message(info), key) == BODY
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kdf", [oids.HKDF_SHA384, oids.HKDF_SHA512])
+def test_hkdf_sha384_and_sha512_open(
+    keys: dict[str, kx.X509SecretKey], kind: str, kdf: str
+) -> None:
+    # RFC 9936 §3 allows other KDFs; senders write HKDF-SHA512 (RFC 8619 §2).
+    key = keys[kind]
+    info = _kemri(key.public, kdf=AlgorithmIdentifier(kdf), ukm=b"u")
+    assert e2ee_mail.decrypt(_message(info), key) == BODY
+    (described,) = recipients.describe(info)
+    assert described[2] == f"{kind}-{oids.name(kdf)}+aes256-wrap"
+
+
 def test_aes192_wrap_opens_for_mlkem768(keys: dict[str, kx.X509SecretKey]) -> None:
     # RFC 9936 §3.1: ML-KEM-768 asks a 192-bit key-encryption strength.
     key = keys["mlkem768"]
@@ -290,7 +309,7 @@ def test_altered_entry_is_a_decryption_error(
         (
             {"kdf": AlgorithmIdentifier(oids.HKDF_SHA256, b"\x05\x00")},
             e2ee_mail.ASN1Error,
-            "absent",
+            "HKDF parameters must be absent",
         ),
         ({"wrap": oids.AES128_WRAP}, e2ee_mail.UnsupportedError, "aes128-wrap"),
         ({"kek_length": 16}, e2ee_mail.UnsupportedError, "kekLength 16"),
