@@ -85,6 +85,9 @@ def test_zero_shared_secret_cases_are_refused() -> None:
 def test_rfc9936_example_and_wycheproof_mlkem_are_shipped() -> None:
     example = [c for c in CASES if c.kind == "cms-rfc9936"]
     assert {c.result for c in example} == {"valid", "invalid"}
+    peers = [c for c in CASES if c.file == "cms/pqc-hackathon.json"]
+    assert len(peers) >= 16
+    assert {c.result for c in peers} == {"valid", "acceptable"}
     mlkem = {c.file for c in CASES if c.kind == "core-mlkem"}
     assert mlkem == {
         "core/mlkem_768_wycheproof.json",
