@@ -11,7 +11,14 @@ from typing import Final, Literal
 from . import _args
 from ._io import DataOrPath, read_input
 from .errors import UsageError
-from .model import Certificate, KeyKind, Passphrase, SecretKey, passphrase_bytes
+from .model import (
+    X509_ONLY_KINDS,
+    Certificate,
+    KeyKind,
+    Passphrase,
+    SecretKey,
+    passphrase_bytes,
+)
 from .policy import DEFAULT, Policy
 
 __all__ = ["generate_key", "load_certificate", "load_key"]
@@ -32,6 +39,8 @@ _KINDS: Final[tuple[KeyKind, ...]] = (
     "rsa3072",
     "rsa4096",
     "mlkem768-x25519",
+    "mlkem768",
+    "mlkem1024",
 )
 
 
@@ -95,9 +104,10 @@ def generate_key(
     Args:
         uid: the user ID; X.509 needs an address in it (it goes into the SAN).
         format: "openpgp" or "x509".
-        kind: "x25519", "rsa3072", "rsa4096", or (OpenPGP only)
+        kind: "x25519", "rsa3072", "rsa4096"; for OpenPGP also
             "mlkem768-x25519": an Ed25519 primary key with an ML-KEM-768+X25519
-            encryption subkey (RFC 9980, post-quantum).
+            encryption subkey (RFC 9980, post-quantum); for X.509 also "mlkem768"
+            or "mlkem1024" (ML-KEM certificates, RFC 9935).
         profile: for OpenPGP, "rfc9580" (a v6 key) or "rfc4880" (a v4 key, for
             GnuPG 2.2 and other RFC 4880 implementations).
 
@@ -130,6 +140,10 @@ def generate_key(
         from .x509 import keygen as x509_keygen
 
         return x509_keygen.generate(uid, kind=checked_kind)
+    if checked_kind in X509_ONLY_KINDS:
+        raise UsageError(
+            f"key kind {checked_kind} is for format x509 only (RFC 9935 certificates)"
+        )
     from .openpgp import keygen
 
     return keygen.generate(uid, kind=checked_kind, profile=checked_profile)

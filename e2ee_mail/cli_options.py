@@ -46,7 +46,14 @@ _OUTPUT: Final = _arg(
     help="write to OUT, which appears only once the command succeeded (default: "
     "stdout; binary data goes to a terminal only with -o -)",
 )
-_KINDS: Final = ["x25519", "rsa3072", "rsa4096", "mlkem768-x25519"]
+_KINDS: Final = [
+    "x25519",
+    "rsa3072",
+    "rsa4096",
+    "mlkem768-x25519",
+    "mlkem768",
+    "mlkem1024",
+]
 _KEY_FORMATS: Final = ["x509", "openpgp"]
 _IDENTITY: Final = _arg("identity", help="the identity (mail address)")
 _VERSION_HELP: Final = (

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RSA_BITS",
+    "X509_ONLY_KINDS",
     "Certificate",
     "KeyFormat",
     "KeyKind",
@@ -35,9 +36,14 @@ __all__ = [
 ]
 
 KeyFormat = Literal["x509", "openpgp"]
-#: The kinds of key that ``generate_key`` makes: every one in OpenPGP, all but
-#: "mlkem768-x25519" (RFC 9980, OpenPGP only) in X.509.
-KeyKind = Literal["x25519", "rsa3072", "rsa4096", "mlkem768-x25519"]
+#: The kinds of key that ``generate_key`` makes. "mlkem768-x25519" is OpenPGP only
+#: (RFC 9980); "mlkem768" and "mlkem1024" are X.509 only (RFC 9935 certificates for
+#: RFC 9936 CMS); the others exist in both formats.
+KeyKind = Literal[
+    "x25519", "rsa3072", "rsa4096", "mlkem768-x25519", "mlkem768", "mlkem1024"
+]
+#: The kinds that exist in the X.509 format only.
+X509_ONLY_KINDS: Final = frozenset({"mlkem768", "mlkem1024"})
 #: The modulus size of each RSA kind.
 RSA_BITS: Final = {"rsa3072": 3072, "rsa4096": 4096}
 #: A passphrase as callers give it: text (encoded as UTF-8) or octets.

@@ -1,7 +1,8 @@
 """Reading and writing the CMS recipient-side structures.
 
 The structures of RFC 5652 §6.2 (RecipientInfo: KeyTransRecipientInfo §6.2.1,
-KeyAgreeRecipientInfo §6.2.2), AlgorithmIdentifier, RSAES-OAEP-params (RFC 8017 App.
+KeyAgreeRecipientInfo §6.2.2, and RFC 9629's KEMRecipientInfo §3 with its KDF input
+CMSORIforKEMOtherInfo §5), AlgorithmIdentifier, RSAES-OAEP-params (RFC 8017 App.
 C), GCMParameters (RFC 5084 §3.2) and ECC-CMS-SharedInfo (RFC 5753 §7.2, used by
 RFC 8418 §2.2), as the values of structures.py.
 
@@ -35,6 +36,8 @@ __all__ = [
     "serialize_algorithm_identifier",
     "serialize_ecc_cms_shared_info",
     "serialize_gcm_parameters",
+    "serialize_kem_other_info",
+    "serialize_kem_recipient_info",
     "serialize_oaep_parameters",
     "serialize_recipient_info",
     "serialize_recipient_infos",
@@ -177,6 +180,17 @@ def serialize_ecc_cms_shared_info(
 
 
 @functools.lru_cache(maxsize=1024)
+def serialize_kem_other_info(
+    wrap: structures.AlgorithmIdentifier, kek_length: int, ukm: bytes | None
+) -> bytes:
+    """CMSORIforKEMOtherInfo (RFC 9629 §5): the KDF's info for a KEMRecipientInfo."""
+    parts = [serialize_algorithm_identifier(wrap), der_int(kek_length)]
+    if ukm is not None:
+        parts.append(der_tlv(0xA0, der_tlv(0x04, ukm)))
+    return _seq(*parts)
+
+
+@functools.lru_cache(maxsize=1024)
 def serialize_rid(rid: structures.RecipientId, *, kari: bool) -> bytes:
     """RecipientIdentifier (KTRI) or KeyAgreeRecipientIdentifier (KARI) DER."""
     if rid.subject_key_identifier is not None:
@@ -216,7 +230,28 @@ def serialize_recipient_info(info: structures.RecipientInfo) -> bytes:
         parts.append(_seq(*reks))
         # [1] IMPLICIT KeyAgreeRecipientInfo inside the RecipientInfo CHOICE.
         return der_tlv(0xA1, b"".join(parts))
+    if isinstance(info, structures.KEMRecipientInfo):
+        return serialize_kem_recipient_info(info)
     raise ValueError(f"cannot serialize {info.kind}")
+
+
+def serialize_kem_recipient_info(info: structures.KEMRecipientInfo) -> bytes:
+    """The RecipientInfo carrying a KEMRecipientInfo: ori [4] IMPLICIT
+    OtherRecipientInfo { id-ori-kem, KEMRecipientInfo } (RFC 5652 §6.2.5, RFC 9629
+    §3)."""
+    parts = [
+        der_int(info.version),
+        serialize_rid(info.rid, kari=False),
+        serialize_algorithm_identifier(info.kem),
+        der_tlv(0x04, info.kemct),
+        serialize_algorithm_identifier(info.kdf),
+        der_int(info.kek_length),
+    ]
+    if info.ukm is not None:
+        parts.append(der_tlv(0xA0, der_tlv(0x04, info.ukm)))
+    parts.append(serialize_algorithm_identifier(info.wrap))
+    parts.append(der_tlv(0x04, info.encrypted_key))
+    return der_tlv(0xA4, der_oid(oids.ORI_KEM) + _seq(*parts))
 
 
 def serialize_recipient_infos(infos: Iterable[structures.RecipientInfo]) -> bytes:

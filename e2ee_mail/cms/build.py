@@ -45,6 +45,7 @@ __all__ = [
 #: Encrypted-content segment size in the indefinite-length form.
 SEGMENT_SIZE: Final = 1 << 20
 _VERSION_0: Final = asn1.der_int(0)
+_VERSION_3: Final = asn1.der_int(3)
 _VERSION_2: Final = asn1.der_int(2)
 #: The mac element after the content: OCTET STRING of the 16-byte GCM tag.
 _MAC_SIZE: Final = 2 + aead.GCM_TAG_SIZE
@@ -108,14 +109,17 @@ def sealing(
             for cert, (ephemeral, encrypted) in zip(certs, pinned, strict=True)
         ]
     ris_der = asn1.set_of(entries)
-    # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 0 when
-    # every entry is a KTRI of version 0, that is RSA named by issuerAndSerialNumber;
+    # RFC 5083 §2.1: AuthEnvelopedData version is always 0. RFC 5652 §6.1: 3 when
+    # an entry is an ori (an ML-KEM KEMRecipientInfo, RFC 9629 §3); 0 when every
+    # entry is a KTRI of version 0, that is RSA named by issuerAndSerialNumber;
     # else 2.
     if authenticated or (
         rid_kind == "issuer_and_serial_number"
         and all(cert.algorithm.startswith("rsa") for cert in certs)
     ):
         return Sealing(authenticated, cek, ris_der, _VERSION_0)
+    if any(cert.algorithm.startswith("mlkem") for cert in certs):
+        return Sealing(authenticated, cek, ris_der, _VERSION_3)
     return Sealing(authenticated, cek, ris_der, _VERSION_2)
 
 

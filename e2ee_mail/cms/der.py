@@ -9,7 +9,8 @@ reader of tlv.py:
   KeyAgreeRecipientInfo (§6.2.2) with an X25519 originatorKey (RFC 8418 §2.3) or an
   id-ecPublicKey one (RFC 5753 §3.1.1, any parameters), each recipient named by
   issuerAndSerialNumber or subjectKeyIdentifier (rKeyId without date or other
-  attribute);
+  attribute), and the KEMRecipientInfo of RFC 9629 §3 (an OtherRecipientInfo of type
+  id-ori-kem);
 - AlgorithmIdentifier (RFC 5280 §4.1.1.2) with parameters kept as raw DER;
 - GCMParameters (RFC 5084 §3.2).
 
@@ -56,6 +57,8 @@ _X25519_ORIGINATOR: Final = bytes.fromhex("a02ca12a") + _X25519_ALG + b"\x03\x21
 _X25519_ORIGINATOR_ALG_AT: Final = 4
 #: Originator algorithms read here; their parameters are read by the general reader.
 _ORIGINATOR_ALGORITHMS: Final = frozenset((oids.X25519, oids.EC_PUBLIC_KEY))
+#: The oriType of a KEMRecipientInfo, as DER (RFC 9629 §3).
+_ORI_KEM: Final = bytes.fromhex("060b2a864886f70d0109100d03")
 
 
 def _memo_alg(
@@ -79,6 +82,7 @@ def _memo_alg(
 # parameters are read exactly as the general reader reads them.
 _key_encryption_algorithm = _memo_alg(reference.key_encryption_algorithm)
 _public_key_algorithm = _memo_alg(reference.public_key_algorithm)
+_generic_algorithm = _memo_alg(reference.algorithm_identifier)
 
 
 def _issuer_and_serial(buf: bytes, start: int, stop: int) -> structures.RecipientId:
@@ -185,6 +189,54 @@ def _originator(
     return originator_algorithm, buf[bs + 1 : be], end
 
 
+def _kemri(buf: bytes, start: int, stop: int) -> structures.KEMRecipientInfo:
+    # ori [4] IMPLICIT OtherRecipientInfo: oriType, then the KEMRecipientInfo.
+    if buf[start : start + len(_ORI_KEM)] != _ORI_KEM:
+        raise Decline  # another kind of OtherRecipientInfo: the general reader's
+    pos = start + len(_ORI_KEM)
+    start = expect_last(buf, pos, stop, 0x30)
+    s, e = expect(buf, start, stop, 0x02)
+    version = small_int(buf, s, e)
+    tag, s, pos = element(buf, e, stop)
+    if tag == 0x30:
+        rid = _issuer_and_serial(buf, s, pos)
+    elif tag == 0x80:
+        rid = structures.RecipientId(subject_key_identifier=buf[s:pos])
+    else:
+        raise Decline
+    kem_at = pos
+    _, pos = expect(buf, pos, stop, 0x30)
+    kem = _generic_algorithm(buf[kem_at:pos])
+    s, pos = expect(buf, pos, stop, 0x04)
+    kemct = buf[s:pos]
+    kdf_at = pos
+    _, pos = expect(buf, pos, stop, 0x30)
+    kdf = _generic_algorithm(buf[kdf_at:pos])
+    s, pos = expect(buf, pos, stop, 0x02)
+    kek_length = integer(buf, s, pos)
+    tag, s, e = element(buf, pos, stop)
+    ukm = None
+    if tag == 0xA0:
+        ukm = buf[expect_last(buf, s, e, 0x04) : e]
+        pos = e
+        tag, s, e = element(buf, pos, stop)
+    if tag != 0x30:
+        raise Decline
+    wrap = _key_encryption_algorithm(buf[pos:e])
+    s = expect_last(buf, e, stop, 0x04)
+    return structures.KEMRecipientInfo(
+        version=version,
+        rid=rid,
+        kem=kem,
+        kemct=kemct,
+        kdf=kdf,
+        kek_length=kek_length,
+        ukm=ukm,
+        wrap=wrap,
+        encrypted_key=buf[s:stop],
+    )
+
+
 def _rek(buf: bytes, start: int, stop: int) -> structures.RecipientEncryptedKey:
     tag, s, pos = element(buf, start, stop)
     if tag == 0x30:
@@ -220,6 +272,8 @@ def recipient_infos(
                 out.append(_ktri(der, s, e))
             elif tag == 0xA1:
                 out.append(_kari(der, s, e))
+            elif tag == 0xA4:
+                out.append(_kemri(der, s, e))
             else:
                 return None
             pos = e

@@ -7,7 +7,9 @@ AES key wrap), RFC 3370 §5.1 and §5.2 (des-ede3-cbc, rc2-cbc), RFC 8018 App. B
 (rsaEncryption, id-RSAES-OAEP, id-mgf1), RFC 5753 §7.1.4 and RFC 8418 §2.2
 (dhSinglePass-stdDH-*kdf-scheme, dhSinglePass-stdDH-hkdf-*-scheme), RFC 8410 §3
 (id-X25519), RFC 5754 §2 (SHA-2), RFC 5480 §2.1.1 (id-ecPublicKey and the named
-curves), RFC 3278 §8.1 and SEC 1 v2 Appendix C (the SHA-1 and cofactor ECDH schemes).
+curves), RFC 3278 §8.1 and SEC 1 v2 Appendix C (the SHA-1 and cofactor ECDH schemes),
+RFC 9629 §3 (id-ori-kem), RFC 8619 §2 (id-alg-hkdf-with-sha256/384/512) and
+RFC 9935 §3 / RFC 9936 §4 (id-alg-ml-kem-512, -768, -1024).
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ SHA384: Final = "2.16.840.1.101.3.4.2.2"
 SHA512: Final = "2.16.840.1.101.3.4.2.3"
 
 X25519: Final = "1.3.101.110"
+ORI_KEM: Final = "1.2.840.113549.1.9.16.13.3"
+HKDF_SHA256: Final = "1.2.840.113549.1.9.16.3.28"
+HKDF_SHA384: Final = "1.2.840.113549.1.9.16.3.29"
+HKDF_SHA512: Final = "1.2.840.113549.1.9.16.3.30"
+ML_KEM_512: Final = "2.16.840.1.101.3.4.4.1"
+ML_KEM_768: Final = "2.16.840.1.101.3.4.4.2"
+ML_KEM_1024: Final = "2.16.840.1.101.3.4.4.3"
 ED25519: Final = "1.3.101.112"
 
 # SignedData: RFC 8017 App. C and RFC 5754 §3 (sha*WithRSAEncryption), RFC 4055 §3.1
@@ -154,6 +163,12 @@ NAMES: Final = {
     DH_SINGLE_PASS_COFACTORDH_SHA384KDF: "cofactor-x963-sha384",
     DH_SINGLE_PASS_COFACTORDH_SHA512KDF: "cofactor-x963-sha512",
     EC_PUBLIC_KEY: "ec",
+    HKDF_SHA256: "hkdf-sha256",
+    HKDF_SHA384: "hkdf-sha384",
+    HKDF_SHA512: "hkdf-sha512",
+    ML_KEM_512: "mlkem512",
+    ML_KEM_768: "mlkem768",
+    ML_KEM_1024: "mlkem1024",
     SECP256R1: "p256",
     SECP384R1: "p384",
     SECP521R1: "p521",

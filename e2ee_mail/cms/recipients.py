@@ -16,9 +16,10 @@ aes128/192/256-wrap, with or without ukm. An EC originatorKey's parameters may b
 absent, NULL or the recipient's named curve (RFC 5753 §3.1.1); its point must lie on
 that curve.
 
-Every failure after a secret-key operation is the same DecryptionError. Left out:
-static-static ECDH (originator by reference), KEK, password and KEM recipients (listed
-by inspect, never opened).
+ML-KEM-768 and ML-KEM-1024 keys open RFC 9629 KEMRecipientInfo entries per RFC 9936
+(kemri.py). Every failure after a secret-key operation is the same DecryptionError.
+Left out: static-static ECDH (originator by reference), KEK, password and other
+recipients (listed by inspect, never opened).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from ..core import x25519 as core_x25519
 from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
-from . import asn1, oids
+from . import asn1, kemri, oids
 from .structures import (
+    KEMRecipientInfo,
     KeyAgreeRecipientInfo,
     KeyTransRecipientInfo,
     RecipientId,
@@ -108,8 +110,19 @@ def candidates(
         cert = key.certificate
         agreement = _agreement_oid(key.algorithm)
         kind: type = KeyAgreeRecipientInfo if agreement else KeyTransRecipientInfo
+        kem_oid = kemri.KEM_OIDS.get(key.algorithm)
+        if kem_oid is not None:
+            kind = KEMRecipientInfo
         for info in infos:
             if type(info) is not kind:
+                continue
+            if kind is KEMRecipientInfo:
+                assert isinstance(info, KEMRecipientInfo)
+                if _names(info.rid, cert):
+                    named = True
+                    found.append((info, 0, key))
+                elif cert is None and info.kem.algorithm == kem_oid:
+                    found.append((info, 0, key))
                 continue
             if kind is KeyTransRecipientInfo:
                 assert isinstance(info, KeyTransRecipientInfo)
@@ -132,6 +145,9 @@ def candidates(
 
 def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> None:
     """Refuse, from public data only, an entry we cannot or may not open."""
+    if isinstance(info, KEMRecipientInfo):
+        kemri.check_supported(info, key)
+        return
     if isinstance(info, KeyTransRecipientInfo):
         # RFC 5652 §6.2.1: version 0 with issuerAndSerialNumber, 2 with an SKI.
         if info.version != (2 if info.rid.subject_key_identifier is not None else 0):
@@ -220,6 +236,8 @@ def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
 
     Call :func:`check_supported` first. Every failure here is a DecryptionError.
     """
+    if isinstance(info, KEMRecipientInfo):
+        return kemri.unwrap(info, key)
     private = key.private_key
     if isinstance(info, KeyTransRecipientInfo):
         assert isinstance(private, rsa.RSAPrivateKey)
@@ -348,5 +366,13 @@ def describe(info: RecipientInfo) -> list[tuple[str, str, str]]:
         return [
             ("KeyAgreeRecipientInfo", _describe_rid(rek.rid), alg_name)
             for rek in info.recipient_encrypted_keys
+        ]
+    if isinstance(info, KEMRecipientInfo):
+        return [
+            (
+                "KEMRecipientInfo",
+                _describe_rid(info.rid),
+                kemri.describe_algorithm(info),
+            )
         ]
     return [(info.kind, "unknown", "unsupported")]

@@ -1,6 +1,8 @@
 """The general reader of the CMS structures, through asn1crypto.
 
-Reads RecipientInfos (RFC 5652 §6.1), AlgorithmIdentifier, GCMParameters (RFC 5084
+Reads RecipientInfos (RFC 5652 §6.1), the KEMRecipientInfo an OtherRecipientInfo
+of type id-ori-kem carries (RFC 9629 §3; asn1crypto has no class for it, so one is
+declared here from the RFC's module), AlgorithmIdentifier, GCMParameters (RFC 5084
 §3.2) and RSAES-OAEP-params (RFC 8017 App. C) into the values of structures.py,
 whatever their encoding. It is the reference the DER fast path (der.py) is checked
 against, and the path for everything that one declines. asn1crypto was chosen over
@@ -132,6 +134,53 @@ def _kari(
     )
 
 
+def _ori(chosen: Any) -> structures.RecipientInfo:
+    ori_type = chosen["ori_type"].dotted
+    if ori_type != oids.ORI_KEM:
+        return structures.OtherRecipientInfo(f"OtherRecipientInfo ({ori_type})")
+    value = _kemri_class().load(chosen["ori_value"].dump(), strict=True)
+    ukm = value["ukm"]
+    return structures.KEMRecipientInfo(
+        version=_version(value["version"]),
+        rid=_rid(value["rid"]),
+        kem=_algorithm(value["kem"]),
+        kemct=bytes(value["kemct"].native),
+        kdf=_algorithm(value["kdf"]),
+        kek_length=int(value["kek_length"].native),
+        ukm=None if ukm.native is None else bytes(ukm.native),
+        wrap=_algorithm(value["wrap"]),
+        encrypted_key=bytes(value["encrypted_key"].native),
+    )
+
+
+def _kemri_class() -> Any:
+    # KEMRecipientInfo (RFC 9629 §3), with the asn1crypto classes RecipientInfo uses
+    # for the same kinds of field elsewhere (rid as in KeyTransRecipientInfo, wrap
+    # as a keyEncryptionAlgorithm).
+    global _KEMRI
+    if _KEMRI is None:
+        from asn1crypto import algos, cms, core
+
+        class KEMRecipientInfo(core.Sequence):  # type: ignore[misc]
+            _fields = [  # noqa: RUF012
+                ("version", cms.CMSVersion),
+                ("rid", cms.RecipientIdentifier),
+                ("kem", algos.AlgorithmIdentifier),
+                ("kemct", core.OctetString),
+                ("kdf", algos.AlgorithmIdentifier),
+                ("kek_length", core.Integer),
+                ("ukm", core.OctetString, {"explicit": 0, "optional": True}),
+                ("wrap", cms.KeyEncryptionAlgorithm),
+                ("encrypted_key", core.OctetString),
+            ]
+
+        _KEMRI = KEMRecipientInfo
+    return _KEMRI
+
+
+_KEMRI: Any = None
+
+
 def recipient_infos(
     der: bytes, max_recipients: int
 ) -> tuple[structures.RecipientInfo, ...]:
@@ -154,6 +203,8 @@ def recipient_infos(
                 out.append(_ktri(info.chosen))
             elif info.name == "kari":
                 out.append(_kari(info.chosen))
+            elif info.name == "ori":
+                out.append(_ori(info.chosen))
             else:
                 out.append(structures.OtherRecipientInfo(type(info.chosen).__name__))
         return out

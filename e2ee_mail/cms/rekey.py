@@ -49,7 +49,7 @@ from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
-from . import asn1, build, common, legacy, oids, pem, recipients, structures
+from . import asn1, build, common, legacy, oids, pem, recipients, structures, tlv
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = ["ParsedEnvelope", "rewrap", "rewrap_opened", "rewrap_stream"]
@@ -328,12 +328,41 @@ def _rewrap_frame(
     return out
 
 
+def _version(header: EnvelopeHeader, ris_der: bytes) -> bytes:
+    """The enveloped-data version for the new entries. AuthEnvelopedData: always 0
+    (RFC 5083 §2.1), the original. EnvelopedData (RFC 5652 §6.1): 3 with an ori
+    entry (an ML-KEM KEMRecipientInfo, RFC 9629 §3); without originatorInfo, 0 when
+    every entry is a version 0 KTRI and 2 otherwise; with it, the original."""
+    if header.content_type != oids.ENVELOPED_DATA:
+        return header.version
+    tags = []
+    versions = []
+    pos = tlv.expect_last(ris_der, 0, len(ris_der), 0x31)
+    while pos < len(ris_der):
+        tag, start, stop = tlv.element(ris_der, pos, len(ris_der))
+        tags.append(tag)
+        versions.append(ris_der[start : start + 3])
+        pos = stop
+    if 0xA4 in tags:
+        return max(header.version, _VERSION_3, key=lambda v: int.from_bytes(v[2:]))
+    if header.originator_info:
+        return header.version
+    if all(t == 0x30 for t in tags) and all(v == _VERSION_0 for v in versions):
+        return _VERSION_0
+    return _VERSION_2
+
+
+_VERSION_0: Final = asn1.der_int(0)
+_VERSION_2: Final = asn1.der_int(2)
+_VERSION_3: Final = asn1.der_int(3)
+
+
 def _frame_head(header: EnvelopeHeader, ris_der: bytes, tail_size: int | None) -> bytes:
     """Everything before the copied tail: the ContentInfo, [0] and enveloped-data
     headers, the version, originatorInfo and the new RecipientInfos. The three outer
     layers get definite lengths for a tail of ``tail_size`` octets, or indefinite
     ones when it is None (the writer then closes them with end-of-contents octets)."""
-    inner = header.version + header.originator_info + ris_der
+    inner = _version(header, ris_der) + header.originator_info + ris_der
     oid = asn1.der_oid(header.content_type)
     if tail_size is None:
         return b"".join((b"\x30\x80", oid, b"\xa0\x80", b"\x30\x80", inner))

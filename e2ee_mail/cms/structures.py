@@ -1,12 +1,14 @@
 """The CMS recipient-side structures as frozen dataclasses.
 
-RecipientInfo (RFC 5652 §6.2) with KeyTransRecipientInfo (§6.2.1) and
-KeyAgreeRecipientInfo (§6.2.2), the other kinds kept as :class:`OtherRecipientInfo`
-so that inspect() can name them; AlgorithmIdentifier (RFC 5280 §4.1.1.2),
-RSAES-OAEP-params (RFC 8017 App. C) and GCMParameters (RFC 5084 §3.2). Parameters
-and names stay raw DER where the code only compares or copies them. asn1.py reads
-and writes these values; this module only defines them, so that both readers (der.py
-and reference.py) can build them without importing asn1.py.
+RecipientInfo (RFC 5652 §6.2) with KeyTransRecipientInfo (§6.2.1),
+KeyAgreeRecipientInfo (§6.2.2) and the KEMRecipientInfo of RFC 9629 §3 (an
+OtherRecipientInfo of type id-ori-kem), the other kinds kept as
+:class:`OtherRecipientInfo` so that inspect() can name them; AlgorithmIdentifier
+(RFC 5280 §4.1.1.2), RSAES-OAEP-params (RFC 8017 App. C) and GCMParameters
+(RFC 5084 §3.2). Parameters and names stay raw DER where the code only compares or
+copies them. asn1.py reads and writes these values; this module only defines them,
+so that both readers (der.py and reference.py) can build them without importing
+asn1.py.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import dataclasses
 __all__ = [
     "AlgorithmIdentifier",
     "GCMParameters",
+    "KEMRecipientInfo",
     "KeyAgreeRecipientInfo",
     "KeyTransRecipientInfo",
     "OAEPParameters",
@@ -74,6 +77,21 @@ class KeyAgreeRecipientInfo:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class KEMRecipientInfo:
+    """RFC 9629 §3, the oriValue of an OtherRecipientInfo of type id-ori-kem."""
+
+    version: int
+    rid: RecipientId
+    kem: AlgorithmIdentifier
+    kemct: bytes
+    kdf: AlgorithmIdentifier
+    kek_length: int
+    ukm: bytes | None
+    wrap: AlgorithmIdentifier
+    encrypted_key: bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class OtherRecipientInfo:
     """A recipient kind we do not open (KEK, password, other, or an originator by
     reference); kept so inspect() can list it."""
@@ -81,7 +99,12 @@ class OtherRecipientInfo:
     kind: str
 
 
-RecipientInfo = KeyTransRecipientInfo | KeyAgreeRecipientInfo | OtherRecipientInfo
+RecipientInfo = (
+    KeyTransRecipientInfo
+    | KeyAgreeRecipientInfo
+    | KEMRecipientInfo
+    | OtherRecipientInfo
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

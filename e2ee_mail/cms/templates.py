@@ -13,7 +13,8 @@ parameters absent (as OpenSSL writes it; the curve is the recipient's) and the p
 uncompressed, the X9.63 KDF with SHA-256, SHA-384 and SHA-512 respectively (the
 pairing of RFC 5753 §8), and id-aes256-wrap for the 256-bit content key. Recipients
 are named by issuerAndSerialNumber (the default: every client reads it) or by
-subjectKeyIdentifier.
+subjectKeyIdentifier. ML-KEM-768 and ML-KEM-1024 keys get the RFC 9936
+KEMRecipientInfo that kemri.py writes.
 
 Only the wrapped key (and the ephemeral key) differ from message to message. So
 each certificate's entry is serialized once, by asn1.serialize_recipient_info, around
@@ -36,7 +37,7 @@ from ..core import x25519 as core_x25519
 from ..errors import PolicyError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate
-from . import asn1, oids, recipients
+from . import asn1, kemri, oids, recipients
 from .structures import (
     AlgorithmIdentifier,
     KeyAgreeRecipientInfo,
@@ -222,6 +223,11 @@ def wrap_der(
         UnsupportedError: a key type CMS cannot encrypt to here, or no
             subjectKeyIdentifier to name the certificate by.
     """
+    if cert.algorithm in kemri.KEM_OIDS:
+        if ephemeral_secret is not None or encrypted_key is not None:
+            # FIPS 203 encapsulation draws its own randomness inside `cryptography`.
+            raise UnsupportedError("an ML-KEM encapsulation cannot be pinned")
+        return kemri.wrap_der(cert, _rid(cert, rid_kind), cek)
     plan = _plan(cert, rid_kind)
     public = plan.rsa_public
     if public is not None:

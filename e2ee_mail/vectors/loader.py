@@ -52,6 +52,7 @@ def runners() -> dict[str, Runner]:
     from . import (
         cms,
         cms_det,
+        cms_kem,
         core,
         core_ecdh,
         core_mlkem,
@@ -73,6 +74,8 @@ def runners() -> dict[str, Runner]:
         "core-ecdh": core_ecdh.run_ecdh,
         "core-x448": core_ecdh.run_x448,
         "core-mlkem768": core_mlkem.run_mlkem768,
+        "core-mlkem": cms_kem.run_mlkem,
+        "cms-rfc9936": cms_kem.run_rfc9936,
         "core-signature": core.run_signature,
         "cms-openssl": cms.run_openssl,
         "cms-deterministic": cms_det.run_deterministic,

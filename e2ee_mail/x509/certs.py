@@ -59,7 +59,7 @@ from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 # milliseconds of every command's start-up that only loading or exporting a
 # private key needs (those functions import it).
 from cryptography.hazmat.primitives._serialization import Encoding, PublicFormat
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mlkem, rsa, x25519
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
@@ -72,7 +72,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..model import Certificate, KeyFormat, SecretKey
-from .pkcs8 import check_pbe_cost
+from .pkcs8 import check_pbe_cost, load_mlkem_both
 from .usage import usage_refusal
 
 __all__ = [
@@ -93,12 +93,16 @@ PublicKey = (
     | x25519.X25519PublicKey
     | ec.EllipticCurvePublicKey
     | ed25519.Ed25519PublicKey
+    | mlkem.MLKEM768PublicKey
+    | mlkem.MLKEM1024PublicKey
 )
 PrivateKey = (
     rsa.RSAPrivateKey
     | x25519.X25519PrivateKey
     | ec.EllipticCurvePrivateKey
     | ed25519.Ed25519PrivateKey
+    | mlkem.MLKEM768PrivateKey
+    | mlkem.MLKEM1024PrivateKey
 )
 
 _PEM_BLOCK = re.compile(
@@ -129,6 +133,11 @@ def _algorithm(key: PublicKey | PrivateKey) -> str | None:
         return f"ecdh-{curve.name}"
     if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
         return "ed25519"
+    # RFC 9935 §3: ML-KEM keys, for RFC 9936 KEMRecipientInfo.
+    if isinstance(key, mlkem.MLKEM768PublicKey | mlkem.MLKEM768PrivateKey):
+        return "mlkem768"
+    if isinstance(key, mlkem.MLKEM1024PublicKey | mlkem.MLKEM1024PrivateKey):
+        return "mlkem1024"
     return None
 
 
@@ -142,8 +151,8 @@ def _key_name(key: object) -> str:
 
 @dataclasses.dataclass(frozen=True, slots=True, init=False, eq=False, repr=False)
 class X509Certificate(Certificate):
-    """An X.509 certificate with an RSA, X25519, NIST P-256/P-384/P-521 or Ed25519
-    key (Ed25519 signs only).
+    """An X.509 certificate with an RSA, X25519, NIST P-256/P-384/P-521, ML-KEM-768,
+    ML-KEM-1024 or Ed25519 key (Ed25519 signs only, ML-KEM only receives).
 
     Its fields are read once from the certificate: every message asks for them per
     recipient, and `cryptography` rebuilds values such as the serial number's int on
@@ -159,8 +168,8 @@ class X509Certificate(Certificate):
         valid_until: notAfter in seconds since the epoch.
         usage_refusal: why the certificate's key usage forbids encrypting to it,
             or None (x509/usage.py).
-        algorithm: "x25519", "rsa<bits>" or "ecdh-p256" / "ecdh-p384" /
-            "ecdh-p521" or "ed25519".
+        algorithm: "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" /
+            "ecdh-p521", "mlkem768" / "mlkem1024" or "ed25519".
         public_key: the subject public key (a `cryptography` object; internal use).
         der: the certificate DER.
         issuer_der: the issuer Name, DER (for issuerAndSerialNumber, RFC 5652
@@ -193,14 +202,17 @@ class X509Certificate(Certificate):
         if algorithm is None:
             raise UnsupportedError(
                 f"certificate key type {_key_name(key)} cannot receive encrypted "
-                "mail here: use an RSA, X25519 or NIST P-256/P-384/P-521 certificate"
+                "mail here: use an RSA, X25519, NIST P-256/P-384/P-521 or ML-KEM "
+                "certificate"
             )
         assert isinstance(
             key,
             rsa.RSAPublicKey
             | x25519.X25519PublicKey
             | ec.EllipticCurvePublicKey
-            | ed25519.Ed25519PublicKey,
+            | ed25519.Ed25519PublicKey
+            | mlkem.MLKEM768PublicKey
+            | mlkem.MLKEM1024PublicKey,
         )
         der = cert.public_bytes(Encoding.DER)
         with _WARNING_FILTERS, warnings.catch_warnings():
@@ -331,8 +343,8 @@ class X509SecretKey(SecretKey):
 
     @property
     def algorithm(self) -> str:
-        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521" or
-        "ed25519"."""
+        """ "x25519", "rsa<bits>", "ecdh-p256" / "ecdh-p384" / "ecdh-p521",
+        "mlkem768" / "mlkem1024" or "ed25519"."""
         return self._algorithm
 
     @property
@@ -344,7 +356,8 @@ class X509SecretKey(SecretKey):
 
         Raises:
             UnsupportedError: an X25519 key without a signing companion (a key
-                file from before keygen made one): it cannot sign.
+                file from before keygen made one), or an ML-KEM key: it cannot
+                sign.
         """
         if self._signer is not None:
             return self._signer
@@ -353,6 +366,10 @@ class X509SecretKey(SecretKey):
                 "this X25519 key file has no Ed25519 signing key beside it, and an "
                 "X25519 key cannot sign: generate a new key (e2ee-mail keygen) or "
                 "rotate it in the keyring"
+            )
+        if self._algorithm.startswith("mlkem"):
+            raise UnsupportedError(
+                "an ML-KEM key cannot sign: sign with a separate signing key"
             )
         return self
 
@@ -591,20 +608,25 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
             raise PassphraseError(
                 "wrong passphrase, or the key file is damaged"
             ) from None
-        raise KeyLoadError("not a valid PKCS#8 private key") from None
+        both = load_mlkem_both(block, pem=pem)
+        if both is None:
+            raise KeyLoadError("not a valid PKCS#8 private key") from None
+        key = both
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"unsupported private key: {exc}") from None
     if _algorithm(key) is None:  # type: ignore[arg-type]
         raise UnsupportedError(
             f"{_key_name(key)} keys can neither decrypt nor sign mail here: use "
-            "RSA, X25519, NIST P-256/P-384/P-521 or Ed25519"
+            "RSA, X25519, NIST P-256/P-384/P-521, ML-KEM-768/1024 or Ed25519"
         )
     assert isinstance(
         key,
         rsa.RSAPrivateKey
         | x25519.X25519PrivateKey
         | ec.EllipticCurvePrivateKey
-        | ed25519.Ed25519PrivateKey,
+        | ed25519.Ed25519PrivateKey
+        | mlkem.MLKEM768PrivateKey
+        | mlkem.MLKEM1024PrivateKey,
     )
     return key
 
@@ -617,7 +639,9 @@ def _public_der(key: PublicKey | PrivateKey) -> bytes:
             rsa.RSAPrivateKey
             | x25519.X25519PrivateKey
             | ec.EllipticCurvePrivateKey
-            | ed25519.Ed25519PrivateKey,
+            | ed25519.Ed25519PrivateKey
+            | mlkem.MLKEM768PrivateKey
+            | mlkem.MLKEM1024PrivateKey,
         )
         else key
     )
@@ -649,7 +673,12 @@ def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
         cert_blocks = [b for label, b in blocks if label == b"CERTIFICATE"]
         cert = _certificate_from(cert_blocks[0], pem=True) if cert_blocks else None
         signer = None
-        if len(key_blocks) > 1 and isinstance(key, x25519.X25519PrivateKey):
+        if len(key_blocks) > 1 and isinstance(
+            key,
+            x25519.X25519PrivateKey
+            | mlkem.MLKEM768PrivateKey
+            | mlkem.MLKEM1024PrivateKey,
+        ):
             signer = _signing_companion(key_blocks[1], cert_blocks[1:], passphrase)
     else:
         if not data.startswith(b"\x30"):
@@ -665,13 +694,16 @@ def load_key(data: bytes, passphrase: bytes | None) -> X509SecretKey:
 def _signing_companion(
     key_block: bytes, cert_blocks: list[bytes], passphrase: bytes | None
 ) -> X509SecretKey:
-    """The signing key that follows an X25519 key in its key file, with the
+    """The signing key that follows an X25519 or ML-KEM key in its key file, with the
     certificate of the ones after the first that belongs to it."""
     key = _private_from(key_block, passphrase, pem=True)
-    if isinstance(key, x25519.X25519PrivateKey):
+    if isinstance(
+        key,
+        x25519.X25519PrivateKey | mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey,
+    ):
         raise KeyLoadError(
-            "the second private key in an X25519 key file must be its signing key, "
-            "not another X25519 key"
+            "the second private key in an X25519 or ML-KEM key file must be its "
+            "signing key, not another key that cannot sign"
         )
     public = _public_der(key)
     for block in cert_blocks:

@@ -14,6 +14,10 @@
   authorityKeyIdentifier naming the signing key, so that ``openssl verify
   -CAfile signing.pem`` accepts the pair. Both have the same subject, address and
   extKeyUsage emailProtection.
+- ML-KEM-768/1024 (RFC 9935): the same two pairs, as an ML-KEM key cannot sign
+  either; the ML-KEM certificate has keyUsage keyEncipherment alone (RFC 9935 §5).
+  The private key is written as `cryptography` writes it, the 64-octet seed form
+  (RFC 9935 §6).
 
 Serial numbers are 127 random bits (RFC 5280 §4.1.2.2). Validity starts a day in the
 past (clock skew) and lasts :data:`VALIDITY_DAYS`.
@@ -27,7 +31,7 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, rsa, x25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..core.random import random_bytes
@@ -114,15 +118,16 @@ def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
 
     RSA kinds give a self-signed certificate with keyUsage digitalSignature and
     keyEncipherment: the key signs and decrypts. The x25519 kind gives an X25519
-    certificate with keyUsage keyAgreement, issued by an Ed25519 signing
-    certificate made beside it; the returned key decrypts with the X25519 key and
-    signs with the Ed25519 one (:attr:`X509SecretKey.signing_key`).
+    certificate with keyUsage keyAgreement, the mlkem kinds an ML-KEM one with
+    keyUsage keyEncipherment, each issued by an Ed25519 signing certificate made
+    beside it; the returned key decrypts with the X25519 or ML-KEM key and signs
+    with the Ed25519 one (:attr:`X509SecretKey.signing_key`).
 
     Args:
         uid: "Name <addr@example.org>" or "addr@example.org"; the address goes
             into the SAN and the subject's emailAddress, the name (else the
             address) into its commonName.
-        kind: "x25519", "rsa3072" or "rsa4096".
+        kind: "x25519", "rsa3072", "rsa4096", "mlkem768" or "mlkem1024".
 
     Returns:
         The secret key; ``key.public`` is the (encryption) certificate.
@@ -147,23 +152,38 @@ def generate(uid: str, *, kind: KeyKind) -> X509SecretKey:
         )
         cert = builder.sign(private_rsa, hashes.SHA256())
         return X509SecretKey(private_rsa, X509Certificate(cert))
+    private: (
+        x25519.X25519PrivateKey | mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey
+    )
     if kind == "x25519":
-        signer = _signing_certificate(subject, addr)
-        private_x = x25519.X25519PrivateKey.generate()
-        builder = (
-            _builder(subject, subject, private_x.public_key(), addr)
-            .add_extension(end_entity, critical=True)
-            .add_extension(_key_usage(agree=True, sign=False), critical=True)
-            .add_extension(_authority_key_id(signer), critical=False)
+        private = x25519.X25519PrivateKey.generate()
+        usage = _key_usage(agree=True, sign=False)
+    elif kind == "mlkem768":
+        private = mlkem.MLKEM768PrivateKey.generate()
+        usage = _key_usage(encipher=True, sign=False)  # RFC 9935 §5
+    elif kind == "mlkem1024":
+        private = mlkem.MLKEM1024PrivateKey.generate()
+        usage = _key_usage(encipher=True, sign=False)
+    else:
+        raise UsageError(
+            f"unknown key kind {kind!r}: use x25519, rsa3072, rsa4096, mlkem768 or "
+            "mlkem1024"
         )
-        cert = builder.sign(signer.private_key, None)  # type: ignore[arg-type]
-        return X509SecretKey(private_x, X509Certificate(cert), signer=signer)
-    raise UsageError(f"unknown key kind {kind!r}: use x25519, rsa3072 or rsa4096")
+    # Neither an X25519 nor an ML-KEM key can sign, not even its own certificate.
+    signer = _signing_certificate(subject, addr)
+    builder = (
+        _builder(subject, subject, private.public_key(), addr)
+        .add_extension(end_entity, critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(_authority_key_id(signer), critical=False)
+    )
+    cert = builder.sign(signer.private_key, None)  # type: ignore[arg-type]
+    return X509SecretKey(private, X509Certificate(cert), signer=signer)
 
 
 def _signing_certificate(subject: x509.Name, addr: str) -> X509SecretKey:
-    """A self-signed Ed25519 certificate that signs mail and issues the X25519
-    certificate of the same identity."""
+    """A self-signed Ed25519 certificate that signs mail and issues the X25519 or
+    ML-KEM certificate of the same identity."""
     private_ed = ed25519.Ed25519PrivateKey.generate()
     cert = (
         _builder(subject, subject, private_ed.public_key(), addr)

@@ -1,10 +1,11 @@
 """Whether an X.509 certificate may receive encrypted mail (RFC 5280 §4.1.2.5,
-§4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5; RFC 5480 §3).
+§4.2.1.3, §4.2.1.12; RFC 8550 §4.4.2, §4.4.4; RFC 8410 §5; RFC 5480 §3; RFC 9935
+§5).
 
 :func:`usage_refusal` reads once, when the certificate is loaded, what never
 changes: a keyUsage extension must allow keyEncipherment for an RSA key (RFC 8550
-§4.4.2) or keyAgreement for an X25519 key (RFC 8410 §5) or an EC key (RFC 5480 §3,
-the ECDH use of RFC 5753), and an extendedKeyUsage
+§4.4.2) or an ML-KEM key (RFC 9935 §5), or keyAgreement for an X25519 key (RFC 8410
+§5) or an EC key (RFC 5480 §3, the ECDH use of RFC 5753), and an extendedKeyUsage
 extension must list id-kp-emailProtection or anyExtendedKeyUsage (RFC 8550 §4.4.4).
 A certificate without either extension is not restricted by it. :func:`check_recipient`
 adds the validity period (RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive)
@@ -57,16 +58,20 @@ def usage_refusal(cert: x509.Certificate, *, key_kind: str) -> str | None:
     Args:
         cert: the parsed certificate (its extensions already parsed).
         key_kind: its key algorithm as the certificate names it: "rsa<bits>" (key
-            transport), "x25519" or "ecdh-<curve>" (key agreement), or "ed25519".
+            transport), "mlkem768" or "mlkem1024" (key encapsulation), "x25519" or
+            "ecdh-<curve>" (key agreement), or "ed25519".
     """
     if key_kind == "ed25519":
         return "its Ed25519 key signs only (RFC 8419)"
-    rsa_key = key_kind.startswith("rsa")
+    # Key transport (RSA) and key encapsulation (ML-KEM, RFC 9935 §5) both need
+    # keyEncipherment; key agreement needs keyAgreement.
+    rsa_key = key_kind.startswith(("rsa", "mlkem"))
     extensions = cert.extensions
     key_usage = _key_usage(extensions)
     if key_usage is not None:
         if rsa_key and not key_usage.key_encipherment:
-            return "its keyUsage does not allow keyEncipherment (RFC 8550 §4.4.2)"
+            rfc = "RFC 9935 §5" if key_kind.startswith("mlkem") else "RFC 8550 §4.4.2"
+            return f"its keyUsage does not allow keyEncipherment ({rfc})"
         if not rsa_key and not key_usage.key_agreement:
             rfc = "RFC 8410 §5" if key_kind == "x25519" else "RFC 5480 §3"
             return f"its keyUsage does not allow keyAgreement ({rfc})"
@@ -109,6 +114,8 @@ def signing_refusal(cert: X509Certificate) -> str | None:
     """
     if cert.algorithm == "x25519":
         return "its X25519 key cannot sign (RFC 8410 §5)"
+    if cert.algorithm.startswith("mlkem"):
+        return "its ML-KEM key cannot sign (RFC 9935 §5)"
     extensions = cert.x509.extensions
     key_usage = _key_usage(extensions)
     if key_usage is not None and not (

@@ -4,8 +4,8 @@ Envelopes are generated from their parts: AuthEnvelopedData or EnvelopedData, wi
 without originatorInfo, one to four recipient entries of every shape we read
 (KeyTransRecipientInfo named by issuerAndSerialNumber or subjectKeyIdentifier,
 KeyAgreeRecipientInfo with or without ukm, X25519 or another originator, one to three
-recipient keys), content algorithms, bodies from empty to past 64 KiB (every length
-form), authAttrs, unauthAttrs. On each:
+recipient keys, KEMRecipientInfo with or without ukm), content algorithms, bodies
+from empty to past 64 KiB (every length form), authAttrs, unauthAttrs. On each:
 
 - derframe.parse reads it (it is plain DER) to exactly what the stream reader
   (framing.EnvelopeReader) reads, and the BER form of the same envelope is left to the
@@ -30,6 +30,7 @@ from e2ee_mail.cms import asn1, build, der, derframe, framing, oids, reference
 from e2ee_mail.cms.structures import (
     AlgorithmIdentifier,
     GCMParameters,
+    KEMRecipientInfo,
     KeyAgreeRecipientInfo,
     KeyTransRecipientInfo,
     OAEPParameters,
@@ -101,11 +102,34 @@ def _kari(draw: st.DrawFn) -> KeyAgreeRecipientInfo:
     )
 
 
+_KEMS = [oids.ML_KEM_512, oids.ML_KEM_768, oids.ML_KEM_1024]
+
+
+@st.composite
+def _kemri(draw: st.DrawFn) -> KEMRecipientInfo:
+    # RFC 9629 §3; the fields take values outside RFC 9936's set too (other KDFs,
+    # parameters, kekLengths), which both readers read alike.
+    params = st.sampled_from([None, b"\x05\x00"])
+    return KEMRecipientInfo(
+        version=draw(st.integers(0, 5)),
+        rid=draw(_RIDS),
+        kem=AlgorithmIdentifier(draw(st.sampled_from(_KEMS)), draw(params)),
+        kemct=draw(st.binary(max_size=1600)),
+        kdf=AlgorithmIdentifier(
+            draw(st.sampled_from([oids.HKDF_SHA256, oids.SHA256])), draw(params)
+        ),
+        kek_length=draw(st.integers(1, 65_535)),
+        ukm=draw(st.none() | st.binary(max_size=64)),
+        wrap=AlgorithmIdentifier(draw(st.sampled_from(sorted(oids.WRAP_KEY_SIZES)))),
+        encrypted_key=draw(st.binary(min_size=1, max_size=56)),
+    )
+
+
 #: Body lengths in each length form: short, one, two and three length octets.
 _BODY_LENGTHS = st.sampled_from(
     [(0, 127), (128, 255), (256, 65_535), (65_536, 70_000)]
 ).flatmap(lambda bounds: st.integers(*bounds))
-_ENTRIES = st.lists(st.one_of(_ktri(), _kari()), min_size=1, max_size=4)
+_ENTRIES = st.lists(st.one_of(_ktri(), _kari(), _kemri()), min_size=1, max_size=4)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -168,6 +168,7 @@ class _MarkedCertificate:
 
     def __init__(self, real: kx.X509Certificate) -> None:
         self.public_key = real.public_key
+        self.algorithm = real.algorithm
         self.subject_key_identifier = b"\xee" * 32
         self.fingerprint = real.fingerprint
 

@@ -59,6 +59,7 @@ def test_published_core_vectors_cover_every_core_kind() -> None:
         "core-rsa-oaep",
         "core-ecdh",
         "core-x448",
+        "core-mlkem",
     }
     # The published core vectors: at least 100 cases, each kind with valid and
     # invalid ones.
@@ -79,3 +80,16 @@ def test_zero_shared_secret_cases_are_refused() -> None:
     zero = [c for c in CASES if "ZeroSharedSecret" in c.flags]
     assert zero, "the X25519 subset keeps the all-zero shared secret cases"
     assert all(c.result == "invalid" and c.error == "DecryptionError" for c in zero)
+
+
+def test_rfc9936_example_and_wycheproof_mlkem_are_shipped() -> None:
+    example = [c for c in CASES if c.kind == "cms-rfc9936"]
+    assert {c.result for c in example} == {"valid", "invalid"}
+    peers = [c for c in CASES if c.file == "cms/pqc-hackathon.json"]
+    assert len(peers) >= 16
+    assert {c.result for c in peers} == {"valid", "acceptable"}
+    mlkem = {c.file for c in CASES if c.kind == "core-mlkem"}
+    assert mlkem == {
+        "core/mlkem_768_wycheproof.json",
+        "core/mlkem_1024_wycheproof.json",
+    }

@@ -1,5 +1,5 @@
-"""Write e2ee_mail/vectors/data/core/mlkem_768_wycheproof.json from Wycheproof (data
-only; run by hand).
+"""Write e2ee_mail/vectors/data/core/mlkem_768_rfc9980_wycheproof.json from
+Wycheproof (data only; run by hand).
 
 Usage: python vectors/gen/import_wycheproof_mlkem.py WYCHEPROOF_CHECKOUT COMMIT
 
@@ -24,7 +24,7 @@ OUT = (
     / "vectors"
     / "data"
     / "core"
-    / "mlkem_768_wycheproof.json"
+    / "mlkem_768_rfc9980_wycheproof.json"
 )
 NAME = "mlkem_768_test.json"
 NORMAL_CASES = 20
