@@ -1,8 +1,8 @@
 """The composite ML-KEM + ECDH KEMs of RFC 9980 §4: ML-KEM-768+X25519 (OpenPGP
 algorithm 35) and ML-KEM-1024+X448 (36).
 
-ML-KEM (FIPS 203) comes from ``cryptography``, never from code of ours; X25519 from
-:mod:`.x25519`, X448 from :mod:`.x448`. The two key shares are bound together by the
+Plain ML-KEM (FIPS 203) comes from :mod:`.kem`, X25519 from :mod:`.x25519`, X448
+from :mod:`.x448`. The two key shares are bound together by the
 key combiner of RFC 9980 §4.2.1: SHA3-256 over mlkemKeyShare || ecdhKeyShare ||
 ecdhCipherText || ecdhPublicKey || algId || domSep || len(domSep), where domSep is
 the ASCII string "OpenPGPCompositeKDFv1" and both algId and len(domSep) are single
@@ -11,7 +11,7 @@ octets. The result is the 32-octet key-encryption key of an AES-256 key wrap.
 Key formats (RFC 9980 §4.3.2): the public key is the ECDH public key (32 or 56
 octets) followed by the ML-KEM encapsulation key (1184 or 1568 octets); the secret
 key is the ECDH secret followed by the ML-KEM seed d || z (64 octets), which
-``cryptography`` expands (ML-KEM.KeyGen_internal).
+:func:`.kem.private_from_seed` expands (ML-KEM.KeyGen_internal).
 
 A tampered ML-KEM ciphertext does not make decapsulation fail: FIPS 203 implicit
 rejection returns a pseudo-random key share, so the combined key is wrong and the key
@@ -21,13 +21,13 @@ wrap's integrity check (RFC 3394 §2.2.3) is what rejects it.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 from typing import Final
 
-from cryptography.hazmat.primitives.asymmetric import mlkem, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import x448, x25519
 
 from ..errors import DecryptionError, FormatError, UnsupportedError
+from . import kem
 from . import x25519 as core_x25519
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
     "private_from_bytes",
 ]
 
-_SEED_SIZE: Final = 64
 #: RFC 9980 §4.2.1: the combiner's domain separator, followed by its length octet.
 DOMAIN_SEPARATOR: Final = b"OpenPGPCompositeKDFv1"
 _COMBINER_TAIL: Final = DOMAIN_SEPARATOR + bytes((len(DOMAIN_SEPARATOR),))
@@ -65,15 +64,21 @@ class Suite:
         algorithm: the OpenPGP public-key algorithm ID.
         name: the name ``inspect`` and key listings use.
         ecdh_size: ECDH public key, secret key and ciphertext size (RFC 7748).
-        encapsulation_size: ML-KEM encapsulation key size (FIPS 203).
-        ciphertext_size: ML-KEM ciphertext size.
+        kem: the ML-KEM parameter set (FIPS 203).
     """
 
     algorithm: int
     name: str
     ecdh_size: int
-    encapsulation_size: int
-    ciphertext_size: int
+    kem: kem.ParameterSet
+
+    @property
+    def encapsulation_size(self) -> int:
+        return self.kem.encapsulation_size
+
+    @property
+    def ciphertext_size(self) -> int:
+        return self.kem.ciphertext_size
 
     @property
     def public_size(self) -> int:
@@ -81,11 +86,11 @@ class Suite:
 
     @property
     def secret_size(self) -> int:
-        return self.ecdh_size + _SEED_SIZE
+        return self.ecdh_size + kem.SEED_SIZE
 
 
-MLKEM768_X25519: Final = Suite(35, "mlkem768-x25519", 32, 1184, 1088)
-MLKEM1024_X448: Final = Suite(36, "mlkem1024-x448", 56, 1568, 1568)
+MLKEM768_X25519: Final = Suite(35, "mlkem768-x25519", 32, kem.MLKEM768)
+MLKEM1024_X448: Final = Suite(36, "mlkem1024-x448", 56, kem.MLKEM1024)
 #: The composite KEMs by algorithm ID.
 SUITES: Final = {s.algorithm: s for s in (MLKEM768_X25519, MLKEM1024_X448)}
 #: ML-KEM-768+X25519's ID and sizes (RFC 9980 §2.1, §4.1.2), the ones keygen makes.
@@ -96,8 +101,6 @@ PUBLIC_SIZE: Final = MLKEM768_X25519.public_size
 SECRET_SIZE: Final = MLKEM768_X25519.secret_size
 
 EcdhPrivateKey = x25519.X25519PrivateKey | x448.X448PrivateKey
-MlKemPrivateKey = mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey
-MlKemPublicKey = mlkem.MLKEM768PublicKey | mlkem.MLKEM1024PublicKey
 
 
 @dataclasses.dataclass(frozen=True, slots=True, repr=False)
@@ -113,7 +116,7 @@ class CompositeKemPrivateKey:
 
     suite: Suite
     ecdh: EcdhPrivateKey
-    mlkem: MlKemPrivateKey
+    mlkem: kem.PrivateKey
     public: bytes
 
     def __repr__(self) -> str:
@@ -132,7 +135,7 @@ def _suite(algorithm: int) -> Suite:
 
 
 def _assemble(
-    suite: Suite, ekey: EcdhPrivateKey, mkey: MlKemPrivateKey
+    suite: Suite, ekey: EcdhPrivateKey, mkey: kem.PrivateKey
 ) -> CompositeKemPrivateKey:
     public = ekey.public_key().public_bytes_raw() + mkey.public_key().public_bytes_raw()
     return CompositeKemPrivateKey(suite, ekey, mkey, public)
@@ -141,15 +144,12 @@ def _assemble(
 def generate(algorithm: int = ALGORITHM_ID) -> CompositeKemPrivateKey:
     """A fresh key; the two halves are generated independently (RFC 9980 §4.2.2)."""
     suite = _suite(algorithm)
+    ecdh: EcdhPrivateKey
     if suite is MLKEM768_X25519:
-        return _assemble(
-            suite,
-            x25519.X25519PrivateKey.generate(),
-            mlkem.MLKEM768PrivateKey.generate(),
-        )
-    return _assemble(
-        suite, x448.X448PrivateKey.generate(), mlkem.MLKEM1024PrivateKey.generate()
-    )
+        ecdh = x25519.X25519PrivateKey.generate()
+    else:
+        ecdh = x448.X448PrivateKey.generate()
+    return _assemble(suite, ecdh, kem.generate(suite.kem))
 
 
 def private_from_bytes(
@@ -166,18 +166,13 @@ def private_from_bytes(
             f"an {suite.name} secret key is {suite.secret_size} octets, "
             f"got {len(secret)}"
         )
-    ecdh, seed = secret[: suite.ecdh_size], secret[suite.ecdh_size :]
+    ecdh_secret, seed = secret[: suite.ecdh_size], secret[suite.ecdh_size :]
+    ecdh: EcdhPrivateKey
     if suite is MLKEM768_X25519:
-        return _assemble(
-            suite,
-            x25519.X25519PrivateKey.from_private_bytes(ecdh),
-            mlkem.MLKEM768PrivateKey.from_seed_bytes(seed),
-        )
-    return _assemble(
-        suite,
-        x448.X448PrivateKey.from_private_bytes(ecdh),
-        mlkem.MLKEM1024PrivateKey.from_seed_bytes(seed),
-    )
+        ecdh = x25519.X25519PrivateKey.from_private_bytes(ecdh_secret)
+    else:
+        ecdh = x448.X448PrivateKey.from_private_bytes(ecdh_secret)
+    return _assemble(suite, ecdh, kem.private_from_seed(seed, suite.kem))
 
 
 def combine(
@@ -202,19 +197,7 @@ def combine(
     ).digest()
 
 
-@functools.lru_cache(maxsize=512)
-def _encapsulation_key(material: bytes) -> MlKemPublicKey:
-    # Parsed once per recipient key (the FIPS 203 §7.2 modulus check runs here);
-    # the key object is immutable. Failures are not cached.
-    try:
-        if len(material) == MLKEM1024_X448.encapsulation_size:
-            return mlkem.MLKEM1024PublicKey.from_public_bytes(material)
-        return mlkem.MLKEM768PublicKey.from_public_bytes(material)
-    except ValueError:
-        raise FormatError("the ML-KEM encapsulation key is malformed") from None
-
-
-def check_public(public: bytes, algorithm: int = ALGORITHM_ID) -> MlKemPublicKey:
+def check_public(public: bytes, algorithm: int = ALGORITHM_ID) -> kem.PublicKey:
     """The ML-KEM encapsulation key of the composite ``public`` key, checked.
 
     Raises:
@@ -227,7 +210,7 @@ def check_public(public: bytes, algorithm: int = ALGORITHM_ID) -> MlKemPublicKey
             f"an {suite.name} public key is {suite.public_size} octets, "
             f"got {len(public)}"
         )
-    return _encapsulation_key(public[suite.ecdh_size :])
+    return kem.public_from_bytes(public[suite.ecdh_size :])
 
 
 def encapsulate(
@@ -251,7 +234,7 @@ def encapsulate(
         from . import x448 as core_x448
 
         ecdh_ciphertext, ecdh_share = core_x448.ephemeral_agree(ecdh_public)
-    mlkem_share, mlkem_ciphertext = encapsulation_key.encapsulate()
+    mlkem_share, mlkem_ciphertext = kem.encapsulate(encapsulation_key)
     kek = combine(
         mlkem_share, ecdh_share, ecdh_ciphertext, ecdh_public, suite.algorithm
     )
@@ -265,12 +248,7 @@ def mlkem_decapsulate(private: CompositeKemPrivateKey, ciphertext: bytes) -> byt
     Raises:
         DecryptionError: a ciphertext of the wrong size.
     """
-    if len(ciphertext) != private.suite.ciphertext_size:
-        raise DecryptionError()
-    try:
-        return private.mlkem.decapsulate(ciphertext)
-    except ValueError:
-        raise DecryptionError() from None
+    return kem.decapsulate(private.mlkem, ciphertext)
 
 
 def decapsulate(
