@@ -720,7 +720,7 @@ def sign(
             S/MIME) rather than opaque application/pkcs7-mime signed-data;
             openpgp: a detached signature (a Signature packet alone) rather
             than an inline-signed message (One-Pass Signature, Literal Data,
-            Signature; RFC 9580 §10.3).
+            Signature; RFC 9580 §10.3); pgpmime: multipart/signed either way.
         armor: PEM ("-----BEGIN CMS-----") for cms; ASCII armor ("PGP
             MESSAGE", or "PGP SIGNATURE" when detached) for openpgp.
         policy: what may be written.
@@ -749,10 +749,10 @@ def sign(
             return signing.sign_detached(body, pgp_key, armor=use_armor)
         return signing.sign_inline(body, pgp_key, armor=use_armor)
     if chosen == "pgpmime":
-        if use_armor or use_detached:
-            raise UsageError(
-                "pgpmime signs as multipart/signed: detached and armor do not apply"
-            )
+        # PGP/MIME has one signed shape, multipart/signed, which is the
+        # detached form: ``detached`` changes nothing.
+        if use_armor:
+            raise UsageError("armor applies to cms and openpgp signatures")
         from .mime import detect as mime_detect
         from .mime import pgpmime_signed
         from .mime.wire import to_bytes

@@ -222,7 +222,10 @@ def test_pgpmime_multipart_signed_refusals() -> None:
     with pytest.raises(UsageError):
         e2ee_mail.sign_message(_mail(), alice, opaque=True)
     with pytest.raises(UsageError):
-        e2ee_mail.sign(_mail().as_bytes(), alice, format="pgpmime", detached=True)
+        e2ee_mail.sign(_mail().as_bytes(), alice, format="pgpmime", armor=True)
+    # multipart/signed is PGP/MIME's one shape, detached or not.
+    raw = e2ee_mail.sign(_mail().as_bytes(), alice, format="pgpmime", detached=True)
+    _good(e2ee_mail.verify(raw, alice.public).signatures, alice)
 
 
 def test_plain_openpgp_encryption_unchanged(bob: certs.OpenPGPSecretKey) -> None:
