@@ -6,7 +6,8 @@
 * we sign with our v4 EdDSALegacy, RSA-3072 and gpg's own keys (inline, detached,
   encrypted) → ``gpg --verify`` / ``gpg --decrypt`` report GOODSIG;
 * the same through the public API: ``e2ee_mail.sign(format="openpgp")`` and a
-  PGP/MIME multipart/signed part verified by gpg, and ``gpg --encrypt --sign``
+  PGP/MIME multipart/signed part and a signed and encrypted PGP/MIME mail
+  (RFC 3156 §6.2) checked by gpg, and ``gpg --encrypt --sign``
   opened by ``e2ee_mail.decrypt(verify_with=...)``.
 """
 
@@ -272,3 +273,25 @@ def test_pgpmime_multipart_signed_gpg_verifies(world: World) -> None:
             f.write(content)
         proc = world.home.run(["--status-fd", "1", "--verify", sig_path, data_path])
     assert "[GNUPG:] GOODSIG" in proc.stdout.decode()
+
+
+def test_pgpmime_signed_and_encrypted_gpg_decrypts_good_signature(
+    world: World,
+) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Sig Four <four@example.org>"
+    msg["To"] = "alice@example.org"
+    msg["Subject"] = "Plans"
+    msg.set_content("See you at 3pm.\n")
+    sealed = e2ee_mail.encrypt_message(
+        msg, world.peers["ed25519"].cert, sign_with=signer("v4")
+    )
+    parts = sealed.get_payload()
+    assert isinstance(parts, list)
+    armored = parts[1].get_payload(decode=True)
+    # RFC 3156 §6.2: one OpenPGP message, signed then encrypted, holds the entity.
+    proc = world.home.run(["--status-fd", "2", "--decrypt"], input=armored)
+    assert "[GNUPG:] GOODSIG" in _status(proc.stderr)
+    assert b"Subject: Plans" in proc.stdout

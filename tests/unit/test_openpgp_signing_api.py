@@ -221,6 +221,8 @@ def test_pgpmime_multipart_signed_refusals() -> None:
     assert [r.status for r in info.value.results] == ["unknown-signer"]
     with pytest.raises(UsageError):
         e2ee_mail.sign_message(_mail(), alice, opaque=True)
+    with pytest.raises(UsageError, match="trust applies to S/MIME"):
+        e2ee_mail.verify_message(raw, alice.public, trust=[alice.public])
     with pytest.raises(UsageError):
         e2ee_mail.sign(_mail().as_bytes(), alice, format="pgpmime", armor=True)
     # multipart/signed is PGP/MIME's one shape, detached or not.
