@@ -861,9 +861,9 @@ def _verify(
     from .mime.wire import to_bytes
 
     parsed = mime_detect.parse(body, max_header_bytes=policy.max_mail_header_bytes)
-    if pgpmime_signed_type(parsed):
-        from .mime import pgpmime_signed
+    from .mime import pgpmime_signed
 
+    if pgpmime_signed.is_signed(parsed):
         message, results = pgpmime_signed.verify_message(
             parsed, bytes(body), certs, policy=policy
         )
@@ -874,12 +874,3 @@ def _verify(
         parsed, bytes(body), certs, policy=policy
     )
     return Verified(to_bytes(message), results)
-
-
-def pgpmime_signed_type(mail: EmailMessage) -> bool:
-    """Whether ``mail`` is a PGP/MIME multipart/signed (RFC 3156 §5)."""
-    protocol = str(mail.get_param("protocol", "", header="content-type")).lower()
-    return (
-        mail.get_content_type() == "multipart/signed"
-        and protocol == "application/pgp-signature"
-    )

@@ -380,13 +380,12 @@ def verify_message(
     roots = _trust(trust)
     if not verifiers and roots is None:
         raise UsageError("verify_message needs certificates or a trust list")
-    from ._api import pgpmime_signed_type, require_good
+    from ._api import require_good
+    from .mime import pgpmime_signed
 
-    if pgpmime_signed_type(mail):
+    if pgpmime_signed.is_signed(mail):
         if roots is not None:
             raise UsageError("trust applies to S/MIME mail; give certs")
-        from .mime import pgpmime_signed
-
         signed, found = pgpmime_signed.verify_message(
             mail, raw, verifiers, policy=checked_policy
         )

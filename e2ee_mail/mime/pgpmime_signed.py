@@ -30,10 +30,16 @@ from .hcp import hcp_no_confidentiality
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["PROTOCOL", "sign_message", "verify_message"]
+__all__ = ["PROTOCOL", "is_signed", "sign_message", "verify_message"]
 
 #: The ``protocol`` parameter of a PGP/MIME multipart/signed (RFC 3156 §5).
 PROTOCOL: Final = "application/pgp-signature"
+
+
+def is_signed(msg: EmailMessage) -> bool:
+    """Whether ``msg`` is a PGP/MIME multipart/signed (RFC 3156 §5)."""
+    protocol = str(msg.get_param("protocol", "", header="content-type")).lower()
+    return msg.get_content_type() == "multipart/signed" and protocol == PROTOCOL
 
 
 def sign_message(msg: EmailMessage, key: SecretKey, *, policy: Policy) -> EmailMessage:
