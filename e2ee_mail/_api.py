@@ -13,11 +13,11 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from . import _args, _detect
 from ._io import PrefixedReader
-from .errors import FormatError, SignatureError, UnsupportedError, UsageError
+from .errors import FormatError, SignatureError, UsageError
 from .model import Certificate, SecretKey, SignatureResult, Verified
 from .policy import DEFAULT, Policy
 
@@ -70,9 +70,11 @@ def encrypt(
         cipher: "aes-256-cbc" writes legacy unauthenticated CMS EnvelopedData for old
             clients; cms only.
         policy: what may be written.
-        sign_with: sign first (RFC 8551 §3.7): the plaintext becomes a SignedData
-            by these keys with ``data`` inside, hashed in the same pass that
-            encrypts it; cms only for now.
+        sign_with: sign first, hashing ``data`` in the same pass that encrypts
+            it. cms: the plaintext becomes a SignedData by these keys with
+            ``data`` inside (RFC 8551 §3.7); openpgp: one key, whose One-Pass
+            Signature, Literal Data and Signature packets are encrypted
+            (RFC 9580 §10.3), the signature naming every recipient.
 
     Returns:
         The encrypted message, as a bytearray allocated once at its final size (a
@@ -94,10 +96,16 @@ def encrypt(
     checked_policy = _args.policy(policy)
     if sign_with is not None:
         signers = _signing_keys(sign_with, chosen, checked_cipher)
+        if chosen == "openpgp":
+            from .openpgp import signing
+
+            return signing.encrypt_signed(
+                body, certs, signers[0], armor=use_armor, policy=checked_policy
+            )
         from .cms import signenv
 
         return signenv.encrypt_signed(
-            body, certs, signers, armor=use_armor, policy=checked_policy
+            body, certs, _x509(signers), armor=use_armor, policy=checked_policy
         )
     if chosen == "cms":
         from .cms import envelope
@@ -194,9 +202,9 @@ def encrypt_stream(
     streamed as it is, so it gets no Legacy Display Element. Without a format the
     recipients' kind picks "cms" or "openpgp".
 
-    ``sign_with`` signs first, as for :func:`encrypt`: for cms in one pass over
-    ``src`` (each chunk hashed and encrypted on its way through); for smime the
-    mail is read into memory and signed then encrypted as
+    ``sign_with`` signs first, as for :func:`encrypt`: for cms and openpgp in one
+    pass over ``src`` (each chunk hashed and encrypted on its way through); for
+    smime and pgpmime the mail is read into memory and signed then encrypted as
     :func:`encrypt_message` does it.
     """
     source = _args.reader(src, func="encrypt")
@@ -214,24 +222,48 @@ def encrypt_stream(
         raise UsageError("hcp applies to the mail formats smime and pgpmime only")
     if sign_with is not None:
         signers = _signing_keys(sign_with, chosen, checked_cipher)
-        if chosen == "smime":
+        if chosen in ("smime", "pgpmime"):
             from .mime import detect as mime_detect
-            from .mime import smime_signed
+            from .mime.wire import to_bytes
 
             mail = mime_detect.parse(
                 source.read(), max_header_bytes=checked_policy.max_mail_header_bytes
             )
-            out = smime_signed.encrypt_signed_message(
-                mail, certs, signers, policy=checked_policy, hcp=hcp
-            )
-            from .mime.wire import to_bytes
+            if chosen == "smime":
+                from .mime import smime_signed
 
+                out = smime_signed.encrypt_signed_message(
+                    mail, certs, signers, policy=checked_policy, hcp=hcp
+                )
+            else:
+                from .mime import pgpmime
+
+                out = pgpmime.encrypt_signed_message(
+                    mail, certs, signers[0], policy=checked_policy, hcp=hcp
+                )
             target.write(to_bytes(out))
+            return
+        if chosen == "openpgp":
+            from .openpgp import signing
+
+            signing.encrypt_signed_stream(
+                source,
+                target,
+                certs,
+                signers[0],
+                armor=use_armor,
+                policy=checked_policy,
+            )
             return
         from .cms import signenv
 
         signenv.encrypt_signed_stream(
-            source, target, certs, signers, armor=use_armor, policy=checked_policy
+            source,
+            target,
+            certs,
+            _x509(signers),
+            armor=use_armor,
+            policy=checked_policy,
         )
         return
     if chosen in ("smime", "pgpmime"):
@@ -533,30 +565,39 @@ def _inspect_stream(src: BinaryIO, policy: Policy) -> Inspection:
 
 # --- signatures -------------------------------------------------------------------
 #
-# The OpenPGP formats plug in at the three places marked "OpenPGP:" below (signing,
-# opening a signed-then-encrypted message, verifying); until then they raise
-# UnsupportedError from these entry points only, and plain encryption and
-# decryption are untouched.
+# The signature layers (cms/signing, openpgp/signing and their verifiers) report
+# every signature's result and never decide; the entry points here decide: good
+# only with a good signature by one of the caller's certificates, an unsigned
+# message being not good. They are imported only on these paths, so plain
+# encryption and decryption never load them.
 
 
-def _openpgp_signatures() -> UnsupportedError:
-    return UnsupportedError(_args.OPENPGP_SIGNATURES_UNAVAILABLE)
+def _openpgp_signer(keys: tuple[SecretKey, ...]) -> SecretKey:
+    """The one OpenPGP key that signs: an OpenPGP message carries the signatures
+    of one signer here (several would need nested One-Pass Signature packets)."""
+    _args.signing_format("openpgp", keys)
+    if len(keys) != 1:
+        raise UsageError("an OpenPGP signature is made with exactly one key")
+    return keys[0]
 
 
-def _signing_keys(
-    sign_with: object, chosen: str, cipher: str
-) -> tuple[X509SecretKey, ...]:
+def _signing_keys(sign_with: object, chosen: str, cipher: str) -> tuple[SecretKey, ...]:
     """The ``sign_with`` keys for encrypting in format ``chosen``."""
     signers = _args.signers(sign_with)
     if chosen in ("openpgp", "pgpmime"):
-        raise _openpgp_signatures()
+        return (_openpgp_signer(signers),)
     if cipher != "aes-256-gcm":
         raise UsageError(
             "sign_with writes AuthEnvelopedData: it does not combine with the "
             "legacy cipher aes-256-cbc"
         )
     _args.signing_format("cms", signers)
-    return signers  # type: ignore[return-value]
+    return signers
+
+
+def _x509(keys: tuple[SecretKey, ...]) -> tuple[X509SecretKey, ...]:
+    """``keys``, which :func:`_signing_keys` checked are X.509 for cms."""
+    return cast("tuple[X509SecretKey, ...]", keys)
 
 
 def require_good(results: tuple[SignatureResult, ...]) -> None:
@@ -588,15 +629,20 @@ def _decrypt_verified(
         content, results = signenv.open_signed(body, keys, certs, policy=policy)
         return Verified(bytes(content), results)
     if kind == "openpgp":
-        # OpenPGP: open the message, verify its one-pass signatures.
-        raise _openpgp_signatures()
+        from .openpgp import verifying
+
+        plain, results = verifying.decrypt_verified(body, keys, certs, policy=policy)
+        return Verified(bytes(plain), results)
     from .mime import detect as mime_detect
+    from .mime.wire import to_bytes
 
     parsed = mime_detect.parse(body, max_header_bytes=policy.max_mail_header_bytes)
-    if mime_detect.kind(parsed) != "smime":
-        raise _openpgp_signatures()
+    if mime_detect.kind(parsed) == "pgpmime":
+        from .mime import pgpmime
+
+        message, results = pgpmime.decrypt_verified(parsed, keys, certs, policy=policy)
+        return Verified(to_bytes(message), results)
     from .mime import smime_signed
-    from .mime.wire import to_bytes
 
     message, results = smime_signed.decrypt_verified(parsed, keys, certs, policy=policy)
     return Verified(to_bytes(message), results)
@@ -627,7 +673,8 @@ def decrypt_verified(
     ``verify_with``).
 
     Args:
-        data: a CMS or OpenPGP message, or an S/MIME mail (its bytes).
+        data: a CMS or OpenPGP message, or an S/MIME or PGP/MIME mail (its
+            bytes).
         keys: secret keys to try.
         verify_with: the certificates whose signatures count as good (may be
             empty: every signature is then at best "unknown-signer").
@@ -670,8 +717,12 @@ def sign(
             "pgpmime"; by default the keys' kind says ("cms" for X.509 keys).
         detached: cms: leave the content out of the SignedData (send it beside
             the signature); smime: multipart/signed (detached, readable without
-            S/MIME) rather than opaque application/pkcs7-mime signed-data.
-        armor: PEM ("-----BEGIN CMS-----") for cms.
+            S/MIME) rather than opaque application/pkcs7-mime signed-data;
+            openpgp: a detached signature (a Signature packet alone) rather
+            than an inline-signed message (One-Pass Signature, Literal Data,
+            Signature; RFC 9580 §10.3); pgpmime: multipart/signed either way.
+        armor: PEM ("-----BEGIN CMS-----") for cms; ASCII armor ("PGP
+            MESSAGE", or "PGP SIGNATURE" when detached) for openpgp.
         policy: what may be written.
 
     Returns:
@@ -681,7 +732,8 @@ def sign(
     Raises:
         UsageError, KeyLoadError, PolicyError: a key that cannot sign (see
             e2ee_mail.cms.signing).
-        UnsupportedError: the OpenPGP formats in this version.
+        UnsupportedError: an OpenPGP key that may not sign (no signing key flag,
+            expired or revoked).
     """
     body = _args.buffer(data, func="sign", mail="sign_message")
     signers = _args.signers(key)
@@ -689,9 +741,30 @@ def sign(
     use_detached = _args.flag(detached, "detached")
     use_armor = _args.flag(armor, "armor")
     checked_policy = _args.policy(policy)
-    if chosen in ("openpgp", "pgpmime"):
-        # OpenPGP: inline or detached signature, PGP/MIME multipart/signed.
-        raise _openpgp_signatures()
+    if chosen == "openpgp":
+        from .openpgp import signing
+
+        pgp_key = _openpgp_signer(signers)
+        if use_detached:
+            return signing.sign_detached(body, pgp_key, armor=use_armor)
+        return signing.sign_inline(body, pgp_key, armor=use_armor)
+    if chosen == "pgpmime":
+        # PGP/MIME has one signed shape, multipart/signed, which is the
+        # detached form: ``detached`` changes nothing.
+        if use_armor:
+            raise UsageError("armor applies to cms and openpgp signatures")
+        from .mime import detect as mime_detect
+        from .mime import pgpmime_signed
+        from .mime.wire import to_bytes
+
+        mail = mime_detect.parse(
+            body, max_header_bytes=checked_policy.max_mail_header_bytes
+        )
+        return to_bytes(
+            pgpmime_signed.sign_message(
+                mail, _openpgp_signer(signers), policy=checked_policy
+            )
+        )
     if chosen == "smime":
         if use_armor:
             raise UsageError("armor applies to cms and openpgp signatures")
@@ -726,11 +799,13 @@ def verify(
     """Verify signed data, a detached signature over ``data``, or a signed mail.
 
     Args:
-        data: a CMS SignedData (DER or PEM) with its content inside, an S/MIME
-            signed mail (multipart/signed or opaque), or, with ``signature``,
-            the content a detached signature covers.
+        data: a CMS SignedData (DER or PEM) with its content inside, an
+            inline-signed OpenPGP message (binary or armored "PGP MESSAGE"), an
+            S/MIME or PGP/MIME signed mail, or, with ``signature``, the content
+            a detached signature covers.
         certs: the certificates whose signatures count as good.
-        signature: a detached CMS signature over ``data``.
+        signature: a detached CMS signature or OpenPGP signature (binary or
+            armored "PGP SIGNATURE") over ``data``.
         policy: ``min_rsa_bits`` bounds the signers' RSA keys.
 
     Returns:
@@ -742,7 +817,6 @@ def verify(
         SignatureError: no good signature by one of ``certs`` (its ``results``
             say what was found).
         FormatError: not signed data of a known format.
-        UnsupportedError: OpenPGP signatures in this version.
     """
     body = _args.buffer(data, func="verify", mail="verify_message")
     verifiers = _args.verifiers(certs)
@@ -760,30 +834,42 @@ def _verify(
     signature: bytes | bytearray | memoryview | None,
     policy: Policy,
 ) -> Verified:
-    from .cms import verification
-
     if signature is not None:
         sig = bytes(_args.buffer(signature, func="verify"))
-        if _is_pgp_armor(sig[:64]) or _detect.detect(sig[:_PEEK_BYTES]) != "cms":
-            # OpenPGP: a detached signature over ``body``.
-            raise _openpgp_signatures()
+        if _is_pgp_armor(sig[:64]) or _detect.detect(sig[:_PEEK_BYTES]) == "openpgp":
+            from .openpgp import verifying
+
+            results = verifying.verify_detached(body, sig, certs, policy=policy)
+            return Verified(bytes(body), results)
+        from .cms import verification
+
         content, results = verification.verify(sig, certs, content=body, policy=policy)
         return Verified(bytes(content), results)
     head = bytes(body[:_PEEK_BYTES])
-    if _is_pgp_armor(head):
-        raise _openpgp_signatures()
     kind = _detect.detect(head)
+    if kind == "openpgp":
+        from .openpgp import verifying
+
+        signed, results = verifying.verify_inline(body, certs, policy=policy)
+        return Verified(signed, results)
     if kind == "cms":
+        from .cms import verification
+
         content, results = verification.verify(body, certs, policy=policy)
         return Verified(bytes(content), results)
-    if kind == "openpgp":
-        # OpenPGP: an inline-signed message.
-        raise _openpgp_signatures()
     from .mime import detect as mime_detect
-    from .mime import smime_signed
     from .mime.wire import to_bytes
 
     parsed = mime_detect.parse(body, max_header_bytes=policy.max_mail_header_bytes)
+    from .mime import pgpmime_signed
+
+    if pgpmime_signed.is_signed(parsed):
+        message, results = pgpmime_signed.verify_message(
+            parsed, bytes(body), certs, policy=policy
+        )
+        return Verified(to_bytes(message), results)
+    from .mime import smime_signed
+
     message, results = smime_signed.verify_message(
         parsed, bytes(body), certs, policy=policy
     )

@@ -401,12 +401,6 @@ _VERIFIER: Final = _Role(
 SignFormat = Literal["cms", "smime", "openpgp", "pgpmime"]
 SIGN_FORMATS: Final[tuple[SignFormat, ...]] = ("cms", "smime", "openpgp", "pgpmime")
 
-#: What the signing and verifying entry points say of the OpenPGP formats until
-#: the OpenPGP signature layer is wired in.
-OPENPGP_SIGNATURES_UNAVAILABLE: Final = (
-    "OpenPGP signatures are not available in this version"
-)
-
 
 def signers(value: object) -> tuple[SecretKey, ...]:
     """``sign_with``: one secret key or an iterable of them, as a non-empty tuple."""

@@ -85,9 +85,11 @@ def encrypt_message(
             "smime" for X.509 certificates, "pgpmime" for OpenPGP ones.
         cipher: "aes-256-cbc" writes legacy S/MIME 3.2 EnvelopedData; smime only.
         policy: what may be written.
-        sign_with: sign, then encrypt (RFC 8551 §3.7): the protected entity is
-            signed by these keys (opaque signed-data, so its header fields are
-            signed too) and the signed entity is encrypted. smime only for now.
+        sign_with: sign, then encrypt, the protected entity's header fields
+            signed too. smime (RFC 8551 §3.7): the entity is signed by these
+            keys as opaque signed-data, which is encrypted. pgpmime (RFC 3156
+            §6.2, the combined form): one OpenPGP key signs the OpenPGP message
+            that carries the entity, inside its encryption.
 
     Returns:
         A new message whose ``as_bytes()`` is ready for SMTP (CRLF line ends, lines
@@ -114,9 +116,21 @@ def encrypt_message(
     with_display = _args.flag(legacy_display, "legacy_display")
     if sign_with is not None:
         from ._api import _signing_keys
-        from .mime import smime_signed
 
         signers = _signing_keys(sign_with, chosen, checked_cipher)
+        if chosen == "pgpmime":
+            from .mime import pgpmime as pgpmime_mod
+
+            return pgpmime_mod.encrypt_signed_message(
+                mail,
+                certs,
+                signers[0],
+                policy=checked_policy,
+                hcp=hcp,
+                legacy_display=with_display,
+            )
+        from .mime import smime_signed
+
         return smime_signed.encrypt_signed_message(
             mail,
             certs,
@@ -236,16 +250,17 @@ def decrypt_message_verified(
     allow_unauthenticated: bool = False,
     policy: Policy = DEFAULT,
 ) -> VerifiedMessage:
-    """Decrypt an S/MIME mail and report on every signature of the signed layer
-    inside it, without deciding (see :func:`verify_message` for the arguments).
+    """Decrypt an S/MIME or PGP/MIME mail and report on every signature of the
+    signed layer inside it, without deciding (see :func:`verify_message` for the
+    arguments). For PGP/MIME that layer is the signed OpenPGP message of RFC 3156
+    §6.2's combined form; ``trust`` applies to S/MIME only.
 
     Returns:
         ``VerifiedMessage(message, signatures)``: the signed message (or the
         decrypted one, with no signature, when it was not signed as a whole).
 
     Raises:
-        As :func:`decrypt_message`, but never SignatureError; UnsupportedError for
-        PGP/MIME in this version.
+        As :func:`decrypt_message`, but never SignatureError.
     """
     secret_keys = _args.keys(keys)
     certs = _args.verifiers(verify_with)
@@ -254,11 +269,15 @@ def decrypt_message_verified(
     parsed = _parsed(msg, "decrypt_message_verified", checked_policy)
     from .mime import detect as mime_detect
 
-    if mime_detect.kind(parsed) != "smime":
-        from ._api import _openpgp_signatures
+    if mime_detect.kind(parsed) == "pgpmime":
+        if roots is not None:
+            raise UsageError("trust applies to S/MIME mail; give verify_with")
+        from .mime import pgpmime
 
-        # OpenPGP: PGP/MIME signed and encrypted (RFC 3156 §6.2).
-        raise _openpgp_signatures()
+        message, results = pgpmime.decrypt_verified(
+            parsed, secret_keys, certs, policy=checked_policy
+        )
+        return VerifiedMessage(message, results)
     from .mime import smime_signed
 
     message, results = smime_signed.decrypt_verified(
@@ -280,19 +299,22 @@ def sign_message(
 
     Args:
         msg: the mail.
-        key: X.509 secret keys with their certificates (smime).
-        format: "smime" (RFC 8551) or "pgpmime"; by default the keys' kind says.
+        key: X.509 secret keys with their certificates (smime), or one OpenPGP
+            secret key (pgpmime).
+        format: "smime" (RFC 8551) or "pgpmime" (RFC 3156 §5 multipart/signed,
+            protocol application/pgp-signature, the signed part in canonical
+            CRLF form); by default the keys' kind says.
         opaque: application/pkcs7-mime signed-data (readable only by S/MIME
             clients) instead of multipart/signed (RFC 8551 §3.5.3, micalg from
             the signers' hashes; 8-bit parts are sent quoted-printable or base64,
-            as its 7-bit rule asks).
+            as its 7-bit rule asks); smime only.
         policy: what may be written.
 
     Returns:
         The signed mail; ``as_bytes()`` is ready for SMTP.
 
     Raises:
-        UnsupportedError: PGP/MIME in this version.
+        UnsupportedError: an OpenPGP key that may not sign.
     """
     checked_policy = _args.policy(policy)
     mail = _parsed(msg, "sign_message", checked_policy)
@@ -305,10 +327,14 @@ def sign_message(
     )
     use_opaque = _args.flag(opaque, "opaque")
     if chosen == "pgpmime":
-        from ._api import _openpgp_signatures
+        if use_opaque:
+            raise UsageError("opaque applies to smime; PGP/MIME signs multipart")
+        from ._api import _openpgp_signer
+        from .mime import pgpmime_signed
 
-        # OpenPGP: PGP/MIME multipart/signed (RFC 3156 §5).
-        raise _openpgp_signatures()
+        return pgpmime_signed.sign_message(
+            mail, _openpgp_signer(signers), policy=checked_policy
+        )
     _args.signing_format("smime", signers)
     from .mime import smime_signed
 
@@ -344,7 +370,6 @@ def verify_message(
 
     Raises:
         SignatureError: no good signature (its ``results`` say what was found).
-        UnsupportedError: PGP/MIME in this version.
     """
     checked_policy = _args.policy(policy)
     raw = None
@@ -355,14 +380,17 @@ def verify_message(
     roots = _trust(trust)
     if not verifiers and roots is None:
         raise UsageError("verify_message needs certificates or a trust list")
-    ctype = mail.get_content_type()
-    protocol = str(mail.get_param("protocol", "", header="content-type")).lower()
-    if ctype == "multipart/signed" and protocol == "application/pgp-signature":
-        from ._api import _openpgp_signatures
-
-        # OpenPGP: PGP/MIME multipart/signed (RFC 3156 §5).
-        raise _openpgp_signatures()
     from ._api import require_good
+    from .mime import pgpmime_signed
+
+    if pgpmime_signed.is_signed(mail):
+        if roots is not None:
+            raise UsageError("trust applies to S/MIME mail; give certs")
+        signed, found = pgpmime_signed.verify_message(
+            mail, raw, verifiers, policy=checked_policy
+        )
+        require_good(found)
+        return VerifiedMessage(signed, found)
     from .mime import smime_signed
 
     message, results = smime_signed.verify_message(

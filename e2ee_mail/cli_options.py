@@ -281,7 +281,8 @@ def configure_encrypt(p: argparse.ArgumentParser) -> None:
             action="append",
             metavar="KEY",
             help="sign, then encrypt, with this secret key file (X.509 for "
-            "cms/smime); repeat for several signers",
+            "cms/smime, repeatable for several signers; one OpenPGP key for "
+            "openpgp/pgpmime)",
         ),
     )
     _passphrase_options(
@@ -344,7 +345,8 @@ def configure_sign(p: argparse.ArgumentParser) -> None:
             "--detached",
             action="store_true",
             help="cms/openpgp: write only the signature; smime: multipart/signed "
-            "(default for smime without it: opaque signed-data)",
+            "(default for smime without it: opaque signed-data); pgpmime: "
+            "multipart/signed either way",
         ),
         _arg(
             "--armor",

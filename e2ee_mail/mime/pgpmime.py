@@ -6,7 +6,10 @@ with two parts: ``application/pgp-encrypted`` holding "Version: 1", and
 encrypted is the inner entity of ``headers.build_inner`` (the original body part plus
 protected copies of its header fields) in canonical CRLF form (RFC 3156 §3).
 Decryption opens only a message whose whole body is the multipart/encrypted entity.
-Left out: signed-then-encrypted (RFC 3156 §6) and inline PGP.
+Signed and encrypted mail takes RFC 3156 §6.2's combined form: the OpenPGP message
+inside is signed then encrypted (One-Pass Signature, Literal Data holding the inner
+entity, Signature), so the mail keeps the same two-part shape. Left out: the
+nested form of §6.1 and inline PGP.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from ..core.random import random_bytes
 from ..errors import MIMEError
-from ..model import Certificate, SecretKey
+from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import DEFAULT_MAX_MAIL_HEADER_BYTES, Policy
 from . import headers
 from .fields import field
@@ -29,7 +32,9 @@ __all__ = [
     "check_control_part",
     "check_data_part",
     "decrypt_message",
+    "decrypt_verified",
     "encrypt_message",
+    "encrypt_signed_message",
     "open_message",
 ]
 
@@ -82,6 +87,37 @@ def encrypt_message(
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
     armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
+    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex(), hcp=checked)
+
+
+def encrypt_signed_message(
+    msg: EmailMessage,
+    certs: Sequence[Certificate],
+    key: SecretKey,
+    *,
+    policy: Policy,
+    hcp: HCPChoice = "baseline",
+    legacy_display: bool = True,
+) -> EmailMessage:
+    """Sign then encrypt a whole mail in RFC 3156 §6.2's combined form: the inner
+    entity of :func:`encrypt_message`, in canonical CRLF form, is the literal data
+    of an OpenPGP message signed by ``key`` and encrypted to ``certs`` (its
+    signature names every recipient, RFC 9580 §5.2.3.36).
+
+    Raises:
+        As :func:`encrypt_message`, and UnsupportedError for a key that may not
+        sign.
+    """
+    from ..openpgp import signing
+    from .streamio import check_message_header
+    from .wire import to_bytes
+
+    check_message_header(msg, policy.max_mail_header_bytes)
+    checked = resolve_hcp(hcp)
+    inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
+    armored = signing.encrypt_signed(
+        to_bytes(inner), certs, key, armor=True, policy=policy
+    )
     return message_from_parts(msg, armored, "=-" + random_bytes(12).hex(), hcp=checked)
 
 
@@ -204,3 +240,29 @@ def open_message(
     """
     plaintext = decrypt(_encrypted_part(msg))
     return headers.restore_entity(plaintext, msg, max_header_bytes=max_header_bytes)
+
+
+def decrypt_verified(
+    msg: EmailMessage,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[EmailMessage, tuple[SignatureResult, ...]]:
+    """Decrypt a PGP/MIME mail and check the signatures of RFC 3156 §6.2's combined
+    form inside it: (the inner message, its header fields restored; one result per
+    signature, none when the OpenPGP message was not signed). The signatures cover
+    the whole inner entity, header fields and all."""
+    from ..openpgp import verifying
+
+    found: list[tuple[SignatureResult, ...]] = []
+
+    def open_signed(blob: bytes | memoryview) -> bytearray:
+        plain, results = verifying.decrypt_verified(blob, keys, certs, policy=policy)
+        found.append(results)
+        return plain
+
+    message = open_message(
+        msg, open_signed, max_header_bytes=policy.max_mail_header_bytes
+    )
+    return message, found[0]

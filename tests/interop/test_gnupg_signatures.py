@@ -4,7 +4,11 @@
   ``--encrypt --sign``) with Ed25519, RSA-3072 and an Ed25519 signing subkey
   (with its back-signature) → we verify "good";
 * we sign with our v4 EdDSALegacy, RSA-3072 and gpg's own keys (inline, detached,
-  encrypted) → ``gpg --verify`` / ``gpg --decrypt`` report GOODSIG.
+  encrypted) → ``gpg --verify`` / ``gpg --decrypt`` report GOODSIG;
+* the same through the public API: ``e2ee_mail.sign(format="openpgp")`` and a
+  PGP/MIME multipart/signed part and a signed and encrypted PGP/MIME mail
+  (RFC 3156 §6.2) checked by gpg, and ``gpg --encrypt --sign``
+  opened by ``e2ee_mail.decrypt(verify_with=...)``.
 """
 
 from __future__ import annotations
@@ -195,3 +199,99 @@ def test_gpg_signing_subkey_is_selected_with_its_back_signature(world: World) ->
     assert "[GNUPG:] GOODSIG" in _status(proc.stderr)
     _, results = verifying.verify_inline(signed, [peer.cert], policy=DEFAULT)
     _good(results, peer.cert)
+
+
+# -- through the public API --------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["v4", "rsa"])
+def test_public_sign_gpg_verifies(world: World, kind: str) -> None:
+    sig = e2ee_mail.sign(BODY, signer(kind), format="openpgp", detached=True)
+    signed = e2ee_mail.sign(BODY, signer(kind), armor=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        sig_path = os.path.join(tmp, "body.sig")
+        data_path = os.path.join(tmp, "body")
+        with open(sig_path, "wb") as f:
+            f.write(sig)
+        with open(data_path, "wb") as f:
+            f.write(BODY)
+        proc = world.home.run(["--status-fd", "1", "--verify", sig_path, data_path])
+    assert "[GNUPG:] GOODSIG" in proc.stdout.decode()
+    proc = world.home.run(["--status-fd", "2", "--decrypt"], input=signed)
+    assert proc.stdout == BODY
+    assert "[GNUPG:] GOODSIG" in _status(proc.stderr)
+
+
+@pytest.mark.parametrize("who", ["ed25519", "subkey"])
+def test_gpg_encrypt_sign_public_decrypt_verify_with(world: World, who: str) -> None:
+    peer = world.peers[who]
+    ours = signer("v4")
+    sealed = world.home.run(
+        [
+            "--trust-model",
+            "always",
+            "-u",
+            peer.fpr,
+            "-r",
+            ours.public.fingerprint,
+            "--encrypt",
+            "--sign",
+        ],
+        input=BODY,
+    ).stdout
+    assert e2ee_mail.decrypt(sealed, ours, verify_with=peer.cert) == BODY
+    other = world.peers["rsa"].cert
+    with pytest.raises(e2ee_mail.SignatureError):
+        e2ee_mail.decrypt(sealed, ours, verify_with=other)
+
+
+def test_pgpmime_multipart_signed_gpg_verifies(world: World) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Sig Four <four@example.org>"
+    msg["To"] = "bob@example.org"
+    msg["Subject"] = "Plans"
+    msg.set_content("See you at 3pm.\n")
+    signed = e2ee_mail.sign_message(msg, signer("v4"))
+    boundary = signed.get_boundary()
+    assert boundary is not None
+    delimiter = b"\r\n--" + boundary.encode()
+    raw = signed.as_bytes()
+    body = raw[raw.index(b"\r\n\r\n") + 2 :]
+    # RFC 3156 §5: the first part's octets (the CRLF before the delimiter excluded)
+    # are what the second part's signature covers.
+    _, first, second, _ = body.split(delimiter)
+    content = first.split(b"\r\n", 1)[1]
+    sig = second.split(b"\r\n\r\n", 1)[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        sig_path = os.path.join(tmp, "part.asc")
+        data_path = os.path.join(tmp, "part")
+        with open(sig_path, "wb") as f:
+            f.write(sig)
+        with open(data_path, "wb") as f:
+            f.write(content)
+        proc = world.home.run(["--status-fd", "1", "--verify", sig_path, data_path])
+    assert "[GNUPG:] GOODSIG" in proc.stdout.decode()
+
+
+def test_pgpmime_signed_and_encrypted_gpg_decrypts_good_signature(
+    world: World,
+) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Sig Four <four@example.org>"
+    msg["To"] = "alice@example.org"
+    msg["Subject"] = "Plans"
+    msg.set_content("See you at 3pm.\n")
+    sealed = e2ee_mail.encrypt_message(
+        msg, world.peers["ed25519"].cert, sign_with=signer("v4")
+    )
+    parts = sealed.get_payload()
+    assert isinstance(parts, list)
+    armored = parts[1].get_payload(decode=True)
+    # RFC 3156 §6.2: one OpenPGP message, signed then encrypted, holds the entity.
+    proc = world.home.run(["--status-fd", "2", "--decrypt"], input=armored)
+    assert "[GNUPG:] GOODSIG" in _status(proc.stderr)
+    assert b"Subject: Plans" in proc.stdout

@@ -10,7 +10,7 @@ import pytest
 from signing_keys import signer
 
 import e2ee_mail
-from e2ee_mail import SignatureError, UnsupportedError, UsageError
+from e2ee_mail import SignatureError, UsageError
 from e2ee_mail.x509 import certs, keygen
 
 BODY = b"Meeting moved to 3pm.\r\n" * 20
@@ -273,18 +273,6 @@ def test_trust_store_still_checks_key_usage(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(SignatureError) as info:
         e2ee_mail.verify_message(mail, trust=[root])
     assert [r.status for r in info.value.results] == ["policy-refused"]
-
-
-def test_openpgp_signing_says_unavailable(bob: certs.X509SecretKey) -> None:
-    pgp = e2ee_mail.generate_key("Carol <carol@example.org>", format="openpgp")
-    with pytest.raises(UnsupportedError, match="OpenPGP signatures are not available"):
-        e2ee_mail.sign(b"x", pgp)
-    with pytest.raises(UnsupportedError, match="OpenPGP signatures are not available"):
-        e2ee_mail.encrypt(b"x", pgp.public, sign_with=pgp)
-    with pytest.raises(UnsupportedError, match="OpenPGP signatures are not available"):
-        e2ee_mail.verify(b"-----BEGIN PGP SIGNATURE-----\n", pgp.public)
-    # Plain OpenPGP encryption is untouched.
-    assert e2ee_mail.decrypt(e2ee_mail.encrypt(b"x", pgp.public), pgp) == b"x"
 
 
 def test_argument_checks(bob: certs.X509SecretKey) -> None:
