@@ -50,14 +50,14 @@ def sign_message(msg: EmailMessage, key: SecretKey, *, policy: Policy) -> EmailM
             be made 7-bit.
     """
     from ..openpgp import signing
-    from .smime_signed import _seven_bit, _signed_inner
+    from .smime_signed import seven_bit, signed_inner
     from .streamio import check_message_header
     from .wire import crlf_lines, to_bytes
 
     check_message_header(msg, policy.max_mail_header_bytes)
     micalg = signing.micalg(key)
-    inner = _signed_inner(msg)
-    _seven_bit(inner)
+    inner = signed_inner(msg)
+    seven_bit(inner)
     entity = to_bytes(inner)
     if not entity.isascii():
         raise UnsupportedError(
@@ -130,12 +130,14 @@ def verify_message(
             application/pgp-signature.
     """
     from ..openpgp import verifying
-    from .smime_signed import _crlf, _raw, _signed_part
+    from .smime_signed import crlf, signed_part, wire_bytes
 
     boundary = msg.get_boundary()
     if not boundary:
         raise MIMEError("multipart/signed without a boundary")
-    content, sig_part = _signed_part(_raw(msg) if raw is None else _crlf(raw), boundary)
+    content, sig_part = signed_part(
+        wire_bytes(msg) if raw is None else crlf(raw), boundary
+    )
     try:
         results = verifying.verify_detached(
             content, _signature(sig_part), certs, policy=policy

@@ -57,10 +57,15 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 __all__ = [
+    "crlf",
     "decrypt_verified",
     "encrypt_signed_message",
+    "seven_bit",
     "sign_message",
+    "signed_inner",
+    "signed_part",
     "verify_message",
+    "wire_bytes",
 ]
 
 SignedShape = Literal["multipart", "opaque"]
@@ -80,7 +85,7 @@ def _signers(keys: Sequence[SecretKey]) -> list[X509SecretKey]:
     return out
 
 
-def _signed_inner(msg: EmailMessage) -> EmailMessage:
+def signed_inner(msg: EmailMessage) -> EmailMessage:
     inner = headers.build_inner(msg, hcp=hcp_no_confidentiality, legacy_display=False)
     set_params(inner, {"hp": "clear"})
     # HP-Outer records what an encrypted message shows outside (RFC 9788 §2.2);
@@ -90,7 +95,7 @@ def _signed_inner(msg: EmailMessage) -> EmailMessage:
     return inner
 
 
-def _seven_bit(entity: EmailMessage) -> None:
+def seven_bit(entity: EmailMessage) -> None:
     """Re-encode the 8-bit leaf parts of ``entity`` for multipart/signed, which
     must be 7-bit so that no transport rewrites the signed octets (RFC 8551
     §3.1.2): text as quoted-printable, anything else as base64."""
@@ -140,9 +145,9 @@ def sign_message(
 
     check_message_header(msg, policy.max_mail_header_bytes)
     signers = _signers(keys)
-    inner = _signed_inner(msg)
+    inner = signed_inner(msg)
     if shape == "multipart":
-        _seven_bit(inner)
+        seven_bit(inner)
     entity = canonical_bytes(inner)
     builder = SignedDataBuilder(signers)
     builder.update(entity)
@@ -231,24 +236,24 @@ def encrypt_signed_message(
 # --- verifying --------------------------------------------------------------------
 
 
-def _crlf(data: bytes) -> bytes:
+def crlf(data: bytes) -> bytes:
     from .wire import crlf_lines
 
     return crlf_lines(data)
 
 
-def _raw(msg: EmailMessage | bytes | bytearray | memoryview) -> bytes:
+def wire_bytes(msg: EmailMessage | bytes | bytearray | memoryview) -> bytes:
     if isinstance(msg, bytes | bytearray | memoryview):
-        return _crlf(bytes(msg))
+        return crlf(bytes(msg))
     from email import policy as email_policy
 
     try:
-        return _crlf(msg.as_bytes(policy=email_policy.SMTP))
+        return crlf(msg.as_bytes(policy=email_policy.SMTP))
     except Exception as exc:  # the generator raises many types on odd input
         raise MIMEError(f"cannot serialize the message: {exc}") from None
 
 
-def _signed_part(raw: bytes, boundary: str) -> tuple[bytes, bytes]:
+def signed_part(raw: bytes, boundary: str) -> tuple[bytes, bytes]:
     """(the signed entity's octets, the signature part's octets) of a
     multipart/signed, as they came (RFC 1847 §2.1: the CRLF before a delimiter
     belongs to the delimiter)."""
@@ -428,8 +433,8 @@ def verify_message(
         boundary = msg.get_boundary()
         if protocol not in _SIGNATURE_TYPES or not boundary:
             return msg, ()
-        content, sig_part = _signed_part(
-            _raw(msg) if raw is None else _crlf(raw), boundary
+        content, sig_part = signed_part(
+            wire_bytes(msg) if raw is None else crlf(raw), boundary
         )
         results = _verify_detached(content, _signature_der(sig_part), certs, policy)
     elif ctype in SMIME_TYPES:
