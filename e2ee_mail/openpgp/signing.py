@@ -17,6 +17,7 @@ is written, in the one pass that also encrypts it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import BinaryIO, Final
@@ -337,17 +338,7 @@ class DocumentSigner:
         )
         digest = self._hasher.digest(draft)
         material = _sign_digest(packet, self._private, self.hash_algorithm, digest)
-        return SignaturePacket(
-            draft.version,
-            draft.sig_type,
-            draft.pk_algorithm,
-            draft.hash_algorithm,
-            draft.hashed_area,
-            draft.unhashed_area,
-            digest[:2],
-            self._salt,
-            material,
-        )
+        return dataclasses.replace(draft, left16=digest[:2], material=material)
 
     def signature_packet(self) -> bytes:
         """:meth:`finish`, serialized as a Signature packet."""
