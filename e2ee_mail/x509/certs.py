@@ -619,32 +619,12 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
             f"{_key_name(key)} keys can neither decrypt nor sign mail here: use "
             "RSA, X25519, NIST P-256/P-384/P-521, ML-KEM-768/1024 or Ed25519"
         )
-    assert isinstance(
-        key,
-        rsa.RSAPrivateKey
-        | x25519.X25519PrivateKey
-        | ec.EllipticCurvePrivateKey
-        | ed25519.Ed25519PrivateKey
-        | mlkem.MLKEM768PrivateKey
-        | mlkem.MLKEM1024PrivateKey,
-    )
+    assert isinstance(key, PrivateKey)
     return key
 
 
 def _public_der(key: PublicKey | PrivateKey) -> bytes:
-    pub = (
-        key.public_key()
-        if isinstance(
-            key,
-            rsa.RSAPrivateKey
-            | x25519.X25519PrivateKey
-            | ec.EllipticCurvePrivateKey
-            | ed25519.Ed25519PrivateKey
-            | mlkem.MLKEM768PrivateKey
-            | mlkem.MLKEM1024PrivateKey,
-        )
-        else key
-    )
+    pub = key.public_key() if isinstance(key, PrivateKey) else key
     return pub.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
