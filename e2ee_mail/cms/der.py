@@ -111,7 +111,12 @@ def _read_issuer_and_serial(content: bytes) -> structures.RecipientId | None:
 _memo_issuer_and_serial = functools.lru_cache(maxsize=1024)(_read_issuer_and_serial)
 
 
-def _ktri(buf: bytes, start: int, stop: int) -> structures.KeyTransRecipientInfo:
+def _version_and_rid(
+    buf: bytes, start: int, stop: int
+) -> tuple[int, structures.RecipientId, int]:
+    """The version and the rid that open a KeyTransRecipientInfo (RFC 5652 §6.2.1)
+    or a KEMRecipientInfo (RFC 9629 §3): issuerAndSerialNumber or [0]
+    subjectKeyIdentifier. Returns them with the position after the rid."""
     s, e = expect(buf, start, stop, 0x02)
     version = small_int(buf, s, e)
     tag, s, pos = element(buf, e, stop)
@@ -121,9 +126,39 @@ def _ktri(buf: bytes, start: int, stop: int) -> structures.KeyTransRecipientInfo
         rid = structures.RecipientId(subject_key_identifier=buf[s:pos])
     else:
         raise Decline
-    alg_start = pos
-    _, pos = expect(buf, pos, stop, 0x30)
-    alg = _key_encryption_algorithm(buf[alg_start:pos])
+    return version, rid, pos
+
+
+def _algorithm(
+    buf: bytes,
+    pos: int,
+    stop: int,
+    read: Callable[[bytes], structures.AlgorithmIdentifier],
+) -> tuple[structures.AlgorithmIdentifier, int]:
+    """The AlgorithmIdentifier at ``pos``, read by ``read``; the position after it."""
+    _, end = expect(buf, pos, stop, 0x30)
+    return read(buf[pos:end]), end
+
+
+def _ukm_and_wrap(
+    buf: bytes, pos: int, stop: int, ukm_tag: int
+) -> tuple[bytes | None, structures.AlgorithmIdentifier, int]:
+    """An optional ukm OCTET STRING under its explicit tag ``ukm_tag``, then the
+    key-encryption (wrap) algorithm: (ukm, algorithm, position after it)."""
+    tag, s, e = element(buf, pos, stop)
+    ukm = None
+    if tag == ukm_tag:
+        ukm = buf[expect_last(buf, s, e, 0x04) : e]
+        pos = e
+        tag, s, e = element(buf, pos, stop)
+    if tag != 0x30:
+        raise Decline
+    return ukm, _key_encryption_algorithm(buf[pos:e]), e
+
+
+def _ktri(buf: bytes, start: int, stop: int) -> structures.KeyTransRecipientInfo:
+    version, rid, pos = _version_and_rid(buf, start, stop)
+    alg, pos = _algorithm(buf, pos, stop, _key_encryption_algorithm)
     s = expect_last(buf, pos, stop, 0x04)
     return structures.KeyTransRecipientInfo(version, rid, alg, buf[s:stop])
 
@@ -144,15 +179,7 @@ def _kari(buf: bytes, start: int, stop: int) -> structures.KeyAgreeRecipientInfo
         public_key = buf[e + len(_X25519_ORIGINATOR) : pos]
     else:
         originator_algorithm, public_key, pos = _originator(buf, e, stop)
-    tag, s, e = element(buf, pos, stop)
-    ukm = None
-    if tag == 0xA1:
-        ukm = buf[expect_last(buf, s, e, 0x04) : e]
-        pos = e
-        tag, s, e = element(buf, pos, stop)
-    if tag != 0x30:
-        raise Decline
-    key_encryption_algorithm = _key_encryption_algorithm(buf[pos:e])
+    ukm, key_encryption_algorithm, e = _ukm_and_wrap(buf, pos, stop, 0xA1)
     s, e = expect(buf, e, stop, 0x30)
     if e != stop or s == e:
         raise Decline
@@ -178,9 +205,7 @@ def _originator(
     s, end = expect(buf, pos, stop, 0xA0)
     s = expect_last(buf, s, end, 0xA1)
     e = end
-    alg_start = s
-    _, s = expect(buf, s, e, 0x30)
-    originator_algorithm = _public_key_algorithm(buf[alg_start:s])
+    originator_algorithm, s = _algorithm(buf, s, e, _public_key_algorithm)
     if originator_algorithm.algorithm not in _ORIGINATOR_ALGORITHMS:
         raise Decline  # asn1crypto reads other keys by their own spec
     bs, be = expect(buf, s, e, 0x03)
@@ -195,34 +220,14 @@ def _kemri(buf: bytes, start: int, stop: int) -> structures.KEMRecipientInfo:
         raise Decline  # another kind of OtherRecipientInfo: the general reader's
     pos = start + len(_ORI_KEM)
     start = expect_last(buf, pos, stop, 0x30)
-    s, e = expect(buf, start, stop, 0x02)
-    version = small_int(buf, s, e)
-    tag, s, pos = element(buf, e, stop)
-    if tag == 0x30:
-        rid = _issuer_and_serial(buf, s, pos)
-    elif tag == 0x80:
-        rid = structures.RecipientId(subject_key_identifier=buf[s:pos])
-    else:
-        raise Decline
-    kem_at = pos
-    _, pos = expect(buf, pos, stop, 0x30)
-    kem = _generic_algorithm(buf[kem_at:pos])
+    version, rid, pos = _version_and_rid(buf, start, stop)
+    kem, pos = _algorithm(buf, pos, stop, _generic_algorithm)
     s, pos = expect(buf, pos, stop, 0x04)
     kemct = buf[s:pos]
-    kdf_at = pos
-    _, pos = expect(buf, pos, stop, 0x30)
-    kdf = _generic_algorithm(buf[kdf_at:pos])
+    kdf, pos = _algorithm(buf, pos, stop, _generic_algorithm)
     s, pos = expect(buf, pos, stop, 0x02)
     kek_length = integer(buf, s, pos)
-    tag, s, e = element(buf, pos, stop)
-    ukm = None
-    if tag == 0xA0:
-        ukm = buf[expect_last(buf, s, e, 0x04) : e]
-        pos = e
-        tag, s, e = element(buf, pos, stop)
-    if tag != 0x30:
-        raise Decline
-    wrap = _key_encryption_algorithm(buf[pos:e])
+    ukm, wrap, e = _ukm_and_wrap(buf, pos, stop, 0xA0)
     s = expect_last(buf, e, stop, 0x04)
     return structures.KEMRecipientInfo(
         version=version,

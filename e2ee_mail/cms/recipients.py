@@ -116,20 +116,18 @@ def candidates(
         for info in infos:
             if type(info) is not kind:
                 continue
-            if kind is KEMRecipientInfo:
-                assert isinstance(info, KEMRecipientInfo)
+            if kind is not KeyAgreeRecipientInfo:
+                # One recipient per entry; without a certificate, a KEM key tries
+                # only the entries of its own KEM.
+                assert isinstance(info, KEMRecipientInfo | KeyTransRecipientInfo)
+                trial = cert is None and (
+                    not isinstance(info, KEMRecipientInfo)
+                    or info.kem.algorithm == kem_oid
+                )
                 if _names(info.rid, cert):
                     named = True
                     found.append((info, 0, key))
-                elif cert is None and info.kem.algorithm == kem_oid:
-                    found.append((info, 0, key))
-                continue
-            if kind is KeyTransRecipientInfo:
-                assert isinstance(info, KeyTransRecipientInfo)
-                if _names(info.rid, cert):
-                    named = True
-                    found.append((info, 0, key))
-                elif cert is None:
+                elif trial:
                     found.append((info, 0, key))
                 continue
             assert isinstance(info, KeyAgreeRecipientInfo)

@@ -15,6 +15,7 @@ A codec: no cryptography, no randomness, no files opened.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
@@ -153,32 +154,27 @@ def _ori(chosen: Any) -> structures.RecipientInfo:
     )
 
 
+@functools.cache
 def _kemri_class() -> Any:
     # KEMRecipientInfo (RFC 9629 §3), with the asn1crypto classes RecipientInfo uses
     # for the same kinds of field elsewhere (rid as in KeyTransRecipientInfo, wrap
     # as a keyEncryptionAlgorithm).
-    global _KEMRI
-    if _KEMRI is None:
-        from asn1crypto import algos, cms, core
+    from asn1crypto import algos, cms, core
 
-        class KEMRecipientInfo(core.Sequence):  # type: ignore[misc]
-            _fields = [  # noqa: RUF012
-                ("version", cms.CMSVersion),
-                ("rid", cms.RecipientIdentifier),
-                ("kem", algos.AlgorithmIdentifier),
-                ("kemct", core.OctetString),
-                ("kdf", algos.AlgorithmIdentifier),
-                ("kek_length", core.Integer),
-                ("ukm", core.OctetString, {"explicit": 0, "optional": True}),
-                ("wrap", cms.KeyEncryptionAlgorithm),
-                ("encrypted_key", core.OctetString),
-            ]
+    class KEMRecipientInfo(core.Sequence):  # type: ignore[misc]
+        _fields = [  # noqa: RUF012
+            ("version", cms.CMSVersion),
+            ("rid", cms.RecipientIdentifier),
+            ("kem", algos.AlgorithmIdentifier),
+            ("kemct", core.OctetString),
+            ("kdf", algos.AlgorithmIdentifier),
+            ("kek_length", core.Integer),
+            ("ukm", core.OctetString, {"explicit": 0, "optional": True}),
+            ("wrap", cms.KeyEncryptionAlgorithm),
+            ("encrypted_key", core.OctetString),
+        ]
 
-        _KEMRI = KEMRecipientInfo
-    return _KEMRI
-
-
-_KEMRI: Any = None
+    return KEMRecipientInfo
 
 
 def recipient_infos(
@@ -279,23 +275,18 @@ def _gcm_value(params: Any) -> structures.GCMParameters:
     )
 
 
+@functools.cache
 def _gcm_params_class() -> Any:
     # asn1crypto has no GCMParameters; RFC 5084 §3.2 defines it with ICVlen DEFAULT 12.
-    global _GCM_PARAMS
-    if _GCM_PARAMS is None:
-        from asn1crypto import core
+    from asn1crypto import core
 
-        class GCMParams(core.Sequence):  # type: ignore[misc]
-            _fields = [  # noqa: RUF012
-                ("aes_nonce", core.OctetString),
-                ("aes_icvlen", core.Integer, {"default": 12}),
-            ]
+    class GCMParams(core.Sequence):  # type: ignore[misc]
+        _fields = [  # noqa: RUF012
+            ("aes_nonce", core.OctetString),
+            ("aes_icvlen", core.Integer, {"default": 12}),
+        ]
 
-        _GCM_PARAMS = GCMParams
-    return _GCM_PARAMS
-
-
-_GCM_PARAMS: Any = None
+    return GCMParams
 
 
 def oaep_parameters(der: bytes | None) -> structures.OAEPParameters:

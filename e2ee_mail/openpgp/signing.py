@@ -17,8 +17,10 @@ is written, in the one pass that also encrypts it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import BinaryIO, Final
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -51,6 +53,7 @@ from .packets.header import (
 from .packets.keys import PublicKeyPacket, key_id
 from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.onepass import OnePassSignature, serialize_one_pass
+from .packets.seipd import SEIPDv2Header
 from .packets.signature import (
     SALT_SIZE,
     SIG_PRIMARY_BINDING,
@@ -337,17 +340,7 @@ class DocumentSigner:
         )
         digest = self._hasher.digest(draft)
         material = _sign_digest(packet, self._private, self.hash_algorithm, digest)
-        return SignaturePacket(
-            draft.version,
-            draft.sig_type,
-            draft.pk_algorithm,
-            draft.hash_algorithm,
-            draft.hashed_area,
-            draft.unhashed_area,
-            digest[:2],
-            self._salt,
-            material,
-        )
+        return dataclasses.replace(draft, left16=digest[:2], material=material)
 
     def signature_packet(self) -> bytes:
         """:meth:`finish`, serialized as a Signature packet."""
@@ -392,6 +385,15 @@ def _armored(data: bytes | bytearray, block: str, version: int) -> bytes:
     return bytes(armor_mod.enarmor(data, block, crc=version == 4))
 
 
+def _detached(signer: DocumentSigner, pieces: Iterable[Buffer], armor: bool) -> bytes:
+    """The detached signature ``signer`` makes over ``pieces``: bytes are hashed in
+    one piece, a stream in bounded ones."""
+    for piece in pieces:
+        signer.update(piece)
+    out = signer.signature_packet()
+    return _armored(out, BLOCK_SIGNATURE, signer.version) if armor else out
+
+
 def sign_detached(
     data: Buffer,
     key: SecretKey,
@@ -402,10 +404,7 @@ def sign_detached(
 ) -> bytes:
     """A detached signature of ``data`` (a Signature packet alone; armored as
     "PGP SIGNATURE")."""
-    signer = DocumentSigner(key, text=text, now=now)
-    signer.update(data)
-    out = signer.signature_packet()
-    return _armored(out, BLOCK_SIGNATURE, signer.version) if armor else out
+    return _detached(DocumentSigner(key, text=text, now=now), (data,), armor)
 
 
 def sign_detached_stream(
@@ -417,11 +416,25 @@ def sign_detached_stream(
     now: int | None = None,
 ) -> bytes:
     """:func:`sign_detached` over a stream read once, in bounded memory."""
-    signer = DocumentSigner(key, text=text, now=now)
-    while piece := src.read(_READ_SIZE):
-        signer.update(piece)
-    out = signer.signature_packet()
-    return _armored(out, BLOCK_SIGNATURE, signer.version) if armor else out
+    pieces = iter(functools.partial(src.read, _READ_SIZE), b"")
+    return _detached(DocumentSigner(key, text=text, now=now), pieces, armor)
+
+
+def _inner_packets(data: Buffer, signer: DocumentSigner, text: bool) -> bytearray:
+    """One-Pass Signature, Literal Data and Signature packets around ``data``,
+    built at their final size (``data`` is copied once)."""
+    signer.update(data)
+    head = _literal_header(text)
+    ops = signer.one_pass()
+    literal_head = serialize_header(TAG_LITERAL, len(head) + len(data)) + head
+    sig = signer.signature_packet()
+    out = bytearray(len(ops) + len(literal_head) + len(data) + len(sig))
+    view = memoryview(out)
+    pos = 0
+    for part in (ops, literal_head, data, sig):
+        view[pos : pos + len(part)] = part
+        pos += len(part)
+    return out
 
 
 def sign_inline(
@@ -435,14 +448,10 @@ def sign_inline(
     """An inline-signed message: One-Pass Signature, Literal Data, Signature
     (RFC 9580 §10.3), armored as "PGP MESSAGE" unless ``armor`` is False."""
     signer = DocumentSigner(key, text=text, now=now)
-    signer.update(data)
-    head = _literal_header(text)
-    out = (
-        signer.one_pass()
-        + serialize_packet(TAG_LITERAL, head + bytes(data))
-        + signer.signature_packet()
+    out = _inner_packets(data, signer, text)
+    return (
+        _armored(out, armor_mod.BLOCK_MESSAGE, signer.version) if armor else bytes(out)
     )
-    return _armored(out, armor_mod.BLOCK_MESSAGE, signer.version) if armor else out
 
 
 def _write_signed(
@@ -516,21 +525,36 @@ def sign_inline_stream(
 # -- signed and encrypted ----------------------------------------------------------
 
 
-def _inner_packets(data: Buffer, signer: DocumentSigner, text: bool) -> bytearray:
-    """One-Pass Signature, Literal Data and Signature packets around ``data``,
-    built at their final size (``data`` is copied once)."""
-    signer.update(data)
-    head = _literal_header(text)
-    ops = signer.one_pass()
-    literal_head = serialize_header(TAG_LITERAL, len(head) + len(data)) + head
-    sig = signer.signature_packet()
-    out = bytearray(len(ops) + len(literal_head) + len(data) + len(sig))
-    view = memoryview(out)
-    pos = 0
-    for part in (ops, literal_head, data, sig):
-        view[pos : pos + len(part)] = part
-        pos += len(part)
-    return out
+def _signed_to(
+    certs: Sequence[Certificate],
+    key: SecretKey,
+    policy: Policy,
+    text: bool,
+    now: int | None,
+) -> tuple[list[OpenPGPCertificate], list[KeyInfo], DocumentSigner]:
+    """The recipients, the key each is encrypted to, and a signer naming each
+    recipient's fingerprint (RFC 9580 §5.2.3.36)."""
+    from .recipients import openpgp_certs, recipient_key
+
+    recipients = openpgp_certs(certs)
+    keys = [recipient_key(c, policy) for c in recipients]
+    signer = DocumentSigner(
+        key, text=text, recipients=[c.primary.fingerprint for c in recipients], now=now
+    )
+    return recipients, keys, signer
+
+
+def _v2_session(
+    recipients: Sequence[OpenPGPCertificate], policy: Policy
+) -> tuple[SEIPDv2Header, bytes]:
+    """A SEIPDv2 header with the suite every recipient accepts, and a fresh
+    session key for it."""
+    from . import seipdv2
+    from .recipients import choose_suite
+
+    cipher, aead = choose_suite(recipients)
+    session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
+    return seipdv2.new_header(cipher, aead, policy.chunk_size_octet), session_key
 
 
 def encrypt_signed(
@@ -555,19 +579,9 @@ def encrypt_signed(
     from . import seipdv2
     from .message import _v1
     from .packets import TAG_SEIPD
-    from .recipients import (
-        choose_container,
-        choose_suite,
-        openpgp_certs,
-        pkesk_packets,
-        recipient_key,
-    )
+    from .recipients import choose_container, pkesk_packets
 
-    recipients = openpgp_certs(certs)
-    keys = [recipient_key(c, policy) for c in recipients]
-    signer = DocumentSigner(
-        key, text=text, recipients=[c.primary.fingerprint for c in recipients], now=now
-    )
+    recipients, keys, signer = _signed_to(certs, key, policy, text, now)
     inner = _inner_packets(data, signer, text)
     if choose_container(recipients, policy) == "seipdv1":
         session_key, pkesks = _v1()._new_session(recipients, policy)
@@ -578,9 +592,7 @@ def encrypt_signed(
         out[len(head)] = 1
         cfb.cfb_seal_into(session_key, inner, memoryview(out)[len(head) + 1 :])
         return armor_mod.enarmor(out, crc=True) if armor else out
-    cipher, aead = choose_suite(recipients)
-    session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
-    header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
+    header, session_key = _v2_session(recipients, policy)
     body_size = seipdv2.sealed_body_size(header, len(inner))
     head = pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
     out = bytearray(len(head) + body_size)
@@ -625,19 +637,9 @@ def encrypt_signed_stream(
     from . import seipdv2
     from .message import _remaining_size, _v1
     from .packets import TAG_SEIPD
-    from .recipients import (
-        choose_container,
-        choose_suite,
-        openpgp_certs,
-        pkesk_packets,
-        recipient_key,
-    )
+    from .recipients import choose_container, pkesk_packets
 
-    recipients = openpgp_certs(certs)
-    keys = [recipient_key(c, policy) for c in recipients]
-    signer = DocumentSigner(
-        key, text=text, recipients=[c.primary.fingerprint for c in recipients], now=now
-    )
+    recipients, keys, signer = _signed_to(certs, key, policy, text, now)
     if choose_container(recipients, policy) == "seipdv1":
         v1 = _v1()
         from ..core import cfb
@@ -656,9 +658,7 @@ def encrypt_signed_stream(
         if armor:
             out.close()
         return
-    cipher, aead = choose_suite(recipients)
-    session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
-    header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
+    header, session_key = _v2_session(recipients, policy)
     params = seipdv2.chunk_params(header, session_key)
     out = armor_mod.ArmorWriter(dst) if armor else dst  # type: ignore[assignment]
     out.write(pkesk_packets(session_key, keys))

@@ -14,6 +14,7 @@ A signature we cannot check counts as invalid, never as valid.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import threading
@@ -36,6 +37,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from ..core import signature
 from ..core.random import random_bytes
 from ..errors import FormatError, UnsupportedError
+from .document import HASH_NAMES
 from .packets import (
     OID_ED25519_LEGACY,
     PK_DSA,
@@ -81,15 +83,6 @@ __all__ = [
     "verify_signature",
 ]
 
-_HASH_NAMES: Final = {
-    2: "sha1",
-    8: "sha256",
-    9: "sha384",
-    10: "sha512",
-    11: "sha224",
-    12: "sha3_256",
-    14: "sha3_512",
-}
 _CRYPTO_HASHES: Final[dict[int, hashes.HashAlgorithm]] = {
     2: hashes.SHA1(),
     8: hashes.SHA256(),
@@ -118,10 +111,10 @@ def key_signature_data(
 
 
 def _digest(sig: SignaturePacket, data: bytes) -> bytes:
-    name = _HASH_NAMES.get(sig.hash_algorithm)
-    if name is None:
+    # Key signatures take only the hashes of _CRYPTO_HASHES (not MD5 or RIPEMD-160).
+    if sig.hash_algorithm not in _CRYPTO_HASHES:
         raise UnsupportedError(f"hash algorithm {sig.hash_algorithm} is not supported")
-    h = hashlib.new(name)
+    h = hashlib.new(HASH_NAMES[sig.hash_algorithm])
     if sig.version == 6:
         h.update(sig.salt)
     h.update(data)
@@ -179,17 +172,7 @@ def make_signature(
         material = encode_mpi(
             signer.sign(digest, padding.PKCS1v15(), Prehashed(chosen))
         )
-    return SignaturePacket(
-        draft.version,
-        draft.sig_type,
-        draft.pk_algorithm,
-        draft.hash_algorithm,
-        draft.hashed_area,
-        draft.unhashed_area,
-        digest[:2],
-        salt,
-        material,
-    )
+    return dataclasses.replace(draft, left16=digest[:2], material=material)
 
 
 #: ECDSA curve OIDs (RFC 9580 §9.2, DER contents without tag and length), and

@@ -72,7 +72,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..model import Certificate, KeyFormat, SecretKey
-from .pkcs8 import check_pbe_cost, load_mlkem_both
+from .pkcs8 import check_pbe_cost, load_mlkem_both, read_element
 from .usage import usage_refusal
 
 __all__ = [
@@ -435,23 +435,6 @@ def _subject_key_identifier(cert: x509.Certificate) -> bytes | None:
     return ext.value.digest
 
 
-def _element(der: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of the contents, end) of the DER element at ``pos`` (X.690
-    §8.1: one tag octet, which every field walked here has; a definite length)."""
-    tag, length = der[pos], der[pos + 1]
-    start = pos + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 0 < count <= 4:
-            raise IndexError("indefinite or oversized length")
-        length = int.from_bytes(der[start : start + count], "big")
-        start += count
-    end = start + length
-    if end > len(der):
-        raise IndexError("element runs past the end")
-    return tag, start, end
-
-
 def _raw_issuer(tbs: bytes) -> bytes:
     """The issuer Name of a tbsCertificate, its octets as the certificate holds them.
 
@@ -463,17 +446,17 @@ def _raw_issuer(tbs: bytes) -> bytes:
     the rest of loading a certificate.
     """
     try:
-        tag, pos, _ = _element(tbs, 0)
+        tag, pos, _ = read_element(tbs, 0)
         if tag != 0x30:
-            raise IndexError("not a SEQUENCE")
+            raise ValueError("not a SEQUENCE")
         if tbs[pos] == 0xA0:  # the version, absent in a v1 certificate
-            pos = _element(tbs, pos)[2]
+            pos = read_element(tbs, pos)[2]
         for want in (0x02, 0x30, 0x30):  # serialNumber, signature, issuer
             start = pos
-            tag, _, pos = _element(tbs, start)
+            tag, _, pos = read_element(tbs, start)
             if tag != want:
-                raise IndexError(f"unexpected tag {tag:#x}")
-    except IndexError as exc:
+                raise ValueError(f"unexpected tag {tag:#x}")
+    except (IndexError, ValueError) as exc:
         raise ASN1Error(f"malformed certificate issuer: {exc}") from None
     return tbs[start:pos]
 
@@ -619,32 +602,12 @@ def _private_from(block: bytes, passphrase: bytes | None, *, pem: bool) -> Priva
             f"{_key_name(key)} keys can neither decrypt nor sign mail here: use "
             "RSA, X25519, NIST P-256/P-384/P-521, ML-KEM-768/1024 or Ed25519"
         )
-    assert isinstance(
-        key,
-        rsa.RSAPrivateKey
-        | x25519.X25519PrivateKey
-        | ec.EllipticCurvePrivateKey
-        | ed25519.Ed25519PrivateKey
-        | mlkem.MLKEM768PrivateKey
-        | mlkem.MLKEM1024PrivateKey,
-    )
+    assert isinstance(key, PrivateKey)
     return key
 
 
 def _public_der(key: PublicKey | PrivateKey) -> bytes:
-    pub = (
-        key.public_key()
-        if isinstance(
-            key,
-            rsa.RSAPrivateKey
-            | x25519.X25519PrivateKey
-            | ec.EllipticCurvePrivateKey
-            | ed25519.Ed25519PrivateKey
-            | mlkem.MLKEM768PrivateKey
-            | mlkem.MLKEM1024PrivateKey,
-        )
-        else key
-    )
+    pub = key.public_key() if isinstance(key, PrivateKey) else key
     return pub.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 

@@ -27,7 +27,7 @@ from ..errors import KeyLoadError, PolicyError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import mlkem
 
-__all__ = ["MAX_PBKDF_ITERATIONS", "check_pbe_cost", "load_mlkem_both"]
+__all__ = ["MAX_PBKDF_ITERATIONS", "check_pbe_cost", "load_mlkem_both", "read_element"]
 
 #: Most key-derivation iterations an encrypted PKCS#8 key may ask for. Tools write
 #: 2,048 (OpenSSL) to a few hundred thousand; ten million HMAC-SHA256 rounds take a
@@ -84,16 +84,16 @@ _MLKEM_EXPANDED_SIZES: Final = {
 _SEED_SIZE: Final = 64
 
 
-def _element(der: bytes, pos: int, tag: int) -> tuple[int, int]:
-    """(start, end) of the contents of the DER element at ``pos``, which has ``tag``.
+def read_element(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of the contents, end) of the DER element at ``pos`` (X.690 §8.1:
+    one tag octet, which every field read with it has; a definite length).
 
     Raises:
-        ValueError: another tag, or a length that is not definite or runs past the
-            end.
+        ValueError: the length is not definite or runs past the end.
     """
-    if pos + 2 > len(der) or der[pos] != tag:
-        raise ValueError("unexpected element")
-    length, start = der[pos + 1], pos + 2
+    if pos + 2 > len(der):
+        raise ValueError("element runs past the end")
+    tag, length, start = der[pos], der[pos + 1], pos + 2
     if length & 0x80:
         count = length & 0x7F
         if not 0 < count <= 4:
@@ -102,7 +102,19 @@ def _element(der: bytes, pos: int, tag: int) -> tuple[int, int]:
         start += count
     if start + length > len(der):
         raise ValueError("element runs past the end")
-    return start, start + length
+    return tag, start, start + length
+
+
+def _element(der: bytes, pos: int, tag: int) -> tuple[int, int]:
+    """(start, end) of the contents of the DER element at ``pos``, which has ``tag``.
+
+    Raises:
+        ValueError: another tag, or as :func:`read_element`.
+    """
+    found, start, end = read_element(der, pos)
+    if found != tag:
+        raise ValueError("unexpected element")
+    return start, end
 
 
 def _both(der: bytes) -> tuple[bytes, bytes, bytes] | None:
