@@ -19,13 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from ..core.random import random_bytes
 from ..errors import FormatError, MIMEError, UnsupportedError
 from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from . import headers
-from .fields import field
-from .hcp import hcp_no_confidentiality
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -50,7 +47,7 @@ def sign_message(msg: EmailMessage, key: SecretKey, *, policy: Policy) -> EmailM
             be made 7-bit.
     """
     from ..openpgp import signing
-    from .smime_signed import seven_bit, signed_inner
+    from .smime_signed import multipart_signed, seven_bit, signed_inner
     from .streamio import check_message_header
     from .wire import crlf_lines, to_bytes
 
@@ -65,33 +62,18 @@ def sign_message(msg: EmailMessage, key: SecretKey, *, policy: Policy) -> EmailM
             "mail's parts with base64 or quoted-printable"
         )
     signature = crlf_lines(signing.sign_detached(entity, key, text=True, armor=True))
-    boundary = "=-sig-" + random_bytes(12).hex()
-    delimiter = b"--" + boundary.encode("ascii")
-    body = b"".join(
-        [
-            delimiter,
-            b"\r\n",
-            entity,
-            b"\r\n",
-            delimiter,
-            b'\r\nContent-Type: application/pgp-signature; name="signature.asc"\r\n'
+    return multipart_signed(
+        msg,
+        entity,
+        protocol=PROTOCOL,
+        micalg=micalg,
+        signature_headers=(
+            b'Content-Type: application/pgp-signature; name="signature.asc"\r\n'
             b"Content-Description: OpenPGP digital signature\r\n"
-            b'Content-Disposition: attachment; filename="signature.asc"\r\n\r\n',
-            signature,
-            delimiter,
-            b"--\r\n",
-        ]
+            b'Content-Disposition: attachment; filename="signature.asc"\r\n'
+        ),
+        signature=signature,
     )
-    signed = headers.build_outer(msg, hcp=hcp_no_confidentiality)
-    signed["Content-Type"] = field(
-        "Content-Type",
-        f'multipart/signed; protocol="{PROTOCOL}"; micalg={micalg}; '
-        f'boundary="{boundary}"',
-    )
-    # Set as the CRLF text it is: the ``email`` generator writes a multipart body
-    # given as a string unchanged, so the signed octets stay those signed.
-    signed.set_payload(body.decode("ascii"))
-    return signed
 
 
 def _signature(part_bytes: bytes) -> bytes:

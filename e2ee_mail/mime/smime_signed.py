@@ -60,6 +60,7 @@ __all__ = [
     "crlf",
     "decrypt_verified",
     "encrypt_signed_message",
+    "multipart_signed",
     "seven_bit",
     "sign_message",
     "signed_inner",
@@ -175,6 +176,33 @@ def sign_message(
             "mail's parts with base64 or quoted-printable, or sign it opaque"
         )
     der = builder.finish()
+    return multipart_signed(
+        msg,
+        entity,
+        protocol="application/pkcs7-signature",
+        micalg=builder.micalg,
+        signature_headers=(
+            b"Content-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+            b"Content-Disposition: attachment; filename=smime.p7s\r\n"
+            b"Content-Transfer-Encoding: base64\r\n"
+        ),
+        signature=bytes(base64_lines(der)),
+    )
+
+
+def multipart_signed(
+    msg: EmailMessage,
+    entity: bytes,
+    *,
+    protocol: str,
+    micalg: str,
+    signature_headers: bytes,
+    signature: bytes,
+) -> EmailMessage:
+    """The multipart/signed mail (RFC 1847 §2.1) of ``msg``'s outer header fields
+    around the signed ``entity`` and the signature part (its header fields, CRLF
+    each, and its CRLF-terminated body); S/MIME and PGP/MIME differ only in those
+    and in ``protocol`` and ``micalg``."""
     boundary = "=-sig-" + random_bytes(12).hex()
     delimiter = b"--" + boundary.encode("ascii")
     body = b"".join(
@@ -184,10 +212,10 @@ def sign_message(
             entity,
             b"\r\n",
             delimiter,
-            b"\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
-            b"Content-Disposition: attachment; filename=smime.p7s\r\n"
-            b"Content-Transfer-Encoding: base64\r\n\r\n",
-            bytes(base64_lines(der)),
+            b"\r\n",
+            signature_headers,
+            b"\r\n",
+            signature,
             delimiter,
             b"--\r\n",
         ]
@@ -195,8 +223,8 @@ def sign_message(
     signed = headers.build_outer(msg, hcp=hcp_no_confidentiality)
     signed["Content-Type"] = field(
         "Content-Type",
-        f'multipart/signed; protocol="application/pkcs7-signature"; '
-        f'micalg={builder.micalg}; boundary="{boundary}"',
+        f'multipart/signed; protocol="{protocol}"; micalg={micalg}; '
+        f'boundary="{boundary}"',
     )
     # The body is set as the CRLF text it is: the ``email`` generator writes a
     # multipart body given as a string unchanged, so the signed part's octets
