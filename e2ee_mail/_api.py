@@ -688,7 +688,7 @@ def decrypt_verified(
         signed.
 
     Raises:
-        As :func:`decrypt`, but never SignatureError.
+        Error: what :func:`decrypt` raises, but never SignatureError.
     """
     body = _args.buffer(data, func="decrypt_verified", stream="decrypt_stream")
     secret_keys = _args.keys(keys)

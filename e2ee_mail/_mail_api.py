@@ -260,7 +260,7 @@ def decrypt_message_verified(
         decrypted one, with no signature, when it was not signed as a whole).
 
     Raises:
-        As :func:`decrypt_message`, but never SignatureError.
+        Error: what :func:`decrypt_message` raises, but never SignatureError.
     """
     secret_keys = _args.keys(keys)
     certs = _args.verifiers(verify_with)
