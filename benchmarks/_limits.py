@@ -7,6 +7,7 @@ a busy shared machine disturbs both sides of a ratio alike.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 import pybase64
 from _bench import CHUNK
 from cryptography.hazmat.primitives import hashes, keywrap
-from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -301,3 +303,48 @@ def rekey_pool(
             [new_recipient] * workers,
         )
         return sum(done)
+
+
+# --- signature primitive --------------------------------------------------------------
+
+
+class SignaturePrimitive:
+    """One signature over a body as a signing format makes it, with ``cryptography``
+    directly: hash the body with the signature's hash, then sign (or verify) the
+    digest once.
+
+    - ``"ed25519"``: SHA-512 of the body, Ed25519 over the 64-octet digest. This is
+      the work of an OpenPGP v6 Ed25519 signature (RFC 9580 §5.2.4: the hash, then
+      the signature over the digest) and of a CMS Ed25519 signature, whose content
+      digest is SHA-512 (RFC 8419 §3) and whose signature covers the signed
+      attributes that carry it (a few hundred octets, as the digest here).
+    - ``"ecdsa-p256"``: SHA-256 of the body, ECDSA P-256 over the digest
+      (prehashed), the CMS ECDSA case.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        if kind == "ed25519":
+            self._ed = ed25519.Ed25519PrivateKey.generate()
+        elif kind == "ecdsa-p256":
+            self._ec = ec.generate_private_key(ec.SECP256R1())
+        else:
+            raise ValueError(f"no signature primitive {kind!r}")
+
+    def sign(self, body: bytes) -> bytes:
+        """Hash ``body`` and sign the digest."""
+        if self.kind == "ed25519":
+            return self._ed.sign(hashlib.sha512(body).digest())
+        digest = hashlib.sha256(body).digest()
+        return self._ec.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+
+    def verify(self, body: bytes, signature: bytes) -> None:
+        """Hash ``body`` and verify ``signature`` over the digest (raises
+        ``cryptography.exceptions.InvalidSignature`` when it does not match)."""
+        if self.kind == "ed25519":
+            self._ed.public_key().verify(signature, hashlib.sha512(body).digest())
+            return
+        digest = hashlib.sha256(body).digest()
+        self._ec.public_key().verify(
+            signature, digest, ec.ECDSA(Prehashed(hashes.SHA256()))
+        )

@@ -296,6 +296,8 @@ def targets(
             )
     # 6. GnuPG (whole process, from peers.py) vs our stream API in-process.
     rows.extend(gnupg_rows(r, peers))
+    # Signed messages vs the same operation unsigned plus one signature primitive.
+    rows.extend(signature_rows(r))
     # 7. Bulk re-key of a Maildir on disk vs the bare loop, 1 and 2 workers.
     rows.extend(rekey_rows(r, stat))
     # Stream peak RSS above an idle interpreter: bounded, and flat in the body size.
@@ -321,6 +323,36 @@ def targets(
                         "<= 1.5",
                         ratio <= 1.5,
                         "start-up target; whole process",
+                    )
+                )
+    return rows
+
+
+#: Size -> most that signing may add, as sign+encrypt (or decrypt+verify) over the
+#: same operation unsigned plus one signature primitive over the same bytes.
+SIGN_GOALS = {"1KiB": 1.5, "16MiB": 1.2}
+
+
+def signature_rows(r: dict[str, Result]) -> list[Row]:
+    """``encrypt(..., sign_with=)`` and ``decrypt(..., verify_with=)`` (bench_sign.py)
+    over the limit timed next to each: the unsigned operation plus one hash of the
+    body and one signature (or verification) over its digest."""
+    rows: list[Row] = []
+    for fmt in ("openpgp", "cms"):
+        for op, label in (("encrypt", "sign+encrypt"), ("decrypt", "decrypt+verify")):
+            for size, goal in SIGN_GOALS.items():
+                case = f"{fmt}.sign.{op}.{size}"
+                ours = r.get(case)
+                kind = ours.info.get("primitive", "?") if ours else "?"
+                rows.append(
+                    time_row(
+                        f"{fmt} {label}, {size}",
+                        ours,
+                        None,
+                        goal,
+                        case=case,
+                        note=f"limit: {op} unsigned + one {kind} "
+                        f"{'signature' if op == 'encrypt' else 'verification'}",
                     )
                 )
     return rows
