@@ -60,7 +60,8 @@ class Signer:
         # X.509 X25519 identity with its Ed25519 companion.
         kind = "ed25519"
         if fmt == "cms":
-            algorithm = self.signing_key.algorithm
+            # X509SecretKey.algorithm: "ed25519", "ecdh-p256", "rsa3072" ...
+            algorithm = str(getattr(self.signing_key, "algorithm", "?"))
             if algorithm not in CMS_PRIMITIVES:
                 raise NotImplementedError(f"no limit for a {algorithm} signing key")
             kind = CMS_PRIMITIVES[algorithm]
@@ -94,10 +95,10 @@ def test_signed(
     data = payload(n)
     cert = s.key.public
 
-    def sign_encrypt() -> bytes:
+    def sign_encrypt() -> bytearray:
         return e2ee_mail.encrypt(data, [cert], format=fmt, sign_with=s.signing_key)  # type: ignore[arg-type]
 
-    def encrypt() -> bytes:
+    def encrypt() -> bytearray:
         return e2ee_mail.encrypt(data, [cert], format=fmt)  # type: ignore[arg-type]
 
     # Received mail arrives as bytes (a file, a socket): decrypt is fed bytes.
@@ -134,7 +135,7 @@ def test_signed(
             s.primitive.verify(data, signature)
             return opened
 
-        out = measure(
+        opened = measure(
             lambda: e2ee_mail.decrypt(sealed, s.key, verify_with=[s.verifier]),
             case=case,
             group=f"decrypt+verify {size_id(n)}",
@@ -142,4 +143,4 @@ def test_signed(
             paired=limit,
             **info,
         )
-        assert out == data
+        assert opened == data
