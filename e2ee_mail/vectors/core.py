@@ -5,11 +5,12 @@ Each runner calls exactly what the formats call: :mod:`e2ee_mail.core.keywrap`
 ``*_into`` and streaming), :mod:`e2ee_mail.core.eax` (AES-EAX, one-shot and the
 ``*_into`` form the chunk loop calls), :mod:`e2ee_mail.core.x25519` (RFC 7748, both
 sides), :mod:`e2ee_mail.core.rsa` (RSAES-OAEP, RFC 8017 §7.1) and
-:mod:`e2ee_mail.core.signature` (ECDSA, DSA, Ed448: the checks OpenPGP
-self-signatures go through). Loading a test key from its encoding is done here with
-`cryptography`, as the key loaders of the formats do; a signature key is written as
-OpenPGP key material and decoded by :func:`e2ee_mail.openpgp.sigs.public_key_object`,
-as a certificate's primary key is.
+:mod:`e2ee_mail.core.signature` (ECDSA, DSA, Ed448, Ed25519: the checks OpenPGP
+self-signatures go through; Ed25519 and RSASSA-PSS also through the bool-answering
+checks CMS signatures go through). Loading a test key from its encoding is done here
+with `cryptography`, as the key loaders of the formats do; a signature key other
+than RSA is written as OpenPGP key material and decoded by
+:func:`e2ee_mail.openpgp.sigs.public_key_object`, as a certificate's primary key is.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec as _ec
 from cryptography.hazmat.primitives.asymmetric import ed448 as _ed448
+from cryptography.hazmat.primitives.asymmetric import ed25519 as _ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa as _rsa
 from cryptography.hazmat.primitives.asymmetric import x25519 as _x25519
-from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.hashes import SHA256, SHA384
 
 from ..core import aead, eax, keywrap, rsa, signature, x25519
 from ..core.rsa import OAEPHash
-from ..errors import DecryptionError, Error
+from ..errors import DecryptionError, Error, FormatError
 from ..policy import Policy
 from .case import Case, Mismatch
 from .core_ecdh import run_rfc7748
@@ -199,9 +201,14 @@ def run_rsa_oaep(case: Case, policy: Policy) -> None:
 
 
 #: OpenPGP curve OIDs (RFC 9580 §9.2) of the ECDSA vector curves.
-_ECDSA_OIDS = {"secp256r1": bytes.fromhex("2a8648ce3d030107")}
+_ECDSA_OIDS = {
+    "secp256r1": bytes.fromhex("2a8648ce3d030107"),
+    "secp384r1": bytes.fromhex("2b81040022"),
+}
 #: Public key algorithm IDs (RFC 9580 §9.1).
-_SIGNATURE_ALGORITHMS = {"ecdsa": 19, "dsa": 17, "ed448": 28}
+_SIGNATURE_ALGORITHMS = {"ecdsa": 19, "dsa": 17, "ed448": 28, "ed25519": 27}
+#: The hashes of the digest-signing vectors, by name.
+_DIGESTS = {"sha256": SHA256, "sha384": SHA384}
 
 
 @functools.lru_cache(maxsize=16)
@@ -227,22 +234,68 @@ def _signature_material(case: Case, algorithm: str) -> bytes:
     return case.hex("public")
 
 
+@functools.lru_cache(maxsize=4)
+def _spki_key(spki: bytes) -> object:
+    return serialization.load_der_public_key(spki)
+
+
+def _bool_verdict(first: bool, second: bool, what: str) -> None:
+    """Turn the two answers of the bool-answering checks into the vector's verdict:
+    they must agree, and a refusal is the FormatError the vector names."""
+    if first != second:
+        raise Mismatch(f"{what}: the digest and message forms disagree")
+    if not first:
+        raise FormatError(signature.BAD_SIGNATURE)
+
+
+def _run_rsa_pss(case: Case) -> None:
+    key = _spki_key(case.hex("spki"))
+    if not isinstance(key, _rsa.RSAPublicKey):
+        raise Mismatch("the key is not an RSA key")
+    if case.text("hash") != "sha256":
+        raise Mismatch(f"unknown hash {case.text('hash')!r}")
+    scheme = signature.Scheme("rsa-pss", "sha256", case.integer("salt_length"))
+    msg, sig = case.hex("msg"), case.hex("sig")
+    by_digest = signature.verify_digest(key, scheme, sig, hashlib.sha256(msg).digest())
+    _bool_verdict(by_digest, signature.verify(key, scheme, sig, msg), "RSASSA-PSS")
+
+
 def run_signature(case: Case, policy: Policy) -> None:
     algorithm = case.text("algorithm")
+    if algorithm == "rsa-pss":
+        _run_rsa_pss(case)
+        return
     if algorithm not in _SIGNATURE_ALGORITHMS:
         raise Mismatch(f"unknown signature algorithm {algorithm!r}")
     key = _signature_key(algorithm, _signature_material(case, algorithm))
     msg, sig = case.hex("msg"), case.hex("sig")
+    if algorithm == "ed25519":
+        if not isinstance(key, _ed25519.Ed25519PublicKey):
+            raise Mismatch("the key is not an Ed25519 key")
+        # The CMS form answers a bool; it must agree with the OpenPGP form's
+        # refusal, which is what the vector checks.
+        scheme = signature.Scheme("ed25519", "sha256")
+        cms_verdict = signature.verify(key, scheme, sig, msg)
+        try:
+            signature.check_message(key, sig, msg)
+        except FormatError:
+            if cms_verdict:
+                raise Mismatch("verify accepts what check_message refuses") from None
+            raise
+        if not cms_verdict:
+            raise Mismatch("verify refuses what check_message accepts")
+        return
     if algorithm == "ed448":
         if not isinstance(key, _ed448.Ed448PublicKey):
             raise Mismatch("the key is not an Ed448 key")
         signature.check_message(key, sig, msg)
         return
-    if case.text("hash") != "sha256":
+    hash_class = _DIGESTS.get(case.text("hash"))
+    if hash_class is None:
         raise Mismatch(f"unknown hash {case.text('hash')!r}")
-    digest = hashlib.sha256(msg).digest()
+    digest = hashlib.new(case.text("hash"), msg).digest()
     if algorithm == "ecdsa" and not isinstance(key, _ec.EllipticCurvePublicKey):
         raise Mismatch("the key is not an EC key")
     # A DSA key is not checked with isinstance: naming cryptography's DSA key class
     # makes it warn that DSA is deprecated.
-    signature.check_digest(key, sig, digest, SHA256())  # type: ignore[arg-type]
+    signature.check_digest(key, sig, digest, hash_class())  # type: ignore[arg-type]

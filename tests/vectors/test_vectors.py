@@ -69,6 +69,21 @@ def test_published_core_vectors_cover_every_core_kind() -> None:
         assert {"valid", "invalid"} <= results, kind
 
 
+def test_signature_vectors_cover_each_algorithm() -> None:
+    signature_cases = [c for c in CASES if c.kind == "core-signature"]
+    for name, value in (
+        ("algorithm", "ecdsa"),
+        ("algorithm", "dsa"),
+        ("algorithm", "ed448"),
+        ("algorithm", "ed25519"),
+        ("algorithm", "rsa-pss"),
+        ("curve", "secp384r1"),
+        ("hash", "sha384"),
+    ):
+        results = {c.result for c in signature_cases if c.group.get(name) == value}
+        assert results == {"valid", "invalid"}, value
+
+
 def test_every_core_file_names_its_source() -> None:
     for path in FILES:
         if _file_id(path).startswith("core/"):
