@@ -7,15 +7,12 @@ signature status), one error line, and no output file."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import assert_good_signature, assert_no_good_signature, run_in
 from signing_keys import make_signer, signer
 
-import e2ee_mail
 from e2ee_mail.cli_status import EXIT_SIGNATURE
 from e2ee_mail.x509 import keygen
 
@@ -25,23 +22,6 @@ MAIL = (
     b"Content-Type: text/plain; charset=utf-8\r\n\r\nHi Bob,\r\nsigned.\r\n"
 )
 BODY = b"binary \x00\x01\x02 body\n" * 1000
-
-#: The subprocess imports the e2ee_mail these tests import.
-_ENV = {
-    **os.environ,
-    "PYTHONPATH": str(Path(e2ee_mail.__file__).parent.parent),
-}
-
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "e2ee_mail.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-        timeout=120,
-        env=_ENV,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -61,27 +41,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-def _good_line(proc: subprocess.CompletedProcess[bytes]) -> None:
-    assert proc.returncode == 0, proc.stderr
-    err = proc.stderr.decode()
-    assert err.startswith("e2ee-mail: good signature from alice@example.org")
-    assert err.count("\n") == 1
-
-
-def _refused(proc: subprocess.CompletedProcess[bytes], out: Path) -> None:
-    assert proc.returncode == EXIT_SIGNATURE, proc.stderr
-    err = proc.stderr.decode()
-    assert err.startswith("e2ee-mail: error: ")
-    assert err.count("\n") == 1
-    assert not out.exists()
-
-
 @pytest.mark.parametrize(("fmt", "src"), [("cms", "body"), ("smime", "mail.eml")])
 def test_sign_then_encrypt_and_decrypt_verify(
     keys: Path, tmp_path: Path, fmt: str, src: str
 ) -> None:
     ct = tmp_path / "ct"
-    proc = run(
+    proc = run_in(
         keys,
         "encrypt",
         "--format",
@@ -97,7 +62,7 @@ def test_sign_then_encrypt_and_decrypt_verify(
     )
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -111,14 +76,14 @@ def test_sign_then_encrypt_and_decrypt_verify(
         "-o",
         str(out),
     )
-    _good_line(proc)
+    assert_good_signature(proc, "alice@example.org")
     if fmt == "cms":
         assert out.read_bytes() == BODY
     else:
         assert b"Subject: the real subject" in out.read_bytes()
     # Only a stranger's certificate: exit 6 and nothing written.
     out2 = tmp_path / "out2"
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -130,17 +95,19 @@ def test_sign_then_encrypt_and_decrypt_verify(
         "-o",
         str(out2),
     )
-    _refused(proc, out2)
+    assert_no_good_signature(proc, out2)
 
 
 def test_decrypt_verify_with_unsigned_message(keys: Path, tmp_path: Path) -> None:
     ct = tmp_path / "ct"
     assert (
-        run(keys, "encrypt", "--to", "bob.pub", "-i", "body", "-o", str(ct)).returncode
+        run_in(
+            keys, "encrypt", "--to", "bob.pub", "-i", "body", "-o", str(ct)
+        ).returncode
         == 0
     )
     out = tmp_path / "out"
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -152,14 +119,14 @@ def test_decrypt_verify_with_unsigned_message(keys: Path, tmp_path: Path) -> Non
         "-o",
         str(out),
     )
-    _refused(proc, out)
+    assert_no_good_signature(proc, out)
     assert b"not signed" in proc.stderr
 
 
 def test_decrypt_verify_with_stdout_gets_nothing(keys: Path, tmp_path: Path) -> None:
     ct = tmp_path / "ct"
     assert (
-        run(
+        run_in(
             keys,
             "encrypt",
             "--to",
@@ -173,7 +140,7 @@ def test_decrypt_verify_with_stdout_gets_nothing(keys: Path, tmp_path: Path) -> 
         ).returncode
         == 0
     )
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -192,7 +159,7 @@ def test_decrypt_verify_with_stdout_gets_nothing(keys: Path, tmp_path: Path) -> 
 @pytest.mark.parametrize("armor", [False, True])
 def test_sign_detached_and_verify(keys: Path, tmp_path: Path, armor: bool) -> None:
     sig = tmp_path / "sig"
-    proc = run(
+    proc = run_in(
         keys,
         "sign",
         "--key",
@@ -205,12 +172,12 @@ def test_sign_detached_and_verify(keys: Path, tmp_path: Path, armor: bool) -> No
         str(sig),
     )
     assert proc.returncode == 0, proc.stderr
-    proc = run(
+    proc = run_in(
         keys, "verify", "--cert", "alice.pub", "--signature", str(sig), "-i", "body"
     )
-    _good_line(proc)
+    assert_good_signature(proc, "alice@example.org")
     (tmp_path / "other").write_bytes(BODY + b"x")
-    proc = run(
+    proc = run_in(
         keys,
         "verify",
         "--cert",
@@ -226,26 +193,28 @@ def test_sign_detached_and_verify(keys: Path, tmp_path: Path, armor: bool) -> No
 def test_sign_encapsulated_verify_writes_content(keys: Path, tmp_path: Path) -> None:
     signed = tmp_path / "signed"
     assert (
-        run(
+        run_in(
             keys, "sign", "--key", "alice.key", "-i", "body", "-o", str(signed)
         ).returncode
         == 0
     )
     out = tmp_path / "out"
-    proc = run(keys, "verify", "--cert", "alice.pub", "-i", str(signed), "-o", str(out))
-    _good_line(proc)
+    proc = run_in(
+        keys, "verify", "--cert", "alice.pub", "-i", str(signed), "-o", str(out)
+    )
+    assert_good_signature(proc, "alice@example.org")
     assert out.read_bytes() == BODY
     out2 = tmp_path / "out2"
-    proc = run(
+    proc = run_in(
         keys, "verify", "--cert", "mallory.pub", "-i", str(signed), "-o", str(out2)
     )
-    _refused(proc, out2)
+    assert_no_good_signature(proc, out2)
 
 
 @pytest.mark.parametrize("detached", [True, False])
 def test_sign_smime_and_verify(keys: Path, tmp_path: Path, detached: bool) -> None:
     signed = tmp_path / "signed.eml"
-    proc = run(
+    proc = run_in(
         keys,
         "sign",
         "--key",
@@ -261,12 +230,15 @@ def test_sign_smime_and_verify(keys: Path, tmp_path: Path, detached: bool) -> No
     assert proc.returncode == 0, proc.stderr
     kind = b"multipart/signed" if detached else b"signed-data"
     assert kind in signed.read_bytes()
-    _good_line(run(keys, "verify", "--cert", "alice.pub", "-i", str(signed)))
+    assert_good_signature(
+        run_in(keys, "verify", "--cert", "alice.pub", "-i", str(signed)),
+        "alice@example.org",
+    )
 
 
 def test_sign_openpgp_format_is_refused_clearly(keys: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = run(
+    proc = run_in(
         keys,
         "sign",
         "--key",
@@ -283,5 +255,5 @@ def test_sign_openpgp_format_is_refused_clearly(keys: Path, tmp_path: Path) -> N
 
 
 def test_help_documents_exit_6(keys: Path) -> None:
-    proc = run(keys, "--help")
+    proc = run_in(keys, "--help")
     assert b"  6    no good signature" in proc.stdout

@@ -8,12 +8,10 @@ output file."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import assert_good_signature, assert_no_good_signature, run_in
 from openpgp_signers import signer
 
 import e2ee_mail
@@ -25,23 +23,6 @@ MAIL = (
     b"Content-Type: text/plain; charset=utf-8\r\n\r\nHi Bob,\r\nsigned.\r\n"
 )
 BODY = b"binary \x00\x01\x02 body\n" * 1000
-
-#: The subprocess imports the e2ee_mail these tests import.
-_ENV = {
-    **os.environ,
-    "PYTHONPATH": str(Path(e2ee_mail.__file__).parent.parent),
-}
-
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "e2ee_mail.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-        timeout=120,
-        env=_ENV,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -58,27 +39,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-def _good_line(proc: subprocess.CompletedProcess[bytes]) -> None:
-    assert proc.returncode == 0, proc.stderr
-    err = proc.stderr.decode()
-    assert err.startswith("e2ee-mail: good signature from six@example.org")
-    assert err.count("\n") == 1
-
-
-def _refused(proc: subprocess.CompletedProcess[bytes], out: Path) -> None:
-    assert proc.returncode == EXIT_SIGNATURE, proc.stderr
-    err = proc.stderr.decode()
-    assert err.startswith("e2ee-mail: error: ")
-    assert err.count("\n") == 1
-    assert not out.exists()
-
-
 @pytest.mark.parametrize(("fmt", "src"), [("openpgp", "body"), ("pgpmime", "mail.eml")])
 def test_sign_then_encrypt_and_decrypt_verify(
     keys: Path, tmp_path: Path, fmt: str, src: str
 ) -> None:
     ct = tmp_path / "ct"
-    proc = run(
+    proc = run_in(
         keys,
         "encrypt",
         "--format",
@@ -94,7 +60,7 @@ def test_sign_then_encrypt_and_decrypt_verify(
     )
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -108,13 +74,13 @@ def test_sign_then_encrypt_and_decrypt_verify(
         "-o",
         str(out),
     )
-    _good_line(proc)
+    assert_good_signature(proc, "six@example.org")
     if fmt == "openpgp":
         assert out.read_bytes() == BODY
     else:
         assert b"Subject: the real subject" in out.read_bytes()
     out2 = tmp_path / "out2"
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -126,15 +92,15 @@ def test_sign_then_encrypt_and_decrypt_verify(
         "-o",
         str(out2),
     )
-    _refused(proc, out2)
+    assert_no_good_signature(proc, out2)
 
 
 def test_decrypt_verify_with_unsigned_message(keys: Path, tmp_path: Path) -> None:
     ct = tmp_path / "ct"
-    proc = run(keys, "encrypt", "--to", "bob.pub", "-i", "body", "-o", str(ct))
+    proc = run_in(keys, "encrypt", "--to", "bob.pub", "-i", "body", "-o", str(ct))
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -146,13 +112,13 @@ def test_decrypt_verify_with_unsigned_message(keys: Path, tmp_path: Path) -> Non
         "-o",
         str(out),
     )
-    _refused(proc, out)
+    assert_no_good_signature(proc, out)
     assert b"not signed" in proc.stderr
 
 
 def test_decrypt_verify_with_stdout_gets_nothing(keys: Path, tmp_path: Path) -> None:
     ct = tmp_path / "ct"
-    proc = run(
+    proc = run_in(
         keys,
         "encrypt",
         "--to",
@@ -165,7 +131,7 @@ def test_decrypt_verify_with_stdout_gets_nothing(keys: Path, tmp_path: Path) -> 
         str(ct),
     )
     assert proc.returncode == 0, proc.stderr
-    proc = run(
+    proc = run_in(
         keys,
         "decrypt",
         "--key",
@@ -184,7 +150,7 @@ def test_decrypt_verify_with_stdout_gets_nothing(keys: Path, tmp_path: Path) -> 
 @pytest.mark.parametrize("armor", [False, True])
 def test_sign_detached_and_verify(keys: Path, tmp_path: Path, armor: bool) -> None:
     sig = tmp_path / "sig"
-    proc = run(
+    proc = run_in(
         keys,
         "sign",
         "--key",
@@ -200,12 +166,12 @@ def test_sign_detached_and_verify(keys: Path, tmp_path: Path, armor: bool) -> No
     )
     assert proc.returncode == 0, proc.stderr
     assert sig.read_bytes().startswith(b"-----BEGIN PGP SIGNATURE-----") == armor
-    proc = run(
+    proc = run_in(
         keys, "verify", "--cert", "alice.pub", "--signature", str(sig), "-i", "body"
     )
-    _good_line(proc)
+    assert_good_signature(proc, "six@example.org")
     (tmp_path / "other").write_bytes(BODY + b"x")
-    proc = run(
+    proc = run_in(
         keys,
         "verify",
         "--cert",
@@ -223,7 +189,7 @@ def test_sign_inline_verify_writes_content(
     keys: Path, tmp_path: Path, armor: bool
 ) -> None:
     signed = tmp_path / "signed"
-    proc = run(
+    proc = run_in(
         keys,
         "sign",
         "--key",
@@ -236,19 +202,21 @@ def test_sign_inline_verify_writes_content(
     )
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
-    proc = run(keys, "verify", "--cert", "alice.pub", "-i", str(signed), "-o", str(out))
-    _good_line(proc)
+    proc = run_in(
+        keys, "verify", "--cert", "alice.pub", "-i", str(signed), "-o", str(out)
+    )
+    assert_good_signature(proc, "six@example.org")
     assert out.read_bytes() == BODY
     out2 = tmp_path / "out2"
-    proc = run(
+    proc = run_in(
         keys, "verify", "--cert", "mallory.pub", "-i", str(signed), "-o", str(out2)
     )
-    _refused(proc, out2)
+    assert_no_good_signature(proc, out2)
 
 
 def test_sign_pgpmime_and_verify(keys: Path, tmp_path: Path) -> None:
     signed = tmp_path / "signed.eml"
-    proc = run(
+    proc = run_in(
         keys,
         "sign",
         "--key",
@@ -262,9 +230,12 @@ def test_sign_pgpmime_and_verify(keys: Path, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert b"application/pgp-signature" in signed.read_bytes()
-    _good_line(run(keys, "verify", "--cert", "alice.pub", "-i", str(signed)))
+    assert_good_signature(
+        run_in(keys, "verify", "--cert", "alice.pub", "-i", str(signed)),
+        "six@example.org",
+    )
     out = tmp_path / "out"
-    proc = run(
+    proc = run_in(
         keys, "verify", "--cert", "mallory.pub", "-i", str(signed), "-o", str(out)
     )
-    _refused(proc, out)
+    assert_no_good_signature(proc, out)
