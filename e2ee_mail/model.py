@@ -252,6 +252,10 @@ class SignatureResult:
         certificate: the signer's certificate when known: one the caller gave, or
             (with "unknown-signer") one the signed data carried.
         reason: why the status is not "good", in words; empty when it is.
+        signing_key: OpenPGP: the fingerprint of the (sub)key whose mathematics
+            checked out (the primary key's or a signing subkey's); None otherwise.
+        mode: OpenPGP: "binary" (signature type 0x00) or "text" (0x01) for a
+            document signature; None otherwise.
     """
 
     status: SignatureStatus
@@ -261,6 +265,8 @@ class SignatureResult:
     algorithm: str | None = None
     certificate: Certificate | None = dataclasses.field(default=None, repr=False)
     reason: str = ""
+    signing_key: str | None = None
+    mode: Literal["binary", "text"] | None = None
 
     @property
     def good(self) -> bool:

@@ -68,6 +68,7 @@ __all__ = [
     "assemble_key",
     "generate_v6",
     "self_signature_preferences",
+    "signing_only",
 ]
 
 #: AES-256+GCM first, then AES-256+OCB and AES-128+OCB (RFC 9580 §5.2.3.15).
@@ -241,3 +242,24 @@ def generate(uid: str, *, kind: str, profile: str) -> OpenPGPSecretKey:
 
         return keygen_v4.generate_v4(uid, kind=kind)
     return generate_v6(uid, kind=kind)
+
+
+def signing_only(key: OpenPGPSecretKey) -> OpenPGPSecretKey:
+    """``key`` without its subkeys: the primary key, which certifies and signs,
+    with its User IDs and their self-signatures (a key that cannot be encrypted
+    to, for signing alone)."""
+    from .tpk import public_packet
+
+    packets, privates = key.unlocked_parts()
+    kept: list[Packet] = []
+    in_subkey = False
+    for packet in packets:
+        if packet.tag in (TAG_SECRET_SUBKEY, TAG_PUBLIC_SUBKEY):
+            in_subkey = True
+        elif packet.tag != TAG_SIGNATURE:
+            in_subkey = False
+        if not in_subkey:
+            kept.append(packet)
+    cert = OpenPGPCertificate([Packet(*public_packet(p)) for p in kept])
+    primary = cert.primary.fingerprint
+    return OpenPGPSecretKey(cert, {primary: privates[primary]}, kept)

@@ -454,6 +454,42 @@ def sign_inline(
     )
 
 
+def sign_inline_many(
+    data: Buffer,
+    keys: Sequence[SecretKey],
+    *,
+    text: bool = False,
+    armor: bool = True,
+    now: int | None = None,
+) -> bytes:
+    """An inline-signed message with one signature per key (RFC 9580 §10.3): the
+    One-Pass Signature packets in key order (only the last one says the data
+    follows), the Literal Data, then the signatures in reverse key order, each
+    matching its One-Pass Signature packet from the inside out.
+
+    Raises:
+        UsageError: no key. As :func:`DocumentSigner`: a key that cannot sign.
+    """
+    if not keys:
+        raise UsageError("an inline-signed message needs at least one key")
+    if len(keys) == 1:
+        return sign_inline(data, keys[0], text=text, armor=armor, now=now)
+    signers = [DocumentSigner(k, text=text, now=now) for k in keys]
+    out = bytearray()
+    for index, signer in enumerate(signers):
+        out += signer.one_pass(last=index == len(signers) - 1)
+        signer.update(data)
+    head = _literal_header(text)
+    out += serialize_header(TAG_LITERAL, len(head) + len(data)) + head
+    out += data
+    for signer in reversed(signers):
+        out += signer.signature_packet()
+    version = max(s.version for s in signers)
+    if armor:
+        return _armored(out, armor_mod.BLOCK_MESSAGE, 4 if version == 4 else 6)
+    return bytes(out)
+
+
 def _write_signed(
     src: BinaryIO,
     sink: BinaryIO,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -56,7 +56,7 @@ from .packets import (
     TAG_PADDING,
     TAG_SIGNATURE,
 )
-from .packets.header import iter_packet_spans
+from .packets.header import iter_packet_spans, serialize_packet
 from .packets.keys import PublicKeyPacket
 from .packets.literal import parse_compressed, parse_literal_header
 from .packets.onepass import OnePassSignature, parse_one_pass
@@ -273,6 +273,13 @@ def check_signature(
             subkeys) of the keys it was decrypted with; None for an unencrypted one.
     """
     ours = [c for c in certs if isinstance(c, OpenPGPCertificate)]
+    mode: Literal["binary", "text"] | None = (
+        "binary"
+        if sig.sig_type == SIG_BINARY
+        else "text"
+        if sig.sig_type == SIG_TEXT
+        else None
+    )
     signing_time = None
     created_octets = sig.subpacket(SP_CREATION_TIME)
     if created_octets is not None and len(created_octets) == 4:
@@ -283,6 +290,7 @@ def check_signature(
         reason: str,
         cert: OpenPGPCertificate | None = None,
         key: object = None,
+        info: KeyInfo | None = None,
     ) -> SignatureResult:
         return SignatureResult(
             status,
@@ -292,6 +300,8 @@ def check_signature(
             algorithm=_algorithm_name(sig, key),
             certificate=cert,
             reason=reason,
+            signing_key=info.fingerprint.hex().upper() if info is not None else None,
+            mode=mode,
         )
 
     if sig.sig_type not in (SIG_BINARY, SIG_TEXT):
@@ -363,14 +373,16 @@ def check_signature(
             continue
         state = _key_state(cert, info, created)
         if state is not None:
-            return result(state[0], state[1], cert, key)
+            return result(state[0], state[1], cert, key, info)
         expiration = sig.subpacket(_SIGNATURE_EXPIRATION)
         if expiration and len(expiration) == 4:
             seconds = int.from_bytes(expiration, "big")
             if seconds and created + seconds <= int(
                 datetime.datetime.now(datetime.UTC).timestamp()
             ):
-                return result("bad", "the signature itself has expired", cert, key)
+                return result(
+                    "bad", "the signature itself has expired", cert, key, info
+                )
         if recipients is not None:
             intended = [
                 sub.body[1:] for sub in sig.hashed if sub.type == SP_INTENDED_RECIPIENT
@@ -384,7 +396,7 @@ def check_signature(
                     cert,
                     key,
                 )
-        return result("good", "", cert, key)
+        return result("good", "", cert, key, info)
     assert last is not None
     return last
 
@@ -652,6 +664,37 @@ def verify_inline(
     return content, collector.results(certs, policy=policy)
 
 
+class _SignatureKeeper(SignatureCollector):
+    """A collector that also keeps each Signature packet as it came."""
+
+    __slots__ = ("kept",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept = bytearray()
+
+    def packet(self, tag: int, body: Buffer) -> None:
+        if tag == TAG_SIGNATURE:
+            self.kept += serialize_packet(tag, body)
+        super().packet(tag, body)
+
+
+def detach_inline(data: Buffer, *, policy: Policy) -> tuple[bytes, bytes]:
+    """Split an inline-signed message (binary or armored "PGP MESSAGE") into its
+    content and its Signature packets (serialized, in message order), as a
+    detached signature over the content would hold them.
+
+    Raises:
+        As :func:`verify_inline`; FormatError: the message carries no signature.
+    """
+    binary = _binary(data, armor_mod.BLOCK_MESSAGE)
+    keeper = _SignatureKeeper()
+    content = bytes(walk_signed(binary, keeper, policy))
+    if not keeper.kept:
+        raise FormatError("the message carries no signature")
+    return content, bytes(keeper.kept)
+
+
 def read_detached(signature: Buffer) -> list[SignaturePacket | str]:
     """The Signature packets of a detached signature (binary or armored "PGP
     SIGNATURE"); an unreadable one is a string saying why.
@@ -787,11 +830,24 @@ def decrypt_verified(
 
     parsed = ParsedMessage(data, policy)
     packets, _ = open_parsed(parsed, openpgp_keys(keys))
+    return signed_content(packets, keys, certs, policy=policy)
+
+
+def signed_content(
+    packets: Buffer,
+    keys: Sequence[SecretKey],
+    certs: Sequence[Certificate],
+    *,
+    policy: Policy,
+) -> tuple[bytearray, tuple[SignatureResult, ...]]:
+    """The literal data of a decrypted message's inner ``packets`` and the verdict
+    on each signature among them (Intended Recipient Fingerprints checked against
+    ``keys``; not checked without keys: opened with a session key alone, the
+    decrypting key is not known)."""
     collector = SignatureCollector()
     content = walk_signed(packets, collector, policy)
-    results = collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
+    ours = _decrypting_fingerprints(keys)
+    results = collector.results(certs, policy=policy, recipients=ours or None)
     return bytearray(content), results
 
 
