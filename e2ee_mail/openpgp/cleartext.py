@@ -9,7 +9,8 @@ RFC 9580 §7.1 makes it optional and v6 readers ignore it.
 
 Reading: the same lines, unescaped, become the signed text; the signature block
 is checked as a detached signature over them (``verifying.verify_detached``). The
-content handed back is the lines, each ended by LF.
+content handed back is what was signed: the lines without trailing whitespace, each
+ended by LF.
 
 Not provided: Hash headers are not checked against the signatures (each
 signature names its own hash; a mismatch changes nothing here).
@@ -84,8 +85,9 @@ def read_cleartext(data: bytes | bytearray | memoryview) -> tuple[bytes, bytes, 
     """Split a cleartext-signed message.
 
     Returns:
-        (the content, its lines each ended by LF; the signed text, as a text
-        signature hashes it; the armored signature block).
+        (the content: the signed lines, each ended by LF; the signed text
+        exactly, without the last line end, which a detached text signature
+        verifies over; the armored signature block).
 
     Raises:
         FormatError: no cleartext header, no blank line after the armor headers,
@@ -117,8 +119,8 @@ def read_cleartext(data: bytes | bytearray | memoryview) -> tuple[bytes, bytes, 
     found = _SIGNATURE_LINE.search(raw, start)
     assert found is not None  # the loop above met it
     sig_start = found.start()
-    content = b"".join(line + b"\n" for line in text)
-    return content, _signed_text(text), raw[sig_start:]
+    signed = _signed_text(text)
+    return signed + b"\n" if text else b"", signed, raw[sig_start:]
 
 
 def verify_cleartext(

@@ -14,7 +14,8 @@ binding granting the encryption flags.
 from __future__ import annotations
 
 import time
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, cast
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
 
@@ -65,10 +66,12 @@ from .tpk import user_id_octets
 
 __all__ = [
     "PREFERENCES",
+    "add_user_ids",
     "assemble_key",
     "generate_v6",
     "self_signature_preferences",
     "signing_only",
+    "without_user_ids",
 ]
 
 #: AES-256+GCM first, then AES-256+OCB and AES-128+OCB (RFC 9580 §5.2.3.15).
@@ -263,3 +266,66 @@ def signing_only(key: OpenPGPSecretKey) -> OpenPGPSecretKey:
     cert = OpenPGPCertificate([Packet(*public_packet(p)) for p in kept])
     primary = cert.primary.fingerprint
     return OpenPGPSecretKey(cert, {primary: privates[primary]}, kept)
+
+
+def add_user_ids(key: OpenPGPSecretKey, uids: Sequence[str]) -> OpenPGPSecretKey:
+    """``key`` with more User IDs, each certified by the primary key (positive
+    certification with the key flags and preferences of the first, dated at the
+    key's creation), placed after the existing ones and before the subkeys."""
+    from .keygen_v4 import v4_preferences
+    from .tpk import public_packet
+
+    packets, privates = key.unlocked_parts()
+    primary = key.public.primary
+    signer = cast("SigningKey", privates[primary.fingerprint])
+    version = primary.packet.version
+    flags = Subpacket(
+        SP_KEY_FLAGS, bytes([KEY_FLAG_CERTIFY | KEY_FLAG_SIGN]), version == 6
+    )
+    prefs = self_signature_preferences() if version == 6 else v4_preferences()
+    added: list[Packet] = []
+    for uid in uids:
+        octets = user_id_octets(uid)
+        sig = make_signature(
+            signer,
+            primary.packet,
+            SIG_POSITIVE_CERT,
+            key_signature_data(primary.packet, user_id=octets),
+            [flags, *prefs],
+            created=primary.packet.created,
+        )
+        added += [
+            Packet(TAG_USER_ID, octets),
+            Packet(TAG_SIGNATURE, serialize_signature(sig)),
+        ]
+    at = next(
+        (i for i, p in enumerate(packets) if p.tag == TAG_SECRET_SUBKEY), len(packets)
+    )
+    packets[at:at] = added
+    cert = OpenPGPCertificate([Packet(*public_packet(p)) for p in packets])
+    return OpenPGPSecretKey(cert, privates, packets)
+
+
+def without_user_ids(key: OpenPGPSecretKey) -> OpenPGPSecretKey:
+    """A v6 ``key`` without User IDs: its direct-key signature carries the key
+    flags and preferences (RFC 9580 §10.1.1), so it needs none.
+
+    Raises:
+        UsageError: a v4 key, whose flags and preferences live on its User ID.
+    """
+    from .tpk import public_packet
+
+    if key.public.version != 6:
+        raise UsageError("a v4 key needs a User ID (its self-signature is there)")
+    packets, privates = key.unlocked_parts()
+    kept: list[Packet] = []
+    in_uid = False
+    for packet in packets:
+        if packet.tag == TAG_USER_ID:
+            in_uid = True
+        elif packet.tag != TAG_SIGNATURE:
+            in_uid = False
+        if not in_uid:
+            kept.append(packet)
+    cert = OpenPGPCertificate([Packet(*public_packet(p)) for p in kept])
+    return OpenPGPSecretKey(cert, privates, kept)

@@ -142,7 +142,8 @@ def _new_pair(
     )
 
 
-def _preferences() -> list[Subpacket]:
+def v4_preferences() -> list[Subpacket]:
+    """Algorithm preferences and features for a v4 self-signature."""
     return [
         Subpacket(SP_PREFERRED_SYMMETRIC, bytes((9, 7))),
         Subpacket(SP_PREFERRED_HASH, bytes((10, 8))),
@@ -176,7 +177,7 @@ def generate_v4(uid: str, *, kind: str, now: int | None = None) -> OpenPGPSecret
         primary,
         SIG_POSITIVE_CERT,
         key_signature_data(primary, user_id=uid_bytes),
-        [flags, Subpacket(SP_PRIMARY_USER_ID, b"\x01"), *_preferences()],
+        [flags, Subpacket(SP_PRIMARY_USER_ID, b"\x01"), *v4_preferences()],
         created=created,
     )
     binding = make_signature(

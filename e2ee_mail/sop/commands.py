@@ -158,19 +158,25 @@ def cmd_generate_key(args: argparse.Namespace, data: bytes, out: BinaryIO) -> No
 
     name = _profile(args.profile, KEY_PROFILES, "generate-key")  # type: ignore[arg-type]
     profile, kind, _ = KEY_PROFILES[name]
-    if len(args.userids) != 1:
-        raise SopError(
-            status.UNSUPPORTED_OPTION,
-            "generate-key makes a key with exactly one User ID here "
-            f"({len(args.userids)} given)",
-        )
     password = (
         read_password(args.with_key_password, what="key password", human=True)[0]
         if args.with_key_password
         else None
     )
+    if not args.userids and profile == "rfc4880":
+        raise SopError(
+            status.UNSUPPORTED_OPTION,
+            "generate-key --profile=rfc4880 needs a User ID (a v4 key's flags live "
+            "on it)",
+        )
+    # The key is made with a first User ID, which goes again when none was asked.
+    uids = args.userids or ["placeholder"]
     try:
-        key = keygen.generate(args.userids[0], kind=kind, profile=profile)
+        key = keygen.generate(uids[0], kind=kind, profile=profile)
+        if not args.userids:
+            key = keygen.without_user_ids(key)
+        elif len(uids) > 1:
+            key = keygen.add_user_ids(key, uids[1:])
     except Error as exc:
         raise SopError(status.BAD_DATA, f"generate-key: {exc}") from None
     if args.signing_only:
@@ -361,7 +367,8 @@ def cmd_inline_detach(args: argparse.Namespace, data: bytes, out: BinaryIO) -> N
     check_output(args.signatures_out)
     try:
         if cleartext.is_cleartext(data):
-            content, _, block = cleartext.read_cleartext(data)
+            # The signed text exactly, which the detached signatures verify over.
+            _, content, block = cleartext.read_cleartext(data)
             _, sigs = armor.dearmor(block)
         else:
             content, sigs = verifying.detach_inline(data, policy=DEFAULT)
