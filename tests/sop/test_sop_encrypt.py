@@ -1,0 +1,206 @@
+"""e2ee-sop: encrypt and decrypt, session keys, signatures inside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from soprun import fails, ok
+
+from e2ee_mail.openpgp.sessionkey import SessionKey
+from e2ee_mail.sop import status
+
+PLAIN = b"the eagle lands at dawn\n"
+
+
+def _file(directory: Path, name: str, data: bytes) -> Path:
+    path = directory / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("profile", ["rfc9580", "rfc4880", "default"])
+def test_round_trip(
+    tmp_path: Path,
+    alice_files: tuple[Path, Path],
+    bob_files: tuple[Path, Path],
+    profile: str,
+) -> None:
+    message = ok(
+        "encrypt", f"--profile={profile}", alice_files[1], bob_files[1], stdin=PLAIN
+    )
+    assert message.startswith(b"-----BEGIN PGP MESSAGE-----")
+    assert ok("decrypt", alice_files[0], stdin=message) == PLAIN
+    assert ok("decrypt", bob_files[0], stdin=message) == PLAIN
+
+
+def test_session_keys(
+    tmp_path: Path, alice_files: tuple[Path, Path], bob_files: tuple[Path, Path]
+) -> None:
+    for cert, key in (alice_files[1], alice_files[0]), (bob_files[1], bob_files[0]):
+        message = ok("encrypt", "--no-armor", cert, stdin=PLAIN)
+        out = tmp_path / f"sk-{key.name}"
+        assert ok("decrypt", "--session-key-out", out, key, stdin=message) == PLAIN
+        text = out.read_text()
+        assert text.endswith("\n")
+        parsed = SessionKey.parse(text)
+        assert parsed.algorithm == 9 and len(parsed.key) == 32
+        assert text.strip() == parsed.text()
+        # The session key alone opens it; a wrong one does not.
+        assert ok("decrypt", "--with-session-key", out, stdin=message) == PLAIN
+        wrong = _file(tmp_path, "wrong", f"9:{'00' * 32}".encode())
+        fails(
+            status.CANNOT_DECRYPT, "decrypt", "--with-session-key", wrong, stdin=message
+        )
+        assert ok("decrypt", "--with-session-key", wrong, key, stdin=message) == PLAIN
+    bad = _file(tmp_path, "bad", b"nine:zz")
+    fails(status.BAD_DATA, "decrypt", "--with-session-key", bad, stdin=message)
+
+
+def test_signed_encryption(
+    tmp_path: Path, alice_files: tuple[Path, Path], bob_files: tuple[Path, Path]
+) -> None:
+    message = ok(
+        "encrypt", "--sign-with", bob_files[0], "--as=text", alice_files[1], stdin=PLAIN
+    )
+    verifications = tmp_path / "verifications"
+    plain = ok(
+        "decrypt",
+        "--verify-with",
+        bob_files[1],
+        "--verifications-out",
+        verifications,
+        alice_files[0],
+        stdin=message,
+    )
+    assert plain == PLAIN
+    line = verifications.read_text()
+    assert line.count("\n") == 1
+    from e2ee_mail.openpgp.certs import load_certificate
+
+    fpr = load_certificate(bob_files[1].read_bytes()).fingerprint
+    assert line.split(" ")[2] == fpr
+    # Verified against another signer: the content, and no verification.
+    other = tmp_path / "other"
+    assert (
+        ok(
+            "decrypt",
+            "--verify-with",
+            alice_files[1],
+            "--verifications-out",
+            other,
+            alice_files[0],
+            stdin=message,
+        )
+        == PLAIN
+    )
+    assert other.read_bytes() == b""
+    # A session key and no secret key: the signature still verifies.
+    sk = tmp_path / "sk"
+    ok("decrypt", "--session-key-out", sk, alice_files[0], stdin=message)
+    again = tmp_path / "again"
+    ok(
+        "decrypt",
+        "--with-session-key",
+        sk,
+        "--verify-with",
+        bob_files[1],
+        "--verifications-out",
+        again,
+        stdin=message,
+    )
+    assert again.read_text().split(" ")[1:] == line.split(" ")[1:]
+
+
+def test_encrypt_refusals(
+    tmp_path: Path, alice_files: tuple[Path, Path], bob_files: tuple[Path, Path]
+) -> None:
+    fails(status.MISSING_ARG, "encrypt", stdin=PLAIN)
+    fails(
+        status.UNSUPPORTED_PROFILE,
+        "encrypt",
+        "--profile=rfc1991",
+        alice_files[1],
+        stdin=PLAIN,
+    )
+    fails(status.EXPECTED_TEXT, "encrypt", "--as=text", alice_files[1], stdin=b"\xff")
+    fails(status.BAD_DATA, "encrypt", _file(tmp_path, "junk", b"junk"), stdin=PLAIN)
+    signing_only = _file(tmp_path, "so", ok("generate-key", "--signing-only", "S"))
+    so_cert = _file(
+        tmp_path, "so.cert", ok("extract-cert", stdin=signing_only.read_bytes())
+    )
+    fails(status.CERT_CANNOT_ENCRYPT, "encrypt", so_cert, stdin=PLAIN)
+    fails(
+        status.BAD_DATA,
+        "encrypt",
+        "--sign-with",
+        alice_files[1],
+        alice_files[1],
+        stdin=PLAIN,
+    )
+
+
+def test_passwords_answer_per_library(
+    tmp_path: Path, alice_files: tuple[Path, Path]
+) -> None:
+    import inspect
+
+    import e2ee_mail
+
+    password = _file(tmp_path, "pw", b"hunter2")
+    if "passwords" in inspect.signature(e2ee_mail.encrypt).parameters:
+        message = ok("encrypt", "--with-password", password, stdin=PLAIN)
+        assert ok("decrypt", "--with-password", password, stdin=message) == PLAIN
+    else:
+        fails(
+            status.UNSUPPORTED_OPTION,
+            "encrypt",
+            "--with-password",
+            password,
+            stdin=PLAIN,
+        )
+        message = ok("encrypt", alice_files[1], stdin=PLAIN)
+        fails(
+            status.UNSUPPORTED_OPTION,
+            "decrypt",
+            "--with-password",
+            password,
+            stdin=message,
+        )
+
+
+def test_decrypt_refusals(
+    tmp_path: Path, alice_files: tuple[Path, Path], bob_files: tuple[Path, Path]
+) -> None:
+    message = ok("encrypt", alice_files[1], stdin=PLAIN)
+    fails(status.CANNOT_DECRYPT, "decrypt", bob_files[0], stdin=message)
+    fails(status.MISSING_ARG, "decrypt", stdin=message)
+    fails(
+        status.INCOMPATIBLE_OPTIONS,
+        "decrypt",
+        "--verify-with",
+        bob_files[1],
+        alice_files[0],
+        stdin=message,
+    )
+    fails(
+        status.INCOMPATIBLE_OPTIONS,
+        "decrypt",
+        "--verifications-out",
+        tmp_path / "v",
+        alice_files[0],
+        stdin=message,
+    )
+    fails(status.BAD_DATA, "decrypt", alice_files[0], stdin=b"not a message")
+    signed = ok("inline-sign", alice_files[0], stdin=PLAIN)
+    fails(status.BAD_DATA, "decrypt", alice_files[0], stdin=signed)
+    exists = _file(tmp_path, "exists", b"")
+    fails(
+        status.OUTPUT_EXISTS,
+        "decrypt",
+        "--session-key-out",
+        exists,
+        alice_files[0],
+        stdin=message,
+    )
+    assert exists.read_bytes() == b""
