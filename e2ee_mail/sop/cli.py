@@ -122,7 +122,14 @@ def _build(name: str) -> argparse.ArgumentParser:
             "--with-password", action="append", default=[], metavar="PASSWORD"
         )
         _key_password(p)
-        p.add_argument("--verifications-out", default=None, metavar="VERIFICATIONS")
+        # --verify-out: the draft's older name, still accepted.
+        p.add_argument(
+            "--verifications-out",
+            "--verify-out",
+            dest="verifications_out",
+            default=None,
+            metavar="VERIFICATIONS",
+        )
         p.add_argument("--verify-with", action="append", default=[], metavar="CERTS")
         _window(p, "verify-")
         p.add_argument("keys", nargs="*")

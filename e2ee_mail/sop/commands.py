@@ -41,13 +41,17 @@ from .status import SopError
 
 __all__ = ["COMMANDS", "SPEC"]
 
-#: What ``version --sop-spec`` reports: the draft followed, "~" for a partial
-#: implementation, then a line per gap.
-SPEC: Final = (
-    "~draft-dkg-openpgp-stateless-cli-13\n"
-    "~ not implemented: update-key, merge-certs, certify-userid, validate-userid,\n"
-    "~ encrypt-to-password (SKESK) unless the library provides it\n"
-)
+#: The draft followed; "~" marks a partial implementation (``version --sop-spec``).
+SPEC: Final = "~draft-dkg-openpgp-stateless-cli-13"
+
+
+def _spec() -> str:
+    """``version --sop-spec``: the draft, then a "~ " line per gap."""
+    gaps = "update-key, merge-certs, certify-userid, validate-userid"
+    if not _library_passwords():
+        gaps += ", --with-password"
+    return f"{SPEC}\n~ not implemented: {gaps}\n"
+
 
 #: generate-key profiles: name -> (library profile, key kind, description).
 KEY_PROFILES: Final = {
@@ -119,7 +123,7 @@ def cmd_version(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     if args.backend:
         text = f"e2ee_mail {__version__}\n"
     elif args.sop_spec:
-        text = SPEC
+        text = _spec()
     elif args.extended:
         text = (
             f"e2ee-sop {__version__}\n"
@@ -425,6 +429,14 @@ def cmd_encrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
             for p in read_password(spec, what="password", human=True)
         ]
     try:
+        if signers and args.as_ == "text" and not args.with_password:
+            # A text signature (0x01) and a "u" Literal Data packet; the public
+            # encrypt signs in binary mode only.
+            sealed = signing.encrypt_signed(
+                data, certs, signers[0], armor=args.armor, policy=policy, text=True
+            )
+            out.write(sealed)
+            return
         sealed = _api.encrypt(
             data,
             certs,
@@ -444,7 +456,7 @@ def cmd_decrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
 
     if bool(args.verify_with) != (args.verifications_out is not None):
         raise SopError(
-            status.INCOMPATIBLE_OPTIONS,
+            status.INCOMPLETE_VERIFICATION,
             "--verify-with and --verifications-out go together",
         )
     if args.with_password and not _library_passwords():

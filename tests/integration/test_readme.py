@@ -86,12 +86,14 @@ def _stand_ins(work: Path) -> Path:
 
 
 def _shell_env(work: Path, home: Path) -> dict[str, str]:
-    """``e2ee-mail`` on the PATH, running this checkout under this interpreter."""
+    """``e2ee-mail`` and ``e2ee-sop`` on the PATH, running this checkout under this
+    interpreter."""
     bin_dir = work / ".bin"
     bin_dir.mkdir()
-    script = bin_dir / "e2ee-mail"
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m e2ee_mail.cli "$@"\n')
-    script.chmod(0o755)
+    for name, module in ("e2ee-mail", "e2ee_mail.cli"), ("e2ee-sop", "e2ee_mail.sop"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m {module} "$@"\n')
+        script.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME",)}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(ROOT)

@@ -80,6 +80,7 @@ def test_signed_encryption(
 
     fpr = load_certificate(bob_files[1].read_bytes()).fingerprint
     assert line.split(" ")[2] == fpr
+    assert line.split(" ")[3] == "mode:text"  # --as=text signs in text mode
     # Verified against another signer: the content, and no verification.
     other = tmp_path / "other"
     assert (
@@ -176,7 +177,7 @@ def test_decrypt_refusals(
     fails(status.CANNOT_DECRYPT, "decrypt", bob_files[0], stdin=message)
     fails(status.MISSING_ARG, "decrypt", stdin=message)
     fails(
-        status.INCOMPATIBLE_OPTIONS,
+        status.INCOMPLETE_VERIFICATION,
         "decrypt",
         "--verify-with",
         bob_files[1],
@@ -184,7 +185,7 @@ def test_decrypt_refusals(
         stdin=message,
     )
     fails(
-        status.INCOMPATIBLE_OPTIONS,
+        status.INCOMPLETE_VERIFICATION,
         "decrypt",
         "--verifications-out",
         tmp_path / "v",
