@@ -2,15 +2,18 @@
 readable without OpenPGP, with its signature armored after it.
 
 Writing: the text is split into lines (LF or CR LF), a line starting with "-" is
-dash-escaped ("- "), and one text signature (0x01) covers the lines with their
-trailing spaces and tabs removed, joined by CR LF, without the line end before the
-signature block (§7.2). A "Hash" armor header is written for v4 signatures only:
-RFC 9580 §7.1 makes it optional and v6 readers ignore it.
+dash-escaped ("- "), and one text signature (0x01) per key covers the lines with
+their trailing spaces and tabs removed, joined by CR LF (§7.2). The line end before
+the signature block belongs to the framework, not to the text: text that ends with
+a line end is written with an empty line after it, so that its last line end is
+signed too and a reader gets the text back as it was (what Sequoia writes). A
+"Hash" armor header is written for v4 signatures only: RFC 9580 §7.1 makes it
+optional and v6 readers ignore it.
 
 Reading: the same lines, unescaped, become the signed text; the signature block
 is checked as a detached signature over them (``verifying.verify_detached``). The
-content handed back is what was signed: the lines without trailing whitespace, each
-ended by LF.
+content handed back is exactly what was signed: the lines without trailing
+whitespace, joined by LF.
 
 Not provided: Hash headers are not checked against the signatures (each
 signature names its own hash; a mismatch changes nothing here).
@@ -34,12 +37,10 @@ _SIGNATURE = b"-----BEGIN PGP SIGNATURE-----"
 _SIGNATURE_LINE = re.compile(rb"^-----BEGIN PGP SIGNATURE-----", re.MULTILINE)
 
 
-def _lines(text: bytes) -> list[bytes]:
-    """The lines of ``text`` without their ends; a final line end opens no line."""
-    lines = text.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+def _split(text: bytes) -> list[bytes]:
+    """The lines of ``text`` (LF or CR LF) without their ends; text ending in a
+    line end has an empty last line."""
+    return [line[:-1] if line.endswith(b"\r") else line for line in text.split(b"\n")]
 
 
 def _signed_text(lines: Sequence[bytes]) -> bytes:
@@ -58,7 +59,7 @@ def sign_cleartext(
     """
     if not keys:
         raise UsageError("a cleartext signature needs at least one key")
-    lines = _lines(text)
+    lines = _split(text)
     signed = _signed_text(lines)
     signers = [DocumentSigner(key, text=True, now=now) for key in keys]
     signatures = bytearray()
@@ -81,13 +82,12 @@ def is_cleartext(data: bytes | bytearray | memoryview) -> bool:
     return bytes(data[:256]).lstrip().startswith(_BEGIN)
 
 
-def read_cleartext(data: bytes | bytearray | memoryview) -> tuple[bytes, bytes, bytes]:
+def read_cleartext(data: bytes | bytearray | memoryview) -> tuple[bytes, bytes]:
     """Split a cleartext-signed message.
 
     Returns:
-        (the content: the signed lines, each ended by LF; the signed text
-        exactly, without the last line end, which a detached text signature
-        verifies over; the armored signature block).
+        (the signed text, exactly as a text signature covers it: the lines
+        without trailing whitespace, joined by LF; the armored signature block).
 
     Raises:
         FormatError: no cleartext header, no blank line after the armor headers,
@@ -97,17 +97,14 @@ def read_cleartext(data: bytes | bytearray | memoryview) -> tuple[bytes, bytes, 
     start = raw.find(_BEGIN)
     if start < 0 or raw[:start].strip():
         raise FormatError("not a cleartext-signed message")
-    body = raw[start + len(_BEGIN) :]
-    lines = _lines(body)
-    if not lines or lines[0].strip():
+    lines = _split(raw[start + len(_BEGIN) :])
+    if lines[0].strip():
         raise FormatError("the cleartext header line has trailing text")
     index = 1
     while index < len(lines) and lines[index].strip():
         if b":" not in lines[index]:
             raise FormatError("malformed armor header in a cleartext-signed message")
         index += 1
-    if index >= len(lines):
-        raise FormatError("the cleartext-signed message has no text")
     text: list[bytes] = []
     for line in lines[index + 1 :]:
         if line.rstrip() == _SIGNATURE:
@@ -118,9 +115,7 @@ def read_cleartext(data: bytes | bytearray | memoryview) -> tuple[bytes, bytes, 
     # The first signature line at a line start: an escaped one starts "- ".
     found = _SIGNATURE_LINE.search(raw, start)
     assert found is not None  # the loop above met it
-    sig_start = found.start()
-    signed = _signed_text(text)
-    return signed + b"\n" if text else b"", signed, raw[sig_start:]
+    return _signed_text(text), raw[found.start() :]
 
 
 def verify_cleartext(
@@ -137,5 +132,5 @@ def verify_cleartext(
     """
     from .verifying import verify_detached
 
-    content, signed, block = read_cleartext(data)
-    return content, verify_detached(signed, block, certs, policy=policy)
+    signed, block = read_cleartext(data)
+    return signed, verify_detached(signed, block, certs, policy=policy)

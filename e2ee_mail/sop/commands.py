@@ -371,8 +371,7 @@ def cmd_inline_detach(args: argparse.Namespace, data: bytes, out: BinaryIO) -> N
     check_output(args.signatures_out)
     try:
         if cleartext.is_cleartext(data):
-            # The signed text exactly, which the detached signatures verify over.
-            _, content, block = cleartext.read_cleartext(data)
+            content, block = cleartext.read_cleartext(data)
             _, sigs = armor.dearmor(block)
         else:
             content, sigs = verifying.detach_inline(data, policy=DEFAULT)

@@ -100,12 +100,14 @@ def test_cleartext_round_trip(
     content, results = cleartext.verify_cleartext(
         signed, [alice.public, bob.public], policy=DEFAULT
     )
-    expected = b"".join(line.rstrip(b" \t\r") + b"\n" for line in text.splitlines())
+    expected = b"\n".join(
+        line.rstrip(b" \t") for line in text.replace(b"\r\n", b"\n").split(b"\n")
+    )
     assert content == expected
     assert [r.status for r in results] == ["good", "good"]
     assert {r.mode for r in results} == {"text"}
-    _, exact, block = cleartext.read_cleartext(signed)
-    assert exact + b"\n" == content
+    exact, block = cleartext.read_cleartext(signed)
+    assert exact == content
     detached = verifying.verify_detached(exact, block, [alice.public], policy=DEFAULT)
     assert [r.status for r in detached] == ["good", "unknown-signer"]
 
@@ -113,7 +115,10 @@ def test_cleartext_round_trip(
 def test_cleartext_v4_hash_header() -> None:
     key = keygen.generate("V4", kind="x25519", profile="rfc4880")
     signed = cleartext.sign_cleartext(b"x\n", [key])
-    assert signed.startswith(b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nx\n")
+    assert signed.startswith(
+        b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"
+        b"x\n\n-----BEGIN PGP SIGNATURE"
+    )
 
 
 def test_cleartext_tampering(alice: OpenPGPSecretKey) -> None:
