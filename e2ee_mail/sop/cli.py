@@ -4,8 +4,10 @@ Options and arguments per draft-dkg-openpgp-stateless-cli. The parser's own
 failures are the draft's exit codes: an unknown subcommand UNSUPPORTED_SUBCOMMAND,
 an unknown option UNSUPPORTED_OPTION, a missing option value MISSING_ARG. Every
 failure is one line on standard error ("e2ee-sop: NAME: what went wrong") and its
-code; an exception nobody expected is reported the same way (exit 1), never as a
-traceback. Standard output gets the result only when the subcommand succeeded.
+code, never a traceback: an exception no subcommand mapped gets the code of its kind
+(a library error's, else BAD_DATA, as only the input can have caused it), and an
+operating-system failure (a full disk, a closed descriptor) exit 1. Standard output
+gets the result only when the subcommand succeeded.
 """
 
 from __future__ import annotations
@@ -204,13 +206,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail("interrupted")
         return 130
     except BrokenPipeError:
-        return 0
-    except MemoryError:
-        _fail("out of memory")
+        # The reader went away: quietly, with the status of a SIGPIPE death.
+        return 141
+    except (MemoryError, OSError) as exc:
+        _fail(f"{type(exc).__name__}: {exc}".splitlines()[0])
         return status.GENERIC
     except Exception as exc:
-        _fail(f"unexpected error: {type(exc).__name__}: {exc}".splitlines()[0])
-        return status.GENERIC
+        # The contract: one line and a draft code, never a traceback.
+        code = _code_for(exc)
+        _fail(f"{status.EXIT_CODES[code]}: {type(exc).__name__}: {exc}".splitlines()[0])
+        return code
+
+
+def _code_for(exc: Exception) -> int:
+    """The draft's code for an exception no subcommand mapped: the library's by
+    its kind; anything else can only come from the input, so BAD_DATA."""
+    from ..errors import (
+        DecryptionError,
+        NoMatchingKeyError,
+        PassphraseError,
+        UnsupportedError,
+    )
+
+    if isinstance(exc, PassphraseError):
+        return status.KEY_IS_PROTECTED
+    if isinstance(exc, (DecryptionError, NoMatchingKeyError)):
+        return status.CANNOT_DECRYPT
+    if isinstance(exc, UnsupportedError):
+        return status.UNSUPPORTED_ASYMMETRIC_ALGO
+    return status.BAD_DATA
 
 
 def _fail(message: str) -> None:

@@ -30,6 +30,7 @@ from ..policy import DEFAULT, RFC4880, Policy
 from . import status
 from .indirect import check_output, read_password, write_output
 from .keys import (
+    dearmor_all,
     load_certs,
     load_keys,
     parse_date,
@@ -514,11 +515,8 @@ def cmd_armor(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
 
 def cmd_dearmor(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     if armor.is_armored(data):
-        try:
-            _, binary = armor.dearmor(data)
-        except Error as exc:
-            raise SopError(status.BAD_DATA, str(exc)) from None
-        out.write(binary)
+        # Every block, one after the other (several keys armored apart).
+        out.write(dearmor_all(data, "input"))
         return
     _block_for(data)  # binary already: checked, then unchanged
     out.write(data)

@@ -27,6 +27,7 @@ from .indirect import read_input, read_password
 from .status import SopError
 
 __all__ = [
+    "dearmor_all",
     "load_certs",
     "load_keys",
     "parse_date",
@@ -38,7 +39,7 @@ __all__ = [
 _BLOCK_START: Final = re.compile(rb"^-----BEGIN PGP ", re.MULTILINE)
 
 
-def _binary(data: bytes, what: str) -> bytes:
+def dearmor_all(data: bytes, what: str) -> bytes:
     """The packets of ``data``: binary as it is, or every armor block decoded."""
     if not armor.is_armored(data):
         return data
@@ -60,7 +61,7 @@ def split_transferable(data: bytes, what: str) -> list[bytes]:
     Raises:
         SopError: BAD_DATA, when ``data`` holds no key or unreadable packets.
     """
-    binary = _binary(data, what)
+    binary = dearmor_all(data, what)
     bounds: list[int] = []
     try:
         for tag, _, start, _ in iter_packet_spans(binary, max_packets=100_000):

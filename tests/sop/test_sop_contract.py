@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from soprun import fails, ok, sop, subprocess_sop
 
+from e2ee_mail.errors import DecryptionError, PassphraseError, UnsupportedError
 from e2ee_mail.sop import status
 
 MESSAGE = b"hello\n"
@@ -179,3 +180,27 @@ def test_as_a_process(tmp_path: Path) -> None:
     (tmp_path / "cert").write_bytes(cert)
     proc = subprocess_sop("verify", tmp_path / "sig", tmp_path / "cert", stdin=b"hi")
     assert proc.returncode == 0 and proc.stdout.count(b"\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (IndexError("list index out of range"), status.BAD_DATA),
+        (ValueError("a\nb"), status.BAD_DATA),
+        (UnsupportedError("no such algorithm"), status.UNSUPPORTED_ASYMMETRIC_ALGO),
+        (DecryptionError(), status.CANNOT_DECRYPT),
+        (PassphraseError("locked"), status.KEY_IS_PROTECTED),
+        (OSError(28, "No space left on device"), status.GENERIC),
+    ],
+)
+def test_unexpected_exceptions(
+    monkeypatch: pytest.MonkeyPatch, exc: Exception, code: int
+) -> None:
+    from e2ee_mail.sop import commands
+
+    def boom(*_: object) -> None:
+        raise exc
+
+    monkeypatch.setitem(commands.COMMANDS, "armor", (boom, True))
+    err = fails(code, "armor", stdin=b"x")
+    assert type(exc).__name__ in err

@@ -193,6 +193,8 @@ def test_armor_dearmor(alice_files: tuple[Path, Path]) -> None:
     assert ok("armor", stdin=armored) == armored
     assert ok("dearmor", stdin=message) == message
     assert ok("dearmor", stdin=armored) == message
+    both = ok("dearmor", stdin=cert.read_bytes() + b"\n" + key.read_bytes())
+    assert both == binary_cert + binary_key
     fails(status.BAD_DATA, "armor", stdin=b"plain text")
     fails(status.BAD_DATA, "dearmor", stdin=b"-----BEGIN PGP MESSAGE-----\n\n!!!\n")
 
