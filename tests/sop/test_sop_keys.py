@@ -102,6 +102,10 @@ def test_change_key_password(tmp_path: Path, alice_files: tuple[Path, Path]) -> 
     locked = ok(
         "change-key-password", "--new-key-password", old, stdin=key.read_bytes()
     )
+    # A locked key's certificate needs no password.
+    assert ok("extract-cert", stdin=locked) == ok(
+        "extract-cert", stdin=key.read_bytes()
+    )
     fails(
         status.KEY_IS_PROTECTED,
         "change-key-password",
