@@ -37,6 +37,7 @@ from .keys import (
     passwords,
     session_keys,
     split_transferable,
+    unlock,
 )
 from .status import SopError
 
@@ -71,12 +72,10 @@ ENCRYPT_PROFILES: Final[dict[str, tuple[Policy, str]]] = {
 }
 
 
-def _profile(
-    name: str | None, profiles: dict[str, tuple[object, ...]], what: str
-) -> str:
+def _profile(name: str | None, profiles: Sequence[str], what: str) -> str:
     """The profile ``name`` (None or "default": the first)."""
     if name is None or name == "default":
-        return next(iter(profiles))
+        return profiles[0]
     if name not in profiles:
         raise SopError(
             status.UNSUPPORTED_PROFILE,
@@ -85,10 +84,18 @@ def _profile(
     return name
 
 
-def _armored(binary: bytes, block: str, armor_out: bool) -> bytes:
+def _armored(binary: bytes, block: str, armor_out: bool, *, v4: bool = False) -> bytes:
+    """``binary`` armored when asked; with the CRC24 line when it holds v4 keys or
+    signatures (GnuPG 2.2 requires it; RFC 9580 §6.1 leaves it out otherwise)."""
     if not armor_out:
         return binary
-    return bytes(armor.enarmor(binary, block))
+    return bytes(armor.enarmor(binary, block, crc=v4))
+
+
+def _any_v4(keys: Sequence[OpenPGPSecretKey | OpenPGPCertificate]) -> bool:
+    return any(
+        (k.public if isinstance(k, OpenPGPSecretKey) else k).version == 4 for k in keys
+    )
 
 
 def _text(data: bytes) -> None:
@@ -161,7 +168,7 @@ def cmd_list_profiles(args: argparse.Namespace, data: bytes, out: BinaryIO) -> N
 def cmd_generate_key(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     from ..openpgp import keygen
 
-    name = _profile(args.profile, KEY_PROFILES, "generate-key")  # type: ignore[arg-type]
+    name = _profile(args.profile, list(KEY_PROFILES), "generate-key")
     profile, kind, _ = KEY_PROFILES[name]
     password = (
         read_password(args.with_key_password, what="key password", human=True)[0]
@@ -193,7 +200,7 @@ def _export_keys(
     keys: Sequence[OpenPGPSecretKey], password: bytes | None, armor_out: bool
 ) -> bytes:
     binary = b"".join(k.export(passphrase=password, armor=False) for k in keys)
-    return _armored(binary, armor.BLOCK_PRIVATE_KEY, armor_out)
+    return _armored(binary, armor.BLOCK_PRIVATE_KEY, armor_out, v4=_any_v4(keys))
 
 
 def cmd_change_key_password(
@@ -207,39 +214,41 @@ def cmd_change_key_password(
     tries = passwords(args.old_key_password, what="old key password")
     keys = []
     for block in split_transferable(data, "key"):
-        from .keys import _unlock
-
-        keys.append(_unlock(block, tries, "key"))
+        keys.append(unlock(block, tries, "key"))
     out.write(_export_keys(keys, new or None, args.armor))
 
 
 def cmd_revoke_key(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     from ..openpgp.revocation import revocation_certificate
-    from .keys import _unlock
 
     tries = passwords(args.with_key_password, what="key password")
-    revoked = bytearray()
+    revoked = []
     for block in split_transferable(data, "key"):
-        key = _unlock(block, tries, "key")
+        key = unlock(block, tries, "key")
         try:
-            revoked += revocation_certificate(key).export(armor=False)
+            revoked.append(revocation_certificate(key))
         except (UnsupportedError, UsageError) as exc:
             raise SopError(status.KEY_CANNOT_SIGN, str(exc)) from None
-    out.write(_armored(bytes(revoked), armor.BLOCK_PUBLIC_KEY, args.armor))
+    out.write(_certs_out(revoked, args.armor))
+
+
+def _certs_out(certs: Sequence[OpenPGPCertificate], armor_out: bool) -> bytes:
+    binary = b"".join(c.export(armor=False) for c in certs)
+    return _armored(binary, armor.BLOCK_PUBLIC_KEY, armor_out, v4=_any_v4(certs))
 
 
 def cmd_extract_cert(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     from ..openpgp.certs import load_certificate
 
-    certs = bytearray()
+    certs = []
     for block in split_transferable(data, "key"):
         if next(iter_packet_spans(block))[0] != TAG_SECRET_KEY:
             raise SopError(status.BAD_DATA, "the input is a certificate, not a key")
         try:
-            certs += load_certificate(block).export(armor=False)
+            certs.append(load_certificate(block))
         except Error as exc:
             raise SopError(status.BAD_DATA, f"key: {exc}") from None
-    out.write(_armored(bytes(certs), armor.BLOCK_PUBLIC_KEY, args.armor))
+    out.write(_certs_out(certs, args.armor))
 
 
 # -- signatures --------------------------------------------------------------------
@@ -260,9 +269,10 @@ def cmd_sign(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
         sigs += signer.signature_packet()
         micalgs.append(signer.micalg)
     if args.micalg_out is not None:
+        # Signers hashing differently have no one micalg: the draft asks for "".
         same = len(set(micalgs)) == 1
         write_output(args.micalg_out, micalgs[0].encode() if same else b"")
-    out.write(_armored(bytes(sigs), "SIGNATURE", args.armor))
+    out.write(_armored(bytes(sigs), "SIGNATURE", args.armor, v4=_any_v4(keys)))
 
 
 def _window(
@@ -405,7 +415,7 @@ def cmd_encrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
         )
     if not args.certs and not args.with_password:
         raise SopError(status.MISSING_ARG, "missing CERTS (or --with-password)")
-    name = _profile(args.profile, ENCRYPT_PROFILES, "encrypt")  # type: ignore[arg-type]
+    name = _profile(args.profile, list(ENCRYPT_PROFILES), "encrypt")
     policy = ENCRYPT_PROFILES[name][0]
     if args.as_ == "text":
         _text(data)

@@ -34,6 +34,7 @@ __all__ = [
     "passwords",
     "session_keys",
     "split_transferable",
+    "unlock",
 ]
 
 _BLOCK_START: Final = re.compile(rb"^-----BEGIN PGP ", re.MULTILINE)
@@ -85,7 +86,12 @@ def passwords(specs: Sequence[str], *, what: str) -> list[bytes]:
     return found
 
 
-def _unlock(block: bytes, tries: Sequence[bytes], what: str) -> OpenPGPSecretKey:
+def unlock(block: bytes, tries: Sequence[bytes], what: str) -> OpenPGPSecretKey:
+    """The secret key in ``block``, unprotected or unlocked by one of ``tries``.
+
+    Raises:
+        SopError: BAD_DATA, KEY_IS_PROTECTED.
+    """
     try:
         return load_key(block, None, DEFAULT)
     except PassphraseError:
@@ -117,7 +123,7 @@ def load_keys(
     for spec in specs:
         data = read_input(spec, what="key")
         for block in split_transferable(data, f"key {spec}"):
-            found.append(_unlock(block, tries, f"key {spec}"))
+            found.append(unlock(block, tries, f"key {spec}"))
     return found
 
 

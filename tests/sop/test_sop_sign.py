@@ -202,3 +202,16 @@ def test_armor_dearmor(alice_files: tuple[Path, Path]) -> None:
 def test_stdout_untouched_on_failure(alice_files: tuple[Path, Path]) -> None:
     result = sop("inline-verify", alice_files[1], stdin=b"\x00garbage")
     assert result.code == status.BAD_DATA and result.out == b""
+
+
+def test_crc_line_for_v4_only(
+    alice_files: tuple[Path, Path], bob_files: tuple[Path, Path]
+) -> None:
+    def has_crc(armored: bytes) -> bool:
+        return re.search(rb"\n=[A-Za-z0-9+/]{4}\n-----END", armored) is not None
+
+    # GnuPG 2.2 wants the CRC24 line on v4 material; RFC 9580 leaves it out.
+    assert has_crc(ok("sign", bob_files[0], stdin=TEXT))
+    assert has_crc(ok("extract-cert", stdin=bob_files[0].read_bytes()))
+    assert not has_crc(ok("sign", alice_files[0], stdin=TEXT))
+    assert not has_crc(ok("extract-cert", stdin=alice_files[0].read_bytes()))
