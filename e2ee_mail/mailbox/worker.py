@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from .._io import fsync_dir
 from ..errors import Error
 from ..keys.ring import Keyring
+from ..policy import DEFAULT, Policy
 from .journal import Outcome
 from .rekey import Rekeyed, Rekeyer
 
@@ -39,10 +40,15 @@ _DIRTY_DIRS: set[str] = set()
 
 
 def init_worker(
-    ring_path: str, passphrase: bytes | None, identity: str | None, parent: int
+    ring_path: str,
+    passphrase: bytes | None,
+    identity: str | None,
+    parent: int,
+    policy: Policy = DEFAULT,
 ) -> None:
     global _REKEYER
-    _REKEYER = Rekeyer(Keyring.open(ring_path, passphrase=passphrase), identity)
+    ring = Keyring.open(ring_path, passphrase=passphrase)
+    _REKEYER = Rekeyer(ring, identity, policy)
     if parent:
         import threading
 

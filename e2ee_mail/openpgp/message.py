@@ -64,7 +64,7 @@ from .recipients import (
     openpgp_certs,
     openpgp_keys,
     pkesk_packets,
-    recipient_key,
+    recipient_keys,
     session_keys,
 )
 
@@ -131,7 +131,7 @@ def encrypt(
     recipients = openpgp_certs(certs)
     if choose_container(recipients, policy) == "seipdv1":
         return _v1().encrypt(data, recipients, armor=armor, policy=policy)  # type: ignore[no-any-return]
-    keys = [recipient_key(c, policy) for c in recipients]
+    keys = recipient_keys(recipients, policy)
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
@@ -195,7 +195,7 @@ def encrypt_stream(
     if choose_container(recipients, policy) == "seipdv1":
         _v1().encrypt_stream(src, dst, recipients, armor=armor, policy=policy)
         return
-    keys = [recipient_key(c, policy) for c in recipients]
+    keys = recipient_keys(recipients, policy)
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)

@@ -534,10 +534,10 @@ def _signed_to(
 ) -> tuple[list[OpenPGPCertificate], list[KeyInfo], DocumentSigner]:
     """The recipients, the key each is encrypted to, and a signer naming each
     recipient's fingerprint (RFC 9580 §5.2.3.36)."""
-    from .recipients import openpgp_certs, recipient_key
+    from .recipients import openpgp_certs, recipient_keys
 
     recipients = openpgp_certs(certs)
-    keys = [recipient_key(c, policy) for c in recipients]
+    keys = recipient_keys(recipients, policy)
     signer = DocumentSigner(
         key, text=text, recipients=[c.primary.fingerprint for c in recipients], now=now
     )
