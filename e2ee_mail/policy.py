@@ -111,8 +111,8 @@ def post_quantum_refusal(names: list[str]) -> str:
     which = "this recipient has" if len(names) == 1 else "these recipients have"
     return (
         f"the policy requires post-quantum encryption and {which} no post-quantum "
-        f"(ML-KEM) key: {', '.join(names)}; ask for an ML-KEM certificate, or "
-        "leave them out"
+        f"(ML-KEM) key: {', '.join(names)}; ask them for a post-quantum "
+        "certificate, or leave them out"
     )
 
 
