@@ -65,7 +65,7 @@ from . import worker as mailworker
 from .journal import Journal, Outcome, Summary, journal_header
 from .rekey import Rekeyer
 
-__all__ = ["Outcome", "Summary", "rewrap_mailbox"]
+__all__ = ["Outcome", "Summary", "exclusive", "rewrap_mailbox", "stopping"]
 
 _WORK_SUFFIX = ".e2ee-rewrap"
 _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
@@ -135,7 +135,7 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path, owner: os.stat_result | None = None) -> Iterator[None]:
+def exclusive(lock_path: Path, owner: os.stat_result | None = None) -> Iterator[None]:
     """Hold flock(2) on ``lock_path`` or refuse at once. With ``owner`` (the
     mailbox's stat), the lock file, which stays in the mailbox, is given the
     mailbox's owner and group: one made by a run as root must not lock its owner out
@@ -211,11 +211,11 @@ def rewrap_mailbox(
         lock, journal_path = work / "lock", work / "journal"
     else:
         raise UsageError(f"{root} is neither an mbox file nor a Maildir directory")
-    with _stopping(root), _exclusive(lock, os.stat(root) if work is None else None):
+    with stopping(root), exclusive(lock, os.stat(root) if work is None else None):
         started = time.monotonic()
         if work is None:
             # Temp files of a killed run (we hold the lock: no run is active).
-            for stale in (root / "tmp").glob(".e2ee-rewrap.*"):
+            for stale in (root / "tmp").glob(mailworker.TEMP_PREFIX + "*"):
                 stale.unlink(missing_ok=True)
             tasks = _maildir_messages(root)
             header = journal_header("maildir", root)
@@ -288,7 +288,7 @@ def _check_recipients(ring: Keyring, identity: str | None, policy: Policy) -> No
 
 
 @contextlib.contextmanager
-def _stopping(root: Path) -> Iterator[None]:
+def stopping(root: str | os.PathLike[str]) -> Iterator[None]:
     """Turn a failed system call of the run itself (a full disk under the journal
     or the rewrite) into an :class:`Error`; what is finished stays journaled."""
     try:
