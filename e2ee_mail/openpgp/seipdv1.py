@@ -111,9 +111,14 @@ def encrypt(
     *,
     armor: bool,
     policy: Policy,
+    passwords: Sequence[bytes] = (),
 ) -> bytearray:
-    """v3 PKESKs + one SEIPDv1 packet, allocated once at its final size."""
+    """v3 PKESKs (and v4 SKESKs for ``passwords``) + one SEIPDv1 packet, allocated
+    once at its final size."""
+    from .message import password_entries
+
     session_key, pkesks = _new_session(recipients, policy)
+    pkesks += password_entries(session_key, passwords, 1)
     return _encrypt_from_parts(data, session_key, pkesks, None, armor=armor)
 
 

@@ -770,6 +770,7 @@ def decrypt_verified(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[bytearray, tuple[SignatureResult, ...]]:
     """Decrypt a message and check the signatures inside it.
 
@@ -777,7 +778,8 @@ def decrypt_verified(
         The literal data (released only after the container authenticated) and
         the verdict on each signature inside, in message order (empty when the
         message is not signed). Intended Recipient Fingerprint subpackets are
-        checked against ``keys``.
+        checked against ``keys`` (not when only ``passwords`` open the message:
+        a password has no fingerprint to be named).
 
     Raises:
         As ``message.decrypt``.
@@ -786,13 +788,18 @@ def decrypt_verified(
     from .recipients import openpgp_keys
 
     parsed = ParsedMessage(data, policy)
-    packets, _ = open_parsed(parsed, openpgp_keys(keys))
+    ours = openpgp_keys(keys) if keys or not passwords else []
+    packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
     collector = SignatureCollector()
     content = walk_signed(packets, collector, policy)
-    results = collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
+    results = collector.results(certs, policy=policy, recipients=_named(keys))
     return bytearray(content), results
+
+
+def _named(keys: Sequence[SecretKey]) -> tuple[bytes, ...] | None:
+    """What an Intended Recipient Fingerprint must name: one of ``keys``, or
+    nothing to check when no key (a password) opened the message."""
+    return _decrypting_fingerprints(keys) if keys else None
 
 
 def decrypt_verified_stream(
@@ -803,6 +810,7 @@ def decrypt_verified_stream(
     *,
     policy: Policy,
     spool_dir: str | None = None,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[SignatureResult, ...]:
     """:func:`decrypt_verified` from stream to stream, one pass: the literal data
     is hashed as each authenticated piece is written to ``dst``. The verdicts come
@@ -816,11 +824,15 @@ def decrypt_verified_stream(
 
     collector = SignatureCollector()
     decrypt_stream(
-        src, dst, keys, policy=policy, spool_dir=spool_dir, signatures=collector
+        src,
+        dst,
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+        signatures=collector,
+        passwords=passwords,
     )
-    return collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
+    return collector.results(certs, policy=policy, recipients=_named(keys))
 
 
 def verify_inline_stream(
