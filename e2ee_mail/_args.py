@@ -280,7 +280,8 @@ def policy(value: object) -> Policy:
         return value
     raise UsageError(
         f"policy must be an e2ee_mail.Policy (DEFAULT, RFC9580, RFC4880, "
-        f"LEGACY_DECRYPT, or dataclasses.replace() of one), not {_name(value)}"
+        f"LEGACY_DECRYPT, POST_QUANTUM, or dataclasses.replace() of one), not "
+        f"{_name(value)}"
     )
 
 

@@ -142,10 +142,11 @@ def encrypt_stream(
     else:
         from ..core.random import random_bytes
         from ..openpgp import message
-        from ..openpgp.recipients import openpgp_certs
+        from ..openpgp.recipients import openpgp_certs, recipient_keys
         from .pgpmime import message_from_parts as pgp_message_from_parts
 
-        openpgp_certs(certs)  # refuse wrong recipients before writing
+        # Refuse wrong recipients (and what the policy refuses) before writing.
+        recipient_keys(openpgp_certs(certs), policy)
         boundary = "=-" + random_bytes(12).hex()
         outer = pgp_message_from_parts(head, b"-\n", boundary, hcp=checked)
         before, after = split_at_last_body(outer, email_policy.SMTP)

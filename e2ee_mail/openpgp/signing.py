@@ -570,10 +570,11 @@ def _signed_to(
 ) -> tuple[list[OpenPGPCertificate], list[KeyInfo], DocumentSigner]:
     """The recipients, the key each is encrypted to, and a signer naming each
     recipient's fingerprint (RFC 9580 §5.2.3.36)."""
-    from .recipients import openpgp_certs, recipient_key
+    from .recipients import openpgp_certs, recipient_keys
 
-    recipients = openpgp_certs(certs)
-    keys = [recipient_key(c, policy) for c in recipients]
+    # No certificate: a message only passwords open.
+    recipients = openpgp_certs(certs) if certs else []
+    keys = recipient_keys(recipients, policy)
     signer = DocumentSigner(
         key, text=text, recipients=[c.primary.fingerprint for c in recipients], now=now
     )
@@ -602,18 +603,20 @@ def encrypt_signed(
     policy: Policy,
     text: bool = False,
     now: int | None = None,
+    passwords: Sequence[bytes] = (),
 ) -> bytearray:
     """Sign then encrypt ``data``: the One-Pass Signature, Literal Data and
     Signature packets (RFC 9580 §10.3) sealed in SEIPDv2, or SEIPDv1 when a
     recipient lacks SEIPDv2, chosen and suited as for unsigned messages. The
-    signature names every recipient's fingerprint (§5.2.3.36).
+    signature names every recipient's fingerprint (§5.2.3.36). ``passwords``
+    open the message too (SKESK packets, as ``message.encrypt`` writes them).
 
     Raises:
         As ``message.encrypt`` and :func:`signing_key`.
     """
     from ..core import cfb
     from . import seipdv2
-    from .message import _v1
+    from .message import _v1, password_entries
     from .packets import TAG_SEIPD
     from .recipients import choose_container, pkesk_packets
 
@@ -621,6 +624,7 @@ def encrypt_signed(
     inner = _inner_packets(data, signer, text)
     if choose_container(recipients, policy) == "seipdv1":
         session_key, pkesks = _v1()._new_session(recipients, policy)
+        pkesks += password_entries(session_key, passwords, 1)
         body_size = 1 + cfb.sealed_size(len(inner))
         head = pkesks + serialize_header(TAG_SEIPD, body_size)
         out = bytearray(len(head) + body_size)
@@ -630,7 +634,10 @@ def encrypt_signed(
         return armor_mod.enarmor(out, crc=True) if armor else out
     header, session_key = _v2_session(recipients, policy)
     body_size = seipdv2.sealed_body_size(header, len(inner))
-    head = pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    entries = pkesk_packets(session_key, keys) + password_entries(
+        session_key, passwords, 2
+    )
+    head = entries + serialize_header(TAG_SEIPD, body_size)
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
     seipdv2.seal_into(header, session_key, b"", inner, memoryview(out)[len(head) :])

@@ -813,6 +813,7 @@ def decrypt_verified(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[bytearray, tuple[SignatureResult, ...]]:
     """Decrypt a message and check the signatures inside it.
 
@@ -820,7 +821,8 @@ def decrypt_verified(
         The literal data (released only after the container authenticated) and
         the verdict on each signature inside, in message order (empty when the
         message is not signed). Intended Recipient Fingerprint subpackets are
-        checked against ``keys``.
+        checked against ``keys`` (not when only ``passwords`` open the message:
+        a password has no fingerprint to be named).
 
     Raises:
         As ``message.decrypt``.
@@ -829,7 +831,8 @@ def decrypt_verified(
     from .recipients import openpgp_keys
 
     parsed = ParsedMessage(data, policy)
-    packets, _ = open_parsed(parsed, openpgp_keys(keys))
+    ours = openpgp_keys(keys) if keys or not passwords else []
+    packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
     return signed_content(packets, keys, certs, policy=policy)
 
 
@@ -842,13 +845,18 @@ def signed_content(
 ) -> tuple[bytearray, tuple[SignatureResult, ...]]:
     """The literal data of a decrypted message's inner ``packets`` and the verdict
     on each signature among them (Intended Recipient Fingerprints checked against
-    ``keys``; not checked without keys: opened with a session key alone, the
-    decrypting key is not known)."""
+    ``keys``; not checked without keys: opened with a password or a session key
+    alone, the decrypting key is not known)."""
     collector = SignatureCollector()
     content = walk_signed(packets, collector, policy)
-    ours = _decrypting_fingerprints(keys)
-    results = collector.results(certs, policy=policy, recipients=ours or None)
+    results = collector.results(certs, policy=policy, recipients=_named(keys))
     return bytearray(content), results
+
+
+def _named(keys: Sequence[SecretKey]) -> tuple[bytes, ...] | None:
+    """What an Intended Recipient Fingerprint must name: one of ``keys``, or
+    nothing to check when no key (a password) opened the message."""
+    return _decrypting_fingerprints(keys) if keys else None
 
 
 def decrypt_verified_stream(
@@ -859,6 +867,7 @@ def decrypt_verified_stream(
     *,
     policy: Policy,
     spool_dir: str | None = None,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[SignatureResult, ...]:
     """:func:`decrypt_verified` from stream to stream, one pass: the literal data
     is hashed as each authenticated piece is written to ``dst``. The verdicts come
@@ -872,11 +881,15 @@ def decrypt_verified_stream(
 
     collector = SignatureCollector()
     decrypt_stream(
-        src, dst, keys, policy=policy, spool_dir=spool_dir, signatures=collector
+        src,
+        dst,
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+        signatures=collector,
+        passwords=passwords,
     )
-    return collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
+    return collector.results(certs, policy=policy, recipients=_named(keys))
 
 
 def verify_inline_stream(
