@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from ..errors import DecryptionError, FormatError
 from ..model import Certificate, SecretKey, SignatureResult
-from ..policy import Policy
+from ..policy import DEFAULT, Policy
 from . import ocbed, seipdv2
 from .message import Buffer, ParsedMessage, open_parsed
 from .packets.ocbed import parse_ocbed_header
@@ -91,15 +91,21 @@ def open_message(
     parsed: ParsedMessage,
     keys: Sequence[SecretKey],
     session_keys: Sequence[SessionKey] = (),
+    passwords: Sequence[bytes] = (),
+    *,
+    policy: Policy = DEFAULT,
 ) -> tuple[bytearray, SessionKey]:
     """Open ``parsed``: with the first of ``session_keys`` that opens it, else
-    with ``keys`` through the recipient entries.
+    with ``passwords`` and ``keys`` through the message's password and recipient
+    entries (``message.open_parsed``; ``policy`` bounds the password entries' key
+    derivation).
 
     Returns:
         (authenticated inner packets, the session key that opened them).
 
     Raises:
-        DecryptionError: no session key opens it and there are no keys.
+        DecryptionError: no session key opens it and there are no keys or
+            passwords.
         NoMatchingKeyError, DecryptionError: as ``message.decrypt``.
     """
     for candidate in session_keys:
@@ -107,9 +113,10 @@ def open_message(
             return _open_with(parsed, candidate), candidate
         except DecryptionError:
             continue
-    if not keys:
+    if not keys and not passwords:
         raise DecryptionError()
-    packets, opened = open_parsed(parsed, openpgp_keys(keys))
+    ours = openpgp_keys(keys) if keys else []
+    packets, opened = open_parsed(parsed, ours, passwords, policy=policy)
     return packets, _named(parsed, opened)
 
 
@@ -120,6 +127,7 @@ def decrypt_verified(
     *,
     policy: Policy,
     session_keys: Sequence[SessionKey] = (),
+    passwords: Sequence[bytes] = (),
 ) -> tuple[bytearray, tuple[SignatureResult, ...], SessionKey]:
     """``verifying.decrypt_verified`` that also takes and returns session keys.
 
@@ -130,6 +138,8 @@ def decrypt_verified(
     from .verifying import signed_content
 
     parsed = ParsedMessage(data, policy)
-    packets, session_key = open_message(parsed, keys, session_keys)
+    packets, session_key = open_message(
+        parsed, keys, session_keys, passwords, policy=policy
+    )
     content, results = signed_content(packets, keys, certs, policy=policy)
     return content, results, session_key

@@ -431,31 +431,35 @@ def cmd_encrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
             recipient_key(cert, policy)
         except (UnsupportedError, PolicyError) as exc:
             raise SopError(status.CERT_CANNOT_ENCRYPT, str(exc)) from None
-    extra = {}
-    if args.with_password:
-        extra["passwords"] = [
-            p
-            for spec in args.with_password
-            for p in read_password(spec, what="password", human=True)
-        ]
+    secrets = [
+        p
+        for spec in args.with_password
+        for p in read_password(spec, what="password", human=True)
+    ]
+    extra = {"passwords": secrets} if secrets else {}
     try:
-        if signers and args.as_ == "text" and not args.with_password:
+        if signers and args.as_ == "text":
             # A text signature (0x01) and a "u" Literal Data packet; the public
             # encrypt signs in binary mode only.
             sealed = signing.encrypt_signed(
-                data, certs, signers[0], armor=args.armor, policy=policy, text=True
+                data,
+                certs,
+                signers[0],
+                armor=args.armor,
+                policy=policy,
+                text=True,
+                passwords=secrets,
             )
-            out.write(sealed)
-            return
-        sealed = _api.encrypt(
-            data,
-            certs,
-            format="openpgp",
-            armor=args.armor,
-            policy=policy,
-            sign_with=signers[0] if signers else None,
-            **extra,  # type: ignore[arg-type]
-        )
+        else:
+            sealed = _api.encrypt(
+                data,
+                certs,
+                format="openpgp",
+                armor=args.armor,
+                policy=policy,
+                sign_with=signers[0] if signers else None,
+                **extra,  # type: ignore[arg-type]
+            )
     except (UnsupportedError, PolicyError) as exc:
         raise SopError(status.CERT_CANNOT_ENCRYPT, str(exc)) from None
     out.write(sealed)
@@ -484,9 +488,10 @@ def cmd_decrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     keys = load_keys(args.keys, args.with_key_password)
     given = session_keys(args.with_session_key)
     certs = load_certs(args.verify_with)
+    tries = passwords(args.with_password, what="password")
     try:
         plain, results, session_key = decrypt_verified(
-            data, keys, certs, policy=DEFAULT, session_keys=given
+            data, keys, certs, policy=DEFAULT, session_keys=given, passwords=tries
         )
     except (DecryptionError, NoMatchingKeyError) as exc:
         raise SopError(status.CANNOT_DECRYPT, str(exc) or "cannot decrypt") from None

@@ -170,6 +170,50 @@ def test_passwords_answer_per_library(
         )
 
 
+def test_password_decryption_wired(
+    tmp_path: Path,
+    alice_files: tuple[Path, Path],
+    bob_files: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What --with-password does once the public API takes passwords: the
+    OpenPGP layer's password entries (SKESK) behind the same options."""
+    from e2ee_mail.sop import commands
+
+    monkeypatch.setattr(commands, "_library_passwords", lambda: True)
+    password = _file(tmp_path, "pw", b"hunter2\n")
+    message = ok(
+        "encrypt",
+        "--with-password",
+        password,
+        "--sign-with",
+        bob_files[0],
+        "--as=text",
+        alice_files[1],
+        stdin=PLAIN,
+    )
+    verifications = tmp_path / "verifications"
+    sk = tmp_path / "sk"
+    plain = ok(
+        "decrypt",
+        "--with-password",
+        password,
+        "--session-key-out",
+        sk,
+        "--verify-with",
+        bob_files[1],
+        "--verifications-out",
+        verifications,
+        stdin=message,
+    )
+    assert plain == PLAIN
+    assert "mode:text" in verifications.read_text()
+    assert ok("decrypt", "--with-session-key", sk, stdin=message) == PLAIN
+    assert ok("decrypt", alice_files[0], stdin=message) == PLAIN
+    wrong = _file(tmp_path, "wrong", b"hunter3")
+    fails(status.CANNOT_DECRYPT, "decrypt", "--with-password", wrong, stdin=message)
+
+
 def test_decrypt_refusals(
     tmp_path: Path, alice_files: tuple[Path, Path], bob_files: tuple[Path, Path]
 ) -> None:

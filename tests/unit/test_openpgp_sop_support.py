@@ -47,6 +47,18 @@ def test_open_with_session_key(alice: OpenPGPSecretKey, policy: object) -> None:
     assert sessionkey.open_message(parsed, [alice], [wrong])[1] == found
 
 
+def test_open_with_password(alice: OpenPGPSecretKey) -> None:
+    sealed = message.encrypt(
+        b"body", [alice.public], armor=False, policy=DEFAULT, passwords=[b"pw"]
+    )
+    parsed = ParsedMessage(sealed, DEFAULT)
+    by_password = sessionkey.open_message(parsed, [], passwords=[b"pw"])
+    by_key = sessionkey.open_message(parsed, [alice])
+    assert by_password == by_key
+    with pytest.raises(DecryptionError):
+        sessionkey.open_message(parsed, [], passwords=[b"wrong"])
+
+
 def test_decrypt_verified_with_session_key(
     alice: OpenPGPSecretKey, bob: OpenPGPSecretKey
 ) -> None:
