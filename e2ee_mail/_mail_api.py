@@ -186,6 +186,11 @@ def decrypt_message(
 
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).
+
+    Without ``verify_with`` and ``trust``, a signed-then-encrypted mail gives the
+    signed mail without checking its signature: S/MIME's opaque signed-data is
+    opened to the entity it carries, a multipart/signed entity is returned as it
+    is, and PGP/MIME's combined form gives the decrypted entity.
     """
     if not _args.is_mail(msg):
         _args.buffer(msg, func="decrypt_message", stream="decrypt_stream")
@@ -213,9 +218,11 @@ def decrypt_message(
     )
     kind = mime_detect.kind(parsed)
     if kind == "smime":
-        from .mime import smime
+        from .mime import smime, smime_signed
 
-        return smime.decrypt_message(parsed, secret_keys, policy=checked_policy)
+        inner = smime.decrypt_message(parsed, secret_keys, policy=checked_policy)
+        # Signed then encrypted: the signed mail, not its opaque signed-data.
+        return smime_signed.unsigned_view(inner, policy=checked_policy)
     from .mime import pgpmime
 
     return pgpmime.decrypt_message(parsed, secret_keys, policy=checked_policy)
