@@ -175,6 +175,10 @@ def signing_key(key: SecretKey, now: int | None = None) -> tuple[KeyInfo, object
     for info in (*subkeys, primary):
         if not (info.flags & FLAG_SIGN and info.usable(when)):
             continue
+        if info.packet.created > when:
+            # Not yet valid: readers refuse a signature older than its key (a
+            # rotation within the second dates its subkey a second ahead).
+            continue
         if info.packet.algorithm not in _SIGNING_ALGOS:
             continue
         private = key.private_key(info.fingerprint)

@@ -17,7 +17,8 @@ from e2ee_mail.model import KeyKind
 from e2ee_mail.openpgp import keygen, keygen_v4
 from e2ee_mail.openpgp import signing as openpgp_signing
 from e2ee_mail.openpgp import verifying as openpgp_verifying
-from e2ee_mail.openpgp.certs import OpenPGPCertificate
+from e2ee_mail.openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
+from e2ee_mail.openpgp.rotate import add_signing_subkey
 from e2ee_mail.policy import DEFAULT
 from e2ee_mail.x509 import certs as kx
 
@@ -168,3 +169,17 @@ def test_old_x25519_version_loads_and_has_no_signer_until_rotated(
     rotated = reopened.rotate(ALICE, now=LATER)
     assert rotated.signing is not None and rotated.signing[1] == "ed25519"
     assert len(reopened.signing_keys(ALICE)) == 1
+
+
+def test_a_signing_subkey_signs_only_from_its_creation() -> None:
+    # A rotation within the second of the key's last change dates its subkey a
+    # second ahead; until then the previous key signs (a reader refuses a
+    # signature older than its key).
+    key = _pgp_key("x25519", "rfc9580")
+    assert isinstance(key, OpenPGPSecretKey)
+    made = int(LATER.timestamp())
+    rotated = add_signing_subkey(key, created=made)
+    before, _ = openpgp_signing.signing_key(rotated, made - 1)
+    since, _ = openpgp_signing.signing_key(rotated, made)
+    assert before.fingerprint == key.public.primary.fingerprint
+    assert since.fingerprint != before.fingerprint and since.packet.created == made
