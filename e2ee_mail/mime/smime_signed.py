@@ -502,7 +502,7 @@ def unsigned_view(inner: EmailMessage, *, policy: Policy) -> EmailMessage:
     if content is der:
         return inner
     return headers.restore_entity(
-        content, inner, max_header_bytes=policy.max_mail_header_bytes
+        bytes(content), inner, max_header_bytes=policy.max_mail_header_bytes
     )
 
 

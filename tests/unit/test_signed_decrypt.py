@@ -174,3 +174,26 @@ def test_cli_decrypt_without_verify_with_writes_the_content(
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out").read_bytes() == bytes(range(256)) * 600
     assert proc.stderr == b""
+
+
+def test_smime_signed_then_encrypted_mail_stream_gives_the_signed_mail(
+    bob: certs.X509SecretKey, tmp_path: Path
+) -> None:
+    alice = signer("ed25519")
+    sealed = e2ee_mail.encrypt_message(
+        _mail(), bob.public, format="smime", sign_with=alice
+    ).as_bytes()
+    streamed = _decrypted_stream(sealed, bob)
+    assert b"pkcs7" not in streamed
+    assert b"Subject: the real subject\r\n" in streamed
+    assert streamed.endswith(b"\r\n\r\nsigned, then encrypted\r\n")
+    whole = e2ee_mail.decrypt_message(sealed, bob)
+    assert streamed.replace(b"\r\n", b"\n") == whole.as_bytes()
+    # The CLI decrypts mail through the same stream.
+    (tmp_path / "bob.key").write_bytes(bob.export())
+    (tmp_path / "mail.eml").write_bytes(sealed)
+    proc = run_in(
+        tmp_path, "decrypt", "--key", "bob.key", "-i", "mail.eml", "-o", "out"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out").read_bytes() == streamed
