@@ -260,7 +260,8 @@ def decrypt_message_verified(
     """Decrypt an S/MIME or PGP/MIME mail and report on every signature of the
     signed layer inside it, without deciding (see :func:`verify_message` for the
     arguments). For PGP/MIME that layer is the signed OpenPGP message of RFC 3156
-    §6.2's combined form; ``trust`` applies to S/MIME only.
+    §6.2's combined form, or the multipart/signed entity of §6.1's nested form
+    (as Thunderbird and others send it); ``trust`` applies to S/MIME only.
 
     Returns:
         ``VerifiedMessage(message, signatures)``: the signed message (or the
@@ -410,7 +411,10 @@ def verify_message(
 def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:
     """How the outer header fields of a mail compare with its protected ones.
 
-    ``msg`` is a message :func:`decrypt_message` returned. The report says whether
+    ``msg`` is a message :func:`decrypt_message` returned, or the message of what
+    :func:`verify_message` or :func:`decrypt_message_verified` returned (a
+    signed-only mail, ``hp="clear"``, hides nothing: every field the outside shows
+    otherwise than signed is a mismatch). The report says whether
     the sender protected the header fields, which protected fields the outside did
     not show as they are (``confidential``), which outer fields differ from what
     the sender recorded it showed (``mismatches``: changed, added or removed on the
