@@ -175,6 +175,10 @@ def signing_key(key: SecretKey, now: int | None = None) -> tuple[KeyInfo, object
     for info in (*subkeys, primary):
         if not (info.flags & FLAG_SIGN and info.usable(when)):
             continue
+        if info.packet.created > when:
+            # Not yet valid: readers refuse a signature older than its key (a
+            # rotation within the second dates its subkey a second ahead).
+            continue
         if info.packet.algorithm not in _SIGNING_ALGOS:
             continue
         private = key.private_key(info.fingerprint)
@@ -228,6 +232,9 @@ class DocumentSigner:
         recipients: fingerprints of the keys the message is encrypted to, named in
             Intended Recipient Fingerprint subpackets.
         now: the creation time (seconds since the epoch; default: now).
+        _salt: the v6 salt instead of a fresh one; a private seam for the
+            deterministic signature vectors only (Ed25519 is deterministic, so a
+            pinned salt and time give known bytes). Never pass it elsewhere.
 
     Raises:
         As :func:`signing_key`.
@@ -252,6 +259,7 @@ class DocumentSigner:
         text: bool = False,
         recipients: Sequence[bytes] = (),
         now: int | None = None,
+        _salt: bytes | None = None,
     ) -> None:
         when = int(time.time()) if now is None else now
         self._info, self._private = signing_key(key, when)
@@ -260,9 +268,10 @@ class DocumentSigner:
         self.version = self._info.packet.version
         self.hash_algorithm = _hash_for(self._info.packet, self._private)
         self.sig_type = SIG_TEXT if text else SIG_BINARY
-        self._salt = (
-            random_bytes(SALT_SIZE[self.hash_algorithm]) if self.version == 6 else b""
-        )
+        size = SALT_SIZE[self.hash_algorithm] if self.version == 6 else 0
+        if _salt is not None and len(_salt) != size:
+            raise UsageError(f"this signature takes a salt of {size} octets")
+        self._salt = random_bytes(size) if _salt is None and size else _salt or b""
         self._hasher = DocumentHasher(
             self.version, self.hash_algorithm, self._salt, text=text
         )
@@ -401,10 +410,12 @@ def sign_detached(
     text: bool = False,
     armor: bool = True,
     now: int | None = None,
+    _salt: bytes | None = None,
 ) -> bytes:
     """A detached signature of ``data`` (a Signature packet alone; armored as
-    "PGP SIGNATURE")."""
-    return _detached(DocumentSigner(key, text=text, now=now), (data,), armor)
+    "PGP SIGNATURE"). ``_salt``: see :class:`DocumentSigner` (vectors only)."""
+    signer = DocumentSigner(key, text=text, now=now, _salt=_salt)
+    return _detached(signer, (data,), armor)
 
 
 def sign_detached_stream(
@@ -444,10 +455,12 @@ def sign_inline(
     text: bool = False,
     armor: bool = True,
     now: int | None = None,
+    _salt: bytes | None = None,
 ) -> bytes:
     """An inline-signed message: One-Pass Signature, Literal Data, Signature
-    (RFC 9580 §10.3), armored as "PGP MESSAGE" unless ``armor`` is False."""
-    signer = DocumentSigner(key, text=text, now=now)
+    (RFC 9580 §10.3), armored as "PGP MESSAGE" unless ``armor`` is False.
+    ``_salt``: see :class:`DocumentSigner` (vectors only)."""
+    signer = DocumentSigner(key, text=text, now=now, _salt=_salt)
     out = _inner_packets(data, signer, text)
     return (
         _armored(out, armor_mod.BLOCK_MESSAGE, signer.version) if armor else bytes(out)
