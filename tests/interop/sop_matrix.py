@@ -89,6 +89,8 @@ NO_SIGNATURE = 3
 CANNOT_DECRYPT = 29
 CANNOT_DO = (37, 69)
 
+#: The draft's timestamps: ISO 8601, UTC, to the second or the minute.
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?(Z|\+00:?00)")
 PLAIN = b"sop matrix \x00\x01\xfe\xff binary body\r\n" * 64
 TEXT = b"Hello from the SOP matrix.\n- a line starting with a dash\nFrom here on.\n"
 
@@ -130,6 +132,10 @@ KNOWN_DEFECTS = {
 }
 
 
+def _file_name(path: str) -> str:
+    return re.sub(r"^\d+-", "", Path(path).name)
+
+
 def exit_name(code: int) -> str:
     return f"{code} {EXIT_NAMES.get(code, '')}".strip()
 
@@ -163,7 +169,7 @@ class Sop:
         if proc.returncode in CANNOT_DO:
             raise Skip(
                 f"{self.version} answers {exit_name(proc.returncode)} to "
-                f"`{self.show(args)}`"
+                f"`{self.brief(args)}`"
             )
         raise Failure(
             f"`{self.show(args)}`: expected exit 0, got "
@@ -179,7 +185,7 @@ class Sop:
         if proc.returncode in CANNOT_DO:
             raise Skip(
                 f"{self.version} answers {exit_name(proc.returncode)} to "
-                f"`{self.show(args)}`"
+                f"`{self.brief(args)}`"
             )
         raise Failure(
             f"`{self.show(args)}`: expected exit {exit_name(code)}, got "
@@ -188,15 +194,28 @@ class Sop:
             f"{args[0]}-exit-{proc.returncode}",
         )
 
+    def brief(self, args: Sequence[str]) -> str:
+        """The subcommand and its options, without file names: the same for every
+        cell that asks the same of this implementation."""
+        shown = [self.name]
+        for arg in args:
+            name, eq, value = arg.partition("=")
+            if arg.startswith("--"):
+                shown.append(name if eq and "/" in value else arg)
+            elif "/" not in arg:
+                shown.append(arg)
+        return " ".join(shown)
+
     def show(self, args: Sequence[str]) -> str:
-        """The command as a reader would type it (file names without their dirs)."""
+        """The command as a reader would type it: files by their names (without
+        the matrix's serial numbers), so that the same step reads the same."""
         shown = [self.name]
         for arg in args:
             name, eq, value = arg.partition("=")
             if eq and "/" in value:
-                arg = f"{name}={Path(value).name}"
+                arg = f"{name}={_file_name(value)}"
             elif arg.startswith("/"):
-                arg = Path(arg).name
+                arg = _file_name(arg)
             shown.append(arg)
         return " ".join(shown)
 
@@ -329,6 +348,8 @@ class Matrix:
         self.sops = {name: Sop(name, argv_of(name), work) for name in IMPLEMENTATIONS}
         self._memo: dict[tuple[str, ...], bytes | Keys | Exception] = {}
         self._serial = 0
+        #: Where a cell's keys were chosen to meet an older peer.
+        self.adaptations: set[str] = set()
 
     def file(self, data: bytes, name: str = "data") -> Path:
         self._serial += 1
@@ -374,14 +395,44 @@ class Matrix:
         assert isinstance(found, Keys)
         return found
 
-    def producer_keys(self, sop: Sop, profile: str | None) -> Keys:
-        """The producer's key for a profile cell: that profile's when it lists it."""
-        return self.keys(sop, profile if profile and sop.lists(profile) else None)
+    def key_profile(self, sop: Sop, partner: Sop, profile: str | None) -> str | None:
+        """Which of ``sop``'s keys a cell with ``partner`` uses (None: the default).
 
-    def consumer_keys(self, sop: Sop, profile: str | None) -> Keys:
-        if profile and not sop.lists(profile):
-            raise Skip(f"{sop.version} {sop.profile_answer[1]}: no {profile} keys")
-        return self.keys(sop, profile)
+        A profile cell uses that profile's key where ``sop`` lists it. A cell without
+        one uses the default key, except that against a peer which predates RFC 9580
+        (it lists no rfc9580 profile) a v6 default is replaced by the rfc4880 key:
+        the cell then tests the feature, and the ``@rfc9580`` cells test v6.
+        """
+        if profile:
+            return profile if sop.lists(profile) else None
+        if (
+            not partner.lists("rfc9580")
+            and sop.lists("rfc4880")
+            and self.keys(sop, None).v6
+        ):
+            self.adaptations.add(
+                f"against {partner.version}, which {partner.profile_answer[1]} "
+                f"(predates RFC 9580), {sop.name} uses its rfc4880 key in the cells "
+                "without a profile"
+            )
+            return "rfc4880"
+        return None
+
+    def producer_keys(self, sop: Sop, partner: Sop, profile: str | None) -> Keys:
+        return self.keys(sop, self.key_profile(sop, partner, profile))
+
+    def consumer_keys(
+        self, sop: Sop, partner: Sop, profile: str | None, role: str = "main"
+    ) -> Keys:
+        """The consumer's key; a profile cell needs a key of that profile."""
+        chosen = self.key_profile(sop, partner, profile)
+        keys = self.keys(sop, chosen, role)
+        if profile and chosen != profile and keys.v6 != (profile == "rfc9580"):
+            raise Skip(
+                f"{sop.version} {sop.profile_answer[1]}: no {profile} key "
+                f"(its default key is v{6 if keys.v6 else 4})"
+            )
+        return keys
 
     def made(self, key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
         found = self._memoized(key, make)
@@ -412,9 +463,8 @@ class Matrix:
         if failing is None or failing.lists("rfc9580"):
             return None
         other = consumer if failing is producer else producer
-        own_profile = profile if profile and other.lists(profile) else None
         try:
-            theirs = self.keys(other, own_profile)
+            theirs = self.keys(other, self.key_profile(other, failing, profile))
         except (Skip, Failure):
             return None
         if not theirs.v6:
@@ -431,6 +481,10 @@ def verified(lines: bytes, who: Keys, sop: Sop, what: str) -> None:
     for line in text.splitlines():
         fields = line.split()
         if len(fields) >= 3 and fields[2].upper() == who.fingerprint:
+            if not TIMESTAMP.fullmatch(fields[0]):
+                raise Failure(
+                    f"`{what}`: expected an ISO 8601 UTC time first, got {line!r}", sop
+                )
             return
     raise Failure(
         f"`{what}`: expected a VERIFICATIONS line with primary key {who.fingerprint}, "
@@ -458,7 +512,8 @@ def same(got: bytes, want: bytes, sop: Sop, what: str) -> None:
 
 @cell("encrypt-sign")
 def encrypt_sign(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
-    a, b = m.consumer_keys(consumer, profile), m.producer_keys(producer, profile)
+    a = m.consumer_keys(consumer, producer, profile)
+    b = m.producer_keys(producer, consumer, profile)
     message = producer.call("encrypt", f"--sign-with={b.key}", str(a.cert), stdin=PLAIN)
     out = m.fresh("verifications")
     flag = consumer.verifications_out
@@ -470,10 +525,13 @@ def encrypt_sign(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -
     same(plain, PLAIN, consumer, consumer.show(args))
 
 
-def detached(m: Matrix, producer: Sop, profile: str | None) -> tuple[Keys, bytes]:
-    b = m.producer_keys(producer, profile)
+def detached(
+    m: Matrix, producer: Sop, consumer: Sop, profile: str | None
+) -> tuple[Keys, bytes]:
+    """``producer``'s signature over PLAIN, made once per key."""
+    b = m.producer_keys(producer, consumer, profile)
     sig = m.made(
-        ("sign", producer.name, profile or ""),
+        ("sign", producer.name, b.fingerprint),
         lambda: producer.call("sign", str(b.key), stdin=PLAIN),
     )
     return b, sig
@@ -482,15 +540,15 @@ def detached(m: Matrix, producer: Sop, profile: str | None) -> tuple[Keys, bytes
 @cell("sign-verify")
 def sign_verify(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
     if profile:
-        m.consumer_keys(consumer, profile)
-    b, sig = detached(m, producer, profile)
+        m.consumer_keys(consumer, producer, profile)
+    b, sig = detached(m, producer, consumer, profile)
     args = ("verify", str(m.file(sig, "sig")), str(b.cert))
     verified(consumer.call(*args, stdin=PLAIN), b, consumer, consumer.show(args))
 
 
 @cell("altered")
 def altered(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
-    b, sig = detached(m, producer, profile)
+    b, sig = detached(m, producer, consumer, profile)
     changed = PLAIN[:-1] + bytes([PLAIN[-1] ^ 1])
     consumer.refuse(
         NO_SIGNATURE, "verify", str(m.file(sig, "sig")), str(b.cert), stdin=changed
@@ -499,9 +557,9 @@ def altered(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> Non
 
 def inline(mode: str) -> CellFn:
     def play(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
-        b = m.producer_keys(producer, profile)
+        b = m.producer_keys(producer, consumer, profile)
         signed = m.made(
-            ("inline", producer.name, mode),
+            ("inline", producer.name, b.fingerprint, mode),
             lambda: producer.call(
                 "inline-sign", f"--as={mode}", str(b.key), stdin=TEXT
             ),
@@ -529,11 +587,11 @@ for _mode in ("binary", "text", "clearsigned"):
 
 @cell("armor")
 def armor(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
-    a = m.consumer_keys(consumer, profile)
-    _, signature = detached(m, consumer, profile)
+    a = m.consumer_keys(consumer, producer, profile)
+    _, signature = detached(m, consumer, producer, profile)
     for what, text in (("cert", a.cert.read_bytes()), ("signature", signature)):
         binary = m.made(
-            ("dearmor", consumer.name, what),
+            ("dearmor", consumer.name, a.fingerprint, what),
             lambda text=text: consumer.call("dearmor", stdin=text),
         )
         armored = producer.call("armor", stdin=binary)
@@ -559,7 +617,7 @@ def armor(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
 
 @cell("session-key")
 def session_key(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
-    a = m.consumer_keys(consumer, profile)
+    a = m.consumer_keys(consumer, producer, profile)
     message = to_consumer(m, producer, consumer, a)
     sk = m.fresh("session-key")
     args = ("decrypt", f"--session-key-out={sk}", str(a.key))
@@ -580,9 +638,9 @@ def to_consumer(m: Matrix, producer: Sop, consumer: Sop, a: Keys) -> bytes:
 
 @cell("wrong-key")
 def wrong_key(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
-    a = m.consumer_keys(consumer, profile)
+    a = m.consumer_keys(consumer, producer, profile)
     message = to_consumer(m, producer, consumer, a)
-    stranger = m.keys(consumer, profile, role="stranger")
+    stranger = m.consumer_keys(consumer, producer, profile, role="stranger")
     consumer.refuse(CANNOT_DECRYPT, "decrypt", str(stranger.key), stdin=message)
 
 
@@ -602,10 +660,12 @@ CELL_ORDER = (
 
 
 def cases() -> list[Case]:
-    """Every cell of every ordered pair (a pair of one implementation included)."""
+    """Every cell of every ordered pair of two implementations."""
     found = []
     for producer in IMPLEMENTATIONS:
         for consumer in IMPLEMENTATIONS:
+            if producer == consumer:
+                continue
             for name in CELL_ORDER:
                 base, _, profile = name.partition("@")
                 found.append(Case(producer, consumer, base, profile or None))
@@ -697,6 +757,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not missing(name)
             for note in matrix.sops[name].notes
         ]
+        notes.extend(sorted(matrix.adaptations))
     if args.table:
         sys.stdout.write("Implementations:\n\n" + "\n".join(versions) + "\n\n")
         sys.stdout.write(table(outcomes, notes))
