@@ -74,7 +74,31 @@ def test_pysequoia_shim_answers_what_it_cannot_do() -> None:
     assert [line.split(":")[0] for line in listed.stdout.decode().splitlines()] == [
         "rfc4880",
         "rfc9580",
+        "mlkem768-x25519",
     ]
+
+
+def test_pysequoia_shim_opens_an_unsigned_message_asked_to_verify(
+    tmp_path: Path,
+) -> None:
+    """decrypt --verify-with on an unsigned message: the plaintext, and an empty
+    VERIFICATIONS (the binding alone would refuse the message)."""
+    key = tmp_path / "k"
+    key.write_bytes(shim("generate-key", "K <k@example.org>").stdout)
+    cert = tmp_path / "c"
+    cert.write_bytes(shim("extract-cert", stdin=key.read_bytes()).stdout)
+    message = shim("encrypt", str(cert), stdin=b"unsigned").stdout
+    out = tmp_path / "v"
+    opened = shim(
+        "decrypt",
+        f"--verifications-out={out}",
+        f"--verify-with={cert}",
+        str(key),
+        stdin=message,
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout == b"unsigned"
+    assert out.read_bytes() == b""
 
 
 def test_pysequoia_shim_refuses_bad_input_with_sop_codes(tmp_path: Path) -> None:
