@@ -108,9 +108,13 @@ class Gap(Exception):
 class Failure(AssertionError):
     """The cell failed: a command's answer was not the draft's."""
 
-    def __init__(self, message: str, sop: Sop | None = None, kind: str = "") -> None:
+    def __init__(
+        self, message: str, sop: Sop | None = None, kind: str = "", step: str = ""
+    ) -> None:
         super().__init__(message)
         self.sop = sop
+        #: The failing step without file names, where it is a command's exit.
+        self.step = step or message
         #: What went wrong, as :data:`KNOWN_DEFECTS` names it ("" for anything else).
         self.kind = kind
 
@@ -177,6 +181,8 @@ class Sop:
             f"`{self.show(args)}`: expected exit 0, got "
             f"{exit_name(proc.returncode)}: {self.said(proc)}",
             self,
+            step=f"`{self.brief(args)}` exits {exit_name(proc.returncode)}: "
+            f"{self.said(proc)}",
         )
 
     def refuse(self, code: int, *args: str, stdin: bytes = b"") -> None:
@@ -194,6 +200,7 @@ class Sop:
             f"{exit_name(proc.returncode)}: {self.said(proc)}",
             self,
             f"{args[0]}-exit-{proc.returncode}",
+            f"`{self.brief(args)}` exits {exit_name(proc.returncode)}",
         )
 
     def brief(self, args: Sequence[str]) -> str:
@@ -452,7 +459,7 @@ class Matrix:
         except Failure as failure:
             gap = self._gap(failure, producer, consumer, case.profile)
             if gap:
-                raise Gap(f"{gap}; {failure}") from failure
+                raise Gap(f"{gap}: {failure.step}") from failure
             sop = failure.sop
             defect = KNOWN_DEFECTS.get((sop.name, failure.kind)) if sop else None
             if sop and defect:
@@ -474,7 +481,7 @@ class Matrix:
         if not theirs.v6:
             return None
         return (
-            f"{failing.version} {failing.profile_answer[1]} (predates RFC 9580) "
+            f"{failing.version} predates RFC 9580 ({failing.profile_answer[1]}) "
             f"and meets {other.name}'s v6 key"
         )
 
