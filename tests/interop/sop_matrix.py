@@ -603,7 +603,7 @@ def armor(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
     for what, text in (("cert", a.cert.read_bytes()), ("signature", signature)):
         binary = m.made(
             ("dearmor", consumer.name, a.fingerprint, what),
-            lambda text=text: consumer.call("dearmor", stdin=text),
+            functools.partial(consumer.call, "dearmor", stdin=text),
         )
         armored = producer.call("armor", stdin=binary)
         if not armored.startswith(b"-----BEGIN PGP "):
@@ -635,8 +635,8 @@ def session_key(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) ->
     same(consumer.call(*args, stdin=message), PLAIN, consumer, consumer.show(args))
     if not sk.exists() or not sk.read_bytes().strip():
         raise Failure(f"`{consumer.show(args)}`: wrote no session key", consumer)
-    args = ("decrypt", f"--with-session-key={sk}")
-    same(producer.call(*args, stdin=message), PLAIN, producer, producer.show(args))
+    reuse = ("decrypt", f"--with-session-key={sk}")
+    same(producer.call(*reuse, stdin=message), PLAIN, producer, producer.show(reuse))
 
 
 def to_consumer(m: Matrix, producer: Sop, consumer: Sop, a: Keys) -> bytes:
