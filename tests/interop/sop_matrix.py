@@ -9,6 +9,8 @@ the *consumer* (A) decrypts or verifies with keys it generated. Cells:
 * ``encrypt-sign``: B ``encrypt --sign-with`` to A's certificate; A ``decrypt
   --verify-with`` gets the plaintext and a VERIFICATIONS line naming B's primary key.
 * ``sign-verify``: B ``sign`` (detached); A ``verify`` names B's primary key.
+* ``sign-text``: B ``sign --as=text`` over LF lines; A ``verify`` over the same lines
+  with CRLF (text mode signs the canonical form).
 * ``altered``: A ``verify`` of B's signature over changed data exits 3 NO_SIGNATURE.
 * ``inline-binary``, ``inline-text``, ``inline-clearsigned``: B ``inline-sign --as``;
   A ``inline-verify`` gets the text back and names B's primary key.
@@ -16,6 +18,8 @@ the *consumer* (A) decrypts or verifies with keys it generated. Cells:
   the same bytes.
 * ``session-key``: A ``decrypt --session-key-out`` on B's message to A; B ``decrypt
   --with-session-key`` with that session key gets the plaintext.
+* ``unsigned``: A ``decrypt --verify-with`` of B's unsigned message exits 0 with the
+  plaintext and empty VERIFICATIONS.
 * ``wrong-key``: A ``decrypt`` of B's message with a key it was not sent to exits 29
   CANNOT_DECRYPT.
 * ``encrypt-sign@rfc4880``, ``encrypt-sign@rfc9580``, ``sign-verify@...``: the same
@@ -130,6 +134,15 @@ KNOWN_DEFECTS = {
     ),
     ("gosop", "decrypt-exit-99"): (
         "`decrypt` with a key the message is not for exits 99, not 29 CANNOT_DECRYPT"
+    ),
+    ("sqop", "decrypt-unsigned-exit-3"): (
+        "`decrypt --verify-with` of a message without a good signature exits 3; "
+        "the draft leaves decrypt's exit to the decryption (the VERIFICATIONS say "
+        "what verified)"
+    ),
+    ("gosop", "decrypt-unsigned-exit-99"): (
+        "`decrypt --verify-with` of a message without a good signature exits 99; "
+        "the draft leaves decrypt's exit to the decryption"
     ),
     ("gosop", "armor-alters"): (
         "`armor` re-encodes a certificate instead of wrapping its bytes "
@@ -557,6 +570,20 @@ def sign_verify(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) ->
     verified(consumer.call(*args, stdin=PLAIN), b, consumer, consumer.show(args))
 
 
+@cell("sign-text")
+def sign_text(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
+    """A text signature made over LF lines verifies over the same lines with CRLF:
+    text mode signs the canonical (CRLF) form (RFC 9580 section 5.2.1.2)."""
+    b = m.producer_keys(producer, consumer, profile)
+    sig = m.made(
+        ("sign-text", producer.name, b.fingerprint),
+        lambda: producer.call("sign", "--as=text", str(b.key), stdin=TEXT),
+    )
+    args = ("verify", str(m.file(sig, "text-sig")), str(b.cert))
+    crlf = TEXT.replace(b"\n", b"\r\n")
+    verified(consumer.call(*args, stdin=crlf), b, consumer, consumer.show(args))
+
+
 @cell("altered")
 def altered(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
     b, sig = detached(m, producer, consumer, profile)
@@ -647,6 +674,35 @@ def to_consumer(m: Matrix, producer: Sop, consumer: Sop, a: Keys) -> bytes:
     )
 
 
+@cell("unsigned")
+def unsigned(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
+    """``decrypt --verify-with`` of an unsigned message still decrypts: its exit is
+    not the verification's, and the VERIFICATIONS are empty."""
+    a = m.consumer_keys(consumer, producer, profile)
+    b = m.producer_keys(producer, consumer, profile)
+    message = to_consumer(m, producer, consumer, a)
+    out = m.fresh("verifications")
+    flag = consumer.verifications_out
+    args = ("decrypt", f"{flag}={out}", f"--verify-with={b.cert}", str(a.key))
+    proc = consumer.run(*args, stdin=message)
+    if proc.returncode in CANNOT_DO:
+        consumer.call(*args, stdin=message)  # raises the Skip naming the answer
+    if proc.returncode != 0:
+        raise Failure(
+            f"`{consumer.show(args)}`: expected exit 0 (an unsigned message still "
+            f"decrypts), got {exit_name(proc.returncode)}: {consumer.said(proc)}",
+            consumer,
+            f"decrypt-unsigned-exit-{proc.returncode}",
+        )
+    same(proc.stdout, PLAIN, consumer, consumer.show(args))
+    lines = out.read_bytes() if out.exists() else b""
+    if lines.strip():
+        raise Failure(
+            f"`{consumer.show(args)}`: expected empty VERIFICATIONS, got {lines!r}",
+            consumer,
+        )
+
+
 @cell("wrong-key")
 def wrong_key(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
     a = m.consumer_keys(consumer, producer, profile)
@@ -659,12 +715,14 @@ def wrong_key(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> N
 CELL_ORDER = (
     "encrypt-sign",
     "sign-verify",
+    "sign-text",
     "altered",
     "inline-binary",
     "inline-text",
     "inline-clearsigned",
     "armor",
     "session-key",
+    "unsigned",
     "wrong-key",
     *(f"{c}@{p}" for p in PROFILES for c in ("encrypt-sign", "sign-verify")),
 )
