@@ -18,6 +18,8 @@ the *consumer* (A) decrypts or verifies with keys it generated. Cells:
   the same bytes.
 * ``session-key``: A ``decrypt --session-key-out`` on B's message to A; B ``decrypt
   --with-session-key`` with that session key gets the plaintext.
+* ``password``: B ``encrypt --with-password``; A ``decrypt --with-password`` gets
+  the plaintext.
 * ``unsigned``: A ``decrypt --verify-with`` of B's unsigned message exits 0 with the
   plaintext and empty VERIFICATIONS.
 * ``wrong-key``: A ``decrypt`` of B's message with a key it was not sent to exits 29
@@ -674,6 +676,19 @@ def to_consumer(m: Matrix, producer: Sop, consumer: Sop, a: Keys) -> bytes:
     )
 
 
+@cell("password")
+def password(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
+    """``encrypt --with-password`` by B, ``decrypt --with-password`` by A."""
+    secret = m.made(("password",), lambda: b"correct horse battery staple")
+    pw = m.file(secret, "password")
+    message = m.made(
+        ("encrypt-password", producer.name),
+        lambda: producer.call("encrypt", f"--with-password={pw}", stdin=PLAIN),
+    )
+    args = ("decrypt", f"--with-password={m.file(secret, 'password')}")
+    same(consumer.call(*args, stdin=message), PLAIN, consumer, consumer.show(args))
+
+
 @cell("unsigned")
 def unsigned(m: Matrix, producer: Sop, consumer: Sop, profile: str | None) -> None:
     """``decrypt --verify-with`` of an unsigned message still decrypts: its exit is
@@ -722,6 +737,7 @@ CELL_ORDER = (
     "inline-clearsigned",
     "armor",
     "session-key",
+    "password",
     "unsigned",
     "wrong-key",
     *(f"{c}@{p}" for p in PROFILES for c in ("encrypt-sign", "sign-verify")),
