@@ -24,10 +24,11 @@ the *consumer* (A) decrypts or verifies with keys it generated. Cells:
   plaintext and empty VERIFICATIONS.
 * ``wrong-key``: A ``decrypt`` of B's message with a key it was not sent to exits 29
   CANNOT_DECRYPT.
-* ``encrypt-sign@rfc4880``, ``encrypt-sign@rfc9580``, ``sign-verify@...``: the same
-  with keys of that ``generate-key --profile`` (the consumer must list the profile in
-  ``list-profiles generate-key``; the producer uses its own key of that profile when
-  it lists it, its default key otherwise).
+* ``encrypt-sign@P``, ``sign-verify@P`` for P in :data:`PROFILES`: the same with
+  keys of that ``generate-key --profile`` (the consumer must list the profile in
+  ``list-profiles generate-key``, or, without profiles, make keys of its version by
+  default; the producer uses its own key of that profile when it lists it, its
+  default key otherwise).
 
 A cell is skipped only when a peer says it cannot do a step: exit 69
 UNSUPPORTED_SUBCOMMAND or 37 UNSUPPORTED_OPTION; the reason names the peer, its
@@ -35,7 +36,8 @@ version, the command and the answer. An implementation of an older draft is adap
 to where the drafts renamed things (``decrypt --verify-out`` became
 ``--verifications-out``). A cell that fails where one side's key follows a profile the
 failing peer does not list (a peer older than RFC 9580 meeting a v6 key) is an
-expected failure naming both. Everything else that goes wrong fails the cell with the
+expected failure naming both, and so is a failure that is one of the peers'
+:data:`KNOWN_DEFECTS`. Everything else that goes wrong fails the cell with the
 command, what was expected and what came back.
 
 The keys are made once per :class:`Matrix`, and what a producer makes independently of
@@ -108,7 +110,8 @@ class Skip(Exception):
 
 
 class Gap(Exception):
-    """The cell failed where a peer met a key of a profile it does not list."""
+    """An expected failure: a peer met a key of a profile it does not list, or
+    showed one of its :data:`KNOWN_DEFECTS`."""
 
 
 class Failure(AssertionError):
@@ -468,9 +471,8 @@ class Matrix:
     def run(self, case: Case) -> None:
         """Play one cell; raises Skip, Gap or Failure, or returns when it passed."""
         producer, consumer = self.sops[case.producer], self.sops[case.consumer]
-        base = case.cell.partition("@")[0]
         try:
-            CELLS[base](self, producer, consumer, case.profile)
+            CELLS[case.cell](self, producer, consumer, case.profile)
         except Failure as failure:
             gap = self._gap(failure, producer, consumer, case.profile)
             if gap:
