@@ -333,8 +333,15 @@ def check_primitive(
         value = reader.mpi()[2:]
         reader.end()
         signature.check_digest(key, value, digest, chosen)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        signature.check_digest(key, _dss_values(material), digest, chosen)
     else:
-        # ECDSA or DSA (the latter not named: see VerifyKey).
+        from ..core import mldsa
+
+        if isinstance(key, mldsa.CompositeSigPublicKey):
+            # A composite key under another algorithm's signature.
+            raise FormatError(signature.BAD_SIGNATURE)
+        # DSA, the one key left (not named: see VerifyKey).
         signature.check_digest(key, _dss_values(material), digest, chosen)
 
 
