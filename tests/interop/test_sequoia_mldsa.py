@@ -154,7 +154,7 @@ def test_we_encrypt_and_sign_pysequoia_decrypts_valid(suite: str) -> None:
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_we_sign_with_pysequoia_composite_subkey(suite: str) -> None:
-    ps, tsk, cert = _theirs(suite)
+    ps, tsk, _ = _theirs(suite)
     signed = signing.sign_inline(BODY, e2ee_mail.load_key(bytes(tsk)))
     found = ps.verify(bytes=signed, store=lambda ids: [tsk.extract_certificate()])
     assert found.bytes == BODY
