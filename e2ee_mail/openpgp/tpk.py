@@ -272,9 +272,9 @@ def subkey_info(
 ) -> KeyInfo:
     sub = public_of(packet)
     data = key_signature_data(primary, subkey=sub)
-    # RFC 9980 §7.2: a binding of a post-quantum subkey made with MD5, SHA-1 or
-    # RIPEMD-160 is invalid.
-    weak = (1, 2, 3) if sub.algorithm in PQ_KEM_ALGOS else ()
+    # RFC 9980 §7.2: a binding of a post-quantum subkey (KEM or signing) made with
+    # MD5, SHA-1 or RIPEMD-160 is invalid.
+    weak = (1, 2, 3) if sub.algorithm in PQ_KEM_ALGOS | PQ_SIG_ALGOS else ()
     bindings = [
         s
         for s in sigs

@@ -5,6 +5,7 @@ an encrypted message, PGP/MIME)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from email.message import EmailMessage
 
@@ -13,6 +14,7 @@ import pytest
 import e2ee_mail
 from e2ee_mail.core import mldsa
 from e2ee_mail.errors import FormatError, KeyLoadError, UsageError
+from e2ee_mail.keys.rotation import rotate_key
 from e2ee_mail.openpgp import certs, keygen, keymaterial, signing
 from e2ee_mail.openpgp.packets import (
     PK_MLDSA65_ED25519,
@@ -171,3 +173,15 @@ def test_pgpmime_signed_and_encrypted_mail_verifies() -> None:
         sealed, _key(), verify_with=_key().public
     )
     _good(opened.signatures)
+
+
+def test_rotation_binds_a_new_subkey_with_the_composite_primary() -> None:
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    rotated = rotate_key(
+        _key(), "pq-sig@example.org", format="openpgp", kind="mlkem768-x25519", now=now
+    )
+    assert rotated.method == "new-subkey"
+    cert = e2ee_mail.load_certificate(rotated.key.public.export())
+    assert isinstance(cert, certs.OpenPGPCertificate)
+    assert cert.primary.packet.algorithm == PK_MLDSA65_ED25519
+    assert [k.bound for k in cert.subkeys] == [True, True]
