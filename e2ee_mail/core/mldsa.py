@@ -49,10 +49,16 @@ MIN_DIGEST_SIZE: Final = 32
 _BAD: Final = "the signature does not verify"
 
 
+EdPublicKey = ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+EdPrivateKey = ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+MLDSAPublicKey = mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
+MLDSAPrivateKey = mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Suite:
     """One composite signature scheme of RFC 9980 §5 (its table of artifact
-    lengths).
+    lengths), with the `cryptography` classes of its two halves.
 
     Attributes:
         algorithm: the OpenPGP public-key algorithm ID.
@@ -69,6 +75,10 @@ class Suite:
     eddsa_signature_size: int
     mldsa_public_size: int
     mldsa_signature_size: int
+    eddsa_private: type[EdPrivateKey]
+    eddsa_public: type[EdPublicKey]
+    mldsa_private: type[MLDSAPrivateKey]
+    mldsa_public: type[MLDSAPublicKey]
 
     @property
     def public_size(self) -> int:
@@ -83,15 +93,32 @@ class Suite:
         return self.eddsa_signature_size + self.mldsa_signature_size
 
 
-MLDSA65_ED25519: Final = Suite(30, "mldsa65-ed25519", 32, 64, 1952, 3309)
-MLDSA87_ED448: Final = Suite(31, "mldsa87-ed448", 57, 114, 2592, 4627)
+MLDSA65_ED25519: Final = Suite(
+    30,
+    "mldsa65-ed25519",
+    32,
+    64,
+    1952,
+    3309,
+    ed25519.Ed25519PrivateKey,
+    ed25519.Ed25519PublicKey,
+    mldsa.MLDSA65PrivateKey,
+    mldsa.MLDSA65PublicKey,
+)
+MLDSA87_ED448: Final = Suite(
+    31,
+    "mldsa87-ed448",
+    57,
+    114,
+    2592,
+    4627,
+    ed448.Ed448PrivateKey,
+    ed448.Ed448PublicKey,
+    mldsa.MLDSA87PrivateKey,
+    mldsa.MLDSA87PublicKey,
+)
 #: The composite signature schemes by algorithm ID.
 SUITES: Final = {s.algorithm: s for s in (MLDSA65_ED25519, MLDSA87_ED448)}
-
-EdPublicKey = ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
-EdPrivateKey = ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
-MLDSAPublicKey = mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
-MLDSAPrivateKey = mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
 
 
 @dataclasses.dataclass(frozen=True, slots=True, repr=False)
@@ -157,17 +184,18 @@ def _assemble(
     return CompositeSigPrivateKey(suite, eddsa, mkey, public)
 
 
+def _halves(octets: bytes, suite: Suite, size: int, what: str) -> tuple[bytes, bytes]:
+    """``octets`` cut into its EdDSA and ML-DSA parts, once its size is checked."""
+    if len(octets) != size:
+        raise FormatError(f"an {suite.name} {what} is {size} octets, got {len(octets)}")
+    return octets[: suite.eddsa_size], octets[suite.eddsa_size :]
+
+
 def generate(algorithm: int = MLDSA65_ED25519.algorithm) -> CompositeSigPrivateKey:
     """A fresh key; the two halves are generated independently (RFC 9980 §5.1)."""
     suite = _suite(algorithm)
-    if suite is MLDSA65_ED25519:
-        return _assemble(
-            suite,
-            ed25519.Ed25519PrivateKey.generate(),
-            mldsa.MLDSA65PrivateKey.generate(),
-        )
     return _assemble(
-        suite, ed448.Ed448PrivateKey.generate(), mldsa.MLDSA87PrivateKey.generate()
+        suite, suite.eddsa_private.generate(), suite.mldsa_private.generate()
     )
 
 
@@ -180,22 +208,11 @@ def private_from_bytes(
         FormatError: the secret has the wrong size.
     """
     suite = _suite(algorithm)
-    if len(secret) != suite.secret_size:
-        raise FormatError(
-            f"an {suite.name} secret key is {suite.secret_size} octets, "
-            f"got {len(secret)}"
-        )
-    ed_secret, seed = secret[: suite.eddsa_size], secret[suite.eddsa_size :]
-    if suite is MLDSA65_ED25519:
-        return _assemble(
-            suite,
-            ed25519.Ed25519PrivateKey.from_private_bytes(ed_secret),
-            mldsa.MLDSA65PrivateKey.from_seed_bytes(seed),
-        )
+    ed_secret, seed = _halves(secret, suite, suite.secret_size, "secret key")
     return _assemble(
         suite,
-        ed448.Ed448PrivateKey.from_private_bytes(ed_secret),
-        mldsa.MLDSA87PrivateKey.from_seed_bytes(seed),
+        suite.eddsa_private.from_private_bytes(ed_secret),
+        suite.mldsa_private.from_seed_bytes(seed),
     )
 
 
@@ -208,23 +225,12 @@ def public_from_bytes(
         FormatError: the wrong size, or a half `cryptography` refuses.
     """
     suite = _suite(algorithm)
-    if len(public) != suite.public_size:
-        raise FormatError(
-            f"an {suite.name} public key is {suite.public_size} octets, "
-            f"got {len(public)}"
-        )
-    ed_public, ml_public = public[: suite.eddsa_size], public[suite.eddsa_size :]
+    ed_public, ml_public = _halves(public, suite, suite.public_size, "public key")
     try:
-        if suite is MLDSA65_ED25519:
-            return CompositeSigPublicKey(
-                suite,
-                ed25519.Ed25519PublicKey.from_public_bytes(ed_public),
-                mldsa.MLDSA65PublicKey.from_public_bytes(ml_public),
-            )
         return CompositeSigPublicKey(
             suite,
-            ed448.Ed448PublicKey.from_public_bytes(ed_public),
-            mldsa.MLDSA87PublicKey.from_public_bytes(ml_public),
+            suite.eddsa_public.from_public_bytes(ed_public),
+            suite.mldsa_public.from_public_bytes(ml_public),
         )
     except ValueError:
         raise FormatError(f"malformed {suite.name} public key") from None
