@@ -132,7 +132,7 @@ def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
     )
 
 
-def subkey_material(key: object) -> tuple[bytes, bytes]:
+def key_material(key: object) -> tuple[bytes, bytes]:
     """(public, plain secret) key fields of a freshly generated key."""
     if isinstance(
         key, x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
@@ -168,9 +168,9 @@ def generate_v6(
         else []
     )
     primary_key, primary_algo, sub_key, sub_algo = _new_keys(kind)
-    primary_public, primary_plain = subkey_material(primary_key)
+    primary_public, primary_plain = key_material(primary_key)
     primary = PublicKeyPacket(6, created, primary_algo, primary_public)
-    sub_public, sub_plain = subkey_material(sub_key)
+    sub_public, sub_plain = key_material(sub_key)
     subkey = PublicKeyPacket(6, created, sub_algo, sub_public)
     flags = Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_CERTIFY | KEY_FLAG_SIGN]), True)
     direct = make_signature(

@@ -280,6 +280,11 @@ def add_encryption_subkey(
     ]
     if kind is None:
         kind = subkey_kind(current[0]) if current else "x25519"
+    if kind == "mldsa65-ed25519":
+        raise UsageError(
+            "kind mldsa65-ed25519 is a primary key, and a rotation keeps the primary "
+            "key: rotate to mlkem768-x25519 for a post-quantum subkey"
+        )
     if kind not in KINDS:
         raise UsageError(f"unknown key kind {kind!r}: use {_KIND_NAMES}")
     sub, private, material = _new_subkey(kind, cert.version, when)

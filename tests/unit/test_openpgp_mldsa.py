@@ -185,3 +185,14 @@ def test_rotation_binds_a_new_subkey_with_the_composite_primary() -> None:
     assert isinstance(cert, certs.OpenPGPCertificate)
     assert cert.primary.packet.algorithm == PK_MLDSA65_ED25519
     assert [k.bound for k in cert.subkeys] == [True, True]
+
+
+def test_rotation_to_the_composite_kind_says_it_keeps_the_primary_key() -> None:
+    with pytest.raises(UsageError, match="keeps the primary key"):
+        rotate_key(
+            _key(),
+            "pq-sig@example.org",
+            format="openpgp",
+            kind=ALGORITHM,
+            now=dt.datetime.now(dt.UTC),
+        )
