@@ -7,14 +7,19 @@ of RFC 9980: ML-DSA-65+Ed25519 (algorithm 30) and ML-DSA-87+Ed448 (31), both way
 * we sign with our key of kind mldsa65-ed25519 (inline, detached, sign-then-encrypt
   to pysequoia's key) and pysequoia lists the signature as valid;
 * we sign with pysequoia's own secret key (its ML-DSA signing subkey, chosen with
-  its back-signature) and pysequoia verifies.
+  its back-signature) and pysequoia verifies;
+* PGP/MIME: pysequoia verifies the part our multipart/signed signature covers, and
+  we verify a multipart/signed mail around pysequoia's detached signature.
 
-sqop 0.27 (Sequoia 1.12) knows no post-quantum algorithm, so it has no cell here.
+sqop 0.27 (Sequoia 1.12), sq 0.27, gosop (GopenPGP 2), rnp 0.16 and GnuPG 2.2 know
+no post-quantum signature algorithm, and OpenPGP.js 6.3 only a pre-RFC experimental
+code point (107, not 30), so Sequoia 2 is the one peer here.
 """
 
 from __future__ import annotations
 
 import functools
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -159,3 +164,52 @@ def test_we_sign_with_pysequoia_composite_subkey(suite: str) -> None:
     found = ps.verify(bytes=signed, store=lambda ids: [tsk.extract_certificate()])
     assert found.bytes == BODY
     assert found.valid_sigs
+
+
+def _mail() -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "Ours ML-DSA <ours-mldsa@example.org>"
+    msg["To"] = "seq@example.org"
+    msg["Subject"] = "post-quantum plans"
+    msg.set_content("See you at 3pm.\n")
+    return msg
+
+
+def test_we_sign_pgpmime_pysequoia_verifies_the_part() -> None:
+    ps = require_pysequoia()
+    ours = _ours()
+    signed = e2ee_mail.sign_message(_mail(), ours, format="pgpmime")
+    boundary = signed.get_boundary()
+    assert boundary is not None
+    raw = signed.as_bytes()
+    body = raw[raw.index(b"\r\n\r\n") + 2 :]
+    # RFC 3156 §5: the first part's octets (the CRLF before the delimiter excluded)
+    # are what the second part's signature covers.
+    _, first, second, _ = body.split(b"\r\n--" + boundary.encode())
+    content = first.split(b"\r\n", 1)[1]
+    sig = ps.Sig.from_bytes(second.split(b"\r\n\r\n", 1)[1])
+    theirs = ps.Cert.from_bytes(ours.public.export())
+    found = ps.verify(bytes=content, store=lambda ids: [theirs], signature=sig)
+    assert _valid_by(found, ours.public.fingerprint)
+
+
+def test_pysequoia_signs_a_pgpmime_part_we_verify() -> None:
+    ps, tsk, cert = _theirs("MLDSA65_Ed25519")
+    entity = b'Content-Type: text/plain; charset="utf-8"\r\n\r\nSee you at 3pm.\r\n'
+    sig = bytes(ps.sign(tsk.signer(), entity, mode=ps.SignatureMode.DETACHED))
+    boundary = b"pq-boundary-1"
+    mail = b"".join(
+        [
+            b"From: seq@example.org\r\nTo: ours-mldsa@example.org\r\n",
+            b"Subject: signed by Sequoia\r\nMIME-Version: 1.0\r\n",
+            b'Content-Type: multipart/signed; micalg="pgp-sha512"; ',
+            b'protocol="application/pgp-signature"; boundary="pq-boundary-1"\r\n\r\n',
+            b"--" + boundary + b"\r\n" + entity,
+            b"\r\n--" + boundary + b"\r\n",
+            b"Content-Type: application/pgp-signature\r\n\r\n" + sig,
+            b"\r\n--" + boundary + b"--\r\n",
+        ]
+    )
+    verified = e2ee_mail.verify_message(mail, cert)
+    _good(verified.signatures, cert.fingerprint, "mldsa65-ed25519")
+    assert verified.message.get_content() == "See you at 3pm.\n"
