@@ -73,7 +73,7 @@ from .packets.signature import (
     serialize_signature,
 )
 from .packets.wire import encode_mpi
-from .sigs import key_signature_data, make_signature, verify_signature
+from .sigs import SigningKey, key_signature_data, make_signature, verify_signature
 from .tpk import KeyInfo, algorithm_name, created_time, newest_sig, public_of
 from .tpk import split_tpk as _split_tpk
 
@@ -171,12 +171,15 @@ def _secret_packet(public: PublicKeyPacket, material: bytes) -> Packet:
     return Packet(TAG_SECRET_SUBKEY, body + b"\x00" + tail)
 
 
-def _signer(
-    key: OpenPGPSecretKey,
-) -> tuple[ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey, PublicKeyPacket]:
+def _signer(key: OpenPGPSecretKey) -> tuple[SigningKey, PublicKeyPacket]:
+    from ..core.mldsa import CompositeSigPrivateKey
+
     primary = key.public.primary
     private = key.private_key(primary.fingerprint)
-    if not isinstance(private, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+    if not isinstance(
+        private,
+        ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | CompositeSigPrivateKey,
+    ):
         # A GnuPG stub (primary kept offline) or an algorithm we cannot sign with.
         raise UnsupportedError(
             "the primary key cannot sign here, so no subkey can be bound to it"
@@ -287,6 +290,11 @@ def add_encryption_subkey(
     ]
     if kind is None:
         kind = subkey_kind(current[0]) if current else "x25519"
+    if kind == "mldsa65-ed25519":
+        raise UsageError(
+            "kind mldsa65-ed25519 is a primary key, and a rotation keeps the primary "
+            "key: rotate to mlkem768-x25519 for a post-quantum subkey"
+        )
     if kind not in KINDS:
         raise UsageError(f"unknown key kind {kind!r}: use {_KIND_NAMES}")
     sub, private, material = _new_subkey(kind, cert.version, when)

@@ -40,6 +40,7 @@ from .packets import (
     PK_EDDSA_LEGACY,
     PK_RSA,
     PK_RSA_SIGN_ONLY,
+    PQ_SIG_ALGOS,
     TAG_LITERAL,
     TAG_ONE_PASS_SIG,
     TAG_SIGNATURE,
@@ -91,7 +92,7 @@ BLOCK_SIGNATURE: Final = "SIGNATURE"
 #: Key flag "this key may be used to sign data" (RFC 9580 §5.2.3.29).
 FLAG_SIGN: Final = 0x02
 _SIGNING_ALGOS: Final = frozenset(
-    {PK_ED25519, PK_EDDSA_LEGACY, PK_RSA, PK_RSA_SIGN_ONLY, PK_ECDSA}
+    {PK_ED25519, PK_EDDSA_LEGACY, PK_RSA, PK_RSA_SIGN_ONLY, PK_ECDSA, *PQ_SIG_ALGOS}
 )
 _HASH_SHA256: Final = 8
 _HASH_SHA384: Final = 9
@@ -361,7 +362,8 @@ def _sign_digest(
 ) -> bytes:
     """The algorithm-specific signature fields (RFC 9580 §5.2.3.1-§5.2.3.4).
 
-    EdDSA signs the digest as its message; RSA and ECDSA sign it prehashed.
+    EdDSA signs the digest as its message; RSA and ECDSA sign it prehashed; an
+    RFC 9980 composite signs it with both EdDSA and ML-DSA.
     """
     if isinstance(private, ed25519.Ed25519PrivateKey):
         raw = primitives.sign(private, primitives.Scheme("ed25519", "sha512"), digest)
@@ -377,6 +379,11 @@ def _sign_digest(
         r, s = decode_dss_signature(der)
         size = (private.curve.key_size + 7) // 8
         return encode_mpi(r.to_bytes(size, "big")) + encode_mpi(s.to_bytes(size, "big"))
+    if packet.algorithm in PQ_SIG_ALGOS:
+        from ..core import mldsa  # PQ keys only: kept out of the start-up path
+
+        if isinstance(private, mldsa.CompositeSigPrivateKey):
+            return mldsa.sign(private, digest)
     raise UnsupportedError(
         f"signing with key algorithm {packet.algorithm} is not supported"
     )
