@@ -390,7 +390,8 @@ def _signing_binding(
 def add_signing_subkey(
     key: OpenPGPSecretKey, *, created: int, expire_others_at: int | None = None
 ) -> OpenPGPSecretKey:
-    """Add a fresh Ed25519 signing subkey to ``key`` and expire the older ones.
+    """Add a fresh Ed25519 signing subkey to ``key`` and expire the older ones
+    (``key`` unchanged when its primary key is post-quantum, ML-DSA+EdDSA).
 
     The new subkey (of the primary key's version) is bound with the signing flag
     (0x02) and its back-signature; it is the newest signing subkey, which
@@ -411,8 +412,14 @@ def add_signing_subkey(
     """
     if not isinstance(key, OpenPGPSecretKey):
         raise UsageError("add_signing_subkey() takes an OpenPGP secret key")
+    from ..core.mldsa import CompositeSigPrivateKey
+
     cert = key.public
     signer, primary = _signer(key)
+    if isinstance(signer, CompositeSigPrivateKey):
+        # A post-quantum primary key keeps signing itself: an Ed25519 subkey
+        # would lower every later signature to a classic one.
+        return key
     packets, privates = key.unlocked_parts()
     if created < _newest_time(packets, cert.subkeys):
         raise UsageError(
