@@ -142,7 +142,11 @@ def decrypt(
 
     Returns:
         The plaintext, released only after it was authenticated, as a bytearray
-        allocated once (the caller may wipe it when done).
+        allocated once (the caller may wipe it when done). For a signed-then-
+        encrypted message it is the signed content (a CMS SignedData's
+        eContent, an OpenPGP message's literal data), with or without
+        ``verify_with``: without it the signatures are not checked, as
+        ``gpg --decrypt`` prints a signed message's plaintext.
 
     Raises:
         SignatureError: with ``verify_with``, no good signature by one of them
@@ -169,9 +173,14 @@ def decrypt(
         require_good(verified.signatures)
         return bytearray(verified.data)
     if kind == "cms":
-        from .cms import envelope
+        from .cms import envelope, signedcontent
 
-        return envelope.decrypt(body, secret_keys, policy=checked_policy)
+        plaintext = envelope.decrypt(body, secret_keys, policy=checked_policy)
+        if not signedcontent.looks_signed(plaintext):
+            return plaintext
+        # Signed then encrypted: the signed content, not its SignedData, as the
+        # OpenPGP path returns the literal data of a signed message.
+        return bytearray(signedcontent.signed_content(plaintext))
     if kind == "openpgp":
         from .openpgp import message
 
@@ -318,6 +327,9 @@ def decrypt_stream(
     write to a temporary file and rename (as the CLI does). An S/MIME or PGP/MIME
     mail is opened as :func:`decrypt_message` opens it, and ``dst`` receives the
     decrypted mail with its protected header fields restored (CRLF line ends).
+    A signed-then-encrypted message gives its signed content, as with
+    :func:`decrypt`; a CMS one is held in memory to take the content out of its
+    SignedData.
 
     What waits on disk meanwhile is never plaintext in clear, whatever stops the
     process (SIGKILL included): a CMS message that cannot be read twice where it is
@@ -371,11 +383,17 @@ def decrypt_stream(
     kind = _detect.detect(bytes(head))
     stream: BinaryIO = PrefixedReader(bytes(head), source)  # type: ignore[assignment]
     if kind == "cms":
-        from .cms import envelope
+        from .cms import envelope, signedcontent
 
+        content = signedcontent.ContentWriter(target)
         envelope.decrypt_stream(
-            stream, target, secret_keys, policy=checked_policy, spool_dir=directory
+            stream,
+            content,  # type: ignore[arg-type]
+            secret_keys,
+            policy=checked_policy,
+            spool_dir=directory,
         )
+        content.close()
         return
     if kind == "openpgp":
         from .openpgp import message

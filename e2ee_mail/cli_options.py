@@ -51,6 +51,7 @@ _KINDS: Final = [
     "rsa3072",
     "rsa4096",
     "mlkem768-x25519",
+    "mldsa65-ed25519",
     "mlkem768",
     "mlkem1024",
 ]

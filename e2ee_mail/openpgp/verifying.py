@@ -176,6 +176,10 @@ def _candidates(
     return found
 
 
+#: RFC 9980 §5 composite signatures, named as keygen kinds and ``inspect`` name them.
+_PQ_SIG_NAMES: Final = {30: "mldsa65-ed25519", 31: "mldsa87-ed448"}
+
+
 def _algorithm_name(sig: SignaturePacket, key: object) -> str | None:
     hash_name = HASH_NAMES.get(sig.hash_algorithm, f"hash{sig.hash_algorithm}")
     if sig.pk_algorithm in (PK_ED25519, PK_EDDSA_LEGACY):
@@ -189,7 +193,7 @@ def _algorithm_name(sig: SignaturePacket, key: object) -> str | None:
         return "ed448"
     if sig.pk_algorithm == PK_DSA:
         return f"dsa-{hash_name}"
-    return None
+    return _PQ_SIG_NAMES.get(sig.pk_algorithm)
 
 
 def _mathematics(sig: SignaturePacket, key: VerifyKey, digest: bytes) -> bool:
