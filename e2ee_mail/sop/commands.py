@@ -64,6 +64,12 @@ KEY_PROFILES: Final = {
         "mlkem768-x25519",
         "v6 key, Ed25519 + ML-KEM-768+X25519 (post-quantum, RFC 9980)",
     ),
+    "mldsa65-ed25519": (
+        "rfc9580",
+        "mldsa65-ed25519",
+        "v6 key, ML-DSA-65+Ed25519 + ML-KEM-768+X25519 (post-quantum signatures "
+        "too, RFC 9980)",
+    ),
 }
 #: encrypt profiles: name -> (policy, description).
 ENCRYPT_PROFILES: Final[dict[str, tuple[Policy, str]]] = {

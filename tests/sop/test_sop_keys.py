@@ -27,7 +27,7 @@ def test_version_forms() -> None:
 def test_list_profiles() -> None:
     lines = ok("list-profiles", "generate-key").decode().splitlines()
     names = [line.split(":")[0] for line in lines]
-    assert names == ["rfc9580", "rfc4880", "mlkem768-x25519"]
+    assert names == ["rfc9580", "rfc4880", "mlkem768-x25519", "mldsa65-ed25519"]
     assert lines[0].endswith("(default)")
     assert ok("list-profiles", "encrypt").startswith(b"rfc9580: ")
     fails(status.UNSUPPORTED_PROFILE, "list-profiles", "sign")
@@ -41,15 +41,38 @@ def test_list_profiles() -> None:
         ("default", 6, 25),
         ("rfc4880", 4, 18),
         ("mlkem768-x25519", 6, 35),
+        ("mldsa65-ed25519", 6, 35),
     ],
 )
-def test_generate_key_profiles(profile: str, version: int, algorithm: int) -> None:
+def test_generate_key_profiles(
+    tmp_path: Path, profile: str, version: int, algorithm: int
+) -> None:
     key = ok("generate-key", f"--profile={profile}", "Carol <carol@example.org>")
     assert key.startswith(b"-----BEGIN PGP PRIVATE KEY BLOCK-----")
     loaded = load_key(key, None)
     assert loaded.public.version == version
     assert loaded.public.user_ids == ("Carol <carol@example.org>",)
     assert [k.packet.algorithm for k in loaded.public.subkeys] == [algorithm]
+    # Each profile's key signs and decrypts through the same subcommands.
+    key_file = tmp_path / "key"
+    key_file.write_bytes(key)
+    cert = tmp_path / "cert"
+    cert.write_bytes(ok("extract-cert", stdin=key))
+    sealed = ok("encrypt", "--sign-with", key_file, cert, stdin=b"pq?")
+    verified = tmp_path / "verified"
+    assert (
+        ok(
+            "decrypt",
+            "--verify-with",
+            cert,
+            "--verifications-out",
+            verified,
+            key_file,
+            stdin=sealed,
+        )
+        == b"pq?"
+    )
+    assert verified.read_text().count("\n") == 1
 
 
 def test_generate_key_options() -> None:
