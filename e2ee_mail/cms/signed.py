@@ -6,13 +6,18 @@ certificates as DER, and one :class:`SignerInfo` per signer (§5.3), whose signe
 attributes stay the octets that arrived: the signature covers their DER encoding
 under the SET OF tag (§5.4), so they are never re-encoded before verification.
 
-:func:`parse_signed_data` reads any BER through asn1crypto (the general reader, as in
-reference.py); :func:`parse_attributes` reads the signed attributes with the strict
-DER reader of tlv.py and refuses anything that is not DER (§5.3: "DER encoded"),
-SET OF elements out of order included (X.690 §11.6). The writers produce DER, or for
-an encapsulated content written as a stream, BER with indefinite lengths around the
-content (:func:`serialize_stream_head` and :func:`serialize_stream_tail`), as
-``openssl cms -stream`` does, since the signatures' lengths are unknown up front.
+:func:`parse_signed_data` reads the shapes we and ``openssl cms`` write (DER, or the
+stream shape of indefinite lengths around the content) with the in-memory reader of
+tlv.py (:func:`read_signed_data`, which also gives where the content lies, so that a
+decrypted message is verified without a copy of its body), and any other BER through
+asn1crypto (:func:`parse_general`, the general reader, as in reference.py): both read
+what the fast path accepts to the same value. :func:`parse_attributes` reads the
+signed attributes with the strict DER reader of tlv.py and refuses anything that is
+not DER (§5.3: "DER encoded"), SET OF elements out of order included (X.690 §11.6).
+The writers produce DER, or for an encapsulated content written as a stream, BER
+with indefinite lengths around the content (:func:`serialize_stream_head` and
+:func:`serialize_stream_tail`), as ``openssl cms -stream`` does, since the
+signatures' lengths are unknown up front.
 
 Time values (§11.3): UTCTime for 1950 through 2049, GeneralizedTime otherwise, both
 in UTC with seconds and no fraction.
@@ -27,11 +32,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from collections.abc import Iterable
 from typing import Any, Final
 
 from ..errors import ASN1Error
-from . import oids, reference, tlv
+from . import der, oids, reference, tlv
 from .asn1 import der_int, der_oid, der_tlv, serialize_algorithm_identifier, set_of
 from .structures import AlgorithmIdentifier, RecipientId
 
@@ -43,7 +49,9 @@ __all__ = [
     "decode_time",
     "encode_time",
     "parse_attributes",
+    "parse_general",
     "parse_signed_data",
+    "read_signed_data",
     "serialize_attributes",
     "serialize_signed_data",
     "serialize_signer_info",
@@ -247,6 +255,9 @@ def _convert(content_info: Any, max_signers: int) -> SignedData:
 def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
     """Read a ContentInfo holding SignedData, BER or DER.
 
+    The shapes we and OpenSSL write are read by :func:`read_signed_data`; any other
+    goes to asn1crypto.
+
     Args:
         data: the ContentInfo.
         max_signers: the most SignerInfos read (a policy bound).
@@ -254,6 +265,20 @@ def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
     Raises:
         ASN1Error: malformed, not SignedData, or too many signers.
     """
+    fast = read_signed_data(data, max_signers=max_signers)
+    if fast is not None:
+        sd, spans = fast
+        if spans is None:
+            return sd
+        view = memoryview(data)
+        with view:
+            content = b"".join([view[s:e] for s, e in spans])
+        return dataclasses.replace(sd, econtent=content)
+    return parse_general(data, max_signers=max_signers)
+
+
+def parse_general(data: bytes, *, max_signers: int) -> SignedData:
+    """:func:`parse_signed_data` through asn1crypto alone, whatever the shape."""
     from asn1crypto import cms
 
     cut = _cut_streamed_content(data)
@@ -266,6 +291,196 @@ def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
         return _convert(parsed, max_signers)
     except reference.ASN1CRYPTO_ERRORS as exc:
         raise ASN1Error(f"malformed CMS SignedData: {exc}") from None
+
+
+# --- The shapes we and OpenSSL write, read without asn1crypto -----------------------
+
+#: The content octets of id-signedData and id-data (RFC 5652 §5.1, §4).
+_SIGNED_DATA_OID: Final = bytes.fromhex("2a864886f70d010702")
+_DATA_OID: Final = bytes.fromhex("2a864886f70d010701")
+#: Opens ContentInfo, its [0] and SignedData, all of indefinite length, after the
+#: content type: ``openssl cms -stream`` and serialize_stream_head.
+_STREAM_OPEN: Final = b"\xa0\x80\x30\x80"
+#: Opens EncapsulatedContentInfo's [0] and its constructed OCTET STRING, both of
+#: indefinite length.
+_STREAM_CONTENT: Final = b"\xa0\x80\x24\x80"
+#: Most content segments read from one stream-shaped SignedData (16 MiB in 4 KiB
+#: segments, as OpenSSL writes them, is 4096).
+_MAX_SEGMENTS: Final = 1 << 20
+
+Spans = list[tuple[int, int]]
+
+
+def _algorithm_at(
+    buf: tlv.Buffer, pos: int, end: int
+) -> tuple[AlgorithmIdentifier, int]:
+    _, stop = tlv.expect(buf, pos, end, 0x30)
+    found = der.algorithm_identifier(bytes(buf[pos:stop]))
+    if found is None:
+        raise tlv.Decline
+    return found, stop
+
+
+def _fast_sid(buf: tlv.Buffer, pos: int, end: int) -> tuple[RecipientId, int]:
+    tag, start, stop = tlv.element(buf, pos, end)
+    if tag == 0x80:  # [0] IMPLICIT SubjectKeyIdentifier
+        return RecipientId(subject_key_identifier=bytes(buf[start:stop])), stop
+    if tag != 0x30:
+        raise tlv.Decline
+    _, issuer_stop = tlv.expect(buf, start, stop, 0x30)
+    serial_start = tlv.expect_last(buf, issuer_stop, stop, 0x02)
+    serial = tlv.integer(buf, serial_start, stop)
+    return RecipientId(issuer=bytes(buf[start:issuer_stop]), serial_number=serial), stop
+
+
+def _fast_signer_info(buf: tlv.Buffer, pos: int, end: int) -> tuple[SignerInfo, int]:
+    start, stop = tlv.expect(buf, pos, end, 0x30)
+    s, e = tlv.expect(buf, start, stop, 0x02)
+    version = tlv.integer(buf, s, e)
+    sid, at = _fast_sid(buf, e, stop)
+    digest_algorithm, at = _algorithm_at(buf, at, stop)
+    signed_attrs = None
+    if at < stop and buf[at] == 0xA0:
+        _, attrs_stop = tlv.expect(buf, at, stop, 0xA0)
+        # The [0] IMPLICIT tag replaced by SET OF's, as the signature covers it
+        # (the length octets are DER already: tlv.element declines others).
+        signed_attrs = b"\x31" + bytes(buf[at + 1 : attrs_stop])
+        at = attrs_stop
+    signature_algorithm, at = _algorithm_at(buf, at, stop)
+    s, at = tlv.expect(buf, at, stop, 0x04)
+    value = bytes(buf[s:at])
+    if at < stop:
+        # [1] IMPLICIT UnsignedAttributes: read past (see the module docstring).
+        tlv.expect_last(buf, at, stop, 0xA1)
+    return (
+        SignerInfo(
+            version, sid, digest_algorithm, signed_attrs, signature_algorithm, value
+        ),
+        stop,
+    )
+
+
+def _fast_rest(
+    buf: tlv.Buffer, pos: int, end: int, max_signers: int
+) -> tuple[tuple[bytes, ...], tuple[SignerInfo, ...]]:
+    """The certificates and SignerInfos that close SignedData in ``buf[pos:end]``."""
+    certificates = []
+    if pos < end and buf[pos] == 0xA0:
+        # [0] IMPLICIT CertificateSet: plain certificates only (other choices and
+        # CRLs are left to the general reader).
+        start, pos = tlv.expect(buf, pos, end, 0xA0)
+        while start < pos:
+            _, stop = tlv.expect(buf, start, pos, 0x30)
+            certificates.append(bytes(buf[start:stop]))
+            start = stop
+    at = tlv.expect_last(buf, pos, end, 0x31)
+    infos: list[SignerInfo] = []
+    while at < end:
+        if len(infos) == max_signers:
+            raise tlv.Decline  # the general reader says how many there are
+        info, at = _fast_signer_info(buf, at, end)
+        infos.append(info)
+    return tuple(certificates), tuple(infos)
+
+
+def _fast_head(
+    buf: tlv.Buffer, pos: int, end: int
+) -> tuple[int, tuple[AlgorithmIdentifier, ...], int]:
+    """(version, digestAlgorithms, the position after them) of SignedData."""
+    s, e = tlv.expect(buf, pos, end, 0x02)
+    version = tlv.integer(buf, s, e)
+    at, stop = tlv.expect(buf, e, end, 0x31)
+    algorithms = []
+    while at < stop:
+        found, at = _algorithm_at(buf, at, stop)
+        algorithms.append(found)
+    return version, tuple(algorithms), stop
+
+
+def _content_type(buf: tlv.Buffer, pos: int, end: int) -> int:
+    """The position after eContentType at ``pos``, which must be id-data (any
+    other content is left to the general reader)."""
+    s, e = tlv.expect(buf, pos, end, 0x06)
+    if buf[s:e] != _DATA_OID:
+        raise tlv.Decline
+    return e
+
+
+def _fast_der(buf: tlv.Buffer, max_signers: int) -> tuple[SignedData, Spans | None]:
+    end = len(buf)
+    pos = tlv.expect_last(buf, 0, end, 0x30)
+    s, pos = tlv.expect(buf, pos, end, 0x06)
+    if buf[s:pos] != _SIGNED_DATA_OID:
+        raise tlv.Decline
+    pos = tlv.expect_last(buf, pos, end, 0xA0)
+    pos = tlv.expect_last(buf, pos, end, 0x30)
+    version, algorithms, pos = _fast_head(buf, pos, end)
+    start, pos = tlv.expect(buf, pos, end, 0x30)  # EncapsulatedContentInfo
+    at = _content_type(buf, start, pos)
+    spans: Spans | None = None
+    if at < pos:
+        at = tlv.expect_last(buf, at, pos, 0xA0)
+        s = tlv.expect_last(buf, at, pos, 0x04)
+        spans = [(s, pos)]
+    certificates, infos = _fast_rest(buf, pos, end, max_signers)
+    sd = SignedData(version, algorithms, oids.DATA, None, certificates, infos)
+    return sd, spans
+
+
+def _fast_stream(buf: tlv.Buffer, max_signers: int) -> tuple[SignedData, Spans | None]:
+    """The stream shape: see :func:`_cut_streamed_content`."""
+    end = len(buf)
+    s, pos = tlv.expect(buf, 2, end, 0x06)
+    if buf[s:pos] != _SIGNED_DATA_OID or buf[pos : pos + 4] != _STREAM_OPEN:
+        raise tlv.Decline
+    # The three indefinite lengths opened so far close at the very end.
+    if end < 6 or buf[end - 6 : end] != tlv.EOC * 3:
+        raise tlv.Decline
+    end -= 6
+    version, algorithms, pos = _fast_head(buf, pos + 4, end)
+    if buf[pos : pos + 2] != b"\x30\x80":
+        raise tlv.Decline
+    pos = _content_type(buf, pos + 2, end)
+    if buf[pos : pos + 4] != _STREAM_CONTENT:
+        raise tlv.Decline
+    pos += 4
+    spans: Spans = []
+    while buf[pos : pos + 2] != tlv.EOC:
+        if len(spans) == _MAX_SEGMENTS:
+            raise tlv.Decline
+        tag, s, pos = tlv.element(buf, pos, end)
+        if tag != 0x04:
+            raise tlv.Decline  # nested segments: the general reader
+        spans.append((s, pos))
+    # The OCTET STRING's end, then [0]'s and EncapsulatedContentInfo's.
+    if buf[pos : pos + 6] != tlv.EOC * 3:
+        raise tlv.Decline
+    certificates, infos = _fast_rest(buf, pos + 6, end, max_signers)
+    sd = SignedData(version, algorithms, oids.DATA, None, certificates, infos)
+    return sd, spans
+
+
+def read_signed_data(
+    buf: tlv.Buffer, *, max_signers: int
+) -> tuple[SignedData, Spans | None] | None:
+    """SignedData of the shapes we and ``openssl cms`` write, read in place.
+
+    Two shapes: DER throughout with the content one primitive OCTET STRING, or
+    the stream shape (ContentInfo, SignedData, EncapsulatedContentInfo and eContent
+    of indefinite length, the content in primitive segments, the rest DER), either
+    with eContentType id-data, plain certificates and no CRLs. Returns the
+    SignedData without its content (``econtent`` None) and where the content's
+    octets are in ``buf`` ((start, end) of each segment, in order; None when the
+    signature is detached); the caller hashes or joins them without a copy of
+    ``buf``. None for anything else, which :func:`parse_signed_data` leaves to
+    asn1crypto: whatever is read here, asn1crypto reads to the same value.
+    """
+    try:
+        if buf[:2] == b"\x30\x80":
+            return _fast_stream(buf, max_signers)
+        return _fast_der(buf, max_signers)
+    except tlv.Decline:
+        return None
 
 
 def _skip(buf: bytes, pos: int, tag: int) -> int:
@@ -354,29 +569,53 @@ def parse_attributes(der: bytes) -> tuple[Attribute, ...]:
     """
     try:
         start = tlv.expect_last(der, 0, len(der), 0x31)
-        _check_der(der, 0, len(der), 0, ordered=False)
         attributes = []
+        previous = b""
         pos = start
         while pos < len(der):
-            body, stop = tlv.expect(der, pos, len(der), 0x30)
-            oid_start, oid_stop = tlv.expect(der, body, stop, 0x06)
-            values_start = tlv.expect_last(der, oid_stop, stop, 0x31)
-            values = []
-            at = values_start
-            while at < stop:
-                _, _, end = tlv.element(der, at, stop)
-                values.append(bytes(der[at:end]))
-                at = end
-            if not values:
-                raise tlv.Decline
-            attr_type = tlv.decode_oid(bytes(der[oid_start:oid_stop]))
-            attributes.append(Attribute(attr_type, tuple(values)))
+            _, stop = tlv.expect(der, pos, len(der), 0x30)
+            element = bytes(der[pos:stop])
+            if element < previous:
+                raise tlv.Decline  # SET OF out of order (X.690 §11.6)
+            previous = element
+            if len(element) > _MEMO_ATTRIBUTE_BYTES:
+                attributes.append(_attribute(element))
+            else:
+                attributes.append(_memo_attribute(element))
             pos = stop
     except tlv.Decline:
         raise ASN1Error("the signed attributes are not DER (RFC 5652 §5.3)") from None
     if not attributes:
         raise ASN1Error("the signed attributes are empty (RFC 5652 §5.3)")
     return tuple(attributes)
+
+
+def _attribute(der: bytes) -> Attribute:
+    """One Attribute (a whole SEQUENCE element), checked to be DER.
+
+    Raises:
+        tlv.Decline: not DER, or not an Attribute with at least one value.
+    """
+    # Depth 1: the element sits inside the SET OF (as when the set is checked whole).
+    _check_der(der, 0, len(der), 1, ordered=False)
+    body, stop = tlv.expect(der, 0, len(der), 0x30)
+    oid_start, oid_stop = tlv.expect(der, body, stop, 0x06)
+    values_start = tlv.expect_last(der, oid_stop, stop, 0x31)
+    values = []
+    at = values_start
+    while at < stop:
+        _, _, end = tlv.element(der, at, stop)
+        values.append(der[at:end])
+        at = end
+    if not values:
+        raise tlv.Decline
+    return Attribute(tlv.decode_oid(der[oid_start:oid_stop]), tuple(values))
+
+
+#: Longest Attribute memoized: the content type, the S/MIME capabilities and the
+#: algorithm protection come back unchanged with every message of a signer.
+_MEMO_ATTRIBUTE_BYTES: Final = 512
+_memo_attribute = functools.lru_cache(maxsize=256)(_attribute)
 
 
 def attribute_values(attributes: Iterable[Attribute], attr_type: str) -> list[bytes]:
@@ -406,18 +645,24 @@ def decode_time(der: bytes) -> datetime.datetime:
     text = bytes(der[start:stop])
     if stop != len(der) or not text.endswith(b"Z") or not text[:-1].isdigit():
         raise ASN1Error("malformed signing time")
+    if tag == _UTC_TIME and len(text) == 13:
+        year = int(text[:2])
+        year += 1900 if year >= 50 else 2000  # RFC 5280 §4.1.2.5.1
+        rest = text[2:]
+    elif tag == _GENERALIZED_TIME and len(text) == 15:
+        year = int(text[:4])
+        rest = text[4:]
+    else:
+        raise ASN1Error("malformed signing time")
+    # Month, day, hours, minutes, seconds: two digits each (strptime costs more
+    # than the rest of a signature's checks).
+    month, day, hour, minute, second = (int(rest[i : i + 2]) for i in range(0, 10, 2))
     try:
-        if tag == _UTC_TIME and len(text) == 13:
-            parsed = datetime.datetime.strptime(text.decode(), "%y%m%d%H%M%SZ")
-            if parsed.year >= 2050:  # RFC 5280 §4.1.2.5.1: YY >= 50 is 19YY
-                parsed = parsed.replace(year=parsed.year - 100)
-        elif tag == _GENERALIZED_TIME and len(text) == 15:
-            parsed = datetime.datetime.strptime(text.decode(), "%Y%m%d%H%M%SZ")
-        else:
-            raise ASN1Error("malformed signing time")
+        return datetime.datetime(
+            year, month, day, hour, minute, second, tzinfo=datetime.UTC
+        )
     except ValueError:
         raise ASN1Error("malformed signing time") from None
-    return parsed.replace(tzinfo=datetime.UTC)
 
 
 # --- Writing ----------------------------------------------------------------------

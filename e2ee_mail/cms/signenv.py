@@ -28,7 +28,7 @@ from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from ..x509.certs import X509SecretKey
 from . import envelope, oids
-from .signed import parse_signed_data
+from .signed import parse_signed_data, read_signed_data
 from .signing import SignedDataBuilder
 from .verification import ContentHasher, hash_names, verify_signed_data
 
@@ -204,6 +204,41 @@ def verify_content(
     return sd.econtent, results
 
 
+def _verify_in_place(
+    plaintext: bytearray, certs: Sequence[Certificate], *, policy: Policy
+) -> tuple[bytes | bytearray | memoryview, tuple[SignatureResult, ...]] | None:
+    """:func:`verify_content` of a plaintext we own, for the shapes
+    ``read_signed_data`` reads: the content hashed where it lies, then moved to
+    the front of ``plaintext``, which is cut to it and returned (no copy of the
+    content). None for other shapes."""
+    view = memoryview(plaintext)
+    with view:
+        fast = read_signed_data(view, max_signers=_MAX_SIGNERS)
+        if fast is None:
+            return None
+        sd, spans = fast
+        if spans is None:
+            return plaintext, ()
+        hasher = ContentHasher(hash_names(sd), keep=False)
+        for start, stop in spans:
+            hasher.update(view[start:stop])
+        whole = None
+        if any(info.signed_attrs is None for info in sd.signer_infos):
+            # Only a signature without signed attributes covers the content
+            # itself (verification.py); it needs the octets.
+            whole = b"".join([view[start:stop] for start, stop in spans])
+        results = verify_signed_data(
+            sd, hasher.digests(), certs, content=whole, policy=policy
+        )
+        size = 0
+        for start, stop in spans:
+            if start != size:
+                view[size : size + stop - start] = view[start:stop]
+            size += stop - start
+    del plaintext[size:]
+    return plaintext, results
+
+
 def open_signed(
     data: bytes | bytearray | memoryview,
     keys: Sequence[SecretKey],
@@ -214,4 +249,8 @@ def open_signed(
     """Decrypt a CMS message, then verify the SignedData inside it, if any (see
     :func:`verify_content`)."""
     plaintext = envelope.decrypt(data, keys, policy=policy)
+    if is_signed_data(plaintext):
+        done = _verify_in_place(plaintext, certs, policy=policy)
+        if done is not None:
+            return done
     return verify_content(plaintext, certs, policy=policy)
