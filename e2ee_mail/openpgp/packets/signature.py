@@ -125,16 +125,28 @@ class SignaturePacket:
     left16: bytes
     salt: bytes
     material: bytes
+    #: The areas parsed, by "hashed"/"unhashed": a verification asks for them a
+    #: dozen times (issuer, creation time, critical bits ...), and parsing one in
+    #: Python costs more than the rest of the checks around the signature.
+    _parsed: dict[str, tuple[Subpacket, ...]] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def hashed(self) -> tuple[Subpacket, ...]:
         """The hashed subpackets."""
-        return parse_subpackets(self.hashed_area)
+        found = self._parsed.get("hashed")
+        if found is None:
+            found = self._parsed["hashed"] = parse_subpackets(self.hashed_area)
+        return found
 
     @property
     def unhashed(self) -> tuple[Subpacket, ...]:
         """The unhashed subpackets."""
-        return parse_subpackets(self.unhashed_area)
+        found = self._parsed.get("unhashed")
+        if found is None:
+            found = self._parsed["unhashed"] = parse_subpackets(self.unhashed_area)
+        return found
 
     def subpacket(self, kind: int) -> bytes | None:
         """The body of the last hashed subpacket of ``kind``, or None."""
@@ -192,11 +204,11 @@ def parse_signature(body: bytes) -> SignaturePacket:
     salt = b""
     if version == 6:
         salt = reader.take(reader.u8())
-    parse_subpackets(hashed_area)
-    parse_subpackets(unhashed_area)
+    hashed = parse_subpackets(hashed_area)
+    unhashed = parse_subpackets(unhashed_area)
     material = reader.rest()
     _check_material(pk_algorithm, material)
-    return SignaturePacket(
+    packet = SignaturePacket(
         version,
         sig_type,
         pk_algorithm,
@@ -207,6 +219,8 @@ def parse_signature(body: bytes) -> SignaturePacket:
         salt,
         material,
     )
+    packet._parsed.update(hashed=hashed, unhashed=unhashed)
+    return packet
 
 
 def _check_material(pk_algorithm: int, material: bytes) -> None:
