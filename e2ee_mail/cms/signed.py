@@ -52,6 +52,7 @@ __all__ = [
     "parse_general",
     "parse_signed_data",
     "read_signed_data",
+    "serialize_attribute",
     "serialize_attributes",
     "serialize_signed_data",
     "serialize_signer_info",
@@ -625,10 +626,11 @@ def attribute_values(attributes: Iterable[Attribute], attr_type: str) -> list[by
 
 def encode_time(moment: datetime.datetime) -> bytes:
     """A Time value (RFC 5652 §11.3): UTCTime for 1950-2049, else GeneralizedTime."""
-    utc = moment.astimezone(datetime.UTC).replace(microsecond=0)
+    utc = moment.astimezone(datetime.UTC)
+    rest = f"{utc.month:02}{utc.day:02}{utc.hour:02}{utc.minute:02}{utc.second:02}Z"
     if 1950 <= utc.year <= 2049:
-        return der_tlv(_UTC_TIME, utc.strftime("%y%m%d%H%M%SZ").encode("ascii"))
-    return der_tlv(_GENERALIZED_TIME, utc.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+        return der_tlv(_UTC_TIME, f"{utc.year % 100:02}{rest}".encode("ascii"))
+    return der_tlv(_GENERALIZED_TIME, f"{utc.year:04}{rest}".encode("ascii"))
 
 
 def decode_time(der: bytes) -> datetime.datetime:
@@ -670,11 +672,15 @@ def decode_time(der: bytes) -> datetime.datetime:
 
 def serialize_attributes(attributes: Iterable[Attribute]) -> bytes:
     """SignedAttributes DER: the SET OF in DER order, tag 0x31 (RFC 5652 §5.4)."""
-    return set_of(
-        der_tlv(0x30, der_oid(a.attr_type) + set_of(a.values)) for a in attributes
-    )
+    return set_of(serialize_attribute(a) for a in attributes)
 
 
+def serialize_attribute(attribute: Attribute) -> bytes:
+    """One Attribute, DER (an element of SignedAttributes)."""
+    return der_tlv(0x30, der_oid(attribute.attr_type) + set_of(attribute.values))
+
+
+@functools.lru_cache(maxsize=256)
 def _serialize_sid(sid: RecipientId) -> bytes:
     if sid.subject_key_identifier is not None:
         return der_tlv(0x80, sid.subject_key_identifier)
@@ -706,17 +712,27 @@ def signed_data_version(econtent_type: str, signer_versions: Iterable[int]) -> i
     return 1
 
 
+# The digest algorithms and the certificates are a signer's own, the same in every
+# message: encoded once (bounded caches of immutable bytes).
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_algorithm_set(algorithms: tuple[AlgorithmIdentifier, ...]) -> bytes:
+    return set_of(dict.fromkeys(serialize_algorithm_identifier(a) for a in algorithms))
+
+
+@functools.lru_cache(maxsize=64)
+def _certificate_set(certificates: tuple[bytes, ...]) -> bytes:
+    # [0] IMPLICIT CertificateSet (RFC 5652 §5.1).
+    return b"\xa0" + set_of(certificates)[1:]
+
+
 def _digest_algorithms(sd: SignedData) -> bytes:
-    return set_of(
-        dict.fromkeys(serialize_algorithm_identifier(a) for a in sd.digest_algorithms)
-    )
+    return _digest_algorithm_set(sd.digest_algorithms)
 
 
 def _certificates_and_signers(sd: SignedData) -> bytes:
-    out = b""
-    if sd.certificates:
-        # [0] IMPLICIT CertificateSet (RFC 5652 §5.1).
-        out += b"\xa0" + set_of(sd.certificates)[1:]
+    out = _certificate_set(sd.certificates) if sd.certificates else b""
     return out + set_of(serialize_signer_info(i) for i in sd.signer_infos)
 
 

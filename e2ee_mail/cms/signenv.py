@@ -28,6 +28,7 @@ from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from ..x509.certs import X509SecretKey
 from . import envelope, oids
+from .asn1 import der_length
 from .signed import parse_signed_data, read_signed_data
 from .signing import SignedDataBuilder
 from .verification import ContentHasher, hash_names, verify_signed_data
@@ -47,6 +48,8 @@ _CHUNK: Final = 1 << 16
 _SIGNED_DATA_OID: Final = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
 #: Bodies up to this size are signed whole, then encrypted (see encrypt_signed).
 _SMALL_BYTES: Final = 256 << 10
+#: The longest OCTET STRING header of a content segment: tag and 5 length octets.
+_SEGMENT_HEADER_MAX: Final = 6
 #: The most SignerInfos read from one SignedData.
 _MAX_SIGNERS: Final = 64
 
@@ -78,6 +81,50 @@ class SigningReader(io.RawIOBase):
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         self._refill()
         view = memoryview(buffer).cast("B")
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class _BufferSigningReader(io.RawIOBase):
+    """:class:`SigningReader` over a body held in memory: each read is filled
+    with one segment as large as the caller's buffer allows, copied straight from
+    the body and hashed from it while it is in cache (one copy of the body on its
+    way to the encryption, against three through a stream)."""
+
+    def __init__(self, body: memoryview, builder: SignedDataBuilder) -> None:
+        super().__init__()
+        self._body = body
+        self._pos = 0
+        self._builder = builder
+        self._pending = memoryview(builder.stream_head())
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        left = len(self._body) - self._pos
+        if not self._pending and left and len(view) > _SEGMENT_HEADER_MAX:
+            n = min(left, len(view) - _SEGMENT_HEADER_MAX)
+            header = b"\x04" + der_length(n)
+            piece = self._body[self._pos : self._pos + n]
+            start = len(header)
+            view[:start] = header
+            view[start : start + n] = piece
+            self._builder.update(piece)
+            self._pos += n
+            return start + n
+        if not self._pending and not self._done:
+            if left:  # no room for a segment header: the next segment waits
+                piece = self._body[self._pos : self._pos + _CHUNK]
+                self._pending = memoryview(self._builder.stream_chunk(piece))
+                self._pos += len(piece)
+            else:
+                self._pending = memoryview(self._builder.stream_tail())
+                self._done = True
         n = min(len(view), len(self._pending))
         view[:n] = self._pending[:n]
         self._pending = self._pending[n:]
@@ -138,14 +185,16 @@ def encrypt_signed(
     # recipient entries, signatures); the sink grows if that was not enough.
     room = len(data) + len(data) // 1024 + 4096 * (2 + len(certs) + len(signers))
     out = _Sink(room)
-    encrypt_signed_stream(
-        io.BytesIO(data),
-        out,  # type: ignore[arg-type]
-        certs,
-        signers,
-        armor=armor,
-        policy=policy,
-    )
+    builder = SignedDataBuilder(signers)
+    with memoryview(data) as body:
+        reader = _BufferSigningReader(body.cast("B"), builder)
+        envelope.encrypt_stream(
+            reader,  # type: ignore[arg-type]
+            out,  # type: ignore[arg-type]
+            certs,
+            armor=armor,
+            policy=policy,
+        )
     return out.result()
 
 

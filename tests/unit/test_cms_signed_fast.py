@@ -149,7 +149,7 @@ def test_a_signed_message_is_verified_in_place(size: int) -> None:
 
 
 def test_an_altered_content_octet_is_caught_in_place() -> None:
-    data = b"A" * 300_000
+    data = b"A" * 1_200_000
     key, _ = _sealed(data)
     verifier = key.signing_key.public  # type: ignore[attr-defined]
     plaintext = envelope.decrypt(_sealed_with(key, data), [key], policy=DEFAULT)

@@ -171,42 +171,68 @@ def serialize_subpackets(subpackets: Iterable[Subpacket]) -> bytes:
 
 def parse_subpackets(area: bytes) -> tuple[Subpacket, ...]:
     """Split a subpacket area into subpackets."""
-    reader = Reader(area, "signature subpacket area")
+    # Indexing the octets directly (every signature checked parses its areas: a
+    # Reader's call per field costs more than the verification around it).
+    data = area if isinstance(area, bytes) else bytes(area)
+    end = len(data)
+    pos = 0
     found: list[Subpacket] = []
-    while reader.remaining:
-        first = reader.u8()
+    while pos < end:
+        first = data[pos]
         if first < 192:
             length = first
+            pos += 1
         elif first < 255:
-            length = ((first - 192) << 8) + reader.u8() + 192
+            if pos + 2 > end:
+                raise PacketError(_TRUNCATED_AREA)
+            length = ((first - 192) << 8) + data[pos + 1] + 192
+            pos += 2
         else:
-            length = reader.u32()
+            if pos + 5 > end:
+                raise PacketError(_TRUNCATED_AREA)
+            length = int.from_bytes(data[pos + 1 : pos + 5], "big")
+            pos += 5
         if length == 0:
             raise PacketError("signature subpacket has length zero")
-        kind = reader.u8()
-        found.append(Subpacket(kind & 0x7F, reader.take(length - 1), bool(kind & 0x80)))
+        if pos + length > end:
+            raise PacketError(_TRUNCATED_AREA)
+        kind = data[pos]
+        found.append(
+            Subpacket(kind & 0x7F, data[pos + 1 : pos + length], bool(kind & 0x80))
+        )
+        pos += length
     return tuple(found)
+
+
+_TRUNCATED_AREA: Final = "signature subpacket area is truncated"
+_TRUNCATED_SIGNATURE: Final = "signature packet is truncated"
 
 
 def parse_signature(body: bytes) -> SignaturePacket:
     """Parse a v4 or v6 Signature packet body."""
-    reader = Reader(body, "signature packet")
-    version = reader.u8()
+    data = body if isinstance(body, bytes) else bytes(body)
+    if not data:
+        raise PacketError(_TRUNCATED_SIGNATURE)
+    version = data[0]
     if version not in (4, 6):
         raise UnsupportedError(f"version {version} signatures are not supported")
-    sig_type = reader.u8()
-    pk_algorithm = reader.u8()
-    hash_algorithm = reader.u8()
-    size = reader.u32 if version == 6 else reader.u16
-    hashed_area = reader.take(size())
-    unhashed_area = reader.take(size())
-    left16 = reader.take(2)
+    width = 4 if version == 6 else 2
+    # Type, key and hash algorithms, then the hashed area's length.
+    pos = 4 + width
+    if len(data) < pos:
+        raise PacketError(_TRUNCATED_SIGNATURE)
+    sig_type, pk_algorithm, hash_algorithm = data[1], data[2], data[3]
+    hashed_area, pos = _field(data, pos, int.from_bytes(data[4:pos], "big"))
+    unhashed_size, pos = _field(data, pos, width)
+    unhashed_area, pos = _field(data, pos, int.from_bytes(unhashed_size, "big"))
+    left16, pos = _field(data, pos, 2)
     salt = b""
     if version == 6:
-        salt = reader.take(reader.u8())
+        salt_size, pos = _field(data, pos, 1)
+        salt, pos = _field(data, pos, salt_size[0])
+    material = data[pos:]
     hashed = parse_subpackets(hashed_area)
     unhashed = parse_subpackets(unhashed_area)
-    material = reader.rest()
     _check_material(pk_algorithm, material)
     packet = SignaturePacket(
         version,
@@ -221,6 +247,13 @@ def parse_signature(body: bytes) -> SignaturePacket:
     )
     packet._parsed.update(hashed=hashed, unhashed=unhashed)
     return packet
+
+
+def _field(data: bytes, pos: int, n: int) -> tuple[bytes, int]:
+    """``data[pos:pos + n]`` and the position after it."""
+    if pos + n > len(data):
+        raise PacketError(_TRUNCATED_SIGNATURE)
+    return data[pos : pos + n], pos + n
 
 
 def _check_material(pk_algorithm: int, material: bytes) -> None:
