@@ -681,6 +681,17 @@ def serialize_attribute(attribute: Attribute) -> bytes:
 
 
 @functools.lru_cache(maxsize=256)
+def _signer_info_head(
+    version: int, sid: RecipientId, digest_algorithm: AlgorithmIdentifier
+) -> bytes:
+    """What opens a SignerInfo: the same for every message of a signer."""
+    return (
+        der_int(version)
+        + _serialize_sid(sid)
+        + serialize_algorithm_identifier(digest_algorithm)
+    )
+
+
 def _serialize_sid(sid: RecipientId) -> bytes:
     if sid.subject_key_identifier is not None:
         return der_tlv(0x80, sid.subject_key_identifier)
@@ -691,11 +702,7 @@ def _serialize_sid(sid: RecipientId) -> bytes:
 
 def serialize_signer_info(info: SignerInfo) -> bytes:
     """One SignerInfo, DER; its signed attributes as given (already DER)."""
-    parts = [
-        der_int(info.version),
-        _serialize_sid(info.sid),
-        serialize_algorithm_identifier(info.digest_algorithm),
-    ]
+    parts = [_signer_info_head(info.version, info.sid, info.digest_algorithm)]
     if info.signed_attrs is not None:
         # [0] IMPLICIT SignedAttributes (RFC 5652 §5.3).
         parts.append(b"\xa0" + info.signed_attrs[1:])
