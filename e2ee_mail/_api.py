@@ -165,7 +165,9 @@ def decrypt(
             raise UsageError("verify_with needs at least one certificate")
     kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
     if verify_with is not None and kind != "mime":
-        content, results = _open_verified(body, secret_keys, verifiers, checked_policy)
+        content, results = _open_verified(
+            body, secret_keys, verifiers, checked_policy, kind
+        )
         require_good(results)
         # The formats return a buffer of their own: a bytearray goes out as it is
         # (each 16 MiB copy costs about a tenth of the whole verified decrypt).
@@ -623,10 +625,11 @@ def _open_verified(
     keys: Sequence[SecretKey],
     certs: Sequence[Certificate],
     policy: Policy,
+    kind: str,
 ) -> tuple[bytes | bytearray | memoryview, tuple[SignatureResult, ...]]:
     """(the signed content, every signature's result) of a CMS or OpenPGP
-    message, the content as the format returns it (no copy)."""
-    kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
+    message (``kind``, as detected), the content as the format returns it (no
+    copy)."""
     if kind == "cms":
         from .cms import signenv
 
@@ -646,7 +649,7 @@ def _decrypt_verified(
 ) -> Verified:
     kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
     if kind in ("cms", "openpgp"):
-        content, results = _open_verified(body, keys, certs, policy)
+        content, results = _open_verified(body, keys, certs, policy, kind)
         return Verified(bytes(content), results)
     from .mime import detect as mime_detect
     from .mime.wire import to_bytes

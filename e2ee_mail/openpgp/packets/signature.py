@@ -131,6 +131,10 @@ class SignaturePacket:
     _parsed: dict[str, tuple[Subpacket, ...]] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: The last hashed subpacket's body of each type (see :meth:`subpacket`).
+    _last: dict[int, bytes] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def hashed(self) -> tuple[Subpacket, ...]:
@@ -150,11 +154,9 @@ class SignaturePacket:
 
     def subpacket(self, kind: int) -> bytes | None:
         """The body of the last hashed subpacket of ``kind``, or None."""
-        found = None
-        for sub in self.hashed:
-            if sub.type == kind:
-                found = sub.body
-        return found
+        if not self._last:
+            self._last.update((sub.type, sub.body) for sub in self.hashed)
+        return self._last.get(kind)
 
 
 def serialize_subpackets(subpackets: Iterable[Subpacket]) -> bytes:
