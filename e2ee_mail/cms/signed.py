@@ -312,11 +312,20 @@ _MAX_SEGMENTS: Final = 1 << 20
 Spans = list[tuple[int, int]]
 
 
+#: Longest AlgorithmIdentifier memoized (the cache holds at most 64 of them).
+_MEMO_ALGORITHM_BYTES: Final = 128
+_memo_algorithm = functools.lru_cache(maxsize=64)(der.algorithm_identifier)
+
+
 def _algorithm_at(
     buf: tlv.Buffer, pos: int, end: int
 ) -> tuple[AlgorithmIdentifier, int]:
     _, stop = tlv.expect(buf, pos, end, 0x30)
-    found = der.algorithm_identifier(bytes(buf[pos:stop]))
+    raw = bytes(buf[pos:stop])
+    if stop - pos > _MEMO_ALGORITHM_BYTES:
+        found = der.algorithm_identifier(raw)
+    else:  # the same few come with every message
+        found = _memo_algorithm(raw)
     if found is None:
         raise tlv.Decline
     return found, stop
