@@ -47,6 +47,7 @@ __all__ = [
     "SignerInfo",
     "attribute_values",
     "decode_time",
+    "element",
     "encode_time",
     "parse_attributes",
     "parse_general",
@@ -633,13 +634,26 @@ def attribute_values(attributes: Iterable[Attribute], attr_type: str) -> list[by
     return [v for a in attributes if a.attr_type == attr_type for v in a.values]
 
 
+def element(tag: int, content: bytes) -> bytes:
+    """``der_tlv`` with the short lengths of a SignedData's elements written
+    inline: a signature writes some twenty of them per message."""
+    n = len(content)
+    if n < 0x80:
+        return bytes((tag, n)) + content
+    if n < 0x100:
+        return bytes((tag, 0x81, n)) + content
+    if n < 0x10000:
+        return bytes((tag, 0x82, n >> 8, n & 0xFF)) + content
+    return der_tlv(tag, content)
+
+
 def encode_time(moment: datetime.datetime) -> bytes:
     """A Time value (RFC 5652 §11.3): UTCTime for 1950-2049, else GeneralizedTime."""
     utc = moment.astimezone(datetime.UTC)
     rest = f"{utc.month:02}{utc.day:02}{utc.hour:02}{utc.minute:02}{utc.second:02}Z"
     if 1950 <= utc.year <= 2049:
-        return der_tlv(_UTC_TIME, f"{utc.year % 100:02}{rest}".encode("ascii"))
-    return der_tlv(_GENERALIZED_TIME, f"{utc.year:04}{rest}".encode("ascii"))
+        return element(_UTC_TIME, f"{utc.year % 100:02}{rest}".encode("ascii"))
+    return element(_GENERALIZED_TIME, f"{utc.year:04}{rest}".encode("ascii"))
 
 
 def decode_time(der: bytes) -> datetime.datetime:
@@ -686,7 +700,8 @@ def serialize_attributes(attributes: Iterable[Attribute]) -> bytes:
 
 def serialize_attribute(attribute: Attribute) -> bytes:
     """One Attribute, DER (an element of SignedAttributes)."""
-    return der_tlv(0x30, der_oid(attribute.attr_type) + set_of(attribute.values))
+    values = element(0x31, b"".join(sorted(attribute.values)))  # SET OF, X.690 §11.6
+    return element(0x30, der_oid(attribute.attr_type) + values)
 
 
 @functools.lru_cache(maxsize=256)
@@ -703,10 +718,10 @@ def _signer_info_head(
 
 def _serialize_sid(sid: RecipientId) -> bytes:
     if sid.subject_key_identifier is not None:
-        return der_tlv(0x80, sid.subject_key_identifier)
+        return element(0x80, sid.subject_key_identifier)
     if sid.issuer is None or sid.serial_number is None:
         raise ValueError("SignerIdentifier needs issuer and serial, or an SKI")
-    return der_tlv(0x30, sid.issuer + der_int(sid.serial_number))
+    return element(0x30, sid.issuer + der_int(sid.serial_number))
 
 
 def serialize_signer_info(info: SignerInfo) -> bytes:
@@ -716,8 +731,8 @@ def serialize_signer_info(info: SignerInfo) -> bytes:
         # [0] IMPLICIT SignedAttributes (RFC 5652 §5.3).
         parts.append(b"\xa0" + info.signed_attrs[1:])
     parts.append(serialize_algorithm_identifier(info.signature_algorithm))
-    parts.append(der_tlv(0x04, info.signature))
-    return der_tlv(0x30, b"".join(parts))
+    parts.append(element(0x04, info.signature))
+    return element(0x30, b"".join(parts))
 
 
 def signed_data_version(econtent_type: str, signer_versions: Iterable[int]) -> int:
@@ -749,21 +764,22 @@ def _digest_algorithms(sd: SignedData) -> bytes:
 
 def _certificates_and_signers(sd: SignedData) -> bytes:
     out = _certificate_set(sd.certificates) if sd.certificates else b""
-    return out + set_of(serialize_signer_info(i) for i in sd.signer_infos)
+    infos = sorted(serialize_signer_info(i) for i in sd.signer_infos)
+    return out + element(0x31, b"".join(infos))  # SET OF, X.690 §11.6
 
 
 def serialize_signed_data(sd: SignedData) -> bytes:
     """The ContentInfo around ``sd``, DER."""
     encap = der_oid(sd.econtent_type)
     if sd.econtent is not None:
-        encap += der_tlv(0xA0, der_tlv(0x04, sd.econtent))
+        encap += element(0xA0, element(0x04, sd.econtent))
     body = (
         der_int(sd.version)
         + _digest_algorithms(sd)
-        + der_tlv(0x30, encap)
+        + element(0x30, encap)
         + _certificates_and_signers(sd)
     )
-    return der_tlv(0x30, der_oid(oids.SIGNED_DATA) + der_tlv(0xA0, der_tlv(0x30, body)))
+    return element(0x30, der_oid(oids.SIGNED_DATA) + element(0xA0, element(0x30, body)))
 
 
 def serialize_stream_head(sd: SignedData) -> bytes:

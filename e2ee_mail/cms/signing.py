@@ -37,6 +37,7 @@ from .signed import (
     Attribute,
     SignedData,
     SignerInfo,
+    element,
     encode_time,
     serialize_attribute,
     serialize_signed_data,
@@ -204,10 +205,10 @@ class SignedDataBuilder:
                 serialize_attribute(Attribute(oids.ATTR_SIGNING_TIME, (when,))),
             )
         message_digest = serialize_attribute(
-            Attribute(oids.ATTR_MESSAGE_DIGEST, (der_tlv(0x04, digest),))
+            Attribute(oids.ATTR_MESSAGE_DIGEST, (element(0x04, digest),))
         )
         # SET OF in DER order (X.690 §11.6), as serialize_attributes writes it.
-        return der_tlv(
+        return element(
             0x31, b"".join(sorted((*self._fixed_attributes, message_digest)))
         )
 
@@ -276,7 +277,7 @@ class SignedDataBuilder:
         if not chunk:
             return b""
         self.update(chunk)
-        return der_tlv(0x04, bytes(chunk))
+        return element(0x04, bytes(chunk))
 
     def stream_tail(self) -> bytes:
         """Sign, and return the BER that follows the content's last chunk."""
