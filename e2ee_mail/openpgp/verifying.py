@@ -176,6 +176,10 @@ def _candidates(
     return found
 
 
+#: RFC 9980 §5 composite signatures, named as keygen kinds and ``inspect`` name them.
+_PQ_SIG_NAMES: Final = {30: "mldsa65-ed25519", 31: "mldsa87-ed448"}
+
+
 def _algorithm_name(sig: SignaturePacket, key: object) -> str | None:
     hash_name = HASH_NAMES.get(sig.hash_algorithm, f"hash{sig.hash_algorithm}")
     if sig.pk_algorithm in (PK_ED25519, PK_EDDSA_LEGACY):
@@ -189,7 +193,7 @@ def _algorithm_name(sig: SignaturePacket, key: object) -> str | None:
         return "ed448"
     if sig.pk_algorithm == PK_DSA:
         return f"dsa-{hash_name}"
-    return None
+    return _PQ_SIG_NAMES.get(sig.pk_algorithm)
 
 
 def _mathematics(sig: SignaturePacket, key: VerifyKey, digest: bytes) -> bool:
@@ -785,6 +789,7 @@ def decrypt_verified(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[bytearray, tuple[SignatureResult, ...]]:
     """Decrypt a message and check the signatures inside it.
 
@@ -792,7 +797,8 @@ def decrypt_verified(
         The literal data (released only after the container authenticated) and
         the verdict on each signature inside, in message order (empty when the
         message is not signed). Intended Recipient Fingerprint subpackets are
-        checked against ``keys``.
+        checked against ``keys`` (not when only ``passwords`` open the message:
+        a password has no fingerprint to be named).
 
     Raises:
         As ``message.decrypt``.
@@ -801,12 +807,11 @@ def decrypt_verified(
     from .recipients import openpgp_keys
 
     parsed = ParsedMessage(data, policy)
-    packets, _ = open_parsed(parsed, openpgp_keys(keys))
+    ours = openpgp_keys(keys) if keys or not passwords else []
+    packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
     collector = SignatureCollector()
     content, span = _walk_signed(packets, collector, policy)
-    results = collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
+    results = collector.results(certs, policy=policy, recipients=_named(keys))
     if span is None:
         return bytearray(content), results
     del content  # the last view into packets: they may be cut now
@@ -826,6 +831,12 @@ def _cut(packets: bytearray, start: int, end: int) -> bytearray:
     return packets
 
 
+def _named(keys: Sequence[SecretKey]) -> tuple[bytes, ...] | None:
+    """What an Intended Recipient Fingerprint must name: one of ``keys``, or
+    nothing to check when no key (a password) opened the message."""
+    return _decrypting_fingerprints(keys) if keys else None
+
+
 def decrypt_verified_stream(
     src: BinaryIO,
     dst: BinaryIO,
@@ -834,6 +845,7 @@ def decrypt_verified_stream(
     *,
     policy: Policy,
     spool_dir: str | None = None,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[SignatureResult, ...]:
     """:func:`decrypt_verified` from stream to stream, one pass: the literal data
     is hashed as each authenticated piece is written to ``dst``. The verdicts come
@@ -847,11 +859,15 @@ def decrypt_verified_stream(
 
     collector = SignatureCollector()
     decrypt_stream(
-        src, dst, keys, policy=policy, spool_dir=spool_dir, signatures=collector
+        src,
+        dst,
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+        signatures=collector,
+        passwords=passwords,
     )
-    return collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
+    return collector.results(certs, policy=policy, recipients=_named(keys))
 
 
 def verify_inline_stream(

@@ -76,9 +76,10 @@ SP_EMBEDDED_SIGNATURE: Final = 32
 SP_ISSUER_FINGERPRINT: Final = 33
 SP_PREFERRED_AEAD: Final = 39
 
-#: Native signature sizes (Ed25519 27, Ed448 28) and MPI counts (RSA, DSA, ECDSA,
-#: EdDSALegacy), RFC 9580 §5.2.3.1-§5.2.3.5.
-_NATIVE_SIG_SIZE: Final = {27: 64, 28: 114}
+#: Native signature sizes (Ed25519 27, Ed448 28; RFC 9980 §5.3: ML-DSA-65+Ed25519
+#: 30 and ML-DSA-87+Ed448 31, EdDSA signature || ML-DSA signature) and MPI counts
+#: (RSA, DSA, ECDSA, EdDSALegacy), RFC 9580 §5.2.3.1-§5.2.3.5.
+_NATIVE_SIG_SIZE: Final = {27: 64, 28: 114, 30: 64 + 3309, 31: 114 + 4627}
 _MPI_SIG_COUNT: Final = {1: 1, 3: 1, 17: 2, 19: 2, 22: 2}
 
 #: Salt sizes per hash algorithm for v6 signatures (RFC 9580 §9.5).
