@@ -7,10 +7,13 @@ C), GCMParameters (RFC 5084 §3.2) and ECC-CMS-SharedInfo (RFC 5753 §7.2, used 
 RFC 8418 §2.2), as the values of structures.py.
 
 ``parse_*`` reads plain DER on the fast path (der.py) and everything else with the
-general reader (reference.py, asn1crypto); both give the same value, and every
-malformed input is an ASN1Error. ``serialize_*`` and ``der_*`` write DER directly:
-the structures are small and fixed, and building them by hand keeps parameters
-exactly as the RFCs require (absent, not NULL, for AES key wrap, RFC 3565 §2.3.2).
+general reader (reference.py, pyasn1 with the RFC modules of pyasn1-alt-modules);
+both give the same value, and every malformed input is an ASN1Error. ``serialize_*``
+and ``der_*`` write DER directly: the structures are small and fixed, building them
+by hand keeps parameters exactly as the RFCs require (absent, not NULL, for AES key
+wrap, RFC 3565 §2.3.2), and it costs a fifteenth of pyasn1's encoder
+(benchmarks/bench_asn1.py); reference.encode_recipient_infos, the same values
+written by pyasn1, is what the tests hold these writers to.
 
 A codec: it never encrypts, draws randomness or opens files.
 """
@@ -133,6 +136,10 @@ def parse_gcm_parameters(der: bytes | None) -> structures.GCMParameters:
 
 def parse_oaep_parameters(der: bytes | None) -> structures.OAEPParameters:
     """Parse RSAES-OAEP-params; absent fields take their SHA-1 defaults."""
+    if der is not None:
+        plain = fast_path.oaep_parameters(der)
+        if plain is not None:
+            return plain
     return reference.oaep_parameters(der)
 
 

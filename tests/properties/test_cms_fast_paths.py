@@ -11,8 +11,9 @@ from empty to past 64 KiB (every length form), authAttrs, unauthAttrs. On each:
   (framing.EnvelopeReader) reads, and the BER form of the same envelope is left to the
   stream reader, which reads the same header from it;
 - der.recipient_infos reads the RecipientInfos to exactly what the general reader
-  (reference.py, asn1crypto) reads, or declines, and reads every entry whose shape it
-  knows; either reading serializes back to the same bytes;
+  (reference.py, pyasn1) reads, or declines, and reads every entry whose shape it
+  knows; either reading serializes back to the same bytes, which pyasn1's encoder
+  writes from the same entries too;
 - any changed octet gives the same result on both paths, or the fast path declines.
 """
 
@@ -278,6 +279,7 @@ def test_fast_and_general_readers_agree(envelope: _Envelope) -> None:
     ris_der = asn1.serialize_recipient_infos(envelope.entries)
     general = reference.recipient_infos(ris_der, DEFAULT.max_recipients)
     assert asn1.serialize_recipient_infos(general) == ris_der
+    assert reference.encode_recipient_infos(list(envelope.entries)) == ris_der
     assert header.recipient_infos == general
     assert _entries_agree(ris_der) == all(map(_fast_path_shape, envelope.entries))
 
