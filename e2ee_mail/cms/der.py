@@ -45,6 +45,7 @@ __all__ = [
     "algorithm_identifier",
     "gcm_parameters",
     "oaep_parameters",
+    "recipient_entries",
     "recipient_infos",
 ]
 
@@ -253,25 +254,45 @@ def recipient_infos(
 ) -> tuple[structures.RecipientInfo, ...] | None:
     """RecipientInfos read on the fast path, or None (the caller asks the general
     reader, which also reports a count over ``max_recipients``)."""
+    entries = recipient_entries(der, max_recipients=max_recipients)
+    if entries is None:
+        return None
+    read = tuple(entry for entry in entries if not isinstance(entry, bytes))
+    return read if len(read) == len(entries) else None
+
+
+#: An entry of :func:`recipient_entries`: read, or its whole element (DER) left to
+#: the general reader.
+Entry = structures.RecipientInfo | bytes
+
+
+def recipient_entries(der: bytes, *, max_recipients: int) -> tuple[Entry, ...] | None:
+    """The entries of a plain-DER RecipientInfos SET, each read on the fast path or,
+    where this module declines it, given back as its element's bytes; None when the
+    SET itself is not plain DER, is empty, or holds more than ``max_recipients``
+    entries (the general reader then reads the whole SET and decides)."""
     try:
         start = expect_last(der, 0, len(der), 0x31)
         stop = len(der)
         if start == stop:
             return None
-        out: list[structures.RecipientInfo] = []
+        out: list[Entry] = []
         pos = start
         while pos < stop:
             if len(out) >= max_recipients:
                 return None
             tag, s, e = element(der, pos, stop)
-            if tag == 0x30:
-                out.append(_ktri(der, s, e))
-            elif tag == 0xA1:
-                out.append(_kari(der, s, e))
-            elif tag == 0xA4:
-                out.append(_kemri(der, s, e))
-            else:
-                return None
+            try:
+                if tag == 0x30:
+                    out.append(_ktri(der, s, e))
+                elif tag == 0xA1:
+                    out.append(_kari(der, s, e))
+                elif tag == 0xA4:
+                    out.append(_kemri(der, s, e))
+                else:
+                    raise Decline
+            except Decline:
+                out.append(der[pos:e])
             pos = e
     except Decline:
         return None

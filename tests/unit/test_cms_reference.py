@@ -325,3 +325,59 @@ def test_oaep_defaults_and_null_hash_parameters() -> None:
     assert der.oaep_parameters(swapped) is None
     with pytest.raises(ASN1Error):
         reference.oaep_parameters(swapped)
+
+
+_PWRI = asn1.der_tlv(
+    0xA3,
+    asn1.der_int(0)
+    + asn1.serialize_algorithm_identifier(_WRAP)
+    + asn1.der_tlv(0x04, b"\x00" * 40),
+)
+_STATIC_KARI = asn1.der_tlv(
+    0xA1,
+    asn1.der_int(3)
+    + asn1.der_tlv(0xA0, asn1.der_tlv(0x30, _ISSUER + asn1.der_int(7)))
+    + asn1.serialize_algorithm_identifier(_WRAP)
+    + asn1.der_tlv(0x30, b""),
+)
+#: Entries the fast path reads, then two it declines.
+_ELEMENTS = [asn1.serialize_recipient_info(entry) for entry in ENTRIES] + [
+    _PWRI,
+    _STATIC_KARI,
+]
+
+
+def _outcome(read: object) -> object:
+    try:
+        return read()  # type: ignore[operator]
+    except ASN1Error:
+        return ASN1Error
+
+
+def test_only_declined_entries_go_to_the_general_reader() -> None:
+    data = asn1.der_tlv(0x31, b"".join(_ELEMENTS))
+    entries = der.recipient_entries(data, max_recipients=10)
+    assert entries is not None
+    assert list(entries[-2:]) == [_PWRI, _STATIC_KARI]
+    assert list(entries[:-2]) == ENTRIES
+    assert der.recipient_infos(data, max_recipients=10) is None
+    assert asn1.parse_recipient_infos(data, max_recipients=10) == (
+        reference.recipient_infos(data, 10)
+    )
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.sampled_from(range(len(_ELEMENTS))), min_size=1, max_size=5),
+    st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=3),
+)
+def test_the_door_reads_mixed_sets_as_the_general_reader(
+    picks: list[int], changes: list[tuple[int, int]]
+) -> None:
+    blob = bytearray(asn1.der_tlv(0x31, b"".join(_ELEMENTS[i] for i in picks)))
+    for at, value in changes:
+        blob[at % len(blob)] = value
+    data = bytes(blob)
+    assert _outcome(lambda: asn1.parse_recipient_infos(data, max_recipients=4)) == (
+        _outcome(lambda: reference.recipient_infos(data, 4))
+    )
