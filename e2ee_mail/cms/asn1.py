@@ -11,7 +11,7 @@ general reader (reference.py, pyasn1 with the RFC modules of pyasn1-alt-modules)
 both give the same value, and every malformed input is an ASN1Error. ``serialize_*``
 and ``der_*`` write DER directly: the structures are small and fixed, building them
 by hand keeps parameters exactly as the RFCs require (absent, not NULL, for AES key
-wrap, RFC 3565 §2.3.2), and it costs a fifteenth of pyasn1's encoder
+wrap, RFC 3565 §2.3.2), and it costs about a fortieth of pyasn1 building them
 (benchmarks/bench_asn1.py); reference.encode_recipient_infos, the same values
 written by pyasn1, is what the tests hold these writers to.
 
