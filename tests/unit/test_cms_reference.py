@@ -80,6 +80,22 @@ ENTRIES: list[structures.RecipientInfo] = [
 ]
 
 
+#: Two entries the fast path declines.
+_PWRI = asn1.der_tlv(
+    0xA3,
+    asn1.der_int(0)
+    + asn1.serialize_algorithm_identifier(_WRAP)
+    + asn1.der_tlv(0x04, b"\x00" * 40),
+)
+_STATIC_KARI = asn1.der_tlv(
+    0xA1,
+    asn1.der_int(3)
+    + asn1.der_tlv(0xA0, asn1.der_tlv(0x30, _ISSUER + asn1.der_int(7)))
+    + asn1.serialize_algorithm_identifier(_WRAP)
+    + asn1.der_tlv(0x30, b""),
+)
+
+
 def _ber(data: bytes) -> bytes:
     """``data`` (DER) with every constructed element in the indefinite-length form
     (X.690 §8.1.3.6), primitive elements as they are."""
@@ -135,21 +151,8 @@ def test_ber_is_read_to_the_same_values_and_left_by_the_fast_path() -> None:
 
 
 def test_other_kinds_are_named_for_inspect() -> None:
-    pwri = asn1.der_tlv(
-        0xA3,
-        asn1.der_int(0)
-        + asn1.serialize_algorithm_identifier(_WRAP)
-        + asn1.der_tlv(0x04, b"\x00" * 40),
-    )
     other = asn1.der_tlv(0xA4, asn1.der_oid("1.2.3.4") + asn1.der_tlv(0x04, b""))
-    static = asn1.der_tlv(
-        0xA1,
-        asn1.der_int(3)
-        + asn1.der_tlv(0xA0, asn1.der_tlv(0x30, _ISSUER + asn1.der_int(7)))
-        + asn1.serialize_algorithm_identifier(_WRAP)
-        + asn1.der_tlv(0x30, b""),
-    )
-    got = reference.recipient_infos(asn1.set_of([pwri, other, static]), 10)
+    got = reference.recipient_infos(asn1.set_of([_PWRI, other, _STATIC_KARI]), 10)
     assert sorted(info.kind for info in got) == [  # type: ignore[union-attr]
         "KeyAgreeRecipientInfo (static originator)",
         "OtherRecipientInfo (1.2.3.4)",
@@ -327,19 +330,6 @@ def test_oaep_defaults_and_null_hash_parameters() -> None:
         reference.oaep_parameters(swapped)
 
 
-_PWRI = asn1.der_tlv(
-    0xA3,
-    asn1.der_int(0)
-    + asn1.serialize_algorithm_identifier(_WRAP)
-    + asn1.der_tlv(0x04, b"\x00" * 40),
-)
-_STATIC_KARI = asn1.der_tlv(
-    0xA1,
-    asn1.der_int(3)
-    + asn1.der_tlv(0xA0, asn1.der_tlv(0x30, _ISSUER + asn1.der_int(7)))
-    + asn1.serialize_algorithm_identifier(_WRAP)
-    + asn1.der_tlv(0x30, b""),
-)
 #: Entries the fast path reads, then two it declines.
 _ELEMENTS = [asn1.serialize_recipient_info(entry) for entry in ENTRIES] + [
     _PWRI,
