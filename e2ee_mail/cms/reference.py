@@ -70,7 +70,7 @@ ASN1CRYPTO_ERRORS: Final = (
     UnicodeError,
 )
 
-#: Deepest nesting the element counter follows through indefinite lengths.
+#: Deepest nesting the BER walkers (count_elements, definite) follow.
 _MAX_DEPTH: Final = 64
 
 _T = TypeVar("_T")
