@@ -6,16 +6,16 @@ goes through, ``cms/asn1.parse_recipient_infos`` (the strict DER fast path of
 encoders, on RecipientInfos of 1, 10 and 100 entries of mixed kinds: KTRI RSA-OAEP,
 KTRI RSA PKCS#1 v1.5 (the legacy EnvelopedData shape), KARI X25519 (RFC 8418), KARI
 ECDH P-256 (RFC 5753), KEMRI ML-KEM-768 (RFC 9629, RFC 9936). The ``declined`` sets
-carry one PasswordRecipientInfo more, which no fast reader reads: the whole set then
-goes to the general reader, as it does for any entry of a shape the fast path does
-not know. The whole message is framed too (``cms/common.frame``), as
-AuthEnvelopedData and as legacy EnvelopedData.
+carry one PasswordRecipientInfo more, which the fast path does not read: that entry
+goes to the general reader, as any entry of a shape the fast path does not know
+(the whole set does when the SET itself is not plain DER). The whole message is
+framed too (``cms/common.frame``), as AuthEnvelopedData and as legacy EnvelopedData.
 
 No cryptography runs: the keys and ciphertexts are random octets of the right sizes.
 
 Case ids (all ``info.*``, printed by report.py under Investigations):
 ``info.asn1.parse.{door|reference}.{fast|declined}.{n}``,
-``info.asn1.build.{hand|pyasn1|asn1crypto}.{n}``,
+``info.asn1.build.{hand|reference|pyasn1|asn1crypto}.{n}``,
 ``info.asn1.frame.{auth|legacy}.{fast|declined}.{n}``, ``info.asn1.oaep.reference``.
 """
 
