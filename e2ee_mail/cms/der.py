@@ -299,8 +299,10 @@ def recipient_entries(der: bytes, *, max_recipients: int) -> tuple[Entry, ...] |
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=256)
 def _oid(der: bytes) -> str:
-    """The dotted form of a short OBJECT IDENTIFIER element (two-octet header)."""
+    """The dotted form of a short OBJECT IDENTIFIER element (two-octet header);
+    memoized, as the same few come with every message."""
     content = der[2:]
     # X.690 §8.19.2: every subidentifier in the fewest octets, so never a leading
     # 0x80; the general reader refuses that form, and so it is declined here.
