@@ -67,7 +67,10 @@ def der_tlv(tag: int, content: bytes) -> bytes:
 
 def der_int(n: int) -> bytes:
     """INTEGER (two's complement, minimal)."""
-    raw = n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True)
+    # The magnitude's bits plus a sign bit; for a negative n that is ~n's bits, so
+    # that -128 is one octet (X.690 §8.3.2), not two.
+    size = ((n if n >= 0 else ~n).bit_length() + 8) // 8
+    raw = n.to_bytes(size, "big", signed=True)
     return der_tlv(0x02, raw)
 
 
