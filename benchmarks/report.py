@@ -634,6 +634,55 @@ def gnupg_rows(r: dict[str, Result], peers: dict[str, Any] | None) -> list[Row]:
     return rows
 
 
+def _asn1_rows(r: dict[str, Result]) -> list[str]:
+    """bench_asn1.py: the CMS recipient side per message, read and written."""
+    out: list[str] = []
+
+    def times(cases: list[tuple[str, str]]) -> str:
+        return ", ".join(
+            f"{label} {fmt_time(r[case].seconds)}" for case, label in cases if case in r
+        )
+
+    for n in (1, 10, 100):
+        p = f"info.asn1.parse.{{}}.{{}}.{n}"
+        parse = times(
+            [
+                (p.format("door", "fast"), "door"),
+                (p.format("reference", "fast"), "reference"),
+                (p.format("door", "declined"), "door with one declined entry"),
+            ]
+        )
+        build = times(
+            [
+                (f"info.asn1.build.{w}.{n}", w)
+                for w in ("hand", "reference", "pyasn1", "asn1crypto")
+            ]
+        )
+        frame = times(
+            [
+                (f"info.asn1.frame.{k}.{s}.{n}", f"{k} {s}")
+                for k in ("auth", "legacy")
+                for s in ("fast", "declined")
+            ]
+        )
+        for what, value in (
+            ("read", parse),
+            ("written", build),
+            ("framed (1 KiB body)", frame),
+        ):
+            if value:
+                out.append(
+                    f"| CMS RecipientInfos, {n} mixed entries, {what} | {value} |"
+                )
+    oaep = r.get("info.asn1.oaep.reference")
+    if oaep:
+        out.append(
+            f"| RSAES-OAEP-params read by the general reader | "
+            f"{fmt_time(oaep.seconds)} |"
+        )
+    return out
+
+
 def info_rows(r: dict[str, Result]) -> list[str]:
     """The investigations: GIL, X25519 engine, base64, rewrap, per-recipient cost."""
     out: list[str] = []
@@ -796,6 +845,7 @@ def info_rows(r: dict[str, Result]) -> list[str]:
                     f"{fmt} {alg}: decrypt 1 KiB with 1 vs 100 recipients",
                     f"{fmt_time(a.seconds)} vs {fmt_time(b.seconds)}",
                 )
+    out += _asn1_rows(r)
     for fmt in ("smime", "pgpmime"):
         enc, dec = (
             r.get(f"{fmt}.message.encrypt.16MiB"),

@@ -605,8 +605,21 @@ def walk_signed(
         PacketError: no literal data, more than one, or an unexpected packet.
         PolicyError: nesting deeper than the policy allows, or a decompression bomb.
     """
+    return _walk_signed(packets, collector, policy, depth)[0]
+
+
+def _walk_signed(
+    packets: Buffer,
+    collector: SignatureCollector,
+    policy: Policy,
+    depth: int = 0,
+) -> tuple[Buffer, tuple[int, int] | None]:
+    """:func:`walk_signed`, with where the literal data lies in ``packets``
+    ((start, end); None when it is not a plain slice of them: compressed, or in
+    partial body lengths)."""
     found: Buffer | None = None
-    for tag, body, _, _ in iter_packet_spans(packets):
+    span: tuple[int, int] | None = None
+    for tag, body, _, end in iter_packet_spans(packets):
         if tag in (TAG_ONE_PASS_SIG, TAG_SIGNATURE):
             collector.packet(tag, body)
         elif tag in (TAG_MARKER, TAG_PADDING):
@@ -616,6 +629,8 @@ def walk_signed(
                 raise PacketError("the message holds more than one literal data packet")
             header = parse_literal_header(body)
             found = memoryview(body)[header.size :]
+            if isinstance(body, memoryview):  # a definite length: not joined
+                span = (end - len(found), end)
             collector.literal_start()
             collector.data(found)
         elif tag == TAG_COMPRESSED:
@@ -634,7 +649,7 @@ def walk_signed(
             raise PacketError(f"unexpected packet type {tag} in a signed message")
     if found is None:
         raise PacketError("the message holds no literal data")
-    return found
+    return found, span
 
 
 def _binary(data: Buffer, label: str) -> Buffer:
@@ -852,9 +867,25 @@ def signed_content(
     ``keys``; not checked without keys: opened with a password or a session key
     alone, the decrypting key is not known)."""
     collector = SignatureCollector()
-    content = walk_signed(packets, collector, policy)
+    content, span = _walk_signed(packets, collector, policy)
     results = collector.results(certs, policy=policy, recipients=_named(keys))
-    return bytearray(content), results
+    if span is None:
+        return bytearray(content), results
+    del content  # the last view into packets: they may be cut now
+    return _cut(packets, *span), results
+
+
+def _cut(packets: bytearray, start: int, end: int) -> bytearray:
+    """``packets[start:end]``, cut in place (no copy of a large literal data):
+    the end first, while the buffer still starts at its allocation (a small
+    shrink is only a new length), then the start (CPython moves its logical
+    start)."""
+    try:
+        del packets[end:]
+        del packets[:start]
+    except BufferError:  # a view still open on them: copy
+        return packets[start:end]
+    return packets
 
 
 def _named(keys: Sequence[SecretKey]) -> tuple[bytes, ...] | None:
