@@ -856,7 +856,7 @@ def decrypt_verified(
 
 
 def signed_content(
-    packets: Buffer,
+    packets: bytearray,
     keys: Sequence[SecretKey],
     certs: Sequence[Certificate],
     *,
@@ -865,7 +865,8 @@ def signed_content(
     """The literal data of a decrypted message's inner ``packets`` and the verdict
     on each signature among them (Intended Recipient Fingerprints checked against
     ``keys``; not checked without keys: opened with a password or a session key
-    alone, the decrypting key is not known)."""
+    alone, the decrypting key is not known). A large literal data is cut out of
+    ``packets`` in place, which are not to be used after."""
     collector = SignatureCollector()
     content, span = _walk_signed(packets, collector, policy)
     results = collector.results(certs, policy=policy, recipients=_named(keys))

@@ -43,16 +43,12 @@ from .status import SopError
 
 __all__ = ["COMMANDS", "SPEC"]
 
-#: The draft followed; "~" marks a partial implementation (``version --sop-spec``).
-SPEC: Final = "~draft-dkg-openpgp-stateless-cli-13"
-
-
-def _spec() -> str:
-    """``version --sop-spec``: the draft, then a "~ " line per gap."""
-    gaps = "update-key, merge-certs, certify-userid, validate-userid"
-    if not _library_passwords():
-        gaps += ", --with-password"
-    return f"{SPEC}\n~ not implemented: {gaps}\n"
+#: ``version --sop-spec``: the draft followed ("~": a partial implementation),
+#: then a "~ " line per gap.
+SPEC: Final = (
+    "~draft-dkg-openpgp-stateless-cli-13\n"
+    "~ not implemented: update-key, merge-certs, certify-userid, validate-userid\n"
+)
 
 
 #: generate-key profiles: name -> (library profile, key kind, description).
@@ -137,7 +133,7 @@ def cmd_version(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     if args.backend:
         text = f"e2ee_mail {__version__}\n"
     elif args.sop_spec:
-        text = _spec()
+        text = SPEC
     elif args.extended:
         text = (
             f"e2ee-sop {__version__}\n"
@@ -401,24 +397,10 @@ def cmd_inline_detach(args: argparse.Namespace, data: bytes, out: BinaryIO) -> N
 # -- encryption --------------------------------------------------------------------
 
 
-def _library_passwords() -> bool:
-    """Whether ``e2ee_mail.encrypt`` takes passwords (SKESK)."""
-    import inspect
-
-    from .. import _api
-
-    return "passwords" in inspect.signature(_api.encrypt).parameters
-
-
 def cmd_encrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     from .. import _api
     from ..openpgp.recipients import recipient_key
 
-    if args.with_password and not _library_passwords():
-        raise SopError(
-            status.UNSUPPORTED_OPTION,
-            "--with-password: password encryption is not supported",
-        )
     if not args.certs and not args.with_password:
         raise SopError(status.MISSING_ARG, "missing CERTS (or --with-password)")
     name = _profile(args.profile, list(ENCRYPT_PROFILES), "encrypt")
@@ -442,7 +424,10 @@ def cmd_encrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
         for spec in args.with_password
         for p in read_password(spec, what="password", human=True)
     ]
-    extra = {"passwords": secrets} if secrets else {}
+    if not all(secrets):
+        raise SopError(
+            status.PASSWORD_NOT_HUMAN_READABLE, "--with-password: an empty password"
+        )
     try:
         if signers and args.as_ == "text":
             # A text signature (0x01) and a "u" Literal Data packet; the public
@@ -464,7 +449,7 @@ def cmd_encrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
                 armor=args.armor,
                 policy=policy,
                 sign_with=signers[0] if signers else None,
-                **extra,  # type: ignore[arg-type]
+                passwords=secrets,
             )
     except (UnsupportedError, PolicyError) as exc:
         raise SopError(status.CERT_CANNOT_ENCRYPT, str(exc)) from None
@@ -479,11 +464,6 @@ def cmd_decrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
             status.INCOMPLETE_VERIFICATION,
             "--verify-with and --verifications-out go together",
         )
-    if args.with_password and not _library_passwords():
-        raise SopError(
-            status.UNSUPPORTED_OPTION,
-            "--with-password: password decryption is not supported",
-        )
     if not (args.keys or args.with_session_key or args.with_password):
         raise SopError(
             status.MISSING_ARG, "missing KEYS (or --with-session-key, --with-password)"
@@ -494,7 +474,8 @@ def cmd_decrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
     keys = load_keys(args.keys, args.with_key_password)
     given = session_keys(args.with_session_key)
     certs = load_certs(args.verify_with)
-    tries = passwords(args.with_password, what="password")
+    # An empty password opens nothing (the library refuses to write one).
+    tries = [p for p in passwords(args.with_password, what="password") if p]
     try:
         plain, results, session_key = decrypt_verified(
             data, keys, certs, policy=DEFAULT, session_keys=given, passwords=tries

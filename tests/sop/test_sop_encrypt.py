@@ -141,77 +141,67 @@ def test_encrypt_refusals(
     )
 
 
-def test_passwords_answer_per_library(
-    tmp_path: Path, alice_files: tuple[Path, Path]
+def test_passwords(tmp_path: Path, alice_files: tuple[Path, Path]) -> None:
+    password = _file(tmp_path, "pw", b"hunter2\n")
+    message = ok("encrypt", "--with-password", password, stdin=PLAIN)
+    # Read as given and without the trailing newline: both are tried.
+    assert ok("decrypt", "--with-password", password, stdin=message) == PLAIN
+    both = ok("encrypt", "--with-password", password, alice_files[1], stdin=PLAIN)
+    assert ok("decrypt", alice_files[0], stdin=both) == PLAIN
+    assert ok("decrypt", "--with-password", password, stdin=both) == PLAIN
+    wrong = _file(tmp_path, "wrong", b"hunter3")
+    fails(status.CANNOT_DECRYPT, "decrypt", "--with-password", wrong, stdin=message)
+    empty = _file(tmp_path, "empty", b"\n")
+    fails(
+        status.PASSWORD_NOT_HUMAN_READABLE,
+        "encrypt",
+        "--with-password",
+        empty,
+        stdin=PLAIN,
+    )
+    binary = _file(tmp_path, "binary", b"\xff\xfe")
+    fails(
+        status.PASSWORD_NOT_HUMAN_READABLE,
+        "encrypt",
+        "--with-password",
+        binary,
+        stdin=PLAIN,
+    )
+
+
+def test_password_with_signature(
+    tmp_path: Path, alice_files: tuple[Path, Path], bob_files: tuple[Path, Path]
 ) -> None:
-    import inspect
-
-    import e2ee_mail
-
-    password = _file(tmp_path, "pw", b"hunter2")
-    if "passwords" in inspect.signature(e2ee_mail.encrypt).parameters:
-        message = ok("encrypt", "--with-password", password, stdin=PLAIN)
-        assert ok("decrypt", "--with-password", password, stdin=message) == PLAIN
-    else:
-        fails(
-            status.UNSUPPORTED_OPTION,
+    password = _file(tmp_path, "pw", b"hunter2\n")
+    for mode in ("binary", "text"):
+        message = ok(
             "encrypt",
             "--with-password",
             password,
+            "--sign-with",
+            bob_files[0],
+            f"--as={mode}",
+            alice_files[1],
             stdin=PLAIN,
         )
-        message = ok("encrypt", alice_files[1], stdin=PLAIN)
-        fails(
-            status.UNSUPPORTED_OPTION,
+        verifications = tmp_path / f"verifications-{mode}"
+        sk = tmp_path / f"sk-{mode}"
+        plain = ok(
             "decrypt",
             "--with-password",
             password,
+            "--session-key-out",
+            sk,
+            "--verify-with",
+            bob_files[1],
+            "--verifications-out",
+            verifications,
             stdin=message,
         )
-
-
-def test_password_decryption_wired(
-    tmp_path: Path,
-    alice_files: tuple[Path, Path],
-    bob_files: tuple[Path, Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """What --with-password does once the public API takes passwords: the
-    OpenPGP layer's password entries (SKESK) behind the same options."""
-    from e2ee_mail.sop import commands
-
-    monkeypatch.setattr(commands, "_library_passwords", lambda: True)
-    password = _file(tmp_path, "pw", b"hunter2\n")
-    message = ok(
-        "encrypt",
-        "--with-password",
-        password,
-        "--sign-with",
-        bob_files[0],
-        "--as=text",
-        alice_files[1],
-        stdin=PLAIN,
-    )
-    verifications = tmp_path / "verifications"
-    sk = tmp_path / "sk"
-    plain = ok(
-        "decrypt",
-        "--with-password",
-        password,
-        "--session-key-out",
-        sk,
-        "--verify-with",
-        bob_files[1],
-        "--verifications-out",
-        verifications,
-        stdin=message,
-    )
-    assert plain == PLAIN
-    assert "mode:text" in verifications.read_text()
-    assert ok("decrypt", "--with-session-key", sk, stdin=message) == PLAIN
-    assert ok("decrypt", alice_files[0], stdin=message) == PLAIN
-    wrong = _file(tmp_path, "wrong", b"hunter3")
-    fails(status.CANNOT_DECRYPT, "decrypt", "--with-password", wrong, stdin=message)
+        assert plain == PLAIN
+        assert f"mode:{mode}" in verifications.read_text()
+        assert ok("decrypt", "--with-session-key", sk, stdin=message) == PLAIN
+        assert ok("decrypt", alice_files[0], stdin=message) == PLAIN
 
 
 def test_decrypt_refusals(
