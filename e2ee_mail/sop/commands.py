@@ -26,7 +26,7 @@ from ..openpgp import armor, cleartext, signing, verifying
 from ..openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
 from ..openpgp.packets import TAG_PUBLIC_KEY, TAG_SECRET_KEY, TAG_SIGNATURE
 from ..openpgp.packets.header import iter_packet_spans
-from ..policy import DEFAULT, RFC4880, Policy
+from ..policy import DEFAULT, RFC4880, RFC9580, Policy
 from . import status
 from .indirect import check_output, read_password, write_output
 from .keys import (
@@ -69,8 +69,13 @@ KEY_PROFILES: Final = {
 }
 #: encrypt profiles: name -> (policy, description).
 ENCRYPT_PROFILES: Final[dict[str, tuple[Policy, str]]] = {
-    "rfc9580": (DEFAULT, "SEIPDv2 when every recipient supports it, else SEIPDv1"),
-    "rfc4880": (RFC4880, "SEIPDv1 (RFC 4880) for every recipient"),
+    "auto": (
+        DEFAULT,
+        "what the recipients read: SEIPDv2 when every one supports it, else "
+        "SEIPDv1; passwords alone: SEIPDv1",
+    ),
+    "rfc9580": (RFC9580, "SEIPDv2 and v6 entries (RFC 9580) for every recipient"),
+    "rfc4880": (RFC4880, "SEIPDv1 and v3/v4 entries (RFC 4880) for every recipient"),
 }
 
 
@@ -405,6 +410,10 @@ def cmd_encrypt(args: argparse.Namespace, data: bytes, out: BinaryIO) -> None:
         raise SopError(status.MISSING_ARG, "missing CERTS (or --with-password)")
     name = _profile(args.profile, list(ENCRYPT_PROFILES), "encrypt")
     policy = ENCRYPT_PROFILES[name][0]
+    if name == "auto" and not args.certs:
+        # No recipient says what it reads: SEIPDv1 and a v4 password entry, which
+        # every OpenPGP implementation opens (--profile=rfc9580 for SEIPDv2).
+        policy = RFC4880
     if args.as_ == "text":
         _text(data)
     signers = _signers(args, args.sign_with)

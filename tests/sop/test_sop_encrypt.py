@@ -19,7 +19,7 @@ def _file(directory: Path, name: str, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("profile", ["rfc9580", "rfc4880", "default"])
+@pytest.mark.parametrize("profile", ["auto", "rfc9580", "rfc4880", "default"])
 def test_round_trip(
     tmp_path: Path,
     alice_files: tuple[Path, Path],
@@ -141,9 +141,27 @@ def test_encrypt_refusals(
     )
 
 
+def _container(message: bytes) -> tuple[int, int]:
+    """(SKESK version, SEIPD version) of a password-only message."""
+    from e2ee_mail.openpgp.packets.header import iter_packet_spans
+
+    versions = {
+        tag: body[0]
+        for tag, body, _, _ in iter_packet_spans(ok("dearmor", stdin=message))
+    }
+    return versions[3], versions[18]
+
+
 def test_passwords(tmp_path: Path, alice_files: tuple[Path, Path]) -> None:
     password = _file(tmp_path, "pw", b"hunter2\n")
     message = ok("encrypt", "--with-password", password, stdin=PLAIN)
+    # Passwords alone: what every implementation reads, unless asked otherwise.
+    assert _container(message) == (4, 1)
+    modern = ok(
+        "encrypt", "--profile=rfc9580", "--with-password", password, stdin=PLAIN
+    )
+    assert _container(modern) == (6, 2)
+    assert ok("decrypt", "--with-password", password, stdin=modern) == PLAIN
     # Read as given and without the trailing newline: both are tried.
     assert ok("decrypt", "--with-password", password, stdin=message) == PLAIN
     both = ok("encrypt", "--with-password", password, alice_files[1], stdin=PLAIN)
