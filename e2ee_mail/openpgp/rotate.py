@@ -43,6 +43,7 @@ from .packets import (
     PK_MLKEM768_X25519,
     PK_RSA,
     PK_X25519,
+    PQ_SIG_ALGOS,
     TAG_PUBLIC_SUBKEY,
     TAG_SECRET_SUBKEY,
     TAG_SIGNATURE,
@@ -151,19 +152,19 @@ def _secret_packet(public: PublicKeyPacket, material: bytes) -> Packet:
 
 
 def _signer(key: OpenPGPSecretKey) -> tuple[SigningKey, PublicKeyPacket]:
-    from ..core.mldsa import CompositeSigPrivateKey
-
     primary = key.public.primary
     private = key.private_key(primary.fingerprint)
-    if not isinstance(
-        private,
-        ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | CompositeSigPrivateKey,
-    ):
-        # A GnuPG stub (primary kept offline) or an algorithm we cannot sign with.
-        raise UnsupportedError(
-            "the primary key cannot sign here, so no subkey can be bound to it"
-        )
-    return private, primary.packet
+    if isinstance(private, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+        return private, primary.packet
+    if primary.packet.algorithm in PQ_SIG_ALGOS:
+        from ..core.mldsa import CompositeSigPrivateKey  # PQ keys only
+
+        if isinstance(private, CompositeSigPrivateKey):
+            return private, primary.packet
+    # A GnuPG stub (primary kept offline) or an algorithm we cannot sign with.
+    raise UnsupportedError(
+        "the primary key cannot sign here, so no subkey can be bound to it"
+    )
 
 
 def _subkey_groups(packets: list[Packet]) -> dict[bytes, int]:
@@ -336,7 +337,7 @@ def _new_signing_subkey(
 
 
 def _signing_binding(
-    signer: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey,
+    signer: SigningKey,
     primary: PublicKeyPacket,
     sub: PublicKeyPacket,
     sub_private: object,
@@ -384,11 +385,9 @@ def add_signing_subkey(
     """
     if not isinstance(key, OpenPGPSecretKey):
         raise UsageError("add_signing_subkey() takes an OpenPGP secret key")
-    from ..core.mldsa import CompositeSigPrivateKey
-
     cert = key.public
     signer, primary = _signer(key)
-    if isinstance(signer, CompositeSigPrivateKey):
+    if primary.algorithm in PQ_SIG_ALGOS:
         # A post-quantum primary key keeps signing itself: an Ed25519 subkey
         # would lower every later signature to a classic one.
         return key
