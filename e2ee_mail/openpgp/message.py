@@ -636,11 +636,8 @@ def take_skesk(body: Buffer, skesks: list[SKESK]) -> None:
     Raises:
         PolicyError: one entry too many (:data:`skesk.MAX_PASSWORD_ENTRIES`).
     """
-    from .skesk import MAX_PASSWORD_ENTRIES, parse_skesk
+    from .skesk import check_entry_count, parse_skesk
 
-    if len(skesks) >= MAX_PASSWORD_ENTRIES:
-        raise PolicyError(
-            f"more than {MAX_PASSWORD_ENTRIES} password entries in one message"
-        )
+    check_entry_count(len(skesks) + 1)
     with contextlib.suppress(UnsupportedError):
         skesks.append(parse_skesk(body))

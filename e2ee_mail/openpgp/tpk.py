@@ -362,19 +362,21 @@ def rejection(key: KeyInfo, now: int) -> str | None:
     return None
 
 
+#: The names of the algorithms whose name is the key kind's, parameters and all.
+_KIND_NAMES: Final = {
+    PK_X25519: "x25519",
+    PK_X448: "x448",
+    PK_MLKEM768_X25519: "mlkem768-x25519",
+    PK_MLKEM1024_X448: "mlkem1024-x448",
+    PK_MLDSA65_ED25519: "mldsa65-ed25519",
+    PK_MLDSA87_ED448: "mldsa87-ed448",
+}
+
+
 def algorithm_name(packet: PublicKeyPacket) -> str:
-    if packet.algorithm == PK_X25519:
-        return "x25519"
-    if packet.algorithm == PK_X448:
-        return "x448"
-    if packet.algorithm == PK_MLKEM768_X25519:
-        return "mlkem768-x25519"
-    if packet.algorithm == PK_MLKEM1024_X448:
-        return "mlkem1024-x448"
-    if packet.algorithm == PK_MLDSA65_ED25519:
-        return "mldsa65-ed25519"
-    if packet.algorithm == PK_MLDSA87_ED448:
-        return "mldsa87-ed448"
+    kind = _KIND_NAMES.get(packet.algorithm)
+    if kind is not None:
+        return kind
     if packet.algorithm == PK_ECDH:
         from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
 
