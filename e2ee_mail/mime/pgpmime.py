@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
+import pybase64
+
 from ..core.random import random_bytes
 from ..errors import MIMEError
 from ..model import Certificate, SecretKey, SignatureResult
@@ -27,6 +29,8 @@ from .hcp import HCPChoice, HeaderConfidentialityPolicy, hcp_baseline, resolve_h
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
+
+    from .sealed import Base64Body
 
 __all__ = [
     "check_control_part",
@@ -42,18 +46,39 @@ _PROTOCOL: Final = "application/pgp-encrypted"
 _VERSION_BODY: Final = b"Version: 1\n"
 
 
-def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMessage:
+def _part(
+    content_type: str, body: bytes | bytearray | Base64Body, **fields: str
+) -> EmailMessage:
     from email import policy
 
-    from .sealed import SealedMessage, attach_prebuilt
+    from .sealed import SealedMessage, attach_prebuilt, attach_rendered
 
     part = SealedMessage(policy=policy.default)
     part["Content-Type"] = field("Content-Type", content_type)
     for name, value in fields.items():
         part[name.replace("_", "-")] = field(name.replace("_", "-"), value)
-    # Kept as bytes too: the outer SealedMessage copies them in whole.
-    attach_prebuilt(part, body)
+    # Kept as bytes (or encoded when written): the outer SealedMessage copies them
+    # in whole.
+    if isinstance(body, bytes | bytearray):
+        attach_prebuilt(part, body)
+    else:
+        attach_rendered(part, body)
     return part
+
+
+def _armored(binary: bytearray, *, crc: bool) -> Base64Body:
+    """``binary`` as the armor ``openpgp.armor.enarmor`` writes, encoded only when
+    the mail is written (mime/sealed.py)."""
+    from ..openpgp import armor
+    from .sealed import Base64Body
+
+    tail = b"-----END PGP MESSAGE-----\n"
+    if crc:
+        value = armor.crc24(binary).to_bytes(3, "big")
+        tail = b"=" + pybase64.b64encode(value) + b"\n" + tail
+    return Base64Body(
+        binary, width=64, head=b"-----BEGIN PGP MESSAGE-----\n\n", tail=tail
+    )
 
 
 def encrypt_message(
@@ -78,6 +103,7 @@ def encrypt_message(
         multipart/encrypted body; its policy is ``email.policy.SMTP``.
     """
     from ..openpgp import message
+    from ..openpgp.recipients import openpgp_certs
     from .streamio import check_message_header
     from .wire import to_bytes
 
@@ -86,8 +112,15 @@ def encrypt_message(
     inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
-    armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
-    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex(), hcp=checked)
+    binary = message.encrypt(to_bytes(inner), certs, armor=False, policy=policy)
+    # The armor message.encrypt would write: a CRC line for SEIPDv1 (GnuPG 2.2).
+    v1 = message.choose_container(openpgp_certs(certs), policy) == "seipdv1"
+    return message_from_parts(
+        msg,
+        _armored(binary, crc=v1),
+        "=-" + random_bytes(12).hex(),
+        hcp=checked,
+    )
 
 
 def encrypt_signed_message(
@@ -123,14 +156,15 @@ def encrypt_signed_message(
 
 def message_from_parts(
     msg: EmailMessage,
-    armored: bytes | bytearray,
+    armored: bytes | bytearray | Base64Body,
     boundary: str,
     *,
     hcp: HeaderConfidentialityPolicy = hcp_baseline,
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``armored``, the OpenPGP
     message of ``msg``'s inner entity, with ``boundary`` given: for vector runners,
-    which make ``armored`` with pinned randomness too."""
+    which make ``armored`` with pinned randomness too (:func:`encrypt_message`
+    passes the armor to be written, mime/sealed.py)."""
     from .sealed import SealedMessage
 
     outer = headers.build_outer(msg, hcp=hcp, message_class=SealedMessage)

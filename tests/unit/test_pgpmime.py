@@ -68,3 +68,21 @@ def test_malformed_pgpmime_is_a_mime_error(alice: certs.OpenPGPSecretKey) -> Non
     single["Content-Type"] = 'multipart/encrypted; protocol="application/pgp-encrypted"'
     with pytest.raises(MIMEError):
         pgpmime.decrypt_message(single, [alice], policy=DEFAULT)
+
+
+@pytest.mark.parametrize("profile", ["rfc9580", "rfc4880"])
+def test_armor_is_what_the_openpgp_layer_writes(profile: str) -> None:
+    """The armor is encoded when the mail is written: it must be the text
+    ``message.encrypt(armor=True)`` gives, CRC24 line for SEIPDv1 included."""
+    from e2ee_mail.openpgp import armor
+
+    key = keygen.generate("V <v@example.org>", kind="x25519", profile=profile)  # type: ignore[arg-type]
+    outer = pgpmime.encrypt_message(mail(), [key.public], policy=DEFAULT)
+    _, data = outer.get_payload()  # type: ignore[misc]
+    text = data.get_payload().encode("ascii")
+    _, binary = armor.dearmor(text)
+    crc = text.split(b"\n")[-3]
+    assert crc.startswith(b"=") == (profile == "rfc4880")
+    assert text == bytes(armor.enarmor(binary, crc=profile == "rfc4880"))
+    inner = e2ee_mail.decrypt_message(detect.serialize(outer), key)
+    assert inner["Subject"] == "quarterly numbers"
