@@ -98,9 +98,10 @@ def encrypt_message(
     check_message_header(msg, policy.max_mail_header_bytes)
     checked = resolve_hcp(hcp)
     inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
-    der = envelope.encrypt(
-        canonical_bytes(inner), certs, armor=False, cipher=cipher, policy=policy
-    )
+    from .wire import to_pieces
+
+    # The canonical entity in pieces, each sealed straight into the CMS message.
+    der = envelope.encrypt_pieces(to_pieces(inner), certs, cipher=cipher, policy=policy)
     return message_from_parts(msg, der, cipher, hcp=checked)
 
 
