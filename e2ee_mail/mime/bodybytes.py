@@ -5,10 +5,11 @@ An encrypted mail body can be tens of MB of base64 or armor. The ``email`` packa
 keeps a leaf body as a ``str``; building that string costs a full copy (and its page
 faults) that the library never needs when it only flattens a message it built
 (mime/sealed.py) or reads the encrypted part of a message it parsed (mime/wire.py
-``keep_raw``). :class:`ByteBodyMessage` keeps ``(data, start, stop)``
-instead and turns it into the string the first time the ``email`` package (or the
-caller) reads the payload, so every ``EmailMessage`` behaviour is unchanged: the
-string is the one the parser or ``set_payload`` would have stored.
+``keep_raw``). :class:`ByteBodyMessage` keeps ``(data, start, stop)`` instead (or a
+body that renders itself, :class:`RenderedBody`: mime/sealed.py's encrypted blob,
+encoded only when written) and turns it into the string the first time the ``email``
+package (or the caller) reads the payload, so every ``EmailMessage`` behaviour is
+unchanged: the string is the one the parser or ``set_payload`` would have stored.
 
 How: ``email.message.Message`` keeps its payload in the ``_payload`` attribute and
 reads and writes it directly. :class:`ByteBodyMessage` makes ``_payload`` a property;

@@ -12,6 +12,12 @@ the flattened skeleton is replaced, once, by the body. A part whose payload was 
 after the fact, or a marker that does not occur exactly once, is left to the
 generator.
 
+:func:`attach_rendered` goes one step further: the part keeps the binary blob
+(:class:`Base64Body`, the CMS message or the OpenPGP message), and flattening encodes
+it batch by batch, with the policy's line ends, straight into the output, which is
+allocated once at its final size. The encoded text never exists on its own; the
+payload string is made from the blob only if something reads it.
+
 Left out: ``email.generator.BytesGenerator(...).flatten(msg)`` called directly (as
 ``smtplib.send_message`` does) cannot be intercepted from the message side; it walks
 the body at the generator's speed and produces the same bytes.

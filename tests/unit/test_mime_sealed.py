@@ -169,3 +169,13 @@ def test_rendered_armor_is_the_armor_writer_text() -> None:
 def test_attach_prebuilt_refuses_non_canonical_bodies(body: bytes) -> None:
     with pytest.raises(ValueError):
         sealed.attach_prebuilt(sealed.SealedMessage(), body)
+
+
+def test_rendered_bodies_survive_copy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    msg = _multipart("s", bytes(range(256)) * 400, rendered=True)
+    expected = msg.as_bytes(policy=policy.SMTP)
+    for clone in (copy.deepcopy(msg), pickle.loads(pickle.dumps(msg))):
+        assert clone.as_bytes(policy=policy.SMTP) == expected
