@@ -31,6 +31,7 @@ __all__ = [
     "RenderedBody",
     "body_bytes",
     "body_render",
+    "body_span",
     "held_lf",
     "set_body_bytes",
     "set_body_render",
@@ -158,6 +159,16 @@ def held_lf(part: Message) -> bool:
         return False
     part.__dict__[_BODY] = (*body[:4], True)
     return True
+
+
+def body_span(part: Message) -> tuple[bytes | bytearray, int, int] | None:
+    """``(data, start, stop)`` given to :func:`set_body_bytes` for ``part`` (for
+    reading the body in place with offsets), or None as for :func:`body_bytes`."""
+    body = part.__dict__.get(_BODY)
+    if body is None:
+        return None
+    data, start, stop, _, _ = body
+    return data, start, stop
 
 
 def body_bytes(part: Message) -> memoryview | None:

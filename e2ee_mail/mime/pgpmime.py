@@ -217,9 +217,14 @@ def _encrypted_part(msg: EmailMessage) -> bytes | memoryview:
         raise MIMEError("PGP/MIME parts must be MIME entities")
     check_control_part(control, control.get_payload(decode=True) or b"")
     check_data_part(data)
+    from .bodybytes import body_span
     from .wire import raw_body
 
     cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    if cte in ("7bit", "8bit", "binary") and (span := body_span(data)) is not None:
+        binary = _dearmored(*span)
+        if binary is not None:
+            return binary
     raw = raw_body(data) if cte in ("7bit", "8bit", "binary") else None
     # The parsed bytes as they came (what get_payload(decode=True) rebuilds by
     # encoding the payload string again for these transfer encodings).
@@ -227,6 +232,54 @@ def _encrypted_part(msg: EmailMessage) -> bytes | memoryview:
     if not isinstance(payload, bytes | memoryview) or not len(payload):
         raise MIMEError("the PGP/MIME encrypted part is empty")
     return payload
+
+
+_ARMOR_HEAD: Final = b"-----BEGIN PGP MESSAGE-----"
+_ARMOR_TAIL: Final = b"-----END PGP MESSAGE-----"
+
+
+def _dearmored(data: bytes | bytearray, start: int, stop: int) -> bytes | None:
+    """The OpenPGP message armored in ``data[start:stop]``, decoded in place, when
+    the armor has the shape this module writes (header line, empty line, base64
+    lines of one width, an optional CRC24 line, tail line); None for anything else,
+    which ``openpgp.armor.dearmor`` then reads (and refuses with its errors).
+
+    ``dearmor`` takes the body as a copy when handed a ``memoryview`` of the mail
+    (31 MB for a 16 MiB attachment, a fifth of opening it).
+    """
+    from ..core import b64
+    from ..openpgp import armor
+
+    for eol in (b"\r\n", b"\n"):
+        head = _ARMOR_HEAD + eol + eol
+        if data.startswith(head, start, stop):
+            break
+    else:
+        return None
+    body = start + len(head)
+    # base64 holds no "-": a memchr finds the tail line.
+    tail = data.find(b"-", body, stop)
+    if tail < 0 or not data.startswith(_ARMOR_TAIL, tail, stop):
+        return None
+    if data[tail + len(_ARMOR_TAIL) : stop].strip(b"\r\n"):
+        return None
+    end = tail
+    line = data.rfind(b"\n", body, max(body, tail - 1)) + 1
+    checksum = None
+    if line > body and data.startswith(b"=", line, tail):
+        checksum = bytes(data[line + 1 : tail]).strip()
+        end = line
+    decoded = b64.decode_lines(data, body, end)
+    if decoded is None:
+        return None
+    if checksum is not None:
+        try:
+            value = pybase64.b64decode(checksum, validate=True)
+        except ValueError:  # binascii.Error
+            return None
+        if len(value) != 3 or int.from_bytes(value, "big") != armor.crc24(decoded):
+            return None
+    return decoded
 
 
 def decrypt_message(
