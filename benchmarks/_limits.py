@@ -15,7 +15,14 @@ from pathlib import Path
 import pybase64
 from _bench import CHUNK
 from cryptography.hazmat.primitives import hashes, keywrap
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import (
+    ec,
+    ed25519,
+    mlkem,
+    padding,
+    rsa,
+    x25519,
+)
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -348,3 +355,107 @@ class SignaturePrimitive:
         self._ec.public_key().verify(
             signature, digest, ec.ECDSA(Prehashed(hashes.SHA256()))
         )
+
+
+# --- post-quantum wraps ------------------------------------------------------------
+
+#: RFC 9980 §4.2.1 combiner tail: the domain separator and its length octet.
+PQ_DOMAIN = b"OpenPGPCompositeKDFv1"
+PQ_COMBINER_TAIL = PQ_DOMAIN + bytes((len(PQ_DOMAIN),))
+#: OpenPGP ML-KEM-768+X25519 (RFC 9980 §2.1).
+PQ_OPENPGP_ALGORITHM = 35
+#: DER CMSORIforKEMOtherInfo (RFC 9629 §5) for id-aes256-wrap, kekLength 32, no ukm:
+#: the HKDF info of every KEMRecipientInfo the library writes (bench_pq.py checks
+#: that it is the library's).
+KEM_OTHER_INFO = bytes.fromhex("3010300b060960864801650304012d020120")
+
+
+class PQWrap:
+    """One post-quantum wrap of a 32-octet content key, with ``cryptography``
+    directly, and the unwrap on the recipient's side. The recipient's public key
+    is parsed once (as a sender parses a certificate once), the rest every time.
+
+    - ``"openpgp"``: ML-KEM-768+X25519 (RFC 9980 §4.2): ML-KEM-768 encapsulation,
+      an ephemeral X25519 key and exchange, the SHA3-256 key combiner, AES-256 key
+      wrap. Returns ecdhCipherText, mlkemCipherText and the wrapped key.
+    - ``"cms"``: ML-KEM-768 in KEMRecipientInfo (RFC 9629, RFC 9936):
+      encapsulation, HKDF-SHA256 with the DER CMSORIforKEMOtherInfo as info,
+      AES-256 key wrap. Returns the KEM ciphertext and the wrapped key.
+    """
+
+    def __init__(self, kind: str) -> None:
+        if kind not in ("openpgp", "cms"):
+            raise ValueError(f"no post-quantum wrap {kind!r}")
+        self.kind = kind
+        self._mlkem = mlkem.MLKEM768PrivateKey.generate()
+        self._mlkem_public = self._mlkem.public_key()
+        self._ecdh = x25519.X25519PrivateKey.generate()
+        self._ecdh_public = raw_public(self._ecdh.public_key())
+
+    def _openpgp_kek(
+        self, mlkem_share: bytes, ecdh_share: bytes, ecdh_ct: bytes
+    ) -> bytes:
+        return hashlib.sha3_256(
+            b"".join(
+                (
+                    mlkem_share,
+                    ecdh_share,
+                    ecdh_ct,
+                    self._ecdh_public,
+                    bytes((PQ_OPENPGP_ALGORITHM,)),
+                    PQ_COMBINER_TAIL,
+                )
+            )
+        ).digest()
+
+    def wrap(self, cek: bytes) -> tuple[bytes, ...]:
+        """Sender side: the entry's variable fields."""
+        mlkem_share, mlkem_ct = self._mlkem_public.encapsulate()
+        if self.kind == "cms":
+            kek = HKDF(hashes.SHA256(), 32, None, KEM_OTHER_INFO).derive(mlkem_share)
+            return mlkem_ct, keywrap.aes_key_wrap(kek, cek)
+        eph = x25519.X25519PrivateKey.generate()
+        ecdh_share = eph.exchange(
+            x25519.X25519PublicKey.from_public_bytes(self._ecdh_public)
+        )
+        ecdh_ct = raw_public(eph.public_key())
+        kek = self._openpgp_kek(mlkem_share, ecdh_share, ecdh_ct)
+        return ecdh_ct, mlkem_ct, keywrap.aes_key_wrap(kek, cek)
+
+    def unwrap(self, fields: tuple[bytes, ...]) -> bytes:
+        """Recipient side: the content key back from :meth:`wrap`'s fields."""
+        if self.kind == "cms":
+            mlkem_ct, wrapped = fields
+            shared = self._mlkem.decapsulate(mlkem_ct)
+            kek = HKDF(hashes.SHA256(), 32, None, KEM_OTHER_INFO).derive(shared)
+            return keywrap.aes_key_unwrap(kek, wrapped)
+        ecdh_ct, mlkem_ct, wrapped = fields
+        mlkem_share = self._mlkem.decapsulate(mlkem_ct)
+        ecdh_share = self._ecdh.exchange(
+            x25519.X25519PublicKey.from_public_bytes(ecdh_ct)
+        )
+        kek = self._openpgp_kek(mlkem_share, ecdh_share, ecdh_ct)
+        return keywrap.aes_key_unwrap(kek, wrapped)
+
+
+def pq_encrypt(
+    wraps: list[PQWrap], data: bytes
+) -> tuple[list[tuple[bytes, ...]], bytes]:
+    """The limit of encrypting ``data`` to ``len(wraps)`` post-quantum recipients: a
+    fresh content key wrapped for each, then AES-256-GCM of ``data``."""
+    cek = os.urandom(32)
+    nonce = os.urandom(12)
+    entries = [w.wrap(cek) for w in wraps]
+    return entries, nonce + AESGCM(cek).encrypt(nonce, data, None)
+
+
+def pq_decrypt(wrap: PQWrap, data: bytes) -> Callable[[], bytes]:
+    """The limit of decrypting ``data`` sealed for ``wrap``'s recipient: one unwrap,
+    then AES-256-GCM open."""
+    (fields,), body = pq_encrypt([wrap], data)
+
+    def run() -> bytes:
+        key = wrap.unwrap(fields)
+        return AESGCM(key).decrypt(body[:12], body[12:], None)
+
+    return run

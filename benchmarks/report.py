@@ -298,6 +298,8 @@ def targets(
     rows.extend(gnupg_rows(r, peers))
     # Signed messages vs the same operation unsigned plus one signature primitive.
     rows.extend(signature_rows(r))
+    # Post-quantum recipients vs the same primitives with cryptography directly.
+    rows.extend(pq_rows(r))
     # 7. Bulk re-key of a Maildir on disk vs the bare loop, 1 and 2 workers.
     rows.extend(rekey_rows(r, stat))
     # Stream peak RSS above an idle interpreter: bounded, and flat in the body size.
@@ -356,6 +358,64 @@ def signature_rows(r: dict[str, Result]) -> list[Row]:
                     )
                 )
     return rows
+
+
+#: Post-quantum cases (bench_pq.py) -> (target, limit, goal). The wrap path and
+#: whole messages: at most 1.2x the primitives; decrypt 1 KiB gets the goal of the
+#: X25519 1 KiB rows (parsing and finding the key are not in its limit).
+PQ_CASES = {
+    "wrap": ("one PQ wrap", "encapsulation + KDF + AES-KW", 1.2),
+    "unwrap": ("one PQ unwrap", "decapsulation + KDF + AES-KW unwrap", 1.2),
+    "encrypt.1KiB.r1": ("PQ encrypt 1 KiB, 1 recipient", "1 wrap + GCM", 1.2),
+    "encrypt.1KiB.r100": ("PQ encrypt 1 KiB, 100 recipients", "100 wraps + GCM", 1.2),
+    "decrypt.1KiB": ("PQ decrypt 1 KiB", "1 unwrap + GCM open", 2.0),
+}
+#: fmt -> (post-quantum algorithm, its entry) in the size table.
+PQ_ENTRIES = {
+    "openpgp": ("ML-KEM-768+X25519 (35)", "PKESK v6"),
+    "cms": ("ML-KEM-768", "KEMRecipientInfo"),
+}
+
+
+def pq_rows(r: dict[str, Result]) -> list[Row]:
+    """ML-KEM recipients (bench_pq.py) over the primitives timed next to each."""
+    rows: list[Row] = []
+    for fmt, (alg, _) in PQ_ENTRIES.items():
+        for suffix, (target, note, goal) in PQ_CASES.items():
+            case = f"pq.{fmt}.{suffix}"
+            rows.append(
+                time_row(
+                    f"{fmt} {target}",
+                    r.get(case),
+                    None,
+                    goal,
+                    case=case,
+                    note=f"{alg}; limit: {note}, cryptography directly",
+                )
+            )
+    return rows
+
+
+def pq_size_lines(r: dict[str, Result]) -> list[str]:
+    """Octets one more recipient adds to a message, post-quantum vs X25519, and
+    1 KiB to one recipient in time (bench_pq.py)."""
+    lines = [
+        "| format | entry | octets per recipient | X25519 entry | ratio | "
+        "1 KiB to 1, time | X25519, time |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for fmt, (alg, entry) in PQ_ENTRIES.items():
+        pq = r.get(f"pq.{fmt}.encrypt.1KiB.r1")
+        classic = r.get(f"pq.{fmt}.x25519.encrypt.1KiB")
+        pq_bytes = int(pq.info.get("entry_bytes", 0)) if pq else 0
+        x_bytes = int(classic.info.get("entry_bytes", 0)) if classic else 0
+        ratio = f"{pq_bytes / x_bytes:.1f}x" if pq_bytes and x_bytes else "n/a"
+        lines.append(
+            f"| {fmt} | {entry}, {alg} | {pq_bytes or 'n/a'} | {x_bytes or 'n/a'} | "
+            f"{ratio} | {fmt_time(pq.seconds) if pq else 'n/a'} | "
+            f"{fmt_time(classic.seconds) if classic else 'n/a'} |"
+        )
+    return lines
 
 
 def mailbox_rate(ours: Result, stat: str) -> tuple[float, float, int] | None:
@@ -574,6 +634,55 @@ def gnupg_rows(r: dict[str, Result], peers: dict[str, Any] | None) -> list[Row]:
     return rows
 
 
+def _asn1_rows(r: dict[str, Result]) -> list[str]:
+    """bench_asn1.py: the CMS recipient side per message, read and written."""
+    out: list[str] = []
+
+    def times(cases: list[tuple[str, str]]) -> str:
+        return ", ".join(
+            f"{label} {fmt_time(r[case].seconds)}" for case, label in cases if case in r
+        )
+
+    for n in (1, 10, 100):
+        p = f"info.asn1.parse.{{}}.{{}}.{n}"
+        parse = times(
+            [
+                (p.format("door", "fast"), "door"),
+                (p.format("reference", "fast"), "reference"),
+                (p.format("door", "declined"), "door with one declined entry"),
+            ]
+        )
+        build = times(
+            [
+                (f"info.asn1.build.{w}.{n}", w)
+                for w in ("hand", "reference", "pyasn1", "asn1crypto")
+            ]
+        )
+        frame = times(
+            [
+                (f"info.asn1.frame.{k}.{s}.{n}", f"{k} {s}")
+                for k in ("auth", "legacy")
+                for s in ("fast", "declined")
+            ]
+        )
+        for what, value in (
+            ("read", parse),
+            ("written", build),
+            ("framed (1 KiB body)", frame),
+        ):
+            if value:
+                out.append(
+                    f"| CMS RecipientInfos, {n} mixed entries, {what} | {value} |"
+                )
+    oaep = r.get("info.asn1.oaep.reference")
+    if oaep:
+        out.append(
+            f"| RSAES-OAEP-params read by the general reader | "
+            f"{fmt_time(oaep.seconds)} |"
+        )
+    return out
+
+
 def info_rows(r: dict[str, Result]) -> list[str]:
     """The investigations: GIL, X25519 engine, base64, rewrap, per-recipient cost."""
     out: list[str] = []
@@ -736,6 +845,7 @@ def info_rows(r: dict[str, Result]) -> list[str]:
                     f"{fmt} {alg}: decrypt 1 KiB with 1 vs 100 recipients",
                     f"{fmt_time(a.seconds)} vs {fmt_time(b.seconds)}",
                 )
+    out += _asn1_rows(r)
     for fmt in ("smime", "pgpmime"):
         enc, dec = (
             r.get(f"{fmt}.message.encrypt.16MiB"),
@@ -904,6 +1014,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{row.goal} | {status} | {row.note} |"
         )
     print(f"\n{met} met, {missed} missed.\n")
+    if any(case.startswith("pq.") for case in results):
+        print("## Post-quantum recipients: size per recipient\n")
+        print("\n".join(pq_size_lines(results)))
+        print()
     print("## Investigations\n")
     print("| measurement | result |")
     print("|---|---|")

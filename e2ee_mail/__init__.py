@@ -66,13 +66,21 @@ if TYPE_CHECKING:
         Verified,
         VerifiedMessage,
     )
-    from .policy import DEFAULT, LEGACY_DECRYPT, RFC4880, RFC9580, Policy
+    from .policy import (
+        DEFAULT,
+        LEGACY_DECRYPT,
+        POST_QUANTUM,
+        RFC4880,
+        RFC9580,
+        Policy,
+    )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT",
     "LEGACY_DECRYPT",
+    "POST_QUANTUM",
     "RFC4880",
     "RFC9580",
     "ASN1Error",
@@ -181,7 +189,8 @@ _LAZY: dict[str, str] = {
     "KeyVersion": ".keys.ring",
     "RotationPolicy": ".keys.ring",
     **dict.fromkeys(
-        ("DEFAULT", "LEGACY_DECRYPT", "RFC4880", "RFC9580", "Policy"), ".policy"
+        ("DEFAULT", "LEGACY_DECRYPT", "POST_QUANTUM", "RFC4880", "RFC9580", "Policy"),
+        ".policy",
     ),
 }
 

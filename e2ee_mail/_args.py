@@ -126,7 +126,9 @@ def _one(role: _Role, value: object) -> object:
     raise UsageError(f"a {role.name} must be a {want}, not {_name(value)}")
 
 
-def _many(role: _Role, value: object) -> tuple[object, ...]:
+def _many(
+    role: _Role, value: object, *, allow_empty: bool = False
+) -> tuple[object, ...]:
     want = role.want.__name__
     if value is None:
         raise UsageError(
@@ -140,21 +142,55 @@ def _many(role: _Role, value: object) -> tuple[object, ...]:
             f"{role.name}s must be a {want} or a list of them, not {_name(value)}"
         )
     found = tuple(_one(role, v) for v in value)
-    if not found:
+    if not found and not allow_empty:
         raise UsageError(role.empty)
     return found
 
 
-def recipients(value: object) -> tuple[Certificate, ...]:
-    """One certificate or an iterable of them, as a non-empty tuple."""
+def recipients(value: object, *, allow_empty: bool = False) -> tuple[Certificate, ...]:
+    """One certificate or an iterable of them, as a tuple (non-empty unless
+    ``allow_empty``: passwords open the message)."""
     # _many checked every item against _RECIPIENT.want (abstract classes cannot
     # be a generic ``type[T]`` under mypy, hence the cast).
-    return cast("tuple[Certificate, ...]", _many(_RECIPIENT, value))
+    found = _many(_RECIPIENT, value, allow_empty=allow_empty)
+    return cast("tuple[Certificate, ...]", found)
 
 
-def keys(value: object) -> tuple[SecretKey, ...]:
-    """One secret key or an iterable of them, as a non-empty tuple."""
-    return cast("tuple[SecretKey, ...]", _many(_KEY, value))
+def keys(value: object, *, allow_empty: bool = False) -> tuple[SecretKey, ...]:
+    """One secret key or an iterable of them, as a tuple (non-empty unless
+    ``allow_empty``: passwords are tried)."""
+    return cast("tuple[SecretKey, ...]", _many(_KEY, value, allow_empty=allow_empty))
+
+
+def passwords(value: object, *, func: str) -> tuple[bytes, ...]:
+    """``passwords=`` of ``func``: None, one str or bytes, or an iterable of them,
+    as UTF-8 octets. An empty password is refused: it protects nothing."""
+    if value is None:
+        return ()
+    items = (value,) if isinstance(value, str | bytes) else value
+    if not isinstance(items, Iterable):
+        raise UsageError(
+            f"{func}(passwords=...) takes str or bytes, or a list of them, "
+            f"not {_name(value)}"
+        )
+    found: list[bytes] = []
+    for item in items:
+        if not isinstance(item, str | bytes):
+            raise UsageError(
+                f"{func}(passwords=...) takes str or bytes, not {_name(item)}"
+            )
+        octets = item.encode("utf-8") if isinstance(item, str) else bytes(item)
+        if not octets:
+            raise UsageError(f"{func}(passwords=...): an empty password")
+        found.append(octets)
+    return tuple(found)
+
+
+def openpgp_only(secrets: tuple[bytes, ...], chosen: str) -> None:
+    """Passwords protect OpenPGP messages only (SKESK); CMS password recipients
+    (PasswordRecipientInfo) are not written or read."""
+    if secrets and chosen != "openpgp":
+        raise UsageError(f"passwords are for OpenPGP messages; this one is {chosen}")
 
 
 def buffer(
@@ -280,7 +316,8 @@ def policy(value: object) -> Policy:
         return value
     raise UsageError(
         f"policy must be an e2ee_mail.Policy (DEFAULT, RFC9580, RFC4880, "
-        f"LEGACY_DECRYPT, or dataclasses.replace() of one), not {_name(value)}"
+        f"LEGACY_DECRYPT, POST_QUANTUM, or dataclasses.replace() of one), not "
+        f"{_name(value)}"
     )
 
 

@@ -12,6 +12,7 @@ from . import _args
 from ._io import DataOrPath, read_input
 from .errors import UsageError
 from .model import (
+    OPENPGP_ONLY_KINDS,
     X509_ONLY_KINDS,
     Certificate,
     KeyKind,
@@ -39,6 +40,7 @@ _KINDS: Final[tuple[KeyKind, ...]] = (
     "rsa3072",
     "rsa4096",
     "mlkem768-x25519",
+    "mldsa65-ed25519",
     "mlkem768",
     "mlkem1024",
 )
@@ -106,7 +108,9 @@ def generate_key(
         format: "openpgp" or "x509".
         kind: "x25519", "rsa3072", "rsa4096"; for OpenPGP also
             "mlkem768-x25519": an Ed25519 primary key with an ML-KEM-768+X25519
-            encryption subkey (RFC 9980, post-quantum); for X.509 also "mlkem768"
+            encryption subkey (RFC 9980, post-quantum), or "mldsa65-ed25519": the
+            same subkey under an ML-DSA-65+Ed25519 primary key, whose signatures
+            are post-quantum too (RFC 9980, v6 only); for X.509 also "mlkem768"
             or "mlkem1024" (ML-KEM certificates, RFC 9935).
         profile: for OpenPGP, "rfc9580" (a v6 key) or "rfc4880" (a v4 key, for
             GnuPG 2.2 and other RFC 4880 implementations).
@@ -135,8 +139,8 @@ def generate_key(
     if chosen == "x509":
         if checked_profile != "rfc9580":
             raise UsageError("profile applies to format openpgp only")
-        if checked_kind == "mlkem768-x25519":
-            raise UsageError("kind mlkem768-x25519 applies to format openpgp only")
+        if checked_kind in OPENPGP_ONLY_KINDS:
+            raise UsageError(f"kind {checked_kind} applies to format openpgp only")
         from .x509 import keygen as x509_keygen
 
         return x509_keygen.generate(uid, kind=checked_kind)

@@ -186,6 +186,11 @@ def decrypt_message(
 
     Only a message whose whole body is the encrypted part is opened: an encrypted part
     beside plaintext siblings is refused (EFAIL direct exfiltration).
+
+    Without ``verify_with`` and ``trust``, a signed-then-encrypted mail gives the
+    signed mail without checking its signature: S/MIME's opaque signed-data is
+    opened to the entity it carries, a multipart/signed entity is returned as it
+    is, and PGP/MIME's combined form gives the decrypted entity.
     """
     if not _args.is_mail(msg):
         _args.buffer(msg, func="decrypt_message", stream="decrypt_stream")
@@ -213,9 +218,11 @@ def decrypt_message(
     )
     kind = mime_detect.kind(parsed)
     if kind == "smime":
-        from .mime import smime
+        from .mime import smime, smime_signed
 
-        return smime.decrypt_message(parsed, secret_keys, policy=checked_policy)
+        inner = smime.decrypt_message(parsed, secret_keys, policy=checked_policy)
+        # Signed then encrypted: the signed mail, not its opaque signed-data.
+        return smime_signed.unsigned_view(inner, policy=checked_policy)
     from .mime import pgpmime
 
     return pgpmime.decrypt_message(parsed, secret_keys, policy=checked_policy)
@@ -253,7 +260,8 @@ def decrypt_message_verified(
     """Decrypt an S/MIME or PGP/MIME mail and report on every signature of the
     signed layer inside it, without deciding (see :func:`verify_message` for the
     arguments). For PGP/MIME that layer is the signed OpenPGP message of RFC 3156
-    §6.2's combined form; ``trust`` applies to S/MIME only.
+    §6.2's combined form, or the multipart/signed entity of §6.1's nested form
+    (as Thunderbird and others send it); ``trust`` applies to S/MIME only.
 
     Returns:
         ``VerifiedMessage(message, signatures)``: the signed message (or the
@@ -403,7 +411,10 @@ def verify_message(
 def header_protection_report(msg: EmailMessage) -> HeaderProtectionReport:
     """How the outer header fields of a mail compare with its protected ones.
 
-    ``msg`` is a message :func:`decrypt_message` returned. The report says whether
+    ``msg`` is a message :func:`decrypt_message` returned, or the message of what
+    :func:`verify_message` or :func:`decrypt_message_verified` returned (a
+    signed-only mail, ``hp="clear"``, hides nothing: every field the outside shows
+    otherwise than signed is a mismatch). The report says whether
     the sender protected the header fields, which protected fields the outside did
     not show as they are (``confidential``), which outer fields differ from what
     the sender recorded it showed (``mismatches``: changed, added or removed on the

@@ -50,7 +50,11 @@ def _policy(args: argparse.Namespace) -> Policy:
     from .policy import DEFAULT
 
     profile: Profile = getattr(args, "profile", None) or "auto"
-    return dataclasses.replace(DEFAULT, profile=profile)
+    return dataclasses.replace(
+        DEFAULT,
+        profile=profile,
+        require_post_quantum=bool(getattr(args, "require_pq", False)),
+    )
 
 
 def cmd_keygen(args: argparse.Namespace) -> None:
@@ -351,7 +355,7 @@ def cmd_rewrap(args: argparse.Namespace) -> None:
     if args.mailbox:
         from . import cli_keyring
 
-        cli_keyring.run_rewrap_mailbox(args, passphrase_of(args))
+        cli_keyring.run_rewrap_mailbox(args, passphrase_of(args), _policy(args))
         return
     if not args.key or not args.to:
         # Exit 2 as argparse did when --key/--to were required (scripts rely on it).
@@ -365,7 +369,7 @@ def cmd_rewrap(args: argparse.Namespace) -> None:
     # Streamed: only the recipient entries are rewritten and the sealed body is
     # copied through in chunks, so memory stays bounded whatever the message size.
     with open_input(args.input) as raw, open_output(args.output) as dst:
-        _api.rewrap_stream(_peek_message(raw), dst, keys, certs)
+        _api.rewrap_stream(_peek_message(raw), dst, keys, certs, policy=_policy(args))
 
 
 def cmd_keyring(args: argparse.Namespace) -> None:

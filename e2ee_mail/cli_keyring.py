@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from .keys.ring import Keyring, KeyVersion
     from .model import Certificate, KeyFormat, SecretKey
+    from .policy import Policy
 
 __all__ = [
     "decryption_keys",
@@ -277,9 +278,11 @@ def decryption_keys(
     return list(keys)
 
 
-def run_rewrap_mailbox(args: argparse.Namespace, passphrase: bytes | None) -> None:
-    """Run ``rewrap --mailbox`` with the keyring's ``passphrase``: print the summary;
-    fail if any message failed."""
+def run_rewrap_mailbox(
+    args: argparse.Namespace, passphrase: bytes | None, policy: Policy
+) -> None:
+    """Run ``rewrap --mailbox`` with the keyring's ``passphrase`` under ``policy``:
+    print the summary; fail if any message failed."""
     from .mailbox.rewrap import rewrap_mailbox
 
     if not args.keyring:
@@ -295,6 +298,7 @@ def run_rewrap_mailbox(args: argparse.Namespace, passphrase: bytes | None) -> No
         identity=args.identity,
         workers=args.workers,
         progress=sys.stderr,
+        policy=policy,
     )
     print(summary)
     print(f"{summary.rate:.1f} messages/s")

@@ -51,6 +51,7 @@ _KINDS: Final = [
     "rsa3072",
     "rsa4096",
     "mlkem768-x25519",
+    "mldsa65-ed25519",
     "mlkem768",
     "mlkem1024",
 ]
@@ -224,6 +225,15 @@ def configure_keygen(p: argparse.ArgumentParser) -> None:
     _passphrase_options(p, "protect PREFIX.key with the passphrase")
 
 
+_REQUIRE_PQ: Final = _arg(
+    "--require-pq",
+    action="store_true",
+    help="refuse unless every recipient has a post-quantum (ML-KEM) key, naming "
+    "those without one; nothing is written (default: a recipient with one gets a "
+    "post-quantum wrap, the others a classic one)",
+)
+
+
 def configure_encrypt(p: argparse.ArgumentParser) -> None:
     _add(
         p,
@@ -268,6 +278,7 @@ def configure_encrypt(p: argparse.ArgumentParser) -> None:
             "header confidentiality policy; default baseline: Subject [...], "
             "Keywords and Comments left out, every other field as it is)",
         ),
+        _REQUIRE_PQ,
         _INPUT,
         _OUTPUT,
         _arg(
@@ -418,6 +429,7 @@ def configure_rewrap(p: argparse.ArgumentParser) -> None:
             "(default: stdin)",
         ),
         _OUTPUT,
+        _REQUIRE_PQ,
         # ``rewrap --mailbox``: cli_keyring.py runs it.
         _arg("--mailbox", metavar="PATH", help="an mbox file or a Maildir"),
         _arg("--keyring", metavar="DIR", help="keyring for --mailbox"),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 __all__ = [
+    "OPENPGP_ONLY_KINDS",
     "RSA_BITS",
     "X509_ONLY_KINDS",
     "Certificate",
@@ -36,12 +37,21 @@ __all__ = [
 ]
 
 KeyFormat = Literal["x509", "openpgp"]
-#: The kinds of key that ``generate_key`` makes. "mlkem768-x25519" is OpenPGP only
-#: (RFC 9980); "mlkem768" and "mlkem1024" are X.509 only (RFC 9935 certificates for
-#: RFC 9936 CMS); the others exist in both formats.
+#: The kinds of key that ``generate_key`` makes. "mlkem768-x25519" and
+#: "mldsa65-ed25519" are OpenPGP only (RFC 9980); "mlkem768" and "mlkem1024" are
+#: X.509 only (RFC 9935 certificates for RFC 9936 CMS); the others exist in both
+#: formats.
 KeyKind = Literal[
-    "x25519", "rsa3072", "rsa4096", "mlkem768-x25519", "mlkem768", "mlkem1024"
+    "x25519",
+    "rsa3072",
+    "rsa4096",
+    "mlkem768-x25519",
+    "mldsa65-ed25519",
+    "mlkem768",
+    "mlkem1024",
 ]
+#: The kinds that exist in the OpenPGP format only.
+OPENPGP_ONLY_KINDS: Final = frozenset({"mlkem768-x25519", "mldsa65-ed25519"})
 #: The kinds that exist in the X.509 format only.
 X509_ONLY_KINDS: Final = frozenset({"mlkem768", "mlkem1024"})
 #: The modulus size of each RSA kind.

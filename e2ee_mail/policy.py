@@ -9,7 +9,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Final, Literal
 
-__all__ = ["DEFAULT", "LEGACY_DECRYPT", "RFC4880", "RFC9580", "Policy"]
+__all__ = [
+    "DEFAULT",
+    "LEGACY_DECRYPT",
+    "POST_QUANTUM",
+    "RFC4880",
+    "RFC9580",
+    "Policy",
+    "post_quantum_refusal",
+]
 
 Profile = Literal["auto", "rfc9580", "rfc4880"]
 
@@ -74,6 +82,11 @@ class Policy:
             (X.509 notAfter, OpenPGP key expiration time) when the caller means to.
             A certificate not yet valid, revoked, or whose key usage forbids
             encryption is refused whatever this says.
+        require_post_quantum: encrypt and re-wrap only when every recipient has
+            a post-quantum key (OpenPGP ML-KEM+X25519/X448 per RFC 9980, X.509
+            ML-KEM per RFC 9936); otherwise PolicyError names the others and
+            nothing is written. Without it a recipient with a post-quantum key
+            is still encrypted to with it, and the others classically.
     """
 
     profile: Profile = "auto"
@@ -89,9 +102,23 @@ class Policy:
     allow_expired_recipients: bool = False
     max_argon2_memory_kib: int = DEFAULT_MAX_ARGON2_MEMORY_KIB
     max_argon2_work_kib: int = DEFAULT_MAX_ARGON2_WORK_KIB
+    require_post_quantum: bool = False
+
+
+def post_quantum_refusal(names: list[str]) -> str:
+    """The PolicyError text for recipients ``names`` that have no post-quantum key
+    under a policy that requires one (the same in both formats)."""
+    which = "this recipient has" if len(names) == 1 else "these recipients have"
+    return (
+        f"the policy requires post-quantum encryption and {which} no post-quantum "
+        f"(ML-KEM) key: {', '.join(names)}; ask them for a post-quantum "
+        "certificate, or leave them out"
+    )
 
 
 DEFAULT: Final = Policy()
 RFC9580: Final = dataclasses.replace(DEFAULT, profile="rfc9580")
 RFC4880: Final = dataclasses.replace(DEFAULT, profile="rfc4880")
 LEGACY_DECRYPT: Final = dataclasses.replace(DEFAULT, allow_unauthenticated=True)
+#: For organisations that send only what a quantum computer cannot open later.
+POST_QUANTUM: Final = dataclasses.replace(DEFAULT, require_post_quantum=True)

@@ -7,10 +7,13 @@ C), GCMParameters (RFC 5084 §3.2) and ECC-CMS-SharedInfo (RFC 5753 §7.2, used 
 RFC 8418 §2.2), as the values of structures.py.
 
 ``parse_*`` reads plain DER on the fast path (der.py) and everything else with the
-general reader (reference.py, asn1crypto); both give the same value, and every
-malformed input is an ASN1Error. ``serialize_*`` and ``der_*`` write DER directly:
-the structures are small and fixed, and building them by hand keeps parameters
-exactly as the RFCs require (absent, not NULL, for AES key wrap, RFC 3565 §2.3.2).
+general reader (reference.py, pyasn1 with the RFC modules of pyasn1-alt-modules);
+both give the same value, and every malformed input is an ASN1Error. ``serialize_*``
+and ``der_*`` write DER directly: the structures are small and fixed, building them
+by hand keeps parameters exactly as the RFCs require (absent, not NULL, for AES key
+wrap, RFC 3565 §2.3.2), and it costs about a fortieth of pyasn1 building them
+(benchmarks/bench_asn1.py); reference.encode_recipient_infos, the same values
+written by pyasn1, is what the tests hold these writers to.
 
 A codec: it never encrypts, draws randomness or opens files.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import cast
 
 from ..errors import ASN1Error
 from . import der as fast_path
@@ -63,7 +67,10 @@ def der_tlv(tag: int, content: bytes) -> bytes:
 
 def der_int(n: int) -> bytes:
     """INTEGER (two's complement, minimal)."""
-    raw = n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True)
+    # The magnitude's bits plus a sign bit; for a negative n that is ~n's bits, so
+    # that -128 is one octet (X.690 §8.3.2), not two.
+    size = ((n if n >= 0 else ~n).bit_length() + 8) // 8
+    raw = n.to_bytes(size, "big", signed=True)
     return der_tlv(0x02, raw)
 
 
@@ -107,10 +114,20 @@ def parse_recipient_infos(
     Raises:
         ASN1Error: malformed, or more than ``max_recipients`` entries.
     """
-    plain = fast_path.recipient_infos(der, max_recipients=max_recipients)
-    if plain is not None:
-        return plain
-    return reference.recipient_infos(der, max_recipients)
+    entries = fast_path.recipient_entries(der, max_recipients=max_recipients)
+    if entries is None:
+        return reference.recipient_infos(der, max_recipients)
+    declined = [entry for entry in entries if isinstance(entry, bytes)]
+    if not declined:
+        return cast("tuple[structures.RecipientInfo, ...]", entries)
+    # Only the entries the fast path declined go to the general reader (pyasn1 reads
+    # an entry about forty times slower), as one SET in their order.
+    general = iter(
+        reference.recipient_infos(der_tlv(0x31, b"".join(declined)), max_recipients)
+    )
+    return tuple(
+        next(general) if isinstance(entry, bytes) else entry for entry in entries
+    )
 
 
 def parse_algorithm_identifier(der: bytes) -> structures.AlgorithmIdentifier:
@@ -133,6 +150,10 @@ def parse_gcm_parameters(der: bytes | None) -> structures.GCMParameters:
 
 def parse_oaep_parameters(der: bytes | None) -> structures.OAEPParameters:
     """Parse RSAES-OAEP-params; absent fields take their SHA-1 defaults."""
+    if der is not None:
+        plain = fast_path.oaep_parameters(der)
+        if plain is not None:
+            return plain
     return reference.oaep_parameters(der)
 
 

@@ -27,7 +27,7 @@ from ..model import Certificate, SecretKey
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
 from ..x509.usage import check_recipient
-from . import asn1, derframe, legacy, oids, pem, recipients
+from . import asn1, choice, derframe, legacy, oids, pem, recipients
 from .framing import EnvelopeHeader, EnvelopeReader, Trailer
 
 __all__ = [
@@ -54,7 +54,9 @@ def x509_certificates(
     Raises:
         UsageError: one is not X.509.
         PolicyError: one may not receive encrypted mail now (key usage, validity;
-            x509/usage.py).
+            x509/usage.py), or the policy requires post-quantum keys and one has
+            none (choice.py, which also drops a person's classic certificate when
+            their ML-KEM one is given too).
     """
     out = []
     for cert in certs:
@@ -64,7 +66,7 @@ def x509_certificates(
             )
         check_recipient(cert, policy)
         out.append(cert)
-    return out
+    return choice.choose(out, policy)
 
 
 Buffer = bytes | bytearray | memoryview

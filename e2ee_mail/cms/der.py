@@ -1,9 +1,10 @@
 """A strict DER fast path for the CMS structures read on every message.
 
-asn1crypto parses a RecipientInfo in hundreds of microseconds, several times the X25519
-agreement it leads to. This module reads the shapes that real messages carry, in plain
-DER (X.690 §10: definite, minimal lengths, single octet tags), with the in-memory
-reader of tlv.py:
+The general reader (reference.py, pyasn1) reads a RecipientInfo in about 250
+microseconds, several times the X25519 agreement it leads to, and about forty times
+what this module takes. This module reads the shapes that real
+messages carry, in plain DER (X.690 §10: definite, minimal lengths, single octet
+tags), with the in-memory reader of tlv.py:
 
 - RecipientInfos (RFC 5652 §6.1) of KeyTransRecipientInfo (§6.2.1) and
   KeyAgreeRecipientInfo (§6.2.2) with an X25519 originatorKey (RFC 8418 §2.3) or an
@@ -12,16 +13,20 @@ reader of tlv.py:
   attribute), and the KEMRecipientInfo of RFC 9629 §3 (an OtherRecipientInfo of type
   id-ori-kem);
 - AlgorithmIdentifier (RFC 5280 §4.1.1.2) with parameters kept as raw DER;
-- GCMParameters (RFC 5084 §3.2).
+- GCMParameters (RFC 5084 §3.2);
+- RSAES-OAEP-params (RFC 4055 §4.1) with SHA-1 or SHA-2 hashes, MGF1 and
+  pSpecified.
 
 It is only ever a shortcut: every function returns None for anything else (BER, other
 recipient kinds, unusual encodings, malformed input) and the caller then runs the
 general reader (reference.py), which decides. Whatever this module accepts, the
 general reader reads to the same value (tests/unit/test_cms_der.py compares the two).
-Algorithm identifiers and recipient names (IssuerAndSerialNumber) repeat across
-messages, so they are read once and memoized (bounded caches, short inputs only; the
-algorithm identifiers by the general reader itself), and the RFC 8418 X25519
-originator is recognized by one comparison.
+Algorithm identifiers, OAEP parameters and recipient names (IssuerAndSerialNumber)
+repeat across messages, so they are read once and memoized (bounded caches, short
+inputs only), and the RFC 8418 X25519 originator is recognized by one comparison.
+Nothing here calls the general reader: a message read on the fast path never
+imports pyasn1, whose CMS modules cost 100-140 ms of CPU to import, about half a
+command-line decrypt.
 
 A codec: no cryptography, no randomness, no files opened.
 """
@@ -33,12 +38,14 @@ from collections.abc import Callable
 from typing import Final
 
 from ..errors import ASN1Error
-from . import oids, reference, structures
-from .tlv import Decline, element, expect, expect_last, integer, small_int
+from . import oids, structures
+from .tlv import Decline, decode_oid, element, expect, expect_last, integer, small_int
 
 __all__ = [
     "algorithm_identifier",
     "gcm_parameters",
+    "oaep_parameters",
+    "recipient_entries",
     "recipient_infos",
 ]
 
@@ -46,9 +53,9 @@ __all__ = [
 _MEMO_MAX_BYTES: Final = 128
 #: Longest IssuerAndSerialNumber content memoized.
 _MEMO_MAX_RID_BYTES: Final = 512
-#: Parameter tags taken as they are: SEQUENCE, OCTET STRING, NULL (asn1crypto refuses
-#: some universal tags in an ANY, so the rest is left to it).
-_PARAMETER_TAGS: Final = frozenset((0x30, 0x04, 0x05))
+#: Parameter tags taken as they are: SEQUENCE, OCTET STRING, NULL, OBJECT IDENTIFIER
+#: (a named curve, RFC 5480 §2.1.1); the rest is left to the general reader.
+_PARAMETER_TAGS: Final = frozenset((0x30, 0x04, 0x05, 0x06))
 #: id-X25519 AlgorithmIdentifier, parameters absent (RFC 8410 §3).
 _X25519_ALG: Final = bytes.fromhex("300506032b656e")
 #: originator [0] { originatorKey [1] { algorithm, BIT STRING (0 unused bits) } }
@@ -61,28 +68,15 @@ _ORIGINATOR_ALGORITHMS: Final = frozenset((oids.X25519, oids.EC_PUBLIC_KEY))
 _ORI_KEM: Final = bytes.fromhex("060b2a864886f70d0109100d03")
 
 
-def _memo_alg(
-    read: Callable[[bytes], structures.AlgorithmIdentifier],
-) -> Callable[[bytes], structures.AlgorithmIdentifier]:
-    """Memoize a general reader of AlgorithmIdentifier on short inputs."""
-    cached = functools.lru_cache(maxsize=256)(read)
-
-    def run(der: bytes) -> structures.AlgorithmIdentifier:
-        if len(der) > _MEMO_MAX_BYTES:
-            raise Decline
-        try:
-            return cached(der)
-        except ASN1Error:
-            raise Decline from None
-
-    return run
-
-
-# The same classes asn1crypto uses for these fields inside RecipientInfo, so that the
-# parameters are read exactly as the general reader reads them.
-_key_encryption_algorithm = _memo_alg(reference.key_encryption_algorithm)
-_public_key_algorithm = _memo_alg(reference.public_key_algorithm)
-_generic_algorithm = _memo_alg(reference.algorithm_identifier)
+def _read_algorithm(der: bytes) -> structures.AlgorithmIdentifier:
+    """An AlgorithmIdentifier inside a recipient entry, read by
+    :func:`algorithm_identifier` and memoized (short inputs only)."""
+    if len(der) > _MEMO_MAX_BYTES:
+        raise Decline
+    alg = _memo_algorithm(der)
+    if alg is None:
+        raise Decline
+    return alg
 
 
 def _issuer_and_serial(buf: bytes, start: int, stop: int) -> structures.RecipientId:
@@ -153,12 +147,12 @@ def _ukm_and_wrap(
         tag, s, e = element(buf, pos, stop)
     if tag != 0x30:
         raise Decline
-    return ukm, _key_encryption_algorithm(buf[pos:e]), e
+    return ukm, _read_algorithm(buf[pos:e]), e
 
 
 def _ktri(buf: bytes, start: int, stop: int) -> structures.KeyTransRecipientInfo:
     version, rid, pos = _version_and_rid(buf, start, stop)
-    alg, pos = _algorithm(buf, pos, stop, _key_encryption_algorithm)
+    alg, pos = _algorithm(buf, pos, stop, _read_algorithm)
     s = expect_last(buf, pos, stop, 0x04)
     return structures.KeyTransRecipientInfo(version, rid, alg, buf[s:stop])
 
@@ -170,9 +164,7 @@ def _kari(buf: bytes, start: int, stop: int) -> structures.KeyAgreeRecipientInfo
         # The originator every RFC 8418 sender writes, as one comparison: the same
         # bytes the general reading below accepts, read to the same values.
         alg_at = e + _X25519_ORIGINATOR_ALG_AT
-        originator_algorithm = _public_key_algorithm(
-            buf[alg_at : alg_at + len(_X25519_ALG)]
-        )
+        originator_algorithm = _read_algorithm(buf[alg_at : alg_at + len(_X25519_ALG)])
         pos = e + len(_X25519_ORIGINATOR) + 32
         if pos > stop:
             raise Decline
@@ -205,9 +197,9 @@ def _originator(
     s, end = expect(buf, pos, stop, 0xA0)
     s = expect_last(buf, s, end, 0xA1)
     e = end
-    originator_algorithm, s = _algorithm(buf, s, e, _public_key_algorithm)
+    originator_algorithm, s = _algorithm(buf, s, e, _read_algorithm)
     if originator_algorithm.algorithm not in _ORIGINATOR_ALGORITHMS:
-        raise Decline  # asn1crypto reads other keys by their own spec
+        raise Decline  # other originator keys: the general reader's
     bs, be = expect(buf, s, e, 0x03)
     if be != e or be == bs or buf[bs] != 0:
         raise Decline
@@ -221,10 +213,10 @@ def _kemri(buf: bytes, start: int, stop: int) -> structures.KEMRecipientInfo:
     pos = start + len(_ORI_KEM)
     start = expect_last(buf, pos, stop, 0x30)
     version, rid, pos = _version_and_rid(buf, start, stop)
-    kem, pos = _algorithm(buf, pos, stop, _generic_algorithm)
+    kem, pos = _algorithm(buf, pos, stop, _read_algorithm)
     s, pos = expect(buf, pos, stop, 0x04)
     kemct = buf[s:pos]
-    kdf, pos = _algorithm(buf, pos, stop, _generic_algorithm)
+    kdf, pos = _algorithm(buf, pos, stop, _read_algorithm)
     s, pos = expect(buf, pos, stop, 0x02)
     kek_length = integer(buf, s, pos)
     ukm, wrap, e = _ukm_and_wrap(buf, pos, stop, 0xA0)
@@ -262,25 +254,45 @@ def recipient_infos(
 ) -> tuple[structures.RecipientInfo, ...] | None:
     """RecipientInfos read on the fast path, or None (the caller asks the general
     reader, which also reports a count over ``max_recipients``)."""
+    entries = recipient_entries(der, max_recipients=max_recipients)
+    if entries is None:
+        return None
+    read = tuple(entry for entry in entries if not isinstance(entry, bytes))
+    return read if len(read) == len(entries) else None
+
+
+#: An entry of :func:`recipient_entries`: read, or its whole element (DER) left to
+#: the general reader.
+Entry = structures.RecipientInfo | bytes
+
+
+def recipient_entries(der: bytes, *, max_recipients: int) -> tuple[Entry, ...] | None:
+    """The entries of a plain-DER RecipientInfos SET, each read on the fast path or,
+    where this module declines it, given back as its element's bytes; None when the
+    SET itself is not plain DER, is empty, or holds more than ``max_recipients``
+    entries (the general reader then reads the whole SET and decides)."""
     try:
         start = expect_last(der, 0, len(der), 0x31)
         stop = len(der)
         if start == stop:
             return None
-        out: list[structures.RecipientInfo] = []
+        out: list[Entry] = []
         pos = start
         while pos < stop:
             if len(out) >= max_recipients:
                 return None
             tag, s, e = element(der, pos, stop)
-            if tag == 0x30:
-                out.append(_ktri(der, s, e))
-            elif tag == 0xA1:
-                out.append(_kari(der, s, e))
-            elif tag == 0xA4:
-                out.append(_kemri(der, s, e))
-            else:
-                return None
+            try:
+                if tag == 0x30:
+                    out.append(_ktri(der, s, e))
+                elif tag == 0xA1:
+                    out.append(_kari(der, s, e))
+                elif tag == 0xA4:
+                    out.append(_kemri(der, s, e))
+                else:
+                    raise Decline
+            except Decline:
+                out.append(der[pos:e])
             pos = e
     except Decline:
         return None
@@ -289,11 +301,24 @@ def recipient_infos(
 
 @functools.lru_cache(maxsize=256)
 def _oid(der: bytes) -> str:
-    # The general reader's reading of the OID, so both paths agree on odd encodings.
+    """The dotted form of a short OBJECT IDENTIFIER element (two-octet header);
+    memoized, as the same few come with every message."""
+    content = der[2:]
+    # X.690 §8.19.2: every subidentifier in the fewest octets, so never a leading
+    # 0x80; the general reader refuses that form, and so it is declined here.
+    if content[:1] == b"\x80" or _padded(content):
+        raise Decline
     try:
-        return reference.object_identifier(der)
+        return decode_oid(content)
     except ASN1Error:
         raise Decline from None
+
+
+def _padded(content: bytes) -> bool:
+    """Whether a subidentifier after the first starts with 0x80."""
+    return any(
+        content[i] == 0x80 and not content[i - 1] & 0x80 for i in range(1, len(content))
+    )
 
 
 def algorithm_identifier(der: bytes) -> structures.AlgorithmIdentifier | None:
@@ -317,6 +342,9 @@ def algorithm_identifier(der: bytes) -> structures.AlgorithmIdentifier | None:
         return None
 
 
+_memo_algorithm = functools.lru_cache(maxsize=256)(algorithm_identifier)
+
+
 def gcm_parameters(der: bytes) -> structures.GCMParameters | None:
     """GCMParameters with a 1-octet aes-ICVlen or none (DEFAULT 12), or None."""
     end = len(der)
@@ -328,3 +356,53 @@ def gcm_parameters(der: bytes) -> structures.GCMParameters | None:
         return structures.GCMParameters(der[nonce_start:nonce_stop], icv_len)
     except Decline:
         return None
+
+
+def oaep_parameters(der: bytes) -> structures.OAEPParameters | None:
+    """RSAES-OAEP-params (RFC 4055 §4.1) with known hashes (their parameters
+    absent or NULL), MGF1 and pSpecified, each field absent or present in order, or
+    None."""
+    if len(der) > _MEMO_MAX_BYTES:
+        return None
+    return _memo_oaep(der)
+
+
+@functools.lru_cache(maxsize=64)
+def _memo_oaep(der: bytes) -> structures.OAEPParameters | None:
+    names = {0xA0: "sha1", 0xA1: "sha1"}
+    label = b""
+    end = len(der)
+    try:
+        pos = expect_last(der, 0, end, 0x30)
+        last = 0
+        while pos < end:
+            tag, s, e = element(der, pos, end)
+            if tag <= last or tag > 0xA2:
+                return None
+            last = tag
+            expect_last(der, s, e, 0x30)
+            alg = _read_algorithm(der[s:e])
+            if tag == 0xA0:
+                names[tag] = _hash_name(alg)
+            elif tag == 0xA1:
+                if alg.algorithm != oids.MGF1 or alg.parameters is None:
+                    return None
+                names[tag] = _hash_name(_read_algorithm(alg.parameters))
+            else:
+                params = alg.parameters
+                if alg.algorithm != oids.P_SPECIFIED or params is None:
+                    return None
+                label = params[expect_last(params, 0, len(params), 0x04) :]
+            pos = e
+    except Decline:
+        return None
+    return structures.OAEPParameters(names[0xA0], names[0xA1], label)
+
+
+def _hash_name(alg: structures.AlgorithmIdentifier) -> str:
+    if (
+        alg.parameters not in (None, b"\x05\x00")
+        or alg.algorithm not in oids.HASH_NAMES
+    ):
+        raise Decline
+    return oids.HASH_NAMES[alg.algorithm]

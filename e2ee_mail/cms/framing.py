@@ -8,7 +8,7 @@ OCTET STRING for the constructed, possibly indefinite-length form that streaming
 writers such as ``openssl cms -stream`` use), then parses the trailer (authAttrs, mac,
 unauthAttrs, end-of-contents octets). X.690 §8.1.3.6 indefinite lengths are accepted
 anywhere in the framing; the small structures in between are re-encoded with definite
-lengths before they go to the asn1crypto codec.
+lengths before they go to the recipient-side codec (asn1.py).
 
 Every bound comes from the Policy: the bytes before and after the body are limited to
 ``max_header_bytes`` and nesting to a fixed depth, so hostile input cannot make us

@@ -17,6 +17,7 @@ digest than SHA-512.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -114,6 +115,9 @@ def _pss(params: bytes | None, digest: HashName) -> Scheme:
     return Scheme("rsa-pss", pss_hash, salt)
 
 
+# Memoized (bounded; arguments and results are frozen values): every message reads
+# and writes the same few algorithm identifiers, and these run once per signature.
+@functools.lru_cache(maxsize=64)
 def scheme_from(
     signature_alg: AlgorithmIdentifier, digest_alg: AlgorithmIdentifier
 ) -> Scheme:
@@ -190,11 +194,13 @@ def scheme_for_key(key: object, *, pss: bool = False) -> Scheme:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def digest_algorithm(scheme: Scheme) -> AlgorithmIdentifier:
     """The digestAlgorithm for ``scheme``, parameters absent (RFC 5754 §2)."""
     return AlgorithmIdentifier(_OID_OF_HASH[scheme.hash_name])
 
 
+@functools.lru_cache(maxsize=64)
 def signature_algorithm(scheme: Scheme) -> AlgorithmIdentifier:
     """The signatureAlgorithm we write for ``scheme``."""
     if scheme.kind == "ed25519":

@@ -2,19 +2,23 @@
 ContentInfo with the content inside, written as the encrypted content of
 AuthEnvelopedData, and the reverse.
 
-Signing costs no second pass over the body: :class:`SigningReader` reads the body
-once (a body of at most 256 KiB in memory is hashed, then encrypted, while it is in
-cache), hashes each chunk for the signers while framing it into the SignedData's BER
+Signing costs no second pass over the body: :class:`SigningReader` reads a stream
+once, hashes each chunk for the signers while framing it into the SignedData's BER
 (signing.py), and the encryption reads that framed stream, so every chunk is hashed
-and encrypted on its single way through. The encrypted content type stays id-data
-and the plaintext is the whole ContentInfo, as ``openssl cms -sign | openssl cms
--encrypt`` writes it: ``openssl cms -decrypt`` then gives a SignedData that ``openssl
-cms -verify`` reads.
+and encrypted on its single way through. A body in memory is not copied at all: one
+of at most 256 KiB is hashed, then encrypted whole while it is in cache; a larger
+one is hashed 256 KiB at a time, each segment then encrypted from where it lies
+into the output. The encrypted content type stays id-data and the plaintext is the
+whole ContentInfo, as ``openssl cms -sign | openssl cms -encrypt`` writes it:
+``openssl cms -decrypt`` then gives a SignedData that ``openssl cms -verify`` reads.
 
 Opening decrypts (the tag checked first, envelope.py), then reads the plaintext as
 SignedData and verifies every signature over the content it carries (verification.py).
-A plaintext that is not SignedData yields no signature results, never an error: the
-caller decides whether an unsigned message is acceptable.
+The shapes we and OpenSSL write are verified in place: the content hashed where it
+lies in the plaintext, which is then cut down to it (no copy of the body); nothing
+is released before the tag has verified. A plaintext that is not SignedData yields
+no signature results, never an error: the caller decides whether an unsigned
+message is acceptable.
 """
 
 from __future__ import annotations
@@ -23,13 +27,17 @@ import io
 from collections.abc import Sequence
 from typing import BinaryIO, Final
 
+from ..core import aead
+from ..core.random import random_bytes
 from ..errors import ASN1Error
 from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from ..x509.certs import X509SecretKey
-from . import envelope, oids
-from .signed import parse_signed_data
+from . import build, envelope, oids, pem
+from .asn1 import der_length
+from .signed import parse_signed_data, read_signed_data
 from .signing import SignedDataBuilder
+from .tlv import EOC
 from .verification import ContentHasher, hash_names, verify_signed_data
 
 __all__ = [
@@ -47,6 +55,9 @@ _CHUNK: Final = 1 << 16
 _SIGNED_DATA_OID: Final = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
 #: Bodies up to this size are signed whole, then encrypted (see encrypt_signed).
 _SMALL_BYTES: Final = 256 << 10
+#: Body octets hashed then encrypted at a time by encrypt_signed: small enough to
+#: stay in cache between the two.
+_SEAL_SEGMENT: Final = 256 << 10
 #: The most SignerInfos read from one SignedData.
 _MAX_SIGNERS: Final = 64
 
@@ -98,14 +109,28 @@ class _Sink:
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         n = len(data)
+        self._reserve(n)
+        self._view[self._pos : self._pos + n] = data
+        self._pos += n
+        return n
+
+    def seal(
+        self, sealer: aead.GCMStreamSealer, data: bytes | bytearray | memoryview
+    ) -> None:
+        """Encrypt ``data`` with ``sealer`` straight into the buffer."""
+        n = len(data)
+        # GCM writes len(data) octets but update_into wants 15 more of room.
+        self._reserve(n + 15)
+        self._pos += sealer.update_into(
+            data, self._view[self._pos : self._pos + n + 15]
+        )
+
+    def _reserve(self, n: int) -> None:
         end = self._pos + n
         if end > len(self._buf):
             self._view.release()
             self._buf.extend(bytes(max(end - len(self._buf), len(self._buf) // 2)))
             self._view = memoryview(self._buf)
-        self._view[self._pos : end] = data
-        self._pos = end
-        return n
 
     def flush(self) -> None:
         """Nothing to flush: for callers that flush what they write to."""
@@ -134,18 +159,49 @@ def encrypt_signed(
         builder.update(data)
         signed = builder.finish(econtent=bytes(data))
         return envelope.encrypt(signed, certs, armor=armor, policy=policy)
+    with memoryview(data) as body:
+        out = _seal_signed(body.cast("B"), certs, signers, policy)
+    return pem.armor(out) if armor else out
+
+
+def _seal_signed(
+    body: memoryview,
+    certs: Sequence[Certificate],
+    signers: Sequence[X509SecretKey],
+    policy: Policy,
+) -> bytearray:
+    """AuthEnvelopedData around the stream-shaped SignedData of ``body`` (DER
+    around BER segments, as ``encrypt_signed_stream`` writes it), in one pass:
+    each segment of the body is hashed, then encrypted from where it lies
+    straight into the output while it is in cache (no copy of the body)."""
+    # The content key and the AuthEnvelopedData opening exactly as
+    # envelope.encrypt_stream writes them for a stream of unknown length.
+    builder = SignedDataBuilder(signers)
+    keys = envelope._sealing(certs, "aes-256-gcm", policy, "issuer_and_serial_number")
+    nonce = random_bytes(aead.GCM_NONCE_SIZE)
+    sealer = aead.GCMStreamSealer(keys.cek, nonce)
+    n = len(body)
     # Room for the body and what surrounds it (segment headers, certificates,
     # recipient entries, signatures); the sink grows if that was not enough.
-    room = len(data) + len(data) // 1024 + 4096 * (2 + len(certs) + len(signers))
-    out = _Sink(room)
-    encrypt_signed_stream(
-        io.BytesIO(data),
-        out,  # type: ignore[arg-type]
-        certs,
-        signers,
-        armor=armor,
-        policy=policy,
-    )
+    out = _Sink(n + n // 1024 + 4096 * (2 + len(certs) + len(signers)))
+    out.write(build._prefix(keys, nonce, None))
+    opening = builder.stream_head()
+    for start in range(0, n, _SEAL_SEGMENT):
+        piece = body[start : start + _SEAL_SEGMENT]
+        builder.update(piece)
+        # One encrypted segment per body segment: the SignedData's octets
+        # before it (its opening, the first time), its header, the body's octets.
+        header = opening + b"\x04" + der_length(len(piece))
+        opening = b""
+        out.write(b"\x04" + der_length(len(header) + len(piece)))
+        out.seal(sealer, header)
+        out.seal(sealer, piece)
+    tail = builder.stream_tail()
+    out.write(b"\x04" + der_length(len(tail)))
+    out.seal(sealer, tail)
+    # The encrypted content's and EncryptedContentInfo's ends, the mac, then
+    # those of AuthEnvelopedData, [0] and ContentInfo (RFC 5083 §2.1).
+    out.write(EOC * 2 + b"\x04\x10" + sealer.finalize() + EOC * 3)
     return out.result()
 
 
@@ -204,6 +260,41 @@ def verify_content(
     return sd.econtent, results
 
 
+def _verify_in_place(
+    plaintext: bytearray, certs: Sequence[Certificate], *, policy: Policy
+) -> tuple[bytes | bytearray | memoryview, tuple[SignatureResult, ...]] | None:
+    """:func:`verify_content` of a plaintext we own, for the shapes
+    ``read_signed_data`` reads: the content hashed where it lies, then moved to
+    the front of ``plaintext``, which is cut to it and returned (no copy of the
+    content). None for other shapes."""
+    view = memoryview(plaintext)
+    with view:
+        fast = read_signed_data(view, max_signers=_MAX_SIGNERS)
+        if fast is None:
+            return None
+        sd, spans = fast
+        if spans is None:
+            return plaintext, ()
+        hasher = ContentHasher(hash_names(sd), keep=False)
+        for start, stop in spans:
+            hasher.update(view[start:stop])
+        whole = None
+        if any(info.signed_attrs is None for info in sd.signer_infos):
+            # Only a signature without signed attributes covers the content
+            # itself (verification.py); it needs the octets.
+            whole = b"".join([view[start:stop] for start, stop in spans])
+        results = verify_signed_data(
+            sd, hasher.digests(), certs, content=whole, policy=policy
+        )
+        size = 0
+        for start, stop in spans:
+            if start != size:
+                view[size : size + stop - start] = view[start:stop]
+            size += stop - start
+    del plaintext[size:]
+    return plaintext, results
+
+
 def open_signed(
     data: bytes | bytearray | memoryview,
     keys: Sequence[SecretKey],
@@ -214,4 +305,8 @@ def open_signed(
     """Decrypt a CMS message, then verify the SignedData inside it, if any (see
     :func:`verify_content`)."""
     plaintext = envelope.decrypt(data, keys, policy=policy)
+    if is_signed_data(plaintext):
+        done = _verify_in_place(plaintext, certs, policy=policy)
+        if done is not None:
+            return done
     return verify_content(plaintext, certs, policy=policy)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
@@ -36,8 +37,9 @@ from .signed import (
     Attribute,
     SignedData,
     SignerInfo,
+    element,
     encode_time,
-    serialize_attributes,
+    serialize_attribute,
     serialize_signed_data,
     serialize_stream_head,
     serialize_stream_tail,
@@ -88,6 +90,21 @@ class _Signer:
                 issuer=cert.issuer_der, serial_number=cert.serial_number
             )
             self.version = 1
+
+
+@functools.lru_cache(maxsize=16)
+def _constant_attributes(
+    econtent_type: str, capabilities: tuple[str, ...]
+) -> tuple[bytes, bytes]:
+    """The content-type and smimeCapabilities Attributes (DER), which every
+    message of the same type repeats: encoded once."""
+    listed = der_tlv(0x30, b"".join(der_tlv(0x30, der_oid(c)) for c in capabilities))
+    return (
+        serialize_attribute(
+            Attribute(oids.ATTR_CONTENT_TYPE, (der_oid(econtent_type),))
+        ),
+        serialize_attribute(Attribute(oids.ATTR_SMIME_CAPABILITIES, (listed,))),
+    )
 
 
 class SignedDataBuilder:
@@ -141,6 +158,7 @@ class SignedDataBuilder:
         )
         self._capabilities = tuple(capabilities)
         self._econtent_type = econtent_type
+        self._fixed_attributes: tuple[bytes, ...] | None = None
         self._hashes = {
             s.scheme.hash_name: hashlib.new(s.scheme.hash_name) for s in self._signers
         }
@@ -180,16 +198,18 @@ class SignedDataBuilder:
         )
 
     def _attributes(self, digest: bytes) -> bytes:
-        capabilities = der_tlv(
-            0x30, b"".join(der_tlv(0x30, der_oid(c)) for c in self._capabilities)
+        if self._fixed_attributes is None:
+            when = encode_time(self._signing_time)
+            self._fixed_attributes = (
+                *_constant_attributes(self._econtent_type, self._capabilities),
+                serialize_attribute(Attribute(oids.ATTR_SIGNING_TIME, (when,))),
+            )
+        message_digest = serialize_attribute(
+            Attribute(oids.ATTR_MESSAGE_DIGEST, (element(0x04, digest),))
         )
-        return serialize_attributes(
-            [
-                Attribute(oids.ATTR_CONTENT_TYPE, (der_oid(self._econtent_type),)),
-                Attribute(oids.ATTR_SIGNING_TIME, (encode_time(self._signing_time),)),
-                Attribute(oids.ATTR_MESSAGE_DIGEST, (der_tlv(0x04, digest),)),
-                Attribute(oids.ATTR_SMIME_CAPABILITIES, (capabilities,)),
-            ]
+        # SET OF in DER order (X.690 §11.6), as serialize_attributes writes it.
+        return element(
+            0x31, b"".join(sorted((*self._fixed_attributes, message_digest)))
         )
 
     def signer_infos(
@@ -257,7 +277,7 @@ class SignedDataBuilder:
         if not chunk:
             return b""
         self.update(chunk)
-        return der_tlv(0x04, bytes(chunk))
+        return element(0x04, bytes(chunk))
 
     def stream_tail(self) -> bytes:
         """Sign, and return the BER that follows the content's last chunk."""

@@ -82,18 +82,21 @@ def hash_names(sd: SignedData) -> tuple[str, ...]:
 class ContentHasher:
     """Digests of a content fed chunk by chunk, one hash object per hash."""
 
-    __slots__ = ("_hashes", "_kept", "_length")
+    __slots__ = ("_hashes", "_keep", "_kept", "_length")
 
-    def __init__(self, names: Iterable[str] = _HASHES) -> None:
+    def __init__(self, names: Iterable[str] = _HASHES, *, keep: bool = True) -> None:
+        """``keep``: keep a short content for :attr:`content` (False: the caller
+        holds the content itself)."""
         self._hashes = {n: hashlib.new(n) for n in names if n in _HASHES}
         self._kept = bytearray()
+        self._keep = keep
         self._length = 0
 
     def update(self, chunk: Buffer) -> None:
         """Hash the next chunk."""
         for h in self._hashes.values():
             h.update(chunk)
-        if self._length < _KEPT_CONTENT_BYTES:
+        if self._keep and self._length < _KEPT_CONTENT_BYTES:
             self._kept += chunk[: _KEPT_CONTENT_BYTES - self._length]
         self._length += len(chunk)
 
@@ -104,7 +107,9 @@ class ContentHasher:
     @property
     def content(self) -> bytes | None:
         """The whole content when it is short enough to have been kept."""
-        return bytes(self._kept) if self._length <= _KEPT_CONTENT_BYTES else None
+        if not self._keep or self._length > _KEPT_CONTENT_BYTES:
+            return None
+        return bytes(self._kept)
 
 
 class _Refused(Exception):

@@ -15,10 +15,15 @@
   subkey, which still decrypts. Only when no subkey can be added (the primary key
   cannot sign, e.g. a GnuPG offline stub) does rotation fall back to a **new key**
   (new primary, new fingerprint) of the same key version, ``method="new-key"``.
-  Signing is left as it is: the primary key, which keygen makes certifying and
-  signing, stays, and so does any signing subkey of an imported key (a new one
-  would need its own primary key binding signature, RFC 9580 §5.2.1, and would
-  gain nothing that rotating the encryption subkey is for).
+  Signing rotates with it: a fresh Ed25519 signing subkey (EdDSALegacy in a v4
+  key) is bound with its primary key binding back-signature (RFC 9580 §5.2.1.9),
+  and older signing subkeys expire at the rotation time, so the new version signs
+  with the new subkey (``openpgp.signing.signing_key`` takes the newest signing
+  subkey before the primary key). Signatures made before keep verifying: with the
+  old version's certificate, which the keyring keeps, and with the new one, since
+  a signature is judged at its creation time. A primary key that certifies and
+  signs keeps its flags (certifying is what it is kept for; readers check the
+  signatures it made).
 
 The keyring (``keys/ring.py``) records the result; this module only makes keys.
 """
@@ -34,7 +39,7 @@ from .. import _keys_api
 from ..errors import UnsupportedError, UsageError
 from ..model import KeyFormat, KeyKind, SecretKey
 from ..openpgp.certs import OpenPGPSecretKey
-from ..openpgp.rotate import add_encryption_subkey, earliest_time
+from ..openpgp.rotate import add_encryption_subkey, add_signing_subkey, earliest_time
 
 __all__ = ["Rotated", "is_kind", "rotate_key"]
 
@@ -131,8 +136,9 @@ def rotate_key(
 def _rotate_openpgp(
     previous: SecretKey, kind: KeyKind, now: dt.datetime, uid: str
 ) -> Rotated:
-    """OpenPGP rotation: a new encryption subkey on the same primary key, the old
-    one expiring at once; a new key only when the primary cannot bind a subkey."""
+    """OpenPGP rotation: a new encryption subkey and a new signing subkey on the
+    same primary key, the old ones expiring at once; a new key only when the
+    primary cannot bind a subkey."""
     if isinstance(previous, OpenPGPSecretKey):
         # The subkey and its signatures must be newer than everything in the key
         # (readers take the newest binding), even if ``now`` is earlier.
@@ -141,6 +147,7 @@ def _rotate_openpgp(
             key = add_encryption_subkey(
                 previous, kind=kind, created=created, expire_others_at=created
             )
+            key = add_signing_subkey(key, created=created)
         except UnsupportedError:
             pass
         else:

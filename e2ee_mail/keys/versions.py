@@ -14,7 +14,7 @@ from typing import Final, Literal, TypeGuard, cast, get_args
 
 from ..errors import UnsupportedError, UsageError
 from ..model import Certificate, KeyFormat, SecretKey
-from ..openpgp.certs import KEY_FLAG_SIGN, OpenPGPCertificate, OpenPGPSecretKey
+from ..openpgp.certs import OpenPGPCertificate, OpenPGPSecretKey
 from ..openpgp.packets import (
     PK_ECDSA,
     PK_ED448,
@@ -151,18 +151,20 @@ def signing_key_of(key: SecretKey) -> tuple[str, str] | None:
 
     X.509: the signing key (an X25519 key's Ed25519 companion, else the key
     itself) when its certificate's key usage allows signing mail (RFC 8550
-    §4.4.2, §4.4.4). OpenPGP: the primary key when its key flags allow signing
-    (RFC 9580 §5.2.3.29), else the newest usable signing subkey.
+    §4.4.2, §4.4.4). OpenPGP: the key that signs now, as signing chooses it
+    (``openpgp.signing.signing_key``): the newest usable signing subkey with its
+    back-signature (a rotated key's), else the primary key when its key flags
+    allow signing (RFC 9580 §5.2.3.29).
     """
     public = key.public
     if isinstance(public, OpenPGPCertificate):
-        now = int(dt.datetime.now(dt.UTC).timestamp())
-        newest_first = sorted(public.subkeys, key=lambda k: -k.packet.created)
-        candidates = [public.primary, *newest_first]
-        for info in candidates:
-            if info.flags & KEY_FLAG_SIGN and info.usable(now):
-                return _hex(info.fingerprint), _signing_algorithm(info.packet)
-        return None
+        from ..openpgp.signing import signing_key
+
+        try:
+            info, _ = signing_key(key)
+        except UnsupportedError:
+            return None
+        return _hex(info.fingerprint), _signing_algorithm(info.packet)
     if public.format != "x509":
         return None
     # Imported here: a keyring of OpenPGP keys never loads the X.509 stack.

@@ -30,7 +30,7 @@ from ..mime import rekey as mailrekey
 from ..mime import scan as mailscan
 from ..model import Certificate, KeyFormat, SecretKey
 from ..openpgp.message import ParsedMessage
-from ..policy import DEFAULT
+from ..policy import DEFAULT, Policy
 
 __all__ = ["Rekeyed", "Rekeyer"]
 
@@ -112,17 +112,20 @@ class _Blob:
         self.ids = sorted(ids)
 
     def rewrap_opened(
-        self, keys: Sequence[SecretKey], certs: Sequence[Certificate]
+        self,
+        keys: Sequence[SecretKey],
+        certs: Sequence[Certificate],
+        policy: Policy = DEFAULT,
     ) -> tuple[bytearray, bytearray]:
         """The blob re-wrapped to ``certs``, and its plaintext: the content key is
         unwrapped once, opens the whole body and is wrapped again."""
         if isinstance(self.parsed, ParsedMessage):
             from ..openpgp import rekey as openpgp_rekey
 
-            return openpgp_rekey.rewrap_opened(self.parsed, keys, certs, policy=DEFAULT)
+            return openpgp_rekey.rewrap_opened(self.parsed, keys, certs, policy=policy)
         from ..cms import rekey as cms_rekey
 
-        return cms_rekey.rewrap_opened(self.parsed, keys, certs, policy=DEFAULT)
+        return cms_rekey.rewrap_opened(self.parsed, keys, certs, policy=policy)
 
     def open(self, keys: Sequence[SecretKey]) -> bytearray:
         """The plaintext, as ``e2ee_mail.decrypt`` gives it."""
@@ -137,10 +140,14 @@ class _Blob:
 
 
 class Rekeyer:
-    """Re-keys messages with one keyring's keys (one per worker process)."""
+    """Re-keys messages with one keyring's keys (one per worker process), writing
+    what ``policy`` allows (``require_post_quantum`` refuses classic keys)."""
 
-    def __init__(self, ring: Keyring, identity: str | None = None) -> None:
+    def __init__(
+        self, ring: Keyring, identity: str | None = None, policy: Policy = DEFAULT
+    ) -> None:
         self._ring = ring
+        self._policy = policy
         self._only = normalize_identity(identity) if identity else None
         self._idents = (self._only,) if self._only else ring.identities()
         self._old: dict[tuple[str, str], tuple[SecretKey, ...]] = {}
@@ -211,7 +218,7 @@ class Rekeyer:
             if parsed.ids == self._current_ids(ident, fmt):
                 return blob, "current", None
             try:
-                new, plaintext = parsed.rewrap_opened(keys, certs)
+                new, plaintext = parsed.rewrap_opened(keys, certs, self._policy)
             except NoMatchingKeyError:
                 continue
             check = _Check(ident, fmt, hashlib.sha256(plaintext).digest())

@@ -59,12 +59,13 @@ from typing import TextIO
 from ..errors import Error, UsageError
 from ..keys import audit
 from ..keys.ring import Keyring
+from ..policy import DEFAULT, Policy
 from . import mbox as mboxfile
 from . import worker as mailworker
 from .journal import Journal, Outcome, Summary, journal_header
 from .rekey import Rekeyer
 
-__all__ = ["Outcome", "Summary", "rewrap_mailbox"]
+__all__ = ["Outcome", "Summary", "exclusive", "rewrap_mailbox", "stopping"]
 
 _WORK_SUFFIX = ".e2ee-rewrap"
 _MAILDIR_JOURNAL = "e2ee-rewrap.journal"
@@ -134,7 +135,7 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path, owner: os.stat_result | None = None) -> Iterator[None]:
+def exclusive(lock_path: Path, owner: os.stat_result | None = None) -> Iterator[None]:
     """Hold flock(2) on ``lock_path`` or refuse at once. With ``owner`` (the
     mailbox's stat), the lock file, which stays in the mailbox, is given the
     mailbox's owner and group: one made by a run as root must not lock its owner out
@@ -161,6 +162,7 @@ def rewrap_mailbox(
     identity: str | None = None,
     workers: int | None = None,
     progress: TextIO | None = None,
+    policy: Policy = DEFAULT,
 ) -> Summary:
     """Re-wrap every encrypted message of an mbox file or Maildir to current keys.
 
@@ -173,6 +175,9 @@ def rewrap_mailbox(
         workers: processes to use (default: all cores, or this process alone for
             fewer than 300 messages; 1 runs in this process).
         progress: a stream for the progress line, used only if it is a terminal.
+        policy: what the new recipient entries may be. With
+            ``require_post_quantum`` every identity re-wrapped to must have only
+            post-quantum active keys, checked before any message is touched.
 
     Returns:
         The counts and the failures with their reasons.
@@ -181,6 +186,7 @@ def rewrap_mailbox(
         UsageError: not a mailbox, another run holds the mailbox, or a program
             holds the mbox's lock for too long.
         KeyringError, PassphraseError: the keyring does not open.
+        PolicyError: ``policy`` refuses an identity's active certificates.
         Error: the mbox changed during the run other than by new mail, or the run
             stopped on a system error (a full disk): finished messages are kept,
             and messages that failed for such a cause are tried again by the next
@@ -190,6 +196,7 @@ def rewrap_mailbox(
 
     secret = passphrase_bytes(passphrase)
     ring = Keyring.open(keyring, passphrase=secret)  # fail early, in this process
+    _check_recipients(ring, identity, policy)
     root = Path(path)
     if root.is_dir():
         if not all((root / d).is_dir() for d in ("cur", "new", "tmp")):
@@ -204,11 +211,11 @@ def rewrap_mailbox(
         lock, journal_path = work / "lock", work / "journal"
     else:
         raise UsageError(f"{root} is neither an mbox file nor a Maildir directory")
-    with _stopping(root), _exclusive(lock, os.stat(root) if work is None else None):
+    with stopping(root), exclusive(lock, os.stat(root) if work is None else None):
         started = time.monotonic()
         if work is None:
             # Temp files of a killed run (we hold the lock: no run is active).
-            for stale in (root / "tmp").glob(".e2ee-rewrap.*"):
+            for stale in (root / "tmp").glob(mailworker.TEMP_PREFIX + "*"):
                 stale.unlink(missing_ok=True)
             tasks = _maildir_messages(root)
             header = journal_header("maildir", root)
@@ -242,10 +249,10 @@ def rewrap_mailbox(
                     raise OSError(outcome.os_error, os.strerror(outcome.os_error))
 
             run = _run_pool if _use_pool(workers, len(todo)) else _run_inline
-            for outcome in run(todo, ring, secret, identity, workers):
+            for outcome in run(todo, ring, secret, identity, workers, policy):
                 record(outcome)
             if work is not None:
-                _commit_mbox(root, work, seen, journal, record, ring, identity)
+                _commit_mbox(root, work, seen, journal, record, ring, identity, policy)
             outcomes = journal.outcomes()
         summary = Summary.of(
             outcomes, len(tasks) - len(todo), time.monotonic() - started
@@ -264,8 +271,24 @@ def rewrap_mailbox(
     return summary
 
 
+def _check_recipients(ring: Keyring, identity: str | None, policy: Policy) -> None:
+    """Refuse, before any message is read, the active certificates ``policy``
+    would refuse to re-wrap to (each message would fail the same way)."""
+    if not policy.require_post_quantum:
+        return
+    from .. import _api
+
+    for ident in (identity,) if identity else ring.identities():
+        for fmt in ("openpgp", "x509"):
+            certs = ring.recipients(ident, format=fmt)
+            if certs:
+                # A probe through the encryption path: the same refusal, text
+                # and all, as the re-wrap of each message would raise.
+                _api.encrypt(b"", certs, policy=policy)
+
+
 @contextlib.contextmanager
-def _stopping(root: Path) -> Iterator[None]:
+def stopping(root: str | os.PathLike[str]) -> Iterator[None]:
     """Turn a failed system call of the run itself (a full disk under the journal
     or the rewrite) into an :class:`Error`; what is finished stays journaled."""
     try:
@@ -291,8 +314,9 @@ def _run_inline(
     secret: bytes | None,
     identity: str | None,
     workers: int | None,
+    policy: Policy,
 ) -> Iterator[Outcome]:
-    mailworker.set_rekeyer(Rekeyer(ring, identity))
+    mailworker.set_rekeyer(Rekeyer(ring, identity, policy))
     try:
         for i in range(0, len(todo), _INLINE_BATCH):
             yield from mailworker.run_batch(todo[i : i + _INLINE_BATCH])
@@ -306,6 +330,7 @@ def _run_pool(
     secret: bytes | None,
     identity: str | None,
     workers: int | None,
+    policy: Policy,
 ) -> Iterator[Outcome]:
     import multiprocessing
 
@@ -315,13 +340,13 @@ def _run_pool(
     # spawn, not fork: the caller may run threads, and workers open the keyring
     # themselves from its path.
     ctx = multiprocessing.get_context("spawn")
-    args = (os.fspath(ring.path), secret, identity, os.getpid())
+    args = (os.fspath(ring.path), secret, identity, os.getpid(), policy)
     queue = iter(batches)
     # This process is one of the n workers: it re-keys batches itself whenever
     # none of the others' has finished, above all while they start (each takes
     # about half a second to import the library and open the keyring, as long
     # as a few hundred re-wraps).
-    mailworker.set_rekeyer(Rekeyer(ring, identity))
+    mailworker.set_rekeyer(Rekeyer(ring, identity, policy))
     try:
         with ProcessPoolExecutor(
             n - 1, mp_context=ctx, initializer=mailworker.init_worker, initargs=args
@@ -365,6 +390,7 @@ def _commit_mbox(
     record: Callable[[Outcome], None],
     ring: Keyring,
     identity: str | None,
+    policy: Policy,
 ) -> None:
     """Rewrite the mbox with the re-keyed messages, holding every mbox lock.
 
@@ -387,7 +413,7 @@ def _commit_mbox(
                 raise Error(f"{root} changed during the re-wrap: run again") from None
             journal.rebase(journal_header("mbox", root))
         appended = _mbox_tasks(root, work, seen.slices[count:], count)
-        for outcome in _run_inline(appended, ring, None, identity, None):
+        for outcome in _run_inline(appended, ring, None, identity, None, policy):
             record(outcome)
     raise Error(f"{root} keeps receiving mail during the re-wrap: run again")
 

@@ -13,38 +13,51 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 import time
 from collections.abc import Sequence
+from typing import Final
 
 from .._io import fsync_dir
 from ..errors import Error
 from ..keys.ring import Keyring
+from ..policy import DEFAULT, Policy
 from .journal import Outcome
 from .rekey import Rekeyed, Rekeyer
 
 __all__ = [
+    "TEMP_PREFIX",
+    "failed",
     "fsync_dir",
     "init_worker",
+    "internal_failure",
     "keep_owner_and_mode",
     "maildir_task",
     "mbox_task",
     "run_batch",
     "set_rekeyer",
+    "sync_renames",
 ]
 
 # One per worker process, set by init_worker (or in-process for workers=1).
 _REKEYER: Rekeyer | None = None
-# Directories with renames not yet fsynced (see run_batch).
+#: The name prefix of a message's temp file while it is re-keyed.
+TEMP_PREFIX: Final = ".e2ee-rewrap."
+# Directories with renames not yet fsynced (see sync_renames).
 _DIRTY_DIRS: set[str] = set()
 
 
 def init_worker(
-    ring_path: str, passphrase: bytes | None, identity: str | None, parent: int
+    ring_path: str,
+    passphrase: bytes | None,
+    identity: str | None,
+    parent: int,
+    policy: Policy = DEFAULT,
 ) -> None:
     global _REKEYER
-    _REKEYER = Rekeyer(Keyring.open(ring_path, passphrase=passphrase), identity)
+    ring = Keyring.open(ring_path, passphrase=passphrase)
+    _REKEYER = Rekeyer(ring, identity, policy)
     if parent:
-        import threading
 
         def watch() -> None:
             # A killed parent must not leave workers behind (they would idle forever
@@ -56,7 +69,11 @@ def init_worker(
         threading.Thread(target=watch, daemon=True).start()
 
 
-def _internal(mid: str, exc: Exception) -> Outcome:
+def _flat(name: str) -> str:
+    return name.replace("/", "_")
+
+
+def internal_failure(mid: str, exc: Exception) -> Outcome:
     # A bug below us (a parser raising something other than Error) must not stop a
     # bulk run: the message stays as it was and is reported. Only the exception's
     # type is shown; its text might quote message bytes.
@@ -65,7 +82,7 @@ def _internal(mid: str, exc: Exception) -> Outcome:
     )
 
 
-def _failed(mid: str, exc: Error | OSError) -> Outcome:
+def failed(mid: str, exc: Error | OSError) -> Outcome:
     # The errno tells a passing cause (a full disk) from the message's own fault.
     os_error = (exc.errno or 0) if isinstance(exc, OSError) else 0
     return Outcome(mid, "failed", _one_line(exc), os_error=os_error)
@@ -101,12 +118,16 @@ def keep_owner_and_mode(fd: int, like: os.stat_result) -> None:
 
 
 def _write_verified(
-    path: str, prefix: bytes, result: Rekeyed, like: os.stat_result | None
+    path: str,
+    prefix: bytes,
+    result: Rekeyed,
+    like: os.stat_result | None,
+    rekeyer: Rekeyer,
 ) -> None:
     """Write ``prefix`` and the re-keyed message to ``path`` (a fresh temp name,
     created 0600, or given the owner and mode of ``like``, the file it is to
     replace), fsync, read it back and verify it."""
-    assert _REKEYER is not None and result.data is not None
+    assert result.data is not None
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         if like is not None:
@@ -119,21 +140,31 @@ def _write_verified(
         written = fh.read()
     if written[: len(prefix)] != prefix:
         raise Error("verification failed: the re-keyed message was not written")
-    _REKEYER.verify(written[len(prefix) :], result.checks)
+    rekeyer.verify(written[len(prefix) :], result.checks)
 
 
-def maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
-    assert _REKEYER is not None
-    tmp = os.path.join(tmpdir, f".e2ee-rewrap.{os.getpid()}.{mid}")
+def maildir_task(
+    path: str, tmpdir: str, mid: str, rekeyer: Rekeyer | None = None
+) -> Outcome:
+    """Re-key the message file ``path`` in place (through a temp file in
+    ``tmpdir``, on the same file system), with ``rekeyer`` or this process's."""
+    rekeyer = rekeyer or _REKEYER
+    assert rekeyer is not None
+    # The thread id too: several threads of one process may share a directory;
+    # an archive's message ids are relative paths.
+    tmp = os.path.join(
+        tmpdir,
+        f"{TEMP_PREFIX}{os.getpid()}.{threading.get_ident()}.{_flat(mid)}",
+    )
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-        result = _REKEYER.rekey(data)
+        result = rekeyer.rekey(data)
         if result.data is None:
             return Outcome(mid, "skipped", result.reason, result.identity)
         st = os.stat(path)
         try:
-            _write_verified(tmp, b"", result, st)
+            _write_verified(tmp, b"", result, st, rekeyer)
             os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
             if not os.path.exists(path):
                 raise Error("the message was moved or deleted during the re-wrap")
@@ -144,9 +175,9 @@ def maildir_task(path: str, tmpdir: str, mid: str) -> Outcome:
         _DIRTY_DIRS.add(os.path.dirname(path))
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
-        return _failed(mid, exc)
+        return failed(mid, exc)
     except Exception as exc:
-        return _internal(mid, exc)
+        return internal_failure(mid, exc)
 
 
 def mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcome:
@@ -163,16 +194,16 @@ def mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcom
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         try:
-            _write_verified(tmp, chunk[:nl], result, None)
+            _write_verified(tmp, chunk[:nl], result, None, _REKEYER)
             os.replace(tmp, out)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
-        return _failed(mid, exc)
+        return failed(mid, exc)
     except Exception as exc:
-        return _internal(mid, exc)
+        return internal_failure(mid, exc)
 
 
 def run_batch(tasks: Sequence[tuple[str, tuple[object, ...]]]) -> list[Outcome]:
@@ -180,9 +211,14 @@ def run_batch(tasks: Sequence[tuple[str, tuple[object, ...]]]) -> list[Outcome]:
     try:
         return [funcs[name](*args) for name, args in tasks]  # type: ignore[operator]
     finally:
-        # The renames become durable before the parent journals them: one
-        # directory fsync per batch instead of one per message.
-        while _DIRTY_DIRS:
+        sync_renames()
+
+
+def sync_renames() -> None:
+    """Make the renames done so far durable (one fsync per directory): called
+    before the outcomes are journaled, so that a journaled message is on disk."""
+    while _DIRTY_DIRS:
+        with contextlib.suppress(KeyError):
             fsync_dir(_DIRTY_DIRS.pop())
 
 

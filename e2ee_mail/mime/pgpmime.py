@@ -8,8 +8,9 @@ protected copies of its header fields) in canonical CRLF form (RFC 3156 §3).
 Decryption opens only a message whose whole body is the multipart/encrypted entity.
 Signed and encrypted mail takes RFC 3156 §6.2's combined form: the OpenPGP message
 inside is signed then encrypted (One-Pass Signature, Literal Data holding the inner
-entity, Signature), so the mail keeps the same two-part shape. Left out: the
-nested form of §6.1 and inline PGP.
+entity, Signature), so the mail keeps the same two-part shape. Verifying also
+reads the nested form of §6.1 (a multipart/signed entity encrypted), as other
+clients send it. Left out: writing the nested form, and inline PGP.
 """
 
 from __future__ import annotations
@@ -336,20 +337,32 @@ def decrypt_verified(
     *,
     policy: Policy,
 ) -> tuple[EmailMessage, tuple[SignatureResult, ...]]:
-    """Decrypt a PGP/MIME mail and check the signatures of RFC 3156 §6.2's combined
-    form inside it: (the inner message, its header fields restored; one result per
-    signature, none when the OpenPGP message was not signed). The signatures cover
-    the whole inner entity, header fields and all."""
-    from ..openpgp import verifying
+    """Decrypt a PGP/MIME mail and check the signatures inside it: (the signed
+    message, its header fields restored; one result per signature, none when it
+    was not signed as a whole).
 
-    found: list[tuple[SignatureResult, ...]] = []
+    Both forms of RFC 3156 §6 are read. The combined form (§6.2, what we write):
+    the OpenPGP message is signed then encrypted, and its signatures cover the
+    whole inner entity, header fields and all. The nested form (§6.1, what
+    Thunderbird/Enigmail and others send): the decrypted entity is itself a
+    PGP/MIME multipart/signed (RFC 3156 §5), whose signed part is returned.
+    """
+    from ..openpgp import verifying
+    from . import pgpmime_signed
+
+    found: list[tuple[bytearray, tuple[SignatureResult, ...]]] = []
 
     def open_signed(blob: bytes | memoryview) -> bytearray:
         plain, results = verifying.decrypt_verified(blob, keys, certs, policy=policy)
-        found.append(results)
+        found.append((plain, results))
         return plain
 
     message = open_message(
         msg, open_signed, max_header_bytes=policy.max_mail_header_bytes
     )
-    return message, found[0]
+    plaintext, results = found[0]
+    if results or not pgpmime_signed.is_signed(message):
+        return message, results
+    return pgpmime_signed.verify_message(
+        message, bytes(plaintext), certs, policy=policy
+    )

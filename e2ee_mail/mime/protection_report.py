@@ -140,12 +140,22 @@ def _addresses(msg: EmailMessage, key: str) -> set[str]:
 
 def compare(inner: EmailMessage, outer: EmailMessage) -> HeaderProtectionReport:
     """The report of a mail whose sender protected its header fields: ``inner``,
-    the decrypted entity with its HP-Outer fields, against ``outer``."""
-    recorded = _recorded(inner)
+    the decrypted (or signed) entity with its HP-Outer fields, against ``outer``.
+
+    A signed-only entity (``hp="clear"``, RFC 9788 §2.1.1) hides nothing: its
+    sender showed every protected field outside as it is and records no HP-Outer
+    (any found is ignored), so the protected values are what the outside must
+    show, nothing is confidential, and an outer field that differs was changed
+    on the way."""
     names: dict[str, str] = {}  # lower-case -> spelling, first seen
     for name in inner:
         if not structural(name) and name.lower() != "hp-outer":
             names.setdefault(name.lower(), name)
+    hp = str(inner.get_param("hp", "", header="content-type")).lower()
+    if hp == "clear":
+        recorded = {key: list(_values(inner, key)) for key in names}
+    else:
+        recorded = _recorded(inner)
     confidential = tuple(
         spelling
         for key, spelling in names.items()

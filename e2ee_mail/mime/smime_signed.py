@@ -39,6 +39,7 @@ import pybase64
 
 from ..cms import envelope, pem
 from ..cms.signed import parse_signed_data
+from ..cms.signedcontent import signed_content
 from ..cms.signenv import verify_content
 from ..cms.signing import SignedDataBuilder
 from ..cms.verification import ContentHasher, hash_names, verify_signed_data
@@ -65,6 +66,7 @@ __all__ = [
     "sign_message",
     "signed_inner",
     "signed_part",
+    "unsigned_view",
     "verify_message",
     "wire_bytes",
 ]
@@ -482,6 +484,26 @@ def verify_message(
     if trust is not None:
         results = _apply_trust(results, signed, trust)
     return signed, results
+
+
+def unsigned_view(inner: EmailMessage, *, policy: Policy) -> EmailMessage:
+    """The entity an opaque signed-data ``inner`` (application/pkcs7-mime;
+    smime-type=signed-data) carries, its header fields restored, without checking
+    the signatures: what decrypting a signed-then-encrypted mail without a
+    verification gives. Any other entity (multipart/signed among them, which
+    reads as it is) is returned as it is."""
+    if inner.get_content_type() not in SMIME_TYPES:
+        return inner
+    smime_type = str(inner.get_param("smime-type", "", header="content-type"))
+    if smime_type.lower() != "signed-data":
+        return inner
+    der = bytes(payload_bytes(inner))
+    content = signed_content(der)
+    if content is der:
+        return inner
+    return headers.restore_entity(
+        bytes(content), inner, max_header_bytes=policy.max_mail_header_bytes
+    )
 
 
 def decrypt_verified(

@@ -15,7 +15,10 @@ protected header fields restored and its body as it was encrypted. The shapes
 :func:`e2ee_mail.decrypt_message` refuses are refused (the encrypted part must be
 the whole body: EFAIL), and nothing unauthenticated is written (CMS: after the tag,
 on a second pass over the spooled ciphertext; SEIPDv2: per verified chunk; SEIPDv1:
-after the MDC, from a spool sealed under a key held only in memory).
+after the MDC, from a spool sealed under a key held only in memory). A
+signed-then-encrypted S/MIME mail decrypts to the signed mail inside its opaque
+signed-data, unverified, as :func:`e2ee_mail.decrypt_message` opens it; that entity
+is held in memory to be opened.
 
 :func:`inspect_stream` describes an encrypted mail the same way, in bounded memory,
 for :func:`e2ee_mail.inspect`.
@@ -53,6 +56,9 @@ __all__ = [
     "smime_body",
 ]
 
+#: The media types of an S/MIME entity (smime.py's, not imported: a PGP/MIME
+#: decryption has no use for the CMS stack it brings).
+_SMIME_TYPES: Final = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 #: The Content-Transfer-Encodings that leave a part's octets as they are.
 _IDENTITY_ENCODINGS = ("7bit", "8bit", "binary")
 
@@ -142,10 +148,11 @@ def encrypt_stream(
     else:
         from ..core.random import random_bytes
         from ..openpgp import message
-        from ..openpgp.recipients import openpgp_certs
+        from ..openpgp.recipients import openpgp_certs, recipient_keys
         from .pgpmime import message_from_parts as pgp_message_from_parts
 
-        openpgp_certs(certs)  # refuse wrong recipients before writing
+        # Refuse wrong recipients (and what the policy refuses) before writing.
+        recipient_keys(openpgp_certs(certs), policy)
         boundary = "=-" + random_bytes(12).hex()
         outer = pgp_message_from_parts(head, b"-\n", boundary, hcp=checked)
         before, after = split_at_last_body(outer, email_policy.SMTP)
@@ -164,16 +171,25 @@ class _RestoringWriter:
     """Passes the decrypted entity to ``dst`` with its header block rewritten by
     ``headers.restore`` (protected header fields back, markers gone); the body
     goes out as it was encrypted (a signed inner part needs its exact octets). It
-    only ever receives authenticated octets."""
+    only ever receives authenticated octets.
 
-    def __init__(self, dst: BinaryIO, outer: EmailMessage, limit: int) -> None:
+    An entity that is S/MIME opaque signed-data (signed then encrypted) is held
+    in memory instead and written at :meth:`close` as the signed mail inside it,
+    unverified, as :func:`e2ee_mail.decrypt_message` gives it."""
+
+    def __init__(self, dst: BinaryIO, outer: EmailMessage, policy: Policy) -> None:
         self._dst = dst
         self._outer = outer
-        self._limit = limit
+        self._policy = policy
+        self._limit = policy.max_mail_header_bytes
         self._head: bytearray | None = bytearray()
+        self._held: bytearray | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         n = len(data)
+        if self._held is not None:
+            self._held += data
+            return n
         if self._head is None:
             self._dst.write(data)
             return n
@@ -188,7 +204,10 @@ class _RestoringWriter:
             return n
         head, self._head = self._head, None
         self._write_head(bytes(head[:end]))
-        self._dst.write(head[end:])
+        if self._held is not None:
+            self._held += head[end:]
+        else:
+            self._dst.write(head[end:])
         return n
 
     def _write_head(self, block: bytes) -> None:
@@ -200,6 +219,13 @@ class _RestoringWriter:
         # header block either way.
         start = _body_start(block)
         inner = parse_fields(block[:start])
+        smime_type = str(inner.get_param("smime-type", "", header="content-type"))
+        if (
+            inner.get_content_type() in _SMIME_TYPES
+            and smime_type.lower() == "signed-data"
+        ):
+            self._held = bytearray(block)
+            return
         self._dst.write(_header_block(headers.restore(inner, self._outer)))
         self._dst.write(block[start:])
 
@@ -207,10 +233,19 @@ class _RestoringWriter:
         self._dst.flush()
 
     def close(self) -> None:
-        """Write a header block that no body followed."""
+        """Write a header block that no body followed, or the held signed mail."""
         if self._head is not None:
             head, self._head = bytes(self._head), None
             self._write_head(head)
+        if self._held is not None:
+            from .smime_signed import unsigned_view
+            from .wire import to_bytes
+
+            held, self._held = self._held, None
+            inner = headers.restore_entity(
+                held, self._outer, max_header_bytes=self._limit
+            )
+            self._dst.write(to_bytes(unsigned_view(inner, policy=self._policy)))
 
 
 def decrypt_stream(
@@ -234,7 +269,7 @@ def decrypt_stream(
     limit = policy.max_mail_header_bytes
     block, body = streamio.read_header_block(src, limit=limit)
     outer = parse_head(block)
-    writer = _RestoringWriter(dst, outer, limit)
+    writer = _RestoringWriter(dst, outer, policy)
     out: BinaryIO = writer  # type: ignore[assignment]
     if detect.kind(outer) == "smime":
         from ..cms import envelope

@@ -98,9 +98,10 @@ def _rewrap_pgpmime(
 ) -> None:
     from .._io import PrefixedReader
     from ..openpgp import rekey
-    from ..openpgp.recipients import openpgp_certs
+    from ..openpgp.recipients import openpgp_certs, recipient_keys
 
-    openpgp_certs(certs)  # refuse wrong recipients before writing
+    # Refuse wrong recipients (and what the policy refuses) before writing.
+    recipient_keys(openpgp_certs(certs), policy)
     boundary = outer.get_boundary()
     if not boundary or not boundary.isascii():
         raise MIMEError("the PGP/MIME message has no US-ASCII boundary parameter")

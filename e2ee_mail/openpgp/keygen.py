@@ -3,7 +3,10 @@
 x25519: an Ed25519 primary key (27, certify + sign) and an X25519 subkey (25,
 encrypt). mlkem768-x25519: the same Ed25519 primary key and an ML-KEM-768+X25519
 subkey (35, RFC 9980), whose preferences already list AES-256 and AES-256/OCB as
-RFC 9980 §7.1 asks of a post-quantum certificate. rsa3072/rsa4096: an RSA primary
+RFC 9980 §7.1 asks of a post-quantum certificate. mldsa65-ed25519: that ML-KEM
+subkey under an ML-DSA-65+Ed25519 primary key (30, RFC 9980 §5), so signatures and
+self-signatures are post-quantum too (the pairing RFC 9980 §2.1 makes mandatory to
+implement; v6 only). rsa3072/rsa4096: an RSA primary
 key and an RSA encryption subkey of the same size. Self-signatures (v6, salted,
 SHA2-512): a direct-key signature carrying the key flags, Features (SEIPDv1 +
 SEIPDv2) and preferences (AEAD ciphersuites AES-256/GCM first, then AES-256/OCB
@@ -32,6 +35,7 @@ from .certs import (
 from .keymaterial import public_material, secret_material
 from .packets import (
     PK_ED25519,
+    PK_MLDSA65_ED25519,
     PK_MLKEM768_X25519,
     PK_RSA,
     PK_X25519,
@@ -89,6 +93,15 @@ PREFERENCES: Final = self_signature_preferences
 
 
 def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
+    if kind == "mldsa65-ed25519":
+        from ..core import mldsa, mlkem
+
+        return (
+            mldsa.generate(PK_MLDSA65_ED25519),
+            PK_MLDSA65_ED25519,
+            mlkem.generate(),
+            PK_MLKEM768_X25519,
+        )
     if kind == "mlkem768-x25519":
         from ..core import mlkem
 
@@ -114,18 +127,21 @@ def _new_keys(kind: str) -> tuple[SigningKey, int, object, int]:
             PK_RSA,
         )
     raise UsageError(
-        f"unknown key kind {kind!r}: use x25519, mlkem768-x25519, rsa3072 or rsa4096"
+        f"unknown key kind {kind!r}: use x25519, mlkem768-x25519, mldsa65-ed25519, "
+        "rsa3072 or rsa4096"
     )
 
 
-def subkey_material(key: object) -> tuple[bytes, bytes]:
-    """(public, plain secret) key fields of a freshly generated encryption key."""
-    if isinstance(key, x25519.X25519PrivateKey | rsa.RSAPrivateKey):
+def key_material(key: object) -> tuple[bytes, bytes]:
+    """(public, plain secret) key fields of a freshly generated key."""
+    if isinstance(
+        key, x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+    ):
         return public_material(key), secret_material(key)
-    from ..core import mlkem  # PQ keys only: kept out of the start-up path
+    from ..core import mldsa, mlkem  # PQ keys only: kept out of the start-up path
 
-    if not isinstance(key, mlkem.CompositeKemPrivateKey):
-        raise UsageError(f"cannot encode a {type(key).__name__} as a subkey")
+    if not isinstance(key, mlkem.CompositeKemPrivateKey | mldsa.CompositeSigPrivateKey):
+        raise UsageError(f"cannot encode a {type(key).__name__} as a key")
     return key.public, key.secret_bytes()
 
 
@@ -136,7 +152,8 @@ def generate_v6(
 
     Args:
         uid: the User ID, "Name <addr>" or a bare address.
-        kind: "x25519", "mlkem768-x25519", "rsa3072" or "rsa4096".
+        kind: "x25519", "mlkem768-x25519", "mldsa65-ed25519", "rsa3072" or
+            "rsa4096".
         now: the creation time (seconds since the epoch); default the clock.
         expires_in: seconds after creation when the key expires (RFC 9580
             §5.2.3.13, on every self-signature); default never.
@@ -151,8 +168,9 @@ def generate_v6(
         else []
     )
     primary_key, primary_algo, sub_key, sub_algo = _new_keys(kind)
-    primary = PublicKeyPacket(6, created, primary_algo, public_material(primary_key))
-    sub_public, sub_plain = subkey_material(sub_key)
+    primary_public, primary_plain = key_material(primary_key)
+    primary = PublicKeyPacket(6, created, primary_algo, primary_public)
+    sub_public, sub_plain = key_material(sub_key)
     subkey = PublicKeyPacket(6, created, sub_algo, sub_public)
     flags = Subpacket(SP_KEY_FLAGS, bytes([KEY_FLAG_CERTIFY | KEY_FLAG_SIGN]), True)
     direct = make_signature(
@@ -185,8 +203,7 @@ def generate_v6(
         created=created,
     )
     # v6 unprotected secret keys: usage octet 0 and the raw material, no checksum.
-    primary_secret = serialize_public_key(primary) + b"\x00"
-    primary_secret += secret_material(primary_key)
+    primary_secret = serialize_public_key(primary) + b"\x00" + primary_plain
     sub_secret = serialize_public_key(subkey) + b"\x00" + sub_plain
     return assemble_key(
         (primary, primary_secret, primary_key),
@@ -237,6 +254,11 @@ def assemble_key(
 def generate(uid: str, *, kind: str, profile: str) -> OpenPGPSecretKey:
     """Generate a key: v6 for profile "rfc9580", v4 for "rfc4880"."""
     if profile == "rfc4880":
+        if kind == "mldsa65-ed25519":
+            raise UsageError(
+                "kind mldsa65-ed25519 makes v6 keys only (RFC 9980 §5.3): use "
+                "profile rfc9580"
+            )
         from . import keygen_v4
 
         return keygen_v4.generate_v4(uid, kind=kind)

@@ -7,6 +7,9 @@ curve keys (EdDSALegacy 22, ECDH 18) are decoded by :mod:`.curves`, imported onl
 when such a key is loaded; so is `cryptography`'s X448. ML-KEM-768+X25519 (35,
 RFC 9980 §4.3.2) keeps X25519 key || ML-KEM key raw on both sides, the secret ML-KEM
 half as its 64-octet seed (core/mlkem.py); ML-KEM-1024+X448 (36) likewise with X448.
+ML-DSA-65+Ed25519 (30, RFC 9980 §5.3) keeps Ed25519 key || ML-DSA-65 key raw, the
+secret ML-DSA half as its 32-octet seed xi (core/mldsa.py); ML-DSA-87+Ed448 (31)
+likewise with Ed448 and ML-DSA-87.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .packets import (
     PK_X448,
     PK_X25519,
     PQ_KEM_ALGOS,
+    PQ_SIG_ALGOS,
 )
 from .packets.keys import PublicKeyPacket
 from .packets.wire import Reader, encode_mpi, mpi_to_int
@@ -109,6 +113,12 @@ def private_from_material(public: PublicKeyPacket, secret: bytes) -> object:
             mkey = mlkem.private_from_bytes(secret, algorithm)
             ok = mkey.public == public.material
             key = mkey
+        elif algorithm in PQ_SIG_ALGOS:
+            from ..core import mldsa  # PQ keys only: kept out of the start-up path
+
+            skey = mldsa.private_from_bytes(secret, algorithm)
+            ok = skey.public == public.material
+            key = skey
         elif algorithm in (PK_ECDH, PK_EDDSA_LEGACY):
             from . import curves  # v4 keys only: kept out of the v6 start-up path
 

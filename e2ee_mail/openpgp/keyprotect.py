@@ -37,13 +37,12 @@ from cryptography.hazmat.primitives.ciphers import (
     CipherContext,
     algorithms,
 )
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
-from ..core import kdf, random
+from ..core import random
 from ..errors import PacketError, PassphraseError, UnsupportedError, UsageError
 from ..policy import DEFAULT, Policy
 from .keymaterial import private_from_material
-from .packets import AEAD_GCM, AEAD_OCB
+from .packets import AEAD_OCB
 from .packets.header import Packet
 from .packets.keys import (
     AEAD_NONCE_SIZE,
@@ -218,28 +217,18 @@ def serialize_protection(prot: SecretKeyProtection, *, version: int) -> bytes:
     return bytes((prot.usage,)) + fields
 
 
-def _aead(aead_algo: int, key: bytes) -> AESGCM | AESOCB3:
-    if aead_algo == AEAD_GCM:
-        return AESGCM(key)
-    if aead_algo == AEAD_OCB:
-        return AESOCB3(key)
-    raise UnsupportedError(f"AEAD algorithm {aead_algo} is not supported (OCB, GCM)")
-
-
 def _aead_kek(
     prot: SecretKeyProtection,
     passphrase: bytes,
     version: int,
     packet_tag: int,
     policy: Policy = DEFAULT,
-) -> tuple[bytes, int]:
-    from .s2k import cipher_key_size, derive_key
+) -> bytes:
+    from .s2k import aead_kek
 
     assert prot.s2k is not None
-    size = cipher_key_size(prot.cipher_algo)
-    ikm = derive_key(prot.s2k, passphrase, size, policy=policy)
     info = bytes((0xC0 | packet_tag, version, prot.cipher_algo, prot.aead_algo))
-    return kdf.hkdf_sha256(ikm, salt=None, info=info, length=size), size
+    return aead_kek(prot.s2k, prot.cipher_algo, passphrase, info, policy=policy)
 
 
 def _cfb(key: bytes, iv: bytes) -> Cipher[CFB]:
@@ -328,10 +317,12 @@ def unprotect(
 
     assert prot.s2k is not None
     if prot.usage == S2K_USAGE_AEAD:
-        kek, _ = _aead_kek(prot, passphrase, version, packet_tag, policy)
+        from .s2k import aead_cipher
+
+        kek = _aead_kek(prot, passphrase, version, packet_tag, policy)
         aad = bytes((0xC0 | packet_tag,)) + public_body
         try:
-            return _aead(prot.aead_algo, kek).decrypt(prot.iv, data, aad)
+            return aead_cipher(prot.aead_algo, kek).decrypt(prot.iv, data, aad)
         except InvalidTag:
             raise PassphraseError(_WRONG_PASSPHRASE) from None
     dec = _cfb_decryptor(prot, passphrase, policy)
@@ -393,11 +384,13 @@ def protect(
     if s2k.type == S2K_ARGON2 and usage != S2K_USAGE_AEAD:
         raise UsageError("Argon2 S2K requires AEAD protection (usage 253)")
     if usage == S2K_USAGE_AEAD:
+        from .s2k import aead_cipher
+
         nonce = random.random_bytes(AEAD_NONCE_SIZE[aead_algo])
         prot = SecretKeyProtection(usage, cipher_algo, aead_algo, s2k, nonce)
-        kek, _ = _aead_kek(prot, passphrase, version, packet_tag)
+        kek = _aead_kek(prot, passphrase, version, packet_tag)
         aad = bytes((0xC0 | packet_tag,)) + public_body
-        return prot, _aead(aead_algo, kek).encrypt(nonce, material, aad)
+        return prot, aead_cipher(aead_algo, kek).encrypt(nonce, material, aad)
     iv = random.random_bytes(CIPHER_BLOCK_SIZE[cipher_algo])
     prot = SecretKeyProtection(usage, cipher_algo, 0, s2k, iv)
     key = derive_key(s2k, passphrase, cipher_key_size(cipher_algo))

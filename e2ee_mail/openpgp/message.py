@@ -16,7 +16,8 @@ protection. Left out: SKESK (passwords), signatures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, Final, Literal
 
@@ -24,12 +25,13 @@ from ..core.random import random_bytes
 from ..errors import (
     DecryptionError,
     FormatError,
+    NoMatchingKeyError,
     PacketError,
     PolicyError,
     UnsupportedError,
 )
 from ..model import Certificate, SecretKey
-from ..policy import Policy
+from ..policy import DEFAULT, Policy
 from . import armor as armor_mod
 from . import inner, ocbed, seipdv2
 from .certs import OpenPGPSecretKey
@@ -64,12 +66,13 @@ from .recipients import (
     openpgp_certs,
     openpgp_keys,
     pkesk_packets,
-    recipient_key,
+    recipient_keys,
     session_keys,
 )
 
 if TYPE_CHECKING:
     from .._io import TapReader
+    from .skesk import SKESK
     from .verifying import SignatureCollector
 
 __all__ = [
@@ -106,7 +109,12 @@ def _literal_prefix(length: int) -> bytes:
 
 
 def encrypt(
-    data: Buffer, certs: Sequence[Certificate], *, armor: bool, policy: Policy
+    data: Buffer,
+    certs: Sequence[Certificate],
+    *,
+    armor: bool,
+    policy: Policy,
+    passwords: Sequence[bytes] = (),
 ) -> bytearray:
     """Encrypt ``data`` to ``certs`` as one OpenPGP message.
 
@@ -116,6 +124,8 @@ def encrypt(
             PKESK.
         armor: ASCII armor instead of binary.
         policy: profile, chunk size and RSA minimum.
+        passwords: each also opens the message (a SKESK packet: v6 with Argon2
+            before SEIPDv2, v4 with iterated S2K before SEIPDv1).
 
     Returns:
         The message: SEIPDv2 (or SEIPDv1 for recipients without SEIPDv2 support).
@@ -128,15 +138,30 @@ def encrypt(
     Not provided: sender authentication (the message is not signed) and hiding the
     recipients' key IDs (PKESKs name them).
     """
-    recipients = openpgp_certs(certs)
+    recipients = openpgp_certs(certs) if certs or not passwords else []
     if choose_container(recipients, policy) == "seipdv1":
-        return _v1().encrypt(data, recipients, armor=armor, policy=policy)  # type: ignore[no-any-return]
-    keys = [recipient_key(c, policy) for c in recipients]
+        return _v1().encrypt(  # type: ignore[no-any-return]
+            data, recipients, armor=armor, policy=policy, passwords=passwords
+        )
+    keys = recipient_keys(recipients, policy)
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
-    pkesks = pkesk_packets(session_key, keys)
+    pkesks = pkesk_packets(session_key, keys) + password_entries(
+        session_key, passwords, 2
+    )
     return _encrypt_from_parts(data, header, session_key, pkesks, armor=armor)
+
+
+def password_entries(
+    session_key: bytes, passwords: Sequence[bytes], seipd_version: int
+) -> bytes:
+    """The SKESK packets for ``passwords`` (none: no import of the S2K code)."""
+    if not passwords:
+        return b""
+    from .skesk import password_packets
+
+    return password_packets(session_key, passwords, seipd_version=seipd_version)
 
 
 def _encrypt_from_parts(
@@ -195,7 +220,7 @@ def encrypt_stream(
     if choose_container(recipients, policy) == "seipdv1":
         _v1().encrypt_stream(src, dst, recipients, armor=armor, policy=policy)
         return
-    keys = [recipient_key(c, policy) for c in recipients]
+    keys = recipient_keys(recipients, policy)
     cipher, aead = choose_suite(recipients)
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
     header = seipdv2.new_header(cipher, aead, policy.chunk_size_octet)
@@ -263,12 +288,21 @@ class ParsedMessage:
     ``tag`` = SEIPD (18) or LibrePGP's OCB Encrypted Data (20), ``seipd_body`` and
     ``seipd_span`` whichever it is."""
 
-    __slots__ = ("armored", "binary", "pkesks", "seipd_body", "seipd_span", "tag")
+    __slots__ = (
+        "armored",
+        "binary",
+        "pkesks",
+        "seipd_body",
+        "seipd_span",
+        "skesks",
+        "tag",
+    )
 
     def __init__(self, data: Buffer, policy: Policy) -> None:
         binary, self.armored = _binary(data)
         view = memoryview(binary).cast("B")
         pkesks: list[PKESKv3 | PKESKv6] = []
+        self.skesks: list[SKESK] = []
         seipd: tuple[Buffer, int, int] | None = None
         # One pass over the packet headers (parse_span, no generator: this runs
         # once per message and a 1 KiB message is mostly overhead).
@@ -297,9 +331,11 @@ class ParsedMessage:
             elif tag in (TAG_SEIPD, TAG_OCBED):
                 seipd = (body, here, start)
                 self.tag = tag
+            elif tag == TAG_SKESK:
+                take_skesk(body, self.skesks)
             elif tag == TAG_SED:
                 raise PolicyError(SED_REFUSED)
-            elif tag not in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
+            elif tag not in (TAG_MARKER, TAG_PADDING):
                 raise PacketError(
                     f"unexpected packet type {tag} in an encrypted message"
                 )
@@ -318,10 +354,43 @@ class ParsedMessage:
         return parse_seipd_version(self.seipd_body)
 
 
+def candidate_session_keys(
+    pkesks: Sequence[PKESKv3 | PKESKv6],
+    keys: Sequence[OpenPGPSecretKey],
+    skesks: Sequence[SKESK],
+    passwords: Sequence[bytes],
+    version: int,
+    *,
+    key_size: int = 32,
+    policy: Policy,
+) -> Iterator[tuple[int | None, bytes]]:
+    """(cipher, session key) candidates: from the password entries when passwords
+    are given, then from the PKESKs (:func:`session_keys`).
+
+    Raises (when exhausted without a candidate):
+        NoMatchingKeyError: nothing names our keys, and no password entry.
+        DecryptionError: a key or password entry is there but does not open.
+    """
+    if passwords:
+        from .skesk import password_session_keys
+
+        yield from password_session_keys(skesks, passwords, version, policy=policy)
+        if not keys:
+            if not skesks:
+                raise NoMatchingKeyError("the message has no password entry")
+            raise DecryptionError()
+    yield from session_keys(pkesks, keys, version, key_size=key_size)
+
+
 def open_parsed(
-    parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]
+    parsed: ParsedMessage,
+    keys: Sequence[OpenPGPSecretKey],
+    passwords: Sequence[bytes] = (),
+    *,
+    policy: Policy = DEFAULT,
 ) -> tuple[bytearray, bytes]:
-    """(authenticated inner packets, session key)."""
+    """(authenticated inner packets, session key); ``policy`` bounds the password
+    entries' key derivation."""
     if parsed.tag == TAG_OCBED:
         return ocbed.open_with_keys(parsed.seipd_body, parsed.pkesks, keys)
     version = parsed.version
@@ -330,8 +399,14 @@ def open_parsed(
         header = parse_seipdv2_header(parsed.seipd_body)
         seipdv2.check_supported(header)
     key_size = 32 if header is None else seipdv2.CIPHER_KEY_SIZE[header.cipher]
-    for cipher, session_key in session_keys(
-        parsed.pkesks, keys, version, key_size=key_size
+    for cipher, session_key in candidate_session_keys(
+        parsed.pkesks,
+        keys,
+        parsed.skesks,
+        passwords,
+        version,
+        key_size=key_size,
+        policy=policy,
     ):
         try:
             if header is not None:
@@ -359,7 +434,13 @@ def checked_v2_key(parsed: ParsedMessage, keys: Sequence[OpenPGPSecretKey]) -> b
     raise DecryptionError()  # pragma: no cover - session_keys raises first
 
 
-def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytearray:
+def decrypt(
+    data: Buffer,
+    keys: Sequence[SecretKey],
+    *,
+    policy: Policy,
+    passwords: Sequence[bytes] = (),
+) -> bytearray:
     """Decrypt a binary or armored message.
 
     Args:
@@ -367,6 +448,7 @@ def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytea
         keys: secret keys; OpenPGP ones are tried where a PKESK names them, and
             with every anonymous PKESK.
         policy: decompression bound and nesting limit.
+        passwords: tried on the message's password entries (SKESK) first.
 
     Returns:
         The literal data, released only after every chunk and the final tag (or
@@ -377,10 +459,11 @@ def decrypt(data: Buffer, keys: Sequence[SecretKey], *, policy: Policy) -> bytea
         DecryptionError: a key was named but the message does not open with it.
         FormatError, PacketError, ArmorError: malformed input.
         PolicyError: SED (no integrity protection), a decompression bomb.
-        UnsupportedError: EAX, non-AES ciphers, passwords (SKESK).
+        UnsupportedError: EAX, non-AES ciphers.
     """
     parsed = ParsedMessage(data, policy)
-    packets, _ = open_parsed(parsed, openpgp_keys(keys))
+    ours = openpgp_keys(keys) if keys or not passwords else []
+    packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
     return inner.take_literal_data(packets, policy)
 
 
@@ -392,6 +475,7 @@ def decrypt_stream(
     policy: Policy,
     spool_dir: str | None = None,
     signatures: SignatureCollector | None = None,
+    passwords: Sequence[bytes] = (),
 ) -> None:
     """Decrypt from a stream; each chunk reaches ``dst`` once authenticated.
 
@@ -403,15 +487,30 @@ def decrypt_stream(
     :func:`e2ee_mail.openpgp.seipdv1.open_stream`), sealed under a key held only in
     memory.
     """
-    ours = openpgp_keys(keys)
+    ours = openpgp_keys(keys) if keys or not passwords else []
     head = src.read(1024)
     from .._io import PrefixedReader
 
     src = PrefixedReader(head, src)  # type: ignore[assignment]
     if armor_mod.is_armored(head):
         src = armor_mod.ArmorReader(src)  # type: ignore[assignment]
-    tag, length, partial, pkesks = read_to_seipd(src, policy)
+    skesks: list[SKESK] = []
+    tag, length, partial, pkesks = read_to_seipd(src, policy, skesks=skesks)
     body = PacketBodyReader(src, length, partial)
+
+    def first_key(version: int, key_size: int = 32) -> tuple[int | None, bytes]:
+        return next(
+            candidate_session_keys(
+                pkesks,
+                ours,
+                skesks,
+                passwords,
+                version,
+                key_size=key_size,
+                policy=policy,
+            )
+        )
+
     # The OCB Encrypted Data packet's own version octet (1) is not a SEIPD version.
     version = 0 if tag == TAG_OCBED else parse_seipd_version(body.read_exact(1))
     if version == 0:
@@ -423,11 +522,11 @@ def decrypt_stream(
         )
         seipdv2.check_supported(header)
         key_size = seipdv2.CIPHER_KEY_SIZE[header.cipher]
-        _, session_key = next(session_keys(pkesks, ours, 2, key_size=key_size))
+        _, session_key = first_key(2, key_size)
         left = None if partial or length is None else length - SEIPDV2_HEADER_SIZE
         stream = seipdv2.open_stream(body, session_key, header, left)  # type: ignore[arg-type, assignment]
     else:
-        cipher, session_key = next(session_keys(pkesks, ours, 1))
+        cipher, session_key = first_key(1)
         stream = _v1().open_stream(body, cipher, session_key, spool_dir=spool_dir)
     try:
         inner.copy_literal(stream, dst, policy, signatures)
@@ -440,7 +539,11 @@ def decrypt_stream(
 
 
 def read_to_seipd(
-    src: BinaryIO, policy: Policy, tap: TapReader | None = None
+    src: BinaryIO,
+    policy: Policy,
+    tap: TapReader | None = None,
+    *,
+    skesks: list[SKESK] | None = None,
 ) -> tuple[int, int | None, bool, list[PKESKv3 | PKESKv6]]:
     """Read a message's packets up to and including the SEIPD packet's header (or
     that of LibrePGP's OCB Encrypted Data packet): the stream counterpart of
@@ -453,6 +556,8 @@ def read_to_seipd(
         tap: the :class:`TapReader` that ``src`` is, when the caller copies the SEIPD
             packet as it came (rewrap): its kept octets are then that packet's
             header, and nothing read before it.
+        skesks: when given, the password entries (SKESK) are parsed into it;
+            otherwise they are skipped.
 
     Returns:
         The packet's type (SEIPD or OCB Encrypted Data), its first length and
@@ -483,6 +588,9 @@ def read_to_seipd(
         body = PacketBodyReader(src, length, partial)
         if tag == TAG_PKESK:
             take_pkesk(body, pkesks, policy)
+        elif tag == TAG_SKESK and skesks is not None:
+            take_skesk(body.read(policy.max_header_bytes + 1), skesks)
+            body.drain()
         elif tag in (TAG_MARKER, TAG_PADDING, TAG_SKESK):
             body.drain()
         elif tag == TAG_SED:
@@ -519,3 +627,20 @@ def take_pkesk(
         pkesks.append(parse_pkesk(raw))
     except UnsupportedError:
         return
+
+
+def take_skesk(body: Buffer, skesks: list[SKESK]) -> None:
+    """Parse one SKESK packet body into ``skesks``. RFC 9580 §5.3: entries of
+    unknown versions are skipped.
+
+    Raises:
+        PolicyError: one entry too many (:data:`skesk.MAX_PASSWORD_ENTRIES`).
+    """
+    from .skesk import MAX_PASSWORD_ENTRIES, parse_skesk
+
+    if len(skesks) >= MAX_PASSWORD_ENTRIES:
+        raise PolicyError(
+            f"more than {MAX_PASSWORD_ENTRIES} password entries in one message"
+        )
+    with contextlib.suppress(UnsupportedError):
+        skesks.append(parse_skesk(body))

@@ -3,7 +3,9 @@
 
 Encrypting: which container the recipients allow (SEIPDv2 when all advertise it),
 which AEAD ciphersuite, which key of each certificate (the newest usable encryption
-key, RSA only above the policy's minimum size), and the PKESK v6 packets.
+key, RSA only above the policy's minimum size; a post-quantum one when the
+certificate has one, and only such keys when the policy requires them), and the
+PKESK v6 packets.
 Decrypting: which PKESKs name our keys (by fingerprint or key ID), then anonymous
 ones tried with every key; v6 PKESKs go with SEIPDv2, v3 with SEIPDv1.
 """
@@ -22,7 +24,7 @@ from ..errors import (
     UsageError,
 )
 from ..model import Certificate, SecretKey
-from ..policy import Policy
+from ..policy import Policy, post_quantum_refusal
 from . import pkesk
 from .certs import KeyInfo, OpenPGPCertificate, OpenPGPSecretKey
 from .keymaterial import rsa_bits
@@ -48,6 +50,7 @@ __all__ = [
     "openpgp_keys",
     "pkesk_packets",
     "recipient_key",
+    "recipient_keys",
     "session_keys",
 ]
 
@@ -148,6 +151,35 @@ def recipient_key(cert: OpenPGPCertificate, policy: Policy) -> KeyInfo:
                 f"policy requires at least {policy.min_rsa_bits} bits"
             )
     return key
+
+
+def recipient_keys(
+    certs: Sequence[OpenPGPCertificate], policy: Policy
+) -> list[KeyInfo]:
+    """:func:`recipient_key` of each certificate; under a policy that requires
+    post-quantum encryption, only if each is a post-quantum key.
+
+    Raises:
+        PolicyError: as :func:`recipient_key`; or the policy requires
+            post-quantum keys, naming every certificate that has none.
+        UnsupportedError: as :func:`recipient_key`.
+    """
+    keys = [recipient_key(c, policy) for c in certs]
+    if policy.require_post_quantum:
+        classic = [
+            _display(cert)
+            for cert, key in zip(certs, keys, strict=True)
+            if key.packet.algorithm not in PQ_KEM_ALGOS
+        ]
+        if classic:
+            raise PolicyError(post_quantum_refusal(classic))
+    return keys
+
+
+def _display(cert: OpenPGPCertificate) -> str:
+    if cert.emails:
+        return f"{cert.fingerprint} <{cert.emails[0]}>"
+    return cert.fingerprint
 
 
 def pkesk_packets(session_key: bytes, recipients: Sequence[KeyInfo]) -> bytes:

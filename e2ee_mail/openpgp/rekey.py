@@ -51,7 +51,7 @@ from .recipients import (
     openpgp_certs,
     openpgp_keys,
     pkesk_packets,
-    recipient_key,
+    recipient_keys,
     session_keys,
 )
 
@@ -88,9 +88,7 @@ def rewrap(
         session_key = bytes([cipher]) + session_key
     else:
         _, session_key = open_parsed(parsed, openpgp_keys(keys))
-    return _rewrapped(
-        parsed, session_key, [recipient_key(c, policy) for c in recipients]
-    )
+    return _rewrapped(parsed, session_key, recipient_keys(recipients, policy))
 
 
 def rewrap_opened(
@@ -109,7 +107,7 @@ def rewrap_opened(
     check of the session key. ``data`` may be parsed already.
     """
     parsed = data if isinstance(data, ParsedMessage) else ParsedMessage(data, policy)
-    infos = [recipient_key(c, policy) for c in openpgp_certs(certs)]
+    infos = recipient_keys(openpgp_certs(certs), policy)
     packets, session_key = open_parsed(parsed, openpgp_keys(keys))
     new = _rewrapped(parsed, session_key, infos)
     return new, inner.take_literal_data(packets, policy)
@@ -198,7 +196,7 @@ def rewrap_stream(
     else:
         candidates = _candidates(pkesks, ours, 1, 32)
     # Refusals (a policy, an unusable certificate) come before anything is written.
-    infos = [recipient_key(c, policy) for c in recipients]
+    infos = recipient_keys(recipients, policy)
     openers = [
         None if header is not None else _v1_opener(cipher, key)
         for cipher, key in candidates

@@ -12,9 +12,13 @@ Subkey versions follow the primary: v6 keys get X25519 (25) or RSA subkeys and s
 v6 signatures; v4 keys get ECDH over Curve25519Legacy (18, RFC 9580 §5.5.5.6) or RSA
 subkeys and v4 signatures. Signatures are made with ``sigs.make_signature`` (SHA2-512).
 
-Left out: subkeys that may also sign (their re-binding would need a fresh embedded
-Primary Key Binding signature, §5.2.3.34, which needs the subkey to sign; they are left
-as they are), revocation of the old subkey (expiry is enough and keeps old mail
+Signing rotates the same way (:func:`add_signing_subkey`): a fresh Ed25519 signing
+subkey bound with its embedded Primary Key Binding signature (0x19, §5.2.3.34, made
+by the subkey), and the older signing subkeys re-bound with an expiry and a fresh
+back-signature (their secrets are in the key).
+
+Left out: subkeys that both encrypt and sign (left as they are), revocation of the
+old subkey (expiry is enough and keeps old mail
 openable by every implementation), and keeping the original S2K protection: the
 updated key holds unprotected secrets like every loaded key, and ``export(passphrase=)``
 protects it again.
@@ -42,7 +46,10 @@ from .curves import ECDH_KDF_PARAMS
 from .keymaterial import public_material, secret_material
 from .packets import (
     OID_CV25519,
+    OID_ED25519_LEGACY,
     PK_ECDH,
+    PK_ED25519,
+    PK_EDDSA_LEGACY,
     PK_MLKEM768_X25519,
     PK_RSA,
     PK_X25519,
@@ -53,8 +60,10 @@ from .packets import (
 from .packets.header import Packet
 from .packets.keys import PublicKeyPacket, fingerprint, serialize_public_key
 from .packets.signature import (
+    SIG_PRIMARY_BINDING,
     SIG_SUBKEY_BINDING,
     SP_CREATION_TIME,
+    SP_EMBEDDED_SIGNATURE,
     SP_ISSUER_FINGERPRINT,
     SP_ISSUER_KEY_ID,
     SP_KEY_EXPIRATION,
@@ -64,13 +73,14 @@ from .packets.signature import (
     serialize_signature,
 )
 from .packets.wire import encode_mpi
-from .sigs import key_signature_data, make_signature, verify_signature
+from .sigs import SigningKey, key_signature_data, make_signature, verify_signature
 from .tpk import KeyInfo, algorithm_name, created_time, newest_sig, public_of
 from .tpk import split_tpk as _split_tpk
 
 __all__ = [
     "KINDS",
     "add_encryption_subkey",
+    "add_signing_subkey",
     "earliest_time",
     "subkey_kind",
     "without_subkeys",
@@ -161,12 +171,15 @@ def _secret_packet(public: PublicKeyPacket, material: bytes) -> Packet:
     return Packet(TAG_SECRET_SUBKEY, body + b"\x00" + tail)
 
 
-def _signer(
-    key: OpenPGPSecretKey,
-) -> tuple[ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey, PublicKeyPacket]:
+def _signer(key: OpenPGPSecretKey) -> tuple[SigningKey, PublicKeyPacket]:
+    from ..core.mldsa import CompositeSigPrivateKey
+
     primary = key.public.primary
     private = key.private_key(primary.fingerprint)
-    if not isinstance(private, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+    if not isinstance(
+        private,
+        ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | CompositeSigPrivateKey,
+    ):
         # A GnuPG stub (primary kept offline) or an algorithm we cannot sign with.
         raise UnsupportedError(
             "the primary key cannot sign here, so no subkey can be bound to it"
@@ -277,6 +290,11 @@ def add_encryption_subkey(
     ]
     if kind is None:
         kind = subkey_kind(current[0]) if current else "x25519"
+    if kind == "mldsa65-ed25519":
+        raise UsageError(
+            "kind mldsa65-ed25519 is a primary key, and a rotation keeps the primary "
+            "key: rotate to mlkem768-x25519 for a post-quantum subkey"
+        )
     if kind not in KINDS:
         raise UsageError(f"unknown key kind {kind!r}: use {_KIND_NAMES}")
     sub, private, material = _new_subkey(kind, cert.version, when)
@@ -315,6 +333,129 @@ def add_encryption_subkey(
     packets += [
         _secret_packet(sub, material),
         Packet(TAG_SIGNATURE, serialize_signature(binding)),
+    ]
+    privates[fingerprint(sub)] = private
+    return OpenPGPSecretKey(OpenPGPCertificate(packets), privates, packets)
+
+
+def _new_signing_subkey(
+    version: int, created: int
+) -> tuple[PublicKeyPacket, ed25519.Ed25519PrivateKey, bytes]:
+    """(public subkey packet, private key, plain secret material) of an Ed25519
+    signing subkey: algorithm 27 in a v6 key, EdDSALegacy (22) in a v4 one."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    if version == 6:
+        return (
+            PublicKeyPacket(6, created, PK_ED25519, public_material(private)),
+            private,
+            secret_material(private),
+        )
+    # RFC 9580 §5.5.5.5: the OID, then the 0x40-prefixed point as an MPI.
+    material = (
+        bytes((len(OID_ED25519_LEGACY),))
+        + OID_ED25519_LEGACY
+        + encode_mpi(ecdh.encode_point(public_material(private)))
+    )
+    return (
+        PublicKeyPacket(4, created, PK_EDDSA_LEGACY, material),
+        private,
+        encode_mpi(secret_material(private)),
+    )
+
+
+def _signing_binding(
+    signer: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey,
+    primary: PublicKeyPacket,
+    sub: PublicKeyPacket,
+    sub_private: object,
+    hashed: list[Subpacket],
+    created: int,
+) -> Packet:
+    """A subkey binding (0x18) of signing subkey ``sub`` with ``hashed``, embedding
+    a fresh primary key binding signature (0x19) made by the subkey itself (RFC
+    9580 §5.2.1.9, §5.2.3.34): without it no reader takes the subkey's signatures."""
+    if not isinstance(sub_private, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+        raise UnsupportedError("the signing subkey cannot make its back-signature")
+    data = key_signature_data(primary, subkey=sub)
+    back = make_signature(
+        sub_private, sub, SIG_PRIMARY_BINDING, data, [], created=created
+    )
+    embedded = Subpacket(SP_EMBEDDED_SIGNATURE, serialize_signature(back))
+    binding = make_signature(
+        signer, primary, SIG_SUBKEY_BINDING, data, [*hashed, embedded], created=created
+    )
+    return Packet(TAG_SIGNATURE, serialize_signature(binding))
+
+
+def add_signing_subkey(
+    key: OpenPGPSecretKey, *, created: int, expire_others_at: int | None = None
+) -> OpenPGPSecretKey:
+    """Add a fresh Ed25519 signing subkey to ``key`` and expire the older ones
+    (``key`` unchanged when its primary key is post-quantum, ML-DSA+EdDSA).
+
+    The new subkey (of the primary key's version) is bound with the signing flag
+    (0x02) and its back-signature; it is the newest signing subkey, which
+    ``signing.signing_key`` prefers over the primary key. Every older signing
+    subkey usable at ``created`` whose secret is in ``key`` gets a newer binding
+    with a Key Expiration Time at ``expire_others_at`` (default ``created``) and
+    a fresh back-signature; signatures it made before then stay good (a verifier
+    judges a key at the signature's creation time).
+
+    Args:
+        key: the current secret key; its primary key must be able to sign.
+        created: creation time of the subkey and of the new signatures; not
+            earlier than the key's newest subkey or self-signature.
+
+    Raises:
+        UnsupportedError: the primary key cannot sign, or is expired or revoked.
+        UsageError: ``created`` is earlier than the key's newest part.
+    """
+    if not isinstance(key, OpenPGPSecretKey):
+        raise UsageError("add_signing_subkey() takes an OpenPGP secret key")
+    from ..core.mldsa import CompositeSigPrivateKey
+
+    cert = key.public
+    signer, primary = _signer(key)
+    if isinstance(signer, CompositeSigPrivateKey):
+        # A post-quantum primary key keeps signing itself: an Ed25519 subkey
+        # would lower every later signature to a classic one.
+        return key
+    packets, privates = key.unlocked_parts()
+    if created < _newest_time(packets, cert.subkeys):
+        raise UsageError(
+            "the new subkey must not predate the key's newest subkey or self-signature"
+        )
+    if not cert.primary.usable(created):
+        raise UnsupportedError(
+            "the primary key is expired or revoked: it cannot take a new subkey"
+        )
+    expire_at = created if expire_others_at is None else expire_others_at
+    ends = _subkey_groups(packets)
+    inserts: list[tuple[int, Packet]] = []
+    for info in cert.subkeys:
+        old_private = privates.get(info.fingerprint)
+        if not (info.flags & KEY_FLAG_SIGN and info.usable(created)):
+            continue
+        if not isinstance(old_private, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+            continue  # no secret here (a stub), or one we cannot sign with
+        if info.expires is not None and info.expires <= expire_at:
+            continue
+        old = _latest_binding(packets, primary, info.packet)
+        if old is None:
+            continue
+        kept = [s for s in old.hashed if s.type not in _FRESH | {SP_EMBEDDED_SIGNATURE}]
+        kept.append(_lifetime(info.packet, expire_at))
+        rebound = _signing_binding(
+            signer, primary, info.packet, old_private, kept, created
+        )
+        inserts.append((ends[info.fingerprint], rebound))
+    for index, packet in sorted(inserts, key=lambda t: t[0], reverse=True):
+        packets.insert(index, packet)
+    sub, private, material = _new_signing_subkey(cert.version, created)
+    flags = [Subpacket(SP_KEY_FLAGS, bytes((KEY_FLAG_SIGN,)), True)]
+    packets += [
+        _secret_packet(sub, material),
+        _signing_binding(signer, primary, sub, private, flags, created),
     ]
     privates[fingerprint(sub)] = private
     return OpenPGPSecretKey(OpenPGPCertificate(packets), privates, packets)

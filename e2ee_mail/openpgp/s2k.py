@@ -23,12 +23,14 @@ import hashlib
 from collections.abc import Callable
 from typing import Final
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from ..core import random
+from ..core import kdf, random
+from ..core.eax import AESEAX
 from ..errors import KeyLoadError, PacketError, PolicyError, UnsupportedError
 from ..policy import DEFAULT, Policy
-from .packets import CIPHER_KEY_SIZE
+from .packets import AEAD_EAX, AEAD_GCM, AEAD_OCB, CIPHER_KEY_SIZE
 
 __all__ = [
     "S2K",
@@ -37,6 +39,8 @@ __all__ = [
     "S2K_ITERATED",
     "S2K_SALTED",
     "S2K_SIMPLE",
+    "aead_cipher",
+    "aead_kek",
     "argon2_s2k",
     "cipher_key_size",
     "derive_key",
@@ -313,3 +317,31 @@ def cipher_key_size(cipher_algo: int) -> int:
             f"secret key protection cipher {cipher_algo} is not supported (AES only)"
         )
     return size
+
+
+def aead_kek(
+    s2k: S2K,
+    cipher_algo: int,
+    passphrase: bytes,
+    info: bytes,
+    *,
+    policy: Policy = DEFAULT,
+) -> bytes:
+    """The key-encryption key of an AEAD-protected secret (RFC 9580 §5.5.3, the
+    v6 SKESK of §5.3.2): HKDF-SHA256 over the S2K output, ``info`` naming the
+    packet type, its version and the algorithms."""
+    size = cipher_key_size(cipher_algo)
+    ikm = derive_key(s2k, passphrase, size, policy=policy)
+    return kdf.hkdf_sha256(ikm, salt=None, info=info, length=size)
+
+
+def aead_cipher(aead_algo: int, key: bytes) -> AESGCM | AESOCB3 | AESEAX:
+    """The AEAD of RFC 9580 §9.6 mode ``aead_algo`` under ``key`` (each takes
+    nonce, data, associated data and appends or checks a 16-octet tag)."""
+    if aead_algo == AEAD_GCM:
+        return AESGCM(key)
+    if aead_algo == AEAD_OCB:
+        return AESOCB3(key)
+    if aead_algo == AEAD_EAX:
+        return AESEAX(key)
+    raise UnsupportedError(f"AEAD algorithm {aead_algo} is not supported")

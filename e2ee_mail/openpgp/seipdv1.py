@@ -36,7 +36,7 @@ from .packets import CIPHER_KEY_SIZE, TAG_LITERAL, TAG_PKESK, TAG_SEIPD
 from .packets.header import PartialBodyWriter, serialize_header, serialize_packet
 from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.pkesk import serialize_pkesk
-from .recipients import has_pq_key, recipient_key
+from .recipients import has_pq_key, recipient_keys
 
 if TYPE_CHECKING:
     from ..core.chunkstream import ChunkOpener
@@ -99,7 +99,7 @@ def _new_session(
 ) -> tuple[bytes, bytes]:
     """A fresh session key for the strongest AES all ``recipients`` accept, and its
     PKESK packets. A refusal (the policy, an unusable certificate) comes first."""
-    keys = [recipient_key(c, policy) for c in recipients]
+    keys = recipient_keys(recipients, policy)
     cipher = choose_cipher(recipients)
     session_key = random_bytes(CIPHER_KEY_SIZE[cipher])
     return session_key, pkesk_packets(session_key, cipher, keys)
@@ -111,9 +111,14 @@ def encrypt(
     *,
     armor: bool,
     policy: Policy,
+    passwords: Sequence[bytes] = (),
 ) -> bytearray:
-    """v3 PKESKs + one SEIPDv1 packet, allocated once at its final size."""
+    """v3 PKESKs (and v4 SKESKs for ``passwords``) + one SEIPDv1 packet, allocated
+    once at its final size."""
+    from .message import password_entries
+
     session_key, pkesks = _new_session(recipients, policy)
+    pkesks += password_entries(session_key, passwords, 1)
     return _encrypt_from_parts(data, session_key, pkesks, None, armor=armor)
 
 

@@ -40,6 +40,7 @@ from .packets import (
     PK_EDDSA_LEGACY,
     PK_RSA,
     PK_RSA_SIGN_ONLY,
+    PQ_SIG_ALGOS,
     TAG_LITERAL,
     TAG_ONE_PASS_SIG,
     TAG_SIGNATURE,
@@ -91,7 +92,7 @@ BLOCK_SIGNATURE: Final = "SIGNATURE"
 #: Key flag "this key may be used to sign data" (RFC 9580 §5.2.3.29).
 FLAG_SIGN: Final = 0x02
 _SIGNING_ALGOS: Final = frozenset(
-    {PK_ED25519, PK_EDDSA_LEGACY, PK_RSA, PK_RSA_SIGN_ONLY, PK_ECDSA}
+    {PK_ED25519, PK_EDDSA_LEGACY, PK_RSA, PK_RSA_SIGN_ONLY, PK_ECDSA, *PQ_SIG_ALGOS}
 )
 _HASH_SHA256: Final = 8
 _HASH_SHA384: Final = 9
@@ -175,6 +176,10 @@ def signing_key(key: SecretKey, now: int | None = None) -> tuple[KeyInfo, object
     for info in (*subkeys, primary):
         if not (info.flags & FLAG_SIGN and info.usable(when)):
             continue
+        if info.packet.created > when:
+            # Not yet valid: readers refuse a signature older than its key (a
+            # rotation within the second dates its subkey a second ahead).
+            continue
         if info.packet.algorithm not in _SIGNING_ALGOS:
             continue
         private = key.private_key(info.fingerprint)
@@ -228,6 +233,9 @@ class DocumentSigner:
         recipients: fingerprints of the keys the message is encrypted to, named in
             Intended Recipient Fingerprint subpackets.
         now: the creation time (seconds since the epoch; default: now).
+        _salt: the v6 salt instead of a fresh one; a private seam for the
+            deterministic signature vectors only (Ed25519 is deterministic, so a
+            pinned salt and time give known bytes). Never pass it elsewhere.
 
     Raises:
         As :func:`signing_key`.
@@ -252,6 +260,7 @@ class DocumentSigner:
         text: bool = False,
         recipients: Sequence[bytes] = (),
         now: int | None = None,
+        _salt: bytes | None = None,
     ) -> None:
         when = int(time.time()) if now is None else now
         self._info, self._private = signing_key(key, when)
@@ -260,9 +269,10 @@ class DocumentSigner:
         self.version = self._info.packet.version
         self.hash_algorithm = _hash_for(self._info.packet, self._private)
         self.sig_type = SIG_TEXT if text else SIG_BINARY
-        self._salt = (
-            random_bytes(SALT_SIZE[self.hash_algorithm]) if self.version == 6 else b""
-        )
+        size = SALT_SIZE[self.hash_algorithm] if self.version == 6 else 0
+        if _salt is not None and len(_salt) != size:
+            raise UsageError(f"this signature takes a salt of {size} octets")
+        self._salt = random_bytes(size) if _salt is None and size else _salt or b""
         self._hasher = DocumentHasher(
             self.version, self.hash_algorithm, self._salt, text=text
         )
@@ -352,7 +362,8 @@ def _sign_digest(
 ) -> bytes:
     """The algorithm-specific signature fields (RFC 9580 §5.2.3.1-§5.2.3.4).
 
-    EdDSA signs the digest as its message; RSA and ECDSA sign it prehashed.
+    EdDSA signs the digest as its message; RSA and ECDSA sign it prehashed; an
+    RFC 9980 composite signs it with both EdDSA and ML-DSA.
     """
     if isinstance(private, ed25519.Ed25519PrivateKey):
         raw = primitives.sign(private, primitives.Scheme("ed25519", "sha512"), digest)
@@ -368,6 +379,11 @@ def _sign_digest(
         r, s = decode_dss_signature(der)
         size = (private.curve.key_size + 7) // 8
         return encode_mpi(r.to_bytes(size, "big")) + encode_mpi(s.to_bytes(size, "big"))
+    if packet.algorithm in PQ_SIG_ALGOS:
+        from ..core import mldsa  # PQ keys only: kept out of the start-up path
+
+        if isinstance(private, mldsa.CompositeSigPrivateKey):
+            return mldsa.sign(private, digest)
     raise UnsupportedError(
         f"signing with key algorithm {packet.algorithm} is not supported"
     )
@@ -401,10 +417,12 @@ def sign_detached(
     text: bool = False,
     armor: bool = True,
     now: int | None = None,
+    _salt: bytes | None = None,
 ) -> bytes:
     """A detached signature of ``data`` (a Signature packet alone; armored as
-    "PGP SIGNATURE")."""
-    return _detached(DocumentSigner(key, text=text, now=now), (data,), armor)
+    "PGP SIGNATURE"). ``_salt``: see :class:`DocumentSigner` (vectors only)."""
+    signer = DocumentSigner(key, text=text, now=now, _salt=_salt)
+    return _detached(signer, (data,), armor)
 
 
 def sign_detached_stream(
@@ -444,10 +462,12 @@ def sign_inline(
     text: bool = False,
     armor: bool = True,
     now: int | None = None,
+    _salt: bytes | None = None,
 ) -> bytes:
     """An inline-signed message: One-Pass Signature, Literal Data, Signature
-    (RFC 9580 §10.3), armored as "PGP MESSAGE" unless ``armor`` is False."""
-    signer = DocumentSigner(key, text=text, now=now)
+    (RFC 9580 §10.3), armored as "PGP MESSAGE" unless ``armor`` is False.
+    ``_salt``: see :class:`DocumentSigner` (vectors only)."""
+    signer = DocumentSigner(key, text=text, now=now, _salt=_salt)
     out = _inner_packets(data, signer, text)
     return (
         _armored(out, armor_mod.BLOCK_MESSAGE, signer.version) if armor else bytes(out)
@@ -534,10 +554,11 @@ def _signed_to(
 ) -> tuple[list[OpenPGPCertificate], list[KeyInfo], DocumentSigner]:
     """The recipients, the key each is encrypted to, and a signer naming each
     recipient's fingerprint (RFC 9580 §5.2.3.36)."""
-    from .recipients import openpgp_certs, recipient_key
+    from .recipients import openpgp_certs, recipient_keys
 
-    recipients = openpgp_certs(certs)
-    keys = [recipient_key(c, policy) for c in recipients]
+    # No certificate: a message only passwords open.
+    recipients = openpgp_certs(certs) if certs else []
+    keys = recipient_keys(recipients, policy)
     signer = DocumentSigner(
         key, text=text, recipients=[c.primary.fingerprint for c in recipients], now=now
     )
@@ -566,18 +587,20 @@ def encrypt_signed(
     policy: Policy,
     text: bool = False,
     now: int | None = None,
+    passwords: Sequence[bytes] = (),
 ) -> bytearray:
     """Sign then encrypt ``data``: the One-Pass Signature, Literal Data and
     Signature packets (RFC 9580 §10.3) sealed in SEIPDv2, or SEIPDv1 when a
     recipient lacks SEIPDv2, chosen and suited as for unsigned messages. The
-    signature names every recipient's fingerprint (§5.2.3.36).
+    signature names every recipient's fingerprint (§5.2.3.36). ``passwords``
+    open the message too (SKESK packets, as ``message.encrypt`` writes them).
 
     Raises:
         As ``message.encrypt`` and :func:`signing_key`.
     """
     from ..core import cfb
     from . import seipdv2
-    from .message import _v1
+    from .message import _v1, password_entries
     from .packets import TAG_SEIPD
     from .recipients import choose_container, pkesk_packets
 
@@ -585,6 +608,7 @@ def encrypt_signed(
     inner = _inner_packets(data, signer, text)
     if choose_container(recipients, policy) == "seipdv1":
         session_key, pkesks = _v1()._new_session(recipients, policy)
+        pkesks += password_entries(session_key, passwords, 1)
         body_size = 1 + cfb.sealed_size(len(inner))
         head = pkesks + serialize_header(TAG_SEIPD, body_size)
         out = bytearray(len(head) + body_size)
@@ -594,7 +618,10 @@ def encrypt_signed(
         return armor_mod.enarmor(out, crc=True) if armor else out
     header, session_key = _v2_session(recipients, policy)
     body_size = seipdv2.sealed_body_size(header, len(inner))
-    head = pkesk_packets(session_key, keys) + serialize_header(TAG_SEIPD, body_size)
+    entries = pkesk_packets(session_key, keys) + password_entries(
+        session_key, passwords, 2
+    )
+    head = entries + serialize_header(TAG_SEIPD, body_size)
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
     seipdv2.seal_into(header, session_key, b"", inner, memoryview(out)[len(head) :])

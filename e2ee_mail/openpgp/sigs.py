@@ -4,8 +4,11 @@ v6 signatures are salted (the salt is hashed first, §5.2.4) and v4 ones are not
 both hash the signed data and then the trailer of §5.2.4. Signed data for key
 signatures: the primary key (0x99/0x9B framing), then a User ID (0xB4 || 4-octet
 length || octets) or a subkey. Made here: Ed25519 (27, native 64-octet signature
-over the digest, §5.2.3.4) and RSA PKCS#1 v1.5 (1). Checked here, through
-:mod:`e2ee_mail.core.signature`: those two, EdDSALegacy (22, MPIs r and s), Ed448
+over the digest, §5.2.3.4), RSA PKCS#1 v1.5 (1) and the RFC 9980 composites
+ML-DSA-65+Ed25519 (30) and ML-DSA-87+Ed448 (31): an EdDSA and an ML-DSA signature
+over the same digest, through :mod:`e2ee_mail.core.mldsa`, v6 keys and signatures
+only, with a digest of at least 256 bits (§5.3.1). Checked here, through
+:mod:`e2ee_mail.core.signature`: those, EdDSALegacy (22, MPIs r and s), Ed448
 (28, native 114-octet signature over the digest, empty context), DSA (17, MPIs r and
 s, §5.2.3.2) and ECDSA (19, MPIs r and s over the NIST curves P-256/P-384/P-521, the
 brainpool curves P256r1/P384r1/P512r1 of §9.2, and secp256k1, which GnuPG makes).
@@ -47,6 +50,7 @@ from .packets import (
     PK_EDDSA_LEGACY,
     PK_RSA,
     PK_RSA_SIGN_ONLY,
+    PQ_SIG_ALGOS,
 )
 from .packets.keys import PublicKeyPacket, fingerprint, key_hash_prefix, key_id
 from .packets.signature import (
@@ -64,6 +68,8 @@ from .packets.wire import Reader, encode_mpi, mpi_to_int
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from ..core.mldsa import CompositeSigPrivateKey, CompositeSigPublicKey
+
     # Named in annotations only: reading `dsa.DSAPublicKey` at run time makes
     # `cryptography` warn that DSA is deprecated.
     VerifyKey: TypeAlias = (
@@ -72,7 +78,15 @@ if TYPE_CHECKING:
         | rsa.RSAPublicKey
         | dsa.DSAPublicKey
         | ec.EllipticCurvePublicKey
+        | CompositeSigPublicKey
     )
+    SigningKey: TypeAlias = (
+        ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | CompositeSigPrivateKey
+    )
+else:
+    # The composite keys are named at run time only where they are used:
+    # core.mldsa is kept out of the start-up path of every other key.
+    SigningKey = object
 
 __all__ = [
     "SigningKey",
@@ -92,7 +106,6 @@ _CRYPTO_HASHES: Final[dict[int, hashes.HashAlgorithm]] = {
     12: hashes.SHA3_256(),
     14: hashes.SHA3_512(),
 }
-SigningKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
 
 def key_signature_data(
@@ -167,11 +180,15 @@ def make_signature(
             if signer_public.algorithm == PK_ED25519
             else (encode_mpi(raw[:32]) + encode_mpi(raw[32:]))
         )
-    else:
+    elif isinstance(signer, rsa.RSAPrivateKey):
         chosen = _CRYPTO_HASHES[hash_algorithm]
         material = encode_mpi(
             signer.sign(digest, padding.PKCS1v15(), Prehashed(chosen))
         )
+    else:
+        from ..core import mldsa  # PQ keys only: kept out of the start-up path
+
+        material = mldsa.sign(signer, digest)
     return dataclasses.replace(draft, left16=digest[:2], material=material)
 
 
@@ -206,6 +223,10 @@ def _public_key_object(algorithm: int, material: bytes) -> VerifyKey:
     try:
         if algorithm == PK_ED25519:
             return ed25519.Ed25519PublicKey.from_public_bytes(material)
+        if algorithm in PQ_SIG_ALGOS:
+            from ..core import mldsa  # PQ keys only: kept out of the start-up path
+
+            return mldsa.public_from_bytes(material, algorithm)
         if algorithm == PK_ED448:
             if len(material) != _ED448_SIZE:
                 raise FormatError("malformed Ed448 public key")
@@ -300,7 +321,9 @@ def check_primitive(
     chosen = _CRYPTO_HASHES.get(hash_algorithm)
     if chosen is None:
         raise UnsupportedError(f"hash algorithm {hash_algorithm} is not supported")
-    if isinstance(key, ed25519.Ed25519PublicKey):
+    if pk_algorithm in PQ_SIG_ALGOS:
+        _check_composite(key, pk_algorithm, material, digest)
+    elif isinstance(key, ed25519.Ed25519PublicKey):
         raw = material if pk_algorithm == PK_ED25519 else _eddsa_legacy_values(material)
         signature.check_message(key, raw, digest)
     elif isinstance(key, ed448.Ed448PublicKey):
@@ -310,9 +333,32 @@ def check_primitive(
         value = reader.mpi()[2:]
         reader.end()
         signature.check_digest(key, value, digest, chosen)
-    else:
-        # ECDSA or DSA (the latter not named: see VerifyKey).
+    elif isinstance(key, ec.EllipticCurvePublicKey):
         signature.check_digest(key, _dss_values(material), digest, chosen)
+    else:
+        from ..core import mldsa
+
+        if isinstance(key, mldsa.CompositeSigPublicKey):
+            # A composite key under another algorithm's signature.
+            raise FormatError(signature.BAD_SIGNATURE)
+        # DSA, the one key left (not named: see VerifyKey).
+        signature.check_digest(key, _dss_values(material), digest, chosen)
+
+
+def _check_composite(
+    key: VerifyKey, pk_algorithm: int, material: bytes, digest: bytes
+) -> None:
+    """RFC 9980 §5.2.2: both halves of an ML-DSA + EdDSA signature over a digest
+    of at least 256 bits (§5.3.1), by a key of the signature's algorithm."""
+    from ..core import mldsa
+
+    if (
+        not isinstance(key, mldsa.CompositeSigPublicKey)
+        or key.suite.algorithm != pk_algorithm
+        or len(digest) < mldsa.MIN_DIGEST_SIZE
+    ):
+        raise FormatError(signature.BAD_SIGNATURE)
+    mldsa.check(key, material, digest)
 
 
 def verify_signature(
@@ -324,6 +370,8 @@ def verify_signature(
     """
     if sig.pk_algorithm != signer.algorithm:
         return False
+    if sig.pk_algorithm in PQ_SIG_ALGOS and sig.version != 6:
+        return False  # RFC 9980 §5.3: v6 signatures only
     if sig.version == 6 and (
         signer.version != 6 or len(sig.salt) != SALT_SIZE.get(sig.hash_algorithm)
     ):

@@ -37,6 +37,8 @@ from .packets import (
     PK_EDDSA_LEGACY,
     PK_ELGAMAL,
     PK_ELGAMAL_SIGN,
+    PK_MLDSA65_ED25519,
+    PK_MLDSA87_ED448,
     PK_MLKEM768_X25519,
     PK_MLKEM1024_X448,
     PK_RSA,
@@ -45,6 +47,7 @@ from .packets import (
     PK_X448,
     PK_X25519,
     PQ_KEM_ALGOS,
+    PQ_SIG_ALGOS,
     TAG_MARKER,
     TAG_PADDING,
     TAG_PUBLIC_KEY,
@@ -118,7 +121,16 @@ ENCRYPT_ALGOS: Final = frozenset(
 )
 #: The algorithms whose signatures sigs.py checks.
 SIGNING_ALGOS: Final = frozenset(
-    {PK_RSA, PK_RSA_SIGN_ONLY, PK_DSA, PK_ECDSA, PK_EDDSA_LEGACY, PK_ED25519, PK_ED448}
+    {
+        PK_RSA,
+        PK_RSA_SIGN_ONLY,
+        PK_DSA,
+        PK_ECDSA,
+        PK_EDDSA_LEGACY,
+        PK_ED25519,
+        PK_ED448,
+        *PQ_SIG_ALGOS,
+    }
 )
 #: Names of the public key algorithms of RFC 9580 §9.1 (and the retired 20).
 ALGORITHM_NAMES: Final = {
@@ -135,6 +147,8 @@ ALGORITHM_NAMES: Final = {
     PK_X448: "X448",
     PK_ED25519: "Ed25519",
     PK_ED448: "Ed448",
+    PK_MLDSA65_ED25519: "ML-DSA-65+Ed25519",
+    PK_MLDSA87_ED448: "ML-DSA-87+Ed448",
     PK_MLKEM768_X25519: "ML-KEM-768+X25519",
     PK_MLKEM1024_X448: "ML-KEM-1024+X448",
 }
@@ -258,9 +272,9 @@ def subkey_info(
 ) -> KeyInfo:
     sub = public_of(packet)
     data = key_signature_data(primary, subkey=sub)
-    # RFC 9980 §7.2: a binding of a post-quantum subkey made with MD5, SHA-1 or
-    # RIPEMD-160 is invalid.
-    weak = (1, 2, 3) if sub.algorithm in PQ_KEM_ALGOS else ()
+    # RFC 9980 §7.2: a binding of a post-quantum subkey (KEM or signing) made with
+    # MD5, SHA-1 or RIPEMD-160 is invalid.
+    weak = (1, 2, 3) if sub.algorithm in PQ_KEM_ALGOS | PQ_SIG_ALGOS else ()
     bindings = [
         s
         for s in sigs
@@ -357,6 +371,10 @@ def algorithm_name(packet: PublicKeyPacket) -> str:
         return "mlkem768-x25519"
     if packet.algorithm == PK_MLKEM1024_X448:
         return "mlkem1024-x448"
+    if packet.algorithm == PK_MLDSA65_ED25519:
+        return "mldsa65-ed25519"
+    if packet.algorithm == PK_MLDSA87_ED448:
+        return "mldsa87-ed448"
     if packet.algorithm == PK_ECDH:
         from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
 

@@ -176,6 +176,10 @@ def _candidates(
     return found
 
 
+#: RFC 9980 §5 composite signatures, named as keygen kinds and ``inspect`` name them.
+_PQ_SIG_NAMES: Final = {30: "mldsa65-ed25519", 31: "mldsa87-ed448"}
+
+
 def _algorithm_name(sig: SignaturePacket, key: object) -> str | None:
     hash_name = HASH_NAMES.get(sig.hash_algorithm, f"hash{sig.hash_algorithm}")
     if sig.pk_algorithm in (PK_ED25519, PK_EDDSA_LEGACY):
@@ -189,7 +193,7 @@ def _algorithm_name(sig: SignaturePacket, key: object) -> str | None:
         return "ed448"
     if sig.pk_algorithm == PK_DSA:
         return f"dsa-{hash_name}"
-    return None
+    return _PQ_SIG_NAMES.get(sig.pk_algorithm)
 
 
 def _mathematics(sig: SignaturePacket, key: VerifyKey, digest: bytes) -> bool:
@@ -589,8 +593,21 @@ def walk_signed(
         PacketError: no literal data, more than one, or an unexpected packet.
         PolicyError: nesting deeper than the policy allows, or a decompression bomb.
     """
+    return _walk_signed(packets, collector, policy, depth)[0]
+
+
+def _walk_signed(
+    packets: Buffer,
+    collector: SignatureCollector,
+    policy: Policy,
+    depth: int = 0,
+) -> tuple[Buffer, tuple[int, int] | None]:
+    """:func:`walk_signed`, with where the literal data lies in ``packets``
+    ((start, end); None when it is not a plain slice of them: compressed, or in
+    partial body lengths)."""
     found: Buffer | None = None
-    for tag, body, _, _ in iter_packet_spans(packets):
+    span: tuple[int, int] | None = None
+    for tag, body, _, end in iter_packet_spans(packets):
         if tag in (TAG_ONE_PASS_SIG, TAG_SIGNATURE):
             collector.packet(tag, body)
         elif tag in (TAG_MARKER, TAG_PADDING):
@@ -600,6 +617,8 @@ def walk_signed(
                 raise PacketError("the message holds more than one literal data packet")
             header = parse_literal_header(body)
             found = memoryview(body)[header.size :]
+            if isinstance(body, memoryview):  # a definite length: not joined
+                span = (end - len(found), end)
             collector.literal_start()
             collector.data(found)
         elif tag == TAG_COMPRESSED:
@@ -618,7 +637,7 @@ def walk_signed(
             raise PacketError(f"unexpected packet type {tag} in a signed message")
     if found is None:
         raise PacketError("the message holds no literal data")
-    return found
+    return found, span
 
 
 def _binary(data: Buffer, label: str) -> Buffer:
@@ -770,6 +789,7 @@ def decrypt_verified(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[bytearray, tuple[SignatureResult, ...]]:
     """Decrypt a message and check the signatures inside it.
 
@@ -777,7 +797,8 @@ def decrypt_verified(
         The literal data (released only after the container authenticated) and
         the verdict on each signature inside, in message order (empty when the
         message is not signed). Intended Recipient Fingerprint subpackets are
-        checked against ``keys``.
+        checked against ``keys`` (not when only ``passwords`` open the message:
+        a password has no fingerprint to be named).
 
     Raises:
         As ``message.decrypt``.
@@ -786,13 +807,34 @@ def decrypt_verified(
     from .recipients import openpgp_keys
 
     parsed = ParsedMessage(data, policy)
-    packets, _ = open_parsed(parsed, openpgp_keys(keys))
+    ours = openpgp_keys(keys) if keys or not passwords else []
+    packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
     collector = SignatureCollector()
-    content = walk_signed(packets, collector, policy)
-    results = collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
-    return bytearray(content), results
+    content, span = _walk_signed(packets, collector, policy)
+    results = collector.results(certs, policy=policy, recipients=_named(keys))
+    if span is None:
+        return bytearray(content), results
+    del content  # the last view into packets: they may be cut now
+    return _cut(packets, *span), results
+
+
+def _cut(packets: bytearray, start: int, end: int) -> bytearray:
+    """``packets[start:end]``, cut in place (no copy of a large literal data):
+    the end first, while the buffer still starts at its allocation (a small
+    shrink is only a new length), then the start (CPython moves its logical
+    start)."""
+    try:
+        del packets[end:]
+        del packets[:start]
+    except BufferError:  # a view still open on them: copy
+        return packets[start:end]
+    return packets
+
+
+def _named(keys: Sequence[SecretKey]) -> tuple[bytes, ...] | None:
+    """What an Intended Recipient Fingerprint must name: one of ``keys``, or
+    nothing to check when no key (a password) opened the message."""
+    return _decrypting_fingerprints(keys) if keys else None
 
 
 def decrypt_verified_stream(
@@ -803,6 +845,7 @@ def decrypt_verified_stream(
     *,
     policy: Policy,
     spool_dir: str | None = None,
+    passwords: Sequence[bytes] = (),
 ) -> tuple[SignatureResult, ...]:
     """:func:`decrypt_verified` from stream to stream, one pass: the literal data
     is hashed as each authenticated piece is written to ``dst``. The verdicts come
@@ -816,11 +859,15 @@ def decrypt_verified_stream(
 
     collector = SignatureCollector()
     decrypt_stream(
-        src, dst, keys, policy=policy, spool_dir=spool_dir, signatures=collector
+        src,
+        dst,
+        keys,
+        policy=policy,
+        spool_dir=spool_dir,
+        signatures=collector,
+        passwords=passwords,
     )
-    return collector.results(
-        certs, policy=policy, recipients=_decrypting_fingerprints(keys)
-    )
+    return collector.results(certs, policy=policy, recipients=_named(keys))
 
 
 def verify_inline_stream(

@@ -129,12 +129,16 @@ class Case:
 
     def message(self) -> bytes:
         """Input ``message`` (ASCII text: PEM, armor) or ``message_b64`` (binary)."""
-        if "message" in self.inputs:
-            text = self.text("message")
+        return self.message_or_b64("message")
+
+    def message_or_b64(self, name: str) -> bytes:
+        """Input ``name`` (ASCII text: PEM, armor) or ``name_b64`` (binary)."""
+        if name in self.inputs:
+            text = self.text(name)
             if not text.isascii():
-                raise Mismatch("input 'message' is not ASCII text")
+                raise Mismatch(f"input {name!r} is not ASCII text")
             return text.encode("ascii")
-        return self.b64("message_b64")
+        return self.b64(f"{name}_b64")
 
     def opened_by_every_key(
         self,

@@ -24,7 +24,7 @@ from ..openpgp.packets.pkesk import PKESKv3, serialize_pkesk
 from ..openpgp.packets.seipd import SEIPDv2Header
 from ..openpgp.recipients import recipient_key
 from ..policy import Policy
-from .case import Case, Mismatch
+from .case import Case, Mismatch, expect_equal
 
 __all__: list[str] = []
 
@@ -119,3 +119,46 @@ def run_deterministic(case: Case, policy: Policy) -> None:
     )
     if out != case.message():
         raise Mismatch("re-encrypting with the recorded randomness gives other bytes")
+
+
+def run_signature(case: Case, policy: Policy) -> None:
+    """Kind ``openpgp-signatures-deterministic``: an Ed25519 signature (v6 with
+    its salt, v4 EdDSALegacy) made at a recorded time. Input ``signature``
+    (armored) or ``signature_b64`` must verify through the public ``verify``
+    against ``cert`` (a good signature by ``expected.fingerprint`` over ``data``);
+    op ``sign`` also signs ``data`` again with ``key`` through
+    ``signing.sign_detached`` / ``sign_inline`` and compares the bytes."""
+    from .._api import verify
+    from ..openpgp import signing
+
+    signature = case.message_or_b64("signature")
+    data = case.hex("data")
+    cert = certs.load_certificate((case.directory / case.text("cert")).read_bytes())
+    inline = case.text("form") == "inline"
+    if inline:
+        verified = verify(signature, cert, policy=policy)
+    else:
+        verified = verify(data, cert, signature=signature, policy=policy)
+    expect_equal(verified.data.hex(), data.hex(), "the signed content")
+    expect_equal(
+        [s.fingerprint for s in verified.good],
+        [case.expected.get("fingerprint")],
+        "the signer",
+    )
+    if case.text("op") != "sign":
+        return
+    key = certs.load_key((case.directory / case.text("key")).read_bytes(), None)
+    make = signing.sign_inline if inline else signing.sign_detached
+    salt = case.hex("salt") if "salt" in case.inputs else None
+    again = make(
+        data,
+        key,
+        text=case.value("text") is True,
+        armor=case.value("armor") is True,
+        now=case.integer("created"),
+        _salt=salt,
+    )
+    if again != signature:
+        raise Mismatch(
+            "signing again with the recorded salt and time gives other bytes"
+        )

@@ -277,6 +277,12 @@ def test_list_shows_the_key_that_signs(tmp_path: Path) -> None:
     assert f"signs with ed25519 {v1.signing[0]}  created" in x25519
     assert "signs with itself  created" in rsa
     assert "signs with itself  created" in openpgp
+    # An OpenPGP rotation brings a signing subkey, which list names.
+    ok("keyring", "--dir", ring, "rotate", ALICE, "--format", "openpgp")
+    rotated = ok("keyring", "--dir", ring, "list", ALICE).splitlines()[-1]
+    newest = Keyring.open(ring).history(ALICE)[-1]
+    assert newest.signing is not None and newest.signing[0] != newest.fingerprint
+    assert f"signs with ed25519 {newest.signing[0]}  created" in rotated
 
 
 def test_export_appends_the_signing_certificate_of_an_x25519_identity(

@@ -35,8 +35,10 @@ def test_rotate_keeps_the_fingerprint_and_export_publishes_the_new_subkey(
     new_cert = e2ee_mail.load_certificate(after)
     assert isinstance(new_cert, OpenPGPCertificate)
     assert new_cert.fingerprint == old_cert.fingerprint == fingerprints.pop()
-    old_sub, new_sub = new_cert.subkeys
+    # The old and new encryption subkeys, and the new signing subkey.
+    old_sub, new_sub, signing_sub = new_cert.subkeys
     assert old_sub.expires is not None and new_sub.expires is None
+    assert signing_sub.flags == 0x02 and signing_sub.expires is None
     # A rotation within the second of the previous one dates the new subkey one
     # second later (a signature must be newer than the last); the old subkey expires
     # then, so ask about a moment after both rotations.

@@ -3,8 +3,9 @@
 The CLI at 1 KiB aims at no more than 1.5x the import floor of its job, and most of
 what it spends above that floor is imports. The measured wins are structural: an
 OpenPGP encrypt or decrypt never imports the CMS/MIME stacks, ``email``,
-``asn1crypto``, ``tempfile``/``shutil`` or the keyring; a CMS one never imports the
-OpenPGP/MIME stacks or ``inspect()``'s descriptions, and reading a recipient
+``asn1crypto``, ``pyasn1``, ``tempfile``/``shutil`` or the keyring; a CMS one never
+imports the OpenPGP/MIME stacks, ``inspect()``'s descriptions or the general CMS
+reader's ``pyasn1`` (the DER fast path reads our messages), and reading a recipient
 certificate imports neither ``asn1crypto`` nor private-key serialization;
 ``import e2ee_mail`` costs only the exception classes, and the argument parser builds
 only the chosen command.
@@ -55,6 +56,8 @@ _ENV = {
 _NOT_FOR_OPENPGP = (
     # other formats and their parsers
     "asn1crypto",
+    "pyasn1",
+    "pyasn1_alt_modules",
     "email",
     "e2ee_mail.cms",
     "e2ee_mail.mime",
@@ -104,6 +107,9 @@ _NOT_FOR_CMS = (
     "e2ee_mail.core.signature",
     "e2ee_mail._inspect",
     "e2ee_mail.cms.inspection",
+    # the general reader (cms/reference.py): only for what the DER fast path declines
+    "pyasn1",
+    "pyasn1_alt_modules",
     "e2ee_mail.x509.keygen",
     "e2ee_mail.keys",
     "e2ee_mail.cli_keyring",

@@ -7,6 +7,7 @@ with the primary key."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from peers import require_peer, require_pysequoia
 
 import e2ee_mail
 from e2ee_mail.model import KeyKind
+from e2ee_mail.openpgp import signing as openpgp_signing
 from e2ee_mail.x509 import certs as kx
 from e2ee_mail.x509 import keygen as x509_keygen
 
@@ -154,25 +156,53 @@ def test_openssl_signs_with_our_rsa_key_file_for_smime(
     assert [r.status for r in results] == ["good"]
 
 
-def test_gpg_key_with_a_signing_subkey_keeps_it_through_rotation(
+def test_gpg_key_with_a_signing_subkey_rotates_it(
     home: GpgHome, tmp_path: Path
 ) -> None:
     # A certify-only primary key with a signing and an encryption subkey, as
     # some people keep their keys: the keyring names the signing subkey, and a
-    # rotation replaces the encryption subkey only.
+    # rotation replaces both subkeys; gpg takes the rotated certificate and the
+    # new subkey's signatures, and the old one's made before the rotation.
     from e2ee_mail.keys.ring import Keyring
 
     uid = "Sub Signer <subsigner@example.org>"
-    home.run(["--quick-gen-key", uid, "ed25519", "cert", "never"])
+    # Made (gpg's clock set back) two days ago, rotated yesterday: each signature
+    # is newer than the key that makes it.
+    made = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    faked = ["--faked-system-time", f"{int(made.timestamp())}!"]
+    home.run([*faked, "--quick-gen-key", uid, "ed25519", "cert", "never"])
     fpr = home.fingerprints(uid)[0]
-    home.run(["--quick-add-key", fpr, "ed25519", "sign", "never"])
-    home.run(["--quick-add-key", fpr, "cv25519", "encr", "never"])
+    home.run([*faked, "--quick-add-key", fpr, "ed25519", "sign", "never"])
+    home.run([*faked, "--quick-add-key", fpr, "cv25519", "encr", "never"])
     signing_subkey = home.subkey_fingerprints(fpr)[0]
     key = e2ee_mail.load_key(home.export_secret(fpr))
     ring = Keyring.open(tmp_path / "ring")
-    added = ring.add("subsigner@example.org", key)
+    added = ring.add("subsigner@example.org", key, created=made)
     assert added.signing is not None
     assert added.signing == (signing_subkey, "eddsa-legacy")
-    rotated = ring.rotate("subsigner@example.org")
+    before = openpgp_signing.sign_detached(
+        b"before", added.key, now=int(made.timestamp()) + 3600
+    )
+    rotated = ring.rotate("subsigner@example.org", now=made + dt.timedelta(days=1))
     assert rotated.subkey != added.subkey
-    assert rotated.signing == added.signing
+    assert rotated.signing is not None and rotated.signing != added.signing
+    assert rotated.signing[1] == "eddsa-legacy"
+    (signer,) = ring.signing_keys("subsigner@example.org")
+    after = e2ee_mail.sign(b"after", signer, format="openpgp", detached=True)
+    home.import_keys(rotated.certificate.export())
+    for data, sig, subkey in (
+        (b"before", before, signing_subkey),
+        (b"after", after, rotated.signing[0]),
+    ):
+        (tmp_path / "data").write_bytes(data)
+        (tmp_path / "data.sig").write_bytes(sig)
+        proc = home.run(
+            [
+                "--status-fd",
+                "1",
+                "--verify",
+                str(tmp_path / "data.sig"),
+                str(tmp_path / "data"),
+            ]
+        )
+        assert f"[GNUPG:] VALIDSIG {subkey}" in proc.stdout.decode()

@@ -9,6 +9,9 @@
 - openpgp/deterministic-v6.json and mime/pgpmime.json: OpenPGP.js 6
   decrypts every valid message (and the OpenPGP part of every mail).
 - openpgp/deterministic-v4.json: GnuPG 2.2 decrypts every valid message.
+- openpgp/deterministic-signatures.json: GnuPG 2.2 verifies every valid v4
+  signature, OpenPGP.js 6 every valid v6 one. The CMS signature vectors are not
+  independently confirmed: OpenSSL 3.0 does not check Ed25519 SignedData.
 """
 
 from __future__ import annotations
@@ -194,3 +197,69 @@ def test_legacy_cases_need_the_legacy_preset() -> None:
         key = x509.load_key(Path(str(_rsa_key(case, "cms"))).read_bytes(), None)
         plain = envelope.decrypt(_message(case), [key], policy=LEGACY_DECRYPT)
         assert plain.hex() == case["expected"]["plaintext"]
+
+
+def _signature_cases(version: str) -> list[dict[str, Any]]:
+    return [
+        c
+        for c in _cases("openpgp/deterministic-signatures.json")
+        if f"V{version}" in c["flags"][0]
+    ]
+
+
+def _signature(case: dict[str, Any]) -> bytes:
+    inputs = case["inputs"]
+    if "signature" in inputs:
+        return str(inputs["signature"]).encode("ascii")
+    return base64.b64decode(inputs["signature_b64"])
+
+
+def test_gpg_verifies_every_deterministic_v4_signature(tmp_path: Path) -> None:
+    require_peer("gpg")
+    cases = _signature_cases("4")
+    assert cases
+    with gpg_home() as home:
+        home.import_keys((VECTORS / "keys" / "pgp4-cv25519.pub.asc").read_bytes())
+        for case in cases:
+            sig = tmp_path / f"{case['id']}.sig"
+            data = tmp_path / f"{case['id']}.data"
+            sig.write_bytes(_signature(case))
+            data.write_bytes(bytes.fromhex(case["inputs"]["data"]))
+            args = ["--status-fd", "1", "--verify", str(sig)]
+            if case["inputs"]["form"] == "detached":
+                args.append(str(data))
+            out = home.run(args).stdout.decode()
+            assert "[GNUPG:] GOODSIG" in out, case["id"]
+
+
+@pytest.mark.parametrize("case", _signature_cases("6"), ids=lambda c: str(c["id"]))
+def test_openpgpjs_verifies_deterministic_v6_signature(
+    tmp_path: Path, case: dict[str, Any]
+) -> None:
+    exe = require_peer("openpgp.js")
+    node_dir = Path(__file__).resolve().parent / "node"
+    data = bytes.fromhex(case["inputs"]["data"])
+    (tmp_path / "sig").write_bytes(_signature(case))
+    (tmp_path / "data").write_bytes(data)
+    request: dict[str, str] = {
+        "op": "verify",
+        "cert": str(VECTORS / "keys" / "pgp6-x25519.pub.asc"),
+        "output": str(tmp_path / "verdict.json"),
+    }
+    if case["inputs"]["form"] == "inline":
+        request["input"] = str(tmp_path / "sig")
+    else:
+        request.update(input=str(tmp_path / "data"), signature=str(tmp_path / "sig"))
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    proc = subprocess.run(
+        [exe, str(node_dir / "sign.mjs"), str(tmp_path / "request.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=node_dir,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    verdict = json.loads((tmp_path / "verdict.json").read_text())
+    assert [s["valid"] for s in verdict["signatures"]] == [True]
+    assert bytes.fromhex(verdict["data"]) == data

@@ -11,8 +11,9 @@ from empty to past 64 KiB (every length form), authAttrs, unauthAttrs. On each:
   (framing.EnvelopeReader) reads, and the BER form of the same envelope is left to the
   stream reader, which reads the same header from it;
 - der.recipient_infos reads the RecipientInfos to exactly what the general reader
-  (reference.py, asn1crypto) reads, or declines, and reads every entry whose shape it
-  knows; either reading serializes back to the same bytes;
+  (reference.py, pyasn1) reads, or declines, and reads every entry whose shape it
+  knows; either reading serializes back to the same bytes, which pyasn1's encoder
+  writes from the same entries too;
 - any changed octet gives the same result on both paths, or the fast path declines.
 """
 
@@ -253,6 +254,16 @@ def _entries_agree(ris_der: bytes) -> bool:
     return True
 
 
+def _serials(entries: Sequence[RecipientInfo]) -> list[int]:
+    rids = []
+    for entry in entries:
+        if isinstance(entry, KeyAgreeRecipientInfo):
+            rids += [rek.rid for rek in entry.recipient_encrypted_keys]
+        else:
+            rids.append(entry.rid)  # type: ignore[union-attr]
+    return [rid.serial_number for rid in rids if rid.serial_number is not None]
+
+
 def _fast_path_shape(entry: RecipientInfo) -> bool:
     # What der.py reads itself: an X25519 originator (RFC 8418) or an EC one
     # (RFC 5753), no other kind.
@@ -278,6 +289,10 @@ def test_fast_and_general_readers_agree(envelope: _Envelope) -> None:
     ris_der = asn1.serialize_recipient_infos(envelope.entries)
     general = reference.recipient_infos(ris_der, DEFAULT.max_recipients)
     assert asn1.serialize_recipient_infos(general) == ris_der
+    if all(serial >= 0 for serial in _serials(envelope.entries)):
+        # pyasn1's encoder writes -128, -32768 ... one octet longer than DER allows
+        # (X.690 §8.3.2); certificate serials are positive (RFC 5280 §4.1.2.2).
+        assert reference.encode_recipient_infos(list(envelope.entries)) == ris_der
     assert header.recipient_infos == general
     assert _entries_agree(ris_der) == all(map(_fast_path_shape, envelope.entries))
 

@@ -24,7 +24,9 @@ def test_der_oid_encodes_known_value() -> None:
     assert tlv.decode_oid(asn1.der_oid(oids.AES256_GCM)[2:]) == oids.AES256_GCM
 
 
-@pytest.mark.parametrize("n", [0, 1, 127, 128, 255, 256, 65535, 1 << 20, -1, -129])
+@pytest.mark.parametrize(
+    "n", [0, 1, 127, 128, 255, 256, 65535, 1 << 20, -1, -128, -129, -32768, -32769]
+)
 def test_der_int_is_minimal_twos_complement(n: int) -> None:
     from asn1crypto import core
 

@@ -1,7 +1,7 @@
 """cms/der.py: the DER fast path reads what the general reader (reference.py,
-asn1crypto) reads, or declines.
+pyasn1) reads, or declines.
 
-Every input the fast path accepts must come out of the asn1crypto path (the
+Every input the fast path accepts must come out of the pyasn1 path (the
 reference) as the same value; everything else must be declined (None), never an
 exception. Checked on real recipient entries of every kind we write, on entries with
 ukm / rKeyId / PKCS#1 v1.5, and on every single-byte mutation and truncation of them.

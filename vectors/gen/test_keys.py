@@ -38,6 +38,14 @@ X509 = (
         "x25519",
     ),
 )
+#: (file stem, uid) of X.509 Ed25519 signing keys (RFC 8419): the signing key
+#: that keygen makes beside an X25519 key, written alone.
+X509_SIGNING = (
+    (
+        "cms-ed25519",
+        "CMS Ed25519 signing test key (TEST ONLY) <cms-ed25519@test.invalid>",
+    ),
+)
 OPENPGP = (
     (
         "pgp6-x25519",
@@ -61,6 +69,14 @@ def main(force: bool) -> None:
         (KEYS / f"{stem}.key.der").write_bytes(key.export(armor=False))
         (KEYS / f"{stem}.crt.pem").write_bytes(key.public.export(armor=True))
         (KEYS / f"{stem}.crt.der").write_bytes(key.public.export(armor=False))
+    for stem, uid in X509_SIGNING:
+        if (KEYS / f"{stem}.key.pem").exists() and not force:
+            continue
+        signer = x509gen.generate(uid, kind="x25519").signing_key
+        (KEYS / f"{stem}.key.pem").write_bytes(signer.export(armor=True))
+        (KEYS / f"{stem}.key.der").write_bytes(signer.export(armor=False))
+        (KEYS / f"{stem}.crt.pem").write_bytes(signer.public.export(armor=True))
+        (KEYS / f"{stem}.crt.der").write_bytes(signer.public.export(armor=False))
     for stem, uid, kind, profile in OPENPGP:
         if (KEYS / f"{stem}.sec.asc").exists() and not force:
             continue

@@ -30,6 +30,8 @@ __all__ = [
     "PK_EDDSA_LEGACY",
     "PK_ELGAMAL",
     "PK_ELGAMAL_SIGN",
+    "PK_MLDSA65_ED25519",
+    "PK_MLDSA87_ED448",
     "PK_MLKEM768_X25519",
     "PK_MLKEM1024_X448",
     "PK_RSA",
@@ -38,6 +40,7 @@ __all__ = [
     "PK_X448",
     "PK_X25519",
     "PQ_KEM_ALGOS",
+    "PQ_SIG_ALGOS",
     "TAG_COMPRESSED",
     "TAG_LITERAL",
     "TAG_MARKER",
@@ -97,12 +100,18 @@ PK_X25519: Final = 25
 PK_X448: Final = 26
 PK_ED25519: Final = 27
 PK_ED448: Final = 28
+#: ML-DSA-65+Ed25519, RFC 9980 §2.1: v6 keys and v6 signatures only.
+PK_MLDSA65_ED25519: Final = 30
+#: ML-DSA-87+Ed448, RFC 9980 §2.1: v6 keys and v6 signatures only.
+PK_MLDSA87_ED448: Final = 31
 #: ML-KEM-768+X25519, RFC 9980 §2.1: the one post-quantum algorithm v4 keys may use.
 PK_MLKEM768_X25519: Final = 35
 #: ML-KEM-1024+X448, RFC 9980 §2.1: v6 keys only.
 PK_MLKEM1024_X448: Final = 36
 #: The post-quantum composite KEMs (RFC 9980 §4).
 PQ_KEM_ALGOS: Final = frozenset({PK_MLKEM768_X25519, PK_MLKEM1024_X448})
+#: The post-quantum composite signatures (RFC 9980 §5).
+PQ_SIG_ALGOS: Final = frozenset({PK_MLDSA65_ED25519, PK_MLDSA87_ED448})
 
 # Curve OIDs of the legacy v4 curves, RFC 9580 §9.2 (DER contents, no tag/length).
 OID_ED25519_LEGACY: Final = bytes.fromhex("2b06010401da470f01")

@@ -20,6 +20,8 @@ from . import (
     PK_ECDH,
     PK_ED25519,
     PK_EDDSA_LEGACY,
+    PK_MLDSA65_ED25519,
+    PK_MLDSA87_ED448,
     PK_MLKEM768_X25519,
     PK_MLKEM1024_X448,
     PK_X25519,
@@ -44,8 +46,9 @@ S2K_USAGE_AEAD: Final = 253
 S2K_USAGE_CFB: Final = 254
 S2K_USAGE_MALLEABLE_CFB: Final = 255
 
-# Raw public key sizes of the RFC 9580 native algorithms (§5.5.5.7-§5.5.5.10), and of
-# the RFC 9980 composite KEMs (§4.3.2: ECDH key || ML-KEM encapsulation key).
+# Raw public key sizes of the RFC 9580 native algorithms (§5.5.5.7-§5.5.5.10), of the
+# RFC 9980 composite KEMs (§4.3.2: ECDH key || ML-KEM encapsulation key) and of its
+# composite signatures (§5.3.1: EdDSA key || ML-DSA key).
 _RAW_PUBLIC: Final = {
     PK_X25519: 32,
     26: 56,
@@ -53,6 +56,8 @@ _RAW_PUBLIC: Final = {
     28: 57,
     PK_MLKEM768_X25519: 32 + 1184,
     PK_MLKEM1024_X448: 56 + 1568,
+    PK_MLDSA65_ED25519: 32 + 1952,
+    PK_MLDSA87_ED448: 57 + 2592,
 }
 # MPI counts of the public parts of the classic algorithms (§5.5.5.1-§5.5.5.4): RSA
 # n, e; ElGamal p, g, y (16, and 20, its retired encrypt-or-sign form); DSA p, q, g, y.
@@ -122,6 +127,8 @@ def public_material_length(algorithm: int, data: bytes, offset: int) -> int:
     reader = Reader(data, "public key", offset)
     if algorithm == PK_MLKEM1024_X448:
         raise PacketError("RFC 9980 §4.3.2: ML-KEM-1024+X448 keys are v6 only")
+    if algorithm in (PK_MLDSA65_ED25519, PK_MLDSA87_ED448):
+        raise PacketError("RFC 9980 §5.3: ML-DSA composite keys are v6 only")
     if algorithm in _RAW_PUBLIC:
         reader.take(_RAW_PUBLIC[algorithm])
     elif algorithm in _MPI_PUBLIC:

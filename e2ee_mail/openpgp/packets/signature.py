@@ -76,9 +76,10 @@ SP_EMBEDDED_SIGNATURE: Final = 32
 SP_ISSUER_FINGERPRINT: Final = 33
 SP_PREFERRED_AEAD: Final = 39
 
-#: Native signature sizes (Ed25519 27, Ed448 28) and MPI counts (RSA, DSA, ECDSA,
-#: EdDSALegacy), RFC 9580 §5.2.3.1-§5.2.3.5.
-_NATIVE_SIG_SIZE: Final = {27: 64, 28: 114}
+#: Native signature sizes (Ed25519 27, Ed448 28; RFC 9980 §5.3: ML-DSA-65+Ed25519
+#: 30 and ML-DSA-87+Ed448 31, EdDSA signature || ML-DSA signature) and MPI counts
+#: (RSA, DSA, ECDSA, EdDSALegacy), RFC 9580 §5.2.3.1-§5.2.3.5.
+_NATIVE_SIG_SIZE: Final = {27: 64, 28: 114, 30: 64 + 3309, 31: 114 + 4627}
 _MPI_SIG_COUNT: Final = {1: 1, 3: 1, 17: 2, 19: 2, 22: 2}
 
 #: Salt sizes per hash algorithm for v6 signatures (RFC 9580 §9.5).
@@ -125,24 +126,38 @@ class SignaturePacket:
     left16: bytes
     salt: bytes
     material: bytes
+    #: The areas parsed, by "hashed"/"unhashed": a verification asks for them a
+    #: dozen times (issuer, creation time, critical bits ...), and parsing one in
+    #: Python costs more than the rest of the checks around the signature.
+    _parsed: dict[str, tuple[Subpacket, ...]] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    #: The last hashed subpacket's body of each type (see :meth:`subpacket`).
+    _last: dict[int, bytes] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def hashed(self) -> tuple[Subpacket, ...]:
         """The hashed subpackets."""
-        return parse_subpackets(self.hashed_area)
+        found = self._parsed.get("hashed")
+        if found is None:
+            found = self._parsed["hashed"] = parse_subpackets(self.hashed_area)
+        return found
 
     @property
     def unhashed(self) -> tuple[Subpacket, ...]:
         """The unhashed subpackets."""
-        return parse_subpackets(self.unhashed_area)
+        found = self._parsed.get("unhashed")
+        if found is None:
+            found = self._parsed["unhashed"] = parse_subpackets(self.unhashed_area)
+        return found
 
     def subpacket(self, kind: int) -> bytes | None:
         """The body of the last hashed subpacket of ``kind``, or None."""
-        found = None
-        for sub in self.hashed:
-            if sub.type == kind:
-                found = sub.body
-        return found
+        if not self._last:
+            self._last.update((sub.type, sub.body) for sub in self.hashed)
+        return self._last.get(kind)
 
 
 def serialize_subpackets(subpackets: Iterable[Subpacket]) -> bytes:
@@ -159,44 +174,70 @@ def serialize_subpackets(subpackets: Iterable[Subpacket]) -> bytes:
 
 def parse_subpackets(area: bytes) -> tuple[Subpacket, ...]:
     """Split a subpacket area into subpackets."""
-    reader = Reader(area, "signature subpacket area")
+    # Indexing the octets directly (every signature checked parses its areas: a
+    # Reader's call per field costs more than the verification around it).
+    data = area if isinstance(area, bytes) else bytes(area)
+    end = len(data)
+    pos = 0
     found: list[Subpacket] = []
-    while reader.remaining:
-        first = reader.u8()
+    while pos < end:
+        first = data[pos]
         if first < 192:
             length = first
+            pos += 1
         elif first < 255:
-            length = ((first - 192) << 8) + reader.u8() + 192
+            if pos + 2 > end:
+                raise PacketError(_TRUNCATED_AREA)
+            length = ((first - 192) << 8) + data[pos + 1] + 192
+            pos += 2
         else:
-            length = reader.u32()
+            if pos + 5 > end:
+                raise PacketError(_TRUNCATED_AREA)
+            length = int.from_bytes(data[pos + 1 : pos + 5], "big")
+            pos += 5
         if length == 0:
             raise PacketError("signature subpacket has length zero")
-        kind = reader.u8()
-        found.append(Subpacket(kind & 0x7F, reader.take(length - 1), bool(kind & 0x80)))
+        if pos + length > end:
+            raise PacketError(_TRUNCATED_AREA)
+        kind = data[pos]
+        found.append(
+            Subpacket(kind & 0x7F, data[pos + 1 : pos + length], bool(kind & 0x80))
+        )
+        pos += length
     return tuple(found)
+
+
+_TRUNCATED_AREA: Final = "signature subpacket area is truncated"
+_TRUNCATED_SIGNATURE: Final = "signature packet is truncated"
 
 
 def parse_signature(body: bytes) -> SignaturePacket:
     """Parse a v4 or v6 Signature packet body."""
-    reader = Reader(body, "signature packet")
-    version = reader.u8()
+    data = body if isinstance(body, bytes) else bytes(body)
+    if not data:
+        raise PacketError(_TRUNCATED_SIGNATURE)
+    version = data[0]
     if version not in (4, 6):
         raise UnsupportedError(f"version {version} signatures are not supported")
-    sig_type = reader.u8()
-    pk_algorithm = reader.u8()
-    hash_algorithm = reader.u8()
-    size = reader.u32 if version == 6 else reader.u16
-    hashed_area = reader.take(size())
-    unhashed_area = reader.take(size())
-    left16 = reader.take(2)
+    width = 4 if version == 6 else 2
+    # Type, key and hash algorithms, then the hashed area's length.
+    pos = 4 + width
+    if len(data) < pos:
+        raise PacketError(_TRUNCATED_SIGNATURE)
+    sig_type, pk_algorithm, hash_algorithm = data[1], data[2], data[3]
+    hashed_area, pos = _field(data, pos, int.from_bytes(data[4:pos], "big"))
+    unhashed_size, pos = _field(data, pos, width)
+    unhashed_area, pos = _field(data, pos, int.from_bytes(unhashed_size, "big"))
+    left16, pos = _field(data, pos, 2)
     salt = b""
     if version == 6:
-        salt = reader.take(reader.u8())
-    parse_subpackets(hashed_area)
-    parse_subpackets(unhashed_area)
-    material = reader.rest()
+        salt_size, pos = _field(data, pos, 1)
+        salt, pos = _field(data, pos, salt_size[0])
+    material = data[pos:]
+    hashed = parse_subpackets(hashed_area)
+    unhashed = parse_subpackets(unhashed_area)
     _check_material(pk_algorithm, material)
-    return SignaturePacket(
+    packet = SignaturePacket(
         version,
         sig_type,
         pk_algorithm,
@@ -207,6 +248,15 @@ def parse_signature(body: bytes) -> SignaturePacket:
         salt,
         material,
     )
+    packet._parsed.update(hashed=hashed, unhashed=unhashed)
+    return packet
+
+
+def _field(data: bytes, pos: int, n: int) -> tuple[bytes, int]:
+    """``data[pos:pos + n]`` and the position after it."""
+    if pos + n > len(data):
+        raise PacketError(_TRUNCATED_SIGNATURE)
+    return data[pos : pos + n], pos + n
 
 
 def _check_material(pk_algorithm: int, material: bytes) -> None:
