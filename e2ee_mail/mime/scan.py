@@ -30,6 +30,7 @@ from typing import Final, Literal
 
 import pybase64
 
+from ..core import b64
 from ..errors import MIMEError, UnsupportedError
 
 __all__ = ["EncryptedPart", "encode", "extract", "find_encrypted", "splice"]
@@ -78,14 +79,27 @@ class EncryptedPart:
     where: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class _Entity:
-    ctype: bytes
-    params: dict[bytes, bytes]
-    cte: bytes
-    filename: bytes
-    body_start: int
-    body_end: int
+    """One MIME entity's header facts and body span (never changed once made; a
+    plain slotted class: several are made per message, on the re-key's hot path)."""
+
+    __slots__ = ("body_end", "body_start", "cte", "ctype", "filename", "params")
+
+    def __init__(
+        self,
+        ctype: bytes,
+        params: dict[bytes, bytes],
+        cte: bytes,
+        filename: bytes,
+        body_start: int,
+        body_end: int,
+    ) -> None:
+        self.ctype = ctype
+        self.params = params
+        self.cte = cte
+        self.filename = filename
+        self.body_start = body_start
+        self.body_end = body_end
 
 
 def find_encrypted(message: bytes) -> tuple[EncryptedPart, ...]:
@@ -117,9 +131,14 @@ def encode(part: EncryptedPart, blob: bytes) -> bytes:
         if text.startswith(b"-----BEGIN"):
             text = text.replace(b"\r\n", b"\n").replace(b"\n", part.eol)
         return text
+    width, eol = part.line_length, part.eol
+    if width > 0 and width % 4 == 0:
+        # Whole lines in one pass (pybase64's own line breaks at 76 columns), not
+        # one slice per line: the span ends without a line break, as it was found.
+        lines = b64.encode_lines(blob, width=width, eol=eol)
+        return bytes(lines[: len(lines) - len(eol)] if lines else lines)
     encoded = pybase64.b64encode(blob)
-    width = part.line_length
-    return part.eol.join(encoded[i : i + width] for i in range(0, len(encoded), width))
+    return eol.join(encoded[i : i + width] for i in range(0, len(encoded), width))
 
 
 def splice(
@@ -180,23 +199,40 @@ def _entity(data: bytes, start: int, end: int) -> _Entity:
         head_end, body_start = (m.start(), m.end()) if m else (end, end)
     fields = _header_fields(data[start:head_end])
     ctype, params = _parse_params(fields.get(b"content-type", b"text/plain"))
-    _, disp = _parse_params(b"x;" + fields.get(b"content-disposition", b""))
+    disposition = fields.get(b"content-disposition")
+    filename = None
+    if disposition:
+        filename = _parse_params(b"x;" + disposition)[1].get(b"filename")
     cte = fields.get(b"content-transfer-encoding", b"7bit").strip().lower()
-    filename = disp.get(b"filename") or params.get(b"name") or b""
+    filename = filename or params.get(b"name") or b""
     return _Entity(ctype, params, cte, filename.lower(), body_start, end)
 
 
+#: The only header fields the scan reads: all three start with "content-".
+_WANTED: Final = frozenset(
+    (b"content-type", b"content-disposition", b"content-transfer-encoding")
+)
+
+
 def _header_fields(head: bytes) -> dict[bytes, bytes]:
+    """The first occurrence of each :data:`_WANTED` field, unfolded. Other fields
+    are not parsed: a stored mail's top-level header is mostly Received and DKIM
+    lines, read on every message of a re-key."""
     fields: dict[bytes, bytes] = {}
-    name = b""
+    name = b""  # the last field's name (b"?" for one not wanted)
     for line in head.splitlines():
         if line[:1] in (b" ", b"\t") and name:
-            fields[name] += b" " + line.strip()
+            if name in fields:
+                fields[name] += b" " + line.strip()
+            continue
+        if line[:8].lower() != b"content-" and line[:1] not in (b" ", b"\t"):
+            if b":" in line:
+                name = b"?"
             continue
         key, colon, value = line.partition(b":")
         if colon:
             name = key.strip().lower()
-            if name not in fields:
+            if name in _WANTED and name not in fields:
                 fields[name] = value.strip()
     return fields
 
