@@ -33,7 +33,7 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor as armor_mod
-from . import inner, seipdv2
+from . import seipdv2
 from .certs import OpenPGPSecretKey
 from .packets import (
     TAG_LITERAL,
@@ -466,6 +466,8 @@ def decrypt(
     parsed = ParsedMessage(data, policy)
     ours = openpgp_keys(keys) if keys or not passwords else []
     packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
+    from . import inner  # decrypting only: not on an encrypt's start-up
+
     return inner.take_literal_data(packets, policy)
 
 
@@ -532,6 +534,8 @@ def decrypt_stream(
     else:
         cipher, session_key = first_key(1)
         stream = _v1().open_stream(body, cipher, session_key, spool_dir=spool_dir)
+    from . import inner  # decrypting only: not on an encrypt's start-up
+
     try:
         inner.copy_literal(stream, dst, policy, signatures)
     finally:

@@ -148,6 +148,7 @@ _NOT_FOR_UNPROTECTED_KEY = (
 #: imports some twenty binding modules.
 _NOT_FOR_ENCRYPT = (
     "e2ee_mail.openpgp.keyprotect",
+    "e2ee_mail.openpgp.inner",
     "nacl.bindings",
     *_NOT_FOR_UNPROTECTED_KEY,
 )
