@@ -400,3 +400,10 @@ def test_command_help_is_printed_in_full() -> None:
         cli.main(["encrypt", "--help"])
     assert "--to CERT" in out.getvalue()
     assert "--cipher" in out.getvalue()
+
+
+def test_the_cli_key_kinds_are_the_models() -> None:
+    from e2ee_mail import cli_options
+    from e2ee_mail.model import KEY_KINDS
+
+    assert list(KEY_KINDS) == cli_options._KINDS
