@@ -187,7 +187,12 @@ def targets(
     r: dict[str, Result], peers: dict[str, Any] | None, stat: str = "median"
 ) -> list[Row]:
     rows: list[Row] = []
-    sizes = [s for s in BULK_SIZES if any(case.endswith(f".{s}") for case in r)]
+    # 16 MiB always (n/a when not run); 256 MiB when the run has it (--bench-huge).
+    sizes = [
+        s
+        for s in BULK_SIZES
+        if s == "16MiB" or any(case.endswith(f".{s}") for case in r)
+    ]
     # 1. bytes API vs the fresh-buffer AEAD; 2. streams vs the reused-buffer file loop.
     for api, label, limit, goal in (
         ("bytes", "bytes API", "aead_fresh", 0.75),
@@ -207,6 +212,38 @@ def targets(
                             case=case,
                         )
                     )
+    # CMS decrypt_stream from a pipe (its ciphertext spooled) vs the same file loop;
+    # the 256 MiB file and pipe rows are targets of their own, n/a without
+    # --bench-huge.
+    for s in sizes:
+        case = f"cms.pipe.decrypt.{s}"
+        ours = r.get(case)
+        rows.append(
+            throughput_row(
+                f"stream decrypt from a pipe, {s}",
+                ours,
+                paired(ours, r.get(f"limit.aead_file.decrypt.{s}"), stat),
+                0.9,
+                case=case,
+            )
+        )
+    if "256MiB" not in sizes:
+        for case, label in (
+            ("cms.stream.decrypt.256MiB", "stream decrypt, 256MiB"),
+            ("cms.pipe.decrypt.256MiB", "stream decrypt from a pipe, 256MiB"),
+        ):
+            rows.append(
+                Row(
+                    label,
+                    case,
+                    "n/a",
+                    "n/a",
+                    None,
+                    ">= 0.9",
+                    None,
+                    "256 MiB cases not run (pytest --bench-huge)",
+                )
+            )
     # 3. armored / S/MIME / PGP/MIME vs the encoding limit of the same line shape.
     for s in sizes:
         for api in ("bytes", "stream"):
@@ -448,11 +485,20 @@ def rekey_rows(r: dict[str, Result], stat: str) -> list[Row]:
                         None,
                         ">= 0.5",
                         None,
-                        f"{case} not measured",
+                        f"{case} not measured (benchmarks/bench_rewrap.py)",
                     )
                 )
                 continue
             mine, limit, n = rates
+            note = "X25519; Maildir on disk; limit timed between the rounds"
+            tmpfs = r.get(f"{fmt}.mailbox.tmpfs.w{workers}")
+            cpu = mailbox_rate(tmpfs, stat) if tmpfs else None
+            if cpu is not None:
+                # No fsync cost on tmpfs: what is left is the CPU time per message.
+                note += (
+                    f"; tmpfs {cpu[0]:,.0f} vs {cpu[1]:,.0f} msg/s: "
+                    f"{cpu[0] / cpu[1]:.2f}"
+                )
             rows.append(
                 Row(
                     target,
@@ -462,7 +508,7 @@ def rekey_rows(r: dict[str, Result], stat: str) -> list[Row]:
                     mine / limit,
                     ">= 0.5",
                     mine / limit >= 0.5,
-                    "X25519; Maildir on disk; limit timed between the rounds",
+                    note,
                 )
             )
     return rows
@@ -887,6 +933,8 @@ def info_rows(r: dict[str, Result]) -> list[str]:
         "smime.message.decrypt.16MiB",
         "pgpmime.message.encrypt.16MiB",
         "pgpmime.message.decrypt.16MiB",
+        "smime.message.open.16MiB",
+        "pgpmime.message.open.16MiB",
     ):
         floor = work_floor(r, case)
         if floor is not None:
@@ -909,6 +957,9 @@ def work_floor(r: dict[str, Result], case: str) -> tuple[float, Result] | None:
     if ours is None:
         return None
     fmt, api, op, size = case.split(".")
+    if api == "message" and "paired_limit" in ours.info:
+        # bench_mime.py times this floor itself, next to the case.
+        return float(ours.info["paired_limit"][STAT[0]]), ours
     kind = "aead_file" if api == "stream" else "aead_fresh"
     aead = r.get(f"limit.{kind}.{op}.{size}")
     line_length = int(ours.info.get("line_length", 64 if "pgp" in fmt else 76))

@@ -6,12 +6,13 @@ Format packages are imported lazily, as for the message functions in _api.py.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Literal
 
 from . import _args
 from ._io import DataOrPath, read_input
 from .errors import UsageError
 from .model import (
+    KEY_KINDS,
     OPENPGP_ONLY_KINDS,
     X509_ONLY_KINDS,
     Certificate,
@@ -33,17 +34,6 @@ _OPENPGP_KEY_ARMOR = (
 def _is_openpgp_key(data: bytes) -> bool:
     stripped = data.lstrip()
     return stripped.startswith(_OPENPGP_KEY_ARMOR) or bool(data and data[0] & 0x80)
-
-
-_KINDS: Final[tuple[KeyKind, ...]] = (
-    "x25519",
-    "rsa3072",
-    "rsa4096",
-    "mlkem768-x25519",
-    "mldsa65-ed25519",
-    "mlkem768",
-    "mlkem1024",
-)
 
 
 def load_certificate(data_or_path: DataOrPath) -> Certificate:
@@ -134,7 +124,7 @@ def generate_key(
             f"{type(uid).__name__}"
         )
     chosen = _args.choice(format, "key format", ("openpgp", "x509"))
-    checked_kind = _args.choice(kind, "key kind", _KINDS)
+    checked_kind = _args.choice(kind, "key kind", KEY_KINDS)
     checked_profile = _args.choice(profile, "profile", ("rfc9580", "rfc4880"))
     if chosen == "x509":
         if checked_profile != "rfc9580":

@@ -46,6 +46,8 @@ _OUTPUT: Final = _arg(
     help="write to OUT, which appears only once the command succeeded (default: "
     "stdout; binary data goes to a terminal only with -o -)",
 )
+# model.KEY_KINDS, written out: importing the model here would load the library
+# for `--help` (a test keeps the two equal).
 _KINDS: Final = [
     "x25519",
     "rsa3072",

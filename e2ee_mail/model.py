@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import os
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from .errors import UsageError
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 __all__ = [
+    "KEY_KINDS",
     "OPENPGP_ONLY_KINDS",
     "RSA_BITS",
     "X509_ONLY_KINDS",
@@ -50,6 +51,8 @@ KeyKind = Literal[
     "mlkem768",
     "mlkem1024",
 ]
+#: Every key kind, in the order of ``KeyKind``: the one list the API and CLI check.
+KEY_KINDS: Final[tuple[KeyKind, ...]] = get_args(KeyKind)
 #: The kinds that exist in the OpenPGP format only.
 OPENPGP_ONLY_KINDS: Final = frozenset({"mlkem768-x25519", "mldsa65-ed25519"})
 #: The kinds that exist in the X.509 format only.

@@ -116,14 +116,12 @@ def peer_versions() -> dict[str, str | None]:
     return {name: peer_version(name) for name in PEERS}
 
 
-def openpgpjs(tmp_path: Path, **request: object) -> None:
-    """Run one OpenPGP.js operation (tests/interop/node/pgp.mjs reads ``request``
-    as JSON); fail with its stderr."""
+def node(script: str, *args: str) -> None:
+    """Run the OpenPGP.js script tests/interop/node/``script`` with ``args``; fail
+    with its stderr."""
     exe = require_peer("openpgp.js")
-    req = tmp_path / "request.json"
-    req.write_text(json.dumps(request))
     proc = subprocess.run(
-        [exe, str(NODE_DIR / "pgp.mjs"), str(req)],
+        [exe, str(NODE_DIR / script), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -131,3 +129,15 @@ def openpgpjs(tmp_path: Path, **request: object) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def node_request(script: str, tmp_path: Path, **request: object) -> None:
+    """Run one OpenPGP.js operation: ``script`` reads ``request`` as JSON."""
+    req = tmp_path / "request.json"
+    req.write_text(json.dumps(request))
+    node(script, str(req))
+
+
+def openpgpjs(tmp_path: Path, **request: object) -> None:
+    """Run one operation of tests/interop/node/pgp.mjs (see :func:`node_request`)."""
+    node_request("pgp.mjs", tmp_path, **request)

@@ -34,7 +34,6 @@ A codec: no cryptography, no randomness, no files opened.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Final
 
 from ..errors import ASN1Error
@@ -124,14 +123,12 @@ def _version_and_rid(
 
 
 def _algorithm(
-    buf: bytes,
-    pos: int,
-    stop: int,
-    read: Callable[[bytes], structures.AlgorithmIdentifier],
+    buf: bytes, pos: int, stop: int
 ) -> tuple[structures.AlgorithmIdentifier, int]:
-    """The AlgorithmIdentifier at ``pos``, read by ``read``; the position after it."""
+    """The AlgorithmIdentifier at ``pos`` (:func:`_read_algorithm`); the position
+    after it."""
     _, end = expect(buf, pos, stop, 0x30)
-    return read(buf[pos:end]), end
+    return _read_algorithm(buf[pos:end]), end
 
 
 def _ukm_and_wrap(
@@ -152,7 +149,7 @@ def _ukm_and_wrap(
 
 def _ktri(buf: bytes, start: int, stop: int) -> structures.KeyTransRecipientInfo:
     version, rid, pos = _version_and_rid(buf, start, stop)
-    alg, pos = _algorithm(buf, pos, stop, _read_algorithm)
+    alg, pos = _algorithm(buf, pos, stop)
     s = expect_last(buf, pos, stop, 0x04)
     return structures.KeyTransRecipientInfo(version, rid, alg, buf[s:stop])
 
@@ -197,7 +194,7 @@ def _originator(
     s, end = expect(buf, pos, stop, 0xA0)
     s = expect_last(buf, s, end, 0xA1)
     e = end
-    originator_algorithm, s = _algorithm(buf, s, e, _read_algorithm)
+    originator_algorithm, s = _algorithm(buf, s, e)
     if originator_algorithm.algorithm not in _ORIGINATOR_ALGORITHMS:
         raise Decline  # other originator keys: the general reader's
     bs, be = expect(buf, s, e, 0x03)
@@ -213,10 +210,10 @@ def _kemri(buf: bytes, start: int, stop: int) -> structures.KEMRecipientInfo:
     pos = start + len(_ORI_KEM)
     start = expect_last(buf, pos, stop, 0x30)
     version, rid, pos = _version_and_rid(buf, start, stop)
-    kem, pos = _algorithm(buf, pos, stop, _read_algorithm)
+    kem, pos = _algorithm(buf, pos, stop)
     s, pos = expect(buf, pos, stop, 0x04)
     kemct = buf[s:pos]
-    kdf, pos = _algorithm(buf, pos, stop, _read_algorithm)
+    kdf, pos = _algorithm(buf, pos, stop)
     s, pos = expect(buf, pos, stop, 0x02)
     kek_length = integer(buf, s, pos)
     ukm, wrap, e = _ukm_and_wrap(buf, pos, stop, 0xA0)

@@ -50,6 +50,7 @@ __all__ = [
     "decrypt",
     "decrypt_stream",
     "encrypt",
+    "encrypt_pieces",
     "encrypt_stream",
     "inspect",
 ]
@@ -107,6 +108,21 @@ def encrypt(
     if armor:
         return pem.armor(out)
     return out
+
+
+def encrypt_pieces(
+    pieces: Sequence[bytes],
+    certs: Sequence[Certificate],
+    *,
+    cipher: Cipher = "aes-256-gcm",
+    policy: Policy,
+) -> bytearray:
+    """:func:`encrypt` (DER) of the concatenation of ``pieces``, each sealed
+    straight into the output: a caller that builds its content in pieces (a mail
+    entity) need not join them first."""
+    return build.encrypt_pieces(
+        pieces, _sealing(certs, cipher, policy, "issuer_and_serial_number")
+    )
 
 
 def encrypt_stream(

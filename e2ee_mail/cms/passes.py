@@ -272,29 +272,28 @@ class _Opening:
         go on this thread.
         """
 
-        def check_and_copy(data: memoryview, out: bytearray) -> int:
-            # The plaintext goes into ``out`` and is overwritten there at once by
-            # the ciphertext, which is what the spool gets.
+        def check(data: memoryview, out: bytearray) -> int:
+            # The plaintext goes into a scratch buffer and is dropped; the spool
+            # gets the buffer read, the ciphertext (write_input: no copy of it).
             if self._gcm is not None:
                 self._gcm.update_into(data, out)
             else:
                 assert self._cbc is not None
                 self._cbc.update(data, _DISCARD)  # type: ignore[arg-type]
-            n = len(data)
-            out[:n] = data
-            return n
+            return len(data)
 
         overlap = _cores() > 1
         for pause_at, write_thread in ((_OVERLAP_MIN_BYTES, False), (None, overlap)):
             segments.pause_at = pause_at
             pipeline.pump(
-                check_and_copy,
+                check,
                 segments,  # type: ignore[arg-type]
                 spool,
                 [(None, None)],
                 buffers=buffers,
                 read_thread=False,  # a pipe may block for good
                 write_thread=write_thread,
+                write_input=True,
             )
             if segments.total < _OVERLAP_MIN_BYTES:
                 return

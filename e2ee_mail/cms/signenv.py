@@ -36,6 +36,7 @@ from ..x509.certs import X509SecretKey
 from . import build, envelope, oids, pem
 from .asn1 import der_length
 from .signed import parse_signed_data, read_signed_data
+from .signedcontent import looks_signed
 from .signing import SignedDataBuilder
 from .tlv import EOC
 from .verification import ContentHasher, hash_names, verify_signed_data
@@ -44,15 +45,12 @@ __all__ = [
     "SigningReader",
     "encrypt_signed",
     "encrypt_signed_stream",
-    "is_signed_data",
     "open_signed",
     "verify_content",
 ]
 
 #: Body octets read per chunk: each becomes one OCTET STRING of the BER content.
 _CHUNK: Final = 1 << 16
-#: The DER of id-signedData, which a SignedData ContentInfo names in its first octets.
-_SIGNED_DATA_OID: Final = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
 #: Bodies up to this size are signed whole, then encrypted (see encrypt_signed).
 _SMALL_BYTES: Final = 256 << 10
 #: Body octets hashed then encrypted at a time by encrypt_signed: small enough to
@@ -229,11 +227,6 @@ def encrypt_signed_stream(
     )
 
 
-def is_signed_data(head: bytes | bytearray | memoryview) -> bool:
-    """Whether ``head`` starts a ContentInfo that names id-signedData."""
-    return bool(head[:1] == b"\x30") and _SIGNED_DATA_OID in bytes(head[:32])
-
-
 def verify_content(
     plaintext: bytes | bytearray | memoryview,
     certs: Sequence[Certificate],
@@ -244,7 +237,7 @@ def verify_content(
     """(the content, the signatures' results) of a decrypted plaintext: the content
     a SignedData carries and its signatures, or the plaintext itself and no
     result when it is not SignedData (or SignedData without its content)."""
-    if not is_signed_data(plaintext):
+    if not looks_signed(plaintext):
         return plaintext, ()
     try:
         sd = parse_signed_data(bytes(plaintext), max_signers=_MAX_SIGNERS)
@@ -305,7 +298,7 @@ def open_signed(
     """Decrypt a CMS message, then verify the SignedData inside it, if any (see
     :func:`verify_content`)."""
     plaintext = envelope.decrypt(data, keys, policy=policy)
-    if is_signed_data(plaintext):
+    if looks_signed(plaintext):
         done = _verify_in_place(plaintext, certs, policy=policy)
         if done is not None:
             return done

@@ -20,7 +20,6 @@ The streaming sealer and opener (two reused buffers) are in ``chunkstream.py``.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Final, Literal, Protocol
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESOCB3
 
 from ..errors import DecryptionError, UsageError
 from .aead import GCMStreamSealer
-from .eax import AESEAX
+from .record import Record
 
 __all__ = [
     "PARALLEL_MIN_BYTES",
@@ -63,8 +62,7 @@ class _AEAD(Protocol):
     ) -> int: ...
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ChunkParams:
+class ChunkParams(Record):
     """Everything the chunk loop needs.
 
     Attributes:
@@ -77,23 +75,47 @@ class ChunkParams:
         style: "rfc9580" (SEIPDv2) or "librepgp" (the LibrePGP AEAD packet).
     """
 
+    _fields = ("mode", "key", "nonce_prefix", "chunk_size", "aad", "style")
+    __slots__ = _fields
     mode: Mode
-    key: bytes = dataclasses.field(repr=False)
+    key: bytes
     nonce_prefix: bytes
     chunk_size: int
     aad: bytes
-    style: Style = "rfc9580"
+    style: Style
 
-    def __post_init__(self) -> None:
-        if self.mode not in NONCE_SIZE:
-            raise UsageError(f"unknown chunked AEAD mode {self.mode!r}")
-        if self.style not in ("rfc9580", "librepgp"):
-            raise UsageError(f"unknown chunk style {self.style!r}")
-        index_size = 8 if self.style == "rfc9580" else 0
-        if len(self.nonce_prefix) + index_size != NONCE_SIZE[self.mode]:
+    def __init__(
+        self,
+        mode: Mode,
+        key: bytes,
+        nonce_prefix: bytes,
+        chunk_size: int,
+        aad: bytes,
+        style: Style = "rfc9580",
+    ) -> None:
+        if mode not in NONCE_SIZE:
+            raise UsageError(f"unknown chunked AEAD mode {mode!r}")
+        if style not in ("rfc9580", "librepgp"):
+            raise UsageError(f"unknown chunk style {style!r}")
+        index_size = 8 if style == "rfc9580" else 0
+        if len(nonce_prefix) + index_size != NONCE_SIZE[mode]:
             raise UsageError("nonce prefix has the wrong size for the mode")
-        if self.chunk_size <= 0:
+        if chunk_size <= 0:
             raise UsageError("chunk size must be positive")
+        setattr_ = object.__setattr__
+        setattr_(self, "mode", mode)
+        setattr_(self, "key", key)
+        setattr_(self, "nonce_prefix", nonce_prefix)
+        setattr_(self, "chunk_size", chunk_size)
+        setattr_(self, "aad", aad)
+        setattr_(self, "style", style)
+
+    def __repr__(self) -> str:
+        # The message key never appears in a repr.
+        return (
+            f"ChunkParams(mode={self.mode!r}, nonce_prefix={self.nonce_prefix!r}, "
+            f"chunk_size={self.chunk_size!r}, aad={self.aad!r}, style={self.style!r})"
+        )
 
     def cipher(self) -> _AEAD:
         """The AEAD object for this key (`cryptography`'s, or ``eax.AESEAX``)."""
@@ -101,6 +123,8 @@ class ChunkParams:
             return AESGCM(self.key)
         if self.mode == "ocb":
             return AESOCB3(self.key)
+        from .eax import AESEAX  # LibrePGP only: kept out of every other start-up
+
         return AESEAX(self.key)
 
     def nonce(self, index: int) -> bytes:

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, mldsa
 
 from ..errors import FormatError, UnsupportedError
+from .signature import BAD_SIGNATURE
 
 __all__ = [
     "MIN_DIGEST_SIZE",
@@ -46,7 +47,6 @@ SEED_SIZE: Final = 32
 #: RFC 9980 §5.3.1: the data digest a composite signature signs has at least 256
 #: bits; a verifier refuses a shorter one.
 MIN_DIGEST_SIZE: Final = 32
-_BAD: Final = "the signature does not verify"
 
 
 EdPublicKey = ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
@@ -250,7 +250,7 @@ def check(key: CompositeSigPublicKey, signature: bytes, message: bytes) -> None:
     """
     suite = key.suite
     if len(signature) != suite.signature_size:
-        raise FormatError(_BAD)
+        raise FormatError(BAD_SIGNATURE)
     split = suite.eddsa_signature_size
     try:
         # Both halves are always checked, so the time taken does not say which
@@ -258,9 +258,9 @@ def check(key: CompositeSigPublicKey, signature: bytes, message: bytes) -> None:
         eddsa_ok = _holds(key.eddsa, signature[:split], message)
         mldsa_ok = _holds(key.mldsa, signature[split:], message)
     except ValueError:
-        raise FormatError(_BAD) from None
+        raise FormatError(BAD_SIGNATURE) from None
     if not (eddsa_ok and mldsa_ok):
-        raise FormatError(_BAD)
+        raise FormatError(BAD_SIGNATURE)
 
 
 def _holds(key: EdPublicKey | MLDSAPublicKey, signature: bytes, message: bytes) -> bool:

@@ -48,6 +48,7 @@ class Buffers:
         self.size = size
         self._inputs: list[bytearray] = []
         self._outputs: list[bytearray] = []
+        self._scratch: bytearray | None = None
 
     def inputs(self, count: int) -> list[bytearray]:
         """``count`` read buffers of :attr:`size` octets."""
@@ -60,6 +61,12 @@ class Buffers:
         while len(self._outputs) < count:
             self._outputs.append(bytearray(self.size + 15))
         return self._outputs[:count]
+
+    def scratch(self) -> bytearray:
+        """Where a write_input pass ciphers an output buffer's worth of input."""
+        if self._scratch is None:
+            self._scratch = bytearray(self.size + 30)
+        return self._scratch
 
 
 class _Stop(Exception):
@@ -75,6 +82,7 @@ def pump(
     buffers: Buffers,
     read_thread: bool,
     write_thread: bool,
+    write_input: bool = False,
 ) -> int:
     """Run ``update_into`` over the ``ranges`` of ``src``, writing to ``dst``.
 
@@ -88,6 +96,9 @@ def pump(
         buffers: where the octets go on their way (``buffers.size`` per read).
         read_thread: read on a thread of its own (``src`` never blocks for long).
         write_thread: write on a thread of its own (likewise ``dst``).
+        write_input: ``dst`` gets what was read, not what ``update_into`` made (a
+            pass that checks a tag while it spools the ciphertext): no copy of the
+            input into an output buffer. Reads then stay on the calling thread.
 
     Returns:
         The number of octets read.
@@ -95,9 +106,13 @@ def pump(
     Raises:
         FormatError: ``src`` ended inside a range.
     """
+    if write_input and read_thread:
+        raise ValueError("write_input reads on the calling thread")
     run = _Run(update_into, src, dst, ranges, buffers)
     return run.go(
-        read_thread=read_thread, write_thread=write_thread and dst is not None
+        read_thread=read_thread,
+        write_thread=write_thread and dst is not None,
+        write_input=write_input,
     )
 
 
@@ -127,7 +142,7 @@ class _Run:
         self._full_out: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._read = 0
 
-    def go(self, *, read_thread: bool, write_thread: bool) -> int:
+    def go(self, *, read_thread: bool, write_thread: bool, write_input: bool) -> int:
         threads = []
         if read_thread:
             for buf in self._buffers.inputs(DEPTH):
@@ -140,7 +155,11 @@ class _Run:
         for thread in threads:
             thread.start()
         try:
-            inputs = self._queued_inputs() if read_thread else self._inputs()
+            if write_input:
+                self._pass_input(write_thread)
+                inputs: Iterator[_Item] = iter(())
+            else:
+                inputs = self._queued_inputs() if read_thread else self._inputs()
             out = None if write_thread else self._buffers.outputs(1)[0]
             for buf, n in inputs:
                 if out is None:
@@ -171,6 +190,34 @@ class _Run:
             self._full_out.put(None)  # and a writer waiting for work
             for thread in threads:
                 thread.join()
+
+    def _pass_input(self, write_thread: bool) -> None:
+        """The write_input loop: each buffer read is ciphered into a scratch buffer
+        and then written itself. With a writing thread the read buffers are the
+        ``DEPTH`` output buffers, taken back from the writer once written."""
+        scratch = self._buffers.scratch()
+
+        taken: list[bytearray] = []  # the buffer read into last, until handed on
+
+        def next_buffer() -> bytearray:
+            if not write_thread:
+                return self._buffers.outputs(1)[0]
+            item = self._free_out.get()
+            if isinstance(item, BaseException):
+                raise item
+            taken.append(item)
+            return item
+
+        for buf, n in self._reads(next_buffer):
+            self._update_into(memoryview(buf)[:n], scratch)
+            if write_thread:
+                taken.clear()
+                self._full_out.put((buf, n))
+            elif self._dst is not None:
+                self._dst.write(memoryview(buf)[:n])
+        # The read that found the end took a buffer: every DEPTH must come back.
+        for buf in taken:
+            self._free_out.put(buf)
 
     # --- reading -------------------------------------------------------------
 

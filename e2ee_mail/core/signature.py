@@ -28,7 +28,6 @@ Left out: Ed25519ph, signing with DSA or Ed448, MD5 and SHA-1 in a :class:`Schem
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Final, Literal, cast
 
 from cryptography.exceptions import InvalidSignature
@@ -48,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from ..errors import FormatError
+from .record import Record
 
 __all__ = [
     "BAD_SIGNATURE",
@@ -84,8 +84,7 @@ BAD_SIGNATURE: Final = "the signature does not verify"
 _EDDSA_SIZES: Final = {"ed25519": 64, "ed448": 114}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Scheme:
+class Scheme(Record):
     """A signature algorithm with its hash.
 
     Attributes:
@@ -96,9 +95,16 @@ class Scheme:
             hash, RFC 4055 §3.1's recommendation).
     """
 
+    _fields = ("kind", "hash_name", "salt_length")
+    __slots__ = _fields
     kind: Kind
     hash_name: HashName
-    salt_length: int = 0
+    salt_length: int
+
+    def __init__(self, kind: Kind, hash_name: HashName, salt_length: int = 0) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "hash_name", hash_name)
+        object.__setattr__(self, "salt_length", salt_length)
 
     @property
     def name(self) -> str:

@@ -13,10 +13,14 @@ source; libsodium clamps it (RFC 7748 §5). libsodium refuses an all-zero result
 depend on the library version. The recipient side (:func:`agree`) stays on
 ``cryptography``: its private keys are ``cryptography`` objects, and exporting the raw
 scalar per message measured slower than its own exchange. PyNaCl is imported on first
-use, keeping it out of the CLI's start-up.
+use, keeping it out of the CLI's start-up, and only its compiled libsodium module
+(``nacl._sodium``): ``nacl.bindings`` imports some twenty binding modules, which
+cost as much CPU as the rest of an encrypting command's own work at 1 KiB.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import x25519
 
@@ -59,16 +63,34 @@ def _nacl_agree(recipient_public: bytes, secret: bytes) -> tuple[bytes, bytes]:
         raise FormatError(
             f"X25519 public key must be 32 bytes, got {len(recipient_public)}"
         )
-    from nacl.bindings import crypto_scalarmult, crypto_scalarmult_base
-    from nacl.exceptions import RuntimeError as NaclRuntimeError
-
-    try:
-        shared = crypto_scalarmult(secret, bytes(recipient_public))
-    except NaclRuntimeError:  # libsodium's own all-zero / small-order refusal
-        raise FormatError("recipient X25519 key is a low-order point") from None
-    if shared == _ALL_ZERO:  # RFC 7748 §6.1, whatever the libsodium version does
+    ffi, lib = _sodium()
+    shared = ffi.new("unsigned char[]", KEY_SIZE)
+    # libsodium's own all-zero / small-order refusal is its non-zero return.
+    if lib.crypto_scalarmult(shared, secret, bytes(recipient_public)) != 0:
         raise FormatError("recipient X25519 key is a low-order point")
-    return crypto_scalarmult_base(secret), shared
+    out = bytes(ffi.buffer(shared, KEY_SIZE))
+    if out == _ALL_ZERO:  # RFC 7748 §6.1, whatever the libsodium version does
+        raise FormatError("recipient X25519 key is a low-order point")
+    public = ffi.new("unsigned char[]", KEY_SIZE)
+    if lib.crypto_scalarmult_base(public, secret) != 0:
+        raise FormatError("X25519 key generation failed")
+    return bytes(ffi.buffer(public, KEY_SIZE)), out
+
+
+_SODIUM: tuple[Any, Any] | None = None
+
+
+def _sodium() -> tuple[Any, Any]:
+    """libsodium's cffi ``(ffi, lib)``, initialised once (as ``nacl.bindings`` does
+    on import: ``sodium_init`` picks the implementations and is idempotent)."""
+    global _SODIUM
+    if _SODIUM is None:
+        from nacl._sodium import ffi, lib
+
+        if lib.sodium_init() == -1:
+            raise RuntimeError("could not initialise libsodium")
+        _SODIUM = (ffi, lib)
+    return _SODIUM
 
 
 def ephemeral_agree_from_parts(

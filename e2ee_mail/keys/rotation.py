@@ -33,18 +33,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from typing import Final, Literal, TypeGuard, get_args
+from typing import Final, Literal, TypeGuard
 
 from .. import _keys_api
 from ..errors import UnsupportedError, UsageError
-from ..model import KeyFormat, KeyKind, SecretKey
+from ..model import KEY_KINDS, KeyFormat, KeyKind, SecretKey
 from ..openpgp.certs import OpenPGPSecretKey
 from ..openpgp.rotate import add_encryption_subkey, add_signing_subkey, earliest_time
 
 __all__ = ["Rotated", "is_kind", "rotate_key"]
 
 RotationMethod = Literal["new-key", "new-subkey"]
-_KINDS: Final = frozenset(get_args(KeyKind))
+_KINDS: Final = frozenset(KEY_KINDS)
 _CN: Final = re.compile(r"(?:^|,)CN=((?:[^,\\]|\\.)*)")
 
 

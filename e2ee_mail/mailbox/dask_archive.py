@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ..errors import Error, UsageError
-from ..keys import audit
 from ..keys.ring import Keyring
 from ..model import Passphrase, passphrase_bytes
 from . import worker as mailworker
@@ -154,13 +153,7 @@ def rekey_archive(
         summary = Summary.of(outcomes, len(done), time.monotonic() - started)
         for journal in journals.glob(f"{_JOURNAL_PREFIX}*{_JOURNAL_SUFFIX}"):
             journal.unlink()
-    audit.record(
-        "archive.rewrap",
-        f"re-wrapped {archive}: {summary.line()}",
-        rewrapped=summary.rewrapped,
-        skipped=summary.skipped,
-        failed=summary.failed,
-    )
+    summary.audit("archive.rewrap", archive)
     return summary
 
 

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import BinaryIO, Final, Literal
 
 from .._io import atomic_writer
+from ..keys import audit
 
 __all__ = [
     "FSYNC_EVERY",
@@ -114,6 +115,16 @@ class Summary:
         """One line of counts."""
         return (
             f"re-wrapped {self.rewrapped}, skipped {self.skipped}, failed {self.failed}"
+        )
+
+    def audit(self, event: str, where: str) -> None:
+        """Log the run's counts as the audit event ``event`` about ``where``."""
+        audit.record(
+            event,
+            f"re-wrapped {where}: {self.line()}",
+            rewrapped=self.rewrapped,
+            skipped=self.skipped,
+            failed=self.failed,
         )
 
     def __str__(self) -> str:

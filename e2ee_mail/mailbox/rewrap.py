@@ -261,13 +261,7 @@ def rewrap_mailbox(
             journal_path.unlink()
         else:
             shutil.rmtree(work)
-    audit.record(
-        "mailbox.rewrap",
-        f"re-wrapped {os.fspath(root)}: {summary.line()}",
-        rewrapped=summary.rewrapped,
-        skipped=summary.skipped,
-        failed=summary.failed,
-    )
+    summary.audit("mailbox.rewrap", os.fspath(root))
     return summary
 
 

@@ -163,15 +163,18 @@ def maildir_task(
         if result.data is None:
             return Outcome(mid, "skipped", result.reason, result.identity)
         st = os.stat(path)
+        replaced = False
         try:
             _write_verified(tmp, b"", result, st, rekeyer)
             os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
             if not os.path.exists(path):
                 raise Error("the message was moved or deleted during the re-wrap")
             os.replace(tmp, path)
+            replaced = True
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            if not replaced:  # once renamed, the name is gone: no failing unlink
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
         _DIRTY_DIRS.add(os.path.dirname(path))
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
@@ -193,12 +196,15 @@ def mbox_task(mbox: str, offset: int, length: int, out: str, mid: str) -> Outcom
         tmp = out + ".tmp"
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        replaced = False
         try:
             _write_verified(tmp, chunk[:nl], result, None, _REKEYER)
             os.replace(tmp, out)
+            replaced = True
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            if not replaced:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
         return Outcome(mid, "rewrapped", "", result.identity, result.fingerprints)
     except (Error, OSError) as exc:
         return failed(mid, exc)

@@ -5,10 +5,11 @@ An encrypted mail body can be tens of MB of base64 or armor. The ``email`` packa
 keeps a leaf body as a ``str``; building that string costs a full copy (and its page
 faults) that the library never needs when it only flattens a message it built
 (mime/sealed.py) or reads the encrypted part of a message it parsed (mime/wire.py
-``keep_raw``). :class:`ByteBodyMessage` keeps ``(data, start, stop)``
-instead and turns it into the string the first time the ``email`` package (or the
-caller) reads the payload, so every ``EmailMessage`` behaviour is unchanged: the
-string is the one the parser or ``set_payload`` would have stored.
+``keep_raw``). :class:`ByteBodyMessage` keeps ``(data, start, stop)`` instead (or a
+body that renders itself, :class:`RenderedBody`: mime/sealed.py's encrypted blob,
+encoded only when written) and turns it into the string the first time the ``email``
+package (or the caller) reads the payload, so every ``EmailMessage`` behaviour is
+unchanged: the string is the one the parser or ``set_payload`` would have stored.
 
 How: ``email.message.Message`` keeps its payload in the ``_payload`` attribute and
 reads and writes it directly. :class:`ByteBodyMessage` makes ``_payload`` a property;
@@ -19,22 +20,41 @@ setting it (``set_payload``, ``attach``, ``clear_content`` ...) drops the bytes,
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 __all__ = [
     "ByteBodyMessage",
     "ParsedFieldPolicy",
+    "RenderedBody",
     "body_bytes",
+    "body_render",
+    "body_span",
     "held_lf",
     "set_body_bytes",
+    "set_body_render",
 ]
 
 _VALUE: Final = "_e2ee_payload"
 #: (data, start, stop, errors, lf): the payload is str(data[start:stop], "ascii",
 #: errors), with its CRLF line ends made LF when lf is true.
 _BODY: Final = "_e2ee_body"
+#: A RenderedBody: the payload is its text(), made when first read.
+_RENDER: Final = "_e2ee_render"
+
+
+class RenderedBody(Protocol):
+    """A body that writes itself (an encoder of binary data it keeps)."""
+
+    def pieces(self, eol: bytes) -> Iterator[bytes | bytearray | memoryview]:
+        """The body's text in order, every line ending in ``eol``."""
+        ...
+
+    def text(self) -> bytes:
+        """The whole text with LF line ends (the payload string's octets)."""
+        ...
 
 
 class ByteBodyMessage(EmailMessage):
@@ -49,7 +69,10 @@ class ByteBodyMessage(EmailMessage):
             pass
         body = state.get(_BODY)
         value = None
-        if body is not None:
+        render: RenderedBody | None = state.get(_RENDER)
+        if render is not None:
+            value = render.text().decode("ascii")
+        elif body is not None:
             value = _decode(*body[:4])
             if body[4]:
                 value = value.replace("\r\n", "\n")
@@ -60,10 +83,11 @@ class ByteBodyMessage(EmailMessage):
     def _payload(self, value: Any) -> None:
         self.__dict__[_VALUE] = value
         self.__dict__.pop(_BODY, None)
+        self.__dict__.pop(_RENDER, None)
 
     def is_multipart(self) -> bool:
         """As ``EmailMessage.is_multipart``, without decoding a held body."""
-        if _BODY in self.__dict__:
+        if _BODY in self.__dict__ or _RENDER in self.__dict__:
             return False
         return super().is_multipart()
 
@@ -106,7 +130,24 @@ def set_body_bytes(
     not change it afterwards."""
     state = part.__dict__
     state.pop(_VALUE, None)
+    state.pop(_RENDER, None)
     state[_BODY] = (data, start, len(data) if stop is None else stop, errors, False)
+
+
+def set_body_render(part: ByteBodyMessage, render: RenderedBody) -> None:
+    """Make ``render``'s text the body of ``part``, rendered only when the payload
+    is read (mime/sealed.py writes ``render.pieces`` straight into its output)."""
+    state = part.__dict__
+    state.pop(_VALUE, None)
+    state.pop(_BODY, None)
+    state[_RENDER] = render
+
+
+def body_render(part: Message) -> RenderedBody | None:
+    """The RenderedBody given to :func:`set_body_render` for ``part``, or None when
+    there is none or the payload was set since."""
+    render: RenderedBody | None = part.__dict__.get(_RENDER)
+    return render
 
 
 def held_lf(part: Message) -> bool:
@@ -118,6 +159,16 @@ def held_lf(part: Message) -> bool:
         return False
     part.__dict__[_BODY] = (*body[:4], True)
     return True
+
+
+def body_span(part: Message) -> tuple[bytes | bytearray, int, int] | None:
+    """``(data, start, stop)`` given to :func:`set_body_bytes` for ``part`` (for
+    reading the body in place with offsets), or None as for :func:`body_bytes`."""
+    body = part.__dict__.get(_BODY)
+    if body is None:
+        return None
+    data, start, stop, _, _ = body
+    return data, start, stop
 
 
 def body_bytes(part: Message) -> memoryview | None:

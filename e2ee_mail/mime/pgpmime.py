@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
+import pybase64
+
 from ..core.random import random_bytes
 from ..errors import MIMEError
 from ..model import Certificate, SecretKey, SignatureResult
@@ -28,6 +30,8 @@ from .hcp import HCPChoice, HeaderConfidentialityPolicy, hcp_baseline, resolve_h
 
 if TYPE_CHECKING:
     from email.message import EmailMessage, Message
+
+    from .sealed import Base64Body
 
 __all__ = [
     "check_control_part",
@@ -43,18 +47,39 @@ _PROTOCOL: Final = "application/pgp-encrypted"
 _VERSION_BODY: Final = b"Version: 1\n"
 
 
-def _part(content_type: str, body: bytes | bytearray, **fields: str) -> EmailMessage:
+def _part(
+    content_type: str, body: bytes | bytearray | Base64Body, **fields: str
+) -> EmailMessage:
     from email import policy
 
-    from .sealed import SealedMessage, attach_prebuilt
+    from .sealed import SealedMessage, attach_prebuilt, attach_rendered
 
     part = SealedMessage(policy=policy.default)
     part["Content-Type"] = field("Content-Type", content_type)
     for name, value in fields.items():
         part[name.replace("_", "-")] = field(name.replace("_", "-"), value)
-    # Kept as bytes too: the outer SealedMessage copies them in whole.
-    attach_prebuilt(part, body)
+    # Kept as bytes (or encoded when written): the outer SealedMessage copies them
+    # in whole.
+    if isinstance(body, bytes | bytearray):
+        attach_prebuilt(part, body)
+    else:
+        attach_rendered(part, body)
     return part
+
+
+def _armored(binary: bytearray, *, crc: bool) -> Base64Body:
+    """``binary`` as the armor ``openpgp.armor.enarmor`` writes, encoded only when
+    the mail is written (mime/sealed.py)."""
+    from ..openpgp import armor
+    from .sealed import Base64Body
+
+    tail = b"-----END PGP MESSAGE-----\n"
+    if crc:
+        value = armor.crc24(binary).to_bytes(3, "big")
+        tail = b"=" + pybase64.b64encode(value) + b"\n" + tail
+    return Base64Body(
+        binary, width=64, head=b"-----BEGIN PGP MESSAGE-----\n\n", tail=tail
+    )
 
 
 def encrypt_message(
@@ -79,6 +104,7 @@ def encrypt_message(
         multipart/encrypted body; its policy is ``email.policy.SMTP``.
     """
     from ..openpgp import message
+    from ..openpgp.recipients import openpgp_certs
     from .streamio import check_message_header
     from .wire import to_bytes
 
@@ -87,8 +113,15 @@ def encrypt_message(
     inner = headers.build_inner(msg, hcp=checked, legacy_display=legacy_display)
     # RFC 3156 §3: the entity is encrypted in canonical (CRLF) form; wire.to_bytes
     # is as_bytes(policy=SMTP) with bodies outside the slow email generator.
-    armored = message.encrypt(to_bytes(inner), certs, armor=True, policy=policy)
-    return message_from_parts(msg, armored, "=-" + random_bytes(12).hex(), hcp=checked)
+    binary = message.encrypt(to_bytes(inner), certs, armor=False, policy=policy)
+    # The armor message.encrypt would write: a CRC line for SEIPDv1 (GnuPG 2.2).
+    v1 = message.choose_container(openpgp_certs(certs), policy) == "seipdv1"
+    return message_from_parts(
+        msg,
+        _armored(binary, crc=v1),
+        "=-" + random_bytes(12).hex(),
+        hcp=checked,
+    )
 
 
 def encrypt_signed_message(
@@ -124,14 +157,15 @@ def encrypt_signed_message(
 
 def message_from_parts(
     msg: EmailMessage,
-    armored: bytes | bytearray,
+    armored: bytes | bytearray | Base64Body,
     boundary: str,
     *,
     hcp: HeaderConfidentialityPolicy = hcp_baseline,
 ) -> EmailMessage:
     """The outer message of :func:`encrypt_message` around ``armored``, the OpenPGP
     message of ``msg``'s inner entity, with ``boundary`` given: for vector runners,
-    which make ``armored`` with pinned randomness too."""
+    which make ``armored`` with pinned randomness too (:func:`encrypt_message`
+    passes the armor to be written, mime/sealed.py)."""
     from .sealed import SealedMessage
 
     outer = headers.build_outer(msg, hcp=hcp, message_class=SealedMessage)
@@ -184,9 +218,14 @@ def _encrypted_part(msg: EmailMessage) -> bytes | memoryview:
         raise MIMEError("PGP/MIME parts must be MIME entities")
     check_control_part(control, control.get_payload(decode=True) or b"")
     check_data_part(data)
+    from .bodybytes import body_span
     from .wire import raw_body
 
     cte = str(data.get("content-transfer-encoding", "7bit")).strip().lower()
+    if cte in ("7bit", "8bit", "binary") and (span := body_span(data)) is not None:
+        binary = _dearmored(*span)
+        if binary is not None:
+            return binary
     raw = raw_body(data) if cte in ("7bit", "8bit", "binary") else None
     # The parsed bytes as they came (what get_payload(decode=True) rebuilds by
     # encoding the payload string again for these transfer encodings).
@@ -194,6 +233,54 @@ def _encrypted_part(msg: EmailMessage) -> bytes | memoryview:
     if not isinstance(payload, bytes | memoryview) or not len(payload):
         raise MIMEError("the PGP/MIME encrypted part is empty")
     return payload
+
+
+_ARMOR_HEAD: Final = b"-----BEGIN PGP MESSAGE-----"
+_ARMOR_TAIL: Final = b"-----END PGP MESSAGE-----"
+
+
+def _dearmored(data: bytes | bytearray, start: int, stop: int) -> bytes | None:
+    """The OpenPGP message armored in ``data[start:stop]``, decoded in place, when
+    the armor has the shape this module writes (header line, empty line, base64
+    lines of one width, an optional CRC24 line, tail line); None for anything else,
+    which ``openpgp.armor.dearmor`` then reads (and refuses with its errors).
+
+    ``dearmor`` takes the body as a copy when handed a ``memoryview`` of the mail
+    (31 MB for a 16 MiB attachment, a fifth of opening it).
+    """
+    from ..core import b64
+    from ..openpgp import armor
+
+    for eol in (b"\r\n", b"\n"):
+        head = _ARMOR_HEAD + eol + eol
+        if data.startswith(head, start, stop):
+            break
+    else:
+        return None
+    body = start + len(head)
+    # base64 holds no "-": a memchr finds the tail line.
+    tail = data.find(b"-", body, stop)
+    if tail < 0 or not data.startswith(_ARMOR_TAIL, tail, stop):
+        return None
+    if data[tail + len(_ARMOR_TAIL) : stop].strip(b"\r\n"):
+        return None
+    end = tail
+    line = data.rfind(b"\n", body, max(body, tail - 1)) + 1
+    checksum = None
+    if line > body and data.startswith(b"=", line, tail):
+        checksum = bytes(data[line + 1 : tail]).strip()
+        end = line
+    decoded = b64.decode_lines(data, body, end)
+    if decoded is None:
+        return None
+    if checksum is not None:
+        try:
+            value = pybase64.b64decode(checksum, validate=True)
+        except ValueError:  # binascii.Error
+            return None
+        if len(value) != 3 or int.from_bytes(value, "big") != armor.crc24(decoded):
+            return None
+    return decoded
 
 
 def decrypt_message(

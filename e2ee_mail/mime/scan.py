@@ -30,6 +30,7 @@ from typing import Final, Literal
 
 import pybase64
 
+from ..core import b64
 from ..errors import MIMEError, UnsupportedError
 
 __all__ = ["EncryptedPart", "encode", "extract", "find_encrypted", "splice"]
@@ -41,6 +42,11 @@ BlobKind = Literal["cms", "openpgp"]
 Transfer = Literal["base64", "raw"]
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+# A parameter list's items: runs between semicolons, a quoted string whole (RFC 2045
+# §5.1), and the quoted-pair of a quoted string (RFC 822 §3.4.1). Compiled once:
+# the scan runs twice per message of a mailbox re-key.
+_PARAM_ITEMS = re.compile(rb'(?:[^;"]|"(?:[^"\\]|\\.)*")+')
+_QUOTED_PAIR = re.compile(rb"\\(.)")
 _ARMOR_BEGIN: Final = b"-----BEGIN PGP MESSAGE-----"
 _ARMOR_END: Final = b"-----END PGP MESSAGE-----"
 _SMIME_TYPES: Final = frozenset((b"enveloped-data", b"authenveloped-data"))
@@ -78,14 +84,27 @@ class EncryptedPart:
     where: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class _Entity:
-    ctype: bytes
-    params: dict[bytes, bytes]
-    cte: bytes
-    filename: bytes
-    body_start: int
-    body_end: int
+    """One MIME entity's header facts and body span (never changed once made; a
+    plain slotted class: several are made per message, on the re-key's hot path)."""
+
+    __slots__ = ("body_end", "body_start", "cte", "ctype", "filename", "params")
+
+    def __init__(
+        self,
+        ctype: bytes,
+        params: dict[bytes, bytes],
+        cte: bytes,
+        filename: bytes,
+        body_start: int,
+        body_end: int,
+    ) -> None:
+        self.ctype = ctype
+        self.params = params
+        self.cte = cte
+        self.filename = filename
+        self.body_start = body_start
+        self.body_end = body_end
 
 
 def find_encrypted(message: bytes) -> tuple[EncryptedPart, ...]:
@@ -117,9 +136,14 @@ def encode(part: EncryptedPart, blob: bytes) -> bytes:
         if text.startswith(b"-----BEGIN"):
             text = text.replace(b"\r\n", b"\n").replace(b"\n", part.eol)
         return text
+    width, eol = part.line_length, part.eol
+    if width > 0 and width % 4 == 0:
+        # Whole lines in one pass (pybase64's own line breaks at 76 columns), not
+        # one slice per line: the span ends without a line break, as it was found.
+        lines = b64.encode_lines(blob, width=width, eol=eol)
+        return bytes(lines[: len(lines) - len(eol)] if lines else lines)
     encoded = pybase64.b64encode(blob)
-    width = part.line_length
-    return part.eol.join(encoded[i : i + width] for i in range(0, len(encoded), width))
+    return eol.join(encoded[i : i + width] for i in range(0, len(encoded), width))
 
 
 def splice(
@@ -180,30 +204,47 @@ def _entity(data: bytes, start: int, end: int) -> _Entity:
         head_end, body_start = (m.start(), m.end()) if m else (end, end)
     fields = _header_fields(data[start:head_end])
     ctype, params = _parse_params(fields.get(b"content-type", b"text/plain"))
-    _, disp = _parse_params(b"x;" + fields.get(b"content-disposition", b""))
+    disposition = fields.get(b"content-disposition")
+    filename = None
+    if disposition:
+        filename = _parse_params(b"x;" + disposition)[1].get(b"filename")
     cte = fields.get(b"content-transfer-encoding", b"7bit").strip().lower()
-    filename = disp.get(b"filename") or params.get(b"name") or b""
+    filename = filename or params.get(b"name") or b""
     return _Entity(ctype, params, cte, filename.lower(), body_start, end)
 
 
+#: The only header fields the scan reads: all three start with "content-".
+_WANTED: Final = frozenset(
+    (b"content-type", b"content-disposition", b"content-transfer-encoding")
+)
+
+
 def _header_fields(head: bytes) -> dict[bytes, bytes]:
+    """The first occurrence of each :data:`_WANTED` field, unfolded. Other fields
+    are not parsed: a stored mail's top-level header is mostly Received and DKIM
+    lines, read on every message of a re-key."""
     fields: dict[bytes, bytes] = {}
-    name = b""
+    name = b""  # the last field's name (b"?" for one not wanted)
     for line in head.splitlines():
         if line[:1] in (b" ", b"\t") and name:
-            fields[name] += b" " + line.strip()
+            if name in fields:
+                fields[name] += b" " + line.strip()
+            continue
+        if line[:8].lower() != b"content-" and line[:1] not in (b" ", b"\t"):
+            if b":" in line:
+                name = b"?"
             continue
         key, colon, value = line.partition(b":")
         if colon:
             name = key.strip().lower()
-            if name not in fields:
+            if name in _WANTED and name not in fields:
                 fields[name] = value.strip()
     return fields
 
 
 def _parse_params(value: bytes) -> tuple[bytes, dict[bytes, bytes]]:
     if b'"' in value:
-        items = re.findall(rb'(?:[^;"]|"(?:[^"\\]|\\.)*")+', value)
+        items = _PARAM_ITEMS.findall(value)
     else:
         # No quoted string: the same non-empty runs between semicolons.
         items = [item for item in value.split(b";") if item]
@@ -216,7 +257,9 @@ def _parse_params(value: bytes) -> tuple[bytes, dict[bytes, bytes]]:
         key = key.strip().lower().rstrip(b"*")
         val = val.strip()
         if val.startswith(b'"') and val.endswith(b'"') and len(val) >= 2:
-            val = re.sub(rb"\\(.)", rb"\1", val[1:-1])
+            val = val[1:-1]
+            if b"\\" in val:
+                val = _QUOTED_PAIR.sub(rb"\1", val)
         elif b"''" in val:
             # RFC 2231 extended value: charset'language'value.
             val = val.split(b"''", 1)[1]

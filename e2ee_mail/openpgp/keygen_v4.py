@@ -63,7 +63,7 @@ from .packets.wire import encode_mpi
 from .sigs import SigningKey, key_signature_data, make_signature
 from .tpk import user_id_octets
 
-__all__ = ["generate_v4"]
+__all__ = ["cv25519_legacy_key", "eddsa_legacy_key", "generate_v4"]
 
 
 def _raw(key: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey) -> bytes:
@@ -74,15 +74,30 @@ def _raw_public(key: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey) -> byt
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def _eddsa_primary() -> tuple[ed25519.Ed25519PrivateKey, bytes, bytes]:
-    """(key, public material, secret material) of an EdDSALegacy primary key."""
-    prim = ed25519.Ed25519PrivateKey.generate()
+def eddsa_legacy_key() -> tuple[ed25519.Ed25519PrivateKey, bytes, bytes]:
+    """(key, public material, secret material) of a fresh EdDSALegacy (22) key:
+    the OID, then the 0x40-prefixed point as an MPI (RFC 9580 §5.5.5.5)."""
+    key = ed25519.Ed25519PrivateKey.generate()
     public = (
         bytes((len(OID_ED25519_LEGACY),))
         + OID_ED25519_LEGACY
-        + encode_mpi(ecdh.encode_point(_raw_public(prim)))
+        + encode_mpi(ecdh.encode_point(_raw_public(key)))
     )
-    return prim, public, encode_mpi(_raw(prim))
+    return key, public, encode_mpi(_raw(key))
+
+
+def cv25519_legacy_key() -> tuple[x25519.X25519PrivateKey, bytes, bytes]:
+    """(key, public material, secret material) of a fresh ECDH Curve25519Legacy
+    (18) key: the OID, the 0x40-prefixed point, then the KDF parameters (RFC 9580
+    §5.5.5.6); the secret in the legacy byte order."""
+    key = x25519.X25519PrivateKey.generate()
+    public = (
+        bytes((len(OID_CV25519),))
+        + OID_CV25519
+        + encode_mpi(ecdh.encode_point(_raw_public(key)))
+        + ECDH_KDF_PARAMS
+    )
+    return key, public, encode_mpi(ecdh.native_to_legacy_secret(_raw(key)))
 
 
 def _new_pair(
@@ -91,14 +106,8 @@ def _new_pair(
     """(primary, algo, public material, secret material, subkey, algo, public
     material, secret material)."""
     if kind == "x25519":
-        prim, prim_pub, prim_sec = _eddsa_primary()
-        sub = x25519.X25519PrivateKey.generate()
-        sub_pub = (
-            bytes((len(OID_CV25519),))
-            + OID_CV25519
-            + encode_mpi(ecdh.encode_point(_raw_public(sub)))
-            + ECDH_KDF_PARAMS
-        )
+        prim, prim_pub, prim_sec = eddsa_legacy_key()
+        sub, sub_pub, sub_sec = cv25519_legacy_key()
         return (
             prim,
             PK_EDDSA_LEGACY,
@@ -107,12 +116,12 @@ def _new_pair(
             sub,
             PK_ECDH,
             sub_pub,
-            encode_mpi(ecdh.native_to_legacy_secret(_raw(sub))),
+            sub_sec,
         )
     if kind == "mlkem768-x25519":
         from ..core import mlkem
 
-        prim, prim_pub, prim_sec = _eddsa_primary()
+        prim, prim_pub, prim_sec = eddsa_legacy_key()
         pq_sub = mlkem.generate()
         return (
             prim,

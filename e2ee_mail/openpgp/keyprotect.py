@@ -24,7 +24,6 @@ UnsupportedError.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 from typing import TYPE_CHECKING, Final
@@ -39,6 +38,7 @@ from cryptography.hazmat.primitives.ciphers import (
 )
 
 from ..core import random
+from ..core.record import Record
 from ..errors import PacketError, PassphraseError, UnsupportedError, UsageError
 from ..policy import DEFAULT, Policy
 from .keymaterial import private_from_material
@@ -88,8 +88,7 @@ _STUB: Final = (
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SecretKeyProtection:
+class SecretKeyProtection(Record):
     """The S2K usage octet and the parameters that follow it (RFC 9580 §5.5.3).
 
     Attributes:
@@ -100,11 +99,28 @@ class SecretKeyProtection:
         iv: the CFB IV or the AEAD nonce (empty for a GnuPG stub).
     """
 
-    usage: int = S2K_USAGE_NONE
-    cipher_algo: int = 0
-    aead_algo: int = 0
-    s2k: S2K | None = None
-    iv: bytes = b""
+    _fields = ("usage", "cipher_algo", "aead_algo", "s2k", "iv")
+    __slots__ = _fields
+    usage: int
+    cipher_algo: int
+    aead_algo: int
+    s2k: S2K | None
+    iv: bytes
+
+    def __init__(
+        self,
+        usage: int = S2K_USAGE_NONE,
+        cipher_algo: int = 0,
+        aead_algo: int = 0,
+        s2k: S2K | None = None,
+        iv: bytes = b"",
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "usage", usage)
+        setattr_(self, "cipher_algo", cipher_algo)
+        setattr_(self, "aead_algo", aead_algo)
+        setattr_(self, "s2k", s2k)
+        setattr_(self, "iv", iv)
 
     @property
     def is_stub(self) -> bool:

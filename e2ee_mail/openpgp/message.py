@@ -33,7 +33,7 @@ from ..errors import (
 from ..model import Certificate, SecretKey
 from ..policy import DEFAULT, Policy
 from . import armor as armor_mod
-from . import inner, ocbed, seipdv2
+from . import seipdv2
 from .certs import OpenPGPSecretKey
 from .packets import (
     TAG_LITERAL,
@@ -392,6 +392,8 @@ def open_parsed(
     """(authenticated inner packets, session key); ``policy`` bounds the password
     entries' key derivation."""
     if parsed.tag == TAG_OCBED:
+        from . import ocbed  # LibrePGP, read-only: not on the common path
+
         return ocbed.open_with_keys(parsed.seipd_body, parsed.pkesks, keys)
     version = parsed.version
     header = None
@@ -464,6 +466,8 @@ def decrypt(
     parsed = ParsedMessage(data, policy)
     ours = openpgp_keys(keys) if keys or not passwords else []
     packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
+    from . import inner  # decrypting only: not on an encrypt's start-up
+
     return inner.take_literal_data(packets, policy)
 
 
@@ -515,6 +519,8 @@ def decrypt_stream(
     version = 0 if tag == TAG_OCBED else parse_seipd_version(body.read_exact(1))
     if version == 0:
         known = None if partial else length
+        from . import ocbed  # LibrePGP, read-only: not on the common path
+
         stream: BinaryIO = ocbed.stream_with_keys(body, pkesks, ours, known)  # type: ignore[assignment]
     elif version == 2:
         header = parse_seipdv2_header(
@@ -528,6 +534,8 @@ def decrypt_stream(
     else:
         cipher, session_key = first_key(1)
         stream = _v1().open_stream(body, cipher, session_key, spool_dir=spool_dir)
+    from . import inner  # decrypting only: not on an encrypt's start-up
+
     try:
         inner.copy_literal(stream, dst, policy, signatures)
     finally:
@@ -636,11 +644,8 @@ def take_skesk(body: Buffer, skesks: list[SKESK]) -> None:
     Raises:
         PolicyError: one entry too many (:data:`skesk.MAX_PASSWORD_ENTRIES`).
     """
-    from .skesk import MAX_PASSWORD_ENTRIES, parse_skesk
+    from .skesk import check_entry_count, parse_skesk
 
-    if len(skesks) >= MAX_PASSWORD_ENTRIES:
-        raise PolicyError(
-            f"more than {MAX_PASSWORD_ENTRIES} password entries in one message"
-        )
+    check_entry_count(len(skesks) + 1)
     with contextlib.suppress(UnsupportedError):
         skesks.append(parse_skesk(body))

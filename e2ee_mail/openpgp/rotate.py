@@ -30,29 +30,20 @@ import time
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
-from ..core import ecdh
 from ..errors import UnsupportedError, UsageError
 from ..model import RSA_BITS
 from . import keyprotect
 from .certs import KEY_FLAG_ENCRYPT, KEY_FLAG_SIGN, OpenPGPCertificate, OpenPGPSecretKey
-from .curves import ECDH_KDF_PARAMS
 from .keymaterial import public_material, secret_material
 from .packets import (
-    OID_CV25519,
-    OID_ED25519_LEGACY,
     PK_ECDH,
     PK_ED25519,
     PK_EDDSA_LEGACY,
     PK_MLKEM768_X25519,
     PK_RSA,
     PK_X25519,
+    PQ_SIG_ALGOS,
     TAG_PUBLIC_SUBKEY,
     TAG_SECRET_SUBKEY,
     TAG_SIGNATURE,
@@ -72,7 +63,6 @@ from .packets.signature import (
     Subpacket,
     serialize_signature,
 )
-from .packets.wire import encode_mpi
 from .sigs import SigningKey, key_signature_data, make_signature, verify_signature
 from .tpk import KeyInfo, algorithm_name, created_time, newest_sig, public_of
 from .tpk import split_tpk as _split_tpk
@@ -135,27 +125,17 @@ def _new_subkey(
         )
     if kind != "x25519":
         raise UsageError(f"unknown key kind {kind!r}: use {_KIND_NAMES}")
-    x = x25519.X25519PrivateKey.generate()
     if version == 6:
+        x = x25519.X25519PrivateKey.generate()
         return (
             PublicKeyPacket(6, created, PK_X25519, public_material(x)),
             x,
             secret_material(x),
         )
-    # RFC 9580 §5.5.5.6: OID, the 0x40-prefixed point, then the KDF parameters.
-    point = x.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    raw = x.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    material = (
-        bytes((len(OID_CV25519),))
-        + OID_CV25519
-        + encode_mpi(ecdh.encode_point(point))
-        + ECDH_KDF_PARAMS
-    )
-    return (
-        PublicKeyPacket(4, created, PK_ECDH, material),
-        x,
-        encode_mpi(ecdh.native_to_legacy_secret(raw)),
-    )
+    from .keygen_v4 import cv25519_legacy_key  # v4 keys only
+
+    legacy, material, secret = cv25519_legacy_key()
+    return PublicKeyPacket(4, created, PK_ECDH, material), legacy, secret
 
 
 def _secret_packet(public: PublicKeyPacket, material: bytes) -> Packet:
@@ -172,19 +152,19 @@ def _secret_packet(public: PublicKeyPacket, material: bytes) -> Packet:
 
 
 def _signer(key: OpenPGPSecretKey) -> tuple[SigningKey, PublicKeyPacket]:
-    from ..core.mldsa import CompositeSigPrivateKey
-
     primary = key.public.primary
     private = key.private_key(primary.fingerprint)
-    if not isinstance(
-        private,
-        ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | CompositeSigPrivateKey,
-    ):
-        # A GnuPG stub (primary kept offline) or an algorithm we cannot sign with.
-        raise UnsupportedError(
-            "the primary key cannot sign here, so no subkey can be bound to it"
-        )
-    return private, primary.packet
+    if isinstance(private, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
+        return private, primary.packet
+    if primary.packet.algorithm in PQ_SIG_ALGOS:
+        from ..core.mldsa import CompositeSigPrivateKey  # PQ keys only
+
+        if isinstance(private, CompositeSigPrivateKey):
+            return private, primary.packet
+    # A GnuPG stub (primary kept offline) or an algorithm we cannot sign with.
+    raise UnsupportedError(
+        "the primary key cannot sign here, so no subkey can be bound to it"
+    )
 
 
 def _subkey_groups(packets: list[Packet]) -> dict[bytes, int]:
@@ -343,28 +323,21 @@ def _new_signing_subkey(
 ) -> tuple[PublicKeyPacket, ed25519.Ed25519PrivateKey, bytes]:
     """(public subkey packet, private key, plain secret material) of an Ed25519
     signing subkey: algorithm 27 in a v6 key, EdDSALegacy (22) in a v4 one."""
-    private = ed25519.Ed25519PrivateKey.generate()
     if version == 6:
+        private = ed25519.Ed25519PrivateKey.generate()
         return (
             PublicKeyPacket(6, created, PK_ED25519, public_material(private)),
             private,
             secret_material(private),
         )
-    # RFC 9580 §5.5.5.5: the OID, then the 0x40-prefixed point as an MPI.
-    material = (
-        bytes((len(OID_ED25519_LEGACY),))
-        + OID_ED25519_LEGACY
-        + encode_mpi(ecdh.encode_point(public_material(private)))
-    )
-    return (
-        PublicKeyPacket(4, created, PK_EDDSA_LEGACY, material),
-        private,
-        encode_mpi(secret_material(private)),
-    )
+    from .keygen_v4 import eddsa_legacy_key  # v4 keys only
+
+    legacy, material, secret = eddsa_legacy_key()
+    return PublicKeyPacket(4, created, PK_EDDSA_LEGACY, material), legacy, secret
 
 
 def _signing_binding(
-    signer: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey,
+    signer: SigningKey,
     primary: PublicKeyPacket,
     sub: PublicKeyPacket,
     sub_private: object,
@@ -412,11 +385,9 @@ def add_signing_subkey(
     """
     if not isinstance(key, OpenPGPSecretKey):
         raise UsageError("add_signing_subkey() takes an OpenPGP secret key")
-    from ..core.mldsa import CompositeSigPrivateKey
-
     cert = key.public
     signer, primary = _signer(key)
-    if isinstance(signer, CompositeSigPrivateKey):
+    if primary.algorithm in PQ_SIG_ALGOS:
         # A post-quantum primary key keeps signing itself: an Ed25519 subkey
         # would lower every later signature to a classic one.
         return key

@@ -50,6 +50,7 @@ from .s2k import (
 __all__ = [
     "MAX_PASSWORD_ENTRIES",
     "SKESK",
+    "check_entry_count",
     "parse_skesk",
     "password_packets",
     "password_session_keys",
@@ -86,6 +87,19 @@ class SKESK:
     encrypted: bytes
     aead: int = 0
     iv: bytes = b""
+
+
+def check_entry_count(count: int) -> None:
+    """Refuse a message with ``count`` password entries when that is more than
+    :data:`MAX_PASSWORD_ENTRIES`.
+
+    Raises:
+        PolicyError: too many entries.
+    """
+    if count > MAX_PASSWORD_ENTRIES:
+        raise PolicyError(
+            f"more than {MAX_PASSWORD_ENTRIES} password entries in one message"
+        )
 
 
 def _info(cipher: int, aead: int) -> bytes:
@@ -227,10 +241,7 @@ def password_session_keys(
             S2K (Simple, or Argon2 beyond the policy's bounds).
         UnsupportedError: an entry's cipher or AEAD mode.
     """
-    if len(packets) > MAX_PASSWORD_ENTRIES:
-        raise PolicyError(
-            f"more than {MAX_PASSWORD_ENTRIES} password entries in one message"
-        )
+    check_entry_count(len(packets))
     wanted = 6 if seipd_version == 2 else 4
     for packet in packets:
         if packet.version != wanted:

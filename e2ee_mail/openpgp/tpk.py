@@ -14,12 +14,12 @@ no ElGamal primitive in `cryptography`, and none is written here.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import Sequence
 from typing import Final
 
+from ..core.record import Record
 from ..errors import (
     FormatError,
     KeyLoadError,
@@ -160,8 +160,7 @@ _UID_ADDRESS: Final = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
 _BARE_ADDRESS: Final = re.compile(r"^\s*([^<>\s@]+@[^<>\s@]+)\s*$")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class KeyInfo:
+class KeyInfo(Record):
     """A primary key or subkey as the certificate's self-signatures describe it.
 
     Attributes:
@@ -175,13 +174,42 @@ class KeyInfo:
             algorithm, curve or key material we do not handle), or None.
     """
 
+    _fields = (
+        "packet",
+        "fingerprint",
+        "flags",
+        "expires",
+        "revoked",
+        "bound",
+        "problem",
+    )
+    __slots__ = _fields
     packet: PublicKeyPacket
     fingerprint: bytes
     flags: int
     expires: int | None
     revoked: bool
     bound: bool
-    problem: str | None = None
+    problem: str | None
+
+    def __init__(
+        self,
+        packet: PublicKeyPacket,
+        fingerprint: bytes,
+        flags: int,
+        expires: int | None,
+        revoked: bool,
+        bound: bool,
+        problem: str | None = None,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "packet", packet)
+        setattr_(self, "fingerprint", fingerprint)
+        setattr_(self, "flags", flags)
+        setattr_(self, "expires", expires)
+        setattr_(self, "revoked", revoked)
+        setattr_(self, "bound", bound)
+        setattr_(self, "problem", problem)
 
     @property
     def key_id(self) -> bytes:
@@ -222,16 +250,16 @@ def newest_sig(sigs: Sequence[SignaturePacket]) -> SignaturePacket | None:
     return max(reversed(sigs), key=created_time, default=None)
 
 
-@dataclasses.dataclass(slots=True)
 class ParsedTPK:
-    primary: Packet
-    direct: list[SignaturePacket] = dataclasses.field(default_factory=list)
-    uids: list[tuple[bytes, list[SignaturePacket]]] = dataclasses.field(
-        default_factory=list
-    )
-    subkeys: list[tuple[Packet, list[SignaturePacket]]] = dataclasses.field(
-        default_factory=list
-    )
+    """A certificate's packets grouped by what they belong to (filled in place)."""
+
+    __slots__ = ("direct", "primary", "subkeys", "uids")
+
+    def __init__(self, primary: Packet) -> None:
+        self.primary = primary
+        self.direct: list[SignaturePacket] = []
+        self.uids: list[tuple[bytes, list[SignaturePacket]]] = []
+        self.subkeys: list[tuple[Packet, list[SignaturePacket]]] = []
 
 
 def split_tpk(packets: list[Packet]) -> ParsedTPK:
@@ -362,19 +390,21 @@ def rejection(key: KeyInfo, now: int) -> str | None:
     return None
 
 
+#: The names of the algorithms whose name is the key kind's, parameters and all.
+_KIND_NAMES: Final = {
+    PK_X25519: "x25519",
+    PK_X448: "x448",
+    PK_MLKEM768_X25519: "mlkem768-x25519",
+    PK_MLKEM1024_X448: "mlkem1024-x448",
+    PK_MLDSA65_ED25519: "mldsa65-ed25519",
+    PK_MLDSA87_ED448: "mldsa87-ed448",
+}
+
+
 def algorithm_name(packet: PublicKeyPacket) -> str:
-    if packet.algorithm == PK_X25519:
-        return "x25519"
-    if packet.algorithm == PK_X448:
-        return "x448"
-    if packet.algorithm == PK_MLKEM768_X25519:
-        return "mlkem768-x25519"
-    if packet.algorithm == PK_MLKEM1024_X448:
-        return "mlkem1024-x448"
-    if packet.algorithm == PK_MLDSA65_ED25519:
-        return "mldsa65-ed25519"
-    if packet.algorithm == PK_MLDSA87_ED448:
-        return "mldsa87-ed448"
+    kind = _KIND_NAMES.get(packet.algorithm)
+    if kind is not None:
+        return kind
     if packet.algorithm == PK_ECDH:
         from .curves import ecdh_name  # v4 keys only: kept out of the v6 start-up path
 

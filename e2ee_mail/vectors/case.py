@@ -11,6 +11,10 @@ import binascii
 import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model import Verified
 
 __all__ = ["Case", "Mismatch", "VectorFailure", "VectorFile"]
 
@@ -223,3 +227,14 @@ def expect_equal(got: object, want: object, what: str) -> None:
     """Raise :class:`Mismatch` naming ``what`` unless ``got == want``."""
     if got != want:
         raise Mismatch(f"{what} is {got!r}, expected {want!r}")
+
+
+def expect_good_signature(verified: Verified, data: bytes, case: Case) -> None:
+    """Raise :class:`Mismatch` unless ``verified`` holds ``data`` and one good
+    signature, by ``expected.fingerprint``."""
+    expect_equal(verified.data.hex(), data.hex(), "the signed content")
+    expect_equal(
+        [s.fingerprint for s in verified.good],
+        [case.expected.get("fingerprint")],
+        "the signer",
+    )

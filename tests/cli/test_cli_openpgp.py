@@ -6,7 +6,6 @@ a.pub, and OpenPGP.js decrypts the result with a.key.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
@@ -14,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from peers import NODE_DIR, require_peer
+from peers import openpgpjs, require_peer
 
 BODY = b"cli body\nsecond line\n" * 50
 
@@ -199,7 +198,7 @@ def test_pgpmime_with_a_non_ascii_boundary_fails_with_one_line(tmp_path: Path) -
 
 @pytest.mark.interop
 def test_done_means_openpgpjs_decrypts_cli_output(tmp_path: Path) -> None:
-    exe = require_peer("openpgp.js")
+    require_peer("openpgp.js")
     ok(
         "keygen",
         "--format",
@@ -224,24 +223,11 @@ def test_done_means_openpgpjs_decrypts_cli_output(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr.decode()
     (tmp_path / "msg.asc").write_bytes(proc.stdout)
-    request = tmp_path / "req.json"
-    request.write_text(
-        json.dumps(
-            {
-                "op": "decrypt",
-                "keys": [str(tmp_path / "a.key")],
-                "input": str(tmp_path / "msg.asc"),
-                "output": str(tmp_path / "plain"),
-            }
-        )
+    openpgpjs(
+        tmp_path,
+        op="decrypt",
+        keys=[str(tmp_path / "a.key")],
+        input=str(tmp_path / "msg.asc"),
+        output=str(tmp_path / "plain"),
     )
-    done = subprocess.run(
-        [exe, str(NODE_DIR / "pgp.mjs"), str(request)],
-        capture_output=True,
-        text=True,
-        cwd=NODE_DIR,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
     assert (tmp_path / "plain").read_bytes() == BODY

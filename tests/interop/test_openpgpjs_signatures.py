@@ -9,12 +9,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from openpgp_signers import signer
-from peers import NODE_DIR, require_peer
+from peers import node_request
 
 import e2ee_mail
 from e2ee_mail.openpgp import signing, verifying
@@ -25,25 +24,10 @@ pytestmark = pytest.mark.interop
 BODY = b"OpenPGP.js signs \x00\xff\r\n" * 100
 
 
-def _node(script: str, tmp_path: Path, **request: object) -> None:
-    exe = require_peer("openpgp.js")
-    req = tmp_path / "request.json"
-    req.write_text(json.dumps(request))
-    proc = subprocess.run(
-        [exe, str(NODE_DIR / script), str(req)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=NODE_DIR,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-
-
 @pytest.fixture(scope="module")
 def js_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, OpenPGPCertificate]:
     tmp = tmp_path_factory.mktemp("js")
-    _node(
+    node_request(
         "pgp.mjs",
         tmp,
         op="generate",
@@ -58,7 +42,7 @@ def js_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, OpenPGPCerti
 
 def _sign(tmp_path: Path, key: Path, *, detached: bool, armor: bool) -> bytes:
     (tmp_path / "in").write_bytes(BODY)
-    _node(
+    node_request(
         "sign.mjs",
         tmp_path,
         op="sign",
@@ -72,7 +56,7 @@ def _sign(tmp_path: Path, key: Path, *, detached: bool, armor: bool) -> bytes:
 
 
 def _verdict(tmp_path: Path, **request: object) -> tuple[bytes, list[bool]]:
-    _node("sign.mjs", tmp_path, output=str(tmp_path / "verdict.json"), **request)
+    node_request("sign.mjs", tmp_path, output=str(tmp_path / "verdict.json"), **request)
     found = json.loads((tmp_path / "verdict.json").read_text())
     return bytes.fromhex(found["data"]), [s["valid"] for s in found["signatures"]]
 
@@ -105,7 +89,7 @@ def test_openpgpjs_encrypts_and_signs_we_verify(
     ours = signer("v6")
     (tmp_path / "ours.pub").write_bytes(ours.public.export())
     (tmp_path / "in").write_bytes(BODY)
-    _node(
+    node_request(
         "sign.mjs",
         tmp_path,
         op="encrypt-sign",

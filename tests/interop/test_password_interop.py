@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from gpg import gpg_home
-from peers import NODE_DIR, require_peer, require_pysequoia
+from peers import node, require_peer, require_pysequoia
 
 from e2ee_mail.openpgp import message
 from e2ee_mail.policy import DEFAULT, RFC4880, RFC9580, Policy
@@ -84,26 +84,13 @@ def test_pysequoia_with_password(policy: Policy) -> None:
     assert _ours(sequoia.encrypt(BODY, passwords=[PASSWORD])) == BODY
 
 
-def _node(*args: str) -> None:
-    exe = require_peer("openpgp.js")
-    proc = subprocess.run(
-        [exe, str(NODE_DIR / "password.mjs"), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=NODE_DIR,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-
-
 @pytest.mark.parametrize(
     ("aead", "s2k"), [("gcm", "argon2"), ("ocb", "iterated"), ("none", "iterated")]
 )
 def test_openpgpjs_writes_and_we_read(aead: str, s2k: str, tmp_path: Path) -> None:
     plain, sealed = tmp_path / "plain", tmp_path / "sealed.pgp"
     plain.write_bytes(BODY)
-    _node("encrypt", PASSWORD, aead, s2k, str(plain), str(sealed))
+    node("password.mjs", "encrypt", PASSWORD, aead, s2k, str(plain), str(sealed))
     assert _ours(sealed.read_bytes()) == BODY
 
 
@@ -111,5 +98,5 @@ def test_openpgpjs_writes_and_we_read(aead: str, s2k: str, tmp_path: Path) -> No
 def test_we_write_and_openpgpjs_reads(policy: Policy, tmp_path: Path) -> None:
     sealed, opened = tmp_path / "sealed.asc", tmp_path / "opened"
     sealed.write_bytes(_sealed(policy))
-    _node("decrypt", PASSWORD, str(sealed), str(opened))
+    node("password.mjs", "decrypt", PASSWORD, str(sealed), str(opened))
     assert opened.read_bytes() == BODY

@@ -18,13 +18,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from gpg import gpg_home
-from peers import NODE_DIR, require_peer
+from peers import node_request, require_peer
 
 import e2ee_mail
 from e2ee_mail.openpgp import keygen, keygen_v4
@@ -47,21 +46,6 @@ def _rotated(version: int, kind: str) -> tuple[OpenPGPSecretKey, OpenPGPSecretKe
     return old, add_encryption_subkey(old, created=T_ROTATE)
 
 
-def _node(tmp_path: Path, script: str, **request: object) -> None:
-    exe = require_peer("openpgp.js")
-    req = tmp_path / f"{script}.json"
-    req.write_text(json.dumps(request))
-    proc = subprocess.run(
-        [exe, str(NODE_DIR / script), str(req)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=NODE_DIR,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-
-
 def _pkesk_ids(message: bytes) -> list[str]:
     return [r.id for r in e2ee_mail.inspect(message).recipients]
 
@@ -75,7 +59,9 @@ def test_openpgpjs_reads_the_rotated_v6_certificate_and_encrypts_to_the_new_subk
     cert = tmp_path / "alice.asc"
     cert.write_bytes(new.public.export())
 
-    _node(tmp_path, "rotated.mjs", cert=str(cert), output=str(tmp_path / "v.json"))
+    node_request(
+        "rotated.mjs", tmp_path, cert=str(cert), output=str(tmp_path / "v.json")
+    )
     seen = json.loads((tmp_path / "v.json").read_text())
     assert seen["fingerprint"] == old.fingerprint == new.fingerprint
     assert seen["version"] == 6
@@ -88,9 +74,9 @@ def test_openpgpjs_reads_the_rotated_v6_certificate_and_encrypts_to_the_new_subk
     plain = tmp_path / "plain"
     plain.write_bytes(BODY)
     sealed = tmp_path / "sealed.pgp"
-    _node(
-        tmp_path,
+    node_request(
         "pgp.mjs",
+        tmp_path,
         op="encrypt",
         certs=[str(cert)],
         input=str(plain),
@@ -114,9 +100,9 @@ def test_openpgpjs_decrypts_with_the_rotated_v6_secret_key(tmp_path: Path) -> No
         new.public.subkeys[-1].fingerprint.hex().upper()
     ]
     out = tmp_path / "out"
-    _node(
-        tmp_path,
+    node_request(
         "pgp.mjs",
+        tmp_path,
         op="decrypt",
         keys=[str(key)],
         passphrase="rotation pass",
@@ -200,9 +186,9 @@ def test_we_rotate_a_gnupg_key_and_gnupg_takes_the_update() -> None:
 def test_we_rotate_an_openpgpjs_key_and_openpgpjs_encrypts_to_the_new_subkey(
     tmp_path: Path,
 ) -> None:
-    _node(
-        tmp_path,
+    node_request(
         "pgp.mjs",
+        tmp_path,
         op="generate",
         name="Carol",
         email="carol@example.org",
@@ -215,7 +201,9 @@ def test_we_rotate_an_openpgpjs_key_and_openpgpjs_encrypts_to_the_new_subkey(
     new_sub = new.public.subkeys[-1].fingerprint.hex().upper()
     cert = tmp_path / "carol-rotated.asc"
     cert.write_bytes(new.public.export())
-    _node(tmp_path, "rotated.mjs", cert=str(cert), output=str(tmp_path / "v.json"))
+    node_request(
+        "rotated.mjs", tmp_path, cert=str(cert), output=str(tmp_path / "v.json")
+    )
     seen = json.loads((tmp_path / "v.json").read_text())
     assert seen["fingerprint"] == key.fingerprint
     assert seen["encryptionKey"] == new_sub
@@ -223,9 +211,9 @@ def test_we_rotate_an_openpgpjs_key_and_openpgpjs_encrypts_to_the_new_subkey(
     plain = tmp_path / "plain"
     plain.write_bytes(BODY)
     sealed = tmp_path / "sealed.pgp"
-    _node(
-        tmp_path,
+    node_request(
         "pgp.mjs",
+        tmp_path,
         op="encrypt",
         certs=[str(cert)],
         input=str(plain),

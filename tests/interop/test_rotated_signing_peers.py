@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from gpg import gpg_home
-from peers import NODE_DIR, require_peer
+from peers import node_request, require_peer
 
 import e2ee_mail
 from e2ee_mail.keys.ring import Keyring
@@ -65,7 +64,7 @@ def test_gpg_verifies_a_rotated_v4_signing_subkey(tmp_path: Path) -> None:
 
 
 def test_openpgpjs_verifies_a_rotated_v6_signing_subkey(tmp_path: Path) -> None:
-    exe = require_peer("openpgp.js")
+    require_peer("openpgp.js")
     ring = _rotated(tmp_path, "rfc9580")
     (signer,) = ring.signing_keys(ALICE)
     (cert,) = ring.recipients(ALICE)
@@ -74,23 +73,15 @@ def test_openpgpjs_verifies_a_rotated_v6_signing_subkey(tmp_path: Path) -> None:
         e2ee_mail.sign(BODY, signer, format="openpgp", detached=True, armor=True)
     )
     (tmp_path / "alice.pub").write_bytes(cert.export())
-    request = {
-        "op": "verify",
-        "cert": str(tmp_path / "alice.pub"),
-        "input": str(tmp_path / "body"),
-        "signature": str(tmp_path / "body.sig"),
-        "output": str(tmp_path / "verdict.json"),
-    }
-    (tmp_path / "request.json").write_text(json.dumps(request))
-    proc = subprocess.run(
-        [exe, str(NODE_DIR / "sign.mjs"), str(tmp_path / "request.json")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=NODE_DIR,
-        check=False,
+    node_request(
+        "sign.mjs",
+        tmp_path,
+        op="verify",
+        cert=str(tmp_path / "alice.pub"),
+        input=str(tmp_path / "body"),
+        signature=str(tmp_path / "body.sig"),
+        output=str(tmp_path / "verdict.json"),
     )
-    assert proc.returncode == 0, proc.stderr
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert [s["valid"] for s in verdict["signatures"]] == [True]
     version = ring.history(ALICE)[-1]

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from gpg import gpg_home
-from peers import openpgpjs, require_peer
+from peers import node_request, openpgpjs, require_peer
 
 from e2ee_mail.cms import envelope
 from e2ee_mail.openpgp import certs, message
@@ -236,8 +236,6 @@ def test_gpg_verifies_every_deterministic_v4_signature(tmp_path: Path) -> None:
 def test_openpgpjs_verifies_deterministic_v6_signature(
     tmp_path: Path, case: dict[str, Any]
 ) -> None:
-    exe = require_peer("openpgp.js")
-    node_dir = Path(__file__).resolve().parent / "node"
     data = bytes.fromhex(case["inputs"]["data"])
     (tmp_path / "sig").write_bytes(_signature(case))
     (tmp_path / "data").write_bytes(data)
@@ -250,16 +248,7 @@ def test_openpgpjs_verifies_deterministic_v6_signature(
         request["input"] = str(tmp_path / "sig")
     else:
         request.update(input=str(tmp_path / "data"), signature=str(tmp_path / "sig"))
-    (tmp_path / "request.json").write_text(json.dumps(request))
-    proc = subprocess.run(
-        [exe, str(node_dir / "sign.mjs"), str(tmp_path / "request.json")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=node_dir,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    node_request("sign.mjs", tmp_path, **request)
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert [s["valid"] for s in verdict["signatures"]] == [True]
     assert bytes.fromhex(verdict["data"]) == data

@@ -9,6 +9,7 @@ import dataclasses
 import io
 
 import pytest
+from cms_messages import gcm_message
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
@@ -18,7 +19,6 @@ from ec_keys import ec_key, ec_pem
 import e2ee_mail
 from e2ee_mail.cms import (
     asn1,
-    build,
     derframe,
     envelope,
     oids,
@@ -27,13 +27,12 @@ from e2ee_mail.cms import (
 )
 from e2ee_mail.cms.structures import (
     AlgorithmIdentifier,
-    GCMParameters,
     KeyAgreeRecipientInfo,
     RecipientEncryptedKey,
     RecipientId,
     RecipientInfo,
 )
-from e2ee_mail.core import aead, ecdh_prime
+from e2ee_mail.core import ecdh_prime
 from e2ee_mail.mime import detect
 from e2ee_mail.policy import DEFAULT
 from e2ee_mail.x509 import certs as kx
@@ -92,19 +91,7 @@ def _kari(
 
 def _message(info: KeyAgreeRecipientInfo) -> bytes:
     """An AuthEnvelopedData around ``info`` with the content key CEK."""
-    nonce = bytes(12)
-    sealed = aead.gcm_seal(CEK, nonce, BODY)
-    params = asn1.serialize_gcm_parameters(GCMParameters(nonce, 16))
-    prefix = build.build_prefix(
-        authenticated=True,
-        version=asn1.der_int(0),
-        originator_info=b"",
-        ris_der=asn1.serialize_recipient_infos([info]),
-        algorithm=AlgorithmIdentifier(oids.AES256_GCM, params),
-        body_length=len(sealed) - 16,
-        tail_length=18,
-    )
-    return prefix + sealed[:-16] + asn1.der_tlv(0x04, sealed[-16:])
+    return gcm_message([info], CEK, BODY)
 
 
 @pytest.mark.parametrize("curve", CURVES)

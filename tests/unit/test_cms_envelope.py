@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
+from cms_messages import gcm_message
 
 import e2ee_mail
 from e2ee_mail.cms import asn1, build, envelope, oids, structures, templates
@@ -24,32 +25,6 @@ def _wrap(cert: kx.X509Certificate, cek: bytes) -> structures.RecipientInfo:
     der = templates.wrap_der(cert, cek, policy=DEFAULT)
     (info,) = asn1.parse_recipient_infos(asn1.set_of([der]), max_recipients=1)
     return info
-
-
-def _gcm_message(
-    infos: list[structures.RecipientInfo],
-    cek: bytes,
-    body: bytes,
-    *,
-    params: bytes | None = None,
-    tag_len: int = 16,
-) -> bytes:
-    """A hand-assembled AuthEnvelopedData (for shapes our writer never makes)."""
-    nonce = bytes(12)
-    sealed = aead.gcm_seal(cek, nonce, body)
-    ct, tag = sealed[:-16], sealed[-16:][:tag_len]
-    if params is None:
-        params = asn1.serialize_gcm_parameters(structures.GCMParameters(nonce, 16))
-    prefix = build.build_prefix(
-        authenticated=True,
-        version=asn1.der_int(0),
-        originator_info=b"",
-        ris_der=asn1.serialize_recipient_infos(infos),
-        algorithm=structures.AlgorithmIdentifier(oids.AES256_GCM, params),
-        body_length=len(ct),
-        tail_length=2 + len(tag),
-    )
-    return prefix + ct + asn1.der_tlv(0x04, tag)
 
 
 @pytest.mark.parametrize("armor", [False, True])
@@ -179,11 +154,11 @@ def test_icv_length_other_than_16_is_refused(xkey: kx.X509SecretKey) -> None:
     info = _wrap(xkey.public, cek)
     params = asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(12), 12))
     with pytest.raises(e2ee_mail.UnsupportedError, match="16"):
-        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
+        e2ee_mail.decrypt(gcm_message([info], cek, BODY, params=params), xkey)
     # aes-ICVlen absent means its DEFAULT 12 (RFC 5084): refused too.
     absent = asn1.der_tlv(0x30, asn1.der_tlv(0x04, bytes(12)))
     with pytest.raises(e2ee_mail.UnsupportedError):
-        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=absent), xkey)
+        e2ee_mail.decrypt(gcm_message([info], cek, BODY, params=absent), xkey)
 
 
 def test_nonce_other_than_12_bytes_is_refused(xkey: kx.X509SecretKey) -> None:
@@ -191,14 +166,14 @@ def test_nonce_other_than_12_bytes_is_refused(xkey: kx.X509SecretKey) -> None:
     info = _wrap(xkey.public, cek)
     params = asn1.serialize_gcm_parameters(structures.GCMParameters(bytes(16), 16))
     with pytest.raises(e2ee_mail.UnsupportedError, match="12"):
-        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, params=params), xkey)
+        e2ee_mail.decrypt(gcm_message([info], cek, BODY, params=params), xkey)
 
 
 def test_short_mac_is_refused(xkey: kx.X509SecretKey) -> None:
     cek = bytes(range(32))
     info = _wrap(xkey.public, cek)
     with pytest.raises(e2ee_mail.ASN1Error, match="16"):
-        e2ee_mail.decrypt(_gcm_message([info], cek, BODY, tag_len=12), xkey)
+        e2ee_mail.decrypt(gcm_message([info], cek, BODY, tag_len=12), xkey)
 
 
 def _kari(
@@ -240,7 +215,7 @@ def test_x25519_opens_x963_and_hkdf_schemes(
     xkey: kx.X509SecretKey, scheme: str, ukm: bytes | None
 ) -> None:
     cek = bytes(range(32))
-    message = _gcm_message([_kari(xkey.public, cek, scheme, ukm)], cek, BODY)
+    message = gcm_message([_kari(xkey.public, cek, scheme, ukm)], cek, BODY)
     assert e2ee_mail.decrypt(message, xkey) == BODY
 
 
@@ -481,9 +456,9 @@ def test_unsupported_entry_is_skipped_when_another_opens(
     odd = dataclasses.replace(
         good, key_encryption_algorithm=structures.AlgorithmIdentifier("1.2.3.4")
     )
-    assert e2ee_mail.decrypt(_gcm_message([odd, good], cek, BODY), rkey) == BODY
+    assert e2ee_mail.decrypt(gcm_message([odd, good], cek, BODY), rkey) == BODY
     with pytest.raises(e2ee_mail.UnsupportedError, match=r"1\.2\.3\.4"):
-        e2ee_mail.decrypt(_gcm_message([odd], cek, BODY), rkey)
+        e2ee_mail.decrypt(gcm_message([odd], cek, BODY), rkey)
 
 
 def test_inspect_reports_sizes_and_refuses_truncated(xkey: kx.X509SecretKey) -> None:

@@ -16,6 +16,7 @@ import json
 from email.message import EmailMessage
 
 import pytest
+from cms_messages import gcm_message
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem
@@ -29,12 +30,10 @@ from e2ee_mail._args import Cipher
 from e2ee_mail.cms import asn1, build, common, kemri, oids, recipients
 from e2ee_mail.cms.structures import (
     AlgorithmIdentifier,
-    GCMParameters,
     KEMRecipientInfo,
     RecipientId,
 )
 from e2ee_mail.cms.templates import RidKind
-from e2ee_mail.core import aead
 from e2ee_mail.model import KeyKind
 from e2ee_mail.policy import DEFAULT, LEGACY_DECRYPT
 from e2ee_mail.x509 import certs as kx
@@ -103,19 +102,7 @@ def _kemri(
 
 def _message(info: KEMRecipientInfo) -> bytes:
     """An AuthEnvelopedData around ``info`` with the content key CEK."""
-    nonce = bytes(12)
-    sealed = aead.gcm_seal(CEK, nonce, BODY)
-    params = asn1.serialize_gcm_parameters(GCMParameters(nonce, 16))
-    prefix = build.build_prefix(
-        authenticated=True,
-        version=asn1.der_int(0),
-        originator_info=b"",
-        ris_der=asn1.serialize_recipient_infos([info]),
-        algorithm=AlgorithmIdentifier(oids.AES256_GCM, params),
-        body_length=len(sealed) - 16,
-        tail_length=18,
-    )
-    return prefix + sealed[:-16] + asn1.der_tlv(0x04, sealed[-16:])
+    return gcm_message([info], CEK, BODY)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -212,3 +212,80 @@ def test_a_failing_read_reaches_the_caller() -> None:
             read_thread=True,
             write_thread=True,
         )
+
+
+@pytest.mark.parametrize("write_thread", [False, True])
+@pytest.mark.parametrize("buffer_size", [997, 4096, 1 << 20])
+def test_write_input_writes_what_was_read(write_thread: bool, buffer_size: int) -> None:
+    """A pass that spools what it checks: ``dst`` gets the input, in order, and
+    the cipher still sees every octet (each DEPTH buffer comes back, or the pass
+    would hang)."""
+    seen = bytearray()
+
+    def check(data: memoryview, out: bytearray) -> int:
+        seen.extend(data)
+        return _xor(data, out)
+
+    ranges = [(10, 70_000), (100_000, 200_000)]
+    buffers = pipeline.Buffers(buffer_size)
+    for _ in range(2):  # the same Buffers serve another pass
+        seen.clear()
+        dst = io.BytesIO()
+        n = pipeline.pump(
+            check,
+            io.BytesIO(DATA),
+            dst,
+            ranges,
+            buffers=buffers,
+            read_thread=False,
+            write_thread=write_thread,
+            write_input=True,
+        )
+        expected = b"".join(DATA[o : o + n] for o, n in ranges)
+        assert n == len(expected)
+        assert dst.getvalue() == expected == bytes(seen)
+
+
+def test_write_input_reads_on_the_calling_thread() -> None:
+    with pytest.raises(ValueError):
+        pipeline.pump(
+            _xor,
+            io.BytesIO(DATA),
+            io.BytesIO(),
+            [(None, None)],
+            buffers=pipeline.Buffers(4096),
+            read_thread=True,
+            write_thread=True,
+            write_input=True,
+        )
+
+
+@pytest.mark.parametrize("write_thread", [False, True])
+@pytest.mark.parametrize("after", [0, 1, 20])
+def test_write_input_failures_reach_the_caller(write_thread: bool, after: int) -> None:
+    def pump(update_into: pipeline.UpdateInto, dst: object, length: int) -> None:
+        pipeline.pump(
+            update_into,
+            io.BytesIO(DATA),
+            dst,  # type: ignore[arg-type]
+            [(0, length)],
+            buffers=pipeline.Buffers(4096),
+            read_thread=False,
+            write_thread=write_thread,
+            write_input=True,
+        )
+
+    with pytest.raises(OSError, match="No space"):
+        pump(_xor, _FailingWriter(after), len(DATA))
+    with pytest.raises(FormatError, match="truncated"):
+        pump(_xor, io.BytesIO(), len(DATA) + 1)
+    calls = [0]
+
+    def interrupted(data: memoryview, out: bytearray) -> int:
+        if calls[0] == after:
+            raise _Interrupt
+        calls[0] += 1
+        return _xor(data, out)
+
+    with pytest.raises(_Interrupt):
+        pump(interrupted, io.BytesIO(), len(DATA))

@@ -223,3 +223,30 @@ def test_splicing_a_new_blob_round_trips_and_keeps_the_rest(
     assert out[again.end :] == msg[part.end :]
     if len(text) > width:
         assert out[again.start :].split(eol, 1)[0] == text[:width]
+
+
+@given(
+    st.binary(max_size=600),
+    st.sampled_from([4, 64, 72, 76, 30]),
+    st.sampled_from([b"\n", b"\r\n"]),
+)
+def test_encode_matches_the_line_split_of_the_base64(
+    blob: bytes, width: int, eol: bytes
+) -> None:
+    part = mailscan.EncryptedPart("cms", 0, 0, "base64", eol, width, "body")
+    assert mailscan.encode(part, blob) == _b64(blob, width, eol)
+
+
+def test_only_the_content_fields_are_read_and_folding_is_kept() -> None:
+    msg = (
+        b"Received: from a\r\n  content-type: text/plain\r\n"
+        b"X-Note: content-type: text/plain\r\n"
+        b"CONTENT-TYPE: application/pkcs7-mime;\r\n"
+        b"\tsmime-type=enveloped-data\r\n"
+        b"X-After: folded\r\n smime-type=signed-data\r\n"
+        b"Content-Type: text/plain\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + _b64(CMS_BLOB)
+    )
+    (part,) = mailscan.find_encrypted(msg)
+    assert (part.kind, part.transfer) == ("cms", "base64")
+    assert mailscan.extract(msg, part) == CMS_BLOB

@@ -136,3 +136,25 @@ def test_base64_reader_refuses_text_after_padding(data: bytes, width: int) -> No
     lines = b"\r\n".join(text[i : i + width] for i in range(0, len(text), width))
     with pytest.raises(MIMEError):
         streamio.Base64Reader(b"", io.BytesIO(lines + b"\r\n" + lines)).read()
+
+
+@pytest.mark.parametrize("sep", [b"\r\n", b"\n"])
+@pytest.mark.parametrize(
+    ("fields", "limit", "refused"),
+    [
+        (3000, 1 << 20, False),  # the end past the first 64 KiB, within the limit
+        (3000, 50_000, True),  # ... and past the limit
+        (10, 100, True),
+        (10, 1000, False),
+    ],
+)
+def test_check_header_block_finds_the_end_anywhere_in_the_limit(
+    sep: bytes, fields: int, limit: int, refused: bool
+) -> None:
+    block = b"".join(b"X-F%05d: value value value value\r\n" % i for i in range(fields))
+    data = block.replace(b"\r\n", sep) + sep + b"body\n" * 100_000
+    if refused:
+        with pytest.raises(MIMEError):
+            streamio.check_header_block(data, limit)
+    else:
+        streamio.check_header_block(data, limit)

@@ -207,3 +207,44 @@ def test_messages_parsed_with_raw_bodies_stay_copyable() -> None:
     for clone in (copy.deepcopy(msg), pickle.loads(pickle.dumps(msg))):
         raw = wire.raw_body(clone)
         assert raw is not None and bytes(raw) == b"body\r\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x" * 75 + "\n",  # the slices of a large LF body
+        "x" * 75 + "\r\n",  # CR in it: converted whole
+        "é" * 75 + "\n",  # not ASCII: converted whole
+    ],
+)
+def test_large_bodies_convert_as_the_generator_does(body: str) -> None:
+    msg = _simple(body * 15000)  # over 1 MiB: the sliced path
+    expected = msg.as_bytes(policy=policy.SMTP)
+    assert wire.to_bytes(msg) == expected
+    assert b"".join(wire.to_pieces(msg)) == expected
+
+
+def test_large_attachment_pieces_are_the_generator_bytes() -> None:
+    msg = _simple()
+    msg.add_attachment(
+        bytes(range(256)) * 8192,
+        maintype="application",
+        subtype="octet-stream",
+        filename="big.bin",
+    )
+    msg.set_boundary("=-b1")  # else the generator picks one when writing
+    pieces = wire.to_pieces(msg)
+    assert len(pieces) > 2 and max(map(len, pieces)) < 2 << 20
+    assert b"".join(pieces) == msg.as_bytes(policy=policy.SMTP)
+
+
+@pytest.mark.parametrize("dashes", [3, 70, 200])
+def test_delimiters_are_found_past_dashes(dashes: int) -> None:
+    """Bodies with many "-" (text, an armor) before the delimiter: the "-" probe
+    gives way to the substring search and finds the same parts."""
+    armor = "-----BEGIN PGP MESSAGE-----\n\nAAAA\n-----END PGP MESSAGE-----\n"
+    msg = _simple("-\n" * dashes + "--=not the boundary\n")
+    msg.add_attachment(armor, filename="a.asc")
+    msg.add_attachment("- -- --- ----\n" * dashes, filename="b.txt")
+    for linesep in ("\r\n", "\n"):
+        _assert_same_parse(msg.as_bytes(policy=policy.default.clone(linesep=linesep)))

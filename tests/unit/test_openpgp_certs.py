@@ -107,7 +107,7 @@ def test_expired_key_has_no_encryption_key(alice: certs.OpenPGPSecretKey) -> Non
     cert = alice.public
     far = cert.primary.packet.created + 10**10
     assert cert.encryption_keys(now=cert.primary.packet.created + 1)
-    expired = dataclasses.replace(cert.primary, expires=cert.primary.packet.created + 5)
+    expired = cert.primary.replace(expires=cert.primary.packet.created + 5)
     assert not expired.usable(far)
 
 

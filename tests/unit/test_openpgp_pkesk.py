@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519 as X
 
@@ -59,7 +57,7 @@ def test_damaged_wrap_is_a_decryption_error(key: certs.OpenPGPSecretKey) -> None
     for index in (0, 20, len(packet.material) - 1):
         material = bytearray(packet.material)
         material[index] ^= 0x40
-        bad = dataclasses.replace(packet, material=bytes(material))
+        bad = packet.replace(material=bytes(material))
         with pytest.raises(DecryptionError):
             pkesk.unwrap(bad, private, info)
 
@@ -79,7 +77,7 @@ def test_low_order_ephemeral_point_is_a_decryption_error() -> None:
     key = keygen.generate("A <a@example.org>", kind="x25519", profile="rfc9580")
     info, private = _ours(key)
     fields = parse_x25519_fields(pkesk.wrap_v6(SESSION_KEY, info).material, version=6)
-    zero = dataclasses.replace(fields, ephemeral=bytes(32))
+    zero = fields.replace(ephemeral=bytes(32))
     packet = PKESKv6(6, info.fingerprint, 25, serialize_x25519_fields(zero))
     with pytest.raises(DecryptionError):
         pkesk.unwrap(packet, private, info)
@@ -96,7 +94,7 @@ def test_rsa_ciphertext_longer_than_the_modulus_is_refused() -> None:
 def test_algorithm_mismatch_is_a_decryption_error() -> None:
     key = keygen.generate("A <a@example.org>", kind="x25519", profile="rfc9580")
     info, private = _ours(key)
-    packet = dataclasses.replace(pkesk.wrap_v6(SESSION_KEY, info), algorithm=1)
+    packet = pkesk.wrap_v6(SESSION_KEY, info).replace(algorithm=1)
     with pytest.raises(DecryptionError):
         pkesk.unwrap(packet, private, info)
 

@@ -53,6 +53,34 @@ def _signature_input(sig: bytes, armor: bool) -> dict[str, str]:
     return {"signature_b64": b64(sig)}
 
 
+def _verify_only(
+    inputs: dict[str, Any], signing_only: tuple[str, ...], **changes: Any
+) -> dict[str, Any]:
+    """A valid case's inputs made a verify-only case: without what only signing
+    needs, with ``changes`` applied."""
+    keep = {k: v for k, v in inputs.items() if k not in signing_only}
+    keep.update(op="verify", **changes)
+    return keep
+
+
+def _invalid_cases(
+    rows: list[tuple[int, str, list[str], dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The cases that must fail with SignatureError, from (id, comment, flags,
+    inputs) rows."""
+    return [
+        {
+            "id": i,
+            "comment": c,
+            "flags": f,
+            "result": "invalid",
+            "inputs": inputs,
+            "error": "SignatureError",
+        }
+        for i, c, f, inputs in rows
+    ]
+
+
 def _run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(cmd, capture_output=True, check=False, **kw)
 
@@ -159,9 +187,7 @@ def openpgp(out: Path) -> None:
             )
 
     def verify_only(inputs: dict[str, Any], **changes: Any) -> dict[str, Any]:
-        keep = {k: v for k, v in inputs.items() if k not in ("key", "salt", "created")}
-        keep.update(op="verify", **changes)
-        return keep
+        return _verify_only(inputs, ("key", "salt", "created"), **changes)
 
     v6_detached, _, v6_data = made[1]
     v4_detached, _, v4_data = made[5]
@@ -195,17 +221,7 @@ def openpgp(out: Path) -> None:
             verify_only(v6_detached, cert=f"../keys/{PGP_KEYS[4]}.pub.asc"),
         ),
     ]
-    bad = [
-        {
-            "id": i,
-            "comment": c,
-            "flags": f,
-            "result": "invalid",
-            "inputs": inputs,
-            "error": "SignatureError",
-        }
-        for i, c, f, inputs in invalid
-    ]
+    bad = _invalid_cases(invalid)
     write(
         out,
         {
@@ -297,9 +313,7 @@ def cms(out: Path) -> None:
         )
 
     def verify_only(inputs: dict[str, Any], **changes: Any) -> dict[str, Any]:
-        keep = {k: v for k, v in inputs.items() if k not in ("key", "signing_time")}
-        keep.update(op="verify", **changes)
-        return keep
+        return _verify_only(inputs, ("key", "signing_time"), **changes)
 
     detached_inputs, _, detached_data = made[1]
     attached_inputs, attached_sig, _ = made[2]
@@ -326,17 +340,7 @@ def cms(out: Path) -> None:
             verify_only(detached_inputs, cert="../keys/cms-rsa3072.crt.pem"),
         ),
     ]
-    bad = [
-        {
-            "id": i,
-            "comment": c,
-            "flags": f,
-            "result": "invalid",
-            "inputs": inputs,
-            "error": "SignatureError",
-        }
-        for i, c, f, inputs in invalid
-    ]
+    bad = _invalid_cases(invalid)
     write(
         out,
         {

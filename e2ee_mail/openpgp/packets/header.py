@@ -12,10 +12,10 @@ Left out: writing Legacy-format headers (RFC 9580 §4.2 says not to).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import BinaryIO, Final
 
+from ...core.record import Record
 from ...errors import PacketError
 
 __all__ = [
@@ -43,8 +43,7 @@ DEFAULT_PARTIAL_POWER: Final = 20
 Buffer = bytes | bytearray | memoryview
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Packet:
+class Packet(Record):
     """One packet: its Type ID and its whole body (partial segments joined).
 
     Attributes:
@@ -54,10 +53,21 @@ class Packet:
         partial: whether the body came in partial segments.
     """
 
+    _fields = ("tag", "body", "legacy", "partial")
+    __slots__ = _fields
     tag: int
     body: bytes
-    legacy: bool = False
-    partial: bool = False
+    legacy: bool
+    partial: bool
+
+    def __init__(
+        self, tag: int, body: bytes, legacy: bool = False, partial: bool = False
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "tag", tag)
+        setattr_(self, "body", body)
+        setattr_(self, "legacy", legacy)
+        setattr_(self, "partial", partial)
 
     def __repr__(self) -> str:
         # Secret-Key and Secret-Subkey bodies (tags 5, 7) hold key material, often

@@ -7,9 +7,9 @@ offset of the data, so the data itself is never copied by the codec.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Final
 
+from ...core.record import Record
 from ...errors import PacketError
 
 __all__ = [
@@ -29,8 +29,7 @@ _FORMAT_OCTETS: Final = {c: bytes((c,)) for c in _FORMATS}
 _TRUNCATED: Final = "literal data packet is truncated"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class LiteralHeader:
+class LiteralHeader(Record):
     """The fields before a Literal Data packet's data.
 
     Attributes:
@@ -39,9 +38,18 @@ class LiteralHeader:
         date: seconds since the epoch (0: none).
     """
 
-    format: bytes = b"b"
-    filename: bytes = b""
-    date: int = 0
+    _fields = ("format", "filename", "date")
+    __slots__ = _fields
+    format: bytes
+    filename: bytes
+    date: int
+
+    def __init__(
+        self, format: bytes = b"b", filename: bytes = b"", date: int = 0
+    ) -> None:
+        object.__setattr__(self, "format", format)
+        object.__setattr__(self, "filename", filename)
+        object.__setattr__(self, "date", date)
 
     @property
     def size(self) -> int:

@@ -10,9 +10,9 @@ PKESK by 8-octet key ID, all zero for anonymous.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Final
 
+from ...core.record import Record
 from ...errors import PacketError, UnsupportedError
 from .wire import Reader
 
@@ -34,8 +34,7 @@ _TRUNCATED: Final = "PKESK packet is truncated"
 _X25519_TRUNCATED: Final = "X25519 PKESK fields is truncated"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PKESKv3:
+class PKESKv3(Record):
     """A v3 PKESK.
 
     Attributes:
@@ -44,9 +43,16 @@ class PKESKv3:
         material: the algorithm-specific fields, raw.
     """
 
+    _fields = ("key_id", "algorithm", "material")
+    __slots__ = _fields
     key_id: bytes
     algorithm: int
     material: bytes
+
+    def __init__(self, key_id: bytes, algorithm: int, material: bytes) -> None:
+        object.__setattr__(self, "key_id", key_id)
+        object.__setattr__(self, "algorithm", algorithm)
+        object.__setattr__(self, "material", material)
 
     @property
     def anonymous(self) -> bool:
@@ -54,8 +60,7 @@ class PKESKv3:
         return self.key_id == bytes(8)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PKESKv6:
+class PKESKv6(Record):
     """A v6 PKESK.
 
     Attributes:
@@ -65,10 +70,21 @@ class PKESKv6:
         material: the algorithm-specific fields, raw.
     """
 
+    _fields = ("key_version", "fingerprint", "algorithm", "material")
+    __slots__ = _fields
     key_version: int
     fingerprint: bytes
     algorithm: int
     material: bytes
+
+    def __init__(
+        self, key_version: int, fingerprint: bytes, algorithm: int, material: bytes
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "key_version", key_version)
+        setattr_(self, "fingerprint", fingerprint)
+        setattr_(self, "algorithm", algorithm)
+        setattr_(self, "material", material)
 
     @property
     def anonymous(self) -> bool:
@@ -76,8 +92,7 @@ class PKESKv6:
         return not self.fingerprint
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class X25519Fields:
+class X25519Fields(Record):
     """X25519 PKESK fields (RFC 9580 §5.1.6).
 
     Attributes:
@@ -86,9 +101,16 @@ class X25519Fields:
         wrapped: the AES key wrapped session key.
     """
 
+    _fields = ("ephemeral", "cipher", "wrapped")
+    __slots__ = _fields
     ephemeral: bytes
     cipher: int | None
     wrapped: bytes
+
+    def __init__(self, ephemeral: bytes, cipher: int | None, wrapped: bytes) -> None:
+        object.__setattr__(self, "ephemeral", ephemeral)
+        object.__setattr__(self, "cipher", cipher)
+        object.__setattr__(self, "wrapped", wrapped)
 
 
 def parse_pkesk(body: bytes | bytearray | memoryview) -> PKESKv3 | PKESKv6:

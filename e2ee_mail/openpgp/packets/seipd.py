@@ -9,9 +9,9 @@ The chunk size octet is checked here, before anything is allocated: RFC 9580 all
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Final
 
+from ...core.record import Record
 from ...errors import PacketError, UnsupportedError
 
 __all__ = [
@@ -31,8 +31,7 @@ SEIPDV2_HEADER_SIZE: Final = 4 + SALT_SIZE
 _TRUNCATED: Final = "SEIPDv2 packet is truncated"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SEIPDv2Header:
+class SEIPDv2Header(Record):
     """The fixed fields in front of a v2 SEIPD packet's chunks.
 
     Attributes:
@@ -42,10 +41,21 @@ class SEIPDv2Header:
         salt: 32 random octets.
     """
 
+    _fields = ("cipher", "aead", "chunk_size_octet", "salt")
+    __slots__ = _fields
     cipher: int
     aead: int
     chunk_size_octet: int
     salt: bytes
+
+    def __init__(
+        self, cipher: int, aead: int, chunk_size_octet: int, salt: bytes
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "cipher", cipher)
+        setattr_(self, "aead", aead)
+        setattr_(self, "chunk_size_octet", chunk_size_octet)
+        setattr_(self, "salt", salt)
 
 
 def chunk_size(octet: int) -> int:
