@@ -255,24 +255,79 @@ def _seal_first_streamed(
 
 
 def seal_into(
-    params: ChunkParams, data: Buffer, out: memoryview, prefix: Buffer = b""
+    params: ChunkParams,
+    data: Buffer,
+    out: memoryview,
+    prefix: Buffer = b"",
+    suffix: Buffer | Callable[[], Buffer] = b"",
+    suffix_size: int | None = None,
 ) -> int:
-    """Seal ``prefix`` || ``data`` into ``out`` (exactly :func:`sealed_size` octets).
+    """Seal ``prefix`` || ``data`` || ``suffix`` into ``out`` (exactly
+    :func:`sealed_size` octets).
 
-    ``prefix`` (a packet header, shorter than one chunk) is joined to the first chunk
-    without copying ``data`` as a whole. Bodies of :data:`PARALLEL_MIN_BYTES` and
-    more are sealed by two threads.
+    ``prefix`` and ``suffix`` (packets around a body, each at most one chunk) are
+    joined to the first and last chunks without copying ``data`` as a whole.
+    ``suffix`` may be a callable of ``suffix_size`` octets' result: it is called
+    only once every chunk that holds no suffix octet is sealed, so that the
+    caller can compute it meanwhile (a signature over ``data``). Bodies of
+    :data:`PARALLEL_MIN_BYTES` and more are sealed by two threads.
     """
     src = memoryview(data).cast("B")
     size = params.chunk_size
     head = bytes(prefix)
-    if len(head) > size:
-        raise UsageError("prefix must be shorter than one chunk")
-    length = len(head) + len(src)
+    if callable(suffix):
+        if suffix_size is None:
+            raise UsageError("a late suffix needs its size")
+        tail_size = suffix_size
+    else:
+        tail_size = len(suffix)
+    if len(head) > size or tail_size > size:
+        raise UsageError("prefix and suffix must be at most one chunk")
+    length = len(head) + len(src) + tail_size
     need = sealed_size(length, size)
     if len(out) < need:
         raise UsageError("output buffer is too small")
     aead = params.cipher()
+    if not tail_size:
+        _seal_body(params, head, src, out, aead)
+    else:
+        # The chunks wholly within prefix || data are sealed from the caller's
+        # buffer; the rest (less than a chunk of data, then the suffix) is joined.
+        full = (len(head) + len(src)) // size
+        cut = max(full * size - len(head), 0)
+        if full:
+            _seal_body(params, head, src[:cut], out, aead)
+        made = suffix() if callable(suffix) else suffix
+        if len(made) != tail_size:
+            raise UsageError("the suffix does not have the announced size")
+        rest = (b"" if full else head) + bytes(src[cut:]) + bytes(made)
+        _crypt_range(
+            params,
+            memoryview(rest),
+            out,
+            0,
+            full * (size + TAG_SIZE),
+            full,
+            -(-len(rest) // size),
+            aead,
+            False,
+        )
+    wpos = need - TAG_SIZE
+    count = _chunks(length, size)
+    aead.encrypt_into(
+        params.nonce(count),
+        b"",
+        params.final_aad(length, count),
+        out[wpos : wpos + TAG_SIZE],
+    )
+    return need
+
+
+def _seal_body(
+    params: ChunkParams, head: bytes, src: memoryview, out: memoryview, aead: _AEAD
+) -> None:
+    """Seal the chunks of ``head`` || ``src`` (no final tag) into ``out``."""
+    size = params.chunk_size
     pos = wpos = index = 0
     if head:
         piece = src[: size - len(head)]
@@ -301,15 +356,6 @@ def seal_into(
         len(rest) >= PARALLEL_MIN_BYTES,
         aead,
     )
-    wpos = need - TAG_SIZE
-    count = _chunks(length, size)
-    aead.encrypt_into(
-        params.nonce(count),
-        b"",
-        params.final_aad(length, count),
-        out[wpos : wpos + TAG_SIZE],
-    )
-    return need
 
 
 def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:

@@ -17,6 +17,7 @@ rewrap copies unchanged and the eventual reader verifies one by one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import BinaryIO, Final
 
 from cryptography.exceptions import InvalidTag
@@ -140,11 +141,16 @@ def seal_into(
     prefix: bytes,
     data: bytes | bytearray | memoryview,
     out: memoryview,
+    suffix: bytes | Callable[[], bytes] = b"",
+    suffix_size: int | None = None,
 ) -> None:
-    """Write the SEIPDv2 body for plaintext ``prefix || data`` into ``out``."""
+    """Write the SEIPDv2 body for plaintext ``prefix || data || suffix`` into
+    ``out``; ``suffix`` may be computed late (see ``chunked.seal_into``)."""
     out[:SEIPDV2_HEADER_SIZE] = serialize_seipdv2_header(header)
     params = chunk_params(header, session_key)
-    chunked.seal_into(params, data, out[SEIPDV2_HEADER_SIZE:], prefix)
+    chunked.seal_into(
+        params, data, out[SEIPDV2_HEADER_SIZE:], prefix, suffix, suffix_size
+    )
 
 
 def open_body(
