@@ -183,10 +183,12 @@ def _crypt_range(
     count: int,
     aead: _AEAD | None,
     opening: bool,
+    done: Callable[[int], None] | None = None,
 ) -> None:
     """Seal (or, ``opening``, open) ``count`` chunks of ``src`` from ``pos`` into
     ``out`` at ``wpos``; the last may be short. Everything that differs between the
-    two directions is chosen before the loop: the loop itself is the same work."""
+    two directions is chosen before the loop: the loop itself is the same work.
+    ``done(index)`` follows each chunk that went through."""
     aead = aead or params.cipher()
     crypt = aead.decrypt_into if opening else aead.encrypt_into
     step = params.chunk_size + TAG_SIZE if opening else params.chunk_size
@@ -196,6 +198,8 @@ def _crypt_range(
         piece = src[pos : pos + step]
         n = len(piece) + grow
         crypt(params.nonce(index), piece, aad(index), out[wpos : wpos + n])
+        if done is not None:
+            done(index)
         pos += len(piece)
         wpos += n
         index += 1
@@ -358,11 +362,19 @@ def _seal_body(
     )
 
 
-def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
+#: ``follow(plaintext, offset)``: one authenticated chunk, where it begins.
+Follow = Callable[[memoryview, int], None]
+
+
+def open_into(
+    params: ChunkParams, data: Buffer, out: memoryview, follow: Follow | None = None
+) -> int:
     """Open all of ``data`` into ``out`` (at least :func:`opened_size` octets).
 
     Bodies of :data:`PARALLEL_MIN_BYTES` and more are opened by two threads. On any
-    failure ``out`` is wiped and DecryptionError raised.
+    failure ``out`` is wiped and DecryptionError raised. ``follow`` sees each
+    chunk's plaintext in order, once its tag has verified (a hash of the content
+    runs as it opens); the final tag is checked after the last.
     """
     src = memoryview(data).cast("B")
     total = opened_size(len(src), params.chunk_size)
@@ -373,17 +385,34 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
     chunks = src[:body]
     aead = params.cipher()
     count = -(-body // full)
-    try:
+    step = params.chunk_size
+
+    def opened(index: int) -> None:
+        assert follow is not None
+        follow(out[index * step : min((index + 1) * step, total)], index * step)
+
+    def run(done: Callable[[int], None] | None) -> None:
         _split(
             lambda p, w, i, n, a: _crypt_range(
-                params, chunks, out, p, w, i, n, a, True
+                params, chunks, out, p, w, i, n, a, True, done
             ),
             count,
             full,
-            params.chunk_size,
+            step,
             body >= PARALLEL_MIN_BYTES,
             aead,
         )
+
+    def one(index: int, cipher: _AEAD) -> None:
+        _crypt_range(
+            params, chunks, out, index * full, index * step, index, 1, cipher, True
+        )
+
+    try:
+        if follow is not None and body >= PARALLEL_MIN_BYTES and count > 1:
+            _open_following(one, count, opened, (aead, params.cipher()))
+        else:
+            run(None if follow is None else opened)
         aead.decrypt_into(
             params.nonce(count),
             src[body:],
@@ -394,6 +423,51 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
         out[:total] = bytes(total)
         raise DecryptionError() from None
     return total
+
+
+def _open_following(
+    one: Callable[[int, _AEAD], None],
+    count: int,
+    opened: Callable[[int], None],
+    ciphers: tuple[_AEAD, _AEAD],
+) -> None:
+    """Open the chunks with ``one`` in two threads, taking turns (chunks 0 and 1
+    first: the follower waits for one chunk, not for half the body), while this
+    thread hands each chunk to ``opened`` in order as soon as it has verified.
+    A chunk whose tag failed is never handed on: the failure is recorded before
+    the waits are released."""
+    ready = [threading.Event() for _ in range(count)]
+    errors: list[BaseException] = []
+
+    def opener(first: int, cipher: _AEAD) -> None:
+        try:
+            for index in range(first, count, 2):
+                if errors:
+                    return
+                one(index, cipher)
+                ready[index].set()
+        except BaseException as exc:
+            errors.append(exc)
+            for event in ready:  # wake the follower: it stops at the failure
+                event.set()
+
+    threads = [
+        threading.Thread(target=opener, args=(k, ciphers[k]), name="e2ee-mail-open")
+        for k in (0, 1)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for index, event in enumerate(ready):
+            event.wait()
+            if errors:
+                break
+            opened(index)
+    finally:
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
 
 
 def verify_final_tag(params: ChunkParams, sealed_size: int, final_tag: Buffer) -> None:

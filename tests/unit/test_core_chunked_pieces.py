@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from e2ee_mail.core import chunked
-from e2ee_mail.errors import UsageError
+from e2ee_mail.errors import DecryptionError, UsageError
 
 CHUNK = 64
 SIZES = [0, 1, CHUNK - 5, CHUNK, CHUNK + 1, 3 * CHUNK - 2, 3 * CHUNK, 5 * CHUNK + 9]
@@ -30,9 +30,7 @@ def seal(
 ) -> bytes:
     tail = size if size is not None else len(suffix)  # type: ignore[arg-type]
     out = bytearray(chunked.sealed_size(len(prefix) + len(data) + tail, CHUNK))
-    assert chunked.seal_into(p, data, memoryview(out), prefix, suffix, size) == len(
-        out
-    )
+    assert chunked.seal_into(p, data, memoryview(out), prefix, suffix, size) == len(out)
     return bytes(out)
 
 
@@ -85,3 +83,50 @@ def test_suffix_misuse_is_refused() -> None:
         chunked.seal_into(p, b"x" * 100, out, b"", lambda: b"ab", 3)
     with pytest.raises(UsageError):
         chunked.seal_into(p, b"x" * 100, out, b"", b"s" * (CHUNK + 1))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("size", SIZES)
+def test_follow_sees_each_chunk_in_order(
+    monkeypatch: pytest.MonkeyPatch, parallel: bool, size: int
+) -> None:
+    if parallel:
+        monkeypatch.setattr(chunked, "PARALLEL_MIN_BYTES", 1)
+    p = params("ocb")
+    data = bytes(i % 253 for i in range(size))
+    sealed = seal(p, data)
+    out = bytearray(size)
+    pieces: list[tuple[int, bytes]] = []
+    chunked.open_into(
+        p, sealed, memoryview(out), lambda chunk, at: pieces.append((at, bytes(chunk)))
+    )
+    assert bytes(out) == data
+    assert [at for at, _ in pieces] == list(range(0, size, CHUNK))
+    assert b"".join(piece for _, piece in pieces) == data
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("damaged", [0, 3, 8])
+def test_follow_never_sees_a_chunk_that_failed(
+    monkeypatch: pytest.MonkeyPatch, parallel: bool, damaged: int
+) -> None:
+    if parallel:
+        monkeypatch.setattr(chunked, "PARALLEL_MIN_BYTES", 1)
+    p = params()
+    data = bytes(i % 7 for i in range(9 * CHUNK))
+    sealed = bytearray(seal(p, data))
+    sealed[damaged * (CHUNK + 16) + 5] ^= 1
+    out = bytearray(len(data))
+    offsets: list[int] = []
+    with pytest.raises(DecryptionError):
+        chunked.open_into(
+            p, bytes(sealed), memoryview(out), lambda _, at: offsets.append(at)
+        )
+    verified = list(range(0, damaged * CHUNK, CHUNK))
+    if parallel:
+        # How far the follower got before the failure stopped it depends on the
+        # threads; it never goes past the damaged chunk.
+        assert offsets == verified[: len(offsets)]
+    else:
+        assert offsets == verified
+    assert not any(out)
