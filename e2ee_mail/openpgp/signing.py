@@ -692,9 +692,7 @@ def encrypt_signed(
             data = _joined(prefix, data, suffix)
             prefix = suffix = b""
             suffix_size = 0
-    body_size = seipdv2.sealed_body_size(
-        header, len(prefix) + len(data) + suffix_size
-    )
+    body_size = seipdv2.sealed_body_size(header, len(prefix) + len(data) + suffix_size)
     entries = pkesk_packets(session_key, keys) + password_entries(
         session_key, passwords, 2
     )
