@@ -183,10 +183,12 @@ def _crypt_range(
     count: int,
     aead: _AEAD | None,
     opening: bool,
+    done: Callable[[int], None] | None = None,
 ) -> None:
     """Seal (or, ``opening``, open) ``count`` chunks of ``src`` from ``pos`` into
     ``out`` at ``wpos``; the last may be short. Everything that differs between the
-    two directions is chosen before the loop: the loop itself is the same work."""
+    two directions is chosen before the loop: the loop itself is the same work.
+    ``done(index)`` follows each chunk that went through."""
     aead = aead or params.cipher()
     crypt = aead.decrypt_into if opening else aead.encrypt_into
     step = params.chunk_size + TAG_SIZE if opening else params.chunk_size
@@ -196,6 +198,8 @@ def _crypt_range(
         piece = src[pos : pos + step]
         n = len(piece) + grow
         crypt(params.nonce(index), piece, aad(index), out[wpos : wpos + n])
+        if done is not None:
+            done(index)
         pos += len(piece)
         wpos += n
         index += 1
@@ -255,24 +259,79 @@ def _seal_first_streamed(
 
 
 def seal_into(
-    params: ChunkParams, data: Buffer, out: memoryview, prefix: Buffer = b""
+    params: ChunkParams,
+    data: Buffer,
+    out: memoryview,
+    prefix: Buffer = b"",
+    suffix: Buffer | Callable[[], Buffer] = b"",
+    suffix_size: int | None = None,
 ) -> int:
-    """Seal ``prefix`` || ``data`` into ``out`` (exactly :func:`sealed_size` octets).
+    """Seal ``prefix`` || ``data`` || ``suffix`` into ``out`` (exactly
+    :func:`sealed_size` octets).
 
-    ``prefix`` (a packet header, shorter than one chunk) is joined to the first chunk
-    without copying ``data`` as a whole. Bodies of :data:`PARALLEL_MIN_BYTES` and
-    more are sealed by two threads.
+    ``prefix`` and ``suffix`` (packets around a body, each at most one chunk) are
+    joined to the first and last chunks without copying ``data`` as a whole.
+    ``suffix`` may be a callable of ``suffix_size`` octets' result: it is called
+    only once every chunk that holds no suffix octet is sealed, so that the
+    caller can compute it meanwhile (a signature over ``data``). Bodies of
+    :data:`PARALLEL_MIN_BYTES` and more are sealed by two threads.
     """
     src = memoryview(data).cast("B")
     size = params.chunk_size
     head = bytes(prefix)
-    if len(head) > size:
-        raise UsageError("prefix must be shorter than one chunk")
-    length = len(head) + len(src)
+    if callable(suffix):
+        if suffix_size is None:
+            raise UsageError("a late suffix needs its size")
+        tail_size = suffix_size
+    else:
+        tail_size = len(suffix)
+    if len(head) > size or tail_size > size:
+        raise UsageError("prefix and suffix must be at most one chunk")
+    length = len(head) + len(src) + tail_size
     need = sealed_size(length, size)
     if len(out) < need:
         raise UsageError("output buffer is too small")
     aead = params.cipher()
+    if not tail_size:
+        _seal_body(params, head, src, out, aead)
+    else:
+        # The chunks wholly within prefix || data are sealed from the caller's
+        # buffer; the rest (less than a chunk of data, then the suffix) is joined.
+        full = (len(head) + len(src)) // size
+        cut = max(full * size - len(head), 0)
+        if full:
+            _seal_body(params, head, src[:cut], out, aead)
+        made = suffix() if callable(suffix) else suffix
+        if len(made) != tail_size:
+            raise UsageError("the suffix does not have the announced size")
+        rest = (b"" if full else head) + bytes(src[cut:]) + bytes(made)
+        _crypt_range(
+            params,
+            memoryview(rest),
+            out,
+            0,
+            full * (size + TAG_SIZE),
+            full,
+            -(-len(rest) // size),
+            aead,
+            False,
+        )
+    wpos = need - TAG_SIZE
+    count = _chunks(length, size)
+    aead.encrypt_into(
+        params.nonce(count),
+        b"",
+        params.final_aad(length, count),
+        out[wpos : wpos + TAG_SIZE],
+    )
+    return need
+
+
+def _seal_body(
+    params: ChunkParams, head: bytes, src: memoryview, out: memoryview, aead: _AEAD
+) -> None:
+    """Seal the chunks of ``head`` || ``src`` (no final tag) into ``out``."""
+    size = params.chunk_size
     pos = wpos = index = 0
     if head:
         piece = src[: size - len(head)]
@@ -301,22 +360,21 @@ def seal_into(
         len(rest) >= PARALLEL_MIN_BYTES,
         aead,
     )
-    wpos = need - TAG_SIZE
-    count = _chunks(length, size)
-    aead.encrypt_into(
-        params.nonce(count),
-        b"",
-        params.final_aad(length, count),
-        out[wpos : wpos + TAG_SIZE],
-    )
-    return need
 
 
-def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
+#: ``follow(plaintext, offset)``: one authenticated chunk, where it begins.
+Follow = Callable[[memoryview, int], None]
+
+
+def open_into(
+    params: ChunkParams, data: Buffer, out: memoryview, follow: Follow | None = None
+) -> int:
     """Open all of ``data`` into ``out`` (at least :func:`opened_size` octets).
 
     Bodies of :data:`PARALLEL_MIN_BYTES` and more are opened by two threads. On any
-    failure ``out`` is wiped and DecryptionError raised.
+    failure ``out`` is wiped and DecryptionError raised. ``follow`` sees each
+    chunk's plaintext in order, once its tag has verified (a hash of the content
+    runs as it opens); the final tag is checked after the last.
     """
     src = memoryview(data).cast("B")
     total = opened_size(len(src), params.chunk_size)
@@ -327,17 +385,34 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
     chunks = src[:body]
     aead = params.cipher()
     count = -(-body // full)
-    try:
+    step = params.chunk_size
+
+    def opened(index: int) -> None:
+        assert follow is not None
+        follow(out[index * step : min((index + 1) * step, total)], index * step)
+
+    def run(done: Callable[[int], None] | None) -> None:
         _split(
             lambda p, w, i, n, a: _crypt_range(
-                params, chunks, out, p, w, i, n, a, True
+                params, chunks, out, p, w, i, n, a, True, done
             ),
             count,
             full,
-            params.chunk_size,
+            step,
             body >= PARALLEL_MIN_BYTES,
             aead,
         )
+
+    def one(index: int, cipher: _AEAD) -> None:
+        _crypt_range(
+            params, chunks, out, index * full, index * step, index, 1, cipher, True
+        )
+
+    try:
+        if follow is not None and body >= PARALLEL_MIN_BYTES and count > 1:
+            _open_following(one, count, opened, (aead, params.cipher()))
+        else:
+            run(None if follow is None else opened)
         aead.decrypt_into(
             params.nonce(count),
             src[body:],
@@ -348,6 +423,52 @@ def open_into(params: ChunkParams, data: Buffer, out: memoryview) -> int:
         out[:total] = bytes(total)
         raise DecryptionError() from None
     return total
+
+
+def _open_following(
+    one: Callable[[int, _AEAD], None],
+    count: int,
+    opened: Callable[[int], None],
+    ciphers: tuple[_AEAD, _AEAD],
+) -> None:
+    """Open chunk 0 here and the others in order in a second thread, while this
+    thread hands each chunk to ``opened`` in order as soon as it has verified:
+    following the content (a hash) overlaps opening it, with no more threads
+    than the plain two-thread opening. A chunk whose tag failed is never handed
+    on: the failure is recorded before the waits are released."""
+    ready = [threading.Event() for _ in range(count)]
+    errors: list[BaseException] = []
+    halted: list[bool] = []
+
+    def opener() -> None:
+        try:
+            for index in range(1, count):
+                if halted:
+                    return
+                one(index, ciphers[1])
+                ready[index].set()
+        except BaseException as exc:
+            errors.append(exc)
+            for event in ready:  # wake the follower: it stops at the failure
+                event.set()
+
+    thread = threading.Thread(target=opener, name="e2ee-mail-open")
+    thread.start()
+    try:
+        one(0, ciphers[0])
+        opened(0)
+        for index in range(1, count):
+            ready[index].wait()
+            if errors:
+                break
+            opened(index)
+    except BaseException:
+        halted.append(True)
+        raise
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def verify_final_tag(params: ChunkParams, sealed_size: int, final_tag: Buffer) -> None:

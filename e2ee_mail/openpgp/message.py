@@ -72,6 +72,7 @@ from .recipients import (
 
 if TYPE_CHECKING:
     from .._io import TapReader
+    from ..core import chunked
     from .skesk import SKESK
     from .verifying import SignatureCollector
 
@@ -388,9 +389,11 @@ def open_parsed(
     passwords: Sequence[bytes] = (),
     *,
     policy: Policy = DEFAULT,
+    follow: chunked.Follow | None = None,
 ) -> tuple[bytearray, bytes]:
     """(authenticated inner packets, session key); ``policy`` bounds the password
-    entries' key derivation."""
+    entries' key derivation; ``follow`` sees each authenticated SEIPDv2 chunk as
+    it opens (``chunked.open_into``; other containers do not call it)."""
     if parsed.tag == TAG_OCBED:
         from . import ocbed  # LibrePGP, read-only: not on the common path
 
@@ -412,7 +415,9 @@ def open_parsed(
     ):
         try:
             if header is not None:
-                packets = seipdv2.open_body(parsed.seipd_body, session_key, header)
+                packets = seipdv2.open_body(
+                    parsed.seipd_body, session_key, header, follow
+                )
                 return packets, session_key
             assert cipher is not None
             packets = _v1().open_body(parsed.seipd_body, cipher, session_key)

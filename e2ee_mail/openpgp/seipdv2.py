@@ -17,6 +17,7 @@ rewrap copies unchanged and the eventual reader verifies one by one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import BinaryIO, Final
 
 from cryptography.exceptions import InvalidTag
@@ -140,17 +141,23 @@ def seal_into(
     prefix: bytes,
     data: bytes | bytearray | memoryview,
     out: memoryview,
+    suffix: bytes | Callable[[], bytes] = b"",
+    suffix_size: int | None = None,
 ) -> None:
-    """Write the SEIPDv2 body for plaintext ``prefix || data`` into ``out``."""
+    """Write the SEIPDv2 body for plaintext ``prefix || data || suffix`` into
+    ``out``; ``suffix`` may be computed late (see ``chunked.seal_into``)."""
     out[:SEIPDV2_HEADER_SIZE] = serialize_seipdv2_header(header)
     params = chunk_params(header, session_key)
-    chunked.seal_into(params, data, out[SEIPDV2_HEADER_SIZE:], prefix)
+    chunked.seal_into(
+        params, data, out[SEIPDV2_HEADER_SIZE:], prefix, suffix, suffix_size
+    )
 
 
 def open_body(
     body: bytes | bytearray | memoryview,
     session_key: bytes,
     header: SEIPDv2Header | None = None,
+    follow: chunked.Follow | None = None,
 ) -> bytearray:
     """Open a whole SEIPDv2 body; returns the authenticated inner packets.
 
@@ -159,6 +166,8 @@ def open_body(
         session_key: the candidate session key.
         header: the header already parsed from ``body`` (the caller parsed it to
             choose keys); parsed here when None.
+        follow: sees each authenticated chunk's plaintext in order, as it opens
+            (see ``chunked.open_into``).
 
     Raises:
         PacketError: malformed header. UnsupportedError: cipher/mode.
@@ -170,10 +179,13 @@ def open_body(
     sealed = view[SEIPDV2_HEADER_SIZE:]
     size = chunk_size(header.chunk_size_octet)
     if len(sealed) <= size + 2 * TAG_SIZE:
-        return _open_one_chunk(header, session_key, sealed)
+        out = _open_one_chunk(header, session_key, sealed)
+        if follow is not None:
+            follow(memoryview(out), 0)
+        return out
     params = chunk_params(header, session_key)
     out = bytearray(chunked.opened_size(len(sealed), size))
-    chunked.open_into(params, sealed, memoryview(out))
+    chunked.open_into(params, sealed, memoryview(out), follow)
     return out
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO, Final
@@ -54,7 +55,7 @@ from .packets.header import (
 from .packets.keys import PublicKeyPacket, key_id
 from .packets.literal import LiteralHeader, serialize_literal_header
 from .packets.onepass import OnePassSignature, serialize_one_pass
-from .packets.seipd import SEIPDv2Header
+from .packets.seipd import SEIPDv2Header, chunk_size
 from .packets.signature import (
     SALT_SIZE,
     SIG_PRIMARY_BINDING,
@@ -320,8 +321,8 @@ class DocumentSigner:
         """Hash the next piece of the signed data."""
         self._hasher.update(data)
 
-    def finish(self) -> SignaturePacket:
-        """The signature over everything given to :meth:`update`."""
+    def _draft(self) -> SignaturePacket:
+        """The signature without its left 16 bits and algorithm fields."""
         packet = self._info.packet
         hashed = [
             Subpacket(
@@ -337,7 +338,7 @@ class DocumentSigner:
         unhashed = (
             [] if self.version == 6 else [Subpacket(SP_ISSUER_KEY_ID, key_id(packet))]
         )
-        draft = SignaturePacket(
+        return SignaturePacket(
             self.version,
             self.sig_type,
             packet.algorithm,
@@ -348,6 +349,21 @@ class DocumentSigner:
             self._salt,
             b"",
         )
+
+    def packet_size(self) -> int | None:
+        """The octets of :meth:`signature_packet` before the data is hashed, when
+        the algorithm fixes them (Ed25519: 64 octets), else None (MPIs lose
+        their leading zeros)."""
+        packet = self._info.packet
+        if packet.algorithm != PK_ED25519:
+            return None
+        sized = dataclasses.replace(self._draft(), material=bytes(64))
+        return len(serialize_packet(TAG_SIGNATURE, serialize_signature(sized)))
+
+    def finish(self) -> SignaturePacket:
+        """The signature over everything given to :meth:`update`."""
+        packet = self._info.packet
+        draft = self._draft()
         digest = self._hasher.digest(draft)
         material = _sign_digest(packet, self._private, self.hash_algorithm, digest)
         return dataclasses.replace(draft, left16=digest[:2], material=material)
@@ -438,21 +454,61 @@ def sign_detached_stream(
     return _detached(DocumentSigner(key, text=text, now=now), pieces, armor)
 
 
-def _inner_packets(data: Buffer, signer: DocumentSigner, text: bool) -> bytearray:
-    """One-Pass Signature, Literal Data and Signature packets around ``data``,
-    built at their final size (``data`` is copied once)."""
-    signer.update(data)
+def _signed_prefix(signer: DocumentSigner, size: int, text: bool) -> bytes:
+    """The One-Pass Signature packet and the Literal Data packet's header, for
+    ``size`` octets of data."""
     head = _literal_header(text)
-    ops = signer.one_pass()
-    literal_head = serialize_header(TAG_LITERAL, len(head) + len(data)) + head
-    sig = signer.signature_packet()
-    out = bytearray(len(ops) + len(literal_head) + len(data) + len(sig))
+    return signer.one_pass() + serialize_header(TAG_LITERAL, len(head) + size) + head
+
+
+def _joined(*parts: Buffer) -> bytearray:
+    """``parts`` in one buffer allocated at its final size (each copied once)."""
+    out = bytearray(sum(len(part) for part in parts))
     view = memoryview(out)
     pos = 0
-    for part in (ops, literal_head, data, sig):
+    for part in parts:
         view[pos : pos + len(part)] = part
         pos += len(part)
     return out
+
+
+def _inner_packets(data: Buffer, signer: DocumentSigner, text: bool) -> bytearray:
+    """One-Pass Signature, Literal Data and Signature packets around ``data``,
+    built at their final size (``data`` is copied once)."""
+    prefix = _signed_prefix(signer, len(data), text)
+    signer.update(data)
+    return _joined(prefix, data, signer.signature_packet())
+
+
+class _HashAside:
+    """Hashes the data in a thread of its own (hashlib releases the GIL on large
+    updates) while the caller seals it; calling the object waits for the hash and
+    returns the Signature packet."""
+
+    __slots__ = ("_errors", "_signer", "_thread")
+
+    def __init__(self, signer: DocumentSigner, data: Buffer) -> None:
+        self._signer = signer
+        self._errors: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._run, args=(data,), name="e2ee-mail-hash"
+        )
+        self._thread.start()
+
+    def _run(self, data: Buffer) -> None:
+        try:
+            self._signer.update(data)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._errors.append(exc)
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def __call__(self) -> bytes:
+        self._thread.join()
+        if self._errors:
+            raise self._errors[0]
+        return self._signer.signature_packet()
 
 
 def sign_inline(
@@ -634,15 +690,16 @@ def encrypt_signed(
     Raises:
         As ``message.encrypt`` and :func:`signing_key`.
     """
-    from ..core import cfb
+    from ..core import cfb, chunked
     from . import seipdv2
     from .message import _v1, password_entries
     from .packets import TAG_SEIPD
     from .recipients import choose_container, pkesk_packets
 
     recipients, keys, signer = _signed_to(certs, key, policy, text, now)
-    inner = _inner_packets(data, signer, text)
     if choose_container(recipients, policy) == "seipdv1":
+        # CFB has no chunks to seal pieces into: the inner packets are joined.
+        inner = _inner_packets(data, signer, text)
         session_key, pkesks = _v1()._new_session(recipients, policy)
         pkesks += password_entries(session_key, passwords, 1)
         body_size = 1 + cfb.sealed_size(len(inner))
@@ -653,14 +710,44 @@ def encrypt_signed(
         cfb.cfb_seal_into(session_key, inner, memoryview(out)[len(head) + 1 :])
         return armor_mod.enarmor(out, crc=True) if armor else out
     header, session_key = _v2_session(recipients, policy)
-    body_size = seipdv2.sealed_body_size(header, len(inner))
+    # The inner packets are sealed as pieces: the body straight from ``data``
+    # (never joined), the Signature packet last, computed once the body is
+    # hashed, in a thread alongside the sealing for large bodies when its size
+    # is known beforehand.
+    room = chunk_size(header.chunk_size_octet)
+    prefix = _signed_prefix(signer, len(data), text)
+    late = signer.packet_size() if len(data) >= chunked.PARALLEL_MIN_BYTES else None
+    suffix: bytes | _HashAside
+    if late is not None and max(len(prefix), late) <= room:
+        suffix, suffix_size = _HashAside(signer, data), late
+    else:
+        signer.update(data)
+        suffix = signer.signature_packet()
+        suffix_size = len(suffix)
+        if max(len(prefix), suffix_size) > room:  # tiny chunks: one joined body
+            data = _joined(prefix, data, suffix)
+            prefix = suffix = b""
+            suffix_size = 0
+    body_size = seipdv2.sealed_body_size(header, len(prefix) + len(data) + suffix_size)
     entries = pkesk_packets(session_key, keys) + password_entries(
         session_key, passwords, 2
     )
     head = entries + serialize_header(TAG_SEIPD, body_size)
     out = bytearray(len(head) + body_size)
     out[: len(head)] = head
-    seipdv2.seal_into(header, session_key, b"", inner, memoryview(out)[len(head) :])
+    try:
+        seipdv2.seal_into(
+            header,
+            session_key,
+            prefix,
+            data,
+            memoryview(out)[len(head) :],
+            suffix,
+            suffix_size,
+        )
+    finally:
+        if isinstance(suffix, _HashAside):
+            suffix.join()
     return armor_mod.enarmor(out) if armor else out
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, BinaryIO, Final, Literal
+from typing import TYPE_CHECKING, BinaryIO, Final, Literal, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -56,9 +56,13 @@ from .packets import (
     TAG_PADDING,
     TAG_SIGNATURE,
 )
-from .packets.header import iter_packet_spans, serialize_packet
+from .packets.header import iter_packet_spans, new_length, serialize_packet
 from .packets.keys import PublicKeyPacket
-from .packets.literal import parse_compressed, parse_literal_header
+from .packets.literal import (
+    literal_header_size,
+    parse_compressed,
+    parse_literal_header,
+)
 from .packets.onepass import OnePassSignature, parse_one_pass
 from .packets.signature import (
     SP_CREATION_TIME,
@@ -592,6 +596,17 @@ def _mismatch(ops: OnePassSignature, sig: SignaturePacket) -> str:
     return ""
 
 
+class _Collects(Protocol):
+    """What :func:`_walk_signed` feeds: a :class:`SignatureCollector`, or
+    :class:`_AfterLiteral` when the data was hashed as it opened."""
+
+    def packet(self, tag: int, body: Buffer) -> None: ...
+
+    def literal_start(self) -> None: ...
+
+    def data(self, piece: Buffer) -> None: ...
+
+
 def walk_signed(
     packets: Buffer,
     collector: SignatureCollector,
@@ -610,7 +625,7 @@ def walk_signed(
 
 def _walk_signed(
     packets: Buffer,
-    collector: SignatureCollector,
+    collector: _Collects,
     policy: Policy,
     depth: int = 0,
 ) -> tuple[Buffer, tuple[int, int] | None]:
@@ -644,7 +659,7 @@ def _walk_signed(
             inner = compression.decompress(
                 algo, compressed, policy.max_decompressed_bytes
             )
-            found = walk_signed(inner, collector, policy, depth + 1)
+            found = _walk_signed(inner, collector, policy, depth + 1)[0]
         else:
             raise PacketError(f"unexpected packet type {tag} in a signed message")
     if found is None:
@@ -846,13 +861,22 @@ def decrypt_verified(
     Raises:
         As ``message.decrypt``.
     """
+    from ..core import chunked
     from .message import ParsedMessage, open_parsed
     from .recipients import openpgp_keys
 
     parsed = ParsedMessage(data, policy)
     ours = openpgp_keys(keys) if keys or not passwords else []
-    packets, _ = open_parsed(parsed, ours, passwords, policy=policy)
-    return signed_content(packets, keys, certs, policy=policy)
+    early = _EarlyHash()
+    # Hashing as it opens pays where the opening has threads to overlap with;
+    # below that the parsing it adds is more than it saves.
+    large = len(parsed.seipd_body) >= chunked.PARALLEL_MIN_BYTES
+    packets, _ = open_parsed(
+        parsed, ours, passwords, policy=policy, follow=early if large else None
+    )
+    return signed_content(
+        packets, keys, certs, policy=policy, early=early if large else None
+    )
 
 
 def signed_content(
@@ -861,19 +885,124 @@ def signed_content(
     certs: Sequence[Certificate],
     *,
     policy: Policy,
+    early: _EarlyHash | None = None,
 ) -> tuple[bytearray, tuple[SignatureResult, ...]]:
     """The literal data of a decrypted message's inner ``packets`` and the verdict
     on each signature among them (Intended Recipient Fingerprints checked against
     ``keys``; not checked without keys: opened with a password or a session key
     alone, the decrypting key is not known). A large literal data is cut out of
-    ``packets`` in place, which are not to be used after."""
-    collector = SignatureCollector()
-    content, span = _walk_signed(packets, collector, policy)
+    ``packets`` in place, which are not to be used after. ``early`` is the hash
+    taken as the chunks opened, used when it covered exactly the literal data."""
+    collector = None
+    if early is not None and early.span is not None:
+        collector = early.collector
+    if collector is not None:
+        after = _AfterLiteral(collector)
+        content, span = _walk_signed(packets, after, policy)
+        if early is None or span != early.span or not after.literal:
+            collector = None
+    if collector is None:
+        # Not hashed while opening (another container, compressed or partial
+        # lengths, a header beyond the first chunk): hash it now.
+        collector = SignatureCollector()
+        content, span = _walk_signed(packets, collector, policy)
     results = collector.results(certs, policy=policy, recipients=_named(keys))
     if span is None:
         return bytearray(content), results
     del content  # the last view into packets: they may be cut now
     return _cut(packets, *span), results
+
+
+class _EarlyHash:
+    """Hashes the literal data of a SEIPDv2 message chunk by chunk as each one
+    authenticates (``chunked.open_into``'s ``follow``), instead of in a pass of
+    its own afterwards.
+
+    The first chunk must hold the packets before the data (One-Pass Signature,
+    Signature, Marker, Padding) and the Literal Data header, all with definite
+    lengths; anything else leaves :attr:`span` None and the caller hashes after
+    opening. :attr:`span` is where the hashed data lies in the inner packets:
+    the caller checks it against its own walk of the authenticated packets.
+    """
+
+    __slots__ = ("collector", "span")
+
+    def __init__(self) -> None:
+        self.collector: SignatureCollector | None = None
+        self.span: tuple[int, int] | None = None
+
+    def __call__(self, chunk: memoryview, offset: int) -> None:
+        if offset == 0:
+            # A new opening (another session key): start over.
+            self.collector = SignatureCollector()
+            self.span = None
+            try:
+                self.span = self._head(chunk)
+            except (PacketError, UnsupportedError):
+                self.span = None
+        if self.span is None or self.collector is None:
+            return
+        start, end = self.span
+        lo = max(start - offset, 0)
+        hi = min(end - offset, len(chunk))
+        if lo < hi:
+            self.collector.data(chunk[lo:hi])
+
+    def _head(self, chunk: memoryview) -> tuple[int, int] | None:
+        """Feed the packets before the data; the literal data's span, or None."""
+        assert self.collector is not None
+        pos = 0
+        while pos < len(chunk):
+            first = chunk[pos]
+            if first & 0xC0 != 0xC0:
+                return None  # a legacy header: left to the walk after opening
+            tag = first & 0x3F
+            length, partial, body = new_length(chunk, pos + 1)
+            if partial:
+                return None
+            end = body + length
+            if tag == TAG_LITERAL:
+                start = body + literal_header_size(chunk[body : min(end, len(chunk))])
+                if start > end:
+                    return None
+                self.collector.literal_start()
+                return start, end
+            if end > len(chunk) or tag not in (
+                TAG_ONE_PASS_SIG,
+                TAG_SIGNATURE,
+                TAG_MARKER,
+                TAG_PADDING,
+            ):
+                return None
+            if tag in (TAG_ONE_PASS_SIG, TAG_SIGNATURE):
+                # A copy: nothing may keep a view into the opened packets,
+                # which are cut in place afterwards.
+                self.collector.packet(tag, bytes(chunk[body:end]))
+            pos = end
+        return None
+
+
+class _AfterLiteral:
+    """Walks the packets the opening already hashed up to the literal data (see
+    :class:`_EarlyHash`): passes on only the signatures after it."""
+
+    __slots__ = ("_collector", "literal")
+
+    def __init__(self, collector: SignatureCollector) -> None:
+        self._collector = collector
+        self.literal = False
+
+    def packet(self, tag: int, body: Buffer) -> None:
+        if self.literal:
+            self._collector.packet(tag, body)
+
+    def literal_start(self) -> None:
+        if self.literal:
+            raise PacketError("the message holds more than one literal data packet")
+        self.literal = True
+
+    def data(self, piece: Buffer) -> None:
+        pass  # hashed as it opened
 
 
 def _cut(packets: bytearray, start: int, end: int) -> bytearray:

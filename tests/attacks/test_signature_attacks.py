@@ -12,8 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from openpgp_signers import signer
 
+from e2ee_mail.core import chunked
 from e2ee_mail.core.random import random_bytes
-from e2ee_mail.errors import UnsupportedError
+from e2ee_mail.errors import Error, UnsupportedError
 from e2ee_mail.model import SignatureResult
 from e2ee_mail.openpgp import certs, keygen, message, seipdv2, signing, verifying
 from e2ee_mail.openpgp.document import DocumentHasher
@@ -72,12 +73,16 @@ def _verify(data: bytes, kind: str = "v6") -> tuple[bytes, tuple[SignatureResult
     return verifying.verify_inline(data, [signer(kind).public], policy=DEFAULT)
 
 
-def _seal(inner: bytes, to: certs.OpenPGPCertificate) -> bytes:
+def _seal(
+    inner: bytes,
+    to: certs.OpenPGPCertificate,
+    chunk_size_octet: int = DEFAULT.chunk_size_octet,
+) -> bytes:
     """Encrypt ready-made inner packets (as an attacker re-encrypting would)."""
     key = recipient_key(to, DEFAULT)
     cipher, aead = choose_suite([to])
     session_key = random_bytes(seipdv2.CIPHER_KEY_SIZE[cipher])
-    header = seipdv2.new_header(cipher, aead, DEFAULT.chunk_size_octet)
+    header = seipdv2.new_header(cipher, aead, chunk_size_octet)
     size = seipdv2.sealed_body_size(header, len(inner))
     head = pkesk_packets(session_key, [key]) + serialize_header(TAG_SEIPD, size)
     out = bytearray(len(head) + size)
@@ -134,6 +139,49 @@ def test_stripping_inside_an_encrypted_message() -> None:
     forged = _seal(_join(packets[:2]), key.public)
     _, results = verifying.decrypt_verified(forged, [key], [key.public], policy=DEFAULT)
     assert _statuses(results) == ["bad"]
+
+
+def _forgeries(key: certs.OpenPGPSecretKey) -> dict[str, bytes]:
+    """Rearranged inner packets of a signed message with a body of several
+    256-octet chunks."""
+    ops, literal, sig = _packets(
+        bytes(signing.sign_inline(BODY * 100, key, armor=False))
+    )
+    compressed = (TAG_COMPRESSED, b"\x02" + zlib.compress(_join([literal])))
+    return {
+        "stripped": _join([ops, literal]),
+        "two literals": _join([ops, literal, literal, sig]),
+        "signature first": _join([sig, literal]),
+        "marker and padding": _join([(10, b"PGP"), ops, (21, bytes(9)), literal, sig]),
+        "trailing packet": _join([ops, literal, sig, (21, bytes(9))]),
+        "after the data": _join([literal, ops, sig]),
+        "compressed": _join([ops, compressed, sig]),
+    }
+
+
+def _outcome(sealed: bytes, key: certs.OpenPGPSecretKey) -> object:
+    try:
+        plain, results = verifying.decrypt_verified(
+            sealed, [key], [key.public], policy=DEFAULT
+        )
+    except Error as exc:
+        return type(exc).__name__
+    return plain, [(r.status, r.reason) for r in results]
+
+
+def test_hashing_as_it_opens_judges_forgeries_as_hashing_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The literal data is hashed chunk by chunk as large SEIPDv2 bodies open
+    # (verifying._EarlyHash); whatever the packets around it, the verdict must
+    # be the one of hashing the authenticated packets afterwards.
+    key = signer("v6")
+    for name, inner in _forgeries(key).items():
+        sealed = _seal(inner, key.public, chunk_size_octet=2)
+        after = _outcome(sealed, key)
+        with monkeypatch.context() as patch:
+            patch.setattr(chunked, "PARALLEL_MIN_BYTES", 1)
+            assert _outcome(sealed, key) == after, name
 
 
 # -- signer substitution -------------------------------------------------------------
