@@ -39,6 +39,7 @@ __all__ = [
     "encrypt_bytes",
     "encrypt_bytes_from_parts",
     "encrypt_to_stream",
+    "our_prefix",
     "sealing",
 ]
 
@@ -174,7 +175,7 @@ def build_prefix(
     )
 
 
-def _prefix(keys: Sealing, nonce: bytes, body_length: int | None) -> bytes:
+def our_prefix(keys: Sealing, nonce: bytes, body_length: int | None) -> bytes:
     """:func:`build_prefix` for what we write: no originatorInfo and no authAttrs;
     id-aes256-GCM with ``nonce`` (ICVlen 16) and the mac after the content, or
     id-aes256-CBC with ``nonce`` as its IV (RFC 3565 §4.1)."""
@@ -210,7 +211,7 @@ def encrypt_bytes(
     view = memoryview(data)
     n = len(view)
     if keys.authenticated:
-        prefix = _prefix(keys, nonce, n)
+        prefix = our_prefix(keys, nonce, n)
         p = len(prefix)
         out = bytearray(p + n + _MAC_SIZE)
         out_view = memoryview(out)
@@ -224,7 +225,7 @@ def encrypt_bytes(
         out_view[p + n + 2 :] = tag
         return out
     enc = legacy.CBCEncryptor(keys.cek, nonce)
-    out = bytearray(_prefix(keys, nonce, legacy.padded_length(n)))
+    out = bytearray(our_prefix(keys, nonce, legacy.padded_length(n)))
     out += enc.update(view)
     out += enc.finalize()
     return out
@@ -238,7 +239,7 @@ def encrypt_pieces(pieces: Sequence[bytes], keys: Sealing) -> bytearray:
         return encrypt_bytes(b"".join(pieces), keys)
     nonce = random_bytes(aead.GCM_NONCE_SIZE)
     n = sum(map(len, pieces))
-    prefix = _prefix(keys, nonce, n)
+    prefix = our_prefix(keys, nonce, n)
     p = len(prefix)
     out = bytearray(p + n + _MAC_SIZE)
     out_view = memoryview(out)
@@ -301,7 +302,7 @@ def encrypt_to_stream(src: BinaryIO, dst: BinaryIO, keys: Sealing) -> None:
     nonce = random_bytes(aead.GCM_NONCE_SIZE)
     length = _remaining_length(src)
     sealer = aead.GCMStreamSealer(keys.cek, nonce)
-    dst.write(_prefix(keys, nonce, length))
+    dst.write(our_prefix(keys, nonce, length))
     if length is not None:
         sealer.pump(src, dst, length)
         dst.write(b"\x04\x10" + sealer.finalize())
@@ -333,7 +334,7 @@ def _fill(src: BinaryIO, view: memoryview) -> int:
 
 def _cbc_stream(src: BinaryIO, dst: BinaryIO, keys: Sealing) -> None:
     iv = random_bytes(CBC_IV_SIZE)
-    dst.write(_prefix(keys, iv, None))
+    dst.write(our_prefix(keys, iv, None))
     enc = legacy.CBCEncryptor(keys.cek, iv)
     buf = bytearray(SEGMENT_SIZE)
     view = memoryview(buf)

@@ -53,6 +53,7 @@ __all__ = [
     "encrypt_pieces",
     "encrypt_stream",
     "inspect",
+    "sealing_for",
 ]
 
 Cipher = Literal["aes-256-gcm", "aes-256-cbc"]
@@ -68,7 +69,7 @@ def _authenticated(cipher: str) -> bool:
     raise UsageError(f"unknown cipher {cipher!r}: use aes-256-gcm or aes-256-cbc")
 
 
-def _sealing(
+def sealing_for(
     certs: Sequence[Certificate],
     cipher: str,
     policy: Policy,
@@ -104,7 +105,7 @@ def encrypt(
         DER (a bytearray allocated once at its final size, to spare a copy of the
         body) or PEM ("-----BEGIN CMS-----") when ``armor``.
     """
-    out = build.encrypt_bytes(data, _sealing(certs, cipher, policy, rid_kind))
+    out = build.encrypt_bytes(data, sealing_for(certs, cipher, policy, rid_kind))
     if armor:
         return pem.armor(out)
     return out
@@ -121,7 +122,7 @@ def encrypt_pieces(
     straight into the output: a caller that builds its content in pieces (a mail
     entity) need not join them first."""
     return build.encrypt_pieces(
-        pieces, _sealing(certs, cipher, policy, "issuer_and_serial_number")
+        pieces, sealing_for(certs, cipher, policy, "issuer_and_serial_number")
     )
 
 
@@ -139,7 +140,7 @@ def encrypt_stream(
 
     The recipients are wrapped before anything is written to ``dst``.
     """
-    keys = _sealing(certs, cipher, policy, rid_kind)
+    keys = sealing_for(certs, cipher, policy, rid_kind)
     if not armor:
         build.encrypt_to_stream(src, dst, keys)
         return

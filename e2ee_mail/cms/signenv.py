@@ -175,14 +175,16 @@ def _seal_signed(
     # The content key and the AuthEnvelopedData opening exactly as
     # envelope.encrypt_stream writes them for a stream of unknown length.
     builder = SignedDataBuilder(signers)
-    keys = envelope._sealing(certs, "aes-256-gcm", policy, "issuer_and_serial_number")
+    keys = envelope.sealing_for(
+        certs, "aes-256-gcm", policy, "issuer_and_serial_number"
+    )
     nonce = random_bytes(aead.GCM_NONCE_SIZE)
     sealer = aead.GCMStreamSealer(keys.cek, nonce)
     n = len(body)
     # Room for the body and what surrounds it (segment headers, certificates,
     # recipient entries, signatures); the sink grows if that was not enough.
     out = _Sink(n + n // 1024 + 4096 * (2 + len(certs) + len(signers)))
-    out.write(build._prefix(keys, nonce, None))
+    out.write(build.our_prefix(keys, nonce, None))
     opening = builder.stream_head()
     for start in range(0, n, _SEAL_SEGMENT):
         piece = body[start : start + _SEAL_SEGMENT]
