@@ -16,12 +16,15 @@ covers the whole content, and its framing may end anywhere).
 
 from __future__ import annotations
 
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 from ..errors import ASN1Error
 from . import oids
 
-__all__ = ["ContentWriter", "looks_signed", "signed_content"]
+if TYPE_CHECKING:
+    from .signed import SignedData
+
+__all__ = ["ContentWriter", "looks_signed", "signed_content", "signed_data"]
 
 #: The DER of id-signedData, named in the first octets of a SignedData ContentInfo.
 _SIGNED_DATA_OID: Final = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"
@@ -38,21 +41,28 @@ def looks_signed(head: Buffer) -> bool:
     return bytes(head[:1]) == b"\x30" and _SIGNED_DATA_OID in bytes(head[:_HEAD])
 
 
-def signed_content(plaintext: Buffer) -> Buffer:
-    """The eContent of ``plaintext`` when it is a SignedData over id-data with the
-    content inside; otherwise ``plaintext`` itself."""
+def signed_data(plaintext: Buffer) -> SignedData | None:
+    """The SignedData ``plaintext`` is when it parses and carries id-data content
+    inside (``econtent`` set); None otherwise."""
     if not looks_signed(plaintext):
-        return plaintext
+        return None
     # Imported here: a plain decryption, by far the common case, never needs it.
     from .signed import parse_signed_data
 
     try:
         sd = parse_signed_data(bytes(plaintext), max_signers=_MAX_SIGNERS)
     except ASN1Error:
-        return plaintext
+        return None
     if sd.econtent is None or sd.econtent_type != oids.DATA:
-        return plaintext
-    return sd.econtent
+        return None
+    return sd
+
+
+def signed_content(plaintext: Buffer) -> Buffer:
+    """The eContent of ``plaintext`` when it is a SignedData over id-data with the
+    content inside; otherwise ``plaintext`` itself."""
+    sd = signed_data(plaintext)
+    return plaintext if sd is None or sd.econtent is None else sd.econtent
 
 
 class ContentWriter:

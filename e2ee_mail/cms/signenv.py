@@ -29,14 +29,13 @@ from typing import BinaryIO, Final
 
 from ..core import aead
 from ..core.random import random_bytes
-from ..errors import ASN1Error
 from ..model import Certificate, SecretKey, SignatureResult
 from ..policy import Policy
 from ..x509.certs import X509SecretKey
-from . import build, envelope, oids, pem
+from . import build, envelope, pem
 from .asn1 import der_length
-from .signed import parse_signed_data, read_signed_data
-from .signedcontent import looks_signed
+from .signed import read_signed_data
+from .signedcontent import looks_signed, signed_data
 from .signing import SignedDataBuilder
 from .tlv import EOC
 from .verification import ContentHasher, hash_names, verify_signed_data
@@ -239,13 +238,8 @@ def verify_content(
     """(the content, the signatures' results) of a decrypted plaintext: the content
     a SignedData carries and its signatures, or the plaintext itself and no
     result when it is not SignedData (or SignedData without its content)."""
-    if not looks_signed(plaintext):
-        return plaintext, ()
-    try:
-        sd = parse_signed_data(bytes(plaintext), max_signers=_MAX_SIGNERS)
-    except ASN1Error:
-        return plaintext, ()
-    if sd.econtent is None or sd.econtent_type != oids.DATA:
+    sd = signed_data(plaintext)
+    if sd is None or sd.econtent is None:
         return plaintext, ()
     hasher = ContentHasher(hash_names(sd))
     hasher.update(sd.econtent)
