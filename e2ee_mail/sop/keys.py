@@ -92,13 +92,8 @@ def unlock(block: bytes, tries: Sequence[bytes], what: str) -> OpenPGPSecretKey:
     Raises:
         SopError: BAD_DATA, KEY_IS_PROTECTED.
     """
-    try:
-        return load_key(block, None, DEFAULT)
-    except PassphraseError:
-        pass
-    except Error as exc:
-        raise SopError(status.BAD_DATA, f"{what}: {exc}") from None
-    for password in tries:
+    # Unprotected first: a key without a password opens with None.
+    for password in (None, *tries):
         try:
             return load_key(block, password, DEFAULT)
         except PassphraseError:
