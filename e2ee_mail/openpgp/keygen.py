@@ -66,7 +66,7 @@ from .packets.signature import (
     serialize_signature,
 )
 from .sigs import SigningKey, key_signature_data, make_signature
-from .tpk import user_id_octets
+from .tpk import public_packet, user_id_octets
 
 __all__ = [
     "PREFERENCES",
@@ -269,23 +269,32 @@ def generate(uid: str, *, kind: str, profile: str) -> OpenPGPSecretKey:
     return generate_v6(uid, kind=kind)
 
 
+def _dropped(packets: Sequence[Packet], tags: tuple[int, ...]) -> list[Packet]:
+    """``packets`` without those tagged ``tags`` and the signatures after each."""
+    kept: list[Packet] = []
+    dropping = False
+    for packet in packets:
+        if packet.tag in tags:
+            dropping = True
+        elif packet.tag != TAG_SIGNATURE:
+            dropping = False
+        if not dropping:
+            kept.append(packet)
+    return kept
+
+
+def _certificate(packets: Sequence[Packet]) -> OpenPGPCertificate:
+    """The certificate of a secret key's ``packets``."""
+    return OpenPGPCertificate([Packet(*public_packet(p)) for p in packets])
+
+
 def signing_only(key: OpenPGPSecretKey) -> OpenPGPSecretKey:
     """``key`` without its subkeys: the primary key, which certifies and signs,
     with its User IDs and their self-signatures (a key that cannot be encrypted
     to, for signing alone)."""
-    from .tpk import public_packet
-
     packets, privates = key.unlocked_parts()
-    kept: list[Packet] = []
-    in_subkey = False
-    for packet in packets:
-        if packet.tag in (TAG_SECRET_SUBKEY, TAG_PUBLIC_SUBKEY):
-            in_subkey = True
-        elif packet.tag != TAG_SIGNATURE:
-            in_subkey = False
-        if not in_subkey:
-            kept.append(packet)
-    cert = OpenPGPCertificate([Packet(*public_packet(p)) for p in kept])
+    kept = _dropped(packets, (TAG_SECRET_SUBKEY, TAG_PUBLIC_SUBKEY))
+    cert = _certificate(kept)
     primary = cert.primary.fingerprint
     return OpenPGPSecretKey(cert, {primary: privates[primary]}, kept)
 
@@ -295,7 +304,6 @@ def add_user_ids(key: OpenPGPSecretKey, uids: Sequence[str]) -> OpenPGPSecretKey
     certification with the key flags and preferences of the first, dated at the
     key's creation), placed after the existing ones and before the subkeys."""
     from .keygen_v4 import v4_preferences
-    from .tpk import public_packet
 
     packets, privates = key.unlocked_parts()
     primary = key.public.primary
@@ -324,8 +332,7 @@ def add_user_ids(key: OpenPGPSecretKey, uids: Sequence[str]) -> OpenPGPSecretKey
         (i for i, p in enumerate(packets) if p.tag == TAG_SECRET_SUBKEY), len(packets)
     )
     packets[at:at] = added
-    cert = OpenPGPCertificate([Packet(*public_packet(p)) for p in packets])
-    return OpenPGPSecretKey(cert, privates, packets)
+    return OpenPGPSecretKey(_certificate(packets), privates, packets)
 
 
 def without_user_ids(key: OpenPGPSecretKey) -> OpenPGPSecretKey:
@@ -335,19 +342,8 @@ def without_user_ids(key: OpenPGPSecretKey) -> OpenPGPSecretKey:
     Raises:
         UsageError: a v4 key, whose flags and preferences live on its User ID.
     """
-    from .tpk import public_packet
-
     if key.public.version != 6:
         raise UsageError("a v4 key needs a User ID (its self-signature is there)")
     packets, privates = key.unlocked_parts()
-    kept: list[Packet] = []
-    in_uid = False
-    for packet in packets:
-        if packet.tag == TAG_USER_ID:
-            in_uid = True
-        elif packet.tag != TAG_SIGNATURE:
-            in_uid = False
-        if not in_uid:
-            kept.append(packet)
-    cert = OpenPGPCertificate([Packet(*public_packet(p)) for p in kept])
-    return OpenPGPSecretKey(cert, privates, kept)
+    kept = _dropped(packets, (TAG_USER_ID,))
+    return OpenPGPSecretKey(_certificate(kept), privates, kept)
