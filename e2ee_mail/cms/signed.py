@@ -254,11 +254,12 @@ def _convert(content_info: Any, max_signers: int) -> SignedData:
     )
 
 
-def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
+def parse_signed_data(data: tlv.Buffer, *, max_signers: int) -> SignedData:
     """Read a ContentInfo holding SignedData, BER or DER.
 
-    The shapes we and OpenSSL write are read by :func:`read_signed_data`; any other
-    goes to asn1crypto.
+    The shapes we and OpenSSL write are read by :func:`read_signed_data` where
+    ``data`` lies; any other goes to asn1crypto (through a copy as bytes when
+    ``data`` is not bytes already).
 
     Args:
         data: the ContentInfo.
@@ -276,7 +277,7 @@ def parse_signed_data(data: bytes, *, max_signers: int) -> SignedData:
         with view:
             content = b"".join([view[s:e] for s, e in spans])
         return dataclasses.replace(sd, econtent=content)
-    return parse_general(data, max_signers=max_signers)
+    return parse_general(bytes(data), max_signers=max_signers)
 
 
 def parse_general(data: bytes, *, max_signers: int) -> SignedData:

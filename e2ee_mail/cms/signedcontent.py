@@ -50,7 +50,7 @@ def signed_data(plaintext: Buffer) -> SignedData | None:
     from .signed import parse_signed_data
 
     try:
-        sd = parse_signed_data(bytes(plaintext), max_signers=_MAX_SIGNERS)
+        sd = parse_signed_data(plaintext, max_signers=_MAX_SIGNERS)
     except ASN1Error:
         return None
     if sd.econtent is None or sd.econtent_type != oids.DATA:
