@@ -83,6 +83,7 @@ __all__ = [
     "decrypt_stream",
     "encrypt",
     "encrypt_stream",
+    "remaining_size",
 ]
 
 Container = Literal["seipdv2", "seipdv1"]
@@ -189,7 +190,7 @@ def _encrypt_from_parts(
     return out
 
 
-def _remaining_size(src: BinaryIO) -> int | None:
+def remaining_size(src: BinaryIO) -> int | None:
     """Octets left in a seekable ``src`` (a file), or None for pipes and sockets."""
     try:
         if not src.seekable():
@@ -229,7 +230,7 @@ def encrypt_stream(
     out: BinaryIO = armor_mod.ArmorWriter(dst) if armor else dst  # type: ignore[assignment]
     out.write(pkesk_packets(session_key, keys))
     head = bytes([2, header.cipher, header.aead, header.chunk_size_octet]) + header.salt
-    size = _remaining_size(src)
+    size = remaining_size(src)
     if size is not None:
         prefix = _literal_prefix(size)
         body_size = seipdv2.sealed_body_size(header, len(prefix) + size)

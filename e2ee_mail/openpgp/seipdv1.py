@@ -45,6 +45,7 @@ __all__ = [
     "choose_cipher",
     "encrypt",
     "encrypt_stream",
+    "new_session",
     "open_body",
     "open_stream",
     "pkesk_packets",
@@ -94,7 +95,7 @@ def pkesk_packets(session_key: bytes, cipher: int, keys: Sequence[KeyInfo]) -> b
     )
 
 
-def _new_session(
+def new_session(
     recipients: Sequence[OpenPGPCertificate], policy: Policy
 ) -> tuple[bytes, bytes]:
     """A fresh session key for the strongest AES all ``recipients`` accept, and its
@@ -117,7 +118,7 @@ def encrypt(
     once at its final size."""
     from .message import password_entries
 
-    session_key, pkesks = _new_session(recipients, policy)
+    session_key, pkesks = new_session(recipients, policy)
     pkesks += password_entries(session_key, passwords, 1)
     return _encrypt_from_parts(data, session_key, pkesks, None, armor=armor)
 
@@ -175,7 +176,7 @@ def encrypt_stream(
     policy: Policy,
 ) -> None:
     """Encrypt ``src`` to ``dst`` in bounded memory (partial body lengths)."""
-    session_key, pkesks = _new_session(recipients, policy)
+    session_key, pkesks = new_session(recipients, policy)
     out: BinaryIO = armor_mod.ArmorWriter(dst, crc=True) if armor else dst  # type: ignore[assignment]
     out.write(pkesks)
     seipd = PartialBodyWriter(out, TAG_SEIPD)

@@ -627,9 +627,9 @@ def sign_inline_stream(
     out: BinaryIO = (
         armor_mod.ArmorWriter(dst, crc=signer.version == 4) if armor else dst  # type: ignore[assignment]
     )
-    from .message import _remaining_size
+    from .message import remaining_size
 
-    _write_signed(src, out, signer, text, _remaining_size(src))
+    _write_signed(src, out, signer, text, remaining_size(src))
     if armor:
         out.close()
 
@@ -692,7 +692,7 @@ def encrypt_signed(
     """
     from ..core import cfb, chunked
     from . import seipdv2
-    from .message import _v1, password_entries
+    from .message import password_entries
     from .packets import TAG_SEIPD
     from .recipients import choose_container, pkesk_packets
 
@@ -700,7 +700,9 @@ def encrypt_signed(
     if choose_container(recipients, policy) == "seipdv1":
         # CFB has no chunks to seal pieces into: the inner packets are joined.
         inner = _inner_packets(data, signer, text)
-        session_key, pkesks = _v1()._new_session(recipients, policy)
+        from . import seipdv1
+
+        session_key, pkesks = seipdv1.new_session(recipients, policy)
         pkesks += password_entries(session_key, passwords, 1)
         body_size = 1 + cfb.sealed_size(len(inner))
         head = pkesks + serialize_header(TAG_SEIPD, body_size)
@@ -785,16 +787,16 @@ def encrypt_signed_stream(
     """
     from ..core import chunkstream
     from . import seipdv2
-    from .message import _remaining_size, _v1
+    from .message import remaining_size
     from .packets import TAG_SEIPD
     from .recipients import choose_container, pkesk_packets
 
     recipients, keys, signer = _signed_to(certs, key, policy, text, now)
     if choose_container(recipients, policy) == "seipdv1":
-        v1 = _v1()
         from ..core import cfb
+        from . import seipdv1
 
-        session_key, pkesks = v1._new_session(recipients, policy)
+        session_key, pkesks = seipdv1.new_session(recipients, policy)
         out: BinaryIO = armor_mod.ArmorWriter(dst, crc=True) if armor else dst  # type: ignore[assignment]
         out.write(pkesks)
         seipd = PartialBodyWriter(out, TAG_SEIPD)
@@ -802,7 +804,7 @@ def encrypt_signed_stream(
         cfb_sealer = cfb.CFBStreamSealer(session_key)
         seipd.write(cfb_sealer.start())
         sink = _Sealing(lambda data: seipd.write(cfb_sealer.update(data)))
-        _write_signed(src, sink, signer, text, _remaining_size(src))  # type: ignore[arg-type]
+        _write_signed(src, sink, signer, text, remaining_size(src))  # type: ignore[arg-type]
         seipd.write(cfb_sealer.finalize())
         seipd.close()
         if armor:
@@ -816,7 +818,7 @@ def encrypt_signed_stream(
     seipd.write(
         bytes([2, header.cipher, header.aead, header.chunk_size_octet]) + header.salt
     )
-    size = _remaining_size(src)
+    size = remaining_size(src)
     sealer = chunkstream.ChunkSealer(params, seipd, size)  # type: ignore[arg-type]
     _write_signed(src, sealer, signer, text, size)  # type: ignore[arg-type]
     sealer.close()
