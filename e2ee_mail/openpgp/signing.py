@@ -21,7 +21,7 @@ import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO, Final
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -758,11 +758,11 @@ class _Sealing:
 
     __slots__ = ("_write",)
 
-    def __init__(self, write: object) -> None:
+    def __init__(self, write: Callable[[Buffer], object]) -> None:
         self._write = write
 
     def write(self, data: Buffer) -> int:
-        self._write(data)  # type: ignore[operator]
+        self._write(data)
         return len(data)
 
 
