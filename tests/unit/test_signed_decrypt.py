@@ -34,9 +34,18 @@ def pgp_keys() -> tuple[e2ee_mail.SecretKey, e2ee_mail.SecretKey]:
     return alice, bob
 
 
-def _streamed(data: bytes, recipient: e2ee_mail.Certificate, **kw: object) -> bytes:
+def _signed_sealed(
+    data: bytes,
+    recipient: e2ee_mail.Certificate,
+    signer_key: e2ee_mail.SecretKey,
+    *,
+    streamed: bool,
+) -> bytes | bytearray:
+    """``data`` signed then encrypted, by the bytes API or the stream API."""
+    if not streamed:
+        return e2ee_mail.encrypt(data, recipient, sign_with=signer_key)
     out = io.BytesIO()
-    e2ee_mail.encrypt_stream(io.BytesIO(data), out, recipient, **kw)  # type: ignore[arg-type]
+    e2ee_mail.encrypt_stream(io.BytesIO(data), out, recipient, sign_with=signer_key)
     return out.getvalue()
 
 
@@ -52,10 +61,7 @@ def test_cms_signed_then_encrypted_decrypts_to_the_content(
 ) -> None:
     alice = signer("ed25519")
     body = bytes(range(256)) * 600 if streamed else BODY  # several BER chunks
-    if streamed:
-        sealed = _streamed(body, bob.public, sign_with=alice)
-    else:
-        sealed = e2ee_mail.encrypt(body, bob.public, sign_with=alice)
+    sealed = _signed_sealed(body, bob.public, alice, streamed=streamed)
     assert e2ee_mail.decrypt(sealed, bob) == body
     assert _decrypted_stream(sealed, bob) == body
     # Verifying is unchanged: the same content, and only with a good signature.
@@ -111,10 +117,7 @@ def test_openpgp_signed_then_encrypted_decrypts_to_the_content(
     pgp_keys: tuple[e2ee_mail.SecretKey, e2ee_mail.SecretKey], streamed: bool
 ) -> None:
     alice, bob = pgp_keys
-    if streamed:
-        sealed = _streamed(BODY, bob.public, sign_with=alice)
-    else:
-        sealed = e2ee_mail.encrypt(BODY, bob.public, sign_with=alice)
+    sealed = _signed_sealed(BODY, bob.public, alice, streamed=streamed)
     assert e2ee_mail.decrypt(sealed, bob) == BODY
     assert _decrypted_stream(sealed, bob) == BODY
     assert e2ee_mail.decrypt(sealed, bob, verify_with=alice.public) == BODY
@@ -168,7 +171,7 @@ def test_cli_decrypt_without_verify_with_writes_the_content(
     alice = signer("ed25519")
     (tmp_path / "bob.key").write_bytes(bob.export())
     (tmp_path / "ct").write_bytes(
-        _streamed(bytes(range(256)) * 600, bob.public, sign_with=alice)
+        _signed_sealed(bytes(range(256)) * 600, bob.public, alice, streamed=True)
     )
     proc = run_in(tmp_path, "decrypt", "--key", "bob.key", "-i", "ct", "-o", "out")
     assert proc.returncode == 0, proc.stderr
