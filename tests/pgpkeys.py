@@ -177,7 +177,7 @@ def sign(
         b"",
     )
     digest = hashlib.sha256(data + signature_trailer(draft)).digest()
-    return dataclasses.replace(draft, left16=digest[:2], material=signer.sign(digest))
+    return draft.replace(left16=digest[:2], material=signer.sign(digest))
 
 
 def uid_data(primary: PublicKeyPacket, uid: bytes) -> bytes:
@@ -244,4 +244,4 @@ def certificate(
 def tampered(sig: SignaturePacket) -> SignaturePacket:
     """``sig`` with the last octet of its signature material flipped."""
     material = sig.material[:-1] + bytes([sig.material[-1] ^ 0x01])
-    return dataclasses.replace(sig, material=material)
+    return sig.replace(material=material)

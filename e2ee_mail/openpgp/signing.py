@@ -17,7 +17,6 @@ is written, in the one pass that also encrypts it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import threading
 import time
@@ -366,7 +365,7 @@ class DocumentSigner:
         draft = self._draft()
         digest = self._hasher.digest(draft)
         material = _sign_digest(packet, self._private, self.hash_algorithm, digest)
-        return dataclasses.replace(draft, left16=digest[:2], material=material)
+        return draft.replace(left16=digest[:2], material=material)
 
     def signature_packet(self) -> bytes:
         """:meth:`finish`, serialized as a Signature packet."""

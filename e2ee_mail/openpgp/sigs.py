@@ -17,7 +17,6 @@ A signature we cannot check counts as invalid, never as valid.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import threading
@@ -189,7 +188,7 @@ def make_signature(
         from ..core import mldsa  # PQ keys only: kept out of the start-up path
 
         material = mldsa.sign(signer, digest)
-    return dataclasses.replace(draft, left16=digest[:2], material=material)
+    return draft.replace(left16=digest[:2], material=material)
 
 
 #: ECDSA curve OIDs (RFC 9580 §9.2, DER contents without tag and length), and

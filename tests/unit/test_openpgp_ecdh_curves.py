@@ -228,16 +228,14 @@ def test_unknown_curve_is_named_by_its_oid() -> None:
     public, _, _ = ecdh_subkey("nistp256")
     secp256k1 = bytes.fromhex("2b8104000a")
     material = bytes((len(secp256k1),)) + secp256k1 + public.material[9:]
-    import dataclasses
 
-    odd = dataclasses.replace(public, material=material)
+    odd = public.replace(material=material)
     with pytest.raises(UnsupportedError, match=r"1\.3\.132\.0\.10"):
         curves.decode_ecdh_key(odd)
     assert curves.ecdh_name(odd) == "ecdh"
 
 
 def test_a_public_point_off_the_curve_is_malformed() -> None:
-    import dataclasses
 
     from e2ee_mail.errors import FormatError
 
@@ -245,7 +243,7 @@ def test_a_public_point_off_the_curve_is_malformed() -> None:
     material = bytearray(public.material)
     material[-5] ^= 1  # the last octet of y (before the 4 KDF octets)
     with pytest.raises(FormatError, match="not on the curve"):
-        curves.decode_ecdh_key(dataclasses.replace(public, material=bytes(material)))
+        curves.decode_ecdh_key(public.replace(material=bytes(material)))
 
 
 def test_secret_scalar_that_does_not_match_is_refused() -> None:

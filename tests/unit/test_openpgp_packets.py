@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,27 @@ def test_v6_signature_round_trips_and_exposes_subpackets() -> None:
     assert sig.subpacket(27) == b"\x03"
     assert sig.subpacket(30) == b"\x09"
     assert serialize_signature(sig) == body
+
+
+def test_packet_records_compare_copy_and_pickle_like_the_dataclasses_they_were() -> (
+    None
+):
+    sig = parse_signature(a3_packets()[1][1])
+    again = parse_signature(a3_packets()[1][1])
+    assert sig.subpacket(27) == b"\x03"  # fills the parse caches of one copy only
+    assert sig == again
+    assert hash(sig) == hash(again)
+    assert pickle.loads(pickle.dumps(sig)) == sig
+    changed = sig.replace(material=bytes(64))
+    assert (changed.material, changed.salt) == (bytes(64), sig.salt)
+    assert changed.subpacket(27) == b"\x03"  # its own caches, filled afresh
+    assert "_parsed" not in repr(sig)
+    assert repr(Subpacket(2, b"x")) == "Subpacket(type=2, body=b'x', critical=False)"
+    secret = SecretKeyPacket(PublicKeyPacket(6, 1, 25, b"P"), 0, 0, 0, b"", b"", b"S")
+    assert "secret" not in repr(secret)
+    assert b"S" in pickle.dumps(secret)
+    with pytest.raises(AttributeError):
+        secret.secret = b""  # type: ignore[misc]
 
 
 def test_subpacket_lengths_of_every_size_round_trip() -> None:

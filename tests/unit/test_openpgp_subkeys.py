@@ -12,7 +12,6 @@ reason.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import pytest
@@ -200,7 +199,7 @@ def test_primary_of_an_unknown_curve_names_the_cause() -> None:
     material = signer.packet.material
     # secp224r1 (1.3.132.0.33): not an OpenPGP curve.
     other = b"\x05\x2b\x81\x04\x00\x21" + material[1 + material[0] :]
-    odd = Signer(dataclasses.replace(signer.packet, material=other), signer.sign)
+    odd = Signer(signer.packet.replace(material=other), signer.sign)
     with pytest.raises(KeyLoadError, match="cannot be checked: ECDSA over curve"):
         certs.load_certificate(certificate(odd))
 

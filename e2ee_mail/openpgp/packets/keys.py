@@ -11,10 +11,10 @@ Left out: v3 keys (RFC 9580 §5.5.2.1, refused), usage octets other than 0/253/2
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from typing import Final
 
+from ...core.record import Record
 from ...errors import PacketError, UnsupportedError
 from . import (
     PK_ECDH,
@@ -82,8 +82,7 @@ CIPHER_BLOCK_SIZE: Final = {
 }
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PublicKeyPacket:
+class PublicKeyPacket(Record):
     """A Public Key or Public Subkey packet body.
 
     Attributes:
@@ -93,14 +92,23 @@ class PublicKeyPacket:
         material: the algorithm-specific public fields, raw.
     """
 
+    _fields = ("version", "created", "algorithm", "material")
+    __slots__ = _fields
     version: int
     created: int
     algorithm: int
     material: bytes
 
+    def __init__(
+        self, version: int, created: int, algorithm: int, material: bytes
+    ) -> None:
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "created", created)
+        object.__setattr__(self, "algorithm", algorithm)
+        object.__setattr__(self, "material", material)
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SecretKeyPacket:
+
+class SecretKeyPacket(Record):
     """A Secret Key or Secret Subkey packet body.
 
     Attributes:
@@ -113,13 +121,36 @@ class SecretKeyPacket:
         secret: the secret fields: plain (with the v4 checksum, if any) or encrypted.
     """
 
+    _fields = ("public", "s2k_usage", "cipher", "aead", "s2k", "iv", "secret")
+    __slots__ = _fields
     public: PublicKeyPacket
     s2k_usage: int
     cipher: int
     aead: int
     s2k: bytes
     iv: bytes
-    secret: bytes = dataclasses.field(repr=False)
+    secret: bytes
+
+    def __init__(
+        self,
+        public: PublicKeyPacket,
+        s2k_usage: int,
+        cipher: int,
+        aead: int,
+        s2k: bytes,
+        iv: bytes,
+        secret: bytes,
+    ) -> None:
+        values = (public, s2k_usage, cipher, aead, s2k, iv, secret)
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        # The secret fields are never shown, protected or not.
+        shown = ", ".join(
+            f"{n}={getattr(self, n)!r}" for n in self._fields if n != "secret"
+        )
+        return f"{type(self).__qualname__}({shown})"
 
 
 def public_material_length(algorithm: int, data: bytes, offset: int) -> int:

@@ -9,10 +9,10 @@ Left out: v3 signatures (§5.2.2, refused).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Final
 
+from ...core.record import Record
 from ...errors import PacketError, UnsupportedError
 from .header import encode_length
 from .wire import Reader
@@ -86,8 +86,7 @@ _MPI_SIG_COUNT: Final = {1: 1, 3: 1, 17: 2, 19: 2, 22: 2}
 SALT_SIZE: Final = {8: 16, 9: 24, 10: 32, 11: 16, 12: 16, 14: 32}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Subpacket:
+class Subpacket(Record):
     """One signature subpacket.
 
     Attributes:
@@ -96,13 +95,19 @@ class Subpacket:
         critical: whether the critical bit is set.
     """
 
+    _fields = ("type", "body", "critical")
+    __slots__ = _fields
     type: int
     body: bytes
-    critical: bool = False
+    critical: bool
+
+    def __init__(self, type: int, body: bytes, critical: bool = False) -> None:
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "body", body)
+        object.__setattr__(self, "critical", critical)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SignaturePacket:
+class SignaturePacket(Record):
     """A v4 or v6 Signature packet body.
 
     Attributes:
@@ -117,6 +122,18 @@ class SignaturePacket:
         material: the algorithm-specific signature fields, raw.
     """
 
+    _fields = (
+        "version",
+        "sig_type",
+        "pk_algorithm",
+        "hash_algorithm",
+        "hashed_area",
+        "unhashed_area",
+        "left16",
+        "salt",
+        "material",
+    )
+    __slots__ = (*_fields, "_parsed", "_last")
     version: int
     sig_type: int
     pk_algorithm: int
@@ -128,14 +145,39 @@ class SignaturePacket:
     material: bytes
     #: The areas parsed, by "hashed"/"unhashed": a verification asks for them a
     #: dozen times (issuer, creation time, critical bits ...), and parsing one in
-    #: Python costs more than the rest of the checks around the signature.
-    _parsed: dict[str, tuple[Subpacket, ...]] = dataclasses.field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    #: Python costs more than the rest of the checks around the signature. Not a
+    #: field: neither compared, nor shown, nor copied.
+    _parsed: dict[str, tuple[Subpacket, ...]]
     #: The last hashed subpacket's body of each type (see :meth:`subpacket`).
-    _last: dict[int, bytes] = dataclasses.field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _last: dict[int, bytes]
+
+    def __init__(
+        self,
+        version: int,
+        sig_type: int,
+        pk_algorithm: int,
+        hash_algorithm: int,
+        hashed_area: bytes,
+        unhashed_area: bytes,
+        left16: bytes,
+        salt: bytes,
+        material: bytes,
+    ) -> None:
+        values = (
+            version,
+            sig_type,
+            pk_algorithm,
+            hash_algorithm,
+            hashed_area,
+            unhashed_area,
+            left16,
+            salt,
+            material,
+        )
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_parsed", {})
+        object.__setattr__(self, "_last", {})
 
     @property
     def hashed(self) -> tuple[Subpacket, ...]:
