@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 from . import _args, _detect
 from ._io import PrefixedReader
 from .errors import FormatError, SignatureError, UsageError
-from .model import Certificate, SecretKey, SignatureResult, Verified
+from .model import Certificate, SecretKey
 from .policy import DEFAULT, Policy
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from ._inspect import Inspection
     from .mime.hcp import HCPChoice
+    from .model import SignatureResult, Verified
     from .x509.certs import X509SecretKey
 
 __all__ = [
@@ -689,6 +690,8 @@ def _decrypt_verified(
     policy: Policy,
     passwords: Sequence[bytes] = (),
 ) -> Verified:
+    from .model import Verified
+
     kind = _detect.detect(bytes(body[:_PEEK_BYTES]))
     _args.openpgp_only(tuple(passwords), kind)
     if kind in ("cms", "openpgp"):
@@ -898,6 +901,8 @@ def _verify(
     signature: bytes | bytearray | memoryview | None,
     policy: Policy,
 ) -> Verified:
+    from .model import Verified
+
     if signature is not None:
         sig = bytes(_args.buffer(signature, func="verify"))
         if _is_pgp_armor(sig[:64]) or _detect.detect(sig[:_PEEK_BYTES]) == "openpgp":

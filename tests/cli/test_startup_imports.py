@@ -160,20 +160,12 @@ _NOT_FOR_ENCRYPT = (
 )
 #: Decrypting uses `cryptography` only.
 _NOT_FOR_DECRYPT = ("nacl",)
-#: The only dataclasses an OpenPGP encrypt or decrypt may create: the public value
-#: types (callers use ``dataclasses.replace`` on them) and the packets that the
-#: signing code copies with it. Each costs about a millisecond of start-up; internal
-#: types build on ``core.record.Record`` instead.
-_OPENPGP_DATACLASSES = {
-    "e2ee_mail.model.SignatureResult",
-    "e2ee_mail.model.Verified",
-    "e2ee_mail.model.VerifiedMessage",
-    "e2ee_mail.policy.Policy",
-    "e2ee_mail.openpgp.packets.keys.PublicKeyPacket",
-    "e2ee_mail.openpgp.packets.keys.SecretKeyPacket",
-    "e2ee_mail.openpgp.packets.signature.Subpacket",
-    "e2ee_mail.openpgp.packets.signature.SignaturePacket",
-}
+#: The only dataclass an OpenPGP encrypt or decrypt may create: the policy, a public
+#: value type that callers copy with ``dataclasses.replace``. Each costs about a
+#: millisecond of start-up: internal types (packets included) build on
+#: ``core.record.Record``, and the public verdict types (``model.SignatureResult``
+#: ...) are imported only by verifying.
+_OPENPGP_DATACLASSES = {"e2ee_mail.policy.Policy"}
 
 
 def _interpreter_modules() -> set[str]:

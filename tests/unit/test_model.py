@@ -123,3 +123,24 @@ def test_save_that_fails_leaves_the_file_as_it_was(
         xkey.save(tmp_path / "missing" / "x.key")
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.key"]
+
+
+def test_verdict_types_are_public_dataclasses_loaded_on_first_use() -> None:
+    import dataclasses
+    import pickle
+
+    from e2ee_mail import _verdicts, model
+
+    for name in ("SignatureResult", "Verified", "VerifiedMessage"):
+        assert getattr(model, name) is getattr(_verdicts, name)
+        assert getattr(e2ee_mail, name) is getattr(_verdicts, name)
+        assert dataclasses.is_dataclass(getattr(model, name))
+    result = model.SignatureResult("bad", signer="a@example.org", reason="no")
+    good = dataclasses.replace(result, status="good", reason="")
+    assert good.good
+    assert good == model.SignatureResult("good", signer="a@example.org")
+    verified = model.Verified(b"data", (good,))
+    assert pickle.loads(pickle.dumps(verified)) == verified
+    assert repr(verified).startswith("Verified(data=b'data', signatures=(<Signature")
+    with pytest.raises(AttributeError, match="no attribute 'Verifed'"):
+        model.Verifed  # noqa: B018
