@@ -45,13 +45,12 @@ __all__ = [
 
 
 def _policy(args: argparse.Namespace) -> Policy:
-    import dataclasses
-
-    from .policy import DEFAULT
+    # The default policy with the command's options (``dataclasses.replace`` of
+    # DEFAULT would import dataclasses for nothing: see policy.py).
+    from . import policy
 
     profile: Profile = getattr(args, "profile", None) or "auto"
-    return dataclasses.replace(
-        DEFAULT,
+    return policy.Policy(
         profile=profile,
         require_post_quantum=bool(getattr(args, "require_pq", False)),
     )

@@ -11,7 +11,6 @@ been authenticated, so errors may be specific.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, BinaryIO, Final
 
 from ..errors import PacketError, PolicyError
@@ -205,6 +204,8 @@ def copy_literal(
                 raise PolicyError("compressed data is nested too deeply")
             # Stream the inflated packets (bounded memory; GnuPG compresses by
             # default), one nesting level down.
+            import dataclasses
+
             from . import compression
 
             reader = compression.DecompressingReader(
