@@ -88,7 +88,7 @@ def _with_broken_binding(cert: certs.OpenPGPCertificate) -> bytes:
     last = packets[-1]
     assert last.tag == TAG_SIGNATURE
     sig = parse_signature(last.body)
-    bad = dataclasses.replace(sig, material=bytes(64))
+    bad = sig.replace(material=bytes(64))
     packets[-1] = Packet(TAG_SIGNATURE, serialize_signature(bad))
     return b"".join(serialize_packet(p.tag, p.body) for p in packets)
 
