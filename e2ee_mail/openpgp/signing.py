@@ -356,7 +356,7 @@ class DocumentSigner:
         packet = self._info.packet
         if packet.algorithm != PK_ED25519:
             return None
-        sized = dataclasses.replace(self._draft(), material=bytes(64))
+        sized = self._draft().replace(material=bytes(64))
         return len(serialize_packet(TAG_SIGNATURE, serialize_signature(sized)))
 
     def finish(self) -> SignaturePacket:
