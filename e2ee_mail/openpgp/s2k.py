@@ -314,7 +314,7 @@ def cipher_key_size(cipher_algo: int) -> int:
     size = CIPHER_KEY_SIZE.get(cipher_algo)
     if size is None:
         raise UnsupportedError(
-            f"secret key protection cipher {cipher_algo} is not supported (AES only)"
+            f"cipher {cipher_algo} is not supported to derive a key (AES only)"
         )
     return size
 

@@ -41,6 +41,7 @@ from .s2k import (
     aead_cipher,
     aead_kek,
     argon2_s2k,
+    cipher_key_size,
     derive_key,
     iterated_s2k,
     parse_s2k,
@@ -157,13 +158,6 @@ def _cfb(key: bytes) -> Cipher[CFB]:
     return Cipher(algorithms.AES(key), CFB(_ZERO_IV))
 
 
-def _key_size(cipher: int) -> int:
-    size = CIPHER_KEY_SIZE.get(cipher)
-    if size is None:
-        raise UnsupportedError(f"SKESK cipher {cipher} is not supported (AES only)")
-    return size
-
-
 def skesk_packet(
     session_key: bytes, cipher: int, password: bytes, *, version: int
 ) -> bytes:
@@ -178,7 +172,7 @@ def skesk_packet(
         packet = SKESK(6, CIPHER_AES256, s2k, sealed, AEAD_GCM, iv)
     else:
         s2k = iterated_s2k()
-        key = derive_key(s2k, password, _key_size(CIPHER_AES256))
+        key = derive_key(s2k, password, cipher_key_size(CIPHER_AES256))
         enc = _cfb(key).encryptor()
         sealed = enc.update(bytes((cipher,)) + session_key) + enc.finalize()
         packet = SKESK(4, CIPHER_AES256, s2k, sealed)
@@ -214,7 +208,9 @@ def _unseal(packet: SKESK, password: bytes, policy: Policy) -> tuple[int | None,
             )
         except InvalidTag:
             raise DecryptionError() from None
-    key = derive_key(packet.s2k, password, _key_size(packet.cipher), policy=policy)
+    key = derive_key(
+        packet.s2k, password, cipher_key_size(packet.cipher), policy=policy
+    )
     if not packet.encrypted:
         return packet.cipher, key
     dec = _cfb(key).decryptor()
