@@ -258,9 +258,10 @@ def _dearmored(data: bytes | bytearray, start: int, stop: int) -> bytes | None:
     else:
         return None
     body = start + len(head)
-    # base64 holds no "-": a memchr finds the tail line.
-    tail = data.find(b"-", body, stop)
-    if tail < 0 or not data.startswith(_ARMOR_TAIL, tail, stop):
+    # Searched from the end, where it is: a "-" anywhere before it is outside the
+    # base64 alphabet, which decode_lines refuses.
+    tail = data.rfind(_ARMOR_TAIL, body, stop)
+    if tail < 0:
         return None
     if data[tail + len(_ARMOR_TAIL) : stop].strip(b"\r\n"):
         return None
