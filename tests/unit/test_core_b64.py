@@ -183,3 +183,25 @@ def test_line_widths_that_split_triplets_are_refused(width: int) -> None:
         b64.LineEncoder(width, b"\n")
     with pytest.raises(ValueError, match="multiple of 4"):
         b64.encode_lines(b"abc", width=width, eol=b"\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.binary(min_size=48 * 4, max_size=4000),
+    shape=st.sampled_from(_SHAPES[:4]),
+    where=st.integers(min_value=0),
+    replacement=st.sampled_from([b"QQ==", b"QUI=", b"====", b"Q===", b"QQ\n="]),
+)
+def test_decode_lines_refuses_padding_inside_the_text(
+    data: bytes, shape: tuple[int, bytes], where: int, replacement: bytes
+) -> None:
+    # A quadruplet padded or broken anywhere but at the end shortens the result.
+    width, eol = shape
+    text = bytes(b64.encode_lines(data, width=width, eol=eol))
+    step = width + len(eol)
+    # The start of every quadruplet but those of the last two lines.
+    quads = [
+        i for i in range(len(text) - 2 * step) if i % step % 4 == 0 and i % step < width
+    ]
+    at = quads[where % len(quads)]
+    assert b64.decode_lines(text[:at] + replacement + text[at + 4 :]) is None
