@@ -121,6 +121,12 @@ class Measure:
         self._benchmark = benchmark
         self._seconds = seconds
 
+    @property
+    def extra_info(self) -> dict[str, Any]:
+        """The case's extra_info, for a measurement made after it."""
+        info: dict[str, Any] = self._benchmark.extra_info
+        return info
+
     def __call__(
         self,
         fn: Callable[[], T],
