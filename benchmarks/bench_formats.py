@@ -255,7 +255,7 @@ def test_cms_decrypt_from_a_pipe(
     assert opened.read_bytes() == payload(n)
 
 
-#: Read size of :func:`extra_pass`: the cheapest found for it (as in cms/passes.py).
+#: Read size of :func:`extra_pass`: the cheapest found for it (it stays in L2).
 EXTRA_PASS_BUFFER = 256 * KIB
 
 
