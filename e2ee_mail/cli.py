@@ -18,7 +18,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import cli_commands as cmd
 from . import cli_options as opt
@@ -44,6 +44,17 @@ from .errors import (
     UsageError,
 )
 
+if TYPE_CHECKING:
+    import signal as _signal
+else:
+    try:
+        # CPython's own signal functions, which the interpreter has loaded before any
+        # code runs: `signal` wraps the same functions and first builds its three
+        # enums, about 0.7 ms of every start for names only an error message uses.
+        import _signal
+    except ImportError:  # another interpreter
+        import signal as _signal
+
 # Start-up: importing this module costs argparse, the exception classes and the
 # command line's own light modules (its statuses, options, input and output, the
 # command functions). The library (`_api`, hence `policy`, `dataclasses` and
@@ -67,14 +78,12 @@ class _Terminated(BaseException):
 
 
 def _terminate(signum: int, frame: object) -> None:
-    import signal
-
     # One is enough: a second signal must not interrupt the clean-up the first one
     # starts (SIGKILL remains for a clean-up that hangs).
     for name in _SIGNALS:
-        other = getattr(signal, name, None)
+        other = getattr(_signal, name, None)
         if other is not None:
-            signal.signal(other, signal.SIG_IGN)
+            _signal.signal(other, _signal.SIG_IGN)
     raise _Terminated(signum)
 
 
@@ -90,26 +99,24 @@ def _signals_end_cleanly() -> Iterator[None]:
     stays ignored; and outside the main thread nothing changes (only the main
     thread may set handlers, as when :func:`main` runs inside another program).
     """
-    import signal
-
     saved: dict[int, Any] = {}
     try:
         for name in _SIGNALS:
-            signum = getattr(signal, name, None)
+            signum = getattr(_signal, name, None)
             if signum is None:  # no SIGHUP on Windows
                 continue
-            previous = signal.getsignal(signum)
-            if previous == signal.SIG_IGN:
+            previous = _signal.getsignal(signum)
+            if previous == _signal.SIG_IGN:
                 continue
             try:
-                signal.signal(signum, _terminate)
+                _signal.signal(signum, _terminate)
             except ValueError:  # not the main thread: leave every handler alone
                 break
             saved[signum] = previous
         yield
     finally:
         for signum, previous in saved.items():
-            signal.signal(signum, previous)
+            _signal.signal(signum, previous)
 
 
 def _terminal_columns() -> int:
@@ -275,9 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Terminated as exc:
         return _signalled(exc.signum)
     except KeyboardInterrupt:  # SIGINT while its handler is Python's own
-        import signal
-
-        return _signalled(signal.SIGINT)
+        return _signalled(_signal.SIGINT)
     except Error as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
         return _status(exc)
