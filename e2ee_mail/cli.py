@@ -13,14 +13,14 @@ command that a signal ended.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from . import cli_commands as cmd
+from . import cli_fastparse
 from . import cli_options as opt
 from ._io import remove_temporaries
 from .cli_status import (
@@ -44,11 +44,24 @@ from .errors import (
     UsageError,
 )
 
-# Start-up: importing this module costs argparse, the exception classes and the
-# command line's own light modules (its statuses, options, input and output, the
-# command functions). The library (`_api`, hence `policy`, `dataclasses` and
-# `cryptography`) is imported by the command that runs; the formats by the library
-# when a message needs them.
+if TYPE_CHECKING:
+    import argparse
+    import signal as _signal
+else:
+    try:
+        # CPython's own signal functions, which the interpreter has loaded before any
+        # code runs: `signal` wraps the same functions and first builds its three
+        # enums, about 0.7 ms of every start for names only an error message uses.
+        import _signal
+    except ImportError:  # another interpreter
+        import signal as _signal
+
+# Start-up: importing this module costs the exception classes and the command
+# line's own light modules (its statuses, options, input and output, the command
+# functions, the parser of plain command lines); argparse (cli_parser.py) only when
+# cli_fastparse.py leaves the command line to it. The library (`_api`, hence
+# `policy` and `cryptography`) is imported by the command that runs; the formats by
+# the library when a message needs them.
 
 __all__ = ["main"]
 
@@ -67,14 +80,12 @@ class _Terminated(BaseException):
 
 
 def _terminate(signum: int, frame: object) -> None:
-    import signal
-
     # One is enough: a second signal must not interrupt the clean-up the first one
     # starts (SIGKILL remains for a clean-up that hangs).
     for name in _SIGNALS:
-        other = getattr(signal, name, None)
+        other = getattr(_signal, name, None)
         if other is not None:
-            signal.signal(other, signal.SIG_IGN)
+            _signal.signal(other, _signal.SIG_IGN)
     raise _Terminated(signum)
 
 
@@ -90,78 +101,28 @@ def _signals_end_cleanly() -> Iterator[None]:
     stays ignored; and outside the main thread nothing changes (only the main
     thread may set handlers, as when :func:`main` runs inside another program).
     """
-    import signal
-
     saved: dict[int, Any] = {}
     try:
         for name in _SIGNALS:
-            signum = getattr(signal, name, None)
+            signum = getattr(_signal, name, None)
             if signum is None:  # no SIGHUP on Windows
                 continue
-            previous = signal.getsignal(signum)
-            if previous == signal.SIG_IGN:
+            previous = _signal.getsignal(signum)
+            if previous == _signal.SIG_IGN:
                 continue
             try:
-                signal.signal(signum, _terminate)
+                _signal.signal(signum, _terminate)
             except ValueError:  # not the main thread: leave every handler alone
                 break
             saved[signum] = previous
         yield
     finally:
         for signum, previous in saved.items():
-            signal.signal(signum, previous)
+            _signal.signal(signum, previous)
 
 
-def _terminal_columns() -> int:
-    """``shutil.get_terminal_size().columns``, without importing ``shutil``."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        # sys.__stdout__ may be None: the AttributeError is caught, as in shutil.
-        fileno = sys.__stdout__.fileno()  # type: ignore[union-attr]
-        return os.get_terminal_size(fileno).columns or 80
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """argparse's formatter, given its width so that it never imports ``shutil``.
-
-    argparse builds a formatter for every ``add_argument`` and, without a width,
-    imports ``shutil`` (with ``bz2``, ``lzma`` and ``zlib``) to ask the terminal's:
-    milliseconds of every command's start-up for a help text it never prints. The
-    width is the one argparse would have computed. Descriptions and epilogs are
-    printed as written (the exit status table keeps its columns); option help is
-    wrapped as usual.
-    """
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        if width is None:
-            width = _terminal_columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"e2ee-mail: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
-
-
-_Configure = Callable[[argparse.ArgumentParser], None]
+if TYPE_CHECKING:
+    _Configure = Callable[[argparse.ArgumentParser], None]
 
 #: name -> (handler, help, argument set), in the order ``--help`` lists them.
 _COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str, _Configure]] = {
@@ -225,8 +186,9 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     unknown one) gets the full parser and its usual messages.
     """
     from . import __version__
+    from .cli_parser import Parser
 
-    parser = _Parser(
+    parser = Parser(
         prog="e2ee-mail",
         description="End-to-end encrypted mail: S/MIME and OpenPGP.",
         epilog=_EPILOG,
@@ -235,7 +197,7 @@ def _build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "--version", action="version", version=f"e2ee-mail {__version__}"
     )
     sub = parser.add_subparsers(
-        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+        dest="command", required=True, parser_class=Parser, metavar="COMMAND"
     )
     chosen = argv[0] if argv and argv[0] in _COMMANDS else None
     for name, (func, help_text, configure) in _COMMANDS.items():
@@ -260,8 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     try:
-        parser = _build_parser(argv)
-        args = parser.parse_args(argv)
+        args = cli_fastparse.parse(argv, _COMMANDS)
+        if args is None:
+            args = _build_parser(argv).parse_args(argv)
         with _signals_end_cleanly():
             try:
                 args.func(args)
@@ -275,9 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Terminated as exc:
         return _signalled(exc.signum)
     except KeyboardInterrupt:  # SIGINT while its handler is Python's own
-        import signal
-
-        return _signalled(signal.SIGINT)
+        return _signalled(_signal.SIGINT)
     except Error as exc:
         sys.stderr.write(f"e2ee-mail: error: {_one_line(exc)}\n")
         return _status(exc)

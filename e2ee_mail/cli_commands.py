@@ -7,7 +7,6 @@ library and the keyring are imported by the command that runs.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from contextlib import AbstractContextManager
@@ -27,6 +26,8 @@ from .cli_status import EXIT_ERROR, EXIT_USAGE
 from .errors import FormatError, PassphraseError, UsageError
 
 if TYPE_CHECKING:
+    import argparse
+
     from .model import Certificate, SecretKey, SignatureResult
     from .policy import Policy, Profile
 

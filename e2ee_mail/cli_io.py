@@ -9,15 +9,17 @@ Light to import: the command line loads it at start-up.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ._io import atomic_writer, sealed_spool
 from .errors import PassphraseError, UsageError
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "BINARY_TO_TERMINAL",

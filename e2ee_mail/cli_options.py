@@ -6,8 +6,10 @@ sub-parser alone); ``--help`` without a command runs them all.
 
 from __future__ import annotations
 
-import argparse
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "configure_decrypt",
@@ -67,88 +69,99 @@ _MAX_AGE_HELP: Final = (
     "rotate keys at this age: a number of h (hours), d (days, the default), "
     "w (weeks), m (months of 30 days) or y (years of 365 days), e.g. 90d, 6m, 1y"
 )
-#: The actions of ``keyring``: name, help and arguments.
-_KEYRING_ACTIONS: Final[tuple[tuple[str, str, tuple[_Arg, ...]], ...]] = (
-    ("init", "create the keyring (no-op when it exists)", ()),
-    (
-        "list",
-        "list identities and their key versions",
-        (_arg("identity", nargs="?", help="only this identity (default: all)"),),
-    ),
-    (
-        "add",
-        "add an existing secret key file",
+
+
+def _keyring_actions() -> tuple[tuple[str, str, tuple[_Arg, ...]], ...]:
+    """The actions of ``keyring``: name, help and arguments (built when the keyring
+    parser is, which imports argparse anyway, for the hidden ``--now``)."""
+    import argparse
+
+    return (
+        ("init", "create the keyring (no-op when it exists)", ()),
         (
-            _arg("identity", help="the identity (mail address) the key belongs to"),
-            _arg("--key", required=True, metavar="KEYFILE", help="secret key file"),
-            _arg(
-                "--key-passphrase-env",
-                metavar="VAR",
-                help="the key file's passphrase is in $VAR",
-            ),
-            _arg(
-                "--state",
-                choices=["active", "decrypt-only", "retired"],
-                default="active",
-                help="state of the added version (default: active)",
+            "list",
+            "list identities and their key versions",
+            (_arg("identity", nargs="?", help="only this identity (default: all)"),),
+        ),
+        (
+            "add",
+            "add an existing secret key file",
+            (
+                _arg("identity", help="the identity (mail address) the key belongs to"),
+                _arg("--key", required=True, metavar="KEYFILE", help="secret key file"),
+                _arg(
+                    "--key-passphrase-env",
+                    metavar="VAR",
+                    help="the key file's passphrase is in $VAR",
+                ),
+                _arg(
+                    "--state",
+                    choices=["active", "decrypt-only", "retired"],
+                    default="active",
+                    help="state of the added version (default: active)",
+                ),
             ),
         ),
-    ),
-    (
-        "rotate",
-        "make a new active key version",
         (
-            _arg("identity", help="the identity (mail address) to rotate"),
-            _arg(
-                "--format",
-                choices=_KEY_FORMATS,
-                help="the format to rotate (default: the identity's current one)",
-            ),
-            _arg(
-                "--kind",
-                choices=_KINDS,
-                help="key algorithm of the new version (default: the current one's)",
+            "rotate",
+            "make a new active key version",
+            (
+                _arg("identity", help="the identity (mail address) to rotate"),
+                _arg(
+                    "--format",
+                    choices=_KEY_FORMATS,
+                    help="the format to rotate (default: the identity's current one)",
+                ),
+                _arg(
+                    "--kind",
+                    choices=_KINDS,
+                    help="key algorithm of the new version "
+                    "(default: the current one's)",
+                ),
             ),
         ),
-    ),
-    (
-        "due",
-        "identities whose active key is too old",
         (
-            _arg("--max-age", required=True, metavar="AGE", help=_MAX_AGE_HELP),
-            _arg("--now", metavar="ISO8601", help=argparse.SUPPRESS),
-        ),
-    ),
-    (
-        "retire",
-        "retire a version (default: every decrypt-only one): it then opens mail "
-        "only when asked for (decrypt --include-retired, rewrap --mailbox)",
-        (_IDENTITY, _arg("fingerprint", nargs="?", metavar="KEY", help=_VERSION_HELP)),
-    ),
-    (
-        "revoke",
-        "revoke a version: never used again",
-        (_IDENTITY, _arg("fingerprint", metavar="KEY", help=_VERSION_HELP)),
-    ),
-    (
-        "export",
-        "write the active public certificates",
-        (
-            _IDENTITY,
-            _arg(
-                "--format",
-                choices=_KEY_FORMATS,
-                help="only this format (default: every active certificate)",
-            ),
-            _arg(
-                "-o",
-                dest="output",
-                metavar="OUT",
-                help="write to OUT, which appears only once complete (default: stdout)",
+            "due",
+            "identities whose active key is too old",
+            (
+                _arg("--max-age", required=True, metavar="AGE", help=_MAX_AGE_HELP),
+                _arg("--now", metavar="ISO8601", help=argparse.SUPPRESS),
             ),
         ),
-    ),
-)
+        (
+            "retire",
+            "retire a version (default: every decrypt-only one): it then opens mail "
+            "only when asked for (decrypt --include-retired, rewrap --mailbox)",
+            (
+                _IDENTITY,
+                _arg("fingerprint", nargs="?", metavar="KEY", help=_VERSION_HELP),
+            ),
+        ),
+        (
+            "revoke",
+            "revoke a version: never used again",
+            (_IDENTITY, _arg("fingerprint", metavar="KEY", help=_VERSION_HELP)),
+        ),
+        (
+            "export",
+            "write the active public certificates",
+            (
+                _IDENTITY,
+                _arg(
+                    "--format",
+                    choices=_KEY_FORMATS,
+                    help="only this format (default: every active certificate)",
+                ),
+                _arg(
+                    "-o",
+                    dest="output",
+                    metavar="OUT",
+                    help="write to OUT, which appears only once complete "
+                    "(default: stdout)",
+                ),
+            ),
+        ),
+    )
 
 
 def _passphrase_options(p: argparse.ArgumentParser, use: str, note: str = "") -> None:
@@ -176,6 +189,8 @@ def _passphrase_options(p: argparse.ArgumentParser, use: str, note: str = "") ->
 def _descriptor(text: str) -> int:
     """``--passphrase-fd``: a file descriptor number."""
     if not text.isdigit():
+        import argparse
+
         raise argparse.ArgumentTypeError(f"{text!r} is not a file descriptor number")
     return int(text)
 
@@ -405,6 +420,8 @@ def _file_mode(text: str) -> int:
     except ValueError:
         mode = -1
     if not 0 <= mode <= 0o777:
+        import argparse
+
         raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode (0 to 777)")
     return mode
 
@@ -457,7 +474,7 @@ def configure_keyring(p: argparse.ArgumentParser) -> None:
         ),
     )
     actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
-    for name, help, args in _KEYRING_ACTIONS:
+    for name, help, args in _keyring_actions():
         _add(actions.add_parser(name, help=help), *args)
 
 

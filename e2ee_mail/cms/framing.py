@@ -19,10 +19,10 @@ Left out: detached content (encryptedContent absent), multi-octet tags.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import BinaryIO, Final
 
+from ..core.record import Record
 from ..errors import ASN1Error, FormatError, UnsupportedError
 from . import asn1, oids, structures
 from .tlv import EOC, INDEFINITE, decode_oid, length_octets
@@ -35,8 +35,7 @@ _OID_AUTH_ENVELOPED: Final = asn1.der_oid(oids.AUTH_ENVELOPED_DATA)
 _OID_ENVELOPED: Final = asn1.der_oid(oids.ENVELOPED_DATA)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class EnvelopeHeader:
+class EnvelopeHeader(Record):
     """Everything before the encrypted content.
 
     Attributes:
@@ -50,6 +49,17 @@ class EnvelopeHeader:
         indefinite: whether any outer layer used an indefinite length (BER).
     """
 
+    _fields = (
+        "content_type",
+        "version",
+        "originator_info",
+        "recipient_infos",
+        "content_encryption_algorithm",
+        "inner_content_type",
+        "eci_offset",
+        "indefinite",
+    )
+    __slots__ = _fields
     content_type: str
     version: bytes
     originator_info: bytes
@@ -59,9 +69,29 @@ class EnvelopeHeader:
     eci_offset: int
     indefinite: bool
 
+    def __init__(
+        self,
+        content_type: str,
+        version: bytes,
+        originator_info: bytes,
+        recipient_infos: tuple[structures.RecipientInfo, ...],
+        content_encryption_algorithm: structures.AlgorithmIdentifier,
+        inner_content_type: str,
+        eci_offset: int,
+        indefinite: bool,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "content_type", content_type)
+        setattr_(self, "version", version)
+        setattr_(self, "originator_info", originator_info)
+        setattr_(self, "recipient_infos", recipient_infos)
+        setattr_(self, "content_encryption_algorithm", content_encryption_algorithm)
+        setattr_(self, "inner_content_type", inner_content_type)
+        setattr_(self, "eci_offset", eci_offset)
+        setattr_(self, "indefinite", indefinite)
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Trailer:
+
+class Trailer(Record):
     """What follows the encrypted content.
 
     Attributes:
@@ -71,9 +101,18 @@ class Trailer:
             (before any end-of-contents octets of the outer layers).
     """
 
+    _fields = ("auth_attrs", "mac", "content_end")
+    __slots__ = _fields
     auth_attrs: bytes | None
     mac: bytes | None
     content_end: int
+
+    def __init__(
+        self, auth_attrs: bytes | None, mac: bytes | None, content_end: int
+    ) -> None:
+        object.__setattr__(self, "auth_attrs", auth_attrs)
+        object.__setattr__(self, "mac", mac)
+        object.__setattr__(self, "content_end", content_end)
 
 
 class EnvelopeReader:

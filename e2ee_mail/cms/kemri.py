@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: The key algorithm name (x509/certs.py) -> its id-alg-ml-kem OID (RFC 9935 §3).
-KEM_OIDS: Final = {"mlkem768": oids.ML_KEM_768, "mlkem1024": oids.ML_KEM_1024}
+KEM_OIDS: Final = oids.KEM_OIDS
 #: Ciphertext sizes by KEM OID (FIPS 203 §8, Table 3).
 _CIPHERTEXT_SIZES: Final = {
     KEM_OIDS[name]: size for name, size in kem.CIPHERTEXT_SIZES.items()

@@ -92,6 +92,11 @@ SECP521R1: Final = "1.3.132.0.35"
 #: Named-curve OID -> the curve name core/ecdh_prime.py uses.
 EC_CURVES: Final = {SECP256R1: "p256", SECP384R1: "p384", SECP521R1: "p521"}
 
+#: The key algorithm name (x509/certs.py) -> its id-alg-ml-kem OID (RFC 9935 §3);
+#: here rather than in kemri.py, which imports the KEM, so that telling an ML-KEM
+#: recipient from another costs no import.
+KEM_OIDS: Final = {"mlkem768": ML_KEM_768, "mlkem1024": ML_KEM_1024}
+
 #: Hash OID -> name as core/ spells it.
 HASH_NAMES: Final = {SHA1: "sha1", SHA256: "sha256", SHA384: "sha384", SHA512: "sha512"}
 #: AES key wrap OID -> KEK length in bytes (RFC 3565 §2.3.2).

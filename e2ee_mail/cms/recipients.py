@@ -29,13 +29,13 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 
-from ..core import ecdh_prime, kdf, keywrap
+from ..core import kdf, keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..errors import ASN1Error, DecryptionError, FormatError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate, X509SecretKey
-from . import asn1, kemri, oids
+from . import asn1, oids
 from .structures import (
     KEMRecipientInfo,
     KeyAgreeRecipientInfo,
@@ -110,7 +110,7 @@ def candidates(
         cert = key.certificate
         agreement = _agreement_oid(key.algorithm)
         kind: type = KeyAgreeRecipientInfo if agreement else KeyTransRecipientInfo
-        kem_oid = kemri.KEM_OIDS.get(key.algorithm)
+        kem_oid = oids.KEM_OIDS.get(key.algorithm)
         if kem_oid is not None:
             kind = KEMRecipientInfo
         for info in infos:
@@ -144,6 +144,8 @@ def candidates(
 def check_supported(info: RecipientInfo, key: X509SecretKey, policy: Policy) -> None:
     """Refuse, from public data only, an entry we cannot or may not open."""
     if isinstance(info, KEMRecipientInfo):
+        from . import kemri
+
         kemri.check_supported(info, key)
         return
     if isinstance(info, KeyTransRecipientInfo):
@@ -204,6 +206,8 @@ def _check_ec_originator(info: KeyAgreeRecipientInfo, curve: str) -> None:
             "the originator key's parameters are not the recipient's curve "
             f"{curve.upper()}"
         )
+    from ..core import ecdh_prime
+
     ecdh_prime.decode_point(ecdh_prime.CURVES[curve], info.originator_public_key)
 
 
@@ -235,6 +239,8 @@ def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
     Call :func:`check_supported` first. Every failure here is a DecryptionError.
     """
     if isinstance(info, KEMRecipientInfo):
+        from . import kemri
+
         return kemri.unwrap(info, key)
     private = key.private_key
     if isinstance(info, KeyTransRecipientInfo):
@@ -252,6 +258,8 @@ def unwrap(info: RecipientInfo, index: int, key: X509SecretKey) -> bytes:
         )
     assert isinstance(info, KeyAgreeRecipientInfo)
     if isinstance(private, ec.EllipticCurvePrivateKey):
+        from ..core import ecdh_prime
+
         # The point was checked by check_supported (public data, a FormatError).
         curve = ecdh_prime.CURVES[key.algorithm.removeprefix("ecdh-")]
         try:
@@ -330,6 +338,8 @@ def _originator_name(info: KeyAgreeRecipientInfo) -> str:
     alg = info.originator_algorithm
     if alg.algorithm != oids.EC_PUBLIC_KEY:
         return oids.name(alg.algorithm)
+    from ..core import ecdh_prime
+
     size = len(info.originator_public_key)
     for curve in oids.EC_CURVES.values():
         if alg.parameters == _curve_der(curve) or (
@@ -366,6 +376,8 @@ def describe(info: RecipientInfo) -> list[tuple[str, str, str]]:
             for rek in info.recipient_encrypted_keys
         ]
     if isinstance(info, KEMRecipientInfo):
+        from . import kemri
+
         return [
             (
                 "KEMRecipientInfo",

@@ -25,19 +25,19 @@ entry each time (tests/unit/test_cms_recipients.py checks the result is the entr
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 
-from ..core import ecdh_prime, keywrap
+from ..core import keywrap
 from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
+from ..core.record import Record
 from ..errors import PolicyError, UnsupportedError
 from ..policy import Policy
 from ..x509.certs import X509Certificate
-from . import asn1, kemri, oids, recipients
+from . import asn1, oids, recipients
 from .structures import (
     AlgorithmIdentifier,
     KeyAgreeRecipientInfo,
@@ -67,8 +67,7 @@ _PKCS1: Final = AlgorithmIdentifier(oids.RSA_ENCRYPTION, b"\x05\x00")
 _WRAPPED_CEK_SIZE: Final = 40
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Plan:
+class _Plan(Record):
     """One certificate's entry, cut around what changes from message to message.
 
     For RSA, ``head`` (OAEP) and ``head_pkcs1`` are the whole entry up to the
@@ -79,6 +78,19 @@ class _Plan:
     ``ec_public`` and ``curve`` instead.
     """
 
+    _fields = (
+        "rid",
+        "rsa_public",
+        "rsa_bits",
+        "rsa_size",
+        "x25519_public",
+        "head",
+        "head_pkcs1",
+        "mid",
+        "ec_public",
+        "curve",
+    )
+    __slots__ = _fields
     rid: RecipientId
     rsa_public: rsa.RSAPublicKey | None
     rsa_bits: int
@@ -87,8 +99,33 @@ class _Plan:
     head: bytes
     head_pkcs1: bytes
     mid: bytes
-    ec_public: ec.EllipticCurvePublicKey | None = None
-    curve: str = ""
+    ec_public: ec.EllipticCurvePublicKey | None
+    curve: str
+
+    def __init__(
+        self,
+        rid: RecipientId,
+        rsa_public: rsa.RSAPublicKey | None,
+        rsa_bits: int,
+        rsa_size: int,
+        x25519_public: bytes,
+        head: bytes,
+        head_pkcs1: bytes,
+        mid: bytes,
+        ec_public: ec.EllipticCurvePublicKey | None = None,
+        curve: str = "",
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "rid", rid)
+        setattr_(self, "rsa_public", rsa_public)
+        setattr_(self, "rsa_bits", rsa_bits)
+        setattr_(self, "rsa_size", rsa_size)
+        setattr_(self, "x25519_public", x25519_public)
+        setattr_(self, "head", head)
+        setattr_(self, "head_pkcs1", head_pkcs1)
+        setattr_(self, "mid", mid)
+        setattr_(self, "ec_public", ec_public)
+        setattr_(self, "curve", curve)
 
 
 def _rid(cert: X509Certificate, kind: RidKind) -> RecipientId:
@@ -154,6 +191,8 @@ def _plan(cert: X509Certificate, rid_kind: RidKind) -> _Plan:
             mid=b"",
         )
     if isinstance(public, ec.EllipticCurvePublicKey):
+        from ..core import ecdh_prime
+
         ec_curve = ecdh_prime.curve_of(public)
         # x509/certs.py loads no other curve (and CMS writes only the NIST ones).
         assert ec_curve is not None and ec_curve.name in EC_SCHEMES
@@ -223,7 +262,9 @@ def wrap_der(
         UnsupportedError: a key type CMS cannot encrypt to here, or no
             subjectKeyIdentifier to name the certificate by.
     """
-    if cert.algorithm in kemri.KEM_OIDS:
+    if cert.algorithm in oids.KEM_OIDS:
+        from . import kemri
+
         if ephemeral_secret is not None or encrypted_key is not None:
             # FIPS 203 encapsulation draws its own randomness inside `cryptography`.
             raise UnsupportedError("an ML-KEM encapsulation cannot be pinned")
@@ -245,6 +286,8 @@ def wrap_der(
         return (plan.head_pkcs1 if pkcs1 else plan.head) + encrypted
     scheme = KARI_SCHEME
     if plan.ec_public is not None:
+        from ..core import ecdh_prime
+
         scheme = EC_SCHEMES[plan.curve]
         if ephemeral_secret is None:
             ephemeral, shared = ecdh_prime.ephemeral_agree(plan.ec_public)

@@ -56,10 +56,13 @@ _BATCH_OCTETS: Final = _LINE // 4 * 3 * b64.BATCH_LINES
 #: which made armored v4 output (GnuPG 2.2 wants the CRC line) crawl.
 _CRC24_INIT: Final = 0xB704CE
 _WHITESPACE: Final = b" \t\r\n"
-_LINE_SPACE = re.compile(rb"[ \t]*\n[ \t]*")
 _CRC_TAIL = re.compile(rb"(?:^|\n)[ \t]*=([A-Za-z0-9+/]{4})[ \t\r]*\n?[ \t\r]*$")
-_BLANK_LINE = re.compile(rb"\n\r?\n")
 _BEGIN = re.compile(rb"-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t\r]*\n")
+# The patterns that reading an armored key does not need are compiled on first use
+# (re.compile keeps what it compiled): compiling costs tens of microseconds each,
+# at every CLI start.
+_LINE_SPACE: Final = rb"[ \t]*\n[ \t]*"
+_BLANK_LINE: Final = rb"\n\r?\n"
 
 
 @functools.cache
@@ -168,7 +171,7 @@ def _skip_headers(text: bytes | bytearray, start: int, stop: int) -> int:
     first = probe[: probe.find(b"\n")] if b"\n" in probe else probe
     if b":" not in first or _looks_base64(first):
         return start
-    blank = _BLANK_LINE.search(text, start, stop)
+    blank = re.compile(_BLANK_LINE).search(text, start, stop)
     head = bytes(text[start : blank.start() if blank else stop]).replace(b"\r", b"")
     for line in head.split(b"\n"):
         if b": " not in line and not line.rstrip().endswith(b":"):
@@ -200,7 +203,7 @@ def _base64_chars(text: bytes) -> bytes:
     """The base64 characters of armor lines. Whitespace around lines is tolerated,
     inside a line it is left in place (and so refused by the decoder)."""
     if b" " in text or b"\t" in text:
-        text = _LINE_SPACE.sub(b"\n", text.strip(_WHITESPACE))
+        text = re.compile(_LINE_SPACE).sub(b"\n", text.strip(_WHITESPACE))
     return text.translate(None, b"\r\n")
 
 
@@ -272,7 +275,7 @@ class ArmorWriter:
 
 
 #: The armor header line with its line end, which sets how the text is read.
-_BEGIN_EOL = re.compile(rb"-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t]*(\r\n|\r|\n)")
+_BEGIN_EOL: Final = rb"-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t]*(\r\n|\r|\n)"
 
 
 class ArmorReader:
@@ -347,7 +350,7 @@ class ArmorReader:
 
     def _read_header(self) -> str:
         while True:
-            begin = _BEGIN_EOL.search(self._buf, 0, self._fill)
+            begin = re.compile(_BEGIN_EOL).search(self._buf, 0, self._fill)
             if begin is not None and (
                 begin.group(2) != b"\r" or begin.end() < self._fill or self._eof
             ):
@@ -370,7 +373,8 @@ class ArmorReader:
                 break
         first = bytes(self._buf[: line_end if line_end >= 0 else self._fill])
         if b":" in first and not _looks_base64(first):
-            while (blank := _BLANK_LINE.search(self._buf, 0, self._fill)) is None:
+            blank_line = re.compile(_BLANK_LINE)
+            while (blank := blank_line.search(self._buf, 0, self._fill)) is None:
                 if self._fill == len(self._buf) or not self._read_more():
                     raise ArmorError("armor headers do not end in a blank line")
             head = bytes(self._buf[: blank.start()]).replace(b"\r", b"")

@@ -25,7 +25,6 @@ UnsupportedError.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from typing import TYPE_CHECKING, Final
 
 from cryptography.exceptions import InvalidTag
@@ -320,6 +319,8 @@ def unprotect(
     if prot.usage == S2K_USAGE_NONE:
         if version == 6:
             return data
+        import hmac
+
         from .packets.wire import checksum16
 
         if len(data) < 2 or not hmac.compare_digest(checksum16(data[:-2]), data[-2:]):
@@ -329,6 +330,8 @@ def unprotect(
         raise UnsupportedError(_STUB)
     if passphrase is None:
         raise PassphraseError(_NEED_PASSPHRASE)
+    import hmac
+
     from .packets.wire import checksum16
 
     assert prot.s2k is not None

@@ -25,7 +25,6 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 
 from ..core import kdf, keywrap
-from ..core import rsa as core_rsa
 from ..core import x25519 as core_x25519
 from ..core.random import random_bytes
 from ..errors import DecryptionError, Error, FormatError, UnsupportedError
@@ -169,6 +168,8 @@ def _wrap_fields(
         )
         return serialize_x25519_fields(X25519Fields(ephemeral, cipher, wrapped))
     if packet.algorithm in (PK_RSA, PK_RSA_ENCRYPT_ONLY):
+        from ..core import rsa as core_rsa
+
         public = _rsa_public(packet.material)
         head = bytes([cipher]) if cipher is not None else b""
         message = head + session_key + checksum16(session_key)
@@ -328,6 +329,8 @@ def _unwrap_rsa(
     # With implicit rejection a bad padding yields a pseudo-random message; the
     # length and checksum checks below then fail like any other corruption
     # (RFC 9580 §13.5). A build that raises instead fails the same way.
+    from ..core import rsa as core_rsa
+
     try:
         message = core_rsa.decrypt_pkcs1v15(private, value.rjust(size, b"\0"))
     except DecryptionError:

@@ -156,8 +156,10 @@ _FLAG_NAMES: Final = ((KEY_FLAG_CERTIFY, "certify"), (KEY_FLAG_SIGN, "sign"))
 SKIP: Final = frozenset({TAG_TRUST, TAG_PADDING, TAG_MARKER})
 #: The address of a User ID "Name <addr>" (RFC 9580 §5.11: by convention an RFC 2822
 #: name-addr), or of a User ID that is a bare address.
-_UID_ADDRESS: Final = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
-_BARE_ADDRESS: Final = re.compile(r"^\s*([^<>\s@]+@[^<>\s@]+)\s*$")
+# Compiled on first use (re.compile keeps them): a key's addresses are asked for
+# by the keyring, not by every command that loads a key.
+_UID_ADDRESS: Final = r"<([^<>\s@]+@[^<>\s@]+)>"
+_BARE_ADDRESS: Final = r"^\s*([^<>\s@]+@[^<>\s@]+)\s*$"
 
 
 class KeyInfo(Record):
@@ -470,7 +472,7 @@ def uid_addresses(uids: Sequence[str]) -> tuple[str, ...]:
     repeats."""
     found = []
     for uid in uids:
-        match = _UID_ADDRESS.search(uid) or _BARE_ADDRESS.match(uid)
+        match = re.search(_UID_ADDRESS, uid) or re.match(_BARE_ADDRESS, uid)
         if match:
             found.append(match.group(1))
     return tuple(dict.fromkeys(found))

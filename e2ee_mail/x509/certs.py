@@ -63,7 +63,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mlkem, rsa, x
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
-from ..core import ecdh_prime
 from ..errors import (
     ASN1Error,
     FormatError,
@@ -127,6 +126,8 @@ def _algorithm(key: PublicKey | PrivateKey) -> str | None:
     if isinstance(key, x25519.X25519PublicKey | x25519.X25519PrivateKey):
         return "x25519"
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        from ..core import ecdh_prime
+
         curve = ecdh_prime.curve_of(key)
         if curve is None or curve.name not in _NIST_CURVES:
             return None

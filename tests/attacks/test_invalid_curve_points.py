@@ -5,8 +5,6 @@ is used, as a FormatError that says so; none reaches the agreement."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from ec_keys import ec_key
 
@@ -50,7 +48,7 @@ def test_invalid_point_is_refused_before_the_agreement(
     der = templates.wrap_der(key.public, bytes(32), policy=DEFAULT)
     (info,) = asn1.parse_recipient_infos(asn1.set_of([der]), max_recipients=1)
     assert isinstance(info, KeyAgreeRecipientInfo)
-    bad = dataclasses.replace(info, originator_public_key=_BAD_POINTS[name])
+    bad = info.replace(originator_public_key=_BAD_POINTS[name])
 
     def no_agreement(*args: object) -> bytes:
         raise AssertionError("the private key was used with an invalid point")

@@ -142,6 +142,10 @@ _NOT_FOR_CMS_ENCRYPT = (
     "bcrypt",
     "nacl.bindings",
 )
+#: A plain command line (the command, its options in full) is parsed without
+#: argparse, which imports gettext and, to look up its messages, locale (which
+#: `cryptography.x509` imports for CMS anyway, through `email`).
+_NOT_FOR_PLAIN_COMMAND_LINE = ("argparse", "gettext", "e2ee_mail.cli_parser")
 #: S2K and Argon2 only unlock a passphrase-protected secret key.
 _NOT_FOR_UNPROTECTED_KEY = (
     "e2ee_mail.openpgp.s2k",
@@ -218,7 +222,9 @@ def test_openpgp_encrypt_imports_no_other_format_or_secret_key_code(
     )
     assert "e2ee_mail.openpgp.message" in loaded  # the probe ran the real command
     assert "nacl._sodium" in loaded  # the ephemeral key: libsodium, directly
-    banned = _NOT_FOR_OPENPGP + _NOT_FOR_ENCRYPT
+    banned = (
+        _NOT_FOR_OPENPGP + _NOT_FOR_ENCRYPT + _NOT_FOR_PLAIN_COMMAND_LINE + ("locale",)
+    )
     assert _offenders(loaded, banned, _interpreter_modules()) == []
 
 
@@ -227,7 +233,13 @@ def test_openpgp_decrypt_with_unprotected_key_imports_no_other_format(
 ) -> None:
     loaded = _cli_modules(keys, "decrypt", "--key", "a.key", "-i", "m.gpg", "-o", "o")
     assert (keys / "o").read_bytes() == (keys / "m.bin").read_bytes()
-    banned = _NOT_FOR_OPENPGP + _NOT_FOR_UNPROTECTED_KEY + _NOT_FOR_DECRYPT
+    banned = (
+        _NOT_FOR_OPENPGP
+        + _NOT_FOR_UNPROTECTED_KEY
+        + _NOT_FOR_DECRYPT
+        + _NOT_FOR_PLAIN_COMMAND_LINE
+        + ("locale",)
+    )
     assert _offenders(loaded, banned, _interpreter_modules()) == []
 
 
@@ -251,7 +263,7 @@ def test_cms_encrypt_imports_no_other_format_or_second_asn1_parser(
         x509_keys, "encrypt", "--to", "a.pem", "-i", "m.bin", "-o", "out.p7"
     )
     assert "e2ee_mail.cms.build" in loaded  # the probe ran the real command
-    banned = _NOT_FOR_CMS + _NOT_FOR_CMS_ENCRYPT
+    banned = _NOT_FOR_CMS + _NOT_FOR_CMS_ENCRYPT + _NOT_FOR_PLAIN_COMMAND_LINE
     assert _offenders(loaded, banned, _interpreter_modules()) == []
 
 
@@ -260,7 +272,7 @@ def test_cms_decrypt_imports_no_other_format(x509_keys: Path) -> None:
         x509_keys, "decrypt", "--key", "a.key", "-i", "m.p7", "-o", "o"
     )
     assert (x509_keys / "o").read_bytes() == (x509_keys / "m.bin").read_bytes()
-    banned = _NOT_FOR_CMS + _NOT_FOR_DECRYPT
+    banned = _NOT_FOR_CMS + _NOT_FOR_DECRYPT + _NOT_FOR_PLAIN_COMMAND_LINE
     assert _offenders(loaded, banned, _interpreter_modules()) == []
 
 
@@ -366,7 +378,9 @@ def test_help_width_matches_argparse(
         parser.add_argument("--long-option-name", help="word " * 40)
         return parser.format_help()
 
-    assert help_text(cli._Formatter) == help_text(argparse.HelpFormatter)
+    from e2ee_mail.cli_parser import Formatter
+
+    assert help_text(Formatter) == help_text(argparse.HelpFormatter)
 
 
 def test_command_help_is_printed_in_full() -> None:

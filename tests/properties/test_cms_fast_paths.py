@@ -300,9 +300,7 @@ def test_fast_and_general_readers_agree(envelope: _Envelope) -> None:
     assert derframe.parse(ber, DEFAULT) is None
     streamed = _stream(ber)
     assert isinstance(streamed, tuple)
-    expected = dataclasses.replace(
-        header, eci_offset=streamed[0].eci_offset, indefinite=True
-    )
+    expected = header.replace(eci_offset=streamed[0].eci_offset, indefinite=True)
     assert streamed[0] == expected
 
 

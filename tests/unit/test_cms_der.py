@@ -9,8 +9,6 @@ ukm / rKeyId / PKCS#1 v1.5, and on every single-byte mutation and truncation of 
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from ec_keys import ec_key
 from hypothesis import given
@@ -64,8 +62,7 @@ def samples() -> list[bytes]:
     ec_entry = _wrap(ec_key("p256").public)
     assert isinstance(ec_entry, structures.KeyAgreeRecipientInfo)
     # RFC 5753 §3.1.1 also allows the named curve as the originator's parameters.
-    ec_named = dataclasses.replace(
-        ec_entry,
+    ec_named = ec_entry.replace(
         originator_algorithm=structures.AlgorithmIdentifier(
             oids.EC_PUBLIC_KEY, asn1.der_oid(oids.SECP256R1)
         ),

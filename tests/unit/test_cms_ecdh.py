@@ -5,7 +5,6 @@ forbids key agreement, a curve we do not handle)."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 
 import pytest
@@ -195,10 +194,9 @@ def test_scheme_outside_the_allowed_set_is_refused(
 ) -> None:
     key = keys["p256"]
     info = _kari(key.public, CEK, scheme=oids.DH_SINGLE_PASS_STDDH_SHA256KDF)
-    info = dataclasses.replace(
-        info,
-        key_encryption_algorithm=dataclasses.replace(
-            info.key_encryption_algorithm, algorithm=scheme
+    info = info.replace(
+        key_encryption_algorithm=info.key_encryption_algorithm.replace(
+            algorithm=scheme
         ),
     )
     with pytest.raises(e2ee_mail.UnsupportedError, match="key agreement scheme"):
@@ -212,10 +210,8 @@ def test_sha1_scheme_is_for_ec_only(xkey: kx.X509SecretKey) -> None:
     der = templates.wrap_der(xkey.public, CEK, policy=DEFAULT)
     (info,) = asn1.parse_recipient_infos(asn1.set_of([der]), max_recipients=1)
     assert isinstance(info, KeyAgreeRecipientInfo)
-    sha1 = dataclasses.replace(
-        info,
-        key_encryption_algorithm=dataclasses.replace(
-            info.key_encryption_algorithm,
+    sha1 = info.replace(
+        key_encryption_algorithm=info.key_encryption_algorithm.replace(
             algorithm=oids.DH_SINGLE_PASS_STDDH_SHA1KDF,
         ),
     )
@@ -229,11 +225,8 @@ def test_key_wrap_outside_the_allowed_set_is_refused(
     key = keys["p256"]
     info = _kari(key.public, CEK, scheme=oids.DH_SINGLE_PASS_STDDH_SHA256KDF)
     cbc = asn1.serialize_algorithm_identifier(AlgorithmIdentifier(oids.AES256_CBC))
-    info = dataclasses.replace(
-        info,
-        key_encryption_algorithm=dataclasses.replace(
-            info.key_encryption_algorithm, parameters=cbc
-        ),
+    info = info.replace(
+        key_encryption_algorithm=info.key_encryption_algorithm.replace(parameters=cbc),
     )
     with pytest.raises(e2ee_mail.UnsupportedError, match="key wrap algorithm"):
         recipients.check_supported(info, key, DEFAULT)
@@ -263,7 +256,7 @@ def test_point_of_the_wrong_form_is_a_clear_error(
 ) -> None:
     key = keys["p256"]
     info = _kari(key.public, CEK, scheme=oids.DH_SINGLE_PASS_STDDH_SHA256KDF)
-    info = dataclasses.replace(info, originator_public_key=point)
+    info = info.replace(originator_public_key=point)
     with pytest.raises(e2ee_mail.FormatError, match="uncompressed point of 65"):
         recipients.check_supported(info, key, DEFAULT)
 
@@ -277,15 +270,13 @@ def test_tampered_ephemeral_point_fails_to_decrypt(
     # (Not the negated point: it has the same x, so the same shared secret.)
     point = info.originator_public_key
     other = ecdh_prime.encode_point(ec.generate_private_key(ec.SECP256R1()))
-    tampered = dataclasses.replace(info, originator_public_key=other)
+    tampered = info.replace(originator_public_key=other)
     with pytest.raises(e2ee_mail.DecryptionError):
         e2ee_mail.decrypt(_message(tampered), key)
     # A single flipped bit takes the point off the curve: a FormatError first.
     flipped = point[:-1] + bytes((point[-1] ^ 1,))
     with pytest.raises(e2ee_mail.FormatError, match="not a point on P256"):
-        e2ee_mail.decrypt(
-            _message(dataclasses.replace(info, originator_public_key=flipped)), key
-        )
+        e2ee_mail.decrypt(_message(info.replace(originator_public_key=flipped)), key)
 
 
 def test_wrong_key_is_not_a_recipient(keys: dict[str, kx.X509SecretKey]) -> None:

@@ -453,8 +453,8 @@ def test_unsupported_entry_is_skipped_when_another_opens(
     cek = bytes(range(32))
     good = _wrap(rkey.public, cek)
     assert isinstance(good, structures.KeyTransRecipientInfo)
-    odd = dataclasses.replace(
-        good, key_encryption_algorithm=structures.AlgorithmIdentifier("1.2.3.4")
+    odd = good.replace(
+        key_encryption_algorithm=structures.AlgorithmIdentifier("1.2.3.4")
     )
     assert e2ee_mail.decrypt(gcm_message([odd, good], cek, BODY), rkey) == BODY
     with pytest.raises(e2ee_mail.UnsupportedError, match=r"1\.2\.3\.4"):

@@ -8,7 +8,6 @@ usage without keyEncipherment)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import importlib.resources
 import io
@@ -277,7 +276,7 @@ def test_altered_entry_is_a_decryption_error(
     info = _kemri(key.public, ukm=b"ukm")
     raw = bytearray(getattr(info, field))
     raw[len(raw) // 2] ^= 0x01
-    altered = dataclasses.replace(info, **{field: bytes(raw)})  # type: ignore[arg-type]
+    altered = info.replace(**{field: bytes(raw)})  # type: ignore[arg-type]
     with pytest.raises(e2ee_mail.DecryptionError):
         e2ee_mail.decrypt(_message(altered), key)
 
@@ -322,12 +321,10 @@ def test_kem_parameters_and_short_ciphertext_are_refused(
 ) -> None:
     key = keys["mlkem1024"]
     info = _kemri(key.public)
-    with_params = dataclasses.replace(
-        info, kem=AlgorithmIdentifier(oids.ML_KEM_1024, b"\x05\x00")
-    )
+    with_params = info.replace(kem=AlgorithmIdentifier(oids.ML_KEM_1024, b"\x05\x00"))
     with pytest.raises(e2ee_mail.ASN1Error, match="absent"):
         recipients.check_supported(with_params, key, DEFAULT)
-    short = dataclasses.replace(info, kemct=info.kemct[:-1])
+    short = info.replace(kemct=info.kemct[:-1])
     with pytest.raises(e2ee_mail.ASN1Error, match="wrong size"):
         recipients.check_supported(short, key, DEFAULT)
 

@@ -5,8 +5,6 @@ unwraps lazily."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from e2ee_mail.cms import asn1, build, oids, recipients, templates
@@ -75,15 +73,12 @@ def _expected(
 
 def _without_randomness(info: RecipientInfo) -> RecipientInfo:
     if isinstance(info, KeyTransRecipientInfo):
-        return dataclasses.replace(info, encrypted_key=b"")
+        return info.replace(encrypted_key=b"")
     assert isinstance(info, KeyAgreeRecipientInfo)
     reks = tuple(
-        dataclasses.replace(rek, encrypted_key=b"")
-        for rek in info.recipient_encrypted_keys
+        rek.replace(encrypted_key=b"") for rek in info.recipient_encrypted_keys
     )
-    return dataclasses.replace(
-        info, originator_public_key=b"", recipient_encrypted_keys=reks
-    )
+    return info.replace(originator_public_key=b"", recipient_encrypted_keys=reks)
 
 
 @pytest.mark.parametrize(
@@ -124,12 +119,9 @@ def test_pinned_x25519_entry_is_the_serialized_entry(
     expected = _expected(xkey.public, DEFAULT, rid_kind)
     assert isinstance(expected, KeyAgreeRecipientInfo)
     (rek,) = expected.recipient_encrypted_keys
-    expected = dataclasses.replace(
-        expected,
+    expected = expected.replace(
         originator_public_key=ephemeral,
-        recipient_encrypted_keys=(
-            dataclasses.replace(rek, encrypted_key=keywrap.wrap(kek, CEK)),
-        ),
+        recipient_encrypted_keys=(rek.replace(encrypted_key=keywrap.wrap(kek, CEK)),),
     )
     assert der == asn1.serialize_recipient_info(expected)
 
@@ -144,7 +136,7 @@ def test_recorded_rsa_entry_is_the_serialized_entry(
         rkey.public, CEK, policy=policy, encrypted_key=recorded[:size]
     )
     expected = _expected(rkey.public, policy, "issuer_and_serial_number")
-    expected = dataclasses.replace(expected, encrypted_key=recorded[:size])
+    expected = expected.replace(encrypted_key=recorded[:size])
     assert der == asn1.serialize_recipient_info(expected)
 
 
