@@ -28,18 +28,11 @@ Left out: Ed25519ph, signing with DSA or Ed448, MD5 and SHA-1 in a :class:`Schem
 
 from __future__ import annotations
 
-from typing import Final, Literal, cast
+from typing import TYPE_CHECKING, Final, Literal, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import (
-    dsa,
-    ec,
-    ed448,
-    ed25519,
-    padding,
-    rsa,
-)
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
     decode_dss_signature,
@@ -48,6 +41,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from ..errors import FormatError
 from .record import Record
+
+if TYPE_CHECKING:
+    # Verifying only, and seldom: imported where used, not by every signature.
+    from cryptography.hazmat.primitives.asymmetric import dsa, ed448
 
 __all__ = [
     "BAD_SIGNATURE",
@@ -209,9 +206,14 @@ def _check(
         raise _refuse()
     try:
         if kind in _EDDSA_SIZES:
-            public = (
-                ed25519.Ed25519PublicKey if kind == "ed25519" else ed448.Ed448PublicKey
-            )
+            if kind == "ed25519":
+                public: type[ed25519.Ed25519PublicKey | ed448.Ed448PublicKey] = (
+                    ed25519.Ed25519PublicKey
+                )
+            else:
+                from cryptography.hazmat.primitives.asymmetric import ed448
+
+                public = ed448.Ed448PublicKey
             if (
                 prehashed
                 or not isinstance(key, public)

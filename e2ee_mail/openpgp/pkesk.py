@@ -19,7 +19,6 @@ ECDH (18), over Curve25519Legacy and the NIST and brainpool curves, is handled b
 from __future__ import annotations
 
 import functools
-import hmac
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
@@ -239,9 +238,11 @@ def wrap_v3(session_key: bytes, cipher: int, recipient: KeyInfo) -> PKESKv3:
 
 def names(packet: PKESKv3 | PKESKv6, key: KeyInfo) -> bool:
     """Whether ``packet`` names ``key`` (by fingerprint or key ID)."""
+    # Both sides are public (the message names its recipients in the clear), so
+    # a plain comparison: no constant-time one, and no hmac import for it.
     if isinstance(packet, PKESKv6):
-        return hmac.compare_digest(packet.fingerprint, key.fingerprint)
-    return hmac.compare_digest(packet.key_id, key.key_id)
+        return packet.fingerprint == key.fingerprint
+    return packet.key_id == key.key_id
 
 
 def unwrap(
@@ -340,6 +341,8 @@ def _unwrap_rsa(
         if not message:
             return None
         cipher, message = message[0], message[1:]
+    import hmac  # the RSA path only: its checksum is of the secret session key
+
     session_key, check = message[:-2], message[-2:]
     if len(session_key) not in (16, 24, 32) or not hmac.compare_digest(
         checksum16(session_key), check

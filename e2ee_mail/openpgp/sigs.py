@@ -25,14 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import (
-    dsa,
-    ec,
-    ed448,
-    ed25519,
-    padding,
-    rsa,
-)
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.utils import CryptographyDeprecationWarning
 
@@ -66,6 +59,8 @@ from .packets.wire import Reader, encode_mpi, mpi_to_int
 
 if TYPE_CHECKING:
     from typing import TypeAlias
+
+    from cryptography.hazmat.primitives.asymmetric import dsa, ed448
 
     from ..core.mldsa import CompositeSigPrivateKey, CompositeSigPublicKey
 
@@ -229,6 +224,8 @@ def _public_key_object(algorithm: int, material: bytes) -> VerifyKey:
         if algorithm == PK_ED448:
             if len(material) != _ED448_SIZE:
                 raise FormatError("malformed Ed448 public key")
+            from cryptography.hazmat.primitives.asymmetric import ed448
+
             return ed448.Ed448PublicKey.from_public_bytes(material)
         reader = Reader(material, "public key")
         if algorithm == PK_EDDSA_LEGACY:
@@ -277,6 +274,8 @@ def _dsa_classes() -> tuple[type[dsa.DSAParameterNumbers], type[dsa.DSAPublicNum
     with _DSA_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
         try:
+            from cryptography.hazmat.primitives.asymmetric import dsa
+
             return dsa.DSAParameterNumbers, dsa.DSAPublicNumbers
         except AttributeError:
             raise UnsupportedError(
@@ -325,8 +324,6 @@ def check_primitive(
     elif isinstance(key, ed25519.Ed25519PublicKey):
         raw = material if pk_algorithm == PK_ED25519 else _eddsa_legacy_values(material)
         signature.check_message(key, raw, digest)
-    elif isinstance(key, ed448.Ed448PublicKey):
-        signature.check_message(key, material, digest)
     elif isinstance(key, rsa.RSAPublicKey):
         reader = Reader(material, "RSA signature")
         value = reader.mpi()[2:]
@@ -335,8 +332,14 @@ def check_primitive(
     elif isinstance(key, ec.EllipticCurvePublicKey):
         signature.check_digest(key, _dss_values(material), digest, chosen)
     else:
+        # The rarer kinds, whose modules only their keys need.
+        from cryptography.hazmat.primitives.asymmetric import ed448
+
         from ..core import mldsa
 
+        if isinstance(key, ed448.Ed448PublicKey):
+            signature.check_message(key, material, digest)
+            return
         if isinstance(key, mldsa.CompositeSigPublicKey):
             # A composite key under another algorithm's signature.
             raise FormatError(signature.BAD_SIGNATURE)

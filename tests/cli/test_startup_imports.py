@@ -103,6 +103,11 @@ _NOT_FOR_OPENPGP = (
     # (model.SignatureResult ...) are imported only by verifying
     "dataclasses",
     "inspect",
+    # signature schemes no v6 key uses, and hmac (recipients are matched by their
+    # public names; only an RSA session key's checksum is compared in constant time)
+    "cryptography.hazmat.primitives.asymmetric.dsa",
+    "cryptography.hazmat.primitives.asymmetric.ed448",
+    "hmac",
 )
 #: Never needed by a bare CMS encrypt or decrypt (file to file). `email` is not
 #: listed: `cryptography.x509`, which reads the certificates, imports it.
